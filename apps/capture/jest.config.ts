@@ -1,0 +1,5 @@
+export default {
+  displayName: 'capture',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/capture',
+};

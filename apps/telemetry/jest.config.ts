@@ -1,0 +1,5 @@
+export default {
+  displayName: 'telemetry',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/telemetry',
+};

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'capture-sources',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/capture-sources',
+};

@@ -1,0 +1,60 @@
+/** Pixel layouts a frame may carry. BGR24 is what OpenCV (and so the original sample) hands the model. */
+export enum PixelFormat {
+  BGR24 = 1,
+  RGB24 = 2,
+  GRAY8 = 3,
+}
+
+export interface FrameHeader {
+  /** Which camera/stream this frame came from (e.g. "camera0"). */
+  sourceId: string;
+  /** Monotonic per source, starting at 0; a gap seen by a consumer means frames were skipped. */
+  sequence: number;
+  /** Epoch milliseconds (fractional) when the frame left the decoder. */
+  captureTimeMs: number;
+  width: number;
+  height: number;
+  /** Bytes per row; >= width * bytesPerPixel. */
+  stride: number;
+  pixelFormat: PixelFormat;
+}
+
+export interface Frame extends FrameHeader {
+  /** The pixel bytes: stride * height. A view into the received message, never a copy. */
+  pixels: Uint8Array;
+}
+
+export type Point = [number, number];
+
+export interface DetectedBox {
+  /** Four integer points, clockwise from top-left, in the frame's own pixels. */
+  points: [Point, Point, Point, Point];
+  score: number;
+}
+
+/** Milliseconds spent in each stage for one frame. */
+export interface StageTimings {
+  /** Capture's publish to inference's receipt (encode, socket, decode). */
+  transportMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
+export interface Detections {
+  frame: Pick<FrameHeader, 'sourceId' | 'sequence' | 'captureTimeMs'>;
+  width: number;
+  height: number;
+  /** Model identity, e.g. "ch_pp_inf_dynamic@7ceb8792". */
+  modelId: string;
+  boxes: DetectedBox[];
+  timings: StageTimings;
+  /** Epoch milliseconds when inference handed the message to the socket. */
+  publishedAtMs: number;
+}
+
+/** Encodes a value of T into ZeroMQ message parts and back. Decoding throws ProtocolError on bad input. */
+export interface Codec<T> {
+  encode(value: T): Buffer[];
+  decode(parts: Buffer[]): T;
+}

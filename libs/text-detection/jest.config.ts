@@ -1,0 +1,5 @@
+export default {
+  displayName: 'text-detection',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/text-detection',
+};

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'zmq-transport',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/zmq-transport',
+};
