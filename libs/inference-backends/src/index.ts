@@ -1,1 +1,3 @@
 export * from './lib/inference-backend';
+export * from './lib/model-file';
+export * from './lib/onnxruntime-backend';

@@ -1,1 +1,3 @@
-export {};
+export * from './lib/env';
+export * from './lib/logger';
+export * from './lib/observability-server';

@@ -1,0 +1,28 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+
+export interface ModelFile {
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+  /** File stem and the first 8 hex digits of the sha256, e.g. "ch_pp_inf_dynamic@7ceb8792". */
+  modelId: string;
+}
+
+export class ModelFileError extends Error {
+  override readonly name = 'ModelFileError';
+}
+
+/** Reads a model file once, so its identity (sha256) and the bytes handed to the runtime are the same. */
+export async function readModelFile(path: string): Promise<ModelFile> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ModelFileError(`cannot read model file ${path}: ${reason}`);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}` };
+}

@@ -1,0 +1,61 @@
+import { ConfigError, env, readConfig } from './env';
+
+const spec = {
+  cameraPath: env.string('CAMERA_PATH', '/videos/demo.mp4'),
+  threads: env.integer('INFERENCE_THREADS', { min: 0, max: 64 }, 0),
+  boxThresh: env.number('BOX_THRESH', { min: 0, max: 1 }, 0.5),
+  useTensorRt: env.boolean(['USE_TENSOR_RT', 'INFERENCE_USE_TENSORRT'], false),
+  preset: env.oneOf('DETECTION_PRESET', ['seed', 'default'] as const, 'seed'),
+  endpoint: env.endpoint('FRAMES_ENDPOINT', 'tcp://127.0.0.1:5555'),
+};
+
+describe('readConfig', () => {
+  it('uses the fallbacks when nothing is set', () => {
+    expect(readConfig(spec, {})).toEqual({
+      cameraPath: '/videos/demo.mp4', threads: 0, boxThresh: 0.5, useTensorRt: false, preset: 'seed', endpoint: 'tcp://127.0.0.1:5555',
+    });
+  });
+
+  it("accepts the original sample's values", () => {
+    const config = readConfig(spec, { USE_TENSOR_RT: 'True', CAMERA_PATH: 'v4l2src device=/dev/video0 ! appsink' });
+    expect(config.useTensorRt).toBe(true);
+    expect(config.cameraPath).toBe('v4l2src device=/dev/video0 ! appsink');
+  });
+
+  it('reads the first alias that is set', () => {
+    expect(readConfig(spec, { INFERENCE_USE_TENSORRT: 'yes' }).useTensorRt).toBe(true);
+  });
+
+  it('parses ipc endpoints, integers, numbers and choices in any case', () => {
+    const config = readConfig(spec, { FRAMES_ENDPOINT: 'ipc:///tmp/frames', INFERENCE_THREADS: '4', BOX_THRESH: '0.6', DETECTION_PRESET: 'Default' });
+    expect(config).toMatchObject({ endpoint: 'ipc:///tmp/frames', threads: 4, boxThresh: 0.6, preset: 'default' });
+  });
+
+  it('reports every bad variable by name, with what was expected and what it got', () => {
+    let error: unknown;
+    try {
+      readConfig(spec, { INFERENCE_THREADS: 'two', BOX_THRESH: '1.5', USE_TENSOR_RT: 'maybe', DETECTION_PRESET: 'fast', FRAMES_ENDPOINT: 'http://x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      'INFERENCE_THREADS must be an integer >= 0 <= 64 (got "two")',
+      'BOX_THRESH must be a number >= 0 <= 1 (got "1.5")',
+      'USE_TENSOR_RT must be true or false (got "maybe")',
+      'DETECTION_PRESET must be one of seed, default (got "fast")',
+      'FRAMES_ENDPOINT must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/frames.sock (got "http://x")',
+    ]);
+    expect((error as Error).message).toContain('Invalid configuration');
+  });
+
+  it('names a required variable that is missing', () => {
+    expect(() => readConfig({ model: env.string('MODEL_PATH') }, {})).toThrow('MODEL_PATH is required (a string)');
+  });
+
+  it('rejects an integer with a fraction and an empty string', () => {
+    expect(() => readConfig(spec, { INFERENCE_THREADS: '1.5' })).toThrow('INFERENCE_THREADS must be an integer');
+    expect(() => readConfig(spec, { CAMERA_PATH: ' ' })).toThrow('CAMERA_PATH must not be empty');
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Start-up configuration from environment variables. Every variable is parsed and validated before a
+ * service starts; all problems are reported at once, each naming its variable.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export type EnvSource = Record<string, string | undefined>;
+
+/** Parses one variable's raw text; throws an Error whose message says what was expected. */
+export interface EnvVar<T> {
+  names: readonly string[];
+  parse(raw: string): T;
+  fallback: T | (() => T) | undefined;
+  description: string;
+}
+
+type Parser<T> = (raw: string) => T;
+
+function variable<T>(names: string | readonly string[], parse: Parser<T>, description: string, fallback?: T | (() => T)): EnvVar<T> {
+  return { names: typeof names === 'string' ? [names] : names, parse, fallback, description };
+}
+
+export const env = {
+  string: (names: string | readonly string[], fallback?: string) =>
+    variable(names, (raw) => {
+      if (raw.trim() === '') throw new Error('must not be empty');
+      return raw;
+    }, 'a string', fallback),
+
+  integer: (names: string | readonly string[], range: { min?: number; max?: number } = {}, fallback?: number) =>
+    variable(names, (raw) => {
+      const value = Number(raw.trim());
+      const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+      if (!/^[-+]?\d+$/.test(raw.trim()) || value < min || value > max) {
+        throw new Error(`must be an integer${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
+      }
+      return value;
+    }, 'an integer', fallback),
+
+  number: (names: string | readonly string[], range: { min?: number; max?: number } = {}, fallback?: number) =>
+    variable(names, (raw) => {
+      const value = Number(raw.trim());
+      const { min = -Infinity, max = Infinity } = range;
+      if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+        throw new Error(`must be a number${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
+      }
+      return value;
+    }, 'a number', fallback),
+
+  /** true/false, 1/0, yes/no, on/off in any case: the original sample used USE_TENSOR_RT=True. */
+  boolean: (names: string | readonly string[], fallback?: boolean) =>
+    variable(names, (raw) => {
+      const text = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(text)) return true;
+      if (['false', '0', 'no', 'off'].includes(text)) return false;
+      throw new Error('must be true or false');
+    }, 'a boolean', fallback),
+
+  oneOf: <const T extends string>(names: string | readonly string[], choices: readonly T[], fallback?: T) =>
+    variable(names, (raw) => {
+      const text = raw.trim().toLowerCase() as T;
+      if (!choices.includes(text)) throw new Error(`must be one of ${choices.join(', ')}`);
+      return text;
+    }, `one of ${choices.join('|')}`, fallback),
+
+  /** A ZeroMQ endpoint: tcp://host:port or ipc://path. */
+  endpoint: (names: string | readonly string[], fallback?: string) =>
+    variable(names, (raw) => {
+      const text = raw.trim();
+      if (!/^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(text) && !/^ipc:\/\/\S+$/.test(text)) {
+        throw new Error('must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/frames.sock');
+      }
+      return text;
+    }, 'a ZeroMQ endpoint', fallback),
+};
+
+type Spec = Record<string, EnvVar<unknown>>;
+export type ConfigOf<S extends Spec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+
+/** Reads every variable of a spec; throws one ConfigError listing every bad or missing variable. */
+export function readConfig<S extends Spec>(spec: S, source: EnvSource = process.env): ConfigOf<S> {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [key, variable] of Object.entries(spec)) {
+    const name = variable.names.find((candidate) => source[candidate] !== undefined);
+    if (name === undefined) {
+      if (variable.fallback === undefined) problems.push(`${variable.names[0]} is required (${variable.description})`);
+      else config[key] = typeof variable.fallback === 'function' ? (variable.fallback as () => unknown)() : variable.fallback;
+      continue;
+    }
+    try {
+      config[key] = variable.parse(source[name] as string);
+    } catch (error) {
+      problems.push(`${name} ${(error as Error).message} (got ${JSON.stringify(source[name])})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as ConfigOf<S>;
+}

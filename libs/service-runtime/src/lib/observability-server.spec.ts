@@ -1,0 +1,39 @@
+import { Counter } from 'prom-client';
+import { createMetricsRegistry, startObservabilityServer } from './observability-server';
+
+describe('observability server', () => {
+  const registry = createMetricsRegistry('test-module');
+  const frames = new Counter({ name: 'iev_test_frames_total', help: 'frames', registers: [registry] });
+  let healthy = true;
+  let server: Awaited<ReturnType<typeof startObservabilityServer>>;
+
+  beforeAll(async () => {
+    server = await startObservabilityServer({ port: 0, host: '127.0.0.1', registry, health: () => ({ healthy, source: 'file' }) });
+  });
+  afterAll(() => server.close());
+
+  const get = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
+
+  it('serves Prometheus metrics with the module label', async () => {
+    frames.inc(3);
+    const response = await get('/metrics');
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toContain('iev_test_frames_total{module="test-module"} 3');
+    expect(text).toContain('iev_process_cpu_user_seconds_total');
+  });
+
+  it('answers /health with 200 when healthy and 503 when not', async () => {
+    healthy = true;
+    let response = await get('/health');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ healthy: true, source: 'file' });
+    healthy = false;
+    response = await get('/health');
+    expect(response.status).toBe(503);
+  });
+
+  it('answers unknown paths with 404', async () => {
+    expect((await get('/nope')).status).toBe(404);
+  });
+});
