@@ -1,0 +1,235 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PixelFormat } from '@iev/frame-protocol';
+import { type CapturedFrame, VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
+
+jest.setTimeout(20_000);
+
+const workDir = mkdtempSync(join(tmpdir(), 'capture-sources-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** Encodes an ffmpeg lavfi source (which sets its own duration) into workDir/name. */
+function makeVideo(name: string, lavfiSource: string, extraArgs: string[] = []): string {
+  const path = join(workDir, name);
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', lavfiSource, '-pix_fmt', 'yuv420p', ...extraArgs, path]);
+  return path;
+}
+
+/** An MP4 whose header is intact but whose frames are cut off: ffprobe accepts it, decoding it fails. */
+function makeTruncatedVideo(name: string): string {
+  const whole = readFileSync(makeVideo(`whole-${name}`, 'testsrc2=size=320x240:rate=10:duration=1', ['-movflags', '+faststart']));
+  let offset = 0;
+  while (whole.toString('latin1', offset + 4, offset + 8) !== 'mdat') offset += whole.readUInt32BE(offset);
+  const path = join(workDir, name);
+  writeFileSync(path, whole.subarray(0, offset + 64));
+  return path;
+}
+
+/** Pids of running ffmpeg processes whose command line mentions path. */
+function ffmpegPidsReading(path: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv[0].endsWith('ffmpeg') && argv.includes(path);
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map(Number);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads up to count frames, then leaves the loop (which stops the source). */
+async function take(source: VideoFileSource, count: number): Promise<CapturedFrame[]> {
+  const frames: CapturedFrame[] = [];
+  if (count === 0) return frames;
+  for await (const frame of source.frames()) {
+    frames.push(frame);
+    if (frames.length === count) break;
+  }
+  return frames;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('VideoFileSource (real ffmpeg)', () => {
+  const pattern = makeVideo('pattern.mp4', 'testsrc2=size=64x48:rate=10:duration=1');
+  const red = makeVideo('red.mp4', 'color=c=red:size=32x24:rate=10:duration=1');
+  const fastOnce: Partial<VideoFileSourceOptions> = { loop: false, realtime: false };
+
+  it('decodes every frame of the file as BGR24 with a complete header, then ends', async () => {
+    const before = performance.timeOrigin + performance.now();
+    const source = new VideoFileSource({ path: pattern, ...fastOnce });
+
+    const frames = await take(source, Infinity);
+
+    expect(frames).toHaveLength(10);
+    expect(frames.map((frame) => frame.header.sequence)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const { header, pixels } of frames) {
+      expect(header).toMatchObject({ sourceId: 'pattern.mp4', width: 64, height: 48, stride: 64 * 3, pixelFormat: PixelFormat.BGR24 });
+      expect(pixels).toHaveLength(64 * 48 * 3);
+      expect(header.captureTimeMs).toBeGreaterThanOrEqual(before);
+      expect(header.captureTimeMs).toBeLessThanOrEqual(performance.timeOrigin + performance.now());
+    }
+    expect(source.stats).toEqual({ framesDecoded: 10, bytesRead: 10 * 64 * 48 * 3, loops: 0 });
+  });
+
+  it('delivers pixels in BGR order: a red video reads as (0, 0, 255)', async () => {
+    const [frame] = await take(new VideoFileSource({ path: red, sourceId: 'camera0', ...fastOnce }), 1);
+
+    expect(frame.header.sourceId).toBe('camera0');
+    for (let offset = 0; offset < frame.pixels.length; offset += 3) {
+      const [blue, green, red] = frame.pixels.subarray(offset, offset + 3);
+      expect(blue).toBeLessThan(10);
+      expect(green).toBeLessThan(10);
+      expect(red).toBeGreaterThan(245);
+    }
+  });
+
+  it('loops past the end of the file with sequence numbers that keep counting', async () => {
+    const source = new VideoFileSource({ path: pattern, realtime: false });
+
+    const frames = await take(source, 25);
+
+    expect(frames.map((frame) => frame.header.sequence)).toEqual([...Array(25).keys()]);
+    // Each pass starts at the file's first frame again.
+    expect(frames[10].pixels.equals(frames[0].pixels)).toBe(true);
+    expect(frames[20].pixels.equals(frames[0].pixels)).toBe(true);
+    expect(frames[1].pixels.equals(frames[0].pixels)).toBe(false);
+    expect(source.stats.loops).toBe(2);
+  });
+
+  it('releases frames at the file rate in realtime mode, across loops too', async () => {
+    const frames = await take(new VideoFileSource({ path: pattern }), 21);
+
+    // 20 intervals at 10 fps span 2 s; only a lower bound, as a loaded machine may be slower.
+    expect(frames[20].header.captureTimeMs - frames[0].header.captureTimeMs).toBeGreaterThanOrEqual(1800);
+  });
+
+  it('scales and drops frames inside ffmpeg to the requested size and rate', async () => {
+    const frames = await take(new VideoFileSource({ path: pattern, width: 32, height: 20, fps: 5, ...fastOnce }), Infinity);
+
+    expect(frames).toHaveLength(5);
+    for (const { header, pixels } of frames) {
+      expect(header).toMatchObject({ width: 32, height: 20, stride: 96 });
+      expect(pixels).toHaveLength(32 * 20 * 3);
+    }
+  });
+
+  it('keeps the aspect ratio when only the width is given', async () => {
+    const [frame] = await take(new VideoFileSource({ path: pattern, width: 32, ...fastOnce }), 1);
+
+    expect(frame.header).toMatchObject({ width: 32, height: 24 });
+  });
+
+  it('reports the size of a rotated video as it is displayed', async () => {
+    const rotated = join(workDir, 'rotated.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', pattern, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', rotated]);
+
+    const [frame] = await take(new VideoFileSource({ path: rotated, ...fastOnce }), 1);
+
+    expect(frame.header).toMatchObject({ width: 48, height: 64 });
+  });
+
+  it('pauses ffmpeg instead of buffering when the consumer does not read', async () => {
+    const source = new VideoFileSource({ path: pattern, realtime: false });
+    await source.start();
+    await sleep(500);
+    const held = source.stats.bytesRead;
+    await sleep(300);
+
+    // Unchecked, ffmpeg would have produced thousands of these 9 kB frames by now.
+    expect(source.stats.bytesRead).toBe(held);
+    expect(held).toBeLessThan(100 * 64 * 48 * 3);
+    const [pid] = ffmpegPidsReading(pattern);
+    await source.stop();
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('stop() ends ffmpeg and resolves once it is gone', async () => {
+    const source = new VideoFileSource({ path: pattern });
+    const iterator = source.frames()[Symbol.asyncIterator]();
+    await iterator.next();
+    const pids = ffmpegPidsReading(pattern);
+    expect(pids).toHaveLength(1);
+
+    await source.stop();
+
+    expect(isRunning(pids[0])).toBe(false);
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('leaving the frames() loop stops ffmpeg', async () => {
+    const source = new VideoFileSource({ path: pattern });
+    let pid = 0;
+    for await (const _frame of source.frames()) {
+      [pid] = ffmpegPidsReading(pattern);
+      break;
+    }
+
+    expect(pid).toBeGreaterThan(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('kills ffmpeg when the Node process exits without stopping the source', () => {
+    // At 1 fps ffmpeg writes once a second, so without the exit hook it would outlive its parent until its next write fails.
+    const slow = makeVideo('slow.mp4', 'testsrc2=size=64x48:rate=1:duration=5');
+    const exitWithoutStop = `
+      const { VideoFileSource } = require('./libs/capture-sources/src');
+      new VideoFileSource({ path: process.argv[1] }).start().then(() => process.exit(0));`;
+
+    execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', exitWithoutStop, slow], {
+      cwd: join(__dirname, '../../../..'),
+      env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json' },
+    });
+
+    expect(ffmpegPidsReading(slow)).toEqual([]);
+  });
+
+  it('reports a missing file by name, before starting ffmpeg', async () => {
+    const source = new VideoFileSource({ path: join(workDir, 'no-such-clip.mp4') });
+
+    await expect(take(source, 1)).rejects.toThrow(`video file not found: ${join(workDir, 'no-such-clip.mp4')}`);
+  });
+
+  it('reports a file that is not a video with ffprobe\'s reason', async () => {
+    const notes = join(workDir, 'notes.txt');
+    writeFileSync(notes, 'these are not frames\n');
+
+    await expect(new VideoFileSource({ path: notes }).start()).rejects.toThrow(
+      new RegExp(`^cannot read video file ${notes}: .*Invalid data found when processing input$`),
+    );
+  });
+
+  it('rejects the frames with ffmpeg\'s last words when decoding fails', async () => {
+    const truncated = makeTruncatedVideo('truncated.mp4');
+
+    await expect(take(new VideoFileSource({ path: truncated, ...fastOnce }), Infinity)).rejects.toThrow(
+      new RegExp(`^ffmpeg failed reading ${truncated} \\(ffmpeg exited with code 1\\): .*Error marking filters as finished$`),
+    );
+    expect(ffmpegPidsReading(truncated)).toEqual([]);
+  });
+
+  it('says what to install when ffmpeg is missing', async () => {
+    const source = new VideoFileSource({ path: pattern, ffmpegPath: '/nonexistent/bin/ffmpeg' });
+
+    await expect(source.start()).rejects.toThrow(/cannot run \/nonexistent\/bin\/ffmpeg .*apt-get install ffmpeg/);
+  });
+
+  it('refuses options that cannot describe a frame', () => {
+    expect(() => new VideoFileSource({ path: pattern, width: 0 })).toThrow('width must be a positive integer, got 0');
+    expect(() => new VideoFileSource({ path: pattern, fps: -1 })).toThrow('fps must be a positive number, got -1');
+  });
+});
