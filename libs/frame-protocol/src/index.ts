@@ -1,1 +1,8 @@
 export * from './lib/types';
+export * from './lib/topics';
+export { ProtocolError, type ProtocolErrorCode } from './lib/protocol-error';
+export { PROTOCOL_VERSION } from './lib/envelope';
+export { MAX_DIMENSION, MAX_SOURCE_ID_BYTES } from './lib/fields';
+export { bytesPerPixel, isPixelFormat } from './lib/pixel-format';
+export { frameCodec } from './lib/frame-codec';
+export { detectionsCodec } from './lib/detections-codec';

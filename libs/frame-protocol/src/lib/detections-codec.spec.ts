@@ -1,0 +1,99 @@
+import { makeDetections, makeFrame, rejectionOf } from '../test-support/samples';
+import { detectionsCodec } from './detections-codec';
+import { PREAMBLE_LENGTH } from './envelope';
+import { frameCodec } from './frame-codec';
+import type { ProtocolErrorCode } from './protocol-error';
+
+/** A detections message whose JSON body is replaced by `body`, preamble kept valid. */
+function withBody(body: string | Buffer): Buffer[] {
+  const [valid] = detectionsCodec.encode(makeDetections());
+  return [Buffer.concat([valid.subarray(0, PREAMBLE_LENGTH), Buffer.from(body)])];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests write wrongly typed values on purpose
+type LooseJson = Record<string, any>;
+
+/** A detections message whose JSON was changed in place by `mutate` (loosely typed, so tests can break types). */
+function withJson(mutate: (json: LooseJson) => void): Buffer[] {
+  const json = JSON.parse(JSON.stringify(makeDetections()));
+  mutate(json);
+  return withBody(JSON.stringify(json));
+}
+
+describe('detectionsCodec', () => {
+  it('round-trips detections through one part', () => {
+    const parts = detectionsCodec.encode(makeDetections());
+
+    expect(parts).toHaveLength(1);
+    expect(detectionsCodec.decode(parts)).toEqual(makeDetections());
+  });
+
+  it('round-trips detections without boxes', () => {
+    const empty = { ...makeDetections(), boxes: [] };
+
+    expect(detectionsCodec.decode(detectionsCodec.encode(empty))).toEqual(empty);
+  });
+
+  it('drops fields it does not know, on both sides', () => {
+    const decoded = detectionsCodec.decode(withJson((json) => Object.assign(json, { extra: 1, frame: { ...json.frame, note: 'x' } })));
+    const reEncoded = detectionsCodec.decode(detectionsCodec.encode({ ...makeDetections(), extra: true } as never));
+
+    expect(decoded).toEqual(makeDetections());
+    expect(reEncoded).toEqual(makeDetections());
+  });
+
+  const envelopeCases: Array<[string, ProtocolErrorCode, () => Buffer[]]> = [
+    ['no parts', 'BAD_PART_COUNT', () => []],
+    ['two parts', 'BAD_PART_COUNT', () => [...detectionsCodec.encode(makeDetections()), Buffer.alloc(0)]],
+    ['a part shorter than the preamble', 'TRUNCATED', () => [Buffer.from('IEVP')]],
+    ['plain JSON without the preamble', 'BAD_MAGIC', () => [Buffer.from(JSON.stringify(makeDetections()))]],
+    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => detectionsCodec.encode(makeDetections()).map((part) => Buffer.concat([part.subarray(0, 4), Buffer.from([9]), part.subarray(5)]))],
+    ['a frame header', 'WRONG_KIND', () => frameCodec.encode(makeFrame()).slice(0, 1)],
+    ['a body that is not UTF-8', 'INVALID_JSON', () => withBody(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]))],
+    ['a body that is not JSON', 'INVALID_JSON', () => withBody('{"frame":')],
+    ['an empty body', 'INVALID_JSON', () => withBody('')],
+    ['a body that is an array', 'INVALID_FIELD', () => withBody('[]')],
+    ['a body that is null', 'INVALID_FIELD', () => withBody('null')],
+  ];
+
+  it.each(envelopeCases)('rejects %s with %s', (_, code, parts) => {
+    expect(rejectionOf(detectionsCodec, parts()).code).toBe(code);
+  });
+
+  const shapeCases: Array<[string, (json: LooseJson) => void]> = [
+    ['a missing frame', (json) => delete json.frame],
+    ['a string sequence', (json) => (json.frame.sequence = '41')],
+    ['a negative sequence', (json) => (json.frame.sequence = -1)],
+    ['an empty sourceId', (json) => (json.frame.sourceId = '')],
+    ['a width of 0', (json) => (json.width = 0)],
+    ['a fractional height', (json) => (json.height = 480.5)],
+    ['a missing modelId', (json) => delete json.modelId],
+    ['boxes that are an object', (json) => (json.boxes = {})],
+    ['a box with three points', (json) => json.boxes[0].points.pop()],
+    ['a point with three coordinates', (json) => json.boxes[0].points[1].push(3)],
+    ['a fractional coordinate', (json) => (json.boxes[1].points[2][0] = 1.5)],
+    ['a coordinate that is a string', (json) => (json.boxes[1].points[2][1] = '4')],
+    ['a null score', (json) => (json.boxes[0].score = null)],
+    ['a box that is an array', (json) => (json.boxes[0] = [])],
+    ['missing timings', (json) => delete json.timings],
+    ['a string timing', (json) => (json.timings.inferenceMs = '41')],
+    ['a missing publishedAtMs', (json) => delete json.publishedAtMs],
+  ];
+
+  it.each(shapeCases)('rejects %s with INVALID_FIELD', (_, mutate) => {
+    const error = rejectionOf(detectionsCodec, withJson(mutate));
+
+    expect(error.code).toBe('INVALID_FIELD');
+  });
+
+  it('names the offending field', () => {
+    expect(rejectionOf(detectionsCodec, withJson((json) => (json.boxes[1].points[2][0] = 1.5))).message).toContain('boxes[1].points[2][0]');
+  });
+
+  it('refuses to encode a non-finite number, which JSON would silently turn into null', () => {
+    const detections = makeDetections();
+    detections.boxes[0].score = Number.NaN;
+
+    expect(() => detectionsCodec.encode(detections)).toThrow(expect.objectContaining({ name: 'ProtocolError', code: 'INVALID_FIELD' }));
+  });
+});

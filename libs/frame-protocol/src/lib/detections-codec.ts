@@ -1,0 +1,87 @@
+import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, writePreamble } from './envelope';
+import { invalidField, readDimension, readEpochMs, readFiniteNumber, readInteger, readNonEmptyString, readSequence, readSourceId } from './fields';
+import { ProtocolError } from './protocol-error';
+import type { Codec, DetectedBox, Detections, Point, StageTimings } from './types';
+
+/**
+ * Detections as one ZeroMQ part: the binary preamble, then UTF-8 JSON. Both directions run the same reader,
+ * which checks every field and builds a fresh object of exactly the declared shape; unknown fields are
+ * dropped rather than rejected, so a newer producer can add fields without breaking older consumers.
+ */
+export const detectionsCodec: Codec<Detections> = {
+  encode(detections: Detections): Buffer[] {
+    const json = JSON.stringify(readDetections(detections));
+    const part = Buffer.alloc(PREAMBLE_LENGTH + Buffer.byteLength(json, 'utf8'));
+    writePreamble(part, MessageKind.Detections);
+    part.write(json, PREAMBLE_LENGTH, 'utf8');
+    return [part];
+  },
+
+  decode(parts: Buffer[]): Detections {
+    expectPartCount(parts, 1, MessageKind.Detections);
+    const [part] = parts;
+    readPreamble(part, MessageKind.Detections);
+    return readDetections(parseJson(part.subarray(PREAMBLE_LENGTH)));
+  },
+};
+
+function parseJson(body: Buffer): unknown {
+  const text = decodeUtf8(body);
+  if (text === undefined) throw new ProtocolError('INVALID_JSON', 'detections body is not valid UTF-8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError('INVALID_JSON', `detections body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function readDetections(value: unknown): Detections {
+  const detections = readObject(value, 'detections');
+  const frame = readObject(detections.frame, 'frame');
+  return {
+    frame: {
+      sourceId: readSourceId(frame.sourceId, 'frame.sourceId'),
+      sequence: readSequence(frame.sequence, 'frame.sequence'),
+      captureTimeMs: readEpochMs(frame.captureTimeMs, 'frame.captureTimeMs'),
+    },
+    width: readDimension(detections.width, 'width'),
+    height: readDimension(detections.height, 'height'),
+    modelId: readNonEmptyString(detections.modelId, 'modelId'),
+    boxes: readArray(detections.boxes, 'boxes').map((box, index) => readBox(box, `boxes[${index}]`)),
+    timings: readTimings(detections.timings, 'timings'),
+    publishedAtMs: readEpochMs(detections.publishedAtMs, 'publishedAtMs'),
+  };
+}
+
+function readBox(value: unknown, path: string): DetectedBox {
+  const box = readObject(value, path);
+  const points = readArray(box.points, `${path}.points`, 4).map((point, index) => readPoint(point, `${path}.points[${index}]`));
+  return { points: [points[0], points[1], points[2], points[3]], score: readFiniteNumber(box.score, `${path}.score`) };
+}
+
+function readPoint(value: unknown, path: string): Point {
+  const [x, y] = readArray(value, path, 2);
+  const coordinate = (axis: unknown, index: number) => readInteger(axis, `${path}[${index}]`, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  return [coordinate(x, 0), coordinate(y, 1)];
+}
+
+function readTimings(value: unknown, path: string): StageTimings {
+  const timings = readObject(value, path);
+  return {
+    transportMs: readFiniteNumber(timings.transportMs, `${path}.transportMs`),
+    preprocessMs: readFiniteNumber(timings.preprocessMs, `${path}.preprocessMs`),
+    inferenceMs: readFiniteNumber(timings.inferenceMs, `${path}.inferenceMs`),
+    postprocessMs: readFiniteNumber(timings.postprocessMs, `${path}.postprocessMs`),
+  };
+}
+
+function readObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalidField(path, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+function readArray(value: unknown, path: string, exactLength?: number): unknown[] {
+  if (!Array.isArray(value)) invalidField(path, 'must be an array');
+  if (exactLength !== undefined && value.length !== exactLength) invalidField(path, `must have ${exactLength} items, got ${value.length}`);
+  return value;
+}

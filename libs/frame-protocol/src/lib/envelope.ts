@@ -1,0 +1,55 @@
+import { ProtocolError } from './protocol-error';
+
+/** ASCII "IEVP" read as a big-endian uint32: the first four bytes of every message. */
+const MAGIC = 0x49_45_56_50;
+export const PROTOCOL_VERSION = 1;
+
+export enum MessageKind {
+  Frame = 1,
+  Detections = 2,
+}
+
+/** magic (4) + version (1) + kind (1). */
+export const PREAMBLE_LENGTH = 6;
+
+export function expectPartCount(parts: readonly Buffer[], expected: number, kind: MessageKind): void {
+  if (parts.length !== expected) {
+    throw new ProtocolError('BAD_PART_COUNT', `${MessageKind[kind]} messages have ${expected} part(s), got ${parts.length}`);
+  }
+}
+
+/** A DataView over exactly the part's bytes (a received Buffer is often a slice of a larger ArrayBuffer). */
+export function viewOf(part: Buffer): DataView {
+  return new DataView(part.buffer, part.byteOffset, part.byteLength);
+}
+
+export function writePreamble(part: Buffer, kind: MessageKind): DataView {
+  const view = viewOf(part);
+  view.setUint32(0, MAGIC, false);
+  view.setUint8(4, PROTOCOL_VERSION);
+  view.setUint8(5, kind);
+  return view;
+}
+
+/** Checks magic, version and kind, in that order, so the error says how far the bytes got. */
+export function readPreamble(part: Buffer, expected: MessageKind): DataView {
+  if (part.length < PREAMBLE_LENGTH) throw new ProtocolError('TRUNCATED', `message is ${part.length} bytes, shorter than the ${PREAMBLE_LENGTH}-byte preamble`);
+  const view = viewOf(part);
+  if (view.getUint32(0, false) !== MAGIC) throw new ProtocolError('BAD_MAGIC', 'message does not start with the protocol magic "IEVP"');
+  const version = view.getUint8(4);
+  if (version !== PROTOCOL_VERSION) throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${version} is not supported (expected ${PROTOCOL_VERSION})`);
+  const kind = view.getUint8(5);
+  if (kind !== expected) throw new ProtocolError('WRONG_KIND', `expected a ${MessageKind[expected]} message, got kind ${MessageKind[kind] ?? kind}`);
+  return view;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8, rejecting invalid sequences instead of replacing them. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

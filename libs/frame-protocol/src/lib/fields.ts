@@ -1,0 +1,43 @@
+import { ProtocolError } from './protocol-error';
+
+/** Largest frame side we accept; bigger values are corrupt headers, not cameras. */
+export const MAX_DIMENSION = 16_384;
+/** Longest source id in UTF-8 bytes. */
+export const MAX_SOURCE_ID_BYTES = 256;
+
+// Field readers shared by the binary frame header and the JSON detections body. Each takes `unknown`,
+// checks it and returns it typed, so one set of rules covers encoding and decoding of both kinds.
+
+export function invalidField(path: string, problem: string): never {
+  throw new ProtocolError('INVALID_FIELD', `${path} ${problem}`);
+}
+
+export function readInteger(value: unknown, path: string, min: number, max: number): number {
+  if (!Number.isSafeInteger(value)) invalidField(path, `must be an integer, got ${describe(value)}`);
+  const integer = value as number;
+  if (integer < min || integer > max) invalidField(path, `must be within [${min}, ${max}], got ${integer}`);
+  return integer;
+}
+
+export function readFiniteNumber(value: unknown, path: string, min = -Infinity): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) invalidField(path, `must be a finite number, got ${describe(value)}`);
+  if (value < min) invalidField(path, `must be >= ${min}, got ${value}`);
+  return value;
+}
+
+export function readNonEmptyString(value: unknown, path: string, maxBytes = Infinity): string {
+  if (typeof value !== 'string' || value.length === 0) invalidField(path, `must be a non-empty string, got ${describe(value)}`);
+  if (Buffer.byteLength(value, 'utf8') > maxBytes) invalidField(path, `must be at most ${maxBytes} UTF-8 bytes`);
+  return value;
+}
+
+export const readDimension = (value: unknown, path: string): number => readInteger(value, path, 1, MAX_DIMENSION);
+export const readSequence = (value: unknown, path: string): number => readInteger(value, path, 0, Number.MAX_SAFE_INTEGER);
+export const readEpochMs = (value: unknown, path: string): number => readFiniteNumber(value, path, 0);
+export const readSourceId = (value: unknown, path: string): string => readNonEmptyString(value, path, MAX_SOURCE_ID_BYTES);
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'number' ? String(value) : typeof value;
+}

@@ -1,0 +1,108 @@
+import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, writePreamble } from './envelope';
+import { invalidField, MAX_DIMENSION, readDimension, readEpochMs, readInteger, readSequence, readSourceId } from './fields';
+import { bytesPerPixel } from './pixel-format';
+import { ProtocolError } from './protocol-error';
+import type { Codec, Frame, FrameHeader } from './types';
+
+/** Widest row we accept: the widest frame at 4 bytes per pixel, room for padded or cropped (ROI) rows. */
+const MAX_STRIDE = MAX_DIMENSION * 4;
+
+/**
+ * Byte offsets in the frame header part (little-endian), after the preamble. Variable-length sourceId goes
+ * last so every fixed field sits at a constant offset.
+ */
+export const FRAME_HEADER_LAYOUT = {
+  pixelFormat: PREAMBLE_LENGTH, // u8
+  width: PREAMBLE_LENGTH + 1, // u32
+  height: PREAMBLE_LENGTH + 5, // u32
+  stride: PREAMBLE_LENGTH + 9, // u32
+  sequence: PREAMBLE_LENGTH + 13, // u64
+  captureTimeMs: PREAMBLE_LENGTH + 21, // f64
+  pixelByteLength: PREAMBLE_LENGTH + 29, // u32
+  sourceIdByteLength: PREAMBLE_LENGTH + 33, // u16
+  sourceId: PREAMBLE_LENGTH + 35, // UTF-8 bytes
+} as const;
+
+const FIXED_HEADER_LENGTH = FRAME_HEADER_LAYOUT.sourceId;
+
+/**
+ * A frame as two ZeroMQ parts: `[header, pixels]`. The pixel bytes travel as their own part so neither side
+ * copies them: encode wraps the caller's memory, decode hands back the received Buffer itself.
+ */
+export const frameCodec: Codec<Frame> = {
+  encode(frame: Frame): Buffer[] {
+    checkFrameHeader(frame);
+    checkPixelByteLength(frame, frame.pixels.byteLength);
+    const sourceId = Buffer.from(frame.sourceId, 'utf8');
+    const header = Buffer.alloc(FIXED_HEADER_LENGTH + sourceId.length);
+    const view = writePreamble(header, MessageKind.Frame);
+    const at = FRAME_HEADER_LAYOUT;
+    view.setUint8(at.pixelFormat, frame.pixelFormat);
+    view.setUint32(at.width, frame.width, true);
+    view.setUint32(at.height, frame.height, true);
+    view.setUint32(at.stride, frame.stride, true);
+    view.setBigUint64(at.sequence, BigInt(frame.sequence), true);
+    view.setFloat64(at.captureTimeMs, frame.captureTimeMs, true);
+    view.setUint32(at.pixelByteLength, frame.pixels.byteLength, true);
+    view.setUint16(at.sourceIdByteLength, sourceId.length, true);
+    sourceId.copy(header, at.sourceId);
+    return [header, asBuffer(frame.pixels)];
+  },
+
+  decode(parts: Buffer[]): Frame {
+    expectPartCount(parts, 2, MessageKind.Frame);
+    const [header, pixels] = parts;
+    const view = readPreamble(header, MessageKind.Frame);
+    if (header.length < FIXED_HEADER_LENGTH) {
+      throw new ProtocolError('TRUNCATED', `frame header is ${header.length} bytes, shorter than its ${FIXED_HEADER_LENGTH} fixed bytes`);
+    }
+    const at = FRAME_HEADER_LAYOUT;
+    const expectedHeaderLength = FIXED_HEADER_LENGTH + view.getUint16(at.sourceIdByteLength, true);
+    if (header.length < expectedHeaderLength) {
+      throw new ProtocolError('TRUNCATED', `frame header is ${header.length} bytes, its sourceId needs ${expectedHeaderLength}`);
+    }
+    if (header.length > expectedHeaderLength) {
+      throw new ProtocolError('LENGTH_MISMATCH', `frame header has ${header.length - expectedHeaderLength} trailing byte(s)`);
+    }
+    const sequence = view.getBigUint64(at.sequence, true);
+    const frameHeader: FrameHeader = {
+      sourceId: decodeUtf8(header.subarray(at.sourceId)) ?? invalidField('sourceId', 'is not valid UTF-8'),
+      sequence: sequence <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sequence) : invalidField('sequence', `${sequence} is not a safe integer`),
+      captureTimeMs: view.getFloat64(at.captureTimeMs, true),
+      width: view.getUint32(at.width, true),
+      height: view.getUint32(at.height, true),
+      stride: view.getUint32(at.stride, true),
+      pixelFormat: view.getUint8(at.pixelFormat),
+    };
+    checkFrameHeader(frameHeader);
+    const declaredPixelBytes = view.getUint32(at.pixelByteLength, true);
+    checkPixelByteLength(frameHeader, declaredPixelBytes);
+    if (pixels.length !== declaredPixelBytes) {
+      throw new ProtocolError('LENGTH_MISMATCH', `pixel part is ${pixels.length} bytes, the header declares ${declaredPixelBytes}`);
+    }
+    return { ...frameHeader, pixels };
+  },
+};
+
+/** The same rules on both sides: a frame that would not decode is refused at encode time. */
+function checkFrameHeader(header: FrameHeader): void {
+  readSourceId(header.sourceId, 'sourceId');
+  readSequence(header.sequence, 'sequence');
+  readEpochMs(header.captureTimeMs, 'captureTimeMs');
+  readDimension(header.width, 'width');
+  readDimension(header.height, 'height');
+  const rowBytes = header.width * bytesPerPixel(header.pixelFormat);
+  readInteger(header.stride, 'stride', rowBytes, MAX_STRIDE);
+}
+
+function checkPixelByteLength(header: FrameHeader, pixelByteLength: number): void {
+  const expected = header.stride * header.height;
+  if (pixelByteLength !== expected) {
+    throw new ProtocolError('LENGTH_MISMATCH', `pixels are ${pixelByteLength} bytes, stride * height is ${expected}`);
+  }
+}
+
+/** A Buffer over the same memory: ZeroMQ sends Buffers, and copying a frame here would defeat the point. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
