@@ -1,1 +1,5 @@
 export * from './lib/types';
+export * from './lib/preprocess';
+export * from './lib/presets';
+export * from './lib/postprocess/db-postprocess';
+export * from './lib/evaluation/icdar-detection';

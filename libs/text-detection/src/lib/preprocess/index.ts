@@ -1,0 +1,3 @@
+export { detResizeShape, type Size } from './det-resize-shape';
+export { Preprocessor } from './preprocessor';
+export { resizeBilinearU8 } from './resize-bilinear';

@@ -1,0 +1,33 @@
+import { getPreset, PRESETS } from './presets';
+
+describe('presets', () => {
+  it('seed reproduces the original sample: 960x960 squash, DetResize min 736, PaddleOCR normalize and DB thresholds', () => {
+    expect(getPreset('seed')).toEqual({
+      name: 'seed',
+      preResize: { width: 960, height: 960 },
+      resize: { kind: 'limit', limitSideLen: 736, limitType: 'min' },
+      normalize: { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+      postprocess: { thresh: 0.3, boxThresh: 0.5, maxCandidates: 1000, unclipRatio: 2.0, useDilation: false, scoreMode: 'fast', minSize: 3 },
+    });
+  });
+
+  it('default keeps the aspect ratio, limiting the long side to 960, with the seed normalize and thresholds', () => {
+    const preset = getPreset('default');
+    expect(preset.preResize).toBeUndefined();
+    expect(preset.resize).toEqual({ kind: 'limit', limitSideLen: 960, limitType: 'max' });
+    expect(preset.normalize).toEqual(PRESETS.seed.normalize);
+    expect(preset.postprocess).toEqual(PRESETS.seed.postprocess);
+  });
+
+  it('hands out copies, so adjusting one does not change the preset', () => {
+    const preset = getPreset('seed');
+    preset.postprocess.boxThresh = 0.9;
+    expect(getPreset('seed').postprocess.boxThresh).toBe(0.5);
+    expect(PRESETS.seed.postprocess.boxThresh).toBe(0.5);
+  });
+
+  it('rejects an unknown name, listing the valid ones', () => {
+    expect(() => getPreset('fast')).toThrow('unknown detection preset "fast"; valid presets: seed, default');
+    expect(() => getPreset('toString')).toThrow(/valid presets/);
+  });
+});
