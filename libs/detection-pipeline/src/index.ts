@@ -1,1 +1,2 @@
-export {};
+export * from './lib/backend-selection';
+export * from './lib/text-detector';

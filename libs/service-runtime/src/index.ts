@@ -1,3 +1,6 @@
 export * from './lib/env';
 export * from './lib/logger';
 export * from './lib/observability-server';
+export * from './lib/run-module';
+export * from './lib/backoff';
+export * from './lib/microservice';

@@ -31,3 +31,35 @@ describe('OnnxRuntimeBackend (real model)', () => {
     await expect(unloaded.run({ data: new Float32Array(3), dims: [1, 3, 1, 1] })).rejects.toThrow('load() has not completed');
   });
 });
+
+describe('OnnxRuntimeBackend off the main thread', () => {
+  const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+  beforeAll(() => backend.load());
+  afterAll(() => backend.dispose());
+
+  it('keeps the event loop free while the model runs, so sockets keep draining', async () => {
+    const input = { data: new Float32Array(3 * 480 * 480).fill(0.2), dims: [1, 3, 480, 480] };
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 1);
+    await backend.run(input);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('gives the same map as a fresh run for repeated and resized inputs (the reused buffer is not stale)', async () => {
+    const small = { data: new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i)), dims: [1, 3, 64, 64] };
+    const large = { data: new Float32Array(3 * 128 * 96).map((_, i) => Math.cos(i)), dims: [1, 3, 128, 96] };
+    const first = Array.from((await backend.run(small)).data);
+    await backend.run(large);
+    const again = await backend.run(small);
+    expect(again.dims).toEqual([1, 1, 64, 64]);
+    expect(Array.from(again.data)).toEqual(first);
+  });
+
+  it('refuses concurrent runs instead of mixing them up', async () => {
+    const input = { data: new Float32Array(3 * 64 * 64), dims: [1, 3, 64, 64] };
+    const first = backend.run(input);
+    await expect(backend.run(input)).rejects.toThrow('must not be called concurrently');
+    await first;
+  });
+});

@@ -1,4 +1,5 @@
-import * as ort from 'onnxruntime-node';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { InferenceBackend, TensorData } from './inference-backend';
 import { readModelFile, type ModelFile } from './model-file';
 
@@ -8,51 +9,117 @@ export interface OnnxRuntimeBackendOptions {
   intraOpThreads?: number;
   /** Threads across independent operators; the DB model is a chain, so 1 is right. */
   interOpThreads?: number;
+  /**
+   * Let idle intra-op threads busy-wait between operators (ONNX Runtime's own default). Off by default: on a
+   * small edge CPU shared with the decoder and the sockets, spinning threads starve them and each other
+   * (measured on 2 cores: 7.2-7.5 pipeline fps without spinning, 3.4-5.6 with it).
+   */
+  spinWait?: boolean;
 }
 
-/** The CPU backend: onnxruntime-node's default execution provider. */
+type WorkerReply =
+  | { type: 'loaded' | 'disposed' }
+  | { type: 'result'; buffer: ArrayBuffer; data: Float32Array; dims: number[] }
+  | { type: 'error'; message: string; buffer?: ArrayBuffer };
+
+/** The worker script sits beside this file in the sources, and beside main.js in an app bundle. */
+const WORKER_SCRIPT = join(__dirname, 'onnxruntime-worker.js');
+
+/**
+ * The CPU backend: onnxruntime-node's default execution provider, run on a worker thread because
+ * session.run blocks its thread for the whole inference (measured: no timer fires during a 180 ms run),
+ * which would stop the main thread from draining frames. The input tensor is copied once (~1 ms for
+ * 960x960) into a buffer that travels to the worker and back; the output is transferred, not copied.
+ */
 export class OnnxRuntimeBackend implements InferenceBackend {
   readonly name = 'onnxruntime-cpu';
-  private session?: ort.InferenceSession;
+  private worker?: Worker;
   private model?: ModelFile;
+  private inputBuffer = new ArrayBuffer(0);
+  private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
 
   constructor(private readonly options: OnnxRuntimeBackendOptions) {}
 
   get modelId(): string {
-    return this.loaded().model.modelId;
+    return this.loadedModel().modelId;
   }
 
   get modelSha256(): string {
-    return this.loaded().model.sha256;
+    return this.loadedModel().sha256;
   }
 
   async load(): Promise<void> {
-    if (this.session) return;
+    if (this.worker) return;
     const model = await readModelFile(this.options.modelPath);
-    this.session = await ort.InferenceSession.create(model.bytes, {
-      intraOpNumThreads: this.options.intraOpThreads ?? 0,
-      interOpNumThreads: this.options.interOpThreads ?? 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    const worker = new Worker(WORKER_SCRIPT);
+    worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
+    worker.on('error', (error) => this.settle((pending) => pending.reject(error)));
+    worker.on('exit', (code) => this.settle((pending) => pending.reject(new Error(`${this.name}: worker exited (code ${code})`))));
+    this.worker = worker;
+    try {
+      await this.request({
+        type: 'load',
+        model: model.bytes,
+        options: {
+          intraOpNumThreads: this.options.intraOpThreads ?? 0,
+          interOpNumThreads: this.options.interOpThreads ?? 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+          extra: { session: { intra_op: { allow_spinning: this.options.spinWait ? '1' : '0' } } },
+        },
+      });
+    } catch (error) {
+      await this.dispose();
+      throw new Error(`${this.name}: cannot load ${this.options.modelPath}: ${(error as Error).message}`);
+    }
     this.model = model;
   }
 
   async run(input: TensorData): Promise<TensorData> {
-    const { session } = this.loaded();
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.dims) };
-    const outputs = await session.run(feeds);
-    const output = outputs[session.outputNames[0]];
-    return { data: output.data as Float32Array, dims: output.dims };
+    this.loadedModel();
+    const bytes = input.data.length * Float32Array.BYTES_PER_ELEMENT;
+    if (this.inputBuffer.byteLength < bytes) this.inputBuffer = new ArrayBuffer(bytes);
+    new Float32Array(this.inputBuffer, 0, input.data.length).set(input.data);
+    const buffer = this.inputBuffer;
+    this.inputBuffer = new ArrayBuffer(0); // detached by the transfer until the worker hands it back
+    const reply = await this.request({ type: 'run', buffer, length: input.data.length, dims: input.dims }, [buffer]);
+    if (reply.type !== 'result') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
+    this.inputBuffer = reply.buffer;
+    return { data: reply.data, dims: reply.dims };
   }
 
   async dispose(): Promise<void> {
-    await this.session?.release();
-    this.session = undefined;
+    const worker = this.worker;
+    if (!worker) return;
+    if (this.model) await this.request({ type: 'dispose' }).catch(() => undefined);
+    this.worker = undefined;
+    this.model = undefined;
+    worker.removeAllListeners();
+    await worker.terminate();
   }
 
-  private loaded(): { session: ort.InferenceSession; model: ModelFile } {
-    if (!this.session || !this.model) throw new Error(`${this.name}: load() has not completed`);
-    return { session: this.session, model: this.model };
+  private request(message: object, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+    if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
+    return new Promise<WorkerReply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker?.postMessage(message, transfer);
+    }).then((reply) => {
+      if (reply.type === 'error') {
+        if (reply.buffer) this.inputBuffer = reply.buffer;
+        throw new Error(reply.message);
+      }
+      return reply;
+    });
+  }
+
+  private settle(action: (pending: NonNullable<OnnxRuntimeBackend['pending']>) => void): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) action(pending);
+  }
+
+  private loadedModel(): ModelFile {
+    if (!this.model) throw new Error(`${this.name}: load() has not completed`);
+    return this.model;
   }
 }

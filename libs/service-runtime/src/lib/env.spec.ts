@@ -1,4 +1,4 @@
-import { ConfigError, env, readConfig } from './env';
+import { ConfigError, env, optional, readConfig } from './env';
 
 const spec = {
   cameraPath: env.string('CAMERA_PATH', '/videos/demo.mp4'),
@@ -52,6 +52,13 @@ describe('readConfig', () => {
 
   it('names a required variable that is missing', () => {
     expect(() => readConfig({ model: env.string('MODEL_PATH') }, {})).toThrow('MODEL_PATH is required (a string)');
+  });
+
+  it('reads an unset optional variable as undefined, and validates it when set', () => {
+    const backend = { backend: optional(env.oneOf('INFERENCE_BACKEND', ['onnxruntime', 'tensorrt'] as const)) };
+    expect(readConfig(backend, {}).backend).toBeUndefined();
+    expect(readConfig(backend, { INFERENCE_BACKEND: 'tensorrt' }).backend).toBe('tensorrt');
+    expect(() => readConfig(backend, { INFERENCE_BACKEND: 'cuda' })).toThrow('INFERENCE_BACKEND must be one of onnxruntime, tensorrt');
   });
 
   it('rejects an integer with a fraction and an empty string', () => {

@@ -16,13 +16,20 @@ export interface EnvVar<T> {
   names: readonly string[];
   parse(raw: string): T;
   fallback: T | (() => T) | undefined;
+  /** Unset and required is an error; unset and optional reads as the fallback (possibly undefined). */
+  required: boolean;
   description: string;
 }
 
 type Parser<T> = (raw: string) => T;
 
 function variable<T>(names: string | readonly string[], parse: Parser<T>, description: string, fallback?: T | (() => T)): EnvVar<T> {
-  return { names: typeof names === 'string' ? [names] : names, parse, fallback, description };
+  return { names: typeof names === 'string' ? [names] : names, parse, fallback, required: fallback === undefined, description };
+}
+
+/** A variable that may be left unset, reading as undefined. */
+export function optional<T>(variable: EnvVar<T>): EnvVar<T | undefined> {
+  return { ...variable, required: false };
 }
 
 export const env = {
@@ -89,7 +96,7 @@ export function readConfig<S extends Spec>(spec: S, source: EnvSource = process.
   for (const [key, variable] of Object.entries(spec)) {
     const name = variable.names.find((candidate) => source[candidate] !== undefined);
     if (name === undefined) {
-      if (variable.fallback === undefined) problems.push(`${variable.names[0]} is required (${variable.description})`);
+      if (variable.required) problems.push(`${variable.names[0]} is required (${variable.description})`);
       else config[key] = typeof variable.fallback === 'function' ? (variable.fallback as () => unknown)() : variable.fallback;
       continue;
     }

@@ -1,0 +1,25 @@
+import { Backoff } from './backoff';
+
+describe('Backoff', () => {
+  it('doubles from the initial delay up to the cap', () => {
+    const backoff = new Backoff(100, 1000, 0);
+    expect([1, 2, 3, 4, 5, 6].map(() => backoff.next())).toEqual([100, 200, 400, 800, 1000, 1000]);
+  });
+
+  it('starts over after reset()', () => {
+    const backoff = new Backoff(100, 1000, 0);
+    backoff.next();
+    backoff.next();
+    backoff.reset();
+    expect(backoff.next()).toBe(100);
+  });
+
+  it('keeps jittered delays within the jitter band', () => {
+    const backoff = new Backoff(1000, 1000, 0.2);
+    for (let i = 0; i < 100; i++) {
+      const delay = backoff.next();
+      expect(delay).toBeGreaterThanOrEqual(800);
+      expect(delay).toBeLessThanOrEqual(1200);
+    }
+  });
+});
