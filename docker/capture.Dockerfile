@@ -1,0 +1,60 @@
+# The capture module: camera or video frames through ffmpeg (GStreamer for camera pipelines), published
+# over ZeroMQ. Build it from the workspace root with
+#   npx nx docker capture --arch amd64|arm64 [--cuda]      (see docker/README.md)
+
+# Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
+ARG NODE_IMAGE=node:20-bookworm-slim
+# The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG TARGETARCH
+ARG CUDA_SUPPORT=nocuda
+
+FROM ${NODE_IMAGE} AS node
+
+# One base per architecture and GPU support, picked the way the original sample picks them. Capture does
+# no GPU work, so its CUDA variant is the CPU image: one --cuda still covers a whole deployment.
+FROM ${BASE_IMAGE} AS base-amd64-nocuda
+FROM ${BASE_IMAGE} AS base-arm64-nocuda
+FROM ${BASE_IMAGE} AS base-amd64-cuda
+FROM ${BASE_IMAGE} AS base-arm64-cuda
+
+FROM base-${TARGETARCH}-${CUDA_SUPPORT} AS base
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+
+# The Nx build runs on the build machine's own architecture: its output is plain JavaScript.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
+WORKDIR /workspace
+# onnxruntime-node's install script would download CUDA libraries; its CPU build ships in the package.
+ENV ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY nx.json tsconfig.base.json ./
+COPY libs libs
+COPY apps/capture apps/capture
+RUN npx nx build capture
+
+# Production dependencies from the package.json Nx generates for the app, installed on the target
+# architecture for the native addon (zeromq).
+FROM ${NODE_IMAGE} AS production-dependencies
+WORKDIR /app
+COPY --from=build /workspace/dist/apps/capture/package.json /workspace/dist/apps/capture/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM base AS runtime
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav \
+ && rm -rf /var/lib/apt/lists/*
+# Group video opens the camera (/dev/video0) the deployment hands in.
+RUN useradd --system --uid 10001 --user-group --groups video --home-dir /app --no-create-home iev
+WORKDIR /app
+COPY --from=production-dependencies /app/node_modules node_modules
+COPY --from=build /workspace/dist/apps/capture ./
+# The default CAMERA_PATH, so the image runs without a camera.
+COPY assets/demo/demo.mp4 assets/demo/
+COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
+ENV NODE_ENV=production METRICS_PORT=9101
+USER iev
+EXPOSE 5555 9101
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]
+CMD ["node", "main.js"]

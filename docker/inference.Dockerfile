@@ -1,0 +1,61 @@
+# The inference module: text detection on the frames from capture (ONNX Runtime on the CPU; the CUDA
+# variant starts from NVIDIA's TensorRT images). Build it from the workspace root with
+#   npx nx docker inference --arch amd64|arm64 [--cuda]      (see docker/README.md)
+
+# Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
+ARG NODE_IMAGE=node:20-bookworm-slim
+# The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG TENSORRT_IMAGE=nvcr.io/nvidia/tensorrt:24.08-py3
+ARG L4T_TENSORRT_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2-runtime
+ARG TARGETARCH
+ARG CUDA_SUPPORT=nocuda
+
+FROM ${NODE_IMAGE} AS node
+
+# One base per architecture and GPU support, picked the way the original sample picks them; BuildKit
+# skips the stages it does not need.
+FROM ${BASE_IMAGE} AS base-amd64-nocuda
+FROM ${BASE_IMAGE} AS base-arm64-nocuda
+# x86-64 with an NVIDIA GPU: TensorRT 10.3, CUDA 12.6, Ubuntu 22.04.
+FROM ${TENSORRT_IMAGE} AS base-amd64-cuda
+# NVIDIA Jetson: TensorRT 8.5 runtime of JetPack 5.1 (L4T R35.2), Ubuntu 20.04.
+FROM ${L4T_TENSORRT_IMAGE} AS base-arm64-cuda
+
+FROM base-${TARGETARCH}-${CUDA_SUPPORT} AS base
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+
+# The Nx build runs on the build machine's own architecture: its output is plain JavaScript.
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
+WORKDIR /workspace
+# onnxruntime-node's install script would download CUDA libraries; its CPU build ships in the package.
+ENV ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY nx.json tsconfig.base.json ./
+COPY libs libs
+COPY apps/inference apps/inference
+RUN npx nx build inference
+
+# Production dependencies from the package.json Nx generates for the app, installed on the target
+# architecture for the native addons (zeromq, onnxruntime-node).
+FROM ${NODE_IMAGE} AS production-dependencies
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY --from=build /workspace/dist/apps/inference/package.json /workspace/dist/apps/inference/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM base AS runtime
+# Group video gives the GPU on Jetson; the cache folder is where the deployment mounts the TensorRT engine volume.
+RUN useradd --system --uid 10001 --user-group --groups video --home-dir /app --no-create-home iev \
+ && mkdir -p /var/cache/iev/tensorrt && chown iev:iev /var/cache/iev/tensorrt
+WORKDIR /app
+COPY --from=production-dependencies /app/node_modules node_modules
+COPY --from=build /workspace/dist/apps/inference ./
+COPY models/ch_pp_inf_dynamic.onnx models/
+COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
+ENV NODE_ENV=production METRICS_PORT=9102
+USER iev
+EXPOSE 5556 9102
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]
+CMD ["node", "main.js"]

@@ -1,0 +1,145 @@
+import { logger } from '@nx/devkit';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executorContext } from '../../testing/executor-context';
+import { buildCommands } from './build-commands';
+import dockerExecutor, { type DockerExecutorOptions } from './executor';
+
+describe('buildCommands', () => {
+  const build = { dockerfile: 'docker/inference.Dockerfile', image: 'localhost:5000/inference:1.2.3-arm64.cuda', push: false };
+
+  it.each([
+    ['amd64', false, 'nocuda'],
+    ['arm64', false, 'nocuda'],
+    ['amd64', true, 'cuda'],
+    ['arm64', true, 'cuda'],
+  ] as const)('docker: buildx for linux/%s, cuda %s -> CUDA_SUPPORT=%s, loaded into the local store', (arch, cuda, cudaSupport) => {
+    expect(buildCommands({ ...build, engine: 'docker', platform: { arch, cuda } })).toEqual([
+      ['docker', 'buildx', 'build', '--platform', `linux/${arch}`, '--build-arg', `CUDA_SUPPORT=${cudaSupport}`, '-f', 'docker/inference.Dockerfile', '-t', build.image, '--load', '.'],
+    ]);
+  });
+
+  it('docker: pushes from buildx and hands in a base image', () => {
+    expect(buildCommands({ ...build, engine: 'docker', platform: { arch: 'amd64', cuda: false }, push: true, baseImage: 'localhost/debian:bookworm' })).toEqual([
+      [
+        'docker', 'buildx', 'build', '--platform', 'linux/amd64',
+        '--build-arg', 'CUDA_SUPPORT=nocuda', '--build-arg', 'BASE_IMAGE=localhost/debian:bookworm',
+        '-f', 'docker/inference.Dockerfile', '-t', build.image, '--push', '.',
+      ],
+    ]);
+  });
+
+  it.each([
+    ['podman', ['podman', 'build']],
+    ['buildah', ['buildah', 'bud']],
+  ] as const)('%s: builds with --arch and the Dockerfile ignore file, then pushes separately', (engine, buildCommand) => {
+    expect(buildCommands({ ...build, engine, platform: { arch: 'arm64', cuda: true }, push: true })).toEqual([
+      [
+        ...buildCommand, '--os', 'linux', '--arch', 'arm64',
+        '--build-arg', 'TARGETARCH=arm64', '--build-arg', 'CUDA_SUPPORT=cuda',
+        '--ignorefile', 'docker/inference.Dockerfile.dockerignore',
+        '-f', 'docker/inference.Dockerfile', '-t', build.image, '.',
+      ],
+      [engine, 'push', build.image],
+    ]);
+  });
+});
+
+describe('nx docker <module>', () => {
+  let root: string;
+  let binDir: string;
+  let recordFile: string;
+  let printed: string[];
+  let errors: string[];
+  const originalPath = process.env['PATH'];
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'iev-docker-'));
+    mkdirSync(join(root, 'docker'));
+    writeFileSync(join(root, 'docker/capture.Dockerfile'), 'FROM scratch\n');
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'workspace', version: '1.2.3' }));
+    binDir = join(root, 'bin');
+    mkdirSync(binDir);
+    recordFile = join(root, 'engine-calls.txt');
+    process.env['PATH'] = binDir;
+    printed = [];
+    errors = [];
+    jest.spyOn(logger, 'info').mockImplementation((message: string) => void printed.push(message));
+    jest.spyOn(logger, 'error').mockImplementation((message: string) => void errors.push(message));
+  });
+  afterEach(() => {
+    process.env['PATH'] = originalPath;
+    jest.restoreAllMocks();
+  });
+
+  /** A stand-in engine on PATH that records how it was called and exits with `exitCode`. */
+  function installFakeEngine(name: string, exitCode = 0) {
+    const script = join(binDir, name);
+    writeFileSync(script, `#!/bin/sh\necho "${name} $*" >> "${recordFile}"\nexit ${exitCode}\n`);
+    chmodSync(script, 0o755);
+  }
+  const engineCalls = () => (existsSync(recordFile) ? readFileSync(recordFile, 'utf8').trim().split('\n') : []);
+  const docker = (options: DockerExecutorOptions) => dockerExecutor(options, executorContext(root, 'capture'));
+
+  it('tags <registry>/<module>:<version>-<platform> with the root package.json version by default', async () => {
+    installFakeEngine('docker');
+    expect(await docker({ arch: 'arm64', cuda: true })).toEqual({ success: true });
+    expect(engineCalls()).toEqual([
+      'docker buildx build --platform linux/arm64 --build-arg CUDA_SUPPORT=cuda -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64.cuda --load .',
+    ]);
+    expect(printed).toEqual(engineCalls());
+  });
+
+  it('takes the registry and the version part of the tag from --registry and --tag', async () => {
+    installFakeEngine('docker');
+    expect(await docker({ arch: 'amd64', registry: 'myacr.azurecr.io', tag: '2.0.0-rc1', push: true })).toEqual({ success: true });
+    expect(engineCalls()).toEqual([
+      'docker buildx build --platform linux/amd64 --build-arg CUDA_SUPPORT=nocuda -f docker/capture.Dockerfile -t myacr.azurecr.io/capture:2.0.0-rc1-amd64 --push .',
+    ]);
+  });
+
+  it('runs the build and then the push with podman, printing each command before it runs', async () => {
+    installFakeEngine('podman');
+    expect(await docker({ arch: 'arm64', engine: 'podman', push: true })).toEqual({ success: true });
+    expect(engineCalls()).toEqual([
+      'podman build --os linux --arch arm64 --build-arg TARGETARCH=arm64 --build-arg CUDA_SUPPORT=nocuda --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64 .',
+      'podman push localhost:5000/capture:1.2.3-arm64',
+    ]);
+    expect(printed).toEqual(engineCalls());
+  });
+
+  it('with --dry-run prints the commands and runs nothing, engine or not', async () => {
+    installFakeEngine('buildah');
+    expect(await docker({ arch: 'amd64', engine: 'buildah', push: true, dryRun: true })).toEqual({ success: true });
+    expect(engineCalls()).toEqual([]);
+    expect(printed).toEqual([
+      'buildah bud --os linux --arch amd64 --build-arg TARGETARCH=amd64 --build-arg CUDA_SUPPORT=nocuda --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-amd64 .',
+      'buildah push localhost:5000/capture:1.2.3-amd64',
+      '(dry run: nothing was executed)',
+    ]);
+
+    expect(await docker({ arch: 'arm64', dryRun: true })).toEqual({ success: true });
+  });
+
+  it('fails with a clear message, before running anything, when the engine is not on PATH', async () => {
+    installFakeEngine('docker');
+    expect(await docker({ arch: 'amd64', engine: 'podman' })).toEqual({ success: false });
+    expect(errors).toEqual([
+      'Cannot build the capture image: "podman" is not on PATH. Install it, choose another engine with --engine docker|podman|buildah, or add --dry-run to only print the commands.',
+    ]);
+    expect(engineCalls()).toEqual([]);
+  });
+
+  it('stops at the first command that fails', async () => {
+    installFakeEngine('podman', 3);
+    expect(await docker({ arch: 'amd64', engine: 'podman', push: true })).toEqual({ success: false });
+    expect(engineCalls()).toHaveLength(1);
+    expect(errors).toEqual(['podman build exited with code 3.']);
+  });
+
+  it('fails when the module has no Dockerfile', async () => {
+    expect(await dockerExecutor({ arch: 'amd64', dryRun: true }, executorContext(root, 'telemetry'))).toEqual({ success: false });
+    expect(errors).toEqual(['docker/telemetry.Dockerfile does not exist: every project with a docker target needs one.']);
+  });
+});

@@ -1,0 +1,54 @@
+import { type ExecutorContext, logger } from '@nx/devkit';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatCommandLine, isOnPath, runCommand } from '../../lib/command-line';
+import { type Architecture, imageNaming, imageReference, type TargetPlatform } from '../../lib/image-reference';
+import { buildCommands, type ContainerEngine } from './build-commands';
+
+export interface DockerExecutorOptions {
+  arch: Architecture;
+  cuda?: boolean;
+  tag?: string;
+  registry?: string;
+  push?: boolean;
+  engine?: ContainerEngine;
+  baseImage?: string;
+  dryRun?: boolean;
+}
+
+/**
+ * Builds `docker/<project>.Dockerfile` with the workspace root as context and tags it
+ * `<registry>/<project>:<version>-<platform>`, the reference `nx genconfig deployment` puts in manifests.
+ * Every command is printed first; with --dry-run nothing runs and no engine is needed.
+ */
+export default async function dockerExecutor(options: DockerExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const module = context.projectName;
+  const engine = options.engine ?? 'docker';
+  try {
+    if (!module) throw new Error('The docker executor builds the image of one project; run it as `nx docker <project>`.');
+    const dockerfile = `docker/${module}.Dockerfile`;
+    if (!existsSync(join(context.root, dockerfile))) throw new Error(`${dockerfile} does not exist: every project with a docker target needs one.`);
+    if (!options.dryRun && !isOnPath(engine)) {
+      throw new Error(
+        `Cannot build the ${module} image: "${engine}" is not on PATH. Install it, choose another engine with ` +
+          `--engine docker|podman|buildah, or add --dry-run to only print the commands.`,
+      );
+    }
+
+    const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
+    const image = imageReference(module, platform, imageNaming(context.root, { registry: options.registry, version: options.tag }));
+    const commands = buildCommands({ engine, platform, dockerfile, image, push: options.push ?? false, baseImage: options.baseImage });
+
+    for (const command of commands) {
+      logger.info(formatCommandLine(command));
+      if (options.dryRun) continue;
+      const exitCode = await runCommand(command, context.root);
+      if (exitCode !== 0) throw new Error(`${command.slice(0, 2).join(' ')} exited with code ${exitCode}.`);
+    }
+    if (options.dryRun) logger.info('(dry run: nothing was executed)');
+    return { success: true };
+  } catch (error) {
+    logger.error((error as Error).message);
+    return { success: false };
+  }
+}

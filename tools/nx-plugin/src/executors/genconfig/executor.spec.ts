@@ -1,0 +1,200 @@
+import { logger, type ProjectConfiguration, readJsonFile, writeJsonFile } from '@nx/devkit';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsonObject } from '../../lib/deployment-manifest';
+import { loadDeploymentValidators } from '../../lib/deployment-schemas';
+import { executorContext, WORKSPACE_ROOT } from '../../testing/executor-context';
+import genconfigExecutor, { type GenconfigExecutorOptions } from './executor';
+
+interface ModuleDefinition {
+  env: Record<string, { value: string }>;
+  settings: Record<string, string>;
+}
+interface Deployment {
+  modulesContent: {
+    $edgeAgent: { 'properties.desired': { modules: Record<string, ModuleDefinition> } };
+    $edgeHub: { 'properties.desired': { routes: Record<string, string> } };
+  } & Record<string, { 'properties.desired': Record<string, unknown> }>;
+}
+
+interface TemplateModule {
+  env: Record<string, { value: string }>;
+  settings: {
+    image: string;
+    createOptions: { ExposedPorts: Record<string, object>; HostConfig?: { PortBindings?: Record<string, { HostPort: string }[]> } };
+  };
+}
+interface DeploymentTemplate {
+  modulesContent: { $edgeAgent: { 'properties.desired': { modules: Record<string, TemplateModule> } } };
+}
+
+const MODULES = ['capture', 'inference', 'telemetry'];
+const validators = loadDeploymentValidators(join(WORKSPACE_ROOT, 'schemas'));
+const workspaceVersion = readJsonFile<{ version: string }>(join(WORKSPACE_ROOT, 'package.json')).version;
+const deploymentProject = readJsonFile<ProjectConfiguration>(join(WORKSPACE_ROOT, 'deployment/project.json'));
+const configuredOptions = deploymentProject.targets?.['genconfig']?.options as Omit<GenconfigExecutorOptions, 'arch'>;
+
+/** The workspace's real app projects, so the test sees the docker targets Nx would. */
+function appProjects(): Record<string, ProjectConfiguration> {
+  const appsDir = join(WORKSPACE_ROOT, 'apps');
+  return Object.fromEntries(
+    readdirSync(appsDir)
+      .filter((app) => existsSync(join(appsDir, app, 'project.json')))
+      .map((app) => [app, { ...readJsonFile<ProjectConfiguration>(join(appsDir, app, 'project.json')), root: `apps/${app}` }]),
+  );
+}
+
+const templateModulesOf = (template: DeploymentTemplate) => template.modulesContent.$edgeAgent['properties.desired'].modules;
+
+function withoutDebugSettings(module: TemplateModule): TemplateModule {
+  const { LOG_LEVEL: _logLevel, NODE_OPTIONS: _nodeOptions, ...env } = module.env;
+  const { ExposedPorts, HostConfig = {} } = module.settings.createOptions;
+  const { '9229/tcp': _inspector, ...exposedPorts } = ExposedPorts;
+  const { PortBindings: _published, ...hostConfig } = HostConfig;
+  const createOptions = { ExposedPorts: exposedPorts, ...(Object.keys(hostConfig).length > 0 ? { HostConfig: hostConfig } : {}) };
+  return { ...module, env, settings: { ...module.settings, createOptions } };
+}
+
+const modulesOf = (deployment: Deployment) => deployment.modulesContent.$edgeAgent['properties.desired'].modules;
+const createOptionsOf = (module: ModuleDefinition) =>
+  JSON.parse(
+    Object.keys(module.settings)
+      .filter((key) => key.startsWith('createOptions'))
+      .sort()
+      .map((key) => module.settings[key])
+      .join(''),
+  );
+
+describe('nx genconfig deployment', () => {
+  let outputPath: string;
+  let errors: string[];
+
+  beforeEach(() => {
+    outputPath = mkdtempSync(join(tmpdir(), 'iev-genconfig-'));
+    errors = [];
+    jest.spyOn(logger, 'info').mockImplementation(() => undefined);
+    jest.spyOn(logger, 'error').mockImplementation((message: string) => void errors.push(message));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  async function genconfig(options: Partial<GenconfigExecutorOptions> & Pick<GenconfigExecutorOptions, 'arch'>) {
+    return genconfigExecutor({ ...configuredOptions, outputPath, ...options }, executorContext(WORKSPACE_ROOT, 'deployment', appProjects()));
+  }
+  const manifest = (name: string) => readJsonFile<Deployment>(join(outputPath, name));
+
+  it.each(configuredOptions.templates)('%s is a valid template (template 4.0: edgeAgent 1.1, edgeHub 1.2), not yet a manifest', (template) => {
+    const document = readJsonFile<JsonObject>(join(WORKSPACE_ROOT, template));
+    expect(validators.template(document)).toEqual([]);
+    expect(validators.manifest(document)).not.toEqual([]);
+  });
+
+  it.each([
+    ['amd64', false, 'amd64'],
+    ['arm64', false, 'arm64'],
+    ['amd64', true, 'amd64.cuda'],
+    ['arm64', true, 'arm64.cuda'],
+  ] as const)('writes schema-valid manifests for --arch %s (cuda: %s) named <template>.%s.json', async (arch, cuda, platform) => {
+    expect(await genconfig({ arch, cuda })).toEqual({ success: true });
+
+    expect(readdirSync(outputPath).sort()).toEqual([`deployment.${platform}.json`, `deployment.debug.${platform}.json`]);
+    for (const name of readdirSync(outputPath)) {
+      expect(validators.manifest(manifest(name))).toEqual([]);
+      for (const module of MODULES) {
+        expect(modulesOf(manifest(name))[module].settings['image']).toBe(`localhost:5000/${module}:${workspaceVersion}-${platform}`);
+      }
+    }
+  });
+
+  it('uses the registry and tag it is given for every module image', async () => {
+    expect(await genconfig({ arch: 'arm64', registry: 'myacr.azurecr.io', tag: '2.0.0-rc1' })).toEqual({ success: true });
+    const images = Object.values(modulesOf(manifest('deployment.arm64.json'))).map((module) => module.settings['image']);
+    expect(images).toEqual(MODULES.map((module) => `myacr.azurecr.io/${module}:2.0.0-rc1-arm64`));
+  });
+
+  it('gives inference the GPU (nvidia runtime, TensorRT, engine cache volume) only with --cuda', async () => {
+    await genconfig({ arch: 'arm64', cuda: false });
+    await genconfig({ arch: 'arm64', cuda: true });
+    const cpu = modulesOf(manifest('deployment.arm64.json'));
+    const gpu = modulesOf(manifest('deployment.arm64.cuda.json'));
+
+    expect(createOptionsOf(cpu['inference']).HostConfig).toBeUndefined();
+    expect(cpu['inference'].env['USE_TENSOR_RT'].value).toBe('False');
+    expect(createOptionsOf(gpu['inference']).HostConfig).toEqual({ Runtime: 'nvidia', Binds: ['iev-tensorrt-cache:/var/cache/iev/tensorrt'] });
+    expect(gpu['inference'].env['USE_TENSOR_RT'].value).toBe('True');
+    expect(gpu['inference'].env['TENSORRT_CACHE_DIR'].value).toBe('/var/cache/iev/tensorrt');
+    for (const module of ['capture', 'telemetry']) {
+      expect({ ...gpu[module], settings: { ...gpu[module].settings, image: '' } }).toEqual({ ...cpu[module], settings: { ...cpu[module].settings, image: '' } });
+    }
+  });
+
+  it('connects every module to the module that binds the endpoint, by module name on the IoT Edge network', async () => {
+    await genconfig({ arch: 'amd64' });
+    const modules = modulesOf(manifest('deployment.amd64.json'));
+    const connections = Object.values(modules).flatMap((module) =>
+      Object.entries(module.env).filter(([name]) => name.endsWith('_CONNECT')).map(([name, { value }]) => ({ name, value })),
+    );
+
+    expect(connections.map(({ value }) => value).sort()).toEqual(['tcp://capture:5555', 'tcp://inference:5556']);
+    for (const { name, value } of connections) {
+      const [, host, port] = /^tcp:\/\/([^:]+):(\d+)$/.exec(value) ?? [];
+      expect(modules[host].env[name.replace(/_CONNECT$/, '_BIND')].value).toBe(`tcp://*:${port}`);
+    }
+  });
+
+  it('hands the camera to capture with cgroup permissions and sends telemetry upstream', async () => {
+    await genconfig({ arch: 'amd64' });
+    const deployment = manifest('deployment.amd64.json');
+
+    expect(createOptionsOf(modulesOf(deployment)['capture']).HostConfig.Devices).toEqual([
+      { PathOnHost: '/dev/video0', PathInContainer: '/dev/video0', CgroupPermissions: 'rwm' },
+    ]);
+    expect(Object.values(deployment.modulesContent.$edgeHub['properties.desired'].routes)).toEqual([
+      'FROM /messages/modules/telemetry/outputs/* INTO $upstream',
+    ]);
+    expect(Object.keys(deployment.modulesContent['capture']['properties.desired']).sort()).toEqual(['fps', 'height', 'source', 'width']);
+    expect(Object.keys(deployment.modulesContent['inference']['properties.desired']).sort()).toEqual(['box_thresh', 'preset', 'thresh', 'unclip_ratio']);
+    expect(Object.keys(deployment.modulesContent['telemetry']['properties.desired']).sort()).toEqual(['aggregation', 'rate']);
+  });
+
+  it('debug template = release template + debug logs, the inspector and the metrics ports published', () => {
+    const read = (name: string) => readJsonFile<DeploymentTemplate>(join(WORKSPACE_ROOT, 'deployment', name));
+    const release = read('deployment.template.json');
+    const debug = read('deployment.debug.template.json');
+    const debugModules = templateModulesOf(debug);
+
+    for (const module of Object.values(debugModules)) {
+      const metricsPort = module.env['METRICS_PORT'].value;
+      expect(module.env['LOG_LEVEL'].value).toBe('debug');
+      expect(module.env['NODE_OPTIONS'].value).toBe('--inspect=0.0.0.0:9229');
+      expect(module.settings.createOptions.HostConfig?.PortBindings?.[`${metricsPort}/tcp`]).toEqual([{ HostPort: metricsPort }]);
+    }
+    const inspectorHostPorts = Object.values(debugModules).map((module) => module.settings.createOptions.HostConfig?.PortBindings?.['9229/tcp']?.[0].HostPort);
+    expect(new Set(inspectorHostPorts).size).toBe(Object.keys(debugModules).length);
+
+    for (const [name, module] of Object.entries(debugModules)) debugModules[name] = withoutDebugSettings(module);
+    expect(debug).toEqual(release);
+  });
+
+  it('fails, naming the known modules, when a template names an image no project builds', async () => {
+    const template = readJsonFile<Deployment>(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'));
+    modulesOf(template)['capture'].settings['image'] = '${MODULES.camera}';
+    const templatePath = join(outputPath, 'typo.template.json');
+    writeJsonFile(templatePath, template);
+
+    expect(await genconfig({ arch: 'amd64', templates: [templatePath], outputPath: join(outputPath, 'config') })).toEqual({ success: false });
+    expect(errors).toEqual(['${MODULES.camera} names no project with a docker target (those are: capture, inference, telemetry).']);
+    expect(existsSync(join(outputPath, 'config'))).toBe(false);
+  });
+
+  it('fails with the schema violations of an invalid template and writes no manifest', async () => {
+    const template = readJsonFile<Deployment>(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'));
+    (modulesOf(template)['telemetry'] as unknown as JsonObject)['restartPolicy'] = 'sometimes';
+    const templatePath = join(outputPath, 'invalid.template.json');
+    writeJsonFile(templatePath, template);
+
+    expect(await genconfig({ arch: 'amd64', templates: [templatePath], outputPath: join(outputPath, 'config') })).toEqual({ success: false });
+    expect(errors.join('\n')).toContain('is not a valid deployment template:\n  /modulesContent/$edgeAgent/properties.desired/modules/telemetry/restartPolicy: must be equal to one of the allowed values');
+    expect(existsSync(join(outputPath, 'config'))).toBe(false);
+  });
+});

@@ -1,0 +1,76 @@
+import { type ExecutorContext, logger, readJsonFile, writeJsonFile } from '@nx/devkit';
+import { basename, join, relative, resolve } from 'node:path';
+import { applyMergePatch, generateManifest, isJsonObject, type JsonObject } from '../../lib/deployment-manifest';
+import { type DeploymentValidator, loadDeploymentValidators } from '../../lib/deployment-schemas';
+import { type Architecture, imageNaming, imageReference, platformName, type TargetPlatform } from '../../lib/image-reference';
+
+export interface GenconfigExecutorOptions {
+  arch: Architecture;
+  cuda?: boolean;
+  registry?: string;
+  /** Version part of the image tags (`nx docker --tag`); Nx answers `--version` itself. */
+  tag?: string;
+  templates: string[];
+  cudaPatch?: string;
+  outputPath: string;
+}
+
+const TEMPLATE_SUFFIX = '.template.json';
+
+/**
+ * Writes `<outputPath>/<template name>.<platform>.json` for every template (`deployment.template.json` →
+ * `deployment.arm64.cuda.json`), validating each template and manifest against the schemas in `schemas/`.
+ */
+export default async function genconfigExecutor(options: GenconfigExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
+  try {
+    const naming = imageNaming(context.root, { registry: options.registry, version: options.tag });
+    const modulesWithImages = projectsWithDockerTarget(context);
+    const moduleImage = (module: string) => {
+      if (!modulesWithImages.includes(module)) {
+        throw new Error(`\${MODULES.${module}} names no project with a docker target (those are: ${modulesWithImages.join(', ')}).`);
+      }
+      return imageReference(module, platform, naming);
+    };
+    const validators = loadDeploymentValidators(join(context.root, 'schemas'));
+    const cudaPatch = platform.cuda && options.cudaPatch ? readJsonFile<JsonObject>(resolve(context.root, options.cudaPatch)) : undefined;
+
+    for (const templatePath of options.templates) {
+      const template = readJsonFile<JsonObject>(resolve(context.root, templatePath));
+      const platformTemplate = cudaPatch ? applyMergePatch(template, cudaPatch) : template;
+      if (!isJsonObject(platformTemplate)) throw new Error(`${templatePath}: a deployment template is a JSON object.`);
+      assertValid(validators.template, platformTemplate, `${templatePath}${cudaPatch ? ` with ${options.cudaPatch}` : ''}`, 'template');
+
+      const manifest = generateManifest(platformTemplate, moduleImage);
+      const manifestPath = resolve(context.root, options.outputPath, manifestName(templatePath, platformName(platform)));
+      assertValid(validators.manifest, manifest, relative(context.root, manifestPath), 'manifest');
+      writeJsonFile(manifestPath, manifest);
+      logger.info(`${templatePath} -> ${relative(context.root, manifestPath)}`);
+    }
+    return { success: true };
+  } catch (error) {
+    logger.error((error as Error).message);
+    return { success: false };
+  }
+}
+
+/** iotedgedev's naming: the template's name without `.template.json`, then the platform. */
+function manifestName(templatePath: string, platform: string): string {
+  const name = basename(templatePath);
+  const stem = name.endsWith(TEMPLATE_SUFFIX) ? name.slice(0, -TEMPLATE_SUFFIX.length) : name.replace(/\.json$/, '');
+  return `${stem}.${platform}.json`;
+}
+
+function projectsWithDockerTarget(context: ExecutorContext): string[] {
+  return Object.entries(context.projectsConfigurations.projects)
+    .filter(([, project]) => project.targets?.['docker'] !== undefined)
+    .map(([name]) => name)
+    .sort();
+}
+
+function assertValid(validate: DeploymentValidator, document: unknown, label: string, kind: 'template' | 'manifest'): void {
+  const problems = validate(document);
+  if (problems.length > 0) {
+    throw new Error(`${label} is not a valid deployment ${kind}:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  }
+}
