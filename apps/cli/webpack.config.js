@@ -14,6 +14,8 @@ module.exports = {
       outputHashing: 'none',
       generatePackageJson: true,
       sourceMap: true,
+      // ONNX Runtime runs on a worker thread from this script, which must sit beside main.js.
+      assets: [{ input: 'libs/inference-backends/src/lib', glob: 'onnxruntime-worker.js', output: '.' }],
     }),
   ],
 };

@@ -1,0 +1,95 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VideoFileSource } from '@iev/capture-sources';
+import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { ClientZmq } from '@iev/zmq-transport';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { Subscriber } from 'zeromq';
+import { CaptureMetrics } from './capture.metrics';
+import { CaptureService } from './capture.service';
+
+/** The ffmpeg processes this test process started. */
+function ffmpegChildren(): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
+  let dir: string;
+  let video: string;
+  let client: ClientZmq;
+  let subscriber: Subscriber;
+  const frames: Frame[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-capture-'));
+    video = join(dir, 'test.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=20', '-t', '2', '-pix_fmt', 'yuv420p', video]);
+    const endpoint = `ipc://${join(dir, 'frames')}`;
+    client = new ClientZmq({ endpoint, bind: true, sendHighWaterMark: 1000, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    await client.connect();
+    subscriber = new Subscriber({ linger: 0 });
+    subscriber.connect(endpoint);
+    subscriber.subscribe(FRAMES_TOPIC);
+    void (async () => {
+      for await (const [, ...parts] of subscriber) frames.push(frameCodec.decode(parts));
+    })();
+  });
+
+  afterAll(async () => {
+    subscriber.close();
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const service = (path: string) =>
+    new CaptureService(
+      () => new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime: true }),
+      client,
+      new CaptureMetrics(new Registry()),
+      pino({ level: 'silent' }),
+    );
+
+  async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('fails start() with the path when the file is not a video', async () => {
+    const notAVideo = join(dir, 'notes.mp4');
+    writeFileSync(notAVideo, 'not a video');
+    const capture = service(notAVideo);
+    await expect(capture.start()).rejects.toThrow(notAVideo);
+    await capture.onApplicationShutdown();
+  });
+
+  it('restarts a decoder that dies mid-stream and numbers frames on across the restart', async () => {
+    const capture = service(video);
+    await capture.start();
+    await waitUntil(() => frames.length >= 5, 'the first frames');
+    const [decoder] = ffmpegChildren();
+    expect(decoder).toBeDefined();
+    process.kill(decoder, 'SIGKILL');
+    await waitUntil(() => capture.state === 'retrying', 'the service to notice the failure');
+    const before = frames.length;
+    await waitUntil(() => capture.state === 'streaming' && frames.length >= before + 5, 'frames after the restart');
+
+    const sequences = frames.map((frame) => frame.sequence);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(new Set(sequences).size).toBe(sequences.length);
+    expect(frames.every((frame) => frame.width === 64 && frame.height === 48 && frame.sourceId === 'camera0')).toBe(true);
+
+    await capture.onApplicationShutdown();
+    expect(capture.state).toBe('stopped');
+    expect(ffmpegChildren()).toEqual([]);
+  });
+});

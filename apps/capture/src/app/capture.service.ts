@@ -1,0 +1,97 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import type { VideoFileSource } from '@iev/capture-sources';
+import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { Backoff } from '@iev/service-runtime';
+import type { Logger } from 'pino';
+import { lastValueFrom } from 'rxjs';
+import { CaptureMetrics } from './capture.metrics';
+import { FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
+
+export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
+
+/**
+ * Pumps frames from the video source to the frames socket. A source that fails before its first frame fails
+ * start(): a missing or unreadable file is a configuration error. Failures after that are retried with backoff.
+ */
+@Injectable()
+export class CaptureService implements OnApplicationShutdown {
+  private source?: VideoFileSource;
+  private pump?: Promise<void>;
+  private stopping = false;
+  private cancelRetryWait?: () => void;
+  private readonly backoff = new Backoff(500, 30_000);
+  /** Numbers frames across source restarts, so consumers see a restart's lost frames as a gap. */
+  private nextSequence = 0;
+  state: SourceState = 'idle';
+  lastFrameAt?: number;
+
+  constructor(
+    @Inject(SOURCE_FACTORY) private readonly createSource: () => VideoFileSource,
+    @Inject(FRAMES_CLIENT) private readonly framesClient: ClientProxy,
+    private readonly metrics: CaptureMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Resolves once the first frame is published; rejects if the source fails before that. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pump = this.run(resolve, reject);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.cancelRetryWait?.();
+    await this.source?.stop();
+    await this.pump;
+    this.state = 'stopped';
+    this.metrics.sourceUp.set(0);
+  }
+
+  private async run(firstFrame: () => void, failedToStart: (error: Error) => void): Promise<void> {
+    let started = false;
+    while (!this.stopping) {
+      this.source = this.createSource();
+      try {
+        for await (const { header, pixels } of this.source.frames()) {
+          const frame: Frame = { ...header, sequence: this.nextSequence++, pixels };
+          await lastValueFrom(this.framesClient.emit(FRAMES_TOPIC, frame), { defaultValue: undefined });
+          this.metrics.framesPublished.inc();
+          this.lastFrameAt = Date.now();
+          if (this.state !== 'streaming') {
+            this.state = 'streaming';
+            this.metrics.sourceUp.set(1);
+            this.backoff.reset();
+            this.logger.info({ width: header.width, height: header.height }, 'source streaming');
+          }
+          if (!started) {
+            started = true;
+            firstFrame();
+          }
+        }
+        if (!this.stopping) {
+          this.state = 'ended';
+          this.metrics.sourceUp.set(0);
+          this.logger.info('source ended (CAPTURE_LOOP=false): no more frames');
+        }
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        if (!started) return failedToStart(error as Error);
+        this.state = 'retrying';
+        this.metrics.sourceUp.set(0);
+        this.metrics.sourceRestarts.inc();
+        const delayMs = this.backoff.next();
+        this.logger.error({ err: error, retryInMs: delayMs }, `source failed: ${(error as Error).message}; retrying`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.cancelRetryWait = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+}

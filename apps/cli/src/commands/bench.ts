@@ -1,0 +1,202 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectionsCodec, DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
+import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
+import * as ort from 'onnxruntime-node';
+import { Subscriber } from 'zeromq';
+import { decodeFile } from '../media';
+import { round, summarize } from '../stats';
+
+export interface BenchOptions {
+  video: string;
+  modelPath: string;
+  workspaceRoot: string;
+  preset: DetectionPreset;
+  threads: number;
+  /** Seconds of pipeline measurement after warm-up. */
+  seconds: number;
+  warmupSeconds: number;
+  bareRuns: number;
+}
+
+type StageSummary = { medianMs: number; p90Ms: number; count: number };
+
+export interface BenchReport {
+  preset: string;
+  inputSize: string;
+  bareFps: number;
+  pipelineFps: number;
+  ratio: number;
+  stages: Record<'decode' | 'transport' | 'preprocess' | 'inference' | 'postprocess' | 'publish', StageSummary>;
+  framesMeasured: number;
+  threads: number;
+}
+
+const epochMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * Runs the real capture and inference processes on the demo video (capture paced at the video's own rate,
+ * as a live camera would be), listens to their detections like telemetry does, then measures bare
+ * `session.run` on the same input size in this process once they have stopped, so neither run steals the
+ * other's cores.
+ */
+export async function bench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
+  const decode = await measureDecode(options.video);
+  log(`decode: ${decode.medianMs.toFixed(2)} ms median per frame`);
+
+  const pipeline = await measurePipeline(options, log);
+  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames`);
+
+  const bare = await measureBareRun(options);
+  log(`bare session.run: ${bare.fps.toFixed(2)} fps at ${bare.inputSize}`);
+
+  const stage = (pick: (d: Detections, receivedAtMs: number) => number) =>
+    roundSummary(summarize(pipeline.detections.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
+  return {
+    preset: options.preset.name,
+    inputSize: bare.inputSize,
+    bareFps: round(bare.fps),
+    pipelineFps: round(pipeline.fps),
+    ratio: round(pipeline.fps / bare.fps, 3),
+    stages: {
+      decode: roundSummary(decode),
+      transport: stage((d) => d.timings.transportMs),
+      preprocess: stage((d) => d.timings.preprocessMs),
+      inference: stage((d) => d.timings.inferenceMs),
+      postprocess: stage((d) => d.timings.postprocessMs),
+      publish: stage((d, receivedAtMs) => receivedAtMs - d.publishedAtMs),
+    },
+    framesMeasured: pipeline.detections.length,
+    threads: options.threads,
+  };
+}
+
+function roundSummary(summary: StageSummary): StageSummary {
+  return { medianMs: round(summary.medianMs), p90Ms: round(summary.p90Ms), count: summary.count };
+}
+
+/** Time between consecutive frames out of ffmpeg when decoding as fast as it can: decode plus the pipe. */
+async function measureDecode(video: string): Promise<StageSummary> {
+  const gaps: number[] = [];
+  let last = performance.now();
+  for await (const { index } of decodeFile(video)) {
+    const now = performance.now();
+    if (index > 0) gaps.push(now - last);
+    last = now;
+    if (index >= 300) break;
+  }
+  return summarize(gaps);
+}
+
+async function measurePipeline(options: BenchOptions, log: (line: string) => void): Promise<{ fps: number; detections: { detections: Detections; receivedAtMs: number }[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
+  const frames = `ipc://${join(dir, 'frames')}`;
+  const detectionsEndpoint = `ipc://${join(dir, 'detections')}`;
+  const subscriber = new Subscriber({ linger: 0 });
+  subscriber.connect(detectionsEndpoint);
+  subscriber.subscribe(DETECTIONS_TOPIC);
+
+  const modules: ChildProcess[] = [
+    startModule(options.workspaceRoot, 'inference', {
+      FRAMES_CONNECT: frames,
+      DETECTIONS_BIND: detectionsEndpoint,
+      DETECTION_PRESET: options.preset.name,
+      INFERENCE_THREADS: String(options.threads),
+      MODEL_PATH: options.modelPath,
+      METRICS_PORT: '0',
+    }),
+    startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'true', METRICS_PORT: '0' }),
+  ];
+  const exited = new Promise<never>((_, reject) => {
+    for (const child of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
+  });
+
+  const received: { detections: Detections; receivedAtMs: number }[] = [];
+  try {
+    log(`pipeline: warming up ${options.warmupSeconds} s, then measuring ${options.seconds} s`);
+    const collect = (async () => {
+      let measuring = false;
+      let warmupEnds = Infinity;
+      for await (const [, ...parts] of subscriber) {
+        const receivedAtMs = epochMs();
+        const detections = detectionsCodec.decode(parts);
+        if (!measuring) {
+          if (warmupEnds === Infinity) warmupEnds = receivedAtMs + options.warmupSeconds * 1000;
+          if (receivedAtMs < warmupEnds) continue;
+          measuring = true;
+        }
+        received.push({ detections, receivedAtMs });
+        if (receivedAtMs - received[0].receivedAtMs >= options.seconds * 1000) return;
+      }
+    })();
+    await Promise.race([collect, exited]);
+  } finally {
+    for (const child of modules) child.removeAllListeners('exit');
+    await Promise.all(modules.map(stopModule));
+    subscriber.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const spanMs = received[received.length - 1].receivedAtMs - received[0].receivedAtMs;
+  return { fps: ((received.length - 1) * 1000) / spanMs, detections: received };
+}
+
+function startModule(root: string, name: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [join(root, 'dist/apps', name, 'main.js')], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+function stopModule(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Bare `session.run` on this thread, on the preprocessed first frame of the video, repeated: the ceiling for
+ * the pipeline, with none of our code (worker hand-off, copies) around it.
+ */
+async function measureBareRun(options: BenchOptions): Promise<{ fps: number; inputSize: string }> {
+  const first = await firstFrame(options.video);
+  const input = new Preprocessor(options.preset).run(first);
+  const session = await ort.InferenceSession.create(options.modelPath, {
+    intraOpNumThreads: options.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  try {
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.tensor.slice(), [1, 3, input.height, input.width]) };
+    await session.run(feeds); // warm-up: first runs allocate and pick kernels
+    const started = performance.now();
+    for (let i = 0; i < options.bareRuns; i++) await session.run(feeds);
+    const elapsedMs = performance.now() - started;
+    return { fps: (options.bareRuns * 1000) / elapsedMs, inputSize: `${input.width}x${input.height}` };
+  } finally {
+    await session.release();
+  }
+}
+
+async function firstFrame(video: string) {
+  for await (const { image } of decodeFile(video)) return { ...image, data: Buffer.from(image.data) };
+  throw new Error(`${video} has no frames`);
+}
+
+export function formatBench(report: BenchReport): string {
+  const lines = [
+    `preset ${report.preset}, model input ${report.inputSize}, ${report.threads || 'auto'} inference threads, ${report.framesMeasured} frames measured`,
+    `stage         median ms   p90 ms`,
+    ...Object.entries(report.stages).map(([name, s]) => `${name.padEnd(12)} ${s.medianMs.toFixed(2).padStart(10)} ${s.p90Ms.toFixed(2).padStart(8)}`),
+    `pipeline fps ${report.pipelineFps.toFixed(2).padStart(10)}`,
+    `bare run fps ${report.bareFps.toFixed(2).padStart(10)}`,
+    `ratio        ${report.ratio.toFixed(3).padStart(10)}   (target >= 0.85)`,
+  ];
+  return lines.join('\n');
+}

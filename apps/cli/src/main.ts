@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bench, formatBench } from './commands/bench';
+import { detect } from './commands/detect';
+import { evaluate, formatEvaluation } from './commands/evaluate';
+import { getPreset } from '@iev/text-detection';
+import { createDetector, DEFAULT_MODEL } from './detector';
+
+const USAGE = `usage:
+  detect [--preset seed|default] [--json] <image or video files...>
+  eval   [--preset seed|default] [--json] <dir with gt.json>
+  bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
+common: [--model ${DEFAULT_MODEL}] [--threads 0 (0 = one per core)]`;
+
+function findWorkspaceRoot(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
+  return process.cwd();
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      preset: { type: 'string', default: 'seed' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      threads: { type: 'string', default: '0' },
+      seconds: { type: 'string', default: '20' },
+      video: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const root = findWorkspaceRoot();
+  const threads = Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
+  const modelPath = values.model ?? join(root, DEFAULT_MODEL);
+  const detector = () => createDetector({ preset: values.preset, model: modelPath, threads });
+
+  switch (command) {
+    case 'detect':
+      if (positionals.length === 0) throw new Error('detect needs at least one image or video file');
+      await detect(await detector(), positionals, values.json);
+      return 0;
+    case 'eval': {
+      if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');
+      const report = await evaluate(await detector(), positionals[0]);
+      process.stdout.write(`${values.json ? JSON.stringify(report) : formatEvaluation(report)}\n`);
+      return 0;
+    }
+    case 'bench': {
+      const seconds = Number(values.seconds);
+      if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${values.seconds})`);
+      const report = await bench(
+        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), threads, seconds, warmupSeconds: 3, bareRuns: 20 },
+        (line) => process.stderr.write(`${line}\n`),
+      );
+      process.stdout.write(`${values.json ? JSON.stringify(report) : formatBench(report)}\n`);
+      return 0;
+    }
+    default:
+      throw new Error(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exit(1);
+  },
+);

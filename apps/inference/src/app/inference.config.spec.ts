@@ -1,0 +1,26 @@
+import { readInferenceConfig } from './inference.config';
+
+describe('inference configuration', () => {
+  it('runs the seed preset on ONNX Runtime with no variables set', () => {
+    expect(readInferenceConfig({})).toEqual({
+      framesConnect: 'tcp://127.0.0.1:5555',
+      detectionsBind: 'tcp://*:5556',
+      modelPath: 'models/ch_pp_inf_dynamic.onnx',
+      preset: 'seed',
+      backend: undefined,
+      useTensorRt: false,
+      threads: 0,
+      metricsPort: 9102,
+    });
+  });
+
+  it("accepts the original sample's USE_TENSOR_RT spelling", () => {
+    expect(readInferenceConfig({ USE_TENSOR_RT: 'True' }).useTensorRt).toBe(true);
+  });
+
+  it('names every bad variable', () => {
+    expect(() => readInferenceConfig({ FRAMES_CONNECT: 'capture:5555', INFERENCE_BACKEND: 'cuda' })).toThrow(
+      /FRAMES_CONNECT must be a ZeroMQ endpoint[\s\S]*INFERENCE_BACKEND must be one of onnxruntime, tensorrt, auto/,
+    );
+  });
+});

@@ -1,0 +1,31 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
+import { TextDetector } from '@iev/detection-pipeline';
+import type { Logger } from 'pino';
+import { FramesController } from './frames.controller';
+import { InferenceMetrics } from './inference.metrics';
+import { DETECTIONS_CLIENT, LOGGER } from './tokens';
+
+export interface InferenceDependencies {
+  detector: TextDetector;
+  detectionsClient: ClientProxy;
+  metrics: InferenceMetrics;
+  logger: Logger;
+}
+
+/** Wires the frames handler to things built (and loaded) before Nest starts: the model load is async. */
+@Module({})
+export class InferenceModule {
+  static forRoot(dependencies: InferenceDependencies): DynamicModule {
+    return {
+      module: InferenceModule,
+      controllers: [FramesController],
+      providers: [
+        { provide: TextDetector, useValue: dependencies.detector },
+        { provide: DETECTIONS_CLIENT, useValue: dependencies.detectionsClient },
+        { provide: InferenceMetrics, useValue: dependencies.metrics },
+        { provide: LOGGER, useValue: dependencies.logger },
+      ],
+    };
+  }
+}

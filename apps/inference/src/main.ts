@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { selectBackend, TextDetector } from '@iev/detection-pipeline';
+import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
+import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
+import { getPreset } from '@iev/text-detection';
+import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
+import { readInferenceConfig } from './app/inference.config';
+import { InferenceMetrics } from './app/inference.metrics';
+import { InferenceModule } from './app/inference.module';
+
+void runModule('inference', async (logger) => {
+  const config = readInferenceConfig();
+  const backend = selectBackend(config);
+  await backend.load();
+  const detector = new TextDetector(backend, getPreset(config.preset));
+  logger.info({ backend: backend.name, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
+
+  // Frames are drained eagerly into a one-frame slot; a small socket queue bounds memory (~1 MB a frame) if the
+  // event loop is briefly busy.
+  const server = new ServerZmq({
+    endpoint: config.framesConnect,
+    bind: false,
+    delivery: 'latest',
+    receiveHighWaterMark: 4,
+    codecs: { [FRAMES_TOPIC]: frameCodec },
+  });
+  const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+  await detectionsClient.connect();
+
+  const registry = createMetricsRegistry('inference');
+  const metrics = new InferenceMetrics(registry, server);
+  const service = await startMicroservice({
+    module: InferenceModule.forRoot({ detector, detectionsClient, metrics, logger }),
+    strategy: server,
+    logger,
+    registry,
+    metricsPort: config.metricsPort,
+    health: () => ({ healthy: true, backend: backend.name, modelId: backend.modelId, transport: server.stats() }),
+  });
+  logger.info({ framesConnect: config.framesConnect, detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
+
+  return {
+    async close() {
+      await service.close();
+      await detectionsClient.close();
+      await backend.dispose();
+    },
+  };
+});

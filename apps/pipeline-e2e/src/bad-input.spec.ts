@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { frameCodec, FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
+import { Publisher } from 'zeromq';
+import { ModuleProcess } from './module-process';
+
+const metricValue = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+
+describe('inference under bad input', () => {
+  let dir: string;
+  let publisher: Publisher;
+  let inference: ModuleProcess;
+  let telemetry: ModuleProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-bad-input-'));
+    const frames = `ipc://${join(dir, 'frames')}`;
+    const detections = `ipc://${join(dir, 'detections')}`;
+    publisher = new Publisher({ linger: 0 });
+    await publisher.bind(frames);
+    inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', INFERENCE_THREADS: '1' });
+    telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
+  });
+
+  afterAll(async () => {
+    publisher.close();
+    await Promise.all([inference.stop('SIGKILL'), telemetry.stop('SIGKILL')]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let sequence = 0;
+  const validFrame = (): Frame => ({
+    sourceId: 'test',
+    sequence: sequence++,
+    captureTimeMs: Date.now(),
+    width: 64,
+    height: 32,
+    stride: 64 * 3,
+    pixelFormat: PixelFormat.BGR24,
+    pixels: Buffer.alloc(64 * 32 * 3, 200),
+  });
+
+  /** Sends valid frames until telemetry has seen `count` detections in total. */
+  async function deliverValidFrames(count: number): Promise<void> {
+    const seen = () => telemetry.lines.filter((line) => line.startsWith('{"frame"')).length;
+    while (seen() < count) {
+      await publisher.send([FRAMES_TOPIC, ...frameCodec.encode(validFrame())]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it('counts and drops random bytes and truncated headers, and keeps serving', async () => {
+    await deliverValidFrames(1);
+
+    const header = frameCodec.encode(validFrame())[0];
+    const malformed: Buffer[][] = [
+      [randomBytes(1)],
+      [randomBytes(64), randomBytes(100)],
+      [header.subarray(0, 10), Buffer.alloc(64 * 32 * 3)],
+      [header, Buffer.alloc(17)],
+      [Buffer.alloc(0)],
+    ];
+    for (let i = 0; i < 20; i++) malformed.push([randomBytes(1 + ((i * 37) % 300))]);
+    for (const parts of malformed) await publisher.send([FRAMES_TOPIC, ...parts]);
+
+    await deliverValidFrames(2);
+    const port = await inference.metricsPort();
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metricValue(metrics, 'iev_inference_messages_malformed_total')).toBe(malformed.length);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    expect(inference.child.exitCode).toBeNull();
+  });
+});
+
+describe('start-up errors a person can act on', () => {
+  const run = async (name: string, env: Record<string, string>) => {
+    const module = new ModuleProcess(name, { METRICS_PORT: '0', ...env });
+    const code = await module.exited;
+    return { code, stderr: module.stderr.join('\n') };
+  };
+
+  it('names a bad environment variable', async () => {
+    const { code, stderr } = await run('inference', { INFERENCE_THREADS: 'lots', DETECTION_PRESET: 'fastest' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('INFERENCE_THREADS must be an integer');
+    expect(stderr).toContain('DETECTION_PRESET must be one of seed, default (got "fastest")');
+  });
+
+  it('says which model file is missing', async () => {
+    const { code, stderr } = await run('inference', { MODEL_PATH: '/nonexistent/model.onnx' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('cannot read model file /nonexistent/model.onnx: no such file');
+  });
+
+  it('says TensorRT is not available and how to run without it', async () => {
+    const { code, stderr } = await run('inference', { USE_TENSOR_RT: 'True' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('USE_TENSOR_RT=False');
+  });
+
+  it('says which video cannot be read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-bad-video-'));
+    const notAVideo = join(dir, 'notes.mp4');
+    writeFileSync(notAVideo, 'this is not a video');
+    try {
+      const missing = await run('capture', { CAMERA_PATH: join(dir, 'missing.mp4') });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain(join(dir, 'missing.mp4'));
+      const unreadable = await run('capture', { CAMERA_PATH: notAVideo });
+      expect(unreadable.code).toBe(1);
+      expect(unreadable.stderr).toContain(notAVideo);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

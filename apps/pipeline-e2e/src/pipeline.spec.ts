@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Detections } from '@iev/frame-protocol';
+import { DEMO_VIDEO, ModuleProcess } from './module-process';
+
+const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
+
+function childPids(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('the pipeline on the demo video: capture → inference → telemetry', () => {
+  let dir: string;
+  let capture: ModuleProcess;
+  let inference: ModuleProcess;
+  let telemetry: ModuleProcess;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-e2e-'));
+    const frames = `ipc://${join(dir, 'frames')}`;
+    const detections = `ipc://${join(dir, 'detections')}`;
+    // Started downstream-first on purpose and capture last: peers may start in any order.
+    telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
+    inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', INFERENCE_THREADS: '1' });
+    capture = new ModuleProcess('capture', { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' });
+  });
+
+  afterAll(async () => {
+    await Promise.all([capture, inference, telemetry].map((module) => module.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers detections of the demo video to the console sink', async () => {
+    const received = await telemetry.waitFor((lines) => {
+      const found = detectionLines(lines);
+      return found.filter((d) => d.boxes.length > 0).length >= 3 ? found : undefined;
+    }, 'three frames with text boxes at the sink', 50_000);
+
+    for (const detections of received) {
+      expect(detections.frame.sourceId).toBe('camera0');
+      expect([detections.width, detections.height]).toEqual([640, 480]);
+      expect(detections.modelId).toBe('ch_pp_inf_dynamic@7ceb8792');
+      for (const box of detections.boxes) {
+        expect(box.points).toHaveLength(4);
+        for (const [x, y] of box.points) {
+          expect(Number.isInteger(x) && x >= 0 && x <= 640).toBe(true);
+          expect(Number.isInteger(y) && y >= 0 && y <= 480).toBe(true);
+        }
+      }
+    }
+    const sequences = received.map((d) => d.frame.sequence);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    // The original sample's per-frame line, in inference's logs.
+    expect(inference.logs().some((log) => /^Bounding boxes detected: \d+, time taken: \d+\.\d{3}$/.test(String(log['msg'])))).toBe(true);
+  });
+
+  it('reports health and Prometheus metrics for every module', async () => {
+    for (const module of [capture, inference, telemetry]) {
+      const port = await module.metricsPort();
+      const health = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain(`module="${module.name}"`);
+    }
+    const inferenceMetrics = await (await fetch(`http://127.0.0.1:${await inference.metricsPort()}/metrics`)).text();
+    expect(Number(/iev_inference_frames_processed_total\{[^}]*\} (\d+)/.exec(inferenceMetrics)?.[1])).toBeGreaterThan(0);
+  });
+
+  it('stops every module cleanly on Ctrl-C, leaving no ffmpeg behind', async () => {
+    const decoders = childPids(capture.child.pid as number);
+    expect(decoders.length).toBeGreaterThan(0);
+    const codes = await Promise.all([capture, inference, telemetry].map((module) => module.stop('SIGINT')));
+    expect(codes).toEqual([0, 0, 0]);
+    expect(decoders.filter(isAlive)).toEqual([]);
+  });
+});

@@ -1,0 +1,29 @@
+import { Controller, Inject } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
+import type { Logger } from 'pino';
+import type { DetectionsSink } from './sinks';
+import { TelemetryMetrics } from './telemetry.metrics';
+import { LOGGER, SINK } from './tokens';
+
+@Controller()
+export class DetectionsController {
+  constructor(
+    @Inject(SINK) private readonly sink: DetectionsSink,
+    private readonly metrics: TelemetryMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @EventPattern(DETECTIONS_TOPIC)
+  async onDetections(@Payload() detections: Detections): Promise<void> {
+    const receivedAtMs = performance.timeOrigin + performance.now();
+    try {
+      await this.sink.write(detections, receivedAtMs);
+      this.metrics.messages.inc();
+      this.metrics.endToEndSeconds.observe((receivedAtMs - detections.frame.captureTimeMs) / 1000);
+    } catch (error) {
+      this.metrics.sinkErrors.inc();
+      this.logger.error({ err: error, sequence: detections.frame.sequence }, 'sink failed to write detections');
+    }
+  }
+}

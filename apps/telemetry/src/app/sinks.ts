@@ -1,0 +1,29 @@
+import type { Detections } from '@iev/frame-protocol';
+import type { Writable } from 'node:stream';
+
+/** Where telemetry sends detections: the console here, IoT Edge's edgeHub in a deployment. */
+export interface DetectionsSink {
+  write(detections: Detections, receivedAtMs: number): Promise<void>;
+}
+
+/** One line per frame on stdout: readable text, or the detections as one JSON object. */
+export class ConsoleSink implements DetectionsSink {
+  constructor(
+    private readonly format: 'text' | 'json',
+    private readonly out: Writable = process.stdout,
+  ) {}
+
+  async write(detections: Detections, receivedAtMs: number): Promise<void> {
+    const line = this.format === 'json' ? JSON.stringify(detections) : describe(detections, receivedAtMs);
+    this.out.write(`${line}\n`);
+  }
+}
+
+function describe(detections: Detections, receivedAtMs: number): string {
+  const { frame, boxes, timings, width, height } = detections;
+  const latencyMs = receivedAtMs - frame.captureTimeMs;
+  return (
+    `${frame.sourceId} #${frame.sequence} ${width}x${height}: ${boxes.length} text box${boxes.length === 1 ? '' : 'es'}` +
+    ` | inference ${timings.inferenceMs.toFixed(1)} ms, capture-to-telemetry ${latencyMs.toFixed(1)} ms`
+  );
+}

@@ -1,0 +1,2 @@
+export const SINK = Symbol('SINK');
+export const LOGGER = Symbol('LOGGER');

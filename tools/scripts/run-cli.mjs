@@ -1,0 +1,11 @@
+// `npm run detect|bench|eval -- ...`: builds the CLI (cached by Nx) and runs it with the given arguments.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { buildProjects, workspaceRoot } from './nx-build.mjs';
+
+const [command, ...args] = process.argv.slice(2);
+// The bench drives the real module processes, so it needs their bundles too.
+buildProjects(command === 'bench' ? ['cli', 'capture', 'inference'] : ['cli']);
+const child = spawn(process.execPath, [join(workspaceRoot, 'dist/apps/cli/main.js'), command, ...args], { stdio: 'inherit' });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
