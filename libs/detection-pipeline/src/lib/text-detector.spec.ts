@@ -106,3 +106,18 @@ describe('TextDetector with the seed preset reproduces the original sample (real
     for (const ms of Object.values(timings)) expect(ms).toBeGreaterThan(0);
   });
 });
+
+describe('the default preset', () => {
+  const backend = new OnnxRuntimeBackend({ modelPath: MODEL });
+  beforeAll(() => backend.load());
+  afterAll(() => backend.dispose());
+
+  it('is at least as accurate as the seed preset over both dev sets (the reason it is the default)', async () => {
+    const overall = async (preset: string) => {
+      const detector = new TextDetector(backend, getPreset(preset));
+      const sets = [await runSet(detector, 'dev-a'), await runSet(detector, 'dev-b')];
+      return hmean(sets.flatMap((set) => set.ours), sets.flatMap((set) => set.truth));
+    };
+    expect(await overall('default')).toBeGreaterThanOrEqual(await overall('seed'));
+  }, 120_000);
+});

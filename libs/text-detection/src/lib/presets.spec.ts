@@ -11,12 +11,12 @@ describe('presets', () => {
     });
   });
 
-  it('default keeps the aspect ratio, limiting the long side to 960, with the seed normalize and thresholds', () => {
+  it("default keeps the aspect ratio, limiting the long side to 960, with PaddleOCR's current box_thresh and unclip_ratio", () => {
     const preset = getPreset('default');
     expect(preset.preResize).toBeUndefined();
     expect(preset.resize).toEqual({ kind: 'limit', limitSideLen: 960, limitType: 'max' });
     expect(preset.normalize).toEqual(PRESETS.seed.normalize);
-    expect(preset.postprocess).toEqual(PRESETS.seed.postprocess);
+    expect(preset.postprocess).toEqual({ ...PRESETS.seed.postprocess, boxThresh: 0.6, unclipRatio: 1.5 });
   });
 
   it('hands out copies, so adjusting one does not change the preset', () => {
