@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
       const seconds = Number(values.seconds);
       if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${values.seconds})`);
       const report = await bench(
-        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), threads, seconds, warmupSeconds: 3, bareRuns: 20 },
+        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), threads, seconds, warmupSeconds: 3, bareRuns: 60 },
         (line) => process.stderr.write(`${line}\n`),
       );
       process.stdout.write(`${values.json ? JSON.stringify(report) : formatBench(report)}\n`);

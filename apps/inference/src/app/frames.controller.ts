@@ -1,6 +1,6 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
-import { TextDetector } from '@iev/detection-pipeline';
+import { TextDetector, type InferredImage } from '@iev/detection-pipeline';
 import { DETECTIONS_TOPIC, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
@@ -11,8 +11,10 @@ import { DETECTIONS_CLIENT, LOGGER } from './tokens';
 const epochMs = () => performance.timeOrigin + performance.now();
 
 @Controller()
-export class FramesController {
+export class FramesController implements OnApplicationShutdown {
   private readonly gaps = new SequenceGaps();
+  /** Postprocessing and publishing of the frame before, chained so detections leave in frame order. */
+  private publishing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly detector: TextDetector,
@@ -21,6 +23,11 @@ export class FramesController {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /**
+   * Runs the frame through the model and returns, so the transport hands over the newest frame at once;
+   * this frame is postprocessed and published on the next turn of the event loop, while the next frame is
+   * already in the model (it runs on a worker thread).
+   */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
     const transportMs = epochMs() - frame.captureTimeMs;
@@ -30,8 +37,20 @@ export class FramesController {
       this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 frames are supported');
       return;
     }
+    const inferred = await this.detector.infer({ data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride });
+    const nextTurn = new Promise<void>((resolve) => setImmediate(resolve));
+    this.publishing = Promise.all([this.publishing, nextTurn]).then(() =>
+      this.publish(frame, inferred, transportMs).catch((error: Error) => this.logger.error({ err: error }, 'failed to publish detections')),
+    );
+  }
 
-    const result = await this.detector.detect({ data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride });
+  /** Lets the last frame's detections out before the client closes. */
+  onApplicationShutdown(): Promise<void> {
+    return this.publishing;
+  }
+
+  private async publish(frame: Frame, inferred: InferredImage, transportMs: number): Promise<void> {
+    const result = inferred.finish();
     const detections: Detections = {
       frame: { sourceId: frame.sourceId, sequence: frame.sequence, captureTimeMs: frame.captureTimeMs },
       width: result.width,

@@ -10,6 +10,11 @@ export interface DetectionResult {
   timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
 }
 
+/** A frame that has been through the model, waiting to be postprocessed. */
+export interface InferredImage {
+  finish(): DetectionResult;
+}
+
 /** PaddleOCR DB text detection on one BGR image: preprocess, run the model, postprocess. Not re-entrant. */
 export class TextDetector {
   private readonly preprocessor: Preprocessor;
@@ -23,19 +28,37 @@ export class TextDetector {
   }
 
   async detect(image: ImageView): Promise<DetectionResult> {
+    return (await this.infer(image)).finish();
+  }
+
+  /**
+   * Preprocesses and runs the model; the result's finish() postprocesses. Split so a caller can postprocess
+   * one frame while the next is in the model (the backend runs off the main thread). finish() may run after
+   * the next infer() has started.
+   */
+  async infer(image: ImageView): Promise<InferredImage> {
     const started = performance.now();
     const input = this.preprocessor.run(image);
     const preprocessed = performance.now();
     const output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
     const inferred = performance.now();
     const [mapHeight, mapWidth] = output.dims.slice(-2);
-    const boxes = this.boxesInImagePixels(output.data, mapWidth, mapHeight, image);
-    const finished = performance.now();
+    const { width, height } = image;
     return {
-      boxes,
-      width: image.width,
-      height: image.height,
-      timings: { preprocessMs: preprocessed - started, inferenceMs: inferred - preprocessed, postprocessMs: finished - inferred },
+      finish: () => {
+        const postprocessStarted = performance.now();
+        const boxes = this.boxesInImagePixels(output.data, mapWidth, mapHeight, width, height);
+        return {
+          boxes,
+          width,
+          height,
+          timings: {
+            preprocessMs: preprocessed - started,
+            inferenceMs: inferred - preprocessed,
+            postprocessMs: performance.now() - postprocessStarted,
+          },
+        };
+      },
     };
   }
 
@@ -44,12 +67,12 @@ export class TextDetector {
    * sample did — integer points in that squashed image — and then maps them to the frame's own pixels, so
    * `seed` reproduces the sample box for box. Other presets postprocess straight into the frame's pixels.
    */
-  private boxesInImagePixels(probMap: Float32Array, mapWidth: number, mapHeight: number, image: ImageView): DetectedBox[] {
+  private boxesInImagePixels(probMap: Float32Array, mapWidth: number, mapHeight: number, width: number, height: number): DetectedBox[] {
     const squashed = this.preset.preResize;
-    if (!squashed) return this.postprocessor.run(probMap, mapWidth, mapHeight, image.width, image.height, this.preset.postprocess);
+    if (!squashed) return this.postprocessor.run(probMap, mapWidth, mapHeight, width, height, this.preset.postprocess);
     const boxes = this.postprocessor.run(probMap, mapWidth, mapHeight, squashed.width, squashed.height, this.preset.postprocess);
-    const scaleX = image.width / squashed.width;
-    const scaleY = image.height / squashed.height;
+    const scaleX = width / squashed.width;
+    const scaleY = height / squashed.height;
     for (const box of boxes) for (const point of box.points) {
       point[0] = Math.round(point[0] * scaleX);
       point[1] = Math.round(point[1] * scaleY);
