@@ -1,17 +1,10 @@
 import type { DbPostprocessOptions } from '../types';
 import { convexPolygonIoU, type PointLike } from '../geometry/polygon-iou';
-import { DbPostprocessor, dbPostprocess } from './db-postprocess';
+import { PRESETS } from '../presets';
+import { DbPostprocessor } from './db-postprocess';
 
 /** The original sample's settings. */
-const seed: DbPostprocessOptions = {
-  thresh: 0.3,
-  boxThresh: 0.5,
-  maxCandidates: 1000,
-  unclipRatio: 2.0,
-  useDilation: false,
-  scoreMode: 'fast',
-  minSize: 3,
-};
+const seed: DbPostprocessOptions = PRESETS.seed.postprocess;
 
 class ProbabilityMap {
   readonly data: Float32Array;
@@ -192,10 +185,9 @@ describe('DbPostprocessor', () => {
     const first = run(large);
     expect(run(small)).toEqual(small.boxes({}, 640, 480));
     expect(run(large)).toEqual(first);
-    expect(dbPostprocess(large.data, large.width, large.height, 640, 480, seed)).toEqual(first);
   });
 
   it('rejects a map smaller than its stated size', () => {
-    expect(() => dbPostprocess(new Float32Array(10), 4, 4, 4, 4, seed)).toThrow(RangeError);
+    expect(() => new DbPostprocessor().run(new Float32Array(10), 4, 4, 4, 4, seed)).toThrow(RangeError);
   });
 });

@@ -177,20 +177,3 @@ function clamp(value: number, min: number, max: number): number {
   return value < min ? min : value > max ? max : value;
 }
 
-let sharedPostprocessor: DbPostprocessor | undefined;
-
-/**
- * {@link DbPostprocessor.run} on a shared instance (its buffers are reused from call to call).
- * Boxes are in the destination image's pixels: pass the original frame's size, not the network input's.
- */
-export function dbPostprocess(
-  probMap: Float32Array,
-  mapWidth: number,
-  mapHeight: number,
-  destWidth: number,
-  destHeight: number,
-  options: DbPostprocessOptions,
-): DetectedBox[] {
-  sharedPostprocessor ??= new DbPostprocessor();
-  return sharedPostprocessor.run(probMap, mapWidth, mapHeight, destWidth, destHeight, options);
-}
