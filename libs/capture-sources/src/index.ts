@@ -1,3 +1,15 @@
-export { VideoFileSource, type CapturedFrame, type VideoFileSourceOptions, type VideoFileSourceStats } from './lib/video-file-source';
+export type { CapturedFrame, FrameSource, FrameSourceStats, OutputShape } from './lib/frame-source';
+export {
+  createFrameSource,
+  resolveSource,
+  SOURCE_TYPE_OVERRIDES,
+  type FrameSourceOptions,
+  type SourceDescription,
+  type SourceType,
+  type SourceTypeOverride,
+} from './lib/resolve-source';
+export { VideoFileSource, type VideoFileSourceOptions, type VideoFileSourceStats } from './lib/video-file-source';
+export { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, type V4l2InputFormat } from './lib/ffmpeg-sources';
+export { buildGstLaunchArgs } from './lib/gstreamer-source';
 export { FrameAssembler } from './lib/frame-assembler';
 export { VideoSourceError } from './lib/video-source-error';

@@ -1,17 +1,11 @@
 import { execFile } from 'node:child_process';
 import { basename, dirname, join } from 'node:path';
-import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
+import type { FrameSizeReader } from './decoder-source';
+import { ensureToolRuns, type ExternalTool } from './decoder-tools';
+import type { FrameSize, OutputShape } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
-export interface FfmpegPaths {
-  ffmpeg: string;
-  ffprobe: string;
-}
-
-export interface VideoInfo {
-  /** As displayed, i.e. after the rotation ffmpeg applies on decoding. */
-  width: number;
-  height: number;
+export interface VideoInfo extends FrameSize {
   /** Frames per second; NaN when the file does not say. */
   fps: number;
   /** Seconds; NaN when the file does not say. */
@@ -19,50 +13,74 @@ export interface VideoInfo {
 }
 
 /** ffprobe from the same place as ffmpeg: beside it when ffmpeg is given as a path, else on PATH. */
-export function ffmpegPathsFor(ffmpegPath: string): FfmpegPaths {
-  const ffprobe = basename(ffmpegPath) === ffmpegPath ? 'ffprobe' : join(dirname(ffmpegPath), 'ffprobe');
-  return { ffmpeg: ffmpegPath, ffprobe };
+export function ffprobeFor(ffmpegPath: string): ExternalTool {
+  return {
+    path: basename(ffmpegPath) === ffmpegPath ? 'ffprobe' : join(dirname(ffmpegPath), 'ffprobe'),
+    versionFlag: '-version',
+    installHint: 'install ffmpeg (apt-get install ffmpeg) or set ffmpegPath',
+  };
 }
 
-const toolChecks = new Map<string, Promise<void>>();
-
-/** Runs `<tool> -version` once per path, so a missing install fails with a hint instead of a bare ENOENT. */
-function ensureToolRuns(toolPath: string): Promise<void> {
-  let check = toolChecks.get(toolPath);
-  if (!check) {
-    check = new Promise<void>((resolve, reject) => {
-      execFile(toolPath, ['-version'], (error) => {
-        if (!error) return resolve();
-        toolChecks.delete(toolPath);
-        reject(new VideoSourceError(`cannot run ${toolPath} (${error.message.split('\n')[0]}): install ffmpeg (apt-get install ffmpeg) or set ffmpegPath`));
-      });
-    });
-    toolChecks.set(toolPath, check);
-  }
-  return check;
+/** The major version in `ffmpeg -version`'s first line; builds from git ("N-...") count as current. */
+export function ffmpegMajorVersion(versionLine: string): number {
+  const release = /^ffmpeg version n?(\d+)\./.exec(versionLine);
+  return release ? Number(release[1]) : Infinity;
 }
 
-let fluentPaths: FfmpegPaths | undefined;
-
-/** Checks ffmpeg and ffprobe run, then points fluent-ffmpeg at them. */
-export async function useFfmpegPaths(paths: FfmpegPaths): Promise<void> {
-  await Promise.all([ensureToolRuns(paths.ffmpeg), ensureToolRuns(paths.ffprobe)]);
-  // fluent-ffmpeg keeps a single ffmpeg path for the whole process, so two sources cannot use different ones.
-  if (fluentPaths && fluentPaths.ffmpeg !== paths.ffmpeg) {
-    throw new VideoSourceError(`this process already uses ffmpeg at ${fluentPaths.ffmpeg}; fluent-ffmpeg cannot also use ${paths.ffmpeg}`);
-  }
-  ffmpeg.setFfmpegPath(paths.ffmpeg);
-  ffmpeg.setFfprobePath(paths.ffprobe);
-  fluentPaths = paths;
+/** ffmpeg reading the input its arguments describe, writing raw BGR24 frames to stdout after the given filters. */
+export function ffmpegToRawBgrArgs(inputArgs: string[], filters: string[]): string[] {
+  return [
+    // level+info tags every stderr line with its level (DecoderLog keeps the warnings and errors) and prints the
+    // output stream line that announces the frame size.
+    ...['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info'],
+    ...inputArgs,
+    '-an',
+    ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
+    ...['-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1'],
+  ];
 }
 
-/** The last few non-empty lines of a tool's stderr, where ffmpeg puts the reason it failed. */
+/** fps before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). */
+export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
+  return [...(fps ? [`fps=${fps}`] : []), ...(width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [])];
+}
+
+/**
+ * Reads the frame size from ffmpeg's description of its output stream, e.g.
+ * "[info]   Stream #0:0: Video: rawvideo (BGR[24] / 0x18524742), bgr24(pc, ...), 320x240 [SAR 1:1 DAR 4:3], ...";
+ * input streams are described first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0".
+ */
+export function ffmpegOutputSizeReader(): FrameSizeReader {
+  let inOutputSection = false;
+  return (line) => {
+    if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
+    const size = inOutputSection ? /Stream #0:0.*: Video: rawvideo\b.*?, (\d+)x(\d+)\b/.exec(line) : null;
+    return size ? { width: Number(size[1]), height: Number(size[2]) } : undefined;
+  };
+}
+
+/** The last few non-empty lines of a tool's stderr, where ffprobe puts the reason it failed. */
 export function lastLines(text: string, count = 3): string {
   const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0);
   return lines.slice(-count).join(' | ');
 }
 
-function parseRate(rate: unknown): number {
+interface ProbedStream {
+  width?: number;
+  height?: number;
+  avg_frame_rate?: string;
+  r_frame_rate?: string;
+  duration?: string;
+  side_data_list?: { rotation?: number }[];
+  tags?: { rotate?: string };
+}
+
+interface ProbeResult {
+  streams?: ProbedStream[];
+  format?: { duration?: string };
+}
+
+function parseRate(rate: string | undefined): number {
   const [numerator, denominator] = String(rate).split('/').map(Number);
   return numerator / denominator;
 }
@@ -72,25 +90,27 @@ function firstPositive(values: number[]): number {
   return values.find((value) => Number.isFinite(value) && value > 0) ?? NaN;
 }
 
-function displayedSize(stream: FfprobeStream): { width: number; height: number } {
+function displayedSize(stream: ProbedStream): FrameSize {
   const width = Number(stream.width);
   const height = Number(stream.height);
-  // ffmpeg rotates on decoding (autorotate), so a quarter turn swaps the sides.
-  const quarterTurn = Math.abs(Number(stream.rotation ?? 0)) % 180 === 90;
-  return quarterTurn ? { width: height, height: width } : { width, height };
+  // ffmpeg rotates on decoding (autorotate), so a quarter turn swaps the sides. ffmpeg 5 reports the rotation as side
+  // data, ffmpeg 4 as a tag.
+  const rotation = stream.side_data_list?.find((sideData) => sideData.rotation !== undefined)?.rotation ?? Number(stream.tags?.rotate ?? 0);
+  return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Size, rate and duration of the first video stream, via ffprobe. */
-export async function probeVideo(path: string): Promise<VideoInfo> {
-  const data = await new Promise<FfprobeData>((resolve, reject) => {
-    ffmpeg.ffprobe(path, ['-v', 'error', '-select_streams', 'v:0'], (error: Error | null, probed: FfprobeData) => {
-      if (!error) return resolve(probed);
-      // fluent-ffmpeg puts ffprobe's stderr after the first line of the message.
-      const [exitReason, ...stderr] = error.message.split('\n');
-      reject(new VideoSourceError(`cannot read video file ${path}: ${lastLines(stderr.join('\n')) || exitReason}`));
+/** Size, rate and duration of a video file's first video stream, via ffprobe. */
+export async function probeVideo(path: string, ffmpegPath: string): Promise<VideoInfo> {
+  const ffprobe = ffprobeFor(ffmpegPath);
+  await ensureToolRuns(ffprobe);
+  const entries = 'stream=width,height,avg_frame_rate,r_frame_rate,duration:stream_side_data=rotation:stream_tags=rotate:format=duration';
+  const probed = await new Promise<ProbeResult>((resolve, reject) => {
+    execFile(ffprobe.path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'json', path], (error, stdout, stderr) => {
+      if (error) return reject(new VideoSourceError(`cannot read video file ${path}: ${lastLines(stderr) || error.message}`));
+      resolve(JSON.parse(stdout) as ProbeResult);
     });
   });
-  const stream = data.streams[0];
+  const stream = probed.streams?.[0];
   if (!stream) throw new VideoSourceError(`no video stream in ${path}`);
   const { width, height } = displayedSize(stream);
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
@@ -98,6 +118,6 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
     width,
     height,
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
-    durationSeconds: firstPositive([Number(stream.duration), Number(data.format.duration)]),
+    durationSeconds: firstPositive([Number(stream.duration), Number(probed.format?.duration)]),
   };
 }

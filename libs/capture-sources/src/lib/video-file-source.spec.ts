@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
-import { type CapturedFrame, VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
+import { isRunning, isUniformBgr, pidsRunning, take } from '../test-support/decoders';
+import { VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
 
 jest.setTimeout(20_000);
 
@@ -25,41 +26,6 @@ function makeTruncatedVideo(name: string): string {
   const path = join(workDir, name);
   writeFileSync(path, whole.subarray(0, offset + 64));
   return path;
-}
-
-/** Pids of running ffmpeg processes whose command line mentions path. */
-function ffmpegPidsReading(path: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return argv[0].endsWith('ffmpeg') && argv.includes(path);
-      } catch {
-        return false; // exited while we looked
-      }
-    })
-    .map(Number);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Reads up to count frames, then leaves the loop (which stops the source). */
-async function take(source: VideoFileSource, count: number): Promise<CapturedFrame[]> {
-  const frames: CapturedFrame[] = [];
-  if (count === 0) return frames;
-  for await (const frame of source.frames()) {
-    frames.push(frame);
-    if (frames.length === count) break;
-  }
-  return frames;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,12 +56,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
     const [frame] = await take(new VideoFileSource({ path: red, sourceId: 'camera0', ...fastOnce }), 1);
 
     expect(frame.header.sourceId).toBe('camera0');
-    for (let offset = 0; offset < frame.pixels.length; offset += 3) {
-      const [blue, green, red] = frame.pixels.subarray(offset, offset + 3);
-      expect(blue).toBeLessThan(10);
-      expect(green).toBeLessThan(10);
-      expect(red).toBeGreaterThan(245);
-    }
+    expect(isUniformBgr(frame.pixels, [0, 0, 255])).toBe(true);
   });
 
   it('loops past the end of the file with sequence numbers that keep counting', async () => {
@@ -153,7 +114,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
     // Unchecked, ffmpeg would have produced thousands of these 9 kB frames by now.
     expect(source.stats.bytesRead).toBe(held);
     expect(held).toBeLessThan(100 * 64 * 48 * 3);
-    const [pid] = ffmpegPidsReading(pattern);
+    const [pid] = pidsRunning('ffmpeg', pattern);
     await source.stop();
     expect(isRunning(pid)).toBe(false);
   });
@@ -162,7 +123,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
     const source = new VideoFileSource({ path: pattern });
     const iterator = source.frames()[Symbol.asyncIterator]();
     await iterator.next();
-    const pids = ffmpegPidsReading(pattern);
+    const pids = pidsRunning('ffmpeg', pattern);
     expect(pids).toHaveLength(1);
 
     await source.stop();
@@ -175,7 +136,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
     const source = new VideoFileSource({ path: pattern });
     let pid = 0;
     for await (const _frame of source.frames()) {
-      [pid] = ffmpegPidsReading(pattern);
+      [pid] = pidsRunning('ffmpeg', pattern);
       break;
     }
 
@@ -195,7 +156,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
       env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json' },
     });
 
-    expect(ffmpegPidsReading(slow)).toEqual([]);
+    expect(pidsRunning('ffmpeg', slow)).toEqual([]);
   });
 
   it('reports a missing file by name, before starting ffmpeg', async () => {
@@ -219,7 +180,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
     await expect(take(new VideoFileSource({ path: truncated, ...fastOnce }), Infinity)).rejects.toThrow(
       new RegExp(`^ffmpeg failed reading ${truncated} \\(ffmpeg exited with code 1\\): .*Error marking filters as finished$`),
     );
-    expect(ffmpegPidsReading(truncated)).toEqual([]);
+    expect(pidsRunning('ffmpeg', truncated)).toEqual([]);
   });
 
   it('says what to install when ffmpeg is missing', async () => {

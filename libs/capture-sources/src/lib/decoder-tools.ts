@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { VideoSourceError } from './video-source-error';
+
+/** An executable the sources run, and what to tell the user when it does not run. */
+export interface ExternalTool {
+  path: string;
+  /** The argument that makes it print its version and exit: a cheap check that it runs at all. */
+  versionFlag: string;
+  installHint: string;
+}
+
+/** A tool that decodes a source into raw BGR24 frames on one of its outputs. */
+export interface DecoderTool extends ExternalTool {
+  /** As named in messages. */
+  name: string;
+  /** The signal that makes it stop cleanly. */
+  stopSignal: NodeJS.Signals;
+  /** A stderr line that says what went wrong, tidied for a message; undefined for progress and information. */
+  notableLine(line: string): string | undefined;
+}
+
+// "[tcp @ 0x55d6e2500200] [error] Connection refused": the level that `-loglevel level+info` adds, after an optional component.
+const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fatal|panic)\] (.*)$/;
+
+export function ffmpegTool(path: string): DecoderTool {
+  return {
+    name: 'ffmpeg',
+    path,
+    stopSignal: 'SIGTERM',
+    versionFlag: '-version',
+    installHint: 'install ffmpeg (apt-get install ffmpeg) or set ffmpegPath',
+    notableLine: (line) => FFMPEG_LEVELLED_LINE.exec(line)?.[2],
+  };
+}
+
+export function gstLaunchTool(path: string): DecoderTool {
+  return {
+    name: 'gst-launch-1.0',
+    path,
+    // gst-launch dies on SIGTERM but takes the pipeline down to NULL on SIGINT, closing devices properly: a Jetson's
+    // Argus camera (nvarguscamerasrc) left open by a killed process cannot be opened again until nvargus-daemon restarts.
+    stopSignal: 'SIGINT',
+    versionFlag: '--version',
+    installHint: 'install GStreamer (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) or set gstLaunchPath',
+    // gst-launch prints its own "ERROR: ..." / "WARNING: ..." lines, GLib its "...-CRITICAL **: ..." ones.
+    notableLine: (line) => (/^(ERROR|WARNING)\b|-(CRITICAL|WARNING) \*\*/.test(line) ? line : undefined),
+  };
+}
+
+const toolChecks = new Map<string, Promise<string>>();
+
+/** Runs the tool's version command once per path, so a missing install fails with a hint instead of a bare ENOENT; resolves to its first line. */
+export function ensureToolRuns(tool: ExternalTool): Promise<string> {
+  let check = toolChecks.get(tool.path);
+  if (!check) {
+    check = new Promise<string>((resolve, reject) => {
+      execFile(tool.path, [tool.versionFlag], (error, stdout) => {
+        if (!error) return resolve(stdout.split('\n')[0]);
+        toolChecks.delete(tool.path);
+        reject(new VideoSourceError(`cannot run ${tool.path} (${error.message.split('\n')[0]}): ${tool.installHint}`));
+      });
+    });
+    toolChecks.set(tool.path, check);
+  }
+  return check;
+}
+
+/** How many notable lines a decoder's log keeps: enough for the reason, bounded for a source that runs for weeks. */
+const KEPT_NOTABLE_LINES = 20;
+
+/** The notable lines a decoder wrote on stderr, most recent last, to explain why it stopped. */
+export class DecoderLog {
+  private readonly lines: string[] = [];
+
+  constructor(private readonly tool: DecoderTool) {}
+
+  add(line: string): void {
+    const notable = this.tool.notableLine(line.trim());
+    if (!notable) return;
+    this.lines.push(notable);
+    if (this.lines.length > KEPT_NOTABLE_LINES) this.lines.shift();
+  }
+
+  /** The last few notable lines joined into one, or a plain statement that there were none. */
+  lastWords(count = 3): string {
+    return this.lines.length > 0 ? this.lines.slice(-count).join(' | ') : `${this.tool.name} reported no error`;
+  }
+}

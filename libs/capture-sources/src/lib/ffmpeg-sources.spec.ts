@@ -1,0 +1,203 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { PixelFormat } from '@iev/frame-protocol';
+import { pidsRunning, take } from '../test-support/decoders';
+import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args } from './ffmpeg-sources';
+import type { FrameSource } from './frame-source';
+import { createFrameSource, resolveSource } from './resolve-source';
+
+jest.setTimeout(20_000);
+
+const COMMON_START = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info'];
+const RAW_BGR_TO_STDOUT = ['-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1'];
+
+describe('buildV4l2Args', () => {
+  it('asks the camera for the format, size and rate, and enforces size and rate with filters', () => {
+    expect(buildV4l2Args('/dev/video0', { inputFormat: 'mjpeg', width: 640, height: 480, fps: 15 })).toEqual([
+      ...COMMON_START,
+      ...['-f', 'v4l2', '-input_format', 'mjpeg', '-video_size', '640x480', '-framerate', '15', '-thread_type', 'slice', '-i', '/dev/video0'],
+      ...['-an', '-vf', 'fps=15,scale=640:480'],
+      ...RAW_BGR_TO_STDOUT,
+    ]);
+  });
+
+  it('leaves the camera as it is set when nothing is asked', () => {
+    expect(buildV4l2Args('/dev/video2', {})).toEqual([...COMMON_START, '-f', 'v4l2', '-thread_type', 'slice', '-i', '/dev/video2', '-an', ...RAW_BGR_TO_STDOUT]);
+  });
+
+  it('asks no size of the camera for a lone width, and scales keeping the aspect ratio', () => {
+    const args = buildV4l2Args('/dev/video0', { inputFormat: 'yuyv422', width: 320 });
+
+    expect(args).not.toContain('-video_size');
+    expect(args.slice(args.indexOf('-input_format'), args.indexOf('-input_format') + 2)).toEqual(['-input_format', 'yuyv422']);
+    expect(args[args.indexOf('-vf') + 1]).toBe('scale=320:-1');
+  });
+});
+
+describe('buildStreamArgs', () => {
+  const inputOptions = (args: string[]) => args.slice(COMMON_START.length, args.indexOf('-i'));
+
+  it('reads RTSP over TCP with a socket timeout by default', () => {
+    expect(inputOptions(buildStreamArgs('rtsp://camera.local:554/stream1', {}))).toEqual(['-rtsp_transport', 'tcp', '-timeout', '10000000', '-thread_type', 'slice']);
+  });
+
+  it('uses -stimeout on ffmpeg 4, where RTSP\'s -timeout would make it listen for a connection', () => {
+    expect(inputOptions(buildStreamArgs('rtsp://camera.local/stream1', { rtspTransport: 'udp', timeoutSeconds: 2.5, ffmpegMajorVersion: 4 }))).toEqual([
+      ...['-rtsp_transport', 'udp', '-stimeout', '2500000', '-thread_type', 'slice'],
+    ]);
+  });
+
+  it('gives HTTP and RTMP the generic I/O timeout', () => {
+    for (const url of ['http://camera.local/video.mjpg', 'rtmp://server/live/key']) {
+      expect(inputOptions(buildStreamArgs(url, { timeoutSeconds: 3 }))).toEqual(['-rw_timeout', '3000000', '-thread_type', 'slice']);
+    }
+  });
+});
+
+describe('buildTestPatternArgs', () => {
+  it('generates testsrc2 in real time at 640x480, 30 fps by default', () => {
+    expect(buildTestPatternArgs({})).toEqual([...COMMON_START, '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=30', '-an', ...RAW_BGR_TO_STDOUT]);
+  });
+
+  it('generates at the requested shape, as fast as it is read when not in real time', () => {
+    expect(buildTestPatternArgs({ width: 320, fps: 5, realtime: false })).toContain('testsrc2=size=320x240:rate=5');
+    expect(buildTestPatternArgs({ realtime: false })).not.toContain('-re');
+  });
+});
+
+describe('V4L2 cameras (real ffmpeg)', () => {
+  it('fails naming the camera, with ffmpeg\'s reason, when the device does not exist', async () => {
+    const source = createFrameSource(resolveSource('/dev/video99'), { width: 640, height: 480 });
+
+    await expect(take(source, 1)).rejects.toThrow(
+      'ffmpeg failed reading V4L2 camera /dev/video99 (ffmpeg exited with code 1): Cannot open video device /dev/video99: No such file or directory',
+    );
+  });
+
+  it.skip('reads BGR frames of the requested size from /dev/video0 (skipped: no /dev/video* on these machines)', async () => {
+    const frames = await take(createFrameSource(resolveSource('/dev/video0'), { v4l2InputFormat: 'mjpeg', width: 640, height: 480, fps: 15 }), 3);
+
+    expect(frames.map(({ header }) => [header.sequence, header.width, header.height])).toEqual([[0, 640, 480], [1, 640, 480], [2, 640, 480]]);
+  });
+});
+
+describe('test pattern (real ffmpeg)', () => {
+  it('is what CAMERA_PATH=testsrc gives: moving frames at the requested size', async () => {
+    const frames = await take(createFrameSource(resolveSource('testsrc'), { sourceId: 'demo', width: 64, height: 48, fps: 5, realtime: false }), 3);
+
+    expect(frames.map(({ header }) => header)).toEqual(
+      [0, 1, 2].map((sequence) => ({ sourceId: 'demo', sequence, captureTimeMs: expect.any(Number), width: 64, height: 48, stride: 192, pixelFormat: PixelFormat.BGR24 })),
+    );
+    expect(frames[1].pixels.equals(frames[0].pixels)).toBe(false);
+  });
+});
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Waits for a listening socket on 127.0.0.1:port, seen in /proc/net/tcp: connecting to check would use up ffmpeg's single client. */
+async function waitUntilListening(port: number): Promise<void> {
+  const listening = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`;
+  for (let attempt = 0; attempt < 250; attempt++) {
+    if (readFileSync('/proc/net/tcp', 'utf8').includes(listening)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+describe('network streams (real ffmpeg HTTP server)', () => {
+  const servers: ChildProcess[] = [];
+  afterEach(() => {
+    for (const server of servers.splice(0)) server.kill('SIGKILL');
+  });
+
+  /**
+   * ffmpeg's own HTTP server (-listen 1) sending its test pattern live to one client: as multipart MJPEG, like an IP
+   * camera's video.mjpg, or as MPEG-TS, like an encoder (which ffmpeg analyses for 5 s before the first frame).
+   */
+  async function startStreamServer(container: 'mjpeg' | 'mpegts' = 'mjpeg'): Promise<{ url: string; server: ChildProcess }> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/${container === 'mjpeg' ? 'video.mjpg' : 'live.ts'}`;
+    const pattern = ['-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10'];
+    const output = container === 'mjpeg' ? ['-c:v', 'mjpeg', '-f', 'mpjpeg'] : ['-f', 'mpegts'];
+    const server = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...pattern, ...output, '-listen', '1', url], { stdio: 'ignore' });
+    servers.push(server);
+    await waitUntilListening(port);
+    return { url, server };
+  }
+
+  /** Reads frames until the source fails, calling onFrame with each; resolves to the failure. */
+  async function readUntilFailure(source: FrameSource, onFrame: (sequence: number) => void): Promise<Error> {
+    try {
+      for await (const frame of source.frames()) onFrame(frame.header.sequence);
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('frames() ended without an error');
+  }
+
+  it('decodes the stream into BGR frames, learning their size from ffmpeg', async () => {
+    const { url } = await startStreamServer();
+
+    const frames = await take(createFrameSource(resolveSource(url), { sourceId: 'camera0' }), 3);
+
+    expect(frames.map(({ header }) => [header.sourceId, header.sequence, header.width, header.height])).toEqual([
+      ['camera0', 0, 160, 120],
+      ['camera0', 1, 160, 120],
+      ['camera0', 2, 160, 120],
+    ]);
+    expect(frames[0].pixels).toHaveLength(160 * 120 * 3);
+  });
+
+  it('scales the stream inside ffmpeg to the requested size', async () => {
+    const { url } = await startStreamServer();
+
+    const [frame] = await take(createFrameSource(resolveSource(url), { width: 80, height: 44, fps: 5 }), 1);
+
+    expect(frame.header).toMatchObject({ width: 80, height: 44, stride: 240 });
+  });
+
+  it('fails naming the stream when its server dies mid-stream, and leaves no ffmpeg behind', async () => {
+    const { url, server } = await startStreamServer('mpegts');
+    const source = createFrameSource(resolveSource(url));
+    let received = 0;
+
+    const failure = await readUntilFailure(source, () => {
+      if (++received === 3) server.kill('SIGKILL');
+    });
+
+    expect(failure.message).toMatch(new RegExp(`^stream ${url} ended after \\d+ frames \\(ffmpeg exited with code 0\\): `));
+    expect(received).toBeGreaterThanOrEqual(3);
+    expect(pidsRunning('ffmpeg', url).filter((pid) => pid !== server.pid)).toEqual([]);
+  });
+
+  it('fails after the read timeout when the server goes silent', async () => {
+    const { url, server } = await startStreamServer();
+    const source = createFrameSource(resolveSource(url), { streamTimeoutSeconds: 1 });
+
+    const failure = await readUntilFailure(source, (sequence) => {
+      if (sequence === 1) server.kill('SIGSTOP');
+    });
+
+    expect(failure.message).toMatch(new RegExp(`^stream ${url} ended after \\d+ frames \\(ffmpeg exited with code 0\\): .*Connection timed out`));
+  });
+
+  it('fails with ffmpeg\'s reason when nothing listens, masking the password in the URL', async () => {
+    const port = await freePort();
+    const source = createFrameSource(resolveSource(`http://viewer:s3cret@127.0.0.1:${port}/video.mjpg`));
+
+    const failure = await readUntilFailure(source, () => undefined);
+
+    expect(failure.message).toBe(
+      `ffmpeg failed reading stream http://viewer:***@127.0.0.1:${port}/video.mjpg (ffmpeg exited with code 1): ` +
+        `Connection to tcp://127.0.0.1:${port} failed: Connection refused | http://viewer:***@127.0.0.1:${port}/video.mjpg: Connection refused`,
+    );
+  });
+});

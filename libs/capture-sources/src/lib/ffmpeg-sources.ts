@@ -1,0 +1,92 @@
+import { type DecoderCommand, DecoderSource } from './decoder-source';
+import { ensureToolRuns, ffmpegTool } from './decoder-tools';
+import { ffmpegMajorVersion, ffmpegOutputSizeReader, ffmpegToRawBgrArgs, rateAndSizeFilters } from './ffmpeg-tools';
+import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
+
+export type V4l2InputFormat = 'mjpeg' | 'yuyv422';
+
+export interface V4l2Options extends OutputShape {
+  /** The pixel format asked of the camera; default: the one it is set to. */
+  inputFormat?: V4l2InputFormat;
+}
+
+/**
+ * ffmpeg capturing from a V4L2 camera. The size and rate are asked of the camera (which may pick the nearest it
+ * supports) and also enforced by filters, so the frames have exactly the requested shape.
+ */
+export function buildV4l2Args(device: string, { inputFormat, width, height, fps }: V4l2Options): string[] {
+  const input = [
+    ...['-f', 'v4l2'],
+    ...(inputFormat ? ['-input_format', inputFormat] : []),
+    ...(width && height ? ['-video_size', `${width}x${height}`] : []),
+    ...(fps ? ['-framerate', String(fps)] : []),
+    // Frame-threaded MJPEG decoding holds back a frame per thread: latency a live camera should not have.
+    ...['-thread_type', 'slice', '-i', device],
+  ];
+  return ffmpegToRawBgrArgs(input, rateAndSizeFilters({ width, height, fps }));
+}
+
+export interface StreamOptions extends OutputShape {
+  /** RTSP only: 'tcp' (default) gets through NAT and firewalls and loses no packets; 'udp' has less latency. */
+  rtspTransport?: 'tcp' | 'udp';
+  /** Seconds without data before ffmpeg gives up (default 10): a camera that goes silent fails the source instead of hanging it. */
+  timeoutSeconds?: number;
+  /** From `ffmpeg -version`: RTSP's socket timeout is `-stimeout` before ffmpeg 5 (where `-timeout` meant listening). */
+  ffmpegMajorVersion?: number;
+}
+
+const DEFAULT_STREAM_TIMEOUT_SECONDS = 10;
+
+/** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
+export function buildStreamArgs(url: string, options: StreamOptions): string[] {
+  const { rtspTransport = 'tcp', timeoutSeconds = DEFAULT_STREAM_TIMEOUT_SECONDS, ffmpegMajorVersion = Infinity } = options;
+  const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
+  const timeouts = /^rtsps?:/i.test(url)
+    ? ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds]
+    : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
+      ['-rw_timeout', timeoutMicroseconds];
+  return ffmpegToRawBgrArgs([...timeouts, '-thread_type', 'slice', '-i', url], rateAndSizeFilters(options));
+}
+
+export interface TestPatternOptions extends OutputShape {
+  /** Release frames at the pattern's rate, like a camera (default true); false: as fast as the consumer takes them. */
+  realtime?: boolean;
+}
+
+export const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
+
+/** ffmpeg generating its moving `testsrc2` pattern (colour bars, a counter, a moving gradient); a lone side is completed at 4:3. */
+export function buildTestPatternArgs({ width, height, fps, realtime = true }: TestPatternOptions): string[] {
+  const size = scaledSize(TEST_PATTERN_DEFAULTS, { width, height });
+  const pattern = `testsrc2=size=${size.width}x${size.height}:rate=${fps ?? TEST_PATTERN_DEFAULTS.fps}`;
+  return ffmpegToRawBgrArgs([...(realtime ? ['-re'] : []), '-f', 'lavfi', '-i', pattern], []);
+}
+
+export interface FfmpegSourceSettings {
+  sourceId: string;
+  label: string;
+  shape: OutputShape;
+  ffmpegPath: string;
+  /** The whole ffmpeg command line, given the installed ffmpeg's major version. */
+  buildArgs(ffmpegMajorVersion: number): string[];
+  /** The frame size where the arguments fix it; otherwise it is read from ffmpeg's description of its output. */
+  frameSize?: FrameSize;
+}
+
+/** A live source decoded by ffmpeg (camera, network stream, test pattern): it never ends, so its end is a failure. */
+export class FfmpegSource extends DecoderSource {
+  constructor(private readonly settings: FfmpegSourceSettings) {
+    super({ sourceId: settings.sourceId, label: settings.label, endOfInputIsNormal: false, shape: settings.shape });
+  }
+
+  protected override async prepare(): Promise<DecoderCommand> {
+    const tool = ffmpegTool(this.settings.ffmpegPath);
+    const version = await ensureToolRuns(tool);
+    return {
+      tool,
+      args: this.settings.buildArgs(ffmpegMajorVersion(version)),
+      framesFd: 1,
+      frameSize: this.settings.frameSize ?? ffmpegOutputSizeReader(),
+    };
+  }
+}

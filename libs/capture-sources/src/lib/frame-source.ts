@@ -1,0 +1,74 @@
+import type { FrameHeader } from '@iev/frame-protocol';
+import { VideoSourceError } from './video-source-error';
+
+export interface CapturedFrame {
+  header: FrameHeader;
+  /** BGR24, stride * height bytes. May be a view into a larger chunk of the decoder's output; copy it to keep it long. */
+  pixels: Buffer;
+}
+
+export interface FrameSourceStats {
+  /** Frames cut from the decoder's output so far; also the next frame's sequence number. */
+  framesDecoded: number;
+  /** Bytes read from the decoder's output. */
+  bytesRead: number;
+}
+
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
+/** Size and rate of the frames handed out, made inside the decoder so Node never touches discarded pixels. */
+export interface OutputShape {
+  /** Output width in pixels; given alone, the height follows the source's aspect ratio. */
+  width?: number;
+  /** Output height in pixels; given alone, the width follows the source's aspect ratio. */
+  height?: number;
+  /** Output frame rate; frames are dropped (or repeated) inside the decoder. */
+  fps?: number;
+}
+
+/**
+ * Where BGR24 frames come from: a video file, a camera, a GStreamer pipeline, a network stream, a test pattern.
+ * A source runs once: start() (or the first frames() step) launches its decoder, stop() or leaving the frames() loop
+ * ends it; to retry after a failure, create a new source.
+ */
+export interface FrameSource {
+  /** Goes into every frame header. */
+  readonly sourceId: string;
+  /** What the source reads, as named in its errors (credentials in URLs masked). */
+  readonly label: string;
+  readonly stats: FrameSourceStats;
+  /** Checks the tools, probes where needed and launches the decoder. Safe to call more than once. */
+  start(): Promise<void>;
+  /** Ends the decoder and resolves once it has exited. Safe to call more than once. */
+  stop(): Promise<void>;
+  /**
+   * The frames, in order, for a single consumer. Ends only when a file played once ends, or on stop(); rejects with a
+   * VideoSourceError naming the source and the decoder's last words when the decoder fails or a live input ends.
+   */
+  frames(): AsyncGenerator<CapturedFrame, void, undefined>;
+}
+
+/** Throws a VideoSourceError unless every given dimension is a positive integer and the rate a positive number. */
+export function assertValidShape(shape: OutputShape): void {
+  for (const side of ['width', 'height'] as const) {
+    const value = shape[side];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+      throw new VideoSourceError(`${side} must be a positive integer, got ${value}`);
+    }
+  }
+  if (shape.fps !== undefined && !(Number.isFinite(shape.fps) && shape.fps > 0)) {
+    throw new VideoSourceError(`fps must be a positive number, got ${shape.fps}`);
+  }
+}
+
+/** The requested size, completing a lone side from the source's aspect ratio; the source's own size when none is. */
+export function scaledSize(source: FrameSize, requested: OutputShape): FrameSize {
+  const { width, height } = requested;
+  if (width && height) return { width, height };
+  if (width) return { width, height: Math.max(1, Math.round((width * source.height) / source.width)) };
+  if (height) return { width: Math.max(1, Math.round((height * source.width) / source.height)), height };
+  return { width: source.width, height: source.height };
+}

@@ -1,0 +1,139 @@
+import { PixelFormat } from '@iev/frame-protocol';
+import { isRunning, isUniformBgr, pidsRunning, take } from '../test-support/decoders';
+import { buildGstLaunchArgs, GstreamerPipelineSource, readNegotiatedSize } from './gstreamer-source';
+
+jest.setTimeout(20_000);
+
+/** The original sample's CAMERA_PATH. */
+const SAMPLE_PIPELINE = 'v4l2src device=/dev/video0 ! video/x-raw, width=640, height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink';
+/** The same with a test source in place of the camera; name= makes its gst-launch findable among the processes. */
+const SAMPLE_WITH_TEST_SOURCE = SAMPLE_PIPELINE.replace('v4l2src device=/dev/video0', 'videotestsrc name=sample_form');
+const JETSON_CSI_PIPELINE =
+  'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM), width=1920, height=1080, format=NV12, framerate=30/1 ! ' +
+  'nvvidconv flip-method=0 ! video/x-raw, width=960, height=540, format=BGRx ! videoconvert ! video/x-raw, format=BGR ! appsink drop=1';
+
+describe('buildGstLaunchArgs', () => {
+  it('runs the sample pipeline quietly into stdout, its size taken from its caps and held there', () => {
+    expect(buildGstLaunchArgs(SAMPLE_PIPELINE, {})).toEqual({
+      args: [
+        ...['-q', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,', 'width=640,', 'height=480', '!', 'videoconvert', '!', 'video/x-raw,format=BGR'],
+        ...['!', 'videoscale', '!', 'video/x-raw,format=BGR,width=640,height=480', '!', 'fdsink', 'name=iev_frames', 'fd=1'],
+      ],
+      framesFd: 1,
+      frameSize: { width: 640, height: 480 },
+    });
+  });
+
+  it('converts to BGR when the pipeline does not end in BGR caps, and drops appsink\'s properties', () => {
+    const { args } = buildGstLaunchArgs('videotestsrc ! video/x-raw,width=32,height=24 ! appsink sync=false max-buffers=1', {});
+
+    expect(args.join(' ')).toBe('-q videotestsrc ! video/x-raw,width=32,height=24 ! videoconvert ! video/x-raw,format=BGR ! videoscale ! video/x-raw,format=BGR,width=32,height=24 ! fdsink name=iev_frames fd=1');
+  });
+
+  it('rates and scales inside GStreamer, a lone width keeping the aspect ratio of the pipeline\'s caps', () => {
+    const { args, frameSize } = buildGstLaunchArgs(SAMPLE_PIPELINE, { width: 320, fps: 7.5 });
+
+    expect(args.slice(-9).join(' ')).toBe('videorate ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=7500/1000 ! fdsink name=iev_frames fd=1');
+    expect(frameSize).toEqual({ width: 320, height: 240 });
+  });
+
+  it('takes a Jetson CSI pipeline\'s size from its last caps with a size', () => {
+    expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE, {}).frameSize).toEqual({ width: 960, height: 540 });
+  });
+
+  it('leaves the size to negotiation when the caps do not say it: -v, frames on fd 3', () => {
+    expect(buildGstLaunchArgs('v4l2src ! appsink', {})).toEqual({
+      args: ['-v', 'v4l2src', '!', 'videoconvert', '!', 'video/x-raw,format=BGR', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
+      framesFd: 3,
+      frameSize: undefined,
+    });
+  });
+
+  it('passes a quoted property as one word, without its quotes, as a shell would', () => {
+    const { args } = buildGstLaunchArgs('videotestsrc ! textoverlay text="a ! b" ! video/x-raw,format=BGR,width=8,height=8 ! appsink', {});
+
+    expect(args.slice(0, 5)).toEqual(['-q', 'videotestsrc', '!', 'textoverlay', 'text=a ! b']);
+  });
+
+  it('refuses pipelines it cannot turn into frames, saying why', () => {
+    expect(() => buildGstLaunchArgs('videotestsrc ! autovideosink', {})).toThrow('GStreamer pipeline must end in appsink (or in the element that makes the frames), not autovideosink');
+    expect(() => buildGstLaunchArgs('videotestsrc ! ! appsink', {})).toThrow('GStreamer pipeline has an empty element');
+    expect(() => buildGstLaunchArgs('videotestsrc ! textoverlay text="open', {})).toThrow('GStreamer pipeline has an unclosed "');
+  });
+});
+
+describe('readNegotiatedSize', () => {
+  it('reads the size from gst-launch -v\'s caps line for our sink only', () => {
+    const caps = 'caps = video/x-raw, format=(string)BGR, width=(int)320, height=(int)240, framerate=(fraction)30/1';
+
+    expect(readNegotiatedSize(`/GstPipeline:pipeline0/GstFdSink:iev_frames.GstPad:sink: ${caps}`)).toEqual({ width: 320, height: 240 });
+    expect(readNegotiatedSize(`/GstPipeline:pipeline0/GstVideoConvert:videoconvert0.GstPad:src: ${caps}`)).toBeUndefined();
+  });
+});
+
+describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
+  it('reads the sample\'s pipeline form, appsink and all, as 640x480 BGR frames', async () => {
+    const source = new GstreamerPipelineSource({ pipeline: SAMPLE_WITH_TEST_SOURCE, sourceId: 'camera0' });
+    let pid = 0;
+
+    const frames: Buffer[] = [];
+    for await (const { header, pixels } of source.frames()) {
+      expect(header).toMatchObject({ sourceId: 'camera0', sequence: frames.length, width: 640, height: 480, stride: 640 * 3, pixelFormat: PixelFormat.BGR24 });
+      frames.push(pixels);
+      [pid] = pidsRunning('gst-launch-1.0', 'name=sample_form');
+      if (frames.length === 3) break;
+    }
+
+    expect(frames.map((pixels) => pixels.length)).toEqual([921_600, 921_600, 921_600]);
+    expect(source.stats).toEqual({ framesDecoded: 3, bytesRead: expect.any(Number) });
+    // Leaving the loop stopped gst-launch.
+    expect(pid).toBeGreaterThan(0);
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('converts to BGR itself: a red pattern without BGR caps reads as (0, 0, 255)', async () => {
+    const [frame] = await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc pattern=red ! video/x-raw,width=32,height=24 ! appsink' }), 1);
+
+    expect(frame.header).toMatchObject({ sourceId: 'gstreamer', width: 32, height: 24 });
+    expect(isUniformBgr(frame.pixels, [0, 0, 255])).toBe(true);
+  });
+
+  it('scales inside GStreamer to the requested size', async () => {
+    const [frame] = await take(new GstreamerPipelineSource({ pipeline: SAMPLE_WITH_TEST_SOURCE, width: 64, height: 36, fps: 5 }), 1);
+
+    expect(frame.header).toMatchObject({ width: 64, height: 36, stride: 64 * 3 });
+    expect(frame.pixels).toHaveLength(64 * 36 * 3);
+  });
+
+  it('learns the size from negotiation when the pipeline does not give one', async () => {
+    const [frame] = await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc pattern=blue ! appsink' }), 1);
+
+    // videotestsrc's default size.
+    expect(frame.header).toMatchObject({ width: 320, height: 240 });
+    expect(isUniformBgr(frame.pixels, [255, 0, 0])).toBe(true);
+  });
+
+  it('fails, naming the pipeline, when it ends: a camera that stops has failed', async () => {
+    const pipeline = 'videotestsrc num-buffers=3 ! video/x-raw,width=16,height=16 ! appsink';
+    const received: number[] = [];
+
+    await expect(
+      (async () => {
+        for await (const frame of new GstreamerPipelineSource({ pipeline }).frames()) received.push(frame.header.sequence);
+      })(),
+    ).rejects.toThrow(`GStreamer pipeline "${pipeline}" ended after 3 frames (gst-launch-1.0 exited with code 0): gst-launch-1.0 reported no error`);
+    expect(received).toEqual([0, 1, 2]);
+  });
+
+  it('quotes GStreamer when an element is missing: a Jetson CSI pipeline off a Jetson', async () => {
+    await expect(take(new GstreamerPipelineSource({ pipeline: JETSON_CSI_PIPELINE }), 1)).rejects.toThrow(
+      `gst-launch-1.0 failed reading GStreamer pipeline "${JETSON_CSI_PIPELINE}" (gst-launch-1.0 exited with code 1): WARNING: erroneous pipeline: no element "nvarguscamerasrc"`,
+    );
+  });
+
+  it('says what to install when gst-launch-1.0 is missing', async () => {
+    const source = new GstreamerPipelineSource({ pipeline: SAMPLE_WITH_TEST_SOURCE, gstLaunchPath: '/nonexistent/bin/gst-launch-1.0' });
+
+    await expect(source.start()).rejects.toThrow(/cannot run \/nonexistent\/bin\/gst-launch-1.0 .*apt-get install gstreamer1.0-tools/);
+  });
+});

@@ -1,0 +1,135 @@
+import { type DecoderCommand, DecoderSource, type FrameSizeReader } from './decoder-source';
+import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
+import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
+import { maskUrlCredentials, VideoSourceError } from './video-source-error';
+
+export interface GstLaunchPlan {
+  /** gst-launch-1.0's arguments: the pipeline as separate words, as a shell would pass them. */
+  args: string[];
+  /** Where the frames come out: stdout with -q; fd 3 with -v, whose messages on stdout announce the size. */
+  framesFd: 1 | 3;
+  /** Known from the pipeline's caps or the requested shape; undefined when only negotiation will tell. */
+  frameSize: FrameSize | undefined;
+}
+
+/** Our sink's name, so its caps line can be told apart in -v output. */
+const FRAMES_SINK = 'iev_frames';
+
+/**
+ * Turns an OpenCV-style GStreamer pipeline (ending in `appsink`, with any properties) into a gst-launch-1.0 command
+ * that writes raw BGR frames to a file descriptor: converts to BGR unless the pipeline ends in BGR caps already,
+ * rates and scales inside GStreamer as requested, and fixes the output size whenever it is known (from the request or
+ * the pipeline's last caps with a width and height), so a frame is always exactly that many bytes.
+ */
+export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLaunchPlan {
+  const elements = splitUnquoted(pipeline, '!', false).map((element) => element.trim());
+  if (elements.some((element) => element.length === 0)) throw new VideoSourceError(`GStreamer pipeline has an empty element: ${maskUrlCredentials(pipeline)}`);
+  const last = elements[elements.length - 1];
+  if (/^appsink\b/.test(last)) elements.pop();
+  else if (/^\w*sink\b/.test(last)) throw new VideoSourceError(`GStreamer pipeline must end in appsink (or in the element that makes the frames), not ${last}`);
+  if (elements.length === 0) throw new VideoSourceError(`GStreamer pipeline has no source element: ${maskUrlCredentials(pipeline)}`);
+
+  if (!isBgrCaps(elements[elements.length - 1])) elements.push('videoconvert', 'video/x-raw,format=BGR');
+  // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
+  const pipelineSize = elements.map(capsSize).filter((size) => size !== undefined).pop();
+  const frameSize = pipelineSize ? scaledSize(pipelineSize, shape) : shape.width && shape.height ? { width: shape.width, height: shape.height } : undefined;
+  elements.push(...rateAndSizeElements({ ...shape, ...frameSize }));
+  const framesFd = frameSize ? 1 : 3;
+  elements.push(`fdsink name=${FRAMES_SINK} fd=${framesFd}`);
+
+  // -q keeps stdout for the frames; -v prints the negotiated caps on stdout, so the frames then take fd 3.
+  const words = elements.flatMap((element, index) => [...(index > 0 ? ['!'] : []), ...splitUnquoted(element, /\s/, true).filter(Boolean)]);
+  return { args: [frameSize ? '-q' : '-v', ...words], framesFd, frameSize };
+}
+
+/**
+ * Reads the size from gst-launch -v's line for our sink's caps, e.g.
+ * ".../GstFdSink:iev_frames.GstPad:sink: caps = video/x-raw, format=(string)BGR, width=(int)320, height=(int)240, ...".
+ */
+export const readNegotiatedSize: FrameSizeReader = (line) => {
+  if (!line.includes(`GstFdSink:${FRAMES_SINK}.GstPad:sink: caps = `)) return undefined;
+  const width = /\bwidth=\(int\)(\d+)/.exec(line);
+  const height = /\bheight=\(int\)(\d+)/.exec(line);
+  return width && height ? { width: Number(width[1]), height: Number(height[1]) } : undefined;
+};
+
+/** A caps element ("video/x-raw, width=640, height=480", "video/x-raw(memory:NVMM), width=(int)1920, ...") with a fixed size. */
+function capsSize(element: string): FrameSize | undefined {
+  if (!isCaps(element)) return undefined;
+  const width = capsField(element, 'width');
+  const height = capsField(element, 'height');
+  return width && /^\d+$/.test(width) && height && /^\d+$/.test(height) ? { width: Number(width), height: Number(height) } : undefined;
+}
+
+function isBgrCaps(element: string): boolean {
+  return isCaps(element) && capsField(element, 'format') === 'BGR';
+}
+
+function isCaps(element: string): boolean {
+  return /^[a-z]+\/[\w.+-]+(\([^)]*\))?\s*(,|$)/i.test(element);
+}
+
+/** A field's value with any "(type)" prefix and quotes taken off. */
+function capsField(caps: string, name: string): string | undefined {
+  const field = new RegExp(`,\\s*${name}\\s*=\\s*(?:\\(\\w+\\)\\s*)?"?([^,"]*)"?\\s*(?=,|$)`).exec(caps);
+  return field?.[1].trim();
+}
+
+/** videorate and videoscale, then caps that fix whichever of the size and rate are given. */
+function rateAndSizeElements({ width, height, fps }: OutputShape): string[] {
+  const fields = [...(width ? [`width=${width}`] : []), ...(height ? [`height=${height}`] : []), ...(fps ? [`framerate=${gstFraction(fps)}`] : [])];
+  if (fields.length === 0) return [];
+  return [...(fps ? ['videorate'] : []), ...(width || height ? ['videoscale'] : []), ['video/x-raw', 'format=BGR', ...fields].join(',')];
+}
+
+/** A frame rate as GStreamer's fraction: 30 → 30/1, 7.5 → 7500/1000. */
+function gstFraction(fps: number): string {
+  return Number.isInteger(fps) ? `${fps}/1` : `${Math.round(fps * 1000)}/1000`;
+}
+
+/** Splits text at separators outside single or double quotes; unquote drops the quote marks from the parts, as a shell does. */
+function splitUnquoted(text: string, separator: string | RegExp, unquote: boolean): string[] {
+  const isSeparator = (char: string) => (typeof separator === 'string' ? char === separator : separator.test(char));
+  const parts: string[] = [];
+  let part = '';
+  let quote: string | undefined;
+  for (const char of text) {
+    if (quote ? char === quote : char === '"' || char === "'") {
+      quote = quote ? undefined : char;
+      if (!unquote) part += char;
+    } else if (!quote && isSeparator(char)) {
+      parts.push(part);
+      part = '';
+    } else {
+      part += char;
+    }
+  }
+  if (quote) throw new VideoSourceError(`GStreamer pipeline has an unclosed ${quote}: ${maskUrlCredentials(text)}`);
+  parts.push(part);
+  return parts;
+}
+
+export interface GstreamerPipelineSourceOptions extends OutputShape {
+  pipeline: string;
+  /** Goes into every frame header (default 'gstreamer'). */
+  sourceId?: string;
+  /** The gst-launch-1.0 executable (default: on PATH). */
+  gstLaunchPath?: string;
+}
+
+/**
+ * Frames from a GStreamer pipeline run by gst-launch-1.0, given as OpenCV's CAP_GSTREAMER takes it (ending in
+ * appsink). A pipeline that ends (EOS) has failed like a camera that stops: the caller decides whether to restart it.
+ */
+export class GstreamerPipelineSource extends DecoderSource {
+  constructor(private readonly options: GstreamerPipelineSourceOptions) {
+    super({ sourceId: options.sourceId ?? 'gstreamer', label: `GStreamer pipeline "${options.pipeline}"`, endOfInputIsNormal: false, shape: options });
+  }
+
+  protected override async prepare(): Promise<DecoderCommand> {
+    const plan = buildGstLaunchArgs(this.options.pipeline, this.options);
+    const tool = gstLaunchTool(this.options.gstLaunchPath ?? 'gst-launch-1.0');
+    await ensureToolRuns(tool);
+    return { tool, args: plan.args, framesFd: plan.framesFd, frameSize: plan.frameSize ?? readNegotiatedSize };
+  }
+}

@@ -1,0 +1,115 @@
+import { basename } from 'node:path';
+import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, FfmpegSource, TEST_PATTERN_DEFAULTS, type V4l2InputFormat } from './ffmpeg-sources';
+import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
+import { GstreamerPipelineSource } from './gstreamer-source';
+import { VideoFileSource } from './video-file-source';
+import { maskUrlCredentials, VideoSourceError } from './video-source-error';
+
+export const SOURCE_TYPES = ['file', 'v4l2', 'gstreamer', 'stream', 'testpattern'] as const;
+export type SourceType = (typeof SOURCE_TYPES)[number];
+/** What a caller may force instead of guessing from the camera path: 'auto' guesses. */
+export const SOURCE_TYPE_OVERRIDES = ['auto', ...SOURCE_TYPES] as const;
+export type SourceTypeOverride = (typeof SOURCE_TYPE_OVERRIDES)[number];
+
+/** What a camera path names, typed; createFrameSource turns it into a running source. */
+export type SourceDescription =
+  | { type: 'file'; path: string }
+  | { type: 'v4l2'; device: string }
+  | { type: 'gstreamer'; pipeline: string }
+  | { type: 'stream'; url: string }
+  | { type: 'testpattern' };
+
+/** Camera paths that mean the synthetic pattern rather than a file of that name. */
+const TEST_PATTERN_NAMES = new Set(['testsrc', 'testpattern']);
+const STREAM_PROTOCOLS = /^(rtsps?|rtmps?|https?|udp|rtp|srt|tcp):\/\//i;
+const ANY_URL = /^[a-z][\w+.-]*:\/\//i;
+const V4L2_DEVICE = /^\/dev\/(video\d+$|v4l\/)/;
+/** An element name, its properties, then "!": "v4l2src device=/dev/video0 ! ...", "videotestsrc!appsink". */
+const GSTREAMER_PIPELINE = /^[a-z][\w-]*(\s+[\w:-]+=("[^"]*"|'[^']*'|[^\s!]+))*\s*!/i;
+
+/**
+ * Tells what a camera path (the original sample's CAMERA_PATH) names: `testsrc` or `testpattern`, an rtsp/http/rtmp/...
+ * URL, a V4L2 device (/dev/videoN, /dev/v4l/...), a GStreamer pipeline (an element, then "!"), else a video file.
+ * overrideType forces the type where the guess would be wrong (a camera at /dev/mycam, a file named like a pipeline).
+ */
+export function resolveSource(cameraPath: string, overrideType: SourceTypeOverride = 'auto'): SourceDescription {
+  if (!SOURCE_TYPE_OVERRIDES.includes(overrideType)) {
+    throw new VideoSourceError(`unknown source type ${overrideType}: use one of ${SOURCE_TYPE_OVERRIDES.join(', ')}`);
+  }
+  const value = cameraPath.trim();
+  const type = overrideType === 'auto' ? guessType(value) : overrideType;
+  if (value.length === 0 && type !== 'testpattern') {
+    throw new VideoSourceError('the camera path is empty: give a video file, /dev/videoN, a GStreamer pipeline, a stream URL or testsrc');
+  }
+  switch (type) {
+    case 'file':
+      return { type, path: value };
+    case 'v4l2':
+      return { type, device: value };
+    case 'gstreamer':
+      return { type, pipeline: value };
+    case 'stream':
+      if (!ANY_URL.test(value)) throw new VideoSourceError(`not a stream URL (protocol://...): ${maskUrlCredentials(value)}`);
+      return { type, url: value };
+    case 'testpattern':
+      return { type };
+  }
+}
+
+function guessType(cameraPath: string): SourceType {
+  if (TEST_PATTERN_NAMES.has(cameraPath)) return 'testpattern';
+  if (STREAM_PROTOCOLS.test(cameraPath)) return 'stream';
+  if (V4L2_DEVICE.test(cameraPath)) return 'v4l2';
+  if (GSTREAMER_PIPELINE.test(cameraPath)) return 'gstreamer';
+  return 'file';
+}
+
+export interface FrameSourceOptions extends OutputShape {
+  /** Goes into every frame header (default: the file's or device's name, else the source type). */
+  sourceId?: string;
+  /** file: start over at the end of the file (default true). */
+  loop?: boolean;
+  /** file, testpattern: release frames at the source's own rate, like a camera (default true). */
+  realtime?: boolean;
+  /** file, v4l2, stream, testpattern: the ffmpeg executable (default 'ffmpeg' on PATH). */
+  ffmpegPath?: string;
+  /** gstreamer: the gst-launch-1.0 executable (default: on PATH). */
+  gstLaunchPath?: string;
+  /** v4l2: the pixel format asked of the camera (default: the one it is set to). */
+  v4l2InputFormat?: V4l2InputFormat;
+  /** stream, RTSP only: 'tcp' (default) or 'udp'. */
+  rtspTransport?: 'tcp' | 'udp';
+  /** stream: seconds without data before ffmpeg gives up (default 10). */
+  streamTimeoutSeconds?: number;
+}
+
+/** A source for what resolveSource described; nothing runs until its start() or frames(). */
+export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
+  const { sourceId, width, height, fps, ffmpegPath = 'ffmpeg' } = options;
+  const shape: OutputShape = { width, height, fps };
+  // Where the arguments fix the size, frames can be cut from the first byte; otherwise ffmpeg's output line tells.
+  const requestedSize = width && height ? { width, height } : undefined;
+  switch (description.type) {
+    case 'file':
+      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, ...shape });
+    case 'gstreamer':
+      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, ...shape });
+    case 'v4l2': {
+      const { device } = description;
+      const buildArgs = () => buildV4l2Args(device, { ...shape, inputFormat: options.v4l2InputFormat });
+      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildArgs, frameSize: requestedSize });
+    }
+    case 'stream': {
+      const { url } = description;
+      const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
+      if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
+      const buildArgs = (ffmpegMajorVersion: number) => buildStreamArgs(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
+      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildArgs, frameSize: requestedSize });
+    }
+    case 'testpattern': {
+      const buildArgs = () => buildTestPatternArgs({ ...shape, realtime: options.realtime });
+      const frameSize = scaledSize(TEST_PATTERN_DEFAULTS, shape);
+      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildArgs, frameSize });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { CapturedFrame, FrameSource } from '../lib/frame-source';
+
+/** Reads up to count frames, then leaves the loop (which stops the source). */
+export async function take(source: FrameSource, count: number): Promise<CapturedFrame[]> {
+  const frames: CapturedFrame[] = [];
+  if (count === 0) return frames;
+  for await (const frame of source.frames()) {
+    frames.push(frame);
+    if (frames.length === count) break;
+  }
+  return frames;
+}
+
+/** Pids of running processes whose executable's name ends with tool and whose arguments include argument. */
+export function pidsRunning(tool: string, argument: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv[0].endsWith(tool) && argv.includes(argument);
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map(Number);
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pixels' blue, green and red channels each within tolerance of the expected colour. */
+export function isUniformBgr(pixels: Buffer, [blue, green, red]: [number, number, number], tolerance = 10): boolean {
+  for (let offset = 0; offset < pixels.length; offset += 3) {
+    const channels = [pixels[offset], pixels[offset + 1], pixels[offset + 2]];
+    if (channels.some((value, channel) => Math.abs(value - [blue, green, red][channel]) > tolerance)) return false;
+  }
+  return true;
+}
