@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { VideoFileSource } from '@iev/capture-sources';
+import { createFrameSource, resolveSource } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmq } from '@iev/zmq-transport';
@@ -8,20 +8,17 @@ import { readCaptureConfig } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
 import { CaptureModule } from './app/capture.module';
 import { CaptureService } from './app/capture.service';
-import { describeCameraPath } from './app/source-kind';
 
 void runModule('capture', async (logger) => {
   const config = readCaptureConfig();
-  const kind = describeCameraPath(config.cameraPath);
-  if (kind !== 'file') throw new Error(`CAMERA_PATH is ${kind} (${config.cameraPath}); this version captures from video files only`);
+  const source = resolveSource(config.cameraPath, config.sourceType);
 
   const framesClient = new ClientZmq({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
   await framesClient.connect();
   const registry = createMetricsRegistry('capture');
   const metrics = new CaptureMetrics(registry);
   const createSource = () =>
-    new VideoFileSource({
-      path: config.cameraPath,
+    createFrameSource(source, {
       sourceId: config.sourceId,
       loop: config.loop,
       realtime: config.realtime,
@@ -29,8 +26,14 @@ void runModule('capture', async (logger) => {
       height: config.height || undefined,
       fps: config.fps || undefined,
       ffmpegPath: config.ffmpegPath,
+      gstLaunchPath: config.gstLaunchPath,
+      v4l2InputFormat: config.v4l2Format === 'auto' ? undefined : config.v4l2Format,
+      rtspTransport: config.rtspTransport,
+      streamTimeoutSeconds: config.streamTimeout,
     });
-  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource, framesClient, metrics, logger }), {
+  // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
+  const failFastBeforeFirstFrame = source.type === 'file';
+  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource, failFastBeforeFirstFrame, framesClient, metrics, logger }), {
     logger: new PinoNestLogger(logger),
   });
   const capture = app.get(CaptureService);
@@ -45,7 +48,7 @@ void runModule('capture', async (logger) => {
     await Promise.all([app.close(), framesClient.close(), observability.close()]);
     throw error;
   }
-  logger.info({ cameraPath: config.cameraPath, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
+  logger.info({ source: source.type, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
 
   return {
     async close() {

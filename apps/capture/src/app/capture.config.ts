@@ -1,16 +1,21 @@
+import { SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
 import { env, readConfig, type ConfigOf } from '@iev/service-runtime';
 
 export const captureConfigSpec = {
-  /** The original sample's variable: a video file (or, later, a camera / GStreamer pipeline / URL). */
+  /** The original sample's variable: a video file, /dev/videoN, a GStreamer pipeline, a stream URL or `testsrc`. */
   cameraPath: env.string('CAMERA_PATH', 'assets/demo/demo.mp4'),
-  sourceType: env.oneOf('CAPTURE_SOURCE', ['auto', 'file'] as const, 'auto'),
+  sourceType: env.oneOf('CAPTURE_SOURCE', SOURCE_TYPE_OVERRIDES, 'auto'),
   sourceId: env.string('SOURCE_ID', 'camera0'),
   loop: env.boolean('CAPTURE_LOOP', true),
   realtime: env.boolean('CAPTURE_REALTIME', true),
   width: env.integer('CAPTURE_WIDTH', { min: 0, max: 16384 }, 0),
   height: env.integer('CAPTURE_HEIGHT', { min: 0, max: 16384 }, 0),
   fps: env.number('CAPTURE_FPS', { min: 0, max: 1000 }, 0),
+  v4l2Format: env.oneOf('CAPTURE_V4L2_FORMAT', ['auto', 'mjpeg', 'yuyv422'] as const, 'auto'),
+  rtspTransport: env.oneOf('CAPTURE_RTSP_TRANSPORT', ['tcp', 'udp'] as const, 'tcp'),
+  streamTimeout: env.number('CAPTURE_STREAM_TIMEOUT', { min: 0.1, max: 600 }, 10),
   ffmpegPath: env.string('FFMPEG_PATH', 'ffmpeg'),
+  gstLaunchPath: env.string('GST_LAUNCH_PATH', 'gst-launch-1.0'),
   framesBind: env.endpoint('FRAMES_BIND', 'tcp://*:5555'),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9101),
 };

@@ -1,19 +1,26 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import type { VideoFileSource } from '@iev/capture-sources';
+import type { FrameSource } from '@iev/capture-sources';
 import type { Logger } from 'pino';
 import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
-import { FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
 
 @Module({})
 export class CaptureModule {
-  static forRoot(dependencies: { createSource: () => VideoFileSource; framesClient: ClientProxy; metrics: CaptureMetrics; logger: Logger }): DynamicModule {
+  static forRoot(dependencies: {
+    createSource: () => FrameSource;
+    failFastBeforeFirstFrame: boolean;
+    framesClient: ClientProxy;
+    metrics: CaptureMetrics;
+    logger: Logger;
+  }): DynamicModule {
     return {
       module: CaptureModule,
       providers: [
         CaptureService,
         { provide: SOURCE_FACTORY, useValue: dependencies.createSource },
+        { provide: FAIL_FAST, useValue: dependencies.failFastBeforeFirstFrame },
         { provide: FRAMES_CLIENT, useValue: dependencies.framesClient },
         { provide: CaptureMetrics, useValue: dependencies.metrics },
         { provide: LOGGER, useValue: dependencies.logger },

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VideoFileSource } from '@iev/capture-sources';
+import { createFrameSource, resolveSource, VideoFileSource } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { ClientZmq } from '@iev/zmq-transport';
 import pino from 'pino';
@@ -51,6 +51,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   const service = (path: string) =>
     new CaptureService(
       () => new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime: true }),
+      true,
       client,
       new CaptureMetrics(new Registry()),
       pino({ level: 'silent' }),
@@ -70,6 +71,22 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     const capture = service(notAVideo);
     await expect(capture.start()).rejects.toThrow(notAVideo);
     await capture.onApplicationShutdown();
+  });
+
+  it('keeps retrying a stream that is not up yet instead of failing start-up', async () => {
+    const notServing = resolveSource('http://127.0.0.1:9/camera.mjpeg');
+    const capture = new CaptureService(
+      () => createFrameSource(notServing, { sourceId: 'camera0', streamTimeoutSeconds: 1 }),
+      false,
+      client,
+      new CaptureMetrics(new Registry()),
+      pino({ level: 'silent' }),
+    );
+    await capture.start();
+    await waitUntil(() => capture.state === 'retrying', 'the first retry');
+    await capture.onApplicationShutdown();
+    expect(capture.state).toBe('stopped');
+    expect(ffmpegChildren()).toEqual([]);
   });
 
   it('restarts a decoder that dies mid-stream and numbers frames on across the restart', async () => {

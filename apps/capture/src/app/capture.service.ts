@@ -1,22 +1,23 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
-import type { VideoFileSource } from '@iev/capture-sources';
+import type { FrameSource } from '@iev/capture-sources';
 import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { CaptureMetrics } from './capture.metrics';
-import { FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
 
 /**
- * Pumps frames from the video source to the frames socket. A source that fails before its first frame fails
- * start(): a missing or unreadable file is a configuration error. Failures after that are retried with backoff.
+ * Pumps frames from the source to the frames socket; a failed source is restarted with capped backoff. With
+ * failFastBeforeFirstFrame (files), a source that fails before its first frame fails start() instead: a missing
+ * or unreadable file is a configuration error, while a camera or stream may simply not be up yet.
  */
 @Injectable()
 export class CaptureService implements OnApplicationShutdown {
-  private source?: VideoFileSource;
+  private source?: FrameSource;
   private pump?: Promise<void>;
   private stopping = false;
   private cancelRetryWait?: () => void;
@@ -27,16 +28,18 @@ export class CaptureService implements OnApplicationShutdown {
   lastFrameAt?: number;
 
   constructor(
-    @Inject(SOURCE_FACTORY) private readonly createSource: () => VideoFileSource,
+    @Inject(SOURCE_FACTORY) private readonly createSource: () => FrameSource,
+    @Inject(FAIL_FAST) private readonly failFastBeforeFirstFrame: boolean,
     @Inject(FRAMES_CLIENT) private readonly framesClient: ClientProxy,
     private readonly metrics: CaptureMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Resolves once the first frame is published; rejects if the source fails before that. */
+  /** Resolves once the first frame is published (or, for retried sources, once the pump is running). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pump = this.run(resolve, reject);
+      if (!this.failFastBeforeFirstFrame) resolve();
     });
   }
 
@@ -78,7 +81,7 @@ export class CaptureService implements OnApplicationShutdown {
         return;
       } catch (error) {
         if (this.stopping) return;
-        if (!started) return failedToStart(error as Error);
+        if (!started && this.failFastBeforeFirstFrame) return failedToStart(error as Error);
         this.state = 'retrying';
         this.metrics.sourceUp.set(0);
         this.metrics.sourceRestarts.inc();
