@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { type FrameHeader, PixelFormat } from '@iev/frame-protocol';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
@@ -14,13 +14,29 @@ import { maskUrlCredentials, VideoSourceError } from './video-source-error';
  */
 export type FrameSizeReader = (messageLine: string) => FrameSize | undefined;
 
-/** The decoder process a source runs, and how to read its frames. */
+/** Where a decoder's message lines go, from its first line on. */
+export interface DecoderLineListeners {
+  /** Each line of its stderr: its log, searched for the frame size too. */
+  onLogLine(line: string): void;
+  /** Each line of other messages (gst-launch -v's stdout, when frames are on fd 3): searched for the frame size only. */
+  onInfoLine(line: string): void;
+}
+
+/** A decoder process as launched: by fluent-ffmpeg for ffmpeg, by a direct spawn for gst-launch-1.0. */
+export interface LaunchedDecoder {
+  /** Raw BGR24 frames. */
+  frameOutput: Readable;
+  /** The process once it runs; rejects when it cannot be started. */
+  started: Promise<ChildProcess>;
+  /** Settles (never rejects) once the process has exited and every message line has been delivered. */
+  exited: Promise<void>;
+}
+
+/** The decoder a source runs, and how to read its frames. */
 export interface DecoderCommand {
   tool: DecoderTool;
-  args: string[];
-  /** The descriptor the BGR24 frames come out on: 1, or 3 where stdout carries the tool's messages. */
-  framesFd: 1 | 3;
   frameSize: FrameSize | FrameSizeReader;
+  launch(listeners: DecoderLineListeners): LaunchedDecoder;
 }
 
 export interface DecoderSourceSettings {
@@ -41,7 +57,7 @@ interface RunningDecoder {
   tool: DecoderTool;
   child: ChildProcess;
   frameOutput: Readable;
-  /** Settles (never rejects) once the process has exited and its outputs are closed. */
+  /** Settles (never rejects) once the process has exited and its frame output has been read to its end. */
   closed: Promise<void>;
 }
 
@@ -108,43 +124,35 @@ export abstract class DecoderSource implements FrameSource {
   private async launch(): Promise<void> {
     const command = await this.prepare();
     if (this.stopRequested) return;
-    const decoder = this.spawnDecoder(command);
-    this.decoder = decoder;
-    await new Promise<void>((resolve, reject) => {
-      decoder.child.once('spawn', resolve);
-      decoder.child.once('error', (error) => reject(new VideoSourceError(`cannot start ${command.tool.path} for ${this.label}: ${error.message}`)));
-    });
-  }
-
-  private spawnDecoder({ tool, args, framesFd, frameSize }: DecoderCommand): RunningDecoder {
-    const child = spawn(tool.path, args, { stdio: ['ignore', 'pipe', 'pipe', ...(framesFd === 3 ? (['pipe'] as const) : [])] });
-    const frameOutput = child.stdio[framesFd] as Readable;
+    const { tool, frameSize } = command;
     const log = new DecoderLog(tool);
     let readSize: ((line: string) => void) | undefined;
-    if (typeof frameSize === 'function') readSize = this.cutFramesOnceSized(frameOutput, frameSize);
-    else this.cutFrames(frameOutput, frameSize);
-    forEachLine(child.stderr, (line) => {
-      log.add(line);
-      readSize?.(line);
+    const launched = command.launch({
+      onLogLine: (line) => {
+        log.add(line);
+        readSize?.(line);
+      },
+      onInfoLine: (line) => readSize?.(line),
     });
-    // With frames on fd 3, stdout carries the tool's messages: read as well, also so the tool never blocks on a full pipe.
-    if (framesFd === 3) forEachLine(child.stdout, (line) => readSize?.(line));
+    if (typeof frameSize === 'function') readSize = this.cutFramesOnceSized(launched.frameOutput, frameSize);
+    else this.cutFrames(launched.frameOutput, frameSize);
+    const child = await launched.started.catch((error: Error) => {
+      throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`);
+    });
+    const untrack = trackRunningChild(child);
+    const closed = this.settleOnExit(tool, launched, child, log).finally(untrack);
+    this.decoder = { tool, child, frameOutput: launched.frameOutput, closed };
+  }
 
-    const closed = new Promise<void>((resolve) => {
-      let untrack: (() => void) | undefined;
-      child.once('spawn', () => (untrack = trackRunningChild(child)));
-      child.once('exit', () => untrack?.());
-      child.on('error', (error) => {
-        if (!this.stopRequested) this.failure ??= new VideoSourceError(`${tool.name} failed reading ${this.label}: ${error.message}`);
-      });
-      // 'close' comes after the exit and after every output has been read to its end, so the log is complete.
-      child.once('close', (code, signal) => {
-        if (!this.stopRequested) this.settle(tool, code, signal, log);
-        resolve();
-        this.wake();
-      });
-    });
-    return { tool, child, frameOutput, closed };
+  /** Waits for the decoder to exit and its frames to be read, then turns its exit into the end of frames() or a failure. */
+  private async settleOnExit(tool: DecoderTool, { exited, frameOutput }: LaunchedDecoder, child: ChildProcess, log: DecoderLog): Promise<void> {
+    await exited;
+    // An output that never got a size has no frames to cut, but must still be read to its end.
+    if (!this.flowingOutput) frameOutput.resume();
+    // Frames still buffered when the process exited come before its end or failure.
+    await finished(frameOutput, { writable: false }).catch(() => undefined);
+    if (!this.stopRequested) this.settle(tool, child.exitCode, child.signalCode, log);
+    this.wake();
   }
 
   /** A message-line handler that starts cutting frames once readSize finds the size; until then the output stays unread. */
@@ -233,9 +241,4 @@ export abstract class DecoderSource implements FrameSource {
     await decoder.closed;
     clearTimeout(escalation);
   }
-}
-
-/** Calls onLine with each line of a text output as it arrives. */
-function forEachLine(output: Readable | null, onLine: (line: string) => void): void {
-  if (output) createInterface({ input: output, crlfDelay: Infinity }).on('line', onLine);
 }

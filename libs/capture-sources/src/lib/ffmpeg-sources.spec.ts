@@ -17,7 +17,7 @@ describe('buildV4l2Args', () => {
     expect(buildV4l2Args('/dev/video0', { inputFormat: 'mjpeg', width: 640, height: 480, fps: 15 })).toEqual([
       ...COMMON_START,
       ...['-f', 'v4l2', '-input_format', 'mjpeg', '-video_size', '640x480', '-framerate', '15', '-thread_type', 'slice', '-i', '/dev/video0'],
-      ...['-an', '-vf', 'fps=15,scale=640:480'],
+      ...['-an', '-filter:v', 'fps=15,scale=640:480'],
       ...RAW_BGR_TO_STDOUT,
     ]);
   });
@@ -31,7 +31,7 @@ describe('buildV4l2Args', () => {
 
     expect(args).not.toContain('-video_size');
     expect(args.slice(args.indexOf('-input_format'), args.indexOf('-input_format') + 2)).toEqual(['-input_format', 'yuyv422']);
-    expect(args[args.indexOf('-vf') + 1]).toBe('scale=320:-1');
+    expect(args[args.indexOf('-filter:v') + 1]).toBe('scale=320:-1');
   });
 });
 

@@ -1,6 +1,7 @@
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
-import { ffmpegMajorVersion, ffmpegOutputSizeReader, ffmpegToRawBgrArgs, rateAndSizeFilters } from './ffmpeg-tools';
+import { type FfmpegInput, launchFfmpeg, rawBgrArgs, useFfmpegPath } from './ffmpeg-command';
+import { ffmpegMajorVersion, ffmpegOutputSizeReader, rateAndSizeFilters } from './ffmpeg-tools';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
 
 export type V4l2InputFormat = 'mjpeg' | 'yuyv422';
@@ -14,16 +15,21 @@ export interface V4l2Options extends OutputShape {
  * ffmpeg capturing from a V4L2 camera. The size and rate are asked of the camera (which may pick the nearest it
  * supports) and also enforced by filters, so the frames have exactly the requested shape.
  */
-export function buildV4l2Args(device: string, { inputFormat, width, height, fps }: V4l2Options): string[] {
-  const input = [
+export function v4l2Input(device: string, { inputFormat, width, height, fps }: V4l2Options): FfmpegInput {
+  const inputOptions = [
     ...['-f', 'v4l2'],
     ...(inputFormat ? ['-input_format', inputFormat] : []),
     ...(width && height ? ['-video_size', `${width}x${height}`] : []),
     ...(fps ? ['-framerate', String(fps)] : []),
     // Frame-threaded MJPEG decoding holds back a frame per thread: latency a live camera should not have.
-    ...['-thread_type', 'slice', '-i', device],
+    ...['-thread_type', 'slice'],
   ];
-  return ffmpegToRawBgrArgs(input, rateAndSizeFilters({ width, height, fps }));
+  return { inputOptions, input: device, videoFilters: rateAndSizeFilters({ width, height, fps }) };
+}
+
+/** The ffmpeg command line for a V4L2 camera (see v4l2Input). */
+export function buildV4l2Args(device: string, options: V4l2Options): string[] {
+  return rawBgrArgs(v4l2Input(device, options));
 }
 
 export interface StreamOptions extends OutputShape {
@@ -38,14 +44,19 @@ export interface StreamOptions extends OutputShape {
 const DEFAULT_STREAM_TIMEOUT_SECONDS = 10;
 
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
-export function buildStreamArgs(url: string, options: StreamOptions): string[] {
+export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const { rtspTransport = 'tcp', timeoutSeconds = DEFAULT_STREAM_TIMEOUT_SECONDS, ffmpegMajorVersion = Infinity } = options;
   const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
   const timeouts = /^rtsps?:/i.test(url)
     ? ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds]
     : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
       ['-rw_timeout', timeoutMicroseconds];
-  return ffmpegToRawBgrArgs([...timeouts, '-thread_type', 'slice', '-i', url], rateAndSizeFilters(options));
+  return { inputOptions: [...timeouts, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
+}
+
+/** The ffmpeg command line for a network stream (see streamInput). */
+export function buildStreamArgs(url: string, options: StreamOptions): string[] {
+  return rawBgrArgs(streamInput(url, options));
 }
 
 export interface TestPatternOptions extends OutputShape {
@@ -56,10 +67,15 @@ export interface TestPatternOptions extends OutputShape {
 export const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
 
 /** ffmpeg generating its moving `testsrc2` pattern (colour bars, a counter, a moving gradient); a lone side is completed at 4:3. */
-export function buildTestPatternArgs({ width, height, fps, realtime = true }: TestPatternOptions): string[] {
+export function testPatternInput({ width, height, fps, realtime = true }: TestPatternOptions): FfmpegInput {
   const size = scaledSize(TEST_PATTERN_DEFAULTS, { width, height });
   const pattern = `testsrc2=size=${size.width}x${size.height}:rate=${fps ?? TEST_PATTERN_DEFAULTS.fps}`;
-  return ffmpegToRawBgrArgs([...(realtime ? ['-re'] : []), '-f', 'lavfi', '-i', pattern], []);
+  return { inputOptions: [...(realtime ? ['-re'] : []), '-f', 'lavfi'], input: pattern, videoFilters: [] };
+}
+
+/** The ffmpeg command line for the test pattern (see testPatternInput). */
+export function buildTestPatternArgs(options: TestPatternOptions): string[] {
+  return rawBgrArgs(testPatternInput(options));
 }
 
 export interface FfmpegSourceSettings {
@@ -67,8 +83,8 @@ export interface FfmpegSourceSettings {
   label: string;
   shape: OutputShape;
   ffmpegPath: string;
-  /** The whole ffmpeg command line, given the installed ffmpeg's major version. */
-  buildArgs(ffmpegMajorVersion: number): string[];
+  /** What ffmpeg reads, given the installed ffmpeg's major version. */
+  buildInput(ffmpegMajorVersion: number): FfmpegInput;
   /** The frame size where the arguments fix it; otherwise it is read from ffmpeg's description of its output. */
   frameSize?: FrameSize;
 }
@@ -80,13 +96,11 @@ export class FfmpegSource extends DecoderSource {
   }
 
   protected override async prepare(): Promise<DecoderCommand> {
-    const tool = ffmpegTool(this.settings.ffmpegPath);
+    const { ffmpegPath, buildInput, frameSize } = this.settings;
+    const tool = ffmpegTool(ffmpegPath);
     const version = await ensureToolRuns(tool);
-    return {
-      tool,
-      args: this.settings.buildArgs(ffmpegMajorVersion(version)),
-      framesFd: 1,
-      frameSize: this.settings.frameSize ?? ffmpegOutputSizeReader(),
-    };
+    useFfmpegPath(ffmpegPath);
+    const input = buildInput(ffmpegMajorVersion(version));
+    return { tool, frameSize: frameSize ?? ffmpegOutputSizeReader(), launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

@@ -1,4 +1,7 @@
-import { type DecoderCommand, DecoderSource, type FrameSizeReader } from './decoder-source';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameSizeReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
 import { maskUrlCredentials, VideoSourceError } from './video-source-error';
@@ -130,6 +133,26 @@ export class GstreamerPipelineSource extends DecoderSource {
     const plan = buildGstLaunchArgs(this.options.pipeline, this.options);
     const tool = gstLaunchTool(this.options.gstLaunchPath ?? 'gst-launch-1.0');
     await ensureToolRuns(tool);
-    return { tool, args: plan.args, framesFd: plan.framesFd, frameSize: plan.frameSize ?? readNegotiatedSize };
+    return { tool, frameSize: plan.frameSize ?? readNegotiatedSize, launch: (listeners) => spawnGstLaunch(tool.path, plan, listeners) };
   }
+}
+
+/** Runs gst-launch-1.0 itself: fluent-ffmpeg runs only ffmpeg. */
+function spawnGstLaunch(path: string, { args, framesFd }: GstLaunchPlan, listeners: DecoderLineListeners): LaunchedDecoder {
+  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe', ...(framesFd === 3 ? (['pipe'] as const) : [])] });
+  forEachLine(child.stderr, listeners.onLogLine);
+  // With frames on fd 3, stdout carries the tool's messages: read as well, also so the tool never blocks on a full pipe.
+  if (framesFd === 3) forEachLine(child.stdout, listeners.onInfoLine);
+  return {
+    frameOutput: child.stdio[framesFd] as Readable,
+    // 'error' stays listened to after the start, where rejecting does nothing, so a late one cannot go unhandled.
+    started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
+    // 'close' comes after the exit and after every output has been read to its end, so every message line is delivered.
+    exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
+  };
+}
+
+/** Calls onLine with each line of a text output as it arrives. */
+function forEachLine(output: Readable | null, onLine: (line: string) => void): void {
+  if (output) createInterface({ input: output, crlfDelay: Infinity }).on('line', onLine);
 }

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, FfmpegSource, TEST_PATTERN_DEFAULTS, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, streamInput, TEST_PATTERN_DEFAULTS, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
@@ -96,20 +96,20 @@ export function createFrameSource(description: SourceDescription, options: Frame
       return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, ...shape });
     case 'v4l2': {
       const { device } = description;
-      const buildArgs = () => buildV4l2Args(device, { ...shape, inputFormat: options.v4l2InputFormat });
-      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildArgs, frameSize: requestedSize });
+      const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
+      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, frameSize: requestedSize });
     }
     case 'stream': {
       const { url } = description;
       const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
-      const buildArgs = (ffmpegMajorVersion: number) => buildStreamArgs(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
-      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildArgs, frameSize: requestedSize });
+      const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
+      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, frameSize: requestedSize });
     }
     case 'testpattern': {
-      const buildArgs = () => buildTestPatternArgs({ ...shape, realtime: options.realtime });
+      const buildInput = () => testPatternInput({ ...shape, realtime: options.realtime });
       const frameSize = scaledSize(TEST_PATTERN_DEFAULTS, shape);
-      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildArgs, frameSize });
+      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, frameSize });
     }
   }
 }

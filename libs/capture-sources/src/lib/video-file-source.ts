@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
-import { ffmpegToRawBgrArgs, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
+import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
+import { probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
 import { type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -45,18 +46,20 @@ export class VideoFileSource extends DecoderSource {
     const { loop = true, realtime = true, fps, ffmpegPath = 'ffmpeg' } = this.options;
     const tool = ffmpegTool(ffmpegPath);
     await ensureToolRuns(tool);
+    useFfmpegPath(ffmpegPath);
     const video = await probeVideo(this.path, ffmpegPath);
     this.framesPerLoop = Math.round(video.durationSeconds * (fps ?? video.fps));
     // Scaled always, so frames have exactly the size computed here from the probe.
     const size = scaledSize(video, this.options);
-    const input = [
+    const inputOptions = [
       ...(loop ? ['-stream_loop', '-1'] : []),
       // -re paces reading at the file's own rate, and keeps doing so across -stream_loop's restarts.
       ...(realtime ? ['-re'] : []),
       // Frame-threaded decoding holds back a frame per thread; a camera stand-in should hand each frame on once read.
-      ...['-thread_type', 'slice', '-i', this.path],
+      ...['-thread_type', 'slice'],
     ];
-    return { tool, args: ffmpegToRawBgrArgs(input, rateAndSizeFilters({ ...size, fps })), framesFd: 1, frameSize: size };
+    const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }) };
+    return { tool, frameSize: size, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 

@@ -1,0 +1,31 @@
+import { PassThrough } from 'node:stream';
+import type { FfmpegCommand } from 'fluent-ffmpeg';
+import { type FfmpegInput, rawBgrArgs, rawBgrCommand, useFfmpegPath } from './ffmpeg-command';
+import { streamInput, testPatternInput, v4l2Input } from './ffmpeg-sources';
+
+/** The arguments fluent-ffmpeg would run the command with, from its (untyped) internal builder. */
+function fluentArgs(input: FfmpegInput): string[] {
+  const command = rawBgrCommand(input).output(new PassThrough()) as FfmpegCommand & { _getArguments(): string[] };
+  return command._getArguments();
+}
+
+describe('rawBgrArgs', () => {
+  it.each([
+    ['a V4L2 camera, with filters', v4l2Input('/dev/video0', { inputFormat: 'mjpeg', width: 640, height: 480, fps: 15 })],
+    ['a stream', streamInput('rtsp://camera.local/stream 1', { rtspTransport: 'udp' })],
+    ['the test pattern, without filters', testPatternInput({})],
+  ])('is the command line fluent-ffmpeg builds for %s', (_description, input) => {
+    expect(rawBgrArgs(input)).toEqual(fluentArgs(input));
+  });
+});
+
+describe('useFfmpegPath', () => {
+  it('refuses a second ffmpeg in the same process, naming both', () => {
+    useFfmpegPath('ffmpeg');
+    useFfmpegPath('ffmpeg');
+
+    expect(() => useFfmpegPath('/opt/ffmpeg/bin/ffmpeg')).toThrow(
+      'cannot use ffmpeg /opt/ffmpeg/bin/ffmpeg: this process already runs ffmpeg, and fluent-ffmpeg takes one ffmpeg path per process',
+    );
+  });
+});

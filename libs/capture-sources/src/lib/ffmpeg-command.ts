@@ -1,0 +1,89 @@
+import type { ChildProcess } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
+import { basename, dirname, join } from 'node:path';
+import type { DecoderLineListeners, LaunchedDecoder } from './decoder-source';
+import type { ExternalTool } from './decoder-tools';
+import { VideoSourceError } from './video-source-error';
+
+/** What ffmpeg reads, and the filters between decoding and conversion to raw BGR24. */
+export interface FfmpegInput {
+  /** Options for the input, placed before its -i. */
+  inputOptions: string[];
+  /** A file, a device, a URL or a lavfi graph. */
+  input: string;
+  videoFilters: string[];
+}
+
+// level+info tags every stderr line with its level (DecoderLog keeps the warnings and errors) and prints the output
+// stream line that announces the frame size.
+const QUIET_GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info'];
+const BGR24_OPTIONS = ['-pix_fmt', 'bgr24'];
+
+/** The fluent-ffmpeg command that reads the input into raw BGR24 video without audio; its output is given when run. */
+export function rawBgrCommand({ inputOptions, input, videoFilters }: FfmpegInput): FfmpegCommand {
+  // Spread, not one array: given an array, fluent-ffmpeg splits any item holding one space into two arguments.
+  return ffmpeg(input)
+    .inputOptions(...QUIET_GLOBAL_OPTIONS, ...inputOptions)
+    .noAudio()
+    .videoFilters(videoFilters)
+    .outputOptions(...BGR24_OPTIONS)
+    .format('rawvideo');
+}
+
+/** The command line fluent-ffmpeg runs for the input when its output is a stream (pinned by a spec). */
+export function rawBgrArgs({ inputOptions, input, videoFilters }: FfmpegInput): string[] {
+  return [
+    ...QUIET_GLOBAL_OPTIONS,
+    ...inputOptions,
+    ...['-i', input, '-an'],
+    ...(videoFilters.length > 0 ? ['-filter:v', videoFilters.join(',')] : []),
+    ...BGR24_OPTIONS,
+    ...['-f', 'rawvideo', 'pipe:1'],
+  ];
+}
+
+/** Runs ffmpeg on the input through fluent-ffmpeg, its stdout piped into the returned frame output. */
+export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners): LaunchedDecoder {
+  // Without autoDestroy the output never emits 'close', on which fluent-ffmpeg would kill ffmpeg 20 ms later: the
+  // source's lifecycle decides when ffmpeg stops.
+  const frameOutput = new PassThrough({ autoDestroy: false });
+  const command = rawBgrCommand(input).on('stderr', listeners.onLogLine);
+  const started = new Promise<ChildProcess>((resolve, reject) => {
+    // fluent-ffmpeg sets ffmpegProc (absent from its types) just before 'start'.
+    command.once('start', () => resolve((command as FfmpegCommand & { ffmpegProc: ChildProcess }).ffmpegProc));
+    command.on('error', reject);
+  });
+  // Once ffmpeg has exited and its stderr is read, fluent-ffmpeg emits 'end', or 'error' for a non-zero exit (which the
+  // child's exit code tells as well); an 'error' before 'start' rejects `started` instead.
+  const exited = new Promise<void>((resolve) => command.once('end', () => resolve()).on('error', () => resolve()));
+  command.pipe(frameOutput);
+  return { frameOutput, started, exited };
+}
+
+/** ffprobe from the same place as ffmpeg: beside it when ffmpeg is given as a path, else on PATH. */
+export function ffprobeFor(ffmpegPath: string): ExternalTool {
+  return {
+    path: basename(ffmpegPath) === ffmpegPath ? 'ffprobe' : join(dirname(ffmpegPath), 'ffprobe'),
+    versionFlag: '-version',
+    installHint: 'install ffmpeg (apt-get install ffmpeg) or set ffmpegPath',
+  };
+}
+
+let configuredFfmpegPath: string | undefined;
+
+/**
+ * Points fluent-ffmpeg at this ffmpeg and the ffprobe beside it. Its paths are process-wide, and a process has one
+ * configured ffmpeg: a source asking for another fails rather than silently running the first.
+ */
+export function useFfmpegPath(ffmpegPath: string): void {
+  if (configuredFfmpegPath === undefined) {
+    ffmpeg.setFfmpegPath(ffmpegPath);
+    ffmpeg.setFfprobePath(ffprobeFor(ffmpegPath).path);
+    configuredFfmpegPath = ffmpegPath;
+  } else if (configuredFfmpegPath !== ffmpegPath) {
+    throw new VideoSourceError(
+      `cannot use ffmpeg ${ffmpegPath}: this process already runs ${configuredFfmpegPath}, and fluent-ffmpeg takes one ffmpeg path per process`,
+    );
+  }
+}
