@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
 
 export interface ModelFile {
   path: string;
@@ -21,7 +21,8 @@ export async function readModelFile(path: string): Promise<ModelFile> {
     bytes = await readFile(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new ModelFileError(`cannot read model file ${path}: ${reason}`);
+    const where = isAbsolute(path) ? '' : ` (${resolve(path)}); set MODEL_PATH to the model's full path`;
+    throw new ModelFileError(`cannot read model file ${path}: ${reason}${where}`);
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}` };

@@ -26,6 +26,11 @@ describe('OnnxRuntimeBackend (real model)', () => {
     await expect(missing.load()).rejects.toThrow('cannot read model file /nonexistent/model.onnx: no such file');
   });
 
+  it('says where a relative model path was looked for', async () => {
+    const relative = new OnnxRuntimeBackend({ modelPath: 'no-such-dir/model.onnx' });
+    await expect(relative.load()).rejects.toThrow(`(${process.cwd()}/no-such-dir/model.onnx); set MODEL_PATH to the model's full path`);
+  });
+
   it('refuses to run before load()', async () => {
     const unloaded = new OnnxRuntimeBackend({ modelPath: MODEL });
     await expect(unloaded.run({ data: new Float32Array(3), dims: [1, 3, 1, 1] })).rejects.toThrow('load() has not completed');
