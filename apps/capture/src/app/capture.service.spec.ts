@@ -48,14 +48,18 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const service = (path: string) =>
-    new CaptureService(
+  let registry: Registry;
+  const service = (path: string) => {
+    registry = new Registry();
+    return new CaptureService(
       () => new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime: true }),
       true,
       client,
-      new CaptureMetrics(new Registry()),
+      new CaptureMetrics(registry),
       pino({ level: 'silent' }),
     );
+  };
+  const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? NaN;
 
   async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -104,6 +108,9 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     expect(new Set(sequences).size).toBe(sequences.length);
     expect(frames.every((frame) => frame.width === 64 && frame.height === 48 && frame.sourceId === 'camera0')).toBe(true);
+    // The outage is counted: one restart, and the time without frames (at least the first backoff delay).
+    expect(await metric('iev_capture_source_restarts_total')).toBe(1);
+    expect(await metric('iev_capture_source_down_seconds_total')).toBeGreaterThan(0.3);
 
     await capture.onApplicationShutdown();
     expect(capture.state).toBe('stopped');

@@ -26,6 +26,8 @@ export class CaptureService implements OnApplicationShutdown {
   private nextSequence = 0;
   state: SourceState = 'idle';
   lastFrameAt?: number;
+  /** When the current outage began (the source failed), until a frame is published again. */
+  private failedAt?: number;
 
   constructor(
     @Inject(SOURCE_FACTORY) private readonly createSource: () => FrameSource,
@@ -66,7 +68,10 @@ export class CaptureService implements OnApplicationShutdown {
             this.state = 'streaming';
             this.metrics.sourceUp.set(1);
             this.backoff.reset();
-            this.logger.info({ width: header.width, height: header.height }, 'source streaming');
+            const downSeconds = this.failedAt === undefined ? undefined : (Date.now() - this.failedAt) / 1000;
+            if (downSeconds !== undefined) this.metrics.sourceDownSeconds.inc(downSeconds);
+            this.failedAt = undefined;
+            this.logger.info({ width: header.width, height: header.height, downSeconds }, 'source streaming');
           }
           if (!started) {
             started = true;
@@ -83,6 +88,7 @@ export class CaptureService implements OnApplicationShutdown {
         if (this.stopping) return;
         if (!started && this.failFastBeforeFirstFrame) return failedToStart(error as Error);
         this.state = 'retrying';
+        this.failedAt ??= Date.now();
         this.metrics.sourceUp.set(0);
         this.metrics.sourceRestarts.inc();
         const delayMs = this.backoff.next();
