@@ -100,6 +100,15 @@ describe('start-up errors a person can act on', () => {
     expect(stderr).toContain('USE_TENSOR_RT=False');
   });
 
+  it('says which decoder to install when it is missing, even for a camera that would be retried', async () => {
+    const { code, stderr } = await run('capture', {
+      CAMERA_PATH: 'v4l2src device=/dev/video0 ! video/x-raw, width=640, height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink',
+      GST_LAUNCH_PATH: '/nonexistent/gst-launch-1.0',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('install GStreamer');
+  });
+
   it('says which video cannot be read', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iev-bad-video-'));
     const notAVideo = join(dir, 'notes.mp4');

@@ -1,6 +1,7 @@
 export type { CapturedFrame, FrameSource, FrameSourceStats, OutputShape } from './lib/frame-source';
 export {
   createFrameSource,
+  ensureDecoderInstalled,
   resolveSource,
   SOURCE_TYPE_OVERRIDES,
   type FrameSourceOptions,

@@ -1,5 +1,5 @@
 import type { FrameSource } from './frame-source';
-import { createFrameSource, resolveSource, type SourceTypeOverride } from './resolve-source';
+import { createFrameSource, ensureDecoderInstalled, resolveSource, type SourceTypeOverride } from './resolve-source';
 import { VideoFileSource } from './video-file-source';
 
 const SAMPLE_PIPELINE = 'v4l2src device=/dev/video0 ! video/x-raw, width=640, height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink';
@@ -63,5 +63,19 @@ describe('createFrameSource', () => {
     expect(() => createFrameSource(resolveSource('testsrc'), { width: 0 })).toThrow('width must be a positive integer, got 0');
     expect(() => createFrameSource(resolveSource(SAMPLE_PIPELINE), { fps: -1 })).toThrow('fps must be a positive number, got -1');
     expect(() => createFrameSource(resolveSource('rtsp://camera/ch1'), { streamTimeoutSeconds: 0 })).toThrow('the stream timeout must be a positive number of seconds, got 0');
+  });
+});
+
+describe('ensureDecoderInstalled', () => {
+  it('passes when the decoder a source needs runs', async () => {
+    await expect(ensureDecoderInstalled(resolveSource('videotestsrc ! appsink'))).resolves.toBeUndefined();
+    await expect(ensureDecoderInstalled(resolveSource('rtsp://camera.local/stream'))).resolves.toBeUndefined();
+  });
+
+  it('names what to install when it does not', async () => {
+    await expect(ensureDecoderInstalled(resolveSource('videotestsrc ! appsink'), { gstLaunchPath: '/nonexistent/gst-launch-1.0' })).rejects.toThrow(
+      'install GStreamer',
+    );
+    await expect(ensureDecoderInstalled(resolveSource('/dev/video0'), { ffmpegPath: '/nonexistent/ffmpeg' })).rejects.toThrow('install ffmpeg');
   });
 });

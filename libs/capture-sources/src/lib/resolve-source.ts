@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { FfmpegSource, streamInput, TEST_PATTERN_DEFAULTS, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
@@ -112,4 +113,13 @@ export function createFrameSource(description: SourceDescription, options: Frame
       return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, frameSize });
     }
   }
+}
+
+/**
+ * Checks that the decoder a source needs (ffmpeg, or gst-launch-1.0 for a pipeline) runs, failing with what to
+ * install. A missing decoder is a configuration error even for a camera or stream that is retried when down.
+ */
+export async function ensureDecoderInstalled(description: SourceDescription, options: FrameSourceOptions = {}): Promise<void> {
+  const tool = description.type === 'gstreamer' ? gstLaunchTool(options.gstLaunchPath ?? 'gst-launch-1.0') : ffmpegTool(options.ffmpegPath ?? 'ffmpeg');
+  await ensureToolRuns(tool);
 }
