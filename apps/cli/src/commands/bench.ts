@@ -38,19 +38,25 @@ const epochMs = () => performance.timeOrigin + performance.now();
 
 /**
  * Runs the real capture and inference processes on the demo video (capture paced at the video's own rate,
- * as a live camera would be), listens to their detections like telemetry does, then measures bare
- * `session.run` on the same input size in this process once they have stopped, so neither run steals the
- * other's cores.
+ * as a live camera would be) and listens to their detections like telemetry does; bare `session.run` on the
+ * same input size is measured in this process before they start and after they stop, never at the same time,
+ * so neither steals the other's cores.
  */
 export async function bench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
   const decode = await measureDecode(options.video);
   log(`decode: ${decode.medianMs.toFixed(2)} ms median per frame`);
 
+  // Bare runs bracket the pipeline (half before, half after), so a drift in the machine's speed during the
+  // bench (seen here: bare from 7 to 11 fps between runs minutes apart) weighs on both sides of the ratio.
+  const bareSession = await openBareSession(options);
+  const bareBefore = await bareSession.measure(Math.ceil(options.bareRuns / 2));
   const pipeline = await measurePipeline(options, log);
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames`);
 
-  const bare = await measureBareRun(options);
-  log(`bare session.run: ${bare.fps.toFixed(2)} fps at ${bare.inputSize}`);
+  const bareAfter = await bareSession.measure(Math.floor(options.bareRuns / 2));
+  await bareSession.release();
+  const bare = { fps: ((bareBefore.runs + bareAfter.runs) * 1000) / (bareBefore.elapsedMs + bareAfter.elapsedMs), inputSize: bareSession.inputSize };
+  log(`bare session.run: ${bare.fps.toFixed(2)} fps at ${bare.inputSize} (${bareBefore.runs} runs before the pipeline, ${bareAfter.runs} after)`);
 
   const stage = (pick: (d: Detections, receivedAtMs: number) => number) =>
     roundSummary(summarize(pipeline.detections.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
@@ -161,9 +167,9 @@ function stopModule(child: ChildProcess): Promise<void> {
 
 /**
  * Bare `session.run` on this thread, on the preprocessed first frame of the video, repeated: the ceiling for
- * the pipeline, with none of our code (worker hand-off, copies) around it.
+ * the pipeline, with none of our code (worker hand-off, copies) around it, and ONNX Runtime's own defaults.
  */
-async function measureBareRun(options: BenchOptions): Promise<{ fps: number; inputSize: string }> {
+async function openBareSession(options: BenchOptions) {
   const first = await firstFrame(options.video);
   const input = new Preprocessor(options.preset).run(first);
   const session = await ort.InferenceSession.create(options.modelPath, {
@@ -172,16 +178,17 @@ async function measureBareRun(options: BenchOptions): Promise<{ fps: number; inp
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  try {
-    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.tensor.slice(), [1, 3, input.height, input.width]) };
-    await session.run(feeds); // warm-up: first runs allocate and pick kernels
-    const started = performance.now();
-    for (let i = 0; i < options.bareRuns; i++) await session.run(feeds);
-    const elapsedMs = performance.now() - started;
-    return { fps: (options.bareRuns * 1000) / elapsedMs, inputSize: `${input.width}x${input.height}` };
-  } finally {
-    await session.release();
-  }
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.tensor.slice(), [1, 3, input.height, input.width]) };
+  return {
+    inputSize: `${input.width}x${input.height}`,
+    async measure(runs: number): Promise<{ runs: number; elapsedMs: number }> {
+      await session.run(feeds); // warm-up: the first run allocates and picks kernels, later ones find caches cold
+      const started = performance.now();
+      for (let i = 0; i < runs; i++) await session.run(feeds);
+      return { runs, elapsedMs: performance.now() - started };
+    },
+    release: () => session.release(),
+  };
 }
 
 async function firstFrame(video: string) {
