@@ -48,6 +48,7 @@ export class TextDetector {
       finish: () => {
         const postprocessStarted = performance.now();
         const boxes = this.boxesInImagePixels(output.data, mapWidth, mapHeight, width, height);
+        this.backend.recycle?.(output);
         return {
           boxes,
           width,

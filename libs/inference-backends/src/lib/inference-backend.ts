@@ -16,5 +16,7 @@ export interface InferenceBackend {
   readonly modelSha256: string;
   load(): Promise<void>;
   run(input: TensorData): Promise<TensorData>;
+  /** Hands back an output that is no longer read, so a later run() can reuse its memory. Optional. */
+  recycle?(output: TensorData): void;
   dispose(): Promise<void>;
 }

@@ -61,6 +61,20 @@ describe('OnnxRuntimeBackend off the main thread', () => {
     expect(Array.from(again.data)).toEqual(first);
   });
 
+  it('writes into a recycled output buffer and gives the same map as a fresh one', async () => {
+    const input = { data: new Float32Array(3 * 96 * 64).map((_, i) => Math.sin(i / 7)), dims: [1, 3, 96, 64] };
+    const fresh = await backend.run(input);
+    const expected = Array.from(fresh.data);
+    backend.recycle(fresh);
+    const reused = await backend.run(input);
+    expect(fresh.data).toHaveLength(0); // lent to the worker: detached here, written there, sent back as `reused`
+    expect(reused.dims).toEqual([1, 1, 96, 64]);
+    expect(Array.from(reused.data)).toEqual(expected);
+    backend.recycle(reused);
+    const larger = await backend.run({ data: new Float32Array(3 * 128 * 128), dims: [1, 3, 128, 128] });
+    expect(larger.data).toHaveLength(128 * 128); // a recycled buffer too small for the new size is not used
+  });
+
   it('refuses concurrent runs instead of mixing them up', async () => {
     const input = { data: new Float32Array(3 * 64 * 64), dims: [1, 3, 64, 64] };
     const first = backend.run(input);

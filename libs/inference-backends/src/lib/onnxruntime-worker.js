@@ -6,18 +6,26 @@ const ort = require('onnxruntime-node');
 
 let session;
 
+/** Runs the model, writing the map into `outputBuffer` when the main thread handed one back for reuse. */
+async function run({ buffer, length, dims, outputBuffer }) {
+  const input = new ort.Tensor('float32', new Float32Array(buffer, 0, length), dims);
+  const outputName = session.outputNames[0];
+  const outputLength = dims[2] * dims[3];
+  const reuse = outputBuffer && outputBuffer.byteLength >= outputLength * Float32Array.BYTES_PER_ELEMENT;
+  const fetches = reuse ? { [outputName]: new ort.Tensor('float32', new Float32Array(outputBuffer, 0, outputLength), [dims[0], 1, dims[2], dims[3]]) } : undefined;
+  const outputs = await session.run({ [session.inputNames[0]]: input }, fetches);
+  // With a reused buffer the main thread gets no new allocation per frame (a too-small one stays here as garbage).
+  const data = reuse ? new Float32Array(outputBuffer, 0, outputLength) : outputs[outputName].data;
+  return { type: 'result', buffer, data, dims: outputs[outputName].dims, transfer: [buffer, data.buffer] };
+}
+
 async function handle(message) {
   switch (message.type) {
     case 'load':
       session = await ort.InferenceSession.create(message.model, message.options);
       return { type: 'loaded' };
-    case 'run': {
-      const input = new ort.Tensor('float32', new Float32Array(message.buffer, 0, message.length), message.dims);
-      const outputs = await session.run({ [session.inputNames[0]]: input });
-      const output = outputs[session.outputNames[0]];
-      // The input buffer goes back for reuse; the output is handed over, not copied.
-      return { type: 'result', buffer: message.buffer, data: output.data, dims: output.dims, transfer: [message.buffer, output.data.buffer] };
-    }
+    case 'run':
+      return run(message);
     case 'dispose':
       await session?.release();
       session = undefined;
@@ -30,6 +38,10 @@ async function handle(message) {
 parentPort.on('message', (message) => {
   handle(message).then(
     ({ transfer, ...reply }) => parentPort.postMessage(reply, transfer ?? []),
-    (error) => parentPort.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error), buffer: message.buffer }),
+    (error) =>
+      parentPort.postMessage(
+        { type: 'error', message: error instanceof Error ? error.message : String(error), buffer: message.buffer, outputBuffer: message.outputBuffer },
+        [message.buffer, message.outputBuffer].filter(Boolean),
+      ),
   );
 });
