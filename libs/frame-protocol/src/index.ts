@@ -6,3 +6,4 @@ export { MAX_DIMENSION, MAX_SOURCE_ID_BYTES } from './lib/fields';
 export { bytesPerPixel, isPixelFormat } from './lib/pixel-format';
 export { frameCodec } from './lib/frame-codec';
 export { detectionsCodec } from './lib/detections-codec';
+export * from './lib/clock';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectionsCodec, DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
 import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
 import * as ort from 'onnxruntime-node';
 import { Subscriber } from 'zeromq';
@@ -33,8 +33,6 @@ export interface BenchReport {
   framesMeasured: number;
   threads: number;
 }
-
-const epochMs = () => performance.timeOrigin + performance.now();
 
 /**
  * Runs the real capture and inference processes on the demo video (capture paced at the video's own rate,

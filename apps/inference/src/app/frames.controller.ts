@@ -1,14 +1,12 @@
 import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { TextDetector, type InferredImage } from '@iev/detection-pipeline';
-import { DETECTIONS_TOPIC, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
+import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { InferenceMetrics } from './inference.metrics';
 import { SequenceGaps } from './sequence-gaps';
 import { DETECTIONS_CLIENT, LOGGER } from './tokens';
-
-const epochMs = () => performance.timeOrigin + performance.now();
 
 @Controller()
 export class FramesController implements OnApplicationShutdown {

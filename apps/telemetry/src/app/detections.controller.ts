@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
+import { DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
 import type { DetectionsSink } from './sinks';
 import { TelemetryMetrics } from './telemetry.metrics';
@@ -16,7 +16,7 @@ export class DetectionsController {
 
   @EventPattern(DETECTIONS_TOPIC)
   async onDetections(@Payload() detections: Detections): Promise<void> {
-    const receivedAtMs = performance.timeOrigin + performance.now();
+    const receivedAtMs = epochMs();
     try {
       await this.sink.write(detections, receivedAtMs);
       this.metrics.messages.inc();

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type FrameHeader, PixelFormat } from '@iev/frame-protocol';
+import { epochMs, type FrameHeader, PixelFormat } from '@iev/frame-protocol';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
 import { assertValidShape, type CapturedFrame, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
@@ -175,7 +175,7 @@ export abstract class DecoderSource implements FrameSource {
   private receive(chunk: Buffer, assembler: FrameAssembler, size: FrameSize): void {
     // While stopping, output is drained and dropped so the decoder is not stuck writing and can see the signal.
     if (this.stopRequested) return;
-    const captureTimeMs = performance.timeOrigin + performance.now();
+    const captureTimeMs = epochMs();
     this.bytesRead += chunk.length;
     for (const pixels of assembler.push(chunk)) {
       const header: FrameHeader = {
