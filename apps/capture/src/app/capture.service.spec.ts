@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,23 @@ function ffmpegChildren(): number[] {
   } catch {
     return [];
   }
+}
+
+/** A free TCP port on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real MJPEG-over-HTTP camera stand-in: ffmpeg serving a test pattern to one client. */
+function serveStream(url: string): ChildProcess {
+  return spawn('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=20', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-listen', '1', url], {
+    stdio: 'ignore',
+  });
 }
 
 describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
@@ -40,6 +58,10 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     void (async () => {
       for await (const [, ...parts] of subscriber) frames.push(frameCodec.decode(parts));
     })();
+  });
+
+  beforeEach(() => {
+    frames.length = 0;
   });
 
   afterAll(async () => {
@@ -93,26 +115,56 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     expect(ffmpegChildren()).toEqual([]);
   });
 
+  it('resumes publishing when a stream server that went away comes back, counting the outage', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
+    let server = serveStream(url);
+    registry = new Registry();
+    const capture = new CaptureService(
+      () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width: 64, height: 48, streamTimeoutSeconds: 2 }),
+      false,
+      client,
+      new CaptureMetrics(registry),
+      pino({ level: 'silent' }),
+    );
+    try {
+      await capture.start();
+      await waitUntil(() => capture.state === 'streaming', 'the stream');
+      server.kill('SIGKILL');
+      await waitUntil(() => capture.state === 'retrying', 'the service to notice the server is gone');
+      server = serveStream(url);
+      const before = frames.length;
+      await waitUntil(() => capture.state === 'streaming' && frames.length >= before + 5, 'frames from the server that came back', 20_000);
+      expect(await metric('iev_capture_source_down_seconds_total')).toBeGreaterThan(0);
+      expect(await metric('iev_capture_source_restarts_total')).toBeGreaterThanOrEqual(1);
+    } finally {
+      server.kill('SIGKILL');
+      await capture.onApplicationShutdown();
+    }
+    expect(ffmpegChildren()).toEqual([]);
+  }, 40_000);
+
   it('restarts a decoder that dies mid-stream and numbers frames on across the restart', async () => {
     const capture = service(video);
-    await capture.start();
-    await waitUntil(() => frames.length >= 5, 'the first frames');
-    const [decoder] = ffmpegChildren();
-    expect(decoder).toBeDefined();
-    process.kill(decoder, 'SIGKILL');
-    await waitUntil(() => capture.state === 'retrying', 'the service to notice the failure');
-    const before = frames.length;
-    await waitUntil(() => capture.state === 'streaming' && frames.length >= before + 5, 'frames after the restart');
+    try {
+      await capture.start();
+      await waitUntil(() => frames.length >= 5, 'the first frames');
+      const [decoder] = ffmpegChildren();
+      expect(decoder).toBeDefined();
+      process.kill(decoder, 'SIGKILL');
+      await waitUntil(() => capture.state === 'retrying', 'the service to notice the failure');
+      const before = frames.length;
+      await waitUntil(() => capture.state === 'streaming' && frames.length >= before + 5, 'frames after the restart');
 
-    const sequences = frames.map((frame) => frame.sequence);
-    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
-    expect(new Set(sequences).size).toBe(sequences.length);
-    expect(frames.every((frame) => frame.width === 64 && frame.height === 48 && frame.sourceId === 'camera0')).toBe(true);
-    // The outage is counted: one restart, and the time without frames (at least the first backoff delay).
-    expect(await metric('iev_capture_source_restarts_total')).toBe(1);
-    expect(await metric('iev_capture_source_down_seconds_total')).toBeGreaterThan(0.3);
-
-    await capture.onApplicationShutdown();
+      const sequences = frames.map((frame) => frame.sequence);
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+      expect(new Set(sequences).size).toBe(sequences.length);
+      expect(frames.every((frame) => frame.width === 64 && frame.height === 48 && frame.sourceId === 'camera0')).toBe(true);
+      // The outage is counted: one restart, and the time without frames (at least the first backoff delay).
+      expect(await metric('iev_capture_source_restarts_total')).toBe(1);
+      expect(await metric('iev_capture_source_down_seconds_total')).toBeGreaterThan(0.3);
+    } finally {
+      await capture.onApplicationShutdown();
+    }
     expect(capture.state).toBe('stopped');
     expect(ffmpegChildren()).toEqual([]);
   });
