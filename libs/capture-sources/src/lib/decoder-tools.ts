@@ -22,13 +22,16 @@ export interface DecoderTool extends ExternalTool {
 // "[tcp @ 0x55d6e2500200] [error] Connection refused": the level that `-loglevel level+info` adds, after an optional component.
 const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fatal|panic)\] (.*)$/;
 
+/** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */
+export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg) or point FFMPEG_PATH (ffmpegPath) at it';
+
 export function ffmpegTool(path: string): DecoderTool {
   return {
     name: 'ffmpeg',
     path,
     stopSignal: 'SIGTERM',
     versionFlag: '-version',
-    installHint: 'install ffmpeg (apt-get install ffmpeg) or set ffmpegPath',
+    installHint: FFMPEG_INSTALL_HINT,
     notableLine: (line) => FFMPEG_LEVELLED_LINE.exec(line)?.[2],
   };
 }
@@ -41,7 +44,7 @@ export function gstLaunchTool(path: string): DecoderTool {
     // Argus camera (nvarguscamerasrc) left open by a killed process cannot be opened again until nvargus-daemon restarts.
     stopSignal: 'SIGINT',
     versionFlag: '--version',
-    installHint: 'install GStreamer (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) or set gstLaunchPath',
+    installHint: 'install GStreamer (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) or point GST_LAUNCH_PATH (gstLaunchPath) at it',
     // gst-launch prints its own "ERROR: ..." / "WARNING: ..." lines, GLib its "...-CRITICAL **: ..." ones.
     notableLine: (line) => (/^(ERROR|WARNING)\b|-(CRITICAL|WARNING) \*\*/.test(line) ? line : undefined),
   };

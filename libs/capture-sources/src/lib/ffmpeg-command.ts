@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import { basename, dirname, join } from 'node:path';
 import type { DecoderLineListeners, LaunchedDecoder } from './decoder-source';
-import type { ExternalTool } from './decoder-tools';
+import { FFMPEG_INSTALL_HINT, type ExternalTool } from './decoder-tools';
 import { VideoSourceError } from './video-source-error';
 
 /** What ffmpeg reads, and the filters between decoding and conversion to raw BGR24. */
@@ -66,7 +66,7 @@ export function ffprobeFor(ffmpegPath: string): ExternalTool {
   return {
     path: basename(ffmpegPath) === ffmpegPath ? 'ffprobe' : join(dirname(ffmpegPath), 'ffprobe'),
     versionFlag: '-version',
-    installHint: 'install ffmpeg (apt-get install ffmpeg) or set ffmpegPath',
+    installHint: FFMPEG_INSTALL_HINT,
   };
 }
 
