@@ -79,6 +79,9 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     }
     const inferenceMetrics = await (await fetch(`http://127.0.0.1:${await inference.metricsPort()}/metrics`)).text();
     expect(Number(/iev_inference_frames_processed_total\{[^}]*\} (\d+)/.exec(inferenceMetrics)?.[1])).toBeGreaterThan(0);
+    // Telemetry keeps up with inference: nothing dropped from its bounded queue.
+    const telemetryMetrics = await (await fetch(`http://127.0.0.1:${await telemetry.metricsPort()}/metrics`)).text();
+    expect(telemetryMetrics).toMatch(/^iev_telemetry_detections_dropped_total\{[^}]*\} 0$/m);
   });
 
   it('stops every module cleanly on Ctrl-C, leaving no ffmpeg behind', async () => {

@@ -18,7 +18,7 @@ void runModule('telemetry', async (logger) => {
     codecs: { [DETECTIONS_TOPIC]: detectionsCodec },
   });
   const registry = createMetricsRegistry('telemetry');
-  const metrics = new TelemetryMetrics(registry);
+  const metrics = new TelemetryMetrics(registry, server);
   const sink = new ConsoleSink(config.consoleFormat);
   const service = await startMicroservice({
     module: TelemetryModule.forRoot({ sink, metrics, logger }),

@@ -1,3 +1,4 @@
+import { counterReadAtScrape } from '@iev/service-runtime';
 import type { ServerZmq } from '@iev/zmq-transport';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -28,14 +29,6 @@ export class InferenceMetrics {
       registers,
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
-    new Counter({
-      name: 'iev_inference_messages_malformed_total',
-      help: 'Messages on the frames socket that failed to decode and were dropped',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(server.stats().malformed);
-      },
-    });
+    counterReadAtScrape(registry, 'iev_inference_messages_malformed_total', 'Messages on the frames socket that failed to decode and were dropped', () => server.stats().malformed);
   }
 }

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { createMetricsRegistry, startObservabilityServer } from './observability-server';
+import { counterReadAtScrape, createMetricsRegistry, startObservabilityServer } from './observability-server';
 
 describe('observability server', () => {
   const registry = createMetricsRegistry('test-module');
@@ -31,6 +31,14 @@ describe('observability server', () => {
     healthy = false;
     response = await get('/health');
     expect(response.status).toBe(503);
+  });
+
+  it('reads a counter kept elsewhere at each scrape', async () => {
+    let dropped = 2;
+    counterReadAtScrape(registry, 'iev_test_dropped_total', 'dropped', () => dropped);
+    expect(await (await get('/metrics')).text()).toContain('iev_test_dropped_total{module="test-module"} 2');
+    dropped = 7;
+    expect(await (await get('/metrics')).text()).toContain('iev_test_dropped_total{module="test-module"} 7');
   });
 
   it('answers unknown paths with 404', async () => {
