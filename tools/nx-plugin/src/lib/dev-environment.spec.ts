@@ -1,0 +1,162 @@
+// Keeps the inner-loop developer set-up honest: the dev container, VS Code tasks and launch configurations
+// and the multi-root workspace must parse and point at scripts, projects, bundles and folders that exist.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+
+const root = join(__dirname, '../../../..');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+function readJsonc(path: string): Json {
+  const errors: ParseError[] = [];
+  const value = parse(readFileSync(join(root, path), 'utf8'), errors, { allowTrailingComma: false });
+  if (errors.length) throw new Error(`${path}: ${errors.map((e) => `${printParseErrorCode(e.error)} at offset ${e.offset}`).join(', ')}`);
+  return value;
+}
+
+const devcontainerFiles = ['.devcontainer/devcontainer.json', '.devcontainer/gpu/devcontainer.json', '.devcontainer/camera/devcontainer.json'];
+const jsonFiles = [...devcontainerFiles, '.vscode/tasks.json', '.vscode/launch.json', '.vscode/extensions.json', 'iot-edge-vision.code-workspace'];
+
+const scripts: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
+const projects = new Map<string, Json>(
+  readdirSync(join(root, 'apps'))
+    .filter((name) => existsSync(join(root, 'apps', name, 'project.json')))
+    .map((name) => [name, readJsonc(`apps/${name}/project.json`)]),
+);
+const hasTarget = (project: string, target: string) => Boolean(projects.get(project)?.targets?.[target]);
+
+/** The npm scripts and Nx project/target pairs a task's shell command uses. */
+function commandUses(command: string): { scripts: string[]; targets: Array<[project: string, target: string]> } {
+  const uses = { scripts: [] as string[], targets: [] as Array<[string, string]> };
+  for (const part of command.split(/&&|;/).map((p) => p.trim().split(/\s+/))) {
+    const [tool, ...args] = part[0] === 'npx' ? part.slice(1) : part;
+    if (tool === 'npm') {
+      if (args[0] === 'start' || args[0] === 'test') uses.scripts.push(args[0]);
+      else if (args[0] === 'run') uses.scripts.push(args.find((a, i) => i > 0 && !a.startsWith('-')) ?? '');
+      else throw new Error(`unrecognised npm command: ${command}`);
+    } else if (tool === 'nx') {
+      if (args[0] === 'run-many') {
+        const target = args[args.indexOf('-t') + 1];
+        const listed = args.includes('-p') ? args[args.indexOf('-p') + 1].split(',') : [...projects.keys()].filter((p) => hasTarget(p, target));
+        expect(args.includes('-t') && listed.length).toBeTruthy();
+        for (const project of listed) uses.targets.push([project, target]);
+      } else {
+        uses.targets.push([args[1], args[0]]);
+      }
+    }
+  }
+  return uses;
+}
+
+describe('developer environment (.devcontainer, .vscode, code-workspace)', () => {
+  it.each(jsonFiles)('%s parses as JSONC', (path) => {
+    expect(readJsonc(path)).toEqual(expect.any(Object));
+  });
+
+  const tasks: Json[] = readJsonc('.vscode/tasks.json').tasks;
+  const labels = new Set(tasks.map((task) => task.label));
+
+  it('has the lint, test, coverage, run and build tasks, each label once', () => {
+    for (const label of ['lint', 'test', 'coverage', 'run', 'build']) expect(labels).toContain(label);
+    expect(labels.size).toBe(tasks.length);
+  });
+
+  it.each(tasks.map((task) => [task.label, task]))('task "%s" uses npm scripts, Nx projects and targets that exist', (_label, task) => {
+    const command: string = task.type === 'npm' ? `npm run ${task.script}` : [task.command, ...(task.args ?? [])].join(' ');
+    const uses = commandUses(command);
+    expect(uses.scripts.length + uses.targets.length).toBeGreaterThan(0);
+    for (const script of uses.scripts) expect(Object.keys(scripts)).toContain(script);
+    for (const [project, target] of uses.targets) {
+      expect([...projects.keys()]).toContain(project);
+      expect(hasTarget(project, target) ? target : `no ${target} target in apps/${project}/project.json`).toBe(target);
+    }
+    for (const dependency of [task.dependsOn ?? []].flat()) expect(labels).toContain(dependency);
+  });
+
+  const launch = readJsonc('.vscode/launch.json');
+  const configurations: Json[] = launch.configurations;
+
+  it.each(configurations.map((c) => [c.name, c]))('launch "%s" runs a bundle or file that exists, after a task that exists', (_name, config) => {
+    const program: string = config.program.replace('${workspaceFolder}/', '');
+    const bundle = /^dist\/apps\/([^/]+)\/main\.js$/.exec(program);
+    if (program.startsWith('dist/')) {
+      expect(bundle).not.toBeNull();
+      const app = bundle?.[1] ?? '';
+      expect(hasTarget(app, 'build') ? app : `apps/${app} has no build target`).toBe(app);
+      expect(projects.get(app).targets.build.options.outputPath).toBe(`dist/apps/${app}`);
+      // The bundle must be built before it runs, by the task that builds that very app, with its source maps.
+      expect(config.preLaunchTask).toBeDefined();
+      const buildTask = tasks.find((task) => task.label === config.preLaunchTask);
+      expect(buildTask).toBeDefined();
+      expect(commandUses(buildTask.command).targets).toContainEqual([app, 'build']);
+      expect(config.sourceMaps).toBe(true);
+      expect(config.outFiles).toEqual([`\${workspaceFolder}/dist/apps/${app}/**/*.js`]);
+    } else {
+      expect(existsSync(join(root, program)) ? program : `missing ${program}`).toBe(program);
+    }
+    if (config.preLaunchTask) expect(labels).toContain(config.preLaunchTask);
+    for (const arg of config.args ?? []) {
+      // Arguments that name workspace files (test frames, videos) must exist.
+      if (/^(testdata|assets)\//.test(arg)) expect(existsSync(join(root, arg)) ? arg : `missing ${arg}`).toBe(arg);
+    }
+  });
+
+  it('launches capture, inference, telemetry and cli from their bundles, plus Jest on the current file', () => {
+    const programs = configurations.map((c) => c.program);
+    for (const app of ['capture', 'inference', 'telemetry', 'cli']) expect(programs).toContain(`\${workspaceFolder}/dist/apps/${app}/main.js`);
+    expect(configurations.map((c) => c.name)).toContain('Jest: current file');
+    for (const compound of launch.compounds ?? []) {
+      for (const name of compound.configurations) expect(configurations.map((c) => c.name)).toContain(name);
+      if (compound.preLaunchTask) expect(labels).toContain(compound.preLaunchTask);
+    }
+  });
+
+  it('points every code-workspace folder at a folder that exists, one per module plus the root', () => {
+    const folders: Json[] = readJsonc('iot-edge-vision.code-workspace').folders;
+    for (const folder of folders) expect(existsSync(join(root, folder.path)) ? folder.path : `missing ${folder.path}`).toBe(folder.path);
+    expect(folders.map((f) => f.path).sort()).toEqual(['.', 'apps/capture', 'apps/inference', 'apps/telemetry']);
+  });
+
+  it.each(devcontainerFiles)('%s builds the dev container Dockerfile, runs npm ci and forwards 9101-9103', (path) => {
+    const config = readJsonc(path);
+    const dir = join(root, path, '..');
+    expect(readFileSync(join(dir, config.build.dockerfile), 'utf8')).toBe(readFileSync(join(root, '.devcontainer/Dockerfile'), 'utf8'));
+    expect(['nocuda', 'cuda', '${localEnv:CUDA_SUPPORT:nocuda}']).toContain(config.build.args.CUDA_SUPPORT);
+    expect(config.postCreateCommand).toBe('npm ci');
+    expect(config.forwardPorts).toEqual([9101, 9102, 9103]);
+  });
+
+  it('has the GPU and camera variants, and passes no device in the default one', () => {
+    expect(readJsonc('.devcontainer/devcontainer.json').runArgs ?? []).toEqual([]);
+    const gpu = readJsonc('.devcontainer/gpu/devcontainer.json');
+    expect(gpu.build.args.CUDA_SUPPORT).toBe('cuda');
+    expect(gpu.runArgs).toContain('--gpus=all');
+    expect(readJsonc('.devcontainer/camera/devcontainer.json').runArgs).toContain('--device=/dev/video0');
+  });
+
+  it('recommends only extensions for tools the workspace uses', () => {
+    const recommended: string[] = [
+      ...readJsonc('.vscode/extensions.json').recommendations,
+      ...devcontainerFiles.flatMap((path) => readJsonc(path).customizations.vscode.extensions),
+    ];
+    for (const id of recommended) expect(id).toMatch(/^[a-z0-9-]+\.[a-z0-9-]+$/i);
+    const usesPrettier = readdirSync(root).some((name) => name.startsWith('.prettierrc') || name.startsWith('prettier.config'));
+    if (!usesPrettier) expect(recommended).not.toContain('esbenp.prettier-vscode');
+  });
+
+  it('selects the dev container base the way the module images do: four bases, FROM base-${TARGETARCH}-${CUDA_SUPPORT}', () => {
+    const dockerfile = readFileSync(join(root, '.devcontainer/Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^ARG TARGETARCH$/m);
+    expect(dockerfile).toMatch(/^ARG CUDA_SUPPORT=nocuda$/m);
+    for (const stage of ['base-amd64-nocuda', 'base-amd64-cuda', 'base-arm64-nocuda', 'base-arm64-cuda']) {
+      expect(dockerfile).toMatch(new RegExp(`^FROM \\S+ AS ${stage}$`, 'm'));
+    }
+    expect(dockerfile).toMatch(/^FROM base-\$\{TARGETARCH\}-\$\{CUDA_SUPPORT\} AS base$/m);
+    for (const pkg of ['ffmpeg', 'gstreamer1.0-tools', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-libav']) {
+      expect(dockerfile).toContain(pkg);
+    }
+    expect(dockerfile).toMatch(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/m);
+  });
+});
