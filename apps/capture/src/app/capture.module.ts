@@ -1,10 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { FrameSource } from '@iev/capture-sources';
+import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
-import { FAIL_FAST, FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY } from './tokens';
 
 @Module({})
 export class CaptureModule {
@@ -23,7 +24,7 @@ export class CaptureModule {
         { provide: FAIL_FAST, useValue: dependencies.failFastBeforeFirstFrame },
         { provide: FRAMES_CLIENT, useValue: dependencies.framesClient },
         { provide: CaptureMetrics, useValue: dependencies.metrics },
-        { provide: LOGGER, useValue: dependencies.logger },
+        { provide: MODULE_LOGGER, useValue: dependencies.logger },
       ],
     };
   }

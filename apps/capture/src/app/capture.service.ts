@@ -2,11 +2,11 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import type { FrameSource } from '@iev/capture-sources';
 import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
-import { Backoff } from '@iev/service-runtime';
+import { Backoff, MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { CaptureMetrics } from './capture.metrics';
-import { FAIL_FAST, FRAMES_CLIENT, LOGGER, SOURCE_FACTORY } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY } from './tokens';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
 
@@ -22,7 +22,7 @@ export class CaptureService implements OnApplicationShutdown {
   private stopping = false;
   private cancelRetryWait?: () => void;
   private readonly backoff = new Backoff(500, 30_000);
-  /** Numbers frames across source restarts, so consumers see a restart's lost frames as a gap. */
+  /** Numbers frames across source restarts (a new source starts again at 0); an outage shows in the down-time metric. */
   private nextSequence = 0;
   state: SourceState = 'idle';
   lastFrameAt?: number;
@@ -34,7 +34,7 @@ export class CaptureService implements OnApplicationShutdown {
     @Inject(FAIL_FAST) private readonly failFastBeforeFirstFrame: boolean,
     @Inject(FRAMES_CLIENT) private readonly framesClient: ClientProxy,
     private readonly metrics: CaptureMetrics,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(MODULE_LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Resolves once the first frame is published (or, for retried sources, once the pump is running). */

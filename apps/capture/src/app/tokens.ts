@@ -1,5 +1,4 @@
 export const FRAMES_CLIENT = Symbol('FRAMES_CLIENT');
 export const SOURCE_FACTORY = Symbol('SOURCE_FACTORY');
-export const LOGGER = Symbol('LOGGER');
 /** Whether a source failing before its first frame stops start-up (files) or is retried (cameras, streams). */
 export const FAIL_FAST = Symbol('FAIL_FAST');

@@ -2,11 +2,12 @@ import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { TextDetector, type InferredImage } from '@iev/detection-pipeline';
 import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
+import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { InferenceMetrics } from './inference.metrics';
 import { SequenceGaps } from './sequence-gaps';
-import { DETECTIONS_CLIENT, LOGGER } from './tokens';
+import { DETECTIONS_CLIENT } from './tokens';
 
 @Controller()
 export class FramesController implements OnApplicationShutdown {
@@ -18,7 +19,7 @@ export class FramesController implements OnApplicationShutdown {
     private readonly detector: TextDetector,
     @Inject(DETECTIONS_CLIENT) private readonly detectionsClient: ClientProxy,
     private readonly metrics: InferenceMetrics,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(MODULE_LOGGER) private readonly logger: Logger,
   ) {}
 
   /**

@@ -1,10 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { TextDetector } from '@iev/detection-pipeline';
+import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { FramesController } from './frames.controller';
 import { InferenceMetrics } from './inference.metrics';
-import { DETECTIONS_CLIENT, LOGGER } from './tokens';
+import { DETECTIONS_CLIENT } from './tokens';
 
 export interface InferenceDependencies {
   detector: TextDetector;
@@ -24,7 +25,7 @@ export class InferenceModule {
         { provide: TextDetector, useValue: dependencies.detector },
         { provide: DETECTIONS_CLIENT, useValue: dependencies.detectionsClient },
         { provide: InferenceMetrics, useValue: dependencies.metrics },
-        { provide: LOGGER, useValue: dependencies.logger },
+        { provide: MODULE_LOGGER, useValue: dependencies.logger },
       ],
     };
   }

@@ -1,17 +1,18 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
+import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import type { DetectionsSink } from './sinks';
 import { TelemetryMetrics } from './telemetry.metrics';
-import { LOGGER, SINK } from './tokens';
+import { SINK } from './tokens';
 
 @Controller()
 export class DetectionsController {
   constructor(
     @Inject(SINK) private readonly sink: DetectionsSink,
     private readonly metrics: TelemetryMetrics,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(MODULE_LOGGER) private readonly logger: Logger,
   ) {}
 
   @EventPattern(DETECTIONS_TOPIC)

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { DetectionsController } from './detections.controller';
 import type { DetectionsSink } from './sinks';
 import { TelemetryMetrics } from './telemetry.metrics';
-import { LOGGER, SINK } from './tokens';
+import { SINK } from './tokens';
 
 @Module({})
 export class TelemetryModule {
@@ -14,7 +15,7 @@ export class TelemetryModule {
       providers: [
         { provide: SINK, useValue: dependencies.sink },
         { provide: TelemetryMetrics, useValue: dependencies.metrics },
-        { provide: LOGGER, useValue: dependencies.logger },
+        { provide: MODULE_LOGGER, useValue: dependencies.logger },
       ],
     };
   }

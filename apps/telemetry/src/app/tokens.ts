@@ -1,2 +1,1 @@
 export const SINK = Symbol('SINK');
-export const LOGGER = Symbol('LOGGER');

@@ -1,6 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
+/** Nest injection token for the module's pino logger (the one runModule creates). */
+export const MODULE_LOGGER = Symbol('MODULE_LOGGER');
+
 /** Structured JSON logs on stdout, one object per line, as IoT Edge's log collection expects. */
 export function createLogger(module: string, level = process.env['LOG_LEVEL'] ?? 'info'): Logger {
   return pino({ name: module, level, base: { module }, timestamp: pino.stdTimeFunctions.isoTime });
