@@ -5,7 +5,9 @@ import { bench, formatBench } from './commands/bench';
 import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
 import { getPreset } from '@iev/text-detection';
-import { createDetector, DEFAULT_MODEL } from './detector';
+import { loadTextDetector } from '@iev/detection-pipeline';
+
+const DEFAULT_MODEL = 'models/ch_pp_inf_dynamic.onnx';
 
 const USAGE = `usage:
   detect [--preset seed|default] [--json] <image or video files...>
@@ -41,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
   const modelPath = values.model ?? join(root, DEFAULT_MODEL);
-  const detector = () => createDetector({ preset: values.preset, model: modelPath, threads });
+  const detector = () => loadTextDetector({ preset: values.preset, modelPath, threads, useTensorRt: false });
 
   switch (command) {
     case 'detect':

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { selectBackend, TextDetector } from '@iev/detection-pipeline';
+import { loadTextDetector } from '@iev/detection-pipeline';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
-import { getPreset } from '@iev/text-detection';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -10,9 +9,8 @@ import { InferenceModule } from './app/inference.module';
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
-  const backend = selectBackend(config);
-  await backend.load();
-  const detector = new TextDetector(backend, getPreset(config.preset));
+  const detector = await loadTextDetector(config);
+  const { backend } = detector;
   logger.info({ backend: backend.name, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
 
   // Frames are drained eagerly into a one-frame slot; a small socket queue bounds memory (~1 MB a frame) if the

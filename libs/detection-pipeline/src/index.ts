@@ -1,2 +1,3 @@
 export * from './lib/backend-selection';
 export * from './lib/text-detector';
+export * from './lib/load-text-detector';
