@@ -3,3 +3,4 @@ export * from './lib/preprocess';
 export * from './lib/presets';
 export * from './lib/postprocess/db-postprocess';
 export * from './lib/evaluation/icdar-detection';
+export * from './lib/evaluation/text-frame-set';

@@ -1,16 +1,7 @@
 import type { TextDetector } from '@iev/detection-pipeline';
-import type { DetectedBox } from '@iev/frame-protocol';
-import { evaluateDetections, matchBoxes } from '@iev/text-detection';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { evaluateDetections, readTextFrameSet, scoreParity, type Quad } from '@iev/text-detection';
 import { decodeFile } from '../media';
 import { round } from '../stats';
-
-type Quad = DetectedBox['points'];
-
-interface GroundTruth {
-  frames: { file: string; width: number; height: number; items: { text: string; quad: Quad }[] }[];
-}
 
 export interface EvaluationReport {
   set: string;
@@ -28,61 +19,38 @@ const PARITY_IOU = 0.9;
 
 /** `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json, and parity with seed-ref.jsonl. */
 export async function evaluate(detector: TextDetector, dir: string): Promise<EvaluationReport> {
-  const gtPath = join(dir, 'gt.json');
-  if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected {"frames": [{"file", "items": [{"quad"}]}]})`);
-  const truth = JSON.parse(readFileSync(gtPath, 'utf8')) as GroundTruth;
-  const reference = readReference(join(dir, 'seed-ref.jsonl'));
-
+  const frames = readTextFrameSet(dir);
   const ours: Quad[][] = [];
-  for (const frame of truth.frames) {
+  for (const frame of frames) {
     let boxes: Quad[] = [];
-    for await (const { image } of decodeFile(join(dir, frame.file))) boxes = (await detector.detect(image)).boxes.map((box) => box.points);
+    for await (const { image } of decodeFile(frame.path)) boxes = (await detector.detect(image)).boxes.map((box) => box.points);
     ours.push(boxes);
   }
-  const gtQuads = truth.frames.map((frame) => frame.items.map((item) => item.quad));
-  const score = (detections: Quad[][]) => {
-    const result = evaluateDetections(gtQuads.map((gt, i) => ({ gt, detections: detections[i] })));
+  const score = (detections: readonly Quad[][]) => {
+    const result = evaluateDetections(frames.map((frame, i) => ({ gt: frame.truth, detections: detections[i] })));
     return { precision: round(result.precision, 4), recall: round(result.recall, 4), hmean: round(result.hmean, 4), detections: result.detections };
   };
 
   const report: EvaluationReport = {
     set: dir,
     preset: detector.preset.name,
-    frames: truth.frames.length,
-    groundTruth: gtQuads.reduce((sum, quads) => sum + quads.length, 0),
+    frames: frames.length,
+    groundTruth: frames.reduce((sum, frame) => sum + frame.truth.length, 0),
     ours: score(ours),
   };
+  const reference = frames.every((frame) => frame.reference) ? frames.map((frame) => frame.reference ?? []) : undefined;
   if (reference) {
-    const referenceQuads = truth.frames.map((frame) => reference.get(frame.file) ?? []);
-    report.sample = score(referenceQuads);
-    let matched = 0;
-    let referenceBoxes = 0;
-    let equalCountFrames = 0;
-    referenceQuads.forEach((quads, i) => {
-      referenceBoxes += quads.length;
-      matched += matchBoxes(quads, ours[i], PARITY_IOU);
-      if (quads.length === ours[i].length) equalCountFrames += 1;
-    });
+    report.sample = score(reference);
+    const parity = scoreParity(reference.map((boxes, i) => ({ reference: boxes, ours: ours[i] })), PARITY_IOU);
     report.parity = {
-      referenceBoxes,
-      matched,
-      matchedRatio: round(referenceBoxes ? matched / referenceBoxes : 1, 4),
-      equalCountFrames,
-      equalCountRatio: round(equalCountFrames / truth.frames.length, 4),
+      referenceBoxes: parity.referenceBoxes,
+      matched: parity.matched,
+      matchedRatio: round(parity.referenceBoxes ? parity.matched / parity.referenceBoxes : 1, 4),
+      equalCountFrames: parity.equalCountFrames,
+      equalCountRatio: round(parity.equalCountFrames / frames.length, 4),
     };
   }
   return report;
-}
-
-function readReference(path: string): Map<string, Quad[]> | undefined {
-  if (!existsSync(path)) return undefined;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.trim());
-  return new Map(
-    lines.map((line) => {
-      const entry = JSON.parse(line) as { source: string; boxes: { points: Quad }[] };
-      return [entry.source, entry.boxes.map((box) => box.points)];
-    }),
-  );
 }
 
 export function formatEvaluation(report: EvaluationReport): string {

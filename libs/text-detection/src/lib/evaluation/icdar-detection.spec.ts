@@ -1,22 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateDetections, matchBoxes, type FrameDetections, type Quad } from './icdar-detection';
+import { readTextFrameSet } from './text-frame-set';
 
 const framesDir = join(__dirname, '../../../../../testdata/text-frames');
 
 /** Ground truth and the original sample's own boxes for one development set. */
 function seedFrames(set: string): FrameDetections[] {
-  const gt: { frames: { file: string; items: { quad: Quad }[] }[] } = JSON.parse(
-    readFileSync(join(framesDir, set, 'gt.json'), 'utf8'),
-  );
-  const seed: { source: string; boxes: { points: Quad }[] }[] = readFileSync(join(framesDir, set, 'seed-ref.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line));
-  return gt.frames.map((frame) => ({
-    gt: frame.items.map((item) => item.quad),
-    detections: seed.find((entry) => entry.source === frame.file)?.boxes.map((box) => box.points) ?? [],
-  }));
+  return readTextFrameSet(join(framesDir, set)).map((frame) => ({ gt: frame.truth, detections: frame.reference ?? [] }));
 }
 
 const square = (x: number, y: number, size: number): Quad => [
