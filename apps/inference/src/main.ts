@@ -1,15 +1,19 @@
 import 'reflect-metadata';
 import { loadTextDetector } from '@iev/detection-pipeline';
+import { EdgeModule } from '@iev/iot-edge';
+import { customizePreset } from '@iev/text-detection';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
-import { readInferenceConfig } from './app/inference.config';
+import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
-  const detector = await loadTextDetector(config);
+  const { preset, thresh, boxThresh, unclipRatio, limitSideLen } = config;
+  const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen };
+  const detector = await loadTextDetector({ ...config, overrides: startupSettings });
   const { backend } = detector;
   logger.info({ backend: backend.name, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
 
@@ -27,19 +31,40 @@ void runModule('inference', async (logger) => {
 
   const registry = createMetricsRegistry('inference');
   const metrics = new InferenceMetrics(registry, server);
+  const edge = await EdgeModule.start({
+    name: 'inference',
+    logger,
+    registry,
+    settings: {
+      spec: inferenceTwinSpec,
+      startup: startupSettings,
+      // customizePreset validates the combination (limitSideLen needs a preset that resizes by side length).
+      apply: (_changes, next) => detector.configure(customizePreset(next.preset, next)),
+    },
+    reported: () => ({ modelId: backend.modelId, modelSha256: backend.modelSha256, backend: backend.name, fps: metrics.rate.perSecond() }),
+    status: () => ({ backend: backend.name, modelId: backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, transport: server.stats() }),
+  });
+
   const service = await startMicroservice({
     module: InferenceModule.forRoot({ detector, detectionsClient, metrics, logger }),
     strategy: server,
     logger,
     registry,
     metricsPort: config.metricsPort,
-    health: () => ({ healthy: true, backend: backend.name, modelId: backend.modelId, transport: server.stats() }),
+    health: () => ({
+      healthy: true,
+      backend: backend.name,
+      modelId: backend.modelId,
+      transport: server.stats(),
+      ...(edge && { iotEdge: { connected: edge.connected } }),
+    }),
   });
   logger.info({ framesConnect: config.framesConnect, detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
 
   return {
     async close() {
       await service.close();
+      await edge?.close();
       await detectionsClient.close();
       await backend.dispose();
     },

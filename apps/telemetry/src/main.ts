@@ -1,14 +1,22 @@
 import 'reflect-metadata';
 import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
+import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
+import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
 import { ServerZmq } from '@iev/zmq-transport';
-import { ConsoleSink } from './app/sinks';
-import { readTelemetryConfig } from './app/telemetry.config';
+import { readTelemetryConfig, telemetryTwinSpec } from './app/telemetry.config';
 import { TelemetryMetrics } from './app/telemetry.metrics';
 import { TelemetryModule } from './app/telemetry.module';
 
+/** How long a stopping module keeps trying to hand queued messages to edgeHub. */
+const UPSTREAM_FLUSH_ON_STOP_MS = 5000;
+
 void runModule('telemetry', async (logger) => {
   const config = readTelemetryConfig();
+  const edgeKind = edgeConnectionKind();
+  if (config.sink === 'iotedge' && edgeKind === 'none') {
+    throw new Error('TELEMETRY_SINK=iotedge needs IoT Edge: run under IoT Edge (IOTEDGE_* variables) or set EdgeHubConnectionString');
+  }
   // Detections are small and each one matters upstream: queue them (bounded) instead of keeping the newest only.
   const server = new ServerZmq({
     endpoint: config.detectionsConnect,
@@ -19,15 +27,55 @@ void runModule('telemetry', async (logger) => {
   });
   const registry = createMetricsRegistry('telemetry');
   const metrics = new TelemetryMetrics(registry, server);
-  const sink = new ConsoleSink(config.consoleFormat);
+
+  const upstream =
+    config.sink === 'console' || edgeKind === 'none'
+      ? undefined
+      : new IotEdgeSink({
+          outputName: config.outputName,
+          queueCapacity: config.upstreamQueueCapacity,
+          aggregation: { frames: config.aggregateFrames, intervalMs: config.aggregateIntervalMs },
+          logger,
+        });
+  const sink: DetectionsSink = upstream ?? new ConsoleSink(config.consoleFormat);
+  if (upstream) metrics.watchUpstream(registry, () => upstream.stats());
+
+  const edge = await EdgeModule.start<typeof telemetryTwinSpec>({
+    name: 'telemetry',
+    logger,
+    registry,
+    settings: upstream && {
+      spec: telemetryTwinSpec,
+      startup: { aggregateFrames: config.aggregateFrames, aggregateIntervalMs: config.aggregateIntervalMs },
+      apply: (_changes, next) => upstream.configure({ frames: next.aggregateFrames, intervalMs: next.aggregateIntervalMs }),
+    },
+    reported: () => ({ sink: upstream ? 'iotedge' : 'console', fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null }),
+    status: () => ({ fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null, transport: server.stats() }),
+  });
+  if (edge && upstream) {
+    upstream.attach(edge);
+    edge.onConnected(() => upstream.resume());
+  }
+
   const service = await startMicroservice({
     module: TelemetryModule.forRoot({ sink, metrics, logger }),
     strategy: server,
     logger,
     registry,
     metricsPort: config.metricsPort,
-    health: () => ({ healthy: true, sink: config.sink, transport: server.stats() }),
+    health: () => ({
+      healthy: true,
+      sink: upstream ? 'iotedge' : 'console',
+      transport: server.stats(),
+      ...(edge && { iotEdge: { connected: edge.connected, upstream: upstream?.stats() } }),
+    }),
   });
-  logger.info({ detectionsConnect: config.detectionsConnect, sink: config.sink, metricsPort: service.metricsPort }, 'telemetry listening');
-  return service;
+  logger.info({ detectionsConnect: config.detectionsConnect, sink: upstream ? 'iotedge' : 'console', metricsPort: service.metricsPort }, 'telemetry listening');
+  return {
+    async close() {
+      await service.close();
+      await sink.close?.(UPSTREAM_FLUSH_ON_STOP_MS);
+      await edge?.close();
+    },
+  };
 });

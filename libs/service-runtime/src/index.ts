@@ -4,3 +4,4 @@ export * from './lib/observability-server';
 export * from './lib/run-module';
 export * from './lib/backoff';
 export * from './lib/microservice';
+export * from './lib/rate-meter';

@@ -1,6 +1,9 @@
 import { SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
 import { env, readConfig, type ConfigOf } from '@iev/service-runtime';
 
+const frameSize = (name: string) => env.integer(name, { min: 0, max: 16384 }, 0);
+const frameRate = (name: string) => env.number(name, { min: 0, max: 1000 }, 0);
+
 export const captureConfigSpec = {
   /** The original sample's variable: a video file, /dev/videoN, a GStreamer pipeline, a stream URL or `testsrc`. */
   cameraPath: env.string('CAMERA_PATH', 'assets/demo/demo.mp4'),
@@ -8,9 +11,9 @@ export const captureConfigSpec = {
   sourceId: env.string('SOURCE_ID', 'camera0'),
   loop: env.boolean('CAPTURE_LOOP', true),
   realtime: env.boolean('CAPTURE_REALTIME', true),
-  width: env.integer('CAPTURE_WIDTH', { min: 0, max: 16384 }, 0),
-  height: env.integer('CAPTURE_HEIGHT', { min: 0, max: 16384 }, 0),
-  fps: env.number('CAPTURE_FPS', { min: 0, max: 1000 }, 0),
+  width: frameSize('CAPTURE_WIDTH'),
+  height: frameSize('CAPTURE_HEIGHT'),
+  fps: frameRate('CAPTURE_FPS'),
   v4l2Format: env.oneOf('CAPTURE_V4L2_FORMAT', ['auto', 'mjpeg', 'yuyv422'] as const, 'auto'),
   rtspTransport: env.oneOf('CAPTURE_RTSP_TRANSPORT', ['tcp', 'udp'] as const, 'tcp'),
   streamTimeout: env.number('CAPTURE_STREAM_TIMEOUT', { min: 0.1, max: 600 }, 10),
@@ -23,3 +26,11 @@ export const captureConfigSpec = {
 export type CaptureConfig = ConfigOf<typeof captureConfigSpec>;
 
 export const readCaptureConfig = (source: NodeJS.ProcessEnv = process.env): CaptureConfig => readConfig(captureConfigSpec, source);
+
+/** Module twin desired properties capture applies live by restarting its source: what CAMERA_PATH and CAPTURE_* set. */
+export const captureTwinSpec = {
+  source: env.string('source'),
+  fps: frameRate('fps'),
+  width: frameSize('width'),
+  height: frameSize('height'),
+};

@@ -1,6 +1,9 @@
+import { RateMeter } from '@iev/service-runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export class CaptureMetrics {
+  /** Frames published per second: the fps reported in the module twin. */
+  readonly rate = new RateMeter();
   readonly framesPublished: Counter;
   readonly sourceRestarts: Counter;
   readonly sourceUp: Gauge;

@@ -168,4 +168,23 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     expect(capture.state).toBe('stopped');
     expect(ffmpegChildren()).toEqual([]);
   });
+
+  it('switches to a new source live (a twin change): frames come from the new source, numbered on, no decoder left behind', async () => {
+    const capture = service(video);
+    try {
+      await capture.start();
+      await waitUntil(() => frames.length >= 3, 'frames from the first source');
+      await capture.switchSource(() => createFrameSource(resolveSource('testsrc'), { sourceId: 'camera0', width: 32, height: 24, fps: 20 }));
+      await waitUntil(() => frames.some((frame) => frame.width === 32), 'frames from the new source');
+      const sequences = frames.map((frame) => frame.sequence);
+      expect(new Set(sequences).size).toBe(sequences.length);
+      expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+      expect(capture.state).toBe('streaming');
+      expect(await metric('iev_capture_source_restarts_total')).toBe(0);
+      expect(ffmpegChildren()).toHaveLength(1);
+    } finally {
+      await capture.onApplicationShutdown();
+    }
+    expect(ffmpegChildren()).toEqual([]);
+  });
 });

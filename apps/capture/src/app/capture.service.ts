@@ -20,6 +20,8 @@ export class CaptureService implements OnApplicationShutdown {
   private source?: FrameSource;
   private pump?: Promise<void>;
   private stopping = false;
+  /** Set while the current source is stopped to make way for a new one (a module twin change). */
+  private switching = false;
   private cancelRetryWait?: () => void;
   private readonly backoff = new Backoff(500, 30_000);
   /** Numbers frames across source restarts (a new source starts again at 0); an outage shows in the down-time metric. */
@@ -30,7 +32,7 @@ export class CaptureService implements OnApplicationShutdown {
   private failedAt?: number;
 
   constructor(
-    @Inject(SOURCE_FACTORY) private readonly createSource: () => FrameSource,
+    @Inject(SOURCE_FACTORY) private createSource: () => FrameSource,
     @Inject(FAIL_FAST) private readonly failFastBeforeFirstFrame: boolean,
     @Inject(FRAMES_CLIENT) private readonly framesClient: ClientProxy,
     private readonly metrics: CaptureMetrics,
@@ -45,6 +47,21 @@ export class CaptureService implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Replaces the source without restarting the module: the current one is stopped and the new one started,
+   * sequence numbers counting on. A new source that fails is retried with backoff like any other.
+   */
+  async switchSource(createSource: () => FrameSource): Promise<void> {
+    this.createSource = createSource;
+    this.switching = true;
+    this.cancelRetryWait?.();
+    await this.source?.stop();
+    if (this.state === 'ended') {
+      this.switching = false;
+      this.pump = this.run(() => undefined, () => undefined);
+    }
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.cancelRetryWait?.();
@@ -57,12 +74,14 @@ export class CaptureService implements OnApplicationShutdown {
   private async run(firstFrame: () => void, failedToStart: (error: Error) => void): Promise<void> {
     let started = false;
     while (!this.stopping) {
+      this.switching = false;
       this.source = this.createSource();
       try {
         for await (const { header, pixels } of this.source.frames()) {
           const frame: Frame = { ...header, sequence: this.nextSequence++, pixels };
           await lastValueFrom(this.framesClient.emit(FRAMES_TOPIC, frame), { defaultValue: undefined });
           this.metrics.framesPublished.inc();
+          this.metrics.rate.mark();
           this.lastFrameAt = Date.now();
           if (this.state !== 'streaming') {
             this.state = 'streaming';
@@ -78,6 +97,7 @@ export class CaptureService implements OnApplicationShutdown {
             firstFrame();
           }
         }
+        if (this.consumeSwitch()) continue;
         if (!this.stopping) {
           this.state = 'ended';
           this.metrics.sourceUp.set(0);
@@ -86,6 +106,7 @@ export class CaptureService implements OnApplicationShutdown {
         return;
       } catch (error) {
         if (this.stopping) return;
+        if (this.consumeSwitch()) continue;
         if (!started && this.failFastBeforeFirstFrame) return failedToStart(error as Error);
         this.state = 'retrying';
         this.failedAt ??= Date.now();
@@ -102,5 +123,13 @@ export class CaptureService implements OnApplicationShutdown {
         });
       }
     }
+  }
+
+  /** True once after the source was stopped by switchSource: start the new one at once, no backoff. */
+  private consumeSwitch(): boolean {
+    if (!this.switching) return false;
+    this.switching = false;
+    this.backoff.reset();
+    return true;
   }
 }

@@ -63,6 +63,7 @@ export class FramesController implements OnApplicationShutdown {
 
     const { preprocessMs, inferenceMs, postprocessMs } = result.timings;
     this.metrics.framesProcessed.inc();
+    this.metrics.rate.mark();
     this.metrics.boxes.inc(result.boxes.length);
     this.metrics.lastFrameAt.set(Date.now() / 1000);
     for (const [stage, ms] of [['transport', transportMs], ['preprocess', preprocessMs], ['inference', inferenceMs], ['postprocess', postprocessMs]] as const) {

@@ -1,10 +1,20 @@
 import { env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 
+const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
+/** PaddleOCR's own flags (det_db_thresh, ...); unset keeps the preset's value. */
+const detectionSettings = (names: { thresh: string; boxThresh: string; unclipRatio: string; limitSideLen: string }) => ({
+  thresh: optional(env.number(names.thresh, { min: 0, max: 1 })),
+  boxThresh: optional(env.number(names.boxThresh, { min: 0, max: 1 })),
+  unclipRatio: optional(env.number(names.unclipRatio, { min: 0.1, max: 10 })),
+  limitSideLen: optional(env.integer(names.limitSideLen, { min: 32, max: 4096 })),
+});
+
 export const inferenceConfigSpec = {
   framesConnect: env.endpoint('FRAMES_CONNECT', 'tcp://127.0.0.1:5555'),
   detectionsBind: env.endpoint('DETECTIONS_BIND', 'tcp://*:5556'),
   modelPath: env.string('MODEL_PATH', 'models/ch_pp_inf_dynamic.onnx'),
-  preset: env.oneOf('DETECTION_PRESET', ['seed', 'default'] as const, 'seed'),
+  preset: presetName('DETECTION_PRESET'),
+  ...detectionSettings({ thresh: 'DET_DB_THRESH', boxThresh: 'DET_DB_BOX_THRESH', unclipRatio: 'DET_DB_UNCLIP_RATIO', limitSideLen: 'DET_LIMIT_SIDE_LEN' }),
   /** Unset: the original sample's USE_TENSOR_RT decides. */
   backend: optional(env.oneOf('INFERENCE_BACKEND', ['onnxruntime', 'tensorrt', 'auto'] as const)),
   useTensorRt: env.boolean('USE_TENSOR_RT', false),
@@ -15,3 +25,9 @@ export const inferenceConfigSpec = {
 export type InferenceConfig = ConfigOf<typeof inferenceConfigSpec>;
 
 export const readInferenceConfig = (source: NodeJS.ProcessEnv = process.env): InferenceConfig => readConfig(inferenceConfigSpec, source);
+
+/** Module twin desired properties inference applies live, between two frames. */
+export const inferenceTwinSpec = {
+  preset: presetName('preset'),
+  ...detectionSettings({ thresh: 'thresh', boxThresh: 'boxThresh', unclipRatio: 'unclipRatio', limitSideLen: 'limitSideLen' }),
+};

@@ -1,4 +1,4 @@
-import { counterReadAtScrape } from '@iev/service-runtime';
+import { counterReadAtScrape, RateMeter } from '@iev/service-runtime';
 import type { ServerZmq } from '@iev/zmq-transport';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -10,6 +10,8 @@ export class InferenceMetrics {
   readonly boxes: Counter;
   readonly stageSeconds: Histogram<'stage'>;
   readonly lastFrameAt: Gauge;
+  /** Frames detected per second: the fps reported in the module twin. */
+  readonly rate = new RateMeter();
 
   constructor(registry: Registry, server: ServerZmq) {
     const registers = [registry];

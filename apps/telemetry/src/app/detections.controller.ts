@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
-import type { DetectionsSink } from './sinks';
+import type { DetectionsSink } from '@iev/telemetry-sinks';
 import { TelemetryMetrics } from './telemetry.metrics';
 import { SINK } from './tokens';
 
@@ -21,6 +21,7 @@ export class DetectionsController {
     try {
       await this.sink.write(detections, receivedAtMs);
       this.metrics.messages.inc();
+      this.metrics.rate.mark();
       this.metrics.endToEndSeconds.observe((receivedAtMs - detections.frame.captureTimeMs) / 1000);
     } catch (error) {
       this.metrics.sinkErrors.inc();

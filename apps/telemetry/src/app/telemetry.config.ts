@@ -1,13 +1,27 @@
 import { env, readConfig, type ConfigOf } from '@iev/service-runtime';
 
+const aggregateFrames = (name: string) => env.integer(name, { min: 1, max: 100_000 }, 1);
+const aggregateIntervalMs = (name: string) => env.integer(name, { min: 0, max: 86_400_000 }, 0);
+
 export const telemetryConfigSpec = {
   detectionsConnect: env.endpoint('DETECTIONS_CONNECT', 'tcp://127.0.0.1:5556'),
-  sink: env.oneOf('TELEMETRY_SINK', ['console'] as const, 'console'),
+  /** auto: IoT Edge when the module runs under IoT Edge (or has a connection string), else the console. */
+  sink: env.oneOf('TELEMETRY_SINK', ['auto', 'console', 'iotedge'] as const, 'auto'),
   consoleFormat: env.oneOf('CONSOLE_FORMAT', ['text', 'json'] as const, 'text'),
   queueCapacity: env.integer('TELEMETRY_QUEUE_CAPACITY', { min: 1, max: 1_000_000 }, 1000),
+  outputName: env.string('TELEMETRY_OUTPUT', 'detections'),
+  aggregateFrames: aggregateFrames('TELEMETRY_AGGREGATE_FRAMES'),
+  aggregateIntervalMs: aggregateIntervalMs('TELEMETRY_AGGREGATE_INTERVAL_MS'),
+  upstreamQueueCapacity: env.integer('TELEMETRY_UPSTREAM_QUEUE', { min: 1, max: 1_000_000 }, 1000),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9103),
 };
 
 export type TelemetryConfig = ConfigOf<typeof telemetryConfigSpec>;
 
 export const readTelemetryConfig = (source: NodeJS.ProcessEnv = process.env): TelemetryConfig => readConfig(telemetryConfigSpec, source);
+
+/** Module twin desired properties telemetry applies live: the upstream message rate and aggregation. */
+export const telemetryTwinSpec = {
+  aggregateFrames: aggregateFrames('aggregateFrames'),
+  aggregateIntervalMs: aggregateIntervalMs('aggregateIntervalMs'),
+};

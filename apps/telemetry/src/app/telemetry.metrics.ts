@@ -1,11 +1,14 @@
-import { counterReadAtScrape } from '@iev/service-runtime';
+import { counterReadAtScrape, RateMeter } from '@iev/service-runtime';
 import type { ServerZmq } from '@iev/zmq-transport';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { OutboundQueueStats } from '@iev/iot-edge';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class TelemetryMetrics {
   readonly messages: Counter;
   readonly sinkErrors: Counter;
   readonly endToEndSeconds: Histogram;
+  /** Detections per second reaching the sink: the fps reported in the module twin. */
+  readonly rate = new RateMeter();
 
   constructor(registry: Registry, server: ServerZmq) {
     const registers = [registry];
@@ -24,5 +27,20 @@ export class TelemetryMetrics {
       () => server.stats().skipped,
     );
     counterReadAtScrape(registry, 'iev_telemetry_messages_malformed_total', 'Messages on the detections socket that failed to decode', () => server.stats().malformed);
+  }
+
+  /** Upstream (IoT Edge) message counts, read from the sink's queue at scrape time. */
+  watchUpstream(registry: Registry, stats: () => OutboundQueueStats): void {
+    counterReadAtScrape(registry, 'iev_telemetry_upstream_sent_total', 'Messages sent upstream through edgeHub', () => stats().sent);
+    counterReadAtScrape(registry, 'iev_telemetry_upstream_dropped_total', 'Upstream messages dropped, oldest first, while edgeHub was unreachable', () => stats().dropped);
+    counterReadAtScrape(registry, 'iev_telemetry_upstream_failed_attempts_total', 'Upstream sends that failed and were retried', () => stats().failedAttempts);
+    new Gauge({
+      name: 'iev_telemetry_upstream_queued',
+      help: 'Upstream messages waiting for edgeHub',
+      registers: [registry],
+      collect() {
+        this.set(stats().queued);
+      },
+    });
   }
 }

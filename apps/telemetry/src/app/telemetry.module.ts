@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { DetectionsController } from './detections.controller';
-import type { DetectionsSink } from './sinks';
+import type { DetectionsSink } from '@iev/telemetry-sinks';
 import { TelemetryMetrics } from './telemetry.metrics';
 import { SINK } from './tokens';
 

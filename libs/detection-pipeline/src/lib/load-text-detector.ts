@@ -1,10 +1,10 @@
-import { getPreset } from '@iev/text-detection';
+import { customizePreset, type PresetOverrides } from '@iev/text-detection';
 import { selectBackend, type BackendSelection } from './backend-selection';
 import { TextDetector } from './text-detector';
 
 /** Picks the backend, loads the model and returns a detector for the named preset: what every caller needs. */
-export async function loadTextDetector(options: BackendSelection & { preset: string }): Promise<TextDetector> {
-  const preset = getPreset(options.preset);
+export async function loadTextDetector(options: BackendSelection & { preset: string; overrides?: PresetOverrides }): Promise<TextDetector> {
+  const preset = customizePreset(options.preset, options.overrides ?? {});
   const backend = selectBackend(options);
   await backend.load();
   return new TextDetector(backend, preset);

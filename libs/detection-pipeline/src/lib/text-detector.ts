@@ -17,13 +17,23 @@ export interface InferredImage {
 
 /** PaddleOCR DB text detection on one BGR image: preprocess, run the model, postprocess. Not re-entrant. */
 export class TextDetector {
-  private readonly preprocessor: Preprocessor;
+  private preprocessor: Preprocessor;
   private readonly postprocessor = new DbPostprocessor();
 
   constructor(
     readonly backend: InferenceBackend,
-    readonly preset: DetectionPreset,
+    private currentPreset: DetectionPreset,
   ) {
+    this.preprocessor = new Preprocessor(currentPreset);
+  }
+
+  get preset(): DetectionPreset {
+    return this.currentPreset;
+  }
+
+  /** Switches settings live (a module twin patch): frames already in the model finish with the old ones. */
+  configure(preset: DetectionPreset): void {
+    this.currentPreset = preset;
     this.preprocessor = new Preprocessor(preset);
   }
 
@@ -38,6 +48,7 @@ export class TextDetector {
    */
   async infer(image: ImageView): Promise<InferredImage> {
     const started = performance.now();
+    const preset = this.currentPreset;
     const input = this.preprocessor.run(image);
     const preprocessed = performance.now();
     const output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
@@ -47,7 +58,7 @@ export class TextDetector {
     return {
       finish: () => {
         const postprocessStarted = performance.now();
-        const boxes = this.boxesInImagePixels(output.data, mapWidth, mapHeight, width, height);
+        const boxes = this.boxesInImagePixels(preset, output.data, mapWidth, mapHeight, width, height);
         this.backend.recycle?.(output);
         return {
           boxes,
@@ -68,10 +79,17 @@ export class TextDetector {
    * sample did — integer points in that squashed image — and then maps them to the frame's own pixels, so
    * `seed` reproduces the sample box for box. Other presets postprocess straight into the frame's pixels.
    */
-  private boxesInImagePixels(probMap: Float32Array, mapWidth: number, mapHeight: number, width: number, height: number): DetectedBox[] {
-    const squashed = this.preset.preResize;
-    if (!squashed) return this.postprocessor.run(probMap, mapWidth, mapHeight, width, height, this.preset.postprocess);
-    const boxes = this.postprocessor.run(probMap, mapWidth, mapHeight, squashed.width, squashed.height, this.preset.postprocess);
+  private boxesInImagePixels(
+    preset: DetectionPreset,
+    probMap: Float32Array,
+    mapWidth: number,
+    mapHeight: number,
+    width: number,
+    height: number,
+  ): DetectedBox[] {
+    const squashed = preset.preResize;
+    if (!squashed) return this.postprocessor.run(probMap, mapWidth, mapHeight, width, height, preset.postprocess);
+    const boxes = this.postprocessor.run(probMap, mapWidth, mapHeight, squashed.width, squashed.height, preset.postprocess);
     const scaleX = width / squashed.width;
     const scaleY = height / squashed.height;
     for (const box of boxes) for (const point of box.points) {

@@ -21,6 +21,8 @@ export async function runModule(name: string, start: (logger: Logger) => Promise
     // Also a plain line on stderr: the first thing a person reads when a container or process dies at start.
     process.stderr.write(`${name}: ${error instanceof ConfigError ? '' : 'start-up failed: '}${message}\n`);
     process.exitCode = 1;
+    // Whatever the failed start had opened (sockets, a model on a worker) must not keep the process alive.
+    setImmediate(() => process.exit());
     return;
   }
   logger.info(`${name} started`);

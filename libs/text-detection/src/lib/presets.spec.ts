@@ -1,4 +1,4 @@
-import { getPreset, PRESETS } from './presets';
+import { customizePreset, getPreset, PRESETS } from './presets';
 
 describe('presets', () => {
   it('seed reproduces the original sample: 960x960 squash, DetResize min 736, PaddleOCR normalize and DB thresholds', () => {
@@ -29,5 +29,15 @@ describe('presets', () => {
   it('rejects an unknown name, listing the valid ones', () => {
     expect(() => getPreset('fast')).toThrow('unknown detection preset "fast"; valid presets: seed, default');
     expect(() => getPreset('toString')).toThrow(/valid presets/);
+  });
+});
+
+describe('customizePreset', () => {
+  it('changes only the settings given', () => {
+    const preset = customizePreset('seed', { boxThresh: 0.7, limitSideLen: 640 });
+    expect(preset.postprocess).toEqual({ ...PRESETS.seed.postprocess, boxThresh: 0.7 });
+    expect(preset.resize).toEqual({ kind: 'limit', limitSideLen: 640, limitType: 'min' });
+    expect(preset.preResize).toEqual(PRESETS.seed.preResize);
+    expect(PRESETS.seed.postprocess.boxThresh).toBe(0.5);
   });
 });

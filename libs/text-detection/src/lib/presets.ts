@@ -46,3 +46,26 @@ export function getPreset(name: string): DetectionPreset {
   }
   return structuredClone(PRESETS[name as PresetName]);
 }
+
+/** Settings a user may change on top of a preset (PaddleOCR's det_db_thresh, det_db_box_thresh, ...). */
+export interface PresetOverrides {
+  thresh?: number;
+  boxThresh?: number;
+  unclipRatio?: number;
+  /** DetResizeForTest's limit_side_len; only for presets that resize by a side limit. */
+  limitSideLen?: number;
+}
+
+/** The named preset with the given settings changed; unset overrides keep the preset's own values. */
+export function customizePreset(name: string, overrides: PresetOverrides): DetectionPreset {
+  const preset = getPreset(name);
+  const { thresh, boxThresh, unclipRatio, limitSideLen } = overrides;
+  if (thresh !== undefined) preset.postprocess.thresh = thresh;
+  if (boxThresh !== undefined) preset.postprocess.boxThresh = boxThresh;
+  if (unclipRatio !== undefined) preset.postprocess.unclipRatio = unclipRatio;
+  if (limitSideLen !== undefined) {
+    if (preset.resize.kind !== 'limit') throw new Error(`preset "${name}" resizes to a fixed size; limitSideLen does not apply`);
+    preset.resize.limitSideLen = limitSideLen;
+  }
+  return preset;
+}

@@ -1,9 +1,11 @@
 import type { Detections } from '@iev/frame-protocol';
 import type { Writable } from 'node:stream';
 
-/** Where telemetry sends detections: the console here, IoT Edge's edgeHub in a deployment. */
+/** Where telemetry sends detections: the console for local runs, IoT Edge's edgeHub in a deployment. */
 export interface DetectionsSink {
   write(detections: Detections, receivedAtMs: number): Promise<void>;
+  /** Sends what is still buffered (within timeoutMs) and stops. */
+  close?(timeoutMs: number): Promise<void>;
 }
 
 /** One line per frame on stdout: readable text, or the detections as one JSON object. */

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { Detections } from '@iev/frame-protocol';
-import { ConsoleSink } from './sinks';
+import { ConsoleSink } from './console-sink';
 
 const detections: Detections = {
   frame: { sourceId: 'camera0', sequence: 42, captureTimeMs: 1_000 },

@@ -1,0 +1,13 @@
+import { readTelemetryConfig } from './telemetry.config';
+
+describe('telemetry configuration', () => {
+  it('picks the sink by environment and sends one message per frame unless told to aggregate', () => {
+    expect(readTelemetryConfig({})).toMatchObject({ sink: 'auto', outputName: 'detections', aggregateFrames: 1, aggregateIntervalMs: 0, upstreamQueueCapacity: 1000 });
+  });
+
+  it('names every bad variable', () => {
+    expect(() => readTelemetryConfig({ TELEMETRY_SINK: 'kafka', TELEMETRY_AGGREGATE_FRAMES: '0', TELEMETRY_UPSTREAM_QUEUE: 'lots' })).toThrow(
+      /TELEMETRY_SINK must be one of auto, console, iotedge[\s\S]*TELEMETRY_AGGREGATE_FRAMES must be an integer >= 1[\s\S]*TELEMETRY_UPSTREAM_QUEUE must be an integer/,
+    );
+  });
+});

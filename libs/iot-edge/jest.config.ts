@@ -1,0 +1,5 @@
+export default {
+  displayName: 'iot-edge',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/iot-edge',
+};

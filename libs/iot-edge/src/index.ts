@@ -1,0 +1,5 @@
+export * from './lib/desired-properties';
+export * from './lib/edge-environment';
+export * from './lib/edge-module';
+export * from './lib/outbound-queue';
+export * from './lib/product-version';

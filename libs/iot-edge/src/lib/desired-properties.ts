@@ -1,0 +1,54 @@
+import type { EnvVar } from '@iev/service-runtime';
+
+/**
+ * The module twin's desired properties a module accepts, each parsed by the same validators as its env
+ * variables (a twin value is checked exactly like the variable it overrides).
+ */
+export type DesiredSpec = Record<string, EnvVar<unknown>>;
+export type DesiredValues<S extends DesiredSpec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+
+export interface DesiredUpdate<S extends DesiredSpec> {
+  /** Valid values that differ from the current settings. */
+  changes: Partial<DesiredValues<S>>;
+  /** One line per rejected value, naming the property; rejected values are not applied. */
+  errors: string[];
+}
+
+/**
+ * Reads a desired-properties document (the full one at connect, or a patch) against the current settings.
+ * A property set to null (removed from the twin) returns to its start-up value. `$version`, `$metadata` and
+ * other `$` keys are the twin's own and are skipped.
+ */
+export function readDesired<S extends DesiredSpec>(
+  spec: S,
+  desired: Record<string, unknown>,
+  current: DesiredValues<S>,
+  startup: DesiredValues<S>,
+): DesiredUpdate<S> {
+  const changes: Record<string, unknown> = {};
+  const errors: string[] = [];
+  for (const [property, raw] of Object.entries(desired)) {
+    if (property.startsWith('$')) continue;
+    const variable = spec[property];
+    if (!variable) {
+      errors.push(`${property} is not a setting of this module (settings: ${Object.keys(spec).join(', ')})`);
+      continue;
+    }
+    let value: unknown;
+    if (raw === null) {
+      value = startup[property];
+    } else if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') {
+      try {
+        value = variable.parse(String(raw));
+      } catch (error) {
+        errors.push(`${property} ${(error as Error).message} (got ${JSON.stringify(raw)})`);
+        continue;
+      }
+    } else {
+      errors.push(`${property} must be ${variable.description} (got ${JSON.stringify(raw)})`);
+      continue;
+    }
+    if (value !== current[property]) changes[property] = value;
+  }
+  return { changes: changes as Partial<DesiredValues<S>>, errors };
+}

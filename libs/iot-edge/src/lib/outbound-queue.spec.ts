@@ -1,0 +1,82 @@
+import { Backoff } from '@iev/service-runtime';
+import { OutboundQueue } from './outbound-queue';
+
+const fastBackoff = () => new Backoff(5, 20, 0);
+
+describe('OutboundQueue', () => {
+  it('sends in order, one at a time', async () => {
+    const sent: number[] = [];
+    let inFlight = 0;
+    const queue = new OutboundQueue<number>({
+      capacity: 10,
+      backoff: fastBackoff(),
+      send: async (item) => {
+        inFlight += 1;
+        expect(inFlight).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        sent.push(item);
+        inFlight -= 1;
+      },
+    });
+    for (let i = 0; i < 5; i++) queue.push(i);
+    expect(await queue.flush(2000)).toBe(true);
+    expect(sent).toEqual([0, 1, 2, 3, 4]);
+    expect(queue.stats()).toEqual({ queued: 0, sent: 5, dropped: 0, failedAttempts: 0 });
+  });
+
+  it('retries while the upstream is down, drops the oldest beyond capacity, and reports the drops with the next send', async () => {
+    let up = false;
+    const delivered: Array<{ item: number; droppedBefore: number }> = [];
+    const dropped: number[] = [];
+    const queue = new OutboundQueue<number>({
+      capacity: 3,
+      backoff: fastBackoff(),
+      send: async (item, droppedBefore) => {
+        if (!up) throw new Error('upstream down');
+        delivered.push({ item, droppedBefore });
+      },
+      onDrop: (item) => dropped.push(item),
+    });
+    for (let i = 0; i < 7; i++) queue.push(i);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(queue.stats().failedAttempts).toBeGreaterThan(1);
+    expect(queue.stats().queued).toBe(3);
+    up = true;
+    queue.wake();
+    expect(await queue.flush(2000)).toBe(true);
+    // 0..3 were dropped (the head, 0, is dropped while its send is retried), 4..6 kept.
+    expect(dropped).toEqual([0, 1, 2, 3]);
+    expect(delivered).toEqual([
+      { item: 4, droppedBefore: 4 },
+      { item: 5, droppedBefore: 0 },
+      { item: 6, droppedBefore: 0 },
+    ]);
+    expect(queue.stats()).toMatchObject({ sent: 3, dropped: 4, queued: 0 });
+  });
+
+  it('counts a send that never answers as failed and retries it', async () => {
+    let attempts = 0;
+    const queue = new OutboundQueue<string>({
+      capacity: 2,
+      sendTimeoutMs: 20,
+      backoff: fastBackoff(),
+      send: async () => {
+        attempts += 1;
+        if (attempts === 1) await new Promise(() => undefined);
+      },
+    });
+    queue.push('a');
+    expect(await queue.flush(2000)).toBe(true);
+    expect(attempts).toBe(2);
+    expect(queue.stats()).toMatchObject({ sent: 1, failedAttempts: 1 });
+  });
+
+  it('stops sending after close', async () => {
+    const queue = new OutboundQueue<number>({ capacity: 5, backoff: fastBackoff(), send: async () => Promise.reject(new Error('down')) });
+    queue.push(1);
+    queue.close();
+    queue.push(2);
+    expect(await queue.flush(50)).toBe(false);
+    expect(queue.stats().queued).toBe(1);
+  });
+});

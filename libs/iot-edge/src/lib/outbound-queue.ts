@@ -1,0 +1,135 @@
+import { Backoff } from '@iev/service-runtime';
+
+export interface OutboundQueueOptions<T> {
+  /** Most items held while the upstream is unreachable; beyond it the oldest are dropped and counted. */
+  capacity: number;
+  /**
+   * Sends one item; a rejection leaves it at the head of the queue to be retried with backoff.
+   * `droppedBefore` is how many items were dropped since the last successful send, so the receiver can be told.
+   */
+  send(item: T, droppedBefore: number): Promise<void>;
+  /** A send that takes longer than this counts as failed (a half-open connection never answers). */
+  sendTimeoutMs?: number;
+  backoff?: Backoff;
+  onSendError?(error: unknown, attempt: number): void;
+  onDrop?(item: T): void;
+}
+
+export interface OutboundQueueStats {
+  queued: number;
+  sent: number;
+  dropped: number;
+  failedAttempts: number;
+}
+
+/**
+ * A bounded, in-order queue with one send in flight and retry with capped exponential backoff: memory stays
+ * bounded however long the upstream is away, and what had to be dropped is counted, never silently lost.
+ */
+export class OutboundQueue<T> {
+  private readonly items: T[] = [];
+  private readonly backoff: Backoff;
+  private sent = 0;
+  private dropped = 0;
+  private droppedSinceSent = 0;
+  private failedAttempts = 0;
+  private running = false;
+  private closed = false;
+  private wakeUp: (() => void) | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: OutboundQueueOptions<T>) {
+    this.backoff = options.backoff ?? new Backoff(500, 30_000);
+  }
+
+  push(item: T): void {
+    if (this.closed) return;
+    this.items.push(item);
+    while (this.items.length > this.options.capacity) {
+      const oldest = this.items.shift() as T;
+      this.dropped += 1;
+      this.droppedSinceSent += 1;
+      this.options.onDrop?.(oldest);
+    }
+    if (!this.running) void this.run();
+  }
+
+  /** Retries now instead of waiting out the backoff: call when the upstream is known to be back. */
+  wake(): void {
+    this.backoff.reset();
+    this.wakeUp?.();
+  }
+
+  stats(): OutboundQueueStats {
+    return { queued: this.items.length, sent: this.sent, dropped: this.dropped, failedAttempts: this.failedAttempts };
+  }
+
+  /** Resolves when everything queued has been sent, or after timeoutMs; returns whether the queue emptied. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    if (this.items.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const emptied = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([emptied, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops sending; whatever is still queued is reported by stats().queued. */
+  close(): void {
+    this.closed = true;
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    let attempt = 0;
+    while (this.items.length > 0 && !this.closed) {
+      const item = this.items[0];
+      const droppedBefore = this.droppedSinceSent;
+      try {
+        await this.sendWithTimeout(item, droppedBefore);
+        // The item may have been dropped meanwhile (queue full while the send was in flight).
+        if (this.items[0] === item) this.items.shift();
+        this.sent += 1;
+        // Drops during the send are reported with the next item.
+        this.droppedSinceSent -= droppedBefore;
+        attempt = 0;
+        this.backoff.reset();
+      } catch (error) {
+        attempt += 1;
+        this.failedAttempts += 1;
+        this.options.onSendError?.(error, attempt);
+        await this.sleep(this.backoff.next());
+      }
+    }
+    this.running = false;
+    if (this.items.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async sendWithTimeout(item: T, droppedBefore: number): Promise<void> {
+    const timeoutMs = this.options.sendTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`send timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.options.send(item, droppedBefore), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}

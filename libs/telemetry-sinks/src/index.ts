@@ -1,0 +1,3 @@
+export * from './lib/console-sink';
+export * from './lib/detections-aggregator';
+export * from './lib/iot-edge-sink';
