@@ -8,6 +8,8 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG TENSORRT_IMAGE=nvcr.io/nvidia/tensorrt:24.08-py3
 ARG L4T_TENSORRT_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2-runtime
+# The TensorRT binding is compiled against TensorRT's headers and nvcc, which L4T's runtime image lacks.
+ARG L4T_TENSORRT_DEVEL_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2.2-devel
 ARG TARGETARCH
 ARG CUDA_SUPPORT=nocuda
 
@@ -37,6 +39,28 @@ COPY libs libs
 COPY apps/inference apps/inference
 RUN npx nx build inference
 
+# The TensorRT binding (libs/tensorrt-backend/native), built on the target architecture against the TensorRT and
+# CUDA of the runtime base: NVIDIA's TensorRT image itself on x86-64, L4T's development image on Jetson.
+FROM ${TENSORRT_IMAGE} AS native-base-amd64
+FROM ${L4T_TENSORRT_DEVEL_IMAGE} AS native-base-arm64
+FROM native-base-${TARGETARCH} AS native
+# node-gyp needs Python, make and a C++ compiler; Node.js's headers come with its image, so nothing is downloaded.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/include/node /usr/local/include/node
+COPY --from=node /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+WORKDIR /workspace
+COPY --from=build /workspace/node_modules/node-addon-api node_modules/node-addon-api
+COPY libs/tensorrt-backend/native libs/tensorrt-backend/native
+RUN node libs/tensorrt-backend/native/build.mjs rebuild \
+ && mkdir -p /addon && cp libs/tensorrt-backend/native/build/Release/tensorrt_addon.node /addon/
+
+# What goes beside main.js: the binding in the CUDA variant (the backend looks there first), nothing otherwise.
+FROM ${NODE_IMAGE} AS addon-nocuda
+RUN mkdir -p /addon
+FROM native AS addon-cuda
+FROM addon-${CUDA_SUPPORT} AS addon
+
 # Production dependencies from the package.json Nx generates for the app, installed on the target
 # architecture for the native addons (zeromq, onnxruntime-node).
 FROM ${NODE_IMAGE} AS production-dependencies
@@ -52,9 +76,10 @@ RUN useradd --system --uid 10001 --user-group --groups video --home-dir /app --n
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules node_modules
 COPY --from=build /workspace/dist/apps/inference ./
+COPY --from=addon /addon/ ./
 COPY models/ch_pp_inf_dynamic.onnx models/
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9102
+ENV NODE_ENV=production METRICS_PORT=9102 TENSORRT_CACHE_DIR=/var/cache/iev/tensorrt
 USER iev
 EXPOSE 5556 9102
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

@@ -13,7 +13,7 @@ void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen };
-  const detector = await loadTextDetector({ ...config, overrides: startupSettings });
+  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger });
   const { backend } = detector;
   logger.info({ backend: backend.name, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
 

@@ -9,9 +9,22 @@ describe('inference configuration', () => {
       preset: 'seed',
       backend: undefined,
       useTensorRt: false,
+      tensorRtCacheDir: 'tmp/tensorrt-engines',
+      tensorRtPrecision: 'auto',
+      tensorRtProfile: undefined,
+      tensorRtAddonPath: undefined,
       threads: 0,
       metricsPort: 9102,
     });
+  });
+
+  it('reads the TensorRT settings, naming a bad profile by its variable', () => {
+    expect(readInferenceConfig({ TENSORRT_CACHE_DIR: '/var/cache/iev/tensorrt', TENSORRT_PRECISION: 'fp16', TENSORRT_PROFILE: '640x480,960x544,1280x736' })).toMatchObject({
+      tensorRtCacheDir: '/var/cache/iev/tensorrt',
+      tensorRtPrecision: 'fp16',
+      tensorRtProfile: { min: { width: 640, height: 480 }, opt: { width: 960, height: 544 }, max: { width: 1280, height: 736 } },
+    });
+    expect(() => readInferenceConfig({ TENSORRT_PROFILE: '960x960' })).toThrow(/TENSORRT_PROFILE must be three sizes WIDTHxHEIGHT/);
   });
 
   it("accepts the original sample's USE_TENSOR_RT spelling", () => {

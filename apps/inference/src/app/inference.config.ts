@@ -1,4 +1,5 @@
 import { env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
 const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
 /** PaddleOCR's own flags (det_db_thresh, ...); unset keeps the preset's value. */
@@ -18,6 +19,8 @@ export const inferenceConfigSpec = {
   /** Unset: the original sample's USE_TENSOR_RT decides. */
   backend: optional(env.oneOf('INFERENCE_BACKEND', ['onnxruntime', 'tensorrt', 'auto'] as const)),
   useTensorRt: env.boolean('USE_TENSOR_RT', false),
+  /** TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE, TENSORRT_ADDON_PATH: used when TensorRT is selected. */
+  ...tensorRtConfigSpec,
   threads: env.integer('INFERENCE_THREADS', { min: 0, max: 256 }, 0),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };

@@ -1,24 +1,45 @@
 import { OnnxRuntimeBackend } from '@iev/inference-backends';
+import { probeTensorRt, TensorRtBackend } from '@iev/tensorrt-backend';
 import { BackendUnavailableError, selectBackend } from './backend-selection';
 
 const base = { modelPath: 'models/ch_pp_inf_dynamic.onnx', threads: 1 };
+/** A binding path that does not exist: TensorRT is then unavailable on any machine, for the reason "not built". */
+const noBinding = { ...base, tensorRtAddonPath: '/nonexistent/tensorrt_addon.node' };
+
+function recordingLog() {
+  const warnings: string[] = [];
+  return { warnings, info: () => undefined, warn: (message: string) => warnings.push(message) };
+}
 
 describe('selectBackend', () => {
   it('uses ONNX Runtime on the CPU by default, as the sample did with USE_TENSOR_RT=False', () => {
     expect(selectBackend({ ...base, useTensorRt: false })).toBeInstanceOf(OnnxRuntimeBackend);
   });
 
-  it('refuses USE_TENSOR_RT=True without a TensorRT binding, saying how to run on the CPU', () => {
-    expect(() => selectBackend({ ...base, useTensorRt: true })).toThrow(BackendUnavailableError);
-    expect(() => selectBackend({ ...base, useTensorRt: true })).toThrow('USE_TENSOR_RT=False');
+  it('refuses USE_TENSOR_RT=True without a usable TensorRT, saying what is missing, how to fix it and how to run on the CPU', () => {
+    expect(() => selectBackend({ ...noBinding, useTensorRt: true })).toThrow(BackendUnavailableError);
+    expect(() => selectBackend({ ...noBinding, useTensorRt: true })).toThrow(
+      /^TensorRT was requested \(USE_TENSOR_RT=True\) but the TensorRT binding is not built \(no tensorrt_addon\.node at \/nonexistent\/tensorrt_addon\.node\)\. .*npx nx run tensorrt-backend:build-native.* set USE_TENSOR_RT=False/,
+    );
   });
 
   it('lets INFERENCE_BACKEND override USE_TENSOR_RT', () => {
-    expect(selectBackend({ ...base, useTensorRt: true, backend: 'onnxruntime' })).toBeInstanceOf(OnnxRuntimeBackend);
-    expect(() => selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toThrow(BackendUnavailableError);
+    expect(selectBackend({ ...noBinding, useTensorRt: true, backend: 'onnxruntime' })).toBeInstanceOf(OnnxRuntimeBackend);
+    expect(() => selectBackend({ ...noBinding, useTensorRt: false, backend: 'tensorrt' })).toThrow(/^TensorRT was requested \(INFERENCE_BACKEND=tensorrt\)/);
   });
 
-  it('falls back to the CPU only for auto', () => {
-    expect(selectBackend({ ...base, useTensorRt: false, backend: 'auto' })).toBeInstanceOf(OnnxRuntimeBackend);
+  it('falls back to the CPU only for auto, logging why', () => {
+    const log = recordingLog();
+    expect(selectBackend({ ...noBinding, useTensorRt: false, backend: 'auto', log })).toBeInstanceOf(OnnxRuntimeBackend);
+    expect(log.warnings).toEqual([
+      expect.stringMatching(/^INFERENCE_BACKEND=auto: running ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/),
+    ]);
+  });
+
+  const tensorRt = probeTensorRt();
+  // On this machine's own binding: TensorRT when it is usable here, otherwise the same refusal as above.
+  it(`gives ${tensorRt.available ? 'the TensorRT backend' : 'the reason TensorRT is not usable'} on this machine for INFERENCE_BACKEND=tensorrt`, () => {
+    if (tensorRt.available) expect(selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toBeInstanceOf(TensorRtBackend);
+    else expect(() => selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toThrow(tensorRt.error.message);
   });
 });

@@ -1,35 +1,61 @@
-import { OnnxRuntimeBackend, type InferenceBackend } from '@iev/inference-backends';
+import { OnnxRuntimeBackend, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
+import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend, type TensorRtSettings } from '@iev/tensorrt-backend';
+import type { DetectionPreset } from '@iev/text-detection';
 
 export type BackendChoice = 'onnxruntime' | 'tensorrt' | 'auto';
 
-export interface BackendSelection {
+export interface BackendSelection extends Partial<TensorRtSettings> {
   /** INFERENCE_BACKEND; when unset, the original sample's USE_TENSOR_RT decides. */
   backend?: BackendChoice;
   useTensorRt: boolean;
   modelPath: string;
   threads: number;
+  /** Where `auto` says why it fell back, and TensorRT reports engine builds and cache problems. */
+  log?: BackendLog;
+  /** Picks TensorRT's optimization profile when TENSORRT_PROFILE is unset. */
+  preset?: DetectionPreset;
 }
 
 export class BackendUnavailableError extends Error {
   override readonly name = 'BackendUnavailableError';
 }
 
+/** Node's own warning channel, for callers that pass no logger. */
+const processWarnings: BackendLog = {
+  info: () => undefined,
+  warn: (message) => process.emitWarning(message, 'InferenceBackend'),
+};
+
 /**
  * Picks the inference backend the way the original sample did (USE_TENSOR_RT=True → TensorRT), with an
- * explicit INFERENCE_BACKEND taking precedence. Only `auto` may fall back to the CPU.
+ * explicit INFERENCE_BACKEND taking precedence. TensorRT needs the built binding, its libraries and a CUDA GPU;
+ * when one is missing, `tensorrt` fails with which one and how to fix it, and only `auto` falls back to the CPU.
  */
 export function selectBackend(selection: BackendSelection): InferenceBackend {
   const choice: BackendChoice = selection.backend ?? (selection.useTensorRt ? 'tensorrt' : 'onnxruntime');
+  const log = selection.log ?? processWarnings;
   const cpu = () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: selection.threads });
-  switch (choice) {
-    case 'onnxruntime':
-    case 'auto':
-      // No TensorRT binding is built yet, so `auto` resolves to the CPU backend.
-      return cpu();
-    case 'tensorrt':
-      throw new BackendUnavailableError(
-        'TensorRT was requested (USE_TENSOR_RT=True or INFERENCE_BACKEND=tensorrt) but this build has no TensorRT binding. ' +
-          'Set USE_TENSOR_RT=False (or INFERENCE_BACKEND=onnxruntime) to run on the CPU, or INFERENCE_BACKEND=auto to fall back.',
-      );
+  if (choice === 'onnxruntime') return cpu();
+
+  const settings = { ...readTensorRtSettings({}), ...definedFields(selection) };
+  const probe = probeTensorRt(settings.tensorRtAddonPath);
+  if (probe.available) {
+    const tensorRtProfile = settings.tensorRtProfile ?? profileForPreset(selection.preset);
+    return new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: selection.modelPath, log, runtime: probe.runtime });
   }
+  if (choice === 'auto') {
+    log.warn(`INFERENCE_BACKEND=auto: running ONNX Runtime on the CPU because TensorRT is not usable here: ${probe.error.message}`);
+    return cpu();
+  }
+  const asked = selection.backend === 'tensorrt' ? 'INFERENCE_BACKEND=tensorrt' : 'USE_TENSOR_RT=True';
+  throw new BackendUnavailableError(
+    `TensorRT was requested (${asked}) but ${probe.error.message} ` +
+      'To run on the CPU instead set USE_TENSOR_RT=False (or INFERENCE_BACKEND=onnxruntime); INFERENCE_BACKEND=auto falls back by itself.',
+  );
+}
+
+/** The TensorRT settings the caller gave, so that unset ones keep their defaults. */
+function definedFields(selection: BackendSelection): Partial<TensorRtSettings> {
+  const { tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtAddonPath } = selection;
+  return Object.fromEntries(Object.entries({ tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtAddonPath }).filter(([, value]) => value !== undefined));
 }

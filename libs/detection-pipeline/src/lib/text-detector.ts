@@ -1,5 +1,5 @@
 import type { DetectedBox } from '@iev/frame-protocol';
-import type { InferenceBackend } from '@iev/inference-backends';
+import type { InferenceBackend, TensorData } from '@iev/inference-backends';
 import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
 export interface DetectionResult {
@@ -49,9 +49,16 @@ export class TextDetector {
   async infer(image: ImageView): Promise<InferredImage> {
     const started = performance.now();
     const preset = this.currentPreset;
-    const input = this.preprocessor.run(image);
-    const preprocessed = performance.now();
-    const output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
+    let preprocessed = started;
+    let output: TensorData;
+    if (this.backend.runImage) {
+      // The backend preprocesses on its own device (TensorRT: on the GPU), within its inference time.
+      output = await this.backend.runImage(image, preset);
+    } else {
+      const input = this.preprocessor.run(image);
+      preprocessed = performance.now();
+      output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
+    }
     const inferred = performance.now();
     const [mapHeight, mapWidth] = output.dims.slice(-2);
     const { width, height } = image;

@@ -1,3 +1,5 @@
+import type { DetectionPreset, ImageView } from '@iev/text-detection';
+
 /** A dense float32 tensor in row-major (NCHW) order. */
 export interface TensorData {
   data: Float32Array;
@@ -16,7 +18,22 @@ export interface InferenceBackend {
   readonly modelSha256: string;
   load(): Promise<void>;
   run(input: TensorData): Promise<TensorData>;
+  /**
+   * Optional: preprocesses an 8-bit BGR frame on the backend's own device, computing exactly what the CPU
+   * Preprocessor computes for these settings, and runs the model on it, so a frame crosses to the device as bytes
+   * rather than floats. Returns the probability map as run() does; same rules (not concurrent, recycle()).
+   */
+  runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData>;
   /** Hands back an output that is no longer read, so a later run() can reuse its memory. Optional. */
   recycle?(output: TensorData): void;
   dispose(): Promise<void>;
+}
+
+/** The parts of a detection preset that turn a frame into the model input. */
+export type ImagePreprocessing = Pick<DetectionPreset, 'preResize' | 'resize' | 'normalize'>;
+
+/** Where a backend reports what an operator should know (a fallback, an engine build, a cache it cannot write). */
+export interface BackendLog {
+  info(message: string): void;
+  warn(message: string): void;
 }

@@ -1,0 +1,260 @@
+// The N-API face of trt_engine.h. Everything slow (engine build, inference) runs on libuv's thread pool through
+// PromiseWorker, so the JavaScript thread keeps draining frames; typed arrays handed in are held by reference
+// until the work settles, and the caller must not detach them meanwhile.
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "trt_engine.h"
+
+namespace {
+
+using iev::ImageSize;
+
+/** Runs `work` off the JavaScript thread and settles a promise with `toJs` of its result, or with its error. */
+template <typename Result>
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<Result()>;
+  using ToJs = std::function<Napi::Value(Napi::Env, Result&)>;
+
+  static Napi::Promise start(Napi::Env env, Work work, ToJs toJs, const std::vector<Napi::Object>& keepAlive = {}) {
+    auto* worker = new PromiseWorker(env, std::move(work), std::move(toJs), keepAlive);
+    Napi::Promise promise = worker->deferred_.Promise();
+    worker->Queue();  // deletes itself when settled
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    try {
+      result_ = work_();
+    } catch (const iev::CudaError& error) {
+      cudaErrorName_ = cudaGetErrorName(error.code);
+      SetError(error.what());
+    } catch (const std::exception& error) {
+      SetError(error.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(toJs_(Env(), result_)); }
+
+  void OnError(const Napi::Error& error) override {
+    // The code lets JavaScript tell a missing GPU or driver from other failures without parsing the message.
+    if (!cudaErrorName_.empty()) error.Value().Set("code", Napi::String::New(Env(), cudaErrorName_));
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  PromiseWorker(Napi::Env env, Work work, ToJs toJs, const std::vector<Napi::Object>& keepAlive)
+      : Napi::AsyncWorker(env, "iev:tensorrt"), deferred_(Napi::Promise::Deferred::New(env)), work_(std::move(work)), toJs_(std::move(toJs)) {
+    for (const Napi::Object& object : keepAlive) references_.push_back(Napi::Persistent(object));
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  ToJs toJs_;
+  Result result_{};
+  std::string cudaErrorName_;
+  std::vector<Napi::ObjectReference> references_;
+};
+
+[[noreturn]] void throwTypeError(Napi::Env env, const std::string& message) { throw Napi::TypeError::New(env, message); }
+
+int integerArgument(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsNumber()) throwTypeError(env, std::string(what) + " must be a number");
+  return value.As<Napi::Number>().Int32Value();
+}
+
+/** A [width, height] pair. */
+ImageSize sizeArgument(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsArray() || value.As<Napi::Array>().Length() != 2) throwTypeError(env, std::string(what) + " must be [width, height]");
+  const Napi::Array pair = value.As<Napi::Array>();
+  return ImageSize{integerArgument(env, pair.Get(0u), what), integerArgument(env, pair.Get(1u), what)};
+}
+
+Napi::Array sizeToJs(Napi::Env env, ImageSize size) {
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(0u, Napi::Number::New(env, size.width));
+  pair.Set(1u, Napi::Number::New(env, size.height));
+  return pair;
+}
+
+iev::trt::ShapeRange profileArgument(Napi::Env env, const Napi::Value& value) {
+  if (!value.IsObject()) throwTypeError(env, "profile must be { min, opt, max }");
+  const Napi::Object profile = value.As<Napi::Object>();
+  return iev::trt::ShapeRange{sizeArgument(env, profile.Get("min"), "profile.min"), sizeArgument(env, profile.Get("opt"), "profile.opt"),
+                              sizeArgument(env, profile.Get("max"), "profile.max")};
+}
+
+void readTriple(Napi::Env env, const Napi::Value& value, float (&out)[3], const char* what) {
+  if (!value.IsArray() || value.As<Napi::Array>().Length() != 3) throwTypeError(env, std::string(what) + " must be three numbers");
+  for (uint32_t i = 0; i < 3; ++i) out[i] = static_cast<float>(value.As<Napi::Array>().Get(i).As<Napi::Number>().DoubleValue());
+}
+
+Napi::Value outputShapeToJs(Napi::Env env, iev::trt::OutputShape& shape) {
+  Napi::Array dims = Napi::Array::New(env, shape.dims.size());
+  for (uint32_t i = 0; i < shape.dims.size(); ++i) dims.Set(i, Napi::Number::New(env, static_cast<double>(shape.dims[i])));
+  return dims;
+}
+
+Napi::Value tensorRtVersion(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), iev::trt::tensorRtVersion()); }
+
+Napi::Value cudaDevices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<iev::trt::GpuInfo> devices;
+  try {
+    devices = iev::trt::cudaDevices();
+  } catch (const iev::CudaError& error) {
+    Napi::Error jsError = Napi::Error::New(env, error.what());
+    jsError.Value().Set("code", Napi::String::New(env, cudaGetErrorName(error.code)));
+    throw jsError;
+  }
+  Napi::Array list = Napi::Array::New(env, devices.size());
+  for (uint32_t i = 0; i < devices.size(); ++i) {
+    Napi::Object device = Napi::Object::New(env);
+    device.Set("name", devices[i].name);
+    device.Set("computeCapability", std::to_string(devices[i].computeMajor) + "." + std::to_string(devices[i].computeMinor));
+    device.Set("totalMemoryBytes", Napi::Number::New(env, static_cast<double>(devices[i].totalMemoryBytes)));
+    list.Set(i, device);
+  }
+  return list;
+}
+
+/** buildEngine(onnxPath, { fp16, profile: { min, opt, max } }) → Promise<Buffer> with the serialized engine. */
+Napi::Value buildEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsObject()) throwTypeError(env, "buildEngine(onnxPath, { fp16, profile })");
+  const std::string onnxPath = info[0].As<Napi::String>();
+  const Napi::Object options = info[1].As<Napi::Object>();
+  iev::trt::BuildOptions build;
+  build.fp16 = options.Get("fp16").ToBoolean();
+  build.profile = profileArgument(env, options.Get("profile"));
+  return PromiseWorker<std::vector<uint8_t>>::start(
+      env, [onnxPath, build] { return iev::trt::buildSerializedEngine(onnxPath, build); },
+      [](Napi::Env env, std::vector<uint8_t>& plan) { return Napi::Buffer<uint8_t>::Copy(env, plan.data(), plan.size()); });
+}
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "Engine",
+                       {InstanceMethod("profile", &EngineWrap::profile), InstanceMethod("inferTensor", &EngineWrap::inferTensor),
+                        InstanceMethod("inferImage", &EngineWrap::inferImage), InstanceMethod("dispose", &EngineWrap::dispose)});
+  }
+
+  /** new Engine(plan: Uint8Array): deserializes on the calling thread (start-up only, well under a second). */
+  explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throwTypeError(env, "new Engine(plan: Uint8Array)");
+    }
+    const Napi::Uint8Array plan = info[0].As<Napi::Uint8Array>();
+    try {
+      engine_ = std::make_shared<iev::trt::Engine>(plan.Data(), plan.ByteLength());
+    } catch (const std::exception& error) {
+      throw Napi::Error::New(env, error.what());
+    }
+  }
+
+ private:
+  std::shared_ptr<iev::trt::Engine> live(Napi::Env env) {
+    if (!engine_) throw Napi::Error::New(env, "the TensorRT engine has been disposed");
+    return engine_;
+  }
+
+  Napi::Value profile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const iev::trt::ShapeRange range = live(env)->profile();
+    Napi::Object profile = Napi::Object::New(env);
+    profile.Set("min", sizeToJs(env, range.min));
+    profile.Set("opt", sizeToJs(env, range.opt));
+    profile.Set("max", sizeToJs(env, range.max));
+    return profile;
+  }
+
+  /** inferTensor(input: Float32Array, [width, height], output: Float32Array) → Promise<number[]> output dims. */
+  Napi::Value inferTensor(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<iev::trt::Engine> engine = live(env);
+    const Napi::Float32Array input = float32Argument(env, info[0], "input");
+    const ImageSize size = sizeArgument(env, info[1], "size");
+    Napi::Float32Array output = float32Argument(env, info[2], "output");
+    if (size.width <= 0 || size.height <= 0 || input.ElementLength() != 3 * static_cast<std::size_t>(size.width) * size.height) {
+      throwTypeError(env, "input must hold 3 * width * height floats");
+    }
+    const float* in = input.Data();
+    float* out = output.Data();
+    const std::size_t capacity = output.ElementLength();
+    return PromiseWorker<iev::trt::OutputShape>::start(
+        env, [engine, in, size, out, capacity] { return engine->inferTensor(in, size, out, capacity); }, outputShapeToJs, {input, output});
+  }
+
+  /**
+   * inferImage(frame: Uint8Array, { width, height, stride }, { intermediate?: [w, h], input: [w, h], scale, mean, std },
+   * output: Float32Array) → Promise<number[]> output dims.
+   */
+  Napi::Value inferImage(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<iev::trt::Engine> engine = live(env);
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throwTypeError(env, "frame must be a Uint8Array");
+    }
+    const Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
+    if (!info[1].IsObject() || !info[2].IsObject()) throwTypeError(env, "inferImage(frame, geometry, plan, output)");
+    const Napi::Object geometry = info[1].As<Napi::Object>();
+    const Napi::Object planObject = info[2].As<Napi::Object>();
+    iev::PreprocessPlan plan;
+    plan.source = ImageSize{integerArgument(env, geometry.Get("width"), "width"), integerArgument(env, geometry.Get("height"), "height")};
+    plan.sourceStride = integerArgument(env, geometry.Get("stride"), "stride");
+    const Napi::Value intermediate = planObject.Get("intermediate");
+    plan.hasIntermediate = !intermediate.IsUndefined();
+    if (plan.hasIntermediate) plan.intermediate = sizeArgument(env, intermediate, "intermediate");
+    plan.input = sizeArgument(env, planObject.Get("input"), "input");
+    plan.normalize.scale = static_cast<float>(planObject.Get("scale").As<Napi::Number>().DoubleValue());
+    readTriple(env, planObject.Get("mean"), plan.normalize.mean, "mean");
+    readTriple(env, planObject.Get("std"), plan.normalize.std, "std");
+    if (plan.source.width <= 0 || plan.source.height <= 0 || plan.sourceStride < 3 * plan.source.width ||
+        frame.ByteLength() < iev::frameByteLength(plan)) {
+      throwTypeError(env, "frame is smaller than its width, height and stride say");
+    }
+    Napi::Float32Array output = float32Argument(env, info[3], "output");
+    const uint8_t* bytes = frame.Data();
+    float* out = output.Data();
+    const std::size_t capacity = output.ElementLength();
+    return PromiseWorker<iev::trt::OutputShape>::start(
+        env, [engine, bytes, plan, out, capacity] { return engine->inferImage(bytes, plan, out, capacity); }, outputShapeToJs,
+        {frame, output});
+  }
+
+  /** Releases the engine; an inference still running keeps it alive until it settles. */
+  Napi::Value dispose(const Napi::CallbackInfo& info) {
+    engine_.reset();
+    return info.Env().Undefined();
+  }
+
+  static Napi::Float32Array float32Argument(Napi::Env env, const Napi::Value& value, const char* what) {
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throwTypeError(env, std::string(what) + " must be a Float32Array");
+    }
+    return value.As<Napi::Float32Array>();
+  }
+
+  std::shared_ptr<iev::trt::Engine> engine_;
+};
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  exports.Set("tensorRtVersion", Napi::Function::New(env, tensorRtVersion, "tensorRtVersion"));
+  exports.Set("cudaDevices", Napi::Function::New(env, cudaDevices, "cudaDevices"));
+  exports.Set("buildEngine", Napi::Function::New(env, buildEngine, "buildEngine"));
+  exports.Set("Engine", EngineWrap::define(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tensorrt_addon, init)

@@ -1,0 +1,77 @@
+// The TensorRT side of the binding, free of N-API: builds an engine from the ONNX model, deserializes one, and
+// runs it on a CUDA stream through the name-based tensor API (setInputShape / setTensorAddress / enqueueV3).
+// TensorRT's own headers stay in trt_engine.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "preprocess.h"
+
+namespace iev::trt {
+
+/** The model input sizes an engine accepts (batch 1, 3 channels): TensorRT's optimization profile. */
+struct ShapeRange {
+  ImageSize min;
+  ImageSize opt;
+  ImageSize max;
+};
+
+struct GpuInfo {
+  std::string name;
+  int computeMajor;
+  int computeMinor;
+  std::size_t totalMemoryBytes;
+};
+
+/** The CUDA devices visible to this process; throws CudaError (cudaErrorNoDevice, cudaErrorInsufficientDriver, ...). */
+std::vector<GpuInfo> cudaDevices();
+
+/** The version of the libnvinfer this process loaded, e.g. "10.3.0". */
+std::string tensorRtVersion();
+
+struct BuildOptions {
+  bool fp16 = false;
+  ShapeRange profile;
+  /** Builder workspace limit; 0 leaves TensorRT's default (the device's memory). */
+  std::size_t workspaceBytes = 0;
+};
+
+/** Parses the ONNX file and builds a serialized engine for the current CUDA device. Takes minutes on a Jetson. */
+std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const BuildOptions& options);
+
+struct OutputShape {
+  std::vector<int64_t> dims;
+  std::size_t elements;
+};
+
+/**
+ * A deserialized engine with one execution context, one CUDA stream, and device and pinned host buffers that are
+ * allocated once and regrown only when an input shape needs more. One inference at a time (a second concurrent
+ * call throws); different engines may run concurrently.
+ */
+class Engine {
+ public:
+  Engine(const void* plan, std::size_t bytes);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /** The optimization profile the engine was built with. */
+  ShapeRange profile() const;
+
+  /** Runs the model on a CHW float32 input of `size`; writes the output (at most `capacity` floats). */
+  OutputShape inferTensor(const float* input, ImageSize size, float* output, std::size_t capacity);
+
+  /** Preprocesses an 8-bit BGR frame on the GPU (see GpuPreprocessor) and runs the model on it. */
+  OutputShape inferImage(const uint8_t* frame, const PreprocessPlan& plan, float* output, std::size_t capacity);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace iev::trt

@@ -1,0 +1,5 @@
+export * from './lib/engine-cache';
+export * from './lib/tensorrt-addon';
+export * from './lib/tensorrt-backend';
+export * from './lib/tensorrt-profile';
+export * from './lib/tensorrt-settings';

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineCache, engineCacheKeyId, type EngineCacheKey } from './engine-cache';
+
+const KEY: EngineCacheKey = {
+  modelSha256: '7ceb8792a0f1e3c9d1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718',
+  tensorRtVersion: '10.3.0',
+  gpuName: 'Orin',
+  computeCapability: '8.7',
+  precision: 'auto',
+  profile: { min: { width: 960, height: 960 }, opt: { width: 1280, height: 1280 }, max: { width: 1536, height: 1536 } },
+};
+
+/** Logs kept for assertions. */
+function recordingLog() {
+  const lines: { level: 'info' | 'warn'; message: string }[] = [];
+  return { lines, info: (message: string) => lines.push({ level: 'info', message }), warn: (message: string) => lines.push({ level: 'warn', message }) };
+}
+
+describe('engine cache key', () => {
+  it('is a stable, filesystem-safe name whatever the order of the fields', () => {
+    const reordered = { profile: KEY.profile, precision: KEY.precision, gpuName: KEY.gpuName, computeCapability: KEY.computeCapability, tensorRtVersion: KEY.tensorRtVersion, modelSha256: KEY.modelSha256 };
+    expect(engineCacheKeyId(reordered)).toBe(engineCacheKeyId(KEY));
+    expect(engineCacheKeyId(KEY)).toMatch(/^7ceb8792-[0-9a-f]{32}$/);
+  });
+
+  it.each<[string, Partial<EngineCacheKey>]>([
+    ['model', { modelSha256: `${'0'.repeat(63)}1` }],
+    ['TensorRT version', { tensorRtVersion: '10.3.1' }],
+    ['GPU name', { gpuName: 'NVIDIA GeForce RTX 3060' }],
+    ['compute capability', { computeCapability: '8.6' }],
+    ['precision', { precision: 'fp32' }],
+    ['profile min', { profile: { ...KEY.profile, min: { width: 640, height: 480 } } }],
+    ['profile opt', { profile: { ...KEY.profile, opt: { width: 960, height: 960 } } }],
+    ['profile max', { profile: { ...KEY.profile, max: { width: 1536, height: 1024 } } }],
+  ])('changes with the %s', (_field, change) => {
+    expect(engineCacheKeyId({ ...KEY, ...change })).not.toBe(engineCacheKeyId(KEY));
+  });
+});
+
+describe('EngineCache', () => {
+  let dir: string;
+  // The cache stores a serialized engine as opaque bytes; these stand in for one.
+  const plan = randomBytes(4096);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-engines-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('hands back what was written for the same key, with the precision it was built with', async () => {
+    const log = recordingLog();
+    const cache = new EngineCache(join(dir, 'engines'), log);
+    expect(await cache.read(KEY)).toEqual({ reason: `no cached engine at ${cache.paths(KEY).engine}` });
+    expect(await cache.write(KEY, plan, { precision: 'fp16' })).toBe(true);
+    const cached = await cache.read(KEY);
+    expect(cached.plan && Buffer.from(cached.plan).equals(plan)).toBe(true);
+    expect(cached).toMatchObject({ builtWith: { precision: 'fp16' } });
+    expect(readdirSync(join(dir, 'engines')).sort()).toEqual([`${engineCacheKeyId(KEY)}.engine`, `${engineCacheKeyId(KEY)}.json`]);
+    expect(log.lines).toEqual([]);
+  });
+
+  it('never hands out an engine whose sidecar was written for another key (a copied or renamed file)', async () => {
+    const cache = new EngineCache(dir, recordingLog());
+    const foreign = { ...KEY, gpuName: 'Xavier', computeCapability: '7.2' };
+    await cache.write(foreign, plan, { precision: 'fp16' });
+    // The foreign engine and sidecar put under the wanted key's names.
+    for (const kind of ['engine', 'sidecar'] as const) writeFileSync(cache.paths(KEY)[kind], readFileSync(cache.paths(foreign)[kind]));
+    const cached = await cache.read(KEY);
+    expect(cached.plan).toBeUndefined();
+    expect(cached).toMatchObject({ reason: expect.stringContaining('was built for something else (gpuName: "Xavier" → "Orin", computeCapability: "7.2" → "8.7")') });
+  });
+
+  it('never hands out an engine that does not match its checksum', async () => {
+    const cache = new EngineCache(dir, recordingLog());
+    await cache.write(KEY, plan, { precision: 'fp32' });
+    writeFileSync(cache.paths(KEY).engine, plan.subarray(0, 1000));
+    expect(await cache.read(KEY)).toEqual({ reason: `cached engine ${cache.paths(KEY).engine} does not match its sidecar's checksum (truncated or replaced)` });
+  });
+
+  it('replaces a stale entry when it is rebuilt', async () => {
+    const cache = new EngineCache(dir, recordingLog());
+    await cache.write(KEY, plan, { precision: 'fp16' });
+    const rebuilt = randomBytes(2048);
+    await cache.write(KEY, rebuilt, { precision: 'fp16' });
+    const cached = await cache.read(KEY);
+    expect(cached.plan && Buffer.from(cached.plan).equals(rebuilt)).toBe(true);
+  });
+
+  it('reports a folder it cannot write, without failing, and leaves no partial files', async () => {
+    const log = recordingLog();
+    const notAFolder = join(dir, 'file');
+    writeFileSync(notAFolder, '');
+    const cache = new EngineCache(join(notAFolder, 'engines'), log);
+    await expect(cache.write(KEY, plan, { precision: 'fp16' })).resolves.toBe(false);
+    expect(log.lines).toEqual([
+      {
+        level: 'warn',
+        message: expect.stringMatching(
+          /^cannot write the TensorRT engine cache in .*file\/engines \(ENOTDIR.*\); the engine stays in memory and is rebuilt on the next start\. .*TENSORRT_CACHE_DIR/,
+        ),
+      },
+    ]);
+    expect(readdirSync(dir)).toEqual(['file']);
+  });
+});

@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findNvcc, hasCompiler, NATIVE_DIR, nodeIncludeDir, WORKSPACE_ROOT } from '../testing/machine';
+
+const nvcc = findNvcc();
+const nodeHeaders = nodeIncludeDir();
+const cudaInclude = nvcc && join(nvcc === 'nvcc' ? '/usr/local/cuda' : join(nvcc, '../..'), 'include');
+const missing = [
+  !hasCompiler('g++') && 'g++',
+  !hasCompiler('make') && 'make',
+  !nvcc && 'nvcc',
+  !nodeHeaders && "Node.js's headers",
+].filter(Boolean);
+const needsToolchain = missing.length === 0 ? describe : describe.skip;
+
+// TensorRT's headers are not on these machines, so trt_engine.cc (the only file that includes them) and the link
+// are left to build-native where TensorRT is installed; everything else of the build is checked here.
+needsToolchain(`the binding's build without TensorRT${missing.length ? ` (needs ${missing.join(', ')}: absent on this machine)` : ''}`, () => {
+  it('compiles addon.cc against node-addon-api and the CUDA runtime headers', () => {
+    const compiled = spawnSync(
+      'g++',
+      ['-std=c++17', '-fsyntax-only', '-Wall', '-Wextra', '-Werror', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', `-I${nodeHeaders}`, `-I${join(WORKSPACE_ROOT, 'node_modules/node-addon-api')}`, `-I${cudaInclude}`, 'src/addon.cc'],
+      { cwd: NATIVE_DIR, encoding: 'utf8' },
+    );
+    expect({ status: compiled.status, errors: compiled.stderr }).toEqual({ status: 0, errors: '' });
+  }, 120_000);
+
+  it("configures binding.gyp with node-gyp and builds addon.cc and, through the gyp rule for .cu files, preprocess.cu", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-gyp-'));
+    try {
+      const native = join(dir, 'native');
+      cpSync(NATIVE_DIR, native, { recursive: true, filter: (source) => !/[/\\](build|node_modules)$/.test(source) });
+      // One architecture keeps it quick; the defaults are checked by the configure step all the same.
+      const env = { ...process.env, NODE_PATH: join(WORKSPACE_ROOT, 'node_modules'), NVCC_ARCH_FLAGS: '-arch=sm_75' };
+      const configured = spawnSync(process.execPath, ['build.mjs', 'configure'], { cwd: native, env, encoding: 'utf8' });
+      expect({ status: configured.status, errors: configured.stderr.split('\n').filter((line) => /ERR!/.test(line)) }).toEqual({ status: 0, errors: [] });
+      const objects = ['Release/obj.target/tensorrt_addon/geni/preprocess.o', 'Release/obj.target/tensorrt_addon/src/addon.o'];
+      const built = spawnSync('make', ['-C', 'build', ...objects], { cwd: native, env, encoding: 'utf8' });
+      expect({ status: built.status, errors: built.stderr }).toEqual({ status: 0, errors: '' });
+      for (const object of objects) expect(existsSync(join(native, 'build', object))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});

@@ -1,0 +1,128 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OnnxRuntimeBackend, type TensorData } from '@iev/inference-backends';
+import { getPreset, Preprocessor, type ImageView } from '@iev/text-detection';
+import { WORKSPACE_ROOT } from '../testing/machine';
+import { probeTensorRt, TensorRtUnavailableError, type TensorRtMissing } from './tensorrt-addon';
+import { devicePreprocessPlan, TensorRtBackend } from './tensorrt-backend';
+import { InputShapeError, profileForPreset } from './tensorrt-profile';
+import { readTensorRtSettings } from './tensorrt-settings';
+
+const MODEL = join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx');
+
+function recordingLog() {
+  const lines: string[] = [];
+  return { lines, info: (message: string) => lines.push(`info: ${message}`), warn: (message: string) => lines.push(`warn: ${message}`) };
+}
+
+describe('GPU preprocessing plan', () => {
+  const normalize = getPreset('seed').normalize;
+  const planned = { scale: normalize.scale, mean: normalize.mean, std: normalize.std };
+
+  it("squashes seed frames to 960x960 as bytes first, as the sample's cv2.resize did, then normalizes at 960x960", () => {
+    expect(devicePreprocessPlan({ width: 640, height: 480 }, getPreset('seed'))).toEqual({ intermediate: [960, 960], input: [960, 960], ...planned });
+  });
+
+  it('skips the squash for a frame already at its size', () => {
+    expect(devicePreprocessPlan({ width: 960, height: 960 }, getPreset('seed'))).toEqual({ input: [960, 960], ...planned });
+  });
+
+  it("resizes default frames in one pass to DetResizeForTest's size", () => {
+    expect(devicePreprocessPlan({ width: 1280, height: 720 }, getPreset('default'))).toEqual({ input: [960, 544], ...planned });
+    expect(devicePreprocessPlan({ width: 640, height: 480 }, getPreset('default'))).toEqual({ input: [640, 480], ...planned });
+  });
+});
+
+describe('TensorRtBackend without a binding', () => {
+  it('fails to load saying the binding is not built and how to build it', async () => {
+    const backend = new TensorRtBackend({ ...readTensorRtSettings({}), tensorRtProfile: profileForPreset(getPreset('seed')), tensorRtAddonPath: '/nonexistent/tensorrt_addon.node', modelPath: MODEL, log: recordingLog() });
+    await expect(backend.load()).rejects.toThrow(TensorRtUnavailableError);
+    await expect(backend.load()).rejects.toThrow('npx nx run tensorrt-backend:build-native');
+    await expect(backend.run({ data: new Float32Array(3 * 960 * 960), dims: [1, 3, 960, 960] })).rejects.toThrow('tensorrt: load() has not completed');
+  });
+});
+
+const probe = probeTensorRt();
+const UNAVAILABLE: Record<TensorRtMissing, string> = {
+  binding: 'the TensorRT binding is not built; TensorRT is not installed on this machine, or build-native was not run',
+  'tensorrt-library': 'TensorRT is not installed on this machine',
+  'cuda-runtime': 'no CUDA runtime on this machine',
+  driver: 'no usable NVIDIA driver on this machine',
+  gpu: 'no CUDA GPU on this machine',
+};
+const needsTensorRt = probe.available ? describe : describe.skip;
+
+function decodeBgr(file: string): ImageView {
+  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
+  const size = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const [width, height] = size.stdout.trim().split(',').map(Number);
+  return { data: new Uint8Array(decoded.stdout), width, height, stride: width * 3 };
+}
+
+function maxDifference(a: TensorData, b: TensorData): number {
+  expect(a.dims).toEqual(b.dims);
+  let largest = 0;
+  for (let i = 0; i < a.data.length; i++) largest = Math.max(largest, Math.abs(a.data[i] - b.data[i]));
+  return largest;
+}
+
+needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAILABLE[probe.error.missing]})`}`, () => {
+  const frame = () => decodeBgr(join(WORKSPACE_ROOT, 'testdata/text-frames/dev-a/frame_000.png'));
+  let cacheDir: string;
+  let backend: TensorRtBackend;
+  const log = recordingLog();
+  // FP32 for the comparison with ONNX Runtime; TensorRT still uses TF32 on Ampere and later, hence the tolerance.
+  const settings = () => ({ ...readTensorRtSettings({}), tensorRtProfile: profileForPreset(getPreset('seed')), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' as const, modelPath: MODEL, log });
+
+  beforeAll(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'iev-trt-'));
+    backend = new TensorRtBackend(settings());
+    await backend.load();
+  }, 30 * 60_000);
+  afterAll(async () => {
+    await backend?.dispose();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('builds the engine on first load and loads it from the cache on the next', async () => {
+    expect(log.lines.some((line) => line.startsWith('info: TensorRT engine cached at'))).toBe(true);
+    log.lines.length = 0;
+    const second = new TensorRtBackend(settings());
+    await second.load();
+    await second.dispose();
+    expect(log.lines.filter((line) => line.includes('building'))).toEqual([]);
+    expect(log.lines.some((line) => line.startsWith('info: TensorRT engine loaded from'))).toBe(true);
+  });
+
+  it('computes the probability map ONNX Runtime computes, within 0.02 (TF32), on a real frame', async () => {
+    const input = new Preprocessor(getPreset('seed')).run(frame());
+    const tensor = { data: input.tensor.slice(), dims: [1, 3, input.height, input.width] };
+    const cpu = new OnnxRuntimeBackend({ modelPath: MODEL });
+    await cpu.load();
+    try {
+      expect(maxDifference(await backend.run(tensor), await cpu.run(tensor))).toBeLessThan(0.02);
+    } finally {
+      await cpu.dispose();
+    }
+  }, 120_000);
+
+  it('gives the same map from bytes preprocessed on the GPU as from the CPU tensor', async () => {
+    const image = frame();
+    const preset = getPreset('seed');
+    const input = new Preprocessor(preset).run(image);
+    const fromTensor = await backend.run({ data: input.tensor.slice(), dims: [1, 3, input.height, input.width] });
+    const fromBytes = await backend.runImage(image, preset);
+    expect(maxDifference(fromBytes, fromTensor)).toBeLessThanOrEqual(1e-6);
+  }, 120_000);
+
+  it('handles input sizes changing between frames, and refuses one outside the profile', async () => {
+    for (const size of [960, 1536, 1024, 960]) {
+      const output = await backend.run({ data: new Float32Array(3 * size * size), dims: [1, 3, size, size] });
+      expect(output.dims).toEqual([1, 1, size, size]);
+      backend.recycle(output);
+    }
+    await expect(backend.run({ data: new Float32Array(3 * 640 * 480), dims: [1, 3, 480, 640] })).rejects.toThrow(InputShapeError);
+  }, 120_000);
+});

@@ -1,0 +1,161 @@
+import { readModelFile, type BackendLog, type ImagePreprocessing, type InferenceBackend, type ModelFile, type TensorData } from '@iev/inference-backends';
+import { detResizeShape, type ImageView } from '@iev/text-detection';
+import { EngineCache, type EngineCacheKey } from './engine-cache';
+import { openTensorRt, type NativeEngine, type NativePreprocessPlan, type NativeProfile, type TensorRtRuntime } from './tensorrt-addon';
+import { checkInputSize, formatProfile, type InputSize, type TensorRtProfile } from './tensorrt-profile';
+import { resolvePrecision, type TensorRtSettings } from './tensorrt-settings';
+
+export interface TensorRtBackendOptions extends TensorRtSettings {
+  tensorRtProfile: TensorRtProfile;
+  modelPath: string;
+  log: BackendLog;
+  /** The binding already opened (by selection's probe); opened in load() otherwise. */
+  runtime?: TensorRtRuntime;
+}
+
+const toNative = ({ min, opt, max }: TensorRtProfile): NativeProfile => ({
+  min: [min.width, min.height],
+  opt: [opt.width, opt.height],
+  max: [max.width, max.height],
+});
+
+/**
+ * The GPU plan for a frame: the preset's squash to a fixed size (as bytes, like the CPU path) when it has one and
+ * the frame is not already that size, then DetResizeForTest's size with normalization. A DetResize to the size the
+ * frame already has is an exact copy on the GPU, so unlike the CPU path it is not skipped.
+ */
+export function devicePreprocessPlan(frame: InputSize, preprocessing: ImagePreprocessing): NativePreprocessPlan {
+  const { preResize, resize, normalize } = preprocessing;
+  const squashed = preResize && (preResize.width !== frame.width || preResize.height !== frame.height) ? preResize : undefined;
+  const base = preResize ?? frame;
+  const input = detResizeShape(base.height, base.width, resize);
+  return {
+    ...(squashed && { intermediate: [squashed.width, squashed.height] }),
+    input: [input.width, input.height],
+    scale: normalize.scale,
+    mean: normalize.mean,
+    std: normalize.std,
+  };
+}
+
+/**
+ * Inference with TensorRT through the native binding (native/): the engine is built from the ONNX model on first
+ * start (FP16 where the GPU supports it) and cached by model, TensorRT version, GPU, precision and profile; later
+ * starts load it. Inference runs on a CUDA stream with buffers allocated once; runImage() preprocesses on the GPU.
+ */
+export class TensorRtBackend implements InferenceBackend {
+  readonly name = 'tensorrt';
+  private model?: ModelFile;
+  private engine?: NativeEngine;
+  private readonly spareOutputs: Float32Array[] = [];
+
+  constructor(private readonly options: TensorRtBackendOptions) {}
+
+  get modelId(): string {
+    return this.loadedModel().modelId;
+  }
+
+  get modelSha256(): string {
+    return this.loadedModel().sha256;
+  }
+
+  async load(): Promise<void> {
+    if (this.engine) return;
+    const { options } = this;
+    const runtime = options.runtime ?? openTensorRt(options.tensorRtAddonPath);
+    const model = await readModelFile(options.modelPath);
+    const { device, tensorRtVersion } = runtime;
+    const key: EngineCacheKey = {
+      modelSha256: model.sha256,
+      tensorRtVersion,
+      gpuName: device.name,
+      computeCapability: device.computeCapability,
+      precision: options.tensorRtPrecision,
+      profile: options.tensorRtProfile,
+    };
+    const cache = new EngineCache(options.tensorRtCacheDir, options.log);
+    const cached = await cache.read(key);
+    if (cached.plan) {
+      try {
+        this.engine = new runtime.addon.Engine(cached.plan);
+        this.checkEngineProfile(this.engine);
+        options.log.info(`TensorRT engine loaded from ${cache.paths(key).engine} (${cached.builtWith.precision})`);
+      } catch (error) {
+        this.engine?.dispose();
+        this.engine = undefined;
+        options.log.warn(`cached TensorRT engine ${cache.paths(key).engine} cannot be used (${(error as Error).message}); rebuilding it`);
+      }
+    } else {
+      options.log.info(`building a TensorRT engine: ${cached.reason}`);
+    }
+    if (!this.engine) {
+      const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability);
+      options.log.info(
+        `building the TensorRT ${tensorRtVersion} engine for ${model.modelId} on ${device.name} (${device.computeCapability}), ${precision}, ` +
+          `profile ${formatProfile(options.tensorRtProfile)}; this takes minutes on a Jetson and happens once per device`,
+      );
+      const plan = await runtime.addon.buildEngine(options.modelPath, { fp16: precision === 'fp16', profile: toNative(options.tensorRtProfile) });
+      this.engine = new runtime.addon.Engine(plan);
+      if (await cache.write(key, plan, { precision })) options.log.info(`TensorRT engine cached at ${cache.paths(key).engine}`);
+    }
+    this.model = model;
+  }
+
+  async run(input: TensorData): Promise<TensorData> {
+    const engine = this.loadedEngine();
+    const [batch, channels, height, width] = input.dims;
+    if (input.dims.length !== 4 || batch !== 1 || channels !== 3 || input.data.length !== 3 * height * width) {
+      throw new RangeError(`${this.name}: input must be [1, 3, H, W] float32, got [${input.dims.join(', ')}] with ${input.data.length} values`);
+    }
+    checkInputSize(this.options.tensorRtProfile, { width, height });
+    const output = this.outputFor(width, height);
+    return { data: output, dims: await engine.inferTensor(input.data, [width, height], output) };
+  }
+
+  async runImage(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData> {
+    const engine = this.loadedEngine();
+    const plan = devicePreprocessPlan(image, preprocessing);
+    const [width, height] = plan.input;
+    checkInputSize(this.options.tensorRtProfile, { width, height });
+    const output = this.outputFor(width, height);
+    const geometry = { width: image.width, height: image.height, stride: image.stride };
+    return { data: output, dims: await engine.inferImage(image.data, geometry, plan, output) };
+  }
+
+  recycle(output: TensorData): void {
+    // Keep two: one being postprocessed while the next frame is in the model, one spare.
+    if (this.spareOutputs.length < 2) this.spareOutputs.push(output.data);
+  }
+
+  async dispose(): Promise<void> {
+    this.engine?.dispose();
+    this.engine = undefined;
+    this.model = undefined;
+    this.spareOutputs.length = 0;
+  }
+
+  /** The DB model's output is [1, 1, H, W] for an input of H x W: a recycled map of that size, or a new one. */
+  private outputFor(width: number, height: number): Float32Array {
+    const index = this.spareOutputs.findIndex((spare) => spare.length === width * height);
+    return index >= 0 ? this.spareOutputs.splice(index, 1)[0] : new Float32Array(width * height);
+  }
+
+  /** An engine whose own profile is not the configured one is stale, whatever its sidecar says. */
+  private checkEngineProfile(engine: NativeEngine): void {
+    const actual = engine.profile();
+    const wanted = toNative(this.options.tensorRtProfile);
+    if (JSON.stringify(actual) !== JSON.stringify(wanted)) {
+      throw new Error(`its profile ${JSON.stringify(actual)} is not the configured ${JSON.stringify(wanted)}`);
+    }
+  }
+
+  private loadedEngine(): NativeEngine {
+    if (!this.engine) throw new Error(`${this.name}: load() has not completed`);
+    return this.engine;
+  }
+
+  private loadedModel(): ModelFile {
+    if (!this.model) throw new Error(`${this.name}: load() has not completed`);
+    return this.model;
+  }
+}

@@ -1,0 +1,77 @@
+import { ConfigError } from '@iev/service-runtime';
+import { getPreset } from '@iev/text-detection';
+import { checkInputSize, InputShapeError, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
+import { readTensorRtSettings, resolvePrecision } from './tensorrt-settings';
+
+describe('TensorRT profile', () => {
+  it("reads min,opt,max as WIDTHxHEIGHT, the sample's by default", () => {
+    expect(parseTensorRtProfile('640x480, 960x544,1280X736')).toEqual({
+      min: { width: 640, height: 480 },
+      opt: { width: 960, height: 544 },
+      max: { width: 1280, height: 736 },
+    });
+    expect(readTensorRtSettings({}).tensorRtProfile).toBeUndefined();
+  });
+
+  it("defaults to the sample's profile for seed and to one covering the default preset's inputs (640x480 included)", () => {
+    expect(profileForPreset(getPreset('seed'))).toEqual({
+      min: { width: 960, height: 960 },
+      opt: { width: 1280, height: 1280 },
+      max: { width: 1536, height: 1536 },
+    });
+    const profile = profileForPreset(getPreset('default'));
+    expect(profile).toEqual({ min: { width: 32, height: 32 }, opt: { width: 960, height: 960 }, max: { width: 960, height: 960 } });
+    expect(() => checkInputSize(profile, { width: 640, height: 480 })).not.toThrow();
+  });
+
+  it.each([
+    ['960x960,1280x1280', /three sizes WIDTHxHEIGHT for min,opt,max/],
+    ['960,1280,1536', /three sizes/],
+    ['960x960,1000x1000,1536x1536', /multiples of 32 .* 1000x1000 is not/],
+    ['1280x1280,960x960,1536x1536', /min <= opt <= max/],
+    ['960x960,1280x1280,1536x1024', /min <= opt <= max/],
+  ])('rejects %s, naming TENSORRT_PROFILE', (text, message) => {
+    expect(() => readTensorRtSettings({ TENSORRT_PROFILE: text })).toThrow(ConfigError);
+    expect(() => readTensorRtSettings({ TENSORRT_PROFILE: text })).toThrow(/TENSORRT_PROFILE must/);
+    expect(() => readTensorRtSettings({ TENSORRT_PROFILE: text })).toThrow(message);
+  });
+
+  it('accepts an input inside the profile, sides included', () => {
+    for (const size of [SAMPLE_PROFILE.min, SAMPLE_PROFILE.max, { width: 1024, height: 1536 }]) expect(() => checkInputSize(SAMPLE_PROFILE, size)).not.toThrow();
+  });
+
+  it('refuses an input outside it, with a profile that would cover it', () => {
+    expect(() => checkInputSize(SAMPLE_PROFILE, { width: 640, height: 480 })).toThrow(InputShapeError);
+    expect(() => checkInputSize(SAMPLE_PROFILE, { width: 640, height: 480 })).toThrow(
+      'model input 640x480 is outside the TensorRT profile (min 960x960, max 1536x1536); set TENSORRT_PROFILE to cover the input sizes ' +
+        'of your frames and preset, e.g. TENSORRT_PROFILE=640x480,1280x1280,1536x1536',
+    );
+    expect(() => checkInputSize(SAMPLE_PROFILE, { width: 2048, height: 960 })).toThrow('TENSORRT_PROFILE=960x960,1280x1280,2048x1536');
+  });
+
+  it('refuses an input whose sides are not multiples of 32', () => {
+    expect(() => checkInputSize(SAMPLE_PROFILE, { width: 1000, height: 960 })).toThrow('model input 1000x960 is not a multiple of 32');
+  });
+});
+
+describe('TensorRT settings', () => {
+  it('defaults to a cache under the working directory, auto precision and no explicit binding path', () => {
+    expect(readTensorRtSettings({})).toMatchObject({ tensorRtCacheDir: 'tmp/tensorrt-engines', tensorRtPrecision: 'auto', tensorRtAddonPath: undefined });
+  });
+
+  it('names every bad variable', () => {
+    expect(() => readTensorRtSettings({ TENSORRT_PRECISION: 'int8', TENSORRT_CACHE_DIR: '' })).toThrow(
+      /TENSORRT_CACHE_DIR must not be empty[\s\S]*TENSORRT_PRECISION must be one of auto, fp16, fp32/,
+    );
+  });
+
+  it('builds auto as FP16 where the GPU runs it at full rate, else FP32', () => {
+    const auto = (computeCapability: string) => resolvePrecision('auto', computeCapability);
+    // Jetson Nano 5.3, TX2 6.2, Xavier 7.2, Orin 8.7, and x86 Turing to Hopper.
+    expect(['5.3', '6.0', '6.2', '7.2', '7.5', '8.6', '8.7', '9.0'].map(auto)).toEqual(Array(8).fill('fp16'));
+    // GTX 10x0 (6.1) and Maxwell desktop GPUs compute FP16 at a fraction of FP32's rate.
+    expect(['6.1', '5.2', '5.0'].map(auto)).toEqual(['fp32', 'fp32', 'fp32']);
+    expect(resolvePrecision('fp32', '8.7')).toBe('fp32');
+    expect(resolvePrecision('fp16', '6.1')).toBe('fp16');
+  });
+});

@@ -1,0 +1,92 @@
+import type { DetectionPreset } from '@iev/text-detection';
+/** A model input size in pixels (the network input is [1, 3, height, width]). */
+export interface InputSize {
+  width: number;
+  height: number;
+}
+
+/** TensorRT's optimization profile: the input sizes an engine accepts (min..max) and the one it is tuned for (opt). */
+export interface TensorRtProfile {
+  min: InputSize;
+  opt: InputSize;
+  max: InputSize;
+}
+
+/** The original sample's profile: 1x3x960x960 / 1280x1280 / 1536x1536, sized for its frames squashed to 960x960. */
+export const SAMPLE_PROFILE: Readonly<TensorRtProfile> = Object.freeze({
+  min: Object.freeze({ width: 960, height: 960 }),
+  opt: Object.freeze({ width: 1280, height: 1280 }),
+  max: Object.freeze({ width: 1536, height: 1536 }),
+});
+
+/**
+ * The profile an engine is built with when TENSORRT_PROFILE is unset: the sample's for presets that squash
+ * frames to a fixed size first (`seed`: every input is 960x960), else one that covers every input the preset can
+ * produce (`default` on 640x480 video runs at 640x480, below the sample's 960x960 minimum), tuned for the
+ * preset's largest input.
+ */
+export function profileForPreset(preset: DetectionPreset | undefined): TensorRtProfile {
+  if (!preset || preset.preResize) return structuredClone(SAMPLE_PROFILE) as TensorRtProfile;
+  const { resize } = preset;
+  const largest =
+    resize.kind === 'fixed'
+      ? { width: resize.width, height: resize.height }
+      : resize.limitType === 'max' || resize.limitType === 'resize_long'
+        ? { width: resize.limitSideLen, height: resize.limitSideLen }
+        : SAMPLE_PROFILE.max;
+  const max = { width: Math.ceil(largest.width / 32) * 32, height: Math.ceil(largest.height / 32) * 32 };
+  return { min: { width: 32, height: 32 }, opt: { ...max }, max };
+}
+
+/** The DB network downsamples by 32, so every input side is a multiple of 32 (DetResizeForTest makes them so). */
+export const INPUT_STRIDE = 32;
+
+export const formatSize = ({ width, height }: InputSize): string => `${width}x${height}`;
+
+export const formatProfile = (profile: TensorRtProfile): string => [profile.min, profile.opt, profile.max].map(formatSize).join(',');
+
+/**
+ * Parses `min,opt,max` sizes written WIDTHxHEIGHT, e.g. "960x960,1280x1280,1536x1536". Throws an Error whose
+ * message says what is expected (the configuration reader prefixes the variable's name).
+ */
+export function parseTensorRtProfile(text: string): TensorRtProfile {
+  const parts = text.split(',').map((part) => part.trim());
+  const sizes = parts.map((part) => /^(\d+)x(\d+)$/i.exec(part));
+  if (sizes.length !== 3 || sizes.some((size) => !size)) {
+    throw new Error('must be three sizes WIDTHxHEIGHT for min,opt,max, e.g. 960x960,1280x1280,1536x1536');
+  }
+  const [min, opt, max] = sizes.map((size) => ({ width: Number(size?.[1]), height: Number(size?.[2]) }));
+  const notStrided = [min, opt, max].find(({ width, height }) => width < INPUT_STRIDE || height < INPUT_STRIDE || width % INPUT_STRIDE || height % INPUT_STRIDE);
+  if (notStrided) throw new Error(`must have sides that are multiples of ${INPUT_STRIDE} (at least ${INPUT_STRIDE}); ${formatSize(notStrided)} is not`);
+  const ordered = (a: InputSize, b: InputSize) => a.width <= b.width && a.height <= b.height;
+  if (!ordered(min, opt) || !ordered(opt, max)) throw new Error(`must have min <= opt <= max in both sides (got ${text.trim()})`);
+  return { min, opt, max };
+}
+
+export class InputShapeError extends RangeError {
+  override readonly name = 'InputShapeError';
+}
+
+/**
+ * Checks a model input size against the engine's profile. An input outside it is an error rather than clamped
+ * or padded: either would change the model input, and so the detections, against the CPU path. The message
+ * names the profile that would cover it.
+ */
+export function checkInputSize(profile: TensorRtProfile, size: InputSize): void {
+  const { width, height } = size;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < INPUT_STRIDE || height < INPUT_STRIDE || width % INPUT_STRIDE || height % INPUT_STRIDE) {
+    throw new InputShapeError(`model input ${formatSize(size)} is not a multiple of ${INPUT_STRIDE} in both sides, as the DB model needs`);
+  }
+  const { min, max } = profile;
+  if (width >= min.width && height >= min.height && width <= max.width && height <= max.height) return;
+  const covering: TensorRtProfile = {
+    min: { width: Math.min(min.width, width), height: Math.min(min.height, height) },
+    opt: profile.opt,
+    max: { width: Math.max(max.width, width), height: Math.max(max.height, height) },
+  };
+  throw new InputShapeError(
+    `model input ${formatSize(size)} is outside the TensorRT profile (min ${formatSize(min)}, max ${formatSize(max)}); ` +
+      `set TENSORRT_PROFILE to cover the input sizes of your frames and preset, e.g. TENSORRT_PROFILE=${formatProfile(covering)} ` +
+      '(the engine is rebuilt once for the new profile)',
+  );
+}

@@ -1,0 +1,30 @@
+// What this machine has for the native tests: they compile, run or skip (saying why) on what is found.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The nvcc on PATH, else the CUDA toolkit's usual places. */
+export function findNvcc(): string | undefined {
+  if (spawnSync('nvcc', ['--version']).status === 0) return 'nvcc';
+  const homes = [process.env['CUDA_HOME'], process.env['CUDA_PATH'], '/usr/local/cuda'].filter((home): home is string => !!home);
+  return homes.map((home) => join(home, 'bin/nvcc')).find((path) => existsSync(path));
+}
+
+/** An NVIDIA GPU with its driver: nvidia-smi lists one, or the device nodes exist (Jetson has no nvidia-smi before JetPack 6). */
+export function hasCudaGpu(): boolean {
+  if (spawnSync('nvidia-smi', ['-L']).status === 0) return true;
+  return ['/dev/nvidia0', '/dev/nvhost-ctrl-gpu'].some((node) => existsSync(node));
+}
+
+export function hasCompiler(command: string): boolean {
+  return spawnSync(command, ['--version']).status === 0;
+}
+
+/** The headers of the running Node.js, where its package installed them (Debian, NodeSource, the official images). */
+export function nodeIncludeDir(): string | undefined {
+  const dir = join(process.execPath, '../../include/node');
+  return existsSync(join(dir, 'node_api.h')) ? dir : undefined;
+}
+
+export const NATIVE_DIR = join(__dirname, '../../native');
+export const WORKSPACE_ROOT = join(__dirname, '../../../..');
