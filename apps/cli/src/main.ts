@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bench, formatBench } from './commands/bench';
+import { BENCH_BACKENDS, benchBackends, formatBenchRows, type BenchBackend } from './commands/bench';
+import { benchUpstream, formatUpstreamBench } from './commands/bench-upstream';
 import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
 import { getPreset } from '@iev/text-detection';
-import { loadTextDetector } from '@iev/detection-pipeline';
+import { loadTextDetector, type BackendChoice } from '@iev/detection-pipeline';
+import { readTensorRtSettings } from '@iev/tensorrt-backend';
 
 const DEFAULT_MODEL = 'models/ch_pp_inf_dynamic.onnx';
 
@@ -13,7 +15,10 @@ const USAGE = `usage:
   detect [--preset seed|default] [--json] <image or video files...>
   eval   [--preset seed|default] [--json] <dir with gt.json>
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
-common: [--model ${DEFAULT_MODEL}] [--threads 0 (0 = one per core)]`;
+         [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
+  bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
+common: [--model ${DEFAULT_MODEL}] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
+TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
 
 function findWorkspaceRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
@@ -32,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       threads: { type: 'string', default: '0' },
       seconds: { type: 'string', default: '20' },
       video: { type: 'string' },
+      upstream: { type: 'boolean', default: false },
+      backend: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -43,7 +50,10 @@ async function main(argv: string[]): Promise<number> {
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
   const modelPath = values.model ?? join(root, DEFAULT_MODEL);
-  const detector = () => loadTextDetector({ preset: values.preset, modelPath, threads, useTensorRt: false });
+  const backend = values.backend as BackendChoice | undefined;
+  if (backend && !['onnxruntime', 'tensorrt', 'auto'].includes(backend)) throw new Error(`--backend must be onnxruntime, tensorrt or auto (got ${backend})`);
+  const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
+  const detector = () => loadTextDetector({ ...readTensorRtSettings(), preset: values.preset, modelPath, threads, useTensorRt: false, backend, log });
 
   switch (command) {
     case 'detect':
@@ -57,13 +67,24 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench': {
+      if (values.upstream) {
+        const report = await benchUpstream({ workspaceRoot: root, burst: 3000, rate: 30, outageSeconds: 10 }, (line) => process.stderr.write(`${line}\n`));
+        process.stdout.write(`${values.json ? JSON.stringify(report) : formatUpstreamBench(report)}\n`);
+        return 0;
+      }
       const seconds = Number(values.seconds);
       if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${values.seconds})`);
-      const report = await bench(
+      if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
+      const rows = await benchBackends(
+        backend ? [backend as BenchBackend] : BENCH_BACKENDS,
         { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), threads, seconds, warmupSeconds: 3, bareRuns: 60 },
         (line) => process.stderr.write(`${line}\n`),
       );
-      process.stdout.write(`${values.json ? JSON.stringify(report) : formatBench(report)}\n`);
+      // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),
+      // any other backend's row under its name.
+      const [primary, ...others] = rows;
+      const json = { ...primary, ...Object.fromEntries(others.map((row) => [row.backend, row])) };
+      process.stdout.write(`${values.json ? JSON.stringify(json) : formatBenchRows(rows)}\n`);
       return 0;
     }
     default:

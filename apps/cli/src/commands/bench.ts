@@ -3,13 +3,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
+import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend } from '@iev/tensorrt-backend';
 import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
 import * as ort from 'onnxruntime-node';
 import { Subscriber } from 'zeromq';
 import { decodeFile } from '../media';
 import { round, summarize } from '../stats';
 
+export const BENCH_BACKENDS = ['onnxruntime', 'tensorrt'] as const;
+export type BenchBackend = (typeof BENCH_BACKENDS)[number];
+
 export interface BenchOptions {
+  backend: BenchBackend;
   video: string;
   modelPath: string;
   workspaceRoot: string;
@@ -24,6 +29,7 @@ export interface BenchOptions {
 type StageSummary = { medianMs: number; p90Ms: number; count: number };
 
 export interface BenchReport {
+  backend: BenchBackend;
   preset: string;
   inputSize: string;
   bareFps: number;
@@ -46,7 +52,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
 
   // Bare runs bracket the pipeline (half before, half after), so a drift in the machine's speed during the
   // bench (seen here: bare from 7 to 11 fps between runs minutes apart) weighs on both sides of the ratio.
-  const bareSession = await openBareSession(options);
+  const bareSession = options.backend === 'tensorrt' ? await openBareTensorRt(options) : await openBareSession(options);
   const bareBefore = await bareSession.measure(Math.ceil(options.bareRuns / 2));
   const pipeline = await measurePipeline(options, log);
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames`);
@@ -59,6 +65,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   const stage = (pick: (d: Detections, receivedAtMs: number) => number) =>
     roundSummary(summarize(pipeline.detections.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
   return {
+    backend: options.backend,
     preset: options.preset.name,
     inputSize: bare.inputSize,
     bareFps: round(bare.fps),
@@ -107,6 +114,7 @@ async function measurePipeline(options: BenchOptions, log: (line: string) => voi
       FRAMES_CONNECT: frames,
       DETECTIONS_BIND: detectionsEndpoint,
       DETECTION_PRESET: options.preset.name,
+      INFERENCE_BACKEND: options.backend,
       INFERENCE_THREADS: String(options.threads),
       MODEL_PATH: options.modelPath,
       METRICS_PORT: '0',
@@ -146,7 +154,7 @@ async function measurePipeline(options: BenchOptions, log: (line: string) => voi
   return { fps: ((received.length - 1) * 1000) / spanMs, detections: received };
 }
 
-function startModule(root: string, name: string, env: Record<string, string>): ChildProcess {
+export function startModule(root: string, name: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [join(root, 'dist/apps', name, 'main.js')], {
     cwd: root,
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
@@ -155,7 +163,7 @@ function startModule(root: string, name: string, env: Record<string, string>): C
   return child;
 }
 
-function stopModule(child: ChildProcess): Promise<void> {
+export function stopModule(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -189,6 +197,53 @@ async function openBareSession(options: BenchOptions) {
   };
 }
 
+/**
+ * TensorRT's counterpart: the backend's run() on the same preprocessed frame (the engine from the cache the inference
+ * module uses, so it is built at most once), repeated; that includes the copies to and from the GPU.
+ */
+async function openBareTensorRt(options: BenchOptions) {
+  const first = await firstFrame(options.video);
+  const input = new Preprocessor(options.preset).run(first);
+  const log = { info: () => undefined, warn: (message: string) => process.stderr.write(`${message}\n`) };
+  const settings = readTensorRtSettings();
+  const tensorRtProfile = settings.tensorRtProfile ?? profileForPreset(options.preset);
+  const backend = new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: options.modelPath, log });
+  await backend.load();
+  const tensor = { data: input.tensor.slice(), dims: [1, 3, input.height, input.width] };
+  const runOnce = async () => backend.recycle(await backend.run(tensor));
+  return {
+    inputSize: `${input.width}x${input.height}`,
+    async measure(runs: number): Promise<{ runs: number; elapsedMs: number }> {
+      await runOnce();
+      const started = performance.now();
+      for (let i = 0; i < runs; i++) await runOnce();
+      return { runs, elapsedMs: performance.now() - started };
+    },
+    release: () => backend.dispose(),
+  };
+}
+
+export type BenchRow = BenchReport | { backend: BenchBackend; skipped: string };
+
+/** Benches each backend in turn; one that cannot run on this machine is a row saying why, not a failure. */
+export async function benchBackends(backends: readonly BenchBackend[], options: Omit<BenchOptions, 'backend'>, log: (line: string) => void): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const backend of backends) {
+    const tensorRt = backend === 'tensorrt' ? probeTensorRt(readTensorRtSettings().tensorRtAddonPath) : undefined;
+    if (tensorRt && !tensorRt.available) {
+      rows.push({ backend, skipped: tensorRt.error.message });
+      continue;
+    }
+    log(`${backend}:`);
+    rows.push(await bench({ ...options, backend }, log));
+  }
+  return rows;
+}
+
+export function formatBenchRows(rows: BenchRow[]): string {
+  return rows.map((row) => ('skipped' in row ? `${row.backend}: skipped (${row.skipped})` : formatBench(row))).join('\n\n');
+}
+
 async function firstFrame(video: string) {
   for await (const { image } of decodeFile(video)) return { ...image, data: Buffer.from(image.data) };
   throw new Error(`${video} has no frames`);
@@ -196,7 +251,7 @@ async function firstFrame(video: string) {
 
 export function formatBench(report: BenchReport): string {
   const lines = [
-    `preset ${report.preset}, model input ${report.inputSize}, ${report.threads || 'auto'} inference threads, ${report.framesMeasured} frames measured`,
+    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${report.threads || 'auto'} inference threads, ${report.framesMeasured} frames measured`,
     `stage         median ms   p90 ms`,
     ...Object.entries(report.stages).map(([name, s]) => `${name.padEnd(12)} ${s.medianMs.toFixed(2).padStart(10)} ${s.p90Ms.toFixed(2).padStart(8)}`),
     `pipeline fps ${report.pipelineFps.toFixed(2).padStart(10)}`,

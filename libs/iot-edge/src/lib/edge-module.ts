@@ -177,7 +177,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.options.logger.info({ kind: this.kind }, 'connected to IoT Edge');
     // Fires once with the whole desired document, then with each patch.
     twin.on('properties.desired', (desired: Record<string, unknown>) => this.onDesired(desired));
-    await this.report({ version: PRODUCT_VERSION, ...this.options.reported?.(), settings: this.settings ?? null });
+    await this.report({ version: PRODUCT_VERSION, ...this.options.reported?.(), settings: this.reportedSettings() });
     clearInterval(this.reportTimer);
     const intervalMs = this.options.reportIntervalMs ?? 30_000;
     this.reportTimer = setInterval(() => void this.report({ ...this.options.reported?.() }).catch(() => undefined), intervalMs);
@@ -231,9 +231,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       this.options.logger.warn({ errors, desiredVersion: version }, 'twin desired values rejected');
     }
     this.lastDesired = { version, status: errors.length > 0 ? 'rejected' : 'applied', error: errors.length > 0 ? errors.join('; ') : null };
-    await this.report({ settings: this.settings ?? null, lastDesired: this.lastDesired }).catch((error) =>
+    await this.report({ settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch((error) =>
       this.options.logger.warn({ err: error }, 'could not report twin settings'),
     );
+  }
+
+  /** Reported properties merge like a JSON merge patch: an unset setting must be sent as null to leave the twin. */
+  private reportedSettings(): Record<string, unknown> | null {
+    if (!this.settings) return null;
+    return Object.fromEntries(Object.entries(this.settings).map(([key, value]) => [key, value ?? null]));
   }
 
   private detach(): void {

@@ -153,8 +153,8 @@ describe('nx genconfig deployment', () => {
       'FROM /messages/modules/telemetry/outputs/* INTO $upstream',
     ]);
     expect(Object.keys(deployment.modulesContent['capture']['properties.desired']).sort()).toEqual(['fps', 'height', 'source', 'width']);
-    expect(Object.keys(deployment.modulesContent['inference']['properties.desired']).sort()).toEqual(['box_thresh', 'preset', 'thresh', 'unclip_ratio']);
-    expect(Object.keys(deployment.modulesContent['telemetry']['properties.desired']).sort()).toEqual(['aggregation', 'rate']);
+    expect(Object.keys(deployment.modulesContent['inference']['properties.desired']).sort()).toEqual(['boxThresh', 'preset', 'thresh', 'unclipRatio']);
+    expect(Object.keys(deployment.modulesContent['telemetry']['properties.desired']).sort()).toEqual(['aggregateFrames', 'aggregateIntervalMs']);
   });
 
   it('debug template = release template + debug logs, the inspector and the metrics ports published', () => {

@@ -1,0 +1,54 @@
+import { existsSync } from 'node:fs';
+import type { JsonObject, ManifestModule } from '@iev/edge-hub-emulator';
+
+/** One change the simulator made to a module's manifest env or twin so it runs on this machine. */
+export interface Substitution {
+  moduleId: string;
+  what: string;
+  from: string;
+  to: string;
+  why: string;
+}
+
+const CAMERA_DEVICE = /^\/dev\/video\d+$/;
+
+/**
+ * A manifest's env for a local process. On IoT Edge, modules reach each other by module name on the Docker
+ * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`. A camera
+ * device that does not exist here is replaced by the demo video. A variable set in the simulator's own
+ * environment wins over the manifest (and is not rewritten).
+ */
+export function localizeModule(
+  module: ManifestModule,
+  moduleIds: readonly string[],
+  options: { demoVideo: string; environment: NodeJS.ProcessEnv; deviceExists?: (path: string) => boolean },
+): { env: Record<string, string>; desired: JsonObject; substitutions: Substitution[] } {
+  const deviceExists = options.deviceExists ?? existsSync;
+  const substitutions: Substitution[] = [];
+  const hosts = new RegExp(`(^|://|@)(${moduleIds.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?=:\\d|/|$)`, 'g');
+  const localize = (what: string, value: string): string => {
+    if (CAMERA_DEVICE.test(value) && !deviceExists(value)) {
+      substitutions.push({ moduleId: module.id, what, from: value, to: options.demoVideo, why: `no ${value} on this machine` });
+      return options.demoVideo;
+    }
+    const local = moduleIds.length > 0 ? value.replace(hosts, '$1127.0.0.1') : value;
+    if (local !== value) substitutions.push({ moduleId: module.id, what, from: value, to: local, why: 'modules are local processes' });
+    return local;
+  };
+
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(module.env)) {
+    const own = options.environment[name];
+    if (own !== undefined) {
+      if (own !== value) substitutions.push({ moduleId: module.id, what: name, from: value, to: own, why: "set in the simulator's environment" });
+      env[name] = own;
+    } else {
+      env[name] = localize(name, value);
+    }
+  }
+  // The twin can name the camera too (capture's `source`): the same substitution, or the module would try it.
+  const desired = Object.fromEntries(
+    Object.entries(module.desired).map(([key, value]) => [key, typeof value === 'string' ? localize(`desired.${key}`, value) : value]),
+  );
+  return { env, desired, substitutions };
+}

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ManifestError, RouteError } from '@iev/edge-hub-emulator';
+import { COMMANDS_USAGE, parseCommand } from './commands';
+import { SimulatorError, UsageError } from './errors';
+import { sendCommand } from './control';
+import { runSimulator } from './simulator';
+
+const USAGE = `usage: npm run simulate -- [options]          run the deployment locally (Ctrl-C stops it)
+  --manifest <file>       deployment manifest or template (default deployment/deployment.template.json)
+  --out <file.jsonl>      also append each upstream message to this file, one JSON object a line
+  --port <n>              edgeHub's MQTT/TLS port (default 8883; 0 = a free one)
+  --workload-port <n>     the workload API's port (default 15581; 0 = a free one)
+  --state-dir <dir>       CA cache, module env files, control endpoint (default .simulator)
+  --apps-dir <dir>        where module bundles are: <dir>/<module>/main.js (default dist/apps)
+  --no-modules            run edgeHub only; start modules yourself with <state-dir>/env/<module>.env
+  --device-id <id>        (default sim-device)
+  --method-timeout <s>    direct method timeout (default 30, IoT Hub's)
+  --verbose               edgeHub debug logs
+while it runs (same --state-dir):
+${COMMANDS_USAGE.replace(/^/gm, '  npm run simulate -- ')}`;
+
+function findWorkspaceRoot(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
+  return process.cwd();
+}
+
+function port(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number (0 = a free one), got ${value}`);
+  return n;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!(n > 0)) throw new UsageError(`${flag} must be a number of seconds > 0, got ${value}`);
+  return Math.round(n * 1000);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      manifest: { type: 'string' },
+      out: { type: 'string' },
+      port: { type: 'string', default: '8883' },
+      'workload-port': { type: 'string', default: '15581' },
+      'state-dir': { type: 'string' },
+      'apps-dir': { type: 'string' },
+      'no-modules': { type: 'boolean', default: false },
+      'device-id': { type: 'string', default: 'sim-device' },
+      'method-timeout': { type: 'string', default: '30' },
+      timeout: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const root = findWorkspaceRoot();
+  const stateDir = resolve(values['state-dir'] ?? join(root, '.simulator'));
+  const [command = 'run'] = positionals;
+
+  if (command !== 'run') {
+    const parsed = parseCommand(positionals, values.timeout === undefined ? undefined : seconds(values.timeout, '--timeout'));
+    const { ok, result } = await sendCommand(stateDir, parsed);
+    (ok ? process.stdout : process.stderr).write(`${JSON.stringify(result, null, 2)}\n`);
+    return ok ? 0 : 1;
+  }
+  return runSimulator({
+    workspaceRoot: root,
+    manifest: resolve(values.manifest ?? join(root, 'deployment/deployment.template.json')),
+    stateDir,
+    appsDir: resolve(values['apps-dir'] ?? join(root, 'dist/apps')),
+    out: values.out,
+    port: port(values.port, '--port'),
+    workloadPort: port(values['workload-port'], '--workload-port'),
+    deviceId: values['device-id'],
+    methodTimeoutMs: seconds(values['method-timeout'], '--method-timeout'),
+    runModules: !values['no-modules'],
+    logLevel: values.verbose ? 'debug' : 'info',
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    // Problems a person fixes in the command line or the manifest: the message alone, no stack.
+    const known = err instanceof UsageError || err instanceof SimulatorError || err instanceof ManifestError || err instanceof RouteError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    process.stderr.write(`edge-simulator: ${known ? err.message : (err.stack ?? err.message)}\n`);
+    if (err instanceof UsageError && !err.message.includes('\n')) process.stderr.write(`\n${USAGE}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EdgeHubEmulator, type UpstreamMessage } from '@iev/edge-hub-emulator';
+import { DEMO_VIDEO, ModuleProcess, WORKSPACE_ROOT } from './module-process';
+
+type Body = Record<string, unknown> & { type: string; boxes?: unknown[]; frames?: number };
+const bodyOf = (message: UpstreamMessage): Body => JSON.parse(message.body.toString('utf8'));
+const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] ?? {}) as Record<string, unknown>;
+const lastDesiredOf = (reported: Record<string, unknown>) => (reported['lastDesired'] ?? {}) as Record<string, unknown>;
+
+/** The project's own deployment manifest: its module twins are what a device gets. */
+const template = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'), 'utf8'));
+const manifestDesired = (id: string): Record<string, unknown> => template.modulesContent[id]['properties.desired'];
+
+/**
+ * The three built modules as IoT Edge modules: each runs ModuleClient.fromEnvironment unmodified against the
+ * emulated edgeHub and workload API, with twins and direct methods, while frames flow over ZeroMQ.
+ */
+describe('the modules under (emulated) IoT Edge', () => {
+  let dir: string;
+  let hub: EdgeHubEmulator;
+  let modules: ModuleProcess[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-edge-modules-'));
+    hub = await EdgeHubEmulator.start({
+      stateDir: dir,
+      modules: [
+        // There is no camera here: the manifest's /dev/video0 becomes the demo video, at 10 fps.
+        { id: 'capture', desired: { ...manifestDesired('capture'), source: DEMO_VIDEO, fps: 10 } },
+        { id: 'inference', desired: manifestDesired('inference') },
+        { id: 'telemetry', desired: manifestDesired('telemetry') },
+      ],
+      routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
+    });
+    const frames = `ipc://${join(dir, 'frames')}`;
+    const detections = `ipc://${join(dir, 'detections')}`;
+    modules = [
+      new ModuleProcess('telemetry', { ...hub.moduleEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0' }),
+      new ModuleProcess('inference', {
+        ...hub.moduleEnv('inference'),
+        FRAMES_CONNECT: frames,
+        DETECTIONS_BIND: detections,
+        DETECTION_PRESET: 'default',
+        INFERENCE_THREADS: '1',
+        METRICS_PORT: '0',
+      }),
+      new ModuleProcess('capture', { ...hub.moduleEnv('capture'), CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' }),
+    ];
+  });
+
+  afterAll(async () => {
+    await Promise.all(modules.map((module) => module.stop('SIGKILL')));
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Upstream messages that arrive from now on, until `count` satisfy the predicate. */
+  async function nextUpstream(count: number, accept: (body: Body) => boolean, timeoutMs = 30_000): Promise<Body[]> {
+    const start = hub.upstreamMessages().length;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const bodies = hub.upstreamMessages().slice(start).map(bodyOf).filter(accept);
+      if (bodies.length >= count) return bodies;
+      if (Date.now() > deadline) throw new Error(`timed out: ${bodies.length}/${count} upstream messages`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it("applies the deployment manifest's twin settings on every module", async () => {
+    const reported = await Promise.all(
+      ['capture', 'inference', 'telemetry'].map((id) => hub.waitForReported(id, (r) => lastDesiredOf(r)['status'] !== undefined, 60_000)),
+    );
+    for (const r of reported) expect(lastDesiredOf(r)).toMatchObject({ status: 'applied' });
+    expect(settingsOf(reported[1])).toMatchObject(manifestDesired('inference'));
+    expect(settingsOf(reported[2])).toMatchObject(manifestDesired('telemetry'));
+    // The rest of the tests want every frame upstream and the faster preset.
+    await hub.patchDesired('telemetry', { aggregateIntervalMs: 0 });
+    await hub.patchDesired('inference', { preset: 'default', thresh: null, boxThresh: 0.6, unclipRatio: null });
+    await hub.waitForReported('inference', (r) => settingsOf(r)['preset'] === 'default', 20_000);
+    await hub.waitForReported('telemetry', (r) => settingsOf(r)['aggregateIntervalMs'] === 0, 20_000);
+  }, 90_000);
+
+  it('sends detections upstream from telemetry and reports each module in its twin', async () => {
+    const bodies = await nextUpstream(3, (body) => (body.boxes?.length ?? 0) > 0, 60_000);
+    expect(bodies[0]).toMatchObject({ type: 'detections', frame: { sourceId: 'camera0' }, width: 640, height: 480, modelId: 'ch_pp_inf_dynamic@7ceb8792' });
+    const [message] = hub.upstreamMessages().slice(-1);
+    expect(message).toMatchObject({ moduleId: 'telemetry', outputName: 'detections', contentType: 'application/json', properties: { sourceId: 'camera0' } });
+
+    const inference = await hub.waitForReported('inference', (r) => typeof r['fps'] === 'number', 20_000);
+    expect(inference).toMatchObject({ version: '0.1.0', backend: 'onnxruntime-cpu', modelId: 'ch_pp_inf_dynamic@7ceb8792', settings: { preset: 'default', boxThresh: 0.6 } });
+    expect(inference['modelSha256']).toMatch(/^7ceb8792[0-9a-f]{56}$/);
+    expect(settingsOf(hub.twin('capture').reported)).toMatchObject({ source: DEMO_VIDEO, fps: 10 });
+  }, 90_000);
+
+  it('changes the box threshold of the running inference from the twin, and back', async () => {
+    await hub.patchDesired('inference', { boxThresh: 0.99 });
+    await hub.waitForReported('inference', (r) => settingsOf(r)['boxThresh'] === 0.99, 20_000);
+    // Frames already in flight may carry the old threshold; the ones after them find (almost) nothing.
+    const strict = (await nextUpstream(8, () => true)).slice(3);
+    expect(strict.every((body) => body.boxes?.length === 0)).toBe(true);
+
+    // Removed from the twin: back to the start-up value, here the preset's own.
+    await hub.patchDesired('inference', { boxThresh: null });
+    await hub.waitForReported('inference', (r) => !('boxThresh' in settingsOf(r)), 20_000);
+    await nextUpstream(2, (body) => (body.boxes?.length ?? 0) > 0);
+  }, 90_000);
+
+  it('rejects an invalid desired value with a reported error and keeps running', async () => {
+    await hub.patchDesired('inference', { preset: 'fastest', unclipRatio: 1.8 });
+    const reported = await hub.waitForReported('inference', (r) => (r['lastDesired'] as Record<string, unknown>)?.['status'] === 'rejected', 20_000);
+    expect((reported['lastDesired'] as Record<string, unknown>)['error']).toBe('preset must be one of seed, default (got "fastest")');
+    expect(settingsOf(reported)).toMatchObject({ preset: 'default', unclipRatio: 1.8 });
+    await nextUpstream(2, () => true);
+  }, 60_000);
+
+  it('aggregates upstream messages when the telemetry twin asks for it', async () => {
+    await hub.patchDesired('telemetry', { aggregateFrames: 5 });
+    await hub.waitForReported('telemetry', (r) => settingsOf(r)['aggregateFrames'] === 5, 20_000);
+    const [summary] = await nextUpstream(1, (body) => body.type === 'detections-summary');
+    expect(summary).toMatchObject({ type: 'detections-summary', sourceId: 'camera0', frames: 5 });
+  }, 60_000);
+
+  it('answers getStatus on every module', async () => {
+    const [capture, inference, telemetry] = await Promise.all(['capture', 'inference', 'telemetry'].map((id) => hub.invokeMethod(id, 'getStatus', {}, 10_000)));
+    expect(capture).toMatchObject({ status: 200, payload: { module: 'capture', connected: true, source: 'streaming', sourceType: 'file' } });
+    expect(inference).toMatchObject({ status: 200, payload: { module: 'inference', backend: 'onnxruntime-cpu' } });
+    expect(telemetry).toMatchObject({ status: 200, payload: { module: 'telemetry', upstream: { dropped: 0 } } });
+    expect((inference.payload as Record<string, number>)['fps']).toBeGreaterThan(0);
+  });
+});

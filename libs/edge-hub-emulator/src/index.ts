@@ -1,0 +1,4 @@
+export * from './lib/edge-hub-emulator';
+export * from './lib/manifest';
+export { parseRoute, parseRoutes, RouteError, type Route, type RouteSink } from './lib/routes';
+export { mergePatch, type JsonObject } from './lib/twin';

@@ -1,0 +1,86 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+export interface EdgeCertificates {
+  caPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+}
+
+interface CachedCertificates extends EdgeCertificates {
+  hostnames: string[];
+  notAfter: string;
+}
+
+const CACHE_FILE = 'edge-ca.json';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function newCertificate(publicKey: forge.pki.PublicKey, serial: string, days: number): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = serial;
+  cert.validity.notBefore = new Date(Date.now() - DAY_MS); // tolerate small clock skew
+  cert.validity.notAfter = new Date(Date.now() + days * DAY_MS);
+  return cert;
+}
+
+function generate(hostnames: string[]): CachedCertificates {
+  // forge uses Node's native RSA key generation when it is available: milliseconds, not seconds.
+  const caKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const ca = newCertificate(caKeys.publicKey, '01', 365);
+  const caSubject = [{ name: 'commonName', value: 'iev edge simulator CA' }];
+  ca.setSubject(caSubject);
+  ca.setIssuer(caSubject);
+  ca.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  const serverKeys = forge.pki.rsa.generateKeyPair({ bits: 2048 });
+  const server = newCertificate(serverKeys.publicKey, '02', 90);
+  server.setSubject([{ name: 'commonName', value: hostnames[0] }]);
+  server.setIssuer(caSubject);
+  server.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    // type 7 = IP address, 2 = DNS name: TLS checks the name the client dialled against these.
+    { name: 'subjectAltName', altNames: hostnames.map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name })) },
+  ]);
+  server.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  return {
+    caPem: forge.pki.certificateToPem(ca),
+    serverCertPem: forge.pki.certificateToPem(server),
+    serverKeyPem: forge.pki.privateKeyToPem(serverKeys.privateKey),
+    hostnames,
+    notAfter: server.validity.notAfter.toISOString(),
+  };
+}
+
+/**
+ * A root CA and a server certificate for `hostnames` signed by it, cached in `stateDir` so restarts are fast. A
+ * cache for other hostnames, or one expiring within a week, is replaced. One file written by rename, so two
+ * emulators sharing a state dir never read a CA and a server certificate from different generations.
+ */
+export function loadOrCreateCertificates(stateDir: string, hostnames: string[]): EdgeCertificates {
+  const file = join(stateDir, CACHE_FILE);
+  const wanted = [...new Set(hostnames)].sort();
+  try {
+    const cached = JSON.parse(readFileSync(file, 'utf8')) as CachedCertificates;
+    const fresh = Date.parse(cached.notAfter) - Date.now() > 7 * DAY_MS;
+    if (fresh && JSON.stringify([...cached.hostnames].sort()) === JSON.stringify(wanted)) return cached;
+  } catch {
+    // No cache yet, or an unreadable one: generate.
+  }
+  const generated = generate(hostnames);
+  mkdirSync(stateDir, { recursive: true });
+  const partial = `${file}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(generated), { mode: 0o600 });
+  renameSync(partial, file);
+  return generated;
+}

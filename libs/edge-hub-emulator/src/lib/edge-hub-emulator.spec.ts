@@ -1,0 +1,289 @@
+import { on, once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Message, ModuleClient, type Twin } from 'azure-iot-device';
+import { Mqtt } from 'azure-iot-device-mqtt';
+import { EdgeHubEmulator } from './edge-hub-emulator';
+
+// Everything here goes through the real SDK over TLS: fromEnvironment (workload API + SAS tokens it signs) and
+// fromConnectionString, against the in-process broker.
+
+const ENV_KEYS = ['EdgeHubConnectionString', 'IotHubConnectionString', 'IOTEDGE_WORKLOADURI', 'IOTEDGE_DEVICEID', 'IOTEDGE_MODULEID',
+  'IOTEDGE_IOTHUBHOSTNAME', 'IOTEDGE_AUTHSCHEME', 'IOTEDGE_MODULEGENERATIONID', 'IOTEDGE_GATEWAYHOSTNAME'];
+
+/** ModuleClient.fromEnvironment with the module's IoT Edge env, process.env restored afterwards. */
+async function fromEnvironment(env: Record<string, string>): Promise<ModuleClient> {
+  const saved = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+  for (const key of ENV_KEYS) delete process.env[key];
+  Object.assign(process.env, env);
+  try {
+    return await ModuleClient.fromEnvironment(Mqtt);
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+async function fromConnectionString(hub: EdgeHubEmulator, moduleId: string, options: { wrongKey?: boolean } = {}): Promise<ModuleClient> {
+  const client = ModuleClient.fromConnectionString(hub.connectionString(moduleId, options), Mqtt);
+  await client.setOptions({ ca: hub.caPem });
+  return client;
+}
+
+function nextEvent<T extends unknown[]>(emitter: NodeJS.EventEmitter, event: string, timeoutMs = 5000): Promise<T> {
+  return once(emitter, event, { signal: AbortSignal.timeout(timeoutMs) }) as Promise<T>;
+}
+
+/** The first of an emitter's events whose arguments satisfy the predicate. */
+async function eventWhere<T extends unknown[]>(emitter: NodeJS.EventEmitter, event: string, predicate: (...args: T) => boolean, timeoutMs = 5000): Promise<T> {
+  for await (const args of on(emitter, event, { signal: AbortSignal.timeout(timeoutMs) })) {
+    if (predicate(...(args as T))) return args as T;
+  }
+  throw new Error(`no ${event} event`);
+}
+
+const OUTAGE_MS = 2000;
+
+describe('EdgeHubEmulator with the real SDK', () => {
+  let hub: EdgeHubEmulator;
+  let a: ModuleClient;
+  let b: ModuleClient;
+  const opened: ModuleClient[] = [];
+
+  beforeAll(async () => {
+    hub = await EdgeHubEmulator.start({
+      modules: [
+        { id: 'a', desired: { fps: 15, region: { x: 1, y: 2 } } },
+        { id: 'b' },
+        { id: 'c' },
+      ],
+      routes: {
+        detectionsUp: 'FROM /messages/modules/a/outputs/detections INTO $upstream',
+        aToB: 'FROM /messages/modules/a/outputs/forward INTO BrokeredEndpoint("/modules/b/inputs/in1")',
+        hotFromB: "FROM /messages/modules/b/* WHERE level = 'hot' INTO $upstream",
+      },
+      methodTimeoutMs: 1000,
+    });
+    a = await fromEnvironment(hub.moduleEnv('a'));
+    b = await fromConnectionString(hub, 'b');
+    opened.push(a, b);
+    await Promise.all([a.open(), b.open()]);
+    b.on('inputMessage', () => undefined);
+    await hub.waitForSubscription('b', 'inputs', 5000);
+  });
+
+  afterAll(async () => {
+    await Promise.all(opened.map((client) => client.close().catch(() => undefined)));
+    await hub?.stop();
+  });
+
+  it('gives a module the IoT Edge env, with the gateway port in IOTEDGE_GATEWAYHOSTNAME', () => {
+    expect(hub.moduleEnv('a')).toEqual({
+      IOTEDGE_WORKLOADURI: `http://127.0.0.1:${hub.workloadPort}/`,
+      IOTEDGE_DEVICEID: 'sim-device',
+      IOTEDGE_MODULEID: 'a',
+      IOTEDGE_IOTHUBHOSTNAME: 'sim-hub.azure-devices.net',
+      IOTEDGE_AUTHSCHEME: 'sasToken',
+      IOTEDGE_MODULEGENERATIONID: expect.any(String),
+      IOTEDGE_GATEWAYHOSTNAME: `127.0.0.1:${hub.port}`,
+    });
+    expect(hub.port).not.toBe(8883);
+    expect(hub.connectedModules().sort()).toEqual(['a', 'b']);
+  });
+
+  it('collects output events routed to $upstream with output name, content type/encoding and properties', async () => {
+    const message = new Message(JSON.stringify({ text: 'EXIT', score: 0.9 }));
+    message.contentType = 'application/json';
+    message.contentEncoding = 'utf-8';
+    message.properties.add('frame', '42');
+    message.properties.add('odd key', 'a&b=c/d');
+    await a.sendOutputEvent('detections', message);
+    await a.sendOutputEvent('forward', new Message('not upstream'));
+
+    const [received] = await hub.waitForUpstream(1, 5000);
+    expect(received).toMatchObject({
+      moduleId: 'a',
+      outputName: 'detections',
+      contentType: 'application/json',
+      contentEncoding: 'utf-8',
+      properties: { frame: '42', 'odd key': 'a&b=c/d' },
+    });
+    expect(JSON.parse(received.body.toString())).toEqual({ text: 'EXIT', score: 0.9 });
+    expect(received.receivedAt).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('delivers a BrokeredEndpoint route to the module input, and applies WHERE conditions', async () => {
+    const input = eventWhere<[string, Message]>(b, 'inputMessage', (_name, m) => m.getBytes().toString() === 'frame 7');
+    const message = new Message('frame 7');
+    message.properties.add('level', 'hot');
+    await a.sendOutputEvent('forward', message);
+    const [inputName, delivered] = await input;
+    expect(inputName).toBe('in1');
+    expect(delivered.properties.getValue('level')).toBe('hot');
+    expect(delivered.properties.getValue('$.cmid')).toBe('a');
+
+    const before = hub.upstreamMessages().length;
+    const cold = new Message('cold');
+    cold.properties.add('level', 'cold');
+    await b.sendOutputEvent('out', cold);
+    const hot = new Message('hot');
+    hot.properties.add('level', 'hot');
+    await b.sendOutputEvent('out', hot);
+    const all = await hub.waitForUpstream(before + 1, 5000);
+    expect(all.slice(before).map((m) => m.body.toString())).toEqual(['hot']);
+  });
+
+  describe('twin', () => {
+    let twin: Twin;
+    beforeAll(async () => {
+      twin = await a.getTwin();
+    });
+
+    it("returns the deployment's desired properties", () => {
+      expect(twin.properties.desired).toMatchObject({ fps: 15, region: { x: 1, y: 2 }, $version: 1 });
+    });
+
+    it('pushes a desired patch to the module', async () => {
+      // Registering the handler replays the current desired properties, then subscribes for patches.
+      const patched = eventWhere<[Record<string, unknown>]>(twin, 'properties.desired', (delta) => delta['$version'] === 2);
+      await hub.waitForSubscription('a', 'desired', 5000);
+      const version = await hub.patchDesired('a', { fps: 5, region: { y: null } });
+      expect(version).toBe(2);
+      const [delta] = await patched;
+      expect(delta).toMatchObject({ fps: 5, region: { y: null }, $version: 2 });
+      expect(hub.twin('a').desired).toEqual({ fps: 5, region: { x: 1 } });
+    });
+
+    it('stores reported properties, merge-patch style', async () => {
+      const update = (patch: Record<string, unknown>) =>
+        new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (err?: Error) => (err ? reject(err) : resolve())));
+      await update({ fps: 5, state: { running: true, source: 'demo' } });
+      await update({ state: { source: null } });
+      expect(hub.twin('a').reported).toEqual({ fps: 5, state: { running: true } });
+      await expect(hub.waitForReported('a', (reported) => reported['fps'] === 5, 1000)).resolves.toMatchObject({ fps: 5 });
+      await expect(hub.waitForReported('a', (reported) => reported['fps'] === 6, 100)).rejects.toThrow(/timed out after 100 ms waiting for reported properties of a/);
+    });
+  });
+
+  describe('direct methods', () => {
+    it('round-trips through onMethod', async () => {
+      a.onMethod('echo', (request, response) => {
+        void response?.send(200, { got: request?.payload });
+      });
+      await hub.waitForSubscription('a', 'methods', 5000);
+      await expect(hub.invokeMethod('a', 'echo', { x: 1 })).resolves.toEqual({ status: 200, payload: { got: { x: 1 } } });
+    });
+
+    it('answers 504 when the module does not answer in time, 404 when it does not listen', async () => {
+      a.onMethod('silent', () => undefined);
+      await expect(hub.invokeMethod('a', 'silent', undefined, 300)).resolves.toMatchObject({ status: 504 });
+      await expect(hub.invokeMethod('c', 'echo')).resolves.toMatchObject({ status: 404 });
+    });
+  });
+
+  it('rejects a module with the wrong key (CONNACK not authorized), and the SDK says so', async () => {
+    const rejected = nextEvent<[string, string]>(hub.events, 'rejected');
+    const client = await fromConnectionString(hub, 'c', { wrongKey: true });
+    const error = await client.open().then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(error?.name).toBe('UnauthorizedError');
+    expect(error?.message).toBe('mqtt.js returned Failure on first connection (Not authorized): Connection refused: Not authorized error');
+    expect((await rejected)[1]).toBe("the token's signature does not match the module's key");
+    await client.close().catch(() => undefined);
+  });
+
+  it('refuses to sign for an unknown module or generation (workload API 404)', async () => {
+    const url = (moduleId: string, generation: string) =>
+      `http://127.0.0.1:${hub.workloadPort}/modules/${moduleId}/genid/${generation}/sign?api-version=2018-06-28`;
+    const body = JSON.stringify({ keyId: 'primary', algo: 'HMACSHA256', data: Buffer.from('x').toString('base64') });
+    const unknown = await fetch(url('nope', '1'), { method: 'POST', body });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { message: string }).message).toMatch(/nope is not in the deployment/);
+    const stale = await fetch(url('a', 'stale'), { method: 'POST', body });
+    expect(stale.status).toBe(404);
+    const trust = await fetch(`http://127.0.0.1:${hub.workloadPort}/trust-bundle?api-version=2018-06-28`);
+    expect(await trust.json()).toEqual({ certificate: hub.caPem });
+  });
+});
+
+describe('EdgeHubEmulator broker outage', () => {
+  // Own hub and clients: a client with two SDK retry loops (say onMethod and a desired-properties listener) can
+  // leave one loop's backoff timer pending after reconnecting, which then reconnects a closed client. One feature
+  // per client here, so every loop ends when the connection is back.
+  let hub: EdgeHubEmulator;
+  let sender: ModuleClient;
+  let receiver: ModuleClient;
+
+  beforeAll(async () => {
+    hub = await EdgeHubEmulator.start({ modules: [{ id: 'sender' }, { id: 'receiver' }], routes: { r: 'FROM /messages/modules/sender/* INTO BrokeredEndpoint("/modules/receiver/inputs/in")' } });
+    sender = await fromEnvironment(hub.moduleEnv('sender'));
+    receiver = await fromConnectionString(hub, 'receiver');
+    await Promise.all([sender.open(), receiver.open()]);
+    sender.onMethod('ping', (_request, response) => void response?.send(200, 'pong'));
+    receiver.on('inputMessage', () => undefined);
+    await Promise.all([hub.waitForSubscription('sender', 'methods', 5000), hub.waitForSubscription('receiver', 'inputs', 5000)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([sender, receiver].map((client) => client?.close().catch(() => undefined)));
+    await hub?.stop();
+  });
+
+  it('drops every client on stopBroker; they reconnect by themselves after startBroker, on the same port', async () => {
+    const port = hub.port;
+    const allDown = eventWhere(hub.events, 'disconnected', () => hub.connectedModules().length === 0);
+    await hub.stopBroker();
+    await allDown;
+    // An outage of a couple of seconds, so the SDK's retries back off as they would in a real one.
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+
+    const started = Date.now();
+    await hub.startBroker();
+    expect(hub.port).toBe(port);
+    await eventWhere(hub.events, 'connected', () => hub.connectedModules().length === 2, 15_000);
+    // Reported so the SDK's retry timing is visible in the test output.
+    process.stdout.write(`reconnect after a ${OUTAGE_MS} ms outage: ${Date.now() - started} ms after startBroker\n`);
+
+    // Methods and inputs work again without the modules doing anything.
+    await expect(hub.invokeMethod('sender', 'ping')).resolves.toEqual({ status: 200, payload: 'pong' });
+    const input = eventWhere<[string, Message]>(receiver, 'inputMessage', (_name, m) => m.getBytes().toString() === 'after outage');
+    await sender.sendEvent(new Message('after outage'));
+    await input;
+  });
+
+  it("keeps messages for a module's input while it is away (persistent MQTT session)", async () => {
+    const away = eventWhere(hub.events, 'disconnected', (moduleId) => moduleId === 'receiver');
+    await receiver.close();
+    await away;
+    await sender.sendEvent(new Message('while away'));
+    const input = eventWhere<[string, Message]>(receiver, 'inputMessage', (_name, m) => m.getBytes().toString() === 'while away');
+    await receiver.open();
+    await input;
+  });
+});
+
+describe('EdgeHubEmulator workload API on a unix socket', () => {
+  it('serves fromEnvironment through unix:// and reuses a cached CA', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'edge-hub-state-'));
+    const first = await EdgeHubEmulator.start({ modules: [{ id: 'm' }], stateDir });
+    const ca = first.caPem;
+    await first.stop();
+    const hub = await EdgeHubEmulator.start({ modules: [{ id: 'm', desired: { k: 'v' } }], stateDir, workloadSocket: join(stateDir, 'workload.sock') });
+    try {
+      expect(hub.caPem).toBe(ca);
+      expect(hub.moduleEnv('m')['IOTEDGE_WORKLOADURI']).toBe(`unix://${join(stateDir, 'workload.sock')}`);
+      const client = await fromEnvironment(hub.moduleEnv('m'));
+      await client.open();
+      expect((await client.getTwin()).properties.desired).toMatchObject({ k: 'v' });
+      await client.close();
+    } finally {
+      await hub.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});

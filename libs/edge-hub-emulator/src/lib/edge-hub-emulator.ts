@@ -1,0 +1,575 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server as TlsServer } from 'node:tls';
+import type { Aedes, Client } from 'aedes';
+import pino, { type Logger } from 'pino';
+import { createAedesBroker } from './aedes';
+import { loadOrCreateCertificates, type EdgeCertificates } from './certificates';
+import { formatPropertySegment, parsePropertySegment, topicQuery } from './message-properties';
+import { parseRoutes, sinksFor, type Route } from './routes';
+import { hmacSha256, moduleResource, newModuleKey, sasTokenProblem } from './sas';
+import { assertJsonObject, ModuleTwin, type JsonObject } from './twin';
+import { startWorkloadApi, type WorkloadApi } from './workload-api';
+
+export interface EmulatedModule {
+  id: string;
+  /** The module twin's desired properties at start (the deployment's `modulesContent.<id>.properties.desired`). */
+  desired?: Record<string, unknown>;
+}
+
+export interface EdgeHubEmulatorOptions {
+  deviceId?: string;
+  iothubHostName?: string;
+  /** MQTT over TLS; 0 (the default) picks a free port. edgeHub's is 8883. */
+  port?: number;
+  /** The workload API over HTTP; 0 (the default) picks a free port. */
+  workloadPort?: number;
+  /** Also serve the workload API on this unix socket; moduleEnv then points IOTEDGE_WORKLOADURI at it. */
+  workloadSocket?: string;
+  /** Interface both listen on. */
+  host?: string;
+  /** Where the CA is cached; default a fresh temp dir, removed by stop(). */
+  stateDir?: string;
+  modules: EmulatedModule[];
+  /** The deployment's `$edgeHub` routes, by name. */
+  routes?: Record<string, string>;
+  /** How long invokeMethod waits for the module's answer before a 504; IoT Hub's default is 30 s. */
+  methodTimeoutMs?: number;
+  /** Structured logs (connections, rejections, twin and method traffic); silent by default. */
+  logger?: Logger;
+}
+
+export interface UpstreamMessage {
+  moduleId: string;
+  /** The output it was sent on (`sendOutputEvent`); undefined for `sendEvent`. */
+  outputName?: string;
+  body: Buffer;
+  contentType?: string;
+  contentEncoding?: string;
+  /** Application properties. */
+  properties: Record<string, string>;
+  /** System properties by wire name (`$.on`, `$.ct`, `$.ce`, `$.mid`, `$.cid`, ...). */
+  systemProperties: Record<string, string>;
+  receivedAt: number;
+}
+
+export interface MethodResult {
+  status: number;
+  payload: unknown;
+}
+
+interface ModuleIdentity {
+  key: string;
+  generationId: string;
+  twin: ModuleTwin;
+}
+
+interface PendingMethod {
+  moduleId: string;
+  resolve: (result: MethodResult) => void;
+  timer: NodeJS.Timeout;
+}
+
+const METHODS_TOPIC = '$iothub/methods/POST/#';
+const DESIRED_TOPIC = '$iothub/twin/PATCH/properties/desired/#';
+const TWIN_RESPONSE_TOPIC = '$iothub/twin/res/#';
+
+/** What a module can listen for, by the topic filter the SDK subscribes to. */
+export type ModuleSubscription = 'methods' | 'desired' | 'inputs';
+
+/** A JSON body when IoT Hub would parse one for routing: contentType application/json and a UTF-8 encoding. */
+function jsonBody(body: Buffer, contentType?: string, contentEncoding?: string): unknown {
+  if (!contentType?.toLowerCase().startsWith('application/json') || contentEncoding?.toLowerCase() !== 'utf-8') return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a connected module subscribed to a topic filter (aedes keeps them per client, restored on reconnect). */
+function subscribed(client: Client, topicFilter: string): boolean {
+  // Not in aedes's typings, but the documented per-client state its subscribe handler maintains.
+  return Boolean((client as Client & { subscriptions: Record<string, unknown> }).subscriptions[topicFilter]);
+}
+
+function parseJson(payload: Buffer): unknown {
+  const text = payload.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * IoT Edge's edgeHub and workload API, in-process, for running modules and their tests on one machine: modules
+ * connect with the real SDK (MQTT over TLS, SAS tokens signed by the workload API) and get routing between
+ * outputs and inputs, module twins and direct methods. Upstream (IoT Hub-bound) messages are collected here.
+ */
+export class EdgeHubEmulator {
+  readonly deviceId: string;
+  readonly iothubHostName: string;
+  readonly host: string;
+  /** Messages routed to `$upstream`, as an 'message' event each. */
+  readonly upstream = new EventEmitter();
+  /**
+   * 'connected' / 'disconnected' (moduleId), 'subscribed' (moduleId), 'rejected' (clientId, reason),
+   * 'reported' / 'desired' (moduleId, patch, version).
+   */
+  readonly events = new EventEmitter();
+  readonly caPem: string;
+  readonly methodTimeoutMs: number;
+
+  private readonly log: Logger;
+  private readonly modules = new Map<string, ModuleIdentity>();
+  private readonly upstreamLog: UpstreamMessage[] = [];
+  private readonly clients = new Map<string, Client>();
+  private readonly sockets = new Set<Socket>();
+  private readonly pendingMethods = new Map<string, PendingMethod>();
+  private readonly unroutedWarned = new Set<string>();
+  private broker!: Aedes;
+  private server: TlsServer | undefined;
+  private workload!: WorkloadApi;
+  private listenPort: number;
+  private nextRequestId = 1;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: EdgeHubEmulatorOptions,
+    private readonly routes: Route[],
+    private readonly stateDir: string,
+    private readonly ownsStateDir: boolean,
+    private readonly certificates: EdgeCertificates,
+  ) {
+    this.deviceId = options.deviceId ?? 'sim-device';
+    this.iothubHostName = options.iothubHostName ?? 'sim-hub.azure-devices.net';
+    this.host = options.host ?? '127.0.0.1';
+    this.listenPort = options.port ?? 0;
+    this.methodTimeoutMs = options.methodTimeoutMs ?? 30_000;
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.caPem = certificates.caPem;
+    for (const module of options.modules) {
+      this.modules.set(module.id, {
+        key: newModuleKey(),
+        generationId: randomBytes(9).toString('hex'),
+        twin: new ModuleTwin(module.desired ?? {}),
+      });
+    }
+  }
+
+  static async start(options: EdgeHubEmulatorOptions): Promise<EdgeHubEmulator> {
+    // A deployment that cannot work fails before anything is generated or listens.
+    const ids = options.modules.map((module) => module.id);
+    const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+    if (duplicate) throw new Error(`module "${duplicate}" is listed twice`);
+    for (const module of options.modules) {
+      if (module.desired !== undefined) assertJsonObject(module.desired, `module "${module.id}" desired properties`);
+    }
+    const routes = parseRoutes(options.routes ?? {}, ids);
+    const ownsStateDir = options.stateDir === undefined;
+    const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'edge-hub-emulator-'));
+    const host = options.host ?? '127.0.0.1';
+    const certificates = loadOrCreateCertificates(stateDir, [...new Set(['localhost', '127.0.0.1', host, hostname()])]);
+    const hub = new EdgeHubEmulator(options, routes, stateDir, ownsStateDir, certificates);
+    try {
+      await hub.init();
+    } catch (err) {
+      await hub.stop();
+      throw err;
+    }
+    return hub;
+  }
+
+  private async init(): Promise<void> {
+    for (const route of this.routes.filter((r) => r.neverMatches)) this.log.warn({ route: route.name }, `route ${route.name} never fires: ${route.neverMatches}`);
+    this.broker = await createAedesBroker({
+      id: 'edgeHub',
+      // clientIds are `<device>/<module>`, longer than the 23 characters MQTT guarantees.
+      maxClientsIdLength: 256,
+      authenticate: (client, username, password, done) => {
+        const problem = this.authenticationProblem(client.id, username, password?.toString('utf8'));
+        if (!problem) return done(null, true);
+        this.log.warn({ clientId: client.id }, `rejected ${client.id}: ${problem}`);
+        this.events.emit('rejected', client.id, problem);
+        // CONNACK return code 5, "not authorized", as IoT Hub answers a bad token.
+        done(Object.assign(new Error(problem), { returnCode: 5 as const }), false);
+      },
+      authorizeSubscribe: (client, subscription, done) => {
+        const moduleId = this.moduleOf(client);
+        const allowed = [METHODS_TOPIC, DESIRED_TOPIC, TWIN_RESPONSE_TOPIC, this.subscriptionFilter(moduleId, 'inputs')];
+        if (allowed.includes(subscription.topic)) return done(null, subscription);
+        this.log.warn({ moduleId, topic: subscription.topic }, `${moduleId} may not subscribe to ${subscription.topic}`);
+        done(null, null); // SUBACK failure for this topic, as IoT Hub gives
+      },
+      authorizePublish: (client, packet, done) => {
+        if (!client) return done(null);
+        try {
+          this.onPublish(this.moduleOf(client), client, packet.topic, Buffer.from(packet.payload));
+          done(null);
+        } catch (err) {
+          this.log.warn({ clientId: client.id, topic: packet.topic }, (err as Error).message);
+          done(err as Error); // IoT Hub drops a connection that publishes where it may not
+        }
+      },
+    });
+    this.broker.on('clientReady', (client) => {
+      const moduleId = this.moduleOf(client);
+      this.clients.set(moduleId, client);
+      this.log.info({ moduleId }, `${moduleId} connected`);
+      this.events.emit('connected', moduleId);
+    });
+    this.broker.on('clientDisconnect', (client) => {
+      const moduleId = this.moduleOf(client);
+      if (this.clients.get(moduleId) !== client) return; // replaced by a newer connection of the same module
+      this.clients.delete(moduleId);
+      this.log.info({ moduleId }, `${moduleId} disconnected`);
+      this.events.emit('disconnected', moduleId);
+    });
+    this.broker.on('subscribe', (_subscriptions, client) => this.events.emit('subscribed', this.moduleOf(client)));
+    this.broker.on('clientError', (client, err) => this.log.debug({ clientId: client.id, err }, `connection of ${client.id} failed`));
+
+    await this.startBroker();
+    this.workload = await startWorkloadApi({
+      host: this.host,
+      port: this.options.workloadPort ?? 0,
+      socketPath: this.options.workloadSocket,
+      trustBundle: () => this.caPem,
+      sign: (moduleId, generationId, keyId, data) => {
+        const module = this.modules.get(moduleId);
+        if (!module) return { status: 404, message: `Module not found: ${moduleId} is not in the deployment (modules: ${[...this.modules.keys()].join(', ')})` };
+        if (module.generationId !== generationId) return { status: 404, message: `Module not found: ${moduleId} has generation ${module.generationId}, not ${generationId}` };
+        if (keyId !== 'primary') return { status: 400, message: `unknown keyId ${keyId}; the simulator has only "primary"` };
+        return { digest: hmacSha256(module.key, data) };
+      },
+    });
+  }
+
+  /** The port modules connect to (MQTT over TLS). */
+  get port(): number {
+    return this.listenPort;
+  }
+
+  get workloadPort(): number {
+    return this.workload.port;
+  }
+
+  get workloadUri(): string {
+    return this.workload.socketPath ? `unix://${this.workload.socketPath}` : `http://${this.host}:${this.workload.port}/`;
+  }
+
+  /** `host:port` as modules dial it: the SDK connects to mqtts://<GatewayHostName>, a port in it included. */
+  get gatewayHostName(): string {
+    return `${this.host}:${this.listenPort}`;
+  }
+
+  private identity(moduleId: string): ModuleIdentity {
+    const module = this.modules.get(moduleId);
+    if (!module) throw new Error(`no module "${moduleId}" in the deployment (modules: ${[...this.modules.keys()].join(', ')})`);
+    return module;
+  }
+
+  /** The environment IoT Edge gives a module, for `ModuleClient.fromEnvironment`. */
+  moduleEnv(moduleId: string): Record<string, string> {
+    const { generationId } = this.identity(moduleId);
+    return {
+      IOTEDGE_WORKLOADURI: this.workloadUri,
+      IOTEDGE_DEVICEID: this.deviceId,
+      IOTEDGE_MODULEID: moduleId,
+      IOTEDGE_IOTHUBHOSTNAME: this.iothubHostName,
+      IOTEDGE_AUTHSCHEME: 'sasToken',
+      IOTEDGE_MODULEGENERATIONID: generationId,
+      IOTEDGE_GATEWAYHOSTNAME: this.gatewayHostName,
+    };
+  }
+
+  /**
+   * An EdgeHubConnectionString-style connection string (use with `setOptions({ ca: hub.caPem })`). With wrongKey,
+   * a well-formed key that is not the module's, for testing how a module reports a rejected connection.
+   */
+  connectionString(moduleId: string, options: { wrongKey?: boolean } = {}): string {
+    const key = options.wrongKey ? newModuleKey() : this.identity(moduleId).key;
+    return `HostName=${this.iothubHostName};DeviceId=${this.deviceId};ModuleId=${moduleId};SharedAccessKey=${key};GatewayHostName=${this.gatewayHostName}`;
+  }
+
+  upstreamMessages(): UpstreamMessage[] {
+    return [...this.upstreamLog];
+  }
+
+  /** Resolves with all upstream messages so far once there are at least `count`; rejects after the timeout. */
+  waitForUpstream(count: number, timeoutMs: number): Promise<UpstreamMessage[]> {
+    return this.waitFor(
+      this.upstream,
+      'message',
+      () => (this.upstreamLog.length >= count ? this.upstreamMessages() : undefined),
+      timeoutMs,
+      () => `${count} upstream message(s); got ${this.upstreamLog.length}`,
+    );
+  }
+
+  twin(moduleId: string): { desired: JsonObject; reported: JsonObject } {
+    return this.identity(moduleId).twin.snapshot();
+  }
+
+  /** Resolves with the module's reported properties once the predicate holds for them; rejects after the timeout. */
+  waitForReported(moduleId: string, predicate: (reported: JsonObject) => boolean, timeoutMs: number): Promise<JsonObject> {
+    const twin = this.identity(moduleId).twin;
+    return this.waitFor(
+      this.events,
+      'reported',
+      () => {
+        const { reported } = twin.snapshot();
+        return predicate(reported) ? reported : undefined;
+      },
+      timeoutMs,
+      () => `reported properties of ${moduleId} to match; they are ${JSON.stringify(twin.snapshot().reported)}`,
+    );
+  }
+
+  /** Applies a desired-properties patch (JSON merge patch) and pushes it to the module if it listens; returns the new $version. */
+  async patchDesired(moduleId: string, patch: object): Promise<number> {
+    const body = assertJsonObject(patch, 'a desired properties patch');
+    const version = this.identity(moduleId).twin.patchDesired(body);
+    this.log.info({ moduleId, patch: body, version }, `${moduleId} desired properties patched (version ${version})`);
+    this.events.emit('desired', moduleId, body, version);
+    const client = this.clients.get(moduleId);
+    if (client && subscribed(client, DESIRED_TOPIC)) {
+      await this.sendTo(client, `$iothub/twin/PATCH/properties/desired/?$version=${version}`, JSON.stringify({ ...body, $version: version }));
+    }
+    return version;
+  }
+
+  /** A direct method call, IoT Hub style: 404 when the module is not listening, 504 when it does not answer in time. */
+  async invokeMethod(moduleId: string, methodName: string, payload?: unknown, timeoutMs = this.methodTimeoutMs): Promise<MethodResult> {
+    if (!this.modules.has(moduleId)) return { status: 404, payload: { message: `no module "${moduleId}" in the deployment` } };
+    const client = this.clients.get(moduleId);
+    if (!client || !subscribed(client, METHODS_TOPIC)) {
+      return { status: 404, payload: { errorCode: 404103, message: `${moduleId} is not connected or not listening for direct methods` } };
+    }
+    const requestId = (this.nextRequestId++).toString(16);
+    const result = new Promise<MethodResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingMethods.delete(requestId);
+        this.log.warn({ moduleId, methodName }, `${moduleId} did not answer ${methodName} within ${timeoutMs} ms`);
+        resolve({ status: 504, payload: { errorCode: 504101, message: `${moduleId} did not answer ${methodName} within ${timeoutMs} ms` } });
+      }, timeoutMs);
+      this.pendingMethods.set(requestId, { moduleId, resolve, timer });
+    });
+    this.log.info({ moduleId, methodName, payload }, `invoking ${moduleId}.${methodName}`);
+    await this.sendTo(client, `$iothub/methods/POST/${methodName}/?$rid=${requestId}`, JSON.stringify(payload ?? null));
+    return result;
+  }
+
+  /**
+   * Resolves once the module listens for direct methods, desired-property patches or its inputs. The SDK subscribes
+   * when a handler is registered (onMethod, twin.on('properties.desired'), on('inputMessage')), asynchronously:
+   * a method invoked or a patch sent before that finds nobody listening, with IoT Hub as here.
+   */
+  waitForSubscription(moduleId: string, what: ModuleSubscription, timeoutMs: number): Promise<void> {
+    this.identity(moduleId);
+    const filter = this.subscriptionFilter(moduleId, what);
+    return this.waitFor(
+      this.events,
+      'subscribed',
+      () => {
+        const client = this.clients.get(moduleId);
+        return client && subscribed(client, filter) ? true : undefined;
+      },
+      timeoutMs,
+      () => `${moduleId} to subscribe to ${filter}`,
+    ).then(() => undefined);
+  }
+
+  private subscriptionFilter(moduleId: string, what: ModuleSubscription): string {
+    return what === 'methods' ? METHODS_TOPIC : what === 'desired' ? DESIRED_TOPIC : `devices/${this.deviceId}/modules/${moduleId}/inputs/#`;
+  }
+
+  connectedModules(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  /** Stops listening and drops every connection, like an edgeHub restart; twins, routes and queued messages stay. */
+  async stopBroker(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.log.info('broker stopped');
+  }
+
+  /** Listens again, on the same port. */
+  async startBroker(): Promise<void> {
+    if (this.server) return;
+    const server = createServer({ key: this.certificates.serverKeyPem, cert: this.certificates.serverCertPem }, (socket) => this.broker.handle(socket));
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('tlsClientError', (err) => this.log.debug({ err }, 'TLS handshake failed'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listenPort, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.listenPort = (server.address() as AddressInfo).port;
+    this.log.info({ port: this.listenPort }, `broker listening on ${this.host}:${this.listenPort}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const [requestId, pending] of this.pendingMethods) {
+      clearTimeout(pending.timer);
+      pending.resolve({ status: 503, payload: { message: 'the simulator stopped' } });
+      this.pendingMethods.delete(requestId);
+    }
+    if (this.broker) {
+      await this.stopBroker();
+      await new Promise<void>((resolve) => this.broker.close(() => resolve()));
+    }
+    await this.workload?.close();
+    if (this.ownsStateDir) rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  private authenticationProblem(clientId: string, username: string | undefined, password: string | undefined): string | undefined {
+    const [deviceId, moduleId, ...rest] = clientId.split('/');
+    if (rest.length > 0 || !moduleId) return `client id "${clientId}" is not <device>/<module>`;
+    if (deviceId !== this.deviceId) return `device "${deviceId}" is not this device ("${this.deviceId}")`;
+    const module = this.modules.get(moduleId);
+    if (!module) return `no module "${moduleId}" in the deployment (modules: ${[...this.modules.keys()].join(', ')})`;
+    if (!username?.startsWith(`${this.iothubHostName}/${clientId}/`)) return `user name "${username}" is not ${this.iothubHostName}/${clientId}/?api-version=...`;
+    if (!password) return 'no SAS token (password)';
+    return sasTokenProblem(password, moduleResource(this.iothubHostName, this.deviceId, moduleId), module.key);
+  }
+
+  private moduleOf(client: Client): string {
+    return client.id.slice(client.id.indexOf('/') + 1);
+  }
+
+  private sendTo(client: Client, topic: string, payload: string | Buffer): Promise<void> {
+    return new Promise((resolve) => client.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => resolve()));
+  }
+
+  private waitFor<T>(emitter: EventEmitter, event: string, check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> {
+    const done = check();
+    if (done !== undefined) return Promise.resolve(done);
+    return new Promise((resolve, reject) => {
+      const listener = () => {
+        const value = check();
+        if (value === undefined) return;
+        cleanup();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        emitter.off(event, listener);
+      };
+      emitter.on(event, listener);
+    });
+  }
+
+  /** Everything a module publishes: telemetry, twin requests, method answers. Throws for topics it may not use. */
+  private onPublish(moduleId: string, client: Client, topic: string, payload: Buffer): void {
+    const eventsPrefix = `devices/${this.deviceId}/modules/${moduleId}/messages/events/`;
+    if (topic.startsWith(eventsPrefix) || topic === eventsPrefix.slice(0, -1)) {
+      // The SDK ends the topic with '/' after output events' properties; values are URL-encoded, so it is no part of one.
+      this.route(moduleId, topic.slice(eventsPrefix.length).replace(/\/$/, ''), payload);
+    } else if (topic.startsWith('$iothub/twin/GET/')) {
+      const rid = topicQuery(topic).get('$rid') ?? '';
+      void this.sendTo(client, `$iothub/twin/res/200/?$rid=${rid}`, JSON.stringify(this.identity(moduleId).twin.document()));
+    } else if (topic.startsWith('$iothub/twin/PATCH/properties/reported/')) {
+      this.onReported(moduleId, client, topicQuery(topic).get('$rid') ?? '', payload);
+    } else if (topic.startsWith('$iothub/methods/res/')) {
+      const status = Number(topic.split('/')[3]);
+      const requestId = topicQuery(topic).get('$rid') ?? '';
+      const pending = this.pendingMethods.get(requestId);
+      if (!pending || pending.moduleId !== moduleId) {
+        this.log.warn({ moduleId, requestId }, `${moduleId} answered a method call that is not pending (late, after a 504?)`);
+        return;
+      }
+      clearTimeout(pending.timer);
+      this.pendingMethods.delete(requestId);
+      const result = { status, payload: parseJson(payload) };
+      this.log.info({ moduleId, ...result }, `${moduleId} answered ${status}`);
+      pending.resolve(result);
+    } else {
+      throw new Error(`${moduleId} may not publish to ${topic}`);
+    }
+  }
+
+  private onReported(moduleId: string, client: Client, requestId: string, payload: Buffer): void {
+    let patch: JsonObject;
+    try {
+      patch = assertJsonObject(JSON.parse(payload.toString('utf8')), 'a reported properties patch');
+    } catch (err) {
+      const body = { errorCode: 400004, message: `invalid reported properties patch: ${(err as Error).message}` };
+      void this.sendTo(client, `$iothub/twin/res/400/?$rid=${requestId}`, JSON.stringify(body));
+      return;
+    }
+    const version = this.identity(moduleId).twin.patchReported(patch);
+    this.log.debug({ moduleId, patch, version }, `${moduleId} reported properties`);
+    void this.sendTo(client, `$iothub/twin/res/204/?$rid=${requestId}&$version=${version}`, '');
+    this.events.emit('reported', moduleId, patch, version);
+  }
+
+  private route(moduleId: string, propertySegment: string, body: Buffer): void {
+    const { properties, systemProperties } = parsePropertySegment(propertySegment);
+    const outputName = systemProperties['$.on'];
+    const contentType = systemProperties['$.ct'];
+    const contentEncoding = systemProperties['$.ce'];
+    const sinks = sinksFor(this.routes, {
+      moduleId,
+      outputName,
+      condition: {
+        properties,
+        system: {
+          $contentType: contentType,
+          $contentEncoding: contentEncoding,
+          $connectionDeviceId: this.deviceId,
+          $connectionModuleId: moduleId,
+          $outputName: outputName,
+          $messageId: systemProperties['$.mid'],
+          $correlationId: systemProperties['$.cid'],
+          $userId: systemProperties['$.uid'],
+        },
+        body: () => jsonBody(body, contentType, contentEncoding),
+      },
+    });
+    const source = `${moduleId}/${outputName ?? '(no output)'}`;
+    if (sinks.length === 0 && !this.unroutedWarned.has(source)) {
+      this.unroutedWarned.add(source);
+      this.log.warn({ moduleId, outputName }, `messages from ${source} match no route: dropped (warned once)`);
+    }
+    for (const sink of sinks) {
+      if (sink.kind === 'upstream') {
+        const message: UpstreamMessage = { moduleId, outputName, body, contentType, contentEncoding, properties, systemProperties, receivedAt: Date.now() };
+        this.upstreamLog.push(message);
+        this.upstream.emit('message', message);
+        continue;
+      }
+      // Delivered with the sender's identity, as edgeHub does ($.cdid/$.cmid); the output name stays behind.
+      const { '$.on': _output, ...forwarded } = systemProperties;
+      const segment = formatPropertySegment({ properties, systemProperties: { ...forwarded, '$.cdid': this.deviceId, '$.cmid': moduleId } });
+      // The trailing '/' matters: the SDK only recognises input topics with a property segment, even an empty one.
+      const topic = `devices/${this.deviceId}/modules/${sink.moduleId}/inputs/${sink.inputName}/${segment}`;
+      this.broker.publish({ cmd: 'publish', topic, payload: body, qos: 1, retain: false, dup: false }, (err) => {
+        if (err) this.log.warn({ err, topic }, `delivery to ${sink.moduleId}/${sink.inputName} failed`);
+      });
+    }
+  }
+}
+

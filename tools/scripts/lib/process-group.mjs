@@ -1,0 +1,86 @@
+// Module processes side by side, as `npm start` and the edge simulator run them: each in its own process group,
+// their output merged into one console with a `[name]` prefix (pino JSON lines shown as `LEVEL msg`), the first
+// to exit on its own stopping the rest, and nothing left behind (grandchildren such as ffmpeg included).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** A pino JSON log line as `LEVEL msg[: error]`; any other line as it is. LOG_FORMAT=json keeps raw JSON. */
+export function formatLogLine(line, rawJson = process.env.LOG_FORMAT === 'json') {
+  if (rawJson || !line.startsWith('{')) return line;
+  try {
+    const log = JSON.parse(line);
+    if (typeof log.msg !== 'string') return line;
+    return `${LEVELS[log.level] ?? log.level} ${log.msg}${log.err?.message && !log.msg.includes(log.err.message) ? `: ${log.err.message}` : ''}`;
+  } catch {
+    return line; // not a log object
+  }
+}
+
+/** Prints `[name] line` with names padded to the longest of `names`. */
+export function createPrinter(names, { rawJson, write = (text) => process.stdout.write(text) } = {}) {
+  const pad = Math.max(0, ...names.map((name) => name.length));
+  return (name, line) => write(`[${name.padEnd(pad)}] ${formatLogLine(line, rawJson)}\n`);
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+/**
+ * Starts `specs` ({ name, args, env, cwd, command = node }) and returns { children, stop(signal), done }, `done`
+ * resolving with an exit code for the launcher once all have exited: 0, or the code of the one that exited first.
+ */
+export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
+  const children = new Map();
+  let stopping = false;
+  let exitCode = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => (resolveDone = resolve));
+  const finish = () => {
+    if (children.size === 0) resolveDone(exitCode);
+  };
+
+  function stop(signal = 'SIGTERM') {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children.values()) child.kill(signal);
+    // A module that ignores the signal does not hold the launcher forever.
+    setTimeout(() => {
+      for (const child of children.values()) killGroup(child.pid, 'SIGKILL');
+    }, killAfterMs).unref();
+    finish();
+  }
+
+  for (const { name, args, env = process.env, cwd, command = process.execPath } of specs) {
+    // Own process group: a terminal's Ctrl-C reaches only the launcher, which then signals each module once.
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.set(name, child);
+    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => print(name, line));
+    const exited = (code, signal, error) => {
+      if (!children.has(name)) return;
+      children.delete(name);
+      // Whatever the module started and left behind (an ffmpeg, say) shares its group: take it down too.
+      killGroup(child.pid, 'SIGKILL');
+      if (!stopping) {
+        print(name, `exited (${error ? error.message : signal ?? `code ${code}`}): stopping the others`);
+        exitCode = code || 1;
+        stop('SIGTERM');
+      }
+      finish();
+    };
+    child.on('exit', (code, signal) => exited(code, signal));
+    child.on('error', (error) => exited(null, null, error)); // could not start at all
+  }
+  // If the launcher dies some other way, take the modules with it.
+  process.on('exit', () => {
+    for (const child of children.values()) killGroup(child.pid, 'SIGKILL');
+  });
+  if (specs.length === 0) finish();
+  return { children, stop, done };
+}
