@@ -74,7 +74,7 @@ describe.each(projectsWithDockerTarget)('docker/%s.Dockerfile', (module) => {
 
   it('declares every build argument the docker executor passes', () => {
     const passed = CONTAINER_ENGINES.flatMap((engine) =>
-      buildCommands({ engine, platform: { arch: 'arm64', cuda: true }, dockerfile, image: 'image', push: false, baseImage: 'base' }),
+      buildCommands({ engine, platform: { arch: 'arm64', cuda: true }, dockerfile, image: 'image', push: false, baseImage: 'base', nodeImage: 'node' }),
     )
       .flatMap((command) => command.flatMap((arg, index) => (command[index - 1] === '--build-arg' ? [arg.split('=')[0]] : [])));
     expect(declaredArgs).toEqual(expect.arrayContaining([...new Set(passed)]));

@@ -31,18 +31,50 @@ describe('buildCommands', () => {
   });
 
   it.each([
-    ['podman', ['podman', 'build']],
-    ['buildah', ['buildah', 'bud']],
-  ] as const)('%s: builds with --arch and the Dockerfile ignore file, then pushes separately', (engine, buildCommand) => {
+    ['podman', ['podman', 'build', '--os', 'linux', '--arch', 'arm64', '--format', 'docker']],
+    ['buildah', ['buildah', 'bud', '--os', 'linux', '--arch', 'arm64', '--format', 'docker', '--layers', '--force-rm']],
+  ] as const)('%s: Docker format (keeps HEALTHCHECK), --arch and the Dockerfile ignore file, then pushes separately', (engine, buildCommand) => {
     expect(buildCommands({ ...build, engine, platform: { arch: 'arm64', cuda: true }, push: true })).toEqual([
       [
-        ...buildCommand, '--os', 'linux', '--arch', 'arm64',
+        ...buildCommand,
         '--build-arg', 'TARGETARCH=arm64', '--build-arg', 'CUDA_SUPPORT=cuda',
         '--ignorefile', 'docker/inference.Dockerfile.dockerignore',
         '-f', 'docker/inference.Dockerfile', '-t', build.image, '.',
       ],
       [engine, 'push', build.image],
     ]);
+  });
+
+  it('buildah without a Docker engine or registry: chroot isolation, an npm cache mounted, local base and node images', () => {
+    expect(
+      buildCommands({
+        ...build,
+        engine: 'buildah',
+        platform: { arch: 'amd64', cuda: false },
+        baseImage: 'localhost/iev-base:bookworm-amd64',
+        nodeImage: 'localhost/iev-node:bookworm-amd64',
+        isolation: 'chroot',
+        volumes: ['/root/.npm:/root/.npm', '/var/cache/x:/x:ro'],
+      }),
+    ).toEqual([
+      [
+        'buildah', 'bud', '--os', 'linux', '--arch', 'amd64', '--format', 'docker', '--layers', '--force-rm',
+        '--isolation', 'chroot', '--volume', '/root/.npm:/root/.npm', '--volume', '/var/cache/x:/x:ro',
+        '--build-arg', 'TARGETARCH=amd64', '--build-arg', 'CUDA_SUPPORT=nocuda',
+        '--build-arg', 'BASE_IMAGE=localhost/iev-base:bookworm-amd64', '--build-arg', 'NODE_IMAGE=localhost/iev-node:bookworm-amd64',
+        '--ignorefile', 'docker/inference.Dockerfile.dockerignore',
+        '-f', 'docker/inference.Dockerfile', '-t', build.image, '.',
+      ],
+    ]);
+  });
+
+  it('docker: hands in a node image; refuses podman/buildah-only options instead of dropping them', () => {
+    const docker = { ...build, engine: 'docker', platform: { arch: 'amd64', cuda: false } } as const;
+    expect(buildCommands({ ...docker, nodeImage: 'mirror.example/node:20-bookworm-slim' })[0]).toEqual(
+      expect.arrayContaining(['--build-arg', 'NODE_IMAGE=mirror.example/node:20-bookworm-slim']),
+    );
+    expect(() => buildCommands({ ...docker, isolation: 'chroot' })).toThrow('--isolation is for podman and buildah');
+    expect(() => buildCommands({ ...docker, volumes: ['/a:/b'] })).toThrow('--volume is for podman and buildah');
   });
 });
 
@@ -103,7 +135,7 @@ describe('nx docker <module>', () => {
     installFakeEngine('podman');
     expect(await docker({ arch: 'arm64', engine: 'podman', push: true })).toEqual({ success: true });
     expect(engineCalls()).toEqual([
-      'podman build --os linux --arch arm64 --build-arg TARGETARCH=arm64 --build-arg CUDA_SUPPORT=nocuda --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64 .',
+      'podman build --os linux --arch arm64 --format docker --build-arg TARGETARCH=arm64 --build-arg CUDA_SUPPORT=nocuda --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64 .',
       'podman push localhost:5000/capture:1.2.3-arm64',
     ]);
     expect(printed).toEqual(engineCalls());
@@ -114,7 +146,7 @@ describe('nx docker <module>', () => {
     expect(await docker({ arch: 'amd64', engine: 'buildah', push: true, dryRun: true })).toEqual({ success: true });
     expect(engineCalls()).toEqual([]);
     expect(printed).toEqual([
-      'buildah bud --os linux --arch amd64 --build-arg TARGETARCH=amd64 --build-arg CUDA_SUPPORT=nocuda --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-amd64 .',
+      'buildah bud --os linux --arch amd64 --format docker --layers --force-rm --build-arg TARGETARCH=amd64 --build-arg CUDA_SUPPORT=nocuda --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-amd64 .',
       'buildah push localhost:5000/capture:1.2.3-amd64',
       '(dry run: nothing was executed)',
     ]);
@@ -128,6 +160,24 @@ describe('nx docker <module>', () => {
     expect(errors).toEqual([
       'Cannot build the capture image: "podman" is not on PATH. Install it, choose another engine with --engine docker|podman|buildah, or add --dry-run to only print the commands.',
     ]);
+    expect(engineCalls()).toEqual([]);
+  });
+
+  it('passes --isolation, every --volume (one given is a string) and --node-image to buildah', async () => {
+    installFakeEngine('buildah');
+    const options = { arch: 'amd64', engine: 'buildah', isolation: 'chroot', nodeImage: 'localhost/iev-node:bookworm-amd64' } as const;
+    expect(await docker({ ...options, volume: '/root/.npm:/root/.npm' })).toEqual({ success: true });
+    expect(await docker({ ...options, volume: ['/a:/a', '/b:/b:ro'] })).toEqual({ success: true });
+    expect(engineCalls()).toEqual([
+      'buildah bud --os linux --arch amd64 --format docker --layers --force-rm --isolation chroot --volume /root/.npm:/root/.npm --build-arg TARGETARCH=amd64 --build-arg CUDA_SUPPORT=nocuda --build-arg NODE_IMAGE=localhost/iev-node:bookworm-amd64 --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-amd64 .',
+      'buildah bud --os linux --arch amd64 --format docker --layers --force-rm --isolation chroot --volume /a:/a --volume /b:/b:ro --build-arg TARGETARCH=amd64 --build-arg CUDA_SUPPORT=nocuda --build-arg NODE_IMAGE=localhost/iev-node:bookworm-amd64 --ignorefile docker/capture.Dockerfile.dockerignore -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-amd64 .',
+    ]);
+  });
+
+  it('fails before running anything when docker is given a podman/buildah-only option', async () => {
+    installFakeEngine('docker');
+    expect(await docker({ arch: 'amd64', volume: '/root/.npm:/root/.npm' })).toEqual({ success: false });
+    expect(errors).toEqual(['--volume is for podman and buildah; docker buildx mounts nothing into RUN steps from the command line.']);
     expect(engineCalls()).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCommandLine, isOnPath, runCommand } from '../../lib/command-line';
 import { type Architecture, imageNaming, imageReference, type TargetPlatform } from '../../lib/image-reference';
-import { buildCommands, type ContainerEngine } from './build-commands';
+import { buildCommands, type ContainerEngine, type Isolation } from './build-commands';
 
 export interface DockerExecutorOptions {
   arch: Architecture;
@@ -13,6 +13,10 @@ export interface DockerExecutorOptions {
   push?: boolean;
   engine?: ContainerEngine;
   baseImage?: string;
+  nodeImage?: string;
+  isolation?: Isolation;
+  /** Nx hands a single --volume as a string. */
+  volume?: string | string[];
   dryRun?: boolean;
 }
 
@@ -37,7 +41,17 @@ export default async function dockerExecutor(options: DockerExecutorOptions, con
 
     const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
     const image = imageReference(module, platform, imageNaming(context.root, { registry: options.registry, version: options.tag }));
-    const commands = buildCommands({ engine, platform, dockerfile, image, push: options.push ?? false, baseImage: options.baseImage });
+    const commands = buildCommands({
+      engine,
+      platform,
+      dockerfile,
+      image,
+      push: options.push ?? false,
+      baseImage: options.baseImage,
+      nodeImage: options.nodeImage,
+      isolation: options.isolation,
+      volumes: options.volume === undefined ? [] : [options.volume].flat(),
+    });
 
     for (const command of commands) {
       logger.info(formatCommandLine(command));
