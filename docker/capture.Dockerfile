@@ -6,17 +6,22 @@
 ARG NODE_IMAGE=node:20-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
+# Jetson: JetPack 5.1's L4T image (R35.2, Ubuntu 20.04), the dev container's base too.
+ARG L4T_JETPACK_IMAGE=nvcr.io/nvidia/l4t-jetpack:r35.2.1
 ARG TARGETARCH
 ARG CUDA_SUPPORT=nocuda
 
 FROM ${NODE_IMAGE} AS node
 
-# One base per architecture and GPU support, picked the way the original sample picks them. Capture does
-# no GPU work, so its CUDA variant is the CPU image: one --cuda still covers a whole deployment.
+# One base per architecture and GPU support, picked the way the original sample picks them. On x86-64 capture
+# does no GPU work, so its CUDA variant is the CPU image (one --cuda still covers a whole deployment). On Jetson
+# it is L4T, whose GStreamer has NVIDIA's plugins: nvarguscamerasrc for CSI cameras, nvvidconv, nvv4l2decoder
+# (with the nvidia runtime, which mounts the device's own L4T libraries, and the Argus socket; see
+# getting-started/jetson.md).
 FROM ${BASE_IMAGE} AS base-amd64-nocuda
 FROM ${BASE_IMAGE} AS base-arm64-nocuda
 FROM ${BASE_IMAGE} AS base-amd64-cuda
-FROM ${BASE_IMAGE} AS base-arm64-cuda
+FROM ${L4T_JETPACK_IMAGE} AS base-arm64-cuda
 
 FROM base-${TARGETARCH}-${CUDA_SUPPORT} AS base
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
