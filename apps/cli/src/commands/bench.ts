@@ -40,34 +40,40 @@ export interface BenchReport {
   threads: number;
 }
 
+/** Bare and pipeline are measured in this many alternating segments. */
+const ROUNDS = 4;
+/** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
+const SETTLE_MS = 1500;
+
+type BareSession = Awaited<ReturnType<typeof openBareSession>>;
+type Received = { detections: Detections; receivedAtMs: number };
+
 /**
  * Runs the real capture and inference processes on the demo video (capture paced at the video's own rate,
  * as a live camera would be) and listens to their detections like telemetry does; bare `session.run` on the
- * same input size is measured in this process before they start and after they stop, never at the same time,
- * so neither steals the other's cores.
+ * same input size is measured in this process, never at the same time as the pipeline, so neither steals the
+ * other's cores.
  */
 export async function bench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
   const decode = await measureDecode(options.video);
   log(`decode: ${decode.medianMs.toFixed(2)} ms median per frame`);
 
-  // Bare runs bracket the pipeline (half before, half after), so a drift in the machine's speed during the
-  // bench (seen here: bare from 7 to 11 fps between runs minutes apart) weighs on both sides of the ratio.
   const bareSession = options.backend === 'tensorrt' ? await openBareTensorRt(options) : await openBareSession(options);
-  const bareBefore = await bareSession.measure(Math.ceil(options.bareRuns / 2));
-  const pipeline = await measurePipeline(options, log);
-  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames`);
-
-  const bareAfter = await bareSession.measure(Math.floor(options.bareRuns / 2));
-  await bareSession.release();
-  const bare = { fps: ((bareBefore.runs + bareAfter.runs) * 1000) / (bareBefore.elapsedMs + bareAfter.elapsedMs), inputSize: bareSession.inputSize };
-  log(`bare session.run: ${bare.fps.toFixed(2)} fps at ${bare.inputSize} (${bareBefore.runs} runs before the pipeline, ${bareAfter.runs} after)`);
+  let measured: Awaited<ReturnType<typeof measureAlternating>>;
+  try {
+    measured = await measureAlternating(options, bareSession, log);
+  } finally {
+    await bareSession.release();
+  }
+  const { pipeline, bare } = measured;
+  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames; bare session.run: ${bare.fps.toFixed(2)} fps over ${bare.runs} runs at ${bareSession.inputSize}`);
 
   const stage = (pick: (d: Detections, receivedAtMs: number) => number) =>
     roundSummary(summarize(pipeline.detections.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
   return {
     backend: options.backend,
     preset: options.preset.name,
-    inputSize: bare.inputSize,
+    inputSize: bareSession.inputSize,
     bareFps: round(bare.fps),
     pipelineFps: round(pipeline.fps),
     ratio: round(pipeline.fps / bare.fps, 3),
@@ -101,7 +107,16 @@ async function measureDecode(video: string): Promise<StageSummary> {
   return summarize(gaps);
 }
 
-async function measurePipeline(options: BenchOptions, log: (line: string) => void): Promise<{ fps: number; detections: { detections: Detections; receivedAtMs: number }[] }> {
+/**
+ * The machine's speed drifts here by up to 30 % within a minute, so the pipeline and bare `session.run` are
+ * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift
+ * weighs on both. During a bare segment capture is paused (SIGSTOP), so inference sits idle.
+ */
+async function measureAlternating(
+  options: BenchOptions,
+  bareSession: BareSession,
+  log: (line: string) => void,
+): Promise<{ pipeline: { fps: number; detections: Received[] }; bare: { fps: number; runs: number } }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const frames = `ipc://${join(dir, 'frames')}`;
   const detectionsEndpoint = `ipc://${join(dir, 'detections')}`;
@@ -109,49 +124,71 @@ async function measurePipeline(options: BenchOptions, log: (line: string) => voi
   subscriber.connect(detectionsEndpoint);
   subscriber.subscribe(DETECTIONS_TOPIC);
 
-  const modules: ChildProcess[] = [
-    startModule(options.workspaceRoot, 'inference', {
-      FRAMES_CONNECT: frames,
-      DETECTIONS_BIND: detectionsEndpoint,
-      DETECTION_PRESET: options.preset.name,
-      INFERENCE_BACKEND: options.backend,
-      INFERENCE_THREADS: String(options.threads),
-      MODEL_PATH: options.modelPath,
-      METRICS_PORT: '0',
-    }),
-    startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'true', METRICS_PORT: '0' }),
-  ];
+  const inference = startModule(options.workspaceRoot, 'inference', {
+    FRAMES_CONNECT: frames,
+    DETECTIONS_BIND: detectionsEndpoint,
+    DETECTION_PRESET: options.preset.name,
+    INFERENCE_BACKEND: options.backend,
+    INFERENCE_THREADS: String(options.threads),
+    MODEL_PATH: options.modelPath,
+    METRICS_PORT: '0',
+  });
+  const capture = startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'true', METRICS_PORT: '0' });
+  const modules = [inference, capture];
   const exited = new Promise<never>((_, reject) => {
     for (const child of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
   });
+  const whileRunning = <T>(work: Promise<T>) => Promise.race([work, exited]);
 
-  const received: { detections: Detections; receivedAtMs: number }[] = [];
+  const received: Received[] = [];
+  const collecting = (async () => {
+    for await (const [, ...parts] of subscriber) received.push({ detections: detectionsCodec.decode(parts), receivedAtMs: epochMs() });
+  })().catch(() => undefined);
+  const measuredDetections: Received[] = [];
+  let pipelineMs = 0;
+  let bareRuns = 0;
+  let bareMs = 0;
   try {
-    log(`pipeline: warming up ${options.warmupSeconds} s, then measuring ${options.seconds} s`);
-    const collect = (async () => {
-      let measuring = false;
-      let warmupEnds = Infinity;
-      for await (const [, ...parts] of subscriber) {
-        const receivedAtMs = epochMs();
-        const detections = detectionsCodec.decode(parts);
-        if (!measuring) {
-          if (warmupEnds === Infinity) warmupEnds = receivedAtMs + options.warmupSeconds * 1000;
-          if (receivedAtMs < warmupEnds) continue;
-          measuring = true;
-        }
-        received.push({ detections, receivedAtMs });
-        if (receivedAtMs - received[0].receivedAtMs >= options.seconds * 1000) return;
-      }
-    })();
-    await Promise.race([collect, exited]);
+    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(options.seconds / ROUNDS).toFixed(1)} s of pipeline`);
+    await whileRunning(until(() => received.length > 0, 120_000));
+    await whileRunning(sleep(options.warmupSeconds * 1000));
+    for (let round = 0; round < ROUNDS; round++) {
+      capture.kill('SIGSTOP');
+      await whileRunning(sleep(500)); // the frame in the model finishes
+      const bare = await whileRunning(bareSession.measure(Math.max(1, Math.round(options.bareRuns / ROUNDS))));
+      bareRuns += bare.runs;
+      bareMs += bare.elapsedMs;
+      capture.kill('SIGCONT');
+      await whileRunning(sleep(SETTLE_MS));
+      const from = epochMs();
+      await whileRunning(sleep((options.seconds / ROUNDS) * 1000));
+      const to = epochMs();
+      pipelineMs += to - from;
+      measuredDetections.push(...received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
+    }
   } finally {
+    capture.kill('SIGCONT');
     for (const child of modules) child.removeAllListeners('exit');
     await Promise.all(modules.map(stopModule));
     subscriber.close();
+    await collecting;
     rmSync(dir, { recursive: true, force: true });
   }
-  const spanMs = received[received.length - 1].receivedAtMs - received[0].receivedAtMs;
-  return { fps: ((received.length - 1) * 1000) / spanMs, detections: received };
+  if (measuredDetections.length === 0) throw new Error('no detections arrived while the pipeline was measured');
+  return {
+    pipeline: { fps: (measuredDetections.length * 1000) / pipelineMs, detections: measuredDetections },
+    bare: { fps: (bareRuns * 1000) / bareMs, runs: bareRuns },
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`no detections within ${timeoutMs / 1000} s of starting the pipeline`);
+    await sleep(50);
+  }
 }
 
 export function startModule(root: string, name: string, env: Record<string, string>): ChildProcess {
