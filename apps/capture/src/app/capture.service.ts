@@ -20,8 +20,6 @@ export class CaptureService implements OnApplicationShutdown {
   private source?: FrameSource;
   private pump?: Promise<void>;
   private stopping = false;
-  /** Set while the current source is stopped to make way for a new one (a module twin change). */
-  private switching = false;
   private cancelRetryWait?: () => void;
   private readonly backoff = new Backoff(500, 30_000);
   /** Numbers frames across source restarts (a new source starts again at 0); an outage shows in the down-time metric. */
@@ -53,13 +51,9 @@ export class CaptureService implements OnApplicationShutdown {
    */
   async switchSource(createSource: () => FrameSource): Promise<void> {
     this.createSource = createSource;
-    this.switching = true;
     this.cancelRetryWait?.();
     await this.source?.stop();
-    if (this.state === 'ended') {
-      this.switching = false;
-      this.pump = this.run(() => undefined, () => undefined);
-    }
+    if (this.state === 'ended') this.pump = this.run(() => undefined, () => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -74,8 +68,10 @@ export class CaptureService implements OnApplicationShutdown {
   private async run(firstFrame: () => void, failedToStart: (error: Error) => void): Promise<void> {
     let started = false;
     while (!this.stopping) {
-      this.switching = false;
-      this.source = this.createSource();
+      // A source whose factory has been replaced meanwhile was stopped by switchSource: start the new one at once.
+      const createSource = this.createSource;
+      const switched = () => this.createSource !== createSource;
+      this.source = createSource();
       try {
         for await (const { header, pixels } of this.source.frames()) {
           const frame: Frame = { ...header, sequence: this.nextSequence++, pixels };
@@ -97,7 +93,7 @@ export class CaptureService implements OnApplicationShutdown {
             firstFrame();
           }
         }
-        if (this.consumeSwitch()) continue;
+        if (switched()) continue;
         if (!this.stopping) {
           this.state = 'ended';
           this.metrics.sourceUp.set(0);
@@ -106,7 +102,10 @@ export class CaptureService implements OnApplicationShutdown {
         return;
       } catch (error) {
         if (this.stopping) return;
-        if (this.consumeSwitch()) continue;
+        if (switched()) {
+          this.backoff.reset();
+          continue;
+        }
         if (!started && this.failFastBeforeFirstFrame) return failedToStart(error as Error);
         this.state = 'retrying';
         this.failedAt ??= Date.now();
@@ -123,13 +122,5 @@ export class CaptureService implements OnApplicationShutdown {
         });
       }
     }
-  }
-
-  /** True once after the source was stopped by switchSource: start the new one at once, no backoff. */
-  private consumeSwitch(): boolean {
-    if (!this.switching) return false;
-    this.switching = false;
-    this.backoff.reset();
-    return true;
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type DetectedBox, type Detections } from '@iev/frame-protocol';
 import { ClientZmq } from '@iev/zmq-transport';
@@ -49,13 +50,18 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
   const sequences = (from: number) => hub.upstreamMessages().slice(from).map((message) => JSON.parse(message.body.toString()).frame.sequence as number);
   try {
     log('waiting for telemetry to connect and deliver a first message...');
-    await untilDelivered(hub, 1, 30_000, async () => void (await send()));
+    const probing = setInterval(() => void send(), 250);
+    try {
+      await hub.waitForUpstream(1, 30_000);
+    } finally {
+      clearInterval(probing);
+    }
 
     log(`burst: ${options.burst} detections, one upstream message each`);
     const burstStart = hub.upstreamMessages().length;
     const started = performance.now();
     for (let i = 0; i < options.burst; i++) await send();
-    await untilDelivered(hub, burstStart + options.burst, 120_000);
+    await hub.waitForUpstream(burstStart + options.burst, 120_000);
     const seconds = (performance.now() - started) / 1000;
     const burstMessages = hub.upstreamMessages().slice(burstStart);
     const bytesPerMessage = burstMessages.reduce((sum, message) => sum + message.body.length, 0) / burstMessages.length;
@@ -72,7 +78,7 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
     await sleep(2000);
     clearInterval(ticker);
     const sent = sequence - firstSequence;
-    await untilDelivered(hub, outageStart + sent, 60_000).catch(() => undefined);
+    await hub.waitForUpstream(outageStart + sent, 60_000).catch(() => undefined);
     const drainSeconds = (performance.now() - restartedAt) / 1000;
     const arrived = sequences(outageStart);
     const unique = new Set(arrived);
@@ -118,14 +124,3 @@ function sampleDetections(sequence: number): Detections {
     publishedAtMs: epochMs(),
   };
 }
-
-async function untilDelivered(hub: EdgeHubEmulator, count: number, timeoutMs: number, poke?: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (hub.upstreamMessages().length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${hub.upstreamMessages().length} of ${count} upstream messages arrived within ${timeoutMs / 1000} s`);
-    await poke?.();
-    await sleep(poke ? 250 : 20);
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

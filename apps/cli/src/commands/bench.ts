@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
 import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend } from '@iev/tensorrt-backend';
 import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
@@ -150,7 +151,7 @@ async function measureAlternating(
   let bareMs = 0;
   try {
     log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(options.seconds / ROUNDS).toFixed(1)} s of pipeline`);
-    await whileRunning(until(() => received.length > 0, 120_000));
+    await whileRunning(until(() => received.length > 0, 120_000, () => 'the first detections from the pipeline'));
     await whileRunning(sleep(options.warmupSeconds * 1000));
     for (let round = 0; round < ROUNDS; round++) {
       capture.kill('SIGSTOP');
@@ -181,12 +182,11 @@ async function measureAlternating(
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls the condition every 50 ms; `what` names what was awaited when it times out. */
+async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`no detections within ${timeoutMs / 1000} s of starting the pipeline`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what()}`);
     await sleep(50);
   }
 }
