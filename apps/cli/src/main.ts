@@ -16,6 +16,7 @@ const USAGE = `usage:
   eval   [--preset seed|default] [--json] <dir with gt.json>
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
+         [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
 common: [--model ${DEFAULT_MODEL}] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
 TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       model: { type: 'string' },
       threads: { type: 'string', default: '0' },
+      streams: { type: 'string', default: '0' },
       seconds: { type: 'string', default: '20' },
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
@@ -49,11 +51,13 @@ async function main(argv: string[]): Promise<number> {
   const root = findWorkspaceRoot();
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
+  const streams = Number(values.streams);
+  if (!Number.isInteger(streams) || streams < 0) throw new Error(`--streams must be a whole number >= 0 (got ${values.streams})`);
   const modelPath = values.model ?? join(root, DEFAULT_MODEL);
   const backend = values.backend as BackendChoice | undefined;
   if (backend && !['onnxruntime', 'tensorrt', 'auto'].includes(backend)) throw new Error(`--backend must be onnxruntime, tensorrt or auto (got ${backend})`);
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
-  const detector = () => loadTextDetector({ ...readTensorRtSettings(), preset: values.preset, modelPath, threads, useTensorRt: false, backend, log });
+  const detector = () => loadTextDetector({ ...readTensorRtSettings(), preset: values.preset, modelPath, threads, streams: 1, useTensorRt: false, backend, log });
 
   switch (command) {
     case 'detect':
@@ -77,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), threads, seconds, warmupSeconds: 3, bareRuns: 60 },
+        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3 },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

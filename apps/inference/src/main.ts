@@ -15,7 +15,8 @@ void runModule('inference', async (logger) => {
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen };
   const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger });
   const { backend } = detector;
-  logger.info({ backend: backend.name, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
+  const streams = detector.concurrency;
+  logger.info({ backend: backend.name, streams, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
 
   // Frames are drained eagerly into a one-frame slot; a small socket queue bounds memory (~1 MB a frame) if the
   // event loop is briefly busy.
@@ -41,8 +42,8 @@ void runModule('inference', async (logger) => {
       // customizePreset validates the combination (limitSideLen needs a preset that resizes by side length).
       apply: (_changes, next) => detector.configure(customizePreset(next.preset, next)),
     },
-    reported: () => ({ modelId: backend.modelId, modelSha256: backend.modelSha256, backend: backend.name, fps: metrics.rate.perSecond() }),
-    status: () => ({ backend: backend.name, modelId: backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, transport: server.stats() }),
+    reported: () => ({ modelId: backend.modelId, modelSha256: backend.modelSha256, backend: backend.name, streams, fps: metrics.rate.perSecond() }),
+    status: () => ({ backend: backend.name, streams, modelId: backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, transport: server.stats() }),
   });
 
   const service = await startMicroservice({
@@ -54,6 +55,7 @@ void runModule('inference', async (logger) => {
     health: () => ({
       healthy: true,
       backend: backend.name,
+      streams,
       modelId: backend.modelId,
       transport: server.stats(),
       ...(edge && { iotEdge: { connected: edge.connected } }),

@@ -1,3 +1,4 @@
 export * from './lib/inference-backend';
 export * from './lib/model-file';
 export * from './lib/onnxruntime-backend';
+export * from './lib/backend-pool';

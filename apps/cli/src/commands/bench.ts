@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuParallelism } from '@iev/detection-pipeline';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
 import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend } from '@iev/tensorrt-backend';
 import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
-import * as ort from 'onnxruntime-node';
 import { Subscriber } from 'zeromq';
 import { decodeFile } from '../media';
 import { round, summarize } from '../stats';
+import { BareSessions } from './bare-sessions';
 
 export const BENCH_BACKENDS = ['onnxruntime', 'tensorrt'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -20,11 +21,12 @@ export interface BenchOptions {
   modelPath: string;
   workspaceRoot: string;
   preset: DetectionPreset;
+  /** INFERENCE_STREAMS and INFERENCE_THREADS for the pipeline; 0 = the module's auto. */
+  streams: number;
   threads: number;
-  /** Seconds of pipeline measurement after warm-up. */
+  /** Seconds of pipeline measurement after warm-up; bare session.run gets as long. */
   seconds: number;
   warmupSeconds: number;
-  bareRuns: number;
 }
 
 type StageSummary = { medianMs: number; p90Ms: number; count: number };
@@ -33,11 +35,18 @@ export interface BenchReport {
   backend: BenchBackend;
   preset: string;
   inputSize: string;
+  /** Bare session.run: one session with ONNX Runtime's defaults, as the original sample ran the model. */
   bareFps: number;
   pipelineFps: number;
   ratio: number;
+  /** CPU only: bare session.run in the pipeline's own configuration, `streams` sessions side by side. */
+  bareStreamsFps?: number;
+  /** pipelineFps / bareStreamsFps: what our code around the model costs, streams for streams. */
+  streamsRatio?: number;
   stages: Record<'decode' | 'transport' | 'preprocess' | 'inference' | 'postprocess' | 'publish', StageSummary>;
   framesMeasured: number;
+  streams: number;
+  /** Per stream; 0 = ONNX Runtime's default. */
   threads: number;
 }
 
@@ -46,7 +55,11 @@ const ROUNDS = 4;
 /** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
 const SETTLE_MS = 1500;
 
-type BareSession = Awaited<ReturnType<typeof openBareSession>>;
+/** Bare model runs on the bench's input, measured for about a given time; fps is runs per second. */
+interface BareMeasure {
+  measure(durationMs: number): Promise<{ fps: number; runs: number }>;
+  release(): Promise<void>;
+}
 type Received = { detections: Detections; receivedAtMs: number };
 
 /**
@@ -59,25 +72,41 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   const decode = await measureDecode(options.video);
   log(`decode: ${decode.medianMs.toFixed(2)} ms median per frame`);
 
-  const bareSession = options.backend === 'tensorrt' ? await openBareTensorRt(options) : await openBareSession(options);
+  const first = await firstFrame(options.video);
+  const input = new Preprocessor(options.preset).run(first);
+  const inputSize = `${input.width}x${input.height}`;
+  const tensor = { tensor: input.tensor.slice(), dims: [1, 3, input.height, input.width] };
+  // TensorRT runs one stream on its GPU; the CPU's auto is the inference module's own (cpuParallelism).
+  const { streams, threads } = options.backend === 'tensorrt' ? { streams: 1, threads: 0 } : cpuParallelism(options.streams, options.threads);
+  const bareMeasures: BareMeasure[] = [];
   let measured: Awaited<ReturnType<typeof measureAlternating>>;
   try {
-    measured = await measureAlternating(options, bareSession, log);
+    if (options.backend === 'tensorrt') {
+      bareMeasures.push(await openBareTensorRt(options, tensor));
+    } else {
+      const sessions = (count: number, threadsEach: number, moduleOptions: boolean) =>
+        BareSessions.open({ modelPath: options.modelPath, workspaceRoot: options.workspaceRoot, sessions: count, threads: threadsEach, moduleOptions }, tensor);
+      bareMeasures.push(await sessions(1, 0, false), await sessions(streams, threads, true));
+    }
+    measured = await measureAlternating({ ...options, streams, threads }, bareMeasures, log);
   } finally {
-    await bareSession.release();
+    await Promise.all(bareMeasures.map((bare) => bare.release()));
   }
   const { pipeline, bare } = measured;
-  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames; bare session.run: ${bare.fps.toFixed(2)} fps over ${bare.runs} runs at ${bareSession.inputSize}`);
+  const [bareFps, bareStreamsFps] = bare;
+  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
+  log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreamsFps === undefined ? '' : `; ${bareStreamsFps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
 
   const stage = (pick: (d: Detections, receivedAtMs: number) => number) =>
     roundSummary(summarize(pipeline.detections.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
   return {
     backend: options.backend,
     preset: options.preset.name,
-    inputSize: bareSession.inputSize,
-    bareFps: round(bare.fps),
+    inputSize,
+    bareFps: round(bareFps),
     pipelineFps: round(pipeline.fps),
-    ratio: round(pipeline.fps / bare.fps, 3),
+    ratio: round(pipeline.fps / bareFps, 3),
+    ...(bareStreamsFps !== undefined && { bareStreamsFps: round(bareStreamsFps), streamsRatio: round(pipeline.fps / bareStreamsFps, 3) }),
     stages: {
       decode: roundSummary(decode),
       transport: stage((d) => d.timings.transportMs),
@@ -87,7 +116,8 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
       publish: stage((d, receivedAtMs) => receivedAtMs - d.publishedAtMs),
     },
     framesMeasured: pipeline.detections.length,
-    threads: options.threads,
+    streams,
+    threads,
   };
 }
 
@@ -111,13 +141,14 @@ async function measureDecode(video: string): Promise<StageSummary> {
 /**
  * The machine's speed drifts here by up to 30 % within a minute, so the pipeline and bare `session.run` are
  * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift
- * weighs on both. During a bare segment capture is paused (SIGSTOP), so inference sits idle.
+ * weighs on both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. Returns each bare
+ * measure's fps averaged over the rounds.
  */
 async function measureAlternating(
   options: BenchOptions,
-  bareSession: BareSession,
+  bareMeasures: BareMeasure[],
   log: (line: string) => void,
-): Promise<{ pipeline: { fps: number; detections: Received[] }; bare: { fps: number; runs: number } }> {
+): Promise<{ pipeline: { fps: number; detections: Received[] }; bare: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const frames = `ipc://${join(dir, 'frames')}`;
   const detectionsEndpoint = `ipc://${join(dir, 'detections')}`;
@@ -130,6 +161,7 @@ async function measureAlternating(
     DETECTIONS_BIND: detectionsEndpoint,
     DETECTION_PRESET: options.preset.name,
     INFERENCE_BACKEND: options.backend,
+    INFERENCE_STREAMS: String(options.streams),
     INFERENCE_THREADS: String(options.threads),
     MODEL_PATH: options.modelPath,
     METRICS_PORT: '0',
@@ -147,22 +179,20 @@ async function measureAlternating(
   })().catch(() => undefined);
   const measuredDetections: Received[] = [];
   let pipelineMs = 0;
-  let bareRuns = 0;
-  let bareMs = 0;
+  const bareFpsSums = bareMeasures.map(() => 0);
+  const segmentMs = (options.seconds / ROUNDS) * 1000;
   try {
-    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(options.seconds / ROUNDS).toFixed(1)} s of pipeline`);
+    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of pipeline`);
     await whileRunning(until(() => received.length > 0, 120_000, () => 'the first detections from the pipeline'));
     await whileRunning(sleep(options.warmupSeconds * 1000));
     for (let round = 0; round < ROUNDS; round++) {
       capture.kill('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
-      const bare = await whileRunning(bareSession.measure(Math.max(1, Math.round(options.bareRuns / ROUNDS))));
-      bareRuns += bare.runs;
-      bareMs += bare.elapsedMs;
+      for (const [i, bare] of bareMeasures.entries()) bareFpsSums[i] += (await whileRunning(bare.measure(segmentMs / bareMeasures.length))).fps;
       capture.kill('SIGCONT');
       await whileRunning(sleep(SETTLE_MS));
       const from = epochMs();
-      await whileRunning(sleep((options.seconds / ROUNDS) * 1000));
+      await whileRunning(sleep(segmentMs));
       const to = epochMs();
       pipelineMs += to - from;
       measuredDetections.push(...received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
@@ -178,7 +208,7 @@ async function measureAlternating(
   if (measuredDetections.length === 0) throw new Error('no detections arrived while the pipeline was measured');
   return {
     pipeline: { fps: (measuredDetections.length * 1000) / pipelineMs, detections: measuredDetections },
-    bare: { fps: (bareRuns * 1000) / bareMs, runs: bareRuns },
+    bare: bareFpsSums.map((sum) => sum / ROUNDS),
   };
 }
 
@@ -209,52 +239,27 @@ export function stopModule(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Bare `session.run` on this thread, on the preprocessed first frame of the video, repeated: the ceiling for
- * the pipeline, with none of our code (worker hand-off, copies) around it, and ONNX Runtime's own defaults.
- */
-async function openBareSession(options: BenchOptions) {
-  const first = await firstFrame(options.video);
-  const input = new Preprocessor(options.preset).run(first);
-  const session = await ort.InferenceSession.create(options.modelPath, {
-    intraOpNumThreads: options.threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.tensor.slice(), [1, 3, input.height, input.width]) };
-  return {
-    inputSize: `${input.width}x${input.height}`,
-    async measure(runs: number): Promise<{ runs: number; elapsedMs: number }> {
-      await session.run(feeds); // warm-up: the first run allocates and picks kernels, later ones find caches cold
-      const started = performance.now();
-      for (let i = 0; i < runs; i++) await session.run(feeds);
-      return { runs, elapsedMs: performance.now() - started };
-    },
-    release: () => session.release(),
-  };
-}
-
-/**
  * TensorRT's counterpart: the backend's run() on the same preprocessed frame (the engine from the cache the inference
  * module uses, so it is built at most once), repeated; that includes the copies to and from the GPU.
  */
-async function openBareTensorRt(options: BenchOptions) {
-  const first = await firstFrame(options.video);
-  const input = new Preprocessor(options.preset).run(first);
+async function openBareTensorRt(options: BenchOptions, input: { tensor: Float32Array; dims: number[] }): Promise<BareMeasure> {
   const log = { info: () => undefined, warn: (message: string) => process.stderr.write(`${message}\n`) };
   const settings = readTensorRtSettings();
   const tensorRtProfile = settings.tensorRtProfile ?? profileForPreset(options.preset);
   const backend = new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: options.modelPath, log });
   await backend.load();
-  const tensor = { data: input.tensor.slice(), dims: [1, 3, input.height, input.width] };
+  const tensor = { data: input.tensor, dims: input.dims };
   const runOnce = async () => backend.recycle(await backend.run(tensor));
   return {
-    inputSize: `${input.width}x${input.height}`,
-    async measure(runs: number): Promise<{ runs: number; elapsedMs: number }> {
+    async measure(durationMs: number): Promise<{ fps: number; runs: number }> {
       await runOnce();
       const started = performance.now();
-      for (let i = 0; i < runs; i++) await runOnce();
-      return { runs, elapsedMs: performance.now() - started };
+      let runs = 0;
+      do {
+        await runOnce();
+        runs++;
+      } while (performance.now() - started < durationMs);
+      return { fps: (runs * 1000) / (performance.now() - started), runs };
     },
     release: () => backend.dispose(),
   };
@@ -287,13 +292,20 @@ async function firstFrame(video: string) {
 }
 
 export function formatBench(report: BenchReport): string {
+  const threads = report.threads ? `${report.threads} thread(s)` : "ONNX Runtime's default threads";
   const lines = [
-    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${report.threads || 'auto'} inference threads, ${report.framesMeasured} frames measured`,
+    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${report.streams} stream(s) of ${threads}, ${report.framesMeasured} frames measured`,
     `stage         median ms   p90 ms`,
     ...Object.entries(report.stages).map(([name, s]) => `${name.padEnd(12)} ${s.medianMs.toFixed(2).padStart(10)} ${s.p90Ms.toFixed(2).padStart(8)}`),
     `pipeline fps ${report.pipelineFps.toFixed(2).padStart(10)}`,
-    `bare run fps ${report.bareFps.toFixed(2).padStart(10)}`,
+    `bare run fps ${report.bareFps.toFixed(2).padStart(10)}   (one session, ONNX Runtime's defaults)`,
     `ratio        ${report.ratio.toFixed(3).padStart(10)}   (target >= 0.85)`,
   ];
+  if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
+    lines.push(
+      `bare streams ${report.bareStreamsFps.toFixed(2).padStart(10)}   (bare run fps, ${report.streams} sessions side by side like the pipeline)`,
+      `streams ratio${report.streamsRatio.toFixed(3).padStart(10)}   (pipeline fps / bare streams: the cost of our code)`,
+    );
+  }
   return lines.join('\n');
 }

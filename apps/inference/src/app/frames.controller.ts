@@ -23,9 +23,10 @@ export class FramesController implements OnApplicationShutdown {
   ) {}
 
   /**
-   * Runs the frame through the model and returns, so the transport hands over the newest frame at once;
-   * this frame is postprocessed and published on the next turn of the event loop, while the next frame is
-   * already in the model (it runs on a worker thread).
+   * Starts the frame in the model and returns as soon as the model can take another, so the transport hands
+   * over the newest frame then: with several streams the next frame goes in while this one is still running.
+   * Detections are postprocessed and published in frame order, each on a later turn of the event loop than the
+   * one that freed its stream, so the next frame is already in the model meanwhile (it runs on a worker thread).
    */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
@@ -36,11 +37,23 @@ export class FramesController implements OnApplicationShutdown {
       this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 frames are supported');
       return;
     }
-    const inferred = await this.detector.infer({ data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride });
-    const nextTurn = new Promise<void>((resolve) => setImmediate(resolve));
-    this.publishing = Promise.all([this.publishing, nextTurn]).then(() =>
-      this.publish(frame, inferred, transportMs).catch((error: Error) => this.logger.error({ err: error }, 'failed to publish detections')),
-    );
+    const inferring = this.detector.infer({ data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride });
+    const previous = this.publishing;
+    this.publishing = (async () => {
+      let inferred: InferredImage;
+      try {
+        inferred = await inferring;
+      } catch (error) {
+        await previous;
+        this.metrics.framesRejected.inc({ reason: 'inference_error' });
+        this.logger.error({ err: error, sourceId: frame.sourceId, sequence: frame.sequence }, `frame dropped: inference failed: ${(error as Error).message}`);
+        return;
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await previous;
+      await this.publish(frame, inferred, transportMs).catch((error: Error) => this.logger.error({ err: error }, 'failed to publish detections'));
+    })();
+    await this.detector.whenReady();
   }
 
   /** Lets the last frame's detections out before the client closes. */

@@ -13,6 +13,7 @@ describe('inference configuration', () => {
       tensorRtPrecision: 'auto',
       tensorRtProfile: undefined,
       tensorRtAddonPath: undefined,
+      streams: 0,
       threads: 0,
       metricsPort: 9102,
     });
@@ -35,6 +36,12 @@ describe('inference configuration', () => {
     expect(() => readInferenceConfig({ FRAMES_CONNECT: 'capture:5555', INFERENCE_BACKEND: 'cuda' })).toThrow(
       /FRAMES_CONNECT must be a ZeroMQ endpoint[\s\S]*INFERENCE_BACKEND must be one of onnxruntime, tensorrt, auto/,
     );
+  });
+
+  it('takes the number of model streams, 0 meaning auto, and refuses a bad one by name', () => {
+    expect(readInferenceConfig({ INFERENCE_STREAMS: '3', INFERENCE_THREADS: '1' })).toMatchObject({ streams: 3, threads: 1 });
+    expect(() => readInferenceConfig({ INFERENCE_STREAMS: 'two' })).toThrow(/INFERENCE_STREAMS must be/);
+    expect(() => readInferenceConfig({ INFERENCE_STREAMS: '17' })).toThrow(/INFERENCE_STREAMS must be/);
   });
 
   it("takes PaddleOCR's detection flags as env, range-checked", () => {

@@ -21,6 +21,8 @@ export const inferenceConfigSpec = {
   useTensorRt: env.boolean('USE_TENSOR_RT', false),
   /** TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE, TENSORRT_ADDON_PATH: used when TensorRT is selected. */
   ...tensorRtConfigSpec,
+  /** 0 = auto: 2 streams on a CPU with 2+ cores, 1 on TensorRT; threads 0 = the cores shared out among them. */
+  streams: env.integer('INFERENCE_STREAMS', { min: 0, max: 16 }, 0),
   threads: env.integer('INFERENCE_THREADS', { min: 0, max: 256 }, 0),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };

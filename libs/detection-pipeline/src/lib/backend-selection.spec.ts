@@ -1,8 +1,8 @@
-import { OnnxRuntimeBackend } from '@iev/inference-backends';
+import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
 import { probeTensorRt, TensorRtBackend } from '@iev/tensorrt-backend';
-import { BackendUnavailableError, selectBackend } from './backend-selection';
+import { BackendUnavailableError, cpuParallelism, selectBackend } from './backend-selection';
 
-const base = { modelPath: 'models/ch_pp_inf_dynamic.onnx', threads: 1 };
+const base = { modelPath: 'models/ch_pp_inf_dynamic.onnx', threads: 1, streams: 1 };
 /** A binding path that does not exist: TensorRT is then unavailable on any machine, for the reason "not built". */
 const noBinding = { ...base, tensorRtAddonPath: '/nonexistent/tensorrt_addon.node' };
 
@@ -36,10 +36,34 @@ describe('selectBackend', () => {
     ]);
   });
 
+  it('runs INFERENCE_STREAMS copies of the CPU model side by side', () => {
+    const backend = selectBackend({ ...base, streams: 3, useTensorRt: false });
+    expect(backend).toBeInstanceOf(BackendPool);
+    expect(backend.concurrency).toBe(3);
+  });
+
   const tensorRt = probeTensorRt();
   // On this machine's own binding: TensorRT when it is usable here, otherwise the same refusal as above.
   it(`gives ${tensorRt.available ? 'the TensorRT backend' : 'the reason TensorRT is not usable'} on this machine for INFERENCE_BACKEND=tensorrt`, () => {
     if (tensorRt.available) expect(selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toBeInstanceOf(TensorRtBackend);
     else expect(() => selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toThrow(tensorRt.error.message);
+  });
+});
+
+describe('cpuParallelism (0 = auto)', () => {
+  it('runs two single-threaded streams on 2 cores, and shares out larger CPUs between two streams', () => {
+    expect(cpuParallelism(0, 0, 2)).toEqual({ streams: 2, threads: 1 });
+    expect(cpuParallelism(0, 0, 8)).toEqual({ streams: 2, threads: 4 });
+    expect(cpuParallelism(0, 0, 6)).toEqual({ streams: 2, threads: 3 });
+  });
+
+  it('keeps one stream with ONNX Runtime\'s own thread default on a single core or when asked', () => {
+    expect(cpuParallelism(0, 0, 1)).toEqual({ streams: 1, threads: 0 });
+    expect(cpuParallelism(1, 0, 8)).toEqual({ streams: 1, threads: 0 });
+  });
+
+  it('takes explicit values as given, and never gives a stream less than one thread', () => {
+    expect(cpuParallelism(3, 2, 2)).toEqual({ streams: 3, threads: 2 });
+    expect(cpuParallelism(4, 0, 2)).toEqual({ streams: 4, threads: 1 });
   });
 });

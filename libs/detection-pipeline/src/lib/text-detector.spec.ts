@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { OnnxRuntimeBackend } from '@iev/inference-backends';
+import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
 import { evaluateDetections, getPreset, readTextFrameSet, scoreParity, type ImageView, type Quad, type TextFrame } from '@iev/text-detection';
 import { TextDetector } from './text-detector';
 
@@ -92,4 +92,27 @@ describe('the default preset', () => {
     const overall = (sets: SetResult[]) => hmean(sets.flatMap((set) => set.ours), sets.flatMap(truthOf));
     expect(overall(results)).toBeGreaterThanOrEqual(overall(seedResults));
   }, 120_000);
+});
+
+describe('TextDetector on two streams', () => {
+  const pool = new BackendPool([new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 }), new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 })]);
+  beforeAll(() => pool.load(), 60_000);
+  afterAll(() => pool.dispose());
+
+  it('takes as many images into the model as there are streams, and whenReady() waits for one to come out', async () => {
+    const detector = new TextDetector(pool, getPreset('seed'));
+    const images = ['dev-a/frame_000.png', 'dev-a/frame_001.png'].map((name) => readImage(join(FRAMES, name), 640, 480));
+    expect(detector.concurrency).toBe(2);
+    const first = detector.infer(images[0]);
+    await detector.whenReady(); // one of two streams busy: another image may go in
+    const second = detector.infer(images[1]);
+    let ready = false;
+    const whenReady = detector.whenReady().then(() => (ready = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ready).toBe(false);
+    const [one, two] = await Promise.all([first, second]);
+    await whenReady;
+    // The same boxes as one image at a time on one stream: concurrent runs do not share buffers.
+    expect([one.finish().boxes, two.finish().boxes]).toEqual([(await seedDetector.detect(images[0])).boxes, (await seedDetector.detect(images[1])).boxes]);
+  }, 60_000);
 });

@@ -15,10 +15,15 @@ export interface InferredImage {
   finish(): DetectionResult;
 }
 
-/** PaddleOCR DB text detection on one BGR image: preprocess, run the model, postprocess. Not re-entrant. */
+/**
+ * PaddleOCR DB text detection on one BGR image: preprocess, run the model, postprocess. Up to the backend's
+ * `concurrency` images may be in the model at once (whenReady() tells when another may go in).
+ */
 export class TextDetector {
   private preprocessor: Preprocessor;
   private readonly postprocessor = new DbPostprocessor();
+  private inFlight = 0;
+  private readonly readyWaiters: Array<() => void> = [];
 
   constructor(
     readonly backend: InferenceBackend,
@@ -37,6 +42,16 @@ export class TextDetector {
     this.preprocessor = new Preprocessor(preset);
   }
 
+  /** How many images may be in the model at once. */
+  get concurrency(): number {
+    return this.backend.concurrency ?? 1;
+  }
+
+  /** Resolves once infer() may be called: fewer than `concurrency` images are in the model. */
+  async whenReady(): Promise<void> {
+    while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+  }
+
   async detect(image: ImageView): Promise<DetectionResult> {
     return (await this.infer(image)).finish();
   }
@@ -51,13 +66,19 @@ export class TextDetector {
     const preset = this.currentPreset;
     let preprocessed = started;
     let output: TensorData;
-    if (this.backend.runImage) {
-      // The backend preprocesses on its own device (TensorRT: on the GPU), within its inference time.
-      output = await this.backend.runImage(image, preset);
-    } else {
-      const input = this.preprocessor.run(image);
-      preprocessed = performance.now();
-      output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
+    this.inFlight++;
+    try {
+      if (this.backend.runImage) {
+        // The backend preprocesses on its own device (TensorRT: on the GPU), within its inference time.
+        output = await this.backend.runImage(image, preset);
+      } else {
+        const input = this.preprocessor.run(image);
+        preprocessed = performance.now();
+        output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
+      }
+    } finally {
+      this.inFlight--;
+      this.readyWaiters.shift()?.();
     }
     const inferred = performance.now();
     const [mapHeight, mapWidth] = output.dims.slice(-2);

@@ -8,7 +8,7 @@ export interface TensorData {
 
 /**
  * One way of running the text-detection model: input [1,3,H,W] float32, output [1,1,H,W] probability map.
- * Implementations load once and may be run many times; run() must not be called concurrently.
+ * Implementations load once and may be run many times; at most `concurrency` runs may be in flight at once.
  */
 export interface InferenceBackend {
   /** "onnxruntime-cpu", "tensorrt", ... */
@@ -16,12 +16,14 @@ export interface InferenceBackend {
   /** Short model identity: file stem and the first 8 hex digits of its sha256. */
   readonly modelId: string;
   readonly modelSha256: string;
+  /** How many run()/runImage() calls may be in flight at once (default 1: not re-entrant). */
+  readonly concurrency?: number;
   load(): Promise<void>;
   run(input: TensorData): Promise<TensorData>;
   /**
    * Optional: preprocesses an 8-bit BGR frame on the backend's own device, computing exactly what the CPU
    * Preprocessor computes for these settings, and runs the model on it, so a frame crosses to the device as bytes
-   * rather than floats. Returns the probability map as run() does; same rules (not concurrent, recycle()).
+   * rather than floats. Returns the probability map as run() does; same rules (concurrency, recycle()).
    */
   runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData>;
   /** Hands back an output that is no longer read, so a later run() can reuse its memory. Optional. */

@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+export interface BareSessionsOptions {
+  modelPath: string;
+  /** onnxruntime-node is loaded from here, like the inference module loads it. */
+  workspaceRoot: string;
+  /** Sessions running side by side, each on its own thread. */
+  sessions: number;
+  /** intraOpNumThreads of each; 0 = ONNX Runtime's default (one per physical core). */
+  threads: number;
+  /** ONNX Runtime's own defaults besides the thread count (spinning on), or the inference module's options. */
+  moduleOptions: boolean;
+}
+
+/**
+ * A bare `session.run` loop, nothing of ours around it: one session on its thread, fed the same tensor over
+ * and over. Plain JavaScript, run as a worker so that several sessions can run at once (session.run blocks the
+ * thread that calls it).
+ */
+const SESSION_LOOP = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require('node:module').createRequire(workerData.resolveFrom)('onnxruntime-node');
+(async () => {
+  const session = await ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions);
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', workerData.tensor, workerData.dims) };
+  parentPort.on('message', async ({ type, durationMs }) => {
+    if (type === 'release') {
+      await session.release();
+      return parentPort.postMessage({ type: 'released' });
+    }
+    // 'warm-up' runs once: the first run allocates and picks kernels. 'measure' runs until durationMs is up.
+    const started = performance.now();
+    const deadline = started + (durationMs ?? 0);
+    let runs = 0;
+    let finished = started;
+    do {
+      await session.run(feeds);
+      runs++;
+      finished = performance.now();
+    } while (finished < deadline);
+    parentPort.postMessage({ type, runs, elapsedMs: finished - started });
+  });
+  parentPort.postMessage({ type: 'ready' });
+})().catch((error) => parentPort.postMessage({ type: 'error', message: error.message }));
+`;
+
+type Reply = { type: 'ready' | 'released' } | { type: 'warm-up' | 'measure'; runs: number; elapsedMs: number } | { type: 'error'; message: string };
+
+/** Sessions on worker threads that measure bare `session.run` throughput together. */
+export class BareSessions {
+  private constructor(private readonly workers: Worker[]) {}
+
+  static async open(options: BareSessionsOptions, input: { tensor: Float32Array; dims: number[] }): Promise<BareSessions> {
+    const sessionOptions = {
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      ...(options.moduleOptions && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    };
+    const workerData = { resolveFrom: join(options.workspaceRoot, 'package.json'), modelPath: options.modelPath, sessionOptions, tensor: input.tensor, dims: input.dims };
+    const workers = Array.from({ length: options.sessions }, () => new Worker(SESSION_LOOP, { eval: true, workerData }));
+    const sessions = new BareSessions(workers);
+    try {
+      await sessions.all('ready', () => undefined);
+    } catch (error) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw error;
+    }
+    return sessions;
+  }
+
+  /**
+   * Runs every session for about `durationMs` at once, after a warm-up run each, and returns their runs per
+   * second added up: each session's runs over its own time, so a run that ends past the deadline is not lost.
+   */
+  async measure(durationMs: number): Promise<{ fps: number; runs: number }> {
+    await this.all('warm-up', (worker) => worker.postMessage({ type: 'warm-up' }));
+    const results = await this.all('measure', (worker) => worker.postMessage({ type: 'measure', durationMs }));
+    return {
+      fps: results.reduce((sum, { runs, elapsedMs }) => sum + (runs * 1000) / elapsedMs, 0),
+      runs: results.reduce((sum, { runs }) => sum + runs, 0),
+    };
+  }
+
+  async release(): Promise<void> {
+    await this.all('released', (worker) => worker.postMessage({ type: 'release' })).catch(() => undefined);
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  /** Sends to each worker and collects each one's reply of the given type. */
+  private all<T extends Reply['type']>(type: T, send: (worker: Worker) => void): Promise<Array<Extract<Reply, { type: T }>>> {
+    return Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<Extract<Reply, { type: T }>>((resolve, reject) => {
+            const onMessage = (reply: Reply) => {
+              if (reply.type !== type && reply.type !== 'error') return;
+              worker.off('message', onMessage).off('error', reject);
+              if (reply.type === 'error') reject(new Error(`bare session: ${reply.message}`));
+              else resolve(reply as Extract<Reply, { type: T }>);
+            };
+            worker.on('message', onMessage).once('error', reject);
+            send(worker);
+          }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { BackendPool } from './backend-pool';
+import { OnnxRuntimeBackend } from './onnxruntime-backend';
+
+const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
+const stream = () => new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+const input = (seed: number) => ({ data: new Float32Array(3 * 64 * 96).map((_, i) => Math.sin(i / seed)), dims: [1, 3, 64, 96] });
+
+describe('BackendPool (real model, two streams)', () => {
+  const pool = new BackendPool([stream(), stream()]);
+  const single = stream();
+  beforeAll(() => Promise.all([pool.load(), single.load()]));
+  afterAll(() => Promise.all([pool.dispose(), single.dispose()]));
+
+  it('says how many runs may be in flight and identifies the model like one stream does', () => {
+    expect(pool.concurrency).toBe(2);
+    expect(pool.name).toBe('onnxruntime-cpu');
+    expect(pool.modelId).toBe(single.modelId);
+  });
+
+  it('runs two inputs at once, each giving the map one stream gives for it', async () => {
+    const [a, b] = [input(3), input(11)];
+    const expected = [Array.from((await single.run(a)).data), Array.from((await single.run(b)).data)];
+    const outputs = await Promise.all([pool.run(a), pool.run(b)]);
+    expect(outputs.map((output) => Array.from(output.data))).toEqual(expected);
+  });
+
+  it('refuses a run beyond its streams instead of queueing it, and serves again once a stream is free', async () => {
+    const running = [pool.run(input(5)), pool.run(input(7))];
+    await expect(pool.run(input(9))).rejects.toThrow('onnxruntime-cpu: all 2 streams are busy; await a free one before run()');
+    await Promise.all(running);
+    await expect(pool.run(input(9))).resolves.toMatchObject({ dims: [1, 1, 64, 96] });
+  });
+
+  it('hands a recycled output back to the stream that made it, which writes the next map into it', async () => {
+    const first = await pool.run(input(13));
+    const expected = Array.from(first.data);
+    pool.recycle(first);
+    const again = await pool.run(input(13));
+    expect(first.data).toHaveLength(0); // lent to a stream's worker (detached here) and written there
+    expect(Array.from(again.data)).toEqual(expected);
+  });
+
+  it('fails load() with the failing stream\'s message and leaves no stream running', async () => {
+    const loaded = stream();
+    const broken = new BackendPool([loaded, new OnnxRuntimeBackend({ modelPath: '/nonexistent/model.onnx' })]);
+    await expect(broken.load()).rejects.toThrow('cannot read model file /nonexistent/model.onnx');
+    await expect(loaded.run(input(3))).rejects.toThrow('load() has not completed');
+  });
+});
