@@ -109,8 +109,8 @@ describe('the modules under (emulated) IoT Edge', () => {
 
   it('rejects an invalid desired value with a reported error and keeps running', async () => {
     await hub.patchDesired('inference', { preset: 'fastest', unclipRatio: 1.8 });
-    const reported = await hub.waitForReported('inference', (r) => (r['lastDesired'] as Record<string, unknown>)?.['status'] === 'rejected', 20_000);
-    expect((reported['lastDesired'] as Record<string, unknown>)['error']).toBe('preset must be one of seed, default (got "fastest")');
+    const reported = await hub.waitForReported('inference', (r) => lastDesiredOf(r)['status'] === 'rejected', 20_000);
+    expect(lastDesiredOf(reported)['error']).toBe('preset must be one of seed, default (got "fastest")');
     expect(settingsOf(reported)).toMatchObject({ preset: 'default', unclipRatio: 1.8 });
     await nextUpstream(2, () => true);
   }, 60_000);

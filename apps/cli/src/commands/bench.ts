@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuParallelism } from '@iev/detection-pipeline';
+import { cpuParallelism, selectBackend } from '@iev/detection-pipeline';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
-import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend } from '@iev/tensorrt-backend';
+import { probeTensorRt, readTensorRtSettings } from '@iev/tensorrt-backend';
 import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
 import { Subscriber } from 'zeromq';
 import { decodeFile } from '../media';
@@ -55,9 +55,9 @@ const ROUNDS = 4;
 /** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
 const SETTLE_MS = 1500;
 
-/** Bare model runs on the bench's input, measured for about a given time; fps is runs per second. */
+/** Bare model runs on the bench's input for about a given time; measure() gives runs per second. */
 interface BareMeasure {
-  measure(durationMs: number): Promise<{ fps: number; runs: number }>;
+  measure(durationMs: number): Promise<number>;
   release(): Promise<void>;
 }
 type Received = { detections: Detections; receivedAtMs: number };
@@ -188,7 +188,7 @@ async function measureAlternating(
     for (let round = 0; round < ROUNDS; round++) {
       capture.kill('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
-      for (const [i, bare] of bareMeasures.entries()) bareFpsSums[i] += (await whileRunning(bare.measure(segmentMs / bareMeasures.length))).fps;
+      for (const [i, bare] of bareMeasures.entries()) bareFpsSums[i] += await whileRunning(bare.measure(segmentMs / bareMeasures.length));
       capture.kill('SIGCONT');
       await whileRunning(sleep(SETTLE_MS));
       const from = epochMs();
@@ -244,14 +244,13 @@ export function stopModule(child: ChildProcess): Promise<void> {
  */
 async function openBareTensorRt(options: BenchOptions, input: { tensor: Float32Array; dims: number[] }): Promise<BareMeasure> {
   const log = { info: () => undefined, warn: (message: string) => process.stderr.write(`${message}\n`) };
-  const settings = readTensorRtSettings();
-  const tensorRtProfile = settings.tensorRtProfile ?? profileForPreset(options.preset);
-  const backend = new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: options.modelPath, log });
+  // Built the way the inference module builds it, so the engine and its cache key are the same.
+  const backend = selectBackend({ ...readTensorRtSettings(), backend: 'tensorrt', useTensorRt: true, streams: 1, threads: 0, modelPath: options.modelPath, preset: options.preset, log });
   await backend.load();
   const tensor = { data: input.tensor, dims: input.dims };
-  const runOnce = async () => backend.recycle(await backend.run(tensor));
+  const runOnce = async () => backend.recycle?.(await backend.run(tensor));
   return {
-    async measure(durationMs: number): Promise<{ fps: number; runs: number }> {
+    async measure(durationMs: number): Promise<number> {
       await runOnce();
       const started = performance.now();
       let runs = 0;
@@ -259,7 +258,7 @@ async function openBareTensorRt(options: BenchOptions, input: { tensor: Float32A
         await runOnce();
         runs++;
       } while (performance.now() - started < durationMs);
-      return { fps: (runs * 1000) / (performance.now() - started), runs };
+      return (runs * 1000) / (performance.now() - started);
     },
     release: () => backend.dispose(),
   };

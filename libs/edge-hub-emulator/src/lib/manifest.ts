@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { JsonObject } from './twin';
+import { isObject, type JsonObject } from './twin';
 
 /** One module of a deployment manifest, as the simulator needs it. */
 export interface ManifestModule {
@@ -27,8 +27,6 @@ export class ManifestError extends Error {
     super(`deployment manifest ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
-
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * Reads what the simulator uses from an IoT Edge deployment manifest or template (iotedgedev's template schema 4.0

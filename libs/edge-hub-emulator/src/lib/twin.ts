@@ -1,6 +1,6 @@
 export type JsonObject = Record<string, unknown>;
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** JSON Merge Patch (RFC 7396), as twin patches apply: objects merge, null deletes, anything else replaces. */
 export function mergePatch(target: JsonObject, patch: JsonObject): JsonObject {

@@ -1,11 +1,11 @@
-import type { EnvVar } from '@iev/service-runtime';
+import type { ConfigOf, EnvSpec } from '@iev/service-runtime';
 
 /**
  * The module twin's desired properties a module accepts, each parsed by the same validators as its env
  * variables (a twin value is checked exactly like the variable it overrides).
  */
-export type DesiredSpec = Record<string, EnvVar<unknown>>;
-export type DesiredValues<S extends DesiredSpec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+export type DesiredSpec = EnvSpec;
+export type DesiredValues<S extends DesiredSpec> = ConfigOf<S>;
 
 export interface DesiredUpdate<S extends DesiredSpec> {
   /** Valid values that differ from the current settings. */

@@ -26,8 +26,6 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   /** Reported properties besides version and settings (model id, backend, fps...), sent at connect and every reportIntervalMs. */
   reported?: () => Record<string, unknown>;
   reportIntervalMs?: number;
-  /** Extra direct methods; `getStatus` is always there and returns status() with the connection and settings. */
-  methods?: Record<string, MethodHandler>;
   status?: () => Record<string, unknown>;
   registry?: Registry;
   backoff?: Backoff;
@@ -59,7 +57,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private reportTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly connectedListeners: Array<() => void> = [];
-  private readonly metrics: { connected?: Gauge; reconnects?: Counter; desiredRejected?: Counter };
+  private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
   private applying: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -68,15 +66,14 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   ) {
     this.backoff = options.backoff ?? new Backoff(1000, 30_000);
     this.settings = options.settings ? { ...options.settings.startup } : undefined;
+    // Without a registry the metrics are registered nowhere: kept, never scraped.
     const registers = options.registry ? [options.registry] : [];
     const prefix = `iev_${options.name}_iot_edge`;
-    this.metrics = options.registry
-      ? {
-          connected: new Gauge({ name: `${prefix}_connected`, help: '1 while the module is connected to edgeHub', registers }),
-          reconnects: new Counter({ name: `${prefix}_reconnects_total`, help: 'Times the edgeHub connection was rebuilt', registers }),
-          desiredRejected: new Counter({ name: `${prefix}_desired_rejected_total`, help: 'Twin desired values rejected as invalid', registers }),
-        }
-      : {};
+    this.metrics = {
+      connected: new Gauge({ name: `${prefix}_connected`, help: '1 while the module is connected to edgeHub', registers }),
+      reconnects: new Counter({ name: `${prefix}_reconnects_total`, help: 'Times the edgeHub connection was rebuilt', registers }),
+      desiredRejected: new Counter({ name: `${prefix}_desired_rejected_total`, help: 'Twin desired values rejected as invalid', registers }),
+    };
   }
 
   /**
@@ -138,9 +135,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
-    clearInterval(this.reportTimer);
     const client = this.client;
-    this.detach();
+    this.detach(); // also stops the report timer
     await client?.close().catch(() => undefined);
   }
 
@@ -173,7 +169,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.client = client;
     this.twin = twin;
     this.backoff.reset();
-    this.metrics.connected?.set(1);
+    this.metrics.connected.set(1);
     this.options.logger.info({ kind: this.kind }, 'connected to IoT Edge');
     // Fires once with the whole desired document, then with each patch.
     twin.on('properties.desired', (desired: Record<string, unknown>) => this.onDesired(desired));
@@ -186,7 +182,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   }
 
   private registerMethods(client: ModuleClient): void {
-    const methods: Record<string, MethodHandler> = { getStatus: () => this.status(), ...this.options.methods };
+    const methods: Record<string, MethodHandler> = { getStatus: () => this.status() };
     for (const [name, handler] of Object.entries(methods)) {
       client.onMethod(name, (request, response) => {
         if (!request || !response) return;
@@ -227,7 +223,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       errors.push(`${this.options.name} has no settings a twin can change`);
     }
     if (errors.length > 0) {
-      this.metrics.desiredRejected?.inc(errors.length);
+      this.metrics.desiredRejected.inc(errors.length);
       this.options.logger.warn({ errors, desiredVersion: version }, 'twin desired values rejected');
     }
     this.lastDesired = { version, status: errors.length > 0 ? 'rejected' : 'applied', error: errors.length > 0 ? errors.join('; ') : null };
@@ -246,7 +242,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.client = undefined;
     this.twin = undefined;
     clearInterval(this.reportTimer);
-    this.metrics.connected?.set(0);
+    this.metrics.connected.set(0);
   }
 
   private scheduleReconnect(reason: unknown): void {
@@ -254,7 +250,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     const delayMs = this.backoff.next();
     this.options.logger.warn({ err: reason, retryInMs: delayMs }, 'IoT Edge connection unavailable; retrying');
     this.reconnectTimer = setTimeout(() => {
-      this.metrics.reconnects?.inc();
+      this.metrics.reconnects.inc();
       this.connect().catch((error) => this.scheduleReconnect(error));
     }, delayMs);
   }

@@ -67,14 +67,8 @@ export class OutboundQueue<T> {
   /** Resolves when everything queued has been sent, or after timeoutMs; returns whether the queue emptied. */
   async flush(timeoutMs: number): Promise<boolean> {
     if (this.items.length === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
     const emptied = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    try {
-      return await Promise.race([emptied, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return withTimeout(emptied, timeoutMs, () => false);
   }
 
   /** Stops sending; whatever is still queued is reported by stats().queued. */
@@ -111,15 +105,9 @@ export class OutboundQueue<T> {
 
   private async sendWithTimeout(item: T, droppedBefore: number): Promise<void> {
     const timeoutMs = this.options.sendTimeoutMs ?? 15_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`send timed out after ${timeoutMs} ms`)), timeoutMs);
+    await withTimeout(this.options.send(item, droppedBefore), timeoutMs, () => {
+      throw new Error(`send timed out after ${timeoutMs} ms`);
     });
-    try {
-      await Promise.race([this.options.send(item, droppedBefore), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private sleep(ms: number): Promise<void> {
@@ -131,5 +119,24 @@ export class OutboundQueue<T> {
       }
       this.wakeUp = done;
     });
+  }
+}
+
+/** Settles like `work`, or after timeoutMs with what onTimeout returns (or throws); the timer never outlives it. */
+async function withTimeout<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (error) {
+        reject(error);
+      }
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }

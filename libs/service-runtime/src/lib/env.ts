@@ -86,11 +86,12 @@ export const env = {
     }, 'a ZeroMQ endpoint', fallback),
 };
 
-type Spec = Record<string, EnvVar<unknown>>;
-export type ConfigOf<S extends Spec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
+/** Variables by config key; module twins' desired properties use the same specs. */
+export type EnvSpec = Record<string, EnvVar<unknown>>;
+export type ConfigOf<S extends EnvSpec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };
 
 /** Reads every variable of a spec; throws one ConfigError listing every bad or missing variable. */
-export function readConfig<S extends Spec>(spec: S, source: EnvSource = process.env): ConfigOf<S> {
+export function readConfig<S extends EnvSpec>(spec: S, source: EnvSource = process.env): ConfigOf<S> {
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
   for (const [key, variable] of Object.entries(spec)) {

@@ -19,6 +19,13 @@ export const SAMPLE_PROFILE: Readonly<TensorRtProfile> = Object.freeze({
   max: Object.freeze({ width: 1536, height: 1536 }),
 });
 
+/** The DB network downsamples by 32, so every input side is a multiple of 32 (DetResizeForTest makes them so). */
+export const INPUT_STRIDE = 32;
+
+/** Whether both sides are whole multiples of INPUT_STRIDE, at least one stride long. */
+const onStride = ({ width, height }: InputSize): boolean =>
+  width >= INPUT_STRIDE && height >= INPUT_STRIDE && width % INPUT_STRIDE === 0 && height % INPUT_STRIDE === 0;
+
 /**
  * The profile an engine is built with when TENSORRT_PROFILE is unset: the sample's for presets that squash
  * frames to a fixed size first (`seed`: every input is 960x960), else one that covers every input the preset can
@@ -34,12 +41,10 @@ export function profileForPreset(preset: DetectionPreset | undefined): TensorRtP
       : resize.limitType === 'max' || resize.limitType === 'resize_long'
         ? { width: resize.limitSideLen, height: resize.limitSideLen }
         : SAMPLE_PROFILE.max;
-  const max = { width: Math.ceil(largest.width / 32) * 32, height: Math.ceil(largest.height / 32) * 32 };
-  return { min: { width: 32, height: 32 }, opt: { ...max }, max };
+  const roundUp = (side: number) => Math.ceil(side / INPUT_STRIDE) * INPUT_STRIDE;
+  const max = { width: roundUp(largest.width), height: roundUp(largest.height) };
+  return { min: { width: INPUT_STRIDE, height: INPUT_STRIDE }, opt: { ...max }, max };
 }
-
-/** The DB network downsamples by 32, so every input side is a multiple of 32 (DetResizeForTest makes them so). */
-export const INPUT_STRIDE = 32;
 
 export const formatSize = ({ width, height }: InputSize): string => `${width}x${height}`;
 
@@ -56,7 +61,7 @@ export function parseTensorRtProfile(text: string): TensorRtProfile {
     throw new Error('must be three sizes WIDTHxHEIGHT for min,opt,max, e.g. 960x960,1280x1280,1536x1536');
   }
   const [min, opt, max] = sizes.map((size) => ({ width: Number(size?.[1]), height: Number(size?.[2]) }));
-  const notStrided = [min, opt, max].find(({ width, height }) => width < INPUT_STRIDE || height < INPUT_STRIDE || width % INPUT_STRIDE || height % INPUT_STRIDE);
+  const notStrided = [min, opt, max].find((size) => !onStride(size));
   if (notStrided) throw new Error(`must have sides that are multiples of ${INPUT_STRIDE} (at least ${INPUT_STRIDE}); ${formatSize(notStrided)} is not`);
   const ordered = (a: InputSize, b: InputSize) => a.width <= b.width && a.height <= b.height;
   if (!ordered(min, opt) || !ordered(opt, max)) throw new Error(`must have min <= opt <= max in both sides (got ${text.trim()})`);
@@ -74,7 +79,7 @@ export class InputShapeError extends RangeError {
  */
 export function checkInputSize(profile: TensorRtProfile, size: InputSize): void {
   const { width, height } = size;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < INPUT_STRIDE || height < INPUT_STRIDE || width % INPUT_STRIDE || height % INPUT_STRIDE) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || !onStride(size)) {
     throw new InputShapeError(`model input ${formatSize(size)} is not a multiple of ${INPUT_STRIDE} in both sides, as the DB model needs`);
   }
   const { min, max } = profile;
