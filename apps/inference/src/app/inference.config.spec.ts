@@ -5,7 +5,7 @@ describe('inference configuration', () => {
     expect(readInferenceConfig({})).toEqual({
       framesConnect: 'tcp://127.0.0.1:5555',
       detectionsBind: 'tcp://*:5556',
-      modelPath: 'models/ch_pp_inf_dynamic.onnx',
+      modelPath: undefined,
       preset: 'seed',
       backend: undefined,
       useTensorRt: false,
@@ -15,8 +15,23 @@ describe('inference configuration', () => {
       tensorRtAddonPath: undefined,
       streams: 0,
       threads: 0,
+      recognition: undefined,
+      recModelPath: 'models/ch_PP-OCRv4_rec_infer.onnx',
+      recDictPath: 'models/ppocr_keys_v1.txt',
+      recMinScore: 0.5,
+      recRefreshMs: 5000,
       metricsPort: 9102,
     });
+  });
+
+  it('takes the recognition switch and settings, naming a bad one by its variable', () => {
+    expect(readInferenceConfig({ RECOGNITION: 'off', REC_MIN_SCORE: '0.8', REC_REFRESH_MS: '0', REC_MODEL_PATH: '/models/rec.onnx' })).toMatchObject({
+      recognition: 'off',
+      recMinScore: 0.8,
+      recRefreshMs: 0,
+      recModelPath: '/models/rec.onnx',
+    });
+    expect(() => readInferenceConfig({ RECOGNITION: 'yes', REC_MIN_SCORE: '2' })).toThrow(/RECOGNITION must be one of on, off[\s\S]*REC_MIN_SCORE must be a number/);
   });
 
   it('reads the TensorRT settings, naming a bad profile by its variable', () => {
