@@ -1,5 +1,7 @@
 #include "trt_engine.h"
 
+#include "tensorrt_minimum.h"
+
 #include <NvInfer.h>
 #include <NvOnnxParser.h>
 #include <cuda_runtime_api.h>
@@ -63,6 +65,23 @@ ImageSize sizeOf(const nvinfer1::Dims& dims) {
   return dims.nbDims == 4 ? ImageSize{static_cast<int>(dims.d[3]), static_cast<int>(dims.d[2])} : ImageSize{};
 }
 
+#if NV_TENSORRT_MAJOR >= 11
+/** TensorRT 11 networks are always strongly typed: precision follows the model, which is FP32 here. */
+void setPrecision(nvinfer1::IBuilderConfig&, bool fp16) {
+  if (fp16) throw std::invalid_argument("FP16 needs TensorRT 8.5 to 10: TensorRT 11 builds the model in its own precision (FP32)");
+}
+#else
+void setPrecision(nvinfer1::IBuilderConfig& config, bool fp16) {
+  if (!fp16) return;
+  // Deprecated since TensorRT 10.12 in favour of strongly typed networks, which take FP16 from an FP16 model. The
+  // model is FP32, so on TensorRT 10 this flag remains the only way to FP16 (TensorRT 11 removes it, see above).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  config.setFlag(nvinfer1::BuilderFlag::kFP16);
+#pragma GCC diagnostic pop
+}
+#endif
+
 }  // namespace
 
 std::vector<GpuInfo> cudaDevices() {
@@ -120,7 +139,7 @@ std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const Bu
   std::unique_ptr<nvinfer1::IBuilderConfig> config{builder->createBuilderConfig()};
   if (!config) fail("createBuilderConfig");
   if (config->addOptimizationProfile(profile) < 0) fail("addOptimizationProfile");
-  if (options.fp16) config->setFlag(nvinfer1::BuilderFlag::kFP16);
+  setPrecision(*config, options.fp16);
   if (options.workspaceBytes > 0) config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, options.workspaceBytes);
 
   std::unique_ptr<nvinfer1::IHostMemory> serialized{builder->buildSerializedNetwork(*network, *config)};

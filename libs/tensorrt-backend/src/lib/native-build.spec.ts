@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findNvcc, hasCompiler, NATIVE_DIR, nodeIncludeDir, WORKSPACE_ROOT } from '../testing/machine';
+import { cudaIncludeDir, findNvcc, hasCompiler, NATIVE_DIR, nodeIncludeDir, WORKSPACE_ROOT } from '../testing/machine';
 
 const nvcc = findNvcc();
 const nodeHeaders = nodeIncludeDir();
-const cudaInclude = nvcc && join(nvcc === 'nvcc' ? '/usr/local/cuda' : join(nvcc, '../..'), 'include');
+const cudaInclude = nvcc && cudaIncludeDir(nvcc);
 const missing = [
   !hasCompiler('g++') && 'g++',
   !hasCompiler('make') && 'make',

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cudaIncludeDir, findNvcc, hasCompiler, hasCudaGpu, NATIVE_DIR, nodeIncludeDir, TENSORRT_HEADERS_DIR, tensorRtHeaderSets, WORKSPACE_ROOT } from '../testing/machine';
+import type { NativeProfile, TensorRtAddon } from './tensorrt-addon';
+
+const nvcc = findNvcc();
+const headerSets = tensorRtHeaderSets();
+const missing = [
+  headerSets.length === 0 && `TensorRT's headers in ${TENSORRT_HEADERS_DIR}`,
+  !nvcc && 'nvcc',
+  !hasCompiler('g++') && 'g++',
+  !hasCompiler('make') && 'make',
+  !nodeIncludeDir() && "Node.js's headers",
+].filter(Boolean);
+const needsHeaders = missing.length === 0 ? describe : describe.skip;
+const profile: NativeProfile = { min: [32, 32], opt: [32, 32], max: [32, 32] };
+
+/**
+ * The binding built with its own build (build.mjs, binding.gyp) against each set of NVIDIA's public TensorRT headers,
+ * linked against stubs of the extern "C" factories (native/test/tensorrt_link_stubs.cc) and loaded in Node: this
+ * proves it compiles and links against the real API of each version. The stubs' factories return null, so only the
+ * binding's error paths can run here; engines are built and run where TensorRT is installed.
+ */
+needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (needs ${missing.join(', ')}: absent on this machine)` : ''}`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-trt-headers-'));
+    cpSync(NATIVE_DIR, join(dir, 'native'), { recursive: true, filter: (source) => !/[/\\](build|node_modules)$/.test(source) });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe.each(headerSets)('TensorRT $version', ({ version, include }) => {
+    let build: { status: number | null; log: string };
+    let addon: TensorRtAddon;
+
+    // Built once per header set; the sets are built one after the other in the same copy of native/.
+    beforeAll(() => {
+      const stubs = join(dir, `stubs-${version}`);
+      mkdirSync(stubs);
+      const cuda = cudaIncludeDir(nvcc as string);
+      const gxx = (...args: string[]) => {
+        const run = spawnSync('g++', args, { cwd: NATIVE_DIR, encoding: 'utf8' });
+        if (run.status !== 0) throw new Error(`the link stubs do not build: ${run.stderr}`);
+      };
+      const object = join(stubs, 'tensorrt_link_stubs.o');
+      gxx('-std=c++17', '-c', '-fPIC', '-Wall', '-Wextra', '-isystem', include, '-isystem', cuda, '-o', object, 'test/tensorrt_link_stubs.cc');
+      // Named per major version with a link for the linker, as TensorRT's own libraries are, so both sets' stubs
+      // can be loaded in one process.
+      const major = version.split('.')[0];
+      for (const library of ['libnvinfer', 'libnvonnxparser']) {
+        gxx('-shared', '-pthread', `-Wl,-soname,${library}.so.${major}`, '-o', join(stubs, `${library}.so.${major}`), object);
+        symlinkSync(`${library}.so.${major}`, join(stubs, `${library}.so`));
+      }
+
+      const env = { ...process.env, NODE_PATH: join(WORKSPACE_ROOT, 'node_modules'), TENSORRT_INCLUDE_DIR: include, TENSORRT_LIB_DIR: stubs };
+      const native = join(dir, 'native');
+      const rebuilt = spawnSync(process.execPath, ['build.mjs', 'rebuild', '--jobs', '2'], { cwd: native, env, encoding: 'utf8' });
+      build = { status: rebuilt.status, log: `${rebuilt.stdout}${rebuilt.stderr}` };
+      if (build.status !== 0) return;
+      // A copy per version: a loaded shared object stays loaded under its path.
+      const addonPath = join(dir, `tensorrt_addon-${version}.node`);
+      copyFileSync(join(native, 'build/Release/tensorrt_addon.node'), addonPath);
+      const module = { exports: {} as TensorRtAddon };
+      // RTLD_NOW: a TensorRT symbol the stubs lack fails here rather than on first call.
+      process.dlopen(module, addonPath, constants.dlopen.RTLD_NOW);
+      addon = module.exports;
+    }, 600_000);
+
+    it('builds with build.mjs, with no warning from our sources (TensorRT and CUDA headers are system headers)', () => {
+      const warnings = build.log.split('\n').filter((line) => /warning|error/i.test(line));
+      expect({ status: build.status, warnings }).toEqual({ status: 0, warnings: [] });
+      expect(build.log).toMatch(/CXX\(target\) .*trt_engine\.o/);
+    });
+
+    it("loads in Node with every TensorRT symbol resolved, and reports the library's version", () => {
+      expect(addon.tensorRtVersion()).toMatch(new RegExp(`^${version.replace('.', '\\.')}\\.0$`));
+    });
+
+    it('rejects buildEngine with a clear error when TensorRT cannot create a builder', async () => {
+      await expect(addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile })).rejects.toThrow(/createInferBuilder/);
+    });
+
+    it('throws a clear error from new Engine when TensorRT cannot create a runtime', () => {
+      expect(() => new addon.Engine(new Uint8Array(16))).toThrow(/createInferRuntime/);
+    });
+
+    if (hasCudaGpu()) {
+      it('lists the CUDA devices', () => expect(addon.cudaDevices().length).toBeGreaterThan(0));
+    } else {
+      it('names the CUDA error when there is no GPU or driver (none on this machine)', () => {
+        expect(() => addon.cudaDevices()).toThrow(expect.objectContaining({ code: expect.stringMatching(/^cudaError(NoDevice|InsufficientDriver)$/) }));
+      });
+    }
+  });
+});
