@@ -44,6 +44,8 @@ export interface TensorRtAddon {
 }
 
 export const ADDON_FILE = 'tensorrt_addon.node';
+/** The oldest TensorRT the binding builds against (native/src/tensorrt_minimum.h stops older ones): JetPack 5.1's. */
+export const MINIMUM_TENSORRT_VERSION = '8.5';
 /** Where `build-native` (node-gyp) leaves the binding, relative to the workspace root. */
 export const ADDON_BUILD_PATH = 'libs/tensorrt-backend/native/build/Release/tensorrt_addon.node';
 export const BUILD_COMMAND = 'npx nx run tensorrt-backend:build-native';
@@ -90,7 +92,7 @@ export function explainLoadError(path: string, error: Error): TensorRtUnavailabl
   if (library && /^lib(nvinfer|nvonnxparser)/.test(library)) {
     return new TensorRtUnavailableError(
       'tensorrt-library',
-      `TensorRT's library ${library} is not installed or not on the loader path. Install TensorRT 8.6 or later ` +
+      `TensorRT's library ${library} is not installed or not on the loader path. Install TensorRT ${MINIMUM_TENSORRT_VERSION} or later ` +
         '(JetPack includes it; on x86 use NVIDIA\'s TensorRT container or its packages), or add the folder holding it to LD_LIBRARY_PATH.',
     );
   }

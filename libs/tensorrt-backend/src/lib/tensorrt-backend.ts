@@ -65,6 +65,7 @@ export class TensorRtBackend implements InferenceBackend {
     const runtime = options.runtime ?? openTensorRt(options.tensorRtAddonPath);
     const model = await readModelFile(options.modelPath);
     const { device, tensorRtVersion } = runtime;
+    const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability, tensorRtVersion);
     const key: EngineCacheKey = {
       modelSha256: model.sha256,
       tensorRtVersion,
@@ -89,7 +90,6 @@ export class TensorRtBackend implements InferenceBackend {
       options.log.info(`building a TensorRT engine: ${cached.reason}`);
     }
     if (!this.engine) {
-      const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability);
       options.log.info(
         `building the TensorRT ${tensorRtVersion} engine for ${model.modelId} on ${device.name} (${device.computeCapability}), ${precision}, ` +
           `profile ${formatProfile(options.tensorRtProfile)}; this takes minutes on a Jetson and happens once per device`,

@@ -66,12 +66,18 @@ describe('TensorRT settings', () => {
   });
 
   it('builds auto as FP16 where the GPU runs it at full rate, else FP32', () => {
-    const auto = (computeCapability: string) => resolvePrecision('auto', computeCapability);
+    const auto = (computeCapability: string) => resolvePrecision('auto', computeCapability, '10.3.0.30');
     // Jetson Nano 5.3, TX2 6.2, Xavier 7.2, Orin 8.7, and x86 Turing to Hopper.
     expect(['5.3', '6.0', '6.2', '7.2', '7.5', '8.6', '8.7', '9.0'].map(auto)).toEqual(Array(8).fill('fp16'));
     // GTX 10x0 (6.1) and Maxwell desktop GPUs compute FP16 at a fraction of FP32's rate.
     expect(['6.1', '5.2', '5.0'].map(auto)).toEqual(['fp32', 'fp32', 'fp32']);
-    expect(resolvePrecision('fp32', '8.7')).toBe('fp32');
-    expect(resolvePrecision('fp16', '6.1')).toBe('fp16');
+    expect(resolvePrecision('fp32', '8.7', '8.5.2.2')).toBe('fp32');
+    expect(resolvePrecision('fp16', '6.1', '8.5.2.2')).toBe('fp16');
+  });
+
+  it('builds FP32 on TensorRT 11, whose strongly typed networks follow the FP32 model, and refuses fp16 there naming the variable', () => {
+    expect(resolvePrecision('auto', '8.7', '11.1.0.106')).toBe('fp32');
+    expect(resolvePrecision('fp32', '9.0', '11.1.0.106')).toBe('fp32');
+    expect(() => resolvePrecision('fp16', '9.0', '11.1.0.106')).toThrow(/^TENSORRT_PRECISION=fp16 needs TensorRT 8\.5 to 10: TensorRT 11\.1\.0\.106 builds .* Set TENSORRT_PRECISION=auto or fp32\.$/);
   });
 });

@@ -32,11 +32,26 @@ export type TensorRtSettings = ConfigOf<typeof tensorRtConfigSpec>;
 export const readTensorRtSettings = (source: EnvSource = process.env): TensorRtSettings => readConfig(tensorRtConfigSpec, source);
 
 /**
- * The precision `auto` builds with on a GPU of this compute capability: FP16 where it runs at full rate (Jetson
- * TX1 5.3, Pascal P100 6.0 and Jetson TX2 6.2, Volta and every later GPU), FP32 where FP16 is slow (other Maxwell
- * and Pascal GPUs, e.g. 6.1).
+ * Whether this TensorRT builds every network strongly typed, in the model's own precision: TensorRT 11 removed
+ * the FP16 builder flag. The model is FP32, so there it runs in FP32 (see the README).
  */
-export function resolvePrecision(requested: TensorRtPrecision, computeCapability: string): 'fp16' | 'fp32' {
+export const precisionFollowsModel = (tensorRtVersion: string): boolean => Number(tensorRtVersion.split('.')[0]) >= 11;
+
+/**
+ * The precision an engine is built with. `auto`: FP16 where the GPU runs it at full rate (Jetson TX1 5.3, Pascal
+ * P100 6.0 and Jetson TX2 6.2, Volta and every later GPU), FP32 where FP16 is slow (other Maxwell and Pascal GPUs,
+ * e.g. 6.1), and FP32 on TensorRT 11, where precision follows the model; `fp16` there is an error.
+ */
+export function resolvePrecision(requested: TensorRtPrecision, computeCapability: string, tensorRtVersion: string): 'fp16' | 'fp32' {
+  if (precisionFollowsModel(tensorRtVersion)) {
+    if (requested === 'fp16') {
+      throw new Error(
+        `TENSORRT_PRECISION=fp16 needs TensorRT 8.5 to 10: TensorRT ${tensorRtVersion} builds networks in the model's own precision, ` +
+          'FP32 for this model. Set TENSORRT_PRECISION=auto or fp32.',
+      );
+    }
+    return 'fp32';
+  }
   if (requested !== 'auto') return requested;
   const [major, minor] = computeCapability.split('.').map(Number);
   const fastFp16 = major >= 7 || (major === 6 && minor !== 1) || (major === 5 && minor === 3);
