@@ -40,7 +40,7 @@
           "action": [
             "<(cuda_home)/bin/nvcc", "-std=c++17", "--fmad=false", "-O3",
             "-Xcompiler", "-fPIC,-ffp-contract=off",
-            "<!@(node nvcc-arch-flags.js)",
+            "<!@(node nvcc-arch-flags.js <(cuda_home)/bin/nvcc)",
             "-c", "<(RULE_INPUT_PATH)", "-o", "<(INTERMEDIATE_DIR)/<(RULE_INPUT_ROOT).o"
           ],
           "message": "nvcc <(RULE_INPUT_PATH)"

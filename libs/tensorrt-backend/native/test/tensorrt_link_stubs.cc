@@ -28,6 +28,8 @@ void* createInferRuntime_INTERNAL(void* logger, int32_t) noexcept { return failF
 
 int32_t getInferLibVersion() noexcept { return NV_TENSORRT_VERSION; }
 
+int32_t getInferLibBuildVersion() noexcept { return NV_TENSORRT_BUILD; }
+
 void* createNvOnnxParser_INTERNAL(void*, void* logger, int) noexcept { return failFromAnotherThread(logger, "createNvOnnxParser"); }
 
 }

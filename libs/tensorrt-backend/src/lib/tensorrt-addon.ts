@@ -31,15 +31,36 @@ export interface CudaDevice {
   name: string;
   /** "8.7" */
   computeCapability: string;
+  /** Streaming multiprocessors: Orin modules all report "Orin" 8.7 and differ here and in memory. */
+  multiprocessors: number;
   totalMemoryBytes: number;
+}
+
+/** One report of TensorRT's builder (10 and later): a phase, inside `parent` if any, at `step` of `steps`. */
+export interface BuildProgress {
+  phase: string;
+  parent?: string;
+  step: number;
+  steps: number;
+}
+
+export interface NativeBuildOptions {
+  fp16: boolean;
+  profile: NativeProfile;
+  /** The builder's workspace limit; 0 or unset leaves TensorRT's default (all of the device's memory). */
+  workspaceBytes?: number;
+  onProgress?: (progress: BuildProgress) => void;
 }
 
 /** What native/src/addon.cc exports. */
 export interface TensorRtAddon {
+  /** The loaded libnvinfer's version and build, e.g. "10.3.0.30". */
   tensorRtVersion(): string;
+  /** The loaded CUDA runtime's version, e.g. "12.6". */
+  cudaRuntimeVersion(): string;
   /** Throws an Error whose `code` is the CUDA error name (cudaErrorNoDevice, cudaErrorInsufficientDriver, ...). */
   cudaDevices(): CudaDevice[];
-  buildEngine(onnxPath: string, options: { fp16: boolean; profile: NativeProfile }): Promise<Uint8Array>;
+  buildEngine(onnxPath: string, options: NativeBuildOptions): Promise<Uint8Array>;
   Engine: new (plan: Uint8Array) => NativeEngine;
 }
 
@@ -68,6 +89,7 @@ export interface TensorRtRuntime {
   addon: TensorRtAddon;
   addonPath: string;
   tensorRtVersion: string;
+  cudaRuntimeVersion: string;
   device: CudaDevice;
 }
 
@@ -165,7 +187,7 @@ export function openTensorRt(explicitPath?: string): TensorRtRuntime {
     throw explainDeviceError(error as Error & { code?: string });
   }
   if (devices.length === 0) throw explainDeviceError(Object.assign(new Error('no CUDA devices'), { code: 'cudaErrorNoDevice' }));
-  const runtime = { addon, addonPath: path, tensorRtVersion: addon.tensorRtVersion(), device: devices[0] };
+  const runtime = { addon, addonPath: path, tensorRtVersion: addon.tensorRtVersion(), cudaRuntimeVersion: addon.cudaRuntimeVersion(), device: devices[0] };
   opened.set(path, runtime);
   return runtime;
 }

@@ -74,16 +74,32 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
       expect(build.log).toMatch(/CXX\(target\) .*trt_engine\.o/);
     });
 
-    it("loads in Node with every TensorRT symbol resolved, and reports the library's version", () => {
-      expect(addon.tensorRtVersion()).toMatch(new RegExp(`^${version.replace('.', '\\.')}\\.0$`));
+    it("loads in Node with every TensorRT symbol resolved, and reports the library's version and build", () => {
+      expect(addon.tensorRtVersion()).toMatch(new RegExp(`^${version.replace('.', '\\.')}\\.0\\.\\d+$`));
     });
 
-    it('rejects buildEngine with a clear error when TensorRT cannot create a builder', async () => {
-      await expect(addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile })).rejects.toThrow(/createInferBuilder/);
+    it('reports the CUDA runtime it loaded, which needs no GPU', () => {
+      const release = /release (\d+\.\d+)/.exec(spawnSync(nvcc as string, ['--version'], { encoding: 'utf8' }).stdout)?.[1];
+      expect(addon.cudaRuntimeVersion()).toBe(release);
+    });
+
+    const failedBuild = () => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile }).then(() => new Error('built'), (error: Error) => error);
+
+    it("rejects buildEngine when TensorRT cannot create a builder, quoting the error TensorRT logged from its own thread, and only this call's", async () => {
+      const first = await failedBuild();
+      const second = await failedBuild();
+      const stubError = /^TensorRT cannot create a builder \(createInferBuilder\): createInferBuilder: no TensorRT library here, only link stubs \(call (\d+)\)$/;
+      expect(first.message).toMatch(stubError);
+      expect(second.message).toMatch(stubError);
+      expect(Number(stubError.exec(second.message)?.[1])).toBe(Number(stubError.exec(first.message)?.[1]) + 1);
+    });
+
+    it('refuses a negative workspace before building', () => {
+      expect(() => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile, workspaceBytes: -1 })).toThrow('workspaceBytes must be a number >= 0');
     });
 
     it('throws a clear error from new Engine when TensorRT cannot create a runtime', () => {
-      expect(() => new addon.Engine(new Uint8Array(16))).toThrow(/createInferRuntime/);
+      expect(() => new addon.Engine(new Uint8Array(16))).toThrow(/^TensorRT cannot create a runtime \(createInferRuntime\): createInferRuntime: no TensorRT library here/);
     });
 
     if (hasCudaGpu()) {

@@ -13,6 +13,44 @@ const profileVariable: EnvVar<TensorRtProfile | undefined> = {
   description: `min,opt,max model input sizes WIDTHxHEIGHT (e.g. the sample's ${formatProfile(SAMPLE_PROFILE)})`,
 };
 
+export type WorkspaceSetting = number | 'auto';
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** `auto`, or bytes with an optional K, M or G (powers of 1024), e.g. "512M", "2G". Throws saying what is expected. */
+export function parseWorkspace(text: string): WorkspaceSetting {
+  const trimmed = text.trim();
+  if (trimmed.toLowerCase() === 'auto') return 'auto';
+  const match = /^(\d+)\s*([KMG]?)i?B?$/i.exec(trimmed);
+  const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < SIZE_UNITS['M']) throw new Error('must be auto or a size of at least 1M, in bytes or with K, M or G (e.g. 512M, 2G)');
+  return bytes;
+}
+
+/** auto: a quarter of the GPU's memory, at most 2 GiB: ample for the DB model, and on a Jetson the rest stays the system's. */
+const AUTO_WORKSPACE_CAP = 2 * 1024 ** 3;
+
+/**
+ * The builder's workspace limit in bytes for a GPU with this much memory (on a Jetson, the system's memory). A limit
+ * above it is an error naming TENSORRT_WORKSPACE.
+ */
+export function resolveWorkspace(setting: WorkspaceSetting, totalMemoryBytes: number): number {
+  if (setting === 'auto') return Math.min(AUTO_WORKSPACE_CAP, Math.floor(totalMemoryBytes / 4 / SIZE_UNITS['M']) * SIZE_UNITS['M']);
+  if (setting >= totalMemoryBytes) {
+    const mib = (bytes: number) => `${Math.round(bytes / SIZE_UNITS['M'])} MiB`;
+    throw new Error(`TENSORRT_WORKSPACE=${mib(setting)} is not less than the GPU's memory (${mib(totalMemoryBytes)}): set a smaller size or auto`);
+  }
+  return setting;
+}
+
+const workspaceVariable: EnvVar<WorkspaceSetting> = {
+  names: ['TENSORRT_WORKSPACE'],
+  parse: parseWorkspace,
+  fallback: 'auto',
+  required: false,
+  description: 'the engine builder\'s memory limit: auto or a size such as 512M',
+};
+
 /**
  * The TensorRT backend's environment variables, shared by the inference module and the CLI. The cache folder
  * defaults to one under the working directory for local runs; the CUDA image sets /var/cache/iev/tensorrt, where
@@ -23,6 +61,8 @@ export const tensorRtConfigSpec = {
   /** auto: FP16 where the GPU computes it at full speed, else FP32. */
   tensorRtPrecision: env.oneOf('TENSORRT_PRECISION', TENSORRT_PRECISIONS, 'auto'),
   tensorRtProfile: profileVariable,
+  /** The builder's workspace: unlimited, an engine build can take a Jetson's whole memory, which the system shares. */
+  tensorRtWorkspace: workspaceVariable,
   /** The built binding (tensorrt_addon.node); unset: beside the app bundle, then the workspace's native build. */
   tensorRtAddonPath: optional(env.string('TENSORRT_ADDON_PATH')),
 };
