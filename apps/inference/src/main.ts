@@ -3,7 +3,7 @@ import { loadTextDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { customizePreset } from '@iev/text-detection';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
+import { createMetricsRegistry, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -13,7 +13,20 @@ void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen };
-  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger });
+  const registry = createMetricsRegistry('inference');
+  // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
+  // module says so meanwhile rather than looking dead.
+  let loading = 'loading model';
+  const observability = await startObservabilityServer({ port: config.metricsPort, registry, health: () => ({ healthy: false, status: loading }) });
+  logger.info({ metricsPort: observability.port }, 'loading the model; /health says what it is doing');
+  const detector = await loadTextDetector({
+    ...config,
+    overrides: startupSettings,
+    log: logger,
+    onActivity: (activity) => {
+      loading = activity ?? 'loading model';
+    },
+  });
   const { backend } = detector;
   const streams = detector.concurrency;
   logger.info({ backend: backend.name, streams, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
@@ -30,7 +43,6 @@ void runModule('inference', async (logger) => {
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
   await detectionsClient.connect();
 
-  const registry = createMetricsRegistry('inference');
   const metrics = new InferenceMetrics(registry, server);
   const edge = await EdgeModule.start({
     name: 'inference',
@@ -52,6 +64,7 @@ void runModule('inference', async (logger) => {
     logger,
     registry,
     metricsPort: config.metricsPort,
+    observability,
     health: () => ({
       healthy: true,
       backend: backend.name,

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cudaIncludeDir, findNvcc, hasCompiler, hasCudaGpu, NATIVE_DIR, nodeIncludeDir, TENSORRT_HEADERS_DIR, tensorRtHeaderSets, WORKSPACE_ROOT } from '../testing/machine';
+import { getPreset } from '@iev/text-detection';
 import type { NativeProfile, TensorRtAddon } from './tensorrt-addon';
+import { TensorRtBackend } from './tensorrt-backend';
+import { profileForPreset } from './tensorrt-profile';
+import { readTensorRtSettings } from './tensorrt-settings';
 
 const nvcc = findNvcc();
 const headerSets = tensorRtHeaderSets();
@@ -96,6 +100,35 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
 
     it('refuses a negative workspace before building', () => {
       expect(() => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile, workspaceBytes: -1 })).toThrow('workspaceBytes must be a number >= 0');
+    });
+
+    it('says "building engine" while TensorRtBackend builds, and fails its load with the builder\'s error, caching nothing', async () => {
+      const lines: string[] = [];
+      const activity: (string | undefined)[] = [];
+      const cacheDir = join(dir, `engines-${version}`);
+      const backend = new TensorRtBackend({
+        ...readTensorRtSettings({}),
+        tensorRtCacheDir: cacheDir,
+        tensorRtProfile: profileForPreset(getPreset('seed')),
+        modelPath: join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx'),
+        log: { info: (line) => lines.push(line), warn: (line) => lines.push(`warn: ${line}`) },
+        onActivity: (now) => activity.push(now),
+        // The binding built here with the GPU it would run on described, as cudaDevices() reports a Jetson AGX Orin 64GB.
+        runtime: {
+          addon,
+          addonPath: 'tensorrt_addon.node',
+          tensorRtVersion: addon.tensorRtVersion(),
+          cudaRuntimeVersion: addon.cudaRuntimeVersion(),
+          device: { name: 'Orin', computeCapability: '8.7', multiprocessors: 16, totalMemoryBytes: 64 * 2 ** 30 },
+        },
+      });
+      await expect(backend.load()).rejects.toThrow(/^TensorRT cannot create a builder \(createInferBuilder\): createInferBuilder: no TensorRT library here/);
+      expect(activity).toEqual(['building engine', undefined]);
+      expect(lines).toEqual([
+        expect.stringMatching(/^building a TensorRT engine: no cached engine at /),
+        expect.stringMatching(new RegExp(`^building the TensorRT ${version}\\.0\\.\\d+ engine .* on Orin \\(8\\.7, 16 SMs, 65536 MiB\\), ${Number(version.split('.')[0]) >= 11 ? 'fp32' : 'fp16'}, profile 960x960,960x960,1536x1536, workspace 2048 MiB;`)),
+      ]);
+      expect(existsSync(cacheDir)).toBe(false);
     });
 
     it('throws a clear error from new Engine when TensorRT cannot create a runtime', () => {
