@@ -16,8 +16,8 @@ const missing = [
 ].filter(Boolean);
 const needsToolchain = missing.length === 0 ? describe : describe.skip;
 
-// TensorRT's headers are not on these machines, so trt_engine.cc (the only file that includes them) and the link
-// are left to build-native where TensorRT is installed; everything else of the build is checked here.
+// What builds without TensorRT's headers (a clone without ../shared has none): trt_engine.cc, the only file that
+// includes them, and the link are built by tensorrt-headers-build.spec.ts where the headers are.
 needsToolchain(`the binding's build without TensorRT${missing.length ? ` (needs ${missing.join(', ')}: absent on this machine)` : ''}`, () => {
   it('compiles addon.cc against node-addon-api and the CUDA runtime headers', () => {
     const compiled = spawnSync(

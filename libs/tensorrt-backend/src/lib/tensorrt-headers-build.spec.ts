@@ -50,12 +50,13 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
       };
       const object = join(stubs, 'tensorrt_link_stubs.o');
       gxx('-std=c++17', '-c', '-fPIC', '-Wall', '-Wextra', '-isystem', include, '-isystem', cuda, '-o', object, 'test/tensorrt_link_stubs.cc');
-      // Named per major version with a link for the linker, as TensorRT's own libraries are, so both sets' stubs
-      // can be loaded in one process.
-      const major = version.split('.')[0];
+      // Linked as -lnvinfer through a link, like TensorRT's own libraries, but under a name of their own per
+      // version: both sets' stubs load into one process, and they never stand in for a real libnvinfer.so.10
+      // another test in this worker looks for (or finds missing).
       for (const library of ['libnvinfer', 'libnvonnxparser']) {
-        gxx('-shared', '-pthread', `-Wl,-soname,${library}.so.${major}`, '-o', join(stubs, `${library}.so.${major}`), object);
-        symlinkSync(`${library}.so.${major}`, join(stubs, `${library}.so`));
+        const soname = `${library}-link-stub-${version}.so`;
+        gxx('-shared', '-pthread', `-Wl,-soname,${soname}`, '-o', join(stubs, soname), object);
+        symlinkSync(soname, join(stubs, `${library}.so`));
       }
 
       const env = { ...process.env, NODE_PATH: join(WORKSPACE_ROOT, 'node_modules'), TENSORRT_INCLUDE_DIR: include, TENSORRT_LIB_DIR: stubs };
