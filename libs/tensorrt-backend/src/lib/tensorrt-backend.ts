@@ -44,7 +44,8 @@ export function devicePreprocessPlan(frame: InputSize, preprocessing: ImagePrepr
 /**
  * Inference with TensorRT through the native binding (native/): the engine is built from the ONNX model on first
  * start (FP16 where the GPU supports it, on TensorRT 8.5 to 10) and cached by model, TensorRT and CUDA versions,
- * GPU, precision, profile and workspace; later starts load it. Inference runs on a CUDA stream with buffers allocated once; runImage() preprocesses on the GPU.
+ * GPU, precision, profile and workspace; later starts load it. Inference runs on a CUDA stream with buffers
+ * allocated once; runImage() preprocesses on the GPU.
  */
 export class TensorRtBackend implements InferenceBackend {
   readonly name = 'tensorrt';

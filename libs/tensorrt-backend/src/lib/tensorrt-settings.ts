@@ -1,4 +1,5 @@
 import { env, optional, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { MINIMUM_TENSORRT_VERSION } from './tensorrt-addon';
 import { SAMPLE_PROFILE, formatProfile, parseTensorRtProfile, type TensorRtProfile } from './tensorrt-profile';
 
 export const TENSORRT_PRECISIONS = ['auto', 'fp16', 'fp32'] as const;
@@ -58,7 +59,7 @@ const workspaceVariable: EnvVar<WorkspaceSetting> = {
  */
 export const tensorRtConfigSpec = {
   tensorRtCacheDir: env.string('TENSORRT_CACHE_DIR', 'tmp/tensorrt-engines'),
-  /** auto: FP16 where the GPU computes it at full speed, else FP32. */
+  /** auto: FP16 where the GPU computes it at full speed, else FP32; FP32 on TensorRT 11 (resolvePrecision). */
   tensorRtPrecision: env.oneOf('TENSORRT_PRECISION', TENSORRT_PRECISIONS, 'auto'),
   tensorRtProfile: profileVariable,
   /** The builder's workspace: unlimited, an engine build can take a Jetson's whole memory, which the system shares. */
@@ -75,7 +76,7 @@ export const readTensorRtSettings = (source: EnvSource = process.env): TensorRtS
  * Whether this TensorRT builds every network strongly typed, in the model's own precision: TensorRT 11 removed
  * the FP16 builder flag. The model is FP32, so there it runs in FP32 (see the README).
  */
-export const precisionFollowsModel = (tensorRtVersion: string): boolean => Number(tensorRtVersion.split('.')[0]) >= 11;
+const precisionFollowsModel = (tensorRtVersion: string): boolean => Number(tensorRtVersion.split('.')[0]) >= 11;
 
 /**
  * The precision an engine is built with. `auto`: FP16 where the GPU runs it at full rate (Jetson TX1 5.3, Pascal
@@ -86,7 +87,7 @@ export function resolvePrecision(requested: TensorRtPrecision, computeCapability
   if (precisionFollowsModel(tensorRtVersion)) {
     if (requested === 'fp16') {
       throw new Error(
-        `TENSORRT_PRECISION=fp16 needs TensorRT 8.5 to 10: TensorRT ${tensorRtVersion} builds networks in the model's own precision, ` +
+        `TENSORRT_PRECISION=fp16 needs TensorRT ${MINIMUM_TENSORRT_VERSION} to 10: TensorRT ${tensorRtVersion} builds networks in the model's own precision, ` +
           'FP32 for this model. Set TENSORRT_PRECISION=auto or fp32.',
       );
     }
