@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, reconfigureDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
+import { createMetricsRegistry, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -13,7 +13,16 @@ void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
-  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger });
+  const registry = createMetricsRegistry('inference');
+  // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
+  // module says so meanwhile rather than looking dead.
+  let loading = 'loading model';
+  const observability = await startObservabilityServer({ port: config.metricsPort, registry, health: () => ({ healthy: false, status: loading }) });
+  logger.info({ metricsPort: observability.port }, 'loading the model; /health says what it is doing');
+  const onActivity = (activity?: string) => {
+    loading = activity ?? 'loading model';
+  };
+  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger, onActivity });
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
   // Recognition runs on ONNX Runtime on the CPU, one session with the threads of one detection stream.
@@ -34,7 +43,6 @@ void runModule('inference', async (logger) => {
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
   await detectionsClient.connect();
 
-  const registry = createMetricsRegistry('inference');
   const metrics = new InferenceMetrics(registry, server);
   const edge = await EdgeModule.start({
     name: 'inference',
@@ -46,7 +54,7 @@ void runModule('inference', async (logger) => {
       // customizePreset validates the combination (limitSideLen needs a preset that resizes by side length); a
       // preset that runs another model loads it before it takes over.
       apply: async (_changes, next) => {
-        await reconfigureDetector(detector, { ...config, log: logger, preset: next.preset, overrides: next });
+        await reconfigureDetector(detector, { ...config, log: logger, onActivity, preset: next.preset, overrides: next });
         await reading.switch(presetReads(next.preset, next.recognition), next.minTextScore);
       },
     },
@@ -60,6 +68,7 @@ void runModule('inference', async (logger) => {
     logger,
     registry,
     metricsPort: config.metricsPort,
+    observability,
     health: () => ({
       healthy: true,
       backend: detector.backend.name,
