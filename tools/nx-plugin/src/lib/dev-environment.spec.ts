@@ -3,6 +3,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import type { ProjectConfiguration } from '@nx/devkit';
+import { workspaceProjects } from '../testing/workspace-projects';
 
 const root = join(__dirname, '../../../..');
 
@@ -20,11 +22,7 @@ const devcontainerFiles = ['.devcontainer/devcontainer.json', '.devcontainer/gpu
 const jsonFiles = [...devcontainerFiles, '.vscode/tasks.json', '.vscode/launch.json', '.vscode/extensions.json', 'iot-edge-vision.code-workspace'];
 
 const scripts: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
-const projects = new Map<string, Json>(
-  readdirSync(join(root, 'apps'))
-    .filter((name) => existsSync(join(root, 'apps', name, 'project.json')))
-    .map((name) => [name, readJsonc(`apps/${name}/project.json`)]),
-);
+const projects = new Map<string, ProjectConfiguration>(Object.entries(workspaceProjects()));
 const hasTarget = (project: string, target: string) => Boolean(projects.get(project)?.targets?.[target]);
 
 /** The npm scripts and Nx project/target pairs a task's shell command uses. */
@@ -70,7 +68,7 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
     for (const script of uses.scripts) expect(Object.keys(scripts)).toContain(script);
     for (const [project, target] of uses.targets) {
       expect([...projects.keys()]).toContain(project);
-      expect(hasTarget(project, target) ? target : `no ${target} target in apps/${project}/project.json`).toBe(target);
+      expect(hasTarget(project, target) ? target : `project ${project} has no ${target} target`).toBe(target);
     }
     for (const dependency of [task.dependsOn ?? []].flat()) expect(labels).toContain(dependency);
   });
@@ -85,7 +83,7 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
       expect(bundle).not.toBeNull();
       const app = bundle?.[1] ?? '';
       expect(hasTarget(app, 'build') ? app : `apps/${app} has no build target`).toBe(app);
-      expect(projects.get(app).targets.build.options.outputPath).toBe(`dist/apps/${app}`);
+      expect(projects.get(app)?.targets?.['build']?.outputs).toEqual([`{workspaceRoot}/dist/apps/${app}`]);
       // The bundle must be built before it runs, by the task that builds that very app, with its source maps.
       expect(config.preLaunchTask).toBeDefined();
       const buildTask = tasks.find((task) => task.label === config.preLaunchTask);
