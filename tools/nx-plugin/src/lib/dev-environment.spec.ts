@@ -179,6 +179,16 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
   });
 });
 
+describe("the README's Layout", () => {
+  it('names every app, lib and the Nx plugin', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const layout = /^## Layout\n([\s\S]*?)^## /m.exec(`${readme}\n## `)?.[1] ?? '';
+    const listed = [...projects.values()].filter(({ root: projectRoot }) => /^(apps|libs)\//.test(projectRoot) || projectRoot === 'tools/nx-plugin');
+    expect(listed.length).toBeGreaterThan(10);
+    for (const { name } of listed) expect(new RegExp(`\\b${name}\\b`).test(layout) ? name : `${name} is missing from the README's Layout`).toBe(name);
+  });
+});
+
 describe('.env for npm start and npm run simulate', () => {
   /** What tools/scripts/lib/dotenv.mjs leaves in an environment that already has `env`, with `dotEnv` as .env. */
   function loadInto(env: Record<string, string>, dotEnv?: string): { loaded: string[]; env: Record<string, string> } {
