@@ -11,11 +11,20 @@ export interface Substitution {
 }
 
 const CAMERA_DEVICE = /^\/dev\/video\d+$/;
+const INSPECTOR = /--inspect(-brk|-wait)?=(?:[^\s:=]+:)?(\d+)/;
+
+/** The host port Docker publishes a module's container port on (createOptions.HostConfig.PortBindings), if any. */
+export function publishedPort(createOptions: unknown, containerPort: string): string | undefined {
+  const bindings = (createOptions as { HostConfig?: { PortBindings?: Record<string, { HostPort?: string }[]> } } | undefined)?.HostConfig?.PortBindings;
+  return bindings?.[`${containerPort}/tcp`]?.[0]?.HostPort;
+}
 
 /**
  * A manifest's env for a local process. On IoT Edge, modules reach each other by module name on the Docker
  * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`. A camera
- * device that does not exist here is replaced by the demo video. A variable set in the simulator's own
+ * device that does not exist here is replaced by the demo video. A Node.js inspector (the debug manifest's
+ * `NODE_OPTIONS=--inspect=0.0.0.0:9229` in every module) listens on the host port the manifest publishes it on,
+ * so each module keeps its own and a debugger attaches as to the device. A variable set in the simulator's own
  * environment wins over the manifest (and is not rewritten).
  */
 export function localizeModule(
@@ -30,6 +39,13 @@ export function localizeModule(
     if (CAMERA_DEVICE.test(value) && !deviceExists(value)) {
       substitutions.push({ moduleId: module.id, what, from: value, to: options.demoVideo, why: `no ${value} on this machine` });
       return options.demoVideo;
+    }
+    const inspector = INSPECTOR.exec(value);
+    const inspectorPort = inspector && publishedPort(module.createOptions, inspector[2]);
+    if (inspector && inspectorPort) {
+      const local = value.replace(INSPECTOR, `--inspect${inspector[1] ?? ''}=127.0.0.1:${inspectorPort}`);
+      substitutions.push({ moduleId: module.id, what, from: value, to: local, why: 'the inspector on the host port the manifest publishes it on' });
+      return local;
     }
     const local = moduleIds.length > 0 ? value.replace(hosts, '$1127.0.0.1') : value;
     if (local !== value) substitutions.push({ moduleId: module.id, what, from: value, to: local, why: 'modules are local processes' });

@@ -1,4 +1,5 @@
 import { env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
 const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
@@ -20,9 +21,8 @@ export const inferenceConfigSpec = {
   modelPath: optional(env.string('MODEL_PATH')),
   preset: presetName('DETECTION_PRESET'),
   ...detectionSettings({ thresh: 'DET_DB_THRESH', boxThresh: 'DET_DB_BOX_THRESH', unclipRatio: 'DET_DB_UNCLIP_RATIO', limitSideLen: 'DET_LIMIT_SIDE_LEN' }),
-  /** Unset: the original sample's USE_TENSOR_RT decides. */
-  backend: optional(env.oneOf('INFERENCE_BACKEND', ['onnxruntime', 'tensorrt', 'auto'] as const)),
-  useTensorRt: env.boolean('USE_TENSOR_RT', false),
+  /** INFERENCE_BACKEND, else the original sample's USE_TENSOR_RT. */
+  ...backendChoiceSpec,
   /** TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE, TENSORRT_ADDON_PATH: used when TensorRT is selected. */
   ...tensorRtConfigSpec,
   /** 0 = auto: 2 streams on a CPU with 2+ cores, 1 on TensorRT; threads 0 = the cores shared out among them. */

@@ -1,9 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { BackendPool, OnnxRuntimeBackend, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
 import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend, type TensorRtSettings } from '@iev/tensorrt-backend';
+import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
 
-export type BackendChoice = 'onnxruntime' | 'tensorrt' | 'auto';
+export const BACKEND_CHOICES = ['onnxruntime', 'tensorrt', 'auto'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** The variables that choose the backend, read alike by the inference module and the CLI's detect and eval. */
+export const backendChoiceSpec = {
+  /** Unset: the original sample's USE_TENSOR_RT decides. */
+  backend: optional(env.oneOf('INFERENCE_BACKEND', BACKEND_CHOICES)),
+  useTensorRt: env.boolean('USE_TENSOR_RT', false),
+};
 
 export interface BackendSelection extends Partial<TensorRtSettings> {
   /** INFERENCE_BACKEND; when unset, the original sample's USE_TENSOR_RT decides. */
