@@ -87,7 +87,8 @@ WORKDIR /app
 COPY --from=production-dependencies /app/node_modules node_modules
 COPY --from=build /workspace/dist/apps/inference ./
 COPY --from=addon /addon/ ./
-COPY models/ch_pp_inf_dynamic.onnx models/
+# Each preset's detection model (seed: the sample's; default: PP-OCRv4's), and PP-OCRv4's recognition model and dictionary.
+COPY models/ch_pp_inf_dynamic.onnx models/ch_PP-OCRv4_det_infer.onnx models/ch_PP-OCRv4_rec_infer.onnx models/ppocr_keys_v1.txt models/
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
 ENV NODE_ENV=production METRICS_PORT=9102 TENSORRT_CACHE_DIR=/var/cache/iev/tensorrt
 USER iev

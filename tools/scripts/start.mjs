@@ -10,6 +10,8 @@ const MODULES = ['capture', 'inference', 'telemetry'];
 
 const fromDotEnv = loadDotEnv(workspaceRoot);
 if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
+// The demo reads the text it finds; DETECTION_PRESET=seed runs the original sample's detection only.
+process.env.DETECTION_PRESET ??= 'default';
 
 process.stderr.write(`building ${MODULES.join(', ')} (cached after the first run)...\n`);
 buildProjects(MODULES);

@@ -7,19 +7,18 @@ import { benchUpstream, formatUpstreamBench } from './commands/bench-upstream';
 import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
 import { getPreset } from '@iev/text-detection';
-import { loadTextDetector } from '@iev/detection-pipeline';
+import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads, type VideoTextReader } from '@iev/detection-pipeline';
 import { readTensorRtSettings } from '@iev/tensorrt-backend';
-
-const DEFAULT_MODEL = 'models/ch_pp_inf_dynamic.onnx';
 
 const USAGE = `usage:
   detect [--preset seed|default] [--json] <image or video files...>
-  eval   [--preset seed|default] [--json] <dir with gt.json>
+  eval   [--preset seed|default] [--json] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
-common: [--model ${DEFAULT_MODEL}] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
+common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
+detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
 detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
 TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
 
@@ -43,6 +42,10 @@ async function main(argv: string[]): Promise<number> {
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
       backend: { type: 'string' },
+      recognition: { type: 'string' },
+      'min-text-score': { type: 'string', default: '0.5' },
+      'rec-model': { type: 'string' },
+      'rec-dict': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,20 +58,35 @@ async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
   const streams = Number(values.streams);
   if (!Number.isInteger(streams) || streams < 0) throw new Error(`--streams must be a whole number >= 0 (got ${values.streams})`);
-  const modelPath = values.model ?? join(root, DEFAULT_MODEL);
+  const modelPath = values.model ?? detectionModelPath(getPreset(values.preset), undefined, join(root, 'models'));
+  const recognition = values.recognition;
+  if (recognition !== undefined && recognition !== 'on' && recognition !== 'off') throw new Error(`--recognition must be on or off (got ${recognition})`);
+  const minTextScore = Number(values['min-text-score']);
+  if (!(minTextScore >= 0 && minTextScore <= 1)) throw new Error(`--min-text-score must be a number from 0 to 1 (got ${values['min-text-score']})`);
   const backend = values.backend;
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
   const detector = () =>
     loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset: values.preset, modelPath, threads, streams: 1, log });
+  // Every image (and video frame) is read in full: no text is carried from one to the next.
+  const reader = async (): Promise<VideoTextReader | undefined> =>
+    presetReads(values.preset, recognition)
+      ? loadVideoTextReader({
+          modelPath: values['rec-model'] ?? join(root, 'models/ch_PP-OCRv4_rec_infer.onnx'),
+          dictionaryPath: values['rec-dict'] ?? join(root, 'models/ppocr_keys_v1.txt'),
+          threads,
+          minScore: minTextScore,
+          refreshMs: 0,
+        })
+      : undefined;
 
   switch (command) {
     case 'detect':
       if (positionals.length === 0) throw new Error('detect needs at least one image or video file');
-      await detect(await detector(), positionals, values.json);
+      await detect(await detector(), await reader(), positionals, values.json);
       return 0;
     case 'eval': {
       if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');
-      const report = await evaluate(await detector(), positionals[0]);
+      const report = await evaluate(await detector(), await reader(), positionals[0]);
       process.stdout.write(`${values.json ? JSON.stringify(report) : formatEvaluation(report)}\n`);
       return 0;
     }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { cpuParallelism, loadTextDetector, reconfigureDetector } from '@iev/detection-pipeline';
+import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { createMetricsRegistry, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
@@ -7,7 +7,7 @@ import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
-import { presetReads, TextReading } from './app/text-reading';
+import { TextReading } from './app/text-reading';
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();

@@ -84,3 +84,43 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     expect(decoders.filter(isRunning)).toEqual([]);
   });
 });
+
+describe('the pipeline reading the demo video (default preset)', () => {
+  let dir: string;
+  let modules: ModuleProcess[];
+  let telemetry: ModuleProcess;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-e2e-read-'));
+    const frames = `ipc://${join(dir, 'frames')}`;
+    const detections = `ipc://${join(dir, 'detections')}`;
+    telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
+    const inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', DETECTION_PRESET: 'default' });
+    const capture = new ModuleProcess('capture', { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' });
+    modules = [telemetry, inference, capture];
+  });
+
+  afterAll(async () => {
+    await Promise.all(modules.map((module) => module.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("delivers the signs' text to the sink, read once and then carried from frame to frame", async () => {
+    const normalized = (text: string | undefined) => (text ?? '').toLowerCase().replace(/\s+/g, '');
+    const received = await telemetry.waitFor((lines) => {
+      const found = detectionLines(lines);
+      const carried = found.some((d) => (d.lines?.carried ?? 0) > 0);
+      return carried && found.some((d) => d.boxes.some((box) => normalized(box.text) === 'caferoma')) ? found : undefined;
+    }, 'the cafe sign read, and lines carried', 90_000);
+
+    for (const detections of received) {
+      expect(detections.modelId).toMatch(/^ch_PP-OCRv4_det_infer@/);
+      expect(detections.lines).toBeDefined();
+      // A box has its text once its line was read (never below the minimum score), or none yet.
+      for (const box of detections.boxes) if (box.text !== undefined) expect(box.textScore).toBeGreaterThanOrEqual(0.5);
+    }
+    // Reading catches up: after the first frames nearly every box comes with its text.
+    const last = received[received.length - 1];
+    expect(last.boxes.filter((box) => box.text !== undefined).length).toBeGreaterThanOrEqual(last.boxes.length * 0.8);
+  });
+});

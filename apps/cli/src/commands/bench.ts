@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuParallelism, selectBackend } from '@iev/detection-pipeline';
+import { cpuParallelism, presetReads, selectBackend } from '@iev/detection-pipeline';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
 import { probeTensorRt, readTensorRtSettings } from '@iev/tensorrt-backend';
 import { Preprocessor, type DetectionPreset } from '@iev/text-detection';
@@ -43,7 +43,13 @@ export interface BenchReport {
   bareStreamsFps?: number;
   /** pipelineFps / bareStreamsFps: what our code around the model costs, streams for streams. */
   streamsRatio?: number;
-  stages: Record<'decode' | 'transport' | 'preprocess' | 'inference' | 'postprocess' | 'publish', StageSummary>;
+  stages: Record<'decode' | 'transport' | 'preprocess' | 'inference' | 'postprocess' | 'publish', StageSummary> & { recognize?: StageSummary };
+  /**
+   * Presets that read text: the pipeline with recognition (pipelineFps) against the same pipeline with
+   * RECOGNITION=off, measured in alternating segments of the same run; lines read by the model and carried from
+   * earlier frames, per frame.
+   */
+  recognition?: { fpsWith: number; fpsWithout: number; ratio: number; linesReadPerFrame: number; linesCarriedPerFrame: number };
   framesMeasured: number;
   streams: number;
   /** Per stream; 0 = ONNX Runtime's default. */
@@ -92,7 +98,8 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   } finally {
     await Promise.all(bareMeasures.map((bare) => bare.release()));
   }
-  const { pipeline, bare } = measured;
+  const { pipelines, bare } = measured;
+  const [pipeline, withoutRecognition] = pipelines;
   const [bareFps, bareStreamsFps] = bare;
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
   log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreamsFps === undefined ? '' : `; ${bareStreamsFps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
@@ -114,10 +121,23 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
       inference: stage((d) => d.timings.inferenceMs),
       postprocess: stage((d) => d.timings.postprocessMs),
       publish: stage((d, receivedAtMs) => receivedAtMs - d.publishedAtMs),
+      ...(withoutRecognition && { recognize: stage((d) => d.timings.recognizeMs ?? 0) }),
     },
+    ...(withoutRecognition && { recognition: recognitionFigures(pipeline, withoutRecognition) }),
     framesMeasured: pipeline.detections.length,
     streams,
     threads,
+  };
+}
+
+function recognitionFigures(withRecognition: MeasuredPipeline, without: MeasuredPipeline): NonNullable<BenchReport['recognition']> {
+  const perFrame = (count: (d: Detections) => number) => round(withRecognition.detections.reduce((sum, { detections }) => sum + count(detections), 0) / withRecognition.detections.length);
+  return {
+    fpsWith: round(withRecognition.fps),
+    fpsWithout: round(without.fps),
+    ratio: round(withRecognition.fps / without.fps, 3),
+    linesReadPerFrame: perFrame((d) => d.lines?.read ?? 0),
+    linesCarriedPerFrame: perFrame((d) => d.lines?.carried ?? 0),
   };
 }
 
@@ -138,36 +158,47 @@ async function measureDecode(video: string): Promise<StageSummary> {
   return summarize(gaps);
 }
 
+interface MeasuredPipeline {
+  fps: number;
+  detections: Received[];
+}
+
 /**
  * The machine's speed drifts here by up to 30 % within a minute, so the pipeline and bare `session.run` are
  * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift
- * weighs on both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. Returns each bare
+ * weighs on both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads
+ * text gets a second inference module beside the first with RECOGNITION=off, measured in segments of its own
+ * while the other is paused. Returns each pipeline's fps and detections (the preset's own first), and each bare
  * measure's fps averaged over the rounds.
  */
 async function measureAlternating(
   options: BenchOptions,
   bareMeasures: BareMeasure[],
   log: (line: string) => void,
-): Promise<{ pipeline: { fps: number; detections: Received[] }; bare: number[] }> {
+): Promise<{ pipelines: MeasuredPipeline[]; bare: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const frames = `ipc://${join(dir, 'frames')}`;
-  const detectionsEndpoint = `ipc://${join(dir, 'detections')}`;
   const subscriber = new Subscriber({ linger: 0 });
-  subscriber.connect(detectionsEndpoint);
   subscriber.subscribe(DETECTIONS_TOPIC);
 
-  const inference = startModule(options.workspaceRoot, 'inference', {
-    FRAMES_CONNECT: frames,
-    DETECTIONS_BIND: detectionsEndpoint,
-    DETECTION_PRESET: options.preset.name,
-    INFERENCE_BACKEND: options.backend,
-    INFERENCE_STREAMS: String(options.streams),
-    INFERENCE_THREADS: String(options.threads),
-    MODEL_PATH: options.modelPath,
-    METRICS_PORT: '0',
+  const variants: Record<string, string>[] = presetReads(options.preset.name, undefined) ? [{}, { RECOGNITION: 'off' }] : [{}];
+  const inferences = variants.map((variant, index) => {
+    const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
+    subscriber.connect(detectionsEndpoint);
+    return startModule(options.workspaceRoot, 'inference', {
+      FRAMES_CONNECT: frames,
+      DETECTIONS_BIND: detectionsEndpoint,
+      DETECTION_PRESET: options.preset.name,
+      INFERENCE_BACKEND: options.backend,
+      INFERENCE_STREAMS: String(options.streams),
+      INFERENCE_THREADS: String(options.threads),
+      MODEL_PATH: options.modelPath,
+      METRICS_PORT: '0',
+      ...variant,
+    });
   });
   const capture = startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'true', METRICS_PORT: '0' });
-  const modules = [inference, capture];
+  const modules = [...inferences, capture];
   const exited = new Promise<never>((_, reject) => {
     for (const child of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
   });
@@ -177,37 +208,42 @@ async function measureAlternating(
   const collecting = (async () => {
     for await (const [, ...parts] of subscriber) received.push({ detections: detectionsCodec.decode(parts), receivedAtMs: epochMs() });
   })().catch(() => undefined);
-  const measuredDetections: Received[] = [];
-  let pipelineMs = 0;
+  const measured = inferences.map(() => ({ ms: 0, detections: [] as Received[] }));
   const bareFpsSums = bareMeasures.map(() => 0);
   const segmentMs = (options.seconds / ROUNDS) * 1000;
   try {
-    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of pipeline`);
-    await whileRunning(until(() => received.length > 0, 120_000, () => 'the first detections from the pipeline'));
+    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
+    await whileRunning(until(() => new Set(received.map(({ detections }) => detections.timings.recognizeMs === undefined)).size === inferences.length, 120_000, () => 'the first detections from each pipeline'));
+    for (const inference of inferences.slice(1)) inference.kill('SIGSTOP');
     await whileRunning(sleep(options.warmupSeconds * 1000));
     for (let round = 0; round < ROUNDS; round++) {
       capture.kill('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
       for (const [i, bare] of bareMeasures.entries()) bareFpsSums[i] += await whileRunning(bare.measure(segmentMs / bareMeasures.length));
       capture.kill('SIGCONT');
-      await whileRunning(sleep(SETTLE_MS));
-      const from = epochMs();
-      await whileRunning(sleep(segmentMs));
-      const to = epochMs();
-      pipelineMs += to - from;
-      measuredDetections.push(...received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
+      for (const [i, inference] of inferences.entries()) {
+        inference.kill('SIGCONT');
+        await whileRunning(sleep(SETTLE_MS));
+        const from = epochMs();
+        await whileRunning(sleep(segmentMs));
+        const to = epochMs();
+        if (inferences.length > 1) inference.kill('SIGSTOP');
+        measured[i].ms += to - from;
+        measured[i].detections.push(...received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
+      }
+      if (inferences.length > 1) inferences[0].kill('SIGCONT');
     }
   } finally {
-    capture.kill('SIGCONT');
+    for (const child of modules) child.kill('SIGCONT');
     for (const child of modules) child.removeAllListeners('exit');
     await Promise.all(modules.map(stopModule));
     subscriber.close();
     await collecting;
     rmSync(dir, { recursive: true, force: true });
   }
-  if (measuredDetections.length === 0) throw new Error('no detections arrived while the pipeline was measured');
+  if (measured.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
   return {
-    pipeline: { fps: (measuredDetections.length * 1000) / pipelineMs, detections: measuredDetections },
+    pipelines: measured.map(({ ms, detections }) => ({ fps: (detections.length * 1000) / ms, detections })),
     bare: bareFpsSums.map((sum) => sum / ROUNDS),
   };
 }
@@ -300,6 +336,13 @@ export function formatBench(report: BenchReport): string {
     `bare run fps ${report.bareFps.toFixed(2).padStart(10)}   (one session, ONNX Runtime's defaults)`,
     `ratio        ${report.ratio.toFixed(3).padStart(10)}   (target >= 0.85)`,
   ];
+  if (report.recognition) {
+    const r = report.recognition;
+    lines.push(
+      `without reading ${r.fpsWithout.toFixed(2).padStart(7)}   (the same pipeline with RECOGNITION=off; pipeline fps above reads text)`,
+      `reading ratio${r.ratio.toFixed(3).padStart(10)}   (target >= 0.6); per frame ${r.linesReadPerFrame} lines read, ${r.linesCarriedPerFrame} carried`,
+    );
+  }
   if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
     lines.push(
       `bare streams ${report.bareStreamsFps.toFixed(2).padStart(10)}   (bare run fps, ${report.streams} sessions side by side like the pipeline)`,

@@ -1,23 +1,28 @@
-import type { TextDetector } from '@iev/detection-pipeline';
+import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
-/** `detect [--json] <files...>`: one line (or JSON object) per image or video frame. */
-export async function detect(detector: TextDetector, files: string[], json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+/** `detect [--json] <files...>`: one line (or JSON object) per image or video frame, with the text read when `reader` is given. */
+export async function detect(detector: TextDetector, reader: VideoTextReader | undefined, files: string[], json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   for (const file of files) {
     for await (const { index, image } of decodeFile(file)) {
       const result = await detector.detect(image);
+      const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: result.boxes }));
+      const boxes = reading?.boxes ?? result.boxes;
       const timings = {
         preprocessMs: round(result.timings.preprocessMs),
         inferenceMs: round(result.timings.inferenceMs),
         postprocessMs: round(result.timings.postprocessMs),
+        ...(reading && { recognizeMs: round(reading.recognizeMs) }),
       };
       if (json) {
-        out.write(`${JSON.stringify({ source: file, frame: index, width: image.width, height: image.height, boxes: result.boxes, timings })}\n`);
+        out.write(`${JSON.stringify({ source: file, frame: index, width: image.width, height: image.height, boxes, timings })}\n`);
       } else {
+        const texts = reading ? `: ${boxes.map((box) => JSON.stringify(box.text)).join(', ')}` : '';
+        const recognize = reading ? `, recognize ${timings.recognizeMs} ms` : '';
         out.write(
-          `${file} #${index} ${image.width}x${image.height}: ${result.boxes.length} boxes` +
-            ` (preprocess ${timings.preprocessMs} ms, inference ${timings.inferenceMs} ms, postprocess ${timings.postprocessMs} ms)\n`,
+          `${file} #${index} ${image.width}x${image.height}: ${boxes.length} ${reading ? 'lines' : 'boxes'}${texts}` +
+            ` (preprocess ${timings.preprocessMs} ms, inference ${timings.inferenceMs} ms, postprocess ${timings.postprocessMs} ms${recognize})\n`,
         );
       }
     }

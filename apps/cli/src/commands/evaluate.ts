@@ -1,5 +1,6 @@
-import type { TextDetector } from '@iev/detection-pipeline';
+import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import { evaluateDetections, readTextFrameSet, scoreParity, type Quad } from '@iev/text-detection';
+import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
@@ -13,18 +14,30 @@ export interface EvaluationReport {
   sample?: { precision: number; recall: number; hmean: number; detections: number };
   /** How closely we reproduce the sample, box for box (IoU >= 0.9). */
   parity?: { referenceBoxes: number; matched: number; matchedRatio: number; equalCountFrames: number; equalCountRatio: number };
+  /**
+   * End-to-end text spotting, when text was read and gt.json has each line's text: a true line counts when a box
+   * matches it (IoU >= 0.5) and reads its text (case and whitespace aside).
+   */
+  spotting?: { precision: number; recall: number; hmean: number; predictions: number; correct: number; characterAccuracy: number };
 }
 
 const PARITY_IOU = 0.9;
 
-/** `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json, and parity with seed-ref.jsonl. */
-export async function evaluate(detector: TextDetector, dir: string): Promise<EvaluationReport> {
+/**
+ * `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json, parity with seed-ref.jsonl, and
+ * with a reader end-to-end text spotting.
+ */
+export async function evaluate(detector: TextDetector, reader: VideoTextReader | undefined, dir: string): Promise<EvaluationReport> {
   const frames = readTextFrameSet(dir);
   const ours: Quad[][] = [];
+  const read: SpottedLine[][] = [];
   for (const frame of frames) {
-    let boxes: Quad[] = [];
-    for await (const { image } of decodeFile(frame.path)) boxes = (await detector.detect(image)).boxes.map((box) => box.points);
-    ours.push(boxes);
+    for await (const { image } of decodeFile(frame.path)) {
+      const { boxes } = await detector.detect(image);
+      ours.push(boxes.map((box) => box.points));
+      const reading = reader && (await reader.read({ sourceId: frame.file, timeMs: 0, image, boxes }));
+      if (reading) read.push(reading.boxes.map((box) => ({ quad: box.points, text: box.text ?? '' })));
+    }
   }
   const score = (detections: readonly Quad[][]) => {
     const result = evaluateDetections(frames.map((frame, i) => ({ gt: frame.truth, detections: detections[i] })));
@@ -50,6 +63,18 @@ export async function evaluate(detector: TextDetector, dir: string): Promise<Eva
       equalCountRatio: round(parity.equalCountFrames / frames.length, 4),
     };
   }
+  const texts = frames.every((frame) => frame.texts) ? frames.map((frame) => frame.texts ?? []) : undefined;
+  if (reader && texts) {
+    const spotting = evaluateTextSpotting(frames.map((frame, i) => ({ truth: frame.truth.map((quad, j) => ({ quad, text: texts[i][j] })), predictions: read[i] })));
+    report.spotting = {
+      precision: round(spotting.precision, 4),
+      recall: round(spotting.recall, 4),
+      hmean: round(spotting.hmean, 4),
+      predictions: spotting.predictions,
+      correct: spotting.correct,
+      characterAccuracy: round(spotting.characterAccuracy, 4),
+    };
+  }
   return report;
 }
 
@@ -67,6 +92,13 @@ export function formatEvaluation(report: EvaluationReport): string {
     lines.push(
       `parity with the sample: ${p.matched}/${p.referenceBoxes} boxes matched at IoU >= ${PARITY_IOU} (${(p.matchedRatio * 100).toFixed(1)}%),` +
         ` equal box count on ${p.equalCountFrames}/${report.frames} frames (${(p.equalCountRatio * 100).toFixed(1)}%)`,
+    );
+  }
+  if (report.spotting) {
+    const s = report.spotting;
+    lines.push(
+      `reading (a line counts when its box matches and its text is right): precision ${s.precision.toFixed(3)}, recall ${s.recall.toFixed(3)},` +
+        ` hmean ${s.hmean.toFixed(3)} (${s.correct} of ${report.groundTruth} lines, ${s.predictions} read); characters right on matched lines ${(s.characterAccuracy * 100).toFixed(1)}%`,
     );
   }
   return lines.join('\n');

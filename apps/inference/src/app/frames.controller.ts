@@ -1,7 +1,7 @@
 import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { TextDetector, type InferredImage } from '@iev/detection-pipeline';
-import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
+import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame, type LineCounts, type StageTimings } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
@@ -79,11 +79,13 @@ export class FramesController implements OnApplicationShutdown {
     const result = inferred.finish();
     const timings: StageTimings = { transportMs, ...result.timings };
     let boxes = result.boxes;
+    let lines: LineCounts | undefined;
     const reader = this.reading.active;
     if (reader) {
       const reading = await reader.read({ sourceId: frame.sourceId, timeMs: frame.captureTimeMs, image, boxes });
       boxes = reading.boxes;
       timings.recognizeMs = reading.recognizeMs;
+      lines = { read: reading.read, carried: reading.carried, dropped: reading.dropped };
       this.metrics.lines.inc({ outcome: 'read' }, reading.read);
       this.metrics.lines.inc({ outcome: 'carried' }, reading.carried);
       this.metrics.lines.inc({ outcome: 'dropped' }, reading.dropped);
@@ -95,6 +97,7 @@ export class FramesController implements OnApplicationShutdown {
       modelId: this.detector.backend.modelId,
       boxes,
       timings,
+      ...(lines && { lines }),
       publishedAtMs: epochMs(),
     };
     await lastValueFrom(this.detectionsClient.emit(DETECTIONS_TOPIC, detections), { defaultValue: undefined });

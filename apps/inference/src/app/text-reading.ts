@@ -1,8 +1,5 @@
-import { TextRecognizer, VideoTextReader } from '@iev/detection-pipeline';
+import { loadVideoTextReader, type VideoTextReader } from '@iev/detection-pipeline';
 import type { InferenceConfig } from './inference.config';
-
-/** Whether a preset reads text unless RECOGNITION (or the twin's `recognition`) says otherwise: `seed` is the sample's detection only. */
-export const presetReads = (preset: string, setting: 'on' | 'off' | undefined): boolean => (setting ? setting === 'on' : preset !== 'seed');
 
 /**
  * Recognition that a module twin can switch on and off live: the model loads the first time it is switched on
@@ -26,8 +23,7 @@ export class TextReading {
   async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
     if (enabled && !this.reader) {
       const { recModelPath, recDictPath, recRefreshMs, threads } = this.config;
-      const recognizer = await TextRecognizer.load({ modelPath: recModelPath, dictionaryPath: recDictPath, threads });
-      this.reader = new VideoTextReader(recognizer, { minScore, tracking: recRefreshMs > 0 && { refreshMs: recRefreshMs } });
+      this.reader = await loadVideoTextReader({ modelPath: recModelPath, dictionaryPath: recDictPath, threads, minScore, refreshMs: recRefreshMs });
     }
     if (this.reader) this.reader.minScore = minScore;
     this.enabled = enabled;

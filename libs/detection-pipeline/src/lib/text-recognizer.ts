@@ -56,7 +56,15 @@ export class TextRecognizer {
    * queue behind each other: the backend runs one batch at a time.
    */
   read(image: ImageView, quads: readonly Corners[]): Promise<ReadText[]> {
-    const reading = this.queue.then(() => this.readNow(image, quads));
+    return this.readCrops(quads.map((quad) => perspectiveCrop(image, quad)));
+  }
+
+  /**
+   * Reads crops already cut from a frame (perspectiveCrop; undefined, a quad with no area, reads as ''), e.g.
+   * while the frame itself moves on; queues like read().
+   */
+  readCrops(crops: readonly (ImageView | undefined)[]): Promise<ReadText[]> {
+    const reading = this.queue.then(() => this.readNow(crops));
     this.queue = reading.then(
       () => undefined,
       () => undefined,
@@ -64,24 +72,17 @@ export class TextRecognizer {
     return reading;
   }
 
-  private async readNow(image: ImageView, quads: readonly Corners[]): Promise<ReadText[]> {
-    const reads: ReadText[] = quads.map(() => NOTHING_READ);
-    const crops: ImageView[] = [];
-    const cropQuad: number[] = [];
-    quads.forEach((quad, index) => {
-      const crop = perspectiveCrop(image, quad);
-      if (!crop) return;
-      crops.push(crop);
-      cropQuad.push(index);
-    });
-    for (const batch of planBatches(crops)) {
+  private async readNow(crops: readonly (ImageView | undefined)[]): Promise<ReadText[]> {
+    const reads: ReadText[] = crops.map(() => NOTHING_READ);
+    const present = crops.flatMap((crop, index) => (crop ? [{ crop, index }] : []));
+    for (const batch of planBatches(present.map(({ crop }) => crop))) {
       const tensor = new Float32Array(batch.indices.length * 3 * REC_HEIGHT * batch.width);
-      batch.indices.forEach((cropIndex, row) => writeRecognitionInput(crops[cropIndex], tensor, row, batch.width));
+      batch.indices.forEach((cropIndex, row) => writeRecognitionInput(present[cropIndex].crop, tensor, row, batch.width));
       const output = await this.backend.run({ data: tensor, dims: [batch.indices.length, 3, REC_HEIGHT, batch.width] });
       const [, timeSteps, classes] = output.dims;
       batch.indices.forEach((cropIndex, row) => {
         const { text, score } = decodeCtc(output.data, row * timeSteps * classes, timeSteps, this.characters);
-        reads[cropQuad[cropIndex]] = { text: resolveLookalikes(text), score };
+        reads[present[cropIndex].index] = { text: resolveLookalikes(text), score };
       });
     }
     return reads;

@@ -37,30 +37,52 @@ describe('VideoTextReader (real recognition model)', () => {
   });
   afterAll(() => recognizer.dispose());
 
-  it('reads each line once and carries its text through the next frames of the source', async () => {
+  it('reads each line once, in the background, and carries its text through the next frames of the source', async () => {
     const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
     const first = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
-    expect(first).toMatchObject({ read: boxes.length, carried: 0 });
-    expect(first.boxes.map((box) => normalizeText(box.text ?? ''))).toEqual(frame.texts?.map(normalizeText));
+    // Sent to the model; the frame itself goes on at once, its boxes without text yet.
+    expect(first).toMatchObject({ read: boxes.length, carried: 0, boxes });
+    await reader.idle();
 
-    for (const timeMs of [33, 66, 100]) {
+    const second = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
+    expect(second).toMatchObject({ read: 0, carried: boxes.length });
+    expect(second.boxes.map((box) => normalizeText(box.text ?? ''))).toEqual(frame.texts?.map(normalizeText));
+    for (const timeMs of [66, 100]) {
       const next = await reader.read({ sourceId: 'camera0', timeMs, image, boxes });
       expect(next).toMatchObject({ read: 0, carried: boxes.length });
-      expect(next.boxes).toEqual(first.boxes);
+      expect(next.boxes).toEqual(second.boxes);
     }
-    // Another source's frame is its own video: read in full.
-    expect(await reader.read({ sourceId: 'camera1', timeMs: 100, image, boxes })).toMatchObject({ read: boxes.length });
+    // Another source's frame is its own video: its lines are read afresh.
+    expect(await reader.read({ sourceId: 'camera1', timeMs: 100, image, boxes })).toMatchObject({ read: boxes.length, carried: 0 });
+    await reader.idle();
   });
 
   it('reads a line again when its text changes in place, and only that line', async () => {
     const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
-    const before = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.idle();
+    const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
     // "Receiving" now shows the start of "Warehouse B" (both upright, so a plain copy moves it).
     const changed = pasteLine(image, boxes[2], boxes[0]);
-    const after = await reader.read({ sourceId: 'camera0', timeMs: 33, image: changed, boxes });
-    expect(after.read).toBe(1);
+    const asked = await reader.read({ sourceId: 'camera0', timeMs: 66, image: changed, boxes });
+    expect(asked.read).toBe(1);
+    expect(asked.boxes).toEqual(before.boxes); // the old text stands until the new read is in
+    await reader.idle();
+    const after = await reader.read({ sourceId: 'camera0', timeMs: 100, image: changed, boxes });
+    expect(after.read).toBe(0);
     expect(after.boxes[0].text).not.toBe(before.boxes[0].text);
     expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));
+  });
+
+  it('sends at most one batch to the model at a time: a busy reader reads less often, never later', async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+    // Seven lines (the first twice): one batch of six goes to the model, the seventh waits for the next free frame.
+    const seven = [...boxes, boxes[0]];
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes: seven })).read).toBe(6);
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes: seven })).read).toBe(0);
+    await reader.idle();
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 66, image, boxes: seven })).read).toBe(1);
+    await reader.idle();
   });
 
   it('leaves out lines read below minScore and reads every box when tracking is off', async () => {

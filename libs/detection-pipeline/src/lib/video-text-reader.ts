@@ -1,7 +1,7 @@
 import type { DetectedBox } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
-import { LineTracker, type LineTrackerOptions, type ReadText } from '@iev/text-recognition';
-import type { TextRecognizer } from './text-recognizer';
+import { LineTracker, perspectiveCrop, type LineTrackerOptions, type ReadText } from '@iev/text-recognition';
+import { TextRecognizer } from './text-recognizer';
 
 export interface VideoTextReaderOptions {
   /** REC_MIN_SCORE: lines read with a lower score are left out of the result (PaddleOCR's drop_score, 0.5). */
@@ -19,26 +19,37 @@ export interface FrameToRead {
 }
 
 export interface FrameReading {
-  /** The frame's boxes with `text` and `textScore`, in detection order, less those read below minScore. */
+  /**
+   * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read, less those
+   * read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
+   * few later: reading never holds a frame back).
+   */
   boxes: DetectedBox[];
-  /** Boxes run through the recognition model for this frame. */
+  /** Boxes whose line went to the recognition model with this frame. */
   read: number;
-  /** Boxes that carried the text of a line read in an earlier frame. */
+  /** Boxes that carried the text of a line read before. */
   carried: number;
   /** Boxes left out for reading below minScore. */
   dropped: number;
+  /** Time this frame spent here (cutting crops); the model runs beside the pipeline. */
   recognizeMs: number;
 }
 
 /** A source not seen for this long loses its tracked lines. */
 const SOURCE_IDLE_MS = 60_000;
+/** Lines sent to the model at once: one PaddleOCR batch. */
+const READ_BATCH = 6;
 
 /**
- * Reads the text of each frame's boxes, with one LineTracker per source so a line is read once and its text
- * carried while it stays in view (re-read when it moves, changes or is due for a refresh).
+ * Reads the text of each frame's boxes. In video (tracking on) each source has a LineTracker: a line is read
+ * once and its text carried while it looks the same; lines to read are cut from the frame and read in the
+ * background, one batch at a time, most urgent first, so reading costs the pipeline its CPU but never a frame,
+ * and a busy reader reads less often instead of falling behind. Without tracking every box is read before
+ * read() returns (still images).
  */
 export class VideoTextReader {
   private readonly sources = new Map<string, { tracker: LineTracker; lastSeenMs: number }>();
+  private reading: Promise<void> | undefined;
 
   constructor(
     readonly recognizer: TextRecognizer,
@@ -57,27 +68,45 @@ export class VideoTextReader {
   async read(frame: FrameToRead): Promise<FrameReading> {
     const started = performance.now();
     const quads = frame.boxes.map((box) => box.points);
-    let texts: ReadText[];
-    let read = quads.length;
     const tracker = this.trackerOf(frame.sourceId, frame.timeMs);
+    let texts: readonly (ReadText | undefined)[];
+    let read = quads.length;
     if (tracker) {
       const step = tracker.track(frame.image, quads, frame.timeMs);
-      read = step.toRead.length;
-      const reads = read === 0 ? [] : await this.recognizer.read(frame.image, step.toRead.map(({ index }) => quads[index]));
-      texts = step.complete(reads) as ReadText[];
+      texts = step.texts;
+      read = this.reading ? 0 : Math.min(READ_BATCH, step.toRead.length);
+      if (read > 0) {
+        const requests = step.toRead.slice(0, read);
+        const crops = requests.map(({ index }) => perspectiveCrop(frame.image, quads[index]));
+        const finish = step.begin(requests);
+        this.reading = this.recognizer
+          .readCrops(crops)
+          .then(finish, () => finish(requests.map(() => ({ text: '', score: 0 }))))
+          .finally(() => (this.reading = undefined));
+      }
     } else {
       texts = await this.recognizer.read(frame.image, quads);
     }
     const boxes: DetectedBox[] = [];
+    let known = 0;
     frame.boxes.forEach((box, index) => {
-      const { text, score } = texts[index];
-      if (score >= this.options.minScore) boxes.push({ ...box, text, textScore: score });
+      const text = texts[index];
+      if (!text) return void boxes.push(box);
+      known++;
+      if (text.score >= this.options.minScore) boxes.push({ ...box, text: text.text, textScore: text.score });
     });
-    return { boxes, read, carried: quads.length - read, dropped: quads.length - boxes.length, recognizeMs: performance.now() - started };
+    const dropped = quads.length - boxes.length;
+    return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started };
   }
 
-  dispose(): Promise<void> {
-    return this.recognizer.dispose();
+  /** Resolves when no read is under way (tests, and a clean shutdown). */
+  async idle(): Promise<void> {
+    while (this.reading) await this.reading;
+  }
+
+  async dispose(): Promise<void> {
+    await this.idle();
+    await this.recognizer.dispose();
   }
 
   private trackerOf(sourceId: string, nowMs: number): LineTracker | undefined {
@@ -89,4 +118,23 @@ export class VideoTextReader {
     source.lastSeenMs = nowMs;
     return source.tracker;
   }
+}
+
+/** Whether a preset reads text unless a setting (RECOGNITION, the twin's `recognition`, --recognition) says otherwise: `seed` is the sample's detection only. */
+export const presetReads = (preset: string, setting: 'on' | 'off' | undefined): boolean => (setting ? setting === 'on' : preset !== 'seed');
+
+export interface ReaderLoading {
+  /** REC_MODEL_PATH and REC_DICT_PATH. */
+  modelPath: string;
+  dictionaryPath: string;
+  threads: number;
+  minScore: number;
+  /** REC_REFRESH_MS; 0 reads every box of every frame (no tracking). */
+  refreshMs: number;
+}
+
+/** Loads the recognition model and dictionary (checked against each other) into a reader. */
+export async function loadVideoTextReader(options: ReaderLoading): Promise<VideoTextReader> {
+  const recognizer = await TextRecognizer.load(options);
+  return new VideoTextReader(recognizer, { minScore: options.minScore, tracking: options.refreshMs > 0 && { refreshMs: options.refreshMs } });
 }

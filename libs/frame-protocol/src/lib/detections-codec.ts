@@ -1,8 +1,10 @@
 import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, writePreamble } from './envelope';
 import { invalidField, readDimension, readEpochMs, readFiniteNumber, readInteger, readNonEmptyString, readSequence, readSourceId } from './fields';
 import { ProtocolError } from './protocol-error';
-import type { Codec, DetectedBox, Detections, Point, StageTimings } from './types';
+import type { Codec, DetectedBox, Detections, LineCounts, Point, StageTimings } from './types';
 
+/** More lines than any frame holds (the DB postprocess keeps at most 1000 candidates). */
+const MAX_LINES = 100_000;
 /** Longest line text accepted: far beyond any line a recognizer reads (PP-OCR's widest input gives ~200). */
 const MAX_TEXT_LENGTH = 1000;
 
@@ -52,8 +54,15 @@ function readDetections(value: unknown): Detections {
     modelId: readNonEmptyString(detections.modelId, 'modelId'),
     boxes: readArray(detections.boxes, 'boxes').map((box, index) => readBox(box, `boxes[${index}]`)),
     timings: readTimings(detections.timings, 'timings'),
+    ...(detections.lines !== undefined && { lines: readLineCounts(detections.lines, 'lines') }),
     publishedAtMs: readEpochMs(detections.publishedAtMs, 'publishedAtMs'),
   };
+}
+
+function readLineCounts(value: unknown, path: string): LineCounts {
+  const lines = readObject(value, path);
+  const count = (field: keyof LineCounts) => readInteger(lines[field], `${path}.${field}`, 0, MAX_LINES);
+  return { read: count('read'), carried: count('carried'), dropped: count('dropped') };
 }
 
 function readBox(value: unknown, path: string): DetectedBox {

@@ -36,6 +36,12 @@ export interface DetectedBox {
   textScore?: number;
 }
 
+export interface LineCounts {
+  read: number;
+  carried: number;
+  dropped: number;
+}
+
 /** Milliseconds spent in each stage for one frame. */
 export interface StageTimings {
   /** Capture's publish to inference's receipt (encode, socket, decode). */
@@ -55,6 +61,8 @@ export interface Detections {
   modelId: string;
   boxes: DetectedBox[];
   timings: StageTimings;
+  /** What recognition did with this frame's boxes, when it ran (version 2): read by the model, carried from an earlier frame, dropped below the minimum score. */
+  lines?: LineCounts;
   /** Epoch milliseconds when inference handed the message to the socket. */
   publishedAtMs: number;
 }

@@ -31,50 +31,60 @@ describe('lineSignature', () => {
   });
 });
 
+/** Tracks one frame and reads everything the tracker asks for at once, as a reader with no backlog would. */
+function trackAndRead(tracker: LineTracker, image: ImageView, quads: Corners[], nowMs: number, texts: string[] = []) {
+  const step = tracker.track(image, quads, nowMs);
+  step.begin(step.toRead)(step.toRead.map((_, i) => read(texts[i] ?? `line ${i}`)));
+  return step;
+}
+
 describe('LineTracker', () => {
-  it('reads a new line once, then carries its text while it stays and looks the same', () => {
+  it('asks for a new line once, then carries its text while it looks the same, even as its box jitters', () => {
     const tracker = new LineTracker();
-    const first = tracker.track(frame(WORD), [box(20)], 0);
+    const first = trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']);
     expect(first.toRead).toEqual([{ index: 0, reason: 'new' }]);
-    expect(first.complete([read('EXIT')])).toEqual([read('EXIT')]);
+    expect(first.texts).toEqual([undefined]);
 
     for (let t = 1; t <= 30; t++) {
       const step = tracker.track(frame(WORD, 10, t), [box(20 + (t % 2), 18)], t * 33);
       expect(step.toRead).toEqual([]);
       expect(step.texts).toEqual([read('EXIT')]);
-      step.complete([]);
     }
   });
 
-  it('reads a line again when its characters change in the same place', () => {
+  it('carries a line that moves as a whole (a passing plate) and re-reads one that changes in place', () => {
     const tracker = new LineTracker();
-    tracker.track(frame(WORD), [box(20)], 0).complete([read('FUEL 1.89')]);
-    const changed = tracker.track(frame(OTHER_WORD), [box(20)], 33);
-    expect(changed.toRead).toEqual([{ index: 0, reason: 'changed' }]);
-    expect(changed.complete([read('FUEL 1.94')])).toEqual([read('FUEL 1.94')]);
-    expect(tracker.track(frame(OTHER_WORD), [box(20)], 66).texts).toEqual([read('FUEL 1.94')]);
-  });
-
-  it('reads a line again once it has moved from where it was read, and after the refresh interval', () => {
-    const tracker = new LineTracker({ refreshMs: 1000 });
     const strokes = (dx: number) => WORD.map((x) => x + dx);
-    tracker.track(frame(strokes(0)), [box(20)], 0).complete([read('BUS 42')]);
-    // Each step moves 5 px: IoU with the last step stays above matchIoU, but drifts from where it was read.
-    expect(tracker.track(frame(strokes(5)), [box(25)], 33).toRead).toEqual([]);
-    const moved = tracker.track(frame(strokes(10)), [box(30)], 66);
-    expect(moved.toRead).toEqual([{ index: 0, reason: 'moved' }]);
-    moved.complete([read('BUS 42')]);
-    expect(tracker.track(frame(strokes(10)), [box(30)], 99).toRead).toEqual([]);
-    expect(tracker.track(frame(strokes(10)), [box(30)], 1066).toRead).toEqual([{ index: 0, reason: 'refresh' }]);
+    trackAndRead(tracker, frame(strokes(0)), [box(20)], 0, ['KA 05 2931']);
+    for (let dx = 6; dx <= 60; dx += 6) expect(tracker.track(frame(strokes(dx)), [box(20 + dx)], dx).toRead).toEqual([]);
+    const changed = tracker.track(frame(OTHER_WORD.map((x) => x + 60)), [box(80)], 100);
+    expect(changed.toRead).toEqual([{ index: 0, reason: 'changed' }]);
   });
 
-  it('keeps lines one-to-one and forgets a line unseen for several frames', () => {
-    const tracker = new LineTracker({ forgetAfterFrames: 2 });
-    tracker.track(frame(WORD), [box(20), box(110, 60)], 0).complete([read('A'), read('B')]);
+  it('re-reads a line whose box grew (text scrolled in) and one due for a refresh', () => {
+    const tracker = new LineTracker({ refreshMs: 1000 });
+    trackAndRead(tracker, frame(WORD), [box(20)], 0);
+    expect(tracker.track(frame(WORD), [box(20, 18, 100)], 33).toRead).toEqual([{ index: 0, reason: 'resized' }]);
+    expect(tracker.track(frame(WORD), [box(20)], 500).toRead).toEqual([]);
+    expect(tracker.track(frame(WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'refresh' }]);
+  });
+
+  it('does not ask again for a line whose read is under way, and fills it in when the read arrives', () => {
+    const tracker = new LineTracker();
+    const first = tracker.track(frame(WORD), [box(20)], 0);
+    const finish = first.begin(first.toRead);
+    expect(tracker.track(frame(WORD), [box(20)], 33).toRead).toEqual([]);
+    finish([read('GATE 7')]);
+    expect(tracker.track(frame(WORD), [box(20)], 66).texts).toEqual([read('GATE 7')]);
+  });
+
+  it('asks for new lines first, and forgets a line unseen for several frames', () => {
+    const tracker = new LineTracker({ forgetAfterFrames: 2, refreshMs: 50 });
+    trackAndRead(tracker, frame(WORD), [box(20)], 0);
+    expect(tracker.track(frame(WORD), [box(20), box(110, 60)], 60).toRead).toEqual([{ index: 1, reason: 'new' }, { index: 0, reason: 'refresh' }]);
     expect(tracker.size).toBe(2);
-    tracker.track(frame(WORD), [box(20)], 33).complete([]);
-    tracker.track(frame(WORD), [box(20)], 66).complete([]);
+    tracker.track(frame(WORD), [box(20)], 70);
+    tracker.track(frame(WORD), [box(20)], 80);
     expect(tracker.size).toBe(1);
-    expect(tracker.track(frame(WORD), [box(20), box(110, 60)], 99).toRead).toEqual([{ index: 1, reason: 'new' }]);
   });
 });

@@ -1,4 +1,4 @@
-import { convexPolygonIoU, pairByIoU, type ImageView } from '@iev/text-detection';
+import { pairByIoU, type ImageView } from '@iev/text-detection';
 import type { ReadText } from './ctc-decoder';
 import type { Corners } from './homography';
 import { lineSignature, signatureDistance, type LineSignature } from './line-signature';
@@ -6,8 +6,8 @@ import { lineSignature, signatureDistance, type LineSignature } from './line-sig
 export interface LineTrackerOptions {
   /** A box continues a line of the previous frame when their quads overlap at least this much (IoU). */
   matchIoU: number;
-  /** Re-read a line whose box has drifted from where it was last read: IoU with that box below this. */
-  moveIoU: number;
+  /** Re-read a line whose box grew or shrank by more than this fraction (width or height) since it was read. */
+  resizeRatio: number;
   /** Re-read a line whose look changed this much since it was read (signatureDistance). */
   changeDistance: number;
   /** Re-read every line at least this often, so an early misread does not stand for long. */
@@ -18,44 +18,58 @@ export interface LineTrackerOptions {
 
 /**
  * changeDistance measured on lines of sharp strokes (the worst case): a box jittering by a pixel over sensor noise
- * scores up to 0.96, one character changed 1.65-2.4, another word 2.4-2.6.
+ * scores up to 0.96, one character changed 1.65-2.4, another word 2.4-2.6. A box that only moves keeps its look
+ * (the signature follows the box), so a passing plate is read once.
  */
 export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   matchIoU: 0.5,
-  moveIoU: 0.8,
+  resizeRatio: 0.15,
   changeDistance: 1.5,
-  refreshMs: 2000,
+  refreshMs: 10_000,
   forgetAfterFrames: 3,
 };
 
+/** Why a box is to be read rather than carry its line's text, most urgent first. */
+export type ReadReason = 'new' | 'resized' | 'changed' | 'refresh';
+const URGENCY: Record<ReadReason, number> = { new: 0, resized: 1, changed: 2, refresh: 3 };
+
 interface TrackedLine {
   quad: Corners;
-  /** The box and look the text was read from. */
-  readQuad: Corners;
-  readSignature: LineSignature;
-  readAtMs: number;
-  read: ReadText;
+  /** The box and look of the last read, once a read was asked for. */
+  readQuad?: Corners;
+  readSignature?: LineSignature;
+  readAtMs?: number;
+  read?: ReadText;
+  /** A read of this line is under way: it is not asked for again meanwhile. */
+  pending: boolean;
   missedFrames: number;
 }
 
-/** Why a box of this frame is read again instead of carrying its line's text. */
-export type ReadReason = 'new' | 'moved' | 'changed' | 'refresh';
+/** A box whose line should be read, with why. */
+export interface ReadRequest {
+  index: number;
+  reason: ReadReason;
+}
 
-/** One frame's decision: which boxes carry a known line's text, which must be read. */
+/** One frame's decision: what each box's line is known to say, and which boxes should be read. */
 export interface TrackingStep {
-  /** The text carried for each box, or undefined for a box in `toRead`. */
-  readonly texts: (ReadText | undefined)[];
-  /** Indices of the boxes to read, with why. */
-  readonly toRead: readonly { index: number; reason: ReadReason }[];
-  /** Hands over the reads of `toRead`, in its order: fills `texts` and remembers them for the next frames. */
-  complete(reads: readonly ReadText[]): (ReadText | undefined)[];
+  /** Each box's line's last read, or undefined for a line never read yet. */
+  readonly texts: readonly (ReadText | undefined)[];
+  /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
+  readonly toRead: readonly ReadRequest[];
+  /**
+   * Starts reading some of `toRead` (a caller with a budget takes the first few): their lines are not asked for
+   * again until the returned function hands over the reads, in the same order, which may be frames later.
+   */
+  begin(requests: readonly ReadRequest[]): (reads: readonly ReadText[]) => void;
 }
 
 /**
  * Video is not a pile of unrelated images: a sign stays in view for hundreds of frames. The tracker matches
- * each frame's boxes to the lines of the frame before (one-to-one, by IoU), carries a line's text while its box
- * stays where it was read and looks the same, and asks for a new read when the box is new, has moved, looks
- * different (its characters changed) or was read longer than `refreshMs` ago. One tracker per video source.
+ * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
+ * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new, looks
+ * different (its characters changed), grew or shrank (text scrolled in or out), or was read longer than
+ * `refreshMs` ago. Reads may finish frames later. One tracker per video source.
  */
 export class LineTracker {
   private lines: TrackedLine[] = [];
@@ -71,50 +85,61 @@ export class LineTracker {
   }
 
   track(image: ImageView, quads: readonly Corners[], nowMs: number): TrackingStep {
-    const { matchIoU, moveIoU, changeDistance, refreshMs, forgetAfterFrames } = this.options;
+    const { matchIoU, forgetAfterFrames } = this.options;
     const matches = new Map(pairByIoU(quads, this.lines.map((line) => line.quad), matchIoU).map((pair) => [pair.a, pair.b]));
-    const texts: (ReadText | undefined)[] = new Array(quads.length).fill(undefined);
-    const toRead: { index: number; reason: ReadReason }[] = [];
-    const signatures = quads.map((quad) => lineSignature(image, quad));
-    const continued = new Set<number>();
-
-    quads.forEach((quad, index) => {
-      const lineIndex = matches.get(index);
-      if (lineIndex === undefined) return toRead.push({ index, reason: 'new' });
-      const line = this.lines[lineIndex];
-      continued.add(lineIndex);
+    const continued = new Set(matches.values());
+    const survivors = this.lines.filter((line, index) => continued.has(index) || ++line.missedFrames < forgetAfterFrames);
+    const lineOfBox = quads.map((quad, index) => {
+      const matched = matches.get(index);
+      const line: TrackedLine = matched === undefined ? { quad, pending: false, missedFrames: 0 } : this.lines[matched];
       line.quad = quad;
       line.missedFrames = 0;
-      const reason: ReadReason | undefined =
-        convexPolygonIoU(quad, line.readQuad) < moveIoU
-          ? 'moved'
-          : signatureDistance(signatures[index], line.readSignature) > changeDistance
-            ? 'changed'
-            : nowMs - line.readAtMs >= refreshMs
-              ? 'refresh'
-              : undefined;
-      if (reason) toRead.push({ index, reason });
-      else texts[index] = line.read;
+      if (matched === undefined) survivors.push(line);
+      return line;
     });
+    this.lines = survivors;
 
-    const kept = this.lines.filter((line, lineIndex) => continued.has(lineIndex) || ++line.missedFrames < forgetAfterFrames);
-    const lineOfBox = new Map([...matches].map(([boxIndex, lineIndex]) => [boxIndex, this.lines[lineIndex]]));
-    this.lines = kept;
+    const signatures = new Map<number, LineSignature>();
+    const toRead: ReadRequest[] = [];
+    lineOfBox.forEach((line, index) => {
+      if (line.pending) return;
+      const signature = lineSignature(image, quads[index]);
+      signatures.set(index, signature);
+      const reason = this.reasonToRead(line, quads[index], signature, nowMs);
+      if (reason) toRead.push({ index, reason });
+    });
+    toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
 
     return {
-      texts,
+      texts: lineOfBox.map((line) => line.read),
       toRead,
-      complete: (reads) => {
-        if (reads.length !== toRead.length) throw new RangeError(`expected ${toRead.length} reads, got ${reads.length}`);
-        toRead.forEach(({ index }, i) => {
-          texts[index] = reads[i];
-          const update = { quad: quads[index], readQuad: quads[index], readSignature: signatures[index], readAtMs: nowMs, read: reads[i], missedFrames: 0 };
-          const line = lineOfBox.get(index);
-          if (line) Object.assign(line, update);
-          else this.lines.push(update);
+      begin: (requests) => {
+        const reading = requests.map(({ index }) => {
+          const line = lineOfBox[index];
+          Object.assign(line, { pending: true, readQuad: quads[index], readSignature: signatures.get(index), readAtMs: nowMs });
+          return line;
         });
-        return texts;
+        return (reads) => {
+          if (reads.length !== reading.length) throw new RangeError(`expected ${reading.length} reads, got ${reads.length}`);
+          reading.forEach((line, i) => Object.assign(line, { read: reads[i], pending: false }));
+        };
       },
     };
   }
+
+  private reasonToRead(line: TrackedLine, quad: Corners, signature: LineSignature, nowMs: number): ReadReason | undefined {
+    const { resizeRatio, changeDistance, refreshMs } = this.options;
+    if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
+    const [width, height] = sideLengths(quad);
+    const [readWidth, readHeight] = sideLengths(line.readQuad);
+    if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
+    if (signatureDistance(signature, line.readSignature) > changeDistance) return 'changed';
+    return nowMs - line.readAtMs >= refreshMs ? 'refresh' : undefined;
+  }
+}
+
+/** A quad's mean width and height (top and bottom edges, left and right edges). */
+function sideLengths([p0, p1, p2, p3]: Corners): [number, number] {
+  const length = (a: readonly number[], b: readonly number[]) => Math.hypot(a[0] - b[0], a[1] - b[1]);
+  return [(length(p0, p1) + length(p3, p2)) / 2 || 1, (length(p0, p3) + length(p1, p2)) / 2 || 1];
 }
