@@ -41,7 +41,7 @@ void runModule('capture', async (logger) => {
   }
   logger.info({ source: source.type, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
 
-  const edge = await EdgeModule.start({
+  const edge = EdgeModule.start({
     name: 'capture',
     logger,
     registry,
@@ -59,6 +59,7 @@ void runModule('capture', async (logger) => {
   });
 
   return {
+    fatal: edge?.fatal,
     async close() {
       await edge?.close();
       await app.close();

@@ -32,7 +32,7 @@ void runModule('inference', async (logger) => {
 
   const registry = createMetricsRegistry('inference');
   const metrics = new InferenceMetrics(registry, server);
-  const edge = await EdgeModule.start({
+  const edge = EdgeModule.start({
     name: 'inference',
     logger,
     registry,
@@ -64,6 +64,7 @@ void runModule('inference', async (logger) => {
   logger.info({ framesConnect: config.framesConnect, detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
 
   return {
+    fatal: edge?.fatal,
     async close() {
       await service.close();
       await edge?.close();

@@ -5,3 +5,4 @@ export * from './lib/run-module';
 export * from './lib/backoff';
 export * from './lib/microservice';
 export * from './lib/rate-meter';
+export * from './lib/with-timeout';
