@@ -3,7 +3,7 @@ import { loadTextDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { customizePreset } from '@iev/text-detection';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
+import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice } from '@iev/service-runtime';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -46,8 +46,9 @@ void runModule('inference', async (logger) => {
     status: () => ({ backend: backend.name, streams, modelId: backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, transport: server.stats() }),
   });
 
+  const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
   const service = await startMicroservice({
-    module: InferenceModule.forRoot({ detector, detectionsClient, metrics, logger }),
+    module: InferenceModule.forRoot({ detector, detectionsClient, metrics, logger, summary }),
     strategy: server,
     logger,
     registry,
@@ -67,6 +68,7 @@ void runModule('inference', async (logger) => {
     fatal: edge?.fatal,
     async close() {
       await service.close();
+      summary.close();
       await edge?.close();
       await detectionsClient.close();
       await backend.dispose();

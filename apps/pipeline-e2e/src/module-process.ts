@@ -14,10 +14,13 @@ export class ModuleProcess {
   readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
 
-  constructor(readonly name: string, env: Record<string, string>) {
+  /** `env` over this process's; the logs are JSON (logs() reads them) unless LOG_FORMAT is given, undefined for the module's default. */
+  constructor(readonly name: string, env: Record<string, string | undefined>) {
+    const merged: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: 'json', ...env };
+    for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
     this.child = spawn(process.execPath, [join(WORKSPACE_ROOT, 'dist/apps', name, 'main.js')], {
       cwd: WORKSPACE_ROOT,
-      env: { ...process.env, ...env },
+      env: merged,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (into: string[]) => (line: string) => {

@@ -6,3 +6,5 @@ export * from './lib/backoff';
 export * from './lib/microservice';
 export * from './lib/rate-meter';
 export * from './lib/with-timeout';
+export * from './lib/frame-summary';
+export * from './lib/sequence-gaps';

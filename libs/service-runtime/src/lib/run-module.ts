@@ -21,7 +21,15 @@ function reportFailure(logger: Logger, name: string, what: string, error: unknow
  * a person can act on; SIGINT/SIGTERM close it cleanly (a second signal forces the exit).
  */
 export async function runModule(name: string, start: (logger: Logger) => Promise<RunningModule>): Promise<void> {
-  const logger = createLogger(name);
+  let logger: Logger;
+  try {
+    logger = createLogger(name);
+  } catch (error) {
+    // LOG_FORMAT / LOG_LEVEL themselves are wrong: no logger to say so, only stderr.
+    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+    return;
+  }
   let running: RunningModule;
   try {
     running = await start(logger);
