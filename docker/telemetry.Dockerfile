@@ -3,7 +3,7 @@
 #   npx nx docker telemetry --arch amd64|arm64 [--cuda]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG TARGETARCH
