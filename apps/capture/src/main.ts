@@ -18,7 +18,8 @@ void runModule('capture', async (logger) => {
 
   const framesClient = new ClientZmq({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
   await framesClient.connect();
-  const registry = createMetricsRegistry('capture');
+  // Every capture series is about its one source.
+  const registry = createMetricsRegistry('capture', { source_id: config.sourceId });
   const metrics = new CaptureMetrics(registry);
   const createSource = () => createFrameSource(source, sourceOptions);
   let currentSource = source;

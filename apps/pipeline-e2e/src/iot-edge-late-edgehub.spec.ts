@@ -86,6 +86,11 @@ describe('the modules at boot, edgeHub coming up 15 s after them', () => {
     expect(hub.connectedModules().sort()).toEqual(['capture', 'inference', 'telemetry']);
     for (const module of modules) expect(module.child.exitCode).toBeNull();
     expect((await health()).iotEdge.connected).toBe(true);
+    // Under IoT Edge every series says which hub, device, module and run it comes from, as edgeHub's own do.
+    const metrics = await (await fetch(`http://127.0.0.1:${telemetryPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      new RegExp(`^iev_telemetry_upstream_sent_total\\{iothub="${hub.iothubHostName}",edge_device="${hub.deviceId}",module="telemetry",instance_number="[0-9a-f-]{36}"\\} [1-9]\\d*$`, 'm'),
+    );
   }, 120_000);
 
   it('stops a module whose key edgeHub refuses, with exit code 1 and the credentials message', async () => {

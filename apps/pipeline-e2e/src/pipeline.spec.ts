@@ -89,6 +89,10 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     // Telemetry keeps up with inference: nothing dropped from its bounded queue.
     const telemetryMetrics = await (await fetch(`http://127.0.0.1:${await telemetry.metricsPort()}/metrics`)).text();
     expect(telemetryMetrics).toMatch(/^iev_telemetry_detections_dropped_total\{[^}]*\} 0$/m);
+    // Per-source series carry the source; capture's all do (one source each).
+    expect(telemetryMetrics).toMatch(/^iev_telemetry_detections_total\{source_id="camera0",module="telemetry",instance_number="[0-9a-f-]{36}"\} [1-9]\d*$/m);
+    const captureMetrics = await (await fetch(`http://127.0.0.1:${await capture.metricsPort()}/metrics`)).text();
+    expect(captureMetrics).toMatch(/^iev_capture_frames_published_total\{module="capture",instance_number="[0-9a-f-]{36}",source_id="camera0"\} [1-9]\d*$/m);
   });
 
   it('stops every module cleanly on Ctrl-C, leaving no ffmpeg behind', async () => {
