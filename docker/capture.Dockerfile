@@ -58,7 +58,9 @@ COPY --from=build /workspace/dist/apps/capture ./
 # The default CAMERA_PATH, so the image runs without a camera.
 COPY assets/demo/demo.mp4 assets/demo/
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9101
+# LISTEN_HOST: inside the container the other modules, port mappings and the health check reach the module, so
+# it listens on all interfaces (outside a container the default is 127.0.0.1).
+ENV NODE_ENV=production METRICS_PORT=9101 LISTEN_HOST=0.0.0.0
 USER iev
 EXPOSE 5555 9101
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

@@ -79,7 +79,9 @@ COPY --from=build /workspace/dist/apps/inference ./
 COPY --from=addon /addon/ ./
 COPY models/ch_pp_inf_dynamic.onnx models/
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9102 TENSORRT_CACHE_DIR=/var/cache/iev/tensorrt
+# LISTEN_HOST: inside the container the other modules, port mappings and the health check reach the module, so
+# it listens on all interfaces (outside a container the default is 127.0.0.1).
+ENV NODE_ENV=production METRICS_PORT=9102 LISTEN_HOST=0.0.0.0 TENSORRT_CACHE_DIR=/var/cache/iev/tensorrt
 USER iev
 EXPOSE 5556 9102
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

@@ -46,7 +46,9 @@ WORKDIR /app
 COPY --from=production-dependencies /app/node_modules node_modules
 COPY --from=build /workspace/dist/apps/telemetry ./
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9103
+# LISTEN_HOST: inside the container the other modules, port mappings and the health check reach the module, so
+# it listens on all interfaces (outside a container the default is 127.0.0.1).
+ENV NODE_ENV=production METRICS_PORT=9103 LISTEN_HOST=0.0.0.0
 USER iev
 EXPOSE 9103
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

@@ -11,10 +11,13 @@ export interface Substitution {
 }
 
 const CAMERA_DEVICE = /^\/dev\/video\d+$/;
+/** A ZeroMQ bind on every interface, as inside a container. */
+const ALL_INTERFACES = /^tcp:\/\/(\*|0\.0\.0\.0)(?=:\d)/;
 
 /**
  * A manifest's env for a local process. On IoT Edge, modules reach each other by module name on the Docker
- * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`. A camera
+ * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`, and a bind
+on every interface (`tcp://*:5555`) one on 127.0.0.1, serving nothing to the LAN. A camera
  * device that does not exist here is replaced by the demo video. A variable set in the simulator's own
  * environment wins over the manifest (and is not rewritten).
  */
@@ -30,6 +33,11 @@ export function localizeModule(
     if (CAMERA_DEVICE.test(value) && !deviceExists(value)) {
       substitutions.push({ moduleId: module.id, what, from: value, to: options.demoVideo, why: `no ${value} on this machine` });
       return options.demoVideo;
+    }
+    if (ALL_INTERFACES.test(value)) {
+      const loopback = value.replace(ALL_INTERFACES, 'tcp://127.0.0.1');
+      substitutions.push({ moduleId: module.id, what, from: value, to: loopback, why: 'a local process serves nothing to the LAN' });
+      return loopback;
     }
     const local = moduleIds.length > 0 ? value.replace(hosts, '$1127.0.0.1') : value;
     if (local !== value) substitutions.push({ moduleId: module.id, what, from: value, to: local, why: 'modules are local processes' });

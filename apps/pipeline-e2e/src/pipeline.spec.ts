@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Detections } from '@iev/frame-protocol';
 import { DEMO_VIDEO, ModuleProcess } from './module-process';
@@ -93,6 +93,18 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     expect(telemetryMetrics).toMatch(/^iev_telemetry_detections_total\{source_id="camera0",module="telemetry",instance_number="[0-9a-f-]{36}"\} [1-9]\d*$/m);
     const captureMetrics = await (await fetch(`http://127.0.0.1:${await capture.metricsPort()}/metrics`)).text();
     expect(captureMetrics).toMatch(/^iev_capture_frames_published_total\{module="capture",instance_number="[0-9a-f-]{36}",source_id="camera0"\} [1-9]\d*$/m);
+  });
+
+  it('serves nothing to the LAN outside a container: metrics and health answer on 127.0.0.1 only', async () => {
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+    if (!lan) return; // a machine without a network has no LAN to serve
+    for (const module of [capture, inference, telemetry]) {
+      const port = await module.metricsPort();
+      expect((await fetch(`http://127.0.0.1:${port}/live`)).status).toBe(200);
+      await expect(fetch(`http://${lan}:${port}/live`)).rejects.toThrow();
+    }
   });
 
   it('stops every module cleanly on Ctrl-C, leaving no ffmpeg behind', async () => {

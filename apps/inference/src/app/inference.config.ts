@@ -1,4 +1,4 @@
-import { env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
 const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
@@ -12,7 +12,7 @@ const detectionSettings = (names: { thresh: string; boxThresh: string; unclipRat
 
 export const inferenceConfigSpec = {
   framesConnect: env.endpoint('FRAMES_CONNECT', 'tcp://127.0.0.1:5555'),
-  detectionsBind: env.endpoint('DETECTIONS_BIND', 'tcp://*:5556'),
+  detectionsBind: env.endpoint('DETECTIONS_BIND', bindOnListenHost(5556)),
   modelPath: env.string('MODEL_PATH', 'models/ch_pp_inf_dynamic.onnx'),
   preset: presetName('DETECTION_PRESET'),
   ...detectionSettings({ thresh: 'DET_DB_THRESH', boxThresh: 'DET_DB_BOX_THRESH', unclipRatio: 'DET_DB_UNCLIP_RATIO', limitSideLen: 'DET_LIMIT_SIDE_LEN' }),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
-import type { EnvSource } from './env';
+import { listenHost, type EnvSource } from './env';
 
 export interface HealthReport {
   healthy: boolean;
@@ -12,6 +12,7 @@ export interface HealthReport {
 export interface ObservabilityServerOptions {
   /** 0 picks a free port. */
   port: number;
+  /** Default listenHost(): LISTEN_HOST, else 127.0.0.1. */
   host?: string;
   registry: Registry;
   health: () => HealthReport;
@@ -68,7 +69,7 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+    server.listen(options.port, options.host ?? listenHost(), () => resolve());
   });
   return {
     server,
