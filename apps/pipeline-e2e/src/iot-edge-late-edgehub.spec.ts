@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
-import { DEMO_VIDEO, ModuleProcess } from './module-process';
+import { ModuleProcess, startEdgeModules } from './module-process';
 
 /** How late edgeHub comes up after the modules, as at a device's boot. */
 const EDGEHUB_LATE_MS = 15_000;
@@ -29,22 +29,11 @@ describe('the modules at boot, edgeHub coming up 15 s after them', () => {
     });
     // The workload API is up (the IoT Edge daemon starts first); edgeHub's MQTT port is not yet.
     await hub.stopBroker();
-    const frames = `ipc://${join(dir, 'frames')}`;
-    const detections = `ipc://${join(dir, 'detections')}`;
-    modules = [
-      new ModuleProcess('telemetry', { ...hub.moduleEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0' }),
-      new ModuleProcess('inference', {
-        ...hub.moduleEnv('inference'),
-        FRAMES_CONNECT: frames,
-        DETECTIONS_BIND: detections,
-        DETECTION_PRESET: 'default',
-        INFERENCE_STREAMS: '1',
-        INFERENCE_THREADS: '1',
-        METRICS_PORT: '0',
-      }),
+    modules = startEdgeModules((id) => hub.moduleEnv(id), dir, {
+      inference: { INFERENCE_STREAMS: '1' },
       // Capture logs as a module under IoT Edge does by default: IoT Edge's own line format.
-      new ModuleProcess('capture', { ...hub.moduleEnv('capture'), LOG_FORMAT: undefined, CAMERA_PATH: DEMO_VIDEO, CAPTURE_FPS: '10', FRAMES_BIND: frames, METRICS_PORT: '0' }),
-    ];
+      capture: { LOG_FORMAT: undefined, CAPTURE_FPS: '10' },
+    });
   });
 
   afterAll(async () => {

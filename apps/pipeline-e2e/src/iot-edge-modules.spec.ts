@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgeHubEmulator, type UpstreamMessage } from '@iev/edge-hub-emulator';
-import { DEMO_VIDEO, ModuleProcess, WORKSPACE_ROOT } from './module-process';
+import { DEMO_VIDEO, startEdgeModules, WORKSPACE_ROOT, type ModuleProcess } from './module-process';
 
 type Body = Record<string, unknown> & { type: string; boxes?: unknown[]; frames?: number };
 const bodyOf = (message: UpstreamMessage): Body => JSON.parse(message.body.toString('utf8'));
@@ -34,20 +34,7 @@ describe('the modules under (emulated) IoT Edge', () => {
       ],
       routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
     });
-    const frames = `ipc://${join(dir, 'frames')}`;
-    const detections = `ipc://${join(dir, 'detections')}`;
-    modules = [
-      new ModuleProcess('telemetry', { ...hub.moduleEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0' }),
-      new ModuleProcess('inference', {
-        ...hub.moduleEnv('inference'),
-        FRAMES_CONNECT: frames,
-        DETECTIONS_BIND: detections,
-        DETECTION_PRESET: 'default',
-        INFERENCE_THREADS: '1',
-        METRICS_PORT: '0',
-      }),
-      new ModuleProcess('capture', { ...hub.moduleEnv('capture'), CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' }),
-    ];
+    modules = startEdgeModules((id) => hub.moduleEnv(id), dir);
   });
 
   afterAll(async () => {

@@ -69,3 +69,32 @@ export class ModuleProcess {
     return this.exited;
   }
 }
+
+type ModuleEnv = Record<string, string | undefined>;
+
+/**
+ * The three built modules as IoT Edge runs them, each with its IoT Edge environment from `moduleEnv` (an emulated
+ * edgeHub's), wired over ipc sockets in `dir`: telemetry, inference (default preset, one thread), capture on the
+ * demo video, in that order (downstream first). `extra` adds or overrides variables per module.
+ */
+export function startEdgeModules(
+  moduleEnv: (id: string) => Record<string, string>,
+  dir: string,
+  extra: { capture?: ModuleEnv; inference?: ModuleEnv; telemetry?: ModuleEnv } = {},
+): ModuleProcess[] {
+  const frames = `ipc://${join(dir, 'frames')}`;
+  const detections = `ipc://${join(dir, 'detections')}`;
+  return [
+    new ModuleProcess('telemetry', { ...moduleEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0', ...extra.telemetry }),
+    new ModuleProcess('inference', {
+      ...moduleEnv('inference'),
+      FRAMES_CONNECT: frames,
+      DETECTIONS_BIND: detections,
+      DETECTION_PRESET: 'default',
+      INFERENCE_THREADS: '1',
+      METRICS_PORT: '0',
+      ...extra.inference,
+    }),
+    new ModuleProcess('capture', { ...moduleEnv('capture'), CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0', ...extra.capture }),
+  ];
+}
