@@ -29,4 +29,11 @@ describe('formatIotEdgeLine', () => {
     expect(formatIotEdgeLine(line({ level: 50, msg: 'failed to publish detections', err: { message: 'socket closed' } }))).toMatch(/- failed to publish detections: socket closed\n$/);
     expect(formatIotEdgeLine(line({ level: 60, msg: 'stopped: socket closed', err: { message: 'socket closed' } }))).toMatch(/- stopped: socket closed\n$/);
   });
+
+  it('keeps a message of several lines on one line', () => {
+    const msg = 'inference start-up failed: Invalid configuration:\n  - INFERENCE_THREADS must be an integer\n  - LOG_FORMAT must be one of json, iotedge';
+    expect(formatIotEdgeLine(line({ level: 60, msg }))).toBe(
+      '<0> 2026-12-03 06:00:00.123 +00:00 [FTL] - inference start-up failed: Invalid configuration: - INFERENCE_THREADS must be an integer - LOG_FORMAT must be one of json, iotedge\n',
+    );
+  });
 });

@@ -35,7 +35,8 @@ const IOTEDGE_LEVELS: Record<number, { severity: number; name: string }> = {
 /**
  * One pino JSON line as IoT Edge's runtime modules write theirs, the form its log tools filter on by severity and
  * time (`iotedge logs --since`, edgeAgent's GetModuleLogs):
- * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message`. An error's message is appended when the line lacks it.
+ * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message`. An error's message is appended when the line lacks it; a
+ * message of several lines (a configuration error's list) stays on one, so every line carries level and time.
  */
 export function formatIotEdgeLine(jsonLine: string): string {
   const log = JSON.parse(jsonLine) as { level: number; time: string; msg?: string; err?: { message?: string } };
@@ -44,7 +45,7 @@ export function formatIotEdgeLine(jsonLine: string): string {
   const time = `${log.time.slice(0, 10)} ${log.time.slice(11, 23)} +00:00`;
   const message = log.msg ?? '';
   const error = log.err?.message && !message.includes(log.err.message) ? `: ${log.err.message}` : '';
-  return `<${severity}> ${time} [${name}] - ${message}${error}\n`;
+  return `<${severity}> ${time} [${name}] - ${`${message}${error}`.replace(/\s*\n\s*/g, ' ')}\n`;
 }
 
 /** Structured logs on stdout: JSON lines, or under IoT Edge the runtime's own line format (see readLogConfig). */
