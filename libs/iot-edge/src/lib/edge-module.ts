@@ -215,11 +215,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       client.onMethod(name, (request, response) => {
         if (!request || !response) return;
         void (async () => {
+          let answer: { status: number; payload: unknown };
           try {
-            await response.send(200, (await handler(request.payload)) ?? {});
+            answer = { status: 200, payload: (await handler(request.payload)) ?? {} };
           } catch (error) {
-            await response.send(400, { error: (error as Error).message }).catch(() => undefined);
+            answer = { status: 400, payload: { error: (error as Error).message } };
           }
+          await this.request(response.send(answer.status, answer.payload), `the answer to ${name}`).catch((error) =>
+            this.options.logger.warn({ err: error, method: name }, `could not answer the direct method ${name}`),
+          );
         })();
       });
     }
