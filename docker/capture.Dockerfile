@@ -1,13 +1,16 @@
 # The capture module: camera or video frames through ffmpeg (GStreamer for camera pipelines), published
 # over ZeroMQ. Build it from the workspace root with
-#   npx nx docker capture --arch amd64|arm64 [--cuda]      (see docker/README.md)
+#   npx nx docker capture --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
 ARG NODE_IMAGE=node:24-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
-# Jetson: JetPack 5.1's L4T image (R35.2, Ubuntu 20.04), the dev container's base too.
-ARG L4T_JETPACK_IMAGE=nvcr.io/nvidia/l4t-jetpack:r35.2.1
+# Jetson: the L4T image of JetPack 6.1/6.2 (R36.4, Ubuntu 22.04) or, with JETPACK=5 (--jetpack 5), of JetPack 5.1
+# (R35.2, Ubuntu 20.04), the dev container's base.
+ARG JETPACK=6
+ARG L4T_JETPACK6_IMAGE=nvcr.io/nvidia/l4t-jetpack:r36.4.0
+ARG L4T_JETPACK5_IMAGE=nvcr.io/nvidia/l4t-jetpack:r35.2.1
 ARG TARGETARCH
 ARG CUDA_SUPPORT=nocuda
 
@@ -21,7 +24,9 @@ FROM ${NODE_IMAGE} AS node
 FROM ${BASE_IMAGE} AS base-amd64-nocuda
 FROM ${BASE_IMAGE} AS base-arm64-nocuda
 FROM ${BASE_IMAGE} AS base-amd64-cuda
-FROM ${L4T_JETPACK_IMAGE} AS base-arm64-cuda
+FROM ${L4T_JETPACK5_IMAGE} AS l4t-jetpack5
+FROM ${L4T_JETPACK6_IMAGE} AS l4t-jetpack6
+FROM l4t-jetpack${JETPACK} AS base-arm64-cuda
 
 FROM base-${TARGETARCH}-${CUDA_SUPPORT} AS base
 COPY --from=node /usr/local/bin/node /usr/local/bin/node

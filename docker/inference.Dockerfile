@@ -1,15 +1,21 @@
 # The inference module: text detection on the frames from capture (ONNX Runtime on the CPU; the CUDA
 # variant starts from NVIDIA's TensorRT images). Build it from the workspace root with
-#   npx nx docker inference --arch amd64|arm64 [--cuda]      (see docker/README.md)
+#   npx nx docker inference --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
 ARG NODE_IMAGE=node:24-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG TENSORRT_IMAGE=nvcr.io/nvidia/tensorrt:24.08-py3
-ARG L4T_TENSORRT_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2-runtime
-# The TensorRT binding is compiled against TensorRT's headers and nvcc, which L4T's runtime image lacks.
-ARG L4T_TENSORRT_DEVEL_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2.2-devel
+# Jetson: JetPack 6.1/6.2 (L4T R36.4, TensorRT 10.3, CUDA 12.6, Ubuntu 22.04), the release Orin modules ship with;
+# or JetPack 5.1 (L4T R35.2, TensorRT 8.5, CUDA 11.4, Ubuntu 20.04), the last for Xavier: JETPACK=5 (--jetpack 5).
+# The TensorRT binding is compiled against TensorRT's headers and nvcc, which L4T's runtime images lack: each
+# JetPack has a devel image for that.
+ARG JETPACK=6
+ARG L4T_TENSORRT_JETPACK6_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r10.3.0-runtime
+ARG L4T_TENSORRT_DEVEL_JETPACK6_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r10.3.0-devel
+ARG L4T_TENSORRT_JETPACK5_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2-runtime
+ARG L4T_TENSORRT_DEVEL_JETPACK5_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2.2-devel
 ARG TARGETARCH
 ARG CUDA_SUPPORT=nocuda
 
@@ -21,8 +27,10 @@ FROM ${BASE_IMAGE} AS base-amd64-nocuda
 FROM ${BASE_IMAGE} AS base-arm64-nocuda
 # x86-64 with an NVIDIA GPU: TensorRT 10.3, CUDA 12.6, Ubuntu 22.04.
 FROM ${TENSORRT_IMAGE} AS base-amd64-cuda
-# NVIDIA Jetson: TensorRT 8.5 runtime of JetPack 5.1 (L4T R35.2), Ubuntu 20.04.
-FROM ${L4T_TENSORRT_IMAGE} AS base-arm64-cuda
+# NVIDIA Jetson: the TensorRT runtime of the JetPack chosen.
+FROM ${L4T_TENSORRT_JETPACK5_IMAGE} AS l4t-tensorrt-jetpack5
+FROM ${L4T_TENSORRT_JETPACK6_IMAGE} AS l4t-tensorrt-jetpack6
+FROM l4t-tensorrt-jetpack${JETPACK} AS base-arm64-cuda
 
 FROM base-${TARGETARCH}-${CUDA_SUPPORT} AS base
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
@@ -40,9 +48,11 @@ COPY apps/inference apps/inference
 RUN npx nx build inference
 
 # The TensorRT binding (libs/tensorrt-backend/native), built on the target architecture against the TensorRT and
-# CUDA of the runtime base: NVIDIA's TensorRT image itself on x86-64, L4T's development image on Jetson.
+# CUDA of the runtime base: NVIDIA's TensorRT image itself on x86-64, the JetPack's L4T development image on Jetson.
 FROM ${TENSORRT_IMAGE} AS native-base-amd64
-FROM ${L4T_TENSORRT_DEVEL_IMAGE} AS native-base-arm64
+FROM ${L4T_TENSORRT_DEVEL_JETPACK5_IMAGE} AS l4t-tensorrt-devel-jetpack5
+FROM ${L4T_TENSORRT_DEVEL_JETPACK6_IMAGE} AS l4t-tensorrt-devel-jetpack6
+FROM l4t-tensorrt-devel-jetpack${JETPACK} AS native-base-arm64
 FROM native-base-${TARGETARCH} AS native
 # node-gyp needs Python, make and a C++ compiler; Node.js's headers come with its image, so nothing is downloaded.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*

@@ -1,6 +1,6 @@
 # The telemetry module: detections from inference to the console or IoT Edge. Build it from the workspace
 # root with
-#   npx nx docker telemetry --arch amd64|arm64 [--cuda]      (see docker/README.md)
+#   npx nx docker telemetry --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -8,6 +8,8 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG TARGETARCH
 ARG CUDA_SUPPORT=nocuda
+# Jetson's JetPack (--jetpack), given to every module's build: telemetry's Debian image is the same on each.
+ARG JETPACK=6
 
 FROM ${NODE_IMAGE} AS node
 

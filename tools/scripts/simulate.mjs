@@ -4,9 +4,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadDotEnv } from './lib/dotenv.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const args = process.argv.slice(2);
+// .env's variables reach the modules the way the simulator's own environment does: over the manifest's.
+const fromDotEnv = loadDotEnv(workspaceRoot);
+if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
 const CONTROL_COMMANDS = ['twin', 'invoke', 'modules'];
 
 /** The manifest's modules that are Nx apps here, so they get built; a manifest that does not read is the simulator's to report. */

@@ -1,11 +1,15 @@
 // `npm start`: the whole pipeline on this machine — capture → inference → telemetry as three processes on the
 // bundled demo video, their logs merged into one readable console. Ctrl-C stops all three cleanly.
-// Env set here (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules; LOG_FORMAT=json keeps raw JSON logs.
+// Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules; LOG_FORMAT=json keeps raw JSON logs.
 import { join } from 'node:path';
+import { loadDotEnv } from './lib/dotenv.mjs';
 import { createPrinter, runProcessGroup } from './lib/process-group.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const MODULES = ['capture', 'inference', 'telemetry'];
+
+const fromDotEnv = loadDotEnv(workspaceRoot);
+if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
 
 process.stderr.write(`building ${MODULES.join(', ')} (cached after the first run)...\n`);
 buildProjects(MODULES);

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { backendChoiceFor } from './commands/backend-choice';
 import { BENCH_BACKENDS, benchBackends, formatBenchRows, type BenchBackend } from './commands/bench';
 import { benchUpstream, formatUpstreamBench } from './commands/bench-upstream';
 import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
 import { getPreset } from '@iev/text-detection';
-import { loadTextDetector, type BackendChoice } from '@iev/detection-pipeline';
+import { loadTextDetector } from '@iev/detection-pipeline';
 import { readTensorRtSettings } from '@iev/tensorrt-backend';
 
 const DEFAULT_MODEL = 'models/ch_pp_inf_dynamic.onnx';
@@ -19,6 +20,7 @@ const USAGE = `usage:
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
 common: [--model ${DEFAULT_MODEL}] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
+detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
 TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
 
 function findWorkspaceRoot(): string {
@@ -54,10 +56,10 @@ async function main(argv: string[]): Promise<number> {
   const streams = Number(values.streams);
   if (!Number.isInteger(streams) || streams < 0) throw new Error(`--streams must be a whole number >= 0 (got ${values.streams})`);
   const modelPath = values.model ?? join(root, DEFAULT_MODEL);
-  const backend = values.backend as BackendChoice | undefined;
-  if (backend && !['onnxruntime', 'tensorrt', 'auto'].includes(backend)) throw new Error(`--backend must be onnxruntime, tensorrt or auto (got ${backend})`);
+  const backend = values.backend;
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
-  const detector = () => loadTextDetector({ ...readTensorRtSettings(), preset: values.preset, modelPath, threads, streams: 1, useTensorRt: false, backend, log });
+  const detector = () =>
+    loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset: values.preset, modelPath, threads, streams: 1, log });
 
   switch (command) {
     case 'detect':

@@ -20,6 +20,20 @@ describe('localizeModule', () => {
     ]);
   });
 
+  it('moves each module\'s inspector to the host port the debug manifest publishes it on, so each has its own', () => {
+    const debugInference: ManifestModule = {
+      id: 'inference',
+      env: { NODE_OPTIONS: '--inspect=0.0.0.0:9229', FRAMES_CONNECT: 'tcp://capture:5555' },
+      desired: {},
+      createOptions: { ExposedPorts: { '9229/tcp': {} }, HostConfig: { PortBindings: { '9102/tcp': [{ HostPort: '9102' }], '9229/tcp': [{ HostPort: '9230' }] } } },
+    };
+    const { env, substitutions } = localizeModule(debugInference, ['capture', 'inference'], { demoVideo: '/demo.mp4', environment: {} });
+    expect(env).toEqual({ NODE_OPTIONS: '--inspect=127.0.0.1:9230', FRAMES_CONNECT: 'tcp://127.0.0.1:5555' });
+    expect(substitutions[0]).toMatchObject({ what: 'NODE_OPTIONS', why: 'the inspector on the host port the manifest publishes it on' });
+    // Not published: left as the manifest says.
+    expect(localizeModule({ ...debugInference, createOptions: {} }, [], { demoVideo: '/demo.mp4', environment: {} }).env['NODE_OPTIONS']).toBe('--inspect=0.0.0.0:9229');
+  });
+
   it("keeps a camera that exists, and lets the simulator's environment win", () => {
     const { env } = localizeModule(capture, ['capture'], { demoVideo: '/demo.mp4', environment: { LOG_LEVEL: 'debug' }, deviceExists: () => true });
     expect(env).toMatchObject({ CAMERA_PATH: '/dev/video0', LOG_LEVEL: 'debug' });

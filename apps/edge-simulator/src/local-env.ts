@@ -13,12 +13,21 @@ export interface Substitution {
 const CAMERA_DEVICE = /^\/dev\/video\d+$/;
 /** A ZeroMQ bind on every interface, as inside a container. */
 const ALL_INTERFACES = /^tcp:\/\/(\*|0\.0\.0\.0)(?=:\d)/;
+const INSPECTOR = /--inspect(-brk|-wait)?=(?:[^\s:=]+:)?(\d+)/;
+
+/** The host port Docker publishes a module's container port on (createOptions.HostConfig.PortBindings), if any. */
+export function publishedPort(createOptions: unknown, containerPort: string): string | undefined {
+  const bindings = (createOptions as { HostConfig?: { PortBindings?: Record<string, { HostPort?: string }[]> } } | undefined)?.HostConfig?.PortBindings;
+  return bindings?.[`${containerPort}/tcp`]?.[0]?.HostPort;
+}
 
 /**
  * A manifest's env for a local process. On IoT Edge, modules reach each other by module name on the Docker
  * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`, and a bind
-on every interface (`tcp://*:5555`) one on 127.0.0.1, serving nothing to the LAN. A camera
- * device that does not exist here is replaced by the demo video. A variable set in the simulator's own
+ * on every interface (`tcp://*:5555`) one on 127.0.0.1, serving nothing to the LAN. A camera
+ * device that does not exist here is replaced by the demo video. A Node.js inspector (the debug manifest's
+ * `NODE_OPTIONS=--inspect=0.0.0.0:9229` in every module) listens on the host port the manifest publishes it on,
+ * so each module keeps its own and a debugger attaches as to the device. A variable set in the simulator's own
  * environment wins over the manifest (and is not rewritten).
  */
 export function localizeModule(
@@ -38,6 +47,13 @@ export function localizeModule(
       const loopback = value.replace(ALL_INTERFACES, 'tcp://127.0.0.1');
       substitutions.push({ moduleId: module.id, what, from: value, to: loopback, why: 'a local process serves nothing to the LAN' });
       return loopback;
+    }
+    const inspector = INSPECTOR.exec(value);
+    const inspectorPort = inspector && publishedPort(module.createOptions, inspector[2]);
+    if (inspector && inspectorPort) {
+      const local = value.replace(INSPECTOR, `--inspect${inspector[1] ?? ''}=127.0.0.1:${inspectorPort}`);
+      substitutions.push({ moduleId: module.id, what, from: value, to: local, why: 'the inspector on the host port the manifest publishes it on' });
+      return local;
     }
     const local = moduleIds.length > 0 ? value.replace(hosts, '$1127.0.0.1') : value;
     if (local !== value) substitutions.push({ moduleId: module.id, what, from: value, to: local, why: 'modules are local processes' });

@@ -1,9 +1,8 @@
-import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { eventually, isRunning, LineProcess } from '@iev/testing';
 
 // The built simulator (nx test builds it first) running a deployment of two tiny modules written here, each using
 // the real SDK with ModuleClient.fromEnvironment, so nothing depends on the project's own modules.
@@ -102,38 +101,12 @@ function simulator(args: string[]): Promise<Run> {
   });
 }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe('edge simulator (built app)', () => {
   let dir: string;
   let stateDir: string;
   let outFile: string;
-  let child: ChildProcessByStdio<null, Readable, Readable>;
-  const lines: string[] = [];
-  let wake: () => void = () => undefined;
-
-  async function waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (const line of lines) {
-        const match = pattern.exec(line);
-        if (match) return match;
-      }
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`simulator exited (${child.exitCode}) waiting for ${pattern}:\n${lines.join('\n')}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${lines.join('\n')}`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, 200);
-      });
-    }
-  }
+  let child: LineProcess;
+  const waitForLine = (pattern: RegExp) => child.waitForLine(pattern, 20_000);
 
   const run = (...args: string[]) => simulator([...args, '--state-dir', stateDir]);
 
@@ -147,27 +120,19 @@ describe('edge simulator (built app)', () => {
       writeFileSync(join(dir, 'apps', name, 'main.js'), source);
     }
     writeFileSync(join(dir, 'deployment.json'), JSON.stringify(MANIFEST));
-    child = spawn(
+    child = new LineProcess(
+      'simulator',
       process.execPath,
       [SIMULATOR, '--manifest', join(dir, 'deployment.json'), '--apps-dir', join(dir, 'apps'), '--state-dir', stateDir, '--out', outFile, '--port', '0', '--workload-port', '0'],
       // NODE_PATH lets the modules written to the temp dir find the workspace's SDK.
-      { cwd: WORKSPACE_ROOT, env: { ...process.env, NODE_PATH: join(WORKSPACE_ROOT, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: WORKSPACE_ROOT, env: { ...process.env, NODE_PATH: join(WORKSPACE_ROOT, 'node_modules') } },
     );
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        lines.push(line);
-        wake();
-      });
-    }
     await waitForLine(/INFO sender connected/);
     await waitForLine(/INFO receiver connected/);
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
+    await child?.stop('SIGKILL');
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -198,12 +163,15 @@ describe('edge simulator (built app)', () => {
     const patched = await run('twin', 'sender', '{"interval": 100}');
     expect(patched.code).toBe(0);
     expect(JSON.parse(patched.stdout)).toMatchObject({ version: 2, desired: { interval: 100 } });
-    for (let i = 0; ; i++) {
-      const { reported } = JSON.parse((await run('twin', 'sender')).stdout);
-      if (reported.appliedVersion === 2) break;
-      if (i === 20) throw new Error(`the module did not report version 2: ${JSON.stringify(reported)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    let reported: { appliedVersion?: number } = {};
+    await eventually(
+      async () => {
+        reported = JSON.parse((await run('twin', 'sender')).stdout).reported;
+        return reported.appliedVersion === 2 ? reported : undefined;
+      },
+      () => `the module to report version 2 (reported: ${JSON.stringify(reported)})`,
+      { timeoutMs: 4_000, intervalMs: 200 },
+    );
   });
 
   it('invokes direct methods from the command line: answers, and 504 when a module does not answer', async () => {
@@ -222,13 +190,11 @@ describe('edge simulator (built app)', () => {
   });
 
   it('stops everything on SIGINT: modules exit, no process left, control endpoint gone', async () => {
-    const pids = [/sender pid=(\d+)/, /receiver pid=(\d+)/].map((pattern) => Number(lines.map((line) => pattern.exec(line)?.[1]).find(Boolean)));
-    expect(pids.every(isAlive)).toBe(true);
-    child.kill('SIGINT');
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(0);
-    expect(lines.at(-1)).toMatch(/\[simulator\s*\] stopped/);
-    expect(pids.some(isAlive)).toBe(false);
+    const pids = [/sender pid=(\d+)/, /receiver pid=(\d+)/].map((pattern) => Number(child.output.map((line) => pattern.exec(line)?.[1]).find(Boolean)));
+    expect(pids.every(isRunning)).toBe(true);
+    expect(await child.stop('SIGINT')).toBe(0);
+    expect(child.output.at(-1)).toMatch(/\[simulator\s*\] stopped/);
+    expect(pids.some(isRunning)).toBe(false);
     expect(existsSync(join(stateDir, 'control.json'))).toBe(false);
 
     const none = await run('twin', 'sender');

@@ -57,7 +57,7 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
     for (const s of substitutions) say(`${s.moduleId}: ${s.what}=${s.from} → ${s.to} (${s.why})`);
   }
   if (manifest.modules.some((module) => module.createOptions && JSON.stringify(module.createOptions) !== '{}')) {
-    say('createOptions (ports, devices, volumes, runtime) are Docker settings: ignored, modules run as local processes');
+    say('createOptions (ports, devices, volumes, runtime) are Docker settings: ignored, modules run as local processes (an inspector keeps its published port)');
   }
 
   mkdirSync(options.stateDir, { recursive: true });

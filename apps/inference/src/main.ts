@@ -1,22 +1,35 @@
 import 'reflect-metadata';
-import { loadTextDetector } from '@iev/detection-pipeline';
+import { cpuParallelism, loadTextDetector, reconfigureDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
-import { customizePreset } from '@iev/text-detection';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice } from '@iev/service-runtime';
+import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
+import { presetReads, TextReading } from './app/text-reading';
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
-  const { preset, thresh, boxThresh, unclipRatio, limitSideLen } = config;
-  const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen };
-  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger });
-  const { backend } = detector;
+  const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
+  const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
+  const registry = createMetricsRegistry('inference');
+  // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
+  // module says so meanwhile rather than looking dead.
+  let loading = 'loading model';
+  const observability = await startObservabilityServer({ port: config.metricsPort, registry, health: () => ({ healthy: false, status: loading }) });
+  logger.info({ metricsPort: observability.port }, 'loading the model; /health says what it is doing');
+  const onActivity = (activity?: string) => {
+    loading = activity ?? 'loading model';
+  };
+  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger, onActivity });
   const streams = detector.concurrency;
-  logger.info({ backend: backend.name, streams, modelId: backend.modelId, preset: config.preset, modelPath: config.modelPath }, 'model loaded');
+  logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
+  // Recognition runs on ONNX Runtime on the CPU, one session with the threads of one detection stream.
+  const reading = new TextReading({ ...config, threads: cpuParallelism(config.streams, config.threads).threads });
+  await reading.switch(presetReads(preset, recognition));
+  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs }, 'recognition model loaded');
+  const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
   // Frames are drained eagerly into a one-frame slot; a small socket queue bounds memory (~1 MB a frame) if the
   // event loop is briefly busy.
@@ -30,7 +43,6 @@ void runModule('inference', async (logger) => {
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
   await detectionsClient.connect();
 
-  const registry = createMetricsRegistry('inference');
   const metrics = new InferenceMetrics(registry, server);
   const edge = EdgeModule.start({
     name: 'inference',
@@ -39,25 +51,31 @@ void runModule('inference', async (logger) => {
     settings: {
       spec: inferenceTwinSpec,
       startup: startupSettings,
-      // customizePreset validates the combination (limitSideLen needs a preset that resizes by side length).
-      apply: (_changes, next) => detector.configure(customizePreset(next.preset, next)),
+      // customizePreset validates the combination (limitSideLen needs a preset that resizes by side length); a
+      // preset that runs another model loads it before it takes over.
+      apply: async (_changes, next) => {
+        await reconfigureDetector(detector, { ...config, log: logger, onActivity, preset: next.preset, overrides: next });
+        await reading.switch(presetReads(next.preset, next.recognition), next.minTextScore);
+      },
     },
-    reported: () => ({ modelId: backend.modelId, modelSha256: backend.modelSha256, backend: backend.name, streams, fps: metrics.rate.perSecond() }),
-    status: () => ({ backend: backend.name, streams, modelId: backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, transport: server.stats() }),
+    reported: () => ({ modelId: detector.backend.modelId, modelSha256: detector.backend.modelSha256, backend: detector.backend.name, streams, fps: metrics.rate.perSecond(), ...recognitionStatus() }),
+    status: () => ({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, ...recognitionStatus(), transport: server.stats() }),
   });
 
   const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
   const service = await startMicroservice({
-    module: InferenceModule.forRoot({ detector, detectionsClient, metrics, logger, summary }),
+    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary }),
     strategy: server,
     logger,
     registry,
     metricsPort: config.metricsPort,
+    observability,
     health: () => ({
       healthy: true,
-      backend: backend.name,
+      backend: detector.backend.name,
       streams,
-      modelId: backend.modelId,
+      modelId: detector.backend.modelId,
+      ...recognitionStatus(),
       transport: server.stats(),
       ...(edge && { iotEdge: { connected: edge.connected } }),
     }),
@@ -71,7 +89,8 @@ void runModule('inference', async (logger) => {
       summary.close();
       await edge?.close();
       await detectionsClient.close();
-      await backend.dispose();
+      await detector.backend.dispose();
+      await reading.dispose();
     },
   };
 });

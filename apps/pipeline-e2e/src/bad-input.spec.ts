@@ -44,7 +44,7 @@ describe('inference under bad input', () => {
 
   /** Sends valid frames until telemetry has seen `count` detections in total. */
   async function deliverValidFrames(count: number): Promise<void> {
-    const seen = () => telemetry.lines.filter((line) => line.startsWith('{"frame"')).length;
+    const seen = () => telemetry.stdout.filter((line) => line.startsWith('{"frame"')).length;
     while (seen() < count) {
       await publisher.send([FRAMES_TOPIC, ...frameCodec.encode(validFrame())]);
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -7,6 +7,7 @@ import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import type { Detections } from '@iev/frame-protocol';
 import { EdgeAuthenticationError, EdgeModule } from '@iev/iot-edge';
 import { Backoff } from '@iev/service-runtime';
+import { eventually } from '@iev/testing';
 import { IotEdgeSink } from '@iev/telemetry-sinks';
 import pino from 'pino';
 
@@ -45,16 +46,6 @@ function detections(sequence: number): Detections {
     timings: { transportMs: 1, preprocessMs: 2, inferenceMs: 100, postprocessMs: 3 },
     publishedAtMs: 2_000 + sequence,
   };
-}
-
-async function eventually<T>(read: () => T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** Whether the promise has rejected by now (a module's `fatal` must not, short of refused credentials). */

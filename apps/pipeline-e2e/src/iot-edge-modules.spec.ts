@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgeHubEmulator, type UpstreamMessage } from '@iev/edge-hub-emulator';
+import { eventually } from '@iev/testing';
 import { DEMO_VIDEO, startEdgeModules, WORKSPACE_ROOT, type ModuleProcess } from './module-process';
 
 type Body = Record<string, unknown> & { type: string; boxes?: unknown[]; frames?: number };
@@ -46,13 +47,15 @@ describe('the modules under (emulated) IoT Edge', () => {
   /** Upstream messages that arrive from now on, until `count` satisfy the predicate. */
   async function nextUpstream(count: number, accept: (body: Body) => boolean, timeoutMs = 30_000): Promise<Body[]> {
     const start = hub.upstreamMessages().length;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const bodies = hub.upstreamMessages().slice(start).map(bodyOf).filter(accept);
-      if (bodies.length >= count) return bodies;
-      if (Date.now() > deadline) throw new Error(`timed out: ${bodies.length}/${count} upstream messages`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const accepted = () => hub.upstreamMessages().slice(start).map(bodyOf).filter(accept);
+    return eventually(
+      () => {
+        const bodies = accepted();
+        return bodies.length >= count ? bodies : undefined;
+      },
+      () => `${count} upstream messages (${accepted().length} so far)`,
+      { timeoutMs, intervalMs: 100 },
+    );
   }
 
   it("applies the deployment manifest's twin settings on every module", async () => {

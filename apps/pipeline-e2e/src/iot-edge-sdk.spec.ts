@@ -5,6 +5,7 @@ import { EdgeHubEmulator, type UpstreamMessage } from '@iev/edge-hub-emulator';
 import type { Detections } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { Backoff, env } from '@iev/service-runtime';
+import { waitUntil } from '@iev/testing';
 import { IotEdgeSink } from '@iev/telemetry-sinks';
 import pino from 'pino';
 
@@ -31,16 +32,6 @@ function detections(sequence: number, boxCount = 1): Detections {
 }
 
 const bodyOf = (message: UpstreamMessage) => JSON.parse(message.body.toString('utf8'));
-
-async function eventually<T>(read: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)', () => {
   let dir: string;
@@ -80,7 +71,7 @@ describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)'
     sink.attach(edge);
     edge.onConnected(() => sink.resume());
     // start() does not wait for edgeHub: the connection comes up in the background.
-    await eventually(() => (edge.connected ? true : undefined), 'the connection to edgeHub');
+    await waitUntil(() => edge.connected, 'the connection to edgeHub');
   });
 
   afterAll(async () => {
@@ -142,7 +133,7 @@ describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)'
   it('queues while edgeHub is down and delivers everything in order when it is back; beyond the bound the oldest are dropped and reported', async () => {
     const before = hub.upstreamMessages().length;
     await hub.stopBroker();
-    await eventually(() => (edge.connected ? undefined : true), 'the module to notice the outage');
+    await waitUntil(() => !edge.connected, 'the module to notice the outage');
     for (let sequence = 100; sequence < 110; sequence++) await sink.write(detections(sequence));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sink.stats().queued).toBe(10);
@@ -150,13 +141,13 @@ describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)'
     const delivered = (await hub.waitForUpstream(before + 10, 20_000)).slice(before).map(bodyOf);
     expect(delivered.map((d) => d.frame.sequence)).toEqual([100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
     // The last acknowledgement may still be on its way back when the message is in.
-    await eventually(() => (sink.stats().queued === 0 ? true : undefined), 'the queue to empty');
+    await waitUntil(() => sink.stats().queued === 0, 'the queue to empty');
     expect(sink.stats().dropped).toBe(0);
 
     // 25 messages into a queue of 20 while edgeHub is away: the 5 oldest go, and the first one delivered says so.
     const afterFirstOutage = hub.upstreamMessages().length;
     await hub.stopBroker();
-    await eventually(() => (edge.connected ? undefined : true), 'the module to notice the second outage');
+    await waitUntil(() => !edge.connected, 'the module to notice the second outage');
     for (let sequence = 200; sequence < 225; sequence++) await sink.write(detections(sequence));
     await hub.startBroker();
     const messages = (await hub.waitForUpstream(afterFirstOutage + 20, 20_000)).slice(afterFirstOutage);
@@ -164,7 +155,7 @@ describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)'
     expect(messages[0].properties['droppedBefore']).toBe('5');
     expect(bodyOf(messages[0]).droppedMessagesBefore).toBe(5);
     expect(messages[1].properties['droppedBefore']).toBeUndefined();
-    await eventually(() => (sink.stats().queued === 0 ? true : undefined), 'the queue to empty');
+    await waitUntil(() => sink.stats().queued === 0, 'the queue to empty');
     expect(sink.stats().dropped).toBe(5);
   }, 60_000);
 });

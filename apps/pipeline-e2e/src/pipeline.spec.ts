@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Detections } from '@iev/frame-protocol';
+import { isRunning } from '@iev/testing';
 import { DEMO_VIDEO, ModuleProcess } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
@@ -14,15 +15,6 @@ function childPids(pid: number): number[] {
     return [];
   }
 }
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('the pipeline on the demo video: capture → inference → telemetry', () => {
   let dir: string;
@@ -112,6 +104,6 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     expect(decoders.length).toBeGreaterThan(0);
     const codes = await Promise.all([capture, inference, telemetry].map((module) => module.stop('SIGINT')));
     expect(codes).toEqual([0, 0, 0]);
-    expect(decoders.filter(isAlive)).toEqual([]);
+    expect(decoders.filter(isRunning)).toEqual([]);
   });
 });

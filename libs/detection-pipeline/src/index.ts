@@ -1,3 +1,5 @@
 export * from './lib/backend-selection';
 export * from './lib/text-detector';
 export * from './lib/load-text-detector';
+export * from './lib/text-recognizer';
+export * from './lib/video-text-reader';

@@ -1,3 +1,4 @@
+export * from './lib/engine-build-progress';
 export * from './lib/engine-cache';
 export * from './lib/tensorrt-addon';
 export * from './lib/tensorrt-backend';

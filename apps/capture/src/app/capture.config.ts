@@ -1,5 +1,5 @@
 import { SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
-import { bindOnListenHost, env, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 
 const frameSize = (name: string) => env.integer(name, { min: 0, max: 16384 }, 0);
 const frameRate = (name: string) => env.number(name, { min: 0, max: 1000 }, 0);
@@ -17,7 +17,8 @@ export const captureConfigSpec = {
   v4l2Format: env.oneOf('CAPTURE_V4L2_FORMAT', ['auto', 'mjpeg', 'yuyv422'] as const, 'auto'),
   rtspTransport: env.oneOf('CAPTURE_RTSP_TRANSPORT', ['tcp', 'udp'] as const, 'tcp'),
   streamTimeout: env.number('CAPTURE_STREAM_TIMEOUT', { min: 0.1, max: 600 }, 10),
-  ffmpegPath: env.string('FFMPEG_PATH', 'ffmpeg'),
+  /** Unset: ffmpeg on PATH, else the one npm installed (capture-sources' defaultFfmpegPath). */
+  ffmpegPath: optional(env.string('FFMPEG_PATH')),
   gstLaunchPath: env.string('GST_LAUNCH_PATH', 'gst-launch-1.0'),
   framesBind: env.endpoint('FRAMES_BIND', bindOnListenHost(5555)),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9101),

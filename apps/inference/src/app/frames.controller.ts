@@ -1,21 +1,27 @@
 import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { TextDetector, type InferredImage } from '@iev/detection-pipeline';
-import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
+import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
+import type { ImageView } from '@iev/text-detection';
 import { FrameSummary, MODULE_LOGGER, SequenceGaps } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { InferenceMetrics } from './inference.metrics';
+import { TextReading } from './text-reading';
 import { DETECTIONS_CLIENT } from './tokens';
 
 @Controller()
 export class FramesController implements OnApplicationShutdown {
   private readonly gaps = new SequenceGaps();
-  /** Postprocessing and publishing of the frame before, chained so detections leave in frame order. */
+  /** Postprocessing, reading and publishing of the frame before, chained so detections leave in frame order. */
   private publishing: Promise<void> = Promise.resolve();
+  /** Frames taken in and not yet published; beyond the model's streams + 1 the transport waits (see onFrame). */
+  private unpublished = 0;
+  private readonly publishedWaiters: Array<() => void> = [];
 
   constructor(
     private readonly detector: TextDetector,
+    private readonly reading: TextReading,
     @Inject(DETECTIONS_CLIENT) private readonly detectionsClient: ClientProxy,
     private readonly metrics: InferenceMetrics,
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
@@ -27,6 +33,8 @@ export class FramesController implements OnApplicationShutdown {
    * over the newest frame then: with several streams the next frame goes in while this one is still running.
    * Detections are postprocessed and published in frame order, each on a later turn of the event loop than the
    * one that freed its stream, so the next frame is already in the model meanwhile (it runs on a worker thread).
+   * When reading text is slower than detection, frames wait here rather than pile up behind the reader: at most
+   * one more frame than there are streams is in the chain, and the transport keeps only the newest meanwhile.
    */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
@@ -37,8 +45,10 @@ export class FramesController implements OnApplicationShutdown {
       this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 frames are supported');
       return;
     }
-    const inferring = this.detector.infer({ data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride });
+    const image = { data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride };
+    const inferring = this.detector.infer(image);
     const previous = this.publishing;
+    this.unpublished++;
     this.publishing = (async () => {
       let inferred: InferredImage;
       try {
@@ -51,9 +61,13 @@ export class FramesController implements OnApplicationShutdown {
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
       await previous;
-      await this.publish(frame, inferred, transportMs).catch((error: Error) => this.logger.error({ err: error }, 'failed to publish detections'));
-    })();
+      await this.publish(frame, image, inferred, transportMs).catch((error: Error) => this.logger.error({ err: error }, 'failed to publish detections'));
+    })().finally(() => {
+      this.unpublished--;
+      this.publishedWaiters.shift()?.();
+    });
     await this.detector.whenReady();
+    while (this.unpublished > this.detector.concurrency) await new Promise<void>((resolve) => this.publishedWaiters.push(resolve));
   }
 
   /** Lets the last frame's detections out before the client closes. */
@@ -61,15 +75,26 @@ export class FramesController implements OnApplicationShutdown {
     return this.publishing;
   }
 
-  private async publish(frame: Frame, inferred: InferredImage, transportMs: number): Promise<void> {
+  private async publish(frame: Frame, image: ImageView, inferred: InferredImage, transportMs: number): Promise<void> {
     const result = inferred.finish();
+    const timings: StageTimings = { transportMs, ...result.timings };
+    let boxes = result.boxes;
+    const reader = this.reading.active;
+    if (reader) {
+      const reading = await reader.read({ sourceId: frame.sourceId, timeMs: frame.captureTimeMs, image, boxes });
+      boxes = reading.boxes;
+      timings.recognizeMs = reading.recognizeMs;
+      this.metrics.lines.inc({ outcome: 'read' }, reading.read);
+      this.metrics.lines.inc({ outcome: 'carried' }, reading.carried);
+      this.metrics.lines.inc({ outcome: 'dropped' }, reading.dropped);
+    }
     const detections: Detections = {
       frame: { sourceId: frame.sourceId, sequence: frame.sequence, captureTimeMs: frame.captureTimeMs },
       width: result.width,
       height: result.height,
       modelId: this.detector.backend.modelId,
-      boxes: result.boxes,
-      timings: { transportMs, ...result.timings },
+      boxes,
+      timings,
       publishedAtMs: epochMs(),
     };
     await lastValueFrom(this.detectionsClient.emit(DETECTIONS_TOPIC, detections), { defaultValue: undefined });
@@ -77,17 +102,17 @@ export class FramesController implements OnApplicationShutdown {
     const { preprocessMs, inferenceMs, postprocessMs } = result.timings;
     this.metrics.framesProcessed.inc();
     this.metrics.rate.mark();
-    this.metrics.boxes.inc(result.boxes.length);
+    this.metrics.boxes.inc(boxes.length);
     this.metrics.lastFrameAt.set(Date.now() / 1000);
-    for (const [stage, ms] of [['transport', transportMs], ['preprocess', preprocessMs], ['inference', inferenceMs], ['postprocess', postprocessMs]] as const) {
-      this.metrics.stageSeconds.observe({ stage }, ms / 1000);
+    for (const [stage, ms] of [['transport', transportMs], ['preprocess', preprocessMs], ['inference', inferenceMs], ['postprocess', postprocessMs], ['recognize', timings.recognizeMs]] as const) {
+      if (ms !== undefined) this.metrics.stageSeconds.observe({ stage }, ms / 1000);
     }
-    const seconds = (preprocessMs + inferenceMs + postprocessMs) / 1000;
+    const seconds = (preprocessMs + inferenceMs + postprocessMs + (timings.recognizeMs ?? 0)) / 1000;
     // The original sample's per-frame line, word for word, at debug; info gets a summary every LOG_SUMMARY_INTERVAL.
-    this.summary.frame({ sourceId: frame.sourceId, sequence: frame.sequence, boxes: result.boxes.length, seconds });
+    this.summary.frame({ sourceId: frame.sourceId, sequence: frame.sequence, boxes: boxes.length, seconds });
     this.logger.debug(
-      { sourceId: frame.sourceId, sequence: frame.sequence, boxes: result.boxes.length, timings: detections.timings },
-      `Bounding boxes detected: ${result.boxes.length}, time taken: ${seconds.toFixed(3)}`,
+      { sourceId: frame.sourceId, sequence: frame.sequence, boxes: boxes.length, timings },
+      `Bounding boxes detected: ${boxes.length}, time taken: ${seconds.toFixed(3)}`,
     );
   }
 }

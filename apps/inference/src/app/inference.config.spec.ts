@@ -5,27 +5,47 @@ describe('inference configuration', () => {
     expect(readInferenceConfig({})).toEqual({
       framesConnect: 'tcp://127.0.0.1:5555',
       detectionsBind: 'tcp://127.0.0.1:5556',
-      modelPath: 'models/ch_pp_inf_dynamic.onnx',
+      modelPath: undefined,
       preset: 'seed',
       backend: undefined,
       useTensorRt: false,
       tensorRtCacheDir: 'tmp/tensorrt-engines',
       tensorRtPrecision: 'auto',
       tensorRtProfile: undefined,
+      tensorRtWorkspace: 'auto',
       tensorRtAddonPath: undefined,
       streams: 0,
       threads: 0,
+      recognition: undefined,
+      recModelPath: 'models/ch_PP-OCRv4_rec_infer.onnx',
+      recDictPath: 'models/ppocr_keys_v1.txt',
+      recMinScore: 0.5,
+      recRefreshMs: 5000,
       metricsPort: 9102,
     });
   });
 
-  it('reads the TensorRT settings, naming a bad profile by its variable', () => {
-    expect(readInferenceConfig({ TENSORRT_CACHE_DIR: '/var/cache/iev/tensorrt', TENSORRT_PRECISION: 'fp16', TENSORRT_PROFILE: '640x480,960x544,1280x736' })).toMatchObject({
+  it('takes the recognition switch and settings, naming a bad one by its variable', () => {
+    expect(readInferenceConfig({ RECOGNITION: 'off', REC_MIN_SCORE: '0.8', REC_REFRESH_MS: '0', REC_MODEL_PATH: '/models/rec.onnx' })).toMatchObject({
+      recognition: 'off',
+      recMinScore: 0.8,
+      recRefreshMs: 0,
+      recModelPath: '/models/rec.onnx',
+    });
+    expect(() => readInferenceConfig({ RECOGNITION: 'yes', REC_MIN_SCORE: '2' })).toThrow(/RECOGNITION must be one of on, off[\s\S]*REC_MIN_SCORE must be a number/);
+  });
+
+  it('reads the TensorRT settings, naming a bad profile or workspace by its variable', () => {
+    const settings = { TENSORRT_CACHE_DIR: '/var/cache/iev/tensorrt', TENSORRT_PRECISION: 'fp16', TENSORRT_PROFILE: '640x480,960x544,1280x736', TENSORRT_WORKSPACE: '1G' };
+    expect(readInferenceConfig(settings)).toMatchObject({
       tensorRtCacheDir: '/var/cache/iev/tensorrt',
       tensorRtPrecision: 'fp16',
       tensorRtProfile: { min: { width: 640, height: 480 }, opt: { width: 960, height: 544 }, max: { width: 1280, height: 736 } },
+      tensorRtWorkspace: 2 ** 30,
     });
-    expect(() => readInferenceConfig({ TENSORRT_PROFILE: '960x960' })).toThrow(/TENSORRT_PROFILE must be three sizes WIDTHxHEIGHT/);
+    expect(() => readInferenceConfig({ TENSORRT_PROFILE: '960x960', TENSORRT_WORKSPACE: '1 gallon' })).toThrow(
+      /TENSORRT_PROFILE must be three sizes WIDTHxHEIGHT[\s\S]*TENSORRT_WORKSPACE must be auto or a size/,
+    );
   });
 
   it("accepts the original sample's USE_TENSOR_RT spelling", () => {

@@ -1,4 +1,5 @@
 import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
 const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
@@ -10,20 +11,31 @@ const detectionSettings = (names: { thresh: string; boxThresh: string; unclipRat
   limitSideLen: optional(env.integer(names.limitSideLen, { min: 32, max: 4096 })),
 });
 
+const onOff = (name: string) => optional(env.oneOf(name, ['on', 'off'] as const));
+const minTextScore = (name: string) => env.number(name, { min: 0, max: 1 }, 0.5);
+
 export const inferenceConfigSpec = {
   framesConnect: env.endpoint('FRAMES_CONNECT', 'tcp://127.0.0.1:5555'),
   detectionsBind: env.endpoint('DETECTIONS_BIND', bindOnListenHost(5556)),
-  modelPath: env.string('MODEL_PATH', 'models/ch_pp_inf_dynamic.onnx'),
+  /** Unset: the preset's own model in models/ (seed: the sample's, default: PP-OCRv4's). */
+  modelPath: optional(env.string('MODEL_PATH')),
   preset: presetName('DETECTION_PRESET'),
   ...detectionSettings({ thresh: 'DET_DB_THRESH', boxThresh: 'DET_DB_BOX_THRESH', unclipRatio: 'DET_DB_UNCLIP_RATIO', limitSideLen: 'DET_LIMIT_SIDE_LEN' }),
-  /** Unset: the original sample's USE_TENSOR_RT decides. */
-  backend: optional(env.oneOf('INFERENCE_BACKEND', ['onnxruntime', 'tensorrt', 'auto'] as const)),
-  useTensorRt: env.boolean('USE_TENSOR_RT', false),
+  /** INFERENCE_BACKEND, else the original sample's USE_TENSOR_RT. */
+  ...backendChoiceSpec,
   /** TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE, TENSORRT_ADDON_PATH: used when TensorRT is selected. */
   ...tensorRtConfigSpec,
   /** 0 = auto: 2 streams on a CPU with 2+ cores, 1 on TensorRT; threads 0 = the cores shared out among them. */
   streams: env.integer('INFERENCE_STREAMS', { min: 0, max: 16 }, 0),
   threads: env.integer('INFERENCE_THREADS', { min: 0, max: 256 }, 0),
+  /** Unset: the preset decides (`default` reads, `seed` only detects, as the original sample). */
+  recognition: onOff('RECOGNITION'),
+  recModelPath: env.string('REC_MODEL_PATH', 'models/ch_PP-OCRv4_rec_infer.onnx'),
+  recDictPath: env.string('REC_DICT_PATH', 'models/ppocr_keys_v1.txt'),
+  /** PaddleOCR's drop_score: lines read below it are left out. */
+  recMinScore: minTextScore('REC_MIN_SCORE'),
+  /** Re-read a line that stays in view at least this often; 0 reads every box of every frame. */
+  recRefreshMs: env.integer('REC_REFRESH_MS', { min: 0, max: 3_600_000 }, 5000),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };
 
@@ -34,5 +46,7 @@ export const readInferenceConfig = (source: NodeJS.ProcessEnv = process.env): In
 /** Module twin desired properties inference applies live, between two frames. */
 export const inferenceTwinSpec = {
   preset: presetName('preset'),
+  recognition: onOff('recognition'),
+  minTextScore: minTextScore('minTextScore'),
   ...detectionSettings({ thresh: 'thresh', boxThresh: 'boxThresh', unclipRatio: 'unclipRatio', limitSideLen: 'limitSideLen' }),
 };

@@ -8,6 +8,7 @@ export class InferenceMetrics {
   readonly framesSkipped: Counter;
   readonly framesRejected: Counter<'reason'>;
   readonly boxes: Counter;
+  readonly lines: Counter<'outcome'>;
   readonly stageSeconds: Histogram<'stage'>;
   readonly lastFrameAt: Gauge;
   /** Frames detected per second: the fps reported in the module twin. */
@@ -23,6 +24,12 @@ export class InferenceMetrics {
     });
     this.framesRejected = new Counter({ name: 'iev_inference_frames_rejected_total', help: 'Decoded frames that could not be processed', labelNames: ['reason'], registers });
     this.boxes = new Counter({ name: 'iev_inference_boxes_total', help: 'Text boxes detected', registers });
+    this.lines = new Counter({
+      name: 'iev_inference_lines_total',
+      help: 'Boxes by what recognition did with them: read by the model, carried from an earlier frame, dropped below REC_MIN_SCORE',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.stageSeconds = new Histogram({
       name: 'iev_inference_stage_seconds',
       help: 'Time per frame in each stage',

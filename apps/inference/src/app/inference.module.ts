@@ -5,10 +5,12 @@ import { FrameSummary, MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { FramesController } from './frames.controller';
 import { InferenceMetrics } from './inference.metrics';
+import { TextReading } from './text-reading';
 import { DETECTIONS_CLIENT } from './tokens';
 
 export interface InferenceDependencies {
   detector: TextDetector;
+  reading: TextReading;
   detectionsClient: ClientProxy;
   metrics: InferenceMetrics;
   logger: Logger;
@@ -24,6 +26,7 @@ export class InferenceModule {
       controllers: [FramesController],
       providers: [
         { provide: TextDetector, useValue: dependencies.detector },
+        { provide: TextReading, useValue: dependencies.reading },
         { provide: DETECTIONS_CLIENT, useValue: dependencies.detectionsClient },
         { provide: InferenceMetrics, useValue: dependencies.metrics },
         { provide: MODULE_LOGGER, useValue: dependencies.logger },

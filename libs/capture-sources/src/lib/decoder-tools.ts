@@ -23,7 +23,7 @@ export interface DecoderTool extends ExternalTool {
 const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fatal|panic)\] (.*)$/;
 
 /** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */
-export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg) or point FFMPEG_PATH (ffmpegPath) at it';
+export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg; or npm ci, whose dev dependency @ffmpeg-installer/ffmpeg ships one) or point FFMPEG_PATH (ffmpegPath) at it';
 
 export function ffmpegTool(path: string): DecoderTool {
   return {
@@ -52,13 +52,13 @@ export function gstLaunchTool(path: string): DecoderTool {
 
 const toolChecks = new Map<string, Promise<string>>();
 
-/** Runs the tool's version command once per path, so a missing install fails with a hint instead of a bare ENOENT; resolves to its first line. */
+/** Runs the tool's version command once per path, so a missing install fails with a hint instead of a bare ENOENT; resolves to what it printed. */
 export function ensureToolRuns(tool: ExternalTool): Promise<string> {
   let check = toolChecks.get(tool.path);
   if (!check) {
     check = new Promise<string>((resolve, reject) => {
       execFile(tool.path, [tool.versionFlag], (error, stdout) => {
-        if (!error) return resolve(stdout.split('\n')[0]);
+        if (!error) return resolve(stdout);
         toolChecks.delete(tool.path);
         reject(new VideoSourceError(`cannot run ${tool.path} (${error.message.split('\n')[0]}): ${tool.installHint}`));
       });

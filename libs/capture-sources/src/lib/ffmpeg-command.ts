@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
-import { basename, dirname, join } from 'node:path';
 import type { DecoderLineListeners, LaunchedDecoder } from './decoder-source';
 import { FFMPEG_INSTALL_HINT, type ExternalTool } from './decoder-tools';
+import { ffprobePathFor } from './ffmpeg-location';
 import { VideoSourceError } from './video-source-error';
 
 /** What ffmpeg reads, and the filters between decoding and conversion to raw BGR24. */
@@ -61,10 +61,10 @@ export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners
   return { frameOutput, started, exited };
 }
 
-/** ffprobe from the same place as ffmpeg: beside it when ffmpeg is given as a path, else on PATH. */
+/** ffprobe from the same place as ffmpeg (ffprobePathFor). */
 export function ffprobeFor(ffmpegPath: string): ExternalTool {
   return {
-    path: basename(ffmpegPath) === ffmpegPath ? 'ffprobe' : join(dirname(ffmpegPath), 'ffprobe'),
+    path: ffprobePathFor(ffmpegPath),
     versionFlag: '-version',
     installHint: FFMPEG_INSTALL_HINT,
   };

@@ -21,7 +21,9 @@ describe('ffmpegMajorVersion', () => {
     ['ffmpeg version 4.2.7-0ubuntu0.1 Copyright (c) 2000-2022 the FFmpeg developers', 4],
     ['ffmpeg version n6.1.1 Copyright (c) 2000-2023 the FFmpeg developers', 6],
     ['ffmpeg version N-113475-g07ee0d46c6-20240101 Copyright (c) 2000-2023 the FFmpeg developers', Infinity],
-  ])('reads %j as %d', (versionLine, major) => {
-    expect(ffmpegMajorVersion(versionLine)).toBe(major);
+    ['ffmpeg version N-47683-g0e8eb07980-static https://johnvansickle.com/ffmpeg/\nbuilt with gcc 6.3.0\nlibavutil      56. 24.101 / 56. 24.101\nlibavformat    58. 22.100 / 58. 22.100', 4],
+    ['ffmpeg version N-113475-g07ee0d46c6\nlibavformat    61.  1.100 / 61.  1.100', 7],
+  ])('reads %j as %d', (versionOutput, major) => {
+    expect(ffmpegMajorVersion(versionOutput)).toBe(major);
   });
 });

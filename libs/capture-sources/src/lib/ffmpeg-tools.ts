@@ -12,10 +12,15 @@ export interface VideoInfo extends FrameSize {
   durationSeconds: number;
 }
 
-/** The major version in `ffmpeg -version`'s first line; builds from git ("N-...") count as current. */
-export function ffmpegMajorVersion(versionLine: string): number {
-  const release = /^ffmpeg version n?(\d+)\./.exec(versionLine);
-  return release ? Number(release[1]) : Infinity;
+/**
+ * The major version `ffmpeg -version` prints first. A build from git ("N-...", like npm's static ffmpeg 4.1) names
+ * none: its libavformat does (58 in ffmpeg 4, one more each major since); without that it counts as current.
+ */
+export function ffmpegMajorVersion(versionOutput: string): number {
+  const release = /^ffmpeg version n?(\d+)\./.exec(versionOutput);
+  if (release) return Number(release[1]);
+  const libavformat = /^libavformat\s+(\d+)\./m.exec(versionOutput);
+  return libavformat ? Number(libavformat[1]) - 54 : Infinity;
 }
 
 /** fps before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). */

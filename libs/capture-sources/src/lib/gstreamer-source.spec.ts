@@ -1,5 +1,6 @@
 import { PixelFormat } from '@iev/frame-protocol';
-import { isRunning, isUniformBgr, pidsRunning, take } from '../test-support/decoders';
+import { isRunning } from '@iev/testing';
+import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
 import { buildGstLaunchArgs, GstreamerPipelineSource, readNegotiatedSize } from './gstreamer-source';
 
 jest.setTimeout(20_000);

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
+import { defaultFfmpegPath } from './ffmpeg-location';
 import { FfmpegSource, streamInput, TEST_PATTERN_DEFAULTS, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
@@ -72,7 +73,7 @@ export interface FrameSourceOptions extends OutputShape {
   loop?: boolean;
   /** file, testpattern: release frames at the source's own rate, like a camera (default true). */
   realtime?: boolean;
-  /** file, v4l2, stream, testpattern: the ffmpeg executable (default 'ffmpeg' on PATH). */
+  /** file, v4l2, stream, testpattern: the ffmpeg executable (default: on PATH, else npm's; see defaultFfmpegPath). */
   ffmpegPath?: string;
   /** gstreamer: the gst-launch-1.0 executable (default: on PATH). */
   gstLaunchPath?: string;
@@ -86,7 +87,7 @@ export interface FrameSourceOptions extends OutputShape {
 
 /** A source for what resolveSource described; nothing runs until its start() or frames(). */
 export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
-  const { sourceId, width, height, fps, ffmpegPath = 'ffmpeg' } = options;
+  const { sourceId, width, height, fps, ffmpegPath = defaultFfmpegPath() } = options;
   const shape: OutputShape = { width, height, fps };
   // Where the arguments fix the size, frames can be cut from the first byte; otherwise ffmpeg's output line tells.
   const requestedSize = width && height ? { width, height } : undefined;
@@ -120,6 +121,6 @@ export function createFrameSource(description: SourceDescription, options: Frame
  * install. A missing decoder is a configuration error even for a camera or stream that is retried when down.
  */
 export async function ensureDecoderInstalled(description: SourceDescription, options: FrameSourceOptions = {}): Promise<void> {
-  const tool = description.type === 'gstreamer' ? gstLaunchTool(options.gstLaunchPath ?? 'gst-launch-1.0') : ffmpegTool(options.ffmpegPath ?? 'ffmpeg');
+  const tool = description.type === 'gstreamer' ? gstLaunchTool(options.gstLaunchPath ?? 'gst-launch-1.0') : ffmpegTool(options.ffmpegPath ?? defaultFfmpegPath());
   await ensureToolRuns(tool);
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
-import { isRunning, isUniformBgr, pidsRunning, take } from '../test-support/decoders';
+import { isRunning } from '@iev/testing';
+import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
 import { VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
 
 jest.setTimeout(20_000);

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
+import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
 import { type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
@@ -16,7 +17,7 @@ export interface VideoFileSourceOptions extends OutputShape {
   loop?: boolean;
   /** Release frames at the file's own frame rate, like a live camera (default true); false: as fast as decoding and the consumer allow. */
   realtime?: boolean;
-  /** The ffmpeg executable (default 'ffmpeg' on PATH); ffprobe is taken from beside it. */
+  /** The ffmpeg executable (default: on PATH, else npm's; see defaultFfmpegPath); ffprobe is taken from the same place. */
   ffmpegPath?: string;
 }
 
@@ -43,7 +44,7 @@ export class VideoFileSource extends DecoderSource {
 
   protected override async prepare(): Promise<DecoderCommand> {
     await assertIsFile(this.path);
-    const { loop = true, realtime = true, fps, ffmpegPath = 'ffmpeg' } = this.options;
+    const { loop = true, realtime = true, fps, ffmpegPath = defaultFfmpegPath() } = this.options;
     const tool = ffmpegTool(ffmpegPath);
     await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);

@@ -27,15 +27,6 @@ export function pidsRunning(tool: string, argument: string): number[] {
     .map(Number);
 }
 
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The pixels' blue, green and red channels each within tolerance of the expected colour. */
 export function isUniformBgr(pixels: Buffer, [blue, green, red]: [number, number, number], tolerance = 10): boolean {
   for (let offset = 0; offset < pixels.length; offset += 3) {

@@ -1,9 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { BackendPool, OnnxRuntimeBackend, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
 import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend, type TensorRtSettings } from '@iev/tensorrt-backend';
+import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
 
-export type BackendChoice = 'onnxruntime' | 'tensorrt' | 'auto';
+export const BACKEND_CHOICES = ['onnxruntime', 'tensorrt', 'auto'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** The variables that choose the backend, read alike by the inference module and the CLI's detect and eval. */
+export const backendChoiceSpec = {
+  /** Unset: the original sample's USE_TENSOR_RT decides. */
+  backend: optional(env.oneOf('INFERENCE_BACKEND', BACKEND_CHOICES)),
+  useTensorRt: env.boolean('USE_TENSOR_RT', false),
+};
 
 export interface BackendSelection extends Partial<TensorRtSettings> {
   /** INFERENCE_BACKEND; when unset, the original sample's USE_TENSOR_RT decides. */
@@ -21,6 +30,8 @@ export interface BackendSelection extends Partial<TensorRtSettings> {
   log?: BackendLog;
   /** Picks TensorRT's optimization profile when TENSORRT_PROFILE is unset. */
   preset?: DetectionPreset;
+  /** What a slow load is busy with (TensorRT: 'building engine'), for the module's health; undefined once done. */
+  onActivity?: (activity: string | undefined) => void;
 }
 
 export class BackendUnavailableError extends Error {
@@ -52,7 +63,7 @@ export function selectBackend(selection: BackendSelection): InferenceBackend {
   const probe = probeTensorRt(settings.tensorRtAddonPath);
   if (probe.available) {
     const tensorRtProfile = settings.tensorRtProfile ?? profileForPreset(selection.preset);
-    return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: selection.modelPath, log, runtime: probe.runtime }));
+    return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: selection.modelPath, log, runtime: probe.runtime, onActivity: selection.onActivity }));
   }
   if (choice === 'auto') {
     log.warn(`INFERENCE_BACKEND=auto: running ONNX Runtime on the CPU because TensorRT is not usable here: ${probe.error.message}`);
@@ -81,6 +92,8 @@ function pooled(streams: number, create: () => InferenceBackend): InferenceBacke
 
 /** The TensorRT settings the caller gave, so that unset ones keep their defaults. */
 function definedFields(selection: BackendSelection): Partial<TensorRtSettings> {
-  const { tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtAddonPath } = selection;
-  return Object.fromEntries(Object.entries({ tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtAddonPath }).filter(([, value]) => value !== undefined));
+  const { tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtWorkspace, tensorRtAddonPath } = selection;
+  return Object.fromEntries(
+    Object.entries({ tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtWorkspace, tensorRtAddonPath }).filter(([, value]) => value !== undefined),
+  );
 }

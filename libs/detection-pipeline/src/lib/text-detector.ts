@@ -24,12 +24,24 @@ export class TextDetector {
   private readonly postprocessor = new DbPostprocessor();
   private inFlight = 0;
   private readonly readyWaiters: Array<() => void> = [];
+  /** Runs in flight per backend, so a backend swapped out is released once its last run is done. */
+  private readonly runsOn = new Map<InferenceBackend, number>();
 
   constructor(
-    readonly backend: InferenceBackend,
+    private currentBackend: InferenceBackend,
     private currentPreset: DetectionPreset,
+    /** Where the backend's model was read from, to tell whether new settings need another model. */
+    private currentModelPath?: string,
   ) {
     this.preprocessor = new Preprocessor(currentPreset);
+  }
+
+  get backend(): InferenceBackend {
+    return this.currentBackend;
+  }
+
+  get modelPath(): string | undefined {
+    return this.currentModelPath;
   }
 
   get preset(): DetectionPreset {
@@ -40,6 +52,18 @@ export class TextDetector {
   configure(preset: DetectionPreset): void {
     this.currentPreset = preset;
     this.preprocessor = new Preprocessor(preset);
+  }
+
+  /**
+   * Runs the next frames on another (loaded) model with new settings; frames already in the old model finish
+   * there, and the old model is disposed when the last of them is done.
+   */
+  async switchModel(backend: InferenceBackend, preset: DetectionPreset, modelPath?: string): Promise<void> {
+    const retired = this.currentBackend;
+    this.currentBackend = backend;
+    this.currentModelPath = modelPath;
+    this.configure(preset);
+    if (!this.runsOn.get(retired)) await retired.dispose();
   }
 
   /** How many images may be in the model at once. */
@@ -64,21 +88,24 @@ export class TextDetector {
   async infer(image: ImageView): Promise<InferredImage> {
     const started = performance.now();
     const preset = this.currentPreset;
+    const backend = this.currentBackend;
     let preprocessed = started;
     let output: TensorData;
     this.inFlight++;
+    this.runsOn.set(backend, (this.runsOn.get(backend) ?? 0) + 1);
     try {
-      if (this.backend.runImage) {
+      if (backend.runImage) {
         // The backend preprocesses on its own device (TensorRT: on the GPU), within its inference time.
-        output = await this.backend.runImage(image, preset);
+        output = await backend.runImage(image, preset);
       } else {
         const input = this.preprocessor.run(image);
         preprocessed = performance.now();
-        output = await this.backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
+        output = await backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
       }
     } finally {
       this.inFlight--;
       this.readyWaiters.shift()?.();
+      this.releaseIfRetired(backend);
     }
     const inferred = performance.now();
     const [mapHeight, mapWidth] = output.dims.slice(-2);
@@ -87,7 +114,7 @@ export class TextDetector {
       finish: () => {
         const postprocessStarted = performance.now();
         const boxes = this.boxesInImagePixels(preset, output.data, mapWidth, mapHeight, width, height);
-        this.backend.recycle?.(output);
+        backend.recycle?.(output);
         return {
           boxes,
           width,
@@ -100,6 +127,13 @@ export class TextDetector {
         };
       },
     };
+  }
+
+  private releaseIfRetired(backend: InferenceBackend): void {
+    const runs = (this.runsOn.get(backend) ?? 1) - 1;
+    if (runs > 0) return void this.runsOn.set(backend, runs);
+    this.runsOn.delete(backend);
+    if (backend !== this.currentBackend) void backend.dispose();
   }
 
   /**

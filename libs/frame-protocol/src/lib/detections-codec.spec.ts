@@ -34,6 +34,22 @@ describe('detectionsCodec', () => {
     expect(detectionsCodec.decode(detectionsCodec.encode(empty))).toEqual(empty);
   });
 
+  it('round-trips the text read for a box, empty text included', () => {
+    const read = makeDetections();
+    read.boxes[0] = { ...read.boxes[0], text: 'Gate 7', textScore: 0.97 };
+    read.boxes[1] = { ...read.boxes[1], text: '', textScore: 0 };
+    read.timings.recognizeMs = 12.5;
+
+    expect(detectionsCodec.decode(detectionsCodec.encode(read))).toEqual(read);
+  });
+
+  it('reads version 1 messages (no text), so a newer module works with an older inference module', () => {
+    const [part] = detectionsCodec.encode(makeDetections());
+    part.writeUInt8(1, 4);
+
+    expect(detectionsCodec.decode([part])).toEqual(makeDetections());
+  });
+
   it('drops fields it does not know, on both sides', () => {
     const decoded = detectionsCodec.decode(withJson((json) => Object.assign(json, { extra: 1, frame: { ...json.frame, note: 'x' } })));
     const reEncoded = detectionsCodec.decode(detectionsCodec.encode({ ...makeDetections(), extra: true } as never));
@@ -47,6 +63,7 @@ describe('detectionsCodec', () => {
     ['two parts', 'BAD_PART_COUNT', () => [...detectionsCodec.encode(makeDetections()), Buffer.alloc(0)]],
     ['a part shorter than the preamble', 'TRUNCATED', () => [Buffer.from('IEVP')]],
     ['plain JSON without the preamble', 'BAD_MAGIC', () => [Buffer.from(JSON.stringify(makeDetections()))]],
+    ['protocol version 0', 'UNSUPPORTED_VERSION', () => detectionsCodec.encode(makeDetections()).map((part) => Buffer.concat([part.subarray(0, 4), Buffer.from([0]), part.subarray(5)]))],
     ['a newer protocol version', 'UNSUPPORTED_VERSION', () => detectionsCodec.encode(makeDetections()).map((part) => Buffer.concat([part.subarray(0, 4), Buffer.from([9]), part.subarray(5)]))],
     ['a frame header', 'WRONG_KIND', () => frameCodec.encode(makeFrame()).slice(0, 1)],
     ['a body that is not UTF-8', 'INVALID_JSON', () => withBody(Buffer.from([0x7b, 0xc3, 0x28, 0x7d]))],
@@ -75,6 +92,11 @@ describe('detectionsCodec', () => {
     ['a coordinate that is a string', (json) => (json.boxes[1].points[2][1] = '4')],
     ['a null score', (json) => (json.boxes[0].score = null)],
     ['a box that is an array', (json) => (json.boxes[0] = [])],
+    ['text without textScore', (json) => (json.boxes[0].text = 'EXIT')],
+    ['textScore without text', (json) => (json.boxes[0].textScore = 0.9)],
+    ['a text that is a number', (json) => Object.assign(json.boxes[0], { text: 7, textScore: 0.9 })],
+    ['a textScore above 1', (json) => Object.assign(json.boxes[0], { text: 'EXIT', textScore: 1.5 })],
+    ['a text of 1001 characters', (json) => Object.assign(json.boxes[0], { text: 'x'.repeat(1001), textScore: 0.5 })],
     ['missing timings', (json) => delete json.timings],
     ['a string timing', (json) => (json.timings.inferenceMs = '41')],
     ['a missing publishedAtMs', (json) => delete json.publishedAtMs],

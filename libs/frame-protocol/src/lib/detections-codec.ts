@@ -3,6 +3,9 @@ import { invalidField, readDimension, readEpochMs, readFiniteNumber, readInteger
 import { ProtocolError } from './protocol-error';
 import type { Codec, DetectedBox, Detections, Point, StageTimings } from './types';
 
+/** Longest line text accepted: far beyond any line a recognizer reads (PP-OCR's widest input gives ~200). */
+const MAX_TEXT_LENGTH = 1000;
+
 /**
  * Detections as one ZeroMQ part: the binary preamble, then UTF-8 JSON. Both directions run the same reader,
  * which checks every field and builds a fresh object of exactly the declared shape; unknown fields are
@@ -56,7 +59,19 @@ function readDetections(value: unknown): Detections {
 function readBox(value: unknown, path: string): DetectedBox {
   const box = readObject(value, path);
   const points = readArray(box.points, `${path}.points`, 4).map((point, index) => readPoint(point, `${path}.points[${index}]`));
-  return { points: [points[0], points[1], points[2], points[3]], score: readFiniteNumber(box.score, `${path}.score`) };
+  const read: DetectedBox = { points: [points[0], points[1], points[2], points[3]], score: readFiniteNumber(box.score, `${path}.score`) };
+  if (box.text === undefined && box.textScore === undefined) return read;
+  read.text = readText(box.text, `${path}.text`);
+  read.textScore = readFiniteNumber(box.textScore, `${path}.textScore`, 0);
+  if (read.textScore > 1) invalidField(`${path}.textScore`, `must be at most 1, got ${read.textScore}`);
+  return read;
+}
+
+/** A line's text: any string (empty when nothing was read), bounded so a corrupt message cannot be huge. */
+function readText(value: unknown, path: string): string {
+  if (typeof value !== 'string') invalidField(path, `must be a string beside textScore, got ${value === null ? 'null' : typeof value}`);
+  if (value.length > MAX_TEXT_LENGTH) invalidField(path, `must be at most ${MAX_TEXT_LENGTH} characters`);
+  return value;
 }
 
 function readPoint(value: unknown, path: string): Point {
@@ -67,12 +82,14 @@ function readPoint(value: unknown, path: string): Point {
 
 function readTimings(value: unknown, path: string): StageTimings {
   const timings = readObject(value, path);
-  return {
+  const read: StageTimings = {
     transportMs: readFiniteNumber(timings.transportMs, `${path}.transportMs`),
     preprocessMs: readFiniteNumber(timings.preprocessMs, `${path}.preprocessMs`),
     inferenceMs: readFiniteNumber(timings.inferenceMs, `${path}.inferenceMs`),
     postprocessMs: readFiniteNumber(timings.postprocessMs, `${path}.postprocessMs`),
   };
+  if (timings.recognizeMs !== undefined) read.recognizeMs = readFiniteNumber(timings.recognizeMs, `${path}.recognizeMs`);
+  return read;
 }
 
 function readObject(value: unknown, path: string): Record<string, unknown> {

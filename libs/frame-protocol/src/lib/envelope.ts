@@ -2,7 +2,13 @@ import { ProtocolError } from './protocol-error';
 
 /** ASCII "IEVP" read as a big-endian uint32: the first four bytes of every message. */
 const MAGIC = 0x49_45_56_50;
-export const PROTOCOL_VERSION = 1;
+/**
+ * Written into every message. 2: detections' boxes may carry `text` and `textScore` (recognition). Readers also
+ * take version 1 (the same layouts without text), so a newer module reads an older one's messages; an older
+ * reader refuses version 2 by name instead of silently dropping the text.
+ */
+export const PROTOCOL_VERSION = 2;
+const OLDEST_READABLE_VERSION = 1;
 
 export enum MessageKind {
   Frame = 1,
@@ -37,7 +43,9 @@ export function readPreamble(part: Buffer, expected: MessageKind): DataView {
   const view = viewOf(part);
   if (view.getUint32(0, false) !== MAGIC) throw new ProtocolError('BAD_MAGIC', 'message does not start with the protocol magic "IEVP"');
   const version = view.getUint8(4);
-  if (version !== PROTOCOL_VERSION) throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${version} is not supported (expected ${PROTOCOL_VERSION})`);
+  if (version < OLDEST_READABLE_VERSION || version > PROTOCOL_VERSION) {
+    throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${version} is not supported (this module reads ${OLDEST_READABLE_VERSION} to ${PROTOCOL_VERSION}: upgrade the older module)`);
+  }
   const kind = view.getUint8(5);
   if (kind !== expected) throw new ProtocolError('WRONG_KIND', `expected a ${MessageKind[expected]} message, got kind ${MessageKind[kind] ?? kind}`);
   return view;

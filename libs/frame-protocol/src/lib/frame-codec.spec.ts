@@ -62,7 +62,7 @@ describe('frameCodec', () => {
     ['three parts', 'BAD_PART_COUNT', () => [...frameCodec.encode(makeFrame()), Buffer.alloc(1)]],
     ['a header shorter than the preamble', 'TRUNCATED', () => [Buffer.from('IEV'), Buffer.alloc(0)]],
     ['foreign bytes', 'BAD_MAGIC', () => encodedWith((view) => view.setUint8(0, 0x58))],
-    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => encodedWith((view) => view.setUint8(4, 2))],
+    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => encodedWith((view) => view.setUint8(4, 3))],
     ['a detections message', 'WRONG_KIND', () => [...detectionsCodec.encode(makeDetections()), Buffer.alloc(0)]],
     ['a header cut inside the fixed fields', 'TRUNCATED', () => frameCodec.encode(makeFrame()).map((part, index) => (index === 0 ? part.subarray(0, 20) : part))],
     ['a header cut inside the sourceId', 'TRUNCATED', () => frameCodec.encode(makeFrame()).map((part, index) => (index === 0 ? part.subarray(0, part.length - 1) : part))],

@@ -30,6 +30,10 @@ export interface DetectedBox {
   /** Four integer points, clockwise from top-left, in the frame's own pixels. */
   points: [Point, Point, Point, Point];
   score: number;
+  /** The line's text, when recognition read it (protocol version 2). */
+  text?: string;
+  /** Mean probability of the text's characters (0-1), with `text`. */
+  textScore?: number;
 }
 
 /** Milliseconds spent in each stage for one frame. */
@@ -39,6 +43,8 @@ export interface StageTimings {
   preprocessMs: number;
   inferenceMs: number;
   postprocessMs: number;
+  /** Reading the boxes' text, when recognition ran (version 2). */
+  recognizeMs?: number;
 }
 
 export interface Detections {

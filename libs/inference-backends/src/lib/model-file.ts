@@ -14,14 +14,14 @@ export class ModelFileError extends Error {
   override readonly name = 'ModelFileError';
 }
 
-/** Reads a model file once, so its identity (sha256) and the bytes handed to the runtime are the same. */
-export async function readModelFile(path: string): Promise<ModelFile> {
+/** Reads a model file once (`variable`: the setting that names it, for the error), so its identity (sha256) and the bytes handed to the runtime are the same. */
+export async function readModelFile(path: string, variable = 'MODEL_PATH'): Promise<ModelFile> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    const where = isAbsolute(path) ? '' : ` (${resolve(path)}); set MODEL_PATH to the model's full path`;
+    const where = isAbsolute(path) ? ` (set by ${variable})` : ` (${resolve(path)}); set ${variable} to the model's full path`;
     throw new ModelFileError(`cannot read model file ${path}: ${reason}${where}`);
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');

@@ -5,6 +5,8 @@ import { readModelFile, type ModelFile } from './model-file';
 
 export interface OnnxRuntimeBackendOptions {
   modelPath: string;
+  /** The setting that names the model, for errors (default MODEL_PATH). */
+  modelVariable?: string;
   /** Threads for one operator; 0 lets ONNX Runtime choose (one per core). */
   intraOpThreads?: number;
   /** Threads across independent operators; the DB model is a chain, so 1 is right. */
@@ -41,6 +43,8 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   /** Output maps handed back by recycle(): run() lends one to the worker, which has the model write into it. */
   private readonly spareOutputs: ArrayBuffer[] = [];
   private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
+  /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
+  private inFlight?: Promise<unknown>;
 
   constructor(private readonly options: OnnxRuntimeBackendOptions) {}
 
@@ -54,7 +58,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 
   async load(): Promise<void> {
     if (this.worker) return;
-    const model = await readModelFile(this.options.modelPath);
+    const model = await readModelFile(this.options.modelPath, this.options.modelVariable);
     const worker = new Worker(WORKER_SCRIPT);
     worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
     worker.on('error', (error) => this.settle((pending) => pending.reject(error)));
@@ -102,6 +106,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   async dispose(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
+    await this.inFlight?.catch(() => undefined);
     if (this.model) await this.request({ type: 'dispose' }).catch(() => undefined);
     this.worker = undefined;
     this.model = undefined;
@@ -111,10 +116,12 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 
   private request(message: object, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
     if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
-    return new Promise<WorkerReply>((resolve, reject) => {
+    const replied = new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
       this.worker?.postMessage(message, transfer);
-    }).then((reply) => {
+    });
+    this.inFlight = replied;
+    return replied.then((reply) => {
       if (reply.type === 'error') {
         if (reply.buffer) this.inputBuffer = reply.buffer;
         if (reply.outputBuffer) this.spareOutputs.push(reply.outputBuffer);

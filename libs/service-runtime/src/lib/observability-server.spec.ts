@@ -33,6 +33,21 @@ describe('observability server', () => {
     expect(response.status).toBe(503);
   });
 
+  it('serves the health report set later, as a module does once its slow start is over', async () => {
+    const starting = await startObservabilityServer({ port: 0, host: '127.0.0.1', registry, health: () => ({ healthy: false, status: 'building engine' }) });
+    try {
+      const health = () => fetch(`http://127.0.0.1:${starting.port}/health`);
+      let response = await health();
+      expect({ status: response.status, body: await response.json() }).toEqual({ status: 503, body: { healthy: false, status: 'building engine' } });
+      expect((await fetch(`http://127.0.0.1:${starting.port}/live`)).status).toBe(200);
+      starting.setHealth(() => ({ healthy: true, backend: 'tensorrt' }));
+      response = await health();
+      expect({ status: response.status, body: await response.json() }).toEqual({ status: 200, body: { healthy: true, backend: 'tensorrt' } });
+    } finally {
+      await starting.close();
+    }
+  });
+
   it('reads a counter kept elsewhere at each scrape', async () => {
     let dropped = 2;
     counterReadAtScrape(registry, 'iev_test_dropped_total', 'dropped', () => dropped);

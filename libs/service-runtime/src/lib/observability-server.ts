@@ -47,8 +47,17 @@ export function createMetricsRegistry(module: string, labels: Record<string, str
   return registry;
 }
 
+export interface ObservabilityServer {
+  server: Server;
+  port: number;
+  /** Replaces the health report: a module serves one while it starts (e.g. "building engine"), another once running. */
+  setHealth(health: () => HealthReport): void;
+  close(): Promise<void>;
+}
+
 /** GET /metrics (Prometheus text), /health (200 or 503 with a JSON report), /live (process is up). */
-export async function startObservabilityServer(options: ObservabilityServerOptions): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startObservabilityServer(options: ObservabilityServerOptions): Promise<ObservabilityServer> {
+  let health = options.health;
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET') {
@@ -59,7 +68,7 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
         (error: Error) => response.writeHead(500).end(error.message),
       );
     } else if (path === '/health') {
-      const report = options.health();
+      const report = health();
       response.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
     } else if (path === '/live') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -74,6 +83,9 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
   return {
     server,
     port: (server.address() as AddressInfo).port,
+    setHealth: (next) => {
+      health = next;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -21,11 +21,17 @@ export class ConsoleSink implements DetectionsSink {
   }
 }
 
+/** Texts listed on one console line; the rest are counted. */
+const LISTED_TEXTS = 8;
+
 function describe(detections: Detections, receivedAtMs: number): string {
   const { frame, boxes, timings, width, height } = detections;
   const latencyMs = receivedAtMs - frame.captureTimeMs;
-  return (
-    `${frame.sourceId} #${frame.sequence} ${width}x${height}: ${boxes.length} text box${boxes.length === 1 ? '' : 'es'}` +
-    ` | inference ${timings.inferenceMs.toFixed(1)} ms, capture-to-telemetry ${latencyMs.toFixed(1)} ms`
-  );
+  const texts = boxes.flatMap((box) => (box.text === undefined ? [] : [JSON.stringify(box.text)]));
+  const found =
+    texts.length > 0
+      ? `${boxes.length} line${boxes.length === 1 ? '' : 's'} | ${texts.slice(0, LISTED_TEXTS).join(', ')}${texts.length > LISTED_TEXTS ? `, ... (+${texts.length - LISTED_TEXTS})` : ''}`
+      : `${boxes.length} text box${boxes.length === 1 ? '' : 'es'}`;
+  const reading = timings.recognizeMs === undefined ? '' : `, reading ${timings.recognizeMs.toFixed(1)} ms`;
+  return `${frame.sourceId} #${frame.sequence} ${width}x${height}: ${found} | inference ${timings.inferenceMs.toFixed(1)} ms${reading}, capture-to-telemetry ${latencyMs.toFixed(1)} ms`;
 }

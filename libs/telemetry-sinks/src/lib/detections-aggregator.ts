@@ -20,6 +20,8 @@ export interface DetectionsSummary {
   framesWithText: number;
   boxes: { total: number; min: number; max: number; mean: number };
   inferenceMs: { mean: number; max: number };
+  /** The distinct texts read in the interval, each with the number of frames it was seen in, most seen first (recognition on). */
+  texts?: { text: string; frames: number }[];
   /** The newest frame's boxes, so a consumer sees where the text is now. */
   last: { sequence: number; width: number; height: number; boxes: DetectedBox[] };
 }
@@ -36,7 +38,12 @@ interface Pending {
   boxMax: number;
   inferenceTotal: number;
   inferenceMax: number;
+  /** Text → frames it was read in. */
+  texts: Map<string, number>;
 }
+
+/** Distinct texts a summary lists, so a busy scene cannot push a message past IoT Hub's size limit. */
+const MAX_SUMMARY_TEXTS = 100;
 
 /**
  * Folds per-frame detections into fewer upstream messages, per source, because IoT Hub meters and throttles
@@ -64,30 +71,21 @@ export class DetectionsAggregator {
     }
     const sourceId = detections.frame.sourceId;
     const count = detections.boxes.length;
-    const pending = this.pending.get(sourceId);
+    let pending = this.pending.get(sourceId);
     if (!pending) {
-      this.pending.set(sourceId, {
-        first: detections,
-        last: detections,
-        frames: 1,
-        framesWithText: count > 0 ? 1 : 0,
-        boxTotal: count,
-        boxMin: count,
-        boxMax: count,
-        inferenceTotal: detections.timings.inferenceMs,
-        inferenceMax: detections.timings.inferenceMs,
-      });
-    } else {
-      pending.last = detections;
-      pending.frames += 1;
-      pending.framesWithText += count > 0 ? 1 : 0;
-      pending.boxTotal += count;
-      pending.boxMin = Math.min(pending.boxMin, count);
-      pending.boxMax = Math.max(pending.boxMax, count);
-      pending.inferenceTotal += detections.timings.inferenceMs;
-      pending.inferenceMax = Math.max(pending.inferenceMax, detections.timings.inferenceMs);
+      pending = { first: detections, last: detections, frames: 0, framesWithText: 0, boxTotal: 0, boxMin: count, boxMax: count, inferenceTotal: 0, inferenceMax: 0, texts: new Map() };
+      this.pending.set(sourceId, pending);
     }
-    if (this.settings.frames > 1 && (this.pending.get(sourceId) as Pending).frames >= this.settings.frames) this.flushSource(sourceId);
+    pending.last = detections;
+    pending.frames += 1;
+    pending.framesWithText += count > 0 ? 1 : 0;
+    pending.boxTotal += count;
+    pending.boxMin = Math.min(pending.boxMin, count);
+    pending.boxMax = Math.max(pending.boxMax, count);
+    pending.inferenceTotal += detections.timings.inferenceMs;
+    pending.inferenceMax = Math.max(pending.inferenceMax, detections.timings.inferenceMs);
+    for (const text of new Set(detections.boxes.map((box) => box.text))) if (text) pending.texts.set(text, (pending.texts.get(text) ?? 0) + 1);
+    if (this.settings.frames > 1 && pending.frames >= this.settings.frames) this.flushSource(sourceId);
   }
 
   /** New settings take effect at once; what was gathered under the old ones is sent first. */
@@ -135,6 +133,12 @@ export class DetectionsAggregator {
       framesWithText: pending.framesWithText,
       boxes: { total: pending.boxTotal, min: pending.boxMin, max: pending.boxMax, mean: round(pending.boxTotal / pending.frames) },
       inferenceMs: { mean: round(pending.inferenceTotal / pending.frames), max: round(pending.inferenceMax) },
+      ...(pending.texts.size > 0 && {
+        texts: [...pending.texts]
+          .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+          .slice(0, MAX_SUMMARY_TEXTS)
+          .map(([text, frames]) => ({ text, frames })),
+      }),
       last: { sequence: last.frame.sequence, width: last.width, height: last.height, boxes: last.boxes },
     });
   }

@@ -104,28 +104,81 @@ Napi::Value outputShapeToJs(Napi::Env env, iev::trt::OutputShape& shape) {
 
 Napi::Value tensorRtVersion(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), iev::trt::tensorRtVersion()); }
 
+/** Throws a JavaScript Error whose `code` is the CUDA error's name, so JavaScript can tell a missing GPU or driver. */
+[[noreturn]] void throwCudaError(Napi::Env env, const iev::CudaError& error) {
+  Napi::Error jsError = Napi::Error::New(env, error.what());
+  jsError.Value().Set("code", Napi::String::New(env, cudaGetErrorName(error.code)));
+  throw jsError;
+}
+
+Napi::Value cudaRuntimeVersion(const Napi::CallbackInfo& info) {
+  try {
+    return Napi::String::New(info.Env(), iev::trt::cudaRuntimeVersion());
+  } catch (const iev::CudaError& error) {
+    throwCudaError(info.Env(), error);
+  }
+}
+
 Napi::Value cudaDevices(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<iev::trt::GpuInfo> devices;
   try {
     devices = iev::trt::cudaDevices();
   } catch (const iev::CudaError& error) {
-    Napi::Error jsError = Napi::Error::New(env, error.what());
-    jsError.Value().Set("code", Napi::String::New(env, cudaGetErrorName(error.code)));
-    throw jsError;
+    throwCudaError(env, error);
   }
   Napi::Array list = Napi::Array::New(env, devices.size());
   for (uint32_t i = 0; i < devices.size(); ++i) {
     Napi::Object device = Napi::Object::New(env);
     device.Set("name", devices[i].name);
     device.Set("computeCapability", std::to_string(devices[i].computeMajor) + "." + std::to_string(devices[i].computeMinor));
+    device.Set("multiprocessors", Napi::Number::New(env, devices[i].multiprocessors));
     device.Set("totalMemoryBytes", Napi::Number::New(env, static_cast<double>(devices[i].totalMemoryBytes)));
     list.Set(i, device);
   }
   return list;
 }
 
-/** buildEngine(onnxPath, { fp16, profile: { min, opt, max } }) → Promise<Buffer> with the serialized engine. */
+/**
+ * Delivers the builder's progress from TensorRT's threads to a JavaScript callback, in order, without blocking the
+ * build. Released when the build's worker is done with it.
+ */
+class ProgressChannel {
+ public:
+  ProgressChannel(Napi::Env env, Napi::Function callback)
+      : function_(Napi::ThreadSafeFunction::New(env, callback, "iev:tensorrt-progress", 0, 1)) {}
+  ~ProgressChannel() { function_.Release(); }
+  ProgressChannel(const ProgressChannel&) = delete;
+  ProgressChannel& operator=(const ProgressChannel&) = delete;
+
+  void send(const iev::trt::BuildProgress& progress) {
+    auto* copy = new iev::trt::BuildProgress(progress);
+    if (function_.NonBlockingCall(copy, deliver) != napi_ok) delete copy;
+  }
+
+ private:
+  static void deliver(Napi::Env env, Napi::Function callback, iev::trt::BuildProgress* progress) {
+    const std::unique_ptr<iev::trt::BuildProgress> owned(progress);
+    if (env == nullptr || callback == nullptr) return;  // the process is exiting
+    Napi::Object event = Napi::Object::New(env);
+    event.Set("phase", owned->phase);
+    if (!owned->parent.empty()) event.Set("parent", owned->parent);
+    event.Set("step", owned->step);
+    event.Set("steps", owned->steps);
+    try {
+      callback.Call({event});
+    } catch (const Napi::Error& error) {
+      error.ThrowAsJavaScriptException();  // the listener's own bug: reported as any uncaught exception is
+    }
+  }
+
+  Napi::ThreadSafeFunction function_;
+};
+
+/**
+ * buildEngine(onnxPath, { fp16, profile: { min, opt, max }, workspaceBytes?, onProgress?({ phase, parent?, step,
+ * steps }) }) → Promise<Buffer> with the serialized engine. onProgress is called as TensorRT (10 and later) reports.
+ */
 Napi::Value buildEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString() || !info[1].IsObject()) throwTypeError(env, "buildEngine(onnxPath, { fp16, profile })");
@@ -134,6 +187,17 @@ Napi::Value buildEngine(const Napi::CallbackInfo& info) {
   iev::trt::BuildOptions build;
   build.fp16 = options.Get("fp16").ToBoolean();
   build.profile = profileArgument(env, options.Get("profile"));
+  const Napi::Value workspace = options.Get("workspaceBytes");
+  if (!workspace.IsUndefined()) {
+    if (!workspace.IsNumber() || workspace.As<Napi::Number>().DoubleValue() < 0) throwTypeError(env, "workspaceBytes must be a number >= 0");
+    build.workspaceBytes = static_cast<std::size_t>(workspace.As<Napi::Number>().DoubleValue());
+  }
+  const Napi::Value onProgress = options.Get("onProgress");
+  std::shared_ptr<ProgressChannel> progress;
+  if (onProgress.IsFunction()) {
+    progress = std::make_shared<ProgressChannel>(env, onProgress.As<Napi::Function>());
+    build.onProgress = [progress](const iev::trt::BuildProgress& event) { progress->send(event); };
+  }
   return PromiseWorker<std::vector<uint8_t>>::start(
       env, [onnxPath, build] { return iev::trt::buildSerializedEngine(onnxPath, build); },
       [](Napi::Env env, std::vector<uint8_t>& plan) { return Napi::Buffer<uint8_t>::Copy(env, plan.data(), plan.size()); });
@@ -250,6 +314,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorRtVersion", Napi::Function::New(env, tensorRtVersion, "tensorRtVersion"));
   exports.Set("cudaDevices", Napi::Function::New(env, cudaDevices, "cudaDevices"));
+  exports.Set("cudaRuntimeVersion", Napi::Function::New(env, cudaRuntimeVersion, "cudaRuntimeVersion"));
   exports.Set("buildEngine", Napi::Function::New(env, buildEngine, "buildEngine"));
   exports.Set("Engine", EngineWrap::define(env));
   return exports;

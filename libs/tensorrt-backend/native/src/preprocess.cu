@@ -121,15 +121,18 @@ std::size_t frameByteLength(const PreprocessPlan& plan) {
   return static_cast<std::size_t>(plan.source.height - 1) * plan.sourceStride + static_cast<std::size_t>(plan.source.width) * kChannels;
 }
 
-void GpuPreprocessor::prepare(Pass& pass, ImageSize from, ImageSize to) {
+void GpuPreprocessor::prepare(Pass& pass, ImageSize from, ImageSize to, cudaStream_t stream) {
   if (pass.from == from && pass.to == to) return;
   const std::vector<LinearTap> columns = linearTaps(from.width, to.width, TapAxis::Columns);
   const std::vector<LinearTap> rows = linearTaps(from.height, to.height, TapAxis::Rows);
   pass.columns.reserve(columns.size());
   pass.rows.reserve(rows.size());
-  // Synchronous copies: this runs only when the frame geometry changes.
-  checkCuda(cudaMemcpy(pass.columns.data(), columns.data(), columns.size() * sizeof(LinearTap), cudaMemcpyHostToDevice), "upload column taps");
-  checkCuda(cudaMemcpy(pass.rows.data(), rows.data(), rows.size() * sizeof(LinearTap), cudaMemcpyHostToDevice), "upload row taps");
+  // On the kernel's stream, so the kernel that reads the tables runs after they have landed and the previous one
+  // has finished with the old ones. A plain cudaMemcpy goes on the default stream, which a non-blocking stream does
+  // not wait for. From pageable memory the call returns once the tables are staged, so the vectors may go.
+  checkCuda(cudaMemcpyAsync(pass.columns.data(), columns.data(), columns.size() * sizeof(LinearTap), cudaMemcpyHostToDevice, stream),
+            "upload column taps");
+  checkCuda(cudaMemcpyAsync(pass.rows.data(), rows.data(), rows.size() * sizeof(LinearTap), cudaMemcpyHostToDevice, stream), "upload row taps");
   pass.from = from;
   pass.to = to;
 }
@@ -146,14 +149,14 @@ void GpuPreprocessor::enqueue(const PreprocessPlan& plan, const uint8_t* hostFra
   if (plan.hasIntermediate) {
     const ImageSize size = plan.intermediate;
     intermediate_.reserve(static_cast<std::size_t>(size.width) * size.height * kChannels);
-    prepare(squash_, from, size);
+    prepare(squash_, from, size, stream);
     const PassOutput out{intermediate_.data(), size.width * kChannels, nullptr, {}};
     launchPass<false>(source, sourceStride, squash_.columns.data(), squash_.rows.data(), size, out, stream);
     source = intermediate_.data();
     sourceStride = size.width * kChannels;
     from = size;
   }
-  prepare(toInput_, from, plan.input);
+  prepare(toInput_, from, plan.input, stream);
   const PassOutput out{nullptr, 0, deviceTensor, plan.normalize};
   launchPass<true>(source, sourceStride, toInput_.columns.data(), toInput_.rows.data(), plan.input, out, stream);
 }

@@ -61,7 +61,7 @@ struct PreprocessPlan {
 std::size_t frameByteLength(const PreprocessPlan& plan);
 
 /**
- * Runs a plan on the GPU. Tap tables are uploaded when the geometry changes, device buffers grow only when a
+ * Runs a plan on the GPU, all on the caller's stream. Tap tables are uploaded when the geometry changes, device buffers grow only when a
  * frame needs more, so frames of one geometry allocate and upload nothing but the frame. Not thread-safe.
  */
 class GpuPreprocessor {
@@ -76,7 +76,7 @@ class GpuPreprocessor {
     DeviceBuffer<LinearTap> columns;
     DeviceBuffer<LinearTap> rows;
   };
-  void prepare(Pass& pass, ImageSize from, ImageSize to);
+  void prepare(Pass& pass, ImageSize from, ImageSize to, cudaStream_t stream);
 
   Pass squash_;
   Pass toInput_;

@@ -1,11 +1,15 @@
 #include "trt_engine.h"
 
+#include "tensorrt_minimum.h"
+
 #include <NvInfer.h>
 #include <NvOnnxParser.h>
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -13,38 +17,41 @@ namespace iev::trt {
 namespace {
 
 /**
- * TensorRT wants one logger for every builder and runtime of a process, alive as long as they are. Errors are
- * kept per thread, so the exception of the call that failed (each runs on one worker thread) can quote them;
- * warnings go to stderr.
+ * TensorRT wants one logger for every builder and runtime of a process, alive as long as they are. It logs from the
+ * calling thread and from threads of its own (the builder's), so an error goes to every call capturing errors at
+ * the time (ErrorCapture), whatever thread logs it. Warnings, and errors while no call captures, go to stderr.
  */
 class Logger : public nvinfer1::ILogger {
  public:
   void log(Severity severity, nvinfer1::AsciiChar const* message) noexcept override {
     if (severity > Severity::kWARNING) return;
     try {
-      if (severity == Severity::kWARNING) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (severity == Severity::kWARNING || captures_.empty()) {
         std::fprintf(stderr, "[TensorRT] %s\n", message);
-      } else {
-        errors().emplace_back(message);
+        return;
       }
+      for (std::vector<std::string>* errors : captures_) errors->emplace_back(message);
     } catch (...) {
       // Logging must not throw into TensorRT.
     }
   }
 
-  /** The errors logged on this thread since the last call, joined; clears them. */
-  std::string takeErrors() {
-    std::string joined;
-    for (const std::string& error : errors()) joined += (joined.empty() ? "" : "; ") + error;
-    errors().clear();
-    return joined;
+  void attach(std::vector<std::string>* errors) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    captures_.push_back(errors);
+  }
+
+  /** Stops capturing into `errors` and hands over what was captured. */
+  std::vector<std::string> detach(std::vector<std::string>* errors) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    captures_.erase(std::find(captures_.begin(), captures_.end(), errors));
+    return std::move(*errors);
   }
 
  private:
-  static std::vector<std::string>& errors() {
-    thread_local std::vector<std::string> perThread;
-    return perThread;
-  }
+  std::mutex mutex_;
+  std::vector<std::vector<std::string>*> captures_;
 };
 
 Logger& logger() {
@@ -52,10 +59,108 @@ Logger& logger() {
   return *instance;
 }
 
-[[noreturn]] void fail(const std::string& what) {
-  const std::string errors = logger().takeErrors();
-  throw std::runtime_error(errors.empty() ? what : what + ": " + errors);
+/**
+ * The errors TensorRT logs, from any thread, while one call of the binding runs; a new one per call, so a failure
+ * quotes only what was logged during its own call. Errors of a call that succeeds go to stderr when it ends.
+ */
+class ErrorCapture {
+ public:
+  ErrorCapture() { logger().attach(&errors_); }
+  ~ErrorCapture() {
+    if (attached_) {
+      for (const std::string& error : logger().detach(&errors_)) std::fprintf(stderr, "[TensorRT] %s\n", error.c_str());
+    }
+  }
+  ErrorCapture(const ErrorCapture&) = delete;
+  ErrorCapture& operator=(const ErrorCapture&) = delete;
+
+  /** Throws `what`, followed by the errors TensorRT logged during this call. */
+  [[noreturn]] void fail(const std::string& what) {
+    attached_ = false;
+    std::string joined;
+    for (const std::string& error : logger().detach(&errors_)) joined += (joined.empty() ? "" : "; ") + error;
+    throw std::runtime_error(joined.empty() ? what : what + ": " + joined);
+  }
+
+ private:
+  std::vector<std::string> errors_;
+  bool attached_ = true;
+};
+
+/** Waits for the stream however a call exits, so no copy still writes into host buffers the next call reuses. */
+class StreamIdleOnExit {
+ public:
+  explicit StreamIdleOnExit(cudaStream_t stream) : stream_(stream) {}
+  ~StreamIdleOnExit() { cudaStreamSynchronize(stream_); }
+  StreamIdleOnExit(const StreamIdleOnExit&) = delete;
+  StreamIdleOnExit& operator=(const StreamIdleOnExit&) = delete;
+
+ private:
+  cudaStream_t stream_;
+};
+
+#if NV_TENSORRT_MAJOR >= 10
+/** Hands TensorRT's builder progress to BuildOptions::onProgress; phases may be reported from several threads. */
+class ProgressMonitor : public nvinfer1::IProgressMonitor {
+ public:
+  explicit ProgressMonitor(const std::function<void(const BuildProgress&)>& report) : report_(report) {}
+
+  void phaseStart(char const* phaseName, char const* parentPhase, int32_t nbSteps) noexcept override {
+    notify(phaseName, [&](Phase& phase) { phase = Phase{parentPhase ? parentPhase : "", nbSteps}; return 0; });
+  }
+  bool stepComplete(char const* phaseName, int32_t step) noexcept override {
+    notify(phaseName, [&](Phase&) { return step + 1; });
+    return true;  // never cancels the build
+  }
+  void phaseFinish(char const* phaseName) noexcept override {
+    notify(phaseName, [&](Phase& phase) { return phase.steps; });
+  }
+
+ private:
+  struct Phase {
+    std::string parent;
+    int steps = 0;
+  };
+
+  template <typename Update>
+  void notify(char const* name, Update update) noexcept {
+    try {
+      BuildProgress progress{name, "", 0, 0};
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        Phase& phase = phases_[name];
+        progress.step = update(phase);
+        progress.parent = phase.parent;
+        progress.steps = phase.steps;
+      }
+      report_(progress);
+    } catch (...) {
+      // Progress is only reported: it must not throw into TensorRT.
+    }
+  }
+
+  const std::function<void(const BuildProgress&)>& report_;
+  std::mutex mutex_;
+  std::map<std::string, Phase> phases_;
+};
+#endif
+
+#if NV_TENSORRT_MAJOR >= 11
+/** TensorRT 11 networks are always strongly typed: precision follows the model, which is FP32 here. */
+void setPrecision(nvinfer1::IBuilderConfig&, bool fp16) {
+  if (fp16) throw std::invalid_argument("FP16 needs TensorRT 8.5 to 10: TensorRT 11 builds the model in its own precision (FP32)");
 }
+#else
+void setPrecision(nvinfer1::IBuilderConfig& config, bool fp16) {
+  if (!fp16) return;
+  // Deprecated since TensorRT 10.12 in favour of strongly typed networks, which take FP16 from an FP16 model. The
+  // model is FP32, so on TensorRT 10 this flag remains the only way to FP16 (TensorRT 11 removes it, see above).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  config.setFlag(nvinfer1::BuilderFlag::kFP16);
+#pragma GCC diagnostic pop
+}
+#endif
 
 nvinfer1::Dims4 inputDims(ImageSize size) { return nvinfer1::Dims4(1, 3, size.height, size.width); }
 
@@ -72,9 +177,15 @@ std::vector<GpuInfo> cudaDevices() {
   for (int device = 0; device < count; ++device) {
     cudaDeviceProp properties{};
     checkCuda(cudaGetDeviceProperties(&properties, device), "cudaGetDeviceProperties");
-    devices.push_back(GpuInfo{properties.name, properties.major, properties.minor, properties.totalGlobalMem});
+    devices.push_back(GpuInfo{properties.name, properties.major, properties.minor, properties.multiProcessorCount, properties.totalGlobalMem});
   }
   return devices;
+}
+
+std::string cudaRuntimeVersion() {
+  int version = 0;
+  checkCuda(cudaRuntimeGetVersion(&version), "cudaRuntimeGetVersion");
+  return std::to_string(version / 1000) + "." + std::to_string((version % 1000) / 10);
 }
 
 std::string tensorRtVersion() {
@@ -84,26 +195,31 @@ std::string tensorRtVersion() {
   const bool tenOrLater = version >= 10000;
   const int32_t major = tenOrLater ? version / 10000 : version / 1000;
   const int32_t minor = tenOrLater ? (version / 100) % 100 : (version / 100) % 10;
-  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(version % 100);
+#if NV_TENSORRT_MAJOR >= 10
+  const int32_t build = getInferLibBuildVersion();
+#else
+  const int32_t build = NV_TENSORRT_BUILD;  // the library has no getter before 10; its headers match it in one major
+#endif
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(version % 100) + "." + std::to_string(build);
 }
 
 std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const BuildOptions& options) {
-  logger().takeErrors();
+  ErrorCapture errors;
   std::unique_ptr<nvinfer1::IBuilder> builder{nvinfer1::createInferBuilder(logger())};
-  if (!builder) fail("createInferBuilder");
+  if (!builder) errors.fail("TensorRT cannot create a builder (createInferBuilder)");
 #if NV_TENSORRT_MAJOR >= 10
   const nvinfer1::NetworkDefinitionCreationFlags flags = 0;  // explicit batch is the only mode since TensorRT 10
 #else
   const auto flags = 1U << static_cast<uint32_t>(nvinfer1::NetworkDefinitionCreationFlag::kEXPLICIT_BATCH);
 #endif
   std::unique_ptr<nvinfer1::INetworkDefinition> network{builder->createNetworkV2(flags)};
-  if (!network) fail("createNetworkV2");
+  if (!network) errors.fail("TensorRT cannot create a network (createNetworkV2)");
   std::unique_ptr<nvonnxparser::IParser> parser{nvonnxparser::createParser(*network, logger())};
-  if (!parser) fail("createParser");
+  if (!parser) errors.fail("TensorRT cannot create an ONNX parser (createParser)");
   if (!parser->parseFromFile(onnxPath.c_str(), static_cast<int>(nvinfer1::ILogger::Severity::kWARNING))) {
-    std::string errors;
-    for (int i = 0; i < parser->getNbErrors(); ++i) errors += std::string(errors.empty() ? "" : "; ") + parser->getError(i)->desc();
-    throw std::runtime_error("cannot parse " + onnxPath + (errors.empty() ? "" : ": " + errors));
+    std::string parseErrors;
+    for (int i = 0; i < parser->getNbErrors(); ++i) parseErrors += std::string(parseErrors.empty() ? "" : "; ") + parser->getError(i)->desc();
+    throw std::runtime_error("cannot parse " + onnxPath + (parseErrors.empty() ? "" : ": " + parseErrors));
   }
   if (network->getNbInputs() != 1 || network->getNbOutputs() != 1) {
     throw std::runtime_error(onnxPath + ": expected one input [N,3,H,W] and one output, as PaddleOCR's DB model has");
@@ -115,16 +231,20 @@ std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const Bu
   const bool profileSet = profile->setDimensions(inputName, nvinfer1::OptProfileSelector::kMIN, inputDims(options.profile.min)) &&
                           profile->setDimensions(inputName, nvinfer1::OptProfileSelector::kOPT, inputDims(options.profile.opt)) &&
                           profile->setDimensions(inputName, nvinfer1::OptProfileSelector::kMAX, inputDims(options.profile.max));
-  if (!profileSet) fail("invalid optimization profile");
+  if (!profileSet) errors.fail("invalid optimization profile");
 
   std::unique_ptr<nvinfer1::IBuilderConfig> config{builder->createBuilderConfig()};
-  if (!config) fail("createBuilderConfig");
-  if (config->addOptimizationProfile(profile) < 0) fail("addOptimizationProfile");
-  if (options.fp16) config->setFlag(nvinfer1::BuilderFlag::kFP16);
+  if (!config) errors.fail("TensorRT cannot create a builder configuration (createBuilderConfig)");
+  if (config->addOptimizationProfile(profile) < 0) errors.fail("addOptimizationProfile");
+  setPrecision(*config, options.fp16);
   if (options.workspaceBytes > 0) config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, options.workspaceBytes);
+#if NV_TENSORRT_MAJOR >= 10
+  ProgressMonitor monitor(options.onProgress);
+  if (options.onProgress) config->setProgressMonitor(&monitor);
+#endif
 
   std::unique_ptr<nvinfer1::IHostMemory> serialized{builder->buildSerializedNetwork(*network, *config)};
-  if (!serialized || serialized->size() == 0) fail("building the TensorRT engine failed");
+  if (!serialized || serialized->size() == 0) errors.fail("building the TensorRT engine failed");
   const auto* bytes = static_cast<const uint8_t*>(serialized->data());
   return std::vector<uint8_t>(bytes, bytes + serialized->size());
 }
@@ -157,38 +277,42 @@ struct Engine::State {
     }
   }
 
-  /** Sets the context to an input shape and points it at buffers big enough for it. */
-  void bind(ImageSize size) {
-    if (size == boundInput) return;
-    boundInput = ImageSize{};
-    if (!context->setInputShape(inputName.c_str(), inputDims(size))) {
-      fail("input " + std::to_string(size.width) + "x" + std::to_string(size.height) + " is not accepted by the engine");
+  /**
+   * Sets the context to an input shape and points it at buffers big enough for it, and checks that the caller's
+   * output holds the result: all before anything is queued on the stream.
+   */
+  void bind(ImageSize size, std::size_t capacity, ErrorCapture& errors) {
+    if (size != boundInput) {
+      boundInput = ImageSize{};
+      if (!context->setInputShape(inputName.c_str(), inputDims(size))) {
+        errors.fail("input " + std::to_string(size.width) + "x" + std::to_string(size.height) + " is not accepted by the engine");
+      }
+      const nvinfer1::Dims dims = context->getTensorShape(outputName.c_str());
+      OutputShape shape{{}, 1};
+      for (int i = 0; i < dims.nbDims; ++i) {
+        if (dims.d[i] < 0) errors.fail("the output shape is not known for this input");
+        shape.dims.push_back(dims.d[i]);
+        shape.elements *= static_cast<std::size_t>(dims.d[i]);
+      }
+      deviceInput.reserve(3 * static_cast<std::size_t>(size.width) * size.height);
+      deviceOutput.reserve(shape.elements);
+      hostOutput.reserve(shape.elements);
+      if (!context->setTensorAddress(inputName.c_str(), deviceInput.data()) ||
+          !context->setTensorAddress(outputName.c_str(), deviceOutput.data())) {
+        errors.fail("setTensorAddress");
+      }
+      output = shape;
+      boundInput = size;
     }
-    const nvinfer1::Dims dims = context->getTensorShape(outputName.c_str());
-    OutputShape shape{{}, 1};
-    for (int i = 0; i < dims.nbDims; ++i) {
-      if (dims.d[i] < 0) fail("the output shape is not known for this input");
-      shape.dims.push_back(dims.d[i]);
-      shape.elements *= static_cast<std::size_t>(dims.d[i]);
-    }
-    deviceInput.reserve(3 * static_cast<std::size_t>(size.width) * size.height);
-    deviceOutput.reserve(shape.elements);
-    hostOutput.reserve(shape.elements);
-    if (!context->setTensorAddress(inputName.c_str(), deviceInput.data()) ||
-        !context->setTensorAddress(outputName.c_str(), deviceOutput.data())) {
-      fail("setTensorAddress");
-    }
-    output = shape;
-    boundInput = size;
-  }
-
-  /** Enqueues the model and the copy back, waits, and hands the output over. */
-  OutputShape finish(float* result, std::size_t capacity) {
     if (capacity < output.elements) {
       throw std::invalid_argument("output buffer holds " + std::to_string(capacity) + " floats, the output needs " +
                                   std::to_string(output.elements));
     }
-    if (!context->enqueueV3(stream)) fail("enqueueV3");
+  }
+
+  /** Enqueues the model and the copy back, waits, and hands the output over. */
+  OutputShape finish(float* result, ErrorCapture& errors) {
+    if (!context->enqueueV3(stream)) errors.fail("enqueueV3");
     checkCuda(cudaMemcpyAsync(hostOutput.data(), deviceOutput.data(), output.elements * sizeof(float), cudaMemcpyDeviceToHost, stream),
               "copy output from GPU");
     checkCuda(cudaStreamSynchronize(stream), "inference on the CUDA stream");
@@ -199,11 +323,11 @@ struct Engine::State {
 
 Engine::Engine(const void* plan, std::size_t bytes) : state_(std::make_unique<State>()) {
   State& s = *state_;
-  logger().takeErrors();
+  ErrorCapture errors;
   s.runtime.reset(nvinfer1::createInferRuntime(logger()));
-  if (!s.runtime) fail("createInferRuntime");
+  if (!s.runtime) errors.fail("TensorRT cannot create a runtime (createInferRuntime)");
   s.engine.reset(s.runtime->deserializeCudaEngine(plan, bytes));
-  if (!s.engine) fail("cannot deserialize the TensorRT engine");
+  if (!s.engine) errors.fail("cannot deserialize the TensorRT engine");
   for (int32_t i = 0; i < s.engine->getNbIOTensors(); ++i) {
     char const* name = s.engine->getIOTensorName(i);
     const bool isInput = s.engine->getTensorIOMode(name) == nvinfer1::TensorIOMode::kINPUT;
@@ -216,7 +340,7 @@ Engine::Engine(const void* plan, std::size_t bytes) : state_(std::make_unique<St
   }
   if (s.inputName.empty() || s.outputName.empty()) throw std::runtime_error("the engine needs one input and one output");
   s.context.reset(s.engine->createExecutionContext());
-  if (!s.context) fail("createExecutionContext");
+  if (!s.context) errors.fail("TensorRT cannot create an execution context (createExecutionContext)");
   checkCuda(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking), "cudaStreamCreate");
 }
 
@@ -232,25 +356,29 @@ OutputShape Engine::inferTensor(const float* input, ImageSize size, float* outpu
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
-  s.bind(size);
+  ErrorCapture errors;
+  s.bind(size, capacity, errors);
+  const StreamIdleOnExit idle(s.stream);
   const std::size_t count = 3 * static_cast<std::size_t>(size.width) * size.height;
   s.hostInput.reserve(count);
   std::memcpy(s.hostInput.data(), input, count * sizeof(float));
   checkCuda(cudaMemcpyAsync(s.deviceInput.data(), s.hostInput.data(), count * sizeof(float), cudaMemcpyHostToDevice, s.stream),
             "copy input to GPU");
-  return s.finish(output, capacity);
+  return s.finish(output, errors);
 }
 
 OutputShape Engine::inferImage(const uint8_t* frame, const PreprocessPlan& plan, float* output, std::size_t capacity) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
-  s.bind(plan.input);
+  ErrorCapture errors;
+  s.bind(plan.input, capacity, errors);
+  const StreamIdleOnExit idle(s.stream);
   const std::size_t bytes = frameByteLength(plan);
   s.hostFrame.reserve(bytes);
   std::memcpy(s.hostFrame.data(), frame, bytes);
   s.preprocessor.enqueue(plan, s.hostFrame.data(), s.deviceInput.data(), s.stream);
-  return s.finish(output, capacity);
+  return s.finish(output, errors);
 }
 
 }  // namespace iev::trt

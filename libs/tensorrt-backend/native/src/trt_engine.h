@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,20 +25,35 @@ struct GpuInfo {
   std::string name;
   int computeMajor;
   int computeMinor;
+  /** Streaming multiprocessors: Orin modules all report "Orin" 8.7 and differ here and in memory. */
+  int multiprocessors;
   std::size_t totalMemoryBytes;
 };
 
 /** The CUDA devices visible to this process; throws CudaError (cudaErrorNoDevice, cudaErrorInsufficientDriver, ...). */
 std::vector<GpuInfo> cudaDevices();
 
-/** The version of the libnvinfer this process loaded, e.g. "10.3.0". */
+/** The version of the CUDA runtime this process loaded, e.g. "12.6"; needs no driver. */
+std::string cudaRuntimeVersion();
+
+/** The version and build of the libnvinfer this process loaded, e.g. "10.3.0.30". */
 std::string tensorRtVersion();
+
+/** One report of TensorRT's builder: a phase (inside `parent`, empty for none) at `step` of `steps`. */
+struct BuildProgress {
+  std::string phase;
+  std::string parent;
+  int step;
+  int steps;
+};
 
 struct BuildOptions {
   bool fp16 = false;
   ShapeRange profile;
   /** Builder workspace limit; 0 leaves TensorRT's default (the device's memory). */
   std::size_t workspaceBytes = 0;
+  /** Called from TensorRT's threads as phases start, advance and finish (TensorRT 10 and later). */
+  std::function<void(const BuildProgress&)> onProgress;
 };
 
 /** Parses the ONNX file and builds a serialized engine for the current CUDA device. Takes minutes on a Jetson. */

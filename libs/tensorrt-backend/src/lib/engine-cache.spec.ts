@@ -6,9 +6,13 @@ import { EngineCache, engineCacheKeyId, type EngineCacheKey } from './engine-cac
 
 const KEY: EngineCacheKey = {
   modelSha256: '7ceb8792a0f1e3c9d1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718',
-  tensorRtVersion: '10.3.0',
+  tensorRtVersion: '10.3.0.30',
+  cudaRuntimeVersion: '12.6',
   gpuName: 'Orin',
   computeCapability: '8.7',
+  multiprocessors: 16,
+  totalMemoryBytes: 64 * 1024 ** 3,
+  workspaceBytes: 2 * 1024 ** 3,
   precision: 'auto',
   profile: { min: { width: 960, height: 960 }, opt: { width: 1280, height: 1280 }, max: { width: 1536, height: 1536 } },
 };
@@ -21,16 +25,23 @@ function recordingLog() {
 
 describe('engine cache key', () => {
   it('is a stable, filesystem-safe name whatever the order of the fields', () => {
-    const reordered = { profile: KEY.profile, precision: KEY.precision, gpuName: KEY.gpuName, computeCapability: KEY.computeCapability, tensorRtVersion: KEY.tensorRtVersion, modelSha256: KEY.modelSha256 };
+    const reordered = Object.fromEntries(Object.entries(KEY).reverse()) as unknown as EngineCacheKey;
+    expect(Object.keys(reordered)).not.toEqual(Object.keys(KEY));
     expect(engineCacheKeyId(reordered)).toBe(engineCacheKeyId(KEY));
     expect(engineCacheKeyId(KEY)).toMatch(/^7ceb8792-[0-9a-f]{32}$/);
   });
 
   it.each<[string, Partial<EngineCacheKey>]>([
     ['model', { modelSha256: `${'0'.repeat(63)}1` }],
-    ['TensorRT version', { tensorRtVersion: '10.3.1' }],
+    ['TensorRT version', { tensorRtVersion: '10.3.1.30' }],
+    ['TensorRT build', { tensorRtVersion: '10.3.0.31' }],
+    ['CUDA runtime', { cudaRuntimeVersion: '12.2' }],
     ['GPU name', { gpuName: 'NVIDIA GeForce RTX 3060' }],
     ['compute capability', { computeCapability: '8.6' }],
+    // Jetson AGX Orin 64GB (16 SMs) against Orin NX 16GB (8 SMs): both "Orin", 8.7.
+    ['SM count', { multiprocessors: 8 }],
+    ['GPU memory', { totalMemoryBytes: 16 * 1024 ** 3 }],
+    ['workspace', { workspaceBytes: 1024 ** 3 }],
     ['precision', { precision: 'fp32' }],
     ['profile min', { profile: { ...KEY.profile, min: { width: 640, height: 480 } } }],
     ['profile opt', { profile: { ...KEY.profile, opt: { width: 960, height: 960 } } }],

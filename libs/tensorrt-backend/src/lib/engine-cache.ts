@@ -7,13 +7,21 @@ import type { TensorRtProfile } from './tensorrt-profile';
 
 /**
  * Everything a serialized engine depends on. TensorRT refuses an engine from another TensorRT version and may
- * misbehave on another GPU model, and the model, precision and profile are baked in; so any change is a new key.
+ * misbehave on another GPU model or CUDA runtime, and the model, precision, profile and the workspace its tactics
+ * were chosen within are baked in; so any change is a new key.
  */
 export interface EngineCacheKey {
   modelSha256: string;
+  /** With the build number, e.g. "10.3.0.30". */
   tensorRtVersion: string;
+  cudaRuntimeVersion: string;
   gpuName: string;
   computeCapability: string;
+  /** Orin modules all report "Orin" 8.7: SM count and memory tell them apart. */
+  multiprocessors: number;
+  totalMemoryBytes: number;
+  /** The builder's workspace limit, which bounds the tactics it can choose. */
+  workspaceBytes: number;
   /** As asked for: `auto` resolves the same way for the same GPU and TensorRT, which are in the key. */
   precision: TensorRtPrecision;
   profile: TensorRtProfile;

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findNvcc, hasCompiler, NATIVE_DIR, nodeIncludeDir, WORKSPACE_ROOT } from '../testing/machine';
+import { cudaIncludeDir, findNvcc, hasCompiler, NATIVE_DIR, nodeIncludeDir, WORKSPACE_ROOT } from '../testing/machine';
+import { MINIMUM_TENSORRT_VERSION } from './tensorrt-addon';
 
 const nvcc = findNvcc();
 const nodeHeaders = nodeIncludeDir();
-const cudaInclude = nvcc && join(nvcc === 'nvcc' ? '/usr/local/cuda' : join(nvcc, '../..'), 'include');
+const cudaInclude = nvcc && cudaIncludeDir(nvcc);
 const missing = [
   !hasCompiler('g++') && 'g++',
   !hasCompiler('make') && 'make',
@@ -15,8 +16,8 @@ const missing = [
 ].filter(Boolean);
 const needsToolchain = missing.length === 0 ? describe : describe.skip;
 
-// TensorRT's headers are not on these machines, so trt_engine.cc (the only file that includes them) and the link
-// are left to build-native where TensorRT is installed; everything else of the build is checked here.
+// What builds without TensorRT's headers (a clone without ../shared has none): trt_engine.cc, the only file that
+// includes them, and the link are built by tensorrt-headers-build.spec.ts where the headers are.
 needsToolchain(`the binding's build without TensorRT${missing.length ? ` (needs ${missing.join(', ')}: absent on this machine)` : ''}`, () => {
   it('compiles addon.cc against node-addon-api and the CUDA runtime headers', () => {
     const compiled = spawnSync(
@@ -44,4 +45,33 @@ needsToolchain(`the binding's build without TensorRT${missing.length ? ` (needs 
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+const needsGxx = hasCompiler('g++') ? describe : describe.skip;
+
+needsGxx(`the minimum TensorRT version${hasCompiler('g++') ? '' : ' (needs g++: absent on this machine)'}`, () => {
+  /** Compiles tensorrt_minimum.h against an NvInferVersion.h that says `version`. */
+  function compileAgainst(version: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-trt-version-'));
+    try {
+      const [major, minor] = version.split('.');
+      writeFileSync(join(dir, 'NvInferVersion.h'), `#define NV_TENSORRT_MAJOR ${major}\n#define NV_TENSORRT_MINOR ${minor}\n`);
+      return spawnSync('g++', ['-std=c++17', '-fsyntax-only', '-isystem', dir, '-Isrc', '-x', 'c++', '-'], {
+        cwd: NATIVE_DIR,
+        input: '#include "tensorrt_minimum.h"\n',
+        encoding: 'utf8',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it(`stops a build against TensorRT older than ${MINIMUM_TENSORRT_VERSION} with one #error naming it, as the loader's message does`, () => {
+    const [major, minor] = MINIMUM_TENSORRT_VERSION.split('.').map(Number);
+    const older = compileAgainst(`${major}.${minor - 1}`);
+    expect(older.status).not.toBe(0);
+    expect(older.stderr.match(/error:.*/g)).toEqual([expect.stringContaining(`needs TensorRT ${MINIMUM_TENSORRT_VERSION} or later`)]);
+    expect(compileAgainst(`${major - 1}.9`).stderr.match(/error:.*/g)).toHaveLength(1);
+    expect(compileAgainst(MINIMUM_TENSORRT_VERSION)).toMatchObject({ status: 0, stderr: '' });
+  });
 });

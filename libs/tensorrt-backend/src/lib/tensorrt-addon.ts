@@ -31,19 +31,42 @@ export interface CudaDevice {
   name: string;
   /** "8.7" */
   computeCapability: string;
+  /** Streaming multiprocessors: Orin modules all report "Orin" 8.7 and differ here and in memory. */
+  multiprocessors: number;
   totalMemoryBytes: number;
+}
+
+/** One report of TensorRT's builder (10 and later): a phase, inside `parent` if any, at `step` of `steps`. */
+export interface BuildProgress {
+  phase: string;
+  parent?: string;
+  step: number;
+  steps: number;
+}
+
+export interface NativeBuildOptions {
+  fp16: boolean;
+  profile: NativeProfile;
+  /** The builder's workspace limit; 0 or unset leaves TensorRT's default (all of the device's memory). */
+  workspaceBytes?: number;
+  onProgress?: (progress: BuildProgress) => void;
 }
 
 /** What native/src/addon.cc exports. */
 export interface TensorRtAddon {
+  /** The loaded libnvinfer's version and build, e.g. "10.3.0.30". */
   tensorRtVersion(): string;
+  /** The loaded CUDA runtime's version, e.g. "12.6". */
+  cudaRuntimeVersion(): string;
   /** Throws an Error whose `code` is the CUDA error name (cudaErrorNoDevice, cudaErrorInsufficientDriver, ...). */
   cudaDevices(): CudaDevice[];
-  buildEngine(onnxPath: string, options: { fp16: boolean; profile: NativeProfile }): Promise<Uint8Array>;
+  buildEngine(onnxPath: string, options: NativeBuildOptions): Promise<Uint8Array>;
   Engine: new (plan: Uint8Array) => NativeEngine;
 }
 
 export const ADDON_FILE = 'tensorrt_addon.node';
+/** The oldest TensorRT the binding builds against (native/src/tensorrt_minimum.h stops older ones): JetPack 5.1's. */
+export const MINIMUM_TENSORRT_VERSION = '8.5';
 /** Where `build-native` (node-gyp) leaves the binding, relative to the workspace root. */
 export const ADDON_BUILD_PATH = 'libs/tensorrt-backend/native/build/Release/tensorrt_addon.node';
 export const BUILD_COMMAND = 'npx nx run tensorrt-backend:build-native';
@@ -66,6 +89,7 @@ export interface TensorRtRuntime {
   addon: TensorRtAddon;
   addonPath: string;
   tensorRtVersion: string;
+  cudaRuntimeVersion: string;
   device: CudaDevice;
 }
 
@@ -90,7 +114,7 @@ export function explainLoadError(path: string, error: Error): TensorRtUnavailabl
   if (library && /^lib(nvinfer|nvonnxparser)/.test(library)) {
     return new TensorRtUnavailableError(
       'tensorrt-library',
-      `TensorRT's library ${library} is not installed or not on the loader path. Install TensorRT 8.6 or later ` +
+      `TensorRT's library ${library} is not installed or not on the loader path. Install TensorRT ${MINIMUM_TENSORRT_VERSION} or later ` +
         '(JetPack includes it; on x86 use NVIDIA\'s TensorRT container or its packages), or add the folder holding it to LD_LIBRARY_PATH.',
     );
   }
@@ -163,7 +187,7 @@ export function openTensorRt(explicitPath?: string): TensorRtRuntime {
     throw explainDeviceError(error as Error & { code?: string });
   }
   if (devices.length === 0) throw explainDeviceError(Object.assign(new Error('no CUDA devices'), { code: 'cudaErrorNoDevice' }));
-  const runtime = { addon, addonPath: path, tensorRtVersion: addon.tensorRtVersion(), device: devices[0] };
+  const runtime = { addon, addonPath: path, tensorRtVersion: addon.tensorRtVersion(), cudaRuntimeVersion: addon.cudaRuntimeVersion(), device: devices[0] };
   opened.set(path, runtime);
   return runtime;
 }

@@ -1,9 +1,10 @@
 import { readModelFile, type BackendLog, type ImagePreprocessing, type InferenceBackend, type ModelFile, type TensorData } from '@iev/inference-backends';
 import { detResizeShape, type ImageView } from '@iev/text-detection';
+import { engineBuildProgressLog } from './engine-build-progress';
 import { EngineCache, type EngineCacheKey } from './engine-cache';
 import { openTensorRt, type NativeEngine, type NativePreprocessPlan, type NativeProfile, type TensorRtRuntime } from './tensorrt-addon';
 import { checkInputSize, formatProfile, type InputSize, type TensorRtProfile } from './tensorrt-profile';
-import { resolvePrecision, type TensorRtSettings } from './tensorrt-settings';
+import { resolvePrecision, resolveWorkspace, type TensorRtSettings } from './tensorrt-settings';
 
 export interface TensorRtBackendOptions extends TensorRtSettings {
   tensorRtProfile: TensorRtProfile;
@@ -11,6 +12,8 @@ export interface TensorRtBackendOptions extends TensorRtSettings {
   log: BackendLog;
   /** The binding already opened (by selection's probe); opened in load() otherwise. */
   runtime?: TensorRtRuntime;
+  /** What a slow load is busy with ('building engine'), for the module's health; undefined once it is done. */
+  onActivity?: (activity: string | undefined) => void;
 }
 
 const toNative = ({ min, opt, max }: TensorRtProfile): NativeProfile => ({
@@ -40,8 +43,9 @@ export function devicePreprocessPlan(frame: InputSize, preprocessing: ImagePrepr
 
 /**
  * Inference with TensorRT through the native binding (native/): the engine is built from the ONNX model on first
- * start (FP16 where the GPU supports it) and cached by model, TensorRT version, GPU, precision and profile; later
- * starts load it. Inference runs on a CUDA stream with buffers allocated once; runImage() preprocesses on the GPU.
+ * start (FP16 where the GPU supports it, on TensorRT 8.5 to 10) and cached by model, TensorRT and CUDA versions,
+ * GPU, precision, profile and workspace; later starts load it. Inference runs on a CUDA stream with buffers
+ * allocated once; runImage() preprocesses on the GPU.
  */
 export class TensorRtBackend implements InferenceBackend {
   readonly name = 'tensorrt';
@@ -64,12 +68,17 @@ export class TensorRtBackend implements InferenceBackend {
     const { options } = this;
     const runtime = options.runtime ?? openTensorRt(options.tensorRtAddonPath);
     const model = await readModelFile(options.modelPath);
-    const { device, tensorRtVersion } = runtime;
+    const { device, tensorRtVersion, cudaRuntimeVersion } = runtime;
+    const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability, tensorRtVersion);
     const key: EngineCacheKey = {
       modelSha256: model.sha256,
       tensorRtVersion,
+      cudaRuntimeVersion,
       gpuName: device.name,
       computeCapability: device.computeCapability,
+      multiprocessors: device.multiprocessors,
+      totalMemoryBytes: device.totalMemoryBytes,
+      workspaceBytes: resolveWorkspace(options.tensorRtWorkspace, device.totalMemoryBytes),
       precision: options.tensorRtPrecision,
       profile: options.tensorRtProfile,
     };
@@ -88,17 +97,38 @@ export class TensorRtBackend implements InferenceBackend {
     } else {
       options.log.info(`building a TensorRT engine: ${cached.reason}`);
     }
-    if (!this.engine) {
-      const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability);
-      options.log.info(
-        `building the TensorRT ${tensorRtVersion} engine for ${model.modelId} on ${device.name} (${device.computeCapability}), ${precision}, ` +
-          `profile ${formatProfile(options.tensorRtProfile)}; this takes minutes on a Jetson and happens once per device`,
-      );
-      const plan = await runtime.addon.buildEngine(options.modelPath, { fp16: precision === 'fp16', profile: toNative(options.tensorRtProfile) });
-      this.engine = new runtime.addon.Engine(plan);
-      if (await cache.write(key, plan, { precision })) options.log.info(`TensorRT engine cached at ${cache.paths(key).engine}`);
-    }
+    this.engine ??= await this.buildEngine(runtime, key, precision, cache);
     this.model = model;
+  }
+
+  /** Builds, loads and caches the engine, logging its progress, the time it took and where it was cached. */
+  private async buildEngine(runtime: TensorRtRuntime, key: EngineCacheKey, precision: 'fp16' | 'fp32', cache: EngineCache): Promise<NativeEngine> {
+    const { log, modelPath, onActivity } = this.options;
+    const { device } = runtime;
+    const mib = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
+    log.info(
+      `building the TensorRT ${key.tensorRtVersion} engine for ${modelPath} on ${device.name} (${device.computeCapability}, ${device.multiprocessors} SMs, ` +
+        `${mib(device.totalMemoryBytes)}), ${precision}, profile ${formatProfile(key.profile)}, workspace ${mib(key.workspaceBytes)}; ` +
+        'this takes minutes on a Jetson and happens once per device',
+    );
+    const started = performance.now();
+    onActivity?.('building engine');
+    let plan: Uint8Array;
+    try {
+      plan = await runtime.addon.buildEngine(modelPath, {
+        fp16: precision === 'fp16',
+        profile: toNative(key.profile),
+        workspaceBytes: key.workspaceBytes,
+        onProgress: engineBuildProgressLog(log),
+      });
+    } finally {
+      onActivity?.(undefined);
+    }
+    const engine = new runtime.addon.Engine(plan);
+    const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const cached = await cache.write(key, plan, { precision });
+    log.info(`TensorRT engine built in ${took}${cached ? `, cached at ${cache.paths(key).engine}` : ', not cached (see the warning before)'}`);
+    return engine;
   }
 
   async run(input: TensorData): Promise<TensorData> {

@@ -1,7 +1,7 @@
 import { ConfigError } from '@iev/service-runtime';
 import { getPreset } from '@iev/text-detection';
 import { checkInputSize, InputShapeError, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
-import { readTensorRtSettings, resolvePrecision } from './tensorrt-settings';
+import { parseWorkspace, readTensorRtSettings, resolvePrecision, resolveWorkspace } from './tensorrt-settings';
 
 describe('TensorRT profile', () => {
   it("reads min,opt,max as WIDTHxHEIGHT, the sample's by default", () => {
@@ -13,10 +13,10 @@ describe('TensorRT profile', () => {
     expect(readTensorRtSettings({}).tensorRtProfile).toBeUndefined();
   });
 
-  it("defaults to the sample's profile for seed and to one covering the default preset's inputs (640x480 included)", () => {
+  it("defaults to the sample's min and max tuned for the 960x960 that seed feeds, and to one covering the default preset's inputs (640x480 included)", () => {
     expect(profileForPreset(getPreset('seed'))).toEqual({
       min: { width: 960, height: 960 },
-      opt: { width: 1280, height: 1280 },
+      opt: { width: 960, height: 960 },
       max: { width: 1536, height: 1536 },
     });
     const profile = profileForPreset(getPreset('default'));
@@ -66,12 +66,35 @@ describe('TensorRT settings', () => {
   });
 
   it('builds auto as FP16 where the GPU runs it at full rate, else FP32', () => {
-    const auto = (computeCapability: string) => resolvePrecision('auto', computeCapability);
+    const auto = (computeCapability: string) => resolvePrecision('auto', computeCapability, '10.3.0.30');
     // Jetson Nano 5.3, TX2 6.2, Xavier 7.2, Orin 8.7, and x86 Turing to Hopper.
     expect(['5.3', '6.0', '6.2', '7.2', '7.5', '8.6', '8.7', '9.0'].map(auto)).toEqual(Array(8).fill('fp16'));
     // GTX 10x0 (6.1) and Maxwell desktop GPUs compute FP16 at a fraction of FP32's rate.
     expect(['6.1', '5.2', '5.0'].map(auto)).toEqual(['fp32', 'fp32', 'fp32']);
-    expect(resolvePrecision('fp32', '8.7')).toBe('fp32');
-    expect(resolvePrecision('fp16', '6.1')).toBe('fp16');
+    expect(resolvePrecision('fp32', '8.7', '8.5.2.2')).toBe('fp32');
+    expect(resolvePrecision('fp16', '6.1', '8.5.2.2')).toBe('fp16');
+  });
+
+  it('builds FP32 on TensorRT 11, whose strongly typed networks follow the FP32 model, and refuses fp16 there naming the variable', () => {
+    expect(resolvePrecision('auto', '8.7', '11.1.0.106')).toBe('fp32');
+    expect(resolvePrecision('fp32', '9.0', '11.1.0.106')).toBe('fp32');
+    expect(() => resolvePrecision('fp16', '9.0', '11.1.0.106')).toThrow(/^TENSORRT_PRECISION=fp16 needs TensorRT 8\.5 to 10: TensorRT 11\.1\.0\.106 builds .* Set TENSORRT_PRECISION=auto or fp32\.$/);
+  });
+
+  it('reads TENSORRT_WORKSPACE as auto or a size in bytes, K, M or G', () => {
+    expect(readTensorRtSettings({}).tensorRtWorkspace).toBe('auto');
+    expect(['auto', '512M', '2G', '1536m', '1073741824', '4096K', '1GiB'].map(parseWorkspace)).toEqual(['auto', 512 * 2 ** 20, 2 * 2 ** 30, 1536 * 2 ** 20, 2 ** 30, 4 * 2 ** 20, 2 ** 30]);
+  });
+
+  it.each(['0', '100', '2T', '-1G', '1.5G', 'lots'])('rejects TENSORRT_WORKSPACE=%s at start-up, naming it', (text) => {
+    expect(() => readTensorRtSettings({ TENSORRT_WORKSPACE: text })).toThrow(/TENSORRT_WORKSPACE must be auto or a size of at least 1M/);
+  });
+
+  it("limits auto to a quarter of the GPU's memory, at most 2 GiB, and refuses a limit the GPU does not have", () => {
+    const GiB = 2 ** 30;
+    // Orin Nano 4GB and 8GB, AGX Orin 64GB (a Jetson's GPU memory is the system's).
+    expect([4, 8, 64].map((gib) => resolveWorkspace('auto', gib * GiB))).toEqual([GiB, 2 * GiB, 2 * GiB]);
+    expect(resolveWorkspace(512 * 2 ** 20, 8 * GiB)).toBe(512 * 2 ** 20);
+    expect(() => resolveWorkspace(8 * GiB, 8 * GiB)).toThrow("TENSORRT_WORKSPACE=8192 MiB is not less than the GPU's memory (8192 MiB)");
   });
 });

@@ -1,4 +1,4 @@
-import type { DetectionPreset } from '@iev/text-detection';
+import { detResizeShape, type DetectionPreset } from '@iev/text-detection';
 /** A model input size in pixels (the network input is [1, 3, height, width]). */
 export interface InputSize {
   width: number;
@@ -27,14 +27,23 @@ const onStride = ({ width, height }: InputSize): boolean =>
   width >= INPUT_STRIDE && height >= INPUT_STRIDE && width % INPUT_STRIDE === 0 && height % INPUT_STRIDE === 0;
 
 /**
- * The profile an engine is built with when TENSORRT_PROFILE is unset: the sample's for presets that squash
- * frames to a fixed size first (`seed`: every input is 960x960), else one that covers every input the preset can
- * produce (`default` on 640x480 video runs at 640x480, below the sample's 960x960 minimum), tuned for the
- * preset's largest input.
+ * The profile an engine is built with when TENSORRT_PROFILE is unset. Presets that squash frames to a fixed size
+ * first feed one input size (`seed`: 960x960): the sample's min and max, tuned (opt) for that size, which the
+ * sample's own 1280x1280 never was. Other presets get one that covers every input they can produce (`default` on
+ * 640x480 video runs at 640x480, below the sample's 960x960 minimum), tuned for the preset's largest input.
  */
 export function profileForPreset(preset: DetectionPreset | undefined): TensorRtProfile {
-  if (!preset || preset.preResize) return structuredClone(SAMPLE_PROFILE) as TensorRtProfile;
-  const { resize } = preset;
+  if (!preset) return structuredClone(SAMPLE_PROFILE) as TensorRtProfile;
+  const { preResize, resize } = preset;
+  if (preResize) {
+    const fed = detResizeShape(preResize.height, preResize.width, resize);
+    const { min, max } = SAMPLE_PROFILE;
+    return {
+      min: { width: Math.min(min.width, fed.width), height: Math.min(min.height, fed.height) },
+      opt: { width: fed.width, height: fed.height },
+      max: { width: Math.max(max.width, fed.width), height: Math.max(max.height, fed.height) },
+    };
+  }
   const largest =
     resize.kind === 'fixed'
       ? { width: resize.width, height: resize.height }

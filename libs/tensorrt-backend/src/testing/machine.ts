@@ -1,6 +1,6 @@
 // What this machine has for the native tests: they compile, run or skip (saying why) on what is found.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The nvcc on PATH, else the CUDA toolkit's usual places. */
@@ -28,3 +28,22 @@ export function nodeIncludeDir(): string | undefined {
 
 export const NATIVE_DIR = join(__dirname, '../../native');
 export const WORKSPACE_ROOT = join(__dirname, '../../../..');
+
+/**
+ * NVIDIA's public TensorRT headers, one folder per version (10.16, 11.1), where the workspace sits beside the
+ * project's shared folder: ../shared/third_party/tensorrt relative to the workspace root. A user's clone has none.
+ */
+export const TENSORRT_HEADERS_DIR = join(WORKSPACE_ROOT, '../shared/third_party/tensorrt');
+
+export function tensorRtHeaderSets(): { version: string; include: string }[] {
+  if (!existsSync(TENSORRT_HEADERS_DIR)) return [];
+  return readdirSync(TENSORRT_HEADERS_DIR)
+    .map((version) => ({ version, include: join(TENSORRT_HEADERS_DIR, version, 'include') }))
+    .filter(({ include }) => existsSync(join(include, 'NvInfer.h')))
+    .sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }));
+}
+
+/** The CUDA toolkit's headers beside an nvcc found by findNvcc. */
+export function cudaIncludeDir(nvcc: string): string {
+  return join(nvcc === 'nvcc' ? '/usr/local/cuda' : join(nvcc, '../..'), 'include');
+}

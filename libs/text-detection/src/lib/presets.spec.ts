@@ -4,6 +4,7 @@ describe('presets', () => {
   it('seed reproduces the original sample: 960x960 squash, DetResize min 736, PaddleOCR normalize and DB thresholds', () => {
     expect(getPreset('seed')).toEqual({
       name: 'seed',
+      modelFile: 'ch_pp_inf_dynamic.onnx',
       preResize: { width: 960, height: 960 },
       resize: { kind: 'limit', limitSideLen: 736, limitType: 'min' },
       normalize: { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },

@@ -33,6 +33,8 @@ export interface DbPostprocessOptions {
 
 export interface DetectionPreset {
   name: string;
+  /** The detection model the preset's settings were made for: a file in the workspace's models/ folder. */
+  modelFile: string;
   /** Resize every frame to this size first (the original sample squashes frames to 960x960). */
   preResize?: { width: number; height: number };
   resize: DetResizeOptions;

@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { frameCodec, ProtocolError, type Frame } from '@iev/frame-protocol';
 import { filter, firstValueFrom, Observable } from 'rxjs';
 import { Publisher, type Subscriber } from 'zeromq';
-import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, publishUntil, testFrame, waitFor } from '../test-support/zmq';
+import { waitUntil } from '@iev/testing';
+import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, publishUntil, testFrame } from '../test-support/zmq';
 import { ClientZmq } from './client-zmq';
 import { ServerZmq, type MalformedMessage, type ServerZmqOptions, type ZmqServerStats } from './server-zmq';
 import { ZmqStatus } from './zmq-socket';
@@ -131,15 +132,15 @@ describe('ServerZmq', () => {
     await publishUntil('warm-up frames arrive', () => emitted(client, FRAMES, testFrame('warm-up', 0)), () => handled.length > 0);
     // ZeroMQ keeps order per connection: once this last frame is handled, every warm-up frame is accounted for.
     await emitted(client, FRAMES, testFrame('settled', 0));
-    await waitFor('the warm-up has settled', () => handled.at(-1) === 'settled:0');
+    await waitUntil(() => handled.at(-1) === 'settled:0', 'the warm-up has settled');
     const before = server.stats();
 
     await emitted(client, FRAMES, testFrame('busy', 0));
-    await waitFor('the handler is busy', () => handled.at(-1) === 'busy:0');
+    await waitUntil(() => handled.at(-1) === 'busy:0', 'the handler is busy');
     for (let sequence = 1; sequence <= 10; sequence++) await emitted(client, FRAMES, testFrame('burst', sequence));
-    await waitFor('the whole burst is received', () => server.stats().received - before.received === 11);
+    await waitUntil(() => server.stats().received - before.received === 11, 'the whole burst is received');
     busy.open();
-    await waitFor('the newest frame is handled', () => handled.at(-1) === 'burst:10');
+    await waitUntil(() => handled.at(-1) === 'burst:10', 'the newest frame is handled');
 
     expect(handled.slice(handled.indexOf('busy:0'))).toEqual(expectedHandled);
     expect(delta(server.stats(), before)).toEqual({ received: 11, dispatched: expectedHandled.length, skipped: expectedSkipped, malformed: 0, handlerErrors: 0 });
@@ -163,7 +164,7 @@ describe('ServerZmq', () => {
     await publisher.send([FRAMES, header.subarray(0, 3), pixels]); // header cut inside the preamble
     await sendFrame(`${FRAMES}.debug`, testFrame('look-alike', 1)); // matches the SUB prefix filter, not the pattern
     await sendFrame(FRAMES, testFrame('camera0', 2));
-    await waitFor('the valid frame after the garbage is handled', () => handled.includes('camera0:2'));
+    await waitUntil(() => handled.includes('camera0:2'), 'the valid frame after the garbage is handled');
 
     expect(reports.map(({ pattern, error }) => [pattern, error instanceof ProtocolError && error.code])).toEqual([
       [FRAMES, 'BAD_MAGIC'],
@@ -209,7 +210,7 @@ describe('ServerZmq', () => {
 
     await emit(1);
     await emit(2);
-    await waitFor('the event after the failure is handled', () => handled.includes(2));
+    await waitUntil(() => handled.includes(2), 'the event after the failure is handled');
 
     expect(handled.filter((n) => n > 0)).toEqual([1, 2]);
     expect(server.stats().handlerErrors).toBe(1);
@@ -221,13 +222,13 @@ describe('ServerZmq', () => {
       n === 1 ? new Observable<never>((subscriber) => void completes.opened.then(() => subscriber.complete())) : undefined,
     );
     await emit(1);
-    await waitFor('the observable handler runs', () => handled.includes(1));
+    await waitUntil(() => handled.includes(1), 'the observable handler runs');
 
     await emit(2);
-    await waitFor('the next event is received', () => server.stats().received === server.stats().dispatched + 1);
+    await waitUntil(() => server.stats().received === server.stats().dispatched + 1, 'the next event is received');
     expect(handled.at(-1)).toBe(1);
     completes.open();
-    await waitFor('the next event is handled', () => handled.includes(2));
+    await waitUntil(() => handled.includes(2), 'the next event is handled');
   });
 
   it('refuses request/response handlers, which PUB/SUB cannot answer', async () => {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientProxy } from '@nestjs/microservices';
 import { PixelFormat, type Frame } from '@iev/frame-protocol';
+import { freePort, waitUntil } from '@iev/testing';
 import { lastValueFrom } from 'rxjs';
 
 /**
@@ -19,26 +20,7 @@ export function ipcEndpoints(): { endpoint(name: string): string; removeAll(): v
 
 /** A tcp endpoint on a port that was free a moment ago, for tests where the connecting side starts first. */
 export async function freeTcpEndpoint(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no tcp port');
-  return `tcp://127.0.0.1:${address.port}`;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls until `condition` holds. The deadline only turns a hang into a readable failure; nothing asserts on
- * how long it took.
- */
-export async function waitFor(description: string, condition: () => boolean, deadlineMs = 8_000): Promise<void> {
-  const giveUpAt = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting until ${description}`);
-    await sleep(10);
-  }
+  return `tcp://127.0.0.1:${await freePort()}`;
 }
 
 /**
@@ -54,7 +36,7 @@ export async function publishUntil(description: string, send: () => Promise<unkn
     }
   })();
   try {
-    await waitFor(description, arrived);
+    await waitUntil(arrived, description);
   } finally {
     sending = false;
     await resend;

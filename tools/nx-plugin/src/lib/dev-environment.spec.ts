@@ -1,8 +1,12 @@
 // Keeps the inner-loop developer set-up honest: the dev container, VS Code tasks and launch configurations
 // and the multi-root workspace must parse and point at scripts, projects, bundles and folders that exist.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import type { ProjectConfiguration } from '@nx/devkit';
+import { workspaceProjects } from '../testing/workspace-projects';
 
 const root = join(__dirname, '../../../..');
 
@@ -20,11 +24,7 @@ const devcontainerFiles = ['.devcontainer/devcontainer.json', '.devcontainer/gpu
 const jsonFiles = [...devcontainerFiles, '.vscode/tasks.json', '.vscode/launch.json', '.vscode/extensions.json', 'iot-edge-vision.code-workspace'];
 
 const scripts: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
-const projects = new Map<string, Json>(
-  readdirSync(join(root, 'apps'))
-    .filter((name) => existsSync(join(root, 'apps', name, 'project.json')))
-    .map((name) => [name, readJsonc(`apps/${name}/project.json`)]),
-);
+const projects = new Map<string, ProjectConfiguration>(Object.entries(workspaceProjects()));
 const hasTarget = (project: string, target: string) => Boolean(projects.get(project)?.targets?.[target]);
 
 /** The npm scripts and Nx project/target pairs a task's shell command uses. */
@@ -58,8 +58,8 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
   const tasks: Json[] = readJsonc('.vscode/tasks.json').tasks;
   const labels = new Set(tasks.map((task) => task.label));
 
-  it('has the lint, test, coverage, run and build tasks, each label once', () => {
-    for (const label of ['lint', 'test', 'coverage', 'run', 'build']) expect(labels).toContain(label);
+  it('has the lint, test, coverage, run, build, simulate, genconfig and docker tasks, each label once', () => {
+    for (const label of ['lint', 'test', 'coverage', 'run', 'build', 'simulate', 'genconfig', 'docker capture']) expect(labels).toContain(label);
     expect(labels.size).toBe(tasks.length);
   });
 
@@ -70,13 +70,14 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
     for (const script of uses.scripts) expect(Object.keys(scripts)).toContain(script);
     for (const [project, target] of uses.targets) {
       expect([...projects.keys()]).toContain(project);
-      expect(hasTarget(project, target) ? target : `no ${target} target in apps/${project}/project.json`).toBe(target);
+      expect(hasTarget(project, target) ? target : `project ${project} has no ${target} target`).toBe(target);
     }
     for (const dependency of [task.dependsOn ?? []].flat()) expect(labels).toContain(dependency);
   });
 
   const launch = readJsonc('.vscode/launch.json');
-  const configurations: Json[] = launch.configurations;
+  const configurations: Json[] = launch.configurations.filter((config: Json) => config.request === 'launch');
+  const attachments: Json[] = launch.configurations.filter((config: Json) => config.request === 'attach');
 
   it.each(configurations.map((c) => [c.name, c]))('launch "%s" runs a bundle or file that exists, after a task that exists', (_name, config) => {
     const program: string = config.program.replace('${workspaceFolder}/', '');
@@ -85,7 +86,7 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
       expect(bundle).not.toBeNull();
       const app = bundle?.[1] ?? '';
       expect(hasTarget(app, 'build') ? app : `apps/${app} has no build target`).toBe(app);
-      expect(projects.get(app).targets.build.options.outputPath).toBe(`dist/apps/${app}`);
+      expect(projects.get(app)?.targets?.['build']?.outputs).toEqual([`{workspaceRoot}/dist/apps/${app}`]);
       // The bundle must be built before it runs, by the task that builds that very app, with its source maps.
       expect(config.preLaunchTask).toBeDefined();
       const buildTask = tasks.find((task) => task.label === config.preLaunchTask);
@@ -103,12 +104,29 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
     }
   });
 
+  it.each(attachments.map((config) => [config.name, config]))(
+    '"%s" attaches to the inspector port the debug manifest publishes for that module, mapping /app to its bundle',
+    (_name, config) => {
+      const debugModules = readJsonc('deployment/deployment.debug.template.json').modulesContent.$edgeAgent['properties.desired'].modules;
+      const module = Object.keys(debugModules).find((name) => config.name.startsWith(`attach: ${name} `)) ?? `no module in "${config.name}"`;
+      const published = debugModules[module]?.settings.createOptions.HostConfig.PortBindings['9229/tcp'][0].HostPort;
+      expect(config.port).toBe(Number(published));
+      expect(readFileSync(join(root, `docker/${module}.Dockerfile`), 'utf8')).toMatch(new RegExp(`^WORKDIR ${config.remoteRoot}$`, 'm'));
+      expect(config.localRoot).toBe(`\${workspaceFolder}/dist/apps/${module}`);
+      expect(config.outFiles).toEqual([`\${workspaceFolder}/dist/apps/${module}/**/*.js`]);
+    },
+  );
+
+  it('attaches to each module of the debug deployment', () => {
+    expect(attachments.map((config) => config.port).sort()).toEqual([9229, 9230, 9231]);
+  });
+
   it('launches capture, inference, telemetry and cli from their bundles, plus Jest on the current file', () => {
     const programs = configurations.map((c) => c.program);
     for (const app of ['capture', 'inference', 'telemetry', 'cli']) expect(programs).toContain(`\${workspaceFolder}/dist/apps/${app}/main.js`);
     expect(configurations.map((c) => c.name)).toContain('Jest: current file');
     for (const compound of launch.compounds ?? []) {
-      for (const name of compound.configurations) expect(configurations.map((c) => c.name)).toContain(name);
+      for (const name of compound.configurations) expect(launch.configurations.map((c: Json) => c.name)).toContain(name);
       if (compound.preLaunchTask) expect(labels).toContain(compound.preLaunchTask);
     }
   });
@@ -158,5 +176,51 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
       expect(dockerfile).toContain(pkg);
     }
     expect(dockerfile).toMatch(/^ENV ONNXRUNTIME_NODE_INSTALL=skip$/m);
+  });
+});
+
+describe("the README's Layout", () => {
+  it('names every app, lib and the Nx plugin', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const layout = /^## Layout\n([\s\S]*?)^## /m.exec(`${readme}\n## `)?.[1] ?? '';
+    const listed = [...projects.values()].filter(({ root: projectRoot }) => /^(apps|libs)\//.test(projectRoot) || projectRoot === 'tools/nx-plugin');
+    expect(listed.length).toBeGreaterThan(10);
+    for (const { name } of listed) expect(new RegExp(`\\b${name}\\b`).test(layout) ? name : `${name} is missing from the README's Layout`).toBe(name);
+  });
+});
+
+describe('.env for npm start and npm run simulate', () => {
+  /** What tools/scripts/lib/dotenv.mjs leaves in an environment that already has `env`, with `dotEnv` as .env. */
+  function loadInto(env: Record<string, string>, dotEnv?: string): { loaded: string[]; env: Record<string, string> } {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-dotenv-'));
+    try {
+      if (dotEnv !== undefined) writeFileSync(join(dir, '.env'), dotEnv);
+      const script = `import { loadDotEnv } from ${JSON.stringify(join(root, 'tools/scripts/lib/dotenv.mjs'))};
+        const env = ${JSON.stringify(env)}; const loaded = loadDotEnv(${JSON.stringify(dir)}, env);
+        console.log(JSON.stringify({ loaded, env }));`;
+      return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('sets what the environment lacks and leaves what it has', () => {
+    expect(loadInto({ CAMERA_PATH: 'from-shell.mp4' }, '# a comment\nCAMERA_PATH=from-file.mp4\nDETECTION_PRESET="default"\n')).toEqual({
+      loaded: ['DETECTION_PRESET'],
+      env: { CAMERA_PATH: 'from-shell.mp4', DETECTION_PRESET: 'default' },
+    });
+  });
+
+  it('is optional', () => {
+    expect(loadInto({ A: '1' })).toEqual({ loaded: [], env: { A: '1' } });
+  });
+
+  it('starts from .env.example, which sets nothing until edited and names only documented variables', () => {
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    expect(loadInto({}, example).loaded).toEqual([]);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const named = [...example.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map(([, name]) => name);
+    expect(named.length).toBeGreaterThan(0);
+    for (const name of named) expect(new RegExp(`\\b${name}\\b`).test(readme) ? name : `${name} is not in the README`).toBe(name);
   });
 });

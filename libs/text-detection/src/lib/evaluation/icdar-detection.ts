@@ -17,27 +17,46 @@ export interface DetectionScores {
   groundTruth: number;
 }
 
+export interface QuadPair {
+  /** Index in the first list. */
+  a: number;
+  /** Index in the second list. */
+  b: number;
+  iou: number;
+}
+
 /**
- * Pairs boxes of `a` with boxes of `b` one-to-one, greedily by IoU (highest first, ties in input order),
- * counting pairs whose IoU is at least `iouThreshold`.
+ * Pairs quads of `a` with quads of `b` one-to-one, greedily by IoU (highest first, ties in input order), keeping
+ * pairs whose IoU is at least `iouThreshold`. Quads whose bounding boxes do not meet are never clipped.
  */
-function countGreedyMatches(a: readonly Quad[], b: readonly Quad[], iouThreshold: number): number {
-  const pairs: { iou: number; i: number; j: number }[] = [];
-  a.forEach((quadA, i) =>
+export function pairByIoU(a: readonly Quad[], b: readonly Quad[], iouThreshold: number): QuadPair[] {
+  const boundsB = b.map(bounds);
+  const candidates: QuadPair[] = [];
+  a.forEach((quadA, i) => {
+    const boundsA = bounds(quadA);
     b.forEach((quadB, j) => {
+      const other = boundsB[j];
+      if (boundsA[0] > other[2] || other[0] > boundsA[2] || boundsA[1] > other[3] || other[1] > boundsA[3]) return;
       const iou = convexPolygonIoU(quadA, quadB);
-      if (iou >= iouThreshold) pairs.push({ iou, i, j });
-    }),
-  );
-  pairs.sort((p, q) => q.iou - p.iou || p.i - q.i || p.j - q.j);
+      if (iou >= iouThreshold) candidates.push({ a: i, b: j, iou });
+    });
+  });
+  candidates.sort((p, q) => q.iou - p.iou || p.a - q.a || p.b - q.b);
   const usedA = new Set<number>();
   const usedB = new Set<number>();
-  for (const { i, j } of pairs) {
-    if (usedA.has(i) || usedB.has(j)) continue;
+  return candidates.filter(({ a: i, b: j }) => {
+    if (usedA.has(i) || usedB.has(j)) return false;
     usedA.add(i);
     usedB.add(j);
-  }
-  return usedA.size;
+    return true;
+  });
+}
+
+/** [minX, minY, maxX, maxY]. */
+function bounds(quad: Quad): [number, number, number, number] {
+  const xs = quad.map((point) => point[0]);
+  const ys = quad.map((point) => point[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
 /**
@@ -50,7 +69,7 @@ export function evaluateDetections(frames: readonly FrameDetections[], iouThresh
   let detections = 0;
   let groundTruth = 0;
   for (const frame of frames) {
-    matched += countGreedyMatches(frame.gt, frame.detections, iouThreshold);
+    matched += pairByIoU(frame.gt, frame.detections, iouThreshold).length;
     detections += frame.detections.length;
     groundTruth += frame.gt.length;
   }
@@ -62,5 +81,5 @@ export function evaluateDetections(frames: readonly FrameDetections[], iouThresh
 
 /** Parity check: how many `reference` boxes a box of `ours` matches one-to-one at IoU >= `iouThreshold`. */
 export function matchBoxes(reference: readonly Quad[], ours: readonly Quad[], iouThreshold: number): number {
-  return countGreedyMatches(reference, ours, iouThreshold);
+  return pairByIoU(reference, ours, iouThreshold).length;
 }

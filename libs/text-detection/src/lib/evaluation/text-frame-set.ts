@@ -10,6 +10,8 @@ export interface TextFrame {
   width: number;
   height: number;
   truth: Quad[];
+  /** Each true line's text, in `truth`'s order, when gt.json has a `text` for every line. */
+  texts?: string[];
   /** The original sample's boxes for this frame (seed-ref.jsonl), when the set has that file. */
   reference?: Quad[];
 }
@@ -18,7 +20,7 @@ export interface TextFrame {
 export function readTextFrameSet(dir: string): TextFrame[] {
   const gtPath = join(dir, 'gt.json');
   if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected {"frames": [{"file", "width", "height", "items": [{"quad"}]}]})`);
-  const gt = JSON.parse(readFileSync(gtPath, 'utf8')) as { frames: { file: string; width: number; height: number; items: { quad: Quad }[] }[] };
+  const gt = JSON.parse(readFileSync(gtPath, 'utf8')) as { frames: { file: string; width: number; height: number; items: { quad: Quad; text?: unknown }[] }[] };
   const reference = readReference(join(dir, 'seed-ref.jsonl'));
   return gt.frames.map((frame) => ({
     file: frame.file,
@@ -26,6 +28,7 @@ export function readTextFrameSet(dir: string): TextFrame[] {
     width: frame.width,
     height: frame.height,
     truth: frame.items.map((item) => item.quad),
+    texts: frame.items.every((item) => typeof item.text === 'string') ? frame.items.map((item) => item.text as string) : undefined,
     reference: reference && (reference.get(frame.file) ?? []),
   }));
 }

@@ -1,12 +1,11 @@
-import { type ProjectConfiguration, readJsonFile } from '@nx/devkit';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ARCHITECTURES } from '../../lib/image-reference';
 import { WORKSPACE_ROOT } from '../../testing/executor-context';
-import { buildCommands, CONTAINER_ENGINES, ignoreFileOf } from './build-commands';
+import { buildCommands, CONTAINER_ENGINES, DEFAULT_JETPACK, ignoreFileOf, JETPACKS } from './build-commands';
 
 // No container engine on the development machines: these checks stand in for a build, so that what the
 // docker executor asks of the Dockerfiles is there.
@@ -53,12 +52,12 @@ function isIgnored(path: string, ignoreFile: string): boolean {
   return ignored;
 }
 
-const projectsWithDockerTarget = readdirSync(join(WORKSPACE_ROOT, 'apps')).filter((app) => {
-  const projectFile = join(WORKSPACE_ROOT, 'apps', app, 'project.json');
-  return existsSync(projectFile) && readJsonFile<ProjectConfiguration>(projectFile).targets?.['docker'] !== undefined;
-});
+// Every Dockerfile here gives its app a docker target (plugins/docker-target.ts).
+const modulesWithImages = readdirSync(join(WORKSPACE_ROOT, 'docker'))
+  .filter((file) => file.endsWith('.Dockerfile'))
+  .map((file) => file.replace(/\.Dockerfile$/, ''));
 
-describe.each(projectsWithDockerTarget)('docker/%s.Dockerfile', (module) => {
+describe.each(modulesWithImages)('docker/%s.Dockerfile', (module) => {
   const dockerfile = `docker/${module}.Dockerfile`;
   const instructions = instructionsOf(dockerfile);
   const declaredArgs = instructions.filter(({ keyword }) => keyword === 'ARG').map(({ args }) => args[0].split('=')[0]);
@@ -70,6 +69,17 @@ describe.each(projectsWithDockerTarget)('docker/%s.Dockerfile', (module) => {
     }
     expect(instructions).toContainEqual({ keyword: 'FROM', args: ['base-${TARGETARCH}-${CUDA_SUPPORT}', 'AS', 'base'] });
     expect(instructions).toContainEqual({ keyword: 'ARG', args: ['CUDA_SUPPORT=nocuda'] });
+  });
+
+  it('starts its Jetson (arm64 CUDA) stages from a stage per JetPack the executor offers, JetPack 6 by default', () => {
+    expect(instructions).toContainEqual({ keyword: 'ARG', args: [`JETPACK=${DEFAULT_JETPACK}`] });
+    const stages = instructions.filter(({ keyword, args }) => keyword === 'FROM' && args[1]?.toUpperCase() === 'AS').map(({ args }) => ({ from: args[0], name: args[2] }));
+    for (const { from } of stages.filter(({ from }) => from.includes('${JETPACK}'))) {
+      for (const jetpack of JETPACKS) expect(stages.map(({ name }) => name)).toContain(from.replace('${JETPACK}', String(jetpack)));
+    }
+    const jetsonBase = stages.find(({ name }) => name === 'base-arm64-cuda');
+    const sharesCpuBase = jetsonBase?.from === '${BASE_IMAGE}';
+    expect(sharesCpuBase || jetsonBase?.from.includes('${JETPACK}')).toBe(true);
   });
 
   it('declares every build argument the docker executor passes', () => {

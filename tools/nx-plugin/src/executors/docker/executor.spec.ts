@@ -10,14 +10,24 @@ describe('buildCommands', () => {
   const build = { dockerfile: 'docker/inference.Dockerfile', image: 'localhost:5000/inference:1.2.3-arm64.cuda', push: false };
 
   it.each([
-    ['amd64', false, 'nocuda'],
-    ['arm64', false, 'nocuda'],
-    ['amd64', true, 'cuda'],
-    ['arm64', true, 'cuda'],
-  ] as const)('docker: buildx for linux/%s, cuda %s -> CUDA_SUPPORT=%s, loaded into the local store', (arch, cuda, cudaSupport) => {
+    ['amd64', false, ['CUDA_SUPPORT=nocuda']],
+    ['arm64', false, ['CUDA_SUPPORT=nocuda']],
+    ['amd64', true, ['CUDA_SUPPORT=cuda']],
+    ['arm64', true, ['CUDA_SUPPORT=cuda', 'JETPACK=6']],
+  ] as const)('docker: buildx for linux/%s, cuda %s -> %j, loaded into the local store', (arch, cuda, args) => {
     expect(buildCommands({ ...build, engine: 'docker', platform: { arch, cuda } })).toEqual([
-      ['docker', 'buildx', 'build', '--platform', `linux/${arch}`, '--build-arg', `CUDA_SUPPORT=${cudaSupport}`, '-f', 'docker/inference.Dockerfile', '-t', build.image, '--load', '.'],
+      ['docker', 'buildx', 'build', '--platform', `linux/${arch}`, ...args.flatMap((arg) => ['--build-arg', arg]), '-f', 'docker/inference.Dockerfile', '-t', build.image, '--load', '.'],
     ]);
+  });
+
+  it('builds the Jetson images for JetPack 6 by default, for JetPack 5 when asked, and refuses --jetpack elsewhere', () => {
+    const jetson = { ...build, engine: 'docker', platform: { arch: 'arm64', cuda: true } } as const;
+    expect(buildCommands({ ...jetson, jetpack: 5 })[0]).toEqual(expect.arrayContaining(['--build-arg', 'JETPACK=5']));
+    expect(buildCommands({ ...jetson, jetpack: 6 })).toEqual(buildCommands(jetson));
+    expect(() => buildCommands({ ...jetson, platform: { arch: 'arm64', cuda: false }, jetpack: 5 })).toThrow(
+      "--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch arm64).",
+    );
+    expect(() => buildCommands({ ...jetson, platform: { arch: 'amd64', cuda: true }, jetpack: 6 })).toThrow('(got --arch amd64 --cuda)');
   });
 
   it('docker: pushes from buildx and hands in a base image', () => {
@@ -37,7 +47,7 @@ describe('buildCommands', () => {
     expect(buildCommands({ ...build, engine, platform: { arch: 'arm64', cuda: true }, push: true })).toEqual([
       [
         ...buildCommand,
-        '--build-arg', 'TARGETARCH=arm64', '--build-arg', 'CUDA_SUPPORT=cuda',
+        '--build-arg', 'TARGETARCH=arm64', '--build-arg', 'CUDA_SUPPORT=cuda', '--build-arg', 'JETPACK=6',
         '--ignorefile', 'docker/inference.Dockerfile.dockerignore',
         '-f', 'docker/inference.Dockerfile', '-t', build.image, '.',
       ],
@@ -118,9 +128,19 @@ describe('nx docker <module>', () => {
     installFakeEngine('docker');
     expect(await docker({ arch: 'arm64', cuda: true })).toEqual({ success: true });
     expect(engineCalls()).toEqual([
-      'docker buildx build --platform linux/arm64 --build-arg CUDA_SUPPORT=cuda -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64.cuda --load .',
+      'docker buildx build --platform linux/arm64 --build-arg CUDA_SUPPORT=cuda --build-arg JETPACK=6 -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64.cuda --load .',
     ]);
     expect(printed).toEqual(engineCalls());
+  });
+
+  it('with --jetpack 5 --dry-run prints the JetPack 5.1 build of the Jetson image; --jetpack without arm64 --cuda fails', async () => {
+    expect(await docker({ arch: 'arm64', cuda: true, jetpack: 5, dryRun: true })).toEqual({ success: true });
+    expect(printed).toEqual([
+      'docker buildx build --platform linux/arm64 --build-arg CUDA_SUPPORT=cuda --build-arg JETPACK=5 -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64.cuda --load .',
+      '(dry run: nothing was executed)',
+    ]);
+    expect(await docker({ arch: 'amd64', cuda: true, jetpack: 5, dryRun: true })).toEqual({ success: false });
+    expect(errors).toEqual(["--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch amd64 --cuda)."]);
   });
 
   it('takes the registry and the version part of the tag from --registry and --tag', async () => {

@@ -3,11 +3,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCommandLine, isOnPath, runCommand } from '../../lib/command-line';
 import { type Architecture, imageNaming, imageReference, type TargetPlatform } from '../../lib/image-reference';
-import { buildCommands, type ContainerEngine, type Isolation } from './build-commands';
+import { buildCommands, type ContainerEngine, type Isolation, type JetPack } from './build-commands';
 
 export interface DockerExecutorOptions {
   arch: Architecture;
   cuda?: boolean;
+  /** arm64 --cuda only: the JetPack the Jetson images are built for (default 6). */
+  jetpack?: JetPack;
   tag?: string;
   registry?: string;
   push?: boolean;
@@ -49,6 +51,7 @@ export default async function dockerExecutor(options: DockerExecutorOptions, con
       push: options.push ?? false,
       baseImage: options.baseImage,
       nodeImage: options.nodeImage,
+      jetpack: options.jetpack,
       isolation: options.isolation,
       volumes: options.volume === undefined ? [] : [options.volume].flat(),
     });

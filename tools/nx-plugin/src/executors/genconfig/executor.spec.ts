@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { JsonObject } from '../../lib/deployment-manifest';
 import { loadDeploymentValidators } from '../../lib/deployment-schemas';
 import { executorContext, WORKSPACE_ROOT } from '../../testing/executor-context';
+import { workspaceProjects } from '../../testing/workspace-projects';
 import genconfigExecutor, { type GenconfigExecutorOptions } from './executor';
 
 interface ModuleDefinition {
@@ -37,15 +38,8 @@ const workspaceVersion = readJsonFile<{ version: string }>(join(WORKSPACE_ROOT, 
 const deploymentProject = readJsonFile<ProjectConfiguration>(join(WORKSPACE_ROOT, 'deployment/project.json'));
 const configuredOptions = deploymentProject.targets?.['genconfig']?.options as Omit<GenconfigExecutorOptions, 'arch'>;
 
-/** The workspace's real app projects, so the test sees the docker targets Nx would. */
-function appProjects(): Record<string, ProjectConfiguration> {
-  const appsDir = join(WORKSPACE_ROOT, 'apps');
-  return Object.fromEntries(
-    readdirSync(appsDir)
-      .filter((app) => existsSync(join(appsDir, app, 'project.json')))
-      .map((app) => [app, { ...readJsonFile<ProjectConfiguration>(join(appsDir, app, 'project.json')), root: `apps/${app}` }]),
-  );
-}
+/** The workspace's real projects, with the docker targets Nx infers. */
+const projects = workspaceProjects();
 
 const templateModulesOf = (template: DeploymentTemplate) => template.modulesContent.$edgeAgent['properties.desired'].modules;
 
@@ -81,7 +75,7 @@ describe('nx genconfig deployment', () => {
   afterEach(() => jest.restoreAllMocks());
 
   async function genconfig(options: Partial<GenconfigExecutorOptions> & Pick<GenconfigExecutorOptions, 'arch'>) {
-    return genconfigExecutor({ ...configuredOptions, outputPath, ...options }, executorContext(WORKSPACE_ROOT, 'deployment', appProjects()));
+    return genconfigExecutor({ ...configuredOptions, outputPath, ...options }, executorContext(WORKSPACE_ROOT, 'deployment', projects));
   }
   const manifest = (name: string) => readJsonFile<Deployment>(join(outputPath, name));
 

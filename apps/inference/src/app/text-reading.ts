@@ -1,0 +1,39 @@
+import { TextRecognizer, VideoTextReader } from '@iev/detection-pipeline';
+import type { InferenceConfig } from './inference.config';
+
+/** Whether a preset reads text unless RECOGNITION (or the twin's `recognition`) says otherwise: `seed` is the sample's detection only. */
+export const presetReads = (preset: string, setting: 'on' | 'off' | undefined): boolean => (setting ? setting === 'on' : preset !== 'seed');
+
+/**
+ * Recognition that a module twin can switch on and off live: the model loads the first time it is switched on
+ * (at start-up when the preset reads), and stays loaded when switched off again.
+ */
+export class TextReading {
+  private reader?: VideoTextReader;
+  private enabled = false;
+
+  constructor(private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs'> & { threads: number }) {}
+
+  /** The reader while recognition is on. */
+  get active(): VideoTextReader | undefined {
+    return this.enabled ? this.reader : undefined;
+  }
+
+  get modelId(): string | undefined {
+    return this.reader?.recognizer.modelId;
+  }
+
+  async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
+    if (enabled && !this.reader) {
+      const { recModelPath, recDictPath, recRefreshMs, threads } = this.config;
+      const recognizer = await TextRecognizer.load({ modelPath: recModelPath, dictionaryPath: recDictPath, threads });
+      this.reader = new VideoTextReader(recognizer, { minScore, tracking: recRefreshMs > 0 && { refreshMs: recRefreshMs } });
+    }
+    if (this.reader) this.reader.minScore = minScore;
+    this.enabled = enabled;
+  }
+
+  async dispose(): Promise<void> {
+    await this.reader?.dispose();
+  }
+}

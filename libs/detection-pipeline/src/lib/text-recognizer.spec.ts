@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readTextFrameSet, type ImageView } from '@iev/text-detection';
+import { evaluateTextSpotting, type Corners, type SpottingFrame } from '@iev/text-recognition';
+import { TextRecognizer } from './text-recognizer';
+
+const ROOT = join(__dirname, '../../../..');
+const REC_MODEL = join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx');
+const DICTIONARY = join(ROOT, 'models/ppocr_keys_v1.txt');
+
+/** A PNG decoded to BGR by ffmpeg, as capture does. */
+function readImage(path: string, width: number, height: number): ImageView {
+  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
+  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${decoded.stderr}`);
+  return { data: decoded.stdout, width, height, stride: width * 3 };
+}
+
+jest.setTimeout(60_000);
+
+describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
+  let recognizer: TextRecognizer;
+  beforeAll(async () => {
+    recognizer = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: DICTIONARY, threads: 1 });
+  });
+  afterAll(() => recognizer.dispose());
+
+  it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', async (set) => {
+    const frames = readTextFrameSet(join(ROOT, 'testdata/text-frames', set));
+    const spotted: SpottingFrame[] = [];
+    for (const frame of frames) {
+      const reads = await recognizer.read(readImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
+      spotted.push({
+        truth: frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] ?? '' })),
+        predictions: frame.truth.map((quad, i) => ({ quad, text: reads[i].text })),
+      });
+      expect(reads.every((read) => read.score > 0 && read.score <= 1)).toBe(true);
+    }
+    const scores = evaluateTextSpotting(spotted);
+    // Given the true boxes, recognition alone: nearly every line word for word, and 99 % of characters.
+    expect(scores.recall).toBeGreaterThanOrEqual(0.95);
+    expect(scores.characterAccuracy).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('reads the quads it is given in their order, and nothing from a quad with no area', async () => {
+    const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
+    const image = readImage(frame.path, frame.width, frame.height);
+    const quads = frame.truth.slice(0, 3) as unknown as Corners[];
+    const reads = await recognizer.read(image, [quads[2], [[5, 5], [5, 5], [5, 5], [5, 5]], quads[0]]);
+    const [third, , first] = await Promise.all([recognizer.read(image, [quads[2]]), recognizer.read(image, []), recognizer.read(image, [quads[0]])]);
+    // A crop batched beside another is padded to the wider one, which moves its score in the fourth decimal.
+    expect(reads.map((read) => read.text)).toEqual([third[0].text, '', first[0].text]);
+    expect(reads[0].score).toBeCloseTo(third[0].score, 2);
+    expect(reads[1].score).toBe(0);
+  });
+});
+
+describe('TextRecognizer.load refuses files that are missing or do not fit, naming them', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'iev-rec-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a missing model names REC_MODEL_PATH', async () => {
+    await expect(TextRecognizer.load({ modelPath: join(dir, 'none.onnx'), dictionaryPath: DICTIONARY })).rejects.toThrow(/none\.onnx.*no such file.*REC_MODEL_PATH/);
+  });
+
+  it('a missing dictionary names REC_DICT_PATH', async () => {
+    await expect(TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: join(dir, 'none.txt') })).rejects.toThrow(/recognition dictionary .*none\.txt.*REC_DICT_PATH/);
+  });
+
+  it('a dictionary of another size than the model was trained with names both files and the counts', async () => {
+    const short = join(dir, 'short.txt');
+    writeFileSync(short, readFileSync(DICTIONARY, 'utf8').split('\n').slice(0, 100).join('\n'));
+    await expect(TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: short })).rejects.toThrow(
+      `the recognition model ${REC_MODEL} predicts 6625 classes, but the dictionary ${short} has 100 characters (+ blank + space = 102)`,
+    );
+  });
+
+  it('a detection model where the recognition model should be says what it expected', async () => {
+    await expect(TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_pp_inf_dynamic.onnx'), dictionaryPath: DICTIONARY })).rejects.toThrow(/ch_pp_inf_dynamic\.onnx .*is it a PaddleOCR CTC recognition model\?/);
+  });
+});

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { DetectedBox } from '@iev/frame-protocol';
+import { readTextFrameSet, type ImageView } from '@iev/text-detection';
+import { normalizeText } from '@iev/text-recognition';
+import { TextRecognizer } from './text-recognizer';
+import { VideoTextReader } from './video-text-reader';
+
+const ROOT = join(__dirname, '../../../..');
+
+function readImage(path: string, width: number, height: number): ImageView {
+  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
+  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${decoded.stderr}`);
+  return { data: decoded.stdout, width, height, stride: width * 3 };
+}
+
+/** `image` with the pixels of box `from` copied over box `to` (same size, top-left aligned): `to` now shows other text. */
+function pasteLine(image: ImageView, from: DetectedBox, to: DetectedBox): ImageView {
+  const data = Uint8Array.from(image.data);
+  const [fx, fy] = from.points[0];
+  const [tx, ty] = to.points[0];
+  const width = Math.min(from.points[2][0] - fx, to.points[2][0] - tx);
+  const height = Math.min(from.points[2][1] - fy, to.points[2][1] - ty);
+  for (let y = 0; y < height; y++) data.set(image.data.subarray((fy + y) * image.stride + fx * 3, (fy + y) * image.stride + (fx + width) * 3), (ty + y) * image.stride + tx * 3);
+  return { ...image, data };
+}
+
+jest.setTimeout(60_000);
+
+describe('VideoTextReader (real recognition model)', () => {
+  const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
+  const image = readImage(frame.path, frame.width, frame.height);
+  const boxes: DetectedBox[] = frame.truth.map((quad) => ({ points: quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as DetectedBox['points'], score: 0.9 }));
+  let recognizer: TextRecognizer;
+  beforeAll(async () => {
+    recognizer = await TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt'), threads: 1 });
+  });
+  afterAll(() => recognizer.dispose());
+
+  it('reads each line once and carries its text through the next frames of the source', async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+    const first = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    expect(first).toMatchObject({ read: boxes.length, carried: 0 });
+    expect(first.boxes.map((box) => normalizeText(box.text ?? ''))).toEqual(frame.texts?.map(normalizeText));
+
+    for (const timeMs of [33, 66, 100]) {
+      const next = await reader.read({ sourceId: 'camera0', timeMs, image, boxes });
+      expect(next).toMatchObject({ read: 0, carried: boxes.length });
+      expect(next.boxes).toEqual(first.boxes);
+    }
+    // Another source's frame is its own video: read in full.
+    expect(await reader.read({ sourceId: 'camera1', timeMs: 100, image, boxes })).toMatchObject({ read: boxes.length });
+  });
+
+  it('reads a line again when its text changes in place, and only that line', async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+    const before = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    // "Receiving" now shows the start of "Warehouse B" (both upright, so a plain copy moves it).
+    const changed = pasteLine(image, boxes[2], boxes[0]);
+    const after = await reader.read({ sourceId: 'camera0', timeMs: 33, image: changed, boxes });
+    expect(after.read).toBe(1);
+    expect(after.boxes[0].text).not.toBe(before.boxes[0].text);
+    expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));
+  });
+
+  it('leaves out lines read below minScore and reads every box when tracking is off', async () => {
+    const strict = new VideoTextReader(recognizer, { minScore: 1, tracking: false });
+    const reading = await strict.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    expect(reading).toMatchObject({ read: boxes.length, boxes: [], dropped: boxes.length });
+    expect((await strict.read({ sourceId: 'camera0', timeMs: 33, image, boxes })).read).toBe(boxes.length);
+  });
+});

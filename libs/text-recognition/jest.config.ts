@@ -1,0 +1,5 @@
+export default {
+  displayName: 'text-recognition',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/libs/text-recognition',
+};

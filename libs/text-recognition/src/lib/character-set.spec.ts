@@ -1,0 +1,36 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CharacterSet } from './character-set';
+
+describe('CharacterSet', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'iev-dict-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("lays out PaddleOCR's classes: blank, the dictionary's characters, then the space", () => {
+    const path = join(dir, 'crlf.txt');
+    writeFileSync(path, 'a\r\nb\r\n字\r\n');
+    const characters = CharacterSet.fromFile(path);
+    expect(characters.characters).toEqual(['', 'a', 'b', '字', ' ']);
+    expect(characters.classCount).toBe(5);
+  });
+
+  it("reads the shipped PP-OCR dictionary as the recognition model's 6625 classes", () => {
+    expect(CharacterSet.fromFile(join(__dirname, '../../../../models/ppocr_keys_v1.txt')).classCount).toBe(6625);
+  });
+
+  it('names the file and the variable when the dictionary cannot be read or is empty', () => {
+    expect(() => CharacterSet.fromFile(join(dir, 'missing.txt'))).toThrow(/cannot read the recognition dictionary .*missing\.txt.*REC_DICT_PATH/);
+    writeFileSync(join(dir, 'empty.txt'), '');
+    expect(() => CharacterSet.fromFile(join(dir, 'empty.txt'))).toThrow(/empty\.txt is empty/);
+  });
+
+  it('says which files do not fit each other, and by how much', () => {
+    const characters = new CharacterSet(['a', 'b']);
+    expect(() => characters.assertFits(4, 'rec.onnx', 'dict.txt')).not.toThrow();
+    expect(() => characters.assertFits(6625, 'rec.onnx', 'dict.txt')).toThrow(
+      'the recognition model rec.onnx predicts 6625 classes, but the dictionary dict.txt has 2 characters (+ blank + space = 4)',
+    );
+  });
+});

@@ -1,0 +1,20 @@
+const LATIN_LETTER = /\p{Script=Latin}/u;
+const DIGIT = /[0-9]/;
+
+/**
+ * The letter O and the digit 0 look alike, and PP-OCRv4's Chinese recognition model, trained mostly on digits in
+ * Latin text, reads a Latin O as 0 (measured: 26 of 219 lines holding either were misread that way, often at
+ * p(0) > 0.99). A run of zeros with Latin letters right before and after it ("L0T", "D00R") is taken as O, and a run
+ * of O's between digits ("2O27") as 0; anything at the edge of a word, or beside other characters, stays as read
+ * ("MG00", "P0" stay). Character classes only: no word list is consulted.
+ */
+export function resolveLookalikes(text: string): string {
+  const lettersResolved = text.replace(/0+/g, (run, offset: number) => (isBetween(text, offset, run.length, LATIN_LETTER) ? 'O'.repeat(run.length) : run));
+  return lettersResolved.replace(/O+/g, (run, offset: number) => (isBetween(lettersResolved, offset, run.length, DIGIT) ? '0'.repeat(run.length) : run));
+}
+
+function isBetween(text: string, offset: number, length: number, kind: RegExp): boolean {
+  const before = text[offset - 1];
+  const after = text[offset + length];
+  return before !== undefined && after !== undefined && kind.test(before) && kind.test(after);
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# What a machine offers the tests that skip themselves without it, printed as stable text: Nx hashes this output as
+# a runtime input of those test targets (nx.json "cameras", "gpuToolchain"), so a run that skipped for lack of a
+# camera or a GPU is never replayed as a pass on a machine that has one, nor after the TensorRT binding is built.
+# Usage: sh tools/jest/machine-probe.sh cameras|gpu
+case "$1" in
+  cameras)
+    ls -d /dev/video* 2>/dev/null
+    ;;
+  gpu)
+    # libs/tensorrt-backend/src/testing/machine.ts and probeTensorRt look for these.
+    command -v nvcc cc c++ nvidia-smi 2>/dev/null
+    ls -d "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" "${CUDA_PATH:-/usr/local/cuda}/bin/nvcc" /dev/nvidia0 /dev/nvhost-ctrl-gpu 2>/dev/null
+    ls -l --time-style=+%s libs/tensorrt-backend/native/build/Release/tensorrt_addon.node 2>/dev/null
+    ldconfig -p 2>/dev/null | grep -E 'lib(nvinfer|nvonnxparser|cudart|cuda)\.so' | sort
+    ;;
+  *)
+    echo "usage: machine-probe.sh cameras|gpu" >&2
+    exit 2
+    ;;
+esac
+exit 0

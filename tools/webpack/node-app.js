@@ -1,0 +1,25 @@
+// Every module app bundles alike: one Node.js bundle with its source map and a package.json of what it imports, in
+// dist/apps/<app>. Each app's webpack.config.js calls this (the Nx webpack plugin infers `build` from that file).
+const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
+const { basename, join } = require('node:path');
+
+/** The config of the app in `appDir` (its webpack.config.js's __dirname); `assets` as NxAppWebpackPlugin takes them. */
+module.exports = function nodeAppConfig(appDir, { assets } = {}) {
+  return {
+    output: { path: join(__dirname, '../../dist/apps', basename(appDir)) },
+    devtool: 'source-map',
+    plugins: [
+      new NxAppWebpackPlugin({
+        target: 'node',
+        compiler: 'tsc',
+        main: './src/main.ts',
+        tsConfig: './tsconfig.app.json',
+        optimization: false,
+        outputHashing: 'none',
+        generatePackageJson: true,
+        sourceMap: true,
+        assets,
+      }),
+    ],
+  };
+};
