@@ -74,13 +74,14 @@ describe('the modules under (emulated) IoT Edge', () => {
 
   it('sends detections upstream from telemetry and reports each module in its twin', async () => {
     const bodies = await nextUpstream(3, (body) => (body.boxes?.length ?? 0) > 0, 60_000);
-    expect(bodies[0]).toMatchObject({ type: 'detections', frame: { sourceId: 'camera0' }, width: 640, height: 480, modelId: 'ch_pp_inf_dynamic@7ceb8792' });
+    // The twin set the default preset, whose model is PP-OCRv4's detector.
+    expect(bodies[0]).toMatchObject({ type: 'detections', frame: { sourceId: 'camera0' }, width: 640, height: 480, modelId: 'ch_PP-OCRv4_det_infer@30a86f57' });
     const [message] = hub.upstreamMessages().slice(-1);
     expect(message).toMatchObject({ moduleId: 'telemetry', outputName: 'detections', contentType: 'application/json', properties: { sourceId: 'camera0' } });
 
     const inference = await hub.waitForReported('inference', (r) => typeof r['fps'] === 'number', 20_000);
-    expect(inference).toMatchObject({ version: '0.1.0', backend: 'onnxruntime-cpu', modelId: 'ch_pp_inf_dynamic@7ceb8792', settings: { preset: 'default', boxThresh: 0.6 } });
-    expect(inference['modelSha256']).toMatch(/^7ceb8792[0-9a-f]{56}$/);
+    expect(inference).toMatchObject({ version: '0.1.0', backend: 'onnxruntime-cpu', modelId: 'ch_PP-OCRv4_det_infer@30a86f57', settings: { preset: 'default', boxThresh: 0.6 } });
+    expect(inference['modelSha256']).toMatch(/^30a86f57[0-9a-f]{56}$/);
     expect(settingsOf(hub.twin('capture').reported)).toMatchObject({ source: DEMO_VIDEO, fps: 10 });
   }, 90_000);
 
