@@ -3,7 +3,7 @@
 #   npx nx docker capture --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
 # Jetson: the L4T image of JetPack 6.1/6.2 (R36.4, Ubuntu 22.04) or, with JETPACK=5 (--jetpack 5), of JetPack 5.1
@@ -63,7 +63,9 @@ COPY --from=build /workspace/dist/apps/capture ./
 # The default CAMERA_PATH, so the image runs without a camera.
 COPY assets/demo/demo.mp4 assets/demo/
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9101
+# LISTEN_HOST: inside the container the other modules, port mappings and the health check reach the module, so
+# it listens on all interfaces (outside a container the default is 127.0.0.1).
+ENV NODE_ENV=production METRICS_PORT=9101 LISTEN_HOST=0.0.0.0
 USER iev
 EXPOSE 5555 9101
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

@@ -3,7 +3,7 @@
 #   npx nx docker inference --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG TENSORRT_IMAGE=nvcr.io/nvidia/tensorrt:24.08-py3
@@ -90,7 +90,9 @@ COPY --from=addon /addon/ ./
 # Each preset's detection model (seed: the sample's; default: PP-OCRv4's), and PP-OCRv4's recognition model and dictionary.
 COPY models/ch_pp_inf_dynamic.onnx models/ch_PP-OCRv4_det_infer.onnx models/ch_PP-OCRv4_rec_infer.onnx models/ppocr_keys_v1.txt models/
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9102 TENSORRT_CACHE_DIR=/var/cache/iev/tensorrt
+# LISTEN_HOST: inside the container the other modules, port mappings and the health check reach the module, so
+# it listens on all interfaces (outside a container the default is 127.0.0.1).
+ENV NODE_ENV=production METRICS_PORT=9102 LISTEN_HOST=0.0.0.0 TENSORRT_CACHE_DIR=/var/cache/iev/tensorrt
 USER iev
 EXPOSE 5556 9102
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

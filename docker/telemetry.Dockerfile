@@ -3,7 +3,7 @@
 #   npx nx docker telemetry --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 # The CPU base: any Debian or Ubuntu image, e.g. one made locally with debootstrap (--base-image).
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG TARGETARCH
@@ -48,7 +48,9 @@ WORKDIR /app
 COPY --from=production-dependencies /app/node_modules node_modules
 COPY --from=build /workspace/dist/apps/telemetry ./
 COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
-ENV NODE_ENV=production METRICS_PORT=9103
+# LISTEN_HOST: inside the container the other modules, port mappings and the health check reach the module, so
+# it listens on all interfaces (outside a container the default is 127.0.0.1).
+ENV NODE_ENV=production METRICS_PORT=9103 LISTEN_HOST=0.0.0.0
 USER iev
 EXPOSE 9103
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["node", "/usr/local/lib/iev/healthcheck.mjs"]

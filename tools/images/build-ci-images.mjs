@@ -214,7 +214,7 @@ async function nodeBinary(arch) {
 
 /**
  * localhost/iev-node:bookworm-<arch>: the base plus Node.js and npm where the official node images have them
- * (/usr/local), the stand-in for node:20-bookworm-slim. npm is this machine's own (plain JavaScript). npm in
+ * (/usr/local), the stand-in for node:24-bookworm-slim. npm is this machine's own (plain JavaScript). npm in
  * the build stages trusts the CAs this machine's Node.js is told to (NODE_EXTRA_CA_CERTS, e.g. a proxy's);
  * the runtime images start from iev-base and carry none of it.
  */

@@ -21,6 +21,8 @@ const group = runProcessGroup(
     name,
     args: ['--enable-source-maps', join(workspaceRoot, 'dist/apps', name, 'main.js')],
     cwd: workspaceRoot,
+    // Inference sums its frames up in one line at this interval (telemetry prints every frame anyway).
+    env: { LOG_SUMMARY_INTERVAL: '10', ...process.env },
   })),
   { print: createPrinter(MODULES) },
 );

@@ -18,7 +18,8 @@ void runModule('capture', async (logger) => {
 
   const framesClient = new ClientZmq({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
   await framesClient.connect();
-  const registry = createMetricsRegistry('capture');
+  // Every capture series is about its one source.
+  const registry = createMetricsRegistry('capture', { source_id: config.sourceId });
   const metrics = new CaptureMetrics(registry);
   const createSource = () => createFrameSource(source, sourceOptions);
   let currentSource = source;
@@ -41,7 +42,7 @@ void runModule('capture', async (logger) => {
   }
   logger.info({ source: source.type, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
 
-  const edge = await EdgeModule.start({
+  const edge = EdgeModule.start({
     name: 'capture',
     logger,
     registry,
@@ -59,6 +60,7 @@ void runModule('capture', async (logger) => {
   });
 
   return {
+    fatal: edge?.fatal,
     async close() {
       await edge?.close();
       await app.close();

@@ -11,6 +11,8 @@ export interface Substitution {
 }
 
 const CAMERA_DEVICE = /^\/dev\/video\d+$/;
+/** A ZeroMQ bind on every interface, as inside a container. */
+const ALL_INTERFACES = /^tcp:\/\/(\*|0\.0\.0\.0)(?=:\d)/;
 const INSPECTOR = /--inspect(-brk|-wait)?=(?:[^\s:=]+:)?(\d+)/;
 
 /** The host port Docker publishes a module's container port on (createOptions.HostConfig.PortBindings), if any. */
@@ -21,7 +23,8 @@ export function publishedPort(createOptions: unknown, containerPort: string): st
 
 /**
  * A manifest's env for a local process. On IoT Edge, modules reach each other by module name on the Docker
- * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`. A camera
+ * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`, and a bind
+ * on every interface (`tcp://*:5555`) one on 127.0.0.1, serving nothing to the LAN. A camera
  * device that does not exist here is replaced by the demo video. A Node.js inspector (the debug manifest's
  * `NODE_OPTIONS=--inspect=0.0.0.0:9229` in every module) listens on the host port the manifest publishes it on,
  * so each module keeps its own and a debugger attaches as to the device. A variable set in the simulator's own
@@ -39,6 +42,11 @@ export function localizeModule(
     if (CAMERA_DEVICE.test(value) && !deviceExists(value)) {
       substitutions.push({ moduleId: module.id, what, from: value, to: options.demoVideo, why: `no ${value} on this machine` });
       return options.demoVideo;
+    }
+    if (ALL_INTERFACES.test(value)) {
+      const loopback = value.replace(ALL_INTERFACES, 'tcp://127.0.0.1');
+      substitutions.push({ moduleId: module.id, what, from: value, to: loopback, why: 'a local process serves nothing to the LAN' });
+      return loopback;
     }
     const inspector = INSPECTOR.exec(value);
     const inspectorPort = inspector && publishedPort(module.createOptions, inspector[2]);

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
+import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -44,7 +44,7 @@ void runModule('inference', async (logger) => {
   await detectionsClient.connect();
 
   const metrics = new InferenceMetrics(registry, server);
-  const edge = await EdgeModule.start({
+  const edge = EdgeModule.start({
     name: 'inference',
     logger,
     registry,
@@ -62,8 +62,9 @@ void runModule('inference', async (logger) => {
     status: () => ({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, ...recognitionStatus(), transport: server.stats() }),
   });
 
+  const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
   const service = await startMicroservice({
-    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger }),
+    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary }),
     strategy: server,
     logger,
     registry,
@@ -82,8 +83,10 @@ void runModule('inference', async (logger) => {
   logger.info({ framesConnect: config.framesConnect, detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
 
   return {
+    fatal: edge?.fatal,
     async close() {
       await service.close();
+      summary.close();
       await edge?.close();
       await detectionsClient.close();
       await detector.backend.dispose();

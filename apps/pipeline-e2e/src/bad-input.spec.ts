@@ -76,7 +76,9 @@ describe('inference under bad input', () => {
 
 describe('start-up errors a person can act on', () => {
   const run = async (name: string, env: Record<string, string>) => {
-    const module = new ModuleProcess(name, { METRICS_PORT: '0', ...env });
+    // Private sockets and a free metrics port: a module running elsewhere on this machine must not decide the outcome.
+    const sockets = `ipc://${join(tmpdir(), `iev-bad-input-${process.pid}`)}`;
+    const module = new ModuleProcess(name, { METRICS_PORT: '0', FRAMES_BIND: `${sockets}-frames`, DETECTIONS_BIND: `${sockets}-detections`, ...env });
     const code = await module.exited;
     return { code, stderr: module.stderr.join('\n') };
   };

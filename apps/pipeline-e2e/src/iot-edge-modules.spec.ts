@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EdgeHubEmulator, type UpstreamMessage } from '@iev/edge-hub-emulator';
 import { eventually } from '@iev/testing';
-import { DEMO_VIDEO, ModuleProcess, WORKSPACE_ROOT } from './module-process';
+import { DEMO_VIDEO, startEdgeModules, WORKSPACE_ROOT, type ModuleProcess } from './module-process';
 
 type Body = Record<string, unknown> & { type: string; boxes?: unknown[]; frames?: number };
 const bodyOf = (message: UpstreamMessage): Body => JSON.parse(message.body.toString('utf8'));
@@ -35,20 +35,7 @@ describe('the modules under (emulated) IoT Edge', () => {
       ],
       routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
     });
-    const frames = `ipc://${join(dir, 'frames')}`;
-    const detections = `ipc://${join(dir, 'detections')}`;
-    modules = [
-      new ModuleProcess('telemetry', { ...hub.moduleEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0' }),
-      new ModuleProcess('inference', {
-        ...hub.moduleEnv('inference'),
-        FRAMES_CONNECT: frames,
-        DETECTIONS_BIND: detections,
-        DETECTION_PRESET: 'default',
-        INFERENCE_THREADS: '1',
-        METRICS_PORT: '0',
-      }),
-      new ModuleProcess('capture', { ...hub.moduleEnv('capture'), CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' }),
-    ];
+    modules = startEdgeModules((id) => hub.moduleEnv(id), dir);
   });
 
   afterAll(async () => {
@@ -87,13 +74,14 @@ describe('the modules under (emulated) IoT Edge', () => {
 
   it('sends detections upstream from telemetry and reports each module in its twin', async () => {
     const bodies = await nextUpstream(3, (body) => (body.boxes?.length ?? 0) > 0, 60_000);
-    expect(bodies[0]).toMatchObject({ type: 'detections', frame: { sourceId: 'camera0' }, width: 640, height: 480, modelId: 'ch_pp_inf_dynamic@7ceb8792' });
+    // The twin set the default preset, whose model is PP-OCRv4's detector.
+    expect(bodies[0]).toMatchObject({ type: 'detections', frame: { sourceId: 'camera0' }, width: 640, height: 480, modelId: 'ch_PP-OCRv4_det_infer@30a86f57' });
     const [message] = hub.upstreamMessages().slice(-1);
     expect(message).toMatchObject({ moduleId: 'telemetry', outputName: 'detections', contentType: 'application/json', properties: { sourceId: 'camera0' } });
 
     const inference = await hub.waitForReported('inference', (r) => typeof r['fps'] === 'number', 20_000);
-    expect(inference).toMatchObject({ version: '0.1.0', backend: 'onnxruntime-cpu', modelId: 'ch_pp_inf_dynamic@7ceb8792', settings: { preset: 'default', boxThresh: 0.6 } });
-    expect(inference['modelSha256']).toMatch(/^7ceb8792[0-9a-f]{56}$/);
+    expect(inference).toMatchObject({ version: '0.1.0', backend: 'onnxruntime-cpu', modelId: 'ch_PP-OCRv4_det_infer@30a86f57', settings: { preset: 'default', boxThresh: 0.6 } });
+    expect(inference['modelSha256']).toMatch(/^30a86f57[0-9a-f]{56}$/);
     expect(settingsOf(hub.twin('capture').reported)).toMatchObject({ source: DEMO_VIDEO, fps: 10 });
   }, 90_000);
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Detections } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
@@ -28,7 +28,7 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     const detections = `ipc://${join(dir, 'detections')}`;
     // Started downstream-first on purpose and capture last: peers may start in any order.
     telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
-    inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', INFERENCE_THREADS: '1' });
+    inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', INFERENCE_THREADS: '1', LOG_SUMMARY_INTERVAL: '2' });
     capture = new ModuleProcess('capture', { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' });
   });
 
@@ -57,8 +57,15 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     }
     const sequences = received.map((d) => d.frame.sequence);
     expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
-    // The original sample's per-frame line, in inference's logs.
-    expect(inference.logs().some((log) => /^Bounding boxes detected: \d+, time taken: \d+\.\d{3}$/.test(String(log['msg'])))).toBe(true);
+    // At info inference sums its frames up every LOG_SUMMARY_INTERVAL; the sample's per-frame line is at debug.
+    const summary = await inference.waitFor(
+      () => inference.logs().find((log) => /^frames: \d+ in \d+\.\d s \(\d+\.\d fps\), boxes: \d+ \(\d+\.\d a frame\), skipped: \d+, time taken: \d\.\d{3} s a frame$/.test(String(log['msg']))),
+      'a summary line',
+      10_000,
+    );
+    expect(summary).toMatchObject({ level: 30 });
+    expect(summary['frames']).toBeGreaterThan(0);
+    expect(inference.logs().some((log) => String(log['msg']).startsWith('Bounding boxes detected'))).toBe(false);
   });
 
   it('reports health and Prometheus metrics for every module', async () => {
@@ -74,6 +81,22 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
     // Telemetry keeps up with inference: nothing dropped from its bounded queue.
     const telemetryMetrics = await (await fetch(`http://127.0.0.1:${await telemetry.metricsPort()}/metrics`)).text();
     expect(telemetryMetrics).toMatch(/^iev_telemetry_detections_dropped_total\{[^}]*\} 0$/m);
+    // Per-source series carry the source; capture's all do (one source each).
+    expect(telemetryMetrics).toMatch(/^iev_telemetry_detections_total\{source_id="camera0",module="telemetry",instance_number="[0-9a-f-]{36}"\} [1-9]\d*$/m);
+    const captureMetrics = await (await fetch(`http://127.0.0.1:${await capture.metricsPort()}/metrics`)).text();
+    expect(captureMetrics).toMatch(/^iev_capture_frames_published_total\{module="capture",instance_number="[0-9a-f-]{36}",source_id="camera0"\} [1-9]\d*$/m);
+  });
+
+  it('serves nothing to the LAN outside a container: metrics and health answer on 127.0.0.1 only', async () => {
+    const lan = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+    if (!lan) return; // a machine without a network has no LAN to serve
+    for (const module of [capture, inference, telemetry]) {
+      const port = await module.metricsPort();
+      expect((await fetch(`http://127.0.0.1:${port}/live`)).status).toBe(200);
+      await expect(fetch(`http://${lan}:${port}/live`)).rejects.toThrow();
+    }
   });
 
   it('stops every module cleanly on Ctrl-C, leaving no ffmpeg behind', async () => {

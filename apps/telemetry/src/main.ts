@@ -40,7 +40,7 @@ void runModule('telemetry', async (logger) => {
   const sink: DetectionsSink = upstream ?? new ConsoleSink(config.consoleFormat);
   if (upstream) metrics.watchUpstream(registry, () => upstream.stats());
 
-  const edge = await EdgeModule.start<typeof telemetryTwinSpec>({
+  const edge = EdgeModule.start<typeof telemetryTwinSpec>({
     name: 'telemetry',
     logger,
     registry,
@@ -72,6 +72,7 @@ void runModule('telemetry', async (logger) => {
   });
   logger.info({ detectionsConnect: config.detectionsConnect, sink: upstream ? 'iotedge' : 'console', metricsPort: service.metricsPort }, 'telemetry listening');
   return {
+    fatal: edge?.fatal,
     async close() {
       await service.close();
       await sink.close?.(UPSTREAM_FLUSH_ON_STOP_MS);

@@ -4,6 +4,6 @@ export { ProtocolError, type ProtocolErrorCode } from './lib/protocol-error';
 export { PROTOCOL_VERSION } from './lib/envelope';
 export { MAX_DIMENSION, MAX_SOURCE_ID_BYTES } from './lib/fields';
 export { bytesPerPixel, isPixelFormat } from './lib/pixel-format';
-export { frameCodec } from './lib/frame-codec';
+export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
 export { detectionsCodec } from './lib/detections-codec';
 export * from './lib/clock';

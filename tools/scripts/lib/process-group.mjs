@@ -6,8 +6,14 @@ import { createInterface } from 'node:readline';
 
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
-/** A pino JSON log line as `LEVEL msg[: error]`; any other line as it is. LOG_FORMAT=json keeps raw JSON. */
+/** IoT Edge's line format (LOG_FORMAT=iotedge, the modules' default under IoT Edge): `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - msg`. */
+const IOTEDGE_LINE = /^<\d> \S+ \S+ \S+ \[(VRB|DBG|INF|WRN|ERR|FTL)\] - (.*)$/;
+const IOTEDGE_LEVELS = { VRB: 'TRACE', DBG: 'DEBUG', INF: 'INFO', WRN: 'WARN', ERR: 'ERROR', FTL: 'FATAL' };
+
+/** A pino JSON or IoT Edge log line as `LEVEL msg[: error]`; any other line as it is. LOG_FORMAT=json keeps raw JSON. */
 export function formatLogLine(line, rawJson = process.env.LOG_FORMAT === 'json') {
+  const iotedge = IOTEDGE_LINE.exec(line);
+  if (iotedge) return `${IOTEDGE_LEVELS[iotedge[1]]} ${iotedge[2]}`;
   if (rawJson || !line.startsWith('{')) return line;
   try {
     const log = JSON.parse(line);

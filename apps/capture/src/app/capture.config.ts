@@ -1,5 +1,5 @@
 import { SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
-import { env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 
 const frameSize = (name: string) => env.integer(name, { min: 0, max: 16384 }, 0);
 const frameRate = (name: string) => env.number(name, { min: 0, max: 1000 }, 0);
@@ -20,7 +20,7 @@ export const captureConfigSpec = {
   /** Unset: ffmpeg on PATH, else the one npm installed (capture-sources' defaultFfmpegPath). */
   ffmpegPath: optional(env.string('FFMPEG_PATH')),
   gstLaunchPath: env.string('GST_LAUNCH_PATH', 'gst-launch-1.0'),
-  framesBind: env.endpoint('FRAMES_BIND', 'tcp://*:5555'),
+  framesBind: env.endpoint('FRAMES_BIND', bindOnListenHost(5555)),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9101),
 };
 

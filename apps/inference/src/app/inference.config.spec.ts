@@ -4,7 +4,7 @@ describe('inference configuration', () => {
   it('runs the seed preset on ONNX Runtime with no variables set', () => {
     expect(readInferenceConfig({})).toEqual({
       framesConnect: 'tcp://127.0.0.1:5555',
-      detectionsBind: 'tcp://*:5556',
+      detectionsBind: 'tcp://127.0.0.1:5556',
       modelPath: undefined,
       preset: 'seed',
       backend: undefined,

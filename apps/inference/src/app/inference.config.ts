@@ -1,4 +1,4 @@
-import { env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
@@ -16,7 +16,7 @@ const minTextScore = (name: string) => env.number(name, { min: 0, max: 1 }, 0.5)
 
 export const inferenceConfigSpec = {
   framesConnect: env.endpoint('FRAMES_CONNECT', 'tcp://127.0.0.1:5555'),
-  detectionsBind: env.endpoint('DETECTIONS_BIND', 'tcp://*:5556'),
+  detectionsBind: env.endpoint('DETECTIONS_BIND', bindOnListenHost(5556)),
   /** Unset: the preset's own model in models/ (seed: the sample's, default: PP-OCRv4's). */
   modelPath: optional(env.string('MODEL_PATH')),
   preset: presetName('DETECTION_PRESET'),

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { TextDetector } from '@iev/detection-pipeline';
-import { MODULE_LOGGER } from '@iev/service-runtime';
+import { FrameSummary, MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { FramesController } from './frames.controller';
 import { InferenceMetrics } from './inference.metrics';
@@ -14,6 +14,7 @@ export interface InferenceDependencies {
   detectionsClient: ClientProxy;
   metrics: InferenceMetrics;
   logger: Logger;
+  summary: FrameSummary;
 }
 
 /** Wires the frames handler to things built (and loaded) before Nest starts: the model load is async. */
@@ -29,6 +30,7 @@ export class InferenceModule {
         { provide: DETECTIONS_CLIENT, useValue: dependencies.detectionsClient },
         { provide: InferenceMetrics, useValue: dependencies.metrics },
         { provide: MODULE_LOGGER, useValue: dependencies.logger },
+        { provide: FrameSummary, useValue: dependencies.summary },
       ],
     };
   }

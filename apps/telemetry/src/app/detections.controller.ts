@@ -20,11 +20,12 @@ export class DetectionsController {
     const receivedAtMs = epochMs();
     try {
       await this.sink.write(detections, receivedAtMs);
-      this.metrics.messages.inc();
+      const source = { source_id: detections.frame.sourceId };
+      this.metrics.messages.inc(source);
       this.metrics.rate.mark();
-      this.metrics.endToEndSeconds.observe((receivedAtMs - detections.frame.captureTimeMs) / 1000);
+      this.metrics.endToEndSeconds.observe(source, (receivedAtMs - detections.frame.captureTimeMs) / 1000);
     } catch (error) {
-      this.metrics.sinkErrors.inc();
+      this.metrics.sinkErrors.inc({ source_id: detections.frame.sourceId });
       this.logger.error({ err: error, sequence: detections.frame.sequence }, 'sink failed to write detections');
     }
   }

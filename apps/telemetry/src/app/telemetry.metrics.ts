@@ -4,19 +4,22 @@ import type { OutboundQueueStats } from '@iev/iot-edge';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class TelemetryMetrics {
-  readonly messages: Counter;
-  readonly sinkErrors: Counter;
-  readonly endToEndSeconds: Histogram;
+  /** Per source (`source_id`): one telemetry serves every camera's detections. */
+  readonly messages: Counter<'source_id'>;
+  readonly sinkErrors: Counter<'source_id'>;
+  readonly endToEndSeconds: Histogram<'source_id'>;
   /** Detections per second reaching the sink: the fps reported in the module twin. */
   readonly rate = new RateMeter();
 
   constructor(registry: Registry, server: ServerZmq) {
     const registers = [registry];
-    this.messages = new Counter({ name: 'iev_telemetry_detections_total', help: 'Detections messages written to the sink', registers });
-    this.sinkErrors = new Counter({ name: 'iev_telemetry_sink_errors_total', help: 'Detections the sink failed to write', registers });
+    const labelNames = ['source_id'] as const;
+    this.messages = new Counter({ name: 'iev_telemetry_detections_total', help: 'Detections messages written to the sink', labelNames, registers });
+    this.sinkErrors = new Counter({ name: 'iev_telemetry_sink_errors_total', help: 'Detections the sink failed to write', labelNames, registers });
     this.endToEndSeconds = new Histogram({
       name: 'iev_telemetry_capture_to_sink_seconds',
       help: 'From the frame leaving the decoder to its detections reaching telemetry',
+      labelNames,
       buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers,
     });

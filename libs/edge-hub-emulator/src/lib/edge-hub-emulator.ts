@@ -139,6 +139,7 @@ export class EdgeHubEmulator {
   private listenPort: number;
   private nextRequestId = 1;
   private stopped = false;
+  private twinRequestsIgnored = false;
 
   private constructor(
     private readonly options: EdgeHubEmulatorOptions,
@@ -389,6 +390,11 @@ export class EdgeHubEmulator {
     return what === 'methods' ? METHODS_TOPIC : what === 'desired' ? DESIRED_TOPIC : `devices/${this.deviceId}/modules/${moduleId}/inputs/#`;
   }
 
+  /** A sick edgeHub, for testing: connections are accepted, twin GET requests are never answered (until false again). */
+  ignoreTwinRequests(ignore = true): void {
+    this.twinRequestsIgnored = ignore;
+  }
+
   connectedModules(): string[] {
     return [...this.clients.keys()];
   }
@@ -489,6 +495,10 @@ export class EdgeHubEmulator {
       // The SDK ends the topic with '/' after output events' properties; values are URL-encoded, so it is no part of one.
       this.route(moduleId, topic.slice(eventsPrefix.length).replace(/\/$/, ''), payload);
     } else if (topic.startsWith('$iothub/twin/GET/')) {
+      if (this.twinRequestsIgnored) {
+        this.log.info({ moduleId }, `ignoring ${moduleId}'s twin request, as asked`);
+        return;
+      }
       const rid = topicQuery(topic).get('$rid') ?? '';
       void this.sendTo(client, `$iothub/twin/res/200/?$rid=${rid}`, JSON.stringify(this.identity(moduleId).twin.document()));
     } else if (topic.startsWith('$iothub/twin/PATCH/properties/reported/')) {

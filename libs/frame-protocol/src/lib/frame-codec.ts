@@ -8,6 +8,12 @@ import type { Codec, Frame, FrameHeader } from './types';
 const MAX_STRIDE = MAX_DIMENSION * 4;
 
 /**
+ * The largest message part the protocol can carry: the pixels of the tallest frame at the widest stride (1 GiB).
+ * Headers and detections are far smaller. Transports cap what they accept from a peer at this.
+ */
+export const MAX_MESSAGE_PART_BYTES = MAX_STRIDE * MAX_DIMENSION;
+
+/**
  * Byte offsets in the frame header part (little-endian), after the preamble. Variable-length sourceId goes
  * last so every fixed field sits at a constant offset.
  */

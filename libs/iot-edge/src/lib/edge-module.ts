@@ -1,4 +1,4 @@
-import { Backoff } from '@iev/service-runtime';
+import { Backoff, withTimeout } from '@iev/service-runtime';
 import { NoRetry } from 'azure-iot-common';
 import { Message, ModuleClient, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readDesired, type DesiredSpec, type DesiredValues } from './desired-properties';
 import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment';
+import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { PRODUCT_VERSION } from './product-version';
 
 /** Settings a module lets its twin change live. */
@@ -28,12 +29,12 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   reportIntervalMs?: number;
   status?: () => Record<string, unknown>;
   registry?: Registry;
+  /** Between connection attempts; default 1 s doubling to 10 s: edgeHub is local, and at boot it comes up after the modules. */
   backoff?: Backoff;
-}
-
-/** The module's credentials were refused: retrying cannot help, so start-up stops with this. */
-export class EdgeAuthenticationError extends Error {
-  override readonly name = 'EdgeAuthenticationError';
+  /** How long edgeHub may take to accept the connection (TLS, MQTT CONNECT, token check); default 30 s. */
+  openTimeoutMs?: number;
+  /** How long edgeHub may take to answer a request (twin, reported properties, output event, close); default 15 s. */
+  requestTimeoutMs?: number;
 }
 
 /** The edge connection is down right now; telemetry queues and retries. */
@@ -45,7 +46,9 @@ export class EdgeNotConnectedError extends Error {
  * One module's link to IoT Edge through the module SDK: opens the ModuleClient (fromEnvironment: the
  * IOTEDGE_* variables inside IoT Edge, a connection string in development), applies twin desired properties
  * at connect and live, reports version/settings/status, answers direct methods, and sends output events.
- * When the link drops it is rebuilt with capped exponential backoff; the module keeps running meanwhile.
+ * The link comes up in the background and every call to edgeHub has a timeout, so the module works from its
+ * first second whether edgeHub is up, still starting, or hung; a link that fails or drops is rebuilt with
+ * capped exponential backoff. Only edgeHub refusing the credentials is final (`fatal`).
  */
 export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private client: ModuleClient | undefined;
@@ -59,12 +62,23 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private readonly connectedListeners: Array<() => void> = [];
   private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
   private applying: Promise<void> = Promise.resolve();
+  private failedAttempts = 0;
+  private lastFailure: EdgeFailure | undefined;
+  private failFatally!: (error: EdgeAuthenticationError) => void;
+  /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
+  readonly fatal: Promise<never>;
+  /** host:port the module dials. */
+  readonly address: string;
 
   private constructor(
     readonly kind: Exclude<EdgeConnectionKind, 'none'>,
     private readonly options: EdgeModuleOptions<S>,
   ) {
-    this.backoff = options.backoff ?? new Backoff(1000, 30_000);
+    this.address = edgeHubAddress(kind);
+    this.fatal = new Promise<never>((_resolve, reject) => (this.failFatally = reject));
+    // Nobody need listen: a module without a fatal handler must not die of an unhandled rejection.
+    this.fatal.catch(() => undefined);
+    this.backoff = options.backoff ?? new Backoff(1000, 10_000);
     this.settings = options.settings ? { ...options.settings.startup } : undefined;
     // Without a registry the metrics are registered nowhere: kept, never scraped.
     const registers = options.registry ? [options.registry] : [];
@@ -77,20 +91,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   }
 
   /**
-   * Connects when the environment says the module runs under IoT Edge (or has a connection string); returns
-   * undefined for a plain local run. Refused credentials throw EdgeAuthenticationError; an unreachable
-   * edgeHub is logged and retried in the background, so the module starts anyway.
+   * Starts connecting in the background when the environment says the module runs under IoT Edge (or has a
+   * connection string) and returns at once; undefined for a plain local run. An incomplete IoT Edge
+   * environment throws EdgeConfigError; refused credentials reject `fatal`.
    */
-  static async start<S extends DesiredSpec>(options: EdgeModuleOptions<S>): Promise<EdgeModule<S> | undefined> {
+  static start<S extends DesiredSpec>(options: EdgeModuleOptions<S>): EdgeModule<S> | undefined {
     const kind = edgeConnectionKind(process.env);
     if (kind === 'none') return undefined;
     const module = new EdgeModule(kind, options);
-    try {
-      await module.connect();
-    } catch (error) {
-      if (error instanceof EdgeAuthenticationError) throw error;
-      module.scheduleReconnect(error);
-    }
+    module.attempt();
     return module;
   }
 
@@ -111,14 +120,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   async sendOutputEvent(outputName: string, message: Message): Promise<void> {
     const client = this.client;
     if (!client) throw new EdgeNotConnectedError('not connected to edgeHub');
-    await client.sendOutputEvent(outputName, message);
+    await this.request(client.sendOutputEvent(outputName, message), 'an output event');
   }
 
   /** Sends reported properties now (merged into the twin's reported document). */
   async report(patch: Record<string, unknown>): Promise<void> {
     const twin = this.twin;
     if (!twin) return;
-    await new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve())));
+    const update = new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve())));
+    await this.request(update, 'a reported properties update');
   }
 
   status(): Record<string, unknown> {
@@ -137,43 +147,61 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     clearTimeout(this.reconnectTimer);
     const client = this.client;
     this.detach(); // also stops the report timer
-    await client?.close().catch(() => undefined);
+    if (client) await this.closeClient(client);
+  }
+
+  private request<T>(work: Promise<T>, what: string): Promise<T> {
+    return withTimeout(work, this.options.requestTimeoutMs ?? 15_000, what);
+  }
+
+  private async closeClient(client: ModuleClient): Promise<void> {
+    await this.request(client.close(), 'closing the connection').catch(() => undefined);
+  }
+
+  private attempt(): void {
+    this.connect().catch((error) => this.onConnectFailed(error));
   }
 
   private async connect(): Promise<void> {
-    const client = await ModuleClient.fromEnvironment(Mqtt);
+    // Inside IoT Edge this asks the workload API for the trust bundle.
+    const client = await this.request(ModuleClient.fromEnvironment(Mqtt), 'the IoT Edge workload API (trust bundle)');
     // Our own backoff rebuilds the whole client on any drop; the SDK's internal retries would hide outages
     // from the queue and the metrics.
     client.setRetryPolicy(new NoRetry());
     client.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'IoT Edge client error'));
     try {
-      await client.open();
+      await withTimeout(client.open(), this.options.openTimeoutMs ?? 30_000, 'opening the connection');
     } catch (error) {
-      await client.close().catch(() => undefined);
-      throw describeOpenError(error, this.kind);
+      await this.closeClient(client);
+      throw error;
     }
     client.on('disconnect', () => {
       if (this.client !== client) return;
       this.detach();
-      void client.close().catch(() => undefined);
-      this.scheduleReconnect(new Error('disconnected from edgeHub'));
+      void this.closeClient(client);
+      this.scheduleReconnect({ kind: 'unreachable', message: `disconnected from edgeHub at ${this.address}` });
     });
     let twin: Twin;
     try {
       this.registerMethods(client);
-      twin = await client.getTwin();
+      twin = await this.request(client.getTwin(), 'the twin request');
     } catch (error) {
-      await client.close().catch(() => undefined);
+      await this.closeClient(client);
       throw error;
     }
+    if (this.closed) return this.closeClient(client);
     this.client = client;
     this.twin = twin;
     this.backoff.reset();
     this.metrics.connected.set(1);
-    this.options.logger.info({ kind: this.kind }, 'connected to IoT Edge');
+    this.options.logger.info({ kind: this.kind, address: this.address, failedAttempts: this.failedAttempts }, `connected to IoT Edge (edgeHub at ${this.address})`);
+    this.failedAttempts = 0;
+    this.lastFailure = undefined;
     // Fires once with the whole desired document, then with each patch.
     twin.on('properties.desired', (desired: Record<string, unknown>) => this.onDesired(desired));
-    await this.report({ version: PRODUCT_VERSION, ...this.options.reported?.(), settings: this.reportedSettings() });
+    await this.report({ version: PRODUCT_VERSION, ...this.options.reported?.(), settings: this.reportedSettings() }).catch((error) =>
+      this.options.logger.warn({ err: error }, 'could not report version and settings'),
+    );
     clearInterval(this.reportTimer);
     const intervalMs = this.options.reportIntervalMs ?? 30_000;
     this.reportTimer = setInterval(() => void this.report({ ...this.options.reported?.() }).catch(() => undefined), intervalMs);
@@ -187,11 +215,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       client.onMethod(name, (request, response) => {
         if (!request || !response) return;
         void (async () => {
+          let answer: { status: number; payload: unknown };
           try {
-            await response.send(200, (await handler(request.payload)) ?? {});
+            answer = { status: 200, payload: (await handler(request.payload)) ?? {} };
           } catch (error) {
-            await response.send(400, { error: (error as Error).message }).catch(() => undefined);
+            answer = { status: 400, payload: { error: (error as Error).message } };
           }
+          await this.request(response.send(answer.status, answer.payload), `the answer to ${name}`).catch((error) =>
+            this.options.logger.warn({ err: error, method: name }, `could not answer the direct method ${name}`),
+          );
         })();
       });
     }
@@ -245,29 +277,34 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.metrics.connected.set(0);
   }
 
-  private scheduleReconnect(reason: unknown): void {
+  private onConnectFailed(error: unknown): void {
     if (this.closed) return;
+    const failure = describeEdgeFailure(error, this.address, this.kind);
+    if (failure.kind === 'unauthorized') {
+      this.closed = true;
+      this.failFatally(new EdgeAuthenticationError(failure.message));
+      return;
+    }
+    this.scheduleReconnect(failure);
+  }
+
+  private scheduleReconnect(failure: EdgeFailure): void {
+    if (this.closed) return;
+    this.failedAttempts += 1;
     const delayMs = this.backoff.next();
-    this.options.logger.warn({ err: reason, retryInMs: delayMs }, 'IoT Edge connection unavailable; retrying');
+    // The first failure, a different one, then every tenth: a long outage must not flood the log.
+    if (failure.message !== this.lastFailure?.message || this.failedAttempts % 10 === 0) {
+      this.options.logger.warn(
+        { failure: failure.kind, attempt: this.failedAttempts, retryInMs: delayMs },
+        `${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
+      );
+    }
+    this.lastFailure = failure;
     this.reconnectTimer = setTimeout(() => {
       this.metrics.reconnects.inc();
-      this.connect().catch((error) => this.scheduleReconnect(error));
+      this.attempt();
     }, delayMs);
   }
-}
-
-/** Turns the SDK's open errors into messages that say what to fix. */
-function describeOpenError(error: unknown, kind: Exclude<EdgeConnectionKind, 'none'>): Error {
-  const message = error instanceof Error ? error.message : String(error);
-  const name = error instanceof Error ? error.constructor.name : '';
-  if (name === 'UnauthorizedError' || /not authori[sz]ed|bad username or password/i.test(message)) {
-    const fix =
-      kind === 'iotedge'
-        ? 'the IoT Edge security daemon signed a token edgeHub refused: check the module identity and IOTEDGE_MODULEGENERATIONID'
-        : 'check the SharedAccessKey, DeviceId and ModuleId in EdgeHubConnectionString / IotHubConnectionString';
-    return new EdgeAuthenticationError(`edgeHub refused the module's credentials (${message}): ${fix}`);
-  }
-  return error instanceof Error ? error : new Error(message);
 }
 
 /** An IoT Hub message carrying JSON: content type and encoding set so IoT Hub routing can query the body. */

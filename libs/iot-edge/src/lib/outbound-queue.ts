@@ -1,4 +1,4 @@
-import { Backoff } from '@iev/service-runtime';
+import { Backoff, withTimeout } from '@iev/service-runtime';
 
 export interface OutboundQueueOptions<T> {
   /** Most items held while the upstream is unreachable; beyond it the oldest are dropped and counted. */
@@ -68,7 +68,7 @@ export class OutboundQueue<T> {
   async flush(timeoutMs: number): Promise<boolean> {
     if (this.items.length === 0) return true;
     const emptied = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
-    return withTimeout(emptied, timeoutMs, () => false);
+    return withTimeout(emptied, timeoutMs, 'the upstream queue', () => false);
   }
 
   /** Stops sending; whatever is still queued is reported by stats().queued. */
@@ -105,9 +105,7 @@ export class OutboundQueue<T> {
 
   private async sendWithTimeout(item: T, droppedBefore: number): Promise<void> {
     const timeoutMs = this.options.sendTimeoutMs ?? 15_000;
-    await withTimeout(this.options.send(item, droppedBefore), timeoutMs, () => {
-      throw new Error(`send timed out after ${timeoutMs} ms`);
-    });
+    await withTimeout(this.options.send(item, droppedBefore), timeoutMs, 'an upstream send');
   }
 
   private sleep(ms: number): Promise<void> {
@@ -119,24 +117,5 @@ export class OutboundQueue<T> {
       }
       this.wakeUp = done;
     });
-  }
-}
-
-/** Settles like `work`, or after timeoutMs with what onTimeout returns (or throws); the timer never outlives it. */
-async function withTimeout<T>(work: Promise<T>, timeoutMs: number, onTimeout: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<T>((resolve, reject) => {
-    timer = setTimeout(() => {
-      try {
-        resolve(onTimeout());
-      } catch (error) {
-        reject(error);
-      }
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,4 +1,4 @@
-import { ConfigError, env, optional, readConfig } from './env';
+import { bindOnListenHost, ConfigError, env, listenHost, optional, readConfig } from './env';
 
 const spec = {
   cameraPath: env.string('CAMERA_PATH', '/videos/demo.mp4'),
@@ -64,5 +64,16 @@ describe('readConfig', () => {
   it('rejects an integer with a fraction and an empty string', () => {
     expect(() => readConfig(spec, { INFERENCE_THREADS: '1.5' })).toThrow('INFERENCE_THREADS must be an integer');
     expect(() => readConfig(spec, { CAMERA_PATH: ' ' })).toThrow('CAMERA_PATH must not be empty');
+  });
+});
+
+describe('listenHost', () => {
+  it('listens on 127.0.0.1 unless LISTEN_HOST says otherwise (the module images set 0.0.0.0)', () => {
+    expect(listenHost({})).toBe('127.0.0.1');
+    expect(listenHost({ LISTEN_HOST: '0.0.0.0' })).toBe('0.0.0.0');
+    const spec = { bind: env.endpoint('FRAMES_BIND', bindOnListenHost(5555)) };
+    expect(readConfig(spec, {}).bind).toBe('tcp://127.0.0.1:5555');
+    expect(readConfig(spec, { LISTEN_HOST: '0.0.0.0' }).bind).toBe('tcp://0.0.0.0:5555');
+    expect(readConfig(spec, { LISTEN_HOST: '0.0.0.0', FRAMES_BIND: 'tcp://*:6000' }).bind).toBe('tcp://*:6000');
   });
 });

@@ -15,7 +15,8 @@ export type EnvSource = Record<string, string | undefined>;
 export interface EnvVar<T> {
   names: readonly string[];
   parse(raw: string): T;
-  fallback: T | (() => T) | undefined;
+  /** A function computes the fallback from the same environment (e.g. a default that depends on LISTEN_HOST). */
+  fallback: T | ((source: EnvSource) => T) | undefined;
   /** Unset and required is an error; unset and optional reads as the fallback (possibly undefined). */
   required: boolean;
   description: string;
@@ -23,7 +24,7 @@ export interface EnvVar<T> {
 
 type Parser<T> = (raw: string) => T;
 
-function variable<T>(names: string | readonly string[], parse: Parser<T>, description: string, fallback?: T | (() => T)): EnvVar<T> {
+function variable<T>(names: string | readonly string[], parse: Parser<T>, description: string, fallback?: T | ((source: EnvSource) => T)): EnvVar<T> {
   return { names: typeof names === 'string' ? [names] : names, parse, fallback, required: fallback === undefined, description };
 }
 
@@ -76,7 +77,7 @@ export const env = {
     }, `one of ${choices.join('|')}`, fallback),
 
   /** A ZeroMQ endpoint: tcp://host:port or ipc://path. */
-  endpoint: (names: string | readonly string[], fallback?: string) =>
+  endpoint: (names: string | readonly string[], fallback?: string | ((source: EnvSource) => string)) =>
     variable(names, (raw) => {
       const text = raw.trim();
       if (!/^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(text) && !/^ipc:\/\/\S+$/.test(text)) {
@@ -98,7 +99,7 @@ export function readConfig<S extends EnvSpec>(spec: S, source: EnvSource = proce
     const name = variable.names.find((candidate) => source[candidate] !== undefined);
     if (name === undefined) {
       if (variable.required) problems.push(`${variable.names[0]} is required (${variable.description})`);
-      else config[key] = typeof variable.fallback === 'function' ? (variable.fallback as () => unknown)() : variable.fallback;
+      else config[key] = typeof variable.fallback === 'function' ? (variable.fallback as (source: EnvSource) => unknown)(source) : variable.fallback;
       continue;
     }
     try {
@@ -110,3 +111,15 @@ export function readConfig<S extends EnvSpec>(spec: S, source: EnvSource = proce
   if (problems.length > 0) throw new ConfigError(problems);
   return config as ConfigOf<S>;
 }
+
+/**
+ * The address a module listens on when its env names none (frames, detections, metrics and health): LISTEN_HOST,
+ * else 127.0.0.1, so `npm start` serves nothing to the LAN by accident. The module images set LISTEN_HOST=0.0.0.0:
+ * inside a container the other modules, Docker's port mappings and the health check reach it from outside.
+ */
+export function listenHost(source: EnvSource = process.env): string {
+  return source['LISTEN_HOST']?.trim() || '127.0.0.1';
+}
+
+/** A ZeroMQ bind endpoint on listenHost(): the default of FRAMES_BIND / DETECTIONS_BIND. */
+export const bindOnListenHost = (port: number) => (source: EnvSource) => `tcp://${listenHost(source)}:${port}`;

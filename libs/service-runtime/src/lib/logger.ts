@@ -1,12 +1,60 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { env, readConfig, type EnvSource } from './env';
 
 /** Nest injection token for the module's pino logger (the one runModule creates). */
 export const MODULE_LOGGER = Symbol('MODULE_LOGGER');
 
-/** Structured JSON logs on stdout, one object per line, as IoT Edge's log collection expects. */
-export function createLogger(module: string, level = process.env['LOG_LEVEL'] ?? 'info'): Logger {
-  return pino({ name: module, level, base: { module }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * LOG_FORMAT: `json` (pino, one object per line) or `iotedge`, the default when the module runs under IoT Edge
+ * (`IOTEDGE_MODULEID` set). LOG_LEVEL: pino's levels. LOG_SUMMARY_INTERVAL: seconds between summary lines of
+ * per-frame work (the frames themselves log at debug).
+ */
+export function readLogConfig(source: EnvSource = process.env): { format: 'json' | 'iotedge'; level: pino.LevelWithSilent; summaryIntervalMs: number } {
+  const config = readConfig(
+    {
+      format: env.oneOf('LOG_FORMAT', ['json', 'iotedge'] as const, source['IOTEDGE_MODULEID'] ? 'iotedge' : 'json'),
+      level: env.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+      summarySeconds: env.integer('LOG_SUMMARY_INTERVAL', { min: 1, max: 86_400 }, 60),
+    },
+    source,
+  );
+  return { format: config.format, level: config.level, summaryIntervalMs: config.summarySeconds * 1000 };
+}
+
+/** Syslog severities as IoT Edge's own modules write them (Serilog's Fatal 0, Error 3, Warning 4, Information 6, Debug/Verbose 7). */
+const IOTEDGE_LEVELS: Record<number, { severity: number; name: string }> = {
+  10: { severity: 7, name: 'VRB' },
+  20: { severity: 7, name: 'DBG' },
+  30: { severity: 6, name: 'INF' },
+  40: { severity: 4, name: 'WRN' },
+  50: { severity: 3, name: 'ERR' },
+  60: { severity: 0, name: 'FTL' },
+};
+
+/**
+ * One pino JSON line as IoT Edge's runtime modules write theirs, the form its log tools filter on by severity and
+ * time (`iotedge logs --since`, edgeAgent's GetModuleLogs):
+ * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message`. An error's message is appended when the line lacks it; a
+ * message of several lines (a configuration error's list) stays on one, so every line carries level and time.
+ */
+export function formatIotEdgeLine(jsonLine: string): string {
+  const log = JSON.parse(jsonLine) as { level: number; time: string; msg?: string; err?: { message?: string } };
+  const { severity, name } = IOTEDGE_LEVELS[log.level] ?? IOTEDGE_LEVELS[30];
+  // isoTime is UTC: 2026-12-03T06:00:00.000Z
+  const time = `${log.time.slice(0, 10)} ${log.time.slice(11, 23)} +00:00`;
+  const message = log.msg ?? '';
+  const error = log.err?.message && !message.includes(log.err.message) ? `: ${log.err.message}` : '';
+  return `<${severity}> ${time} [${name}] - ${`${message}${error}`.replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
+/** Structured logs on stdout: JSON lines, or under IoT Edge the runtime's own line format (see readLogConfig). */
+export function createLogger(module: string, config = readLogConfig()): Logger {
+  const options = { name: module, level: config.level, base: { module }, timestamp: pino.stdTimeFunctions.isoTime };
+  const stdout = pino.destination({ fd: 1, sync: true });
+  if (config.format === 'json') return pino(options, stdout);
+  const iotedge: DestinationStream = { write: (line: string) => stdout.write(formatIotEdgeLine(line)) };
+  return pino(options, iotedge);
 }
 
 /** Routes NestJS's own log calls into the module's pino logger. */

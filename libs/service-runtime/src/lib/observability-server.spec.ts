@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { counterReadAtScrape, createMetricsRegistry, startObservabilityServer } from './observability-server';
+import { counterReadAtScrape, createMetricsRegistry, fleetLabels, startObservabilityServer } from './observability-server';
 
 describe('observability server', () => {
   const registry = createMetricsRegistry('test-module');
@@ -14,12 +14,12 @@ describe('observability server', () => {
 
   const get = (path: string) => fetch(`http://127.0.0.1:${server.port}${path}`);
 
-  it('serves Prometheus metrics with the module label', async () => {
+  it('serves Prometheus metrics with the module and instance labels', async () => {
     frames.inc(3);
     const response = await get('/metrics');
     expect(response.status).toBe(200);
     const text = await response.text();
-    expect(text).toContain('iev_test_frames_total{module="test-module"} 3');
+    expect(text).toMatch(/^iev_test_frames_total\{module="test-module",instance_number="[0-9a-f-]{36}"\} 3$/m);
     expect(text).toContain('iev_process_cpu_user_seconds_total');
   });
 
@@ -51,9 +51,18 @@ describe('observability server', () => {
   it('reads a counter kept elsewhere at each scrape', async () => {
     let dropped = 2;
     counterReadAtScrape(registry, 'iev_test_dropped_total', 'dropped', () => dropped);
-    expect(await (await get('/metrics')).text()).toContain('iev_test_dropped_total{module="test-module"} 2');
+    expect(await (await get('/metrics')).text()).toMatch(/^iev_test_dropped_total\{module="test-module",[^}]*\} 2$/m);
     dropped = 7;
-    expect(await (await get('/metrics')).text()).toContain('iev_test_dropped_total{module="test-module"} 7');
+    expect(await (await get('/metrics')).text()).toMatch(/^iev_test_dropped_total\{module="test-module",[^}]*\} 7$/m);
+  });
+
+  it("labels a fleet's series with hub, device, module and instance under IoT Edge, as its built-in metrics are", () => {
+    const env = { IOTEDGE_IOTHUBHOSTNAME: 'hub1.azure-devices.net', IOTEDGE_DEVICEID: 'jetson-01', IOTEDGE_MODULEID: 'inference-b' };
+    const labels = fleetLabels('inference', env);
+    expect(labels).toEqual({ iothub: 'hub1.azure-devices.net', edge_device: 'jetson-01', module: 'inference-b', instance_number: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    // One run, one instance: the same id for every registry of the process.
+    expect(fleetLabels('capture', {}).instance_number).toBe(labels['instance_number']);
+    expect(fleetLabels('capture', {})).toEqual({ module: 'capture', instance_number: labels['instance_number'] });
   });
 
   it('answers unknown paths with 404', async () => {

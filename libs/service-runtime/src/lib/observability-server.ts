@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { listenHost, type EnvSource } from './env';
 
 export interface HealthReport {
   healthy: boolean;
@@ -10,15 +12,37 @@ export interface HealthReport {
 export interface ObservabilityServerOptions {
   /** 0 picks a free port. */
   port: number;
+  /** Default listenHost(): LISTEN_HOST, else 127.0.0.1. */
   host?: string;
   registry: Registry;
   health: () => HealthReport;
 }
 
-/** A module's Prometheus registry with Node's default process metrics, labelled with the module name. */
-export function createMetricsRegistry(module: string): Registry {
+/** This process's run: a new one after every restart, so counters that start over can be told apart. */
+const INSTANCE_NUMBER = randomUUID();
+
+/**
+ * The labels every series of a module carries, so a fleet's metrics (IoT Edge's metrics collector sends them to
+ * one workspace) tell hub, device, module and run apart, named as in IoT Edge's own built-in metrics: `iothub`,
+ * `edge_device` (from IOTEDGE_IOTHUBHOSTNAME, IOTEDGE_DEVICEID; absent outside IoT Edge), `module` (the
+ * deployment's module id, IOTEDGE_MODULEID, else the module's name) and `instance_number`.
+ */
+export function fleetLabels(module: string, source: EnvSource = process.env): Record<string, string> {
+  return {
+    ...(source['IOTEDGE_IOTHUBHOSTNAME'] && { iothub: source['IOTEDGE_IOTHUBHOSTNAME'] }),
+    ...(source['IOTEDGE_DEVICEID'] && { edge_device: source['IOTEDGE_DEVICEID'] }),
+    module: source['IOTEDGE_MODULEID'] || module,
+    instance_number: INSTANCE_NUMBER,
+  };
+}
+
+/**
+ * A module's Prometheus registry with Node's default process metrics and the fleet labels; `labels` adds more
+ * to every series (e.g. `source_id` for a module that serves one source).
+ */
+export function createMetricsRegistry(module: string, labels: Record<string, string> = {}): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ module });
+  registry.setDefaultLabels({ ...fleetLabels(module), ...labels });
   collectDefaultMetrics({ register: registry, prefix: 'iev_' });
   return registry;
 }
@@ -54,7 +78,7 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+    server.listen(options.port, options.host ?? listenHost(), () => resolve());
   });
   return {
     server,

@@ -179,6 +179,30 @@ describe('ServerZmq', () => {
     expect(stats.received).toBe(stats.dispatched + stats.skipped + stats.malformed);
   });
 
+  it('caps a message part at the protocol maximum by default, and disconnects a peer that sends more than its cap', async () => {
+    const capped = opened.add(new ServerZmq({ endpoint: ipc.endpoint('default-cap') }));
+    capped.addHandler('events', async () => undefined, true);
+    await listen(capped);
+    expect(capped.unwrap<Subscriber>().maxMessageSize).toBe(16_384 * 16_384 * 4);
+
+    const endpoint = ipc.endpoint('oversized');
+    const handled: string[] = [];
+    const server = opened.add(new ServerZmq({ endpoint, delivery: 'queue', maxMessageBytes: 1024 }));
+    server.addHandler('events', async ({ text }: { text: string }) => void handled.push(text), true);
+    await listen(server);
+    const client = opened.add(new ClientZmq({ endpoint }));
+    const disconnected = new Promise<void>((resolve) => server.on('disconnect', () => resolve()));
+    await publishUntil('warm-up events arrive', () => emitted(client, 'events', { text: 'warm-up' }), () => handled.length > 0);
+
+    const before = server.stats();
+    await emitted(client, 'events', { text: 'x'.repeat(2000) });
+    // ZeroMQ drops a peer that breaks the protocol for good (no reconnect): nothing of the part reached JavaScript.
+    await disconnected;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(handled.every((text) => text === 'warm-up')).toBe(true);
+    expect(server.stats().received).toBe(before.received);
+  });
+
   it('counts a failing handler and goes on with the next message', async () => {
     const { server, handled, emit } = await startEventServer(ipc.endpoint('handler-error'), (n) => {
       if (n === 1) throw new Error('handler bug');

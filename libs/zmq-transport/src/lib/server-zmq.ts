@@ -28,6 +28,8 @@ export interface ServerZmqOptions {
   receiveHighWaterMark?: number;
   /** Codec per pattern; a pattern without one carries JSON. */
   codecs?: Record<string, Codec<unknown>>;
+  /** ZMQ_MAXMSGSIZE: a larger message part disconnects its sender (default: the protocol's largest, MAX_MESSAGE_PART_BYTES). */
+  maxMessageBytes?: number;
 }
 
 /** Counters since construction; once idle, received = dispatched + skipped + malformed. */
@@ -116,7 +118,7 @@ export class ServerZmq extends Server<ZmqServerEvents, ZmqStatus> implements Cus
 
   private async start(): Promise<void> {
     const handlers = this.eventHandlers();
-    const socket = new Subscriber(SOCKET_DEFAULTS);
+    const socket = new Subscriber({ ...SOCKET_DEFAULTS, maxMessageSize: this.options.maxMessageBytes ?? SOCKET_DEFAULTS.maxMessageSize });
     if (this.options.receiveHighWaterMark !== undefined) socket.receiveHighWaterMark = this.options.receiveHighWaterMark;
     // subscribe() without arguments would subscribe to every topic.
     if (handlers.size > 0) socket.subscribe(...handlers.keys());

@@ -1,10 +1,13 @@
+import { MAX_MESSAGE_PART_BYTES } from '@iev/frame-protocol';
 import type { Event, EventOfType, EventType, Socket } from 'zeromq';
 
 /**
  * linger 0: close() must not wait for stale frames to drain. Reconnect after 100 ms, backing off to 2 s while
- * a peer stays away, so a restarted module is picked up quickly without hammering a dead endpoint.
+ * a peer stays away, so a restarted module is picked up quickly without hammering a dead endpoint. A peer that
+ * announces a message part beyond the protocol's largest is disconnected before ZeroMQ allocates it (ZeroMQ's own
+ * default is no limit); this holds for a publisher too, which receives its subscribers' subscriptions.
  */
-export const SOCKET_DEFAULTS = { linger: 0, reconnectInterval: 100, reconnectMaxInterval: 2_000 } as const;
+export const SOCKET_DEFAULTS = { linger: 0, reconnectInterval: 100, reconnectMaxInterval: 2_000, maxMessageSize: MAX_MESSAGE_PART_BYTES } as const;
 
 /** Binds or connects with the relay attached; a socket that fails to open is closed again. */
 export async function openSocket<S extends Socket>(socket: S, endpoint: string, bind: boolean, events: SocketEventRelay): Promise<S> {

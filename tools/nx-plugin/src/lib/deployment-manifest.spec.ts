@@ -53,7 +53,7 @@ describe('generateManifest', () => {
     modulesContent: {
       $edgeAgent: {
         'properties.desired': {
-          systemModules: { edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: {} } } },
+          systemModules: { edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.6', createOptions: {} } } },
           modules: { capture: { type: 'docker', settings: { image, createOptions: { ExposedPorts: { '5555/tcp': {} } } } } },
         },
       },
@@ -66,7 +66,7 @@ describe('generateManifest', () => {
       modulesContent: {
         $edgeAgent: {
           'properties.desired': {
-            systemModules: { edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.5', createOptions: '{}' } } },
+            systemModules: { edgeAgent: { type: 'docker', settings: { image: 'mcr.microsoft.com/azureiotedge-agent:1.6', createOptions: '{}' } } },
             modules: { capture: { type: 'docker', settings: { image: 'localhost:5000/capture:1.0.0-amd64', createOptions: '{"ExposedPorts":{"5555/tcp":{}}}' } } },
           },
         },

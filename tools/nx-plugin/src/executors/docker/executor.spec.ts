@@ -80,8 +80,8 @@ describe('buildCommands', () => {
 
   it('docker: hands in a node image; refuses podman/buildah-only options instead of dropping them', () => {
     const docker = { ...build, engine: 'docker', platform: { arch: 'amd64', cuda: false } } as const;
-    expect(buildCommands({ ...docker, nodeImage: 'mirror.example/node:20-bookworm-slim' })[0]).toEqual(
-      expect.arrayContaining(['--build-arg', 'NODE_IMAGE=mirror.example/node:20-bookworm-slim']),
+    expect(buildCommands({ ...docker, nodeImage: 'mirror.example/node:24-bookworm-slim' })[0]).toEqual(
+      expect.arrayContaining(['--build-arg', 'NODE_IMAGE=mirror.example/node:24-bookworm-slim']),
     );
     expect(() => buildCommands({ ...docker, isolation: 'chroot' })).toThrow('--isolation is for podman and buildah');
     expect(() => buildCommands({ ...docker, volumes: ['/a:/b'] })).toThrow('--volume is for podman and buildah');

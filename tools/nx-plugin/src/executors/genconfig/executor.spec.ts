@@ -31,6 +31,8 @@ interface DeploymentTemplate {
 }
 
 const MODULES = ['capture', 'inference', 'telemetry'];
+/** Docker keeps a container's log without bound unless told: 3 files of 10 MB at most per module. */
+const CAPPED_LOGS = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
 const validators = loadDeploymentValidators(join(WORKSPACE_ROOT, 'schemas'));
 const workspaceVersion = readJsonFile<{ version: string }>(join(WORKSPACE_ROOT, 'package.json')).version;
 const deploymentProject = readJsonFile<ProjectConfiguration>(join(WORKSPACE_ROOT, 'deployment/project.json'));
@@ -100,6 +102,20 @@ describe('nx genconfig deployment', () => {
     }
   });
 
+  it('caps the container log of every module, edgeAgent and edgeHub included, on IoT Edge 1.6', async () => {
+    await genconfig({ arch: 'arm64', cuda: true });
+    for (const name of readdirSync(outputPath)) {
+      const desired = manifest(name).modulesContent.$edgeAgent['properties.desired'] as unknown as Record<'systemModules' | 'modules', Record<string, ModuleDefinition>>;
+      const all = { ...desired.systemModules, ...desired.modules };
+      expect(Object.keys(all).sort()).toEqual(['capture', 'edgeAgent', 'edgeHub', 'inference', 'telemetry']);
+      for (const module of Object.values(all)) expect(createOptionsOf(module).HostConfig.LogConfig).toEqual(CAPPED_LOGS);
+      expect([desired.systemModules['edgeAgent'].settings['image'], desired.systemModules['edgeHub'].settings['image']]).toEqual([
+        'mcr.microsoft.com/azureiotedge-agent:1.6',
+        'mcr.microsoft.com/azureiotedge-hub:1.6',
+      ]);
+    }
+  });
+
   it('uses the registry and tag it is given for every module image', async () => {
     expect(await genconfig({ arch: 'arm64', registry: 'myacr.azurecr.io', tag: '2.0.0-rc1' })).toEqual({ success: true });
     const images = Object.values(modulesOf(manifest('deployment.arm64.json'))).map((module) => module.settings['image']);
@@ -112,9 +128,9 @@ describe('nx genconfig deployment', () => {
     const cpu = modulesOf(manifest('deployment.arm64.json'));
     const gpu = modulesOf(manifest('deployment.arm64.cuda.json'));
 
-    expect(createOptionsOf(cpu['inference']).HostConfig).toBeUndefined();
+    expect(createOptionsOf(cpu['inference']).HostConfig).toEqual({ LogConfig: CAPPED_LOGS });
     expect(cpu['inference'].env['USE_TENSOR_RT'].value).toBe('False');
-    expect(createOptionsOf(gpu['inference']).HostConfig).toEqual({ Runtime: 'nvidia', Binds: ['iev-tensorrt-cache:/var/cache/iev/tensorrt'] });
+    expect(createOptionsOf(gpu['inference']).HostConfig).toEqual({ LogConfig: CAPPED_LOGS, Runtime: 'nvidia', Binds: ['iev-tensorrt-cache:/var/cache/iev/tensorrt'] });
     expect(gpu['inference'].env['USE_TENSOR_RT'].value).toBe('True');
     expect(gpu['inference'].env['TENSORRT_CACHE_DIR'].value).toBe('/var/cache/iev/tensorrt');
     for (const module of ['capture', 'telemetry']) {
