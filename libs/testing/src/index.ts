@@ -1,5 +1,6 @@
 // Helpers for specs: real processes, real ports, and waiting on what they do. Used by tests only.
 export { LineProcess } from './lib/line-process';
+export { readBgrImage } from './lib/images';
 export { freePort } from './lib/ports';
 export { isRunning } from './lib/processes';
 export { eventually, waitUntil, type WaitOptions } from './lib/wait';

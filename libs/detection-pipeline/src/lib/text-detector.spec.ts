@@ -1,19 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
 import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
-import { evaluateDetections, getPreset, readTextFrameSet, scoreParity, type ImageView, type Quad, type TextFrame } from '@iev/text-detection';
+import { evaluateDetections, getPreset, readTextFrameSet, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { TextDetector } from './text-detector';
 
 const ROOT = join(__dirname, '../../../..');
 const MODEL = join(ROOT, 'models/ch_pp_inf_dynamic.onnx');
 const FRAMES = join(ROOT, 'testdata/text-frames');
-
-/** A PNG decoded to BGR by ffmpeg, as the detect CLI and capture do. */
-function readImage(path: string, width: number, height: number): ImageView {
-  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
-  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${decoded.stderr}`);
-  return { data: decoded.stdout, width, height, stride: width * 3 };
-}
 
 /** A development set's frames and our boxes on each. */
 interface SetResult {
@@ -24,7 +17,7 @@ interface SetResult {
 async function runSet(detector: TextDetector, set: string): Promise<SetResult> {
   const frames = readTextFrameSet(join(FRAMES, set));
   const ours: Quad[][] = [];
-  for (const frame of frames) ours.push((await detector.detect(readImage(frame.path, frame.width, frame.height))).boxes.map((box) => box.points));
+  for (const frame of frames) ours.push((await detector.detect(readBgrImage(frame.path, frame.width, frame.height))).boxes.map((box) => box.points));
   return { frames, ours };
 }
 
@@ -80,7 +73,7 @@ describe('TextDetector with the seed preset reproduces the original sample (real
   });
 
   it('times each stage', async () => {
-    const { timings } = await seedDetector.detect(readImage(join(FRAMES, 'dev-a/frame_000.png'), 640, 480));
+    const { timings } = await seedDetector.detect(readBgrImage(join(FRAMES, 'dev-a/frame_000.png'), 640, 480));
     for (const ms of Object.values(timings)) expect(ms).toBeGreaterThan(0);
   });
 });
@@ -108,7 +101,7 @@ describe('TextDetector on two streams', () => {
 
   it('takes as many images into the model as there are streams, and whenReady() waits for one to come out', async () => {
     const detector = new TextDetector(pool, getPreset('seed'));
-    const images = ['dev-a/frame_000.png', 'dev-a/frame_001.png'].map((name) => readImage(join(FRAMES, name), 640, 480));
+    const images = ['dev-a/frame_000.png', 'dev-a/frame_001.png'].map((name) => readBgrImage(join(FRAMES, name), 640, 480));
     expect(detector.concurrency).toBe(2);
     const first = detector.infer(images[0]);
     await detector.whenReady(); // one of two streams busy: another image may go in
@@ -130,7 +123,7 @@ describe('TextDetector.switchModel', () => {
     const next = new OnnxRuntimeBackend({ modelPath: join(ROOT, 'models/ch_PP-OCRv4_det_infer.onnx') });
     await Promise.all([retiring.load(), next.load()]);
     const detector = new TextDetector(retiring, getPreset('seed'), MODEL);
-    const image = readImage(join(FRAMES, 'dev-a/frame_000.png'), 640, 480);
+    const image = readBgrImage(join(FRAMES, 'dev-a/frame_000.png'), 640, 480);
     const inOldModel = detector.infer(image);
     await detector.switchModel(next, getPreset('default'), 'ch_PP-OCRv4_det_infer.onnx');
     expect(retiring.modelId).toMatch(/^ch_pp_inf_dynamic@/); // still running the frame it took

@@ -1,21 +1,14 @@
-import { spawnSync } from 'node:child_process';
+import { readBgrImage } from '@iev/testing';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTextFrameSet, type ImageView } from '@iev/text-detection';
+import { readTextFrameSet } from '@iev/text-detection';
 import { evaluateTextSpotting, type Corners, type SpottingFrame } from '@iev/text-recognition';
 import { TextRecognizer } from './text-recognizer';
 
 const ROOT = join(__dirname, '../../../..');
 const REC_MODEL = join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx');
 const DICTIONARY = join(ROOT, 'models/ppocr_keys_v1.txt');
-
-/** A PNG decoded to BGR by ffmpeg, as capture does. */
-function readImage(path: string, width: number, height: number): ImageView {
-  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
-  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${decoded.stderr}`);
-  return { data: decoded.stdout, width, height, stride: width * 3 };
-}
 
 jest.setTimeout(60_000);
 
@@ -30,7 +23,7 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
     const frames = readTextFrameSet(join(ROOT, 'testdata/text-frames', set));
     const spotted: SpottingFrame[] = [];
     for (const frame of frames) {
-      const reads = await recognizer.read(readImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
+      const reads = await recognizer.read(readBgrImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
       spotted.push({
         truth: frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] ?? '' })),
         predictions: frame.truth.map((quad, i) => ({ quad, text: reads[i].text })),
@@ -45,7 +38,7 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
 
   it('reads the quads it is given in their order, and nothing from a quad with no area', async () => {
     const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
-    const image = readImage(frame.path, frame.width, frame.height);
+    const image = readBgrImage(frame.path, frame.width, frame.height);
     const quads = frame.truth.slice(0, 3) as unknown as Corners[];
     const reads = await recognizer.read(image, [quads[2], [[5, 5], [5, 5], [5, 5], [5, 5]], quads[0]]);
     const [third, , first] = await Promise.all([recognizer.read(image, [quads[2]]), recognizer.read(image, []), recognizer.read(image, [quads[0]])]);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
 import type { DetectedBox } from '@iev/frame-protocol';
 import { readTextFrameSet, type ImageView } from '@iev/text-detection';
@@ -7,12 +7,6 @@ import { TextRecognizer } from './text-recognizer';
 import { VideoTextReader } from './video-text-reader';
 
 const ROOT = join(__dirname, '../../../..');
-
-function readImage(path: string, width: number, height: number): ImageView {
-  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
-  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${decoded.stderr}`);
-  return { data: decoded.stdout, width, height, stride: width * 3 };
-}
 
 /** `image` with the pixels of box `from` copied over box `to` (same size, top-left aligned): `to` now shows other text. */
 function pasteLine(image: ImageView, from: DetectedBox, to: DetectedBox): ImageView {
@@ -29,7 +23,7 @@ jest.setTimeout(60_000);
 
 describe('VideoTextReader (real recognition model)', () => {
   const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
-  const image = readImage(frame.path, frame.width, frame.height);
+  const image = readBgrImage(frame.path, frame.width, frame.height);
   const boxes: DetectedBox[] = frame.truth.map((quad) => ({ points: quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as DetectedBox['points'], score: 0.9 }));
   let recognizer: TextRecognizer;
   beforeAll(async () => {
