@@ -43,6 +43,9 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY nx.json tsconfig.base.json ./
+# Nx infers the build target (webpack) and loads the workspace plugin named in nx.json.
+COPY tools/nx-plugin tools/nx-plugin
+COPY tools/webpack tools/webpack
 COPY libs libs
 COPY apps/inference apps/inference
 RUN npx nx build inference
