@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectedBox } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 import { LineTracker, perspectiveCrop, type LineTrackerOptions, type ReadText } from '@iev/text-recognition';
@@ -44,12 +45,15 @@ const READ_BATCH = 6;
  * Reads the text of each frame's boxes. In video (tracking on) each source has a LineTracker: a line is read
  * once and its text carried while it looks the same; lines to read are cut from the frame and read in the
  * background, one batch at a time, most urgent first, so reading costs the pipeline its CPU but never a frame,
- * and a busy reader reads less often instead of falling behind. Without tracking every box is read before
+ * and a busy reader reads less often instead of falling behind. After each batch the reader rests as long as the
+ * batch took: reading takes at most half a core from detection, however slow the CPU. Without tracking every box is read before
  * read() returns (still images).
  */
 export class VideoTextReader {
   private readonly sources = new Map<string, { tracker: LineTracker; lastSeenMs: number }>();
   private reading: Promise<void> | undefined;
+  /** performance.now() before which no new batch starts: after each batch, a pause as long as the batch took. */
+  private nextBatchAt = 0;
 
   constructor(
     readonly recognizer: TextRecognizer,
@@ -74,15 +78,20 @@ export class VideoTextReader {
     if (tracker) {
       const step = tracker.track(frame.image, quads, frame.timeMs);
       texts = step.texts;
-      read = this.reading ? 0 : Math.min(READ_BATCH, step.toRead.length);
+      read = this.reading || started < this.nextBatchAt ? 0 : Math.min(READ_BATCH, step.toRead.length);
       if (read > 0) {
         const requests = step.toRead.slice(0, read);
         const crops = requests.map(({ index }) => perspectiveCrop(frame.image, quads[index]));
         const finish = step.begin(requests);
+        const batchStarted = performance.now();
         this.reading = this.recognizer
           .readCrops(crops)
           .then(finish, () => finish(requests.map(() => ({ text: '', score: 0 }))))
-          .finally(() => (this.reading = undefined));
+          .finally(() => {
+            this.reading = undefined;
+            const finished = performance.now();
+            this.nextBatchAt = finished + (finished - batchStarted);
+          });
       }
     } else {
       texts = await this.recognizer.read(frame.image, quads);
@@ -99,9 +108,10 @@ export class VideoTextReader {
     return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started };
   }
 
-  /** Resolves when no read is under way (tests, and a clean shutdown). */
+  /** Resolves when no read is under way and the next may start (tests, and a clean shutdown). */
   async idle(): Promise<void> {
     while (this.reading) await this.reading;
+    await sleep(Math.max(0, this.nextBatchAt - performance.now()));
   }
 
   async dispose(): Promise<void> {
