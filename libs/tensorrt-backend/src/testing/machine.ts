@@ -20,10 +20,12 @@ export function hasCompiler(command: string): boolean {
   return spawnSync(command, ['--version']).status === 0;
 }
 
-/** The headers of the running Node.js, where its package installed them (Debian, NodeSource, the official images). */
+/**
+ * Node.js headers for the build: the running Node.js's, where its package installed them (Debian, NodeSource, the
+ * official images), else the system's (Node-API is ABI-stable; build.mjs makes the same choice).
+ */
 export function nodeIncludeDir(): string | undefined {
-  const dir = join(process.execPath, '../../include/node');
-  return existsSync(join(dir, 'node_api.h')) ? dir : undefined;
+  return [join(process.execPath, '../../include/node'), '/usr/include/node', '/usr/local/include/node'].find((dir) => existsSync(join(dir, 'node_api.h')));
 }
 
 export const NATIVE_DIR = join(__dirname, '../../native');
