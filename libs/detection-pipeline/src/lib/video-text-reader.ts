@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DetectedBox } from '@iev/frame-protocol';
+import type { DetectedBox, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 import { LineTracker, perspectiveCrop, type LineTrackerOptions, type ReadText } from '@iev/text-recognition';
 import { TextRecognizer } from './text-recognizer';
@@ -19,20 +19,15 @@ export interface FrameToRead {
   boxes: readonly DetectedBox[];
 }
 
-export interface FrameReading {
+/** One frame read: its boxes with text, what happened to its lines (LineCounts), and the time it took. */
+export interface FrameReading extends LineCounts {
   /**
    * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read, less those
    * read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
    * few later: reading never holds a frame back).
    */
   boxes: DetectedBox[];
-  /** Boxes whose line went to the recognition model with this frame. */
-  read: number;
-  /** Boxes that carried the text of a line read before. */
-  carried: number;
-  /** Boxes left out for reading below minScore. */
-  dropped: number;
-  /** Time this frame spent here (cutting crops); the model runs beside the pipeline. */
+  /** Time this frame spent here (tracking, cutting crops); the model runs beside the pipeline. */
   recognizeMs: number;
 }
 

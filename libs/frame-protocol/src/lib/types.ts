@@ -36,9 +36,13 @@ export interface DetectedBox {
   textScore?: number;
 }
 
+/** What recognition did with a frame's boxes. */
 export interface LineCounts {
+  /** Boxes whose line went to the recognition model with this frame. */
   read: number;
+  /** Boxes that carried the text of a line read before. */
   carried: number;
+  /** Boxes left out for reading below the minimum score. */
   dropped: number;
 }
 
