@@ -96,6 +96,17 @@ describe('start-up errors a person can act on', () => {
     expect(stderr).toContain('cannot read model file /nonexistent/model.onnx: no such file');
   });
 
+  it('stops reading text at start-up when the recognition dictionary is missing or does not fit the model, naming the files', async () => {
+    const missing = await run('inference', { DETECTION_PRESET: 'default', REC_DICT_PATH: '/nonexistent/dict.txt' });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read the recognition dictionary /nonexistent/dict.txt');
+    expect(missing.stderr).toContain('REC_DICT_PATH');
+    // The models' README as a dictionary: a few dozen "characters", not the 6623 the model was trained with.
+    const wrong = await run('inference', { RECOGNITION: 'on', REC_DICT_PATH: 'models/README.md' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/recognition model models\/ch_PP-OCRv4_rec_infer\.onnx predicts 6625 classes, but the dictionary models\/README\.md has \d+ characters/);
+  });
+
   it('says TensorRT is not available and how to run without it', async () => {
     const { code, stderr } = await run('inference', { USE_TENSOR_RT: 'True' });
     expect(code).toBe(1);
