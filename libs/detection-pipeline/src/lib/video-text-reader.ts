@@ -41,8 +41,9 @@ const READ_BATCH = 6;
  * once and its text carried while it looks the same; lines to read are cut from the frame and read in the
  * background, one batch at a time, most urgent first, so reading costs the pipeline its CPU but never a frame,
  * and a busy reader reads less often instead of falling behind. After each batch the reader rests as long as the
- * batch took: reading takes at most half a core from detection, however slow the CPU. Without tracking every box is read before
- * read() returns (still images).
+ * batch took: reading takes at most half a core from detection, however slow the CPU. A batch that fails reads as
+ * nothing (score 0, so left out) until its lines are due again. Without tracking every box is read before read()
+ * returns (still images).
  */
 export class VideoTextReader {
   private readonly sources = new Map<string, { tracker: LineTracker; lastSeenMs: number }>();
