@@ -130,11 +130,14 @@ describe('the pipeline reading the demo video (default preset)', () => {
 
   it("delivers the signs' text to the sink, read once and then carried from frame to frame", async () => {
     const normalized = (text: string | undefined) => (text ?? '').toLowerCase().replace(/\s+/g, '');
+    const readAlmostAll = (d: Detections) => d.boxes.length > 0 && d.boxes.filter((box) => box.text !== undefined).length >= d.boxes.length * 0.8;
+    // Reading catches up: lines are read in the background, so the first frames' boxes come without text, and
+    // soon a frame has nearly all of its lines read, some of them carried from earlier frames.
     const received = await telemetry.waitFor((lines) => {
       const found = detectionLines(lines);
-      const carried = found.some((d) => (d.lines?.carried ?? 0) > 0);
-      return carried && found.some((d) => d.boxes.some((box) => normalized(box.text) === 'caferoma')) ? found : undefined;
-    }, 'the cafe sign read, and lines carried', 90_000);
+      const caughtUp = found.some((d) => readAlmostAll(d) && (d.lines?.carried ?? 0) > 0);
+      return caughtUp && found.some((d) => d.boxes.some((box) => normalized(box.text) === 'caferoma')) ? found : undefined;
+    }, 'the cafe sign read, and a frame with most of its lines read and carried', 90_000);
 
     for (const detections of received) {
       expect(detections.modelId).toMatch(/^ch_PP-OCRv4_det_infer@/);
@@ -142,8 +145,5 @@ describe('the pipeline reading the demo video (default preset)', () => {
       // A box has its text once its line was read (never below the minimum score), or none yet.
       for (const box of detections.boxes) if (box.text !== undefined) expect(box.textScore).toBeGreaterThanOrEqual(0.5);
     }
-    // Reading catches up: after the first frames nearly every box comes with its text.
-    const last = received[received.length - 1];
-    expect(last.boxes.filter((box) => box.text !== undefined).length).toBeGreaterThanOrEqual(last.boxes.length * 0.8);
   });
 });
