@@ -107,7 +107,8 @@ export class VideoTextReader {
   /** Resolves when no read is under way and the next may start (tests, and a clean shutdown). */
   async idle(): Promise<void> {
     while (this.reading) await this.reading;
-    await sleep(Math.max(0, this.nextBatchAt - performance.now()));
+    // Timers round to whole milliseconds: sleep until the clock has really passed nextBatchAt.
+    while (performance.now() < this.nextBatchAt) await sleep(Math.ceil(this.nextBatchAt - performance.now()));
   }
 
   async dispose(): Promise<void> {

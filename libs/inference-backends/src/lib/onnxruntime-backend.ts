@@ -45,6 +45,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
   private inFlight?: Promise<unknown>;
+  private disposing?: Promise<void>;
 
   constructor(private readonly options: OnnxRuntimeBackendOptions) {}
 
@@ -60,6 +61,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     if (this.worker) return;
     const model = await readModelFile(this.options.modelPath, this.options.modelVariable);
     const worker = new Worker(WORKER_SCRIPT);
+    worker.unref();
     worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
     worker.on('error', (error) => this.settle((pending) => pending.reject(error)));
     worker.on('exit', (code) => this.settle((pending) => pending.reject(new Error(`${this.name}: worker exited (code ${code})`))));
@@ -103,7 +105,13 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     if (byteOffset === 0 && buffer instanceof ArrayBuffer && this.spareOutputs.length < 2) this.spareOutputs.push(buffer);
   }
 
-  async dispose(): Promise<void> {
+  /** Safe to call again while it runs (a retired detection model, a test's clean-up): the calls share one disposal. */
+  dispose(): Promise<void> {
+    this.disposing ??= this.disposeWorker().finally(() => (this.disposing = undefined));
+    return this.disposing;
+  }
+
+  private async disposeWorker(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
     await this.inFlight?.catch(() => undefined);
@@ -118,6 +126,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
     const replied = new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
+      // A worker holds the process open only while it works for us: an idle one (a test that failed before its
+      // dispose(), a module shutting down) must not keep Node.js running.
+      this.worker?.ref();
       this.worker?.postMessage(message, transfer);
     });
     this.inFlight = replied;
@@ -134,6 +145,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private settle(action: (pending: NonNullable<OnnxRuntimeBackend['pending']>) => void): void {
     const pending = this.pending;
     this.pending = undefined;
+    this.worker?.unref();
     if (pending) action(pending);
   }
 
