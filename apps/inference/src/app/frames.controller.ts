@@ -33,8 +33,9 @@ export class FramesController implements OnApplicationShutdown {
    * over the newest frame then: with several streams the next frame goes in while this one is still running.
    * Detections are postprocessed and published in frame order, each on a later turn of the event loop than the
    * one that freed its stream, so the next frame is already in the model meanwhile (it runs on a worker thread).
-   * When reading text is slower than detection, frames wait here rather than pile up behind the reader: at most
-   * one more frame than there are streams is in the chain, and the transport keeps only the newest meanwhile.
+   * Should publishing ever fall behind detection, frames wait here rather than pile up in the chain: at most one
+   * more frame than there are streams is in it, and the transport keeps only the newest meanwhile. (Reading text
+   * does not hold the chain: the reader sends lines to its model in the background.)
    */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
