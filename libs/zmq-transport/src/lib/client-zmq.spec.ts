@@ -69,7 +69,7 @@ describe('ClientZmq', () => {
   it('fails send() with an error that says request/response is not supported', async () => {
     const client = opened.add(new ClientZmq({ endpoint: ipc.endpoint('send') }));
 
-    await expect(lastValueFrom(client.send('sum', [1, 2]))).rejects.toThrow('request/response is not supported over ZeroMQ PUB/SUB; use emit()');
+    await expect(lastValueFrom(client.send('sum', [1, 2]))).rejects.toThrow('request/response is not supported on this transport; use emit()');
   });
 
   it('fails connect() when the endpoint cannot be bound, and can try again', async () => {

@@ -8,7 +8,11 @@ export class DropOldestMailbox<T> implements AsyncIterable<T> {
   private closed = false;
   private wakeConsumer?: () => void;
 
-  constructor(private readonly capacity: number) {}
+  /** `whenEmpty` runs each time the consumer is about to wait for a message (on-demand delivery asks for one then). */
+  constructor(
+    private readonly capacity: number,
+    private readonly whenEmpty?: () => void,
+  ) {}
 
   /** Adds a message; returns how many messages were dropped for it (0 or 1) so the caller can count them. */
   put(item: T): number {
@@ -33,6 +37,7 @@ export class DropOldestMailbox<T> implements AsyncIterable<T> {
       if (this.items.length > 0) {
         yield this.items.shift() as T;
       } else {
+        this.whenEmpty?.();
         await new Promise<void>((resolve) => (this.wakeConsumer = resolve));
       }
     }

@@ -6,7 +6,8 @@ import { Publisher, type Subscriber } from 'zeromq';
 import { waitUntil } from '@iev/testing';
 import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, publishUntil, testFrame } from '../test-support/zmq';
 import { ClientZmq } from './client-zmq';
-import { ServerZmq, type MalformedMessage, type ServerZmqOptions, type ZmqServerStats } from './server-zmq';
+import { ServerZmq, type ServerZmqOptions } from './server-zmq';
+import type { MalformedMessage, ZmqServerStats } from './zmq-event-server';
 import { ZmqStatus } from './zmq-socket';
 
 jest.setTimeout(20_000);

@@ -1,0 +1,21 @@
+/**
+ * The on-demand transport's wire: a consumer asks with `[pattern, wanted, received]`, the producer answers with
+ * `[pattern, ordinal, ...codec parts]`; counts and ordinals are decimal strings (see DemandLedger.request).
+ */
+
+/** Longer than any count a peer has reason to send. */
+const COUNT_PART_BYTES = 16;
+
+/** `[pattern, wanted, received]`: the pattern as UTF-8, then two counts as decimal strings (see DemandLedger.request). */
+export function parseRequest(request: Buffer[]): { pattern: string; wanted: number; received: number } | undefined {
+  if (request.length !== 3) return undefined;
+  const [wanted, received] = request.slice(1).map(parseCount);
+  if (wanted === undefined || received === undefined) return undefined;
+  return { pattern: request[0].toString('utf8'), wanted, received };
+}
+
+/** A non-negative integer written in decimal digits only; undefined otherwise. */
+export function parseCount(part: Buffer): number | undefined {
+  const text = part.length <= COUNT_PART_BYTES ? part.toString('latin1') : '';
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}

@@ -1,0 +1,157 @@
+import { Logger } from '@nestjs/common';
+import { frameCodec, type Frame } from '@iev/frame-protocol';
+import { Dealer } from 'zeromq';
+import { eventually, waitUntil } from '@iev/testing';
+import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, testFrame } from '../test-support/zmq';
+import { ClientZmqOnDemand, type ClientZmqOnDemandOptions } from './client-zmq-on-demand';
+import { ServerZmqOnDemand } from './server-zmq-on-demand';
+
+jest.setTimeout(20_000);
+
+const ipc = ipcEndpoints();
+afterAll(() => ipc.removeAll());
+
+const FRAMES = 'frames';
+const opened = new Closer();
+afterEach(() => opened.closeAll());
+beforeAll(() => Logger.overrideLogger(false));
+
+function producer(endpoint: string, options: Partial<ClientZmqOnDemandOptions> = {}): ClientZmqOnDemand {
+  return opened.add(new ClientZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, ...options }));
+}
+
+/** A consumer whose handler records each frame's sequence and, when `hold` is given, stays busy until it resolves. */
+async function consumer(endpoint: string, hold?: (frame: Frame) => Promise<void>) {
+  const handled: number[] = [];
+  const server = opened.add(new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, requestRepeatMs: 100 }));
+  server.addHandler(
+    FRAMES,
+    async (frame: Frame) => {
+      handled.push(frame.sequence);
+      await hold?.(frame);
+    },
+    true,
+  );
+  await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
+  return { server, handled };
+}
+
+describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
+  it('hands a consumer that becomes free the newest frame, and sends nothing it did not ask for', async () => {
+    const endpoint = ipc.endpoint('newest');
+    const client = producer(endpoint);
+    await client.connect();
+    const busy = gate();
+    const { server, handled } = await consumer(endpoint, (frame) => (frame.sequence === 0 ? busy.opened : Promise.resolve()));
+
+    await client.whenWanted(FRAMES);
+    await emitted(client, FRAMES, testFrame('cam', 0));
+    await waitUntil(() => handled.length === 1, 'the first frame');
+    for (let sequence = 1; sequence <= 5; sequence++) await emitted(client, FRAMES, testFrame('cam', sequence));
+    busy.open();
+    await waitUntil(() => handled.length === 2, 'the frame after the busy one');
+
+    expect(handled).toEqual([0, 5]);
+    expect(client.stats()).toMatchObject({ sent: 2, unclaimed: 4 });
+    expect(server.stats()).toMatchObject({ received: 2, dispatched: 2, skipped: 0, malformed: 0 });
+  });
+
+  it('lets a producer wait for demand: whenWanted resolves only once a consumer has had the newest and asks again', async () => {
+    const endpoint = ipc.endpoint('demand');
+    const client = producer(endpoint);
+    await client.connect();
+    expect(client.wanted(FRAMES)).toBe(false);
+    const { handled } = await consumer(endpoint);
+
+    const produced: number[] = [];
+    for (let sequence = 0; sequence < 5; sequence++) {
+      await client.whenWanted(FRAMES);
+      await emitted(client, FRAMES, testFrame('cam', sequence));
+      produced.push(sequence);
+    }
+    await waitUntil(() => handled.length === 5, 'five frames');
+    expect(handled).toEqual(produced);
+    expect(client.stats().unclaimed).toBe(0);
+  });
+
+  it('gives each of two consumers the newest frame at its own pace', async () => {
+    const endpoint = ipc.endpoint('two');
+    const client = producer(endpoint);
+    await client.connect();
+    const fast = await consumer(endpoint);
+    const slow = await consumer(endpoint, () => new Promise((resolve) => setTimeout(resolve, 150)));
+
+    for (let sequence = 0; sequence < 40; sequence++) {
+      await emitted(client, FRAMES, testFrame('cam', sequence));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await waitUntil(() => fast.handled.includes(39), 'the last frame at the fast consumer');
+
+    expect(fast.handled.length).toBeGreaterThan(30);
+    expect(slow.handled.length).toBeGreaterThan(1);
+    expect(slow.handled.length).toBeLessThan(10);
+    for (const { handled } of [fast, slow]) expect([...handled].sort((a, b) => a - b)).toEqual(handled);
+  });
+
+  it('starts in any order and carries on across a producer restart', async () => {
+    const endpoint = await freeTcpEndpoint();
+    const { handled } = await consumer(endpoint);
+    const first = producer(endpoint);
+    await first.connect();
+    await first.whenWanted(FRAMES);
+    await emitted(first, FRAMES, testFrame('cam', 1));
+    await waitUntil(() => handled.includes(1), 'a frame from the first producer');
+    await first.close();
+
+    const second = producer(endpoint);
+    // ZeroMQ releases the port in its own thread after close(): bind again until it is free, as a restarted module would find it.
+    await eventually(() => second.connect().then(() => true, () => undefined), 'the port to be free again');
+    await second.whenWanted(FRAMES); // the consumer's request reaches the new producer on reconnect (or its repeat)
+    await emitted(second, FRAMES, testFrame('cam', 2));
+    await waitUntil(() => handled.includes(2), 'a frame from the restarted producer');
+  });
+
+  it('holds a sent buffer until the consumer asks again, so the producer knows when it may reuse it', async () => {
+    const endpoint = ipc.endpoint('holds');
+    const client = producer(endpoint);
+    await client.connect();
+    const busy = gate();
+    const { handled } = await consumer(endpoint, () => busy.opened);
+    const frame = { ...testFrame('cam', 0), width: 64, height: 64, stride: 64, pixels: Buffer.alloc(64 * 64) };
+
+    await client.whenWanted(FRAMES);
+    await emitted(client, FRAMES, frame);
+    await emitted(client, FRAMES, testFrame('cam', 1)); // frame 0 is no longer the newest
+    await waitUntil(() => handled.length === 1, 'the frame');
+    expect(client.holds(frame.pixels.buffer)).toBe(true);
+
+    busy.open();
+    await waitUntil(() => !client.holds(frame.pixels.buffer), 'the buffer to be released by the next request');
+  });
+
+  it('forgets a consumer that has gone: it no longer counts as waiting', async () => {
+    const endpoint = ipc.endpoint('gone');
+    const client = producer(endpoint, { peerTimeoutMs: 300 });
+    await client.connect();
+    const { server } = await consumer(endpoint);
+    await client.whenWanted(FRAMES);
+    expect(client.stats().consumers).toBe(1);
+
+    await server.close();
+    await waitUntil(() => client.stats().consumers === 0, 'the consumer to be forgotten');
+    expect(client.wanted(FRAMES)).toBe(false);
+  });
+
+  it('counts and drops malformed requests', async () => {
+    const endpoint = ipc.endpoint('malformed');
+    const client = producer(endpoint);
+    await client.connect();
+    const raw = opened.add(new Dealer({ linger: 0 }));
+    raw.connect(endpoint);
+    for (const request of [[FRAMES, '1'], [FRAMES, 'many', '0'], [FRAMES, '-1', '0'], [FRAMES, '1', '0x1'], [FRAMES, '1', '0', 'extra'], [FRAMES, '1'.repeat(40), '0']]) await raw.send(request);
+    await raw.send([FRAMES, '1', '0']);
+
+    await client.whenWanted(FRAMES);
+    expect(client.stats()).toMatchObject({ malformedRequests: 6, requests: 1 });
+  });
+});
