@@ -1,12 +1,11 @@
 import 'reflect-metadata';
-import { access } from 'node:fs/promises';
 import { NestFactory } from '@nestjs/core';
-import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription } from '@iev/capture-sources';
+import { prepareSource } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
-import { ClientZmq } from '@iev/zmq-transport';
-import { captureTwinSpec, readCaptureConfig, type CaptureConfig } from './app/capture.config';
+import { ClientZmqOnDemand } from '@iev/zmq-transport';
+import { captureTwinSpec, readCaptureConfig } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
 import { CaptureModule } from './app/capture.module';
 import { CaptureService } from './app/capture.service';
@@ -14,18 +13,29 @@ import { CaptureService } from './app/capture.service';
 void runModule('capture', async (logger) => {
   const config = readCaptureConfig();
   const startupSettings = { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height };
-  const { source, sourceOptions } = await prepareSource(config, startupSettings);
-
-  const framesClient = new ClientZmq({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  const framesClient = new ClientZmqOnDemand({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  const sourceOptions = {
+    sourceType: config.sourceType,
+    sourceId: config.sourceId,
+    loop: config.loop,
+    realtime: config.realtime,
+    ffmpegPath: config.ffmpegPath,
+    gstLaunchPath: config.gstLaunchPath,
+    v4l2InputFormat: config.v4l2Format === 'auto' ? undefined : config.v4l2Format,
+    rtspTransport: config.rtspTransport,
+    streamTimeoutSeconds: config.streamTimeout,
+    // Frames are cut into reused buffers once the transport no longer sends them.
+    bufferHeld: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
+  };
+  const source = await prepareSource(startupSettings, sourceOptions);
   await framesClient.connect();
   // Every capture series is about its one source.
   const registry = createMetricsRegistry('capture', { source_id: config.sourceId });
-  const metrics = new CaptureMetrics(registry);
-  const createSource = () => createFrameSource(source, sourceOptions);
-  let currentSource = source;
+  const metrics = new CaptureMetrics(registry, framesClient);
+  let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
-  const failFastBeforeFirstFrame = source.type === 'file';
-  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource, failFastBeforeFirstFrame, framesClient, metrics, logger }), {
+  const failFastBeforeFirstFrame = currentSource.type === 'file';
+  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource: source.create, failFastBeforeFirstFrame, framesClient, metrics, logger }), {
     logger: new PinoNestLogger(logger),
   });
   const capture = app.get(CaptureService);
@@ -40,7 +50,7 @@ void runModule('capture', async (logger) => {
     await Promise.all([app.close(), framesClient.close(), observability.close()]);
     throw error;
   }
-  logger.info({ source: source.type, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
+  logger.info({ source: currentSource.type, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
 
   const edge = EdgeModule.start({
     name: 'capture',
@@ -50,9 +60,9 @@ void runModule('capture', async (logger) => {
       spec: captureTwinSpec,
       startup: startupSettings,
       apply: async (_changes, next) => {
-        const prepared = await prepareSource(config, next, { requireCamera: true });
-        await capture.switchSource(() => createFrameSource(prepared.source, prepared.sourceOptions));
-        currentSource = prepared.source;
+        const prepared = await prepareSource(next, sourceOptions, { requireCamera: true });
+        await capture.switchSource(prepared.create);
+        currentSource = prepared.description;
       },
     },
     reported: () => ({ sourceType: currentSource.type, fps: metrics.rate.perSecond() }),
@@ -69,42 +79,3 @@ void runModule('capture', async (logger) => {
     },
   };
 });
-
-/**
- * Resolves CAMERA_PATH (or the twin's `source`) with the frame size and rate, and checks what can be checked
- * before the source starts: the decoder is installed and a video file is readable. At start-up a failure stops
- * the module (a camera that is not plugged in yet is waited for); for a twin change it rejects the change, a
- * missing camera included, and the running source stays.
- */
-async function prepareSource(
-  config: CaptureConfig,
-  settings: { source: string; fps: number; width: number; height: number },
-  { requireCamera = false } = {},
-): Promise<{ source: SourceDescription; sourceOptions: FrameSourceOptions }> {
-  const source = resolveSource(settings.source, config.sourceType);
-  const sourceOptions: FrameSourceOptions = {
-    sourceId: config.sourceId,
-    loop: config.loop,
-    realtime: config.realtime,
-    width: settings.width || undefined,
-    height: settings.height || undefined,
-    fps: settings.fps || undefined,
-    ffmpegPath: config.ffmpegPath,
-    gstLaunchPath: config.gstLaunchPath,
-    v4l2InputFormat: config.v4l2Format === 'auto' ? undefined : config.v4l2Format,
-    rtspTransport: config.rtspTransport,
-    streamTimeoutSeconds: config.streamTimeout,
-  };
-  await ensureDecoderInstalled(source, sourceOptions);
-  if (source.type === 'file') {
-    await access(source.path).catch(() => {
-      throw new Error(`video file ${source.path} does not exist or cannot be read`);
-    });
-  }
-  if (source.type === 'v4l2' && requireCamera) {
-    await access(source.device).catch(() => {
-      throw new Error(`camera ${source.device} does not exist on this device`);
-    });
-  }
-  return { source, sourceOptions };
-}

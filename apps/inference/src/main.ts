@@ -3,7 +3,7 @@ import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } fr
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
-import { ClientZmq, ServerZmq } from '@iev/zmq-transport';
+import { ClientZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
@@ -31,15 +31,8 @@ void runModule('inference', async (logger) => {
   if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs }, 'recognition model loaded');
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
-  // Frames are drained eagerly into a one-frame slot; a small socket queue bounds memory (~1 MB a frame) if the
-  // event loop is briefly busy.
-  const server = new ServerZmq({
-    endpoint: config.framesConnect,
-    bind: false,
-    delivery: 'latest',
-    receiveHighWaterMark: 4,
-    codecs: { [FRAMES_TOPIC]: frameCodec },
-  });
+  // Frames on demand: the frames handler asks capture for the newest frame each time the model can take one.
+  const server = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
   await detectionsClient.connect();
 

@@ -3,14 +3,40 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameCodec, FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
-import { Publisher } from 'zeromq';
+import { Router } from 'zeromq';
 import { ModuleProcess } from './module-process';
 
 const metricValue = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 
+/**
+ * Capture's side of the frames wire without capture's checks: answers each request from inference with the next
+ * message given, whatever its parts (see libs/zmq-transport on-demand-wire).
+ */
+class RawFrameProducer {
+  private ordinal = 0;
+  private constructor(private readonly socket: Router, private readonly requests: AsyncIterator<Buffer[]>) {}
+
+  static async bind(endpoint: string): Promise<RawFrameProducer> {
+    const socket = new Router({ linger: 0 });
+    await socket.bind(endpoint);
+    return new RawFrameProducer(socket, socket[Symbol.asyncIterator]());
+  }
+
+  /** Waits for inference to ask for a frame, then sends these parts as one. */
+  async send(parts: Buffer[]): Promise<void> {
+    const { value } = await this.requests.next();
+    const [identity] = value as Buffer[];
+    await this.socket.send([identity, FRAMES_TOPIC, String(++this.ordinal), ...parts]);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
 describe('inference under bad input', () => {
   let dir: string;
-  let publisher: Publisher;
+  let producer: RawFrameProducer;
   let inference: ModuleProcess;
   let telemetry: ModuleProcess;
 
@@ -18,14 +44,13 @@ describe('inference under bad input', () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-bad-input-'));
     const frames = `ipc://${join(dir, 'frames')}`;
     const detections = `ipc://${join(dir, 'detections')}`;
-    publisher = new Publisher({ linger: 0 });
-    await publisher.bind(frames);
+    producer = await RawFrameProducer.bind(frames);
     inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', INFERENCE_THREADS: '1' });
     telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
   });
 
   afterAll(async () => {
-    publisher.close();
+    producer.close();
     await Promise.all([inference.stop('SIGKILL'), telemetry.stop('SIGKILL')]);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -46,7 +71,7 @@ describe('inference under bad input', () => {
   async function deliverValidFrames(count: number): Promise<void> {
     const seen = () => telemetry.stdout.filter((line) => line.startsWith('{"frame"')).length;
     while (seen() < count) {
-      await publisher.send([FRAMES_TOPIC, ...frameCodec.encode(validFrame())]);
+      await producer.send(frameCodec.encode(validFrame()));
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -63,7 +88,7 @@ describe('inference under bad input', () => {
       [Buffer.alloc(0)],
     ];
     for (let i = 0; i < 20; i++) malformed.push([randomBytes(1 + ((i * 37) % 300))]);
-    for (const parts of malformed) await publisher.send([FRAMES_TOPIC, ...parts]);
+    for (const parts of malformed) await producer.send(parts);
 
     await deliverValidFrames(2);
     const port = await inference.metricsPort();

@@ -1,4 +1,7 @@
 export type { CapturedFrame, FrameSource, FrameSourceStats, OutputShape } from './lib/frame-source';
+export { FrameRing, type BufferHeld } from './lib/frame-ring';
+export { prepareSource, type PreparedSource, type SourceSettings } from './lib/prepare-source';
+export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type SupervisionListener } from './lib/source-supervisor';
 export {
   createFrameSource,
   ensureDecoderInstalled,

@@ -1,23 +1,40 @@
-import { RateMeter } from '@iev/service-runtime';
+import { counterReadAtScrape, RateMeter } from '@iev/service-runtime';
+import type { ZmqOnDemandClientStats } from '@iev/zmq-transport';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
+/** What the frames transport counts, read when metrics are scraped. */
+export interface FramesTransportStats {
+  stats(): ZmqOnDemandClientStats & { consumers: number };
+}
+
 export class CaptureMetrics {
-  /** Frames published per second: the fps reported in the module twin. */
+  /** Frames handed to the transport per second: the fps reported in the module twin. */
   readonly rate = new RateMeter();
   readonly framesPublished: Counter;
   readonly sourceRestarts: Counter;
   readonly sourceUp: Gauge;
   readonly sourceDownSeconds: Counter;
+  readonly consumers: Gauge;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, transport: FramesTransportStats) {
     const registers = [registry];
-    this.framesPublished = new Counter({ name: 'iev_capture_frames_published_total', help: 'Frames published on the frames socket', registers });
+    this.framesPublished = new Counter({ name: 'iev_capture_frames_published_total', help: 'Frames handed to the frames transport', registers });
     this.sourceRestarts = new Counter({ name: 'iev_capture_source_restarts_total', help: 'Times the video source failed and was restarted', registers });
     this.sourceUp = new Gauge({ name: 'iev_capture_source_up', help: '1 while the video source delivers frames', registers });
     this.sourceDownSeconds = new Counter({
       name: 'iev_capture_source_down_seconds_total',
       help: 'Time from a source failing to its next published frame, summed over outages',
       registers,
+    });
+    counterReadAtScrape(registry, 'iev_capture_frames_sent_total', 'Frames sent to consumers that asked, once per consumer', () => transport.stats().sent);
+    counterReadAtScrape(registry, 'iev_capture_frames_unclaimed_total', 'Frames replaced by a newer one before any consumer asked for them', () => transport.stats().unclaimed);
+    this.consumers = new Gauge({
+      name: 'iev_capture_consumers',
+      help: 'Consumers heard from in the last few seconds (inference, preview, ...)',
+      registers,
+      collect() {
+        this.set(transport.stats().consumers);
+      },
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { ClientProxy } from '@nestjs/microservices';
+import type { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { FrameSource } from '@iev/capture-sources';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ export class CaptureModule {
   static forRoot(dependencies: {
     createSource: () => FrameSource;
     failFastBeforeFirstFrame: boolean;
-    framesClient: ClientProxy;
+    framesClient: ClientZmqOnDemand;
     metrics: CaptureMetrics;
     logger: Logger;
   }): DynamicModule {

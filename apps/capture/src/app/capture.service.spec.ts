@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFrameSource, resolveSource, VideoFileSource } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
-import { ClientZmq } from '@iev/zmq-transport';
+import { ClientZmqOnDemand, ServerZmqOnDemand } from '@iev/zmq-transport';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { Subscriber } from 'zeromq';
 import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
 
@@ -41,43 +40,59 @@ function serveStream(url: string): ChildProcess {
 describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   let dir: string;
   let video: string;
-  let client: ClientZmq;
-  let subscriber: Subscriber;
+  let largeVideo: string;
+  let client: ClientZmqOnDemand;
+  let consumer: ServerZmqOnDemand;
   const frames: Frame[] = [];
+  /** How long the consumer takes over each frame. */
+  let consumerDelayMs = 0;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-capture-'));
     video = join(dir, 'test.mp4');
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=20', '-t', '2', '-pix_fmt', 'yuv420p', video]);
+    // Frames larger than a pipe's 64 KB buffer, so what is decoded ahead is counted in frames, not in pipe fulls.
+    largeVideo = join(dir, 'large.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=20', '-t', '2', '-pix_fmt', 'yuv420p', largeVideo]);
     const endpoint = `ipc://${join(dir, 'frames')}`;
-    client = new ClientZmq({ endpoint, bind: true, sendHighWaterMark: 1000, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    client = new ClientZmqOnDemand({ endpoint, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
     await client.connect();
-    subscriber = new Subscriber({ linger: 0 });
-    subscriber.connect(endpoint);
-    subscriber.subscribe(FRAMES_TOPIC);
-    void (async () => {
-      for await (const [, ...parts] of subscriber) frames.push(frameCodec.decode(parts));
-    })();
+    // A real consumer, as inference is: it asks for a frame each time its handler is free.
+    consumer = new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    consumer.addHandler(
+      FRAMES_TOPIC,
+      async (frame: Frame) => {
+        frames.push(frame);
+        if (consumerDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, consumerDelayMs));
+      },
+      true,
+    );
+    await new Promise<void>((resolve, reject) => consumer.listen((error) => (error ? reject(error) : resolve())));
   });
 
   beforeEach(() => {
     frames.length = 0;
+    consumerDelayMs = 0;
   });
 
   afterAll(async () => {
-    subscriber.close();
+    await consumer.close();
     await client.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   let registry: Registry;
-  const service = (path: string) => {
+  const service = (path: string, realtime = true, onSource?: (source: VideoFileSource) => void) => {
     registry = new Registry();
     return new CaptureService(
-      () => new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime: true }),
+      () => {
+        const source = new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime, bufferHeld: (buffer) => client.holds(buffer) });
+        onSource?.(source);
+        return source;
+      },
       true,
       client,
-      new CaptureMetrics(registry),
+      new CaptureMetrics(registry, client),
       pino({ level: 'silent' }),
     );
   };
@@ -105,7 +120,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
       () => createFrameSource(notServing, { sourceId: 'camera0', streamTimeoutSeconds: 1 }),
       false,
       client,
-      new CaptureMetrics(new Registry()),
+      new CaptureMetrics(new Registry(), client),
       pino({ level: 'silent' }),
     );
     await capture.start();
@@ -123,7 +138,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
       () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width: 64, height: 48, streamTimeoutSeconds: 2 }),
       false,
       client,
-      new CaptureMetrics(registry),
+      new CaptureMetrics(registry, client),
       pino({ level: 'silent' }),
     );
     try {
@@ -186,5 +201,40 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
       await capture.onApplicationShutdown();
     }
     expect(ffmpegChildren()).toEqual([]);
+  });
+
+  it('decodes a file that is not played at its own rate only as fast as the consumer takes frames', async () => {
+    consumerDelayMs = 100;
+    let source: VideoFileSource | undefined;
+    const capture = service(largeVideo, false, (created) => (source = created));
+    try {
+      await capture.start();
+      await waitUntil(() => frames.length >= 10, 'ten frames at the consumer');
+      // The file would decode at hundreds of frames a second; it runs a few frames ahead of its consumer (ready ones,
+      // one in the pipe, one in the transport as the newest).
+      expect(source?.stats.framesDecoded).toBeLessThanOrEqual(frames.length + 4);
+      const sequences = frames.map((frame) => frame.sequence);
+      expect(sequences).toEqual(sequences.map((_, i) => sequences[0] + i)); // each in turn: nothing skipped
+      expect(client.stats().unclaimed).toBe(0);
+    } finally {
+      await capture.onApplicationShutdown();
+    }
+  });
+
+  it('gives a slow consumer of a live source the newest frame and counts the frames nobody took', async () => {
+    consumerDelayMs = 200;
+    const unclaimedBefore = client.stats().unclaimed;
+    const capture = service(video, true);
+    try {
+      await capture.start();
+      await waitUntil(() => frames.length >= 5, 'five frames at the consumer');
+      const sequences = frames.map((frame) => frame.sequence);
+      // 20 fps against 5 a second: about three of every four frames are never sent.
+      expect(Math.min(...sequences.slice(1).map((sequence, i) => sequence - sequences[i]))).toBeGreaterThan(1);
+      expect(client.stats().unclaimed - unclaimedBefore).toBeGreaterThan(frames.length);
+      expect(await metric('iev_capture_frames_unclaimed_total')).toBe(client.stats().unclaimed);
+    } finally {
+      await capture.onApplicationShutdown();
+    }
   });
 });

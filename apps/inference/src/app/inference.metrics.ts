@@ -1,5 +1,5 @@
 import { counterReadAtScrape, RateMeter } from '@iev/service-runtime';
-import type { ServerZmq } from '@iev/zmq-transport';
+import type { ZmqEventServer } from '@iev/zmq-transport';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Prometheus metrics of the inference module. */
@@ -14,7 +14,7 @@ export class InferenceMetrics {
   /** Frames detected per second: the fps reported in the module twin. */
   readonly rate = new RateMeter();
 
-  constructor(registry: Registry, server: ServerZmq) {
+  constructor(registry: Registry, server: Pick<ZmqEventServer<never>, 'stats'>) {
     const registers = [registry];
     this.framesProcessed = new Counter({ name: 'iev_inference_frames_processed_total', help: 'Frames run through text detection', registers });
     this.framesSkipped = new Counter({

@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import { epochMs, type FrameHeader, PixelFormat } from '@iev/frame-protocol';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
+import { type BufferHeld, FrameRing } from './frame-ring';
 import { assertValidShape, type CapturedFrame, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
 import { maskUrlCredentials, VideoSourceError } from './video-source-error';
@@ -44,11 +45,18 @@ export interface DecoderSourceSettings {
   label: string;
   /** True where the input may end normally (a file played once); a camera or stream that ends has failed. */
   endOfInputIsNormal: boolean;
+  /** See FrameSource.live. */
+  live: boolean;
   shape: OutputShape;
+  /** Given, split frames are cut into a FrameRing's buffers instead of new ones (see FrameSourceOptions.bufferHeld). */
+  bufferHeld?: BufferHeld;
 }
 
 const BYTES_PER_PIXEL = 3;
-/** Frames decoded ahead of a slow consumer before the decoder's output is paused (the decoder then blocks on its pipe). */
+/**
+ * A source that is not live decodes this many frames ahead of its consumer, then its output is paused and the
+ * decoder blocks on its pipe: decoding follows demand. A live source never pauses; it keeps only its newest frame.
+ */
 const READY_FRAMES_LIMIT = 2;
 /** Time the decoder gets to exit after its stop signal before it is sent SIGKILL. */
 const KILL_GRACE_MS = 1000;
@@ -69,7 +77,9 @@ interface RunningDecoder {
 export abstract class DecoderSource implements FrameSource {
   readonly sourceId: string;
   readonly label: string;
+  readonly live: boolean;
   private readonly endOfInputIsNormal: boolean;
+  private readonly bufferHeld?: BufferHeld;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
@@ -82,6 +92,7 @@ export abstract class DecoderSource implements FrameSource {
   private readonly ready: CapturedFrame[] = [];
   private wakeConsumer: (() => void) | undefined;
   private framesDecoded = 0;
+  private framesDropped = 0;
   private bytesRead = 0;
 
   protected constructor(settings: DecoderSourceSettings) {
@@ -89,13 +100,15 @@ export abstract class DecoderSource implements FrameSource {
     this.sourceId = settings.sourceId;
     this.label = maskUrlCredentials(settings.label);
     this.endOfInputIsNormal = settings.endOfInputIsNormal;
+    this.live = settings.live;
+    this.bufferHeld = settings.bufferHeld;
   }
 
   /** Checks what the source needs (tools, files), probes where needed and says what to run. */
   protected abstract prepare(): Promise<DecoderCommand>;
 
   get stats(): FrameSourceStats {
-    return { framesDecoded: this.framesDecoded, bytesRead: this.bytesRead };
+    return { framesDecoded: this.framesDecoded, framesDropped: this.framesDropped, bytesRead: this.bytesRead };
   }
 
   start(): Promise<void> {
@@ -167,7 +180,9 @@ export abstract class DecoderSource implements FrameSource {
   }
 
   private cutFrames(output: Readable, size: FrameSize): void {
-    const assembler = new FrameAssembler(size.width * size.height * BYTES_PER_PIXEL);
+    const frameBytes = size.width * size.height * BYTES_PER_PIXEL;
+    const ring = this.bufferHeld && new FrameRing(frameBytes, this.bufferHeld);
+    const assembler = new FrameAssembler(frameBytes, ring && (() => ring.acquire()));
     output.on('data', (chunk: Buffer) => this.receive(chunk, assembler, size));
     this.flowingOutput = output;
   }
@@ -189,7 +204,13 @@ export abstract class DecoderSource implements FrameSource {
       };
       this.ready.push({ header, pixels });
     }
-    if (this.ready.length >= READY_FRAMES_LIMIT) this.flowingOutput?.pause();
+    if (this.live) {
+      // Live video: a frame not taken before the next one arrives is stale; only the newest waits.
+      const stale = this.ready.length - 1;
+      if (stale > 0) this.framesDropped += this.ready.splice(0, stale).length;
+    } else if (this.ready.length >= READY_FRAMES_LIMIT) {
+      this.flowingOutput?.pause();
+    }
     this.wake();
   }
 
@@ -210,7 +231,7 @@ export abstract class DecoderSource implements FrameSource {
       if (this.stopRequested) return undefined;
       const frame = this.ready.shift();
       if (frame) {
-        if (this.ready.length < READY_FRAMES_LIMIT) this.flowingOutput?.resume();
+        if (!this.live && this.ready.length < READY_FRAMES_LIMIT) this.flowingOutput?.resume();
         return frame;
       }
       if (this.failure) throw this.failure;

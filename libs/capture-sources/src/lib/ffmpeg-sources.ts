@@ -2,6 +2,7 @@ import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawBgrArgs, useFfmpegPath } from './ffmpeg-command';
 import { ffmpegMajorVersion, ffmpegOutputSizeReader, rateAndSizeFilters } from './ffmpeg-tools';
+import type { BufferHeld } from './frame-ring';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
 
 export type V4l2InputFormat = 'mjpeg' | 'yuyv422';
@@ -87,12 +88,16 @@ export interface FfmpegSourceSettings {
   buildInput(ffmpegMajorVersion: number): FfmpegInput;
   /** The frame size where the arguments fix it; otherwise it is read from ffmpeg's description of its output. */
   frameSize?: FrameSize;
+  /** False only for a test pattern generated as fast as it is taken (see FrameSource.live). */
+  live: boolean;
+  /** See FrameSourceOptions.bufferHeld. */
+  bufferHeld?: BufferHeld;
 }
 
-/** A live source decoded by ffmpeg (camera, network stream, test pattern): it never ends, so its end is a failure. */
+/** A source decoded by ffmpeg that never ends (camera, network stream, test pattern), so its end is a failure. */
 export class FfmpegSource extends DecoderSource {
   constructor(private readonly settings: FfmpegSourceSettings) {
-    super({ sourceId: settings.sourceId, label: settings.label, endOfInputIsNormal: false, shape: settings.shape });
+    super({ sourceId: settings.sourceId, label: settings.label, endOfInputIsNormal: false, live: settings.live, shape: settings.shape, bufferHeld: settings.bufferHeld });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

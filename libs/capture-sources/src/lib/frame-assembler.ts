@@ -2,13 +2,17 @@
  * Cuts a byte stream of fixed-size raw frames (ffmpeg's stdout) into one Buffer per frame.
  *
  * Each byte is copied at most once: a frame that lies whole inside a chunk is a view of that chunk (no copy;
- * it keeps the chunk alive while held), and only a frame split across chunks is copied into a buffer of its own.
+ * it keeps the chunk alive while held), and only a frame split across chunks is copied into a buffer of its own,
+ * which `allocate` provides (a FrameRing's next free buffer, or a new one).
  */
 export class FrameAssembler {
   private partialFrame: Buffer | undefined;
   private partialBytes = 0;
 
-  constructor(readonly frameSize: number) {
+  constructor(
+    readonly frameSize: number,
+    private readonly allocate: () => Buffer = () => Buffer.allocUnsafe(frameSize),
+  ) {
     if (!Number.isInteger(frameSize) || frameSize <= 0) {
       throw new RangeError(`frame size must be a positive integer, got ${frameSize}`);
     }
@@ -41,7 +45,7 @@ export class FrameAssembler {
 
     if (offset < chunk.length) {
       // Every byte is overwritten before the frame is handed out, so uninitialised memory is fine.
-      this.partialFrame = Buffer.allocUnsafe(this.frameSize);
+      this.partialFrame = this.allocate();
       this.partialBytes = chunk.copy(this.partialFrame, 0, offset);
     }
     return frames;

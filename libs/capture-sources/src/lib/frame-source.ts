@@ -10,6 +10,8 @@ export interface CapturedFrame {
 export interface FrameSourceStats {
   /** Frames cut from the decoder's output so far; also the next frame's sequence number. */
   framesDecoded: number;
+  /** Live sources: frames replaced by a newer one before the consumer took them. */
+  framesDropped: number;
   /** Bytes read from the decoder's output. */
   bytesRead: number;
 }
@@ -39,6 +41,12 @@ export interface FrameSource {
   readonly sourceId: string;
   /** What the source reads, as named in its errors (credentials in URLs masked). */
   readonly label: string;
+  /**
+   * True for a camera, a stream, or a file played at its own rate: frames come at the source's pace whether taken or
+   * not, and frames() yields the newest, dropping those not taken in time. False for a file played as fast as it is
+   * read: it decodes only as its consumer takes frames, each in turn.
+   */
+  readonly live: boolean;
   readonly stats: FrameSourceStats;
   /** Checks the tools, probes where needed and launches the decoder. Safe to call more than once. */
   start(): Promise<void>;

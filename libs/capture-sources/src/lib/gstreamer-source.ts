@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameSizeReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
+import type { BufferHeld } from './frame-ring';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
 import { maskUrlCredentials, VideoSourceError } from './video-source-error';
 
@@ -115,6 +116,8 @@ function splitUnquoted(text: string, separator: string | RegExp, unquote: boolea
 export interface GstreamerPipelineSourceOptions extends OutputShape {
   pipeline: string;
   /** Goes into every frame header (default 'gstreamer'). */
+  /** See FrameSourceOptions.bufferHeld. */
+  bufferHeld?: BufferHeld;
   sourceId?: string;
   /** The gst-launch-1.0 executable (default: on PATH). */
   gstLaunchPath?: string;
@@ -126,7 +129,7 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
  */
 export class GstreamerPipelineSource extends DecoderSource {
   constructor(private readonly options: GstreamerPipelineSourceOptions) {
-    super({ sourceId: options.sourceId ?? 'gstreamer', label: `GStreamer pipeline "${options.pipeline}"`, endOfInputIsNormal: false, shape: options });
+    super({ sourceId: options.sourceId ?? 'gstreamer', label: `GStreamer pipeline "${options.pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld: options.bufferHeld });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

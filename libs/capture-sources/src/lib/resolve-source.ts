@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { FfmpegSource, streamInput, TEST_PATTERN_DEFAULTS, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
+import type { BufferHeld } from './frame-ring';
 import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
@@ -83,35 +84,41 @@ export interface FrameSourceOptions extends OutputShape {
   rtspTransport?: 'tcp' | 'udp';
   /** stream: seconds without data before ffmpeg gives up (default 10). */
   streamTimeoutSeconds?: number;
+  /**
+   * Says whether a frame's memory handed out earlier is still read downstream (the frames transport's `holds`). Given,
+   * the source cuts frames into a small ring of reused buffers instead of allocating one per frame; without it, a
+   * consumer may keep frames as long as it likes.
+   */
+  bufferHeld?: BufferHeld;
 }
 
 /** A source for what resolveSource described; nothing runs until its start() or frames(). */
 export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
-  const { sourceId, width, height, fps, ffmpegPath = defaultFfmpegPath() } = options;
+  const { sourceId, width, height, fps, bufferHeld, ffmpegPath = defaultFfmpegPath() } = options;
   const shape: OutputShape = { width, height, fps };
   // Where the arguments fix the size, frames can be cut from the first byte; otherwise ffmpeg's output line tells.
   const requestedSize = width && height ? { width, height } : undefined;
   switch (description.type) {
     case 'file':
-      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, ...shape });
+      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, bufferHeld, ...shape });
     case 'gstreamer':
-      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, ...shape });
+      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, ...shape });
     case 'v4l2': {
       const { device } = description;
       const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
-      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, frameSize: requestedSize });
+      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, frameSize: requestedSize, live: true, bufferHeld });
     }
     case 'stream': {
       const { url } = description;
       const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
       const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
-      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, frameSize: requestedSize });
+      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, frameSize: requestedSize, live: true, bufferHeld });
     }
     case 'testpattern': {
       const buildInput = () => testPatternInput({ ...shape, realtime: options.realtime });
       const frameSize = scaledSize(TEST_PATTERN_DEFAULTS, shape);
-      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, frameSize });
+      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, frameSize, live: options.realtime ?? true, bufferHeld });
     }
   }
 }

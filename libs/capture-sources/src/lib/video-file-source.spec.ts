@@ -50,7 +50,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
       expect(header.captureTimeMs).toBeGreaterThanOrEqual(before);
       expect(header.captureTimeMs).toBeLessThanOrEqual(performance.timeOrigin + performance.now());
     }
-    expect(source.stats).toEqual({ framesDecoded: 10, bytesRead: 10 * 64 * 48 * 3, loops: 0 });
+    expect(source.stats).toEqual({ framesDecoded: 10, framesDropped: 0, bytesRead: 10 * 64 * 48 * 3, loops: 0 });
   });
 
   it('delivers pixels in BGR order: a red video reads as (0, 0, 255)', async () => {

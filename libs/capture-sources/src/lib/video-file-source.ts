@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
+import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
@@ -15,8 +16,13 @@ export interface VideoFileSourceOptions extends OutputShape {
   sourceId?: string;
   /** Start again from the beginning at the end of the file, like a camera that never ends (default true). */
   loop?: boolean;
-  /** Release frames at the file's own frame rate, like a live camera (default true); false: as fast as decoding and the consumer allow. */
+  /**
+   * Release frames at the file's own frame rate, like a live camera (default true); false: decode only as the consumer
+   * takes frames, each in turn (see FrameSource.live).
+   */
   realtime?: boolean;
+  /** See FrameSourceOptions.bufferHeld. */
+  bufferHeld?: BufferHeld;
   /** The ffmpeg executable (default: on PATH, else npm's; see defaultFfmpegPath); ffprobe is taken from the same place. */
   ffmpegPath?: string;
 }
@@ -32,14 +38,22 @@ export class VideoFileSource extends DecoderSource {
   private framesPerLoop = NaN;
 
   constructor(private readonly options: VideoFileSourceOptions) {
-    super({ sourceId: options.sourceId ?? basename(options.path), label: options.path, endOfInputIsNormal: true, shape: options });
+    super({
+      sourceId: options.sourceId ?? basename(options.path),
+      label: options.path,
+      endOfInputIsNormal: true,
+      live: options.realtime ?? true,
+      shape: options,
+      bufferHeld: options.bufferHeld,
+    });
     this.path = options.path;
   }
 
   override get stats(): VideoFileSourceStats {
-    const { framesDecoded, bytesRead } = super.stats;
+    const stats = super.stats;
+    const { framesDecoded } = stats;
     const loops = framesDecoded > 0 && this.framesPerLoop > 0 ? Math.floor((framesDecoded - 1) / this.framesPerLoop) : 0;
-    return { framesDecoded, bytesRead, loops };
+    return { ...stats, loops };
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

@@ -94,6 +94,11 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     socket.send([pattern, '1', String(this.received.get(pattern) ?? 0)]).catch(() => undefined);
   }
 
+  /** The handler still waits: ask again at once rather than at the next repeat. */
+  protected override dropped(pattern: string): void {
+    if (this.waiting.has(pattern)) this.request(pattern);
+  }
+
   protected override payload(pattern: string, parts: Buffer[]): Buffer[] {
     const ordinal = parts.length > 0 ? parseCount(parts[0]) : undefined;
     if (ordinal === undefined) throw new ProtocolError('INVALID_FIELD', 'on-demand messages start with their ordinal as a decimal string');

@@ -107,6 +107,11 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     return parts;
   }
 
+  /** A message on `pattern` was dropped before its handler got it (malformed). */
+  protected dropped(_pattern: string): void {
+    // Nothing to do when messages simply keep coming.
+  }
+
   private async start(): Promise<void> {
     const handlers = this.eventHandlers();
     const socket = await this.open([...handlers.keys()]);
@@ -137,6 +142,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
         data = codecFor(this.codecs, pattern).decode(this.payload(pattern, parts));
       } catch (error) {
         this.reportMalformed({ pattern, error });
+        this.dropped(pattern);
         continue;
       }
       this.counters.skipped += mailbox.put(data);

@@ -1,0 +1,50 @@
+import { access } from 'node:fs/promises';
+import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
+import type { FrameSource } from './frame-source';
+
+/** What a user sets per source (CAMERA_PATH and CAPTURE_*, or a module twin's desired properties); 0 leaves a dimension to the source. */
+export interface SourceSettings {
+  source: string;
+  fps: number;
+  width: number;
+  height: number;
+}
+
+export interface PreparedSource {
+  description: SourceDescription;
+  /** A fresh source each call: a failed source is replaced, not restarted. */
+  create(): FrameSource;
+}
+
+/**
+ * Resolves a camera path with the frame size and rate, and checks what can be checked before the source starts: the
+ * decoder is installed and a video file is readable; with requireCamera, a V4L2 device exists. At start-up a failure
+ * stops the module (a camera that is not plugged in yet is waited for); for a twin change it rejects the change, a
+ * missing camera included, and the running source stays.
+ */
+export async function prepareSource(
+  settings: SourceSettings,
+  options: FrameSourceOptions & { sourceType?: SourceTypeOverride },
+  { requireCamera = false } = {},
+): Promise<PreparedSource> {
+  const { sourceType, ...common } = options;
+  const description = resolveSource(settings.source, sourceType);
+  const sourceOptions: FrameSourceOptions = {
+    ...common,
+    width: settings.width || undefined,
+    height: settings.height || undefined,
+    fps: settings.fps || undefined,
+  };
+  await ensureDecoderInstalled(description, sourceOptions);
+  if (description.type === 'file') {
+    await access(description.path).catch(() => {
+      throw new Error(`video file ${description.path} does not exist or cannot be read`);
+    });
+  }
+  if (description.type === 'v4l2' && requireCamera) {
+    await access(description.device).catch(() => {
+      throw new Error(`camera ${description.device} does not exist on this device`);
+    });
+  }
+  return { description, create: () => createFrameSource(description, sourceOptions) };
+}

@@ -1,0 +1,132 @@
+import type { Frame } from '@iev/frame-protocol';
+import { Backoff } from '@iev/service-runtime';
+import type { FrameSource } from './frame-source';
+
+export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
+
+/** What a supervisor tells its owner, for logs and metrics. */
+export interface SupervisionListener {
+  /** The first frame after a start, a restart or a switch; downSeconds: how long the outage before it lasted. */
+  streaming?(info: { width: number; height: number; downSeconds?: number }): void;
+  /** The source failed and is restarted in retryInMs. */
+  failed?(error: Error, retryInMs: number): void;
+  /** A file played once has ended. */
+  ended?(): void;
+}
+
+export interface SourceSupervisorOptions {
+  /**
+   * A source that fails before its first frame fails frames() instead of being retried: a missing or unreadable
+   * file is a configuration error, while a camera or stream may simply not be up yet.
+   */
+  failFastBeforeFirstFrame: boolean;
+  listener?: SupervisionListener;
+  /** Delays between restarts (default 0.5 s doubling to 30 s). */
+  backoff?: Backoff;
+}
+
+/**
+ * Keeps a video source running: restarts a failed one with capped backoff, replaces it live on request (a twin
+ * change), and numbers frames on across restarts and switches so consumers see one sequence. frames() is for one
+ * consumer; a source that is not live decodes only as fast as that consumer takes frames.
+ */
+export class SourceSupervisor {
+  state: SourceState = 'idle';
+  lastFrameAt?: number;
+  private source?: FrameSource;
+  private stopping = false;
+  private cancelRetryWait?: () => void;
+  private readonly backoff: Backoff;
+  private nextSequence = 0;
+  /** When the current outage began (the source failed), until a frame arrives again. */
+  private failedAt?: number;
+
+  constructor(
+    private createSource: () => FrameSource,
+    private readonly options: SourceSupervisorOptions,
+  ) {
+    this.backoff = options.backoff ?? new Backoff(500, 30_000);
+  }
+
+  /** Whether the running source is live (see FrameSource.live); false before the first one starts. */
+  get live(): boolean {
+    return this.source?.live ?? false;
+  }
+
+  /**
+   * Frames from the current source, then from each one after it; ends on stop() or when a file played once ends.
+   * Rejects only for a source that fails before its first frame with failFastBeforeFirstFrame.
+   */
+  async *frames(): AsyncGenerator<Frame, void, undefined> {
+    let started = false;
+    while (!this.stopping) {
+      // A source whose factory has been replaced meanwhile was stopped by switchSource: start the new one at once.
+      const createSource = this.createSource;
+      const switched = () => this.createSource !== createSource;
+      this.source = createSource();
+      try {
+        for await (const { header, pixels } of this.source.frames()) {
+          this.lastFrameAt = Date.now();
+          if (this.state !== 'streaming') this.nowStreaming(header);
+          started = true;
+          yield { ...header, sequence: this.nextSequence++, pixels };
+        }
+        if (switched()) continue;
+        if (!this.stopping) {
+          this.state = 'ended';
+          this.options.listener?.ended?.();
+        }
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        if (switched()) {
+          this.backoff.reset();
+          continue;
+        }
+        if (!started && this.options.failFastBeforeFirstFrame) throw error;
+        await this.waitToRetry(error as Error);
+      }
+    }
+  }
+
+  /**
+   * Replaces the source without a restart of the consumer: the current one is stopped and the new one started,
+   * sequence numbers counting on. A new source that fails is retried with backoff like any other. After a file
+   * played once has ended, frames() has returned; call it again to read the new source.
+   */
+  async switchSource(createSource: () => FrameSource): Promise<void> {
+    this.createSource = createSource;
+    this.cancelRetryWait?.();
+    await this.source?.stop();
+  }
+
+  /** Stops the source; frames() ends. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.cancelRetryWait?.();
+    await this.source?.stop();
+    this.state = 'stopped';
+  }
+
+  private nowStreaming({ width, height }: { width: number; height: number }): void {
+    this.state = 'streaming';
+    this.backoff.reset();
+    const downSeconds = this.failedAt === undefined ? undefined : (Date.now() - this.failedAt) / 1000;
+    this.failedAt = undefined;
+    this.options.listener?.streaming?.({ width, height, downSeconds });
+  }
+
+  private async waitToRetry(error: Error): Promise<void> {
+    this.state = 'retrying';
+    this.failedAt ??= Date.now();
+    const delayMs = this.backoff.next();
+    this.options.listener?.failed?.(error, delayMs);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delayMs);
+      this.cancelRetryWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
