@@ -230,8 +230,11 @@ export abstract class DecoderSource implements FrameSource {
     for (;;) {
       if (this.stopRequested) return undefined;
       const frame = this.ready.shift();
+      if (frame && this.live) return frame;
       if (frame) {
-        if (!this.live && this.ready.length < READY_FRAMES_LIMIT) this.flowingOutput?.resume();
+        if (this.ready.length < READY_FRAMES_LIMIT) this.flowingOutput?.resume();
+        // Read ahead of demand, a frame of a file has no moment of capture but the one it is taken at.
+        frame.header.captureTimeMs = epochMs();
         return frame;
       }
       if (this.failure) throw this.failure;
