@@ -51,6 +51,8 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private readonly inputs = new SharedBufferRing('input', 1);
   /** Maps the worker writes and the caller reads until it hands them back with recycle(). */
   private readonly outputs = new SharedBufferRing('output', OUTPUT_SLOTS);
+  /** The largest output that did not fit the slot it was lent (another model's than a map): later slots are that big. */
+  private outputBytes = 0;
   private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
   private inFlight?: Promise<unknown>;
@@ -95,8 +97,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   /**
-   * The output goes into a lent slot sized for the detection model's map, [n, 1, H, W] for an input [n, 3, H, W];
-   * another model's (the recognizer's) comes back as memory of its own.
+   * The output goes into a lent slot sized for the detection model's map, [n, 1, H, W] for an input [n, 3, H, W],
+   * or for the largest output seen; one that does not fit (another model's, the first time) comes back as memory
+   * of its own.
    */
   async run(input: TensorData): Promise<TensorData> {
     this.loadedModel();
@@ -105,10 +108,11 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     const lentInput = this.inputs.acquire(length * Float32Array.BYTES_PER_ELEMENT);
     if (!lentInput) throw new Error(`${this.name}: run() must not be called concurrently`);
     new Float32Array(lentInput.buffer, 0, length).set(input.data);
-    const lentOutput = this.outputs.acquire(mapLength * Float32Array.BYTES_PER_ELEMENT);
+    const lentOutput = this.outputs.acquire(Math.max(mapLength * Float32Array.BYTES_PER_ELEMENT, this.outputBytes));
     try {
       const reply = await this.request({ type: 'run', input: forWorker(lentInput), length, dims: input.dims, output: lentOutput && forWorker(lentOutput) });
       if (reply.type !== 'result') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
+      if (reply.data) this.outputBytes = Math.max(this.outputBytes, reply.data.byteLength);
       if (reply.data && lentOutput) this.outputs.release(lentOutput.buffer);
       const data = reply.data ?? (lentOutput && new Float32Array(lentOutput.buffer, 0, reply.dims.reduce((a, b) => a * b)));
       if (!data) throw new Error(`${this.name}: the worker sent no output`);
