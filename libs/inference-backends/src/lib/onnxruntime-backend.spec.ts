@@ -102,6 +102,26 @@ describe('OnnxRuntimeBackend output maps', () => {
   });
 });
 
+describe('OnnxRuntimeBackend loaded again after dispose()', () => {
+  it('sends its shared slots to the new worker and runs as before', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+    const input = { data: new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i / 3)), dims: [1, 3, 64, 64] };
+    await backend.load();
+    try {
+      const before = await backend.run(input);
+      const expected = Array.from(before.data);
+      backend.recycle(before);
+      await backend.dispose();
+      await backend.load();
+      const after = await backend.run(input);
+      expect(after.data.buffer).toBe(before.data.buffer);
+      expect(Array.from(after.data)).toEqual(expected);
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
 describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)', () => {
   const recognizer = new OnnxRuntimeBackend({ modelPath: join(__dirname, '../../../../models/ch_PP-OCRv4_rec_infer.onnx'), intraOpThreads: 1 });
   beforeAll(() => recognizer.load());

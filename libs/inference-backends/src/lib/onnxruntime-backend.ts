@@ -73,6 +73,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     const model = await readModelFile(this.options.modelPath, this.options.modelVariable);
     const worker = new Worker(WORKER_SCRIPT);
     worker.unref();
+    for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // loaded again after dispose(): a new worker
     worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
     worker.on('error', (error) => this.settle((pending) => pending.reject(error)));
     worker.on('exit', (code) => this.settle((pending) => pending.reject(new Error(`${this.name}: worker exited (code ${code})`))));

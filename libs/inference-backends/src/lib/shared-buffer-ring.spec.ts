@@ -67,6 +67,18 @@ describe('SharedBufferRing', () => {
     expect(ring.inUse).toBe(held.size);
   });
 
+  it('sends each buffer once, and again after forgetSent() (a new worker)', () => {
+    const ring = new SharedBufferRing('input', 1);
+    const first = lend(ring, 8);
+    ring.release(first.buffer);
+    expect(first.fresh).toBe(true);
+    const second = lend(ring, 8);
+    ring.release(second.buffer);
+    expect(second).toMatchObject({ buffer: first.buffer, fresh: false });
+    ring.forgetSent();
+    expect(lend(ring, 8)).toMatchObject({ buffer: first.buffer, fresh: true });
+  });
+
   it('refuses a ring without slots', () => {
     expect(() => new SharedBufferRing('output', 0)).toThrow('output ring needs at least one slot, got 0');
   });

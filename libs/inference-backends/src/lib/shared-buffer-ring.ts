@@ -14,6 +14,8 @@ export interface LentBuffer {
 export class SharedBufferRing {
   private readonly buffers: SharedArrayBuffer[] = [];
   private readonly lent = new Set<number>();
+  /** Slots whose current buffer the other thread has been sent. */
+  private readonly sent = new Set<number>();
 
   constructor(
     private readonly name: string,
@@ -31,13 +33,14 @@ export class SharedBufferRing {
     let tooSmall = -1;
     for (let slot = 0; slot < this.buffers.length; slot++) {
       if (this.lent.has(slot)) continue;
-      if (this.buffers[slot].byteLength >= bytes) return this.lend(slot, false);
+      if (this.buffers[slot].byteLength >= bytes) return this.lend(slot);
       tooSmall = slot;
     }
     const slot = tooSmall >= 0 ? tooSmall : this.buffers.length;
     if (slot >= this.slots) return undefined;
     this.buffers[slot] = new SharedArrayBuffer(bytes);
-    return this.lend(slot, true);
+    this.sent.delete(slot);
+    return this.lend(slot);
   }
 
   /** Takes back a buffer this ring lent; false for any other buffer (or one already released). */
@@ -46,8 +49,15 @@ export class SharedBufferRing {
     return slot >= 0 && this.lent.delete(slot);
   }
 
-  private lend(slot: number, fresh: boolean): LentBuffer {
+  /** The other thread is a new one (a worker started again): each buffer is fresh again when next lent. */
+  forgetSent(): void {
+    this.sent.clear();
+  }
+
+  private lend(slot: number): LentBuffer {
     this.lent.add(slot);
+    const fresh = !this.sent.has(slot);
+    this.sent.add(slot);
     return { slot: `${this.name}${slot}`, buffer: this.buffers[slot], fresh };
   }
 }
