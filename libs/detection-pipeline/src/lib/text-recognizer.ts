@@ -84,6 +84,7 @@ export class TextRecognizer {
         const { text, score } = decodeCtc(output.data, row * timeSteps * classes, timeSteps, this.characters);
         reads[present[cropIndex].index] = { text: resolveLookalikes(text), score };
       });
+      this.backend.recycle?.(output);
     }
     return reads;
   }

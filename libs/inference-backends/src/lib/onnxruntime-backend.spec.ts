@@ -61,24 +61,87 @@ describe('OnnxRuntimeBackend off the main thread', () => {
     expect(Array.from(again.data)).toEqual(first);
   });
 
-  it('writes into a recycled output buffer and gives the same map as a fresh one', async () => {
-    const input = { data: new Float32Array(3 * 96 * 64).map((_, i) => Math.sin(i / 7)), dims: [1, 3, 96, 64] };
-    const fresh = await backend.run(input);
-    const expected = Array.from(fresh.data);
-    backend.recycle(fresh);
-    const reused = await backend.run(input);
-    expect(fresh.data).toHaveLength(0); // lent to the worker: detached here, written there, sent back as `reused`
-    expect(reused.dims).toEqual([1, 1, 96, 64]);
-    expect(Array.from(reused.data)).toEqual(expected);
-    backend.recycle(reused);
-    const larger = await backend.run({ data: new Float32Array(3 * 128 * 128), dims: [1, 3, 128, 128] });
-    expect(larger.data).toHaveLength(128 * 128); // a recycled buffer too small for the new size is not used
-  });
-
   it('refuses concurrent runs instead of mixing them up', async () => {
     const input = { data: new Float32Array(3 * 64 * 64), dims: [1, 3, 64, 64] };
     const first = backend.run(input);
     await expect(backend.run(input)).rejects.toThrow('must not be called concurrently');
     await first;
+  });
+});
+
+describe('OnnxRuntimeBackend output maps', () => {
+  const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+  beforeAll(() => backend.load());
+  afterAll(() => backend.dispose());
+
+  it('lends each map from a ring: a map still out is never written again, a recycled one is reused', async () => {
+    const input = (seed: number) => ({ data: new Float32Array(3 * 96 * 64).map((_, i) => Math.sin(i / seed)), dims: [1, 3, 96, 64] });
+    const first = await backend.run(input(7));
+    const expected = Array.from(first.data);
+    const second = await backend.run(input(11));
+    expect(second.data.buffer).not.toBe(first.data.buffer);
+    expect(Array.from(first.data)).toEqual(expected); // not overwritten by the run after it
+    const expectedSecond = Array.from(second.data);
+    backend.recycle(first);
+    const third = await backend.run(input(11));
+    expect(third.data.buffer).toBe(first.data.buffer); // written in place: no new memory for the map
+    expect(third.dims).toEqual([1, 1, 96, 64]);
+    expect(Array.from(third.data)).toEqual(expectedSecond);
+    backend.recycle(second);
+    backend.recycle(third);
+  });
+
+  it('still gives a correct map when every slot is out (the caller has not recycled), in memory of its own', async () => {
+    const input = { data: new Float32Array(3 * 64 * 64).map((_, i) => Math.cos(i / 5)), dims: [1, 3, 64, 64] };
+    const held = [await backend.run(input), await backend.run(input), await backend.run(input)];
+    const beyond = await backend.run(input);
+    expect(held.map((map) => map.data.buffer)).not.toContain(beyond.data.buffer);
+    expect(beyond.data.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from(beyond.data)).toEqual(Array.from(held[0].data));
+    for (const map of held) backend.recycle(map);
+  });
+});
+
+describe('OnnxRuntimeBackend loaded again after dispose()', () => {
+  it('sends its shared slots to the new worker and runs as before', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+    const input = { data: new Float32Array(3 * 64 * 64).map((_, i) => Math.sin(i / 3)), dims: [1, 3, 64, 64] };
+    await backend.load();
+    try {
+      const before = await backend.run(input);
+      const expected = Array.from(before.data);
+      backend.recycle(before);
+      await backend.dispose();
+      await backend.load();
+      const after = await backend.run(input);
+      expect(after.data.buffer).toBe(before.data.buffer);
+      expect(Array.from(after.data)).toEqual(expected);
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
+describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)', () => {
+  const recognizer = new OnnxRuntimeBackend({ modelPath: join(__dirname, '../../../../models/ch_PP-OCRv4_rec_infer.onnx'), intraOpThreads: 1 });
+  beforeAll(() => recognizer.load());
+  afterAll(() => recognizer.dispose());
+
+  it('hands the first output over in memory of its own, and later ones in a recycled slot grown to fit', async () => {
+    const input = { data: new Float32Array(3 * 48 * 160).map((_, i) => Math.sin(i / 9)), dims: [2, 3, 48, 80] };
+    const first = await recognizer.run(input);
+    expect(first.dims).toHaveLength(3);
+    expect(first.dims[0]).toBe(2);
+    expect(first.data).toHaveLength(first.dims.reduce((a, b) => a * b));
+    expect(first.data.buffer).toBeInstanceOf(ArrayBuffer);
+    const expected = Array.from(first.data);
+    const second = await recognizer.run(input);
+    expect(second.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Array.from(second.data)).toEqual(expected);
+    recognizer.recycle(second);
+    const third = await recognizer.run(input);
+    expect(third.data.buffer).toBe(second.data.buffer);
+    expect(Array.from(third.data)).toEqual(expected);
+    recognizer.recycle(third);
   });
 });

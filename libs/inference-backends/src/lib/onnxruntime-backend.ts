@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { InferenceBackend, TensorData } from './inference-backend';
 import { readModelFile, type ModelFile } from './model-file';
+import { SharedBufferRing, type LentBuffer } from './shared-buffer-ring';
 
 export interface OnnxRuntimeBackendOptions {
   modelPath: string;
@@ -21,8 +22,15 @@ export interface OnnxRuntimeBackendOptions {
 
 type WorkerReply =
   | { type: 'loaded' | 'disposed' }
-  | { type: 'result'; buffer: ArrayBuffer; data: Float32Array; dims: number[] }
-  | { type: 'error'; message: string; buffer?: ArrayBuffer; outputBuffer?: ArrayBuffer };
+  /** The output is in the slot the run was lent, or (with none lent, or too small) in `data`. */
+  | { type: 'result'; dims: number[]; data?: Float32Array }
+  | { type: 'error'; message: string };
+
+/**
+ * Output maps a stream may have out at once: one being postprocessed, one waiting its turn in the detection chain,
+ * one being written. Beyond that a run's map is allocated (and is garbage once read).
+ */
+const OUTPUT_SLOTS = 3;
 
 /** The worker script sits beside this file in the sources, and beside main.js in an app bundle. */
 const WORKER_SCRIPT = join(__dirname, 'onnxruntime-worker.js');
@@ -30,18 +38,21 @@ const WORKER_SCRIPT = join(__dirname, 'onnxruntime-worker.js');
 /**
  * The CPU backend: onnxruntime-node's default execution provider, run on a worker thread because
  * session.run blocks its thread for the whole inference (measured: no timer fires during a 180 ms run),
- * which would stop the main thread from draining frames. The input tensor is copied once (~1 ms for
- * 960x960) into a buffer that travels to the worker and back; the output is transferred, not copied, and a
- * recycled output buffer is written in place, so steady-state inference allocates nothing on the main thread
- * (3.7 MB a frame at 960x960, which otherwise drives most of its garbage collection).
+ * which would stop the main thread from draining frames. Tensors cross between the threads in shared memory
+ * lent from rings (the input slot is copied in, ~1 ms for 960x960; the map is read in place until recycle()), so
+ * steady-state inference allocates nothing frame-sized on either thread. Transferring buffers instead counted as
+ * allocating them on arrival, 5 MB a frame at 640x480, and drove the main thread's mark-compacts.
  */
 export class OnnxRuntimeBackend implements InferenceBackend {
   readonly name = 'onnxruntime-cpu';
   private worker?: Worker;
   private model?: ModelFile;
-  private inputBuffer = new ArrayBuffer(0);
-  /** Output maps handed back by recycle(): run() lends one to the worker, which has the model write into it. */
-  private readonly spareOutputs: ArrayBuffer[] = [];
+  /** One slot: the input is held for the whole run, which is also what refuses a concurrent run. */
+  private readonly inputs = new SharedBufferRing('input', 1);
+  /** Maps the worker writes and the caller reads until it hands them back with recycle(). */
+  private readonly outputs = new SharedBufferRing('output', OUTPUT_SLOTS);
+  /** The largest output that did not fit the slot it was lent (another model's than a map): later slots are that big. */
+  private outputBytes = 0;
   private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
   private inFlight?: Promise<unknown>;
@@ -62,6 +73,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     const model = await readModelFile(this.options.modelPath, this.options.modelVariable);
     const worker = new Worker(WORKER_SCRIPT);
     worker.unref();
+    for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // loaded again after dispose(): a new worker
     worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
     worker.on('error', (error) => this.settle((pending) => pending.reject(error)));
     worker.on('exit', (code) => this.settle((pending) => pending.reject(new Error(`${this.name}: worker exited (code ${code})`))));
@@ -85,24 +97,37 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     this.model = model;
   }
 
+  /**
+   * The output goes into a lent slot sized for the detection model's map, [n, 1, H, W] for an input [n, 3, H, W],
+   * or for the largest output seen; one that does not fit (another model's, the first time) comes back as memory
+   * of its own.
+   */
   async run(input: TensorData): Promise<TensorData> {
     this.loadedModel();
-    const bytes = input.data.length * Float32Array.BYTES_PER_ELEMENT;
-    if (this.inputBuffer.byteLength < bytes) this.inputBuffer = new ArrayBuffer(bytes);
-    new Float32Array(this.inputBuffer, 0, input.data.length).set(input.data);
-    const buffer = this.inputBuffer;
-    this.inputBuffer = new ArrayBuffer(0); // detached by the transfer until the worker hands it back
-    const outputBuffer = this.spareOutputs.pop();
-    const reply = await this.request({ type: 'run', buffer, length: input.data.length, dims: input.dims, outputBuffer }, outputBuffer ? [buffer, outputBuffer] : [buffer]);
-    if (reply.type !== 'result') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
-    this.inputBuffer = reply.buffer;
-    return { data: reply.data, dims: reply.dims };
+    const { length } = input.data;
+    const mapLength = input.dims[0] * input.dims[2] * input.dims[3];
+    const lentInput = this.inputs.acquire(length * Float32Array.BYTES_PER_ELEMENT);
+    if (!lentInput) throw new Error(`${this.name}: run() must not be called concurrently`);
+    new Float32Array(lentInput.buffer, 0, length).set(input.data);
+    const lentOutput = this.outputs.acquire(Math.max(mapLength * Float32Array.BYTES_PER_ELEMENT, this.outputBytes));
+    try {
+      const reply = await this.request({ type: 'run', input: forWorker(lentInput), length, dims: input.dims, output: lentOutput && forWorker(lentOutput) });
+      if (reply.type !== 'result') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
+      if (reply.data) this.outputBytes = Math.max(this.outputBytes, reply.data.byteLength);
+      if (reply.data && lentOutput) this.outputs.release(lentOutput.buffer);
+      const data = reply.data ?? (lentOutput && new Float32Array(lentOutput.buffer, 0, reply.dims.reduce((a, b) => a * b)));
+      if (!data) throw new Error(`${this.name}: the worker sent no output`);
+      return { data, dims: reply.dims };
+    } catch (error) {
+      if (lentOutput) this.outputs.release(lentOutput.buffer);
+      throw error;
+    } finally {
+      this.inputs.release(lentInput.buffer);
+    }
   }
 
   recycle(output: TensorData): void {
-    const { buffer, byteOffset } = output.data;
-    // Keep two: one being postprocessed while the next frame is in the model, one spare.
-    if (byteOffset === 0 && buffer instanceof ArrayBuffer && this.spareOutputs.length < 2) this.spareOutputs.push(buffer);
+    this.outputs.release(output.data.buffer);
   }
 
   /** Safe to call again while it runs (a retired detection model, a test's clean-up): the calls share one disposal. */
@@ -122,22 +147,18 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     await worker.terminate();
   }
 
-  private request(message: object, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
+  private request(message: object): Promise<WorkerReply> {
     if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
     const replied = new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
       // A worker holds the process open only while it works for us: an idle one (a test that failed before its
       // dispose(), a module shutting down) must not keep Node.js running.
       this.worker?.ref();
-      this.worker?.postMessage(message, transfer);
+      this.worker?.postMessage(message);
     });
     this.inFlight = replied;
     return replied.then((reply) => {
-      if (reply.type === 'error') {
-        if (reply.buffer) this.inputBuffer = reply.buffer;
-        if (reply.outputBuffer) this.spareOutputs.push(reply.outputBuffer);
-        throw new Error(reply.message);
-      }
+      if (reply.type === 'error') throw new Error(reply.message);
       return reply;
     });
   }
@@ -153,4 +174,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     if (!this.model) throw new Error(`${this.name}: load() has not completed`);
     return this.model;
   }
+}
+
+/** A slot as the worker needs it: its buffer only the first time, after which the worker keeps it by name. */
+function forWorker({ slot, buffer, fresh }: LentBuffer): { slot: string; buffer?: SharedArrayBuffer } {
+  return fresh ? { slot, buffer } : { slot };
 }

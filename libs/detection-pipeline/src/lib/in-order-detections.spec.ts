@@ -1,0 +1,207 @@
+import { readBgrImage } from '@iev/testing';
+import { join } from 'node:path';
+import { BackendPool, OnnxRuntimeBackend, type InferenceBackend, type TensorData } from '@iev/inference-backends';
+import { getPreset, type ImageView } from '@iev/text-detection';
+import { InOrderDetections, type ChainedFrame, type FrameDetections } from './in-order-detections';
+import { TextDetector } from './text-detector';
+
+const ROOT = join(__dirname, '../../../..');
+
+/** A run the test ends by hand: with a probability map lit where it says, or with an error. */
+interface HandRun {
+  finish(hot: { left: number; top: number }): void;
+  fail(error: Error): void;
+}
+
+/** A backend whose runs resolve when the test says, in any order. */
+class HandRunBackend implements InferenceBackend {
+  readonly name = 'hand-run';
+  readonly modelId = 'hand-run@00000000';
+  readonly modelSha256 = '0'.repeat(64);
+  readonly runs: HandRun[] = [];
+
+  constructor(readonly concurrency: number) {}
+
+  load(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  run(input: TensorData): Promise<TensorData> {
+    const [height, width] = input.dims.slice(-2);
+    return new Promise((resolve, reject) =>
+      this.runs.push({
+        // A 16x8 block of text-like probability at (left, top): the real postprocessor finds one box there.
+        finish: ({ left, top }) => {
+          const map = new Float32Array(height * width);
+          for (let y = top; y < top + 8; y++) map.fill(0.9, y * width + left, y * width + left + 16);
+          resolve({ data: map, dims: [1, 1, height, width] });
+        },
+        fail: reject,
+      }),
+    );
+  }
+
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const IMAGE: ImageView = { data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, stride: 64 * 3 };
+const frame = (sequence: number, image = IMAGE): ChainedFrame => ({ sourceId: 'camera0', sequence, captureTimeMs: 1000 + sequence, image });
+
+/** Lets pending callbacks, immediates included, run. */
+const turns = async (count = 5) => {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** Whether a promise has settled after a few turns of the event loop. */
+async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await turns();
+  return settled;
+}
+
+function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detections: FrameDetections) => Promise<void> = async () => undefined) {
+  const published: Array<{ sequence: number; detections: FrameDetections }> = [];
+  const dropped: number[] = [];
+  const errors: string[] = [];
+  const chain = new InOrderDetections({
+    detector: new TextDetector(backend, getPreset('default')),
+    reader: () => undefined,
+    publish: async (frame, detections) => {
+      await publish(frame, detections);
+      published.push({ sequence: frame.sequence, detections });
+    },
+    dropped: (frame) => dropped.push(frame.sequence),
+    log: { error: (_context, message) => errors.push(message) },
+  });
+  return { chain, published, dropped, errors };
+}
+
+describe('InOrderDetections (a backend whose runs the test resolves)', () => {
+  it('publishes frames in the order they came, each with its own boxes, when frame 2 leaves the model before frame 1', async () => {
+    const backend = new HandRunBackend(2);
+    const { chain, published } = chainOn(backend);
+    await chain.push(frame(1)); // a stream is still free
+    const second = chain.push(frame(2));
+    expect(await isSettled(second)).toBe(false); // both streams busy
+    backend.runs[1].finish({ left: 40, top: 40 });
+    await second;
+    await turns();
+    expect(published).toEqual([]); // frame 2 is done, but frame 1 is not out yet
+    backend.runs[0].finish({ left: 8, top: 8 });
+    await chain.drain();
+    expect(published.map(({ sequence }) => sequence)).toEqual([1, 2]);
+    // Each frame's own map: the box around its lit block (postprocessed for real), not its neighbour's.
+    const leftEdges = published.map(({ detections }) => detections.boxes.map((box) => box.points[0][0]));
+    expect(leftEdges).toHaveLength(2);
+    expect(leftEdges[0]).toHaveLength(1);
+    expect(leftEdges[1]).toHaveLength(1);
+    expect(leftEdges[0][0]).toBeLessThan(16);
+    expect(leftEdges[1][0]).toBeGreaterThan(32);
+    expect(published[0].detections.timings.postprocessMs).toBeGreaterThan(0);
+  });
+
+  it('drops a frame the model fails on, counts and logs it, and publishes the next', async () => {
+    const backend = new HandRunBackend(1);
+    const { chain, published, dropped, errors } = chainOn(backend);
+    await Promise.all([chain.push(frame(1)), backend.runs[0].fail(new Error('out of memory'))]);
+    await Promise.all([chain.push(frame(2)), backend.runs[1].finish({ left: 8, top: 8 })]);
+    await chain.drain();
+    expect(dropped).toEqual([1]);
+    expect(errors).toEqual(['frame dropped: inference failed: out of memory']);
+    expect(published.map(({ sequence }) => sequence)).toEqual([2]);
+    expect(chain.failures).toEqual({ inference: 1, publish: 0 });
+  });
+
+  it('counts and logs a failed publish, and publishes the next frame', async () => {
+    const backend = new HandRunBackend(1);
+    let publishes = 0;
+    const { chain, published, errors } = chainOn(backend, async () => {
+      if (++publishes === 1) throw new Error('socket closed');
+    });
+    await Promise.all([chain.push(frame(1)), backend.runs[0].finish({ left: 8, top: 8 })]);
+    await Promise.all([chain.push(frame(2)), backend.runs[1].finish({ left: 8, top: 8 })]);
+    await chain.drain();
+    expect(errors).toEqual(['failed to publish detections: socket closed']);
+    expect(published.map(({ sequence }) => sequence)).toEqual([2]);
+    expect(chain.failures).toEqual({ inference: 0, publish: 1 });
+  });
+
+  it('holds at most one frame more than there are streams: push() waits while publishing lags', async () => {
+    const backend = new HandRunBackend(2);
+    const releases: Array<() => void> = [];
+    const { chain, published } = chainOn(backend, () => new Promise<void>((resolve) => releases.push(resolve)));
+    await chain.push(frame(1));
+    const second = chain.push(frame(2));
+    backend.runs[0].finish({ left: 8, top: 8 });
+    await second; // frame 1 left the model and is being published
+    const third = chain.push(frame(3));
+    expect(await isSettled(third)).toBe(false); // both streams busy
+    backend.runs[1].finish({ left: 8, top: 8 });
+    await turns();
+    // A stream is free, but frame 1 is still being published: three frames in the chain, the most it holds.
+    expect(chain.inChain).toBe(3);
+    expect(await isSettled(third)).toBe(false);
+    releases[0]();
+    await third;
+    expect(published.map(({ sequence }) => sequence)).toEqual([1]);
+    expect(chain.inChain).toBe(2);
+    backend.runs[2].finish({ left: 8, top: 8 });
+    for (let i = 1; i < 3; i++) {
+      await turns();
+      releases[i]();
+    }
+    await chain.drain();
+    expect(published.map(({ sequence }) => sequence)).toEqual([1, 2, 3]);
+  });
+
+  it("drain() waits for the last frame's publish, including frames pushed while it waits", async () => {
+    const backend = new HandRunBackend(2);
+    const releases: Array<() => void> = [];
+    const { chain, published } = chainOn(backend, () => new Promise<void>((resolve) => releases.push(resolve)));
+    await chain.push(frame(1));
+    const drained = chain.drain();
+    const second = chain.push(frame(2));
+    backend.runs[0].finish({ left: 8, top: 8 });
+    backend.runs[1].finish({ left: 8, top: 8 });
+    await second;
+    await turns();
+    releases[0]();
+    expect(await isSettled(drained)).toBe(false);
+    releases[1]();
+    await drained;
+    expect(published.map(({ sequence }) => sequence)).toEqual([1, 2]);
+    expect(chain.inChain).toBe(0);
+  });
+});
+
+describe('InOrderDetections on two streams of the real model', () => {
+  const model = join(ROOT, 'models', getPreset('default').modelFile);
+  const pool = new BackendPool([new OnnxRuntimeBackend({ modelPath: model, intraOpThreads: 1 }), new OnnxRuntimeBackend({ modelPath: model, intraOpThreads: 1 })]);
+  beforeAll(() => pool.load(), 60_000);
+  afterAll(() => pool.dispose());
+
+  it('publishes every frame, in order, with the boxes the detector finds on it alone', async () => {
+    const detector = new TextDetector(pool, getPreset('default'));
+    const images = [0, 1, 2, 3].map((i) => readBgrImage(join(ROOT, `testdata/text-frames/dev-a/frame_00${i}.png`), 640, 480));
+    const published: Array<{ sequence: number; detections: FrameDetections }> = [];
+    const errors: string[] = [];
+    const chain = new InOrderDetections({
+      detector,
+      reader: () => undefined,
+      publish: async (frame, detections) => void published.push({ sequence: frame.sequence, detections }),
+      log: { error: (_context, message) => errors.push(message) },
+    });
+    for (const [i, image] of images.entries()) await chain.push(frame(i, image));
+    await chain.drain();
+    expect(errors).toEqual([]);
+    expect(published.map(({ sequence }) => sequence)).toEqual([0, 1, 2, 3]);
+    for (const [i, image] of images.entries()) expect(published[i].detections.boxes).toEqual((await detector.detect(image)).boxes);
+    expect(published.some(({ detections }) => detections.boxes.length > 0)).toBe(true);
+  }, 60_000);
+});

@@ -1,0 +1,118 @@
+import type { DetectedBox, FrameHeader, LineCounts } from '@iev/frame-protocol';
+import type { ImageView } from '@iev/text-detection';
+import type { DetectionResult, InferredImage, TextDetector } from './text-detector';
+import type { VideoTextReader } from './video-text-reader';
+
+/** A frame going through the chain: where it came from and its pixels (which must stay put until it is published). */
+export interface ChainedFrame extends Pick<FrameHeader, 'sourceId' | 'sequence' | 'captureTimeMs'> {
+  image: ImageView;
+}
+
+/** One frame's detections, read when recognition is on. */
+export interface FrameDetections {
+  /** In the frame's own pixels; with `text` where recognition read them. */
+  boxes: DetectedBox[];
+  width: number;
+  height: number;
+  timings: DetectionResult['timings'] & { recognizeMs?: number };
+  /** What recognition did with the boxes, when it ran. */
+  lines?: LineCounts;
+}
+
+export interface InOrderDetectionsOptions<F extends ChainedFrame> {
+  detector: Pick<TextDetector, 'infer' | 'whenReady' | 'concurrency'>;
+  /** The reader while recognition is on (it may be switched live). */
+  reader(): VideoTextReader | undefined;
+  /** Gets each frame's detections in the order frames were pushed. A rejection is logged; the chain goes on. */
+  publish(frame: F, detections: FrameDetections): Promise<void>;
+  /** A frame the model failed on: it leaves no detections (the chain logs it and goes on). */
+  dropped?(frame: F, error: Error): void;
+  log: { error(context: object, message: string): void };
+}
+
+/**
+ * Frames through detection (and reading) concurrently, detections out in frame order. push() starts a frame in
+ * the model and returns as soon as the model can take another, so a live source hands over its newest frame
+ * then: with several streams the next frame goes in while this one is still running. Each frame is
+ * postprocessed, read and published after the frame before it, on a later turn of the event loop than the one
+ * that freed its stream, so the next frame is already in the model meanwhile (it runs on a worker thread).
+ * Should publishing fall behind detection, push() waits rather than let frames pile up: at most one more frame
+ * than there are streams is in the chain. (Reading does not hold it: the reader reads lines in the background.)
+ */
+export class InOrderDetections<F extends ChainedFrame> {
+  /** The last frame's postprocessing, reading and publishing; each frame's waits for the one before. */
+  private tail: Promise<void> = Promise.resolve();
+  private unpublished = 0;
+  private readonly publishedWaiters: Array<() => void> = [];
+  private failedFrames = 0;
+  private failedPublishes = 0;
+
+  constructor(private readonly options: InOrderDetectionsOptions<F>) {}
+
+  /** Frames pushed and not yet published (or dropped). */
+  get inChain(): number {
+    return this.unpublished;
+  }
+
+  /** Frames the model failed on, and frames whose publish() failed, since start. */
+  get failures(): { inference: number; publish: number } {
+    return { inference: this.failedFrames, publish: this.failedPublishes };
+  }
+
+  /** Starts the frame in the model; resolves once the model can take another and the chain has room for it. */
+  async push(frame: F): Promise<void> {
+    const { detector } = this.options;
+    const inferring = detector.infer(frame.image);
+    const previous = this.tail;
+    this.unpublished++;
+    this.tail = this.finish(frame, inferring, previous).finally(() => {
+      this.unpublished--;
+      this.publishedWaiters.shift()?.();
+    });
+    await detector.whenReady();
+    while (this.unpublished > detector.concurrency) await new Promise<void>((resolve) => this.publishedWaiters.push(resolve));
+  }
+
+  /** Resolves once every frame pushed so far has been published or dropped (shutdown). */
+  async drain(): Promise<void> {
+    let tail: Promise<void>;
+    do await (tail = this.tail);
+    while (tail !== this.tail);
+  }
+
+  private async finish(frame: F, inferring: Promise<InferredImage>, previous: Promise<void>): Promise<void> {
+    const { sourceId, sequence } = frame;
+    let inferred: InferredImage;
+    try {
+      inferred = await inferring;
+    } catch (error) {
+      await previous;
+      this.failedFrames++;
+      this.options.dropped?.(frame, error as Error);
+      this.options.log.error({ err: error, sourceId, sequence }, `frame dropped: inference failed: ${(error as Error).message}`);
+      return;
+    }
+    // A later turn than the one that freed the stream: the transport's next frame goes into the model first.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await previous;
+    try {
+      await this.options.publish(frame, await this.read(frame, inferred.finish()));
+    } catch (error) {
+      this.failedPublishes++;
+      this.options.log.error({ err: error, sourceId, sequence }, `failed to publish detections: ${(error as Error).message}`);
+    }
+  }
+
+  private async read(frame: F, result: DetectionResult): Promise<FrameDetections> {
+    const reader = this.options.reader();
+    if (!reader) return result;
+    const reading = await reader.read({ sourceId: frame.sourceId, timeMs: frame.captureTimeMs, image: frame.image, boxes: result.boxes });
+    return {
+      boxes: reading.boxes,
+      width: result.width,
+      height: result.height,
+      timings: { ...result.timings, recognizeMs: reading.recognizeMs },
+      lines: { read: reading.read, carried: reading.carried, dropped: reading.dropped },
+    };
+  }
+}
