@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 import { cpuBetween, snapshotCpu, threadGroup, type CpuUsage } from './process-cpu';
 
 /**
@@ -12,28 +13,31 @@ const BURN_MS = 300;
 /** /proc counts in clock ticks (10 ms), and the runtime's own threads do a little besides. */
 const SLACK_MS = 40;
 
+type Child = ChildProcessByStdio<Writable, Readable, null>;
+
 /** A Node.js child running `script`, which prints a line when it has done its work; the first line says "ready". */
-async function nodeChild(script: string): Promise<ChildProcess> {
+async function nodeChild(script: string): Promise<Child> {
   const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   await nextLine(child, 'ready');
   return child;
 }
 
-async function nextLine(child: ChildProcess, expected: string): Promise<void> {
-  const [data] = (await once(child.stdout!, 'data')) as [Buffer];
+async function nextLine(child: Child, expected: string): Promise<void> {
+  const [data] = (await once(child.stdout, 'data')) as [Buffer];
   expect(data.toString()).toContain(expected);
 }
 
 /** What the child used from now until it says "done", once told to start on its stdin. */
-async function usageOfWork(child: ChildProcess): Promise<CpuUsage> {
-  const before = snapshotCpu(child.pid!);
-  child.stdin!.write('go\n');
+async function usageOfWork(child: Child): Promise<CpuUsage> {
+  const pid = child.pid ?? NaN;
+  const before = snapshotCpu(pid);
+  child.stdin.write('go\n');
   await nextLine(child, 'done');
-  return cpuBetween(before, snapshotCpu(child.pid!));
+  return cpuBetween(before, snapshotCpu(pid));
 }
 
 /** Ends the child and any process it started. */
-async function stop(child: ChildProcess): Promise<void> {
+async function stop(child: Child): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   for (const grandchild of readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').split(' ').filter(Boolean)) process.kill(Number(grandchild), 'SIGKILL');
   const exited = once(child, 'exit');
@@ -46,7 +50,7 @@ const onGo = (work: string) => `process.stdin.once('data', () => { ${work} }); c
 describe('snapshotCpu (real /proc of real processes)', () => {
   // CPU time, not wall time, is what the children must get: on a loaded machine that takes a while.
   jest.setTimeout(30_000);
-  let child: ChildProcess | undefined;
+  let child: Child | undefined;
   afterEach(async () => {
     if (child) await stop(child);
     child = undefined;
