@@ -37,9 +37,10 @@ describe('cpuFigures', () => {
       detections: received(Array.from({ length: 40 }, () => 200)),
       usage: {
         wallMs: 4000,
-        capture: { groups: { main: 300, rest: 100 }, childrenMs: 200 },
+        capture: { processMs: 400, groups: { main: 300, rest: 100 }, childrenMs: 200 },
         captureGcMs: 40,
-        inference: { groups: { main: 400, workers: 3600, rest: 80 }, childrenMs: 0 },
+        // 40 ms in a thread that ended before the second look: in the total alone.
+        inference: { processMs: 4120, groups: { main: 400, workers: 3600, rest: 80 }, childrenMs: 0 },
         inferenceGcMs: 120,
         framesDecoded: 120,
       },
@@ -48,13 +49,13 @@ describe('cpuFigures', () => {
     expect(cpu.decoder).toEqual({ corePercent: 5, msPerFrame: 5 });
     expect(cpu.capture).toEqual({
       total: { corePercent: 10, msPerFrame: 10 },
-      gc: { corePercent: 1, msPerFrame: 1 },
+      gcPauses: { corePercent: 1, msPerFrame: 1 },
       main: { corePercent: 7.5, msPerFrame: 7.5 },
       rest: { corePercent: 2.5, msPerFrame: 2.5 },
     });
-    expect(cpu.inference.total).toEqual({ corePercent: 102, msPerFrame: 102 });
+    expect(cpu.inference.total).toEqual({ corePercent: 103, msPerFrame: 103 });
     expect(cpu.inference.workers).toEqual({ corePercent: 90, msPerFrame: 90 });
-    expect(cpu.inference.gc).toEqual({ corePercent: 3, msPerFrame: 3 });
+    expect(cpu.inference.gcPauses).toEqual({ corePercent: 3, msPerFrame: 3 });
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
   });

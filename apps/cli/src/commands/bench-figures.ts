@@ -12,8 +12,12 @@ export interface CpuShare {
   msPerFrame: number;
 }
 
-/** A module's process: all its threads, its main thread's GC pauses, and each thread group seen (process-cpu.ts). */
-export type ModuleCpu = { total: CpuShare; gc: CpuShare } & Partial<Record<ThreadGroup, CpuShare>>;
+/**
+ * A module's process: all its threads (ended ones too) and each thread group seen (process-cpu.ts); and the GC pauses of its main
+ * thread, as prom-client times them: wall time, not CPU time (V8's helper threads share the work, and on a busy
+ * machine a pause lasts longer than its CPU), so as a share of the time the main thread stood still.
+ */
+export type ModuleCpu = { total: CpuShare; gcPauses: CpuShare } & Partial<Record<ThreadGroup, CpuShare>>;
 
 export interface CpuFigures {
   /** capture's child processes: ffmpeg or gst-launch. */
@@ -60,7 +64,7 @@ export function latencyFigures(pipeline: MeasuredPipeline, modelRunMs: number[])
 export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures {
   const framesConsumed = detections.length;
   const share = (cpuMs: number): CpuShare => ({ corePercent: round((cpuMs / usage.wallMs) * 100, 1), msPerFrame: round(cpuMs / framesConsumed) });
-  const captureMs = processMs(usage.capture) + usage.capture.childrenMs;
+  const captureMs = usage.capture.processMs + usage.capture.childrenMs;
   return {
     decoder: share(usage.capture.childrenMs),
     capture: moduleCpu(usage.capture, usage.captureGcMs, share),
@@ -72,11 +76,9 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
   };
 }
 
-const processMs = (cpu: CpuUsage) => Object.values(cpu.groups).reduce((sum, ms) => sum + ms, 0);
-
 function moduleCpu(cpu: CpuUsage, gcMs: number, share: (cpuMs: number) => CpuShare): ModuleCpu {
   const groups = Object.fromEntries(Object.entries(cpu.groups).map(([group, ms]) => [group, share(ms)]));
-  return { total: share(processMs(cpu)), gc: share(gcMs), ...groups };
+  return { total: share(cpu.processMs), gcPauses: share(gcMs), ...groups };
 }
 
 export interface RecognitionFigures {

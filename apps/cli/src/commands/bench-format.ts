@@ -53,9 +53,9 @@ function formatCpu(cpu: BenchReport['cpu']): string[] {
     row(name, figures.total),
     ...(Object.keys(GROUP_LABELS) as ThreadGroup[]).flatMap((group) => {
       const share = figures[group];
-      if (!share) return [];
-      return group === 'main' ? [row(`  ${GROUP_LABELS[group]}`, share), row('    of which GC', figures.gc)] : [row(`  ${GROUP_LABELS[group]}`, share)];
+      return share ? [row(`  ${GROUP_LABELS[group]}`, share)] : [];
     }),
+    row('  GC pauses on the main thread (wall time)', figures.gcPauses),
   ];
   return [
     `cpu while measured                       % of a core  ms/frame`,

@@ -14,7 +14,7 @@ export const BENCH_CAPTURE_ENV = { CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'true
  * the decoded count; once it decodes on demand and drops unwanted frames early, point this at its decoded count.
  */
 export const CAPTURE_DECODED_FRAMES_METRIC = 'iev_capture_frames_published_total';
-/** prom-client's default GC metric (service-runtime prefixes Node's default metrics with `iev_`): pauses on the main thread. */
+/** prom-client's default GC metric (service-runtime prefixes Node's default metrics with `iev_`): the main thread's GC pauses, wall time. */
 const GC_SECONDS_METRIC = 'iev_nodejs_gc_duration_seconds_sum';
 
 /** A built module app running as a child process, with its metrics on a port of its own. */
@@ -44,7 +44,7 @@ export function stopModule({ process: child }: RunningModule): Promise<void> {
 /** One look at a running module from outside: its threads' and children's CPU from /proc, counters from its metrics. */
 export interface ModuleLook {
   cpu: CpuSnapshot;
-  /** GC pauses on its main thread so far. */
+  /** GC pauses on its main thread so far, wall time. */
   gcMs: number;
   /** CAPTURE_DECODED_FRAMES_METRIC's value; 0 for a module without it. */
   framesDecoded: number;

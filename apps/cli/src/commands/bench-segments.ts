@@ -4,23 +4,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { presetReads } from '@iev/detection-pipeline';
 import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
-import type { DetectionPreset } from '@iev/text-detection';
 import { Subscriber } from 'zeromq';
 import type { BareMeasure, BareRuns } from './bare-sessions';
+import type { BenchOptions } from './bench';
 import { BENCH_CAPTURE_ENV, startModule, stopModule, type RunningModule } from './bench-modules';
 import { addUsage, lookAtPipeline, NO_USAGE, usageBetween, type PipelineUsage } from './pipeline-usage';
-
-export interface SegmentsOptions {
-  backend: string;
-  video: string;
-  modelPath: string;
-  workspaceRoot: string;
-  preset: DetectionPreset;
-  streams: number;
-  threads: number;
-  seconds: number;
-  warmupSeconds: number;
-}
 
 export type Received = { detections: Detections; receivedAtMs: number };
 
@@ -45,7 +33,7 @@ const SETTLE_MS = 1500;
  * is paused. Returns each pipeline's fps, detections and CPU (the preset's own first), and each bare measure's
  * fps averaged over the rounds with all its run times.
  */
-export async function measureAlternating(options: SegmentsOptions, bareMeasures: BareMeasure[], log: (line: string) => void): Promise<{ pipelines: MeasuredPipeline[]; bare: BareRuns[] }> {
+export async function measureAlternating(options: BenchOptions, bareMeasures: BareMeasure[], log: (line: string) => void): Promise<{ pipelines: MeasuredPipeline[]; bare: BareRuns[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const frames = `ipc://${join(dir, 'frames')}`;
   const subscriber = new Subscriber({ linger: 0 });

@@ -61,20 +61,32 @@ describe('snapshotCpu (real /proc of real processes)', () => {
     const usage = await usageOfWork(child);
     expect(usage.groups.main).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
     expect(usage.groups.main).toBeLessThanOrEqual(BURN_MS + SLACK_MS);
+    expect(usage.processMs).toBeGreaterThanOrEqual(usage.groups.main ?? NaN);
     expect(usage.childrenMs).toBe(0);
   });
 
-  it('counts a worker thread apart from the main thread: as workers where Node.js names its threads, else unnamed', async () => {
-    child = await nodeChild(`
+  /** A child whose worker thread burns BURN_MS when told, then waits on (`stays`) or ends before the child says done. */
+  const workerChild = (stays: boolean) =>
+    nodeChild(`
       const { Worker } = require('node:worker_threads');
-      const worker = new Worker(${JSON.stringify(`require('node:worker_threads').parentPort.once('message', () => { ${burn(BURN_MS)} require('node:worker_threads').parentPort.postMessage('done'); });`)}, { eval: true });
-      worker.on('message', () => console.log('done'));
+      const worker = new Worker(${JSON.stringify(`const { parentPort } = require('node:worker_threads'); parentPort.once('message', () => { ${burn(BURN_MS)} parentPort.postMessage('done'); ${stays ? 'setInterval(() => undefined, 1000);' : ''} });`)}, { eval: true });
+      worker.on(${JSON.stringify(stays ? 'message' : 'exit')}, () => console.log('done'));
       worker.on('online', () => console.log('ready'));
       process.stdin.once('data', () => worker.postMessage('go'));`);
+
+  it('counts a worker thread apart from the main thread: as workers where Node.js names its threads, else unnamed', async () => {
+    child = await workerChild(true);
     const namesThreads = readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim() === 'MainThread';
     const usage = await usageOfWork(child);
     expect(usage.groups[namesThreads ? 'workers' : 'unnamed']).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
     expect(usage.groups.main).toBeLessThan(SLACK_MS);
+  });
+
+  it("keeps a thread that ended between two looks in the process's total", async () => {
+    child = await workerChild(false);
+    const usage = await usageOfWork(child);
+    expect(usage.groups.unnamed ?? usage.groups.workers ?? 0).toBeLessThan(SLACK_MS);
+    expect(usage.processMs).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
   });
 
   it("counts a child process's CPU time, alive or ended between two looks (a decoder restarted), apart from its parent's", async () => {

@@ -17,14 +17,20 @@ export function threadGroup(name: string, tid: number, pid: number): ThreadGroup
   return 'rest';
 }
 
-/** One look at a process: each thread's CPU time so far, and that of its child processes, live or ended. */
+/** One look at a process: its CPU time so far, each live thread's, and that of its child processes, live or ended. */
 export interface CpuSnapshot {
+  /** All its threads', ended ones too (the kernel keeps their time in the process's). */
+  processCpuMs: number;
   threads: Map<number, { group: ThreadGroup; cpuMs: number }>;
   childrenCpuMs: number;
 }
 
-/** CPU used between two snapshots of a process, per thread group (only groups with a thread), and by its children. */
+/**
+ * CPU used between two snapshots of a process: in all (processMs), per thread group (only groups with a thread
+ * alive at the second look, so a thread that ended in between is in processMs alone), and by its children.
+ */
 export interface CpuUsage {
+  processMs: number;
   groups: Partial<Record<ThreadGroup, number>>;
   childrenMs: number;
 }
@@ -86,21 +92,22 @@ export function snapshotCpu(pid: number): CpuSnapshot {
     const stat = ifAlive(() => readStat(`/proc/${pid}/task/${tid}/stat`));
     if (stat) threads.set(tid, { group: threadGroup(stat.name, tid, pid), cpuMs: ticksToMs(stat.fields, UTIME, STIME) });
   }
-  return { threads, childrenCpuMs: childrenCpuMs(pid) };
+  const processCpuMs = ifAlive(() => ticksToMs(readStat(`/proc/${pid}/stat`).fields, UTIME, STIME)) ?? 0;
+  return { processCpuMs, threads, childrenCpuMs: childrenCpuMs(pid) };
 }
 
-/** What was used from `before` to `after`; a thread born in between counts from zero, one that ended is lost. */
+/** What was used from `before` to `after`; a thread born in between counts from zero. */
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUsage {
   const groups: CpuUsage['groups'] = {};
   for (const [tid, { group, cpuMs }] of after.threads) groups[group] = (groups[group] ?? 0) + cpuMs - (before.threads.get(tid)?.cpuMs ?? 0);
-  return { groups, childrenMs: after.childrenCpuMs - before.childrenCpuMs };
+  return { processMs: after.processCpuMs - before.processCpuMs, groups, childrenMs: after.childrenCpuMs - before.childrenCpuMs };
 }
 
 /** Two usages added up (segments of one measurement). */
 export function addCpu(a: CpuUsage, b: CpuUsage): CpuUsage {
   const groups: CpuUsage['groups'] = { ...a.groups };
   for (const [group, ms] of Object.entries(b.groups) as Array<[ThreadGroup, number]>) groups[group] = (groups[group] ?? 0) + ms;
-  return { groups, childrenMs: a.childrenMs + b.childrenMs };
+  return { processMs: a.processMs + b.processMs, groups, childrenMs: a.childrenMs + b.childrenMs };
 }
 
-export const NO_CPU: CpuUsage = { groups: {}, childrenMs: 0 };
+export const NO_CPU: CpuUsage = { processMs: 0, groups: {}, childrenMs: 0 };
