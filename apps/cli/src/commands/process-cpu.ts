@@ -35,14 +35,18 @@ export interface CpuUsage {
   childrenMs: number;
 }
 
-const TICKS_PER_SECOND = clockTicksPerSecond();
+let ticksPerSecond: number | undefined;
 
+/** /proc's unit of CPU time, asked once (the CLI's other commands never need it). */
 function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100; // Linux's USER_HZ on every architecture Node.js runs on
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100; // Linux's USER_HZ on every architecture Node.js runs on
+    }
   }
+  return ticksPerSecond;
 }
 
 /** The fields of a /proc stat line after the command name (which may hold spaces and parentheses), and the name. */
@@ -57,7 +61,7 @@ const UTIME = 11;
 const STIME = 12;
 const CUTIME = 13;
 const CSTIME = 14;
-const ticksToMs = (fields: string[], from: number, to: number) => ((Number(fields[from]) + Number(fields[to])) * 1000) / TICKS_PER_SECOND;
+const ticksToMs = (fields: string[], from: number, to: number) => ((Number(fields[from]) + Number(fields[to])) * 1000) / clockTicksPerSecond();
 
 /** `read()`, or undefined when the process or thread ended while we looked. */
 function ifAlive<T>(read: () => T): T | undefined {
