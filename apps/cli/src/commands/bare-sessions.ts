@@ -1,6 +1,18 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
+/** What a bare measure saw: runs per second, and how long each run took. */
+export interface BareRuns {
+  fps: number;
+  runMs: number[];
+}
+
+/** Bare model runs on the bench's input for about a given time, nothing of ours around them. */
+export interface BareMeasure {
+  measure(durationMs: number): Promise<BareRuns>;
+  release(): Promise<void>;
+}
+
 export interface BareSessionsOptions {
   modelPath: string;
   /** onnxruntime-node is loaded from here, like the inference module loads it. */
@@ -32,23 +44,25 @@ const ort = require('node:module').createRequire(workerData.resolveFrom)('onnxru
     // 'warm-up' runs once: the first run allocates and picks kernels. 'measure' runs until durationMs is up.
     const started = performance.now();
     const deadline = started + (durationMs ?? 0);
-    let runs = 0;
+    const runMs = [];
     let finished = started;
     do {
+      const runStarted = finished;
       await session.run(feeds);
-      runs++;
       finished = performance.now();
+      runMs.push(finished - runStarted);
     } while (finished < deadline);
-    parentPort.postMessage({ type, runs, elapsedMs: finished - started });
+    parentPort.postMessage({ type, runMs, elapsedMs: finished - started });
   });
   parentPort.postMessage({ type: 'ready' });
 })().catch((error) => parentPort.postMessage({ type: 'error', message: error.message }));
 `;
 
-type Reply = { type: 'ready' | 'released' } | { type: 'warm-up' | 'measure'; runs: number; elapsedMs: number } | { type: 'error'; message: string };
+type Runs = { runMs: number[]; elapsedMs: number };
+type Reply = { type: 'ready' | 'released' } | ({ type: 'warm-up' } & Runs) | ({ type: 'measure' } & Runs) | { type: 'error'; message: string };
 
 /** Sessions on worker threads that measure bare `session.run` throughput together. */
-export class BareSessions {
+export class BareSessions implements BareMeasure {
   private constructor(private readonly workers: Worker[]) {}
 
   static async open(options: BareSessionsOptions, input: { tensor: Float32Array; dims: number[] }): Promise<BareSessions> {
@@ -73,12 +87,16 @@ export class BareSessions {
 
   /**
    * Runs every session for about `durationMs` at once, after a warm-up run each, and returns their runs per
-   * second added up: each session's runs over its own time, so a run that ends past the deadline is not lost.
+   * second added up (each session's runs over its own time, so a run that ends past the deadline is not lost),
+   * and every run's time.
    */
-  async measure(durationMs: number): Promise<number> {
+  async measure(durationMs: number): Promise<BareRuns> {
     await this.all('warm-up', (worker) => worker.postMessage({ type: 'warm-up' }));
     const results = await this.all('measure', (worker) => worker.postMessage({ type: 'measure', durationMs }));
-    return results.reduce((sum, { runs, elapsedMs }) => sum + (runs * 1000) / elapsedMs, 0);
+    return {
+      fps: results.reduce((sum, { runMs, elapsedMs }) => sum + (runMs.length * 1000) / elapsedMs, 0),
+      runMs: results.flatMap(({ runMs }) => runMs),
+    };
   }
 
   async release(): Promise<void> {

@@ -7,7 +7,7 @@ import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type DetectedBox, type Dete
 import { ClientZmq } from '@iev/zmq-transport';
 import { lastValueFrom } from 'rxjs';
 import { round } from '../stats';
-import { startModule, stopModule } from './bench';
+import { startModule, stopModule } from './bench-modules';
 
 export interface UpstreamBenchOptions {
   workspaceRoot: string;
@@ -38,10 +38,9 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
   const publisher = new ClientZmq({ endpoint, bind: true, sendHighWaterMark: options.burst * 2, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
   await publisher.connect();
   const queue = String(options.burst * 2);
-  const telemetry = startModule(options.workspaceRoot, 'telemetry', {
+  const telemetry = await startModule(options.workspaceRoot, 'telemetry', {
     ...hub.moduleEnv('telemetry'),
     DETECTIONS_CONNECT: endpoint,
-    METRICS_PORT: '0',
     TELEMETRY_QUEUE_CAPACITY: queue,
     TELEMETRY_UPSTREAM_QUEUE: queue,
   });

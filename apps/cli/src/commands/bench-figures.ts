@@ -1,0 +1,104 @@
+import type { Detections } from '@iev/frame-protocol';
+import { medianOf, percentiles, round, summarize } from '../stats';
+import type { MeasuredPipeline, Received } from './bench-segments';
+import type { CpuUsage, ThreadGroup } from './process-cpu';
+
+export type StageSummary = { medianMs: number; p90Ms: number; count: number };
+export type StageName = 'decode' | 'transport' | 'preprocess' | 'inference' | 'postprocess' | 'publish';
+
+/** A share of the CPU: percent of one core over the measured time, and CPU-ms per frame consumed (one detections message). */
+export interface CpuShare {
+  corePercent: number;
+  msPerFrame: number;
+}
+
+/**
+ * A module's process: all its threads (ended ones too) and each thread group seen (process-cpu.ts); and the GC pauses of its main
+ * thread, as prom-client times them: wall time, not CPU time (V8's helper threads share the work, and on a busy
+ * machine a pause lasts longer than its CPU), so as a share of the time the main thread stood still.
+ */
+export type ModuleCpu = { total: CpuShare; gcPauses: CpuShare } & Partial<Record<ThreadGroup, CpuShare>>;
+
+export interface CpuFigures {
+  /** capture's child processes: ffmpeg or gst-launch. */
+  decoder: CpuShare;
+  capture: ModuleCpu;
+  inference: ModuleCpu;
+  /** Frames capture decoded, and frames the inference module took, while measured. */
+  framesDecoded: number;
+  framesConsumed: number;
+  /** capture and its decoder together, CPU-ms per frame decoded and per frame consumed. */
+  captureMsPerDecodedFrame: number;
+  captureMsPerConsumedFrame: number;
+}
+
+export interface LatencyFigures {
+  /** Capture time → detections published, per frame. */
+  latencyMs: { p50: number; p90: number; p99: number };
+  /** Median bare session.run time in the pipeline's own configuration: the model's own time per frame. */
+  modelMedianMs: number;
+  /** latencyMs.p99 / modelMedianMs (target ≤ 2). */
+  latencyRatio: number;
+}
+
+export function roundSummary(summary: StageSummary): StageSummary {
+  return { medianMs: round(summary.medianMs), p90Ms: round(summary.p90Ms), count: summary.count };
+}
+
+/** Median and p90 of a figure every detections message carries. */
+export function stageSummary(received: Received[], pick: (d: Detections, receivedAtMs: number) => number): StageSummary {
+  return roundSummary(summarize(received.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
+}
+
+export function endToEndLatency(received: Received[]): LatencyFigures['latencyMs'] {
+  const { p50, p90, p99 } = percentiles(received.map(({ detections }) => detections.publishedAtMs - detections.frame.captureTimeMs));
+  return { p50: round(p50), p90: round(p90), p99: round(p99) };
+}
+
+export function latencyFigures(pipeline: MeasuredPipeline, modelRunMs: number[]): LatencyFigures {
+  const latencyMs = endToEndLatency(pipeline.detections);
+  const modelMedianMs = medianOf(modelRunMs);
+  return { latencyMs, modelMedianMs: round(modelMedianMs), latencyRatio: round(latencyMs.p99 / modelMedianMs, 3) };
+}
+
+export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures {
+  const framesConsumed = detections.length;
+  const share = (cpuMs: number): CpuShare => ({ corePercent: round((cpuMs / usage.wallMs) * 100, 1), msPerFrame: round(cpuMs / framesConsumed) });
+  const captureMs = usage.capture.processMs + usage.capture.childrenMs;
+  return {
+    decoder: share(usage.capture.childrenMs),
+    capture: moduleCpu(usage.capture, usage.captureGcMs, share),
+    inference: moduleCpu(usage.inference, usage.inferenceGcMs, share),
+    framesDecoded: usage.framesDecoded,
+    framesConsumed,
+    captureMsPerDecodedFrame: round(captureMs / usage.framesDecoded),
+    captureMsPerConsumedFrame: round(captureMs / framesConsumed),
+  };
+}
+
+function moduleCpu(cpu: CpuUsage, gcMs: number, share: (cpuMs: number) => CpuShare): ModuleCpu {
+  const groups = Object.fromEntries(Object.entries(cpu.groups).map(([group, ms]) => [group, share(ms)]));
+  return { total: share(cpu.processMs), gcPauses: share(gcMs), ...groups };
+}
+
+export interface RecognitionFigures {
+  fpsWith: number;
+  fpsWithout: number;
+  ratio: number;
+  linesReadPerFrame: number;
+  linesCarriedPerFrame: number;
+  /** The pipeline with RECOGNITION=off: capture time → detections published. */
+  latencyMsWithout: LatencyFigures['latencyMs'];
+}
+
+export function recognitionFigures(withRecognition: MeasuredPipeline, without: MeasuredPipeline): RecognitionFigures {
+  const perFrame = (count: (d: Detections) => number) => round(withRecognition.detections.reduce((sum, { detections }) => sum + count(detections), 0) / withRecognition.detections.length);
+  return {
+    fpsWith: round(withRecognition.fps),
+    fpsWithout: round(without.fps),
+    ratio: round(withRecognition.fps / without.fps, 3),
+    linesReadPerFrame: perFrame((d) => d.lines?.read ?? 0),
+    linesCarriedPerFrame: perFrame((d) => d.lines?.carried ?? 0),
+    latencyMsWithout: endToEndLatency(without.detections),
+  };
+}

@@ -1,0 +1,49 @@
+import type { BenchReport } from './bench';
+import { formatBenchRows } from './bench-format';
+
+const share = (corePercent: number, msPerFrame: number) => ({ corePercent, msPerFrame });
+const stage = { medianMs: 1, p90Ms: 2, count: 10 };
+
+const report: BenchReport = {
+  backend: 'onnxruntime',
+  preset: 'seed',
+  inputSize: '960x960',
+  bareFps: 10,
+  pipelineFps: 9,
+  ratio: 0.9,
+  bareStreamsFps: 12,
+  streamsRatio: 0.75,
+  stages: { decode: stage, transport: stage, preprocess: stage, inference: stage, postprocess: stage, publish: stage },
+  latencyMs: { p50: 210, p90: 260, p99: 340.5 },
+  modelMedianMs: 185,
+  latencyRatio: 1.841,
+  cpu: {
+    decoder: share(3.1, 3.4),
+    capture: { total: share(9.2, 10.1), gcPauses: share(1.5, 1.6), main: share(8, 8.8), unnamed: share(1.2, 1.3) },
+    inference: { total: share(190, 209), gcPauses: share(4, 4.4), main: share(12, 13.2), workers: share(175, 192.3), rest: share(3, 3.3) },
+    framesDecoded: 600,
+    framesConsumed: 180,
+    captureMsPerDecodedFrame: 1.93,
+    captureMsPerConsumedFrame: 6.42,
+  },
+  framesMeasured: 180,
+  streams: 2,
+  threads: 1,
+};
+
+describe('formatBenchRows', () => {
+  it('prints latency against the model, and CPU by process and thread group with only the groups seen', () => {
+    const table = formatBenchRows([report, { backend: 'tensorrt', skipped: 'no GPU here' }]);
+    expect(table).toContain('latency      p50 210, p90 260, p99 341 ms');
+    expect(table).toMatch(/model median\s+185\.00 ms/);
+    expect(table).toMatch(/p99 \/ model\s+1\.841\s+\(target <= 2\)/);
+    expect(table).toMatch(/decoder \(capture's ffmpeg \/ gst-launch\)\s+3\.1\s+3\.40/);
+    expect(table).toMatch(/ {2}worker threads \(ONNX Runtime\)\s+175\.0\s+192\.30/);
+    expect(table).toMatch(/ {2}GC pauses on the main thread \(wall time\)\s+4\.0\s+4\.40/);
+    // capture has unnamed threads (Node.js 20) and no workers: one row each way.
+    expect(table.match(/unnamed threads/g)).toHaveLength(1);
+    expect(table.match(/worker threads/g)).toHaveLength(1);
+    expect(table).toContain('capture + decoder: 1.93 ms per decoded frame (600), 6.42 ms per consumed frame (180)');
+    expect(table).toContain('tensorrt: skipped (no GPU here)');
+  });
+});

@@ -1,0 +1,67 @@
+import type { BenchReport, BenchRow } from './bench';
+import type { CpuShare, ModuleCpu } from './bench-figures';
+import type { ThreadGroup } from './process-cpu';
+
+export function formatBenchRows(rows: BenchRow[]): string {
+  return rows.map((row) => ('skipped' in row ? `${row.backend}: skipped (${row.skipped})` : formatBench(row))).join('\n\n');
+}
+
+export function formatBench(report: BenchReport): string {
+  const threads = report.threads ? `${report.threads} thread(s)` : "ONNX Runtime's default threads";
+  const lines = [
+    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${report.streams} stream(s) of ${threads}, ${report.framesMeasured} frames measured`,
+    `stage         median ms   p90 ms`,
+    ...Object.entries(report.stages).map(([name, s]) => `${name.padEnd(12)} ${s.medianMs.toFixed(2).padStart(10)} ${s.p90Ms.toFixed(2).padStart(8)}`),
+    `pipeline fps ${report.pipelineFps.toFixed(2).padStart(10)}`,
+    `bare run fps ${report.bareFps.toFixed(2).padStart(10)}   (one session, ONNX Runtime's defaults)`,
+    `ratio        ${report.ratio.toFixed(3).padStart(10)}   (target >= 0.85)`,
+  ];
+  if (report.recognition) {
+    const r = report.recognition;
+    lines.push(
+      `without reading ${r.fpsWithout.toFixed(2).padStart(7)}   (the same pipeline with RECOGNITION=off; pipeline fps above reads text)`,
+      `reading ratio${r.ratio.toFixed(3).padStart(10)}   (target >= 0.6); per frame ${r.linesReadPerFrame} lines read, ${r.linesCarriedPerFrame} carried`,
+    );
+  }
+  if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
+    lines.push(
+      `bare streams ${report.bareStreamsFps.toFixed(2).padStart(10)}   (bare run fps, ${report.streams} sessions side by side like the pipeline)`,
+      `streams ratio${report.streamsRatio.toFixed(3).padStart(10)}   (pipeline fps / bare streams: the cost of our code)`,
+    );
+  }
+  const latency = (l: BenchReport['latencyMs']) => `p50 ${l.p50.toFixed(0)}, p90 ${l.p90.toFixed(0)}, p99 ${l.p99.toFixed(0)} ms`;
+  lines.push(
+    `latency      ${latency(report.latencyMs)}   (capture time → detections published)`,
+    ...(report.recognition ? [`              ${latency(report.recognition.latencyMsWithout)} with RECOGNITION=off`] : []),
+    `model median ${report.modelMedianMs.toFixed(2).padStart(10)} ms   (bare session.run in the pipeline's configuration)`,
+    `p99 / model  ${report.latencyRatio.toFixed(3).padStart(10)}   (target <= 2)`,
+    ...formatCpu(report.cpu),
+  );
+  return lines.join('\n');
+}
+
+const GROUP_LABELS: Record<ThreadGroup, string> = {
+  main: 'main thread',
+  workers: 'worker threads (ONNX Runtime)',
+  rest: 'other threads (libuv, V8, ZeroMQ)',
+  unnamed: 'unnamed threads (Node.js 20 names none)',
+};
+
+function formatCpu(cpu: BenchReport['cpu']): string[] {
+  const row = (label: string, share: CpuShare) => `${label.padEnd(42)} ${share.corePercent.toFixed(1).padStart(6)} ${share.msPerFrame.toFixed(2).padStart(10)}`;
+  const module = (name: string, figures: ModuleCpu) => [
+    row(name, figures.total),
+    ...(Object.keys(GROUP_LABELS) as ThreadGroup[]).flatMap((group) => {
+      const share = figures[group];
+      return share ? [row(`  ${GROUP_LABELS[group]}`, share)] : [];
+    }),
+    row('  GC pauses on the main thread (wall time)', figures.gcPauses),
+  ];
+  return [
+    `cpu while measured                       % of a core  ms/frame`,
+    row('decoder (capture\'s ffmpeg / gst-launch)', cpu.decoder),
+    ...module('capture', cpu.capture),
+    ...module('inference', cpu.inference),
+    `capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`,
+  ];
+}

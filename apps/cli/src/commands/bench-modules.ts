@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '@iev/testing';
+import { snapshotCpu, type CpuSnapshot } from './process-cpu';
+
+/**
+ * The capture module's environment in the bench: the demo video looped and paced at its own rate (`-re`), as a
+ * live camera would deliver it. Issue 13 makes CAPTURE_REALTIME=false mean "decode on demand" (frames only as fast
+ * as consumers pull): whoever merges that flips it here.
+ */
+export const BENCH_CAPTURE_ENV = { CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'true' } as const;
+
+/**
+ * Capture's counter of frames it decoded. Today it publishes every frame it decodes, so the published count is
+ * the decoded count; once it decodes on demand and drops unwanted frames early, point this at its decoded count.
+ */
+export const CAPTURE_DECODED_FRAMES_METRIC = 'iev_capture_frames_published_total';
+/** prom-client's default GC metric (service-runtime prefixes Node's default metrics with `iev_`): the main thread's GC pauses, wall time. */
+const GC_SECONDS_METRIC = 'iev_nodejs_gc_duration_seconds_sum';
+
+/** A built module app running as a child process, with its metrics on a port of its own. */
+export interface RunningModule {
+  process: ChildProcess;
+  metricsPort: number;
+}
+
+export async function startModule(root: string, name: string, env: Record<string, string>): Promise<RunningModule> {
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, [`${root}/dist/apps/${name}/main.js`], {
+    cwd: root,
+    env: { ...process.env, ...env, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return { process: child, metricsPort };
+}
+
+export function stopModule({ process: child }: RunningModule): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** One look at a running module from outside: its threads' and children's CPU from /proc, counters from its metrics. */
+export interface ModuleLook {
+  cpu: CpuSnapshot;
+  /** GC pauses on its main thread so far, wall time. */
+  gcMs: number;
+  /** CAPTURE_DECODED_FRAMES_METRIC's value; 0 for a module without it. */
+  framesDecoded: number;
+}
+
+export async function lookAt(module: RunningModule): Promise<ModuleLook> {
+  const { pid } = module.process;
+  if (pid === undefined) throw new Error('a module process that never started has nothing to look at');
+  const cpu = snapshotCpu(pid);
+  const response = await fetch(`http://127.0.0.1:${module.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
+  if (!response.ok) throw new Error(`metrics on port ${module.metricsPort} answered ${response.status}`);
+  const metrics = sumsByName(await response.text());
+  return { cpu, gcMs: (metrics.get(GC_SECONDS_METRIC) ?? 0) * 1000, framesDecoded: metrics.get(CAPTURE_DECODED_FRAMES_METRIC) ?? 0 };
+}
+
+/** Each metric in Prometheus text with its samples added up over their labels. */
+export function sumsByName(text: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const sample = /^([a-zA-Z_:][\w:]*)(?:\{.*\})? (\S+)$/.exec(line);
+    if (sample) sums.set(sample[1], (sums.get(sample[1]) ?? 0) + Number(sample[2]));
+  }
+  return sums;
+}

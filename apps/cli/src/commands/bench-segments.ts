@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { presetReads } from '@iev/detection-pipeline';
+import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
+import { Subscriber } from 'zeromq';
+import type { BareMeasure, BareRuns } from './bare-sessions';
+import type { BenchOptions } from './bench';
+import { BENCH_CAPTURE_ENV, startModule, stopModule, type RunningModule } from './bench-modules';
+import { addUsage, lookAtPipeline, NO_USAGE, usageBetween, type PipelineUsage } from './pipeline-usage';
+
+export type Received = { detections: Detections; receivedAtMs: number };
+
+export interface MeasuredPipeline {
+  fps: number;
+  detections: Received[];
+  /** CPU and frames over the pipeline's measured segments. */
+  usage: PipelineUsage;
+}
+
+/** Bare and pipeline are measured in this many alternating segments. */
+const ROUNDS = 4;
+/** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
+const SETTLE_MS = 1500;
+
+/**
+ * Runs the real capture and inference processes on the video and listens to their detections like telemetry does.
+ * The machine's speed drifts here by up to 30 % within a minute, so the pipeline and bare `session.run` are
+ * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift weighs on
+ * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
+ * second inference module beside the first with RECOGNITION=off, measured in segments of its own while the other
+ * is paused. Returns each pipeline's fps, detections and CPU (the preset's own first), and each bare measure's
+ * fps averaged over the rounds with all its run times.
+ */
+export async function measureAlternating(options: BenchOptions, bareMeasures: BareMeasure[], log: (line: string) => void): Promise<{ pipelines: MeasuredPipeline[]; bare: BareRuns[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
+  const frames = `ipc://${join(dir, 'frames')}`;
+  const subscriber = new Subscriber({ linger: 0 });
+  subscriber.subscribe(DETECTIONS_TOPIC);
+  const modules: RunningModule[] = [];
+  const received: Received[] = [];
+  const collecting = (async () => {
+    for await (const [, ...parts] of subscriber) received.push({ detections: detectionsCodec.decode(parts), receivedAtMs: epochMs() });
+  })().catch(() => undefined);
+
+  try {
+    const variants: Record<string, string>[] = presetReads(options.preset.name, undefined) ? [{}, { RECOGNITION: 'off' }] : [{}];
+    const inferences: RunningModule[] = [];
+    for (const [index, variant] of variants.entries()) {
+      const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
+      subscriber.connect(detectionsEndpoint);
+      const inference = await startModule(options.workspaceRoot, 'inference', {
+        FRAMES_CONNECT: frames,
+        DETECTIONS_BIND: detectionsEndpoint,
+        DETECTION_PRESET: options.preset.name,
+        INFERENCE_BACKEND: options.backend,
+        INFERENCE_STREAMS: String(options.streams),
+        INFERENCE_THREADS: String(options.threads),
+        MODEL_PATH: options.modelPath,
+        ...variant,
+      });
+      inferences.push(inference);
+      modules.push(inference);
+    }
+    const capture = await startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, ...BENCH_CAPTURE_ENV });
+    modules.push(capture);
+    const exited = new Promise<never>((_, reject) => {
+      for (const { process: child } of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
+    });
+    const whileRunning = <T>(work: Promise<T>) => Promise.race([work, exited]);
+
+    const measured = inferences.map(() => ({ ms: 0, detections: [] as Received[], usage: NO_USAGE }));
+    const bareRuns = bareMeasures.map(() => ({ fpsSum: 0, runMs: [] as number[] }));
+    const segmentMs = (options.seconds / ROUNDS) * 1000;
+    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
+    await whileRunning(until(() => new Set(received.map(({ detections }) => detections.timings.recognizeMs === undefined)).size === inferences.length, 120_000, () => 'the first detections from each pipeline'));
+    for (const inference of inferences.slice(1)) inference.process.kill('SIGSTOP');
+    await whileRunning(sleep(options.warmupSeconds * 1000));
+    for (let round = 0; round < ROUNDS; round++) {
+      capture.process.kill('SIGSTOP');
+      await whileRunning(sleep(500)); // the frame in the model finishes
+      for (const [i, bare] of bareMeasures.entries()) {
+        const runs = await whileRunning(bare.measure(segmentMs / bareMeasures.length));
+        bareRuns[i].fpsSum += runs.fps;
+        bareRuns[i].runMs.push(...runs.runMs);
+      }
+      capture.process.kill('SIGCONT');
+      for (const [i, inference] of inferences.entries()) {
+        inference.process.kill('SIGCONT');
+        await whileRunning(sleep(SETTLE_MS));
+        const before = await whileRunning(lookAtPipeline(capture, inference));
+        const from = epochMs();
+        await whileRunning(sleep(segmentMs));
+        const to = epochMs();
+        const after = await whileRunning(lookAtPipeline(capture, inference));
+        if (inferences.length > 1) inference.process.kill('SIGSTOP');
+        measured[i].ms += to - from;
+        measured[i].usage = addUsage(measured[i].usage, usageBetween(before, after));
+        measured[i].detections.push(...received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
+      }
+      if (inferences.length > 1) inferences[0].process.kill('SIGCONT');
+    }
+    if (measured.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
+    return {
+      pipelines: measured.map(({ ms, detections, usage }) => ({ fps: (detections.length * 1000) / ms, detections, usage })),
+      bare: bareRuns.map(({ fpsSum, runMs }) => ({ fps: fpsSum / ROUNDS, runMs })),
+    };
+  } finally {
+    for (const { process: child } of modules) child.kill('SIGCONT');
+    for (const { process: child } of modules) child.removeAllListeners('exit');
+    await Promise.all(modules.map(stopModule));
+    subscriber.close();
+    await collecting;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Polls the condition every 50 ms; `what` names what was awaited when it times out. */
+async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what()}`);
+    await sleep(50);
+  }
+}
