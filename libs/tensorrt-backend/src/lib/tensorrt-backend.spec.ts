@@ -7,7 +7,8 @@ import { getPreset, Preprocessor, type ImageView } from '@iev/text-detection';
 import { WORKSPACE_ROOT } from '../testing/machine';
 import { probeTensorRt, TensorRtUnavailableError, type TensorRtMissing } from './tensorrt-addon';
 import { devicePreprocessPlan, TensorRtBackend } from './tensorrt-backend';
-import { InputShapeError, profileForPreset } from './tensorrt-profile';
+import { InputShapeError } from './model-input';
+import { detectionInput, profileForPreset } from './tensorrt-profile';
 import { readTensorRtSettings } from './tensorrt-settings';
 
 const MODEL = join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx');
@@ -37,7 +38,7 @@ describe('GPU preprocessing plan', () => {
 
 describe('TensorRtBackend without a binding', () => {
   it('fails to load saying the binding is not built and how to build it', async () => {
-    const backend = new TensorRtBackend({ ...readTensorRtSettings({}), tensorRtProfile: profileForPreset(getPreset('seed')), tensorRtAddonPath: '/nonexistent/tensorrt_addon.node', modelPath: MODEL, log: recordingLog() });
+    const backend = new TensorRtBackend({ ...readTensorRtSettings({}), modelInput: detectionInput(profileForPreset(getPreset('seed'))), tensorRtAddonPath: '/nonexistent/tensorrt_addon.node', modelPath: MODEL, log: recordingLog() });
     await expect(backend.load()).rejects.toThrow(TensorRtUnavailableError);
     await expect(backend.load()).rejects.toThrow('npx nx run tensorrt-backend:build-native');
     await expect(backend.run({ data: new Float32Array(3 * 960 * 960), dims: [1, 3, 960, 960] })).rejects.toThrow('tensorrt: load() has not completed');
@@ -74,7 +75,7 @@ needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAI
   let backend: TensorRtBackend;
   const log = recordingLog();
   // FP32 for the comparison with ONNX Runtime; TensorRT still uses TF32 on Ampere and later, hence the tolerance.
-  const settings = () => ({ ...readTensorRtSettings({}), tensorRtProfile: profileForPreset(getPreset('seed')), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' as const, modelPath: MODEL, log });
+  const settings = () => ({ ...readTensorRtSettings({}), modelInput: detectionInput(profileForPreset(getPreset('seed'))), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' as const, modelPath: MODEL, log });
 
   beforeAll(async () => {
     cacheDir = mkdtempSync(join(tmpdir(), 'iev-trt-'));
