@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTextFrameSet } from '@iev/text-detection';
 import { OnnxRuntimeBackend, type InferenceBackend, type TensorData } from '@iev/inference-backends';
+import { probeTensorRt, REC_MAX_WIDTH } from '@iev/tensorrt-backend';
 import { CharacterSet, evaluateTextSpotting, type Corners, type SpottingFrame } from '@iev/text-recognition';
 import { TextRecognizer } from './text-recognizer';
 
@@ -13,6 +14,23 @@ const DICTIONARY = join(ROOT, 'models/ppocr_keys_v1.txt');
 
 jest.setTimeout(60_000);
 
+/** Given the true boxes of a frame set, recognition alone: nearly every line word for word, and 99 % of characters. */
+async function expectTrueLinesRead(recognizer: TextRecognizer, set: string): Promise<void> {
+  const frames = readTextFrameSet(join(ROOT, 'testdata/text-frames', set));
+  const spotted: SpottingFrame[] = [];
+  for (const frame of frames) {
+    const reads = await recognizer.read(readBgrImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
+    spotted.push({
+      truth: frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] ?? '' })),
+      predictions: frame.truth.map((quad, i) => ({ quad, text: reads[i].text })),
+    });
+    expect(reads.every((read) => read.score > 0 && read.score <= 1)).toBe(true);
+  }
+  const scores = evaluateTextSpotting(spotted);
+  expect(scores.recall).toBeGreaterThanOrEqual(0.95);
+  expect(scores.characterAccuracy).toBeGreaterThanOrEqual(0.99);
+}
+
 describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
   let recognizer: TextRecognizer;
   beforeAll(async () => {
@@ -20,22 +38,7 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
   });
   afterAll(() => recognizer.dispose());
 
-  it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', async (set) => {
-    const frames = readTextFrameSet(join(ROOT, 'testdata/text-frames', set));
-    const spotted: SpottingFrame[] = [];
-    for (const frame of frames) {
-      const reads = await recognizer.read(readBgrImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
-      spotted.push({
-        truth: frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] ?? '' })),
-        predictions: frame.truth.map((quad, i) => ({ quad, text: reads[i].text })),
-      });
-      expect(reads.every((read) => read.score > 0 && read.score <= 1)).toBe(true);
-    }
-    const scores = evaluateTextSpotting(spotted);
-    // Given the true boxes, recognition alone: nearly every line word for word, and 99 % of characters.
-    expect(scores.recall).toBeGreaterThanOrEqual(0.95);
-    expect(scores.characterAccuracy).toBeGreaterThanOrEqual(0.99);
-  });
+  it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', (set) => expectTrueLinesRead(recognizer, set));
 
   it('reads the quads it is given in their order, and nothing from a quad with no area', async () => {
     const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
@@ -89,6 +92,26 @@ describe('TextRecognizer with a backend that takes batches up to a maximum width
     expect(narrowed.every((read) => read.score > 0)).toBe(true);
     expect(narrowed.filter((read, i) => read.text === free[i].text).length).toBeGreaterThan(0);
   });
+});
+
+const tensorRt = probeTensorRt();
+const needsTensorRt = tensorRt.available ? describe : describe.skip;
+
+needsTensorRt(`TextRecognizer on TensorRT${tensorRt.available ? '' : ` (needs TensorRT, absent on this machine: ${tensorRt.error.message.split(':')[0]})`}`, () => {
+  let recognizer: TextRecognizer;
+  let cacheDir: string;
+  beforeAll(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'iev-rec-trt-'));
+    recognizer = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: DICTIONARY, backend: 'tensorrt', tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' });
+  }, 30 * 60_000);
+  afterAll(async () => {
+    await recognizer?.dispose();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('keeps its batches within the engine\'s width', () => expect(recognizer.maxWidth).toBe(REC_MAX_WIDTH));
+
+  it.each(['dev-a', 'dev-b'])('reads the true lines of %s as well as on the CPU', (set) => expectTrueLinesRead(recognizer, set));
 });
 
 describe('TextRecognizer.load follows the detector\'s backend rules', () => {
