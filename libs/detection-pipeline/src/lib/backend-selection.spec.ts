@@ -1,6 +1,6 @@
 import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
-import { probeTensorRt, TensorRtBackend } from '@iev/tensorrt-backend';
-import { BackendUnavailableError, cpuParallelism, selectBackend } from './backend-selection';
+import { probeTensorRt, REC_MAX_WIDTH, TensorRtBackend } from '@iev/tensorrt-backend';
+import { BackendUnavailableError, cpuParallelism, selectBackend, selectRecognitionBackend } from './backend-selection';
 
 const base = { modelPath: 'models/ch_pp_inf_dynamic.onnx', threads: 1, streams: 1 };
 /** A binding path that does not exist: TensorRT is then unavailable on any machine, for the reason "not built". */
@@ -32,7 +32,7 @@ describe('selectBackend', () => {
     const log = recordingLog();
     expect(selectBackend({ ...noBinding, useTensorRt: false, backend: 'auto', log })).toBeInstanceOf(OnnxRuntimeBackend);
     expect(log.warnings).toEqual([
-      expect.stringMatching(/^INFERENCE_BACKEND=auto: running ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/),
+      expect.stringMatching(/^INFERENCE_BACKEND=auto: running the detection model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/),
     ]);
   });
 
@@ -47,6 +47,41 @@ describe('selectBackend', () => {
   it(`gives ${tensorRt.available ? 'the TensorRT backend' : 'the reason TensorRT is not usable'} on this machine for INFERENCE_BACKEND=tensorrt`, () => {
     if (tensorRt.available) expect(selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toBeInstanceOf(TensorRtBackend);
     else expect(() => selectBackend({ ...base, useTensorRt: false, backend: 'tensorrt' })).toThrow(tensorRt.error.message);
+  });
+});
+
+describe('selectRecognitionBackend: the detector\'s rules for the recognition model', () => {
+  const recognition = { modelPath: 'models/ch_PP-OCRv4_rec_infer.onnx', threads: 1 };
+  const noRecognitionBinding = { ...recognition, tensorRtAddonPath: '/nonexistent/tensorrt_addon.node' };
+
+  it('uses one ONNX Runtime stream on the CPU by default, with no limit on the batch width', () => {
+    const chosen = selectRecognitionBackend({ ...recognition, useTensorRt: false });
+    expect(chosen.backend).toBeInstanceOf(OnnxRuntimeBackend);
+    expect(chosen.maxWidth).toBeUndefined();
+  });
+
+  it('refuses USE_TENSOR_RT=True and INFERENCE_BACKEND=tensorrt without a usable TensorRT, as for detection', () => {
+    expect(() => selectRecognitionBackend({ ...noRecognitionBinding, useTensorRt: true })).toThrow(BackendUnavailableError);
+    expect(() => selectRecognitionBackend({ ...noRecognitionBinding, useTensorRt: true })).toThrow(/^TensorRT was requested \(USE_TENSOR_RT=True\) but the TensorRT binding is not built/);
+    expect(() => selectRecognitionBackend({ ...noRecognitionBinding, useTensorRt: false, backend: 'tensorrt' })).toThrow(/^TensorRT was requested \(INFERENCE_BACKEND=tensorrt\)/);
+    expect(selectRecognitionBackend({ ...noRecognitionBinding, useTensorRt: true, backend: 'onnxruntime' }).backend).toBeInstanceOf(OnnxRuntimeBackend);
+  });
+
+  it('falls back to the CPU only for auto, logging why and for which model', () => {
+    const log = recordingLog();
+    expect(selectRecognitionBackend({ ...noRecognitionBinding, useTensorRt: false, backend: 'auto', log }).backend).toBeInstanceOf(OnnxRuntimeBackend);
+    expect(log.warnings).toEqual([expect.stringMatching(/^INFERENCE_BACKEND=auto: running the recognition model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/)]);
+  });
+
+  const tensorRt = probeTensorRt();
+  it(`gives ${tensorRt.available ? 'a TensorRT backend limited to the profile\'s width' : 'the reason TensorRT is not usable'} on this machine for INFERENCE_BACKEND=tensorrt`, () => {
+    if (tensorRt.available) {
+      const chosen = selectRecognitionBackend({ ...recognition, useTensorRt: false, backend: 'tensorrt' });
+      expect(chosen.backend).toBeInstanceOf(TensorRtBackend);
+      expect(chosen.maxWidth).toBe(REC_MAX_WIDTH);
+    } else {
+      expect(() => selectRecognitionBackend({ ...recognition, useTensorRt: false, backend: 'tensorrt' })).toThrow(tensorRt.error.message);
+    }
   });
 });
 

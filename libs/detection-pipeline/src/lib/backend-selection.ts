@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BackendPool, OnnxRuntimeBackend, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
-import { probeTensorRt, profileForPreset, readTensorRtSettings, TensorRtBackend, type TensorRtSettings } from '@iev/tensorrt-backend';
+import { detectionInput, probeTensorRt, profileForPreset, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
 
@@ -44,36 +44,79 @@ const processWarnings: BackendLog = {
   warn: (message) => process.emitWarning(message, 'InferenceBackend'),
 };
 
+/** How a backend is made once the rules have chosen: on the CPU, or with TensorRT's opened runtime and settings. */
+interface BackendMakers<Backend> {
+  cpu(): Backend;
+  tensorRt(settings: TensorRtSettings, runtime: TensorRtRuntime): Backend;
+}
+
 /**
- * Picks the inference backend the way the original sample did (USE_TENSOR_RT=True → TensorRT), with an
+ * The rules every model follows, the way the original sample chose (USE_TENSOR_RT=True → TensorRT), with an
  * explicit INFERENCE_BACKEND taking precedence. TensorRT needs the built binding, its libraries and a CUDA GPU;
  * when one is missing, `tensorrt` fails with which one and how to fix it, and only `auto` falls back to the CPU.
  */
-export function selectBackend(selection: BackendSelection): InferenceBackend {
+function chooseBackend<Backend>(selection: Omit<BackendSelection, 'preset'>, model: string, make: BackendMakers<Backend>): Backend {
   const choice: BackendChoice = selection.backend ?? (selection.useTensorRt ? 'tensorrt' : 'onnxruntime');
-  const log = selection.log ?? processWarnings;
-  const cpu = () => {
-    const { streams, threads } = cpuParallelism(selection.streams ?? 0, selection.threads);
-    log.info(`ONNX Runtime on the CPU: ${streams} stream(s) of ${threads || 'one per core'} thread(s)`);
-    return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads }));
-  };
-  if (choice === 'onnxruntime') return cpu();
-
+  if (choice === 'onnxruntime') return make.cpu();
   const settings = { ...readTensorRtSettings({}), ...definedFields(selection) };
   const probe = probeTensorRt(settings.tensorRtAddonPath);
-  if (probe.available) {
-    const tensorRtProfile = settings.tensorRtProfile ?? profileForPreset(selection.preset);
-    return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, tensorRtProfile, modelPath: selection.modelPath, log, runtime: probe.runtime, onActivity: selection.onActivity }));
-  }
+  if (probe.available) return make.tensorRt(settings, probe.runtime);
   if (choice === 'auto') {
-    log.warn(`INFERENCE_BACKEND=auto: running ONNX Runtime on the CPU because TensorRT is not usable here: ${probe.error.message}`);
-    return cpu();
+    (selection.log ?? processWarnings).warn(`INFERENCE_BACKEND=auto: running the ${model} model with ONNX Runtime on the CPU because TensorRT is not usable here: ${probe.error.message}`);
+    return make.cpu();
   }
   const asked = selection.backend === 'tensorrt' ? 'INFERENCE_BACKEND=tensorrt' : 'USE_TENSOR_RT=True';
   throw new BackendUnavailableError(
     `TensorRT was requested (${asked}) but ${probe.error.message} ` +
       'To run on the CPU instead set USE_TENSOR_RT=False (or INFERENCE_BACKEND=onnxruntime); INFERENCE_BACKEND=auto falls back by itself.',
   );
+}
+
+/**
+ * The detection model's backend, by chooseBackend's rules: on the CPU, INFERENCE_STREAMS copies side by side; on
+ * TensorRT, an engine whose profile is TENSORRT_PROFILE or, unset, the preset's.
+ */
+export function selectBackend(selection: BackendSelection): InferenceBackend {
+  const log = selection.log ?? processWarnings;
+  return chooseBackend<InferenceBackend>(selection, 'detection', {
+    cpu: () => {
+      const { streams, threads } = cpuParallelism(selection.streams ?? 0, selection.threads);
+      log.info(`ONNX Runtime on the CPU: ${streams} stream(s) of ${threads || 'one per core'} thread(s)`);
+      return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads }));
+    },
+    tensorRt: (settings, runtime) => {
+      const modelInput = detectionInput(settings.tensorRtProfile ?? profileForPreset(selection.preset));
+      return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, modelInput, modelPath: selection.modelPath, log, runtime, onActivity: selection.onActivity }));
+    },
+  });
+}
+
+/** REC_MODEL_PATH's model and what its batches must keep to. */
+export interface RecognitionBackend {
+  backend: InferenceBackend;
+  /** The widest batch input the backend takes (TensorRT's profile); undefined: any. */
+  maxWidth?: number;
+}
+
+/** Recognition runs one batch at a time (TextRecognizer queues them), so one stream; `threads` as INFERENCE_THREADS. */
+export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams'>;
+
+/**
+ * The recognition model's backend, by the same rules as detection's: ONNX Runtime on the CPU, or a TensorRT engine
+ * for TextRecognizer's batches (recognitionInput: 1 to 6 lines, 48 high, 48 to REC_MAX_WIDTH wide), cached beside
+ * the detector's in TENSORRT_CACHE_DIR.
+ */
+export function selectRecognitionBackend(selection: RecognitionBackendSelection): RecognitionBackend {
+  const { modelPath, threads, log, onActivity } = selection;
+  const modelVariable = 'REC_MODEL_PATH';
+  return chooseBackend<RecognitionBackend>(selection, 'recognition', {
+    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads }) }),
+    tensorRt: (settings, runtime) => {
+      const modelInput = recognitionInput();
+      const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelVariable, log: log ?? processWarnings, runtime, onActivity });
+      return { backend, maxWidth: modelInput.maxWidth };
+    },
+  });
 }
 
 /**
@@ -91,7 +134,7 @@ function pooled(streams: number, create: () => InferenceBackend): InferenceBacke
 }
 
 /** The TensorRT settings the caller gave, so that unset ones keep their defaults. */
-function definedFields(selection: BackendSelection): Partial<TensorRtSettings> {
+function definedFields(selection: Omit<BackendSelection, 'preset'>): Partial<TensorRtSettings> {
   const { tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtWorkspace, tensorRtAddonPath } = selection;
   return Object.fromEntries(
     Object.entries({ tensorRtCacheDir, tensorRtPrecision, tensorRtProfile, tensorRtWorkspace, tensorRtAddonPath }).filter(([, value]) => value !== undefined),

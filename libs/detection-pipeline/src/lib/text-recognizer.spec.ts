@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTextFrameSet } from '@iev/text-detection';
-import { evaluateTextSpotting, type Corners, type SpottingFrame } from '@iev/text-recognition';
+import { OnnxRuntimeBackend, type InferenceBackend, type TensorData } from '@iev/inference-backends';
+import { probeTensorRt, REC_MAX_WIDTH } from '@iev/tensorrt-backend';
+import { CharacterSet, evaluateTextSpotting, type Corners, type SpottingFrame } from '@iev/text-recognition';
 import { TextRecognizer } from './text-recognizer';
 
 const ROOT = join(__dirname, '../../../..');
@@ -12,6 +14,23 @@ const DICTIONARY = join(ROOT, 'models/ppocr_keys_v1.txt');
 
 jest.setTimeout(60_000);
 
+/** Given the true boxes of a frame set, recognition alone: nearly every line word for word, and 99 % of characters. */
+async function expectTrueLinesRead(recognizer: TextRecognizer, set: string): Promise<void> {
+  const frames = readTextFrameSet(join(ROOT, 'testdata/text-frames', set));
+  const spotted: SpottingFrame[] = [];
+  for (const frame of frames) {
+    const reads = await recognizer.read(readBgrImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
+    spotted.push({
+      truth: frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] ?? '' })),
+      predictions: frame.truth.map((quad, i) => ({ quad, text: reads[i].text })),
+    });
+    expect(reads.every((read) => read.score > 0 && read.score <= 1)).toBe(true);
+  }
+  const scores = evaluateTextSpotting(spotted);
+  expect(scores.recall).toBeGreaterThanOrEqual(0.95);
+  expect(scores.characterAccuracy).toBeGreaterThanOrEqual(0.99);
+}
+
 describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
   let recognizer: TextRecognizer;
   beforeAll(async () => {
@@ -19,22 +38,7 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
   });
   afterAll(() => recognizer.dispose());
 
-  it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', async (set) => {
-    const frames = readTextFrameSet(join(ROOT, 'testdata/text-frames', set));
-    const spotted: SpottingFrame[] = [];
-    for (const frame of frames) {
-      const reads = await recognizer.read(readBgrImage(frame.path, frame.width, frame.height), frame.truth as unknown as Corners[]);
-      spotted.push({
-        truth: frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] ?? '' })),
-        predictions: frame.truth.map((quad, i) => ({ quad, text: reads[i].text })),
-      });
-      expect(reads.every((read) => read.score > 0 && read.score <= 1)).toBe(true);
-    }
-    const scores = evaluateTextSpotting(spotted);
-    // Given the true boxes, recognition alone: nearly every line word for word, and 99 % of characters.
-    expect(scores.recall).toBeGreaterThanOrEqual(0.95);
-    expect(scores.characterAccuracy).toBeGreaterThanOrEqual(0.99);
-  });
+  it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', (set) => expectTrueLinesRead(recognizer, set));
 
   it('reads the quads it is given in their order, and nothing from a quad with no area', async () => {
     const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
@@ -46,6 +50,87 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
     expect(reads.map((read) => read.text)).toEqual([third[0].text, '', first[0].text]);
     expect(reads[0].score).toBeCloseTo(third[0].score, 2);
     expect(reads[1].score).toBe(0);
+  });
+});
+
+describe('TextRecognizer with a backend that takes batches up to a maximum width (a TensorRT engine\'s profile)', () => {
+  let cpu: OnnxRuntimeBackend;
+  beforeAll(async () => {
+    cpu = new OnnxRuntimeBackend({ modelPath: REC_MODEL, intraOpThreads: 1 });
+    await cpu.load();
+  });
+  afterAll(() => cpu.dispose());
+
+  /** The real model, recording the input and output dims of each batch it runs. */
+  function recording(): { backend: InferenceBackend; runs: { input: readonly number[]; output: readonly number[] }[] } {
+    const runs: { input: readonly number[]; output: readonly number[] }[] = [];
+    const backend: InferenceBackend = Object.assign(Object.create(cpu) as InferenceBackend, {
+      run: async (input: TensorData) => {
+        const output = await cpu.run(input);
+        runs.push({ input: input.dims, output: output.dims });
+        return output;
+      },
+    });
+    return { backend, runs };
+  }
+
+  it('never asks for a wider batch, squashes a wider line into it, and decodes the time steps the output has', async () => {
+    const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
+    const image = readBgrImage(frame.path, frame.width, frame.height);
+    const quads = frame.truth as unknown as Corners[];
+    const unlimited = recording();
+    const limited = recording();
+    const free = await new TextRecognizer(unlimited.backend, CharacterSet.fromFile(DICTIONARY)).read(image, quads);
+    const narrowed = await new TextRecognizer(limited.backend, CharacterSet.fromFile(DICTIONARY), 160).read(image, quads);
+    const widest = Math.max(...unlimited.runs.map((run) => run.input[3]));
+    expect(widest).toBeGreaterThan(160);
+    expect(limited.runs.map((run) => run.input[3])).toEqual(unlimited.runs.map((run) => Math.min(run.input[3], 160)));
+    // The time steps follow the width: fewer for the narrowed batches, and each read from its own output.
+    for (const run of limited.runs) expect(run.output).toEqual([run.input[0], expect.any(Number), 6625]);
+    expect(limited.runs.map((run) => run.output[1])).not.toEqual(unlimited.runs.map((run) => run.output[1]));
+    // Every line is still read, squashed ones too (if less well); lines in batches that fit read as before.
+    expect(narrowed.every((read) => read.score > 0)).toBe(true);
+    expect(narrowed.filter((read, i) => read.text === free[i].text).length).toBeGreaterThan(0);
+  });
+});
+
+const tensorRt = probeTensorRt();
+const needsTensorRt = tensorRt.available ? describe : describe.skip;
+
+needsTensorRt(`TextRecognizer on TensorRT${tensorRt.available ? '' : ` (needs TensorRT, absent on this machine: ${tensorRt.error.message.split(':')[0]})`}`, () => {
+  let recognizer: TextRecognizer;
+  let cacheDir: string;
+  beforeAll(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'iev-rec-trt-'));
+    recognizer = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: DICTIONARY, backend: 'tensorrt', tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' });
+  }, 30 * 60_000);
+  afterAll(async () => {
+    await recognizer?.dispose();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('keeps its batches within the engine\'s width', () => expect(recognizer.maxWidth).toBe(REC_MAX_WIDTH));
+
+  it.each(['dev-a', 'dev-b'])('reads the true lines of %s as well as on the CPU', (set) => expectTrueLinesRead(recognizer, set));
+});
+
+describe('TextRecognizer.load follows the detector\'s backend rules', () => {
+  const noBinding = { modelPath: REC_MODEL, dictionaryPath: DICTIONARY, threads: 1, tensorRtAddonPath: '/nonexistent/tensorrt_addon.node' };
+
+  it('refuses USE_TENSOR_RT=True without a usable TensorRT, saying what is missing', async () => {
+    await expect(TextRecognizer.load({ ...noBinding, useTensorRt: true })).rejects.toThrow(/^TensorRT was requested \(USE_TENSOR_RT=True\) but the TensorRT binding is not built/);
+  });
+
+  it('falls back to the CPU for INFERENCE_BACKEND=auto, logging why, and reads with no width limit', async () => {
+    const warnings: string[] = [];
+    const recognizer = await TextRecognizer.load({ ...noBinding, backend: 'auto', log: { info: () => undefined, warn: (line) => warnings.push(line) } });
+    try {
+      expect(recognizer.backend).toBeInstanceOf(OnnxRuntimeBackend);
+      expect(recognizer.maxWidth).toBe(Number.POSITIVE_INFINITY);
+      expect(warnings).toEqual([expect.stringMatching(/^INFERENCE_BACKEND=auto: running the recognition model with ONNX Runtime on the CPU because TensorRT is not usable here/)]);
+    } finally {
+      await recognizer.dispose();
+    }
   });
 });
 

@@ -1,8 +1,9 @@
-import { OnnxRuntimeBackend, type InferenceBackend } from '@iev/inference-backends';
+import type { InferenceBackend } from '@iev/inference-backends';
 import type { ImageView } from '@iev/text-detection';
 import { CharacterSet, decodeCtc, perspectiveCrop, resolveLookalikes, planBatches, REC_HEIGHT, REC_MIN_WIDTH, writeRecognitionInput, type Corners, type ReadText } from '@iev/text-recognition';
+import { selectRecognitionBackend, type RecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
 
-export interface TextRecognizerOptions {
+export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'threads'>> {
   /** REC_MODEL_PATH: a PaddleOCR CTC recognition model, input [N,3,48,W], output [N,T,classes]. */
   modelPath: string;
   /** REC_DICT_PATH: its character dictionary, one character per line. */
@@ -21,16 +22,24 @@ const NOTHING_READ: ReadText = { text: '', score: 0 };
 export class TextRecognizer {
   private queue: Promise<void> = Promise.resolve();
 
+  /**
+   * `maxWidth`: the widest batch input the backend takes (a TensorRT engine's profile). A batch whose widest line
+   * needs more is made that wide, and writeRecognitionInput squashes the line into it, as PaddleOCR's
+   * resize_norm_img does for a line wider than its input: the line is still read, where the engine would refuse it.
+   */
   constructor(
     readonly backend: InferenceBackend,
     readonly characters: CharacterSet,
+    readonly maxWidth = Number.POSITIVE_INFINITY,
   ) {}
 
   /**
    * Loads the model and the dictionary and checks they fit each other (the model's class count is the
-   * dictionary's size + blank + space); a missing file or a mismatch stops here, naming the file.
+   * dictionary's size + blank + space); a missing file or a mismatch stops here, naming the file. The backend
+   * follows the detector's rules (USE_TENSOR_RT, INFERENCE_BACKEND; ONNX Runtime on the CPU when neither is given).
    */
-  static async load(options: TextRecognizerOptions, backend: InferenceBackend = new OnnxRuntimeBackend({ modelPath: options.modelPath, modelVariable: 'REC_MODEL_PATH', intraOpThreads: options.threads ?? 0 })): Promise<TextRecognizer> {
+  static async load(options: TextRecognizerOptions, chosen: RecognitionBackend = selectRecognitionBackend({ useTensorRt: false, ...options, threads: options.threads ?? 0 })): Promise<TextRecognizer> {
+    const { backend, maxWidth } = chosen;
     const characters = CharacterSet.fromFile(options.dictionaryPath);
     await backend.load();
     try {
@@ -44,7 +53,7 @@ export class TextRecognizer {
       await backend.dispose();
       throw error;
     }
-    return new TextRecognizer(backend, characters);
+    return new TextRecognizer(backend, characters, maxWidth);
   }
 
   get modelId(): string {
@@ -76,9 +85,11 @@ export class TextRecognizer {
     const reads: ReadText[] = crops.map(() => NOTHING_READ);
     const present = crops.flatMap((crop, index) => (crop ? [{ crop, index }] : []));
     for (const batch of planBatches(present.map(({ crop }) => crop))) {
-      const tensor = new Float32Array(batch.indices.length * 3 * REC_HEIGHT * batch.width);
-      batch.indices.forEach((cropIndex, row) => writeRecognitionInput(present[cropIndex].crop, tensor, row, batch.width));
-      const output = await this.backend.run({ data: tensor, dims: [batch.indices.length, 3, REC_HEIGHT, batch.width] });
+      const width = Math.min(batch.width, this.maxWidth);
+      const tensor = new Float32Array(batch.indices.length * 3 * REC_HEIGHT * width);
+      batch.indices.forEach((cropIndex, row) => writeRecognitionInput(present[cropIndex].crop, tensor, row, width));
+      const output = await this.backend.run({ data: tensor, dims: [batch.indices.length, 3, REC_HEIGHT, width] });
+      // The time steps follow the width (about an eighth of it for PP-OCRv4: 40 at 320); read them from the output, never assume them.
       const [, timeSteps, classes] = output.dims;
       batch.indices.forEach((cropIndex, row) => {
         const { text, score } = decodeCtc(output.data, row * timeSteps * classes, timeSteps, this.characters);

@@ -14,6 +14,7 @@
 namespace {
 
 using iev::ImageSize;
+using iev::trt::InputShape;
 
 /** Runs `work` off the JavaScript thread and settles a promise with `toJs` of its result, or with its error. */
 template <typename Result>
@@ -77,18 +78,41 @@ ImageSize sizeArgument(Napi::Env env, const Napi::Value& value, const char* what
   return ImageSize{integerArgument(env, pair.Get(0u), what), integerArgument(env, pair.Get(1u), what)};
 }
 
-Napi::Array sizeToJs(Napi::Env env, ImageSize size) {
-  Napi::Array pair = Napi::Array::New(env, 2);
-  pair.Set(0u, Napi::Number::New(env, size.width));
-  pair.Set(1u, Napi::Number::New(env, size.height));
-  return pair;
+/** An NCHW input shape [batch, 3, height, width], every dimension positive. */
+InputShape shapeArgument(Napi::Env env, const Napi::Value& value, const std::string& what) {
+  const std::string expected = what + " must be [batch, 3, height, width] with positive whole numbers";
+  if (!value.IsArray() || value.As<Napi::Array>().Length() != 4) throwTypeError(env, expected);
+  const Napi::Array dims = value.As<Napi::Array>();
+  int n[4];
+  for (uint32_t i = 0; i < 4; ++i) {
+    const Napi::Value dim = dims.Get(i);
+    if (!dim.IsNumber() || dim.As<Napi::Number>().DoubleValue() != dim.As<Napi::Number>().Int32Value() || dim.As<Napi::Number>().Int32Value() <= 0) {
+      throwTypeError(env, expected);
+    }
+    n[i] = dim.As<Napi::Number>().Int32Value();
+  }
+  if (n[1] != 3) throwTypeError(env, what + " has " + std::to_string(n[1]) + " channels: the models take 3");
+  return InputShape{n[0], n[2], n[3]};
 }
 
+Napi::Array shapeToJs(Napi::Env env, InputShape shape) {
+  Napi::Array dims = Napi::Array::New(env, 4);
+  const int values[] = {shape.batch, 3, shape.height, shape.width};
+  for (uint32_t i = 0; i < 4; ++i) dims.Set(i, Napi::Number::New(env, values[i]));
+  return dims;
+}
+
+/** { min, opt, max } as NCHW shapes, checked here so that a bad one is refused before TensorRT is involved. */
 iev::trt::ShapeRange profileArgument(Napi::Env env, const Napi::Value& value) {
   if (!value.IsObject()) throwTypeError(env, "profile must be { min, opt, max }");
   const Napi::Object profile = value.As<Napi::Object>();
-  return iev::trt::ShapeRange{sizeArgument(env, profile.Get("min"), "profile.min"), sizeArgument(env, profile.Get("opt"), "profile.opt"),
-                              sizeArgument(env, profile.Get("max"), "profile.max")};
+  const iev::trt::ShapeRange range{shapeArgument(env, profile.Get("min"), "profile.min"), shapeArgument(env, profile.Get("opt"), "profile.opt"),
+                                   shapeArgument(env, profile.Get("max"), "profile.max")};
+  const auto ordered = [](InputShape low, InputShape high) { return low.batch <= high.batch && low.height <= high.height && low.width <= high.width; };
+  if (!ordered(range.min, range.opt) || !ordered(range.opt, range.max)) {
+    throw Napi::RangeError::New(env, "profile must have min <= opt <= max in every dimension");
+  }
+  return range;
 }
 
 void readTriple(Napi::Env env, const Napi::Value& value, float (&out)[3], const char* what) {
@@ -207,7 +231,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Engine",
-                       {InstanceMethod("profile", &EngineWrap::profile), InstanceMethod("inferTensor", &EngineWrap::inferTensor),
+                       {InstanceMethod("profile", &EngineWrap::profile), InstanceMethod("outputDims", &EngineWrap::outputDims),
+                        InstanceMethod("inferTensor", &EngineWrap::inferTensor),
                         InstanceMethod("inferImage", &EngineWrap::inferImage), InstanceMethod("dispose", &EngineWrap::dispose)});
   }
 
@@ -235,27 +260,42 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Env env = info.Env();
     const iev::trt::ShapeRange range = live(env)->profile();
     Napi::Object profile = Napi::Object::New(env);
-    profile.Set("min", sizeToJs(env, range.min));
-    profile.Set("opt", sizeToJs(env, range.opt));
-    profile.Set("max", sizeToJs(env, range.max));
+    profile.Set("min", shapeToJs(env, range.min));
+    profile.Set("opt", shapeToJs(env, range.opt));
+    profile.Set("max", shapeToJs(env, range.max));
     return profile;
   }
 
-  /** inferTensor(input: Float32Array, [width, height], output: Float32Array) → Promise<number[]> output dims. */
+  /**
+   * outputDims([batch, 3, height, width]) → number[]: the output's dims for that input, to size the output array
+   * passed to inferTensor. Synchronous and cheap (no GPU work); throws while an inference runs.
+   */
+  Napi::Value outputDims(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<iev::trt::Engine> engine = live(env);
+    const InputShape shape = shapeArgument(env, info[0], "dims");
+    iev::trt::OutputShape output{{}, 0};
+    try {
+      output = engine->outputShape(shape);
+    } catch (const std::exception& error) {
+      throw Napi::Error::New(env, error.what());
+    }
+    return outputShapeToJs(env, output);
+  }
+
+  /** inferTensor(input: Float32Array, [batch, 3, height, width], output: Float32Array) → Promise<number[]> output dims. */
   Napi::Value inferTensor(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::shared_ptr<iev::trt::Engine> engine = live(env);
     const Napi::Float32Array input = float32Argument(env, info[0], "input");
-    const ImageSize size = sizeArgument(env, info[1], "size");
+    const InputShape shape = shapeArgument(env, info[1], "dims");
     Napi::Float32Array output = float32Argument(env, info[2], "output");
-    if (size.width <= 0 || size.height <= 0 || input.ElementLength() != 3 * static_cast<std::size_t>(size.width) * size.height) {
-      throwTypeError(env, "input must hold 3 * width * height floats");
-    }
+    if (input.ElementLength() != shape.elements()) throwTypeError(env, "input must hold batch * 3 * height * width floats");
     const float* in = input.Data();
     float* out = output.Data();
     const std::size_t capacity = output.ElementLength();
     return PromiseWorker<iev::trt::OutputShape>::start(
-        env, [engine, in, size, out, capacity] { return engine->inferTensor(in, size, out, capacity); }, outputShapeToJs, {input, output});
+        env, [engine, in, shape, out, capacity] { return engine->inferTensor(in, shape, out, capacity); }, outputShapeToJs, {input, output});
   }
 
   /**

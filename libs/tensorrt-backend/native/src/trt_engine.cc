@@ -162,10 +162,14 @@ void setPrecision(nvinfer1::IBuilderConfig& config, bool fp16) {
 }
 #endif
 
-nvinfer1::Dims4 inputDims(ImageSize size) { return nvinfer1::Dims4(1, 3, size.height, size.width); }
+nvinfer1::Dims4 inputDims(InputShape shape) { return nvinfer1::Dims4(shape.batch, 3, shape.height, shape.width); }
 
-ImageSize sizeOf(const nvinfer1::Dims& dims) {
-  return dims.nbDims == 4 ? ImageSize{static_cast<int>(dims.d[3]), static_cast<int>(dims.d[2])} : ImageSize{};
+InputShape shapeOf(const nvinfer1::Dims& dims) {
+  return dims.nbDims == 4 ? InputShape{static_cast<int>(dims.d[0]), static_cast<int>(dims.d[2]), static_cast<int>(dims.d[3])} : InputShape{};
+}
+
+std::string describe(InputShape shape) {
+  return "[" + std::to_string(shape.batch) + ", 3, " + std::to_string(shape.height) + ", " + std::to_string(shape.width) + "]";
 }
 
 }  // namespace
@@ -222,7 +226,7 @@ std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const Bu
     throw std::runtime_error("cannot parse " + onnxPath + (parseErrors.empty() ? "" : ": " + parseErrors));
   }
   if (network->getNbInputs() != 1 || network->getNbOutputs() != 1) {
-    throw std::runtime_error(onnxPath + ": expected one input [N,3,H,W] and one output, as PaddleOCR's DB model has");
+    throw std::runtime_error(onnxPath + ": expected one input [N,3,H,W] and one output, as PaddleOCR's detection and recognition models have");
   }
   char const* inputName = network->getInput(0)->getName();
 
@@ -260,7 +264,7 @@ struct Engine::State {
   std::mutex running;
 
   /** The input shape the context is set to, and the output shape that follows from it. */
-  ImageSize boundInput;
+  InputShape boundInput;
   OutputShape output{{}, 0};
 
   DeviceBuffer<float> deviceInput;
@@ -278,35 +282,40 @@ struct Engine::State {
   }
 
   /**
-   * Sets the context to an input shape and points it at buffers big enough for it, and checks that the caller's
-   * output holds the result: all before anything is queued on the stream.
+   * Sets the context to an input shape, unless it already is, and returns the output shape that follows (the
+   * recognition model's time steps follow the input's width). Queues nothing.
    */
-  void bind(ImageSize size, std::size_t capacity, ErrorCapture& errors) {
-    if (size != boundInput) {
-      boundInput = ImageSize{};
-      if (!context->setInputShape(inputName.c_str(), inputDims(size))) {
-        errors.fail("input " + std::to_string(size.width) + "x" + std::to_string(size.height) + " is not accepted by the engine");
-      }
-      const nvinfer1::Dims dims = context->getTensorShape(outputName.c_str());
-      OutputShape shape{{}, 1};
-      for (int i = 0; i < dims.nbDims; ++i) {
-        if (dims.d[i] < 0) errors.fail("the output shape is not known for this input");
-        shape.dims.push_back(dims.d[i]);
-        shape.elements *= static_cast<std::size_t>(dims.d[i]);
-      }
-      deviceInput.reserve(3 * static_cast<std::size_t>(size.width) * size.height);
-      deviceOutput.reserve(shape.elements);
-      hostOutput.reserve(shape.elements);
-      if (!context->setTensorAddress(inputName.c_str(), deviceInput.data()) ||
-          !context->setTensorAddress(outputName.c_str(), deviceOutput.data())) {
-        errors.fail("setTensorAddress");
-      }
-      output = shape;
-      boundInput = size;
+  const OutputShape& shapeFor(InputShape shape, ErrorCapture& errors) {
+    if (shape == boundInput) return output;
+    boundInput = InputShape{};
+    if (!context->setInputShape(inputName.c_str(), inputDims(shape))) errors.fail("input " + describe(shape) + " is not accepted by the engine");
+    const nvinfer1::Dims dims = context->getTensorShape(outputName.c_str());
+    OutputShape next{{}, 1};
+    for (int i = 0; i < dims.nbDims; ++i) {
+      if (dims.d[i] < 0) errors.fail("the output shape is not known for input " + describe(shape));
+      next.dims.push_back(dims.d[i]);
+      next.elements *= static_cast<std::size_t>(dims.d[i]);
     }
+    output = next;
+    boundInput = shape;
+    return output;
+  }
+
+  /**
+   * Sets the input shape, points the context at buffers big enough for it, and checks that the caller's output
+   * holds the result: all before anything is queued on the stream.
+   */
+  void bind(InputShape shape, std::size_t capacity, ErrorCapture& errors) {
+    shapeFor(shape, errors);
     if (capacity < output.elements) {
       throw std::invalid_argument("output buffer holds " + std::to_string(capacity) + " floats, the output needs " +
                                   std::to_string(output.elements));
+    }
+    deviceInput.reserve(shape.elements());
+    deviceOutput.reserve(output.elements);
+    hostOutput.reserve(output.elements);
+    if (!context->setTensorAddress(inputName.c_str(), deviceInput.data()) || !context->setTensorAddress(outputName.c_str(), deviceOutput.data())) {
+      errors.fail("setTensorAddress");
     }
   }
 
@@ -348,18 +357,26 @@ Engine::~Engine() = default;
 
 ShapeRange Engine::profile() const {
   const State& s = *state_;
-  const auto shape = [&](nvinfer1::OptProfileSelector which) { return sizeOf(s.engine->getProfileShape(s.inputName.c_str(), 0, which)); };
+  const auto shape = [&](nvinfer1::OptProfileSelector which) { return shapeOf(s.engine->getProfileShape(s.inputName.c_str(), 0, which)); };
   return ShapeRange{shape(nvinfer1::OptProfileSelector::kMIN), shape(nvinfer1::OptProfileSelector::kOPT), shape(nvinfer1::OptProfileSelector::kMAX)};
 }
 
-OutputShape Engine::inferTensor(const float* input, ImageSize size, float* output, std::size_t capacity) {
+OutputShape Engine::outputShape(InputShape shape) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
   ErrorCapture errors;
-  s.bind(size, capacity, errors);
+  return s.shapeFor(shape, errors);
+}
+
+OutputShape Engine::inferTensor(const float* input, InputShape shape, float* output, std::size_t capacity) {
+  State& s = *state_;
+  std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
+  if (!lock) throw std::logic_error("the engine is already running an inference");
+  ErrorCapture errors;
+  s.bind(shape, capacity, errors);
   const StreamIdleOnExit idle(s.stream);
-  const std::size_t count = 3 * static_cast<std::size_t>(size.width) * size.height;
+  const std::size_t count = shape.elements();
   s.hostInput.reserve(count);
   std::memcpy(s.hostInput.data(), input, count * sizeof(float));
   checkCuda(cudaMemcpyAsync(s.deviceInput.data(), s.hostInput.data(), count * sizeof(float), cudaMemcpyHostToDevice, s.stream),
@@ -372,7 +389,7 @@ OutputShape Engine::inferImage(const uint8_t* frame, const PreprocessPlan& plan,
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
   ErrorCapture errors;
-  s.bind(plan.input, capacity, errors);
+  s.bind(InputShape{1, plan.input.height, plan.input.width}, capacity, errors);
   const StreamIdleOnExit idle(s.stream);
   const std::size_t bytes = frameByteLength(plan);
   s.hostFrame.reserve(bytes);

@@ -14,11 +14,22 @@
 
 namespace iev::trt {
 
-/** The model input sizes an engine accepts (batch 1, 3 channels): TensorRT's optimization profile. */
+/** A model input [batch, 3, height, width]: both PaddleOCR models (detection, recognition) take 3-channel images. */
+struct InputShape {
+  int batch = 0;
+  int height = 0;
+  int width = 0;
+  bool operator==(const InputShape& other) const { return batch == other.batch && height == other.height && width == other.width; }
+  bool operator!=(const InputShape& other) const { return !(*this == other); }
+  /** Floats in a tensor of this shape. */
+  std::size_t elements() const { return 3 * static_cast<std::size_t>(batch) * height * width; }
+};
+
+/** The model inputs an engine accepts: TensorRT's optimization profile, min <= opt <= max in every dimension. */
 struct ShapeRange {
-  ImageSize min;
-  ImageSize opt;
-  ImageSize max;
+  InputShape min;
+  InputShape opt;
+  InputShape max;
 };
 
 struct GpuInfo {
@@ -79,10 +90,16 @@ class Engine {
   /** The optimization profile the engine was built with. */
   ShapeRange profile() const;
 
-  /** Runs the model on a CHW float32 input of `size`; writes the output (at most `capacity` floats). */
-  OutputShape inferTensor(const float* input, ImageSize size, float* output, std::size_t capacity);
+  /**
+   * The output's shape for an input shape (the recognition model's time steps follow the input's width), so the
+   * caller can size the output it passes to inferTensor. Queues nothing; throws while an inference runs.
+   */
+  OutputShape outputShape(InputShape shape);
 
-  /** Preprocesses an 8-bit BGR frame on the GPU (see GpuPreprocessor) and runs the model on it. */
+  /** Runs the model on an NCHW float32 input of `shape`; writes the output (at most `capacity` floats). */
+  OutputShape inferTensor(const float* input, InputShape shape, float* output, std::size_t capacity);
+
+  /** Preprocesses an 8-bit BGR frame on the GPU (see GpuPreprocessor) and runs the model on it, as a batch of one. */
   OutputShape inferImage(const uint8_t* frame, const PreprocessPlan& plan, float* output, std::size_t capacity);
 
  private:

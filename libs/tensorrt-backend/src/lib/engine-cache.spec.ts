@@ -14,7 +14,7 @@ const KEY: EngineCacheKey = {
   totalMemoryBytes: 64 * 1024 ** 3,
   workspaceBytes: 2 * 1024 ** 3,
   precision: 'auto',
-  profile: { min: { width: 960, height: 960 }, opt: { width: 1280, height: 1280 }, max: { width: 1536, height: 1536 } },
+  profile: { min: [1, 3, 960, 960], opt: [1, 3, 1280, 1280], max: [1, 3, 1536, 1536] },
 };
 
 /** Logs kept for assertions. */
@@ -43,9 +43,11 @@ describe('engine cache key', () => {
     ['GPU memory', { totalMemoryBytes: 16 * 1024 ** 3 }],
     ['workspace', { workspaceBytes: 1024 ** 3 }],
     ['precision', { precision: 'fp32' }],
-    ['profile min', { profile: { ...KEY.profile, min: { width: 640, height: 480 } } }],
-    ['profile opt', { profile: { ...KEY.profile, opt: { width: 960, height: 960 } } }],
-    ['profile max', { profile: { ...KEY.profile, max: { width: 1536, height: 1024 } } }],
+    ['profile min', { profile: { ...KEY.profile, min: [1, 3, 480, 640] } }],
+    ['profile opt', { profile: { ...KEY.profile, opt: [1, 3, 960, 960] } }],
+    ['profile max', { profile: { ...KEY.profile, max: [1, 3, 1024, 1536] } }],
+    // A recognition engine's batch range: an engine for batches of one cannot run six.
+    ['profile batch', { profile: { ...KEY.profile, max: [6, 3, 1536, 1536] } }],
   ])('changes with the %s', (_field, change) => {
     expect(engineCacheKeyId({ ...KEY, ...change })).not.toBe(engineCacheKeyId(KEY));
   });

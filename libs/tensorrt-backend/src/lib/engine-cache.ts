@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BackendLog } from '@iev/inference-backends';
 import type { TensorRtPrecision } from './tensorrt-settings';
-import type { TensorRtProfile } from './tensorrt-profile';
+import type { NativeProfile } from './tensorrt-addon';
 
 /**
  * Everything a serialized engine depends on. TensorRT refuses an engine from another TensorRT version and may
@@ -24,7 +24,8 @@ export interface EngineCacheKey {
   workspaceBytes: number;
   /** As asked for: `auto` resolves the same way for the same GPU and TensorRT, which are in the key. */
   precision: TensorRtPrecision;
-  profile: TensorRtProfile;
+  /** The optimization profile, NCHW shapes: [1,3,H,W] for detection, [N,3,48,W] for recognition. */
+  profile: NativeProfile;
 }
 
 /** What is written beside an engine: its key, so a renamed, copied or stale file is recognised, and its checksum. */

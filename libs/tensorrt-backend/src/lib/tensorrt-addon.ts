@@ -1,13 +1,17 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** [width, height] */
+/** [width, height] of an image */
 export type NativeSize = [number, number];
 
+/** A model input's shape, NCHW: [batch, 3, height, width]. */
+export type NativeShape = [number, number, number, number];
+
+/** TensorRT's optimization profile: the input shapes an engine takes (min..max in every dimension) and is tuned for (opt). */
 export interface NativeProfile {
-  min: NativeSize;
-  opt: NativeSize;
-  max: NativeSize;
+  min: NativeShape;
+  opt: NativeShape;
+  max: NativeShape;
 }
 
 export interface NativePreprocessPlan {
@@ -22,7 +26,9 @@ export interface NativePreprocessPlan {
 /** native/src/addon.cc's Engine. Promises resolve to the output dims; the output array is written in place. */
 export interface NativeEngine {
   profile(): NativeProfile;
-  inferTensor(input: Float32Array, size: NativeSize, output: Float32Array): Promise<number[]>;
+  /** The output's dims for an input shape (the recognition model's time steps follow its width); throws while an inference runs. */
+  outputDims(dims: NativeShape): number[];
+  inferTensor(input: Float32Array, dims: NativeShape, output: Float32Array): Promise<number[]>;
   inferImage(frame: Uint8Array, geometry: { width: number; height: number; stride: number }, plan: NativePreprocessPlan, output: Float32Array): Promise<number[]>;
   dispose(): void;
 }

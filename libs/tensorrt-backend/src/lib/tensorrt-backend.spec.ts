@@ -7,7 +7,9 @@ import { getPreset, Preprocessor, type ImageView } from '@iev/text-detection';
 import { WORKSPACE_ROOT } from '../testing/machine';
 import { probeTensorRt, TensorRtUnavailableError, type TensorRtMissing } from './tensorrt-addon';
 import { devicePreprocessPlan, TensorRtBackend } from './tensorrt-backend';
-import { InputShapeError, profileForPreset } from './tensorrt-profile';
+import { InputShapeError } from './model-input';
+import { detectionInput, profileForPreset } from './tensorrt-profile';
+import { recognitionInput } from './recognition-input';
 import { readTensorRtSettings } from './tensorrt-settings';
 
 const MODEL = join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx');
@@ -37,7 +39,7 @@ describe('GPU preprocessing plan', () => {
 
 describe('TensorRtBackend without a binding', () => {
   it('fails to load saying the binding is not built and how to build it', async () => {
-    const backend = new TensorRtBackend({ ...readTensorRtSettings({}), tensorRtProfile: profileForPreset(getPreset('seed')), tensorRtAddonPath: '/nonexistent/tensorrt_addon.node', modelPath: MODEL, log: recordingLog() });
+    const backend = new TensorRtBackend({ ...readTensorRtSettings({}), modelInput: detectionInput(profileForPreset(getPreset('seed'))), tensorRtAddonPath: '/nonexistent/tensorrt_addon.node', modelPath: MODEL, log: recordingLog() });
     await expect(backend.load()).rejects.toThrow(TensorRtUnavailableError);
     await expect(backend.load()).rejects.toThrow('npx nx run tensorrt-backend:build-native');
     await expect(backend.run({ data: new Float32Array(3 * 960 * 960), dims: [1, 3, 960, 960] })).rejects.toThrow('tensorrt: load() has not completed');
@@ -74,7 +76,7 @@ needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAI
   let backend: TensorRtBackend;
   const log = recordingLog();
   // FP32 for the comparison with ONNX Runtime; TensorRT still uses TF32 on Ampere and later, hence the tolerance.
-  const settings = () => ({ ...readTensorRtSettings({}), tensorRtProfile: profileForPreset(getPreset('seed')), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' as const, modelPath: MODEL, log });
+  const settings = () => ({ ...readTensorRtSettings({}), modelInput: detectionInput(profileForPreset(getPreset('seed'))), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32' as const, modelPath: MODEL, log });
 
   beforeAll(async () => {
     cacheDir = mkdtempSync(join(tmpdir(), 'iev-trt-'));
@@ -87,7 +89,7 @@ needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAI
   });
 
   it('builds the engine on first load and loads it from the cache on the next', async () => {
-    expect(log.lines.some((line) => line.startsWith('info: TensorRT engine cached at'))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringMatching(/^info: TensorRT engine built in \d+\.\d s, cached at .*\.engine$/));
     log.lines.length = 0;
     const second = new TensorRtBackend(settings());
     await second.load();
@@ -124,5 +126,53 @@ needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAI
       backend.recycle(output);
     }
     await expect(backend.run({ data: new Float32Array(3 * 640 * 480), dims: [1, 3, 480, 640] })).rejects.toThrow(InputShapeError);
+  }, 120_000);
+});
+
+needsTensorRt(`the recognition model with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAILABLE[probe.error.missing]})`}`, () => {
+  const REC_MODEL = join(WORKSPACE_ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx');
+  let cacheDir: string;
+  let backend: TensorRtBackend;
+  let cpu: OnnxRuntimeBackend;
+  const log = recordingLog();
+
+  beforeAll(async () => {
+    cacheDir = mkdtempSync(join(tmpdir(), 'iev-trt-rec-'));
+    backend = new TensorRtBackend({ ...readTensorRtSettings({}), modelInput: recognitionInput(), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32', modelPath: REC_MODEL, modelVariable: 'REC_MODEL_PATH', log });
+    cpu = new OnnxRuntimeBackend({ modelPath: REC_MODEL });
+    await Promise.all([backend.load(), cpu.load()]);
+  }, 30 * 60_000);
+  afterAll(async () => {
+    await Promise.all([backend?.dispose(), cpu?.dispose()]);
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  /** A batch of line images in [-1, 1] (the model's input range), different in every row and column. */
+  function lines(batch: number, width: number): TensorData {
+    const data = new Float32Array(batch * 3 * 48 * width);
+    for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * Math.cos(i * 0.011);
+    return { data, dims: [batch, 3, 48, width] };
+  }
+
+  it('computes the probabilities ONNX Runtime computes, within 0.02 (TF32), for batches of 1 to 6, 48 to 1600 wide, with as many time steps', async () => {
+    for (const [batch, width] of [[1, 48], [6, 320], [3, 1001], [6, 1600], [2, 100], [1, 320]]) {
+      const input = lines(batch, width);
+      const [gpu, reference] = [await backend.run({ ...input, data: input.data.slice() }), await cpu.run(input)];
+      expect(gpu.dims).toEqual([batch, reference.dims[1], 6625]);
+      expect(maxDifference(gpu, reference)).toBeLessThan(0.02);
+    }
+  }, 300_000);
+
+  it('refuses a batch outside its profile before the engine sees it', async () => {
+    await expect(backend.run(lines(7, 320))).rejects.toThrow(InputShapeError);
+    await expect(backend.run(lines(1, 1601))).rejects.toThrow(InputShapeError);
+  });
+
+  it('loads its engine from the cache on the next start, keyed apart from the detector\'s', async () => {
+    log.lines.length = 0;
+    const second = new TensorRtBackend({ ...readTensorRtSettings({}), modelInput: recognitionInput(), tensorRtCacheDir: cacheDir, tensorRtPrecision: 'fp32', modelPath: REC_MODEL, log });
+    await second.load();
+    await second.dispose();
+    expect(log.lines).toEqual([expect.stringMatching(/^info: TensorRT engine loaded from .*\.engine \(fp32\)$/)]);
   }, 120_000);
 });

@@ -2,13 +2,17 @@ import { readModelFile, type BackendLog, type ImagePreprocessing, type Inference
 import { detResizeShape, type ImageView } from '@iev/text-detection';
 import { engineBuildProgressLog } from './engine-build-progress';
 import { EngineCache, type EngineCacheKey } from './engine-cache';
-import { openTensorRt, type NativeEngine, type NativePreprocessPlan, type NativeProfile, type TensorRtRuntime } from './tensorrt-addon';
-import { checkInputSize, formatProfile, type InputSize, type TensorRtProfile } from './tensorrt-profile';
+import type { TensorRtModelInput } from './model-input';
+import { openTensorRt, type NativeEngine, type NativePreprocessPlan, type NativeShape, type TensorRtRuntime } from './tensorrt-addon';
+import type { InputSize } from './tensorrt-profile';
 import { resolvePrecision, resolveWorkspace, type TensorRtSettings } from './tensorrt-settings';
 
-export interface TensorRtBackendOptions extends TensorRtSettings {
-  tensorRtProfile: TensorRtProfile;
+export interface TensorRtBackendOptions extends Omit<TensorRtSettings, 'tensorRtProfile'> {
+  /** The model's input and the profile its engine is built with: detectionInput(profile) or recognitionInput(). */
+  modelInput: TensorRtModelInput;
   modelPath: string;
+  /** The variable that set modelPath, named when the file cannot be read (default MODEL_PATH). */
+  modelVariable?: string;
   log: BackendLog;
   /** The binding already opened (by selection's probe); opened in load() otherwise. */
   runtime?: TensorRtRuntime;
@@ -16,11 +20,7 @@ export interface TensorRtBackendOptions extends TensorRtSettings {
   onActivity?: (activity: string | undefined) => void;
 }
 
-const toNative = ({ min, opt, max }: TensorRtProfile): NativeProfile => ({
-  min: [min.width, min.height],
-  opt: [opt.width, opt.height],
-  max: [max.width, max.height],
-});
+const elements = (dims: readonly number[]) => dims.reduce((product, dim) => product * dim, 1);
 
 /**
  * The GPU plan for a frame: the preset's squash to a fixed size (as bytes, like the CPU path) when it has one and
@@ -45,7 +45,8 @@ export function devicePreprocessPlan(frame: InputSize, preprocessing: ImagePrepr
  * Inference with TensorRT through the native binding (native/): the engine is built from the ONNX model on first
  * start (FP16 where the GPU supports it, on TensorRT 8.5 to 10) and cached by model, TensorRT and CUDA versions,
  * GPU, precision, profile and workspace; later starts load it. Inference runs on a CUDA stream with buffers
- * allocated once; runImage() preprocesses on the GPU.
+ * allocated once; runImage() preprocesses on the GPU (detection). An input the profile does not cover is refused
+ * before the engine sees it (options.modelInput).
  */
 export class TensorRtBackend implements InferenceBackend {
   readonly name = 'tensorrt';
@@ -67,7 +68,7 @@ export class TensorRtBackend implements InferenceBackend {
     if (this.engine) return;
     const { options } = this;
     const runtime = options.runtime ?? openTensorRt(options.tensorRtAddonPath);
-    const model = await readModelFile(options.modelPath);
+    const model = await readModelFile(options.modelPath, options.modelVariable);
     const { device, tensorRtVersion, cudaRuntimeVersion } = runtime;
     const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability, tensorRtVersion);
     const key: EngineCacheKey = {
@@ -80,7 +81,7 @@ export class TensorRtBackend implements InferenceBackend {
       totalMemoryBytes: device.totalMemoryBytes,
       workspaceBytes: resolveWorkspace(options.tensorRtWorkspace, device.totalMemoryBytes),
       precision: options.tensorRtPrecision,
-      profile: options.tensorRtProfile,
+      profile: options.modelInput.profile,
     };
     const cache = new EngineCache(options.tensorRtCacheDir, options.log);
     const cached = await cache.read(key);
@@ -108,7 +109,7 @@ export class TensorRtBackend implements InferenceBackend {
     const mib = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
     log.info(
       `building the TensorRT ${key.tensorRtVersion} engine for ${modelPath} on ${device.name} (${device.computeCapability}, ${device.multiprocessors} SMs, ` +
-        `${mib(device.totalMemoryBytes)}), ${precision}, profile ${formatProfile(key.profile)}, workspace ${mib(key.workspaceBytes)}; ` +
+        `${mib(device.totalMemoryBytes)}), ${precision}, profile ${this.options.modelInput.describe()}, workspace ${mib(key.workspaceBytes)}; ` +
         'this takes minutes on a Jetson and happens once per device',
     );
     const started = performance.now();
@@ -117,7 +118,7 @@ export class TensorRtBackend implements InferenceBackend {
     try {
       plan = await runtime.addon.buildEngine(modelPath, {
         fp16: precision === 'fp16',
-        profile: toNative(key.profile),
+        profile: key.profile,
         workspaceBytes: key.workspaceBytes,
         onProgress: engineBuildProgressLog(log),
       });
@@ -133,21 +134,20 @@ export class TensorRtBackend implements InferenceBackend {
 
   async run(input: TensorData): Promise<TensorData> {
     const engine = this.loadedEngine();
-    const [batch, channels, height, width] = input.dims;
-    if (input.dims.length !== 4 || batch !== 1 || channels !== 3 || input.data.length !== 3 * height * width) {
-      throw new RangeError(`${this.name}: input must be [1, 3, H, W] float32, got [${input.dims.join(', ')}] with ${input.data.length} values`);
-    }
-    checkInputSize(this.options.tensorRtProfile, { width, height });
-    const output = this.outputFor(width, height);
-    return { data: output, dims: await engine.inferTensor(input.data, [width, height], output) };
+    const { dims, data } = input;
+    this.options.modelInput.check(dims);
+    if (data.length !== elements(dims)) throw new RangeError(`${this.name}: input [${dims.join(', ')}] needs ${elements(dims)} values, got ${data.length}`);
+    const output = this.outputFor(engine, dims);
+    return { data: output, dims: await engine.inferTensor(data, dims, output) };
   }
 
   async runImage(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData> {
     const engine = this.loadedEngine();
     const plan = devicePreprocessPlan(image, preprocessing);
     const [width, height] = plan.input;
-    checkInputSize(this.options.tensorRtProfile, { width, height });
-    const output = this.outputFor(width, height);
+    const dims = [1, 3, height, width];
+    this.options.modelInput.check(dims);
+    const output = this.outputFor(engine, dims);
     const geometry = { width: image.width, height: image.height, stride: image.stride };
     return { data: output, dims: await engine.inferImage(image.data, geometry, plan, output) };
   }
@@ -164,16 +164,20 @@ export class TensorRtBackend implements InferenceBackend {
     this.spareOutputs.length = 0;
   }
 
-  /** The DB model's output is [1, 1, H, W] for an input of H x W: a recycled map of that size, or a new one. */
-  private outputFor(width: number, height: number): Float32Array {
-    const index = this.spareOutputs.findIndex((spare) => spare.length === width * height);
-    return index >= 0 ? this.spareOutputs.splice(index, 1)[0] : new Float32Array(width * height);
+  /**
+   * An output array for an input shape, sized by the engine (the DB model's map is [1, 1, H, W], the recognition
+   * model's time steps follow the input's width): a recycled one of that size, or a new one.
+   */
+  private outputFor(engine: NativeEngine, dims: NativeShape): Float32Array {
+    const length = elements(engine.outputDims(dims));
+    const index = this.spareOutputs.findIndex((spare) => spare.length === length);
+    return index >= 0 ? this.spareOutputs.splice(index, 1)[0] : new Float32Array(length);
   }
 
   /** An engine whose own profile is not the configured one is stale, whatever its sidecar says. */
   private checkEngineProfile(engine: NativeEngine): void {
     const actual = engine.profile();
-    const wanted = toNative(this.options.tensorRtProfile);
+    const wanted = this.options.modelInput.profile;
     if (JSON.stringify(actual) !== JSON.stringify(wanted)) {
       throw new Error(`its profile ${JSON.stringify(actual)} is not the configured ${JSON.stringify(wanted)}`);
     }

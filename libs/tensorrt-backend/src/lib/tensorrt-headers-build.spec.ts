@@ -4,9 +4,10 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cudaIncludeDir, findNvcc, hasCompiler, hasCudaGpu, NATIVE_DIR, nodeIncludeDir, TENSORRT_HEADERS_DIR, tensorRtHeaderSets, WORKSPACE_ROOT } from '../testing/machine';
 import { getPreset } from '@iev/text-detection';
-import type { NativeProfile, TensorRtAddon } from './tensorrt-addon';
+import { recognitionInput } from './recognition-input';
+import type { NativeProfile, NativeShape, TensorRtAddon } from './tensorrt-addon';
 import { TensorRtBackend } from './tensorrt-backend';
-import { profileForPreset } from './tensorrt-profile';
+import { detectionInput, profileForPreset } from './tensorrt-profile';
 import { readTensorRtSettings } from './tensorrt-settings';
 
 const nvcc = findNvcc();
@@ -19,7 +20,7 @@ const missing = [
   !nodeIncludeDir() && "Node.js's headers",
 ].filter(Boolean);
 const needsHeaders = missing.length === 0 ? describe : describe.skip;
-const profile: NativeProfile = { min: [32, 32], opt: [32, 32], max: [32, 32] };
+const profile: NativeProfile = { min: [1, 3, 32, 32], opt: [1, 3, 32, 32], max: [1, 3, 32, 32] };
 
 /**
  * The binding built with its own build (build.mjs, binding.gyp) against each set of NVIDIA's public TensorRT headers,
@@ -103,15 +104,33 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
       expect(() => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile, workspaceBytes: -1 })).toThrow('workspaceBytes must be a number >= 0');
     });
 
-    it('says "building engine" while TensorRtBackend builds, and fails its load with the builder\'s error, caching nothing', async () => {
+    it.each<[string, Partial<NativeProfile>, string | RegExp]>([
+      ['a shape that is not NCHW', { min: [3, 32, 32] as unknown as NativeShape }, 'profile.min must be [batch, 3, height, width] with positive whole numbers'],
+      ['a batch of none', { opt: [0, 3, 32, 32] }, 'profile.opt must be [batch, 3, height, width] with positive whole numbers'],
+      ['a fractional width', { max: [1, 3, 32, 32.5] }, 'profile.max must be [batch, 3, height, width] with positive whole numbers'],
+      ['one channel', { min: [1, 1, 32, 32] }, 'profile.min has 1 channels: the models take 3'],
+      ['min above max', { max: [1, 3, 32, 16] }, 'profile must have min <= opt <= max in every dimension'],
+      ['a batch range upside down', { min: [6, 3, 48, 48], opt: [1, 3, 48, 320], max: [6, 3, 48, 320] }, 'profile must have min <= opt <= max in every dimension'],
+    ])('refuses a profile with %s before TensorRT is involved', (_case, change, message) => {
+      expect(() => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile: { ...profile, ...change } })).toThrow(message);
+    });
+
+    it('has the engine methods TensorRtBackend calls, outputDims (to size a dynamic output) among them', () => {
+      expect(Object.getOwnPropertyNames(addon.Engine.prototype).sort()).toEqual(['constructor', 'dispose', 'inferImage', 'inferTensor', 'outputDims', 'profile']);
+    });
+
+    it.each([
+      ['detection', 'models/ch_pp_inf_dynamic.onnx', detectionInput(profileForPreset(getPreset('seed'))), '960x960,960x960,1536x1536'],
+      ['recognition', 'models/ch_PP-OCRv4_rec_infer.onnx', recognitionInput(), '1x3x48x48,6x3x48x320,6x3x48x1600'],
+    ])('says "building engine" while TensorRtBackend builds the %s engine, and fails its load with the builder\'s error, caching nothing', async (kind, model, modelInput, described) => {
       const lines: string[] = [];
       const activity: (string | undefined)[] = [];
-      const cacheDir = join(dir, `engines-${version}`);
+      const cacheDir = join(dir, `engines-${version}-${kind}`);
       const backend = new TensorRtBackend({
         ...readTensorRtSettings({}),
         tensorRtCacheDir: cacheDir,
-        tensorRtProfile: profileForPreset(getPreset('seed')),
-        modelPath: join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx'),
+        modelInput,
+        modelPath: join(WORKSPACE_ROOT, model),
         log: { info: (line) => lines.push(line), warn: (line) => lines.push(`warn: ${line}`) },
         onActivity: (now) => activity.push(now),
         // The binding built here with the GPU it would run on described, as cudaDevices() reports a Jetson AGX Orin 64GB.
@@ -127,7 +146,7 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
       expect(activity).toEqual(['building engine', undefined]);
       expect(lines).toEqual([
         expect.stringMatching(/^building a TensorRT engine: no cached engine at /),
-        expect.stringMatching(new RegExp(`^building the TensorRT ${version}\\.0\\.\\d+ engine .* on Orin \\(8\\.7, 16 SMs, 65536 MiB\\), ${Number(version.split('.')[0]) >= 11 ? 'fp32' : 'fp16'}, profile 960x960,960x960,1536x1536, workspace 2048 MiB;`)),
+        expect.stringMatching(new RegExp(`^building the TensorRT ${version}\\.0\\.\\d+ engine for .*${model} on Orin \\(8\\.7, 16 SMs, 65536 MiB\\), ${Number(version.split('.')[0]) >= 11 ? 'fp32' : 'fp16'}, profile ${described}, workspace 2048 MiB;`)),
       ]);
       expect(existsSync(cacheDir)).toBe(false);
     });

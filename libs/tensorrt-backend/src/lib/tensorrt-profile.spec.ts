@@ -1,6 +1,7 @@
 import { ConfigError } from '@iev/service-runtime';
 import { getPreset } from '@iev/text-detection';
-import { checkInputSize, InputShapeError, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
+import { InputShapeError } from './model-input';
+import { checkInputSize, detectionInput, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
 import { parseWorkspace, readTensorRtSettings, resolvePrecision, resolveWorkspace } from './tensorrt-settings';
 
 describe('TensorRT profile', () => {
@@ -51,6 +52,23 @@ describe('TensorRT profile', () => {
 
   it('refuses an input whose sides are not multiples of 32', () => {
     expect(() => checkInputSize(SAMPLE_PROFILE, { width: 1000, height: 960 })).toThrow('model input 1000x960 is not a multiple of 32');
+  });
+});
+
+describe('the detection input as TensorRtBackend sees it', () => {
+  const input = detectionInput(SAMPLE_PROFILE);
+
+  it('builds the engine for one frame [1, 3, H, W] within the profile, and describes it as TENSORRT_PROFILE is written', () => {
+    expect(input.profile).toEqual({ min: [1, 3, 960, 960], opt: [1, 3, 1280, 1280], max: [1, 3, 1536, 1536] });
+    expect(input.describe()).toBe('960x960,1280x1280,1536x1536');
+  });
+
+  it('takes [1, 3, H, W] inside the profile and refuses other shapes before the engine sees them', () => {
+    expect(() => input.check([1, 3, 1536, 1024])).not.toThrow();
+    expect(() => input.check([2, 3, 960, 960])).toThrow('tensorrt: input must be [1, 3, H, W] float32, got [2, 3, 960, 960]');
+    expect(() => input.check([1, 1, 960, 960])).toThrow('tensorrt: input must be [1, 3, H, W] float32, got [1, 1, 960, 960]');
+    expect(() => input.check([3, 960, 960])).toThrow(RangeError);
+    expect(() => input.check([1, 3, 480, 640])).toThrow(InputShapeError);
   });
 });
 

@@ -1,4 +1,7 @@
 import { detResizeShape, type DetectionPreset } from '@iev/text-detection';
+import { checkNchw, InputShapeError, type TensorRtModelInput } from './model-input';
+import type { NativeProfile, NativeShape } from './tensorrt-addon';
+
 /** A model input size in pixels (the network input is [1, 3, height, width]). */
 export interface InputSize {
   width: number;
@@ -77,10 +80,6 @@ export function parseTensorRtProfile(text: string): TensorRtProfile {
   return { min, opt, max };
 }
 
-export class InputShapeError extends RangeError {
-  override readonly name = 'InputShapeError';
-}
-
 /**
  * Checks a model input size against the engine's profile. An input outside it is an error rather than clamped
  * or padded: either would change the model input, and so the detections, against the CPU path. The message
@@ -103,4 +102,20 @@ export function checkInputSize(profile: TensorRtProfile, size: InputSize): void 
       `set TENSORRT_PROFILE to cover the input sizes of your frames and preset, e.g. TENSORRT_PROFILE=${formatProfile(covering)} ` +
       '(the engine is rebuilt once for the new profile)',
   );
+}
+
+const detectionShape = ({ width, height }: InputSize): NativeShape => [1, 3, height, width];
+
+/** The DB detection model's input as TensorRtBackend sees it: one frame [1, 3, H, W] within `profile`. */
+export function detectionInput(profile: TensorRtProfile): TensorRtModelInput {
+  const nativeProfile: NativeProfile = { min: detectionShape(profile.min), opt: detectionShape(profile.opt), max: detectionShape(profile.max) };
+  return {
+    profile: nativeProfile,
+    describe: () => formatProfile(profile),
+    check(dims): asserts dims is NativeShape {
+      checkNchw(dims, '[1, 3, H, W]');
+      if (dims[0] !== 1) throw new RangeError(`tensorrt: input must be [1, 3, H, W] float32, got [${dims.join(', ')}]`);
+      checkInputSize(profile, { width: dims[3], height: dims[2] });
+    },
+  };
 }
