@@ -72,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
   const reader = async (): Promise<VideoTextReader | undefined> =>
     presetReads(values.preset, recognition)
       ? loadVideoTextReader({
+          ...readTensorRtSettings(),
+          ...backendChoiceFor(backend, process.env),
+          log,
           modelPath: values['rec-model'] ?? join(root, 'models/ch_PP-OCRv4_rec_infer.onnx'),
           dictionaryPath: values['rec-dict'] ?? join(root, 'models/ppocr_keys_v1.txt'),
           threads,

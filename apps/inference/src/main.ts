@@ -25,8 +25,8 @@ void runModule('inference', async (logger) => {
   const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger, onActivity });
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
-  // Recognition runs on ONNX Runtime on the CPU, one session with the threads of one detection stream.
-  const reading = new TextReading({ ...config, threads: cpuParallelism(config.streams, config.threads).threads });
+  // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream.
+  const reading = new TextReading({ ...config, threads: cpuParallelism(config.streams, config.threads).threads, log: logger, onActivity });
   await reading.switch(presetReads(preset, recognition));
   if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs }, 'recognition model loaded');
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });

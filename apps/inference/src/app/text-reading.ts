@@ -1,4 +1,4 @@
-import { loadVideoTextReader, type VideoTextReader } from '@iev/detection-pipeline';
+import { loadVideoTextReader, type RecognitionBackendSelection, type VideoTextReader } from '@iev/detection-pipeline';
 import type { InferenceConfig } from './inference.config';
 
 /**
@@ -9,7 +9,7 @@ export class TextReading {
   private reader?: VideoTextReader;
   private enabled = false;
 
-  constructor(private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs'> & { threads: number }) {}
+  constructor(private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs'> & Omit<RecognitionBackendSelection, 'modelPath'>) {}
 
   /** The reader while recognition is on. */
   get active(): VideoTextReader | undefined {
@@ -22,8 +22,8 @@ export class TextReading {
 
   async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
     if (enabled && !this.reader) {
-      const { recModelPath, recDictPath, recRefreshMs, threads } = this.config;
-      this.reader = await loadVideoTextReader({ modelPath: recModelPath, dictionaryPath: recDictPath, threads, minScore, refreshMs: recRefreshMs });
+      const { recModelPath, recDictPath, recRefreshMs, recMinScore: _, ...selection } = this.config;
+      this.reader = await loadVideoTextReader({ ...selection, modelPath: recModelPath, dictionaryPath: recDictPath, minScore, refreshMs: recRefreshMs });
     }
     if (this.reader) this.reader.minScore = minScore;
     this.enabled = enabled;

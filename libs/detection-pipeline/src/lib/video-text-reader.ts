@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectedBox, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 import { LineTracker, perspectiveCrop, type LineTrackerOptions, type ReadText } from '@iev/text-recognition';
-import { TextRecognizer } from './text-recognizer';
+import { TextRecognizer, type TextRecognizerOptions } from './text-recognizer';
 
 export interface VideoTextReaderOptions {
   /** REC_MIN_SCORE: lines read with a lower score are left out of the result (PaddleOCR's drop_score, 0.5). */
@@ -130,10 +130,8 @@ export class VideoTextReader {
 /** Whether a preset reads text unless a setting (RECOGNITION, the twin's `recognition`, --recognition) says otherwise: `seed` is the sample's detection only. */
 export const presetReads = (preset: string, setting: 'on' | 'off' | undefined): boolean => (setting ? setting === 'on' : preset !== 'seed');
 
-export interface ReaderLoading {
-  /** REC_MODEL_PATH and REC_DICT_PATH. */
-  modelPath: string;
-  dictionaryPath: string;
+/** REC_MODEL_PATH, REC_DICT_PATH and the backend settings (TextRecognizerOptions), and how the reader reads. */
+export interface ReaderLoading extends TextRecognizerOptions {
   threads: number;
   minScore: number;
   /** REC_REFRESH_MS; 0 reads every box of every frame (no tracking). */
