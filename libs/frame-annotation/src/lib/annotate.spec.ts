@@ -61,9 +61,12 @@ describe('encodeAnnotatedJpeg', () => {
       for (let x = 0; x < frame.width; x++) {
         if (bounds.some(([x0, y0, x1, y1]) => x >= x0 && x <= x1 && y >= y0 && y <= y1)) continue;
         far += 1;
-        const pixel = rgbAt(annotated, x, y);
-        if (distance(pixel, rgbAt(plain, x, y)) !== 0) throw new Error(`pixel ${x},${y} changed far from every box`);
-        errorSum += pixel.reduce((sum, value, c) => sum + Math.abs(value - rawRgbAt(x, y)[c]), 0) / 3;
+        const i = (y * frame.width + x) * 3;
+        const raw = y * frame.stride + x * 3;
+        for (let c = 0; c < 3; c++) {
+          if (annotated.data[i + c] !== plain.data[i + c]) throw new Error(`pixel ${x},${y} changed far from every box`);
+          errorSum += Math.abs(annotated.data[i + c] - frame.data[raw + 2 - c]) / 3;
+        }
       }
     }
     expect(far).toBeGreaterThan(frame.width * frame.height * 0.8);
@@ -89,14 +92,15 @@ describe('labels', () => {
   const black = { data: new Uint8Array(640 * 480 * 3), width: 640, height: 480, stride: 640 * 3 };
   const box: DetectedBox = { points: [[40, 200], [600, 200], [600, 260], [40, 260]], score: 1 };
 
-  /** The columns, in the band above the box, where the label's fill (the box colour) shows. */
-  async function labelInk(text: string): Promise<{ left: number; right: number; pixels: number }> {
-    const annotated = await decode(await encodeAnnotatedJpeg(black, detectionAnnotations([{ ...box, text }])));
+  /** The columns, in the band above the box (or below it), where the label's fill (the box colour) shows. */
+  async function labelInk(text: string, labelBelow = false, band: 'above' | 'below' = 'above'): Promise<{ left: number; right: number; pixels: number }> {
+    const annotated = await decode(await encodeAnnotatedJpeg(black, detectionAnnotations([{ ...box, text }]).map((annotation) => ({ ...annotation, labelBelow }))));
     const { fontSize } = overlayMetrics(black.width, black.height);
+    const [top, bottom] = band === 'above' ? [200 - 2 * fontSize, 198] : [262, 260 + 2 * fontSize];
     let left = Infinity;
     let right = -Infinity;
     let pixels = 0;
-    for (let y = 200 - 2 * fontSize; y < 198; y++) {
+    for (let y = top; y < bottom; y++) {
       for (let x = 0; x < black.width; x++) {
         if (distance(rgbAt(annotated, x, y), DETECTION_COLOUR) > 60) continue;
         left = Math.min(left, x);
@@ -114,6 +118,12 @@ describe('labels', () => {
     expect(narrow.left).toBeGreaterThanOrEqual(40);
     expect(narrow.left).toBeLessThan(45);
     expect(wide.right - wide.left).toBeGreaterThan(2.5 * (narrow.right - narrow.left));
+  });
+
+  it('puts the label below the box when asked', async () => {
+    expect((await labelInk('Platform 4', true, 'below')).pixels).toBeGreaterThan(20);
+    expect((await labelInk('Platform 4', true, 'above')).pixels).toBe(0);
+    expect((await labelInk('Platform 4', false, 'below')).pixels).toBe(0);
   });
 
   it('writes markup characters as text', async () => {

@@ -11,6 +11,8 @@ export interface Annotation {
   colour: Rgb;
   /** Drawn beside the outline, in the same colour. */
   label?: string;
+  /** Where the label goes when there is room: above the outline (the default) or below it. */
+  labelBelow?: boolean;
   /** A dashed, heavier outline: something to look at (a miss, a false alarm). */
   dashed?: boolean;
 }

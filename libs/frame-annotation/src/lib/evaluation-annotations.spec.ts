@@ -16,8 +16,8 @@ describe('evaluationAnnotations', () => {
       { points: square(200, 0, 10), score: 0.8 },
     ];
     expect(evaluationAnnotations(truth, predictions)).toEqual([
-      { points: truth[0].quad, colour: TRUTH_COLOUR, dashed: false, label: undefined },
-      { points: truth[1].quad, colour: TRUTH_COLOUR, dashed: true, label: 'miss: OPEN' },
+      { points: truth[0].quad, colour: TRUTH_COLOUR, dashed: false, label: undefined, labelBelow: true },
+      { points: truth[1].quad, colour: TRUTH_COLOUR, dashed: true, label: 'miss: OPEN', labelBelow: true },
       { points: predictions[0].points, colour: PREDICTION_COLOUR, dashed: false, label: 'EXIT (0.95)' },
       { points: predictions[1].points, colour: PREDICTION_COLOUR, dashed: true, label: 'false alarm' },
     ]);

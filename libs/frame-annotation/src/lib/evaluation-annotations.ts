@@ -14,7 +14,8 @@ export interface TruthLine {
 /**
  * Ground truth and predictions of one frame in two colours, paired as the evaluation pairs them (one-to-one,
  * greedily by IoU, at `iouThreshold`): a true line no prediction matched is dashed and labelled "miss", a
- * prediction that matched no line dashed and labelled "false alarm".
+ * prediction that matched no line dashed and labelled "false alarm" (labels of the truth below their outline, of
+ * predictions above, so a miss and the false alarm beside it can both be read).
  */
 export function evaluationAnnotations(truth: readonly TruthLine[], predictions: readonly DetectedBox[], iouThreshold = 0.5): Annotation[] {
   const pairs = pairByIoU(
@@ -27,7 +28,7 @@ export function evaluationAnnotations(truth: readonly TruthLine[], predictions: 
   return [
     ...truth.map((line, i): Annotation => {
       const missed = !matchedTruth.has(i);
-      return { points: line.quad, colour: TRUTH_COLOUR, dashed: missed, label: missed ? joined('miss', line.text) : undefined };
+      return { points: line.quad, colour: TRUTH_COLOUR, dashed: missed, label: missed ? joined('miss', line.text) : undefined, labelBelow: true };
     }),
     ...predictions.map((box, j): Annotation => {
       const falseAlarm = !matchedPredictions.has(j);

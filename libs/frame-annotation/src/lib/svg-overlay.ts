@@ -8,8 +8,8 @@ export function overlayMetrics(width: number, height: number): { strokeWidth: nu
 
 /**
  * An SVG of the frame's size holding every annotation's outline and label, transparent elsewhere, for sharp to
- * composite over the frame. Labels sit above their outline (below it at the frame's top edge), outlined in black
- * so they read on any background.
+ * composite over the frame. Labels sit above their outline (or below, as asked and where the frame has room),
+ * outlined in black so they read on any background.
  */
 export function overlaySvg(width: number, height: number, annotations: readonly Annotation[]): string {
   const { strokeWidth, fontSize } = overlayMetrics(width, height);
@@ -18,7 +18,7 @@ export function overlaySvg(width: number, height: number, annotations: readonly 
     const dash = annotation.dashed ? ` stroke-dasharray="${stroke * 3},${stroke * 2}"` : '';
     const points = annotation.points.map(([x, y]) => `${x},${y}`).join(' ');
     const outline = `<polygon points="${points}" fill="none" stroke="${rgb(annotation.colour)}" stroke-width="${stroke}"${dash}/>`;
-    return annotation.label ? outline + label(annotation, fontSize, stroke) : outline;
+    return annotation.label ? outline + label(annotation, width, height, fontSize, stroke) : outline;
   });
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, Noto Sans CJK SC, sans-serif"` +
@@ -26,14 +26,18 @@ export function overlaySvg(width: number, height: number, annotations: readonly 
   );
 }
 
-function label(annotation: Annotation, fontSize: number, stroke: number): string {
+function label(annotation: Annotation, frameWidth: number, frameHeight: number, fontSize: number, stroke: number): string {
   const xs = annotation.points.map((point) => point[0]);
   const ys = annotation.points.map((point) => point[1]);
-  const top = Math.min(...ys);
-  // The baseline: just above the outline, or under it when there is no room above.
-  const y = top - stroke - fontSize * 0.25 >= fontSize ? top - stroke - fontSize * 0.25 : Math.max(...ys) + stroke + fontSize;
+  // The baseline: just above the outline or just under it, as asked where the frame has room, else the other.
+  const above = Math.min(...ys) - stroke - fontSize * 0.25;
+  const below = Math.max(...ys) + stroke + fontSize;
+  const fitsAbove = above >= fontSize;
+  const y = (annotation.labelBelow ? below > frameHeight && fitsAbove : fitsAbove) ? above : below;
+  // Aligned with the outline's left edge, or its right edge in the frame's right half, so it runs off the frame less.
+  const anchor = Math.min(...xs) > frameWidth / 2 ? `x="${Math.max(...xs)}" text-anchor="end"` : `x="${Math.min(...xs)}"`;
   return (
-    `<text x="${Math.min(...xs)}" y="${y}" fill="${rgb(annotation.colour)}" stroke="black" stroke-width="${Math.max(2, fontSize / 6)}"` +
+    `<text ${anchor} y="${y}" fill="${rgb(annotation.colour)}" stroke="black" stroke-width="${Math.max(2, fontSize / 6)}"` +
     ` paint-order="stroke" stroke-linejoin="round">${escapeXml(annotation.label ?? '')}</text>`
   );
 }
