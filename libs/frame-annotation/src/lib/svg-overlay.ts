@@ -21,7 +21,8 @@ export function overlaySvg(width: number, height: number, annotations: readonly 
     return annotation.label ? outline + label(annotation, width, height, fontSize, stroke) : outline;
   });
   return (
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, Noto Sans CJK SC, sans-serif"` +
+    // A character DejaVu lacks (CJK) comes from any installed font that has it (fontconfig's fallback).
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif"` +
     ` font-size="${fontSize}">${shapes.join('')}</svg>`
   );
 }
