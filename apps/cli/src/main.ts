@@ -12,8 +12,10 @@ import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads,
 import { readTensorRtSettings } from '@iev/tensorrt-backend';
 
 const USAGE = `usage:
-  detect [--preset seed|default] [--json] <image or video files...>
-  eval   [--preset seed|default] [--json] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
+  detect [--preset seed|default] [--json] [--annotate DIR] <image or video files...>
+  eval   [--preset seed|default] [--json] [--annotate DIR] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
+         --annotate DIR: each image or frame written to DIR as JPEG with its boxes and text drawn (eval: ground truth
+         and predictions in two colours, misses and false alarms dashed and labelled)
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
@@ -47,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       'min-text-score': { type: 'string', default: '0.5' },
       'rec-model': { type: 'string' },
       'rec-dict': { type: 'string' },
+      annotate: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -86,11 +89,11 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'detect':
       if (positionals.length === 0) throw new Error('detect needs at least one image or video file');
-      await detect(await detector(), await reader(), positionals, values.json);
+      await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate });
       return 0;
     case 'eval': {
       if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');
-      const report = await evaluate(await detector(), await reader(), positionals[0]);
+      const report = await evaluate(await detector(), await reader(), positionals[0], values.annotate);
       process.stdout.write(`${values.json ? JSON.stringify(report) : formatEvaluation(report)}\n`);
       return 0;
     }

@@ -1,14 +1,33 @@
 import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
+import { detectionAnnotations, encodeAnnotatedJpeg } from '@iev/frame-annotation';
+import { AnnotatedFiles } from '../annotated-files';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
-/** `detect [--json] <files...>`: one line (or JSON object) per image or video frame, with the text read when `reader` is given. */
-export async function detect(detector: TextDetector, reader: VideoTextReader | undefined, files: string[], json: boolean, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+export interface DetectOptions {
+  json: boolean;
+  /** A folder to write each image or video frame into, as JPEG with its boxes and text drawn. */
+  annotateDir?: string;
+}
+
+/**
+ * `detect [--json] [--annotate DIR] <files...>`: one line (or JSON object) per image or video frame, with the text
+ * read when `reader` is given.
+ */
+export async function detect(
+  detector: TextDetector,
+  reader: VideoTextReader | undefined,
+  files: string[],
+  { json, annotateDir }: DetectOptions,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir);
   for (const file of files) {
     for await (const { index, image } of decodeFile(file)) {
       const result = await detector.detect(image);
       const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: result.boxes }));
       const boxes = reading?.boxes ?? result.boxes;
+      if (annotated) annotated.write(file, index, await encodeAnnotatedJpeg(image, detectionAnnotations(boxes)));
       const timings = {
         preprocessMs: round(result.timings.preprocessMs),
         inferenceMs: round(result.timings.inferenceMs),

@@ -1,6 +1,8 @@
 import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
+import { encodeAnnotatedJpeg, evaluationAnnotations } from '@iev/frame-annotation';
 import { evaluateDetections, readTextFrameSet, scoreParity, type Quad } from '@iev/text-detection';
 import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
+import { AnnotatedFiles } from '../annotated-files';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
@@ -22,13 +24,17 @@ export interface EvaluationReport {
 }
 
 const PARITY_IOU = 0.9;
+/** ICDAR 2015's: a detection matches a true line at this IoU (the scores and the annotated frames alike). */
+const MATCH_IOU = 0.5;
 
 /**
  * `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json, parity with seed-ref.jsonl, and
- * with a reader end-to-end text spotting.
+ * with a reader end-to-end text spotting. With `annotateDir`, each frame is written there with its ground truth and
+ * predictions drawn, misses and false alarms marked.
  */
-export async function evaluate(detector: TextDetector, reader: VideoTextReader | undefined, dir: string): Promise<EvaluationReport> {
+export async function evaluate(detector: TextDetector, reader: VideoTextReader | undefined, dir: string, annotateDir?: string): Promise<EvaluationReport> {
   const frames = readTextFrameSet(dir);
+  const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir);
   const ours: Quad[][] = [];
   const read: SpottedLine[][] = [];
   for (const frame of frames) {
@@ -37,10 +43,18 @@ export async function evaluate(detector: TextDetector, reader: VideoTextReader |
       ours.push(boxes.map((box) => box.points));
       const reading = reader && (await reader.read({ sourceId: frame.file, timeMs: 0, image, boxes }));
       if (reading) read.push(reading.boxes.map((box) => ({ quad: box.points, text: box.text ?? '' })));
+      if (annotated) {
+        // Every detection, as the detection scores count them, with the text read where it was kept: the reader
+        // hands back each box it keeps with the same points.
+        const readBoxes = new Map(reading?.boxes.map((box) => [box.points, box]));
+        const predictions = boxes.map((box) => readBoxes.get(box.points) ?? box);
+        const truth = frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] }));
+        annotated.write(frame.path, 0, await encodeAnnotatedJpeg(image, evaluationAnnotations(truth, predictions, MATCH_IOU)));
+      }
     }
   }
   const score = (detections: readonly Quad[][]) => {
-    const result = evaluateDetections(frames.map((frame, i) => ({ gt: frame.truth, detections: detections[i] })));
+    const result = evaluateDetections(frames.map((frame, i) => ({ gt: frame.truth, detections: detections[i] })), MATCH_IOU);
     return { precision: round(result.precision, 4), recall: round(result.recall, 4), hmean: round(result.hmean, 4), detections: result.detections };
   };
 

@@ -1,0 +1,101 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import sharp from 'sharp';
+import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
+import { DETECTION_COLOUR, PREDICTION_COLOUR, TRUTH_COLOUR, type Rgb } from '@iev/frame-annotation';
+import type { DetectedBox } from '@iev/frame-protocol';
+import { detect } from './detect';
+import { evaluate } from './evaluate';
+
+jest.setTimeout(120_000);
+
+const root = join(__dirname, '../../../..');
+const devB = join(root, 'testdata/text-frames/dev-b');
+const workDir = mkdtempSync(join(tmpdir(), 'cli-annotate-'));
+let detector: TextDetector;
+
+beforeAll(async () => {
+  detector = await loadTextDetector({ preset: 'seed', modelPath: join(root, 'models/ch_pp_inf_dynamic.onnx'), threads: 1, useTensorRt: false });
+});
+afterAll(async () => {
+  await detector?.backend.dispose();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+async function decode(path: string): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(readFileSync(path)).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** The decoded pixel at the middle of a quad's top edge (under the outline drawn along it). */
+function topEdgeColour(image: { data: Buffer; width: number }, points: readonly (readonly number[])[]): Rgb {
+  const x = Math.floor((points[0][0] + points[1][0]) / 2);
+  const y = Math.floor((points[0][1] + points[1][1]) / 2);
+  const i = (y * image.width + x) * 3;
+  return [image.data[i], image.data[i + 1], image.data[i + 2]];
+}
+const near = (a: Rgb, b: Rgb) => a.every((value, c) => Math.abs(value - b[c]) < 48);
+
+describe('detect --annotate', () => {
+  it('writes each image, and each frame of a video, with the boxes it reports drawn, at the input size', async () => {
+    const clip = join(workDir, 'clip.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-frames:v', '3', '-pix_fmt', 'yuv420p', clip]);
+    const images = [join(devB, 'frame_000.png'), join(root, 'testdata/text-frames/dev-a/frame_003.png')];
+    const annotateDir = join(workDir, 'detect');
+    const out = new PassThrough();
+    const lines: string[] = [];
+    out.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+
+    await detect(detector, undefined, [...images, clip], { json: true, annotateDir }, out);
+
+    expect(readdirSync(annotateDir).sort()).toEqual(['clip-000000.jpg', 'clip-000001.jpg', 'clip-000002.jpg', 'frame_000.jpg', 'frame_003.jpg']);
+    const reported = lines.map((line) => JSON.parse(line) as { source: string; frame: number; width: number; height: number; boxes: DetectedBox[] });
+    expect(reported.map(({ width, height }) => `${width}x${height}`)).toEqual(['1280x720', '640x480', '320x240', '320x240', '320x240']);
+    for (const { source, frame, width, height, boxes } of reported) {
+      const name = basename(source, extname(source));
+      const written = await decode(join(annotateDir, source === clip ? `${name}-00000${frame}.jpg` : `${name}.jpg`));
+      expect([written.width, written.height]).toEqual([width, height]);
+      for (const box of boxes) expect(near(topEdgeColour(written, box.points), DETECTION_COLOUR)).toBe(true);
+    }
+    expect(reported[0].boxes.length).toBeGreaterThan(3);
+  });
+
+  it('stops before one input overwrites another of the same name', async () => {
+    const copy = join(workDir, 'frame_000.png');
+    copyFileSync(join(devB, 'frame_000.png'), copy);
+    const annotateDir = join(workDir, 'same-name');
+    await expect(detect(detector, undefined, [join(devB, 'frame_000.png'), copy], { json: true, annotateDir }, new PassThrough())).rejects.toThrow(
+      `--annotate: ${join(devB, 'frame_000.png')} and ${copy} would both be written to ${join(annotateDir, 'frame_000.jpg')}`,
+    );
+  });
+});
+
+describe('eval --annotate', () => {
+  it('writes each frame of the set with its ground truth and predictions drawn in their colours', async () => {
+    // Two frames of dev-b, as a set of their own.
+    const setDir = join(workDir, 'set');
+    const annotateDir = join(workDir, 'eval');
+    const gt = JSON.parse(readFileSync(join(devB, 'gt.json'), 'utf8')) as { frames: { file: string; width: number; height: number; items: { quad: number[][] }[] }[] };
+    const frames = gt.frames.slice(0, 2);
+    mkdirSync(setDir);
+    for (const frame of frames) copyFileSync(join(devB, frame.file), join(setDir, frame.file));
+    writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames }));
+
+    const report = await evaluate(detector, undefined, setDir, annotateDir);
+
+    expect(readdirSync(annotateDir).sort()).toEqual(frames.map((frame) => frame.file.replace('.png', '.jpg')));
+    for (const frame of frames) {
+      const written = await decode(join(annotateDir, frame.file.replace('.png', '.jpg')));
+      expect([written.width, written.height]).toEqual([frame.width, frame.height]);
+      // Every true line was found (recall 1 below): its outline, or the prediction's drawn over it, is there.
+      for (const { quad } of frame.items) {
+        const colour = topEdgeColour(written, quad);
+        expect(near(colour, TRUTH_COLOUR) || near(colour, PREDICTION_COLOUR) ? 'outlined' : `${colour} at ${quad[0]}`).toBe('outlined');
+      }
+    }
+    expect(report.ours.recall).toBe(1);
+  });
+});
