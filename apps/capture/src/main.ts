@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { prepareSource } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import { captureTwinSpec, readCaptureConfig } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
@@ -39,6 +39,7 @@ void runModule('capture', async (logger) => {
     logger: new PinoNestLogger(logger),
   });
   const capture = app.get(CaptureService);
+  counterReadAtScrape(registry, 'iev_capture_frames_decoded_total', 'Frames the decoder delivered, taken by a consumer or not', () => capture.framesDecoded);
   const observability = await startObservabilityServer({
     port: config.metricsPort,
     registry,

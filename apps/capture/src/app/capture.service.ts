@@ -54,6 +54,10 @@ export class CaptureService implements OnApplicationShutdown {
     return this.supervisor.state;
   }
 
+  get framesDecoded(): number {
+    return this.supervisor.framesDecoded;
+  }
+
   get lastFrameAt(): number | undefined {
     return this.supervisor.lastFrameAt;
   }

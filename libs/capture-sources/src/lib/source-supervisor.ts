@@ -38,6 +38,8 @@ export class SourceSupervisor {
   private cancelRetryWait?: () => void;
   private readonly backoff: Backoff;
   private nextSequence = 0;
+  /** Frames decoded by the sources before the current one. */
+  private framesDecodedBefore = 0;
   /** When the current outage began (the source failed), until a frame arrives again. */
   private failedAt?: number;
 
@@ -46,6 +48,11 @@ export class SourceSupervisor {
     private readonly options: SourceSupervisorOptions,
   ) {
     this.backoff = options.backoff ?? new Backoff(500, 30_000);
+  }
+
+  /** Frames every source so far has decoded, taken or not (a live source drops those not taken in time). */
+  get framesDecoded(): number {
+    return this.framesDecodedBefore + (this.source?.stats.framesDecoded ?? 0);
   }
 
   /** Whether the running source is live (see FrameSource.live); false before the first one starts. */
@@ -63,6 +70,7 @@ export class SourceSupervisor {
       // A source whose factory has been replaced meanwhile was stopped by switchSource: start the new one at once.
       const createSource = this.createSource;
       const switched = () => this.createSource !== createSource;
+      this.framesDecodedBefore = this.framesDecoded;
       this.source = createSource();
       try {
         for await (const { header, pixels } of this.source.frames()) {
