@@ -1,0 +1,61 @@
+import { Backoff } from '@iev/service-runtime';
+import type { Frame } from '@iev/frame-protocol';
+import { createFrameSource, resolveSource } from './resolve-source';
+import type { FrameSource } from './frame-source';
+import { SourceSupervisor } from './source-supervisor';
+
+jest.setTimeout(30_000);
+
+const testPattern = (width: number) => () => createFrameSource(resolveSource('testsrc'), { sourceId: 'camera0', width, height: 24, fps: 50 });
+
+/** A source whose decoder fails at once: a camera stream where nothing listens. */
+const failing = (): FrameSource => createFrameSource(resolveSource('http://127.0.0.1:9/camera.mjpeg'), { sourceId: 'camera0', streamTimeoutSeconds: 1 });
+
+async function take(frames: AsyncGenerator<Frame>, count: number, each?: (frame: Frame, index: number) => Promise<void> | void): Promise<Frame[]> {
+  const taken: Frame[] = [];
+  for await (const frame of frames) {
+    taken.push(frame);
+    await each?.(frame, taken.length - 1);
+    if (taken.length === count) break;
+  }
+  return taken;
+}
+
+describe('SourceSupervisor (real ffmpeg)', () => {
+  it('switches sources live, numbering frames on across the switch', async () => {
+    const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true });
+    const frames = await take(supervisor.frames(), 6, async (_, index) => {
+      if (index === 2) await supervisor.switchSource(testPattern(16));
+    });
+    await supervisor.stop();
+
+    expect(frames.map((frame) => frame.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(frames.slice(0, 3).every((frame) => frame.width === 32)).toBe(true);
+    expect(frames.slice(-2).every((frame) => frame.width === 16)).toBe(true);
+    expect(supervisor.state).toBe('stopped');
+  });
+
+  it('retries a failing source with backoff, telling its listener, until a working one takes over', async () => {
+    const failures: number[] = [];
+    let attempts = 0;
+    const supervisor = new SourceSupervisor(
+      () => (++attempts < 3 ? failing() : testPattern(32)()),
+      {
+        failFastBeforeFirstFrame: false,
+        backoff: new Backoff(50, 200, 0),
+        listener: { failed: (_, retryInMs) => failures.push(retryInMs) },
+      },
+    );
+    const [frame] = await take(supervisor.frames(), 1);
+    await supervisor.stop();
+
+    expect(failures).toEqual([50, 100]);
+    expect(frame.width).toBe(32);
+  });
+
+  it('fails frames() for a source that fails before its first frame when told to fail fast', async () => {
+    const supervisor = new SourceSupervisor(failing, { failFastBeforeFirstFrame: true });
+    await expect(take(supervisor.frames(), 1)).rejects.toThrow(/camera\.mjpeg/);
+    await supervisor.stop();
+  });
+});
