@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { ClientZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -26,7 +26,13 @@ void runModule('inference', async (logger) => {
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream.
-  const reading = new TextReading({ ...config, threads: cpuParallelism(config.streams, config.threads).threads, log: logger, onActivity });
+  const reading = new TextReading({
+    ...config,
+    threads: cpuParallelism(config.streams, config.threads).threads,
+    log: logger,
+    onActivity,
+    onBatchFailed: (error, lines) => logger.warn({ err: error, lines }, `a recognition batch failed: ${error.message}; its lines are read again when due`),
+  });
   await reading.switch(presetReads(preset, recognition));
   if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs }, 'recognition model loaded');
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
@@ -37,6 +43,7 @@ void runModule('inference', async (logger) => {
   await detectionsClient.connect();
 
   const metrics = new InferenceMetrics(registry, server);
+  counterReadAtScrape(registry, 'iev_inference_recognition_batches_failed_total', 'Recognition batches that failed (their lines read as nothing until due again)', () => reading.failedBatches);
   const edge = EdgeModule.start({
     name: 'inference',
     logger,

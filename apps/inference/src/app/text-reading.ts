@@ -1,4 +1,4 @@
-import { loadVideoTextReader, type RecognitionBackendSelection, type VideoTextReader } from '@iev/detection-pipeline';
+import { loadVideoTextReader, type ReaderLoading, type RecognitionBackendSelection, type VideoTextReader } from '@iev/detection-pipeline';
 import type { InferenceConfig } from './inference.config';
 
 /**
@@ -9,7 +9,16 @@ export class TextReading {
   private reader?: VideoTextReader;
   private enabled = false;
 
-  constructor(private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs'> & Omit<RecognitionBackendSelection, 'modelPath'>) {}
+  constructor(
+    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs'> &
+      Omit<RecognitionBackendSelection, 'modelPath'> &
+      Pick<ReaderLoading, 'onBatchFailed'>,
+  ) {}
+
+  /** Background batches that failed (see VideoTextReader.failedBatches). */
+  get failedBatches(): number {
+    return this.reader?.failedBatches ?? 0;
+  }
 
   /** The reader while recognition is on. */
   get active(): VideoTextReader | undefined {

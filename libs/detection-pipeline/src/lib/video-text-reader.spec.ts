@@ -51,6 +51,22 @@ describe('VideoTextReader (real recognition model)', () => {
     await reader.idle();
   });
 
+  it('counts and reports a batch that fails, and the frame goes on with those lines unread', async () => {
+    const broken = await TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt'), threads: 1 });
+    await broken.dispose(); // its model is gone: every batch fails
+    const failures: Array<{ message: string; lines: number }> = [];
+    const reader = new VideoTextReader(broken, { minScore: 0.5, tracking: {}, onBatchFailed: (error, lines) => failures.push({ message: error.message, lines }) });
+
+    const first = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.idle();
+    const second = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
+
+    expect(first.read).toBe(boxes.length);
+    expect(reader.failedBatches).toBe(1);
+    expect(failures).toEqual([{ message: expect.any(String), lines: boxes.length }]);
+    expect(second.boxes.every((box) => box.text === undefined)).toBe(true);
+  });
+
   it('reads a line again when its text changes in place, and only that line', async () => {
     const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
     await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });

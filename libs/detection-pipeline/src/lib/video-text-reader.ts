@@ -9,6 +9,8 @@ export interface VideoTextReaderOptions {
   minScore: number;
   /** Carry texts across a source's frames (see LineTracker); false reads every box of every frame. */
   tracking: Partial<LineTrackerOptions> | false;
+  /** Told of a background batch that failed (it reads as nothing until its lines are due again): for logs. */
+  onBatchFailed?: (error: Error, lines: number) => void;
 }
 
 /** One frame to read: its boxes from detection, and when it was captured (the tracker's clock). */
@@ -50,6 +52,8 @@ export class VideoTextReader {
   private reading: Promise<void> | undefined;
   /** performance.now() before which no new batch starts: after each batch, a pause as long as the batch took. */
   private nextBatchAt = 0;
+  /** Background batches that failed since construction. */
+  failedBatches = 0;
 
   constructor(
     readonly recognizer: TextRecognizer,
@@ -82,7 +86,11 @@ export class VideoTextReader {
         const batchStarted = performance.now();
         this.reading = this.recognizer
           .readCrops(crops)
-          .then(finish, () => finish(requests.map(() => ({ text: '', score: 0 }))))
+          .then(finish, (error: Error) => {
+            this.failedBatches++;
+            this.options.onBatchFailed?.(error, requests.length);
+            finish(requests.map(() => ({ text: '', score: 0 })));
+          })
           .finally(() => {
             this.reading = undefined;
             const finished = performance.now();
@@ -136,10 +144,12 @@ export interface ReaderLoading extends TextRecognizerOptions {
   minScore: number;
   /** REC_REFRESH_MS; 0 reads every box of every frame (no tracking). */
   refreshMs: number;
+  onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
 }
 
 /** Loads the recognition model and dictionary (checked against each other) into a reader. */
 export async function loadVideoTextReader(options: ReaderLoading): Promise<VideoTextReader> {
   const recognizer = await TextRecognizer.load(options);
-  return new VideoTextReader(recognizer, { minScore: options.minScore, tracking: options.refreshMs > 0 && { refreshMs: options.refreshMs } });
+  const tracking = options.refreshMs > 0 && { refreshMs: options.refreshMs };
+  return new VideoTextReader(recognizer, { minScore: options.minScore, tracking, onBatchFailed: options.onBatchFailed });
 }
