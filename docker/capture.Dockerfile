@@ -51,7 +51,9 @@ RUN npx nx build capture
 FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 COPY --from=build /workspace/dist/apps/capture/package.json /workspace/dist/apps/capture/package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY docker/prune-node-modules.mjs /usr/local/lib/iev/
+# Only this platform's native binaries, no types, source maps or docs (see the script).
+RUN npm ci --omit=dev --no-audit --no-fund && node /usr/local/lib/iev/prune-node-modules.mjs node_modules
 
 FROM base AS runtime
 RUN apt-get update \

@@ -80,7 +80,9 @@ FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY --from=build /workspace/dist/apps/inference/package.json /workspace/dist/apps/inference/package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY docker/prune-node-modules.mjs /usr/local/lib/iev/
+# Only this platform's native binaries, no types, source maps or docs (see the script).
+RUN npm ci --omit=dev --no-audit --no-fund && node /usr/local/lib/iev/prune-node-modules.mjs node_modules
 
 FROM base AS runtime
 # Group video gives the GPU on Jetson; the cache folder is where the deployment mounts the TensorRT engine volume.

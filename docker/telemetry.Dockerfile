@@ -43,7 +43,9 @@ RUN npx nx build telemetry
 FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 COPY --from=build /workspace/dist/apps/telemetry/package.json /workspace/dist/apps/telemetry/package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+COPY docker/prune-node-modules.mjs /usr/local/lib/iev/
+# Only this platform's native binaries, no types, source maps or docs (see the script).
+RUN npm ci --omit=dev --no-audit --no-fund && node /usr/local/lib/iev/prune-node-modules.mjs node_modules
 
 FROM base AS runtime
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home iev

@@ -18,10 +18,10 @@
 // cache, mounted into the build's RUN steps. See docker/README.md, "Building without Docker".
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -265,11 +265,45 @@ async function buildModule(module, arch, base, node) {
   return `localhost:5000/${module}:${version}-${arch}`;
 }
 
-async function describeImage(reference) {
+async function describeImage(reference, arch) {
   const inspected = await inspectImage(reference);
   if (!inspected) throw new Error(`${reference} is not in buildah's storage after its build`);
   const [listed] = JSON.parse(await output(['buildah', 'images', '--json', reference]));
-  return { reference, id: inspected.FromImageID, size: listed?.size ?? '?', config: inspected.Docker?.config ?? {} };
+  return { reference, id: inspected.FromImageID, size: listed?.size ?? '?', config: inspected.Docker?.config ?? {}, nodeModules: await nodeModulesOf(reference, arch) };
+}
+
+const NATIVE_BINARY = /\.(node|so(\.\d+)*|dll|dylib)$/;
+
+/** Every file under `folder` as a path relative to `base`, with its size. */
+function filesUnder(folder, base = folder) {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return filesUnder(path, base);
+    return entry.isFile() ? [{ path: relative(base, path), bytes: statSync(path).size }] : [];
+  });
+}
+
+/**
+ * What the image's /app/node_modules holds, read from its mounted root: the packages installed at its top level,
+ * every native binary (by path) and the bytes of it all. The images-e2e tests check that each image carries only
+ * what its module imports, with binaries for its own platform alone.
+ */
+async function nodeModulesOf(reference, arch) {
+  const container = (await output(['buildah', 'from', '--arch', arch, '--pull=never', reference])).trim();
+  try {
+    const nodeModules = join((await output(['buildah', 'mount', container])).trim(), 'app/node_modules');
+    const packages = readdirSync(nodeModules)
+      .filter((name) => !name.startsWith('.'))
+      .flatMap((name) => (name.startsWith('@') ? readdirSync(join(nodeModules, name)).map((scoped) => `${name}/${scoped}`) : [name]));
+    const files = filesUnder(nodeModules);
+    return {
+      packages,
+      nativeBinaries: files.filter(({ path }) => NATIVE_BINARY.test(path)).map(({ path }) => path),
+      bytes: files.reduce((total, { bytes }) => total + bytes, 0),
+    };
+  } finally {
+    await output(['buildah', 'rm', container]);
+  }
 }
 
 // ---- smoke check --------------------------------------------------------------------------------------
@@ -498,8 +532,8 @@ async function main() {
       const images = {};
       for (const module of MODULES) {
         const reference = await timed(report.timings, `build ${module} ${arch}`, () => buildModule(module, arch, base.reference, node));
-        images[module] = await describeImage(reference);
-        report.images.push({ module, arch, reference, id: images[module].id, size: images[module].size, smoke: null });
+        images[module] = await describeImage(reference, arch);
+        report.images.push({ module, arch, reference, id: images[module].id, size: images[module].size, nodeModules: images[module].nodeModules, smoke: null });
         writeReport();
       }
       if (!options.smoke) continue;

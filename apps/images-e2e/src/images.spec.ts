@@ -25,6 +25,7 @@ interface ImageEntry {
   reference: string;
   id: string;
   size: string;
+  nodeModules: { packages: string[]; nativeBinaries: string[]; bytes: number };
   smoke: SmokeResult | null;
 }
 interface Report {
@@ -91,6 +92,25 @@ if (unmet !== undefined) {
         Cmd: ['node', 'main.js'],
         Healthcheck: { Test: ['CMD', 'node', '/usr/local/lib/iev/healthcheck.mjs'] },
       });
+    });
+
+    // Each image carries the npm packages its module imports, with binaries for its own platform: the addons' npm
+    // packages hold every platform's (docker/prune-node-modules.mjs drops the others), and Nx's generated package.json
+    // lists @nestjs/core's optional peers when the workspace depends on them (it no longer depends on
+    // @nestjs/platform-express, an HTTP server no module starts).
+    it.each(MODULES)('%s: node_modules holds native binaries for linux/x64 alone and no HTTP platform it does not use', (module) => {
+      const nodeModules = entry(module)?.nodeModules;
+      expect(nodeModules?.nativeBinaries.length).toBeGreaterThan(0);
+      expect(nodeModules?.nativeBinaries.filter((path) => !/\/linux\/x64\//.test(path))).toEqual([]);
+      expect(nodeModules?.packages).toContain('zeromq');
+      expect(nodeModules?.packages).not.toContain('@nestjs/platform-express');
+      expect(nodeModules?.packages).not.toContain('express');
+    });
+
+    it('only inference carries onnxruntime-node, with its Linux x64 library', () => {
+      expect(entry('inference')?.nodeModules.nativeBinaries).toContain('onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1');
+      expect(entry('capture')?.nodeModules.packages).not.toContain('onnxruntime-node');
+      expect(entry('telemetry')?.nodeModules.packages).not.toContain('onnxruntime-node');
     });
 
     it('capture: streams the bundled demo video through ffmpeg; /health and HEALTHCHECK pass; stops cleanly', () => {

@@ -98,6 +98,14 @@ describe.each(modulesWithImages)('docker/%s.Dockerfile', (module) => {
     expect(copiedFromContext.filter((path) => isIgnored(path, ignoreFileOf(dockerfile)))).toEqual([]);
   });
 
+  it("installs the app's production dependencies, then drops other platforms' binaries (prune-node-modules.mjs)", () => {
+    const installs = instructions.filter(({ keyword, args }) => keyword === 'RUN' && args.join(' ').includes('npm ci --omit=dev'));
+    expect(installs.map(({ args }) => args.join(' '))).toEqual([
+      'npm ci --omit=dev --no-audit --no-fund && node /usr/local/lib/iev/prune-node-modules.mjs node_modules',
+    ]);
+    expect(instructions).toContainEqual({ keyword: 'COPY', args: ['docker/prune-node-modules.mjs', '/usr/local/lib/iev/'] });
+  });
+
   it('runs as a non-root user with a HEALTHCHECK on the module /live endpoint', () => {
     const users = instructions.filter(({ keyword }) => keyword === 'USER').map(({ args }) => args[0]);
     expect(users.at(-1)).not.toMatch(/^(root|0)$/);
