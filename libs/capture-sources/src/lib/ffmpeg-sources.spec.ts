@@ -81,7 +81,10 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   (hasCamera ? it : it.skip)(`reads BGR frames of the requested size from /dev/video0${hasCamera ? '' : ' (skipped: no /dev/video0 on this machine)'}`, async () => {
     const frames = await take(createFrameSource(resolveSource('/dev/video0'), { width: 320, height: 240 }), 3);
 
-    expect(frames.map(({ header }) => [header.sequence, header.width, header.height])).toEqual([[0, 320, 240], [1, 320, 240], [2, 320, 240]]);
+    expect(frames.map(({ header }) => [header.width, header.height])).toEqual([[320, 240], [320, 240], [320, 240]]);
+    // A camera is live: a frame not taken before the next arrived is dropped, so sequence numbers rise but may skip.
+    const sequences = frames.map(({ header }) => header.sequence);
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     expect(frames[0].pixels.length).toBe(320 * 240 * 3);
   });
 });
