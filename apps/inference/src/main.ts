@@ -2,15 +2,16 @@ import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
-import { ClientZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
-import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
+import { counterReadAtScrape, createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
+import { boundCurve, ClientZmq, connectingCurve, ServerZmqOnDemand } from '@iev/zmq-transport';
+import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
 import { TextReading } from './app/text-reading';
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
+  const curve = readInferenceCurve();
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');
@@ -32,11 +33,12 @@ void runModule('inference', async (logger) => {
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
   // Frames on demand: the frames handler asks capture for the newest frame each time the model can take one.
-  const server = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
-  const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+  const server = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: connectingCurve(curve, 'FRAMES') });
+  const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
   await detectionsClient.connect();
 
   const metrics = new InferenceMetrics(registry, server);
+  counterReadAtScrape(registry, 'iev_inference_peers_refused_total', 'Subscribers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => detectionsClient.stats().refusedPeers);
   const edge = EdgeModule.start({
     name: 'inference',
     logger,
