@@ -25,26 +25,17 @@ const producerKeys = curveKeyPair();
 const consumerKeys = curveKeyPair();
 const strangerKeys = curveKeyPair();
 
-async function listening(server: ServerZmq | ServerZmqOnDemand): Promise<void> {
+/** Starts a consumer that records the sequences it handles. */
+async function consumer<S extends ServerZmq | ServerZmqOnDemand>(server: S): Promise<{ server: S; handled: number[] }> {
+  const handled: number[] = [];
+  opened.add(server).addHandler(FRAMES, async (frame: Frame) => void handled.push(frame.sequence), true);
   await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
-}
-
-/** A SUB consumer over tcp, recording the sequences it handles. */
-async function subscriber(endpoint: string, curve?: CurveOptions) {
-  const handled: number[] = [];
-  const server = opened.add(new ServerZmq({ endpoint, codecs: { [FRAMES]: frameCodec }, curve }));
-  server.addHandler(FRAMES, async (frame: Frame) => void handled.push(frame.sequence), true);
-  await listening(server);
   return { server, handled };
 }
 
-async function onDemandConsumer(endpoint: string, curve?: CurveOptions) {
-  const handled: number[] = [];
-  const server = opened.add(new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, requestRepeatMs: 100, curve }));
-  server.addHandler(FRAMES, async (frame: Frame) => void handled.push(frame.sequence), true);
-  await listening(server);
-  return { server, handled };
-}
+const subscriber = (endpoint: string, curve?: CurveOptions) => consumer(new ServerZmq({ endpoint, codecs: { [FRAMES]: frameCodec }, curve }));
+const onDemandConsumer = (endpoint: string, curve?: CurveOptions) =>
+  consumer(new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, requestRepeatMs: 100, curve }));
 
 /** Publishes frames every 20 ms for `ms`. */
 async function publishFor(client: ClientZmq, ms: number): Promise<void> {
