@@ -85,12 +85,17 @@ describe('CURVE on PUB/SUB (ClientZmq -> ServerZmq)', () => {
     await client.connect();
     let failedHandshakes = 0;
     client.on('handshake:error:protocol', () => failedHandshakes++);
+    const warn = jest.spyOn(Logger.prototype, 'warn');
     const { handled } = await subscriber(endpoint, { secretKey: consumerKeys.secretKey, serverKey: strangerKeys.publicKey });
 
     await publishFor(client, NOTHING_WINDOW_MS);
     await waitUntil(() => failedHandshakes > 0, 'a failed handshake at the publisher');
 
     expect(handled).toEqual([]);
+    // Logged once per run of failures at each end, however often ZeroMQ retries.
+    const handshakeWarnings = warn.mock.calls.filter(([message]) => String(message).startsWith(`Handshake with ${endpoint} failed`));
+    expect(handshakeWarnings).toHaveLength(2);
+    warn.mockRestore();
   });
 
   it('gives a plain subscriber nothing', async () => {

@@ -54,7 +54,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   protected override readonly logger = new Logger(this.constructor.name);
 
   protected readonly counters: Omit<ZmqServerStats, 'refusedPeers'> = { received: 0, dispatched: 0, skipped: 0, malformed: 0, handlerErrors: 0 };
-  protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status));
+  protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status), this.logger);
   private readonly malformedListeners: Array<(message: MalformedMessage) => void> = [];
   protected socket?: S;
   private mailboxes = new Map<string, DropOldestMailbox<unknown>>();

@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import { MAX_MESSAGE_PART_BYTES } from '@iev/frame-protocol';
 import type { Event, EventOfType, EventType, Socket } from 'zeromq';
 import { curvePublicKey, isZ85Key } from './curve-keys';
@@ -87,8 +88,13 @@ export class SocketEventRelay {
   private peers = 0;
   private refusedPeers = 0;
   private release?: () => void;
+  /** Whether handshakes have failed since the last one that succeeded: only the first of a run is logged. */
+  private handshakesFailing = false;
 
-  constructor(private readonly reportStatus: (status: ZmqStatus) => void) {}
+  constructor(
+    private readonly reportStatus: (status: ZmqStatus) => void,
+    private readonly logger: Pick<LoggerService, 'warn'>,
+  ) {}
 
   on(type: EventType, listener: (event: Event) => void): void {
     const subscribe = (socket: Socket) => socket.events.on(type, listener);
@@ -112,7 +118,16 @@ export class SocketEventRelay {
       })
       .on('connect:retry', () => {
         if (this.peers === 0) this.reportStatus(ZmqStatus.RECONNECTING);
+      })
+      .on('handshake', () => (this.handshakesFailing = false));
+    // ZeroMQ retries a failed handshake for ever and says nothing: mismatched CURVE keys would look like an idle link.
+    for (const type of ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const) {
+      socket.events.on(type, ({ address, error }) => {
+        if (this.handshakesFailing) return;
+        this.handshakesFailing = true;
+        this.logger.warn(`Handshake with ${address} failed (${error.message}), retrying: with CURVE, check both ends' keys; one end without CURVE never connects`);
       });
+    }
     for (const subscribe of this.subscriptions) subscribe(socket);
     this.socket = socket;
     this.peers = 0;
