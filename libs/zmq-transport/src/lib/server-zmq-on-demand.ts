@@ -31,6 +31,7 @@ export interface ZmqOnDemandServerStats {
   skipped: number;
   malformed: number;
   handlerErrors: number;
+  /** Producers refused for their CURVE key (a bound consumer only). */
   refusedPeers: number;
   /** Requests sent, repeats included. */
   requests: number;
