@@ -4,16 +4,17 @@ import { prepareSource } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
-import { ClientZmqOnDemand } from '@iev/zmq-transport';
-import { captureTwinSpec, readCaptureConfig } from './app/capture.config';
+import { boundCurve, ClientZmqOnDemand } from '@iev/zmq-transport';
+import { captureTwinSpec, readCaptureConfig, readCaptureCurve } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
 import { CaptureModule } from './app/capture.module';
 import { CaptureService } from './app/capture.service';
 
 void runModule('capture', async (logger) => {
   const config = readCaptureConfig();
+  const curve = readCaptureCurve();
   const startupSettings = { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height };
-  const framesClient = new ClientZmqOnDemand({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  const framesClient = new ClientZmqOnDemand({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
   const sourceOptions = {
     sourceType: config.sourceType,
     sourceId: config.sourceId,

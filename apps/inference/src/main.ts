@@ -3,14 +3,15 @@ import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } fr
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
-import { ClientZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
-import { inferenceTwinSpec, readInferenceConfig } from './app/inference.config';
+import { boundCurve, ClientZmq, connectingCurve, ServerZmqOnDemand } from '@iev/zmq-transport';
+import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
 import { TextReading } from './app/text-reading';
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
+  const curve = readInferenceCurve();
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');
@@ -38,12 +39,13 @@ void runModule('inference', async (logger) => {
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
   // Frames on demand: the frames handler asks capture for the newest frame each time the model can take one.
-  const server = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
-  const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+  const server = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: connectingCurve(curve, 'FRAMES') });
+  const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
   await detectionsClient.connect();
 
   const metrics = new InferenceMetrics(registry, server);
   counterReadAtScrape(registry, 'iev_inference_recognition_batches_failed_total', 'Recognition batches that failed (their lines read as nothing until due again)', () => reading.failedBatches);
+  counterReadAtScrape(registry, 'iev_inference_peers_refused_total', 'Subscribers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => detectionsClient.stats().refusedPeers);
   const edge = EdgeModule.start({
     name: 'inference',
     logger,

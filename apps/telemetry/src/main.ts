@@ -3,8 +3,8 @@ import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
-import { ServerZmq } from '@iev/zmq-transport';
-import { readTelemetryConfig, telemetryTwinSpec } from './app/telemetry.config';
+import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
+import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
 import { TelemetryMetrics } from './app/telemetry.metrics';
 import { TelemetryModule } from './app/telemetry.module';
 
@@ -13,6 +13,7 @@ const UPSTREAM_FLUSH_ON_STOP_MS = 5000;
 
 void runModule('telemetry', async (logger) => {
   const config = readTelemetryConfig();
+  const curve = readTelemetryCurve();
   const edgeKind = edgeConnectionKind();
   if (config.sink === 'iotedge' && edgeKind === 'none') {
     throw new Error('TELEMETRY_SINK=iotedge needs IoT Edge: run under IoT Edge (IOTEDGE_* variables) or set EdgeHubConnectionString');
@@ -24,6 +25,7 @@ void runModule('telemetry', async (logger) => {
     delivery: 'queue',
     queueCapacity: config.queueCapacity,
     codecs: { [DETECTIONS_TOPIC]: detectionsCodec },
+    curve: connectingCurve(curve, 'DETECTIONS'),
   });
   const registry = createMetricsRegistry('telemetry');
   const metrics = new TelemetryMetrics(registry, server);

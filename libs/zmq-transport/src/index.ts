@@ -5,5 +5,7 @@ export { ClientZmq, type ClientZmqOptions } from './lib/client-zmq';
 export { ClientZmqOnDemand, type ClientZmqOnDemandOptions, type ZmqOnDemandClientStats } from './lib/client-zmq-on-demand';
 export { type ZmqClientEvents } from './lib/zmq-client-proxy';
 export { ZmqContext } from './lib/zmq-context';
-export { ZmqStatus, type ZmqSocketEvents } from './lib/zmq-socket';
+export { ZmqStatus, type CurveOptions, type ZmqSocketEvents } from './lib/zmq-socket';
+export { curvePublicKey, isZ85Key } from './lib/curve-keys';
 export { jsonCodec } from './lib/codecs';
+export { boundCurve, connectingCurve, readCurveSettings, type CurveLink, type CurveRole, type CurveSettings } from './lib/curve-config';

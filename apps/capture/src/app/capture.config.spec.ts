@@ -1,4 +1,5 @@
-import { readCaptureConfig } from './capture.config';
+import { curveKeyPair } from 'zeromq';
+import { readCaptureConfig, readCaptureCurve } from './capture.config';
 
 describe('capture configuration', () => {
   it('leaves the choice of ffmpeg to the capture lib (PATH, then npm) unless FFMPEG_PATH names one, which wins', () => {
@@ -8,5 +9,12 @@ describe('capture configuration', () => {
 
   it('names an empty FFMPEG_PATH as the problem', () => {
     expect(() => readCaptureConfig({ FFMPEG_PATH: ' ' })).toThrow(/FFMPEG_PATH must not be empty/);
+  });
+
+  it('turns CURVE on for the frames socket it binds with ZMQ_CURVE_SECRET_KEY, and names a bad one', () => {
+    const { secretKey, publicKey } = curveKeyPair();
+    expect(readCaptureCurve({})).toBeUndefined();
+    expect(readCaptureCurve({ ZMQ_CURVE_SECRET_KEY: secretKey, ZMQ_CURVE_CLIENT_KEYS: publicKey })).toEqual({ secretKey, clientKeys: [publicKey], serverKeys: {} });
+    expect(() => readCaptureCurve({ ZMQ_CURVE_SECRET_KEY: publicKey.slice(2) })).toThrow(/ZMQ_CURVE_SECRET_KEY must be a CURVE key/);
   });
 });

@@ -1,5 +1,6 @@
 import { SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
 import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const frameSize = (name: string) => env.integer(name, { min: 0, max: 16384 }, 0);
 const frameRate = (name: string) => env.number(name, { min: 0, max: 1000 }, 0);
@@ -27,6 +28,9 @@ export const captureConfigSpec = {
 export type CaptureConfig = ConfigOf<typeof captureConfigSpec>;
 
 export const readCaptureConfig = (source: NodeJS.ProcessEnv = process.env): CaptureConfig => readConfig(captureConfigSpec, source);
+
+/** ZMQ_CURVE_SECRET_KEY(_FILE) and ZMQ_CURVE_CLIENT_KEYS(_FILE): CURVE on the frames socket capture binds; unset: plain. */
+export const readCaptureCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: true, connectsTo: [] });
 
 /** Module twin desired properties capture applies live by restarting its source: what CAMERA_PATH and CAPTURE_* set. */
 export const captureTwinSpec = {

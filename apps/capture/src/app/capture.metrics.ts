@@ -27,6 +27,7 @@ export class CaptureMetrics {
       registers,
     });
     counterReadAtScrape(registry, 'iev_capture_frames_sent_total', 'Frames sent to consumers that asked, once per consumer', () => transport.stats().sent);
+    counterReadAtScrape(registry, 'iev_capture_peers_refused_total', 'Consumers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => transport.stats().refusedPeers);
     counterReadAtScrape(registry, 'iev_capture_frames_unclaimed_total', 'Frames replaced by a newer one before any consumer asked for them', () => transport.stats().unclaimed);
     this.consumers = new Gauge({
       name: 'iev_capture_consumers',

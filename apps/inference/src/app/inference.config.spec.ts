@@ -1,4 +1,5 @@
-import { readInferenceConfig } from './inference.config';
+import { curveKeyPair } from 'zeromq';
+import { readInferenceConfig, readInferenceCurve } from './inference.config';
 
 describe('inference configuration', () => {
   it('runs the seed preset on ONNX Runtime with no variables set', () => {
@@ -69,5 +70,17 @@ describe('inference configuration', () => {
     expect(() => readInferenceConfig({ DET_DB_THRESH: '1.5', DET_DB_UNCLIP_RATIO: 'wide' })).toThrow(
       /DET_DB_THRESH must be a number >= 0 <= 1[\s\S]*DET_DB_UNCLIP_RATIO must be a number/,
     );
+  });
+
+  it('secures both sockets with one key pair: capture\'s public key for frames, allowed clients for detections', () => {
+    const own = curveKeyPair();
+    const capture = curveKeyPair();
+    const telemetry = curveKeyPair();
+    expect(readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey, FRAMES_CURVE_SERVER_KEY: capture.publicKey, ZMQ_CURVE_CLIENT_KEYS: telemetry.publicKey })).toEqual({
+      secretKey: own.secretKey,
+      clientKeys: [telemetry.publicKey],
+      serverKeys: { FRAMES: capture.publicKey },
+    });
+    expect(() => readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey })).toThrow(/FRAMES_CURVE_SERVER_KEY is required with ZMQ_CURVE_SECRET_KEY/);
   });
 });

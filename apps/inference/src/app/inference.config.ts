@@ -1,4 +1,5 @@
 import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
@@ -42,6 +43,12 @@ export const inferenceConfigSpec = {
 export type InferenceConfig = ConfigOf<typeof inferenceConfigSpec>;
 
 export const readInferenceConfig = (source: NodeJS.ProcessEnv = process.env): InferenceConfig => readConfig(inferenceConfigSpec, source);
+
+/**
+ * CURVE on both of inference's sockets; unset: plain. ZMQ_CURVE_SECRET_KEY(_FILE), FRAMES_CURVE_SERVER_KEY (capture's
+ * public key) for the frames it connects to, ZMQ_CURVE_CLIENT_KEYS(_FILE) for the detections socket it binds.
+ */
+export const readInferenceCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: true, connectsTo: ['FRAMES'] });
 
 /** Module twin desired properties inference applies live, between two frames. */
 export const inferenceTwinSpec = {

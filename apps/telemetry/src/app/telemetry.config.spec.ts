@@ -1,4 +1,5 @@
-import { readTelemetryConfig } from './telemetry.config';
+import { curveKeyPair } from 'zeromq';
+import { readTelemetryConfig, readTelemetryCurve } from './telemetry.config';
 
 describe('telemetry configuration', () => {
   it('picks the sink by environment and sends one message per frame unless told to aggregate', () => {
@@ -9,5 +10,13 @@ describe('telemetry configuration', () => {
     expect(() => readTelemetryConfig({ TELEMETRY_SINK: 'kafka', TELEMETRY_AGGREGATE_FRAMES: '0', TELEMETRY_UPSTREAM_QUEUE: 'lots' })).toThrow(
       /TELEMETRY_SINK must be one of auto, console, iotedge[\s\S]*TELEMETRY_AGGREGATE_FRAMES must be an integer >= 1[\s\S]*TELEMETRY_UPSTREAM_QUEUE must be an integer/,
     );
+  });
+
+  it('needs inference\'s public key in DETECTIONS_CURVE_SERVER_KEY once CURVE is on', () => {
+    const own = curveKeyPair();
+    const inference = curveKeyPair();
+    expect(readTelemetryCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey, DETECTIONS_CURVE_SERVER_KEY: inference.publicKey })).toMatchObject({ serverKeys: { DETECTIONS: inference.publicKey } });
+    expect(() => readTelemetryCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey })).toThrow(/DETECTIONS_CURVE_SERVER_KEY is required with ZMQ_CURVE_SECRET_KEY/);
+    expect(() => readTelemetryCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey, DETECTIONS_CURVE_SERVER_KEY: 'inference' })).toThrow(/DETECTIONS_CURVE_SERVER_KEY must be a CURVE key/);
   });
 });

@@ -1,4 +1,5 @@
 import { env, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const aggregateFrames = (name: string) => env.integer(name, { min: 1, max: 100_000 }, 1);
 const aggregateIntervalMs = (name: string) => env.integer(name, { min: 0, max: 86_400_000 }, 0);
@@ -19,6 +20,9 @@ export const telemetryConfigSpec = {
 export type TelemetryConfig = ConfigOf<typeof telemetryConfigSpec>;
 
 export const readTelemetryConfig = (source: NodeJS.ProcessEnv = process.env): TelemetryConfig => readConfig(telemetryConfigSpec, source);
+
+/** ZMQ_CURVE_SECRET_KEY(_FILE) and DETECTIONS_CURVE_SERVER_KEY (inference's public key): CURVE on the detections it connects to; unset: plain. */
+export const readTelemetryCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: false, connectsTo: ['DETECTIONS'] });
 
 /** Module twin desired properties telemetry applies live: the upstream message rate and aggregation. */
 export const telemetryTwinSpec = {

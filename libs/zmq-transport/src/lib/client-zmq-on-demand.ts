@@ -7,7 +7,7 @@ import { codecFor } from './codecs';
 import { DemandLedger, type Delivery } from './demand-ledger';
 import { parseRequest } from './on-demand-wire';
 import { ZmqClientProxy } from './zmq-client-proxy';
-import { openSocket, SOCKET_DEFAULTS } from './zmq-socket';
+import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ClientZmqOnDemandOptions {
   /** `tcp://host:port` or `ipc:///path`. */
@@ -18,6 +18,8 @@ export interface ClientZmqOnDemandOptions {
   codecs?: Record<string, Codec<unknown>>;
   /** A consumer not heard from for this long is forgotten (default 5000 ms; consumers repeat their requests every second). */
   peerTimeoutMs?: number;
+  /** CURVE encryption and authentication of this socket's connections (see CurveOptions); unset: plain. */
+  curve?: CurveOptions;
 }
 
 /** Counters since construction. */
@@ -30,6 +32,8 @@ export interface ZmqOnDemandClientStats {
   sent: number;
   /** Messages replaced by a newer one before any consumer took them. */
   unclaimed: number;
+  /** Consumers refused for their CURVE key. */
+  refusedPeers: number;
 }
 
 /** zeromq.js copies parts up to this size into the message and sends larger ones from the caller's memory. */
@@ -49,7 +53,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
   private readonly ledger: DemandLedger;
   /** The newest message of each pattern, and whether any consumer has taken it. */
   private readonly latest = new Map<string, { parts: Buffer[]; taken: boolean }>();
-  private readonly counters: ZmqOnDemandClientStats = { requests: 0, malformedRequests: 0, sent: 0, unclaimed: 0 };
+  private readonly counters: Omit<ZmqOnDemandClientStats, 'refusedPeers'> = { requests: 0, malformedRequests: 0, sent: 0, unclaimed: 0 };
   private readonly log = new Logger(ClientZmqOnDemand.name);
   private receiving?: Promise<void>;
   private sendQueue: Promise<void> = Promise.resolve();
@@ -60,7 +64,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
   }
 
   stats(): ZmqOnDemandClientStats & { consumers: number } {
-    return { ...this.counters, consumers: this.ledger.peerCount };
+    return { ...this.counters, refusedPeers: this.socketEvents.refusals, consumers: this.ledger.peerCount };
   }
 
   /** Whether a consumer is waiting for a message of the pattern now. */
@@ -100,7 +104,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
     // mandatory: a consumer that has gone makes send() fail, so it is forgotten at once instead of after its timeout;
     // sendTimeout 0: a consumer's full queue drops the message for it instead of holding up the others.
     const socket = new Router({ ...SOCKET_DEFAULTS, mandatory: true, sendTimeout: 0 });
-    this.socket = await openSocket(socket, this.options.endpoint, this.options.bind ?? true, this.socketEvents);
+    this.socket = await openSocket(socket, this.options.endpoint, this.options.bind ?? true, this.socketEvents, this.options.curve);
     this.receiving = this.serveRequests(this.socket).catch((error) => this.log.error(`Request loop stopped: ${inspect(error)}`));
     return this.socket;
   }

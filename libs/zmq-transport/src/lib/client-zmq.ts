@@ -3,7 +3,7 @@ import type { Codec } from '@iev/frame-protocol';
 import { Publisher } from 'zeromq';
 import { codecFor } from './codecs';
 import { ZmqClientProxy } from './zmq-client-proxy';
-import { openSocket, SOCKET_DEFAULTS } from './zmq-socket';
+import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ClientZmqOptions {
   /** `tcp://host:port` or `ipc:///path`. */
@@ -17,6 +17,8 @@ export interface ClientZmqOptions {
   sendHighWaterMark?: number;
   /** Codec per pattern; a pattern without one carries JSON. */
   codecs?: Record<string, Codec<unknown>>;
+  /** CURVE encryption and authentication of this socket's connections (see CurveOptions); unset: plain. */
+  curve?: CurveOptions;
 }
 
 const DEFAULT_SEND_HIGH_WATER_MARK = 4;
@@ -35,6 +37,11 @@ export class ClientZmq extends ZmqClientProxy<Publisher> {
     super();
   }
 
+  /** Subscribers refused for their CURVE key, since construction. */
+  stats(): { refusedPeers: number } {
+    return { refusedPeers: this.socketEvents.refusals };
+  }
+
   protected async dispatchEvent<T = undefined>(packet: ReadPacket): Promise<T> {
     const socket = await this.connect();
     const pattern = this.normalizePattern(packet.pattern);
@@ -44,7 +51,7 @@ export class ClientZmq extends ZmqClientProxy<Publisher> {
 
   protected async open(): Promise<Publisher> {
     const socket = new Publisher({ ...SOCKET_DEFAULTS, sendHighWaterMark: this.options.sendHighWaterMark ?? DEFAULT_SEND_HIGH_WATER_MARK });
-    this.socket = await openSocket(socket, this.options.endpoint, this.options.bind ?? true, this.socketEvents);
+    this.socket = await openSocket(socket, this.options.endpoint, this.options.bind ?? true, this.socketEvents, this.options.curve);
     return this.socket;
   }
 }

@@ -3,7 +3,7 @@ import { Dealer } from 'zeromq';
 import { DropOldestMailbox } from './mailbox';
 import { parseCount } from './on-demand-wire';
 import { ZmqEventServer } from './zmq-event-server';
-import { openSocket, SOCKET_DEFAULTS } from './zmq-socket';
+import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ServerZmqOnDemandOptions {
   /** `tcp://host:port` or `ipc:///path` of a ClientZmqOnDemand. */
@@ -20,6 +20,8 @@ export interface ServerZmqOnDemandOptions {
    * default), knows this one is still there.
    */
   requestRepeatMs?: number;
+  /** CURVE encryption and authentication of this socket's connections (see CurveOptions); unset: plain. */
+  curve?: CurveOptions;
 }
 
 /** Counters since construction: ZmqServerStats plus the requests sent. */
@@ -29,6 +31,8 @@ export interface ZmqOnDemandServerStats {
   skipped: number;
   malformed: number;
   handlerErrors: number;
+  /** Producers refused for their CURVE key (a bound consumer only). */
+  refusedPeers: number;
   /** Requests sent, repeats included. */
   requests: number;
 }
@@ -70,7 +74,7 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     // A producer that (re)appears gets the outstanding requests at once instead of at the next repeat.
     socket.events.on('connect', () => this.repeatRequests());
     this.repeatTimer = setInterval(() => this.repeatRequests(), this.options.requestRepeatMs ?? 1000);
-    return openSocket(socket, this.options.endpoint, this.options.bind ?? false, this.socketEvents);
+    return openSocket(socket, this.options.endpoint, this.options.bind ?? false, this.socketEvents, this.options.curve);
   }
 
   protected mailboxFor(pattern: string): DropOldestMailbox<unknown> {

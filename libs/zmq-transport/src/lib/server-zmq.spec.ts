@@ -77,6 +77,7 @@ function delta(after: ZmqServerStats, before: ZmqServerStats): ZmqServerStats {
     skipped: after.skipped - before.skipped,
     malformed: after.malformed - before.malformed,
     handlerErrors: after.handlerErrors - before.handlerErrors,
+    refusedPeers: after.refusedPeers - before.refusedPeers,
   };
 }
 
@@ -144,7 +145,7 @@ describe('ServerZmq', () => {
     await waitUntil(() => handled.at(-1) === 'burst:10', 'the newest frame is handled');
 
     expect(handled.slice(handled.indexOf('busy:0'))).toEqual(expectedHandled);
-    expect(delta(server.stats(), before)).toEqual({ received: 11, dispatched: expectedHandled.length, skipped: expectedSkipped, malformed: 0, handlerErrors: 0 });
+    expect(delta(server.stats(), before)).toEqual({ received: 11, dispatched: expectedHandled.length, skipped: expectedSkipped, malformed: 0, handlerErrors: 0, refusedPeers: 0 });
   });
 
   it('counts and drops malformed messages, ignores look-alike topics, and keeps serving', async () => {

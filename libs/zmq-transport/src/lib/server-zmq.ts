@@ -2,7 +2,7 @@ import type { Codec } from '@iev/frame-protocol';
 import { Subscriber } from 'zeromq';
 import { DropOldestMailbox } from './mailbox';
 import { ZmqEventServer } from './zmq-event-server';
-import { openSocket, SOCKET_DEFAULTS } from './zmq-socket';
+import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ServerZmqOptions {
   /** `tcp://host:port` or `ipc:///path`. */
@@ -22,6 +22,8 @@ export interface ServerZmqOptions {
   codecs?: Record<string, Codec<unknown>>;
   /** ZMQ_MAXMSGSIZE: a larger message part disconnects its sender (default: the protocol's largest, MAX_MESSAGE_PART_BYTES). */
   maxMessageBytes?: number;
+  /** CURVE encryption and authentication of this socket's connections (see CurveOptions); unset: plain. */
+  curve?: CurveOptions;
 }
 
 const DEFAULT_QUEUE_CAPACITY = 1000;
@@ -43,7 +45,7 @@ export class ServerZmq extends ZmqEventServer<Subscriber> {
     if (this.options.receiveHighWaterMark !== undefined) socket.receiveHighWaterMark = this.options.receiveHighWaterMark;
     // subscribe() without arguments would subscribe to every topic.
     if (patterns.length > 0) socket.subscribe(...patterns);
-    return openSocket(socket, this.options.endpoint, this.options.bind ?? false, this.socketEvents);
+    return openSocket(socket, this.options.endpoint, this.options.bind ?? false, this.socketEvents, this.options.curve);
   }
 
   protected mailboxFor(): DropOldestMailbox<unknown> {

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import type { Observable } from 'rxjs';
 import type { Event, EventType, Socket } from 'zeromq';
@@ -10,7 +11,7 @@ export type ZmqClientEvents = ZmqSocketEvents;
  * events and status, and no request/response (`send`): these transports carry events only.
  */
 export abstract class ZmqClientProxy<S extends Socket> extends ClientProxy<ZmqClientEvents> {
-  protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status));
+  protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status), new Logger(this.constructor.name));
   protected socket?: S;
   private connection?: Promise<S>;
 

@@ -24,6 +24,8 @@ export interface ZmqServerStats {
   malformed: number;
   /** Handler calls that threw, rejected or errored their observable. */
   handlerErrors: number;
+  /** Peers refused for their CURVE key (a bound server only). */
+  refusedPeers: number;
 }
 
 export interface MalformedMessage {
@@ -51,8 +53,8 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   override readonly transportId = ZMQ_TRANSPORT;
   protected override readonly logger = new Logger(this.constructor.name);
 
-  protected readonly counters: ZmqServerStats = { received: 0, dispatched: 0, skipped: 0, malformed: 0, handlerErrors: 0 };
-  protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status));
+  protected readonly counters: Omit<ZmqServerStats, 'refusedPeers'> = { received: 0, dispatched: 0, skipped: 0, malformed: 0, handlerErrors: 0 };
+  protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status), this.logger);
   private readonly malformedListeners: Array<(message: MalformedMessage) => void> = [];
   protected socket?: S;
   private mailboxes = new Map<string, DropOldestMailbox<unknown>>();
@@ -76,7 +78,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   }
 
   stats(): ZmqServerStats {
-    return { ...this.counters };
+    return { ...this.counters, refusedPeers: this.socketEvents.refusals };
   }
 
   /** ZeroMQ monitor events (`connect`, `disconnect`, `connect:retry`, ...) and `malformed`. */
