@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFrameSource, resolveSource, VideoFileSource } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
-import { freePort, waitUntil } from '@iev/testing';
+import { childPids, freePort, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand, ServerZmqOnDemand } from '@iev/zmq-transport';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -12,13 +12,7 @@ import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
 
 /** The ffmpeg processes this test process started. */
-function ffmpegChildren(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
+const ffmpegChildren = () => childPids(process.pid, 'ffmpeg');
 
 /** A real MJPEG-over-HTTP camera stand-in: ffmpeg serving a test pattern to one client. */
 function serveStream(url: string): ChildProcess {
