@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameCodec, FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
+import { metricSums } from '@iev/testing';
 import { Router } from 'zeromq';
 import { ModuleProcess } from './module-process';
-
-const metricValue = (text: string, name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 
 /**
  * Capture's side of the frames wire without capture's checks: answers each request from inference with the next
@@ -93,7 +92,7 @@ describe('inference under bad input', () => {
     await deliverValidFrames(2);
     const port = await inference.metricsPort();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metricValue(metrics, 'iev_inference_messages_malformed_total')).toBe(malformed.length);
+    expect(metricSums(metrics).get('iev_inference_messages_malformed_total')).toBe(malformed.length);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     expect(inference.child.exitCode).toBeNull();
   });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
-import { ModuleProcess, startEdgeModules } from './module-process';
+import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
+import { ModuleProcess, startPipeline, startPipelineEdgeHub } from './module-process';
 
 /** How late edgeHub comes up after the modules, as at a device's boot. */
 const EDGEHUB_LATE_MS = 15_000;
@@ -22,14 +22,11 @@ describe('the modules at boot, edgeHub coming up 15 s after them', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-late-edgehub-'));
-    hub = await EdgeHubEmulator.start({
-      stateDir: dir,
-      modules: [{ id: 'capture' }, { id: 'inference' }, { id: 'telemetry' }],
-      routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
-    });
+    hub = await startPipelineEdgeHub(dir);
     // The workload API is up (the IoT Edge daemon starts first); edgeHub's MQTT port is not yet.
     await hub.stopBroker();
-    modules = startEdgeModules((id) => hub.moduleEnv(id), dir, {
+    modules = startPipeline(dir, {
+      edgeEnv: (id) => hub.moduleEnv(id),
       inference: { INFERENCE_STREAMS: '1' },
       // Capture logs as a module under IoT Edge does by default: IoT Edge's own line format.
       capture: { LOG_FORMAT: undefined, CAPTURE_FPS: '10' },

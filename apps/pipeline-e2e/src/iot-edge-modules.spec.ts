@@ -1,9 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EdgeHubEmulator, type UpstreamMessage } from '@iev/edge-hub-emulator';
+import type { EdgeHubEmulator, UpstreamMessage } from '@iev/edge-hub-emulator';
 import { eventually } from '@iev/testing';
-import { DEMO_VIDEO, startEdgeModules, WORKSPACE_ROOT, type ModuleProcess } from './module-process';
+import { DEMO_VIDEO, startPipeline, startPipelineEdgeHub, WORKSPACE_ROOT, type ModuleProcess } from './module-process';
 
 type Body = Record<string, unknown> & { type: string; boxes?: unknown[]; frames?: number };
 const bodyOf = (message: UpstreamMessage): Body => JSON.parse(message.body.toString('utf8'));
@@ -25,17 +25,13 @@ describe('the modules under (emulated) IoT Edge', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-edge-modules-'));
-    hub = await EdgeHubEmulator.start({
-      stateDir: dir,
-      modules: [
-        // There is no camera here: the manifest's /dev/video0 becomes the demo video, at 10 fps.
-        { id: 'capture', desired: { ...manifestDesired('capture'), source: DEMO_VIDEO, fps: 10 } },
-        { id: 'inference', desired: manifestDesired('inference') },
-        { id: 'telemetry', desired: manifestDesired('telemetry') },
-      ],
-      routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
+    hub = await startPipelineEdgeHub(dir, {
+      // There is no camera here: the manifest's /dev/video0 becomes the demo video, at 10 fps.
+      capture: { ...manifestDesired('capture'), source: DEMO_VIDEO, fps: 10 },
+      inference: manifestDesired('inference'),
+      telemetry: manifestDesired('telemetry'),
     });
-    modules = startEdgeModules((id) => hub.moduleEnv(id), dir);
+    modules = startPipeline(dir, { edgeEnv: (id) => hub.moduleEnv(id) });
   });
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import { LineProcess } from '@iev/testing';
 
 export const WORKSPACE_ROOT = join(__dirname, '../../..');
@@ -34,29 +35,46 @@ export class ModuleProcess extends LineProcess {
 
 type ModuleEnv = Record<string, string | undefined>;
 
+export interface PipelineOptions {
+  /** Each module's IoT Edge environment (an emulated edgeHub's `moduleEnv`); none runs them outside IoT Edge. */
+  edgeEnv?: (id: string) => Record<string, string>;
+  /** Variables added or overridden per module (undefined removes one). */
+  capture?: ModuleEnv;
+  inference?: ModuleEnv;
+  telemetry?: ModuleEnv;
+}
+
 /**
- * The three built modules as IoT Edge runs them, each with its IoT Edge environment from `moduleEnv` (an emulated
- * edgeHub's), wired over ipc sockets in `dir`: telemetry, inference (default preset, one thread), capture on the
- * demo video, in that order (downstream first). `extra` adds or overrides variables per module.
+ * The three built modules wired over ipc sockets in `dir`: telemetry, inference (default preset, one thread), capture
+ * on the demo video, started in that order (downstream first: peers may start in any order).
  */
-export function startEdgeModules(
-  moduleEnv: (id: string) => Record<string, string>,
-  dir: string,
-  extra: { capture?: ModuleEnv; inference?: ModuleEnv; telemetry?: ModuleEnv } = {},
-): ModuleProcess[] {
+export function startPipeline(dir: string, options: PipelineOptions = {}): [telemetry: ModuleProcess, inference: ModuleProcess, capture: ModuleProcess] {
   const frames = `ipc://${join(dir, 'frames')}`;
   const detections = `ipc://${join(dir, 'detections')}`;
+  const edgeEnv = options.edgeEnv ?? (() => ({}));
   return [
-    new ModuleProcess('telemetry', { ...moduleEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0', ...extra.telemetry }),
+    new ModuleProcess('telemetry', { ...edgeEnv('telemetry'), DETECTIONS_CONNECT: detections, METRICS_PORT: '0', ...options.telemetry }),
     new ModuleProcess('inference', {
-      ...moduleEnv('inference'),
+      ...edgeEnv('inference'),
       FRAMES_CONNECT: frames,
       DETECTIONS_BIND: detections,
       DETECTION_PRESET: 'default',
       INFERENCE_THREADS: '1',
       METRICS_PORT: '0',
-      ...extra.inference,
+      ...options.inference,
     }),
-    new ModuleProcess('capture', { ...moduleEnv('capture'), CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0', ...extra.capture }),
+    new ModuleProcess('capture', { ...edgeEnv('capture'), CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0', ...options.capture }),
   ];
+}
+
+/**
+ * An emulated edgeHub for the three modules, its state in `dir`, routing telemetry's outputs to IoT Hub as the
+ * deployment does; `desired` gives a module twin's desired properties at start.
+ */
+export function startPipelineEdgeHub(dir: string, desired: Partial<Record<'capture' | 'inference' | 'telemetry', Record<string, unknown>>> = {}): Promise<EdgeHubEmulator> {
+  return EdgeHubEmulator.start({
+    stateDir: dir,
+    modules: (['capture', 'inference', 'telemetry'] as const).map((id) => ({ id, desired: desired[id] })),
+    routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
+  });
 }

@@ -1,20 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Detections } from '@iev/frame-protocol';
-import { isRunning } from '@iev/testing';
-import { DEMO_VIDEO, ModuleProcess } from './module-process';
+import { childPids, isRunning } from '@iev/testing';
+import { startPipeline, type ModuleProcess } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
-
-function childPids(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 describe('the pipeline on the demo video: capture → inference → telemetry', () => {
   let dir: string;
@@ -24,12 +15,11 @@ describe('the pipeline on the demo video: capture → inference → telemetry', 
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'iev-e2e-'));
-    const frames = `ipc://${join(dir, 'frames')}`;
-    const detections = `ipc://${join(dir, 'detections')}`;
-    // Started downstream-first on purpose and capture last: peers may start in any order.
-    telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
-    inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', INFERENCE_THREADS: '1', LOG_SUMMARY_INTERVAL: '2' });
-    capture = new ModuleProcess('capture', { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' });
+    // The module's own preset: the seed's.
+    [telemetry, inference, capture] = startPipeline(dir, {
+      telemetry: { CONSOLE_FORMAT: 'json' },
+      inference: { DETECTION_PRESET: undefined, LOG_SUMMARY_INTERVAL: '2' },
+    });
   });
 
   afterAll(async () => {
@@ -115,12 +105,8 @@ describe('the pipeline reading the demo video (default preset)', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'iev-e2e-read-'));
-    const frames = `ipc://${join(dir, 'frames')}`;
-    const detections = `ipc://${join(dir, 'detections')}`;
-    telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
-    const inference = new ModuleProcess('inference', { FRAMES_CONNECT: frames, DETECTIONS_BIND: detections, METRICS_PORT: '0', DETECTION_PRESET: 'default' });
-    const capture = new ModuleProcess('capture', { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: frames, METRICS_PORT: '0' });
-    modules = [telemetry, inference, capture];
+    modules = startPipeline(dir, { telemetry: { CONSOLE_FORMAT: 'json' }, inference: { INFERENCE_THREADS: undefined } });
+    telemetry = modules[0];
   });
 
   afterAll(async () => {

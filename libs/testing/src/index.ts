@@ -2,5 +2,7 @@
 export { LineProcess } from './lib/line-process';
 export { readBgrImage } from './lib/images';
 export { freePort } from './lib/ports';
-export { isRunning } from './lib/processes';
+export { childPids, isRunning } from './lib/processes';
+export { metricSums } from './lib/prometheus';
+export { recordingLog } from './lib/recording-log';
 export { eventually, waitUntil, type WaitOptions } from './lib/wait';

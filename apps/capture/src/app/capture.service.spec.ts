@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFrameSource, resolveSource, VideoFileSource } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { childPids, freePort, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand, ServerZmqOnDemand } from '@iev/zmq-transport';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -12,23 +12,7 @@ import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
 
 /** The ffmpeg processes this test process started. */
-function ffmpegChildren(): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(process.pid), 'ffmpeg'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** A free TCP port on loopback. */
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+const ffmpegChildren = () => childPids(process.pid, 'ffmpeg');
 
 /** A real MJPEG-over-HTTP camera stand-in: ffmpeg serving a test pattern to one client. */
 function serveStream(url: string): ChildProcess {
@@ -98,14 +82,6 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   };
   const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? NaN;
 
-  async function waitUntil(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   it('fails start() with the path when the file is not a video', async () => {
     const notAVideo = join(dir, 'notes.mp4');
     writeFileSync(notAVideo, 'not a video');
@@ -148,7 +124,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
       await waitUntil(() => capture.state === 'retrying', 'the service to notice the server is gone');
       server = serveStream(url);
       const before = frames.length;
-      await waitUntil(() => capture.state === 'streaming' && frames.length >= before + 5, 'frames from the server that came back', 20_000);
+      await waitUntil(() => capture.state === 'streaming' && frames.length >= before + 5, 'frames from the server that came back', { timeoutMs: 20_000 });
       expect(await metric('iev_capture_source_down_seconds_total')).toBeGreaterThan(0);
       expect(await metric('iev_capture_source_restarts_total')).toBeGreaterThanOrEqual(1);
     } finally {

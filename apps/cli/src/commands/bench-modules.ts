@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { freePort } from '@iev/testing';
+import { freePort, metricSums } from '@iev/testing';
 import { snapshotCpu, type CpuSnapshot } from './process-cpu';
 
 /**
@@ -53,16 +53,6 @@ export async function lookAt(module: RunningModule): Promise<ModuleLook> {
   const cpu = snapshotCpu(pid);
   const response = await fetch(`http://127.0.0.1:${module.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (!response.ok) throw new Error(`metrics on port ${module.metricsPort} answered ${response.status}`);
-  const metrics = sumsByName(await response.text());
+  const metrics = metricSums(await response.text());
   return { cpu, gcMs: (metrics.get(GC_SECONDS_METRIC) ?? 0) * 1000, framesDecoded: metrics.get(CAPTURE_DECODED_FRAMES_METRIC) ?? 0 };
-}
-
-/** Each metric in Prometheus text with its samples added up over their labels. */
-export function sumsByName(text: string): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const sample = /^([a-zA-Z_:][\w:]*)(?:\{.*\})? (\S+)$/.exec(line);
-    if (sample) sums.set(sample[1], (sums.get(sample[1]) ?? 0) + Number(sample[2]));
-  }
-  return sums;
 }

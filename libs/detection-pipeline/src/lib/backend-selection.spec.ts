@@ -1,15 +1,11 @@
 import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
 import { probeTensorRt, REC_MAX_WIDTH, TensorRtBackend } from '@iev/tensorrt-backend';
+import { recordingLog } from '@iev/testing';
 import { BackendUnavailableError, cpuParallelism, selectBackend, selectRecognitionBackend } from './backend-selection';
 
 const base = { modelPath: 'models/ch_pp_inf_dynamic.onnx', threads: 1, streams: 1 };
 /** A binding path that does not exist: TensorRT is then unavailable on any machine, for the reason "not built". */
 const noBinding = { ...base, tensorRtAddonPath: '/nonexistent/tensorrt_addon.node' };
-
-function recordingLog() {
-  const warnings: string[] = [];
-  return { warnings, info: () => undefined, warn: (message: string) => warnings.push(message) };
-}
 
 describe('selectBackend', () => {
   it('uses ONNX Runtime on the CPU by default, as the sample did with USE_TENSOR_RT=False', () => {
@@ -31,8 +27,9 @@ describe('selectBackend', () => {
   it('falls back to the CPU only for auto, logging why', () => {
     const log = recordingLog();
     expect(selectBackend({ ...noBinding, useTensorRt: false, backend: 'auto', log })).toBeInstanceOf(OnnxRuntimeBackend);
-    expect(log.warnings).toEqual([
-      expect.stringMatching(/^INFERENCE_BACKEND=auto: running the detection model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/),
+    expect(log.lines).toEqual([
+      expect.stringMatching(/^warn: INFERENCE_BACKEND=auto: running the detection model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/),
+      'info: ONNX Runtime on the CPU: 1 stream(s) of 1 thread(s)',
     ]);
   });
 
@@ -70,7 +67,7 @@ describe('selectRecognitionBackend: the detector\'s rules for the recognition mo
   it('falls back to the CPU only for auto, logging why and for which model', () => {
     const log = recordingLog();
     expect(selectRecognitionBackend({ ...noRecognitionBinding, useTensorRt: false, backend: 'auto', log }).backend).toBeInstanceOf(OnnxRuntimeBackend);
-    expect(log.warnings).toEqual([expect.stringMatching(/^INFERENCE_BACKEND=auto: running the recognition model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/)]);
+    expect(log.lines).toEqual([expect.stringMatching(/^warn: INFERENCE_BACKEND=auto: running the recognition model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/)]);
   });
 
   const tensorRt = probeTensorRt();

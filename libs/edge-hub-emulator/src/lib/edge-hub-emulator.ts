@@ -9,10 +9,24 @@ import type { Aedes, Client } from 'aedes';
 import pino, { type Logger } from 'pino';
 import { createAedesBroker } from './aedes';
 import { loadOrCreateCertificates, type EdgeCertificates } from './certificates';
-import { formatPropertySegment, parsePropertySegment, topicQuery } from './message-properties';
-import { parseRoutes, sinksFor, type Route } from './routes';
+import { DirectMethods, type MethodResult } from './direct-methods';
+import { formatPropertySegment, parsePropertySegment } from './message-properties';
+import { parseRoutes, routedMessage, sinksFor, type Route } from './routes';
 import { hmacSha256, moduleResource, newModuleKey, sasTokenProblem } from './sas';
+import {
+  allowedSubscriptions,
+  DESIRED_TOPIC,
+  desiredPatchTopic,
+  inputTopic,
+  METHODS_TOPIC,
+  publicationOf,
+  subscribed,
+  subscriptionFilter,
+  type ModuleSubscription,
+} from './topics';
 import { assertJsonObject, ModuleTwin, type JsonObject } from './twin';
+import { applyReportedPatch, twinGetReply } from './twin-requests';
+import { waitForEvent } from './wait-for-event';
 import { startWorkloadApi, type WorkloadApi } from './workload-api';
 
 export interface EmulatedModule {
@@ -57,54 +71,10 @@ export interface UpstreamMessage {
   receivedAt: number;
 }
 
-export interface MethodResult {
-  status: number;
-  payload: unknown;
-}
-
 interface ModuleIdentity {
   key: string;
   generationId: string;
   twin: ModuleTwin;
-}
-
-interface PendingMethod {
-  moduleId: string;
-  resolve: (result: MethodResult) => void;
-  timer: NodeJS.Timeout;
-}
-
-const METHODS_TOPIC = '$iothub/methods/POST/#';
-const DESIRED_TOPIC = '$iothub/twin/PATCH/properties/desired/#';
-const TWIN_RESPONSE_TOPIC = '$iothub/twin/res/#';
-
-/** What a module can listen for, by the topic filter the SDK subscribes to. */
-export type ModuleSubscription = 'methods' | 'desired' | 'inputs';
-
-/** A JSON body when IoT Hub would parse one for routing: contentType application/json and a UTF-8 encoding. */
-function jsonBody(body: Buffer, contentType?: string, contentEncoding?: string): unknown {
-  if (!contentType?.toLowerCase().startsWith('application/json') || contentEncoding?.toLowerCase() !== 'utf-8') return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a connected module subscribed to a topic filter (aedes keeps them per client, restored on reconnect). */
-function subscribed(client: Client, topicFilter: string): boolean {
-  // Not in aedes's typings, but the documented per-client state its subscribe handler maintains.
-  return Boolean((client as Client & { subscriptions: Record<string, unknown> }).subscriptions[topicFilter]);
-}
-
-function parseJson(payload: Buffer): unknown {
-  const text = payload.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /**
@@ -131,13 +101,12 @@ export class EdgeHubEmulator {
   private readonly upstreamLog: UpstreamMessage[] = [];
   private readonly clients = new Map<string, Client>();
   private readonly sockets = new Set<Socket>();
-  private readonly pendingMethods = new Map<string, PendingMethod>();
+  private readonly methods: DirectMethods;
   private readonly unroutedWarned = new Set<string>();
   private broker!: Aedes;
   private server: TlsServer | undefined;
   private workload!: WorkloadApi;
   private listenPort: number;
-  private nextRequestId = 1;
   private stopped = false;
   private twinRequestsIgnored = false;
 
@@ -155,6 +124,7 @@ export class EdgeHubEmulator {
     this.methodTimeoutMs = options.methodTimeoutMs ?? 30_000;
     this.log = options.logger ?? pino({ level: 'silent' });
     this.caPem = certificates.caPem;
+    this.methods = new DirectMethods(this.log);
     for (const module of options.modules) {
       this.modules.set(module.id, {
         key: newModuleKey(),
@@ -203,8 +173,7 @@ export class EdgeHubEmulator {
       },
       authorizeSubscribe: (client, subscription, done) => {
         const moduleId = this.moduleOf(client);
-        const allowed = [METHODS_TOPIC, DESIRED_TOPIC, TWIN_RESPONSE_TOPIC, this.subscriptionFilter(moduleId, 'inputs')];
-        if (allowed.includes(subscription.topic)) return done(null, subscription);
+        if (allowedSubscriptions(this.deviceId, moduleId).includes(subscription.topic)) return done(null, subscription);
         this.log.warn({ moduleId, topic: subscription.topic }, `${moduleId} may not subscribe to ${subscription.topic}`);
         done(null, null); // SUBACK failure for this topic, as IoT Hub gives
       },
@@ -304,7 +273,7 @@ export class EdgeHubEmulator {
 
   /** Resolves with all upstream messages so far once there are at least `count`; rejects after the timeout. */
   waitForUpstream(count: number, timeoutMs: number): Promise<UpstreamMessage[]> {
-    return this.waitFor(
+    return waitForEvent(
       this.upstream,
       'message',
       () => (this.upstreamLog.length >= count ? this.upstreamMessages() : undefined),
@@ -320,7 +289,7 @@ export class EdgeHubEmulator {
   /** Resolves with the module's reported properties once the predicate holds for them; rejects after the timeout. */
   waitForReported(moduleId: string, predicate: (reported: JsonObject) => boolean, timeoutMs: number): Promise<JsonObject> {
     const twin = this.identity(moduleId).twin;
-    return this.waitFor(
+    return waitForEvent(
       this.events,
       'reported',
       () => {
@@ -340,7 +309,7 @@ export class EdgeHubEmulator {
     this.events.emit('desired', moduleId, body, version);
     const client = this.clients.get(moduleId);
     if (client && subscribed(client, DESIRED_TOPIC)) {
-      await this.sendTo(client, `$iothub/twin/PATCH/properties/desired/?$version=${version}`, JSON.stringify({ ...body, $version: version }));
+      await this.sendTo(client, desiredPatchTopic(version), JSON.stringify({ ...body, $version: version }));
     }
     return version;
   }
@@ -352,18 +321,7 @@ export class EdgeHubEmulator {
     if (!client || !subscribed(client, METHODS_TOPIC)) {
       return { status: 404, payload: { errorCode: 404103, message: `${moduleId} is not connected or not listening for direct methods` } };
     }
-    const requestId = (this.nextRequestId++).toString(16);
-    const result = new Promise<MethodResult>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pendingMethods.delete(requestId);
-        this.log.warn({ moduleId, methodName }, `${moduleId} did not answer ${methodName} within ${timeoutMs} ms`);
-        resolve({ status: 504, payload: { errorCode: 504101, message: `${moduleId} did not answer ${methodName} within ${timeoutMs} ms` } });
-      }, timeoutMs);
-      this.pendingMethods.set(requestId, { moduleId, resolve, timer });
-    });
-    this.log.info({ moduleId, methodName, payload }, `invoking ${moduleId}.${methodName}`);
-    await this.sendTo(client, `$iothub/methods/POST/${methodName}/?$rid=${requestId}`, JSON.stringify(payload ?? null));
-    return result;
+    return this.methods.call(moduleId, methodName, payload, timeoutMs, (topic, body) => this.sendTo(client, topic, body));
   }
 
   /**
@@ -373,8 +331,8 @@ export class EdgeHubEmulator {
    */
   waitForSubscription(moduleId: string, what: ModuleSubscription, timeoutMs: number): Promise<void> {
     this.identity(moduleId);
-    const filter = this.subscriptionFilter(moduleId, what);
-    return this.waitFor(
+    const filter = subscriptionFilter(this.deviceId, moduleId, what);
+    return waitForEvent(
       this.events,
       'subscribed',
       () => {
@@ -384,10 +342,6 @@ export class EdgeHubEmulator {
       timeoutMs,
       () => `${moduleId} to subscribe to ${filter}`,
     ).then(() => undefined);
-  }
-
-  private subscriptionFilter(moduleId: string, what: ModuleSubscription): string {
-    return what === 'methods' ? METHODS_TOPIC : what === 'desired' ? DESIRED_TOPIC : `devices/${this.deviceId}/modules/${moduleId}/inputs/#`;
   }
 
   /** A sick edgeHub, for testing: connections are accepted, twin GET requests are never answered (until false again). */
@@ -434,11 +388,7 @@ export class EdgeHubEmulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const [requestId, pending] of this.pendingMethods) {
-      clearTimeout(pending.timer);
-      pending.resolve({ status: 503, payload: { message: 'the simulator stopped' } });
-      this.pendingMethods.delete(requestId);
-    }
+    this.methods.cancelAll();
     if (this.broker) {
       await this.stopBroker();
       await new Promise<void>((resolve) => this.broker.close(() => resolve()));
@@ -466,74 +416,33 @@ export class EdgeHubEmulator {
     return new Promise((resolve) => client.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => resolve()));
   }
 
-  private waitFor<T>(emitter: EventEmitter, event: string, check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> {
-    const done = check();
-    if (done !== undefined) return Promise.resolve(done);
-    return new Promise((resolve, reject) => {
-      const listener = () => {
-        const value = check();
-        if (value === undefined) return;
-        cleanup();
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        emitter.off(event, listener);
-      };
-      emitter.on(event, listener);
-    });
-  }
-
   /** Everything a module publishes: telemetry, twin requests, method answers. Throws for topics it may not use. */
   private onPublish(moduleId: string, client: Client, topic: string, payload: Buffer): void {
-    const eventsPrefix = `devices/${this.deviceId}/modules/${moduleId}/messages/events/`;
-    if (topic.startsWith(eventsPrefix) || topic === eventsPrefix.slice(0, -1)) {
-      // The SDK ends the topic with '/' after output events' properties; values are URL-encoded, so it is no part of one.
-      this.route(moduleId, topic.slice(eventsPrefix.length).replace(/\/$/, ''), payload);
-    } else if (topic.startsWith('$iothub/twin/GET/')) {
-      if (this.twinRequestsIgnored) {
-        this.log.info({ moduleId }, `ignoring ${moduleId}'s twin request, as asked`);
+    const publication = publicationOf(this.deviceId, moduleId, topic);
+    if (!publication) throw new Error(`${moduleId} may not publish to ${topic}`);
+    switch (publication.kind) {
+      case 'event':
+        return this.route(moduleId, publication.propertySegment, payload);
+      case 'twinGet': {
+        if (this.twinRequestsIgnored) {
+          this.log.info({ moduleId }, `ignoring ${moduleId}'s twin request, as asked`);
+          return;
+        }
+        const reply = twinGetReply(this.identity(moduleId).twin, publication.requestId);
+        void this.sendTo(client, reply.topic, reply.payload);
         return;
       }
-      const rid = topicQuery(topic).get('$rid') ?? '';
-      void this.sendTo(client, `$iothub/twin/res/200/?$rid=${rid}`, JSON.stringify(this.identity(moduleId).twin.document()));
-    } else if (topic.startsWith('$iothub/twin/PATCH/properties/reported/')) {
-      this.onReported(moduleId, client, topicQuery(topic).get('$rid') ?? '', payload);
-    } else if (topic.startsWith('$iothub/methods/res/')) {
-      const status = Number(topic.split('/')[3]);
-      const requestId = topicQuery(topic).get('$rid') ?? '';
-      const pending = this.pendingMethods.get(requestId);
-      if (!pending || pending.moduleId !== moduleId) {
-        this.log.warn({ moduleId, requestId }, `${moduleId} answered a method call that is not pending (late, after a 504?)`);
+      case 'reported': {
+        const { reply, applied } = applyReportedPatch(this.identity(moduleId).twin, publication.requestId, payload);
+        void this.sendTo(client, reply.topic, reply.payload);
+        if (!applied) return;
+        this.log.debug({ moduleId, ...applied }, `${moduleId} reported properties`);
+        this.events.emit('reported', moduleId, applied.patch, applied.version);
         return;
       }
-      clearTimeout(pending.timer);
-      this.pendingMethods.delete(requestId);
-      const result = { status, payload: parseJson(payload) };
-      this.log.info({ moduleId, ...result }, `${moduleId} answered ${status}`);
-      pending.resolve(result);
-    } else {
-      throw new Error(`${moduleId} may not publish to ${topic}`);
+      case 'methodResponse':
+        return this.methods.answer(moduleId, publication.requestId, publication.status, payload);
     }
-  }
-
-  private onReported(moduleId: string, client: Client, requestId: string, payload: Buffer): void {
-    let patch: JsonObject;
-    try {
-      patch = assertJsonObject(JSON.parse(payload.toString('utf8')), 'a reported properties patch');
-    } catch (err) {
-      const body = { errorCode: 400004, message: `invalid reported properties patch: ${(err as Error).message}` };
-      void this.sendTo(client, `$iothub/twin/res/400/?$rid=${requestId}`, JSON.stringify(body));
-      return;
-    }
-    const version = this.identity(moduleId).twin.patchReported(patch);
-    this.log.debug({ moduleId, patch, version }, `${moduleId} reported properties`);
-    void this.sendTo(client, `$iothub/twin/res/204/?$rid=${requestId}&$version=${version}`, '');
-    this.events.emit('reported', moduleId, patch, version);
   }
 
   private route(moduleId: string, propertySegment: string, body: Buffer): void {
@@ -541,24 +450,7 @@ export class EdgeHubEmulator {
     const outputName = systemProperties['$.on'];
     const contentType = systemProperties['$.ct'];
     const contentEncoding = systemProperties['$.ce'];
-    const sinks = sinksFor(this.routes, {
-      moduleId,
-      outputName,
-      condition: {
-        properties,
-        system: {
-          $contentType: contentType,
-          $contentEncoding: contentEncoding,
-          $connectionDeviceId: this.deviceId,
-          $connectionModuleId: moduleId,
-          $outputName: outputName,
-          $messageId: systemProperties['$.mid'],
-          $correlationId: systemProperties['$.cid'],
-          $userId: systemProperties['$.uid'],
-        },
-        body: () => jsonBody(body, contentType, contentEncoding),
-      },
-    });
+    const sinks = sinksFor(this.routes, routedMessage(this.deviceId, moduleId, { properties, systemProperties }, body));
     const source = `${moduleId}/${outputName ?? '(no output)'}`;
     if (sinks.length === 0 && !this.unroutedWarned.has(source)) {
       this.unroutedWarned.add(source);
@@ -574,8 +466,7 @@ export class EdgeHubEmulator {
       // Delivered with the sender's identity, as edgeHub does ($.cdid/$.cmid); the output name stays behind.
       const { '$.on': _output, ...forwarded } = systemProperties;
       const segment = formatPropertySegment({ properties, systemProperties: { ...forwarded, '$.cdid': this.deviceId, '$.cmid': moduleId } });
-      // The trailing '/' matters: the SDK only recognises input topics with a property segment, even an empty one.
-      const topic = `devices/${this.deviceId}/modules/${sink.moduleId}/inputs/${sink.inputName}/${segment}`;
+      const topic = inputTopic(this.deviceId, sink.moduleId, sink.inputName, segment);
       this.broker.publish({ cmd: 'publish', topic, payload: body, qos: 1, retain: false, dup: false }, (err) => {
         if (err) this.log.warn({ err, topic }, `delivery to ${sink.moduleId}/${sink.inputName} failed`);
       });

@@ -23,9 +23,3 @@ export function formatPropertySegment({ properties, systemProperties }: MessageP
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
     .join('&');
 }
-
-/** The `?$rid=...&...` query of a `$iothub/...` topic. */
-export function topicQuery(topic: string): URLSearchParams {
-  const at = topic.indexOf('?');
-  return new URLSearchParams(at < 0 ? '' : topic.slice(at + 1));
-}

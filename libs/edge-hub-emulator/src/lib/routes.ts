@@ -1,3 +1,4 @@
+import type { MessageProperties } from './message-properties';
 import { parseCondition, type ConditionInput } from './route-condition';
 
 /** Where a routed message goes: IoT Hub, or a module's input. */
@@ -101,4 +102,39 @@ export function sinksFor(routes: readonly Route[], message: RoutedMessage): Rout
     sinks.set(key, route.sink);
   }
   return [...sinks.values()];
+}
+
+/** A message as routes see it: its source, and the properties and JSON body their conditions may test. */
+export function routedMessage(deviceId: string, moduleId: string, { properties, systemProperties }: MessageProperties, body: Buffer): RoutedMessage {
+  const outputName = systemProperties['$.on'];
+  const contentType = systemProperties['$.ct'];
+  const contentEncoding = systemProperties['$.ce'];
+  return {
+    moduleId,
+    outputName,
+    condition: {
+      properties,
+      system: {
+        $contentType: contentType,
+        $contentEncoding: contentEncoding,
+        $connectionDeviceId: deviceId,
+        $connectionModuleId: moduleId,
+        $outputName: outputName,
+        $messageId: systemProperties['$.mid'],
+        $correlationId: systemProperties['$.cid'],
+        $userId: systemProperties['$.uid'],
+      },
+      body: () => jsonBody(body, contentType, contentEncoding),
+    },
+  };
+}
+
+/** A JSON body when IoT Hub would parse one for routing: contentType application/json and a UTF-8 encoding. */
+function jsonBody(body: Buffer, contentType?: string, contentEncoding?: string): unknown {
+  if (!contentType?.toLowerCase().startsWith('application/json') || contentEncoding?.toLowerCase() !== 'utf-8') return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { Backoff } from '@iev/service-runtime';
+import { waitUntil } from '@iev/testing';
 import { OutboundQueue } from './outbound-queue';
 
 const fastBackoff = () => new Backoff(5, 20, 0);
@@ -38,8 +39,7 @@ describe('OutboundQueue', () => {
       onDrop: (item) => dropped.push(item),
     });
     for (let i = 0; i < 7; i++) queue.push(i);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(queue.stats().failedAttempts).toBeGreaterThan(1);
+    await waitUntil(() => queue.stats().failedAttempts > 1, () => `a retry (failed attempts: ${queue.stats().failedAttempts})`);
     expect(queue.stats().queued).toBe(3);
     up = true;
     queue.wake();

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OnnxRuntimeBackend, type TensorData } from '@iev/inference-backends';
-import { getPreset, Preprocessor, type ImageView } from '@iev/text-detection';
+import { getPreset, Preprocessor } from '@iev/text-detection';
+import { readBgrImage, recordingLog } from '@iev/testing';
 import { WORKSPACE_ROOT } from '../testing/machine';
 import { probeTensorRt, TensorRtUnavailableError, type TensorRtMissing } from './tensorrt-addon';
 import { devicePreprocessPlan, TensorRtBackend } from './tensorrt-backend';
@@ -13,11 +13,6 @@ import { recognitionInput } from './recognition-input';
 import { readTensorRtSettings } from './tensorrt-settings';
 
 const MODEL = join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx');
-
-function recordingLog() {
-  const lines: string[] = [];
-  return { lines, info: (message: string) => lines.push(`info: ${message}`), warn: (message: string) => lines.push(`warn: ${message}`) };
-}
 
 describe('GPU preprocessing plan', () => {
   const normalize = getPreset('seed').normalize;
@@ -56,13 +51,6 @@ const UNAVAILABLE: Record<TensorRtMissing, string> = {
 };
 const needsTensorRt = probe.available ? describe : describe.skip;
 
-function decodeBgr(file: string): ImageView {
-  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 64 << 20 });
-  const size = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', file], { encoding: 'utf8' });
-  const [width, height] = size.stdout.trim().split(',').map(Number);
-  return { data: new Uint8Array(decoded.stdout), width, height, stride: width * 3 };
-}
-
 function maxDifference(a: TensorData, b: TensorData): number {
   expect(a.dims).toEqual(b.dims);
   let largest = 0;
@@ -71,7 +59,7 @@ function maxDifference(a: TensorData, b: TensorData): number {
 }
 
 needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAILABLE[probe.error.missing]})`}`, () => {
-  const frame = () => decodeBgr(join(WORKSPACE_ROOT, 'testdata/text-frames/dev-a/frame_000.png'));
+  const frame = () => readBgrImage(join(WORKSPACE_ROOT, 'testdata/text-frames/dev-a/frame_000.png'), 640, 480);
   let cacheDir: string;
   let backend: TensorRtBackend;
   const log = recordingLog();

@@ -1,5 +1,5 @@
 import { LineProcess } from './line-process';
-import { isRunning } from './processes';
+import { childPids, isRunning } from './processes';
 
 const node = (name: string, script: string) => new LineProcess(name, process.execPath, ['-e', script]);
 
@@ -40,5 +40,17 @@ describe('LineProcess (a real child process)', () => {
     expect(isRunning(pid)).toBe(false);
     expect(child.stdout.at(-1)).toBe('bye');
     expect(await child.stop()).toBe(0); // already stopped: just the code
+  });
+});
+
+describe('childPids', () => {
+  it("lists a process's children, by name when asked", async () => {
+    const sleeper = new LineProcess('sleeper', 'sleep', ['30']);
+    const pid = sleeper.child.pid ?? 0;
+    expect(childPids(process.pid)).toContain(pid);
+    expect(childPids(process.pid, 'sleep')).toContain(pid);
+    expect(childPids(process.pid, 'no-such-process-name')).toEqual([]);
+    await sleeper.stop('SIGKILL');
+    expect(childPids(process.pid)).not.toContain(pid);
   });
 });
