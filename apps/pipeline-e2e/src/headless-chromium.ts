@@ -39,7 +39,7 @@ export class HeadlessChromium {
     });
   }
 
-  static async launch(binary = process.env['CHROMIUM_PATH'] ?? 'chromium'): Promise<HeadlessChromium> {
+  static async launch(binary = 'chromium'): Promise<HeadlessChromium> {
     const port = await freePort();
     const profileDir = mkdtempSync(join(tmpdir(), 'iev-chromium-'));
     const browser = new LineProcess('chromium', binary, [
