@@ -11,6 +11,8 @@ const BOUNDARY = 'ievframe';
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
+  /** The key of the picture each viewer was sent last: the same picture is not sent twice. */
+  private readonly sent = new WeakMap<ServerResponse, string>();
   private readonly sending = new Set<string>();
   private readonly pending = new Set<string>();
 
@@ -51,9 +53,10 @@ export class MjpegStreams {
     if (!rendered) return;
     this.sending.add(sourceId);
     rendered
-      .then(({ jpeg }) => {
+      .then(({ key, jpeg }) => {
         for (const viewer of this.viewers.get(sourceId) ?? []) {
-          if (viewer.writableNeedDrain) continue;
+          if (viewer.writableNeedDrain || this.sent.get(viewer) === key) continue;
+          this.sent.set(viewer, key);
           viewer.write(`--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n\r\n`);
           viewer.write(jpeg);
           viewer.write('\r\n');

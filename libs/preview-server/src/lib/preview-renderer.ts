@@ -2,6 +2,8 @@ import { detectionAnnotations, encodeAnnotatedJpeg } from '@iev/frame-annotation
 import type { PreviewSources, SourcePicture } from './preview-sources';
 
 export interface RenderedJpeg {
+  /** The picture's key (SourcePicture.key). */
+  key: string;
   jpeg: Buffer;
   sequence: number;
   paired: boolean;
@@ -12,7 +14,7 @@ export interface RenderedJpeg {
  * most once per picture: callers asking meanwhile share the encoding under way.
  */
 export class PreviewRenderer {
-  private readonly cache = new Map<string, { version: number; rendered: Promise<RenderedJpeg> }>();
+  private readonly cache = new Map<string, { key: string; rendered: Promise<RenderedJpeg> }>();
   encoded = 0;
 
   constructor(
@@ -25,9 +27,9 @@ export class PreviewRenderer {
     const picture = this.sources.picture(sourceId);
     if (!picture) return undefined;
     const cached = this.cache.get(sourceId);
-    if (cached?.version === picture.version) return cached.rendered;
+    if (cached?.key === picture.key) return cached.rendered;
     const rendered = this.render(picture);
-    this.cache.set(sourceId, { version: picture.version, rendered });
+    this.cache.set(sourceId, { key: picture.key, rendered });
     // A failed encoding is not kept: the next request tries again.
     rendered.catch(() => this.cache.get(sourceId)?.rendered === rendered && this.cache.delete(sourceId));
     return rendered;
@@ -36,6 +38,6 @@ export class PreviewRenderer {
   private async render(picture: SourcePicture): Promise<RenderedJpeg> {
     const jpeg = await encodeAnnotatedJpeg(picture.image, detectionAnnotations(picture.boxes), this.quality);
     this.encoded++;
-    return { jpeg, sequence: picture.sequence, paired: picture.paired };
+    return { key: picture.key, jpeg, sequence: picture.sequence, paired: picture.paired };
   }
 }

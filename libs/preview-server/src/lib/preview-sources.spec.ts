@@ -57,7 +57,19 @@ describe('PreviewSources', () => {
     expect(sources.picture('cam')).toMatchObject({ sequence: 39, paired: false });
   });
 
-  it('tells listeners each time a picture changes', () => {
+  it('keys a picture by what it shows, so the same picture is not encoded or sent twice', () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(10));
+    sources.addDetections(detections(10, 1));
+    const paired = sources.picture('cam')?.key;
+    sources.addFrame(frame(13)); // no detections of its own yet: the picture stays frame 10
+    sources.addDetections(detections(11, 2)); // a frame the preview never got
+    expect(sources.picture('cam')?.key).toBe(paired);
+    sources.addDetections(detections(13, 2));
+    expect(sources.picture('cam')?.key).not.toBe(paired);
+  });
+
+  it('tells listeners each time a frame or detections arrive', () => {
     const sources = new PreviewSources();
     const changes: string[] = [];
     sources.onChange((sourceId) => changes.push(sourceId));

@@ -31,8 +31,8 @@ export interface SourceSummary {
 /** The picture to draw: a frame and the boxes drawn on it. */
 export interface SourcePicture {
   sourceId: string;
-  /** Changes whenever the picture does: a new frame or new boxes. */
-  version: number;
+  /** The same for the same picture (frame and boxes), another when either changes: what a viewer has already seen. */
+  key: string;
   image: ImageView;
   sequence: number;
   boxes: readonly DetectedBox[];
@@ -49,7 +49,6 @@ class SourceState {
   readonly frames: KeptFrame[] = [];
   readonly detections = new Map<number, Detections>();
   latest?: Detections;
-  version = 0;
   readonly frameRate = new RateMeter();
   readonly detectionRate = new RateMeter();
   framesSkipped = 0;
@@ -82,7 +81,7 @@ export class PreviewSources {
     state.frames.push({ sequence: frame.sequence, image: { data: Uint8Array.from(frame.pixels.subarray(0, stride * height)), width, height, stride } });
     if (state.frames.length > KEPT_FRAMES) state.frames.shift();
     state.frameRate.mark();
-    this.changed(frame.sourceId, state);
+    this.changed(frame.sourceId);
   }
 
   addDetections(detections: Detections): void {
@@ -93,10 +92,10 @@ export class PreviewSources {
     state.detections.set(sequence, detections);
     if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
     state.detectionRate.mark();
-    this.changed(sourceId, state);
+    this.changed(sourceId);
   }
 
-  /** Called with a source's id each time its picture changes. */
+  /** Called with a source's id each time a frame or detections of it arrive (the picture may have changed). */
   onChange(listener: (sourceId: string) => void): void {
     this.listeners.push(listener);
   }
@@ -111,9 +110,9 @@ export class PreviewSources {
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
     const paired = [...state.frames].reverse().find((frame) => state.detections.has(frame.sequence));
-    const base = { sourceId, version: state.version };
-    if (paired) return { ...base, image: paired.image, sequence: paired.sequence, boxes: state.detections.get(paired.sequence)?.boxes ?? [], paired: true };
-    return { ...base, image: newest.image, sequence: newest.sequence, boxes: state.latest?.boxes ?? [], paired: false };
+    if (paired) return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes: state.detections.get(paired.sequence)?.boxes ?? [], paired: true };
+    const boxesOf = state.latest?.frame.sequence;
+    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes: state.latest?.boxes ?? [], paired: false };
   }
 
   summaries(): SourceSummary[] {
@@ -141,8 +140,7 @@ export class PreviewSources {
     return state;
   }
 
-  private changed(sourceId: string, state: SourceState): void {
-    state.version++;
+  private changed(sourceId: string): void {
     for (const listener of this.listeners) listener(sourceId);
   }
 }
