@@ -2,7 +2,7 @@ import { ProtocolError, type Codec } from '@iev/frame-protocol';
 import { Dealer } from 'zeromq';
 import { DropOldestMailbox } from './mailbox';
 import { parseCount } from './on-demand-wire';
-import { ZmqEventServer } from './zmq-event-server';
+import { ZmqEventServer, type ZmqServerStats } from './zmq-event-server';
 import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ServerZmqOnDemandOptions {
@@ -25,14 +25,7 @@ export interface ServerZmqOnDemandOptions {
 }
 
 /** Counters since construction: ZmqServerStats plus the requests sent. */
-export interface ZmqOnDemandServerStats {
-  received: number;
-  dispatched: number;
-  skipped: number;
-  malformed: number;
-  handlerErrors: number;
-  /** Producers refused for their CURVE key (a bound consumer only). */
-  refusedPeers: number;
+export interface ZmqOnDemandServerStats extends ZmqServerStats {
   /** Requests sent, repeats included. */
   requests: number;
 }
