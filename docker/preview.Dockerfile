@@ -43,16 +43,9 @@ RUN npx nx build preview
 FROM ${NODE_IMAGE} AS production-dependencies
 WORKDIR /app
 COPY --from=build /workspace/dist/apps/preview/package.json /workspace/dist/apps/preview/package-lock.json ./
-COPY docker/prune-node-modules.mjs /usr/local/lib/iev/
-# Only this platform's native binaries, no types, source maps or docs (see the script).
-RUN npm ci --omit=dev --no-audit --no-fund && node /usr/local/lib/iev/prune-node-modules.mjs node_modules
+RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM base AS runtime
-# Labels are drawn as text (SVG through sharp's librsvg): without fonts they come out as empty boxes. fontconfig's
-# install builds the system font cache, so the unprivileged user needs no writable cache of its own.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fontconfig fonts-dejavu-core \
- && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home iev
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules node_modules
