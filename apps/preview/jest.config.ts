@@ -1,5 +1,0 @@
-export default {
-  displayName: 'preview',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/apps/preview',
-};

@@ -1,1 +1,0 @@
-module.exports = require('../../tools/webpack/node-app')(__dirname);

@@ -1,5 +1,0 @@
-export default {
-  displayName: 'preview-server',
-  preset: '../../jest.preset.js',
-  coverageDirectory: '../../coverage/libs/preview-server',
-};
