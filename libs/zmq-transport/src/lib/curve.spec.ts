@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import { frameCodec, type Frame } from '@iev/frame-protocol';
-import { waitUntil } from '@iev/testing';
+import { eventually, waitUntil } from '@iev/testing';
 import { curveKeyPair, Reply, type Publisher, type Router } from 'zeromq';
 import { Closer, emitted, freeTcpEndpoint, publishUntil, testFrame } from '../test-support/zmq';
 import { ClientZmq } from './client-zmq';
@@ -191,7 +191,8 @@ describe('CURVE set-up', () => {
     await expect(other.bind('inproc://zeromq.zap.01')).rejects.toThrow();
 
     await client.close();
-    await other.bind('inproc://zeromq.zap.01');
+    // ZeroMQ releases the endpoint in its own thread after the handler's socket closes: bind again until it is free.
+    await eventually(() => other.bind('inproc://zeromq.zap.01').then(() => true, () => undefined), 'the ZAP endpoint to be free again');
     other.close();
   });
 });

@@ -88,6 +88,18 @@ describe('DemandLedger', () => {
     expect(ledger.holds(second)).toBe(false);
   });
 
+  it('takes a count above what this connection was sent as acknowledging nothing (the consumer reconnected)', () => {
+    const { ledger } = ledgerAt();
+    const sent = buffer();
+    ledger.request('a', FRAMES, 1, 0);
+    ledger.publish(FRAMES, [sent]);
+    ledger.publish(FRAMES, [buffer()]);
+
+    ledger.request('a', FRAMES, 1, 500);
+    expect(ledger.holds(sent)).toBe(true);
+    expect(ledger.wanted(FRAMES)).toBe(false); // the one on its way covers what it wants
+  });
+
   it('forgets a silent peer and its wants, but keeps holding what it never acknowledged', () => {
     const { ledger, clock } = ledgerAt();
     const sent = buffer();

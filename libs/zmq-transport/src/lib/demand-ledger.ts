@@ -65,8 +65,11 @@ export class DemandLedger {
   request(peerId: PeerId, pattern: string, wanted: number, received: number): boolean {
     const peer = this.peer(peerId);
     peer.lastHeardAt = this.now();
-    peer.unacknowledged = peer.unacknowledged.filter((sent) => sent.pattern !== pattern || sent.ordinal > received);
-    const inFlight = Math.max(0, (peer.sentCount.get(pattern) ?? 0) - received);
+    const sent = peer.sentCount.get(pattern) ?? 0;
+    // More than was ever sent to this connection: the count is from the consumer's previous one; nothing is vouched for.
+    const acknowledged = received <= sent ? received : 0;
+    peer.unacknowledged = peer.unacknowledged.filter((message) => message.pattern !== pattern || message.ordinal > acknowledged);
+    const inFlight = sent - acknowledged;
     const wants = Math.min(Math.max(0, wanted - inFlight), this.maxWants);
     peer.wants.set(pattern, wants);
     const latest = this.latest.get(pattern);

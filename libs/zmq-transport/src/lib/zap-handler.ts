@@ -48,7 +48,7 @@ class ZapHandler {
   private async listen(): Promise<Reply> {
     const reply = new Reply({ linger: 0 });
     try {
-      await reply.bind(ZAP_ENDPOINT);
+      await bindReleasedEndpoint(reply);
     } catch (error) {
       reply.close();
       this.socket = undefined;
@@ -75,6 +75,21 @@ class ZapHandler {
       return respond('400', 'client key not allowed');
     }
     return respond('200', 'OK', clientKey);
+  }
+}
+
+/**
+ * Binds the ZAP endpoint. A handler closed a moment ago (its last CURVE socket closed) frees the endpoint in
+ * ZeroMQ's own thread, so a new one may find it still in use for a few milliseconds: it tries again for up to a second.
+ */
+async function bindReleasedEndpoint(reply: Reply): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await reply.bind(ZAP_ENDPOINT);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= 40) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 }
 
