@@ -26,6 +26,8 @@ export interface BackendSelection extends Partial<TensorRtSettings> {
    * 2 on a CPU with 2 or more cores, 1 on TensorRT (one GPU).
    */
   streams?: number;
+  /** INFERENCE_BATCH: the most frames one run takes; a TensorRT engine's profile covers batches of 1 to it (default 1). */
+  batch?: number;
   /** Where `auto` says why it fell back, and TensorRT reports engine builds and cache problems. */
   log?: BackendLog;
   /** Picks TensorRT's optimization profile when TENSORRT_PROFILE is unset. */
@@ -73,8 +75,9 @@ function chooseBackend<Backend>(selection: Omit<BackendSelection, 'preset'>, mod
 }
 
 /**
- * The detection model's backend, by chooseBackend's rules: on the CPU, INFERENCE_STREAMS copies side by side; on
- * TensorRT, an engine whose profile is TENSORRT_PROFILE or, unset, the preset's.
+ * The detection model's backend, by chooseBackend's rules: on the CPU, INFERENCE_STREAMS copies side by side (ONNX
+ * Runtime takes any batch); on TensorRT, an engine whose profile is TENSORRT_PROFILE or, unset, the preset's, for
+ * batches of 1 to INFERENCE_BATCH.
  */
 export function selectBackend(selection: BackendSelection): InferenceBackend {
   const log = selection.log ?? processWarnings;
@@ -85,7 +88,7 @@ export function selectBackend(selection: BackendSelection): InferenceBackend {
       return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads }));
     },
     tensorRt: (settings, runtime) => {
-      const modelInput = detectionInput(settings.tensorRtProfile ?? profileForPreset(selection.preset));
+      const modelInput = detectionInput(settings.tensorRtProfile ?? profileForPreset(selection.preset), selection.batch);
       return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, modelInput, modelPath: selection.modelPath, log, runtime, onActivity: selection.onActivity }));
     },
   });
@@ -99,7 +102,7 @@ export interface RecognitionBackend {
 }
 
 /** Recognition runs one batch at a time (TextRecognizer queues them), so one stream; `threads` as INFERENCE_THREADS. */
-export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams'>;
+export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'>;
 
 /**
  * The recognition model's backend, by the same rules as detection's: ONNX Runtime on the CPU, or a TensorRT engine

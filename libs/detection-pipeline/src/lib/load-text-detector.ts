@@ -23,7 +23,7 @@ export async function loadTextDetector(options: DetectorLoading): Promise<TextDe
   const modelPath = detectionModelPath(preset, options.modelPath, options.modelsDir);
   const backend = selectBackend({ ...options, preset, modelPath });
   await backend.load();
-  return new TextDetector(backend, preset, modelPath);
+  return new TextDetector(backend, preset, modelPath, options.batch);
 }
 
 /**
@@ -34,7 +34,7 @@ export async function reconfigureDetector(detector: TextDetector, options: Detec
   const preset = customizePreset(options.preset, options.overrides ?? {});
   const modelPath = detectionModelPath(preset, options.modelPath, options.modelsDir);
   if (modelPath === detector.modelPath) return detector.configure(preset);
-  const backend = selectBackend({ ...options, preset, modelPath });
+  const backend = selectBackend({ ...options, preset, modelPath, batch: detector.maxBatch });
   await backend.load();
   await detector.switchModel(backend, preset, modelPath);
 }

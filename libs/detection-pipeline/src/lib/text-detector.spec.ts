@@ -79,15 +79,20 @@ describe('TextDetector with the seed preset reproduces the original sample (real
 });
 
 describe('the default preset', () => {
-  it('runs its own model (PP-OCRv4) and is more accurate than the seed preset over both dev sets (the reason it is the default)', async () => {
+  it('runs its own model (PP-OCRv4), more accurate than the seed preset over both dev sets (the reason it is the default), batched or not', async () => {
     const preset = getPreset('default');
     const ownModel = new OnnxRuntimeBackend({ modelPath: join(ROOT, 'models', preset.modelFile) });
     await ownModel.load();
     try {
-      const detector = new TextDetector(ownModel, preset);
+      const detector = new TextDetector(ownModel, preset, undefined, 4);
       const results = [await runSet(detector, 'dev-a'), await runSet(detector, 'dev-b')];
       const overall = (sets: SetResult[]) => hmean(sets.flatMap((set) => set.ours), sets.flatMap(truthOf));
       expect(overall(results)).toBeGreaterThanOrEqual(overall(seedResults) + 0.05);
+      // dev-a's 640x480 frames four at a time, as a scheduler batches them: the same boxes as one at a time.
+      const frames = results[0].frames.map((frame) => readBgrImage(frame.path, frame.width, frame.height));
+      const batched: Quad[][] = [];
+      for (let i = 0; i < frames.length; i += 4) for (const result of await detector.detectBatch(frames.slice(i, i + 4))) batched.push(result.boxes.map((box) => box.points));
+      expect(batched).toEqual(results[0].ours);
     } finally {
       await ownModel.dispose();
     }
@@ -115,6 +120,40 @@ describe('TextDetector on two streams', () => {
     // The same boxes as one image at a time on one stream: concurrent runs do not share buffers.
     expect([one.finish().boxes, two.finish().boxes]).toEqual([(await seedDetector.detect(images[0])).boxes, (await seedDetector.detect(images[1])).boxes]);
   }, 60_000);
+});
+
+describe('TextDetector batches (real model, real frames)', () => {
+  const images = (set: string, count: number) =>
+    readTextFrameSet(join(FRAMES, set))
+      .slice(0, count)
+      .map((frame) => readBgrImage(frame.path, frame.width, frame.height));
+
+  it('finds in each frame of a batch exactly the boxes it finds in that frame alone', async () => {
+    const detector = new TextDetector(backend, getPreset('seed'), undefined, 4);
+    const frames = images('dev-a', 8);
+    const batched = [...(await detector.detectBatch(frames.slice(0, 4))), ...(await detector.detectBatch(frames.slice(4, 6))), ...(await detector.detectBatch(frames.slice(6, 7)))];
+    expect(batched.map((result) => result.boxes.map((box) => box.points))).toEqual(seedResults[0].ours.slice(0, 7));
+    expect(batched.every((result, i) => result.width === frames[i].width && result.height === frames[i].height)).toBe(true);
+  }, 60_000);
+
+  it('batches frames of different sizes that the preset squashes to one model input, as the same frames alone', async () => {
+    const detector = new TextDetector(backend, getPreset('seed'), undefined, 2);
+    const [small] = images('dev-a', 1);
+    const [large] = images('dev-b', 1);
+    const [one, two] = await detector.detectBatch([small, large]);
+    expect([one.boxes, two.boxes]).toEqual([(await seedDetector.detect(small)).boxes, (await seedDetector.detect(large)).boxes]);
+    expect(two.boxes.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('refuses frames with different model inputs, and more frames than its batch, and still runs the next batch', async () => {
+    const detector = new TextDetector(backend, getPreset('default'), undefined, 2);
+    const [small] = images('dev-a', 1);
+    const [large] = images('dev-b', 1);
+    await expect(detector.inferBatch([small, large])).rejects.toThrow("a batch needs frames with one model input size: frame 0's is 640x480, frame 1's 960x544");
+    await expect(detector.inferBatch([small, small, small])).rejects.toThrow("a batch of 3 frames is more than the detector's 2 (INFERENCE_BATCH)");
+    await detector.whenReady();
+    expect(await detector.detectBatch([])).toEqual([]);
+  });
 });
 
 describe('TextDetector.switchModel', () => {

@@ -1,6 +1,6 @@
 import type { DetectedBox } from '@iev/frame-protocol';
 import type { InferenceBackend, TensorData } from '@iev/inference-backends';
-import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
+import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView, type PreprocessedImage } from '@iev/text-detection';
 
 export interface DetectionResult {
   /** In the input image's own pixels. */
@@ -16,8 +16,9 @@ export interface InferredImage {
 }
 
 /**
- * PaddleOCR DB text detection on one BGR image: preprocess, run the model, postprocess. Up to the backend's
- * `concurrency` images may be in the model at once (whenReady() tells when another may go in).
+ * PaddleOCR DB text detection on BGR images: preprocess, run the model, postprocess, one image or a batch of
+ * them at a time. Up to the backend's `concurrency` images or batches may be in the model at once (whenReady()
+ * tells when another may go in).
  */
 export class TextDetector {
   private preprocessor: Preprocessor;
@@ -26,13 +27,18 @@ export class TextDetector {
   private readonly readyWaiters: Array<() => void> = [];
   /** Runs in flight per backend, so a backend swapped out is released once its last run is done. */
   private readonly runsOn = new Map<InferenceBackend, number>();
+  /** Batch tensors a finished run gave back, for the next batch of that size (a run may read its input until it is done). */
+  private readonly spareBatches: Float32Array[] = [];
 
   constructor(
     private currentBackend: InferenceBackend,
     private currentPreset: DetectionPreset,
     /** Where the backend's model was read from, to tell whether new settings need another model. */
     private currentModelPath?: string,
+    /** The most frames inferBatch() takes at once (INFERENCE_BATCH; a TensorRT engine's profile is built for it). */
+    readonly maxBatch = 1,
   ) {
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`the detector's batch must be a whole number >= 1 (got ${maxBatch})`);
     this.preprocessor = new Preprocessor(currentPreset);
   }
 
@@ -80,53 +86,103 @@ export class TextDetector {
     return (await this.infer(image)).finish();
   }
 
+  /** Several frames as one batch (see inferBatch); each result is what detect() gives for that frame alone. */
+  async detectBatch(images: readonly ImageView[]): Promise<DetectionResult[]> {
+    return (await this.inferBatch(images)).map((inferred) => inferred.finish());
+  }
+
   /**
    * Preprocesses and runs the model; the result's finish() postprocesses. Split so a caller can postprocess
    * one frame while the next is in the model (the backend runs off the main thread). finish() may run after
    * the next infer() has started.
    */
   async infer(image: ImageView): Promise<InferredImage> {
-    const started = performance.now();
+    return (await this.inferBatch([image]))[0];
+  }
+
+  /**
+   * infer() for up to `maxBatch` frames whose model inputs have the same size (frames of one size, or squashed
+   * to one by the preset): each is preprocessed into its slice of one [N, 3, H, W] tensor, the model runs once,
+   * and each finish() postprocesses its own slice of the map. A batch counts as one image against `concurrency`.
+   * Timings are per frame, except inferenceMs: the batch's whole run, which each of its frames waited for.
+   */
+  async inferBatch(images: readonly ImageView[]): Promise<InferredImage[]> {
+    if (images.length === 0) return [];
+    if (images.length > this.maxBatch) throw new RangeError(`a batch of ${images.length} frames is more than the detector's ${this.maxBatch} (INFERENCE_BATCH)`);
     const preset = this.currentPreset;
     const backend = this.currentBackend;
-    let preprocessed = started;
+    const preprocessMs: number[] = [];
+    let inferenceStarted = performance.now();
     let output: TensorData;
     this.inFlight++;
     this.runsOn.set(backend, (this.runsOn.get(backend) ?? 0) + 1);
     try {
-      if (backend.runImage) {
+      if (images.length === 1 && backend.runImage) {
         // The backend preprocesses on its own device (TensorRT: on the GPU), within its inference time.
-        output = await backend.runImage(image, preset);
+        preprocessMs.push(0);
+        output = await backend.runImage(images[0], preset);
       } else {
-        const input = this.preprocessor.run(image);
-        preprocessed = performance.now();
-        output = await backend.run({ data: input.tensor, dims: [1, 3, input.height, input.width] });
+        const input = this.preprocessBatch(images, preprocessMs);
+        inferenceStarted = performance.now();
+        try {
+          output = await backend.run(input);
+        } finally {
+          if (images.length > 1) this.keepSpareBatch(input.data);
+        }
       }
     } finally {
       this.inFlight--;
       this.readyWaiters.shift()?.();
       this.releaseIfRetired(backend);
     }
-    const inferred = performance.now();
+    const inferenceMs = performance.now() - inferenceStarted;
     const [mapHeight, mapWidth] = output.dims.slice(-2);
-    const { width, height } = image;
-    return {
+    const mapLength = mapHeight * mapWidth;
+    // The map goes back to the backend once every frame of the batch has read its slice.
+    let unread = images.length;
+    return images.map(({ width, height }, i) => ({
       finish: () => {
         const postprocessStarted = performance.now();
-        const boxes = this.boxesInImagePixels(preset, output.data, mapWidth, mapHeight, width, height);
-        backend.recycle?.(output);
-        return {
-          boxes,
-          width,
-          height,
-          timings: {
-            preprocessMs: preprocessed - started,
-            inferenceMs: inferred - preprocessed,
-            postprocessMs: performance.now() - postprocessStarted,
-          },
-        };
+        const boxes = this.boxesInImagePixels(preset, output.data.subarray(i * mapLength, (i + 1) * mapLength), mapWidth, mapHeight, width, height);
+        if (--unread === 0) backend.recycle?.(output);
+        return { boxes, width, height, timings: { preprocessMs: preprocessMs[i], inferenceMs, postprocessMs: performance.now() - postprocessStarted } };
       },
-    };
+    }));
+  }
+
+  /**
+   * The model input for a batch. One frame's is the preprocessor's own tensor (the backend copies it before its
+   * first await); a batch's is a tensor of its own, kept for the next batch once the run is done with it.
+   */
+  private preprocessBatch(images: readonly ImageView[], preprocessMs: number[]): TensorData {
+    let data: Float32Array | undefined;
+    let first: PreprocessedImage | undefined;
+    for (const [i, image] of images.entries()) {
+      const started = performance.now();
+      const input = this.preprocessor.run(image);
+      first ??= input;
+      if (input.width !== first.width || input.height !== first.height) {
+        throw new RangeError(`a batch needs frames with one model input size: frame 0's is ${first.width}x${first.height}, frame ${i}'s ${input.width}x${input.height}`);
+      }
+      if (images.length === 1) data = input.tensor;
+      else {
+        data ??= this.spareBatch(images.length * input.tensor.length);
+        data.set(input.tensor, i * input.tensor.length);
+      }
+      preprocessMs.push(performance.now() - started);
+    }
+    return { data: data!, dims: [images.length, 3, first!.height, first!.width] };
+  }
+
+  private spareBatch(length: number): Float32Array {
+    const index = this.spareBatches.findIndex((spare) => spare.length === length);
+    return index >= 0 ? this.spareBatches.splice(index, 1)[0] : new Float32Array(length);
+  }
+
+  /** As many as may be in the model at once; batches of another size replace the oldest. */
+  private keepSpareBatch(data: Float32Array): void {
+    this.spareBatches.push(data);
+    if (this.spareBatches.length > this.concurrency) this.spareBatches.shift();
   }
 
   private releaseIfRetired(backend: InferenceBackend): void {

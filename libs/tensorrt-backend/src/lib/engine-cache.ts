@@ -24,7 +24,7 @@ export interface EngineCacheKey {
   workspaceBytes: number;
   /** As asked for: `auto` resolves the same way for the same GPU and TensorRT, which are in the key. */
   precision: TensorRtPrecision;
-  /** The optimization profile, NCHW shapes: [1,3,H,W] for detection, [N,3,48,W] for recognition. */
+  /** The optimization profile, NCHW shapes: [N,3,H,W] for detection (N up to INFERENCE_BATCH), [N,3,48,W] for recognition. */
   profile: NativeProfile;
 }
 

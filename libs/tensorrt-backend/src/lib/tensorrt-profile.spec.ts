@@ -65,10 +65,20 @@ describe('the detection input as TensorRtBackend sees it', () => {
 
   it('takes [1, 3, H, W] inside the profile and refuses other shapes before the engine sees them', () => {
     expect(() => input.check([1, 3, 1536, 1024])).not.toThrow();
-    expect(() => input.check([2, 3, 960, 960])).toThrow('tensorrt: input must be [1, 3, H, W] float32, got [2, 3, 960, 960]');
-    expect(() => input.check([1, 1, 960, 960])).toThrow('tensorrt: input must be [1, 3, H, W] float32, got [1, 1, 960, 960]');
+    expect(() => input.check([2, 3, 960, 960])).toThrow(new InputShapeError("tensorrt: a batch of 2 frames is more than the engine's profile takes (1, set by INFERENCE_BATCH)"));
+    expect(() => input.check([1, 1, 960, 960])).toThrow('tensorrt: input must be [N, 3, H, W] with N at most 1 float32, got [1, 1, 960, 960]');
     expect(() => input.check([3, 960, 960])).toThrow(RangeError);
     expect(() => input.check([1, 3, 480, 640])).toThrow(InputShapeError);
+  });
+
+  it('covers batches of 1 to INFERENCE_BATCH frames, tuned for a full one', () => {
+    const batched = detectionInput(SAMPLE_PROFILE, 4);
+    expect(batched.profile).toEqual({ min: [1, 3, 960, 960], opt: [4, 3, 1280, 1280], max: [4, 3, 1536, 1536] });
+    expect(batched.describe()).toBe('960x960,1280x1280,1536x1536, batch 1 to 4');
+    for (const batch of [1, 2, 4]) expect(() => batched.check([batch, 3, 960, 960])).not.toThrow();
+    expect(() => batched.check([5, 3, 960, 960])).toThrow(/a batch of 5 frames is more than the engine's profile takes \(4, set by INFERENCE_BATCH\)/);
+    expect(() => batched.check([2, 3, 480, 640])).toThrow(/outside the TensorRT profile/);
+    expect(() => detectionInput(SAMPLE_PROFILE, 0)).toThrow(RangeError);
   });
 });
 

@@ -2,7 +2,7 @@ import { detResizeShape, type DetectionPreset } from '@iev/text-detection';
 import { checkNchw, InputShapeError, type TensorRtModelInput } from './model-input';
 import type { NativeProfile, NativeShape } from './tensorrt-addon';
 
-/** A model input size in pixels (the network input is [1, 3, height, width]). */
+/** A model input size in pixels (the network input is [batch, 3, height, width]). */
 export interface InputSize {
   width: number;
   height: number;
@@ -104,17 +104,23 @@ export function checkInputSize(profile: TensorRtProfile, size: InputSize): void 
   );
 }
 
-const detectionShape = ({ width, height }: InputSize): NativeShape => [1, 3, height, width];
+const detectionShape = (batch: number, { width, height }: InputSize): NativeShape => [batch, 3, height, width];
 
-/** The DB detection model's input as TensorRtBackend sees it: one frame [1, 3, H, W] within `profile`. */
-export function detectionInput(profile: TensorRtProfile): TensorRtModelInput {
-  const nativeProfile: NativeProfile = { min: detectionShape(profile.min), opt: detectionShape(profile.opt), max: detectionShape(profile.max) };
+/**
+ * The DB detection model's input as TensorRtBackend sees it: [N, 3, H, W] within `profile`, N from 1 to `maxBatch`
+ * (INFERENCE_BATCH). The engine is tuned for full batches, which a busy scheduler sends; a single frame still runs.
+ */
+export function detectionInput(profile: TensorRtProfile, maxBatch = 1): TensorRtModelInput {
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`the detection input's batch must be a whole number >= 1 (got ${maxBatch})`);
+  const nativeProfile: NativeProfile = { min: detectionShape(1, profile.min), opt: detectionShape(maxBatch, profile.opt), max: detectionShape(maxBatch, profile.max) };
   return {
     profile: nativeProfile,
-    describe: () => formatProfile(profile),
+    describe: () => `${formatProfile(profile)}${maxBatch > 1 ? `, batch 1 to ${maxBatch}` : ''}`,
     check(dims): asserts dims is NativeShape {
-      checkNchw(dims, '[1, 3, H, W]');
-      if (dims[0] !== 1) throw new RangeError(`tensorrt: input must be [1, 3, H, W] float32, got [${dims.join(', ')}]`);
+      checkNchw(dims, `[N, 3, H, W] with N at most ${maxBatch}`);
+      if (dims[0] > maxBatch) {
+        throw new InputShapeError(`tensorrt: a batch of ${dims[0]} frames is more than the engine's profile takes (${maxBatch}, set by INFERENCE_BATCH)`);
+      }
       checkInputSize(profile, { width: dims[3], height: dims[2] });
     },
   };
