@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendChoiceFor } from './commands/backend-choice';
 import { BENCH_BACKENDS, benchBackends, type BenchBackend } from './commands/bench';
+import { benchBatches, formatBatchBench, parseBatchSizes } from './commands/bench-batch';
 import { formatBenchRows } from './commands/bench-format';
 import { benchUpstream, formatUpstreamBench } from './commands/bench-upstream';
 import { detect } from './commands/detect';
@@ -20,6 +21,8 @@ const USAGE = `usage:
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
+  bench  --batch 1,2,4 [--json] [--seconds 6] [--streams 0]   detection on the CPU in batches of each size, ms per frame,
+         at the default and seed presets (the video's frames, the inference module's streams and threads)
 common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
 detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
 detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
@@ -41,9 +44,10 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       threads: { type: 'string', default: '0' },
       streams: { type: 'string', default: '0' },
-      seconds: { type: 'string', default: '20' },
+      seconds: { type: 'string' },
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
+      batch: { type: 'string' },
       backend: { type: 'string' },
       recognition: { type: 'string' },
       'min-text-score': { type: 'string', default: '0.5' },
@@ -103,12 +107,21 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${values.json ? JSON.stringify(report) : formatUpstreamBench(report)}\n`);
         return 0;
       }
-      const seconds = Number(values.seconds);
+      const seconds = Number(values.seconds ?? (values.batch ? 6 : 20));
       if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${values.seconds})`);
+      const video = resolve(values.video ?? join(root, 'assets/demo/demo.mp4'));
+      if (values.batch) {
+        const batches = parseBatchSizes(values.batch);
+        const reports = await benchBatches({ video, presets: ['default', 'seed'], modelsDir: join(root, 'models'), batches, streams, threads, seconds }, (line) =>
+          process.stderr.write(`${line}\n`),
+        );
+        process.stdout.write(`${values.json ? JSON.stringify({ batches: reports }) : formatBatchBench(reports)}\n`);
+        return 0;
+      }
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3 },
+        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3 },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

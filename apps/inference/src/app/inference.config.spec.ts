@@ -17,6 +17,7 @@ describe('inference configuration', () => {
       tensorRtAddonPath: undefined,
       streams: 0,
       threads: 0,
+      batch: 1,
       recognition: undefined,
       recModelPath: 'models/ch_PP-OCRv4_rec_infer.onnx',
       recDictPath: 'models/ppocr_keys_v1.txt',
@@ -63,6 +64,11 @@ describe('inference configuration', () => {
     expect(readInferenceConfig({ INFERENCE_STREAMS: '3', INFERENCE_THREADS: '1' })).toMatchObject({ streams: 3, threads: 1 });
     expect(() => readInferenceConfig({ INFERENCE_STREAMS: 'two' })).toThrow(/INFERENCE_STREAMS must be/);
     expect(() => readInferenceConfig({ INFERENCE_STREAMS: '17' })).toThrow(/INFERENCE_STREAMS must be/);
+  });
+
+  it('takes the most frames one model run takes, refusing a bad value by name', () => {
+    expect(readInferenceConfig({ INFERENCE_BATCH: '4' }).batch).toBe(4);
+    for (const bad of ['0', '17', '2.5', 'four']) expect(() => readInferenceConfig({ INFERENCE_BATCH: bad })).toThrow(/INFERENCE_BATCH must be/);
   });
 
   it("takes PaddleOCR's detection flags as env, range-checked", () => {

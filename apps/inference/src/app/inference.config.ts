@@ -29,6 +29,11 @@ export const inferenceConfigSpec = {
   /** 0 = auto: 2 streams on a CPU with 2+ cores, 1 on TensorRT; threads 0 = the cores shared out among them. */
   streams: env.integer('INFERENCE_STREAMS', { min: 0, max: 16 }, 0),
   threads: env.integer('INFERENCE_THREADS', { min: 0, max: 256 }, 0),
+  /**
+   * The most frames of one model input size that go through the model as one batch; a TensorRT engine's profile
+   * covers 1 to it. 1 on these CPUs: larger batches were no faster per frame (`npm run bench -- --batch 1,2,4`).
+   */
+  batch: env.integer('INFERENCE_BATCH', { min: 1, max: 16 }, 1),
   /** Unset: the preset decides (`default` reads, `seed` only detects, as the original sample). */
   recognition: onOff('RECOGNITION'),
   recModelPath: env.string('REC_MODEL_PATH', 'models/ch_PP-OCRv4_rec_infer.onnx'),

@@ -1,6 +1,6 @@
 import type { DetectedBox } from '@iev/frame-protocol';
 import type { InferenceBackend, TensorData } from '@iev/inference-backends';
-import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView, type PreprocessedImage } from '@iev/text-detection';
+import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
 export interface DetectionResult {
   /** In the input image's own pixels. */
@@ -155,23 +155,26 @@ export class TextDetector {
    * first await); a batch's is a tensor of its own, kept for the next batch once the run is done with it.
    */
   private preprocessBatch(images: readonly ImageView[], preprocessMs: number[]): TensorData {
-    let data: Float32Array | undefined;
-    let first: PreprocessedImage | undefined;
-    for (const [i, image] of images.entries()) {
+    const preprocess = (image: ImageView) => {
       const started = performance.now();
       const input = this.preprocessor.run(image);
-      first ??= input;
+      preprocessMs.push(performance.now() - started);
+      return input;
+    };
+    const first = preprocess(images[0]);
+    const dims = [images.length, 3, first.height, first.width];
+    if (images.length === 1) return { data: first.tensor, dims };
+    const frameLength = first.tensor.length;
+    const data = this.spareBatch(images.length * frameLength);
+    data.set(first.tensor);
+    for (let i = 1; i < images.length; i++) {
+      const input = preprocess(images[i]);
       if (input.width !== first.width || input.height !== first.height) {
         throw new RangeError(`a batch needs frames with one model input size: frame 0's is ${first.width}x${first.height}, frame ${i}'s ${input.width}x${input.height}`);
       }
-      if (images.length === 1) data = input.tensor;
-      else {
-        data ??= this.spareBatch(images.length * input.tensor.length);
-        data.set(input.tensor, i * input.tensor.length);
-      }
-      preprocessMs.push(performance.now() - started);
+      data.set(input.tensor, i * frameLength);
     }
-    return { data: data!, dims: [images.length, 3, first!.height, first!.width] };
+    return { data, dims };
   }
 
   private spareBatch(length: number): Float32Array {
