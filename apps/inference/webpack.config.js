@@ -1,4 +1,4 @@
 module.exports = require('../../tools/webpack/node-app')(__dirname, {
-  // ONNX Runtime runs on a worker thread from this script, which must sit beside main.js.
-  assets: [{ input: 'libs/inference-backends/src/lib', glob: 'onnxruntime-worker.js', output: '.' }],
+  // ONNX Runtime runs on a worker thread from its own bundle, which must sit beside main.js.
+  additionalEntryPoints: [{ entryName: 'onnxruntime-worker', entryPath: 'libs/inference-backends/src/lib/onnxruntime-worker.ts' }],
 });

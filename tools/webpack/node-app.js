@@ -3,8 +3,11 @@
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
 const { basename, join } = require('node:path');
 
-/** The config of the app in `appDir` (its webpack.config.js's __dirname); `assets` as NxAppWebpackPlugin takes them. */
-module.exports = function nodeAppConfig(appDir, { assets } = {}) {
+/**
+ * The config of the app in `appDir` (its webpack.config.js's __dirname); `assets` and `additionalEntryPoints` (bundles
+ * beside main.js, e.g. a worker thread's script) as NxAppWebpackPlugin takes them.
+ */
+module.exports = function nodeAppConfig(appDir, { assets, additionalEntryPoints } = {}) {
   return {
     output: { path: join(__dirname, '../../dist/apps', basename(appDir)) },
     devtool: 'source-map',
@@ -19,6 +22,7 @@ module.exports = function nodeAppConfig(appDir, { assets } = {}) {
         generatePackageJson: true,
         sourceMap: true,
         assets,
+        additionalEntryPoints,
       }),
     ],
   };

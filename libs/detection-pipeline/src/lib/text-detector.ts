@@ -1,5 +1,5 @@
 import type { DetectedBox } from '@iev/frame-protocol';
-import type { InferenceBackend, TensorData } from '@iev/inference-backends';
+import type { ImageRunOutput, InferenceBackend, TensorData } from '@iev/inference-backends';
 import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
 export interface DetectionResult {
@@ -21,7 +21,8 @@ export interface InferredImage {
  * tells when another may go in).
  */
 export class TextDetector {
-  private preprocessor: Preprocessor;
+  /** Made when first needed: a backend that preprocesses where its model runs never needs it. */
+  private preprocessor?: Preprocessor;
   private readonly postprocessor = new DbPostprocessor();
   private inFlight = 0;
   private readonly readyWaiters: Array<() => void> = [];
@@ -39,7 +40,6 @@ export class TextDetector {
     readonly maxBatch = 1,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`the detector's batch must be a whole number >= 1 (got ${maxBatch})`);
-    this.preprocessor = new Preprocessor(currentPreset);
   }
 
   get backend(): InferenceBackend {
@@ -57,7 +57,7 @@ export class TextDetector {
   /** Switches settings live (a module twin patch): frames already in the model finish with the old ones. */
   configure(preset: DetectionPreset): void {
     this.currentPreset = preset;
-    this.preprocessor = new Preprocessor(preset);
+    this.preprocessor = undefined;
   }
 
   /**
@@ -113,15 +113,15 @@ export class TextDetector {
     const backend = this.currentBackend;
     const preprocessMs: number[] = [];
     let inferenceStarted = performance.now();
-    let output: TensorData;
+    let output: ImageRunOutput;
     this.inFlight++;
     this.runsOn.set(backend, (this.runsOn.get(backend) ?? 0) + 1);
     try {
-      if (images.length === 1 && backend.runImage) {
-        // The backend preprocesses on its own device (TensorRT: on the GPU), within its inference time.
-        preprocessMs.push(0);
-        output = await backend.runImage(images[0], preset);
-      } else {
+      // A backend that preprocesses where the model runs (ONNX Runtime: its worker; TensorRT: the GPU, one frame at
+      // a time) takes the frames' pixels; otherwise they are preprocessed here.
+      if (backend.runImages) output = await backend.runImages(images, preset);
+      else if (images.length === 1 && backend.runImage) output = await backend.runImage(images[0], preset);
+      else {
         const input = this.preprocessBatch(images, preprocessMs);
         inferenceStarted = performance.now();
         try {
@@ -135,7 +135,10 @@ export class TextDetector {
       this.readyWaiters.shift()?.();
       this.releaseIfRetired(backend);
     }
-    const inferenceMs = performance.now() - inferenceStarted;
+    // The backend's preprocessing is within its run: each frame's share of it is reported as its preprocessing.
+    const backendPreprocessMs = output.preprocessMs ?? 0;
+    if (preprocessMs.length === 0) preprocessMs.push(...images.map(() => backendPreprocessMs / images.length));
+    const inferenceMs = performance.now() - inferenceStarted - backendPreprocessMs;
     const [mapHeight, mapWidth] = output.dims.slice(-2);
     const mapLength = mapHeight * mapWidth;
     // The map goes back to the backend once every frame of the batch has read its slice.
@@ -155,9 +158,10 @@ export class TextDetector {
    * first await); a batch's is a tensor of its own, kept for the next batch once the run is done with it.
    */
   private preprocessBatch(images: readonly ImageView[], preprocessMs: number[]): TensorData {
+    const preprocessor = (this.preprocessor ??= new Preprocessor(this.currentPreset));
     const preprocess = (image: ImageView) => {
       const started = performance.now();
-      const input = this.preprocessor.run(image);
+      const input = preprocessor.run(image);
       preprocessMs.push(performance.now() - started);
       return input;
     };

@@ -1,5 +1,5 @@
 import type { ImageView } from '@iev/text-detection';
-import type { ImagePreprocessing, InferenceBackend, TensorData } from './inference-backend';
+import type { ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData } from './inference-backend';
 
 /**
  * Several copies of one backend ("streams"), each with its own session and thread, running different frames
@@ -10,7 +10,8 @@ import type { ImagePreprocessing, InferenceBackend, TensorData } from './inferen
  */
 export class BackendPool implements InferenceBackend {
   readonly concurrency: number;
-  readonly runImage?: (image: ImageView, preprocessing: ImagePreprocessing) => Promise<TensorData>;
+  readonly runImage?: (image: ImageView, preprocessing: ImagePreprocessing) => Promise<ImageRunOutput>;
+  readonly runImages?: (images: readonly ImageView[], preprocessing: ImagePreprocessing) => Promise<ImageRunOutput>;
   private readonly idle: InferenceBackend[];
   /** Which stream made an output, so recycle() lends its memory back to that stream's worker. */
   private readonly producers = new WeakMap<ArrayBufferLike, InferenceBackend>();
@@ -21,6 +22,9 @@ export class BackendPool implements InferenceBackend {
     this.idle = [...streams];
     if (streams.every((stream) => stream.runImage)) {
       this.runImage = (image, preprocessing) => this.onIdleStream((stream) => stream.runImage!(image, preprocessing));
+    }
+    if (streams.every((stream) => stream.runImages)) {
+      this.runImages = (images, preprocessing) => this.onIdleStream((stream) => stream.runImages!(images, preprocessing));
     }
   }
 
@@ -60,7 +64,7 @@ export class BackendPool implements InferenceBackend {
   }
 
   /** Takes a stream synchronously (a stream copies its input before its first await), and frees it when done. */
-  private async onIdleStream(work: (stream: InferenceBackend) => Promise<TensorData>): Promise<TensorData> {
+  private async onIdleStream<Output extends TensorData>(work: (stream: InferenceBackend) => Promise<Output>): Promise<Output> {
     const stream = this.idle.pop();
     if (!stream) throw new Error(`${this.name}: all ${this.concurrency} streams are busy; await a free one before run()`);
     try {

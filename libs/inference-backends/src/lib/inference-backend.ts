@@ -1,4 +1,4 @@
-import type { DetectionPreset, ImageView } from '@iev/text-detection';
+import type { ImageView, PreprocessSettings } from '@iev/text-detection';
 
 /** A dense float32 tensor in row-major (NCHW) order. */
 export interface TensorData {
@@ -7,7 +7,7 @@ export interface TensorData {
 }
 
 /**
- * One way of running the text-detection model: input [1,3,H,W] float32, output [1,1,H,W] probability map.
+ * One way of running the text-detection model: input [N,3,H,W] float32, output [N,1,H,W] probability map.
  * Implementations load once and may be run many times; at most `concurrency` runs may be in flight at once.
  */
 export interface InferenceBackend {
@@ -25,14 +25,24 @@ export interface InferenceBackend {
    * Preprocessor computes for these settings, and runs the model on it, so a frame crosses to the device as bytes
    * rather than floats. Returns the probability map as run() does; same rules (concurrency, recycle()).
    */
-  runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData>;
+  runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<ImageRunOutput>;
+  /**
+   * Optional: runImage() for a batch of frames whose model inputs have one size, preprocessed where the model runs
+   * (ONNX Runtime: on its worker thread) into one [N, 3, H, W] input; the map is [N, 1, H, W].
+   */
+  runImages?(images: readonly ImageView[], preprocessing: ImagePreprocessing): Promise<ImageRunOutput>;
   /** Hands back an output that is no longer read, so a later run() can reuse its memory. Optional. */
   recycle?(output: TensorData): void;
   dispose(): Promise<void>;
 }
 
+/** A map from frames the backend preprocessed itself, with the time that took where it can tell (within the run). */
+export interface ImageRunOutput extends TensorData {
+  preprocessMs?: number;
+}
+
 /** The parts of a detection preset that turn a frame into the model input. */
-export type ImagePreprocessing = Pick<DetectionPreset, 'preResize' | 'resize' | 'normalize'>;
+export type ImagePreprocessing = PreprocessSettings;
 
 /** Where a backend reports what an operator should know (a fallback, an engine build, a cache it cannot write). */
 export interface BackendLog {

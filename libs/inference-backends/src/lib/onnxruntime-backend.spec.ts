@@ -1,7 +1,10 @@
 import { join } from 'node:path';
+import { readBgrImage } from '@iev/testing';
+import { getPreset, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 import { OnnxRuntimeBackend } from './onnxruntime-backend';
 
 const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
+const FRAMES = join(__dirname, '../../../../testdata/text-frames');
 
 describe('OnnxRuntimeBackend (real model)', () => {
   const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
@@ -143,5 +146,53 @@ describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)'
     expect(third.data.buffer).toBe(second.data.buffer);
     expect(Array.from(third.data)).toEqual(expected);
     recognizer.recycle(third);
+  });
+});
+
+describe('OnnxRuntimeBackend preprocessing frames on its worker', () => {
+  const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+  const frame = (name: string, width: number, height: number) => readBgrImage(join(FRAMES, name), width, height);
+  beforeAll(() => backend.load());
+  afterAll(() => backend.dispose());
+
+  /** The map for frames preprocessed on this thread by the Preprocessor and run as floats. */
+  const mapOnThisThread = async (images: ImageView[], preset: DetectionPreset) => {
+    const preprocessor = new Preprocessor(preset);
+    const tensors = images.map((image) => preprocessor.run(image).tensor.slice());
+    const { height, width } = preprocessor.run(images[0]);
+    const data = new Float32Array(tensors.length * tensors[0].length);
+    tensors.forEach((tensor, i) => data.set(tensor, i * tensor.length));
+    const output = await backend.run({ data, dims: [images.length, 3, height, width] });
+    return { dims: output.dims, data: output.data.slice() };
+  };
+  /** Where two maps first differ (-1: nowhere); a diff of millions of values would take minutes to print. */
+  const firstDifference = (a: Float32Array, b: Float32Array) => (a.length === b.length ? a.findIndex((value, i) => value !== b[i]) : 0);
+
+  it('gives the map of the same frames preprocessed here, one frame or a batch, and says how long preprocessing took', async () => {
+    const preset = getPreset('default');
+    const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-a/frame_001.png', 640, 480)];
+    for (const batch of [images.slice(0, 1), images]) {
+      const expected = await mapOnThisThread(batch, preset);
+      const output = await backend.runImages(batch, preset);
+      expect(output.dims).toEqual(expected.dims);
+      expect(firstDifference(output.data, expected.data)).toBe(-1);
+      expect(output.preprocessMs).toBeGreaterThan(0);
+      backend.recycle(output);
+    }
+  }, 60_000);
+
+  it('follows new settings, and squashes frames of other sizes to one input as the preset says', async () => {
+    const seed = getPreset('seed');
+    const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-b/frame_000.png', 1280, 720)];
+    const output = await backend.runImages(images, seed);
+    const map = output.data.slice();
+    expect(output.dims).toEqual([2, 1, 960, 960]);
+    expect(firstDifference(map, (await mapOnThisThread(images, seed)).data)).toBe(-1);
+    backend.recycle(output);
+  }, 60_000);
+
+  it('refuses a batch of frames with different model inputs, naming their sizes', async () => {
+    const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-b/frame_000.png', 1280, 720)];
+    await expect(backend.runImages(images, getPreset('default'))).rejects.toThrow("a batch needs frames with one model input size: frame 0's is 640x480, frame 1's 960x544");
   });
 });

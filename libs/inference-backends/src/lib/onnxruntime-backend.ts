@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { InferenceBackend, TensorData } from './inference-backend';
+import type { ImageView } from '@iev/text-detection';
+import type { ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData } from './inference-backend';
 import { readModelFile, type ModelFile } from './model-file';
+import type { FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
 import { SharedBufferRing, type LentBuffer } from './shared-buffer-ring';
 
 export interface OnnxRuntimeBackendOptions {
@@ -20,26 +22,33 @@ export interface OnnxRuntimeBackendOptions {
   spinWait?: boolean;
 }
 
-type WorkerReply =
-  | { type: 'loaded' | 'disposed' }
-  /** The output is in the slot the run was lent, or (with none lent, or too small) in `data`. */
-  | { type: 'result'; dims: number[]; data?: Float32Array }
-  | { type: 'error'; message: string };
-
 /**
  * Output maps a stream may have out at once: one being postprocessed, one waiting its turn in the detection chain,
  * one being written. Beyond that a run's map is allocated (and is garbage once read).
  */
 const OUTPUT_SLOTS = 3;
 
-/** The worker script sits beside this file in the sources, and beside main.js in an app bundle. */
-const WORKER_SCRIPT = join(__dirname, 'onnxruntime-worker.js');
+/**
+ * The worker: in an app bundle, its own entry beside main.js; from the sources (tests, scripts), the TypeScript
+ * file, compiled as it loads with the workspace's path aliases.
+ */
+function startWorker(): Worker {
+  if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'onnxruntime-worker.js'));
+  const tsconfig = join(__dirname, '../../../../tsconfig.base.json');
+  const bootstrap = [
+    `process.env.SWC_NODE_PROJECT = process.env.TS_NODE_PROJECT = ${JSON.stringify(tsconfig)};`,
+    ...['@swc-node/register', 'tsconfig-paths/register'].map((hook) => `require(${JSON.stringify(require.resolve(hook))});`),
+    `require(${JSON.stringify(join(__dirname, 'onnxruntime-worker.ts'))});`,
+  ].join('\n');
+  return new Worker(bootstrap, { eval: true });
+}
 
 /**
  * The CPU backend: onnxruntime-node's default execution provider, run on a worker thread because
  * session.run blocks its thread for the whole inference (measured: no timer fires during a 180 ms run),
- * which would stop the main thread from draining frames. Tensors cross between the threads in shared memory
- * lent from rings (the input slot is copied in, ~1 ms for 960x960; the map is read in place until recycle()), so
+ * which would stop the main thread from draining frames. Frames cross to the worker as their BGR pixels
+ * (runImages: 0.9 MB at 640x480) and are preprocessed there, into tensors the worker owns and reuses; the
+ * map comes back. Both cross in shared memory lent from rings (the map is read in place until recycle()), so
  * steady-state inference allocates nothing frame-sized on either thread. Transferring buffers instead counted as
  * allocating them on arrival, 5 MB a frame at 640x480, and drove the main thread's mark-compacts.
  */
@@ -51,7 +60,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private readonly inputs = new SharedBufferRing('input', 1);
   /** Maps the worker writes and the caller reads until it hands them back with recycle(). */
   private readonly outputs = new SharedBufferRing('output', OUTPUT_SLOTS);
-  /** The largest output that did not fit the slot it was lent (another model's than a map): later slots are that big. */
+  /** The largest output seen: later slots are that big, so an output of a size seen before fits (frames' maps, another model's). */
   private outputBytes = 0;
   private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
@@ -71,7 +80,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   async load(): Promise<void> {
     if (this.worker) return;
     const model = await readModelFile(this.options.modelPath, this.options.modelVariable);
-    const worker = new Worker(WORKER_SCRIPT);
+    const worker = startWorker();
     worker.unref();
     for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // loaded again after dispose(): a new worker
     worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
@@ -103,21 +112,52 @@ export class OnnxRuntimeBackend implements InferenceBackend {
    * of its own.
    */
   async run(input: TensorData): Promise<TensorData> {
-    this.loadedModel();
     const { length } = input.data;
-    const mapLength = input.dims[0] * input.dims[2] * input.dims[3];
-    const lentInput = this.inputs.acquire(length * Float32Array.BYTES_PER_ELEMENT);
+    const mapBytes = input.dims[0] * input.dims[2] * input.dims[3] * Float32Array.BYTES_PER_ELEMENT;
+    return this.runOnWorker(length * Float32Array.BYTES_PER_ELEMENT, mapBytes, (slot) => {
+      new Float32Array(slot, 0, length).set(input.data);
+      return { dims: input.dims };
+    });
+  }
+
+  /** The frames' pixels go to the worker one after another in one slot; the worker preprocesses them (see the worker). */
+  async runImages(images: readonly ImageView[], preprocessing: ImagePreprocessing): Promise<ImageRunOutput> {
+    const frames: FrameGeometry[] = [];
+    let bytes = 0;
+    for (const { width, height, stride } of images) {
+      frames.push({ offset: bytes, width, height, stride });
+      bytes += height * stride;
+    }
+    return this.runOnWorker(bytes, 0, (slot) => {
+      const pixels = new Uint8Array(slot);
+      for (const [i, image] of images.entries()) pixels.set(image.data.subarray(0, frames[i].height * frames[i].stride), frames[i].offset);
+      return { frames, preprocessing: { preResize: preprocessing.preResize, resize: preprocessing.resize, normalize: preprocessing.normalize } };
+    });
+  }
+
+  /**
+   * Lends the input slot (`fill` writes it before the first await, so the caller may reuse what it gave) and an
+   * output slot of at least `outputBytes` or the largest output seen, and runs the request on the worker.
+   */
+  private async runOnWorker(
+    inputBytes: number,
+    outputBytes: number,
+    fill: (slot: SharedArrayBuffer) => Pick<Extract<WorkerRequest, { type: 'run' }>, 'dims' | 'frames' | 'preprocessing'>,
+  ): Promise<ImageRunOutput> {
+    this.loadedModel();
+    const lentInput = this.inputs.acquire(inputBytes);
     if (!lentInput) throw new Error(`${this.name}: run() must not be called concurrently`);
-    new Float32Array(lentInput.buffer, 0, length).set(input.data);
-    const lentOutput = this.outputs.acquire(Math.max(mapLength * Float32Array.BYTES_PER_ELEMENT, this.outputBytes));
+    const request = fill(lentInput.buffer);
+    const lentOutput = this.outputs.acquire(Math.max(outputBytes, this.outputBytes, 1));
     try {
-      const reply = await this.request({ type: 'run', input: forWorker(lentInput), length, dims: input.dims, output: lentOutput && forWorker(lentOutput) });
+      const reply = await this.request({ type: 'run', ...request, input: forWorker(lentInput), output: lentOutput && forWorker(lentOutput) });
       if (reply.type !== 'result') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
-      if (reply.data) this.outputBytes = Math.max(this.outputBytes, reply.data.byteLength);
+      const length = reply.dims.reduce((a, b) => a * b);
+      this.outputBytes = Math.max(this.outputBytes, length * Float32Array.BYTES_PER_ELEMENT);
       if (reply.data && lentOutput) this.outputs.release(lentOutput.buffer);
-      const data = reply.data ?? (lentOutput && new Float32Array(lentOutput.buffer, 0, reply.dims.reduce((a, b) => a * b)));
+      const data = reply.data ?? (lentOutput && new Float32Array(lentOutput.buffer, 0, length));
       if (!data) throw new Error(`${this.name}: the worker sent no output`);
-      return { data, dims: reply.dims };
+      return { data, dims: reply.dims, preprocessMs: reply.preprocessMs };
     } catch (error) {
       if (lentOutput) this.outputs.release(lentOutput.buffer);
       throw error;
@@ -147,7 +187,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     await worker.terminate();
   }
 
-  private request(message: object): Promise<WorkerReply> {
+  private request(message: WorkerRequest): Promise<WorkerReply> {
     if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
     const replied = new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
@@ -177,6 +217,6 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 }
 
 /** A slot as the worker needs it: its buffer only the first time, after which the worker keeps it by name. */
-function forWorker({ slot, buffer, fresh }: LentBuffer): { slot: string; buffer?: SharedArrayBuffer } {
+function forWorker({ slot, buffer, fresh }: LentBuffer): LentSlot {
   return fresh ? { slot, buffer } : { slot };
 }

@@ -1,3 +1,3 @@
 export { detResizeShape, type Size } from './det-resize-shape';
-export { Preprocessor } from './preprocessor';
+export { Preprocessor, type PreprocessSettings } from './preprocessor';
 export { resizeBilinearU8 } from './resize-bilinear';

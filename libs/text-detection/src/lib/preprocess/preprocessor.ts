@@ -4,6 +4,9 @@ import { assertPositiveSize, assertValidImage, copyImageIn, imageByteLength, lay
 import { createKernels, type Kernels } from './kernels';
 import { LinearResize, type ResizeTarget } from './linear-resize';
 
+/** The parts of a detection preset that preprocessing reads. */
+export type PreprocessSettings = Pick<DetectionPreset, 'preResize' | 'resize' | 'normalize'>;
+
 interface ResizeStep {
   resize: LinearResize;
   source: number;
@@ -27,7 +30,7 @@ interface FramePlan {
  * A DetResize to the size the frame already has is skipped, as cv2.resize to the same size is a copy.
  * A frame that needs no resize at all still gets one (an exact copy) as that is what normalizes it.
  */
-function resizeSizes(source: Size, preset: DetectionPreset): Size[] {
+function resizeSizes(source: Size, preset: PreprocessSettings): Size[] {
   const sizes = [source];
   const { preResize } = preset;
   if (preResize && (preResize.width !== source.width || preResize.height !== source.height)) {
@@ -49,7 +52,7 @@ export class Preprocessor {
   private readonly kernels: Kernels = createKernels();
   private plan?: FramePlan;
 
-  constructor(readonly preset: DetectionPreset) {
+  constructor(readonly preset: PreprocessSettings) {
     const { preResize, resize } = preset;
     if (preResize) assertPositiveSize('preset preResize', preResize.width, preResize.height);
     if (resize.kind === 'fixed') assertPositiveSize('preset fixed resize', resize.width, resize.height);

@@ -1,0 +1,147 @@
+// The ONNX Runtime session, on its own thread: onnxruntime-node's session.run blocks the thread that calls it
+// for the whole inference, and the main thread must keep draining frames meanwhile. Frames come as 8-bit BGR and
+// are preprocessed here, so the main thread neither spends the time nor copies the float tensor. Bundled as its own
+// entry beside main.js (see the apps' webpack.config.js); compiled as it loads from the sources (onnxruntime-backend.ts).
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { Preprocessor, type PreprocessSettings } from '@iev/text-detection';
+import type { FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
+
+/** A reply and the buffers it hands over rather than copies. */
+type Outgoing = WorkerReply & { transfer?: ArrayBuffer[] };
+
+if (!parentPort) throw new Error('onnxruntime-worker runs as a worker thread');
+const port = parentPort;
+
+let session: ort.InferenceSession | undefined;
+/** Whether the session's output is [n, 1, H, W] for an input [n, 3, H, W] (the detection model); known after one run. */
+let mapShaped: boolean | undefined;
+/** The main thread's shared slots by name, each sent once (see SharedBufferRing). */
+const slots = new Map<string, SharedArrayBuffer>();
+/** The preprocessing settings (JSON) and a Preprocessor for them, made again when a twin patch changes them. */
+let preprocessing: { settings: string; preprocessor: Preprocessor } | undefined;
+
+/**
+ * This thread's own tensors, kept while their size stays: ONNX Runtime refuses memory backed by a
+ * SharedArrayBuffer, so a tensor sent as floats is copied out of its slot, and the map into its slot.
+ */
+class OwnTensor {
+  private data = new Float32Array(0);
+  private tensor?: ort.Tensor;
+
+  /** A tensor of these dims over this thread's memory; the same one while the dims stay. */
+  of(dims: readonly number[]): { data: Float32Array; tensor: ort.Tensor } {
+    const length = dims.reduce((a, b) => a * b, 1);
+    if (!this.tensor || this.data.length !== length || this.tensor.dims.some((dim, i) => dim !== dims[i])) {
+      if (this.data.length !== length) this.data = new Float32Array(length);
+      this.tensor = new ort.Tensor('float32', this.data, dims);
+    }
+    return { data: this.data, tensor: this.tensor };
+  }
+}
+
+const batchInput = new OwnTensor();
+const floatInput = new OwnTensor();
+const map = new OwnTensor();
+/** A frame's preprocessed tensor lives in the Preprocessor's memory; wrapped once per plan (its view changes with it). */
+let frameInput: { view: Float32Array; tensor: ort.Tensor } | undefined;
+
+function learn(lent: LentSlot | undefined): void {
+  if (lent?.buffer) slots.set(lent.slot, lent.buffer);
+}
+
+function slot(lent: LentSlot): SharedArrayBuffer {
+  const buffer = slots.get(lent.slot);
+  if (!buffer) throw new Error(`slot ${lent.slot} was never sent`);
+  return buffer;
+}
+
+function preprocessorFor(settings: PreprocessSettings): Preprocessor {
+  const key = JSON.stringify(settings);
+  if (preprocessing?.settings !== key) preprocessing = { settings: key, preprocessor: new Preprocessor(settings) };
+  return preprocessing.preprocessor;
+}
+
+/**
+ * Frames in the input slot, one after another, preprocessed into the model input: one frame's is the
+ * Preprocessor's own tensor, a batch's is copied frame by frame into this thread's batch tensor.
+ */
+function preprocessFrames(input: SharedArrayBuffer, frames: readonly FrameGeometry[], settings: PreprocessSettings): ort.Tensor {
+  const preprocessor = preprocessorFor(settings);
+  const pixels = (frame: FrameGeometry) => ({ ...frame, data: new Uint8Array(input, frame.offset, frame.height * frame.stride) });
+  const first = preprocessor.run(pixels(frames[0]));
+  const dims = [frames.length, 3, first.height, first.width];
+  if (frames.length === 1) {
+    if (frameInput?.view !== first.tensor) frameInput = { view: first.tensor, tensor: new ort.Tensor('float32', first.tensor, dims) };
+    return frameInput.tensor;
+  }
+  const batch = batchInput.of(dims);
+  batch.data.set(first.tensor);
+  // Read before the next frame: a frame of another size re-plans the Preprocessor's memory, detaching this view.
+  const frameLength = first.tensor.length;
+  for (let i = 1; i < frames.length; i++) {
+    const next = preprocessor.run(pixels(frames[i]));
+    if (next.width !== first.width || next.height !== first.height) {
+      throw new RangeError(`a batch needs frames with one model input size: frame 0's is ${first.width}x${first.height}, frame ${i}'s ${next.width}x${next.height}`);
+    }
+    batch.data.set(next.tensor, i * frameLength);
+  }
+  return batch.tensor;
+}
+
+/**
+ * Runs the model on the input and writes the output into the output slot when it fits there; otherwise (no slot
+ * lent, or another model's output: the recognizer's) sends the output itself.
+ */
+async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<Outgoing> {
+  if (!session) throw new Error('no model loaded');
+  learn(request.input);
+  learn(request.output);
+  const started = performance.now();
+  let input: ort.Tensor;
+  if (request.frames && request.preprocessing) input = preprocessFrames(slot(request.input), request.frames, request.preprocessing);
+  else {
+    if (!request.dims) throw new Error('a run needs frames or the dims of its tensor');
+    const own = floatInput.of(request.dims);
+    own.data.set(new Float32Array(slot(request.input), 0, own.data.length));
+    input = own.tensor;
+  }
+  const preprocessMs = request.frames && performance.now() - started;
+  const dims = input.dims;
+  const mapDims = [dims[0], 1, dims[2], dims[3]];
+  const outputName = session.outputNames[0];
+  const ownMap = mapShaped ? map.of(mapDims) : undefined;
+  const output = (await session.run({ [session.inputNames[0]]: input }, ownMap && { [outputName]: ownMap.tensor }))[outputName];
+  mapShaped ??= output.dims.length === 4 && output.dims.every((size, i) => size === mapDims[i]);
+  const data = output.data as Float32Array;
+  const target = request.output && slots.get(request.output.slot);
+  if (target && target.byteLength >= data.byteLength) {
+    new Float32Array(target, 0, data.length).set(data);
+    return { type: 'result', dims: [...output.dims], preprocessMs };
+  }
+  const own = ownMap && data === ownMap.data ? data.slice() : data;
+  return { type: 'result', data: own, dims: [...output.dims], preprocessMs, transfer: [own.buffer as ArrayBuffer] };
+}
+
+async function handle(request: WorkerRequest): Promise<Outgoing> {
+  switch (request.type) {
+    case 'load':
+      session = await ort.InferenceSession.create(request.model, request.options as ort.InferenceSession.SessionOptions);
+      mapShaped = undefined;
+      return { type: 'loaded' };
+    case 'run':
+      return run(request);
+    case 'dispose':
+      await session?.release();
+      session = undefined;
+      slots.clear();
+      return { type: 'disposed' };
+  }
+}
+
+port.on('message', (request: WorkerRequest) => {
+  handle(request).then(
+    ({ transfer, ...reply }) => port.postMessage(reply, transfer ?? []),
+    (error: unknown) => port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+  );
+});
