@@ -1,5 +1,6 @@
 // The inference module's main-thread CPU per frame in its detection chain alone (preprocess, hand-off to the
-// model's workers, postprocess), without capture or sockets: a quick before/after for changes to that path.
+// model's workers, postprocess), without capture or sockets: a quick before/after for changes to that path; and
+// the whole process's (the model's workers included), to tell work removed from work moved.
 //   SWC_NODE_PROJECT=tsconfig.base.json TS_NODE_PROJECT=tsconfig.base.json \
 //     node -r @swc-node/register -r tsconfig-paths/register tools/scripts/detector-main-thread-cpu.ts [preset] [frames]
 // Frames: testdata/text-frames/dev-a (640x480) in turn; streams and threads as the module's auto.
@@ -30,12 +31,15 @@ async function main(preset = 'default', count = 60): Promise<void> {
   };
   await run(2 * detector.concurrency); // warm-up
   const cpuBefore = mainThreadCpuMs();
+  const processBefore = process.cpuUsage();
   const started = performance.now();
   await run(count);
   const wallMs = performance.now() - started;
   const cpuMs = mainThreadCpuMs() - cpuBefore;
+  const { user, system } = process.cpuUsage(processBefore);
   process.stdout.write(
-    `${preset}: ${count} frames, main thread ${(cpuMs / count).toFixed(2)} ms CPU per frame, ${((100 * cpuMs) / wallMs).toFixed(1)} % of a core, ${((count * 1000) / wallMs).toFixed(2)} fps\n`,
+    `${preset}: ${count} frames, main thread ${(cpuMs / count).toFixed(2)} ms CPU per frame (${((100 * cpuMs) / wallMs).toFixed(1)} % of a core), ` +
+      `all threads ${((user + system) / 1000 / count).toFixed(1)} ms, ${((count * 1000) / wallMs).toFixed(2)} fps\n`,
   );
   await detector.backend.dispose();
 }
