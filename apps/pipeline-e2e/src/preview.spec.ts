@@ -163,13 +163,15 @@ describe('the live preview on the demo video: capture → inference → preview'
       // Halfway along each box's left edge: the outline is drawn there (labels go above or below).
       const onEdges = boxes.map(({ points: [topLeft, , , bottomLeft] }) => Math.max(...differencesAround((topLeft[0] + bottomLeft[0]) / 2, (topLeft[1] + bottomLeft[1]) / 2, 1)));
       expect(onEdges.filter((difference) => difference > 60).length).toBeGreaterThanOrEqual(Math.ceil(onEdges.length * 0.8));
-      // Away from every box and where its label may go (a line of text above or below, from either edge), the
-      // picture is the frame, JPEG aside: a mean difference that small over a 5×5 patch holds no outline or letter.
+      // Away from every box and where its label may go, the picture is the frame, JPEG aside: a mean difference that
+      // small over a 5×5 patch holds no outline or letter. A label is a line of ~13 px text (its text and score, at
+      // most 11 px a character) above or below the box, from its left edge, or its right edge in the right half.
       const drawnNear = ({ points, text }: (typeof boxes)[number], x: number, y: number) => {
         const xs = points.map(([px]) => px);
         const ys = points.map(([, py]) => py);
-        const labelWidth = text === undefined ? 0 : (text.length + 8) * 14;
-        return x > Math.min(...xs) - labelWidth - 8 && x < Math.max(...xs) + labelWidth + 8 && y > Math.min(...ys) - 40 && y < Math.max(...ys) + 40;
+        const labelWidth = text === undefined ? 0 : (text.length + ' (0.00)'.length) * 11;
+        const [left, right] = Math.min(...xs) > 320 ? [Math.max(...xs) - labelWidth, Math.max(...xs)] : [Math.min(...xs), Math.min(...xs) + labelWidth];
+        return x > Math.min(left, ...xs) - 8 && x < Math.max(right, ...xs) + 8 && y > Math.min(...ys) - 36 && y < Math.max(...ys) + 36;
       };
       const clear: Array<[number, number]> = [];
       for (let y = 8; y < 480; y += 16) for (let x = 8; x < 640; x += 16) if (!boxes.some((box) => drawnNear(box, x, y))) clear.push([x, y]);
