@@ -19,6 +19,7 @@ const USAGE = `usage:
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
+         [--preview]   the preview module and a client on its MJPEG stream beside the pipeline, and the pipeline without them
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
 common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
 detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       seconds: { type: 'string', default: '20' },
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
+      preview: { type: 'boolean', default: false },
       backend: { type: 'string' },
       recognition: { type: 'string' },
       'min-text-score': { type: 'string', default: '0.5' },
@@ -108,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3 },
+        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),
