@@ -27,6 +27,11 @@ const openSockets = (pid: number) =>
       return false;
     }
   }).length;
+/** A process's nice value (field 19 of /proc/<pid>/stat), the preview's floor when CI runs niced. */
+const niceOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+};
 const residentMb = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 
 /** Frames and detections as a test consumer sees them, kept by sequence to compare with what the preview drew. */
@@ -108,6 +113,16 @@ describe('the live preview on the demo video: capture → inference → preview'
     const latest = await fetch(`${previewUrl}sources/camera0/latest.jpg`);
     expect(latest.status).toBe(503);
     expect(await latest.json()).toMatchObject({ error: expect.stringContaining('waiting for camera0') });
+  });
+
+  it('runs every thread at PREVIEW_NICE (10 by default), drawing with the CPU the pipeline leaves', () => {
+    const pid = preview.child.pid as number;
+    const niceOfThreads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    expect(niceOfThreads.length).toBeGreaterThan(1);
+    expect(new Set(niceOfThreads)).toEqual(new Set([Math.max(10, niceOf(process.pid))]));
   });
 
   describe('with capture and inference running', () => {

@@ -2,13 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { MjpegStreams, ModuleHealth, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
-import { createMetricsRegistry, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { ServerZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
 import { readPreviewConfig } from './app/preview.config';
 import { watchPreview } from './app/preview.metrics';
 
 void runModule('preview', async (logger) => {
   const config = readPreviewConfig();
+  // Before sharp starts its threads, so they inherit it.
+  reniceProcess(config.nice);
   const sources = new PreviewSources(config.sources);
   const renderer = new PreviewRenderer(sources);
   const streams = new MjpegStreams(renderer, (error) => logger.warn({ err: error }, 'could not encode a preview frame'));
@@ -50,7 +52,7 @@ void runModule('preview', async (logger) => {
     health: () => ({ healthy: true, sources: sources.summaries(), viewers: streams.viewerCount, frames: frames.stats(), detections: detections.stats() }),
   });
   const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${http.port}/`;
-  logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, metricsPort: observability.port }, `preview on ${address}`);
+  logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, nice: config.nice, metricsPort: observability.port }, `preview on ${address}`);
 
   return {
     fatal: edge?.fatal,

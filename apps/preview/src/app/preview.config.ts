@@ -40,6 +40,8 @@ export const previewConfigSpec = {
   /** LISTEN_HOST's address unless set (127.0.0.1; 0.0.0.0 in the image), as every module listens. */
   host: parsed('PREVIEW_HOST', 'an address', (raw) => env.string('PREVIEW_HOST').parse(raw).trim(), (source) => listenHost(source)),
   fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }, 10),
+  /** The preview's CPU priority (Linux nice, 0-19): it draws with what the pipeline leaves, never the reverse. */
+  nice: env.integer('PREVIEW_NICE', { min: 0, max: 19 }, 10),
   /** Shown as "waiting for ..." until their first frame; other sources appear with theirs. */
   sources: parsed('PREVIEW_SOURCES', 'source ids separated by commas', parseSourceIds, ['camera0']),
   healthUrls: parsed('HEALTH_URLS', 'name=url pairs separated by commas', parseHealthUrls, parseHealthUrls(DEFAULT_HEALTH_URLS)),
