@@ -4,3 +4,4 @@ export * from './lib/in-order-detections';
 export * from './lib/load-text-detector';
 export * from './lib/text-recognizer';
 export * from './lib/video-text-reader';
+export * from './lib/source-scheduler';
