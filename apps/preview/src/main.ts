@@ -3,7 +3,7 @@ import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detec
 import { EdgeModule } from '@iev/iot-edge';
 import { MjpegStreams, ModuleHealth, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
-import { ServerZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
+import { ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
 import { readPreviewConfig } from './app/preview.config';
 import { watchPreview } from './app/preview.metrics';
 
@@ -17,10 +17,11 @@ void runModule('preview', async (logger) => {
   sources.onChange((sourceId) => streams.pictureChanged(sourceId));
   const health = new ModuleHealth(config.healthUrls);
 
-  // One more consumer of capture's frames, at its own pace: the handler resolves no sooner than one frame interval
-  // after it started, and capture then sends the newest frame (frames on demand).
+  // One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than one frame
+  // interval after it started, and that capture then sends its newest frame (frames on demand; a link per capture,
+  // so every source is shown at PREVIEW_FPS whatever the others do).
   const frameIntervalMs = 1000 / config.fps;
-  const frames = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
   frames.addHandler(
     FRAMES_TOPIC,
     async (frame: Frame) => {

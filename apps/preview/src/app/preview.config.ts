@@ -34,7 +34,8 @@ function parseSourceIds(raw: string): string[] {
 }
 
 export const previewConfigSpec = {
-  framesConnect: env.endpoint('FRAMES_CONNECT', 'tcp://127.0.0.1:5555'),
+  /** One capture per camera, as inference takes them. */
+  framesConnect: env.endpoints('FRAMES_CONNECT', ['tcp://127.0.0.1:5555']),
   detectionsConnect: env.endpoint('DETECTIONS_CONNECT', 'tcp://127.0.0.1:5556'),
   port: env.integer('PREVIEW_PORT', { min: 0, max: 65535 }, 8080),
   /** LISTEN_HOST's address unless set (127.0.0.1; 0.0.0.0 in the image), as every module listens. */
