@@ -1,8 +1,9 @@
 #!/bin/sh
 # What a machine offers the tests that skip themselves without it, printed as stable text: Nx hashes this output as
-# a runtime input of those test targets (nx.json "cameras", "gpuToolchain"), so a run that skipped for lack of a
-# camera or a GPU is never replayed as a pass on a machine that has one, nor after the TensorRT binding is built.
-# Usage: sh tools/jest/machine-probe.sh cameras|gpu
+# a runtime input of those test targets (nx.json "cameras", "gpuToolchain", "browser"), so a run that skipped for lack
+# of a camera, a GPU or a browser is never replayed as a pass on a machine that has one, nor after the TensorRT binding
+# is built.
+# Usage: sh tools/jest/machine-probe.sh cameras|gpu|browser
 case "$1" in
   cameras)
     ls -d /dev/video* 2>/dev/null
@@ -14,8 +15,12 @@ case "$1" in
     ls -l --time-style=+%s libs/tensorrt-backend/native/build/Release/tensorrt_addon.node 2>/dev/null
     ldconfig -p 2>/dev/null | grep -E 'lib(nvinfer|nvonnxparser|cudart|cuda)\.so' | sort
     ;;
+  browser)
+    # apps/pipeline-e2e/src/preview.spec.ts looks for these (or CHROMIUM_PATH).
+    ls -d "$CHROMIUM_PATH" /usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome 2>/dev/null
+    ;;
   *)
-    echo "usage: machine-probe.sh cameras|gpu" >&2
+    echo "usage: machine-probe.sh cameras|gpu|browser" >&2
     exit 2
     ;;
 esac

@@ -5,7 +5,7 @@ import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const [command, ...args] = process.argv.slice(2);
 // The bench drives the real module processes (telemetry for --upstream), so it needs their bundles too.
-buildProjects(command === 'bench' ? ['cli', 'capture', 'inference', 'telemetry'] : ['cli']);
+buildProjects(command === 'bench' ? ['cli', 'capture', 'inference', 'telemetry', 'preview'] : ['cli']);
 const child = spawn(process.execPath, [join(workspaceRoot, 'dist/apps/cli/main.js'), command, ...args], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,4 +1,4 @@
-// `npm run soak -- --minutes N`: the deployment under the edge simulator (emulated edgeHub, the three built modules as
+// `npm run soak -- --minutes N`: the deployment under the edge simulator (emulated edgeHub, the built modules as
 // processes, telemetry upstream one message per frame) for N minutes, sampling each module's resident memory and
 // counters; then the RSS growth after the warm-up, frames, and upstream messages sent, received by edgeHub, lost.
 // Exit code 1 when a module died, RSS grew more than 5 % after the warm-up, or a message was lost.
@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { growthPercent, metricValue, moduleProcesses, residentBytes } from './lib/process-stats.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
-const MODULES = ['capture', 'inference', 'telemetry'];
+// The preview runs as deployed (taking frames, encoding nothing with no one watching); its memory is watched too.
+const MODULES = ['capture', 'inference', 'telemetry', 'preview'];
 const MAX_GROWTH_PERCENT = 5;
 
 const { values } = parseArgs({
@@ -36,7 +37,7 @@ const sampleSeconds = number('sample-seconds', 1);
 // RSS grows while the heap and the model settle; growth counts from here. 5 minutes, or half a shorter run.
 const warmupMinutes = values['warmup-minutes'] === undefined ? Math.min(5, minutes / 2) : number('warmup-minutes', 0);
 
-process.stderr.write('building edge-simulator, capture, inference, telemetry (cached after the first run)...\n');
+process.stderr.write(`building edge-simulator, ${MODULES.join(', ')} (cached after the first run)...\n`);
 buildProjects(['edge-simulator', ...MODULES]);
 
 const stateDir = mkdtempSync(join(tmpdir(), 'iev-soak-'));
@@ -49,6 +50,7 @@ const env = {
   ...process.env,
   LOG_FORMAT: 'json',
   METRICS_PORT: '0',
+  PREVIEW_PORT: '0',
   FRAMES_BIND: `ipc://${join(stateDir, 'frames')}`,
   FRAMES_CONNECT: `ipc://${join(stateDir, 'frames')}`,
   DETECTIONS_BIND: `ipc://${join(stateDir, 'detections')}`,

@@ -20,6 +20,7 @@ const USAGE = `usage:
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
+         [--preview]   the preview module and a client on its MJPEG stream beside the pipeline, and the pipeline without them
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
   bench  --batch 1,2,4 [--json] [--seconds 6] [--streams 0]   detection on the CPU in batches of each size, ms per frame,
          at the default and seed presets (the video's frames, the inference module's streams and threads)
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
       batch: { type: 'string' },
+      preview: { type: 'boolean', default: false },
       backend: { type: 'string' },
       recognition: { type: 'string' },
       'min-text-score': { type: 'string', default: '0.5' },
@@ -121,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3 },
+        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

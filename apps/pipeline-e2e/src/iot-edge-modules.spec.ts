@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeHubEmulator, UpstreamMessage } from '@iev/edge-hub-emulator';
+import { METHOD_PAYLOAD_LIMIT_BYTES } from '@iev/frame-annotation';
 import { eventually } from '@iev/testing';
-import { DEMO_VIDEO, startPipeline, startPipelineEdgeHub, WORKSPACE_ROOT, type ModuleProcess } from './module-process';
+import sharp from 'sharp';
+import { DEMO_VIDEO, ModuleProcess, startPipeline, startPipelineEdgeHub, WORKSPACE_ROOT } from './module-process';
 
 type Body = Record<string, unknown> & { type: string; boxes?: unknown[]; frames?: number };
 const bodyOf = (message: UpstreamMessage): Body => JSON.parse(message.body.toString('utf8'));
@@ -30,8 +32,18 @@ describe('the modules under (emulated) IoT Edge', () => {
       capture: { ...manifestDesired('capture'), source: DEMO_VIDEO, fps: 10 },
       inference: manifestDesired('inference'),
       telemetry: manifestDesired('telemetry'),
+      preview: {},
     });
-    modules = startPipeline(dir, { edgeEnv: (id) => hub.moduleEnv(id) });
+    modules = [
+      ...startPipeline(dir, { edgeEnv: (id) => hub.moduleEnv(id) }),
+      new ModuleProcess('preview', {
+        ...hub.moduleEnv('preview'),
+        FRAMES_CONNECT: `ipc://${join(dir, 'frames')}`,
+        DETECTIONS_CONNECT: `ipc://${join(dir, 'detections')}`,
+        PREVIEW_PORT: '0',
+        METRICS_PORT: '0',
+      }),
+    ];
   });
 
   afterAll(async () => {
@@ -116,4 +128,24 @@ describe('the modules under (emulated) IoT Edge', () => {
     expect(telemetry).toMatchObject({ status: 200, payload: { module: 'telemetry', upstream: { dropped: 0 } } });
     expect((inference.payload as Record<string, number>)['fps']).toBeGreaterThan(0);
   });
+
+  it("answers getSnapshot on the preview: the newest annotated frame as a base64 JPEG within IoT Hub's 128 KB", async () => {
+    const snapshot = await eventually(
+      async () => {
+        const answer = await hub.invokeMethod('preview', 'getSnapshot', {}, 10_000);
+        return answer.status === 200 ? answer : undefined;
+      },
+      'a snapshot once frames flow',
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(Buffer.byteLength(JSON.stringify(snapshot.payload))).toBeLessThanOrEqual(METHOD_PAYLOAD_LIMIT_BYTES);
+    const payload = snapshot.payload as { sourceId: string; sequence: number; width: number; height: number; jpeg: string };
+    expect(payload).toMatchObject({ sourceId: 'camera0', sequence: expect.any(Number) });
+    const image = await sharp(Buffer.from(payload.jpeg, 'base64')).metadata();
+    expect([image.format, image.width, image.height]).toEqual(['jpeg', payload.width, payload.height]);
+    expect(payload.width / payload.height).toBeCloseTo(640 / 480, 1);
+
+    const unknown = await hub.invokeMethod('preview', 'getSnapshot', { sourceId: 'camera9' }, 10_000);
+    expect(unknown).toMatchObject({ status: 400, payload: { error: 'waiting for camera9: no frame yet' } });
+  }, 60_000);
 });

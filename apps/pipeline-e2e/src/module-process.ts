@@ -71,10 +71,11 @@ export function startPipeline(dir: string, options: PipelineOptions = {}): [tele
  * An emulated edgeHub for the three modules, its state in `dir`, routing telemetry's outputs to IoT Hub as the
  * deployment does; `desired` gives a module twin's desired properties at start.
  */
-export function startPipelineEdgeHub(dir: string, desired: Partial<Record<'capture' | 'inference' | 'telemetry', Record<string, unknown>>> = {}): Promise<EdgeHubEmulator> {
+export function startPipelineEdgeHub(dir: string, desired: Partial<Record<'capture' | 'inference' | 'telemetry' | 'preview', Record<string, unknown>>> = {}): Promise<EdgeHubEmulator> {
   return EdgeHubEmulator.start({
     stateDir: dir,
-    modules: (['capture', 'inference', 'telemetry'] as const).map((id) => ({ id, desired: desired[id] })),
+    // Preview is registered too, so a spec may run it; a module that never connects costs nothing.
+    modules: (['capture', 'inference', 'telemetry', 'preview'] as const).map((id) => ({ id, desired: desired[id] })),
     routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
   });
 }

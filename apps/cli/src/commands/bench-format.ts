@@ -23,6 +23,10 @@ export function formatBench(report: BenchReport): string {
       `reading ratio${r.ratio.toFixed(3).padStart(10)}   (target >= 0.6); per frame ${r.linesReadPerFrame} lines read, ${r.linesCarriedPerFrame} carried`,
     );
   }
+  if (report.preview) {
+    const p = report.preview;
+    lines.push(`without preview ${p.fpsWithout.toFixed(2).padStart(7)}   (preview paused; pipeline fps above: preview taking frames, a client on its MJPEG stream); ratio ${p.ratio.toFixed(3)} (target >= 0.97)`);
+  }
   if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
     lines.push(
       `bare streams ${report.bareStreamsFps.toFixed(2).padStart(10)}   (bare run fps, ${report.streams} sessions side by side like the pipeline)`,

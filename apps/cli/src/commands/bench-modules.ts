@@ -56,3 +56,30 @@ export async function lookAt(module: RunningModule): Promise<ModuleLook> {
   const metrics = metricSums(await response.text());
   return { cpu, gcMs: (metrics.get(GC_SECONDS_METRIC) ?? 0) * 1000, framesDecoded: metrics.get(CAPTURE_DECODED_FRAMES_METRIC) ?? 0 };
 }
+
+/** The preview module on the pipeline's sockets, and a client reading its MJPEG stream as a browser would. */
+export interface WatchedPreview {
+  module: RunningModule;
+  /** Ends the client's stream. */
+  stopWatching(): void;
+}
+
+export async function startPreview(root: string, frames: string, detections: string): Promise<WatchedPreview> {
+  const port = await freePort();
+  const module = await startModule(root, 'preview', { FRAMES_CONNECT: frames, DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });
+  const watching = new AbortController();
+  const stream = `http://127.0.0.1:${port}/sources/camera0/stream.mjpeg`;
+  void (async () => {
+    for (;;) {
+      try {
+        const response = await fetch(stream, { signal: watching.signal });
+        // Read and drop: what a browser's <img> costs the preview.
+        for await (const chunk of response.body ?? []) void chunk;
+      } catch {
+        if (watching.signal.aborted) return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200)); // not serving yet
+    }
+  })();
+  return { module, stopWatching: () => watching.abort() };
+}

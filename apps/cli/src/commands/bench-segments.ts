@@ -7,7 +7,7 @@ import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@ie
 import { Subscriber } from 'zeromq';
 import type { BareMeasure, BareRuns } from './bare-sessions';
 import type { BenchOptions } from './bench';
-import { BENCH_CAPTURE_ENV, startModule, stopModule, type RunningModule } from './bench-modules';
+import { BENCH_CAPTURE_ENV, startModule, startPreview, stopModule, type RunningModule, type WatchedPreview } from './bench-modules';
 import { addUsage, lookAtPipeline, NO_USAGE, usageBetween, type PipelineUsage } from './pipeline-usage';
 
 export type Received = { detections: Detections; receivedAtMs: number };
@@ -17,6 +17,12 @@ export interface MeasuredPipeline {
   detections: Received[];
   /** CPU and frames over the pipeline's measured segments. */
   usage: PipelineUsage;
+}
+
+/** One side of the alternation: an inference module, measured with the preview module running or paused. */
+interface Arm {
+  inference: RunningModule;
+  previewWatched: boolean;
 }
 
 /** Bare and pipeline are measured in this many alternating segments. */
@@ -30,15 +36,22 @@ const SETTLE_MS = 1500;
  * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift weighs on
  * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
  * second inference module beside the first with RECOGNITION=off, measured in segments of its own while the other
- * is paused. Returns each pipeline's fps, detections and CPU (the preset's own first), and each bare measure's
- * fps averaged over the rounds with all its run times.
+ * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its
+ * MJPEG stream; the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
+ * it asks for nothing). Returns each pipeline's fps, detections and CPU (the preset's own first), the same without
+ * the preview, and each bare measure's fps averaged over the rounds with all its run times.
  */
-export async function measureAlternating(options: BenchOptions, bareMeasures: BareMeasure[], log: (line: string) => void): Promise<{ pipelines: MeasuredPipeline[]; bare: BareRuns[] }> {
+export async function measureAlternating(
+  options: BenchOptions,
+  bareMeasures: BareMeasure[],
+  log: (line: string) => void,
+): Promise<{ pipelines: MeasuredPipeline[]; withoutPreview?: MeasuredPipeline; bare: BareRuns[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const frames = `ipc://${join(dir, 'frames')}`;
   const subscriber = new Subscriber({ linger: 0 });
   subscriber.subscribe(DETECTIONS_TOPIC);
   const modules: RunningModule[] = [];
+  let preview: WatchedPreview | undefined;
   const received: Received[] = [];
   const collecting = (async () => {
     for await (const [, ...parts] of subscriber) received.push({ detections: detectionsCodec.decode(parts), receivedAtMs: epochMs() });
@@ -65,12 +78,16 @@ export async function measureAlternating(options: BenchOptions, bareMeasures: Ba
     }
     const capture = await startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, ...BENCH_CAPTURE_ENV });
     modules.push(capture);
+    preview = options.preview ? await startPreview(options.workspaceRoot, frames, `ipc://${join(dir, 'detections-0')}`) : undefined;
+    if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
       for (const { process: child } of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
     });
     const whileRunning = <T>(work: Promise<T>) => Promise.race([work, exited]);
 
-    const measured = inferences.map(() => ({ ms: 0, detections: [] as Received[], usage: NO_USAGE }));
+    // The preset's own pipeline is measured as it runs with a preview watched; once more with it paused.
+    const arms: Arm[] = [...inferences.map((inference) => ({ inference, previewWatched: preview !== undefined })), ...(preview ? [{ inference: inferences[0], previewWatched: false }] : [])];
+    const measured = arms.map(() => ({ ms: 0, detections: [] as Received[], usage: NO_USAGE }));
     const bareRuns = bareMeasures.map(() => ({ fpsSum: 0, runMs: [] as number[] }));
     const segmentMs = (options.seconds / ROUNDS) * 1000;
     log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
@@ -86,8 +103,9 @@ export async function measureAlternating(options: BenchOptions, bareMeasures: Ba
         bareRuns[i].runMs.push(...runs.runMs);
       }
       capture.process.kill('SIGCONT');
-      for (const [i, inference] of inferences.entries()) {
+      for (const [i, { inference, previewWatched }] of arms.entries()) {
         inference.process.kill('SIGCONT');
+        preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
         const before = await whileRunning(lookAtPipeline(capture, inference));
         const from = epochMs();
@@ -102,12 +120,15 @@ export async function measureAlternating(options: BenchOptions, bareMeasures: Ba
       if (inferences.length > 1) inferences[0].process.kill('SIGCONT');
     }
     if (measured.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
+    const pipelines = measured.map(({ ms, detections, usage }) => ({ fps: (detections.length * 1000) / ms, detections, usage }));
     return {
-      pipelines: measured.map(({ ms, detections, usage }) => ({ fps: (detections.length * 1000) / ms, detections, usage })),
+      pipelines: pipelines.slice(0, inferences.length),
+      ...(preview && { withoutPreview: pipelines[inferences.length] }),
       bare: bareRuns.map(({ fpsSum, runMs }) => ({ fps: fpsSum / ROUNDS, runMs })),
     };
   } finally {
     for (const { process: child } of modules) child.kill('SIGCONT');
+    preview?.stopWatching();
     for (const { process: child } of modules) child.removeAllListeners('exit');
     await Promise.all(modules.map(stopModule));
     subscriber.close();

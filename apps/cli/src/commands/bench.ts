@@ -34,6 +34,16 @@ export interface BenchOptions {
   /** Seconds of pipeline measurement after warm-up; bare session.run gets as long. */
   seconds: number;
   warmupSeconds: number;
+  /** Run the preview module and an MJPEG client beside the pipeline, and measure it without them too. */
+  preview?: boolean;
+}
+
+/** The pipeline's fps with the preview module taking frames and a client watching, and with the preview paused. */
+export interface PreviewFigures {
+  fpsWith: number;
+  fpsWithout: number;
+  /** fpsWith / fpsWithout: what watching costs the pipeline (target ≥ 0.97). */
+  ratio: number;
 }
 
 export interface BenchReport extends LatencyFigures {
@@ -55,6 +65,8 @@ export interface BenchReport extends LatencyFigures {
    * earlier frames, per frame.
    */
   recognition?: RecognitionFigures;
+  /** With --preview. */
+  preview?: PreviewFigures;
   /** Where the CPU went while the pipeline (the preset's own) was measured. */
   cpu: CpuFigures;
   framesMeasured: number;
@@ -94,7 +106,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   } finally {
     await Promise.all(bareMeasures.map((bare) => bare.release()));
   }
-  const { pipelines, bare } = measured;
+  const { pipelines, bare, withoutPreview } = measured;
   const [pipeline, withoutRecognition] = pipelines;
   const [bareFps, bareStreamsFps] = bare.map(({ fps }) => fps);
   const pipelineConfiguration = bare[bare.length - 1];
@@ -121,6 +133,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     },
     ...latencyFigures(pipeline, pipelineConfiguration.runMs),
     ...(withoutRecognition && { recognition: recognitionFigures(pipeline, withoutRecognition) }),
+    ...(withoutPreview && { preview: { fpsWith: round(pipeline.fps), fpsWithout: round(withoutPreview.fps), ratio: round(pipeline.fps / withoutPreview.fps, 3) } }),
     cpu: cpuFigures(pipeline),
     framesMeasured: pipeline.detections.length,
     streams,

@@ -6,7 +6,7 @@ const WORKSPACE_ROOT = join(__dirname, '../../../..');
 describe('deployment manifests', () => {
   it("reads the project's template: modules with env, desired properties and routes", () => {
     const manifest = readDeploymentManifest(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'));
-    expect(manifest.modules.map((m) => m.id)).toEqual(['capture', 'inference', 'telemetry']);
+    expect(manifest.modules.map((m) => m.id)).toEqual(['capture', 'inference', 'telemetry', 'preview']);
     expect(manifest.modules[1]).toMatchObject({ env: { FRAMES_CONNECT: 'tcp://capture:5555' }, image: '${MODULES.inference}', desired: { preset: 'seed' } });
     expect(Object.values(manifest.routes)).toContain('FROM /messages/modules/telemetry/outputs/* INTO $upstream');
   });

@@ -28,6 +28,8 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   reported?: () => Record<string, unknown>;
   reportIntervalMs?: number;
   status?: () => Record<string, unknown>;
+  /** Direct methods besides getStatus, by name: a handler's value is the answer (200), a throw answers 400 with its message. */
+  methods?: Record<string, MethodHandler>;
   registry?: Registry;
   /** Between connection attempts; default 1 s doubling to 10 s: edgeHub is local, and at boot it comes up after the modules. */
   backoff?: Backoff;
@@ -210,7 +212,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   }
 
   private registerMethods(client: ModuleClient): void {
-    const methods: Record<string, MethodHandler> = { getStatus: () => this.status() };
+    const methods: Record<string, MethodHandler> = { getStatus: () => this.status(), ...this.options.methods };
     for (const [name, handler] of Object.entries(methods)) {
       client.onMethod(name, (request, response) => {
         if (!request || !response) return;

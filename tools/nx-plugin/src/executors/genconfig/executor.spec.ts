@@ -30,7 +30,7 @@ interface DeploymentTemplate {
   modulesContent: { $edgeAgent: { 'properties.desired': { modules: Record<string, TemplateModule> } } };
 }
 
-const MODULES = ['capture', 'inference', 'telemetry'];
+const MODULES = ['capture', 'inference', 'telemetry', 'preview'];
 /** Docker keeps a container's log without bound unless told: 3 files of 10 MB at most per module. */
 const CAPPED_LOGS = { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } };
 const validators = loadDeploymentValidators(join(WORKSPACE_ROOT, 'schemas'));
@@ -107,7 +107,7 @@ describe('nx genconfig deployment', () => {
     for (const name of readdirSync(outputPath)) {
       const desired = manifest(name).modulesContent.$edgeAgent['properties.desired'] as unknown as Record<'systemModules' | 'modules', Record<string, ModuleDefinition>>;
       const all = { ...desired.systemModules, ...desired.modules };
-      expect(Object.keys(all).sort()).toEqual(['capture', 'edgeAgent', 'edgeHub', 'inference', 'telemetry']);
+      expect(Object.keys(all).sort()).toEqual(['capture', 'edgeAgent', 'edgeHub', 'inference', 'preview', 'telemetry']);
       for (const module of Object.values(all)) expect(createOptionsOf(module).HostConfig.LogConfig).toEqual(CAPPED_LOGS);
       expect([desired.systemModules['edgeAgent'].settings['image'], desired.systemModules['edgeHub'].settings['image']]).toEqual([
         'mcr.microsoft.com/azureiotedge-agent:1.6',
@@ -145,7 +145,8 @@ describe('nx genconfig deployment', () => {
       Object.entries(module.env).filter(([name]) => name.endsWith('_CONNECT')).map(([name, { value }]) => ({ name, value })),
     );
 
-    expect(connections.map(({ value }) => value).sort()).toEqual(['tcp://capture:5555', 'tcp://inference:5556']);
+    // inference and the preview connect to capture's frames; telemetry and the preview to inference's detections.
+    expect(connections.map(({ value }) => value).sort()).toEqual(['tcp://capture:5555', 'tcp://capture:5555', 'tcp://inference:5556', 'tcp://inference:5556']);
     for (const { name, value } of connections) {
       const [, host, port] = /^tcp:\/\/([^:]+):(\d+)$/.exec(value) ?? [];
       expect(modules[host].env[name.replace(/_CONNECT$/, '_BIND')].value).toBe(`tcp://*:${port}`);
@@ -193,7 +194,7 @@ describe('nx genconfig deployment', () => {
     writeJsonFile(templatePath, template);
 
     expect(await genconfig({ arch: 'amd64', templates: [templatePath], outputPath: join(outputPath, 'config') })).toEqual({ success: false });
-    expect(errors).toEqual(['${MODULES.camera} names no project with a docker target (those are: capture, inference, telemetry).']);
+    expect(errors).toEqual(['${MODULES.camera} names no project with a docker target (those are: capture, inference, preview, telemetry).']);
     expect(existsSync(join(outputPath, 'config'))).toBe(false);
   });
 

@@ -1,0 +1,278 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { get, type ClientRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
+import { eventually, freePort } from '@iev/testing';
+import { ServerZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
+import sharp from 'sharp';
+import { HeadlessChromium } from './headless-chromium';
+import { DEMO_VIDEO, ModuleProcess, WORKSPACE_ROOT } from './module-process';
+
+const ARTIFACTS = join(WORKSPACE_ROOT, 'dist/test-artifacts/preview');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
+const withChromium = CHROMIUM ? it : it.skip;
+
+interface ApiState {
+  sources: Array<{ sourceId: string; waiting: boolean; width: number; height: number; sequence: number; boxes: number; previewFps: number }>;
+  modules: Array<{ name: string; status: string }>;
+}
+
+/** Sockets the process holds open (its file descriptors that are sockets; one closed while they are listed is not). */
+const openSockets = (pid: number) =>
+  readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }).startsWith('socket:');
+    } catch {
+      return false;
+    }
+  }).length;
+/** A process's nice value (field 19 of /proc/<pid>/stat), the preview's floor when CI runs niced. */
+const niceOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+};
+const residentMb = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+
+/** Frames and detections as a test consumer sees them, kept by sequence to compare with what the preview drew. */
+class PipelineTap {
+  readonly frames = new Map<number, Frame>();
+  readonly detections = new Map<number, Detections>();
+  private readonly framesServer: ServerZmqOnDemand;
+  private readonly detectionsServer: ServerZmq;
+
+  constructor(framesEndpoint: string, detectionsEndpoint: string) {
+    this.framesServer = new ServerZmqOnDemand({ endpoint: framesEndpoint, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    this.framesServer.addHandler(FRAMES_TOPIC, async (frame: Frame) => this.keep(this.frames, frame.sequence, { ...frame, pixels: Uint8Array.from(frame.pixels) }), true);
+    this.detectionsServer = new ServerZmq({ endpoint: detectionsEndpoint, delivery: 'queue', codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+    this.detectionsServer.addHandler(DETECTIONS_TOPIC, async (detections: Detections) => this.keep(this.detections, detections.frame.sequence, detections), true);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.framesServer, this.detectionsServer].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
+  }
+
+  close(): Promise<unknown> {
+    return Promise.all([this.framesServer.close(), this.detectionsServer.close()]);
+  }
+
+  private keep<T>(into: Map<number, T>, sequence: number, value: T): void {
+    into.set(sequence, value);
+    if (into.size > 120) into.delete(into.keys().next().value as number);
+  }
+}
+
+describe('the live preview on the demo video: capture → inference → preview', () => {
+  let dir: string;
+  let framesEndpoint: string;
+  let detectionsEndpoint: string;
+  let previewUrl: string;
+  let ports: { capture: number; inference: number; telemetry: number };
+  let preview: ModuleProcess;
+  let capture: ModuleProcess | undefined;
+  let inference: ModuleProcess | undefined;
+
+  const api = async (): Promise<ApiState> => (await fetch(`${previewUrl}api/sources`)).json() as Promise<ApiState>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-preview-'));
+    framesEndpoint = `ipc://${join(dir, 'frames')}`;
+    detectionsEndpoint = `ipc://${join(dir, 'detections')}`;
+    ports = { capture: await freePort(), inference: await freePort(), telemetry: await freePort() };
+    const previewPort = await freePort();
+    previewUrl = `http://127.0.0.1:${previewPort}/`;
+    // The preview first, alone: it must say what it waits for. Telemetry never runs: it must show as down.
+    preview = new ModuleProcess('preview', {
+      FRAMES_CONNECT: framesEndpoint,
+      DETECTIONS_CONNECT: detectionsEndpoint,
+      PREVIEW_PORT: String(previewPort),
+      METRICS_PORT: '0',
+      HEALTH_URLS: Object.entries(ports)
+        .map(([name, port]) => `${name}=http://127.0.0.1:${port}/health`)
+        .join(','),
+    });
+    await preview.waitFor((lines) => lines.find((line) => line.includes('preview on http')), 'the preview listening');
+  });
+
+  afterAll(async () => {
+    await Promise.all([preview, capture, inference].map((module) => module?.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('says it is waiting for camera0 before the first frame, and shows modules that do not answer as down', async () => {
+    const state = await eventually(async () => {
+      const now = await api();
+      return now.modules.every((module) => module.status !== 'unknown') ? now : undefined;
+    }, 'the first health checks');
+    expect(state.sources).toEqual([expect.objectContaining({ sourceId: 'camera0', waiting: true })]);
+    expect(state.modules.map(({ name, status }) => [name, status])).toEqual([
+      ['capture', 'down'],
+      ['inference', 'down'],
+      ['telemetry', 'down'],
+    ]);
+    const latest = await fetch(`${previewUrl}sources/camera0/latest.jpg`);
+    expect(latest.status).toBe(503);
+    expect(await latest.json()).toMatchObject({ error: expect.stringContaining('waiting for camera0') });
+  });
+
+  it('runs every thread at PREVIEW_NICE (10 by default), drawing with the CPU the pipeline leaves', () => {
+    const pid = preview.child.pid as number;
+    const niceOfThreads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    expect(niceOfThreads.length).toBeGreaterThan(1);
+    expect(new Set(niceOfThreads)).toEqual(new Set([Math.max(10, niceOf(process.pid))]));
+  });
+
+  describe('with capture and inference running', () => {
+    let tap: PipelineTap;
+
+    beforeAll(async () => {
+      inference = new ModuleProcess('inference', {
+        FRAMES_CONNECT: framesEndpoint,
+        DETECTIONS_BIND: detectionsEndpoint,
+        DETECTION_PRESET: 'default',
+        INFERENCE_THREADS: '1',
+        METRICS_PORT: String(ports.inference),
+      });
+      capture = new ModuleProcess('capture', { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: framesEndpoint, METRICS_PORT: String(ports.capture) });
+      tap = new PipelineTap(framesEndpoint, detectionsEndpoint);
+      await tap.start();
+      await eventually(async () => ((await api()).sources[0].boxes > 0 ? true : undefined), 'detections with boxes at the preview', { timeoutMs: 60_000, intervalMs: 250 });
+    }, 90_000);
+
+    afterAll(() => tap.close());
+
+    it('serves latest.jpg at the source size, boxes drawn where the raw frame has none', async () => {
+      const compared = await eventually(
+        async () => {
+          const response = await fetch(`${previewUrl}sources/camera0/latest.jpg`);
+          const sequence = Number(response.headers.get('x-frame-sequence'));
+          const jpeg = Buffer.from(await response.arrayBuffer());
+          const raw = tap.frames.get(sequence);
+          const boxes = tap.detections.get(sequence)?.boxes ?? [];
+          // A frame the test consumer also got, drawn with its own detections.
+          return response.headers.get('x-boxes-paired') === 'true' && raw && boxes.length > 0 ? { jpeg, raw, boxes } : undefined;
+        },
+        'a paired frame the test also received',
+        { timeoutMs: 30_000, intervalMs: 150 },
+      );
+      const { data, info } = await sharp(compared.jpeg).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height, info.channels]).toEqual([640, 480, 3]);
+      const { raw, boxes } = compared;
+      /** Each channel's difference between the annotated picture (RGB) and the raw frame (BGR) at the pixels around a point. */
+      const differencesAround = (x: number, y: number, radius: number) => {
+        const differences: number[] = [];
+        for (let dy = -radius; dy <= radius; dy++) {
+          for (let dx = -radius; dx <= radius; dx++) {
+            const px = Math.min(639, Math.max(0, Math.round(x) + dx));
+            const py = Math.min(479, Math.max(0, Math.round(y) + dy));
+            const annotated = (py * 640 + px) * 3;
+            const original = py * raw.stride + px * 3;
+            for (let channel = 0; channel < 3; channel++) differences.push(Math.abs(data[annotated + channel] - raw.pixels[original + 2 - channel]));
+          }
+        }
+        return differences;
+      };
+      // Halfway along each box's left edge: the outline is drawn there (labels go above or below).
+      const onEdges = boxes.map(({ points: [topLeft, , , bottomLeft] }) => Math.max(...differencesAround((topLeft[0] + bottomLeft[0]) / 2, (topLeft[1] + bottomLeft[1]) / 2, 1)));
+      expect(onEdges.filter((difference) => difference > 60).length).toBeGreaterThanOrEqual(Math.ceil(onEdges.length * 0.8));
+      // Away from every box and where its label may go, the picture is the frame, JPEG aside: a mean difference that
+      // small over a 5×5 patch holds no outline or letter. A label is a line of ~13 px text (its text and score, at
+      // most 11 px a character) above or below the box, from its left edge, or its right edge in the right half.
+      const drawnNear = ({ points, text }: (typeof boxes)[number], x: number, y: number) => {
+        const xs = points.map(([px]) => px);
+        const ys = points.map(([, py]) => py);
+        const labelWidth = text === undefined ? 0 : (text.length + ' (0.00)'.length) * 11;
+        const [left, right] = Math.min(...xs) > 320 ? [Math.max(...xs) - labelWidth, Math.max(...xs)] : [Math.min(...xs), Math.min(...xs) + labelWidth];
+        return x > Math.min(left, ...xs) - 8 && x < Math.max(right, ...xs) + 8 && y > Math.min(...ys) - 36 && y < Math.max(...ys) + 36;
+      };
+      const clear: Array<[number, number]> = [];
+      for (let y = 8; y < 480; y += 16) for (let x = 8; x < 640; x += 16) if (!boxes.some((box) => drawnNear(box, x, y))) clear.push([x, y]);
+      expect(clear.length).toBeGreaterThan(0);
+      const meanDifference = (x: number, y: number) => {
+        const differences = differencesAround(x, y, 2);
+        return differences.reduce((sum, value) => sum + value, 0) / differences.length;
+      };
+      expect(clear.filter(([x, y]) => meanDifference(x, y) >= 20)).toEqual([]);
+    });
+
+    withChromium(`shows the page in a real browser: the picture changes, figures and health are there (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
+      const browser = await HeadlessChromium.launch(CHROMIUM);
+      try {
+        await browser.send('Page.enable');
+        await browser.send('Page.navigate', { url: previewUrl });
+        const pictureSize = () => browser.evaluate<string>(`(() => { const img = document.querySelector('[data-source="camera0"] img'); return img && img.naturalWidth ? img.naturalWidth + 'x' + img.naturalHeight : ''; })()`);
+        await eventually(async () => ((await pictureSize()) === '640x480' ? true : undefined), 'the MJPEG picture in the page', { timeoutMs: 20_000, intervalMs: 250 });
+        const figures = await eventually(
+          async () => {
+            const text = await browser.evaluate<string>(`document.querySelector('[data-source="camera0"] .figures').textContent`);
+            return /capture-to-detection \d/.test(text) ? text : undefined;
+          },
+          'the figures under the picture',
+        );
+        expect(figures).toMatch(/640x480 #\d+ \| preview [\d.]+ fps \| detections [\d.]+ fps \| capture-to-detection [\d.]+ ms \| skipped \d+ \| boxes \d+/);
+        const badges = await eventually(
+          async () => {
+            const text = await browser.evaluate<string>(`document.getElementById('modules').textContent`);
+            return text.includes('inference: up') && text.includes('capture: up') ? text : undefined;
+          },
+          'capture and inference up in the health panel',
+        );
+        expect(badges).toContain('telemetry: down');
+
+        const first = await browser.screenshot();
+        const second = await eventually(
+          async () => {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            const shot = await browser.screenshot();
+            return shot.equals(first) ? undefined : shot;
+          },
+          'the picture to change',
+          { timeoutMs: 10_000 },
+        );
+        mkdirSync(ARTIFACTS, { recursive: true });
+        writeFileSync(join(ARTIFACTS, 'page.png'), second);
+        const [a, b] = await Promise.all([first, second].map((png) => sharp(png).raw().toBuffer()));
+        let changed = 0;
+        for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > 30) changed++;
+        expect(changed).toBeGreaterThan(1000); // the video moved, not a counter's digits
+      } finally {
+        await browser.close();
+      }
+    }, 60_000);
+
+    it('returns to its sockets and keeps its memory after 50 MJPEG clients come and go', async () => {
+      const pid = preview.child.pid as number;
+      // Nothing else talks to the preview between the two counts (the page's browser is closed).
+      const baselineSockets = await eventually(() => {
+        const now = openSockets(pid);
+        return now < 100 ? now : undefined;
+      }, 'a settled socket count');
+      const baselineRss = residentMb(pid);
+      for (let round = 0; round < 2; round++) {
+        const requests: ClientRequest[] = [];
+        await Promise.all(
+          Array.from(
+            { length: 50 },
+            () =>
+              new Promise<void>((resolve, reject) => {
+                const request = get(`${previewUrl}sources/camera0/stream.mjpeg`, (response) => {
+                  expect(response.headers['content-type']).toMatch(/^multipart\/x-mixed-replace; boundary=/);
+                  response.once('data', () => resolve());
+                });
+                request.on('error', reject);
+                requests.push(request);
+              }),
+          ),
+        );
+        for (const request of requests) request.destroy();
+      }
+      await eventually(() => (openSockets(pid) <= baselineSockets ? true : undefined), () => `sockets back to ${baselineSockets} (now ${openSockets(pid)})`, { timeoutMs: 10_000, intervalMs: 100 });
+      const { modules } = await api();
+      expect(modules.length).toBe(3);
+      expect(residentMb(pid)).toBeLessThan(baselineRss + 60);
+    }, 60_000);
+  });
+});

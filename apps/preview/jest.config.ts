@@ -1,0 +1,5 @@
+export default {
+  displayName: 'preview',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/preview',
+};

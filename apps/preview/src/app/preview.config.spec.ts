@@ -1,0 +1,17 @@
+import { readPreviewConfig } from './preview.config';
+
+describe('preview configuration', () => {
+  it('listens on 127.0.0.1:8080 at 10 fps unless told otherwise, and shows the three modules', () => {
+    expect(readPreviewConfig({})).toMatchObject({ host: '127.0.0.1', port: 8080, fps: 10, sources: ['camera0'], metricsPort: 9104 });
+    expect(Object.keys(readPreviewConfig({}).healthUrls)).toEqual(['capture', 'inference', 'telemetry']);
+    expect(readPreviewConfig({ LISTEN_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(readPreviewConfig({ LISTEN_HOST: '0.0.0.0', PREVIEW_HOST: '10.0.0.2' }).host).toBe('10.0.0.2');
+    expect(readPreviewConfig({ HEALTH_URLS: 'capture=http://capture:9101/health' }).healthUrls).toEqual({ capture: 'http://capture:9101/health' });
+  });
+
+  it('names every bad variable', () => {
+    expect(() => readPreviewConfig({ PREVIEW_PORT: '80000', PREVIEW_FPS: '0', HEALTH_URLS: 'capture:9101', FRAMES_CONNECT: 'localhost' })).toThrow(
+      /FRAMES_CONNECT must be ZeroMQ endpoints[\s\S]*PREVIEW_PORT must be an integer[\s\S]*PREVIEW_FPS must be a number >= 0.1[\s\S]*HEALTH_URLS must be name=http/,
+    );
+  });
+});

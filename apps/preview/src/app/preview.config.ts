@@ -1,0 +1,54 @@
+import { env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+
+const DEFAULT_HEALTH_URLS = 'capture=http://127.0.0.1:9101/health,inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
+
+/** An optional variable whose text this module parses itself. */
+const parsed = <T>(name: string, description: string, parse: (raw: string) => T, fallback: T | ((source: EnvSource) => T)): EnvVar<T> => ({
+  names: [name],
+  parse,
+  fallback,
+  required: false,
+  description,
+});
+
+/** `name=url,...`: the modules whose /health the page shows. */
+function parseHealthUrls(raw: string): Record<string, string> {
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const equals = entry.indexOf('=');
+      const [module, url] = [entry.slice(0, equals), entry.slice(equals + 1)];
+      if (equals < 1 || !/^https?:\/\/\S+$/.test(url)) throw new Error(`must be name=http://host:port/health pairs separated by commas (bad entry ${JSON.stringify(entry)})`);
+      return [module, url] as const;
+    });
+  if (entries.length === 0) throw new Error('must name at least one module');
+  return Object.fromEntries(entries);
+}
+
+function parseSourceIds(raw: string): string[] {
+  const ids = raw.split(',').map((id) => id.trim()).filter(Boolean);
+  if (ids.length === 0) throw new Error('must name at least one source id');
+  return ids;
+}
+
+export const previewConfigSpec = {
+  /** One capture per camera, as inference takes them. */
+  framesConnect: env.endpoints('FRAMES_CONNECT', ['tcp://127.0.0.1:5555']),
+  detectionsConnect: env.endpoint('DETECTIONS_CONNECT', 'tcp://127.0.0.1:5556'),
+  port: env.integer('PREVIEW_PORT', { min: 0, max: 65535 }, 8080),
+  /** LISTEN_HOST's address unless set (127.0.0.1; 0.0.0.0 in the image), as every module listens. */
+  host: parsed('PREVIEW_HOST', 'an address', (raw) => env.string('PREVIEW_HOST').parse(raw).trim(), (source) => listenHost(source)),
+  fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }, 10),
+  /** The preview's CPU priority (Linux nice, 0-19): it draws with what the pipeline leaves, never the reverse. */
+  nice: env.integer('PREVIEW_NICE', { min: 0, max: 19 }, 10),
+  /** Shown as "waiting for ..." until their first frame; other sources appear with theirs. */
+  sources: parsed('PREVIEW_SOURCES', 'source ids separated by commas', parseSourceIds, ['camera0']),
+  healthUrls: parsed('HEALTH_URLS', 'name=url pairs separated by commas', parseHealthUrls, parseHealthUrls(DEFAULT_HEALTH_URLS)),
+  metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9104),
+};
+
+export type PreviewConfig = ConfigOf<typeof previewConfigSpec>;
+
+export const readPreviewConfig = (source: NodeJS.ProcessEnv = process.env): PreviewConfig => readConfig(previewConfigSpec, source);

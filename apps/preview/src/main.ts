@@ -1,0 +1,68 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
+import { EdgeModule } from '@iev/iot-edge';
+import { MjpegStreams, ModuleHealth, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
+import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
+import { readPreviewConfig } from './app/preview.config';
+import { watchPreview } from './app/preview.metrics';
+
+void runModule('preview', async (logger) => {
+  const config = readPreviewConfig();
+  // Before sharp starts its threads, so they inherit it.
+  reniceProcess(config.nice);
+  const sources = new PreviewSources(config.sources);
+  const renderer = new PreviewRenderer(sources);
+  const streams = new MjpegStreams(renderer, (error) => logger.warn({ err: error }, 'could not encode a preview frame'));
+  sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+  const health = new ModuleHealth(config.healthUrls);
+
+  // One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than one frame
+  // interval after it started, and that capture then sends its newest frame (frames on demand; a link per capture,
+  // so every source is shown at PREVIEW_FPS whatever the others do).
+  const frameIntervalMs = 1000 / config.fps;
+  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  frames.addHandler(
+    FRAMES_TOPIC,
+    async (frame: Frame) => {
+      const started = performance.now();
+      sources.addFrame(frame);
+      await sleep(frameIntervalMs - (performance.now() - started));
+    },
+    true,
+  );
+  // Detections are small and come at most as fast as frames: queue them so none is missed for pairing.
+  const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+  detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
+  await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
+
+  const registry = createMetricsRegistry('preview');
+  watchPreview(registry, { sources, renderer, streams, frames, detections });
+  const edge = EdgeModule.start({
+    name: 'preview',
+    logger,
+    registry,
+    status: () => ({ sources: sources.summaries(), viewers: streams.viewerCount }),
+    methods: { getSnapshot: (payload) => takeSnapshot(sources, (payload as { sourceId?: string } | null)?.sourceId) },
+  });
+  health.start();
+  const http = await startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, health });
+  const observability = await startObservabilityServer({
+    port: config.metricsPort,
+    registry,
+    health: () => ({ healthy: true, sources: sources.summaries(), viewers: streams.viewerCount, frames: frames.stats(), detections: detections.stats() }),
+  });
+  const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${http.port}/`;
+  logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, nice: config.nice, metricsPort: observability.port }, `preview on ${address}`);
+
+  return {
+    fatal: edge?.fatal,
+    async close() {
+      health.stop();
+      await http.close();
+      await Promise.all([frames.close(), detections.close()]);
+      await observability.close();
+      await edge?.close();
+    },
+  };
+});

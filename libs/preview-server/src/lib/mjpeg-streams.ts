@@ -1,0 +1,76 @@
+import type { ServerResponse } from 'node:http';
+import type { PreviewRenderer } from './preview-renderer';
+
+const BOUNDARY = 'ievframe';
+
+/**
+ * MJPEG (`multipart/x-mixed-replace`) streams per source: every browser shows one in a plain <img>, with no script
+ * and no decoder on the page. A new picture is encoded once for all of a source's viewers, and only while someone
+ * watches; a viewer still busy with the previous frame (its socket's buffer not drained) skips this one instead of
+ * queueing frames in memory.
+ */
+export class MjpegStreams {
+  private readonly viewers = new Map<string, Set<ServerResponse>>();
+  /** The key of the picture each viewer was sent last: the same picture is not sent twice. */
+  private readonly sent = new WeakMap<ServerResponse, string>();
+  private readonly sending = new Set<string>();
+  private readonly pending = new Set<string>();
+
+  constructor(
+    private readonly renderer: PreviewRenderer,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  get viewerCount(): number {
+    return [...this.viewers.values()].reduce((count, viewers) => count + viewers.size, 0);
+  }
+
+  /** Starts the stream on `response` with the newest picture, if any; it ends when the client goes away. */
+  add(sourceId: string, response: ServerResponse): void {
+    response.writeHead(200, {
+      'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+      'cache-control': 'no-store',
+      connection: 'close',
+    });
+    let viewers = this.viewers.get(sourceId);
+    if (!viewers) this.viewers.set(sourceId, (viewers = new Set()));
+    viewers.add(response);
+    response.on('close', () => {
+      viewers.delete(response);
+      if (viewers.size === 0) this.viewers.delete(sourceId);
+    });
+    this.pictureChanged(sourceId);
+  }
+
+  /** Sends the source's new picture to its viewers; pictures arriving while one is encoded collapse into the next. */
+  pictureChanged(sourceId: string): void {
+    if (!this.viewers.has(sourceId)) return;
+    if (this.sending.has(sourceId)) {
+      this.pending.add(sourceId);
+      return;
+    }
+    const rendered = this.renderer.latest(sourceId);
+    if (!rendered) return;
+    this.sending.add(sourceId);
+    rendered
+      .then(({ key, jpeg }) => {
+        for (const viewer of this.viewers.get(sourceId) ?? []) {
+          if (viewer.writableNeedDrain || this.sent.get(viewer) === key) continue;
+          this.sent.set(viewer, key);
+          viewer.write(`--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n\r\n`);
+          viewer.write(jpeg);
+          viewer.write('\r\n');
+        }
+      })
+      .catch(this.onError) // the next picture tries again
+      .finally(() => {
+        this.sending.delete(sourceId);
+        if (this.pending.delete(sourceId)) this.pictureChanged(sourceId);
+      });
+  }
+
+  close(): void {
+    for (const viewers of this.viewers.values()) for (const viewer of viewers) viewer.end();
+    this.viewers.clear();
+  }
+}

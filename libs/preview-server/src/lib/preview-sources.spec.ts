@@ -1,0 +1,81 @@
+import { PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
+import { PreviewSources } from './preview-sources';
+
+const frame = (sequence: number, value = sequence): Frame => ({
+  sourceId: 'cam',
+  sequence,
+  captureTimeMs: 1000 + sequence,
+  width: 4,
+  height: 2,
+  stride: 12,
+  pixelFormat: PixelFormat.BGR24,
+  pixels: new Uint8Array(24).fill(value),
+});
+
+const detections = (sequence: number, boxes: number): Detections => ({
+  frame: { sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence },
+  width: 4,
+  height: 2,
+  modelId: 'm',
+  boxes: Array.from({ length: boxes }, () => ({ points: [[0, 0], [1, 0], [1, 1], [0, 1]], score: 0.9 })),
+  timings: { transportMs: 1, preprocessMs: 1, inferenceMs: 1, postprocessMs: 1 },
+  publishedAtMs: 1000 + sequence + 150,
+});
+
+describe('PreviewSources', () => {
+  it('says an expected source is waiting until its first frame', () => {
+    const sources = new PreviewSources(['cam']);
+    expect(sources.picture('cam')).toBeUndefined();
+    expect(sources.summaries()).toEqual([expect.objectContaining({ sourceId: 'cam', waiting: true, sequence: -1, latencyMs: null })]);
+    sources.addFrame(frame(0));
+    expect(sources.summaries()[0]).toMatchObject({ waiting: false, width: 4, height: 2, sequence: 0 });
+  });
+
+  it('draws the newest frame that has its own detections, else the newest frame with the newest boxes', () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(10));
+    sources.addDetections(detections(8, 1)); // a frame the preview never got
+    expect(sources.picture('cam')).toMatchObject({ sequence: 10, paired: false, boxes: [expect.anything()] });
+    sources.addFrame(frame(13));
+    sources.addDetections(detections(10, 2));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 10, paired: true });
+    expect(sources.picture('cam')?.boxes).toHaveLength(2);
+    expect(sources.picture('cam')?.image.data[0]).toBe(10);
+    sources.addDetections(detections(13, 3));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 13, paired: true });
+    expect(sources.summaries()[0]).toMatchObject({ boxes: 3, latencyMs: 150, framesSkipped: 1 + 2 });
+  });
+
+  it('keeps its own copy of each frame, a few per source', () => {
+    const sources = new PreviewSources();
+    const received = frame(1);
+    sources.addFrame(received);
+    received.pixels.fill(99); // the transport reuses its buffers
+    expect(sources.picture('cam')?.image.data[0]).toBe(1);
+    for (let sequence = 2; sequence < 40; sequence++) sources.addFrame(frame(sequence));
+    sources.addDetections(detections(1, 1));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 39, paired: false });
+  });
+
+  it('keys a picture by what it shows, so the same picture is not encoded or sent twice', () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(10));
+    sources.addDetections(detections(10, 1));
+    const paired = sources.picture('cam')?.key;
+    sources.addFrame(frame(13)); // no detections of its own yet: the picture stays frame 10
+    sources.addDetections(detections(11, 2)); // a frame the preview never got
+    expect(sources.picture('cam')?.key).toBe(paired);
+    sources.addDetections(detections(13, 2));
+    expect(sources.picture('cam')?.key).not.toBe(paired);
+  });
+
+  it('tells listeners each time a frame or detections arrive', () => {
+    const sources = new PreviewSources();
+    const changes: string[] = [];
+    sources.onChange((sourceId) => changes.push(sourceId));
+    sources.addFrame(frame(1));
+    sources.addFrame(frame(1)); // a repeat changes nothing
+    sources.addDetections(detections(1, 0));
+    expect(changes).toEqual(['cam', 'cam']);
+  });
+});

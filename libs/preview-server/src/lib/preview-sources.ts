@@ -1,0 +1,148 @@
+import { type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
+import { RateMeter, SequenceGaps } from '@iev/service-runtime';
+import type { ImageView } from '@iev/text-detection';
+
+/** Frames kept per source, waiting for their detections: ~0.8 s at 10 fps, more than inference's usual latency. */
+const KEPT_FRAMES = 8;
+/** Detections remembered per source by sequence, for frames that arrive after them (rare: capture sends the frame first). */
+const KEPT_DETECTIONS = 32;
+
+/** What the page shows of one source. */
+export interface SourceSummary {
+  sourceId: string;
+  /** No frame of this source has arrived yet. */
+  waiting: boolean;
+  width: number;
+  height: number;
+  /** The newest frame the preview received. */
+  sequence: number;
+  /** Frames a second reaching the preview (its own rate, at most PREVIEW_FPS). */
+  previewFps: number;
+  /** Detections a second from inference. */
+  detectionFps: number;
+  /** Frames inference skipped, from the gaps in the sequences of its detections. */
+  framesSkipped: number;
+  /** Capture time to detections published, of the newest detections (ms). */
+  latencyMs: number | null;
+  /** Boxes in the newest detections. */
+  boxes: number;
+}
+
+/** The picture to draw: a frame and the boxes drawn on it. */
+export interface SourcePicture {
+  sourceId: string;
+  /** The same for the same picture (frame and boxes), another when either changes: what a viewer has already seen. */
+  key: string;
+  image: ImageView;
+  sequence: number;
+  boxes: readonly DetectedBox[];
+  /** The boxes are this frame's own detections (true), or the newest ones, of a frame the preview never got (false). */
+  paired: boolean;
+}
+
+interface KeptFrame {
+  sequence: number;
+  image: ImageView;
+}
+
+class SourceState {
+  readonly frames: KeptFrame[] = [];
+  readonly detections = new Map<number, Detections>();
+  latest?: Detections;
+  readonly frameRate = new RateMeter();
+  readonly detectionRate = new RateMeter();
+  framesSkipped = 0;
+}
+
+/**
+ * The newest frames and detections of every source, paired by (sourceId, sequence). The preview and inference take
+ * frames from capture each at its own pace, so only some of the preview's frames have detections of their own: the
+ * picture is the newest kept frame that has them, so boxes sit exactly on what they found; until one has (or when
+ * none of the kept frames does), the newest frame with the newest boxes, which lag it by inference's latency.
+ */
+export class PreviewSources {
+  private readonly sources = new Map<string, SourceState>();
+  private readonly gaps = new SequenceGaps();
+  private readonly listeners: Array<(sourceId: string) => void> = [];
+
+  /** `expected`: the sources shown as waiting until their first frame (others appear with theirs). */
+  constructor(expected: readonly string[] = []) {
+    for (const sourceId of expected) this.state(sourceId);
+  }
+
+  /** Keeps a copy of the frame: the one received is a view into a message buffer the transport reuses. */
+  addFrame(frame: Frame): void {
+    const state = this.state(frame.sourceId);
+    const { width, height, stride } = frame;
+    const newest = state.frames.at(-1);
+    if (newest?.sequence === frame.sequence) return;
+    // A lower sequence: capture restarted and numbers from 0 again; the old frames' detections no longer pair.
+    if (newest && frame.sequence < newest.sequence) state.frames.length = 0;
+    state.frames.push({ sequence: frame.sequence, image: { data: Uint8Array.from(frame.pixels.subarray(0, stride * height)), width, height, stride } });
+    if (state.frames.length > KEPT_FRAMES) state.frames.shift();
+    state.frameRate.mark();
+    this.changed(frame.sourceId);
+  }
+
+  addDetections(detections: Detections): void {
+    const { sourceId, sequence } = detections.frame;
+    const state = this.state(sourceId);
+    state.framesSkipped += this.gaps.observe(sourceId, sequence);
+    state.latest = detections;
+    state.detections.set(sequence, detections);
+    if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
+    state.detectionRate.mark();
+    this.changed(sourceId);
+  }
+
+  /** Called with a source's id each time a frame or detections of it arrive (the picture may have changed). */
+  onChange(listener: (sourceId: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  sourceIds(): string[] {
+    return [...this.sources.keys()];
+  }
+
+  /** Undefined while no frame of the source has arrived. */
+  picture(sourceId: string): SourcePicture | undefined {
+    const state = this.sources.get(sourceId);
+    const newest = state?.frames.at(-1);
+    if (!state || !newest) return undefined;
+    const paired = [...state.frames].reverse().find((frame) => state.detections.has(frame.sequence));
+    if (paired) return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes: state.detections.get(paired.sequence)?.boxes ?? [], paired: true };
+    const boxesOf = state.latest?.frame.sequence;
+    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes: state.latest?.boxes ?? [], paired: false };
+  }
+
+  summaries(): SourceSummary[] {
+    return [...this.sources].map(([sourceId, state]) => {
+      const newest = state.frames.at(-1);
+      const latest = state.latest;
+      return {
+        sourceId,
+        waiting: newest === undefined,
+        width: newest?.image.width ?? latest?.width ?? 0,
+        height: newest?.image.height ?? latest?.height ?? 0,
+        sequence: newest?.sequence ?? -1,
+        previewFps: round(state.frameRate.perSecond()),
+        detectionFps: round(state.detectionRate.perSecond()),
+        framesSkipped: state.framesSkipped,
+        latencyMs: latest ? round(latest.publishedAtMs - latest.frame.captureTimeMs) : null,
+        boxes: latest?.boxes.length ?? 0,
+      };
+    });
+  }
+
+  private state(sourceId: string): SourceState {
+    let state = this.sources.get(sourceId);
+    if (!state) this.sources.set(sourceId, (state = new SourceState()));
+    return state;
+  }
+
+  private changed(sourceId: string): void {
+    for (const listener of this.listeners) listener(sourceId);
+  }
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;

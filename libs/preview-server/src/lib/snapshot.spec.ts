@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { METHOD_PAYLOAD_LIMIT_BYTES } from '@iev/frame-annotation';
+import { PixelFormat } from '@iev/frame-protocol';
+import sharp from 'sharp';
+import { PreviewSources } from './preview-sources';
+import { takeSnapshot } from './snapshot';
+
+describe('takeSnapshot', () => {
+  it('fits a 1080p frame of noise (the worst case for JPEG) into a direct method answer', async () => {
+    const sources = new PreviewSources();
+    const [width, height] = [1920, 1080];
+    sources.addFrame({ sourceId: 'cam', sequence: 7, captureTimeMs: 0, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels: randomBytes(width * height * 3) });
+    const snapshot = await takeSnapshot(sources);
+    expect(Buffer.byteLength(JSON.stringify(snapshot))).toBeLessThanOrEqual(METHOD_PAYLOAD_LIMIT_BYTES);
+    expect(snapshot).toMatchObject({ sourceId: 'cam', sequence: 7, paired: false, boxes: 0 });
+    expect(snapshot.width).toBeLessThan(width); // noise does not fit at full size
+    const decoded = await sharp(Buffer.from(snapshot.jpeg, 'base64')).metadata();
+    expect([decoded.width, decoded.height]).toEqual([snapshot.width, snapshot.height]);
+  });
+
+  it('says what it waits for before the first frame', async () => {
+    await expect(takeSnapshot(new PreviewSources())).rejects.toThrow('no frame yet from any source');
+    await expect(takeSnapshot(new PreviewSources(['camera0']), 'camera0')).rejects.toThrow('waiting for camera0: no frame yet');
+  });
+});
