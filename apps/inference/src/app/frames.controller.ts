@@ -37,6 +37,7 @@ export class FramesController implements OnApplicationShutdown {
     });
     this.feed = new SourceFeed({
       chain,
+      maxBatch: () => detector.maxBatch,
       taken: ({ sourceId, sequence }) => {
         const skipped = this.gaps.observe(sourceId, sequence);
         metrics.framesSkipped.inc({ source_id: sourceId }, skipped);

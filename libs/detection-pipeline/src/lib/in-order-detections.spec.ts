@@ -9,7 +9,8 @@ const ROOT = join(__dirname, '../../../..');
 
 /** A run the test ends by hand: with a probability map lit where it says, or with an error. */
 interface HandRun {
-  finish(hot: { left: number; top: number }): void;
+  /** One block per frame of the run's batch (a single one lights every frame's map). */
+  finish(...hot: Array<{ left: number; top: number }>): void;
   fail(error: Error): void;
 }
 
@@ -27,14 +28,18 @@ class HandRunBackend implements InferenceBackend {
   }
 
   run(input: TensorData): Promise<TensorData> {
+    const [batch] = input.dims;
     const [height, width] = input.dims.slice(-2);
     return new Promise((resolve, reject) =>
       this.runs.push({
         // A 16x8 block of text-like probability at (left, top): the real postprocessor finds one box there.
-        finish: ({ left, top }) => {
-          const map = new Float32Array(height * width);
-          for (let y = top; y < top + 8; y++) map.fill(0.9, y * width + left, y * width + left + 16);
-          resolve({ data: map, dims: [1, 1, height, width] });
+        finish: (...hot) => {
+          const map = new Float32Array(batch * height * width);
+          for (let frame = 0; frame < batch; frame++) {
+            const { left, top } = hot[Math.min(frame, hot.length - 1)];
+            for (let y = top; y < top + 8; y++) map.fill(0.9, (frame * height + y) * width + left, (frame * height + y) * width + left + 16);
+          }
+          resolve({ data: map, dims: [batch, 1, height, width] });
         },
         fail: reject,
       }),
@@ -65,12 +70,12 @@ async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
-function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detections: FrameDetections) => Promise<void> = async () => undefined) {
+function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detections: FrameDetections) => Promise<void> = async () => undefined, maxBatch = 1) {
   const published: Array<{ sequence: number; detections: FrameDetections }> = [];
   const dropped: number[] = [];
   const errors: string[] = [];
   const chain = new InOrderDetections({
-    detector: new TextDetector(backend, getPreset('default')),
+    detector: new TextDetector(backend, getPreset('default'), undefined, maxBatch),
     reader: () => undefined,
     publish: async (frame, detections) => {
       await publish(frame, detections);
@@ -104,6 +109,31 @@ describe('InOrderDetections (a backend whose runs the test resolves)', () => {
     expect(leftEdges[0][0]).toBeLessThan(16);
     expect(leftEdges[1][0]).toBeGreaterThan(32);
     expect(published[0].detections.timings.postprocessMs).toBeGreaterThan(0);
+  });
+
+  it('runs a batch through the model once and publishes each of its frames in turn with its own boxes', async () => {
+    const backend = new HandRunBackend(1);
+    const { chain, published } = chainOn(backend, undefined, 2);
+    const pushing = chain.pushBatch([frame(1), frame(2)]);
+    expect(backend.runs).toHaveLength(1);
+    backend.runs[0].finish({ left: 8, top: 8 }, { left: 40, top: 40 });
+    await pushing;
+    await chain.drain();
+    expect(published.map(({ sequence }) => sequence)).toEqual([1, 2]);
+    const leftEdges = published.map(({ detections }) => detections.boxes.map((box) => box.points[0][0]));
+    expect(leftEdges[0][0]).toBeLessThan(16);
+    expect(leftEdges[1][0]).toBeGreaterThan(32);
+  });
+
+  it('drops every frame of a batch the model fails on, and publishes the next', async () => {
+    const backend = new HandRunBackend(1);
+    const { chain, published, dropped } = chainOn(backend, undefined, 2);
+    await Promise.all([chain.pushBatch([frame(1), frame(2)]), backend.runs[0].fail(new Error('out of memory'))]);
+    await Promise.all([chain.push(frame(3)), backend.runs[1].finish({ left: 8, top: 8 })]);
+    await chain.drain();
+    expect(dropped).toEqual([1, 2]);
+    expect(published.map(({ sequence }) => sequence)).toEqual([3]);
+    expect(chain.failures).toEqual({ inference: 2, publish: 0 });
   });
 
   it('drops a frame the model fails on, counts and logs it, and publishes the next', async () => {

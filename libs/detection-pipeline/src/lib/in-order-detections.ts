@@ -20,7 +20,7 @@ export interface FrameDetections {
 }
 
 export interface InOrderDetectionsOptions<F extends ChainedFrame> {
-  detector: Pick<TextDetector, 'infer' | 'whenReady' | 'concurrency'>;
+  detector: Pick<TextDetector, 'inferBatch' | 'whenReady' | 'concurrency'>;
   /** The reader while recognition is on (it may be switched live). */
   reader(): VideoTextReader | undefined;
   /** Gets each frame's detections in the order frames were pushed. A rejection is logged; the chain goes on. */
@@ -60,17 +60,31 @@ export class InOrderDetections<F extends ChainedFrame> {
   }
 
   /** Starts the frame in the model; resolves once the model can take another and the chain has room for it. */
-  async push(frame: F): Promise<void> {
+  push(frame: F): Promise<void> {
+    return this.pushBatch([frame]);
+  }
+
+  /**
+   * Starts the frames in the model as one batch (one input size; see TextDetector.inferBatch), each published in
+   * turn as if pushed alone; resolves once the model can take another batch and the chain has room for one.
+   */
+  async pushBatch(frames: readonly F[]): Promise<void> {
     const { detector } = this.options;
-    const inferring = detector.infer(frame.image);
-    const previous = this.tail;
-    this.unpublished++;
-    this.tail = this.finish(frame, inferring, previous).finally(() => {
-      this.unpublished--;
-      this.publishedWaiters.shift()?.();
-    });
+    const inferring = detector.inferBatch(frames.map((frame) => frame.image));
+    for (const [index, frame] of frames.entries()) {
+      const previous = this.tail;
+      this.unpublished++;
+      this.tail = this.finish(
+        frame,
+        inferring.then((inferred) => inferred[index]),
+        previous,
+      ).finally(() => {
+        this.unpublished--;
+        this.publishedWaiters.shift()?.();
+      });
+    }
     await detector.whenReady();
-    while (this.unpublished > detector.concurrency) await new Promise<void>((resolve) => this.publishedWaiters.push(resolve));
+    while (this.unpublished > detector.concurrency * frames.length) await new Promise<void>((resolve) => this.publishedWaiters.push(resolve));
   }
 
   /** Resolves once every frame pushed so far has been published or dropped (shutdown). */

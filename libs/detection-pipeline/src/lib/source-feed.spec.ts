@@ -8,7 +8,7 @@ type TestFrame = ChainedFrame & SchedulableFrame;
 const IMAGE: ImageView = { data: new Uint8Array(4 * 2 * 3), width: 4, height: 2, stride: 12 };
 const frame = (sourceId: string, sequence: number): TestFrame => ({ sourceId, sequence, captureTimeMs: sequence, width: 4, height: 2, image: IMAGE });
 
-/** A chain that takes a frame each time the test frees the model, and records what went in. */
+/** A chain that takes a batch each time the test frees the model, and records what went in (a batch joined by +). */
 function handFedChain() {
   const pushed: string[] = [];
   const free: Array<() => void> = [];
@@ -18,8 +18,8 @@ function handFedChain() {
     drained: () => drained,
     freeModel: () => free.shift()?.(),
     chain: {
-      push: (f: TestFrame) => {
-        pushed.push(`${f.sourceId}#${f.sequence}`);
+      pushBatch: (frames: readonly TestFrame[]) => {
+        pushed.push(frames.map((f) => `${f.sourceId}#${f.sequence}`).join('+'));
         return new Promise<void>((resolve) => free.push(resolve));
       },
       drain: async () => {
@@ -67,6 +67,26 @@ describe('SourceFeed', () => {
     await turns();
     expect(settled).toBe('taken');
     await feed.close();
+  });
+
+  it('with maxBatch, a turn takes the waiting frames of one size from several sources together, the next size its own turn', async () => {
+    const model = handFedChain();
+    const small = (sourceId: string, sequence: number): TestFrame => ({ ...frame(sourceId, sequence), width: 2, height: 1 });
+    const settled: string[] = [];
+    const feed = new SourceFeed<TestFrame>({ chain: model.chain, scheduler: { refreshAfterMs: 60_000 }, maxBatch: () => 2 });
+    void feed.offer(frame('a', 1));
+    await turns();
+    for (const offered of [frame('b', 1), small('c', 1), frame('d', 1), small('e', 1)]) void feed.offer(offered).then(() => settled.push(offered.sourceId));
+    model.freeModel();
+    await turns();
+    model.freeModel();
+    await turns();
+    expect(model.pushed).toEqual(['a#1', 'b#1+d#1', 'c#1+e#1']);
+    // A batch's sources are asked for their next frames together, once the model can take more after it.
+    expect(settled.sort()).toEqual(['b', 'd']);
+    const closing = feed.close();
+    model.freeModel();
+    await closing;
   });
 
   it('on close, settles the waiting offers, stops feeding and drains the chain', async () => {

@@ -2,8 +2,10 @@ import type { ChainedFrame, InOrderDetections } from './in-order-detections';
 import { SourceScheduler, type OfferOutcome, type SchedulableFrame, type SourceSchedulerOptions } from './source-scheduler';
 
 export interface SourceFeedOptions<F extends ChainedFrame & SchedulableFrame> {
-  chain: Pick<InOrderDetections<F>, 'push' | 'drain'>;
+  chain: Pick<InOrderDetections<F>, 'pushBatch' | 'drain'>;
   scheduler?: SourceSchedulerOptions;
+  /** The most frames of one size that go into the model together (the detector's batch; read at each turn). */
+  maxBatch?(): number;
   /** Each frame as it goes into the model (e.g. to count the frames of its source it skipped). */
   taken?(frame: F): void;
 }
@@ -13,8 +15,8 @@ export interface SourceFeedOptions<F extends ChainedFrame & SchedulableFrame> {
  * chain can take another frame, the next source in line gets the model. A source's offer settles (so it is asked
  * for its next frame) only once the chain can take another frame after its own, not when its frame goes in: with
  * one source that is exactly when the model is free, so its next frame is the newest then, not one fetched ahead.
- * One frame at a time for now: the scheduler hands out same-size batches (take(maxBatch)) for a detector that runs
- * them together.
+ * With `maxBatch` above 1, a turn takes up to that many waiting frames of one size, from as many sources, into the
+ * model together.
  */
 export class SourceFeed<F extends ChainedFrame & SchedulableFrame> {
   private readonly scheduler: SourceScheduler<F>;
@@ -51,12 +53,12 @@ export class SourceFeed<F extends ChainedFrame & SchedulableFrame> {
 
   private async feed(): Promise<void> {
     for (;;) {
-      const [frame] = await this.scheduler.take(1);
-      if (!frame) return;
-      this.options.taken?.(frame);
-      // Resolves once the model can take another frame: the next turn is decided then, among the newest frames.
-      await this.options.chain.push(frame);
-      this.pushed.get(frame)?.();
+      const frames = await this.scheduler.take(this.options.maxBatch?.() ?? 1);
+      if (frames.length === 0) return;
+      for (const frame of frames) this.options.taken?.(frame);
+      // Resolves once the model can take more: the next turn is decided then, among the newest frames.
+      await this.options.chain.pushBatch(frames);
+      for (const frame of frames) this.pushed.get(frame)?.();
     }
   }
 }
