@@ -19,6 +19,8 @@ const USAGE = `usage:
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
+         [--cameras 1]   capture processes on the video (camera0, camera1, ...) into the one inference: per-source fps,
+                         aggregate fps against the bare model in the same configuration, fairness
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
 common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
 detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
@@ -42,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
       threads: { type: 'string', default: '0' },
       streams: { type: 'string', default: '0' },
       seconds: { type: 'string', default: '20' },
+      cameras: { type: 'string', default: '1' },
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
       backend: { type: 'string' },
@@ -105,10 +108,12 @@ async function main(argv: string[]): Promise<number> {
       }
       const seconds = Number(values.seconds);
       if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${values.seconds})`);
+      const cameras = Number(values.cameras);
+      if (!Number.isInteger(cameras) || cameras < 1 || cameras > 10) throw new Error(`--cameras must be a whole number from 1 to 10 (got ${values.cameras})`);
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3 },
+        { video: resolve(values.video ?? join(root, 'assets/demo/demo.mp4')), modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, cameras },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

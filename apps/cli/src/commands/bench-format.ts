@@ -30,6 +30,15 @@ export function formatBench(report: BenchReport): string {
     );
   }
   const latency = (l: BenchReport['latencyMs']) => `p50 ${l.p50.toFixed(0)}, p90 ${l.p90.toFixed(0)}, p99 ${l.p99.toFixed(0)} ms`;
+  if (report.sources && report.aggregateFps !== undefined && report.aggregateRatio !== undefined && report.sourceFairness !== undefined) {
+    lines.push(
+      `source        fps   latency (capture → published)     skipped`,
+      ...report.sources.map((source) => `${source.id.padEnd(10)} ${source.fps.toFixed(2).padStart(6)}   ${latency(source.latencyMs).padEnd(32)} ${String(source.skipped).padStart(7)}`),
+      `aggregate fps${report.aggregateFps.toFixed(2).padStart(10)}   (every source's frames; pipeline fps above)`,
+      `aggregate ratio${report.aggregateRatio.toFixed(3).padStart(8)}   (aggregate / bare run in the pipeline's configuration; target >= 0.9)`,
+      `fairness     ${report.sourceFairness.toFixed(3).padStart(10)}   (slowest source's fps / fastest's; target >= 0.8)`,
+    );
+  }
   lines.push(
     `latency      ${latency(report.latencyMs)}   (capture time → detections published)`,
     ...(report.recognition ? [`              ${latency(report.recognition.latencyMsWithout)} with RECOGNITION=off`] : []),

@@ -8,11 +8,13 @@ import { openBareTensorRt } from './bare-tensorrt';
 import {
   cpuFigures,
   latencyFigures,
+  multiSourceFigures,
   recognitionFigures,
   roundSummary,
   stageSummary,
   type CpuFigures,
   type LatencyFigures,
+  type MultiSourceFigures,
   type RecognitionFigures,
   type StageName,
   type StageSummary,
@@ -34,9 +36,12 @@ export interface BenchOptions {
   /** Seconds of pipeline measurement after warm-up; bare session.run gets as long. */
   seconds: number;
   warmupSeconds: number;
+  /** Capture processes on the video (camera0, camera1, ...), all into the one inference module. */
+  cameras: number;
 }
 
-export interface BenchReport extends LatencyFigures {
+/** With several cameras, also MultiSourceFigures: per source, and all of them against the bare model. */
+export interface BenchReport extends LatencyFigures, Partial<MultiSourceFigures> {
   backend: BenchBackend;
   preset: string;
   inputSize: string;
@@ -99,6 +104,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   const [bareFps, bareStreamsFps] = bare.map(({ fps }) => fps);
   const pipelineConfiguration = bare[bare.length - 1];
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
+  const sources = options.cameras > 1 ? multiSourceFigures(pipeline, Array.from({ length: options.cameras }, (_, index) => `camera${index}`), pipelineConfiguration.fps) : undefined;
   log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreamsFps === undefined ? '' : `; ${bareStreamsFps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
 
   const stage = (pick: Parameters<typeof stageSummary>[1]) => stageSummary(pipeline.detections, pick);
@@ -121,6 +127,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     },
     ...latencyFigures(pipeline, pipelineConfiguration.runMs),
     ...(withoutRecognition && { recognition: recognitionFigures(pipeline, withoutRecognition) }),
+    ...sources,
     cpu: cpuFigures(pipeline),
     framesMeasured: pipeline.detections.length,
     streams,
