@@ -30,7 +30,8 @@ function takeOption(name) {
 function camerasManifest(count) {
   if (args.includes('--manifest')) fail('--cameras generates the manifest it runs: leave out --manifest');
   const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch] ?? fail(`--cameras: no module images for ${process.arch}`);
-  const outputPath = join('.simulator', 'deployment');
+  const stateDir = args.includes('--state-dir') ? resolve(args[args.indexOf('--state-dir') + 1] ?? '') : join(workspaceRoot, '.simulator');
+  const outputPath = join(stateDir, 'deployment');
   process.stderr.write(`generating the deployment for ${count} cameras (npx nx genconfig deployment --cameras ${count})...\n`);
   const result = spawnSync('npx', ['nx', 'genconfig', 'deployment', '--arch', arch, '--cameras', String(count), '--outputPath', outputPath, '--outputStyle=static'], {
     cwd: workspaceRoot,
@@ -38,7 +39,7 @@ function camerasManifest(count) {
     env: { ...process.env, NX_TUI: 'false' },
   });
   if (result.status !== 0) fail(`${result.stdout}${result.stderr}\ngenconfig --cameras ${count} failed`);
-  return join(workspaceRoot, outputPath, count === '1' ? `deployment.${arch}.json` : `deployment.${count}cameras.${arch}.json`);
+  return join(outputPath, count === '1' ? `deployment.${arch}.json` : `deployment.${count}cameras.${arch}.json`);
 }
 
 function fail(message) {
