@@ -3,7 +3,7 @@ import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } fr
 import { EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
-import { boundCurve, ClientZmq, connectingCurve, ServerZmqOnDemand } from '@iev/zmq-transport';
+import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
@@ -38,8 +38,9 @@ void runModule('inference', async (logger) => {
   if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs }, 'recognition model loaded');
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
-  // Frames on demand: the frames handler asks capture for the newest frame each time the model can take one.
-  const server = new ServerZmqOnDemand({ endpoint: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: connectingCurve(curve, 'FRAMES') });
+  // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in
+  // fair turns and asks a capture for its newest frame once its last one has left the line.
+  const server = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: connectingCurve(curve, 'FRAMES') });
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
   await detectionsClient.connect();
 
@@ -61,7 +62,16 @@ void runModule('inference', async (logger) => {
       },
     },
     reported: () => ({ modelId: detector.backend.modelId, modelSha256: detector.backend.modelSha256, backend: detector.backend.name, streams, fps: metrics.rate.perSecond(), ...recognitionStatus() }),
-    status: () => ({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, fps: metrics.rate.perSecond(), preset: detector.preset, ...recognitionStatus(), transport: server.stats() }),
+    status: () => ({
+      backend: detector.backend.name,
+      streams,
+      modelId: detector.backend.modelId,
+      fps: metrics.rate.perSecond(),
+      preset: detector.preset,
+      ...recognitionStatus(),
+      sources: metrics.sources.report(),
+      transport: server.stats(),
+    }),
   });
 
   const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
@@ -78,6 +88,7 @@ void runModule('inference', async (logger) => {
       streams,
       modelId: detector.backend.modelId,
       ...recognitionStatus(),
+      sources: metrics.sources.report(),
       transport: server.stats(),
       ...(edge && { iotEdge: { connected: edge.connected } }),
     }),

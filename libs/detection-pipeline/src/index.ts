@@ -4,3 +4,5 @@ export * from './lib/in-order-detections';
 export * from './lib/load-text-detector';
 export * from './lib/text-recognizer';
 export * from './lib/video-text-reader';
+export * from './lib/source-scheduler';
+export * from './lib/source-feed';

@@ -8,3 +8,4 @@ export * from './lib/rate-meter';
 export * from './lib/with-timeout';
 export * from './lib/frame-summary';
 export * from './lib/sequence-gaps';
+export * from './lib/source-activity';

@@ -1,5 +1,6 @@
 export { ZmqEventServer, ZMQ_TRANSPORT, type MalformedMessage, type ZmqServerEvents, type ZmqServerStats } from './lib/zmq-event-server';
 export { ServerZmq, type ServerZmqOptions } from './lib/server-zmq';
+export { ServerZmqFanIn, type ServerZmqFanInOptions, type ZmqFanInEndpointStats, type ZmqFanInStats } from './lib/server-zmq-fan-in';
 export { ServerZmqOnDemand, type ServerZmqOnDemandOptions, type ZmqOnDemandServerStats } from './lib/server-zmq-on-demand';
 export { ClientZmq, type ClientZmqOptions } from './lib/client-zmq';
 export { ClientZmqOnDemand, type ClientZmqOnDemandOptions, type ZmqOnDemandClientStats } from './lib/client-zmq-on-demand';

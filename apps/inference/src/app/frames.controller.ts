@@ -1,6 +1,6 @@
 import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
-import { InOrderDetections, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
+import { InOrderDetections, SourceFeed, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
 import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
 import { FrameSummary, MODULE_LOGGER, SequenceGaps } from '@iev/service-runtime';
 import type { Logger } from 'pino';
@@ -10,13 +10,15 @@ import { TextReading } from './text-reading';
 import { DETECTIONS_CLIENT } from './tokens';
 
 interface ReceivedFrame extends ChainedFrame {
+  width: number;
+  height: number;
   transportMs: number;
 }
 
 @Controller()
 export class FramesController implements OnApplicationShutdown {
   private readonly gaps = new SequenceGaps();
-  private readonly chain: InOrderDetections<ReceivedFrame>;
+  private readonly feed: SourceFeed<ReceivedFrame>;
 
   constructor(
     private readonly detector: TextDetector,
@@ -26,32 +28,42 @@ export class FramesController implements OnApplicationShutdown {
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
     private readonly summary: FrameSummary,
   ) {
-    this.chain = new InOrderDetections({
+    const chain = new InOrderDetections<ReceivedFrame>({
       detector,
       reader: () => reading.active,
       publish: (frame, detections) => this.publish(frame, detections),
-      dropped: () => metrics.framesRejected.inc({ reason: 'inference_error' }),
+      dropped: (frame) => metrics.framesRejected.inc({ reason: 'inference_error', source_id: frame.sourceId }),
       log: logger,
+    });
+    this.feed = new SourceFeed({
+      chain,
+      taken: ({ sourceId, sequence }) => {
+        const skipped = this.gaps.observe(sourceId, sequence);
+        metrics.framesSkipped.inc({ source_id: sourceId }, skipped);
+        metrics.sources.skipped(sourceId, skipped);
+      },
     });
   }
 
-  /** Resolves as soon as the model can take another frame, so the transport hands over the newest then (see InOrderDetections). */
+  /**
+   * Each capture's frames arrive on a link of their own (ServerZmqFanIn); this resolves once the frame has left its
+   * place in line (into the model, or replaced), and the link then asks its capture for the newest.
+   */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
     const transportMs = epochMs() - frame.captureTimeMs;
-    this.metrics.framesSkipped.inc(this.gaps.observe(frame.sourceId, frame.sequence));
     if (frame.pixelFormat !== PixelFormat.BGR24) {
-      this.metrics.framesRejected.inc({ reason: 'pixel_format' });
+      this.metrics.framesRejected.inc({ reason: 'pixel_format', source_id: frame.sourceId });
       this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 frames are supported');
       return;
     }
     const { sourceId, sequence, captureTimeMs, pixels, width, height, stride } = frame;
-    await this.chain.push({ sourceId, sequence, captureTimeMs, image: { data: pixels, width, height, stride }, transportMs });
+    await this.feed.offer({ sourceId, sequence, captureTimeMs, width, height, image: { data: pixels, width, height, stride }, transportMs });
   }
 
-  /** Lets the last frame's detections out before the client closes. */
+  /** Lets the last frames' detections out before the client closes. */
   onApplicationShutdown(): Promise<void> {
-    return this.chain.drain();
+    return this.feed.close();
   }
 
   private async publish(frame: ReceivedFrame, { boxes, width, height, timings: detectionTimings, lines }: FrameDetections): Promise<void> {
@@ -69,7 +81,11 @@ export class FramesController implements OnApplicationShutdown {
     await lastValueFrom(this.detectionsClient.emit(DETECTIONS_TOPIC, detections), { defaultValue: undefined });
 
     const { transportMs, preprocessMs, inferenceMs, postprocessMs, recognizeMs } = timings;
-    this.metrics.framesProcessed.inc();
+    const source = { source_id: frame.sourceId };
+    const latencyMs = detections.publishedAtMs - frame.captureTimeMs;
+    this.metrics.framesProcessed.inc(source);
+    this.metrics.latencySeconds.observe(source, latencyMs / 1000);
+    this.metrics.sources.done(frame.sourceId, latencyMs);
     this.metrics.rate.mark();
     this.metrics.boxes.inc(boxes.length);
     this.metrics.lastFrameAt.set(Date.now() / 1000);

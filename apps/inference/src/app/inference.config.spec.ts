@@ -4,7 +4,7 @@ import { readInferenceConfig, readInferenceCurve } from './inference.config';
 describe('inference configuration', () => {
   it('runs the seed preset on ONNX Runtime with no variables set', () => {
     expect(readInferenceConfig({})).toEqual({
-      framesConnect: 'tcp://127.0.0.1:5555',
+      framesConnect: ['tcp://127.0.0.1:5555'],
       detectionsBind: 'tcp://127.0.0.1:5556',
       modelPath: undefined,
       preset: 'seed',
@@ -55,8 +55,14 @@ describe('inference configuration', () => {
 
   it('names every bad variable', () => {
     expect(() => readInferenceConfig({ FRAMES_CONNECT: 'capture:5555', INFERENCE_BACKEND: 'cuda' })).toThrow(
-      /FRAMES_CONNECT must be a ZeroMQ endpoint[\s\S]*INFERENCE_BACKEND must be one of onnxruntime, tensorrt, auto/,
+      /FRAMES_CONNECT must be ZeroMQ endpoints separated by commas[\s\S]*INFERENCE_BACKEND must be one of onnxruntime, tensorrt, auto/,
     );
+  });
+
+  it('connects to one capture per camera: FRAMES_CONNECT takes a comma-separated list, each endpoint once', () => {
+    expect(readInferenceConfig({ FRAMES_CONNECT: 'tcp://capture:5555' }).framesConnect).toEqual(['tcp://capture:5555']);
+    expect(readInferenceConfig({ FRAMES_CONNECT: 'tcp://capture0:5555,tcp://capture1:5555' }).framesConnect).toEqual(['tcp://capture0:5555', 'tcp://capture1:5555']);
+    expect(() => readInferenceConfig({ FRAMES_CONNECT: 'tcp://capture0:5555,tcp://capture0:5555' })).toThrow(/FRAMES_CONNECT must name each endpoint once/);
   });
 
   it('takes the number of model streams, 0 meaning auto, and refuses a bad one by name', () => {

@@ -16,7 +16,8 @@ const onOff = (name: string) => optional(env.oneOf(name, ['on', 'off'] as const)
 const minTextScore = (name: string) => env.number(name, { min: 0, max: 1 }, 0.5);
 
 export const inferenceConfigSpec = {
-  framesConnect: env.endpoint('FRAMES_CONNECT', 'tcp://127.0.0.1:5555'),
+  /** One capture per camera: each endpoint is a source of its own, taken in fair turns. */
+  framesConnect: env.endpoints('FRAMES_CONNECT', ['tcp://127.0.0.1:5555']),
   detectionsBind: env.endpoint('DETECTIONS_BIND', bindOnListenHost(5556)),
   /** Unset: the preset's own model in models/ (seed: the sample's, default: PP-OCRv4's). */
   modelPath: optional(env.string('MODEL_PATH')),

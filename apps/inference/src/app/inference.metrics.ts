@@ -1,28 +1,42 @@
-import { counterReadAtScrape, RateMeter } from '@iev/service-runtime';
-import type { ZmqEventServer } from '@iev/zmq-transport';
+import { RateMeter, SourceActivity } from '@iev/service-runtime';
+import type { ZmqFanInStats } from '@iev/zmq-transport';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-/** Prometheus metrics of the inference module. */
+/** Prometheus metrics of the inference module, and each source's activity for /health. */
 export class InferenceMetrics {
-  readonly framesProcessed: Counter;
-  readonly framesSkipped: Counter;
-  readonly framesRejected: Counter<'reason'>;
+  readonly framesProcessed: Counter<'source_id'>;
+  readonly framesSkipped: Counter<'source_id'>;
+  readonly framesRejected: Counter<'reason' | 'source_id'>;
+  readonly latencySeconds: Histogram<'source_id'>;
   readonly boxes: Counter;
   readonly lines: Counter<'outcome'>;
   readonly stageSeconds: Histogram<'stage'>;
   readonly lastFrameAt: Gauge;
-  /** Frames detected per second: the fps reported in the module twin. */
+  /** Read from the transport at scrape: a capture that sends garbage shows on its own endpoint. */
+  readonly messagesMalformed: Counter<'endpoint'>;
+  /** Frames detected per second, all sources together: the fps reported in the module twin. */
   readonly rate = new RateMeter();
+  /** Each source's rate, skips, latency and last frame; a source without frames for 5 s is stale, its outage counted. */
+  readonly sources: SourceActivity;
 
-  constructor(registry: Registry, server: Pick<ZmqEventServer<never>, 'stats'>) {
+  constructor(registry: Registry, server: { stats(): Pick<ZmqFanInStats, 'endpoints'> }) {
     const registers = [registry];
-    this.framesProcessed = new Counter({ name: 'iev_inference_frames_processed_total', help: 'Frames run through text detection', registers });
+    const sources = ['source_id'] as const;
+    this.framesProcessed = new Counter({ name: 'iev_inference_frames_processed_total', help: 'Frames run through text detection', labelNames: sources, registers });
     this.framesSkipped = new Counter({
       name: 'iev_inference_frames_skipped_total',
-      help: 'Frames never processed, from gaps in the sequence numbers (slow consumer or publisher drops)',
+      help: 'Frames never processed, from gaps in the sequence numbers (the model busy with other frames or sources, or publisher drops)',
+      labelNames: sources,
       registers,
     });
-    this.framesRejected = new Counter({ name: 'iev_inference_frames_rejected_total', help: 'Decoded frames that could not be processed', labelNames: ['reason'], registers });
+    this.framesRejected = new Counter({ name: 'iev_inference_frames_rejected_total', help: 'Decoded frames that could not be processed', labelNames: ['reason', ...sources], registers });
+    this.latencySeconds = new Histogram({
+      name: 'iev_inference_latency_seconds',
+      help: 'From capture to detections published, per source',
+      labelNames: sources,
+      buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers,
+    });
     this.boxes = new Counter({ name: 'iev_inference_boxes_total', help: 'Text boxes detected', registers });
     this.lines = new Counter({
       name: 'iev_inference_lines_total',
@@ -38,6 +52,23 @@ export class InferenceMetrics {
       registers,
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
-    counterReadAtScrape(registry, 'iev_inference_messages_malformed_total', 'Messages on the frames socket that failed to decode and were dropped', () => server.stats().malformed);
+    const outages = new Counter({
+      name: 'iev_inference_source_outages_total',
+      help: 'Times a source went 5 s without a frame processed (its capture stalled or went away)',
+      labelNames: sources,
+      registers,
+      collect: () => this.sources.check(),
+    });
+    this.sources = new SourceActivity({ onOutage: (sourceId) => outages.inc({ source_id: sourceId }) });
+    this.messagesMalformed = new Counter({
+      name: 'iev_inference_messages_malformed_total',
+      help: 'Messages on a frames socket that failed to decode and were dropped, per capture endpoint',
+      labelNames: ['endpoint'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { endpoint, malformed } of server.stats().endpoints) this.inc({ endpoint }, malformed);
+      },
+    });
   }
 }

@@ -50,6 +50,21 @@ describe('readConfig', () => {
     expect((error as Error).message).toContain('Invalid configuration');
   });
 
+  it('reads a comma-separated list of endpoints, naming the bad or repeated ones', () => {
+    const sources = { frames: env.endpoints('FRAMES_CONNECT', ['tcp://127.0.0.1:5555']) };
+    expect(readConfig(sources, {}).frames).toEqual(['tcp://127.0.0.1:5555']);
+    expect(readConfig(sources, { FRAMES_CONNECT: 'tcp://capture0:5555' }).frames).toEqual(['tcp://capture0:5555']);
+    expect(readConfig(sources, { FRAMES_CONNECT: 'tcp://capture0:5555, tcp://capture1:5555,ipc:///tmp/frames2' }).frames).toEqual([
+      'tcp://capture0:5555',
+      'tcp://capture1:5555',
+      'ipc:///tmp/frames2',
+    ]);
+    expect(() => readConfig(sources, { FRAMES_CONNECT: 'tcp://capture0:5555,,capture1:5555' })).toThrow(
+      'FRAMES_CONNECT must be ZeroMQ endpoints separated by commas, such as tcp://capture0:5555,tcp://capture1:5555; not endpoints: "", "capture1:5555"',
+    );
+    expect(() => readConfig(sources, { FRAMES_CONNECT: 'tcp://capture0:5555,tcp://capture0:5555' })).toThrow('FRAMES_CONNECT must name each endpoint once; repeated: tcp://capture0:5555');
+  });
+
   it('names a required variable that is missing', () => {
     expect(() => readConfig({ model: env.string('MODEL_PATH') }, {})).toThrow('MODEL_PATH is required (a string)');
   });

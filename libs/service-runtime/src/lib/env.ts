@@ -80,12 +80,27 @@ export const env = {
   endpoint: (names: string | readonly string[], fallback?: string | ((source: EnvSource) => string)) =>
     variable(names, (raw) => {
       const text = raw.trim();
-      if (!/^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(text) && !/^ipc:\/\/\S+$/.test(text)) {
-        throw new Error('must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/frames.sock');
-      }
+      if (!isEndpoint(text)) throw new Error('must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/frames.sock');
       return text;
     }, 'a ZeroMQ endpoint', fallback),
+
+  /** One or more ZeroMQ endpoints, comma-separated, none twice (a peer per endpoint, e.g. one capture per camera). */
+  endpoints: (names: string | readonly string[], fallback?: string[]) =>
+    variable(names, (raw) => {
+      const list = raw.split(',').map((part) => part.trim());
+      const bad = list.filter((text) => !isEndpoint(text));
+      if (bad.length > 0) {
+        throw new Error(`must be ZeroMQ endpoints separated by commas, such as tcp://capture0:5555,tcp://capture1:5555; not endpoints: ${bad.map((text) => JSON.stringify(text)).join(', ')}`);
+      }
+      const repeated = list.filter((text, index) => list.indexOf(text) !== index);
+      if (repeated.length > 0) throw new Error(`must name each endpoint once; repeated: ${[...new Set(repeated)].join(', ')}`);
+      return list;
+    }, 'ZeroMQ endpoints, comma-separated', fallback),
 };
+
+function isEndpoint(text: string): boolean {
+  return /^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(text) || /^ipc:\/\/\S+$/.test(text);
+}
 
 /** Variables by config key; module twins' desired properties use the same specs. */
 export type EnvSpec = Record<string, EnvVar<unknown>>;

@@ -47,7 +47,7 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
   private requests = 0;
 
   constructor(private readonly options: ServerZmqOnDemandOptions) {
-    super(options.codecs);
+    super(options.codecs, options.endpoint);
   }
 
   override stats(): ZmqOnDemandServerStats {

@@ -33,7 +33,7 @@ export class ServerZmq extends ZmqEventServer<Subscriber> {
   private readonly mailboxCapacity: number;
 
   constructor(private readonly options: ServerZmqOptions) {
-    super(options.codecs);
+    super(options.codecs, options.endpoint);
     this.mailboxCapacity = options.delivery === 'queue' ? (options.queueCapacity ?? DEFAULT_QUEUE_CAPACITY) : 1;
     if (!Number.isSafeInteger(this.mailboxCapacity) || this.mailboxCapacity < 1) {
       throw new RangeError(`queueCapacity must be a positive integer, got ${options.queueCapacity}`);

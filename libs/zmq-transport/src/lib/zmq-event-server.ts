@@ -60,7 +60,11 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   private mailboxes = new Map<string, DropOldestMailbox<unknown>>();
   private loops: Promise<void>[] = [];
 
-  protected constructor(private readonly codecs: Record<string, Codec<unknown>> | undefined) {
+  protected constructor(
+    private readonly codecs: Record<string, Codec<unknown>> | undefined,
+    /** Where the socket binds or connects; handlers find it in their ZmqContext. */
+    readonly endpoint: string,
+  ) {
     super();
   }
 
@@ -165,7 +169,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
 
   /** Runs the handler inside Nest's processing hooks; settles once its promise or observable has completed. */
   private runHandler(pattern: string, handler: MessageHandler, data: unknown): Promise<void> {
-    const context = new ZmqContext([pattern]);
+    const context = new ZmqContext([pattern, this.endpoint]);
     const run = async () => {
       const result: unknown = await handler(data, context);
       if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });

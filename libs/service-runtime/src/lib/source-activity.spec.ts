@@ -1,0 +1,38 @@
+import { SourceActivity } from './source-activity';
+
+describe('SourceActivity', () => {
+  it('reports each source apart: rate over the last 10 s, frames, skips, median latency and its last frame', () => {
+    const activity = new SourceActivity();
+    const start = Date.parse('2026-12-03T12:00:00Z');
+    for (let i = 0; i < 20; i++) activity.done('camera0', 100 + i, start + i * 500);
+    activity.done('camera1', 40, start + 9_000);
+    activity.done('camera1', 60, start + 9_500);
+    activity.skipped('camera1', 3, start + 9_500);
+
+    expect(activity.report(start + 9_600)).toEqual([
+      { sourceId: 'camera0', fps: 2, frames: 20, skipped: 0, latencyMs: 109.5, lastFrameAt: '2026-12-03T12:00:09.500Z', stale: false, outages: 0 },
+      { sourceId: 'camera1', fps: 0.2, frames: 2, skipped: 3, latencyMs: 50, lastFrameAt: '2026-12-03T12:00:09.500Z', stale: false, outages: 0 },
+    ]);
+  });
+
+  it('marks a source without a frame for staleAfterMs as stale, counts the outage once, and clears it when frames resume', () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });
+    activity.done('camera0', 10, 0);
+    activity.done('camera1', 10, 0);
+    activity.done('camera0', 10, 900);
+
+    activity.check(1000);
+    activity.check(1500);
+    expect(outages).toEqual(['camera1']);
+    expect(activity.report(1500).map(({ sourceId, stale, outages }) => ({ sourceId, stale, outages }))).toEqual([
+      { sourceId: 'camera0', stale: false, outages: 0 },
+      { sourceId: 'camera1', stale: true, outages: 1 },
+    ]);
+
+    activity.done('camera1', 10, 1600);
+    expect(activity.report(1600)[1]).toMatchObject({ stale: false, outages: 1 });
+    activity.check(2700);
+    expect(outages).toEqual(['camera1', 'camera0', 'camera1']);
+  });
+});

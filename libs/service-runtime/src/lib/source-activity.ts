@@ -1,0 +1,109 @@
+import { RateMeter } from './rate-meter';
+
+/** One source as a module's /health shows it. */
+export interface SourceReport {
+  sourceId: string;
+  /** Frames done per second over the last window (RateMeter's). */
+  fps: number;
+  frames: number;
+  /** Frames of this source never done (gaps in its sequence numbers). */
+  skipped: number;
+  /** Capture → done (detections published), the median of its last frames. */
+  latencyMs: number;
+  /** When its last frame was done (ISO 8601). */
+  lastFrameAt: string;
+  /** No frame for staleAfterMs: the source stalled or went away. */
+  stale: boolean;
+  /** Times it went stale. */
+  outages: number;
+}
+
+export interface SourceActivityOptions {
+  /** A source with no frame done for this long counts as stale (default 5000 ms). */
+  staleAfterMs?: number;
+  /** Called once each time a source goes stale (from check()). */
+  onOutage?(sourceId: string): void;
+}
+
+/** The latencies a source's median is taken over. */
+const LATENCY_SAMPLES = 32;
+
+interface SourceState {
+  rate: RateMeter;
+  frames: number;
+  skipped: number;
+  latencies: number[];
+  lastFrameAt: number;
+  stale: boolean;
+  outages: number;
+}
+
+/**
+ * What each source of a module with several (one camera each) is doing: its rate, skips, latency and last frame,
+ * so /health shows per camera whether it keeps up, and a camera that stalls or goes away shows as stale and has
+ * its outage counted.
+ */
+export class SourceActivity {
+  private readonly sources = new Map<string, SourceState>();
+  private readonly staleAfterMs: number;
+
+  constructor(private readonly options: SourceActivityOptions = {}) {
+    this.staleAfterMs = options.staleAfterMs ?? 5000;
+  }
+
+  /** A frame of the source was done, `latencyMs` after it was captured. */
+  done(sourceId: string, latencyMs: number, now = Date.now()): void {
+    const source = this.source(sourceId, now);
+    source.rate.mark(now);
+    source.frames++;
+    source.latencies.push(latencyMs);
+    if (source.latencies.length > LATENCY_SAMPLES) source.latencies.shift();
+    source.lastFrameAt = now;
+    source.stale = false;
+  }
+
+  /** Frames of the source that will never be done. */
+  skipped(sourceId: string, count: number, now = Date.now()): void {
+    this.source(sourceId, now).skipped += count;
+  }
+
+  /** Marks sources without a frame for staleAfterMs as stale, counting each outage once: call it every second or so. */
+  check(now = Date.now()): void {
+    for (const [sourceId, source] of this.sources) {
+      if (source.stale || now - source.lastFrameAt < this.staleAfterMs) continue;
+      source.stale = true;
+      source.outages++;
+      this.options.onOutage?.(sourceId);
+    }
+  }
+
+  report(now = Date.now()): SourceReport[] {
+    this.check(now);
+    return [...this.sources].map(([sourceId, source]) => ({
+      sourceId,
+      fps: source.rate.perSecond(now),
+      frames: source.frames,
+      skipped: source.skipped,
+      latencyMs: median(source.latencies),
+      lastFrameAt: new Date(source.lastFrameAt).toISOString(),
+      stale: source.stale,
+      outages: source.outages,
+    }));
+  }
+
+  private source(sourceId: string, now: number): SourceState {
+    let source = this.sources.get(sourceId);
+    if (!source) {
+      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], lastFrameAt: now, stale: false, outages: 0 };
+      this.sources.set(sourceId, source);
+    }
+    return source;
+  }
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
