@@ -1,6 +1,7 @@
 // `npm run simulate -- [options]`: the deployment on this machine under the edge simulator (edgeHub and the
-// workload API emulated, the modules as local processes); `--cameras N` generates and runs it with N cameras. `npm run simulate -- twin|invoke|modules ...` talks to a
-// running one. Builds what it runs first (cached by Nx); see docs/edge-simulator.md.
+// workload API emulated, the modules as local processes); `--cameras N` generates and runs it with N cameras.
+// `npm run simulate -- twin|invoke|modules ...` talks to a running one. Builds what it runs first (cached by Nx); see
+// docs/edge-simulator.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -23,6 +23,11 @@ export interface MeasuredPipeline {
   usage: PipelineUsage;
 }
 
+/** The SOURCE_ID of each capture the bench runs, as `npm start` and the deployment name their cameras. */
+export function benchSourceIds(cameras: number): string[] {
+  return Array.from({ length: cameras }, (_, index) => `camera${index}`);
+}
+
 /** Bare and pipeline are measured in this many alternating segments. */
 const ROUNDS = 4;
 /** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
@@ -40,7 +45,7 @@ const SETTLE_MS = 1500;
  */
 export async function measureAlternating(options: BenchOptions, bareMeasures: BareMeasure[], log: (line: string) => void): Promise<{ pipelines: MeasuredPipeline[]; bare: BareRuns[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
-  const sources = Array.from({ length: options.cameras }, (_, index) => ({ sourceId: `camera${index}`, frames: `ipc://${join(dir, `frames-${index}`)}` }));
+  const sources = benchSourceIds(options.cameras).map((sourceId, index) => ({ sourceId, frames: `ipc://${join(dir, `frames-${index}`)}` }));
   const subscriber = new Subscriber({ linger: 0 });
   subscriber.subscribe(DETECTIONS_TOPIC);
   const modules: RunningModule[] = [];

@@ -19,7 +19,7 @@ import {
   type StageName,
   type StageSummary,
 } from './bench-figures';
-import { measureAlternating } from './bench-segments';
+import { benchSourceIds, measureAlternating } from './bench-segments';
 
 export const BENCH_BACKENDS = ['onnxruntime', 'tensorrt'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -104,7 +104,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   const [bareFps, bareStreamsFps] = bare.map(({ fps }) => fps);
   const pipelineConfiguration = bare[bare.length - 1];
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
-  const sources = options.cameras > 1 ? multiSourceFigures(pipeline, Array.from({ length: options.cameras }, (_, index) => `camera${index}`), pipelineConfiguration.fps) : undefined;
+  const sources = options.cameras > 1 ? multiSourceFigures(pipeline, benchSourceIds(options.cameras), pipelineConfiguration.fps) : undefined;
   log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreamsFps === undefined ? '' : `; ${bareStreamsFps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
 
   const stage = (pick: Parameters<typeof stageSummary>[1]) => stageSummary(pipeline.detections, pick);
