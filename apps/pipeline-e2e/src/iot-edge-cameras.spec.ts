@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,4 +61,13 @@ describe('npm run simulate -- --cameras 2 (the generated two-camera deployment u
     );
     expect(sourceIds).toEqual(['camera0', 'camera1']);
   }, 160_000);
+});
+
+describe('npm run simulate -- --cameras with a manifest of its own', () => {
+  it('refuses, since --cameras generates the manifest it runs, before building anything', () => {
+    const run = spawnSync(process.execPath, [SIMULATE, '--cameras', '2', '--manifest', 'deployment/deployment.template.json'], { cwd: WORKSPACE_ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--cameras generates the manifest it runs: leave out --manifest');
+    expect(run.stderr).not.toContain('building');
+  });
 });
