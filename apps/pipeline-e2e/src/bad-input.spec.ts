@@ -108,9 +108,10 @@ describe('start-up errors a person can act on', () => {
   };
 
   it('names a bad environment variable', async () => {
-    const { code, stderr } = await run('inference', { INFERENCE_THREADS: 'lots', DETECTION_PRESET: 'fastest' });
+    const { code, stderr } = await run('inference', { INFERENCE_THREADS: 'lots', DETECTION_PRESET: 'fastest', FRAMES_CONNECT: 'tcp://capture0:5555,capture1:5555' });
     expect(code).toBe(1);
     expect(stderr).toContain('INFERENCE_THREADS must be an integer');
+    expect(stderr).toContain('FRAMES_CONNECT must be ZeroMQ endpoints separated by commas, such as tcp://capture0:5555,tcp://capture1:5555; not endpoints: "capture1:5555"');
     expect(stderr).toContain('DETECTION_PRESET must be one of seed, default (got "fastest")');
   });
 

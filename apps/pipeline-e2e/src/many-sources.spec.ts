@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SourceReport } from '@iev/service-runtime';
+import { eventually } from '@iev/testing';
+import { DEMO_VIDEO, ModuleProcess } from './module-process';
+
+const CAMERAS = ['camera0', 'camera1', 'camera2'];
+/** Each camera's rate: the three together (12 fps at 320x240) stay well inside what the model takes, so a camera's rate is its own. */
+const CAMERA_FPS = 4;
+const WINDOW_MS = 10_000;
+
+/** Each source's value of a counter labelled source_id. */
+function perSource(metrics: string, name: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const [, sourceId, value] of metrics.matchAll(new RegExp(`^${name}\\{[^}]*source_id="([^"]+)"[^}]*\\} (\\S+)$`, 'gm'))) values.set(sourceId, Number(value));
+  return values;
+}
+
+describe('three cameras, one capture each, into one inference', () => {
+  let dir: string;
+  let captures: ModuleProcess[];
+  let inference: ModuleProcess;
+  let port: number;
+
+  const startCapture = (index: number) =>
+    new ModuleProcess('capture', {
+      CAMERA_PATH: DEMO_VIDEO,
+      SOURCE_ID: CAMERAS[index],
+      FRAMES_BIND: `ipc://${join(dir, `frames${index}`)}`,
+      CAPTURE_FPS: String(CAMERA_FPS),
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      METRICS_PORT: '0',
+    });
+  const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const health = async () => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { sources: SourceReport[]; transport: { endpoints: Array<{ endpoint: string; status: string }> } };
+  const processed = async () => perSource(await metrics(), 'iev_inference_frames_processed_total');
+  /** Frames per second each camera got through the model over the next window. */
+  async function ratesOver(windowMs: number): Promise<Map<string, number>> {
+    const before = await processed();
+    const startedAt = performance.now();
+    await sleep(windowMs);
+    const after = await processed();
+    const seconds = (performance.now() - startedAt) / 1000;
+    return new Map(CAMERAS.map((camera) => [camera, ((after.get(camera) ?? 0) - (before.get(camera) ?? 0)) / seconds]));
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-e2e-sources-'));
+    inference = new ModuleProcess('inference', {
+      FRAMES_CONNECT: CAMERAS.map((_, index) => `ipc://${join(dir, `frames${index}`)}`).join(','),
+      DETECTIONS_BIND: `ipc://${join(dir, 'detections')}`,
+      DETECTION_PRESET: 'default',
+      RECOGNITION: 'off',
+      INFERENCE_THREADS: '1',
+      METRICS_PORT: '0',
+    });
+    captures = CAMERAS.map((_, index) => startCapture(index));
+    port = await inference.metricsPort();
+  });
+
+  afterAll(async () => {
+    await Promise.all([...captures, inference].map((module) => module.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let baseline: Map<string, number>;
+
+  it('serves every camera at its own rate, each on its own labels', async () => {
+    await eventually(async () => {
+      const counts = await processed();
+      return CAMERAS.every((camera) => (counts.get(camera) ?? 0) >= 10) ? counts : undefined;
+    }, 'ten frames of every camera through the model', { timeoutMs: 50_000, intervalMs: 500 });
+    baseline = await ratesOver(WINDOW_MS);
+    for (const camera of CAMERAS) expect(baseline.get(camera)).toBeGreaterThan(CAMERA_FPS * 0.8);
+
+    const { sources, transport } = await health();
+    expect(sources.map((source) => source.sourceId).sort()).toEqual(CAMERAS);
+    for (const source of sources) {
+      expect(source).toMatchObject({ stale: false, outages: 0 });
+      expect(source.fps).toBeGreaterThan(CAMERA_FPS * 0.8);
+      expect(source.latencyMs).toBeGreaterThan(0);
+    }
+    expect(transport.endpoints.map((link) => link.status)).toEqual(['connected', 'connected', 'connected']);
+  }, 90_000);
+
+  it('keeps the other two at their rate while one capture is gone, and shows that one stale with its outage counted', async () => {
+    await captures[1].stop('SIGKILL');
+    const whileGone = await ratesOver(WINDOW_MS);
+    for (const camera of ['camera0', 'camera2']) {
+      const ratio = (whileGone.get(camera) as number) / (baseline.get(camera) as number);
+      expect(ratio).toBeGreaterThanOrEqual(0.9);
+      expect(ratio).toBeLessThanOrEqual(1.1);
+    }
+    // At most the one frame it had already sent when it went.
+    expect(whileGone.get('camera1')).toBeLessThanOrEqual(1000 / WINDOW_MS);
+
+    const { sources, transport } = await health();
+    expect(sources.find((source) => source.sourceId === 'camera1')).toMatchObject({ stale: true, outages: 1 });
+    for (const camera of ['camera0', 'camera2']) expect(sources.find((source) => source.sourceId === camera)).toMatchObject({ stale: false, outages: 0 });
+    expect(transport.endpoints[1].status).not.toBe('connected');
+    const outages = perSource(await metrics(), 'iev_inference_source_outages_total');
+    expect(Object.fromEntries(outages)).toEqual({ camera1: 1 });
+  }, 60_000);
+
+  it('takes the camera back when its capture returns', async () => {
+    const before = (await processed()).get('camera1') as number;
+    captures[1] = startCapture(1);
+    await eventually(async () => (((await processed()).get('camera1') ?? 0) >= before + 10 ? true : undefined), 'ten more frames of camera1', {
+      timeoutMs: 40_000,
+      intervalMs: 500,
+    });
+    const { sources } = await health();
+    expect(sources.find((source) => source.sourceId === 'camera1')).toMatchObject({ stale: false, outages: 1 });
+    expect(inference.child.exitCode).toBeNull();
+  }, 60_000);
+});
