@@ -63,13 +63,16 @@ describe('withCameras', () => {
     expect(env(modulesOf(withCameras(template, 2))['capture1'])['CAMERA_PATH']).toBe('rtsp://gate/stream');
   });
 
-  it('fails, saying why, without a capture module to copy or a frames port to number from', () => {
+  it('fails, saying why, without a capture module to copy, a frames port to number from or a module taking its frames', () => {
     const noCapture = structuredClone(release);
     delete modulesOf(noCapture)['capture'];
     expect(() => withCameras(noCapture as JsonObject, 2)).toThrow('--cameras needs a "capture" module in the template');
     const noPort = structuredClone(release);
     modulesOf(noPort)['capture'].env['FRAMES_BIND'] = { value: 'ipc:///tmp/frames' };
     expect(() => withCameras(noPort, 2)).toThrow("capture's FRAMES_BIND (ipc:///tmp/frames) names no TCP port");
+    const noConsumer = structuredClone(release);
+    modulesOf(noConsumer)['inference'].env['FRAMES_CONNECT'] = { value: 'tcp://elsewhere:5555' };
+    expect(() => withCameras(noConsumer, 2)).toThrow('--cameras: no module takes frames from tcp://capture:5555 (FRAMES_CONNECT)');
   });
 });
 

@@ -51,6 +51,7 @@ export function withCameras(template: JsonObject, cameras: number): JsonObject {
 
   const endpoints = cameraModules.map(([name], index) => `tcp://${name}:${framesPort + index * CAMERA_PORT_STEP}`).join(',');
   const consumers = Object.values(agent['modules'] as Record<string, JsonObject>).filter((module) => envValue(module, 'FRAMES_CONNECT') === `tcp://${CAPTURE}:${framesPort}`);
+  if (consumers.length === 0) throw new Error(`--cameras: no module takes frames from tcp://${CAPTURE}:${framesPort} (FRAMES_CONNECT) to connect to every camera.`);
   for (const consumer of consumers) setEnv(consumer, 'FRAMES_CONNECT', endpoints);
   return result;
 }
