@@ -57,6 +57,7 @@ describe('formatBenchRows', () => {
     expect(table).toMatch(/aggregate fps +4\.60/);
     expect(table).toMatch(/aggregate ratio +0\.920 +\(aggregate \/ bare run in the pipeline's configuration; target >= 0\.9\)/);
     expect(table).toMatch(/fairness +0\.917 +\(slowest source's fps \/ fastest's; target >= 0\.8\)/);
+    expect(table).toMatch(/^capture ×2 +9\.2 +10\.10$/m);
     expect(formatBenchRows([report])).not.toContain('fairness');
   });
 });

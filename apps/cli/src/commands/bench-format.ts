@@ -44,7 +44,7 @@ export function formatBench(report: BenchReport): string {
     ...(report.recognition ? [`              ${latency(report.recognition.latencyMsWithout)} with RECOGNITION=off`] : []),
     `model median ${report.modelMedianMs.toFixed(2).padStart(10)} ms   (bare session.run in the pipeline's configuration)`,
     `p99 / model  ${report.latencyRatio.toFixed(3).padStart(10)}   (target <= 2)`,
-    ...formatCpu(report.cpu),
+    ...formatCpu(report.cpu, report.sources?.length ?? 1),
   );
   return lines.join('\n');
 }
@@ -56,7 +56,8 @@ const GROUP_LABELS: Record<ThreadGroup, string> = {
   unnamed: 'unnamed threads (Node.js 20 names none)',
 };
 
-function formatCpu(cpu: BenchReport['cpu']): string[] {
+/** `captures` > 1: capture's rows are every capture's added up. */
+function formatCpu(cpu: BenchReport['cpu'], captures: number): string[] {
   const row = (label: string, share: CpuShare) => `${label.padEnd(42)} ${share.corePercent.toFixed(1).padStart(6)} ${share.msPerFrame.toFixed(2).padStart(10)}`;
   const module = (name: string, figures: ModuleCpu) => [
     row(name, figures.total),
@@ -68,8 +69,8 @@ function formatCpu(cpu: BenchReport['cpu']): string[] {
   ];
   return [
     `cpu while measured                       % of a core  ms/frame`,
-    row('decoder (capture\'s ffmpeg / gst-launch)', cpu.decoder),
-    ...module('capture', cpu.capture),
+    row(`decoder (capture's ffmpeg / gst-launch)${captures > 1 ? ` ×${captures}` : ''}`, cpu.decoder),
+    ...module(captures > 1 ? `capture ×${captures}` : 'capture', cpu.capture),
     ...module('inference', cpu.inference),
     `capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`,
   ];
