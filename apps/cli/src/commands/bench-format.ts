@@ -69,7 +69,7 @@ function formatCpu(cpu: BenchReport['cpu'], captures: number): string[] {
   ];
   return [
     `cpu while measured                       % of a core  ms/frame`,
-    row(captures > 1 ? `decoders of the ${captures} captures (ffmpeg / gst-launch)` : "decoder (capture's ffmpeg / gst-launch)", cpu.decoder),
+    row(captures > 1 ? `decoders of the ${captures} captures` : "decoder (capture's ffmpeg / gst-launch)", cpu.decoder),
     ...module(captures > 1 ? `capture ×${captures}` : 'capture', cpu.capture),
     ...module('inference', cpu.inference),
     `capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`,
