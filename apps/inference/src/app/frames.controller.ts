@@ -47,7 +47,8 @@ export class FramesController implements OnApplicationShutdown {
 
   /**
    * Each capture's frames arrive on a link of their own (ServerZmqFanIn); this resolves once the frame has left its
-   * place in line (into the model, or replaced), and the link then asks its capture for the newest.
+   * place in line (replaced, waited too long, or gone into the model and the model can take another), and the link
+   * then asks its capture for the newest.
    */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {

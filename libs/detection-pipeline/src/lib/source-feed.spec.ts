@@ -55,6 +55,20 @@ describe('SourceFeed', () => {
     await closing;
   });
 
+  it('asks a source for its next frame once the model can take another after its frame, not when its frame goes in', async () => {
+    const model = handFedChain();
+    const feed = new SourceFeed<TestFrame>({ chain: model.chain });
+    let settled: string | undefined;
+    void feed.offer(frame('a', 1)).then((outcome) => (settled = outcome));
+    await turns();
+    expect(model.pushed).toEqual(['a#1']);
+    expect(settled).toBeUndefined();
+    model.freeModel();
+    await turns();
+    expect(settled).toBe('taken');
+    await feed.close();
+  });
+
   it('on close, settles the waiting offers, stops feeding and drains the chain', async () => {
     const model = handFedChain();
     const feed = new SourceFeed<TestFrame>({ chain: model.chain });
@@ -64,9 +78,9 @@ describe('SourceFeed', () => {
     model.freeModel();
     await turns();
     const closing = feed.close();
-    expect(await waiting).toBe('taken');
     model.freeModel();
     await closing;
+    expect(await waiting).toBe('taken');
     expect(model.drained()).toBe(true);
     expect(await feed.offer(frame('c', 1))).toBe('closed');
     expect(model.pushed).toEqual(['a#1', 'b#1']);

@@ -32,8 +32,8 @@ interface Slot<F> {
  * when its next frame comes. So every waiting source is served within one round (as many turns as sources), and
  * a fast camera cannot crowd out a slow one: it never has more than one frame in the line.
  *
- * A source's offer settles when its frame leaves its place; that is when its transport asks for the next frame, so
- * nothing is decoded or sent for a source ahead of its turn. One consumer takes frames (see take).
+ * A source's offer settles when its frame leaves its place, so the caller knows when to ask that source for its next
+ * frame (SourceFeed: once the model can take another). One consumer takes frames (see take).
  */
 export class SourceScheduler<F extends SchedulableFrame> {
   private readonly slots = new Map<string, Slot<F>>();

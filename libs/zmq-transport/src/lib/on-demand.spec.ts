@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { frameCodec, type Frame } from '@iev/frame-protocol';
-import { Dealer } from 'zeromq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Dealer, Router } from 'zeromq';
 import { eventually, waitUntil } from '@iev/testing';
 import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, testFrame } from '../test-support/zmq';
 import { ClientZmqOnDemand, type ClientZmqOnDemandOptions } from './client-zmq-on-demand';
@@ -153,5 +154,32 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
 
     await client.whenWanted(FRAMES);
     expect(client.stats()).toMatchObject({ malformedRequests: 6, requests: 1 });
+  });
+});
+
+describe('ServerZmqOnDemand against a producer that sends garbage', () => {
+  it('asks it again backing off to ~10 requests a second, and serves it again once it sends frames', async () => {
+    const endpoint = ipc.endpoint('garbage');
+    const garbage = opened.add(new Router({ linger: 0 }));
+    await garbage.bind(endpoint);
+    let answerWithFrame = false;
+    let ordinal = 0;
+    void (async () => {
+      for await (const [identity] of garbage) {
+        const parts = answerWithFrame ? frameCodec.encode(testFrame('cam', ordinal)) : [Buffer.from('not a frame')];
+        await garbage.send([identity, FRAMES, String(++ordinal), ...parts]);
+      }
+    })().catch(() => undefined); // ends when the socket closes
+    const { server, handled } = await consumer(endpoint);
+
+    await waitUntil(() => server.stats().malformed >= 10, 'ten malformed frames');
+    const before = server.stats().malformed;
+    await sleep(1000);
+    // 10 ms doubling to 100 ms between requests: ~10 in a second once backed off (this consumer's 100 ms repeat
+    // adds about as many), not the thousands of a request at once after each.
+    expect(server.stats().malformed - before).toBeLessThanOrEqual(25);
+
+    answerWithFrame = true;
+    await waitUntil(() => handled.length >= 5, 'frames once the producer sends good ones');
   });
 });

@@ -1,4 +1,5 @@
 import { ProtocolError, type Codec } from '@iev/frame-protocol';
+import { Backoff } from '@iev/service-runtime';
 import { Dealer } from 'zeromq';
 import { DropOldestMailbox } from './mailbox';
 import { parseCount } from './on-demand-wire';
@@ -45,6 +46,9 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
   private readonly received = new Map<string, number>();
   private repeatTimer?: NodeJS.Timeout;
   private requests = 0;
+  /** Asking again after malformed messages: a producer that answers every request with garbage gets ~10 a second, not a busy loop. */
+  private readonly malformedBackoff = new Backoff(10, 100);
+  private retryTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: ServerZmqOnDemandOptions) {
     super(options.codecs, options.endpoint);
@@ -56,6 +60,7 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
 
   override async close(): Promise<void> {
     clearInterval(this.repeatTimer);
+    clearTimeout(this.retryTimer);
     this.waiting.clear();
     await super.close();
   }
@@ -76,7 +81,10 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
         this.waiting.add(pattern);
         this.request(pattern);
       },
-      () => this.waiting.delete(pattern),
+      () => {
+        this.waiting.delete(pattern);
+        this.malformedBackoff.reset();
+      },
     );
   }
 
@@ -91,9 +99,12 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     socket.send([pattern, '1', String(this.received.get(pattern) ?? 0)]).catch(() => undefined);
   }
 
-  /** The handler still waits: ask again at once rather than at the next repeat. */
+  /** The handler still waits: ask again soon rather than at the next repeat, backing off while messages stay malformed. */
   protected override dropped(pattern: string): void {
-    if (this.waiting.has(pattern)) this.request(pattern);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.waiting.has(pattern)) this.request(pattern);
+    }, this.malformedBackoff.next());
   }
 
   protected override payload(pattern: string, parts: Buffer[]): Buffer[] {
