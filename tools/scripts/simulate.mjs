@@ -1,29 +1,69 @@
 // `npm run simulate -- [options]`: the deployment on this machine under the edge simulator (edgeHub and the
-// workload API emulated, the modules as local processes). `npm run simulate -- twin|invoke|modules ...` talks to a
-// running one. Builds what it runs first (cached by Nx); see docs/edge-simulator.md.
-import { spawn } from 'node:child_process';
+// workload API emulated, the modules as local processes); `--cameras N` generates and runs it with N cameras.
+// `npm run simulate -- twin|invoke|modules ...` talks to a running one. Builds what it runs first (cached by Nx); see
+// docs/edge-simulator.md.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDotEnv } from './lib/dotenv.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const args = process.argv.slice(2);
+const cameras = takeOption('--cameras');
 // .env's variables reach the modules the way the simulator's own environment does: over the manifest's.
 const fromDotEnv = loadDotEnv(workspaceRoot);
 if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
 const CONTROL_COMMANDS = ['twin', 'invoke', 'modules'];
 
-/** The manifest's modules that are Nx apps here, so they get built; a manifest that does not read is the simulator's to report. */
+/** Removes `--name value` (or `--name=value`) from args and returns the value. */
+function takeOption(name) {
+  const at = args.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+  if (at < 0) return undefined;
+  const [taken, value = args[at + 1]] = args[at].split(/=(.*)/s);
+  args.splice(at, taken === args[at] ? 2 : 1);
+  return value;
+}
+
+/**
+ * `--cameras N`: the release template generated for N cameras by genconfig itself (one capture module per camera,
+ * inference connected to all), for this machine's architecture, into the state folder; its path.
+ */
+function camerasManifest(count) {
+  if (args.includes('--manifest')) fail('--cameras generates the manifest it runs: leave out --manifest');
+  const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch] ?? fail(`--cameras: no module images for ${process.arch}`);
+  const stateDir = args.includes('--state-dir') ? resolve(args[args.indexOf('--state-dir') + 1] ?? '') : join(workspaceRoot, '.simulator');
+  const outputPath = join(stateDir, 'deployment');
+  process.stderr.write(`generating the deployment for ${count} cameras (npx nx genconfig deployment --cameras ${count})...\n`);
+  const result = spawnSync('npx', ['nx', 'genconfig', 'deployment', '--arch', arch, '--cameras', String(count), '--outputPath', outputPath, '--outputStyle=static'], {
+    cwd: workspaceRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NX_TUI: 'false' },
+  });
+  if (result.status !== 0) fail(`${result.stdout}${result.stderr}\ngenconfig --cameras ${count} failed`);
+  return join(outputPath, count === '1' ? `deployment.${arch}.json` : `deployment.${count}cameras.${arch}.json`);
+}
+
+function fail(message) {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+/** The Nx apps the manifest's modules run (the project an image names, else the module's name), so they get built. */
 function manifestApps() {
   const at = args.indexOf('--manifest');
   const file = at >= 0 ? resolve(args[at + 1] ?? '') : join(workspaceRoot, 'deployment/deployment.template.json');
   try {
     const modules = JSON.parse(readFileSync(file, 'utf8')).modulesContent.$edgeAgent['properties.desired'].modules;
-    return Object.keys(modules).filter((name) => existsSync(join(workspaceRoot, 'apps', name, 'project.json')));
+    // As the simulator's imageProject: `${MODULES.capture}` or `<registry>/capture:<tag>`.
+    const imageProject = (image = '') => /^\$\{MODULES\.([^}]+)\}$/.exec(image)?.[1] ?? image.replace(/@.*$/, '').replace(/:[^/]*$/, '').split('/').pop();
+    const names = Object.entries(modules).flatMap(([name, module]) => [imageProject(module.settings?.image), name]);
+    return [...new Set(names)].filter((name) => name && existsSync(join(workspaceRoot, 'apps', name, 'project.json')));
   } catch {
     return [];
   }
 }
+
+if (cameras !== undefined) args.push('--manifest', camerasManifest(cameras));
 
 const running = args.find((arg) => !arg.startsWith('-'));
 const projects = CONTROL_COMMANDS.includes(running) || args.includes('--no-modules') || args.includes('--help') || args.includes('-h') ? ['edge-simulator'] : ['edge-simulator', ...manifestApps()];

@@ -1,7 +1,10 @@
 // `npm start`: the whole pipeline on this machine — capture → inference → telemetry, and the live preview page, as
 // four processes on the bundled demo video, their logs merged into one readable console. Ctrl-C stops all cleanly.
 // Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules; LOG_FORMAT=json keeps raw JSON logs.
+// Several cameras: `CAMERAS=4 npm start` (the demo video four times) or `npm start -- --camera a.mp4 --camera rtsp://...`,
+// one capture process each, all into one inference.
 import { join } from 'node:path';
+import { captureProcesses, parseCameras, START_USAGE, StartUsageError } from './lib/cameras.mjs';
 import { loadDotEnv } from './lib/dotenv.mjs';
 import { createPrinter, runProcessGroup } from './lib/process-group.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
@@ -13,19 +16,44 @@ if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\
 // The demo reads the text it finds; DETECTION_PRESET=seed runs the original sample's detection only.
 process.env.DETECTION_PRESET ??= 'default';
 
+let sources;
+try {
+  sources = captureProcesses(parseCameras(process.argv.slice(2), process.env), process.env);
+} catch (error) {
+  if (!(error instanceof StartUsageError)) throw error;
+  process.stderr.write(`npm start: ${error.message}\n${START_USAGE}\n`);
+  process.exit(2);
+}
+const { captures, framesConnect } = sources;
+if (captures.length > 1) {
+  for (const { name, sourceId, cameraPath, framesBind, metricsPort } of captures) {
+    process.stderr.write(`${sourceId}: ${cameraPath ?? 'the demo video'} → ${name}, frames on ${framesBind}, metrics and health on :${metricsPort}\n`);
+  }
+}
+
 process.stderr.write(`building ${MODULES.join(', ')} (cached after the first run)...\n`);
 buildProjects(MODULES);
 
-const group = runProcessGroup(
-  MODULES.map((name) => ({
-    name,
-    args: ['--enable-source-maps', join(workspaceRoot, 'dist/apps', name, 'main.js')],
-    cwd: workspaceRoot,
-    // Inference sums its frames up in one line at this interval (telemetry prints every frame anyway).
-    env: { LOG_SUMMARY_INTERVAL: '10', ...process.env },
-  })),
-  { print: createPrinter(MODULES) },
-);
+/** With several cameras, the preview takes frames from each capture, shows each source, and each capture's health. */
+function previewEnv(captures, framesConnect) {
+  const health = [
+    ...captures.map(({ name, metricsPort }) => `${name}=http://127.0.0.1:${metricsPort}/health`),
+    'inference=http://127.0.0.1:9102/health',
+    'telemetry=http://127.0.0.1:9103/health',
+  ];
+  return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: captures.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: health.join(',') };
+}
+
+const main = (module) => ['--enable-source-maps', join(workspaceRoot, 'dist/apps', module, 'main.js')];
+// Inference sums its frames up in one line at this interval (telemetry prints every frame anyway).
+const env = { LOG_SUMMARY_INTERVAL: '10', ...process.env };
+const specs = [
+  ...captures.map((capture) => ({ name: capture.name, args: main('capture'), cwd: workspaceRoot, env: { ...env, ...capture.env } })),
+  { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...env, ...(framesConnect && { FRAMES_CONNECT: framesConnect }) } },
+  { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env },
+  { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...env, ...(framesConnect && previewEnv(captures, framesConnect)) } },
+];
+const group = runProcessGroup(specs, { print: createPrinter(specs.map(({ name }) => name)) });
 // SIGHUP: a closed terminal, which the modules (own sessions) would not see.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => group.stop(signal));
 group.done.then((code) => process.exit(code));

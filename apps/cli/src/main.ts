@@ -21,6 +21,8 @@ const USAGE = `usage:
          [--backend onnxruntime|tensorrt]   default: both, TensorRT where it is available
          [--streams 0]   the inference module's INFERENCE_STREAMS (0 = auto); --threads is then per stream
          [--preview]   the preview module and a client on its MJPEG stream beside the pipeline, and the pipeline without them
+         [--cameras 1]   capture processes on the video (camera0, camera1, ...) into the one inference: per-source fps,
+                         aggregate fps against the bare model in the same configuration, fairness
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
   bench  --batch 1,2,4 [--json] [--seconds 6] [--streams 0]   detection on the CPU in batches of each size, ms per frame,
          at the default and seed presets (the video's frames, the inference module's streams and threads)
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
       threads: { type: 'string', default: '0' },
       streams: { type: 'string', default: '0' },
       seconds: { type: 'string' },
+      cameras: { type: 'string', default: '1' },
       video: { type: 'string' },
       upstream: { type: 'boolean', default: false },
       batch: { type: 'string' },
@@ -120,10 +123,12 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${values.json ? JSON.stringify({ batches: reports }) : formatBatchBench(reports)}\n`);
         return 0;
       }
+      const cameras = Number(values.cameras);
+      if (!Number.isInteger(cameras) || cameras < 1 || cameras > 10) throw new Error(`--cameras must be a whole number from 1 to 10 (got ${values.cameras})`);
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview },
+        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview, cameras },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

@@ -1,5 +1,5 @@
 import type { ManifestModule } from '@iev/edge-hub-emulator';
-import { localizeModule } from './local-env';
+import { imageProject, localizeModule } from './local-env';
 
 const capture: ManifestModule = {
   id: 'capture',
@@ -37,5 +37,24 @@ describe('localizeModule', () => {
   it("keeps a camera that exists, and lets the simulator's environment win", () => {
     const { env } = localizeModule(capture, ['capture'], { demoVideo: '/demo.mp4', environment: { LOG_LEVEL: 'debug' }, deviceExists: () => true });
     expect(env).toMatchObject({ CAMERA_PATH: '/dev/video0', LOG_LEVEL: 'debug' });
+  });
+});
+
+describe('imageProject', () => {
+  it.each([
+    ['${MODULES.capture}', 'capture'],
+    ['localhost:5000/capture:1.0.0-amd64', 'capture'],
+    ['myacr.azurecr.io/team/inference:2.0.0-rc1-arm64.cuda', 'inference'],
+    ['telemetry@sha256:0123abcd', 'telemetry'],
+    ['mcr.microsoft.com/azureiotedge-hub:1.6', 'azureiotedge-hub'],
+    [undefined, undefined],
+  ])('%s runs the bundle of %s', (image, project) => expect(imageProject(image)).toBe(project));
+});
+
+describe('localizeModule with several cameras', () => {
+  it("points inference's list of capture endpoints at the local captures, each on its own port", () => {
+    const inference: ManifestModule = { id: 'inference', env: { FRAMES_CONNECT: 'tcp://capture:5555,tcp://capture1:5565,tcp://capture12:5675' }, desired: {} };
+    const { env } = localizeModule(inference, ['capture', 'capture1', 'capture12', 'inference'], { demoVideo: '/demo.mp4', environment: {} });
+    expect(env['FRAMES_CONNECT']).toBe('tcp://127.0.0.1:5555,tcp://127.0.0.1:5565,tcp://127.0.0.1:5675');
   });
 });

@@ -11,6 +11,8 @@ export interface Substitution {
 }
 
 const CAMERA_DEVICE = /^\/dev\/video\d+$/;
+/** iotedgedev's image placeholder in a template; genconfig makes it `<registry>/<project>:<tag>`. */
+const IMAGE_PLACEHOLDER = /^\$\{MODULES\.([A-Za-z0-9_-]+)\}$/;
 /** A ZeroMQ bind on every interface, as inside a container. */
 const ALL_INTERFACES = /^tcp:\/\/(\*|0\.0\.0\.0)(?=:\d)/;
 const INSPECTOR = /--inspect(-brk|-wait)?=(?:[^\s:=]+:)?(\d+)/;
@@ -19,6 +21,19 @@ const INSPECTOR = /--inspect(-brk|-wait)?=(?:[^\s:=]+:)?(\d+)/;
 export function publishedPort(createOptions: unknown, containerPort: string): string | undefined {
   const bindings = (createOptions as { HostConfig?: { PortBindings?: Record<string, { HostPort?: string }[]> } } | undefined)?.HostConfig?.PortBindings;
   return bindings?.[`${containerPort}/tcp`]?.[0]?.HostPort;
+}
+
+/**
+ * The project whose bundle a module runs: the one its image names (`${MODULES.capture}` in a template,
+ * `localhost:5000/capture:1.0.0-amd64` in a manifest), so capture1, camera 1's copy of capture, runs capture's.
+ * Undefined for an image that names none (a registry path without a name).
+ */
+export function imageProject(image: string | undefined): string | undefined {
+  if (image === undefined) return undefined;
+  const placeholder = IMAGE_PLACEHOLDER.exec(image);
+  if (placeholder) return placeholder[1];
+  const repository = image.replace(/@.*$/, '').replace(/:[^/]*$/, '');
+  return repository.split('/').pop() || undefined;
 }
 
 /**

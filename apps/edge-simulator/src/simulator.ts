@@ -10,7 +10,7 @@ import { createPrinter, runProcessGroup, type Printer, type ProcessSpec } from '
 import { COMMANDS_USAGE, executeCommand, parseCommandLine } from './commands';
 import { startControlServer } from './control';
 import { SimulatorError } from './errors';
-import { localizeModule } from './local-env';
+import { imageProject, localizeModule } from './local-env';
 import { formatUpstream, upstreamRecord } from './upstream';
 
 export interface SimulatorOptions {
@@ -102,8 +102,11 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
 
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !INHERITED_CONNECTION.test(key)));
   const specs: ProcessSpec[] = [];
+  const bundle = (app: string) => join(options.appsDir, app, 'main.js');
   for (const { module, env } of local) {
-    const main = join(options.appsDir, module.id, 'main.js');
+    // The bundle of the project its image names (several captures run one image), else of the module's own name.
+    const app = imageProject(module.image);
+    const main = app !== undefined && existsSync(bundle(app)) ? bundle(app) : bundle(module.id);
     if (!options.runModules) continue;
     if (!existsSync(main)) {
       say(`${module.id}: no ${main}, not started (its env for running it yourself: ${join(options.stateDir, 'env', `${module.id}.env`)})`);

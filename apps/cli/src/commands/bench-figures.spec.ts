@@ -1,14 +1,15 @@
 import type { Detections } from '@iev/frame-protocol';
-import { cpuFigures, latencyFigures } from './bench-figures';
+import { cpuFigures, latencyFigures, multiSourceFigures } from './bench-figures';
 import type { MeasuredPipeline } from './bench-segments';
 import { NO_USAGE } from './pipeline-usage';
 
 /** Detections as the pipeline publishes them, `latencyMs` after their frame was captured. */
-function received(latenciesMs: number[]): MeasuredPipeline['detections'] {
-  return latenciesMs.map((latencyMs, sequence) => {
+function received(latenciesMs: number[], sourceId = 'camera0', sequences = latenciesMs.map((_, index) => index)): MeasuredPipeline['detections'] {
+  return latenciesMs.map((latencyMs, index) => {
+    const sequence = sequences[index];
     const captureTimeMs = 1_000_000 + sequence * 33;
     const detections = {
-      frame: { sourceId: 'camera0', sequence, captureTimeMs },
+      frame: { sourceId, sequence, captureTimeMs },
       width: 640,
       height: 480,
       modelId: 'model',
@@ -20,10 +21,16 @@ function received(latenciesMs: number[]): MeasuredPipeline['detections'] {
   });
 }
 
+/** A pipeline measured in these segments over `ms`. */
+function measured(segments: MeasuredPipeline['segments'], ms: number): MeasuredPipeline {
+  const detections = segments.flat();
+  return { fps: (detections.length * 1000) / ms, ms, detections, segments, usage: NO_USAGE };
+}
+
 describe('latencyFigures', () => {
   it("takes capture → published percentiles and sets p99 against the model's median run", () => {
     const latencies = [...Array.from({ length: 98 }, () => 200), 300, 500];
-    const figures = latencyFigures({ fps: 10, detections: received(latencies), usage: NO_USAGE }, [150, 100, 125]);
+    const figures = latencyFigures(measured([received(latencies)], 10_000), [150, 100, 125]);
     expect(figures.latencyMs).toEqual({ p50: 200, p90: 200, p99: 300 });
     expect(figures.modelMedianMs).toBe(125);
     expect(figures.latencyRatio).toBe(2.4);
@@ -33,8 +40,7 @@ describe('latencyFigures', () => {
 describe('cpuFigures', () => {
   it('gives each part of the pipeline as percent of a core and CPU-ms per consumed frame, and capture per decoded frame', () => {
     const pipeline: MeasuredPipeline = {
-      fps: 10,
-      detections: received(Array.from({ length: 40 }, () => 200)),
+      ...measured([received(Array.from({ length: 40 }, () => 200))], 4000),
       usage: {
         wallMs: 4000,
         capture: { processMs: 400, groups: { main: 300, rest: 100 }, childrenMs: 200 },
@@ -58,5 +64,31 @@ describe('cpuFigures', () => {
     expect(cpu.inference.gcPauses).toEqual({ corePercent: 3, msPerFrame: 3 });
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
+  });
+});
+
+describe('multiSourceFigures', () => {
+  it("gives each source's fps, latency and frames skipped within a segment, the aggregate against the bare model, and the fairness", () => {
+    // Two 5 s segments: camera0 16 frames in all, camera1 12, one of them after a gap of 2 frames; the pause between
+    // the segments (sequence 7 → 20) is not a skip.
+    const segments = [
+      [...received(Array(8).fill(300), 'camera0', [0, 1, 2, 3, 4, 5, 6, 7]), ...received(Array(6).fill(500), 'camera1', [0, 1, 2, 3, 6, 7])],
+      [...received(Array(8).fill(300), 'camera0', [20, 21, 22, 23, 24, 25, 26, 27]), ...received(Array(6).fill(500), 'camera1', [20, 21, 22, 23, 24, 25])],
+    ];
+    const figures = multiSourceFigures(measured(segments, 10_000), ['camera0', 'camera1'], 3.5);
+
+    expect(figures.sources).toEqual([
+      { id: 'camera0', fps: 1.6, latencyMs: { p50: 300, p90: 300, p99: 300 }, skipped: 0 },
+      { id: 'camera1', fps: 1.2, latencyMs: { p50: 500, p90: 500, p99: 500 }, skipped: 2 },
+    ]);
+    expect(figures.aggregateFps).toBe(2.8);
+    expect(figures.aggregateRatio).toBe(0.8);
+    expect(figures.sourceFairness).toBe(0.75);
+  });
+
+  it('counts a source that got no frame at all as 0 fps: fairness 0', () => {
+    const figures = multiSourceFigures(measured([received([200, 200], 'camera0')], 1000), ['camera0', 'camera1'], 4);
+    expect(figures.sources[1]).toMatchObject({ id: 'camera1', fps: 0, skipped: 0 });
+    expect(figures.sourceFairness).toBe(0);
   });
 });

@@ -102,3 +102,51 @@ export function recognitionFigures(withRecognition: MeasuredPipeline, without: M
     latencyMsWithout: endToEndLatency(without.detections),
   };
 }
+
+/** One source's share of a pipeline that takes frames from several. */
+export interface SourceFigures {
+  id: string;
+  fps: number;
+  /** Capture time → detections published. */
+  latencyMs: LatencyFigures['latencyMs'];
+  /** Frames of this source's that the model never saw: gaps in its sequence numbers within a measured segment. */
+  skipped: number;
+}
+
+export interface MultiSourceFigures {
+  sources: SourceFigures[];
+  /** Frames of all sources per second: the pipeline's fps. */
+  aggregateFps: number;
+  /** aggregateFps / the bare model in the pipeline's own configuration (target >= 0.9). */
+  aggregateRatio: number;
+  /** The slowest source's fps / the fastest's (target >= 0.8). */
+  sourceFairness: number;
+}
+
+/** Per-source figures of a pipeline fed by several sources, against the bare model's fps in the same configuration. */
+export function multiSourceFigures(pipeline: MeasuredPipeline, sourceIds: readonly string[], bareFps: number): MultiSourceFigures {
+  const ofSource = (received: Received[], id: string) => received.filter(({ detections }) => detections.frame.sourceId === id);
+  const sources = sourceIds.map((id): SourceFigures => {
+    const detections = ofSource(pipeline.detections, id);
+    return {
+      id,
+      fps: round((detections.length * 1000) / pipeline.ms),
+      latencyMs: detections.length > 0 ? endToEndLatency(detections) : { p50: NaN, p90: NaN, p99: NaN },
+      skipped: pipeline.segments.reduce((sum, segment) => sum + sequenceGaps(ofSource(segment, id)), 0),
+    };
+  });
+  const fps = sources.map((source) => source.fps);
+  return {
+    sources,
+    aggregateFps: round(pipeline.fps),
+    aggregateRatio: round(pipeline.fps / bareFps, 3),
+    sourceFairness: round(Math.max(...fps) > 0 ? Math.min(...fps) / Math.max(...fps) : 0, 3),
+  };
+}
+
+/** Frames missing between consecutive sequence numbers, in the order they arrived. */
+function sequenceGaps(received: Received[]): number {
+  let gaps = 0;
+  for (let i = 1; i < received.length; i++) gaps += Math.max(0, received[i].detections.frame.sequence - received[i - 1].detections.frame.sequence - 1);
+  return gaps;
+}

@@ -46,4 +46,19 @@ describe('formatBenchRows', () => {
     expect(table).toContain('capture + decoder: 1.93 ms per decoded frame (600), 6.42 ms per consumed frame (180)');
     expect(table).toContain('tensorrt: skipped (no GPU here)');
   });
+
+  it('prints each source, the aggregate against the bare model and the fairness when there are several cameras', () => {
+    const sources = [
+      { id: 'camera0', fps: 2.4, latencyMs: { p50: 400, p90: 480, p99: 520 }, skipped: 0 },
+      { id: 'camera1', fps: 2.2, latencyMs: { p50: 410, p90: 490, p99: 560 }, skipped: 3 },
+    ];
+    const table = formatBenchRows([{ ...report, sources, aggregateFps: 4.6, aggregateRatio: 0.92, sourceFairness: 0.917 }]);
+    expect(table).toMatch(/camera1 +2\.20 +p50 410, p90 490, p99 560 ms +3/);
+    expect(table).toMatch(/aggregate fps +4\.60/);
+    expect(table).toMatch(/aggregate ratio +0\.920 +\(aggregate \/ bare run in the pipeline's configuration; target >= 0\.9\)/);
+    expect(table).toMatch(/fairness +0\.917 +\(slowest source's fps \/ fastest's; target >= 0\.8\)/);
+    expect(table).toMatch(/^capture ×2 +9\.2 +10\.10$/m);
+    expect(table).toMatch(/^decoders of the 2 captures +3\.1 +3\.40$/m);
+    expect(formatBenchRows([report])).not.toContain('fairness');
+  });
 });

@@ -34,12 +34,21 @@ export function formatBench(report: BenchReport): string {
     );
   }
   const latency = (l: BenchReport['latencyMs']) => `p50 ${l.p50.toFixed(0)}, p90 ${l.p90.toFixed(0)}, p99 ${l.p99.toFixed(0)} ms`;
+  if (report.sources && report.aggregateFps !== undefined && report.aggregateRatio !== undefined && report.sourceFairness !== undefined) {
+    lines.push(
+      `source        fps   latency (capture → published)     skipped`,
+      ...report.sources.map((source) => `${source.id.padEnd(10)} ${source.fps.toFixed(2).padStart(6)}   ${latency(source.latencyMs).padEnd(32)} ${String(source.skipped).padStart(7)}`),
+      `aggregate fps${report.aggregateFps.toFixed(2).padStart(10)}   (every source's frames; pipeline fps above)`,
+      `aggregate ratio${report.aggregateRatio.toFixed(3).padStart(8)}   (aggregate / bare run in the pipeline's configuration; target >= 0.9)`,
+      `fairness     ${report.sourceFairness.toFixed(3).padStart(10)}   (slowest source's fps / fastest's; target >= 0.8)`,
+    );
+  }
   lines.push(
     `latency      ${latency(report.latencyMs)}   (capture time → detections published)`,
     ...(report.recognition ? [`              ${latency(report.recognition.latencyMsWithout)} with RECOGNITION=off`] : []),
     `model median ${report.modelMedianMs.toFixed(2).padStart(10)} ms   (bare session.run in the pipeline's configuration)`,
     `p99 / model  ${report.latencyRatio.toFixed(3).padStart(10)}   (target <= 2)`,
-    ...formatCpu(report.cpu),
+    ...formatCpu(report.cpu, report.sources?.length ?? 1),
   );
   return lines.join('\n');
 }
@@ -51,7 +60,8 @@ const GROUP_LABELS: Record<ThreadGroup, string> = {
   unnamed: 'unnamed threads (Node.js 20 names none)',
 };
 
-function formatCpu(cpu: BenchReport['cpu']): string[] {
+/** `captures` > 1: capture's rows are every capture's added up. */
+function formatCpu(cpu: BenchReport['cpu'], captures: number): string[] {
   const row = (label: string, share: CpuShare) => `${label.padEnd(42)} ${share.corePercent.toFixed(1).padStart(6)} ${share.msPerFrame.toFixed(2).padStart(10)}`;
   const module = (name: string, figures: ModuleCpu) => [
     row(name, figures.total),
@@ -63,8 +73,8 @@ function formatCpu(cpu: BenchReport['cpu']): string[] {
   ];
   return [
     `cpu while measured                       % of a core  ms/frame`,
-    row('decoder (capture\'s ffmpeg / gst-launch)', cpu.decoder),
-    ...module('capture', cpu.capture),
+    row(captures > 1 ? `decoders of the ${captures} captures` : "decoder (capture's ffmpeg / gst-launch)", cpu.decoder),
+    ...module(captures > 1 ? `capture ×${captures}` : 'capture', cpu.capture),
     ...module('inference', cpu.inference),
     `capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`,
   ];

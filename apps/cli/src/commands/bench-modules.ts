@@ -64,9 +64,10 @@ export interface WatchedPreview {
   stopWatching(): void;
 }
 
-export async function startPreview(root: string, frames: string, detections: string): Promise<WatchedPreview> {
+/** `frames`: each capture's endpoint; the client watches the first source. */
+export async function startPreview(root: string, frames: readonly string[], detections: string): Promise<WatchedPreview> {
   const port = await freePort();
-  const module = await startModule(root, 'preview', { FRAMES_CONNECT: frames, DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });
+  const module = await startModule(root, 'preview', { FRAMES_CONNECT: frames.join(','), DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });
   const watching = new AbortController();
   const stream = `http://127.0.0.1:${port}/sources/camera0/stream.mjpeg`;
   void (async () => {

@@ -14,7 +14,11 @@ export type Received = { detections: Detections; receivedAtMs: number };
 
 export interface MeasuredPipeline {
   fps: number;
+  /** Time measured, all segments together. */
+  ms: number;
   detections: Received[];
+  /** The same detections, segment by segment: frames skipped are counted within a segment, not across a pause. */
+  segments: Received[][];
   /** CPU and frames over the pipeline's measured segments. */
   usage: PipelineUsage;
 }
@@ -25,13 +29,19 @@ interface Arm {
   previewWatched: boolean;
 }
 
+/** The SOURCE_ID of each capture the bench runs, as `npm start` and the deployment name their cameras. */
+export function benchSourceIds(cameras: number): string[] {
+  return Array.from({ length: cameras }, (_, index) => `camera${index}`);
+}
+
 /** Bare and pipeline are measured in this many alternating segments. */
 const ROUNDS = 4;
 /** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
 const SETTLE_MS = 1500;
 
 /**
- * Runs the real capture and inference processes on the video and listens to their detections like telemetry does.
+ * Runs the real capture and inference processes on the video and listens to their detections like telemetry does;
+ * with `cameras` > 1, that many capture processes on the video (camera0, camera1, ...) into the one inference.
  * The machine's speed drifts here by up to 30 % within a minute, so the pipeline and bare `session.run` are
  * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift weighs on
  * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
@@ -47,7 +57,7 @@ export async function measureAlternating(
   log: (line: string) => void,
 ): Promise<{ pipelines: MeasuredPipeline[]; withoutPreview?: MeasuredPipeline; bare: BareRuns[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
-  const frames = `ipc://${join(dir, 'frames')}`;
+  const sources = benchSourceIds(options.cameras).map((sourceId, index) => ({ sourceId, frames: `ipc://${join(dir, `frames-${index}`)}` }));
   const subscriber = new Subscriber({ linger: 0 });
   subscriber.subscribe(DETECTIONS_TOPIC);
   const modules: RunningModule[] = [];
@@ -64,7 +74,7 @@ export async function measureAlternating(
       const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
       subscriber.connect(detectionsEndpoint);
       const inference = await startModule(options.workspaceRoot, 'inference', {
-        FRAMES_CONNECT: frames,
+        FRAMES_CONNECT: sources.map(({ frames }) => frames).join(','),
         DETECTIONS_BIND: detectionsEndpoint,
         DETECTION_PRESET: options.preset.name,
         INFERENCE_BACKEND: options.backend,
@@ -76,9 +86,13 @@ export async function measureAlternating(
       inferences.push(inference);
       modules.push(inference);
     }
-    const capture = await startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, ...BENCH_CAPTURE_ENV });
-    modules.push(capture);
-    preview = options.preview ? await startPreview(options.workspaceRoot, frames, `ipc://${join(dir, 'detections-0')}`) : undefined;
+    const captures: RunningModule[] = [];
+    for (const { sourceId, frames } of sources) {
+      captures.push(await startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }));
+    }
+    modules.push(...captures);
+    const signalCaptures = (signal: NodeJS.Signals) => captures.forEach(({ process: child }) => child.kill(signal));
+    preview = options.preview ? await startPreview(options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
       for (const { process: child } of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
@@ -87,43 +101,47 @@ export async function measureAlternating(
 
     // The preset's own pipeline is measured as it runs with a preview watched; once more with it paused.
     const arms: Arm[] = [...inferences.map((inference) => ({ inference, previewWatched: preview !== undefined })), ...(preview ? [{ inference: inferences[0], previewWatched: false }] : [])];
-    const measured = arms.map(() => ({ ms: 0, detections: [] as Received[], usage: NO_USAGE }));
+    const measured = arms.map(() => ({ ms: 0, segments: [] as Received[][], usage: NO_USAGE }));
     const bareRuns = bareMeasures.map(() => ({ fpsSum: 0, runMs: [] as number[] }));
     const segmentMs = (options.seconds / ROUNDS) * 1000;
     log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
-    await whileRunning(until(() => new Set(received.map(({ detections }) => detections.timings.recognizeMs === undefined)).size === inferences.length, 120_000, () => 'the first detections from each pipeline'));
+    const everyPipelineAndSource = () =>
+      new Set(received.map(({ detections }) => detections.timings.recognizeMs === undefined)).size === inferences.length &&
+      new Set(received.map(({ detections }) => detections.frame.sourceId)).size === sources.length;
+    await whileRunning(until(everyPipelineAndSource, 120_000, () => 'the first detections from each pipeline and source'));
     for (const inference of inferences.slice(1)) inference.process.kill('SIGSTOP');
     await whileRunning(sleep(options.warmupSeconds * 1000));
     for (let round = 0; round < ROUNDS; round++) {
-      capture.process.kill('SIGSTOP');
+      signalCaptures('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
       for (const [i, bare] of bareMeasures.entries()) {
         const runs = await whileRunning(bare.measure(segmentMs / bareMeasures.length));
         bareRuns[i].fpsSum += runs.fps;
         bareRuns[i].runMs.push(...runs.runMs);
       }
-      capture.process.kill('SIGCONT');
+      signalCaptures('SIGCONT');
       for (const [i, { inference, previewWatched }] of arms.entries()) {
         inference.process.kill('SIGCONT');
         preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
-        const before = await whileRunning(lookAtPipeline(capture, inference));
+        const before = await whileRunning(lookAtPipeline(captures, inference));
         const from = epochMs();
         await whileRunning(sleep(segmentMs));
         const to = epochMs();
-        const after = await whileRunning(lookAtPipeline(capture, inference));
+        const after = await whileRunning(lookAtPipeline(captures, inference));
         if (inferences.length > 1) inference.process.kill('SIGSTOP');
         measured[i].ms += to - from;
         measured[i].usage = addUsage(measured[i].usage, usageBetween(before, after));
-        measured[i].detections.push(...received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
+        measured[i].segments.push(received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
       }
       if (inferences.length > 1) inferences[0].process.kill('SIGCONT');
     }
-    if (measured.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
-    const pipelines = measured.map(({ ms, detections, usage }) => ({ fps: (detections.length * 1000) / ms, detections, usage }));
+    const pipelines = measured.map(({ ms, segments, usage }) => ({ ms, segments, detections: segments.flat(), usage }));
+    if (pipelines.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
+    const withFps = pipelines.map((pipeline) => ({ ...pipeline, fps: (pipeline.detections.length * 1000) / pipeline.ms }));
     return {
-      pipelines: pipelines.slice(0, inferences.length),
-      ...(preview && { withoutPreview: pipelines[inferences.length] }),
+      pipelines: withFps.slice(0, inferences.length),
+      ...(preview && { withoutPreview: withFps[inferences.length] }),
       bare: bareRuns.map(({ fpsSum, runMs }) => ({ fps: fpsSum / ROUNDS, runMs })),
     };
   } finally {

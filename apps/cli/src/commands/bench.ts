@@ -8,16 +8,18 @@ import { openBareTensorRt } from './bare-tensorrt';
 import {
   cpuFigures,
   latencyFigures,
+  multiSourceFigures,
   recognitionFigures,
   roundSummary,
   stageSummary,
   type CpuFigures,
   type LatencyFigures,
+  type MultiSourceFigures,
   type RecognitionFigures,
   type StageName,
   type StageSummary,
 } from './bench-figures';
-import { measureAlternating } from './bench-segments';
+import { benchSourceIds, measureAlternating } from './bench-segments';
 
 export const BENCH_BACKENDS = ['onnxruntime', 'tensorrt'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -36,6 +38,8 @@ export interface BenchOptions {
   warmupSeconds: number;
   /** Run the preview module and an MJPEG client beside the pipeline, and measure it without them too. */
   preview?: boolean;
+  /** Capture processes on the video (camera0, camera1, ...), all into the one inference module. */
+  cameras: number;
 }
 
 /** The pipeline's fps with the preview module taking frames and a client watching, and with the preview paused. */
@@ -46,7 +50,8 @@ export interface PreviewFigures {
   ratio: number;
 }
 
-export interface BenchReport extends LatencyFigures {
+/** With several cameras, also MultiSourceFigures: per source, and all of them against the bare model. */
+export interface BenchReport extends LatencyFigures, Partial<MultiSourceFigures> {
   backend: BenchBackend;
   preset: string;
   inputSize: string;
@@ -111,6 +116,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   const [bareFps, bareStreamsFps] = bare.map(({ fps }) => fps);
   const pipelineConfiguration = bare[bare.length - 1];
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
+  const sources = options.cameras > 1 ? multiSourceFigures(pipeline, benchSourceIds(options.cameras), pipelineConfiguration.fps) : undefined;
   log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreamsFps === undefined ? '' : `; ${bareStreamsFps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
 
   const stage = (pick: Parameters<typeof stageSummary>[1]) => stageSummary(pipeline.detections, pick);
@@ -134,6 +140,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     ...latencyFigures(pipeline, pipelineConfiguration.runMs),
     ...(withoutRecognition && { recognition: recognitionFigures(pipeline, withoutRecognition) }),
     ...(withoutPreview && { preview: { fpsWith: round(pipeline.fps), fpsWithout: round(withoutPreview.fps), ratio: round(pipeline.fps / withoutPreview.fps, 3) } }),
+    ...sources,
     cpu: cpuFigures(pipeline),
     framesMeasured: pipeline.detections.length,
     streams,

@@ -1,10 +1,10 @@
 import { addCpu, cpuBetween, NO_CPU, type CpuUsage } from './process-cpu';
 import { lookAt, type ModuleLook, type RunningModule } from './bench-modules';
 
-/** What one pipeline (capture with its decoder, and one inference module) used while it was measured. */
+/** What one pipeline (capture with its decoder, or several, and one inference module) used while it was measured. */
 export interface PipelineUsage {
   wallMs: number;
-  /** capture's threads by group; its children (the decoder) as childrenMs. */
+  /** capture's threads by group (every capture's added up); its children (the decoder) as childrenMs. */
   capture: CpuUsage;
   captureGcMs: number;
   inference: CpuUsage;
@@ -14,24 +14,25 @@ export interface PipelineUsage {
 
 export interface PipelineLook {
   atMs: number;
-  capture: ModuleLook;
+  captures: ModuleLook[];
   inference: ModuleLook;
 }
 
-export async function lookAtPipeline(capture: RunningModule, inference: RunningModule): Promise<PipelineLook> {
+export async function lookAtPipeline(captures: RunningModule[], inference: RunningModule): Promise<PipelineLook> {
   const atMs = performance.now();
-  const [captureLook, inferenceLook] = await Promise.all([lookAt(capture), lookAt(inference)]);
-  return { atMs, capture: captureLook, inference: inferenceLook };
+  const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
+  return { atMs, captures: captureLooks, inference: inferenceLook };
 }
 
 export function usageBetween(before: PipelineLook, after: PipelineLook): PipelineUsage {
+  const captures = after.captures.map((capture, index) => ({ before: before.captures[index], after: capture }));
   return {
     wallMs: after.atMs - before.atMs,
-    capture: cpuBetween(before.capture.cpu, after.capture.cpu),
-    captureGcMs: after.capture.gcMs - before.capture.gcMs,
+    capture: captures.reduce((sum, look) => addCpu(sum, cpuBetween(look.before.cpu, look.after.cpu)), NO_CPU),
+    captureGcMs: captures.reduce((sum, look) => sum + look.after.gcMs - look.before.gcMs, 0),
     inference: cpuBetween(before.inference.cpu, after.inference.cpu),
     inferenceGcMs: after.inference.gcMs - before.inference.gcMs,
-    framesDecoded: after.capture.framesDecoded - before.capture.framesDecoded,
+    framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, 0),
   };
 }
 

@@ -187,6 +187,29 @@ describe('nx genconfig deployment', () => {
     expect(debug).toEqual(release);
   });
 
+  it.each([false, true])('--cameras 4 (cuda: %s) writes schema-valid manifests beside the one-camera ones: four captures of the one image into one inference', async (cuda) => {
+    expect(await genconfig({ arch: 'arm64', cuda, cameras: 4 })).toEqual({ success: true });
+
+    const platform = cuda ? 'arm64.cuda' : 'arm64';
+    expect(readdirSync(outputPath).sort()).toEqual([`deployment.4cameras.${platform}.json`, `deployment.debug.4cameras.${platform}.json`]);
+    for (const name of readdirSync(outputPath)) {
+      expect(validators.manifest(manifest(name))).toEqual([]);
+      const modules = modulesOf(manifest(name));
+      const captures = ['capture', 'capture1', 'capture2', 'capture3'];
+      expect(Object.keys(modules)).toEqual([...captures, 'inference', 'telemetry']);
+      expect(captures.map((capture) => modules[capture].env['SOURCE_ID'].value)).toEqual(['camera0', 'camera1', 'camera2', 'camera3']);
+      for (const capture of captures) expect(modules[capture].settings['image']).toBe(`localhost:5000/capture:${workspaceVersion}-${platform}`);
+      expect(modules['inference'].env['FRAMES_CONNECT'].value).toBe('tcp://capture:5555,tcp://capture1:5565,tcp://capture2:5575,tcp://capture3:5585');
+      expect(modules['inference'].env['USE_TENSOR_RT'].value).toBe(cuda ? 'True' : 'False');
+    }
+  });
+
+  it('refuses a camera count out of range, naming the option, and writes nothing', async () => {
+    expect(await genconfig({ arch: 'amd64', cameras: 0 })).toEqual({ success: false });
+    expect(errors).toEqual(['--cameras must be a whole number from 1 to 10, got 0.']);
+    expect(readdirSync(outputPath)).toEqual([]);
+  });
+
   it('fails, naming the known modules, when a template names an image no project builds', async () => {
     const template = readJsonFile<Deployment>(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'));
     modulesOf(template)['capture'].settings['image'] = '${MODULES.camera}';

@@ -1,5 +1,6 @@
 import { type ExecutorContext, logger, readJsonFile, writeJsonFile } from '@nx/devkit';
 import { basename, join, relative, resolve } from 'node:path';
+import { parseCameraCount, withCameras } from '../../lib/camera-modules';
 import { applyMergePatch, generateManifest, isJsonObject, type JsonObject } from '../../lib/deployment-manifest';
 import { type DeploymentValidator, loadDeploymentValidators } from '../../lib/deployment-schemas';
 import { type Architecture, imageNaming, imageReference, platformName, type TargetPlatform } from '../../lib/image-reference';
@@ -13,17 +14,22 @@ export interface GenconfigExecutorOptions {
   templates: string[];
   cudaPatch?: string;
   outputPath: string;
+  /** Capture modules, one per camera, all feeding inference (default 1: the template as it is). */
+  cameras?: number;
 }
 
 const TEMPLATE_SUFFIX = '.template.json';
 
 /**
  * Writes `<outputPath>/<template name>.<platform>.json` for every template (`deployment.template.json` →
- * `deployment.arm64.cuda.json`), validating each template and manifest against the schemas in `schemas/`.
+ * `deployment.arm64.cuda.json`; with `--cameras 4`, `deployment.4cameras.arm64.cuda.json`), validating each
+ * template and manifest against the schemas in `schemas/`.
  */
 export default async function genconfigExecutor(options: GenconfigExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
   try {
+    const cameras = parseCameraCount(options.cameras ?? 1);
+    const variant = cameras === 1 ? platformName(platform) : `${cameras}cameras.${platformName(platform)}`;
     const naming = imageNaming(context.root, { registry: options.registry, version: options.tag });
     const modulesWithImages = projectsWithDockerTarget(context);
     const moduleImage = (module: string) => {
@@ -41,8 +47,8 @@ export default async function genconfigExecutor(options: GenconfigExecutorOption
       if (!isJsonObject(platformTemplate)) throw new Error(`${templatePath}: a deployment template is a JSON object.`);
       assertValid(validators.template, platformTemplate, `${templatePath}${cudaPatch ? ` with ${options.cudaPatch}` : ''}`, 'template');
 
-      const manifest = generateManifest(platformTemplate, moduleImage);
-      const manifestPath = resolve(context.root, options.outputPath, manifestName(templatePath, platformName(platform)));
+      const manifest = generateManifest(withCameras(platformTemplate, cameras), moduleImage);
+      const manifestPath = resolve(context.root, options.outputPath, manifestName(templatePath, variant));
       assertValid(validators.manifest, manifest, relative(context.root, manifestPath), 'manifest');
       writeJsonFile(manifestPath, manifest);
       logger.info(`${templatePath} -> ${relative(context.root, manifestPath)}`);
@@ -54,11 +60,11 @@ export default async function genconfigExecutor(options: GenconfigExecutorOption
   }
 }
 
-/** iotedgedev's naming: the template's name without `.template.json`, then the platform. */
-function manifestName(templatePath: string, platform: string): string {
+/** iotedgedev's naming: the template's name without `.template.json`, then the platform (after the camera count). */
+function manifestName(templatePath: string, variant: string): string {
   const name = basename(templatePath);
   const stem = name.endsWith(TEMPLATE_SUFFIX) ? name.slice(0, -TEMPLATE_SUFFIX.length) : name.replace(/\.json$/, '');
-  return `${stem}.${platform}.json`;
+  return `${stem}.${variant}.json`;
 }
 
 function projectsWithDockerTarget(context: ExecutorContext): string[] {

@@ -1,0 +1,23 @@
+import type { ModuleLook } from './bench-modules';
+import { usageBetween, type PipelineLook } from './pipeline-usage';
+
+/** A module seen with `cpuMs` on its main thread (pid 1) and `childrenMs` in its decoder. */
+function look(cpuMs: number, childrenMs: number, gcMs: number, framesDecoded: number): ModuleLook {
+  return { cpu: { processCpuMs: cpuMs, threads: new Map([[1, { group: 'main', cpuMs }]]), childrenCpuMs: childrenMs }, gcMs, framesDecoded };
+}
+
+describe('usageBetween', () => {
+  it("adds every capture's CPU, GC pauses and frames decoded up, inference apart", () => {
+    const before: PipelineLook = { atMs: 1000, captures: [look(100, 50, 5, 10), look(200, 60, 6, 20)], inference: look(1000, 0, 10, 0) };
+    const after: PipelineLook = { atMs: 3000, captures: [look(130, 70, 7, 40), look(250, 100, 9, 45)], inference: look(2800, 0, 30, 0) };
+
+    expect(usageBetween(before, after)).toEqual({
+      wallMs: 2000,
+      capture: { processMs: 80, groups: { main: 80 }, childrenMs: 60 },
+      captureGcMs: 5,
+      inference: { processMs: 1800, groups: { main: 1800 }, childrenMs: 0 },
+      inferenceGcMs: 20,
+      framesDecoded: 55,
+    });
+  });
+});

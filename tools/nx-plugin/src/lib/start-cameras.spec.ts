@@ -1,0 +1,89 @@
+// `npm start`'s cameras (tools/scripts/lib/cameras.mjs, a plain ES module run in its own Node.js, as the script is)
+// and their agreement with genconfig's: the same source ids and ports for the same camera.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT } from '../testing/executor-context';
+import { withCameras } from './camera-modules';
+
+const CAMERAS_MODULE = join(WORKSPACE_ROOT, 'tools/scripts/lib/cameras.mjs');
+
+interface Capture {
+  name: string;
+  sourceId: string;
+  cameraPath?: string;
+  env: Record<string, string>;
+}
+type Started = { captures: Capture[]; framesConnect?: string } | { error: string };
+
+/** What start.mjs would run for these arguments and this environment. */
+function start(argv: string[], env: Record<string, string> = {}): Started {
+  const script = `
+    import { captureProcesses, parseCameras } from ${JSON.stringify(CAMERAS_MODULE)};
+    const [argv, env] = JSON.parse(process.argv[1]);
+    try { console.log(JSON.stringify(captureProcesses(parseCameras(argv, env), env))); }
+    catch (error) { console.log(JSON.stringify({ error: error.message })); }`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([argv, env])], { encoding: 'utf8' }));
+}
+
+describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () => {
+  it('runs one capture as before when no camera is named: its source alone, inference as configured', () => {
+    expect(start([])).toEqual({ captures: [{ name: 'capture', sourceId: 'camera0', env: {} }] });
+    expect(start([], { CAMERA_PATH: 'my.mp4', SOURCE_ID: 'gate' })).toEqual({ captures: [{ name: 'capture', sourceId: 'gate', cameraPath: 'my.mp4', env: { CAMERA_PATH: 'my.mp4' } }] });
+    expect(start(['--camera', 'my.mp4'])).toEqual({ captures: [{ name: 'capture', sourceId: 'camera0', cameraPath: 'my.mp4', env: { CAMERA_PATH: 'my.mp4' } }] });
+  });
+
+  it('CAMERAS=3 runs the demo video (or CAMERA_PATH) as camera0..camera2, each capture on ports of its own', () => {
+    const started = start([], { CAMERAS: '3' });
+    expect(started).toEqual({
+      captures: [0, 1, 2].map((k) =>
+        expect.objectContaining({
+          name: k === 0 ? 'capture' : `capture${k}`,
+          sourceId: `camera${k}`,
+          env: { SOURCE_ID: `camera${k}`, FRAMES_BIND: `tcp://127.0.0.1:${5555 + 10 * k}`, METRICS_PORT: `${9101 + 10 * k}` },
+        }),
+      ),
+      framesConnect: 'tcp://127.0.0.1:5555,tcp://127.0.0.1:5565,tcp://127.0.0.1:5575',
+    });
+    expect(start([], { CAMERAS: '2', CAMERA_PATH: 'gate.mp4' })).toMatchObject({ captures: [{ env: { CAMERA_PATH: 'gate.mp4' } }, { env: { CAMERA_PATH: 'gate.mp4' } }] });
+  });
+
+  it('takes each --camera whole, commas and all (a GStreamer pipeline), as a source of its own', () => {
+    const pipeline = 'videotestsrc ! video/x-raw,format=BGR,width=640,height=480 ! appsink';
+    const started = start(['--camera', pipeline, `--camera=rtsp://dock/stream?a=1,2`]);
+    expect(started).toMatchObject({ captures: [{ sourceId: 'camera0', env: { CAMERA_PATH: pipeline } }, { sourceId: 'camera1', env: { CAMERA_PATH: 'rtsp://dock/stream?a=1,2' } }] });
+  });
+
+  it('listens where LISTEN_HOST says and connects inference over the loopback', () => {
+    expect(start([], { CAMERAS: '2', LISTEN_HOST: '0.0.0.0' })).toMatchObject({
+      captures: [{ env: { FRAMES_BIND: 'tcp://0.0.0.0:5555' } }, { env: { FRAMES_BIND: 'tcp://0.0.0.0:5565' } }],
+      framesConnect: 'tcp://127.0.0.1:5555,tcp://127.0.0.1:5565',
+    });
+  });
+
+  it.each([
+    [[], { CAMERAS: '0' }, 'CAMERAS must be a whole number from 1 to 10, got "0"'],
+    [[], { CAMERAS: 'four' }, 'CAMERAS must be a whole number from 1 to 10, got "four"'],
+    [['--camera'], {}, '--camera needs a source after it'],
+    [['--camera', 'a.mp4'], { CAMERAS: '2' }, 'CAMERAS and --camera both name the cameras: use one'],
+    [['a.mp4'], {}, 'unknown argument "a.mp4"'],
+  ])('refuses %p with %p: %s', (argv, env, error) => {
+    expect(start(argv, env)).toEqual({ error });
+  });
+
+  it("numbers the cameras' source ids and ports as genconfig does", () => {
+    const template = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'), 'utf8'));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const modules: Record<string, { env: Record<string, { value: string }> }> = (withCameras(template, 4) as any).modulesContent.$edgeAgent['properties.desired'].modules;
+    const started = start([], { CAMERAS: '4' }) as { captures: Capture[] };
+    const port = (endpoint: string) => endpoint.split(':').pop();
+    for (const capture of started.captures) {
+      const deployed = modules[capture.name].env;
+      expect([capture.env['SOURCE_ID'], port(capture.env['FRAMES_BIND']), capture.env['METRICS_PORT']]).toEqual([
+        deployed['SOURCE_ID'].value,
+        port(deployed['FRAMES_BIND'].value),
+        deployed['METRICS_PORT'].value,
+      ]);
+    }
+  });
+});

@@ -1,0 +1,76 @@
+// The sources `npm start` runs, one capture process each (the IoT Edge way: one capture module per camera), and
+// the frames endpoints inference takes them from.
+
+/** As genconfig's (tools/nx-plugin/src/lib/camera-modules.ts): camera k listens on camera0's ports plus k × 10. */
+export const CAMERA_PORT_STEP = 10;
+export const MAX_CAMERAS = 10;
+const FRAMES_PORT = 5555;
+const METRICS_PORT = 9101;
+
+export const START_USAGE = `usage: npm start [-- --camera <source> [--camera <source> ...]]
+  --camera <source>   a source for one capture (CAMERA_PATH's forms: file, /dev/videoN, GStreamer pipeline, URL,
+                      testsrc); repeat it for each camera: camera0, camera1, ...
+  CAMERAS=N           the demo video (or CAMERA_PATH) as N sources instead`;
+
+export class StartUsageError extends Error {}
+
+/**
+ * The cameras from the command line and the environment: each `--camera` a source of its own (a flag per source, not
+ * a comma list: GStreamer pipelines and URLs hold commas), else `CAMERAS` copies of CAMERA_PATH (unset: capture's
+ * default, the demo video). Returns [{ sourceId, cameraPath }], cameraPath undefined for capture's default.
+ */
+export function parseCameras(argv, env) {
+  const paths = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--camera' || arg.startsWith('--camera=')) {
+      const path = arg === '--camera' ? argv[++i] : arg.slice('--camera='.length);
+      if (path === undefined || path.trim() === '') throw new StartUsageError('--camera needs a source after it');
+      paths.push(path);
+    } else {
+      throw new StartUsageError(`unknown argument ${JSON.stringify(arg)}`);
+    }
+  }
+  if (paths.length > 0 && env.CAMERAS !== undefined) throw new StartUsageError('CAMERAS and --camera both name the cameras: use one');
+  if (paths.length > MAX_CAMERAS) throw new StartUsageError(`at most ${MAX_CAMERAS} cameras, got ${paths.length}`);
+  const count = paths.length || cameraCount(env.CAMERAS);
+  return Array.from({ length: count }, (_, index) => ({ sourceId: `camera${index}`, cameraPath: paths[index] ?? env.CAMERA_PATH }));
+}
+
+function cameraCount(value) {
+  if (value === undefined) return 1;
+  const count = Number(value);
+  if (value.trim() === '' || !Number.isInteger(count) || count < 1 || count > MAX_CAMERAS) {
+    throw new StartUsageError(`CAMERAS must be a whole number from 1 to ${MAX_CAMERAS}, got ${JSON.stringify(value)}`);
+  }
+  return count;
+}
+
+/**
+ * A capture process per camera ({ name, sourceId, cameraPath, env, framesBind, metricsPort }) and inference's
+ * FRAMES_CONNECT. One camera is today's single capture: nothing of its own but the source, so FRAMES_BIND,
+ * METRICS_PORT and SOURCE_ID keep their defaults or what the user set, and inference its FRAMES_CONNECT.
+ */
+export function captureProcesses(cameras, env) {
+  if (cameras.length === 1) {
+    const [{ cameraPath }] = cameras;
+    return { captures: [{ name: 'capture', sourceId: env.SOURCE_ID ?? 'camera0', cameraPath, env: cameraPath === undefined ? {} : { CAMERA_PATH: cameraPath } }], framesConnect: undefined };
+  }
+  const host = env.LISTEN_HOST ?? '127.0.0.1';
+  // Inference connects on this host, whatever interface the captures listen on.
+  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const captures = cameras.map(({ sourceId, cameraPath }, index) => {
+    const framesPort = FRAMES_PORT + index * CAMERA_PORT_STEP;
+    const metricsPort = METRICS_PORT + index * CAMERA_PORT_STEP;
+    return {
+      name: index === 0 ? 'capture' : `capture${index}`,
+      sourceId,
+      cameraPath,
+      framesBind: `tcp://${host}:${framesPort}`,
+      framesConnect: `tcp://${connectHost}:${framesPort}`,
+      metricsPort,
+      env: { SOURCE_ID: sourceId, FRAMES_BIND: `tcp://${host}:${framesPort}`, METRICS_PORT: String(metricsPort), ...(cameraPath !== undefined && { CAMERA_PATH: cameraPath }) },
+    };
+  });
+  return { captures, framesConnect: captures.map(({ framesConnect }) => framesConnect).join(',') };
+}
