@@ -21,8 +21,9 @@ module.exports = function nodeAppConfig(appDir, { assets, additionalEntryPoints 
         outputHashing: 'none',
         generatePackageJson: true,
         sourceMap: true,
-        assets,
-        additionalEntryPoints,
+        // Only when given: the plugin reads an explicit undefined as a list and fails.
+        ...(assets && { assets }),
+        ...(additionalEntryPoints && { additionalEntryPoints }),
       }),
     ],
   };

@@ -196,7 +196,7 @@ describe('nx genconfig deployment', () => {
       expect(validators.manifest(manifest(name))).toEqual([]);
       const modules = modulesOf(manifest(name));
       const captures = ['capture', 'capture1', 'capture2', 'capture3'];
-      expect(Object.keys(modules)).toEqual([...captures, 'inference', 'telemetry']);
+      expect(Object.keys(modules)).toEqual([...captures, 'inference', 'telemetry', 'preview']);
       expect(captures.map((capture) => modules[capture].env['SOURCE_ID'].value)).toEqual(['camera0', 'camera1', 'camera2', 'camera3']);
       for (const capture of captures) expect(modules[capture].settings['image']).toBe(`localhost:5000/capture:${workspaceVersion}-${platform}`);
       expect(modules['inference'].env['FRAMES_CONNECT'].value).toBe('tcp://capture:5555,tcp://capture1:5565,tcp://capture2:5575,tcp://capture3:5585');
