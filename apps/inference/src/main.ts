@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
-import { EdgeModule } from '@iev/iot-edge';
+import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FrameSummary, readLogConfig, runModule, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq-transport';
@@ -61,7 +61,16 @@ void runModule('inference', async (logger) => {
         await reading.switch(presetReads(next.preset, next.recognition), next.minTextScore);
       },
     },
-    reported: () => ({ modelId: detector.backend.modelId, modelSha256: detector.backend.modelSha256, backend: detector.backend.name, streams, fps: metrics.rate.perSecond(), ...recognitionStatus() }),
+    reported: () => ({
+      modelId: detector.backend.modelId,
+      modelSha256: detector.backend.modelSha256,
+      backend: detector.backend.name,
+      streams,
+      fps: metrics.rate.perSecond(),
+      ...recognitionStatus(),
+      // Per camera, for a fleet's queries over twins (IoT Hub's query language reads reported properties).
+      sources: byTwinKey(metrics.sources.report().map(({ sourceId, fps, skipped, latencyMs, stale, outages }) => [sourceId, { fps, skipped, latencyMs, stale, outages }] as const)),
+    }),
     status: () => ({
       backend: detector.backend.name,
       streams,

@@ -93,6 +93,13 @@ describe('the modules under (emulated) IoT Edge', () => {
     expect(settingsOf(hub.twin('capture').reported)).toMatchObject({ source: DEMO_VIDEO, fps: 10 });
   }, 90_000);
 
+  it("reports each camera's rate, skips, latency and outages in inference's twin (every 30 s)", async () => {
+    const reported = await hub.waitForReported('inference', (r) => typeof (r['sources'] as Record<string, { fps?: unknown }> | undefined)?.['camera0']?.fps === 'number', 45_000);
+    expect(reported['sources']).toEqual({
+      camera0: { fps: expect.any(Number), skipped: expect.any(Number), latencyMs: expect.any(Number), stale: false, outages: 0 },
+    });
+  }, 60_000);
+
   it('changes the box threshold of the running inference from the twin, and back', async () => {
     await hub.patchDesired('inference', { boxThresh: 0.99 });
     await hub.waitForReported('inference', (r) => settingsOf(r)['boxThresh'] === 0.99, 20_000);

@@ -4,3 +4,4 @@ export * from './lib/edge-failure';
 export * from './lib/edge-module';
 export * from './lib/outbound-queue';
 export * from './lib/product-version';
+export * from './lib/twin-keys';
