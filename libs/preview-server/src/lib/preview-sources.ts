@@ -78,7 +78,7 @@ export class PreviewSources {
     if (newest?.sequence === frame.sequence) return;
     // A lower sequence: capture restarted and numbers from 0 again; the old frames' detections no longer pair.
     if (newest && frame.sequence < newest.sequence) state.frames.length = 0;
-    state.frames.push({ sequence: frame.sequence, image: { data: Uint8Array.from(frame.pixels.subarray(0, stride * height)), width, height, stride } });
+    state.frames.push({ sequence: frame.sequence, image: { data: frame.pixels.slice(0, stride * height), width, height, stride } });
     if (state.frames.length > KEPT_FRAMES) state.frames.shift();
     state.frameRate.mark();
     this.changed(frame.sourceId);
