@@ -62,6 +62,48 @@ class PipelineTap {
   }
 }
 
+/**
+ * Checks a 640×480 RGB picture against the raw BGR frame it was drawn on: an outline on ≥ 80 % of the boxes' left
+ * edges, and, away from every box and where its label may go, the frame itself (JPEG error aside).
+ */
+function expectBoxesDrawnOnFrame(data: Uint8Array, raw: Frame, boxes: Detections['boxes']): void {
+  /** Each channel's difference between the picture (RGB) and the raw frame (BGR) at the pixels around a point. */
+  const differencesAround = (x: number, y: number, radius: number) => {
+    const differences: number[] = [];
+    for (let dy = -radius; dy <= radius; dy++) {
+      for (let dx = -radius; dx <= radius; dx++) {
+        const px = Math.min(639, Math.max(0, Math.round(x) + dx));
+        const py = Math.min(479, Math.max(0, Math.round(y) + dy));
+        const drawn = (py * 640 + px) * 3;
+        const original = py * raw.stride + px * 3;
+        for (let channel = 0; channel < 3; channel++) differences.push(Math.abs(data[drawn + channel] - raw.pixels[original + 2 - channel]));
+      }
+    }
+    return differences;
+  };
+  // Halfway along each box's left edge: the outline is drawn there (labels go above or below).
+  const onEdges = boxes.map(({ points: [topLeft, , , bottomLeft] }) => Math.max(...differencesAround((topLeft[0] + bottomLeft[0]) / 2, (topLeft[1] + bottomLeft[1]) / 2, 1)));
+  expect(onEdges.filter((difference) => difference > 60).length).toBeGreaterThanOrEqual(Math.ceil(onEdges.length * 0.8));
+  // Away from every box and where its label may go, the picture is the frame, JPEG aside: a mean difference that
+  // small over a 5×5 patch holds no outline or letter. A label is a line of ~13 px text (its text and score, at
+  // most 11 px a character) above or below the box, from its left edge, or its right edge in the right half.
+  const drawnNear = ({ points, text }: Detections['boxes'][number], x: number, y: number) => {
+    const xs = points.map(([px]) => px);
+    const ys = points.map(([, py]) => py);
+    const labelWidth = text === undefined ? 0 : (text.length + ' (0.00)'.length) * 11;
+    const [left, right] = Math.min(...xs) > 320 ? [Math.max(...xs) - labelWidth, Math.max(...xs)] : [Math.min(...xs), Math.min(...xs) + labelWidth];
+    return x > Math.min(left, ...xs) - 8 && x < Math.max(right, ...xs) + 8 && y > Math.min(...ys) - 36 && y < Math.max(...ys) + 36;
+  };
+  const clear: Array<[number, number]> = [];
+  for (let y = 8; y < 480; y += 16) for (let x = 8; x < 640; x += 16) if (!boxes.some((box) => drawnNear(box, x, y))) clear.push([x, y]);
+  expect(clear.length).toBeGreaterThan(0);
+  const meanDifference = (x: number, y: number) => {
+    const differences = differencesAround(x, y, 2);
+    return differences.reduce((sum, value) => sum + value, 0) / differences.length;
+  };
+  expect(clear.filter(([x, y]) => meanDifference(x, y) >= 20)).toEqual([]);
+}
+
 describe('the live preview on the demo video: capture → inference → preview', () => {
   let dir: string;
   let framesEndpoint: string;
@@ -160,51 +202,36 @@ describe('the live preview on the demo video: capture → inference → preview'
       );
       const { data, info } = await sharp(compared.jpeg).raw().toBuffer({ resolveWithObject: true });
       expect([info.width, info.height, info.channels]).toEqual([640, 480, 3]);
-      const { raw, boxes } = compared;
-      /** Each channel's difference between the annotated picture (RGB) and the raw frame (BGR) at the pixels around a point. */
-      const differencesAround = (x: number, y: number, radius: number) => {
-        const differences: number[] = [];
-        for (let dy = -radius; dy <= radius; dy++) {
-          for (let dx = -radius; dx <= radius; dx++) {
-            const px = Math.min(639, Math.max(0, Math.round(x) + dx));
-            const py = Math.min(479, Math.max(0, Math.round(y) + dy));
-            const annotated = (py * 640 + px) * 3;
-            const original = py * raw.stride + px * 3;
-            for (let channel = 0; channel < 3; channel++) differences.push(Math.abs(data[annotated + channel] - raw.pixels[original + 2 - channel]));
-          }
-        }
-        return differences;
-      };
-      // Halfway along each box's left edge: the outline is drawn there (labels go above or below).
-      const onEdges = boxes.map(({ points: [topLeft, , , bottomLeft] }) => Math.max(...differencesAround((topLeft[0] + bottomLeft[0]) / 2, (topLeft[1] + bottomLeft[1]) / 2, 1)));
-      expect(onEdges.filter((difference) => difference > 60).length).toBeGreaterThanOrEqual(Math.ceil(onEdges.length * 0.8));
-      // Away from every box and where its label may go, the picture is the frame, JPEG aside: a mean difference that
-      // small over a 5×5 patch holds no outline or letter. A label is a line of ~13 px text (its text and score, at
-      // most 11 px a character) above or below the box, from its left edge, or its right edge in the right half.
-      const drawnNear = ({ points, text }: (typeof boxes)[number], x: number, y: number) => {
-        const xs = points.map(([px]) => px);
-        const ys = points.map(([, py]) => py);
-        const labelWidth = text === undefined ? 0 : (text.length + ' (0.00)'.length) * 11;
-        const [left, right] = Math.min(...xs) > 320 ? [Math.max(...xs) - labelWidth, Math.max(...xs)] : [Math.min(...xs), Math.min(...xs) + labelWidth];
-        return x > Math.min(left, ...xs) - 8 && x < Math.max(right, ...xs) + 8 && y > Math.min(...ys) - 36 && y < Math.max(...ys) + 36;
-      };
-      const clear: Array<[number, number]> = [];
-      for (let y = 8; y < 480; y += 16) for (let x = 8; x < 640; x += 16) if (!boxes.some((box) => drawnNear(box, x, y))) clear.push([x, y]);
-      expect(clear.length).toBeGreaterThan(0);
-      const meanDifference = (x: number, y: number) => {
-        const differences = differencesAround(x, y, 2);
-        return differences.reduce((sum, value) => sum + value, 0) / differences.length;
-      };
-      expect(clear.filter(([x, y]) => meanDifference(x, y) >= 20)).toEqual([]);
+      expectBoxesDrawnOnFrame(data, compared.raw, compared.boxes);
     });
 
-    withChromium(`shows the page in a real browser: the picture changes, figures and health are there (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
+    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
       const browser = await HeadlessChromium.launch(CHROMIUM);
       try {
         await browser.send('Page.enable');
         await browser.send('Page.navigate', { url: previewUrl });
-        const pictureSize = () => browser.evaluate<string>(`(() => { const img = document.querySelector('[data-source="camera0"] img'); return img && img.naturalWidth ? img.naturalWidth + 'x' + img.naturalHeight : ''; })()`);
-        await eventually(async () => ((await pictureSize()) === '640x480' ? true : undefined), 'the MJPEG picture in the page', { timeoutMs: 20_000, intervalMs: 250 });
+        // The canvas as the page drew it, read with the sequence of the frame it shows (at once: nothing draws between).
+        const canvasNow = () =>
+          browser.evaluate<{ sequence: number; paired: string; width: number; height: number; png: string } | null>(
+            `(() => { const canvas = document.querySelector('[data-source="camera0"] canvas'); return canvas && canvas.dataset.sequence ? ` +
+              `{ sequence: Number(canvas.dataset.sequence), paired: canvas.dataset.paired, width: canvas.width, height: canvas.height, png: canvas.toDataURL('image/png') } : null; })()`,
+          );
+        const drawn = await eventually(
+          async () => {
+            const canvas = await canvasNow();
+            const raw = canvas && tap.frames.get(canvas.sequence);
+            const boxes = canvas && tap.detections.get(canvas.sequence)?.boxes;
+            return canvas?.paired === 'true' && raw && boxes && boxes.length > 0 ? { canvas, raw, boxes } : undefined;
+          },
+          'the page drawing a frame the test also received, with its own boxes',
+          { timeoutMs: 30_000, intervalMs: 200 },
+        );
+        expect([drawn.canvas.width, drawn.canvas.height]).toEqual([640, 480]);
+        const pixels = await sharp(Buffer.from(drawn.canvas.png.replace(/^data:image\/png;base64,/, ''), 'base64'))
+          .removeAlpha()
+          .raw()
+          .toBuffer();
+        expectBoxesDrawnOnFrame(pixels, drawn.raw, drawn.boxes);
         const figures = await eventually(
           async () => {
             const text = await browser.evaluate<string>(`document.querySelector('[data-source="camera0"] .figures').textContent`);
@@ -243,7 +270,7 @@ describe('the live preview on the demo video: capture → inference → preview'
       }
     }, 60_000);
 
-    it('returns to its sockets and keeps its memory after 50 MJPEG clients come and go', async () => {
+    it('returns to its sockets and keeps its memory after 50 MJPEG clients of each stream come and go', async () => {
       const pid = preview.child.pid as number;
       // Nothing else talks to the preview between the two counts (the page's browser is closed).
       const baselineSockets = await eventually(() => {
@@ -251,14 +278,14 @@ describe('the live preview on the demo video: capture → inference → preview'
         return now < 100 ? now : undefined;
       }, 'a settled socket count');
       const baselineRss = residentMb(pid);
-      for (let round = 0; round < 2; round++) {
+      for (const stream of ['stream.mjpeg', 'live.mjpeg', 'stream.mjpeg', 'live.mjpeg']) {
         const requests: ClientRequest[] = [];
         await Promise.all(
           Array.from(
             { length: 50 },
             () =>
               new Promise<void>((resolve, reject) => {
-                const request = get(`${previewUrl}sources/camera0/stream.mjpeg`, (response) => {
+                const request = get(`${previewUrl}sources/camera0/${stream}`, (response) => {
                   expect(response.headers['content-type']).toMatch(/^multipart\/x-mixed-replace; boundary=/);
                   response.once('data', () => resolve());
                 });

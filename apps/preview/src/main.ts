@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
-import { MjpegStreams, ModuleHealth, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
+import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
 import { readPreviewConfig } from './app/preview.config';
@@ -12,22 +12,30 @@ void runModule('preview', async (logger) => {
   // Before sharp starts its threads, so they inherit it.
   reniceProcess(config.nice);
   const sources = new PreviewSources(config.sources);
-  const renderer = new PreviewRenderer(sources);
-  const streams = new MjpegStreams(renderer, (error) => logger.warn({ err: error }, 'could not encode a preview frame'));
-  sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+  const encodingFailed = (error: unknown) => logger.warn({ err: error }, 'could not encode a preview frame');
+  const renderer = new PreviewRenderer(sources, annotatedJpeg());
+  const streams = new MjpegStreams(renderer, encodingFailed);
+  const plainRenderer = new PreviewRenderer(sources, plainJpeg());
+  const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader);
+  sources.onChange((sourceId) => {
+    streams.pictureChanged(sourceId);
+    liveStreams.pictureChanged(sourceId);
+  });
+  const viewers = () => streams.viewerCount + liveStreams.viewerCount;
   const health = new ModuleHealth(config.healthUrls);
 
   // One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than one frame
   // interval after it started, and that capture then sends its newest frame (frames on demand; a link per capture,
-  // so every source is shown at PREVIEW_FPS whatever the others do).
-  const frameIntervalMs = 1000 / config.fps;
+  // so every source is shown at PREVIEW_FPS whatever the others do). With no one watching, one frame a second keeps
+  // latest.jpg and snapshots current at a tenth of the cost; a viewer who arrives gets PREVIEW_FPS within a second.
+  const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
   const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
   frames.addHandler(
     FRAMES_TOPIC,
     async (frame: Frame) => {
       const started = performance.now();
       sources.addFrame(frame);
-      await sleep(frameIntervalMs - (performance.now() - started));
+      await sleep(frameIntervalMs() - (performance.now() - started));
     },
     true,
   );
@@ -37,20 +45,20 @@ void runModule('preview', async (logger) => {
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 
   const registry = createMetricsRegistry('preview');
-  watchPreview(registry, { sources, renderer, streams, frames, detections });
+  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detections });
   const edge = EdgeModule.start({
     name: 'preview',
     logger,
     registry,
-    status: () => ({ sources: sources.summaries(), viewers: streams.viewerCount }),
+    status: () => ({ sources: sources.summaries(), viewers: viewers() }),
     methods: { getSnapshot: (payload) => takeSnapshot(sources, (payload as { sourceId?: string } | null)?.sourceId) },
   });
   health.start();
-  const http = await startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, health });
+  const http = await startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health });
   const observability = await startObservabilityServer({
     port: config.metricsPort,
     registry,
-    health: () => ({ healthy: true, sources: sources.summaries(), viewers: streams.viewerCount, frames: frames.stats(), detections: detections.stats() }),
+    health: () => ({ healthy: true, sources: sources.summaries(), viewers: viewers(), frames: frames.stats(), detections: detections.stats() }),
   });
   const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${http.port}/`;
   logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, nice: config.nice, metricsPort: observability.port }, `preview on ${address}`);

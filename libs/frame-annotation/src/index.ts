@@ -1,6 +1,7 @@
 // Drawing what the model found onto frames, and encoding them as JPEG: for the CLI's annotated files, the preview
 // and snapshots. All image work is sharp's (libvips); outlines and labels are an SVG it composites.
 export * from './lib/annotation';
-export { annotatedImage, encodeAnnotatedJpeg } from './lib/annotate';
+export { annotatedImage, encodeAnnotatedJpeg, encodeFrameJpeg } from './lib/annotate';
 export * from './lib/bounded-jpeg';
+export { overlayPlan, LABEL_FONT_FAMILY, type OverlayPlan, type PlannedLabel, type PlannedOutline } from './lib/overlay-plan';
 export * from './lib/evaluation-annotations';

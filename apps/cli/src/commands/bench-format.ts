@@ -25,7 +25,7 @@ export function formatBench(report: BenchReport): string {
   }
   if (report.preview) {
     const p = report.preview;
-    lines.push(`without preview ${p.fpsWithout.toFixed(2).padStart(7)}   (preview paused; pipeline fps above: preview taking frames, a client on its MJPEG stream); ratio ${p.ratio.toFixed(3)} (target >= 0.97)`);
+    lines.push(`without preview ${p.fpsWithout.toFixed(2).padStart(7)}   (preview paused; pipeline fps above: preview taking frames, a client on the live stream the page draws); ratio ${p.ratio.toFixed(3)} (target >= 0.97)`);
   }
   if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
     lines.push(

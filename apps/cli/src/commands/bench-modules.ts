@@ -57,7 +57,7 @@ export async function lookAt(module: RunningModule): Promise<ModuleLook> {
   return { cpu, gcMs: (metrics.get(GC_SECONDS_METRIC) ?? 0) * 1000, framesDecoded: metrics.get(CAPTURE_DECODED_FRAMES_METRIC) ?? 0 };
 }
 
-/** The preview module on the pipeline's sockets, and a client reading its MJPEG stream as a browser would. */
+/** The preview module on the pipeline's sockets, and a client reading the live stream the page draws from. */
 export interface WatchedPreview {
   module: RunningModule;
   /** Ends the client's stream. */
@@ -69,12 +69,12 @@ export async function startPreview(root: string, frames: readonly string[], dete
   const port = await freePort();
   const module = await startModule(root, 'preview', { FRAMES_CONNECT: frames.join(','), DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });
   const watching = new AbortController();
-  const stream = `http://127.0.0.1:${port}/sources/camera0/stream.mjpeg`;
+  const stream = `http://127.0.0.1:${port}/sources/camera0/live.mjpeg`;
   void (async () => {
     for (;;) {
       try {
         const response = await fetch(stream, { signal: watching.signal });
-        // Read and drop: what a browser's <img> costs the preview.
+        // Read and drop: what the page costs the preview (it draws the boxes itself).
         for await (const chunk of response.body ?? []) void chunk;
       } catch {
         if (watching.signal.aborted) return;

@@ -46,8 +46,8 @@ const SETTLE_MS = 1500;
  * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift weighs on
  * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
  * second inference module beside the first with RECOGNITION=off, measured in segments of its own while the other
- * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its
- * MJPEG stream; the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
+ * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its live
+ * stream; the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
  * it asks for nothing). Returns each pipeline's fps, detections and CPU (the preset's own first), the same without
  * the preview, and each bare measure's fps averaged over the rounds with all its run times.
  */

@@ -1,27 +1,36 @@
-import type { MjpegStreams, PreviewRenderer, PreviewSources } from '@iev/preview-server';
+import type { PreviewRenderer, PreviewSources } from '@iev/preview-server';
 import { counterReadAtScrape } from '@iev/service-runtime';
 import type { ZmqServerStats } from '@iev/zmq-transport';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 interface Watched {
   sources: PreviewSources;
-  renderer: PreviewRenderer;
-  streams: MjpegStreams;
+  renderers: { annotated: PreviewRenderer; plain: PreviewRenderer };
+  viewers: () => number;
   frames: { stats(): ZmqServerStats };
   detections: { stats(): ZmqServerStats };
 }
 
 /** The preview's series, read from its parts at scrape time. */
-export function watchPreview(registry: Registry, { sources, renderer, streams, frames, detections }: Watched): void {
+export function watchPreview(registry: Registry, { sources, renderers, viewers, frames, detections }: Watched): void {
   counterReadAtScrape(registry, 'iev_preview_frames_total', 'Frames the preview took from capture', () => frames.stats().dispatched);
   counterReadAtScrape(registry, 'iev_preview_detections_total', 'Detections messages the preview received', () => detections.stats().dispatched);
-  counterReadAtScrape(registry, 'iev_preview_jpeg_encoded_total', 'Annotated frames encoded as JPEG (only while someone watches)', () => renderer.encoded);
-  new Gauge({
-    name: 'iev_preview_viewers',
-    help: 'MJPEG streams open',
+  new Counter({
+    name: 'iev_preview_jpeg_encoded_total',
+    help: 'Frames encoded as JPEG, only while someone watches: annotated (drawn in) or plain (the page draws the boxes)',
+    labelNames: ['kind'],
     registers: [registry],
     collect() {
-      this.set(streams.viewerCount);
+      this.reset();
+      for (const [kind, renderer] of Object.entries(renderers)) this.inc({ kind }, renderer.encoded);
+    },
+  });
+  new Gauge({
+    name: 'iev_preview_viewers',
+    help: 'MJPEG streams open (annotated and live)',
+    registers: [registry],
+    collect() {
+      this.set(viewers());
     },
   });
   new Gauge({

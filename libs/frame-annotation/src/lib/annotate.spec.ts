@@ -4,8 +4,8 @@ import sharp from 'sharp';
 import type { DetectedBox, Point } from '@iev/frame-protocol';
 import { readBgrImage } from '@iev/testing';
 import { DETECTION_COLOUR, detectionAnnotations, type Rgb } from './annotation';
-import { encodeAnnotatedJpeg } from './annotate';
-import { overlayMetrics } from './svg-overlay';
+import { encodeAnnotatedJpeg, encodeFrameJpeg } from './annotate';
+import { overlayMetrics } from './overlay-plan';
 
 const setDir = join(__dirname, '../../../../testdata/text-frames/dev-b');
 const frameInfo = JSON.parse(readFileSync(join(setDir, 'gt.json'), 'utf8')).frames[0] as { file: string; width: number; height: number; items: { quad: Point[]; text: string }[] };
@@ -85,6 +85,34 @@ describe('encodeAnnotatedJpeg', () => {
   it('names what is wrong with a frame it cannot read', async () => {
     expect(() => encodeAnnotatedJpeg({ ...frame, stride: frame.width * 2 }, [])).toThrow('image data (2764800 bytes, stride 2560) is too short for a 1280x720 BGR24 frame');
     expect(() => encodeAnnotatedJpeg({ ...frame, width: 0 }, [])).toThrow('image width and height must be positive whole numbers (got 0x720)');
+  });
+});
+
+describe('encodeFrameJpeg', () => {
+  /** Mean absolute error of the decoded JPEG against the raw BGR frame, per channel in RGB order. */
+  const errorPerChannel = (decoded: { data: Buffer }) => {
+    const sums = [0, 0, 0];
+    for (let y = 0; y < frame.height; y++) {
+      for (let x = 0; x < frame.width; x++) {
+        for (let c = 0; c < 3; c++) sums[c] += Math.abs(decoded.data[(y * frame.width + x) * 3 + c] - frame.data[y * frame.stride + x * 3 + 2 - c]);
+      }
+    }
+    return sums.map((sum) => sum / (frame.width * frame.height));
+  };
+
+  it('encodes the frame as it is, in RGB order, at its size', async () => {
+    const decoded = await decode(await encodeFrameJpeg(frame));
+    expect([decoded.width, decoded.height]).toEqual([frame.width, frame.height]);
+    // Channels swapped by mistake would put red where blue is: errors of tens on a real scene, not a few.
+    for (const error of errorPerChannel(decoded)) expect(error).toBeLessThan(6);
+  });
+
+  it('reads padded rows and names a frame it cannot read', async () => {
+    const stride = frame.width * 3 + 64;
+    const padded = new Uint8Array(stride * frame.height).fill(255);
+    for (let y = 0; y < frame.height; y++) padded.set(frame.data.subarray(y * frame.stride, y * frame.stride + frame.width * 3), y * stride);
+    expect(await encodeFrameJpeg({ ...frame, data: padded, stride })).toEqual(await encodeFrameJpeg(frame));
+    expect(() => encodeFrameJpeg({ ...frame, height: -1 })).toThrow('image width and height must be positive whole numbers (got 1280x-1)');
   });
 });
 

@@ -1,13 +1,26 @@
 import type { ServerResponse } from 'node:http';
-import type { PreviewRenderer } from './preview-renderer';
+import { detectionAnnotations, overlayPlan } from '@iev/frame-annotation';
+import type { PreviewRenderer, RenderedJpeg } from './preview-renderer';
 
 const BOUNDARY = 'ievframe';
 
+/** Headers a part carries beside its JPEG (ASCII values): what a viewer that reads the stream itself needs. */
+export type PartHeaders = (rendered: RenderedJpeg) => Record<string, string>;
+
+/**
+ * The picture's sequence and its overlay (outlines and labels with the text read, placed and styled as in the
+ * annotated JPEGs) as URI-encoded JSON in `x-picture`: the page draws it over the plain frame itself, so the boxes
+ * belong to exactly that frame and the preview spends no time drawing.
+ */
+export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, boxes }) => ({
+  'x-picture': encodeURIComponent(JSON.stringify({ sequence, paired, overlay: overlayPlan(width, height, detectionAnnotations(boxes)) })),
+});
+
 /**
  * MJPEG (`multipart/x-mixed-replace`) streams per source: every browser shows one in a plain <img>, with no script
- * and no decoder on the page. A new picture is encoded once for all of a source's viewers, and only while someone
- * watches; a viewer still busy with the previous frame (its socket's buffer not drained) skips this one instead of
- * queueing frames in memory.
+ * and no decoder on the page, and a script may read the parts' headers. A new picture is encoded once for all of a
+ * source's viewers, and only while someone watches; a viewer still busy with the previous frame (its socket's buffer
+ * not drained) skips this one instead of queueing frames in memory.
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
@@ -19,6 +32,7 @@ export class MjpegStreams {
   constructor(
     private readonly renderer: PreviewRenderer,
     private readonly onError: (error: unknown) => void,
+    private readonly partHeaders: PartHeaders = () => ({}),
   ) {}
 
   get viewerCount(): number {
@@ -53,11 +67,15 @@ export class MjpegStreams {
     if (!rendered) return;
     this.sending.add(sourceId);
     rendered
-      .then(({ key, jpeg }) => {
+      .then((picture) => {
+        const { key, jpeg } = picture;
+        const headers = Object.entries(this.partHeaders(picture))
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('');
         for (const viewer of this.viewers.get(sourceId) ?? []) {
           if (viewer.writableNeedDrain || this.sent.get(viewer) === key) continue;
           this.sent.set(viewer, key);
-          viewer.write(`--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n\r\n`);
+          viewer.write(`--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n${headers}\r\n`);
           viewer.write(jpeg);
           viewer.write('\r\n');
         }

@@ -10,8 +10,12 @@ export interface PreviewHttpOptions {
   port: number;
   host: string;
   sources: PreviewSources;
+  /** Annotated pictures: latest.jpg. */
   renderer: PreviewRenderer;
+  /** stream.mjpeg: boxes and text drawn in by the preview, for any MJPEG viewer. */
   streams: MjpegStreams;
+  /** live.mjpeg: the plain frames, each part's boxes in its `x-picture` header; what the page draws from. */
+  liveStreams: MjpegStreams;
   health: ModuleHealth;
 }
 
@@ -21,9 +25,9 @@ export interface PreviewHttpServer {
   close(): Promise<void>;
 }
 
-const SOURCE_ROUTE = /^\/sources\/([^/]+)\/(latest\.jpg|stream\.mjpeg)$/;
+const SOURCE_ROUTE = /^\/sources\/([^/]+)\/(latest\.jpg|stream\.mjpeg|live\.mjpeg)$/;
 
-/** GET / (the page), /api/sources (JSON), /sources/:id/latest.jpg, /sources/:id/stream.mjpeg. */
+/** GET / (the page), /api/sources (JSON), /sources/:id/latest.jpg, /sources/:id/stream.mjpeg, /sources/:id/live.mjpeg. */
 export async function startPreviewHttpServer(options: PreviewHttpOptions): Promise<PreviewHttpServer> {
   const server = createServer((request, response) => route(options, request, response));
   await new Promise<void>((resolve, reject) => {
@@ -36,13 +40,14 @@ export async function startPreviewHttpServer(options: PreviewHttpOptions): Promi
     close: () =>
       new Promise<void>((resolve) => {
         options.streams.close();
+        options.liveStreams.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
 }
 
-function route({ sources, renderer, streams, health }: PreviewHttpOptions, request: IncomingMessage, response: ServerResponse): void {
+function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpOptions, request: IncomingMessage, response: ServerResponse): void {
   const path = (request.url ?? '/').split('?')[0];
   if (request.method !== 'GET') {
     response.writeHead(405, { allow: 'GET' }).end();
@@ -62,8 +67,8 @@ function route({ sources, renderer, streams, health }: PreviewHttpOptions, reque
     return;
   }
   const sourceId = decodeURIComponent(match[1]);
-  if (match[2] === 'stream.mjpeg') {
-    streams.add(sourceId, response);
+  if (match[2] !== 'latest.jpg') {
+    (match[2] === 'live.mjpeg' ? liveStreams : streams).add(sourceId, response);
     return;
   }
   const rendered = renderer.latest(sourceId);

@@ -1,7 +1,10 @@
+import { LABEL_FONT_FAMILY } from '@iev/frame-annotation';
+
 /**
- * The preview page: plain HTML with a little script, no framework and no build step. Each source is an <img> on its
- * MJPEG stream (the browser replaces the picture as parts arrive); the figures and the modules' health are polled
- * from /api/sources every second.
+ * The preview page: plain HTML with a little script, no framework and no build step. Each source is a <canvas> fed by
+ * its live.mjpeg stream, read with fetch: every part is a plain JPEG with the plan of its outlines and labels in an
+ * `x-picture` header, which the page draws over it (the browser's fonts and drawing, so the edge device only encodes
+ * the frame). The figures and the modules' health are polled from /api/sources every second.
  */
 export const PREVIEW_PAGE = `<!doctype html>
 <html lang="en">
@@ -14,7 +17,8 @@ export const PREVIEW_PAGE = `<!doctype html>
   #modules span { display: inline-block; margin-right: 1rem; padding: 0.2rem 0.5rem; border-radius: 4px; }
   .up { background: #1b5e20; } .down { background: #b71c1c; } .unhealthy { background: #e65100; } .unknown { background: #555; }
   .source { display: inline-block; vertical-align: top; margin: 0 1rem 1rem 0; }
-  .source img { display: block; max-width: 100%; background: #000; }
+  .source canvas { display: block; max-width: 100%; background: #000; }
+  .source a { color: #8ab4f8; margin-right: 1rem; }
   .waiting { padding: 4rem 2rem; background: #222; color: #aaa; }
   .figures { color: #ccc; }
 </style>
@@ -36,17 +40,93 @@ function card(source) {
     const waiting = document.createElement('div');
     waiting.className = 'waiting';
     waiting.textContent = 'waiting for ' + source.sourceId;
-    const img = document.createElement('img');
-    img.alt = source.sourceId;
-    img.src = '/sources/' + encodeURIComponent(source.sourceId) + '/stream.mjpeg';
+    const canvas = document.createElement('canvas');
+    canvas.hidden = true;
     const figures = document.createElement('div');
     figures.className = 'figures';
-    root.append(title, waiting, img, figures);
+    const base = '/sources/' + encodeURIComponent(source.sourceId);
+    const links = document.createElement('div');
+    links.innerHTML = '<a href="' + base + '/latest.jpg">latest.jpg</a><a href="' + base + '/stream.mjpeg">annotated MJPEG</a>';
+    root.append(title, waiting, canvas, figures, links);
     document.getElementById('sources').append(root);
-    entry = { waiting, img, figures };
+    entry = { waiting, canvas, figures };
     cards.set(source.sourceId, entry);
+    watch(base + '/live.mjpeg', canvas);
   }
   return entry;
+}
+/** The parts of a multipart stream, each as its headers (lower-case names) and body. */
+async function* parts(reader) {
+  let buffered = new Uint8Array(0);
+  const more = async () => {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('the stream ended');
+    const joined = new Uint8Array(buffered.length + value.length);
+    joined.set(buffered);
+    joined.set(value, buffered.length);
+    buffered = joined;
+  };
+  const blankLine = () => {
+    for (let i = 0; i + 3 < buffered.length; i++) if (buffered[i] === 13 && buffered[i + 1] === 10 && buffered[i + 2] === 13 && buffered[i + 3] === 10) return i;
+    return -1;
+  };
+  for (;;) {
+    let end;
+    while ((end = blankLine()) < 0) await more();
+    const headers = {};
+    for (const line of new TextDecoder().decode(buffered.subarray(0, end)).split('\\r\\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length']);
+    while (buffered.length < end + 4 + length) await more();
+    yield { headers, body: buffered.slice(end + 4, end + 4 + length) };
+    buffered = buffered.subarray(end + 4 + length);
+  }
+}
+function drawOverlay(context, overlay) {
+  context.lineJoin = 'round';
+  for (const outline of overlay.outlines) {
+    context.beginPath();
+    outline.points.forEach(([x, y], i) => (i === 0 ? context.moveTo(x, y) : context.lineTo(x, y)));
+    context.closePath();
+    context.strokeStyle = outline.colour;
+    context.lineWidth = outline.lineWidth;
+    context.setLineDash(outline.dash || []);
+    context.stroke();
+  }
+  context.setLineDash([]);
+  context.font = overlay.fontSize + 'px ${LABEL_FONT_FAMILY}';
+  for (const label of overlay.labels) {
+    context.textAlign = label.anchor === 'end' ? 'right' : 'left';
+    context.lineWidth = label.haloWidth;
+    context.strokeStyle = 'black';
+    context.strokeText(label.text, label.x, label.y);
+    context.fillStyle = label.colour;
+    context.fillText(label.text, label.x, label.y);
+  }
+}
+/** Draws each picture of the stream as it comes; reconnects after a second when the stream breaks. */
+async function watch(url, canvas) {
+  const context = canvas.getContext('2d');
+  for (;;) {
+    try {
+      const response = await fetch(url, { cache: 'no-store' });
+      for await (const { headers, body } of parts(response.body.getReader())) {
+        const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
+        const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
+        if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
+        context.drawImage(bitmap, 0, 0);
+        bitmap.close();
+        drawOverlay(context, picture.overlay);
+        canvas.dataset.sequence = picture.sequence;
+        canvas.dataset.paired = picture.paired;
+      }
+    } catch (error) {
+      console.warn('live stream', url, error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }
 function show(state) {
   document.getElementById('modules').replaceChildren(...state.modules.map((module) => {
@@ -58,9 +138,9 @@ function show(state) {
     return badge;
   }));
   for (const source of state.sources) {
-    const { waiting, img, figures } = card(source);
+    const { waiting, canvas, figures } = card(source);
     waiting.hidden = !source.waiting;
-    img.hidden = source.waiting;
+    canvas.hidden = source.waiting;
     figures.textContent = source.waiting ? '' : source.width + 'x' + source.height + ' #' + source.sequence +
       ' | preview ' + source.previewFps + ' fps | detections ' + source.detectionFps + ' fps | capture-to-detection ' +
       (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes;
