@@ -124,10 +124,17 @@ for (;;) {
   const now = moduleProcesses(simulator.pid);
   died = MODULES.find((name) => now[name] !== pids[name]);
   if (died || simulatorExited) break;
-  const [capture, inference, telemetry] = await Promise.all(MODULES.map((name) => scrape(ports[name])));
+  const scraped = await Promise.all(MODULES.map((name) => scrape(ports[name])));
+  const [capture, inference, telemetry] = scraped;
+  const megabytes = (bytes) => Math.round((bytes ?? 0) / 1e5) / 10;
+  // Heap and external beside RSS tell a leak in JavaScript from native memory or a heap the GC has not shrunk yet.
+  const fromMetrics = (name) => Object.fromEntries(MODULES.map((module, i) => [module, megabytes(metricValue(scraped[i], name))]));
   const sample = {
     atMs,
-    rssMb: Object.fromEntries(MODULES.map((name) => [name, Math.round((residentBytes(pids[name]) ?? 0) / 1e5) / 10])),
+    rssMb: Object.fromEntries(MODULES.map((name) => [name, megabytes(residentBytes(pids[name]))])),
+    heapUsedMb: fromMetrics('iev_nodejs_heap_size_used_bytes'),
+    heapTotalMb: fromMetrics('iev_nodejs_heap_size_total_bytes'),
+    externalMb: fromMetrics('iev_nodejs_external_memory_bytes'),
     framesPublished: metricValue(capture, 'iev_capture_frames_published_total') ?? 0,
     framesProcessed: metricValue(inference, 'iev_inference_frames_processed_total') ?? 0,
     upstreamSent: metricValue(telemetry, 'iev_telemetry_upstream_sent_total') ?? 0,
