@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SourceReport } from '@iev/service-runtime';
-import { eventually } from '@iev/testing';
+import { eventually, freePort } from '@iev/testing';
+import sharp from 'sharp';
 import { DEMO_VIDEO, ModuleProcess } from './module-process';
 
 const CAMERAS = ['camera0', 'camera1', 'camera2'];
@@ -23,7 +24,9 @@ describe('three cameras, one capture each, into one inference', () => {
   let dir: string;
   let captures: ModuleProcess[];
   let inference: ModuleProcess;
+  let preview: ModuleProcess;
   let port: number;
+  let previewUrl: string;
 
   const startCapture = (index: number) =>
     new ModuleProcess('capture', {
@@ -55,12 +58,22 @@ describe('three cameras, one capture each, into one inference', () => {
       INFERENCE_THREADS: '1',
       METRICS_PORT: '0',
     });
+    const previewPort = await freePort();
+    previewUrl = `http://127.0.0.1:${previewPort}`;
+    // Nobody watches: it takes a frame a second of each camera, enough for each camera's latest.jpg.
+    preview = new ModuleProcess('preview', {
+      FRAMES_CONNECT: CAMERAS.map((_, index) => `ipc://${join(dir, `frames${index}`)}`).join(','),
+      DETECTIONS_CONNECT: `ipc://${join(dir, 'detections')}`,
+      PREVIEW_PORT: String(previewPort),
+      PREVIEW_SOURCES: CAMERAS.join(','),
+      METRICS_PORT: '0',
+    });
     captures = CAMERAS.map((_, index) => startCapture(index));
     port = await inference.metricsPort();
   });
 
   afterAll(async () => {
-    await Promise.all([...captures, inference].map((module) => module.stop('SIGKILL')));
+    await Promise.all([...captures, inference, preview].map((module) => module.stop('SIGKILL')));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -84,6 +97,20 @@ describe('three cameras, one capture each, into one inference', () => {
     expect(transport.endpoints.map((link) => link.status)).toEqual(['connected', 'connected', 'connected']);
   }, 90_000);
 
+  it('shows every camera in the preview, each with its own picture and detections', async () => {
+    const shown = await eventually(async () => {
+      const { sources } = (await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; waiting: boolean; detectionFps: number }> };
+      return sources.length === CAMERAS.length && sources.every((source) => !source.waiting && source.detectionFps > 0) ? sources : undefined;
+    }, 'a frame and detections of every camera at the preview', { timeoutMs: 20_000, intervalMs: 500 });
+    expect(shown.map((source) => source.sourceId).sort()).toEqual(CAMERAS);
+    for (const camera of CAMERAS) {
+      const response = await fetch(`${previewUrl}/sources/${camera}/latest.jpg`);
+      expect(response.status).toBe(200);
+      const { width, height } = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+      expect([width, height]).toEqual([320, 240]);
+    }
+  }, 30_000);
+
   it('keeps the other two at their rate while one capture is gone, and shows that one stale with its outage counted', async () => {
     await captures[1].stop('SIGKILL');
     const whileGone = await ratesOver();
@@ -100,6 +127,16 @@ describe('three cameras, one capture each, into one inference', () => {
     expect(transport.endpoints[1].status).not.toBe('connected');
     const outages = perSource(await metrics(), 'iev_inference_source_outages_total');
     expect(Object.fromEntries(outages)).toEqual({ camera1: 1 });
+    // The preview goes on showing the other two; camera1 keeps its last picture.
+    const sequences = async () => {
+      const { sources } = (await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; sequence: number }> };
+      return new Map(sources.map((source) => [source.sourceId, source.sequence]));
+    };
+    const before = await sequences();
+    await sleep(2500);
+    const after = await sequences();
+    for (const camera of ['camera0', 'camera2']) expect(after.get(camera)).toBeGreaterThan(before.get(camera) as number);
+    expect(after.get('camera1')).toBe(before.get('camera1'));
   }, 60_000);
 
   it('takes the camera back when its capture returns', async () => {
