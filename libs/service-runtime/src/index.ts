@@ -10,3 +10,4 @@ export * from './lib/with-timeout';
 export * from './lib/frame-summary';
 export * from './lib/sequence-gaps';
 export * from './lib/process-priority';
+export * from './lib/heap-growth';
