@@ -2,15 +2,15 @@ import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, FrameSummary, readLogConfig, runModule, spaceOutFullGcs, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { InferenceModule } from './app/inference.module';
 import { TextReading } from './app/text-reading';
 
-// Frames are external memory V8 counts against the heap's growth: see spaceOutFullGcs.
-spaceOutFullGcs();
+// Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
+setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();

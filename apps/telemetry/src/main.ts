@@ -1,12 +1,15 @@
 import 'reflect-metadata';
 import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
-import { createMetricsRegistry, runModule, startMicroservice } from '@iev/service-runtime';
+import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
 import { TelemetryMetrics } from './app/telemetry.metrics';
 import { TelemetryModule } from './app/telemetry.module';
+
+// Hours of small messages: collect what dies in the old generation before it creeps up (see the constant).
+setHeapGrowingPercent(MESSAGES_HEAP_GROWING_PERCENT);
 
 /** How long a stopping module keeps trying to hand queued messages to edgeHub. */
 const UPSTREAM_FLUSH_ON_STOP_MS = 5000;

@@ -1,7 +1,7 @@
-import { spaceOutFullGcs } from './heap-growth';
+import { setHeapGrowingPercent } from './heap-growth';
 
-describe('spaceOutFullGcs', () => {
+describe('setHeapGrowingPercent', () => {
   it.each([0, -100, 2.5, Number.NaN])('refuses %p as a growing percent, naming it', (percent) => {
-    expect(() => spaceOutFullGcs(percent)).toThrow(new RangeError(`heap growing percent must be a positive integer, got ${percent}`));
+    expect(() => setHeapGrowingPercent(percent)).toThrow(new RangeError(`heap growing percent must be a positive integer, got ${percent}`));
   });
 });
