@@ -1,6 +1,6 @@
 // `npm run soak -- --minutes N`: the deployment under the edge simulator (emulated edgeHub, the built modules as
 // processes, telemetry upstream one message per frame) for N minutes, sampling each module's resident memory and
-// counters; then the RSS growth after the warm-up, frames, and upstream messages sent, received by edgeHub, lost.
+// counters; then the RSS growth after the warm-up (median of a window after it against the last), frames, and upstream messages sent, received by edgeHub, lost.
 // Exit code 1 when a module died, RSS grew more than 5 % after the warm-up, or a message was lost.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,8 @@ const minutes = number('minutes', 0.5);
 const sampleSeconds = number('sample-seconds', 1);
 // RSS grows while the heap and the model settle; growth counts from here. 5 minutes, or half a shorter run.
 const warmupMinutes = values['warmup-minutes'] === undefined ? Math.min(5, minutes / 2) : number('warmup-minutes', 0);
+// Growth compares the median RSS of the 5 minutes after the warm-up with that of the last 5 (a quarter of a shorter run).
+const windowMinutes = Math.min(5, (minutes - warmupMinutes) / 4);
 
 process.stderr.write(`building edge-simulator, ${MODULES.join(', ')} (cached after the first run)...\n`);
 buildProjects(['edge-simulator', ...MODULES]);
@@ -160,11 +162,12 @@ const received = readFileSync(upstreamFile, 'utf8')
   .filter((line) => line.trim() !== '')
   .filter((line) => JSON.parse(line).moduleId === 'telemetry').length;
 const last = samples.at(-1) ?? { upstreamSent: 0, upstreamDropped: 0, framesPublished: 0, framesProcessed: 0 };
-const growth = Object.fromEntries(MODULES.map((name) => [name, growthPercent(rssSeries[name], warmupMinutes * 60_000)]));
+const growth = Object.fromEntries(MODULES.map((name) => [name, growthPercent(rssSeries[name], warmupMinutes * 60_000, windowMinutes * 60_000)]));
 const lost = last.upstreamDropped + Math.max(0, last.upstreamSent - received);
 const report = {
   minutes,
   warmupMinutes,
+  windowMinutes,
   preset: values.preset ?? '(manifest)',
   died: died ?? null,
   rssGrowthPercentAfterWarmup: growth,
@@ -176,7 +179,7 @@ if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\
 
 const percent = (value) => (value === undefined ? 'n/a (too few samples)' : `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`);
 process.stdout.write(
-  `\nRSS after ${warmupMinutes} min warm-up: ${MODULES.map((name) => `${name} ${percent(growth[name])}`).join(', ')}\n` +
+  `\nRSS after ${warmupMinutes} min warm-up (median of the first ${windowMinutes} min against the last ${windowMinutes}): ${MODULES.map((name) => `${name} ${percent(growth[name])}`).join(', ')}\n` +
     `frames: ${last.framesPublished} published, ${last.framesProcessed} processed\n` +
     `upstream: ${last.upstreamSent} sent (acknowledged), ${received} received by edgeHub, ${last.upstreamDropped} dropped, ${lost} lost\n`,
 );

@@ -3,15 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { prepareSource } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, PinoNestLogger, FRAMES_HEAP_GROWING_PERCENT, runModule, setHeapGrowingPercent, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmqOnDemand } from '@iev/zmq-transport';
 import { captureTwinSpec, readCaptureConfig, readCaptureCurve } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
 import { CaptureModule } from './app/capture.module';
 import { CaptureService } from './app/capture.service';
-
-// Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
-setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
 void runModule('capture', async (logger) => {
   const config = readCaptureConfig();

@@ -41,10 +41,22 @@ export function metricValue(text, name) {
   return total;
 }
 
-/** How much `series` grew from the first sample at or after `fromMs` to the last, in percent. */
-export function growthPercent(series, fromMs) {
-  const start = series.find((sample) => sample.atMs >= fromMs);
-  const end = series.at(-1);
-  if (!start || !end || start === end) return undefined;
-  return ((end.value - start.value) / start.value) * 100;
+/**
+ * How much `series` grew from the window of `windowMs` starting at `fromMs` to the last `windowMs`, in percent, each
+ * window's median: a heap breathes between GCs by more than the growth allowed, so single samples would pass or fail
+ * by where they land in that breath. Undefined when the run is too short for two windows that do not overlap.
+ */
+export function growthPercent(series, fromMs, windowMs) {
+  const endMs = series.at(-1)?.atMs;
+  if (endMs === undefined || endMs - windowMs < fromMs + windowMs) return undefined;
+  const start = median(series.filter((sample) => sample.atMs >= fromMs && sample.atMs < fromMs + windowMs));
+  const end = median(series.filter((sample) => sample.atMs > endMs - windowMs));
+  return start === undefined || end === undefined ? undefined : ((end - start) / start) * 100;
+}
+
+function median(samples) {
+  if (samples.length === 0) return undefined;
+  const values = samples.map((sample) => sample.value).sort((a, b) => a - b);
+  const middle = Math.floor(values.length / 2);
+  return values.length % 2 === 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
