@@ -50,7 +50,8 @@ const env = { LOG_SUMMARY_INTERVAL: '10', ...process.env };
 const specs = [
   ...captures.map((capture) => ({ name: capture.name, args: main('capture'), cwd: workspaceRoot, env: { ...env, ...capture.env } })),
   { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...env, ...(framesConnect && { FRAMES_CONNECT: framesConnect }) } },
-  { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env },
+  // As the deployment runs it: a young generation that stays small for hours of small messages (README, Soak).
+  { name: 'telemetry', args: ['--max-semi-space-size=1', ...main('telemetry')], cwd: workspaceRoot, env },
   { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...env, ...(framesConnect && previewEnv(captures, framesConnect)) } },
 ];
 const group = runProcessGroup(specs, { print: createPrinter(specs.map(({ name }) => name)) });
