@@ -120,7 +120,10 @@ export async function measureAlternating(
         bareRuns[i].runMs.push(...runs.runMs);
       }
       signalCaptures('SIGCONT');
-      for (const [i, { inference, previewWatched }] of arms.entries()) {
+      // Each round starts with another arm: the one just after the bare segment meets what capture's pause left
+      // behind (consumers to take back, a decoder to restart), so no arm should always be that one.
+      for (const i of arms.map((_, k) => (k + round) % arms.length)) {
+        const { inference, previewWatched } = arms[i];
         inference.process.kill('SIGCONT');
         preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
