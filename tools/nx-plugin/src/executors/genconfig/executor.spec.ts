@@ -44,7 +44,10 @@ const projects = workspaceProjects();
 const templateModulesOf = (template: DeploymentTemplate) => template.modulesContent.$edgeAgent['properties.desired'].modules;
 
 function withoutDebugSettings(module: TemplateModule): TemplateModule {
-  const { LOG_LEVEL: _logLevel, NODE_OPTIONS: _nodeOptions, ...env } = module.env;
+  const { LOG_LEVEL: _logLevel, NODE_OPTIONS: nodeOptions, ...withoutOptions } = module.env;
+  // The inspector is the debug template's; other Node.js options are the release's too.
+  const releaseOptions = nodeOptions?.value.replace(/^--inspect=\S+\s*/, '');
+  const env = releaseOptions ? { ...withoutOptions, NODE_OPTIONS: { value: releaseOptions } } : withoutOptions;
   const { ExposedPorts, HostConfig = {} } = module.settings.createOptions;
   const { '9229/tcp': _inspector, ...exposedPorts } = ExposedPorts;
   const { PortBindings: _published, ...hostConfig } = HostConfig;
@@ -174,10 +177,13 @@ describe('nx genconfig deployment', () => {
     const debug = read('deployment.debug.template.json');
     const debugModules = templateModulesOf(debug);
 
-    for (const module of Object.values(debugModules)) {
+    const releaseModules = templateModulesOf(release);
+    for (const [name, module] of Object.entries(debugModules)) {
       const metricsPort = module.env['METRICS_PORT'].value;
       expect(module.env['LOG_LEVEL'].value).toBe('debug');
-      expect(module.env['NODE_OPTIONS'].value).toBe('--inspect=0.0.0.0:9229');
+      // The inspector, after the release's own Node.js options (telemetry's young generation size).
+      const releaseOptions = releaseModules[name].env['NODE_OPTIONS']?.value;
+      expect(module.env['NODE_OPTIONS'].value).toBe(['--inspect=0.0.0.0:9229', releaseOptions].filter(Boolean).join(' '));
       expect(module.settings.createOptions.HostConfig?.PortBindings?.[`${metricsPort}/tcp`]).toEqual([{ HostPort: metricsPort }]);
     }
     const inspectorHostPorts = Object.values(debugModules).map((module) => module.settings.createOptions.HostConfig?.PortBindings?.['9229/tcp']?.[0].HostPort);
