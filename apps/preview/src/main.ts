@@ -2,13 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
-import { createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, reniceProcess, runModule, setHeapGrowingPercent, startObservabilityServer } from '@iev/service-runtime';
+import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
 import { readPreviewConfig } from './app/preview.config';
 import { watchPreview } from './app/preview.metrics';
-
-// Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
-setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
 void runModule('preview', async (logger) => {
   const config = readPreviewConfig();
