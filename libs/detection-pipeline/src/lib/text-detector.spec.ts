@@ -1,4 +1,4 @@
-import { readBgrImage } from '@iev/testing';
+import { eventually, readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
 import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
 import { evaluateDetections, getPreset, readTextFrameSet, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
@@ -167,7 +167,15 @@ describe('TextDetector.switchModel', () => {
     await detector.switchModel(next, getPreset('default'), 'ch_PP-OCRv4_det_infer.onnx');
     expect(retiring.modelId).toMatch(/^ch_pp_inf_dynamic@/); // still running the frame it took
     expect((await inOldModel).finish().boxes.length).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The old model is released once its last frame is out, asynchronously: wait for it rather than a fixed time.
+    await eventually(() => {
+      try {
+        void retiring.modelId;
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      }
+    }, 'the old model released');
     expect(() => retiring.modelId).toThrow(/load\(\) has not completed/);
     expect(detector.backend.modelId).toMatch(/^ch_PP-OCRv4_det_infer@/);
     expect(detector.modelPath).toBe('ch_PP-OCRv4_det_infer.onnx');
