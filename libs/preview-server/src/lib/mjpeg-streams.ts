@@ -69,13 +69,13 @@ export class MjpegStreams {
     rendered
       .then((picture) => {
         const { key, jpeg } = picture;
-        const headers = Object.entries(this.partHeaders(picture))
-          .map(([name, value]) => `${name}: ${value}\r\n`)
-          .join('');
+        // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture.
+        let part: string | undefined;
         for (const viewer of this.viewers.get(sourceId) ?? []) {
           if (viewer.writableNeedDrain || this.sent.get(viewer) === key) continue;
           this.sent.set(viewer, key);
-          viewer.write(`--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n${headers}\r\n`);
+          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n${this.headerLines(picture)}\r\n`;
+          viewer.write(part);
           viewer.write(jpeg);
           viewer.write('\r\n');
         }
@@ -85,6 +85,12 @@ export class MjpegStreams {
         this.sending.delete(sourceId);
         if (this.pending.delete(sourceId)) this.pictureChanged(sourceId);
       });
+  }
+
+  private headerLines(picture: RenderedJpeg): string {
+    return Object.entries(this.partHeaders(picture))
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
   }
 
   close(): void {
