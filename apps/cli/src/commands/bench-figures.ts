@@ -1,4 +1,5 @@
 import type { Detections } from '@iev/frame-protocol';
+import { SequenceGaps } from '@iev/service-runtime';
 import { medianOf, percentiles, round, summarize } from '../stats';
 import type { MeasuredPipeline, Received } from './bench-segments';
 import type { CpuUsage, ThreadGroup } from './process-cpu';
@@ -132,7 +133,7 @@ export function multiSourceFigures(pipeline: MeasuredPipeline, sourceIds: readon
       id,
       fps: round((detections.length * 1000) / pipeline.ms),
       latencyMs: detections.length > 0 ? endToEndLatency(detections) : { p50: NaN, p90: NaN, p99: NaN },
-      skipped: pipeline.segments.reduce((sum, segment) => sum + sequenceGaps(ofSource(segment, id)), 0),
+      skipped: pipeline.segments.reduce((sum, segment) => sum + framesSkipped(ofSource(segment, id)), 0),
     };
   });
   const fps = sources.map((source) => source.fps);
@@ -144,9 +145,8 @@ export function multiSourceFigures(pipeline: MeasuredPipeline, sourceIds: readon
   };
 }
 
-/** Frames missing between consecutive sequence numbers, in the order they arrived. */
-function sequenceGaps(received: Received[]): number {
-  let gaps = 0;
-  for (let i = 1; i < received.length; i++) gaps += Math.max(0, received[i].detections.frame.sequence - received[i - 1].detections.frame.sequence - 1);
-  return gaps;
+/** Frames missing between consecutive sequence numbers, in the order they arrived (as inference counts skips). */
+function framesSkipped(received: Received[]): number {
+  const gaps = new SequenceGaps();
+  return received.reduce((sum, { detections: { frame } }) => sum + gaps.observe(frame.sourceId, frame.sequence), 0);
 }
