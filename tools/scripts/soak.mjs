@@ -117,6 +117,7 @@ for (;;) {
 const pids = moduleProcesses(simulator.pid);
 process.stdout.write(`soak: ${minutes} min, a sample every ${sampleSeconds} s, growth counted after ${warmupMinutes} min (state: ${stateDir})\n`);
 
+const megabytes = (bytes) => Math.round((bytes ?? 0) / 1e5) / 10;
 const rssSeries = Object.fromEntries(MODULES.map((name) => [name, []]));
 const samples = [];
 const endAt = Date.now() + minutes * 60_000;
@@ -128,7 +129,6 @@ for (;;) {
   if (died || simulatorExited) break;
   const scraped = await Promise.all(MODULES.map((name) => scrape(ports[name])));
   const [capture, inference, telemetry] = scraped;
-  const megabytes = (bytes) => Math.round((bytes ?? 0) / 1e5) / 10;
   // Heap and external beside RSS tell a leak in JavaScript from native memory or a heap the GC has not shrunk yet.
   const fromMetrics = (name) => Object.fromEntries(MODULES.map((module, i) => [module, megabytes(metricValue(scraped[i], name))]));
   const sample = {
