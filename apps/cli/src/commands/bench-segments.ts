@@ -34,8 +34,8 @@ export function benchSourceIds(cameras: number): string[] {
   return Array.from({ length: cameras }, (_, index) => `camera${index}`);
 }
 
-/** Bare and pipeline are measured in this many alternating segments. */
-const ROUNDS = 4;
+/** Bare and pipeline are measured in at least this many alternating rounds: a multiple of the arms' count. */
+const MIN_ROUNDS = 4;
 /** After capture resumes, its decoder catches up on the paused time in a burst: not measured. */
 const SETTLE_MS = 1500;
 
@@ -43,7 +43,7 @@ const SETTLE_MS = 1500;
  * Runs the real capture and inference processes on the video and listens to their detections like telemetry does;
  * with `cameras` > 1, that many capture processes on the video (camera0, camera1, ...) into the one inference.
  * The machine's speed drifts here by up to 30 % within a minute, so the pipeline and bare `session.run` are
- * measured in ROUNDS alternating segments and each side's fps is its frames over its own time: the drift weighs on
+ * measured in alternating rounds and each side's fps is its frames over its own time: the drift weighs on
  * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
  * second inference module beside the first with RECOGNITION=off, measured in segments of its own while the other
  * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its live
@@ -103,15 +103,16 @@ export async function measureAlternating(
     const arms: Arm[] = [...inferences.map((inference) => ({ inference, previewWatched: preview !== undefined })), ...(preview ? [{ inference: inferences[0], previewWatched: false }] : [])];
     const measured = arms.map(() => ({ ms: 0, segments: [] as Received[][], usage: NO_USAGE }));
     const bareRuns = bareMeasures.map(() => ({ fpsSum: 0, runMs: [] as number[] }));
-    const segmentMs = (options.seconds / ROUNDS) * 1000;
-    log(`pipeline: warming up ${options.warmupSeconds} s, then ${ROUNDS} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
+    const rounds = arms.length * Math.ceil(MIN_ROUNDS / arms.length);
+    const segmentMs = (options.seconds / rounds) * 1000;
+    log(`pipeline: warming up ${options.warmupSeconds} s, then ${rounds} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
     const everyPipelineAndSource = () =>
       new Set(received.map(({ detections }) => detections.timings.recognizeMs === undefined)).size === inferences.length &&
       new Set(received.map(({ detections }) => detections.frame.sourceId)).size === sources.length;
     await whileRunning(until(everyPipelineAndSource, 120_000, () => 'the first detections from each pipeline and source'));
     for (const inference of inferences.slice(1)) inference.process.kill('SIGSTOP');
     await whileRunning(sleep(options.warmupSeconds * 1000));
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       signalCaptures('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
       for (const [i, bare] of bareMeasures.entries()) {
@@ -121,7 +122,8 @@ export async function measureAlternating(
       }
       signalCaptures('SIGCONT');
       // Each round starts with another arm: the one just after the bare segment meets what capture's pause left
-      // behind (consumers to take back, a decoder to restart), so no arm should always be that one.
+      // behind (consumers to take back, a decoder to restart), so no arm should always be that one; with rounds a
+      // multiple of the arms' count, each arm is first (and second, ...) as often as every other.
       for (const i of arms.map((_, k) => (k + round) % arms.length)) {
         const { inference, previewWatched } = arms[i];
         inference.process.kill('SIGCONT');
@@ -145,7 +147,7 @@ export async function measureAlternating(
     return {
       pipelines: withFps.slice(0, inferences.length),
       ...(preview && { withoutPreview: withFps[inferences.length] }),
-      bare: bareRuns.map(({ fpsSum, runMs }) => ({ fps: fpsSum / ROUNDS, runMs })),
+      bare: bareRuns.map(({ fpsSum, runMs }) => ({ fps: fpsSum / rounds, runMs })),
     };
   } finally {
     for (const { process: child } of modules) child.kill('SIGCONT');

@@ -17,8 +17,14 @@ export const FRAMES_HEAP_GROWING_PERCENT = 300;
  */
 export const MESSAGES_HEAP_GROWING_PERCENT = 20;
 
-/** How far V8 lets the old generation grow past what the last full GC kept; V8 reads it each time it sets the limit. */
+/** V8's own factor, chosen from its GC and mutator speeds (the flag's default). */
+export const V8_HEAP_GROWING_PERCENT = 0;
+
+/**
+ * How far V8 lets the old generation grow past what the last full GC kept (V8_HEAP_GROWING_PERCENT: V8's own
+ * choice); V8 reads it each time it sets the limit, so it can change while the module runs.
+ */
 export function setHeapGrowingPercent(percent: number): void {
-  if (!Number.isInteger(percent) || percent <= 0) throw new RangeError(`heap growing percent must be a positive integer, got ${percent}`);
+  if (!Number.isInteger(percent) || percent < 0) throw new RangeError(`heap growing percent must be a non-negative integer, got ${percent}`);
   setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
