@@ -14,31 +14,38 @@ export interface RenderedJpeg {
 }
 
 /** How a picture becomes a JPEG. */
-export type PictureEncoder = (picture: SourcePicture) => Promise<Buffer>;
+export interface PictureEncoder {
+  encode(picture: SourcePicture): Promise<Buffer>;
+  /** Whether two pictures make the same JPEG: the later one then reuses the earlier one's. */
+  sameJpeg(earlier: SourcePicture, later: SourcePicture): boolean;
+}
 
 /** Outlines and labels drawn in (~30 ms at 640×480): for latest.jpg, stream.mjpeg and snapshots, seen anywhere. */
-export const annotatedJpeg =
-  (quality = 80): PictureEncoder =>
-  (picture) =>
-    encodeAnnotatedJpeg(picture.image, detectionAnnotations(picture.boxes), quality);
+export const annotatedJpeg = (quality = 80): PictureEncoder => ({
+  encode: (picture) => encodeAnnotatedJpeg(picture.image, detectionAnnotations(picture.boxes), quality),
+  sameJpeg: (earlier, later) => earlier.key === later.key && earlier.image === later.image,
+});
 
-/** The frame alone (~4 ms at 640×480): the page draws the boxes itself, from the description sent beside it. */
-export const plainJpeg =
-  (quality = 75): PictureEncoder =>
-  (picture) =>
-    encodeFrameJpeg(picture.image, quality);
+/**
+ * The frame alone (~4 ms at 640×480): the page draws the boxes itself, from the description sent beside it. A frame
+ * shown first with the newest boxes and then with its own (or with newer ones) is encoded once.
+ */
+export const plainJpeg = (quality = 75): PictureEncoder => ({
+  encode: (picture) => encodeFrameJpeg(picture.image, quality),
+  sameJpeg: (earlier, later) => earlier.image === later.image,
+});
 
 /**
  * Each source's picture as a JPEG, encoded only when asked for (a client watching or fetching) and at most once per
  * picture: callers asking meanwhile share the encoding under way.
  */
 export class PreviewRenderer {
-  private readonly cache = new Map<string, { key: string; rendered: Promise<RenderedJpeg> }>();
+  private readonly cache = new Map<string, { picture: SourcePicture; jpeg: Promise<Buffer>; rendered: Promise<RenderedJpeg> }>();
   encoded = 0;
 
   constructor(
     private readonly sources: PreviewSources,
-    private readonly encode: PictureEncoder,
+    private readonly encoder: PictureEncoder,
   ) {}
 
   /** Undefined while the source has no frame yet. */
@@ -46,18 +53,19 @@ export class PreviewRenderer {
     const picture = this.sources.picture(sourceId);
     if (!picture) return undefined;
     const cached = this.cache.get(sourceId);
-    if (cached?.key === picture.key) return cached.rendered;
-    const rendered = this.render(picture);
-    this.cache.set(sourceId, { key: picture.key, rendered });
+    if (cached?.picture.key === picture.key && cached.picture.image === picture.image) return cached.rendered;
+    const jpeg = cached && this.encoder.sameJpeg(cached.picture, picture) ? cached.jpeg : this.encode(picture);
+    const { key, sequence, paired, image, boxes } = picture;
+    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes }));
+    this.cache.set(sourceId, { picture, jpeg, rendered });
     // A failed encoding is not kept: the next request tries again.
     rendered.catch(() => this.cache.get(sourceId)?.rendered === rendered && this.cache.delete(sourceId));
     return rendered;
   }
 
-  private async render(picture: SourcePicture): Promise<RenderedJpeg> {
-    const jpeg = await this.encode(picture);
+  private async encode(picture: SourcePicture): Promise<Buffer> {
+    const jpeg = await this.encoder.encode(picture);
     this.encoded++;
-    const { key, sequence, paired, image, boxes } = picture;
-    return { key, jpeg, sequence, paired, width: image.width, height: image.height, boxes };
+    return jpeg;
   }
 }
