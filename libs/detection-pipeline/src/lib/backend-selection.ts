@@ -113,7 +113,7 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
   const { modelPath, threads, log, onActivity } = selection;
   const modelVariable = 'REC_MODEL_PATH';
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
-    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads }) }),
+    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true }) }),
     tensorRt: (settings, runtime) => {
       const modelInput = recognitionInput();
       const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelVariable, log: log ?? processWarnings, runtime, onActivity });
