@@ -25,9 +25,11 @@ void runModule('preview', async (logger) => {
   const health = new ModuleHealth(config.healthUrls);
 
   // One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than one frame
-  // interval after it started, and that capture then sends its newest frame (frames on demand; a link per capture,
-  // so every source is shown at PREVIEW_FPS whatever the others do). With no one watching, one frame a second keeps
-  // latest.jpg and snapshots current at a tenth of the cost; a viewer who arrives gets PREVIEW_FPS within a second.
+  // interval after it started, and that capture then sends the newest frame inference took (frames on demand,
+  // following: each frame has detections of its own and none is decoded for the preview alone; with no inference
+  // there, the newest). A link per capture, so every source is shown at up to PREVIEW_FPS whatever the others do.
+  // With no one watching, one frame a second keeps latest.jpg and snapshots current at a fraction of the cost; a
+  // viewer who arrives gets PREVIEW_FPS within a second.
   const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
   // Watched, the frames' external memory would bring a full GC every couple of seconds (FRAMES_HEAP_GROWING_PERCENT
   // says why): space them out as inference does. Unwatched, at a frame a second, V8's own factor kept RSS flatter
@@ -38,7 +40,7 @@ void runModule('preview', async (logger) => {
     spacedGcs = !spacedGcs;
     setHeapGrowingPercent(spacedGcs ? FRAMES_HEAP_GROWING_PERCENT : V8_HEAP_GROWING_PERCENT);
   };
-  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true });
   frames.addHandler(
     FRAMES_TOPIC,
     async (frame: Frame) => {

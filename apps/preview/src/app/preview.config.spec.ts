@@ -1,8 +1,8 @@
 import { readPreviewConfig } from './preview.config';
 
 describe('preview configuration', () => {
-  it('listens on 127.0.0.1:8080 at 10 fps unless told otherwise, and shows the three modules', () => {
-    expect(readPreviewConfig({})).toMatchObject({ host: '127.0.0.1', port: 8080, fps: 10, sources: ['camera0'], metricsPort: 9104 });
+  it('listens on 127.0.0.1:8080 at 5 fps unless told otherwise, and shows the three modules', () => {
+    expect(readPreviewConfig({})).toMatchObject({ host: '127.0.0.1', port: 8080, fps: 5, sources: ['camera0'], metricsPort: 9104 });
     expect(Object.keys(readPreviewConfig({}).healthUrls)).toEqual(['capture', 'inference', 'telemetry']);
     expect(readPreviewConfig({ LISTEN_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
     expect(readPreviewConfig({ LISTEN_HOST: '0.0.0.0', PREVIEW_HOST: '10.0.0.2' }).host).toBe('10.0.0.2');

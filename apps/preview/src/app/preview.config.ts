@@ -40,7 +40,11 @@ export const previewConfigSpec = {
   port: env.integer('PREVIEW_PORT', { min: 0, max: 65535 }, 8080),
   /** LISTEN_HOST's address unless set (127.0.0.1; 0.0.0.0 in the image), as every module listens. */
   host: parsed('PREVIEW_HOST', 'an address', (raw) => env.string('PREVIEW_HOST').parse(raw).trim(), (source) => listenHost(source)),
-  fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }, 10),
+  /**
+   * 5: the pictures a person checking a camera and its detections needs (Frigate's detect default too) at half
+   * the CPU of 10; it follows inference, so every frame it takes is shown with its own boxes.
+   */
+  fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }, 5),
   /** The preview's CPU priority (Linux nice, 0-19): it draws with what the pipeline leaves, never the reverse. */
   nice: env.integer('PREVIEW_NICE', { min: 0, max: 19 }, 10),
   /** Shown as "waiting for ..." until their first frame; other sources appear with theirs. */

@@ -2,7 +2,7 @@ import { type DetectedBox, type Detections, type Frame } from '@iev/frame-protoc
 import { RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
 
-/** Frames kept per source, waiting for their detections: ~0.8 s at 10 fps, more than inference's usual latency. */
+/** Frames kept per source, waiting for their detections: 1.6 s at 5 fps, more than inference's usual latency. */
 const KEPT_FRAMES = 8;
 /** Detections remembered per source by sequence, for frames that arrive after them (rare: capture sends the frame first). */
 const KEPT_DETECTIONS = 32;

@@ -45,12 +45,13 @@ const ZERO_COPY_THRESHOLD_BYTES = 128;
  * pattern; a consumer that asks later and has not had it gets it at once, otherwise its request waits for the next
  * emit. So a consumer never gets an old message when a newer one exists, nothing is sent that nobody takes, and a
  * consumer that vanishes costs nothing. A producer that should only produce on demand waits on `whenWanted`.
+ * A following consumer (ServerZmqOnDemandOptions.follow) gets only what the others take (see DemandLedger).
  *
  * Buffers over 128 bytes are sent without copying: `holds(buffer)` says whether ZeroMQ may still read one, so a
  * producer may reuse its buffers (capture's frame ring) once it says false.
  */
 export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
-  private readonly ledger: DemandLedger;
+  private readonly ledger: DemandLedger<Buffer[]>;
   /** The newest message of each pattern, and whether any consumer has taken it. */
   private readonly latest = new Map<string, { parts: Buffer[]; taken: boolean }>();
   private readonly counters: Omit<ZmqOnDemandClientStats, 'refusedPeers'> = { requests: 0, malformedRequests: 0, sent: 0, unclaimed: 0 };
@@ -94,9 +95,9 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
     const pattern = this.normalizePattern(packet.pattern);
     const parts = codecFor(this.options.codecs, pattern).encode(packet.data);
     if (this.latest.get(pattern)?.taken === false) this.counters.unclaimed++;
-    const deliveries = this.ledger.publish(pattern, zeroCopied(parts));
+    const deliveries = this.ledger.publish(pattern, parts, zeroCopied(parts));
     this.latest.set(pattern, { parts, taken: deliveries.length > 0 });
-    for (const delivery of deliveries) await this.sendTo(socket, delivery, pattern, parts);
+    for (const delivery of deliveries) await this.sendTo(socket, delivery, pattern);
     return undefined as T;
   }
 
@@ -117,21 +118,20 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
         continue;
       }
       this.counters.requests++;
-      const peer = identity.toString('hex');
-      if (!this.ledger.request(peer, parsed.pattern, parsed.wanted, parsed.received)) continue;
-      const delivery = this.ledger.deliverLatest(peer, parsed.pattern);
-      const latest = this.latest.get(parsed.pattern);
-      if (!delivery || !latest) continue;
-      latest.taken = true;
-      await this.sendTo(socket, delivery, parsed.pattern, latest.parts);
+      const { pattern, wanted, received, follows } = parsed;
+      for (const delivery of this.ledger.request(identity.toString('hex'), pattern, wanted, received, follows)) {
+        const latest = this.latest.get(pattern);
+        if (latest?.parts === delivery.message) latest.taken = true;
+        await this.sendTo(socket, delivery, pattern);
+      }
     }
   }
 
   /** zeromq.js allows one send at a time per socket: emits and answers to requests take turns. */
-  private sendTo(socket: Router, { peer, ordinal }: Delivery, pattern: string, parts: Buffer[]): Promise<void> {
+  private sendTo(socket: Router, { peer, ordinal, message }: Delivery<Buffer[]>, pattern: string): Promise<void> {
     const sent = this.sendQueue.then(async () => {
       try {
-        await socket.send([Buffer.from(peer, 'hex'), pattern, String(ordinal), ...parts]);
+        await socket.send([Buffer.from(peer, 'hex'), pattern, String(ordinal), ...message]);
         this.counters.sent++;
       } catch (error) {
         // EHOSTUNREACH: the consumer has gone. EAGAIN: its queue is full, so it is not reading; it asks again if it lives.

@@ -2,6 +2,8 @@
 export type PeerId = string;
 
 interface Peer {
+  /** It takes only messages a leading peer took, while one is there (see the class). */
+  follows: boolean;
   /** Messages of each pattern the peer is waiting for. */
   wants: Map<string, number>;
   /** The newest message of each pattern it was sent (by the ledger's own numbering). */
@@ -22,10 +24,17 @@ export interface DemandLedgerOptions {
 }
 
 /** A message to send to a peer, already counted as sent to it. */
-export interface Delivery {
+export interface Delivery<M> {
   peer: PeerId;
   /** Messages of the pattern sent to this peer, this one included: the peer quotes the last it received. */
   ordinal: number;
+  message: M;
+}
+
+interface Kept<M> {
+  serial: number;
+  message: M;
+  buffers: ArrayBufferLike[];
 }
 
 /**
@@ -34,10 +43,16 @@ export interface Delivery {
  * the time, and the newest message of a pattern is kept so a consumer that asks later gets it at once unless it
  * already had it. A request also acknowledges everything sent to that peer before: the consumer has read it, so
  * ZeroMQ is done with the buffers, which is what lets a producer reuse them (see `holds`).
+ *
+ * A peer may follow: it is sent only messages some leading (not following) peer was sent too, the newest of those,
+ * and its wants make nothing new be produced; with no leading peer there it is served like one. So the preview gets
+ * the frames inference takes, each of which will have its detections, and never has a frame decoded for it alone.
  */
-export class DemandLedger {
+export class DemandLedger<M> {
   private readonly peers = new Map<PeerId, Peer>();
-  private readonly latest = new Map<string, { serial: number; buffers: ArrayBufferLike[] }>();
+  private readonly latest = new Map<string, Kept<M>>();
+  /** The newest message of each pattern a leading peer was sent, while there are followers: what they get. */
+  private readonly latestLed = new Map<string, Kept<M>>();
   private readonly waiters = new Map<string, Array<() => void>>();
   /**
    * Buffers sent to peers that were forgotten before they acknowledged them: a stopped consumer may still be owed
@@ -57,14 +72,17 @@ export class DemandLedger {
 
   /**
    * A peer says it waits for `wanted` messages of `pattern`, the last it received being its `received`-th (the
-   * ordinal each Delivery carries). Messages sent after that are on their way: they count against what it wants
-   * (so a request that crossed a message, or a repeat, never gets it more than it wants) and stay held; the ones it
-   * received are released. Returns true when the newest message should go to it now: it wants one and has not had
-   * that one yet; the caller then sends it via `deliverLatest`.
+   * ordinal each Delivery carries); `follows`: it takes only what leading peers take (see the class). Messages sent
+   * after that are on their way: they count against what it wants (so a request that crossed a message, or a
+   * repeat, never gets it more than it wants) and stay held; the ones it received are released. Returns what to
+   * send now: the newest message, when the peer wants one and has not had it (and, when a leading peer takes it
+   * so, to the followers waiting for it).
    */
-  request(peerId: PeerId, pattern: string, wanted: number, received: number): boolean {
+  request(peerId: PeerId, pattern: string, wanted: number, received: number, follows = false): Delivery<M>[] {
+    this.forgetSilentPeers();
     const peer = this.peer(peerId);
     peer.lastHeardAt = this.now();
+    peer.follows = follows;
     const sent = peer.sentCount.get(pattern) ?? 0;
     // More than was ever sent to this connection: the count is from the consumer's previous one; nothing is vouched for.
     const acknowledged = received <= sent ? received : 0;
@@ -72,45 +90,41 @@ export class DemandLedger {
     const inFlight = sent - acknowledged;
     const wants = Math.min(Math.max(0, wanted - inFlight), this.maxWants);
     peer.wants.set(pattern, wants);
-    const latest = this.latest.get(pattern);
-    const owed = wants > 0 && latest !== undefined && (peer.lastSent.get(pattern) ?? 0) < latest.serial;
-    // What the newest message does not cover has to be produced.
-    if (wants > (owed ? 1 : 0)) this.wakeWaiters(pattern);
-    return owed;
-  }
-
-  /** Counts the newest message as sent to the peer that was owed it (see `request`). */
-  deliverLatest(peerId: PeerId, pattern: string): Delivery | undefined {
-    const latest = this.latest.get(pattern);
-    const peer = this.peers.get(peerId);
-    if (!latest || !peer) return undefined;
-    return { peer: peerId, ordinal: this.countSent(peer, pattern, latest.serial, latest.buffers) };
+    const following = this.following(peer);
+    const newest = (following ? this.latestLed : this.latest).get(pattern);
+    const owed = wants > 0 && newest !== undefined && (peer.lastSent.get(pattern) ?? 0) < newest.serial;
+    // What the newest message does not cover has to be produced; not for a follower, which waits for its leaders.
+    if (!following && wants > (owed ? 1 : 0)) this.wakeWaiters(pattern);
+    if (!owed) return [];
+    const delivery = this.countSent(peerId, peer, pattern, newest);
+    return following ? [delivery] : [delivery, ...this.led(pattern, newest)];
   }
 
   /**
    * A new message of `pattern`: it becomes the newest (held, so its buffers count as in use) and goes to every
-   * peer waiting for one, whose wants it uses up.
+   * peer waiting for one, whose wants it uses up (to followers only if a leading peer takes it, or none is there).
    */
-  publish(pattern: string, buffers: ArrayBufferLike[]): Delivery[] {
+  publish(pattern: string, message: M, buffers: ArrayBufferLike[]): Delivery<M>[] {
     this.forgetSilentPeers();
-    const serial = ++this.serial;
-    this.latest.set(pattern, { serial, buffers });
-    const deliveries: Delivery[] = [];
+    const kept = { serial: ++this.serial, message, buffers };
+    this.latest.set(pattern, kept);
+    const deliveries: Delivery<M>[] = [];
     for (const [peerId, peer] of this.peers) {
-      if ((peer.wants.get(pattern) ?? 0) === 0) continue;
-      deliveries.push({ peer: peerId, ordinal: this.countSent(peer, pattern, serial, buffers) });
+      if ((peer.wants.get(pattern) ?? 0) === 0 || this.following(peer)) continue;
+      deliveries.push(this.countSent(peerId, peer, pattern, kept));
     }
-    return deliveries;
+    const followed = deliveries.length > 0 || !this.hasLeaders();
+    return followed ? [...deliveries, ...this.led(pattern, kept)] : deliveries;
   }
 
-  /** Whether any known peer is waiting for a message of `pattern`. */
+  /** Whether any known peer is waiting for a message of `pattern` that has to be produced (a follower's wait does not count while it has leaders). */
   wanted(pattern: string): boolean {
     this.forgetSilentPeers();
-    for (const peer of this.peers.values()) if ((peer.wants.get(pattern) ?? 0) > 0) return true;
+    for (const peer of this.peers.values()) if ((peer.wants.get(pattern) ?? 0) > 0 && !this.following(peer)) return true;
     return false;
   }
 
-  /** Resolves once some peer waits for a message of `pattern` (at once if one does). */
+  /** Resolves once `wanted` says true (at once if it does). */
   whenWanted(pattern: string): Promise<void> {
     if (this.wanted(pattern)) return Promise.resolve();
     return new Promise((resolve) => {
@@ -127,7 +141,7 @@ export class DemandLedger {
    */
   holds(buffer: ArrayBufferLike): boolean {
     if (this.orphaned.has(buffer)) return true;
-    for (const latest of this.latest.values()) if (latest.buffers.includes(buffer)) return true;
+    for (const kept of [...this.latest.values(), ...this.latestLed.values()]) if (kept.buffers.includes(buffer)) return true;
     for (const peer of this.peers.values()) if (peer.unacknowledged.some((sent) => sent.buffers.includes(buffer))) return true;
     return false;
   }
@@ -144,6 +158,9 @@ export class DemandLedger {
     if (!peer) return;
     for (const buffer of peer.unacknowledged.flatMap((sent) => sent.buffers)) this.orphaned.add(buffer);
     this.peers.delete(peerId);
+    // The last leading peer gone: its followers are served like it, and what they wait for has to be produced.
+    if (peer.follows || this.hasLeaders()) return;
+    for (const follower of this.peers.values()) for (const [pattern, wants] of follower.wants) if (wants > 0) this.wakeWaiters(pattern);
   }
 
   /** Wakes every whenWanted waiter so a closing producer is not left waiting. */
@@ -154,19 +171,45 @@ export class DemandLedger {
   private peer(peerId: PeerId): Peer {
     let peer = this.peers.get(peerId);
     if (!peer) {
-      peer = { wants: new Map(), lastSent: new Map(), sentCount: new Map(), unacknowledged: [], lastHeardAt: this.now() };
+      peer = { follows: false, wants: new Map(), lastSent: new Map(), sentCount: new Map(), unacknowledged: [], lastHeardAt: this.now() };
       this.peers.set(peerId, peer);
     }
     return peer;
   }
 
-  private countSent(peer: Peer, pattern: string, serial: number, buffers: ArrayBufferLike[]): number {
+  /**
+   * `kept` went to a leading peer: the followers waiting that have not had it get it too, and it is what they get
+   * next; kept (and its buffers held) only while there are followers.
+   */
+  private led(pattern: string, kept: Kept<M>): Delivery<M>[] {
+    const followers = [...this.peers].filter(([, peer]) => peer.follows);
+    if (followers.length === 0) {
+      this.latestLed.delete(pattern);
+      return [];
+    }
+    this.latestLed.set(pattern, kept);
+    return followers
+      .filter(([, peer]) => (peer.wants.get(pattern) ?? 0) > 0 && (peer.lastSent.get(pattern) ?? 0) < kept.serial)
+      .map(([peerId, peer]) => this.countSent(peerId, peer, pattern, kept));
+  }
+
+  private hasLeaders(): boolean {
+    for (const peer of this.peers.values()) if (!peer.follows) return true;
+    return false;
+  }
+
+  /** A follower with a leading peer there to follow. */
+  private following(peer: Peer): boolean {
+    return peer.follows && this.hasLeaders();
+  }
+
+  private countSent(peerId: PeerId, peer: Peer, pattern: string, { serial, message, buffers }: Kept<M>): Delivery<M> {
     const ordinal = (peer.sentCount.get(pattern) ?? 0) + 1;
     peer.sentCount.set(pattern, ordinal);
     peer.wants.set(pattern, Math.max(0, (peer.wants.get(pattern) ?? 0) - 1));
     peer.lastSent.set(pattern, serial);
     if (buffers.length > 0) peer.unacknowledged.push({ pattern, ordinal, buffers });
-    return ordinal;
+    return { peer: peerId, ordinal, message };
   }
 
   private forgetSilentPeers(): void {

@@ -1,17 +1,24 @@
 /**
- * The on-demand transport's wire: a consumer asks with `[pattern, wanted, received]`, the producer answers with
- * `[pattern, ordinal, ...codec parts]`; counts and ordinals are decimal strings (see DemandLedger.request).
+ * The on-demand transport's wire: a consumer asks with `[pattern, wanted, received]`, or `[pattern, wanted,
+ * received, 'follow']` to take only what other consumers take, and the producer answers with `[pattern, ordinal,
+ * ...codec parts]`; counts and ordinals are decimal strings (see DemandLedger.request).
  */
 
 /** Longer than any count a peer has reason to send. */
 const COUNT_PART_BYTES = 16;
 
-/** `[pattern, wanted, received]`: the pattern as UTF-8, then two counts as decimal strings (see DemandLedger.request). */
-export function parseRequest(request: Buffer[]): { pattern: string; wanted: number; received: number } | undefined {
-  if (request.length !== 3) return undefined;
-  const [wanted, received] = request.slice(1).map(parseCount);
+/** The part a following consumer adds to its requests. */
+export const FOLLOW = 'follow';
+
+/**
+ * `[pattern, wanted, received]`, `FOLLOW` after them from a follower: the pattern as UTF-8, then two counts as
+ * decimal strings (see DemandLedger.request).
+ */
+export function parseRequest(request: Buffer[]): { pattern: string; wanted: number; received: number; follows: boolean } | undefined {
+  if (request.length !== 3 && !(request.length === 4 && request[3].toString('latin1') === FOLLOW)) return undefined;
+  const [wanted, received] = request.slice(1, 3).map(parseCount);
   if (wanted === undefined || received === undefined) return undefined;
-  return { pattern: request[0].toString('utf8'), wanted, received };
+  return { pattern: request[0].toString('utf8'), wanted, received, follows: request.length === 4 };
 }
 
 /** A non-negative integer written in decimal digits only; undefined otherwise. */

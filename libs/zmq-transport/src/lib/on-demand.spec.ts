@@ -21,10 +21,13 @@ function producer(endpoint: string, options: Partial<ClientZmqOnDemandOptions> =
   return opened.add(new ClientZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, ...options }));
 }
 
-/** A consumer whose handler records each frame's sequence and, when `hold` is given, stays busy until it resolves. */
-async function consumer(endpoint: string, hold?: (frame: Frame) => Promise<void>) {
+/**
+ * A consumer whose handler records each frame's sequence and, when `hold` is given, stays busy until it resolves;
+ * `follow`: it takes only frames the other consumers take.
+ */
+async function consumer(endpoint: string, hold?: (frame: Frame) => Promise<void>, follow = false) {
   const handled: number[] = [];
-  const server = opened.add(new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, requestRepeatMs: 100 }));
+  const server = opened.add(new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, requestRepeatMs: 100, follow }));
   server.addHandler(
     FRAMES,
     async (frame: Frame) => {
@@ -92,6 +95,46 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
     expect(slow.handled.length).toBeGreaterThan(1);
     expect(slow.handled.length).toBeLessThan(10);
     for (const { handled } of [fast, slow]) expect([...handled].sort((a, b) => a - b)).toEqual(handled);
+  });
+
+  it('gives a follower only frames the other consumer takes, and decodes none for it alone', async () => {
+    const endpoint = ipc.endpoint('follow');
+    const client = producer(endpoint);
+    await client.connect();
+    // The follower is free far more often than the leader: alone, it would ask for a frame every time.
+    const follower = await consumer(endpoint, undefined, true);
+    const leader = await consumer(endpoint, () => sleep(40));
+    await waitUntil(() => client.stats().consumers === 2, 'both consumers');
+
+    const produced: number[] = [];
+    for (let sequence = 0; sequence < 12; sequence++) {
+      await client.whenWanted(FRAMES);
+      await emitted(client, FRAMES, testFrame('cam', sequence));
+      produced.push(sequence);
+    }
+    await waitUntil(() => leader.handled.length === 12, 'every frame at the leader');
+    await waitUntil(() => follower.handled.length === 12, 'every frame at the follower');
+    expect(follower.handled).toEqual(produced); // each frame the leader took, once
+    expect(client.stats().unclaimed).toBe(0);
+  });
+
+  it('serves a follower like any consumer once the one it follows has gone', async () => {
+    const endpoint = ipc.endpoint('follow-alone');
+    const client = producer(endpoint, { peerTimeoutMs: 300 });
+    await client.connect();
+    const follower = await consumer(endpoint, undefined, true);
+    const leader = await consumer(endpoint);
+    await waitUntil(() => client.stats().consumers === 2, 'both consumers');
+    await client.whenWanted(FRAMES);
+    await emitted(client, FRAMES, testFrame('cam', 0));
+    await waitUntil(() => follower.handled.length === 1, 'the first frame at the follower');
+
+    await leader.server.close();
+    await waitUntil(() => client.stats().consumers === 1, 'the leader forgotten');
+    await client.whenWanted(FRAMES); // the follower's own want, now
+    await emitted(client, FRAMES, testFrame('cam', 1));
+    await waitUntil(() => follower.handled.length === 2, 'a frame for the follower alone');
+    expect(leader.handled).toEqual([0]);
   });
 
   it('starts in any order and carries on across a producer restart', async () => {

@@ -2,7 +2,7 @@ import { ProtocolError, type Codec } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import { Dealer } from 'zeromq';
 import { DropOldestMailbox } from './mailbox';
-import { parseCount } from './on-demand-wire';
+import { FOLLOW, parseCount } from './on-demand-wire';
 import { ZmqEventServer, type ZmqServerStats } from './zmq-event-server';
 import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
@@ -23,6 +23,11 @@ export interface ServerZmqOnDemandOptions {
   requestRepeatMs?: number;
   /** CURVE encryption and authentication of this socket's connections (see CurveOptions); unset: plain. */
   curve?: CurveOptions;
+  /**
+   * Take only messages the producer's other consumers take too, the newest of those, and never make it produce one
+   * for this consumer alone; with no other consumer there, any (default false). The preview follows inference.
+   */
+  follow?: boolean;
 }
 
 /** Counters since construction: ZmqServerStats plus the requests sent. */
@@ -36,8 +41,8 @@ export interface ZmqOnDemandServerStats extends ZmqServerStats {
  * from a ClientZmqOnDemand over a DEALER socket, and the producer sends it the newest (see DemandLedger). Nothing is
  * sent that no handler is free for, so a consumer costs the producer only what it takes. The wire: requests are
  * `[pattern, wanted, received]` (how many messages the consumer waits for, and the ordinal of the last it received,
- * as decimal strings: a repeat, or a request that crossed a message, never gets it more than it wants); messages are
- * `[pattern, ordinal, ...codec parts]`.
+ * as decimal strings: a repeat, or a request that crossed a message, never gets it more than it wants; a follower
+ * adds `follow`); messages are `[pattern, ordinal, ...codec parts]`.
  */
 export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
   /** Patterns whose handler is free and waiting for a message. */
@@ -96,7 +101,8 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     const socket = this.socket;
     if (!socket) return;
     this.requests++;
-    socket.send([pattern, '1', String(this.received.get(pattern) ?? 0)]).catch(() => undefined);
+    const request = [pattern, '1', String(this.received.get(pattern) ?? 0)];
+    socket.send(this.options.follow ? [...request, FOLLOW] : request).catch(() => undefined);
   }
 
   /** The handler still waits: ask again soon rather than at the next repeat, backing off while messages stay malformed. */
