@@ -1,5 +1,5 @@
 import type { Detections } from '@iev/frame-protocol';
-import { cpuFigures, latencyFigures, multiSourceFigures } from './bench-figures';
+import { cpuFigures, latencyFigures, multiSourceFigures, previewFigures } from './bench-figures';
 import type { MeasuredPipeline } from './bench-segments';
 import { NO_USAGE } from './pipeline-usage';
 
@@ -49,6 +49,7 @@ describe('cpuFigures', () => {
         inference: { processMs: 4120, groups: { main: 400, workers: 3600, rest: 80 }, childrenMs: 0 },
         inferenceGcMs: 120,
         framesDecoded: 120,
+        preview: NO_USAGE.preview,
       },
     };
     const cpu = cpuFigures(pipeline);
@@ -64,6 +65,26 @@ describe('cpuFigures', () => {
     expect(cpu.inference.gcPauses).toEqual({ corePercent: 3, msPerFrame: 3 });
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
+  });
+});
+
+describe('previewFigures', () => {
+  it("sets fps watched against paused, with the preview's CPU and capture's and inference's in each", () => {
+    const cpu = (processMs: number) => ({ processMs, groups: {}, childrenMs: 0 });
+    const watched: MeasuredPipeline = {
+      ...measured([received(Array.from({ length: 45 }, () => 200))], 3000),
+      usage: { ...NO_USAGE, wallMs: 3000, capture: { ...cpu(150), childrenMs: 60 }, inference: cpu(5400), preview: cpu(90) },
+    };
+    const paused: MeasuredPipeline = {
+      ...measured([received(Array.from({ length: 50 }, () => 200))], 3000),
+      usage: { ...NO_USAGE, wallMs: 3000, capture: cpu(180), inference: cpu(5700) },
+    };
+    expect(previewFigures(watched, paused)).toEqual({
+      fpsWith: 15,
+      fpsWithout: 16.67,
+      ratio: 0.9,
+      corePercent: { preview: 3, captureWith: 7, captureWithout: 6, inferenceWith: 180, inferenceWithout: 190 },
+    });
   });
 });
 

@@ -82,6 +82,33 @@ function moduleCpu(cpu: CpuUsage, gcMs: number, share: (cpuMs: number) => CpuSha
   return { total: share(cpu.processMs), gcPauses: share(gcMs), ...groups };
 }
 
+/** The pipeline's fps with the preview module taking frames and a client watching, and with the preview paused. */
+export interface PreviewFigures {
+  fpsWith: number;
+  fpsWithout: number;
+  /** fpsWith / fpsWithout: what watching costs the pipeline (target ≥ 0.97). */
+  ratio: number;
+  /** CPU as % of one core, watched and paused: the preview's own, and capture's and inference's beside it. */
+  corePercent: { preview: number; captureWith: number; captureWithout: number; inferenceWith: number; inferenceWithout: number };
+}
+
+export function previewFigures(watched: MeasuredPipeline, paused: MeasuredPipeline): PreviewFigures {
+  const percent = (cpuMs: number, { usage }: MeasuredPipeline) => round((cpuMs / usage.wallMs) * 100, 1);
+  const captureMs = ({ usage }: MeasuredPipeline) => usage.capture.processMs + usage.capture.childrenMs;
+  return {
+    fpsWith: round(watched.fps),
+    fpsWithout: round(paused.fps),
+    ratio: round(watched.fps / paused.fps, 3),
+    corePercent: {
+      preview: percent(watched.usage.preview.processMs, watched),
+      captureWith: percent(captureMs(watched), watched),
+      captureWithout: percent(captureMs(paused), paused),
+      inferenceWith: percent(watched.usage.inference.processMs, watched),
+      inferenceWithout: percent(paused.usage.inference.processMs, paused),
+    },
+  };
+}
+
 export interface RecognitionFigures {
   fpsWith: number;
   fpsWithout: number;

@@ -25,7 +25,11 @@ export function formatBench(report: BenchReport): string {
   }
   if (report.preview) {
     const p = report.preview;
-    lines.push(`without preview ${p.fpsWithout.toFixed(2).padStart(7)}   (preview paused; pipeline fps above: preview taking frames, a client on the live stream the page draws); ratio ${p.ratio.toFixed(3)} (target >= 0.97)`);
+    const c = p.corePercent;
+    lines.push(
+      `without preview ${p.fpsWithout.toFixed(2).padStart(7)}   (preview paused; pipeline fps above: preview taking frames, a client on the live stream the page draws); ratio ${p.ratio.toFixed(3)} (target >= 0.97)`,
+      `preview CPU  ${c.preview.toFixed(1).padStart(9)}%   of a core; watched / paused: capture ${c.captureWith.toFixed(1)} / ${c.captureWithout.toFixed(1)} %, inference ${c.inferenceWith.toFixed(1)} / ${c.inferenceWithout.toFixed(1)} %`,
+    );
   }
   if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
     lines.push(

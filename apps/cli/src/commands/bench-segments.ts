@@ -129,11 +129,11 @@ export async function measureAlternating(
         inference.process.kill('SIGCONT');
         preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
-        const before = await whileRunning(lookAtPipeline(captures, inference));
+        const before = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
         const from = epochMs();
         await whileRunning(sleep(segmentMs));
         const to = epochMs();
-        const after = await whileRunning(lookAtPipeline(captures, inference));
+        const after = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
         if (inferences.length > 1) inference.process.kill('SIGSTOP');
         measured[i].ms += to - from;
         measured[i].usage = addUsage(measured[i].usage, usageBetween(before, after));

@@ -9,12 +9,14 @@ import {
   cpuFigures,
   latencyFigures,
   multiSourceFigures,
+  previewFigures,
   recognitionFigures,
   roundSummary,
   stageSummary,
   type CpuFigures,
   type LatencyFigures,
   type MultiSourceFigures,
+  type PreviewFigures,
   type RecognitionFigures,
   type StageName,
   type StageSummary,
@@ -40,14 +42,6 @@ export interface BenchOptions {
   preview?: boolean;
   /** Capture processes on the video (camera0, camera1, ...), all into the one inference module. */
   cameras: number;
-}
-
-/** The pipeline's fps with the preview module taking frames and a client watching, and with the preview paused. */
-export interface PreviewFigures {
-  fpsWith: number;
-  fpsWithout: number;
-  /** fpsWith / fpsWithout: what watching costs the pipeline (target ≥ 0.97). */
-  ratio: number;
 }
 
 /** With several cameras, also MultiSourceFigures: per source, and all of them against the bare model. */
@@ -139,7 +133,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     },
     ...latencyFigures(pipeline, pipelineConfiguration.runMs),
     ...(withoutRecognition && { recognition: recognitionFigures(pipeline, withoutRecognition) }),
-    ...(withoutPreview && { preview: { fpsWith: round(pipeline.fps), fpsWithout: round(withoutPreview.fps), ratio: round(pipeline.fps / withoutPreview.fps, 3) } }),
+    ...(withoutPreview && { preview: previewFigures(pipeline, withoutPreview) }),
     ...sources,
     cpu: cpuFigures(pipeline),
     framesMeasured: pipeline.detections.length,

@@ -18,6 +18,13 @@ describe('usageBetween', () => {
       inference: { processMs: 1800, groups: { main: 1800 }, childrenMs: 0 },
       inferenceGcMs: 20,
       framesDecoded: 55,
+      preview: { processMs: 0, groups: {}, childrenMs: 0 },
     });
+  });
+
+  it("takes the preview's CPU when it was looked at too", () => {
+    const before: PipelineLook = { atMs: 0, captures: [], inference: look(0, 0, 0, 0), preview: look(40, 0, 0, 0).cpu };
+    const after: PipelineLook = { atMs: 1000, captures: [], inference: look(0, 0, 0, 0), preview: look(100, 0, 0, 0).cpu };
+    expect(usageBetween(before, after).preview).toEqual({ processMs: 60, groups: { main: 60 }, childrenMs: 0 });
   });
 });

@@ -1,4 +1,4 @@
-import { addCpu, cpuBetween, NO_CPU, type CpuUsage } from './process-cpu';
+import { addCpu, cpuBetween, NO_CPU, snapshotCpu, type CpuSnapshot, type CpuUsage } from './process-cpu';
 import { lookAt, type ModuleLook, type RunningModule } from './bench-modules';
 
 /** What one pipeline (capture with its decoder, or several, and one inference module) used while it was measured. */
@@ -10,18 +10,22 @@ export interface PipelineUsage {
   inference: CpuUsage;
   inferenceGcMs: number;
   framesDecoded: number;
+  /** The preview module's, when one ran beside the pipeline (NO_CPU otherwise). */
+  preview: CpuUsage;
 }
 
 export interface PipelineLook {
   atMs: number;
   captures: ModuleLook[];
   inference: ModuleLook;
+  preview?: CpuSnapshot;
 }
 
-export async function lookAtPipeline(captures: RunningModule[], inference: RunningModule): Promise<PipelineLook> {
+export async function lookAtPipeline(captures: RunningModule[], inference: RunningModule, preview?: RunningModule): Promise<PipelineLook> {
   const atMs = performance.now();
   const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
-  return { atMs, captures: captureLooks, inference: inferenceLook };
+  const previewPid = preview?.process.pid;
+  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewPid !== undefined && { preview: snapshotCpu(previewPid) }) };
 }
 
 export function usageBetween(before: PipelineLook, after: PipelineLook): PipelineUsage {
@@ -33,6 +37,7 @@ export function usageBetween(before: PipelineLook, after: PipelineLook): Pipelin
     inference: cpuBetween(before.inference.cpu, after.inference.cpu),
     inferenceGcMs: after.inference.gcMs - before.inference.gcMs,
     framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, 0),
+    preview: before.preview && after.preview ? cpuBetween(before.preview, after.preview) : NO_CPU,
   };
 }
 
@@ -45,7 +50,8 @@ export function addUsage(a: PipelineUsage, b: PipelineUsage): PipelineUsage {
     inference: addCpu(a.inference, b.inference),
     inferenceGcMs: a.inferenceGcMs + b.inferenceGcMs,
     framesDecoded: a.framesDecoded + b.framesDecoded,
+    preview: addCpu(a.preview, b.preview),
   };
 }
 
-export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0 };
+export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU };
