@@ -99,7 +99,15 @@ export interface RecognitionBackend {
   backend: InferenceBackend;
   /** The widest batch input the backend takes (TensorRT's profile); undefined: any. */
   maxWidth?: number;
+  /** What a run costs beyond its lines (BatchPlanning.runCostColumns); undefined: runs cost alike (a GPU). */
+  runCostColumns?: number;
 }
+
+/**
+ * A run of the recognizer on ONNX Runtime's CPU costs about 3 ms beyond its lines, as much as one line 48 columns
+ * wide (~0.064 ms a column, one thread; 1x160 13.5 ms, 6x160 64.9 ms).
+ */
+const CPU_RUN_COST_COLUMNS = 48;
 
 /** Recognition runs one batch at a time (TextRecognizer queues them), so one stream; `threads` as INFERENCE_THREADS. */
 export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'>;
@@ -113,7 +121,7 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
   const { modelPath, threads, log, onActivity } = selection;
   const modelVariable = 'REC_MODEL_PATH';
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
-    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true }) }),
+    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true }), runCostColumns: CPU_RUN_COST_COLUMNS }),
     tensorRt: (settings, runtime) => {
       const modelInput = recognitionInput();
       const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelVariable, log: log ?? processWarnings, runtime, onActivity });

@@ -26,11 +26,13 @@ export class TextRecognizer {
    * `maxWidth`: the widest batch input the backend takes (a TensorRT engine's profile). A batch whose widest line
    * needs more is made that wide, and writeRecognitionInput squashes the line into it, as PaddleOCR's
    * resize_norm_img does for a line wider than its input: the line is still read, where the engine would refuse it.
+   * `runCostColumns`: how lines are split into batches (BatchPlanning).
    */
   constructor(
     readonly backend: InferenceBackend,
     readonly characters: CharacterSet,
     readonly maxWidth = Number.POSITIVE_INFINITY,
+    readonly runCostColumns?: number,
   ) {}
 
   /**
@@ -39,7 +41,7 @@ export class TextRecognizer {
    * follows the detector's rules (USE_TENSOR_RT, INFERENCE_BACKEND; ONNX Runtime on the CPU when neither is given).
    */
   static async load(options: TextRecognizerOptions, chosen: RecognitionBackend = selectRecognitionBackend({ useTensorRt: false, ...options, threads: options.threads ?? 0 })): Promise<TextRecognizer> {
-    const { backend, maxWidth } = chosen;
+    const { backend, maxWidth, runCostColumns } = chosen;
     const characters = CharacterSet.fromFile(options.dictionaryPath);
     await backend.load();
     try {
@@ -53,7 +55,7 @@ export class TextRecognizer {
       await backend.dispose();
       throw error;
     }
-    return new TextRecognizer(backend, characters, maxWidth);
+    return new TextRecognizer(backend, characters, maxWidth, runCostColumns);
   }
 
   get modelId(): string {
@@ -84,7 +86,7 @@ export class TextRecognizer {
   private async readNow(crops: readonly (ImageView | undefined)[]): Promise<ReadText[]> {
     const reads: ReadText[] = crops.map(() => NOTHING_READ);
     const present = crops.flatMap((crop, index) => (crop ? [{ crop, index }] : []));
-    for (const batch of planBatches(present.map(({ crop }) => crop))) {
+    for (const batch of planBatches(present.map(({ crop }) => crop), { runCostColumns: this.runCostColumns })) {
       const width = Math.min(batch.width, this.maxWidth);
       const tensor = new Float32Array(batch.indices.length * 3 * REC_HEIGHT * width);
       batch.indices.forEach((cropIndex, row) => writeRecognitionInput(present[cropIndex].crop, tensor, row, width));

@@ -12,6 +12,34 @@ describe('planBatches', () => {
   it('keeps a batch of short crops at least one square wide', () => {
     expect(planBatches([{ width: 5, height: 20 }])[0].width).toBe(REC_HEIGHT);
   });
+
+  describe('with what a run costs', () => {
+    const line = (columns: number) => ({ width: columns, height: REC_HEIGHT });
+
+    it('reads a wide line apart from short ones when padding them would cost more than another run', () => {
+      const batches = planBatches([line(150), line(640), line(160), line(140), line(155), line(150)], { runCostColumns: 48 });
+      expect(batches).toEqual([
+        { indices: [3, 0, 5, 4, 2], width: 160 },
+        { indices: [1], width: 640 },
+      ]);
+    });
+
+    it('keeps lines of one width in one batch, and no more than batchSize in any', () => {
+      const lines = Array.from({ length: 6 }, () => line(300));
+      expect(planBatches(lines, { runCostColumns: 48 })).toEqual([{ indices: [0, 1, 2, 3, 4, 5], width: 300 }]);
+      expect(planBatches(lines, { runCostColumns: 48, batchSize: 4 }).map((batch) => batch.indices.length)).toEqual([2, 4]);
+    });
+
+    it('finds the cheapest split: each run costs runCostColumns plus its lines times its widest', () => {
+      // 100, 100, 400, 420: [100, 100] [400, 420] costs 2×48 + 200 + 840 = 1136; one batch 48 + 4×420 = 1728;
+      // four runs 4×48 + 1020 = 1212.
+      const batches = planBatches([420, 100, 400, 100].map(line), { runCostColumns: 48 });
+      expect(batches.map((batch) => batch.indices)).toEqual([
+        [1, 3],
+        [2, 0],
+      ]);
+    });
+  });
 });
 
 describe('writeRecognitionInput', () => {
