@@ -10,7 +10,7 @@ export class TextReading {
   private enabled = false;
 
   constructor(
-    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs'> &
+    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRereadMs'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
       Pick<ReaderLoading, 'onBatchFailed'>,
   ) {}
@@ -31,8 +31,8 @@ export class TextReading {
 
   async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
     if (enabled && !this.reader) {
-      const { recModelPath, recDictPath, recRefreshMs, recMinScore: _, ...selection } = this.config;
-      this.reader = await loadVideoTextReader({ ...selection, modelPath: recModelPath, dictionaryPath: recDictPath, minScore, refreshMs: recRefreshMs });
+      const { recModelPath, recDictPath, recRefreshMs, recRereadMs, recMinScore: _, ...selection } = this.config;
+      this.reader = await loadVideoTextReader({ ...selection, modelPath: recModelPath, dictionaryPath: recDictPath, minScore, refreshMs: recRefreshMs, rereadMs: recRereadMs });
     }
     if (this.reader) this.reader.minScore = minScore;
     this.enabled = enabled;

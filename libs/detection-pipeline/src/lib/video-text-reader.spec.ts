@@ -67,18 +67,19 @@ describe('VideoTextReader (real recognition model)', () => {
     expect(second.boxes.every((box) => box.text === undefined)).toBe(true);
   });
 
-  it('reads a line again when its text changes in place, and only that line', async () => {
-    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+  it('reads a line again when its text changes in place, and only that line, a rereadMs after its last read', async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: { rereadMs: 1000 } });
     await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
     await reader.idle();
     const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
     // "Receiving" now shows the start of "Warehouse B" (both upright, so a plain copy moves it).
     const changed = pasteLine(image, boxes[2], boxes[0]);
-    const asked = await reader.read({ sourceId: 'camera0', timeMs: 66, image: changed, boxes });
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 66, image: changed, boxes })).read).toBe(0);
+    const asked = await reader.read({ sourceId: 'camera0', timeMs: 1000, image: changed, boxes });
     expect(asked.read).toBe(1);
     expect(asked.boxes).toEqual(before.boxes); // the old text stands until the new read is in
     await reader.idle();
-    const after = await reader.read({ sourceId: 'camera0', timeMs: 100, image: changed, boxes });
+    const after = await reader.read({ sourceId: 'camera0', timeMs: 1033, image: changed, boxes });
     expect(after.read).toBe(0);
     expect(after.boxes[0].text).not.toBe(before.boxes[0].text);
     expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));

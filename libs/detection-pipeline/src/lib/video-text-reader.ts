@@ -144,12 +144,14 @@ export interface ReaderLoading extends TextRecognizerOptions {
   minScore: number;
   /** REC_REFRESH_MS; 0 reads every box of every frame (no tracking). */
   refreshMs: number;
+  /** REC_REREAD_MS (LineTrackerOptions.rereadMs); the tracker's default when not given. */
+  rereadMs?: number;
   onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
 }
 
 /** Loads the recognition model and dictionary (checked against each other) into a reader. */
 export async function loadVideoTextReader(options: ReaderLoading): Promise<VideoTextReader> {
   const recognizer = await TextRecognizer.load(options);
-  const tracking = options.refreshMs > 0 && { refreshMs: options.refreshMs };
+  const tracking = options.refreshMs > 0 && { refreshMs: options.refreshMs, ...(options.rereadMs !== undefined && { rereadMs: options.rereadMs }) };
   return new VideoTextReader(recognizer, { minScore: options.minScore, tracking, onBatchFailed: options.onBatchFailed });
 }

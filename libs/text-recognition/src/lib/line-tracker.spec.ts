@@ -40,7 +40,7 @@ function trackAndRead(tracker: LineTracker, image: ImageView, quads: Corners[], 
 
 describe('LineTracker', () => {
   it('asks for a new line once, then carries its text while it looks the same, even as its box jitters', () => {
-    const tracker = new LineTracker();
+    const tracker = new LineTracker({ rereadMs: 0 });
     const first = trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']);
     expect(first.toRead).toEqual([{ index: 0, reason: 'new' }]);
     expect(first.texts).toEqual([undefined]);
@@ -53,7 +53,7 @@ describe('LineTracker', () => {
   });
 
   it('carries a line that moves as a whole (a passing plate) and re-reads one that changes in place', () => {
-    const tracker = new LineTracker();
+    const tracker = new LineTracker({ rereadMs: 0 });
     const strokes = (dx: number) => WORD.map((x) => x + dx);
     trackAndRead(tracker, frame(strokes(0)), [box(20)], 0, ['KA 05 2931']);
     for (let dx = 6; dx <= 60; dx += 6) expect(tracker.track(frame(strokes(dx)), [box(20 + dx)], dx).toRead).toEqual([]);
@@ -62,11 +62,24 @@ describe('LineTracker', () => {
   });
 
   it('re-reads a line whose box grew (text scrolled in) and one due for a refresh', () => {
-    const tracker = new LineTracker({ refreshMs: 1000 });
+    const tracker = new LineTracker({ refreshMs: 1000, rereadMs: 0 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 33).toRead).toEqual([{ index: 0, reason: 'resized' }]);
     expect(tracker.track(frame(WORD), [box(20)], 500).toRead).toEqual([]);
     expect(tracker.track(frame(WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'refresh' }]);
+  });
+
+  it('re-reads a line that changed or grew no sooner than rereadMs after its read, carrying its text meanwhile', () => {
+    const tracker = new LineTracker({ rereadMs: 1000 });
+    trackAndRead(tracker, frame(WORD), [box(20)], 0, ['NEXT TRAIN 08.40']);
+    for (const t of [33, 500, 999]) {
+      const step = tracker.track(frame(OTHER_WORD), [box(20)], t);
+      expect(step.toRead).toEqual([]);
+      expect(step.texts).toEqual([read('NEXT TRAIN 08.40')]);
+    }
+    expect(tracker.track(frame(WORD), [box(20, 18, 100)], 600).toRead).toEqual([]);
+    expect(tracker.track(frame(OTHER_WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'changed' }]);
+    expect(tracker.track(frame(WORD), [box(20, 18, 100)], 1000).toRead).toEqual([{ index: 0, reason: 'resized' }]);
   });
 
   it('does not ask again for a line whose read is under way, and fills it in when the read arrives', () => {

@@ -12,6 +12,12 @@ export interface LineTrackerOptions {
   changeDistance: number;
   /** Re-read every line at least this often, so an early misread does not stand for long. */
   refreshMs: number;
+  /**
+   * Re-read a line that changed or was resized no sooner than this after its last read: text that keeps changing
+   * (a scrolling ticker, a running clock) would otherwise take the reader every time it is free, and its CPU from
+   * detection.
+   */
+  rereadMs: number;
   /** Forget a line not seen for this many frames in a row. */
   forgetAfterFrames: number;
 }
@@ -26,6 +32,7 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   resizeRatio: 0.15,
   changeDistance: 1.5,
   refreshMs: 10_000,
+  rereadMs: 1000,
   forgetAfterFrames: 3,
 };
 
@@ -103,10 +110,16 @@ export class LineTracker {
     const toRead: ReadRequest[] = [];
     lineOfBox.forEach((line, index) => {
       if (line.pending) return;
-      const signature = lineSignature(image, quads[index]);
-      signatures.set(index, signature);
+      // Its look is needed only to tell a change, or to keep with a read.
+      const signature = () => {
+        let known = signatures.get(index);
+        if (!known) signatures.set(index, (known = lineSignature(image, quads[index])));
+        return known;
+      };
       const reason = this.reasonToRead(line, quads[index], signature, nowMs);
-      if (reason) toRead.push({ index, reason });
+      if (!reason) return;
+      signature();
+      toRead.push({ index, reason });
     });
     toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
 
@@ -127,14 +140,17 @@ export class LineTracker {
     };
   }
 
-  private reasonToRead(line: TrackedLine, quad: Corners, signature: LineSignature, nowMs: number): ReadReason | undefined {
-    const { resizeRatio, changeDistance, refreshMs } = this.options;
+  private reasonToRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, nowMs: number): ReadReason | undefined {
+    const { resizeRatio, changeDistance, refreshMs, rereadMs } = this.options;
     if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
-    const [width, height] = sideLengths(quad);
-    const [readWidth, readHeight] = sideLengths(line.readQuad);
-    if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
-    if (signatureDistance(signature, line.readSignature) > changeDistance) return 'changed';
-    return nowMs - line.readAtMs >= refreshMs ? 'refresh' : undefined;
+    const sinceRead = nowMs - line.readAtMs;
+    if (sinceRead >= rereadMs) {
+      const [width, height] = sideLengths(quad);
+      const [readWidth, readHeight] = sideLengths(line.readQuad);
+      if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
+      if (signatureDistance(signature(), line.readSignature) > changeDistance) return 'changed';
+    }
+    return sinceRead >= refreshMs ? 'refresh' : undefined;
   }
 }
 
