@@ -21,11 +21,19 @@ class RawFrameProducer {
     return new RawFrameProducer(socket, socket[Symbol.asyncIterator]());
   }
 
-  /** Waits for inference to ask for a frame, then sends these parts as one. */
+  /**
+   * Waits for inference to ask for a frame, then sends these parts as one. A request that quotes an earlier message
+   * than the last sent is a repeat made while that one was on its way: answering it too would put two messages in
+   * flight, and the consumer keeps only the newest (the other skipped, not decoded or counted).
+   */
   async send(parts: Buffer[]): Promise<void> {
-    const { value } = await this.requests.next();
-    const [identity] = value as Buffer[];
-    await this.socket.send([identity, FRAMES_TOPIC, String(++this.ordinal), ...parts]);
+    for (;;) {
+      const { value } = await this.requests.next();
+      const [identity, , , received] = value as Buffer[];
+      if (Number(received?.toString()) !== this.ordinal) continue;
+      await this.socket.send([identity, FRAMES_TOPIC, String(++this.ordinal), ...parts]);
+      return;
+    }
   }
 
   close(): void {
