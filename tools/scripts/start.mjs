@@ -3,6 +3,7 @@
 // Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules; LOG_FORMAT=json keeps raw JSON logs.
 // Several cameras: `CAMERAS=4 npm start` (the demo video four times) or `npm start -- --camera a.mp4 --camera rtsp://...`,
 // one capture process each, all into one inference.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureProcesses, parseCameras, START_USAGE, StartUsageError } from './lib/cameras.mjs';
 import { loadDotEnv } from './lib/dotenv.mjs';
@@ -47,12 +48,18 @@ function previewEnv(captures, framesConnect) {
 const main = (module) => ['--enable-source-maps', join(workspaceRoot, 'dist/apps', module, 'main.js')];
 // Inference sums its frames up in one line at this interval (telemetry prints every frame anyway).
 const env = { LOG_SUMMARY_INTERVAL: '10', ...process.env };
+
+const deployment = JSON.parse(readFileSync(join(workspaceRoot, 'deployment/deployment.template.json'), 'utf8'));
+/** `env` with the module's NODE_OPTIONS in the release deployment after the caller's own: each runs as deployed (README, Soak). */
+function deployedEnv(module) {
+  const deployed = deployment.modulesContent.$edgeAgent['properties.desired'].modules[module]?.env?.NODE_OPTIONS?.value;
+  return deployed ? { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, deployed].filter(Boolean).join(' ') } : env;
+}
 const specs = [
-  ...captures.map((capture) => ({ name: capture.name, args: main('capture'), cwd: workspaceRoot, env: { ...env, ...capture.env } })),
-  { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...env, ...(framesConnect && { FRAMES_CONNECT: framesConnect }) } },
-  // As the deployment runs it: a young generation that stays small for hours of small messages (README, Soak).
-  { name: 'telemetry', args: ['--max-semi-space-size=1', ...main('telemetry')], cwd: workspaceRoot, env },
-  { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...env, ...(framesConnect && previewEnv(captures, framesConnect)) } },
+  ...captures.map((capture) => ({ name: capture.name, args: main('capture'), cwd: workspaceRoot, env: { ...deployedEnv('capture'), ...capture.env } })),
+  { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...deployedEnv('inference'), ...(framesConnect && { FRAMES_CONNECT: framesConnect }) } },
+  { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env: deployedEnv('telemetry') },
+  { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...deployedEnv('preview'), ...(framesConnect && previewEnv(captures, framesConnect)) } },
 ];
 const group = runProcessGroup(specs, { print: createPrinter(specs.map(({ name }) => name)) });
 // SIGHUP: a closed terminal, which the modules (own sessions) would not see.
