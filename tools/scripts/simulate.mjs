@@ -3,7 +3,7 @@
 // `npm run simulate -- twin|invoke|modules ...` talks to a running one. Builds what it runs first (cached by Nx); see
 // docs/edge-simulator.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDotEnv } from './lib/dotenv.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
@@ -48,27 +48,25 @@ function fail(message) {
   process.exit(2);
 }
 
-/** The Nx apps the manifest's modules run (the project an image names, else the module's name), so they get built. */
+/**
+ * The Nx apps the manifest's modules run, as the simulator itself names them (`--apps`), so they get built; none
+ * when it cannot read the manifest (it says why when it runs).
+ */
 function manifestApps() {
-  const at = args.indexOf('--manifest');
-  const file = at >= 0 ? resolve(args[at + 1] ?? '') : join(workspaceRoot, 'deployment/deployment.template.json');
-  try {
-    const modules = JSON.parse(readFileSync(file, 'utf8')).modulesContent.$edgeAgent['properties.desired'].modules;
-    // As the simulator's imageProject: `${MODULES.capture}` or `<registry>/capture:<tag>`.
-    const imageProject = (image = '') => /^\$\{MODULES\.([^}]+)\}$/.exec(image)?.[1] ?? image.replace(/@.*$/, '').replace(/:[^/]*$/, '').split('/').pop();
-    const names = Object.entries(modules).flatMap(([name, module]) => [imageProject(module.settings?.image), name]);
-    return [...new Set(names)].filter((name) => name && existsSync(join(workspaceRoot, 'apps', name, 'project.json')));
-  } catch {
-    return [];
-  }
+  const listed = spawnSync(process.execPath, [join(workspaceRoot, 'dist/apps/edge-simulator/main.js'), '--apps', ...args], { encoding: 'utf8' });
+  if (listed.status !== 0) return [];
+  return listed.stdout.split('\n').filter((name) => name && existsSync(join(workspaceRoot, 'apps', name, 'project.json')));
 }
 
 if (cameras !== undefined) args.push('--manifest', camerasManifest(cameras));
 
 const running = args.find((arg) => !arg.startsWith('-'));
-const projects = CONTROL_COMMANDS.includes(running) || args.includes('--no-modules') || args.includes('--help') || args.includes('-h') ? ['edge-simulator'] : ['edge-simulator', ...manifestApps()];
-if (projects.length > 1) process.stderr.write(`building ${projects.join(', ')} (cached after the first run)...\n`);
-buildProjects(projects);
+buildProjects(['edge-simulator']);
+const modules = CONTROL_COMMANDS.includes(running) || args.includes('--no-modules') || args.includes('--help') || args.includes('-h') ? [] : manifestApps();
+if (modules.length > 0) {
+  process.stderr.write(`building ${modules.join(', ')} (cached after the first run)...\n`);
+  buildProjects(modules);
+}
 
 const child = spawn(process.execPath, ['--enable-source-maps', join(workspaceRoot, 'dist/apps/edge-simulator/main.js'), ...args], { stdio: 'inherit' });
 // A terminal's Ctrl-C reaches the simulator directly (same process group); forwarding it as well is harmless, it

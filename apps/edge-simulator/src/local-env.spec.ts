@@ -1,5 +1,5 @@
 import type { ManifestModule } from '@iev/edge-hub-emulator';
-import { imageProject, localizeModule } from './local-env';
+import { imageProject, localizeModule, moduleApps } from './local-env';
 
 const capture: ManifestModule = {
   id: 'capture',
@@ -49,6 +49,17 @@ describe('imageProject', () => {
     ['mcr.microsoft.com/azureiotedge-hub:1.6', 'azureiotedge-hub'],
     [undefined, undefined],
   ])('%s runs the bundle of %s', (image, project) => expect(imageProject(image)).toBe(project));
+});
+
+describe('moduleApps', () => {
+  it("lists each module's image's project, then its own name, once each", () => {
+    const modules = [
+      { id: 'capture', image: '${MODULES.capture}' },
+      { id: 'capture1', image: 'localhost:5000/capture:1.0.0-amd64' },
+      { id: 'preview' },
+    ];
+    expect(moduleApps(modules)).toEqual(['capture', 'capture1', 'preview']);
+  });
 });
 
 describe('localizeModule with several cameras', () => {

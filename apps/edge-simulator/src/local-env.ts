@@ -36,6 +36,11 @@ export function imageProject(image: string | undefined): string | undefined {
   return repository.split('/').pop() || undefined;
 }
 
+/** The projects whose bundles the modules may run, each one's image's before its own name (as the simulator picks). */
+export function moduleApps(modules: readonly { id: string; image?: string }[]): string[] {
+  return [...new Set(modules.flatMap((module) => [imageProject(module.image), module.id]))].filter((name): name is string => name !== undefined);
+}
+
 /**
  * A manifest's env for a local process. On IoT Edge, modules reach each other by module name on the Docker
  * network; here they are processes on one host, so `tcp://capture:5555` becomes `tcp://127.0.0.1:5555`, and a bind

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ManifestError, RouteError } from '@iev/edge-hub-emulator';
+import { ManifestError, readDeploymentManifest, RouteError } from '@iev/edge-hub-emulator';
 import { COMMANDS_USAGE, parseCommand } from './commands';
 import { SimulatorError, UsageError } from './errors';
 import { sendCommand } from './control';
+import { moduleApps } from './local-env';
 import { runSimulator } from './simulator';
 
 const USAGE = `usage: npm run simulate -- [options]          run the deployment locally (Ctrl-C stops it)
@@ -18,6 +19,7 @@ const USAGE = `usage: npm run simulate -- [options]          run the deployment 
   --device-id <id>        (default sim-device)
   --method-timeout <s>    direct method timeout (default 30, IoT Hub's)
   --verbose               edgeHub debug logs
+  --apps                  print the projects whose bundles the manifest's modules may run, one a line, and exit
 while it runs (same --state-dir):
 ${COMMANDS_USAGE.replace(/^/gm, '  npm run simulate -- ')}`;
 
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       'method-timeout': { type: 'string', default: '30' },
       timeout: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      apps: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,6 +65,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const root = findWorkspaceRoot();
+  const manifest = resolve(values.manifest ?? join(root, 'deployment/deployment.template.json'));
+  if (values.apps) {
+    process.stdout.write(`${moduleApps(readDeploymentManifest(manifest).modules).join('\n')}\n`);
+    return 0;
+  }
   const stateDir = resolve(values['state-dir'] ?? join(root, '.simulator'));
   const [command = 'run'] = positionals;
 
@@ -73,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   }
   return runSimulator({
     workspaceRoot: root,
-    manifest: resolve(values.manifest ?? join(root, 'deployment/deployment.template.json')),
+    manifest,
     stateDir,
     appsDir: resolve(values['apps-dir'] ?? join(root, 'dist/apps')),
     out: values.out,
