@@ -52,9 +52,7 @@ const ZERO_COPY_THRESHOLD_BYTES = 128;
  */
 export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
   private readonly ledger: DemandLedger<Buffer[]>;
-  /** The newest message of each pattern, and whether any consumer has taken it. */
-  private readonly latest = new Map<string, { parts: Buffer[]; taken: boolean }>();
-  private readonly counters: Omit<ZmqOnDemandClientStats, 'refusedPeers'> = { requests: 0, malformedRequests: 0, sent: 0, unclaimed: 0 };
+  private readonly counters: Omit<ZmqOnDemandClientStats, 'refusedPeers' | 'unclaimed'> = { requests: 0, malformedRequests: 0, sent: 0 };
   private readonly log = new Logger(ClientZmqOnDemand.name);
   private receiving?: Promise<void>;
   private sendQueue: Promise<void> = Promise.resolve();
@@ -65,7 +63,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
   }
 
   stats(): ZmqOnDemandClientStats & { consumers: number } {
-    return { ...this.counters, refusedPeers: this.socketEvents.refusals, consumers: this.ledger.peerCount };
+    return { ...this.counters, unclaimed: this.ledger.unclaimed, refusedPeers: this.socketEvents.refusals, consumers: this.ledger.peerCount };
   }
 
   /** Whether a consumer is waiting for a message of the pattern now. */
@@ -94,9 +92,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
     const socket = await this.connect();
     const pattern = this.normalizePattern(packet.pattern);
     const parts = codecFor(this.options.codecs, pattern).encode(packet.data);
-    if (this.latest.get(pattern)?.taken === false) this.counters.unclaimed++;
     const deliveries = this.ledger.publish(pattern, parts, zeroCopied(parts));
-    this.latest.set(pattern, { parts, taken: deliveries.length > 0 });
     for (const delivery of deliveries) await this.sendTo(socket, delivery, pattern);
     return undefined as T;
   }
@@ -119,11 +115,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
       }
       this.counters.requests++;
       const { pattern, wanted, received, follows } = parsed;
-      for (const delivery of this.ledger.request(identity.toString('hex'), pattern, wanted, received, follows)) {
-        const latest = this.latest.get(pattern);
-        if (latest?.parts === delivery.message) latest.taken = true;
-        await this.sendTo(socket, delivery, pattern);
-      }
+      for (const delivery of this.ledger.request(identity.toString('hex'), pattern, wanted, received, follows)) await this.sendTo(socket, delivery, pattern);
     }
   }
 

@@ -35,6 +35,8 @@ interface Kept<M> {
   serial: number;
   message: M;
   buffers: ArrayBufferLike[];
+  /** Sent to some peer. */
+  taken: boolean;
 }
 
 /**
@@ -63,6 +65,7 @@ export class DemandLedger<M> {
   private readonly maxWants: number;
   private readonly now: () => number;
   private serial = 0;
+  private replacedUnsent = 0;
 
   constructor(options: DemandLedgerOptions = {}) {
     this.peerTimeoutMs = options.peerTimeoutMs ?? 5000;
@@ -106,7 +109,8 @@ export class DemandLedger<M> {
    */
   publish(pattern: string, message: M, buffers: ArrayBufferLike[]): Delivery<M>[] {
     this.forgetSilentPeers();
-    const kept = { serial: ++this.serial, message, buffers };
+    if (this.latest.get(pattern)?.taken === false) this.replacedUnsent++;
+    const kept = { serial: ++this.serial, message, buffers, taken: false };
     this.latest.set(pattern, kept);
     const deliveries: Delivery<M>[] = [];
     for (const [peerId, peer] of this.peers) {
@@ -144,6 +148,11 @@ export class DemandLedger<M> {
     for (const kept of [...this.latest.values(), ...this.latestLed.values()]) if (kept.buffers.includes(buffer)) return true;
     for (const peer of this.peers.values()) if (peer.unacknowledged.some((sent) => sent.buffers.includes(buffer))) return true;
     return false;
+  }
+
+  /** Messages replaced by a newer one of their pattern before any peer was sent them. */
+  get unclaimed(): number {
+    return this.replacedUnsent;
   }
 
   /** Peers heard from within peerTimeoutMs. */
@@ -203,7 +212,9 @@ export class DemandLedger<M> {
     return peer.follows && this.hasLeaders();
   }
 
-  private countSent(peerId: PeerId, peer: Peer, pattern: string, { serial, message, buffers }: Kept<M>): Delivery<M> {
+  private countSent(peerId: PeerId, peer: Peer, pattern: string, kept: Kept<M>): Delivery<M> {
+    const { serial, message, buffers } = kept;
+    kept.taken = true;
     const ordinal = (peer.sentCount.get(pattern) ?? 0) + 1;
     peer.sentCount.set(pattern, ordinal);
     peer.wants.set(pattern, Math.max(0, (peer.wants.get(pattern) ?? 0) - 1));
