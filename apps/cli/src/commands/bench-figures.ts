@@ -3,6 +3,7 @@ import { SequenceGaps } from '@iev/service-runtime';
 import { medianOf, percentiles, round, summarize } from '../stats';
 import type { MeasuredPipeline, Received } from './bench-segments';
 import type { CpuUsage, ThreadGroup } from './process-cpu';
+import type { PipelineUsage } from './pipeline-usage';
 
 export type StageSummary = { medianMs: number; p90Ms: number; count: number };
 export type StageName = 'decode' | 'transport' | 'preprocess' | 'inference' | 'postprocess' | 'publish';
@@ -65,7 +66,7 @@ export function latencyFigures(pipeline: MeasuredPipeline, modelRunMs: number[])
 export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures {
   const framesConsumed = detections.length;
   const share = (cpuMs: number): CpuShare => ({ corePercent: round((cpuMs / usage.wallMs) * 100, 1), msPerFrame: round(cpuMs / framesConsumed) });
-  const captureMs = usage.capture.processMs + usage.capture.childrenMs;
+  const captureMs = captureCpuMs(usage);
   return {
     decoder: share(usage.capture.childrenMs),
     capture: moduleCpu(usage.capture, usage.captureGcMs, share),
@@ -75,6 +76,11 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
     captureMsPerDecodedFrame: round(captureMs / usage.framesDecoded),
     captureMsPerConsumedFrame: round(captureMs / framesConsumed),
   };
+}
+
+/** Capture's processes and their decoders. */
+function captureCpuMs(usage: PipelineUsage): number {
+  return usage.capture.processMs + usage.capture.childrenMs;
 }
 
 function moduleCpu(cpu: CpuUsage, gcMs: number, share: (cpuMs: number) => CpuShare): ModuleCpu {
@@ -94,15 +100,14 @@ export interface PreviewFigures {
 
 export function previewFigures(watched: MeasuredPipeline, paused: MeasuredPipeline): PreviewFigures {
   const percent = (cpuMs: number, { usage }: MeasuredPipeline) => round((cpuMs / usage.wallMs) * 100, 1);
-  const captureMs = ({ usage }: MeasuredPipeline) => usage.capture.processMs + usage.capture.childrenMs;
   return {
     fpsWith: round(watched.fps),
     fpsWithout: round(paused.fps),
     ratio: round(watched.fps / paused.fps, 3),
     corePercent: {
       preview: percent(watched.usage.preview.processMs, watched),
-      captureWith: percent(captureMs(watched), watched),
-      captureWithout: percent(captureMs(paused), paused),
+      captureWith: percent(captureCpuMs(watched.usage), watched),
+      captureWithout: percent(captureCpuMs(paused.usage), paused),
       inferenceWith: percent(watched.usage.inference.processMs, watched),
       inferenceWithout: percent(paused.usage.inference.processMs, paused),
     },
