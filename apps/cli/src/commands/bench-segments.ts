@@ -58,21 +58,17 @@ export async function measureAlternating(
 ): Promise<{ pipelines: MeasuredPipeline[]; withoutPreview?: MeasuredPipeline; bare: BareRuns[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const sources = benchSourceIds(options.cameras).map((sourceId, index) => ({ sourceId, frames: `ipc://${join(dir, `frames-${index}`)}` }));
-  const subscriber = new Subscriber({ linger: 0 });
-  subscriber.subscribe(DETECTIONS_TOPIC);
   const modules: RunningModule[] = [];
   let preview: WatchedPreview | undefined;
-  const received: Received[] = [];
-  const collecting = (async () => {
-    for await (const [, ...parts] of subscriber) received.push({ detections: detectionsCodec.decode(parts), receivedAtMs: epochMs() });
-  })().catch(() => undefined);
+  // One subscriber per inference module: a segment counts only the detections of the module it measures.
+  const listeners: DetectionsListener[] = [];
 
   try {
     const variants: Record<string, string>[] = presetReads(options.preset.name, undefined) ? [{}, { RECOGNITION: 'off' }] : [{}];
     const inferences: RunningModule[] = [];
     for (const [index, variant] of variants.entries()) {
       const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
-      subscriber.connect(detectionsEndpoint);
+      listeners.push(listenForDetections(detectionsEndpoint));
       const inference = await startModule(options.workspaceRoot, 'inference', {
         FRAMES_CONNECT: sources.map(({ frames }) => frames).join(','),
         DETECTIONS_BIND: detectionsEndpoint,
@@ -107,8 +103,7 @@ export async function measureAlternating(
     const segmentMs = (options.seconds / rounds) * 1000;
     log(`pipeline: warming up ${options.warmupSeconds} s, then ${rounds} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
     const everyPipelineAndSource = () =>
-      new Set(received.map(({ detections }) => detections.timings.recognizeMs === undefined)).size === inferences.length &&
-      new Set(received.map(({ detections }) => detections.frame.sourceId)).size === sources.length;
+      listeners.every(({ received }) => new Set(received.map(({ detections }) => detections.frame.sourceId)).size === sources.length);
     await whileRunning(until(everyPipelineAndSource, 120_000, () => 'the first detections from each pipeline and source'));
     for (const inference of inferences.slice(1)) inference.process.kill('SIGSTOP');
     await whileRunning(sleep(options.warmupSeconds * 1000));
@@ -126,7 +121,8 @@ export async function measureAlternating(
       // multiple of the arms' count, each arm is first (and second, ...) as often as every other.
       for (const i of arms.map((_, k) => (k + round) % arms.length)) {
         const { inference, previewWatched } = arms[i];
-        inference.process.kill('SIGCONT');
+        // Only the measured module runs: another one would take frames and CPU from it.
+        for (const other of inferences) other.process.kill(other === inference ? 'SIGCONT' : 'SIGSTOP');
         preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
         const before = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
@@ -134,12 +130,11 @@ export async function measureAlternating(
         await whileRunning(sleep(segmentMs));
         const to = epochMs();
         const after = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
-        if (inferences.length > 1) inference.process.kill('SIGSTOP');
         measured[i].ms += to - from;
         measured[i].usage = addUsage(measured[i].usage, usageBetween(before, after));
+        const { received } = listeners[inferences.indexOf(inference)];
         measured[i].segments.push(received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
       }
-      if (inferences.length > 1) inferences[0].process.kill('SIGCONT');
     }
     const pipelines = measured.map(({ ms, segments, usage }) => ({ ms, segments, detections: segments.flat(), usage }));
     if (pipelines.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
@@ -154,10 +149,32 @@ export async function measureAlternating(
     preview?.stopWatching();
     for (const { process: child } of modules) child.removeAllListeners('exit');
     await Promise.all(modules.map(stopModule));
-    subscriber.close();
-    await collecting;
+    await Promise.all(listeners.map(({ close }) => close()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The detections an inference module publishes, as they arrive. */
+interface DetectionsListener {
+  received: Received[];
+  close(): Promise<void>;
+}
+
+function listenForDetections(endpoint: string): DetectionsListener {
+  const subscriber = new Subscriber({ linger: 0 });
+  subscriber.subscribe(DETECTIONS_TOPIC);
+  subscriber.connect(endpoint);
+  const received: Received[] = [];
+  const collecting = (async () => {
+    for await (const [, ...parts] of subscriber) received.push({ detections: detectionsCodec.decode(parts), receivedAtMs: epochMs() });
+  })().catch(() => undefined);
+  return {
+    received,
+    close: async () => {
+      subscriber.close();
+      await collecting;
+    },
+  };
 }
 
 /** Polls the condition every 50 ms; `what` names what was awaited when it times out. */
