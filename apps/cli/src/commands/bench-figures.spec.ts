@@ -1,5 +1,5 @@
 import type { Detections } from '@iev/frame-protocol';
-import { cpuFigures, latencyFigures, multiSourceFigures, previewFigures } from './bench-figures';
+import { cpuFigures, latencyFigures, multiSourceFigures, previewFigures, recognitionFigures } from './bench-figures';
 import type { MeasuredPipeline } from './bench-segments';
 import { NO_USAGE } from './pipeline-usage';
 
@@ -34,6 +34,18 @@ describe('latencyFigures', () => {
     expect(figures.latencyMs).toEqual({ p50: 200, p90: 200, p99: 300 });
     expect(figures.modelMedianMs).toBe(125);
     expect(figures.latencyRatio).toBe(2.4);
+  });
+});
+
+describe('recognitionFigures', () => {
+  it("takes new lines' waits for text only from lines that appeared within a segment, not across the pause before it", () => {
+    const [first, second, third] = received([100, 100, 100]);
+    const withLines = ({ detections, receivedAtMs }: (typeof first), textAfterMs: number[]) => ({ detections: { ...detections, lines: { read: 1, carried: 0, dropped: 0, textAfterMs } }, receivedAtMs });
+    // Frames 33 ms apart; the second segment starts with `second`: a wait of 40 ms shown with `third` began 7 ms before it.
+    const segments = [[withLines(first, [0])], [withLines(second, [0]), withLines(third, [33, 40])]];
+    const figures = recognitionFigures(measured(segments, 3000), measured([received([90])], 1000));
+    expect(figures.textAfterMs).toEqual({ p50: 0, p90: 33, count: 3 });
+    expect(figures.linesReadPerFrame).toBe(1);
   });
 });
 

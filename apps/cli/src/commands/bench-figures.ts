@@ -120,6 +120,8 @@ export interface RecognitionFigures {
   ratio: number;
   linesReadPerFrame: number;
   linesCarriedPerFrame: number;
+  /** How long a new line's text waited for the reader: its first frame → the frame its first read showed with. */
+  textAfterMs: { p50: number; p90: number; count: number };
   /** The pipeline with RECOGNITION=off: capture time → detections published. */
   latencyMsWithout: LatencyFigures['latencyMs'];
 }
@@ -132,8 +134,22 @@ export function recognitionFigures(withRecognition: MeasuredPipeline, without: M
     ratio: round(withRecognition.fps / without.fps, 3),
     linesReadPerFrame: perFrame((d) => d.lines?.read ?? 0),
     linesCarriedPerFrame: perFrame((d) => d.lines?.carried ?? 0),
+    textAfterMs: textAfter(withRecognition.segments),
     latencyMsWithout: endToEndLatency(without.detections),
   };
+}
+
+/**
+ * TextAfterMs of the lines that appeared within a segment: one that appeared before it would count the pause between
+ * segments as waiting.
+ */
+function textAfter(segments: Received[][]): RecognitionFigures['textAfterMs'] {
+  const waits = segments.flatMap((segment) => {
+    const startMs = Math.min(...segment.map(({ detections }) => detections.frame.captureTimeMs));
+    return segment.flatMap(({ detections: { frame, lines } }) => (lines?.textAfterMs ?? []).filter((ms) => frame.captureTimeMs - ms >= startMs));
+  });
+  const { p50, p90 } = percentiles(waits);
+  return { p50: round(p50), p90: round(p90), count: waits.length };
 }
 
 /** One source's share of a pipeline that takes frames from several. */

@@ -21,6 +21,7 @@ export function formatBench(report: BenchReport): string {
     lines.push(
       `without reading ${r.fpsWithout.toFixed(2).padStart(7)}   (the same pipeline with RECOGNITION=off; pipeline fps above reads text)`,
       `reading ratio${r.ratio.toFixed(3).padStart(10)}   (target >= 0.6); per frame ${r.linesReadPerFrame} lines read, ${r.linesCarriedPerFrame} carried`,
+      `new text after  p50 ${r.textAfterMs.p50} ms, p90 ${r.textAfterMs.p90} ms (${r.textAfterMs.count} new lines: first frame → first read shown)`,
     );
   }
   if (report.preview) {

@@ -92,6 +92,7 @@ export class FramesController implements OnApplicationShutdown {
     this.metrics.boxes.inc(boxes.length);
     this.metrics.lastFrameAt.set(Date.now() / 1000);
     if (lines) for (const outcome of ['read', 'carried', 'dropped'] as const) this.metrics.lines.inc({ outcome }, lines[outcome]);
+    for (const ms of lines?.textAfterMs ?? []) this.metrics.textAfterSeconds.observe(source, ms / 1000);
     for (const [stage, ms] of [['transport', transportMs], ['preprocess', preprocessMs], ['inference', inferenceMs], ['postprocess', postprocessMs], ['recognize', recognizeMs]] as const) {
       if (ms !== undefined) this.metrics.stageSeconds.observe({ stage }, ms / 1000);
     }

@@ -10,6 +10,7 @@ export class InferenceMetrics {
   readonly latencySeconds: Histogram<'source_id'>;
   readonly boxes: Counter;
   readonly lines: Counter<'outcome'>;
+  readonly textAfterSeconds: Histogram<'source_id'>;
   readonly stageSeconds: Histogram<'stage'>;
   readonly lastFrameAt: Gauge;
   /** Read from the transport at scrape: a capture that sends garbage shows on its own endpoint. */
@@ -42,6 +43,13 @@ export class InferenceMetrics {
       name: 'iev_inference_lines_total',
       help: 'Boxes by what recognition did with them: read by the model, carried from an earlier frame, dropped below REC_MIN_SCORE',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.textAfterSeconds = new Histogram({
+      name: 'iev_inference_text_after_seconds',
+      help: "From a line's first frame to the frame its first read shows with (video time: how long its text waited for the reader)",
+      labelNames: sources,
+      buckets: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
       registers,
     });
     this.stageSeconds = new Histogram({

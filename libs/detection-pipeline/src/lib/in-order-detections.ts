@@ -126,7 +126,7 @@ export class InOrderDetections<F extends ChainedFrame> {
       width: result.width,
       height: result.height,
       timings: { ...result.timings, recognizeMs: reading.recognizeMs },
-      lines: { read: reading.read, carried: reading.carried, dropped: reading.dropped },
+      lines: { read: reading.read, carried: reading.carried, dropped: reading.dropped, ...(reading.textAfterMs.length > 0 && { textAfterMs: reading.textAfterMs }) },
     };
   }
 }

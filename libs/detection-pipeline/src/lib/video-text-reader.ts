@@ -22,7 +22,7 @@ export interface FrameToRead {
 }
 
 /** One frame read: its boxes with text, what happened to its lines (LineCounts), and the time it took. */
-export interface FrameReading extends LineCounts {
+export interface FrameReading extends Required<LineCounts> {
   /**
    * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read, less those
    * read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
@@ -75,9 +75,11 @@ export class VideoTextReader {
     const tracker = this.trackerOf(frame.sourceId, frame.timeMs);
     let texts: readonly (ReadText | undefined)[];
     let read = quads.length;
+    let textAfterMs: number[] = [];
     if (tracker) {
       const step = tracker.track(frame.image, quads, frame.timeMs);
       texts = step.texts;
+      textAfterMs = step.textAfterMs;
       read = this.reading || started < this.nextBatchAt ? 0 : Math.min(READ_BATCH, step.toRead.length);
       if (read > 0) {
         const requests = step.toRead.slice(0, read);
@@ -109,7 +111,7 @@ export class VideoTextReader {
       if (text.score >= this.options.minScore) boxes.push({ ...box, text: text.text, textScore: text.score });
     });
     const dropped = quads.length - boxes.length;
-    return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started };
+    return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started, textAfterMs };
   }
 
   /** Resolves when no read is under way and the next may start (tests, and a clean shutdown). */

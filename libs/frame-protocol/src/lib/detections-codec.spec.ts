@@ -39,7 +39,7 @@ describe('detectionsCodec', () => {
     read.boxes[0] = { ...read.boxes[0], text: 'Gate 7', textScore: 0.97 };
     read.boxes[1] = { ...read.boxes[1], text: '', textScore: 0 };
     read.timings.recognizeMs = 12.5;
-    read.lines = { read: 1, carried: 1, dropped: 0 };
+    read.lines = { read: 1, carried: 1, dropped: 0, textAfterMs: [66, 0] };
 
     expect(detectionsCodec.decode(detectionsCodec.encode(read))).toEqual(read);
   });
@@ -98,6 +98,8 @@ describe('detectionsCodec', () => {
     ['a text that is a number', (json) => Object.assign(json.boxes[0], { text: 7, textScore: 0.9 })],
     ['line counts that are not integers', (json) => (json.lines = { read: 1.5, carried: 0, dropped: 0 })],
     ['line counts without carried', (json) => (json.lines = { read: 1, dropped: 0 })],
+    ['a negative wait for new text', (json) => (json.lines = { read: 1, carried: 0, dropped: 0, textAfterMs: [-1] })],
+    ['waits for new text that are not an array', (json) => (json.lines = { read: 1, carried: 0, dropped: 0, textAfterMs: 33 })],
     ['a textScore above 1', (json) => Object.assign(json.boxes[0], { text: 'EXIT', textScore: 1.5 })],
     ['a text of 1001 characters', (json) => Object.assign(json.boxes[0], { text: 'x'.repeat(1001), textScore: 0.5 })],
     ['missing timings', (json) => delete json.timings],

@@ -61,8 +61,12 @@ function readDetections(value: unknown): Detections {
 
 function readLineCounts(value: unknown, path: string): LineCounts {
   const lines = readObject(value, path);
-  const count = (field: keyof LineCounts) => readInteger(lines[field], `${path}.${field}`, 0, MAX_LINES);
-  return { read: count('read'), carried: count('carried'), dropped: count('dropped') };
+  const count = (field: 'read' | 'carried' | 'dropped') => readInteger(lines[field], `${path}.${field}`, 0, MAX_LINES);
+  const read: LineCounts = { read: count('read'), carried: count('carried'), dropped: count('dropped') };
+  if (lines.textAfterMs !== undefined) {
+    read.textAfterMs = readArray(lines.textAfterMs, `${path}.textAfterMs`).map((ms, i) => readFiniteNumber(ms, `${path}.textAfterMs[${i}]`, 0));
+  }
+  return read;
 }
 
 function readBox(value: unknown, path: string): DetectedBox {

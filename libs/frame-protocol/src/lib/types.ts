@@ -44,6 +44,11 @@ export interface LineCounts {
   carried: number;
   /** Boxes left out for reading below the minimum score. */
   dropped: number;
+  /**
+   * For each line whose first read shows with this frame: milliseconds of video since the line first appeared (its
+   * text waited that long behind other reads). Absent where nothing new was read.
+   */
+  textAfterMs?: number[];
 }
 
 /** Milliseconds spent in each stage for one frame. */

@@ -91,6 +91,21 @@ describe('LineTracker', () => {
     expect(tracker.track(frame(WORD), [box(20)], 66).texts).toEqual([read('GATE 7')]);
   });
 
+  it("tells how long a new line's text waited: once, with the frame its first read shows in, not for re-reads", () => {
+    const tracker = new LineTracker({ refreshMs: 100, rereadMs: 0 });
+    const first = tracker.track(frame(WORD), [box(20)], 1000);
+    expect(first.textAfterMs).toEqual([]);
+    const finish = first.begin(first.toRead);
+    expect(tracker.track(frame(WORD), [box(20)], 1033).textAfterMs).toEqual([]);
+    finish([read('GATE 7')]);
+    // A second line appears as the first one's text shows; it is read with this frame, so shows with the next.
+    expect(trackAndRead(tracker, frame(WORD), [box(20), box(110, 60)], 1066).textAfterMs).toEqual([66]);
+    expect(tracker.track(frame(WORD), [box(20), box(110, 60)], 1099).textAfterMs).toEqual([33]);
+    const refreshed = trackAndRead(tracker, frame(WORD), [box(20), box(110, 60)], 1300);
+    expect(refreshed.toRead.map(({ reason }) => reason)).toEqual(['refresh', 'refresh']);
+    expect(tracker.track(frame(WORD), [box(20), box(110, 60)], 1333).textAfterMs).toEqual([]);
+  });
+
   it('asks for new lines first, and forgets a line unseen for several frames', () => {
     const tracker = new LineTracker({ forgetAfterFrames: 2, refreshMs: 50 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);

@@ -50,6 +50,8 @@ interface TrackedLine {
   /** A read of this line is under way: it is not asked for again meanwhile. */
   pending: boolean;
   missedFrames: number;
+  /** The tracker's clock when the line first appeared, until its first read shows (then undefined). */
+  awaitingTextSinceMs?: number;
 }
 
 /** A box whose line should be read, with why. */
@@ -64,6 +66,8 @@ export interface TrackingStep {
   readonly texts: readonly (ReadText | undefined)[];
   /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
   readonly toRead: readonly ReadRequest[];
+  /** For each line whose first read shows in this frame: time since the line first appeared (the tracker's clock). */
+  readonly textAfterMs: number[];
   /**
    * Starts reading some of `toRead` (a caller with a budget takes the first few): their lines are not asked for
    * again until the returned function hands over the reads, in the same order, which may be frames later.
@@ -98,7 +102,7 @@ export class LineTracker {
     const survivors = this.lines.filter((line, index) => continued.has(index) || ++line.missedFrames < forgetAfterFrames);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched === undefined ? { quad, pending: false, missedFrames: 0 } : this.lines[matched];
+      const line: TrackedLine = matched === undefined ? { quad, pending: false, missedFrames: 0, awaitingTextSinceMs: nowMs } : this.lines[matched];
       line.quad = quad;
       line.missedFrames = 0;
       if (matched === undefined) survivors.push(line);
@@ -123,9 +127,16 @@ export class LineTracker {
     });
     toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
 
+    const textAfterMs: number[] = [];
+    for (const line of lineOfBox) {
+      if (!line.read || line.awaitingTextSinceMs === undefined) continue;
+      textAfterMs.push(nowMs - line.awaitingTextSinceMs);
+      line.awaitingTextSinceMs = undefined;
+    }
     return {
       texts: lineOfBox.map((line) => line.read),
       toRead,
+      textAfterMs,
       begin: (requests) => {
         const reading = requests.map(({ index }) => {
           const line = lineOfBox[index];
