@@ -106,6 +106,28 @@ describe('LineTracker', () => {
     expect(tracker.track(frame(WORD), [box(20), box(110, 60)], 1333).textAfterMs).toEqual([]);
   });
 
+  it('takes a lost line back when a box of its look comes back where it was within reviveMs, and reads it as new otherwise', () => {
+    const tracker = new LineTracker({ forgetAfterFrames: 2, reviveMs: 500 });
+    trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']);
+    const lose = (fromMs: number) => [1, 2].forEach((k) => tracker.track(frame(WORD), [], fromMs + k * 33));
+    lose(0);
+    expect(tracker.size).toBe(0);
+    const back = tracker.track(frame(WORD, 10, 3), [box(21, 19)], 100);
+    expect(back.toRead).toEqual([]);
+    expect(back.texts).toEqual([read('EXIT')]);
+
+    lose(100);
+    expect(tracker.track(frame(OTHER_WORD), [box(20)], 200).toRead).toEqual([{ index: 0, reason: 'new' }]);
+    const other = new LineTracker({ forgetAfterFrames: 2, reviveMs: 500 });
+    trackAndRead(other, frame(WORD), [box(20)], 0, ['EXIT']);
+    [1, 2].forEach((k) => other.track(frame(WORD), [], k * 33));
+    expect(other.track(frame(WORD), [box(20, 18, 100)], 100).toRead).toEqual([{ index: 0, reason: 'new' }]);
+    const late = new LineTracker({ forgetAfterFrames: 2, reviveMs: 500 });
+    trackAndRead(late, frame(WORD), [box(20)], 0, ['EXIT']);
+    [1, 2].forEach((k) => late.track(frame(WORD), [], k * 33));
+    expect(late.track(frame(WORD), [box(20)], 600).toRead).toEqual([{ index: 0, reason: 'new' }]);
+  });
+
   it('asks for new lines first, and forgets a line unseen for several frames', () => {
     const tracker = new LineTracker({ forgetAfterFrames: 2, refreshMs: 50 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);

@@ -18,8 +18,14 @@ export interface LineTrackerOptions {
    * detection.
    */
   rereadMs: number;
-  /** Forget a line not seen for this many frames in a row. */
+  /** Stop following a line not seen for this many frames in a row. */
   forgetAfterFrames: number;
+  /**
+   * A line no longer followed is kept this long, and a new box where it was that looks as it did when read takes
+   * up its text: detection flickers (a box missed for a few frames, or split and merged again), and each comeback
+   * would otherwise be read as a new line.
+   */
+  reviveMs: number;
 }
 
 /**
@@ -34,6 +40,7 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   refreshMs: 10_000,
   rereadMs: 1000,
   forgetAfterFrames: 3,
+  reviveMs: 2000,
 };
 
 /** Why a box is to be read rather than carry its line's text, most urgent first. */
@@ -52,6 +59,8 @@ interface TrackedLine {
   missedFrames: number;
   /** The tracker's clock when the line first appeared, until its first read shows (then undefined). */
   awaitingTextSinceMs?: number;
+  /** When it stopped being followed, while it may be revived. */
+  lostAtMs?: number;
 }
 
 /** A box whose line should be read, with why. */
@@ -84,6 +93,8 @@ export interface TrackingStep {
  */
 export class LineTracker {
   private lines: TrackedLine[] = [];
+  /** Lines no longer followed, with a read, kept reviveMs for a box that comes back. */
+  private lost: TrackedLine[] = [];
   private readonly options: LineTrackerOptions;
 
   constructor(options: Partial<LineTrackerOptions> = {}) {
@@ -99,10 +110,22 @@ export class LineTracker {
     const { matchIoU, forgetAfterFrames } = this.options;
     const matches = new Map(pairByIoU(quads, this.lines.map((line) => line.quad), matchIoU).map((pair) => [pair.a, pair.b]));
     const continued = new Set(matches.values());
-    const survivors = this.lines.filter((line, index) => continued.has(index) || ++line.missedFrames < forgetAfterFrames);
+    const survivors: TrackedLine[] = [];
+    this.lines.forEach((line, index) => {
+      if (continued.has(index) || ++line.missedFrames < forgetAfterFrames) survivors.push(line);
+      else if (line.readSignature) this.lost.push(Object.assign(line, { lostAtMs: nowMs }));
+    });
+    // Its look is needed only to tell a change, to revive a lost line, or to keep with a read.
+    const signatures = new Map<number, LineSignature>();
+    const signatureOf = (index: number) => {
+      let known = signatures.get(index);
+      if (!known) signatures.set(index, (known = lineSignature(image, quads[index])));
+      return known;
+    };
+    const revived = this.revive(quads, matches, signatureOf, nowMs);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched === undefined ? { quad, pending: false, missedFrames: 0, awaitingTextSinceMs: nowMs } : this.lines[matched];
+      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, missedFrames: 0, awaitingTextSinceMs: nowMs });
       line.quad = quad;
       line.missedFrames = 0;
       if (matched === undefined) survivors.push(line);
@@ -110,19 +133,12 @@ export class LineTracker {
     });
     this.lines = survivors;
 
-    const signatures = new Map<number, LineSignature>();
     const toRead: ReadRequest[] = [];
     lineOfBox.forEach((line, index) => {
       if (line.pending) return;
-      // Its look is needed only to tell a change, or to keep with a read.
-      const signature = () => {
-        let known = signatures.get(index);
-        if (!known) signatures.set(index, (known = lineSignature(image, quads[index])));
-        return known;
-      };
-      const reason = this.reasonToRead(line, quads[index], signature, nowMs);
+      const reason = this.reasonToRead(line, quads[index], () => signatureOf(index), nowMs);
       if (!reason) return;
-      signature();
+      signatureOf(index);
       toRead.push({ index, reason });
     });
     toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
@@ -151,14 +167,40 @@ export class LineTracker {
     };
   }
 
+  /**
+   * Lost lines taken up by boxes that continue no followed line: a box where a lost line was (IoU), of the size and
+   * look it was read with. Lines lost longer than reviveMs are dropped.
+   */
+  private revive(quads: readonly Corners[], matches: ReadonlyMap<number, number>, signatureOf: (index: number) => LineSignature, nowMs: number): Map<number, TrackedLine> {
+    const { matchIoU, reviveMs, changeDistance } = this.options;
+    this.lost = this.lost.filter((line) => nowMs - (line.lostAtMs ?? nowMs) <= reviveMs);
+    const revived = new Map<number, TrackedLine>();
+    const unmatched = quads.flatMap((_, index) => (matches.has(index) ? [] : [index]));
+    if (unmatched.length === 0 || this.lost.length === 0) return revived;
+    for (const { a, b } of pairByIoU(unmatched.map((index) => quads[index]), this.lost.map((line) => line.quad), matchIoU)) {
+      const index = unmatched[a];
+      const line = this.lost[b];
+      if (!line.readQuad || !line.readSignature || this.resized(quads[index], line.readQuad)) continue;
+      if (signatureDistance(signatureOf(index), line.readSignature) > changeDistance) continue;
+      revived.set(index, Object.assign(line, { lostAtMs: undefined }));
+    }
+    this.lost = this.lost.filter((line) => line.lostAtMs !== undefined);
+    return revived;
+  }
+
+  private resized(quad: Corners, readQuad: Corners): boolean {
+    const [width, height] = sideLengths(quad);
+    const [readWidth, readHeight] = sideLengths(readQuad);
+    const { resizeRatio } = this.options;
+    return Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio;
+  }
+
   private reasonToRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, nowMs: number): ReadReason | undefined {
-    const { resizeRatio, changeDistance, refreshMs, rereadMs } = this.options;
+    const { changeDistance, refreshMs, rereadMs } = this.options;
     if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
     const sinceRead = nowMs - line.readAtMs;
     if (sinceRead >= rereadMs) {
-      const [width, height] = sideLengths(quad);
-      const [readWidth, readHeight] = sideLengths(line.readQuad);
-      if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
+      if (this.resized(quad, line.readQuad)) return 'resized';
       if (signatureDistance(signature(), line.readSignature) > changeDistance) return 'changed';
     }
     return sinceRead >= refreshMs ? 'refresh' : undefined;
