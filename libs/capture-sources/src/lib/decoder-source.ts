@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { epochMs, type FrameHeader, PixelFormat } from '@iev/frame-protocol';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
+import type { FrameOutput } from './frame-output';
 import { type BufferHeld, FrameRing } from './frame-ring';
 import { assertValidShape, type CapturedFrame, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
@@ -26,7 +25,7 @@ export interface DecoderLineListeners {
 /** A decoder process as launched: by fluent-ffmpeg for ffmpeg, by a direct spawn for gst-launch-1.0. */
 export interface LaunchedDecoder {
   /** Raw BGR24 frames. */
-  frameOutput: Readable;
+  frames: FrameOutput;
   /** The process once it runs; rejects when it cannot be started. */
   started: Promise<ChildProcess>;
   /** Settles (never rejects) once the process has exited and every message line has been delivered. */
@@ -64,7 +63,7 @@ const KILL_GRACE_MS = 1000;
 interface RunningDecoder {
   tool: DecoderTool;
   child: ChildProcess;
-  frameOutput: Readable;
+  frames: FrameOutput;
   /** Settles (never rejects) once the process has exited and its frame output has been read to its end. */
   closed: Promise<void>;
 }
@@ -86,7 +85,7 @@ export abstract class DecoderSource implements FrameSource {
   private iterated = false;
   private decoder: RunningDecoder | undefined;
   /** The frame output once frames are being cut from it; until the size is known it is left unread. */
-  private flowingOutput: Readable | undefined;
+  private flowingOutput: FrameOutput | undefined;
   private endedNormally = false;
   private failure: VideoSourceError | undefined;
   private readonly ready: CapturedFrame[] = [];
@@ -147,29 +146,29 @@ export abstract class DecoderSource implements FrameSource {
       },
       onInfoLine: (line) => readSize?.(line),
     });
-    if (typeof frameSize === 'function') readSize = this.cutFramesOnceSized(launched.frameOutput, frameSize);
-    else this.cutFrames(launched.frameOutput, frameSize);
+    if (typeof frameSize === 'function') readSize = this.cutFramesOnceSized(launched.frames, frameSize);
+    else this.cutFrames(launched.frames, frameSize);
     const child = await launched.started.catch((error: Error) => {
       throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`);
     });
     const untrack = trackRunningChild(child);
     const closed = this.settleOnExit(tool, launched, child, log).finally(untrack);
-    this.decoder = { tool, child, frameOutput: launched.frameOutput, closed };
+    this.decoder = { tool, child, frames: launched.frames, closed };
   }
 
   /** Waits for the decoder to exit and its frames to be read, then turns its exit into the end of frames() or a failure. */
-  private async settleOnExit(tool: DecoderTool, { exited, frameOutput }: LaunchedDecoder, child: ChildProcess, log: DecoderLog): Promise<void> {
+  private async settleOnExit(tool: DecoderTool, { exited, frames }: LaunchedDecoder, child: ChildProcess, log: DecoderLog): Promise<void> {
     await exited;
     // An output that never got a size has no frames to cut, but must still be read to its end.
-    if (!this.flowingOutput) frameOutput.resume();
+    if (!this.flowingOutput) frames.discard();
     // Frames still buffered when the process exited come before its end or failure.
-    await finished(frameOutput, { writable: false }).catch(() => undefined);
+    await frames.ended;
     if (!this.stopRequested) this.settle(tool, child.exitCode, child.signalCode, log);
     this.wake();
   }
 
   /** A message-line handler that starts cutting frames once readSize finds the size; until then the output stays unread. */
-  private cutFramesOnceSized(output: Readable, readSize: FrameSizeReader): (line: string) => void {
+  private cutFramesOnceSized(output: FrameOutput, readSize: FrameSizeReader): (line: string) => void {
     let sized = false;
     return (line) => {
       const size = sized ? undefined : readSize(line);
@@ -179,31 +178,34 @@ export abstract class DecoderSource implements FrameSource {
     };
   }
 
-  private cutFrames(output: Readable, size: FrameSize): void {
+  private cutFrames(output: FrameOutput, size: FrameSize): void {
     const frameBytes = size.width * size.height * BYTES_PER_PIXEL;
     const ring = this.bufferHeld && new FrameRing(frameBytes, this.bufferHeld);
     const assembler = new FrameAssembler(frameBytes, ring && (() => ring.acquire()));
-    output.on('data', (chunk: Buffer) => this.receive(chunk, assembler, size));
     this.flowingOutput = output;
+    output.readInto({
+      space: () => assembler.space(),
+      filled: (bytes) => {
+        this.bytesRead += bytes;
+        const pixels = assembler.filled(bytes);
+        if (pixels) this.receive(pixels, size);
+      },
+    });
   }
 
-  private receive(chunk: Buffer, assembler: FrameAssembler, size: FrameSize): void {
+  private receive(pixels: Buffer, size: FrameSize): void {
     // While stopping, output is drained and dropped so the decoder is not stuck writing and can see the signal.
     if (this.stopRequested) return;
-    const captureTimeMs = epochMs();
-    this.bytesRead += chunk.length;
-    for (const pixels of assembler.push(chunk)) {
-      const header: FrameHeader = {
-        sourceId: this.sourceId,
-        sequence: this.framesDecoded++,
-        captureTimeMs,
-        width: size.width,
-        height: size.height,
-        stride: size.width * BYTES_PER_PIXEL,
-        pixelFormat: PixelFormat.BGR24,
-      };
-      this.ready.push({ header, pixels });
-    }
+    const header: FrameHeader = {
+      sourceId: this.sourceId,
+      sequence: this.framesDecoded++,
+      captureTimeMs: epochMs(),
+      width: size.width,
+      height: size.height,
+      stride: size.width * BYTES_PER_PIXEL,
+      pixelFormat: PixelFormat.BGR24,
+    };
+    this.ready.push({ header, pixels });
     if (this.live) {
       // Live video: a frame not taken before the next one arrives is stale; only the newest waits.
       const stale = this.ready.length - 1;
@@ -258,7 +260,7 @@ export abstract class DecoderSource implements FrameSource {
     const decoder = this.decoder;
     if (!decoder) return;
     // Drained (and dropped) even before the size is known: the process cannot close while its output is full.
-    decoder.frameOutput.resume();
+    decoder.frames.discard();
     const { tool, child } = decoder;
     if (child.exitCode === null && child.signalCode === null) child.kill(tool.stopSignal);
     const escalation = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);

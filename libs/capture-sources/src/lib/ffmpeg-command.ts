@@ -1,9 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import type { DecoderLineListeners, LaunchedDecoder } from './decoder-source';
 import { FFMPEG_INSTALL_HINT, type ExternalTool } from './decoder-tools';
 import { ffprobePathFor } from './ffmpeg-location';
+import { PipeFrameOutput, SocketFrameOutput } from './frame-output';
 import { VideoSourceError } from './video-source-error';
 
 /** What ffmpeg reads, and the filters between decoding and conversion to raw BGR24. */
@@ -43,11 +48,18 @@ export function rawBgrArgs({ inputOptions, input, videoFilters }: FfmpegInput): 
   ];
 }
 
-/** Runs ffmpeg on the input through fluent-ffmpeg, its stdout piped into the returned frame output. */
+const FRAME_SOCKET = 'frames.sock';
+/** The longest unix socket path Linux and macOS take (sun_path, less its terminating zero). */
+const MAX_SOCKET_PATH = 103;
+
+/**
+ * Runs ffmpeg on the input through fluent-ffmpeg. Its frames go to a unix socket it listens on, in a directory of
+ * its own (removed once it exits), which the returned frame output reads without a chunk per read
+ * (SocketFrameOutput); where there is no such socket to be had (Windows, no writable temporary directory, a path
+ * too long for a socket), through its stdout like any pipe.
+ */
 export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners): LaunchedDecoder {
-  // Without autoDestroy the output never emits 'close', on which fluent-ffmpeg would kill ffmpeg 20 ms later: the
-  // source's lifecycle decides when ffmpeg stops.
-  const frameOutput = new PassThrough({ autoDestroy: false });
+  const socketDirectory = frameSocketDirectory();
   const command = rawBgrCommand(input).on('stderr', listeners.onLogLine);
   const started = new Promise<ChildProcess>((resolve, reject) => {
     // fluent-ffmpeg sets ffmpegProc (absent from its types) just before 'start'.
@@ -57,8 +69,30 @@ export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners
   // Once ffmpeg has exited and its stderr is read, fluent-ffmpeg emits 'end', or 'error' for a non-zero exit (which the
   // child's exit code tells as well); an 'error' before 'start' rejects `started` instead.
   const exited = new Promise<void>((resolve) => command.once('end', () => resolve()).on('error', () => resolve()));
-  command.pipe(frameOutput);
-  return { frameOutput, started, exited };
+  if (!socketDirectory) {
+    // Without autoDestroy the stream never emits 'close', on which fluent-ffmpeg would kill ffmpeg 20 ms later: the
+    // source's lifecycle decides when ffmpeg stops.
+    const output = new PassThrough({ autoDestroy: false });
+    command.pipe(output);
+    return { frames: new PipeFrameOutput(output), started, exited };
+  }
+  void exited.then(() => rm(socketDirectory, { recursive: true, force: true }));
+  const socketPath = join(socketDirectory, FRAME_SOCKET);
+  command.output(`unix:${socketPath}`).outputOptions('-listen', '1').run();
+  return { frames: new SocketFrameOutput(socketPath, exited), started, exited };
+}
+
+/** A new directory for ffmpeg's frame socket, or undefined where a unix socket cannot be had. */
+function frameSocketDirectory(): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  try {
+    const directory = mkdtempSync(join(tmpdir(), 'iev-ffmpeg-'));
+    if (join(directory, FRAME_SOCKET).length <= MAX_SOCKET_PATH) return directory;
+    rmSync(directory, { recursive: true, force: true });
+  } catch {
+    // not writable: the pipe it is
+  }
+  return undefined;
 }
 
 /** ffprobe from the same place as ffmpeg (ffprobePathFor). */

@@ -1,13 +1,11 @@
 /**
- * Cuts a byte stream of fixed-size raw frames (ffmpeg's stdout) into one Buffer per frame.
- *
- * Each byte is copied at most once: a frame that lies whole inside a chunk is a view of that chunk (no copy;
- * it keeps the chunk alive while held), and only a frame split across chunks is copied into a buffer of its own,
- * which `allocate` provides (a FrameRing's next free buffer, or a new one).
+ * Cuts a byte stream of fixed-size raw frames into one buffer per frame, each from `allocate` (a FrameRing's next
+ * free buffer, or a new one): the stream is read (or copied) into `space()`, and `filled` hands out each frame
+ * as its last byte arrives.
  */
 export class FrameAssembler {
-  private partialFrame: Buffer | undefined;
-  private partialBytes = 0;
+  private frame: Buffer | undefined;
+  private filledBytes = 0;
 
   constructor(
     readonly frameSize: number,
@@ -18,36 +16,26 @@ export class FrameAssembler {
     }
   }
 
-  /** Bytes of an unfinished frame held back, waiting for the next chunk. */
+  /** Bytes of an unfinished frame held back, waiting for the rest. */
   get pendingBytes(): number {
-    return this.partialBytes;
+    return this.filledBytes;
   }
 
-  /** Takes the next chunk of the stream and returns the frames it completes, in order. */
-  push(chunk: Buffer): Buffer[] {
-    const frames: Buffer[] = [];
-    let offset = 0;
+  /** The unfilled rest of the frame being cut (a new one taken from `allocate` when none is). */
+  space(): Buffer {
+    // Every byte is overwritten before the frame is handed out, so uninitialised memory is fine.
+    this.frame ??= this.allocate();
+    return this.frame.subarray(this.filledBytes);
+  }
 
-    if (this.partialFrame) {
-      const wanted = this.frameSize - this.partialBytes;
-      offset = chunk.copy(this.partialFrame, this.partialBytes, 0, Math.min(wanted, chunk.length));
-      this.partialBytes += offset;
-      if (this.partialBytes < this.frameSize) return frames;
-      frames.push(this.partialFrame);
-      this.partialFrame = undefined;
-      this.partialBytes = 0;
-    }
-
-    while (chunk.length - offset >= this.frameSize) {
-      frames.push(chunk.subarray(offset, offset + this.frameSize));
-      offset += this.frameSize;
-    }
-
-    if (offset < chunk.length) {
-      // Every byte is overwritten before the frame is handed out, so uninitialised memory is fine.
-      this.partialFrame = this.allocate();
-      this.partialBytes = chunk.copy(this.partialFrame, 0, offset);
-    }
-    return frames;
+  /** Tells that `bytes` more of `space()` were filled; returns the frame when that completed it. */
+  filled(bytes: number): Buffer | undefined {
+    if (!this.frame || bytes < 0 || this.filledBytes + bytes > this.frameSize) throw new RangeError(`filled ${bytes} bytes beyond the space given`);
+    this.filledBytes += bytes;
+    if (this.filledBytes < this.frameSize) return undefined;
+    const frame = this.frame;
+    this.frame = undefined;
+    this.filledBytes = 0;
+    return frame;
   }
 }

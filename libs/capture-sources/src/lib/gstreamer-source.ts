@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameSizeReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
+import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
 import { maskUrlCredentials, VideoSourceError } from './video-source-error';
@@ -147,7 +148,7 @@ function spawnGstLaunch(path: string, { args, framesFd }: GstLaunchPlan, listene
   // With frames on fd 3, stdout carries the tool's messages: read as well, also so the tool never blocks on a full pipe.
   if (framesFd === 3) forEachLine(child.stdout, listeners.onInfoLine);
   return {
-    frameOutput: child.stdio[framesFd] as Readable,
+    frames: new PipeFrameOutput(child.stdio[framesFd] as Readable),
     // 'error' stays listened to after the start, where rejecting does nothing, so a late one cannot go unhandled.
     started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
     // 'close' comes after the exit and after every output has been read to its end, so every message line is delivered.

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
@@ -103,6 +103,37 @@ describe('VideoFileSource (real ffmpeg)', () => {
     const [frame] = await take(new VideoFileSource({ path: rotated, ...fastOnce }), 1);
 
     expect(frame.header).toMatchObject({ width: 48, height: 64 });
+  });
+
+  it('reads frames from a unix socket ffmpeg listens on, in a directory of its own that goes with ffmpeg', async () => {
+    const source = new VideoFileSource({ path: pattern, ...fastOnce });
+    await source.start();
+    const [pid] = pidsRunning('ffmpeg', pattern);
+    const output = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).pop() ?? '';
+    expect(output).toMatch(/^unix:.*\/frames\.sock$/);
+
+    expect(await take(source, Infinity)).toHaveLength(10);
+    const directory = dirname(output.slice('unix:'.length));
+    for (let waited = 0; existsSync(directory) && waited < 2000; waited += 20) await sleep(20);
+    expect(existsSync(directory)).toBe(false);
+  });
+
+  it("reads ffmpeg's stdout where no socket can be made (TMPDIR not writable)", () => {
+    const readAll = `
+      const { VideoFileSource } = require('./libs/capture-sources/src');
+      (async () => {
+        let frames = 0;
+        for await (const _ of new VideoFileSource({ path: process.argv[1], loop: false, realtime: false }).frames()) frames++;
+        console.log(frames);
+      })();`;
+
+    const printed = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', readAll, pattern], {
+      cwd: join(__dirname, '../../../..'),
+      env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json', TMPDIR: join(workDir, 'no-such-directory') },
+      encoding: 'utf8',
+    });
+
+    expect(printed.trim()).toBe('10');
   });
 
   it('pauses ffmpeg instead of buffering when the consumer does not read', async () => {
