@@ -69,8 +69,11 @@ export class PipeFrameOutput implements FrameOutput {
   }
 }
 
-/** How often a socket the decoder has not opened yet is tried again. */
-const CONNECT_RETRY_MS = 10;
+/**
+ * A socket the decoder has not opened yet is tried again after this, doubling up to the most: ffmpeg listens within
+ * milliseconds for a file, after seconds for a stream it probes first.
+ */
+const CONNECT_RETRY_MS = { first: 5, most: 200 };
 /** A read that cannot go into the sink's memory (the first one, and dropped ones) goes into a buffer of this size. */
 const BOUNCE_BYTES = 64 * 1024;
 
@@ -90,6 +93,7 @@ export class SocketFrameOutput implements FrameOutput {
   private socket: Socket | undefined;
   private readonly bounce = Buffer.allocUnsafe(BOUNCE_BYTES);
   private exited = false;
+  private retryMs = CONNECT_RETRY_MS.first;
   private endOutput!: () => void;
 
   constructor(
@@ -149,7 +153,8 @@ export class SocketFrameOutput implements FrameOutput {
       if (this.socket) return; // after connecting, the decoder's exit tells what went wrong
       socket.destroy();
       if (this.exited) this.endOutput();
-      else setTimeout(() => this.connect(), CONNECT_RETRY_MS);
+      else setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, CONNECT_RETRY_MS.most);
     });
   }
 }
