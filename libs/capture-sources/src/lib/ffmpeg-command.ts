@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -54,7 +53,7 @@ const MAX_SOCKET_PATH = 103;
 
 /**
  * Runs ffmpeg on the input through fluent-ffmpeg. Its frames go to a unix socket it listens on, in a directory of
- * its own (removed once it exits), which the returned frame output reads without a chunk per read
+ * its own (removed once connected to, or once ffmpeg exits), which the returned frame output reads without a chunk per read
  * (SocketFrameOutput); where there is no such socket to be had (Windows, no writable temporary directory, a path
  * too long for a socket), through its stdout like any pipe.
  */
@@ -76,10 +75,12 @@ export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners
     command.pipe(output);
     return { frames: new PipeFrameOutput(output), started, exited };
   }
-  void exited.then(() => rm(socketDirectory, { recursive: true, force: true }));
+  // Removed as soon as capture is connected, so that a capture killed before ffmpeg exits leaves nothing behind.
+  const removeDirectory = () => rmSync(socketDirectory, { recursive: true, force: true });
+  void exited.then(removeDirectory);
   const socketPath = join(socketDirectory, FRAME_SOCKET);
   command.output(`unix:${socketPath}`).outputOptions('-listen', '1').run();
-  return { frames: new SocketFrameOutput(socketPath, exited), started, exited };
+  return { frames: new SocketFrameOutput(socketPath, exited, removeDirectory), started, exited };
 }
 
 /** A new directory for ffmpeg's frame socket, or undefined where a unix socket cannot be had. */

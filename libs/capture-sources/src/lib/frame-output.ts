@@ -96,9 +96,11 @@ export class SocketFrameOutput implements FrameOutput {
   private retryMs = CONNECT_RETRY_MS.first;
   private endOutput!: () => void;
 
+  /** `onConnected`: once connected, the path is no longer needed (a connection outlives its socket file). */
   constructor(
     private readonly path: string,
     decoderExited: Promise<void>,
+    private readonly onConnected: () => void = () => undefined,
   ) {
     this.ended = new Promise((resolve) => (this.endOutput = resolve));
     void decoderExited.then(() => {
@@ -145,6 +147,7 @@ export class SocketFrameOutput implements FrameOutput {
     if (!this.reading) socket.pause();
     socket.once('connect', () => {
       this.socket = socket;
+      this.onConnected();
       if (this.reading) socket.resume();
       else socket.pause();
       socket.once('close', () => this.endOutput());
