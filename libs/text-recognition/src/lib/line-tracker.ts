@@ -172,7 +172,7 @@ export class LineTracker {
    * look it was read with. Lines lost longer than reviveMs are dropped.
    */
   private revive(quads: readonly Corners[], matches: ReadonlyMap<number, number>, signatureOf: (index: number) => LineSignature, nowMs: number): Map<number, TrackedLine> {
-    const { matchIoU, reviveMs, changeDistance } = this.options;
+    const { matchIoU, reviveMs } = this.options;
     this.lost = this.lost.filter((line) => nowMs - (line.lostAtMs ?? nowMs) <= reviveMs);
     const revived = new Map<number, TrackedLine>();
     const unmatched = quads.flatMap((_, index) => (matches.has(index) ? [] : [index]));
@@ -180,30 +180,29 @@ export class LineTracker {
     for (const { a, b } of pairByIoU(unmatched.map((index) => quads[index]), this.lost.map((line) => line.quad), matchIoU)) {
       const index = unmatched[a];
       const line = this.lost[b];
-      if (!line.readQuad || !line.readSignature || this.resized(quads[index], line.readQuad)) continue;
-      if (signatureDistance(signatureOf(index), line.readSignature) > changeDistance) continue;
+      if (this.changeSinceRead(line, quads[index], () => signatureOf(index))) continue;
       revived.set(index, Object.assign(line, { lostAtMs: undefined }));
     }
     this.lost = this.lost.filter((line) => line.lostAtMs !== undefined);
     return revived;
   }
 
-  private resized(quad: Corners, readQuad: Corners): boolean {
+  /** How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not. */
+  private changeSinceRead(line: TrackedLine, quad: Corners, signature: () => LineSignature): ReadReason | undefined {
+    if (!line.readQuad || !line.readSignature) return 'new';
+    const { resizeRatio, changeDistance } = this.options;
     const [width, height] = sideLengths(quad);
-    const [readWidth, readHeight] = sideLengths(readQuad);
-    const { resizeRatio } = this.options;
-    return Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio;
+    const [readWidth, readHeight] = sideLengths(line.readQuad);
+    if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
+    return signatureDistance(signature(), line.readSignature) > changeDistance ? 'changed' : undefined;
   }
 
   private reasonToRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, nowMs: number): ReadReason | undefined {
-    const { changeDistance, refreshMs, rereadMs } = this.options;
+    const { refreshMs, rereadMs } = this.options;
     if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
     const sinceRead = nowMs - line.readAtMs;
-    if (sinceRead >= rereadMs) {
-      if (this.resized(quad, line.readQuad)) return 'resized';
-      if (signatureDistance(signature(), line.readSignature) > changeDistance) return 'changed';
-    }
-    return sinceRead >= refreshMs ? 'refresh' : undefined;
+    const change = sinceRead >= rereadMs ? this.changeSinceRead(line, quad, signature) : undefined;
+    return change ?? (sinceRead >= refreshMs ? 'refresh' : undefined);
   }
 }
 
