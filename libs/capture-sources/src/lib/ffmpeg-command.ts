@@ -53,9 +53,9 @@ const MAX_SOCKET_PATH = 103;
 
 /**
  * Runs ffmpeg on the input through fluent-ffmpeg. Its frames go to a unix socket it listens on, in a directory of
- * its own (removed once connected to, or once ffmpeg exits), which the returned frame output reads without a chunk per read
- * (SocketFrameOutput); where there is no such socket to be had (Windows, no writable temporary directory, a path
- * too long for a socket), through its stdout like any pipe.
+ * its own (removed once connected to, or once ffmpeg exits), which the returned frame output reads without a chunk
+ * per read (SocketFrameOutput); where there is no such socket to be had (Windows, no writable temporary directory,
+ * a path too long for a socket), through its stdout like any pipe.
  */
 export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners): LaunchedDecoder {
   const socketDirectory = frameSocketDirectory();
