@@ -38,7 +38,7 @@ void runModule('inference', async (logger) => {
     onBatchFailed: (error, lines) => logger.warn({ err: error, lines }, `a recognition batch failed: ${error.message}; its lines are read again when due`),
   });
   await reading.switch(presetReads(preset, recognition));
-  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, rereadMs: config.recRereadMs }, 'recognition model loaded');
+  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs }, 'recognition model loaded');
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
   // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in

@@ -43,6 +43,8 @@ export const inferenceConfigSpec = {
   recMinScore: minTextScore('REC_MIN_SCORE'),
   /** Re-read a line that stays in view at least this often; 0 reads every box of every frame. */
   recRefreshMs: env.integer('REC_REFRESH_MS', { min: 0, max: 3_600_000 }, 5000),
+  /** The longest a line's refresh interval grows to while its reads agree (LineTrackerOptions.refreshMaxMs). */
+  recRefreshMaxMs: env.integer('REC_REFRESH_MAX_MS', { min: 0, max: 3_600_000 }, 60_000),
   /** Re-read a line that changed or grew no sooner than this after its last read (LineTrackerOptions.rereadMs). */
   recRereadMs: env.integer('REC_REREAD_MS', { min: 0, max: 3_600_000 }, 1000),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),

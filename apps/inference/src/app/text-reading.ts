@@ -10,7 +10,7 @@ export class TextReading {
   private enabled = false;
 
   constructor(
-    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRereadMs'> &
+    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
       Pick<ReaderLoading, 'onBatchFailed'>,
   ) {}
@@ -31,8 +31,16 @@ export class TextReading {
 
   async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
     if (enabled && !this.reader) {
-      const { recModelPath, recDictPath, recRefreshMs, recRereadMs, recMinScore: _, ...selection } = this.config;
-      this.reader = await loadVideoTextReader({ ...selection, modelPath: recModelPath, dictionaryPath: recDictPath, minScore, refreshMs: recRefreshMs, rereadMs: recRereadMs });
+      const { recModelPath, recDictPath, recRefreshMs, recRefreshMaxMs, recRereadMs, recMinScore: _, ...selection } = this.config;
+      this.reader = await loadVideoTextReader({
+        ...selection,
+        modelPath: recModelPath,
+        dictionaryPath: recDictPath,
+        minScore,
+        refreshMs: recRefreshMs,
+        refreshMaxMs: recRefreshMaxMs,
+        rereadMs: recRereadMs,
+      });
     }
     if (this.reader) this.reader.minScore = minScore;
     this.enabled = enabled;

@@ -146,7 +146,8 @@ export interface ReaderLoading extends TextRecognizerOptions {
   minScore: number;
   /** REC_REFRESH_MS; 0 reads every box of every frame (no tracking). */
   refreshMs: number;
-  /** REC_REREAD_MS (LineTrackerOptions.rereadMs); the tracker's default when not given. */
+  /** REC_REFRESH_MAX_MS and REC_REREAD_MS (LineTrackerOptions); the tracker's defaults when not given. */
+  refreshMaxMs?: number;
   rereadMs?: number;
   onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
 }
@@ -154,6 +155,7 @@ export interface ReaderLoading extends TextRecognizerOptions {
 /** Loads the recognition model and dictionary (checked against each other) into a reader. */
 export async function loadVideoTextReader(options: ReaderLoading): Promise<VideoTextReader> {
   const recognizer = await TextRecognizer.load(options);
-  const tracking = options.refreshMs > 0 && { refreshMs: options.refreshMs, ...(options.rereadMs !== undefined && { rereadMs: options.rereadMs }) };
+  const { refreshMs, refreshMaxMs, rereadMs } = options;
+  const tracking = refreshMs > 0 && { refreshMs, ...(refreshMaxMs !== undefined && { refreshMaxMs }), ...(rereadMs !== undefined && { rereadMs }) };
   return new VideoTextReader(recognizer, { minScore: options.minScore, tracking, onBatchFailed: options.onBatchFailed });
 }

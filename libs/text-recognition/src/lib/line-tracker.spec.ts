@@ -69,6 +69,22 @@ describe('LineTracker', () => {
     expect(tracker.track(frame(WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'refresh' }]);
   });
 
+  it('refreshes a line less often while its reads agree, up to refreshMaxMs, and every refreshMs again once one disagrees', () => {
+    const tracker = new LineTracker({ refreshMs: 1000, refreshMaxMs: 4000, rereadMs: 0 });
+    const refreshes: number[] = [];
+    let text = 'EXIT';
+    for (let t = 0; t <= 20_000; t += 100) {
+      if (t === 9000) text = 'EX1T';
+      const step = trackAndRead(tracker, frame(WORD), [box(20)], t, [text]);
+      if (step.toRead.some(({ reason }) => reason === 'refresh')) refreshes.push(t);
+    }
+    // Read at 0; confirmed at 1000 (next in 2 s), 3000 (4 s), 7000 (the cap); 11000 reads EX1T: 1 s again.
+    expect(refreshes).toEqual([1000, 3000, 7000, 11_000, 12_000, 14_000, 18_000]);
+    const fixed = new LineTracker({ refreshMs: 1000, refreshMaxMs: 0, rereadMs: 0 });
+    const due = [0, 1000, 2000, 3000].map((t) => trackAndRead(fixed, frame(WORD), [box(20)], t, ['EXIT']).toRead.map(({ reason }) => reason));
+    expect(due).toEqual([['new'], ['refresh'], ['refresh'], ['refresh']]);
+  });
+
   it('re-reads a line that changed or grew no sooner than rereadMs after its read, carrying its text meanwhile', () => {
     const tracker = new LineTracker({ rereadMs: 1000 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0, ['NEXT TRAIN 08.40']);

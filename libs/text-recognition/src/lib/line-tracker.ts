@@ -13,6 +13,12 @@ export interface LineTrackerOptions {
   /** Re-read every line at least this often, so an early misread does not stand for long. */
   refreshMs: number;
   /**
+   * Each read that gives a line the text it already had doubles its refresh interval, up to this (a sign in view
+   * all day is read about once a minute, not every refreshMs); a read that gives another text takes it back to
+   * refreshMs. At or below refreshMs: every line is refreshed every refreshMs.
+   */
+  refreshMaxMs: number;
+  /**
    * Re-read a line that changed or was resized no sooner than this after its last read: text that keeps changing
    * (a scrolling ticker, a running clock) would otherwise take the reader every time it is free, and its CPU from
    * detection.
@@ -38,6 +44,7 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   resizeRatio: 0.15,
   changeDistance: 1.5,
   refreshMs: 10_000,
+  refreshMaxMs: 60_000,
   rereadMs: 1000,
   forgetAfterFrames: 3,
   reviveMs: 2000,
@@ -54,6 +61,8 @@ interface TrackedLine {
   readSignature?: LineSignature;
   readAtMs?: number;
   read?: ReadText;
+  /** Its refresh interval: refreshMs, doubled by each read that confirmed its text (refreshMaxMs). */
+  refreshEveryMs?: number;
   /** A read of this line is under way: it is not asked for again meanwhile. */
   pending: boolean;
   missedFrames: number;
@@ -88,8 +97,8 @@ export interface TrackingStep {
  * Video is not a pile of unrelated images: a sign stays in view for hundreds of frames. The tracker matches
  * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
  * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new, looks
- * different (its characters changed), grew or shrank (text scrolled in or out), or was read longer than
- * `refreshMs` ago. Reads may finish frames later. One tracker per video source.
+ * different (its characters changed), grew or shrank (text scrolled in or out), or is due for a refresh
+ * (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per video source.
  */
 export class LineTracker {
   private lines: TrackedLine[] = [];
@@ -161,7 +170,7 @@ export class LineTracker {
         });
         return (reads) => {
           if (reads.length !== reading.length) throw new RangeError(`expected ${reading.length} reads, got ${reads.length}`);
-          reading.forEach((line, i) => Object.assign(line, { read: reads[i], pending: false }));
+          reading.forEach((line, i) => Object.assign(line, { read: reads[i], pending: false, refreshEveryMs: this.refreshAfter(line, reads[i]) }));
         };
       },
     };
@@ -202,7 +211,14 @@ export class LineTracker {
     if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
     const sinceRead = nowMs - line.readAtMs;
     const change = sinceRead >= rereadMs ? this.changeSinceRead(line, quad, signature) : undefined;
-    return change ?? (sinceRead >= refreshMs ? 'refresh' : undefined);
+    return change ?? (sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined);
+  }
+
+  /** The line's refresh interval after this read: doubled when it confirms the text the line had, else refreshMs. */
+  private refreshAfter(line: TrackedLine, read: ReadText): number {
+    const { refreshMs, refreshMaxMs } = this.options;
+    const confirmed = read.score > 0 && line.read !== undefined && read.text === line.read.text;
+    return confirmed ? Math.max(refreshMs, Math.min(2 * (line.refreshEveryMs ?? refreshMs), refreshMaxMs)) : refreshMs;
   }
 }
 
