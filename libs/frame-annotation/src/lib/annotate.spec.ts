@@ -5,6 +5,7 @@ import type { DetectedBox, Point } from '@iev/frame-protocol';
 import { readBgrImage } from '@iev/testing';
 import { DETECTION_COLOUR, detectionAnnotations, type Rgb } from './annotation';
 import { encodeAnnotatedJpeg, encodeFrameJpeg } from './annotate';
+import { rgbFrame } from './rgb-frame';
 import { overlayMetrics } from './overlay-plan';
 
 const setDir = join(__dirname, '../../../../testdata/text-frames/dev-b');
@@ -113,6 +114,13 @@ describe('encodeFrameJpeg', () => {
     for (let y = 0; y < frame.height; y++) padded.set(frame.data.subarray(y * frame.stride, y * frame.stride + frame.width * 3), y * stride);
     expect(await encodeFrameJpeg({ ...frame, data: padded, stride })).toEqual(await encodeFrameJpeg(frame));
     expect(() => encodeFrameJpeg({ ...frame, height: -1 })).toThrow('image width and height must be positive whole numbers (got 1280x-1)');
+  });
+
+  it('takes a frame already turned to RGB as it is, with or without annotations', async () => {
+    const rgb = rgbFrame(frame);
+    expect(await encodeFrameJpeg(rgb)).toEqual(await encodeFrameJpeg(frame));
+    const annotations = detectionAnnotations(boxes);
+    expect(await encodeAnnotatedJpeg(rgb, annotations)).toEqual(await encodeAnnotatedJpeg(frame, annotations));
   });
 });
 

@@ -1,4 +1,5 @@
-import { type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
+import { rgbFrame, type RgbFrame } from '@iev/frame-annotation';
+import { PixelFormat, type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
 import { RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
 
@@ -70,15 +71,18 @@ export class PreviewSources {
     for (const sourceId of expected) this.state(sourceId);
   }
 
-  /** Keeps a copy of the frame: the one received is a view into a message buffer the transport reuses. */
+  /**
+   * Keeps a copy of the frame (the one received is a view into a message buffer the transport reuses), in RGB:
+   * turned once here, not again for each JPEG of it.
+   */
   addFrame(frame: Frame): void {
     const state = this.state(frame.sourceId);
-    const { width, height, stride } = frame;
     const newest = state.frames.at(-1);
     if (newest?.sequence === frame.sequence) return;
+    const image = rgbCopy(frame);
     // A lower sequence: capture restarted and numbers from 0 again; the old frames' detections no longer pair.
     if (newest && frame.sequence < newest.sequence) state.frames.length = 0;
-    state.frames.push({ sequence: frame.sequence, image: { data: frame.pixels.slice(0, stride * height), width, height, stride } });
+    state.frames.push({ sequence: frame.sequence, image });
     if (state.frames.length > KEPT_FRAMES) state.frames.shift();
     state.frameRate.mark();
     this.changed(frame.sourceId);
@@ -146,3 +150,12 @@ export class PreviewSources {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
+
+/** The frame's pixels as a packed RgbFrame of its own; a pixel format sharp cannot be given as it is throws. */
+function rgbCopy({ pixels, width, height, stride, pixelFormat, sourceId }: Frame): RgbFrame {
+  if (pixelFormat === PixelFormat.BGR24) return rgbFrame({ data: pixels, width, height, stride });
+  if (pixelFormat !== PixelFormat.RGB24) throw new Error(`${sourceId}: frame not shown: only BGR24 and RGB24 frames are supported (pixelFormat ${pixelFormat})`);
+  const data = new Uint8Array(width * 3 * height);
+  for (let y = 0; y < height; y++) data.set(pixels.subarray(y * stride, y * stride + width * 3), y * width * 3);
+  return { data, width, height, stride: width * 3, channelOrder: 'rgb' };
+}
