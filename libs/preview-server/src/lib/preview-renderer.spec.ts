@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { PixelFormat, type Detections } from '@iev/frame-protocol';
 import { annotatedJpeg, plainJpeg, PreviewRenderer } from './preview-renderer';
 import { PreviewSources } from './preview-sources';
@@ -42,6 +43,16 @@ describe('PreviewRenderer', () => {
     expect(next?.sequence).toBe(4);
     expect(next?.jpeg).not.toBe(own?.jpeg);
     expect(renderer.encoded).toBe(2);
+  });
+
+  it("encodes the frame it was asked for even when newer frames push it out meanwhile (its pixels are held)", async () => {
+    const sources = new PreviewSources(['cam']);
+    const renderer = new PreviewRenderer(sources, plainJpeg());
+    addFrame(sources, 3);
+    const encoding = renderer.latest('cam');
+    for (let sequence = 4; sequence < 30; sequence++) addFrame(sources, sequence);
+    const { data } = await sharp((await encoding)!.jpeg).raw().toBuffer({ resolveWithObject: true });
+    expect(Math.max(...data)).toBeLessThanOrEqual(3 + 1);
   });
 
   it('draws a frame again for the annotated pictures when its boxes change', async () => {

@@ -64,8 +64,13 @@ export class PreviewRenderer {
   }
 
   private async encode(picture: SourcePicture): Promise<Buffer> {
-    const jpeg = await this.encoder.encode(picture);
-    this.encoded++;
-    return jpeg;
+    const release = picture.hold();
+    try {
+      const jpeg = await this.encoder.encode(picture);
+      this.encoded++;
+      return jpeg;
+    } finally {
+      release();
+    }
   }
 }

@@ -1,7 +1,7 @@
-import { rgbFrame, type RgbFrame } from '@iev/frame-annotation';
-import { PixelFormat, type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
+import { type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
 import { RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
+import { KeptFrame, PixelBufferPool } from './kept-frames';
 
 /** Frames kept per source, waiting for their detections: 1.6 s at 5 fps, more than inference's usual latency. */
 const KEPT_FRAMES = 8;
@@ -39,11 +39,11 @@ export interface SourcePicture {
   boxes: readonly DetectedBox[];
   /** The boxes are this frame's own detections (true), or the newest ones, of a frame the preview never got (false). */
   paired: boolean;
-}
-
-interface KeptFrame {
-  sequence: number;
-  image: ImageView;
+  /**
+   * The image's pixels are reused once the frame is no longer kept: whoever reads them later than the call that
+   * returned the picture (an encoding) holds them until it calls the function returned.
+   */
+  hold(): () => void;
 }
 
 class SourceState {
@@ -65,6 +65,7 @@ export class PreviewSources {
   private readonly sources = new Map<string, SourceState>();
   private readonly gaps = new SequenceGaps();
   private readonly listeners: Array<(sourceId: string) => void> = [];
+  private readonly buffers = new PixelBufferPool();
 
   /** `expected`: the sources shown as waiting until their first frame (others appear with theirs). */
   constructor(expected: readonly string[] = []) {
@@ -79,11 +80,11 @@ export class PreviewSources {
     const state = this.state(frame.sourceId);
     const newest = state.frames.at(-1);
     if (newest?.sequence === frame.sequence) return;
-    const image = rgbCopy(frame);
+    const kept = KeptFrame.copy(frame, this.buffers);
     // A lower sequence: capture restarted and numbers from 0 again; the old frames' detections no longer pair.
-    if (newest && frame.sequence < newest.sequence) state.frames.length = 0;
-    state.frames.push({ sequence: frame.sequence, image });
-    if (state.frames.length > KEPT_FRAMES) state.frames.shift();
+    if (newest && frame.sequence < newest.sequence) state.frames.splice(0).forEach((old) => old.drop());
+    state.frames.push(kept);
+    if (state.frames.length > KEPT_FRAMES) state.frames.shift()?.drop();
     state.frameRate.mark();
     this.changed(frame.sourceId);
   }
@@ -114,9 +115,14 @@ export class PreviewSources {
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
     const paired = [...state.frames].reverse().find((frame) => state.detections.has(frame.sequence));
-    if (paired) return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes: state.detections.get(paired.sequence)?.boxes ?? [], paired: true };
+    const hold = (frame: KeptFrame) => () => frame.hold();
+    if (paired) {
+      const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
+      return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: hold(paired) };
+    }
     const boxesOf = state.latest?.frame.sequence;
-    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes: state.latest?.boxes ?? [], paired: false };
+    const boxes = state.latest?.boxes ?? [];
+    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: hold(newest) };
   }
 
   summaries(): SourceSummary[] {
@@ -150,12 +156,3 @@ export class PreviewSources {
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
-
-/** The frame's pixels as a packed RgbFrame of its own; a pixel format sharp cannot be given as it is throws. */
-function rgbCopy({ pixels, width, height, stride, pixelFormat, sourceId }: Frame): RgbFrame {
-  if (pixelFormat === PixelFormat.BGR24) return rgbFrame({ data: pixels, width, height, stride });
-  if (pixelFormat !== PixelFormat.RGB24) throw new Error(`${sourceId}: frame not shown: only BGR24 and RGB24 frames are supported (pixelFormat ${pixelFormat})`);
-  const data = new Uint8Array(width * 3 * height);
-  for (let y = 0; y < height; y++) data.set(pixels.subarray(y * stride, y * stride + width * 3), y * width * 3);
-  return { data, width, height, stride: width * 3, channelOrder: 'rgb' };
-}

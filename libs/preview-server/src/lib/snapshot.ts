@@ -27,6 +27,7 @@ export async function takeSnapshot(sources: PreviewSources, sourceId?: string): 
   const picture = id === undefined ? undefined : sources.picture(id);
   if (!picture) throw new Error(id === undefined ? 'no frame yet from any source' : `waiting for ${id}: no frame yet`);
   const maxBytes = jpegBytesForBase64Payload(METHOD_PAYLOAD_LIMIT_BYTES, SNAPSHOT_JSON_BYTES);
-  const { jpeg, width, height, quality } = await encodeBoundedJpeg(picture.image, detectionAnnotations(picture.boxes), maxBytes);
+  const release = picture.hold();
+  const { jpeg, width, height, quality } = await encodeBoundedJpeg(picture.image, detectionAnnotations(picture.boxes), maxBytes).finally(release);
   return { sourceId: picture.sourceId, sequence: picture.sequence, paired: picture.paired, boxes: picture.boxes.length, width, height, quality, jpeg: jpeg.toString('base64') };
 }
