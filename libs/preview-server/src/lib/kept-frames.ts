@@ -6,7 +6,7 @@ const FREE_PER_SIZE = 4;
 
 /**
  * Pixel buffers for kept frames, reused: a preview copying 640×480 frames 5 times a second would otherwise hand V8
- * 4.6 MB/s of external memory, which it answers with a full GC every ~5 s (19-70 ms each: half the preview's CPU).
+ * 4.6 MB/s of external memory, which it answers with a full GC every ~5 s (19-70 ms each).
  */
 export class PixelBufferPool {
   private readonly free = new Map<number, Uint8Array[]>();
