@@ -81,8 +81,9 @@ describe('the modules under (emulated) IoT Edge', () => {
   }, 90_000);
 
   it('sends detections upstream from telemetry and reports each module in its twin', async () => {
-    const bodies = await nextUpstream(3, (body) => (body.boxes?.length ?? 0) > 0, 60_000);
-    // The twin set the default preset, whose model is PP-OCRv4's detector.
+    // The twin set the default preset, whose model is PP-OCRv4's detector. Frames the old model had in hand when the
+    // twin was applied may still reach telemetry, and upstream, after inference reported the switch.
+    const bodies = await nextUpstream(3, (body) => (body.boxes?.length ?? 0) > 0 && body.modelId === 'ch_PP-OCRv4_det_infer@30a86f57', 60_000);
     expect(bodies[0]).toMatchObject({ type: 'detections', frame: { sourceId: 'camera0' }, width: 640, height: 480, modelId: 'ch_PP-OCRv4_det_infer@30a86f57' });
     const [message] = hub.upstreamMessages().slice(-1);
     expect(message).toMatchObject({ moduleId: 'telemetry', outputName: 'detections', contentType: 'application/json', properties: { sourceId: 'camera0' } });

@@ -80,6 +80,19 @@ describe('PreviewSources', () => {
     expect(sources.picture('cam')?.key).not.toBe(paired);
   });
 
+  it('pairs late detections of a kept frame and early ones of a frame still to come, among others it passes over', () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(10));
+    sources.addFrame(frame(14));
+    sources.addDetections(detections(12, 1)); // between two kept frames: its frame will not come
+    sources.addDetections(detections(10, 2)); // a kept frame's, late
+    expect(sources.picture('cam')).toMatchObject({ sequence: 10, paired: true, boxes: [expect.anything(), expect.anything()] });
+    sources.addDetections(detections(16, 3)); // newer than any kept frame: its frame may come
+    sources.addFrame(frame(16));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 16, paired: true });
+    expect(sources.picture('cam')?.boxes).toHaveLength(3);
+  });
+
   it('tells listeners each time a frame or detections arrive', () => {
     const sources = new PreviewSources();
     const changes: string[] = [];
