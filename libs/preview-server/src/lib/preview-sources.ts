@@ -115,14 +115,13 @@ export class PreviewSources {
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
     const paired = [...state.frames].reverse().find((frame) => state.detections.has(frame.sequence));
-    const hold = (frame: KeptFrame) => () => frame.hold();
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
-      return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: hold(paired) };
+      return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: () => paired.hold() };
     }
     const boxesOf = state.latest?.frame.sequence;
     const boxes = state.latest?.boxes ?? [];
-    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: hold(newest) };
+    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: () => newest.hold() };
   }
 
   summaries(): SourceSummary[] {
