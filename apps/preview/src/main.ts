@@ -3,7 +3,7 @@ import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detec
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, reniceProcess, runModule, setHeapGrowingPercent, startObservabilityServer, V8_HEAP_GROWING_PERCENT } from '@iev/service-runtime';
-import { ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
+import { releaseReceived, ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
 import { readPreviewConfig } from './app/preview.config';
 import { watchPreview } from './app/preview.metrics';
 
@@ -47,6 +47,7 @@ void runModule('preview', async (logger) => {
       const started = performance.now();
       followViewersWithGc();
       sources.addFrame(frame);
+      releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
       await sleep(frameIntervalMs() - (performance.now() - started));
     },
     true,

@@ -9,4 +9,5 @@ export { ZmqContext } from './lib/zmq-context';
 export { ZmqStatus, type CurveOptions, type ZmqSocketEvents } from './lib/zmq-socket';
 export { curvePublicKey, isZ85Key } from './lib/curve-keys';
 export { jsonCodec } from './lib/codecs';
+export { releaseReceived } from './lib/received-part';
 export { boundCurve, connectingCurve, readCurveSettings, type CurveLink, type CurveRole, type CurveSettings } from './lib/curve-config';

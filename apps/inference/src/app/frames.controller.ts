@@ -3,6 +3,7 @@ import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { InOrderDetections, SourceFeed, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
 import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
 import { FrameSummary, MODULE_LOGGER, SequenceGaps } from '@iev/service-runtime';
+import { releaseReceived } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { InferenceMetrics } from './inference.metrics';
@@ -14,6 +15,12 @@ interface ReceivedFrame extends ChainedFrame {
   height: number;
   transportMs: number;
 }
+
+/**
+ * A frame's pixels go back to ZeroMQ as soon as nothing here reads them (published, dropped, or replaced before its
+ * turn) rather than at V8's next full GC: see releaseReceived.
+ */
+const releasePixels = ({ image }: ReceivedFrame) => void releaseReceived(image.data);
 
 @Controller()
 export class FramesController implements OnApplicationShutdown {
@@ -33,11 +40,13 @@ export class FramesController implements OnApplicationShutdown {
       reader: () => reading.active,
       publish: (frame, detections) => this.publish(frame, detections),
       dropped: (frame) => metrics.framesRejected.inc({ reason: 'inference_error', source_id: frame.sourceId }),
+      done: releasePixels,
       log: logger,
     });
     this.feed = new SourceFeed({
       chain,
       maxBatch: () => detector.maxBatch,
+      scheduler: { discarded: releasePixels },
       taken: ({ sourceId, sequence }) => {
         const skipped = this.gaps.observe(sourceId, sequence);
         metrics.framesSkipped.inc({ source_id: sourceId }, skipped);
@@ -57,6 +66,7 @@ export class FramesController implements OnApplicationShutdown {
     if (frame.pixelFormat !== PixelFormat.BGR24) {
       this.metrics.framesRejected.inc({ reason: 'pixel_format', source_id: frame.sourceId });
       this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 frames are supported');
+      releaseReceived(frame.pixels);
       return;
     }
     const { sourceId, sequence, captureTimeMs, pixels, width, height, stride } = frame;

@@ -74,6 +74,7 @@ function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detecti
   const published: Array<{ sequence: number; detections: FrameDetections }> = [];
   const dropped: number[] = [];
   const errors: string[] = [];
+  const done: number[] = [];
   const chain = new InOrderDetections({
     detector: new TextDetector(backend, getPreset('default'), undefined, maxBatch),
     reader: () => undefined,
@@ -82,9 +83,10 @@ function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detecti
       published.push({ sequence: frame.sequence, detections });
     },
     dropped: (frame) => dropped.push(frame.sequence),
+    done: (frame) => done.push(frame.sequence),
     log: { error: (_context, message) => errors.push(message) },
   });
-  return { chain, published, dropped, errors };
+  return { chain, published, dropped, errors, done };
 }
 
 describe('InOrderDetections (a backend whose runs the test resolves)', () => {
@@ -146,6 +148,24 @@ describe('InOrderDetections (a backend whose runs the test resolves)', () => {
     expect(errors).toEqual(['frame dropped: inference failed: out of memory']);
     expect(published.map(({ sequence }) => sequence)).toEqual([2]);
     expect(chain.failures).toEqual({ inference: 1, publish: 0 });
+  });
+
+  it('lets each frame go only after its detections are out, or it was dropped, or its publish failed', async () => {
+    const backend = new HandRunBackend(2);
+    let publishes = 0;
+    const { chain, done } = chainOn(backend, async () => {
+      if (++publishes === 2) throw new Error('socket closed');
+    });
+    await chain.push(frame(1));
+    const second = chain.push(frame(2));
+    backend.runs[1].finish({ left: 8, top: 8 });
+    await second;
+    await turns();
+    expect(done).toEqual([]); // frame 2 is out of the model but waits for frame 1's publish, pixels and all
+    backend.runs[0].finish({ left: 8, top: 8 });
+    await Promise.all([chain.push(frame(3)), backend.runs[2].fail(new Error('out of memory'))]);
+    await chain.drain();
+    expect(done).toEqual([1, 2, 3]);
   });
 
   it('counts and logs a failed publish, and publishes the next frame', async () => {

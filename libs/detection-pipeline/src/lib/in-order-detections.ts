@@ -27,6 +27,8 @@ export interface InOrderDetectionsOptions<F extends ChainedFrame> {
   publish(frame: F, detections: FrameDetections): Promise<void>;
   /** A frame the model failed on: it leaves no detections (the chain logs it and goes on). */
   dropped?(frame: F, error: Error): void;
+  /** Told once the chain holds the frame no more (published, or not): its pixels may go. */
+  done?(frame: F): void;
   log: { error(context: object, message: string): void };
 }
 
@@ -79,6 +81,7 @@ export class InOrderDetections<F extends ChainedFrame> {
         inferring.then((inferred) => inferred[index]),
         previous,
       ).finally(() => {
+        this.options.done?.(frame);
         this.unpublished--;
         this.publishedWaiters.shift()?.();
       });

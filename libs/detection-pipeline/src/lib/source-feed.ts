@@ -3,7 +3,7 @@ import { SourceScheduler, type OfferOutcome, type SchedulableFrame, type SourceS
 
 export interface SourceFeedOptions<F extends ChainedFrame & SchedulableFrame> {
   chain: Pick<InOrderDetections<F>, 'pushBatch' | 'drain'>;
-  scheduler?: SourceSchedulerOptions;
+  scheduler?: SourceSchedulerOptions<F>;
   /** The most frames of one size that go into the model together (the detector's batch; read at each turn). */
   maxBatch?(): number;
   /** Each frame as it goes into the model (e.g. to count the frames of its source it skipped). */

@@ -30,6 +30,18 @@ describe('SourceScheduler', () => {
     expect(await newer).toBe('taken');
   });
 
+  it('tells of each frame that leaves without going to the model, replaced or waiting at close, and of no other', async () => {
+    const discarded: TestFrame[] = [];
+    const telling = new SourceScheduler<TestFrame>({ refreshAfterMs: 60_000, discarded: (frame) => discarded.push(frame) });
+    void telling.offer(frame('a', 1));
+    void telling.offer(frame('a', 2));
+    void telling.offer(frame('b', 1));
+    expect(names(await telling.take())).toEqual(['a#2']);
+    void telling.offer(frame('c', 1));
+    telling.close();
+    expect(names(discarded)).toEqual(['a#1', 'b#1', 'c#1']);
+  });
+
   it('gives sources with a frame waiting their turns round robin, a served source going to the back of the line', async () => {
     for (const source of ['a', 'b', 'c']) void scheduler.offer(frame(source, 1));
     expect(names(await scheduler.take())).toEqual(['a#1']);

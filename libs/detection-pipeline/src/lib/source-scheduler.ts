@@ -12,12 +12,14 @@ export interface SchedulableFrame {
  */
 export type OfferOutcome = 'taken' | 'replaced' | 'refresh' | 'closed';
 
-export interface SourceSchedulerOptions {
+export interface SourceSchedulerOptions<F = unknown> {
   /**
    * A frame that has waited this long settles its offer with 'refresh', so its source sends a newer one that
    * replaces it: what reaches the model is never much older than this plus one delivery (default 250 ms).
    */
   refreshAfterMs?: number;
+  /** Told of each frame that leaves without going to the model: replaced by its source's newer one, or still waiting at close. */
+  discarded?(frame: F): void;
 }
 
 interface Slot<F> {
@@ -43,7 +45,7 @@ export class SourceScheduler<F extends SchedulableFrame> {
   private closed = false;
   private readonly refreshAfterMs: number;
 
-  constructor(options: SourceSchedulerOptions = {}) {
+  constructor(private readonly options: SourceSchedulerOptions<F> = {}) {
     this.refreshAfterMs = options.refreshAfterMs ?? 250;
   }
 
@@ -56,8 +58,12 @@ export class SourceScheduler<F extends SchedulableFrame> {
   offer(frame: F): Promise<OfferOutcome> {
     if (this.closed) return Promise.resolve('closed');
     const held = this.slots.get(frame.sourceId);
-    if (held) this.leave(held, 'replaced');
-    else this.line.push(frame.sourceId);
+    if (held) {
+      this.leave(held, 'replaced');
+      this.options.discarded?.(held.frame);
+    } else {
+      this.line.push(frame.sourceId);
+    }
     return new Promise<OfferOutcome>((resolve) => {
       let settled = false;
       const settle = (outcome: OfferOutcome) => {
@@ -98,7 +104,10 @@ export class SourceScheduler<F extends SchedulableFrame> {
   /** Settles every waiting offer with 'closed' and a waiting take with nothing. */
   close(): void {
     this.closed = true;
-    for (const slot of this.slots.values()) this.leave(slot, 'closed');
+    for (const slot of this.slots.values()) {
+      this.leave(slot, 'closed');
+      this.options.discarded?.(slot.frame);
+    }
     this.slots.clear();
     this.line = [];
     this.wakeTaker?.();

@@ -4,8 +4,9 @@ import { setFlagsFromString } from 'node:v8';
  * For a module that moves frames: V8 counts external memory allocated since the last full GC (every 0.9 MB frame
  * ZeroMQ hands over at 640x480, and capture's pipe reads) against the old generation's room to grow, and its own
  * factor (1.1-4x depending on GC speed) left a 15 MB heap about 16 MB: a full mark-compact every ~10 frames, ~3 ms of
- * CPU a frame across the main thread and GC helpers, though almost nothing on the heap had died. 4x spaces them out;
- * the frames themselves are still freed by the young generation's GCs.
+ * CPU a frame across the main thread and GC helpers, though almost nothing on the heap had died. 4x spaces them out.
+ * Inference and the preview now also hand each frame back as soon as they are done with it (releaseReceived in
+ * zmq-transport), which ends most of those GCs; the factor stays for what other external memory comes and goes.
  */
 export const FRAMES_HEAP_GROWING_PERCENT = 300;
 
