@@ -40,7 +40,7 @@ function trackAndRead(tracker: LineTracker, image: ImageView, quads: Corners[], 
 
 describe('LineTracker', () => {
   it('asks for a new line once, then carries its text while it looks the same, even as its box jitters', () => {
-    const tracker = new LineTracker({ rereadMs: 0 });
+    const tracker = new LineTracker({ rereadMs: 0, lookEveryMs: 0 });
     const first = trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']);
     expect(first.toRead).toEqual([{ index: 0, reason: 'new' }]);
     expect(first.texts).toEqual([undefined]);
@@ -53,12 +53,21 @@ describe('LineTracker', () => {
   });
 
   it('carries a line that moves as a whole (a passing plate) and re-reads one that changes in place', () => {
-    const tracker = new LineTracker({ rereadMs: 0 });
+    const tracker = new LineTracker({ rereadMs: 0, lookEveryMs: 0 });
     const strokes = (dx: number) => WORD.map((x) => x + dx);
     trackAndRead(tracker, frame(strokes(0)), [box(20)], 0, ['KA 05 2931']);
     for (let dx = 6; dx <= 60; dx += 6) expect(tracker.track(frame(strokes(dx)), [box(20 + dx)], dx).toRead).toEqual([]);
     const changed = tracker.track(frame(OTHER_WORD.map((x) => x + 60)), [box(80)], 100);
     expect(changed.toRead).toEqual([{ index: 0, reason: 'changed' }]);
+  });
+
+  it("compares a line's look with its read at most every lookEveryMs, and its size every frame", () => {
+    const tracker = new LineTracker({ rereadMs: 0, lookEveryMs: 200 });
+    trackAndRead(tracker, frame(WORD), [box(20)], 0);
+    expect(tracker.track(frame(WORD), [box(20)], 40).toRead).toEqual([]);
+    expect(tracker.track(frame(OTHER_WORD), [box(20)], 80).toRead).toEqual([]); // looked at 40: next at 240
+    expect(tracker.track(frame(WORD), [box(20, 18, 100)], 120).toRead).toEqual([{ index: 0, reason: 'resized' }]);
+    expect(tracker.track(frame(OTHER_WORD), [box(20)], 240).toRead).toEqual([{ index: 0, reason: 'changed' }]);
   });
 
   it('re-reads a line whose box grew (text scrolled in) and one due for a refresh', () => {

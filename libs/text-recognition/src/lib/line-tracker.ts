@@ -24,6 +24,12 @@ export interface LineTrackerOptions {
    * detection.
    */
   rereadMs: number;
+  /**
+   * A followed line's look is compared with how it was read (lineSignature: 1,024 samples of the frame) at most this
+   * often; its size every frame. Comparing every frame was most of the tracker's time at 25 fps, to notice a change
+   * within 40 ms where the reader takes longer than that to get to it.
+   */
+  lookEveryMs: number;
   /** Stop following a line not seen for this many frames in a row. */
   forgetAfterFrames: number;
   /**
@@ -46,6 +52,7 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   refreshMs: 10_000,
   refreshMaxMs: 60_000,
   rereadMs: 1000,
+  lookEveryMs: 200,
   forgetAfterFrames: 3,
   reviveMs: 2000,
 };
@@ -60,6 +67,8 @@ interface TrackedLine {
   readQuad?: Corners;
   readSignature?: LineSignature;
   readAtMs?: number;
+  /** When its look was last compared with readSignature. */
+  lookedAtMs?: number;
   read?: ReadText;
   /** Its refresh interval: refreshMs, doubled by each read that confirmed its text (refreshMaxMs). */
   refreshEveryMs?: number;
@@ -196,21 +205,29 @@ export class LineTracker {
     return revived;
   }
 
-  /** How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not. */
-  private changeSinceRead(line: TrackedLine, quad: Corners, signature: () => LineSignature): ReadReason | undefined {
+  /**
+   * How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not;
+   * with `look` false, only its size is compared.
+   */
+  private changeSinceRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, look = true): ReadReason | undefined {
     if (!line.readQuad || !line.readSignature) return 'new';
     const { resizeRatio, changeDistance } = this.options;
     const [width, height] = sideLengths(quad);
     const [readWidth, readHeight] = sideLengths(line.readQuad);
     if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
-    return signatureDistance(signature(), line.readSignature) > changeDistance ? 'changed' : undefined;
+    return look && signatureDistance(signature(), line.readSignature) > changeDistance ? 'changed' : undefined;
   }
 
   private reasonToRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, nowMs: number): ReadReason | undefined {
-    const { refreshMs, rereadMs } = this.options;
+    const { refreshMs, rereadMs, lookEveryMs } = this.options;
     if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
     const sinceRead = nowMs - line.readAtMs;
-    const change = sinceRead >= rereadMs ? this.changeSinceRead(line, quad, signature) : undefined;
+    let change: ReadReason | undefined;
+    if (sinceRead >= rereadMs) {
+      const look = nowMs - (line.lookedAtMs ?? -Infinity) >= lookEveryMs;
+      if (look) line.lookedAtMs = nowMs;
+      change = this.changeSinceRead(line, quad, signature, look);
+    }
     return change ?? (sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined);
   }
 
