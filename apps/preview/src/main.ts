@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
-import { createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, reniceProcess, runModule, setHeapGrowingPercent, startObservabilityServer, V8_HEAP_GROWING_PERCENT } from '@iev/service-runtime';
+import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { releaseReceived, ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
 import { readPreviewConfig } from './app/preview.config';
 import { watchPreview } from './app/preview.metrics';
@@ -31,21 +31,11 @@ void runModule('preview', async (logger) => {
   // With no one watching, one frame a second keeps latest.jpg and snapshots current at a fraction of the cost; a
   // viewer who arrives gets PREVIEW_FPS within a second.
   const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
-  // Watched, the frames' external memory would bring a full GC every couple of seconds (FRAMES_HEAP_GROWING_PERCENT
-  // says why): space them out as inference does. Unwatched, at a frame a second, V8's own factor kept RSS flatter
-  // in the 60-minute soak (4x all the time: +5.5 %).
-  let spacedGcs = false;
-  const followViewersWithGc = () => {
-    if (spacedGcs === viewers() > 0) return;
-    spacedGcs = !spacedGcs;
-    setHeapGrowingPercent(spacedGcs ? FRAMES_HEAP_GROWING_PERCENT : V8_HEAP_GROWING_PERCENT);
-  };
   const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true });
   frames.addHandler(
     FRAMES_TOPIC,
     async (frame: Frame) => {
       const started = performance.now();
-      followViewersWithGc();
       sources.addFrame(frame);
       releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
       await sleep(frameIntervalMs() - (performance.now() - started));

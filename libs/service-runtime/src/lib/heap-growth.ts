@@ -5,8 +5,8 @@ import { setFlagsFromString } from 'node:v8';
  * ZeroMQ hands over at 640x480, and capture's pipe reads) against the old generation's room to grow, and its own
  * factor (1.1-4x depending on GC speed) left a 15 MB heap about 16 MB: a full mark-compact every ~10 frames, ~3 ms of
  * CPU a frame across the main thread and GC helpers, though almost nothing on the heap had died. 4x spaces them out.
- * Inference and the preview now also hand each frame back as soon as they are done with it (releaseReceived in
- * zmq-transport), which ends most of those GCs; the factor stays for what other external memory comes and goes.
+ * Inference now also hands each frame back as soon as it is done with it (releaseReceived in zmq-transport), which
+ * ends most of those GCs; the factor stays for what other external memory comes and goes.
  */
 export const FRAMES_HEAP_GROWING_PERCENT = 300;
 
@@ -18,12 +18,9 @@ export const FRAMES_HEAP_GROWING_PERCENT = 300;
  */
 export const MESSAGES_HEAP_GROWING_PERCENT = 20;
 
-/** V8's own factor, chosen from its GC and mutator speeds (the flag's default). */
-export const V8_HEAP_GROWING_PERCENT = 0;
-
 /**
- * How far V8 lets the old generation grow past what the last full GC kept (V8_HEAP_GROWING_PERCENT: V8's own
- * choice); V8 reads it each time it sets the limit, so it can change while the module runs.
+ * How far V8 lets the old generation grow past what the last full GC kept (0: V8's own choice,
+ * from its GC and mutator speeds); V8 reads it each time it sets the limit, so it can change while the module runs.
  */
 export function setHeapGrowingPercent(percent: number): void {
   if (!Number.isInteger(percent) || percent < 0) throw new RangeError(`heap growing percent must be a non-negative integer, got ${percent}`);
