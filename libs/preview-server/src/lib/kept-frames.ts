@@ -38,7 +38,7 @@ export class KeptFrame {
     private readonly pool: PixelBufferPool,
   ) {}
 
-  /** A copy of the received frame (a view into a buffer the transport reuses); BGR24 or RGB24, else it throws. */
+  /** A copy of the received frame (whose buffer goes back to the transport); BGR24 or RGB24, else it throws. */
   static copy(frame: Frame, pool: PixelBufferPool): KeptFrame {
     const { pixels, width, height, stride, pixelFormat, sourceId, sequence } = frame;
     if (pixelFormat !== PixelFormat.BGR24 && pixelFormat !== PixelFormat.RGB24) {

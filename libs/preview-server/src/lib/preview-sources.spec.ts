@@ -50,7 +50,7 @@ describe('PreviewSources', () => {
     const sources = new PreviewSources();
     const received = frame(1);
     sources.addFrame(received);
-    received.pixels.fill(99); // the transport reuses its buffers
+    received.pixels.fill(99); // the received buffer is not ours to keep: it goes back to the transport
     expect(sources.picture('cam')?.image.data[0]).toBe(1);
     for (let sequence = 2; sequence < 40; sequence++) sources.addFrame(frame(sequence));
     sources.addDetections(detections(1, 1));

@@ -73,7 +73,7 @@ export class PreviewSources {
   }
 
   /**
-   * Keeps a copy of the frame (the one received is a view into a message buffer the transport reuses), in RGB:
+   * Keeps a copy of the frame (the one received goes back to the transport once copied: releaseReceived), in RGB:
    * turned once here, not again for each JPEG of it.
    */
   addFrame(frame: Frame): void {
