@@ -29,17 +29,6 @@ void runModule('inference', async (logger) => {
   const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger, onActivity });
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
-  // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream.
-  const reading = new TextReading({
-    ...config,
-    threads: cpuParallelism(config.streams, config.threads).threads,
-    log: logger,
-    onActivity,
-    onBatchFailed: (error, lines) => logger.warn({ err: error, lines }, `a recognition batch failed: ${error.message}; its lines are read again when due`),
-  });
-  await reading.switch(presetReads(preset, recognition));
-  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs }, 'recognition model loaded');
-  const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
 
   // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in
   // fair turns and asks a capture for its newest frame once its last one has left the line.
@@ -48,6 +37,21 @@ void runModule('inference', async (logger) => {
   await detectionsClient.connect();
 
   const metrics = new InferenceMetrics(registry, server);
+  // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream.
+  const reading = new TextReading({
+    ...config,
+    threads: cpuParallelism(config.streams, config.threads).threads,
+    log: logger,
+    onActivity,
+    onBatchFailed: (error, lines) => logger.warn({ err: error, lines }, `a recognition batch failed: ${error.message}; its lines are read again when due`),
+    onBatchRead: (lines, sources) => {
+      metrics.recognitionBatchLines.observe(lines);
+      metrics.recognitionBatchSources.observe(sources);
+    },
+  });
+  await reading.switch(presetReads(preset, recognition));
+  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs }, 'recognition model loaded');
+  const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
   counterReadAtScrape(registry, 'iev_inference_recognition_batches_failed_total', 'Recognition batches that failed (their lines read as nothing until due again)', () => reading.failedBatches);
   counterReadAtScrape(registry, 'iev_inference_peers_refused_total', 'Subscribers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => detectionsClient.stats().refusedPeers);
   const edge = EdgeModule.start({

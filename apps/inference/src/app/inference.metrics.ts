@@ -12,6 +12,9 @@ export class InferenceMetrics {
   readonly lines: Counter<'outcome'>;
   readonly textAfterSeconds: Histogram<'source_id'>;
   readonly stageSeconds: Histogram<'stage'>;
+  /** Lines per recognition batch, and how many sources they came from (batches hold several cameras' lines). */
+  readonly recognitionBatchLines: Histogram;
+  readonly recognitionBatchSources: Histogram;
   readonly lastFrameAt: Gauge;
   /** Read from the transport at scrape: a capture that sends garbage shows on its own endpoint. */
   readonly messagesMalformed: Counter<'endpoint'>;
@@ -57,6 +60,18 @@ export class InferenceMetrics {
       help: 'Time per frame in each stage',
       labelNames: ['stage'],
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+      registers,
+    });
+    this.recognitionBatchLines = new Histogram({
+      name: 'iev_inference_recognition_batch_lines',
+      help: 'Lines per recognition batch sent to the model',
+      buckets: [1, 2, 3, 4, 5, 6],
+      registers,
+    });
+    this.recognitionBatchSources = new Histogram({
+      name: 'iev_inference_recognition_batch_sources',
+      help: 'Sources whose lines shared a recognition batch',
+      buckets: [1, 2, 3, 4, 6, 8],
       registers,
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });

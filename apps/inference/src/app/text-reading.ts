@@ -12,7 +12,7 @@ export class TextReading {
   constructor(
     private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
-      Pick<ReaderLoading, 'onBatchFailed'>,
+      Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead'>,
   ) {}
 
   /** Background batches that failed (see VideoTextReader.failedBatches). */

@@ -12,7 +12,8 @@ export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSe
   threads?: number;
 }
 
-const NOTHING_READ: ReadText = { text: '', score: 0 };
+/** What a line reads as when it could not be read: score 0, so below any minScore. */
+export const NOTHING_READ: ReadText = { text: '', score: 0 };
 
 /**
  * PaddleOCR text recognition (predict_rec): each quad cropped upright from the frame, crops batched by aspect

@@ -85,15 +85,63 @@ describe('VideoTextReader (real recognition model)', () => {
     expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));
   });
 
-  it('sends at most one batch to the model at a time: a busy reader reads less often, never later', async () => {
-    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
-    // Seven lines (the first twice): one batch of six goes to the model, the seventh waits for the next free frame.
-    const seven = [...boxes, boxes[0]];
-    expect((await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes: seven })).read).toBe(6);
-    expect((await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes: seven })).read).toBe(0);
+  it('sends one batch to the model at a time, fills the next meanwhile, and rests as long as each took', async () => {
+    const runs: Array<{ lines: number; startMs: number; endMs: number }> = [];
+    const readCrops = recognizer.readCrops.bind(recognizer);
+    const spy = jest.spyOn(recognizer, 'readCrops').mockImplementation(async (crops) => {
+      const startMs = performance.now();
+      const reads = await readCrops(crops);
+      runs.push({ lines: crops.length, startMs, endMs: performance.now() });
+      return reads;
+    });
+    try {
+      const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+      // Seven lines (the first twice): a batch of six goes to the model, the seventh is cut from the next frame.
+      const seven = [...boxes, boxes[0]];
+      expect((await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes: seven })).read).toBe(6);
+      expect((await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes: seven })).read).toBe(1);
+      expect((await reader.read({ sourceId: 'camera0', timeMs: 66, image, boxes: seven })).read).toBe(0);
+      await reader.idle();
+      expect(runs.map(({ lines }) => lines)).toEqual([6, 1]);
+      const [first, second] = runs;
+      expect(second.startMs - first.endMs).toBeGreaterThanOrEqual(first.endMs - first.startMs - 2);
+      expect((await reader.read({ sourceId: 'camera0', timeMs: 100, image, boxes: seven })).carried).toBe(7);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('reads several sources in one batch, each its fair share while the reader is busy, and hands each its own reads', async () => {
+    const batches: Array<{ lines: number; sources: number }> = [];
+    const reader = new VideoTextReader(recognizer, { minScore: 0, tracking: {}, onBatchRead: (lines, sources) => batches.push({ lines, sources }) });
+    const [, , gate, station] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
+    const sources = { camera1: station, camera2: gate };
+    const frameOf = (sourceId: keyof typeof sources, timeMs: number) => {
+      const { path, width, height, truth } = sources[sourceId];
+      const quads = truth.map((quad) => ({ points: quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as DetectedBox['points'], score: 0.9 }));
+      return { sourceId, timeMs, image: readBgrImage(path, width, height), boxes: quads };
+    };
+    // Three sources known; camera0's six lines find the reader free and go at once.
+    for (const sourceId of ['camera1', 'camera2']) await reader.read({ sourceId, timeMs: 0, image, boxes: [] });
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes })).read).toBe(6);
+    // While they are read, the others fill the next batch, two lines each (six over three sources).
+    expect((await reader.read(frameOf('camera1', 0))).read).toBe(2);
+    expect((await reader.read(frameOf('camera2', 0))).read).toBe(2);
+    expect((await reader.read(frameOf('camera1', 33))).read).toBe(0);
     await reader.idle();
-    expect((await reader.read({ sourceId: 'camera0', timeMs: 66, image, boxes: seven })).read).toBe(1);
-    await reader.idle();
+    expect(batches).toEqual([
+      { lines: 6, sources: 1 },
+      { lines: 4, sources: 2 },
+    ]);
+    for (const sourceId of ['camera1', 'camera2'] as const) {
+      expect((await reader.read(frameOf(sourceId, 66))).read).toBe(2);
+      await reader.idle();
+    }
+    for (const sourceId of ['camera1', 'camera2'] as const) {
+      const reading = await reader.read(frameOf(sourceId, 100));
+      expect(reading).toMatchObject({ read: 0, carried: sources[sourceId].truth.length });
+      expect(reading.boxes.map((box) => normalizeText(box.text ?? ''))).toEqual(sources[sourceId].texts?.map(normalizeText));
+    }
   });
 
   it('leaves out lines read below minScore and reads every box when tracking is off', async () => {

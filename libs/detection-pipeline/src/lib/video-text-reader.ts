@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectedBox, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
-import { LineTracker, perspectiveCrop, type LineTrackerOptions, type ReadText } from '@iev/text-recognition';
-import { TextRecognizer, type TextRecognizerOptions } from './text-recognizer';
+import { LineTracker, perspectiveCrop, type Corners, type LineTrackerOptions, type ReadText, type TrackingStep } from '@iev/text-recognition';
+import { NOTHING_READ, TextRecognizer, type TextRecognizerOptions } from './text-recognizer';
 
 export interface VideoTextReaderOptions {
   /** REC_MIN_SCORE: lines read with a lower score are left out of the result (PaddleOCR's drop_score, 0.5). */
@@ -11,6 +11,8 @@ export interface VideoTextReaderOptions {
   tracking: Partial<LineTrackerOptions> | false;
   /** Told of a background batch that failed (it reads as nothing until its lines are due again): for logs. */
   onBatchFailed?: (error: Error, lines: number) => void;
+  /** Told of each background batch read: its lines, and how many sources they came from (metrics). */
+  onBatchRead?: (lines: number, sources: number) => void;
 }
 
 /** One frame to read: its boxes from detection, and when it was captured (the tracker's clock). */
@@ -38,6 +40,13 @@ const SOURCE_IDLE_MS = 60_000;
 /** Lines sent to the model at once: one PaddleOCR batch. */
 const READ_BATCH = 6;
 
+/** Lines cut from one source's frame for a batch, and how their reads go back to its tracker. */
+interface SourceLines {
+  sourceId: string;
+  crops: (ImageView | undefined)[];
+  finish: (reads: readonly ReadText[]) => void;
+}
+
 /**
  * Reads the text of each frame's boxes. In video (tracking on) each source has a LineTracker: a line is read
  * once and its text carried while it looks the same; lines to read are cut from the frame and read in the
@@ -46,12 +55,22 @@ const READ_BATCH = 6;
  * batch took: reading takes at most half a core from detection, however slow the CPU. A batch that fails reads as
  * nothing (score 0, so left out) until its lines are due again. Without tracking every box is read before read()
  * returns (still images).
+ *
+ * Batches hold lines of several sources: while one batch is at the model, the next is filled from the frames that
+ * arrive, each source's first frame with lines to read taking its fair share (READ_BATCH over the sources seen),
+ * and it goes to the model as soon as the reader is free; a frame that finds the reader free tops the batch up and
+ * sends it. A run of the model costs about as much as one more line on the CPU, and far more on a GPU, so four
+ * cameras' lines read together cost less than each camera's alone.
  */
 export class VideoTextReader {
   private readonly sources = new Map<string, { tracker: LineTracker; lastSeenMs: number }>();
   private reading: Promise<void> | undefined;
   /** performance.now() before which no new batch starts: after each batch, a pause as long as the batch took. */
   private nextBatchAt = 0;
+  /** The next batch, filled while the reader is busy or resting, one entry per source. */
+  private nextBatch: SourceLines[] = [];
+  /** Starts nextBatch once the rest is over when no frame comes to do it. */
+  private startTimer: NodeJS.Timeout | undefined;
   /** Background batches that failed since construction. */
   failedBatches = 0;
 
@@ -80,25 +99,7 @@ export class VideoTextReader {
       const step = tracker.track(frame.image, quads, frame.timeMs);
       texts = step.texts;
       textAfterMs = step.textAfterMs;
-      read = this.reading || started < this.nextBatchAt ? 0 : Math.min(READ_BATCH, step.toRead.length);
-      if (read > 0) {
-        const requests = step.toRead.slice(0, read);
-        const crops = requests.map(({ index }) => perspectiveCrop(frame.image, quads[index]));
-        const finish = step.begin(requests);
-        const batchStarted = performance.now();
-        this.reading = this.recognizer
-          .readCrops(crops)
-          .then(finish, (error: Error) => {
-            this.failedBatches++;
-            this.options.onBatchFailed?.(error, requests.length);
-            finish(requests.map(() => ({ text: '', score: 0 })));
-          })
-          .finally(() => {
-            this.reading = undefined;
-            const finished = performance.now();
-            this.nextBatchAt = finished + (finished - batchStarted);
-          });
-      }
+      read = this.gather(frame, quads, step, started);
     } else {
       texts = await this.recognizer.read(frame.image, quads);
     }
@@ -114,16 +115,85 @@ export class VideoTextReader {
     return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started, textAfterMs };
   }
 
-  /** Resolves when no read is under way and the next may start (tests, and a clean shutdown). */
+  /** Resolves when every line cut has been read and the next batch may start (tests, and a clean shutdown). */
   async idle(): Promise<void> {
-    while (this.reading) await this.reading;
-    // Timers round to whole milliseconds: sleep until the clock has really passed nextBatchAt.
-    while (performance.now() < this.nextBatchAt) await sleep(Math.ceil(this.nextBatchAt - performance.now()));
+    for (;;) {
+      if (this.reading) {
+        await this.reading;
+        continue;
+      }
+      // Timers round to whole milliseconds: sleep until the clock has really passed nextBatchAt.
+      const rest = this.nextBatchAt - performance.now();
+      if (rest > 0) await sleep(Math.ceil(rest));
+      else if (this.nextBatch.length > 0) this.startBatch();
+      else return;
+    }
   }
 
   async dispose(): Promise<void> {
     await this.idle();
     await this.recognizer.dispose();
+  }
+
+  /**
+   * Cuts this frame's most urgent lines into the next batch, and sends the batch if the reader is free; returns how
+   * many lines it cut. While the reader is busy, a source that already has lines in the next batch waits for the
+   * one after, and the others take their fair share of it.
+   */
+  private gather(frame: FrameToRead, quads: readonly Corners[], step: TrackingStep, nowMs: number): number {
+    const free = !this.reading && nowMs >= this.nextBatchAt;
+    let count = 0;
+    if (!this.nextBatch.some(({ sourceId }) => sourceId === frame.sourceId)) {
+      const room = READ_BATCH - this.nextBatch.reduce((lines, { crops }) => lines + crops.length, 0);
+      count = Math.min(step.toRead.length, free ? room : Math.min(room, Math.ceil(READ_BATCH / this.sources.size)));
+    }
+    if (count > 0) {
+      const requests = step.toRead.slice(0, count);
+      const crops = requests.map(({ index }) => perspectiveCrop(frame.image, quads[index]));
+      this.nextBatch.push({ sourceId: frame.sourceId, crops, finish: step.begin(requests) });
+    }
+    if (free) this.startBatch();
+    else this.startAfterRest();
+    return count;
+  }
+
+  /** Sends the next batch to the model; after it, the reader rests as long as it took. */
+  private startBatch(): void {
+    clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+    const batch = this.nextBatch;
+    if (batch.length === 0) return;
+    this.nextBatch = [];
+    const lines = batch.reduce((count, { crops }) => count + crops.length, 0);
+    const batchStarted = performance.now();
+    this.reading = this.recognizer
+      .readCrops(batch.flatMap(({ crops }) => crops))
+      .then(
+        (reads) => {
+          let offset = 0;
+          for (const { crops, finish } of batch) finish(reads.slice(offset, (offset += crops.length)));
+          this.options.onBatchRead?.(lines, batch.length);
+        },
+        (error: Error) => {
+          this.failedBatches++;
+          this.options.onBatchFailed?.(error, lines);
+          for (const { crops, finish } of batch) finish(crops.map(() => NOTHING_READ));
+        },
+      )
+      .finally(() => {
+        this.reading = undefined;
+        const finished = performance.now();
+        this.nextBatchAt = finished + (finished - batchStarted);
+        this.startAfterRest();
+      });
+  }
+
+  /** Lines are waiting and the reader is resting: they go when the rest is over, whether or not a frame comes. */
+  private startAfterRest(): void {
+    if (this.reading || this.startTimer || this.nextBatch.length === 0) return;
+    this.startTimer = setTimeout(() => this.startBatch(), Math.max(0, Math.ceil(this.nextBatchAt - performance.now())));
+    // Shutting down waits for the lines through idle(), not through this timer.
+    this.startTimer.unref();
   }
 
   private trackerOf(sourceId: string, nowMs: number): LineTracker | undefined {
@@ -150,6 +220,7 @@ export interface ReaderLoading extends TextRecognizerOptions {
   refreshMaxMs?: number;
   rereadMs?: number;
   onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
+  onBatchRead?: VideoTextReaderOptions['onBatchRead'];
 }
 
 /** Loads the recognition model and dictionary (checked against each other) into a reader. */
@@ -157,5 +228,6 @@ export async function loadVideoTextReader(options: ReaderLoading): Promise<Video
   const recognizer = await TextRecognizer.load(options);
   const { refreshMs, refreshMaxMs, rereadMs } = options;
   const tracking = refreshMs > 0 && { refreshMs, ...(refreshMaxMs !== undefined && { refreshMaxMs }), ...(rereadMs !== undefined && { rereadMs }) };
-  return new VideoTextReader(recognizer, { minScore: options.minScore, tracking, onBatchFailed: options.onBatchFailed });
+  const { minScore, onBatchFailed, onBatchRead } = options;
+  return new VideoTextReader(recognizer, { minScore, tracking, onBatchFailed, onBatchRead });
 }
