@@ -50,7 +50,7 @@ void runModule('inference', async (logger) => {
     },
   });
   await reading.switch(presetReads(preset, recognition));
-  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs }, 'recognition model loaded');
+  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs, confirmFrames: config.recConfirmFrames }, 'recognition model loaded');
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
   counterReadAtScrape(registry, 'iev_inference_recognition_batches_failed_total', 'Recognition batches that failed (their lines read as nothing until due again)', () => reading.failedBatches);
   counterReadAtScrape(registry, 'iev_inference_peers_refused_total', 'Subscribers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => detectionsClient.stats().refusedPeers);

@@ -47,6 +47,8 @@ export const inferenceConfigSpec = {
   recRefreshMaxMs: env.integer('REC_REFRESH_MAX_MS', { min: 0, max: 3_600_000 }, 60_000),
   /** Re-read a line that changed or grew no sooner than this after its last read (LineTrackerOptions.rereadMs). */
   recRereadMs: env.integer('REC_REREAD_MS', { min: 0, max: 3_600_000 }, 1000),
+  /** Read a new line once it has been followed in this many frames (LineTrackerOptions.confirmFrames). */
+  recConfirmFrames: env.integer('REC_CONFIRM_FRAMES', { min: 1, max: 100 }, 2),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };
 

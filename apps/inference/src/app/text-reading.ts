@@ -10,7 +10,7 @@ export class TextReading {
   private enabled = false;
 
   constructor(
-    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs'> &
+    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs' | 'recConfirmFrames'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
       Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead'>,
   ) {}
@@ -31,7 +31,7 @@ export class TextReading {
 
   async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
     if (enabled && !this.reader) {
-      const { recModelPath, recDictPath, recRefreshMs, recRefreshMaxMs, recRereadMs, recMinScore: _, ...selection } = this.config;
+      const { recModelPath, recDictPath, recRefreshMs, recRefreshMaxMs, recRereadMs, recConfirmFrames, recMinScore: _, ...selection } = this.config;
       this.reader = await loadVideoTextReader({
         ...selection,
         modelPath: recModelPath,
@@ -40,6 +40,7 @@ export class TextReading {
         refreshMs: recRefreshMs,
         refreshMaxMs: recRefreshMaxMs,
         rereadMs: recRereadMs,
+        confirmFrames: recConfirmFrames,
       });
     }
     if (this.reader) this.reader.minScore = minScore;

@@ -21,6 +21,9 @@ function pasteLine(image: ImageView, from: DetectedBox, to: DetectedBox): ImageV
 
 jest.setTimeout(60_000);
 
+/** A line is read in the frame it first appears (the tracker's confirmFrames is tested in line-tracker.spec). */
+const AT_ONCE = { confirmFrames: 1 };
+
 describe('VideoTextReader (real recognition model)', () => {
   const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
   const image = readBgrImage(frame.path, frame.width, frame.height);
@@ -32,7 +35,7 @@ describe('VideoTextReader (real recognition model)', () => {
   afterAll(() => recognizer.dispose());
 
   it('reads each line once, in the background, and carries its text through the next frames of the source', async () => {
-    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: AT_ONCE });
     const first = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
     // Sent to the model; the frame itself goes on at once, its boxes without text yet.
     expect(first).toMatchObject({ read: boxes.length, carried: 0, boxes });
@@ -55,7 +58,7 @@ describe('VideoTextReader (real recognition model)', () => {
     const broken = await TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt'), threads: 1 });
     await broken.dispose(); // its model is gone: every batch fails
     const failures: Array<{ message: string; lines: number }> = [];
-    const reader = new VideoTextReader(broken, { minScore: 0.5, tracking: {}, onBatchFailed: (error, lines) => failures.push({ message: error.message, lines }) });
+    const reader = new VideoTextReader(broken, { minScore: 0.5, tracking: AT_ONCE, onBatchFailed: (error, lines) => failures.push({ message: error.message, lines }) });
 
     const first = await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
     await reader.idle();
@@ -68,7 +71,7 @@ describe('VideoTextReader (real recognition model)', () => {
   });
 
   it('reads a line again when its text changes in place, and only that line, a rereadMs after its last read', async () => {
-    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: { rereadMs: 1000 } });
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: { ...AT_ONCE, rereadMs: 1000 } });
     await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
     await reader.idle();
     const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
@@ -95,7 +98,7 @@ describe('VideoTextReader (real recognition model)', () => {
       return reads;
     });
     try {
-      const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: {} });
+      const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: AT_ONCE });
       // Seven lines (the first twice): a batch of six goes to the model, the seventh is cut from the next frame.
       const seven = [...boxes, boxes[0]];
       expect((await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes: seven })).read).toBe(6);
@@ -113,7 +116,7 @@ describe('VideoTextReader (real recognition model)', () => {
 
   it('reads several sources in one batch, each its fair share while the reader is busy, and hands each its own reads', async () => {
     const batches: Array<{ lines: number; sources: number }> = [];
-    const reader = new VideoTextReader(recognizer, { minScore: 0, tracking: {}, onBatchRead: (lines, sources) => batches.push({ lines, sources }) });
+    const reader = new VideoTextReader(recognizer, { minScore: 0, tracking: AT_ONCE, onBatchRead: (lines, sources) => batches.push({ lines, sources }) });
     const [, , gate, station] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
     const sources = { camera1: station, camera2: gate };
     const frameOf = (sourceId: keyof typeof sources, timeMs: number) => {

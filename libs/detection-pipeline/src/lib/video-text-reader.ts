@@ -216,9 +216,10 @@ export interface ReaderLoading extends TextRecognizerOptions {
   minScore: number;
   /** REC_REFRESH_MS; 0 reads every box of every frame (no tracking). */
   refreshMs: number;
-  /** REC_REFRESH_MAX_MS and REC_REREAD_MS (LineTrackerOptions); the tracker's defaults when not given. */
+  /** REC_REFRESH_MAX_MS, REC_REREAD_MS and REC_CONFIRM_FRAMES (LineTrackerOptions); the tracker's defaults when not given. */
   refreshMaxMs?: number;
   rereadMs?: number;
+  confirmFrames?: number;
   onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
   onBatchRead?: VideoTextReaderOptions['onBatchRead'];
 }
@@ -226,8 +227,13 @@ export interface ReaderLoading extends TextRecognizerOptions {
 /** Loads the recognition model and dictionary (checked against each other) into a reader. */
 export async function loadVideoTextReader(options: ReaderLoading): Promise<VideoTextReader> {
   const recognizer = await TextRecognizer.load(options);
-  const { refreshMs, refreshMaxMs, rereadMs } = options;
-  const tracking = refreshMs > 0 && { refreshMs, ...(refreshMaxMs !== undefined && { refreshMaxMs }), ...(rereadMs !== undefined && { rereadMs }) };
+  const { refreshMs, refreshMaxMs, rereadMs, confirmFrames } = options;
+  const tracking = refreshMs > 0 && {
+    refreshMs,
+    ...(refreshMaxMs !== undefined && { refreshMaxMs }),
+    ...(rereadMs !== undefined && { rereadMs }),
+    ...(confirmFrames !== undefined && { confirmFrames }),
+  };
   const { minScore, onBatchFailed, onBatchRead } = options;
   return new VideoTextReader(recognizer, { minScore, tracking, onBatchFailed, onBatchRead });
 }

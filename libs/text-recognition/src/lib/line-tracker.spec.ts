@@ -1,6 +1,6 @@
 import type { ImageView } from '@iev/text-detection';
 import type { Corners } from './homography';
-import { DEFAULT_LINE_TRACKER_OPTIONS, LineTracker } from './line-tracker';
+import { DEFAULT_LINE_TRACKER_OPTIONS, LineTracker, type LineTrackerOptions } from './line-tracker';
 import { lineSignature, signatureDistance } from './line-signature';
 
 const WIDTH = 200;
@@ -31,6 +31,9 @@ describe('lineSignature', () => {
   });
 });
 
+/** The tests below read a line in the frame it appears (confirmFrames 1); confirmation has a test of its own. */
+const trackerReadingAtOnce = (options: Partial<LineTrackerOptions> = {}) => new LineTracker({ confirmFrames: 1, ...options });
+
 /** Tracks one frame and reads everything the tracker asks for at once, as a reader with no backlog would. */
 function trackAndRead(tracker: LineTracker, image: ImageView, quads: Corners[], nowMs: number, texts: string[] = []) {
   const step = tracker.track(image, quads, nowMs);
@@ -39,8 +42,21 @@ function trackAndRead(tracker: LineTracker, image: ImageView, quads: Corners[], 
 }
 
 describe('LineTracker', () => {
+  it('reads a new line once it has been followed over confirmFrames (2), not a box seen in one frame only', () => {
+    const tracker = new LineTracker();
+    const first = tracker.track(frame(WORD), [box(20), box(110, 60)], 0);
+    expect(first.toRead).toEqual([]);
+    // The first line is followed into a second frame; the second box was a flicker, and a new one appears.
+    const second = tracker.track(frame(WORD), [box(21), box(20, 70)], 33);
+    expect(second.toRead).toEqual([{ index: 0, reason: 'new' }]);
+    expect(tracker.track(frame(WORD), [box(21), box(21, 70)], 66).toRead).toEqual([{ index: 0, reason: 'new' }, { index: 1, reason: 'new' }]);
+    // Its wait for text counts from the frame it first appeared in.
+    trackAndRead(tracker, frame(WORD), [box(21), box(21, 70)], 99);
+    expect(tracker.track(frame(WORD), [box(21), box(21, 70)], 132).textAfterMs).toEqual([132, 99]);
+  });
+
   it('asks for a new line once, then carries its text while it looks the same, even as its box jitters', () => {
-    const tracker = new LineTracker({ rereadMs: 0, lookEveryMs: 0 });
+    const tracker = trackerReadingAtOnce({ rereadMs: 0, lookEveryMs: 0 });
     const first = trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']);
     expect(first.toRead).toEqual([{ index: 0, reason: 'new' }]);
     expect(first.texts).toEqual([undefined]);
@@ -53,7 +69,7 @@ describe('LineTracker', () => {
   });
 
   it('carries a line that moves as a whole (a passing plate) and re-reads one that changes in place', () => {
-    const tracker = new LineTracker({ rereadMs: 0, lookEveryMs: 0 });
+    const tracker = trackerReadingAtOnce({ rereadMs: 0, lookEveryMs: 0 });
     const strokes = (dx: number) => WORD.map((x) => x + dx);
     trackAndRead(tracker, frame(strokes(0)), [box(20)], 0, ['KA 05 2931']);
     for (let dx = 6; dx <= 60; dx += 6) expect(tracker.track(frame(strokes(dx)), [box(20 + dx)], dx).toRead).toEqual([]);
@@ -62,7 +78,7 @@ describe('LineTracker', () => {
   });
 
   it("compares a line's look with its read at most every lookEveryMs, and its size every frame", () => {
-    const tracker = new LineTracker({ rereadMs: 0, lookEveryMs: 200 });
+    const tracker = trackerReadingAtOnce({ rereadMs: 0, lookEveryMs: 200 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);
     expect(tracker.track(frame(WORD), [box(20)], 40).toRead).toEqual([]);
     expect(tracker.track(frame(OTHER_WORD), [box(20)], 80).toRead).toEqual([]); // looked at 40: next at 240
@@ -71,7 +87,7 @@ describe('LineTracker', () => {
   });
 
   it('re-reads a line whose box grew (text scrolled in) and one due for a refresh', () => {
-    const tracker = new LineTracker({ refreshMs: 1000, rereadMs: 0 });
+    const tracker = trackerReadingAtOnce({ refreshMs: 1000, rereadMs: 0 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 33).toRead).toEqual([{ index: 0, reason: 'resized' }]);
     expect(tracker.track(frame(WORD), [box(20)], 500).toRead).toEqual([]);
@@ -79,7 +95,7 @@ describe('LineTracker', () => {
   });
 
   it('refreshes a line less often while its reads agree, up to refreshMaxMs, and every refreshMs again once one disagrees', () => {
-    const tracker = new LineTracker({ refreshMs: 1000, refreshMaxMs: 4000, rereadMs: 0 });
+    const tracker = trackerReadingAtOnce({ refreshMs: 1000, refreshMaxMs: 4000, rereadMs: 0 });
     const refreshes: number[] = [];
     let text = 'EXIT';
     for (let t = 0; t <= 20_000; t += 100) {
@@ -89,13 +105,13 @@ describe('LineTracker', () => {
     }
     // Read at 0; confirmed at 1000 (next in 2 s), 3000 (4 s), 7000 (the cap); 11000 reads EX1T: 1 s again.
     expect(refreshes).toEqual([1000, 3000, 7000, 11_000, 12_000, 14_000, 18_000]);
-    const fixed = new LineTracker({ refreshMs: 1000, refreshMaxMs: 0, rereadMs: 0 });
+    const fixed = trackerReadingAtOnce({ refreshMs: 1000, refreshMaxMs: 0, rereadMs: 0 });
     const due = [0, 1000, 2000, 3000].map((t) => trackAndRead(fixed, frame(WORD), [box(20)], t, ['EXIT']).toRead.map(({ reason }) => reason));
     expect(due).toEqual([['new'], ['refresh'], ['refresh'], ['refresh']]);
   });
 
   it('re-reads a line that changed or grew no sooner than rereadMs after its read, carrying its text meanwhile', () => {
-    const tracker = new LineTracker({ rereadMs: 1000 });
+    const tracker = trackerReadingAtOnce({ rereadMs: 1000 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0, ['NEXT TRAIN 08.40']);
     for (const t of [33, 500, 999]) {
       const step = tracker.track(frame(OTHER_WORD), [box(20)], t);
@@ -108,7 +124,7 @@ describe('LineTracker', () => {
   });
 
   it('does not ask again for a line whose read is under way, and fills it in when the read arrives', () => {
-    const tracker = new LineTracker();
+    const tracker = trackerReadingAtOnce();
     const first = tracker.track(frame(WORD), [box(20)], 0);
     const finish = first.begin(first.toRead);
     expect(tracker.track(frame(WORD), [box(20)], 33).toRead).toEqual([]);
@@ -117,7 +133,7 @@ describe('LineTracker', () => {
   });
 
   it("tells how long a new line's text waited: once, with the frame its first read shows in, not for re-reads", () => {
-    const tracker = new LineTracker({ refreshMs: 100, rereadMs: 0 });
+    const tracker = trackerReadingAtOnce({ refreshMs: 100, rereadMs: 0 });
     const first = tracker.track(frame(WORD), [box(20)], 1000);
     expect(first.textAfterMs).toEqual([]);
     const finish = first.begin(first.toRead);
@@ -132,7 +148,7 @@ describe('LineTracker', () => {
   });
 
   it('takes a lost line back when a box of its look comes back where it was within reviveMs, and reads it as new otherwise', () => {
-    const tracker = new LineTracker({ forgetAfterFrames: 2, reviveMs: 500 });
+    const tracker = trackerReadingAtOnce({ forgetAfterFrames: 2, reviveMs: 500 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']);
     const lose = (fromMs: number) => [1, 2].forEach((k) => tracker.track(frame(WORD), [], fromMs + k * 33));
     lose(0);
@@ -143,18 +159,18 @@ describe('LineTracker', () => {
 
     lose(100);
     expect(tracker.track(frame(OTHER_WORD), [box(20)], 200).toRead).toEqual([{ index: 0, reason: 'new' }]);
-    const other = new LineTracker({ forgetAfterFrames: 2, reviveMs: 500 });
+    const other = trackerReadingAtOnce({ forgetAfterFrames: 2, reviveMs: 500 });
     trackAndRead(other, frame(WORD), [box(20)], 0, ['EXIT']);
     [1, 2].forEach((k) => other.track(frame(WORD), [], k * 33));
     expect(other.track(frame(WORD), [box(20, 18, 100)], 100).toRead).toEqual([{ index: 0, reason: 'new' }]);
-    const late = new LineTracker({ forgetAfterFrames: 2, reviveMs: 500 });
+    const late = trackerReadingAtOnce({ forgetAfterFrames: 2, reviveMs: 500 });
     trackAndRead(late, frame(WORD), [box(20)], 0, ['EXIT']);
     [1, 2].forEach((k) => late.track(frame(WORD), [], k * 33));
     expect(late.track(frame(WORD), [box(20)], 600).toRead).toEqual([{ index: 0, reason: 'new' }]);
   });
 
   it('asks for new lines first, and forgets a line unseen for several frames', () => {
-    const tracker = new LineTracker({ forgetAfterFrames: 2, refreshMs: 50 });
+    const tracker = trackerReadingAtOnce({ forgetAfterFrames: 2, refreshMs: 50 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);
     expect(tracker.track(frame(WORD), [box(20), box(110, 60)], 60).toRead).toEqual([{ index: 1, reason: 'new' }, { index: 0, reason: 'refresh' }]);
     expect(tracker.size).toBe(2);

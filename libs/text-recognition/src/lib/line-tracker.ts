@@ -30,6 +30,12 @@ export interface LineTrackerOptions {
    * within 40 ms where the reader takes longer than that to get to it.
    */
   lookEveryMs: number;
+  /**
+   * A new line is read once it has been followed in this many frames, its first included: a box seen in one frame
+   * only (a fragment of text scrolling past, a flicker of the detector) is not worth the reader's time, and its
+   * text would have no box to show with. 1 reads a line in the frame it appears.
+   */
+  confirmFrames: number;
   /** Stop following a line not seen for this many frames in a row. */
   forgetAfterFrames: number;
   /**
@@ -53,6 +59,7 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   refreshMaxMs: 60_000,
   rereadMs: 1000,
   lookEveryMs: 200,
+  confirmFrames: 2,
   forgetAfterFrames: 3,
   reviveMs: 2000,
 };
@@ -74,6 +81,8 @@ interface TrackedLine {
   refreshEveryMs?: number;
   /** A read of this line is under way: it is not asked for again meanwhile. */
   pending: boolean;
+  /** Frames it was followed in. */
+  seenFrames: number;
   missedFrames: number;
   /** The tracker's clock when the line first appeared, until its first read shows (then undefined). */
   awaitingTextSinceMs?: number;
@@ -105,9 +114,9 @@ export interface TrackingStep {
 /**
  * Video is not a pile of unrelated images: a sign stays in view for hundreds of frames. The tracker matches
  * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
- * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new, looks
- * different (its characters changed), grew or shrank (text scrolled in or out), or is due for a refresh
- * (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per video source.
+ * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new (once followed
+ * for `confirmFrames`), looks different (its characters changed), grew or shrank (text scrolled in or out), or is
+ * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per video source.
  */
 export class LineTracker {
   private lines: TrackedLine[] = [];
@@ -143,8 +152,9 @@ export class LineTracker {
     const revived = this.revive(quads, matches, signatureOf, nowMs);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, missedFrames: 0, awaitingTextSinceMs: nowMs });
+      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
       line.quad = quad;
+      line.seenFrames++;
       line.missedFrames = 0;
       if (matched === undefined) survivors.push(line);
       return line;
@@ -219,8 +229,8 @@ export class LineTracker {
   }
 
   private reasonToRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, nowMs: number): ReadReason | undefined {
-    const { refreshMs, rereadMs, lookEveryMs } = this.options;
-    if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return 'new';
+    const { refreshMs, rereadMs, lookEveryMs, confirmFrames } = this.options;
+    if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return line.seenFrames >= confirmFrames ? 'new' : undefined;
     const sinceRead = nowMs - line.readAtMs;
     let change: ReadReason | undefined;
     if (sinceRead >= rereadMs) {
