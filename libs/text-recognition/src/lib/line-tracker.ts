@@ -116,7 +116,8 @@ export interface TrackingStep {
  * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
  * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new (once followed
  * for `confirmFrames`), looks different (its characters changed), grew or shrank (text scrolled in or out), or is
- * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per video source.
+ * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per
+ * video source.
  */
 export class LineTracker {
   private lines: TrackedLine[] = [];
