@@ -44,9 +44,10 @@ void runModule('inference', async (logger) => {
     log: logger,
     onActivity,
     onBatchFailed: (error, lines) => logger.warn({ err: error, lines }, `a recognition batch failed: ${error.message}; its lines are read again when due`),
-    onBatchRead: (lines, sources) => {
-      metrics.recognitionBatchLines.observe(lines);
+    onBatchRead: ({ reasons, sources }) => {
+      metrics.recognitionBatchLines.observe(reasons.length);
       metrics.recognitionBatchSources.observe(sources);
+      for (const reason of reasons) metrics.linesRead.inc({ reason });
     },
   });
   await reading.switch(presetReads(preset, recognition));

@@ -10,6 +10,8 @@ export class InferenceMetrics {
   readonly latencySeconds: Histogram<'source_id'>;
   readonly boxes: Counter;
   readonly lines: Counter<'outcome'>;
+  /** Lines the recognizer read, by why the tracker asked (new, resized, changed, refresh): what REC_* settings trade. */
+  readonly linesRead: Counter<'reason'>;
   readonly textAfterSeconds: Histogram<'source_id'>;
   readonly stageSeconds: Histogram<'stage'>;
   /** Lines per recognition batch, and how many sources they came from (batches hold several cameras' lines). */
@@ -46,6 +48,12 @@ export class InferenceMetrics {
       name: 'iev_inference_lines_total',
       help: 'Boxes by what recognition did with them: read by the model, carried from an earlier frame, dropped below REC_MIN_SCORE',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.linesRead = new Counter({
+      name: 'iev_inference_lines_read_total',
+      help: 'Lines the recognizer read, by why: new (once followed for REC_CONFIRM_FRAMES), resized, changed, refresh',
+      labelNames: ['reason'],
       registers,
     });
     this.textAfterSeconds = new Histogram({

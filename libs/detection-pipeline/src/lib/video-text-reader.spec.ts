@@ -115,8 +115,8 @@ describe('VideoTextReader (real recognition model)', () => {
   });
 
   it('reads several sources in one batch, each its fair share while the reader is busy, and hands each its own reads', async () => {
-    const batches: Array<{ lines: number; sources: number }> = [];
-    const reader = new VideoTextReader(recognizer, { minScore: 0, tracking: AT_ONCE, onBatchRead: (lines, sources) => batches.push({ lines, sources }) });
+    const batches: Array<{ lines: number; sources: number; reasons: string[] }> = [];
+    const reader = new VideoTextReader(recognizer, { minScore: 0, tracking: AT_ONCE, onBatchRead: ({ reasons, sources }) => batches.push({ lines: reasons.length, sources, reasons }) });
     const [, , gate, station] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
     const sources = { camera1: station, camera2: gate };
     const frameOf = (sourceId: keyof typeof sources, timeMs: number) => {
@@ -133,8 +133,8 @@ describe('VideoTextReader (real recognition model)', () => {
     expect((await reader.read(frameOf('camera1', 33))).read).toBe(0);
     await reader.idle();
     expect(batches).toEqual([
-      { lines: 6, sources: 1 },
-      { lines: 4, sources: 2 },
+      { lines: 6, sources: 1, reasons: Array(6).fill('new') },
+      { lines: 4, sources: 2, reasons: Array(4).fill('new') },
     ]);
     for (const sourceId of ['camera1', 'camera2'] as const) {
       expect((await reader.read(frameOf(sourceId, 66))).read).toBe(2);

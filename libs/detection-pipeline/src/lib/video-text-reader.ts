@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectedBox, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
-import { LineTracker, perspectiveCrop, type Corners, type LineTrackerOptions, type ReadText, type TrackingStep } from '@iev/text-recognition';
+import { LineTracker, perspectiveCrop, type Corners, type LineTrackerOptions, type ReadReason, type ReadText, type TrackingStep } from '@iev/text-recognition';
 import { NOTHING_READ, TextRecognizer, type TextRecognizerOptions } from './text-recognizer';
 
 export interface VideoTextReaderOptions {
@@ -11,8 +11,14 @@ export interface VideoTextReaderOptions {
   tracking: Partial<LineTrackerOptions> | false;
   /** Told of a background batch that failed (it reads as nothing until its lines are due again): for logs. */
   onBatchFailed?: (error: Error, lines: number) => void;
-  /** Told of each background batch read: its lines, and how many sources they came from (metrics). */
-  onBatchRead?: (lines: number, sources: number) => void;
+  /** Told of each background batch read (metrics). */
+  onBatchRead?: (batch: ReadBatch) => void;
+}
+
+/** A background batch the model read: why each of its lines was read, and how many sources they came from. */
+export interface ReadBatch {
+  reasons: ReadReason[];
+  sources: number;
 }
 
 /** One frame to read: its boxes from detection, and when it was captured (the tracker's clock). */
@@ -44,6 +50,7 @@ const READ_BATCH = 6;
 interface SourceLines {
   sourceId: string;
   crops: (ImageView | undefined)[];
+  reasons: ReadReason[];
   finish: (reads: readonly ReadText[]) => void;
 }
 
@@ -150,7 +157,7 @@ export class VideoTextReader {
     if (count > 0) {
       const requests = step.toRead.slice(0, count);
       const crops = requests.map(({ index }) => perspectiveCrop(frame.image, quads[index]));
-      this.nextBatch.push({ sourceId: frame.sourceId, crops, finish: step.begin(requests) });
+      this.nextBatch.push({ sourceId: frame.sourceId, crops, reasons: requests.map(({ reason }) => reason), finish: step.begin(requests) });
     }
     if (free) this.startBatch();
     else this.startAfterRest();
@@ -172,7 +179,7 @@ export class VideoTextReader {
         (reads) => {
           let offset = 0;
           for (const { crops, finish } of batch) finish(reads.slice(offset, (offset += crops.length)));
-          this.options.onBatchRead?.(lines, batch.length);
+          this.options.onBatchRead?.({ reasons: batch.flatMap(({ reasons }) => reasons), sources: batch.length });
         },
         (error: Error) => {
           this.failedBatches++;
