@@ -66,8 +66,8 @@ interface SourceLines {
  * Batches hold lines of several sources: while one batch is at the model, the next is filled from the frames that
  * arrive, each source's first frame with lines to read taking its fair share (READ_BATCH over the sources seen),
  * and it goes to the model as soon as the reader is free; a frame that finds the reader free tops the batch up and
- * sends it. A run of the model costs about as much as one more line on the CPU, and far more on a GPU, so four
- * cameras' lines read together cost less than each camera's alone.
+ * sends it. On the CPU a line costs about the same either way (padding to the widest line eats the run saved);
+ * where a run costs more than its lines (a GPU), cameras reading together cost less than each alone.
  */
 export class VideoTextReader {
   private readonly sources = new Map<string, { tracker: LineTracker; lastSeenMs: number }>();
@@ -171,7 +171,7 @@ export class VideoTextReader {
     const batch = this.nextBatch;
     if (batch.length === 0) return;
     this.nextBatch = [];
-    const lines = batch.reduce((count, { crops }) => count + crops.length, 0);
+    const reasons = batch.flatMap((source) => source.reasons);
     const batchStarted = performance.now();
     this.reading = this.recognizer
       .readCrops(batch.flatMap(({ crops }) => crops))
@@ -179,11 +179,11 @@ export class VideoTextReader {
         (reads) => {
           let offset = 0;
           for (const { crops, finish } of batch) finish(reads.slice(offset, (offset += crops.length)));
-          this.options.onBatchRead?.({ reasons: batch.flatMap(({ reasons }) => reasons), sources: batch.length });
+          this.options.onBatchRead?.({ reasons, sources: batch.length });
         },
         (error: Error) => {
           this.failedBatches++;
-          this.options.onBatchFailed?.(error, lines);
+          this.options.onBatchFailed?.(error, reasons.length);
           for (const { crops, finish } of batch) finish(crops.map(() => NOTHING_READ));
         },
       )
