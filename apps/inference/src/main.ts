@@ -37,10 +37,12 @@ void runModule('inference', async (logger) => {
   await detectionsClient.connect();
 
   const metrics = new InferenceMetrics(registry, server);
-  // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream.
+  // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
+  // reading in that stream's turns.
   const reading = new TextReading({
     ...config,
     threads: cpuParallelism(config.streams, config.threads).threads,
+    detector,
     log: logger,
     onActivity,
     onBatchFailed: (error, lines) => logger.warn({ err: error, lines }, `a recognition batch failed: ${error.message}; its lines are read again when due`),

@@ -12,7 +12,7 @@ export class TextReading {
   constructor(
     private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs' | 'recConfirmFrames'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
-      Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead'>,
+      Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead' | 'detector'>,
   ) {}
 
   /** Background batches that failed (see VideoTextReader.failedBatches). */

@@ -75,8 +75,9 @@ function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detecti
   const dropped: number[] = [];
   const errors: string[] = [];
   const done: number[] = [];
+  const detector = new TextDetector(backend, getPreset('default'), undefined, maxBatch);
   const chain = new InOrderDetections({
-    detector: new TextDetector(backend, getPreset('default'), undefined, maxBatch),
+    detector,
     reader: () => undefined,
     publish: async (frame, detections) => {
       await publish(frame, detections);
@@ -86,7 +87,7 @@ function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detecti
     done: (frame) => done.push(frame.sequence),
     log: { error: (_context, message) => errors.push(message) },
   });
-  return { chain, published, dropped, errors, done };
+  return { chain, detector, published, dropped, errors, done };
 }
 
 describe('InOrderDetections (a backend whose runs the test resolves)', () => {
@@ -136,6 +137,41 @@ describe('InOrderDetections (a backend whose runs the test resolves)', () => {
     expect(dropped).toEqual([1, 2]);
     expect(published.map(({ sequence }) => sequence)).toEqual([3]);
     expect(chain.failures).toEqual({ inference: 2, publish: 0 });
+  });
+
+  it("lends a stream to the reader when a run ends, ahead of the next frame, and takes no frame in it until it is given back", async () => {
+    const backend = new HandRunBackend(2);
+    const { chain, detector } = chainOn(backend);
+    await chain.push(frame(1));
+    const second = chain.push(frame(2));
+    const loan = detector.lendStream();
+    expect(await isSettled(loan)).toBe(false); // both streams busy
+    backend.runs[0].finish({ left: 8, top: 8 });
+    const giveBack = await loan;
+    expect(await isSettled(second)).toBe(false); // the freed stream is the reader's: no frame is asked for
+    giveBack();
+    await second;
+    expect(backend.runs).toHaveLength(2); // the reader's model is its own: only frames ran here
+    backend.runs[1].finish({ left: 8, top: 8 });
+    await chain.drain();
+  });
+
+  it('lends a stream at once while no frame is in the model; a frame may take the other, and no more until it is given back', async () => {
+    const backend = new HandRunBackend(2);
+    const { chain, detector } = chainOn(backend);
+    const giveBack = await detector.lendStream();
+    const first = chain.push(frame(1));
+    expect(backend.runs).toHaveLength(1);
+    expect(await isSettled(first)).toBe(false);
+    giveBack();
+    giveBack(); // giving back twice frees one stream, not two
+    await first;
+    const second = chain.push(frame(2));
+    expect(await isSettled(second)).toBe(false); // both streams busy with frames
+    backend.runs[0].finish({ left: 8, top: 8 });
+    await second;
+    backend.runs[1].finish({ left: 8, top: 8 });
+    await chain.drain();
   });
 
   it('drops a frame the model fails on, counts and logs it, and publishes the next', async () => {

@@ -26,6 +26,9 @@ export class TextDetector {
   private readonly postprocessor = new DbPostprocessor();
   private inFlight = 0;
   private readonly readyWaiters: Array<() => void> = [];
+  /** Streams lent to another model on the same cores (see lendStream), and loans waiting for a stream. */
+  private lent = 0;
+  private readonly loanWaiters: Array<() => void> = [];
   /** Runs in flight per backend, so a backend swapped out is released once its last run is done. */
   private readonly runsOn = new Map<InferenceBackend, number>();
   /** Batch tensors a finished run gave back, for the next batch of that size (a run may read its input until it is done). */
@@ -77,9 +80,27 @@ export class TextDetector {
     return this.backend.concurrency ?? 1;
   }
 
-  /** Resolves once infer() may be called: fewer than `concurrency` images are in the model. */
+  /** Resolves once infer() may be called: fewer than `concurrency` images are in the model, streams lent included. */
   async whenReady(): Promise<void> {
-    while (this.inFlight >= this.concurrency) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    while (this.inFlight + this.lent >= this.concurrency) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /**
+   * Lends one stream's turn to another model that runs on the same cores (the text reader's, both on the CPU), so
+   * the two take turns rather than one more thread than there are cores slowing every frame in the model. The loan
+   * starts when the next run ends, ahead of frames waiting for a stream (which is then asked for no frame until it
+   * is given back), or at once when no frame is in the model. Resolves with the function that gives it back.
+   */
+  async lendStream(): Promise<() => void> {
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.loanWaiters.push(resolve));
+    else this.lent++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.lent--;
+      this.streamFreed();
+    };
   }
 
   async detect(image: ImageView): Promise<DetectionResult> {
@@ -132,7 +153,7 @@ export class TextDetector {
       }
     } finally {
       this.inFlight--;
-      this.readyWaiters.shift()?.();
+      this.streamFreed();
       this.releaseIfRetired(backend);
     }
     // The backend's preprocessing is within its run: each frame's share of it is reported as its preprocessing.
@@ -190,6 +211,14 @@ export class TextDetector {
   private keepSpareBatch(data: Float32Array): void {
     this.spareBatches.push(data);
     if (this.spareBatches.length > this.concurrency) this.spareBatches.shift();
+  }
+
+  /** A stream came free: a waiting loan takes it, or else a frame may go in. */
+  private streamFreed(): void {
+    const loan = this.loanWaiters.shift();
+    if (!loan) return void this.readyWaiters.shift()?.();
+    this.lent++;
+    loan();
   }
 
   private releaseIfRetired(backend: InferenceBackend): void {

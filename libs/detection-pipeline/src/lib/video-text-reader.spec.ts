@@ -1,12 +1,14 @@
 import { readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
 import type { DetectedBox } from '@iev/frame-protocol';
+import type { InferenceBackend } from '@iev/inference-backends';
 import { readTextFrameSet, type ImageView } from '@iev/text-detection';
 import { normalizeText } from '@iev/text-recognition';
 import { TextRecognizer } from './text-recognizer';
-import { VideoTextReader } from './video-text-reader';
+import { loadVideoTextReader, VideoTextReader } from './video-text-reader';
 
 const ROOT = join(__dirname, '../../../..');
+const MODEL_FILES = { modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt') };
 
 /** `image` with the pixels of box `from` copied over box `to` (same size, top-left aligned): `to` now shows other text. */
 function pasteLine(image: ImageView, from: DetectedBox, to: DetectedBox): ImageView {
@@ -30,7 +32,7 @@ describe('VideoTextReader (real recognition model)', () => {
   const boxes: DetectedBox[] = frame.truth.map((quad) => ({ points: quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as DetectedBox['points'], score: 0.9 }));
   let recognizer: TextRecognizer;
   beforeAll(async () => {
-    recognizer = await TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt'), threads: 1 });
+    recognizer = await TextRecognizer.load({ ...MODEL_FILES, threads: 1 });
   });
   afterAll(() => recognizer.dispose());
 
@@ -55,7 +57,7 @@ describe('VideoTextReader (real recognition model)', () => {
   });
 
   it('counts and reports a batch that fails, and the frame goes on with those lines unread', async () => {
-    const broken = await TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt'), threads: 1 });
+    const broken = await TextRecognizer.load({ ...MODEL_FILES, threads: 1 });
     await broken.dispose(); // its model is gone: every batch fails
     const failures: Array<{ message: string; lines: number }> = [];
     const reader = new VideoTextReader(broken, { minScore: 0.5, tracking: AT_ONCE, onBatchFailed: (error, lines) => failures.push({ message: error.message, lines }) });
@@ -111,6 +113,39 @@ describe('VideoTextReader (real recognition model)', () => {
       expect((await reader.read({ sourceId: 'camera0', timeMs: 100, image, boxes: seven })).carried).toBe(7);
     } finally {
       spy.mockRestore();
+    }
+  });
+
+  it("reads a batch in one of detection's streams' turns where they share the cores, and gives the stream back after it", async () => {
+    const readCrops = jest.spyOn(recognizer, 'readCrops');
+    const events: string[] = [];
+    let lend: () => void = () => undefined;
+    const detectionStreams = {
+      lendStream: () => new Promise<() => void>((resolve) => (lend = () => resolve(() => events.push('given back')))),
+    };
+    try {
+      const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: AT_ONCE, detectionStreams });
+      expect((await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes })).read).toBe(boxes.length);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(readCrops).not.toHaveBeenCalled(); // no stream lent yet
+      lend();
+      await reader.idle();
+      expect(readCrops).toHaveBeenCalledTimes(1);
+      expect(events).toEqual(['given back']);
+      const next = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
+      expect(next.boxes.map((box) => normalizeText(box.text ?? ''))).toEqual(frame.texts?.map(normalizeText));
+    } finally {
+      readCrops.mockRestore();
+    }
+  });
+
+  it('takes turns with a detector on the CPU (loadVideoTextReader), not with one on a GPU', async () => {
+    for (const runsOnCpu of [true, undefined]) {
+      const detector = { backend: { runsOnCpu } as InferenceBackend, lendStream: jest.fn(async () => () => undefined) };
+      const loaded = await loadVideoTextReader({ ...MODEL_FILES, threads: 1, minScore: 0.5, refreshMs: 5000, confirmFrames: 1, detector });
+      await loaded.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+      await loaded.dispose();
+      expect(detector.lendStream).toHaveBeenCalledTimes(runsOnCpu ? 1 : 0);
     }
   });
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectedBox, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 import { LineTracker, perspectiveCrop, type Corners, type LineTrackerOptions, type ReadReason, type ReadText, type TrackingStep } from '@iev/text-recognition';
+import type { TextDetector } from './text-detector';
 import { NOTHING_READ, TextRecognizer, type TextRecognizerOptions } from './text-recognizer';
 
 export interface VideoTextReaderOptions {
@@ -13,7 +14,12 @@ export interface VideoTextReaderOptions {
   onBatchFailed?: (error: Error, lines: number) => void;
   /** Told of each background batch read (metrics). */
   onBatchRead?: (batch: ReadBatch) => void;
+  /** Detection, where it runs on the same cores: each batch is read in one of its streams' turns (TextDetector.lendStream). */
+  detectionStreams?: StreamLender;
 }
+
+/** What the reader needs of detection to take turns with it on the cores. */
+export type StreamLender = Pick<TextDetector, 'lendStream'>;
 
 /** A background batch the model read: why each of its lines was read, and how many sources they came from. */
 export interface ReadBatch {
@@ -59,9 +65,11 @@ interface SourceLines {
  * once and its text carried while it looks the same; lines to read are cut from the frame and read in the
  * background, one batch at a time, most urgent first, so reading costs the pipeline its CPU but never a frame,
  * and a busy reader reads less often instead of falling behind. After each batch the reader rests as long as the
- * batch took: reading takes at most half a core from detection, however slow the CPU. A batch that fails reads as
- * nothing (score 0, so left out) until its lines are due again. Without tracking every box is read before read()
- * returns (still images).
+ * batch took: reading takes at most half a core from detection, however slow the CPU. Where both models run on the
+ * CPU, a batch is read in a detection stream's turn (detectionStreams), so frames in the model never share their
+ * cores with it: reading costs frames per second, not each frame's latency. A batch that fails reads as nothing
+ * (score 0, so left out) until its lines are due again. Without tracking every box is read before read() returns
+ * (still images).
  *
  * Batches hold lines of several sources: while one batch is at the model, the next is filled from the frames that
  * arrive, each source's first frame with lines to read taking its fair share (READ_BATCH over the sources seen),
@@ -171,11 +179,20 @@ export class VideoTextReader {
     const batch = this.nextBatch;
     if (batch.length === 0) return;
     this.nextBatch = [];
+    this.reading = this.readBatch(batch).finally(() => {
+      this.reading = undefined;
+      this.startAfterRest();
+    });
+  }
+
+  /** Reads a batch (in a detection stream's turn where they share the cores) and hands each source its reads. */
+  private async readBatch(batch: readonly SourceLines[]): Promise<void> {
     const reasons = batch.flatMap((source) => source.reasons);
-    const batchStarted = performance.now();
-    this.reading = this.recognizer
-      .readCrops(batch.flatMap(({ crops }) => crops))
-      .then(
+    const giveBack = await this.options.detectionStreams?.lendStream();
+    // The rest is as long as the model took, not the wait for a stream.
+    const started = performance.now();
+    try {
+      await this.recognizer.readCrops(batch.flatMap(({ crops }) => crops)).then(
         (reads) => {
           let offset = 0;
           for (const { crops, finish } of batch) finish(reads.slice(offset, (offset += crops.length)));
@@ -186,13 +203,12 @@ export class VideoTextReader {
           this.options.onBatchFailed?.(error, reasons.length);
           for (const { crops, finish } of batch) finish(crops.map(() => NOTHING_READ));
         },
-      )
-      .finally(() => {
-        this.reading = undefined;
-        const finished = performance.now();
-        this.nextBatchAt = finished + (finished - batchStarted);
-        this.startAfterRest();
-      });
+      );
+    } finally {
+      giveBack?.();
+      const finished = performance.now();
+      this.nextBatchAt = finished + (finished - started);
+    }
   }
 
   /** Lines are waiting and the reader is resting: they go when the rest is over, whether or not a frame comes. */
@@ -229,6 +245,8 @@ export interface ReaderLoading extends TextRecognizerOptions {
   confirmFrames?: number;
   onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
   onBatchRead?: VideoTextReaderOptions['onBatchRead'];
+  /** The frames' detector: where both models run on the CPU, the reader takes turns with its streams. */
+  detector?: StreamLender & Pick<TextDetector, 'backend'>;
 }
 
 /** Loads the recognition model and dictionary (checked against each other) into a reader. */
@@ -241,6 +259,7 @@ export async function loadVideoTextReader(options: ReaderLoading): Promise<Video
     ...(rereadMs !== undefined && { rereadMs }),
     ...(confirmFrames !== undefined && { confirmFrames }),
   };
-  const { minScore, onBatchFailed, onBatchRead } = options;
-  return new VideoTextReader(recognizer, { minScore, tracking, onBatchFailed, onBatchRead });
+  const { minScore, onBatchFailed, onBatchRead, detector } = options;
+  const detectionStreams = detector?.backend.runsOnCpu && recognizer.backend.runsOnCpu ? detector : undefined;
+  return new VideoTextReader(recognizer, { minScore, tracking, onBatchFailed, onBatchRead, detectionStreams });
 }

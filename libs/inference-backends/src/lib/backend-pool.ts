@@ -32,6 +32,10 @@ export class BackendPool implements InferenceBackend {
     return this.streams[0].name;
   }
 
+  get runsOnCpu(): boolean | undefined {
+    return this.streams[0].runsOnCpu;
+  }
+
   get modelId(): string {
     return this.streams[0].modelId;
   }

@@ -18,6 +18,8 @@ export interface InferenceBackend {
   readonly modelSha256: string;
   /** How many run()/runImage() calls may be in flight at once (default 1: not re-entrant). */
   readonly concurrency?: number;
+  /** True where a run takes the CPU's own cores (ONNX Runtime): two models there share them, where a GPU's do not. */
+  readonly runsOnCpu?: boolean;
   load(): Promise<void>;
   run(input: TensorData): Promise<TensorData>;
   /**

@@ -60,6 +60,7 @@ function startWorker(): Worker {
  */
 export class OnnxRuntimeBackend implements InferenceBackend {
   readonly name = 'onnxruntime-cpu';
+  readonly runsOnCpu = true;
   private worker?: Worker;
   private model?: ModelFile;
   /** One slot: the input is held for the whole run, which is also what refuses a concurrent run. */
