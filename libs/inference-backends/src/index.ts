@@ -2,3 +2,4 @@ export * from './lib/inference-backend';
 export * from './lib/model-file';
 export * from './lib/onnxruntime-backend';
 export * from './lib/backend-pool';
+export * from './lib/onnx-graph/fold-elementwise';

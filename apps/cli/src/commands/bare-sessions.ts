@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { foldElementwise } from '@iev/inference-backends';
 
 /** What a bare measure saw: runs per second, and how long each run took. */
 export interface BareRuns {
@@ -21,7 +23,10 @@ export interface BareSessionsOptions {
   sessions: number;
   /** intraOpNumThreads of each; 0 = ONNX Runtime's default (one per physical core). */
   threads: number;
-  /** ONNX Runtime's own defaults besides the thread count (spinning on), or the inference module's options. */
+  /**
+   * ONNX Runtime's own defaults besides the thread count (spinning on) and the file's graph as it is, or the
+   * inference module's options and its folded graph (foldElementwise).
+   */
   moduleOptions: boolean;
 }
 
@@ -34,7 +39,7 @@ const SESSION_LOOP = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require('node:module').createRequire(workerData.resolveFrom)('onnxruntime-node');
 (async () => {
-  const session = await ort.InferenceSession.create(workerData.modelPath, workerData.sessionOptions);
+  const session = await ort.InferenceSession.create(workerData.model, workerData.sessionOptions);
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', workerData.tensor, workerData.dims) };
   parentPort.on('message', async ({ type, durationMs }) => {
     if (type === 'release') {
@@ -73,7 +78,8 @@ export class BareSessions implements BareMeasure {
       graphOptimizationLevel: 'all',
       ...(options.moduleOptions && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     };
-    const workerData = { resolveFrom: join(options.workspaceRoot, 'package.json'), modelPath: options.modelPath, sessionOptions, tensor: input.tensor, dims: input.dims };
+    const model = options.moduleOptions ? foldElementwise(readFileSync(options.modelPath)).model : options.modelPath;
+    const workerData = { resolveFrom: join(options.workspaceRoot, 'package.json'), model, sessionOptions, tensor: input.tensor, dims: input.dims };
     const workers = Array.from({ length: options.sessions }, () => new Worker(SESSION_LOOP, { eval: true, workerData }));
     const sessions = new BareSessions(workers);
     try {

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { foldElementwise } from './fold-elementwise';
+import { constantNode, makeNode, OnnxGraph } from './onnx-model';
+import { bytesField, stringField, varintField, writeMessage } from './protobuf-wire';
+
+const MODELS = join(__dirname, '../../../../../models');
+
+/** The model's first output for a fixed input that is not flat (a sine over the tensor), on one thread. */
+async function runOnce(model: Uint8Array, dims: number[]): Promise<Float32Array> {
+  const data = Float32Array.from({ length: dims.reduce((product, dim) => product * dim, 1) }, (_, i) => Math.sin(i * 0.37) * 0.8);
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  try {
+    const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, dims) });
+    return outputs[session.outputNames[0]].data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+const maxDifference = (a: Float32Array, b: Float32Array) => a.reduce((most, value, i) => Math.max(most, Math.abs(value - b[i])), 0);
+const opCount = (model: Uint8Array, opType: string) => OnnxGraph.read(model).nodes.filter((node) => node.opType === opType).length;
+
+describe('foldElementwise on the shipped PaddleOCR models (real ONNX Runtime)', () => {
+  it.each([
+    ['ch_PP-OCRv4_rec_infer.onnx', [1, 3, 48, 320], 56, 28],
+    ['ch_PP-OCRv4_det_infer.onnx', [1, 3, 480, 640], 56, 24],
+    ['ch_pp_inf_dynamic.onnx', [1, 3, 320, 320], 0, 20],
+  ])('%s: folds the scales and biases after convolutions and rewrites the hard-swishes, and computes what the original does', async (file, dims, foldedIntoConv, hardSwishes) => {
+    const original = readFileSync(join(MODELS, file));
+    const folded = foldElementwise(original);
+    expect(folded).toMatchObject({ foldedIntoConv, hardSwishes });
+    // Each hard-swish: Add, Clip, Mul and Div become HardSigmoid and Mul (the models' SE blocks had HardSigmoids already).
+    for (const [opType, change] of [['HardSigmoid', hardSwishes], ['Clip', -hardSwishes], ['Div', -hardSwishes]] as const) {
+      expect(opCount(folded.model, opType)).toBe(opCount(original, opType) + change);
+    }
+    expect(opCount(folded.model, 'Mul') + opCount(folded.model, 'Add')).toBe(opCount(original, 'Mul') + opCount(original, 'Add') - foldedIntoConv - hardSwishes);
+    const [expected, actual] = await Promise.all([runOnce(original, dims), runOnce(folded.model, dims)]);
+    expect(actual).toHaveLength(expected.length);
+    expect(maxDifference(actual, expected)).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('writes a model it read back byte for byte', () => {
+    const original = readFileSync(join(MODELS, 'ch_PP-OCRv4_rec_infer.onnx'));
+    expect(Buffer.from(OnnxGraph.read(original).write()).equals(original)).toBe(true);
+  });
+});
+
+/** A float32 [1, 1, 2, 2] graph input or output. */
+const valueInfo = (name: string, dims: number[]) => {
+  const shape = writeMessage(dims.map((dim) => bytesField(1, writeMessage([varintField(1, dim)]))));
+  const tensorType = writeMessage([varintField(1, 1), bytesField(2, shape)]);
+  return writeMessage([stringField(1, name), bytesField(2, writeMessage([bytesField(1, tensorType)]))]);
+};
+
+/** x -> Conv (two 1x1 filters) -> y -> Mul by 3 -> z, and also y -> Relu -> r where `yReadTwice`. */
+function tinyModel(yReadTwice: boolean): Uint8Array {
+  const nodes = [
+    constantNode('w', { dims: [2, 1, 1, 1], data: Float32Array.of(0.5, -2) }),
+    makeNode('Conv', ['x', 'w'], ['y']),
+    constantNode('three', { dims: [], data: Float32Array.of(3) }),
+    makeNode('Mul', ['y', 'three'], ['z']),
+    ...(yReadTwice ? [makeNode('Relu', ['y'], ['r'])] : []),
+  ];
+  const outputs = yReadTwice ? ['z', 'r'] : ['z'];
+  const graph = writeMessage([
+    ...nodes.map((node) => bytesField(1, writeMessage([...node.inputs.map((input) => stringField(1, input)), ...node.outputs.map((output) => stringField(2, output)), ...node.fields]))),
+    stringField(2, 'tiny'),
+    bytesField(11, valueInfo('x', [1, 1, 2, 2])),
+    ...outputs.map((name) => bytesField(12, valueInfo(name, [1, 2, 2, 2]))),
+  ]);
+  return writeMessage([varintField(1, 8), bytesField(7, graph), bytesField(8, writeMessage([varintField(2, 11)]))]);
+}
+
+describe('foldElementwise (hand-made graphs)', () => {
+  it('folds a constant Mul into the convolution it alone reads, with the same result', async () => {
+    const model = tinyModel(false);
+    const folded = foldElementwise(model);
+    expect(folded.foldedIntoConv).toBe(1);
+    expect(opCount(folded.model, 'Mul')).toBe(0);
+    expect(await runOnce(folded.model, [1, 1, 2, 2])).toEqual(await runOnce(model, [1, 1, 2, 2]));
+  });
+
+  it('leaves a convolution whose output another node reads too, and returns the model as it was', () => {
+    const model = tinyModel(true);
+    expect(foldElementwise(model)).toEqual({ model, foldedIntoConv: 0, hardSwishes: 0 });
+  });
+});

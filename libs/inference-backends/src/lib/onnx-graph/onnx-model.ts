@@ -1,0 +1,174 @@
+import { bytesField, float32Field, float32Value, packedVarints, readMessage, stringField, stringValue, varintField, varintValue, writeMessage, type WireField } from './protobuf-wire';
+
+/** Field numbers from onnx.proto (ONNX's own schema) that the graph view reads or writes. */
+const MODEL = { graph: 7 } as const;
+const GRAPH = { node: 1, initializer: 5, input: 11, output: 12 } as const;
+const NODE = { input: 1, output: 2, opType: 4, attribute: 5 } as const;
+const ATTRIBUTE = { name: 1, f: 2, t: 5, type: 20 } as const;
+const ATTRIBUTE_FLOAT = 1;
+const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
+const TENSOR_FLOAT = 1;
+const VALUE_INFO = { name: 1 } as const;
+
+/** A float32 constant: a Constant node's value or an initializer. */
+export interface FloatTensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+/** A node of the graph; `fields` are the ones it was read with (name, domain, attributes, ...), inputs and outputs aside. */
+export interface OnnxNode {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  fields: WireField[];
+}
+
+/**
+ * An ONNX model's main graph as a list of nodes that can be rewritten, and its constants (Constant nodes and
+ * initializers) as float tensors. Everything else in the file (opsets, inputs, shapes, metadata) is written back as
+ * it was read.
+ */
+export class OnnxGraph {
+  private constructor(
+    private readonly modelFields: WireField[],
+    private readonly graphFields: WireField[],
+    public nodes: OnnxNode[],
+    private readonly initializers: Map<string, { field: WireField; tensor?: FloatTensor }>,
+    /** The graph's outputs and inputs: values that must keep their names. */
+    readonly boundary: ReadonlySet<string>,
+  ) {}
+
+  static read(model: Uint8Array): OnnxGraph {
+    const modelFields = readMessage(model);
+    const graph = modelFields.find(({ number }) => number === MODEL.graph);
+    if (!graph) throw new RangeError('not an ONNX model: it has no graph');
+    const graphFields = readMessage(graph.payload);
+    const nodes: OnnxNode[] = [];
+    const initializers = new Map<string, { field: WireField; tensor?: FloatTensor }>();
+    const boundary = new Set<string>();
+    for (const field of graphFields) {
+      if (field.number === GRAPH.node) nodes.push(readNode(field.payload));
+      else if (field.number === GRAPH.initializer) {
+        const tensorFields = readMessage(field.payload);
+        const name = tensorFields.find(({ number }) => number === TENSOR.name);
+        if (name) initializers.set(stringValue(name), { field, tensor: readFloatTensor(tensorFields) });
+      } else if (field.number === GRAPH.output || field.number === GRAPH.input) {
+        const name = readMessage(field.payload).find(({ number }) => number === VALUE_INFO.name);
+        if (name) boundary.add(stringValue(name));
+      }
+    }
+    return new OnnxGraph(modelFields, graphFields, nodes, initializers, boundary);
+  }
+
+  /** The float32 constant a value is, if it is one (a Constant node's output or an initializer). */
+  constant(name: string): FloatTensor | undefined {
+    const initializer = this.initializers.get(name);
+    if (initializer) return initializer.tensor;
+    const producer = this.nodes.find((node) => node.opType === 'Constant' && node.outputs[0] === name);
+    const value = producer?.fields.find((field) => field.number === NODE.attribute && attributeName(field) === 'value');
+    const tensor = value && readMessage(value.payload).find(({ number }) => number === ATTRIBUTE.t);
+    return tensor && readFloatTensor(readMessage(tensor.payload));
+  }
+
+  /** The nodes that read each value, and null for a graph output. */
+  consumers(): Map<string, Array<OnnxNode | null>> {
+    const consumers = new Map<string, Array<OnnxNode | null>>();
+    const add = (name: string, node: OnnxNode | null) => consumers.set(name, [...(consumers.get(name) ?? []), node]);
+    for (const node of this.nodes) for (const input of node.inputs) add(input, node);
+    for (const name of this.boundary) add(name, null);
+    return consumers;
+  }
+
+  /** The model with the nodes as they are now; constants nothing reads any more are left out. */
+  write(): Uint8Array {
+    const read = new Set(this.nodes.flatMap((node) => node.inputs));
+    for (const name of this.boundary) read.add(name);
+    const nodes = this.nodes.filter((node) => node.opType !== 'Constant' || node.outputs.some((output) => read.has(output)));
+    const unread = new Set([...this.initializers].filter(([name]) => !read.has(name)).map(([, { field }]) => field));
+    const graphFields: WireField[] = [];
+    for (const field of this.graphFields) {
+      if (field.number === GRAPH.node) {
+        // The nodes go where the first of them was, in their (topological) order.
+        if (graphFields.some(({ number }) => number === GRAPH.node)) continue;
+        graphFields.push(...nodes.map((node) => bytesField(GRAPH.node, writeNode(node))));
+      } else if (!unread.has(field)) graphFields.push(field);
+    }
+    const graph = writeMessage(graphFields);
+    return writeMessage(this.modelFields.map((field) => (field.number === MODEL.graph ? bytesField(MODEL.graph, graph) : field)));
+  }
+}
+
+/** A node that computes `opType` of `inputs` into `outputs`, with float attributes. */
+export function makeNode(opType: string, inputs: string[], outputs: string[], floatAttributes: Record<string, number> = {}): OnnxNode {
+  const fields = [
+    stringField(NODE.opType, opType),
+    ...Object.entries(floatAttributes).map(([name, value]) =>
+      bytesField(NODE.attribute, writeMessage([stringField(ATTRIBUTE.name, name), float32Field(ATTRIBUTE.f, value), varintField(ATTRIBUTE.type, ATTRIBUTE_FLOAT)])),
+    ),
+  ];
+  return { opType, inputs, outputs, fields };
+}
+
+/** A Constant node whose output is `name`, holding `tensor`. */
+export function constantNode(name: string, tensor: FloatTensor): OnnxNode {
+  const value = writeMessage([
+    ...tensor.dims.map((dim) => varintField(TENSOR.dims, dim)),
+    varintField(TENSOR.dataType, TENSOR_FLOAT),
+    bytesField(TENSOR.rawData, new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)),
+  ]);
+  const attribute = writeMessage([stringField(ATTRIBUTE.name, 'value'), bytesField(ATTRIBUTE.t, value), varintField(ATTRIBUTE.type, 4)]);
+  return { opType: 'Constant', inputs: [], outputs: [name], fields: [stringField(NODE.opType, 'Constant'), bytesField(NODE.attribute, attribute)] };
+}
+
+/** A float attribute of a node (Clip's min and max before opset 11). */
+export function floatAttribute(node: OnnxNode, name: string): number | undefined {
+  const attribute = node.fields.find((field) => field.number === NODE.attribute && attributeName(field) === name);
+  const value = attribute && readMessage(attribute.payload).find(({ number }) => number === ATTRIBUTE.f);
+  return value && float32Value(value);
+}
+
+function readNode(bytes: Uint8Array): OnnxNode {
+  const node: OnnxNode = { opType: '', inputs: [], outputs: [], fields: [] };
+  for (const field of readMessage(bytes)) {
+    if (field.number === NODE.input) node.inputs.push(stringValue(field));
+    else if (field.number === NODE.output) node.outputs.push(stringValue(field));
+    else {
+      if (field.number === NODE.opType) node.opType = stringValue(field);
+      node.fields.push(field);
+    }
+  }
+  return node;
+}
+
+function writeNode(node: OnnxNode): Uint8Array {
+  return writeMessage([...node.inputs.map((input) => stringField(NODE.input, input)), ...node.outputs.map((output) => stringField(NODE.output, output)), ...node.fields]);
+}
+
+function attributeName(field: WireField): string | undefined {
+  const name = readMessage(field.payload).find(({ number }) => number === ATTRIBUTE.name);
+  return name && stringValue(name);
+}
+
+/** A TensorProto's float32 contents (raw_data or float_data), or undefined for another type or external data. */
+function readFloatTensor(fields: readonly WireField[]): FloatTensor | undefined {
+  const dataType = fields.find(({ number }) => number === TENSOR.dataType);
+  if (!dataType || varintValue(dataType) !== TENSOR_FLOAT) return undefined;
+  const dims = packedVarints(fields.filter(({ number }) => number === TENSOR.dims));
+  const count = dims.reduce((product, dim) => product * dim, 1);
+  const raw = fields.find(({ number }) => number === TENSOR.rawData);
+  const floats = fields.filter(({ number }) => number === TENSOR.floatData);
+  let data: Float32Array;
+  // A copy: the payload is a view of the file, at any byte offset (and a Buffer's slice() would not copy it).
+  if (raw) data = new Float32Array(new Uint8Array(raw.payload).buffer);
+  else if (floats.length > 0) data = Float32Array.from(floats.flatMap(packedFloats));
+  else data = new Float32Array(0);
+  return data.length === count ? { dims, data } : undefined;
+}
+
+/** A repeated float field's values, packed or one field each. */
+function packedFloats(field: WireField): number[] {
+  if (field.wireType === 5) return [float32Value(field)];
+  const view = new DataView(field.payload.buffer, field.payload.byteOffset, field.payload.byteLength);
+  return Array.from({ length: field.payload.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
