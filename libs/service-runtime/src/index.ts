@@ -11,3 +11,4 @@ export * from './lib/frame-summary';
 export * from './lib/sequence-gaps';
 export * from './lib/process-priority';
 export * from './lib/heap-growth';
+export * from './lib/call-once';

@@ -1,5 +1,6 @@
 import type { DetectedBox } from '@iev/frame-protocol';
 import type { ImageRunOutput, InferenceBackend, TensorData } from '@iev/inference-backends';
+import { callOnce } from '@iev/service-runtime';
 import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
 export interface DetectionResult {
@@ -94,13 +95,10 @@ export class TextDetector {
   async lendStream(): Promise<() => void> {
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.loanWaiters.push(resolve));
     else this.lent++;
-    let given = false;
-    return () => {
-      if (given) return;
-      given = true;
+    return callOnce(() => {
       this.lent--;
       this.streamFreed();
-    };
+    });
   }
 
   async detect(image: ImageView): Promise<DetectionResult> {

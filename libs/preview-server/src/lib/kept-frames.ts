@@ -1,5 +1,6 @@
 import { rgbFrame, type RgbFrame } from '@iev/frame-annotation';
 import { PixelFormat, type Frame } from '@iev/frame-protocol';
+import { callOnce } from '@iev/service-runtime';
 
 /** Free buffers kept per size: a few frames' worth, beyond which a returned buffer is left to the GC. */
 const FREE_PER_SIZE = 4;
@@ -52,13 +53,10 @@ export class KeptFrame {
   /** Keeps the pixels from being reused until the returned function is called. */
   hold(): () => void {
     this.holds++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
+    return callOnce(() => {
       this.holds--;
       this.recycleIfFree();
-    };
+    });
   }
 
   /** No longer kept: its pixels go back to the pool as soon as nobody holds them. */
