@@ -4,7 +4,7 @@ import { bytesField, float32Field, float32Value, packedVarints, readMessage, str
 const MODEL = { graph: 7 } as const;
 const GRAPH = { node: 1, initializer: 5, input: 11, output: 12 } as const;
 const NODE = { input: 1, output: 2, opType: 4, attribute: 5 } as const;
-const ATTRIBUTE = { name: 1, f: 2, t: 5, type: 20 } as const;
+const ATTRIBUTE = { name: 1, f: 2, s: 4, t: 5, ints: 8, type: 20 } as const;
 const ATTRIBUTE_FLOAT = 1;
 const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
 const TENSOR_FLOAT = 1;
@@ -66,8 +66,7 @@ export class OnnxGraph {
     const initializer = this.initializers.get(name);
     if (initializer) return initializer.tensor;
     const producer = this.nodes.find((node) => node.opType === 'Constant' && node.outputs[0] === name);
-    const value = producer?.fields.find((field) => field.number === NODE.attribute && attributeName(field) === 'value');
-    const tensor = value && readMessage(value.payload).find(({ number }) => number === ATTRIBUTE.t);
+    const tensor = producer && attributeFields(producer, 'value')?.find(({ number }) => number === ATTRIBUTE.t);
     return tensor && readFloatTensor(readMessage(tensor.payload));
   }
 
@@ -123,9 +122,26 @@ export function constantNode(name: string, tensor: FloatTensor): OnnxNode {
 
 /** A float attribute of a node (Clip's min and max before opset 11). */
 export function floatAttribute(node: OnnxNode, name: string): number | undefined {
-  const attribute = node.fields.find((field) => field.number === NODE.attribute && attributeName(field) === name);
-  const value = attribute && readMessage(attribute.payload).find(({ number }) => number === ATTRIBUTE.f);
+  const value = attributeFields(node, name)?.find(({ number }) => number === ATTRIBUTE.f);
   return value && float32Value(value);
+}
+
+/** An integer-list attribute of a node (a Conv's pads), non-negative values only. */
+export function intsAttribute(node: OnnxNode, name: string): number[] | undefined {
+  const fields = attributeFields(node, name);
+  return fields && packedVarints(fields.filter(({ number }) => number === ATTRIBUTE.ints));
+}
+
+/** A string attribute of a node (a Conv's auto_pad). */
+export function stringAttribute(node: OnnxNode, name: string): string | undefined {
+  const value = attributeFields(node, name)?.find(({ number }) => number === ATTRIBUTE.s);
+  return value && stringValue(value);
+}
+
+/** The fields of a node's attribute of that name, if it has one. */
+function attributeFields(node: OnnxNode, name: string): WireField[] | undefined {
+  const attribute = node.fields.find((field) => field.number === NODE.attribute && attributeName(field) === name);
+  return attribute && readMessage(attribute.payload);
 }
 
 function readNode(bytes: Uint8Array): OnnxNode {
