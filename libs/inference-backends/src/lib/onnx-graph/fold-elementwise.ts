@@ -51,26 +51,23 @@ function scalarOperand(graph: OnnxGraph, node: OnnxNode, input: string): number 
  */
 function foldConstantAfterConv(graph: OnnxGraph, serial: number): boolean {
   const consumers = graph.consumers();
-  for (const [index, conv] of graph.nodes.entries()) {
+  for (const conv of graph.nodes) {
     if (conv.opType !== 'Conv' || conv.inputs.length < 2) continue;
     const output = conv.outputs[0];
     const next = soleConsumer(consumers, output);
     if (!next || (next.opType !== 'Mul' && next.opType !== 'Add')) continue;
     const scalar = scalarOperand(graph, next, output);
     const weights = graph.constant(conv.inputs[1]);
-    if (scalar === undefined || !weights) continue;
-    const outChannels = weights.dims[0];
     const bias = biasOf(graph, conv);
-    if (!bias) continue;
-    const foldedWeights = next.opType === 'Mul' ? weights.data.map((w) => w * scalar) : weights.data;
-    const foldedBias = bias.data.map((b) => (next.opType === 'Mul' ? b * scalar : b + scalar));
-    const names = [`${output}_folded_w${serial}`, `${output}_folded_b${serial}`];
-    const constants = [constantNode(names[0], { dims: weights.dims, data: foldedWeights }), constantNode(names[1], { dims: [outChannels], data: foldedBias })];
-    conv.inputs = [conv.inputs[0], ...names];
+    if (scalar === undefined || !weights || !bias) continue;
+    const mul = next.opType === 'Mul';
+    setConvParameters(graph, conv, conv.inputs[0], `${output}_folded_${serial}`, {
+      weights: mul ? weights.data.map((w) => w * scalar) : weights.data,
+      bias: bias.data.map((b) => (mul ? b * scalar : b + scalar)),
+    });
     // The convolution now writes what the Mul or Add did; its readers are unchanged.
     conv.outputs = [next.outputs[0]];
     graph.nodes = graph.nodes.filter((node) => node !== next);
-    graph.nodes.splice(index, 0, ...constants);
     return true;
   }
   return false;
@@ -120,17 +117,16 @@ function foldAffineBeforeConv(graph: OnnxGraph, serial: number): number {
     const chain = affineChainEndingAt(graph, consumers, last);
     if (chain.nodes.length === 0) continue;
     const { scale, shift } = chain;
-    const folds = (convs as OnnxNode[]).map((conv) => ({ conv, weights: graph.constant(conv.inputs[1]) as FloatTensor, bias: biasOf(graph, conv) }));
-    if (folds.some(({ bias }) => !bias) || (shift !== 0 && !folds.every(({ conv }) => unpadded(conv)))) continue;
-    for (const [i, { conv, weights, bias }] of folds.entries()) {
-      if (!bias) continue;
-      const outChannels = weights.dims[0];
-      const perChannel = weights.data.length / outChannels;
-      const foldedBias = bias.data.map((b, o) => b + shift * weights.data.subarray(o * perChannel, (o + 1) * perChannel).reduce((sum, w) => sum + w, 0));
-      const names = [`${conv.outputs[0]}_input_folded_w${serial}_${i}`, `${conv.outputs[0]}_input_folded_b${serial}_${i}`];
-      const constants = [constantNode(names[0], { dims: weights.dims, data: weights.data.map((w) => w * scale) }), constantNode(names[1], { dims: [outChannels], data: foldedBias })];
-      conv.inputs = [chain.input, ...names];
-      graph.nodes.splice(graph.nodes.indexOf(conv), 0, ...constants);
+    const targets = convs as OnnxNode[];
+    if (targets.some((conv) => !biasOf(graph, conv)) || (shift !== 0 && !targets.every(unpadded))) continue;
+    for (const [i, conv] of targets.entries()) {
+      const weights = graph.constant(conv.inputs[1]) as FloatTensor;
+      const bias = biasOf(graph, conv) as FloatTensor;
+      const perChannel = weights.data.length / weights.dims[0];
+      setConvParameters(graph, conv, chain.input, `${conv.outputs[0]}_input_folded_${serial}_${i}`, {
+        weights: weights.data.map((w) => w * scale),
+        bias: bias.data.map((b, o) => b + shift * weights.data.subarray(o * perChannel, (o + 1) * perChannel).reduce((sum, w) => sum + w, 0)),
+      });
     }
     graph.nodes = graph.nodes.filter((node) => !chain.nodes.includes(node));
     return chain.nodes.length;
@@ -143,24 +139,32 @@ function foldAffineBeforeConv(graph: OnnxGraph, serial: number): number {
  * not one of them; empty when `last` is not one.
  */
 function affineChainEndingAt(graph: OnnxGraph, consumers: Map<string, Array<OnnxNode | null>>, last: OnnxNode): { nodes: OnnxNode[]; input: string; scale: number; shift: number } {
-  const nodes: OnnxNode[] = [];
+  const steps: Array<{ node: OnnxNode; operand: number }> = [];
   let node: OnnxNode | undefined = last;
   let input = '';
   while (node && (node.opType === 'Mul' || node.opType === 'Add') && (node === last || soleConsumer(consumers, node.outputs[0]))) {
     const value: string | undefined = node.inputs.find((name) => graph.constant(name)?.data.length !== 1);
-    if (value === undefined || scalarOperand(graph, node, value) === undefined) break;
-    nodes.unshift(node);
+    const operand = value === undefined ? undefined : scalarOperand(graph, node, value);
+    if (value === undefined || operand === undefined) break;
+    steps.unshift({ node, operand });
     input = value;
     node = graph.nodes.find((producer): boolean => producer.outputs.includes(value));
   }
   let scale = 1;
   let shift = 0;
-  for (const step of nodes) {
-    const operand = scalarOperand(graph, step, step.inputs.find((name) => graph.constant(name)?.data.length !== 1) as string) as number;
+  for (const { node: step, operand } of steps) {
     if (step.opType === 'Mul') [scale, shift] = [scale * operand, shift * operand];
     else shift += operand;
   }
-  return { nodes, input, scale, shift };
+  return { nodes: steps.map((step) => step.node), input, scale, shift };
+}
+
+/** Points a convolution at `input` with new weights and bias (same shapes), as Constant nodes just before it named after `name`. */
+function setConvParameters(graph: OnnxGraph, conv: OnnxNode, input: string, name: string, { weights, bias }: { weights: Float32Array; bias: Float32Array }): void {
+  const dims = (graph.constant(conv.inputs[1]) as FloatTensor).dims;
+  const names = [`${name}_w`, `${name}_b`];
+  graph.nodes.splice(graph.nodes.indexOf(conv), 0, constantNode(names[0], { dims, data: weights }), constantNode(names[1], { dims: [dims[0]], data: bias }));
+  conv.inputs = [input, ...names];
 }
 
 /** A convolution's bias (zeros where it has none), or undefined where it is not a constant of one value per output channel. */
