@@ -2,6 +2,7 @@ export * from './lib/types';
 export * from './lib/preprocess';
 export * from './lib/presets';
 export * from './lib/postprocess/db-postprocess';
+export * from './lib/postprocess/frame-postprocessor';
 export * from './lib/evaluation/icdar-detection';
 export { convexPolygonIoU, type PointLike } from './lib/geometry/polygon-iou';
 export * from './lib/evaluation/text-frame-set';

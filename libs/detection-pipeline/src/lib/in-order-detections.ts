@@ -35,14 +35,14 @@ export interface InOrderDetectionsOptions<F extends ChainedFrame> {
 /**
  * Frames through detection (and reading) concurrently, detections out in frame order. push() starts a frame in
  * the model and returns as soon as the model can take another, so a live source hands over its newest frame
- * then: with several streams the next frame goes in while this one is still running. Each frame is
- * postprocessed, read and published after the frame before it, on a later turn of the event loop than the one
- * that freed its stream, so the next frame is already in the model meanwhile (it runs on a worker thread).
+ * then: with several streams the next frame goes in while this one is still running. Each frame's boxes are made
+ * on a later turn of the event loop than the one that freed its stream, so the next frame is already in the model
+ * meanwhile (it runs on a worker thread), and it is read and published after the frame before it.
  * Should publishing fall behind detection, push() waits rather than let frames pile up: at most one more frame
  * than there are streams is in the chain. (Reading does not hold it: the reader reads lines in the background.)
  */
 export class InOrderDetections<F extends ChainedFrame> {
-  /** The last frame's postprocessing, reading and publishing; each frame's waits for the one before. */
+  /** The last frame's boxes, reading and publishing; each frame's publishing waits for the one before. */
   private tail: Promise<void> = Promise.resolve();
   private unpublished = 0;
   private readonly publishedWaiters: Array<() => void> = [];
@@ -99,9 +99,12 @@ export class InOrderDetections<F extends ChainedFrame> {
 
   private async finish(frame: F, inferring: Promise<InferredImage>, previous: Promise<void>): Promise<void> {
     const { sourceId, sequence } = frame;
-    let inferred: InferredImage;
+    let result: DetectionResult;
     try {
-      inferred = await inferring;
+      const inferred = await inferring;
+      // A later turn than the one that freed the stream: the transport's next frame goes into the model first.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      result = await inferred.finish();
     } catch (error) {
       await previous;
       this.failedFrames++;
@@ -109,11 +112,9 @@ export class InOrderDetections<F extends ChainedFrame> {
       this.options.log.error({ err: error, sourceId, sequence }, `frame dropped: inference failed: ${(error as Error).message}`);
       return;
     }
-    // A later turn than the one that freed the stream: the transport's next frame goes into the model first.
-    await new Promise<void>((resolve) => setImmediate(resolve));
     await previous;
     try {
-      await this.options.publish(frame, await this.read(frame, inferred.finish()));
+      await this.options.publish(frame, await this.read(frame, result));
     } catch (error) {
       this.failedPublishes++;
       this.options.log.error({ err: error, sourceId, sequence }, `failed to publish detections: ${(error as Error).message}`);

@@ -118,7 +118,7 @@ describe('TextDetector on two streams', () => {
     const [one, two] = await Promise.all([first, second]);
     await whenReady;
     // The same boxes as one image at a time on one stream: concurrent runs do not share buffers.
-    expect([one.finish().boxes, two.finish().boxes]).toEqual([(await seedDetector.detect(images[0])).boxes, (await seedDetector.detect(images[1])).boxes]);
+    expect([(await one.finish()).boxes, (await two.finish()).boxes]).toEqual([(await seedDetector.detect(images[0])).boxes, (await seedDetector.detect(images[1])).boxes]);
   }, 60_000);
 });
 
@@ -166,7 +166,7 @@ describe('TextDetector.switchModel', () => {
     const inOldModel = detector.infer(image);
     await detector.switchModel(next, getPreset('default'), 'ch_PP-OCRv4_det_infer.onnx');
     expect(retiring.modelId).toMatch(/^ch_pp_inf_dynamic@/); // still running the frame it took
-    expect((await inOldModel).finish().boxes.length).toBeGreaterThan(0);
+    expect((await (await inOldModel).finish()).boxes.length).toBeGreaterThan(0);
     // The old model is released once its last frame is out, asynchronously: wait for it rather than a fixed time.
     await eventually(() => {
       try {

@@ -1,7 +1,7 @@
 import type { DetectedBox } from '@iev/frame-protocol';
 import type { ImageRunOutput, InferenceBackend, TensorData } from '@iev/inference-backends';
 import { callOnce } from '@iev/service-runtime';
-import { DbPostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
+import { FramePostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
 export interface DetectionResult {
   /** In the input image's own pixels. */
@@ -11,9 +11,9 @@ export interface DetectionResult {
   timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
 }
 
-/** A frame that has been through the model, waiting to be postprocessed. */
+/** A frame that has been through the model, its boxes to come (postprocessed here, or where the model ran). */
 export interface InferredImage {
-  finish(): DetectionResult;
+  finish(): Promise<DetectionResult>;
 }
 
 /**
@@ -24,7 +24,7 @@ export interface InferredImage {
 export class TextDetector {
   /** Made when first needed: a backend that preprocesses where its model runs never needs it. */
   private preprocessor?: Preprocessor;
-  private readonly postprocessor = new DbPostprocessor();
+  private readonly postprocessor = new FramePostprocessor();
   private inFlight = 0;
   private readonly readyWaiters: Array<() => void> = [];
   /** Streams lent to another model on the same cores (see lendStream), and loans waiting for a stream. */
@@ -107,13 +107,13 @@ export class TextDetector {
 
   /** Several frames as one batch (see inferBatch); each result is what detect() gives for that frame alone. */
   async detectBatch(images: readonly ImageView[]): Promise<DetectionResult[]> {
-    return (await this.inferBatch(images)).map((inferred) => inferred.finish());
+    return Promise.all((await this.inferBatch(images)).map((inferred) => inferred.finish()));
   }
 
   /**
-   * Preprocesses and runs the model; the result's finish() postprocesses. Split so a caller can postprocess
-   * one frame while the next is in the model (the backend runs off the main thread). finish() may run after
-   * the next infer() has started.
+   * Preprocesses and runs the model; resolves once the model is done with the frame, and the result's finish() gives
+   * its boxes. Split so the next frame goes into the model while this one is postprocessed (here, or where the model
+   * runs). finish() may be called after the next infer() has started.
    */
   async infer(image: ImageView): Promise<InferredImage> {
     return (await this.inferBatch([image]))[0];
@@ -130,29 +130,48 @@ export class TextDetector {
     if (images.length > this.maxBatch) throw new RangeError(`a batch of ${images.length} frames is more than the detector's ${this.maxBatch} (INFERENCE_BATCH)`);
     const preset = this.currentPreset;
     const backend = this.currentBackend;
-    const preprocessMs: number[] = [];
-    let inferenceStarted = performance.now();
-    let output: ImageRunOutput;
     this.inFlight++;
     this.runsOn.set(backend, (this.runsOn.get(backend) ?? 0) + 1);
     try {
-      // A backend that preprocesses where the model runs (ONNX Runtime: its worker; TensorRT: the GPU, one frame at
-      // a time) takes the frames' pixels; otherwise they are preprocessed here.
-      if (backend.runImages) output = await backend.runImages(images, preset);
-      else if (images.length === 1 && backend.runImage) output = await backend.runImage(images[0], preset);
-      else {
-        const input = this.preprocessBatch(images, preprocessMs);
-        inferenceStarted = performance.now();
-        try {
-          output = await backend.run(input);
-        } finally {
-          if (images.length > 1) this.keepSpareBatch(input.data);
-        }
-      }
+      return backend.detectImages ? await this.detectWhereModelRuns(backend, preset, images) : await this.inferHere(backend, preset, images);
     } finally {
       this.inFlight--;
       this.streamFreed();
       this.releaseIfRetired(backend);
+    }
+  }
+
+  /** The backend detects (ONNX Runtime: on its worker); its preprocessing time is shared among the batch's frames. */
+  private async detectWhereModelRuns(backend: InferenceBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
+    const started = performance.now();
+    const run = await backend.detectImages!(images, preset);
+    const inferenceMs = performance.now() - started - run.preprocessMs;
+    const preprocessMs = run.preprocessMs / images.length;
+    return images.map(({ width, height }, i) => ({
+      finish: async () => {
+        const { boxes, postprocessMs } = (await run.frames)[i];
+        return { boxes, width, height, timings: { preprocessMs, inferenceMs, postprocessMs } };
+      },
+    }));
+  }
+
+  /**
+   * The backend runs the model only, on pixels where it preprocesses them itself (TensorRT: on the GPU, one frame at
+   * a time) or else on floats preprocessed here; each frame's finish() postprocesses its slice of the map here.
+   */
+  private async inferHere(backend: InferenceBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
+    const preprocessMs: number[] = [];
+    let inferenceStarted = performance.now();
+    let output: ImageRunOutput;
+    if (images.length === 1 && backend.runImage) output = await backend.runImage(images[0], preset);
+    else {
+      const input = this.preprocessBatch(images, preprocessMs);
+      inferenceStarted = performance.now();
+      try {
+        output = await backend.run(input);
+      } finally {
+        if (images.length > 1) this.keepSpareBatch(input.data);
+      }
     }
     // The backend's preprocessing is within its run: each frame's share of it is reported as its preprocessing.
     const backendPreprocessMs = output.preprocessMs ?? 0;
@@ -163,9 +182,10 @@ export class TextDetector {
     // The map goes back to the backend once every frame of the batch has read its slice.
     let unread = images.length;
     return images.map(({ width, height }, i) => ({
-      finish: () => {
+      finish: async () => {
         const postprocessStarted = performance.now();
-        const boxes = this.boxesInImagePixels(preset, output.data.subarray(i * mapLength, (i + 1) * mapLength), mapWidth, mapHeight, width, height);
+        const map = output.data.subarray(i * mapLength, (i + 1) * mapLength);
+        const boxes = this.postprocessor.run(map, mapWidth, mapHeight, width, height, preset);
         if (--unread === 0) backend.recycle?.(output);
         return { boxes, width, height, timings: { preprocessMs: preprocessMs[i], inferenceMs, postprocessMs: performance.now() - postprocessStarted } };
       },
@@ -224,30 +244,5 @@ export class TextDetector {
     if (runs > 0) return void this.runsOn.set(backend, runs);
     this.runsOn.delete(backend);
     if (backend !== this.currentBackend) void backend.dispose();
-  }
-
-  /**
-   * A preset that first squashes frames to a fixed size (the original sample's 960x960) reports boxes as the
-   * sample did — integer points in that squashed image — and then maps them to the frame's own pixels, so
-   * `seed` reproduces the sample box for box. Other presets postprocess straight into the frame's pixels.
-   */
-  private boxesInImagePixels(
-    preset: DetectionPreset,
-    probMap: Float32Array,
-    mapWidth: number,
-    mapHeight: number,
-    width: number,
-    height: number,
-  ): DetectedBox[] {
-    const squashed = preset.preResize;
-    if (!squashed) return this.postprocessor.run(probMap, mapWidth, mapHeight, width, height, preset.postprocess);
-    const boxes = this.postprocessor.run(probMap, mapWidth, mapHeight, squashed.width, squashed.height, preset.postprocess);
-    const scaleX = width / squashed.width;
-    const scaleY = height / squashed.height;
-    for (const box of boxes) for (const point of box.points) {
-      point[0] = Math.round(point[0] * scaleX);
-      point[1] = Math.round(point[1] * scaleY);
-    }
-    return boxes;
   }
 }

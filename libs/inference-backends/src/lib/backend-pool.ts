@@ -1,5 +1,5 @@
 import type { ImageView } from '@iev/text-detection';
-import type { ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData } from './inference-backend';
+import type { ImageDetectionRun, ImageDetectionSettings, ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData } from './inference-backend';
 
 /**
  * Several copies of one backend ("streams"), each with its own session and thread, running different frames
@@ -11,7 +11,7 @@ import type { ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData }
 export class BackendPool implements InferenceBackend {
   readonly concurrency: number;
   readonly runImage?: (image: ImageView, preprocessing: ImagePreprocessing) => Promise<ImageRunOutput>;
-  readonly runImages?: (images: readonly ImageView[], preprocessing: ImagePreprocessing) => Promise<ImageRunOutput>;
+  readonly detectImages?: (images: readonly ImageView[], settings: ImageDetectionSettings) => Promise<ImageDetectionRun>;
   private readonly idle: InferenceBackend[];
   /** Which stream made an output, so recycle() lends its memory back to that stream's worker. */
   private readonly producers = new WeakMap<ArrayBufferLike, InferenceBackend>();
@@ -21,10 +21,10 @@ export class BackendPool implements InferenceBackend {
     this.concurrency = streams.length;
     this.idle = [...streams];
     if (streams.every((stream) => stream.runImage)) {
-      this.runImage = (image, preprocessing) => this.onIdleStream((stream) => stream.runImage!(image, preprocessing));
+      this.runImage = (image, preprocessing) => this.onIdleStream((stream) => this.produced(stream, stream.runImage!(image, preprocessing)));
     }
-    if (streams.every((stream) => stream.runImages)) {
-      this.runImages = (images, preprocessing) => this.onIdleStream((stream) => stream.runImages!(images, preprocessing));
+    if (streams.every((stream) => stream.detectImages)) {
+      this.detectImages = (images, settings) => this.onIdleStream((stream) => stream.detectImages!(images, settings));
     }
   }
 
@@ -56,7 +56,7 @@ export class BackendPool implements InferenceBackend {
 
   /** Runs on an idle stream; at most `concurrency` runs may be in flight. */
   run(input: TensorData): Promise<TensorData> {
-    return this.onIdleStream((stream) => stream.run(input));
+    return this.onIdleStream((stream) => this.produced(stream, stream.run(input)));
   }
 
   recycle(output: TensorData): void {
@@ -68,15 +68,20 @@ export class BackendPool implements InferenceBackend {
   }
 
   /** Takes a stream synchronously (a stream copies its input before its first await), and frees it when done. */
-  private async onIdleStream<Output extends TensorData>(work: (stream: InferenceBackend) => Promise<Output>): Promise<Output> {
+  private async onIdleStream<Output>(work: (stream: InferenceBackend) => Promise<Output>): Promise<Output> {
     const stream = this.idle.pop();
     if (!stream) throw new Error(`${this.name}: all ${this.concurrency} streams are busy; await a free one before run()`);
     try {
-      const output = await work(stream);
-      this.producers.set(output.data.buffer, stream);
-      return output;
+      return await work(stream);
     } finally {
       this.idle.push(stream);
     }
+  }
+
+  /** Remembers which stream made an output, for recycle(). */
+  private async produced<Output extends TensorData>(stream: InferenceBackend, running: Promise<Output>): Promise<Output> {
+    const output = await running;
+    this.producers.set(output.data.buffer, stream);
+    return output;
   }
 }

@@ -1,4 +1,4 @@
-import type { ImageView, PreprocessSettings } from '@iev/text-detection';
+import type { DetectedBox, ImageView, PostprocessSettings, PreprocessSettings } from '@iev/text-detection';
 
 /** A dense float32 tensor in row-major (NCHW) order. */
 export interface TensorData {
@@ -29,10 +29,12 @@ export interface InferenceBackend {
    */
   runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<ImageRunOutput>;
   /**
-   * Optional: runImage() for a batch of frames whose model inputs have one size, preprocessed where the model runs
-   * (ONNX Runtime: on its worker thread) into one [N, 3, H, W] input; the map is [N, 1, H, W].
+   * Optional: text detection whole where the model runs (ONNX Runtime: on its worker thread) for a batch of frames
+   * whose model inputs have one size: preprocessed into one [N, 3, H, W] input, run, and each frame's slice of the map
+   * postprocessed into boxes in its own pixels. Resolves as soon as the model is done with the frames (another run
+   * may start: the stream is free while the boxes are made); `frames` once they are postprocessed.
    */
-  runImages?(images: readonly ImageView[], preprocessing: ImagePreprocessing): Promise<ImageRunOutput>;
+  detectImages?(images: readonly ImageView[], settings: ImageDetectionSettings): Promise<ImageDetectionRun>;
   /** Hands back an output that is no longer read, so a later run() can reuse its memory. Optional. */
   recycle?(output: TensorData): void;
   dispose(): Promise<void>;
@@ -45,6 +47,21 @@ export interface ImageRunOutput extends TensorData {
 
 /** The parts of a detection preset that turn a frame into the model input. */
 export type ImagePreprocessing = PreprocessSettings;
+
+/** The parts of a detection preset that turn a frame into the model input and its map into boxes. */
+export type ImageDetectionSettings = PreprocessSettings & PostprocessSettings;
+
+/** A detectImages() run whose model is done: how long preprocessing took, and each frame's boxes to come. */
+export interface ImageDetectionRun {
+  preprocessMs: number;
+  frames: Promise<FrameBoxes[]>;
+}
+
+/** One frame's boxes, in its own pixels, and how long postprocessing took. */
+export interface FrameBoxes {
+  boxes: DetectedBox[];
+  postprocessMs: number;
+}
 
 /** Where a backend reports what an operator should know (a fallback, an engine build, a cache it cannot write). */
 export interface BackendLog {

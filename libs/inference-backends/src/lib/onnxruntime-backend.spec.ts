@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readBgrImage } from '@iev/testing';
-import { getPreset, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
+import { FramePostprocessor, getPreset, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
+import type { ImageDetectionRun } from './inference-backend';
 import { OnnxRuntimeBackend } from './onnxruntime-backend';
 
 const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
@@ -149,50 +150,70 @@ describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)'
   });
 });
 
-describe('OnnxRuntimeBackend preprocessing frames on its worker', () => {
+describe('OnnxRuntimeBackend detecting text on frames on its worker', () => {
   const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
   const frame = (name: string, width: number, height: number) => readBgrImage(join(FRAMES, name), width, height);
   beforeAll(() => backend.load());
   afterAll(() => backend.dispose());
 
-  /** The map for frames preprocessed on this thread by the Preprocessor and run as floats. */
-  const mapOnThisThread = async (images: ImageView[], preset: DetectionPreset) => {
+  /** Each frame's boxes from frames preprocessed and postprocessed on this thread, run as floats. */
+  const boxesOnThisThread = async (images: ImageView[], preset: DetectionPreset) => {
     const preprocessor = new Preprocessor(preset);
     const tensors = images.map((image) => preprocessor.run(image).tensor.slice());
     const { height, width } = preprocessor.run(images[0]);
     const data = new Float32Array(tensors.length * tensors[0].length);
     tensors.forEach((tensor, i) => data.set(tensor, i * tensor.length));
     const output = await backend.run({ data, dims: [images.length, 3, height, width] });
-    return { dims: output.dims, data: output.data.slice() };
+    const postprocessor = new FramePostprocessor();
+    const boxes = images.map((image, i) => postprocessor.run(output.data.subarray(i * height * width, (i + 1) * height * width), width, height, image.width, image.height, preset));
+    backend.recycle(output);
+    return boxes;
   };
-  /** Where two maps first differ (-1: nowhere); a diff of millions of values would take minutes to print. */
-  const firstDifference = (a: Float32Array, b: Float32Array) => (a.length === b.length ? a.findIndex((value, i) => value !== b[i]) : 0);
+  const boxesOf = async (run: ImageDetectionRun) => (await run.frames).map((frame) => frame.boxes);
 
-  it('gives the map of the same frames preprocessed here, one frame or a batch, and says how long preprocessing took', async () => {
+  it('finds the boxes of the same frames preprocessed, run and postprocessed here, one frame or a batch, and times both ends', async () => {
     const preset = getPreset('default');
     const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-a/frame_001.png', 640, 480)];
     for (const batch of [images.slice(0, 1), images]) {
-      const expected = await mapOnThisThread(batch, preset);
-      const output = await backend.runImages(batch, preset);
-      expect(output.dims).toEqual(expected.dims);
-      expect(firstDifference(output.data, expected.data)).toBe(-1);
-      expect(output.preprocessMs).toBeGreaterThan(0);
-      backend.recycle(output);
+      const run = await backend.detectImages(batch, preset);
+      const frames = await run.frames;
+      expect(frames.map((found) => found.boxes)).toEqual(await boxesOnThisThread(batch, preset));
+      expect(frames[0].boxes.length).toBeGreaterThan(5);
+      expect(run.preprocessMs).toBeGreaterThan(0);
+      for (const found of frames) expect(found.postprocessMs).toBeGreaterThan(0);
     }
   }, 60_000);
 
   it('follows new settings, and squashes frames of other sizes to one input as the preset says', async () => {
     const seed = getPreset('seed');
     const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-b/frame_000.png', 1280, 720)];
-    const output = await backend.runImages(images, seed);
-    const map = output.data.slice();
-    expect(output.dims).toEqual([2, 1, 960, 960]);
-    expect(firstDifference(map, (await mapOnThisThread(images, seed)).data)).toBe(-1);
-    backend.recycle(output);
+    expect(await boxesOf(await backend.detectImages(images, seed))).toEqual(await boxesOnThisThread(images, seed));
   }, 60_000);
 
-  it('refuses a batch of frames with different model inputs, naming their sizes', async () => {
+  it("takes the next frame as soon as the model is done with one, while that one's boxes are made", async () => {
+    const preset = getPreset('seed');
+    const [first, second] = [frame('dev-a/frame_000.png', 640, 480), frame('dev-a/frame_001.png', 640, 480)];
+    const firstRun = await backend.detectImages([first], preset);
+    let firstBoxesMade = false;
+    void firstRun.frames.then(() => (firstBoxesMade = true));
+    const secondRunning = backend.detectImages([second], preset);
+    expect(firstBoxesMade).toBe(false);
+    const secondRun = await secondRunning;
+    expect([...(await boxesOf(firstRun)), ...(await boxesOf(secondRun))]).toEqual(await boxesOnThisThread([first, second], preset));
+  }, 60_000);
+
+  it("fails only that detection's boxes when postprocessing fails, and the next detection runs", async () => {
+    const preset = getPreset('default');
+    const image = frame('dev-a/frame_000.png', 640, 480);
+    const broken = await backend.detectImages([image], { ...preset, postprocess: undefined as unknown as DetectionPreset['postprocess'] });
+    const next = await backend.detectImages([image], preset);
+    await expect(broken.frames).rejects.toThrow('onnxruntime-cpu: postprocessing failed:');
+    expect(await boxesOf(next)).toEqual(await boxesOnThisThread([image], preset));
+  }, 60_000);
+
+  it('refuses a batch of frames with different model inputs, naming their sizes, and detects the next', async () => {
     const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-b/frame_000.png', 1280, 720)];
-    await expect(backend.runImages(images, getPreset('default'))).rejects.toThrow("a batch needs frames with one model input size: frame 0's is 640x480, frame 1's 960x544");
+    await expect(backend.detectImages(images, getPreset('default'))).rejects.toThrow("a batch needs frames with one model input size: frame 0's is 640x480, frame 1's 960x544");
+    expect((await boxesOf(await backend.detectImages(images.slice(0, 1), getPreset('default'))))[0].length).toBeGreaterThan(5);
   });
 });

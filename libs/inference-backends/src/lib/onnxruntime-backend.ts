@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ImageView } from '@iev/text-detection';
-import type { ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData } from './inference-backend';
+import type { FrameBoxes, ImageDetectionRun, ImageDetectionSettings, InferenceBackend, TensorData } from './inference-backend';
 import { readModelFile, type ModelFile } from './model-file';
 import { foldElementwise } from './onnx-graph/fold-elementwise';
-import type { FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
+import type { BoxesReply, FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
 import { SharedBufferRing, type LentBuffer } from './shared-buffer-ring';
 
 export interface OnnxRuntimeBackendOptions {
@@ -35,8 +35,8 @@ export interface OnnxRuntimeBackendOptions {
 }
 
 /**
- * Output maps a stream may have out at once: one being postprocessed, one waiting its turn in the detection chain,
- * one being written. Beyond that a run's map is allocated (and is garbage once read).
+ * Outputs of run() a caller may have out at once: one being read, one waiting its turn, one being written. Beyond
+ * that a run's output is allocated (and is garbage once read).
  */
 const OUTPUT_SLOTS = 3;
 
@@ -59,10 +59,12 @@ function startWorker(): Worker {
  * The CPU backend: onnxruntime-node's default execution provider, run on a worker thread because
  * session.run blocks its thread for the whole inference (measured: no timer fires during a 180 ms run),
  * which would stop the main thread from draining frames. Frames cross to the worker as their BGR pixels
- * (runImages: 0.9 MB at 640x480) and are preprocessed there, into tensors the worker owns and reuses; the
- * map comes back. Both cross in shared memory lent from rings (the map is read in place until recycle()), so
- * steady-state inference allocates nothing frame-sized on either thread. Transferring buffers instead counted as
- * allocating them on arrival, 5 MB a frame at 640x480, and drove the main thread's mark-compacts.
+ * (detectImages: 0.9 MB at 640x480) in a shared slot, are preprocessed there into tensors the worker owns and
+ * reuses, and their maps are postprocessed there, after the worker has said the model is done: the stream takes its
+ * next frame while the boxes are made, and only the boxes come back. run()'s float tensors cross in shared slots
+ * too (its output is read in place until recycle()), so steady-state inference allocates nothing frame-sized on
+ * either thread. Transferring buffers instead counted as allocating them on arrival, 5 MB a frame at 640x480, and
+ * drove the main thread's mark-compacts.
  */
 export class OnnxRuntimeBackend implements InferenceBackend {
   readonly name = 'onnxruntime-cpu';
@@ -75,7 +77,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private readonly outputs = new SharedBufferRing('output', OUTPUT_SLOTS);
   /** The largest output seen: later slots are that big, so an output of a size seen before fits (frames' maps, another model's). */
   private outputBytes = 0;
-  private pending?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void };
+  private pending?: Settlers<WorkerReply>;
+  /** Detections whose model is done and whose boxes are still being made, oldest first (the worker's order). */
+  private readonly postprocessing: Array<Deferred<FrameBoxes[]>> = [];
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
   private inFlight?: Promise<unknown>;
   private disposing?: Promise<void>;
@@ -96,9 +100,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     const worker = startWorker();
     worker.unref();
     for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // loaded again after dispose(): a new worker
-    worker.on('message', (reply: WorkerReply) => this.settle((pending) => pending.resolve(reply)));
-    worker.on('error', (error) => this.settle((pending) => pending.reject(error)));
-    worker.on('exit', (code) => this.settle((pending) => pending.reject(new Error(`${this.name}: worker exited (code ${code})`))));
+    worker.on('message', (reply: WorkerReply | BoxesReply) => (reply.type === 'boxes' ? this.boxesArrived(reply) : this.settle((pending) => pending.resolve(reply))));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => this.failAll(new Error(`${this.name}: worker exited (code ${code})`)));
     this.worker = worker;
     try {
       await this.request({
@@ -128,56 +132,60 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   async run(input: TensorData): Promise<TensorData> {
     const { length } = input.data;
     const mapBytes = input.dims[0] * input.dims[2] * input.dims[3] * Float32Array.BYTES_PER_ELEMENT;
-    return this.runOnWorker(length * Float32Array.BYTES_PER_ELEMENT, mapBytes, (slot) => {
-      new Float32Array(slot, 0, length).set(input.data);
-      return { dims: input.dims };
-    });
-  }
-
-  /** The frames' pixels go to the worker one after another in one slot; the worker preprocesses them (see the worker). */
-  async runImages(images: readonly ImageView[], preprocessing: ImagePreprocessing): Promise<ImageRunOutput> {
-    const frames: FrameGeometry[] = [];
-    let bytes = 0;
-    for (const { width, height, stride } of images) {
-      frames.push({ offset: bytes, width, height, stride });
-      bytes += height * stride;
-    }
-    return this.runOnWorker(bytes, 0, (slot) => {
-      const pixels = new Uint8Array(slot);
-      for (const [i, image] of images.entries()) pixels.set(image.data.subarray(0, frames[i].height * frames[i].stride), frames[i].offset);
-      return { frames, preprocessing: { preResize: preprocessing.preResize, resize: preprocessing.resize, normalize: preprocessing.normalize } };
-    });
-  }
-
-  /**
-   * Lends the input slot (`fill` writes it before the first await, so the caller may reuse what it gave) and an
-   * output slot of at least `outputBytes` or the largest output seen, and runs the request on the worker.
-   */
-  private async runOnWorker(
-    inputBytes: number,
-    outputBytes: number,
-    fill: (slot: SharedArrayBuffer) => Pick<Extract<WorkerRequest, { type: 'run' }>, 'dims' | 'frames' | 'preprocessing'>,
-  ): Promise<ImageRunOutput> {
-    this.loadedModel();
-    const lentInput = this.inputs.acquire(inputBytes);
-    if (!lentInput) throw new Error(`${this.name}: run() must not be called concurrently`);
-    const request = fill(lentInput.buffer);
-    const lentOutput = this.outputs.acquire(Math.max(outputBytes, this.outputBytes, 1));
+    const lentInput = this.lendInput(length * Float32Array.BYTES_PER_ELEMENT);
+    new Float32Array(lentInput.buffer, 0, length).set(input.data);
+    const lentOutput = this.outputs.acquire(Math.max(mapBytes, this.outputBytes, 1));
     try {
-      const reply = await this.request({ type: 'run', ...request, input: forWorker(lentInput), output: lentOutput && forWorker(lentOutput) });
+      const reply = await this.request({ type: 'run', input: forWorker(lentInput), dims: input.dims, output: lentOutput && forWorker(lentOutput) });
       if (reply.type !== 'result') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
-      const length = reply.dims.reduce((a, b) => a * b);
-      this.outputBytes = Math.max(this.outputBytes, length * Float32Array.BYTES_PER_ELEMENT);
+      const outputLength = reply.dims.reduce((a, b) => a * b);
+      this.outputBytes = Math.max(this.outputBytes, outputLength * Float32Array.BYTES_PER_ELEMENT);
       if (reply.data && lentOutput) this.outputs.release(lentOutput.buffer);
-      const data = reply.data ?? (lentOutput && new Float32Array(lentOutput.buffer, 0, length));
+      const data = reply.data ?? (lentOutput && new Float32Array(lentOutput.buffer, 0, outputLength));
       if (!data) throw new Error(`${this.name}: the worker sent no output`);
-      return { data, dims: reply.dims, preprocessMs: reply.preprocessMs };
+      return { data, dims: reply.dims };
     } catch (error) {
       if (lentOutput) this.outputs.release(lentOutput.buffer);
       throw error;
     } finally {
       this.inputs.release(lentInput.buffer);
     }
+  }
+
+  /** The frames' pixels go to the worker one after another in one slot; the worker does the rest (see the worker). */
+  async detectImages(images: readonly ImageView[], settings: ImageDetectionSettings): Promise<ImageDetectionRun> {
+    const frames: FrameGeometry[] = [];
+    let bytes = 0;
+    for (const { width, height, stride } of images) {
+      frames.push({ offset: bytes, width, height, stride });
+      bytes += height * stride;
+    }
+    const lentInput = this.lendInput(bytes);
+    const pixels = new Uint8Array(lentInput.buffer);
+    for (const [i, image] of images.entries()) pixels.set(image.data.subarray(0, frames[i].height * frames[i].stride), frames[i].offset);
+    const { preResize, resize, normalize, postprocess } = settings;
+    // Waiting before the request goes: the boxes reply may come right behind 'ran', before this call resumes.
+    const boxes = deferred<FrameBoxes[]>();
+    this.postprocessing.push(boxes);
+    try {
+      const reply = await this.request({ type: 'detect', input: forWorker(lentInput), frames, settings: { preResize, resize, normalize, postprocess } });
+      if (reply.type !== 'ran') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
+      return { preprocessMs: reply.preprocessMs, frames: boxes.promise };
+    } catch (error) {
+      // No boxes follow a detection that failed before its model was done.
+      this.postprocessing.splice(this.postprocessing.indexOf(boxes), 1);
+      throw error;
+    } finally {
+      this.inputs.release(lentInput.buffer);
+    }
+  }
+
+  /** The input slot, held for the whole run, which is also what refuses a concurrent one. */
+  private lendInput(bytes: number): LentBuffer {
+    this.loadedModel();
+    const lent = this.inputs.acquire(bytes);
+    if (!lent) throw new Error(`${this.name}: run() must not be called concurrently`);
+    return lent;
   }
 
   recycle(output: TensorData): void {
@@ -193,7 +201,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private async disposeWorker(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await this.inFlight?.catch(() => undefined);
+    await Promise.allSettled([this.inFlight, ...this.postprocessing.map(({ promise }) => promise)]);
     if (this.model) await this.request({ type: 'dispose' }).catch(() => undefined);
     this.worker = undefined;
     this.model = undefined;
@@ -205,8 +213,6 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
     const replied = new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
-      // A worker holds the process open only while it works for us: an idle one (a test that failed before its
-      // dispose(), a module shutting down) must not keep Node.js running.
       this.worker?.ref();
       this.worker?.postMessage(message);
     });
@@ -217,11 +223,32 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     });
   }
 
-  private settle(action: (pending: NonNullable<OnnxRuntimeBackend['pending']>) => void): void {
+  private settle(action: (pending: Settlers<WorkerReply>) => void): void {
     const pending = this.pending;
     this.pending = undefined;
-    this.worker?.unref();
+    this.unrefWhenIdle();
     if (pending) action(pending);
+  }
+
+  private boxesArrived(reply: BoxesReply): void {
+    const waiting = this.postprocessing.shift();
+    this.unrefWhenIdle();
+    if ('error' in reply) waiting?.reject(new Error(`${this.name}: postprocessing failed: ${reply.error}`));
+    else waiting?.resolve(reply.frames);
+  }
+
+  /** The worker is gone: what waited for it fails. */
+  private failAll(error: Error): void {
+    for (const waiting of this.postprocessing.splice(0)) waiting.reject(error);
+    this.settle((pending) => pending.reject(error));
+  }
+
+  /**
+   * A worker holds the process open only while it works for us: an idle one (a test that failed before its
+   * dispose(), a module shutting down) must not keep Node.js running; one still making boxes must.
+   */
+  private unrefWhenIdle(): void {
+    if (!this.pending && this.postprocessing.length === 0) this.worker?.unref();
   }
 
   private loadedModel(): ModelFile {
@@ -233,4 +260,25 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 /** A slot as the worker needs it: its buffer only the first time, after which the worker keeps it by name. */
 function forWorker({ slot, buffer, fresh }: LentBuffer): LentSlot {
   return fresh ? { slot, buffer } : { slot };
+}
+
+interface Settlers<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
+
+interface Deferred<T> extends Settlers<T> {
+  promise: Promise<T>;
+}
+
+/**
+ * A promise and what settles it. Marked handled: a caller that never asks for its boxes (it dropped the frame) must
+ * not turn the worker's exit into an unhandled rejection; one that awaits it still gets the error.
+ */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }

@@ -1,4 +1,4 @@
-import type { PreprocessSettings } from '@iev/text-detection';
+import type { FrameBoxes, ImageDetectionSettings } from './inference-backend';
 
 /** A slot of a SharedBufferRing as the worker sees it: its buffer only the first time, after which the worker keeps it by name. */
 export interface LentSlot {
@@ -17,20 +17,19 @@ export interface FrameGeometry {
 /** What the main thread asks of the ONNX Runtime worker. */
 export type WorkerRequest =
   | { type: 'load'; model: Uint8Array; options: object }
-  | {
-      type: 'run';
-      input: LentSlot;
-      /** Floats: the input tensor's dims, its values at the slot's start. */
-      dims?: readonly number[];
-      /** Frames instead: their pixels in the slot, preprocessed in the worker with these settings into one batch. */
-      frames?: readonly FrameGeometry[];
-      preprocessing?: PreprocessSettings;
-      output?: LentSlot;
-    }
+  /** The model on a float tensor: its dims, its values at the input slot's start. The output comes back. */
+  | { type: 'run'; input: LentSlot; dims: readonly number[]; output?: LentSlot }
+  /** Text detection on frames: their pixels in the input slot, preprocessed into one batch, run, postprocessed. */
+  | { type: 'detect'; input: LentSlot; frames: readonly FrameGeometry[]; settings: ImageDetectionSettings }
   | { type: 'dispose' };
 
 export type WorkerReply =
   | { type: 'loaded' | 'disposed' }
-  /** The output is in the slot the run was lent, or (with none lent, or too small) in `data`. */
-  | { type: 'result'; dims: number[]; data?: Float32Array; preprocessMs?: number }
+  /** A run's output is in the slot the run was lent, or (with none lent, or too small) in `data`. */
+  | { type: 'result'; dims: number[]; data?: Float32Array }
+  /** A detection's model is done with its frames (the input slot is free); its `boxes` reply follows. */
+  | { type: 'ran'; preprocessMs: number }
   | { type: 'error'; message: string };
+
+/** Sent after a detection's 'ran', outside the request-reply turns: each frame's boxes, or why there are none. */
+export type BoxesReply = { type: 'boxes'; frames: FrameBoxes[] } | { type: 'boxes'; error: string };

@@ -1,14 +1,17 @@
 // The ONNX Runtime session, on its own thread: onnxruntime-node's session.run blocks the thread that calls it
 // for the whole inference, and the main thread must keep draining frames meanwhile. Frames come as 8-bit BGR and
-// are preprocessed here, so the main thread neither spends the time nor copies the float tensor. Bundled as its own
+// are preprocessed here, so the main thread neither spends the time nor copies the float tensor; their maps are
+// postprocessed here too, after the main thread is told the model is done, so the stream's next frame is on its
+// way meanwhile and the map never crosses threads. Bundled as its own
 // entry beside main.js (see the apps' webpack.config.js); compiled as it loads from the sources (onnxruntime-backend.ts).
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { Preprocessor, type PreprocessSettings } from '@iev/text-detection';
-import type { FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
+import { FramePostprocessor, Preprocessor, type PostprocessSettings, type PreprocessSettings } from '@iev/text-detection';
+import type { FrameBoxes } from './inference-backend';
+import type { BoxesReply, FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
 
 /** A reply and the buffers it hands over rather than copies. */
-type Outgoing = WorkerReply & { transfer?: ArrayBuffer[] };
+type Outgoing = (WorkerReply | BoxesReply) & { transfer?: ArrayBuffer[] };
 
 if (!parentPort) throw new Error('onnxruntime-worker runs as a worker thread');
 const port = parentPort;
@@ -20,6 +23,7 @@ let mapShaped: boolean | undefined;
 const slots = new Map<string, SharedArrayBuffer>();
 /** The preprocessing settings (JSON) and a Preprocessor for them, made again when a twin patch changes them. */
 let preprocessing: { settings: string; preprocessor: Preprocessor } | undefined;
+const postprocessor = new FramePostprocessor();
 
 /**
  * This thread's own tensors, kept while their size stays: ONNX Runtime refuses memory backed by a
@@ -37,6 +41,11 @@ class OwnTensor {
       this.tensor = new ort.Tensor('float32', this.data, dims);
     }
     return { data: this.data, tensor: this.tensor };
+  }
+
+  /** Whether this is the memory of this thread's tensor (which the next run overwrites). */
+  holds(data: Float32Array): boolean {
+    return data === this.data;
   }
 }
 
@@ -56,9 +65,9 @@ function slot(lent: LentSlot): SharedArrayBuffer {
   return buffer;
 }
 
-function preprocessorFor(settings: PreprocessSettings): Preprocessor {
-  const key = JSON.stringify(settings);
-  if (preprocessing?.settings !== key) preprocessing = { settings: key, preprocessor: new Preprocessor(settings) };
+function preprocessorFor({ preResize, resize, normalize }: PreprocessSettings): Preprocessor {
+  const key = JSON.stringify({ preResize, resize, normalize });
+  if (preprocessing?.settings !== key) preprocessing = { settings: key, preprocessor: new Preprocessor({ preResize, resize, normalize }) };
   return preprocessing.preprocessor;
 }
 
@@ -89,38 +98,66 @@ function preprocessFrames(input: SharedArrayBuffer, frames: readonly FrameGeomet
   return batch.tensor;
 }
 
-/**
- * Runs the model on the input and writes the output into the output slot when it fits there; otherwise (no slot
- * lent, or another model's output: the recognizer's) sends the output itself.
- */
-async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<Outgoing> {
+/** The session's output for this input: a detection map goes into this thread's own tensor once its shape is known. */
+async function infer(input: ort.Tensor): Promise<ort.Tensor> {
   if (!session) throw new Error('no model loaded');
-  learn(request.input);
-  learn(request.output);
-  const started = performance.now();
-  let input: ort.Tensor;
-  if (request.frames && request.preprocessing) input = preprocessFrames(slot(request.input), request.frames, request.preprocessing);
-  else {
-    if (!request.dims) throw new Error('a run needs frames or the dims of its tensor');
-    const own = floatInput.of(request.dims);
-    own.data.set(new Float32Array(slot(request.input), 0, own.data.length));
-    input = own.tensor;
-  }
-  const preprocessMs = request.frames && performance.now() - started;
   const dims = input.dims;
   const mapDims = [dims[0], 1, dims[2], dims[3]];
   const outputName = session.outputNames[0];
   const ownMap = mapShaped ? map.of(mapDims) : undefined;
   const output = (await session.run({ [session.inputNames[0]]: input }, ownMap && { [outputName]: ownMap.tensor }))[outputName];
   mapShaped ??= output.dims.length === 4 && output.dims.every((size, i) => size === mapDims[i]);
+  return output;
+}
+
+/**
+ * Runs the model on a float tensor and writes the output into the output slot when it fits there; otherwise (no
+ * slot lent, or another model's output: the recognizer's) sends the output itself.
+ */
+async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<Outgoing> {
+  learn(request.input);
+  learn(request.output);
+  const input = floatInput.of(request.dims);
+  input.data.set(new Float32Array(slot(request.input), 0, input.data.length));
+  const output = await infer(input.tensor);
   const data = output.data as Float32Array;
   const target = request.output && slots.get(request.output.slot);
   if (target && target.byteLength >= data.byteLength) {
     new Float32Array(target, 0, data.length).set(data);
-    return { type: 'result', dims: [...output.dims], preprocessMs };
+    return { type: 'result', dims: [...output.dims] };
   }
-  const own = ownMap && data === ownMap.data ? data.slice() : data;
-  return { type: 'result', data: own, dims: [...output.dims], preprocessMs, transfer: [own.buffer as ArrayBuffer] };
+  const own = map.holds(data) ? data.slice() : data;
+  return { type: 'result', data: own, dims: [...output.dims], transfer: [own.buffer as ArrayBuffer] };
+}
+
+/**
+ * Detects text on the frames in the input slot: preprocess, run, then say 'ran' at once (the main thread frees the
+ * stream and asks for its next frame) and postprocess each frame's slice of the map while that frame is on its way.
+ * A postprocessing failure is the boxes reply's, never a reply to the next request.
+ */
+async function detect(request: Extract<WorkerRequest, { type: 'detect' }>): Promise<Outgoing> {
+  learn(request.input);
+  const started = performance.now();
+  const input = preprocessFrames(slot(request.input), request.frames, request.settings);
+  const preprocessMs = performance.now() - started;
+  const output = await infer(input);
+  send({ type: 'ran', preprocessMs });
+  try {
+    return { type: 'boxes', frames: postprocessFrames(output, request.frames, request.settings) };
+  } catch (error) {
+    return { type: 'boxes', error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function postprocessFrames(output: ort.Tensor, frames: readonly FrameGeometry[], settings: PostprocessSettings): FrameBoxes[] {
+  const [mapHeight, mapWidth] = output.dims.slice(-2);
+  const mapLength = mapHeight * mapWidth;
+  const maps = output.data as Float32Array;
+  return frames.map(({ width, height }, i) => {
+    const started = performance.now();
+    const boxes = postprocessor.run(maps.subarray(i * mapLength, (i + 1) * mapLength), mapWidth, mapHeight, width, height, settings);
+    return { boxes, postprocessMs: performance.now() - started };
+  });
 }
 
 async function handle(request: WorkerRequest): Promise<Outgoing> {
@@ -131,6 +168,8 @@ async function handle(request: WorkerRequest): Promise<Outgoing> {
       return { type: 'loaded' };
     case 'run':
       return run(request);
+    case 'detect':
+      return detect(request);
     case 'dispose':
       await session?.release();
       session = undefined;
@@ -139,9 +178,10 @@ async function handle(request: WorkerRequest): Promise<Outgoing> {
   }
 }
 
+function send({ transfer, ...reply }: Outgoing): void {
+  port.postMessage(reply, transfer ?? []);
+}
+
 port.on('message', (request: WorkerRequest) => {
-  handle(request).then(
-    ({ transfer, ...reply }) => port.postMessage(reply, transfer ?? []),
-    (error: unknown) => port.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
-  );
+  handle(request).then(send, (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
 });
