@@ -1,6 +1,6 @@
 import { readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
-import { BackendPool, OnnxRuntimeBackend, type InferenceBackend, type TensorData } from '@iev/inference-backends';
+import { BackendPool, OnnxRuntimeBackend, type FrameBoxes, type ImageDetectionRun, type InferenceBackend, type TensorData } from '@iev/inference-backends';
 import { getPreset, type ImageView } from '@iev/text-detection';
 import { InOrderDetections, type ChainedFrame, type FrameDetections } from './in-order-detections';
 import { TextDetector } from './text-detector';
@@ -51,6 +51,50 @@ class HandRunBackend implements InferenceBackend {
   }
 }
 
+/** A detection the test ends by hand in two steps, as the ONNX Runtime worker does: the model is done, then the boxes. */
+interface HandDetection {
+  ran(): void;
+  /** Each frame of the batch gets one box with its left edge there. */
+  boxes(...leftEdges: number[]): void;
+  failBoxes(error: Error): void;
+}
+
+/** A backend that detects where its model runs (detectImages), each step when the test says. */
+class HandDetectBackend implements InferenceBackend {
+  readonly name = 'hand-detect';
+  readonly modelId = 'hand-detect@00000000';
+  readonly modelSha256 = '0'.repeat(64);
+  readonly detections: HandDetection[] = [];
+
+  constructor(readonly concurrency: number) {}
+
+  load(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  run(): Promise<TensorData> {
+    return Promise.reject(new Error('hand-detect only detects'));
+  }
+
+  detectImages(images: readonly ImageView[]): Promise<ImageDetectionRun> {
+    return new Promise((ran) => {
+      let boxes!: (frames: FrameBoxes[]) => void;
+      let failBoxes!: (error: Error) => void;
+      const frames = new Promise<FrameBoxes[]>((resolve, reject) => ((boxes = resolve), (failBoxes = reject)));
+      this.detections.push({
+        ran: () => ran({ preprocessMs: 1, frames }),
+        boxes: (...leftEdges) =>
+          boxes(images.map((_, i) => ({ boxes: [{ points: [[leftEdges[i], 0], [leftEdges[i] + 10, 0], [leftEdges[i] + 10, 5], [leftEdges[i], 5]], score: 0.9 }], postprocessMs: 1 }))),
+        failBoxes,
+      });
+    });
+  }
+
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 const IMAGE: ImageView = { data: new Uint8Array(64 * 64 * 3), width: 64, height: 64, stride: 64 * 3 };
 const frame = (sequence: number, image = IMAGE): ChainedFrame => ({ sourceId: 'camera0', sequence, captureTimeMs: 1000 + sequence, image });
 
@@ -70,7 +114,7 @@ async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
-function chainOn(backend: HandRunBackend, publish: (frame: ChainedFrame, detections: FrameDetections) => Promise<void> = async () => undefined, maxBatch = 1) {
+function chainOn(backend: InferenceBackend, publish: (frame: ChainedFrame, detections: FrameDetections) => Promise<void> = async () => undefined, maxBatch = 1) {
   const published: Array<{ sequence: number; detections: FrameDetections }> = [];
   const dropped: number[] = [];
   const errors: string[] = [];
@@ -263,6 +307,56 @@ describe('InOrderDetections (a backend whose runs the test resolves)', () => {
     await drained;
     expect(published.map(({ sequence }) => sequence)).toEqual([1, 2]);
     expect(chain.inChain).toBe(0);
+  });
+});
+
+describe('InOrderDetections (a backend that makes the boxes where its model runs, after it is done)', () => {
+  const leftEdgesOf = (published: Array<{ detections: FrameDetections }>) => published.map(({ detections }) => detections.boxes.map((box) => box.points[0][0]));
+
+  it('takes the next frame once the model is done with one, before its boxes, and publishes in order when frame 2 has its boxes first', async () => {
+    const backend = new HandDetectBackend(1);
+    const { chain, published } = chainOn(backend);
+    const first = chain.push(frame(1));
+    expect(await isSettled(first)).toBe(false); // the only stream is in the model
+    backend.detections[0].ran();
+    await first; // the stream is free though frame 1 has no boxes yet
+    const second = chain.push(frame(2));
+    expect(backend.detections).toHaveLength(2);
+    backend.detections[1].ran();
+    backend.detections[1].boxes(40);
+    await turns();
+    expect(published).toEqual([]); // frame 2 has its boxes, but frame 1 is not out yet
+    backend.detections[0].boxes(8);
+    await second;
+    await chain.drain();
+    expect(published.map(({ sequence }) => sequence)).toEqual([1, 2]);
+    expect(leftEdgesOf(published)).toEqual([[8], [40]]);
+    expect(published[0].detections.timings).toMatchObject({ preprocessMs: 1, postprocessMs: 1 });
+  });
+
+  it('gives each frame of a batch its own boxes', async () => {
+    const backend = new HandDetectBackend(1);
+    const { chain, published } = chainOn(backend, undefined, 2);
+    await Promise.all([chain.pushBatch([frame(1), frame(2)]), backend.detections[0].ran()]);
+    backend.detections[0].boxes(8, 40);
+    await chain.drain();
+    expect(leftEdgesOf(published)).toEqual([[8], [40]]);
+  });
+
+  it('drops a frame whose boxes failed, counts and logs it, and publishes the next', async () => {
+    const backend = new HandDetectBackend(1);
+    const { chain, published, dropped, errors } = chainOn(backend);
+    await Promise.all([chain.push(frame(1)), backend.detections[0].ran()]);
+    const second = chain.push(frame(2));
+    backend.detections[1].ran();
+    backend.detections[0].failBoxes(new Error('postprocessing failed: bad settings'));
+    backend.detections[1].boxes(8);
+    await second;
+    await chain.drain();
+    expect(dropped).toEqual([1]);
+    expect(errors).toEqual(['frame dropped: inference failed: postprocessing failed: bad settings']);
+    expect(published.map(({ sequence }) => sequence)).toEqual([2]);
+    expect(chain.failures).toEqual({ inference: 1, publish: 0 });
   });
 });
 
