@@ -133,7 +133,8 @@ export class TextDetector {
     this.inFlight++;
     this.runsOn.set(backend, (this.runsOn.get(backend) ?? 0) + 1);
     try {
-      return backend.detectImages ? await this.detectWhereModelRuns(backend, preset, images) : await this.inferHere(backend, preset, images);
+      const detectImages = backend.detectImages?.bind(backend);
+      return detectImages ? await this.detectWhereModelRuns(detectImages, preset, images) : await this.inferHere(backend, preset, images);
     } finally {
       this.inFlight--;
       this.streamFreed();
@@ -142,9 +143,13 @@ export class TextDetector {
   }
 
   /** The backend detects (ONNX Runtime: on its worker); its preprocessing time is shared among the batch's frames. */
-  private async detectWhereModelRuns(backend: InferenceBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
+  private async detectWhereModelRuns(
+    detectImages: NonNullable<InferenceBackend['detectImages']>,
+    preset: DetectionPreset,
+    images: readonly ImageView[],
+  ): Promise<InferredImage[]> {
     const started = performance.now();
-    const run = await backend.detectImages!(images, preset);
+    const run = await detectImages(images, preset);
     const inferenceMs = performance.now() - started - run.preprocessMs;
     const preprocessMs = run.preprocessMs / images.length;
     return images.map(({ width, height }, i) => ({
