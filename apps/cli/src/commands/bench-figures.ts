@@ -124,6 +124,8 @@ export interface RecognitionFigures {
   textAfterMs: { p50: number; p90: number; count: number };
   /** The pipeline with RECOGNITION=off: capture time → detections published. */
   latencyMsWithout: LatencyFigures['latencyMs'];
+  /** CPU: fpsWithout / bareStreamsFps, the streams ratio of the same pipeline without the reader's model. */
+  streamsRatioWithout?: number;
 }
 
 export function recognitionFigures(withRecognition: MeasuredPipeline, without: MeasuredPipeline): RecognitionFigures {

@@ -61,4 +61,20 @@ describe('formatBenchRows', () => {
     expect(table).toMatch(/^decoders of the 2 captures +3\.1 +3\.40$/m);
     expect(formatBenchRows([report])).not.toContain('fairness');
   });
+
+  it('prints the streams ratio with RECOGNITION=off beside the reading one, for a preset that reads', () => {
+    const recognition = {
+      fpsWith: 9,
+      fpsWithout: 10.5,
+      ratio: 0.857,
+      linesReadPerFrame: 0.3,
+      linesCarriedPerFrame: 14.6,
+      textAfterMs: { p50: 160, p90: 900, count: 30 },
+      latencyMsWithout: { p50: 200, p90: 240, p99: 300 },
+      streamsRatioWithout: 0.875,
+    };
+    const table = formatBenchRows([{ ...report, recognition }]);
+    expect(table).toMatch(/streams ratio +0\.750 +\(pipeline fps \/ bare streams: the cost of our code\)\n +0\.875 +with RECOGNITION=off/);
+    expect(formatBenchRows([report])).not.toContain('with RECOGNITION=off (the reader');
+  });
 });

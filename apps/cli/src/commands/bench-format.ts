@@ -37,6 +37,8 @@ export function formatBench(report: BenchReport): string {
       `bare streams ${report.bareStreamsFps.toFixed(2).padStart(10)}   (bare run fps, ${report.streams} sessions side by side like the pipeline)`,
       `streams ratio${report.streamsRatio.toFixed(3).padStart(10)}   (pipeline fps / bare streams: the cost of our code)`,
     );
+    const withoutReading = report.recognition?.streamsRatioWithout;
+    if (withoutReading !== undefined) lines.push(`              ${withoutReading.toFixed(3).padStart(10)}   with RECOGNITION=off (the reader's model is not in the bare streams)`);
   }
   const latency = (l: BenchReport['latencyMs']) => `p50 ${l.p50.toFixed(0)}, p90 ${l.p90.toFixed(0)}, p99 ${l.p99.toFixed(0)} ms`;
   if (report.sources && report.aggregateFps !== undefined && report.aggregateRatio !== undefined && report.sourceFairness !== undefined) {

@@ -132,7 +132,12 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
       ...(withoutRecognition && { recognize: stage((d) => d.timings.recognizeMs ?? 0) }),
     },
     ...latencyFigures(pipeline, pipelineConfiguration.runMs),
-    ...(withoutRecognition && { recognition: recognitionFigures(pipeline, withoutRecognition) }),
+    ...(withoutRecognition && {
+      recognition: {
+        ...recognitionFigures(pipeline, withoutRecognition),
+        ...(bareStreamsFps !== undefined && { streamsRatioWithout: round(withoutRecognition.fps / bareStreamsFps, 3) }),
+      },
+    }),
     ...(withoutPreview && { preview: previewFigures(pipeline, withoutPreview) }),
     ...sources,
     cpu: cpuFigures(pipeline),
