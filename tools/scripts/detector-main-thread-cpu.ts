@@ -1,6 +1,6 @@
-// The inference module's main-thread CPU per frame in its detection chain alone (preprocess, hand-off to the
-// model's workers, postprocess), without capture or sockets: a quick before/after for changes to that path; and
-// the whole process's (the model's workers included), to tell work removed from work moved.
+// The inference module's main-thread CPU per frame in its detection chain alone (the hand-off to the model's workers,
+// and pre/postprocessing where the backend does not do them there), without capture or sockets: a quick before/after
+// for changes to that path; and the whole process's (the model's workers included), to tell work removed from work moved.
 //   SWC_NODE_PROJECT=tsconfig.base.json TS_NODE_PROJECT=tsconfig.base.json \
 //     node -r @swc-node/register -r tsconfig-paths/register tools/scripts/detector-main-thread-cpu.ts [preset] [frames]
 // Frames: testdata/text-frames/dev-a (640x480) in turn; streams and threads as the module's auto.
