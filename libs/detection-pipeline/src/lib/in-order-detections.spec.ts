@@ -82,7 +82,7 @@ class HandDetectBackend implements InferenceBackend {
       let failBoxes!: (error: Error) => void;
       const frames = new Promise<FrameBoxes[]>((resolve, reject) => ((boxes = resolve), (failBoxes = reject)));
       this.detections.push({
-        ran: () => ran({ preprocessMs: 1, frames }),
+        ran: () => ran({ preprocessMs: 1, inferenceMs: 30, frames }),
         boxes: (...leftEdges) =>
           boxes(images.map((_, i) => ({ boxes: [{ points: [[leftEdges[i], 0], [leftEdges[i] + 10, 0], [leftEdges[i] + 10, 5], [leftEdges[i], 5]], score: 0.9 }], postprocessMs: 1 }))),
         failBoxes,
@@ -331,7 +331,7 @@ describe('InOrderDetections (a backend that makes the boxes where its model runs
     await chain.drain();
     expect(published.map(({ sequence }) => sequence)).toEqual([1, 2]);
     expect(leftEdgesOf(published)).toEqual([[8], [40]]);
-    expect(published[0].detections.timings).toMatchObject({ preprocessMs: 1, postprocessMs: 1 });
+    expect(published[0].detections.timings).toMatchObject({ preprocessMs: 1, inferenceMs: 30, postprocessMs: 1 });
   });
 
   it('gives each frame of a batch its own boxes', async () => {

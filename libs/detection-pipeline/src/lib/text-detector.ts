@@ -1,5 +1,5 @@
 import type { DetectedBox } from '@iev/frame-protocol';
-import type { ImageRunOutput, InferenceBackend, TensorData } from '@iev/inference-backends';
+import type { InferenceBackend, TensorData } from '@iev/inference-backends';
 import { callOnce } from '@iev/service-runtime';
 import { FramePostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
@@ -121,9 +121,10 @@ export class TextDetector {
 
   /**
    * infer() for up to `maxBatch` frames whose model inputs have the same size (frames of one size, or squashed
-   * to one by the preset): each is preprocessed into its slice of one [N, 3, H, W] tensor, the model runs once,
-   * and each finish() postprocesses its own slice of the map. A batch counts as one image against `concurrency`.
-   * Timings are per frame, except inferenceMs: the batch's whole run, which each of its frames waited for.
+   * to one by the preset): preprocessed into one [N, 3, H, W] tensor (where the model runs, or here), the model runs
+   * once, and each finish() gives the boxes of its own slice of the map (made where the model runs, or here). A batch
+   * counts as one image against `concurrency`. Timings are per frame, except inferenceMs: the batch's whole run,
+   * which each of its frames waited for.
    */
   async inferBatch(images: readonly ImageView[]): Promise<InferredImage[]> {
     if (images.length === 0) return [];
@@ -148,28 +149,29 @@ export class TextDetector {
     preset: DetectionPreset,
     images: readonly ImageView[],
   ): Promise<InferredImage[]> {
-    const started = performance.now();
     const run = await detectImages(images, preset);
-    const inferenceMs = performance.now() - started - run.preprocessMs;
     const preprocessMs = run.preprocessMs / images.length;
     return images.map(({ width, height }, i) => ({
       finish: async () => {
         const { boxes, postprocessMs } = (await run.frames)[i];
-        return { boxes, width, height, timings: { preprocessMs, inferenceMs, postprocessMs } };
+        return { boxes, width, height, timings: { preprocessMs, inferenceMs: run.inferenceMs, postprocessMs } };
       },
     }));
   }
 
   /**
    * The backend runs the model only, on pixels where it preprocesses them itself (TensorRT: on the GPU, one frame at
-   * a time) or else on floats preprocessed here; each frame's finish() postprocesses its slice of the map here.
+   * a time, which counts as inference) or else on floats preprocessed here; each frame's finish() postprocesses its
+   * slice of the map here.
    */
   private async inferHere(backend: InferenceBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
     const preprocessMs: number[] = [];
     let inferenceStarted = performance.now();
-    let output: ImageRunOutput;
-    if (images.length === 1 && backend.runImage) output = await backend.runImage(images[0], preset);
-    else {
+    let output: TensorData;
+    if (images.length === 1 && backend.runImage) {
+      output = await backend.runImage(images[0], preset);
+      preprocessMs.push(0);
+    } else {
       const input = this.preprocessBatch(images, preprocessMs);
       inferenceStarted = performance.now();
       try {
@@ -178,10 +180,7 @@ export class TextDetector {
         if (images.length > 1) this.keepSpareBatch(input.data);
       }
     }
-    // The backend's preprocessing is within its run: each frame's share of it is reported as its preprocessing.
-    const backendPreprocessMs = output.preprocessMs ?? 0;
-    if (preprocessMs.length === 0) preprocessMs.push(...images.map(() => backendPreprocessMs / images.length));
-    const inferenceMs = performance.now() - inferenceStarted - backendPreprocessMs;
+    const inferenceMs = performance.now() - inferenceStarted;
     const [mapHeight, mapWidth] = output.dims.slice(-2);
     const mapLength = mapHeight * mapWidth;
     // The map goes back to the backend once every frame of the batch has read its slice.

@@ -35,13 +35,17 @@ describe('BackendPool (real model, two streams)', () => {
     pool.recycle(served);
   });
 
-  it('hands a recycled output back to the stream that made it, which writes the next map into it', async () => {
+  it('runs on the stream idle longest, and hands a recycled output back to the stream that made it, which writes its next map into it', async () => {
     const first = await pool.run(input(13));
     const expected = Array.from(first.data);
     pool.recycle(first);
+    const other = await pool.run(input(13));
+    expect(other.data.buffer).not.toBe(first.data.buffer); // the other stream, idle longer
+    pool.recycle(other);
     const again = await pool.run(input(13));
-    expect(again.data.buffer).toBe(first.data.buffer); // the same stream's slot, free again and written in place
+    expect(again.data.buffer).toBe(first.data.buffer); // the first stream's slot, free again and written in place
     expect(Array.from(again.data)).toEqual(expected);
+    pool.recycle(again);
   });
 
   it('fails load() with the failing stream\'s message and leaves no stream running', async () => {

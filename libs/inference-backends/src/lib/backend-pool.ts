@@ -1,5 +1,5 @@
 import type { ImageView } from '@iev/text-detection';
-import type { ImageDetectionRun, ImageDetectionSettings, ImagePreprocessing, ImageRunOutput, InferenceBackend, TensorData } from './inference-backend';
+import type { ImageDetectionRun, ImageDetectionSettings, ImagePreprocessing, InferenceBackend, TensorData } from './inference-backend';
 
 /**
  * Several copies of one backend ("streams"), each with its own session and thread, running different frames
@@ -10,7 +10,7 @@ import type { ImageDetectionRun, ImageDetectionSettings, ImagePreprocessing, Ima
  */
 export class BackendPool implements InferenceBackend {
   readonly concurrency: number;
-  readonly runImage?: (image: ImageView, preprocessing: ImagePreprocessing) => Promise<ImageRunOutput>;
+  readonly runImage?: (image: ImageView, preprocessing: ImagePreprocessing) => Promise<TensorData>;
   readonly detectImages?: (images: readonly ImageView[], settings: ImageDetectionSettings) => Promise<ImageDetectionRun>;
   private readonly idle: InferenceBackend[];
   /** Which stream made an output, so recycle() lends its memory back to that stream's worker. */
@@ -69,7 +69,8 @@ export class BackendPool implements InferenceBackend {
 
   /** Takes a stream synchronously (a stream copies its input before its first await), and frees it when done. */
   private async onIdleStream<Output>(work: (stream: InferenceBackend) => Promise<Output>): Promise<Output> {
-    const stream = this.idle.pop();
+    // The stream idle longest: one that just said its model is done may still be making that run's boxes.
+    const stream = this.idle.shift();
     if (!stream) throw new Error(`${this.name}: all ${this.concurrency} streams are busy; await a free one before run()`);
     try {
       return await work(stream);

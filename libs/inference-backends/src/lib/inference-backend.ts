@@ -27,7 +27,7 @@ export interface InferenceBackend {
    * Preprocessor computes for these settings, and runs the model on it, so a frame crosses to the device as bytes
    * rather than floats. Returns the probability map as run() does; same rules (concurrency, recycle()).
    */
-  runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<ImageRunOutput>;
+  runImage?(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData>;
   /**
    * Optional: text detection whole where the model runs (ONNX Runtime: on its worker thread) for a batch of frames
    * whose model inputs have one size: preprocessed into one [N, 3, H, W] input, run, and each frame's slice of the map
@@ -40,20 +40,19 @@ export interface InferenceBackend {
   dispose(): Promise<void>;
 }
 
-/** A map from frames the backend preprocessed itself, with the time that took where it can tell (within the run). */
-export interface ImageRunOutput extends TensorData {
-  preprocessMs?: number;
-}
-
 /** The parts of a detection preset that turn a frame into the model input. */
 export type ImagePreprocessing = PreprocessSettings;
 
 /** The parts of a detection preset that turn a frame into the model input and its map into boxes. */
 export type ImageDetectionSettings = PreprocessSettings & PostprocessSettings;
 
-/** A detectImages() run whose model is done: how long preprocessing took, and each frame's boxes to come. */
+/**
+ * A detectImages() run whose model is done: how long preprocessing and the model took where they ran (a run may wait
+ * there behind the previous one's postprocessing, which that one's frames count), and each frame's boxes to come.
+ */
 export interface ImageDetectionRun {
   preprocessMs: number;
+  inferenceMs: number;
   frames: Promise<FrameBoxes[]>;
 }
 

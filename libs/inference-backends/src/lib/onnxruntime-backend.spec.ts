@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { readBgrImage } from '@iev/testing';
 import { FramePostprocessor, getPreset, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 import type { ImageDetectionRun } from './inference-backend';
@@ -215,5 +216,18 @@ describe('OnnxRuntimeBackend detecting text on frames on its worker', () => {
     const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-b/frame_000.png', 1280, 720)];
     await expect(backend.detectImages(images, getPreset('default'))).rejects.toThrow("a batch needs frames with one model input size: frame 0's is 640x480, frame 1's 960x544");
     expect((await boxesOf(await backend.detectImages(images.slice(0, 1), getPreset('default'))))[0].length).toBeGreaterThan(5);
+  });
+});
+
+describe('OnnxRuntimeBackend whose worker ends on its own (a crash)', () => {
+  it('fails every later call with why, instead of waiting for a worker that is gone, and runs again once loaded again', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+    await backend.load();
+    const input = { data: new Float32Array(3 * 64 * 64).fill(0.5), dims: [1, 3, 64, 64] };
+    await (backend as unknown as { worker: Worker }).worker.terminate();
+    await expect(backend.run(input)).rejects.toThrow('onnxruntime-cpu: worker exited (code 1); load() it again');
+    await backend.load();
+    expect((await backend.run(input)).dims).toEqual([1, 1, 64, 64]);
+    await backend.dispose();
   });
 });

@@ -73,9 +73,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private model?: ModelFile;
   /** One slot: the input is held for the whole run, which is also what refuses a concurrent run. */
   private readonly inputs = new SharedBufferRing('input', 1);
-  /** Maps the worker writes and the caller reads until it hands them back with recycle(). */
+  /** run()'s outputs: the worker writes them and the caller reads them until it hands them back with recycle(). */
   private readonly outputs = new SharedBufferRing('output', OUTPUT_SLOTS);
-  /** The largest output seen: later slots are that big, so an output of a size seen before fits (frames' maps, another model's). */
+  /** The largest output seen: later slots are that big, so an output of a size seen before fits. */
   private outputBytes = 0;
   private pending?: Settlers<WorkerReply>;
   /** Detections whose model is done and whose boxes are still being made, oldest first (the worker's order). */
@@ -83,6 +83,8 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
   private inFlight?: Promise<unknown>;
   private disposing?: Promise<void>;
+  /** Why the worker ended on its own, until load() starts another: a message to a gone worker would wait forever. */
+  private gone?: Error;
 
   constructor(private readonly options: OnnxRuntimeBackendOptions) {}
 
@@ -102,7 +104,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // loaded again after dispose(): a new worker
     worker.on('message', (reply: WorkerReply | BoxesReply) => (reply.type === 'boxes' ? this.boxesArrived(reply) : this.settle((pending) => pending.resolve(reply))));
     worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', (code) => this.failAll(new Error(`${this.name}: worker exited (code ${code})`)));
+    worker.on('exit', (code) => this.workerGone(new Error(`${this.name}: worker exited (code ${code})`)));
     this.worker = worker;
     try {
       await this.request({
@@ -122,12 +124,13 @@ export class OnnxRuntimeBackend implements InferenceBackend {
       throw new Error(`${this.name}: cannot load ${this.options.modelPath}: ${(error as Error).message}`);
     }
     this.model = model;
+    this.gone = undefined;
   }
 
   /**
-   * The output goes into a lent slot sized for the detection model's map, [n, 1, H, W] for an input [n, 3, H, W],
-   * or for the largest output seen; one that does not fit (another model's, the first time) comes back as memory
-   * of its own.
+   * A float tensor through the model (the recognizer's batches; a detection model's own input). The output goes into
+   * a lent slot sized for a detection map, [n, 1, H, W] for an input [n, 3, H, W], or for the largest output seen;
+   * one that does not fit (another model's, the first time) comes back as memory of its own.
    */
   async run(input: TensorData): Promise<TensorData> {
     const { length } = input.data;
@@ -170,10 +173,12 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     try {
       const reply = await this.request({ type: 'detect', input: forWorker(lentInput), frames, settings: { preResize, resize, normalize, postprocess } });
       if (reply.type !== 'ran') throw new Error(`${this.name}: unexpected reply ${reply.type}`);
-      return { preprocessMs: reply.preprocessMs, frames: boxes.promise };
+      return { preprocessMs: reply.preprocessMs, inferenceMs: reply.inferenceMs, frames: boxes.promise };
     } catch (error) {
-      // No boxes follow a detection that failed before its model was done.
-      this.postprocessing.splice(this.postprocessing.indexOf(boxes), 1);
+      // No boxes follow a detection that failed before its model was done (a worker that exited took them all).
+      const owed = this.postprocessing.indexOf(boxes);
+      if (owed >= 0) this.postprocessing.splice(owed, 1);
+      this.unrefWhenIdle();
       throw error;
     } finally {
       this.inputs.release(lentInput.buffer);
@@ -237,6 +242,14 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     else waiting?.resolve(reply.frames);
   }
 
+  /** The worker ended on its own (a crash): what waited for it fails, and every call after it until load() again. */
+  private workerGone(error: Error): void {
+    this.worker = undefined;
+    this.model = undefined;
+    this.gone = error;
+    this.failAll(error);
+  }
+
   /** The worker is gone: what waited for it fails. */
   private failAll(error: Error): void {
     for (const waiting of this.postprocessing.splice(0)) waiting.reject(error);
@@ -252,7 +265,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   private loadedModel(): ModelFile {
-    if (!this.model) throw new Error(`${this.name}: load() has not completed`);
+    if (!this.model) throw new Error(this.gone ? `${this.gone.message}; load() it again` : `${this.name}: load() has not completed`);
     return this.model;
   }
 }

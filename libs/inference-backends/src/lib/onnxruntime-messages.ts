@@ -28,7 +28,7 @@ export type WorkerReply =
   /** A run's output is in the slot the run was lent, or (with none lent, or too small) in `data`. */
   | { type: 'result'; dims: number[]; data?: Float32Array }
   /** A detection's model is done with its frames (the input slot is free); its `boxes` reply follows. */
-  | { type: 'ran'; preprocessMs: number }
+  | { type: 'ran'; preprocessMs: number; inferenceMs: number }
   | { type: 'error'; message: string };
 
 /** Sent after a detection's 'ran', outside the request-reply turns: each frame's boxes, or why there are none. */

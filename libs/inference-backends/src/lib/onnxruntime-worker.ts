@@ -139,9 +139,9 @@ async function detect(request: Extract<WorkerRequest, { type: 'detect' }>): Prom
   learn(request.input);
   const started = performance.now();
   const input = preprocessFrames(slot(request.input), request.frames, request.settings);
-  const preprocessMs = performance.now() - started;
+  const preprocessed = performance.now();
   const output = await infer(input);
-  send({ type: 'ran', preprocessMs });
+  send({ type: 'ran', preprocessMs: preprocessed - started, inferenceMs: performance.now() - preprocessed });
   try {
     return { type: 'boxes', frames: postprocessFrames(output, request.frames, request.settings) };
   } catch (error) {
