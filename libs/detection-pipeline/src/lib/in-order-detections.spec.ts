@@ -14,18 +14,32 @@ interface HandRun {
   fail(error: Error): void;
 }
 
-/** A backend whose runs resolve when the test says, in any order. */
-class HandRunBackend implements InferenceBackend {
-  readonly name = 'hand-run';
-  readonly modelId = 'hand-run@00000000';
+/** What the hand-driven backends share: `concurrency` streams, a made-up model, nothing to load or free. */
+abstract class HandBackend implements InferenceBackend {
+  abstract readonly name: string;
   readonly modelSha256 = '0'.repeat(64);
-  readonly runs: HandRun[] = [];
 
   constructor(readonly concurrency: number) {}
+
+  get modelId(): string {
+    return `${this.name}@00000000`;
+  }
 
   load(): Promise<void> {
     return Promise.resolve();
   }
+
+  dispose(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  abstract run(input: TensorData): Promise<TensorData>;
+}
+
+/** A backend whose runs resolve when the test says, in any order. */
+class HandRunBackend extends HandBackend {
+  readonly name = 'hand-run';
+  readonly runs: HandRun[] = [];
 
   run(input: TensorData): Promise<TensorData> {
     const [batch] = input.dims;
@@ -45,10 +59,6 @@ class HandRunBackend implements InferenceBackend {
       }),
     );
   }
-
-  dispose(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 /** A detection the test ends by hand in two steps, as the ONNX Runtime worker does: the model is done, then the boxes. */
@@ -60,17 +70,9 @@ interface HandDetection {
 }
 
 /** A backend that detects where its model runs (detectImages), each step when the test says. */
-class HandDetectBackend implements InferenceBackend {
+class HandDetectBackend extends HandBackend {
   readonly name = 'hand-detect';
-  readonly modelId = 'hand-detect@00000000';
-  readonly modelSha256 = '0'.repeat(64);
   readonly detections: HandDetection[] = [];
-
-  constructor(readonly concurrency: number) {}
-
-  load(): Promise<void> {
-    return Promise.resolve();
-  }
 
   run(): Promise<TensorData> {
     return Promise.reject(new Error('hand-detect only detects'));
@@ -88,10 +90,6 @@ class HandDetectBackend implements InferenceBackend {
         failBoxes,
       });
     });
-  }
-
-  dispose(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
