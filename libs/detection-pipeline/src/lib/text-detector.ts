@@ -11,6 +11,13 @@ export interface DetectionResult {
   timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
 }
 
+/** A backend that detects whole where its model runs (detectImages). */
+type DetectingBackend = InferenceBackend & Required<Pick<InferenceBackend, 'detectImages'>>;
+
+function detectsWhereModelRuns(backend: InferenceBackend): backend is DetectingBackend {
+  return backend.detectImages !== undefined;
+}
+
 /** A frame that has been through the model, its boxes to come (postprocessed here, or where the model ran). */
 export interface InferredImage {
   finish(): Promise<DetectionResult>;
@@ -134,8 +141,7 @@ export class TextDetector {
     this.inFlight++;
     this.runsOn.set(backend, (this.runsOn.get(backend) ?? 0) + 1);
     try {
-      const detectImages = backend.detectImages?.bind(backend);
-      return detectImages ? await this.detectWhereModelRuns(detectImages, preset, images) : await this.inferHere(backend, preset, images);
+      return detectsWhereModelRuns(backend) ? await this.detectWhereModelRuns(backend, preset, images) : await this.inferHere(backend, preset, images);
     } finally {
       this.inFlight--;
       this.streamFreed();
@@ -144,12 +150,8 @@ export class TextDetector {
   }
 
   /** The backend detects (ONNX Runtime: on its worker); its preprocessing time is shared among the batch's frames. */
-  private async detectWhereModelRuns(
-    detectImages: NonNullable<InferenceBackend['detectImages']>,
-    preset: DetectionPreset,
-    images: readonly ImageView[],
-  ): Promise<InferredImage[]> {
-    const run = await detectImages(images, preset);
+  private async detectWhereModelRuns(backend: DetectingBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
+    const run = await backend.detectImages(images, preset);
     const preprocessMs = run.preprocessMs / images.length;
     return images.map(({ width, height }, i) => ({
       finish: async () => {

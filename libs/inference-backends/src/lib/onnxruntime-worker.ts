@@ -145,7 +145,7 @@ async function detect(request: Extract<WorkerRequest, { type: 'detect' }>): Prom
   try {
     return { type: 'boxes', frames: postprocessFrames(output, request.frames, request.settings) };
   } catch (error) {
-    return { type: 'boxes', error: error instanceof Error ? error.message : String(error) };
+    return { type: 'boxes', error: messageOf(error) };
   }
 }
 
@@ -178,10 +178,14 @@ async function handle(request: WorkerRequest): Promise<Outgoing> {
   }
 }
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function send({ transfer, ...reply }: Outgoing): void {
   port.postMessage(reply, transfer ?? []);
 }
 
 port.on('message', (request: WorkerRequest) => {
-  handle(request).then(send, (error: unknown) => send({ type: 'error', message: error instanceof Error ? error.message : String(error) }));
+  handle(request).then(send, (error: unknown) => send({ type: 'error', message: messageOf(error) }));
 });
