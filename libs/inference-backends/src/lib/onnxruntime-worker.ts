@@ -2,7 +2,7 @@
 // for the whole inference, and the main thread must keep draining frames meanwhile. Frames come as 8-bit BGR and
 // are preprocessed here, so the main thread neither spends the time nor copies the float tensor; their maps are
 // postprocessed here too, after the main thread is told the model is done, so the stream's next frame is on its
-// way meanwhile and the map never crosses threads. Bundled as its own
+// way meanwhile; the model writes the map straight into the postprocessor's memory, and it never crosses threads. Bundled as its own
 // entry beside main.js (see the apps' webpack.config.js); compiled as it loads from the sources (onnxruntime-backend.ts).
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -98,14 +98,26 @@ function preprocessFrames(input: SharedArrayBuffer, frames: readonly FrameGeomet
   return batch.tensor;
 }
 
-/** The session's output for this input: a detection map goes into this thread's own tensor once its shape is known. */
-async function infer(input: ort.Tensor): Promise<ort.Tensor> {
+/** The postprocessor's map memory as a tensor of these dims: wrapped again only when that memory moves. */
+let postprocessorMap: { memory: Float32Array; tensor: ort.Tensor } | undefined;
+
+function postprocessorMapTensor(dims: readonly number[]): ort.Tensor {
+  const memory = postprocessor.mapMemory(dims[3], dims[2], dims[0]);
+  if (postprocessorMap?.memory !== memory) postprocessorMap = { memory, tensor: new ort.Tensor('float32', memory, dims) };
+  return postprocessorMap.tensor;
+}
+
+/**
+ * The session's output for this input: a detection map goes into the tensor `mapTensor` gives for its dims once
+ * the map's shape is known (the first run tells).
+ */
+async function infer(input: ort.Tensor, mapTensor: (dims: readonly number[]) => ort.Tensor): Promise<ort.Tensor> {
   if (!session) throw new Error('no model loaded');
   const dims = input.dims;
   const mapDims = [dims[0], 1, dims[2], dims[3]];
   const outputName = session.outputNames[0];
-  const ownMap = mapShaped ? map.of(mapDims) : undefined;
-  const output = (await session.run({ [session.inputNames[0]]: input }, ownMap && { [outputName]: ownMap.tensor }))[outputName];
+  const fetches = mapShaped ? { [outputName]: mapTensor(mapDims) } : undefined;
+  const output = (await session.run({ [session.inputNames[0]]: input }, fetches))[outputName];
   mapShaped ??= output.dims.length === 4 && output.dims.every((size, i) => size === mapDims[i]);
   return output;
 }
@@ -119,7 +131,7 @@ async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<Ou
   learn(request.output);
   const input = floatInput.of(request.dims);
   input.data.set(new Float32Array(slot(request.input), 0, input.data.length));
-  const output = await infer(input.tensor);
+  const output = await infer(input.tensor, (dims) => map.of(dims).tensor);
   const data = output.data as Float32Array;
   const target = request.output && slots.get(request.output.slot);
   if (target && target.byteLength >= data.byteLength) {
@@ -140,7 +152,8 @@ async function detect(request: Extract<WorkerRequest, { type: 'detect' }>): Prom
   const started = performance.now();
   const input = preprocessFrames(slot(request.input), request.frames, request.settings);
   const preprocessed = performance.now();
-  const output = await infer(input);
+  // The map goes straight where the postprocessor thresholds it.
+  const output = await infer(input, postprocessorMapTensor);
   send({ type: 'ran', preprocessMs: preprocessed - started, inferenceMs: performance.now() - preprocessed });
   try {
     return { type: 'boxes', frames: postprocessFrames(output, request.frames, request.settings) };

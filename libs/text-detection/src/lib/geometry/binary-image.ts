@@ -1,12 +1,17 @@
+import { layOut } from '../wasm/wasm-runtime';
+import { createThresholdKernel } from './threshold-kernel';
+
 /** Zero columns left of the image: OpenCV pads one; four keep every row's first pixel word-aligned. */
 const LEFT_PADDING = 4;
 
 /**
  * A 0/1 image inside a zero border: the layout OpenCV's findContours pads its input to, so pixels on the
- * image's edge still have background neighbours. Rows are word-aligned so they can be written and scanned
- * four pixels at a time.
+ * image's edge still have background neighbours. Rows are word-aligned so they can be scanned four pixels at a
+ * time. It lives in its threshold kernel's memory, beside room for the probability maps it is made from: a model
+ * that writes its map there (mapMemory) has it thresholded without a copy.
  */
 export class PaddedBinaryImage {
+  private readonly kernel = createThresholdKernel();
   /** Pixel (x, y) lives at firstPixel + y * stride + x. Values other than 0/1 are contour-tracing marks. */
   data = new Int8Array(0);
   /** The same bytes, four at a time. */
@@ -17,37 +22,48 @@ export class PaddedBinaryImage {
   height = 0;
   stride = 0;
   firstPixel = 0;
+  /** Room for maps of width x height, after the image in the kernel's memory. */
+  private maps = new Float32Array(0);
+  /** The view mapMemory last gave, kept while its layout stays so a tensor over it can be kept too. */
+  private lentMaps = new Float32Array(0);
 
-  /** Sets pixel (x, y) to map[y * width + x] > threshold, in one pass over the map. */
-  threshold(map: Float32Array, width: number, height: number, threshold: number): void {
+  /**
+   * Memory for `count` maps of width x height, one after another, which threshold() then reads where they are. The
+   * same view while the size stays and the count does not grow; a later call for another size or a larger count
+   * moves it.
+   */
+  mapMemory(width: number, height: number, count: number): Float32Array {
+    const length = width * height * count;
+    this.layOut(width, height, length);
+    if (this.lentMaps.buffer !== this.maps.buffer || this.lentMaps.byteOffset !== this.maps.byteOffset || this.lentMaps.length !== length) {
+      this.lentMaps = this.maps.subarray(0, length);
+    }
+    return this.lentMaps;
+  }
+
+  /**
+   * Sets pixel (x, y) to map[y * width + x] > threshold, in one pass over the map. Returns the map to read from
+   * afterwards: `map` itself, or a copy where it lay in this image's memory for another size (laying out the image
+   * for this size may have moved or overwritten it).
+   */
+  threshold(map: Float32Array, width: number, height: number, threshold: number): Float32Array {
     if (map.length < width * height) {
       throw new RangeError(`map holds ${map.length} values, fewer than ${width}x${height}`);
     }
-    this.resize(width, height);
-    const { data, words, stride, firstPixel, rowHasForeground } = this;
-    for (let y = 0; y < height; y++) {
-      const row = firstPixel + y * stride;
-      let i = y * width;
-      let word = row >> 2;
-      let any = 0;
-      let x = 0;
-      // Four pixels per store: this pass touches every pixel, so it dominates the postprocess.
-      for (; x + 4 <= width; x += 4, i += 4) {
-        const bits =
-          (map[i] > threshold ? 1 : 0) |
-          (map[i + 1] > threshold ? 0x100 : 0) |
-          (map[i + 2] > threshold ? 0x10000 : 0) |
-          (map[i + 3] > threshold ? 0x1000000 : 0);
-        words[word++] = bits;
-        any |= bits;
-      }
-      for (; x < width; x++, i++) {
-        const bit = map[i] > threshold ? 1 : 0;
-        data[row + x] = bit;
-        any |= bit;
-      }
-      rowHasForeground[y] = any !== 0 ? 1 : 0;
+    const inKernelMemory = map.buffer === this.kernel.memory.buffer;
+    if (inKernelMemory && width === this.width && height === this.height) {
+      this.run(map.byteOffset, threshold);
+      return map;
     }
+    const values = inKernelMemory ? map.slice(0, width * height) : map;
+    this.layOut(width, height, width * height);
+    this.maps.set(values.subarray(0, width * height));
+    this.run(this.maps.byteOffset, threshold);
+    return values;
+  }
+
+  private run(map: number, threshold: number): void {
+    this.kernel.threshold(map, this.width, this.height, threshold, this.data.byteOffset + this.firstPixel, this.stride, this.rowHasForeground.byteOffset);
   }
 
   /**
@@ -71,17 +87,23 @@ export class PaddedBinaryImage {
     }
   }
 
-  private resize(width: number, height: number): void {
+  /**
+   * Lays out the image for width x height and at least `mapValues` of map room, keeping the layout (and what the
+   * maps hold) when it already fits.
+   */
+  private layOut(width: number, height: number, mapValues: number): void {
+    const memory = this.kernel.memory;
+    if (width === this.width && height === this.height && mapValues <= this.maps.length && this.data.buffer === memory.buffer) return;
     const stride = (LEFT_PADDING + width + 1 + 3) & ~3;
-    const size = stride * (height + 2);
-    if (this.data.length < size) {
-      this.data = new Int8Array(size);
-      this.words = new Int32Array(this.data.buffer);
-    } else if (stride !== this.stride || height !== this.height) {
-      // A different layout over the old buffer: the border must be zero again.
-      this.data.fill(0);
-    }
-    if (this.rowHasForeground.length < height) this.rowHasForeground = new Uint8Array(height);
+    const imageBytes = stride * (height + 2);
+    const mapRoom = Math.max(mapValues, width * height);
+    const [flags, image, maps] = layOut(memory, [height, imageBytes, mapRoom * 4]);
+    this.rowHasForeground = new Uint8Array(memory.buffer, flags, height);
+    this.data = new Int8Array(memory.buffer, image, imageBytes);
+    this.words = new Int32Array(memory.buffer, image, imageBytes / 4);
+    this.maps = new Float32Array(memory.buffer, maps, mapRoom);
+    // The border must be zero, and the memory may hold an earlier layout.
+    this.data.fill(0);
     this.width = width;
     this.height = height;
     this.stride = stride;

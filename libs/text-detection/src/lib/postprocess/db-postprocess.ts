@@ -30,20 +30,25 @@ export class DbPostprocessor {
   private polygon = new Int32Array(64);
   private mask = new Uint8Array(0);
 
+  /** Memory for `count` maps that run() reads without a copy: see PaddedBinaryImage.mapMemory. */
+  mapMemory(mapWidth: number, mapHeight: number, count: number): Float32Array {
+    return this.bitmap.mapMemory(mapWidth, mapHeight, count);
+  }
+
   /**
-   * @param probMap the model's [1, 1, mapHeight, mapWidth] output
+   * @param map the model's [1, 1, mapHeight, mapWidth] output
    * @param destWidth width of the image boxes are reported in (the original frame, not the network input)
    * @returns boxes with integer corners clockwise from top-left, in the order the Python sample returns them
    */
   run(
-    probMap: Float32Array,
+    map: Float32Array,
     mapWidth: number,
     mapHeight: number,
     destWidth: number,
     destHeight: number,
     options: DbPostprocessOptions,
   ): DetectedBox[] {
-    this.bitmap.threshold(probMap, mapWidth, mapHeight, f32(options.thresh));
+    const probMap = this.bitmap.threshold(map, mapWidth, mapHeight, f32(options.thresh));
     if (options.useDilation) this.bitmap.dilate2x2();
     findContours(this.bitmap, this.contours);
 

@@ -13,6 +13,14 @@ export type PostprocessSettings = Pick<DetectionPreset, 'preResize' | 'postproce
 export class FramePostprocessor {
   private readonly db = new DbPostprocessor();
 
+  /**
+   * Memory for the model to write `count` maps of mapWidth x mapHeight into (a batch's output, frame after frame),
+   * which run() then reads where they are; a map anywhere else is copied in first. The same view while the size stays.
+   */
+  mapMemory(mapWidth: number, mapHeight: number, count: number): Float32Array {
+    return this.db.mapMemory(mapWidth, mapHeight, count);
+  }
+
   run(probMap: Float32Array, mapWidth: number, mapHeight: number, frameWidth: number, frameHeight: number, settings: PostprocessSettings): DetectedBox[] {
     const squashed = settings.preResize;
     if (!squashed) return this.db.run(probMap, mapWidth, mapHeight, frameWidth, frameHeight, settings.postprocess);

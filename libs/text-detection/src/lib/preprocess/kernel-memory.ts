@@ -1,8 +1,5 @@
 import type { ImageView } from '../types';
-import type { WasmMemory } from './kernels';
-
-const PAGE_BYTES = 65536;
-const ALIGNMENT = 16;
+import type { WasmMemory } from '../wasm/wasm-runtime';
 
 /** Bytes an image's data spans: every row but the last at full stride. */
 export function imageByteLength(image: ImageView): number {
@@ -25,19 +22,6 @@ export function assertValidImage(image: ImageView): void {
   if (data.length < needed) {
     throw new RangeError(`image data has ${data.length} bytes, a ${width}x${height} image with stride ${stride} needs ${needed}`);
   }
-}
-
-/** Lays out aligned regions of the given byte sizes from address 0, growing the memory to fit. Returns their addresses. */
-export function layOut(memory: WasmMemory, sizes: number[]): number[] {
-  let end = 0;
-  const addresses = sizes.map((size) => {
-    const address = end;
-    end = Math.ceil((address + size) / ALIGNMENT) * ALIGNMENT;
-    return address;
-  });
-  const missing = end - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / PAGE_BYTES));
-  return addresses;
 }
 
 /** Copies an image into memory at `address`, keeping its stride. */

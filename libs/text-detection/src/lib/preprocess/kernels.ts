@@ -17,18 +17,10 @@ import {
   type Expr,
   type FunctionDefinition,
   type ValueType,
-} from './wasm-builder';
+} from '../wasm/wasm-builder';
+import { instanceFactory, type WasmMemory } from '../wasm/wasm-runtime';
 
-// lib es2022 has no WebAssembly typings (they live in lib.dom), so declare the little used here.
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-};
-
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+export type { WasmMemory } from '../wasm/wasm-runtime';
 
 /**
  * The horizontal pass's table has, per destination column, the byte offset of the left source pixel
@@ -237,10 +229,5 @@ function blendRowsNormalized(): FunctionDefinition {
   };
 }
 
-let compiled: object | undefined;
-
 /** A fresh kernel instance with its own memory. */
-export function createKernels(): Kernels {
-  compiled ??= new WebAssembly.Module(buildModule([resizeRowHorizontally(), blendRowsToU8(), blendRowsNormalized()]));
-  return new WebAssembly.Instance(compiled).exports as Kernels;
-}
+export const createKernels = instanceFactory<Kernels>(() => buildModule([resizeRowHorizontally(), blendRowsToU8(), blendRowsNormalized()]));

@@ -1,6 +1,7 @@
 import type { DetectionPreset, ImageView, PreprocessedImage } from '../types';
 import { detResizeShape, type Size } from './det-resize-shape';
-import { assertPositiveSize, assertValidImage, copyImageIn, imageByteLength, layOut } from './kernel-memory';
+import { layOut } from '../wasm/wasm-runtime';
+import { assertPositiveSize, assertValidImage, copyImageIn, imageByteLength } from './kernel-memory';
 import { createKernels, type Kernels } from './kernels';
 import { LinearResize, type ResizeTarget } from './linear-resize';
 

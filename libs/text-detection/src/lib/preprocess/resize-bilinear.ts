@@ -1,5 +1,6 @@
 import type { ImageView } from '../types';
-import { assertPositiveSize, assertValidImage, copyImageIn, imageByteLength, layOut } from './kernel-memory';
+import { layOut } from '../wasm/wasm-runtime';
+import { assertPositiveSize, assertValidImage, copyImageIn, imageByteLength } from './kernel-memory';
 import { createKernels, type Kernels } from './kernels';
 import { LinearResize } from './linear-resize';
 

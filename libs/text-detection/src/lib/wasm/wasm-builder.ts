@@ -1,4 +1,4 @@
-// A minimal WebAssembly binary writer: just what the preprocessing kernels use. Instructions are
+// A minimal WebAssembly binary writer: just what the pre- and postprocessing kernels use. Instructions are
 // written in the folded form of the text format (operands first), e.g. `i32.add(local.get(0), i32.const(1))`.
 // Opcodes: https://webassembly.github.io/spec/core/binary/instructions.html
 
@@ -62,11 +62,15 @@ export const i32 = {
   add: (a: Expr, b: Expr): Expr => [...a, ...b, 0x6a],
   mul: (a: Expr, b: Expr): Expr => [...a, ...b, 0x6c],
   and: (a: Expr, b: Expr): Expr => [...a, ...b, 0x71],
+  or: (a: Expr, b: Expr): Expr => [...a, ...b, 0x72],
   shl: (a: Expr, bits: number): Expr => [...a, ...i32.const(bits), 0x74],
   shrS: (a: Expr, bits: number): Expr => [...a, ...i32.const(bits), 0x75],
 };
 
 export const f32 = {
+  load: (address: Expr, offset = 0): Expr => [...address, 0x2a, ...memarg(2, offset)],
+  /** 1 when a > b, else 0 (NaN compares false). */
+  gt: (a: Expr, b: Expr): Expr => [...a, ...b, 0x5e],
   store: (address: Expr, value: Expr, offset = 0): Expr => [...address, ...value, 0x38, ...memarg(2, offset)],
   sub: (a: Expr, b: Expr): Expr => [...a, ...b, 0x93],
   mul: (a: Expr, b: Expr): Expr => [...a, ...b, 0x94],
@@ -81,11 +85,22 @@ export const v128 = {
   store: (address: Expr, value: Expr, offset = 0): Expr => [...address, ...value, ...simd(0x0b), ...memarg(4, offset)],
   store32Lane: (address: Expr, value: Expr, lane: number): Expr => [...address, ...value, ...simd(0x5a), ...memarg(2, 0), lane],
   zero: (): Expr => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  or: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x50)],
+  /** 1 when any bit is set, else 0. */
+  anyTrue: (a: Expr): Expr => [...a, ...simd(0x53)],
 };
 
 export const i8x16 = {
   /** Picks 16 bytes by index from `a` (0-15) and `b` (16-31). */
   shuffle: (a: Expr, b: Expr, lanes: number[]): Expr => [...a, ...b, ...simd(0x0d), ...lanes],
+  neg: (a: Expr): Expr => [...a, ...simd(0x61)],
+  /** Signed 16-bit lanes of `a` then `b` into 8-bit lanes, saturating. */
+  narrowI16x8S: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x65)],
+};
+
+export const i16x8 = {
+  /** Signed 32-bit lanes of `a` then `b` into 16-bit lanes, saturating. */
+  narrowI32x4S: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x85)],
 };
 
 export const i32x4 = {
@@ -99,6 +114,8 @@ export const i32x4 = {
 
 export const f32x4 = {
   splat: (a: Expr): Expr => [...a, ...simd(0x13)],
+  /** All ones in each lane where a > b, else zero (NaN compares false). */
+  gt: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x44)],
   sub: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0xe5)],
   mul: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0xe6)],
   div: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0xe7)],
