@@ -30,7 +30,7 @@ export type { WasmMemory } from '../wasm/wasm-runtime';
  */
 export const COLUMN_TAP_BYTES = 32;
 export const COLUMN_WEIGHTS_OFFSET = 16;
-/** Bytes the horizontal pass may read past the last pixel of a source image. */
+/** Bytes the horizontal pass (and normalizeBgr) may read past the last pixel of a source image. */
 export const SOURCE_OVERRUN_BYTES = 5;
 /** The horizontal pass keeps (weighted sum >> 4) per channel in one int32 per destination column. */
 export const ROW_SAMPLE_BYTES = 4;
@@ -63,6 +63,26 @@ export interface Kernels {
     scale: number,
     mean: number,
     std: number,
+  ): void;
+  /**
+   * A BGR image of the network's own size straight into float32 planes (B, G, R, each `planeBytes` apart) of
+   * `(value * scale - mean) / std`: what a resize to the same size then normalizing gives, without the resize.
+   * Reads up to 4 bytes past the last pixel (within SOURCE_OVERRUN_BYTES).
+   */
+  normalizeBgr(
+    source: number,
+    sourceStride: number,
+    width: number,
+    height: number,
+    out: number,
+    planeBytes: number,
+    scale: number,
+    mean0: number,
+    mean1: number,
+    mean2: number,
+    std0: number,
+    std1: number,
+    std2: number,
   ): void;
 }
 
@@ -229,5 +249,51 @@ function blendRowsNormalized(): FunctionDefinition {
   };
 }
 
+function normalizeBgr(): FunctionDefinition {
+  const [source, sourceStride, width, height, out, planeBytes, scale] = [0, 1, 2, 3, 4, 5, 6];
+  const means = [7, 8, 9];
+  const stds = [10, 11, 12];
+  const [outEnd, rowOutEnd, pixel, vectorEnd, out1, out2] = [13, 14, 15, 16, 17, 18];
+  const [scaleLanes, pixels] = [19, 20];
+  const meanLanes = [21, 22, 23];
+  const stdLanes = [24, 25, 26];
+  const outs = [out, out1, out2];
+  // Channel c of four BGR pixels (12 bytes), zero-extended into 32-bit lanes.
+  const channelOfFour = (c: number) => i8x16.shuffle(local.get(pixels), v128.zero(), [c, 16, 16, 16, c + 3, 16, 16, 16, c + 6, 16, 16, 16, c + 9, 16, 16, 16]);
+  const advanceOuts = (by: number) => outs.map((index) => increment(index, by));
+  return {
+    name: 'normalizeBgr',
+    params: [...Array<ValueType>(6).fill(valueType.i32), ...Array<ValueType>(7).fill(valueType.f32)],
+    locals: [...Array<ValueType>(6).fill(valueType.i32), ...Array<ValueType>(8).fill(valueType.v128)],
+    body: [
+      ...local.set(scaleLanes, f32x4.splat(local.get(scale))),
+      ...[0, 1, 2].flatMap((c) => [...local.set(meanLanes[c], f32x4.splat(local.get(means[c]))), ...local.set(stdLanes[c], f32x4.splat(local.get(stds[c])))]),
+      ...local.set(out1, i32.add(local.get(out), local.get(planeBytes))),
+      ...local.set(out2, i32.add(local.get(out1), local.get(planeBytes))),
+      ...local.set(outEnd, i32.add(local.get(out), i32.shl(i32.mul(local.get(width), local.get(height)), 2))),
+      ...whileLoop(i32.ltU(local.get(out), local.get(outEnd)), [
+        local.set(pixel, local.get(source)),
+        local.set(vectorEnd, i32.add(local.get(source), i32.mul(i32.and(local.get(width), i32.const(-4)), i32.const(3)))),
+        local.set(rowOutEnd, i32.add(local.get(out), i32.shl(local.get(width), 2))),
+        // Four pixels at a time, then the rest one by one.
+        whileLoop(i32.ltU(local.get(pixel), local.get(vectorEnd)), [
+          local.set(pixels, v128.load(local.get(pixel))),
+          ...[0, 1, 2].map((c) =>
+            v128.store(local.get(outs[c]), normalize(vector, channelOfFour(c), local.get(scaleLanes), local.get(meanLanes[c]), local.get(stdLanes[c]))),
+          ),
+          increment(pixel, 12),
+          ...advanceOuts(16),
+        ]),
+        whileLoop(i32.ltU(local.get(out), local.get(rowOutEnd)), [
+          ...[0, 1, 2].map((c) => f32.store(local.get(outs[c]), normalize(scalar, i32.load8U(local.get(pixel), c), local.get(scale), local.get(means[c]), local.get(stds[c])))),
+          increment(pixel, 3),
+          ...advanceOuts(4),
+        ]),
+        local.set(source, i32.add(local.get(source), local.get(sourceStride))),
+      ]),
+    ],
+  };
+}
+
 /** A fresh kernel instance with its own memory. */
-export const createKernels = instanceFactory<Kernels>(() => buildModule([resizeRowHorizontally(), blendRowsToU8(), blendRowsNormalized()]));
+export const createKernels = instanceFactory<Kernels>(() => buildModule([resizeRowHorizontally(), blendRowsToU8(), blendRowsNormalized(), normalizeBgr()]));

@@ -14,7 +14,7 @@ const ROW_CACHE_SLOTS = 2;
  * One OpenCV INTER_LINEAR resize between fixed sizes of 3-channel 8-bit images, run by the kernels in
  * two passes: each source row that is needed is resized horizontally once into a two-row cache
  * (upscaling reuses it for several output rows), then pairs of cached rows are blended vertically
- * straight into the target. Equal sizes give an exact copy, which is how normalizing alone is done.
+ * straight into the target. Equal sizes give an exact copy.
  */
 export class LinearResize {
   private readonly rows: LinearTaps;

@@ -118,6 +118,21 @@ describe('Preprocessor', () => {
     expect(firstDifference(preprocessor.run(secondImage).tensor, normalizedTensor(resizeBilinearU8(secondImage, 64, 48)))).toBe('equal');
   });
 
+  it('normalizes a frame of the network size without a resize, exactly, for widths around the four-pixel step and padded rows', () => {
+    for (const [width, height, padding] of [[1, 1, 0], [3, 2, 5], [4, 3, 0], [5, 2, 1], [8, 4, 3], [37, 9, 7], [64, 5, 0]]) {
+      const image = noiseImage(width, height, width * 7 + height, padding);
+      expect(firstDifference(new Preprocessor(fixedSize(height, width)).run(image).tensor, normalizedTensor(image))).toBe('equal');
+    }
+  });
+
+  it('goes from normalizing alone to resizing and back as frame sizes change', () => {
+    const preprocessor = new Preprocessor(fixedSize(24, 40));
+    const [same, other] = [noiseImage(40, 24, 11), noiseImage(50, 30, 12)];
+    expect(firstDifference(preprocessor.run(same).tensor, normalizedTensor(same))).toBe('equal');
+    expect(firstDifference(preprocessor.run(other).tensor, normalizedTensor(resizeBilinearU8(other, 40, 24)))).toBe('equal');
+    expect(firstDifference(preprocessor.run(same).tensor, normalizedTensor(same))).toBe('equal');
+  });
+
   it('reads rows by stride, ignoring padding', () => {
     const padded = noiseImage(33, 21, 10, 7);
     const packed = { ...padded, data: new Uint8Array(33 * 21 * 3), stride: 33 * 3 };

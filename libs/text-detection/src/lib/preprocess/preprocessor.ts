@@ -1,6 +1,6 @@
 import type { DetectionPreset, ImageView, PreprocessedImage } from '../types';
-import { detResizeShape, type Size } from './det-resize-shape';
 import { layOut } from '../wasm/wasm-runtime';
+import { detResizeShape, type Size } from './det-resize-shape';
 import { assertPositiveSize, assertValidImage, copyImageIn, imageByteLength } from './kernel-memory';
 import { createKernels, type Kernels } from './kernels';
 import { LinearResize, type ResizeTarget } from './linear-resize';
@@ -8,20 +8,19 @@ import { LinearResize, type ResizeTarget } from './linear-resize';
 /** The parts of a detection preset that preprocessing reads. */
 export type PreprocessSettings = Pick<DetectionPreset, 'preResize' | 'resize' | 'normalize'>;
 
-interface ResizeStep {
-  resize: LinearResize;
+/** Where a plan's frame and tensor lie in kernel memory, and the kernel calls from one to the other. */
+interface PlannedSteps {
   source: number;
-  sourceStride: number;
-  target: ResizeTarget;
+  tensorAddress: number;
+  /** The resizes in order, the last one normalizing into the tensor; or normalizing alone. */
+  steps: Array<() => void>;
 }
 
 /** What a frame of one geometry goes through, laid out once in kernel memory. */
-interface FramePlan {
+interface FramePlan extends Pick<PlannedSteps, 'source' | 'steps'> {
   width: number;
   height: number;
   stride: number;
-  source: number;
-  steps: ResizeStep[];
   input: Size;
   tensor: Float32Array;
 }
@@ -29,7 +28,6 @@ interface FramePlan {
 /**
  * The sizes a frame passes through: its own, then after each resize; the last is the network input.
  * A DetResize to the size the frame already has is skipped, as cv2.resize to the same size is a copy.
- * A frame that needs no resize at all still gets one (an exact copy) as that is what normalizes it.
  */
 function resizeSizes(source: Size, preset: PreprocessSettings): Size[] {
   const sizes = [source];
@@ -39,7 +37,7 @@ function resizeSizes(source: Size, preset: PreprocessSettings): Size[] {
   }
   const last = sizes[sizes.length - 1];
   const input = detResizeShape(last.height, last.width, preset.resize);
-  if (sizes.length === 1 || input.height !== last.height || input.width !== last.width) sizes.push(input);
+  if (input.height !== last.height || input.width !== last.width) sizes.push(input);
   return sizes;
 }
 
@@ -64,7 +62,7 @@ export class Preprocessor {
     assertValidImage(image);
     const plan = this.planFor(image);
     copyImageIn(this.kernels.memory, image, plan.source);
-    for (const step of plan.steps) step.resize.run(step.source, step.sourceStride, step.target);
+    for (const step of plan.steps) step();
     const { tensor, input } = plan;
     return { tensor, height: input.height, width: input.width, sourceHeight: image.height, sourceWidth: image.width };
   }
@@ -74,32 +72,42 @@ export class Preprocessor {
     if (plan && plan.width === image.width && plan.height === image.height && plan.stride === image.stride) return plan;
 
     const [frameSize, ...outputSizes] = resizeSizes({ height: image.height, width: image.width }, this.preset);
-    const last = outputSizes.length - 1;
-    // Memory: the frame, then for each resize its workspace and its output: 8-bit BGR, or for the last the tensor.
-    const [source, ...regions] = layOut(this.kernels.memory, [
-      LinearResize.sourceRegionBytes(imageByteLength(image)),
-      ...outputSizes.flatMap(({ height, width }, i) => [
-        LinearResize.workspaceBytes(width),
-        i === last ? 3 * height * width * 4 : LinearResize.sourceRegionBytes(height * width * 3),
-      ]),
-    ]);
-
-    let from = { address: source, stride: image.stride, ...frameSize };
-    const steps = outputSizes.map(({ height, width }, i): ResizeStep => {
-      const [workspace, output] = [regions[2 * i], regions[2 * i + 1]];
-      const target: ResizeTarget =
-        i === last
-          ? { kind: 'planes', address: output, normalize: this.preset.normalize }
-          : { kind: 'bgr', address: output, stride: width * 3 };
-      const resize = new LinearResize(this.kernels, from.width, from.height, width, height, workspace);
-      const step = { resize, source: from.address, sourceStride: from.stride, target };
-      from = { address: output, stride: width * 3, height, width };
-      return step;
-    });
-
-    const input = outputSizes[last];
-    const tensor = new Float32Array(this.kernels.memory.buffer, regions[2 * last + 1], 3 * input.height * input.width);
+    const input = outputSizes[outputSizes.length - 1] ?? frameSize;
+    const tensorBytes = 3 * input.height * input.width * 4;
+    const { source, tensorAddress, steps } = outputSizes.length === 0 ? this.normalizingSteps(image, tensorBytes) : this.resizingSteps(image, outputSizes, tensorBytes);
+    const tensor = new Float32Array(this.kernels.memory.buffer, tensorAddress, tensorBytes / 4);
     this.plan = { width: image.width, height: image.height, stride: image.stride, source, steps, input, tensor };
     return this.plan;
+  }
+
+  /** A frame of the network's own size: normalized straight from its pixels, as a resize to the same size is a copy. */
+  private normalizingSteps(image: ImageView, tensorBytes: number): PlannedSteps {
+    const { kernels } = this;
+    const [source, tensorAddress] = layOut(kernels.memory, [LinearResize.sourceRegionBytes(imageByteLength(image)), tensorBytes]);
+    const { scale, mean, std } = this.preset.normalize;
+    const { width, height, stride } = image;
+    const normalize = () => kernels.normalizeBgr(source, stride, width, height, tensorAddress, tensorBytes / 3, scale, mean[0], mean[1], mean[2], std[0], std[1], std[2]);
+    return { source, tensorAddress, steps: [normalize] };
+  }
+
+  /** Each resize in turn, the last one normalizing into the tensor. */
+  private resizingSteps(image: ImageView, outputSizes: Size[], tensorBytes: number): PlannedSteps {
+    const { kernels } = this;
+    const last = outputSizes.length - 1;
+    // Memory: the frame, then for each resize its workspace and its output: 8-bit BGR, or for the last the tensor.
+    const [source, ...regions] = layOut(kernels.memory, [
+      LinearResize.sourceRegionBytes(imageByteLength(image)),
+      ...outputSizes.flatMap(({ height, width }, i) => [LinearResize.workspaceBytes(width), i === last ? tensorBytes : LinearResize.sourceRegionBytes(height * width * 3)]),
+    ]);
+    let from = { address: source, stride: image.stride, height: image.height, width: image.width };
+    const steps = outputSizes.map(({ height, width }, i) => {
+      const [workspace, output] = [regions[2 * i], regions[2 * i + 1]];
+      const target: ResizeTarget = i === last ? { kind: 'planes', address: output, normalize: this.preset.normalize } : { kind: 'bgr', address: output, stride: width * 3 };
+      const resize = new LinearResize(kernels, from.width, from.height, width, height, workspace);
+      const { address, stride } = from;
+      from = { address: output, stride: width * 3, height, width };
+      return () => resize.run(address, stride, target);
+    });
+    return { source, tensorAddress: regions[2 * last + 1], steps };
   }
 }

@@ -56,6 +56,7 @@ export const local = {
 export const i32 = {
   const: (value: number): Expr => [0x41, ...signedLeb128(value)],
   load: (address: Expr, offset = 0): Expr => [...address, 0x28, ...memarg(2, offset)],
+  load8U: (address: Expr, offset = 0): Expr => [...address, 0x2d, ...memarg(0, offset)],
   store8: (address: Expr, value: Expr, offset = 0): Expr => [...address, ...value, 0x3a, ...memarg(0, offset)],
   eqz: (a: Expr): Expr => [...a, 0x45],
   ltU: (a: Expr, b: Expr): Expr => [...a, ...b, 0x49],
