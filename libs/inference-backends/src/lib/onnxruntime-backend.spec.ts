@@ -212,6 +212,16 @@ describe('OnnxRuntimeBackend detecting text on frames on its worker', () => {
     expect(await boxesOf(next)).toEqual(await boxesOnThisThread([image], preset));
   }, 60_000);
 
+  it('follows model inputs that change shape but not size (288x128, then 576x64, and back)', async () => {
+    const preset = getPreset('default');
+    const whole = frame('dev-a/frame_000.png', 640, 480);
+    // Parts of the frame, read in place through its stride: multiples of 32, so they run at their own size.
+    const part = (x: number, y: number, width: number, height: number): ImageView => ({ ...whole, data: whole.data.subarray(y * whole.stride + x * 3), width, height });
+    for (const image of [part(0, 96, 288, 128), part(0, 96, 288, 128), part(32, 160, 576, 64), part(32, 160, 576, 64), part(0, 96, 288, 128)]) {
+      expect(await boxesOf(await backend.detectImages([image], preset))).toEqual(await boxesOnThisThread([image], preset));
+    }
+  }, 60_000);
+
   it('refuses a batch of frames with different model inputs, naming their sizes, and detects the next', async () => {
     const images = [frame('dev-a/frame_000.png', 640, 480), frame('dev-b/frame_000.png', 1280, 720)];
     await expect(backend.detectImages(images, getPreset('default'))).rejects.toThrow("a batch needs frames with one model input size: frame 0's is 640x480, frame 1's 960x544");

@@ -27,7 +27,7 @@ const postprocessor = new FramePostprocessor();
 
 /**
  * This thread's own tensors, kept while their size stays: ONNX Runtime refuses memory backed by a
- * SharedArrayBuffer, so a tensor sent as floats is copied out of its slot, and the map into its slot.
+ * SharedArrayBuffer, so a tensor sent as floats is copied out of its slot.
  */
 class OwnTensor {
   private data = new Float32Array(0);
@@ -42,16 +42,10 @@ class OwnTensor {
     }
     return { data: this.data, tensor: this.tensor };
   }
-
-  /** Whether this is the memory of this thread's tensor (which the next run overwrites). */
-  holds(data: Float32Array): boolean {
-    return data === this.data;
-  }
 }
 
 const batchInput = new OwnTensor();
 const floatInput = new OwnTensor();
-const map = new OwnTensor();
 /** A frame's preprocessed tensor lives in the Preprocessor's memory; wrapped once per plan (its view changes with it). */
 let frameInput: { view: Float32Array; tensor: ort.Tensor } | undefined;
 
@@ -98,28 +92,31 @@ function preprocessFrames(input: SharedArrayBuffer, frames: readonly FrameGeomet
   return batch.tensor;
 }
 
-/** The postprocessor's map memory as a tensor of these dims: wrapped again only when that memory moves. */
-let postprocessorMap: { memory: Float32Array; tensor: ort.Tensor } | undefined;
+/** The postprocessor's map memory as a tensor of these dims: made again when that memory moves or the dims change. */
+let postprocessorMap: ort.Tensor | undefined;
 
 function postprocessorMapTensor(dims: readonly number[]): ort.Tensor {
   const memory = postprocessor.mapMemory(dims[3], dims[2], dims[0]);
-  if (postprocessorMap?.memory !== memory) postprocessorMap = { memory, tensor: new ort.Tensor('float32', memory, dims) };
-  return postprocessorMap.tensor;
+  // The same memory may be lent for another size of the same length (288x128, 576x64): the dims must match too.
+  if (postprocessorMap?.data !== memory || postprocessorMap.dims.some((size, i) => size !== dims[i])) postprocessorMap = new ort.Tensor('float32', memory, dims);
+  return postprocessorMap;
 }
 
 /**
- * The session's output for this input: a detection map goes into the tensor `mapTensor` gives for its dims once
- * the map's shape is known (the first run tells).
+ * The session's output for this input. Given `mapTensor`, and once the first run has shown the output to be a
+ * map [n, 1, H, W] for an input [n, 3, H, W], the map is written into the tensor it gives and that tensor's memory is
+ * returned: onnxruntime-node also returns a copy of its own, which is left unread.
  */
-async function infer(input: ort.Tensor, mapTensor: (dims: readonly number[]) => ort.Tensor): Promise<ort.Tensor> {
+async function infer(input: ort.Tensor, mapTensor?: (dims: readonly number[]) => ort.Tensor): Promise<{ data: Float32Array; dims: readonly number[] }> {
   if (!session) throw new Error('no model loaded');
   const dims = input.dims;
   const mapDims = [dims[0], 1, dims[2], dims[3]];
   const outputName = session.outputNames[0];
-  const fetches = mapShaped ? { [outputName]: mapTensor(mapDims) } : undefined;
-  const output = (await session.run({ [session.inputNames[0]]: input }, fetches))[outputName];
+  const target = mapShaped && mapTensor ? mapTensor(mapDims) : undefined;
+  const output = (await session.run({ [session.inputNames[0]]: input }, target && { [outputName]: target }))[outputName];
   mapShaped ??= output.dims.length === 4 && output.dims.every((size, i) => size === mapDims[i]);
-  return output;
+  const written = target ?? output;
+  return { data: written.data as Float32Array, dims: written.dims };
 }
 
 /**
@@ -131,15 +128,14 @@ async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<Ou
   learn(request.output);
   const input = floatInput.of(request.dims);
   input.data.set(new Float32Array(slot(request.input), 0, input.data.length));
-  const output = await infer(input.tensor, (dims) => map.of(dims).tensor);
-  const data = output.data as Float32Array;
+  // The output is onnxruntime-node's own copy: written into the slot, or handed over.
+  const { data, dims } = await infer(input.tensor);
   const target = request.output && slots.get(request.output.slot);
   if (target && target.byteLength >= data.byteLength) {
     new Float32Array(target, 0, data.length).set(data);
-    return { type: 'result', dims: [...output.dims] };
+    return { type: 'result', dims: [...dims] };
   }
-  const own = map.holds(data) ? data.slice() : data;
-  return { type: 'result', data: own, dims: [...output.dims], transfer: [own.buffer as ArrayBuffer] };
+  return { type: 'result', data, dims: [...dims], transfer: [data.buffer as ArrayBuffer] };
 }
 
 /**
@@ -153,22 +149,21 @@ async function detect(request: Extract<WorkerRequest, { type: 'detect' }>): Prom
   const input = preprocessFrames(slot(request.input), request.frames, request.settings);
   const preprocessed = performance.now();
   // The map goes straight where the postprocessor thresholds it.
-  const output = await infer(input, postprocessorMapTensor);
+  const maps = await infer(input, postprocessorMapTensor);
   send({ type: 'ran', preprocessMs: preprocessed - started, inferenceMs: performance.now() - preprocessed });
   try {
-    return { type: 'boxes', frames: postprocessFrames(output, request.frames, request.settings) };
+    return { type: 'boxes', frames: postprocessFrames(maps, request.frames, request.settings) };
   } catch (error) {
     return { type: 'boxes', error: messageOf(error) };
   }
 }
 
-function postprocessFrames(output: ort.Tensor, frames: readonly FrameGeometry[], settings: PostprocessSettings): FrameBoxes[] {
-  const [mapHeight, mapWidth] = output.dims.slice(-2);
+function postprocessFrames(maps: { data: Float32Array; dims: readonly number[] }, frames: readonly FrameGeometry[], settings: PostprocessSettings): FrameBoxes[] {
+  const [mapHeight, mapWidth] = maps.dims.slice(-2);
   const mapLength = mapHeight * mapWidth;
-  const maps = output.data as Float32Array;
   return frames.map(({ width, height }, i) => {
     const started = performance.now();
-    const boxes = postprocessor.run(maps.subarray(i * mapLength, (i + 1) * mapLength), mapWidth, mapHeight, width, height, settings);
+    const boxes = postprocessor.run(maps.data.subarray(i * mapLength, (i + 1) * mapLength), mapWidth, mapHeight, width, height, settings);
     return { boxes, postprocessMs: performance.now() - started };
   });
 }

@@ -28,9 +28,9 @@ export class PaddedBinaryImage {
   private lentMaps = new Float32Array(0);
 
   /**
-   * Memory for `count` maps of width x height, one after another, which threshold() then reads where they are. The
-   * same view while the size stays and the count does not grow; a later call for another size or a larger count
-   * moves it.
+   * Memory for `count` maps of width x height, one after another, which threshold() then reads where they are: the
+   * same view while the size and count stay (a view of the same length may come back for another size). A later
+   * call for another size or a larger count may move it.
    */
   mapMemory(width: number, height: number, count: number): Float32Array {
     const length = width * height * count;
@@ -42,7 +42,8 @@ export class PaddedBinaryImage {
   }
 
   /**
-   * Sets pixel (x, y) to map[y * width + x] > threshold, in one pass over the map. Returns the map to read from
+   * Sets pixel (x, y) to map[y * width + x] > threshold, in one pass over the map, comparing in float32 (the
+   * threshold is rounded to float32, as PaddleOCR's numpy comparison does). Returns the map to read from
    * afterwards: `map` itself, or a copy where it lay in this image's memory for another size (laying out the image
    * for this size may have moved or overwritten it).
    */
