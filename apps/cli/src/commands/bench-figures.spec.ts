@@ -1,5 +1,5 @@
 import type { Detections } from '@iev/frame-protocol';
-import { cpuFigures, latencyFigures, multiSourceFigures, previewFigures, recognitionFigures } from './bench-figures';
+import { cpuFigures, latencyFigures, multiSourceFigures, previewFigures, ratiosByRound, recognitionFigures } from './bench-figures';
 import type { MeasuredPipeline } from './bench-segments';
 import { NO_USAGE } from './pipeline-usage';
 
@@ -21,11 +21,22 @@ function received(latenciesMs: number[], sourceId = 'camera0', sequences = laten
   });
 }
 
-/** A pipeline measured in these segments over `ms`. */
+/** A pipeline measured in these segments over `ms`, in segments of equal length. */
 function measured(segments: MeasuredPipeline['segments'], ms: number): MeasuredPipeline {
   const detections = segments.flat();
-  return { fps: (detections.length * 1000) / ms, ms, detections, segments, usage: NO_USAGE };
+  return { fps: (detections.length * 1000) / ms, ms, detections, segments, segmentLengthsMs: segments.map(() => ms / segments.length), usage: NO_USAGE };
 }
+
+describe('ratiosByRound', () => {
+  it("sets each round's segment fps against that round's bare fps, segments of their own lengths", () => {
+    const pipeline = { segments: [received(Array(30).fill(100)), received(Array(27).fill(100)), received(Array(56).fill(100))], segmentLengthsMs: [1000, 1000, 2000] };
+    expect(ratiosByRound(pipeline, [40, 30, 35])).toEqual([0.75, 0.9, 0.8]);
+  });
+
+  it('refuses rounds that do not pair up', () => {
+    expect(() => ratiosByRound({ segments: [received([100])], segmentLengthsMs: [1000] }, [30, 31])).toThrow('1 pipeline segments for 2 bare rounds');
+  });
+});
 
 describe('latencyFigures', () => {
   it("takes capture → published percentiles and sets p99 against the model's median run", () => {

@@ -43,6 +43,15 @@ export interface LatencyFigures {
   latencyRatio: number;
 }
 
+/**
+ * The pipeline's fps in each round's segment against the bare measure's fps in the same round: how far one run's
+ * ratio can be trusted on a machine whose speed drifts.
+ */
+export function ratiosByRound({ segments, segmentLengthsMs }: Pick<MeasuredPipeline, 'segments' | 'segmentLengthsMs'>, bareRoundFps: readonly number[]): number[] {
+  if (segments.length !== bareRoundFps.length) throw new RangeError(`${segments.length} pipeline segments for ${bareRoundFps.length} bare rounds`);
+  return segments.map((received, index) => round((received.length * 1000) / segmentLengthsMs[index] / bareRoundFps[index], 3));
+}
+
 export function roundSummary(summary: StageSummary): StageSummary {
   return { medianMs: round(summary.medianMs), p90Ms: round(summary.p90Ms), count: summary.count };
 }
@@ -126,6 +135,8 @@ export interface RecognitionFigures {
   latencyMsWithout: LatencyFigures['latencyMs'];
   /** CPU: fpsWithout / bareStreamsFps, the streams ratio of the same pipeline without the reader's model. */
   streamsRatioWithout?: number;
+  /** The same, round by round (see BenchReport.streamsRatioRounds). */
+  streamsRatioWithoutRounds?: number[];
 }
 
 export function recognitionFigures(withRecognition: MeasuredPipeline, without: MeasuredPipeline): RecognitionFigures {

@@ -77,4 +77,22 @@ describe('formatBenchRows', () => {
     expect(table).toMatch(/streams ratio +0\.750 +\(pipeline fps \/ bare streams: the cost of our code\)\n +0\.875 +with RECOGNITION=off/);
     expect(formatBenchRows([report])).not.toContain('with RECOGNITION=off (the reader');
   });
+
+  it("prints each streams ratio's spread over the rounds where it was measured round by round", () => {
+    const recognition = {
+      fpsWith: 9,
+      fpsWithout: 10.5,
+      ratio: 0.857,
+      linesReadPerFrame: 0.3,
+      linesCarriedPerFrame: 14.6,
+      textAfterMs: { p50: 160, p90: 900, count: 30 },
+      latencyMsWithout: { p50: 200, p90: 240, p99: 300 },
+      streamsRatioWithout: 0.875,
+      streamsRatioWithoutRounds: [0.9, 0.86, 0.871],
+    };
+    const table = formatBenchRows([{ ...report, streamsRatioRounds: [0.76, 0.71, 0.78], recognition }]);
+    expect(table).toMatch(/streams ratio +0\.750 +\(pipeline fps \/ bare streams: the cost of our code\); rounds 0\.710-0\.780\n/);
+    expect(table).toMatch(/0\.875 +with RECOGNITION=off \(the reader's model is not in the bare streams\); rounds 0\.860-0\.900\n/);
+    expect(formatBenchRows([report])).not.toContain('rounds');
+  });
 });

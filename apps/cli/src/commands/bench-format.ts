@@ -35,10 +35,12 @@ export function formatBench(report: BenchReport): string {
   if (report.bareStreamsFps !== undefined && report.streamsRatio !== undefined) {
     lines.push(
       `bare streams ${report.bareStreamsFps.toFixed(2).padStart(10)}   (bare run fps, ${report.streams} sessions side by side like the pipeline)`,
-      `streams ratio${report.streamsRatio.toFixed(3).padStart(10)}   (pipeline fps / bare streams: the cost of our code)`,
+      `streams ratio${report.streamsRatio.toFixed(3).padStart(10)}   (pipeline fps / bare streams: the cost of our code)${byRound(report.streamsRatioRounds)}`,
     );
     const withoutReading = report.recognition?.streamsRatioWithout;
-    if (withoutReading !== undefined) lines.push(`              ${withoutReading.toFixed(3).padStart(10)}   with RECOGNITION=off (the reader's model is not in the bare streams)`);
+    if (withoutReading !== undefined) {
+      lines.push(`              ${withoutReading.toFixed(3).padStart(10)}   with RECOGNITION=off (the reader's model is not in the bare streams)${byRound(report.recognition?.streamsRatioWithoutRounds)}`);
+    }
   }
   const latency = (l: BenchReport['latencyMs']) => `p50 ${l.p50.toFixed(0)}, p90 ${l.p90.toFixed(0)}, p99 ${l.p99.toFixed(0)} ms`;
   if (report.sources && report.aggregateFps !== undefined && report.aggregateRatio !== undefined && report.sourceFairness !== undefined) {
@@ -58,6 +60,11 @@ export function formatBench(report: BenchReport): string {
     ...formatCpu(report.cpu, report.sources?.length ?? 1),
   );
   return lines.join('\n');
+}
+
+/** A ratio's spread over the rounds, as `; rounds 0.81-0.88`. */
+function byRound(ratios: readonly number[] | undefined): string {
+  return ratios && ratios.length > 0 ? `; rounds ${Math.min(...ratios).toFixed(3)}-${Math.max(...ratios).toFixed(3)}` : '';
 }
 
 const GROUP_LABELS: Record<ThreadGroup, string> = {

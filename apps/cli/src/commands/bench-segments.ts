@@ -17,10 +17,17 @@ export interface MeasuredPipeline {
   /** Time measured, all segments together. */
   ms: number;
   detections: Received[];
-  /** The same detections, segment by segment: frames skipped are counted within a segment, not across a pause. */
+  /** The same detections, segment by segment (one a round): frames skipped are counted within a segment, not across a pause. */
   segments: Received[][];
+  /** Each segment's length, in the same order. */
+  segmentLengthsMs: number[];
   /** CPU and frames over the pipeline's measured segments. */
   usage: PipelineUsage;
+}
+
+/** A bare measure over the rounds: its fps averaged, every run's time, and its fps round by round. */
+export interface BareRounds extends BareRuns {
+  roundFps: number[];
 }
 
 /** One side of the alternation: an inference module, measured with the preview module running or paused. */
@@ -49,13 +56,13 @@ const SETTLE_MS = 1500;
  * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its live
  * stream; the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
  * it asks for nothing). Returns each pipeline's fps, detections and CPU (the preset's own first), the same without
- * the preview, and each bare measure's fps averaged over the rounds with all its run times.
+ * the preview, and each bare measure's fps averaged over the rounds (and round by round) with all its run times.
  */
 export async function measureAlternating(
   options: BenchOptions,
   bareMeasures: BareMeasure[],
   log: (line: string) => void,
-): Promise<{ pipelines: MeasuredPipeline[]; withoutPreview?: MeasuredPipeline; bare: BareRuns[] }> {
+): Promise<{ pipelines: MeasuredPipeline[]; withoutPreview?: MeasuredPipeline; bare: BareRounds[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
   const sources = benchSourceIds(options.cameras).map((sourceId, index) => ({ sourceId, frames: `ipc://${join(dir, `frames-${index}`)}` }));
   const modules: RunningModule[] = [];
@@ -97,8 +104,8 @@ export async function measureAlternating(
 
     // The preset's own pipeline is measured as it runs with a preview watched; once more with it paused.
     const arms: Arm[] = [...inferences.map((inference) => ({ inference, previewWatched: preview !== undefined })), ...(preview ? [{ inference: inferences[0], previewWatched: false }] : [])];
-    const measured = arms.map(() => ({ ms: 0, segments: [] as Received[][], usage: NO_USAGE }));
-    const bareRuns = bareMeasures.map(() => ({ fpsSum: 0, runMs: [] as number[] }));
+    const measured = arms.map(() => ({ ms: 0, segments: [] as Received[][], segmentLengthsMs: [] as number[], usage: NO_USAGE }));
+    const bareRuns = bareMeasures.map(() => ({ roundFps: [] as number[], runMs: [] as number[] }));
     const rounds = arms.length * Math.ceil(MIN_ROUNDS / arms.length);
     const segmentMs = (options.seconds / rounds) * 1000;
     log(`pipeline: warming up ${options.warmupSeconds} s, then ${rounds} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
@@ -112,7 +119,7 @@ export async function measureAlternating(
       await whileRunning(sleep(500)); // the frame in the model finishes
       for (const [i, bare] of bareMeasures.entries()) {
         const runs = await whileRunning(bare.measure(segmentMs / bareMeasures.length));
-        bareRuns[i].fpsSum += runs.fps;
+        bareRuns[i].roundFps.push(runs.fps);
         bareRuns[i].runMs.push(...runs.runMs);
       }
       signalCaptures('SIGCONT');
@@ -131,18 +138,19 @@ export async function measureAlternating(
         const to = epochMs();
         const after = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
         measured[i].ms += to - from;
+        measured[i].segmentLengthsMs.push(to - from);
         measured[i].usage = addUsage(measured[i].usage, usageBetween(before, after));
         const { received } = listeners[inferences.indexOf(inference)];
         measured[i].segments.push(received.filter(({ receivedAtMs }) => receivedAtMs >= from && receivedAtMs < to));
       }
     }
-    const pipelines = measured.map(({ ms, segments, usage }) => ({ ms, segments, detections: segments.flat(), usage }));
+    const pipelines = measured.map(({ ms, segments, segmentLengthsMs, usage }) => ({ ms, segments, segmentLengthsMs, detections: segments.flat(), usage }));
     if (pipelines.some(({ detections }) => detections.length === 0)) throw new Error('no detections arrived while a pipeline was measured');
     const withFps = pipelines.map((pipeline) => ({ ...pipeline, fps: (pipeline.detections.length * 1000) / pipeline.ms }));
     return {
       pipelines: withFps.slice(0, inferences.length),
       ...(preview && { withoutPreview: withFps[inferences.length] }),
-      bare: bareRuns.map(({ fpsSum, runMs }) => ({ fps: fpsSum / rounds, runMs })),
+      bare: bareRuns.map(({ roundFps, runMs }) => ({ fps: roundFps.reduce((sum, fps) => sum + fps, 0) / rounds, runMs, roundFps })),
     };
   } finally {
     for (const { process: child } of modules) child.kill('SIGCONT');

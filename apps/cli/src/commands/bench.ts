@@ -10,6 +10,7 @@ import {
   latencyFigures,
   multiSourceFigures,
   previewFigures,
+  ratiosByRound,
   recognitionFigures,
   roundSummary,
   stageSummary,
@@ -21,7 +22,7 @@ import {
   type StageName,
   type StageSummary,
 } from './bench-figures';
-import { benchSourceIds, measureAlternating } from './bench-segments';
+import { benchSourceIds, measureAlternating, type BareRounds } from './bench-segments';
 
 export const BENCH_BACKENDS = ['onnxruntime', 'tensorrt'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
@@ -57,6 +58,8 @@ export interface BenchReport extends LatencyFigures, Partial<MultiSourceFigures>
   bareStreamsFps?: number;
   /** pipelineFps / bareStreamsFps: what our code around the model costs, streams for streams. */
   streamsRatio?: number;
+  /** The same, round by round of the alternation (each pipeline segment against that round's bare streams). */
+  streamsRatioRounds?: number[];
   stages: Record<StageName, StageSummary> & { recognize?: StageSummary };
   /**
    * Presets that read text: the pipeline with recognition (pipelineFps) against the same pipeline with
@@ -107,11 +110,13 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   }
   const { pipelines, bare, withoutPreview } = measured;
   const [pipeline, withoutRecognition] = pipelines;
-  const [bareFps, bareStreamsFps] = bare.map(({ fps }) => fps);
+  const bareFps = bare[0].fps;
+  // The CPU's second bare measure: the pipeline's own streams side by side.
+  const bareStreams: BareRounds | undefined = bare[1];
   const pipelineConfiguration = bare[bare.length - 1];
   log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
   const sources = options.cameras > 1 ? multiSourceFigures(pipeline, benchSourceIds(options.cameras), pipelineConfiguration.fps) : undefined;
-  log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreamsFps === undefined ? '' : `; ${bareStreamsFps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
+  log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreams === undefined ? '' : `; ${bareStreams.fps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
 
   const stage = (pick: Parameters<typeof stageSummary>[1]) => stageSummary(pipeline.detections, pick);
   return {
@@ -121,7 +126,11 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     bareFps: round(bareFps),
     pipelineFps: round(pipeline.fps),
     ratio: round(pipeline.fps / bareFps, 3),
-    ...(bareStreamsFps !== undefined && { bareStreamsFps: round(bareStreamsFps), streamsRatio: round(pipeline.fps / bareStreamsFps, 3) }),
+    ...(bareStreams && {
+      bareStreamsFps: round(bareStreams.fps),
+      streamsRatio: round(pipeline.fps / bareStreams.fps, 3),
+      streamsRatioRounds: ratiosByRound(pipeline, bareStreams.roundFps),
+    }),
     stages: {
       decode: roundSummary(decode),
       transport: stage((d) => d.timings.transportMs),
@@ -135,7 +144,10 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     ...(withoutRecognition && {
       recognition: {
         ...recognitionFigures(pipeline, withoutRecognition),
-        ...(bareStreamsFps !== undefined && { streamsRatioWithout: round(withoutRecognition.fps / bareStreamsFps, 3) }),
+        ...(bareStreams && {
+          streamsRatioWithout: round(withoutRecognition.fps / bareStreams.fps, 3),
+          streamsRatioWithoutRounds: ratiosByRound(withoutRecognition, bareStreams.roundFps),
+        }),
       },
     }),
     ...(withoutPreview && { preview: previewFigures(pipeline, withoutPreview) }),
