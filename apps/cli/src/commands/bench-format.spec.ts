@@ -31,6 +31,18 @@ const report: BenchReport = {
   threads: 1,
 };
 
+/** A reading preset's figures. */
+const recognition = {
+  fpsWith: 9,
+  fpsWithout: 10.5,
+  ratio: 0.857,
+  linesReadPerFrame: 0.3,
+  linesCarriedPerFrame: 14.6,
+  textAfterMs: { p50: 160, p90: 900, count: 30 },
+  latencyMsWithout: { p50: 200, p90: 240, p99: 300 },
+  streamsRatioWithout: 0.875,
+};
+
 describe('formatBenchRows', () => {
   it('prints latency against the model, and CPU by process and thread group with only the groups seen', () => {
     const table = formatBenchRows([report, { backend: 'tensorrt', skipped: 'no GPU here' }]);
@@ -63,34 +75,13 @@ describe('formatBenchRows', () => {
   });
 
   it('prints the streams ratio with RECOGNITION=off beside the reading one, for a preset that reads', () => {
-    const recognition = {
-      fpsWith: 9,
-      fpsWithout: 10.5,
-      ratio: 0.857,
-      linesReadPerFrame: 0.3,
-      linesCarriedPerFrame: 14.6,
-      textAfterMs: { p50: 160, p90: 900, count: 30 },
-      latencyMsWithout: { p50: 200, p90: 240, p99: 300 },
-      streamsRatioWithout: 0.875,
-    };
     const table = formatBenchRows([{ ...report, recognition }]);
     expect(table).toMatch(/streams ratio +0\.750 +\(pipeline fps \/ bare streams: the cost of our code\)\n +0\.875 +with RECOGNITION=off/);
     expect(formatBenchRows([report])).not.toContain('with RECOGNITION=off (the reader');
   });
 
   it("prints each streams ratio's spread over the rounds where it was measured round by round", () => {
-    const recognition = {
-      fpsWith: 9,
-      fpsWithout: 10.5,
-      ratio: 0.857,
-      linesReadPerFrame: 0.3,
-      linesCarriedPerFrame: 14.6,
-      textAfterMs: { p50: 160, p90: 900, count: 30 },
-      latencyMsWithout: { p50: 200, p90: 240, p99: 300 },
-      streamsRatioWithout: 0.875,
-      streamsRatioWithoutRounds: [0.9, 0.86, 0.871],
-    };
-    const table = formatBenchRows([{ ...report, streamsRatioRounds: [0.76, 0.71, 0.78], recognition }]);
+    const table = formatBenchRows([{ ...report, streamsRatioRounds: [0.76, 0.71, 0.78], recognition: { ...recognition, streamsRatioWithoutRounds: [0.9, 0.86, 0.871] } }]);
     expect(table).toMatch(/streams ratio +0\.750 +\(pipeline fps \/ bare streams: the cost of our code\); rounds 0\.710-0\.780\n/);
     expect(table).toMatch(/0\.875 +with RECOGNITION=off \(the reader's model is not in the bare streams\); rounds 0\.860-0\.900\n/);
     expect(formatBenchRows([report])).not.toContain('rounds');
