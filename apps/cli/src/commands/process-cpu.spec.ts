@@ -62,8 +62,9 @@ describe('snapshotCpu (real /proc of real processes)', () => {
     const usage = await usageOfWork(child);
     expect(usage.groups.main).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
     expect(usage.groups.main).toBeLessThanOrEqual(BURN_MS + SLACK_MS);
-    // The process's total and each thread's are sampled in clock ticks apart: they may differ by one (seen in CI: 300 and 310).
-    expect(usage.processMs).toBeGreaterThanOrEqual((usage.groups.main ?? NaN) - CLOCK_TICK_MS);
+    // The kernel adjusts the process's total and each thread's tick counts to their run time separately, each
+    // rounded to ticks: they may differ by a tick or two (seen in CI: 300 against 310, 290 against 310).
+    expect(usage.processMs).toBeGreaterThanOrEqual((usage.groups.main ?? NaN) - 2 * CLOCK_TICK_MS);
     expect(usage.childrenMs).toBe(0);
   });
 
