@@ -2,8 +2,9 @@
 // for the whole inference, and the main thread must keep draining frames meanwhile. Frames come as 8-bit BGR and
 // are preprocessed here, so the main thread neither spends the time nor copies the float tensor; their maps are
 // postprocessed here too, after the main thread is told the model is done, so the stream's next frame is on its
-// way meanwhile; the model writes the map straight into the postprocessor's memory, and it never crosses threads. Bundled as its own
-// entry beside main.js (see the apps' webpack.config.js); compiled as it loads from the sources (onnxruntime-backend.ts).
+// way meanwhile. The model writes each map straight into the postprocessor's memory; it never crosses threads.
+// Bundled as its own entry beside main.js (see the apps' webpack.config.js); compiled as it loads from the sources
+// (onnxruntime-backend.ts).
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FramePostprocessor, Preprocessor, type PostprocessSettings, type PreprocessSettings } from '@iev/text-detection';

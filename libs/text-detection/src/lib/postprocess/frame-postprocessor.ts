@@ -15,7 +15,7 @@ export class FramePostprocessor {
 
   /**
    * Memory for the model to write `count` maps of mapWidth x mapHeight into (a batch's output, frame after frame),
-   * which run() then reads where they are; a map anywhere else is copied in first. The same view while the size stays.
+   * which run() then reads where they are; a map anywhere else is copied in first. See PaddedBinaryImage.mapMemory.
    */
   mapMemory(mapWidth: number, mapHeight: number, count: number): Float32Array {
     return this.db.mapMemory(mapWidth, mapHeight, count);

@@ -20,8 +20,6 @@ import {
 } from '../wasm/wasm-builder';
 import { instanceFactory, type WasmMemory } from '../wasm/wasm-runtime';
 
-export type { WasmMemory } from '../wasm/wasm-runtime';
-
 /**
  * The horizontal pass's table has, per destination column, the byte offset of the left source pixel
  * (int32) and, at COLUMN_WEIGHTS_OFFSET, the weights as int16 lanes: left, right, left, right,
