@@ -3,12 +3,13 @@ import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detec
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
-import { releaseReceived, ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
-import { readPreviewConfig } from './app/preview.config';
+import { connectingCurve, releaseReceived, ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
+import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
 import { watchPreview } from './app/preview.metrics';
 
 void runModule('preview', async (logger) => {
   const config = readPreviewConfig();
+  const curve = readPreviewCurve();
   // Before sharp starts its threads, so they inherit it.
   reniceProcess(config.nice);
   const sources = new PreviewSources(config.sources);
@@ -31,7 +32,7 @@ void runModule('preview', async (logger) => {
   // With no one watching, one frame a second keeps latest.jpg and snapshots current at a fraction of the cost; a
   // viewer who arrives gets PREVIEW_FPS within a second.
   const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
-  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true });
+  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true, curve: connectingCurve(curve, 'FRAMES') });
   frames.addHandler(
     FRAMES_TOPIC,
     async (frame: Frame) => {
@@ -43,7 +44,7 @@ void runModule('preview', async (logger) => {
     true,
   );
   // Detections are small and come at most as fast as frames: queue them so none is missed for pairing.
-  const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+  const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: connectingCurve(curve, 'DETECTIONS') });
   detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 

@@ -1,4 +1,5 @@
-import { readPreviewConfig } from './preview.config';
+import { curveKeyPair } from 'zeromq';
+import { readPreviewConfig, readPreviewCurve } from './preview.config';
 
 describe('preview configuration', () => {
   it('listens on 127.0.0.1:8080 at 5 fps unless told otherwise, and shows the three modules', () => {
@@ -13,5 +14,14 @@ describe('preview configuration', () => {
     expect(() => readPreviewConfig({ PREVIEW_PORT: '80000', PREVIEW_FPS: '0', HEALTH_URLS: 'capture:9101', FRAMES_CONNECT: 'localhost' })).toThrow(
       /FRAMES_CONNECT must be ZeroMQ endpoints[\s\S]*PREVIEW_PORT must be an integer[\s\S]*PREVIEW_FPS must be a number >= 0.1[\s\S]*HEALTH_URLS must be name=http/,
     );
+  });
+
+  it('turns CURVE on for both links it connects, needing each server key', () => {
+    const [own, capture, inference] = [curveKeyPair(), curveKeyPair(), curveKeyPair()];
+    expect(readPreviewCurve({})).toBeUndefined();
+    expect(readPreviewCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey, FRAMES_CURVE_SERVER_KEY: capture.publicKey, DETECTIONS_CURVE_SERVER_KEY: inference.publicKey })).toMatchObject({
+      serverKeys: { FRAMES: capture.publicKey, DETECTIONS: inference.publicKey },
+    });
+    expect(() => readPreviewCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey, FRAMES_CURVE_SERVER_KEY: capture.publicKey })).toThrow(/DETECTIONS_CURVE_SERVER_KEY is required with ZMQ_CURVE_SECRET_KEY/);
   });
 });

@@ -1,4 +1,5 @@
 import { env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const DEFAULT_HEALTH_URLS = 'capture=http://127.0.0.1:9101/health,inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
 
@@ -56,3 +57,9 @@ export const previewConfigSpec = {
 export type PreviewConfig = ConfigOf<typeof previewConfigSpec>;
 
 export const readPreviewConfig = (source: NodeJS.ProcessEnv = process.env): PreviewConfig => readConfig(previewConfigSpec, source);
+
+/**
+ * ZMQ_CURVE_SECRET_KEY(_FILE) with FRAMES_CURVE_SERVER_KEY and DETECTIONS_CURVE_SERVER_KEY: CURVE on both links the
+ * preview connects, as inference's frames and telemetry's detections; unset: plain.
+ */
+export const readPreviewCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: false, connectsTo: ['FRAMES', 'DETECTIONS'] });
