@@ -41,10 +41,17 @@ void runModule('capture', async (logger) => {
   });
   const capture = app.get(CaptureService);
   counterReadAtScrape(registry, 'iev_capture_frames_decoded_total', 'Frames the decoder delivered, taken by a consumer or not', () => capture.framesDecoded);
+  // Under IoT Edge, connected once the source is up (below); /health answers from the start.
+  let edge: EdgeModule<typeof captureTwinSpec> | undefined;
   const observability = await startObservabilityServer({
     port: config.metricsPort,
     registry,
-    health: () => ({ healthy: capture.state === 'streaming' || capture.state === 'ended', source: capture.state, lastFrameAt: capture.lastFrameAt }),
+    health: () => ({
+      healthy: capture.state === 'streaming' || capture.state === 'ended',
+      source: capture.state,
+      lastFrameAt: capture.lastFrameAt,
+      ...(edge && { iotEdge: { connected: edge.connected } }),
+    }),
   });
   try {
     await capture.start();
@@ -54,7 +61,7 @@ void runModule('capture', async (logger) => {
   }
   logger.info({ source: currentSource.type, framesBind: config.framesBind, metricsPort: observability.port }, 'capture publishing');
 
-  const edge = EdgeModule.start({
+  edge = EdgeModule.start({
     name: 'capture',
     logger,
     registry,

@@ -94,6 +94,16 @@ describe('the modules under (emulated) IoT Edge', () => {
     expect(settingsOf(hub.twin('capture').reported)).toMatchObject({ source: DEMO_VIDEO, fps: 10 });
   }, 90_000);
 
+  it("says in every module's /health that it is connected to edgeHub", async () => {
+    const connected: Record<string, boolean | undefined> = {};
+    for (const module of modules) {
+      const port = await module.metricsPort();
+      const health = async () => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { iotEdge?: { connected: boolean } };
+      connected[module.name] = await eventually(async () => (await health()).iotEdge?.connected || undefined, `${module.name}'s /health saying it is connected`, { timeoutMs: 20_000, intervalMs: 200 }).catch(() => false);
+    }
+    expect(connected).toEqual({ capture: true, inference: true, telemetry: true, preview: true });
+  }, 90_000);
+
   it("reports each camera's rate, skips, latency and outages in inference's twin (every 30 s)", async () => {
     const reported = await hub.waitForReported('inference', (r) => typeof (r['sources'] as Record<string, { fps?: unknown }> | undefined)?.['camera0']?.fps === 'number', 45_000);
     expect(reported['sources']).toEqual({

@@ -62,7 +62,14 @@ void runModule('preview', async (logger) => {
   const observability = await startObservabilityServer({
     port: config.metricsPort,
     registry,
-    health: () => ({ healthy: true, sources: sources.summaries(), viewers: viewers(), frames: frames.stats(), detections: detections.stats() }),
+    health: () => ({
+      healthy: true,
+      sources: sources.summaries(),
+      viewers: viewers(),
+      frames: frames.stats(),
+      detections: detections.stats(),
+      ...(edge && { iotEdge: { connected: edge.connected } }),
+    }),
   });
   const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${http.port}/`;
   logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, nice: config.nice, metricsPort: observability.port }, `preview on ${address}`);
