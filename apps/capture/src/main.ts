@@ -42,7 +42,7 @@ void runModule('capture', async (logger) => {
   const capture = app.get(CaptureService);
   counterReadAtScrape(registry, 'iev_capture_frames_decoded_total', 'Frames the decoder delivered, taken by a consumer or not', () => capture.framesDecoded);
   // Under IoT Edge, connected once the source is up (below); /health answers from the start.
-  let edge: EdgeModule<typeof captureTwinSpec> | undefined;
+  let edge: EdgeModule<typeof captureTwinSpec> | undefined = undefined;
   const observability = await startObservabilityServer({
     port: config.metricsPort,
     registry,
