@@ -118,7 +118,10 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
   );
 
   it('attaches to each module of the debug deployment', () => {
-    expect(attachments.map((config) => config.port).sort()).toEqual([9229, 9230, 9231]);
+    const debugModules: Record<string, Json> = readJsonc('deployment/deployment.debug.template.json').modulesContent.$edgeAgent['properties.desired'].modules;
+    const inspectorPorts = Object.values(debugModules).map((module) => Number(module.settings.createOptions.HostConfig.PortBindings['9229/tcp'][0].HostPort));
+    expect(inspectorPorts.length).toBe(4);
+    expect(attachments.map((config) => config.port).sort()).toEqual(inspectorPorts.sort());
   });
 
   it('launches capture, inference, telemetry and cli from their bundles, plus Jest on the current file', () => {
