@@ -26,6 +26,8 @@ const jsonFiles = [...devcontainerFiles, '.vscode/tasks.json', '.vscode/launch.j
 const scripts: Record<string, string> = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts;
 const projects = new Map<string, ProjectConfiguration>(Object.entries(workspaceProjects()));
 const hasTarget = (project: string, target: string) => Boolean(projects.get(project)?.targets?.[target]);
+/** The IoT Edge modules of the deployment (the template `npm start` and the simulator run), by name, with their env. */
+const deploymentModules: Record<string, Json> = readJsonc('deployment/deployment.template.json').modulesContent.$edgeAgent['properties.desired'].modules;
 
 /** The npm scripts and Nx project/target pairs a task's shell command uses. */
 function commandUses(command: string): { scripts: string[]; targets: Array<[project: string, target: string]> } {
@@ -60,6 +62,7 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
 
   it('has the lint, test, coverage, run, build, simulate, genconfig and docker tasks, each label once', () => {
     for (const label of ['lint', 'test', 'coverage', 'run', 'build', 'simulate', 'genconfig', 'docker capture']) expect(labels).toContain(label);
+    for (const module of Object.keys(deploymentModules)) expect(labels).toContain(`build ${module}`);
     expect(labels.size).toBe(tasks.length);
   });
 
@@ -137,16 +140,23 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
   it('points every code-workspace folder at a folder that exists, one per module plus the root', () => {
     const folders: Json[] = readJsonc('iot-edge-vision.code-workspace').folders;
     for (const folder of folders) expect(existsSync(join(root, folder.path)) ? folder.path : `missing ${folder.path}`).toBe(folder.path);
-    expect(folders.map((f) => f.path).sort()).toEqual(['.', 'apps/capture', 'apps/inference', 'apps/telemetry']);
+    expect(folders.map((f) => f.path).sort()).toEqual(['.', ...Object.keys(deploymentModules).map((module) => `apps/${module}`)].sort());
   });
 
-  it.each(devcontainerFiles)('%s builds the dev container Dockerfile, runs npm ci and forwards 9101-9103', (path) => {
+  it.each(devcontainerFiles)("%s builds the dev container Dockerfile, runs npm ci and forwards the modules' ports", (path) => {
     const config = readJsonc(path);
     const dir = join(root, path, '..');
     expect(readFileSync(join(dir, config.build.dockerfile), 'utf8')).toBe(readFileSync(join(root, '.devcontainer/Dockerfile'), 'utf8'));
     expect(['nocuda', 'cuda', '${localEnv:CUDA_SUPPORT:nocuda}']).toContain(config.build.args.CUDA_SUPPORT);
     expect(config.postCreateCommand).toBe('npm ci');
-    expect(config.forwardPorts).toEqual([9101, 9102, 9103]);
+    // Every module's HTTP port in the deployment (METRICS_PORT, the preview's PREVIEW_PORT), as `npm start` uses them.
+    const httpPorts = Object.values(deploymentModules).flatMap((module) =>
+      Object.entries(module.env as Record<string, { value: string }>)
+        .filter(([name]) => name.endsWith('_PORT'))
+        .map(([, { value }]) => Number(value)),
+    );
+    expect(httpPorts.length).toBeGreaterThan(3);
+    expect([...config.forwardPorts].sort((a, b) => a - b)).toEqual(httpPorts.sort((a, b) => a - b));
   });
 
   it('has the GPU and camera variants, and passes no device in the default one', () => {
