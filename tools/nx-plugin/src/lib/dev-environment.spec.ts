@@ -62,7 +62,7 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
 
   it('has the lint, test, coverage, run, build, simulate, genconfig and docker tasks, each label once', () => {
     for (const label of ['lint', 'test', 'coverage', 'run', 'build', 'simulate', 'genconfig', 'docker capture']) expect(labels).toContain(label);
-    for (const module of Object.keys(deploymentModules)) expect(labels).toContain(`build ${module}`);
+    for (const module of Object.keys(deploymentModules)) for (const verb of ['build', 'docker']) expect(labels).toContain(`${verb} ${module}`);
     expect(labels.size).toBe(tasks.length);
   });
 
@@ -127,14 +127,21 @@ describe('developer environment (.devcontainer, .vscode, code-workspace)', () =>
     expect(attachments.map((config) => config.port).sort()).toEqual(inspectorPorts.sort());
   });
 
-  it('launches capture, inference, telemetry and cli from their bundles, plus Jest on the current file', () => {
+  it('launches every module and the cli from their bundles, plus Jest on the current file', () => {
     const programs = configurations.map((c) => c.program);
-    for (const app of ['capture', 'inference', 'telemetry', 'cli']) expect(programs).toContain(`\${workspaceFolder}/dist/apps/${app}/main.js`);
+    for (const app of [...Object.keys(deploymentModules), 'cli']) expect(programs).toContain(`\${workspaceFolder}/dist/apps/${app}/main.js`);
     expect(configurations.map((c) => c.name)).toContain('Jest: current file');
     for (const compound of launch.compounds ?? []) {
       for (const name of compound.configurations) expect(launch.configurations.map((c: Json) => c.name)).toContain(name);
       if (compound.preLaunchTask) expect(labels).toContain(compound.preLaunchTask);
     }
+    // One compound runs the whole pipeline from its bundles, built by one task; another attaches to every module.
+    const compounds: Json[] = launch.compounds ?? [];
+    const pipeline = compounds.find((compound) => compound.preLaunchTask);
+    expect([...(pipeline?.configurations ?? [])].sort()).toEqual(Object.keys(deploymentModules).sort());
+    const buildsFor = tasks.find((task) => task.label === pipeline?.preLaunchTask)?.command as string;
+    for (const module of Object.keys(deploymentModules)) expect(buildsFor).toMatch(new RegExp(`\\b${module}\\b`));
+    expect(compounds.some((compound) => [...compound.configurations].sort().join() === attachments.map((config) => config.name).sort().join())).toBe(true);
   });
 
   it('points every code-workspace folder at a folder that exists, one per module plus the root', () => {
