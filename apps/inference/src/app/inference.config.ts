@@ -1,6 +1,7 @@
 import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
+import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
 const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
@@ -42,13 +43,13 @@ export const inferenceConfigSpec = {
   /** PaddleOCR's drop_score: lines read below it are left out. */
   recMinScore: minTextScore('REC_MIN_SCORE'),
   /** Re-read a line that stays in view at least this often; 0 reads every box of every frame. */
-  recRefreshMs: env.integer('REC_REFRESH_MS', { min: 0, max: 3_600_000 }, 5000),
+  recRefreshMs: env.integer('REC_REFRESH_MS', { min: 0, max: 3_600_000 }, TRACKING.refreshMs),
   /** The longest a line's refresh interval grows to while its reads agree (LineTrackerOptions.refreshMaxMs). */
-  recRefreshMaxMs: env.integer('REC_REFRESH_MAX_MS', { min: 0, max: 3_600_000 }, 60_000),
+  recRefreshMaxMs: env.integer('REC_REFRESH_MAX_MS', { min: 0, max: 3_600_000 }, TRACKING.refreshMaxMs),
   /** Re-read a line that changed or grew no sooner than this after its last read (LineTrackerOptions.rereadMs). */
-  recRereadMs: env.integer('REC_REREAD_MS', { min: 0, max: 3_600_000 }, 1000),
+  recRereadMs: env.integer('REC_REREAD_MS', { min: 0, max: 3_600_000 }, TRACKING.rereadMs),
   /** Read a new line once it has been followed in this many frames (LineTrackerOptions.confirmFrames). */
-  recConfirmFrames: env.integer('REC_CONFIRM_FRAMES', { min: 1, max: 100 }, 2),
+  recConfirmFrames: env.integer('REC_CONFIRM_FRAMES', { min: 1, max: 100 }, TRACKING.confirmFrames),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };
 

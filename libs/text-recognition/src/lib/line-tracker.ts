@@ -55,7 +55,7 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   matchIoU: 0.5,
   resizeRatio: 0.15,
   changeDistance: 1.5,
-  refreshMs: 10_000,
+  refreshMs: 5000,
   refreshMaxMs: 60_000,
   rereadMs: 1000,
   lookEveryMs: 200,
