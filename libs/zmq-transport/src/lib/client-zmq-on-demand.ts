@@ -5,7 +5,7 @@ import type { Codec } from '@iev/frame-protocol';
 import { Router } from 'zeromq';
 import { codecFor } from './codecs';
 import { DemandLedger, type Delivery } from './demand-ledger';
-import { parseRequest } from './on-demand-wire';
+import { MAX_REQUEST_PART_BYTES, parseRequest } from './on-demand-wire';
 import { ZmqClientProxy } from './zmq-client-proxy';
 import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
@@ -26,7 +26,7 @@ export interface ClientZmqOnDemandOptions {
 export interface ZmqOnDemandClientStats {
   /** Requests received from consumers, repeats included. */
   requests: number;
-  /** Requests that were not `[pattern, wanted, received]`; dropped. */
+  /** Requests that were not `[pattern, wanted, received]`, or asked for a pattern too many; dropped. */
   malformedRequests: number;
   /** Messages sent, counted once per consumer. */
   sent: number;
@@ -100,7 +100,8 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
   protected async open(): Promise<Router> {
     // mandatory: a consumer that has gone makes send() fail, so it is forgotten at once instead of after its timeout;
     // sendTimeout 0: a consumer's full queue drops the message for it instead of holding up the others.
-    const socket = new Router({ ...SOCKET_DEFAULTS, mandatory: true, sendTimeout: 0 });
+    // maxMessageSize: far above any request part or CURVE handshake; a peer sending more is cut off before it is read.
+    const socket = new Router({ ...SOCKET_DEFAULTS, maxMessageSize: MAX_REQUEST_PART_BYTES, mandatory: true, sendTimeout: 0 });
     this.socket = await openSocket(socket, this.options.endpoint, this.options.bind ?? true, this.socketEvents, this.options.curve);
     this.receiving = this.serveRequests(this.socket).catch((error) => this.log.error(`Request loop stopped: ${inspect(error)}`));
     return this.socket;
@@ -113,9 +114,17 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
         this.counters.malformedRequests++;
         continue;
       }
-      this.counters.requests++;
       const { pattern, wanted, received, follows } = parsed;
-      for (const delivery of this.ledger.request(identity.toString('hex'), pattern, wanted, received, follows)) await this.sendTo(socket, delivery, pattern);
+      let deliveries: Delivery<Buffer[]>[];
+      try {
+        deliveries = this.ledger.request(identity.toString('hex'), pattern, wanted, received, follows);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        this.counters.malformedRequests++;
+        continue;
+      }
+      this.counters.requests++;
+      for (const delivery of deliveries) await this.sendTo(socket, delivery, pattern);
     }
   }
 

@@ -20,6 +20,8 @@ export interface DemandLedgerOptions {
   peerTimeoutMs?: number;
   /** The most a single request may ask for: bounds what a confused or hostile peer can claim (default 16). */
   maxWants?: number;
+  /** The most patterns one peer may ask for: bounds what it makes the ledger remember (default 16). */
+  maxPatternsPerPeer?: number;
   now?: () => number;
 }
 
@@ -63,6 +65,7 @@ export class DemandLedger<M> {
   private readonly orphaned = new WeakSet<ArrayBufferLike>();
   private readonly peerTimeoutMs: number;
   private readonly maxWants: number;
+  private readonly maxPatternsPerPeer: number;
   private readonly now: () => number;
   private serial = 0;
   private replacedUnsent = 0;
@@ -70,6 +73,7 @@ export class DemandLedger<M> {
   constructor(options: DemandLedgerOptions = {}) {
     this.peerTimeoutMs = options.peerTimeoutMs ?? 5000;
     this.maxWants = options.maxWants ?? 16;
+    this.maxPatternsPerPeer = options.maxPatternsPerPeer ?? 16;
     this.now = options.now ?? Date.now;
   }
 
@@ -79,10 +83,15 @@ export class DemandLedger<M> {
    * after that are on their way: they count against what it wants (so a request that crossed a message, or a
    * repeat, never gets it more than it wants) and stay held; the ones it received are released. Returns what to
    * send now: the newest message, when the peer wants one and has not had it (and, when a leading peer takes it
-   * so, to the followers waiting for it).
+   * so, to the followers waiting for it). Throws a RangeError, remembering nothing of it, for a pattern beyond the
+   * peer's maxPatternsPerPeer.
    */
   request(peerId: PeerId, pattern: string, wanted: number, received: number, follows = false): Delivery<M>[] {
     this.forgetSilentPeers();
+    const known = this.peers.get(peerId);
+    if (known && !known.wants.has(pattern) && known.wants.size >= this.maxPatternsPerPeer) {
+      throw new RangeError(`a consumer asked for more than ${this.maxPatternsPerPeer} patterns`);
+    }
     const peer = this.peer(peerId);
     peer.lastHeardAt = this.now();
     peer.follows = follows;

@@ -5,6 +5,7 @@ import { Dealer, Router } from 'zeromq';
 import { eventually, waitUntil } from '@iev/testing';
 import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, testFrame } from '../test-support/zmq';
 import { ClientZmqOnDemand, type ClientZmqOnDemandOptions } from './client-zmq-on-demand';
+import { MAX_PATTERN_BYTES, MAX_REQUEST_PART_BYTES } from './on-demand-wire';
 import { ServerZmqOnDemand } from './server-zmq-on-demand';
 
 jest.setTimeout(20_000);
@@ -186,17 +187,55 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
     expect(client.wanted(FRAMES)).toBe(false);
   });
 
+  it('keeps a consumer whose handler is busy for longer than the producer waits for a silent one', async () => {
+    const endpoint = ipc.endpoint('busy-long');
+    const client = producer(endpoint, { peerTimeoutMs: 300 });
+    await client.connect();
+    const busy = gate();
+    const { handled } = await consumer(endpoint, () => busy.opened);
+    await client.whenWanted(FRAMES);
+    await emitted(client, FRAMES, testFrame('cam', 0));
+    await waitUntil(() => handled.length === 1, 'the frame');
+
+    await sleep(1000);
+    // Still there, and wanting nothing while busy: a frame now would be for nobody.
+    expect(client.stats().consumers).toBe(1);
+    expect(client.wanted(FRAMES)).toBe(false);
+    busy.open();
+    await client.whenWanted(FRAMES);
+  });
+
   it('counts and drops malformed requests', async () => {
     const endpoint = ipc.endpoint('malformed');
     const client = producer(endpoint);
     await client.connect();
     const raw = opened.add(new Dealer({ linger: 0 }));
     raw.connect(endpoint);
-    for (const request of [[FRAMES, '1'], [FRAMES, 'many', '0'], [FRAMES, '-1', '0'], [FRAMES, '1', '0x1'], [FRAMES, '1', '0', 'extra'], [FRAMES, '1'.repeat(40), '0']]) await raw.send(request);
+    const longPattern = 'f'.repeat(MAX_PATTERN_BYTES + 1);
+    for (const request of [[FRAMES, '1'], [FRAMES, 'many', '0'], [FRAMES, '-1', '0'], [FRAMES, '1', '0x1'], [FRAMES, '1', '0', 'extra'], [FRAMES, '1'.repeat(40), '0'], [longPattern, '1', '0']]) await raw.send(request);
+    // Sixteen patterns are remembered for a peer (fifteen others and frames); a seventeenth is not.
+    for (let pattern = 0; pattern < 15; pattern++) await raw.send([`other-${pattern}`, '0', '0']);
     await raw.send([FRAMES, '1', '0']);
+    await raw.send(['one-too-many', '0', '0']);
 
     await client.whenWanted(FRAMES);
-    expect(client.stats()).toMatchObject({ malformedRequests: 6, requests: 1 });
+    await waitUntil(() => client.stats().malformedRequests === 8, 'the seventeenth pattern refused');
+    expect(client.stats()).toMatchObject({ malformedRequests: 8, requests: 16 });
+  });
+
+  it('cuts off a peer whose request part is larger than any request, and serves the others', async () => {
+    const endpoint = ipc.endpoint('oversized');
+    const client = producer(endpoint);
+    await client.connect();
+    const raw = opened.add(new Dealer({ linger: 0 }));
+    raw.connect(endpoint);
+    await raw.send([Buffer.alloc(MAX_REQUEST_PART_BYTES + 1, 'x'), '1', '0']);
+    const { handled } = await consumer(endpoint);
+
+    await client.whenWanted(FRAMES);
+    await emitted(client, FRAMES, testFrame('cam', 0));
+    await waitUntil(() => handled.length === 1, 'the frame at the well-behaved consumer');
+    expect(client.stats()).toMatchObject({ consumers: 1, malformedRequests: 0 });
   });
 });
 

@@ -18,7 +18,7 @@ export interface ServerZmqOnDemandOptions {
   /**
    * While a handler waits, its request is repeated this often (default 1000 ms): a request lost with a producer
    * that restarted is renewed, and the producer, which forgets consumers it has not heard from in a while (5 s by
-   * default), knows this one is still there.
+   * default), knows this one is still there. While a handler is busy, a request for none says so just as often.
    */
   requestRepeatMs?: number;
   /** CURVE encryption and authentication of this socket's connections (see CurveOptions); unset: plain. */
@@ -32,7 +32,7 @@ export interface ServerZmqOnDemandOptions {
 
 /** Counters since construction: ZmqServerStats plus the requests sent. */
 export interface ZmqOnDemandServerStats extends ZmqServerStats {
-  /** Requests sent, repeats included. */
+  /** Requests sent, repeats and busy handlers' keep-alives included. */
   requests: number;
 }
 
@@ -47,6 +47,8 @@ export interface ZmqOnDemandServerStats extends ZmqServerStats {
 export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
   /** Patterns whose handler is free and waiting for a message. */
   private readonly waiting = new Set<string>();
+  /** Patterns whose handler has asked at least once: free or busy, the producer hears about each every repeat. */
+  private readonly asked = new Set<string>();
   /** The ordinal of the last message received per pattern, quoted in requests. */
   private readonly received = new Map<string, number>();
   private repeatTimer?: NodeJS.Timeout;
@@ -67,6 +69,7 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     clearInterval(this.repeatTimer);
     clearTimeout(this.retryTimer);
     this.waiting.clear();
+    this.asked.clear();
     await super.close();
   }
 
@@ -84,6 +87,7 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     return new TakingMailbox(
       () => {
         this.waiting.add(pattern);
+        this.asked.add(pattern);
         this.request(pattern);
       },
       () => {
@@ -93,15 +97,19 @@ export class ServerZmqOnDemand extends ZmqEventServer<Dealer> {
     );
   }
 
+  /**
+   * A waiting handler's request again; a busy one's as a request for none, which still acknowledges what arrived: a
+   * handler busy longer than the producer's timeout (a model's first run, a preview at 0.1 fps) is not taken for gone.
+   */
   private repeatRequests(): void {
-    for (const pattern of this.waiting) this.request(pattern);
+    for (const pattern of this.asked) this.request(pattern, this.waiting.has(pattern) ? 1 : 0);
   }
 
-  private request(pattern: string): void {
+  private request(pattern: string, wanted = 1): void {
     const socket = this.socket;
     if (!socket) return;
     this.requests++;
-    const request = [pattern, '1', String(this.received.get(pattern) ?? 0)];
+    const request = [pattern, String(wanted), String(this.received.get(pattern) ?? 0)];
     socket.send(this.options.follow ? [...request, FOLLOW] : request).catch(() => undefined);
   }
 

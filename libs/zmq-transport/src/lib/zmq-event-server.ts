@@ -58,6 +58,8 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   private readonly malformedListeners: Array<(message: MalformedMessage) => void> = [];
   protected socket?: S;
   private mailboxes = new Map<string, DropOldestMailbox<unknown>>();
+  /** No topic longer than this names a handled pattern: a longer one is skipped without being decoded. */
+  private longestPatternBytes = 0;
   private loops: Promise<void>[] = [];
 
   protected constructor(
@@ -124,6 +126,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     this.socket = socket;
     const routes = [...handlers].map(([pattern, handler]) => ({ pattern, handler, mailbox: this.mailboxFor(pattern) }));
     this.mailboxes = new Map(routes.map(({ pattern, mailbox }) => [pattern, mailbox]));
+    this.longestPatternBytes = Math.max(0, ...routes.map(({ pattern }) => Buffer.byteLength(pattern)));
     this.loops = [this.receive(socket).catch((error) => this.logger.error(`Receive loop stopped: ${inspect(error)}`)), ...routes.map((route) => this.dispatch(route))];
   }
 
@@ -138,10 +141,11 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
 
   private async receive(socket: S): Promise<void> {
     for await (const [topic, ...parts] of socket) {
-      const pattern = topic.toString('utf8');
-      const mailbox = this.mailboxes.get(pattern);
+      // Only a known pattern's bytes are worth decoding (a topic of any size up to ZMQ_MAXMSGSIZE may come).
+      const pattern = topic.length <= this.longestPatternBytes ? topic.toString('utf8') : undefined;
+      const mailbox = pattern === undefined ? undefined : this.mailboxes.get(pattern);
       // SUB filters by prefix, so "frames" also lets "frames.debug" through: only exact patterns count.
-      if (!mailbox) continue;
+      if (pattern === undefined || !mailbox) continue;
       this.counters.received++;
       let data: unknown;
       try {
