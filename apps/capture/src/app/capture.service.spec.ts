@@ -180,6 +180,35 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     expect(ffmpegChildren()).toEqual([]);
   });
 
+  it('after a file played once has ended, switches to a stream that is not up yet by retrying it, with one decoder however many switches', async () => {
+    registry = new Registry();
+    const capture = new CaptureService(
+      () => new VideoFileSource({ path: video, sourceId: 'camera0', loop: false, realtime: false, bufferHeld: (buffer) => client.holds(buffer) }),
+      true,
+      client,
+      new CaptureMetrics(registry, client),
+      pino({ level: 'silent' }),
+    );
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/camera.mjpeg`;
+    const notUpYet = () => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 });
+    let server: ChildProcess | undefined;
+    try {
+      await capture.start();
+      await waitUntil(() => capture.state === 'ended', 'the file to end', { timeoutMs: 20_000 });
+      await capture.switchSource(notUpYet);
+      await capture.switchSource(notUpYet);
+      await waitUntil(() => capture.state === 'retrying', () => `the stream retried (state ${capture.state})`);
+      expect(ffmpegChildren().length).toBeLessThanOrEqual(1);
+      server = serveStream(url);
+      await waitUntil(() => capture.state === 'streaming' && frames.at(-1)?.width === 64 && frames.at(-1)?.height === 48, 'frames from the stream', { timeoutMs: 20_000 });
+      expect(ffmpegChildren()).toHaveLength(2); // the stream's server and capture's one decoder
+    } finally {
+      await capture.onApplicationShutdown();
+      server?.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('decodes a file that is not played at its own rate only as fast as the consumer takes frames', async () => {
     consumerDelayMs = 100;
     let source: VideoFileSource | undefined;

@@ -18,6 +18,8 @@ import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY } from './tokens';
 export class CaptureService implements OnApplicationShutdown {
   private readonly supervisor: SourceSupervisor;
   private pump?: Promise<void>;
+  /** The pump is reading the supervisor's frames: a switch after a file ended starts another only once it is over. */
+  private pumping = false;
   private readonly stopped: Promise<void>;
   private signalStop = () => undefined as void;
 
@@ -70,11 +72,13 @@ export class CaptureService implements OnApplicationShutdown {
     });
   }
 
-  /** Replaces the source live (a twin change); see SourceSupervisor.switchSource. */
+  /**
+   * Replaces the source live (a twin change); see SourceSupervisor.switchSource. After a file played once has
+   * ended the pump has stopped, and this starts it again on the new source (which is retried like any other).
+   */
   async switchSource(createSource: () => FrameSource): Promise<void> {
-    const ended = this.supervisor.state === 'ended';
     await this.supervisor.switchSource(createSource);
-    if (ended) this.pump = this.run(() => undefined, () => undefined);
+    if (!this.pumping) this.pump = this.run(() => undefined, (error) => this.logger.error({ err: error }, `source stopped: ${error.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -84,17 +88,30 @@ export class CaptureService implements OnApplicationShutdown {
     this.metrics.sourceUp.set(0);
   }
 
+  /** Settles `started` with the first frame handed on, or with why there is none (a source that failed fast, or ended empty). */
   private async run(firstFrame: () => void, failedToStart: (error: Error) => void): Promise<void> {
+    this.pumping = true;
+    let handedOn = false;
     try {
       for await (const frame of this.supervisor.frames()) {
-        await lastValueFrom(this.framesClient.emit(FRAMES_TOPIC, frame), { defaultValue: undefined });
+        try {
+          await lastValueFrom(this.framesClient.emit(FRAMES_TOPIC, frame), { defaultValue: undefined });
+        } catch (error) {
+          // One frame that cannot be sent is lost, not the pump: the next one may go.
+          this.logger.error({ err: error, sequence: frame.sequence }, `frame not published: ${(error as Error).message}`);
+          continue;
+        }
         this.metrics.framesPublished.inc();
         this.metrics.rate.mark();
+        handedOn = true;
         firstFrame();
         if (!this.supervisor.live) await Promise.race([this.framesClient.whenWanted(FRAMES_TOPIC), this.stopped]);
       }
+      if (!handedOn && this.supervisor.state === 'ended') failedToStart(new Error('the source ended before its first frame'));
     } catch (error) {
       failedToStart(error as Error);
+    } finally {
+      this.pumping = false;
     }
   }
 }

@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Backoff } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import { createFrameSource, resolveSource } from './resolve-source';
@@ -51,6 +54,28 @@ describe('SourceSupervisor (real ffmpeg)', () => {
 
     expect(failures).toEqual([50, 100]);
     expect(frame.width).toBe(32);
+  });
+
+  it('keeps backing off a stream that drops right after each first frame, instead of restarting at the first delay', async () => {
+    // A real MJPEG-over-HTTP camera that sends one picture per connection and hangs up: a camera in a reboot loop.
+    const picture = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
+    const camera = createServer((_, response) => response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' }).end(picture));
+    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`;
+    const failures: number[] = [];
+    const supervisor = new SourceSupervisor(() => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 }), {
+      failFastBeforeFirstFrame: false,
+      backoff: new Backoff(50, 400, 0),
+      listener: { failed: (_, retryInMs) => failures.push(retryInMs) },
+    });
+    try {
+      const frames = await take(supervisor.frames(), 4);
+      expect(frames.map((frame) => frame.width)).toEqual([64, 64, 64, 64]);
+      expect(failures).toEqual([50, 100, 200]);
+    } finally {
+      await supervisor.stop();
+      camera.close();
+    }
   });
 
   it('fails frames() for a source that fails before its first frame when told to fail fast', async () => {

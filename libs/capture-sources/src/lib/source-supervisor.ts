@@ -4,6 +4,12 @@ import type { FrameSource } from './frame-source';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
 
+/**
+ * A source that fails after streaming at least this long starts its backoff over; one that fails sooner (a camera
+ * that gives a frame and drops, again and again) keeps backing off instead of restarting twice a second.
+ */
+const HEALTHY_RUN_MS = 10_000;
+
 /** What a supervisor tells its owner, for logs and metrics. */
 export interface SupervisionListener {
   /** The first frame after a start, a restart or a switch; downSeconds: how long the outage before it lasted. */
@@ -16,8 +22,9 @@ export interface SupervisionListener {
 
 export interface SourceSupervisorOptions {
   /**
-   * A source that fails before its first frame fails frames() instead of being retried: a missing or unreadable
-   * file is a configuration error, while a camera or stream may simply not be up yet.
+   * A source that fails before the supervisor's first frame fails frames() instead of being retried: a missing or
+   * unreadable file at start-up is a configuration error, while a camera or stream may simply not be up yet. Later
+   * sources (a switch after a file ended) are retried.
    */
   failFastBeforeFirstFrame: boolean;
   listener?: SupervisionListener;
@@ -42,6 +49,12 @@ export class SourceSupervisor {
   private framesDecodedBefore = 0;
   /** When the current outage began (the source failed), until a frame arrives again. */
   private failedAt?: number;
+  /** When the current source's first frame came, until it fails. */
+  private streamingSince?: number;
+  /** Some source has delivered a frame: failing fast is over. */
+  private hadFrame = false;
+  /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
+  private switches = 0;
 
   constructor(
     private createSource: () => FrameSource,
@@ -62,24 +75,26 @@ export class SourceSupervisor {
 
   /**
    * Frames from the current source, then from each one after it; ends on stop() or when a file played once ends.
-   * Rejects only for a source that fails before its first frame with failFastBeforeFirstFrame.
+   * Rejects only for a source that fails before the supervisor's first frame with failFastBeforeFirstFrame.
    */
   async *frames(): AsyncGenerator<Frame, void, undefined> {
-    let started = false;
     while (!this.stopping) {
-      // A source whose factory has been replaced meanwhile was stopped by switchSource: start the new one at once.
-      const createSource = this.createSource;
-      const switched = () => this.createSource !== createSource;
+      // A source switched away from meanwhile was stopped by switchSource: start the new one at once.
+      const switches = this.switches;
+      const switched = () => this.switches !== switches;
       this.framesDecodedBefore = this.framesDecoded;
-      this.source = createSource();
+      this.source = this.createSource();
       try {
         for await (const { header, pixels } of this.source.frames()) {
           this.lastFrameAt = Date.now();
           if (this.state !== 'streaming') this.nowStreaming(header);
-          started = true;
+          this.hadFrame = true;
           yield { ...header, sequence: this.nextSequence++, pixels };
         }
-        if (switched()) continue;
+        if (switched()) {
+          this.state = 'idle';
+          continue;
+        }
         if (!this.stopping) {
           this.state = 'ended';
           this.options.listener?.ended?.();
@@ -88,10 +103,10 @@ export class SourceSupervisor {
       } catch (error) {
         if (this.stopping) return;
         if (switched()) {
-          this.backoff.reset();
+          this.state = 'idle';
           continue;
         }
-        if (!started && this.options.failFastBeforeFirstFrame) throw error;
+        if (!this.hadFrame && this.options.failFastBeforeFirstFrame) throw error;
         await this.waitToRetry(error as Error);
       }
     }
@@ -104,6 +119,8 @@ export class SourceSupervisor {
    */
   async switchSource(createSource: () => FrameSource): Promise<void> {
     this.createSource = createSource;
+    this.switches++;
+    this.backoff.reset();
     this.cancelRetryWait?.();
     await this.source?.stop();
   }
@@ -118,7 +135,7 @@ export class SourceSupervisor {
 
   private nowStreaming({ width, height }: { width: number; height: number }): void {
     this.state = 'streaming';
-    this.backoff.reset();
+    this.streamingSince = Date.now();
     const downSeconds = this.failedAt === undefined ? undefined : (Date.now() - this.failedAt) / 1000;
     this.failedAt = undefined;
     this.options.listener?.streaming?.({ width, height, downSeconds });
@@ -127,6 +144,8 @@ export class SourceSupervisor {
   private async waitToRetry(error: Error): Promise<void> {
     this.state = 'retrying';
     this.failedAt ??= Date.now();
+    if (this.streamingSince !== undefined && Date.now() - this.streamingSince >= HEALTHY_RUN_MS) this.backoff.reset();
+    this.streamingSince = undefined;
     const delayMs = this.backoff.next();
     this.options.listener?.failed?.(error, delayMs);
     await new Promise<void>((resolve) => {
