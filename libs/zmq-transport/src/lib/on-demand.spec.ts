@@ -205,12 +205,17 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
     await client.whenWanted(FRAMES);
   });
 
-  it('counts and drops malformed requests', async () => {
-    const endpoint = ipc.endpoint('malformed');
+  /** A producer, and a bare DEALER connected to it that sends whatever a test writes. */
+  async function producerAndRawPeer(endpoint: string) {
     const client = producer(endpoint);
     await client.connect();
     const raw = opened.add(new Dealer({ linger: 0 }));
     raw.connect(endpoint);
+    return { client, raw };
+  }
+
+  it('counts and drops malformed requests', async () => {
+    const { client, raw } = await producerAndRawPeer(ipc.endpoint('malformed'));
     const longPattern = 'f'.repeat(MAX_PATTERN_BYTES + 1);
     for (const request of [[FRAMES, '1'], [FRAMES, 'many', '0'], [FRAMES, '-1', '0'], [FRAMES, '1', '0x1'], [FRAMES, '1', '0', 'extra'], [FRAMES, '1'.repeat(40), '0'], [longPattern, '1', '0']]) await raw.send(request);
     // Sixteen patterns are remembered for a peer (fifteen others and frames); a seventeenth is not.
@@ -225,10 +230,7 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
 
   it('cuts off a peer whose request part is larger than any request, and serves the others', async () => {
     const endpoint = ipc.endpoint('oversized');
-    const client = producer(endpoint);
-    await client.connect();
-    const raw = opened.add(new Dealer({ linger: 0 }));
-    raw.connect(endpoint);
+    const { client, raw } = await producerAndRawPeer(endpoint);
     await raw.send([Buffer.alloc(MAX_REQUEST_PART_BYTES + 1, 'x'), '1', '0']);
     const { handled } = await consumer(endpoint);
 
