@@ -36,7 +36,10 @@ void runModule('capture', async (logger) => {
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
   const failFastBeforeFirstFrame = currentSource.type === 'file';
-  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource: source.create, failFastBeforeFirstFrame, framesClient, metrics, logger }), {
+  // A live source silent for CAPTURE_STREAM_TIMEOUT, or three frame intervals at a slow CAPTURE_FPS, is restarted.
+  let currentFps = startupSettings.fps;
+  const stallTimeoutMs = () => Math.max(config.streamTimeout * 1000, currentFps > 0 ? 3000 / currentFps : 0);
+  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource: source.create, failFastBeforeFirstFrame, stallTimeoutMs, framesClient, metrics, logger }), {
     logger: new PinoNestLogger(logger),
   });
   const capture = app.get(CaptureService);
@@ -70,6 +73,7 @@ void runModule('capture', async (logger) => {
       startup: startupSettings,
       apply: async (_changes, next) => {
         const prepared = await prepareSource(next, sourceOptions, { requireCamera: true });
+        currentFps = next.fps;
         await capture.switchSource(prepared.create);
         currentSource = prepared.description;
       },

@@ -5,13 +5,14 @@ import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
-import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY, STALL_TIMEOUT } from './tokens';
 
 @Module({})
 export class CaptureModule {
   static forRoot(dependencies: {
     createSource: () => FrameSource;
     failFastBeforeFirstFrame: boolean;
+    stallTimeoutMs?: () => number;
     framesClient: ClientZmqOnDemand;
     metrics: CaptureMetrics;
     logger: Logger;
@@ -22,6 +23,7 @@ export class CaptureModule {
         CaptureService,
         { provide: SOURCE_FACTORY, useValue: dependencies.createSource },
         { provide: FAIL_FAST, useValue: dependencies.failFastBeforeFirstFrame },
+        { provide: STALL_TIMEOUT, useValue: dependencies.stallTimeoutMs },
         { provide: FRAMES_CLIENT, useValue: dependencies.framesClient },
         { provide: CaptureMetrics, useValue: dependencies.metrics },
         { provide: MODULE_LOGGER, useValue: dependencies.logger },

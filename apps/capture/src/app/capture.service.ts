@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { SourceSupervisor, type FrameSource, type SourceState } from '@iev/capture-sources';
 import { FRAMES_TOPIC } from '@iev/frame-protocol';
 import { MODULE_LOGGER } from '@iev/service-runtime';
@@ -6,7 +6,7 @@ import type { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { CaptureMetrics } from './capture.metrics';
-import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY, STALL_TIMEOUT } from './tokens';
 
 /**
  * Hands frames from the supervised source to the frames transport, which gives each consumer the newest when it
@@ -29,10 +29,12 @@ export class CaptureService implements OnApplicationShutdown {
     @Inject(FRAMES_CLIENT) private readonly framesClient: ClientZmqOnDemand,
     private readonly metrics: CaptureMetrics,
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(STALL_TIMEOUT) stallTimeoutMs?: () => number,
   ) {
     this.stopped = new Promise((resolve) => (this.signalStop = resolve));
     this.supervisor = new SourceSupervisor(createSource, {
       failFastBeforeFirstFrame,
+      stallTimeoutMs,
       listener: {
         streaming: ({ width, height, downSeconds }) => {
           metrics.sourceUp.set(1);

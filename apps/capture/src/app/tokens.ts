@@ -2,3 +2,5 @@ export const FRAMES_CLIENT = Symbol('FRAMES_CLIENT');
 export const SOURCE_FACTORY = Symbol('SOURCE_FACTORY');
 /** Whether a source failing before its first frame stops start-up (files) or is retried (cameras, streams). */
 export const FAIL_FAST = Symbol('FAIL_FAST');
+/** How long a live source may deliver no frame before it is restarted (SourceSupervisorOptions.stallTimeoutMs). */
+export const STALL_TIMEOUT = Symbol('STALL_TIMEOUT');

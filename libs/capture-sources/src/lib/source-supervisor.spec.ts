@@ -78,6 +78,37 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     }
   });
 
+  it('restarts a live source that stops delivering frames without its decoder exiting', async () => {
+    // A real MJPEG-over-HTTP camera that sends a second of pictures per connection, then nothing, connection open.
+    const picture = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-t', '1', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
+    const camera = createServer((_, response) => {
+      response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' });
+      response.write(picture);
+    });
+    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`;
+    const failures: string[] = [];
+    // ffmpeg's own network timeout far off: only the supervisor's watch can see the stall.
+    const supervisor = new SourceSupervisor(() => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 60 }), {
+      failFastBeforeFirstFrame: false,
+      backoff: new Backoff(50, 400, 0),
+      stallTimeoutMs: () => 1000,
+      listener: { failed: (error) => failures.push(error.message) },
+    });
+    try {
+      let framesAfterStall = 0;
+      for await (const frame of supervisor.frames()) {
+        if (failures.length > 0 && frame.width === 64) framesAfterStall++;
+        if (framesAfterStall === 3) break;
+      }
+      expect(failures[0]).toContain('no frame for 1.0 s');
+    } finally {
+      await supervisor.stop();
+      camera.closeAllConnections();
+      camera.close();
+    }
+  });
+
   it('fails frames() for a source that fails before its first frame when told to fail fast', async () => {
     const supervisor = new SourceSupervisor(failing, { failFastBeforeFirstFrame: true });
     await expect(take(supervisor.frames(), 1)).rejects.toThrow(/camera\.mjpeg/);

@@ -1,6 +1,7 @@
 import type { Frame } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import type { FrameSource } from './frame-source';
+import { VideoSourceError } from './video-source-error';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
 
@@ -30,6 +31,12 @@ export interface SourceSupervisorOptions {
   listener?: SupervisionListener;
   /** Delays between restarts (default 0.5 s doubling to 30 s). */
   backoff?: Backoff;
+  /**
+   * A live source whose decoder delivers no frame for this long (read as each source starts, so it may follow the
+   * frame rate) is restarted like one that failed: a USB camera stuck in the kernel or a pipeline that hangs never
+   * exits on its own. Unset: no watch. Files that decode on demand are never watched (they wait for their consumer).
+   */
+  stallTimeoutMs?: () => number;
 }
 
 /**
@@ -55,6 +62,8 @@ export class SourceSupervisor {
   private hadFrame = false;
   /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
   private switches = 0;
+  /** The source the stall watch stopped, with why, until frames() has taken it as a failure. */
+  private stalled?: { source: FrameSource; error: Error };
 
   constructor(
     private createSource: () => FrameSource,
@@ -83,7 +92,9 @@ export class SourceSupervisor {
       const switches = this.switches;
       const switched = () => this.switches !== switches;
       this.framesDecodedBefore = this.framesDecoded;
-      this.source = this.createSource();
+      const source = this.createSource();
+      this.source = source;
+      const stopWatching = this.watchForStall(source);
       try {
         for await (const { header, pixels } of this.source.frames()) {
           this.lastFrameAt = Date.now();
@@ -93,6 +104,11 @@ export class SourceSupervisor {
         }
         if (switched()) {
           this.state = 'idle';
+          continue;
+        }
+        const stall = this.stallOf(source);
+        if (stall && !this.stopping) {
+          await this.waitToRetry(stall);
           continue;
         }
         if (!this.stopping) {
@@ -106,8 +122,11 @@ export class SourceSupervisor {
           this.state = 'idle';
           continue;
         }
-        if (!this.hadFrame && this.options.failFastBeforeFirstFrame) throw error;
-        await this.waitToRetry(error as Error);
+        const failure = this.stallOf(source) ?? (error as Error);
+        if (!this.hadFrame && this.options.failFastBeforeFirstFrame) throw failure;
+        await this.waitToRetry(failure);
+      } finally {
+        stopWatching();
       }
     }
   }
@@ -131,6 +150,39 @@ export class SourceSupervisor {
     this.cancelRetryWait?.();
     await this.source?.stop();
     this.state = 'stopped';
+  }
+
+  /**
+   * Stops a live source whose decoder has delivered no frame for stallTimeoutMs (frames() then retries it); returns
+   * what ends the watch. A pause of the whole process (SIGSTOP) is not a stall: the watch starts over after one.
+   */
+  private watchForStall(source: FrameSource): () => void {
+    const stallMs = this.options.stallTimeoutMs?.();
+    if (stallMs === undefined || !source.live) return () => undefined;
+    const tickMs = Math.min(1000, stallMs / 4);
+    let lastTick = Date.now();
+    let lastProgress = lastTick;
+    let framesSeen = source.stats.framesDecoded;
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (now - lastTick > 2 * tickMs || source.stats.framesDecoded !== framesSeen) lastProgress = now;
+      lastTick = now;
+      framesSeen = source.stats.framesDecoded;
+      if (now - lastProgress < stallMs) return;
+      clearInterval(timer);
+      this.stalled = { source, error: new VideoSourceError(`${source.label}: no frame for ${(stallMs / 1000).toFixed(1)} s`) };
+      void source.stop();
+    }, tickMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Why the source was stopped for stalling, once: undefined for any other source or end. */
+  private stallOf(source: FrameSource): Error | undefined {
+    if (this.stalled?.source !== source) return undefined;
+    const { error } = this.stalled;
+    this.stalled = undefined;
+    return error;
   }
 
   private nowStreaming({ width, height }: { width: number; height: number }): void {
