@@ -5,7 +5,7 @@ import { Backoff } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
-import { SourceSupervisor } from './source-supervisor';
+import { SourceSupervisor, type SourceSupervisorOptions } from './source-supervisor';
 
 jest.setTimeout(30_000);
 
@@ -23,6 +23,35 @@ async function take(frames: AsyncGenerator<Frame>, count: number, each?: (frame:
   }
   return taken;
 }
+
+/**
+ * A real MJPEG-over-HTTP camera (ffmpeg's mpjpeg) that sends `seconds` of 64x48 pictures per connection, then hangs
+ * up (a camera in a reboot loop) or keeps the connection open and says nothing (a camera that froze).
+ */
+async function mjpegCamera(seconds: number, then: 'hang up' | 'go silent'): Promise<{ url: string; close(): void }> {
+  const pictures = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-t', String(seconds), '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
+  const camera = createServer((_, response) => {
+    response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' });
+    if (then === 'hang up') response.end(pictures);
+    else response.write(pictures);
+  });
+  await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`,
+    close: () => {
+      camera.closeAllConnections();
+      camera.close();
+    },
+  };
+}
+
+/** A supervisor of the stream at `url`, retrying after 50, 100, 200 and then 400 ms. */
+const streamSupervisor = (url: string, streamTimeoutSeconds: number, options: Partial<SourceSupervisorOptions>) =>
+  new SourceSupervisor(() => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds }), {
+    failFastBeforeFirstFrame: false,
+    backoff: new Backoff(50, 400, 0),
+    ...options,
+  });
 
 describe('SourceSupervisor (real ffmpeg)', () => {
   it('switches sources live, numbering frames on across the switch', async () => {
@@ -57,17 +86,9 @@ describe('SourceSupervisor (real ffmpeg)', () => {
   });
 
   it('keeps backing off a stream that drops right after each first frame, instead of restarting at the first delay', async () => {
-    // A real MJPEG-over-HTTP camera that sends one picture per connection and hangs up: a camera in a reboot loop.
-    const picture = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
-    const camera = createServer((_, response) => response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' }).end(picture));
-    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`;
+    const camera = await mjpegCamera(0.04, 'hang up');
     const failures: number[] = [];
-    const supervisor = new SourceSupervisor(() => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 }), {
-      failFastBeforeFirstFrame: false,
-      backoff: new Backoff(50, 400, 0),
-      listener: { failed: (_, retryInMs) => failures.push(retryInMs) },
-    });
+    const supervisor = streamSupervisor(camera.url, 1, { listener: { failed: (_, retryInMs) => failures.push(retryInMs) } });
     try {
       const frames = await take(supervisor.frames(), 4);
       expect(frames.map((frame) => frame.width)).toEqual([64, 64, 64, 64]);
@@ -79,22 +100,10 @@ describe('SourceSupervisor (real ffmpeg)', () => {
   });
 
   it('restarts a live source that stops delivering frames without its decoder exiting', async () => {
-    // A real MJPEG-over-HTTP camera that sends a second of pictures per connection, then nothing, connection open.
-    const picture = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-t', '1', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
-    const camera = createServer((_, response) => {
-      response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' });
-      response.write(picture);
-    });
-    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`;
+    const camera = await mjpegCamera(1, 'go silent');
     const failures: string[] = [];
     // ffmpeg's own network timeout far off: only the supervisor's watch can see the stall.
-    const supervisor = new SourceSupervisor(() => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 60 }), {
-      failFastBeforeFirstFrame: false,
-      backoff: new Backoff(50, 400, 0),
-      stallTimeoutMs: () => 1000,
-      listener: { failed: (error) => failures.push(error.message) },
-    });
+    const supervisor = streamSupervisor(camera.url, 60, { stallTimeoutMs: () => 1000, listener: { failed: (error) => failures.push(error.message) } });
     try {
       let framesAfterStall = 0;
       for await (const frame of supervisor.frames()) {
@@ -104,7 +113,6 @@ describe('SourceSupervisor (real ffmpeg)', () => {
       expect(failures[0]).toContain('no frame for 1.0 s');
     } finally {
       await supervisor.stop();
-      camera.closeAllConnections();
       camera.close();
     }
   });
