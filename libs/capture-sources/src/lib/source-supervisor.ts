@@ -62,8 +62,6 @@ export class SourceSupervisor {
   private hadFrame = false;
   /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
   private switches = 0;
-  /** The source the stall watch stopped, with why, until frames() has taken it as a failure. */
-  private stalled?: { source: FrameSource; error: Error };
 
   constructor(
     private createSource: () => FrameSource,
@@ -94,9 +92,9 @@ export class SourceSupervisor {
       this.framesDecodedBefore = this.framesDecoded;
       const source = this.createSource();
       this.source = source;
-      const stopWatching = this.watchForStall(source);
+      const watch = this.watchForStall(source);
       try {
-        for await (const { header, pixels } of this.source.frames()) {
+        for await (const { header, pixels } of source.frames()) {
           this.lastFrameAt = Date.now();
           if (this.state !== 'streaming') this.nowStreaming(header);
           this.hadFrame = true;
@@ -106,7 +104,7 @@ export class SourceSupervisor {
           this.state = 'idle';
           continue;
         }
-        const stall = this.stallOf(source);
+        const stall = watch.stalled();
         if (stall && !this.stopping) {
           await this.waitToRetry(stall);
           continue;
@@ -122,11 +120,11 @@ export class SourceSupervisor {
           this.state = 'idle';
           continue;
         }
-        const failure = this.stallOf(source) ?? (error as Error);
+        const failure = watch.stalled() ?? (error as Error);
         if (!this.hadFrame && this.options.failFastBeforeFirstFrame) throw failure;
         await this.waitToRetry(failure);
       } finally {
-        stopWatching();
+        watch.stop();
       }
     }
   }
@@ -153,12 +151,13 @@ export class SourceSupervisor {
   }
 
   /**
-   * Stops a live source whose decoder has delivered no frame for stallTimeoutMs (frames() then retries it); returns
-   * what ends the watch. A pause of the whole process (SIGSTOP) is not a stall: the watch starts over after one.
+   * Stops a live source whose decoder has delivered no frame for stallTimeoutMs; `stalled` then says why, and frames()
+   * retries it like a failure. A pause of the whole process (SIGSTOP) is not a stall: the watch starts over after one.
    */
-  private watchForStall(source: FrameSource): () => void {
+  private watchForStall(source: FrameSource): { stalled(): Error | undefined; stop(): void } {
     const stallMs = this.options.stallTimeoutMs?.();
-    if (stallMs === undefined || !source.live) return () => undefined;
+    if (stallMs === undefined || !source.live) return { stalled: () => undefined, stop: () => undefined };
+    let stall: Error | undefined;
     const tickMs = Math.min(1000, stallMs / 4);
     let lastTick = Date.now();
     let lastProgress = lastTick;
@@ -170,19 +169,11 @@ export class SourceSupervisor {
       framesSeen = source.stats.framesDecoded;
       if (now - lastProgress < stallMs) return;
       clearInterval(timer);
-      this.stalled = { source, error: new VideoSourceError(`${source.label}: no frame for ${(stallMs / 1000).toFixed(1)} s`) };
+      stall = new VideoSourceError(`${source.label}: no frame for ${(stallMs / 1000).toFixed(1)} s`);
       void source.stop();
     }, tickMs);
     timer.unref();
-    return () => clearInterval(timer);
-  }
-
-  /** Why the source was stopped for stalling, once: undefined for any other source or end. */
-  private stallOf(source: FrameSource): Error | undefined {
-    if (this.stalled?.source !== source) return undefined;
-    const { error } = this.stalled;
-    this.stalled = undefined;
-    return error;
+    return { stalled: () => stall, stop: () => clearInterval(timer) };
   }
 
   private nowStreaming({ width, height }: { width: number; height: number }): void {
