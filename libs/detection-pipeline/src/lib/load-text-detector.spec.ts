@@ -1,5 +1,9 @@
 import { join } from 'node:path';
-import { loadTextDetector } from './load-text-detector';
+import type { InferenceBackend } from '@iev/inference-backends';
+import { parseTensorRtProfile, type TensorRtProfile } from '@iev/tensorrt-backend';
+import { customizePreset, type PresetOverrides } from '@iev/text-detection';
+import { loadTextDetector, reconfigureDetector } from './load-text-detector';
+import { TextDetector } from './text-detector';
 
 const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
 
@@ -18,5 +22,43 @@ describe('loadTextDetector', () => {
     await expect(loadTextDetector({ preset: 'fastest', modelPath: MODEL, threads: 1, useTensorRt: false })).rejects.toThrow(
       'unknown detection preset "fastest"; valid presets: seed, default',
     );
+  });
+});
+
+/** A detector's backend as a TensorRT engine presents itself; no test here runs it (no GPU, no TensorRT). */
+const ENGINE: InferenceBackend = {
+  name: 'tensorrt',
+  modelId: 'ch_PP-OCRv4_det_infer@00000000',
+  modelSha256: '0'.repeat(64),
+  load: () => Promise.resolve(),
+  run: () => Promise.reject(new Error('not run in this test')),
+  dispose: () => Promise.resolve(),
+};
+
+describe('reconfigureDetector', () => {
+  const engineDetector = () => new TextDetector(ENGINE, customizePreset('default', {}), 'models/ch_PP-OCRv4_det_infer.onnx');
+  // The addon cannot load from there, so a new engine fails to build: what shows that one was asked for.
+  const patch = (overrides: PresetOverrides, tensorRtProfile?: TensorRtProfile) =>
+    ({ preset: 'default', overrides, threads: 1, useTensorRt: false, backend: 'tensorrt', tensorRtAddonPath: '/nonexistent/tensorrt.node', tensorRtProfile }) as const;
+
+  it("changes the postprocessing of a TensorRT engine's preset in place", async () => {
+    const detector = engineDetector();
+    await reconfigureDetector(detector, patch({ thresh: 0.4 }));
+    expect(detector.backend).toBe(ENGINE);
+    expect(detector.preset.postprocess.thresh).toBe(0.4);
+  });
+
+  it("builds another engine for a limitSideLen outside the engine's profile, rather than one that refuses every frame", async () => {
+    const detector = engineDetector();
+    await expect(reconfigureDetector(detector, patch({ limitSideLen: 1280 }))).rejects.toThrow('TensorRT was requested');
+    expect(detector.backend).toBe(ENGINE);
+    expect(detector.preset.resize).toEqual({ kind: 'limit', limitSideLen: 960, limitType: 'max' });
+  });
+
+  it('keeps an engine built for TENSORRT_PROFILE, which the preset did not choose', async () => {
+    const detector = engineDetector();
+    await reconfigureDetector(detector, patch({ limitSideLen: 1280 }, parseTensorRtProfile('32x32,1280x1280,1280x1280')));
+    expect(detector.backend).toBe(ENGINE);
+    expect(detector.preset.resize).toEqual({ kind: 'limit', limitSideLen: 1280, limitType: 'max' });
   });
 });
