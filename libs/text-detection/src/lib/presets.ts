@@ -31,7 +31,7 @@ export const PRESETS: Readonly<Record<PresetName, DetectionPreset>> = {
    * unclip_ratio 1.5. The settings were chosen by measurement with the sample's model on testdata/text-frames
    * (hmean dev-a 0.885, dev-b 0.889 against seed's 0.816 / 0.971; neighbours: unclip 1.8 / 2.0 lose 0.03-0.05,
    * limit 1280 loses on dev-b). PP-OCRv4's model keeps a line with spaces in one box where the sample's splits it
-   * into words, which reading needs: detection hmean 0.962 / 0.986 on dev-a / dev-b, 0.94-0.99 on held-out
+   * into words, which reading needs: detection hmean 0.962 / 0.971 on dev-a / dev-b, 0.94-0.99 on held-out
    * frames of other sizes where the sample's model scored 0.75-0.93.
    */
   default: {
