@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { cpuParallelism, loadTextDetector, presetReads, reconfigureDetector } from '@iev/detection-pipeline';
+import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
+import { applyInferenceSettings } from './app/inference-settings';
 import { InferenceModule } from './app/inference.module';
 import { TextReading } from './app/text-reading';
 
@@ -64,12 +65,7 @@ void runModule('inference', async (logger) => {
     settings: {
       spec: inferenceTwinSpec,
       startup: startupSettings,
-      // customizePreset validates the combination (limitSideLen needs a preset that resizes by side length); a
-      // preset that runs another model loads it before it takes over.
-      apply: async (_changes, next) => {
-        await reconfigureDetector(detector, { ...config, log: logger, onActivity, preset: next.preset, overrides: next });
-        await reading.switch(presetReads(next.preset, next.recognition), next.minTextScore);
-      },
+      apply: (_changes, next) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next),
     },
     reported: () => ({
       modelId: detector.backend.modelId,

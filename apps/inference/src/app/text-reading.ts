@@ -29,9 +29,10 @@ export class TextReading {
     return this.reader?.recognizer.modelId;
   }
 
-  async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
+  /** Loads the model, if recognition is to be on and it is not loaded yet, without switching anything. */
+  async prepare(enabled: boolean): Promise<void> {
     if (enabled && !this.reader) {
-      const { recModelPath, recDictPath, recRefreshMs, recRefreshMaxMs, recRereadMs, recConfirmFrames, recMinScore: _, ...selection } = this.config;
+      const { recModelPath, recDictPath, recRefreshMs, recRefreshMaxMs, recRereadMs, recConfirmFrames, recMinScore: minScore, ...selection } = this.config;
       this.reader = await loadVideoTextReader({
         ...selection,
         modelPath: recModelPath,
@@ -43,6 +44,10 @@ export class TextReading {
         confirmFrames: recConfirmFrames,
       });
     }
+  }
+
+  async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
+    await this.prepare(enabled);
     if (this.reader) this.reader.minScore = minScore;
     this.enabled = enabled;
   }
