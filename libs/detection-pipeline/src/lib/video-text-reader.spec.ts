@@ -56,6 +56,15 @@ describe('VideoTextReader (real recognition model)', () => {
     await reader.idle();
   });
 
+  it("keeps a source's lines while another source's frames carry a clock minutes ahead (captures on other hosts)", async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: AT_ONCE });
+    await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.idle();
+    await reader.read({ sourceId: 'camera1', timeMs: 600_000, image, boxes });
+    expect(await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes })).toMatchObject({ read: 0, carried: boxes.length });
+    await reader.idle();
+  });
+
   it('counts and reports a batch that fails, and the frame goes on with those lines unread', async () => {
     const broken = await TextRecognizer.load({ ...MODEL_FILES, threads: 1 });
     await broken.dispose(); // its model is gone: every batch fails

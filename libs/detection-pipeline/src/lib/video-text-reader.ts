@@ -106,7 +106,7 @@ export class VideoTextReader {
   async read(frame: FrameToRead): Promise<FrameReading> {
     const started = performance.now();
     const quads = frame.boxes.map((box) => box.points);
-    const tracker = this.trackerOf(frame.sourceId, frame.timeMs);
+    const tracker = this.trackerOf(frame.sourceId);
     let texts: readonly (ReadText | undefined)[];
     let read = quads.length;
     let textAfterMs: number[] = [];
@@ -219,9 +219,11 @@ export class VideoTextReader {
     this.startTimer.unref();
   }
 
-  private trackerOf(sourceId: string, nowMs: number): LineTracker | undefined {
+  /** A source's tracker; idle ones go by this process's clock, not the frames' (each capture's own, which may differ). */
+  private trackerOf(sourceId: string): LineTracker | undefined {
     const tracking = this.options.tracking;
     if (tracking === false) return undefined;
+    const nowMs = performance.now();
     for (const [id, source] of this.sources) if (nowMs - source.lastSeenMs > SOURCE_IDLE_MS) this.sources.delete(id);
     let source = this.sources.get(sourceId);
     if (!source) this.sources.set(sourceId, (source = { tracker: new LineTracker(tracking), lastSeenMs: nowMs }));
