@@ -28,7 +28,7 @@ export class FramesController implements OnApplicationShutdown {
   private readonly feed: SourceFeed<ReceivedFrame>;
 
   constructor(
-    private readonly detector: TextDetector,
+    detector: TextDetector,
     reading: TextReading,
     @Inject(DETECTIONS_CLIENT) private readonly detectionsClient: ClientProxy,
     private readonly metrics: InferenceMetrics,
@@ -78,13 +78,13 @@ export class FramesController implements OnApplicationShutdown {
     return this.feed.close();
   }
 
-  private async publish(frame: ReceivedFrame, { boxes, width, height, timings: detectionTimings, lines }: FrameDetections): Promise<void> {
+  private async publish(frame: ReceivedFrame, { modelId, boxes, width, height, timings: detectionTimings, lines }: FrameDetections): Promise<void> {
     const timings: StageTimings = { transportMs: frame.transportMs, ...detectionTimings };
     const detections: Detections = {
       frame: { sourceId: frame.sourceId, sequence: frame.sequence, captureTimeMs: frame.captureTimeMs },
       width,
       height,
-      modelId: this.detector.backend.modelId,
+      modelId,
       boxes,
       timings,
       ...(lines && { lines }),

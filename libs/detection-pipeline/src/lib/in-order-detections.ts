@@ -10,6 +10,8 @@ export interface ChainedFrame extends Pick<FrameHeader, 'sourceId' | 'sequence' 
 
 /** One frame's detections, read when recognition is on. */
 export interface FrameDetections {
+  /** The detection model that ran the frame. */
+  modelId: string;
   /** In the frame's own pixels; with `text` where recognition read them. */
   boxes: DetectedBox[];
   width: number;
@@ -126,6 +128,7 @@ export class InOrderDetections<F extends ChainedFrame> {
     if (!reader) return result;
     const reading = await reader.read({ sourceId: frame.sourceId, timeMs: frame.captureTimeMs, image: frame.image, boxes: result.boxes });
     return {
+      modelId: result.modelId,
       boxes: reading.boxes,
       width: result.width,
       height: result.height,

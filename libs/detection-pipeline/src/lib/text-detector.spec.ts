@@ -166,7 +166,9 @@ describe('TextDetector.switchModel', () => {
     const inOldModel = detector.infer(image);
     await detector.switchModel(next, getPreset('default'), 'ch_PP-OCRv4_det_infer.onnx');
     expect(retiring.modelId).toMatch(/^ch_pp_inf_dynamic@/); // still running the frame it took
-    expect((await (await inOldModel).finish()).boxes.length).toBeGreaterThan(0);
+    const fromOldModel = await (await inOldModel).finish();
+    expect(fromOldModel.boxes.length).toBeGreaterThan(0);
+    expect(fromOldModel.modelId).toMatch(/^ch_pp_inf_dynamic@/);
     // The old model is released once its last frame is out, asynchronously: wait for it rather than a fixed time.
     await eventually(() => {
       try {
@@ -179,7 +181,7 @@ describe('TextDetector.switchModel', () => {
     expect(() => retiring.modelId).toThrow(/load\(\) has not completed/);
     expect(detector.backend.modelId).toMatch(/^ch_PP-OCRv4_det_infer@/);
     expect(detector.modelPath).toBe('ch_PP-OCRv4_det_infer.onnx');
-    expect((await detector.detect(image)).boxes.length).toBeGreaterThan(0);
+    expect(await detector.detect(image)).toMatchObject({ modelId: expect.stringMatching(/^ch_PP-OCRv4_det_infer@/), boxes: expect.arrayContaining([expect.anything()]) });
     await next.dispose();
   }, 60_000);
 });

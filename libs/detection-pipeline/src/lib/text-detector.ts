@@ -4,6 +4,8 @@ import { callOnce } from '@iev/service-runtime';
 import { FramePostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
 export interface DetectionResult {
+  /** The model that ran the frame (another may have taken over by the time its boxes are out: switchModel). */
+  modelId: string;
   /** In the input image's own pixels. */
   boxes: DetectedBox[];
   width: number;
@@ -151,12 +153,13 @@ export class TextDetector {
 
   /** The backend detects (ONNX Runtime: on its worker); its preprocessing time is shared among the batch's frames. */
   private async detectWhereModelRuns(backend: DetectingBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
+    const { modelId } = backend;
     const run = await backend.detectImages(images, preset);
     const preprocessMs = run.preprocessMs / images.length;
     return images.map(({ width, height }, i) => ({
       finish: async () => {
         const { boxes, postprocessMs } = (await run.frames)[i];
-        return { boxes, width, height, timings: { preprocessMs, inferenceMs: run.inferenceMs, postprocessMs } };
+        return { modelId, boxes, width, height, timings: { preprocessMs, inferenceMs: run.inferenceMs, postprocessMs } };
       },
     }));
   }
@@ -167,6 +170,7 @@ export class TextDetector {
    * slice of the map here.
    */
   private async inferHere(backend: InferenceBackend, preset: DetectionPreset, images: readonly ImageView[]): Promise<InferredImage[]> {
+    const { modelId } = backend;
     const preprocessMs: number[] = [];
     let inferenceStarted = performance.now();
     let output: TensorData;
@@ -193,7 +197,7 @@ export class TextDetector {
         const map = output.data.subarray(i * mapLength, (i + 1) * mapLength);
         const boxes = this.postprocessor.run(map, mapWidth, mapHeight, width, height, preset);
         if (--unread === 0) backend.recycle?.(output);
-        return { boxes, width, height, timings: { preprocessMs: preprocessMs[i], inferenceMs, postprocessMs: performance.now() - postprocessStarted } };
+        return { modelId, boxes, width, height, timings: { preprocessMs: preprocessMs[i], inferenceMs, postprocessMs: performance.now() - postprocessStarted } };
       },
     }));
   }
