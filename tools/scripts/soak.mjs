@@ -47,7 +47,8 @@ const upstreamFile = join(stateDir, 'upstream.jsonl');
 const simulatorLog = join(stateDir, 'simulator.log');
 const simulatorMain = join(workspaceRoot, 'dist/apps/edge-simulator/main.js');
 // The simulator's environment wins over the manifest's: free ports and private sockets, so the soak runs beside an
-// `npm start`; JSON logs, so the metrics ports can be read from them.
+// `npm start`; JSON logs, so the metrics ports can be read from them; --preset as DETECTION_PRESET (the deployment's
+// inference twin names no preset to override it).
 const env = {
   ...process.env,
   LOG_FORMAT: 'json',
@@ -59,21 +60,10 @@ const env = {
   DETECTIONS_CONNECT: `ipc://${join(stateDir, 'detections')}`,
   ...(values.preset && { DETECTION_PRESET: values.preset }),
 };
-/**
- * The deployment's twin names a preset and its thresholds, which inference applies over DETECTION_PRESET as soon as
- * it reads the twin: with --preset, the soak runs a copy of the manifest whose twin asks for that preset alone.
- */
-function manifestWithPreset(preset) {
-  const manifest = JSON.parse(readFileSync(join(workspaceRoot, 'deployment/deployment.template.json'), 'utf8'));
-  manifest.modulesContent.inference['properties.desired'] = { preset };
-  const file = join(stateDir, 'deployment.json');
-  writeFileSync(file, JSON.stringify(manifest, null, 2));
-  return file;
-}
 const logFd = openSync(simulatorLog, 'w');
 const simulator = spawn(
   process.execPath,
-  [simulatorMain, '--state-dir', stateDir, '--out', upstreamFile, '--port', '0', '--workload-port', '0', ...(values.preset ? ['--manifest', manifestWithPreset(values.preset)] : [])],
+  [simulatorMain, '--state-dir', stateDir, '--out', upstreamFile, '--port', '0', '--workload-port', '0'],
   { cwd: workspaceRoot, env, stdio: ['ignore', logFd, logFd] },
 );
 let simulatorExited = false;

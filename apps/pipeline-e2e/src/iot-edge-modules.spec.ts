@@ -28,7 +28,7 @@ describe('the modules under (emulated) IoT Edge', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-edge-modules-'));
     hub = await startPipelineEdgeHub(dir, {
-      // There is no camera here: the manifest's /dev/video0 becomes the demo video, at 10 fps.
+      // There is no camera here: capture's twin switches it to the demo video at 10 fps, as a fleet operator would.
       capture: { ...manifestDesired('capture'), source: DEMO_VIDEO, fps: 10 },
       inference: manifestDesired('inference'),
       telemetry: manifestDesired('telemetry'),
@@ -71,7 +71,9 @@ describe('the modules under (emulated) IoT Edge', () => {
       ['capture', 'inference', 'telemetry'].map((id) => hub.waitForReported(id, (r) => lastDesiredOf(r)['status'] !== undefined, 60_000)),
     );
     for (const r of reported) expect(lastDesiredOf(r)).toMatchObject({ status: 'applied' });
-    expect(settingsOf(reported[1])).toMatchObject(manifestDesired('inference'));
+    // The manifest's inference twin sets nothing its env sets: the env's preset stands.
+    expect(manifestDesired('inference')).toEqual({});
+    expect(settingsOf(reported[1])).toMatchObject({ preset: 'default' });
     expect(settingsOf(reported[2])).toMatchObject(manifestDesired('telemetry'));
     // The rest of the tests want every frame upstream and the faster preset.
     await hub.patchDesired('telemetry', { aggregateIntervalMs: 0 });

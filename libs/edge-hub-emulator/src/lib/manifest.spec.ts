@@ -7,7 +7,9 @@ describe('deployment manifests', () => {
   it("reads the project's template: modules with env, desired properties and routes", () => {
     const manifest = readDeploymentManifest(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'));
     expect(manifest.modules.map((m) => m.id)).toEqual(['capture', 'inference', 'telemetry', 'preview']);
-    expect(manifest.modules[1]).toMatchObject({ env: { FRAMES_CONNECT: 'tcp://capture:5555' }, image: '${MODULES.inference}', desired: { preset: 'seed' } });
+    // Inference's env sets its preset; its twin sets nothing the env does. Telemetry's twin sets the aggregation.
+    expect(manifest.modules[1]).toMatchObject({ env: { FRAMES_CONNECT: 'tcp://capture:5555', DETECTION_PRESET: 'seed' }, image: '${MODULES.inference}', desired: {} });
+    expect(manifest.modules[2].desired).toEqual({ aggregateFrames: 1, aggregateIntervalMs: 10000 });
     expect(Object.values(manifest.routes)).toContain('FROM /messages/modules/telemetry/outputs/* INTO $upstream');
   });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '../testing/executor-context';
-import { MAX_CAMERAS, parseCameraCount, withCameras } from './camera-modules';
+import { MAX_CAMERAS, parseCameraCount, parseCameraDevices, withCameras } from './camera-modules';
 import type { JsonObject } from './deployment-manifest';
 
 interface Module {
@@ -52,11 +52,44 @@ describe('withCameras', () => {
     ]);
   });
 
-  it("gives each camera a twin of its own, naming its own device", () => {
+  it("gives each camera a twin of its own, capture's copied", () => {
     const content = withCameras(release, 2)['modulesContent'] as Template;
     expect(Object.keys(content)).toEqual(['$edgeAgent', '$edgeHub', 'capture', 'capture1', 'inference', 'telemetry']);
-    expect(content.capture1['properties.desired']).toEqual({ ...release.modulesContent.capture['properties.desired'], source: '/dev/video1' });
-    expect(content.capture['properties.desired']).toEqual(release.modulesContent.capture['properties.desired']);
+    expect(content.capture1).toEqual(release.modulesContent.capture);
+    expect(content.capture).toEqual(release.modulesContent.capture);
+  });
+
+  it("has a twin `source` naming the template's camera name each camera's own device", () => {
+    const template = structuredClone(release);
+    template.modulesContent.capture['properties.desired'] = { source: '/dev/video0', fps: 10 };
+    const content = withCameras(template, 2, ['/dev/video0', '/dev/video2'])['modulesContent'] as Template;
+    expect(content.capture['properties.desired']).toEqual({ source: '/dev/video0', fps: 10 });
+    expect(content.capture1['properties.desired']).toEqual({ source: '/dev/video2', fps: 10 });
+  });
+
+  it('gives each camera the device named for it (two UVC webcams: /dev/video0 and /dev/video2, each with a metadata node)', () => {
+    const modules = modulesOf(withCameras(release, 2, ['/dev/video0', '/dev/video2']));
+    const devices = (module: Module) => module.settings.createOptions.HostConfig['Devices'];
+    expect(env(modules['capture'])).toEqual({ ...env(modulesOf(release)['capture']), SOURCE_ID: 'camera0' });
+    expect(devices(modules['capture'])).toEqual(devices(modulesOf(release)['capture']));
+    expect(env(modules['capture1'])).toMatchObject({ SOURCE_ID: 'camera1', CAMERA_PATH: '/dev/video2', FRAMES_BIND: 'tcp://*:5565' });
+    expect(devices(modules['capture1'])).toEqual([{ PathOnHost: '/dev/video2', PathInContainer: '/dev/video2', CgroupPermissions: 'rwm' }]);
+  });
+
+  it('gives even one camera the device named for it, a stable /dev/v4l/by-id name', () => {
+    const webcam = '/dev/v4l/by-id/usb-046d_HD_Pro_Webcam_C920-video-index0';
+    const modules = modulesOf(withCameras(release, 1, [webcam]));
+    expect(Object.keys(modules)).toEqual(['capture', 'inference', 'telemetry', 'preview']);
+    expect(env(modules['capture'])).toEqual({ ...env(modulesOf(release)['capture']), SOURCE_ID: 'camera0', CAMERA_PATH: webcam });
+    expect(modules['capture'].settings.createOptions.HostConfig['Devices']).toEqual([{ PathOnHost: webcam, PathInContainer: webcam, CgroupPermissions: 'rwm' }]);
+    expect(env(modules['inference'])['FRAMES_CONNECT']).toBe('tcp://capture:5555');
+  });
+
+  it('refuses devices that are not one per camera, or a template whose camera is not a device to replace', () => {
+    expect(() => withCameras(release, 3, ['/dev/video0', '/dev/video2'])).toThrow('--camera-devices names 2 devices for 3 cameras: one per camera.');
+    const stream = structuredClone(release);
+    modulesOf(stream)['capture'].env['CAMERA_PATH'] = { value: 'rtsp://gate/stream' };
+    expect(() => withCameras(stream, 2, ['/dev/video0', '/dev/video2'])).toThrow("--camera-devices: capture's CAMERA_PATH (rtsp://gate/stream) is not the camera device /dev/video0 to replace.");
   });
 
   it('publishes each debug capture on host ports of its own (metrics, inspector), none taken by another module', () => {
@@ -85,6 +118,25 @@ describe('withCameras', () => {
     const noConsumer = structuredClone(release);
     for (const consumer of ['inference', 'preview']) modulesOf(noConsumer)[consumer].env['FRAMES_CONNECT'] = { value: 'tcp://elsewhere:5555' };
     expect(() => withCameras(noConsumer, 2)).toThrow('--cameras: no module takes frames from tcp://capture:5555 (FRAMES_CONNECT)');
+  });
+});
+
+describe('parseCameraDevices', () => {
+  it('takes a device path under /dev per camera, or none', () => {
+    expect(parseCameraDevices(['/dev/video0', '/dev/video2', '/dev/v4l/by-path/pci-0000:00:14.0-usb-0:2:1.0-video-index0'])).toEqual([
+      '/dev/video0',
+      '/dev/video2',
+      '/dev/v4l/by-path/pci-0000:00:14.0-usb-0:2:1.0-video-index0',
+    ]);
+    expect(parseCameraDevices(undefined)).toBeUndefined();
+  });
+
+  it.each([[[]], [['/dev/video0', '']], [['video2']], [['/tmp/video0']], ['/dev/video0']])('refuses %p, naming the option', (value) => {
+    expect(() => parseCameraDevices(value)).toThrow('--camera-devices must list one device path under /dev per camera');
+  });
+
+  it('refuses a device named twice', () => {
+    expect(() => parseCameraDevices(['/dev/video0', '/dev/video0'])).toThrow('--camera-devices names /dev/video0 twice: each camera needs a device of its own.');
   });
 });
 

@@ -15,7 +15,9 @@ export const MAX_CAMERAS = 10;
 export const CAMERA_PORT_STEP = 10;
 
 const CAPTURE = 'capture';
+/** The template's camera: camera0's device, which each camera's copy replaces with its own. */
 const CAMERA_DEVICE = /^\/dev\/video0$/;
+const DEVICE_PATH = /^\/dev\/[^\s,]+$/;
 
 export const cameraModuleName = (index: number) => (index === 0 ? CAPTURE : `${CAPTURE}${index}`);
 export const cameraSourceId = (index: number) => `camera${index}`;
@@ -29,25 +31,43 @@ export function parseCameraCount(value: unknown): number {
   return count;
 }
 
+/** The cameras' devices from `--camera-devices` (Nx splits it at the commas): a path under /dev each, none twice. */
+export function parseCameraDevices(devices: unknown): string[] | undefined {
+  if (devices === undefined) return undefined;
+  if (!Array.isArray(devices) || devices.length === 0 || !devices.every((device) => typeof device === 'string' && DEVICE_PATH.test(device))) {
+    throw new Error(`--camera-devices must list one device path under /dev per camera, comma-separated, got ${JSON.stringify(devices)}.`);
+  }
+  const twice = devices.find((device, index) => devices.indexOf(device) !== index);
+  if (twice !== undefined) throw new Error(`--camera-devices names ${twice} twice: each camera needs a device of its own.`);
+  return devices;
+}
+
 /**
  * The template with `cameras` capture modules and inference's FRAMES_CONNECT listing every one's frames endpoint.
- * One camera returns the template as it is.
+ * Camera k's device is `devices[k]`, else `/dev/video<k>`. One camera on its default device returns the template as it is.
  */
-export function withCameras(template: JsonObject, cameras: number): JsonObject {
-  if (cameras === 1) return template;
+export function withCameras(template: JsonObject, cameras: number, devices?: readonly string[]): JsonObject {
+  if (devices !== undefined && devices.length !== cameras) throw new Error(`--camera-devices names ${devices.length} devices for ${cameras} cameras: one per camera.`);
+  if (cameras === 1 && devices === undefined) return template;
   const result = structuredClone(template);
   const content = result['modulesContent'] as JsonObject;
   const agent = (content['$edgeAgent'] as JsonObject)['properties.desired'] as JsonObject;
   const modules = agent['modules'] as Record<string, JsonObject>;
   const capture = modules[CAPTURE];
   if (!isJsonObject(capture)) throw new Error(`--cameras needs a "${CAPTURE}" module in the template to copy for each camera.`);
+  const cameraPath = envValue(capture, 'CAMERA_PATH');
+  // Devices named for a template camera that is a file or stream would end up nowhere.
+  if (devices !== undefined && !CAMERA_DEVICE.test(cameraPath ?? '')) {
+    throw new Error(`--camera-devices: ${CAPTURE}'s CAMERA_PATH (${cameraPath ?? 'unset'}) is not the camera device /dev/video0 to replace.`);
+  }
   const framesPort = portOf(envValue(capture, 'FRAMES_BIND'), `${CAPTURE}'s FRAMES_BIND`);
+  const deviceOf = (index: number) => devices?.[index] ?? `/dev/video${index}`;
 
-  const cameraModules = Array.from({ length: cameras }, (_, index) => [cameraModuleName(index), cameraModule(capture, index)] as const);
+  const cameraModules = Array.from({ length: cameras }, (_, index) => [cameraModuleName(index), cameraModule(capture, index, deviceOf(index))] as const);
   // The captures side by side where the template had its one, so the manifest reads in pipeline order.
   agent['modules'] = replaceEntry(modules, CAPTURE, cameraModules);
   const twin = content[CAPTURE];
-  if (isJsonObject(twin)) result['modulesContent'] = replaceEntry(content, CAPTURE, cameraModules.map(([name], index) => [name, cameraTwin(twin, index)]));
+  if (isJsonObject(twin)) result['modulesContent'] = replaceEntry(content, CAPTURE, cameraModules.map(([name], index) => [name, cameraTwin(twin, deviceOf(index))]));
 
   const endpoints = cameraModules.map(([name], index) => `tcp://${name}:${framesPort + index * CAMERA_PORT_STEP}`).join(',');
   const consumers = Object.values(agent['modules'] as Record<string, JsonObject>).filter((module) => envValue(module, 'FRAMES_CONNECT') === `tcp://${CAPTURE}:${framesPort}`);
@@ -75,29 +95,28 @@ function replaceEntry(object: JsonObject, key: string, entries: ReadonlyArray<re
   return Object.fromEntries(Object.entries(object).flatMap(([name, value]): ReadonlyArray<readonly [string, JsonValue]> => (name === key ? entries : [[name, value]])));
 }
 
-/** Camera k's capture module: its own source id, camera device and ports. */
-function cameraModule(capture: JsonObject, index: number): JsonObject {
+/** Camera k's capture module: its own source id, camera device and ports (camera0's ports are the template's). */
+function cameraModule(capture: JsonObject, index: number, device: string): JsonObject {
   const module = structuredClone(capture);
   const shift = (port: number) => port + index * CAMERA_PORT_STEP;
   setEnv(module, 'SOURCE_ID', cameraSourceId(index));
-  if (index === 0) return module;
 
   const env = module['env'] as Record<string, JsonObject>;
   for (const [name, { value }] of Object.entries(env)) {
     if (typeof value !== 'string') continue;
-    if (name === 'CAMERA_PATH') env[name] = { value: cameraDevice(value, index) };
+    if (name === 'CAMERA_PATH') env[name] = { value: cameraDevice(value, device) };
     else if (name === 'FRAMES_BIND') env[name] = { value: value.replace(/:(\d+)$/, (_, port: string) => `:${shift(Number(port))}`) };
     else if (name === 'METRICS_PORT') env[name] = { value: String(shift(Number(value))) };
   }
   const ports = [portOf(envValue(capture, 'FRAMES_BIND'), `${CAPTURE}'s FRAMES_BIND`), Number(envValue(capture, 'METRICS_PORT'))].filter(Number.isInteger);
   const settings = module['settings'] as JsonObject;
   const createOptions = settings['createOptions'];
-  if (isJsonObject(createOptions)) settings['createOptions'] = cameraCreateOptions(createOptions, index, new Set(ports));
+  if (isJsonObject(createOptions)) settings['createOptions'] = cameraCreateOptions(createOptions, index, device, new Set(ports));
   return module;
 }
 
 /** Exposed and published ports moved with the module's own; the camera device and the inspector's host port too. */
-function cameraCreateOptions(createOptions: JsonObject, index: number, modulePorts: Set<number>): JsonObject {
+function cameraCreateOptions(createOptions: JsonObject, index: number, device: string, modulePorts: Set<number>): JsonObject {
   const shift = (port: number) => port + index * CAMERA_PORT_STEP;
   const containerPort = (key: string) => {
     const [port, protocol] = key.split('/');
@@ -112,10 +131,10 @@ function cameraCreateOptions(createOptions: JsonObject, index: number, modulePor
     const host: JsonObject = { ...hostConfig };
     const devices = hostConfig['Devices'];
     if (Array.isArray(devices)) {
-      host['Devices'] = devices.map((device) =>
-        isJsonObject(device)
-          ? Object.fromEntries(Object.entries(device).map(([key, value]) => [key, typeof value === 'string' ? cameraDevice(value, index) : value]))
-          : device,
+      host['Devices'] = devices.map((mapping) =>
+        isJsonObject(mapping)
+          ? Object.fromEntries(Object.entries(mapping).map(([key, value]) => [key, typeof value === 'string' ? cameraDevice(value, device) : value]))
+          : mapping,
       );
     }
     const bindings = hostConfig['PortBindings'];
@@ -133,16 +152,17 @@ function cameraCreateOptions(createOptions: JsonObject, index: number, modulePor
   return result;
 }
 
-function cameraTwin(twin: JsonObject, index: number): JsonObject {
+/** Capture's twin for a camera: a `source` naming the template's camera names this camera's device instead. */
+function cameraTwin(twin: JsonObject, device: string): JsonObject {
   const desired = twin['properties.desired'];
-  if (index === 0 || !isJsonObject(desired)) return structuredClone(twin);
+  if (!isJsonObject(desired)) return structuredClone(twin);
   const source = desired['source'];
-  return { ...twin, 'properties.desired': { ...desired, ...(typeof source === 'string' && { source: cameraDevice(source, index) }) } };
+  return { ...structuredClone(twin), 'properties.desired': { ...desired, ...(typeof source === 'string' && { source: cameraDevice(source, device) }) } };
 }
 
-/** `/dev/video0` becomes camera k's `/dev/video<k>`; a file, stream or pipeline stays for the user to change. */
-function cameraDevice(path: string, index: number): string {
-  return CAMERA_DEVICE.test(path) ? `/dev/video${index}` : path;
+/** The template's camera device becomes this camera's; a file, stream or pipeline stays for the user to change. */
+function cameraDevice(path: string, device: string): string {
+  return CAMERA_DEVICE.test(path) ? device : path;
 }
 
 function envValue(module: JsonObject, name: string): string | undefined {

@@ -166,9 +166,20 @@ describe('nx genconfig deployment', () => {
     expect(Object.values(deployment.modulesContent.$edgeHub['properties.desired'].routes)).toEqual([
       'FROM /messages/modules/telemetry/outputs/* INTO $upstream',
     ]);
-    expect(Object.keys(deployment.modulesContent['capture']['properties.desired']).sort()).toEqual(['fps', 'height', 'source', 'width']);
-    expect(Object.keys(deployment.modulesContent['inference']['properties.desired']).sort()).toEqual(['boxThresh', 'preset', 'thresh', 'unclipRatio']);
-    expect(Object.keys(deployment.modulesContent['telemetry']['properties.desired']).sort()).toEqual(['aggregateFrames', 'aggregateIntervalMs']);
+  });
+
+  it("sets in no module twin what the module's env sets: env decides at start-up, the twin changes things live", async () => {
+    await genconfig({ arch: 'amd64' });
+    const deployment = manifest('deployment.amd64.json');
+    const desired = (module: string) => deployment.modulesContent[module]['properties.desired'];
+
+    // A twin value wins over the env at every connect: a source, size or rate there would undo CAMERA_PATH and
+    // CAPTURE_*, a preset DETECTION_PRESET, and thresholds apply on top of whichever preset runs.
+    expect(desired('capture')).toEqual({});
+    expect(desired('inference')).toEqual({});
+    // Telemetry's aggregation is the twin's alone: its env sets none.
+    expect(desired('telemetry')).toEqual({ aggregateFrames: 1, aggregateIntervalMs: 10000 });
+    expect(Object.keys(modulesOf(deployment)['telemetry'].env).filter((name) => name.startsWith('TELEMETRY_AGGREGATE_'))).toEqual([]);
   });
 
   it('debug template = release template + debug logs, the inspector and the metrics ports published', () => {
@@ -208,6 +219,25 @@ describe('nx genconfig deployment', () => {
       expect(modules['inference'].env['FRAMES_CONNECT'].value).toBe('tcp://capture:5555,tcp://capture1:5565,tcp://capture2:5575,tcp://capture3:5585');
       expect(modules['inference'].env['USE_TENSOR_RT'].value).toBe(cuda ? 'True' : 'False');
     }
+  });
+
+  it('--camera-devices gives each camera the device named for it, one capture per device, in schema-valid manifests', async () => {
+    expect(await genconfig({ arch: 'amd64', cameraDevices: ['/dev/video0', '/dev/video2'] })).toEqual({ success: true });
+
+    expect(readdirSync(outputPath).sort()).toEqual(['deployment.2cameras.amd64.json', 'deployment.debug.2cameras.amd64.json']);
+    for (const name of readdirSync(outputPath)) {
+      expect(validators.manifest(manifest(name))).toEqual([]);
+      const modules = modulesOf(manifest(name));
+      expect(['capture', 'capture1'].map((capture) => modules[capture].env['CAMERA_PATH'].value)).toEqual(['/dev/video0', '/dev/video2']);
+      expect(createOptionsOf(modules['capture1']).HostConfig.Devices).toEqual([{ PathOnHost: '/dev/video2', PathInContainer: '/dev/video2', CgroupPermissions: 'rwm' }]);
+      expect(modules['inference'].env['FRAMES_CONNECT'].value).toBe('tcp://capture:5555,tcp://capture1:5565');
+    }
+  });
+
+  it('refuses --camera-devices that are not one per camera, saying so, and writes nothing', async () => {
+    expect(await genconfig({ arch: 'amd64', cameras: 3, cameraDevices: ['/dev/video0', '/dev/video2'] })).toEqual({ success: false });
+    expect(errors).toEqual(['--camera-devices names 2 devices for 3 cameras: one per camera.']);
+    expect(readdirSync(outputPath)).toEqual([]);
   });
 
   it('refuses a camera count out of range, naming the option, and writes nothing', async () => {

@@ -1,6 +1,6 @@
 import { type ExecutorContext, logger, readJsonFile, writeJsonFile } from '@nx/devkit';
 import { basename, join, relative, resolve } from 'node:path';
-import { parseCameraCount, withCameras } from '../../lib/camera-modules';
+import { parseCameraCount, parseCameraDevices, withCameras } from '../../lib/camera-modules';
 import { applyMergePatch, generateManifest, isJsonObject, type JsonObject } from '../../lib/deployment-manifest';
 import { type DeploymentValidator, loadDeploymentValidators } from '../../lib/deployment-schemas';
 import { type Architecture, imageNaming, imageReference, platformName, type TargetPlatform } from '../../lib/image-reference';
@@ -14,8 +14,10 @@ export interface GenconfigExecutorOptions {
   templates: string[];
   cudaPatch?: string;
   outputPath: string;
-  /** Capture modules, one per camera, all feeding inference (default 1: the template as it is). */
+  /** Capture modules, one per camera, all feeding inference (default: one per `cameraDevices`, else 1: the template as it is). */
   cameras?: number;
+  /** Each camera's device (`/dev/video0,/dev/video2`, `/dev/v4l/by-id/...`); default camera k's `/dev/video<k>`. */
+  cameraDevices?: string[];
 }
 
 const TEMPLATE_SUFFIX = '.template.json';
@@ -28,7 +30,8 @@ const TEMPLATE_SUFFIX = '.template.json';
 export default async function genconfigExecutor(options: GenconfigExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
   try {
-    const cameras = parseCameraCount(options.cameras ?? 1);
+    const devices = parseCameraDevices(options.cameraDevices);
+    const cameras = parseCameraCount(options.cameras ?? devices?.length ?? 1);
     const variant = cameras === 1 ? platformName(platform) : `${cameras}cameras.${platformName(platform)}`;
     const naming = imageNaming(context.root, { registry: options.registry, version: options.tag });
     const modulesWithImages = projectsWithDockerTarget(context);
@@ -47,7 +50,7 @@ export default async function genconfigExecutor(options: GenconfigExecutorOption
       if (!isJsonObject(platformTemplate)) throw new Error(`${templatePath}: a deployment template is a JSON object.`);
       assertValid(validators.template, platformTemplate, `${templatePath}${cudaPatch ? ` with ${options.cudaPatch}` : ''}`, 'template');
 
-      const manifest = generateManifest(withCameras(platformTemplate, cameras), moduleImage);
+      const manifest = generateManifest(withCameras(platformTemplate, cameras, devices), moduleImage);
       const manifestPath = resolve(context.root, options.outputPath, manifestName(templatePath, variant));
       assertValid(validators.manifest, manifest, relative(context.root, manifestPath), 'manifest');
       writeJsonFile(manifestPath, manifest);
