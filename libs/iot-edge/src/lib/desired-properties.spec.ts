@@ -34,4 +34,11 @@ describe('readDesired', () => {
     const current = { ...startup, boxThresh: 0.8 };
     expect(readDesired(spec, { boxThresh: null }, current, startup).changes).toEqual({ boxThresh: 0.5 });
   });
+
+  it('returns a property missing from a complete document (removed while disconnected) to its start-up value; a patch leaves it', () => {
+    const current = { ...startup, boxThresh: 0.8, fps: 10 };
+    const document = { fps: 10, $version: 7 };
+    expect(readDesired(spec, document, current, startup, { complete: true })).toEqual({ changes: { boxThresh: 0.5 }, errors: [] });
+    expect(readDesired(spec, document, current, startup).changes).toEqual({});
+  });
 });

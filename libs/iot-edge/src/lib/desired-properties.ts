@@ -16,18 +16,21 @@ export interface DesiredUpdate<S extends DesiredSpec> {
 
 /**
  * Reads a desired-properties document (the full one at connect, or a patch) against the current settings.
- * A property set to null (removed from the twin) returns to its start-up value. `$version`, `$metadata` and
- * other `$` keys are the twin's own and are skipped.
+ * A property set to null (removed from the twin) returns to its start-up value; so does one missing from a
+ * `complete` document, the full one at connect (it was removed while the module was away). `$version`,
+ * `$metadata` and other `$` keys are the twin's own and are skipped.
  */
 export function readDesired<S extends DesiredSpec>(
   spec: S,
   desired: Record<string, unknown>,
   current: DesiredValues<S>,
   startup: DesiredValues<S>,
+  { complete = false }: { complete?: boolean } = {},
 ): DesiredUpdate<S> {
   const changes: Record<string, unknown> = {};
   const errors: string[] = [];
-  for (const [property, raw] of Object.entries(desired)) {
+  const document = complete ? { ...Object.fromEntries(Object.keys(spec).map((property) => [property, null])), ...desired } : desired;
+  for (const [property, raw] of Object.entries(document)) {
     if (property.startsWith('$')) continue;
     const variable = spec[property];
     if (!variable) {

@@ -1,6 +1,6 @@
 import { Backoff, withTimeout } from '@iev/service-runtime';
 import { NoRetry } from 'azure-iot-common';
-import { Message, ModuleClient, type Twin } from 'azure-iot-device';
+import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -8,6 +8,12 @@ import { readDesired, type DesiredSpec, type DesiredValues } from './desired-pro
 import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment';
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { PRODUCT_VERSION } from './product-version';
+
+/**
+ * A connection that stayed up this long starts the backoff over; one taken away sooner (another process with the
+ * same module identity, which edgeHub lets take the connection over) keeps backing off.
+ */
+const HEALTHY_CONNECTION_MS = 30_000;
 
 /** Settings a module lets its twin change live. */
 export interface TwinSettings<S extends DesiredSpec> {
@@ -37,6 +43,8 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   openTimeoutMs?: number;
   /** How long edgeHub may take to answer a request (twin, reported properties, output event, close); default 15 s. */
   requestTimeoutMs?: number;
+  /** How long each SAS token is valid and how long before it expires the next is signed; default the SDK's: 1 h, 15 min (a renewal every 45 min). */
+  tokenRenewal?: { tokenValidTimeInSeconds: number; tokenRenewalMarginInSeconds: number };
 }
 
 /** The edge connection is down right now; telemetry queues and retries. */
@@ -65,6 +73,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
   private applying: Promise<void> = Promise.resolve();
   private failedAttempts = 0;
+  private connectedAt = 0;
   private lastFailure: EdgeFailure | undefined;
   private failFatally!: (error: EdgeAuthenticationError) => void;
   /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
@@ -171,18 +180,14 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     // from the queue and the metrics.
     client.setRetryPolicy(new NoRetry());
     client.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'IoT Edge client error'));
+    this.watchTokenRenewal(client);
     try {
       await withTimeout(client.open(), this.options.openTimeoutMs ?? 30_000, 'opening the connection');
     } catch (error) {
       await this.closeClient(client);
       throw error;
     }
-    client.on('disconnect', () => {
-      if (this.client !== client) return;
-      this.detach();
-      void this.closeClient(client);
-      this.scheduleReconnect({ kind: 'unreachable', message: `disconnected from edgeHub at ${this.address}` });
-    });
+    client.on('disconnect', () => this.drop(client, { kind: 'unreachable', message: `disconnected from edgeHub at ${this.address}` }));
     let twin: Twin;
     try {
       this.registerMethods(client);
@@ -194,19 +199,30 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     if (this.closed) return this.closeClient(client);
     this.client = client;
     this.twin = twin;
-    this.backoff.reset();
+    this.connectedAt = Date.now();
     this.metrics.connected.set(1);
     this.options.logger.info({ kind: this.kind, address: this.address, failedAttempts: this.failedAttempts }, `connected to IoT Edge (edgeHub at ${this.address})`);
     this.failedAttempts = 0;
     this.lastFailure = undefined;
+    // Emitted when subscribing to desired-property patches fails: unheard it would crash the process, and the module
+    // would hear no more patches.
+    twin.on('error', (error: Error) => this.drop(client, this.failureOf('subscribing to desired-property patches', error)));
     // Fires once with the whole desired document, then with each patch.
-    twin.on('properties.desired', (desired: Record<string, unknown>) => this.onDesired(desired));
+    let complete = true;
+    twin.on('properties.desired', (desired: Record<string, unknown>) => {
+      this.onDesired(desired, complete);
+      complete = false;
+    });
     await this.report({ version: PRODUCT_VERSION, ...this.options.reported?.(), settings: this.reportedSettings() }).catch((error) =>
       this.options.logger.warn({ err: error }, 'could not report version and settings'),
     );
     clearInterval(this.reportTimer);
     const intervalMs = this.options.reportIntervalMs ?? 30_000;
-    this.reportTimer = setInterval(() => void this.report({ ...this.options.reported?.() }).catch(() => undefined), intervalMs);
+    // Settings and lastDesired too: a report after a patch that failed while the link stayed up is made good here.
+    this.reportTimer = setInterval(
+      () => void this.report({ ...this.options.reported?.(), settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch(() => undefined),
+      intervalMs,
+    );
     this.reportTimer.unref();
     for (const listener of this.connectedListeners) listener();
   }
@@ -231,17 +247,18 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     }
   }
 
-  private onDesired(desired: Record<string, unknown>): void {
+  /** complete: the whole desired document (at connect), not a patch. */
+  private onDesired(desired: Record<string, unknown>, complete: boolean): void {
     // Patches are applied one at a time, in the order they arrive.
-    this.applying = this.applying.then(() => this.applyDesired(desired));
+    this.applying = this.applying.then(() => this.applyDesired(desired, complete));
   }
 
-  private async applyDesired(desired: Record<string, unknown>): Promise<void> {
+  private async applyDesired(desired: Record<string, unknown>, complete: boolean): Promise<void> {
     const settingsSpec = this.options.settings;
     const version = typeof desired['$version'] === 'number' ? desired['$version'] : undefined;
     const errors: string[] = [];
     if (settingsSpec && this.settings) {
-      const update = readDesired(settingsSpec.spec, desired, this.settings, settingsSpec.startup);
+      const update = readDesired(settingsSpec.spec, desired, this.settings, settingsSpec.startup, { complete });
       errors.push(...update.errors);
       if (Object.keys(update.changes).length > 0) {
         const next = { ...this.settings, ...update.changes };
@@ -270,6 +287,35 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private reportedSettings(): Record<string, unknown> | null {
     if (!this.settings) return null;
     return Object.fromEntries(Object.entries(this.settings).map(([key, value]) => [key, value ?? null]));
+  }
+
+  /**
+   * The SDK renews the SAS token on a timer (under IoT Edge the workload API signs it). A renewal that fails is
+   * emitted as 'error' on the authentication provider, which the SDK keeps to itself: unheard, it would crash the
+   * process. The link is then rebuilt, which signs a new token.
+   */
+  private watchTokenRenewal(client: ModuleClient): void {
+    const provider = tokenProviderOf(client);
+    if (!provider) {
+      this.options.logger.warn('the IoT SDK authentication provider was not found (SDK internals changed?): a failed SAS token renewal will stop the module');
+      return;
+    }
+    provider.on('error', (error: Error) => this.drop(client, this.failureOf('renewing the SAS token (signed by the IoT Edge workload API)', error)));
+    const renewal = this.options.tokenRenewal;
+    if (renewal) provider.setTokenRenewalValues(renewal.tokenValidTimeInSeconds, renewal.tokenRenewalMarginInSeconds);
+  }
+
+  private failureOf(what: string, error: Error): EdgeFailure {
+    return { kind: 'other', message: `${what} failed (${error.message})` };
+  }
+
+  /** The connection is lost or can no longer be trusted: close it and build a new one with backoff. */
+  private drop(client: ModuleClient, failure: EdgeFailure): void {
+    if (this.client !== client) return;
+    if (Date.now() - this.connectedAt >= HEALTHY_CONNECTION_MS) this.backoff.reset();
+    this.detach();
+    void this.closeClient(client);
+    this.scheduleReconnect(failure);
   }
 
   private detach(): void {
@@ -307,6 +353,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       this.attempt();
     }, delayMs);
   }
+}
+
+/**
+ * The client's SAS token provider, which the SDK keeps private: its MQTT transport holds it, the same for
+ * fromEnvironment under IoT Edge (IotEdgeAuthenticationProvider) and for a connection string.
+ */
+function tokenProviderOf(client: ModuleClient): SharedAccessKeyAuthenticationProvider | undefined {
+  const provider = (client._transport as { _authenticationProvider?: unknown })._authenticationProvider;
+  return provider instanceof SharedAccessKeyAuthenticationProvider ? provider : undefined;
 }
 
 /** An IoT Hub message carrying JSON: content type and encoding set so IoT Hub routing can query the body. */

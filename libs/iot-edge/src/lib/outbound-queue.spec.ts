@@ -44,14 +44,58 @@ describe('OutboundQueue', () => {
     up = true;
     queue.wake();
     expect(await queue.flush(2000)).toBe(true);
-    // 0..3 were dropped (the head, 0, is dropped while its send is retried), 4..6 kept.
-    expect(dropped).toEqual([0, 1, 2, 3]);
+    // 1..3 were dropped while 0 was on its way, then 0 when its send failed; 4..6 kept.
+    expect(dropped).toEqual([1, 2, 3, 0]);
     expect(delivered).toEqual([
       { item: 4, droppedBefore: 4 },
       { item: 5, droppedBefore: 0 },
       { item: 6, droppedBefore: 0 },
     ]);
     expect(queue.stats()).toMatchObject({ sent: 3, dropped: 4, queued: 0 });
+  });
+
+  describe('the item being sent', () => {
+    /** A queue of 2 whose sends wait until the test settles them, and what it delivered (item, droppedBefore). */
+    function heldSends() {
+      const pending: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+      const delivered: Array<[number, number]> = [];
+      const queue = new OutboundQueue<number>({
+        capacity: 2,
+        backoff: fastBackoff(),
+        send: (item, droppedBefore) =>
+          new Promise<void>((resolve, reject) => pending.push({ resolve: () => (delivered.push([item, droppedBefore]), resolve()), reject })),
+      });
+      const settle = async (outcome: 'succeed' | 'fail') => {
+        await waitUntil(() => pending.length > 0, 'a send in flight');
+        const send = pending.shift();
+        if (outcome === 'succeed') send?.resolve();
+        else send?.reject(new Error('upstream down'));
+      };
+      return { queue, delivered, settle };
+    }
+
+    it('is not dropped when the queue overflows while it is on its way', async () => {
+      const { queue, delivered, settle } = heldSends();
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      for (let i = 0; i < 3; i++) await settle('succeed');
+      expect(await queue.flush(2000)).toBe(true);
+      expect(delivered).toEqual([[1, 0], [2, 0], [3, 0]]);
+      expect(queue.stats()).toEqual({ queued: 0, sent: 3, dropped: 0, failedAttempts: 0 });
+    });
+
+    it('waits like the others once its send failed, and is the first to go beyond the capacity', async () => {
+      const { queue, delivered, settle } = heldSends();
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      await settle('fail');
+      for (let i = 0; i < 2; i++) await settle('succeed');
+      expect(await queue.flush(2000)).toBe(true);
+      expect(delivered).toEqual([[2, 1], [3, 0]]);
+      expect(queue.stats()).toEqual({ queued: 0, sent: 2, dropped: 1, failedAttempts: 1 });
+    });
   });
 
   it('counts a send that never answers as failed and retries it', async () => {

@@ -1,7 +1,10 @@
 import { Backoff, withTimeout } from '@iev/service-runtime';
 
 export interface OutboundQueueOptions<T> {
-  /** Most items held while the upstream is unreachable; beyond it the oldest are dropped and counted. */
+  /**
+   * Most items held while the upstream is unreachable; beyond it the oldest are dropped and counted. The item being
+   * sent is never dropped (its send may succeed), so while a send is in flight one more is held.
+   */
   capacity: number;
   /**
    * Sends one item; a rejection leaves it at the head of the queue to be retried with backoff.
@@ -34,6 +37,8 @@ export class OutboundQueue<T> {
   private droppedSinceSent = 0;
   private failedAttempts = 0;
   private running = false;
+  /** The head is being sent. */
+  private sending = false;
   private closed = false;
   private wakeUp: (() => void) | undefined;
   private idleWaiters: Array<() => void> = [];
@@ -45,12 +50,7 @@ export class OutboundQueue<T> {
   push(item: T): void {
     if (this.closed) return;
     this.items.push(item);
-    while (this.items.length > this.options.capacity) {
-      const oldest = this.items.shift() as T;
-      this.dropped += 1;
-      this.droppedSinceSent += 1;
-      this.options.onDrop?.(oldest);
-    }
+    this.dropBeyondCapacity();
     if (!this.running) void this.run();
   }
 
@@ -83,16 +83,20 @@ export class OutboundQueue<T> {
     while (this.items.length > 0 && !this.closed) {
       const item = this.items[0];
       const droppedBefore = this.droppedSinceSent;
+      this.sending = true;
       try {
         await this.sendWithTimeout(item, droppedBefore);
-        // The item may have been dropped meanwhile (queue full while the send was in flight).
-        if (this.items[0] === item) this.items.shift();
+        this.sending = false;
+        this.items.shift();
         this.sent += 1;
         // Drops during the send are reported with the next item.
         this.droppedSinceSent -= droppedBefore;
         attempt = 0;
         this.backoff.reset();
       } catch (error) {
+        // Until it is retried the item waits like any other: beyond the capacity it goes first.
+        this.sending = false;
+        this.dropBeyondCapacity();
         attempt += 1;
         this.failedAttempts += 1;
         this.options.onSendError?.(error, attempt);
@@ -101,6 +105,17 @@ export class OutboundQueue<T> {
     }
     this.running = false;
     if (this.items.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private dropBeyondCapacity(): void {
+    // Never the item being sent: if its send succeeded it would count as both sent and dropped.
+    const first = this.sending ? 1 : 0;
+    while (this.items.length - first > this.options.capacity) {
+      const [oldest] = this.items.splice(first, 1);
+      this.dropped += 1;
+      this.droppedSinceSent += 1;
+      this.options.onDrop?.(oldest);
+    }
   }
 
   private async sendWithTimeout(item: T, droppedBefore: number): Promise<void> {

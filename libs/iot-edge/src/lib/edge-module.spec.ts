@@ -1,0 +1,132 @@
+import { on } from 'node:events';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs only: the real SDK against the emulated edgeHub (a tool); the library never imports it
+import { EdgeHubEmulator, type JsonObject } from '@iev/edge-hub-emulator';
+import { Backoff, env } from '@iev/service-runtime';
+import { waitUntil } from '@iev/testing';
+import pino from 'pino';
+import { EdgeModule, type EdgeModuleOptions } from './edge-module';
+
+/**
+ * EdgeModule with the real azure-iot-device SDK against the emulated edgeHub: MQTT over TLS, SAS tokens signed by
+ * the workload API (on a unix socket, as iotedged serves it).
+ */
+const twinSpec = { label: env.string('label', 'none') };
+
+/** A pino logger that keeps every line, parsed. */
+function recordingLogger() {
+  const lines: JsonObject[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+/** The first 'reported' event of a module whose patch satisfies the predicate. */
+async function reportedWhere(hub: EdgeHubEmulator, moduleId: string, predicate: (patch: JsonObject) => boolean): Promise<JsonObject> {
+  for await (const [id, patch] of on(hub.events, 'reported', { signal: AbortSignal.timeout(10_000) })) {
+    if (id === moduleId && predicate(patch)) return patch;
+  }
+  throw new Error('no reported event');
+}
+
+describe('EdgeModule (real SDK, emulated edgeHub)', () => {
+  let dir: string;
+  let workloadSocket: string;
+  let hub: EdgeHubEmulator;
+  const modules: EdgeModule[] = [];
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-edge-module-'));
+    workloadSocket = join(dir, 'workload.sock');
+    hub = await EdgeHubEmulator.start({
+      stateDir: dir,
+      workloadSocket,
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }],
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(modules.splice(0).map((edge) => edge.close()));
+    process.env = { ...savedEnv };
+  });
+
+  afterAll(async () => {
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Starts a module as IoT Edge would (IOTEDGE_* environment), with twin settings and fast retries. */
+  function start(moduleId: string, options: Partial<EdgeModuleOptions<typeof twinSpec>> = {}): EdgeModule<typeof twinSpec> {
+    Object.assign(process.env, hub.moduleEnv(moduleId));
+    const edge = EdgeModule.start<typeof twinSpec>({
+      name: moduleId,
+      logger: pino({ level: 'silent' }),
+      backoff: new Backoff(100, 1000, 0),
+      // A report left unanswered on a dropped connection gives up sooner.
+      requestTimeoutMs: 3000,
+      settings: { spec: twinSpec, startup: { label: 'none' }, apply: () => undefined },
+      ...options,
+    });
+    if (!edge) throw new Error('EdgeModule did not see the IoT Edge environment');
+    modules.push(edge);
+    return edge;
+  }
+
+  it('rebuilds the connection when the SAS token cannot be renewed (the workload API away) instead of crashing', async () => {
+    const { logger, lines } = recordingLogger();
+    // A renewal 6 s after each token instead of every 45 min: by then the idle keep-alive connection to the workload
+    // API is gone (5 s), so the renewal dials its socket.
+    const edge = start('renewal', { logger, tokenRenewal: { tokenValidTimeInSeconds: 7, tokenRenewalMarginInSeconds: 1 } });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub');
+    // As while iotedged restarts: its workload socket is not there.
+    renameSync(workloadSocket, `${workloadSocket}.away`);
+    try {
+      await waitUntil(() => !edge.connected, 'the module to give up the connection whose token it cannot renew', { timeoutMs: 10_000 });
+      expect(lines.map((line) => line['msg'])).toContainEqual(expect.stringMatching(/^renewing the SAS token \(signed by the IoT Edge workload API\) failed \(.*ENOENT.*\); retrying in/));
+    } finally {
+      renameSync(`${workloadSocket}.away`, workloadSocket);
+    }
+    await waitUntil(() => edge.connected, 'the module to reconnect with a newly signed token', { timeoutMs: 10_000 });
+  });
+
+  it('returns a property removed while it was disconnected to its start-up value when it reconnects', async () => {
+    const edge = start('removed');
+    await hub.waitForReported('removed', (r) => (r['settings'] as JsonObject)?.['label'] === 'from-manifest', 10_000);
+    // Answered once the module has the answer to that report, which a dropped connection would leave pending.
+    expect((await hub.invokeMethod('removed', 'getStatus', {}, 10_000)).status).toBe(200);
+    await hub.stopBroker();
+    await waitUntil(() => !edge.connected, 'the module to notice the outage');
+    const version = await hub.patchDesired('removed', { label: null });
+    await hub.startBroker();
+    const reported = await hub.waitForReported('removed', (r) => (r['lastDesired'] as JsonObject)?.['version'] === version, 10_000);
+    expect(reported['settings']).toEqual({ label: 'none' });
+    expect(edge.currentSettings()).toEqual({ label: 'none' });
+  });
+
+  it('keeps backing off while another process with the same module identity takes the connection at once', async () => {
+    const retryDelays = (lines: JsonObject[]) => lines.flatMap((line) => (typeof line['retryInMs'] === 'number' ? [line['retryInMs']] : []));
+    const first = recordingLogger();
+    const second = recordingLogger();
+    // Each connection edgeHub accepts for one ends the other's.
+    start('twins', { logger: first.logger, backoff: new Backoff(100, 10_000, 0) });
+    start('twins', { logger: second.logger, backoff: new Backoff(100, 10_000, 0) });
+    await waitUntil(() => retryDelays(first.lines).length >= 4, () => `four retries (${JSON.stringify(retryDelays(first.lines))})`, { timeoutMs: 15_000 });
+    // Never reset, each delay doubles (a failure like the one before is logged only every tenth time, so a step may be
+    // missing here): each logged delay is longer than the one before.
+    const delays = retryDelays(first.lines);
+    expect(delays).toEqual([...new Set(delays)].sort((a, b) => a - b));
+  });
+
+  it('sends settings and lastDesired with every periodic report, so one that failed after a patch is made good', async () => {
+    const edge = start('reports', { reported: () => ({ fps: 12.5 }), reportIntervalMs: 200 });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub');
+    await hub.waitForSubscription('reports', 'desired', 10_000);
+    const version = await hub.patchDesired('reports', { label: 'patched' });
+    await hub.waitForReported('reports', (r) => (r['lastDesired'] as JsonObject)?.['version'] === version, 10_000);
+    // The periodic report: the module's own properties, without the version sent at connect.
+    const periodic = await reportedWhere(hub, 'reports', (patch) => 'fps' in patch && !('version' in patch));
+    expect(periodic).toEqual({ fps: 12.5, settings: { label: 'patched' }, lastDesired: { version, status: 'applied', error: null } });
+  });
+});
