@@ -278,7 +278,9 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       this.options.logger.warn({ errors, desiredVersion: version }, 'twin desired values rejected');
     }
     this.lastDesired = { version, status: errors.length > 0 ? 'rejected' : 'applied', error: errors.length > 0 ? errors.join('; ') : null };
-    await this.report({ settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch((error) =>
+    // Not waited for: a report cut off by a lost connection never ends in the SDK, and the next patch (the whole
+    // document at reconnect) would wait out its timeout behind it. The periodic report makes a lost one good.
+    void this.report({ settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch((error) =>
       this.options.logger.warn({ err: error }, 'could not report twin settings'),
     );
   }
