@@ -1,15 +1,34 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 
 // Inputs with one picture; anything else ffmpeg reads is a video, written frame by frame.
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.tif', '.tiff']);
 
-/** Where `--annotate DIR` writes: `<name>.jpg` for an image, `<name>-<frame>.jpg` for each frame of a video. */
+/** The file at `path` as the filesystem knows it (device and inode), whatever path, link or letter case leads to it. */
+function fileIdentity(path: string): string | undefined {
+  const stats = statSync(path, { bigint: true, throwIfNoEntry: false });
+  return stats && `${stats.dev}:${stats.ino}`;
+}
+
+/**
+ * Where `--annotate DIR` writes: `<name>.jpg` for an image, `<name>-<frame>.jpg` for each frame of a video. It
+ * refuses to write over any of the inputs (`DIR/photo.jpg` when DIR holds the input photo.jpg) rather than naming
+ * its files apart: no naming scheme is safe from every name an input folder may hold.
+ */
 export class AnnotatedFiles {
   private readonly written = new Map<string, string>();
+  /** Each input file's identity (fileIdentity), to the path it was given by. */
+  private readonly inputs = new Map<string, string>();
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    inputs: readonly string[],
+  ) {
     mkdirSync(dir, { recursive: true });
+    for (const input of inputs) {
+      const identity = fileIdentity(input);
+      if (identity !== undefined) this.inputs.set(identity, input);
+    }
   }
 
   write(input: string, frame: number, jpeg: Buffer): string {
@@ -17,6 +36,9 @@ export class AnnotatedFiles {
     const path = join(this.dir, IMAGE_EXTENSIONS.has(extname(input).toLowerCase()) ? `${name}.jpg` : `${name}-${String(frame).padStart(6, '0')}.jpg`);
     const earlier = this.written.get(path);
     if (earlier !== undefined && earlier !== input) throw new Error(`--annotate: ${earlier} and ${input} would both be written to ${path}`);
+    const identity = fileIdentity(path);
+    const overwritten = identity === undefined ? undefined : this.inputs.get(identity);
+    if (overwritten !== undefined) throw new Error(`--annotate: ${input} would be written to ${path}, over the input ${overwritten}: give --annotate another folder`);
     this.written.set(path, input);
     writeFileSync(path, jpeg);
     return path;

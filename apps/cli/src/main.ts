@@ -8,9 +8,10 @@ import { formatBenchRows } from './commands/bench-format';
 import { benchUpstream, formatUpstreamBench } from './commands/bench-upstream';
 import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
-import { getPreset } from '@iev/text-detection';
+import { getPreset, readTextFrameSet } from '@iev/text-detection';
 import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads, type VideoTextReader } from '@iev/detection-pipeline';
 import { readTensorRtSettings } from '@iev/tensorrt-backend';
+import { rootTensorRtPaths } from './tensorrt-paths';
 
 const USAGE = `usage:
   detect [--preset seed|default] [--json] [--annotate DIR] <image or video files...>
@@ -68,11 +69,13 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const root = findWorkspaceRoot();
+  rootTensorRtPaths(root);
   const threads = Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
   const streams = Number(values.streams);
   if (!Number.isInteger(streams) || streams < 0) throw new Error(`--streams must be a whole number >= 0 (got ${values.streams})`);
-  const modelPath = values.model ?? detectionModelPath(getPreset(values.preset), undefined, join(root, 'models'));
+  // Absolute: the bench hands it to module processes, which run in the workspace root.
+  const modelPath = values.model === undefined ? detectionModelPath(getPreset(values.preset), undefined, join(root, 'models')) : resolve(values.model);
   const recognition = values.recognition;
   if (recognition !== undefined && recognition !== 'on' && recognition !== 'off') throw new Error(`--recognition must be on or off (got ${recognition})`);
   const minTextScore = Number(values['min-text-score']);
@@ -103,7 +106,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'eval': {
       if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');
-      const report = await evaluate(await detector(), await reader(), positionals[0], values.annotate);
+      const frames = readTextFrameSet(positionals[0]); // before the models load: a bad gt.json is told at once
+      const report = await evaluate(await detector(), await reader(), positionals[0], frames, values.annotate);
       process.stdout.write(`${values.json ? JSON.stringify(report) : formatEvaluation(report)}\n`);
       return 0;
     }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
 import { DETECTION_COLOUR, PREDICTION_COLOUR, TRUTH_COLOUR, type Rgb } from '@iev/frame-annotation';
 import type { DetectedBox } from '@iev/frame-protocol';
+import { readTextFrameSet } from '@iev/text-detection';
 import { detect } from './detect';
 import { evaluate } from './evaluate';
 
@@ -38,6 +39,9 @@ function topEdgeColour(image: { data: Buffer; width: number }, points: readonly 
   return [image.data[i], image.data[i + 1], image.data[i + 2]];
 }
 const near = (a: Rgb, b: Rgb) => a.every((value, c) => Math.abs(value - b[c]) < 48);
+
+type GroundTruthFrame = { file: string; width: number; height: number; items: { quad: number[][] }[] };
+const devBFrames = () => (JSON.parse(readFileSync(join(devB, 'gt.json'), 'utf8')) as { frames: GroundTruthFrame[] }).frames;
 
 describe('detect --annotate', () => {
   it('writes each image, and each frame of a video, with the boxes it reports drawn, at the input size', async () => {
@@ -71,6 +75,26 @@ describe('detect --annotate', () => {
       `--annotate: ${join(devB, 'frame_000.png')} and ${copy} would both be written to ${join(annotateDir, 'frame_000.jpg')}`,
     );
   });
+
+  it('refuses to write over an input, by whatever path it was given, before it is read or after', async () => {
+    const dir = join(workDir, 'photos');
+    mkdirSync(dir);
+    const photo = join(dir, 'photo.jpg');
+    await sharp(join(devB, 'frame_000.png')).jpeg().toFile(photo);
+    const clip = join(dir, 'clip.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-frames:v', '1', '-pix_fmt', 'yuv420p', clip]);
+    const clipFrame = join(dir, 'clip-000000.jpg'); // the name the clip's first frame is written under
+    copyFileSync(photo, clipFrame);
+    symlinkSync(dir, join(workDir, 'photos-link'));
+    const viaLink = join(workDir, 'photos-link/photo.jpg');
+    const detectInto = (files: string[]) => detect(detector, undefined, files, { json: true, annotateDir: dir }, new PassThrough());
+    const original = readFileSync(photo);
+
+    await expect(detectInto([photo])).rejects.toThrow(`--annotate: ${photo} would be written to ${photo}, over the input ${photo}: give --annotate another folder`);
+    await expect(detectInto([viaLink])).rejects.toThrow(`--annotate: ${viaLink} would be written to ${photo}, over the input ${viaLink}`);
+    await expect(detectInto([clip, clipFrame])).rejects.toThrow(`--annotate: ${clip} would be written to ${clipFrame}, over the input ${clipFrame}`);
+    for (const input of [photo, clipFrame]) expect(readFileSync(input).equals(original)).toBe(true);
+  });
 });
 
 describe('eval --annotate', () => {
@@ -78,13 +102,12 @@ describe('eval --annotate', () => {
     // Two frames of dev-b, as a set of their own.
     const setDir = join(workDir, 'set');
     const annotateDir = join(workDir, 'eval');
-    const gt = JSON.parse(readFileSync(join(devB, 'gt.json'), 'utf8')) as { frames: { file: string; width: number; height: number; items: { quad: number[][] }[] }[] };
-    const frames = gt.frames.slice(0, 2);
+    const frames = devBFrames().slice(0, 2);
     mkdirSync(setDir);
     for (const frame of frames) copyFileSync(join(devB, frame.file), join(setDir, frame.file));
     writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames }));
 
-    const report = await evaluate(detector, undefined, setDir, annotateDir);
+    const report = await evaluate(detector, undefined, setDir, readTextFrameSet(setDir), annotateDir);
 
     expect(readdirSync(annotateDir).sort()).toEqual(frames.map((frame) => frame.file.replace('.png', '.jpg')));
     for (const frame of frames) {
@@ -97,5 +120,21 @@ describe('eval --annotate', () => {
       }
     }
     expect(report.ours.recall).toBe(1);
+  });
+
+  it("refuses to write over the set's own frames", async () => {
+    // dev-b's first frame as a set of JPEG frames: --annotate into the set would write frame_000.jpg over itself.
+    const setDir = join(workDir, 'jpeg-set');
+    mkdirSync(setDir);
+    const [frame] = devBFrames();
+    const image = join(setDir, 'frame_000.jpg');
+    await sharp(join(devB, frame.file)).jpeg().toFile(image);
+    writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames: [{ ...frame, file: 'frame_000.jpg' }] }));
+    const original = readFileSync(image);
+
+    await expect(evaluate(detector, undefined, setDir, readTextFrameSet(setDir), setDir)).rejects.toThrow(
+      `--annotate: ${image} would be written to ${image}, over the input ${image}`,
+    );
+    expect(readFileSync(image).equals(original)).toBe(true);
   });
 });

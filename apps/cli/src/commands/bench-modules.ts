@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort, metricSums } from '@iev/testing';
 import { snapshotCpu, type CpuSnapshot } from './process-cpu';
 
@@ -20,7 +23,7 @@ export interface RunningModule {
   metricsPort: number;
 }
 
-export async function startModule(root: string, name: string, env: Record<string, string>): Promise<RunningModule> {
+async function startModule(root: string, name: string, env: Record<string, string>): Promise<RunningModule> {
   const metricsPort = await freePort();
   const child = spawn(process.execPath, [`${root}/dist/apps/${name}/main.js`], {
     cwd: root,
@@ -30,12 +33,85 @@ export async function startModule(root: string, name: string, env: Record<string
   return { process: child, metricsPort };
 }
 
-export function stopModule({ process: child }: RunningModule): Promise<void> {
+function stopModule({ process: child }: RunningModule): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
+}
+
+/** What a stage of the bench runs outside this process: module processes, and a temporary folder for their sockets. */
+export interface BenchStage {
+  /** The stage's own temporary folder, removed when it ends. */
+  readonly dir: string;
+  /** A built module app (dist/apps/<name>/main.js) as a child process, stopped when the stage ends if not before. */
+  startModule(root: string, name: string, env: Record<string, string>): Promise<RunningModule>;
+  /** Stops the stage's modules (SIGCONT, then SIGTERM) and waits for them to exit. */
+  stopModules(): Promise<void>;
+  /** Settles as `work` does, unless SIGINT or SIGTERM interrupts the stage first: then it rejects at once. */
+  unlessInterrupted<T>(work: Promise<T>): Promise<T>;
+}
+
+/**
+ * Signals this soon after the one that interrupted a stage are that one again: a terminal's Ctrl-C reaches every
+ * process of its group, and npm and run-cli.mjs each pass it on once more.
+ */
+const SAME_SIGNAL_MS = 1000;
+
+/**
+ * Runs `work` as a stage of the bench (BenchStage): however it ends, its modules are stopped and its folder removed.
+ * A Node.js process ended by a signal it does not handle runs no `finally`, and would leave them behind (some
+ * paused, the bench pauses modules with SIGSTOP), so the stage handles SIGINT and SIGTERM while it runs: the first
+ * interrupts it (unlessInterrupted rejects, `work` unwinds, and the stage cleans up as after any failure); another,
+ * for a clean-up that hangs, kills the modules and exits at once.
+ */
+export async function runBenchStage<T>(prefix: string, log: (line: string) => void, work: (stage: BenchStage) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const modules: RunningModule[] = [];
+  // Synchronous, as an 'exit' handler must be: SIGKILL stops even a paused process (SIGCONT lets it go at once).
+  const killNow = () => {
+    for (const { process: child } of modules) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const interruption = new AbortController();
+  const interrupted = new Promise<never>((_, reject) => interruption.signal.addEventListener('abort', () => reject(interruption.signal.reason)));
+  interrupted.catch(() => undefined); // awaited only through unlessInterrupted, if at all
+  let interruptedAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!interruption.signal.aborted) {
+      interruptedAt = performance.now();
+      log(`${signal}: stopping the bench's modules (another SIGINT or SIGTERM kills them at once)`);
+      interruption.abort(new Error(`the bench was interrupted (${signal})`));
+    } else if (performance.now() - interruptedAt >= SAME_SIGNAL_MS) {
+      process.exit(1); // killNow, on 'exit'
+    }
+  };
+  const stopModules = async () => {
+    // SIGCONT first: a paused process does not act on SIGTERM.
+    for (const { process: child } of modules) child.kill('SIGCONT');
+    await Promise.all(modules.map(stopModule));
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal).on('exit', killNow);
+  try {
+    return await work({
+      dir,
+      startModule: async (root, name, env) => {
+        const module = await startModule(root, name, env);
+        modules.push(module);
+        return module;
+      },
+      stopModules,
+      unlessInterrupted: (running) => Promise.race([running, interrupted]),
+    });
+  } finally {
+    await stopModules();
+    rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal).off('exit', killNow);
+  }
 }
 
 /** One look at a running module from outside: its threads' and children's CPU from /proc, counters from its metrics. */
@@ -65,9 +141,9 @@ export interface WatchedPreview {
 }
 
 /** `frames`: each capture's endpoint; the client watches the first source. */
-export async function startPreview(root: string, frames: readonly string[], detections: string): Promise<WatchedPreview> {
+export async function startPreview(stage: BenchStage, root: string, frames: readonly string[], detections: string): Promise<WatchedPreview> {
   const port = await freePort();
-  const module = await startModule(root, 'preview', { FRAMES_CONNECT: frames.join(','), DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });
+  const module = await stage.startModule(root, 'preview', { FRAMES_CONNECT: frames.join(','), DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });
   const watching = new AbortController();
   const stream = `http://127.0.0.1:${port}/sources/camera0/live.mjpeg`;
   void (async () => {

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { presetReads } from '@iev/detection-pipeline';
@@ -7,7 +5,7 @@ import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type Detections } from '@ie
 import { Subscriber } from 'zeromq';
 import type { BareMeasure, BareRuns } from './bare-sessions';
 import type { BenchOptions } from './bench';
-import { BENCH_CAPTURE_ENV, startModule, startPreview, stopModule, type RunningModule, type WatchedPreview } from './bench-modules';
+import { BENCH_CAPTURE_ENV, runBenchStage, startPreview, type BenchStage, type RunningModule, type WatchedPreview } from './bench-modules';
 import { addUsage, lookAtPipeline, NO_USAGE, usageBetween, type PipelineUsage } from './pipeline-usage';
 
 export type Received = { detections: Detections; receivedAtMs: number };
@@ -58,12 +56,17 @@ const SETTLE_MS = 1500;
  * it asks for nothing). Returns each pipeline's fps, detections and CPU (the preset's own first), the same without
  * the preview, and each bare measure's fps averaged over the rounds (and round by round) with all its run times.
  */
-export async function measureAlternating(
+export function measureAlternating(
   options: BenchOptions,
   bareMeasures: BareMeasure[],
   log: (line: string) => void,
 ): Promise<{ pipelines: MeasuredPipeline[]; withoutPreview?: MeasuredPipeline; bare: BareRounds[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'iev-bench-'));
+  // The stage stops the modules and removes the folder, also when a signal interrupts the bench (runBenchStage).
+  return runBenchStage('iev-bench-', log, (stage) => measureInStage(stage, options, bareMeasures, log));
+}
+
+async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeasures: BareMeasure[], log: (line: string) => void) {
+  const { dir } = stage;
   const sources = benchSourceIds(options.cameras).map((sourceId, index) => ({ sourceId, frames: `ipc://${join(dir, `frames-${index}`)}` }));
   const modules: RunningModule[] = [];
   let preview: WatchedPreview | undefined;
@@ -76,7 +79,7 @@ export async function measureAlternating(
     for (const [index, variant] of variants.entries()) {
       const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
       listeners.push(listenForDetections(detectionsEndpoint));
-      const inference = await startModule(options.workspaceRoot, 'inference', {
+      const inference = await stage.startModule(options.workspaceRoot, 'inference', {
         FRAMES_CONNECT: sources.map(({ frames }) => frames).join(','),
         DETECTIONS_BIND: detectionsEndpoint,
         DETECTION_PRESET: options.preset.name,
@@ -91,16 +94,16 @@ export async function measureAlternating(
     }
     const captures: RunningModule[] = [];
     for (const { sourceId, frames } of sources) {
-      captures.push(await startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }));
+      captures.push(await stage.startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }));
     }
     modules.push(...captures);
     const signalCaptures = (signal: NodeJS.Signals) => captures.forEach(({ process: child }) => child.kill(signal));
-    preview = options.preview ? await startPreview(options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
+    preview = options.preview ? await startPreview(stage, options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
       for (const { process: child } of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
     });
-    const whileRunning = <T>(work: Promise<T>) => Promise.race([work, exited]);
+    const whileRunning = <T>(work: Promise<T>) => stage.unlessInterrupted(Promise.race([work, exited]));
 
     // The preset's own pipeline is measured as it runs with a preview watched; once more with it paused.
     const arms: Arm[] = [...inferences.map((inference) => ({ inference, previewWatched: preview !== undefined })), ...(preview ? [{ inference: inferences[0], previewWatched: false }] : [])];
@@ -153,12 +156,9 @@ export async function measureAlternating(
       bare: bareRuns.map(({ roundFps, runMs }) => ({ fps: roundFps.reduce((sum, fps) => sum + fps, 0) / rounds, runMs, roundFps })),
     };
   } finally {
-    for (const { process: child } of modules) child.kill('SIGCONT');
     preview?.stopWatching();
     for (const { process: child } of modules) child.removeAllListeners('exit');
-    await Promise.all(modules.map(stopModule));
     await Promise.all(listeners.map(({ close }) => close()));
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

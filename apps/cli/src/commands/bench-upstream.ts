@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
@@ -7,7 +5,7 @@ import { detectionsCodec, DETECTIONS_TOPIC, epochMs, type DetectedBox, type Dete
 import { ClientZmq } from '@iev/zmq-transport';
 import { lastValueFrom } from 'rxjs';
 import { round } from '../stats';
-import { startModule, stopModule } from './bench-modules';
+import { runBenchStage, type BenchStage } from './bench-modules';
 
 export interface UpstreamBenchOptions {
   workspaceRoot: string;
@@ -27,8 +25,12 @@ export interface UpstreamBenchReport {
  * The built telemetry module under the emulated edgeHub (real SDK, MQTT over TLS): how many messages a second
  * it sends upstream, one per frame, and what arrives when edgeHub goes away for a while and comes back.
  */
-export async function benchUpstream(options: UpstreamBenchOptions, log: (line: string) => void): Promise<UpstreamBenchReport> {
-  const dir = mkdtempSync(join(tmpdir(), 'iev-bench-upstream-'));
+export function benchUpstream(options: UpstreamBenchOptions, log: (line: string) => void): Promise<UpstreamBenchReport> {
+  // The stage stops telemetry and removes the folder, also when a signal interrupts the bench (runBenchStage).
+  return runBenchStage('iev-bench-upstream-', log, (stage) => benchInStage(stage, options, log));
+}
+
+async function benchInStage({ dir, startModule, stopModules, unlessInterrupted }: BenchStage, options: UpstreamBenchOptions, log: (line: string) => void) {
   const hub = await EdgeHubEmulator.start({
     stateDir: dir,
     modules: [{ id: 'telemetry' }],
@@ -38,7 +40,7 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
   const publisher = new ClientZmq({ endpoint, bind: true, sendHighWaterMark: options.burst * 2, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
   await publisher.connect();
   const queue = String(options.burst * 2);
-  const telemetry = await startModule(options.workspaceRoot, 'telemetry', {
+  await startModule(options.workspaceRoot, 'telemetry', {
     ...hub.moduleEnv('telemetry'),
     DETECTIONS_CONNECT: endpoint,
     TELEMETRY_QUEUE_CAPACITY: queue,
@@ -47,11 +49,13 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
   let sequence = 0;
   const send = () => lastValueFrom(publisher.emit(DETECTIONS_TOPIC, sampleDetections(sequence++)), { defaultValue: undefined });
   const sequences = (from: number) => hub.upstreamMessages().slice(from).map((message) => JSON.parse(message.body.toString()).frame.sequence as number);
+  const pause = (ms: number) => unlessInterrupted(sleep(ms));
+  let ticker: NodeJS.Timeout | undefined;
   try {
     log('waiting for telemetry to connect and deliver a first message...');
     const probing = setInterval(() => void send(), 250);
     try {
-      await hub.waitForUpstream(1, 30_000);
+      await unlessInterrupted(hub.waitForUpstream(1, 30_000));
     } finally {
       clearInterval(probing);
     }
@@ -59,8 +63,8 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
     log(`burst: ${options.burst} detections, one upstream message each`);
     const burstStart = hub.upstreamMessages().length;
     const started = performance.now();
-    for (let i = 0; i < options.burst; i++) await send();
-    await hub.waitForUpstream(burstStart + options.burst, 120_000);
+    for (let i = 0; i < options.burst; i++) await unlessInterrupted(send());
+    await unlessInterrupted(hub.waitForUpstream(burstStart + options.burst, 120_000));
     const seconds = (performance.now() - started) / 1000;
     const burstMessages = hub.upstreamMessages().slice(burstStart);
     const bytesPerMessage = burstMessages.reduce((sum, message) => sum + message.body.length, 0) / burstMessages.length;
@@ -68,16 +72,16 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
     log(`outage: ${options.rate}/s steady, edgeHub stopped for ${options.outageSeconds} s`);
     const outageStart = hub.upstreamMessages().length;
     const firstSequence = sequence;
-    const ticker = setInterval(() => void send(), 1000 / options.rate);
-    await sleep(2000);
-    await hub.stopBroker();
-    await sleep(options.outageSeconds * 1000);
-    await hub.startBroker();
+    ticker = setInterval(() => void send(), 1000 / options.rate);
+    await pause(2000);
+    await unlessInterrupted(hub.stopBroker());
+    await pause(options.outageSeconds * 1000);
+    await unlessInterrupted(hub.startBroker());
     const restartedAt = performance.now();
-    await sleep(2000);
+    await pause(2000);
     clearInterval(ticker);
     const sent = sequence - firstSequence;
-    await hub.waitForUpstream(outageStart + sent, 60_000).catch(() => undefined);
+    await unlessInterrupted(hub.waitForUpstream(outageStart + sent, 60_000).catch(() => undefined));
     const drainSeconds = (performance.now() - restartedAt) / 1000;
     const arrived = sequences(outageStart);
     const unique = new Set(arrived);
@@ -94,10 +98,10 @@ export async function benchUpstream(options: UpstreamBenchOptions, log: (line: s
       },
     };
   } finally {
-    await stopModule(telemetry);
+    clearInterval(ticker); // sends no more on the publisher closed below, when interrupted during the outage
+    await stopModules(); // telemetry first, while edgeHub is still there
     await publisher.close();
     await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -21,7 +21,7 @@ export async function detect(
   { json, annotateDir }: DetectOptions,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
-  const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir);
+  const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir, files);
   for (const file of files) {
     for await (const { index, image } of decodeFile(file)) {
       const result = await detector.detect(image);

@@ -1,6 +1,6 @@
 import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import { encodeAnnotatedJpeg, evaluationAnnotations } from '@iev/frame-annotation';
-import { evaluateDetections, readTextFrameSet, scoreParity, type Quad } from '@iev/text-detection';
+import { evaluateDetections, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
 import { AnnotatedFiles } from '../annotated-files';
 import { decodeFile } from '../media';
@@ -28,13 +28,19 @@ const PARITY_IOU = 0.9;
 const MATCH_IOU = 0.5;
 
 /**
- * `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json, parity with seed-ref.jsonl, and
+ * `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json (`frames`, read by
+ * readTextFrameSet before the models load, so a bad gt.json is told at once), parity with seed-ref.jsonl, and
  * with a reader end-to-end text spotting. With `annotateDir`, each frame is written there with its ground truth and
  * predictions drawn, misses and false alarms marked.
  */
-export async function evaluate(detector: TextDetector, reader: VideoTextReader | undefined, dir: string, annotateDir?: string): Promise<EvaluationReport> {
-  const frames = readTextFrameSet(dir);
-  const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir);
+export async function evaluate(
+  detector: TextDetector,
+  reader: VideoTextReader | undefined,
+  dir: string,
+  frames: readonly TextFrame[],
+  annotateDir?: string,
+): Promise<EvaluationReport> {
+  const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir, frames.map((frame) => frame.path));
   const ours: Quad[][] = [];
   const read: SpottedLine[][] = [];
   for (const frame of frames) {

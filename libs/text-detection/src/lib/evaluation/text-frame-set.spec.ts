@@ -31,6 +31,35 @@ describe('readTextFrameSet', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a gt.json of another shape, or without frames, naming the frame and what is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-set-'));
+    const gtPath = join(dir, 'gt.json');
+    const frame = { file: 'a.png', width: 4, height: 4, items: [{ quad: square(0, 0, 2) }] };
+    const refusal = (gt: unknown) => {
+      writeFileSync(gtPath, typeof gt === 'string' ? gt : JSON.stringify(gt));
+      try {
+        readTextFrameSet(dir);
+      } catch (error) {
+        return (error as Error).message.replace(gtPath, 'gt.json').replace(/ \(expected .*\)$/, '');
+      }
+      return 'read';
+    };
+    try {
+      expect(refusal({ frames: [frame] })).toBe('read');
+      expect(refusal('{"frames": [')).toMatch(/^gt.json is not JSON: /);
+      expect(refusal([frame])).toBe('gt.json: no "frames" list at the top');
+      expect(refusal({ frames: [] })).toBe('gt.json lists no frames');
+      expect(refusal({ frames: [frame, { ...frame, file: undefined }] })).toBe('gt.json: frame 1 has no "file"');
+      expect(refusal({ frames: [{ ...frame, width: '4' }] })).toBe('gt.json: frame 0 (a.png) has no "width" and "height" in whole pixels');
+      expect(refusal({ frames: [frame, { ...frame, file: 'b.png', items: undefined }] })).toBe('gt.json: frame 1 (b.png) has no "items" list');
+      expect(refusal({ frames: [{ ...frame, items: [frame.items[0], { text: 'EXIT' }] }] })).toBe('gt.json: frame 0 (a.png), item 1: "quad" is not four [x, y] points');
+      expect(refusal({ frames: [{ ...frame, items: [{ quad: square(0, 0, 2).slice(0, 3) }] }] })).toBe('gt.json: frame 0 (a.png), item 0: "quad" is not four [x, y] points');
+      expect(() => readTextFrameSet(dir)).toThrow(`(expected {"frames": [{"file", "width", "height", "items": [{"quad": [[x, y] x4], "text"?}]}]})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('scoreParity', () => {

@@ -16,13 +16,26 @@ export interface TextFrame {
   reference?: Quad[];
 }
 
-/** Reads a folder holding gt.json and, optionally, seed-ref.jsonl (the layout of testdata/text-frames). */
+const GT_SHAPE = '{"frames": [{"file", "width", "height", "items": [{"quad": [[x, y] x4], "text"?}]}]}';
+
+/** gt.json's frames as readGroundTruth has checked them. */
+interface GroundTruthFrame {
+  file: string;
+  width: number;
+  height: number;
+  items: { quad: Quad; text?: unknown }[];
+}
+
+/**
+ * Reads a folder holding gt.json and, optionally, seed-ref.jsonl (the layout of testdata/text-frames). A gt.json
+ * of another shape, or with no frames, is refused naming the frame and what is wrong with it.
+ */
 export function readTextFrameSet(dir: string): TextFrame[] {
   const gtPath = join(dir, 'gt.json');
-  if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected {"frames": [{"file", "width", "height", "items": [{"quad"}]}]})`);
-  const gt = JSON.parse(readFileSync(gtPath, 'utf8')) as { frames: { file: string; width: number; height: number; items: { quad: Quad; text?: unknown }[] }[] };
+  if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected ${GT_SHAPE})`);
+  const frames = readGroundTruth(gtPath);
   const reference = readReference(join(dir, 'seed-ref.jsonl'));
-  return gt.frames.map((frame) => ({
+  return frames.map((frame) => ({
     file: frame.file,
     path: join(dir, frame.file),
     width: frame.width,
@@ -31,6 +44,34 @@ export function readTextFrameSet(dir: string): TextFrame[] {
     texts: frame.items.every((item) => typeof item.text === 'string') ? frame.items.map((item) => item.text as string) : undefined,
     reference: reference && (reference.get(frame.file) ?? []),
   }));
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPoint = (value: unknown) => Array.isArray(value) && value.length === 2 && value.every(Number.isFinite);
+const isQuad = (value: unknown): value is Quad => Array.isArray(value) && value.length === 4 && value.every(isPoint);
+const isSize = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+
+function readGroundTruth(gtPath: string): GroundTruthFrame[] {
+  let gt: unknown;
+  try {
+    gt = JSON.parse(readFileSync(gtPath, 'utf8'));
+  } catch (error) {
+    throw new Error(`${gtPath} is not JSON: ${(error as Error).message}`);
+  }
+  const refuse = (what: string) => new Error(`${gtPath}: ${what} (expected ${GT_SHAPE})`);
+  if (!isRecord(gt) || !Array.isArray(gt.frames)) throw refuse('no "frames" list at the top');
+  // No frames would score 0 of 0: NaN throughout.
+  if (gt.frames.length === 0) throw new Error(`${gtPath} lists no frames`);
+  gt.frames.forEach((frame: unknown, i) => {
+    if (!isRecord(frame) || typeof frame.file !== 'string' || frame.file === '') throw refuse(`frame ${i} has no "file"`);
+    const name = `frame ${i} (${frame.file})`;
+    if (!isSize(frame.width) || !isSize(frame.height)) throw refuse(`${name} has no "width" and "height" in whole pixels`);
+    if (!Array.isArray(frame.items)) throw refuse(`${name} has no "items" list`);
+    frame.items.forEach((item: unknown, j) => {
+      if (!isRecord(item) || !isQuad(item.quad)) throw refuse(`${name}, item ${j}: "quad" is not four [x, y] points`);
+    });
+  });
+  return gt.frames as GroundTruthFrame[];
 }
 
 function readReference(path: string): Map<string, Quad[]> | undefined {

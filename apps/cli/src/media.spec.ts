@@ -1,0 +1,92 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
+import { readBgrImage } from '@iev/testing';
+import { evaluateDetections, readTextFrameSet, type ImageView, type TextFrame } from '@iev/text-detection';
+import { decodeFile, type DecodedFrame } from './media';
+
+jest.setTimeout(120_000);
+
+const root = join(__dirname, '../../..');
+const workDir = mkdtempSync(join(tmpdir(), 'cli-media-'));
+// 1280x720, dark text lines on a light background, every line found by the seed preset.
+const [frame] = readTextFrameSet(join(root, 'testdata/text-frames/dev-b'));
+let detector: TextDetector;
+
+beforeAll(async () => {
+  detector = await loadTextDetector({ preset: 'seed', modelPath: join(root, 'models/ch_pp_inf_dynamic.onnx'), threads: 1, useTensorRt: false });
+});
+afterAll(async () => {
+  await detector?.backend.dispose();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+async function decodeAll(path: string): Promise<DecodedFrame[]> {
+  const frames: DecodedFrame[] = [];
+  for await (const decoded of decodeFile(path)) frames.push({ ...decoded, image: { ...decoded.image, data: Buffer.from(decoded.image.data) } });
+  return frames;
+}
+
+/** The share of the frame's true lines that detection finds in the image (ICDAR 2015 matching, IoU >= 0.5). */
+async function recall(image: ImageView, truth: TextFrame): Promise<number> {
+  const { boxes } = await detector.detect(image);
+  return evaluateDetections([{ gt: truth.truth, detections: boxes.map((box) => box.points) }], 0.5).recall;
+}
+
+describe('decodeFile', () => {
+  it('decodes a still image as BGR, pixel for pixel as ffmpeg does', async () => {
+    const [decoded, ...more] = await decodeAll(frame.path);
+    expect(more).toHaveLength(0);
+    expect(decoded.image).toMatchObject({ width: 1280, height: 720, stride: 1280 * 3 });
+    expect(Buffer.compare(Buffer.from(decoded.image.data), Buffer.from(readBgrImage(frame.path, 1280, 720).data))).toBe(0);
+  });
+
+  it('turns a photo upright as its EXIF orientation says', async () => {
+    // Stored sideways, as a phone held upright stores it, with Orientation 6: turn it 90° clockwise to show it.
+    const portrait = join(workDir, 'portrait.jpg');
+    await sharp(frame.path).rotate(270).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(portrait);
+
+    const [decoded] = await decodeAll(portrait);
+
+    expect([decoded.image.width, decoded.image.height]).toEqual([1280, 720]);
+    expect(await recall(decoded.image, frame)).toBe(1);
+  });
+
+  it('lays a transparent background over white', async () => {
+    // The frame in black ink, as opaque as the frame is dark: over white it is the frame in grey, over black all black.
+    const { data: grey, info } = await sharp(frame.path).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const ink = Buffer.alloc(info.width * info.height * 4);
+    for (let i = 0; i < grey.length; i++) ink[i * 4 + 3] = 255 - grey[i];
+    const transparent = join(workDir, 'transparent.png');
+    await sharp(ink, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toFile(transparent);
+
+    const [decoded] = await decodeAll(transparent);
+
+    expect(await recall(decoded.image, frame)).toBe(1);
+  });
+
+  it('reads an image whose name holds a %d as that one file, not as a numbered sequence', async () => {
+    const named = join(workDir, 'frame%d.png');
+    copyFileSync(frame.path, named);
+    const decoded = await decodeAll(named);
+    expect(decoded.map(({ index, image }) => [index, image.width, image.height])).toEqual([[0, 1280, 720]]);
+  });
+
+  it('decodes a video, and an animated GIF, frame by frame with ffmpeg', async () => {
+    const clip = join(workDir, 'clip.mp4');
+    const animation = join(workDir, 'animation.gif');
+    for (const output of [clip, animation]) {
+      execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-frames:v', '3', output]);
+    }
+    for (const file of [clip, animation]) {
+      expect((await decodeAll(file)).map(({ index, image }) => [index, image.width, image.height])).toEqual([
+        [0, 320, 240],
+        [1, 320, 240],
+        [2, 320, 240],
+      ]);
+    }
+  });
+});

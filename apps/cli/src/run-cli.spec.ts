@@ -1,0 +1,50 @@
+// `npm run detect|eval -- ...` (tools/scripts/run-cli.mjs) called from a folder of the caller's: npm runs the
+// script in the workspace root and names the caller's folder INIT_CWD, as here.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+jest.setTimeout(180_000);
+
+const root = join(__dirname, '../../..');
+const callerDir = mkdtempSync(join(tmpdir(), 'cli-caller-'));
+// A name of this run's own: where the CLI, run in the workspace root, would write it there too.
+const annotateDir = `annotated-${basename(callerDir)}`;
+afterAll(() => {
+  rmSync(callerDir, { recursive: true, force: true });
+  rmSync(join(root, annotateDir), { recursive: true, force: true });
+});
+
+/** run-cli.mjs as `npm run <command> -- <args>` from callerDir runs it (it builds the CLI first, cached by Nx). */
+function npmRun(command: string, args: string[]) {
+  const run = spawnSync(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], {
+    cwd: root,
+    env: { ...process.env, INIT_CWD: callerDir },
+    encoding: 'utf8',
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('npm run detect|eval from another folder', () => {
+  it("takes relative paths from the caller's folder, and the models from the workspace", () => {
+    copyFileSync(join(root, 'testdata/text-frames/dev-b/frame_000.png'), join(callerDir, 'photo.png'));
+
+    const { code, stdout, stderr } = npmRun('detect', ['--json', '--annotate', annotateDir, 'photo.png']);
+
+    expect({ code, stderr }).toMatchObject({ code: 0 });
+    expect(JSON.parse(stdout)).toMatchObject({ source: 'photo.png', width: 1280, height: 720 });
+    expect(existsSync(join(callerDir, annotateDir, 'photo.jpg'))).toBe(true);
+    expect(existsSync(join(root, annotateDir))).toBe(false);
+  });
+
+  it('tells what is wrong with a gt.json before loading any model', () => {
+    mkdirSync(join(callerDir, 'empty-set'));
+    writeFileSync(join(callerDir, 'empty-set/gt.json'), JSON.stringify({ frames: [] }));
+
+    const { code, stderr } = npmRun('eval', ['empty-set']);
+
+    expect(code).toBe(1);
+    expect(stderr).toBe(`error: ${join('empty-set', 'gt.json')} lists no frames\n`);
+  });
+});
