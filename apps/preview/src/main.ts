@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
-import { connectingCurve, releaseReceived, ServerZmq, ServerZmqFanIn } from '@iev/zmq-transport';
+import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
+import { PreviewFrames } from './app/preview-frames';
 import { watchPreview } from './app/preview.metrics';
 
 void runModule('preview', async (logger) => {
@@ -25,24 +25,10 @@ void runModule('preview', async (logger) => {
   const viewers = () => streams.viewerCount + liveStreams.viewerCount;
   const health = new ModuleHealth(config.healthUrls);
 
-  // One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than one frame
-  // interval after it started, and that capture then sends the newest frame inference took (frames on demand,
-  // following: each frame has detections of its own and none is decoded for the preview alone; with no inference
-  // there, the newest). A link per capture, so every source is shown at up to PREVIEW_FPS whatever the others do.
   // With no one watching, one frame a second keeps latest.jpg and snapshots current at a fraction of the cost; a
   // viewer who arrives gets PREVIEW_FPS within a second.
   const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
-  const frames = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true, curve: connectingCurve(curve, 'FRAMES') });
-  frames.addHandler(
-    FRAMES_TOPIC,
-    async (frame: Frame) => {
-      const started = performance.now();
-      sources.addFrame(frame);
-      releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
-      await sleep(frameIntervalMs() - (performance.now() - started));
-    },
-    true,
-  );
+  const frames = new PreviewFrames(sources, frameIntervalMs, { endpoints: config.framesConnect, curve: connectingCurve(curve, 'FRAMES') });
   // Detections are small and come at most as fast as frames: queue them so none is missed for pairing.
   const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: connectingCurve(curve, 'DETECTIONS') });
   detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
@@ -58,7 +44,10 @@ void runModule('preview', async (logger) => {
     methods: { getSnapshot: (payload) => takeSnapshot(sources, (payload as { sourceId?: string } | null)?.sourceId) },
   });
   health.start();
-  const http = await startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health });
+  const onError = (error: unknown) => logger.error({ err: error }, 'could not answer a preview request');
+  const http = await startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, onError });
+  // A source not expected that went silent (a camera removed or renamed) leaves the page and memory.
+  const forgetting = setInterval(() => sources.forgetSilent(), 30_000);
   const observability = await startObservabilityServer({
     port: config.metricsPort,
     registry,
@@ -78,6 +67,7 @@ void runModule('preview', async (logger) => {
     fatal: edge?.fatal,
     async close() {
       health.stop();
+      clearInterval(forgetting);
       await http.close();
       await Promise.all([frames.close(), detections.close()]);
       await observability.close();

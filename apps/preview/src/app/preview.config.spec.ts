@@ -1,3 +1,4 @@
+import { ConfigError } from '@iev/service-runtime';
 import { curveKeyPair } from 'zeromq';
 import { readPreviewConfig, readPreviewCurve } from './preview.config';
 
@@ -14,6 +15,17 @@ describe('preview configuration', () => {
     expect(() => readPreviewConfig({ PREVIEW_PORT: '80000', PREVIEW_FPS: '0', HEALTH_URLS: 'capture:9101', FRAMES_CONNECT: 'localhost' })).toThrow(
       /FRAMES_CONNECT must be ZeroMQ endpoints[\s\S]*PREVIEW_PORT must be an integer[\s\S]*PREVIEW_FPS must be a number >= 0.1[\s\S]*HEALTH_URLS must be name=http/,
     );
+  });
+
+  it('stops on a health URL fetch could never take, or a module named twice', () => {
+    for (const bad of ['capture=http://capture:99999/health', 'capture=http://[::1/health']) {
+      expect(() => readPreviewConfig({ HEALTH_URLS: bad })).toThrow(ConfigError);
+      expect(() => readPreviewConfig({ HEALTH_URLS: bad })).toThrow(/HEALTH_URLS must be name=http:\/\/host:port\/health pairs/);
+    }
+    expect(() => readPreviewConfig({ HEALTH_URLS: 'capture=http://a:9101/health,inference=http://b:9102/health,capture=http://c:9101/health' })).toThrow(
+      /HEALTH_URLS must name each module once; repeated: capture/,
+    );
+    expect(readPreviewConfig({ HEALTH_URLS: 'capture=http://[::1]:9101/health' }).healthUrls).toEqual({ capture: 'http://[::1]:9101/health' });
   });
 
   it('turns CURVE on for both links it connects, needing each server key', () => {

@@ -21,10 +21,15 @@ function parseHealthUrls(raw: string): Record<string, string> {
     .map((entry) => {
       const equals = entry.indexOf('=');
       const [module, url] = [entry.slice(0, equals), entry.slice(equals + 1)];
-      if (equals < 1 || !/^https?:\/\/\S+$/.test(url)) throw new Error(`must be name=http://host:port/health pairs separated by commas (bad entry ${JSON.stringify(entry)})`);
+      // URL.canParse: what fetch will take (a port over 65535 or an unclosed [ would fail every check, never start-up).
+      if (equals < 1 || !/^https?:\/\/\S+$/.test(url) || !URL.canParse(url)) throw new Error(`must be name=http://host:port/health pairs separated by commas (bad entry ${JSON.stringify(entry)})`);
       return [module, url] as const;
     });
   if (entries.length === 0) throw new Error('must name at least one module');
+  const names = entries.map(([module]) => module);
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  // Object.fromEntries would keep the last one's URL only.
+  if (repeated.length > 0) throw new Error(`must name each module once; repeated: ${[...new Set(repeated)].join(', ')}`);
   return Object.fromEntries(entries);
 }
 

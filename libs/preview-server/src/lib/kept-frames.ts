@@ -35,19 +35,20 @@ export class KeptFrame {
 
   private constructor(
     readonly sequence: number,
+    readonly captureTimeMs: number,
     readonly image: RgbFrame,
     private readonly pool: PixelBufferPool,
   ) {}
 
   /** A copy of the received frame (whose buffer goes back to the transport); BGR24 or RGB24, else it throws. */
   static copy(frame: Frame, pool: PixelBufferPool): KeptFrame {
-    const { pixels, width, height, stride, pixelFormat, sourceId, sequence } = frame;
+    const { pixels, width, height, stride, pixelFormat, sourceId, sequence, captureTimeMs } = frame;
     if (pixelFormat !== PixelFormat.BGR24 && pixelFormat !== PixelFormat.RGB24) {
       throw new Error(`${sourceId}: frame not shown: only BGR24 and RGB24 frames are supported (pixelFormat ${pixelFormat})`);
     }
     const data = pool.take(width * 3 * height);
     const image: RgbFrame = rgbFrame({ data: pixels, width, height, stride }, data, pixelFormat === PixelFormat.RGB24);
-    return new KeptFrame(sequence, image, pool);
+    return new KeptFrame(sequence, captureTimeMs, image, pool);
   }
 
   /** Keeps the pixels from being reused until the returned function is called. */

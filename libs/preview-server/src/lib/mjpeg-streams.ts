@@ -46,12 +46,15 @@ export class MjpegStreams {
       'cache-control': 'no-store',
       connection: 'close',
     });
+    // Sent now, not with the first picture: the viewer of a source still waiting for its first frame has its answer.
+    response.flushHeaders();
     let viewers = this.viewers.get(sourceId);
     if (!viewers) this.viewers.set(sourceId, (viewers = new Set()));
     viewers.add(response);
     response.on('close', () => {
       viewers.delete(response);
-      if (viewers.size === 0) this.viewers.delete(sourceId);
+      // Not the set of viewers who came after end(sourceId).
+      if (viewers.size === 0 && this.viewers.get(sourceId) === viewers) this.viewers.delete(sourceId);
     });
     this.pictureChanged(sourceId);
   }
@@ -93,8 +96,14 @@ export class MjpegStreams {
       .join('');
   }
 
+  /** Ends the source's streams (a source the preview forgot). */
+  end(sourceId: string): void {
+    const viewers = this.viewers.get(sourceId);
+    this.viewers.delete(sourceId);
+    for (const viewer of viewers ?? []) viewer.end();
+  }
+
   close(): void {
-    for (const viewers of this.viewers.values()) for (const viewer of viewers) viewer.end();
-    this.viewers.clear();
+    for (const sourceId of [...this.viewers.keys()]) this.end(sourceId);
   }
 }

@@ -3,14 +3,15 @@ import { PixelFormat, type Detections } from '@iev/frame-protocol';
 import sharp from 'sharp';
 import { MjpegStreams, pictureHeader } from './mjpeg-streams';
 import { ModuleHealth } from './module-health';
-import { startPreviewHttpServer, type PreviewHttpServer } from './preview-http-server';
+import { startPreviewHttpServer } from './preview-http-server';
 import { PREVIEW_PAGE } from './preview-page';
 import { annotatedJpeg, plainJpeg, PreviewRenderer } from './preview-renderer';
-import { PreviewSources } from './preview-sources';
+import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
 
 const [width, height] = [320, 240];
 // A mid-grey frame: an outline drawn into it would change pixels the plain JPEG must leave alone.
 const pixels = new Uint8Array(width * height * 3).fill(128);
+const frameOf = (sourceId: string) => ({ sourceId, sequence: 3, captureTimeMs: 1000, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
 const detections: Detections = {
   frame: { sourceId: 'cam', sequence: 3, captureTimeMs: 1000 },
   width,
@@ -45,29 +46,37 @@ async function firstPart(url: string): Promise<{ contentType: string; headers: M
   throw new Error('the stream ended before its first part');
 }
 
+/** A preview HTTP server on a free port; `errors`: what it could not answer. */
+async function serve(sources: PreviewSources, health = new ModuleHealth({})) {
+  const renderer = new PreviewRenderer(sources, annotatedJpeg());
+  const fail = (error: unknown) => {
+    throw error;
+  };
+  const errors: unknown[] = [];
+  const http = await startPreviewHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    sources,
+    renderer,
+    streams: new MjpegStreams(renderer, fail),
+    liveStreams: new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), fail, pictureHeader),
+    health,
+    onError: (error) => errors.push(error),
+  });
+  return { http, errors, url: (path: string) => `http://127.0.0.1:${http.port}${path}` };
+}
+
 describe('the preview HTTP server', () => {
-  let http: PreviewHttpServer;
-  const url = (path: string) => `http://127.0.0.1:${http.port}${path}`;
+  const sources = new PreviewSources(['cam', 'idle']);
+  let served: Awaited<ReturnType<typeof serve>>;
+  const url = (path: string) => served.url(path);
 
   beforeAll(async () => {
-    const sources = new PreviewSources(['cam', 'idle']);
-    sources.addFrame({ sourceId: 'cam', sequence: 3, captureTimeMs: 1000, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+    sources.addFrame(frameOf('cam'));
     sources.addDetections(detections);
-    const renderer = new PreviewRenderer(sources, annotatedJpeg());
-    const fail = (error: unknown) => {
-      throw error;
-    };
-    http = await startPreviewHttpServer({
-      port: 0,
-      host: '127.0.0.1',
-      sources,
-      renderer,
-      streams: new MjpegStreams(renderer, fail),
-      liveStreams: new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), fail, pictureHeader),
-      health: new ModuleHealth({}),
-    });
+    served = await serve(sources);
   });
-  afterAll(() => http.close());
+  afterAll(() => served.http.close());
 
   it('streams plain frames on live.mjpeg, each part carrying the overlay of exactly its frame', async () => {
     const { contentType, headers, body } = await firstPart(url('/sources/cam/live.mjpeg'));
@@ -96,6 +105,56 @@ describe('the preview HTTP server', () => {
   it('answers 503 for a source without a frame yet and 404 for a page that does not exist', async () => {
     expect((await fetch(url('/sources/idle/latest.jpg'))).status).toBe(503);
     expect((await fetch(url('/sources/cam/nothing'))).status).toBe(404);
+  });
+
+  it('answers 400 for a source id with a bad escape, and goes on serving', async () => {
+    for (const path of ['/sources/%E0%A4%A/latest.jpg', '/sources/%/stream.mjpeg', '/sources/%zz/live.mjpeg']) {
+      const response = await fetch(url(path));
+      expect([path, response.status]).toEqual([path, 400]);
+      expect(await response.json()).toMatchObject({ error: expect.stringContaining('bad escape') });
+    }
+    expect((await fetch(url('/sources/cam/latest.jpg'))).status).toBe(200);
+  });
+
+  it('answers 404 for a source neither expected nor heard from: no stream that would never show anything', async () => {
+    for (const path of ['/sources/nobody/latest.jpg', '/sources/nobody/stream.mjpeg', '/sources/nobody/live.mjpeg']) {
+      expect([path, (await fetch(url(path))).status]).toEqual([path, 404]);
+    }
+  });
+
+  it('starts the stream of a source still waiting for its first frame at once', async () => {
+    const response = await fetch(url('/sources/idle/stream.mjpeg'), { signal: AbortSignal.timeout(2000) });
+    expect([response.status, response.headers.get('content-type')]).toEqual([200, expect.stringMatching(/^multipart\/x-mixed-replace; boundary=/)]);
+    await response.body?.cancel();
+  });
+
+  it('ends the streams of a source it forgets, which leaves the list and then is not found', async () => {
+    sources.addFrame(frameOf('gone'));
+    const streams = await Promise.all(['stream.mjpeg', 'live.mjpeg'].map((stream) => fetch(url(`/sources/gone/${stream}`))));
+    const ended = streams.map(async ({ body }) => {
+      for await (const part of body as AsyncIterable<Uint8Array>) void part;
+    });
+    sources.forgetSilent(performance.now() + FORGET_SILENT_SOURCE_MS);
+    await Promise.all(ended);
+    const listed = (await (await fetch(url('/api/sources'))).json()) as { sources: Array<{ sourceId: string }> };
+    expect(listed.sources.map((source) => source.sourceId)).toEqual(['cam', 'idle']);
+    expect((await fetch(url('/sources/gone/live.mjpeg'))).status).toBe(404);
+  });
+
+  it('answers 500 for a request it fails on, says why, and goes on serving', async () => {
+    class BrokenHealth extends ModuleHealth {
+      override modules(): never {
+        throw new Error('health broke');
+      }
+    }
+    const broken = await serve(new PreviewSources(['cam']), new BrokenHealth({}));
+    try {
+      expect((await fetch(broken.url('/api/sources'))).status).toBe(500);
+      expect(broken.errors).toEqual([new Error('health broke')]);
+      expect((await fetch(broken.url('/'))).status).toBe(200);
+    } finally {
+      await broken.http.close();
+    }
   });
 
   it("serves a page whose script is valid JavaScript", () => {

@@ -17,6 +17,8 @@ export interface PreviewHttpOptions {
   /** live.mjpeg: the plain frames, each part's boxes in its `x-picture` header; what the page draws from. */
   liveStreams: MjpegStreams;
   health: ModuleHealth;
+  /** A request the preview failed to answer (answered 500 instead): a bug, to log. */
+  onError(error: unknown): void;
 }
 
 export interface PreviewHttpServer {
@@ -27,9 +29,22 @@ export interface PreviewHttpServer {
 
 const SOURCE_ROUTE = /^\/sources\/([^/]+)\/(latest\.jpg|stream\.mjpeg|live\.mjpeg)$/;
 
-/** GET / (the page), /api/sources (JSON), /sources/:id/latest.jpg, /sources/:id/stream.mjpeg, /sources/:id/live.mjpeg. */
+/**
+ * GET / (the page), /api/sources (JSON), /sources/:id/latest.jpg, /sources/:id/stream.mjpeg, /sources/:id/live.mjpeg.
+ * A forgotten source's streams end.
+ */
 export async function startPreviewHttpServer(options: PreviewHttpOptions): Promise<PreviewHttpServer> {
-  const server = createServer((request, response) => route(options, request, response));
+  const server = createServer((request, response) => {
+    // A throw in a request listener would end the process: one bad request must not take the preview down.
+    try {
+      route(options, request, response);
+    } catch (error) {
+      options.onError(error);
+      if (response.headersSent) response.destroy();
+      else json(response, 500, { error: `could not answer ${request.url}` });
+    }
+  });
+  options.sources.onForget((sourceId) => [options.streams, options.liveStreams].forEach((streams) => streams.end(sourceId)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -66,7 +81,16 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
     json(response, 404, { error: `no such page: ${path}` });
     return;
   }
-  const sourceId = decodeURIComponent(match[1]);
+  const sourceId = decodedSourceId(match[1]);
+  if (sourceId === undefined) {
+    json(response, 400, { error: `bad escape in the source id: ${match[1]}` });
+    return;
+  }
+  // Neither expected nor heard from: nothing will ever come (and a stream of it would count as a viewer).
+  if (!sources.has(sourceId)) {
+    json(response, 404, { error: `no such source: ${sourceId}` });
+    return;
+  }
   if (match[2] !== 'latest.jpg') {
     (match[2] === 'live.mjpeg' ? liveStreams : streams).add(sourceId, response);
     return;
@@ -81,6 +105,15 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
       response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'x-frame-sequence': String(sequence), 'x-boxes-paired': String(paired) }).end(jpeg),
     (error: Error) => json(response, 500, { error: `could not encode ${sourceId}'s frame: ${error.message}` }),
   );
+}
+
+/** Undefined for a malformed escape (`%E0%A4%A`, `%`), which decodeURIComponent throws on. */
+function decodedSourceId(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {

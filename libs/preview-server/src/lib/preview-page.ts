@@ -49,9 +49,9 @@ function card(source) {
     links.innerHTML = '<a href="' + base + '/latest.jpg">latest.jpg</a><a href="' + base + '/stream.mjpeg">annotated MJPEG</a>';
     root.append(title, waiting, canvas, figures, links);
     document.getElementById('sources').append(root);
-    entry = { waiting, canvas, figures };
+    entry = { root, waiting, canvas, figures, watching: new AbortController() };
     cards.set(source.sourceId, entry);
-    watch(base + '/live.mjpeg', canvas);
+    watch(base + '/live.mjpeg', canvas, entry.watching.signal);
   }
   return entry;
 }
@@ -106,12 +106,12 @@ function drawOverlay(context, overlay) {
     context.fillText(label.text, label.x, label.y);
   }
 }
-/** Draws each picture of the stream as it comes; reconnects after a second when the stream breaks. */
-async function watch(url, canvas) {
+/** Draws each picture of the stream as it comes; reconnects after a second when the stream breaks, until stopped. */
+async function watch(url, canvas, signal) {
   const context = canvas.getContext('2d');
-  for (;;) {
+  while (!signal.aborted) {
     try {
-      const response = await fetch(url, { cache: 'no-store' });
+      const response = await fetch(url, { cache: 'no-store', signal });
       for await (const { headers, body } of parts(response.body.getReader())) {
         const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
         const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
@@ -123,7 +123,7 @@ async function watch(url, canvas) {
         canvas.dataset.paired = picture.paired;
       }
     } catch (error) {
-      console.warn('live stream', url, error);
+      if (!signal.aborted) console.warn('live stream', url, error);
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
@@ -137,6 +137,14 @@ function show(state) {
     if (module.detail) badge.title = module.detail;
     return badge;
   }));
+  // A source the preview forgot (silent for minutes, not expected) leaves the page with its stream.
+  const listed = new Set(state.sources.map((source) => source.sourceId));
+  for (const [sourceId, { root, watching }] of cards) {
+    if (listed.has(sourceId)) continue;
+    watching.abort();
+    root.remove();
+    cards.delete(sourceId);
+  }
   for (const source of state.sources) {
     const { waiting, canvas, figures } = card(source);
     waiting.hidden = !source.waiting;

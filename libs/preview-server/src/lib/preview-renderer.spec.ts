@@ -1,12 +1,18 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import { PixelFormat, type Detections } from '@iev/frame-protocol';
 import { annotatedJpeg, plainJpeg, PreviewRenderer } from './preview-renderer';
-import { PreviewSources } from './preview-sources';
+import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
+
+// A full GC on demand, to see what is still referenced (a context made after the flag has `gc`).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const [width, height] = [64, 48];
 
-function addFrame(sources: PreviewSources, sequence: number): void {
-  sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels: new Uint8Array(width * height * 3).fill(sequence) });
+function addFrame(sources: PreviewSources, sequence: number, sourceId = 'cam'): void {
+  sources.addFrame({ sourceId, sequence, captureTimeMs: 1000 + sequence, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels: new Uint8Array(width * height * 3).fill(sequence) });
 }
 
 function detectionsOf(sequence: number): Detections {
@@ -65,5 +71,17 @@ describe('PreviewRenderer', () => {
     sources.addDetections(detectionsOf(3));
     await renderer.latest('cam');
     expect(renderer.encoded).toBe(2);
+  });
+
+  it("lets go of a forgotten source's JPEG and the picture it was made of", async () => {
+    const sources = new PreviewSources();
+    const renderer = new PreviewRenderer(sources, plainJpeg());
+    addFrame(sources, 3, 'gone');
+    const image = new WeakRef(sources.picture('gone')?.image as object);
+    const jpeg = new WeakRef((await renderer.latest('gone'))?.jpeg as Buffer);
+    sources.forgetSilent(performance.now() + FORGET_SILENT_SOURCE_MS);
+    await new Promise(setImmediate); // a WeakRef keeps its target until the job that made it is done
+    gc();
+    expect({ image: image.deref() !== undefined, jpeg: jpeg.deref() !== undefined }).toEqual({ image: false, jpeg: false });
   });
 });

@@ -46,7 +46,10 @@ export class PreviewRenderer {
   constructor(
     private readonly sources: PreviewSources,
     private readonly encoder: PictureEncoder,
-  ) {}
+  ) {
+    // Its JPEG and the picture it was made of (a frame's pixels) go with a forgotten source.
+    sources.onForget((sourceId) => this.cache.delete(sourceId));
+  }
 
   /** Undefined while the source has no frame yet. */
   latest(sourceId: string): Promise<RenderedJpeg> | undefined {

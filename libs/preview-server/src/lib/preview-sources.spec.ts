@@ -1,10 +1,13 @@
 import { PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
-import { PreviewSources } from './preview-sources';
+import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
 
-const frame = (sequence: number, value = sequence): Frame => ({
+/** Capture numbers its frames from 0 again when it restarts: `run` 1 is the next run, captured a minute later. */
+const capturedAt = (sequence: number, run: number) => 1000 + run * 60_000 + sequence;
+
+const frame = (sequence: number, value = sequence, run = 0): Frame => ({
   sourceId: 'cam',
   sequence,
-  captureTimeMs: 1000 + sequence,
+  captureTimeMs: capturedAt(sequence, run),
   width: 4,
   height: 2,
   stride: 12,
@@ -12,14 +15,14 @@ const frame = (sequence: number, value = sequence): Frame => ({
   pixels: new Uint8Array(24).fill(value),
 });
 
-const detections = (sequence: number, boxes: number): Detections => ({
-  frame: { sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence },
+const detections = (sequence: number, boxes: number, run = 0): Detections => ({
+  frame: { sourceId: 'cam', sequence, captureTimeMs: capturedAt(sequence, run) },
   width: 4,
   height: 2,
   modelId: 'm',
   boxes: Array.from({ length: boxes }, () => ({ points: [[0, 0], [1, 0], [1, 1], [0, 1]], score: 0.9 })),
   timings: { transportMs: 1, preprocessMs: 1, inferenceMs: 1, postprocessMs: 1 },
-  publishedAtMs: 1000 + sequence + 150,
+  publishedAtMs: capturedAt(sequence, run) + 150,
 });
 
 describe('PreviewSources', () => {
@@ -91,6 +94,45 @@ describe('PreviewSources', () => {
     sources.addFrame(frame(16));
     expect(sources.picture('cam')).toMatchObject({ sequence: 16, paired: true });
     expect(sources.picture('cam')?.boxes).toHaveLength(3);
+  });
+
+  it("pairs no frame of a restarted capture with the old run's detections, and draws none of the old run's boxes", () => {
+    const sources = new PreviewSources();
+    for (let sequence = 0; sequence < 6; sequence++) {
+      sources.addFrame(frame(sequence));
+      sources.addDetections(detections(sequence, 1));
+    }
+    sources.addFrame(frame(3, 3, 1)); // a new run's frame 3, the old run's detections of 3 still remembered
+    expect(sources.picture('cam')).toMatchObject({ sequence: 3, paired: false, boxes: [] });
+    sources.addDetections(detections(3, 2, 1));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 3, paired: true });
+    expect(sources.picture('cam')?.boxes).toHaveLength(2);
+  });
+
+  it("pairs no kept frame with a restarted capture's detections that arrive before its frames", () => {
+    const sources = new PreviewSources();
+    for (let sequence = 0; sequence < 4; sequence++) sources.addFrame(frame(sequence));
+    sources.addDetections(detections(1, 1));
+    sources.addDetections(detections(3, 2, 1)); // the new run's 3, an old run's frame 3 still kept
+    expect(sources.picture('cam')).toMatchObject({ sequence: 1, paired: true, boxes: [expect.anything()] });
+  });
+
+  it('forgets a source it does not expect once silent for minutes, frames and all; never an expected one', () => {
+    const sources = new PreviewSources(['cam', 'idle']);
+    const forgotten: string[] = [];
+    sources.onForget((sourceId) => forgotten.push(sourceId));
+    sources.addFrame(frame(1));
+    sources.addFrame({ ...frame(1), sourceId: 'gone' });
+    const pixels = sources.picture('gone')?.image.data;
+    sources.forgetSilent(performance.now() + FORGET_SILENT_SOURCE_MS - 1000);
+    expect(sources.sourceIds()).toEqual(['cam', 'idle', 'gone']);
+    sources.forgetSilent(performance.now() + FORGET_SILENT_SOURCE_MS);
+    expect(forgotten).toEqual(['gone']);
+    expect(sources.sourceIds()).toEqual(['cam', 'idle']);
+    expect([sources.has('gone'), sources.picture('gone'), sources.summaries().map((summary) => summary.sourceId)]).toEqual([false, undefined, ['cam', 'idle']]);
+    // Its frame's pixels went back for reuse.
+    sources.addFrame({ ...frame(2), sourceId: 'new' });
+    expect(sources.picture('new')?.image.data.buffer).toBe(pixels?.buffer);
   });
 
   it('tells listeners each time a frame or detections arrive', () => {

@@ -7,6 +7,11 @@ import { KeptFrame, PixelBufferPool } from './kept-frames';
 const KEPT_FRAMES = 8;
 /** Detections remembered per source by sequence, for frames that arrive after them (rare: capture sends the frame first). */
 const KEPT_DETECTIONS = 32;
+/**
+ * A source not among the expected ones that sent neither a frame nor detections for this long is forgotten, frames and
+ * all: a camera removed or renamed leaves the page and the preview's memory instead of staying for good.
+ */
+export const FORGET_SILENT_SOURCE_MS = 5 * 60_000;
 
 /** What the page shows of one source. */
 export interface SourceSummary {
@@ -52,24 +57,30 @@ class SourceState {
   latest?: Detections;
   readonly frameRate = new RateMeter();
   readonly detectionRate = new RateMeter();
+  readonly gaps = new SequenceGaps();
   framesSkipped = 0;
+  /** When a frame or detections of it last arrived (performance.now()). */
+  heardAt = performance.now();
 }
 
 /**
- * The newest frames and detections of every source, paired by (sourceId, sequence). The preview and inference take
- * frames from capture each at its own pace, so only some of the preview's frames have detections of their own: the
- * picture is the newest kept frame that has them, so boxes sit exactly on what they found; until one has (or when
- * none of the kept frames does), the newest frame with the newest boxes, which lag it by inference's latency.
+ * The newest frames and detections of every source, paired by (sourceId, sequence, capture time). The preview and
+ * inference take frames from capture each at its own pace, so only some of the preview's frames have detections of
+ * their own: the picture is the newest kept frame that has them, so boxes sit exactly on what they found; until one
+ * has (or when none of the kept frames does), the newest frame with the newest boxes, which lag it by inference's
+ * latency.
  */
 export class PreviewSources {
   private readonly sources = new Map<string, SourceState>();
-  private readonly gaps = new SequenceGaps();
+  private readonly expected: ReadonlySet<string>;
   private readonly listeners: Array<(sourceId: string) => void> = [];
+  private readonly forgetListeners: Array<(sourceId: string) => void> = [];
   private readonly buffers = new PixelBufferPool();
 
-  /** `expected`: the sources shown as waiting until their first frame (others appear with theirs). */
+  /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), never forgotten. */
   constructor(expected: readonly string[] = []) {
-    for (const sourceId of expected) this.state(sourceId);
+    this.expected = new Set(expected);
+    for (const sourceId of expected) this.sources.set(sourceId, new SourceState());
   }
 
   /**
@@ -81,8 +92,12 @@ export class PreviewSources {
     const newest = state.frames.at(-1);
     if (newest?.sequence === frame.sequence) return;
     const kept = KeptFrame.copy(frame, this.buffers);
-    // A lower sequence: capture restarted and numbers from 0 again; the old frames' detections no longer pair.
-    if (newest && frame.sequence < newest.sequence) state.frames.splice(0).forEach((old) => old.drop());
+    // A lower sequence: capture restarted and numbers from 0 again. The old run's frames go, and so do its newest
+    // boxes, which would otherwise be drawn on the new run's frames until its first detections.
+    if (newest && frame.sequence < newest.sequence) {
+      state.frames.splice(0).forEach((old) => old.drop());
+      state.latest = undefined;
+    }
     state.frames.push(kept);
     if (state.frames.length > KEPT_FRAMES) state.frames.shift()?.drop();
     state.frameRate.mark();
@@ -92,7 +107,7 @@ export class PreviewSources {
   addDetections(detections: Detections): void {
     const { sourceId, sequence } = detections.frame;
     const state = this.state(sourceId);
-    state.framesSkipped += this.gaps.observe(sourceId, sequence);
+    state.framesSkipped += state.gaps.observe(sourceId, sequence);
     state.latest = detections;
     state.detections.set(sequence, detections);
     if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
@@ -105,8 +120,28 @@ export class PreviewSources {
     this.listeners.push(listener);
   }
 
+  /** Called with a source's id when it is forgotten (forgetSilent): whatever is kept for it can go too. */
+  onForget(listener: (sourceId: string) => void): void {
+    this.forgetListeners.push(listener);
+  }
+
+  /** Forgets the sources not expected that were silent for FORGET_SILENT_SOURCE_MS: call it now and then. */
+  forgetSilent(now = performance.now()): void {
+    for (const [sourceId, state] of this.sources) {
+      if (this.expected.has(sourceId) || now - state.heardAt < FORGET_SILENT_SOURCE_MS) continue;
+      this.sources.delete(sourceId);
+      state.frames.forEach((frame) => frame.drop());
+      for (const listener of this.forgetListeners) listener(sourceId);
+    }
+  }
+
   sourceIds(): string[] {
     return [...this.sources.keys()];
+  }
+
+  /** An expected source, or one heard from and not forgotten since. */
+  has(sourceId: string): boolean {
+    return this.sources.has(sourceId);
   }
 
   /** Undefined while no frame of the source has arrived. */
@@ -114,7 +149,9 @@ export class PreviewSources {
     const state = this.sources.get(sourceId);
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
-    const paired = [...state.frames].reverse().find((frame) => state.detections.has(frame.sequence));
+    // Its own detections: the same sequence and capture time, as capture numbers from 0 again when it restarts.
+    const own = (frame: KeptFrame) => state.detections.get(frame.sequence)?.frame.captureTimeMs === frame.captureTimeMs;
+    const paired = [...state.frames].reverse().find(own);
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
       return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: () => paired.hold() };
@@ -143,9 +180,11 @@ export class PreviewSources {
     });
   }
 
+  /** The source's state, made on its first frame or detections; marked as heard from now. */
   private state(sourceId: string): SourceState {
     let state = this.sources.get(sourceId);
     if (!state) this.sources.set(sourceId, (state = new SourceState()));
+    state.heardAt = performance.now();
     return state;
   }
 
