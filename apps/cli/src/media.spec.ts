@@ -1,28 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
 import { readBgrImage } from '@iev/testing';
 import { evaluateDetections, readTextFrameSet, type ImageView, type TextFrame } from '@iev/text-detection';
 import { decodeFile, type DecodedFrame } from './media';
+import { seedDetectorFixture, WORKSPACE_ROOT } from './seed-detector.fixture';
 
 jest.setTimeout(120_000);
 
-const root = join(__dirname, '../../..');
-const workDir = mkdtempSync(join(tmpdir(), 'cli-media-'));
+const root = WORKSPACE_ROOT;
+const { workDir, detector } = seedDetectorFixture('cli-media-');
 // 1280x720, dark text lines on a light background, every line found by the seed preset.
 const [frame] = readTextFrameSet(join(root, 'testdata/text-frames/dev-b'));
-let detector: TextDetector;
-
-beforeAll(async () => {
-  detector = await loadTextDetector({ preset: 'seed', modelPath: join(root, 'models/ch_pp_inf_dynamic.onnx'), threads: 1, useTensorRt: false });
-});
-afterAll(async () => {
-  await detector?.backend.dispose();
-  rmSync(workDir, { recursive: true, force: true });
-});
 
 async function decodeAll(path: string): Promise<DecodedFrame[]> {
   const frames: DecodedFrame[] = [];
@@ -32,7 +22,7 @@ async function decodeAll(path: string): Promise<DecodedFrame[]> {
 
 /** The share of the frame's true lines that detection finds in the image (ICDAR 2015 matching, IoU >= 0.5). */
 async function recall(image: ImageView, truth: TextFrame): Promise<number> {
-  const { boxes } = await detector.detect(image);
+  const { boxes } = await detector().detect(image);
   return evaluateDetections([{ gt: truth.truth, detections: boxes.map((box) => box.points) }], 0.5).recall;
 }
 

@@ -1,30 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
 import { DETECTION_COLOUR, PREDICTION_COLOUR, TRUTH_COLOUR, type Rgb } from '@iev/frame-annotation';
 import type { DetectedBox } from '@iev/frame-protocol';
 import { readTextFrameSet } from '@iev/text-detection';
 import { detect } from './detect';
 import { evaluate } from './evaluate';
+import { seedDetectorFixture, WORKSPACE_ROOT } from '../seed-detector.fixture';
 
 jest.setTimeout(120_000);
 
-const root = join(__dirname, '../../../..');
+const root = WORKSPACE_ROOT;
 const devB = join(root, 'testdata/text-frames/dev-b');
-const workDir = mkdtempSync(join(tmpdir(), 'cli-annotate-'));
-let detector: TextDetector;
-
-beforeAll(async () => {
-  detector = await loadTextDetector({ preset: 'seed', modelPath: join(root, 'models/ch_pp_inf_dynamic.onnx'), threads: 1, useTensorRt: false });
-});
-afterAll(async () => {
-  await detector?.backend.dispose();
-  rmSync(workDir, { recursive: true, force: true });
-});
+const { workDir, detector } = seedDetectorFixture('cli-annotate-');
 
 async function decode(path: string): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(readFileSync(path)).raw().toBuffer({ resolveWithObject: true });
@@ -53,7 +43,7 @@ describe('detect --annotate', () => {
     const lines: string[] = [];
     out.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
 
-    await detect(detector, undefined, [...images, clip], { json: true, annotateDir }, out);
+    await detect(detector(), undefined, [...images, clip], { json: true, annotateDir }, out);
 
     expect(readdirSync(annotateDir).sort()).toEqual(['clip-000000.jpg', 'clip-000001.jpg', 'clip-000002.jpg', 'frame_000.jpg', 'frame_003.jpg']);
     const reported = lines.map((line) => JSON.parse(line) as { source: string; frame: number; width: number; height: number; boxes: DetectedBox[] });
@@ -71,7 +61,7 @@ describe('detect --annotate', () => {
     const copy = join(workDir, 'frame_000.png');
     copyFileSync(join(devB, 'frame_000.png'), copy);
     const annotateDir = join(workDir, 'same-name');
-    await expect(detect(detector, undefined, [join(devB, 'frame_000.png'), copy], { json: true, annotateDir }, new PassThrough())).rejects.toThrow(
+    await expect(detect(detector(), undefined, [join(devB, 'frame_000.png'), copy], { json: true, annotateDir }, new PassThrough())).rejects.toThrow(
       `--annotate: ${join(devB, 'frame_000.png')} and ${copy} would both be written to ${join(annotateDir, 'frame_000.jpg')}`,
     );
   });
@@ -87,7 +77,7 @@ describe('detect --annotate', () => {
     copyFileSync(photo, clipFrame);
     symlinkSync(dir, join(workDir, 'photos-link'));
     const viaLink = join(workDir, 'photos-link/photo.jpg');
-    const detectInto = (files: string[]) => detect(detector, undefined, files, { json: true, annotateDir: dir }, new PassThrough());
+    const detectInto = (files: string[]) => detect(detector(), undefined, files, { json: true, annotateDir: dir }, new PassThrough());
     const original = readFileSync(photo);
 
     await expect(detectInto([photo])).rejects.toThrow(`--annotate: ${photo} would be written to ${photo}, over the input ${photo}: give --annotate another folder`);
@@ -107,7 +97,7 @@ describe('eval --annotate', () => {
     for (const frame of frames) copyFileSync(join(devB, frame.file), join(setDir, frame.file));
     writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames }));
 
-    const report = await evaluate(detector, undefined, setDir, readTextFrameSet(setDir), annotateDir);
+    const report = await evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), annotateDir);
 
     expect(readdirSync(annotateDir).sort()).toEqual(frames.map((frame) => frame.file.replace('.png', '.jpg')));
     for (const frame of frames) {
@@ -132,7 +122,7 @@ describe('eval --annotate', () => {
     writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames: [{ ...frame, file: 'frame_000.jpg' }] }));
     const original = readFileSync(image);
 
-    await expect(evaluate(detector, undefined, setDir, readTextFrameSet(setDir), setDir)).rejects.toThrow(
+    await expect(evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), setDir)).rejects.toThrow(
       `--annotate: ${image} would be written to ${image}, over the input ${image}`,
     );
     expect(readFileSync(image).equals(original)).toBe(true);
