@@ -181,6 +181,34 @@ describe('InOrderDetections (a backend whose runs the test resolves)', () => {
     expect(chain.failures).toEqual({ inference: 2, publish: 0 });
   });
 
+  it('goes on publishing when a callback throws for a frame, and logs it', async () => {
+    const backend = new HandRunBackend(1);
+    const published: number[] = [];
+    const errors: string[] = [];
+    const chain = new InOrderDetections({
+      detector: new TextDetector(backend, getPreset('default')),
+      reader: () => undefined,
+      publish: async ({ sequence }) => void published.push(sequence),
+      dropped: () => {
+        throw new Error('metrics are gone');
+      },
+      done: ({ sequence }) => {
+        if (sequence === 2) throw new Error('pixels already released');
+      },
+      log: { error: (_context, message) => errors.push(message) },
+    });
+    await Promise.all([chain.push(frame(1)), backend.runs[0].fail(new Error('out of memory'))]);
+    await Promise.all([chain.push(frame(2)), backend.runs[1].finish({ left: 8, top: 8 })]);
+    await Promise.all([chain.push(frame(3)), backend.runs[2].finish({ left: 8, top: 8 })]);
+    await chain.drain();
+    expect(published).toEqual([2, 3]);
+    expect(errors).toEqual([
+      "the chain's dropped callback failed: metrics are gone",
+      'frame dropped: inference failed: out of memory',
+      "the chain's done callback failed: pixels already released",
+    ]);
+  });
+
   it("lends a stream to the reader when a run ends, ahead of the next frame, and takes no frame in it until it is given back", async () => {
     const backend = new HandRunBackend(2);
     const { chain, detector } = chainOn(backend);

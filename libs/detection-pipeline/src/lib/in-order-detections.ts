@@ -83,7 +83,7 @@ export class InOrderDetections<F extends ChainedFrame> {
         inferring.then((inferred) => inferred[index]),
         previous,
       ).finally(() => {
-        this.options.done?.(frame);
+        this.guarded(frame, 'done', () => this.options.done?.(frame));
         this.unpublished--;
         this.publishedWaiters.shift()?.();
       });
@@ -110,7 +110,7 @@ export class InOrderDetections<F extends ChainedFrame> {
     } catch (error) {
       await previous;
       this.failedFrames++;
-      this.options.dropped?.(frame, error as Error);
+      this.guarded(frame, 'dropped', () => this.options.dropped?.(frame, error as Error));
       this.options.log.error({ err: error, sourceId, sequence }, `frame dropped: inference failed: ${(error as Error).message}`);
       return;
     }
@@ -120,6 +120,18 @@ export class InOrderDetections<F extends ChainedFrame> {
     } catch (error) {
       this.failedPublishes++;
       this.options.log.error({ err: error, sourceId, sequence }, `failed to publish detections: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Calls back the caller: each frame's publishing waits for the frame before it, so one callback that threw would
+   * fail every frame after it, unpublished and unlogged.
+   */
+  private guarded(frame: F, callback: 'done' | 'dropped', call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.options.log.error({ err: error, sourceId: frame.sourceId, sequence: frame.sequence }, `the chain's ${callback} callback failed: ${(error as Error).message}`);
     }
   }
 
