@@ -28,7 +28,8 @@ describe('describeEdgeFailure', () => {
 
   it('blames the workload API, not edgeHub, for a socket error outside the MQTT connection (signing a token)', () => {
     const failure = describeEdgeFailure(new Error('connect ENOENT /var/run/iotedge/workload.sock'), 'edgehub:8883', 'iotedge');
-    expect(failure.kind).toBe('other');
+    expect(failure.kind).toBe('unreachable');
+    expect(failure.message).toMatch(/^the IoT Edge workload API not reachable yet at .* \(no socket there; connect ENOENT \/var\/run\/iotedge\/workload.sock\)$/);
     const refused = describeEdgeFailure(Object.assign(new Error('connect ECONNREFUSED /var/run/iotedge/workload.sock'), { code: 'ECONNREFUSED' }), 'edgehub:8883', 'iotedge');
     expect(refused.message).toMatch(/^the IoT Edge workload API not reachable yet at /);
   });

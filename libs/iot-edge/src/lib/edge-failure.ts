@@ -23,6 +23,8 @@ const FIRST_CONNECTION = /^(?:mqtt\.js returned )?Failure on first connection \(
 /** A CONNACK refusing the credentials (MQTT 3.1.1 return codes 2, 4 and 5, as mqtt.js words them). */
 const CREDENTIALS_REFUSED = /Connection refused: (Not authorized|Bad username or password|Identifier rejected)/i;
 const NOTHING_LISTENING = /ECONNREFUSED/;
+/** A unix socket path with nothing there yet: the workload API's socket before aziot-edged has made it. */
+const NO_SOCKET = /ENOENT/;
 const NAME_NOT_FOUND = /ENOTFOUND|EAI_AGAIN/;
 const NETWORK = /EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EPIPE/;
 const TLS = /EPROTO|SSL routines|certificate|CERT_|self[- ]signed|altnames|TLS/i;
@@ -57,6 +59,7 @@ export function describeEdgeFailure(error: unknown, address: string, kind: Exclu
   // Without the first-connection wrapper a socket error came from the workload API (signing), not from edgeHub.
   const peer = firstConnection ? `edgeHub not reachable yet at ${address}` : `the IoT Edge workload API not reachable yet at ${process.env['IOTEDGE_WORKLOADURI'] ?? '(IOTEDGE_WORKLOADURI unset)'}`;
   if (NOTHING_LISTENING.test(cause)) return { kind: 'unreachable', message: `${peer} (connection refused: nothing listening there; ${cause})` };
+  if (NO_SOCKET.test(cause)) return { kind: 'unreachable', message: `${peer} (no socket there; ${cause})` };
   if (NAME_NOT_FOUND.test(cause)) return { kind: 'unreachable', message: `${peer} (host name not resolved; ${cause})` };
   if (NETWORK.test(cause)) return { kind: 'unreachable', message: `${peer} (network error; ${cause})` };
   if (TLS.test(cause)) {
