@@ -125,6 +125,9 @@ void GpuPreprocessor::prepare(Pass& pass, ImageSize from, ImageSize to, cudaStre
   if (pass.from == from && pass.to == to) return;
   const std::vector<LinearTap> columns = linearTaps(from.width, to.width, TapAxis::Columns);
   const std::vector<LinearTap> rows = linearTaps(from.height, to.height, TapAxis::Rows);
+  // Set up for no size until both tables have landed: a reserve or upload that throws halfway must not leave the
+  // next frame of the old size reading a table reallocated for the new one.
+  pass.from = pass.to = ImageSize{};
   pass.columns.reserve(columns.size());
   pass.rows.reserve(rows.size());
   // On the kernel's stream, so the kernel that reads the tables runs after they have landed and the previous one

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BackendLog } from '@iev/inference-backends';
@@ -121,7 +121,9 @@ export class EngineCache {
       builtWith,
       createdAt: new Date().toISOString(),
     };
-    const temporary = (path: string) => `${path}.${process.pid}.tmp`;
+    // Not the pid alone: in a container Node.js is pid 1, and two inference containers may share the cache volume.
+    const writer = randomUUID();
+    const temporary = (path: string) => `${path}.${writer}.tmp`;
     try {
       await mkdir(this.dir, { recursive: true });
       await writeFile(temporary(paths.engine), plan);
