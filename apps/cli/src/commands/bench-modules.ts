@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { REPEATED_SIGNAL_MS } from '@iev/service-runtime';
 import { freePort, metricSums } from '@iev/testing';
 import { snapshotCpu, type CpuSnapshot } from './process-cpu';
 
@@ -54,12 +55,6 @@ export interface BenchStage {
 }
 
 /**
- * Signals this soon after the one that interrupted a stage are that one again: a terminal's Ctrl-C reaches every
- * process of its group, and npm and run-cli.mjs each pass it on once more.
- */
-const SAME_SIGNAL_MS = 1000;
-
-/**
  * Runs `work` as a stage of the bench (BenchStage): however it ends, its modules are stopped and its folder removed.
  * A Node.js process ended by a signal it does not handle runs no `finally`, and would leave them behind (some
  * paused, the bench pauses modules with SIGSTOP), so the stage handles SIGINT and SIGTERM while it runs: the first
@@ -86,7 +81,7 @@ export async function runBenchStage<T>(prefix: string, log: (line: string) => vo
       interruptedAt = performance.now();
       log(`${signal}: stopping the bench's modules (another SIGINT or SIGTERM kills them at once)`);
       interruption.abort(new Error(`the bench was interrupted (${signal})`));
-    } else if (performance.now() - interruptedAt >= SAME_SIGNAL_MS) {
+    } else if (performance.now() - interruptedAt >= REPEATED_SIGNAL_MS) {
       process.exit(1); // killNow, on 'exit'
     }
   };

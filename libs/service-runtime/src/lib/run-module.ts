@@ -17,8 +17,17 @@ function reportFailure(logger: Logger, name: string, what: string, error: unknow
 }
 
 /**
+ * Signals this soon after the one that began stopping are that one again: a terminal's Ctrl-C reaches every process of
+ * its group, and a launcher (npm, `npm start`'s) passes it on once more.
+ */
+export const REPEATED_SIGNAL_MS = 1000;
+
+/**
  * Starts one module process: a bad configuration or a failed start stops it with exit code 1 and a message
- * a person can act on; SIGINT/SIGTERM close it cleanly (a second signal forces the exit).
+ * a person can act on; SIGINT/SIGTERM close it cleanly, or end a start still under way (a model loading, an engine
+ * building), and another signal later forces the exit. The handlers are there from the start and stay: as a
+ * container's pid 1, Node.js gets no signal it does not handle, so `docker stop` would otherwise wait out its grace
+ * period and kill the module.
  */
 export async function runModule(name: string, start: (logger: Logger) => Promise<RunningModule>): Promise<void> {
   let logger: Logger;
@@ -30,21 +39,11 @@ export async function runModule(name: string, start: (logger: Logger) => Promise
     process.exitCode = 1;
     return;
   }
-  let running: RunningModule;
-  try {
-    running = await start(logger);
-  } catch (error) {
-    reportFailure(logger, name, 'start-up failed', error);
-    // Whatever the failed start had opened (sockets, a model on a worker) must not keep the process alive.
-    setImmediate(() => process.exit());
-    return;
-  }
-  logger.info(`${name} started`);
-
-  let stopping = false;
-  const close = async () => {
+  let running: RunningModule | undefined;
+  let stoppingSince: number | undefined;
+  const close = async (module: RunningModule) => {
     try {
-      await running.close();
+      await module.close();
       logger.info(`${name} stopped`);
     } catch (error) {
       logger.error({ err: error }, `${name} did not stop cleanly`);
@@ -53,21 +52,40 @@ export async function runModule(name: string, start: (logger: Logger) => Promise
     // Sockets and timers are closed; exit even if a library left a handle behind.
     setImmediate(() => process.exit());
   };
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) {
+  const stop = (signal: NodeJS.Signals) => {
+    if (stoppingSince !== undefined) {
+      if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
       logger.warn(`${signal} again: exiting now`);
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = performance.now();
+    if (!running) {
+      // Nothing is serving yet; whatever the start has opened goes with the process.
+      logger.info(`${signal} during start-up: exiting`);
+      setImmediate(() => process.exit());
+      return;
+    }
     logger.info(`${signal}: stopping ${name}`);
-    await close();
+    void close(running);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  running.fatal?.catch(async (error: unknown) => {
-    if (stopping) return;
-    stopping = true;
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  try {
+    running = await start(logger);
+  } catch (error) {
+    reportFailure(logger, name, 'start-up failed', error);
+    // Whatever the failed start had opened (sockets, a model on a worker) must not keep the process alive.
+    setImmediate(() => process.exit());
+    return;
+  }
+  if (stoppingSince !== undefined) return;
+  logger.info(`${name} started`);
+  const module = running;
+  module.fatal?.catch(async (error: unknown) => {
+    if (stoppingSince !== undefined) return;
+    stoppingSince = performance.now();
     reportFailure(logger, name, 'stopped', error);
-    await close();
+    await close(module);
   });
 }

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+// A module process as the apps run it (run-module.ts compiled as it loads): its start takes as long as MODULE_START_MS
+// says (forever when unset, like a model that loads for minutes); once started, its close() takes MODULE_CLOSE_MS.
+const MODULE_SCRIPT = `
+process.env.SWC_NODE_PROJECT = ${JSON.stringify(join(__dirname, '../../../../tsconfig.base.json'))};
+require(${JSON.stringify(require.resolve('@swc-node/register'))});
+const { runModule } = require(${JSON.stringify(join(__dirname, 'run-module.ts'))});
+const wait = (ms) => new Promise((resolve) => (ms === undefined ? setInterval(() => undefined, 1000) : setTimeout(resolve, Number(ms))));
+runModule('spec', async () => {
+  process.stderr.write('starting\\n');
+  await wait(process.env.MODULE_START_MS);
+  setInterval(() => undefined, 1000); // what a module serves keeps it running
+  return { close: () => wait(process.env.MODULE_CLOSE_MS) };
+});
+`;
+
+interface ModuleRun {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function runSpecModule(env: Record<string, string>): ModuleRun {
+  const child = spawn(process.execPath, ['-e', MODULE_SCRIPT], { env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(run: ModuleRun, text: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!run.output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`no "${text}" in: ${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('runModule (a real module process, real signals)', () => {
+  jest.setTimeout(40_000);
+  const runs: ModuleRun[] = [];
+  afterEach(() => {
+    for (const { child } of runs.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  it('ends a start still under way on SIGTERM, as a container pid 1 must, saying so', async () => {
+    const run = runSpecModule({});
+    runs.push(run);
+    await waitForOutput(run, 'starting');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.output()).toContain('SIGTERM during start-up: exiting');
+  });
+
+  it('takes a signal repeated at once as the same one, and one later as a demand to exit now', async () => {
+    const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000' });
+    runs.push(run);
+    await waitForOutput(run, 'spec started');
+    run.child.kill('SIGTERM');
+    run.child.kill('SIGTERM'); // a Ctrl-C delivered twice: still closing
+    await waitForOutput(run, 'SIGTERM: stopping spec');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(run.child.exitCode).toBeNull();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.output()).toContain('SIGTERM again: exiting now');
+  });
+});
