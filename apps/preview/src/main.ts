@@ -1,4 +1,4 @@
-import { detectionsCodec, DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, type Detections } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -30,7 +30,7 @@ void runModule('preview', async (logger) => {
   const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
   const frames = new PreviewFrames(sources, frameIntervalMs, { endpoints: config.framesConnect, curve: connectingCurve(curve, 'FRAMES') });
   // Detections are small and come at most as fast as frames: queue them so none is missed for pairing.
-  const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: connectingCurve(curve, 'DETECTIONS') });
+  const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, maxMessageBytes: MAX_DETECTIONS_PART_BYTES, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: connectingCurve(curve, 'DETECTIONS') });
   detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 

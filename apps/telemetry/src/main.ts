@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
@@ -28,6 +28,8 @@ void runModule('telemetry', async (logger) => {
     delivery: 'queue',
     queueCapacity: config.queueCapacity,
     codecs: { [DETECTIONS_TOPIC]: detectionsCodec },
+    // A peer sending more is cut off by libzmq before the part is read.
+    maxMessageBytes: MAX_DETECTIONS_PART_BYTES,
     curve: connectingCurve(curve, 'DETECTIONS'),
   });
   const registry = createMetricsRegistry('telemetry');

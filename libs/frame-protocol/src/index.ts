@@ -5,5 +5,5 @@ export { PROTOCOL_VERSION } from './lib/envelope';
 export { MAX_DIMENSION, MAX_SOURCE_ID_BYTES } from './lib/fields';
 export { bytesPerPixel, isPixelFormat } from './lib/pixel-format';
 export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
-export { detectionsCodec } from './lib/detections-codec';
+export { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './lib/detections-codec';
 export * from './lib/clock';

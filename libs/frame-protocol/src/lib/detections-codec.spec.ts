@@ -1,5 +1,5 @@
 import { makeDetections, makeFrame, rejectionOf } from '../test-support/samples';
-import { detectionsCodec } from './detections-codec';
+import { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './detections-codec';
 import { PREAMBLE_LENGTH } from './envelope';
 import { frameCodec } from './frame-codec';
 import type { ProtocolErrorCode } from './protocol-error';
@@ -49,6 +49,17 @@ describe('detectionsCodec', () => {
     part.writeUInt8(1, 4);
 
     expect(detectionsCodec.decode([part])).toEqual(makeDetections());
+  });
+
+  it('refuses a part over MAX_DETECTIONS_PART_BYTES before parsing it, and will not encode one', () => {
+    // Valid JSON of nothing but empty boxes: parsed, it would be millions of objects before any field is checked.
+    const flood = withBody(`{"boxes":[${'{},'.repeat(MAX_DETECTIONS_PART_BYTES / 3)}{}]}`);
+    const rejection = rejectionOf(detectionsCodec, flood);
+    expect(rejection.code).toBe('LENGTH_MISMATCH');
+    expect(rejection.message).toMatch(/^a detections part of \d+ bytes is more than the 4194304 allowed$/);
+
+    const longest = { ...makeDetections(), boxes: Array.from({ length: 4000 }, () => ({ ...makeDetections().boxes[0], text: 'x'.repeat(1000), textScore: 0.9 })) };
+    expect(() => detectionsCodec.encode(longest)).toThrow(/is more than the 4194304 allowed/);
   });
 
   it('drops fields it does not know, on both sides', () => {

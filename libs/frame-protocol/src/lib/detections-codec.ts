@@ -9,6 +9,13 @@ const MAX_LINES = 100_000;
 const MAX_TEXT_LENGTH = 1000;
 
 /**
+ * The largest detections part: a frame's most boxes (the DB postprocess keeps at most 1000), each with the longest
+ * text, come to ~1.2 MB. A larger part is refused before it is parsed: JSON.parse builds the whole document first,
+ * and a few MB of small objects take a hundred MB of heap or more.
+ */
+export const MAX_DETECTIONS_PART_BYTES = 4 * 1024 * 1024;
+
+/**
  * Detections as one ZeroMQ part: the binary preamble, then UTF-8 JSON. Both directions run the same reader,
  * which checks every field and builds a fresh object of exactly the declared shape; unknown fields are
  * dropped rather than rejected, so a newer producer can add fields without breaking older consumers.
@@ -16,7 +23,9 @@ const MAX_TEXT_LENGTH = 1000;
 export const detectionsCodec: Codec<Detections> = {
   encode(detections: Detections): Buffer[] {
     const json = JSON.stringify(readDetections(detections));
-    const part = Buffer.alloc(PREAMBLE_LENGTH + Buffer.byteLength(json, 'utf8'));
+    const bytes = PREAMBLE_LENGTH + Buffer.byteLength(json, 'utf8');
+    checkPartSize(bytes);
+    const part = Buffer.alloc(bytes);
     writePreamble(part, MessageKind.Detections);
     part.write(json, PREAMBLE_LENGTH, 'utf8');
     return [part];
@@ -25,10 +34,15 @@ export const detectionsCodec: Codec<Detections> = {
   decode(parts: Buffer[]): Detections {
     expectPartCount(parts, 1, MessageKind.Detections);
     const [part] = parts;
+    checkPartSize(part.length);
     readPreamble(part, MessageKind.Detections);
     return readDetections(parseJson(part.subarray(PREAMBLE_LENGTH)));
   },
 };
+
+function checkPartSize(bytes: number): void {
+  if (bytes > MAX_DETECTIONS_PART_BYTES) throw new ProtocolError('LENGTH_MISMATCH', `a detections part of ${bytes} bytes is more than the ${MAX_DETECTIONS_PART_BYTES} allowed`);
+}
 
 function parseJson(body: Buffer): unknown {
   const text = decodeUtf8(body);
