@@ -65,6 +65,18 @@ describe('observability server', () => {
     expect(fleetLabels('capture', {})).toEqual({ module: 'capture', instance_number: labels['instance_number'] });
   });
 
+  it('answers 500 for a health report it cannot write, and keeps serving', async () => {
+    const broken = await startObservabilityServer({ port: 0, host: '127.0.0.1', registry, health: () => ({ healthy: true, frames: 1n }) });
+    try {
+      const response = await fetch(`http://127.0.0.1:${broken.port}/health`);
+      expect(response.status).toBe(500);
+      expect(await response.text()).toMatch(/^cannot report health: .*BigInt/);
+      expect((await fetch(`http://127.0.0.1:${broken.port}/live`)).status).toBe(200);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('answers unknown paths with 404', async () => {
     expect((await get('/nope')).status).toBe(404);
   });

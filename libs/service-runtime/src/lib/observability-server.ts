@@ -68,8 +68,17 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
         (error: Error) => response.writeHead(500).end(error.message),
       );
     } else if (path === '/health') {
-      const report = health();
-      response.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
+      // A health report that cannot be made or written answers 500: a thrown error here would end the process.
+      let report: HealthReport;
+      let body: string;
+      try {
+        report = health();
+        body = JSON.stringify(report);
+      } catch (error) {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(`cannot report health: ${(error as Error).message}`);
+        return;
+      }
+      response.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(body);
     } else if (path === '/live') {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     } else {
