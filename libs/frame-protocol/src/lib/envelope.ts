@@ -51,7 +51,8 @@ export function readPreamble(part: Buffer, expected: MessageKind): DataView {
   return view;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is the text's own, kept as encoded (by default the decoder would drop it).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes UTF-8, rejecting invalid sequences instead of replacing them. */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {

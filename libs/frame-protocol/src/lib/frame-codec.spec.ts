@@ -18,6 +18,7 @@ describe('frameCodec', () => {
     ['GRAY8', makeFrame({ pixelFormat: PixelFormat.GRAY8, width: 640, height: 2 })],
     ['a non-ASCII source and the largest safe sequence', makeFrame({ sourceId: 'kamera-Süd/🎥', sequence: Number.MAX_SAFE_INTEGER })],
     ['the largest sides', makeFrame({ pixelFormat: PixelFormat.GRAY8, width: 16_384, height: 1 })],
+    ['a source id that starts with a byte order mark', makeFrame({ sourceId: '\uFEFFcam' })],
   ])('round-trips %s', (_, frame) => {
     const parts = frameCodec.encode(frame);
 
