@@ -50,6 +50,12 @@ describe('readConfig', () => {
     expect((error as Error).message).toContain('Invalid configuration');
   });
 
+  it('refuses a tcp port of 0 or above 65535', () => {
+    const spec = { endpoint: env.endpoint('FRAMES_ENDPOINT', 'tcp://127.0.0.1:5555') };
+    for (const port of ['0', '65536', '99999']) expect(() => readConfig(spec, { FRAMES_ENDPOINT: `tcp://capture:${port}` })).toThrow(ConfigError);
+    expect(readConfig(spec, { FRAMES_ENDPOINT: 'tcp://capture:65535' }).endpoint).toBe('tcp://capture:65535');
+  });
+
   it('reads a comma-separated list of endpoints, naming the bad or repeated ones', () => {
     const sources = { frames: env.endpoints('FRAMES_CONNECT', ['tcp://127.0.0.1:5555']) };
     expect(readConfig(sources, {}).frames).toEqual(['tcp://127.0.0.1:5555']);
@@ -90,5 +96,11 @@ describe('listenHost', () => {
     expect(readConfig(spec, {}).bind).toBe('tcp://127.0.0.1:5555');
     expect(readConfig(spec, { LISTEN_HOST: '0.0.0.0' }).bind).toBe('tcp://0.0.0.0:5555');
     expect(readConfig(spec, { LISTEN_HOST: '0.0.0.0', FRAMES_BIND: 'tcp://*:6000' }).bind).toBe('tcp://*:6000');
+  });
+
+  it('stops on a LISTEN_HOST no endpoint could carry, naming it', () => {
+    for (const bad of ['::', 'bad host', 'host:80']) {
+      expect(() => listenHost({ LISTEN_HOST: bad })).toThrow(`LISTEN_HOST must be a host name or an IPv4 address such as 0.0.0.0 (got ${JSON.stringify(bad)})`);
+    }
   });
 });

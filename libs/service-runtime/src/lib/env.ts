@@ -99,7 +99,10 @@ export const env = {
 };
 
 function isEndpoint(text: string): boolean {
-  return /^tcp:\/\/[^:/\s]+:\d{1,5}$/.test(text) || /^ipc:\/\/\S+$/.test(text);
+  const tcp = /^tcp:\/\/[^:/\s]+:(\d{1,5})$/.exec(text);
+  // Port 0 binds a port nobody is told of; ZeroMQ wraps one above 65535 (99999 listens on 34463).
+  if (tcp) return Number(tcp[1]) >= 1 && Number(tcp[1]) <= 65535;
+  return /^ipc:\/\/\S+$/.test(text);
 }
 
 /** Variables by config key; module twins' desired properties use the same specs. */
@@ -133,7 +136,10 @@ export function readConfig<S extends EnvSpec>(spec: S, source: EnvSource = proce
  * inside a container the other modules, Docker's port mappings and the health check reach it from outside.
  */
 export function listenHost(source: EnvSource = process.env): string {
-  return source['LISTEN_HOST']?.trim() || '127.0.0.1';
+  const host = source['LISTEN_HOST']?.trim() || '127.0.0.1';
+  // It goes into tcp:// endpoints and HTTP listens: a name or an IPv4 address, nothing ZeroMQ would misread.
+  if (!/^[A-Za-z0-9.*_-]+$/.test(host)) throw new ConfigError([`LISTEN_HOST must be a host name or an IPv4 address such as 0.0.0.0 (got ${JSON.stringify(source['LISTEN_HOST'])})`]);
+  return host;
 }
 
 /** A ZeroMQ bind endpoint on listenHost(): the default of FRAMES_BIND / DETECTIONS_BIND. */
