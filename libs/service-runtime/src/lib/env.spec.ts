@@ -50,6 +50,12 @@ describe('readConfig', () => {
     expect((error as Error).message).toContain('Invalid configuration');
   });
 
+  it('reads decimal numbers only', () => {
+    const spec = { fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }) };
+    for (const text of ['2', '2.5', '.5', '+3', '1e1', ' 7 ']) expect(readConfig(spec, { PREVIEW_FPS: text }).fps).toBe(Number(text));
+    for (const text of ['0x10', '0b11', '0o7', 'Infinity', '2,5', '']) expect(() => readConfig(spec, { PREVIEW_FPS: text })).toThrow('PREVIEW_FPS must be a number >= 0.1 <= 30');
+  });
+
   it('refuses a tcp port of 0 or above 65535', () => {
     const spec = { endpoint: env.endpoint('FRAMES_ENDPOINT', 'tcp://127.0.0.1:5555') };
     for (const port of ['0', '65536', '99999']) expect(() => readConfig(spec, { FRAMES_ENDPOINT: `tcp://capture:${port}` })).toThrow(ConfigError);

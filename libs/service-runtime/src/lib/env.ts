@@ -54,7 +54,8 @@ export const env = {
     variable(names, (raw) => {
       const value = Number(raw.trim());
       const { min = -Infinity, max = Infinity } = range;
-      if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+      // Decimal only: Number() also reads 0x10 and 0b11, which nobody means for a threshold or a frame rate.
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw.trim()) || !Number.isFinite(value) || value < min || value > max) {
         throw new Error(`must be a number${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
       }
       return value;
