@@ -56,8 +56,6 @@ export class SourceSupervisor {
   private framesDecodedBefore = 0;
   /** When the current outage began (the source failed), until a frame arrives again. */
   private failedAt?: number;
-  /** When the current source's first frame came, until it fails. */
-  private streamingSince?: number;
   /** Some source has delivered a frame: failing fast is over. */
   private hadFrame = false;
   /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
@@ -178,7 +176,7 @@ export class SourceSupervisor {
 
   private nowStreaming({ width, height }: { width: number; height: number }): void {
     this.state = 'streaming';
-    this.streamingSince = Date.now();
+    this.backoff.up(HEALTHY_RUN_MS);
     const downSeconds = this.failedAt === undefined ? undefined : (Date.now() - this.failedAt) / 1000;
     this.failedAt = undefined;
     this.options.listener?.streaming?.({ width, height, downSeconds });
@@ -187,8 +185,6 @@ export class SourceSupervisor {
   private async waitToRetry(error: Error): Promise<void> {
     this.state = 'retrying';
     this.failedAt ??= Date.now();
-    if (this.streamingSince !== undefined && Date.now() - this.streamingSince >= HEALTHY_RUN_MS) this.backoff.reset();
-    this.streamingSince = undefined;
     const delayMs = this.backoff.next();
     this.options.listener?.failed?.(error, delayMs);
     await new Promise<void>((resolve) => {

@@ -73,7 +73,6 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
   private applying: Promise<void> = Promise.resolve();
   private failedAttempts = 0;
-  private connectedAt = 0;
   private lastFailure: EdgeFailure | undefined;
   private failFatally!: (error: EdgeAuthenticationError) => void;
   /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
@@ -199,7 +198,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     if (this.closed) return this.closeClient(client);
     this.client = client;
     this.twin = twin;
-    this.connectedAt = Date.now();
+    this.backoff.up(HEALTHY_CONNECTION_MS);
     this.metrics.connected.set(1);
     this.options.logger.info({ kind: this.kind, address: this.address, failedAttempts: this.failedAttempts }, `connected to IoT Edge (edgeHub at ${this.address})`);
     this.failedAttempts = 0;
@@ -314,7 +313,6 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   /** The connection is lost or can no longer be trusted: close it and build a new one with backoff. */
   private drop(client: ModuleClient, failure: EdgeFailure): void {
     if (this.client !== client) return;
-    if (Date.now() - this.connectedAt >= HEALTHY_CONNECTION_MS) this.backoff.reset();
     this.detach();
     void this.closeClient(client);
     this.scheduleReconnect(failure);

@@ -14,6 +14,23 @@ describe('Backoff', () => {
     expect(backoff.next()).toBe(100);
   });
 
+  it('starts over after up() only once what it guards stayed up that long', () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const backoff = new Backoff(100, 1000, 0);
+      backoff.next();
+      backoff.up(10_000);
+      jest.setSystemTime(9_999);
+      expect(backoff.next()).toBe(200); // dropped too soon: keeps backing off
+      backoff.up(10_000);
+      jest.setSystemTime(9_999 + 10_000);
+      expect(backoff.next()).toBe(100);
+      expect(backoff.next()).toBe(200); // once: up() is spent by the failure after it
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps jittered delays within the jitter band', () => {
     const backoff = new Backoff(1000, 1000, 0.2);
     for (let i = 0; i < 100; i++) {

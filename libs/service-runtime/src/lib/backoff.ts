@@ -1,6 +1,8 @@
 /** Capped exponential backoff with jitter, for reconnecting to cameras, streams and brokers. */
 export class Backoff {
   private attempt = 0;
+  /** When what it guards, up again (up()), will have stayed up long enough to count as recovered. */
+  private healthyAt?: number;
 
   constructor(
     private readonly initialMs = 500,
@@ -9,11 +11,22 @@ export class Backoff {
     private readonly jitter = 0.2,
   ) {}
 
-  /** The delay before the next attempt; each call doubles it up to the cap. */
+  /** The delay before the next attempt; each call doubles it up to the cap (see up() for when it starts over). */
   next(): number {
+    if (this.healthyAt !== undefined && Date.now() >= this.healthyAt) this.attempt = 0;
+    this.healthyAt = undefined;
     const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
     this.attempt += 1;
     return Math.round(base * (1 - this.jitter + Math.random() * 2 * this.jitter));
+  }
+
+  /**
+   * Call when what it guards (a source, a connection) is up again: a failure after it stayed up `healthyMs` starts
+   * from the initial delay again; one sooner (a camera that gives a frame and drops, a connection taken over at once)
+   * keeps backing off instead of retrying at the initial delay for good.
+   */
+  up(healthyMs: number): void {
+    this.healthyAt = Date.now() + healthyMs;
   }
 
   /** Call after a success: the next failure starts from the initial delay again. */
