@@ -1,4 +1,4 @@
-import { env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { assertEachOnce, env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const DEFAULT_HEALTH_URLS = 'capture=http://127.0.0.1:9101/health,inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
@@ -26,10 +26,8 @@ function parseHealthUrls(raw: string): Record<string, string> {
       return [module, url] as const;
     });
   if (entries.length === 0) throw new Error('must name at least one module');
-  const names = entries.map(([module]) => module);
-  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   // Object.fromEntries would keep the last one's URL only.
-  if (repeated.length > 0) throw new Error(`must name each module once; repeated: ${[...new Set(repeated)].join(', ')}`);
+  assertEachOnce(entries.map(([module]) => module), 'module');
   return Object.fromEntries(entries);
 }
 

@@ -93,11 +93,16 @@ export const env = {
       if (bad.length > 0) {
         throw new Error(`must be ZeroMQ endpoints separated by commas, such as tcp://capture0:5555,tcp://capture1:5555; not endpoints: ${bad.map((text) => JSON.stringify(text)).join(', ')}`);
       }
-      const repeated = list.filter((text, index) => list.indexOf(text) !== index);
-      if (repeated.length > 0) throw new Error(`must name each endpoint once; repeated: ${[...new Set(repeated)].join(', ')}`);
+      assertEachOnce(list, 'endpoint');
       return list;
     }, 'ZeroMQ endpoints, comma-separated', fallback),
 };
+
+/** For a list variable's parse: throws, naming the items given more than once, unless each is given once. */
+export function assertEachOnce(items: readonly string[], what: string): void {
+  const repeated = items.filter((item, index) => items.indexOf(item) !== index);
+  if (repeated.length > 0) throw new Error(`must name each ${what} once; repeated: ${[...new Set(repeated)].join(', ')}`);
+}
 
 function isEndpoint(text: string): boolean {
   const tcp = /^tcp:\/\/[^:/\s]+:(\d{1,5})$/.exec(text);
