@@ -1,4 +1,4 @@
-import sharp, { type Matrix3x3 } from 'sharp';
+import sharp, { type Matrix3x3, type Sharp } from 'sharp';
 import { VideoFileSource } from '@iev/capture-sources';
 import type { ImageView } from '@iev/text-detection';
 
@@ -22,12 +22,13 @@ const RGB_TO_BGR: Matrix3x3 = [
  */
 export async function* decodeFile(path: string): AsyncGenerator<DecodedFrame> {
   // What the file is, from its contents: sharp cannot read a video, and reads each frame of an animation as a page.
-  const picture = await sharp(path).metadata().then(
+  const image = sharp(path);
+  const picture = await image.metadata().then(
     ({ pages }) => (pages ?? 1) === 1,
     () => false,
   );
   if (picture) {
-    yield { index: 0, image: await decodePicture(path) };
+    yield { index: 0, image: await decodePicture(image, path) };
     return;
   }
   const source = new VideoFileSource({ path, sourceId: path, loop: false, realtime: false });
@@ -37,9 +38,10 @@ export async function* decodeFile(path: string): AsyncGenerator<DecodedFrame> {
   }
 }
 
-async function decodePicture(path: string): Promise<ImageView> {
+/** The picture `image` (sharp, its header already read) reads from `path`, upright, over white, as BGR. */
+async function decodePicture(image: Sharp, path: string): Promise<ImageView> {
   try {
-    const { data, info } = await sharp(path)
+    const { data, info } = await image
       .autoOrient()
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
