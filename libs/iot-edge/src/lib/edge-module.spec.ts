@@ -43,7 +43,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }],
     });
   });
 
@@ -74,7 +74,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     return edge;
   }
 
-  it('rebuilds the connection when the SAS token cannot be renewed (the workload API away) instead of crashing', async () => {
+  it('rebuilds the connection when the SAS token cannot be renewed (the workload API away), a failure counted as unreachable, instead of crashing', async () => {
     const { logger, lines } = recordingLogger();
     // A renewal 6 s after each token instead of every 45 min: by then the idle keep-alive connection to the workload
     // API is gone (5 s), so the renewal dials its socket.
@@ -84,11 +84,32 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     renameSync(workloadSocket, `${workloadSocket}.away`);
     try {
       await waitUntil(() => !edge.connected, 'the module to give up the connection whose token it cannot renew', { timeoutMs: 10_000 });
-      expect(lines.map((line) => line['msg'])).toContainEqual(expect.stringMatching(/^renewing the SAS token \(signed by the IoT Edge workload API\) failed \(.*ENOENT.*\); retrying in/));
+      const renewalFailure = /^renewing the SAS token \(signed by the IoT Edge workload API\) failed \(.*ENOENT.*\); retrying in/;
+      // Its socket not there is 'not reachable yet', as when the same happens at connect; not an unexplained failure.
+      expect(lines).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(renewalFailure), failure: 'unreachable' }));
     } finally {
       renameSync(`${workloadSocket}.away`, workloadSocket);
     }
     await waitUntil(() => edge.connected, 'the module to reconnect with a newly signed token', { timeoutMs: 10_000 });
+  });
+
+  // The path a failed direct-method subscription takes too: the SDK reports it while the twin is awaited.
+  it('takes a failure reported while the link is being set up (direct methods subscribed, twin not in yet) as a drop, and rebuilds the link', async () => {
+    const { logger, lines } = recordingLogger();
+    hub.ignoreTwinRequests();
+    let edge: EdgeModule;
+    try {
+      edge = start('setup', { logger });
+      await hub.waitForSubscription('setup', 'methods', 10_000);
+      await hub.stopBroker();
+    } finally {
+      hub.ignoreTwinRequests(false);
+    }
+    await hub.startBroker();
+    await waitUntil(() => edge.connected, 'the module to set up a new link', { timeoutMs: 10_000 });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: expect.stringMatching(/^disconnected from edgeHub at .*; retrying in/), failure: 'unreachable' }));
+    await hub.waitForSubscription('setup', 'methods', 10_000);
+    expect((await hub.invokeMethod('setup', 'getStatus', {}, 10_000)).status).toBe(200);
   });
 
   it('returns a property removed while it was disconnected to its start-up value when it reconnects', async () => {

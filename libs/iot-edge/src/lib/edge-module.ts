@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Backoff, withTimeout } from '@iev/service-runtime';
 import { NoRetry } from 'azure-iot-common';
 import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type Twin } from 'azure-iot-device';
@@ -52,6 +53,14 @@ export class EdgeNotConnectedError extends Error {
   override readonly name = 'EdgeNotConnectedError';
 }
 
+/** The SDK reported a failure of a link still being set up: that attempt fails with it. */
+class LinkSetUpFailed extends Error {
+  override readonly name = 'LinkSetUpFailed';
+  constructor(readonly failure: EdgeFailure) {
+    super(failure.message);
+  }
+}
+
 /**
  * One module's link to IoT Edge through the module SDK: opens the ModuleClient (fromEnvironment: the
  * IOTEDGE_* variables inside IoT Edge, a connection string in development), applies twin desired properties
@@ -73,6 +82,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
   private applying: Promise<void> = Promise.resolve();
   private failedAttempts = 0;
+  /** The link being set up (not yet `client`), and how a failure the SDK reports for it meanwhile fails that attempt. */
+  private settingUp: { client: ModuleClient; fail: (failure: EdgeFailure) => void } | undefined;
   private lastFailure: EdgeFailure | undefined;
   private failFatally!: (error: EdgeAuthenticationError) => void;
   /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
@@ -178,19 +189,12 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     // Our own backoff rebuilds the whole client on any drop; the SDK's internal retries would hide outages
     // from the queue and the metrics.
     client.setRetryPolicy(new NoRetry());
-    client.on('error', (error: Error) => this.options.logger.warn({ err: error }, 'IoT Edge client error'));
+    // The client emits 'error' when subscribing to direct methods fails (onMethod subscribes in the background).
+    this.rebuildOnError(client, client, 'the IoT Edge client (subscribing to direct methods)');
     this.watchTokenRenewal(client);
-    try {
-      await withTimeout(client.open(), this.options.openTimeoutMs ?? 30_000, 'opening the connection');
-    } catch (error) {
-      await this.closeClient(client);
-      throw error;
-    }
-    client.on('disconnect', () => this.drop(client, { kind: 'unreachable', message: `disconnected from edgeHub at ${this.address}` }));
     let twin: Twin;
     try {
-      this.registerMethods(client);
-      twin = await this.request(client.getTwin(), 'the twin request');
+      twin = await this.setUp(client);
     } catch (error) {
       await this.closeClient(client);
       throw error;
@@ -203,9 +207,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.options.logger.info({ kind: this.kind, address: this.address, failedAttempts: this.failedAttempts }, `connected to IoT Edge (edgeHub at ${this.address})`);
     this.failedAttempts = 0;
     this.lastFailure = undefined;
-    // Emitted when subscribing to desired-property patches fails: unheard it would crash the process, and the module
-    // would hear no more patches.
-    twin.on('error', (error: Error) => this.drop(client, this.failureOf('subscribing to desired-property patches', error)));
+    this.rebuildOnError(client, twin, 'subscribing to desired-property patches');
     // Fires once with the whole desired document, then with each patch.
     let complete = true;
     twin.on('properties.desired', (desired: Record<string, unknown>) => {
@@ -224,6 +226,22 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     );
     this.reportTimer.unref();
     for (const listener of this.connectedListeners) listener();
+  }
+
+  /**
+   * Opens the link, subscribes to direct methods and gets the twin. The method subscription's answer comes while the
+   * twin is awaited: a failure reported meanwhile (that one, a drop) fails the attempt at once, as drop() would.
+   */
+  private async setUp(client: ModuleClient): Promise<Twin> {
+    const failed = new Promise<never>((_resolve, reject) => (this.settingUp = { client, fail: (failure) => reject(new LinkSetUpFailed(failure)) }));
+    try {
+      await Promise.race([withTimeout(client.open(), this.options.openTimeoutMs ?? 30_000, 'opening the connection'), failed]);
+      client.on('disconnect', () => this.drop(client, { kind: 'unreachable', message: `disconnected from edgeHub at ${this.address}` }));
+      this.registerMethods(client);
+      return await Promise.race([this.request(client.getTwin(), 'the twin request'), failed]);
+    } finally {
+      this.settingUp = undefined;
+    }
   }
 
   private registerMethods(client: ModuleClient): void {
@@ -292,8 +310,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   /**
    * The SDK renews the SAS token on a timer (under IoT Edge the workload API signs it). A renewal that fails is
-   * emitted as 'error' on the authentication provider, which the SDK keeps to itself: unheard, it would crash the
-   * process. The link is then rebuilt, which signs a new token.
+   * emitted as 'error' on the authentication provider, which the SDK keeps to itself; rebuilding the link signs a new token.
    */
   private watchTokenRenewal(client: ModuleClient): void {
     const provider = tokenProviderOf(client);
@@ -301,17 +318,27 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       this.options.logger.warn('the IoT SDK authentication provider was not found (SDK internals changed?): a failed SAS token renewal will stop the module');
       return;
     }
-    provider.on('error', (error: Error) => this.drop(client, this.failureOf('renewing the SAS token (signed by the IoT Edge workload API)', error)));
+    this.rebuildOnError(client, provider, 'renewing the SAS token (signed by the IoT Edge workload API)');
     const renewal = this.options.tokenRenewal;
     if (renewal) provider.setTokenRenewalValues(renewal.tokenValidTimeInSeconds, renewal.tokenRenewalMarginInSeconds);
   }
 
+  /**
+   * What the SDK does in the background (subscribing, renewing the token) fails as an 'error' on the part that did
+   * it: unheard it would crash the process, and only logged the link would stay up without that part working.
+   */
+  private rebuildOnError(client: ModuleClient, part: EventEmitter, what: string): void {
+    part.on('error', (error: Error) => this.drop(client, this.failureOf(what, error)));
+  }
+
+  /** Classed by its cause like a failed connection (a workload API socket not there is `unreachable`). */
   private failureOf(what: string, error: Error): EdgeFailure {
-    return { kind: 'other', message: `${what} failed (${error.message})` };
+    return { kind: describeEdgeFailure(error, this.address, this.kind).kind, message: `${what} failed (${error.message})` };
   }
 
   /** The connection is lost or can no longer be trusted: close it and build a new one with backoff. */
   private drop(client: ModuleClient, failure: EdgeFailure): void {
+    if (this.settingUp?.client === client) return this.settingUp.fail(failure);
     if (this.client !== client) return;
     this.detach();
     void this.closeClient(client);
@@ -327,7 +354,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   private onConnectFailed(error: unknown): void {
     if (this.closed) return;
-    const failure = describeEdgeFailure(error, this.address, this.kind);
+    const failure = error instanceof LinkSetUpFailed ? error.failure : describeEdgeFailure(error, this.address, this.kind);
     if (failure.kind === 'unauthorized') {
       this.closed = true;
       this.failFatally(new EdgeAuthenticationError(failure.message));
