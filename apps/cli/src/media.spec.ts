@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { mkdtempSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { readBgrImage } from '@iev/testing';
@@ -58,11 +58,19 @@ describe('decodeFile', () => {
     expect(await recall(decoded.image, frame)).toBe(1);
   });
 
-  it('reads an image whose name holds a %d as that one file, not as a numbered sequence', async () => {
-    const named = join(workDir, 'frame%d.png');
-    copyFileSync(frame.path, named);
+  // A PNG is decoded by sharp, a BMP (which sharp cannot read) by ffmpeg, whose image2 demuxer takes a %d as a pattern.
+  it.each(['png', 'bmp'])('reads a %s whose name holds a %%d as that one file, not as a numbered sequence', async (format) => {
+    const folder = mkdtempSync(join(workDir, `${format}-`));
+    const named = join(folder, `frame%d.${format}`);
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', frame.path, join(folder, `picture.${format}`)]);
+    renameSync(join(folder, `picture.${format}`), named);
+    // What the pattern names instead: a read of this one would be the wrong picture.
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240', '-frames:v', '1', join(folder, `frame1.${format}`)]);
+
     const decoded = await decodeAll(named);
+
     expect(decoded.map(({ index, image }) => [index, image.width, image.height])).toEqual([[0, 1280, 720]]);
+    expect(Buffer.compare(Buffer.from(decoded[0].image.data), Buffer.from(readBgrImage(frame.path, 1280, 720).data))).toBe(0);
   });
 
   it('decodes a video, and an animated GIF, frame by frame with ffmpeg', async () => {
