@@ -1,29 +1,5 @@
-import { PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
+import { detections, frame } from './capture-runs.fixture';
 import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
-
-/** Capture numbers its frames from 0 again when it restarts: `run` 1 is the next run, captured a minute later. */
-const capturedAt = (sequence: number, run: number) => 1000 + run * 60_000 + sequence;
-
-const frame = (sequence: number, value = sequence, run = 0): Frame => ({
-  sourceId: 'cam',
-  sequence,
-  captureTimeMs: capturedAt(sequence, run),
-  width: 4,
-  height: 2,
-  stride: 12,
-  pixelFormat: PixelFormat.BGR24,
-  pixels: new Uint8Array(24).fill(value),
-});
-
-const detections = (sequence: number, boxes: number, run = 0): Detections => ({
-  frame: { sourceId: 'cam', sequence, captureTimeMs: capturedAt(sequence, run) },
-  width: 4,
-  height: 2,
-  modelId: 'm',
-  boxes: Array.from({ length: boxes }, () => ({ points: [[0, 0], [1, 0], [1, 1], [0, 1]], score: 0.9 })),
-  timings: { transportMs: 1, preprocessMs: 1, inferenceMs: 1, postprocessMs: 1 },
-  publishedAtMs: capturedAt(sequence, run) + 150,
-});
 
 describe('PreviewSources', () => {
   it('says an expected source is waiting until its first frame', () => {
@@ -106,6 +82,27 @@ describe('PreviewSources', () => {
     expect(sources.picture('cam')).toMatchObject({ sequence: 3, paired: false, boxes: [] });
     sources.addDetections(detections(3, 2, 1));
     expect(sources.picture('cam')).toMatchObject({ sequence: 3, paired: true });
+    expect(sources.picture('cam')?.boxes).toHaveLength(2);
+  });
+
+  it("shows a restarted capture's first frame when it has the number of the old run's newest frame", () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(0));
+    sources.addDetections(detections(0, 1));
+    sources.addFrame(frame(0, 50, 1)); // capture restarted right after its first frame: not a repeat of it
+    expect(sources.picture('cam')).toMatchObject({ sequence: 0, paired: false, boxes: [] });
+    expect(sources.picture('cam')?.image.data[0]).toBe(50);
+  });
+
+  it("draws no boxes of a restarted capture's old run that arrive after the new run's frames", () => {
+    const sources = new PreviewSources();
+    for (let sequence = 0; sequence < 6; sequence++) sources.addFrame(frame(sequence));
+    sources.addFrame(frame(0, 50, 1));
+    sources.addFrame(frame(1, 51, 1));
+    sources.addDetections(detections(5, 3)); // the old run's last frame, out of inference only now
+    expect(sources.picture('cam')).toMatchObject({ sequence: 1, paired: false, boxes: [] });
+    sources.addDetections(detections(0, 2, 1));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 0, paired: true });
     expect(sources.picture('cam')?.boxes).toHaveLength(2);
   });
 

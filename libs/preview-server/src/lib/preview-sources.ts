@@ -90,11 +90,12 @@ export class PreviewSources {
   addFrame(frame: Frame): void {
     const state = this.state(frame.sourceId);
     const newest = state.frames.at(-1);
-    if (newest?.sequence === frame.sequence) return;
+    if (newest && frameKey(newest) === frameKey(frame)) return; // the newest frame, sent again
     const kept = KeptFrame.copy(frame, this.buffers);
-    // A lower sequence: capture restarted and numbers from 0 again. The old run's frames go, and so do its newest
-    // boxes, which would otherwise be drawn on the new run's frames until its first detections.
-    if (newest && frame.sequence < newest.sequence) {
+    // Any other frame whose sequence does not go forward (the same number included): capture restarted and numbers
+    // from 0 again. The old run's frames go, and so do its newest boxes, which would otherwise be drawn on the new
+    // run's frames until its first detections.
+    if (newest && frame.sequence <= newest.sequence) {
       state.frames.splice(0).forEach((old) => old.drop());
       state.latest = undefined;
     }
@@ -107,6 +108,9 @@ export class PreviewSources {
   addDetections(detections: Detections): void {
     const { sourceId, sequence } = detections.frame;
     const state = this.state(sourceId);
+    const newest = state.frames.at(-1);
+    // A restarted capture's old run, still in inference when the new run's frames came: its boxes belong on no frame kept.
+    if (newest && !sameRun(detections.frame, newest)) return;
     state.framesSkipped += state.gaps.observe(sourceId, sequence);
     state.latest = detections;
     state.detections.set(sequence, detections);
@@ -154,11 +158,11 @@ export class PreviewSources {
     const paired = [...state.frames].reverse().find(own);
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
-      return { sourceId, key: `${paired.sequence}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: () => paired.hold() };
+      return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: () => paired.hold() };
     }
-    const boxesOf = state.latest?.frame.sequence;
+    const boxesOf = state.latest && frameKey(state.latest.frame);
     const boxes = state.latest?.boxes ?? [];
-    return { sourceId, key: `${newest.sequence} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: () => newest.hold() };
+    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: () => newest.hold() };
   }
 
   summaries(): SourceSummary[] {
@@ -192,5 +196,18 @@ export class PreviewSources {
     for (const listener of this.listeners) listener(sourceId);
   }
 }
+
+/**
+ * The frame a sequence and capture time name. A sequence alone may name two: capture numbers from 0 again when it
+ * restarts, and a key that took the new run's frame for the old one's would keep it from viewers already sent that.
+ */
+type FrameKey = { sequence: number; captureTimeMs: number };
+const frameKey = ({ sequence, captureTimeMs }: FrameKey) => `${sequence}@${captureTimeMs}`;
+
+/**
+ * Whether two frames of a source can be of one capture run: within a run a later capture has a larger sequence.
+ * After a restart the old run's frames were captured earlier yet numbered higher.
+ */
+const sameRun = (a: FrameKey, b: FrameKey) => Math.sign(a.sequence - b.sequence) === Math.sign(a.captureTimeMs - b.captureTimeMs);
 
 const round = (value: number) => Math.round(value * 10) / 10;
