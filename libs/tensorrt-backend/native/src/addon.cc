@@ -1,6 +1,7 @@
 // The N-API face of trt_engine.h. Everything slow (engine build, inference) runs on libuv's thread pool through
-// PromiseWorker, so the JavaScript thread keeps draining frames; typed arrays handed in are held by reference
-// until the work settles, and the caller must not detach them meanwhile.
+// PromiseWorker, so the JavaScript thread keeps draining frames. Inputs (model, tensor, frame) are copied before the
+// call returns, so the caller may reuse them at once; an output array is held by reference until the work settles,
+// and the caller must not detach it meanwhile.
 #include <napi.h>
 
 #include <functional>
@@ -200,14 +201,21 @@ class ProgressChannel {
 };
 
 /**
- * buildEngine(onnxPath, { fp16, profile: { min, opt, max }, workspaceBytes?, onProgress?({ phase, parent?, step,
- * steps }) }) → Promise<Buffer> with the serialized engine. onProgress is called as TensorRT (10 and later) reports.
+ * buildEngine(onnx: Uint8Array, { modelPath, fp16, profile: { min, opt, max }, workspaceBytes?, onProgress?({ phase,
+ * parent?, step, steps }) }) → Promise<Buffer> with the serialized engine, built from these bytes (the ones the
+ * caller hashed for the engine's cache key), never from the file re-read. modelPath names the model in errors and
+ * is where external weights would be found. onProgress is called as TensorRT (10 and later) reports.
  */
 Napi::Value buildEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsObject()) throwTypeError(env, "buildEngine(onnxPath, { fp16, profile })");
-  const std::string onnxPath = info[0].As<Napi::String>();
+  const char* usage = "buildEngine(onnx: Uint8Array, { modelPath, fp16, profile })";
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || !info[1].IsObject()) throwTypeError(env, usage);
   const Napi::Object options = info[1].As<Napi::Object>();
+  if (!options.Get("modelPath").IsString()) throwTypeError(env, usage);
+  const std::string modelPath = options.Get("modelPath").As<Napi::String>();
+  const Napi::Uint8Array onnxArray = info[0].As<Napi::Uint8Array>();
+  // Copied now: the build runs for minutes, and must see the bytes as they were when hashed.
+  auto onnx = std::make_shared<const std::vector<uint8_t>>(onnxArray.Data(), onnxArray.Data() + onnxArray.ByteLength());
   iev::trt::BuildOptions build;
   build.fp16 = options.Get("fp16").ToBoolean();
   build.profile = profileArgument(env, options.Get("profile"));
@@ -223,7 +231,7 @@ Napi::Value buildEngine(const Napi::CallbackInfo& info) {
     build.onProgress = [progress](const iev::trt::BuildProgress& event) { progress->send(event); };
   }
   return PromiseWorker<std::vector<uint8_t>>::start(
-      env, [onnxPath, build] { return iev::trt::buildSerializedEngine(onnxPath, build); },
+      env, [onnx, modelPath, build] { return iev::trt::buildSerializedEngine(*onnx, modelPath, build); },
       [](Napi::Env env, std::vector<uint8_t>& plan) { return Napi::Buffer<uint8_t>::Copy(env, plan.data(), plan.size()); });
 }
 
@@ -291,11 +299,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     const InputShape shape = shapeArgument(env, info[1], "dims");
     Napi::Float32Array output = float32Argument(env, info[2], "output");
     if (input.ElementLength() != shape.elements()) throwTypeError(env, "input must hold batch * 3 * height * width floats");
-    const float* in = input.Data();
+    // Copied before returning: the caller may refill its input (the next frame) while this one runs.
+    auto in = std::make_shared<const std::vector<float>>(input.Data(), input.Data() + input.ElementLength());
     float* out = output.Data();
     const std::size_t capacity = output.ElementLength();
     return PromiseWorker<iev::trt::OutputShape>::start(
-        env, [engine, in, shape, out, capacity] { return engine->inferTensor(in, shape, out, capacity); }, outputShapeToJs, {input, output});
+        env, [engine, in, shape, out, capacity] { return engine->inferTensor(in->data(), shape, out, capacity); }, outputShapeToJs, {output});
   }
 
   /**
@@ -327,12 +336,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       throwTypeError(env, "frame is smaller than its width, height and stride say");
     }
     Napi::Float32Array output = float32Argument(env, info[3], "output");
-    const uint8_t* bytes = frame.Data();
+    // Copied before returning, as inferTensor's input is: the frame source may reuse its buffer for the next frame.
+    auto bytes = std::make_shared<const std::vector<uint8_t>>(frame.Data(), frame.Data() + iev::frameByteLength(plan));
     float* out = output.Data();
     const std::size_t capacity = output.ElementLength();
     return PromiseWorker<iev::trt::OutputShape>::start(
-        env, [engine, bytes, plan, out, capacity] { return engine->inferImage(bytes, plan, out, capacity); }, outputShapeToJs,
-        {frame, output});
+        env, [engine, bytes, plan, out, capacity] { return engine->inferImage(bytes->data(), plan, out, capacity); }, outputShapeToJs, {output});
   }
 
   /** Releases the engine; an inference still running keeps it alive until it settles. */

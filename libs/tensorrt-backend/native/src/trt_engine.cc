@@ -7,8 +7,10 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -17,9 +19,11 @@ namespace iev::trt {
 namespace {
 
 /**
- * TensorRT wants one logger for every builder and runtime of a process, alive as long as they are. It logs from the
- * calling thread and from threads of its own (the builder's), so an error goes to every call capturing errors at
- * the time (ErrorCapture), whatever thread logs it. Warnings, and errors while no call captures, go to stderr.
+ * TensorRT wants one logger for every builder and runtime of a process, alive as long as they are. Errors of the
+ * objects the binding creates go to their ErrorRecorder instead; what still logs errors here is a factory failing
+ * before there is an object to record them (FactoryErrors) and the ONNX parser (whose errors are also read from it).
+ * TensorRT logs from the calling thread and from threads of its own, so an error goes to every FactoryErrors alive
+ * at the time, whatever thread logs it. Warnings, and errors while none is alive, go to stderr.
  */
 class Logger : public nvinfer1::ILogger {
  public:
@@ -59,32 +63,121 @@ Logger& logger() {
   return *instance;
 }
 
-/**
- * The errors TensorRT logs, from any thread, while one call of the binding runs; a new one per call, so a failure
- * quotes only what was logged during its own call. Errors of a call that succeeds go to stderr when it ends.
- */
-class ErrorCapture {
- public:
-  ErrorCapture() { logger().attach(&errors_); }
-  ~ErrorCapture() {
-    if (attached_) {
-      for (const std::string& error : logger().detach(&errors_)) std::fprintf(stderr, "[TensorRT] %s\n", error.c_str());
-    }
-  }
-  ErrorCapture(const ErrorCapture&) = delete;
-  ErrorCapture& operator=(const ErrorCapture&) = delete;
+[[noreturn]] void failWith(const std::string& what, const std::vector<std::string>& errors) {
+  std::string joined;
+  for (const std::string& error : errors) joined += (joined.empty() ? "" : "; ") + error;
+  throw std::runtime_error(joined.empty() ? what : what + ": " + joined);
+}
 
-  /** Throws `what`, followed by the errors TensorRT logged during this call. */
-  [[noreturn]] void fail(const std::string& what) {
-    attached_ = false;
-    std::string joined;
-    for (const std::string& error : logger().detach(&errors_)) joined += (joined.empty() ? "" : "; ") + error;
-    throw std::runtime_error(joined.empty() ? what : what + ": " + joined);
+void printErrors(const std::vector<std::string>& errors) {
+  for (const std::string& error : errors) std::fprintf(stderr, "[TensorRT] %s\n", error.c_str());
+}
+
+/**
+ * Calls a TensorRT factory (createInferBuilder, createInferRuntime, createParser) and returns what it made, or throws
+ * `what` followed by the errors logged while it ran: with no object yet there is no ErrorRecorder, so they come from
+ * the process-wide logger, and a factory failing at the same moment in another call (the other model's load) may
+ * have logged some of them.
+ */
+template <typename T, typename Factory>
+std::unique_ptr<T> createOrFail(Factory factory, const std::string& what) {
+  std::vector<std::string> logged;
+  logger().attach(&logged);
+  T* object = factory();
+  const std::vector<std::string> errors = logger().detach(&logged);
+  if (!object) failWith(what, errors);
+  printErrors(errors);
+  return std::unique_ptr<T>(object);
+}
+
+/**
+ * The errors TensorRT reports, from any thread, for the objects it is set on: set on a builder or a runtime, it is
+ * passed on to the networks, engines and execution contexts created from them. Each build and each Engine has its
+ * own, so a failing call quotes its own engine's errors even while the other model's engine runs.
+ */
+class ErrorRecorder : public nvinfer1::IErrorRecorder {
+ public:
+  int32_t getNbErrors() const noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int32_t>(errors_.size());
+  }
+  nvinfer1::ErrorCode getErrorCode(int32_t index) const noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return inRange(index) ? errors_[index].first : nvinfer1::ErrorCode::kUNSPECIFIED_ERROR;
+  }
+  ErrorDesc getErrorDesc(int32_t index) const noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return inRange(index) ? errors_[index].second.c_str() : "";  // a deque: later errors do not move this one
+  }
+  bool hasOverflowed() const noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return overflowed_;
+  }
+  void clear() noexcept override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    errors_.clear();
+    overflowed_ = false;
+  }
+  bool reportError(nvinfer1::ErrorCode code, ErrorDesc description) noexcept override {
+    try {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (errors_.size() < kCapacity) {
+        errors_.emplace_back(code, description);
+      } else {
+        overflowed_ = true;
+      }
+    } catch (...) {
+      // Recording must not throw into TensorRT.
+    }
+    return true;  // every error ends the call that reported it, as in NVIDIA's samples
+  }
+  RefCount incRefCount() noexcept override { return ++references_; }
+  RefCount decRefCount() noexcept override { return --references_; }
+
+  /** The errors recorded since the last take(), which forgets them. */
+  std::vector<std::string> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> descriptions;
+    for (const auto& error : errors_) descriptions.push_back(error.second);
+    if (overflowed_) descriptions.emplace_back("(more errors were dropped)");
+    errors_.clear();
+    overflowed_ = false;
+    return descriptions;
   }
 
  private:
-  std::vector<std::string> errors_;
-  bool attached_ = true;
+  static constexpr std::size_t kCapacity = 64;
+  bool inRange(int32_t index) const { return index >= 0 && static_cast<std::size_t>(index) < errors_.size(); }
+
+  mutable std::mutex mutex_;
+  std::deque<std::pair<nvinfer1::ErrorCode, std::string>> errors_;
+  bool overflowed_ = false;
+  std::atomic<RefCount> references_{0};
+};
+
+/**
+ * One call's view of an ErrorRecorder that only this call uses meanwhile (a build's, or an Engine's under its
+ * lock): a failure quotes what was recorded during the call; errors of a call that succeeds, or recorded between
+ * calls, go to stderr.
+ */
+class CallErrors {
+ public:
+  explicit CallErrors(ErrorRecorder& recorder) : recorder_(recorder) { printErrors(recorder_.take()); }
+  ~CallErrors() {
+    if (!failed_) printErrors(recorder_.take());
+  }
+  CallErrors(const CallErrors&) = delete;
+  CallErrors& operator=(const CallErrors&) = delete;
+
+  /** Throws `what`, followed by the errors TensorRT recorded during this call. */
+  [[noreturn]] void fail(const std::string& what) {
+    failed_ = true;
+    failWith(what, recorder_.take());
+  }
+
+ private:
+  ErrorRecorder& recorder_;
+  bool failed_ = false;
 };
 
 /** Waits for the stream however a call exits, so no copy still writes into host buffers the next call reuses. */
@@ -207,10 +300,12 @@ std::string tensorRtVersion() {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(version % 100) + "." + std::to_string(build);
 }
 
-std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const BuildOptions& options) {
-  ErrorCapture errors;
-  std::unique_ptr<nvinfer1::IBuilder> builder{nvinfer1::createInferBuilder(logger())};
-  if (!builder) errors.fail("TensorRT cannot create a builder (createInferBuilder)");
+std::vector<uint8_t> buildSerializedEngine(const std::vector<uint8_t>& onnx, const std::string& modelPath, const BuildOptions& options) {
+  ErrorRecorder recorder;  // declared first: it outlives the builder and everything made from it, which hold it
+  const auto builder = createOrFail<nvinfer1::IBuilder>([] { return nvinfer1::createInferBuilder(logger()); },
+                                                        "TensorRT cannot create a builder (createInferBuilder)");
+  builder->setErrorRecorder(&recorder);
+  CallErrors errors(recorder);
 #if NV_TENSORRT_MAJOR >= 10
   const nvinfer1::NetworkDefinitionCreationFlags flags = 0;  // explicit batch is the only mode since TensorRT 10
 #else
@@ -218,15 +313,15 @@ std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const Bu
 #endif
   std::unique_ptr<nvinfer1::INetworkDefinition> network{builder->createNetworkV2(flags)};
   if (!network) errors.fail("TensorRT cannot create a network (createNetworkV2)");
-  std::unique_ptr<nvonnxparser::IParser> parser{nvonnxparser::createParser(*network, logger())};
-  if (!parser) errors.fail("TensorRT cannot create an ONNX parser (createParser)");
-  if (!parser->parseFromFile(onnxPath.c_str(), static_cast<int>(nvinfer1::ILogger::Severity::kWARNING))) {
+  const auto parser = createOrFail<nvonnxparser::IParser>([&] { return nvonnxparser::createParser(*network, logger()); },
+                                                          "TensorRT cannot create an ONNX parser (createParser)");
+  if (!parser->parse(onnx.data(), onnx.size(), modelPath.c_str())) {
     std::string parseErrors;
     for (int i = 0; i < parser->getNbErrors(); ++i) parseErrors += std::string(parseErrors.empty() ? "" : "; ") + parser->getError(i)->desc();
-    throw std::runtime_error("cannot parse " + onnxPath + (parseErrors.empty() ? "" : ": " + parseErrors));
+    throw std::runtime_error("cannot parse " + modelPath + (parseErrors.empty() ? "" : ": " + parseErrors));
   }
   if (network->getNbInputs() != 1 || network->getNbOutputs() != 1) {
-    throw std::runtime_error(onnxPath + ": expected one input [N,3,H,W] and one output, as PaddleOCR's detection and recognition models have");
+    throw std::runtime_error(modelPath + ": expected one input [N,3,H,W] and one output, as PaddleOCR's detection and recognition models have");
   }
   char const* inputName = network->getInput(0)->getName();
 
@@ -254,7 +349,8 @@ std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const Bu
 }
 
 struct Engine::State {
-  // Declared so that they are destroyed context first, runtime last.
+  // Declared so that they are destroyed context first, runtime next, and the recorder they hold last.
+  ErrorRecorder recorder;
   std::unique_ptr<nvinfer1::IRuntime> runtime;
   std::unique_ptr<nvinfer1::ICudaEngine> engine;
   std::unique_ptr<nvinfer1::IExecutionContext> context;
@@ -285,7 +381,7 @@ struct Engine::State {
    * Sets the context to an input shape, unless it already is, and returns the output shape that follows (the
    * recognition model's time steps follow the input's width). Queues nothing.
    */
-  const OutputShape& shapeFor(InputShape shape, ErrorCapture& errors) {
+  const OutputShape& shapeFor(InputShape shape, CallErrors& errors) {
     if (shape == boundInput) return output;
     boundInput = InputShape{};
     if (!context->setInputShape(inputName.c_str(), inputDims(shape))) errors.fail("input " + describe(shape) + " is not accepted by the engine");
@@ -305,7 +401,7 @@ struct Engine::State {
    * Sets the input shape, points the context at buffers big enough for it, and checks that the caller's output
    * holds the result: all before anything is queued on the stream.
    */
-  void bind(InputShape shape, std::size_t capacity, ErrorCapture& errors) {
+  void bind(InputShape shape, std::size_t capacity, CallErrors& errors) {
     shapeFor(shape, errors);
     if (capacity < output.elements) {
       throw std::invalid_argument("output buffer holds " + std::to_string(capacity) + " floats, the output needs " +
@@ -320,7 +416,7 @@ struct Engine::State {
   }
 
   /** Enqueues the model and the copy back, waits, and hands the output over. */
-  OutputShape finish(float* result, ErrorCapture& errors) {
+  OutputShape finish(float* result, CallErrors& errors) {
     if (!context->enqueueV3(stream)) errors.fail("enqueueV3");
     checkCuda(cudaMemcpyAsync(hostOutput.data(), deviceOutput.data(), output.elements * sizeof(float), cudaMemcpyDeviceToHost, stream),
               "copy output from GPU");
@@ -332,9 +428,10 @@ struct Engine::State {
 
 Engine::Engine(const void* plan, std::size_t bytes) : state_(std::make_unique<State>()) {
   State& s = *state_;
-  ErrorCapture errors;
-  s.runtime.reset(nvinfer1::createInferRuntime(logger()));
-  if (!s.runtime) errors.fail("TensorRT cannot create a runtime (createInferRuntime)");
+  s.runtime = createOrFail<nvinfer1::IRuntime>([] { return nvinfer1::createInferRuntime(logger()); },
+                                               "TensorRT cannot create a runtime (createInferRuntime)");
+  s.runtime->setErrorRecorder(&s.recorder);  // passed on to the engine and its execution context
+  CallErrors errors(s.recorder);
   s.engine.reset(s.runtime->deserializeCudaEngine(plan, bytes));
   if (!s.engine) errors.fail("cannot deserialize the TensorRT engine");
   for (int32_t i = 0; i < s.engine->getNbIOTensors(); ++i) {
@@ -365,7 +462,7 @@ OutputShape Engine::outputShape(InputShape shape) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
-  ErrorCapture errors;
+  CallErrors errors(s.recorder);
   return s.shapeFor(shape, errors);
 }
 
@@ -373,7 +470,7 @@ OutputShape Engine::inferTensor(const float* input, InputShape shape, float* out
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
-  ErrorCapture errors;
+  CallErrors errors(s.recorder);
   s.bind(shape, capacity, errors);
   const StreamIdleOnExit idle(s.stream);
   const std::size_t count = shape.elements();
@@ -388,7 +485,7 @@ OutputShape Engine::inferImage(const uint8_t* frame, const PreprocessPlan& plan,
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.running, std::try_to_lock);
   if (!lock) throw std::logic_error("the engine is already running an inference");
-  ErrorCapture errors;
+  CallErrors errors(s.recorder);
   s.bind(InputShape{1, plan.input.height, plan.input.width}, capacity, errors);
   const StreamIdleOnExit idle(s.stream);
   const std::size_t bytes = frameByteLength(plan);

@@ -67,8 +67,12 @@ struct BuildOptions {
   std::function<void(const BuildProgress&)> onProgress;
 };
 
-/** Parses the ONNX file and builds a serialized engine for the current CUDA device. Takes minutes on a Jetson. */
-std::vector<uint8_t> buildSerializedEngine(const std::string& onnxPath, const BuildOptions& options);
+/**
+ * Parses the ONNX model's bytes (those hashed for the engine's cache key: the file is not read again) and builds a
+ * serialized engine for the current CUDA device. `modelPath` names the model in errors and is where TensorRT looks
+ * for external weights. Takes minutes on a Jetson.
+ */
+std::vector<uint8_t> buildSerializedEngine(const std::vector<uint8_t>& onnx, const std::string& modelPath, const BuildOptions& options);
 
 struct OutputShape {
   std::vector<int64_t> dims;

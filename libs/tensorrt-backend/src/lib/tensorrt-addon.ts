@@ -23,7 +23,10 @@ export interface NativePreprocessPlan {
   std: readonly [number, number, number];
 }
 
-/** native/src/addon.cc's Engine. Promises resolve to the output dims; the output array is written in place. */
+/**
+ * native/src/addon.cc's Engine. Promises resolve to the output dims; the output array is written in place. The input
+ * (tensor or frame) is copied before the call returns: the caller may reuse it at once.
+ */
 export interface NativeEngine {
   profile(): NativeProfile;
   /** The output's dims for an input shape (the recognition model's time steps follow its width); throws while an inference runs. */
@@ -51,6 +54,8 @@ export interface BuildProgress {
 }
 
 export interface NativeBuildOptions {
+  /** The model's path: named in errors, and where TensorRT finds external weights (none in PaddleOCR's models). */
+  modelPath: string;
   fp16: boolean;
   profile: NativeProfile;
   /** The builder's workspace limit; 0 or unset leaves TensorRT's default (all of the device's memory). */
@@ -66,7 +71,8 @@ export interface TensorRtAddon {
   cudaRuntimeVersion(): string;
   /** Throws an Error whose `code` is the CUDA error name (cudaErrorNoDevice, cudaErrorInsufficientDriver, ...). */
   cudaDevices(): CudaDevice[];
-  buildEngine(onnxPath: string, options: NativeBuildOptions): Promise<Uint8Array>;
+  /** Builds from these bytes (copied before it returns), not from the file at options.modelPath. */
+  buildEngine(onnx: Uint8Array, options: NativeBuildOptions): Promise<Uint8Array>;
   Engine: new (plan: Uint8Array) => NativeEngine;
 }
 

@@ -5,7 +5,7 @@ import { OnnxRuntimeBackend, type TensorData } from '@iev/inference-backends';
 import { getPreset, Preprocessor } from '@iev/text-detection';
 import { readBgrImage, recordingLog } from '@iev/testing';
 import { WORKSPACE_ROOT } from '../testing/machine';
-import { probeTensorRt, TensorRtUnavailableError, type TensorRtMissing } from './tensorrt-addon';
+import { probeTensorRt, TensorRtUnavailableError, type NativeEngine, type NativeShape, type TensorRtAddon, type TensorRtMissing, type TensorRtRuntime } from './tensorrt-addon';
 import { devicePreprocessPlan, TensorRtBackend } from './tensorrt-backend';
 import { InputShapeError } from './model-input';
 import { detectionInput, profileForPreset } from './tensorrt-profile';
@@ -38,6 +38,35 @@ describe('TensorRtBackend without a binding', () => {
     await expect(backend.load()).rejects.toThrow(TensorRtUnavailableError);
     await expect(backend.load()).rejects.toThrow('npx nx run tensorrt-backend:build-native');
     await expect(backend.run({ data: new Float32Array(3 * 960 * 960), dims: [1, 3, 960, 960] })).rejects.toThrow('tensorrt: load() has not completed');
+  });
+});
+
+describe('TensorRtBackend.run() and its input', () => {
+  let cacheDir: string;
+  beforeAll(() => (cacheDir = mkdtempSync(join(tmpdir(), 'iev-trt-order-'))));
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it('hands its input to the engine before it returns its promise, so the binding copies it in time (TypeScript ordering only: the engine is faked, nothing runs)', async () => {
+    const handed: Float32Array[] = [];
+    const dims: NativeShape = [1, 3, 960, 960];
+    const modelInput = detectionInput(profileForPreset(getPreset('seed')));
+    const fakeEngine: NativeEngine = {
+      profile: () => modelInput.profile,
+      outputDims: () => [1, 1, 960, 960],
+      // What the binding does before it returns: take its copy of the input.
+      inferTensor: (input) => (handed.push(input.slice()), Promise.resolve([1, 1, 960, 960])),
+      inferImage: () => Promise.reject(new Error('not called')),
+      dispose: () => undefined,
+    };
+    const addon = { buildEngine: async () => new Uint8Array(1), Engine: function Engine() { return fakeEngine; } } as unknown as TensorRtAddon;
+    const runtime: TensorRtRuntime = { addon, addonPath: 'fake', tensorRtVersion: '10.16.0.0', cudaRuntimeVersion: '13.0', device: { name: 'fake', computeCapability: '8.7', multiprocessors: 16, totalMemoryBytes: 2 ** 30 } };
+    const backend = new TensorRtBackend({ ...readTensorRtSettings({}), modelInput, tensorRtCacheDir: cacheDir, modelPath: MODEL, log: recordingLog(), runtime });
+    await backend.load();
+    const input = new Float32Array(3 * 960 * 960).fill(1);
+    const running = backend.run({ data: input, dims });
+    input.fill(2); // the next frame, written into the same buffer
+    await running;
+    expect(handed.map((copy) => [copy[0], copy[copy.length - 1]])).toEqual([[1, 1]]);
   });
 });
 
@@ -105,6 +134,22 @@ needsTensorRt(`with TensorRT${probe.available ? '' : ` (needs TensorRT: ${UNAVAI
     const fromTensor = await backend.run({ data: input.tensor.slice(), dims: [1, 3, input.height, input.width] });
     const fromBytes = await backend.runImage(image, preset);
     expect(maxDifference(fromBytes, fromTensor)).toBeLessThanOrEqual(1e-6);
+  }, 120_000);
+
+  it('lets the caller reuse its input and frame as soon as run() and runImage() return their promises', async () => {
+    const image = frame();
+    const preset = getPreset('seed');
+    const input = new Preprocessor(preset).run(image);
+    const dims = [1, 3, input.height, input.width];
+    const expected = await backend.run({ data: input.tensor.slice(), dims });
+    const reused = input.tensor.slice();
+    const fromTensor = backend.run({ data: reused, dims });
+    reused.fill(0); // the next frame, written into the same buffer
+    expect(maxDifference(await fromTensor, expected)).toBe(0);
+    const expectedFromBytes = await backend.runImage(image, preset);
+    const fromBytes = backend.runImage(image, preset);
+    image.data.fill(0);
+    expect(maxDifference(await fromBytes, expectedFromBytes)).toBe(0);
   }, 120_000);
 
   it('handles input sizes changing between frames, and refuses one outside the profile', async () => {

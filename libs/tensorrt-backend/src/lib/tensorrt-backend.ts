@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { readModelFile, type BackendLog, type ImagePreprocessing, type InferenceBackend, type ModelFile, type TensorData } from '@iev/inference-backends';
 import { detResizeShape, type ImageView } from '@iev/text-detection';
 import { engineBuildProgressLog } from './engine-build-progress';
@@ -98,12 +99,15 @@ export class TensorRtBackend implements InferenceBackend {
     } else {
       options.log.info(`building a TensorRT engine: ${cached.reason}`);
     }
-    this.engine ??= await this.buildEngine(runtime, key, precision, cache);
+    this.engine ??= await this.buildEngine(runtime, model, key, precision, cache);
     this.model = model;
   }
 
-  /** Builds, loads and caches the engine, logging its progress, the time it took and where it was cached. */
-  private async buildEngine(runtime: TensorRtRuntime, key: EngineCacheKey, precision: 'fp16' | 'fp32', cache: EngineCache): Promise<NativeEngine> {
+  /**
+   * Builds, loads and caches the engine, logging its progress, the time it took and where it was cached. Built from
+   * the bytes hashed for the key: a model file replaced meanwhile must not be cached under the old model's key.
+   */
+  private async buildEngine(runtime: TensorRtRuntime, model: ModelFile, key: EngineCacheKey, precision: 'fp16' | 'fp32', cache: EngineCache): Promise<NativeEngine> {
     const { log, modelPath, onActivity } = this.options;
     const { device } = runtime;
     const mib = (bytes: number) => `${Math.round(bytes / 1024 ** 2)} MiB`;
@@ -116,7 +120,8 @@ export class TensorRtBackend implements InferenceBackend {
     onActivity?.('building engine');
     let plan: Uint8Array;
     try {
-      plan = await runtime.addon.buildEngine(modelPath, {
+      plan = await runtime.addon.buildEngine(model.bytes, {
+        modelPath: resolve(modelPath),
         fp16: precision === 'fp16',
         profile: key.profile,
         workspaceBytes: key.workspaceBytes,
@@ -132,6 +137,7 @@ export class TensorRtBackend implements InferenceBackend {
     return engine;
   }
 
+  /** The input may be reused as soon as this returns its promise: the binding copies it before then. */
   async run(input: TensorData): Promise<TensorData> {
     const engine = this.loadedEngine();
     const { dims, data } = input;
@@ -141,6 +147,7 @@ export class TensorRtBackend implements InferenceBackend {
     return { data: output, dims: await engine.inferTensor(data, dims, output) };
   }
 
+  /** The frame may be reused as soon as this returns its promise, as run()'s input. */
   async runImage(image: ImageView, preprocessing: ImagePreprocessing): Promise<TensorData> {
     const engine = this.loadedEngine();
     const plan = devicePreprocessPlan(image, preprocessing);

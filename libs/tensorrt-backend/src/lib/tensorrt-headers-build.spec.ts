@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cudaIncludeDir, findNvcc, hasCompiler, hasCudaGpu, NATIVE_DIR, nodeIncludeDir, TENSORRT_HEADERS_DIR, tensorRtHeaderSets, WORKSPACE_ROOT } from '../testing/machine';
 import { getPreset } from '@iev/text-detection';
 import { recognitionInput } from './recognition-input';
-import type { NativeProfile, NativeShape, TensorRtAddon } from './tensorrt-addon';
+import type { NativeBuildOptions, NativeProfile, NativeShape, TensorRtAddon, TensorRtRuntime } from './tensorrt-addon';
 import { TensorRtBackend } from './tensorrt-backend';
 import { detectionInput, profileForPreset } from './tensorrt-profile';
 import { readTensorRtSettings } from './tensorrt-settings';
@@ -21,6 +22,15 @@ const missing = [
 ].filter(Boolean);
 const needsHeaders = missing.length === 0 ? describe : describe.skip;
 const profile: NativeProfile = { min: [1, 3, 32, 32], opt: [1, 3, 32, 32], max: [1, 3, 32, 32] };
+
+/** The binding built here with the GPU it would run on described, as cudaDevices() reports a Jetson AGX Orin 64GB. */
+const orin = (addon: TensorRtAddon): TensorRtRuntime => ({
+  addon,
+  addonPath: 'tensorrt_addon.node',
+  tensorRtVersion: addon.tensorRtVersion(),
+  cudaRuntimeVersion: addon.cudaRuntimeVersion(),
+  device: { name: 'Orin', computeCapability: '8.7', multiprocessors: 16, totalMemoryBytes: 64 * 2 ** 30 },
+});
 
 /**
  * The binding built with its own build (build.mjs, binding.gyp) against each set of NVIDIA's public TensorRT headers,
@@ -89,7 +99,9 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
       expect(addon.cudaRuntimeVersion()).toBe(release);
     });
 
-    const failedBuild = () => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile }).then(() => new Error('built'), (error: Error) => error);
+    const model = new Uint8Array([8, 7, 18, 0]);
+    const modelPath = '/nonexistent/model.onnx';
+    const failedBuild = () => addon.buildEngine(model, { modelPath, fp16: false, profile }).then(() => new Error('built'), (error: Error) => error);
 
     it("rejects buildEngine when TensorRT cannot create a builder, quoting the error TensorRT logged from its own thread, and only this call's", async () => {
       const first = await failedBuild();
@@ -101,7 +113,13 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
     });
 
     it('refuses a negative workspace before building', () => {
-      expect(() => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile, workspaceBytes: -1 })).toThrow('workspaceBytes must be a number >= 0');
+      expect(() => addon.buildEngine(model, { modelPath, fp16: false, profile, workspaceBytes: -1 })).toThrow('workspaceBytes must be a number >= 0');
+    });
+
+    it("refuses a model's path where its bytes belong: it builds from the bytes hashed for the cache key, never the file read again", () => {
+      const usage = 'buildEngine(onnx: Uint8Array, { modelPath, fp16, profile })';
+      expect(() => addon.buildEngine(modelPath as unknown as Uint8Array, { modelPath, fp16: false, profile })).toThrow(usage);
+      expect(() => addon.buildEngine(model, { fp16: false, profile } as NativeBuildOptions)).toThrow(usage);
     });
 
     it.each<[string, Partial<NativeProfile>, string | RegExp]>([
@@ -112,7 +130,7 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
       ['min above max', { max: [1, 3, 32, 16] }, 'profile must have min <= opt <= max in every dimension'],
       ['a batch range upside down', { min: [6, 3, 48, 48], opt: [1, 3, 48, 320], max: [6, 3, 48, 320] }, 'profile must have min <= opt <= max in every dimension'],
     ])('refuses a profile with %s before TensorRT is involved', (_case, change, message) => {
-      expect(() => addon.buildEngine('/nonexistent/model.onnx', { fp16: false, profile: { ...profile, ...change } })).toThrow(message);
+      expect(() => addon.buildEngine(model, { modelPath, fp16: false, profile: { ...profile, ...change } })).toThrow(message);
     });
 
     it('has the engine methods TensorRtBackend calls, outputDims (to size a dynamic output) among them', () => {
@@ -133,14 +151,7 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
         modelPath: join(WORKSPACE_ROOT, model),
         log: { info: (line) => lines.push(line), warn: (line) => lines.push(`warn: ${line}`) },
         onActivity: (now) => activity.push(now),
-        // The binding built here with the GPU it would run on described, as cudaDevices() reports a Jetson AGX Orin 64GB.
-        runtime: {
-          addon,
-          addonPath: 'tensorrt_addon.node',
-          tensorRtVersion: addon.tensorRtVersion(),
-          cudaRuntimeVersion: addon.cudaRuntimeVersion(),
-          device: { name: 'Orin', computeCapability: '8.7', multiprocessors: 16, totalMemoryBytes: 64 * 2 ** 30 },
-        },
+        runtime: orin(addon),
       });
       await expect(backend.load()).rejects.toThrow(/^TensorRT cannot create a builder \(createInferBuilder\): createInferBuilder: no TensorRT library here/);
       expect(activity).toEqual(['building engine', undefined]);
@@ -149,6 +160,43 @@ needsHeaders(`the binding built against TensorRT's headers${missing.length ? ` (
         expect.stringMatching(new RegExp(`^building the TensorRT ${version}\\.0\\.\\d+ engine for .*${model} on Orin \\(8\\.7, 16 SMs, 65536 MiB\\), ${Number(version.split('.')[0]) >= 11 ? 'fp32' : 'fp16'}, profile ${described}, workspace 2048 MiB;`)),
       ]);
       expect(existsSync(cacheDir)).toBe(false);
+    });
+
+    it('hands the builder the model bytes it hashed for the cache key, even when the model file is replaced after hashing', async () => {
+      const modelPath = join(dir, `replaced-${version}.onnx`);
+      copyFileSync(join(WORKSPACE_ROOT, 'models/ch_pp_inf_dynamic.onnx'), modelPath);
+      const hashed = readFileSync(modelPath);
+      const lines: string[] = [];
+      const built: { onnx: unknown; options: NativeBuildOptions }[] = [];
+      // The real binding's buildEngine, called through: only what it is handed is recorded.
+      const recording: TensorRtAddon = Object.create(addon, {
+        buildEngine: {
+          value: (onnx: Uint8Array, options: NativeBuildOptions) => {
+            built.push({ onnx, options });
+            return addon.buildEngine(onnx, options);
+          },
+        },
+      });
+      const backend = new TensorRtBackend({
+        ...readTensorRtSettings({}),
+        tensorRtCacheDir: join(dir, `engines-${version}-replaced`),
+        modelInput: detectionInput(profileForPreset(getPreset('seed'))),
+        modelPath,
+        log: {
+          info: (line) => {
+            lines.push(line);
+            // Logged once the key is hashed and no engine is cached for it: a deployment replaces the model now.
+            if (line.startsWith('building a TensorRT engine: ')) writeFileSync(modelPath, 'a newer model');
+          },
+          warn: (line) => lines.push(`warn: ${line}`),
+        },
+        runtime: orin(recording),
+      });
+      const sha256 = (data: unknown) => createHash('sha256').update(data as Uint8Array).digest('hex');
+      await expect(backend.load()).rejects.toThrow(/^TensorRT cannot create a builder/);
+      const keyedAs = /no cached engine at .*\/([0-9a-f]{8})-[0-9a-f]+\.engine$/.exec(lines[0])?.[1];
+      expect(keyedAs).toBe(sha256(hashed).slice(0, 8));
+      expect(built.map(({ onnx, options }) => ({ onnx: sha256(onnx), modelPath: options.modelPath }))).toEqual([{ onnx: sha256(hashed), modelPath }]);
     });
 
     it('throws a clear error from new Engine when TensorRT cannot create a runtime', () => {
