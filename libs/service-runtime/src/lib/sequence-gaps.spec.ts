@@ -1,4 +1,4 @@
-import { SequenceGaps } from './sequence-gaps';
+import { MAX_COUNTED_GAP, SequenceGaps } from './sequence-gaps';
 
 describe('SequenceGaps', () => {
   it('counts the frames between two sequence numbers as skipped', () => {
@@ -20,5 +20,20 @@ describe('SequenceGaps', () => {
     gaps.observe('cam', 100);
     expect(gaps.observe('cam', 0)).toBe(0);
     expect(gaps.observe('cam', 2)).toBe(1);
+  });
+
+  it('treats a jump ahead beyond MAX_COUNTED_GAP as a discontinuity, not billions of skipped frames', () => {
+    const gaps = new SequenceGaps();
+    gaps.observe('cam', 10);
+    expect(gaps.observe('cam', 2 ** 40)).toBe(0);
+    expect(gaps.observe('cam', 2 ** 40 + 3)).toBe(2); // counted from the new numbers on
+  });
+
+  it('still counts a long real gap, up to MAX_COUNTED_GAP frames', () => {
+    const gaps = new SequenceGaps();
+    gaps.observe('cam', 0);
+    expect(gaps.observe('cam', 2_501)).toBe(2_500);
+    expect(gaps.observe('cam', 2_501 + MAX_COUNTED_GAP + 1)).toBe(MAX_COUNTED_GAP);
+    expect(gaps.observe('cam', 2_501 + 2 * MAX_COUNTED_GAP + 3)).toBe(0);
   });
 });
