@@ -43,7 +43,7 @@ export const previewConfigSpec = {
   detectionsConnect: env.endpoint('DETECTIONS_CONNECT', 'tcp://127.0.0.1:5556'),
   port: env.integer('PREVIEW_PORT', { min: 0, max: 65535 }, 8080),
   /** LISTEN_HOST's address unless set (127.0.0.1; 0.0.0.0 in the image), as every module listens. */
-  host: parsed('PREVIEW_HOST', 'an address', (raw) => env.string('PREVIEW_HOST').parse(raw).trim(), (source) => listenHost(source)),
+  host: parsed('PREVIEW_HOST', 'an address', (raw) => env.string('PREVIEW_HOST').parse(raw), (source) => listenHost(source)),
   /**
    * 5: the pictures a person checking a camera and its detections needs (Frigate's detect default too) at half
    * the CPU of 10; it follows inference, so every frame it takes is shown with its own boxes.

@@ -45,7 +45,7 @@ describe('readConfig', () => {
       'BOX_THRESH must be a number >= 0 <= 1 (got "1.5")',
       'USE_TENSOR_RT must be true or false (got "maybe")',
       'DETECTION_PRESET must be one of seed, default (got "fast")',
-      'FRAMES_ENDPOINT must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/frames.sock (got "http://x")',
+      'FRAMES_ENDPOINT must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555, tcp://[::1]:5555 or ipc:///tmp/frames.sock (got "http://x")',
     ]);
     expect((error as Error).message).toContain('Invalid configuration');
   });
@@ -54,6 +54,14 @@ describe('readConfig', () => {
     const spec = { fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }) };
     for (const text of ['2', '2.5', '.5', '+3', '1e1', ' 7 ']) expect(readConfig(spec, { PREVIEW_FPS: text }).fps).toBe(Number(text));
     for (const text of ['0x10', '0b11', '0o7', 'Infinity', '2,5', '']) expect(() => readConfig(spec, { PREVIEW_FPS: text })).toThrow('PREVIEW_FPS must be a number >= 0.1 <= 30');
+  });
+
+  it('reads a tcp endpoint with an IPv6 address in brackets, and refuses one that is not an IPv6 address', () => {
+    const spec = { endpoint: env.endpoint('FRAMES_ENDPOINT') };
+    for (const endpoint of ['tcp://[::1]:5555', 'tcp://[::]:5555', 'tcp://[fd00::2]:5555', 'tcp://[::ffff:10.0.0.2]:5555']) expect(readConfig(spec, { FRAMES_ENDPOINT: endpoint }).endpoint).toBe(endpoint);
+    for (const endpoint of ['tcp://::1:5555', 'tcp://[::1]', 'tcp://[capture]:5555', 'tcp://[::1]:0', 'tcp://[::1:5555', 'tcp://::1]:5555']) {
+      expect(() => readConfig(spec, { FRAMES_ENDPOINT: endpoint })).toThrow('FRAMES_ENDPOINT must be a ZeroMQ endpoint');
+    }
   });
 
   it('refuses a tcp port of 0 or above 65535', () => {
@@ -92,6 +100,21 @@ describe('readConfig', () => {
     expect(() => readConfig(spec, { INFERENCE_THREADS: '1.5' })).toThrow('INFERENCE_THREADS must be an integer');
     expect(() => readConfig(spec, { CAMERA_PATH: ' ' })).toThrow('CAMERA_PATH must not be empty');
   });
+
+  it('reads every value without surrounding whitespace, and one of only whitespace as empty', () => {
+    const padded = { CAMERA_PATH: '/dev/video0 ', INFERENCE_THREADS: ' 4', BOX_THRESH: '0.6\n', USE_TENSOR_RT: '\ttrue', DETECTION_PRESET: ' default ', FRAMES_ENDPOINT: ' tcp://capture:5555 ' };
+    expect(readConfig(spec, padded)).toEqual({ cameraPath: '/dev/video0', threads: 4, boxThresh: 0.6, useTensorRt: true, preset: 'default', endpoint: 'tcp://capture:5555' });
+    // As a twin's desired property, which is parsed without readConfig.
+    expect(env.string('CAMERA_PATH').parse(' /dev/video1\t')).toBe('/dev/video1');
+    const outcome = (parse: () => unknown) => {
+      try {
+        return parse();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    for (const variable of Object.values(spec)) expect(outcome(() => variable.parse(' \t\n'))).toBe(outcome(() => variable.parse('')));
+  });
 });
 
 describe('listenHost', () => {
@@ -104,9 +127,17 @@ describe('listenHost', () => {
     expect(readConfig(spec, { LISTEN_HOST: '0.0.0.0', FRAMES_BIND: 'tcp://*:6000' }).bind).toBe('tcp://*:6000');
   });
 
+  it('takes an IPv6 LISTEN_HOST bare, and binds endpoints on it in brackets', () => {
+    const spec = { bind: env.endpoint('FRAMES_BIND', bindOnListenHost(5555)) };
+    for (const [host, bind] of [['::', 'tcp://[::]:5555'], [' ::1 ', 'tcp://[::1]:5555'], ['fd00::2', 'tcp://[fd00::2]:5555']]) {
+      expect(listenHost({ LISTEN_HOST: host })).toBe(host.trim());
+      expect(readConfig(spec, { LISTEN_HOST: host }).bind).toBe(bind);
+    }
+  });
+
   it('stops on a LISTEN_HOST no endpoint could carry, naming it', () => {
-    for (const bad of ['::', 'bad host', 'host:80']) {
-      expect(() => listenHost({ LISTEN_HOST: bad })).toThrow(`LISTEN_HOST must be a host name or an IPv4 address such as 0.0.0.0 (got ${JSON.stringify(bad)})`);
+    for (const bad of ['[::]', ':::', 'bad host', 'host:80']) {
+      expect(() => listenHost({ LISTEN_HOST: bad })).toThrow(`LISTEN_HOST must be a host name, an IPv4 address such as 0.0.0.0 or an IPv6 address such as :: (got ${JSON.stringify(bad)})`);
     }
   });
 });

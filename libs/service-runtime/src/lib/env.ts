@@ -1,3 +1,5 @@
+import { isIPv6 } from 'node:net';
+
 /**
  * Start-up configuration from environment variables. Every variable is parsed and validated before a
  * service starts; all problems are reported at once, each naming its variable.
@@ -14,6 +16,7 @@ export type EnvSource = Record<string, string | undefined>;
 /** Parses one variable's raw text; throws an Error whose message says what was expected. */
 export interface EnvVar<T> {
   names: readonly string[];
+  /** env.* variables read the text without surrounding whitespace (see `variable`). */
   parse(raw: string): T;
   /** A function computes the fallback from the same environment (e.g. a default that depends on LISTEN_HOST). */
   fallback: T | ((source: EnvSource) => T) | undefined;
@@ -24,8 +27,12 @@ export interface EnvVar<T> {
 
 type Parser<T> = (raw: string) => T;
 
+/**
+ * Every env.* parser gets the text trimmed: a deployment manifest's `"/dev/video0 "` means /dev/video0, and a value of
+ * only whitespace reads as an empty one. Here, not in readConfig, so twins' desired properties read the same.
+ */
 function variable<T>(names: string | readonly string[], parse: Parser<T>, description: string, fallback?: T | ((source: EnvSource) => T)): EnvVar<T> {
-  return { names: typeof names === 'string' ? [names] : names, parse, fallback, required: fallback === undefined, description };
+  return { names: typeof names === 'string' ? [names] : names, parse: (raw) => parse(raw.trim()), fallback, required: fallback === undefined, description };
 }
 
 /** A variable that may be left unset, reading as undefined. */
@@ -36,15 +43,15 @@ export function optional<T>(variable: EnvVar<T>): EnvVar<T | undefined> {
 export const env = {
   string: (names: string | readonly string[], fallback?: string) =>
     variable(names, (raw) => {
-      if (raw.trim() === '') throw new Error('must not be empty');
+      if (raw === '') throw new Error('must not be empty');
       return raw;
     }, 'a string', fallback),
 
   integer: (names: string | readonly string[], range: { min?: number; max?: number } = {}, fallback?: number) =>
     variable(names, (raw) => {
-      const value = Number(raw.trim());
+      const value = Number(raw);
       const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
-      if (!/^[-+]?\d+$/.test(raw.trim()) || value < min || value > max) {
+      if (!/^[-+]?\d+$/.test(raw) || value < min || value > max) {
         throw new Error(`must be an integer${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
       }
       return value;
@@ -52,10 +59,10 @@ export const env = {
 
   number: (names: string | readonly string[], range: { min?: number; max?: number } = {}, fallback?: number) =>
     variable(names, (raw) => {
-      const value = Number(raw.trim());
+      const value = Number(raw);
       const { min = -Infinity, max = Infinity } = range;
       // Decimal only: Number() also reads 0x10 and 0b11, which nobody means for a threshold or a frame rate.
-      if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw.trim()) || !Number.isFinite(value) || value < min || value > max) {
+      if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw) || !Number.isFinite(value) || value < min || value > max) {
         throw new Error(`must be a number${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
       }
       return value;
@@ -64,7 +71,7 @@ export const env = {
   /** true/false, 1/0, yes/no, on/off in any case: the original sample used USE_TENSOR_RT=True. */
   boolean: (names: string | readonly string[], fallback?: boolean) =>
     variable(names, (raw) => {
-      const text = raw.trim().toLowerCase();
+      const text = raw.toLowerCase();
       if (['true', '1', 'yes', 'on'].includes(text)) return true;
       if (['false', '0', 'no', 'off'].includes(text)) return false;
       throw new Error('must be true or false');
@@ -72,17 +79,16 @@ export const env = {
 
   oneOf: <const T extends string>(names: string | readonly string[], choices: readonly T[], fallback?: T) =>
     variable(names, (raw) => {
-      const text = raw.trim().toLowerCase() as T;
+      const text = raw.toLowerCase() as T;
       if (!choices.includes(text)) throw new Error(`must be one of ${choices.join(', ')}`);
       return text;
     }, `one of ${choices.join('|')}`, fallback),
 
-  /** A ZeroMQ endpoint: tcp://host:port or ipc://path. */
+  /** A ZeroMQ endpoint: tcp://host:port (an IPv6 address in brackets, tcp://[::1]:5555) or ipc://path. */
   endpoint: (names: string | readonly string[], fallback?: string | ((source: EnvSource) => string)) =>
     variable(names, (raw) => {
-      const text = raw.trim();
-      if (!isEndpoint(text)) throw new Error('must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555 or ipc:///tmp/frames.sock');
-      return text;
+      if (!isEndpoint(raw)) throw new Error('must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555, tcp://[::1]:5555 or ipc:///tmp/frames.sock');
+      return raw;
     }, 'a ZeroMQ endpoint', fallback),
 
   /** One or more ZeroMQ endpoints, comma-separated, none twice (a peer per endpoint, e.g. one capture per camera). */
@@ -105,10 +111,11 @@ export function assertEachOnce(items: readonly string[], what: string): void {
 }
 
 function isEndpoint(text: string): boolean {
-  const tcp = /^tcp:\/\/[^:/\s]+:(\d{1,5})$/.exec(text);
+  const tcp = /^tcp:\/\/(?:\[([^\]]+)\]|[^:/[\]\s]+):(\d{1,5})$/.exec(text);
+  if (!tcp) return /^ipc:\/\/\S+$/.test(text);
+  const [, ipv6, port] = tcp;
   // Port 0 binds a port nobody is told of; ZeroMQ wraps one above 65535 (99999 listens on 34463).
-  if (tcp) return Number(tcp[1]) >= 1 && Number(tcp[1]) <= 65535;
-  return /^ipc:\/\/\S+$/.test(text);
+  return (ipv6 === undefined || isIPv6(ipv6)) && Number(port) >= 1 && Number(port) <= 65535;
 }
 
 /** Variables by config key; module twins' desired properties use the same specs. */
@@ -140,13 +147,19 @@ export function readConfig<S extends EnvSpec>(spec: S, source: EnvSource = proce
  * The address a module listens on when its env names none (frames, detections, metrics and health): LISTEN_HOST,
  * else 127.0.0.1, so `npm start` serves nothing to the LAN by accident. The module images set LISTEN_HOST=0.0.0.0:
  * inside a container the other modules, Docker's port mappings and the health check reach it from outside.
+ * An IPv6 address is given bare, as HTTP listens take it (`::` listens on IPv6 and IPv4 alike, `::1`).
  */
 export function listenHost(source: EnvSource = process.env): string {
   const host = source['LISTEN_HOST']?.trim() || '127.0.0.1';
-  // It goes into tcp:// endpoints and HTTP listens: a name or an IPv4 address, nothing ZeroMQ would misread.
-  if (!/^[A-Za-z0-9.*_-]+$/.test(host)) throw new ConfigError([`LISTEN_HOST must be a host name or an IPv4 address such as 0.0.0.0 (got ${JSON.stringify(source['LISTEN_HOST'])})`]);
+  // It goes into tcp:// endpoints and HTTP listens: a name, an IPv4 or an IPv6 address, nothing ZeroMQ would misread.
+  if (!/^[A-Za-z0-9.*_-]+$/.test(host) && !isIPv6(host)) {
+    throw new ConfigError([`LISTEN_HOST must be a host name, an IPv4 address such as 0.0.0.0 or an IPv6 address such as :: (got ${JSON.stringify(source['LISTEN_HOST'])})`]);
+  }
   return host;
 }
 
-/** A ZeroMQ bind endpoint on listenHost(): the default of FRAMES_BIND / DETECTIONS_BIND. */
-export const bindOnListenHost = (port: number) => (source: EnvSource) => `tcp://${listenHost(source)}:${port}`;
+/** A ZeroMQ bind endpoint on listenHost(), an IPv6 address in brackets: the default of FRAMES_BIND / DETECTIONS_BIND. */
+export const bindOnListenHost = (port: number) => (source: EnvSource) => {
+  const host = listenHost(source);
+  return `tcp://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+};

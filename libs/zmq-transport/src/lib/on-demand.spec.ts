@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { frameCodec, type Frame } from '@iev/frame-protocol';
+import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Dealer, Router } from 'zeromq';
-import { eventually, waitUntil } from '@iev/testing';
+import { eventually, freePort, waitUntil } from '@iev/testing';
 import { Closer, emitted, freeTcpEndpoint, gate, ipcEndpoints, testFrame } from '../test-support/zmq';
 import { ClientZmqOnDemand, type ClientZmqOnDemandOptions } from './client-zmq-on-demand';
 import { MAX_PATTERN_BYTES, MAX_REQUEST_PART_BYTES } from './on-demand-wire';
@@ -156,6 +157,24 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
     await waitUntil(() => handled.includes(2), 'a frame from the restarted producer');
   });
 
+  // Some containers run without IPv6, loopback included.
+  const hasIpv6Loopback = Object.values(networkInterfaces()).some((addresses) => addresses?.some(({ family, address }) => family === 'IPv6' && address === '::1'));
+  (hasIpv6Loopback ? it : it.skip)(
+    `carries frames over IPv6: bound on tcp://[::], taken over tcp://[::1] and over tcp://127.0.0.1${hasIpv6Loopback ? '' : ' (skipped: this machine has no IPv6 loopback, ::1)'}`,
+    async () => {
+      const port = await freePort();
+      const client = producer(`tcp://[::]:${port}`);
+      await client.connect();
+      const overIpv6 = await consumer(`tcp://[::1]:${port}`);
+      const overIpv4 = await consumer(`tcp://127.0.0.1:${port}`);
+      await waitUntil(() => client.stats().consumers === 2, 'both consumers');
+
+      await client.whenWanted(FRAMES);
+      await emitted(client, FRAMES, testFrame('cam', 0));
+      await waitUntil(() => overIpv6.handled.length === 1 && overIpv4.handled.length === 1, 'the frame at both consumers');
+    },
+  );
+
   it('holds a sent buffer until the consumer asks again, so the producer knows when it may reuse it', async () => {
     const endpoint = ipc.endpoint('holds');
     const client = producer(endpoint);
@@ -214,18 +233,24 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
     return { client, raw };
   }
 
-  it('counts and drops malformed requests', async () => {
-    const { client, raw } = await producerAndRawPeer(ipc.endpoint('malformed'));
+  it('counts and drops malformed requests and a pattern too many, and goes on serving that peer and the others', async () => {
+    const endpoint = ipc.endpoint('malformed');
+    const { client, raw } = await producerAndRawPeer(endpoint);
     const longPattern = 'f'.repeat(MAX_PATTERN_BYTES + 1);
     for (const request of [[FRAMES, '1'], [FRAMES, 'many', '0'], [FRAMES, '-1', '0'], [FRAMES, '1', '0x1'], [FRAMES, '1', '0', 'extra'], [FRAMES, '1'.repeat(40), '0'], [longPattern, '1', '0']]) await raw.send(request);
-    // Sixteen patterns are remembered for a peer (fifteen others and frames); a seventeenth is not.
-    for (let pattern = 0; pattern < 15; pattern++) await raw.send([`other-${pattern}`, '0', '0']);
-    await raw.send([FRAMES, '1', '0']);
-    await raw.send(['one-too-many', '0', '0']);
+    // Sixteen patterns are remembered for a peer; a seventeenth is refused (DemandLedger throws), and counted.
+    for (let pattern = 0; pattern < 16; pattern++) await raw.send([`other-${pattern}`, '0', '0']);
+    await raw.send(['one-too-many', '1', '0']);
+    await raw.send(['other-0', '1', '0']);
+    const { handled } = await consumer(endpoint);
 
+    await client.whenWanted('other-0');
+    await emitted(client, 'other-0', 'after the refusal');
+    expect((await raw.receive()).map(String)).toEqual(['other-0', '1', '"after the refusal"']);
     await client.whenWanted(FRAMES);
-    await waitUntil(() => client.stats().malformedRequests === 8, 'the seventeenth pattern refused');
-    expect(client.stats()).toMatchObject({ malformedRequests: 8, requests: 16 });
+    await emitted(client, FRAMES, testFrame('cam', 0));
+    await waitUntil(() => handled.length === 1, 'the frame at the other consumer');
+    expect(client.stats().malformedRequests).toBe(8);
   });
 
   it('cuts off a peer whose request part is larger than any request, and serves the others', async () => {

@@ -26,11 +26,19 @@ export interface CurveOptions {
   clientKeys?: readonly string[];
 }
 
-/** Binds or connects with the relay attached (and CURVE when given); a socket that fails to open is closed again. */
+/**
+ * Binds or connects with the relay attached (and CURVE when given); a socket that fails to open is closed again.
+ * An endpoint with an IPv6 address (`tcp://[::1]:5555`) turns on the socket's IPv6, without which ZeroMQ cannot
+ * bind it ("No such device") and never connects to it; `tcp://[::]:5555` then listens on IPv4 too (`tcp://*:5555`
+ * stays IPv4 only). Other endpoints leave it off: with it, ZeroMQ
+ * may resolve a host name to its IPv6 address (`localhost` to ::1 on most hosts, while the peer listens on
+ * 127.0.0.1) and reports IPv4 peers and endpoints as ::ffff:a.b.c.d.
+ */
 export async function openSocket<S extends Socket>(socket: S, endpoint: string, bind: boolean, events: SocketEventRelay, curve?: CurveOptions): Promise<S> {
   events.attach(socket, bind);
   try {
     if (curve) await secure(socket, bind, curve, events);
+    if (endpoint.startsWith('tcp://[')) socket.ipv6 = true;
     if (bind) {
       await socket.bind(endpoint);
     } else {
