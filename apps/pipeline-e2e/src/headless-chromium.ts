@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { freePort, LineProcess, eventually } from '@iev/testing';
 
 // `ws` comes with the workspace (a dependency of the IoT SDK's transports); Node.js 20 has no WebSocket of its own.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const WebSocket = require('ws') as new (url: string, options?: { perMessageDeflate: boolean; maxPayload: number }) => CdpSocket;
 
 interface CdpSocket {
