@@ -158,10 +158,15 @@ for (;;) {
 // Stop as IoT Edge would (telemetry hands over what is queued, up to 5 s), then count what edgeHub received.
 simulator.kill('SIGINT');
 while (!simulatorExited) await sleep(200);
-const received = readFileSync(upstreamFile, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .filter((line) => JSON.parse(line).moduleId === 'telemetry').length;
+// Distinct message ids: a resend after a lost acknowledgement arrives twice, and must not make up for a lost message.
+const received = new Set(
+  readFileSync(upstreamFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line))
+    .filter((record) => record.moduleId === 'telemetry')
+    .map((record) => record.systemProperties['$.mid']),
+).size;
 const last = samples.at(-1) ?? { upstreamSent: 0, upstreamDropped: 0, framesPublished: 0, framesProcessed: 0 };
 const growth = Object.fromEntries(MODULES.map((name) => [name, growthPercent(rssSeries[name], warmupMinutes * 60_000, windowMinutes * 60_000)]));
 const lost = last.upstreamDropped + Math.max(0, last.upstreamSent - received);

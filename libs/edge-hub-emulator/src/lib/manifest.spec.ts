@@ -7,9 +7,9 @@ describe('deployment manifests', () => {
   it("reads the project's template: modules with env, desired properties and routes", () => {
     const manifest = readDeploymentManifest(join(WORKSPACE_ROOT, 'deployment/deployment.template.json'));
     expect(manifest.modules.map((m) => m.id)).toEqual(['capture', 'inference', 'telemetry', 'preview']);
-    // Inference's env sets its preset; its twin sets nothing the env does. Telemetry's twin sets the aggregation.
+    // The env sets each module's settings (inference's preset, telemetry's aggregation); no twin repeats them.
     expect(manifest.modules[1]).toMatchObject({ env: { FRAMES_CONNECT: 'tcp://capture:5555', DETECTION_PRESET: 'seed' }, image: '${MODULES.inference}', desired: {} });
-    expect(manifest.modules[2].desired).toEqual({ aggregateFrames: 1, aggregateIntervalMs: 10000 });
+    expect(manifest.modules[2]).toMatchObject({ env: { TELEMETRY_AGGREGATE_INTERVAL_MS: '10000' }, desired: {} });
     expect(Object.values(manifest.routes)).toContain('FROM /messages/modules/telemetry/outputs/* INTO $upstream');
   });
 

@@ -74,4 +74,40 @@ describe('DetectionsAggregator', () => {
     expect(sent.map((p) => p.type)).toEqual(['detections-summary', 'detections']);
     aggregator.close();
   });
+
+  const spans = (sent: UpstreamPayload[]) => sent.map((p) => p.type === 'detections-summary' && [p.firstSequence, p.lastSequence, p.frames, p.skippedFrames]);
+
+  it('starts a new summary when a restarted capture numbers its frames from 0 again in the same interval', () => {
+    const sent: UpstreamPayload[] = [];
+    const aggregator = new DetectionsAggregator({ frames: 0, intervalMs: 60_000 }, (payload) => sent.push(payload));
+    for (const sequence of [5000, 5001, 5003]) aggregator.add(frame(sequence, 1));
+    for (let sequence = 0; sequence <= 200; sequence++) if (sequence !== 100) aggregator.add(frame(sequence, 1));
+    aggregator.close();
+    // Each summary spans one run of frame numbers; the gaps within each are counted.
+    expect(spans(sent)).toEqual([
+      [5000, 5003, 3, 1],
+      [0, 200, 200, 1],
+    ]);
+  });
+
+  it('counts no skipped frames across a sequence that leaps ahead (10, then 2^40)', () => {
+    const sent: UpstreamPayload[] = [];
+    const aggregator = new DetectionsAggregator({ frames: 0, intervalMs: 60_000 }, (payload) => sent.push(payload));
+    for (const sequence of [9, 10, 2 ** 40, 2 ** 40 + 2]) aggregator.add(frame(sequence, 1));
+    aggregator.close();
+    expect(spans(sent)).toEqual([
+      [9, 10, 2, 0],
+      [2 ** 40, 2 ** 40 + 2, 2, 1],
+    ]);
+  });
+
+  it('counts the distinct texts a summary leaves out beyond the 100 most seen', () => {
+    const sent: UpstreamPayload[] = [];
+    const aggregator = new DetectionsAggregator({ frames: 1, intervalMs: 60_000 }, (payload) => sent.push(payload));
+    const texts = Array.from({ length: 130 }, (_, i) => `line ${i}`);
+    aggregator.add({ ...frame(1, 0), boxes: texts.map((text) => ({ points: [[0, 0], [5, 0], [5, 4], [0, 4]], score: 0.9, text })) });
+    aggregator.close();
+    expect(sent[0]).toMatchObject({ type: 'detections-summary', truncatedTexts: 30 });
+    expect(sent[0].type === 'detections-summary' && sent[0].texts).toHaveLength(100);
+  });
 });

@@ -1,4 +1,5 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
+import { SequenceGaps } from '@iev/service-runtime';
 
 /** One message per `frames` frames and/or per `intervalMs`; frames 1 and intervalMs 0 is one message per frame. */
 export interface AggregationSettings {
@@ -13,7 +14,7 @@ export interface DetectionsSummary {
   frames: number;
   firstSequence: number;
   lastSequence: number;
-  /** Frames the sequence numbers say were never seen here (skipped by a busy inference, or lost). */
+  /** Frames the sequence numbers say were never seen here (skipped by a busy inference, or lost) between firstSequence and lastSequence. */
   skippedFrames: number;
   fromCaptureTimeMs: number;
   toCaptureTimeMs: number;
@@ -22,6 +23,8 @@ export interface DetectionsSummary {
   inferenceMs: { mean: number; max: number };
   /** The distinct texts read in the interval, each with the number of frames it was seen in, most seen first (recognition on). */
   texts?: { text: string; frames: number }[];
+  /** Distinct texts read in the interval but not listed in `texts` (beyond the most seen 100, or to fit the message). */
+  truncatedTexts?: number;
   /** The newest frame's boxes, so a consumer sees where the text is now. */
   last: { sequence: number; width: number; height: number; boxes: DetectedBox[] };
 }
@@ -40,17 +43,21 @@ interface Pending {
   inferenceMax: number;
   /** Text → frames it was read in. */
   texts: Map<string, number>;
+  skippedFrames: number;
 }
 
-/** Distinct texts a summary lists, so a busy scene cannot push a message past IoT Hub's size limit. */
+/** Distinct texts a summary lists, the most seen: enough for a consumer, and a busy scene's list stays short. */
 const MAX_SUMMARY_TEXTS = 100;
 
 /**
  * Folds per-frame detections into fewer upstream messages, per source, because IoT Hub meters and throttles
- * messages: counts are kept exactly, only the per-frame boxes of all but the newest frame are left out.
+ * messages: counts are kept exactly, only the per-frame boxes of all but the newest frame are left out. A summary
+ * never spans a discontinuity in a source's sequence numbers (a restarted capture numbers its frames from 0 again;
+ * a corrupt sequence leaps ahead): what was gathered before it is sent, and a new summary starts with it.
  */
 export class DetectionsAggregator {
   private readonly pending = new Map<string, Pending>();
+  private readonly gaps = new SequenceGaps();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -70,10 +77,22 @@ export class DetectionsAggregator {
       return;
     }
     const sourceId = detections.frame.sourceId;
+    const sequence = detections.frame.sequence;
     const count = detections.boxes.length;
     let pending = this.pending.get(sourceId);
+    // Frames skipped before a summary's first frame are not its own (its span starts there).
+    const skipped = this.gaps.observe(sourceId, sequence);
+    if (pending) {
+      // SequenceGaps counts nothing at a discontinuity: no skip, yet not the next frame.
+      if (skipped === 0 && sequence !== pending.last.frame.sequence + 1) {
+        this.flushSource(sourceId);
+        pending = undefined;
+      } else {
+        pending.skippedFrames += skipped;
+      }
+    }
     if (!pending) {
-      pending = { first: detections, last: detections, frames: 0, framesWithText: 0, boxTotal: 0, boxMin: count, boxMax: count, inferenceTotal: 0, inferenceMax: 0, texts: new Map() };
+      pending = { first: detections, last: detections, frames: 0, framesWithText: 0, boxTotal: 0, boxMin: count, boxMax: count, inferenceTotal: 0, inferenceMax: 0, texts: new Map(), skippedFrames: 0 };
       this.pending.set(sourceId, pending);
     }
     pending.last = detections;
@@ -118,7 +137,6 @@ export class DetectionsAggregator {
     if (!pending) return;
     this.pending.delete(sourceId);
     const { first, last } = pending;
-    const span = last.frame.sequence - first.frame.sequence + 1;
     this.emit({
       type: 'detections-summary',
       sourceId,
@@ -126,8 +144,7 @@ export class DetectionsAggregator {
       frames: pending.frames,
       firstSequence: first.frame.sequence,
       lastSequence: last.frame.sequence,
-      // A source restart numbers frames on, so the span never goes backwards; guard anyway.
-      skippedFrames: Math.max(0, span - pending.frames),
+      skippedFrames: pending.skippedFrames,
       fromCaptureTimeMs: first.frame.captureTimeMs,
       toCaptureTimeMs: last.frame.captureTimeMs,
       framesWithText: pending.framesWithText,
@@ -139,6 +156,7 @@ export class DetectionsAggregator {
           .slice(0, MAX_SUMMARY_TEXTS)
           .map(([text, frames]) => ({ text, frames })),
       }),
+      ...(pending.texts.size > MAX_SUMMARY_TEXTS && { truncatedTexts: pending.texts.size - MAX_SUMMARY_TEXTS }),
       last: { sequence: last.frame.sequence, width: last.width, height: last.height, boxes: last.boxes },
     });
   }

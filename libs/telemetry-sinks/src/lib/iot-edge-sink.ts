@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Detections } from '@iev/frame-protocol';
 import { EdgeNotConnectedError, jsonMessage, OutboundQueue, type OutboundQueueStats } from '@iev/iot-edge';
 import type { Message } from 'azure-iot-device';
 import type { Logger } from 'pino';
 import type { DetectionsSink } from './console-sink';
 import { DetectionsAggregator, type AggregationSettings, type UpstreamPayload } from './detections-aggregator';
+import { fitToBudget, MESSAGE_BUDGET_BYTES, messageBytes, messagePropertiesOf, type UpstreamBody } from './message-budget';
 
 /** What the sink needs of the module's IoT Edge connection. */
 export interface OutputEventSender {
@@ -19,14 +21,21 @@ export interface IotEdgeSinkOptions {
   logger: Logger;
 }
 
+/** A message as queued: every attempt to send it sends it with the same id. */
+interface QueuedMessage {
+  /** So a consumer can drop the copy a resend makes when edgeHub stored the message but its acknowledgement was lost. */
+  messageId: string;
+  body: UpstreamBody;
+}
+
 /**
  * Sends detections upstream with sendOutputEvent: JSON (application/json, utf-8) with the source id, model
- * and message type as message properties, per frame or aggregated. A bounded queue with retry and backoff
- * rides out edgeHub outages; messages dropped at its bound are counted and announced in the next message
- * (`droppedMessagesBefore` in the body, `droppedBefore` as a property).
+ * and message type as message properties, per frame or aggregated, each within MESSAGE_BUDGET_BYTES. A bounded
+ * queue with retry and backoff rides out edgeHub outages; messages dropped at its bound are counted and announced
+ * in the next message (`droppedMessagesBefore` in the body, `droppedBefore` as a property).
  */
 export class IotEdgeSink implements DetectionsSink {
-  private readonly queue: OutboundQueue<UpstreamPayload>;
+  private readonly queue: OutboundQueue<QueuedMessage>;
   private readonly aggregator: DetectionsAggregator;
   private sender: OutputEventSender | undefined;
 
@@ -34,9 +43,10 @@ export class IotEdgeSink implements DetectionsSink {
   constructor(private readonly options: IotEdgeSinkOptions) {
     this.queue = new OutboundQueue({
       capacity: options.queueCapacity,
-      send: (payload, droppedBefore) => {
+      // A resend carries its first attempt's drop count: a drop while a message waits to be resent drops it first, the oldest.
+      send: (queued, droppedBefore) => {
         if (!this.sender) return Promise.reject(new EdgeNotConnectedError('no IoT Edge connection yet'));
-        return this.sender.sendOutputEvent(options.outputName, toMessage(payload, droppedBefore));
+        return this.sender.sendOutputEvent(options.outputName, toMessage(queued, droppedBefore));
       },
       onSendError: (error, attempt) => {
         // One line per outage, then every tenth attempt: an outage must not flood the logs.
@@ -47,7 +57,7 @@ export class IotEdgeSink implements DetectionsSink {
         if (dropped === 1 || dropped % 100 === 0) options.logger.warn({ dropped, capacity: options.queueCapacity }, 'upstream queue full: dropping the oldest messages');
       },
     });
-    this.aggregator = new DetectionsAggregator(options.aggregation, (payload) => this.queue.push(payload));
+    this.aggregator = new DetectionsAggregator(options.aggregation, (payload) => this.enqueue(payload));
   }
 
   attach(sender: OutputEventSender): void {
@@ -72,6 +82,17 @@ export class IotEdgeSink implements DetectionsSink {
     return this.queue.stats();
   }
 
+  private enqueue(payload: UpstreamPayload): void {
+    const body = fitToBudget(payload);
+    if (!body) {
+      // edgeHub would refuse it at every retry, holding back everything queued behind it.
+      const bytes = messageBytes(payload, messagePropertiesOf(payload));
+      this.options.logger.error({ bytes, budget: MESSAGE_BUDGET_BYTES, messageType: payload.type }, 'upstream message too large even without its boxes and texts: not sent');
+      return;
+    }
+    this.queue.push({ messageId: randomUUID(), body });
+  }
+
   async close(timeoutMs: number): Promise<void> {
     this.aggregator.close();
     const emptied = await this.queue.flush(timeoutMs);
@@ -80,9 +101,10 @@ export class IotEdgeSink implements DetectionsSink {
   }
 }
 
-function toMessage(payload: UpstreamPayload, droppedBefore: number): Message {
-  const sourceId = payload.type === 'detections' ? payload.frame.sourceId : payload.sourceId;
-  const properties: Record<string, string | number> = { sourceId, modelId: payload.modelId, messageType: payload.type };
+function toMessage({ messageId, body }: QueuedMessage, droppedBefore: number): Message {
+  const properties = messagePropertiesOf(body);
   if (droppedBefore > 0) properties['droppedBefore'] = droppedBefore;
-  return jsonMessage(droppedBefore > 0 ? { ...payload, droppedMessagesBefore: droppedBefore } : payload, properties);
+  const message = jsonMessage(droppedBefore > 0 ? { ...body, droppedMessagesBefore: droppedBefore } : body, properties);
+  message.messageId = messageId;
+  return message;
 }

@@ -177,9 +177,9 @@ describe('nx genconfig deployment', () => {
     // CAPTURE_*, a preset DETECTION_PRESET, and thresholds apply on top of whichever preset runs.
     expect(desired('capture')).toEqual({});
     expect(desired('inference')).toEqual({});
-    // Telemetry's aggregation is the twin's alone: its env sets none.
-    expect(desired('telemetry')).toEqual({ aggregateFrames: 1, aggregateIntervalMs: 10000 });
-    expect(Object.keys(modulesOf(deployment)['telemetry'].env).filter((name) => name.startsWith('TELEMETRY_AGGREGATE_'))).toEqual([]);
+    // Telemetry's aggregation is in its env, so it aggregates from its first frame, before edgeHub is up and its twin read.
+    expect(desired('telemetry')).toEqual({});
+    expect(modulesOf(deployment)['telemetry'].env['TELEMETRY_AGGREGATE_INTERVAL_MS']).toEqual({ value: '10000' });
   });
 
   it('debug template = release template + debug logs, the inspector and the metrics ports published', () => {
