@@ -142,6 +142,15 @@ describe('DbPostprocessor', () => {
     expect(map.boxes({ boxThresh: 0.4 })).toHaveLength(2);
   });
 
+  it.each([
+    ['NaN', Number.NaN],
+    ['+Inf', Number.POSITIVE_INFINITY],
+  ])('drops a box whose score a %s pixel (an overflowing fp16 engine) made non-finite', (_, value) => {
+    const map = new ProbabilityMap(64, 32).rect(8, 10, 49, 19);
+    map.data[15 * map.width + 20] = value;
+    expect(map.boxes().filter((box) => !Number.isFinite(box.score))).toEqual([]);
+  });
+
   it('compares probabilities with thresh in single precision, as numpy does', () => {
     // float32(0.3) is a hair above 0.3, but numpy compares it with float32(0.3): not above.
     const atThreshold = new ProbabilityMap(32, 32).rect(5, 5, 25, 15, 0.3);

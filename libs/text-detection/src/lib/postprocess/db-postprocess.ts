@@ -7,6 +7,7 @@ import { boxPoints, minAreaRect } from '../geometry/min-area-rect';
 import { polygonArea, polygonPerimeter } from '../geometry/polygon';
 import { PolygonRasterizer } from '../geometry/polygon-fill';
 import { RoundJoinOffsetter } from '../geometry/polygon-offset';
+import { roundHalfToEven } from '../preprocess/round-half-to-even';
 
 // numpy keeps a float32 array float32 when combined with a Python scalar, so the sample's box arithmetic
 // and its threshold comparison happen in single precision.
@@ -64,7 +65,8 @@ export class DbPostprocessor {
         options.scoreMode === 'fast'
           ? this.meanInside(probMap, mapWidth, mapHeight, box, 0, 4)
           : this.meanInside(probMap, mapWidth, mapHeight, contours.points, start, length);
-      if (options.boxThresh > score) continue;
+      // NaN or Inf (an fp16 engine that overflowed) would not survive the detections message: drop the box, not the frame.
+      if (!(score >= options.boxThresh) || !Number.isFinite(score)) continue;
 
       // unclip: shapely's area and length of the float box; pyclipper truncates its corners to integers.
       const distance = (polygonArea(box, 4) * options.unclipRatio) / polygonPerimeter(box, 4);
@@ -155,7 +157,7 @@ export class DbPostprocessor {
     return covered === 0 ? 0 : sum / covered;
   }
 }
-/** np.clip(np.round(v / mapSize * destSize), 0, destSize) per coordinate, in float32 like the reference. */
+/** np.clip(np.round(v / mapSize * destSize), 0, destSize) per coordinate (np.round: halves to even), in float32 like the reference. */
 function scaleCorners(
   corners: Float64Array,
   mapWidth: number,
@@ -164,18 +166,12 @@ function scaleCorners(
   destHeight: number,
 ): DetectedBox['points'] {
   const scale = (value: number, mapSize: number, destSize: number): number =>
-    clamp(roundHalfEven(f32(f32(value / mapSize) * destSize)), 0, destSize);
+    clamp(roundHalfToEven(f32(f32(value / mapSize) * destSize)), 0, destSize);
   const point = (i: number): Point => [
     scale(corners[2 * i], mapWidth, destWidth),
     scale(corners[2 * i + 1], mapHeight, destHeight),
   ];
   return [point(0), point(1), point(2), point(3)];
-}
-
-/** np.round: halves go to the even neighbour. */
-function roundHalfEven(value: number): number {
-  const rounded = Math.round(value);
-  return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
 }
 
 function clamp(value: number, min: number, max: number): number {
