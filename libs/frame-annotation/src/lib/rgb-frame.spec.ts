@@ -1,4 +1,4 @@
-import { isRgbFrame, rgbFrame, rgbPixels } from './rgb-frame';
+import { isRgbFrame, rgbFrame, rgbPixels, type RgbFrame } from './rgb-frame';
 
 /** A BGR frame of distinct bytes, its rows `padding` bytes longer than its pixels, starting `offset` bytes into its buffer. */
 function bgrFrame(width: number, height: number, padding = 0, offset = 0) {
@@ -45,5 +45,10 @@ describe('rgbPixels', () => {
     expect(isRgbFrame(rgb)).toBe(true);
     expect(rgbPixels(rgb).buffer).toBe(rgb.data.buffer);
     expect(rgbPixels(bgrFrame(7, 3))).toEqual(Buffer.from(rgb.data));
+  });
+
+  it('packs an RgbFrame with padded rows without swapping its red and blue', () => {
+    const padded: RgbFrame = { data: Uint8Array.of(10, 20, 30, 0), width: 1, height: 1, stride: 4, channelOrder: 'rgb' };
+    expect([...rgbPixels(padded)]).toEqual([10, 20, 30]);
   });
 });
