@@ -38,7 +38,7 @@ export class TextRecognizer {
 
   /**
    * Loads the model and the dictionary and checks they fit each other (the model's class count is the
-   * dictionary's size + blank + space); a missing file or a mismatch stops here, naming the file. The backend
+   * dictionary's size + blank, + space when it was trained with one); a missing file or a mismatch stops here, naming the file. The backend
    * follows the detector's rules (USE_TENSOR_RT, INFERENCE_BACKEND; ONNX Runtime on the CPU when neither is given).
    */
   static async load(options: TextRecognizerOptions, chosen: RecognitionBackend = selectRecognitionBackend({ useTensorRt: false, ...options, threads: options.threads ?? 0 })): Promise<TextRecognizer> {
@@ -95,7 +95,7 @@ export class TextRecognizer {
       // The time steps follow the width (about an eighth of it for PP-OCRv4: 40 at 320); read them from the output, never assume them.
       const [, timeSteps, classes] = output.dims;
       batch.indices.forEach((cropIndex, row) => {
-        const { text, score } = decodeCtc(output.data, row * timeSteps * classes, timeSteps, this.characters);
+        const { text, score } = decodeCtc(output.data, row * timeSteps * classes, timeSteps, this.characters, classes);
         reads[present[cropIndex].index] = { text: resolveLookalikes(text), score };
       });
       this.backend.recycle?.(output);

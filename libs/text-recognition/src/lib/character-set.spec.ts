@@ -29,8 +29,9 @@ describe('CharacterSet', () => {
   it('says which files do not fit each other, and by how much', () => {
     const characters = new CharacterSet(['a', 'b']);
     expect(() => characters.assertFits(4, 'rec.onnx', 'dict.txt')).not.toThrow();
+    expect(() => characters.assertFits(3, 'rec.onnx', 'dict.txt')).not.toThrow();
     expect(() => characters.assertFits(6625, 'rec.onnx', 'dict.txt')).toThrow(
-      'the recognition model rec.onnx predicts 6625 classes, but the dictionary dict.txt has 2 characters (+ blank + space = 4)',
+      'the recognition model rec.onnx predicts 6625 classes, but the dictionary dict.txt has 2 characters (+ blank = 3, or + blank + space = 4)',
     );
   });
 });

@@ -2,17 +2,18 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The classes a CTC recognition model predicts, as PaddleOCR's CTCLabelDecode lays them out: index 0 is the CTC
- * blank, then the dictionary's characters one per line, then a space (use_space_char, on for PP-OCR models).
+ * blank, then the dictionary's characters one per line, then a space when the model was trained with
+ * use_space_char (PP-OCR's models are; assertFits tells from the model).
  */
 export class CharacterSet {
   /** Class index → character; index 0 (blank) maps to ''. */
-  readonly characters: readonly string[];
+  characters: readonly string[];
 
-  constructor(dictionary: readonly string[]) {
+  constructor(private readonly dictionary: readonly string[]) {
     this.characters = ['', ...dictionary, ' '];
   }
 
-  /** Classes the model must predict: the dictionary, the blank and the space. */
+  /** Classes the model predicts: the blank, the dictionary, and the space unless assertFits found none. */
   get classCount(): number {
     return this.characters.length;
   }
@@ -31,12 +32,19 @@ export class CharacterSet {
     return new CharacterSet(lines);
   }
 
-  /** Throws, naming both files, when the model's class count does not fit this dictionary. */
+  /**
+   * Takes the space class from the model's class count (dictionary + blank, or + space too: use_space_char is a
+   * training option); throws, naming both files, when the count fits neither.
+   */
   assertFits(modelClasses: number, modelPath: string, dictionaryPath: string): void {
-    if (modelClasses === this.classCount) return;
+    const withoutSpace = this.dictionary.length + 1;
+    if (modelClasses === withoutSpace || modelClasses === withoutSpace + 1) {
+      this.characters = modelClasses === withoutSpace ? ['', ...this.dictionary] : ['', ...this.dictionary, ' '];
+      return;
+    }
     throw new Error(
       `the recognition model ${modelPath} predicts ${modelClasses} classes, but the dictionary ${dictionaryPath} ` +
-        `has ${this.classCount - 2} characters (+ blank + space = ${this.classCount}): use the dictionary the model was trained with`,
+        `has ${this.dictionary.length} characters (+ blank = ${withoutSpace}, or + blank + space = ${withoutSpace + 1}): use the dictionary the model was trained with`,
     );
   }
 }

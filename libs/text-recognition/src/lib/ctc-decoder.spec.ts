@@ -3,10 +3,10 @@ import { decodeCtc } from './ctc-decoder';
 
 const characters = new CharacterSet(['A', 'B', 'C']); // classes: 0 blank, 1 A, 2 B, 3 C, 4 space
 
-/** One-hot-ish rows: each step puts `p` on its class and spreads the rest. */
-function steps(classes: number[], p = 0.9): Float32Array {
-  const rows = new Float32Array(classes.length * characters.classCount).fill((1 - p) / (characters.classCount - 1));
-  classes.forEach((c, step) => (rows[step * characters.classCount + c] = p));
+/** One-hot-ish rows of `classCount` classes: each step puts `p` on its class and spreads the rest. */
+function steps(classes: number[], p = 0.9, classCount = characters.classCount): Float32Array {
+  const rows = new Float32Array(classes.length * classCount).fill((1 - p) / (classCount - 1));
+  classes.forEach((c, step) => (rows[step * classCount + c] = p));
   return rows;
 }
 
@@ -28,6 +28,21 @@ describe('decodeCtc', () => {
 
   it('reads nothing, with score 0, from blanks only', () => {
     expect(decodeCtc(steps([0, 0, 0]), 0, 3, characters)).toEqual({ text: '', score: 0 });
+  });
+
+  it('decodes a model trained without a space class (dictionary + 1 classes) as well as one with it (+ 2)', () => {
+    const withoutSpace = new CharacterSet(['A', 'B', 'C']);
+    withoutSpace.assertFits(4, 'rec.onnx', 'dict.txt');
+    expect(decodeCtc(steps([1, 3, 0, 3], 0.9, 4), 0, 4, withoutSpace).text).toBe('ACC');
+    expect(decodeCtc(steps([1, 3, 0, 3], 0.9, 4), 0, 4, characters, 4).text).toBe('ACC');
+    const withSpace = new CharacterSet(['A', 'B', 'C']);
+    withSpace.assertFits(5, 'rec.onnx', 'dict.txt');
+    expect(decodeCtc(steps([1, 4, 3], 0.9, 5), 0, 3, withSpace).text).toBe('A C');
+    // A class the characters do not name (output wider than the dictionary) is no character.
+    expect(decodeCtc(steps([1, 4, 3], 0.9, 5), 0, 3, withoutSpace, 5).text).toBe('AC');
+    expect(() => new CharacterSet(['A', 'B', 'C']).assertFits(6, 'rec.onnx', 'dict.txt')).toThrow(
+      'the recognition model rec.onnx predicts 6 classes, but the dictionary dict.txt has 3 characters (+ blank = 4, or + blank + space = 5)',
+    );
   });
 
   it('decodes one line of a batch from its offset', () => {

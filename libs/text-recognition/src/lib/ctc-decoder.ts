@@ -9,10 +9,12 @@ export interface ReadText {
 /**
  * CTC greedy decoding of one line, as PaddleOCR's CTCLabelDecode: the most probable class at each time step;
  * a class repeated in consecutive steps counts once; blanks (class 0) are dropped. `probabilities` holds
- * `timeSteps` rows of `characters.classCount` softmax outputs starting at `offset`.
+ * `timeSteps` rows of `classes` softmax outputs starting at `offset`: pass the output's own class count (its last
+ * dimension), so a model and dictionary that disagree cannot misalign the rows. A class past the characters is no
+ * character.
  */
-export function decodeCtc(probabilities: Float32Array, offset: number, timeSteps: number, characters: CharacterSet): ReadText {
-  const classes = characters.classCount;
+export function decodeCtc(probabilities: Float32Array, offset: number, timeSteps: number, characters: CharacterSet, classes = characters.classCount): ReadText {
+  const names = characters.characters;
   let text = '';
   let scoreSum = 0;
   let kept = 0;
@@ -28,8 +30,8 @@ export function decodeCtc(probabilities: Float32Array, offset: number, timeSteps
         bestProbability = probability;
       }
     }
-    if (best !== 0 && best !== previous) {
-      text += characters.characters[best];
+    if (best !== 0 && best !== previous && best < names.length) {
+      text += names[best];
       scoreSum += bestProbability;
       kept++;
     }

@@ -1,6 +1,9 @@
 export type Corner = readonly [number, number];
 export type Corners = readonly [Corner, Corner, Corner, Corner];
 
+/** Straight-line distance between two corners. */
+export const cornerDistance = (p: Corner, q: Corner): number => Math.hypot(p[0] - q[0], p[1] - q[1]);
+
 /** A 3x3 projective map, row-major, as OpenCV's getPerspectiveTransform returns it (m[8] = 1). */
 export type Homography = Float64Array;
 

@@ -1,5 +1,6 @@
 import type { ImageView } from '@iev/text-detection';
 import { perspectiveTransform, type Corners } from './homography';
+import { cropSize, holdsVerticalText } from './perspective-crop';
 
 /** A line's look in a few numbers: a 32x8 grid of mean brightness over its quad, normalized for contrast. */
 export type LineSignature = Float32Array;
@@ -17,9 +18,13 @@ const SAMPLES = 2;
  */
 export function lineSignature(image: ImageView, quad: Corners): LineSignature {
   const signature = new Float32Array(COLUMNS * ROWS);
+  // The columns run along the line, turned as perspectiveCrop turns vertical text: across a tall box (p0→p1) each
+  // column would average one character with all the others, and a changed one would hardly show.
+  const [p0, p1, p2, p3] = quad;
+  const alongLine: Corners = holdsVerticalText(cropSize(quad)) ? [p1, p2, p3, p0] : quad;
   let toSource;
   try {
-    toSource = perspectiveTransform([[0, 0], [COLUMNS, 0], [COLUMNS, ROWS], [0, ROWS]], quad);
+    toSource = perspectiveTransform([[0, 0], [COLUMNS, 0], [COLUMNS, ROWS], [0, ROWS]], alongLine);
   } catch {
     return signature;
   }
@@ -75,7 +80,8 @@ function bilinearLuma(data: Uint8Array, stride: number, maxX: number, maxY: numb
 
 /**
  * How different two signatures are where they differ most: the largest mean absolute difference of one column
- * (over its rows). A changed character shows up in its own columns however long the line is.
+ * (over its rows). A changed character shows up in the columns it covers, 32 / (characters in the line) of them:
+ * plain on a line of a few words, averaged down on one much longer than 32 characters.
  */
 export function signatureDistance(a: LineSignature, b: LineSignature): number {
   let largest = 0;

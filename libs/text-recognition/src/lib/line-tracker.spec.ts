@@ -29,7 +29,44 @@ describe('lineSignature', () => {
     expect(signatureDistance(still, lineSignature(frame([...WORD.slice(0, 5), 78], 12, 5), box(21, 19)))).toBeGreaterThan(changeDistance * 1.1);
     expect(signatureDistance(still, lineSignature(frame(OTHER_WORD), box(20)))).toBeGreaterThan(changeDistance * 1.5);
   });
+
+  it('goes past the change threshold for one character changed in a vertical line as in a horizontal one', () => {
+    const line = [1, 2, 3, 4, 5, 6, 7, 8];
+    const changed = [1, 2, 3, 12, 5, 6, 7, 8];
+    const { changeDistance } = DEFAULT_LINE_TRACKER_OPTIONS;
+    const across = box(10, 8, 100, 24);
+    // The same box turned with the frame: 24 wide, 100 tall, corners still clockwise from its top-left.
+    const down: Corners = [[8, 10], [32, 10], [32, 110], [8, 110]];
+    const distance = (quad: Corners, turn: (image: ImageView) => ImageView) =>
+      signatureDistance(lineSignature(turn(glyphLine(line)), quad), lineSignature(turn(glyphLine(changed)), quad));
+    expect(distance(across, (image) => image)).toBeGreaterThan(changeDistance);
+    expect(distance(down, turnedRight)).toBeGreaterThan(changeDistance);
+  });
 });
+
+/** A line of glyphs 10 x 20 pixels, 12 apart, dark on grey, in a 120 x 40 frame: glyph k a broken stroke placed by k. */
+function glyphLine(glyphs: number[]): ImageView {
+  const [width, height] = [120, 40];
+  const data = new Uint8Array(width * height * 3).fill(200);
+  glyphs.forEach((glyph, position) => {
+    for (let y = 0; y < 20; y++) {
+      for (let x = 0; x < 10; x++) {
+        if (x >> 2 === glyph % 3 && y >> 2 !== glyph % 5) data.fill(30, ((10 + y) * width + 12 + position * 12 + x) * 3, ((10 + y) * width + 12 + position * 12 + x) * 3 + 3);
+      }
+    }
+  });
+  return { data, width, height, stride: width * 3 };
+}
+
+/** The image turned a quarter right: a line read top to bottom, as a vertical sign holds it. */
+function turnedRight(image: ImageView): ImageView {
+  const { width, height } = image;
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data.set(image.data.subarray(y * image.stride + x * 3, y * image.stride + x * 3 + 3), (x * height + (height - 1 - y)) * 3);
+  }
+  return { data, width: height, height: width, stride: height * 3 };
+}
 
 /** The tests below read a line in the frame it appears (confirmFrames 1); confirmation has a test of its own. */
 const trackerReadingAtOnce = (options: Partial<LineTrackerOptions> = {}) => new LineTracker({ confirmFrames: 1, ...options });
@@ -121,6 +158,21 @@ describe('LineTracker', () => {
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 600).toRead).toEqual([]);
     expect(tracker.track(frame(OTHER_WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'changed' }]);
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 1000).toRead).toEqual([{ index: 0, reason: 'resized' }]);
+  });
+
+  it("keeps its clock running when the frames' clock steps back (a restarted source), and re-reads a line that changed", () => {
+    const tracker = trackerReadingAtOnce();
+    trackAndRead(tracker, frame(WORD), [box(20)], 100_040, ['EXIT']);
+    const asked: [number, string][] = [];
+    for (let t = 40_000; t <= 99_960; t += 40) for (const { reason } of tracker.track(frame(OTHER_WORD), [box(20)], t).toRead) asked.push([t, reason]);
+    // The step back counts as no time: the re-read is due rereadMs (1000) after the read, at 41000 on the new clock.
+    expect(asked[0]).toEqual([41_000, 'changed']);
+  });
+
+  it('keeps the default of an option given as undefined (a setting left unset), rather than turning its rule off', () => {
+    const tracker = trackerReadingAtOnce({ rereadMs: undefined });
+    trackAndRead(tracker, frame(WORD), [box(20)], 0);
+    expect(tracker.track(frame(OTHER_WORD), [box(20)], DEFAULT_LINE_TRACKER_OPTIONS.rereadMs).toRead).toEqual([{ index: 0, reason: 'changed' }]);
   });
 
   it('does not ask again for a line whose read is under way, and fills it in when the read arrives', () => {

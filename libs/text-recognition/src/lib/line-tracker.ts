@@ -1,6 +1,6 @@
 import { pairByIoU, type ImageView } from '@iev/text-detection';
 import type { ReadText } from './ctc-decoder';
-import type { Corners } from './homography';
+import { cornerDistance, type Corners } from './homography';
 import { lineSignature, signatureDistance, type LineSignature } from './line-signature';
 
 export interface LineTrackerOptions {
@@ -124,9 +124,17 @@ export class LineTracker {
   /** Lines no longer followed, with a read, kept reviveMs for a box that comes back. */
   private lost: TrackedLine[] = [];
   private readonly options: LineTrackerOptions;
+  /**
+   * Added to the frames' clock to make the tracker's: each step back the frames' clock takes (a restarted capture, a
+   * wall clock set back) is absorbed here, so time since a read keeps growing and re-reads, refreshes and forgetting go on.
+   */
+  private clockOffsetMs = 0;
+  private lastNowMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: Partial<LineTrackerOptions> = {}) {
-    this.options = { ...DEFAULT_LINE_TRACKER_OPTIONS, ...options };
+    // An option given as undefined keeps its default rather than turning its rule off.
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.options = { ...DEFAULT_LINE_TRACKER_OPTIONS, ...given };
   }
 
   /** Lines currently followed. */
@@ -134,8 +142,11 @@ export class LineTracker {
     return this.lines.length;
   }
 
-  track(image: ImageView, quads: readonly Corners[], nowMs: number): TrackingStep {
+  /** @param frameMs the frame's time; the source's clock may step back, the tracker's own does not. */
+  track(image: ImageView, quads: readonly Corners[], frameMs: number): TrackingStep {
     const { matchIoU, forgetAfterFrames } = this.options;
+    if (frameMs + this.clockOffsetMs < this.lastNowMs) this.clockOffsetMs = this.lastNowMs - frameMs;
+    const nowMs = (this.lastNowMs = frameMs + this.clockOffsetMs);
     const matches = new Map(pairByIoU(quads, this.lines.map((line) => line.quad), matchIoU).map((pair) => [pair.a, pair.b]));
     const continued = new Set(matches.values());
     const survivors: TrackedLine[] = [];
@@ -252,6 +263,5 @@ export class LineTracker {
 
 /** A quad's mean width and height (top and bottom edges, left and right edges). */
 function sideLengths([p0, p1, p2, p3]: Corners): [number, number] {
-  const length = (a: readonly number[], b: readonly number[]) => Math.hypot(a[0] - b[0], a[1] - b[1]);
-  return [(length(p0, p1) + length(p3, p2)) / 2 || 1, (length(p0, p3) + length(p1, p2)) / 2 || 1];
+  return [(cornerDistance(p0, p1) + cornerDistance(p3, p2)) / 2 || 1, (cornerDistance(p0, p3) + cornerDistance(p1, p2)) / 2 || 1];
 }

@@ -1,5 +1,5 @@
 import type { ImageView } from '@iev/text-detection';
-import { mapPoint, perspectiveTransform, type Corners } from './homography';
+import { cornerDistance, mapPoint, perspectiveTransform, type Corners } from './homography';
 
 /** OpenCV's bicubic kernel (a = -0.75), the interpolation PaddleOCR warps crops with. */
 function cubicWeights(t: number, out: Float64Array): void {
@@ -13,19 +13,20 @@ function cubicWeights(t: number, out: Float64Array): void {
   out[3] = 1 - w0 - w1 - w2;
 }
 
-const distance = (p: readonly number[], q: readonly number[]) => Math.hypot(p[0] - q[0], p[1] - q[1]);
-
 /** The size PaddleOCR gives a quad's crop: its longer opposite sides, truncated to integers. */
 export function cropSize(quad: Corners): { width: number; height: number } {
   const [p0, p1, p2, p3] = quad;
   return {
-    width: Math.trunc(Math.max(distance(p0, p1), distance(p2, p3))),
-    height: Math.trunc(Math.max(distance(p0, p3), distance(p1, p2))),
+    width: Math.trunc(Math.max(cornerDistance(p0, p1), cornerDistance(p2, p3))),
+    height: Math.trunc(Math.max(cornerDistance(p0, p3), cornerDistance(p1, p2))),
   };
 }
 
 /** Crops that are this much taller than wide hold vertical text: PaddleOCR turns them a quarter left. */
 export const VERTICAL_CROP_RATIO = 1.5;
+
+/** Whether a crop of this size holds vertical text (VERTICAL_CROP_RATIO). */
+export const holdsVerticalText = ({ width, height }: { width: number; height: number }): boolean => height / width >= VERTICAL_CROP_RATIO;
 
 /**
  * PaddleOCR's get_rotate_crop_image: the quad (clockwise from its top-left corner) warped to an upright
@@ -72,7 +73,7 @@ export function perspectiveCrop(image: ImageView, quad: Corners): ImageView | un
     }
   }
   const crop: ImageView = { data: out, width, height, stride: width * 3 };
-  return height / width >= VERTICAL_CROP_RATIO ? rotateQuarterLeft(crop) : crop;
+  return holdsVerticalText(crop) ? rotateQuarterLeft(crop) : crop;
 }
 
 /** numpy's rot90: a quarter turn counter-clockwise (the old right column becomes the top row). */
