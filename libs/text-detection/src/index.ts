@@ -4,5 +4,5 @@ export * from './lib/presets';
 export * from './lib/postprocess/db-postprocess';
 export * from './lib/postprocess/frame-postprocessor';
 export * from './lib/evaluation/icdar-detection';
-export { convexPolygonIoU, type PointLike } from './lib/geometry/polygon-iou';
+export { convexPolygonIoU, pairByIoU, type PointLike, type Quad, type QuadPair } from './lib/geometry/polygon-iou';
 export * from './lib/evaluation/text-frame-set';

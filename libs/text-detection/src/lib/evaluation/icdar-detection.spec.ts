@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { evaluateDetections, matchBoxes, type FrameDetections, type Quad } from './icdar-detection';
+import type { Quad } from '../geometry/polygon-iou';
+import { evaluateDetections, matchBoxes, type FrameDetections } from './icdar-detection';
 import { readTextFrameSet } from './text-frame-set';
 
 const framesDir = join(__dirname, '../../../../../testdata/text-frames');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Quad } from './icdar-detection';
+import type { Quad } from '../geometry/polygon-iou';
 import { readTextFrameSet, scoreParity } from './text-frame-set';
 
 const square = (x: number, y: number, size: number): Quad => [

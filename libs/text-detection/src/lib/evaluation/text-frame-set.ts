@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { matchBoxes, type Quad } from './icdar-detection';
+import type { Quad } from '../geometry/polygon-iou';
+import { matchBoxes } from './icdar-detection';
 
 /** One frame of a ground-truth set: its image, its text lines and, where the set has them, the original sample's boxes. */
 export interface TextFrame {

@@ -1,5 +1,8 @@
 export type PointLike = readonly [number, number];
 
+/** A text line's or a detection's outline: four corners (any winding), e.g. a DetectedBox's points. */
+export type Quad = readonly PointLike[];
+
 /** Signed shoelace area: positive when the corners run counter-clockwise in y-up axes (clockwise on screen). */
 function signedArea(polygon: readonly PointLike[]): number {
   let sum = 0;
@@ -56,4 +59,46 @@ export function convexPolygonIoU(a: readonly PointLike[], b: readonly PointLike[
   if (areaA === 0 || areaB === 0) return 0;
   const intersection = areaOf(clipConvex(a, b));
   return intersection / (areaA + areaB - intersection);
+}
+
+export interface QuadPair {
+  /** Index in the first list. */
+  a: number;
+  /** Index in the second list. */
+  b: number;
+  iou: number;
+}
+
+/**
+ * Pairs quads of `a` with quads of `b` one-to-one, greedily by IoU (highest first, ties in input order), keeping
+ * pairs whose IoU is at least `iouThreshold`. Quads whose bounding boxes do not meet are never clipped.
+ */
+export function pairByIoU(a: readonly Quad[], b: readonly Quad[], iouThreshold: number): QuadPair[] {
+  const boundsB = b.map(bounds);
+  const candidates: QuadPair[] = [];
+  a.forEach((quadA, i) => {
+    const boundsA = bounds(quadA);
+    b.forEach((quadB, j) => {
+      const other = boundsB[j];
+      if (boundsA[0] > other[2] || other[0] > boundsA[2] || boundsA[1] > other[3] || other[1] > boundsA[3]) return;
+      const iou = convexPolygonIoU(quadA, quadB);
+      if (iou >= iouThreshold) candidates.push({ a: i, b: j, iou });
+    });
+  });
+  candidates.sort((p, q) => q.iou - p.iou || p.a - q.a || p.b - q.b);
+  const usedA = new Set<number>();
+  const usedB = new Set<number>();
+  return candidates.filter(({ a: i, b: j }) => {
+    if (usedA.has(i) || usedB.has(j)) return false;
+    usedA.add(i);
+    usedB.add(j);
+    return true;
+  });
+}
+
+/** [minX, minY, maxX, maxY]. */
+function bounds(quad: Quad): [number, number, number, number] {
+  const xs = quad.map((point) => point[0]);
+  const ys = quad.map((point) => point[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }

@@ -21,7 +21,6 @@ function threshold(): FunctionDefinition {
   const [map, width, height, limit, out, stride, rowFlags] = [0, 1, 2, 3, 4, 5, 6];
   const [mapEnd, rowEnd, vectorEnd, target, any, bit, limits, anyLane, bytes] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
   const above = (offset: number) => f32x4.gt(v128.load(local.get(map), offset), local.get(limits));
-  const advance = (index: number, by: number) => local.set(index, i32.add(local.get(index), i32.const(by)));
   return {
     name: 'threshold',
     params: [valueType.i32, valueType.i32, valueType.i32, valueType.f32, valueType.i32, valueType.i32, valueType.i32],
@@ -39,19 +38,19 @@ function threshold(): FunctionDefinition {
           local.set(bytes, i8x16.neg(i8x16.narrowI16x8S(i16x8.narrowI32x4S(above(0), above(16)), i16x8.narrowI32x4S(above(32), above(48))))),
           v128.store(local.get(target), local.get(bytes)),
           local.set(anyLane, v128.or(local.get(anyLane), local.get(bytes))),
-          advance(map, STEP * BYTES_PER_VALUE),
-          advance(target, STEP),
+          local.increment(map, STEP * BYTES_PER_VALUE),
+          local.increment(target, STEP),
         ]),
         local.set(any, v128.anyTrue(local.get(anyLane))),
         whileLoop(i32.ltU(local.get(map), local.get(rowEnd)), [
           local.set(bit, f32.gt(f32.load(local.get(map)), local.get(limit))),
           i32.store8(local.get(target), local.get(bit)),
           local.set(any, i32.or(local.get(any), local.get(bit))),
-          advance(map, BYTES_PER_VALUE),
-          advance(target, 1),
+          local.increment(map, BYTES_PER_VALUE),
+          local.increment(target, 1),
         ]),
         i32.store8(local.get(rowFlags), local.get(any)),
-        advance(rowFlags, 1),
+        local.increment(rowFlags, 1),
         local.set(out, i32.add(local.get(out), local.get(stride))),
       ]),
     ],

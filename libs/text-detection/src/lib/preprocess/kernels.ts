@@ -142,8 +142,6 @@ function normalize(lanes: Lanes, value: Expr, scale: Expr, mean: Expr, std: Expr
   return lanes.floatDiv(lanes.floatSub(lanes.floatMul(lanes.toFloat(value), scale), mean), std);
 }
 
-const increment = (index: number, by: number): Expr => local.set(index, i32.add(local.get(index), i32.const(by)));
-
 function resizeRowHorizontally(): FunctionDefinition {
   const [sourceRow, taps, tapsEnd, out, planeBytes, out1, out2, sums] = [0, 1, 2, 3, 4, 5, 6, 7];
   // Bytes B G R B' G' R' of a pixel and its right neighbour, as 16-bit lanes B B' G G' R R' 0 0.
@@ -165,10 +163,10 @@ function resizeRowHorizontally(): FunctionDefinition {
         v128.store32Lane(local.get(out), local.get(sums), 0),
         v128.store32Lane(local.get(out1), local.get(sums), 1),
         v128.store32Lane(local.get(out2), local.get(sums), 2),
-        increment(taps, COLUMN_TAP_BYTES),
-        increment(out, ROW_SAMPLE_BYTES),
-        increment(out1, ROW_SAMPLE_BYTES),
-        increment(out2, ROW_SAMPLE_BYTES),
+        local.increment(taps, COLUMN_TAP_BYTES),
+        local.increment(out, ROW_SAMPLE_BYTES),
+        local.increment(out1, ROW_SAMPLE_BYTES),
+        local.increment(out2, ROW_SAMPLE_BYTES),
       ]),
     ],
   };
@@ -191,8 +189,8 @@ function blendRowsToU8(): FunctionDefinition {
       ...local.set(end, i32.add(local.get(out), i32.mul(local.get(count), local.get(outStep)))),
       ...whileLoop(i32.ltU(local.get(out), local.get(end)), [
         i32.store8(local.get(out), blended),
-        increment(top, ROW_SAMPLE_BYTES),
-        increment(bottom, ROW_SAMPLE_BYTES),
+        local.increment(top, ROW_SAMPLE_BYTES),
+        local.increment(bottom, ROW_SAMPLE_BYTES),
         local.set(out, i32.add(local.get(out), local.get(outStep))),
       ]),
     ],
@@ -223,9 +221,9 @@ function blendRowsNormalized(): FunctionDefinition {
     );
     return whileLoop(i32.ltU(local.get(out), local.get(until)), [
       lanes.store(local.get(out), normalize(lanes, blended, local.get(operands.scale), local.get(operands.mean), local.get(operands.std))),
-      increment(top, lanes.bytes),
-      increment(bottom, lanes.bytes),
-      increment(out, lanes.bytes),
+      local.increment(top, lanes.bytes),
+      local.increment(bottom, lanes.bytes),
+      local.increment(out, lanes.bytes),
     ]);
   };
   return {
@@ -258,7 +256,7 @@ function normalizeBgr(): FunctionDefinition {
   const outs = [out, out1, out2];
   // Channel c of four BGR pixels (12 bytes), zero-extended into 32-bit lanes.
   const channelOfFour = (c: number) => i8x16.shuffle(local.get(pixels), v128.zero(), [c, 16, 16, 16, c + 3, 16, 16, 16, c + 6, 16, 16, 16, c + 9, 16, 16, 16]);
-  const advanceOuts = (by: number) => outs.map((index) => increment(index, by));
+  const advanceOuts = (by: number) => outs.map((index) => local.increment(index, by));
   return {
     name: 'normalizeBgr',
     params: [...Array<ValueType>(6).fill(valueType.i32), ...Array<ValueType>(7).fill(valueType.f32)],
@@ -279,12 +277,12 @@ function normalizeBgr(): FunctionDefinition {
           ...[0, 1, 2].map((c) =>
             v128.store(local.get(outs[c]), normalize(vector, channelOfFour(c), local.get(scaleLanes), local.get(meanLanes[c]), local.get(stdLanes[c]))),
           ),
-          increment(pixel, 12),
+          local.increment(pixel, 12),
           ...advanceOuts(16),
         ]),
         whileLoop(i32.ltU(local.get(out), local.get(rowOutEnd)), [
           ...[0, 1, 2].map((c) => f32.store(local.get(outs[c]), normalize(scalar, i32.load8U(local.get(pixel), c), local.get(scale), local.get(means[c]), local.get(stds[c])))),
-          increment(pixel, 3),
+          local.increment(pixel, 3),
           ...advanceOuts(4),
         ]),
         local.set(source, i32.add(local.get(source), local.get(sourceStride))),

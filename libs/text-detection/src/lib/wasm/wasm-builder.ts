@@ -51,6 +51,8 @@ const simd = (opcode: number): number[] => [0xfd, ...unsignedLeb128(opcode)];
 export const local = {
   get: (index: number): Expr => [0x20, ...unsignedLeb128(index)],
   set: (index: number, value: Expr): Expr => [...value, 0x21, ...unsignedLeb128(index)],
+  /** Adds a constant to an i32 local: a pointer or counter stepping on. */
+  increment: (index: number, by: number): Expr => local.set(index, i32.add(local.get(index), i32.const(by))),
 };
 
 export const i32 = {
