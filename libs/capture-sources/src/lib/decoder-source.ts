@@ -6,20 +6,19 @@ import type { FrameOutput } from './frame-output';
 import { type BufferHeld, FrameRing } from './frame-ring';
 import { assertValidShape, type CapturedFrame, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
-import { maskUrlCredentials, VideoSourceError } from './video-source-error';
+import { maskCredentials, VideoSourceError } from './video-source-error';
 
 /**
- * Finds the frame size in one line of the decoder's messages (stderr, and stdout when frames are on fd 3), for sources
- * whose size is only known once the decoder has negotiated it; called with each line, in order, until it returns one.
+ * Finds the frame size in one line of the decoder's messages, for sources whose size is only known once the decoder
+ * has negotiated it; called with each line, in order, for as long as the decoder runs: a size it finds later that
+ * differs from the first fails the source (the frames would be cut at the old size).
  */
 export type FrameSizeReader = (messageLine: string) => FrameSize | undefined;
 
 /** Where a decoder's message lines go, from its first line on. */
 export interface DecoderLineListeners {
-  /** Each line of its stderr: its log, searched for the frame size too. */
+  /** Each line of its messages (stderr, and stdout where the frames are elsewhere): its log, searched for the frame size too. */
   onLogLine(line: string): void;
-  /** Each line of other messages (gst-launch -v's stdout, when frames are on fd 3): searched for the frame size only. */
-  onInfoLine(line: string): void;
 }
 
 /** A decoder process as launched: by fluent-ffmpeg for ffmpeg, by a direct spawn for gst-launch-1.0. */
@@ -51,14 +50,16 @@ export interface DecoderSourceSettings {
   bufferHeld?: BufferHeld;
 }
 
-const BYTES_PER_PIXEL = 3;
 /**
  * A source that is not live decodes this many frames ahead of its consumer, then its output is paused and the
  * decoder blocks on its pipe: decoding follows demand. A live source never pauses; it keeps only its newest frame.
  */
 const READY_FRAMES_LIMIT = 2;
-/** Time the decoder gets to exit after its stop signal before it is sent SIGKILL. */
-const KILL_GRACE_MS = 1000;
+
+/** How the frames lie in the decoder's output: their size, and the bytes per row, padding included. */
+interface FrameLayout extends FrameSize {
+  stride: number;
+}
 
 interface RunningDecoder {
   tool: DecoderTool;
@@ -97,7 +98,7 @@ export abstract class DecoderSource implements FrameSource {
   protected constructor(settings: DecoderSourceSettings) {
     assertValidShape(settings.shape);
     this.sourceId = settings.sourceId;
-    this.label = maskUrlCredentials(settings.label);
+    this.label = maskCredentials(settings.label);
     this.endOfInputIsNormal = settings.endOfInputIsNormal;
     this.live = settings.live;
     this.bufferHeld = settings.bufferHeld;
@@ -144,12 +145,11 @@ export abstract class DecoderSource implements FrameSource {
         log.add(line);
         readSize?.(line);
       },
-      onInfoLine: (line) => readSize?.(line),
     });
-    if (typeof frameSize === 'function') readSize = this.cutFramesOnceSized(launched.frames, frameSize);
-    else this.cutFrames(launched.frames, frameSize);
+    if (typeof frameSize === 'function') readSize = this.cutFramesAtNegotiatedSize(tool, launched.frames, frameSize);
+    else this.cutFrames(launched.frames, this.layout(tool, frameSize));
     const child = await launched.started.catch((error: Error) => {
-      throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`);
+      throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`, { cause: error });
     });
     const untrack = trackRunningChild(child);
     const closed = this.settleOnExit(tool, launched, child, log).finally(untrack);
@@ -167,19 +167,31 @@ export abstract class DecoderSource implements FrameSource {
     this.wake();
   }
 
-  /** A message-line handler that starts cutting frames once readSize finds the size; until then the output stays unread. */
-  private cutFramesOnceSized(output: FrameOutput, readSize: FrameSizeReader): (line: string) => void {
-    let sized = false;
+  /**
+   * A message-line handler that starts cutting frames once readSize finds the size (until then the output stays
+   * unread), and fails the source when it finds another size later: a stream whose resolution changed, whose frames
+   * only a restart, negotiating afresh, reads right.
+   */
+  private cutFramesAtNegotiatedSize(tool: DecoderTool, output: FrameOutput, readSize: FrameSizeReader): (line: string) => void {
+    let layout: FrameLayout | undefined;
     return (line) => {
-      const size = sized ? undefined : readSize(line);
+      const size = readSize(line);
       if (!size) return;
-      sized = true;
-      this.cutFrames(output, size);
+      if (!layout) {
+        layout = this.layout(tool, size);
+        this.cutFrames(output, layout);
+      } else if (size.width !== layout.width || size.height !== layout.height) {
+        this.failRunning(output, new VideoSourceError(`${this.label}: frame size changed from ${layout.width}x${layout.height} to ${size.width}x${size.height}`));
+      }
     };
   }
 
-  private cutFrames(output: FrameOutput, size: FrameSize): void {
-    const frameBytes = size.width * size.height * BYTES_PER_PIXEL;
+  private layout(tool: DecoderTool, { width, height }: FrameSize): FrameLayout {
+    return { width, height, stride: tool.rowStride(width) };
+  }
+
+  private cutFrames(output: FrameOutput, layout: FrameLayout): void {
+    const frameBytes = layout.stride * layout.height;
     const ring = this.bufferHeld && new FrameRing(frameBytes, this.bufferHeld);
     const assembler = new FrameAssembler(frameBytes, ring && (() => ring.acquire()));
     this.flowingOutput = output;
@@ -188,21 +200,34 @@ export abstract class DecoderSource implements FrameSource {
       filled: (bytes) => {
         this.bytesRead += bytes;
         const pixels = assembler.filled(bytes);
-        if (pixels) this.receive(pixels, size);
+        if (pixels) this.receive(pixels, layout);
       },
     });
   }
 
-  private receive(pixels: Buffer, size: FrameSize): void {
+  /**
+   * Fails a source whose decoder still runs: frames() throws the error at its next step, and the output is drained
+   * unread until the consumer's stop ends the decoder. Frames not taken yet are dropped: cut since the failure began,
+   * they may be garbage.
+   */
+  private failRunning(output: FrameOutput, error: VideoSourceError): void {
+    this.failure ??= error;
+    this.framesDropped += this.ready.length;
+    this.ready.length = 0;
+    output.discard();
+    this.wake();
+  }
+
+  private receive(pixels: Buffer, { width, height, stride }: FrameLayout): void {
     // While stopping, output is drained and dropped so the decoder is not stuck writing and can see the signal.
     if (this.stopRequested) return;
     const header: FrameHeader = {
       sourceId: this.sourceId,
       sequence: this.framesDecoded++,
       captureTimeMs: epochMs(),
-      width: size.width,
-      height: size.height,
-      stride: size.width * BYTES_PER_PIXEL,
+      width,
+      height,
+      stride,
       pixelFormat: PixelFormat.BGR24,
     };
     this.ready.push({ header, pixels });
@@ -221,7 +246,7 @@ export abstract class DecoderSource implements FrameSource {
       this.endedNormally = true;
       return;
     }
-    const lastWords = maskUrlCredentials(log.lastWords());
+    const lastWords = maskCredentials(log.lastWords());
     const exit = signal ? `${tool.name} was killed by ${signal}` : `${tool.name} exited with code ${code}`;
     this.failure ??= new VideoSourceError(
       code === 0 ? `${this.label} ended after ${this.framesDecoded} frames (${exit}): ${lastWords}` : `${tool.name} failed reading ${this.label} (${exit}): ${lastWords}`,
@@ -263,7 +288,7 @@ export abstract class DecoderSource implements FrameSource {
     decoder.frames.discard();
     const { tool, child } = decoder;
     if (child.exitCode === null && child.signalCode === null) child.kill(tool.stopSignal);
-    const escalation = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    const escalation = setTimeout(() => child.kill('SIGKILL'), tool.killGraceMs);
     await decoder.closed;
     clearTimeout(escalation);
   }

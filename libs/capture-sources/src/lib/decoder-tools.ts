@@ -15,6 +15,10 @@ export interface DecoderTool extends ExternalTool {
   name: string;
   /** The signal that makes it stop cleanly. */
   stopSignal: NodeJS.Signals;
+  /** How long it gets to exit after stopSignal before it is sent SIGKILL. */
+  killGraceMs: number;
+  /** Bytes from the start of one row of a BGR24 frame it writes to the start of the next. */
+  rowStride(width: number): number;
   /** A stderr line that says what went wrong, tidied for a message; undefined for progress and information. */
   notableLine(line: string): string | undefined;
 }
@@ -25,11 +29,17 @@ const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fa
 /** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */
 export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg; or npm ci, whose dev dependency @ffmpeg-installer/ffmpeg ships one) or point FFMPEG_PATH (ffmpegPath) at it';
 
+const BYTES_PER_PIXEL = 3;
+
 export function ffmpegTool(path: string): DecoderTool {
   return {
     name: 'ffmpeg',
     path,
     stopSignal: 'SIGTERM',
+    // ffmpeg closes its input and output within milliseconds; more than a second means it hangs on a dead device.
+    killGraceMs: 1000,
+    // rawvideo packs rows tightly.
+    rowStride: (width) => width * BYTES_PER_PIXEL,
     versionFlag: '-version',
     installHint: FFMPEG_INSTALL_HINT,
     notableLine: (line) => FFMPEG_LEVELLED_LINE.exec(line)?.[2],
@@ -43,6 +53,10 @@ export function gstLaunchTool(path: string): DecoderTool {
     // gst-launch dies on SIGTERM but takes the pipeline down to NULL on SIGINT, closing devices properly: a Jetson's
     // Argus camera (nvarguscamerasrc) left open by a killed process cannot be opened again until nvargus-daemon restarts.
     stopSignal: 'SIGINT',
+    // Taking an Argus pipeline down to NULL takes seconds; a SIGKILL before it has closed the camera is what SIGINT avoids.
+    killGraceMs: 5000,
+    // GStreamer's raw video rows start on 4-byte boundaries, and fdsink writes the buffers, padding and all.
+    rowStride: (width) => (width * BYTES_PER_PIXEL + 3) & ~3,
     versionFlag: '--version',
     installHint: 'install GStreamer (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) or point GST_LAUNCH_PATH (gstLaunchPath) at it',
     // gst-launch prints its own "ERROR: ..." / "WARNING: ..." lines, GLib its "...-CRITICAL **: ..." ones.

@@ -1,6 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
-import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
+import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
+import type { CapturedFrame } from './frame-source';
 import { buildGstLaunchArgs, GstreamerPipelineSource, readNegotiatedSize } from './gstreamer-source';
 
 jest.setTimeout(20_000);
@@ -9,18 +14,20 @@ jest.setTimeout(20_000);
 const SAMPLE_PIPELINE = 'v4l2src device=/dev/video0 ! video/x-raw, width=640, height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink';
 /** The same with a test source in place of the camera; name= makes its gst-launch findable among the processes. */
 const SAMPLE_WITH_TEST_SOURCE = SAMPLE_PIPELINE.replace('v4l2src device=/dev/video0', 'videotestsrc name=sample_form');
+const RED: [number, number, number] = [0, 0, 255];
+/** Red frames at a width whose BGR rows (90 bytes) GStreamer pads to 92. */
+const RED_30_WIDE = 'videotestsrc pattern=red ! video/x-raw,width=30,height=24 ! appsink';
 const JETSON_CSI_PIPELINE =
   'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM), width=1920, height=1080, format=NV12, framerate=30/1 ! ' +
   'nvvidconv flip-method=0 ! video/x-raw, width=960, height=540, format=BGRx ! videoconvert ! video/x-raw, format=BGR ! appsink drop=1';
 
 describe('buildGstLaunchArgs', () => {
-  it('runs the sample pipeline quietly into stdout, its size taken from its caps and held there', () => {
+  it('runs the sample pipeline quietly into fd 3, its size taken from its caps and held there', () => {
     expect(buildGstLaunchArgs(SAMPLE_PIPELINE, {})).toEqual({
       args: [
         ...['-q', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,', 'width=640,', 'height=480', '!', 'videoconvert', '!', 'video/x-raw,format=BGR'],
-        ...['!', 'videoscale', '!', 'video/x-raw,format=BGR,width=640,height=480', '!', 'fdsink', 'name=iev_frames', 'fd=1'],
+        ...['!', 'videoscale', '!', 'video/x-raw,format=BGR,width=640,height=480', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
       ],
-      framesFd: 1,
       frameSize: { width: 640, height: 480 },
     });
   });
@@ -28,13 +35,13 @@ describe('buildGstLaunchArgs', () => {
   it('converts to BGR when the pipeline does not end in BGR caps, and drops appsink\'s properties', () => {
     const { args } = buildGstLaunchArgs('videotestsrc ! video/x-raw,width=32,height=24 ! appsink sync=false max-buffers=1', {});
 
-    expect(args.join(' ')).toBe('-q videotestsrc ! video/x-raw,width=32,height=24 ! videoconvert ! video/x-raw,format=BGR ! videoscale ! video/x-raw,format=BGR,width=32,height=24 ! fdsink name=iev_frames fd=1');
+    expect(args.join(' ')).toBe('-q videotestsrc ! video/x-raw,width=32,height=24 ! videoconvert ! video/x-raw,format=BGR ! videoscale ! video/x-raw,format=BGR,width=32,height=24 ! fdsink name=iev_frames fd=3');
   });
 
   it('rates and scales inside GStreamer, a lone width keeping the aspect ratio of the pipeline\'s caps', () => {
     const { args, frameSize } = buildGstLaunchArgs(SAMPLE_PIPELINE, { width: 320, fps: 7.5 });
 
-    expect(args.slice(-9).join(' ')).toBe('videorate ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=7500/1000 ! fdsink name=iev_frames fd=1');
+    expect(args.slice(-9).join(' ')).toBe('videorate ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=7500/1000 ! fdsink name=iev_frames fd=3');
     expect(frameSize).toEqual({ width: 320, height: 240 });
   });
 
@@ -42,10 +49,9 @@ describe('buildGstLaunchArgs', () => {
     expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE, {}).frameSize).toEqual({ width: 960, height: 540 });
   });
 
-  it('leaves the size to negotiation when the caps do not say it: -v, frames on fd 3', () => {
+  it('leaves the size to negotiation when the caps do not say it: -v, whose caps lines tell it', () => {
     expect(buildGstLaunchArgs('v4l2src ! appsink', {})).toEqual({
       args: ['-v', 'v4l2src', '!', 'videoconvert', '!', 'video/x-raw,format=BGR', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
-      framesFd: 3,
       frameSize: undefined,
     });
   });
@@ -143,5 +149,89 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
     const source = new GstreamerPipelineSource({ pipeline: SAMPLE_WITH_TEST_SOURCE, gstLaunchPath: '/nonexistent/bin/gst-launch-1.0' });
 
     await expect(source.start()).rejects.toThrow(/cannot run \/nonexistent\/bin\/gst-launch-1.0 .*apt-get install gstreamer1.0-tools/);
+  });
+});
+
+describe('GstreamerPipelineSource (real gst-launch-1.0, odd cases)', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-gst-'));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** An executable shell script in the test's directory. */
+  function script(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    chmodSync(path, 0o755);
+    return path;
+  }
+
+  it('cuts frames whose rows GStreamer pads to 4 bytes, giving that stride', async () => {
+    for (const [width, stride] of [
+      [30, 92],
+      [31, 96],
+    ]) {
+      const frames = await take(new GstreamerPipelineSource({ pipeline: `videotestsrc pattern=red ! video/x-raw,width=${width},height=24 ! appsink` }), 3);
+
+      for (const frame of frames) {
+        expect(frame.header).toMatchObject({ width, height: 24, stride });
+        expect(isUniformBgrFrame(frame, RED)).toBe(true);
+      }
+    }
+  });
+
+  it('keeps the frames apart from what plugins print on stdout, as a Jetson\'s nvarguscamerasrc does', async () => {
+    const gstLaunchPath = script('argus-gst-launch', '#!/bin/sh\necho "GST_ARGUS: Creating output stream"\nexec gst-launch-1.0 "$@"\n');
+
+    const frames = await take(new GstreamerPipelineSource({ pipeline: RED_30_WIDE, gstLaunchPath }), 3);
+
+    expect(frames.map((frame) => isUniformBgrFrame(frame, RED))).toEqual([true, true, true]);
+  });
+
+  it('fails when the negotiated size changes, instead of cutting the new frames at the old size', async () => {
+    // Two red 16x16 pictures, then two blue 32x16 ones: a stream whose resolution changes.
+    const pictures = (colour: string, size: string) =>
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `color=${colour}:size=${size}`, '-frames:v', '2', '-f', 'mjpeg', '-']);
+    const mjpeg = join(dir, 'resized.mjpeg');
+    writeFileSync(mjpeg, Buffer.concat([pictures('red', '16x16'), pictures('blue', '32x16')]));
+    // identity spaces the pictures 0.1 s apart, as a camera's are: gst-launch prints the new caps from its main thread, so
+    // in a burst they may be read after the first new frame (which would then be cut at the old size, and handed out).
+    const pipeline = `filesrc location=${mjpeg} ! jpegparse ! jpegdec ! identity sleep-time=100000 ! appsink`;
+    const source = new GstreamerPipelineSource({ pipeline });
+    const received: CapturedFrame[] = [];
+
+    await expect(
+      (async () => {
+        for await (const frame of source.frames()) received.push(frame);
+      })(),
+    ).rejects.toThrow(`GStreamer pipeline "${pipeline}": frame size changed from 16x16 to 32x16`);
+    expect(received.map((frame) => frame.header.width === 16 && isUniformBgrFrame(frame, RED))).toEqual([true, true]);
+  });
+
+  it('gives gst-launch 5 s to take the pipeline down on SIGINT before it kills it', async () => {
+    // A gst-launch that writes a 2x2 frame once it listens for SIGINT, and then takes 2 s to stop, as an Argus camera may.
+    const stoppedCleanly = join(dir, 'stopped-cleanly');
+    const slowToStop = join(dir, 'slow-to-stop.js');
+    writeFileSync(
+      slowToStop,
+      `if (process.argv.includes('--version')) process.exit(0);
+      process.on('SIGINT', () => setTimeout(() => { require('node:fs').writeFileSync(${JSON.stringify(stoppedCleanly)}, ''); process.exit(0); }, 2000));
+      require('node:fs').writeSync(3, Buffer.alloc(16));
+      setInterval(() => undefined, 1000);`,
+    );
+    const gstLaunchPath = script('slow-gst-launch', `#!/bin/sh\nexec "${process.execPath}" "${slowToStop}" "$@"\n`);
+
+    await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc ! video/x-raw,width=2,height=2 ! appsink', gstLaunchPath }), 1);
+
+    expect(existsSync(stoppedCleanly)).toBe(true);
+  });
+
+  it('masks passwords of the pipeline\'s elements in its label', () => {
+    const source = new GstreamerPipelineSource({ pipeline: 'rtspsrc location=rtsp://10.0.0.2/ch1 user-id=admin user-pw=s3cret ! rtph264depay ! avdec_h264 ! appsink' });
+
+    expect(source.label).toBe('GStreamer pipeline "rtspsrc location=rtsp://10.0.0.2/ch1 user-id=admin user-pw=*** ! rtph264depay ! avdec_h264 ! appsink"');
   });
 });

@@ -6,19 +6,22 @@ import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
-import { maskUrlCredentials, VideoSourceError } from './video-source-error';
+import { maskCredentials, VideoSourceError } from './video-source-error';
 
 export interface GstLaunchPlan {
   /** gst-launch-1.0's arguments: the pipeline as separate words, as a shell would pass them. */
   args: string[];
-  /** Where the frames come out: stdout with -q; fd 3 with -v, whose messages on stdout announce the size. */
-  framesFd: 1 | 3;
   /** Known from the pipeline's caps or the requested shape; undefined when only negotiation will tell. */
   frameSize: FrameSize | undefined;
 }
 
 /** Our sink's name, so its caps line can be told apart in -v output. */
 const FRAMES_SINK = 'iev_frames';
+/**
+ * The frames go to a descriptor of their own, never stdout: plugins print there (a Jetson's nvarguscamerasrc its
+ * "GST_ARGUS: ..." lines), and -v its caps.
+ */
+const FRAMES_FD = 3;
 
 /**
  * Turns an OpenCV-style GStreamer pipeline (ending in `appsink`, with any properties) into a gst-launch-1.0 command
@@ -28,23 +31,22 @@ const FRAMES_SINK = 'iev_frames';
  */
 export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLaunchPlan {
   const elements = splitUnquoted(pipeline, '!', false).map((element) => element.trim());
-  if (elements.some((element) => element.length === 0)) throw new VideoSourceError(`GStreamer pipeline has an empty element: ${maskUrlCredentials(pipeline)}`);
+  if (elements.some((element) => element.length === 0)) throw new VideoSourceError(`GStreamer pipeline has an empty element: ${maskCredentials(pipeline)}`);
   const last = elements[elements.length - 1];
   if (/^appsink\b/.test(last)) elements.pop();
-  else if (/^\w*sink\b/.test(last)) throw new VideoSourceError(`GStreamer pipeline must end in appsink (or in the element that makes the frames), not ${last}`);
-  if (elements.length === 0) throw new VideoSourceError(`GStreamer pipeline has no source element: ${maskUrlCredentials(pipeline)}`);
+  else if (/^\w*sink\b/.test(last)) throw new VideoSourceError(`GStreamer pipeline must end in appsink (or in the element that makes the frames), not ${maskCredentials(last)}`);
+  if (elements.length === 0) throw new VideoSourceError(`GStreamer pipeline has no source element: ${maskCredentials(pipeline)}`);
 
   if (!isBgrCaps(elements[elements.length - 1])) elements.push('videoconvert', 'video/x-raw,format=BGR');
   // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
   const pipelineSize = elements.map(capsSize).filter((size) => size !== undefined).pop();
   const frameSize = pipelineSize ? scaledSize(pipelineSize, shape) : shape.width && shape.height ? { width: shape.width, height: shape.height } : undefined;
   elements.push(...rateAndSizeElements({ ...shape, ...frameSize }));
-  const framesFd = frameSize ? 1 : 3;
-  elements.push(`fdsink name=${FRAMES_SINK} fd=${framesFd}`);
+  elements.push(`fdsink name=${FRAMES_SINK} fd=${FRAMES_FD}`);
 
-  // -q keeps stdout for the frames; -v prints the negotiated caps on stdout, so the frames then take fd 3.
+  // -v prints the negotiated caps on stdout, where the size is read from when the pipeline does not fix it.
   const words = elements.flatMap((element, index) => [...(index > 0 ? ['!'] : []), ...splitUnquoted(element, /\s/, true).filter(Boolean)]);
-  return { args: [frameSize ? '-q' : '-v', ...words], framesFd, frameSize };
+  return { args: [frameSize ? '-q' : '-v', ...words], frameSize };
 }
 
 /**
@@ -109,7 +111,7 @@ function splitUnquoted(text: string, separator: string | RegExp, unquote: boolea
       part += char;
     }
   }
-  if (quote) throw new VideoSourceError(`GStreamer pipeline has an unclosed ${quote}: ${maskUrlCredentials(text)}`);
+  if (quote) throw new VideoSourceError(`GStreamer pipeline has an unclosed ${quote}: ${maskCredentials(text)}`);
   parts.push(part);
   return parts;
 }
@@ -117,9 +119,9 @@ function splitUnquoted(text: string, separator: string | RegExp, unquote: boolea
 export interface GstreamerPipelineSourceOptions extends OutputShape {
   pipeline: string;
   /** Goes into every frame header (default 'gstreamer'). */
+  sourceId?: string;
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
-  sourceId?: string;
   /** The gst-launch-1.0 executable (default: on PATH). */
   gstLaunchPath?: string;
 }
@@ -142,13 +144,13 @@ export class GstreamerPipelineSource extends DecoderSource {
 }
 
 /** Runs gst-launch-1.0 itself: fluent-ffmpeg runs only ffmpeg. */
-function spawnGstLaunch(path: string, { args, framesFd }: GstLaunchPlan, listeners: DecoderLineListeners): LaunchedDecoder {
-  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe', ...(framesFd === 3 ? (['pipe'] as const) : [])] });
+function spawnGstLaunch(path: string, { args }: GstLaunchPlan, listeners: DecoderLineListeners): LaunchedDecoder {
+  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  // Both carry messages (-v's caps on stdout); both are read, also so the tool never blocks on a full pipe.
   forEachLine(child.stderr, listeners.onLogLine);
-  // With frames on fd 3, stdout carries the tool's messages: read as well, also so the tool never blocks on a full pipe.
-  if (framesFd === 3) forEachLine(child.stdout, listeners.onInfoLine);
+  forEachLine(child.stdout, listeners.onLogLine);
   return {
-    frames: new PipeFrameOutput(child.stdio[framesFd] as Readable),
+    frames: new PipeFrameOutput(child.stdio[FRAMES_FD] as Readable),
     // 'error' stays listened to after the start, where rejecting does nothing, so a late one cannot go unhandled.
     started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
     // 'close' comes after the exit and after every output has been read to its end, so every message line is delivered.

@@ -1,6 +1,9 @@
 import { access } from 'node:fs/promises';
+import type { FrameSource, OutputShape } from './frame-source';
+import { buildGstLaunchArgs } from './gstreamer-source';
 import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
-import type { FrameSource } from './frame-source';
+import { assertIsFile } from './video-file-source';
+import { VideoSourceError } from './video-source-error';
 
 /** What a user sets per source (CAMERA_PATH and CAPTURE_*, or a module twin's desired properties); 0 leaves a dimension to the source. */
 export interface SourceSettings {
@@ -17,10 +20,10 @@ export interface PreparedSource {
 }
 
 /**
- * Resolves a camera path with the frame size and rate, and checks what can be checked before the source starts: the
- * decoder is installed and a video file is readable; with requireCamera, a V4L2 device exists. At start-up a failure
- * stops the module (a camera that is not plugged in yet is waited for); for a twin change it rejects the change, a
- * missing camera included, and the running source stays.
+ * Resolves a camera path with the frame size and rate, and checks what can be checked before the source starts: a
+ * GStreamer pipeline is one capture can run, the decoder is installed and a video file is readable; with
+ * requireCamera, a V4L2 device exists. At start-up a failure stops the module (a camera that is not plugged in yet is
+ * waited for); for a twin change it rejects the change, a missing camera included, and the running source stays.
  */
 export async function prepareSource(
   settings: SourceSettings,
@@ -35,16 +38,27 @@ export async function prepareSource(
     height: settings.height || undefined,
     fps: settings.fps || undefined,
   };
+  // Before the decoder: a pipeline capture cannot run is wrong wherever GStreamer is installed.
+  if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions);
   await ensureDecoderInstalled(description, sourceOptions);
-  if (description.type === 'file') {
-    await access(description.path).catch(() => {
-      throw new Error(`video file ${description.path} does not exist or cannot be read`);
-    });
-  }
+  if (description.type === 'file') await assertIsFile(description.path);
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
       throw new Error(`camera ${description.device} does not exist on this device`);
     });
   }
   return { description, create: () => createFrameSource(description, sourceOptions) };
+}
+
+/**
+ * Throws what the source's own start would (buildGstLaunchArgs: an unclosed quote, a sink other than appsink, ...),
+ * naming the capture module's setting: a source that can never start would otherwise be retried for good.
+ */
+function assertRunnablePipeline(pipeline: string, shape: OutputShape): void {
+  try {
+    buildGstLaunchArgs(pipeline, shape);
+  } catch (error) {
+    // Not as the cause: its message, all it says, would then be logged twice.
+    throw new VideoSourceError(`CAMERA_PATH (twin: source) is not a pipeline capture can run: ${(error as Error).message}`);
+  }
 }

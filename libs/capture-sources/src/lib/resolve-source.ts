@@ -6,7 +6,7 @@ import type { BufferHeld } from './frame-ring';
 import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
-import { maskUrlCredentials, VideoSourceError } from './video-source-error';
+import { maskCredentials, VideoSourceError } from './video-source-error';
 
 export const SOURCE_TYPES = ['file', 'v4l2', 'gstreamer', 'stream', 'testpattern'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
@@ -52,7 +52,7 @@ export function resolveSource(cameraPath: string, overrideType: SourceTypeOverri
     case 'gstreamer':
       return { type, pipeline: value };
     case 'stream':
-      if (!ANY_URL.test(value)) throw new VideoSourceError(`not a stream URL (protocol://...): ${maskUrlCredentials(value)}`);
+      if (!ANY_URL.test(value)) throw new VideoSourceError(`not a stream URL (protocol://...): ${maskCredentials(value)}`);
       return { type, url: value };
     case 'testpattern':
       return { type };

@@ -99,6 +99,23 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     }
   });
 
+  it('keeps backing off a stream that goes silent after its first frames, though its stall is seen only after a healthy run', async () => {
+    const camera = await mjpegCamera(0.12, 'go silent');
+    const failures: number[] = [];
+    // Each stall is declared 0.5 s after the last frame, after the first frame plus healthyRunMs: frames came for a moment only.
+    const supervisor = streamSupervisor(camera.url, 60, { stallTimeoutMs: () => 500, healthyRunMs: 300, listener: { failed: (_, retryInMs) => failures.push(retryInMs) } });
+    try {
+      for await (const frame of supervisor.frames()) {
+        expect(frame.width).toBe(64);
+        if (failures.length === 4) break;
+      }
+      expect(failures).toEqual([50, 100, 200, 400]);
+    } finally {
+      await supervisor.stop();
+      camera.close();
+    }
+  });
+
   it('restarts a live source that stops delivering frames without its decoder exiting', async () => {
     const camera = await mjpegCamera(1, 'go silent');
     const failures: string[] = [];

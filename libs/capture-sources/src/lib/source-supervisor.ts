@@ -5,10 +5,7 @@ import { VideoSourceError } from './video-source-error';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
 
-/**
- * A source that fails after streaming at least this long starts its backoff over; one that fails sooner (a camera
- * that gives a frame and drops, again and again) keeps backing off instead of restarting twice a second.
- */
+/** See SourceSupervisorOptions.healthyRunMs. */
 const HEALTHY_RUN_MS = 10_000;
 
 /** What a supervisor tells its owner, for logs and metrics. */
@@ -37,6 +34,12 @@ export interface SourceSupervisorOptions {
    * exits on its own. Unset: no watch. Files that decode on demand are never watched (they wait for their consumer).
    */
   stallTimeoutMs?: () => number;
+  /**
+   * A source that delivers frames for this long (default 10 s) has recovered: its next failure starts the backoff
+   * over. One that fails sooner (a camera that gives a frame and drops, or goes silent, again and again) keeps backing
+   * off instead of restarting twice a second.
+   */
+  healthyRunMs?: number;
 }
 
 /**
@@ -51,11 +54,14 @@ export class SourceSupervisor {
   private stopping = false;
   private cancelRetryWait?: () => void;
   private readonly backoff: Backoff;
+  private readonly healthyRunMs: number;
   private nextSequence = 0;
   /** Frames decoded by the sources before the current one. */
   private framesDecodedBefore = 0;
   /** When the current outage began (the source failed), until a frame arrives again. */
   private failedAt?: number;
+  /** When the running source delivered its first frame, until it has streamed long enough to reset the backoff. */
+  private recoveringSince?: number;
   /** Some source has delivered a frame: failing fast is over. */
   private hadFrame = false;
   /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
@@ -66,6 +72,7 @@ export class SourceSupervisor {
     private readonly options: SourceSupervisorOptions,
   ) {
     this.backoff = options.backoff ?? new Backoff(500, 30_000);
+    this.healthyRunMs = options.healthyRunMs ?? HEALTHY_RUN_MS;
   }
 
   /** Frames every source so far has decoded, taken or not (a live source drops those not taken in time). */
@@ -91,10 +98,13 @@ export class SourceSupervisor {
       const source = this.createSource();
       this.source = source;
       const watch = this.watchForStall(source);
+      let failure: Error | undefined;
       try {
         for await (const { header, pixels } of source.frames()) {
-          this.lastFrameAt = Date.now();
-          if (this.state !== 'streaming') this.nowStreaming(header);
+          const now = Date.now();
+          this.lastFrameAt = now;
+          if (this.state !== 'streaming') this.nowStreaming(header, now);
+          else if (this.recoveringSince !== undefined && now - this.recoveringSince >= this.healthyRunMs) this.recovered();
           this.hadFrame = true;
           yield { ...header, sequence: this.nextSequence++, pixels };
         }
@@ -102,28 +112,27 @@ export class SourceSupervisor {
           this.state = 'idle';
           continue;
         }
-        const stall = watch.stalled();
-        if (stall && !this.stopping) {
-          await this.waitToRetry(stall);
-          continue;
+        failure = watch.stalled();
+        if (!failure || this.stopping) {
+          if (!this.stopping) {
+            this.state = 'ended';
+            this.options.listener?.ended?.();
+          }
+          return;
         }
-        if (!this.stopping) {
-          this.state = 'ended';
-          this.options.listener?.ended?.();
-        }
-        return;
       } catch (error) {
         if (this.stopping) return;
         if (switched()) {
           this.state = 'idle';
           continue;
         }
-        const failure = watch.stalled() ?? (error as Error);
+        failure = watch.stalled() ?? (error as Error);
         if (!this.hadFrame && this.options.failFastBeforeFirstFrame) throw failure;
-        await this.waitToRetry(failure);
       } finally {
+        // Not while waiting to retry: the source has stopped already.
         watch.stop();
       }
+      await this.waitToRetry(failure);
     }
   }
 
@@ -174,12 +183,18 @@ export class SourceSupervisor {
     return { stalled: () => stall, stop: () => clearInterval(timer) };
   }
 
-  private nowStreaming({ width, height }: { width: number; height: number }): void {
+  private nowStreaming({ width, height }: { width: number; height: number }, now: number): void {
     this.state = 'streaming';
-    this.backoff.up(HEALTHY_RUN_MS);
-    const downSeconds = this.failedAt === undefined ? undefined : (Date.now() - this.failedAt) / 1000;
+    this.recoveringSince = now;
+    const downSeconds = this.failedAt === undefined ? undefined : (now - this.failedAt) / 1000;
     this.failedAt = undefined;
     this.options.listener?.streaming?.({ width, height, downSeconds });
+  }
+
+  /** Frames have kept coming for healthyRunMs: counted by frames delivered, as a source stalled after one frame is not up. */
+  private recovered(): void {
+    this.recoveringSince = undefined;
+    this.backoff.reset();
   }
 
   private async waitToRetry(error: Error): Promise<void> {

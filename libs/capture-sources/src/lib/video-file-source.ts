@@ -78,12 +78,10 @@ export class VideoFileSource extends DecoderSource {
   }
 }
 
-async function assertIsFile(path: string): Promise<void> {
-  try {
-    if (!(await stat(path)).isFile()) throw new VideoSourceError(`not a video file: ${path} is not a regular file`);
-  } catch (error) {
-    if (error instanceof VideoSourceError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new VideoSourceError(code === 'ENOENT' ? `video file not found: ${path}` : `cannot read video file ${path}: ${(error as Error).message}`);
-  }
+/** Throws a VideoSourceError, with the file system's error as its cause, unless path is a regular file. */
+export async function assertIsFile(path: string): Promise<void> {
+  const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new VideoSourceError(error.code === 'ENOENT' ? `video file not found: ${path}` : `cannot read video file ${path}: ${error.message}`, { cause: error });
+  });
+  if (!stats.isFile()) throw new VideoSourceError(`not a video file: ${path} is not a regular file`);
 }

@@ -35,3 +35,12 @@ export function isUniformBgr(pixels: Buffer, [blue, green, red]: [number, number
   }
   return true;
 }
+
+/** Every pixel of the frame's rows (its stride's padding left out) within tolerance of the expected colour. */
+export function isUniformBgrFrame({ header, pixels }: CapturedFrame, colour: [number, number, number], tolerance = 10): boolean {
+  const rowBytes = header.width * 3;
+  for (let row = 0; row < header.height; row++) {
+    if (!isUniformBgr(pixels.subarray(row * header.stride, row * header.stride + rowBytes), colour, tolerance)) return false;
+  }
+  return pixels.length === header.stride * header.height;
+}

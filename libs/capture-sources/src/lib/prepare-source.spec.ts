@@ -1,0 +1,44 @@
+import { Backoff } from '@iev/service-runtime';
+import type { Frame } from '@iev/frame-protocol';
+import { prepareSource } from './prepare-source';
+import { SourceSupervisor } from './source-supervisor';
+
+jest.setTimeout(20_000);
+
+const settings = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
+
+describe('prepareSource', () => {
+  it('refuses a GStreamer pipeline capture cannot run, naming the setting and the problem', async () => {
+    await expect(prepareSource(settings('videotestsrc ! fakesink'), {})).rejects.toThrow(
+      'CAMERA_PATH (twin: source) is not a pipeline capture can run: GStreamer pipeline must end in appsink (or in the element that makes the frames), not fakesink',
+    );
+    await expect(prepareSource(settings('videotestsrc ! textoverlay text="open ! appsink'), {})).rejects.toThrow('GStreamer pipeline has an unclosed "');
+  });
+
+  it('says why a video file cannot be read, the file system\'s error as the cause', async () => {
+    const refused = prepareSource(settings('/nonexistent/clip.mp4'), {});
+
+    await expect(refused).rejects.toThrow('video file not found: /nonexistent/clip.mp4');
+    await expect(refused).rejects.toMatchObject({ cause: { code: 'ENOENT' } });
+  });
+
+  it('rejects a twin switch to a bad pipeline before the running source is touched (real gst-launch-1.0)', async () => {
+    const working = await prepareSource(settings('videotestsrc pattern=red ! video/x-raw,width=16,height=16 ! appsink'), {});
+    const supervisor = new SourceSupervisor(working.create, { failFastBeforeFirstFrame: true, backoff: new Backoff(50, 400, 0) });
+    const frames = supervisor.frames();
+    const next = async (): Promise<Frame> => (await frames.next()).value as Frame;
+    try {
+      await next();
+      // As the capture module applies a twin change: prepared first, switched to only once that succeeded.
+      const applied = prepareSource(settings('videotestsrc ! fakesink'), {}, { requireCamera: true }).then((prepared) => supervisor.switchSource(prepared.create));
+
+      await expect(applied).rejects.toThrow('not a pipeline capture can run');
+      // Still the working pipeline's frames (a switch to the refused one would deliver none).
+      expect([(await next()).width, (await next()).width]).toEqual([16, 16]);
+      expect(supervisor.state).toBe('streaming');
+    } finally {
+      await supervisor.stop();
+      await frames.return(undefined);
+    }
+  });
+});
