@@ -1,10 +1,11 @@
 /**
  * Reported properties keyed by names a module does not choose (a camera's SOURCE_ID): a module twin refuses a
- * property name with a control character, '.', '$' or a space, so those become '_' (camera ids stay readable).
+ * property name with a control character (C0, DEL, C1), '.', '$', '#' or whitespace, so those become '_' (camera
+ * ids stay readable).
  */
 export function twinKey(name: string): string {
   // eslint-disable-next-line no-control-regex
-  const key = name.replace(/[\u0000-\u001f\u007f.$ ]/g, '_');
+  const key = name.replace(/[\u0000-\u001f\u007f-\u009f.$#\s]/g, '_');
   return key === '' ? '_' : key;
 }
 
