@@ -12,7 +12,7 @@ twin <module> '<json patch>'       patch its desired properties (JSON merge patc
 invoke <module> <method> ['<json>'] call a direct method (--timeout <seconds> on the command line)
 modules                            the deployment's modules and which are connected`;
 
-function parseJson(text: string, what: string): unknown {
+function parseJsonArgument(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -28,14 +28,14 @@ export function parseCommand(words: string[], timeoutMs?: number): Command {
       const [moduleId, ...json] = rest;
       if (!moduleId) throw new UsageError('twin needs a module: twin <module> [\'<json patch>\']');
       if (json.length === 0) return { kind, moduleId };
-      const patch = parseJson(json.join(' '), 'the desired properties patch');
+      const patch = parseJsonArgument(json.join(' '), 'the desired properties patch');
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) throw new UsageError(`a desired properties patch must be a JSON object, got ${json.join(' ')}`);
       return { kind, moduleId, patch: patch as JsonObject };
     }
     case 'invoke': {
       const [moduleId, method, ...json] = rest;
       if (!moduleId || !method) throw new UsageError("invoke needs a module and a method: invoke <module> <method> ['<json payload>']");
-      return { kind, moduleId, method, payload: json.length > 0 ? parseJson(json.join(' '), 'the method payload') : undefined, timeoutMs };
+      return { kind, moduleId, method, payload: json.length > 0 ? parseJsonArgument(json.join(' '), 'the method payload') : undefined, timeoutMs };
     }
     case 'modules':
       return { kind };

@@ -17,7 +17,7 @@ const USAGE = `usage: npm run simulate -- [options]          run the deployment 
   --apps-dir <dir>        where module bundles are: <dir>/<module>/main.js (default dist/apps)
   --no-modules            run edgeHub only; start modules yourself with <state-dir>/env/<module>.env
   --device-id <id>        (default sim-device)
-  --method-timeout <s>    direct method timeout (default 30, IoT Hub's)
+  --method-timeout <s>    direct method timeout, 5 to 300 (default 30; IoT Hub's range and default)
   --verbose               edgeHub debug logs
   --apps                  print the projects whose bundles the manifest's modules may run, one a line, and exit
 while it runs (same --state-dir):
@@ -34,9 +34,10 @@ function port(value: string, flag: string): number {
   return n;
 }
 
-function seconds(value: string, flag: string): number {
+/** A direct method response timeout: IoT Hub accepts 5 to 300 s, so the simulator does too. */
+function methodTimeout(value: string, flag: string): number {
   const n = Number(value);
-  if (!(n > 0)) throw new UsageError(`${flag} must be a number of seconds > 0, got ${value}`);
+  if (!(n >= 5 && n <= 300)) throw new UsageError(`${flag} must be 5 to 300 seconds (IoT Hub's range for a method response timeout), got ${value}`);
   return Math.round(n * 1000);
 }
 
@@ -74,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   const [command = 'run'] = positionals;
 
   if (command !== 'run') {
-    const parsed = parseCommand(positionals, values.timeout === undefined ? undefined : seconds(values.timeout, '--timeout'));
+    const parsed = parseCommand(positionals, values.timeout === undefined ? undefined : methodTimeout(values.timeout, '--timeout'));
     const { ok, result } = await sendCommand(stateDir, parsed);
     (ok ? process.stdout : process.stderr).write(`${JSON.stringify(result, null, 2)}\n`);
     return ok ? 0 : 1;
@@ -88,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     port: port(values.port, '--port'),
     workloadPort: port(values['workload-port'], '--workload-port'),
     deviceId: values['device-id'],
-    methodTimeoutMs: seconds(values['method-timeout'], '--method-timeout'),
+    methodTimeoutMs: methodTimeout(values['method-timeout'], '--method-timeout'),
     runModules: !values['no-modules'],
     logLevel: values.verbose ? 'debug' : 'info',
   });

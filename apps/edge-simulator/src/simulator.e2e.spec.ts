@@ -180,7 +180,7 @@ describe('edge simulator (built app)', () => {
     expect(JSON.parse(answered.stdout)).toEqual({ status: 200, payload: { greeting: 'hi' } });
     await waitForLine(/sender\/out .*"greeting":"hi"/);
 
-    const unanswered = await run('invoke', 'sender', 'noSuchMethod', '--timeout', '1');
+    const unanswered = await run('invoke', 'sender', 'noSuchMethod', '--timeout', '5');
     expect(unanswered.code).toBe(1);
     expect(JSON.parse(unanswered.stderr)).toMatchObject({ status: 504 });
 
@@ -207,6 +207,9 @@ describe('edge simulator start-up errors', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'edge-simulator-errors-'));
+    const senderOnly = structuredClone(MANIFEST) as { modulesContent: { $edgeAgent: { 'properties.desired': { modules: Record<string, unknown> } } } };
+    delete senderOnly.modulesContent.$edgeAgent['properties.desired'].modules['receiver'];
+    writeFileSync(join(dir, 'deployment.json'), JSON.stringify({ ...senderOnly, modulesContent: { ...senderOnly.modulesContent, $edgeHub: { 'properties.desired': { routes: { up: MANIFEST.modulesContent.$edgeHub['properties.desired'].routes.up } } } } }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -215,6 +218,39 @@ describe('edge simulator start-up errors', () => {
     const { code, stderr } = await simulator(['--manifest', missing, '--state-dir', dir]);
     expect(code).toBe(2);
     expect(stderr).toBe(`edge-simulator: deployment manifest ${missing} is invalid:\n  - cannot read it: no such file\n`);
+  });
+
+  it('refuses method timeouts outside IoT Hub\'s 5 to 300 s', async () => {
+    for (const args of [['invoke', 'm', 'x', '--timeout', '1'], ['--method-timeout', '301']]) {
+      const { code, stderr } = await simulator([...args, '--state-dir', dir]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^edge-simulator: --(method-)?timeout must be 5 to 300 seconds \(IoT Hub's range for a method response timeout\), got (1|301)\n/);
+    }
+  });
+
+  it('names an --out file it cannot open, before starting anything', async () => {
+    const out = join(dir, 'no-such-dir', 'upstream.jsonl');
+    const { code, stdout, stderr } = await simulator(['--manifest', join(dir, 'deployment.json'), '--state-dir', join(dir, 'state'), '--out', out, '--port', '0', '--workload-port', '0']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`edge-simulator: cannot open --out ${out}: ENOENT: no such file or directory, open '${out}'\n`);
+    expect(stdout).not.toMatch(/edgeHub on mqtts/);
+  });
+
+  it('stops through its normal stop, saying why, when --out cannot be written any more (ENOSPC)', async () => {
+    const apps = join(dir, 'apps');
+    mkdirSync(join(apps, 'sender'), { recursive: true });
+    writeFileSync(join(apps, 'sender', 'main.js'), SENDER);
+    const { code, stdout } = await new Promise<Run>((resolve) => {
+      execFile(
+        process.execPath,
+        [SIMULATOR, '--manifest', join(dir, 'deployment.json'), '--apps-dir', apps, '--state-dir', join(dir, 'state'), '--out', '/dev/full', '--port', '0', '--workload-port', '0'],
+        { cwd: WORKSPACE_ROOT, env: { ...process.env, NODE_PATH: join(WORKSPACE_ROOT, 'node_modules') }, timeout: 20_000 },
+        (error, out, err) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out, stderr: err }),
+      );
+    });
+    expect(stdout).toMatch(/\[simulator\s*\] writing \/dev\/full failed \(ENOSPC: no space left on device, write\): stopping/);
+    expect(stdout.trimEnd()).toMatch(/\[simulator\s*\] stopped$/);
+    expect(code).toBe(1);
   });
 
   it('names a route it cannot parse', async () => {

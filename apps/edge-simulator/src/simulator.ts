@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EdgeHubEmulator, readDeploymentManifest, type DeploymentManifest } from '@iev/edge-hub-emulator';
@@ -43,6 +43,17 @@ function envFile(hub: EdgeHubEmulator, moduleId: string, caFile: string): string
   ].join('\n');
 }
 
+/** The --out file, opened before anything starts so that a path it cannot write to fails at once, clearly. */
+function openOutFile(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'a');
+  } catch (err) {
+    throw new SimulatorError(`cannot open --out ${path}: ${(err as Error).message}`);
+  }
+  return createWriteStream(path, { fd });
+}
+
 /** Runs until SIGINT/SIGTERM or until a module exits on its own; resolves with the process exit code. */
 export async function runSimulator(options: SimulatorOptions): Promise<number> {
   const manifest: DeploymentManifest = readDeploymentManifest(options.manifest);
@@ -60,6 +71,8 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
     say('createOptions (ports, devices, volumes, runtime) are Docker settings: ignored, modules run as local processes (an inspector keeps its published port)');
   }
 
+  const outPath = options.out === undefined ? undefined : resolve(options.out);
+  const out = outPath === undefined ? undefined : openOutFile(outPath);
   mkdirSync(options.stateDir, { recursive: true });
   // The emulator's structured logs, shown like the modules' (LEVEL msg) under [edgeHub].
   const logger = pino(
@@ -77,8 +90,11 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
       routes: manifest.routes,
       methodTimeoutMs: options.methodTimeoutMs,
       logger,
+      // Printed and appended to --out as they come; kept, they would fill the memory of a run of hours.
+      keepUpstream: 0,
     });
   } catch (err) {
+    out?.destroy();
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e.code === 'EADDRINUSE') throw new SimulatorError(`port ${e.port} is in use (another simulator, or an IoT Edge runtime?): pick others with --port / --workload-port, 0 for free ones`);
     throw err;
@@ -90,11 +106,18 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
   mkdirSync(join(options.stateDir, 'env'), { recursive: true });
   for (const id of moduleIds) writeFileSync(join(options.stateDir, 'env', `${id}.env`), envFile(hub, id, caFile), { mode: 0o600 });
 
-  const out = options.out ? createWriteStream(resolve(options.out), { flags: 'a' }) : undefined;
-  if (out) say(`upstream messages are appended to ${resolve(options.out as string)} (one JSON object a line)`);
+  // Until the modules run, a reason to stop is kept, and acted on once they do.
+  let earlyStop: string | undefined;
+  let stop: (reason: string, signal?: NodeJS.Signals) => void = (reason) => void (earlyStop ??= reason);
+  if (outPath) say(`upstream messages are appended to ${outPath} (one JSON object a line)`);
+  let outFailed = false;
+  out?.on('error', (err) => {
+    outFailed = true;
+    stop(`writing ${outPath} failed (${err.message})`);
+  });
   hub.upstream.on('message', (message) => {
     print('upstream', formatUpstream(message));
-    out?.write(`${JSON.stringify(upstreamRecord(message))}\n`);
+    if (out?.writable) out.write(`${JSON.stringify(upstreamRecord(message))}\n`);
   });
 
   const control = await startControlServer(hub, options.stateDir, moduleIds);
@@ -139,25 +162,26 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
 
   const stopped = new Promise<number>((resolveStopped) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    stop = (reason, signal = 'SIGTERM') => {
       if (stopping) return;
       stopping = true;
-      say(`${signal}: stopping`);
+      say(`${reason}: stopping`);
       group.stop(signal);
+      // With no modules to run, only this ends it; otherwise the group does, a module exiting included.
+      if (specs.length === 0) resolveStopped(0);
     };
     // `on`, not `once`: Ctrl-C under npm arrives twice (terminal and npm), and a second, unhandled one would kill
     // the simulator before it stops its modules.
     // SIGHUP: a closed terminal. The modules run in their own sessions and would not see it.
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
-    // With no modules to run, only a signal ends it; otherwise the group does, a module exiting included.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal, signal));
     if (specs.length > 0) void group.done.then(resolveStopped);
-    else for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolveStopped(0));
+    if (earlyStop) stop(earlyStop);
   });
   const code = await stopped;
   stdinCommands?.close();
   await control.close();
   await hub.stop();
-  await new Promise<void>((resolveOut) => (out ? out.end(resolveOut) : resolveOut()));
+  await new Promise<void>((resolveOut) => (out?.writable ? out.end(resolveOut) : resolveOut()));
   say('stopped');
-  return code;
+  return outFailed ? 1 : code;
 }

@@ -12,6 +12,9 @@ interface PendingMethod {
   timer: NodeJS.Timeout;
 }
 
+/** IoT Hub's limit for a direct method's request and response payloads (128 KB). */
+export const MAX_METHOD_PAYLOAD_BYTES = 128 * 1024;
+
 /** Sends a message to a connected module (MQTT publish), resolved once handed to its connection. */
 export type SendToModule = (topic: string, payload: string) => Promise<void>;
 
@@ -22,8 +25,17 @@ export class DirectMethods {
 
   constructor(private readonly log: Logger) {}
 
-  /** Sends the call to a module that listens for methods; resolves with its answer, or a 504 after the timeout. */
+  /**
+   * Sends the call to a module that listens for methods; resolves with its answer, or a 504 after the timeout. A
+   * payload over 128 KB is refused with a 400 without reaching the module, as IoT Hub (and edgeHub) refuse it.
+   */
   async call(moduleId: string, methodName: string, payload: unknown, timeoutMs: number, send: SendToModule): Promise<MethodResult> {
+    const body = JSON.stringify(payload ?? null);
+    if (Buffer.byteLength(body) > MAX_METHOD_PAYLOAD_BYTES) {
+      const message = `the payload of ${methodName} is ${Buffer.byteLength(body)} bytes, over the ${MAX_METHOD_PAYLOAD_BYTES} bytes a direct method may carry`;
+      this.log.warn({ moduleId, methodName }, message);
+      return { status: 400, payload: { message } };
+    }
     const requestId = (this.nextRequestId++).toString(16);
     const result = new Promise<MethodResult>((resolve) => {
       const timer = setTimeout(() => {
@@ -34,11 +46,11 @@ export class DirectMethods {
       this.pending.set(requestId, { moduleId, resolve, timer });
     });
     this.log.info({ moduleId, methodName, payload }, `invoking ${moduleId}.${methodName}`);
-    await send(methodRequestTopic(methodName, requestId), JSON.stringify(payload ?? null));
+    await send(methodRequestTopic(methodName, requestId), body);
     return result;
   }
 
-  /** A module's answer to a call (`$iothub/methods/res/<status>/?$rid=...`). */
+  /** A module's answer to a call (`$iothub/methods/res/<status>/?$rid=...`); one over 128 KB fails the call with a 400. */
   answer(moduleId: string, requestId: string, status: number, payload: Buffer): void {
     const pending = this.pending.get(requestId);
     if (!pending || pending.moduleId !== moduleId) {
@@ -47,7 +59,10 @@ export class DirectMethods {
     }
     clearTimeout(pending.timer);
     this.pending.delete(requestId);
-    const result = { status, payload: parseJson(payload) };
+    const result =
+      payload.length > MAX_METHOD_PAYLOAD_BYTES
+        ? { status: 400, payload: { message: `${moduleId}'s answer is ${payload.length} bytes, over the ${MAX_METHOD_PAYLOAD_BYTES} bytes a direct method may carry` } }
+        : { status, payload: jsonOrText(payload) };
     this.log.info({ moduleId, ...result }, `${moduleId} answered ${status}`);
     pending.resolve(result);
   }
@@ -63,7 +78,7 @@ export class DirectMethods {
 }
 
 /** A method answer's payload: JSON when it parses, else the text; undefined when empty. */
-function parseJson(payload: Buffer): unknown {
+function jsonOrText(payload: Buffer): unknown {
   const text = payload.toString('utf8');
   if (text.trim() === '') return undefined;
   try {

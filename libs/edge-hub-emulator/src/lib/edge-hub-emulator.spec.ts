@@ -1,10 +1,14 @@
+import { spawn } from 'node:child_process';
 import { on, once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NoRetry, SharedAccessSignature } from 'azure-iot-common';
 import { Message, ModuleClient, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
-import { EdgeHubEmulator } from './edge-hub-emulator';
+import { EdgeHubEmulator, MAX_MESSAGE_BYTES } from './edge-hub-emulator';
 
 // Everything here goes through the real SDK over TLS: fromEnvironment (workload API + SAS tokens it signs) and
 // fromConnectionString, against the in-process broker.
@@ -46,6 +50,20 @@ async function eventWhere<T extends unknown[]>(emitter: NodeJS.EventEmitter, eve
 }
 
 const OUTAGE_MS = 2000;
+
+/** A TCP port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** undefined when the hub accepted the patch (2xx); else the SDK's error, with the hub's message. */
+function reportPatch(twin: Twin, patch: Record<string, unknown>): Promise<Error | undefined> {
+  return new Promise((resolve) => twin.properties.reported.update(patch, (err?: Error) => resolve(err ?? undefined)));
+}
 
 describe('EdgeHubEmulator with the real SDK', () => {
   let hub: EdgeHubEmulator;
@@ -268,6 +286,62 @@ describe('EdgeHubEmulator broker outage', () => {
 });
 
 describe('EdgeHubEmulator workload API on a unix socket', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'edge-hub-socket-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const trustBundleOver = (socketPath: string) =>
+    new Promise<number>((resolve, reject) => {
+      const request = httpGet({ socketPath, path: '/trust-bundle?api-version=2018-06-28' }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+    });
+
+  it('refuses a socket another emulator listens on (EADDRINUSE), which keeps working', async () => {
+    const socketPath = join(dir, 'workload.sock');
+    const first = await EdgeHubEmulator.start({ modules: [{ id: 'm' }], workloadSocket: socketPath });
+    try {
+      await expect(EdgeHubEmulator.start({ modules: [{ id: 'm' }], workloadSocket: socketPath })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(await trustBundleOver(socketPath)).toBe(200);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('refuses a path that is not a socket, and leaves the file alone', async () => {
+    const socketPath = join(dir, 'notes.txt');
+    writeFileSync(socketPath, 'mine');
+    await expect(EdgeHubEmulator.start({ modules: [{ id: 'm' }], workloadSocket: socketPath })).rejects.toThrow(/exists and is not a socket/);
+    expect(readFileSync(socketPath, 'utf8')).toBe('mine');
+  });
+
+  it('replaces a stale socket left by a process that was killed', async () => {
+    const socketPath = join(dir, 'workload.sock');
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`]);
+    await once(holder.stdout, 'data');
+    holder.kill('SIGKILL');
+    await once(holder, 'exit');
+    expect(existsSync(socketPath)).toBe(true);
+    const hub = await EdgeHubEmulator.start({ modules: [{ id: 'm' }], workloadSocket: socketPath });
+    try {
+      expect(await trustBundleOver(socketPath)).toBe(200);
+    } finally {
+      await hub.stop();
+    }
+  });
+
+  it('closes the TCP workload listener when the unix socket cannot listen', async () => {
+    const workloadPort = await freePort();
+    await expect(EdgeHubEmulator.start({ modules: [{ id: 'm' }], workloadPort, workloadSocket: join(dir, 'no-such-dir', 'workload.sock') })).rejects.toThrow(/^listen E/);
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => again.once('error', reject).listen(workloadPort, '127.0.0.1', resolve));
+    await new Promise((resolve) => again.close(resolve));
+  });
+
   it('serves fromEnvironment through unix:// and reuses a cached CA', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'edge-hub-state-'));
     const first = await EdgeHubEmulator.start({ modules: [{ id: 'm' }], stateDir });
@@ -284,6 +358,152 @@ describe('EdgeHubEmulator workload API on a unix socket', () => {
     } finally {
       await hub.stop();
       rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('EdgeHubEmulator refuses what edgeHub refuses', () => {
+  let hub: EdgeHubEmulator;
+  const opened: ModuleClient[] = [];
+  const disconnected: string[] = [];
+
+  async function openModule(moduleId: string): Promise<ModuleClient> {
+    const client = await fromConnectionString(hub, moduleId);
+    client.setRetryPolicy(new NoRetry()); // a refused message is not sent again
+    opened.push(client);
+    await client.open();
+    return client;
+  }
+
+  beforeAll(async () => {
+    hub = await EdgeHubEmulator.start({
+      modules: [{ id: 'big' }, { id: 'listened' }, { id: 'reporter' }, { id: 'methods' }],
+      routes: { up: 'FROM /messages/* INTO $upstream' },
+    });
+    hub.events.on('disconnected', (moduleId: string) => disconnected.push(moduleId));
+  });
+
+  afterAll(async () => {
+    await Promise.all(opened.map((client) => client.close().catch(() => undefined)));
+    await hub?.stop();
+  });
+
+  const bodies = () => hub.upstreamMessages().map((m) => m.body.toString());
+
+  it('drops the connection of a module that sends a message over 256 KB, properties included, and the message goes nowhere', async () => {
+    // The SDK itself refuses a body over 256 KB; its output name ($.on=out, 7 bytes) counts as well at edgeHub.
+    const client = await openModule('big');
+    const atLimit = 'u'.repeat(MAX_MESSAGE_BYTES - '$.onout'.length);
+    await client.sendOutputEvent('out', new Message(atLimit));
+    await hub.waitForUpstream(1, 5000);
+
+    const dropped = eventWhere(hub.events, 'disconnected', (moduleId) => moduleId === 'big');
+    client.sendOutputEvent('out', new Message('o'.repeat(MAX_MESSAGE_BYTES))).catch(() => undefined);
+    await dropped;
+    expect(bodies()).toEqual([atLimit]);
+  });
+
+  it('keeps a module connected when an upstream listener throws, and the message reaches the other listeners once', async () => {
+    const client = await openModule('listened');
+    const heard: string[] = [];
+    const throwing = () => {
+      throw new Error('a bug in a listener');
+    };
+    const hearing = (message: { body: Buffer }) => heard.push(message.body.toString());
+    hub.upstream.on('message', throwing);
+    hub.upstream.on('message', hearing);
+    try {
+      // Acknowledged (QoS 1) once the hub has taken each: both listeners have run by then.
+      await client.sendEvent(new Message('first'));
+      await client.sendEvent(new Message('second'));
+    } finally {
+      hub.upstream.off('message', throwing);
+      hub.upstream.off('message', hearing);
+    }
+    expect(heard).toEqual(['first', 'second']);
+    expect(disconnected).not.toContain('listened');
+    expect(hub.connectedModules()).toContain('listened');
+  });
+
+  it("answers 400 to reported properties edgeHub's validator refuses, and keeps the twin as it was", async () => {
+    const twin = await (await openModule('reporter')).getTwin();
+    expect(await reportPatch(twin, { ok: 1 })).toBeUndefined();
+    const refused = [{ 'a#b': 1 }, { $version: 3 }, { 'a b': 1 }, { s: 'x'.repeat(4097) }, { list: [1, null] }, { n: 2 ** 53 }];
+    const errors = [];
+    for (const patch of refused) errors.push((await reportPatch(twin, patch))?.message);
+    expect(errors).toEqual([
+      'invalid reported properties patch: Property name a#b contains invalid character "#"',
+      'invalid reported properties patch: Property name $version contains invalid character "$"',
+      'invalid reported properties patch: Property name a b contains invalid character " "',
+      'invalid reported properties patch: Value associated with property name s has length 4097 that exceeds maximum length of 4096',
+      "invalid reported properties patch: Arrays cannot contain 'null' as value",
+      'invalid reported properties patch: Property n has an out of bound value. Valid values are between -4503599627370496 and 4503599627370495',
+    ]);
+    expect(hub.twin('reporter').reported).toEqual({ ok: 1 });
+    expect(disconnected).not.toContain('reporter');
+  });
+
+  it('answers 400 to a direct method whose request or response is over 128 KB, as IoT Hub does', async () => {
+    const client = await openModule('methods');
+    const requests: unknown[] = [];
+    client.onMethod('echo', (request, response) => {
+      requests.push(request?.payload);
+      void response?.send(200, request?.payload);
+    });
+    client.onMethod('huge', (_request, response) => void response?.send(200, 'r'.repeat(140_000)));
+    await hub.waitForSubscription('methods', 'methods', 5000);
+
+    const atLimit = 'a'.repeat(128 * 1024 - 2); // JSON adds the quotes
+    await expect(hub.invokeMethod('methods', 'echo', atLimit)).resolves.toEqual({ status: 200, payload: atLimit });
+    await expect(hub.invokeMethod('methods', 'echo', `${atLimit}+`)).resolves.toMatchObject({ status: 400, payload: { message: expect.stringMatching(/131073 bytes, over the 131072/) } });
+    expect(requests).toHaveLength(1);
+    await expect(hub.invokeMethod('methods', 'huge')).resolves.toMatchObject({ status: 400, payload: { message: expect.stringMatching(/answer is 140002 bytes/) } });
+  });
+});
+
+describe('EdgeHubEmulator SAS token expiry', () => {
+  it('drops a connected module once its token expires, as edgeHub does; one that cannot renew stays out', async () => {
+    // fromSharedAccessSignature dials the hub named in the token, so the emulator is that hub, port included.
+    const port = await freePort();
+    const hub = await EdgeHubEmulator.start({ modules: [{ id: 'm' }], port, iothubHostName: `127.0.0.1:${port}` });
+    const key = /SharedAccessKey=([^;]+)/.exec(hub.connectionString('m'))?.[1] as string;
+    const expirySeconds = Math.floor(Date.now() / 1000) + 3;
+    const token = SharedAccessSignature.create(encodeURIComponent(`127.0.0.1:${port}/devices/sim-device/modules/m`), '', key, expirySeconds).toString();
+    const client = ModuleClient.fromSharedAccessSignature(token, Mqtt);
+    try {
+      await client.setOptions({ ca: hub.caPem });
+      const connected = nextEvent(hub.events, 'connected');
+      await client.open();
+      // A module listening for methods: the SDK reconnects by itself when dropped.
+      client.onMethod('ping', (_request, response) => void response?.send(200));
+      await hub.waitForSubscription('m', 'methods', 5000);
+      await connected;
+      const dropped = nextEvent<[string]>(hub.events, 'disconnected', 8000);
+      expect(await dropped).toEqual(['m']);
+      expect(Date.now()).toBeGreaterThanOrEqual(expirySeconds * 1000);
+      // The SDK reconnects with the same token, which is refused.
+      const [, why] = await nextEvent<[string, string]>(hub.events, 'rejected');
+      expect(why).toMatch(/the token expired at/);
+      expect(hub.connectedModules()).toEqual([]);
+    } finally {
+      await client.close().catch(() => undefined);
+      await hub.stop();
+    }
+  });
+});
+
+describe('EdgeHubEmulator upstream log', () => {
+  it('keeps only the latest keepUpstream messages; waitForUpstream counts all of them', async () => {
+    const hub = await EdgeHubEmulator.start({ modules: [{ id: 'm' }], routes: { up: 'FROM /* INTO $upstream' }, keepUpstream: 2 });
+    const client = await fromConnectionString(hub, 'm');
+    try {
+      await client.open();
+      for (const body of ['1', '2', '3']) await client.sendEvent(new Message(body));
+      const kept = await hub.waitForUpstream(3, 5000);
+      expect(kept.map((m) => m.body.toString())).toEqual(['2', '3']);
+    } finally {
+      await client.close().catch(() => undefined);
+      await hub.stop();
     }
   });
 });

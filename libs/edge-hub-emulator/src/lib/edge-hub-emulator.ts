@@ -10,9 +10,9 @@ import pino, { type Logger } from 'pino';
 import { createAedesBroker } from './aedes';
 import { loadOrCreateCertificates, type EdgeCertificates } from './certificates';
 import { DirectMethods, type MethodResult } from './direct-methods';
-import { formatPropertySegment, parsePropertySegment } from './message-properties';
+import { contentOf, formatPropertySegment, messageSize, parsePropertySegment } from './message-properties';
 import { parseRoutes, routedMessage, sinksFor, type Route } from './routes';
-import { hmacSha256, moduleResource, newModuleKey, sasTokenProblem } from './sas';
+import { hmacSha256, moduleResource, newModuleKey, sasTokenExpiryMs, sasTokenProblem } from './sas';
 import {
   allowedSubscriptions,
   DESIRED_TOPIC,
@@ -55,7 +55,14 @@ export interface EdgeHubEmulatorOptions {
   methodTimeoutMs?: number;
   /** Structured logs (connections, rejections, twin and method traffic); silent by default. */
   logger?: Logger;
+  /** How many of the latest upstream messages upstreamMessages() keeps (default 10,000); older ones are dropped. */
+  keepUpstream?: number;
 }
+
+/** edgeHub's (and IoT Hub's) limit for a message, body and properties together: 256 KB. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** How often connected clients' SAS tokens are checked for expiry. */
+const TOKEN_SWEEP_MS = 1000;
 
 export interface UpstreamMessage {
   moduleId: string;
@@ -75,6 +82,20 @@ interface ModuleIdentity {
   key: string;
   generationId: string;
   twin: ModuleTwin;
+}
+
+/**
+ * Emits to each listener on its own: a listener that throws is logged, and neither keeps the others from the event
+ * nor fails what emitted it (a module's publish, which would otherwise be refused after it was taken).
+ */
+function emitToEach(emitter: EventEmitter, log: Logger, event: string, ...args: unknown[]): void {
+  for (const listener of emitter.rawListeners(event)) {
+    try {
+      (listener as (...a: unknown[]) => void).apply(emitter, args);
+    } catch (err) {
+      log.error({ err, event }, `a listener for '${event}' threw: ${(err as Error).message}`);
+    }
+  }
 }
 
 /**
@@ -99,7 +120,12 @@ export class EdgeHubEmulator {
   private readonly log: Logger;
   private readonly modules = new Map<string, ModuleIdentity>();
   private readonly upstreamLog: UpstreamMessage[] = [];
+  private readonly keepUpstream: number;
+  private upstreamCount = 0;
   private readonly clients = new Map<string, Client>();
+  /** When each connection's SAS token expires (ms); edgeHub drops a connection whose token has expired. */
+  private readonly tokenExpiry = new WeakMap<Client, number>();
+  private tokenSweep: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly methods: DirectMethods;
   private readonly unroutedWarned = new Set<string>();
@@ -123,6 +149,7 @@ export class EdgeHubEmulator {
     this.listenPort = options.port ?? 0;
     this.methodTimeoutMs = options.methodTimeoutMs ?? 30_000;
     this.log = options.logger ?? pino({ level: 'silent' });
+    this.keepUpstream = options.keepUpstream ?? 10_000;
     this.caPem = certificates.caPem;
     this.methods = new DirectMethods(this.log);
     for (const module of options.modules) {
@@ -164,8 +191,12 @@ export class EdgeHubEmulator {
       // clientIds are `<device>/<module>`, longer than the 23 characters MQTT guarantees.
       maxClientsIdLength: 256,
       authenticate: (client, username, password, done) => {
-        const problem = this.authenticationProblem(client.id, username, password?.toString('utf8'));
-        if (!problem) return done(null, true);
+        const token = password?.toString('utf8');
+        const problem = this.authenticationProblem(client.id, username, token);
+        if (!problem) {
+          this.tokenExpiry.set(client, sasTokenExpiryMs(token as string) as number);
+          return done(null, true);
+        }
         this.log.warn({ clientId: client.id }, `rejected ${client.id}: ${problem}`);
         this.events.emit('rejected', client.id, problem);
         // CONNACK return code 5, "not authorized", as IoT Hub answers a bad token.
@@ -203,6 +234,7 @@ export class EdgeHubEmulator {
     });
     this.broker.on('subscribe', (_subscriptions, client) => this.events.emit('subscribed', this.moduleOf(client)));
     this.broker.on('clientError', (client, err) => this.log.debug({ clientId: client.id, err }, `connection of ${client.id} failed`));
+    this.tokenSweep = setInterval(() => this.dropExpiredConnections(), TOKEN_SWEEP_MS).unref();
 
     await this.startBroker();
     this.workload = await startWorkloadApi({
@@ -267,18 +299,22 @@ export class EdgeHubEmulator {
     return `HostName=${this.iothubHostName};DeviceId=${this.deviceId};ModuleId=${moduleId};SharedAccessKey=${key};GatewayHostName=${this.gatewayHostName}`;
   }
 
+  /** The latest upstream messages, at most keepUpstream of them. */
   upstreamMessages(): UpstreamMessage[] {
     return [...this.upstreamLog];
   }
 
-  /** Resolves with all upstream messages so far once there are at least `count`; rejects after the timeout. */
+  /**
+   * Resolves with upstreamMessages() once at least `count` messages have gone upstream since the start (counting
+   * those no longer kept); rejects after the timeout.
+   */
   waitForUpstream(count: number, timeoutMs: number): Promise<UpstreamMessage[]> {
     return waitForEvent(
       this.upstream,
       'message',
-      () => (this.upstreamLog.length >= count ? this.upstreamMessages() : undefined),
+      () => (this.upstreamCount >= count ? this.upstreamMessages() : undefined),
       timeoutMs,
-      () => `${count} upstream message(s); got ${this.upstreamLog.length}`,
+      () => `${count} upstream message(s); got ${this.upstreamCount}`,
     );
   }
 
@@ -388,6 +424,7 @@ export class EdgeHubEmulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.tokenSweep);
     this.methods.cancelAll();
     if (this.broker) {
       await this.stopBroker();
@@ -406,6 +443,18 @@ export class EdgeHubEmulator {
     if (!username?.startsWith(`${this.iothubHostName}/${clientId}/`)) return `user name "${username}" is not ${this.iothubHostName}/${clientId}/?api-version=...`;
     if (!password) return 'no SAS token (password)';
     return sasTokenProblem(password, moduleResource(this.iothubHostName, this.deviceId, moduleId), module.key);
+  }
+
+  /** edgeHub re-authenticates connections and drops those whose token expired; a module must renew its token. */
+  private dropExpiredConnections(): void {
+    const now = Date.now();
+    for (const [moduleId, client] of this.clients) {
+      const expiry = this.tokenExpiry.get(client);
+      if (expiry === undefined || expiry > now) continue;
+      this.log.warn({ moduleId }, `${moduleId}'s SAS token expired at ${new Date(expiry).toISOString()}: connection closed`);
+      this.tokenExpiry.delete(client);
+      client.close();
+    }
   }
 
   private moduleOf(client: Client): string {
@@ -437,7 +486,7 @@ export class EdgeHubEmulator {
         void this.sendTo(client, reply.topic, reply.payload);
         if (!applied) return;
         this.log.debug({ moduleId, ...applied }, `${moduleId} reported properties`);
-        this.events.emit('reported', moduleId, applied.patch, applied.version);
+        emitToEach(this.events, this.log, 'reported', moduleId, applied.patch, applied.version);
         return;
       }
       case 'methodResponse':
@@ -445,11 +494,12 @@ export class EdgeHubEmulator {
     }
   }
 
+  /** Routes a module's message; throws for one over edgeHub's size limit, which edgeHub refuses likewise. */
   private route(moduleId: string, propertySegment: string, body: Buffer): void {
     const { properties, systemProperties } = parsePropertySegment(propertySegment);
-    const outputName = systemProperties['$.on'];
-    const contentType = systemProperties['$.ct'];
-    const contentEncoding = systemProperties['$.ce'];
+    const size = messageSize(body, { properties, systemProperties });
+    if (size > MAX_MESSAGE_BYTES) throw new Error(`${moduleId} sent a message of ${size} bytes (body and properties), over edgeHub's limit of ${MAX_MESSAGE_BYTES}`);
+    const { outputName, contentType, contentEncoding } = contentOf(systemProperties);
     const sinks = sinksFor(this.routes, routedMessage(this.deviceId, moduleId, { properties, systemProperties }, body));
     const source = `${moduleId}/${outputName ?? '(no output)'}`;
     if (sinks.length === 0 && !this.unroutedWarned.has(source)) {
@@ -459,8 +509,10 @@ export class EdgeHubEmulator {
     for (const sink of sinks) {
       if (sink.kind === 'upstream') {
         const message: UpstreamMessage = { moduleId, outputName, body, contentType, contentEncoding, properties, systemProperties, receivedAt: Date.now() };
+        this.upstreamCount++;
         this.upstreamLog.push(message);
-        this.upstream.emit('message', message);
+        if (this.upstreamLog.length > this.keepUpstream) this.upstreamLog.shift();
+        emitToEach(this.upstream, this.log, 'message', message);
         continue;
       }
       // Delivered with the sender's identity, as edgeHub does ($.cdid/$.cmid); the output name stays behind.

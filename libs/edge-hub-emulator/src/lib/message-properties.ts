@@ -23,3 +23,14 @@ export function formatPropertySegment({ properties, systemProperties }: MessageP
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
     .join('&');
 }
+
+/** The system properties that describe a message's content and origin, by their meaning. */
+export function contentOf(systemProperties: Record<string, string>): { outputName?: string; contentType?: string; contentEncoding?: string } {
+  return { outputName: systemProperties['$.on'], contentType: systemProperties['$.ct'], contentEncoding: systemProperties['$.ce'] };
+}
+
+/** A message's size as edgeHub measures it against its limit: the body and every property, key and value, in bytes. */
+export function messageSize(body: Buffer, { properties, systemProperties }: MessageProperties): number {
+  const entries = [...Object.entries(properties), ...Object.entries(systemProperties)];
+  return entries.reduce((size, [key, value]) => size + Buffer.byteLength(key) + Buffer.byteLength(value), body.length);
+}

@@ -1,4 +1,4 @@
-import type { MessageProperties } from './message-properties';
+import { contentOf, type MessageProperties } from './message-properties';
 import { parseCondition, type ConditionInput } from './route-condition';
 
 /** Where a routed message goes: IoT Hub, or a module's input. */
@@ -106,9 +106,7 @@ export function sinksFor(routes: readonly Route[], message: RoutedMessage): Rout
 
 /** A message as routes see it: its source, and the properties and JSON body their conditions may test. */
 export function routedMessage(deviceId: string, moduleId: string, { properties, systemProperties }: MessageProperties, body: Buffer): RoutedMessage {
-  const outputName = systemProperties['$.on'];
-  const contentType = systemProperties['$.ct'];
-  const contentEncoding = systemProperties['$.ce'];
+  const { outputName, contentType, contentEncoding } = contentOf(systemProperties);
   return {
     moduleId,
     outputName,

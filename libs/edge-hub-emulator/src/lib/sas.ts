@@ -22,6 +22,12 @@ function tokenFields(token: string): Map<string, string> | undefined {
   return new Map(match[1].split('&').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 }
 
+/** When a token's validity ends (its `se`), in ms since the epoch; undefined when it has no numeric `se`. */
+export function sasTokenExpiryMs(token: string): number | undefined {
+  const expiry = Number(tokenFields(token)?.get('se'));
+  return Number.isInteger(expiry) ? expiry * 1000 : undefined;
+}
+
 /**
  * Why a SAS token does not authenticate this module, or undefined when it does: signed (HMAC-SHA256 over
  * `<sr>\n<se>`) with the module's key, issued for the module's resource, not expired.

@@ -1,3 +1,4 @@
+import { reportedPatchProblem } from './reported-properties';
 import { twinResponseTopic } from './topics';
 import { assertJsonObject, type JsonObject, type ModuleTwin } from './twin';
 
@@ -14,12 +15,15 @@ export function twinGetReply(twin: ModuleTwin, requestId: string): TwinReply {
 
 /**
  * Applies a module's reported-properties patch: a 204 with the new version, and the patch for whoever listens;
- * a 400, with the twin untouched, when the payload is not a JSON object.
+ * a 400, with the twin untouched, when the payload is not a JSON object or breaks one of edgeHub's rules for
+ * reported properties (names, value sizes, depth, nulls in arrays, patch size).
  */
 export function applyReportedPatch(twin: ModuleTwin, requestId: string, payload: Buffer): { reply: TwinReply; applied?: { patch: JsonObject; version: number } } {
   let patch: JsonObject;
   try {
     patch = assertJsonObject(JSON.parse(payload.toString('utf8')), 'a reported properties patch');
+    const problem = reportedPatchProblem(patch);
+    if (problem) throw new Error(problem);
   } catch (err) {
     const body = { errorCode: 400004, message: `invalid reported properties patch: ${(err as Error).message}` };
     return { reply: { topic: twinResponseTopic(400, requestId), payload: JSON.stringify(body) } };

@@ -46,8 +46,9 @@ export class ModuleTwin {
     return ++this.desiredVersion;
   }
 
+  /** A patch edgeHub accepts (reportedPatchProblem): it has no `$` names to strip. */
   patchReported(patch: JsonObject): number {
-    this.reported = mergePatch(this.reported, withoutMetadata(patch));
+    this.reported = mergePatch(this.reported, patch);
     return ++this.reportedVersion;
   }
 }

@@ -1,6 +1,6 @@
-import { existsSync, unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 
 /** What the workload API answers a sign request with: a digest, or an HTTP error. */
 export type SignResult = { digest: string } | { status: number; message: string };
@@ -29,6 +29,42 @@ async function readBody(request: IncomingMessage): Promise<string> {
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** Whether something accepts connections on the unix socket at `path`. */
+function socketIsLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Removes a socket left at `path` by a process that did not stop cleanly (listen would fail with EADDRINUSE), and
+ * nothing else: a socket something listens on, or a file that is not a socket, is refused.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket: not removing it to listen there`);
+  if (await socketIsLive(path)) {
+    throw Object.assign(new Error(`something is already listening on ${path} (another emulator or an IoT Edge runtime?)`), { code: 'EADDRINUSE' });
+  }
+  unlinkSync(path);
+}
+
+const closeServer = (server: Server) => {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections(); // keep-alive connections would hold close() open
+  return closed;
+};
 
 /**
  * The part of the IoT Edge workload API (iotedged, api-version 2018-06-28) that ModuleClient.fromEnvironment uses:
@@ -74,23 +110,21 @@ export async function startWorkloadApi(options: WorkloadApiOptions): Promise<Wor
   await listen(tcp, options.port, options.host);
   servers.push(tcp);
   if (options.socketPath) {
-    // A socket file left by an emulator that did not stop cleanly would make listen fail with EADDRINUSE.
-    if (existsSync(options.socketPath)) unlinkSync(options.socketPath);
-    const unix = newServer();
-    await listen(unix, options.socketPath);
-    servers.push(unix);
+    try {
+      await removeStaleSocket(options.socketPath);
+      const unix = newServer();
+      await listen(unix, options.socketPath);
+      servers.push(unix);
+    } catch (err) {
+      await closeServer(tcp); // the caller gets no handle to close it with
+      throw err;
+    }
   }
   return {
     port: (tcp.address() as AddressInfo).port,
     socketPath: options.socketPath,
     close: async () => {
-      await Promise.all(
-        servers.map((server) => {
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeAllConnections(); // keep-alive connections would hold close() open
-          return closed;
-        }),
-      );
+      await Promise.all(servers.map(closeServer));
     },
   };
 }
