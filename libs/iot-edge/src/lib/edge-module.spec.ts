@@ -2,6 +2,7 @@ import { on } from 'node:events';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs only: the real SDK against the emulated edgeHub (a tool); the library never imports it
 import { EdgeHubEmulator, type JsonObject } from '@iev/edge-hub-emulator';
 import { Backoff, env } from '@iev/service-runtime';
@@ -43,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }],
     });
   });
 
@@ -149,5 +150,64 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     // The periodic report: the module's own properties, without the version sent at connect.
     const periodic = await reportedWhere(hub, 'reports', (patch) => 'fps' in patch && !('version' in patch));
     expect(periodic).toEqual({ fps: 12.5, settings: { label: 'patched' }, lastDesired: { version, status: 'applied', error: null } });
+  });
+
+  it('stays connected and keeps reporting version and settings when its own `reported` throws, logging that once', async () => {
+    const { logger, lines } = recordingLogger();
+    const edge = start('unreported', {
+      logger,
+      reported: () => {
+        throw new Error('the model worker is down');
+      },
+      reportIntervalMs: 100,
+    });
+    await hub.waitForReported('unreported', (r) => 'version' in r && 'settings' in r, 10_000);
+    // A few periodic reports, each without the module's own part: a throw in the report timer would crash the process.
+    for (let count = 0; count < 3; count += 1) {
+      const periodic = await reportedWhere(hub, 'unreported', (patch) => 'lastDesired' in patch && !('version' in patch));
+      expect(periodic).toEqual({ settings: { label: 'none' }, lastDesired: expect.objectContaining({ status: 'applied' }) });
+    }
+    expect(edge.connected).toBe(true);
+    const logged = lines.filter((line) => String(line['msg']).includes('the model worker is down'));
+    expect(logged).toHaveLength(1);
+  });
+
+  it('waits in close() for the twin patch being applied, and applies no patch queued behind it', async () => {
+    const applied: Array<string | undefined> = [];
+    let applying: string | undefined;
+    const apply = async (changes: { label?: string }) => {
+      applying = changes.label;
+      // As a preset switch loading a model.
+      await sleep(1000);
+      applied.push(changes.label);
+    };
+    const edge = start('shutdown', { settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
+    await hub.waitForSubscription('shutdown', 'desired', 10_000);
+    await hub.patchDesired('shutdown', { label: 'first' });
+    await waitUntil(() => applying === 'first', 'the first patch to be applied');
+    await hub.patchDesired('shutdown', { label: 'second' });
+    // Over loopback it reaches the module long before the first patch's second is up.
+    await sleep(200);
+    await edge.close();
+    expect(applied).toEqual(['first']);
+    // Had the second been applied after all, it would have finished by now.
+    await sleep(1500);
+    expect(applied).toEqual(['first']);
+  });
+
+  it('closes all the same, and says so, when the patch being applied outlasts applyOnCloseTimeoutMs', async () => {
+    const { logger, lines } = recordingLogger();
+    let applying = false;
+    const apply = () => {
+      applying = true;
+      return new Promise<void>(() => undefined);
+    };
+    const edge = start('stuck', { logger, applyOnCloseTimeoutMs: 200, settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
+    await hub.waitForSubscription('stuck', 'desired', 10_000);
+    await hub.patchDesired('stuck', { label: 'stuck' });
+    await waitUntil(() => applying, 'the patch to be applied');
+    await edge.close();
+    expect(edge.connected).toBe(false);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'closing the IoT Edge connection while a twin patch may still be applied' }));
   });
 });

@@ -31,7 +31,10 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   name: string;
   logger: Logger;
   settings?: TwinSettings<S>;
-  /** Reported properties besides version and settings (model id, backend, fps...), sent at connect and every reportIntervalMs. */
+  /**
+   * Reported properties besides version and settings (model id, backend, fps...), sent at connect and every reportIntervalMs.
+   * A throw is logged and leaves them out of that report.
+   */
   reported?: () => Record<string, unknown>;
   reportIntervalMs?: number;
   status?: () => Record<string, unknown>;
@@ -46,6 +49,8 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   requestTimeoutMs?: number;
   /** How long each SAS token is valid and how long before it expires the next is signed; default the SDK's: 1 h, 15 min (a renewal every 45 min). */
   tokenRenewal?: { tokenValidTimeInSeconds: number; tokenRenewalMarginInSeconds: number };
+  /** How long close() waits for a twin patch still being applied (a model loading, say); default 5 s, so a module still stops within Docker's 10 s grace. */
+  applyOnCloseTimeoutMs?: number;
 }
 
 /** The edge connection is down right now; telemetry queues and retries. */
@@ -85,6 +90,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   /** The link being set up (not yet `client`), and how a failure the SDK reports for it meanwhile fails that attempt. */
   private settingUp: { client: ModuleClient; fail: (failure: EdgeFailure) => void } | undefined;
   private lastFailure: EdgeFailure | undefined;
+  /** What `reported` last threw, already logged: one that keeps throwing is logged once, not at every report. */
+  private loggedReportedError: string | undefined;
   private failFatally!: (error: EdgeAuthenticationError) => void;
   /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
   readonly fatal: Promise<never>;
@@ -163,12 +170,24 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     };
   }
 
+  /** Waits (bounded) for the twin patch being applied; patches queued behind it or arriving later are not applied. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    await this.patchBeingApplied();
     const client = this.client;
     this.detach(); // also stops the report timer
     if (client) await this.closeClient(client);
+  }
+
+  /**
+   * A patch cut short by the app shutting down after close() (disposing its models, exiting) could install a model
+   * nobody disposes, or exit while a worker is creating one.
+   */
+  private async patchBeingApplied(): Promise<void> {
+    await withTimeout(this.applying, this.options.applyOnCloseTimeoutMs ?? 5_000, 'the twin patch being applied').catch((error) =>
+      this.options.logger.warn({ err: error }, 'closing the IoT Edge connection while a twin patch may still be applied'),
+    );
   }
 
   private request<T>(work: Promise<T>, what: string): Promise<T> {
@@ -214,14 +233,14 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       this.onDesired(desired, complete);
       complete = false;
     });
-    await this.report({ version: PRODUCT_VERSION, ...this.options.reported?.(), settings: this.reportedSettings() }).catch((error) =>
+    await this.report({ version: PRODUCT_VERSION, ...this.moduleReported(), settings: this.reportedSettings() }).catch((error) =>
       this.options.logger.warn({ err: error }, 'could not report version and settings'),
     );
     clearInterval(this.reportTimer);
     const intervalMs = this.options.reportIntervalMs ?? 30_000;
     // Settings and lastDesired too: a report after a patch that failed while the link stayed up is made good here.
     this.reportTimer = setInterval(
-      () => void this.report({ ...this.options.reported?.(), settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch(() => undefined),
+      () => void this.report({ ...this.moduleReported(), settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch(() => undefined),
       intervalMs,
     );
     this.reportTimer.unref();
@@ -266,8 +285,28 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   /** complete: the whole desired document (at connect), not a patch. */
   private onDesired(desired: Record<string, unknown>, complete: boolean): void {
-    // Patches are applied one at a time, in the order they arrive.
-    this.applying = this.applying.then(() => this.applyDesired(desired, complete));
+    // Patches are applied one at a time, in the order they arrive; none once close() has begun.
+    this.applying = this.applying.then(() => (this.closed ? undefined : this.applyDesired(desired, complete)));
+  }
+
+  /**
+   * The module's own reported properties, {} when `reported` throws (a model id getter while its worker is down):
+   * such a throw must neither fail the connection nor, from the report timer, crash the process.
+   */
+  private moduleReported(): Record<string, unknown> {
+    try {
+      const reported = this.options.reported?.() ?? {};
+      // Working again: the same failure later is news.
+      this.loggedReportedError = undefined;
+      return reported;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== this.loggedReportedError) {
+        this.options.logger.warn({ err: error }, `the module's own reported properties are left out of the report (${message})`);
+        this.loggedReportedError = message;
+      }
+      return {};
+    }
   }
 
   private async applyDesired(desired: Record<string, unknown>, complete: boolean): Promise<void> {
