@@ -5,18 +5,38 @@ import { join } from 'node:path';
 export const ARCHITECTURES = ['amd64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
+/** The JetPack releases the Jetson (arm64 CUDA) images are built for: 6 (Orin; L4T R36.4, TensorRT 10.3), 5 (5.1, Xavier too; TensorRT 8.5). */
+export const JETPACKS = [5, 6] as const;
+export type JetPack = (typeof JETPACKS)[number];
+export const DEFAULT_JETPACK: JetPack = 6;
+
 export interface TargetPlatform {
   arch: Architecture;
   /** NVIDIA GPU variant: TensorRT base image, `nvidia` runtime in the deployment. */
   cuda: boolean;
+  /** arm64 CUDA (Jetson) only: the JetPack the images are built for; absent means DEFAULT_JETPACK. */
+  jetpack?: JetPack;
+}
+
+/** The platform of `--arch`, `--cuda` and `--jetpack`, refusing a JetPack for anything but a Jetson. */
+export function targetPlatform({ arch, cuda = false, jetpack }: { arch: Architecture; cuda?: boolean; jetpack?: JetPack }): TargetPlatform {
+  if (jetpack === undefined) return { arch, cuda };
+  if (arch !== 'arm64' || !cuda) {
+    throw new Error(`--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch ${arch}${cuda ? ' --cuda' : ''}).`);
+  }
+  return { arch, cuda, jetpack };
 }
 
 /**
- * The platform part of image tags and manifest names: `amd64`, `arm64`, `amd64.cuda`, `arm64.cuda`.
- * iotedgedev names platform variants the same way (`amd64.debug`), so tags read as it would write them.
+ * The platform part of image tags and manifest names: `amd64`, `arm64`, `amd64.cuda`, `arm64.cuda`, and
+ * `arm64.cuda.jp5` for a JetPack other than the default. iotedgedev names platform variants the same way
+ * (`amd64.debug`), so tags read as it would write them.
  */
-export function platformName({ arch, cuda }: TargetPlatform): string {
-  return cuda ? `${arch}.cuda` : arch;
+export function platformName({ arch, cuda, jetpack = DEFAULT_JETPACK }: TargetPlatform): string {
+  const name = cuda ? `${arch}.cuda` : arch;
+  // Images for different JetPacks must not share a tag (the later push would replace the other); the default's
+  // tag stays unsuffixed because existing deployments reference it.
+  return jetpack === DEFAULT_JETPACK ? name : `${name}.jp${jetpack}`;
 }
 
 /** iotedgedev's default CONTAINER_REGISTRY_SERVER: a local registry, so nothing leaves the machine by accident. */

@@ -1,4 +1,4 @@
-import type { TargetPlatform } from '../../lib/image-reference';
+import { DEFAULT_JETPACK, type TargetPlatform } from '../../lib/image-reference';
 
 export const CONTAINER_ENGINES = ['docker', 'podman', 'buildah'] as const;
 export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
@@ -6,11 +6,6 @@ export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
 /** How podman and buildah isolate RUN steps; `chroot` needs no OCI runtime (runc, crun), only root. */
 export const ISOLATIONS = ['oci', 'chroot', 'rootless'] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
-
-/** The JetPack releases the Jetson (arm64 CUDA) images are built for: 6 (Orin; L4T R36.4, TensorRT 10.3), 5 (5.1, Xavier too; TensorRT 8.5). */
-export const JETPACKS = [5, 6] as const;
-export type JetPack = (typeof JETPACKS)[number];
-export const DEFAULT_JETPACK: JetPack = 6;
 
 export interface ImageBuild {
   engine: ContainerEngine;
@@ -23,8 +18,6 @@ export interface ImageBuild {
   baseImage?: string;
   /** Build arg NODE_IMAGE: the build stages' image and the source of the runtime's `node`. */
   nodeImage?: string;
-  /** Build arg JETPACK, arm64 CUDA images only: which JetPack's L4T images they start from (default 6). */
-  jetpack?: JetPack;
   /** podman and buildah only. */
   isolation?: Isolation;
   /** podman and buildah only: `host-dir:container-dir[:options]` mounted into every RUN step (e.g. an npm cache). */
@@ -40,12 +33,10 @@ export function ignoreFileOf(dockerfile: string): string {
 export function buildCommands(build: ImageBuild): string[][] {
   const { engine, platform, dockerfile, image, push, baseImage, nodeImage, isolation, volumes = [] } = build;
   const jetson = platform.arch === 'arm64' && platform.cuda;
-  if (build.jetpack !== undefined && !jetson) {
-    throw new Error(`--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch ${platform.arch}${platform.cuda ? ' --cuda' : ''}).`);
-  }
   const buildArgs = [
     ['CUDA_SUPPORT', platform.cuda ? 'cuda' : 'nocuda'],
-    ...(jetson ? [['JETPACK', String(build.jetpack ?? DEFAULT_JETPACK)]] : []),
+    // Build arg JETPACK: which JetPack's L4T images the Jetson stages start from.
+    ...(jetson ? [['JETPACK', String(platform.jetpack ?? DEFAULT_JETPACK)]] : []),
     ...(baseImage ? [['BASE_IMAGE', baseImage]] : []),
     ...(nodeImage ? [['NODE_IMAGE', nodeImage]] : []),
   ].flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);

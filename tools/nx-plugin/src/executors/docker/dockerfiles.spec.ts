@@ -3,9 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ARCHITECTURES } from '../../lib/image-reference';
+import { ARCHITECTURES, DEFAULT_JETPACK, JETPACKS } from '../../lib/image-reference';
 import { WORKSPACE_ROOT } from '../../testing/executor-context';
-import { buildCommands, CONTAINER_ENGINES, DEFAULT_JETPACK, ignoreFileOf, JETPACKS } from './build-commands';
+import { buildCommands, CONTAINER_ENGINES, ignoreFileOf } from './build-commands';
 
 // No container engine on the development machines: these checks stand in for a build, so that what the
 // docker executor asks of the Dockerfiles is there.

@@ -20,14 +20,10 @@ describe('buildCommands', () => {
     ]);
   });
 
-  it('builds the Jetson images for JetPack 6 by default, for JetPack 5 when asked, and refuses --jetpack elsewhere', () => {
+  it('builds the Jetson images for JetPack 6 by default and for JetPack 5 when asked', () => {
     const jetson = { ...build, engine: 'docker', platform: { arch: 'arm64', cuda: true } } as const;
-    expect(buildCommands({ ...jetson, jetpack: 5 })[0]).toEqual(expect.arrayContaining(['--build-arg', 'JETPACK=5']));
-    expect(buildCommands({ ...jetson, jetpack: 6 })).toEqual(buildCommands(jetson));
-    expect(() => buildCommands({ ...jetson, platform: { arch: 'arm64', cuda: false }, jetpack: 5 })).toThrow(
-      "--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch arm64).",
-    );
-    expect(() => buildCommands({ ...jetson, platform: { arch: 'amd64', cuda: true }, jetpack: 6 })).toThrow('(got --arch amd64 --cuda)');
+    expect(buildCommands({ ...jetson, platform: { ...jetson.platform, jetpack: 5 } })[0]).toEqual(expect.arrayContaining(['--build-arg', 'JETPACK=5']));
+    expect(buildCommands({ ...jetson, platform: { ...jetson.platform, jetpack: 6 } })).toEqual(buildCommands(jetson));
   });
 
   it('docker: pushes from buildx and hands in a base image', () => {
@@ -133,14 +129,24 @@ describe('nx docker <module>', () => {
     expect(printed).toEqual(engineCalls());
   });
 
-  it('with --jetpack 5 --dry-run prints the JetPack 5.1 build of the Jetson image; --jetpack without arm64 --cuda fails', async () => {
+  it('with --jetpack 5 --dry-run prints the JetPack 5.1 build of the Jetson image, tagged .jp5; --jetpack without arm64 --cuda fails', async () => {
     expect(await docker({ arch: 'arm64', cuda: true, jetpack: 5, dryRun: true })).toEqual({ success: true });
     expect(printed).toEqual([
-      'docker buildx build --platform linux/arm64 --build-arg CUDA_SUPPORT=cuda --build-arg JETPACK=5 -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64.cuda --load .',
+      'docker buildx build --platform linux/arm64 --build-arg CUDA_SUPPORT=cuda --build-arg JETPACK=5 -f docker/capture.Dockerfile -t localhost:5000/capture:1.2.3-arm64.cuda.jp5 --load .',
       '(dry run: nothing was executed)',
     ]);
     expect(await docker({ arch: 'amd64', cuda: true, jetpack: 5, dryRun: true })).toEqual({ success: false });
     expect(errors).toEqual(["--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch amd64 --cuda)."]);
+  });
+
+  it('gives JetPack 5 and JetPack 6 images distinct references, JetPack 6 keeping the default one', async () => {
+    const imageOf = (command: string) => command.match(/ -t (\S+)/)?.[1];
+    for (const jetpack of [undefined, 6, 5] as const) await docker({ arch: 'arm64', cuda: true, jetpack, push: true, dryRun: true });
+    expect(printed.filter((line) => line.includes(' -t ')).map(imageOf)).toEqual([
+      'localhost:5000/capture:1.2.3-arm64.cuda',
+      'localhost:5000/capture:1.2.3-arm64.cuda',
+      'localhost:5000/capture:1.2.3-arm64.cuda.jp5',
+    ]);
   });
 
   it('takes the registry and the version part of the tag from --registry and --tag', async () => {

@@ -2,13 +2,13 @@ import { type ExecutorContext, logger } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCommandLine, isOnPath, runCommand } from '../../lib/command-line';
-import { type Architecture, imageNaming, imageReference, type TargetPlatform } from '../../lib/image-reference';
-import { buildCommands, type ContainerEngine, type Isolation, type JetPack } from './build-commands';
+import { type Architecture, imageNaming, imageReference, type JetPack, targetPlatform } from '../../lib/image-reference';
+import { buildCommands, type ContainerEngine, type Isolation } from './build-commands';
 
 export interface DockerExecutorOptions {
   arch: Architecture;
   cuda?: boolean;
-  /** arm64 --cuda only: the JetPack the Jetson images are built for (default 6). */
+  /** arm64 --cuda only: the JetPack the Jetson images are built for (default 6; 5 tags `<arch>.cuda.jp5`). */
   jetpack?: JetPack;
   tag?: string;
   registry?: string;
@@ -41,7 +41,7 @@ export default async function dockerExecutor(options: DockerExecutorOptions, con
       );
     }
 
-    const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
+    const platform = targetPlatform(options);
     const image = imageReference(module, platform, imageNaming(context.root, { registry: options.registry, version: options.tag }));
     const commands = buildCommands({
       engine,
@@ -51,7 +51,6 @@ export default async function dockerExecutor(options: DockerExecutorOptions, con
       push: options.push ?? false,
       baseImage: options.baseImage,
       nodeImage: options.nodeImage,
-      jetpack: options.jetpack,
       isolation: options.isolation,
       volumes: options.volume === undefined ? [] : [options.volume].flat(),
     });

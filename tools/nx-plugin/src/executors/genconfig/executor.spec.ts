@@ -105,6 +105,28 @@ describe('nx genconfig deployment', () => {
     }
   });
 
+  it('with --jetpack 5 writes <template>.arm64.cuda.jp5.json referencing the .jp5 images; --jetpack 6 is the default', async () => {
+    expect(await genconfig({ arch: 'arm64', cuda: true, jetpack: 5 })).toEqual({ success: true });
+    expect(await genconfig({ arch: 'arm64', cuda: true, jetpack: 6 })).toEqual({ success: true });
+    expect(readdirSync(outputPath).sort()).toEqual([
+      'deployment.arm64.cuda.jp5.json',
+      'deployment.arm64.cuda.json',
+      'deployment.debug.arm64.cuda.jp5.json',
+      'deployment.debug.arm64.cuda.json',
+    ]);
+    for (const [name, platform] of [['deployment.arm64.cuda.jp5.json', 'arm64.cuda.jp5'], ['deployment.arm64.cuda.json', 'arm64.cuda']]) {
+      for (const module of MODULES) {
+        expect(modulesOf(manifest(name))[module].settings['image']).toBe(`localhost:5000/${module}:${workspaceVersion}-${platform}`);
+      }
+    }
+  });
+
+  it('refuses --jetpack without --arch arm64 --cuda', async () => {
+    expect(await genconfig({ arch: 'amd64', cuda: true, jetpack: 5 })).toEqual({ success: false });
+    expect(errors).toEqual(["--jetpack chooses the Jetson images' JetPack: it goes with --arch arm64 --cuda (got --arch amd64 --cuda)."]);
+    expect(readdirSync(outputPath)).toEqual([]);
+  });
+
   it('caps the container log of every module, edgeAgent and edgeHub included, on IoT Edge 1.6', async () => {
     await genconfig({ arch: 'arm64', cuda: true });
     for (const name of readdirSync(outputPath)) {

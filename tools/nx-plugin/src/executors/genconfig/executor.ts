@@ -3,11 +3,13 @@ import { basename, join, relative, resolve } from 'node:path';
 import { parseCameraCount, parseCameraDevices, withCameras } from '../../lib/camera-modules';
 import { applyMergePatch, generateManifest, isJsonObject, type JsonObject } from '../../lib/deployment-manifest';
 import { type DeploymentValidator, loadDeploymentValidators } from '../../lib/deployment-schemas';
-import { type Architecture, imageNaming, imageReference, platformName, type TargetPlatform } from '../../lib/image-reference';
+import { type Architecture, imageNaming, imageReference, type JetPack, platformName, targetPlatform } from '../../lib/image-reference';
 
 export interface GenconfigExecutorOptions {
   arch: Architecture;
   cuda?: boolean;
+  /** arm64 --cuda only: the JetPack of the images, as given to `nx docker --jetpack` (default 6). */
+  jetpack?: JetPack;
   registry?: string;
   /** Version part of the image tags (`nx docker --tag`); Nx answers `--version` itself. */
   tag?: string;
@@ -24,12 +26,13 @@ const TEMPLATE_SUFFIX = '.template.json';
 
 /**
  * Writes `<outputPath>/<template name>.<platform>.json` for every template (`deployment.template.json` →
- * `deployment.arm64.cuda.json`; with `--cameras 4`, `deployment.4cameras.arm64.cuda.json`), validating each
+ * `deployment.arm64.cuda.json`; with `--cameras 4`, `deployment.4cameras.arm64.cuda.json`; with `--jetpack 5`,
+ * `deployment.arm64.cuda.jp5.json`), validating each
  * template and manifest against the schemas in `schemas/`.
  */
 export default async function genconfigExecutor(options: GenconfigExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const platform: TargetPlatform = { arch: options.arch, cuda: options.cuda ?? false };
   try {
+    const platform = targetPlatform(options);
     const devices = parseCameraDevices(options.cameraDevices);
     const cameras = parseCameraCount(options.cameras ?? devices?.length ?? 1);
     const variant = cameras === 1 ? platformName(platform) : `${cameras}cameras.${platformName(platform)}`;
