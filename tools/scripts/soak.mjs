@@ -1,10 +1,11 @@
 // `npm run soak -- --minutes N`: the deployment under the edge simulator (emulated edgeHub, the built modules as
 // processes, telemetry upstream one message per frame) for N minutes, sampling each module's resident memory and
 // counters; then the RSS growth after the warm-up (median of a window after it against the last), frames, and upstream messages sent, received by edgeHub, lost.
-// Exit code 1 when a module died, RSS grew more than 5 % after the warm-up, or a message was lost.
+// Exit code 1 when a module died, RSS grew more than 5 % after the warm-up, or a message was lost. Ctrl-C (or SIGTERM)
+// stops early and reports what was measured, with no verdict and exit code 128 + signal (130); a second one exits at once.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -14,6 +15,8 @@ import { buildProjects, workspaceRoot } from './nx-build.mjs';
 // The preview runs as deployed (taking frames, encoding nothing with no one watching); its memory is watched too.
 const MODULES = ['capture', 'inference', 'telemetry', 'preview'];
 const MAX_GROWTH_PERCENT = 5;
+// Ctrl-C under npm arrives twice within milliseconds (the terminal's and npm's forwarded copy): one interruption.
+const SAME_INTERRUPTION_MS = 1000;
 
 const { values } = parseArgs({
   options: {
@@ -68,7 +71,33 @@ const simulator = spawn(
 );
 let simulatorExited = false;
 simulator.on('exit', () => (simulatorExited = true));
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => simulator.kill('SIGINT'));
+
+// The first signal stops the simulator and wakes the loops below, which then report instead of taking the modules'
+// exit for a failure; a later one (the user insisting) exits at once.
+let interruption;
+const interruptSleeps = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interruption) {
+      if (Date.now() - interruption.atMs > SAME_INTERRUPTION_MS) process.exit(interruption.exitCode);
+      return;
+    }
+    interruption = { signal, atMs: Date.now(), exitCode: 128 + constants.signals[signal] };
+    process.stderr.write(`soak: ${signal}: stopping the simulator (again to exit at once)\n`);
+    simulator.kill('SIGINT');
+    interruptSleeps.abort();
+  });
+}
+/** Sleeps `ms`, or until interrupted. */
+const pause = (ms) =>
+  sleep(ms, undefined, { signal: interruptSleeps.signal }).catch((error) => {
+    if (error.name !== 'AbortError') throw error;
+  });
+/** Waits for the simulator to stop its modules (telemetry hands over what is queued, up to 5 s). */
+async function stopSimulator() {
+  simulator.kill('SIGINT');
+  while (!simulatorExited) await sleep(200);
+}
 
 /** Each module's metrics port, from the `"metricsPort":N` its start-up log line carries. */
 function metricsPorts() {
@@ -102,6 +131,11 @@ const fail = (message) => {
 const startedAt = Date.now();
 let ports = {};
 for (;;) {
+  if (interruption) {
+    await stopSimulator();
+    process.stderr.write(`soak: interrupted (${interruption.signal}) during start-up: nothing measured\n  simulator log: ${simulatorLog}\n`);
+    process.exit(interruption.exitCode);
+  }
   ports = metricsPorts();
   if (MODULES.every((name) => ports[name])) {
     try {
@@ -113,7 +147,7 @@ for (;;) {
   }
   if (simulatorExited) fail('the simulator exited during start-up');
   if (Date.now() - startedAt > 120_000) fail('the modules did not come up within 2 minutes');
-  await sleep(1000);
+  await pause(1000);
 }
 const pids = moduleProcesses(simulator.pid);
 process.stdout.write(`soak: ${minutes} min, a sample every ${sampleSeconds} s, growth counted after ${warmupMinutes} min (state: ${stateDir})\n`);
@@ -123,12 +157,15 @@ const rssSeries = Object.fromEntries(MODULES.map((name) => [name, []]));
 const samples = [];
 const endAt = Date.now() + minutes * 60_000;
 let died;
+// Checked after every wait: once interrupted, the modules stopping is the simulator's doing, not a failure.
 for (;;) {
+  if (interruption) break;
   const atMs = Date.now() - startedAt;
   const now = moduleProcesses(simulator.pid);
   died = MODULES.find((name) => now[name] !== pids[name]);
   if (died || simulatorExited) break;
   const scraped = await Promise.all(MODULES.map((name) => scrape(ports[name])));
+  if (interruption) break; // the scrape may have met modules already stopping: not a sample
   const [capture, inference, telemetry] = scraped;
   // Heap and external beside RSS tell a leak in JavaScript from native memory or a heap the GC has not shrunk yet.
   const fromMetrics = (name) => Object.fromEntries(MODULES.map((module, i) => [module, megabytes(metricValue(scraped[i], name))]));
@@ -152,12 +189,11 @@ for (;;) {
       `  | upstream ${sample.upstreamSent} sent, ${sample.upstreamDropped} dropped, ${sample.upstreamQueued} queued\n`,
   );
   if (Date.now() >= endAt) break;
-  await sleep(Math.min(sampleSeconds * 1000, Math.max(0, endAt - Date.now())));
+  await pause(Math.min(sampleSeconds * 1000, Math.max(0, endAt - Date.now())));
 }
 
-// Stop as IoT Edge would (telemetry hands over what is queued, up to 5 s), then count what edgeHub received.
-simulator.kill('SIGINT');
-while (!simulatorExited) await sleep(200);
+// Stop as IoT Edge would, then count what edgeHub received.
+await stopSimulator();
 // Distinct message ids: a resend after a lost acknowledgement arrives twice, and must not make up for a lost message.
 const received = new Set(
   readFileSync(upstreamFile, 'utf8')
@@ -176,6 +212,7 @@ const report = {
   windowMinutes,
   preset: values.preset ?? '(manifest)',
   died: died ?? null,
+  interrupted: interruption?.signal ?? null,
   rssGrowthPercentAfterWarmup: growth,
   frames: { published: last.framesPublished, processed: last.framesProcessed },
   upstream: { sentAcknowledged: last.upstreamSent, receivedByEdgeHub: received, dropped: last.upstreamDropped, lost },
@@ -189,6 +226,10 @@ process.stdout.write(
     `frames: ${last.framesPublished} published, ${last.framesProcessed} processed\n` +
     `upstream: ${last.upstreamSent} sent (acknowledged), ${received} received by edgeHub, ${last.upstreamDropped} dropped, ${lost} lost\n`,
 );
+if (interruption) {
+  process.stdout.write(`INTERRUPTED (${interruption.signal}) after ${samples.length} sample(s): no verdict (simulator log kept: ${simulatorLog})\n`);
+  process.exit(interruption.exitCode);
+}
 const problems = [
   ...(died ? [`${died} exited or restarted`] : []),
   ...MODULES.filter((name) => (growth[name] ?? 0) > MAX_GROWTH_PERCENT).map((name) => `${name} RSS grew ${percent(growth[name])}`),
