@@ -7,6 +7,7 @@ import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
 import { applyInferenceSettings } from './app/inference-settings';
+import { detectionHealth } from './app/inference-health';
 import { InferenceModule } from './app/inference.module';
 import { TextReading } from './app/text-reading';
 
@@ -98,7 +99,7 @@ void runModule('inference', async (logger) => {
     metricsPort: config.metricsPort,
     observability,
     health: () => ({
-      healthy: true,
+      ...detectionHealth(detector.backend),
       backend: detector.backend.name,
       streams,
       modelId: detector.backend.modelId,

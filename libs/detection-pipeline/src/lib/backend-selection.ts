@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { BackendPool, OnnxRuntimeBackend, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
+import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
 import { detectionInput, probeTensorRt, profileForPreset, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
+import { REC_BATCH_SIZE } from '@iev/text-recognition';
 
 export const BACKEND_CHOICES = ['onnxruntime', 'tensorrt', 'auto'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -39,12 +40,6 @@ export interface BackendSelection extends Partial<TensorRtSettings> {
 export class BackendUnavailableError extends Error {
   override readonly name = 'BackendUnavailableError';
 }
-
-/** Node's own warning channel, for callers that pass no logger. */
-const processWarnings: BackendLog = {
-  info: () => undefined,
-  warn: (message) => process.emitWarning(message, 'InferenceBackend'),
-};
 
 /** How a backend is made once the rules have chosen: on the CPU, or with TensorRT's opened runtime and settings. */
 interface BackendMakers<Backend> {
@@ -85,7 +80,7 @@ export function selectBackend(selection: BackendSelection): InferenceBackend {
     cpu: () => {
       const { streams, threads } = cpuParallelism(selection.streams ?? 0, selection.threads);
       log.info(`ONNX Runtime on the CPU: ${streams} stream(s) of ${threads || 'one per core'} thread(s)`);
-      return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads }));
+      return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads, batch: selection.batch, log }));
     },
     tensorRt: (settings, runtime) => {
       const modelInput = detectionInput(settings.tensorRtProfile ?? profileForPreset(selection.preset), selection.batch);
@@ -121,7 +116,7 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
   const { modelPath, threads, log, onActivity } = selection;
   const modelVariable = 'REC_MODEL_PATH';
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
-    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true }), runCostColumns: CPU_RUN_COST_COLUMNS }),
+    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
     tensorRt: (settings, runtime) => {
       const modelInput = recognitionInput();
       const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelVariable, log: log ?? processWarnings, runtime, onActivity });

@@ -1,5 +1,6 @@
 import { eventually, readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
 import { evaluateDetections, getPreset, readTextFrameSet, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { TextDetector } from './text-detector';
@@ -119,6 +120,25 @@ describe('TextDetector on two streams', () => {
     await whenReady;
     // The same boxes as one image at a time on one stream: concurrent runs do not share buffers.
     expect([(await one.finish()).boxes, (await two.finish()).boxes]).toEqual([(await seedDetector.detect(images[0])).boxes, (await seedDetector.detect(images[1])).boxes]);
+  }, 60_000);
+});
+
+describe('TextDetector on two streams, the first of which crashes', () => {
+  const streams = [new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 }), new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 })];
+  const pool = new BackendPool(streams);
+  beforeAll(() => pool.load(), 60_000);
+  afterAll(() => pool.dispose());
+
+  it("keeps the model's identity and keeps detecting on the other stream while the first one's worker restarts", async () => {
+    const detector = new TextDetector(pool, getPreset('seed'));
+    const image = readBgrImage(join(FRAMES, 'dev-a/frame_000.png'), 640, 480);
+    await (streams[0] as unknown as { worker: Worker }).worker.terminate();
+    expect(pool.modelId).toBe(backend.modelId);
+    for (let frame = 0; frame < 4; frame++) {
+      const result = await detector.detect(image);
+      expect(result.modelId).toBe(backend.modelId);
+      expect(result.boxes.length).toBeGreaterThan(5);
+    }
   }, 60_000);
 });
 

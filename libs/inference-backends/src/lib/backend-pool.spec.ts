@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { readBgrImage, waitUntil } from '@iev/testing';
+import { getPreset } from '@iev/text-detection';
 import { BackendPool } from './backend-pool';
 import { OnnxRuntimeBackend } from './onnxruntime-backend';
 
@@ -54,4 +57,30 @@ describe('BackendPool (real model, two streams)', () => {
     await expect(broken.load()).rejects.toThrow('cannot read model file /nonexistent/model.onnx');
     await expect(loaded.run(input(3))).rejects.toThrow('load() has not completed');
   });
+});
+
+describe('BackendPool with a stream whose worker ended on its own (a crash)', () => {
+  const streams = [stream(), stream()];
+  const pool = new BackendPool(streams);
+  const image = readBgrImage(join(__dirname, '../../../../testdata/text-frames/dev-a/frame_000.png'), 640, 480);
+  const killWorker = (backend: OnnxRuntimeBackend) => (backend as unknown as { worker: Worker }).worker.terminate();
+  const boxesFound = async () => {
+    if (!pool.detectImages) throw new Error('the pool has no detectImages');
+    return (await (await pool.detectImages([image], getPreset('default'))).frames)[0].boxes.length;
+  };
+  beforeAll(() => pool.load(), 60_000);
+  afterAll(() => pool.dispose());
+
+  it('hands no frame to the stream that is down: frames one after another all get their boxes', async () => {
+    await killWorker(streams[1]);
+    expect(pool.streamsDown).toBe(1);
+    for (let frame = 0; frame < 4; frame++) expect(await boxesFound()).toBeGreaterThan(5);
+  }, 30_000);
+
+  it('runs two frames at once (within its concurrency) with one stream down: the second waits for the stream that is up', async () => {
+    await waitUntil(() => pool.streamsDown === 0, 'the stream to restart');
+    await killWorker(streams[1]);
+    const found = await Promise.all([boxesFound(), boxesFound()]);
+    expect(found.every((boxes) => boxes > 5)).toBe(true);
+  }, 30_000);
 });

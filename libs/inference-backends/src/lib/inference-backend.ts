@@ -18,6 +18,8 @@ export interface InferenceBackend {
   readonly modelSha256: string;
   /** How many run()/runImage() calls may be in flight at once (default 1: not re-entrant). */
   readonly concurrency?: number;
+  /** How many of its streams are down (a worker restarting after a crash) and take no work meanwhile; absent: never. */
+  readonly streamsDown?: number;
   /** True where a run takes the CPU's own cores (ONNX Runtime): two models there share them, where a GPU's do not. */
   readonly runsOnCpu?: boolean;
   load(): Promise<void>;
@@ -67,3 +69,9 @@ export interface BackendLog {
   info(message: string): void;
   warn(message: string): void;
 }
+
+/** Node's own warning channel, for callers that pass no logger. */
+export const processWarnings: BackendLog = {
+  info: () => undefined,
+  warn: (message) => process.emitWarning(message, 'InferenceBackend'),
+};

@@ -1,9 +1,12 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { readBgrImage } from '@iev/testing';
+import { readBgrImage, waitUntil } from '@iev/testing';
 import { FramePostprocessor, getPreset, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 import type { ImageDetectionRun } from './inference-backend';
 import { OnnxRuntimeBackend } from './onnxruntime-backend';
+import { bytesField, readMessage, varintField, writeMessage } from './onnx-graph/protobuf-wire';
 
 const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
 const FRAMES = join(__dirname, '../../../../testdata/text-frames');
@@ -230,14 +233,79 @@ describe('OnnxRuntimeBackend detecting text on frames on its worker', () => {
 });
 
 describe('OnnxRuntimeBackend whose worker ends on its own (a crash)', () => {
-  it('fails every later call with why, instead of waiting for a worker that is gone, and runs again once loaded again', async () => {
+  it('fails calls with why while its worker is down, keeps its model identity, and restarts the worker with the same model', async () => {
     const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
     await backend.load();
-    const input = { data: new Float32Array(3 * 64 * 64).fill(0.5), dims: [1, 3, 64, 64] };
-    await (backend as unknown as { worker: Worker }).worker.terminate();
-    await expect(backend.run(input)).rejects.toThrow('onnxruntime-cpu: worker exited (code 1); load() it again');
-    await backend.load();
-    expect((await backend.run(input)).dims).toEqual([1, 1, 64, 64]);
-    await backend.dispose();
-  });
+    try {
+      const input = { data: new Float32Array(3 * 64 * 64).fill(0.5), dims: [1, 3, 64, 64] };
+      await (backend as unknown as { worker: Worker }).worker.terminate();
+      expect(backend.streamsDown).toBe(1);
+      await expect(backend.run(input)).rejects.toThrow('onnxruntime-cpu: worker exited (code 1); restarting it');
+      expect(backend.modelId).toBe('ch_pp_inf_dynamic@7ceb8792');
+      await waitUntil(() => backend.streamsDown === 0, 'the worker to restart');
+      expect((await backend.run(input)).dims).toEqual([1, 1, 64, 64]);
+    } finally {
+      await backend.dispose();
+    }
+  }, 30_000);
 });
+
+describe('OnnxRuntimeBackend asked to run while dispose() is under way', () => {
+  const input = { data: new Float32Array(3 * 64 * 64).fill(0.5), dims: [1, 3, 64, 64] };
+  /** Fails, rather than hangs, where `promise` never settles. */
+  const settledWithin = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still unsettled after ${ms} ms`)), ms).unref())]);
+
+  it('refuses a run that starts after dispose() was called, so it settles', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+    await backend.load();
+    const disposed = backend.dispose();
+    const refused = expect(settledWithin(backend.run(input), 10_000)).rejects.toThrow('onnxruntime-cpu: dispose() has been called');
+    await settledWithin(disposed, 10_000);
+    await refused;
+  }, 30_000);
+
+  it('loads again only once the disposal is done, with a worker of its own', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
+    await backend.load();
+    const disposed = backend.dispose();
+    await backend.load();
+    await disposed;
+    try {
+      expect((await settledWithin(backend.run(input), 10_000)).dims).toEqual([1, 1, 64, 64]);
+    } finally {
+      await backend.dispose();
+    }
+  }, 30_000);
+});
+
+describe('OnnxRuntimeBackend checks the model input at load', () => {
+  const fixedBatchPath = join(tmpdir(), `fixed-batch-${process.pid}.onnx`);
+  beforeAll(() => writeFileSync(fixedBatchPath, withInputBatch(readFileSync(MODEL), 1)));
+  afterAll(() => rmSync(fixedBatchPath, { force: true }));
+
+  it('refuses a model whose input has a fixed batch of 1 when runs take batches of 2, naming the file and what it expects', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: fixedBatchPath, intraOpThreads: 1, batch: 2 });
+    await expect(backend.load()).rejects.toThrow(`onnxruntime-cpu: cannot load ${fixedBatchPath}: its input x is float32 [1, 3, ?, ?]; expected float32 [N, 3, H, W] with N dynamic, for batches of up to 2`);
+  }, 30_000);
+
+  it('loads that model for single frames', async () => {
+    const backend = new OnnxRuntimeBackend({ modelPath: fixedBatchPath, intraOpThreads: 1 });
+    await backend.load();
+    await backend.dispose();
+  }, 30_000);
+});
+
+/** onnx.proto's fields from a model down to its first input's first dimension: graph, input, type, tensor_type, shape, dim. */
+const FIRST_INPUT_DIM = [7, 11, 2, 1, 2, 1];
+
+/** The model with its input's batch dimension fixed at `batch` (dim_value), edited in its protobuf. */
+function withInputBatch(model: Uint8Array, batch: number): Uint8Array {
+  const edit = (message: Uint8Array, [field, ...inner]: number[]): Uint8Array => {
+    const fields = readMessage(message);
+    const index = fields.findIndex(({ number }) => number === field);
+    fields[index] = bytesField(field, inner.length > 0 ? edit(fields[index].payload, inner) : writeMessage([varintField(1, batch)]));
+    return writeMessage(fields);
+  };
+  return edit(model, FIRST_INPUT_DIM);
+}

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ImageView } from '@iev/text-detection';
-import type { FrameBoxes, ImageDetectionRun, ImageDetectionSettings, InferenceBackend, TensorData } from './inference-backend';
+import { Backoff } from '@iev/service-runtime';
+import { processWarnings, type BackendLog, type FrameBoxes, type ImageDetectionRun, type ImageDetectionSettings, type InferenceBackend, type TensorData } from './inference-backend';
 import { readModelFile, type ModelFile } from './model-file';
 import { foldElementwise } from './onnx-graph/fold-elementwise';
 import type { BoxesReply, FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
@@ -32,7 +33,23 @@ export interface OnnxRuntimeBackendOptions {
    * rounding, faster. False runs the file's graph as it is, as the original sample did.
    */
   foldGraph?: boolean;
+  /** The most frames one run takes (INFERENCE_BATCH; default 1): a model whose input cannot take them is refused at load. */
+  batch?: number;
+  /** Where a graph that could not be folded and a worker restarted after a crash are reported (default: Node's warnings). */
+  log?: BackendLog;
 }
+
+/** A loaded model: its identity, and the bytes its session was made from, which a restarted worker loads again. */
+interface LoadedModel {
+  file: ModelFile;
+  sessionModel: Uint8Array;
+}
+
+/** The first restart of a crashed worker waits this long; each failure soon after doubles it, up to RESTART_MAX_MS. */
+const RESTART_FIRST_MS = 500;
+const RESTART_MAX_MS = 30_000;
+/** A restarted worker that stays up this long counts as recovered: its next crash restarts after RESTART_FIRST_MS again. */
+const RESTART_STAYS_UP_MS = 60_000;
 
 /**
  * Outputs of run() a caller may have out at once: one being read, one waiting its turn, one being written. Beyond
@@ -70,7 +87,8 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   readonly name = 'onnxruntime-cpu';
   readonly runsOnCpu = true;
   private worker?: Worker;
-  private model?: ModelFile;
+  /** Kept while a crashed worker restarts, so the model's identity never goes away; dispose() drops it. */
+  private model?: LoadedModel;
   /** One slot: the input is held for the whole run, which is also what refuses a concurrent run. */
   private readonly inputs = new SharedBufferRing('input', 1);
   /** run()'s outputs: the worker writes them and the caller reads them until it hands them back with recycle(). */
@@ -82,49 +100,96 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private readonly postprocessing: Array<Deferred<FrameBoxes[]>> = [];
   /** The request in flight: dispose() waits for it, since ending the worker mid-run aborts the whole process. */
   private inFlight?: Promise<unknown>;
+  /** Set from the moment dispose() is called until it is done: new work is refused meanwhile. */
   private disposing?: Promise<void>;
-  /** Why the worker ended on its own, until load() starts another: a message to a gone worker would wait forever. */
-  private gone?: Error;
+  /** Why the worker is down, while another is started after it ended on its own: a message to a gone worker would wait forever. */
+  private down?: Error;
+  private restartTimer?: NodeJS.Timeout;
+  private readonly restartBackoff = new Backoff(RESTART_FIRST_MS, RESTART_MAX_MS);
+  private readonly log: BackendLog;
 
-  constructor(private readonly options: OnnxRuntimeBackendOptions) {}
+  constructor(private readonly options: OnnxRuntimeBackendOptions) {
+    this.log = options.log ?? processWarnings;
+  }
 
   get modelId(): string {
-    return this.loadedModel().modelId;
+    return this.loadedModel().file.modelId;
   }
 
   get modelSha256(): string {
-    return this.loadedModel().sha256;
+    return this.loadedModel().file.sha256;
+  }
+
+  /** 1 while the worker is down (restarting after it ended on its own), else 0. */
+  get streamsDown(): number {
+    return this.down ? 1 : 0;
   }
 
   async load(): Promise<void> {
-    if (this.worker) return;
-    const model = await readModelFile(this.options.modelPath, this.options.modelVariable);
-    const worker = startWorker();
-    worker.unref();
-    for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // loaded again after dispose(): a new worker
-    worker.on('message', (reply: WorkerReply | BoxesReply) => (reply.type === 'boxes' ? this.boxesArrived(reply) : this.settle((pending) => pending.resolve(reply))));
-    worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', (code) => this.workerGone(new Error(`${this.name}: worker exited (code ${code})`)));
-    this.worker = worker;
+    await this.disposing; // a load right after dispose() starts a new worker, not one being ended
+    if (this.worker || this.model) return;
+    const file = await readModelFile(this.options.modelPath, this.options.modelVariable);
+    let sessionModel: Uint8Array;
     try {
-      await this.request({
-        type: 'load',
-        model: this.options.foldGraph === false ? model.bytes : foldElementwise(model.bytes).model,
-        options: {
-          intraOpNumThreads: this.options.intraOpThreads ?? 0,
-          interOpNumThreads: this.options.interOpThreads ?? 1,
-          executionMode: 'sequential',
-          graphOptimizationLevel: 'all',
-          enableMemPattern: !this.options.variableInputShape,
-          extra: { session: { intra_op: { allow_spinning: this.options.spinWait ? '1' : '0' } } },
-        },
-      });
+      sessionModel = await this.startSessionOf(file);
     } catch (error) {
       await this.dispose();
       throw new Error(`${this.name}: cannot load ${this.options.modelPath}: ${(error as Error).message}`);
     }
-    this.model = model;
-    this.gone = undefined;
+    this.model = { file, sessionModel };
+  }
+
+  /** A session of the file's graph folded, or as it is where ONNX Runtime refuses that: folding only makes it faster. Resolves with the bytes loaded. */
+  private async startSessionOf(file: ModelFile): Promise<Uint8Array> {
+    const folded = this.options.foldGraph === false ? file.bytes : this.foldedGraph(file);
+    try {
+      await this.startSession(folded);
+      return folded;
+    } catch (error) {
+      if (folded === file.bytes) throw error;
+      await this.startSession(file.bytes);
+      this.log.warn(`${this.name}: ONNX Runtime refused ${file.path} with its element-wise chains folded (${(error as Error).message}); running its graph as it is`);
+      return file.bytes;
+    }
+  }
+
+  /** The graph with its element-wise chains folded, or as it is where folding fails: it only makes the model faster. */
+  private foldedGraph(file: ModelFile): Uint8Array {
+    try {
+      return foldElementwise(file.bytes).model;
+    } catch (error) {
+      this.log.warn(`${this.name}: cannot fold the element-wise chains of ${file.path} (${(error as Error).message}); running its graph as it is`);
+      return file.bytes;
+    }
+  }
+
+  /** A session of `model` on the worker, which is started first where there is none (the first load, a restart). */
+  private async startSession(model: Uint8Array): Promise<void> {
+    this.worker ??= this.startedWorker();
+    await this.request({
+      type: 'load',
+      model,
+      batch: this.options.batch ?? 1,
+      options: {
+        intraOpNumThreads: this.options.intraOpThreads ?? 0,
+        interOpNumThreads: this.options.interOpThreads ?? 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        enableMemPattern: !this.options.variableInputShape,
+        extra: { session: { intra_op: { allow_spinning: this.options.spinWait ? '1' : '0' } } },
+      },
+    });
+    this.down = undefined;
+  }
+
+  private startedWorker(): Worker {
+    const worker = startWorker();
+    worker.unref();
+    for (const ring of [this.inputs, this.outputs]) ring.forgetSent(); // a new worker has none of the slots yet
+    worker.on('message', (reply: WorkerReply | BoxesReply) => (reply.type === 'boxes' ? this.boxesArrived(reply) : this.settle((pending) => pending.resolve(reply))));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', (code) => this.workerGone(new Error(`${this.name}: worker exited (code ${code})`)));
+    return worker;
   }
 
   /**
@@ -135,7 +200,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   async run(input: TensorData): Promise<TensorData> {
     const { length } = input.data;
     const mapBytes = input.dims[0] * input.dims[2] * input.dims[3] * Float32Array.BYTES_PER_ELEMENT;
-    const lentInput = this.lendInput(length * Float32Array.BYTES_PER_ELEMENT);
+    const lentInput = this.lendInput(length * Float32Array.BYTES_PER_ELEMENT, 'run');
     new Float32Array(lentInput.buffer, 0, length).set(input.data);
     const lentOutput = this.outputs.acquire(Math.max(mapBytes, this.outputBytes, 1));
     try {
@@ -163,7 +228,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
       frames.push({ offset: bytes, width, height, stride });
       bytes += height * stride;
     }
-    const lentInput = this.lendInput(bytes);
+    const lentInput = this.lendInput(bytes, 'detectImages');
     const pixels = new Uint8Array(lentInput.buffer);
     for (const [i, image] of images.entries()) pixels.set(image.data.subarray(0, frames[i].height * frames[i].stride), frames[i].offset);
     const { preResize, resize, normalize, postprocess } = settings;
@@ -186,36 +251,49 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   /** The input slot, held for the whole run, which is also what refuses a concurrent one. */
-  private lendInput(bytes: number): LentBuffer {
-    this.loadedModel();
+  private lendInput(bytes: number, call: 'run' | 'detectImages'): LentBuffer {
+    this.refuseUnlessUp();
     const lent = this.inputs.acquire(bytes);
-    if (!lent) throw new Error(`${this.name}: run() must not be called concurrently`);
+    if (!lent) throw new Error(concurrentCallMessage(this.name, call));
     return lent;
+  }
+
+  /** Work goes only to a worker with the model loaded: not while dispose() ends it, nor while a crashed one restarts. */
+  private refuseUnlessUp(): void {
+    if (this.disposing) throw new Error(`${this.name}: dispose() has been called`);
+    if (this.down) throw new Error(`${this.down.message}; restarting it`);
+    this.loadedModel();
   }
 
   recycle(output: TensorData): void {
     this.outputs.release(output.data.buffer);
   }
 
-  /** Safe to call again while it runs (a retired detection model, a test's clean-up): the calls share one disposal. */
+  /**
+   * Safe to call again while it runs (a retired detection model, a test's clean-up): the calls share one disposal.
+   * Work asked for from the moment it is called is refused (see refuseUnlessUp).
+   */
   dispose(): Promise<void> {
     this.disposing ??= this.disposeWorker().finally(() => (this.disposing = undefined));
     return this.disposing;
   }
 
   private async disposeWorker(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
+    clearTimeout(this.restartTimer);
     await Promise.allSettled([this.inFlight, ...this.postprocessing.map(({ promise }) => promise)]);
-    if (this.model) await this.request({ type: 'dispose' }).catch(() => undefined);
+    const worker = this.worker;
+    if (worker) await this.request({ type: 'dispose' }).catch(() => undefined);
     this.worker = undefined;
     this.model = undefined;
-    worker.removeAllListeners();
-    await worker.terminate();
+    this.down = undefined;
+    worker?.removeAllListeners();
+    await worker?.terminate();
+    // Whatever still waits on the worker would never settle now that it is gone (its exit no longer reaches workerGone).
+    this.failAll(new Error(`${this.name}: disposed`));
   }
 
   private request(message: WorkerRequest): Promise<WorkerReply> {
-    if (this.pending) return Promise.reject(new Error(`${this.name}: run() must not be called concurrently`));
+    if (this.pending) return Promise.reject(new Error(concurrentCallMessage(this.name, message.type === 'detect' ? 'detectImages' : message.type)));
     const replied = new Promise<WorkerReply>((resolve, reject) => {
       this.pending = { resolve, reject };
       this.worker?.ref();
@@ -242,12 +320,31 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     else waiting?.resolve(reply.frames);
   }
 
-  /** The worker ended on its own (a crash): what waited for it fails, and every call after it until load() again. */
+  /**
+   * The worker ended on its own (a native crash, out of memory): what waited for it fails, as does every call until
+   * another worker has loaded the same model, after a backoff.
+   */
   private workerGone(error: Error): void {
     this.worker = undefined;
-    this.model = undefined;
-    this.gone = error;
+    this.down = error;
     this.failAll(error);
+    if (!this.model || this.disposing) return;
+    const delayMs = this.restartBackoff.next();
+    this.log.warn(`${error.message}: starting another with ${this.model.file.modelId} in ${delayMs} ms`);
+    // Not by itself a reason to keep the process running (a worker at work holds it open).
+    this.restartTimer = setTimeout((model: LoadedModel) => void this.restart(model), delayMs, this.model).unref();
+  }
+
+  private async restart(model: LoadedModel): Promise<void> {
+    try {
+      await this.startSession(model.sessionModel);
+      this.restartBackoff.up(RESTART_STAYS_UP_MS);
+      this.log.info(`${this.name}: worker restarted with ${model.file.modelId}`);
+    } catch (error) {
+      this.log.warn(`${this.name}: the restarted worker could not load ${model.file.modelId}: ${(error as Error).message}`);
+      // Ended, its exit schedules the next try as a crash's does (one that exited by itself has already).
+      if (!this.disposing) void this.worker?.terminate();
+    }
   }
 
   /** The worker is gone: what waited for it fails. */
@@ -264,10 +361,15 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     if (!this.pending && this.postprocessing.length === 0) this.worker?.unref();
   }
 
-  private loadedModel(): ModelFile {
-    if (!this.model) throw new Error(this.gone ? `${this.gone.message}; load() it again` : `${this.name}: load() has not completed`);
+  private loadedModel(): LoadedModel {
+    if (!this.model) throw new Error(`${this.name}: load() has not completed`);
     return this.model;
   }
+}
+
+/** Each call holds the input slot for its whole run, so a second one while it runs is the caller's mistake. */
+function concurrentCallMessage(name: string, call: string): string {
+  return `${name}: ${call}() must not be called concurrently`;
 }
 
 /** A slot as the worker needs it: its buffer only the first time, after which the worker keeps it by name. */

@@ -16,7 +16,8 @@ export interface FrameGeometry {
 
 /** What the main thread asks of the ONNX Runtime worker. */
 export type WorkerRequest =
-  | { type: 'load'; model: Uint8Array; options: object }
+  /** `batch`: the most frames one run takes, which the model's input must allow. */
+  | { type: 'load'; model: Uint8Array; batch: number; options: object }
   /** The model on a float tensor: its dims, its values at the input slot's start. The output comes back. */
   | { type: 'run'; input: LentSlot; dims: readonly number[]; output?: LentSlot }
   /** Text detection on frames: their pixels in the input slot, preprocessed into one batch, run, postprocessed. */

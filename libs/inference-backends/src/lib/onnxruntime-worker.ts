@@ -169,12 +169,33 @@ function postprocessFrames(maps: { data: Float32Array; dims: readonly number[] }
   });
 }
 
+/**
+ * Why the model's input cannot take what is sent it, if it cannot: float32 [N, 3, H, W] for N of 1 to `batch` frames
+ * (or lines). Checked at load, since every frame would fail otherwise.
+ */
+function inputRefusal(input: ort.InferenceSession.ValueMetadata | undefined, batch: number): string | undefined {
+  const expected = `expected float32 [N, 3, H, W] with N dynamic${batch === 1 ? ' or 1' : ''}, for batches of up to ${batch}`;
+  if (!input?.isTensor) return `its first input is no tensor; ${expected}`;
+  const [frames, channels] = input.shape;
+  const batchFits = typeof frames !== 'number' || frames < 0 || (frames === 1 && batch === 1);
+  if (input.type === 'float32' && input.shape.length === 4 && channels === 3 && batchFits) return undefined;
+  const shape = input.shape.map((size) => (typeof size === 'number' && size >= 0 ? size : '?')).join(', ');
+  return `its input ${input.name} is ${input.type} [${shape}]; ${expected}`;
+}
+
 async function handle(request: WorkerRequest): Promise<Outgoing> {
   switch (request.type) {
-    case 'load':
-      session = await ort.InferenceSession.create(request.model, request.options as ort.InferenceSession.SessionOptions);
+    case 'load': {
+      const created = await ort.InferenceSession.create(request.model, request.options as ort.InferenceSession.SessionOptions);
+      const refusal = inputRefusal(created.inputMetadata[0], request.batch);
+      if (refusal) {
+        await created.release();
+        throw new Error(refusal);
+      }
+      session = created;
       mapShaped = undefined;
       return { type: 'loaded' };
+    }
     case 'run':
       return run(request);
     case 'detect':

@@ -67,16 +67,28 @@ function modelOf(nodes: OnnxNode[], outputs: string[]): Uint8Array {
 
 const scalar = (name: string, value: number) => constantNode(name, { dims: [], data: Float32Array.of(value) });
 
-/** x -> Conv (two 1x1 filters) -> y -> Mul by 3 -> z, and also y -> Relu -> r where `yReadTwice`. */
-function convThenScale(yReadTwice: boolean): Uint8Array {
+/**
+ * x -> Conv (two 1x1 filters) -> y -> Mul by 3 -> z, and also y -> Relu -> r where `yReadTwice`, or an If whose
+ * branch reads y from the main graph, unlisted among its inputs, where `ySubgraph`.
+ */
+function convThenScale(yReadTwice: boolean, ySubgraph = false): Uint8Array {
   const nodes = [
     constantNode('w', { dims: [2, 1, 1, 1], data: Float32Array.of(0.5, -2) }),
     makeNode('Conv', ['x', 'w'], ['y']),
     scalar('three', 3),
     makeNode('Mul', ['y', 'three'], ['z']),
     ...(yReadTwice ? [makeNode('Relu', ['y'], ['r'])] : []),
+    ...(ySubgraph ? [ifReading('y')] : []),
   ];
   return modelOf(nodes, yReadTwice ? ['z', 'r'] : ['z']);
+}
+
+/** An If node whose then_branch (a GRAPH attribute) is Identity of the main graph's `name`. */
+function ifReading(name: string): OnnxNode {
+  const branch = writeMessage([bytesField(1, writeMessage([stringField(1, name), stringField(2, 'branch_out'), stringField(4, 'Identity')])), stringField(2, 'then')]);
+  const node = makeNode('If', ['cond'], ['chosen']);
+  node.fields.push(bytesField(5, writeMessage([stringField(1, 'then_branch'), bytesField(6, branch), varintField(20, 5)])));
+  return node;
 }
 
 /** x * 2 + 1 -> Conv (two filters, 1x1, or 3x3 padded by 1 to keep the size) -> z. */
@@ -108,6 +120,11 @@ describe('foldElementwise (hand-made graphs)', () => {
     expect(folded.foldedBeforeConv).toBe(2);
     expect(opCount(folded.model, 'Mul') + opCount(folded.model, 'Add')).toBe(0);
     expect(maxDifference(await runOnce(folded.model, [1, 1, 4, 4]), await runOnce(model, [1, 1, 4, 4]))).toBeLessThan(1e-6);
+  });
+
+  it('leaves a model with a subgraph, which may read a value a fold would rename (here If reads y)', () => {
+    const model = convThenScale(false, true);
+    expect(foldElementwise(model)).toEqual({ model, foldedIntoConv: 0, hardSwishes: 0, foldedBeforeConv: 0 });
   });
 
   it('leaves a shift before a padded convolution, whose border outputs sum padding that never got it', () => {

@@ -4,7 +4,7 @@ import { bytesField, float32Field, float32Value, packedVarints, readMessage, str
 const MODEL = { graph: 7 } as const;
 const GRAPH = { node: 1, initializer: 5, input: 11, output: 12 } as const;
 const NODE = { input: 1, output: 2, opType: 4, attribute: 5 } as const;
-const ATTRIBUTE = { name: 1, f: 2, s: 4, t: 5, ints: 8, type: 20 } as const;
+const ATTRIBUTE = { name: 1, f: 2, s: 4, t: 5, g: 6, ints: 8, graphs: 11, type: 20 } as const;
 const ATTRIBUTE_FLOAT = 1;
 const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
 const TENSOR_FLOAT = 1;
@@ -68,6 +68,16 @@ export class OnnxGraph {
     const producer = this.nodes.find((node) => node.opType === 'Constant' && node.outputs[0] === name);
     const tensor = producer && attributeFields(producer, 'value')?.find(({ number }) => number === ATTRIBUTE.t);
     return tensor && readFloatTensor(readMessage(tensor.payload));
+  }
+
+  /**
+   * Whether a node holds a graph of its own (If's branches, Loop's and Scan's bodies): those read the main graph's
+   * values by name without listing them as inputs, which consumers() cannot see.
+   */
+  hasSubgraphs(): boolean {
+    return this.nodes.some((node) =>
+      node.fields.some((field) => field.number === NODE.attribute && readMessage(field.payload).some(({ number }) => number === ATTRIBUTE.g || number === ATTRIBUTE.graphs)),
+    );
   }
 
   /** The nodes that read each value, and null for a graph output. */
