@@ -57,7 +57,9 @@ describe('PreviewRenderer', () => {
     addFrame(sources, 3);
     const encoding = renderer.latest('cam');
     for (let sequence = 4; sequence < 30; sequence++) addFrame(sources, sequence);
-    const { data } = await sharp((await encoding)!.jpeg).raw().toBuffer({ resolveWithObject: true });
+    const encoded = await encoding;
+    if (!encoded) throw new Error('no picture was encoded');
+    const { data } = await sharp(encoded.jpeg).raw().toBuffer({ resolveWithObject: true });
     expect(Math.max(...data)).toBeLessThanOrEqual(3 + 1);
   });
 
