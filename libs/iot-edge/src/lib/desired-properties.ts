@@ -44,14 +44,33 @@ export function readDesired<S extends DesiredSpec>(
       try {
         value = variable.parse(String(raw));
       } catch (error) {
-        errors.push(`${property} ${(error as Error).message} (got ${JSON.stringify(raw)})`);
+        errors.push(`${property} ${(error as Error).message} (got ${quoted(raw)})`);
         continue;
       }
     } else {
-      errors.push(`${property} must be ${variable.description} (got ${JSON.stringify(raw)})`);
+      errors.push(`${property} must be ${variable.description} (got ${quoted(raw)})`);
       continue;
     }
     if (value !== current[property]) changes[property] = value;
   }
   return { changes: changes as Partial<DesiredValues<S>>, errors };
+}
+
+/** The most of a rejected value an error quotes: enough to recognise it, never a reported property edgeHub refuses. */
+const QUOTED_VALUE_CHARS = 100;
+
+function quoted(raw: unknown): string {
+  const text = JSON.stringify(raw) ?? String(raw);
+  return text.length > QUOTED_VALUE_CHARS ? `${text.slice(0, QUOTED_VALUE_CHARS)}…` : text;
+}
+
+/**
+ * The text cut to at most `maxBytes` of UTF-8, ending in … when cut: edgeHub refuses a reported string over 4096
+ * bytes, and with it the whole report, so a long error would keep every later report (settings included) out.
+ */
+export function withinBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let cut = text.slice(0, maxBytes);
+  while (Buffer.byteLength(cut) > maxBytes - 3) cut = cut.slice(0, -1);
+  return `${cut}…`;
 }

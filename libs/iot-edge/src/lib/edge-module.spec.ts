@@ -44,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }],
     });
   });
 
@@ -150,6 +150,20 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     // The periodic report: the module's own properties, without the version sent at connect.
     const periodic = await reportedWhere(hub, 'reports', (patch) => 'fps' in patch && !('version' in patch));
     expect(periodic).toEqual({ fps: 12.5, settings: { label: 'patched' }, lastDesired: { version, status: 'applied', error: null } });
+  });
+
+  it("reports a long rejection cut to 1 KB, which edgeHub takes (it refuses a reported string over 4 KB, and the report with it)", async () => {
+    const edge = start('rejects');
+    await waitUntil(() => edge.connected, 'the connection to edgeHub');
+    await hub.waitForSubscription('rejects', 'desired', 10_000);
+    const unknown = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`setting${i}`, 'x']));
+    const version = await hub.patchDesired('rejects', { label: { text: 'y'.repeat(6000) }, ...unknown });
+    const reported = await hub.waitForReported('rejects', (r) => (r['lastDesired'] as JsonObject)?.['version'] === version, 10_000);
+    const { status, error } = reported['lastDesired'] as { status: string; error: string };
+    expect(status).toBe('rejected');
+    expect(error).toMatch(/^label must be a string \(got \{"text":"y{80,}…\); setting0 is not a setting of this module/);
+    expect(Buffer.byteLength(error)).toBeLessThanOrEqual(1024);
+    expect(error.endsWith('…')).toBe(true);
   });
 
   it('stays connected and keeps reporting version and settings when its own `reported` throws, logging that once', async () => {

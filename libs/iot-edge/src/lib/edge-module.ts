@@ -5,7 +5,7 @@ import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type Twin
 import { Mqtt } from 'azure-iot-device-mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readDesired, type DesiredSpec, type DesiredValues } from './desired-properties';
+import { readDesired, withinBytes, type DesiredSpec, type DesiredValues } from './desired-properties';
 import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment';
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { PRODUCT_VERSION } from './product-version';
@@ -15,6 +15,8 @@ import { PRODUCT_VERSION } from './product-version';
  * same module identity, which edgeHub lets take the connection over) keeps backing off.
  */
 const HEALTHY_CONNECTION_MS = 30_000;
+/** What of a rejected patch's errors is reported (`lastDesired.error`); the log has them whole. */
+const MAX_REPORTED_ERROR_BYTES = 1024;
 
 /** Settings a module lets its twin change live. */
 export interface TwinSettings<S extends DesiredSpec> {
@@ -92,6 +94,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private lastFailure: EdgeFailure | undefined;
   /** What `reported` last threw, already logged: one that keeps throwing is logged once, not at every report. */
   private loggedReportedError: string | undefined;
+  private periodicReportFailing = false;
   private failFatally!: (error: EdgeAuthenticationError) => void;
   /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
   readonly fatal: Promise<never>;
@@ -240,7 +243,14 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     const intervalMs = this.options.reportIntervalMs ?? 30_000;
     // Settings and lastDesired too: a report after a patch that failed while the link stayed up is made good here.
     this.reportTimer = setInterval(
-      () => void this.report({ ...this.moduleReported(), settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch(() => undefined),
+      () => void this.report({ ...this.moduleReported(), settings: this.reportedSettings(), lastDesired: this.lastDesired }).then(
+        () => (this.periodicReportFailing = false),
+        (error) => {
+          // Once per run of failures: a report edgeHub refuses would otherwise fail unseen every interval.
+          if (!this.periodicReportFailing) this.options.logger.warn({ err: error }, 'could not send the periodic report');
+          this.periodicReportFailing = true;
+        },
+      ),
       intervalMs,
     );
     this.reportTimer.unref();
@@ -333,7 +343,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       this.metrics.desiredRejected.inc(errors.length);
       this.options.logger.warn({ errors, desiredVersion: version }, 'twin desired values rejected');
     }
-    this.lastDesired = { version, status: errors.length > 0 ? 'rejected' : 'applied', error: errors.length > 0 ? errors.join('; ') : null };
+    this.lastDesired = { version, status: errors.length > 0 ? 'rejected' : 'applied', error: errors.length > 0 ? withinBytes(errors.join('; '), MAX_REPORTED_ERROR_BYTES) : null };
     // Not waited for: a report cut off by a lost connection never ends in the SDK, and the next patch (the whole
     // document at reconnect) would wait out its timeout behind it. The periodic report makes a lost one good.
     void this.report({ settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch((error) =>
