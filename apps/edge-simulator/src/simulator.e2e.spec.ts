@@ -114,7 +114,8 @@ describe('edge simulator (built app)', () => {
     if (!existsSync(SIMULATOR)) throw new Error(`${SIMULATOR} is missing: build it first (npx nx build edge-simulator; nx test does it)`);
     dir = mkdtempSync(join(tmpdir(), 'edge-simulator-e2e-'));
     stateDir = join(dir, 'state');
-    outFile = join(dir, 'upstream.jsonl');
+    // In the state folder, which the simulator makes: --out may name a file in it.
+    outFile = join(stateDir, 'upstream.jsonl');
     for (const [name, source] of [['sender', SENDER], ['receiver', RECEIVER]]) {
       mkdirSync(join(dir, 'apps', name), { recursive: true });
       writeFileSync(join(dir, 'apps', name, 'main.js'), source);

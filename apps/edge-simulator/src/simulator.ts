@@ -72,8 +72,9 @@ export async function runSimulator(options: SimulatorOptions): Promise<number> {
   }
 
   const outPath = options.out === undefined ? undefined : resolve(options.out);
-  const out = outPath === undefined ? undefined : openOutFile(outPath);
   mkdirSync(options.stateDir, { recursive: true });
+  // After the state folder exists: `--out .simulator/upstream.jsonl` is a natural place for it.
+  const out = outPath === undefined ? undefined : openOutFile(outPath);
   // The emulator's structured logs, shown like the modules' (LEVEL msg) under [edgeHub].
   const logger = pino(
     { name: 'edgeHub', level: options.logLevel, base: { module: 'edgeHub' }, timestamp: pino.stdTimeFunctions.isoTime },
