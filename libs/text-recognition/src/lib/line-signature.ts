@@ -16,12 +16,20 @@ const SAMPLES = 2;
  * whose characters changed does not. Brightness is normalized (mean 0, unit deviation), so lighting drift alone
  * does not count as a change.
  */
-export function lineSignature(image: ImageView, quad: Corners): LineSignature {
+/**
+ * Whether the quad's text runs across it, as perspectiveCrop reads it. Signatures compared must be sampled the same
+ * way: a box near the ratio may flip from frame to frame, so the tracker samples in the orientation of the read.
+ */
+export function readsVertically(quad: Corners): boolean {
+  return holdsVerticalText(cropSize(quad));
+}
+
+export function lineSignature(image: ImageView, quad: Corners, vertical = readsVertically(quad)): LineSignature {
   const signature = new Float32Array(COLUMNS * ROWS);
   // The columns run along the line, turned as perspectiveCrop turns vertical text: across a tall box (p0→p1) each
   // column would average one character with all the others, and a changed one would hardly show.
   const [p0, p1, p2, p3] = quad;
-  const alongLine: Corners = holdsVerticalText(cropSize(quad)) ? [p1, p2, p3, p0] : quad;
+  const alongLine: Corners = vertical ? [p1, p2, p3, p0] : quad;
   let toSource;
   try {
     toSource = perspectiveTransform([[0, 0], [COLUMNS, 0], [COLUMNS, ROWS], [0, ROWS]], alongLine);

@@ -169,6 +169,13 @@ describe('LineTracker', () => {
     expect(asked[0]).toEqual([41_000, 'changed']);
   });
 
+  it('compares a box whose shape hovers at the vertical-text ratio in the orientation it was read in: no change seen', () => {
+    const tracker = trackerReadingAtOnce();
+    // 40 wide: 59 tall reads across (ratio 1.48), 61 tall along its height (1.53), the same pixels either way.
+    trackAndRead(tracker, frame(WORD), [box(20, 10, 40, 59)], 0);
+    expect(tracker.track(frame(WORD), [box(20, 10, 40, 61)], DEFAULT_LINE_TRACKER_OPTIONS.rereadMs).toRead).toEqual([]);
+  });
+
   it('keeps the default of an option given as undefined (a setting left unset), rather than turning its rule off', () => {
     const tracker = trackerReadingAtOnce({ rereadMs: undefined });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);

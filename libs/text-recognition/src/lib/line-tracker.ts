@@ -1,7 +1,7 @@
 import { pairByIoU, type ImageView } from '@iev/text-detection';
 import type { ReadText } from './ctc-decoder';
 import { cornerDistance, type Corners } from './homography';
-import { lineSignature, signatureDistance, type LineSignature } from './line-signature';
+import { lineSignature, readsVertically, signatureDistance, type LineSignature } from './line-signature';
 
 export interface LineTrackerOptions {
   /** A box continues a line of the previous frame when their quads overlap at least this much (IoU). */
@@ -154,11 +154,13 @@ export class LineTracker {
       if (continued.has(index) || ++line.missedFrames < forgetAfterFrames) survivors.push(line);
       else if (line.readSignature) this.lost.push(Object.assign(line, { lostAtMs: nowMs }));
     });
-    // Its look is needed only to tell a change, to revive a lost line, or to keep with a read.
+    // Its look is needed only to tell a change, to revive a lost line, or to keep with a read: sampled in its own
+    // orientation, or in that of the read it is compared with (keyed by box and orientation).
     const signatures = new Map<number, LineSignature>();
-    const signatureOf = (index: number) => {
-      let known = signatures.get(index);
-      if (!known) signatures.set(index, (known = lineSignature(image, quads[index])));
+    const signatureOf = (index: number, vertical = readsVertically(quads[index])) => {
+      const key = 2 * index + (vertical ? 1 : 0);
+      let known = signatures.get(key);
+      if (!known) signatures.set(key, (known = lineSignature(image, quads[index], vertical)));
       return known;
     };
     const revived = this.revive(quads, matches, signatureOf, nowMs);
@@ -176,9 +178,9 @@ export class LineTracker {
     const toRead: ReadRequest[] = [];
     lineOfBox.forEach((line, index) => {
       if (line.pending) return;
-      const reason = this.reasonToRead(line, quads[index], () => signatureOf(index), nowMs);
+      const reason = this.reasonToRead(line, quads[index], (vertical) => signatureOf(index, vertical), nowMs);
       if (!reason) return;
-      signatureOf(index);
+      signatureOf(index); // kept with the read: now, while the frame is there
       toRead.push({ index, reason });
     });
     toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
@@ -196,7 +198,7 @@ export class LineTracker {
       begin: (requests) => {
         const reading = requests.map(({ index }) => {
           const line = lineOfBox[index];
-          Object.assign(line, { pending: true, readQuad: quads[index], readSignature: signatures.get(index), readAtMs: nowMs });
+          Object.assign(line, { pending: true, readQuad: quads[index], readSignature: signatureOf(index), readAtMs: nowMs });
           return line;
         });
         return (reads) => {
@@ -211,7 +213,7 @@ export class LineTracker {
    * Lost lines taken up by boxes that continue no followed line: a box where a lost line was (IoU), of the size and
    * look it was read with. Lines lost longer than reviveMs are dropped.
    */
-  private revive(quads: readonly Corners[], matches: ReadonlyMap<number, number>, signatureOf: (index: number) => LineSignature, nowMs: number): Map<number, TrackedLine> {
+  private revive(quads: readonly Corners[], matches: ReadonlyMap<number, number>, signatureOf: (index: number, vertical: boolean) => LineSignature, nowMs: number): Map<number, TrackedLine> {
     const { matchIoU, reviveMs } = this.options;
     this.lost = this.lost.filter((line) => nowMs - (line.lostAtMs ?? nowMs) <= reviveMs);
     const revived = new Map<number, TrackedLine>();
@@ -220,7 +222,7 @@ export class LineTracker {
     for (const { a, b } of pairByIoU(unmatched.map((index) => quads[index]), this.lost.map((line) => line.quad), matchIoU)) {
       const index = unmatched[a];
       const line = this.lost[b];
-      if (this.changeSinceRead(line, quads[index], () => signatureOf(index))) continue;
+      if (this.changeSinceRead(line, quads[index], (vertical) => signatureOf(index, vertical))) continue;
       revived.set(index, Object.assign(line, { lostAtMs: undefined }));
     }
     this.lost = this.lost.filter((line) => line.lostAtMs !== undefined);
@@ -231,16 +233,16 @@ export class LineTracker {
    * How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not;
    * with `look` false, only its size is compared.
    */
-  private changeSinceRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, look = true): ReadReason | undefined {
+  private changeSinceRead(line: TrackedLine, quad: Corners, signature: (vertical: boolean) => LineSignature, look = true): ReadReason | undefined {
     if (!line.readQuad || !line.readSignature) return 'new';
     const { resizeRatio, changeDistance } = this.options;
     const [width, height] = sideLengths(quad);
     const [readWidth, readHeight] = sideLengths(line.readQuad);
     if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
-    return look && signatureDistance(signature(), line.readSignature) > changeDistance ? 'changed' : undefined;
+    return look && signatureDistance(signature(readsVertically(line.readQuad)), line.readSignature) > changeDistance ? 'changed' : undefined;
   }
 
-  private reasonToRead(line: TrackedLine, quad: Corners, signature: () => LineSignature, nowMs: number): ReadReason | undefined {
+  private reasonToRead(line: TrackedLine, quad: Corners, signature: (vertical: boolean) => LineSignature, nowMs: number): ReadReason | undefined {
     const { refreshMs, rereadMs, lookEveryMs, confirmFrames } = this.options;
     if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return line.seenFrames >= confirmFrames ? 'new' : undefined;
     const sinceRead = nowMs - line.readAtMs;
