@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { readBgrImage, waitUntil } from '@iev/testing';
 import { getPreset } from '@iev/text-detection';
 import { BackendPool } from './backend-pool';
+import type { InferenceBackend, TensorData } from './inference-backend';
 import { OnnxRuntimeBackend } from './onnxruntime-backend';
 
 const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
@@ -83,4 +84,50 @@ describe('BackendPool with a stream whose worker ended on its own (a crash)', ()
     const found = await Promise.all([boxesFound(), boxesFound()]);
     expect(found.every((boxes) => boxes > 5)).toBe(true);
   }, 30_000);
+});
+
+/**
+ * Streams that run nothing (the pool's scheduling alone, which the real streams above cannot be crashed and
+ * restarted precisely enough to reach): each run waits until the test ends it, and a stream is down while `down`.
+ */
+class HeldStream implements InferenceBackend {
+  readonly name = 'held';
+  readonly modelId = 'm';
+  readonly modelSha256 = 'm';
+  down = false;
+  readonly runs: Array<{ succeed: () => void; fail: () => void }> = [];
+
+  get streamsDown(): number {
+    return this.down ? 1 : 0;
+  }
+
+  async load(): Promise<void> {
+    return undefined;
+  }
+
+  run(input: TensorData): Promise<TensorData> {
+    return new Promise((resolve, reject) => this.runs.push({ succeed: () => resolve(input), fail: () => reject(new Error('worker exited')) }));
+  }
+
+  async dispose(): Promise<void> {
+    return undefined;
+  }
+}
+
+describe('BackendPool scheduling around streams that are down', () => {
+  it('starts a waiting run on a stream that came back while it waited, when the busy one it waited for fails', async () => {
+    const [first, second] = [new HeldStream(), new HeldStream()];
+    const pool = new BackendPool([first, second]);
+    second.down = true;
+    const running = pool.run(input(1));
+    const waiting = pool.run(input(2));
+    expect(first.runs).toHaveLength(1);
+    second.down = false; // its worker restarted, idle
+    first.down = true; // and the busy one's crashed
+    first.runs[0].fail();
+    await expect(running).rejects.toThrow('worker exited');
+    await waitUntil(() => second.runs.length === 1, 'the waiting run to start on the stream that came back');
+    second.runs[0].succeed();
+    expect((await waiting).dims).toEqual(input(2).dims);
+  });
 });

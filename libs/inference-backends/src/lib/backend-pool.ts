@@ -117,14 +117,17 @@ export class BackendPool implements InferenceBackend {
     }
   }
 
-  /** A stream that is up starts the run waiting longest; otherwise it is idle again, and runs waiting for no stream fail. */
+  /**
+   * The stream is idle again, and runs waiting start on the idle streams that are up (this one, or one whose worker
+   * came back meanwhile); those left fail when no stream is up, idle or busy, to come free for them.
+   */
   private free(stream: number): void {
-    const waiting = this.waiting.length > 0 && !this.streams[stream].streamsDown ? this.waiting.shift() : undefined;
-    if (waiting) {
-      waiting.start(stream);
-      return;
-    }
     this.idle.push(stream);
+    while (this.waiting.length > 0) {
+      const up = this.takeIdleStreamUp();
+      if (up === undefined) break;
+      this.waiting.shift()?.start(up);
+    }
     if (this.waiting.length > 0 && !this.busyStreamUp()) {
       const error = this.noStreamUpError();
       for (const run of this.waiting.splice(0)) run.reject(error);

@@ -280,6 +280,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
 
   private async disposeWorker(): Promise<void> {
     clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     await Promise.allSettled([this.inFlight, ...this.postprocessing.map(({ promise }) => promise)]);
     const worker = this.worker;
     if (worker) await this.request({ type: 'dispose' }).catch(() => undefined);
@@ -328,6 +329,10 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     this.worker = undefined;
     this.down = error;
     this.failAll(error);
+    this.scheduleRestart(error);
+  }
+
+  private scheduleRestart(error: Error): void {
     if (!this.model || this.disposing) return;
     const delayMs = this.restartBackoff.next();
     this.log.warn(`${error.message}: starting another with ${this.model.file.modelId} in ${delayMs} ms`);
@@ -336,14 +341,18 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   private async restart(model: LoadedModel): Promise<void> {
+    this.restartTimer = undefined;
     try {
       await this.startSession(model.sessionModel);
       this.restartBackoff.up(RESTART_STAYS_UP_MS);
       this.log.info(`${this.name}: worker restarted with ${model.file.modelId}`);
     } catch (error) {
       this.log.warn(`${this.name}: the restarted worker could not load ${model.file.modelId}: ${(error as Error).message}`);
-      // Ended, its exit schedules the next try as a crash's does (one that exited by itself has already).
-      if (!this.disposing) void this.worker?.terminate();
+      // Ended, its exit schedules the next try as a crash's does (one that exited by itself has already); a worker
+      // that could not even be made (no thread to be had) has no exit to wait for.
+      if (this.disposing) return;
+      if (this.worker) void this.worker.terminate();
+      else if (!this.restartTimer) this.scheduleRestart(error as Error);
     }
   }
 
