@@ -20,7 +20,7 @@ export class BackendPool implements InferenceBackend {
   readonly detectImages?: (images: readonly ImageView[], settings: ImageDetectionSettings) => Promise<ImageDetectionRun>;
   /** The streams not running, by index, idle longest first. */
   private readonly idle: number[];
-  /** Runs that came while every idle stream was down (restarting) and another was busy: each takes the next one freed. */
+  /** Runs that came while every idle stream was down (restarting) and another was busy: each starts on the next stream idle and up. */
   private readonly waiting: WaitingRun[] = [];
   /** Which stream made an output, so recycle() lends its memory back to that stream's worker. */
   private readonly producers = new WeakMap<ArrayBufferLike, InferenceBackend>();

@@ -39,9 +39,13 @@ export interface OnnxRuntimeBackendOptions {
   log?: BackendLog;
 }
 
-/** A loaded model: its identity, and the bytes its session was made from, which a restarted worker loads again. */
+/**
+ * A loaded model: its identity, and the bytes its session was made from, which a restarted worker loads again (the
+ * file's own bytes are not kept beside a folded graph).
+ */
 interface LoadedModel {
-  file: ModelFile;
+  modelId: string;
+  sha256: string;
   sessionModel: Uint8Array;
 }
 
@@ -113,11 +117,11 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   }
 
   get modelId(): string {
-    return this.loadedModel().file.modelId;
+    return this.loadedModel().modelId;
   }
 
   get modelSha256(): string {
-    return this.loadedModel().file.sha256;
+    return this.loadedModel().sha256;
   }
 
   /** 1 while the worker is down (restarting after it ended on its own), else 0. */
@@ -136,7 +140,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
       await this.dispose();
       throw new Error(`${this.name}: cannot load ${this.options.modelPath}: ${(error as Error).message}`);
     }
-    this.model = { file, sessionModel };
+    this.model = { modelId: file.modelId, sha256: file.sha256, sessionModel };
   }
 
   /** A session of the file's graph folded, or as it is where ONNX Runtime refuses that: folding only makes it faster. Resolves with the bytes loaded. */
@@ -335,7 +339,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private scheduleRestart(error: Error): void {
     if (!this.model || this.disposing) return;
     const delayMs = this.restartBackoff.next();
-    this.log.warn(`${error.message}: starting another with ${this.model.file.modelId} in ${delayMs} ms`);
+    this.log.warn(`${error.message}: starting another with ${this.model.modelId} in ${delayMs} ms`);
     // Not by itself a reason to keep the process running (a worker at work holds it open).
     this.restartTimer = setTimeout((model: LoadedModel) => void this.restart(model), delayMs, this.model).unref();
   }
@@ -345,9 +349,9 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     try {
       await this.startSession(model.sessionModel);
       this.restartBackoff.up(RESTART_STAYS_UP_MS);
-      this.log.info(`${this.name}: worker restarted with ${model.file.modelId}`);
+      this.log.info(`${this.name}: worker restarted with ${model.modelId}`);
     } catch (error) {
-      this.log.warn(`${this.name}: the restarted worker could not load ${model.file.modelId}: ${(error as Error).message}`);
+      this.log.warn(`${this.name}: the restarted worker could not load ${model.modelId}: ${(error as Error).message}`);
       // Ended, its exit schedules the next try as a crash's does (one that exited by itself has already); a worker
       // that could not even be made (no thread to be had) has no exit to wait for.
       if (this.disposing) return;
