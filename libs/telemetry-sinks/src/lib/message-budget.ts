@@ -1,7 +1,7 @@
 import type { DetectionsSummary, UpstreamPayload } from './detections-aggregator';
 
 /** edgeHub refuses a bigger message, whatever its settings (Azure/iotedge#1554); a refused message is retried forever. */
-export const EDGE_HUB_MAX_MESSAGE_BYTES = 262_143;
+export const EDGE_HUB_MAX_MESSAGE_BYTES = 256 * 1024;
 
 /**
  * What a message's body and application properties may take (UTF-8): about 12 KB under edgeHub's limit, left for
