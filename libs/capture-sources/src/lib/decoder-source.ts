@@ -192,7 +192,9 @@ export abstract class DecoderSource implements FrameSource {
 
   private cutFrames(output: FrameOutput, layout: FrameLayout): void {
     const frameBytes = layout.stride * layout.height;
-    const ring = this.bufferHeld && new FrameRing(frameBytes, this.bufferHeld);
+    const { bufferHeld } = this;
+    // A frame waiting to be taken is held as much as one being read downstream: its buffer must not be cut into.
+    const ring = bufferHeld && new FrameRing(frameBytes, (buffer) => this.waitingToBeTaken(buffer) || bufferHeld(buffer));
     const assembler = new FrameAssembler(frameBytes, ring && (() => ring.acquire()));
     this.flowingOutput = output;
     output.readInto({
@@ -216,6 +218,11 @@ export abstract class DecoderSource implements FrameSource {
     this.ready.length = 0;
     output.discard();
     this.wake();
+  }
+
+  /** Whether the buffer holds a frame cut and ready, not yet taken by the consumer. */
+  private waitingToBeTaken(buffer: ArrayBufferLike): boolean {
+    return this.ready.some((frame) => frame.pixels.buffer === buffer);
   }
 
   private receive(pixels: Buffer, { width, height, stride }: FrameLayout): void {

@@ -21,8 +21,8 @@ function chunks(stream: Buffer, sizes: number[]): Buffer[] {
   return sizes.map((size) => stream.subarray(offset, (offset += size)));
 }
 
-/** A sink that cuts frames as a source does, keeping copies of them. */
-function collectingSink(): FrameSink & { frames: Buffer[] } {
+/** A sink that cuts frames as a source does, keeping copies of them; onFrame is called after each. */
+function collectingSink(onFrame: () => void = () => undefined): FrameSink & { frames: Buffer[] } {
   const assembler = new FrameAssembler(FRAME_BYTES);
   const frames: Buffer[] = [];
   return {
@@ -30,7 +30,9 @@ function collectingSink(): FrameSink & { frames: Buffer[] } {
     space: () => assembler.space(),
     filled: (bytes) => {
       const frame = assembler.filled(bytes);
-      if (frame) frames.push(Buffer.from(frame));
+      if (!frame) return;
+      frames.push(Buffer.from(frame));
+      onFrame();
     },
   };
 }
@@ -54,6 +56,27 @@ describe('PipeFrameOutput', () => {
 
     const sink = collectingSink();
     output.readInto(sink);
+    await output.ended;
+    expect(Buffer.concat(sink.frames).equals(stream)).toBe(true);
+  });
+
+  it('stops inside a chunk once the sink pauses it, going on from the next byte when resumed, and ends after', async () => {
+    const pipe = new PassThrough();
+    const output = new PipeFrameOutput(pipe);
+    const stream = frameStream(6);
+    pipe.end(stream);
+    let ended = false;
+    void output.ended.then(() => (ended = true));
+
+    const sink = collectingSink(() => output.pause());
+    output.readInto(sink);
+    await sleep(10);
+    expect(sink.frames).toHaveLength(1);
+    expect(ended).toBe(false);
+    for (let frames = 2; frames <= 6; frames++) {
+      output.resume();
+      await until(() => sink.frames.length === frames);
+    }
     await output.ended;
     expect(Buffer.concat(sink.frames).equals(stream)).toBe(true);
   });

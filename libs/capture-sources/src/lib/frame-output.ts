@@ -22,16 +22,22 @@ export interface FrameOutput {
   readonly ended: Promise<void>;
 }
 
-/** Copies a chunk read elsewhere into the sink. */
-function copyIntoSink(sink: FrameSink, chunk: Buffer): void {
-  for (let offset = 0; offset < chunk.length; ) {
+/** Copies a chunk read elsewhere into the sink, up to where `paused` says to stop; returns the bytes copied. */
+function copyIntoSink(sink: FrameSink, chunk: Buffer, paused: () => boolean = () => false): number {
+  let offset = 0;
+  while (offset < chunk.length && !paused()) {
     const copied = chunk.copy(sink.space(), 0, offset);
     offset += copied;
     sink.filled(copied);
   }
+  return offset;
 }
 
-/** A pipe (gst-launch's stdout or fd 3): each chunk Node.js reads is copied into the sink. */
+/**
+ * A pipe (gst-launch's stdout or fd 3): each chunk Node.js reads is copied into the sink. A chunk of 64 KB holds many
+ * small frames; one paused while they are cut stops there, the rest read first once resumed, so a consumer that does
+ * not keep up holds back the frames of a chunk as it does the chunks.
+ */
 export class PipeFrameOutput implements FrameOutput {
   readonly ended: Promise<void>;
   private sink: FrameSink | undefined;
@@ -64,7 +70,9 @@ export class PipeFrameOutput implements FrameOutput {
     if (this.listening) return;
     this.listening = true;
     this.output.on('data', (chunk: Buffer) => {
-      if (this.sink) copyIntoSink(this.sink, chunk);
+      if (!this.sink) return;
+      const copied = copyIntoSink(this.sink, chunk, () => this.output.isPaused());
+      if (copied < chunk.length) this.output.unshift(chunk.subarray(copied));
     });
   }
 }
@@ -137,6 +145,9 @@ export class SocketFrameOutput implements FrameOutput {
         buffer: () => (this.dropping || !this.sink ? this.bounce : this.sink.space()),
         callback: (bytes: number, buffer: Uint8Array) => {
           if (this.dropping || !this.sink) return true;
+          // Copied whole, past a pause too: Node.js asks for the next read's memory in the sink right after this, and
+          // these bytes come first. Only the read asked for before there was a sink comes here, once; the source keeps
+          // any frames it cut beyond its limit intact.
           if (buffer === this.bounce) copyIntoSink(this.sink, this.bounce.subarray(0, bytes));
           else this.sink.filled(bytes);
           return true;

@@ -7,8 +7,8 @@ const DEFAULT_SLOTS = 8;
 /**
  * Frame-sized buffers used in turn, so a decoder's frames need no new allocation each (at 640x480, 27 MB/s of
  * garbage otherwise). A buffer comes round again only after all the others, and is skipped while `held` says it is
- * still being read downstream; when every one is held (a consumer stopped in the middle of a transfer), a fresh
- * buffer takes that place and the old one is left to its holders.
+ * still in use (its frame not yet taken, or being read downstream); when every one is held (a consumer stopped in
+ * the middle of a transfer), a fresh buffer takes that place and the old one is left to its holders.
  */
 export class FrameRing {
   private readonly slots: Buffer[] = [];

@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { type DecoderCommand, DecoderSource } from './decoder-source';
+import { ffmpegTool } from './decoder-tools';
+import { PipeFrameOutput } from './frame-output';
+import type { CapturedFrame } from './frame-source';
+
+jest.setTimeout(20_000);
+
+/** 16x16 BGR24 frames, 768 bytes: a 64 KB pipe chunk holds 85 of them and ends inside the 86th. */
+const SIZE = { width: 16, height: 16 };
+const FRAME_BYTES = SIZE.width * SIZE.height * 3;
+/** The frames a FrameRing has: a consumer holding this many less one leaves the source only one of them. */
+const RING_SLOTS = 8;
+
+/** Frame n's pixels: n as a 32-bit number over and over, so a frame overwritten by another, wholly or partly, shows. */
+function pixelsOf(sequence: number): Buffer {
+  const number = Buffer.alloc(4);
+  number.writeUInt32LE(sequence);
+  return Buffer.alloc(FRAME_BYTES, number);
+}
+
+/** A decoder stand-in: writes the file to its stdout in one write, then exits, or stays like a camera given "stay". */
+const WRITE_FILE = `process.stdout.write(require('node:fs').readFileSync(process.argv[1]));
+  if (process.argv[2] === 'stay') setInterval(() => undefined, 60_000);`;
+
+/** A decoder source whose decoder writes raw frames to a pipe (PipeFrameOutput), as gst-launch does, or ffmpeg without a socket. */
+class PipedFramesSource extends DecoderSource {
+  constructor(
+    private readonly framesFile: string,
+    live: boolean,
+    bufferHeld: (buffer: ArrayBufferLike) => boolean,
+  ) {
+    super({ sourceId: 'piped', label: 'piped frames', endOfInputIsNormal: !live, live, shape: SIZE, bufferHeld });
+  }
+
+  protected override async prepare(): Promise<DecoderCommand> {
+    return {
+      tool: { ...ffmpegTool(process.execPath), name: 'node' },
+      frameSize: SIZE,
+      launch: () => {
+        const child = spawn(process.execPath, ['-e', WRITE_FILE, this.framesFile, this.live ? 'stay' : 'exit'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        return {
+          frames: new PipeFrameOutput(child.stdout),
+          started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
+          exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
+        };
+      },
+    };
+  }
+}
+
+/**
+ * A consumer that sends each frame it takes without copying it, as capture does through ZeroMQ: the last `inFlight`
+ * frames it took are held (`bufferHeld` says so) and still read, and each is checked as taken and again once sent.
+ * An I/O turn passes between frames, so the decoder's output is read meanwhile.
+ */
+class SendingConsumer {
+  readonly sequences: number[] = [];
+  readonly damaged: number[] = [];
+  readonly buffers = new Set<ArrayBufferLike>();
+  private readonly sending: CapturedFrame[] = [];
+
+  constructor(private readonly inFlight: number) {}
+
+  readonly holds = (buffer: ArrayBufferLike): boolean => this.sending.some((frame) => frame.pixels.buffer === buffer);
+
+  async consume(source: DecoderSource, lastSequence: number): Promise<void> {
+    for await (const frame of source.frames()) {
+      this.sequences.push(frame.header.sequence);
+      this.buffers.add(frame.pixels.buffer);
+      this.check(frame);
+      this.sending.push(frame);
+      if (this.sending.length > this.inFlight) this.check(this.sending.shift() as CapturedFrame);
+      if (frame.header.sequence === lastSequence) break;
+      await nextTurn();
+    }
+    this.sending.forEach((frame) => this.check(frame));
+  }
+
+  private check({ header, pixels }: CapturedFrame): void {
+    if (!pixels.equals(pixelsOf(header.sequence))) this.damaged.push(header.sequence);
+  }
+}
+
+describe('DecoderSource reading a pipe whose chunks hold many frames', () => {
+  let directory: string;
+  beforeAll(() => (directory = mkdtempSync(join(tmpdir(), 'decoder-source-'))));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  /** A file of frames 0..count-1, for the decoder stand-in to write. */
+  function framesFile(count: number): string {
+    const path = join(directory, `${count}-frames.raw`);
+    writeFileSync(path, Buffer.concat(Array.from({ length: count }, (_, sequence) => pixelsOf(sequence))));
+    return path;
+  }
+
+  it('hands a consumer of a file every frame in turn with its own pixels, cut into the ring without allocating', async () => {
+    const count = 400;
+    const consumer = new SendingConsumer(1);
+    const source = new PipedFramesSource(framesFile(count), false, consumer.holds);
+
+    await consumer.consume(source, count - 1);
+
+    expect(consumer.damaged).toEqual([]);
+    expect(consumer.sequences).toEqual(Array.from({ length: count }, (_, sequence) => sequence));
+    expect(source.stats).toEqual({ framesDecoded: count, framesDropped: 0, bytesRead: count * FRAME_BYTES });
+    // Backpressure holds within a chunk too: the frames waiting for the consumer never outgrow the ring.
+    expect(consumer.buffers.size).toBeLessThanOrEqual(RING_SLOTS);
+  });
+
+  it('hands a live consumer the newest frames with their own pixels, even while it holds all the ring but one', async () => {
+    const count = 3000;
+    const consumer = new SendingConsumer(RING_SLOTS - 1);
+    const source = new PipedFramesSource(framesFile(count), true, consumer.holds);
+
+    await consumer.consume(source, count - 1);
+
+    expect(consumer.damaged).toEqual([]);
+    expect(consumer.sequences.length).toBeGreaterThan(RING_SLOTS);
+    expect(consumer.sequences).toEqual([...consumer.sequences].sort((a, b) => a - b));
+    expect(source.stats).toMatchObject({ framesDecoded: count, framesDropped: count - consumer.sequences.length });
+  });
+});
