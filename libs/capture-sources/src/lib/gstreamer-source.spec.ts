@@ -192,14 +192,15 @@ describe('GstreamerPipelineSource (real gst-launch-1.0, odd cases)', () => {
   });
 
   it('fails when the negotiated size changes, instead of cutting the new frames at the old size', async () => {
-    // Two red 16x16 pictures, then two blue 32x16 ones: a stream whose resolution changes.
+    // Two red 16x16 pictures, then two blue 32x16 ones: a stream whose resolution changes. Multipart JPEG, as an HTTP
+    // camera sends it, so that plugins-good's multipartdemux splits the pictures (jpegparse is in plugins-bad).
     const pictures = (colour: string, size: string) =>
-      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `color=${colour}:size=${size}`, '-frames:v', '2', '-f', 'mjpeg', '-']);
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `color=${colour}:size=${size}`, '-frames:v', '2', '-f', 'mpjpeg', '-']);
     const mjpeg = join(dir, 'resized.mjpeg');
     writeFileSync(mjpeg, Buffer.concat([pictures('red', '16x16'), pictures('blue', '32x16')]));
     // identity spaces the pictures 0.1 s apart, as a camera's are: gst-launch prints the new caps from its main thread, so
     // in a burst they may be read after the first new frame (which would then be cut at the old size, and handed out).
-    const pipeline = `filesrc location=${mjpeg} ! jpegparse ! jpegdec ! identity sleep-time=100000 ! appsink`;
+    const pipeline = `filesrc location=${mjpeg} ! multipartdemux ! jpegdec ! identity sleep-time=100000 ! appsink`;
     const source = new GstreamerPipelineSource({ pipeline });
     const received: CapturedFrame[] = [];
 
