@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import { fixedImageSize, formatDims, inputRefusal, processWarnings, readModelFile, readModelInput, type BackendLog, type ModelInput } from '@iev/inference-backends';
 import { formatProfile, profileForPreset } from '@iev/tensorrt-backend';
-import { customizePreset, type DetectionPreset, type PresetOverrides } from '@iev/text-detection';
+import { customizePreset, getPreset, type DetectionPreset, type PresetOverrides } from '@iev/text-detection';
 import { selectBackend, type BackendSelection } from './backend-selection';
 import { TextDetector } from './text-detector';
 
@@ -20,34 +21,70 @@ export function detectionModelPath(preset: DetectionPreset, modelPath?: string, 
 
 /** Picks the backend, loads the model and returns a detector for the named preset: what every caller needs. */
 export async function loadTextDetector(options: DetectorLoading): Promise<TextDetector> {
-  const preset = customizePreset(options.preset, options.overrides ?? {});
-  const modelPath = detectionModelPath(preset, options.modelPath, options.modelsDir);
+  const { preset, modelPath, modelInput } = await presetOnModel(options, options.batch ?? 1);
   const backend = selectBackend({ ...options, preset, modelPath });
   await backend.load();
-  return new TextDetector(backend, preset, modelPath, options.batch);
+  return new TextDetector(backend, preset, modelPath, options.batch, modelInput);
 }
 
 /**
- * Applies new settings to a running detector (a module twin patch). Settings the running backend cannot take (see
+ * Applies new settings to a running detector (a module twin patch). Settings the model cannot take (limitSideLen on
+ * one whose input is fixed) are refused, the detector unchanged. Settings the running backend cannot take (see
  * runsOnBackendAsBuilt) load another one first and then swap it in: frames already in the old one finish there, and
  * the old one is released after.
  */
 export async function reconfigureDetector(detector: TextDetector, options: DetectorLoading): Promise<void> {
-  const preset = customizePreset(options.preset, options.overrides ?? {});
-  const modelPath = detectionModelPath(preset, options.modelPath, options.modelsDir);
-  if (runsOnBackendAsBuilt(detector, preset, modelPath, options)) return detector.configure(preset);
+  const { preset, modelPath, modelInput } = await presetOnModel(options, detector.maxBatch, detector);
+  if (modelPath === detector.modelPath && runsOnBackendAsBuilt(detector, preset, options)) return detector.configure(preset);
   const backend = selectBackend({ ...options, preset, modelPath, batch: detector.maxBatch });
   await backend.load();
-  await detector.switchModel(backend, preset, modelPath);
+  await detector.switchModel(backend, preset, modelPath, modelInput);
+}
+
+/** A preset as it runs on its model (see customizePreset), with that model's path and input. */
+interface PresetOnModel {
+  preset: DetectionPreset;
+  modelPath: string;
+  modelInput: ModelInput;
 }
 
 /**
- * Whether the detector's backend runs the preset as it is: the same model and, on TensorRT, an engine built for the
- * inputs the preset feeds it. Without TENSORRT_PROFILE the engine's profile is the start-up preset's, and another
- * preset or a larger limitSideLen feeds sizes outside it, which the engine would refuse frame after frame.
+ * The named preset with its overrides, fitted to the model it runs. That model's input is the running detector's
+ * (`running`) where it is the same file, else read from the file: another model may fix its size, or stop fixing it.
  */
-function runsOnBackendAsBuilt(detector: TextDetector, preset: DetectionPreset, modelPath: string, options: DetectorLoading): boolean {
-  if (modelPath !== detector.modelPath) return false;
+async function presetOnModel(options: DetectorLoading, batch: number, running?: Pick<TextDetector, 'modelPath' | 'modelInput'>): Promise<PresetOnModel> {
+  const modelPath = detectionModelPath(getPreset(options.preset), options.modelPath, options.modelsDir);
+  const known = modelPath === running?.modelPath ? running.modelInput : undefined;
+  const modelInput = known ?? (await readDetectionInput(modelPath, batch, options.log ?? processWarnings));
+  return { preset: customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput)), modelPath, modelInput };
+}
+
+/**
+ * A detection model's input as its file declares it, read before any backend is chosen: refused where frames cannot
+ * be fed to it (inputRefusal, which ONNX Runtime's worker also applies to its session; TensorRT's engine build gets
+ * only this), and said once where it fixes the size every frame is resized to.
+ */
+async function readDetectionInput(modelPath: string, batch: number, log: BackendLog): Promise<ModelInput> {
+  const file = await readModelFile(modelPath);
+  let input: ModelInput | undefined;
+  try {
+    input = readModelInput(file.bytes);
+  } catch (error) {
+    throw new Error(`cannot load ${modelPath}: it is no ONNX model (${(error as Error).message})`);
+  }
+  const refusal = inputRefusal(input, { batch, frames: true });
+  if (!input || refusal !== undefined) throw new Error(`cannot load ${modelPath}: ${refusal}`);
+  const size = fixedImageSize(input);
+  if (size) log.info(`${modelPath}: its input ${input.name} is fixed at ${formatDims(input.dims)}, so every frame is resized to ${size.width}x${size.height} (the preset's own resize does not apply)`);
+  return input;
+}
+
+/**
+ * Whether the detector's backend, running the same model, runs the preset as it is: on TensorRT, with an engine built
+ * for the inputs the preset feeds it. Without TENSORRT_PROFILE the engine's profile is the start-up preset's, and
+ * another preset or a larger limitSideLen feeds sizes outside it, which the engine would refuse frame after frame.
+ */
+function runsOnBackendAsBuilt(detector: TextDetector, preset: DetectionPreset, options: DetectorLoading): boolean {
   if (detector.backend.name !== 'tensorrt' || options.tensorRtProfile) return true;
   return formatProfile(profileForPreset(preset)) === formatProfile(profileForPreset(detector.preset));
 }

@@ -1,5 +1,5 @@
 import type { DetectedBox } from '@iev/frame-protocol';
-import type { InferenceBackend, TensorData } from '@iev/inference-backends';
+import type { InferenceBackend, ModelInput, TensorData } from '@iev/inference-backends';
 import { callOnce } from '@iev/service-runtime';
 import { FramePostprocessor, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 
@@ -51,6 +51,8 @@ export class TextDetector {
     private currentModelPath?: string,
     /** The most frames inferBatch() takes at once (INFERENCE_BATCH; a TensorRT engine's profile is built for it). */
     readonly maxBatch = 1,
+    /** The model's input as its file declares it (loadTextDetector reads it), so new settings are fitted to it. */
+    private currentModelInput?: ModelInput,
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`the detector's batch must be a whole number >= 1 (got ${maxBatch})`);
   }
@@ -67,6 +69,10 @@ export class TextDetector {
     return this.currentPreset;
   }
 
+  get modelInput(): ModelInput | undefined {
+    return this.currentModelInput;
+  }
+
   /** Switches settings live (a module twin patch): frames already in the model finish with the old ones. */
   configure(preset: DetectionPreset): void {
     this.currentPreset = preset;
@@ -77,10 +83,11 @@ export class TextDetector {
    * Runs the next frames on another (loaded) model with new settings; frames already in the old model finish
    * there, and the old model is disposed when the last of them is done.
    */
-  async switchModel(backend: InferenceBackend, preset: DetectionPreset, modelPath?: string): Promise<void> {
+  async switchModel(backend: InferenceBackend, preset: DetectionPreset, modelPath?: string, modelInput?: ModelInput): Promise<void> {
     const retired = this.currentBackend;
     this.currentBackend = backend;
     this.currentModelPath = modelPath;
+    this.currentModelInput = modelInput;
     this.configure(preset);
     if (!this.runsOn.get(retired)) await retired.dispose();
   }

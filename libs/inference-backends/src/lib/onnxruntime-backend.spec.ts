@@ -6,7 +6,7 @@ import { readBgrImage, waitUntil } from '@iev/testing';
 import { FramePostprocessor, getPreset, Preprocessor, type DetectionPreset, type ImageView } from '@iev/text-detection';
 import type { ImageDetectionRun } from './inference-backend';
 import { OnnxRuntimeBackend } from './onnxruntime-backend';
-import { bytesField, readMessage, varintField, writeMessage } from './onnx-graph/protobuf-wire';
+import { withFixedInputDims } from './onnx-graph/onnx-model';
 
 const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
 const FRAMES = join(__dirname, '../../../../testdata/text-frames');
@@ -281,7 +281,7 @@ describe('OnnxRuntimeBackend asked to run while dispose() is under way', () => {
 
 describe('OnnxRuntimeBackend checks the model input at load', () => {
   const fixedBatchPath = join(tmpdir(), `fixed-batch-${process.pid}.onnx`);
-  beforeAll(() => writeFileSync(fixedBatchPath, withInputBatch(readFileSync(MODEL), 1)));
+  beforeAll(() => writeFileSync(fixedBatchPath, withFixedInputDims(readFileSync(MODEL), [1])));
   afterAll(() => rmSync(fixedBatchPath, { force: true }));
 
   it('refuses a model whose input has a fixed batch of 1 when runs take batches of 2, naming the file and what it expects', async () => {
@@ -295,17 +295,3 @@ describe('OnnxRuntimeBackend checks the model input at load', () => {
     await backend.dispose();
   }, 30_000);
 });
-
-/** onnx.proto's fields from a model down to its first input's first dimension: graph, input, type, tensor_type, shape, dim. */
-const FIRST_INPUT_DIM = [7, 11, 2, 1, 2, 1];
-
-/** The model with its input's batch dimension fixed at `batch` (dim_value), edited in its protobuf. */
-function withInputBatch(model: Uint8Array, batch: number): Uint8Array {
-  const edit = (message: Uint8Array, [field, ...inner]: number[]): Uint8Array => {
-    const fields = readMessage(message);
-    const index = fields.findIndex(({ number }) => number === field);
-    fields[index] = bytesField(field, inner.length > 0 ? edit(fields[index].payload, inner) : writeMessage([varintField(1, batch)]));
-    return writeMessage(fields);
-  };
-  return edit(model, FIRST_INPUT_DIM);
-}

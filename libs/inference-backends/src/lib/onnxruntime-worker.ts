@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { FramePostprocessor, Preprocessor, type PostprocessSettings, type PreprocessSettings } from '@iev/text-detection';
 import type { FrameBoxes } from './inference-backend';
+import { inputRefusal, type ModelInput } from './model-input';
 import type { BoxesReply, FrameGeometry, LentSlot, WorkerReply, WorkerRequest } from './onnxruntime-messages';
 
 /** A reply and the buffers it hands over rather than copies. */
@@ -169,25 +170,17 @@ function postprocessFrames(maps: { data: Float32Array; dims: readonly number[] }
   });
 }
 
-/**
- * Why the model's input cannot take what is sent it, if it cannot: float32 [N, 3, H, W] for N of 1 to `batch` frames
- * (or lines). Checked at load, since every frame would fail otherwise.
- */
-function inputRefusal(input: ort.InferenceSession.ValueMetadata | undefined, batch: number): string | undefined {
-  const expected = `expected float32 [N, 3, H, W] with N dynamic${batch === 1 ? ' or 1' : ''}, for batches of up to ${batch}`;
-  if (!input?.isTensor) return `its first input is no tensor; ${expected}`;
-  const [frames, channels] = input.shape;
-  const batchFits = typeof frames !== 'number' || frames < 0 || (frames === 1 && batch === 1);
-  if (input.type === 'float32' && input.shape.length === 4 && channels === 3 && batchFits) return undefined;
-  const shape = input.shape.map((size) => (typeof size === 'number' && size >= 0 ? size : '?')).join(', ');
-  return `its input ${input.name} is ${input.type} [${shape}]; ${expected}`;
+/** The session's first input as inputRefusal reads it: a symbolic or unknown (-1) dimension is an open one. */
+function modelInputOf(metadata: ort.InferenceSession.ValueMetadata | undefined): ModelInput | undefined {
+  if (!metadata?.isTensor) return metadata && { name: metadata.name, dims: [] };
+  return { name: metadata.name, type: metadata.type, dims: metadata.shape.map((size) => (typeof size === 'number' && size >= 0 ? size : undefined)) };
 }
 
 async function handle(request: WorkerRequest): Promise<Outgoing> {
   switch (request.type) {
     case 'load': {
       const created = await ort.InferenceSession.create(request.model, request.options as ort.InferenceSession.SessionOptions);
-      const refusal = inputRefusal(created.inputMetadata[0], request.batch);
+      const refusal = inputRefusal(modelInputOf(created.inputMetadata[0]), { batch: request.batch });
       if (refusal) {
         await created.release();
         throw new Error(refusal);

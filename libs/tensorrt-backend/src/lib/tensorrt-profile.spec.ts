@@ -1,5 +1,5 @@
 import { ConfigError } from '@iev/service-runtime';
-import { getPreset } from '@iev/text-detection';
+import { customizePreset, getPreset } from '@iev/text-detection';
 import { InputShapeError } from './model-input';
 import { checkInputSize, detectionInput, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
 import { parseWorkspace, readTensorRtSettings, resolvePrecision, resolveWorkspace } from './tensorrt-settings';
@@ -23,6 +23,11 @@ describe('TensorRT profile', () => {
     const profile = profileForPreset(getPreset('default'));
     expect(profile).toEqual({ min: { width: 32, height: 32 }, opt: { width: 960, height: 960 }, max: { width: 960, height: 960 } });
     expect(() => checkInputSize(profile, { width: 640, height: 480 })).not.toThrow();
+  });
+
+  it('is the one size a model whose input is fixed takes, whatever the preset squashes frames to first', () => {
+    const size = { width: 640, height: 480 };
+    for (const preset of ['seed', 'default']) expect(profileForPreset(customizePreset(preset, {}, size))).toEqual({ min: size, opt: size, max: size });
   });
 
   it.each([

@@ -30,14 +30,20 @@ const onStride = ({ width, height }: InputSize): boolean =>
   width >= INPUT_STRIDE && height >= INPUT_STRIDE && width % INPUT_STRIDE === 0 && height % INPUT_STRIDE === 0;
 
 /**
- * The profile an engine is built with when TENSORRT_PROFILE is unset. Presets that squash frames to a fixed size
- * first feed one input size (`seed`: 960x960): the sample's min and max, tuned (opt) for that size, which the
- * sample's own 1280x1280 never was. Other presets get one that covers every input they can produce (`default` on
- * 640x480 video runs at 640x480, below the sample's 960x960 minimum), tuned for the preset's largest input.
+ * The profile an engine is built with when TENSORRT_PROFILE is unset. A fixed resize (a model whose input is fixed at
+ * one size: customizePreset) feeds that size alone, the only one such a model's engine can be built for. Presets that
+ * squash frames to a fixed size first feed one input size (`seed`: 960x960): the sample's min and max, tuned (opt) for
+ * that size, which the sample's own 1280x1280 never was. Other presets get one that covers every input they can
+ * produce (`default` on 640x480 video runs at 640x480, below the sample's 960x960 minimum), tuned for the preset's
+ * largest input.
  */
 export function profileForPreset(preset: DetectionPreset | undefined): TensorRtProfile {
   if (!preset) return structuredClone(SAMPLE_PROFILE) as TensorRtProfile;
   const { preResize, resize } = preset;
+  if (resize.kind === 'fixed') {
+    const size = { width: resize.width, height: resize.height };
+    return { min: { ...size }, opt: { ...size }, max: { ...size } };
+  }
   if (preResize) {
     const fed = detResizeShape(preResize.height, preResize.width, resize);
     const { min, max } = SAMPLE_PROFILE;
@@ -47,12 +53,7 @@ export function profileForPreset(preset: DetectionPreset | undefined): TensorRtP
       max: { width: Math.max(max.width, fed.width), height: Math.max(max.height, fed.height) },
     };
   }
-  const largest =
-    resize.kind === 'fixed'
-      ? { width: resize.width, height: resize.height }
-      : resize.limitType === 'max' || resize.limitType === 'resize_long'
-        ? { width: resize.limitSideLen, height: resize.limitSideLen }
-        : SAMPLE_PROFILE.max;
+  const largest = resize.limitType === 'max' || resize.limitType === 'resize_long' ? { width: resize.limitSideLen, height: resize.limitSideLen } : SAMPLE_PROFILE.max;
   const roundUp = (side: number) => Math.ceil(side / INPUT_STRIDE) * INPUT_STRIDE;
   const max = { width: roundUp(largest.width), height: roundUp(largest.height) };
   return { min: { width: INPUT_STRIDE, height: INPUT_STRIDE }, opt: { ...max }, max };

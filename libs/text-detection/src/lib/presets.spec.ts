@@ -41,4 +41,13 @@ describe('customizePreset', () => {
     expect(preset.preResize).toEqual(PRESETS.seed.preResize);
     expect(PRESETS.seed.postprocess.boxThresh).toBe(0.5);
   });
+
+  it("resizes to the size a model's input is fixed at, whatever the preset, and refuses limitSideLen then", () => {
+    const size = { width: 640, height: 480 };
+    expect(customizePreset('default', { thresh: 0.4 }, size)).toMatchObject({ resize: { kind: 'fixed', ...size }, postprocess: { thresh: 0.4 } });
+    expect(customizePreset('seed', {}, size)).toMatchObject({ preResize: PRESETS.seed.preResize, resize: { kind: 'fixed', ...size } });
+    expect(() => customizePreset('default', { limitSideLen: 1280 }, size)).toThrow(
+      "limitSideLen 1280 does not apply: the detection model's input is fixed at 640x480, the size every frame is resized to",
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import type { Size } from './preprocess/det-resize-shape';
 import type { DbPostprocessOptions, DetectionPreset, NormalizeOptions } from './types';
 
 export type PresetName = 'seed' | 'default';
@@ -60,16 +61,25 @@ export interface PresetOverrides {
   limitSideLen?: number;
 }
 
-/** The named preset with the given settings changed; unset overrides keep the preset's own values. */
-export function customizePreset(name: string, overrides: PresetOverrides): DetectionPreset {
+/**
+ * The named preset with the given settings changed; unset overrides keep the preset's own values. A model whose input
+ * is fixed at one size (`modelInputSize`) takes frames resized to exactly that size whatever the preset's resize, as
+ * PaddleOCR's DetResizeForTest does given image_shape; limitSideLen cannot apply to it.
+ */
+export function customizePreset(name: string, overrides: PresetOverrides, modelInputSize?: Size): DetectionPreset {
   const preset = getPreset(name);
   const { thresh, boxThresh, unclipRatio, limitSideLen } = overrides;
   if (thresh !== undefined) preset.postprocess.thresh = thresh;
   if (boxThresh !== undefined) preset.postprocess.boxThresh = boxThresh;
   if (unclipRatio !== undefined) preset.postprocess.unclipRatio = unclipRatio;
   if (limitSideLen !== undefined) {
+    if (modelInputSize) {
+      const { width, height } = modelInputSize;
+      throw new Error(`limitSideLen ${limitSideLen} does not apply: the detection model's input is fixed at ${width}x${height}, the size every frame is resized to`);
+    }
     if (preset.resize.kind !== 'limit') throw new Error(`preset "${name}" resizes to a fixed size; limitSideLen does not apply`);
     preset.resize.limitSideLen = limitSideLen;
   }
+  if (modelInputSize) preset.resize = { kind: 'fixed', width: modelInputSize.width, height: modelInputSize.height };
   return preset;
 }

@@ -8,12 +8,29 @@ const ATTRIBUTE = { name: 1, f: 2, s: 4, t: 5, g: 6, ints: 8, graphs: 11, type: 
 const ATTRIBUTE_FLOAT = 1;
 const TENSOR = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9 } as const;
 const TENSOR_FLOAT = 1;
-const VALUE_INFO = { name: 1 } as const;
+const VALUE_INFO = { name: 1, type: 2 } as const;
+const TYPE = { tensorType: 1 } as const;
+const TENSOR_TYPE = { elemType: 1, shape: 2 } as const;
+const SHAPE = { dim: 1 } as const;
+const DIMENSION = { value: 1 } as const;
+/** From a value's type down to its shape: type, tensor_type, shape. */
+const SHAPE_PATH = [VALUE_INFO.type, TYPE.tensorType, TENSOR_TYPE.shape];
 
 /** A float32 constant: a Constant node's value or an initializer. */
 export interface FloatTensor {
   dims: number[];
   data: Float32Array;
+}
+
+/**
+ * A graph input as the file declares it. `elementType` is onnx.proto's TensorProto.DataType (1: float32), absent for
+ * an input that is no tensor; `dims` has undefined where the file leaves a dimension open (dim_param, or nothing), and
+ * is itself absent where the file gives no shape.
+ */
+export interface OnnxInput {
+  name: string;
+  elementType?: number;
+  dims?: Array<number | undefined>;
 }
 
 /** A node of the graph; `fields` are the ones it was read with (name, domain, attributes, ...), inputs and outputs aside. */
@@ -41,9 +58,7 @@ export class OnnxGraph {
 
   static read(model: Uint8Array): OnnxGraph {
     const modelFields = readMessage(model);
-    const graph = modelFields.find(({ number }) => number === MODEL.graph);
-    if (!graph) throw new RangeError('not an ONNX model: it has no graph');
-    const graphFields = readMessage(graph.payload);
+    const graphFields = readMessage(graphOf(modelFields).payload);
     const nodes: OnnxNode[] = [];
     const initializers = new Map<string, { field: WireField; tensor?: FloatTensor }>();
     const boundary = new Set<string>();
@@ -54,8 +69,8 @@ export class OnnxGraph {
         const name = tensorFields.find(({ number }) => number === TENSOR.name);
         if (name) initializers.set(stringValue(name), { field, tensor: readFloatTensor(tensorFields) });
       } else if (field.number === GRAPH.output || field.number === GRAPH.input) {
-        const name = readMessage(field.payload).find(({ number }) => number === VALUE_INFO.name);
-        if (name) boundary.add(stringValue(name));
+        const name = valueName(field);
+        if (name !== undefined) boundary.add(name);
       }
     }
     return new OnnxGraph(modelFields, graphFields, nodes, initializers, boundary);
@@ -108,6 +123,39 @@ export class OnnxGraph {
   }
 }
 
+/**
+ * The inputs a model is run with, in the file's order: the graph's inputs less the initializers that older exports
+ * list among them (ONNX Runtime does not count those as inputs either). Reads no node.
+ */
+export function readGraphInputs(model: Uint8Array): OnnxInput[] {
+  const graphFields = readMessage(graphOf(readMessage(model)).payload);
+  const initializers = new Set(graphFields.filter(({ number }) => number === GRAPH.initializer).map(tensorName));
+  return graphFields.flatMap((field) => {
+    const name = field.number === GRAPH.input ? valueName(field) : undefined;
+    return name === undefined || initializers.has(name) ? [] : [readInput(name, readMessage(field.payload))];
+  });
+}
+
+/**
+ * The model with its first input's dimensions fixed (dim_value) where `dims` has a number, and as they were where it
+ * has none: a static-shape export made of a dynamic one.
+ */
+export function withFixedInputDims(model: Uint8Array, dims: ReadonlyArray<number | undefined>): Uint8Array {
+  const first = readGraphInputs(model)[0];
+  if (!first?.dims) throw new RangeError('the model has no input with a shape to fix');
+  const fixDims = (shape: WireField[]) => {
+    let index = 0;
+    return shape.map((field) => {
+      if (field.number !== SHAPE.dim) return field;
+      const size = dims[index++];
+      return size === undefined ? field : bytesField(SHAPE.dim, writeMessage([varintField(DIMENSION.value, size)]));
+    });
+  };
+  return editNested(model, [MODEL.graph], (graphFields) =>
+    graphFields.map((field) => (field.number === GRAPH.input && valueName(field) === first.name ? bytesField(GRAPH.input, editNested(field.payload, SHAPE_PATH, fixDims)) : field)),
+  );
+}
+
 /** A node that computes `opType` of `inputs` into `outputs`, with float attributes. */
 export function makeNode(opType: string, inputs: string[], outputs: string[], floatAttributes: Record<string, number> = {}): OnnxNode {
   const fields = [
@@ -152,6 +200,62 @@ export function stringAttribute(node: OnnxNode, name: string): string | undefine
 function attributeFields(node: OnnxNode, name: string): WireField[] | undefined {
   const attribute = node.fields.find((field) => field.number === NODE.attribute && attributeName(field) === name);
   return attribute && readMessage(attribute.payload);
+}
+
+function graphOf(modelFields: readonly WireField[]): WireField {
+  const graph = modelFields.find(({ number }) => number === MODEL.graph);
+  if (!graph) throw new RangeError('not an ONNX model: it has no graph');
+  return graph;
+}
+
+/** A ValueInfoProto's name (a graph input's or output's). */
+function valueName(field: WireField): string | undefined {
+  const name = readMessage(field.payload).find(({ number }) => number === VALUE_INFO.name);
+  return name && stringValue(name);
+}
+
+/** A TensorProto's name (an initializer's). */
+function tensorName(field: WireField): string | undefined {
+  const name = readMessage(field.payload).find(({ number }) => number === TENSOR.name);
+  return name && stringValue(name);
+}
+
+function readInput(name: string, valueInfo: WireField[]): OnnxInput {
+  const tensorType = nestedFields(valueInfo, [VALUE_INFO.type, TYPE.tensorType]);
+  if (!tensorType) return { name };
+  const elemType = tensorType.find(({ number }) => number === TENSOR_TYPE.elemType);
+  const shape = nestedFields(tensorType, [TENSOR_TYPE.shape]);
+  const dims = shape
+    ?.filter(({ number }) => number === SHAPE.dim)
+    .map((dim) => {
+      const value = readMessage(dim.payload).find(({ number }) => number === DIMENSION.value);
+      const size = value && varintValue(value);
+      // A negative dim_value (-1 in some exports) reads as a huge varint: open, as ONNX Runtime takes it.
+      return size && Number.isSafeInteger(size) ? size : undefined;
+    });
+  return { name, ...(elemType && { elementType: varintValue(elemType) }), ...(dims && { dims }) };
+}
+
+/** The fields of the message nested along `path` (field numbers, outermost first), or undefined where one is missing. */
+function nestedFields(fields: WireField[], path: readonly number[]): WireField[] | undefined {
+  let at: WireField[] | undefined = fields;
+  for (const number of path) {
+    const field: WireField | undefined = at.find((candidate) => candidate.number === number);
+    if (!field) return undefined;
+    at = readMessage(field.payload);
+  }
+  return at;
+}
+
+/** `message` with the message nested along `path` (its first field of each number) replaced by `edit` of its fields. */
+function editNested(message: Uint8Array, path: readonly number[], edit: (fields: WireField[]) => WireField[]): Uint8Array {
+  const fields = readMessage(message);
+  if (path.length === 0) return writeMessage(edit(fields));
+  const [number, ...inner] = path;
+  const index = fields.findIndex((field) => field.number === number);
+  if (index < 0) throw new RangeError(`protobuf field ${number} is missing`);
+  fields[index] = bytesField(number, editNested(fields[index].payload, inner, edit));
+  return writeMessage(fields);
 }
 
 function readNode(bytes: Uint8Array): OnnxNode {
