@@ -108,7 +108,8 @@ const CPU_RUN_COST_COLUMNS = 48;
 export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'>;
 
 /**
- * The recognition model's backend, by the same rules as detection's: ONNX Runtime on the CPU, or a TensorRT engine
+ * The recognition model's backend, by the same rules as detection's: ONNX Runtime on the CPU (any batch the model
+ * fixes, since TextRecognizer cuts and pads its runs to it), or a TensorRT engine
  * for TextRecognizer's batches (recognitionInput: 1 to 6 lines, 48 high, 48 to REC_MAX_WIDTH wide), cached beside
  * the detector's in TENSORRT_CACHE_DIR.
  */
@@ -116,7 +117,7 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
   const { modelPath, threads, log, onActivity } = selection;
   const modelVariable = 'REC_MODEL_PATH';
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
-    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
+    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, fitsFixedBatch: true, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
     tensorRt: (settings, runtime) => {
       const modelInput = recognitionInput();
       const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelVariable, log: log ?? processWarnings, runtime, onActivity });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fixedImageSize, formatDims, inputRefusal, processWarnings, readModelFile, readModelInput, type BackendLog, type ModelInput } from '@iev/inference-backends';
+import { fixedImageSize, formatDims, processWarnings, readCheckedModelInput, type BackendLog, type ModelInput } from '@iev/inference-backends';
 import { formatProfile, profileForPreset } from '@iev/tensorrt-backend';
 import { customizePreset, getPreset, type DetectionPreset, type PresetOverrides } from '@iev/text-detection';
 import { selectBackend, type BackendSelection } from './backend-selection';
@@ -65,15 +65,7 @@ async function presetOnModel(options: DetectorLoading, batch: number, running?: 
  * only this), and said once where it fixes the size every frame is resized to.
  */
 async function readDetectionInput(modelPath: string, batch: number, log: BackendLog): Promise<ModelInput> {
-  const file = await readModelFile(modelPath);
-  let input: ModelInput | undefined;
-  try {
-    input = readModelInput(file.bytes);
-  } catch (error) {
-    throw new Error(`cannot load ${modelPath}: it is no ONNX model (${(error as Error).message})`);
-  }
-  const refusal = inputRefusal(input, { batch, frames: true });
-  if (!input || refusal !== undefined) throw new Error(`cannot load ${modelPath}: ${refusal}`);
+  const input = await readCheckedModelInput(modelPath, { batch, frames: true });
   const size = fixedImageSize(input);
   if (size) log.info(`${modelPath}: its input ${input.name} is fixed at ${formatDims(input.dims)}, so every frame is resized to ${size.width}x${size.height} (the preset's own resize does not apply)`);
   return input;

@@ -1,10 +1,27 @@
-import type { InferenceBackend } from '@iev/inference-backends';
+import { formatDims, processWarnings, readCheckedModelInput, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
 import type { ImageView } from '@iev/text-detection';
-import { CharacterSet, decodeCtc, perspectiveCrop, resolveLookalikes, planBatches, REC_HEIGHT, REC_MIN_WIDTH, writeRecognitionInput, type Corners, type ReadText } from '@iev/text-recognition';
+import {
+  CharacterSet,
+  decodeCtc,
+  describeLineInput,
+  DYNAMIC_LINE_INPUT,
+  perspectiveCrop,
+  planBatches,
+  REC_BATCH_SIZE,
+  REC_HEIGHT,
+  resolveLookalikes,
+  writeRecognitionInput,
+  type Corners,
+  type LineInput,
+  type ReadText,
+} from '@iev/text-recognition';
 import { selectRecognitionBackend, type RecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
 
 export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'threads'>> {
-  /** REC_MODEL_PATH: a PaddleOCR CTC recognition model, input [N,3,48,W], output [N,T,classes]. */
+  /**
+   * REC_MODEL_PATH: a PaddleOCR CTC recognition model, input [N,3,48,W] (a static-shape export may fix N, H and W),
+   * output [N,T,classes].
+   */
   modelPath: string;
   /** REC_DICT_PATH: its character dictionary, one character per line. */
   dictionaryPath: string;
@@ -27,28 +44,33 @@ export class TextRecognizer {
    * `maxWidth`: the widest batch input the backend takes (a TensorRT engine's profile). A batch whose widest line
    * needs more is made that wide, and writeRecognitionInput squashes the line into it, as PaddleOCR's
    * resize_norm_img does for a line wider than its input: the line is still read, where the engine would refuse it.
-   * `runCostColumns`: how lines are split into batches (BatchPlanning).
+   * `runCostColumns`: how lines are split into batches (BatchPlanning). `lineInput`: the height, and the width and
+   * batch where the model fixes them, that every batch is made to.
    */
   constructor(
     readonly backend: InferenceBackend,
     readonly characters: CharacterSet,
     readonly maxWidth = Number.POSITIVE_INFINITY,
     readonly runCostColumns?: number,
+    readonly lineInput: LineInput = DYNAMIC_LINE_INPUT,
   ) {}
 
   /**
    * Loads the model and the dictionary and checks they fit each other (the model's class count is the
    * dictionary's size + blank, + space when it was trained with one); a missing file or a mismatch stops here, naming the file. The backend
    * follows the detector's rules (USE_TENSOR_RT, INFERENCE_BACKEND; ONNX Runtime on the CPU when neither is given).
+   * The model's input is read from its file first: lines are made to the size it fixes (readLineInput).
    */
   static async load(options: TextRecognizerOptions, chosen: RecognitionBackend = selectRecognitionBackend({ useTensorRt: false, ...options, threads: options.threads ?? 0 })): Promise<TextRecognizer> {
     const { backend, maxWidth, runCostColumns } = chosen;
     const characters = CharacterSet.fromFile(options.dictionaryPath);
+    const lineInput = await readLineInput(options.modelPath, options.log ?? processWarnings);
+    const { height, width = height, batch = 1 } = lineInput;
     await backend.load();
     try {
-      // One blank line through the model: its class count, and the session warmed up before the first frame.
-      const probe = await backend.run({ data: new Float32Array(3 * REC_HEIGHT * REC_MIN_WIDTH), dims: [1, 3, REC_HEIGHT, REC_MIN_WIDTH] }).catch((error: Error) => {
-        throw new Error(`the recognition model ${options.modelPath} cannot read a 48-pixel-high line image (${error.message.trim()}): is it a PaddleOCR CTC recognition model?`);
+      // One blank run through the model: its class count, and the session warmed up before the first frame.
+      const probe = await backend.run({ data: new Float32Array(batch * 3 * height * width), dims: [batch, 3, height, width] }).catch((error: Error) => {
+        throw new Error(`the recognition model ${options.modelPath} cannot read a ${height}-pixel-high line image (${error.message.trim()}): is it a PaddleOCR CTC recognition model?`);
       });
       if (probe.dims.length !== 3) throw new Error(`the recognition model ${options.modelPath} outputs [${probe.dims.join(',')}], expected [N, time steps, classes]: is it a PaddleOCR CTC recognition model?`);
       characters.assertFits(probe.dims[2], options.modelPath, options.dictionaryPath);
@@ -56,7 +78,7 @@ export class TextRecognizer {
       await backend.dispose();
       throw error;
     }
-    return new TextRecognizer(backend, characters, maxWidth, runCostColumns);
+    return new TextRecognizer(backend, characters, maxWidth, runCostColumns, lineInput);
   }
 
   get modelId(): string {
@@ -87,11 +109,14 @@ export class TextRecognizer {
   private async readNow(crops: readonly (ImageView | undefined)[]): Promise<ReadText[]> {
     const reads: ReadText[] = crops.map(() => NOTHING_READ);
     const present = crops.flatMap((crop, index) => (crop ? [{ crop, index }] : []));
-    for (const batch of planBatches(present.map(({ crop }) => crop), { runCostColumns: this.runCostColumns })) {
+    const { height, batch: fixedBatch } = this.lineInput;
+    for (const batch of planBatches(present.map(({ crop }) => crop), { runCostColumns: this.runCostColumns, lineInput: this.lineInput })) {
       const width = Math.min(batch.width, this.maxWidth);
-      const tensor = new Float32Array(batch.indices.length * 3 * REC_HEIGHT * width);
-      batch.indices.forEach((cropIndex, row) => writeRecognitionInput(present[cropIndex].crop, tensor, row, width));
-      const output = await this.backend.run({ data: tensor, dims: [batch.indices.length, 3, REC_HEIGHT, width] });
+      // The rows past the batch's lines, where the model fixes more, stay zero: blank lines whose reads are not decoded.
+      const rows = fixedBatch ?? batch.indices.length;
+      const tensor = new Float32Array(rows * 3 * height * width);
+      batch.indices.forEach((cropIndex, row) => writeRecognitionInput(present[cropIndex].crop, tensor, row, width, height));
+      const output = await this.backend.run({ data: tensor, dims: [rows, 3, height, width] });
       // The time steps follow the width (about an eighth of it for PP-OCRv4: 40 at 320); read them from the output, never assume them.
       const [, timeSteps, classes] = output.dims;
       batch.indices.forEach((cropIndex, row) => {
@@ -106,4 +131,19 @@ export class TextRecognizer {
   dispose(): Promise<void> {
     return this.backend.dispose();
   }
+}
+
+/**
+ * The recognition model's input as its file declares it, read before the model loads: float32 with 3 channels, or
+ * refused naming the file and its shape (every run would fail otherwise). Its height is the line height (48, PaddleOCR's
+ * rec_image_shape, where it is open); a width or batch it fixes is the one every run is made to, said once here.
+ */
+async function readLineInput(modelPath: string, log: BackendLog): Promise<LineInput> {
+  const input = await readCheckedModelInput(modelPath, { batch: REC_BATCH_SIZE, fitsFixedBatch: true }, 'REC_MODEL_PATH');
+  const [batch, , height = REC_HEIGHT, width] = input.dims;
+  const lineInput: LineInput = { height, ...(width !== undefined && { width }), ...(batch !== undefined && { batch }) };
+  if (height !== REC_HEIGHT || width !== undefined || batch !== undefined) {
+    log.info(`${modelPath}: its input ${input.name} is fixed at ${formatDims(input.dims)}, so ${describeLineInput(lineInput)}`);
+  }
+  return lineInput;
 }

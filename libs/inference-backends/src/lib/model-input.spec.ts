@@ -46,6 +46,12 @@ describe('inputRefusal', () => {
     expect(inputRefusal(refused, { batch, frames: true })).toMatch(/^its input x is float32 \[[0-9?, ]+\]; expected float32 \[N, 3, H, W\]/);
   });
 
+  it('takes any batch a model fixes where runs are cut to it and padded up to it (the recognizer), and still its channels and type', () => {
+    for (const batch of [1, 4, 8]) expect(inputRefusal(input(batch, 3, 48, 320), { batch: 6, fitsFixedBatch: true })).toBeUndefined();
+    expect(inputRefusal(input(undefined, 1, 48, 320), { batch: 6, fitsFixedBatch: true })).toBe('its input x is float32 [?, 1, 48, 320]; expected float32 [N, 3, H, W]');
+    expect(inputRefusal({ name: 'x', type: 'float16', dims: [1, 3, 48, 320] }, { batch: 6, fitsFixedBatch: true })).toBe('its input x is float16 [1, 3, 48, 320]; expected float32 [N, 3, H, W]');
+  });
+
   it('refuses an input that is no float32 tensor', () => {
     expect(inputRefusal({ name: 'x', type: 'uint8', dims: [1, 3, 640, 640] }, { batch: 1 })).toMatch(/^its input x is uint8 \[1, 3, 640, 640\]/);
     expect(inputRefusal({ name: 'x', dims: [] }, { batch: 1 })).toMatch(/^its first input is no tensor/);

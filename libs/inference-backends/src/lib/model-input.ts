@@ -1,4 +1,5 @@
 import type { Size } from '@iev/text-detection';
+import { readModelFile } from './model-file';
 import { readGraphInputs } from './onnx-graph/onnx-model';
 
 /**
@@ -12,11 +13,14 @@ export interface ModelInput {
 }
 
 /**
- * What a model's input must take: batches of 1 to `batch`, and with `frames` (a detection model) frames of any size
- * (H and W both dynamic) or of the one size it fixes (both fixed), which every frame is then resized to.
+ * What a model's input must take: batches of 1 to `batch`, or with `fitsFixedBatch` (the recognizer, which cuts its
+ * lines into runs of the batch a model fixes and pads a short run up to it) any batch the model fixes; and with
+ * `frames` (a detection model) frames of any size (H and W both dynamic) or of the one size it fixes (both fixed),
+ * which every frame is then resized to.
  */
 export interface InputDemand {
   batch: number;
+  fitsFixedBatch?: boolean;
   frames?: boolean;
 }
 
@@ -37,17 +41,36 @@ export const formatDims = (dims: ModelInput['dims']): string => `[${dims.map((si
 
 /**
  * Why the model's input cannot take what is sent it, if it cannot: float32 [N, 3, H, W] for N of 1 to `batch` frames
- * (or lines), H and W both dynamic or both fixed for frames. Checked at load, since every run would fail otherwise.
+ * (any N with fitsFixedBatch), H and W both dynamic or both fixed for frames. Checked at load, since every run would
+ * fail otherwise.
  */
-export function inputRefusal(input: ModelInput | undefined, { batch, frames }: InputDemand): string | undefined {
+export function inputRefusal(input: ModelInput | undefined, { batch, fitsFixedBatch, frames }: InputDemand): string | undefined {
+  const batches = fitsFixedBatch ? '' : ` with N dynamic${batch === 1 ? ' or 1' : ''}, for batches of up to ${batch}`;
   const sides = frames ? ', and H and W both dynamic or both fixed' : '';
-  const expected = `expected float32 [N, 3, H, W] with N dynamic${batch === 1 ? ' or 1' : ''}, for batches of up to ${batch}${sides}`;
+  const expected = `expected float32 [N, 3, H, W]${batches}${sides}`;
   if (!input?.type) return `its first input is no tensor; ${expected}`;
   const [count, channels, height, width] = input.dims;
-  const batchFits = count === undefined || (count === 1 && batch === 1);
+  const batchFits = count === undefined || fitsFixedBatch || (count === 1 && batch === 1);
   const sidesFit = !frames || (height === undefined) === (width === undefined);
   if (input.type === 'float32' && input.dims.length === 4 && channels === 3 && batchFits && sidesFit) return undefined;
   return `its input ${input.name} is ${input.type} ${formatDims(input.dims)}; ${expected}`;
+}
+
+/**
+ * A model's first input as its file declares it, read before any backend is chosen (`variable`: the setting that
+ * names the file, for the error): refused, naming the file, where it is no ONNX model or `demand` cannot be fed to it.
+ */
+export async function readCheckedModelInput(modelPath: string, demand: InputDemand, variable?: string): Promise<ModelInput> {
+  const file = await readModelFile(modelPath, variable);
+  let input: ModelInput | undefined;
+  try {
+    input = readModelInput(file.bytes);
+  } catch (error) {
+    throw new Error(`cannot load ${modelPath}: it is no ONNX model (${(error as Error).message})`);
+  }
+  const refusal = inputRefusal(input, demand);
+  if (!input || refusal !== undefined) throw new Error(`cannot load ${modelPath}: ${refusal}`);
+  return input;
 }
 
 /** The image size an [N, 3, H, W] input fixes, where it fixes both sides; undefined where it takes any. */

@@ -35,6 +35,8 @@ export interface OnnxRuntimeBackendOptions {
   foldGraph?: boolean;
   /** The most frames one run takes (INFERENCE_BATCH; default 1): a model whose input cannot take them is refused at load. */
   batch?: number;
+  /** Runs are cut to the batch a model fixes and padded up to it (the recognizer's lines): a model may fix any. */
+  fitsFixedBatch?: boolean;
   /** Where a graph that could not be folded and a worker restarted after a crash are reported (default: Node's warnings). */
   log?: BackendLog;
 }
@@ -173,7 +175,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
     await this.request({
       type: 'load',
       model,
-      batch: this.options.batch ?? 1,
+      demand: { batch: this.options.batch ?? 1, fitsFixedBatch: this.options.fitsFixedBatch },
       options: {
         intraOpNumThreads: this.options.intraOpThreads ?? 0,
         interOpNumThreads: this.options.interOpThreads ?? 1,

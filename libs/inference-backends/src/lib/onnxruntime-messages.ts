@@ -1,4 +1,5 @@
 import type { FrameBoxes, ImageDetectionSettings } from './inference-backend';
+import type { InputDemand } from './model-input';
 
 /** A slot of a SharedBufferRing as the worker sees it: its buffer only the first time, after which the worker keeps it by name. */
 export interface LentSlot {
@@ -16,8 +17,8 @@ export interface FrameGeometry {
 
 /** What the main thread asks of the ONNX Runtime worker. */
 export type WorkerRequest =
-  /** `batch`: the most frames one run takes, which the model's input must allow. */
-  | { type: 'load'; model: Uint8Array; batch: number; options: object }
+  /** `demand`: the batches runs will take, which the model's input must allow. */
+  | { type: 'load'; model: Uint8Array; demand: InputDemand; options: object }
   /** The model on a float tensor: its dims, its values at the input slot's start. The output comes back. */
   | { type: 'run'; input: LentSlot; dims: readonly number[]; output?: LentSlot }
   /** Text detection on frames: their pixels in the input slot, preprocessed into one batch, run, postprocessed. */

@@ -180,7 +180,7 @@ async function handle(request: WorkerRequest): Promise<Outgoing> {
   switch (request.type) {
     case 'load': {
       const created = await ort.InferenceSession.create(request.model, request.options as ort.InferenceSession.SessionOptions);
-      const refusal = inputRefusal(modelInputOf(created.inputMetadata[0]), { batch: request.batch });
+      const refusal = inputRefusal(modelInputOf(created.inputMetadata[0]), request.demand);
       if (refusal) {
         await created.release();
         throw new Error(refusal);

@@ -1,5 +1,5 @@
 import type { ImageView } from '@iev/text-detection';
-import { planBatches, REC_HEIGHT, writeRecognitionInput } from './recognition-input';
+import { describeLineInput, planBatches, REC_HEIGHT, writeRecognitionInput } from './recognition-input';
 
 describe('planBatches', () => {
   it('sorts crops by aspect ratio and batches them six at a time, each batch as wide as its widest crop', () => {
@@ -42,6 +42,34 @@ describe('planBatches', () => {
   });
 });
 
+describe('planBatches on a model whose input fixes more than the height', () => {
+  const crops = [10, 2, 8, 1, 4, 6, 3, 12].map((ratio) => ({ width: ratio * 20, height: 20 }));
+
+  it('makes every batch the width the model fixes, however wide its lines', () => {
+    const batches = planBatches(crops, { lineInput: { height: REC_HEIGHT, width: 320 }, runCostColumns: 48 });
+    expect(batches.map((batch) => batch.indices)).toEqual([[3, 1, 6, 4, 5, 2], [0, 7]]);
+    expect(batches.map((batch) => batch.width)).toEqual([320, 320]);
+  });
+
+  it("cuts runs to the batch the model fixes, full ones first, whatever a run costs", () => {
+    const lineInput = { height: REC_HEIGHT, width: 320, batch: 3 };
+    expect(planBatches(crops, { lineInput, runCostColumns: 48 }).map((batch) => batch.indices)).toEqual([[3, 1, 6], [4, 5, 2], [0, 7]]);
+    expect(planBatches(crops, { lineInput: { height: REC_HEIGHT, batch: 1 } }).map((batch) => batch.indices.length)).toEqual(crops.map(() => 1));
+  });
+
+  it('sizes lines at the height the model fixes, at least one square wide', () => {
+    expect(planBatches([{ width: 60, height: 20 }, { width: 5, height: 20 }], { lineInput: { height: 32 }, batchSize: 1 }).map((batch) => batch.width)).toEqual([32, 96]);
+  });
+});
+
+describe('describeLineInput', () => {
+  it('says the size lines are made to and how many a run takes', () => {
+    expect(describeLineInput({ height: 32 })).toBe('every line is resized to height 32');
+    expect(describeLineInput({ height: 48, width: 320, batch: 1 })).toBe('every line is resized to height 48 and padded to width 320 (a longer one squashed into it), one line a run');
+    expect(describeLineInput({ height: 48, batch: 8 })).toBe('every line is resized to height 48, 8 lines a run (fewer padded with blank lines)');
+  });
+});
+
 describe('writeRecognitionInput', () => {
   it('resizes to height 48 keeping the aspect ratio, scales to [-1, 1] per BGR plane and leaves the padding at 0', () => {
     const crop: ImageView = { data: new Uint8Array(24 * 12 * 3), width: 24, height: 12, stride: 72 };
@@ -57,5 +85,15 @@ describe('writeRecognitionInput', () => {
     expect(tensor[row + 2 * plane + 47 * width]).toBeCloseTo(51 / 127.5 - 1, 6);
     expect(tensor[row + plane + 10 * width + 96]).toBe(0);
     expect(tensor.subarray(0, row).every((value) => value === 0)).toBe(true);
+  });
+
+  it('resizes to the height the model fixes, and squashes a line wider than the batch into it', () => {
+    const crop: ImageView = { data: new Uint8Array(40 * 10 * 3).fill(255), width: 40, height: 10, stride: 120 };
+    const width = 100;
+    const height = 32;
+    const tensor = new Float32Array(3 * height * width);
+    writeRecognitionInput(crop, tensor, 0, width, height);
+    // 40x10 at height 32 would be 128 wide: squashed into all 100 columns of all 32 rows, in every plane.
+    expect(tensor.every((value) => value === 1)).toBe(true);
   });
 });

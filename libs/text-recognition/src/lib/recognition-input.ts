@@ -10,17 +10,46 @@ export const REC_MIN_WIDTH = REC_HEIGHT;
 /** PaddleOCR's rec_batch_num. */
 export const REC_BATCH_SIZE = 6;
 
+/**
+ * The size lines are fed to the recognition model at: its input's height (rec_image_shape's, 48 unless the model
+ * fixes another), and its width and batch where it fixes them.
+ */
+export interface LineInput {
+  height: number;
+  /**
+   * Every batch this wide, a longer line squashed into it: PaddleOCR's resize_norm_img given a model whose imgW is
+   * fixed. Unset: each batch as wide as its widest line.
+   */
+  width?: number;
+  /**
+   * Every run exactly this many lines, a short run padded with blank ones. Padding is taken rather than refused: a
+   * blank row costs one line's compute and its output is never read, which is what an export fixed at N asks for.
+   * Unset: runs of 1 to REC_BATCH_SIZE lines.
+   */
+  batch?: number;
+}
+
+/** PP-OCRv3/v4's own input [N, 3, 48, W]: 48 high, any width and batch. */
+export const DYNAMIC_LINE_INPUT: LineInput = { height: REC_HEIGHT };
+
+/** How lines run on a model that fixes something beyond PP-OCR's 48-pixel height, for the log line at load. */
+export function describeLineInput({ height, width, batch }: LineInput): string {
+  const size = `every line is resized to height ${height}${width === undefined ? '' : ` and padded to width ${width} (a longer one squashed into it)`}`;
+  if (batch === undefined) return size;
+  return `${size}, ${batch === 1 ? 'one line a run' : `${batch} lines a run (fewer padded with blank lines)`}`;
+}
+
 export interface RecognitionBatch {
   /** Indices into the crops passed to planBatches, in the order their rows fill the tensor. */
   indices: number[];
-  /** The batch's input width: the widest crop's at height 48, and at least REC_MIN_WIDTH. */
+  /** The batch's input width: the width the model fixes, else the widest crop's at the line height, at least square. */
   width: number;
 }
 
 const aspect = (crop: { width: number; height: number }) => crop.width / crop.height;
 
 export interface BatchPlanning {
-  /** The most lines in one batch (default PaddleOCR's rec_batch_num, 6). */
+  /** The most lines in one batch (default PaddleOCR's rec_batch_num, 6); the model's own batch where it fixes one. */
   batchSize?: number;
   /**
    * What one run of the model costs beyond its lines, in columns of a 48-high line. Given, crops of very different
@@ -30,17 +59,23 @@ export interface BatchPlanning {
    * whatever their size (a GPU), and crops are taken `batchSize` at a time as PaddleOCR does.
    */
   runCostColumns?: number;
+  /** The model's line input (default DYNAMIC_LINE_INPUT). */
+  lineInput?: LineInput;
 }
 
 /**
  * PaddleOCR's batching: crops sorted by aspect ratio, so crops of similar shape share a batch and little of the
  * tensor is padding, then taken `batchSize` at a time, or (with `runCostColumns`) in the runs of consecutive crops
- * that cost the least in all. Each batch is as wide as its widest crop needs.
+ * that cost the least in all. Each batch is as wide as its widest crop needs, or as the model's input fixes.
  */
-export function planBatches(crops: readonly { width: number; height: number }[], { batchSize = REC_BATCH_SIZE, runCostColumns }: BatchPlanning = {}): RecognitionBatch[] {
+export function planBatches(crops: readonly { width: number; height: number }[], { batchSize = REC_BATCH_SIZE, runCostColumns, lineInput = DYNAMIC_LINE_INPUT }: BatchPlanning = {}): RecognitionBatch[] {
   const order = crops.map((_, index) => index).sort((a, b) => aspect(crops[a]) - aspect(crops[b]));
-  const widthOf = (indices: number[]) => Math.trunc(REC_HEIGHT * Math.max(REC_MIN_WIDTH / REC_HEIGHT, ...indices.map((index) => aspect(crops[index]))));
-  const ends = runCostColumns === undefined ? fixedEnds(order.length, batchSize) : cheapestEnds(order.map((index) => widthOf([index])), batchSize, runCostColumns);
+  const { height, width, batch } = lineInput;
+  const widthOf = (indices: number[]) => width ?? Math.trunc(height * Math.max(REC_MIN_WIDTH / REC_HEIGHT, ...indices.map((index) => aspect(crops[index]))));
+  // A fixed width makes every line cost alike, and a fixed batch makes a run cost all its rows however few hold lines
+  // (which cheapestEnds does not weigh): either way full runs, as PaddleOCR takes them.
+  const takesFullRuns = runCostColumns === undefined || width !== undefined || batch !== undefined;
+  const ends = takesFullRuns ? fixedEnds(order.length, batch ?? batchSize) : cheapestEnds(order.map((index) => widthOf([index])), batchSize, runCostColumns);
   return ends.map((end, i) => {
     const indices = order.slice(i === 0 ? 0 : ends[i - 1], end);
     return { indices, width: widthOf(indices) };
@@ -72,16 +107,16 @@ function cheapestEnds(widths: readonly number[], batchSize: number, runCostColum
 }
 
 /**
- * PaddleOCR's resize_norm_img for one crop into row `row` of a [N,3,48,width] float32 tensor: resized to height 48
- * keeping its aspect ratio (bilinear, as cv2.resize; no wider than the batch), scaled to [-1, 1] channel by channel
- * in BGR order, the rest of the row left as zero padding (the tensor must start zeroed).
+ * PaddleOCR's resize_norm_img for one crop into row `row` of a [N,3,height,width] float32 tensor: resized to
+ * `height` keeping its aspect ratio (bilinear, as cv2.resize; no wider than the batch), scaled to [-1, 1] channel by
+ * channel in BGR order, the rest of the row left as zero padding (the tensor must start zeroed).
  */
-export function writeRecognitionInput(crop: ImageView, tensor: Float32Array, row: number, width: number): void {
-  const resizedWidth = Math.min(width, Math.ceil(REC_HEIGHT * (crop.width / crop.height)));
-  const resized = resizeBilinearU8(crop, resizedWidth, REC_HEIGHT);
-  const plane = REC_HEIGHT * width;
+export function writeRecognitionInput(crop: ImageView, tensor: Float32Array, row: number, width: number, height = REC_HEIGHT): void {
+  const resizedWidth = Math.min(width, Math.ceil(height * (crop.width / crop.height)));
+  const resized = resizeBilinearU8(crop, resizedWidth, height);
+  const plane = height * width;
   const base = row * 3 * plane;
-  for (let y = 0; y < REC_HEIGHT; y++) {
+  for (let y = 0; y < height; y++) {
     for (let x = 0; x < resizedWidth; x++) {
       const from = y * resized.stride + x * 3;
       const to = base + y * width + x;
