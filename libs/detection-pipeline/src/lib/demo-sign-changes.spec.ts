@@ -57,7 +57,7 @@ const STILL_LINES: [number, number][] = [
 
 let detector: TextDetector;
 beforeAll(async () => {
-  detector = await loadTextDetector({ preset: 'default', threads: 1, streams: 1, useTensorRt: false, log: { info: () => undefined, warn: () => undefined } });
+  detector = await loadTextDetector({ preset: 'default', modelsDir: join(ROOT, 'models'), threads: 1, streams: 1, useTensorRt: false, log: { info: () => undefined, warn: () => undefined } });
 }, 60_000);
 afterAll(() => detector.backend.dispose());
 

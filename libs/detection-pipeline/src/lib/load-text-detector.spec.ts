@@ -5,7 +5,8 @@ import { customizePreset, type PresetOverrides } from '@iev/text-detection';
 import { loadTextDetector, reconfigureDetector } from './load-text-detector';
 import { TextDetector } from './text-detector';
 
-const MODEL = join(__dirname, '../../../../models/ch_pp_inf_dynamic.onnx');
+const MODELS = join(__dirname, '../../../../models');
+const MODEL = join(MODELS, 'ch_pp_inf_dynamic.onnx');
 
 describe('loadTextDetector', () => {
   it('returns a detector for the named preset with its model loaded', async () => {
@@ -36,10 +37,10 @@ const ENGINE: InferenceBackend = {
 };
 
 describe('reconfigureDetector', () => {
-  const engineDetector = () => new TextDetector(ENGINE, customizePreset('default', {}), 'models/ch_PP-OCRv4_det_infer.onnx');
+  const engineDetector = () => new TextDetector(ENGINE, customizePreset('default', {}), join(MODELS, 'ch_PP-OCRv4_det_infer.onnx'));
   // The addon cannot load from there, so a new engine fails to build: what shows that one was asked for.
   const patch = (overrides: PresetOverrides, tensorRtProfile?: TensorRtProfile) =>
-    ({ preset: 'default', overrides, threads: 1, useTensorRt: false, backend: 'tensorrt', tensorRtAddonPath: '/nonexistent/tensorrt.node', tensorRtProfile }) as const;
+    ({ preset: 'default', modelsDir: MODELS, overrides, threads: 1, useTensorRt: false, backend: 'tensorrt', tensorRtAddonPath: '/nonexistent/tensorrt.node', tensorRtProfile }) as const;
 
   it("changes the postprocessing of a TensorRT engine's preset in place", async () => {
     const detector = engineDetector();
