@@ -1,16 +1,22 @@
 // `npm start`: the whole pipeline on this machine — capture → inference → telemetry, and the live preview page, as
 // four processes on the bundled demo video, their logs merged into one readable console. Ctrl-C stops all cleanly.
-// Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules; LOG_FORMAT=json keeps raw JSON logs.
+// Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules, but for the ones npm start sets per
+// module (METRICS_PORT, ...: see --help); LOG_FORMAT=json keeps raw JSON logs.
 // Several cameras: `CAMERAS=4 npm start` (the demo video four times) or `npm start -- --camera a.mp4 --camera rtsp://...`,
 // one capture process each, all into one inference.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { captureProcesses, parseCameras, START_USAGE, StartUsageError } from './lib/cameras.mjs';
+import { asksForHelp, captureProcesses, MODULE_METRICS_PORTS, parseCameras, START_USAGE, StartUsageError } from './lib/cameras.mjs';
 import { loadDotEnv } from './lib/dotenv.mjs';
 import { createPrinter, runProcessGroup } from './lib/process-group.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const MODULES = ['capture', 'inference', 'telemetry', 'preview'];
+
+if (asksForHelp(process.argv.slice(2))) {
+  process.stdout.write(`${START_USAGE}\n`);
+  process.exit(0);
+}
 
 const fromDotEnv = loadDotEnv(workspaceRoot);
 if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
@@ -39,8 +45,8 @@ buildProjects(MODULES);
 function previewEnv(captures, framesConnect) {
   const health = [
     ...captures.map(({ name, metricsPort }) => `${name}=http://127.0.0.1:${metricsPort}/health`),
-    'inference=http://127.0.0.1:9102/health',
-    'telemetry=http://127.0.0.1:9103/health',
+    `inference=http://127.0.0.1:${MODULE_METRICS_PORTS.inference}/health`,
+    `telemetry=http://127.0.0.1:${MODULE_METRICS_PORTS.telemetry}/health`,
   ];
   return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: captures.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: health.join(',') };
 }
@@ -65,5 +71,5 @@ const group = runProcessGroup(specs, { print: createPrinter(specs.map(({ name })
 // SIGHUP: a closed terminal, which the modules (own sessions) would not see.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => group.stop(signal));
 group.done.then((code) => process.exit(code));
-// The preview logs its address when it listens; say it once more where a person looks for it.
-process.stderr.write(`preview: http://${process.env.PREVIEW_HOST || process.env.LISTEN_HOST || '127.0.0.1'}:${process.env.PREVIEW_PORT || 8080}/\n`);
+// The preview logs its address when it listens; once every module is up, say it once more where a person looks for it.
+group.started.then(() => process.stderr.write(`preview: http://${process.env.PREVIEW_HOST || process.env.LISTEN_HOST || '127.0.0.1'}:${process.env.PREVIEW_PORT || 8080}/\n`));

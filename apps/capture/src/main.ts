@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { prepareSource } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmqOnDemand } from '@iev/zmq-transport';
 import { captureTwinSpec, readCaptureConfig, readCaptureCurve } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
@@ -29,7 +29,7 @@ void runModule('capture', async (logger) => {
     bufferHeld: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
   };
   const source = await prepareSource(startupSettings, sourceOptions);
-  await framesClient.connect();
+  await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   // Every capture series is about its one source.
   const registry = createMetricsRegistry('capture', { source_id: config.sourceId });
   const metrics = new CaptureMetrics(registry, framesClient);

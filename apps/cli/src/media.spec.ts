@@ -87,4 +87,10 @@ describe('decodeFile', () => {
       ]);
     }
   });
+
+  it('says a file that is not there is not found, not which kind it would have been', async () => {
+    const missing = join(workDir, 'nothere.png');
+
+    await expect(decodeAll(missing)).rejects.toThrow(new RegExp(`^file not found: ${missing}$`));
+  });
 });

@@ -2,7 +2,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp, { type Matrix3x3, type Sharp } from 'sharp';
-import { VideoFileSource } from '@iev/capture-sources';
+import { assertIsFile, VideoFileSource } from '@iev/capture-sources';
 import type { ImageView } from '@iev/text-detection';
 
 export interface DecodedFrame {
@@ -24,6 +24,8 @@ const RGB_TO_BGR: Matrix3x3 = [
  * is decoded by ffmpeg, as fast as it can, from that one file whatever its name (see decodeWithFfmpeg).
  */
 export async function* decodeFile(path: string): AsyncGenerator<DecodedFrame> {
+  // Before anything reads it: a name that is no file is neither an image nor a video yet.
+  await assertIsFile(path, 'file');
   // What the file is, from its contents: sharp cannot read a video, and reads each frame of an animation as a page.
   const image = sharp(path);
   const picture = await image.metadata().then(

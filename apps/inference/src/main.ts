@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
 import { InferenceMetrics } from './app/inference.metrics';
@@ -36,7 +36,7 @@ void runModule('inference', async (logger) => {
   // fair turns and asks a capture for its newest frame once its last one has left the line.
   const server = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: connectingCurve(curve, 'FRAMES') });
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
-  await detectionsClient.connect();
+  await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
   const metrics = new InferenceMetrics(registry, server);
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,

@@ -117,7 +117,7 @@ describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)'
 
     await hub.patchDesired('telemetry', { aggregateFrames: 0, label: 'ok' });
     const reported = await hub.waitForReported('telemetry', (r) => (r['lastDesired'] as Record<string, unknown>)?.['status'] === 'rejected', 10_000);
-    expect((reported['lastDesired'] as Record<string, unknown>)['error']).toBe('aggregateFrames must be an integer >= 1 <= 1000 (got 0)');
+    expect((reported['lastDesired'] as Record<string, unknown>)['error']).toBe('aggregateFrames must be an integer from 1 to 1000 (got 0)');
     expect(reported['settings']).toEqual({ aggregateFrames: 3, label: 'ok' });
     expect(edge.currentSettings()).toEqual({ aggregateFrames: 3, label: 'ok' });
     await hub.patchDesired('telemetry', { aggregateFrames: 1 });

@@ -1,7 +1,7 @@
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, type Detections } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
-import { createMetricsRegistry, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { createMetricsRegistry, listenAsConfigured, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
 import { PreviewFrames } from './app/preview-frames';
@@ -45,7 +45,7 @@ void runModule('preview', async (logger) => {
   });
   health.start();
   const onError = (error: unknown) => logger.error({ err: error }, 'could not answer a preview request');
-  const http = await startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, onError });
+  const http = await listenAsConfigured('PREVIEW_PORT', startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, onError }));
   // A source not expected that went silent (a camera removed or renamed) leaves the page and memory.
   const forgetting = setInterval(() => sources.forgetSilent(), 30_000);
   const observability = await startObservabilityServer({

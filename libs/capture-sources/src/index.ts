@@ -12,7 +12,7 @@ export {
   type SourceType,
   type SourceTypeOverride,
 } from './lib/resolve-source';
-export { VideoFileSource, type VideoFileSourceOptions, type VideoFileSourceStats } from './lib/video-file-source';
+export { assertIsFile, VideoFileSource, type VideoFileSourceOptions, type VideoFileSourceStats } from './lib/video-file-source';
 export { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, type V4l2InputFormat } from './lib/ffmpeg-sources';
 export { buildGstLaunchArgs } from './lib/gstreamer-source';
 export { FrameAssembler } from './lib/frame-assembler';

@@ -1,4 +1,5 @@
 export * from './lib/env';
+export * from './lib/address-in-use';
 export * from './lib/logger';
 export * from './lib/observability-server';
 export * from './lib/run-module';

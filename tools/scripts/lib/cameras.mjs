@@ -7,12 +7,29 @@ export const MAX_CAMERAS = 10;
 const FRAMES_PORT = 5555;
 const METRICS_PORT = 9101;
 
+/** Each module's METRICS_PORT as `npm start` runs them: their own defaults (camera k's capture: 9101 + k × 10). */
+export const MODULE_METRICS_PORTS = { capture: METRICS_PORT, inference: 9102, telemetry: 9103, preview: 9104 };
+/** Variables `npm start` sets per module (a value each), so one set in front, the same for all, cannot stand. */
+const PER_MODULE_VARIABLES = ['METRICS_PORT'];
+/** And with several cameras: each capture's source id and frames port, and who takes their frames. */
+const PER_CAMERA_VARIABLES = ['SOURCE_ID', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
+
 export const START_USAGE = `usage: npm start [-- --camera <source> [--camera <source> ...]]
   --camera <source>   a source for one capture (CAMERA_PATH's forms: file, /dev/videoN, GStreamer pipeline, URL,
                       testsrc); repeat it for each camera: camera0, camera1, ...
-  CAMERAS=N           the demo video (or CAMERA_PATH) as N sources instead`;
+  CAMERAS=N           the demo video (or CAMERA_PATH) as N sources instead, N from 1 to ${MAX_CAMERAS}
+  -h, --help          this text
+Any module variable (README, Configuration) can be set in front (CAMERA_PATH=my.mp4 npm start) or in .env, except
+those npm start sets for each module itself:
+  ${PER_MODULE_VARIABLES.join(', ')}   ${Object.entries(MODULE_METRICS_PORTS).map(([module, port]) => `${module} ${port}`).join(', ')}
+  with several cameras also ${PER_CAMERA_VARIABLES.join(', ')}`;
 
 export class StartUsageError extends Error {}
+
+/** Whether the command line asks for START_USAGE: `--help` or `-h` (not as a --camera's source). */
+export function asksForHelp(argv) {
+  return argv.some((arg, index) => (arg === '--help' || arg === '-h') && argv[index - 1] !== '--camera');
+}
 
 /**
  * The cameras from the command line and the environment: each `--camera` a source of its own (a flag per source, not
@@ -48,10 +65,16 @@ function cameraCount(value) {
 
 /**
  * A capture process per camera ({ name, sourceId, cameraPath, env, framesBind, metricsPort }) and inference's
- * FRAMES_CONNECT. One camera is today's single capture: nothing of its own but the source, so FRAMES_BIND,
- * METRICS_PORT and SOURCE_ID keep their defaults or what the user set, and inference its FRAMES_CONNECT.
+ * FRAMES_CONNECT. One camera is today's single capture: nothing of its own but the source, so FRAMES_BIND and
+ * SOURCE_ID keep their defaults or what the user set, and inference its FRAMES_CONNECT. Throws a StartUsageError
+ * when a variable npm start sets per module is set already (the same for all, it would collide).
  */
 export function captureProcesses(cameras, env) {
+  const setPerModule = [...PER_MODULE_VARIABLES, ...(cameras.length > 1 ? PER_CAMERA_VARIABLES : [])].filter((name) => env[name] !== undefined);
+  if (setPerModule.length > 0) {
+    const [names, them] = setPerModule.length === 1 ? [`${setPerModule[0]} is`, 'it'] : [`${setPerModule.join(', ')} are`, 'them'];
+    throw new StartUsageError(`${names} set, but npm start gives each module its own: unset ${them} (in the shell or .env)`);
+  }
   if (cameras.length === 1) {
     const [{ cameraPath }] = cameras;
     return { captures: [{ name: 'capture', sourceId: env.SOURCE_ID ?? 'camera0', cameraPath, env: cameraPath === undefined ? {} : { CAMERA_PATH: cameraPath } }], framesConnect: undefined };

@@ -16,4 +16,4 @@ export function createPrinter(names: string[], options?: { rawJson?: boolean; wr
 export function runProcessGroup(
   specs: ProcessSpec[],
   options: { print: Printer; killAfterMs?: number },
-): { children: Map<string, ChildProcess>; stop(signal?: NodeJS.Signals): void; done: Promise<number> };
+): { children: Map<string, ChildProcess>; stop(signal?: NodeJS.Signals): void; done: Promise<number>; started: Promise<void> };

@@ -24,11 +24,20 @@ export function formatLogLine(line, rawJson = process.env.LOG_FORMAT === 'json')
   }
 }
 
-/** Prints `[name] line` with names padded to the longest of `names`. */
+/** Prints `[name] line` with names padded to the longest of `names`, on every line of a message of several (a configuration error's list). */
 export function createPrinter(names, { rawJson, write = (text) => process.stdout.write(text) } = {}) {
   const pad = Math.max(0, ...names.map((name) => name.length));
-  return (name, line) => write(`[${name.padEnd(pad)}] ${formatLogLine(line, rawJson)}\n`);
+  return (name, line) => write(formatLogLine(line, rawJson).split('\n').map((text) => `[${name.padEnd(pad)}] ${text}\n`).join(''));
 }
+
+/** runModule's line once a module has started (`capture started`), as formatLogLine shows it, whatever LOG_FORMAT. */
+const STARTED_LINE = /^INFO \S+ started$/;
+
+/**
+ * Tells the modules their log lines are shown here as text, so a failure is not printed twice (runModule's
+ * LOGS_SHOWN_BY_LAUNCHER, libs/service-runtime/src/lib/run-module.ts).
+ */
+const LOGS_SHOWN_BY_LAUNCHER = 'IEV_LOGS_SHOWN_BY_LAUNCHER';
 
 function killGroup(pid, signal) {
   try {
@@ -39,8 +48,9 @@ function killGroup(pid, signal) {
 }
 
 /**
- * Starts `specs` ({ name, args, env, cwd, command = node }) and returns { children, stop(signal), done }, `done`
- * resolving with an exit code for the launcher once all have exited: 0, or the code of the one that exited first.
+ * Starts `specs` ({ name, args, env, cwd, command = node }) and returns { children, stop(signal), done, started }, `done`
+ * resolving with an exit code for the launcher once all have exited: 0, or the code of the one that exited first;
+ * `started` once every one has logged that it started (never, when one fails first).
  */
 export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
   const children = new Map();
@@ -48,6 +58,14 @@ export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
   let exitCode = 0;
   let resolveDone;
   const done = new Promise((resolve) => (resolveDone = resolve));
+  const starting = new Set(specs.map(({ name }) => name));
+  let resolveStarted;
+  const started = new Promise((resolve) => (resolveStarted = resolve));
+  const noteStarted = (name, line) => {
+    if (stopping || !starting.has(name) || !STARTED_LINE.test(formatLogLine(line, false))) return;
+    starting.delete(name);
+    if (starting.size === 0) resolveStarted();
+  };
   const finish = () => {
     if (children.size === 0) resolveDone(exitCode);
   };
@@ -65,9 +83,14 @@ export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
 
   for (const { name, args, env = process.env, cwd, command = process.execPath } of specs) {
     // Own process group: a terminal's Ctrl-C reaches only the launcher, which then signals each module once.
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: { ...env, [LOGS_SHOWN_BY_LAUNCHER]: '1' }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(name, child);
-    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => print(name, line));
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        print(name, line);
+        noteStarted(name, line);
+      });
+    }
     const exited = (code, signal, error) => {
       if (!children.has(name)) return;
       children.delete(name);
@@ -88,5 +111,5 @@ export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
     for (const child of children.values()) killGroup(child.pid, 'SIGKILL');
   });
   if (specs.length === 0) finish();
-  return { children, stop, done };
+  return { children, stop, done, started };
 }

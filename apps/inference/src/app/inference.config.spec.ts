@@ -88,7 +88,7 @@ describe('inference configuration', () => {
   it("takes PaddleOCR's detection flags as env, range-checked", () => {
     expect(readInferenceConfig({ DET_DB_BOX_THRESH: '0.6', DET_LIMIT_SIDE_LEN: '960' })).toMatchObject({ boxThresh: 0.6, limitSideLen: 960, thresh: undefined });
     expect(() => readInferenceConfig({ DET_DB_THRESH: '1.5', DET_DB_UNCLIP_RATIO: 'wide' })).toThrow(
-      /DET_DB_THRESH must be a number >= 0 <= 1[\s\S]*DET_DB_UNCLIP_RATIO must be a number/,
+      /DET_DB_THRESH must be a number from 0 to 1[\s\S]*DET_DB_UNCLIP_RATIO must be a number/,
     );
   });
 

@@ -13,7 +13,7 @@ describe('preview configuration', () => {
 
   it('names every bad variable', () => {
     expect(() => readPreviewConfig({ PREVIEW_PORT: '80000', PREVIEW_FPS: '0', HEALTH_URLS: 'capture:9101', FRAMES_CONNECT: 'localhost' })).toThrow(
-      /FRAMES_CONNECT must be ZeroMQ endpoints[\s\S]*PREVIEW_PORT must be an integer[\s\S]*PREVIEW_FPS must be a number >= 0.1[\s\S]*HEALTH_URLS must be name=http/,
+      /FRAMES_CONNECT must be ZeroMQ endpoints[\s\S]*PREVIEW_PORT must be an integer[\s\S]*PREVIEW_FPS must be a number from 0.1 to 30[\s\S]*HEALTH_URLS must be name=http/,
     );
   });
 

@@ -8,7 +8,7 @@ describe('telemetry configuration', () => {
 
   it('names every bad variable', () => {
     expect(() => readTelemetryConfig({ TELEMETRY_SINK: 'kafka', TELEMETRY_AGGREGATE_FRAMES: '0', TELEMETRY_UPSTREAM_QUEUE: 'lots' })).toThrow(
-      /TELEMETRY_SINK must be one of auto, console, iotedge[\s\S]*TELEMETRY_AGGREGATE_FRAMES must be an integer >= 1[\s\S]*TELEMETRY_UPSTREAM_QUEUE must be an integer/,
+      /TELEMETRY_SINK must be one of auto, console, iotedge[\s\S]*TELEMETRY_AGGREGATE_FRAMES must be an integer from 1 to 100000[\s\S]*TELEMETRY_UPSTREAM_QUEUE must be an integer/,
     );
   });
 

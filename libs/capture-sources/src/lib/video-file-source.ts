@@ -78,10 +78,13 @@ export class VideoFileSource extends DecoderSource {
   }
 }
 
-/** Throws a VideoSourceError, with the file system's error as its cause, unless path is a regular file. */
-export async function assertIsFile(path: string): Promise<void> {
+/**
+ * Throws a VideoSourceError unless path is a regular file, calling it `kind` (a CLI reading images or videos: `file`).
+ * Not with the file system's error as the cause: the log would add its message, which names the file again, after ours.
+ */
+export async function assertIsFile(path: string, kind = 'video file'): Promise<void> {
   const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new VideoSourceError(error.code === 'ENOENT' ? `video file not found: ${path}` : `cannot read video file ${path}: ${error.message}`, { cause: error });
+    throw new VideoSourceError(error.code === 'ENOENT' ? `${kind} not found: ${path}` : `cannot read ${kind} ${path}: ${error.message}`);
   });
-  if (!stats.isFile()) throw new VideoSourceError(`not a video file: ${path} is not a regular file`);
+  if (!stats.isFile()) throw new VideoSourceError(`not a ${kind}: ${path} is not a regular file`);
 }

@@ -29,8 +29,19 @@ describe('selectBackend', () => {
     expect(selectBackend({ ...noBinding, useTensorRt: false, backend: 'auto', log })).toBeInstanceOf(OnnxRuntimeBackend);
     expect(log.lines).toEqual([
       expect.stringMatching(/^warn: INFERENCE_BACKEND=auto: running the detection model with ONNX Runtime on the CPU because TensorRT is not usable here: the TensorRT binding is not built/),
-      'info: ONNX Runtime on the CPU: 1 stream(s) of 1 thread(s)',
+      'info: ONNX Runtime on the CPU: 1 stream of 1 thread',
     ]);
+  });
+
+  it('says its CPU streams and threads in words, plurals right', () => {
+    const said = (streams: number, threads: number) => {
+      const log = recordingLog();
+      selectBackend({ ...base, streams, threads, useTensorRt: false, log });
+      return log.lines;
+    };
+    expect(said(1, 0)).toEqual(['info: ONNX Runtime on the CPU: 1 stream, one thread per core']);
+    expect(said(1, 4)).toEqual(['info: ONNX Runtime on the CPU: 1 stream of 4 threads']);
+    expect(said(2, 1)).toEqual(['info: ONNX Runtime on the CPU: 2 streams of 1 thread each']);
   });
 
   it('runs INFERENCE_STREAMS copies of the CPU model side by side', () => {

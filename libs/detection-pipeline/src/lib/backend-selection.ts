@@ -79,7 +79,7 @@ export function selectBackend(selection: BackendSelection): InferenceBackend {
   return chooseBackend<InferenceBackend>(selection, 'detection', {
     cpu: () => {
       const { streams, threads } = cpuParallelism(selection.streams ?? 0, selection.threads);
-      log.info(`ONNX Runtime on the CPU: ${streams} stream(s) of ${threads || 'one per core'} thread(s)`);
+      log.info(`ONNX Runtime on the CPU: ${describeCpuParallelism(streams, threads)}`);
       return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads, batch: selection.batch, log }));
     },
     tensorRt: (settings, runtime) => {
@@ -134,6 +134,14 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
 export function cpuParallelism(streams: number, threads: number, cores = availableParallelism()): { streams: number; threads: number } {
   const streamCount = streams || (cores >= 2 ? 2 : 1);
   return { streams: streamCount, threads: threads || (streamCount === 1 ? 0 : Math.max(1, Math.floor(cores / streamCount))) };
+}
+
+const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** cpuParallelism's answer in words: "1 stream, one thread per core" (threads 0: ONNX Runtime's default), "2 streams of 1 thread each". */
+function describeCpuParallelism(streams: number, threads: number): string {
+  if (!threads) return `${counted(streams, 'stream')}, one thread per core`;
+  return `${counted(streams, 'stream')} of ${counted(threads, 'thread')}${streams === 1 ? '' : ' each'}`;
 }
 
 function pooled(streams: number, create: () => InferenceBackend): InferenceBackend {

@@ -17,7 +17,7 @@ describe('readDesired', () => {
   it('rejects an invalid value with the property named, and still takes the valid ones', () => {
     const update = readDesired(spec, { boxThresh: 2, fps: 10 }, startup, startup);
     expect(update.changes).toEqual({ fps: 10 });
-    expect(update.errors).toEqual(['boxThresh must be a number >= 0 <= 1 (got 2)']);
+    expect(update.errors).toEqual(['boxThresh must be a number from 0 to 1 (got 2)']);
   });
 
   it('rejects objects, unknown properties and wrong choices', () => {

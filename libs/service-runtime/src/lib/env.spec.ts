@@ -41,8 +41,8 @@ describe('readConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toEqual([
-      'INFERENCE_THREADS must be an integer >= 0 <= 64 (got "two")',
-      'BOX_THRESH must be a number >= 0 <= 1 (got "1.5")',
+      'INFERENCE_THREADS must be an integer from 0 to 64 (got "two")',
+      'BOX_THRESH must be a number from 0 to 1 (got "1.5")',
       'USE_TENSOR_RT must be true or false (got "maybe")',
       'DETECTION_PRESET must be one of seed, default (got "fast")',
       'FRAMES_ENDPOINT must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555, tcp://[::1]:5555 or ipc:///tmp/frames.sock (got "http://x")',
@@ -53,7 +53,7 @@ describe('readConfig', () => {
   it('reads decimal numbers only', () => {
     const spec = { fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }) };
     for (const text of ['2', '2.5', '.5', '+3', '1e1', ' 7 ']) expect(readConfig(spec, { PREVIEW_FPS: text }).fps).toBe(Number(text));
-    for (const text of ['0x10', '0b11', '0o7', 'Infinity', '2,5', '']) expect(() => readConfig(spec, { PREVIEW_FPS: text })).toThrow('PREVIEW_FPS must be a number >= 0.1 <= 30');
+    for (const text of ['0x10', '0b11', '0o7', 'Infinity', '2,5', '']) expect(() => readConfig(spec, { PREVIEW_FPS: text })).toThrow('PREVIEW_FPS must be a number from 0.1 to 30');
   });
 
   it('reads a tcp endpoint with an IPv6 address in brackets, and refuses one that is not an IPv6 address', () => {

@@ -40,6 +40,15 @@ export function optional<T>(variable: EnvVar<T>): EnvVar<T | undefined> {
   return { ...variable, required: false };
 }
 
+/** The bounds a number must keep to, both included. */
+interface Range {
+  min: number;
+  max: number;
+}
+
+/** What a number's error says about its range: `must be a number from 0 to 1000`; nothing when it has none. */
+const inWords = (range: Range | undefined) => (range ? ` from ${range.min} to ${range.max}` : '');
+
 export const env = {
   string: (names: string | readonly string[], fallback?: string) =>
     variable(names, (raw) => {
@@ -47,23 +56,21 @@ export const env = {
       return raw;
     }, 'a string', fallback),
 
-  integer: (names: string | readonly string[], range: { min?: number; max?: number } = {}, fallback?: number) =>
+  integer: (names: string | readonly string[], range?: Range, fallback?: number) =>
     variable(names, (raw) => {
       const value = Number(raw);
-      const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
-      if (!/^[-+]?\d+$/.test(raw) || value < min || value > max) {
-        throw new Error(`must be an integer${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
-      }
+      const { min, max } = range ?? { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
+      if (!/^[-+]?\d+$/.test(raw) || value < min || value > max) throw new Error(`must be an integer${inWords(range)}`);
       return value;
     }, 'an integer', fallback),
 
-  number: (names: string | readonly string[], range: { min?: number; max?: number } = {}, fallback?: number) =>
+  number: (names: string | readonly string[], range?: Range, fallback?: number) =>
     variable(names, (raw) => {
       const value = Number(raw);
-      const { min = -Infinity, max = Infinity } = range;
+      const { min, max } = range ?? { min: -Infinity, max: Infinity };
       // Decimal only: Number() also reads 0x10 and 0b11, which nobody means for a threshold or a frame rate.
       if (!/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw) || !Number.isFinite(value) || value < min || value > max) {
-        throw new Error(`must be a number${range.min !== undefined ? ` >= ${min}` : ''}${range.max !== undefined ? ` <= ${max}` : ''}`);
+        throw new Error(`must be a number${inWords(range)}`);
       }
       return value;
     }, 'a number', fallback),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { listenAsConfigured } from './address-in-use';
 import { listenHost, type EnvSource } from './env';
 
 export interface HealthReport {
@@ -10,7 +11,7 @@ export interface HealthReport {
 }
 
 export interface ObservabilityServerOptions {
-  /** 0 picks a free port. */
+  /** The module's METRICS_PORT; 0 picks a free port. */
   port: number;
   /** Default listenHost(): LISTEN_HOST, else 127.0.0.1. */
   host?: string;
@@ -85,10 +86,13 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
       response.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? listenHost(), () => resolve());
-  });
+  await listenAsConfigured(
+    'METRICS_PORT',
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host ?? listenHost(), () => resolve());
+    }),
+  );
   return {
     server,
     port: (server.address() as AddressInfo).port,

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { LOGS_SHOWN_BY_LAUNCHER } from './run-module';
 
 // A module process as the apps run it (run-module.ts compiled as it loads): its start takes as long as MODULE_START_MS
-// says (forever when unset, like a model that loads for minutes); once started, its close() takes MODULE_CLOSE_MS.
+// says (forever when unset, like a model that loads for minutes), or fails with MODULE_START_ERROR; once started, its
+// close() takes MODULE_CLOSE_MS.
 const MODULE_SCRIPT = `
 process.env.SWC_NODE_PROJECT = ${JSON.stringify(join(__dirname, '../../../../tsconfig.base.json'))};
 require(${JSON.stringify(require.resolve('@swc-node/register'))});
@@ -10,6 +12,7 @@ const { runModule } = require(${JSON.stringify(join(__dirname, 'run-module.ts'))
 const wait = (ms) => new Promise((resolve) => (ms === undefined ? setInterval(() => undefined, 1000) : setTimeout(resolve, Number(ms))));
 runModule('spec', async () => {
   process.stderr.write('starting\\n');
+  if (process.env.MODULE_START_ERROR) throw new Error(process.env.MODULE_START_ERROR);
   await wait(process.env.MODULE_START_MS);
   setInterval(() => undefined, 1000); // what a module serves keeps it running
   return { close: () => wait(process.env.MODULE_CLOSE_MS) };
@@ -19,16 +22,21 @@ runModule('spec', async () => {
 interface ModuleRun {
   child: ChildProcess;
   output: () => string;
+  stderr: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 function runSpecModule(env: Record<string, string>): ModuleRun {
   const child = spawn(process.execPath, ['-e', MODULE_SCRIPT], { env: { ...process.env, LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk;
+    stderr += chunk;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => output, exited };
+  return { child, output: () => output, stderr: () => stderr, exited };
 }
 
 async function waitForOutput(run: ModuleRun, text: string): Promise<void> {
@@ -67,5 +75,17 @@ describe('runModule (a real module process, real signals)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 1, signal: null });
     expect(run.output()).toContain('SIGTERM again: exiting now');
+  });
+
+  it('reports a failed start in its log and as a plain line on stderr, once where a launcher shows the log as text', async () => {
+    const alone = runSpecModule({ MODULE_START_ERROR: 'the model is missing' });
+    const launched = runSpecModule({ MODULE_START_ERROR: 'the model is missing', [LOGS_SHOWN_BY_LAUNCHER]: '1' });
+    runs.push(alone, launched);
+    for (const run of [alone, launched]) {
+      expect(await run.exited).toEqual({ code: 1, signal: null });
+      expect(run.output()).toContain('"msg":"spec start-up failed: the model is missing"');
+    }
+    expect(alone.stderr()).toBe('starting\nspec: start-up failed: the model is missing\n');
+    expect(launched.stderr()).toBe('starting\n');
   });
 });

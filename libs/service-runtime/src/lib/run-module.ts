@@ -8,11 +8,20 @@ export interface RunningModule {
   fatal?: Promise<unknown>;
 }
 
-/** A fatal log line, and a plain line on stderr: the first thing a person reads when a container or process dies. */
+/**
+ * Set (to 1) by a launcher that shows its modules' log lines as text (tools/scripts/lib/process-group.mjs: `npm start`,
+ * the edge simulator): there the fatal log line is what a person reads, and the plain line on stderr would repeat it.
+ */
+export const LOGS_SHOWN_BY_LAUNCHER = 'IEV_LOGS_SHOWN_BY_LAUNCHER';
+
+/**
+ * A fatal log line, and a plain line on stderr: the first thing a person reads when a container or process dies
+ * (JSON logs are not read easily); the plain line only where no launcher shows the log line as text.
+ */
 function reportFailure(logger: Logger, name: string, what: string, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   logger.fatal({ err: error }, `${name} ${what}: ${message}`);
-  process.stderr.write(`${name}: ${error instanceof ConfigError ? '' : `${what}: `}${message}\n`);
+  if (process.env[LOGS_SHOWN_BY_LAUNCHER] !== '1') process.stderr.write(`${name}: ${error instanceof ConfigError ? '' : `${what}: `}${message}\n`);
   process.exitCode = 1;
 }
 

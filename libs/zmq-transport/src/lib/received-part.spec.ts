@@ -35,4 +35,20 @@ describe('releaseReceived', () => {
     expect(whole.length).toBe(64);
     expect(shared.length).toBe(16);
   });
+
+  it('leaves a part to the GC where ArrayBuffers cannot be detached (Node.js 20), rather than throwing', () => {
+    const transfer = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'transfer');
+    delete (ArrayBuffer.prototype as { transfer?: unknown }).transfer;
+    try {
+      jest.isolateModules(() => {
+        const { releaseReceived: releaseWithoutTransfer } = jest.requireActual<typeof import('./received-part')>('./received-part');
+        const part = new Uint8Array(64).fill(7);
+
+        expect(releaseWithoutTransfer(part)).toBe(false);
+        expect(part.length).toBe(64);
+      });
+    } finally {
+      if (transfer) Object.defineProperty(ArrayBuffer.prototype, 'transfer', transfer);
+    }
+  });
 });

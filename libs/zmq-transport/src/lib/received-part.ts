@@ -1,5 +1,8 @@
-/** ES2024's ArrayBuffer (Node.js 22 and later), beyond the ES2022 lib the project compiles against. */
+/** ES2024's ArrayBuffer (Node.js 21 and later), beyond the ES2022 lib the project compiles against. */
 type DetachableArrayBuffer = ArrayBuffer & { readonly detached: boolean; transfer(newLength?: number): ArrayBuffer };
+
+/** Node.js 20 has no ArrayBuffer.prototype.transfer: there a received part is left to V8's GC, as before releaseReceived. */
+const canDetach = typeof (ArrayBuffer.prototype as Partial<DetachableArrayBuffer>).transfer === 'function';
 
 /**
  * Hands a received message part's memory back to ZeroMQ now rather than at V8's next full GC, and says whether it did.
@@ -7,11 +10,12 @@ type DetachableArrayBuffer = ArrayBuffer & { readonly detached: boolean; transfe
  * against the heap: frames at 640x480 and 25 fps (23 MB/s) set off a full mark-compact every ~1.3 s in a module
  * that allocates little else. Detaching the part's ArrayBuffer frees the message at once. Call it only when nothing
  * reads the part any more: it is empty afterwards. A Buffer that is not the whole of its ArrayBuffer (a slice of
- * Node's pool, a view into memory of the caller's) is left alone.
+ * Node's pool, a view into memory of the caller's) is left alone, and so is every part where ArrayBuffers cannot be
+ * detached (Node.js 20).
  */
 export function releaseReceived(part: Uint8Array): boolean {
   const buffer = part.buffer as DetachableArrayBuffer;
-  if (!(buffer instanceof ArrayBuffer) || buffer.detached || part.byteOffset !== 0 || part.byteLength !== buffer.byteLength) return false;
+  if (!canDetach || !(buffer instanceof ArrayBuffer) || buffer.detached || part.byteOffset !== 0 || part.byteLength !== buffer.byteLength) return false;
   buffer.transfer(0);
   return true;
 }

@@ -67,6 +67,8 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     [['--camera'], {}, '--camera needs a source after it'],
     [['--camera', 'a.mp4'], { CAMERAS: '2' }, 'CAMERAS and --camera both name the cameras: use one'],
     [['a.mp4'], {}, 'unknown argument "a.mp4"'],
+    [[], { METRICS_PORT: '9200' }, 'METRICS_PORT is set, but npm start gives each module its own: unset it (in the shell or .env)'],
+    [[], { CAMERAS: '2', SOURCE_ID: 'gate', FRAMES_BIND: 'tcp://127.0.0.1:6000' }, 'SOURCE_ID, FRAMES_BIND are set, but npm start gives each module its own: unset them (in the shell or .env)'],
   ])('refuses %p with %p: %s', (argv, env, error) => {
     expect(start(argv, env)).toEqual({ error });
   });
