@@ -11,12 +11,6 @@ const ROWS = 8;
 const SAMPLES = 2;
 
 /**
- * Samples the quad's interior through the same projective map the crop uses, so a line that stays put and
- * reads the same gives (nearly) the same signature from frame to frame, whatever the camera's noise; a line
- * whose characters changed does not. Brightness is normalized (mean 0, unit deviation), so lighting drift alone
- * does not count as a change.
- */
-/**
  * Whether the quad's text runs across it, as perspectiveCrop reads it. Signatures compared must be sampled the same
  * way: a box near the ratio may flip from frame to frame, so the tracker samples in the orientation of the read.
  */
@@ -24,6 +18,12 @@ export function readsVertically(quad: Corners): boolean {
   return holdsVerticalText(cropSize(quad));
 }
 
+/**
+ * Samples the quad's interior through the same projective map the crop uses, so a line that stays put and
+ * reads the same gives (nearly) the same signature from frame to frame, whatever the camera's noise; a line
+ * whose characters changed does not. Brightness is normalized (mean 0, unit deviation), so lighting drift alone
+ * does not count as a change.
+ */
 export function lineSignature(image: ImageView, quad: Corners, vertical = readsVertically(quad)): LineSignature {
   const signature = new Float32Array(COLUMNS * ROWS);
   // The columns run along the line, turned as perspectiveCrop turns vertical text: across a tall box (p0→p1) each
