@@ -16,14 +16,18 @@ export class ModelFileError extends Error {
 
 /** Reads a model file once (`variable`: the setting that names it, for the error), so its identity (sha256) and the bytes handed to the runtime are the same. */
 export async function readModelFile(path: string, variable = 'MODEL_PATH'): Promise<ModelFile> {
-  let bytes: Buffer;
+  const bytes = await readModelBytes(path, variable);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}` };
+}
+
+/** A model file's bytes, or a ModelFileError naming the file and the setting to change (`variable`). */
+export async function readModelBytes(path: string, variable = 'MODEL_PATH'): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     const where = isAbsolute(path) ? ` (set by ${variable})` : ` (${resolve(path)}); set ${variable} to the model's full path`;
     throw new ModelFileError(`cannot read model file ${path}: ${reason}${where}`);
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}` };
 }

@@ -1,5 +1,5 @@
 import type { Size } from '@iev/text-detection';
-import { readModelFile } from './model-file';
+import { readModelBytes } from './model-file';
 import { readGraphInputs } from './onnx-graph/onnx-model';
 
 /**
@@ -61,10 +61,11 @@ export function inputRefusal(input: ModelInput | undefined, { batch, fitsFixedBa
  * names the file, for the error): refused, naming the file, where it is no ONNX model or `demand` cannot be fed to it.
  */
 export async function readCheckedModelInput(modelPath: string, demand: InputDemand, variable?: string): Promise<ModelInput> {
-  const file = await readModelFile(modelPath, variable);
+  // Only the input is wanted here: the backend reads the file again and hashes it for the model's identity.
+  const bytes = await readModelBytes(modelPath, variable);
   let input: ModelInput | undefined;
   try {
-    input = readModelInput(file.bytes);
+    input = readModelInput(bytes);
   } catch (error) {
     throw new Error(`cannot load ${modelPath}: it is no ONNX model (${(error as Error).message})`);
   }
