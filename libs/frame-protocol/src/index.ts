@@ -7,3 +7,4 @@ export { bytesPerPixel, isPixelFormat } from './lib/pixel-format';
 export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
 export { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './lib/detections-codec';
 export * from './lib/clock';
+export { freeNow } from './lib/free-now';

@@ -1,8 +1,4 @@
-/** ES2024's ArrayBuffer (Node.js 21 and later), beyond the ES2022 lib the project compiles against. */
-type DetachableArrayBuffer = ArrayBuffer & { readonly detached: boolean; transfer(newLength?: number): ArrayBuffer };
-
-/** Node.js 20 has no ArrayBuffer.prototype.transfer: there a received part is left to V8's GC, as before releaseReceived. */
-const canDetach = typeof (ArrayBuffer.prototype as Partial<DetachableArrayBuffer>).transfer === 'function';
+import { freeNow } from '@iev/frame-protocol';
 
 /**
  * Hands a received message part's memory back to ZeroMQ now rather than at V8's next full GC, and says whether it did.
@@ -11,11 +7,8 @@ const canDetach = typeof (ArrayBuffer.prototype as Partial<DetachableArrayBuffer
  * that allocates little else. Detaching the part's ArrayBuffer frees the message at once. Call it only when nothing
  * reads the part any more: it is empty afterwards. A Buffer that is not the whole of its ArrayBuffer (a slice of
  * Node's pool, a view into memory of the caller's) is left alone, and so is every part where ArrayBuffers cannot be
- * detached (Node.js 20).
+ * detached (Node.js 20): see freeNow.
  */
 export function releaseReceived(part: Uint8Array): boolean {
-  const buffer = part.buffer as DetachableArrayBuffer;
-  if (!canDetach || !(buffer instanceof ArrayBuffer) || buffer.detached || part.byteOffset !== 0 || part.byteLength !== buffer.byteLength) return false;
-  buffer.transfer(0);
-  return true;
+  return freeNow(part);
 }
