@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
-import { detectionInput, probeTensorRt, profileForPreset, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
+import { detectionInput, engineProfile, probeTensorRt, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
 import { REC_BATCH_SIZE } from '@iev/text-recognition';
@@ -83,7 +83,7 @@ export function selectBackend(selection: BackendSelection): InferenceBackend {
       return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads, batch: selection.batch, log }));
     },
     tensorRt: (settings, runtime) => {
-      const modelInput = detectionInput(settings.tensorRtProfile ?? profileForPreset(selection.preset), selection.batch);
+      const modelInput = detectionInput(engineProfile(selection.preset, settings.tensorRtProfile), selection.batch);
       return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, modelInput, modelPath: selection.modelPath, log, runtime, onActivity: selection.onActivity }));
     },
   });

@@ -1,7 +1,7 @@
 import { ConfigError } from '@iev/service-runtime';
 import { customizePreset, getPreset } from '@iev/text-detection';
 import { InputShapeError } from './model-input';
-import { checkInputSize, detectionInput, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
+import { checkInputSize, detectionInput, engineProfile, parseTensorRtProfile, profileForPreset, SAMPLE_PROFILE } from './tensorrt-profile';
 import { parseWorkspace, readTensorRtSettings, resolvePrecision, resolveWorkspace } from './tensorrt-settings';
 
 describe('TensorRT profile', () => {
@@ -28,6 +28,24 @@ describe('TensorRT profile', () => {
   it('is the one size a model whose input is fixed takes, whatever the preset squashes frames to first', () => {
     const size = { width: 640, height: 480 };
     for (const preset of ['seed', 'default']) expect(profileForPreset(customizePreset(preset, {}, size))).toEqual({ min: size, opt: size, max: size });
+  });
+
+  it('builds a fixed-size model for its size, and refuses a TENSORRT_PROFILE of any other, naming it', () => {
+    const size = { width: 640, height: 640 };
+    const fixed = customizePreset('default', {}, size);
+    const own = { min: size, opt: size, max: size };
+    const wider = parseTensorRtProfile('32x32,960x960,960x960');
+
+    expect(engineProfile(fixed)).toEqual(own);
+    expect(engineProfile(fixed, parseTensorRtProfile('640x640,640x640,640x640'))).toEqual(own);
+    expect(() => engineProfile(fixed, wider)).toThrow(ConfigError);
+    expect(() => engineProfile(fixed, wider)).toThrow(
+      'TENSORRT_PROFILE=32x32,960x960,960x960 cannot be built for this model: its input is fixed at 640x640, the one size its engine takes; ' +
+        'leave TENSORRT_PROFILE unset (or set it to 640x640,640x640,640x640)',
+    );
+    // A model that takes any size takes any profile asked for, and the preset's own where none is.
+    expect(engineProfile(getPreset('default'), wider)).toBe(wider);
+    expect(engineProfile(getPreset('seed'))).toEqual(profileForPreset(getPreset('seed')));
   });
 
   it.each([

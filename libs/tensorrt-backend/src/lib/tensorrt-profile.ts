@@ -1,3 +1,4 @@
+import { ConfigError } from '@iev/service-runtime';
 import { detResizeShape, type DetectionPreset } from '@iev/text-detection';
 import { checkNchw, InputShapeError, type TensorRtModelInput } from './model-input';
 import type { NativeProfile, NativeShape } from './tensorrt-addon';
@@ -57,6 +58,23 @@ export function profileForPreset(preset: DetectionPreset | undefined): TensorRtP
   const roundUp = (side: number) => Math.ceil(side / INPUT_STRIDE) * INPUT_STRIDE;
   const max = { width: roundUp(largest.width), height: roundUp(largest.height) };
   return { min: { width: INPUT_STRIDE, height: INPUT_STRIDE }, opt: { ...max }, max };
+}
+
+/**
+ * The profile a detection engine is built with: TENSORRT_PROFILE (`asked`) where set, else profileForPreset's. A model
+ * whose input is fixed at one size (a fixed resize) has an engine for that size alone, so any other TENSORRT_PROFILE
+ * is refused here, naming the variable, rather than by a failed engine build.
+ */
+export function engineProfile(preset: DetectionPreset | undefined, asked?: TensorRtProfile): TensorRtProfile {
+  const own = profileForPreset(preset);
+  if (!asked) return own;
+  if (preset?.resize.kind === 'fixed' && formatProfile(asked) !== formatProfile(own)) {
+    throw new ConfigError([
+      `TENSORRT_PROFILE=${formatProfile(asked)} cannot be built for this model: its input is fixed at ${formatSize(own.opt)}, ` +
+        `the one size its engine takes; leave TENSORRT_PROFILE unset (or set it to ${formatProfile(own)})`,
+    ]);
+  }
+  return asked;
 }
 
 export const formatSize = ({ width, height }: InputSize): string => `${width}x${height}`;
