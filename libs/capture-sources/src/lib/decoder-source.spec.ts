@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import pino from 'pino';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ffmpegTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
 import type { CapturedFrame } from './frame-source';
+import { VideoSourceError } from './video-source-error';
 
 jest.setTimeout(20_000);
 
@@ -123,5 +125,41 @@ describe('DecoderSource reading a pipe whose chunks hold many frames', () => {
     expect(consumer.sequences.length).toBeGreaterThan(RING_SLOTS);
     expect(consumer.sequences).toEqual([...consumer.sequences].sort((a, b) => a - b));
     expect(source.stats).toMatchObject({ framesDecoded: count, framesDropped: count - consumer.sequences.length });
+  });
+});
+
+/** A decoder source whose decoder cannot be started: its program is not there. */
+class UnstartableSource extends DecoderSource {
+  static readonly PROGRAM = '/nonexistent/iev-decoder';
+
+  constructor() {
+    super({ sourceId: 'unstartable', label: 'a missing decoder', endOfInputIsNormal: true, live: false, shape: SIZE, bufferHeld: () => false });
+  }
+
+  protected override async prepare(): Promise<DecoderCommand> {
+    return {
+      tool: { ...ffmpegTool(UnstartableSource.PROGRAM), name: 'ffmpeg' },
+      frameSize: SIZE,
+      launch: () => {
+        const child = spawn(UnstartableSource.PROGRAM, [], { stdio: ['ignore', 'pipe', 'ignore'] });
+        return {
+          frames: new PipeFrameOutput(child.stdout),
+          started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
+          exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
+        };
+      },
+    };
+  }
+}
+
+describe('DecoderSource whose decoder cannot start', () => {
+  it('fails saying which program and why, once also as the log writes the error (with its causes)', async () => {
+    const failed: unknown = await new UnstartableSource()
+      .frames()
+      .next()
+      .catch((error: unknown) => error);
+
+    expect(failed).toBeInstanceOf(VideoSourceError);
+    expect(pino.stdSerializers.err(failed as Error).message).toBe(`cannot start ${UnstartableSource.PROGRAM} for a missing decoder: spawn ${UnstartableSource.PROGRAM} ENOENT`);
   });
 });

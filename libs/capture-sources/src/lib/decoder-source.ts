@@ -149,7 +149,7 @@ export abstract class DecoderSource implements FrameSource {
     if (typeof frameSize === 'function') readSize = this.cutFramesAtNegotiatedSize(tool, launched.frames, frameSize);
     else this.cutFrames(launched.frames, this.layout(tool, frameSize));
     const child = await launched.started.catch((error: Error) => {
-      throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`, { cause: error });
+      throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`); // no cause: the log would print its message twice
     });
     const untrack = trackRunningChild(child);
     const closed = this.settleOnExit(tool, launched, child, log).finally(untrack);
