@@ -19,7 +19,7 @@ describe('bench --batch', () => {
         ],
       },
     ]);
-    expect(text).toContain('batches: preset default, model input 640x480, 2 stream(s)');
+    expect(text).toContain('batches: preset default, model input 640x480, 2 streams');
     expect(text).toMatch(/^ {4}4 {7}48 {6}84\.00 {8}1\.050$/m);
   });
 });

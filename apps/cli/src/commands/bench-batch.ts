@@ -128,7 +128,7 @@ export function formatBatchBench(reports: readonly BatchBenchReport[]): string {
     .map((report) => {
       const [first] = report.batches;
       return [
-        `batches: preset ${report.preset}, model input ${report.inputSize}, ${report.streams} stream(s), as many batches in the model at once`,
+        `batches: preset ${report.preset}, model input ${report.inputSize}, ${report.streams} ${report.streams === 1 ? 'stream' : 'streams'}, as many batches in the model at once`,
         `batch   frames   ms/frame   vs batch ${first.batch}   (below 1: batching pays)`,
         ...report.batches.map((b) => `${String(b.batch).padStart(5)} ${String(b.frames).padStart(8)} ${b.msPerFrame.toFixed(2).padStart(10)} ${b.ratio.toFixed(3).padStart(12)}`),
       ].join('\n');

@@ -1,5 +1,5 @@
 import type { BenchReport } from './bench';
-import { formatBenchRows } from './bench-format';
+import { describeStreams, formatBenchRows } from './bench-format';
 
 const share = (corePercent: number, msPerFrame: number) => ({ corePercent, msPerFrame });
 const stage = { medianMs: 1, p90Ms: 2, count: 10 };
@@ -44,8 +44,14 @@ const recognition = {
 };
 
 describe('formatBenchRows', () => {
+  it('names the streams as the inference module does: on the CPU with their threads, on TensorRT one on the GPU', () => {
+    expect(describeStreams({ backend: 'onnxruntime', streams: 1, threads: 0 })).toBe('1 stream, one thread per core');
+    expect(describeStreams({ backend: 'tensorrt', streams: 1, threads: 0 })).toBe('1 stream on the GPU');
+  });
+
   it('prints latency against the model, and CPU by process and thread group with only the groups seen', () => {
     const table = formatBenchRows([report, { backend: 'tensorrt', skipped: 'no GPU here' }]);
+    expect(table).toContain('onnxruntime: preset seed, model input 960x960, 2 streams of 1 thread each, ');
     expect(table).toContain('latency      p50 210, p90 260, p99 341 ms');
     expect(table).toMatch(/model median\s+185\.00 ms/);
     expect(table).toMatch(/p99 \/ model\s+1\.841\s+\(target <= 2\)/);

@@ -1,3 +1,4 @@
+import { describeCpuParallelism } from '@iev/detection-pipeline';
 import type { BenchReport, BenchRow } from './bench';
 import type { CpuShare, ModuleCpu } from './bench-figures';
 import type { ThreadGroup } from './process-cpu';
@@ -6,10 +7,14 @@ export function formatBenchRows(rows: BenchRow[]): string {
   return rows.map((row) => ('skipped' in row ? `${row.backend}: skipped (${row.skipped})` : formatBench(row))).join('\n\n');
 }
 
+/** The pipeline's streams as the inference module logs them: TensorRT runs one on its GPU. */
+export function describeStreams({ backend, streams, threads }: Pick<BenchReport, 'backend' | 'streams' | 'threads'>): string {
+  return backend === 'tensorrt' ? '1 stream on the GPU' : describeCpuParallelism(streams, threads);
+}
+
 export function formatBench(report: BenchReport): string {
-  const threads = report.threads ? `${report.threads} thread(s)` : "ONNX Runtime's default threads";
   const lines = [
-    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${report.streams} stream(s) of ${threads}, ${report.framesMeasured} frames measured`,
+    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${describeStreams(report)}, ${report.framesMeasured} frames measured`,
     `stage         median ms   p90 ms`,
     ...Object.entries(report.stages).map(([name, s]) => `${name.padEnd(12)} ${s.medianMs.toFixed(2).padStart(10)} ${s.p90Ms.toFixed(2).padStart(8)}`),
     `pipeline fps ${report.pipelineFps.toFixed(2).padStart(10)}`,

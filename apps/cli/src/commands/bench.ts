@@ -22,6 +22,7 @@ import {
   type StageName,
   type StageSummary,
 } from './bench-figures';
+import { describeStreams } from './bench-format';
 import { benchSourceIds, measureAlternating, type BareRounds } from './bench-segments';
 
 export const BENCH_BACKENDS = ['onnxruntime', 'tensorrt'] as const;
@@ -114,7 +115,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
   // The CPU's second bare measure: the pipeline's own streams side by side.
   const bareStreams: BareRounds | undefined = bare[1];
   const pipelineConfiguration = bare[bare.length - 1];
-  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${streams} stream(s) of ${threads || 'auto'} thread(s)`);
+  log(`pipeline: ${pipeline.fps.toFixed(2)} fps over ${pipeline.detections.length} frames at ${inputSize}, ${describeStreams({ backend: options.backend, streams, threads })}`);
   const sources = options.cameras > 1 ? multiSourceFigures(pipeline, benchSourceIds(options.cameras), pipelineConfiguration.fps) : undefined;
   log(`bare session.run: ${bareFps.toFixed(2)} fps${bareStreams === undefined ? '' : `; ${bareStreams.fps.toFixed(2)} fps in ${streams} sessions side by side like the pipeline's streams`}`);
 

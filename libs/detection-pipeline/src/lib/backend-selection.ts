@@ -139,7 +139,7 @@ export function cpuParallelism(streams: number, threads: number, cores = availab
 const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** cpuParallelism's answer in words: "1 stream, one thread per core" (threads 0: ONNX Runtime's default), "2 streams of 1 thread each". */
-function describeCpuParallelism(streams: number, threads: number): string {
+export function describeCpuParallelism(streams: number, threads: number): string {
   if (!threads) return `${counted(streams, 'stream')}, one thread per core`;
   return `${counted(streams, 'stream')} of ${counted(threads, 'thread')}${streams === 1 ? '' : ' each'}`;
 }
