@@ -111,7 +111,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     const bareRuns = bareMeasures.map(() => ({ roundFps: [] as number[], runMs: [] as number[] }));
     const rounds = arms.length * Math.ceil(MIN_ROUNDS / arms.length);
     const segmentMs = (options.seconds / rounds) * 1000;
-    log(`pipeline: warming up ${options.warmupSeconds} s, then ${rounds} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
+    log(`pipeline: warming up ${options.warmupSeconds} s (and each bare measure as long), then ${rounds} rounds of bare session.run and ${(segmentMs / 1000).toFixed(1)} s of each pipeline`);
     const everyPipelineAndSource = () =>
       listeners.every(({ received }) => new Set(received.map(({ detections }) => detections.frame.sourceId)).size === sources.length);
     await whileRunning(until(everyPipelineAndSource, 120_000, () => 'the first detections from each pipeline and source'));
@@ -120,6 +120,9 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     for (let round = 0; round < rounds; round++) {
       signalCaptures('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
+      // The bare sessions are warmed up as long as the pipeline was, unmeasured, so that neither side's first round
+      // is a cold one (a run's first bare round was often 13-23 % slower than its last).
+      if (round === 0) for (const bare of bareMeasures) await whileRunning(bare.measure(options.warmupSeconds * 1000));
       for (const [i, bare] of bareMeasures.entries()) {
         const runs = await whileRunning(bare.measure(segmentMs / bareMeasures.length));
         bareRuns[i].roundFps.push(runs.fps);
