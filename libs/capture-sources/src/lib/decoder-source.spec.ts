@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import pino from 'pino';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
@@ -29,6 +30,15 @@ function pixelsOf(sequence: number): Buffer {
 const WRITE_FILE = `process.stdout.write(require('node:fs').readFileSync(process.argv[1]));
   if (process.argv[2] === 'stay') setInterval(() => undefined, 60_000);`;
 
+/** A spawned decoder whose frames come on its stdout, as gst-launch writes them (or ffmpeg without a socket). */
+function launchedOnPipe(child: ChildProcessByStdio<null, Readable, null>) {
+  return {
+    frames: new PipeFrameOutput(child.stdout),
+    started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
+    exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
+  };
+}
+
 /** A decoder source whose decoder writes raw frames to a pipe (PipeFrameOutput), as gst-launch does, or ffmpeg without a socket. */
 class PipedFramesSource extends DecoderSource {
   constructor(
@@ -43,14 +53,7 @@ class PipedFramesSource extends DecoderSource {
     return {
       tool: { ...ffmpegTool(process.execPath), name: 'node' },
       frameSize: SIZE,
-      launch: () => {
-        const child = spawn(process.execPath, ['-e', WRITE_FILE, this.framesFile, this.live ? 'stay' : 'exit'], { stdio: ['ignore', 'pipe', 'inherit'] });
-        return {
-          frames: new PipeFrameOutput(child.stdout),
-          started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
-          exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
-        };
-      },
+      launch: () => launchedOnPipe(spawn(process.execPath, ['-e', WRITE_FILE, this.framesFile, this.live ? 'stay' : 'exit'], { stdio: ['ignore', 'pipe', 'inherit'] })),
     };
   }
 }
@@ -140,14 +143,7 @@ class UnstartableSource extends DecoderSource {
     return {
       tool: { ...ffmpegTool(UnstartableSource.PROGRAM), name: 'ffmpeg' },
       frameSize: SIZE,
-      launch: () => {
-        const child = spawn(UnstartableSource.PROGRAM, [], { stdio: ['ignore', 'pipe', 'ignore'] });
-        return {
-          frames: new PipeFrameOutput(child.stdout),
-          started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
-          exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
-        };
-      },
+      launch: () => launchedOnPipe(spawn(UnstartableSource.PROGRAM, [], { stdio: ['ignore', 'pipe', 'ignore'] })),
     };
   }
 }
