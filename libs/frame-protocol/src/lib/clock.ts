@@ -14,7 +14,8 @@ let origin = performance.timeOrigin;
 export function epochMs(): number {
   const sinceOrigin = performance.now();
   const wall = Date.now();
-  // Date.now() is the epoch millisecond now falls in; more than a millisecond either side is a clock that moved.
-  if (origin + sinceOrigin < wall - 1 || origin + sinceOrigin > wall + 2) origin = wall + 0.5 - sinceOrigin;
+  // Date.now() is the epoch millisecond now falls in; more than a millisecond either side of it is a clock that moved.
+  const drift = origin + sinceOrigin - (wall + 0.5);
+  if (Math.abs(drift) > 1.5) origin -= drift;
   return origin + sinceOrigin;
 }
