@@ -1,6 +1,6 @@
 import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, writePreamble } from './envelope';
 import { invalidField, MAX_DIMENSION, readDimension, readEpochMs, readInteger, readSequence, readSourceId } from './fields';
-import { bytesPerPixel } from './pixel-format';
+import { minStride, pixelByteLength } from './pixel-format';
 import { ProtocolError } from './protocol-error';
 import type { Codec, Frame, FrameHeader } from './types';
 
@@ -97,14 +97,13 @@ function checkFrameHeader(header: FrameHeader): void {
   readEpochMs(header.captureTimeMs, 'captureTimeMs');
   readDimension(header.width, 'width');
   readDimension(header.height, 'height');
-  const rowBytes = header.width * bytesPerPixel(header.pixelFormat);
-  readInteger(header.stride, 'stride', rowBytes, MAX_STRIDE);
+  readInteger(header.stride, 'stride', minStride(header.pixelFormat, header.width), MAX_STRIDE);
 }
 
-function checkPixelByteLength(header: FrameHeader, pixelByteLength: number): void {
-  const expected = header.stride * header.height;
-  if (pixelByteLength !== expected) {
-    throw new ProtocolError('LENGTH_MISMATCH', `pixels are ${pixelByteLength} bytes, stride * height is ${expected}`);
+function checkPixelByteLength(header: FrameHeader, byteLength: number): void {
+  const expected = pixelByteLength(header);
+  if (byteLength !== expected) {
+    throw new ProtocolError('LENGTH_MISMATCH', `pixels are ${byteLength} bytes, a frame of stride ${header.stride} and height ${header.height} is ${expected}`);
   }
 }
 

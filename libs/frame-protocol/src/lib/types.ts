@@ -3,6 +3,12 @@ export enum PixelFormat {
   BGR24 = 1,
   RGB24 = 2,
   GRAY8 = 3,
+  /**
+   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras (BT.601, limited range): half the bytes of BGR24.
+   * Rows of Y of `stride` bytes, then the U plane and the V plane, each of ceil(height / 2) rows of
+   * ceil(stride / 2) bytes (i420Planes).
+   */
+  I420 = 4,
 }
 
 export interface FrameHeader {
@@ -14,13 +20,13 @@ export interface FrameHeader {
   captureTimeMs: number;
   width: number;
   height: number;
-  /** Bytes per row; >= width * bytesPerPixel. */
+  /** Bytes per row (I420: per row of Y); >= minStride(pixelFormat, width). */
   stride: number;
   pixelFormat: PixelFormat;
 }
 
 export interface Frame extends FrameHeader {
-  /** The pixel bytes: stride * height. A view into the received message, never a copy. */
+  /** The pixel bytes: pixelByteLength(header), stride * height but for I420. A view into the received message, never a copy. */
   pixels: Uint8Array;
 }
 

@@ -1,12 +1,12 @@
-import { bytesPerPixel } from '../lib/pixel-format';
+import { minStride, pixelByteLength } from '../lib/pixel-format';
 import { ProtocolError } from '../lib/protocol-error';
 import { PixelFormat, type Codec, type Detections, type Frame, type FrameHeader } from '../lib/types';
 
-/** A small valid frame; `rowPadding` adds bytes after each row so stride > width * bytesPerPixel. */
+/** A small valid frame; `rowPadding` adds bytes after each row so stride > minStride. */
 export function makeFrame(overrides: Partial<FrameHeader> = {}, rowPadding = 0): Frame {
   const header = { sourceId: 'camera0', sequence: 41, captureTimeMs: 1_732_000_000_123.25, width: 5, height: 3, pixelFormat: PixelFormat.BGR24, ...overrides };
-  const stride = overrides.stride ?? header.width * bytesPerPixel(header.pixelFormat) + rowPadding;
-  const pixels = new Uint8Array(stride * header.height).map((_, index) => index % 251);
+  const stride = overrides.stride ?? minStride(header.pixelFormat, header.width) + rowPadding;
+  const pixels = new Uint8Array(pixelByteLength({ ...header, stride })).map((_, index) => index % 251);
   return { ...header, stride, pixels };
 }
 
