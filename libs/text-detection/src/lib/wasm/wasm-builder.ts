@@ -88,6 +88,8 @@ export const v128 = {
   store: (address: Expr, value: Expr, offset = 0): Expr => [...address, ...value, ...simd(0x0b), ...memarg(4, offset)],
   store32Lane: (address: Expr, value: Expr, lane: number): Expr => [...address, ...value, ...simd(0x5a), ...memarg(2, 0), lane],
   zero: (): Expr => [...simd(0x0c), ...new Array<number>(16).fill(0)],
+  /** `a` where `condition` (an i32) is non-zero, else `b`. */
+  select: (a: Expr, b: Expr, condition: Expr): Expr => [...a, ...b, ...condition, 0x1b],
   or: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x50)],
   /** 1 when any bit is set, else 0. */
   anyTrue: (a: Expr): Expr => [...a, ...simd(0x53)],
@@ -99,11 +101,23 @@ export const i8x16 = {
   neg: (a: Expr): Expr => [...a, ...simd(0x61)],
   /** Signed 16-bit lanes of `a` then `b` into 8-bit lanes, saturating. */
   narrowI16x8S: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x65)],
+  /** Signed 16-bit lanes of `a` then `b` into unsigned 8-bit lanes, saturating to 0-255. */
+  narrowI16x8U: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x66)],
 };
 
 export const i16x8 = {
+  splat: (a: Expr): Expr => [...a, ...simd(0x10)],
+  /** `(a * b + 0x4000) >> 15` per signed lane, saturating: a multiply by a Q15 fraction, rounded. */
+  q15mulrSatS: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x82)],
   /** Signed 32-bit lanes of `a` then `b` into 16-bit lanes, saturating. */
   narrowI32x4S: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x85)],
+  /** The low (or high) eight unsigned 8-bit lanes, zero-extended. */
+  extendLowI8x16U: (a: Expr): Expr => [...a, ...simd(0x89)],
+  extendHighI8x16U: (a: Expr): Expr => [...a, ...simd(0x8a)],
+  shl: (a: Expr, bits: number): Expr => [...a, ...i32.const(bits), ...simd(0x8b)],
+  shrS: (a: Expr, bits: number): Expr => [...a, ...i32.const(bits), ...simd(0x8c)],
+  addSatS: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x8f)],
+  sub: (a: Expr, b: Expr): Expr => [...a, ...b, ...simd(0x91)],
 };
 
 export const i32x4 = {

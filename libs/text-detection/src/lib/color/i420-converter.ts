@@ -1,0 +1,68 @@
+import { i420Planes, pixelByteLength, PixelFormat } from '@iev/frame-protocol';
+import type { ImageView } from '../types';
+import { layOut } from '../wasm/wasm-runtime';
+import { createI420Kernel, I420_OVERRUN_BYTES, type I420Kernel } from './i420-kernel';
+
+/** An I420 image: `stride` bytes a row of Y, then its U and V planes as frame-protocol lays them out (i420Planes). */
+export interface I420View {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  stride: number;
+}
+
+/** Where one geometry's frame and output lie in the kernel's memory. */
+interface Regions {
+  width: number;
+  height: number;
+  stride: number;
+  source: number;
+  output: number;
+}
+
+/**
+ * Turns I420 frames into packed 8-bit BGR (what the models are fed) or RGB (what pictures are encoded from), with
+ * BT.601's limited-range matrix, as swscale and OpenCV do by default. Memory is laid out once per geometry and reused.
+ */
+export class I420Converter {
+  private readonly kernel: I420Kernel = createI420Kernel();
+  private regions?: Regions;
+
+  /** The image as BGR rows of width * 3 bytes, in `into` where given (at least that many bytes), else in new memory. */
+  toBgr(image: I420View, into?: Uint8Array): ImageView {
+    return this.convert(image, false, into);
+  }
+
+  /** The image as RGB rows of width * 3 bytes, in `into` where given. */
+  toRgb(image: I420View, into?: Uint8Array): ImageView {
+    return this.convert(image, true, into);
+  }
+
+  private convert(image: I420View, rgb: boolean, into?: Uint8Array): ImageView {
+    const { width, height, stride, data } = image;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`image size must be positive integers, got ${width}x${height}`);
+    if (!Number.isInteger(stride) || stride < width) throw new RangeError(`an I420 image's stride ${stride} is less than its width ${width}`);
+    const sourceBytes = pixelByteLength({ pixelFormat: PixelFormat.I420, stride, height });
+    if (data.length < sourceBytes) throw new RangeError(`I420 data has ${data.length} bytes, a ${width}x${height} image with stride ${stride} needs ${sourceBytes}`);
+    const outStride = width * 3;
+    const outBytes = outStride * height;
+    const out = into ?? new Uint8Array(outBytes);
+    if (out.length < outBytes) throw new RangeError(`a ${width}x${height} image needs ${outBytes} bytes, the buffer given has ${out.length}`);
+
+    const { source, output } = this.regionsFor(image, sourceBytes, outBytes);
+    const { memory } = this.kernel;
+    new Uint8Array(memory.buffer, source, sourceBytes).set(data.subarray(0, sourceBytes));
+    const { chromaStride, uOffset, vOffset } = i420Planes(image);
+    this.kernel.i420ToBgr(source, source + uOffset, source + vOffset, stride, chromaStride, width, height, output, outStride, rgb ? 1 : 0);
+    out.set(new Uint8Array(memory.buffer, output, outBytes));
+    return { data: out, width, height, stride: outStride };
+  }
+
+  private regionsFor({ width, height, stride }: I420View, sourceBytes: number, outBytes: number): Regions {
+    const { regions } = this;
+    if (regions && regions.width === width && regions.height === height && regions.stride === stride) return regions;
+    const [source, output] = layOut(this.kernel.memory, [sourceBytes + I420_OVERRUN_BYTES.source, outBytes + I420_OVERRUN_BYTES.output]);
+    this.regions = { width, height, stride, source, output };
+    return this.regions;
+  }
+}
