@@ -1,5 +1,6 @@
 import { PixelFormat, type Frame } from '@iev/frame-protocol';
-import { KeptFrame, PixelBufferPool } from './kept-frames';
+import { PixelBufferPool } from '@iev/frame-annotation';
+import { KeptFrame } from './kept-frames';
 
 const frame = (sequence: number, pixelFormat = PixelFormat.BGR24): Frame => ({
   sourceId: 'cam',
@@ -17,7 +18,18 @@ describe('KeptFrame', () => {
     const pool = new PixelBufferPool();
     expect([...KeptFrame.copy(frame(0), pool).image.data]).toEqual([2, 1, 0, 5, 4, 3, 10, 9, 8, 13, 12, 11]);
     expect([...KeptFrame.copy(frame(0, PixelFormat.RGB24), pool).image.data]).toEqual([0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13]);
-    expect(() => KeptFrame.copy({ ...frame(0, PixelFormat.GRAY8) }, pool)).toThrow('cam: frame not shown: only BGR24 and RGB24 frames are supported (pixelFormat 3)');
+    expect(() => KeptFrame.copy({ ...frame(0, PixelFormat.GRAY8) }, pool)).toThrow('cam: frame not shown: only BGR24, RGB24 and I420 frames are supported (pixelFormat 3)');
+  });
+
+  it('converts an I420 frame to packed RGB: grey where chroma is neutral, red where V is high', () => {
+    // 2x2 pixels, one U and one V: Y 16 (black), 235 (white), 126 twice; then U 128 and V 128, or V 240.
+    const i420 = (v: number): Frame => ({ ...frame(5, PixelFormat.I420), stride: 2, pixels: Uint8Array.from([16, 235, 126, 126, 128, v]) });
+
+    const grey = KeptFrame.copy(i420(128), new PixelBufferPool()).image;
+    expect(grey).toMatchObject({ width: 2, height: 2, stride: 6, channelOrder: 'rgb' });
+    expect([...grey.data]).toEqual([0, 0, 0, 255, 255, 255, 128, 128, 128, 128, 128, 128]);
+    // BT.601: red 1.164 * 110 + 1.596 * 112 (saturated), green 1.164 * 110 - 0.813 * 112, blue 1.164 * 110.
+    expect([...KeptFrame.copy(i420(240), new PixelBufferPool()).image.data.subarray(6, 9)]).toEqual([255, 37, 128]);
   });
 
   it("reuses a dropped frame's buffer for a later frame, never one that is still held", () => {

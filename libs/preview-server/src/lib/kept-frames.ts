@@ -1,29 +1,11 @@
-import { rgbFrame, type RgbFrame } from '@iev/frame-annotation';
+import { PixelBufferPool, rgbFrame, type RgbFrame } from '@iev/frame-annotation';
 import { PixelFormat, type Frame } from '@iev/frame-protocol';
 import { callOnce } from '@iev/service-runtime';
+import { I420Converter } from '@iev/text-detection';
 
-/** Free buffers kept per size: a few frames' worth, beyond which a returned buffer is left to the GC. */
-const FREE_PER_SIZE = 4;
-
-/**
- * Pixel buffers for kept frames, reused: a preview copying 640×480 frames 5 times a second would otherwise hand V8
- * 4.6 MB/s of external memory, which it answers with a full GC every ~5 s (19-70 ms each).
- */
-export class PixelBufferPool {
-  private readonly free = new Map<number, Uint8Array[]>();
-
-  /** A buffer of `bytes`, from the free ones if one is there (its old pixels still in it). */
-  take(bytes: number): Uint8Array {
-    return this.free.get(bytes)?.pop() ?? new Uint8Array(bytes);
-  }
-
-  /** Back to the pool: nothing may read or write it after this. */
-  give(buffer: Uint8Array): void {
-    let free = this.free.get(buffer.length);
-    if (!free) this.free.set(buffer.length, (free = []));
-    if (free.length < FREE_PER_SIZE) free.push(buffer);
-  }
-}
+let converter: I420Converter | undefined;
+/** Made for the first I420 frame: one per process, as frames are kept one at a time. */
+const i420Converter = (): I420Converter => (converter ??= new I420Converter());
 
 /**
  * A frame kept by the preview, as packed RGB in a pooled buffer. Its pixels go back to the pool once it is dropped
@@ -40,14 +22,17 @@ export class KeptFrame {
     private readonly pool: PixelBufferPool,
   ) {}
 
-  /** A copy of the received frame (whose buffer goes back to the transport); BGR24 or RGB24, else it throws. */
+  /** A copy of the received frame (whose buffer goes back to the transport); BGR24, RGB24 or I420, else it throws. */
   static copy(frame: Frame, pool: PixelBufferPool): KeptFrame {
     const { pixels, width, height, stride, pixelFormat, sourceId, sequence, captureTimeMs } = frame;
-    if (pixelFormat !== PixelFormat.BGR24 && pixelFormat !== PixelFormat.RGB24) {
-      throw new Error(`${sourceId}: frame not shown: only BGR24 and RGB24 frames are supported (pixelFormat ${pixelFormat})`);
+    if (pixelFormat !== PixelFormat.BGR24 && pixelFormat !== PixelFormat.RGB24 && pixelFormat !== PixelFormat.I420) {
+      throw new Error(`${sourceId}: frame not shown: only BGR24, RGB24 and I420 frames are supported (pixelFormat ${pixelFormat})`);
     }
     const data = pool.take(width * 3 * height);
-    const image: RgbFrame = rgbFrame({ data: pixels, width, height, stride }, data, pixelFormat === PixelFormat.RGB24);
+    const image: RgbFrame =
+      pixelFormat === PixelFormat.I420
+        ? { ...i420Converter().toRgb({ data: pixels, width, height, stride }, data), channelOrder: 'rgb' }
+        : rgbFrame({ data: pixels, width, height, stride }, data, pixelFormat === PixelFormat.RGB24);
     return new KeptFrame(sequence, captureTimeMs, image, pool);
   }
 
