@@ -6,3 +6,4 @@ export * from './lib/text-recognizer';
 export * from './lib/video-text-reader';
 export * from './lib/source-scheduler';
 export * from './lib/source-feed';
+export * from './lib/frame-images';

@@ -1,7 +1,7 @@
 import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
-import { InOrderDetections, SourceFeed, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
-import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, PixelFormat, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
+import { FrameImages, InOrderDetections, SourceFeed, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
+import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
 import { FrameSummary, MODULE_LOGGER, SequenceGaps } from '@iev/service-runtime';
 import { releaseReceived } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
@@ -16,16 +16,11 @@ interface ReceivedFrame extends ChainedFrame {
   transportMs: number;
 }
 
-/**
- * A frame's pixels go back to ZeroMQ as soon as nothing here reads them (published, dropped, or replaced before its
- * turn) rather than at V8's next full GC: see releaseReceived.
- */
-const releasePixels = ({ image }: ReceivedFrame) => void releaseReceived(image.data);
-
 @Controller()
 export class FramesController implements OnApplicationShutdown {
   private readonly gaps = new SequenceGaps();
   private readonly feed: SourceFeed<ReceivedFrame>;
+  private readonly images = new FrameImages();
 
   constructor(
     detector: TextDetector,
@@ -35,6 +30,11 @@ export class FramesController implements OnApplicationShutdown {
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
     private readonly summary: FrameSummary,
   ) {
+    // A frame's image is released as soon as nothing here reads it (published, dropped, or replaced before its turn):
+    // a converted one back to its pool, a frame's own pixels to ZeroMQ rather than at V8's next full GC (releaseReceived).
+    const releasePixels = ({ image }: ReceivedFrame) => {
+      if (!this.images.release(image)) releaseReceived(image.data);
+    };
     const chain = new InOrderDetections<ReceivedFrame>({
       detector,
       reader: () => reading.active,
@@ -63,14 +63,16 @@ export class FramesController implements OnApplicationShutdown {
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
     const transportMs = epochMs() - frame.captureTimeMs;
-    if (frame.pixelFormat !== PixelFormat.BGR24) {
+    if (!FrameImages.reads(frame.pixelFormat)) {
       this.metrics.framesRejected.inc({ reason: 'pixel_format', source_id: frame.sourceId });
-      this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 frames are supported');
+      this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 and I420 frames are supported');
       releaseReceived(frame.pixels);
       return;
     }
-    const { sourceId, sequence, captureTimeMs, pixels, width, height, stride } = frame;
-    await this.feed.offer({ sourceId, sequence, captureTimeMs, width, height, image: { data: pixels, width, height, stride }, transportMs });
+    const image = this.images.imageOf(frame);
+    if (image.data !== frame.pixels) releaseReceived(frame.pixels);
+    const { sourceId, sequence, captureTimeMs, width, height } = frame;
+    await this.feed.offer({ sourceId, sequence, captureTimeMs, width, height, image, transportMs });
   }
 
   /** Lets the last frames' detections out before the client closes. */
