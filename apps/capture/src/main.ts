@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { prepareSource } from '@iev/capture-sources';
+import { DECODED_FORMAT_NAMES, prepareSource } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -23,6 +23,8 @@ void runModule('capture', async (logger) => {
     ffmpegPath: config.ffmpegPath,
     gstLaunchPath: config.gstLaunchPath,
     v4l2InputFormat: config.v4l2Format === 'auto' ? undefined : config.v4l2Format,
+    // I420 is half the bytes of BGR24 to read from ffmpeg, send, and receive; the consumers convert it where they read it.
+    pixelFormat: DECODED_FORMAT_NAMES[config.pixelFormat],
     rtspTransport: config.rtspTransport,
     streamTimeoutSeconds: config.streamTimeout,
     // Frames are cut into reused buffers once the transport no longer sends them.

@@ -1,4 +1,4 @@
-export type { CapturedFrame, FrameSource, FrameSourceStats, OutputShape } from './lib/frame-source';
+export { DECODED_FORMAT_NAMES, type CapturedFrame, type DecodedFormat, type FrameSource, type FrameSourceStats, type OutputShape } from './lib/frame-source';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';
 export { prepareSource, type PreparedSource, type SourceSettings } from './lib/prepare-source';
 export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type SupervisionListener } from './lib/source-supervisor';

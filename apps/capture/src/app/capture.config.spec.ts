@@ -11,6 +11,12 @@ describe('capture configuration', () => {
     expect(() => readCaptureConfig({ FFMPEG_PATH: ' ' })).toThrow(/FFMPEG_PATH must not be empty/);
   });
 
+  it('sends I420 frames unless CAPTURE_PIXEL_FORMAT says bgr24, and names any other value', () => {
+    expect(readCaptureConfig({}).pixelFormat).toBe('i420');
+    expect(readCaptureConfig({ CAPTURE_PIXEL_FORMAT: 'bgr24' }).pixelFormat).toBe('bgr24');
+    expect(() => readCaptureConfig({ CAPTURE_PIXEL_FORMAT: 'rgb24' })).toThrow(/CAPTURE_PIXEL_FORMAT/);
+  });
+
   it('turns CURVE on for the frames socket it binds with ZMQ_CURVE_SECRET_KEY, and names a bad one', () => {
     const { secretKey, publicKey } = curveKeyPair();
     expect(readCaptureCurve({})).toBeUndefined();

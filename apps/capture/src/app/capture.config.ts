@@ -1,4 +1,4 @@
-import { SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
+import { DECODED_FORMAT_NAMES, SOURCE_TYPE_OVERRIDES } from '@iev/capture-sources';
 import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
@@ -16,6 +16,8 @@ export const captureConfigSpec = {
   height: frameSize('CAPTURE_HEIGHT'),
   fps: frameRate('CAPTURE_FPS'),
   v4l2Format: env.oneOf('CAPTURE_V4L2_FORMAT', ['auto', 'mjpeg', 'yuyv422'] as const, 'auto'),
+  /** What frames cross to the other modules as, from ffmpeg (a GStreamer pipeline's are BGR24). */
+  pixelFormat: env.oneOf('CAPTURE_PIXEL_FORMAT', Object.keys(DECODED_FORMAT_NAMES) as Array<keyof typeof DECODED_FORMAT_NAMES>, 'i420'),
   rtspTransport: env.oneOf('CAPTURE_RTSP_TRANSPORT', ['tcp', 'udp'] as const, 'tcp'),
   streamTimeout: env.number('CAPTURE_STREAM_TIMEOUT', { min: 0.1, max: 600 }, 10),
   /** Unset: ffmpeg on PATH, else the one npm installed (capture-sources' defaultFfmpegPath). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { PixelFormat } from '@iev/frame-protocol';
 import pino from 'pino';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ffmpegTool } from './decoder-tools';
@@ -53,6 +54,7 @@ class PipedFramesSource extends DecoderSource {
     return {
       tool: { ...ffmpegTool(process.execPath), name: 'node' },
       frameSize: SIZE,
+      pixelFormat: PixelFormat.BGR24,
       launch: () => launchedOnPipe(spawn(process.execPath, ['-e', WRITE_FILE, this.framesFile, this.live ? 'stay' : 'exit'], { stdio: ['ignore', 'pipe', 'inherit'] })),
     };
   }
@@ -143,6 +145,7 @@ class UnstartableSource extends DecoderSource {
     return {
       tool: { ...ffmpegTool(UnstartableSource.PROGRAM), name: 'ffmpeg' },
       frameSize: SIZE,
+      pixelFormat: PixelFormat.BGR24,
       launch: () => launchedOnPipe(spawn(UnstartableSource.PROGRAM, [], { stdio: ['ignore', 'pipe', 'ignore'] })),
     };
   }

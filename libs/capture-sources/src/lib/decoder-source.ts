@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { epochMs, type FrameHeader, PixelFormat } from '@iev/frame-protocol';
+import { epochMs, type FrameHeader, pixelByteLength } from '@iev/frame-protocol';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
 import type { FrameOutput } from './frame-output';
 import { type BufferHeld, FrameRing } from './frame-ring';
-import { assertValidShape, type CapturedFrame, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
+import { assertValidShape, type CapturedFrame, type DecodedFormat, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
 import { maskCredentials, VideoSourceError } from './video-source-error';
 
@@ -23,7 +23,7 @@ export interface DecoderLineListeners {
 
 /** A decoder process as launched: by fluent-ffmpeg for ffmpeg, by a direct spawn for gst-launch-1.0. */
 export interface LaunchedDecoder {
-  /** Raw BGR24 frames. */
+  /** Raw frames, of the command's pixelFormat. */
   frames: FrameOutput;
   /** The process once it runs; rejects when it cannot be started. */
   started: Promise<ChildProcess>;
@@ -35,6 +35,8 @@ export interface LaunchedDecoder {
 export interface DecoderCommand {
   tool: DecoderTool;
   frameSize: FrameSize | FrameSizeReader;
+  /** What the decoder writes. */
+  pixelFormat: DecodedFormat;
   launch(listeners: DecoderLineListeners): LaunchedDecoder;
 }
 
@@ -56,9 +58,11 @@ export interface DecoderSourceSettings {
  */
 const READY_FRAMES_LIMIT = 2;
 
-/** How the frames lie in the decoder's output: their size, and the bytes per row, padding included. */
+/** How the frames lie in the decoder's output: their size and format, the bytes per row (padding included) and in all. */
 interface FrameLayout extends FrameSize {
   stride: number;
+  pixelFormat: DecodedFormat;
+  bytes: number;
 }
 
 interface RunningDecoder {
@@ -70,7 +74,7 @@ interface RunningDecoder {
 }
 
 /**
- * A frame source backed by a decoder child process (ffmpeg, gst-launch) that writes raw BGR24 frames: runs it, cuts
+ * A frame source backed by a decoder child process (ffmpeg, gst-launch) that writes raw frames: runs it, cuts
  * its output into frames with backpressure, and turns its exit into the end of frames() or an error that names the
  * source and quotes the decoder. Subclasses say which command to run.
  */
@@ -137,7 +141,7 @@ export abstract class DecoderSource implements FrameSource {
   private async launch(): Promise<void> {
     const command = await this.prepare();
     if (this.stopRequested) return;
-    const { tool, frameSize } = command;
+    const { tool, frameSize, pixelFormat } = command;
     const log = new DecoderLog(tool);
     let readSize: ((line: string) => void) | undefined;
     const launched = command.launch({
@@ -146,8 +150,8 @@ export abstract class DecoderSource implements FrameSource {
         readSize?.(line);
       },
     });
-    if (typeof frameSize === 'function') readSize = this.cutFramesAtNegotiatedSize(tool, launched.frames, frameSize);
-    else this.cutFrames(launched.frames, this.layout(tool, frameSize));
+    if (typeof frameSize === 'function') readSize = this.cutFramesAtNegotiatedSize(tool, pixelFormat, launched.frames, frameSize);
+    else this.cutFrames(launched.frames, this.layout(tool, frameSize, pixelFormat));
     const child = await launched.started.catch((error: Error) => {
       throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`); // no cause: the log would print its message twice
     });
@@ -172,13 +176,13 @@ export abstract class DecoderSource implements FrameSource {
    * unread), and fails the source when it finds another size later: a stream whose resolution changed, whose frames
    * only a restart, negotiating afresh, reads right.
    */
-  private cutFramesAtNegotiatedSize(tool: DecoderTool, output: FrameOutput, readSize: FrameSizeReader): (line: string) => void {
+  private cutFramesAtNegotiatedSize(tool: DecoderTool, pixelFormat: DecodedFormat, output: FrameOutput, readSize: FrameSizeReader): (line: string) => void {
     let layout: FrameLayout | undefined;
     return (line) => {
       const size = readSize(line);
       if (!size) return;
       if (!layout) {
-        layout = this.layout(tool, size);
+        layout = this.layout(tool, size, pixelFormat);
         this.cutFrames(output, layout);
       } else if (size.width !== layout.width || size.height !== layout.height) {
         this.failRunning(output, new VideoSourceError(`${this.label}: frame size changed from ${layout.width}x${layout.height} to ${size.width}x${size.height}`));
@@ -186,12 +190,13 @@ export abstract class DecoderSource implements FrameSource {
     };
   }
 
-  private layout(tool: DecoderTool, { width, height }: FrameSize): FrameLayout {
-    return { width, height, stride: tool.rowStride(width) };
+  private layout(tool: DecoderTool, { width, height }: FrameSize, pixelFormat: DecodedFormat): FrameLayout {
+    const stride = tool.rowStride(width, pixelFormat);
+    return { width, height, stride, pixelFormat, bytes: pixelByteLength({ pixelFormat, stride, height }) };
   }
 
   private cutFrames(output: FrameOutput, layout: FrameLayout): void {
-    const frameBytes = layout.stride * layout.height;
+    const frameBytes = layout.bytes;
     const { bufferHeld } = this;
     // A frame waiting to be taken is held as much as one being read downstream: its buffer must not be cut into.
     const ring = bufferHeld && new FrameRing(frameBytes, (buffer) => this.waitingToBeTaken(buffer) || bufferHeld(buffer));
@@ -225,7 +230,7 @@ export abstract class DecoderSource implements FrameSource {
     return this.ready.some((frame) => frame.pixels.buffer === buffer);
   }
 
-  private receive(pixels: Buffer, { width, height, stride }: FrameLayout): void {
+  private receive(pixels: Buffer, { width, height, stride, pixelFormat }: FrameLayout): void {
     // While stopping, output is drained and dropped so the decoder is not stuck writing and can see the signal.
     if (this.stopRequested) return;
     const header: FrameHeader = {
@@ -235,7 +240,7 @@ export abstract class DecoderSource implements FrameSource {
       width,
       height,
       stride,
-      pixelFormat: PixelFormat.BGR24,
+      pixelFormat,
     };
     this.ready.push({ header, pixels });
     if (this.live) {

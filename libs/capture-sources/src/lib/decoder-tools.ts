@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { minStride, type PixelFormat } from '@iev/frame-protocol';
 import { VideoSourceError } from './video-source-error';
 
 /** An executable the sources run, and what to tell the user when it does not run. */
@@ -9,7 +10,7 @@ export interface ExternalTool {
   installHint: string;
 }
 
-/** A tool that decodes a source into raw BGR24 frames on one of its outputs. */
+/** A tool that decodes a source into raw frames on one of its outputs. */
 export interface DecoderTool extends ExternalTool {
   /** As named in messages. */
   name: string;
@@ -17,8 +18,8 @@ export interface DecoderTool extends ExternalTool {
   stopSignal: NodeJS.Signals;
   /** How long it gets to exit after stopSignal before it is sent SIGKILL. */
   killGraceMs: number;
-  /** Bytes from the start of one row of a BGR24 frame it writes to the start of the next. */
-  rowStride(width: number): number;
+  /** Bytes from the start of one row of a frame it writes to the start of the next (of I420: of its Y rows). */
+  rowStride(width: number, pixelFormat: PixelFormat): number;
   /** A stderr line that says what went wrong, tidied for a message; undefined for progress and information. */
   notableLine(line: string): string | undefined;
 }
@@ -29,8 +30,6 @@ const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fa
 /** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */
 export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg; or npm ci, whose dev dependency @ffmpeg-installer/ffmpeg ships one) or point FFMPEG_PATH (ffmpegPath) at it';
 
-const BYTES_PER_PIXEL = 3;
-
 export function ffmpegTool(path: string): DecoderTool {
   return {
     name: 'ffmpeg',
@@ -38,8 +37,8 @@ export function ffmpegTool(path: string): DecoderTool {
     stopSignal: 'SIGTERM',
     // ffmpeg closes its input and output within milliseconds; more than a second means it hangs on a dead device.
     killGraceMs: 1000,
-    // rawvideo packs rows tightly.
-    rowStride: (width) => width * BYTES_PER_PIXEL,
+    // rawvideo packs rows tightly, I420's chroma rows too.
+    rowStride: (width, pixelFormat) => minStride(pixelFormat, width),
     versionFlag: '-version',
     installHint: FFMPEG_INSTALL_HINT,
     notableLine: (line) => FFMPEG_LEVELLED_LINE.exec(line)?.[2],
@@ -55,8 +54,9 @@ export function gstLaunchTool(path: string): DecoderTool {
     stopSignal: 'SIGINT',
     // Taking an Argus pipeline down to NULL takes seconds; a SIGKILL before it has closed the camera is what SIGINT avoids.
     killGraceMs: 5000,
-    // GStreamer's raw video rows start on 4-byte boundaries, and fdsink writes the buffers, padding and all.
-    rowStride: (width) => (width * BYTES_PER_PIXEL + 3) & ~3,
+    // GStreamer's raw video rows start on 4-byte boundaries, and fdsink writes the buffers, padding and all. Its I420
+    // pads chroma rows and planes by other rules, so its sources are always asked for BGR24.
+    rowStride: (width, pixelFormat) => (minStride(pixelFormat, width) + 3) & ~3,
     versionFlag: '--version',
     installHint: 'install GStreamer (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) or point GST_LAUNCH_PATH (gstLaunchPath) at it',
     // gst-launch prints its own "ERROR: ..." / "WARNING: ..." lines, GLib its "...-CRITICAL **: ..." ones.

@@ -1,21 +1,21 @@
 import { PassThrough } from 'node:stream';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
-import { type FfmpegInput, rawBgrArgs, rawBgrCommand, useFfmpegPath } from './ffmpeg-command';
+import { type FfmpegInput, rawVideoArgs, rawVideoCommand, useFfmpegPath } from './ffmpeg-command';
 import { streamInput, testPatternInput, v4l2Input } from './ffmpeg-sources';
 
 /** The arguments fluent-ffmpeg would run the command with, from its (untyped) internal builder. */
 function fluentArgs(input: FfmpegInput): string[] {
-  const command = rawBgrCommand(input).output(new PassThrough()) as FfmpegCommand & { _getArguments(): string[] };
+  const command = rawVideoCommand(input).output(new PassThrough()) as FfmpegCommand & { _getArguments(): string[] };
   return command._getArguments();
 }
 
-describe('rawBgrArgs', () => {
+describe('rawVideoArgs', () => {
   it.each([
     ['a V4L2 camera, with filters', v4l2Input('/dev/video0', { inputFormat: 'mjpeg', width: 640, height: 480, fps: 15 })],
     ['a stream', streamInput('rtsp://camera.local/stream 1', { rtspTransport: 'udp' })],
     ['the test pattern, without filters', testPatternInput({})],
   ])('is the command line fluent-ffmpeg builds for %s', (_description, input) => {
-    expect(rawBgrArgs(input)).toEqual(fluentArgs(input));
+    expect(rawVideoArgs(input)).toEqual(fluentArgs(input));
   });
 });
 

@@ -3,46 +3,53 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { PixelFormat } from '@iev/frame-protocol';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
 import type { DecoderLineListeners, LaunchedDecoder } from './decoder-source';
 import { FFMPEG_INSTALL_HINT, type ExternalTool } from './decoder-tools';
 import { ffprobePathFor } from './ffmpeg-location';
+import { DEFAULT_DECODED_FORMAT, type DecodedFormat } from './frame-source';
 import { PipeFrameOutput, SocketFrameOutput } from './frame-output';
 import { VideoSourceError } from './video-source-error';
 
-/** What ffmpeg reads, and the filters between decoding and conversion to raw BGR24. */
+/** What ffmpeg reads, the filters between decoding and conversion, and the raw format it writes. */
 export interface FfmpegInput {
   /** Options for the input, placed before its -i. */
   inputOptions: string[];
   /** A file, a device, a URL or a lavfi graph. */
   input: string;
   videoFilters: string[];
+  /** Default DEFAULT_DECODED_FORMAT. */
+  pixelFormat?: DecodedFormat;
 }
+
+/** ffmpeg's names for the formats frames are decoded to. */
+const FFMPEG_PIXEL_FORMATS: Record<DecodedFormat, string> = { [PixelFormat.BGR24]: 'bgr24', [PixelFormat.I420]: 'yuv420p' };
 
 // level+info tags every stderr line with its level (DecoderLog keeps the warnings and errors) and prints the output
 // stream line that announces the frame size.
 const QUIET_GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info'];
-const BGR24_OPTIONS = ['-pix_fmt', 'bgr24'];
+const pixelFormatOptions = (pixelFormat: DecodedFormat = DEFAULT_DECODED_FORMAT) => ['-pix_fmt', FFMPEG_PIXEL_FORMATS[pixelFormat]];
 
-/** The fluent-ffmpeg command that reads the input into raw BGR24 video without audio; its output is given when run. */
-export function rawBgrCommand({ inputOptions, input, videoFilters }: FfmpegInput): FfmpegCommand {
+/** The fluent-ffmpeg command that reads the input into raw video without audio; its output is given when run. */
+export function rawVideoCommand({ inputOptions, input, videoFilters, pixelFormat }: FfmpegInput): FfmpegCommand {
   // Spread, not one array: given an array, fluent-ffmpeg splits any item holding one space into two arguments.
   return ffmpeg(input)
     .inputOptions(...QUIET_GLOBAL_OPTIONS, ...inputOptions)
     .noAudio()
     .videoFilters(videoFilters)
-    .outputOptions(...BGR24_OPTIONS)
+    .outputOptions(...pixelFormatOptions(pixelFormat))
     .format('rawvideo');
 }
 
 /** The command line fluent-ffmpeg runs for the input when its output is a stream (pinned by a spec). */
-export function rawBgrArgs({ inputOptions, input, videoFilters }: FfmpegInput): string[] {
+export function rawVideoArgs({ inputOptions, input, videoFilters, pixelFormat }: FfmpegInput): string[] {
   return [
     ...QUIET_GLOBAL_OPTIONS,
     ...inputOptions,
     ...['-i', input, '-an'],
     ...(videoFilters.length > 0 ? ['-filter:v', videoFilters.join(',')] : []),
-    ...BGR24_OPTIONS,
+    ...pixelFormatOptions(pixelFormat),
     ...['-f', 'rawvideo', 'pipe:1'],
   ];
 }
@@ -59,7 +66,7 @@ const MAX_SOCKET_PATH = 103;
  */
 export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners): LaunchedDecoder {
   const socketDirectory = frameSocketDirectory();
-  const command = rawBgrCommand(input).on('stderr', listeners.onLogLine);
+  const command = rawVideoCommand(input).on('stderr', listeners.onLogLine);
   const started = new Promise<ChildProcess>((resolve, reject) => {
     // fluent-ffmpeg sets ffmpegProc (absent from its types) just before 'start'.
     command.once('start', () => resolve((command as FfmpegCommand & { ffmpegProc: ChildProcess }).ffmpegProc));

@@ -98,6 +98,14 @@ describe('test pattern (real ffmpeg)', () => {
     );
     expect(frames[1].pixels.equals(frames[0].pixels)).toBe(false);
   });
+
+  it('decodes to I420 where asked, chroma rounded up on odd sides as the protocol lays it out', async () => {
+    const [frame] = await take(createFrameSource(resolveSource('testsrc'), { width: 65, height: 49, realtime: false, pixelFormat: PixelFormat.I420 }), 1);
+
+    expect(frame.header).toMatchObject({ width: 65, height: 49, stride: 65, pixelFormat: PixelFormat.I420 });
+    // 65x49 of Y, then 33x25 of U and of V.
+    expect(frame.pixels).toHaveLength(65 * 49 + 2 * 33 * 25);
+  });
 });
 
 /** Waits for a listening socket on 127.0.0.1:port, seen in /proc/net/tcp: connecting to check would use up ffmpeg's single client. */

@@ -1,9 +1,9 @@
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
-import { type FfmpegInput, launchFfmpeg, rawBgrArgs, useFfmpegPath } from './ffmpeg-command';
+import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
 import { ffmpegMajorVersion, ffmpegOutputSizeReader, rateAndSizeFilters } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
-import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
+import { DEFAULT_DECODED_FORMAT, type FrameSize, type OutputShape, scaledSize } from './frame-source';
 
 export type V4l2InputFormat = 'mjpeg' | 'yuyv422';
 
@@ -30,7 +30,7 @@ export function v4l2Input(device: string, { inputFormat, width, height, fps }: V
 
 /** The ffmpeg command line for a V4L2 camera (see v4l2Input). */
 export function buildV4l2Args(device: string, options: V4l2Options): string[] {
-  return rawBgrArgs(v4l2Input(device, options));
+  return rawVideoArgs(v4l2Input(device, options));
 }
 
 export interface StreamOptions extends OutputShape {
@@ -57,7 +57,7 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
 
 /** The ffmpeg command line for a network stream (see streamInput). */
 export function buildStreamArgs(url: string, options: StreamOptions): string[] {
-  return rawBgrArgs(streamInput(url, options));
+  return rawVideoArgs(streamInput(url, options));
 }
 
 export interface TestPatternOptions extends OutputShape {
@@ -76,7 +76,7 @@ export function testPatternInput({ width, height, fps, realtime = true }: TestPa
 
 /** The ffmpeg command line for the test pattern (see testPatternInput). */
 export function buildTestPatternArgs(options: TestPatternOptions): string[] {
-  return rawBgrArgs(testPatternInput(options));
+  return rawVideoArgs(testPatternInput(options));
 }
 
 export interface FfmpegSourceSettings {
@@ -105,7 +105,8 @@ export class FfmpegSource extends DecoderSource {
     const tool = ffmpegTool(ffmpegPath);
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
-    const input = buildInput(ffmpegMajorVersion(version));
-    return { tool, frameSize: frameSize ?? ffmpegOutputSizeReader(), launch: (listeners) => launchFfmpeg(input, listeners) };
+    const pixelFormat = this.settings.shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
+    const input = { ...buildInput(ffmpegMajorVersion(version)), pixelFormat };
+    return { tool, frameSize: frameSize ?? ffmpegOutputSizeReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

@@ -1,9 +1,9 @@
-import type { FrameHeader } from '@iev/frame-protocol';
+import { type FrameHeader, PixelFormat } from '@iev/frame-protocol';
 import { VideoSourceError } from './video-source-error';
 
 export interface CapturedFrame {
   header: FrameHeader;
-  /** BGR24, stride * height bytes. May be a view into a larger chunk of the decoder's output; copy it to keep it long. */
+  /** As the header says (BGR24 or I420), pixelByteLength(header) bytes. May be a view into a larger chunk of the decoder's output; copy it to keep it long. */
   pixels: Buffer;
 }
 
@@ -21,7 +21,19 @@ export interface FrameSize {
   height: number;
 }
 
-/** Size and rate of the frames handed out, made inside the decoder so Node never touches discarded pixels. */
+/**
+ * The raw formats a decoder is asked for: BGR24, what the models read, or I420, half the bytes to carry, which ffmpeg
+ * decodes H.264 and most cameras into before converting (the consumers convert it where they read it).
+ */
+export type DecodedFormat = PixelFormat.BGR24 | PixelFormat.I420;
+
+/** The decoded formats by the names settings give them. */
+export const DECODED_FORMAT_NAMES = { i420: PixelFormat.I420, bgr24: PixelFormat.BGR24 } as const satisfies Record<string, DecodedFormat>;
+
+/** The frames' pixel format where none is asked for. */
+export const DEFAULT_DECODED_FORMAT: DecodedFormat = PixelFormat.BGR24;
+
+/** Size, rate and format of the frames handed out, made inside the decoder so Node never touches discarded pixels. */
 export interface OutputShape {
   /** Output width in pixels; given alone, the height follows the source's aspect ratio. */
   width?: number;
@@ -29,10 +41,12 @@ export interface OutputShape {
   height?: number;
   /** Output frame rate; frames are dropped (or repeated) inside the decoder. */
   fps?: number;
+  /** ffmpeg's sources (default DEFAULT_DECODED_FORMAT); a GStreamer pipeline's frames are BGR24 whatever is asked. */
+  pixelFormat?: DecodedFormat;
 }
 
 /**
- * Where BGR24 frames come from: a video file, a camera, a GStreamer pipeline, a network stream, a test pattern.
+ * Where raw frames come from: a video file, a camera, a GStreamer pipeline, a network stream, a test pattern.
  * A source runs once: start() (or the first frames() step) launches its decoder, stop() or leaving the frames() loop
  * ends it; to retry after a failure, create a new source.
  */
@@ -69,6 +83,9 @@ export function assertValidShape(shape: OutputShape): void {
   }
   if (shape.fps !== undefined && !(Number.isFinite(shape.fps) && shape.fps > 0)) {
     throw new VideoSourceError(`fps must be a positive number, got ${shape.fps}`);
+  }
+  if (shape.pixelFormat !== undefined && shape.pixelFormat !== PixelFormat.BGR24 && shape.pixelFormat !== PixelFormat.I420) {
+    throw new VideoSourceError(`frames are decoded to BGR24 or I420, not pixel format ${shape.pixelFormat}`);
   }
 }
 

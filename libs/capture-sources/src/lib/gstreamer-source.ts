@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { PixelFormat } from '@iev/frame-protocol';
 import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameSizeReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
@@ -139,7 +140,7 @@ export class GstreamerPipelineSource extends DecoderSource {
     const plan = buildGstLaunchArgs(this.options.pipeline, this.options);
     const tool = gstLaunchTool(this.options.gstLaunchPath ?? 'gst-launch-1.0');
     await ensureToolRuns(tool);
-    return { tool, frameSize: plan.frameSize ?? readNegotiatedSize, launch: (listeners) => spawnGstLaunch(tool.path, plan, listeners) };
+    return { tool, frameSize: plan.frameSize ?? readNegotiatedSize, pixelFormat: PixelFormat.BGR24, launch: (listeners) => spawnGstLaunch(tool.path, plan, listeners) };
   }
 }
 

@@ -94,8 +94,8 @@ export interface FrameSourceOptions extends OutputShape {
 
 /** A source for what resolveSource described; nothing runs until its start() or frames(). */
 export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
-  const { sourceId, width, height, fps, bufferHeld, ffmpegPath = defaultFfmpegPath() } = options;
-  const shape: OutputShape = { width, height, fps };
+  const { sourceId, width, height, fps, pixelFormat, bufferHeld, ffmpegPath = defaultFfmpegPath() } = options;
+  const shape: OutputShape = { width, height, fps, pixelFormat };
   // Where the arguments fix the size, frames can be cut from the first byte; otherwise ffmpeg's output line tells.
   const requestedSize = width && height ? { width, height } : undefined;
   switch (description.type) {

@@ -53,6 +53,17 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(source.stats).toEqual({ framesDecoded: 10, framesDropped: 0, bytesRead: 10 * 64 * 48 * 3, loops: 0 });
   });
 
+  it('decodes to I420 where asked: half the bytes, a red video as BT.601 red (Y 81, U 90, V 240)', async () => {
+    const frames = await take(new VideoFileSource({ path: red, pixelFormat: PixelFormat.I420, ...fastOnce }), Infinity);
+
+    expect(frames).toHaveLength(10);
+    const [{ header, pixels }] = frames;
+    expect(header).toMatchObject({ width: 32, height: 24, stride: 32, pixelFormat: PixelFormat.I420 });
+    expect(pixels).toHaveLength(32 * 24 * 1.5);
+    const near = (plane: Buffer, value: number) => plane.every((sample) => Math.abs(sample - value) <= 2);
+    expect([near(pixels.subarray(0, 768), 81), near(pixels.subarray(768, 960), 90), near(pixels.subarray(960), 240)]).toEqual([true, true, true]);
+  });
+
   it('delivers pixels in BGR order: a red video reads as (0, 0, 255)', async () => {
     const [frame] = await take(new VideoFileSource({ path: red, sourceId: 'camera0', ...fastOnce }), 1);
 
@@ -124,7 +135,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
       (async () => {
         let frames = 0;
         for await (const _ of new VideoFileSource({ path: process.argv[1], loop: false, realtime: false }).frames()) frames++;
-        console.log(frames);
+        console.log(String(frames)); // a string: a number would be coloured where FORCE_COLOR is set (nx sets it)
       })();`;
 
     const printed = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', readAll, pattern], {

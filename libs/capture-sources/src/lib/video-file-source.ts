@@ -6,7 +6,7 @@ import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
-import { type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
+import { DEFAULT_DECODED_FORMAT, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface VideoFileSourceOptions extends OutputShape {
@@ -32,7 +32,7 @@ export interface VideoFileSourceStats extends FrameSourceStats {
   loops: number;
 }
 
-/** Decodes a video (or image) file with ffmpeg into BGR24 frames, as a stand-in for a live camera. */
+/** Decodes a video (or image) file with ffmpeg into raw frames, as a stand-in for a live camera. */
 export class VideoFileSource extends DecoderSource {
   private readonly path: string;
   private framesPerLoop = NaN;
@@ -73,8 +73,9 @@ export class VideoFileSource extends DecoderSource {
       // Frame-threaded decoding holds back a frame per thread; a camera stand-in should hand each frame on once read.
       ...['-thread_type', 'slice'],
     ];
-    const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }) };
-    return { tool, frameSize: size, launch: (listeners) => launchFfmpeg(input, listeners) };
+    const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
+    const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
+    return { tool, frameSize: size, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 
