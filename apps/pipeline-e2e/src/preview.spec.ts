@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { get, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, type Detections, type Frame } from '@iev/frame-protocol';
+import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
 import { eventually, freePort } from '@iev/testing';
+import { I420Converter } from '@iev/text-detection';
 import { ServerZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
 import sharp from 'sharp';
 import { HeadlessChromium } from './headless-chromium';
@@ -40,10 +41,11 @@ class PipelineTap {
   readonly detections = new Map<number, Detections>();
   private readonly framesServer: ServerZmqOnDemand;
   private readonly detectionsServer: ServerZmq;
+  private readonly converter = new I420Converter();
 
   constructor(framesEndpoint: string, detectionsEndpoint: string) {
     this.framesServer = new ServerZmqOnDemand({ endpoint: framesEndpoint, codecs: { [FRAMES_TOPIC]: frameCodec } });
-    this.framesServer.addHandler(FRAMES_TOPIC, async (frame: Frame) => this.keep(this.frames, frame.sequence, { ...frame, pixels: Uint8Array.from(frame.pixels) }), true);
+    this.framesServer.addHandler(FRAMES_TOPIC, async (frame: Frame) => this.keep(this.frames, frame.sequence, this.asBgr(frame)), true);
     this.detectionsServer = new ServerZmq({ endpoint: detectionsEndpoint, delivery: 'queue', codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
     this.detectionsServer.addHandler(DETECTIONS_TOPIC, async (detections: Detections) => this.keep(this.detections, detections.frame.sequence, detections), true);
   }
@@ -54,6 +56,13 @@ class PipelineTap {
 
   close(): Promise<unknown> {
     return Promise.all([this.framesServer.close(), this.detectionsServer.close()]);
+  }
+
+  /** A copy of the frame as BGR24: capture sends I420 (CAPTURE_PIXEL_FORMAT), converted as the preview converts it. */
+  private asBgr(frame: Frame): Frame {
+    if (frame.pixelFormat !== PixelFormat.I420) return { ...frame, pixels: Uint8Array.from(frame.pixels) };
+    const { data, stride } = this.converter.toBgr({ data: frame.pixels, width: frame.width, height: frame.height, stride: frame.stride });
+    return { ...frame, pixels: data, stride, pixelFormat: PixelFormat.BGR24 };
   }
 
   private keep<T>(into: Map<number, T>, sequence: number, value: T): void {

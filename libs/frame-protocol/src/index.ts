@@ -8,3 +8,4 @@ export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
 export { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './lib/detections-codec';
 export * from './lib/clock';
 export { freeNow } from './lib/free-now';
+export { PixelBufferPool } from './lib/pixel-buffer-pool';

@@ -1,5 +1,4 @@
-import { PixelBufferPool } from '@iev/frame-annotation';
-import { PixelFormat, type Frame } from '@iev/frame-protocol';
+import { PixelBufferPool, PixelFormat, type Frame } from '@iev/frame-protocol';
 import { I420Converter, type ImageView } from '@iev/text-detection';
 
 /** Converted frames in flight at once: one waiting per source, one in each stream, one being read or published. */

@@ -1,5 +1,4 @@
-import { PixelFormat, type Frame } from '@iev/frame-protocol';
-import { PixelBufferPool } from '@iev/frame-annotation';
+import { PixelBufferPool, PixelFormat, type Frame } from '@iev/frame-protocol';
 import { KeptFrame } from './kept-frames';
 
 const frame = (sequence: number, pixelFormat = PixelFormat.BGR24): Frame => ({

@@ -1,5 +1,5 @@
-import { PixelBufferPool, rgbFrame, type RgbFrame } from '@iev/frame-annotation';
-import { PixelFormat, type Frame } from '@iev/frame-protocol';
+import { rgbFrame, type RgbFrame } from '@iev/frame-annotation';
+import { PixelFormat, type Frame, type PixelBufferPool } from '@iev/frame-protocol';
 import { callOnce } from '@iev/service-runtime';
 import { I420Converter } from '@iev/text-detection';
 

@@ -1,7 +1,6 @@
-import { type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
+import { PixelBufferPool, type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
 import { RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
-import { PixelBufferPool } from '@iev/frame-annotation';
 import { KeptFrame } from './kept-frames';
 
 /** Frames kept per source, waiting for their detections: 1.6 s at 5 fps, more than inference's usual latency. */
