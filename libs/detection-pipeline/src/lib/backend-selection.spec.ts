@@ -1,4 +1,6 @@
-import { BackendPool, OnnxRuntimeBackend } from '@iev/inference-backends';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BackendPool, OnnxRuntimeBackend, readModelFile } from '@iev/inference-backends';
 import { probeTensorRt, REC_MAX_WIDTH, TensorRtBackend } from '@iev/tensorrt-backend';
 import { recordingLog } from '@iev/testing';
 import { BackendUnavailableError, cpuParallelism, selectBackend, selectRecognitionBackend } from './backend-selection';
@@ -48,6 +50,20 @@ describe('selectBackend', () => {
     const backend = selectBackend({ ...base, streams: 3, useTensorRt: false });
     expect(backend).toBeInstanceOf(BackendPool);
     expect(backend.concurrency).toBe(3);
+  });
+
+  it('loads every stream from the file read once for its input check, without reading the path again', async () => {
+    const file = await readModelFile(join(__dirname, '../../../..', base.modelPath));
+    const gone = { ...file, path: join(tmpdir(), 'iev-no-such-model.onnx') };
+
+    const backend = selectBackend({ ...base, modelPath: gone.path, modelFile: gone, streams: 2, useTensorRt: false });
+    try {
+      await backend.load();
+      expect(backend.modelSha256).toBe(file.sha256);
+    } finally {
+      await backend.dispose();
+    }
+    await expect(selectBackend({ ...base, modelPath: gone.path, useTensorRt: false }).load()).rejects.toThrow(/no such file/);
   });
 
   const tensorRt = probeTensorRt();

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
+import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type InferenceBackend, type ModelFile } from '@iev/inference-backends';
 import { detectionInput, engineProfile, probeTensorRt, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
@@ -20,6 +20,8 @@ export interface BackendSelection extends Partial<TensorRtSettings> {
   backend?: BackendChoice;
   useTensorRt: boolean;
   modelPath: string;
+  /** modelPath's file where it was read already (its input checked first): every stream loads it, none reads it again. */
+  modelFile?: ModelFile;
   /** INFERENCE_THREADS: ONNX Runtime threads per stream; 0 = the cores shared out among the streams. */
   threads: number;
   /**
@@ -80,11 +82,13 @@ export function selectBackend(selection: BackendSelection): InferenceBackend {
     cpu: () => {
       const { streams, threads } = cpuParallelism(selection.streams ?? 0, selection.threads);
       log.info(`ONNX Runtime on the CPU: ${describeCpuParallelism(streams, threads)}`);
-      return pooled(streams, () => new OnnxRuntimeBackend({ modelPath: selection.modelPath, intraOpThreads: threads, batch: selection.batch, log }));
+      const { modelPath, modelFile, batch } = selection;
+      return pooled(streams, () => new OnnxRuntimeBackend({ modelPath, modelFile, intraOpThreads: threads, batch, log }));
     },
     tensorRt: (settings, runtime) => {
       const modelInput = detectionInput(engineProfile(selection.preset, settings.tensorRtProfile), selection.batch);
-      return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, modelInput, modelPath: selection.modelPath, log, runtime, onActivity: selection.onActivity }));
+      const { modelPath, modelFile, onActivity } = selection;
+      return pooled(selection.streams || 1, () => new TensorRtBackend({ ...settings, modelInput, modelPath, modelFile, log, runtime, onActivity }));
     },
   });
 }
@@ -114,13 +118,13 @@ export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'str
  * the detector's in TENSORRT_CACHE_DIR.
  */
 export function selectRecognitionBackend(selection: RecognitionBackendSelection): RecognitionBackend {
-  const { modelPath, threads, log, onActivity } = selection;
+  const { modelPath, modelFile, threads, log, onActivity } = selection;
   const modelVariable = 'REC_MODEL_PATH';
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
-    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, fitsFixedBatch: true, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
+    cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelFile, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, fitsFixedBatch: true, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
     tensorRt: (settings, runtime) => {
       const modelInput = recognitionInput();
-      const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelVariable, log: log ?? processWarnings, runtime, onActivity });
+      const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelFile, modelVariable, log: log ?? processWarnings, runtime, onActivity });
       return { backend, maxWidth: modelInput.maxWidth };
     },
   });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { fixedImageSize, formatDims, processWarnings, readCheckedModelInput, type BackendLog, type ModelInput } from '@iev/inference-backends';
+import { checkedModelInput, fixedImageSize, formatDims, processWarnings, readModelFile, type BackendLog, type ModelFile, type ModelInput } from '@iev/inference-backends';
 import { formatProfile, profileForPreset } from '@iev/tensorrt-backend';
 import { customizePreset, getPreset, type DetectionPreset, type PresetOverrides } from '@iev/text-detection';
 import { selectBackend, type BackendSelection } from './backend-selection';
@@ -21,8 +21,8 @@ export function detectionModelPath(preset: DetectionPreset, modelPath?: string, 
 
 /** Picks the backend, loads the model and returns a detector for the named preset: what every caller needs. */
 export async function loadTextDetector(options: DetectorLoading): Promise<TextDetector> {
-  const { preset, modelPath, modelInput } = await presetOnModel(options, options.batch ?? 1);
-  const backend = selectBackend({ ...options, preset, modelPath });
+  const { preset, modelPath, modelFile, modelInput } = await presetOnModel(options, options.batch ?? 1);
+  const backend = selectBackend({ ...options, preset, modelPath, modelFile });
   await backend.load();
   return new TextDetector(backend, preset, modelPath, options.batch, modelInput);
 }
@@ -34,17 +34,18 @@ export async function loadTextDetector(options: DetectorLoading): Promise<TextDe
  * the old one is released after.
  */
 export async function reconfigureDetector(detector: TextDetector, options: DetectorLoading): Promise<void> {
-  const { preset, modelPath, modelInput } = await presetOnModel(options, detector.maxBatch, detector);
+  const { preset, modelPath, modelFile, modelInput } = await presetOnModel(options, detector.maxBatch, detector);
   if (modelPath === detector.modelPath && runsOnBackendAsBuilt(detector, preset, options)) return detector.configure(preset);
-  const backend = selectBackend({ ...options, preset, modelPath, batch: detector.maxBatch });
+  const backend = selectBackend({ ...options, preset, modelPath, modelFile, batch: detector.maxBatch });
   await backend.load();
   await detector.switchModel(backend, preset, modelPath, modelInput);
 }
 
-/** A preset as it runs on its model (see customizePreset), with that model's path and input. */
+/** A preset as it runs on its model (see customizePreset), with that model's path and input, and its file where it was read. */
 interface PresetOnModel {
   preset: DetectionPreset;
   modelPath: string;
+  modelFile?: ModelFile;
   modelInput: ModelInput;
 }
 
@@ -54,9 +55,12 @@ interface PresetOnModel {
  */
 async function presetOnModel(options: DetectorLoading, batch: number, running?: Pick<TextDetector, 'modelPath' | 'modelInput'>): Promise<PresetOnModel> {
   const modelPath = detectionModelPath(getPreset(options.preset), options.modelPath, options.modelsDir);
+  const fitted = (modelInput: ModelInput) => customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput));
   const known = modelPath === running?.modelPath ? running.modelInput : undefined;
-  const modelInput = known ?? (await readDetectionInput(modelPath, batch, options.log ?? processWarnings));
-  return { preset: customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput)), modelPath, modelInput };
+  if (known) return { preset: fitted(known), modelPath, modelInput: known };
+  const modelFile = await readModelFile(modelPath);
+  const modelInput = checkedDetectionInput(modelFile, batch, options.log ?? processWarnings);
+  return { preset: fitted(modelInput), modelPath, modelFile, modelInput };
 }
 
 /**
@@ -64,10 +68,10 @@ async function presetOnModel(options: DetectorLoading, batch: number, running?: 
  * be fed to it (inputRefusal, which ONNX Runtime's worker also applies to its session; TensorRT's engine build gets
  * only this), and said once where it fixes the size every frame is resized to.
  */
-async function readDetectionInput(modelPath: string, batch: number, log: BackendLog): Promise<ModelInput> {
-  const input = await readCheckedModelInput(modelPath, { batch, frames: true });
+function checkedDetectionInput(modelFile: ModelFile, batch: number, log: BackendLog): ModelInput {
+  const input = checkedModelInput(modelFile, { batch, frames: true });
   const size = fixedImageSize(input);
-  if (size) log.info(`${modelPath}: its input ${input.name} is fixed at ${formatDims(input.dims)}, so every frame is resized to ${size.width}x${size.height} (the preset's own resize does not apply)`);
+  if (size) log.info(`${modelFile.path}: its input ${input.name} is fixed at ${formatDims(input.dims)}, so every frame is resized to ${size.width}x${size.height} (the preset's own resize does not apply)`);
   return input;
 }
 

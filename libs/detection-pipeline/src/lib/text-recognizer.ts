@@ -1,4 +1,4 @@
-import { formatDims, processWarnings, readCheckedModelInput, type BackendLog, type InferenceBackend } from '@iev/inference-backends';
+import { checkedModelInput, formatDims, processWarnings, readModelFile, type BackendLog, type InferenceBackend, type ModelFile } from '@iev/inference-backends';
 import type { ImageView } from '@iev/text-detection';
 import {
   CharacterSet,
@@ -15,7 +15,7 @@ import {
   type LineInput,
   type ReadText,
 } from '@iev/text-recognition';
-import { selectRecognitionBackend, type RecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
+import { selectRecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
 
 export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'threads'>> {
   /**
@@ -59,12 +59,14 @@ export class TextRecognizer {
    * Loads the model and the dictionary and checks they fit each other (the model's class count is the
    * dictionary's size + blank, + space when it was trained with one); a missing file or a mismatch stops here, naming the file. The backend
    * follows the detector's rules (USE_TENSOR_RT, INFERENCE_BACKEND; ONNX Runtime on the CPU when neither is given).
-   * The model's input is read from its file first: lines are made to the size it fixes (readLineInput).
+   * The model's input is read from its file first: lines are made to the size it fixes (checkedLineInput).
    */
-  static async load(options: TextRecognizerOptions, chosen: RecognitionBackend = selectRecognitionBackend({ useTensorRt: false, ...options, threads: options.threads ?? 0 })): Promise<TextRecognizer> {
-    const { backend, maxWidth, runCostColumns } = chosen;
+  static async load(options: TextRecognizerOptions): Promise<TextRecognizer> {
     const characters = CharacterSet.fromFile(options.dictionaryPath);
-    const lineInput = await readLineInput(options.modelPath, options.log ?? processWarnings);
+    // Read once: its input is checked here, and the backend loads the same bytes.
+    const modelFile = await readModelFile(options.modelPath, 'REC_MODEL_PATH');
+    const lineInput = checkedLineInput(modelFile, options.log ?? processWarnings);
+    const { backend, maxWidth, runCostColumns } = selectRecognitionBackend({ useTensorRt: false, ...options, modelFile, threads: options.threads ?? 0 });
     const { height, width = height, batch = 1 } = lineInput;
     await backend.load();
     try {
@@ -138,8 +140,9 @@ export class TextRecognizer {
  * refused naming the file and its shape (every run would fail otherwise). Its height is the line height (48, PaddleOCR's
  * rec_image_shape, where it is open); a width or batch it fixes is the one every run is made to, said once here.
  */
-async function readLineInput(modelPath: string, log: BackendLog): Promise<LineInput> {
-  const input = await readCheckedModelInput(modelPath, { batch: REC_BATCH_SIZE, fitsFixedBatch: true }, 'REC_MODEL_PATH');
+function checkedLineInput(modelFile: ModelFile, log: BackendLog): LineInput {
+  const input = checkedModelInput(modelFile, { batch: REC_BATCH_SIZE, fitsFixedBatch: true });
+  const { path: modelPath } = modelFile;
   const [batch, , height = REC_HEIGHT, width] = input.dims;
   const lineInput: LineInput = { height, ...(width !== undefined && { width }), ...(batch !== undefined && { batch }) };
   if (height !== REC_HEIGHT || width !== undefined || batch !== undefined) {

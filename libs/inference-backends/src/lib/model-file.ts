@@ -22,7 +22,7 @@ export async function readModelFile(path: string, variable = 'MODEL_PATH'): Prom
 }
 
 /** A model file's bytes, or a ModelFileError naming the file and the setting to change (`variable`). */
-export async function readModelBytes(path: string, variable = 'MODEL_PATH'): Promise<Buffer> {
+async function readModelBytes(path: string, variable = 'MODEL_PATH'): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {

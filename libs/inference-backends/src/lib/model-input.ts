@@ -1,5 +1,5 @@
 import type { Size } from '@iev/text-detection';
-import { readModelBytes } from './model-file';
+import type { ModelFile } from './model-file';
 import { readGraphInputs } from './onnx-graph/onnx-model';
 
 /**
@@ -57,20 +57,18 @@ export function inputRefusal(input: ModelInput | undefined, { batch, fitsFixedBa
 }
 
 /**
- * A model's first input as its file declares it, read before any backend is chosen (`variable`: the setting that
- * names the file, for the error): refused, naming the file, where it is no ONNX model or `demand` cannot be fed to it.
+ * A model's first input as its file declares it, read before any backend is chosen (which is then given the same
+ * file): refused, naming the file, where it is no ONNX model or `demand` cannot be fed to it.
  */
-export async function readCheckedModelInput(modelPath: string, demand: InputDemand, variable?: string): Promise<ModelInput> {
-  // Only the input is wanted here: the backend reads the file again and hashes it for the model's identity.
-  const bytes = await readModelBytes(modelPath, variable);
+export function checkedModelInput({ path, bytes }: ModelFile, demand: InputDemand): ModelInput {
   let input: ModelInput | undefined;
   try {
     input = readModelInput(bytes);
   } catch (error) {
-    throw new Error(`cannot load ${modelPath}: it is no ONNX model (${(error as Error).message})`);
+    throw new Error(`cannot load ${path}: it is no ONNX model (${(error as Error).message})`);
   }
   const refusal = inputRefusal(input, demand);
-  if (!input || refusal !== undefined) throw new Error(`cannot load ${modelPath}: ${refusal}`);
+  if (!input || refusal !== undefined) throw new Error(`cannot load ${path}: ${refusal}`);
   return input;
 }
 

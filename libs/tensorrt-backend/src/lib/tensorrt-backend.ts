@@ -12,6 +12,8 @@ export interface TensorRtBackendOptions extends Omit<TensorRtSettings, 'tensorRt
   /** The model's input and the profile its engine is built with: detectionInput(profile) or recognitionInput(). */
   modelInput: TensorRtModelInput;
   modelPath: string;
+  /** modelPath's file already read (to check its input first); read at load() otherwise. */
+  modelFile?: ModelFile;
   /** The variable that set modelPath, named when the file cannot be read (default MODEL_PATH). */
   modelVariable?: string;
   log: BackendLog;
@@ -69,7 +71,7 @@ export class TensorRtBackend implements InferenceBackend {
     if (this.engine) return;
     const { options } = this;
     const runtime = options.runtime ?? openTensorRt(options.tensorRtAddonPath);
-    const model = await readModelFile(options.modelPath, options.modelVariable);
+    const model = options.modelFile ?? (await readModelFile(options.modelPath, options.modelVariable));
     const { device, tensorRtVersion, cudaRuntimeVersion } = runtime;
     const precision = resolvePrecision(options.tensorRtPrecision, device.computeCapability, tensorRtVersion);
     const key: EngineCacheKey = {
