@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import sharp, { type Matrix3x3, type Sharp } from 'sharp';
 import { assertIsFile, VideoFileSource } from '@iev/capture-sources';
+import { PixelFormat } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 
 export interface DecodedFrame {
@@ -50,7 +51,8 @@ async function* decodeWithFfmpeg(path: string): AsyncGenerator<DecodedFrame> {
   const pathForFfmpeg = linkFolder === undefined ? path : join(linkFolder, basename(path).replaceAll('%', '_'));
   try {
     if (linkFolder !== undefined) await symlink(resolve(path), pathForFfmpeg);
-    const source = new VideoFileSource({ path: pathForFfmpeg, sourceId: path, loop: false, realtime: false });
+    // BGR24 asked for, not left to the default: the frames go to the detector as they come.
+    const source = new VideoFileSource({ path: pathForFfmpeg, sourceId: path, loop: false, realtime: false, pixelFormat: PixelFormat.BGR24 });
     let index = 0;
     for await (const { header, pixels } of source.frames()) {
       yield { index: index++, image: { data: pixels, width: header.width, height: header.height, stride: header.stride } };

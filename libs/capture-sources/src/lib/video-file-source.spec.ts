@@ -64,6 +64,15 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect([near(pixels.subarray(0, 768), 81), near(pixels.subarray(768, 960), 90), near(pixels.subarray(960), 240)]).toEqual([true, true, true]);
   });
 
+  it('decodes a full-range video (MJPEG, as webcams send) to limited-range I420, as the converters take it: white is Y 235', async () => {
+    // Later options win: the helper's yuv420p is replaced by MJPEG's full-range yuvj420p.
+    const white = makeVideo('white.avi', 'color=c=white:size=32x24:rate=10:duration=0.3', ['-c:v', 'mjpeg', '-pix_fmt', 'yuvj420p']);
+
+    const [{ pixels }] = await take(new VideoFileSource({ path: white, pixelFormat: PixelFormat.I420, ...fastOnce }), 1);
+
+    expect(pixels.subarray(0, 32 * 24).every((luma) => luma === 235)).toBe(true);
+  });
+
   it('delivers pixels in BGR order: a red video reads as (0, 0, 255)', async () => {
     const [frame] = await take(new VideoFileSource({ path: red, sourceId: 'camera0', ...fastOnce }), 1);
 

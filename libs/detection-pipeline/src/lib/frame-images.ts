@@ -6,7 +6,7 @@ const FREE_BUFFERS = 8;
 
 /**
  * The BGR images the detector and the reader take, from frames as they arrive: a BGR24 frame's own pixels, an I420
- * frame's converted into a pooled buffer (~0.35 ms at 640x480), so that its message can go back to the transport at
+ * frame's converted into a pooled buffer (0.34 ms at 640x480), so that its message can go back to the transport at
  * once. Half the bytes cross from capture that way. Every image handed out goes back through release().
  */
 export class FrameImages {

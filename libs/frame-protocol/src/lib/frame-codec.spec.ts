@@ -96,6 +96,7 @@ describe('frameCodec', () => {
     ['a fractional sequence', { ...makeFrame(), sequence: 1.5 }, 'INVALID_FIELD'],
     ['an empty sourceId', { ...makeFrame(), sourceId: '' }, 'INVALID_FIELD'],
     ['an unknown pixel format', { ...makeFrame(), pixelFormat: 42 }, 'INVALID_FIELD'],
+    ['an I420 frame over the largest message part', { ...makeFrame({ pixelFormat: PixelFormat.I420 }), stride: 65_536, height: 16_384 }, 'INVALID_FIELD'],
   ])('refuses to encode %s', (_, frame, code) => {
     expect(() => frameCodec.encode(frame)).toThrow(expect.objectContaining({ name: 'ProtocolError', code }));
   });

@@ -98,6 +98,8 @@ function checkFrameHeader(header: FrameHeader): void {
   readDimension(header.width, 'width');
   readDimension(header.height, 'height');
   readInteger(header.stride, 'stride', minStride(header.pixelFormat, header.width), MAX_STRIDE);
+  // I420's chroma planes add half again: its widest stride at the largest height would not fit a message part.
+  if (pixelByteLength(header) > MAX_MESSAGE_PART_BYTES) invalidField('stride', `${header.stride} at height ${header.height} makes a frame over ${MAX_MESSAGE_PART_BYTES} bytes`);
 }
 
 function checkPixelByteLength(header: FrameHeader, byteLength: number): void {

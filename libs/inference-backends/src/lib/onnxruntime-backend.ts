@@ -119,7 +119,13 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   private readonly restartBackoff = new Backoff(RESTART_FIRST_MS, RESTART_MAX_MS);
   private readonly log: BackendLog;
 
-  constructor(private readonly options: OnnxRuntimeBackendOptions) {
+  private readonly options: Omit<OnnxRuntimeBackendOptions, 'modelFile'>;
+  /** The file read for this backend, until its first load: only the folded graph is kept after that. */
+  private fileRead?: ModelFile;
+
+  constructor({ modelFile, ...options }: OnnxRuntimeBackendOptions) {
+    this.options = options;
+    this.fileRead = modelFile;
     this.log = options.log ?? processWarnings;
   }
 
@@ -139,7 +145,8 @@ export class OnnxRuntimeBackend implements InferenceBackend {
   async load(): Promise<void> {
     await this.disposing; // a load right after dispose() starts a new worker, not one being ended
     if (this.worker || this.model) return;
-    const file = this.options.modelFile ?? (await readModelFile(this.options.modelPath, this.options.modelVariable));
+    const file = this.fileRead ?? (await readModelFile(this.options.modelPath, this.options.modelVariable));
+    this.fileRead = undefined;
     let sessionModel: Uint8Array;
     try {
       sessionModel = await this.startSessionOf(file);
