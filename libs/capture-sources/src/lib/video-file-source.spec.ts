@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
-import { isRunning } from '@iev/testing';
+import { isRunning, waitUntil } from '@iev/testing';
 import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
 import { VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
 
@@ -158,17 +158,23 @@ describe('VideoFileSource (real ffmpeg)', () => {
 
   it('pauses ffmpeg instead of buffering when the consumer does not read', async () => {
     const source = new VideoFileSource({ path: pattern, realtime: false });
-    await source.start();
-    await sleep(500);
-    const held = source.stats.bytesRead;
-    await sleep(300);
+    try {
+      await source.start();
+      // Once ffmpeg is up and the source has cut the frames it reads ahead (a loaded machine takes its time), and settled.
+      await waitUntil(() => source.stats.framesDecoded >= 2, 'the frames read ahead', { timeoutMs: 10_000 });
+      await sleep(300);
+      const held = source.stats.bytesRead;
+      await sleep(300);
 
-    // Unchecked, ffmpeg would have produced thousands of these 9 kB frames by now.
-    expect(source.stats.bytesRead).toBe(held);
-    expect(held).toBeLessThan(100 * 64 * 48 * 3);
-    const [pid] = pidsRunning('ffmpeg', pattern);
-    await source.stop();
-    expect(isRunning(pid)).toBe(false);
+      // Unchecked, ffmpeg would have produced thousands of these 9 kB frames by now.
+      expect(source.stats.bytesRead).toBe(held);
+      expect(held).toBeLessThan(100 * 64 * 48 * 3);
+      const [pid] = pidsRunning('ffmpeg', pattern);
+      await source.stop();
+      expect(isRunning(pid)).toBe(false);
+    } finally {
+      await source.stop(); // a failure above must not leave ffmpeg running: it would fail the next tests, and keep jest from exiting
+    }
   });
 
   it('stop() ends ffmpeg and resolves once it is gone', async () => {
