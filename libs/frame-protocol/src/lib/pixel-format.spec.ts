@@ -11,12 +11,12 @@ describe('pixel layouts', () => {
   it('takes half the bytes of BGR24 for I420, a quarter-size U and V plane after the Y rows', () => {
     expect(minStride(PixelFormat.I420, 640)).toBe(640);
     expect(pixelByteLength({ pixelFormat: PixelFormat.I420, stride: 640, height: 480 })).toBe((640 * 480 * 3) / 2);
-    expect(i420Planes({ stride: 640, height: 480 })).toEqual({ yStride: 640, chromaStride: 320, chromaHeight: 240, uOffset: 307_200, vOffset: 384_000 });
+    expect(i420Planes({ stride: 640, height: 480 })).toEqual({ chromaStride: 320, chromaHeight: 240, uOffset: 307_200, vOffset: 384_000, byteLength: 460_800 });
   });
 
   it('rounds I420 chroma up on odd sides, as decoders write it', () => {
     // ffmpeg's yuv420p for 5x3: 15 bytes of Y, then 3x2 of U and of V.
-    expect(i420Planes({ stride: 5, height: 3 })).toEqual({ yStride: 5, chromaStride: 3, chromaHeight: 2, uOffset: 15, vOffset: 21 });
+    expect(i420Planes({ stride: 5, height: 3 })).toEqual({ chromaStride: 3, chromaHeight: 2, uOffset: 15, vOffset: 21, byteLength: 27 });
     expect(pixelByteLength({ pixelFormat: PixelFormat.I420, stride: 5, height: 3 })).toBe(27);
   });
 

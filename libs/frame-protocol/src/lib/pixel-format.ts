@@ -13,7 +13,7 @@ const LAYOUTS: Record<PixelFormat, PixelLayout> = {
   [PixelFormat.BGR24]: packed(3),
   [PixelFormat.RGB24]: packed(3),
   [PixelFormat.GRAY8]: packed(1),
-  [PixelFormat.I420]: { rowBytes: (width) => width, frameBytes: (stride, height) => stride * height + 2 * chromaSize(stride) * chromaSize(height) },
+  [PixelFormat.I420]: { rowBytes: (width) => width, frameBytes: (stride, height) => i420Planes({ stride, height }).byteLength },
 };
 
 /** Chroma rows (and bytes per chroma row) of a 4:2:0 frame: one for every two luma ones, rounded up. */
@@ -39,18 +39,22 @@ export function pixelByteLength({ pixelFormat, stride, height }: Pick<FrameHeade
   return layoutOf(pixelFormat).frameBytes(stride, height);
 }
 
-/** Where an I420 frame's planes lie in its pixels: Y rows of `stride` bytes, then U, then V, each of `chromaHeight` rows of `chromaStride` bytes. */
+/**
+ * Where an I420 frame's planes lie in its pixels: Y rows of `stride` bytes, then U, then V, each of `chromaHeight` rows
+ * of `chromaStride` bytes; `byteLength` in all.
+ */
 export interface I420Planes {
-  yStride: number;
   chromaStride: number;
   chromaHeight: number;
   uOffset: number;
   vOffset: number;
+  byteLength: number;
 }
 
 export function i420Planes({ stride, height }: Pick<FrameHeader, 'stride' | 'height'>): I420Planes {
   const chromaStride = chromaSize(stride);
   const chromaHeight = chromaSize(height);
+  const planeBytes = chromaStride * chromaHeight;
   const uOffset = stride * height;
-  return { yStride: stride, chromaStride, chromaHeight, uOffset, vOffset: uOffset + chromaStride * chromaHeight };
+  return { chromaStride, chromaHeight, uOffset, vOffset: uOffset + planeBytes, byteLength: uOffset + 2 * planeBytes };
 }

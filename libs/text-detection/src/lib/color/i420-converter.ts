@@ -1,4 +1,4 @@
-import { i420Planes, pixelByteLength, PixelFormat } from '@iev/frame-protocol';
+import { i420Planes } from '@iev/frame-protocol';
 import type { ImageView } from '../types';
 import { layOut } from '../wasm/wasm-runtime';
 import { createI420Kernel, I420_OVERRUN_BYTES, type I420Kernel } from './i420-kernel';
@@ -42,7 +42,7 @@ export class I420Converter {
     const { width, height, stride, data } = image;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`image size must be positive integers, got ${width}x${height}`);
     if (!Number.isInteger(stride) || stride < width) throw new RangeError(`an I420 image's stride ${stride} is less than its width ${width}`);
-    const sourceBytes = pixelByteLength({ pixelFormat: PixelFormat.I420, stride, height });
+    const { chromaStride, uOffset, vOffset, byteLength: sourceBytes } = i420Planes(image);
     if (data.length < sourceBytes) throw new RangeError(`I420 data has ${data.length} bytes, a ${width}x${height} image with stride ${stride} needs ${sourceBytes}`);
     const outStride = width * 3;
     const outBytes = outStride * height;
@@ -52,7 +52,6 @@ export class I420Converter {
     const { source, output } = this.regionsFor(image, sourceBytes, outBytes);
     const { memory } = this.kernel;
     new Uint8Array(memory.buffer, source, sourceBytes).set(data.subarray(0, sourceBytes));
-    const { chromaStride, uOffset, vOffset } = i420Planes(image);
     this.kernel.i420ToBgr(source, source + uOffset, source + vOffset, stride, chromaStride, width, height, output, outStride, rgb ? 1 : 0);
     out.set(new Uint8Array(memory.buffer, output, outBytes));
     return { data: out, width, height, stride: outStride };
