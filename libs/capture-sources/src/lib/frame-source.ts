@@ -84,7 +84,7 @@ export function assertValidShape(shape: OutputShape): void {
   if (shape.fps !== undefined && !(Number.isFinite(shape.fps) && shape.fps > 0)) {
     throw new VideoSourceError(`fps must be a positive number, got ${shape.fps}`);
   }
-  if (shape.pixelFormat !== undefined && shape.pixelFormat !== PixelFormat.BGR24 && shape.pixelFormat !== PixelFormat.I420) {
+  if (shape.pixelFormat !== undefined && !Object.values<PixelFormat>(DECODED_FORMAT_NAMES).includes(shape.pixelFormat)) {
     throw new VideoSourceError(`frames are decoded to BGR24 or I420, not pixel format ${shape.pixelFormat}`);
   }
 }
