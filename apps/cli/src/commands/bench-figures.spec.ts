@@ -73,6 +73,8 @@ describe('cpuFigures', () => {
         inferenceGcMs: 120,
         framesDecoded: 120,
         preview: NO_USAGE.preview,
+        // Two cores for 4 s: the pipeline's 4720 ms, 680 ms of other processes, 2600 ms idle.
+        machine: { busyMs: 5400, idleMs: 2600 },
       },
     };
     const cpu = cpuFigures(pipeline);
@@ -88,6 +90,7 @@ describe('cpuFigures', () => {
     expect(cpu.inference.gcPauses).toEqual({ corePercent: 3, msPerFrame: 3 });
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
+    expect(cpu.machine).toEqual({ idle: { corePercent: 65, msPerFrame: 65 }, otherProcesses: { corePercent: 17, msPerFrame: 17 } });
   });
 });
 

@@ -32,6 +32,8 @@ export interface CpuFigures {
   /** capture and its decoder together, CPU-ms per frame decoded and per frame consumed. */
   captureMsPerDecodedFrame: number;
   captureMsPerConsumedFrame: number;
+  /** The whole machine meanwhile: cores left idle, and what processes other than the pipeline's took (this bench's own included). */
+  machine: { idle: CpuShare; otherProcesses: CpuShare };
 }
 
 export interface LatencyFigures {
@@ -84,6 +86,10 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
     framesConsumed,
     captureMsPerDecodedFrame: round(captureMs / usage.framesDecoded),
     captureMsPerConsumedFrame: round(captureMs / framesConsumed),
+    machine: {
+      idle: share(usage.machine.idleMs),
+      otherProcesses: share(Math.max(0, usage.machine.busyMs - captureMs - usage.inference.processMs - usage.preview.processMs)),
+    },
   };
 }
 

@@ -25,6 +25,7 @@ const report: BenchReport = {
     framesConsumed: 180,
     captureMsPerDecodedFrame: 1.93,
     captureMsPerConsumedFrame: 6.42,
+    machine: { idle: share(1.5, 1.65), otherProcesses: share(2.5, 2.75) },
   },
   framesMeasured: 180,
   streams: 2,
@@ -58,6 +59,8 @@ describe('formatBenchRows', () => {
     expect(table).toMatch(/decoder \(capture's ffmpeg \/ gst-launch\)\s+3\.1\s+3\.40/);
     expect(table).toMatch(/ {2}worker threads \(ONNX Runtime\)\s+175\.0\s+192\.30/);
     expect(table).toMatch(/ {2}GC pauses on the main thread \(wall time\)\s+4\.0\s+4\.40/);
+    expect(table).toMatch(/other processes \(this bench included\)\s+2\.5\s+2\.75/);
+    expect(table).toMatch(/idle\s+1\.5\s+1\.65/);
     // capture has unnamed threads (Node.js 20) and no workers: one row each way.
     expect(table.match(/unnamed threads/g)).toHaveLength(1);
     expect(table.match(/worker threads/g)).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { addCpu, cpuBetween, NO_CPU, snapshotCpu, type CpuSnapshot, type CpuUsage } from './process-cpu';
+import { addCpu, cpuBetween, machineCpuBetween, NO_CPU, NO_MACHINE_CPU, snapshotCpu, snapshotMachineCpu, type CpuSnapshot, type CpuUsage, type MachineCpu } from './process-cpu';
 import { lookAt, type ModuleLook, type RunningModule } from './bench-modules';
 
 /** What one pipeline (capture with its decoder, or several, and one inference module) used while it was measured. */
@@ -12,6 +12,8 @@ export interface PipelineUsage {
   framesDecoded: number;
   /** The preview module's, when one ran beside the pipeline (NO_CPU otherwise). */
   preview: CpuUsage;
+  /** Every core's, the pipeline's and all else: what the pipeline left idle, and what other processes took. */
+  machine: MachineCpu;
 }
 
 export interface PipelineLook {
@@ -19,13 +21,14 @@ export interface PipelineLook {
   captures: ModuleLook[];
   inference: ModuleLook;
   preview?: CpuSnapshot;
+  machine: MachineCpu;
 }
 
 export async function lookAtPipeline(captures: RunningModule[], inference: RunningModule, preview?: RunningModule): Promise<PipelineLook> {
   const atMs = performance.now();
   const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
   const previewPid = preview?.process.pid;
-  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewPid !== undefined && { preview: snapshotCpu(previewPid) }) };
+  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewPid !== undefined && { preview: snapshotCpu(previewPid) }), machine: snapshotMachineCpu() };
 }
 
 export function usageBetween(before: PipelineLook, after: PipelineLook): PipelineUsage {
@@ -38,6 +41,7 @@ export function usageBetween(before: PipelineLook, after: PipelineLook): Pipelin
     inferenceGcMs: after.inference.gcMs - before.inference.gcMs,
     framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, 0),
     preview: before.preview && after.preview ? cpuBetween(before.preview, after.preview) : NO_CPU,
+    machine: machineCpuBetween(before.machine, after.machine),
   };
 }
 
@@ -51,7 +55,8 @@ export function addUsage(a: PipelineUsage, b: PipelineUsage): PipelineUsage {
     inferenceGcMs: a.inferenceGcMs + b.inferenceGcMs,
     framesDecoded: a.framesDecoded + b.framesDecoded,
     preview: addCpu(a.preview, b.preview),
+    machine: { busyMs: a.machine.busyMs + b.machine.busyMs, idleMs: a.machine.idleMs + b.machine.idleMs },
   };
 }
 
-export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU };
+export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU, machine: NO_MACHINE_CPU };

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { cpuBetween, snapshotCpu, threadGroup, type CpuUsage } from './process-cpu';
+import { cpuBetween, machineCpuBetween, snapshotCpu, snapshotMachineCpu, threadGroup, type CpuUsage } from './process-cpu';
 
 /**
  * Burns `ms` of CPU time as the process's own getrusage counts it: a share of wall time would depend on how busy
@@ -105,6 +105,27 @@ describe('snapshotCpu (real /proc of real processes)', () => {
     // Each child's own start-up (loading Node.js) counts too.
     expect(usage.childrenMs).toBeLessThanOrEqual(2 * BURN_MS + 500);
     expect(usage.groups.main).toBeLessThan(100);
+  });
+});
+
+describe('snapshotMachineCpu (the real /proc/stat)', () => {
+  it("counts every core's time, busy or idle, and a burn as busy time", async () => {
+    const child = await nodeChild(onGo(`${burn(BURN_MS)} console.log('done');`));
+    try {
+      const before = snapshotMachineCpu();
+      const from = performance.now();
+      child.stdin.write('go\n');
+      await nextLine(child, 'done');
+      const used = machineCpuBetween(before, snapshotMachineCpu());
+      const wallMs = performance.now() - from;
+      expect(used.busyMs).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
+      // Ticks are counted per core (each a cpuN line), each rounded to a tick.
+      const cores = readFileSync('/proc/stat', 'utf8').split('\n').filter((line) => /^cpu\d/.test(line)).length;
+      expect(used.busyMs + used.idleMs).toBeGreaterThanOrEqual(cores * (wallMs - 2 * CLOCK_TICK_MS));
+      expect(used.busyMs + used.idleMs).toBeLessThanOrEqual(cores * (wallMs + 2 * CLOCK_TICK_MS));
+    } finally {
+      await stop(child);
+    }
   });
 });
 

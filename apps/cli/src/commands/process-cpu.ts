@@ -115,3 +115,22 @@ export function addCpu(a: CpuUsage, b: CpuUsage): CpuUsage {
 }
 
 export const NO_CPU: CpuUsage = { processMs: 0, groups: {}, childrenMs: 0 };
+
+/** The whole machine's CPU time so far, every core added up: busy (user, system, interrupts, stolen) and idle. */
+export interface MachineCpu {
+  busyMs: number;
+  idleMs: number;
+}
+
+/** /proc/stat's first line: user nice system idle iowait irq softirq steal (guest time is already in user). */
+export function snapshotMachineCpu(): MachineCpu {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const ms = (ticks: number) => (ticks * 1000) / clockTicksPerSecond();
+  return { busyMs: ms(user + nice + system + irq + softirq + (steal || 0)), idleMs: ms(idle + (iowait || 0)) };
+}
+
+export function machineCpuBetween(before: MachineCpu, after: MachineCpu): MachineCpu {
+  return { busyMs: after.busyMs - before.busyMs, idleMs: after.idleMs - before.idleMs };
+}
+
+export const NO_MACHINE_CPU: MachineCpu = { busyMs: 0, idleMs: 0 };
