@@ -20,6 +20,8 @@ const GC_SECONDS_METRIC = 'iev_nodejs_gc_duration_seconds_sum';
 
 /** A built module app running as a child process, with its metrics on a port of its own. */
 export interface RunningModule {
+  /** The app's name (dist/apps/<name>), for messages. */
+  name: string;
   process: ChildProcess;
   metricsPort: number;
 }
@@ -31,7 +33,7 @@ async function startModule(root: string, name: string, env: Record<string, strin
     env: { ...process.env, ...env, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return { process: child, metricsPort };
+  return { name, process: child, metricsPort };
 }
 
 function stopModule({ process: child }: RunningModule): Promise<void> {

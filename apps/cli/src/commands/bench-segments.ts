@@ -101,7 +101,9 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     preview = options.preview ? await startPreview(stage, options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
-      for (const { process: child } of modules) child.once('exit', (code) => reject(new Error(`a module exited during the bench (code ${code})`)));
+      for (const { name, process: child } of modules) {
+        child.once('exit', (code, signal) => reject(new Error(`the ${name} module exited during the bench (${code === null ? `signal ${signal}` : `code ${code}`})`)));
+      }
     });
     const whileRunning = <T>(work: Promise<T>) => stage.unlessInterrupted(Promise.race([work, exited]));
 
