@@ -72,9 +72,9 @@ describe('cpuFigures', () => {
         inference: { processMs: 4120, groups: { main: 400, workers: 3600, rest: 80 }, childrenMs: 0 },
         inferenceGcMs: 120,
         framesDecoded: 120,
-        preview: NO_USAGE.preview,
-        // Two cores for 4 s: the pipeline's 4720 ms, 680 ms of other processes, 2600 ms idle.
-        machine: { busyMs: 5400, idleMs: 2600 },
+        preview: { processMs: 160, groups: {}, childrenMs: 0 },
+        // Two cores for 4 s: capture's 600 ms, inference's 4120, the preview's 160, 520 of other processes, 2400 idle, 200 stolen.
+        machine: { busyMs: 5400, idleMs: 2400, stolenMs: 200 },
       },
     };
     const cpu = cpuFigures(pipeline);
@@ -90,7 +90,8 @@ describe('cpuFigures', () => {
     expect(cpu.inference.gcPauses).toEqual({ corePercent: 3, msPerFrame: 3 });
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
-    expect(cpu.machine).toEqual({ idle: { corePercent: 65, msPerFrame: 65 }, otherProcesses: { corePercent: 17, msPerFrame: 17 } });
+    expect(cpu.preview).toEqual({ corePercent: 4, msPerFrame: 4 });
+    expect(cpu.machine).toEqual({ otherProcesses: { corePercent: 13, msPerFrame: 13 }, idle: { corePercent: 60, msPerFrame: 60 }, stolen: { corePercent: 5, msPerFrame: 5 } });
   });
 });
 

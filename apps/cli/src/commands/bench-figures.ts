@@ -32,8 +32,13 @@ export interface CpuFigures {
   /** capture and its decoder together, CPU-ms per frame decoded and per frame consumed. */
   captureMsPerDecodedFrame: number;
   captureMsPerConsumedFrame: number;
-  /** The whole machine meanwhile: cores left idle, and what processes other than the pipeline's took (this bench's own included). */
-  machine: { idle: CpuShare; otherProcesses: CpuShare };
+  /** The preview module's, when one ran beside the pipeline (`--preview`). */
+  preview?: CpuShare;
+  /**
+   * The rest of the machine meanwhile, so that the rows add up to every core: what processes other than the
+   * pipeline's took (this bench's own included), cores left idle, and time the hypervisor gave to other guests.
+   */
+  machine: { otherProcesses: CpuShare; idle: CpuShare; stolen: CpuShare };
 }
 
 export interface LatencyFigures {
@@ -78,6 +83,7 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
   const framesConsumed = detections.length;
   const share = (cpuMs: number): CpuShare => ({ corePercent: round((cpuMs / usage.wallMs) * 100, 1), msPerFrame: round(cpuMs / framesConsumed) });
   const captureMs = captureCpuMs(usage);
+  const previewMs = withChildren(usage.preview);
   return {
     decoder: share(usage.capture.childrenMs),
     capture: moduleCpu(usage.capture, usage.captureGcMs, share),
@@ -86,16 +92,23 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
     framesConsumed,
     captureMsPerDecodedFrame: round(captureMs / usage.framesDecoded),
     captureMsPerConsumedFrame: round(captureMs / framesConsumed),
+    ...(previewMs > 0 && { preview: share(previewMs) }),
     machine: {
+      // Not clamped: a negative figure would say the snapshots were not taken together.
+      otherProcesses: share(usage.machine.busyMs - captureMs - withChildren(usage.inference) - previewMs),
       idle: share(usage.machine.idleMs),
-      otherProcesses: share(Math.max(0, usage.machine.busyMs - captureMs - usage.inference.processMs - usage.preview.processMs)),
+      stolen: share(usage.machine.stolenMs),
     },
   };
 }
 
 /** Capture's processes and their decoders. */
 function captureCpuMs(usage: PipelineUsage): number {
-  return usage.capture.processMs + usage.capture.childrenMs;
+  return withChildren(usage.capture);
+}
+
+function withChildren({ processMs, childrenMs }: CpuUsage): number {
+  return processMs + childrenMs;
 }
 
 function moduleCpu(cpu: CpuUsage, gcMs: number, share: (cpuMs: number) => CpuShare): ModuleCpu {

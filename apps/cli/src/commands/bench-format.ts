@@ -95,8 +95,10 @@ function formatCpu(cpu: BenchReport['cpu'], captures: number): string[] {
     row(captures > 1 ? `decoders of the ${captures} captures` : "decoder (capture's ffmpeg / gst-launch)", cpu.decoder),
     ...module(captures > 1 ? `capture ×${captures}` : 'capture', cpu.capture),
     ...module('inference', cpu.inference),
+    ...(cpu.preview ? [row('preview', cpu.preview)] : []),
     row('other processes (this bench included)', cpu.machine.otherProcesses),
     row('idle', cpu.machine.idle),
+    row('stolen by the hypervisor', cpu.machine.stolen),
     `capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`,
   ];
 }

@@ -22,7 +22,7 @@ describe('lookAt (a real metrics server of the modules\' kind, this process as t
     for (let i = 0; i < 200_000; i++) kept += new Array(64).fill(i).length;
     expect(kept).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const look = await lookAt({ name: 'capture', process: { pid: process.pid } as ChildProcess, metricsPort: server.port });
+    const look = await lookAt({ label: 'capture', process: { pid: process.pid } as ChildProcess, metricsPort: server.port });
     expect(look.gcMs).toBeGreaterThan(0);
     expect(look.framesDecoded).toBe(12);
     expect(look.cpu.threads.get(process.pid)?.group).toBe('main');

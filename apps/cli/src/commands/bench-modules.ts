@@ -20,20 +20,20 @@ const GC_SECONDS_METRIC = 'iev_nodejs_gc_duration_seconds_sum';
 
 /** A built module app running as a child process, with its metrics on a port of its own. */
 export interface RunningModule {
-  /** The app's name (dist/apps/<name>), for messages. */
-  name: string;
+  /** Which module this is, for messages: its app's name, or more where several run (`capture camera1`). */
+  label: string;
   process: ChildProcess;
   metricsPort: number;
 }
 
-async function startModule(root: string, name: string, env: Record<string, string>): Promise<RunningModule> {
+async function startModule(root: string, name: string, env: Record<string, string>, label = name): Promise<RunningModule> {
   const metricsPort = await freePort();
   const child = spawn(process.execPath, [`${root}/dist/apps/${name}/main.js`], {
     cwd: root,
     env: { ...process.env, ...env, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  return { name, process: child, metricsPort };
+  return { label, process: child, metricsPort };
 }
 
 function stopModule({ process: child }: RunningModule): Promise<void> {
@@ -48,8 +48,11 @@ function stopModule({ process: child }: RunningModule): Promise<void> {
 export interface BenchStage {
   /** The stage's own temporary folder, removed when it ends. */
   readonly dir: string;
-  /** A built module app (dist/apps/<name>/main.js) as a child process, stopped when the stage ends if not before. */
-  startModule(root: string, name: string, env: Record<string, string>): Promise<RunningModule>;
+  /**
+   * A built module app (dist/apps/<name>/main.js) as a child process, stopped when the stage ends if not before;
+   * `label` names it in messages (default `name`).
+   */
+  startModule(root: string, name: string, env: Record<string, string>, label?: string): Promise<RunningModule>;
   /** Stops the stage's modules (SIGCONT, then SIGTERM) and waits for them to exit. */
   stopModules(): Promise<void>;
   /** Settles as `work` does, unless SIGINT or SIGTERM interrupts the stage first: then it rejects at once. */
@@ -96,8 +99,8 @@ export async function runBenchStage<T>(prefix: string, log: (line: string) => vo
   try {
     return await work({
       dir,
-      startModule: async (root, name, env) => {
-        const module = await startModule(root, name, env);
+      startModule: async (root, name, env, label) => {
+        const module = await startModule(root, name, env, label);
         modules.push(module);
         return module;
       },

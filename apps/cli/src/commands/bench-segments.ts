@@ -79,30 +79,35 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     for (const [index, variant] of variants.entries()) {
       const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
       listeners.push(listenForDetections(detectionsEndpoint));
-      const inference = await stage.startModule(options.workspaceRoot, 'inference', {
-        FRAMES_CONNECT: sources.map(({ frames }) => frames).join(','),
-        DETECTIONS_BIND: detectionsEndpoint,
-        DETECTION_PRESET: options.preset.name,
-        INFERENCE_BACKEND: options.backend,
-        INFERENCE_STREAMS: String(options.streams),
-        INFERENCE_THREADS: String(options.threads),
-        MODEL_PATH: options.modelPath,
-        ...variant,
-      });
+      const inference = await stage.startModule(
+        options.workspaceRoot,
+        'inference',
+        {
+          FRAMES_CONNECT: sources.map(({ frames }) => frames).join(','),
+          DETECTIONS_BIND: detectionsEndpoint,
+          DETECTION_PRESET: options.preset.name,
+          INFERENCE_BACKEND: options.backend,
+          INFERENCE_STREAMS: String(options.streams),
+          INFERENCE_THREADS: String(options.threads),
+          MODEL_PATH: options.modelPath,
+          ...variant,
+        },
+        ['inference', ...Object.entries(variant).map(([name, value]) => `${name}=${value}`)].join(' '),
+      );
       inferences.push(inference);
       modules.push(inference);
     }
     const captures: RunningModule[] = [];
     for (const { sourceId, frames } of sources) {
-      captures.push(await stage.startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }));
+      captures.push(await stage.startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }, `capture ${sourceId}`));
     }
     modules.push(...captures);
     const signalCaptures = (signal: NodeJS.Signals) => captures.forEach(({ process: child }) => child.kill(signal));
     preview = options.preview ? await startPreview(stage, options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
-      for (const { name, process: child } of modules) {
-        child.once('exit', (code, signal) => reject(new Error(`the ${name} module exited during the bench (${code === null ? `signal ${signal}` : `code ${code}`})`)));
+      for (const { label, process: child } of modules) {
+        child.once('exit', (code, signal) => reject(new Error(`the ${label} module exited during the bench (${code === null ? `signal ${signal}` : `code ${code}`})`)));
       }
     });
     const whileRunning = <T>(work: Promise<T>) => stage.unlessInterrupted(Promise.race([work, exited]));
@@ -140,11 +145,11 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
         for (const other of inferences) other.process.kill(other === inference ? 'SIGCONT' : 'SIGSTOP');
         preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
+        // Frames are counted over the stretch the CPU is measured over: from one look's snapshots to the next's.
         const before = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
-        const from = epochMs();
-        await whileRunning(sleep(segmentMs));
-        const to = epochMs();
+        await whileRunning(sleep(Math.max(0, segmentMs - (epochMs() - before.atMs))));
         const after = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
+        const [from, to] = [before.atMs, after.atMs];
         measured[i].ms += to - from;
         measured[i].segmentLengthsMs.push(to - from);
         measured[i].usage = addUsage(measured[i].usage, usageBetween(before, after));

@@ -1,5 +1,5 @@
 import type { ModuleLook } from './bench-modules';
-import { usageBetween, type PipelineLook } from './pipeline-usage';
+import { addUsage, NO_USAGE, usageBetween, type PipelineLook } from './pipeline-usage';
 
 /** A module seen with `cpuMs` on its main thread (pid 1) and `childrenMs` in its decoder. */
 function look(cpuMs: number, childrenMs: number, gcMs: number, framesDecoded: number): ModuleLook {
@@ -8,8 +8,8 @@ function look(cpuMs: number, childrenMs: number, gcMs: number, framesDecoded: nu
 
 describe('usageBetween', () => {
   it("adds every capture's CPU, GC pauses and frames decoded up, inference apart", () => {
-    const before: PipelineLook = { atMs: 1000, captures: [look(100, 50, 5, 10), look(200, 60, 6, 20)], inference: look(1000, 0, 10, 0), machine: { busyMs: 5000, idleMs: 9000 } };
-    const after: PipelineLook = { atMs: 3000, captures: [look(130, 70, 7, 40), look(250, 100, 9, 45)], inference: look(2800, 0, 30, 0), machine: { busyMs: 7100, idleMs: 10900 } };
+    const before: PipelineLook = { atMs: 1000, captures: [look(100, 50, 5, 10), look(200, 60, 6, 20)], inference: look(1000, 0, 10, 0), machine: { busyMs: 5000, idleMs: 9000, stolenMs: 40 } };
+    const after: PipelineLook = { atMs: 3000, captures: [look(130, 70, 7, 40), look(250, 100, 9, 45)], inference: look(2800, 0, 30, 0), machine: { busyMs: 7100, idleMs: 10900, stolenMs: 70 } };
 
     expect(usageBetween(before, after)).toEqual({
       wallMs: 2000,
@@ -19,14 +19,21 @@ describe('usageBetween', () => {
       inferenceGcMs: 20,
       framesDecoded: 55,
       preview: { processMs: 0, groups: {}, childrenMs: 0 },
-      machine: { busyMs: 2100, idleMs: 1900 },
+      machine: { busyMs: 2100, idleMs: 1900, stolenMs: 30 },
     });
   });
 
   it("takes the preview's CPU when it was looked at too", () => {
-    const machine = { busyMs: 0, idleMs: 0 };
+    const machine = { busyMs: 0, idleMs: 0, stolenMs: 0 };
     const before: PipelineLook = { atMs: 0, captures: [], inference: look(0, 0, 0, 0), preview: look(40, 0, 0, 0).cpu, machine };
     const after: PipelineLook = { atMs: 1000, captures: [], inference: look(0, 0, 0, 0), preview: look(100, 0, 0, 0).cpu, machine };
     expect(usageBetween(before, after).preview).toEqual({ processMs: 60, groups: { main: 60 }, childrenMs: 0 });
+  });
+});
+
+describe('addUsage', () => {
+  it("adds two segments' machine time up as it adds the modules'", () => {
+    const segment = { ...NO_USAGE, wallMs: 1000, machine: { busyMs: 1500, idleMs: 400, stolenMs: 100 } };
+    expect(addUsage(segment, { ...segment, machine: { busyMs: 1800, idleMs: 200, stolenMs: 0 } })).toMatchObject({ wallMs: 2000, machine: { busyMs: 3300, idleMs: 600, stolenMs: 100 } });
   });
 });

@@ -1,4 +1,5 @@
-import { addCpu, cpuBetween, machineCpuBetween, NO_CPU, NO_MACHINE_CPU, snapshotCpu, snapshotMachineCpu, type CpuSnapshot, type CpuUsage, type MachineCpu } from './process-cpu';
+import { epochMs } from '@iev/frame-protocol';
+import { addCpu, addMachineCpu, cpuBetween, machineCpuBetween, NO_CPU, NO_MACHINE_CPU, snapshotCpu, snapshotMachineCpu, type CpuSnapshot, type CpuUsage, type MachineCpu } from './process-cpu';
 import { lookAt, type ModuleLook, type RunningModule } from './bench-modules';
 
 /** What one pipeline (capture with its decoder, or several, and one inference module) used while it was measured. */
@@ -12,11 +13,12 @@ export interface PipelineUsage {
   framesDecoded: number;
   /** The preview module's, when one ran beside the pipeline (NO_CPU otherwise). */
   preview: CpuUsage;
-  /** Every core's, the pipeline's and all else: what the pipeline left idle, and what other processes took. */
+  /** Every core's, the pipeline's and all else (so the rest is what other processes took), idle and stolen. */
   machine: MachineCpu;
 }
 
 export interface PipelineLook {
+  /** epochMs() when every snapshot was taken (the modules' metrics arrive later): the measured stretch runs between two looks' atMs. */
   atMs: number;
   captures: ModuleLook[];
   inference: ModuleLook;
@@ -25,10 +27,13 @@ export interface PipelineLook {
 }
 
 export async function lookAtPipeline(captures: RunningModule[], inference: RunningModule, preview?: RunningModule): Promise<PipelineLook> {
-  const atMs = performance.now();
-  const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
+  // Every CPU snapshot at one instant: lookAt takes its module's before it waits for the module's metrics.
+  const atMs = epochMs();
+  const machine = snapshotMachineCpu();
   const previewPid = preview?.process.pid;
-  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewPid !== undefined && { preview: snapshotCpu(previewPid) }), machine: snapshotMachineCpu() };
+  const previewCpu = previewPid === undefined ? undefined : snapshotCpu(previewPid);
+  const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
+  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewCpu && { preview: previewCpu }), machine };
 }
 
 export function usageBetween(before: PipelineLook, after: PipelineLook): PipelineUsage {
@@ -55,7 +60,7 @@ export function addUsage(a: PipelineUsage, b: PipelineUsage): PipelineUsage {
     inferenceGcMs: a.inferenceGcMs + b.inferenceGcMs,
     framesDecoded: a.framesDecoded + b.framesDecoded,
     preview: addCpu(a.preview, b.preview),
-    machine: { busyMs: a.machine.busyMs + b.machine.busyMs, idleMs: a.machine.idleMs + b.machine.idleMs },
+    machine: addMachineCpu(a.machine, b.machine),
   };
 }
 

@@ -116,21 +116,39 @@ export function addCpu(a: CpuUsage, b: CpuUsage): CpuUsage {
 
 export const NO_CPU: CpuUsage = { processMs: 0, groups: {}, childrenMs: 0 };
 
-/** The whole machine's CPU time so far, every core added up: busy (user, system, interrupts, stolen) and idle. */
+/**
+ * The whole machine's CPU time so far, every core added up. /proc/stat counts the host's cores (or the VM's), whatever
+ * quota a container runs under.
+ */
 export interface MachineCpu {
+  /** User, nice, system and interrupts (guest and guest_nice are already in user and nice). */
   busyMs: number;
+  /** Idle, and waiting for I/O. */
   idleMs: number;
+  /** Steal: time the hypervisor ran another guest while this VM had work for its cores. */
+  stolenMs: number;
 }
 
-/** /proc/stat's first line: user nice system idle iowait irq softirq steal (guest time is already in user). */
-export function snapshotMachineCpu(): MachineCpu {
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+/** /proc/stat's first line, `cpu  user nice system idle iowait irq softirq steal guest guest_nice`; a field an older kernel leaves out counts 0. */
+export function parseProcStat(text: string): MachineCpu {
+  const line = text.split('\n', 1)[0];
+  if (!/^cpu\s/.test(line)) throw new Error(`/proc/stat starts with ${JSON.stringify(line.slice(0, 40))}, not the cpu line`);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = Array.from({ length: 8 }, (_, index) => Number(line.trim().split(/\s+/)[index + 1] ?? 0));
   const ms = (ticks: number) => (ticks * 1000) / clockTicksPerSecond();
-  return { busyMs: ms(user + nice + system + irq + softirq + (steal || 0)), idleMs: ms(idle + (iowait || 0)) };
+  return { busyMs: ms(user + nice + system + irq + softirq), idleMs: ms(idle + iowait), stolenMs: ms(steal) };
+}
+
+export function snapshotMachineCpu(): MachineCpu {
+  return parseProcStat(readFileSync('/proc/stat', 'utf8'));
 }
 
 export function machineCpuBetween(before: MachineCpu, after: MachineCpu): MachineCpu {
-  return { busyMs: after.busyMs - before.busyMs, idleMs: after.idleMs - before.idleMs };
+  return { busyMs: after.busyMs - before.busyMs, idleMs: after.idleMs - before.idleMs, stolenMs: after.stolenMs - before.stolenMs };
 }
 
-export const NO_MACHINE_CPU: MachineCpu = { busyMs: 0, idleMs: 0 };
+/** Two stretches added up (segments of one measurement). */
+export function addMachineCpu(a: MachineCpu, b: MachineCpu): MachineCpu {
+  return { busyMs: a.busyMs + b.busyMs, idleMs: a.idleMs + b.idleMs, stolenMs: a.stolenMs + b.stolenMs };
+}
+
+export const NO_MACHINE_CPU: MachineCpu = { busyMs: 0, idleMs: 0, stolenMs: 0 };
