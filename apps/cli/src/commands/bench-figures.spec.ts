@@ -73,7 +73,9 @@ describe('cpuFigures', () => {
         inferenceGcMs: 120,
         framesDecoded: 120,
         preview: { processMs: 160, groups: {}, childrenMs: 0 },
-        // Two cores for 4 s: capture's 600 ms, inference's 4120, the preview's 160, 520 of other processes, 2400 idle, 200 stolen.
+        // Two cores for 4 s: capture's 600 ms, inference's 4120, the preview's 160, the bench's 120 (its children, the
+        // modules, not counted again), 400 of other processes, 2400 idle, 200 stolen.
+        bench: { processMs: 120, groups: { main: 120 }, childrenMs: 4720 },
         machine: { busyMs: 5400, idleMs: 2400, stolenMs: 200 },
       },
     };
@@ -91,7 +93,12 @@ describe('cpuFigures', () => {
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
     expect(cpu.preview).toEqual({ corePercent: 4, msPerFrame: 4 });
-    expect(cpu.machine).toEqual({ otherProcesses: { corePercent: 13, msPerFrame: 13 }, idle: { corePercent: 60, msPerFrame: 60 }, stolen: { corePercent: 5, msPerFrame: 5 } });
+    expect(cpu.machine).toEqual({
+      bench: { corePercent: 3, msPerFrame: 3 },
+      otherProcesses: { corePercent: 10, msPerFrame: 10 },
+      idle: { corePercent: 60, msPerFrame: 60 },
+      stolen: { corePercent: 5, msPerFrame: 5 },
+    });
   });
 });
 

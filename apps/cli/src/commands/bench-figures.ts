@@ -35,10 +35,11 @@ export interface CpuFigures {
   /** The preview module's, when one ran beside the pipeline (`--preview`). */
   preview?: CpuShare;
   /**
-   * The rest of the machine meanwhile, so that the rows add up to every core: what processes other than the
-   * pipeline's took (this bench's own included), cores left idle, and time the hypervisor gave to other guests.
+   * The rest of the machine meanwhile, so that the rows add up to every core: this bench's own process (it listens to
+   * the detections, as telemetry would), other processes and the kernel's interrupts, cores left idle, and time the
+   * hypervisor gave to other guests.
    */
-  machine: { otherProcesses: CpuShare; idle: CpuShare; stolen: CpuShare };
+  machine: { bench: CpuShare; otherProcesses: CpuShare; idle: CpuShare; stolen: CpuShare };
 }
 
 export interface LatencyFigures {
@@ -95,7 +96,9 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
     ...(previewMs > 0 && { preview: share(previewMs) }),
     machine: {
       // Not clamped: a negative figure would say the snapshots were not taken together.
-      otherProcesses: share(usage.machine.busyMs - captureMs - withChildren(usage.inference) - previewMs),
+      bench: share(usage.bench.processMs),
+      // The bench's children are the modules: its own time only.
+      otherProcesses: share(usage.machine.busyMs - captureMs - withChildren(usage.inference) - previewMs - usage.bench.processMs),
       idle: share(usage.machine.idleMs),
       stolen: share(usage.machine.stolenMs),
     },

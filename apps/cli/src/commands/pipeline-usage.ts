@@ -13,7 +13,9 @@ export interface PipelineUsage {
   framesDecoded: number;
   /** The preview module's, when one ran beside the pipeline (NO_CPU otherwise). */
   preview: CpuUsage;
-  /** Every core's, the pipeline's and all else (so the rest is what other processes took), idle and stolen. */
+  /** This bench's own process (its detections listeners): other processes are the machine's busy time less it and the modules'. */
+  bench: CpuUsage;
+  /** Every core's, the pipeline's and all else, idle and stolen. */
   machine: MachineCpu;
 }
 
@@ -23,6 +25,7 @@ export interface PipelineLook {
   captures: ModuleLook[];
   inference: ModuleLook;
   preview?: CpuSnapshot;
+  bench: CpuSnapshot;
   machine: MachineCpu;
 }
 
@@ -30,10 +33,11 @@ export async function lookAtPipeline(captures: RunningModule[], inference: Runni
   // Every CPU snapshot at one instant: lookAt takes its module's before it waits for the module's metrics.
   const atMs = epochMs();
   const machine = snapshotMachineCpu();
+  const bench = snapshotCpu(process.pid);
   const previewPid = preview?.process.pid;
   const previewCpu = previewPid === undefined ? undefined : snapshotCpu(previewPid);
   const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
-  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewCpu && { preview: previewCpu }), machine };
+  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewCpu && { preview: previewCpu }), bench, machine };
 }
 
 export function usageBetween(before: PipelineLook, after: PipelineLook): PipelineUsage {
@@ -46,6 +50,7 @@ export function usageBetween(before: PipelineLook, after: PipelineLook): Pipelin
     inferenceGcMs: after.inference.gcMs - before.inference.gcMs,
     framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, 0),
     preview: before.preview && after.preview ? cpuBetween(before.preview, after.preview) : NO_CPU,
+    bench: cpuBetween(before.bench, after.bench),
     machine: machineCpuBetween(before.machine, after.machine),
   };
 }
@@ -60,8 +65,9 @@ export function addUsage(a: PipelineUsage, b: PipelineUsage): PipelineUsage {
     inferenceGcMs: a.inferenceGcMs + b.inferenceGcMs,
     framesDecoded: a.framesDecoded + b.framesDecoded,
     preview: addCpu(a.preview, b.preview),
+    bench: addCpu(a.bench, b.bench),
     machine: addMachineCpu(a.machine, b.machine),
   };
 }
 
-export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU, machine: NO_MACHINE_CPU };
+export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU, bench: NO_CPU, machine: NO_MACHINE_CPU };
