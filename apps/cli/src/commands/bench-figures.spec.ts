@@ -80,25 +80,17 @@ describe('cpuFigures', () => {
       },
     };
     const cpu = cpuFigures(pipeline);
-    expect(cpu.decoder).toEqual({ corePercent: 5, msPerFrame: 5 });
-    expect(cpu.capture).toEqual({
-      total: { corePercent: 10, msPerFrame: 10 },
-      gcPauses: { corePercent: 1, msPerFrame: 1 },
-      main: { corePercent: 7.5, msPerFrame: 7.5 },
-      rest: { corePercent: 2.5, msPerFrame: 2.5 },
-    });
-    expect(cpu.inference.total).toEqual({ corePercent: 103, msPerFrame: 103 });
-    expect(cpu.inference.workers).toEqual({ corePercent: 90, msPerFrame: 90 });
-    expect(cpu.inference.gcPauses).toEqual({ corePercent: 3, msPerFrame: 3 });
+    // 40 frames in 4 s: a share of a core in % and CPU-ms a frame are the same number.
+    const both = (value: number) => ({ corePercent: value, msPerFrame: value });
+    expect(cpu.decoder).toEqual(both(5));
+    expect(cpu.capture).toEqual({ total: both(10), gcPauses: both(1), main: both(7.5), rest: both(2.5) });
+    expect(cpu.inference.total).toEqual(both(103));
+    expect(cpu.inference.workers).toEqual(both(90));
+    expect(cpu.inference.gcPauses).toEqual(both(3));
     // capture (400 ms) and its decoder (200 ms) over 120 frames decoded and 40 consumed.
     expect(cpu).toMatchObject({ framesDecoded: 120, framesConsumed: 40, captureMsPerDecodedFrame: 5, captureMsPerConsumedFrame: 15 });
-    expect(cpu.preview).toEqual({ corePercent: 4, msPerFrame: 4 });
-    expect(cpu.machine).toEqual({
-      bench: { corePercent: 3, msPerFrame: 3 },
-      otherProcesses: { corePercent: 10, msPerFrame: 10 },
-      idle: { corePercent: 60, msPerFrame: 60 },
-      stolen: { corePercent: 5, msPerFrame: 5 },
-    });
+    expect(cpu.preview).toEqual(both(4));
+    expect(cpu.machine).toEqual({ bench: both(3), otherProcesses: both(10), idle: both(60), stolen: both(5) });
   });
 });
 
