@@ -1,7 +1,6 @@
-import type { Detections } from '@iev/frame-protocol';
 import { SequenceGaps } from '@iev/service-runtime';
 import { medianOf, percentiles, round, summarize } from '../stats';
-import type { MeasuredPipeline, Received } from './bench-segments';
+import type { MeasuredPipeline, Received, ReceivedDetections } from './bench-segments';
 import type { CpuUsage, ThreadGroup } from './process-cpu';
 import type { PipelineUsage } from './pipeline-usage';
 
@@ -65,7 +64,7 @@ export function roundSummary(summary: StageSummary): StageSummary {
 }
 
 /** Median and p90 of a figure every detections message carries. */
-export function stageSummary(received: Received[], pick: (d: Detections, receivedAtMs: number) => number): StageSummary {
+export function stageSummary(received: Received[], pick: (d: ReceivedDetections, receivedAtMs: number) => number): StageSummary {
   return roundSummary(summarize(received.map(({ detections, receivedAtMs }) => pick(detections, receivedAtMs))));
 }
 
@@ -96,9 +95,9 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
     ...(previewMs > 0 && { preview: share(previewMs) }),
     machine: {
       // Not clamped: a negative figure would say the snapshots were not taken together.
-      bench: share(usage.bench.processMs),
+      bench: share(usage.benchMs),
       // The bench's children are the modules: its own time only.
-      otherProcesses: share(usage.machine.busyMs - captureMs - withChildren(usage.inference) - previewMs - usage.bench.processMs),
+      otherProcesses: share(usage.machine.busyMs - captureMs - withChildren(usage.inference) - previewMs - usage.benchMs),
       idle: share(usage.machine.idleMs),
       stolen: share(usage.machine.stolenMs),
     },
@@ -162,7 +161,7 @@ export interface RecognitionFigures {
 }
 
 export function recognitionFigures(withRecognition: MeasuredPipeline, without: MeasuredPipeline): RecognitionFigures {
-  const perFrame = (count: (d: Detections) => number) => round(withRecognition.detections.reduce((sum, { detections }) => sum + count(detections), 0) / withRecognition.detections.length);
+  const perFrame = (count: (d: ReceivedDetections) => number) => round(withRecognition.detections.reduce((sum, { detections }) => sum + count(detections), 0) / withRecognition.detections.length);
   return {
     fpsWith: round(withRecognition.fps),
     fpsWithout: round(without.fps),

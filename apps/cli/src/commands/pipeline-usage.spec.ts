@@ -8,8 +8,8 @@ function look(cpuMs: number, childrenMs: number, gcMs: number, framesDecoded: nu
 
 describe('usageBetween', () => {
   it("adds every capture's CPU, GC pauses and frames decoded up, inference apart", () => {
-    const before: PipelineLook = { atMs: 1000, captures: [look(100, 50, 5, 10), look(200, 60, 6, 20)], inference: look(1000, 0, 10, 0), bench: look(300, 900, 0, 0).cpu, machine: { busyMs: 5000, idleMs: 9000, stolenMs: 40 } };
-    const after: PipelineLook = { atMs: 3000, captures: [look(130, 70, 7, 40), look(250, 100, 9, 45)], inference: look(2800, 0, 30, 0), bench: look(340, 2900, 0, 0).cpu, machine: { busyMs: 7100, idleMs: 10900, stolenMs: 70 } };
+    const before: PipelineLook = { atMs: 1000, captures: [look(100, 50, 5, 10), look(200, 60, 6, 20)], inference: look(1000, 0, 10, 0), benchCpuMs: 300, machine: { busyMs: 5000, idleMs: 9000, stolenMs: 40 } };
+    const after: PipelineLook = { atMs: 3000, captures: [look(130, 70, 7, 40), look(250, 100, 9, 45)], inference: look(2800, 0, 30, 0), benchCpuMs: 340, machine: { busyMs: 7100, idleMs: 10900, stolenMs: 70 } };
 
     expect(usageBetween(before, after)).toEqual({
       wallMs: 2000,
@@ -19,15 +19,15 @@ describe('usageBetween', () => {
       inferenceGcMs: 20,
       framesDecoded: 55,
       preview: { processMs: 0, groups: {}, childrenMs: 0 },
-      bench: { processMs: 40, groups: { main: 40 }, childrenMs: 2000 },
+      benchMs: 40,
       machine: { busyMs: 2100, idleMs: 1900, stolenMs: 30 },
     });
   });
 
   it("takes the preview's CPU when it was looked at too", () => {
-    const [machine, bench] = [{ busyMs: 0, idleMs: 0, stolenMs: 0 }, look(0, 0, 0, 0).cpu];
-    const before: PipelineLook = { atMs: 0, captures: [], inference: look(0, 0, 0, 0), preview: look(40, 0, 0, 0).cpu, bench, machine };
-    const after: PipelineLook = { atMs: 1000, captures: [], inference: look(0, 0, 0, 0), preview: look(100, 0, 0, 0).cpu, bench, machine };
+    const machine = { busyMs: 0, idleMs: 0, stolenMs: 0 };
+    const before: PipelineLook = { atMs: 0, captures: [], inference: look(0, 0, 0, 0), preview: look(40, 0, 0, 0).cpu, benchCpuMs: 0, machine };
+    const after: PipelineLook = { atMs: 1000, captures: [], inference: look(0, 0, 0, 0), preview: look(100, 0, 0, 0).cpu, benchCpuMs: 0, machine };
     expect(usageBetween(before, after).preview).toEqual({ processMs: 60, groups: { main: 60 }, childrenMs: 0 });
   });
 });

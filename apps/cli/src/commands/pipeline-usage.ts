@@ -1,5 +1,5 @@
 import { epochMs } from '@iev/frame-protocol';
-import { addCpu, addMachineCpu, cpuBetween, machineCpuBetween, NO_CPU, NO_MACHINE_CPU, snapshotCpu, snapshotMachineCpu, type CpuSnapshot, type CpuUsage, type MachineCpu } from './process-cpu';
+import { addCpu, addMachineCpu, cpuBetween, machineCpuBetween, NO_CPU, NO_MACHINE_CPU, processCpuMs, snapshotCpu, snapshotMachineCpu, type CpuSnapshot, type CpuUsage, type MachineCpu } from './process-cpu';
 import { lookAt, type ModuleLook, type RunningModule } from './bench-modules';
 
 /** What one pipeline (capture with its decoder, or several, and one inference module) used while it was measured. */
@@ -13,8 +13,8 @@ export interface PipelineUsage {
   framesDecoded: number;
   /** The preview module's, when one ran beside the pipeline (NO_CPU otherwise). */
   preview: CpuUsage;
-  /** This bench's own process (its detections listeners): other processes are the machine's busy time less it and the modules'. */
-  bench: CpuUsage;
+  /** This bench's own process's CPU-ms (its detections listeners): other processes are the machine's busy time less it and the modules'. */
+  benchMs: number;
   /** Every core's, the pipeline's and all else, idle and stolen. */
   machine: MachineCpu;
 }
@@ -25,7 +25,8 @@ export interface PipelineLook {
   captures: ModuleLook[];
   inference: ModuleLook;
   preview?: CpuSnapshot;
-  bench: CpuSnapshot;
+  /** This bench's own process's CPU time so far (processCpuMs). */
+  benchCpuMs: number;
   machine: MachineCpu;
 }
 
@@ -33,11 +34,11 @@ export async function lookAtPipeline(captures: RunningModule[], inference: Runni
   // Every CPU snapshot at one instant: lookAt takes its module's before it waits for the module's metrics.
   const atMs = epochMs();
   const machine = snapshotMachineCpu();
-  const bench = snapshotCpu(process.pid);
+  const benchCpuMs = processCpuMs(process.pid);
   const previewPid = preview?.process.pid;
   const previewCpu = previewPid === undefined ? undefined : snapshotCpu(previewPid);
   const [inferenceLook, ...captureLooks] = await Promise.all([lookAt(inference), ...captures.map(lookAt)]);
-  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewCpu && { preview: previewCpu }), bench, machine };
+  return { atMs, captures: captureLooks, inference: inferenceLook, ...(previewCpu && { preview: previewCpu }), benchCpuMs, machine };
 }
 
 export function usageBetween(before: PipelineLook, after: PipelineLook): PipelineUsage {
@@ -50,7 +51,7 @@ export function usageBetween(before: PipelineLook, after: PipelineLook): Pipelin
     inferenceGcMs: after.inference.gcMs - before.inference.gcMs,
     framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, 0),
     preview: before.preview && after.preview ? cpuBetween(before.preview, after.preview) : NO_CPU,
-    bench: cpuBetween(before.bench, after.bench),
+    benchMs: after.benchCpuMs - before.benchCpuMs,
     machine: machineCpuBetween(before.machine, after.machine),
   };
 }
@@ -65,9 +66,9 @@ export function addUsage(a: PipelineUsage, b: PipelineUsage): PipelineUsage {
     inferenceGcMs: a.inferenceGcMs + b.inferenceGcMs,
     framesDecoded: a.framesDecoded + b.framesDecoded,
     preview: addCpu(a.preview, b.preview),
-    bench: addCpu(a.bench, b.bench),
+    benchMs: a.benchMs + b.benchMs,
     machine: addMachineCpu(a.machine, b.machine),
   };
 }
 
-export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU, bench: NO_CPU, machine: NO_MACHINE_CPU };
+export const NO_USAGE: PipelineUsage = { wallMs: 0, capture: NO_CPU, captureGcMs: 0, inference: NO_CPU, inferenceGcMs: 0, framesDecoded: 0, preview: NO_CPU, benchMs: 0, machine: NO_MACHINE_CPU };

@@ -2,7 +2,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { cpuBetween, machineCpuBetween, parseProcStat, snapshotCpu, snapshotMachineCpu, threadGroup, type CpuUsage } from './process-cpu';
+import { cpuBetween, machineCpuBetween, parseProcStat, processCpuMs, snapshotCpu, snapshotMachineCpu, threadGroup, type CpuUsage } from './process-cpu';
 
 /**
  * Burns `ms` of CPU time as the process's own getrusage counts it: a share of wall time would depend on how busy
@@ -87,9 +87,11 @@ describe('snapshotCpu (real /proc of real processes)', () => {
 
   it("keeps a thread that ended between two looks in the process's total", async () => {
     child = await workerChild(false);
+    const ownBefore = processCpuMs(child.pid ?? NaN);
     const usage = await usageOfWork(child);
     expect(usage.groups.unnamed ?? usage.groups.workers ?? 0).toBeLessThan(SLACK_MS);
     expect(usage.processMs).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
+    expect(processCpuMs(child.pid ?? NaN) - ownBefore).toBeGreaterThanOrEqual(BURN_MS - SLACK_MS);
   });
 
   it("counts a child process's CPU time, alive or ended between two looks (a decoder restarted), apart from its parent's", async () => {
@@ -100,8 +102,11 @@ describe('snapshotCpu (real /proc of real processes)', () => {
         const ends = spawn(process.execPath, ['-e', ${JSON.stringify(burn(BURN_MS))}], { stdio: 'ignore' });
         Promise.all([new Promise((resolve) => stays.stdout.once('data', resolve)), new Promise((resolve) => ends.once('exit', resolve))]).then(() => console.log('done'));`),
     );
+    const ownBefore = processCpuMs(child.pid ?? NaN);
     const usage = await usageOfWork(child);
     expect(usage.childrenMs).toBeGreaterThanOrEqual(2 * BURN_MS - SLACK_MS);
+    // The process's own time alone, as the bench reads its own: the children's burn is not in it.
+    expect(processCpuMs(child.pid ?? NaN) - ownBefore).toBeLessThan(100);
     // Each child's own start-up (loading Node.js) counts too.
     expect(usage.childrenMs).toBeLessThanOrEqual(2 * BURN_MS + 500);
     expect(usage.groups.main).toBeLessThan(100);

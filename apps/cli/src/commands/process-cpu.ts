@@ -96,8 +96,12 @@ export function snapshotCpu(pid: number): CpuSnapshot {
     const stat = ifAlive(() => readStat(`/proc/${pid}/task/${tid}/stat`));
     if (stat) threads.set(tid, { group: threadGroup(stat.name, tid, pid), cpuMs: ticksToMs(stat.fields, UTIME, STIME) });
   }
-  const processCpuMs = ifAlive(() => ticksToMs(readStat(`/proc/${pid}/stat`).fields, UTIME, STIME)) ?? 0;
-  return { processCpuMs, threads, childrenCpuMs: childrenCpuMs(pid) };
+  return { processCpuMs: processCpuMs(pid), threads, childrenCpuMs: childrenCpuMs(pid) };
+}
+
+/** The process's own CPU time so far, all its threads' (ended ones too), without a look at its threads or children. */
+export function processCpuMs(pid: number): number {
+  return ifAlive(() => ticksToMs(readStat(`/proc/${pid}/stat`).fields, UTIME, STIME)) ?? 0;
 }
 
 /** What was used from `before` to `after`; a thread born in between counts from zero. */
@@ -133,7 +137,8 @@ export interface MachineCpu {
 export function parseProcStat(text: string): MachineCpu {
   const line = text.split('\n', 1)[0];
   if (!/^cpu\s/.test(line)) throw new Error(`/proc/stat starts with ${JSON.stringify(line.slice(0, 40))}, not the cpu line`);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = Array.from({ length: 8 }, (_, index) => Number(line.trim().split(/\s+/)[index + 1] ?? 0));
+  const fields = line.trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = Array.from({ length: 8 }, (_, index) => Number(fields[index + 1] ?? 0));
   const ms = (ticks: number) => (ticks * 1000) / clockTicksPerSecond();
   return { busyMs: ms(user + nice + system + irq + softirq), idleMs: ms(idle + iowait), stolenMs: ms(steal) };
 }
