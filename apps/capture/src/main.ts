@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { DECODED_FORMAT_NAMES, prepareSource } from '@iev/capture-sources';
+import { prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -13,23 +13,9 @@ import { CaptureService } from './app/capture.service';
 void runModule('capture', async (logger) => {
   const config = readCaptureConfig();
   const curve = readCaptureCurve();
-  const startupSettings = { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height };
   const framesClient = new ClientZmqOnDemand({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
-  const sourceOptions = {
-    sourceType: config.sourceType,
-    sourceId: config.sourceId,
-    loop: config.loop,
-    realtime: config.realtime,
-    ffmpegPath: config.ffmpegPath,
-    gstLaunchPath: config.gstLaunchPath,
-    v4l2InputFormat: config.v4l2Format === 'auto' ? undefined : config.v4l2Format,
-    // I420 is half the bytes of BGR24 to read from ffmpeg, send, and receive; the consumers convert it where they read it.
-    pixelFormat: DECODED_FORMAT_NAMES[config.pixelFormat],
-    rtspTransport: config.rtspTransport,
-    streamTimeoutSeconds: config.streamTimeout,
-    // Frames are cut into reused buffers once the transport no longer sends them.
-    bufferHeld: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
-  };
+  // Frames are cut into reused buffers once the transport no longer sends them.
+  const { settings: startupSettings, options: sourceOptions } = sourceSetup(config, (buffer) => framesClient.holds(buffer));
   const source = await prepareSource(startupSettings, sourceOptions);
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   // Every capture series is about its one source.
@@ -38,9 +24,8 @@ void runModule('capture', async (logger) => {
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
   const failFastBeforeFirstFrame = currentSource.type === 'file';
-  // A live source silent for CAPTURE_STREAM_TIMEOUT, or three frame intervals at a slow CAPTURE_FPS, is restarted.
   let currentFps = startupSettings.fps;
-  const stallTimeoutMs = () => Math.max(config.streamTimeout * 1000, currentFps > 0 ? 3000 / currentFps : 0);
+  const stallTimeoutMs = () => stallAfterMs(config.streamTimeout, currentFps);
   const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource: source.create, failFastBeforeFirstFrame, stallTimeoutMs, framesClient, metrics, logger }), {
     logger: new PinoNestLogger(logger),
   });

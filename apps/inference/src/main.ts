@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
-import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
-import { boundCurve, ClientZmq, connectingCurve, ServerZmqFanIn } from '@iev/zmq-transport';
-import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve } from './app/inference.config';
+import { boundCurve, ClientZmq } from '@iev/zmq-transport';
+import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources } from './app/inference.config';
+import { capturedFrames, ownFrames } from './app/frames-intake';
 import { InferenceMetrics } from './app/inference.metrics';
 import { applyInferenceSettings } from './app/inference-settings';
 import { detectionHealth } from './app/inference-health';
@@ -17,9 +18,15 @@ setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
   const curve = readInferenceCurve();
+  const ownSources = readInferenceSources();
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');
+  // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in
+  // fair turns and asks a capture for its newest frame once its last one has left the line. With CAPTURE_SOURCES,
+  // from decoders this module runs itself, each read as the handler takes its frames; prepared (a file that
+  // cannot be read stops the module) before the model loads.
+  const frames = ownSources.length > 0 ? await ownFrames(ownSources, logger, registry) : capturedFrames(config.framesConnect, curve);
   // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
   // module says so meanwhile rather than looking dead.
   let loading = 'loading model';
@@ -32,13 +39,10 @@ void runModule('inference', async (logger) => {
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
 
-  // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in
-  // fair turns and asks a capture for its newest frame once its last one has left the line.
-  const server = new ServerZmqFanIn({ endpoints: config.framesConnect, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: connectingCurve(curve, 'FRAMES') });
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
-  const metrics = new InferenceMetrics(registry, server);
+  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint());
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
   const reading = new TextReading({
@@ -86,14 +90,14 @@ void runModule('inference', async (logger) => {
       preset: detector.preset,
       ...recognitionStatus(),
       sources: metrics.sources.report(),
-      transport: server.stats(),
+      ...frames.status(),
     }),
   });
 
   const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
   const service = await startMicroservice({
-    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary }),
-    strategy: server,
+    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary, releasePixels: frames.release }),
+    strategy: frames.server,
     logger,
     registry,
     metricsPort: config.metricsPort,
@@ -105,11 +109,11 @@ void runModule('inference', async (logger) => {
       modelId: detector.backend.modelId,
       ...recognitionStatus(),
       sources: metrics.sources.report(),
-      transport: server.stats(),
+      ...frames.status(),
       ...(edge && { iotEdge: { connected: edge.connected } }),
     }),
   });
-  logger.info({ framesConnect: config.framesConnect, detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
+  logger.info({ ...(ownSources.length > 0 ? { captureSources: ownSources.map(({ sourceId }) => sourceId) } : { framesConnect: config.framesConnect }), detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
 
   return {
     fatal: edge?.fatal,

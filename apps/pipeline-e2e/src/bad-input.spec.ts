@@ -166,8 +166,21 @@ describe('start-up errors a person can act on', () => {
       const unreadable = await run('capture', { CAMERA_PATH: notAVideo });
       expect(unreadable.code).toBe(1);
       expect(unreadable.stderr).toContain(notAVideo);
+      // Decoded by inference itself, the same file stops inference, before its model loads.
+      const own = await run('inference', { CAPTURE_SOURCES: JSON.stringify([{ CAMERA_PATH: join(dir, 'missing.mp4') }]) });
+      expect(own.code).toBe(1);
+      expect(own.stderr).toContain(join(dir, 'missing.mp4'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("names the entry of CAPTURE_SOURCES that is wrong, and refuses it beside FRAMES_CONNECT", async () => {
+    const wrong = await run('inference', { CAPTURE_SOURCES: JSON.stringify([{ CAMERA_PATH: 'testsrc' }, { CAMERA_PATH: 'testsrc', CAPTURE_FPS: 'fast' }]) });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('CAPTURE_SOURCES[1]: CAPTURE_FPS must be a number');
+    const both = await run('inference', { CAPTURE_SOURCES: JSON.stringify([{ CAMERA_PATH: 'testsrc' }]), FRAMES_CONNECT: 'tcp://capture:5555' });
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('CAPTURE_SOURCES and FRAMES_CONNECT are both set');
   });
 });

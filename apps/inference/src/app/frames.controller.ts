@@ -3,12 +3,11 @@ import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { FrameImages, InOrderDetections, SourceFeed, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
 import { DETECTIONS_TOPIC, epochMs, FRAMES_TOPIC, type Detections, type Frame, type StageTimings } from '@iev/frame-protocol';
 import { FrameSummary, MODULE_LOGGER, SequenceGaps } from '@iev/service-runtime';
-import { releaseReceived } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { InferenceMetrics } from './inference.metrics';
 import { TextReading } from './text-reading';
-import { DETECTIONS_CLIENT } from './tokens';
+import { DETECTIONS_CLIENT, RELEASE_PIXELS, type ReleasePixels } from './tokens';
 
 interface ReceivedFrame extends ChainedFrame {
   width: number;
@@ -29,9 +28,10 @@ export class FramesController implements OnApplicationShutdown {
     private readonly metrics: InferenceMetrics,
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
     private readonly summary: FrameSummary,
+    @Inject(RELEASE_PIXELS) private readonly releaseReceived: ReleasePixels,
   ) {
     // A frame's image is released as soon as nothing here reads it (published, dropped, or replaced before its turn):
-    // a converted one back to its pool, a frame's own pixels to ZeroMQ rather than at V8's next full GC (releaseReceived).
+    // a converted one back to its pool, a frame's own pixels to the transport that delivered them.
     const releasePixels = ({ image }: ReceivedFrame) => {
       if (!this.images.release(image)) releaseReceived(image.data);
     };
@@ -66,11 +66,11 @@ export class FramesController implements OnApplicationShutdown {
     if (!FrameImages.reads(frame.pixelFormat)) {
       this.metrics.framesRejected.inc({ reason: 'pixel_format', source_id: frame.sourceId });
       this.logger.warn({ sourceId: frame.sourceId, pixelFormat: frame.pixelFormat }, 'frame dropped: only BGR24 and I420 frames are supported');
-      releaseReceived(frame.pixels);
+      this.releaseReceived(frame.pixels);
       return;
     }
     const image = this.images.imageOf(frame);
-    if (image.data !== frame.pixels) releaseReceived(frame.pixels);
+    if (image.data !== frame.pixels) this.releaseReceived(frame.pixels);
     const { sourceId, sequence, captureTimeMs, width, height } = frame;
     await this.feed.offer({ sourceId, sequence, captureTimeMs, width, height, image, transportMs });
   }

@@ -1,4 +1,5 @@
-import { bindOnListenHost, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { readSourceList, type SourceConfig } from '@iev/capture-sources';
+import { bindOnListenHost, ConfigError, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
@@ -56,6 +57,18 @@ export const inferenceConfigSpec = {
 export type InferenceConfig = ConfigOf<typeof inferenceConfigSpec>;
 
 export const readInferenceConfig = (source: NodeJS.ProcessEnv = process.env): InferenceConfig => readConfig(inferenceConfigSpec, source);
+
+/**
+ * CAPTURE_SOURCES: the sources inference decodes itself, with no capture module (see readSourceList); none when unset,
+ * and frames come from the captures at FRAMES_CONNECT. Setting both is an error: one of them would be ignored.
+ */
+export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): SourceConfig[] {
+  const sources = readSourceList('CAPTURE_SOURCES', source);
+  if (sources.length > 0 && source['FRAMES_CONNECT'] !== undefined) {
+    throw new ConfigError(['CAPTURE_SOURCES and FRAMES_CONNECT are both set: inference decodes its own sources or takes frames from capture modules, not both']);
+  }
+  return sources;
+}
 
 /**
  * CURVE on both of inference's sockets; unset: plain. ZMQ_CURVE_SECRET_KEY(_FILE), FRAMES_CURVE_SERVER_KEY (capture's

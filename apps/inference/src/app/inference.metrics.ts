@@ -1,5 +1,4 @@
 import { RateMeter, SourceActivity } from '@iev/service-runtime';
-import type { ZmqFanInStats } from '@iev/zmq-transport';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Prometheus metrics of the inference module, and each source's activity for /health. */
@@ -25,7 +24,7 @@ export class InferenceMetrics {
   /** Each source's rate, skips, latency and last frame; a source without frames for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
 
-  constructor(registry: Registry, server: { stats(): Pick<ZmqFanInStats, 'endpoints'> }) {
+  constructor(registry: Registry, malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>) {
     const registers = [registry];
     const sources = ['source_id'] as const;
     this.framesProcessed = new Counter({ name: 'iev_inference_frames_processed_total', help: 'Frames run through text detection', labelNames: sources, registers });
@@ -98,7 +97,7 @@ export class InferenceMetrics {
       registers,
       collect() {
         this.reset();
-        for (const { endpoint, malformed } of server.stats().endpoints) this.inc({ endpoint }, malformed);
+        for (const { endpoint, malformed } of malformedByEndpoint()) this.inc({ endpoint }, malformed);
       },
     });
   }

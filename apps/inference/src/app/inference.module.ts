@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { FramesController } from './frames.controller';
 import { InferenceMetrics } from './inference.metrics';
 import { TextReading } from './text-reading';
-import { DETECTIONS_CLIENT } from './tokens';
+import { DETECTIONS_CLIENT, RELEASE_PIXELS, type ReleasePixels } from './tokens';
 
 export interface InferenceDependencies {
   detector: TextDetector;
@@ -15,6 +15,7 @@ export interface InferenceDependencies {
   metrics: InferenceMetrics;
   logger: Logger;
   summary: FrameSummary;
+  releasePixels: ReleasePixels;
 }
 
 /** Wires the frames handler to things built (and loaded) before Nest starts: the model load is async. */
@@ -31,6 +32,7 @@ export class InferenceModule {
         { provide: InferenceMetrics, useValue: dependencies.metrics },
         { provide: MODULE_LOGGER, useValue: dependencies.logger },
         { provide: FrameSummary, useValue: dependencies.summary },
+        { provide: RELEASE_PIXELS, useValue: dependencies.releasePixels },
       ],
     };
   }

@@ -1,0 +1,49 @@
+import { LentBuffers, prepareSource, ServerInProcessCapture, sourceSetup, stallAfterMs, type SourceConfig } from '@iev/capture-sources';
+import { counterReadAtScrape } from '@iev/service-runtime';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/**
+ * The sources of CAPTURE_SOURCES, prepared as a capture module prepares its one (a file that cannot be read fails
+ * start-up, a camera or stream not up yet is retried), decoded in this process; their state goes to the log and to
+ * capture's metrics, labelled by source.
+ */
+export async function inProcessCapture(configs: SourceConfig[], logger: Logger, registry: Registry): Promise<ServerInProcessCapture> {
+  const registers = [registry];
+  const labelNames = ['source_id'] as const;
+  const sourceUp = new Gauge({ name: 'iev_inference_source_up', help: '1 while the source decoded in this process delivers frames', labelNames, registers });
+  const restarts = new Counter({ name: 'iev_inference_source_restarts_total', help: 'Times a source decoded in this process failed and was restarted', labelNames, registers });
+  const lent = new LentBuffers();
+  const sources = await Promise.all(
+    configs.map(async (config) => {
+      const { settings, options } = sourceSetup(config, lent.held);
+      const { description, create } = await prepareSource(settings, options);
+      const source = { source_id: config.sourceId };
+      const log = logger.child({ sourceId: config.sourceId });
+      return {
+        sourceId: config.sourceId,
+        create,
+        failFastBeforeFirstFrame: description.type === 'file',
+        stallTimeoutMs: () => stallAfterMs(config.streamTimeout, config.fps),
+        listener: {
+          streaming: ({ width, height, downSeconds }: { width: number; height: number; downSeconds?: number }) => {
+            sourceUp.set(source, 1);
+            log.info({ sourceType: description.type, width, height, downSeconds }, 'source streaming');
+          },
+          failed: (error: Error, retryInMs: number) => {
+            sourceUp.set(source, 0);
+            restarts.inc(source);
+            log.error({ err: error, retryInMs }, `source failed: ${error.message}; retrying`);
+          },
+          ended: () => {
+            sourceUp.set(source, 0);
+            log.info('source ended (CAPTURE_LOOP=false): no more frames');
+          },
+        },
+      };
+    }),
+  );
+  const capture = new ServerInProcessCapture(sources, lent);
+  counterReadAtScrape(registry, 'iev_inference_source_frames_decoded_total', 'Frames the decoders in this process delivered, taken or not', () => capture.stats().reduce((sum, { framesDecoded }) => sum + framesDecoded, 0));
+  return capture;
+}

@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Detections } from '@iev/frame-protocol';
+import { childPids, isRunning } from '@iev/testing';
+import { DEMO_VIDEO, ModuleProcess } from './module-process';
+
+const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
+
+describe('inference decoding its own sources (CAPTURE_SOURCES): no capture module', () => {
+  let dir: string;
+  let inference: ModuleProcess;
+  let telemetry: ModuleProcess;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-e2e-own-'));
+    const detections = `ipc://${join(dir, 'detections')}`;
+    telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
+    // Two sources of two sizes: the demo as fast as the model takes it, and at 320x240 and its own pace, as a camera.
+    const sources = [{ CAMERA_PATH: DEMO_VIDEO, CAPTURE_REALTIME: false }, { CAMERA_PATH: DEMO_VIDEO, SOURCE_ID: 'door', CAPTURE_WIDTH: 320, CAPTURE_HEIGHT: 240 }];
+    inference = new ModuleProcess('inference', {
+      CAPTURE_SOURCES: JSON.stringify(sources),
+      DETECTIONS_BIND: detections,
+      DETECTION_PRESET: 'default',
+      RECOGNITION: 'off',
+      INFERENCE_THREADS: '1',
+      METRICS_PORT: '0',
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all([inference, telemetry].map((module) => module.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("delivers each source's detections at its own size, in its own order", async () => {
+    const received = await telemetry.waitFor((lines) => {
+      const found = detectionLines(lines);
+      return ['camera0', 'door'].every((id) => found.filter((d) => d.frame.sourceId === id && d.boxes.length > 0).length >= 3) ? found : undefined;
+    }, 'three frames with text boxes of each source at the sink', 60_000);
+
+    for (const [id, size] of [['camera0', [640, 480]], ['door', [320, 240]]] as const) {
+      const ofSource = received.filter((d) => d.frame.sourceId === id);
+      expect(ofSource.every((d) => d.width === size[0] && d.height === size[1])).toBe(true);
+      const sequences = ofSource.map((d) => d.frame.sequence);
+      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    }
+  });
+
+  it("reports each source's state in /health and its metrics", async () => {
+    const port = await inference.metricsPort();
+    const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { healthy: boolean; capture: Array<{ sourceId: string; state: string; framesDecoded: number }> };
+    expect(health.healthy).toBe(true);
+    expect(health.capture.map(({ sourceId, state }) => [sourceId, state])).toEqual([
+      ['camera0', 'streaming'],
+      ['door', 'streaming'],
+    ]);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^iev_inference_source_up\{source_id="door",[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^iev_inference_source_frames_decoded_total\{[^}]*\} [1-9]\d*$/m);
+  });
+
+  it('stops cleanly on Ctrl-C, leaving none of its decoders behind', async () => {
+    const decoders = childPids(inference.child.pid as number);
+    expect(decoders.length).toBe(2);
+    expect(await inference.stop('SIGINT')).toBe(0);
+    expect(decoders.filter(isRunning)).toEqual([]);
+  });
+});

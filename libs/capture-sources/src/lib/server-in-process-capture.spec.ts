@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
+import { waitUntil } from '@iev/testing';
+import type { MessageHandler } from '@nestjs/microservices';
+import { pidsRunning } from '../test-support/decoders';
+import { InProcessCaptureContext, LentBuffers, ServerInProcessCapture, type InProcessSource } from './server-in-process-capture';
+import { VideoFileSource } from './video-file-source';
+
+jest.setTimeout(20_000);
+
+const workDir = mkdtempSync(join(tmpdir(), 'in-process-capture-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** A video of `frames` frames whose luma steps up by 8 a frame, so each frame tells its place. */
+function makeRamp(name: string, frames: number): string {
+  const path = join(workDir, name);
+  const graph = `color=c=black:size=32x24:rate=10:duration=${frames / 10},geq=lum='16+8*N':cb=128:cr=128`;
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', graph, '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-qp', '0', path]);
+  return path;
+}
+
+interface Served {
+  server: ServerInProcessCapture;
+  received: Array<{ frame: Frame; sourceId: string; luma: number }>;
+  listening: Promise<void>;
+}
+
+/** A server over these sources whose frames handler records each frame, then does what `handle` says. */
+function serve(sources: InProcessSource[], handle: (frame: Frame, server: ServerInProcessCapture) => Promise<void> | void = () => undefined): Served {
+  const server = new ServerInProcessCapture(sources, lent);
+  const received: Served['received'] = [];
+  const handler = (async (frame: Frame, context: InProcessCaptureContext) => {
+    received.push({ frame, sourceId: context.getSourceId(), luma: frame.pixels[0] });
+    await handle(frame, server);
+  }) as MessageHandler;
+  server.addHandler(FRAMES_TOPIC, handler, true);
+  const listening = new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
+  return { server, received, listening };
+}
+
+/** Shared by every server here: each test's frames come from buffers of its own sources. */
+const lent = new LentBuffers();
+
+const fileSource = (path: string, sourceId: string, options: { loop?: boolean } = {}): InProcessSource => ({
+  sourceId,
+  failFastBeforeFirstFrame: true,
+  create: () => new VideoFileSource({ path, sourceId, loop: options.loop ?? false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }),
+});
+
+describe('ServerInProcessCapture (real ffmpeg)', () => {
+  const ramp = makeRamp('ramp.mp4', 12);
+  let served: Served | undefined;
+  afterEach(async () => {
+    await served?.server.close();
+    served = undefined;
+  });
+
+  it("hands a file's frames to the handler in order, one at a time, each as the last one's handler settles", async () => {
+    let busy = false;
+    let overlapped = false;
+    served = serve([fileSource(ramp, 'camera0')], async (frame, server) => {
+      overlapped ||= busy;
+      busy = true;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      busy = false;
+      server.release(frame.pixels);
+    });
+    await served.listening;
+    await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
+
+    const { received } = served;
+    expect(received.map(({ frame }) => frame.sequence)).toEqual([...Array(12).keys()]);
+    expect(received.map(({ luma }) => luma)).toEqual(received.map((_, index) => 16 + 8 * index));
+    expect(received.every(({ sourceId, frame }) => sourceId === 'camera0' && frame.sourceId === 'camera0')).toBe(true);
+    expect(overlapped).toBe(false);
+  });
+
+  it('cuts no frame into pixels lent to the handler until it releases them', async () => {
+    served = serve([fileSource(ramp, 'camera0')], (frame, server) => {
+      // The first frame is kept; every other is given back.
+      if (frame.sequence > 0) server.release(frame.pixels);
+    });
+    await served.listening;
+    await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
+
+    const [first, ...rest] = served.received;
+    expect(first.frame.pixels[0]).toBe(16);
+    expect(rest.every(({ frame }) => frame.pixels.buffer !== first.frame.pixels.buffer)).toBe(true);
+    // Released buffers are reused: far fewer buffers than frames.
+    expect(new Set(rest.map(({ frame }) => frame.pixels.buffer)).size).toBeLessThan(rest.length);
+  });
+
+  it("serves several sources side by side, each in its own order", async () => {
+    const other = makeRamp('other.mp4', 6);
+    served = serve([fileSource(ramp, 'camera0'), fileSource(other, 'door')], (frame, server) => server.release(frame.pixels));
+    await served.listening;
+    await waitUntil(() => served?.server.stats().every(({ state }) => state === 'ended') ?? false, 'both files played to their end');
+
+    const ofSource = (id: string) => served?.received.filter(({ sourceId }) => sourceId === id).map(({ frame }) => frame.sequence);
+    expect(ofSource('camera0')).toEqual([...Array(12).keys()]);
+    expect(ofSource('door')).toEqual([...Array(6).keys()]);
+  });
+
+  it('counts a frame the handler fails on and goes on with the next', async () => {
+    served = serve([fileSource(ramp, 'camera0')], (frame) => {
+      if (frame.sequence === 3) throw new Error('no such luck');
+    });
+    await served.listening;
+    await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
+
+    expect(served.received).toHaveLength(12);
+    expect(served.server.stats()[0]).toMatchObject({ sourceId: 'camera0', handlerErrors: 1, framesDecoded: 12 });
+  });
+
+  it("fails to listen with the source's error when a file that fails fast cannot be read", async () => {
+    served = serve([fileSource(join(workDir, 'missing.mp4'), 'camera0')]);
+
+    await expect(served.listening).rejects.toThrow(/video file not found: .*missing\.mp4/);
+  });
+
+  it('close() stops its decoders', async () => {
+    served = serve([fileSource(ramp, 'camera0', { loop: true })], (frame, server) => server.release(frame.pixels));
+    await served.listening;
+    expect(pidsRunning('ffmpeg', ramp)).toHaveLength(1);
+
+    await served.server.close();
+
+    expect(pidsRunning('ffmpeg', ramp)).toEqual([]);
+  });
+
+  it('refuses no sources, and two with one id', () => {
+    const source = fileSource(ramp, 'camera0');
+    expect(() => new ServerInProcessCapture([])).toThrow('ServerInProcessCapture needs at least one source');
+    expect(() => new ServerInProcessCapture([source, source])).toThrow('each source needs an id of its own; repeated: camera0');
+  });
+});

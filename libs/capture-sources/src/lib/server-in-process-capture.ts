@@ -1,0 +1,169 @@
+import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import { FRAMES_TOPIC } from '@iev/frame-protocol';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { BufferHeld } from './frame-ring';
+import type { FrameSource } from './frame-source';
+import { SourceSupervisor, type SourceState, type SupervisionListener } from './source-supervisor';
+
+/** A source decoded in this process, as a capture module would run it (see CaptureService). */
+export interface InProcessSource {
+  sourceId: string;
+  /** A fresh source each call: a failed source is replaced (PreparedSource.create). */
+  create(): FrameSource;
+  /** See SourceSupervisorOptions.failFastBeforeFirstFrame: a file that cannot be read stops the module at start. */
+  failFastBeforeFirstFrame: boolean;
+  /** See SourceSupervisorOptions.stallTimeoutMs. */
+  stallTimeoutMs?: () => number;
+  listener?: SupervisionListener;
+}
+
+/** One source's state for health and status. */
+export interface InProcessSourceStats {
+  sourceId: string;
+  state: SourceState;
+  framesDecoded: number;
+  lastFrameAt?: number;
+  /** Handler calls that threw or rejected. */
+  handlerErrors: number;
+}
+
+/** The `ServerInProcessCapture` context: which source a frame came from. */
+export class InProcessCaptureContext extends BaseRpcContext<[sourceId: string]> {
+  getSourceId(): string {
+    return this.args[0];
+  }
+}
+
+/**
+ * Frame buffers lent to a consumer and not given back yet. Given to the sources as their bufferHeld, it keeps their
+ * rings from cutting a frame into memory the consumer still reads.
+ */
+export class LentBuffers {
+  private readonly lent = new Set<ArrayBufferLike>();
+  readonly held: BufferHeld = (buffer) => this.lent.has(buffer);
+
+  lend(pixels: Uint8Array): void {
+    this.lent.add(pixels.buffer);
+  }
+
+  release(pixels: Uint8Array): void {
+    this.lent.delete(pixels.buffer);
+  }
+
+  clear(): void {
+    this.lent.clear();
+  }
+}
+
+interface Running {
+  source: InProcessSource;
+  supervisor: SourceSupervisor;
+  pump?: Promise<void>;
+  handlerErrors: number;
+}
+
+/**
+ * NestJS transport strategy that decodes its sources itself and serves their frames to the `@EventPattern(FRAMES_TOPIC)`
+ * handler: capture in the consumer's own process, as DeepStream and Savant run it, with no capture module and no
+ * ZeroMQ between. Each source runs under a SourceSupervisor (retried with backoff, numbered on across restarts) and
+ * is read as its handler settles, one frame at a time: a file is decoded as fast as the handler takes frames, a live
+ * source at its own pace with only its newest frame kept. Sources that cut their frames into a ring of reused buffers
+ * are given `lent.held` as their bufferHeld; the handler gives each frame's pixels back through release() once nothing
+ * reads them.
+ */
+export class ServerInProcessCapture extends Server implements CustomTransportStrategy {
+  private readonly running: Running[];
+  private closing = false;
+
+  constructor(
+    sources: readonly InProcessSource[],
+    private readonly lent = new LentBuffers(),
+  ) {
+    super();
+    if (sources.length === 0) throw new RangeError('ServerInProcessCapture needs at least one source');
+    const ids = sources.map(({ sourceId }) => sourceId);
+    const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
+    if (repeated.length > 0) throw new RangeError(`each source needs an id of its own; repeated: ${repeated.join(', ')}`);
+    this.running = sources.map((source) => ({
+      source,
+      supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame: source.failFastBeforeFirstFrame, stallTimeoutMs: source.stallTimeoutMs, listener: source.listener }),
+      handlerErrors: 0,
+    }));
+  }
+
+  /** The handler is done with a frame's pixels: its buffer goes back to its source's ring. */
+  release(pixels: Uint8Array): void {
+    this.lent.release(pixels);
+  }
+
+  /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
+  listen(callback: (error?: unknown) => void): void {
+    const handler = this.getHandlerByPattern(FRAMES_TOPIC);
+    if (!handler?.isEventHandler) {
+      callback(new Error(`ServerInProcessCapture serves an @EventPattern('${FRAMES_TOPIC}') handler, and there is none`));
+      return;
+    }
+    const started = this.running.map(
+      (running) =>
+        new Promise<void>((resolve, reject) => {
+          running.pump = this.pump(running, handler, resolve, reject);
+          if (!running.source.failFastBeforeFirstFrame) resolve();
+        }),
+    );
+    Promise.all(started).then(() => callback(), callback);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.running.map(({ supervisor }) => supervisor.stop()));
+    await Promise.all(this.running.map(({ pump }) => pump));
+    this.lent.clear();
+  }
+
+  stats(): InProcessSourceStats[] {
+    return this.running.map(({ source, supervisor, handlerErrors }) => ({
+      sourceId: source.sourceId,
+      state: supervisor.state,
+      framesDecoded: supervisor.framesDecoded,
+      ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
+      handlerErrors,
+    }));
+  }
+
+  /** Its sources emit no transport events. */
+  on(): never {
+    throw new Error('ServerInProcessCapture has no events to listen to');
+  }
+
+  /** Its sources' supervisors, in the order given. */
+  unwrap<T = SourceSupervisor[]>(): T {
+    return this.running.map(({ supervisor }) => supervisor) as T;
+  }
+
+  /** Hands each frame to the handler and takes the next once it settles; settles `firstFrame` or `failed` as capture's start does. */
+  private async pump(running: Running, handler: MessageHandler, firstFrame: () => void, failed: (error: Error) => void): Promise<void> {
+    const { source, supervisor } = running;
+    let handedOn = false;
+    try {
+      for await (const frame of supervisor.frames()) {
+        if (this.closing) break;
+        this.lent.lend(frame.pixels);
+        try {
+          const result: unknown = await handler(frame, new InProcessCaptureContext([source.sourceId]));
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        } catch (error) {
+          // One frame the handler failed on is lost, not the source; a handler that failed holds no frame (lent for
+          // good, a buffer a frame would leak).
+          running.handlerErrors++;
+          this.release(frame.pixels);
+          this.logger.error(`Handler for "${FRAMES_TOPIC}" failed on ${source.sourceId}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        handedOn = true;
+        firstFrame();
+      }
+      if (!handedOn && supervisor.state === 'ended') failed(new Error(`${source.sourceId} ended before its first frame`));
+    } catch (error) {
+      failed(error as Error);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { ConfigError } from '@iev/service-runtime';
+import { PixelFormat } from '@iev/frame-protocol';
+import { readSourceList, sourceSetup, stallAfterMs } from './source-config';
+
+const list = (entries: unknown, env: Record<string, string> = {}) => readSourceList('CAPTURE_SOURCES', { ...env, CAPTURE_SOURCES: JSON.stringify(entries) });
+const problemsOf = (read: () => unknown): string[] => {
+  try {
+    read();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('no ConfigError');
+};
+
+describe('readSourceList', () => {
+  it('is empty when the variable is unset or blank', () => {
+    expect(readSourceList('CAPTURE_SOURCES', {})).toEqual([]);
+    expect(readSourceList('CAPTURE_SOURCES', { CAPTURE_SOURCES: '  ' })).toEqual([]);
+  });
+
+  it("reads each entry as a capture module's variables: ids by place, unset ones from the module's environment, then the defaults", () => {
+    const [first, second] = list([{ CAMERA_PATH: '/dev/video0' }, { CAMERA_PATH: 'rtsp://door.local/stream', SOURCE_ID: 'door', CAPTURE_FPS: 5, CAPTURE_LOOP: false }], {
+      CAPTURE_PIXEL_FORMAT: 'bgr24',
+      SOURCE_ID: 'ignored',
+    });
+
+    expect(first).toMatchObject({ cameraPath: '/dev/video0', sourceId: 'camera0', pixelFormat: 'bgr24', fps: 0, loop: true, realtime: true });
+    expect(second).toMatchObject({ cameraPath: 'rtsp://door.local/stream', sourceId: 'door', pixelFormat: 'bgr24', fps: 5, loop: false });
+  });
+
+  it('reports every problem at once, naming the entry and the variable', () => {
+    const problems = problemsOf(() => list([{ CAMERA_PATH: 'a.mp4', CAPTURE_FPS: 'fast' }, { CAMERA_PTH: 'b.mp4' }, 'c.mp4', { CAMERA_PATH: 'd.mp4', SOURCE_ID: 'camera0' }]));
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^CAPTURE_SOURCES\[0\]: CAPTURE_FPS must be a number/),
+      expect.stringMatching(/^CAPTURE_SOURCES\[1\]\.CAMERA_PTH is not a source's variable \(CAMERA_PATH, /),
+      'CAPTURE_SOURCES[1].CAMERA_PATH is required',
+      'CAPTURE_SOURCES[2] must be an object of variables',
+    ]);
+    expect(problemsOf(() => list([{ CAMERA_PATH: 'a.mp4' }, { CAMERA_PATH: 'b.mp4', SOURCE_ID: 'camera0' }]))).toEqual([
+      'CAPTURE_SOURCES: each source needs a SOURCE_ID of its own; repeated: camera0',
+    ]);
+  });
+
+  it('refuses what is not a JSON array of objects, and an empty one', () => {
+    expect(problemsOf(() => readSourceList('CAPTURE_SOURCES', { CAPTURE_SOURCES: '/dev/video0' }))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES must be a JSON array of objects: /)]);
+    expect(problemsOf(() => list({ CAMERA_PATH: 'a.mp4' }))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES must be a JSON array of at least one object/)]);
+    expect(problemsOf(() => list([]))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES must be a JSON array of at least one object/)]);
+    expect(problemsOf(() => list([{ CAMERA_PATH: ['a.mp4'] }]))).toEqual(['CAPTURE_SOURCES[0].CAMERA_PATH must be a string, number or boolean', 'CAPTURE_SOURCES[0].CAMERA_PATH is required']);
+  });
+});
+
+describe('sourceSetup', () => {
+  it("turns a source's settings into prepareSource's arguments", () => {
+    const [config] = list([{ CAMERA_PATH: '/dev/video0', CAPTURE_V4L2_FORMAT: 'mjpeg', CAPTURE_WIDTH: 640 }]);
+    const bufferHeld = () => false;
+
+    expect(sourceSetup(config, bufferHeld)).toEqual({
+      settings: { source: '/dev/video0', fps: 0, width: 640, height: 0 },
+      options: expect.objectContaining({ sourceId: 'camera0', v4l2InputFormat: 'mjpeg', pixelFormat: PixelFormat.I420, streamTimeoutSeconds: 10, bufferHeld }),
+    });
+    expect(sourceSetup({ ...config, v4l2Format: 'auto' }).options.v4l2InputFormat).toBeUndefined();
+  });
+});
+
+describe('stallAfterMs', () => {
+  it('is the stream timeout, or three frame intervals where the rate is slower', () => {
+    expect(stallAfterMs(10, 0)).toBe(10_000);
+    expect(stallAfterMs(10, 25)).toBe(10_000);
+    expect(stallAfterMs(2, 0.1)).toBe(30_000);
+  });
+});

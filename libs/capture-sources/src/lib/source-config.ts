@@ -1,0 +1,124 @@
+import { ConfigError, env, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
+import type { BufferHeld } from './frame-ring';
+import { DECODED_FORMAT_NAMES } from './frame-source';
+import type { SourceSettings } from './prepare-source';
+import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';
+
+const frameSize = (name: string) => env.integer(name, { min: 0, max: 16384 }, 0);
+const frameRate = (name: string) => env.number(name, { min: 0, max: 1000 }, 0);
+
+/** One video source's settings, by the capture module's variable names; 0 leaves a dimension or the rate to the source. */
+export const sourceConfigSpec = {
+  /** The original sample's variable: a video file, /dev/videoN, a GStreamer pipeline, a stream URL or `testsrc`. */
+  cameraPath: env.string('CAMERA_PATH', 'assets/demo/demo.mp4'),
+  sourceType: env.oneOf('CAPTURE_SOURCE', SOURCE_TYPE_OVERRIDES, 'auto'),
+  sourceId: env.string('SOURCE_ID', 'camera0'),
+  loop: env.boolean('CAPTURE_LOOP', true),
+  realtime: env.boolean('CAPTURE_REALTIME', true),
+  width: frameSize('CAPTURE_WIDTH'),
+  height: frameSize('CAPTURE_HEIGHT'),
+  fps: frameRate('CAPTURE_FPS'),
+  v4l2Format: env.oneOf('CAPTURE_V4L2_FORMAT', ['auto', 'mjpeg', 'yuyv422'] as const, 'auto'),
+  /** The frames' format out of ffmpeg (a GStreamer pipeline's are BGR24). */
+  pixelFormat: env.oneOf('CAPTURE_PIXEL_FORMAT', Object.keys(DECODED_FORMAT_NAMES) as Array<keyof typeof DECODED_FORMAT_NAMES>, 'i420'),
+  rtspTransport: env.oneOf('CAPTURE_RTSP_TRANSPORT', ['tcp', 'udp'] as const, 'tcp'),
+  streamTimeout: env.number('CAPTURE_STREAM_TIMEOUT', { min: 0.1, max: 600 }, 10),
+  /** Unset: ffmpeg on PATH, else the one npm installed (defaultFfmpegPath). */
+  ffmpegPath: optional(env.string('FFMPEG_PATH')),
+  gstLaunchPath: env.string('GST_LAUNCH_PATH', 'gst-launch-1.0'),
+};
+
+export type SourceConfig = ConfigOf<typeof sourceConfigSpec>;
+
+/** Module twin desired properties a source is restarted with, live: what CAMERA_PATH and CAPTURE_* set. */
+export const sourceTwinSpec = {
+  source: env.string('source'),
+  fps: frameRate('fps'),
+  width: frameSize('width'),
+  height: frameSize('height'),
+};
+
+/** What a user sets (live through a twin too), and how the source is opened, for prepareSource. */
+export interface SourceSetup {
+  settings: SourceSettings;
+  options: FrameSourceOptions & { sourceType: SourceTypeOverride };
+}
+
+/** A live source silent for CAPTURE_STREAM_TIMEOUT, or three frame intervals at a slow CAPTURE_FPS, is restarted. */
+export function stallAfterMs(streamTimeoutSeconds: number, fps: number): number {
+  return Math.max(streamTimeoutSeconds * 1000, fps > 0 ? 3000 / fps : 0);
+}
+
+/** prepareSource's arguments for a source's settings; given bufferHeld, frames are cut into reused buffers (FrameSourceOptions). */
+export function sourceSetup(config: SourceConfig, bufferHeld?: BufferHeld): SourceSetup {
+  return {
+    settings: { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height },
+    options: {
+      sourceType: config.sourceType,
+      sourceId: config.sourceId,
+      loop: config.loop,
+      realtime: config.realtime,
+      ffmpegPath: config.ffmpegPath,
+      gstLaunchPath: config.gstLaunchPath,
+      v4l2InputFormat: config.v4l2Format === 'auto' ? undefined : config.v4l2Format,
+      // I420 is half the bytes of BGR24 to read from ffmpeg, send, and receive; the consumers convert it where they read it.
+      pixelFormat: DECODED_FORMAT_NAMES[config.pixelFormat],
+      rtspTransport: config.rtspTransport,
+      streamTimeoutSeconds: config.streamTimeout,
+      bufferHeld,
+    },
+  };
+}
+
+/**
+ * Several sources in one variable, as a JSON array of objects that set the capture module's variables for each, e.g.
+ * `[{"CAMERA_PATH": "/dev/video0"}, {"CAMERA_PATH": "rtsp://door.local/stream", "SOURCE_ID": "door"}]`. What an entry
+ * leaves unset is read from `fallback` (the module's own environment), then the defaults; SOURCE_ID defaults to
+ * camera0, camera1, ... by place, and CAMERA_PATH has no default. Every problem is reported at once, naming the entry.
+ */
+export function readSourceList(name: string, fallback: EnvSource): SourceConfig[] {
+  const raw = fallback[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  let entries: unknown;
+  try {
+    entries = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError([`${name} must be a JSON array of objects: ${(error as Error).message}`]);
+  }
+  if (!Array.isArray(entries) || entries.length === 0) throw new ConfigError([`${name} must be a JSON array of at least one object (got ${JSON.stringify(raw)})`]);
+  const problems: string[] = [];
+  const configs: SourceConfig[] = [];
+  for (const [index, entry] of entries.entries()) {
+    const where = `${name}[${index}]`;
+    const own = entryVariables(entry, where, problems);
+    try {
+      if (own) configs.push(readConfig(sourceConfigSpec, { ...fallback, SOURCE_ID: `camera${index}`, ...own }));
+    } catch (error) {
+      problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${problem}`));
+    }
+  }
+  const ids = configs.map(({ sourceId }) => sourceId);
+  const repeated = [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))];
+  if (repeated.length > 0) problems.push(`${name}: each source needs a SOURCE_ID of its own; repeated: ${repeated.join(', ')}`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return configs;
+}
+
+const SOURCE_VARIABLES = new Set(Object.values(sourceConfigSpec).flatMap(({ names }) => names));
+
+/** An entry's variables as text, or undefined with its problems added: not an object, a name no source reads, no CAMERA_PATH. */
+function entryVariables(entry: unknown, where: string, problems: string[]): EnvSource | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    problems.push(`${where} must be an object of variables`);
+    return undefined;
+  }
+  const before = problems.length;
+  const own: EnvSource = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (!SOURCE_VARIABLES.has(key)) problems.push(`${where}.${key} is not a source's variable (${[...SOURCE_VARIABLES].join(', ')})`);
+    else if (['string', 'number', 'boolean'].includes(typeof value)) own[key] = String(value);
+    else problems.push(`${where}.${key} must be a string, number or boolean`);
+  }
+  if (own['CAMERA_PATH'] === undefined) problems.push(`${where}.CAMERA_PATH is required`);
+  return problems.length === before ? own : undefined;
+}
