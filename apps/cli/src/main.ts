@@ -25,6 +25,7 @@ const USAGE = `usage:
                        (--seconds 60 unless given)
          [--cameras 1]   capture processes on the video (camera0, camera1, ...) into the one inference: per-source fps,
                          aggregate fps against the bare model in the same configuration, fairness
+         [--in-process]  the cameras decoded by the inference module itself (CAPTURE_SOURCES), no capture processes
   bench  --upstream [--json]   telemetry's IoT Edge upstream: messages/s, and an edgeHub outage
   bench  --batch 1,2,4 [--json] [--seconds 6] [--streams 0]   detection on the CPU in batches of each size, ms per frame,
          at the default and seed presets (the video's frames, the inference module's streams and threads)
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       upstream: { type: 'boolean', default: false },
       batch: { type: 'string' },
       preview: { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
       backend: { type: 'string' },
       recognition: { type: 'string' },
       'min-text-score': { type: 'string', default: '0.5' },
@@ -132,10 +134,11 @@ async function main(argv: string[]): Promise<number> {
       }
       const cameras = Number(values.cameras);
       if (!Number.isInteger(cameras) || cameras < 1 || cameras > 10) throw new Error(`--cameras must be a whole number from 1 to 10 (got ${values.cameras})`);
+      if (values['in-process'] && values.preview) throw new Error('--in-process runs no capture module, so no preview: give one or the other');
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview, cameras },
+        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview, inProcess: values['in-process'], cameras },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

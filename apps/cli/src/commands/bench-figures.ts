@@ -85,7 +85,8 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
   const captureMs = captureCpuMs(usage);
   const previewMs = withChildren(usage.preview);
   return {
-    decoder: share(usage.capture.childrenMs),
+    // Capture's children, or inference's where it decodes its cameras itself.
+    decoder: share(usage.capture.childrenMs + usage.inference.childrenMs),
     capture: moduleCpu(usage.capture, usage.captureGcMs, share),
     inference: moduleCpu(usage.inference, usage.inferenceGcMs, share),
     framesDecoded: usage.framesDecoded,

@@ -8,6 +8,7 @@ const report: BenchReport = {
   backend: 'onnxruntime',
   preset: 'seed',
   inputSize: '960x960',
+  capture: 'modules',
   bareFps: 10,
   pipelineFps: 9,
   ratio: 0.9,
@@ -71,6 +72,13 @@ describe('formatBenchRows', () => {
     expect(table.match(/worker threads/g)).toHaveLength(1);
     expect(table).toContain('capture + decoder: 1.93 ms per decoded frame (600), 6.42 ms per consumed frame (180)');
     expect(table).toContain('tensorrt: skipped (no GPU here)');
+  });
+
+  it('says where the cameras were decoded in process, with their decoders under inference and no capture rows', () => {
+    const table = formatBenchRows([{ ...report, capture: 'in-process' }]);
+    expect(table).toContain('2 streams of 1 thread each, cameras decoded by inference itself, ');
+    expect(table).toMatch(/decoders \(inference's ffmpeg\)\s+3\.1\s+3\.40/);
+    expect(table).not.toMatch(/^capture/m);
   });
 
   it('prints each source, the aggregate against the bare model and the fairness when there are several cameras', () => {

@@ -14,7 +14,7 @@ export function describeStreams({ backend, streams, threads }: Pick<BenchReport,
 
 export function formatBench(report: BenchReport): string {
   const lines = [
-    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${describeStreams(report)}, ${report.framesMeasured} frames measured`,
+    `${report.backend}: preset ${report.preset}, model input ${report.inputSize}, ${describeStreams(report)}${report.capture === 'in-process' ? ', cameras decoded by inference itself' : ''}, ${report.framesMeasured} frames measured`,
     `stage         median ms   p90 ms`,
     ...Object.entries(report.stages).map(([name, s]) => `${name.padEnd(12)} ${s.medianMs.toFixed(2).padStart(10)} ${s.p90Ms.toFixed(2).padStart(8)}`),
     `pipeline fps ${report.pipelineFps.toFixed(2).padStart(10)}`,
@@ -62,7 +62,7 @@ export function formatBench(report: BenchReport): string {
     ...(report.recognition ? [`              ${latency(report.recognition.latencyMsWithout)} with RECOGNITION=off`] : []),
     `model median ${report.modelMedianMs.toFixed(2).padStart(10)} ms   (bare session.run in the pipeline's configuration)`,
     `p99 / model  ${report.latencyRatio.toFixed(3).padStart(10)}   (target <= 2)`,
-    ...formatCpu(report.cpu, report.sources?.length ?? 1),
+    ...formatCpu(report.cpu, report.capture === 'in-process' ? 0 : (report.sources?.length ?? 1)),
   );
   return lines.join('\n');
 }
@@ -79,7 +79,7 @@ const GROUP_LABELS: Record<ThreadGroup, string> = {
   unnamed: 'unnamed threads (Node.js 20 names none)',
 };
 
-/** `captures` > 1: capture's rows are every capture's added up. */
+/** `captures` > 1: capture's rows are every capture's added up; 0: the cameras were decoded in process, no capture rows. */
 function formatCpu(cpu: BenchReport['cpu'], captures: number): string[] {
   const row = (label: string, share: CpuShare) => `${label.padEnd(42)} ${share.corePercent.toFixed(1).padStart(6)} ${share.msPerFrame.toFixed(2).padStart(10)}`;
   const module = (name: string, figures: ModuleCpu) => [
@@ -92,14 +92,16 @@ function formatCpu(cpu: BenchReport['cpu'], captures: number): string[] {
   ];
   return [
     `cpu while measured                       % of a core  ms/frame`,
-    row(captures > 1 ? `decoders of the ${captures} captures` : "decoder (capture's ffmpeg / gst-launch)", cpu.decoder),
-    ...module(captures > 1 ? `capture ×${captures}` : 'capture', cpu.capture),
+    row(captures === 0 ? "decoders (inference's ffmpeg)" : captures > 1 ? `decoders of the ${captures} captures` : "decoder (capture's ffmpeg / gst-launch)", cpu.decoder),
+    ...(captures === 0 ? [] : module(captures > 1 ? `capture ×${captures}` : 'capture', cpu.capture)),
     ...module('inference', cpu.inference),
     ...(cpu.preview ? [row('preview', cpu.preview)] : []),
     row('this bench (its detections listener)', cpu.machine.bench),
     row('other processes and interrupts', cpu.machine.otherProcesses),
     row('idle', cpu.machine.idle),
     row('stolen by the hypervisor', cpu.machine.stolen),
-    `capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`,
+    ...(captures === 0
+      ? []
+      : [`capture + decoder: ${cpu.captureMsPerDecodedFrame.toFixed(2)} ms per decoded frame (${cpu.framesDecoded}), ${cpu.captureMsPerConsumedFrame.toFixed(2)} ms per consumed frame (${cpu.framesConsumed})`]),
   ];
 }

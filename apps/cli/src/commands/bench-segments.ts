@@ -80,6 +80,10 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
   const listeners: DetectionsListener[] = [];
 
   try {
+    // In process, each inference module decodes the cameras itself, with capture's bench settings.
+    const framesEnv: Record<string, string> = options.inProcess
+      ? { CAPTURE_SOURCES: JSON.stringify(sources.map(({ sourceId }) => ({ CAMERA_PATH: options.video, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }))) }
+      : { FRAMES_CONNECT: sources.map(({ frames }) => frames).join(',') };
     const variants: Record<string, string>[] = presetReads(options.preset.name, undefined) ? [{}, { RECOGNITION: 'off' }] : [{}];
     const inferences: RunningModule[] = [];
     for (const [index, variant] of variants.entries()) {
@@ -89,7 +93,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
         options.workspaceRoot,
         'inference',
         {
-          FRAMES_CONNECT: sources.map(({ frames }) => frames).join(','),
+          ...framesEnv,
           DETECTIONS_BIND: detectionsEndpoint,
           DETECTION_PRESET: options.preset.name,
           INFERENCE_BACKEND: options.backend,
@@ -104,11 +108,12 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
       modules.push(inference);
     }
     const captures: RunningModule[] = [];
-    for (const { sourceId, frames } of sources) {
+    for (const { sourceId, frames } of options.inProcess ? [] : sources) {
       captures.push(await stage.startModule(options.workspaceRoot, 'capture', { CAMERA_PATH: options.video, FRAMES_BIND: frames, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }, `capture ${sourceId}`));
     }
     modules.push(...captures);
-    const signalCaptures = (signal: NodeJS.Signals) => captures.forEach(({ process: child }) => child.kill(signal));
+    // What decodes the cameras is paused while the bare model runs: the captures, or the inference modules in process.
+    const signalCaptures = (signal: NodeJS.Signals) => (options.inProcess ? inferences : captures).forEach(({ process: child }) => child.kill(signal));
     preview = options.preview ? await startPreview(stage, options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {

@@ -44,6 +44,8 @@ export interface BenchOptions {
   preview?: boolean;
   /** Capture processes on the video (camera0, camera1, ...), all into the one inference module. */
   cameras: number;
+  /** The cameras decoded by the inference module itself (CAPTURE_SOURCES) instead of by capture processes. */
+  inProcess?: boolean;
 }
 
 /** With several cameras, also MultiSourceFigures: per source, and all of them against the bare model. */
@@ -51,6 +53,8 @@ export interface BenchReport extends LatencyFigures, Partial<MultiSourceFigures>
   backend: BenchBackend;
   preset: string;
   inputSize: string;
+  /** Where the cameras were decoded: capture modules, or the inference module itself (--in-process). */
+  capture: 'modules' | 'in-process';
   /** Bare session.run: one session with ONNX Runtime's defaults, as the original sample ran the model. */
   bareFps: number;
   pipelineFps: number;
@@ -124,6 +128,7 @@ export async function bench(options: BenchOptions, log: (line: string) => void):
     backend: options.backend,
     preset: options.preset.name,
     inputSize,
+    capture: options.inProcess ? 'in-process' : 'modules',
     bareFps: round(bareFps),
     pipelineFps: round(pipeline.fps),
     ratio: round(pipeline.fps / bareFps, 3),
