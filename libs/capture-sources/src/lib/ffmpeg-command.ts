@@ -21,11 +21,6 @@ export interface FfmpegInput {
   videoFilters: string[];
   /** Default DEFAULT_DECODED_FORMAT. */
   pixelFormat?: DecodedFormat;
-  /**
-   * The source is known to be BT.601 at limited range (a probed file), so I420 frames need no conversion of their
-   * colours; unset, the frames are converted to that wherever the source says otherwise (see bt601Output).
-   */
-  knownBt601?: boolean;
 }
 
 /** ffmpeg's names for the formats frames are decoded to. */
@@ -37,21 +32,18 @@ const QUIET_GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel
 const pixelFormatOptions = (pixelFormat: DecodedFormat = DEFAULT_DECODED_FORMAT) => ['-pix_fmt', FFMPEG_PIXEL_FORMATS[pixelFormat]];
 
 /** The fluent-ffmpeg command that reads the input into raw video without audio; its output is given when run. */
-export function rawVideoCommand(input: FfmpegInput): FfmpegCommand {
-  const { inputOptions, pixelFormat } = input;
+export function rawVideoCommand({ inputOptions, input, videoFilters, pixelFormat }: FfmpegInput): FfmpegCommand {
   // Spread, not one array: given an array, fluent-ffmpeg splits any item holding one space into two arguments.
-  return ffmpeg(input.input)
+  return ffmpeg(input)
     .inputOptions(...QUIET_GLOBAL_OPTIONS, ...inputOptions)
     .noAudio()
-    .videoFilters(outputFilters(input))
+    .videoFilters(videoFilters)
     .outputOptions(...pixelFormatOptions(pixelFormat))
     .format('rawvideo');
 }
 
 /** The command line fluent-ffmpeg runs for the input when its output is a stream (pinned by a spec). */
-export function rawVideoArgs(ffmpegInput: FfmpegInput): string[] {
-  const { inputOptions, input, pixelFormat } = ffmpegInput;
-  const videoFilters = outputFilters(ffmpegInput);
+export function rawVideoArgs({ inputOptions, input, videoFilters, pixelFormat }: FfmpegInput): string[] {
   return [
     ...QUIET_GLOBAL_OPTIONS,
     ...inputOptions,
@@ -60,26 +52,6 @@ export function rawVideoArgs(ffmpegInput: FfmpegInput): string[] {
     ...pixelFormatOptions(pixelFormat),
     ...['-f', 'rawvideo', 'pipe:1'],
   ];
-}
-
-/** The input's filters, then the conversion of I420 frames to BT.601 at limited range unless the source is known to be that. */
-function outputFilters({ videoFilters, pixelFormat = DEFAULT_DECODED_FORMAT, knownBt601 = false }: FfmpegInput): string[] {
-  return pixelFormat === PixelFormat.I420 && !knownBt601 ? bt601Output(videoFilters) : videoFilters;
-}
-
-const BT601_OUTPUT = 'out_color_matrix=bt601:out_range=tv';
-
-/**
- * Filters that leave I420 frames in BT.601 at limited range, the matrix every consumer converts them with
- * (I420Converter), whatever the source's: from a BT.709 camera read as BT.601, greens come out up to ~35 levels of 255
- * too bright. From YUV to YUV, swscale converts the matrix only when told to (as it does the range). Told, it runs even
- * where it would have passed the frames through, copying each (0.25 ms a 640x480 frame), so a source known to be
- * BT.601 goes without (FfmpegInput.knownBt601); elsewhere the options join the size's scale rather than add another.
- */
-export function bt601Output(videoFilters: string[]): string[] {
-  const last = videoFilters.at(-1);
-  if (last?.startsWith('scale=')) return [...videoFilters.slice(0, -1), `${last}:${BT601_OUTPUT}`];
-  return [...videoFilters, `scale=${BT601_OUTPUT}`];
 }
 
 const FRAME_SOCKET = 'frames.sock';

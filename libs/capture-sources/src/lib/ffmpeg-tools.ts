@@ -10,12 +10,7 @@ export interface VideoInfo extends FrameSize {
   fps: number;
   /** Seconds; NaN when the file does not say. */
   durationSeconds: number;
-  /** Its colours are BT.601 at limited range, or the file does not say (which decoders and swscale take as that). */
-  bt601: boolean;
 }
-
-/** ffprobe's names for BT.601's matrix (625 and 525 lines), and for not saying. */
-const BT601_MATRICES = new Set(['bt470bg', 'smpte170m', 'unknown']);
 
 /**
  * The major version `ffmpeg -version` prints first. A build from git ("N-...", like npm's static ffmpeg 4.1) names
@@ -92,7 +87,5 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
     height,
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
-    // yuvj formats are full range whatever color_range says.
-    bt601: BT601_MATRICES.has(stream.color_space ?? 'unknown') && stream.color_range !== 'pc' && !String(stream.pix_fmt).startsWith('yuvj'),
   };
 }

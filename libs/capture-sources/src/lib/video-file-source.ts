@@ -74,7 +74,7 @@ export class VideoFileSource extends DecoderSource {
       ...['-thread_type', 'slice'],
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
-    const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat, knownBt601: video.bt601 };
+    const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
     return { tool, frameSize: size, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

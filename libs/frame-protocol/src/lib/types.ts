@@ -4,8 +4,7 @@ export enum PixelFormat {
   RGB24 = 2,
   GRAY8 = 3,
   /**
-   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras, in BT.601 at limited range (capture converts other
-   * matrices and full range to it): half the bytes of BGR24.
+   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras (BT.601, limited range): half the bytes of BGR24.
    * Rows of Y of `stride` bytes, then the U plane and the V plane, each of ceil(height / 2) rows of
    * ceil(stride / 2) bytes (i420Planes).
    */
