@@ -17,8 +17,8 @@ setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
-  const curve = readInferenceCurve();
   const ownSources = readInferenceSources();
+  const curve = readInferenceCurve(process.env, ownSources.length > 0);
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');

@@ -16,8 +16,13 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     dir = mkdtempSync(join(tmpdir(), 'iev-e2e-own-'));
     const detections = `ipc://${join(dir, 'detections')}`;
     telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
-    // Two sources of two sizes: the demo as fast as the model takes it, and at 320x240 and its own pace, as a camera.
-    const sources = [{ CAMERA_PATH: DEMO_VIDEO, CAPTURE_REALTIME: false }, { CAMERA_PATH: DEMO_VIDEO, SOURCE_ID: 'door', CAPTURE_WIDTH: 320, CAPTURE_HEIGHT: 240 }];
+    // Two sources of two sizes and formats: the demo as fast as the model takes it, as I420 (converted on arrival, its
+    // buffer given back at once), and at 320x240 and its own pace, as a camera, as BGR24 (the model reads its buffer
+    // itself, given back once the frame is published).
+    const sources = [
+      { CAMERA_PATH: DEMO_VIDEO, CAPTURE_REALTIME: false },
+      { CAMERA_PATH: DEMO_VIDEO, SOURCE_ID: 'door', CAPTURE_WIDTH: 320, CAPTURE_HEIGHT: 240, CAPTURE_PIXEL_FORMAT: 'bgr24' },
+    ];
     inference = new ModuleProcess('inference', {
       CAPTURE_SOURCES: JSON.stringify(sources),
       DETECTIONS_BIND: detections,

@@ -92,6 +92,26 @@ describe('cpuFigures', () => {
     expect(cpu.preview).toEqual(both(4));
     expect(cpu.machine).toEqual({ bench: both(3), otherProcesses: both(10), idle: both(60), stolen: both(5) });
   });
+
+  it("counts inference's children as the decoders where it decodes its cameras itself, once", () => {
+    const pipeline: MeasuredPipeline = {
+      ...measured([received(Array.from({ length: 40 }, () => 200))], 4000),
+      usage: {
+        ...NO_USAGE,
+        wallMs: 4000,
+        inference: { processMs: 4000, groups: { main: 400, workers: 3600 }, childrenMs: 200 },
+        framesDecoded: 50,
+        benchMs: 100,
+        machine: { busyMs: 4700, idleMs: 3300, stolenMs: 0 },
+      },
+    };
+    const cpu = cpuFigures(pipeline);
+    const both = (value: number) => ({ corePercent: value, msPerFrame: value });
+    expect(cpu.decoder).toEqual(both(5));
+    expect(cpu).toMatchObject({ framesDecoded: 50, captureMsPerDecodedFrame: 4, captureMsPerConsumedFrame: 5 });
+    // 4700 busy less inference's 4200 with its decoders and the bench's 100.
+    expect(cpu.machine.otherProcesses).toEqual(both(10));
+  });
 });
 
 describe('previewFigures', () => {

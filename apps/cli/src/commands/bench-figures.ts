@@ -98,16 +98,16 @@ export function cpuFigures({ usage, detections }: MeasuredPipeline): CpuFigures 
       // Not clamped: a negative figure would say the snapshots were not taken together.
       bench: share(usage.benchMs),
       // The bench's children are the modules: its own time only.
-      otherProcesses: share(usage.machine.busyMs - captureMs - withChildren(usage.inference) - previewMs - usage.benchMs),
+      otherProcesses: share(usage.machine.busyMs - withChildren(usage.capture) - withChildren(usage.inference) - previewMs - usage.benchMs),
       idle: share(usage.machine.idleMs),
       stolen: share(usage.machine.stolenMs),
     },
   };
 }
 
-/** Capture's processes and their decoders. */
+/** Capture's processes and their decoders, or the decoders alone where inference runs them (its only children). */
 function captureCpuMs(usage: PipelineUsage): number {
-  return withChildren(usage.capture);
+  return withChildren(usage.capture) + usage.inference.childrenMs;
 }
 
 function withChildren({ processMs, childrenMs }: CpuUsage): number {

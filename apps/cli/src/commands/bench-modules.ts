@@ -15,6 +15,8 @@ export const BENCH_CAPTURE_ENV = { CAPTURE_LOOP: 'true', CAPTURE_REALTIME: 'fals
 
 /** Capture's counter of frames its decoders delivered, taken or not. */
 export const CAPTURE_DECODED_FRAMES_METRIC = 'iev_capture_frames_decoded_total';
+/** The same, of the decoders inference runs itself (CAPTURE_SOURCES). */
+const INFERENCE_DECODED_FRAMES_METRIC = 'iev_inference_source_frames_decoded_total';
 /** prom-client's default GC metric (service-runtime prefixes Node's default metrics with `iev_`): the main thread's GC pauses, wall time. */
 const GC_SECONDS_METRIC = 'iev_nodejs_gc_duration_seconds_sum';
 
@@ -119,7 +121,7 @@ export interface ModuleLook {
   cpu: CpuSnapshot;
   /** GC pauses on its main thread so far, wall time. */
   gcMs: number;
-  /** CAPTURE_DECODED_FRAMES_METRIC's value; 0 for a module without it. */
+  /** Frames its decoders delivered (CAPTURE_DECODED_FRAMES_METRIC, or inference's own); 0 for a module without any. */
   framesDecoded: number;
 }
 
@@ -130,7 +132,7 @@ export async function lookAt(module: RunningModule): Promise<ModuleLook> {
   const response = await fetch(`http://127.0.0.1:${module.metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (!response.ok) throw new Error(`metrics on port ${module.metricsPort} answered ${response.status}`);
   const metrics = metricSums(await response.text());
-  return { cpu, gcMs: (metrics.get(GC_SECONDS_METRIC) ?? 0) * 1000, framesDecoded: metrics.get(CAPTURE_DECODED_FRAMES_METRIC) ?? 0 };
+  return { cpu, gcMs: (metrics.get(GC_SECONDS_METRIC) ?? 0) * 1000, framesDecoded: metrics.get(CAPTURE_DECODED_FRAMES_METRIC) ?? metrics.get(INFERENCE_DECODED_FRAMES_METRIC) ?? 0 };
 }
 
 /** The preview module on the pipeline's sockets, and a client reading the live stream the page draws from. */

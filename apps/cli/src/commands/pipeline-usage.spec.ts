@@ -24,6 +24,14 @@ describe('usageBetween', () => {
     });
   });
 
+  it("counts inference's own decoded frames where it decodes its cameras itself, with no capture", () => {
+    const machine = { busyMs: 0, idleMs: 0, stolenMs: 0 };
+    const before: PipelineLook = { atMs: 0, captures: [], inference: look(1000, 100, 10, 500), benchCpuMs: 0, machine };
+    const after: PipelineLook = { atMs: 1000, captures: [], inference: look(1400, 130, 10, 540), benchCpuMs: 0, machine };
+
+    expect(usageBetween(before, after)).toMatchObject({ framesDecoded: 40, inference: { processMs: 400, childrenMs: 30 } });
+  });
+
   it("takes the preview's CPU when it was looked at too", () => {
     const machine = { busyMs: 0, idleMs: 0, stolenMs: 0 };
     const before: PipelineLook = { atMs: 0, captures: [], inference: look(0, 0, 0, 0), preview: look(40, 0, 0, 0).cpu, benchCpuMs: 0, machine };

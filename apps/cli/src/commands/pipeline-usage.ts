@@ -49,7 +49,8 @@ export function usageBetween(before: PipelineLook, after: PipelineLook): Pipelin
     captureGcMs: captures.reduce((sum, look) => sum + look.after.gcMs - look.before.gcMs, 0),
     inference: cpuBetween(before.inference.cpu, after.inference.cpu),
     inferenceGcMs: after.inference.gcMs - before.inference.gcMs,
-    framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, 0),
+    // Inference's own decoders where it decodes its cameras itself (0 otherwise).
+    framesDecoded: captures.reduce((sum, look) => sum + look.after.framesDecoded - look.before.framesDecoded, after.inference.framesDecoded - before.inference.framesDecoded),
     preview: before.preview && after.preview ? cpuBetween(before.preview, after.preview) : NO_CPU,
     benchMs: after.benchCpuMs - before.benchCpuMs,
     machine: machineCpuBetween(before.machine, after.machine),

@@ -1,5 +1,5 @@
 import { curveKeyPair } from 'zeromq';
-import { readInferenceConfig, readInferenceCurve } from './inference.config';
+import { readInferenceConfig, readInferenceCurve, readInferenceSources } from './inference.config';
 
 describe('inference configuration', () => {
   it('runs the seed preset on ONNX Runtime with no variables set', () => {
@@ -102,5 +102,17 @@ describe('inference configuration', () => {
       serverKeys: { FRAMES: capture.publicKey },
     });
     expect(() => readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey })).toThrow(/FRAMES_CURVE_SERVER_KEY is required with ZMQ_CURVE_SECRET_KEY/);
+    // Decoding its own sources, it connects to no capture: the detections socket alone is secured.
+    expect(readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey }, true)).toEqual({ secretKey: own.secretKey, serverKeys: {} });
+  });
+
+  it('decodes its own sources with CAPTURE_SOURCES, which FRAMES_CONNECT beside it would contradict', () => {
+    expect(readInferenceSources({})).toEqual([]);
+    const sources = JSON.stringify([{ CAMERA_PATH: '/dev/video0' }, { CAMERA_PATH: 'testsrc', SOURCE_ID: 'pattern' }]);
+    expect(readInferenceSources({ CAPTURE_SOURCES: sources }).map(({ sourceId, cameraPath }) => [sourceId, cameraPath])).toEqual([
+      ['camera0', '/dev/video0'],
+      ['pattern', 'testsrc'],
+    ]);
+    expect(() => readInferenceSources({ CAPTURE_SOURCES: sources, FRAMES_CONNECT: 'tcp://capture:5555' })).toThrow(/CAPTURE_SOURCES and FRAMES_CONNECT are both set/);
   });
 });

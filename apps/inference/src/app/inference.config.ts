@@ -71,10 +71,12 @@ export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): S
 }
 
 /**
- * CURVE on both of inference's sockets; unset: plain. ZMQ_CURVE_SECRET_KEY(_FILE), FRAMES_CURVE_SERVER_KEY (capture's
- * public key) for the frames it connects to, ZMQ_CURVE_CLIENT_KEYS(_FILE) for the detections socket it binds.
+ * CURVE on inference's sockets; unset: plain. ZMQ_CURVE_SECRET_KEY(_FILE), FRAMES_CURVE_SERVER_KEY (capture's public
+ * key) for the frames it connects to, unless it decodes its own sources (ownSources), ZMQ_CURVE_CLIENT_KEYS(_FILE) for
+ * the detections socket it binds.
  */
-export const readInferenceCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: true, connectsTo: ['FRAMES'] });
+export const readInferenceCurve = (source: NodeJS.ProcessEnv = process.env, ownSources = false): CurveSettings | undefined =>
+  readCurveSettings(source, { binds: true, connectsTo: ownSources ? [] : ['FRAMES'] });
 
 /** Module twin desired properties inference applies live, between two frames. */
 export const inferenceTwinSpec = {

@@ -105,14 +105,17 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
   });
 
   it('counts a frame the handler fails on and goes on with the next', async () => {
-    served = serve([fileSource(ramp, 'camera0')], (frame) => {
+    served = serve([fileSource(ramp, 'camera0')], (frame, server) => {
       if (frame.sequence === 3) throw new Error('no such luck');
+      server.release(frame.pixels);
     });
     await served.listening;
     await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
 
     expect(served.received).toHaveLength(12);
     expect(served.server.stats()[0]).toMatchObject({ sourceId: 'camera0', handlerErrors: 1, framesDecoded: 12 });
+    // Neither that frame's buffer nor any other stays lent: the handler gave the rest back, and failed on that one.
+    expect(served.received.filter(({ frame }) => lent.held(frame.pixels.buffer))).toEqual([]);
   });
 
   it("fails to listen with the source's error when a file that fails fast cannot be read", async () => {
@@ -133,7 +136,7 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
 
   it('refuses no sources, and two with one id', () => {
     const source = fileSource(ramp, 'camera0');
-    expect(() => new ServerInProcessCapture([])).toThrow('ServerInProcessCapture needs at least one source');
-    expect(() => new ServerInProcessCapture([source, source])).toThrow('each source needs an id of its own; repeated: camera0');
+    expect(() => new ServerInProcessCapture([], lent)).toThrow('ServerInProcessCapture needs at least one source');
+    expect(() => new ServerInProcessCapture([source, source], lent)).toThrow('each source needs an id of its own; repeated: camera0');
   });
 });

@@ -75,9 +75,10 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   private readonly running: Running[];
   private closing = false;
 
+  /** `lent`: the one the sources were given as their bufferHeld (`lent.held`). */
   constructor(
     sources: readonly InProcessSource[],
-    private readonly lent = new LentBuffers(),
+    private readonly lent: LentBuffers,
   ) {
     super();
     if (sources.length === 0) throw new RangeError('ServerInProcessCapture needs at least one source');
@@ -161,7 +162,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
         handedOn = true;
         firstFrame();
       }
-      if (!handedOn && supervisor.state === 'ended') failed(new Error(`${source.sourceId} ended before its first frame`));
+      if (!handedOn) failed(new Error(`${source.sourceId} ${supervisor.state === 'ended' ? 'ended' : 'was stopped'} before its first frame`));
     } catch (error) {
       failed(error as Error);
     }

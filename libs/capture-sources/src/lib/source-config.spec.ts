@@ -43,11 +43,17 @@ describe('readSourceList', () => {
     ]);
   });
 
+  it("masks a camera's password in what it says of an entry", () => {
+    const problems = problemsOf(() => list([{ CAMERA_PATH: 'rtsp://door.local/stream', CAPTURE_RTSP_TRANSPORT: 'rtsp://admin:secret@door.local' }]));
+    expect(problems.join()).not.toContain('secret');
+    expect(problems).toEqual([expect.stringMatching(/^CAPTURE_SOURCES\[0\]: CAPTURE_RTSP_TRANSPORT must be one of tcp, udp/)]);
+  });
+
   it('refuses what is not a JSON array of objects, and an empty one', () => {
-    expect(problemsOf(() => readSourceList('CAPTURE_SOURCES', { CAPTURE_SOURCES: '/dev/video0' }))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES must be a JSON array of objects: /)]);
+    expect(problemsOf(() => readSourceList('CAPTURE_SOURCES', { CAPTURE_SOURCES: 'rtsp://admin:secret@door.local/stream' }))).toEqual(['CAPTURE_SOURCES must be a JSON array of objects, and is not JSON']);
     expect(problemsOf(() => list({ CAMERA_PATH: 'a.mp4' }))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES must be a JSON array of at least one object/)]);
     expect(problemsOf(() => list([]))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES must be a JSON array of at least one object/)]);
-    expect(problemsOf(() => list([{ CAMERA_PATH: ['a.mp4'] }]))).toEqual(['CAPTURE_SOURCES[0].CAMERA_PATH must be a string, number or boolean', 'CAPTURE_SOURCES[0].CAMERA_PATH is required']);
+    expect(problemsOf(() => list([{ CAMERA_PATH: ['a.mp4'] }]))).toEqual(['CAPTURE_SOURCES[0].CAMERA_PATH must be a string, number or boolean']);
   });
 });
 

@@ -1,5 +1,6 @@
 import { ConfigError, env, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
 import type { BufferHeld } from './frame-ring';
+import { maskCredentials } from './video-source-error';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
 import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';
@@ -79,13 +80,14 @@ export function sourceSetup(config: SourceConfig, bufferHeld?: BufferHeld): Sour
 export function readSourceList(name: string, fallback: EnvSource): SourceConfig[] {
   const raw = fallback[name];
   if (raw === undefined || raw.trim() === '') return [];
+  // Not quoted back: a camera's URL may carry its password.
   let entries: unknown;
   try {
     entries = JSON.parse(raw);
-  } catch (error) {
-    throw new ConfigError([`${name} must be a JSON array of objects: ${(error as Error).message}`]);
+  } catch {
+    throw new ConfigError([`${name} must be a JSON array of objects, and is not JSON`]);
   }
-  if (!Array.isArray(entries) || entries.length === 0) throw new ConfigError([`${name} must be a JSON array of at least one object (got ${JSON.stringify(raw)})`]);
+  if (!Array.isArray(entries) || entries.length === 0) throw new ConfigError([`${name} must be a JSON array of at least one object (got ${Array.isArray(entries) ? 'an empty one' : typeof entries})`]);
   const problems: string[] = [];
   const configs: SourceConfig[] = [];
   for (const [index, entry] of entries.entries()) {
@@ -94,7 +96,7 @@ export function readSourceList(name: string, fallback: EnvSource): SourceConfig[
     try {
       if (own) configs.push(readConfig(sourceConfigSpec, { ...fallback, SOURCE_ID: `camera${index}`, ...own }));
     } catch (error) {
-      problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${problem}`));
+      problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${maskCredentials(problem)}`));
     }
   }
   const ids = configs.map(({ sourceId }) => sourceId);
@@ -119,6 +121,6 @@ function entryVariables(entry: unknown, where: string, problems: string[]): EnvS
     else if (['string', 'number', 'boolean'].includes(typeof value)) own[key] = String(value);
     else problems.push(`${where}.${key} must be a string, number or boolean`);
   }
-  if (own['CAMERA_PATH'] === undefined) problems.push(`${where}.CAMERA_PATH is required`);
+  if (!('CAMERA_PATH' in entry)) problems.push(`${where}.CAMERA_PATH is required`);
   return problems.length === before ? own : undefined;
 }
