@@ -8,6 +8,9 @@ import { TextDetector } from './text-detector';
 const MODELS = join(__dirname, '../../../../models');
 const MODEL = join(MODELS, 'ch_pp_inf_dynamic.onnx');
 
+// Loading a model takes ~1 s alone; CI's parallel projects once made it take over Jest's default 5 s.
+jest.setTimeout(30_000);
+
 describe('loadTextDetector', () => {
   it('returns a detector for the named preset with its model loaded', async () => {
     const detector = await loadTextDetector({ preset: 'default', modelPath: MODEL, threads: 1, useTensorRt: false });
