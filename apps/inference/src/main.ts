@@ -26,7 +26,7 @@ void runModule('inference', async (logger) => {
   // fair turns and asks a capture for its newest frame once its last one has left the line. With CAPTURE_SOURCES,
   // from decoders this module runs itself, each read as the handler takes its frames; prepared (a file that
   // cannot be read stops the module) before the model loads.
-  const frames = ownSources.length > 0 ? await ownFrames(ownSources, logger, registry) : capturedFrames(config.framesConnect, curve);
+  const frames = ownSources.length > 0 ? await ownFrames(ownSources, logger, registry, config.framesBind, curve) : capturedFrames(config.framesConnect, curve);
   // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
   // module says so meanwhile rather than looking dead.
   let loading = 'loading model';
@@ -119,6 +119,7 @@ void runModule('inference', async (logger) => {
     fatal: edge?.fatal,
     async close() {
       await service.close();
+      await frames.close?.();
       summary.close();
       await edge?.close();
       await detectionsClient.close();

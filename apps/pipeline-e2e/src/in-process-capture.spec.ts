@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Detections } from '@iev/frame-protocol';
-import { childPids, isRunning } from '@iev/testing';
+import { childPids, eventually, freePort, isRunning } from '@iev/testing';
+import sharp from 'sharp';
 import { DEMO_VIDEO, ModuleProcess } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
@@ -11,10 +12,13 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
   let dir: string;
   let inference: ModuleProcess;
   let telemetry: ModuleProcess;
+  let preview: ModuleProcess;
+  let previewUrl: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-e2e-own-'));
     const detections = `ipc://${join(dir, 'detections')}`;
+    const frames = `ipc://${join(dir, 'frames')}`;
     telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
     // Two sources of two sizes and formats: the demo as fast as the model takes it, as I420 (converted on arrival, its
     // buffer given back at once), and at 320x240 and its own pace, as a camera, as BGR24 (the model reads its buffer
@@ -25,16 +29,21 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     ];
     inference = new ModuleProcess('inference', {
       CAPTURE_SOURCES: JSON.stringify(sources),
+      // Its frames offered to the preview, as a capture offers its own.
+      FRAMES_BIND: frames,
       DETECTIONS_BIND: detections,
       DETECTION_PRESET: 'default',
       RECOGNITION: 'off',
       INFERENCE_THREADS: '1',
       METRICS_PORT: '0',
     });
+    const previewPort = await freePort();
+    previewUrl = `http://127.0.0.1:${previewPort}`;
+    preview = new ModuleProcess('preview', { FRAMES_CONNECT: frames, DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(previewPort), PREVIEW_SOURCES: 'camera0,door', METRICS_PORT: '0' });
   });
 
   afterAll(async () => {
-    await Promise.all([inference, telemetry].map((module) => module.stop('SIGKILL')));
+    await Promise.all([inference, telemetry, preview].map((module) => module.stop('SIGKILL')));
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -51,6 +60,19 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
     }
   });
+
+  it('shows both sources in the preview, from the frames inference offers', async () => {
+    await eventually(async () => {
+      const { sources } = (await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; waiting: boolean }> };
+      return sources.length === 2 && sources.every((source) => !source.waiting) ? sources : undefined;
+    }, 'a frame of each source at the preview', { timeoutMs: 20_000, intervalMs: 500 });
+    for (const [id, size] of [['camera0', [640, 480]], ['door', [320, 240]]] as const) {
+      const response = await fetch(`${previewUrl}/sources/${id}/latest.jpg`);
+      expect(response.status).toBe(200);
+      const { width, height } = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+      expect([width, height]).toEqual(size);
+    }
+  }, 30_000);
 
   it("reports each source's state in /health and its metrics", async () => {
     const port = await inference.metricsPort();

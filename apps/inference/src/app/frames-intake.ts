@@ -1,6 +1,8 @@
 import type { SourceConfig } from '@iev/capture-sources';
-import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { connectingCurve, releaseReceived, ServerZmqFanIn, type CurveSettings } from '@iev/zmq-transport';
+import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { listenAsConfigured } from '@iev/service-runtime';
+import { boundCurve, ClientZmqOnDemand, connectingCurve, releaseReceived, ServerZmqFanIn, type CurveSettings } from '@iev/zmq-transport';
+import { lastValueFrom } from 'rxjs';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -16,6 +18,8 @@ export interface FramesIntake {
   status(): Record<string, unknown>;
   /** Messages that failed to decode, per capture endpoint (none in process). */
   malformedByEndpoint(): ReadonlyArray<{ endpoint: string; malformed: number }>;
+  /** What it opened beside its server, closed once the server has. */
+  close?(): Promise<void>;
 }
 
 /** Frames on demand from capture modules, one link per FRAMES_CONNECT endpoint. */
@@ -29,13 +33,30 @@ export function capturedFrames(framesConnect: string[], curve: CurveSettings | u
   };
 }
 
-/** Frames from the decoders of CAPTURE_SOURCES, run in this process (inProcessCapture). */
-export async function ownFrames(sources: SourceConfig[], logger: Logger, registry: Registry): Promise<FramesIntake> {
-  const server = await inProcessCapture(sources, logger, registry);
+/**
+ * Frames from the decoders of CAPTURE_SOURCES, run in this process (inProcessCapture). With `framesBind`, each frame
+ * is also offered there as capture offers it, so that the preview can show them: a consumer gets the newest when it
+ * asks, and nothing is sent that nobody asks for.
+ */
+export async function ownFrames(sources: SourceConfig[], logger: Logger, registry: Registry, framesBind: string | undefined, curve: CurveSettings | undefined): Promise<FramesIntake> {
+  const framesClient = framesBind === undefined ? undefined : new ClientZmqOnDemand({ endpoint: framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
+  if (framesClient) await listenAsConfigured('FRAMES_BIND', framesClient.connect());
+  const offered = framesClient && {
+    offer: (frame: Frame) =>
+      void lastValueFrom(framesClient.emit(FRAMES_TOPIC, frame), { defaultValue: undefined }).catch((error: Error) =>
+        logger.warn({ err: error, sourceId: frame.sourceId, sequence: frame.sequence }, `frame not offered: ${error.message}`),
+      ),
+    holds: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
+  };
+  const server = await inProcessCapture(sources, logger, registry, offered).catch(async (error: unknown) => {
+    await framesClient?.close();
+    throw error;
+  });
   return {
     server,
     release: (pixels) => server.release(pixels),
-    status: () => ({ capture: server.stats() }),
+    status: () => ({ capture: server.stats(), ...(framesClient && { offered: framesClient.stats() }) }),
     malformedByEndpoint: () => [],
+    close: async () => framesClient?.close(),
   };
 }

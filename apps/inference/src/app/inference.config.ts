@@ -21,6 +21,8 @@ export const inferenceConfigSpec = {
   /** One capture per camera: each endpoint is a source of its own, taken in fair turns. */
   framesConnect: env.endpoints('FRAMES_CONNECT', ['tcp://127.0.0.1:5555']),
   detectionsBind: env.endpoint('DETECTIONS_BIND', bindOnListenHost(5556)),
+  /** With CAPTURE_SOURCES: where the frames inference decodes are offered to the preview, as capture offers its own; unset: nowhere. */
+  framesBind: optional(env.endpoint('FRAMES_BIND')),
   /** Unset: the preset's own model in models/ (seed: the sample's, default: PP-OCRv4's). */
   modelPath: optional(env.string('MODEL_PATH')),
   preset: presetName('DETECTION_PRESET'),

@@ -29,8 +29,8 @@ interface Served {
 }
 
 /** A server over these sources whose frames handler records each frame, then does what `handle` says. */
-function serve(sources: InProcessSource[], handle: (frame: Frame, server: ServerInProcessCapture) => Promise<void> | void = () => undefined): Served {
-  const server = new ServerInProcessCapture(sources, lent);
+function serve(sources: InProcessSource[], handle: (frame: Frame, server: ServerInProcessCapture) => Promise<void> | void = () => undefined, offer?: (frame: Frame) => void): Served {
+  const server = new ServerInProcessCapture(sources, lent, offer);
   const received: Served['received'] = [];
   const handler = (async (frame: Frame, context: InProcessCaptureContext) => {
     received.push({ frame, sourceId: context.getSourceId(), luma: frame.pixels[0] });
@@ -76,6 +76,24 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
     expect(received.map(({ luma }) => luma)).toEqual(received.map((_, index) => 16 + 8 * index));
     expect(received.every(({ sourceId, frame }) => sourceId === 'camera0' && frame.sourceId === 'camera0')).toBe(true);
     expect(overlapped).toBe(false);
+  });
+
+  it('offers each frame to another consumer as it hands it to the handler', async () => {
+    const offered: number[] = [];
+    let handledBeforeOffer = false;
+    served = serve(
+      [fileSource(ramp, 'camera0')],
+      (frame, server) => {
+        handledBeforeOffer ||= offered.at(-1) !== frame.sequence;
+        server.release(frame.pixels);
+      },
+      (frame) => offered.push(frame.sequence),
+    );
+    await served.listening;
+    await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
+
+    expect(offered).toEqual([...Array(12).keys()]);
+    expect(handledBeforeOffer).toBe(false);
   });
 
   it('cuts no frame into pixels lent to the handler until it releases them', async () => {

@@ -1,5 +1,5 @@
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { FRAMES_TOPIC } from '@iev/frame-protocol';
+import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { BufferHeld } from './frame-ring';
 import type { FrameSource } from './frame-source';
@@ -75,10 +75,15 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   private readonly running: Running[];
   private closing = false;
 
-  /** `lent`: the one the sources were given as their bufferHeld (`lent.held`). */
+  /**
+   * `lent`: the one the sources were given as their bufferHeld (`lent.held`). `offer`: called with each frame as it is
+   * handed to the handler, for another consumer to take the newest of (the preview); what it keeps of a frame's
+   * memory, the sources' bufferHeld must say too.
+   */
   constructor(
     sources: readonly InProcessSource[],
     private readonly lent: LentBuffers,
+    private readonly offer?: (frame: Frame) => void,
   ) {
     super();
     if (sources.length === 0) throw new RangeError('ServerInProcessCapture needs at least one source');
@@ -149,6 +154,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       for await (const frame of supervisor.frames()) {
         if (this.closing) break;
         this.lent.lend(frame.pixels);
+        this.offer?.(frame);
         try {
           const result: unknown = await handler(frame, new InProcessCaptureContext([source.sourceId]));
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
