@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Detections } from '@iev/frame-protocol';
-import { childPids, eventually, freePort, isRunning } from '@iev/testing';
-import sharp from 'sharp';
-import { DEMO_VIDEO, ModuleProcess } from './module-process';
+import { childPids, eventually, isRunning } from '@iev/testing';
+import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPreview } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
 
@@ -37,9 +36,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       INFERENCE_THREADS: '1',
       METRICS_PORT: '0',
     });
-    const previewPort = await freePort();
-    previewUrl = `http://127.0.0.1:${previewPort}`;
-    preview = new ModuleProcess('preview', { FRAMES_CONNECT: frames, DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(previewPort), PREVIEW_SOURCES: 'camera0,door', METRICS_PORT: '0' });
+    ({ preview, url: previewUrl } = await startPreview([frames], detections, ['camera0', 'door']));
   });
 
   afterAll(async () => {
@@ -66,12 +63,10 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       const { sources } = (await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; waiting: boolean }> };
       return sources.length === 2 && sources.every((source) => !source.waiting) ? sources : undefined;
     }, 'a frame of each source at the preview', { timeoutMs: 20_000, intervalMs: 500 });
-    for (const [id, size] of [['camera0', [640, 480]], ['door', [320, 240]]] as const) {
-      const response = await fetch(`${previewUrl}/sources/${id}/latest.jpg`);
-      expect(response.status).toBe(200);
-      const { width, height } = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
-      expect([width, height]).toEqual(size);
-    }
+    expect(await latestPictureSizes(previewUrl, ['camera0', 'door'])).toEqual([
+      [640, 480],
+      [320, 240],
+    ]);
   }, 30_000);
 
   it("reports each source's state in /health and its metrics", async () => {

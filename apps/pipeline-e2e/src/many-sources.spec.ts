@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SourceReport } from '@iev/service-runtime';
-import { eventually, freePort } from '@iev/testing';
-import sharp from 'sharp';
-import { DEMO_VIDEO, ModuleProcess } from './module-process';
+import { eventually } from '@iev/testing';
+import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPreview } from './module-process';
 
 const CAMERAS = ['camera0', 'camera1', 'camera2'];
 /** Each camera's rate: the three together (12 fps at 320x240) stay well inside what the model takes, so a camera's rate is its own. */
@@ -58,16 +57,12 @@ describe('three cameras, one capture each, into one inference', () => {
       INFERENCE_THREADS: '1',
       METRICS_PORT: '0',
     });
-    const previewPort = await freePort();
-    previewUrl = `http://127.0.0.1:${previewPort}`;
     // Nobody watches: it takes a frame a second of each camera, enough for each camera's latest.jpg.
-    preview = new ModuleProcess('preview', {
-      FRAMES_CONNECT: CAMERAS.map((_, index) => `ipc://${join(dir, `frames${index}`)}`).join(','),
-      DETECTIONS_CONNECT: `ipc://${join(dir, 'detections')}`,
-      PREVIEW_PORT: String(previewPort),
-      PREVIEW_SOURCES: CAMERAS.join(','),
-      METRICS_PORT: '0',
-    });
+    ({ preview, url: previewUrl } = await startPreview(
+      CAMERAS.map((_, index) => `ipc://${join(dir, `frames${index}`)}`),
+      `ipc://${join(dir, 'detections')}`,
+      CAMERAS,
+    ));
     captures = CAMERAS.map((_, index) => startCapture(index));
     port = await inference.metricsPort();
   });
@@ -103,12 +98,7 @@ describe('three cameras, one capture each, into one inference', () => {
       return sources.length === CAMERAS.length && sources.every((source) => !source.waiting && source.detectionFps > 0) ? sources : undefined;
     }, 'a frame and detections of every camera at the preview', { timeoutMs: 20_000, intervalMs: 500 });
     expect(shown.map((source) => source.sourceId).sort()).toEqual(CAMERAS);
-    for (const camera of CAMERAS) {
-      const response = await fetch(`${previewUrl}/sources/${camera}/latest.jpg`);
-      expect(response.status).toBe(200);
-      const { width, height } = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
-      expect([width, height]).toEqual([320, 240]);
-    }
+    expect(await latestPictureSizes(previewUrl, CAMERAS)).toEqual(CAMERAS.map(() => [320, 240]));
   }, 30_000);
 
   it('keeps the other two at their rate while one capture is gone, and shows that one stale with its outage counted', async () => {

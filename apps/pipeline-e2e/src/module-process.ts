@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
-import { LineProcess } from '@iev/testing';
+import { freePort, LineProcess } from '@iev/testing';
+import sharp from 'sharp';
 
 export const WORKSPACE_ROOT = join(__dirname, '../../..');
 export const DEMO_VIDEO = join(WORKSPACE_ROOT, 'assets/demo/demo.mp4');
@@ -78,4 +79,29 @@ export function startPipelineEdgeHub(dir: string, desired: Partial<Record<'captu
     modules: (['capture', 'inference', 'telemetry', 'preview'] as const).map((id) => ({ id, desired: desired[id] })),
     routes: { telemetryToIoTHub: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' },
   });
+}
+
+/** The built preview module on these frames and detections endpoints, showing these sources, and its page's address. */
+export async function startPreview(framesConnect: string[], detectionsConnect: string, sources: string[]): Promise<{ preview: ModuleProcess; url: string }> {
+  const port = await freePort();
+  const preview = new ModuleProcess('preview', {
+    FRAMES_CONNECT: framesConnect.join(','),
+    DETECTIONS_CONNECT: detectionsConnect,
+    PREVIEW_PORT: String(port),
+    PREVIEW_SOURCES: sources.join(','),
+    METRICS_PORT: '0',
+  });
+  return { preview, url: `http://127.0.0.1:${port}` };
+}
+
+/** Each source's latest.jpg at the preview, as [width, height]. */
+export async function latestPictureSizes(previewUrl: string, sources: string[]): Promise<Array<[number | undefined, number | undefined]>> {
+  return Promise.all(
+    sources.map(async (source) => {
+      const response = await fetch(`${previewUrl}/sources/${source}/latest.jpg`);
+      if (response.status !== 200) throw new Error(`${source}'s latest.jpg answered ${response.status}`);
+      const { width, height } = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+      return [width, height];
+    }),
+  );
 }
