@@ -18,7 +18,8 @@ setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 void runModule('inference', async (logger) => {
   const config = readInferenceConfig();
   const ownSources = readInferenceSources();
-  const curve = readInferenceCurve(process.env, ownSources.length > 0);
+  const decodesOwnSources = ownSources.length > 0;
+  const curve = readInferenceCurve(process.env, decodesOwnSources);
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');
@@ -26,7 +27,7 @@ void runModule('inference', async (logger) => {
   // fair turns and asks a capture for its newest frame once its last one has left the line. With CAPTURE_SOURCES,
   // from decoders this module runs itself, each read as the handler takes its frames; prepared (a file that
   // cannot be read stops the module) before the model loads.
-  const frames = ownSources.length > 0 ? await ownFrames(ownSources, logger, registry, config.framesBind, curve) : capturedFrames(config.framesConnect, curve);
+  const frames = decodesOwnSources ? await ownFrames(ownSources, logger, registry, config.framesBind, curve) : capturedFrames(config.framesConnect, curve);
   // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
   // module says so meanwhile rather than looking dead.
   let loading = 'loading model';
@@ -113,7 +114,7 @@ void runModule('inference', async (logger) => {
       ...(edge && { iotEdge: { connected: edge.connected } }),
     }),
   });
-  logger.info({ ...(ownSources.length > 0 ? { captureSources: ownSources.map(({ sourceId }) => sourceId) } : { framesConnect: config.framesConnect }), detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
+  logger.info({ ...(decodesOwnSources ? { captureSources: ownSources.map(({ sourceId }) => sourceId) } : { framesConnect: config.framesConnect }), detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
 
   return {
     fatal: edge?.fatal,

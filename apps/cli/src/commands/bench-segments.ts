@@ -113,7 +113,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     }
     modules.push(...captures);
     // What decodes the cameras is paused while the bare model runs: the captures, or the inference modules in process.
-    const signalCaptures = (signal: NodeJS.Signals) => (options.inProcess ? inferences : captures).forEach(({ process: child }) => child.kill(signal));
+    const signalDecoding = (signal: NodeJS.Signals) => (options.inProcess ? inferences : captures).forEach(({ process: child }) => child.kill(signal));
     preview = options.preview ? await startPreview(stage, options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
@@ -136,7 +136,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     for (const inference of inferences.slice(1)) inference.process.kill('SIGSTOP');
     await whileRunning(sleep(options.warmupSeconds * 1000));
     for (let round = 0; round < rounds; round++) {
-      signalCaptures('SIGSTOP');
+      signalDecoding('SIGSTOP');
       await whileRunning(sleep(500)); // the frame in the model finishes
       // The bare sessions are warmed up as long as the pipeline was, unmeasured, so that neither side's first round
       // is a cold one (a run's first bare round was often 13-23 % slower than its last).
@@ -146,7 +146,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
         bareRuns[i].roundFps.push(runs.fps);
         bareRuns[i].runMs.push(...runs.runMs);
       }
-      signalCaptures('SIGCONT');
+      signalDecoding('SIGCONT');
       // Each round starts with another arm: the one just after the bare segment meets what capture's pause left
       // behind (consumers to take back, a decoder to restart), so no arm should always be that one; with rounds a
       // multiple of the arms' count, each arm is first (and second, ...) as often as every other.

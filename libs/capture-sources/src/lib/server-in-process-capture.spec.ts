@@ -155,6 +155,6 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
   it('refuses no sources, and two with one id', () => {
     const source = fileSource(ramp, 'camera0');
     expect(() => new ServerInProcessCapture([], lent)).toThrow('ServerInProcessCapture needs at least one source');
-    expect(() => new ServerInProcessCapture([source, source], lent)).toThrow('each source needs an id of its own; repeated: camera0');
+    expect(() => new ServerInProcessCapture([source, source], lent)).toThrow('ServerInProcessCapture must name each source id once; repeated: camera0');
   });
 });

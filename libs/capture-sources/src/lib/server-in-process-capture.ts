@@ -1,5 +1,6 @@
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { assertEachOnce } from '@iev/service-runtime';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { BufferHeld } from './frame-ring';
 import type { FrameSource } from './frame-source';
@@ -87,9 +88,11 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   ) {
     super();
     if (sources.length === 0) throw new RangeError('ServerInProcessCapture needs at least one source');
-    const ids = sources.map(({ sourceId }) => sourceId);
-    const repeated = ids.filter((id, index) => ids.indexOf(id) !== index);
-    if (repeated.length > 0) throw new RangeError(`each source needs an id of its own; repeated: ${repeated.join(', ')}`);
+    try {
+      assertEachOnce(sources.map(({ sourceId }) => sourceId), 'source id');
+    } catch (error) {
+      throw new RangeError(`ServerInProcessCapture ${(error as Error).message}`);
+    }
     this.running = sources.map((source) => ({
       source,
       supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame: source.failFastBeforeFirstFrame, stallTimeoutMs: source.stallTimeoutMs, listener: source.listener }),

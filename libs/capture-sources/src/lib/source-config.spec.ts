@@ -39,7 +39,7 @@ describe('readSourceList', () => {
       'CAPTURE_SOURCES[2] must be an object of variables',
     ]);
     expect(problemsOf(() => list([{ CAMERA_PATH: 'a.mp4' }, { CAMERA_PATH: 'b.mp4', SOURCE_ID: 'camera0' }]))).toEqual([
-      'CAPTURE_SOURCES: each source needs a SOURCE_ID of its own; repeated: camera0',
+      'CAPTURE_SOURCES must name each SOURCE_ID once; repeated: camera0',
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { ConfigError, env, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
+import { assertEachOnce, ConfigError, env, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
 import type { BufferHeld } from './frame-ring';
 import { maskCredentials } from './video-source-error';
 import { DECODED_FORMAT_NAMES } from './frame-source';
@@ -99,9 +99,11 @@ export function readSourceList(name: string, fallback: EnvSource): SourceConfig[
       problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${maskCredentials(problem)}`));
     }
   }
-  const ids = configs.map(({ sourceId }) => sourceId);
-  const repeated = [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))];
-  if (repeated.length > 0) problems.push(`${name}: each source needs a SOURCE_ID of its own; repeated: ${repeated.join(', ')}`);
+  try {
+    assertEachOnce(configs.map(({ sourceId }) => sourceId), 'SOURCE_ID');
+  } catch (error) {
+    problems.push(`${name} ${(error as Error).message}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return configs;
 }
