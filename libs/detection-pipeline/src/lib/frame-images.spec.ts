@@ -1,4 +1,4 @@
-import { PixelFormat, type Frame } from '@iev/frame-protocol';
+import { ColorMatrix, PixelFormat, type Frame } from '@iev/frame-protocol';
 import { I420Converter } from '@iev/text-detection';
 import { FrameImages } from './frame-images';
 
@@ -28,6 +28,18 @@ describe('FrameImages', () => {
     expect(images.release(first)).toBe(true);
     expect(images.release(first)).toBe(false); // released once only
     expect(images.imageOf(frame(PixelFormat.I420, i420)).data).toBe(first.data);
+  });
+
+  it("converts an I420 frame with the colour matrix its header says (an HD camera's BT.709)", () => {
+    const i420 = Uint8Array.from([16, 60, 120, 235, 80, 100, 140, 200, 90, 160, 240, 30]);
+    const converter = new I420Converter();
+    const bt709 = converter.toBgr({ data: i420, width: 4, height: 2, stride: 4, colorMatrix: ColorMatrix.BT709 }).data;
+    const bt601 = converter.toBgr({ data: i420, width: 4, height: 2, stride: 4 }).data;
+
+    const image = new FrameImages().imageOf({ ...frame(PixelFormat.I420, i420), colorMatrix: ColorMatrix.BT709 });
+
+    expect([...image.data]).toEqual([...bt709]);
+    expect([...image.data]).not.toEqual([...bt601]);
   });
 
   it('reads BGR24 and I420 only', () => {

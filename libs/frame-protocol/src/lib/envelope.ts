@@ -3,11 +3,11 @@ import { ProtocolError } from './protocol-error';
 /** ASCII "IEVP" read as a big-endian uint32: the first four bytes of every message. */
 const MAGIC = 0x49_45_56_50;
 /**
- * Written into every message. 2: detections' boxes may carry `text` and `textScore` (recognition). Readers also
- * take version 1 (the same layouts without text), so a newer module reads an older one's messages; an older
- * reader refuses version 2 by name instead of silently dropping the text.
+ * Written into every message. 2: detections' boxes may carry `text` and `textScore` (recognition). 3: frame headers
+ * carry the colour matrix. Readers also take the older versions (the same layouts without those), so a newer module
+ * reads an older one's messages; an older reader refuses a newer version by name instead of misreading it.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 const OLDEST_READABLE_VERSION = 1;
 
 export enum MessageKind {
@@ -37,12 +37,15 @@ export function writePreamble(part: Buffer, kind: MessageKind): DataView {
   return view;
 }
 
+/** The protocol version a message was written in, from a view readPreamble checked. */
+export const versionOf = (view: DataView): number => view.getUint8(4);
+
 /** Checks magic, version and kind, in that order, so the error says how far the bytes got. */
 export function readPreamble(part: Buffer, expected: MessageKind): DataView {
   if (part.length < PREAMBLE_LENGTH) throw new ProtocolError('TRUNCATED', `message is ${part.length} bytes, shorter than the ${PREAMBLE_LENGTH}-byte preamble`);
   const view = viewOf(part);
   if (view.getUint32(0, false) !== MAGIC) throw new ProtocolError('BAD_MAGIC', 'message does not start with the protocol magic "IEVP"');
-  const version = view.getUint8(4);
+  const version = versionOf(view);
   if (version < OLDEST_READABLE_VERSION || version > PROTOCOL_VERSION) {
     throw new ProtocolError('UNSUPPORTED_VERSION', `protocol version ${version} is not supported (this module reads ${OLDEST_READABLE_VERSION} to ${PROTOCOL_VERSION}: upgrade the older module)`);
   }

@@ -2,7 +2,7 @@ import { makeDetections, makeFrame, rejectionOf } from '../test-support/samples'
 import { detectionsCodec } from './detections-codec';
 import { FRAME_HEADER_LAYOUT, frameCodec } from './frame-codec';
 import type { ProtocolErrorCode } from './protocol-error';
-import { PixelFormat } from './types';
+import { ColorMatrix, PixelFormat } from './types';
 
 /** Encodes a valid frame, then lets a test rewrite header bytes before decoding. */
 function encodedWith(patch: (header: DataView) => void, frame = makeFrame()): Buffer[] {
@@ -18,6 +18,9 @@ describe('frameCodec', () => {
     ['GRAY8', makeFrame({ pixelFormat: PixelFormat.GRAY8, width: 640, height: 2 })],
     ['I420 of odd sides', makeFrame({ pixelFormat: PixelFormat.I420, width: 5, height: 3 })],
     ['I420 with padded rows', makeFrame({ pixelFormat: PixelFormat.I420, width: 6, height: 4 }, 2)],
+    ['I420 of BT.709', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709 })],
+    ['I420 of BT.601, said', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT601 })],
+    ['I420 of BT.2020', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT2020 })],
     ['a non-ASCII source and the largest safe sequence', makeFrame({ sourceId: 'kamera-Süd/🎥', sequence: Number.MAX_SAFE_INTEGER })],
     ['the largest sides', makeFrame({ pixelFormat: PixelFormat.GRAY8, width: 16_384, height: 1 })],
     ['a source id that starts with a byte order mark', makeFrame({ sourceId: '\uFEFFcam' })],
@@ -59,13 +62,28 @@ describe('frameCodec', () => {
     expect(frameCodec.decode([sliced, pixels]).sequence).toBe(7);
   });
 
+  it('reads version 2 headers, which end their fixed bytes before colorMatrix: no matrix said', () => {
+    const [header, pixels] = frameCodec.encode(makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709, sourceId: 'door' }));
+    const version2 = Buffer.concat([header.subarray(0, FRAME_HEADER_LAYOUT.colorMatrix), header.subarray(FRAME_HEADER_LAYOUT.sourceId)]);
+    version2[4] = 2;
+
+    const decoded = frameCodec.decode([version2, pixels]);
+
+    expect(decoded.sourceId).toBe('door');
+    expect(decoded).not.toHaveProperty('colorMatrix');
+  });
+
+  it('leaves colorMatrix out of a frame whose source did not say it', () => {
+    expect(frameCodec.decode(frameCodec.encode(makeFrame({ pixelFormat: PixelFormat.I420 })))).not.toHaveProperty('colorMatrix');
+  });
+
   const at = FRAME_HEADER_LAYOUT;
   const cases: Array<[string, ProtocolErrorCode, () => Buffer[]]> = [
     ['one part', 'BAD_PART_COUNT', () => frameCodec.encode(makeFrame()).slice(0, 1)],
     ['three parts', 'BAD_PART_COUNT', () => [...frameCodec.encode(makeFrame()), Buffer.alloc(1)]],
     ['a header shorter than the preamble', 'TRUNCATED', () => [Buffer.from('IEV'), Buffer.alloc(0)]],
     ['foreign bytes', 'BAD_MAGIC', () => encodedWith((view) => view.setUint8(0, 0x58))],
-    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => encodedWith((view) => view.setUint8(4, 3))],
+    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => encodedWith((view) => view.setUint8(4, 4))],
     ['a detections message', 'WRONG_KIND', () => [...detectionsCodec.encode(makeDetections()), Buffer.alloc(0)]],
     ['a header cut inside the fixed fields', 'TRUNCATED', () => frameCodec.encode(makeFrame()).map((part, index) => (index === 0 ? part.subarray(0, 20) : part))],
     ['a header cut inside the sourceId', 'TRUNCATED', () => frameCodec.encode(makeFrame()).map((part, index) => (index === 0 ? part.subarray(0, part.length - 1) : part))],
@@ -74,6 +92,7 @@ describe('frameCodec', () => {
     ['an I420 frame without its chroma planes', 'LENGTH_MISMATCH', () => encodedWith((view) => view.setUint8(at.pixelFormat, PixelFormat.I420), makeFrame({ pixelFormat: PixelFormat.GRAY8 }))],
     ['a declared pixel length other than stride * height', 'LENGTH_MISMATCH', () => encodedWith((view) => view.setUint32(at.pixelByteLength, 44, true))],
     ['an unknown pixel format', 'INVALID_FIELD', () => encodedWith((view) => view.setUint8(at.pixelFormat, 9))],
+    ['a colour matrix frames do not carry (H.273 code 4, FCC)', 'INVALID_FIELD', () => encodedWith((view) => view.setUint8(at.colorMatrix, 4))],
     ['a zero width', 'INVALID_FIELD', () => encodedWith((view) => view.setUint32(at.width, 0, true))],
     ['a height over 16384', 'INVALID_FIELD', () => encodedWith((view) => view.setUint32(at.height, 16_385, true))],
     ['a stride below width * bytes per pixel', 'INVALID_FIELD', () => encodedWith((view) => view.setUint32(at.stride, 14, true))],
@@ -96,6 +115,7 @@ describe('frameCodec', () => {
     ['a fractional sequence', { ...makeFrame(), sequence: 1.5 }, 'INVALID_FIELD'],
     ['an empty sourceId', { ...makeFrame(), sourceId: '' }, 'INVALID_FIELD'],
     ['an unknown pixel format', { ...makeFrame(), pixelFormat: 42 }, 'INVALID_FIELD'],
+    ['an unknown colour matrix', { ...makeFrame(), colorMatrix: 2 }, 'INVALID_FIELD'],
     ['an I420 frame over the largest message part', { ...makeFrame({ pixelFormat: PixelFormat.I420 }), stride: 65_536, height: 16_384 }, 'INVALID_FIELD'],
   ])('refuses to encode %s', (_, frame, code) => {
     expect(() => frameCodec.encode(frame)).toThrow(expect.objectContaining({ name: 'ProtocolError', code }));

@@ -1,8 +1,8 @@
-import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, writePreamble } from './envelope';
+import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, versionOf, writePreamble } from './envelope';
 import { invalidField, MAX_DIMENSION, readDimension, readEpochMs, readInteger, readSequence, readSourceId } from './fields';
 import { minStride, pixelByteLength } from './pixel-format';
 import { ProtocolError } from './protocol-error';
-import type { Codec, Frame, FrameHeader } from './types';
+import { type Codec, ColorMatrix, type Frame, type FrameHeader } from './types';
 
 /** Widest row we accept: the widest frame at 4 bytes per pixel, room for padded or cropped (ROI) rows. */
 const MAX_STRIDE = MAX_DIMENSION * 4;
@@ -26,10 +26,16 @@ export const FRAME_HEADER_LAYOUT = {
   captureTimeMs: PREAMBLE_LENGTH + 21, // f64
   pixelByteLength: PREAMBLE_LENGTH + 29, // u32
   sourceIdByteLength: PREAMBLE_LENGTH + 33, // u16
-  sourceId: PREAMBLE_LENGTH + 35, // UTF-8 bytes
+  colorMatrix: PREAMBLE_LENGTH + 35, // u8, an H.273 code (version 3)
+  sourceId: PREAMBLE_LENGTH + 36, // UTF-8 bytes
 } as const;
 
-const FIXED_HEADER_LENGTH = FRAME_HEADER_LAYOUT.sourceId;
+/** H.273's code for a matrix the source did not say: a header without colorMatrix. */
+const UNSPECIFIED_MATRIX = 2;
+
+/** Versions 1 and 2 have no colorMatrix byte: their sourceId starts where it would be. */
+const fixedHeaderLength = (version: number): number => (version >= 3 ? FRAME_HEADER_LAYOUT.sourceId : FRAME_HEADER_LAYOUT.colorMatrix);
+const FIXED_HEADER_LENGTH = fixedHeaderLength(3);
 
 /**
  * A frame as two ZeroMQ parts: `[header, pixels]`. The pixel bytes travel as their own part so neither side
@@ -51,6 +57,7 @@ export const frameCodec: Codec<Frame> = {
     view.setFloat64(at.captureTimeMs, frame.captureTimeMs, true);
     view.setUint32(at.pixelByteLength, frame.pixels.byteLength, true);
     view.setUint16(at.sourceIdByteLength, sourceId.length, true);
+    view.setUint8(at.colorMatrix, frame.colorMatrix ?? UNSPECIFIED_MATRIX);
     sourceId.copy(header, at.sourceId);
     return [header, asBuffer(frame.pixels)];
   },
@@ -59,11 +66,13 @@ export const frameCodec: Codec<Frame> = {
     expectPartCount(parts, 2, MessageKind.Frame);
     const [header, pixels] = parts;
     const view = readPreamble(header, MessageKind.Frame);
-    if (header.length < FIXED_HEADER_LENGTH) {
-      throw new ProtocolError('TRUNCATED', `frame header is ${header.length} bytes, shorter than its ${FIXED_HEADER_LENGTH} fixed bytes`);
+    const version = versionOf(view);
+    const fixedLength = fixedHeaderLength(version);
+    if (header.length < fixedLength) {
+      throw new ProtocolError('TRUNCATED', `frame header is ${header.length} bytes, shorter than its ${fixedLength} fixed bytes`);
     }
     const at = FRAME_HEADER_LAYOUT;
-    const expectedHeaderLength = FIXED_HEADER_LENGTH + view.getUint16(at.sourceIdByteLength, true);
+    const expectedHeaderLength = fixedLength + view.getUint16(at.sourceIdByteLength, true);
     if (header.length < expectedHeaderLength) {
       throw new ProtocolError('TRUNCATED', `frame header is ${header.length} bytes, its sourceId needs ${expectedHeaderLength}`);
     }
@@ -72,7 +81,7 @@ export const frameCodec: Codec<Frame> = {
     }
     const sequence = view.getBigUint64(at.sequence, true);
     const frameHeader: FrameHeader = {
-      sourceId: decodeUtf8(header.subarray(at.sourceId)) ?? invalidField('sourceId', 'is not valid UTF-8'),
+      sourceId: decodeUtf8(header.subarray(fixedLength)) ?? invalidField('sourceId', 'is not valid UTF-8'),
       sequence: sequence <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(sequence) : invalidField('sequence', `${sequence} is not a safe integer`),
       captureTimeMs: view.getFloat64(at.captureTimeMs, true),
       width: view.getUint32(at.width, true),
@@ -80,6 +89,8 @@ export const frameCodec: Codec<Frame> = {
       stride: view.getUint32(at.stride, true),
       pixelFormat: view.getUint8(at.pixelFormat),
     };
+    const colorMatrix = version >= 3 ? view.getUint8(at.colorMatrix) : UNSPECIFIED_MATRIX;
+    if (colorMatrix !== UNSPECIFIED_MATRIX) frameHeader.colorMatrix = colorMatrix;
     checkFrameHeader(frameHeader);
     const declaredPixelBytes = view.getUint32(at.pixelByteLength, true);
     checkPixelByteLength(frameHeader, declaredPixelBytes);
@@ -98,6 +109,9 @@ function checkFrameHeader(header: FrameHeader): void {
   readDimension(header.width, 'width');
   readDimension(header.height, 'height');
   readInteger(header.stride, 'stride', minStride(header.pixelFormat, header.width), MAX_STRIDE);
+  if (header.colorMatrix !== undefined && typeof ColorMatrix[header.colorMatrix] !== 'string') {
+    invalidField('colorMatrix', `is not a matrix frames carry (H.273 codes 1, 6 and 9): ${header.colorMatrix}`);
+  }
   // I420's chroma planes add half again: its widest stride at the largest height would not fit a message part.
   if (pixelByteLength(header) > MAX_MESSAGE_PART_BYTES) invalidField('stride', `${header.stride} at height ${header.height} makes a frame over ${MAX_MESSAGE_PART_BYTES} bytes`);
 }

@@ -4,11 +4,22 @@ export enum PixelFormat {
   RGB24 = 2,
   GRAY8 = 3,
   /**
-   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras (BT.601, limited range): half the bytes of BGR24.
-   * Rows of Y of `stride` bytes, then the U plane and the V plane, each of ceil(height / 2) rows of
+   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras (limited range, of the header's colorMatrix): half the
+   * bytes of BGR24. Rows of Y of `stride` bytes, then the U plane and the V plane, each of ceil(height / 2) rows of
    * ceil(stride / 2) bytes (i420Planes).
    */
   I420 = 4,
+}
+
+/**
+ * The matrix a YUV frame's colours were encoded with, by its code in ITU-T H.273 (MatrixCoefficients), which H.264,
+ * ffmpeg and GStreamer tag streams with. HD cameras and streams are BT.709; SD ones and JPEG are BT.601.
+ */
+export enum ColorMatrix {
+  BT709 = 1,
+  BT601 = 6,
+  /** BT.2020's non-constant-luminance matrix. */
+  BT2020 = 9,
 }
 
 export interface FrameHeader {
@@ -23,6 +34,11 @@ export interface FrameHeader {
   /** Bytes per row (I420: per row of Y); >= minStride(pixelFormat, width). */
   stride: number;
   pixelFormat: PixelFormat;
+  /**
+   * YUV frames: the matrix their colours were encoded with (protocol version 3). Absent where the source does not say:
+   * read as BT.601, as swscale and OpenCV do.
+   */
+  colorMatrix?: ColorMatrix;
 }
 
 export interface Frame extends FrameHeader {

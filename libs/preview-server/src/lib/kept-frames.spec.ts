@@ -1,4 +1,4 @@
-import { PixelBufferPool, PixelFormat, type Frame } from '@iev/frame-protocol';
+import { ColorMatrix, PixelBufferPool, PixelFormat, type Frame } from '@iev/frame-protocol';
 import { KeptFrame } from './kept-frames';
 
 const frame = (sequence: number, pixelFormat = PixelFormat.BGR24): Frame => ({
@@ -29,6 +29,8 @@ describe('KeptFrame', () => {
     expect([...grey.data]).toEqual([0, 0, 0, 255, 255, 255, 128, 128, 128, 128, 128, 128]);
     // BT.601: red 1.164 * 110 + 1.596 * 112 (saturated), green 1.164 * 110 - 0.813 * 112, blue 1.164 * 110.
     expect([...KeptFrame.copy(i420(240), new PixelBufferPool()).image.data.subarray(6, 9)]).toEqual([255, 37, 128]);
+    // The header's BT.709 (an HD camera): green 1.164 * 110 - 0.533 * 112.
+    expect([...KeptFrame.copy({ ...i420(240), colorMatrix: ColorMatrix.BT709 }, new PixelBufferPool()).image.data.subarray(6, 9)]).toEqual([255, 68, 128]);
   });
 
   it("reuses a dropped frame's buffer for a later frame, never one that is still held", () => {

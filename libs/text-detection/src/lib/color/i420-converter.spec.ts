@@ -1,8 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { i420Planes, pixelByteLength, PixelFormat } from '@iev/frame-protocol';
-import { I420Converter, type I420View } from './i420-converter';
-import { I420_COEFFICIENTS } from './i420-kernel';
+import { ColorMatrix, i420Planes, pixelByteLength, PixelFormat } from '@iev/frame-protocol';
+import { I420Converter, type I420View, MATRIX_COEFFICIENTS } from './i420-converter';
 
 const FRAMES = join(__dirname, '../../../../../testdata/text-frames');
 
@@ -11,10 +10,10 @@ const q15 = (a: number, b: number) => saturated((a * b + 0x4000) >> 15);
 const channel = (terms: number[]) => Math.max(0, Math.min(255, saturated(terms.reduce((sum, term) => saturated(sum + term)) + 32) >> 6));
 
 /** The kernel's arithmetic, lane for lane, in plain JavaScript. */
-function referenceBgr({ data, width, height, stride }: I420View): Uint8Array {
+function referenceBgr({ data, width, height, stride, colorMatrix = ColorMatrix.BT601 }: I420View): Uint8Array {
   const { chromaStride, uOffset, vOffset } = i420Planes({ stride, height });
   const out = new Uint8Array(width * height * 3);
-  const c = I420_COEFFICIENTS;
+  const c = MATRIX_COEFFICIENTS[colorMatrix];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const chroma = (y >> 1) * chromaStride + (x >> 1);
@@ -61,6 +60,16 @@ describe('I420Converter', () => {
     expect(Buffer.compare(converter.toBgr(image).data, referenceBgr(image))).toBe(0);
   });
 
+  it.each([
+    ['BT.709', ColorMatrix.BT709],
+    ['BT.2020', ColorMatrix.BT2020],
+    ['BT.601, said', ColorMatrix.BT601],
+  ])('converts %s exactly as its arithmetic says', (_, colorMatrix) => {
+    const image = { ...randomI420(37, 11), colorMatrix };
+
+    expect(Buffer.compare(converter.toBgr(image).data, referenceBgr(image))).toBe(0);
+  });
+
   it('reads padded Y rows, and chroma rows half their stride (rounded up)', () => {
     const image = randomI420(7, 5, 11);
 
@@ -87,44 +96,62 @@ describe('I420Converter', () => {
     expect([...into.subarray(bgr.length)]).toEqual([0xaa, 0xaa, 0xaa, 0xaa, 0xaa]);
   });
 
-  it('is BT.601 limited range to within a level, saturating below black and above white', () => {
-    const exact = (y: number, u: number, v: number) =>
-      [1.164383 * (y - 16) + 2.017232 * (u - 128), 1.164383 * (y - 16) - 0.391762 * (u - 128) - 0.812968 * (v - 128), 1.164383 * (y - 16) + 1.596027 * (v - 128)].map((value) =>
-        Math.max(0, Math.min(255, Math.round(value))),
-      );
+  // ITU-R's luma weights (Kr, Kb) and the limited-range equations written out in floating point.
+  it.each([
+    ['BT.601', undefined, 0.299, 0.114],
+    ['BT.709', ColorMatrix.BT709, 0.2126, 0.0722],
+    ['BT.2020', ColorMatrix.BT2020, 0.2627, 0.0593],
+  ])('is %s limited range to within a level, saturating below black and above white', (_, colorMatrix, kr, kb) => {
+    const kg = 1 - kr - kb;
+    const exact = (y: number, u: number, v: number) => {
+      const [luma, pb, pr] = [(y - 16) / 219, (u - 128) / 224, (v - 128) / 224];
+      const [red, blue] = [luma + 2 * (1 - kr) * pr, luma + 2 * (1 - kb) * pb];
+      const green = (luma - kr * red - kb * blue) / kg;
+      return [blue, green, red].map((value) => Math.max(0, Math.min(255, Math.round(value * 255))));
+    };
+    const pixel = (y: number, u: number, v: number) => [...converter.toBgr({ data: new Uint8Array([y, u, v]), width: 1, height: 1, stride: 1, colorMatrix }).data];
     for (const y of [0, 16, 17, 100, 235, 255]) {
       for (const [u, v] of [[128, 128], [0, 0], [255, 255], [255, 0], [0, 255], [90, 200]]) {
-        const converted = [...converter.toBgr({ data: new Uint8Array([y, u, v]), width: 1, height: 1, stride: 1 }).data];
-        exact(y, u, v).forEach((value, c) => expect(Math.abs(converted[c] - value)).toBeLessThanOrEqual(1));
+        exact(y, u, v).forEach((value, c) => expect(Math.abs(pixel(y, u, v)[c] - value)).toBeLessThanOrEqual(1));
       }
     }
-    expect([...converter.toBgr({ data: new Uint8Array([16, 128, 128]), width: 1, height: 1, stride: 1 }).data]).toEqual([0, 0, 0]);
-    expect([...converter.toBgr({ data: new Uint8Array([235, 128, 128]), width: 1, height: 1, stride: 1 }).data]).toEqual([255, 255, 255]);
+    expect(pixel(16, 128, 128)).toEqual([0, 0, 0]);
+    expect(pixel(235, 128, 128)).toEqual([255, 255, 255]);
   });
 
-  // swscale's SIMD path truncates where this rounds: its pixels come out about a level darker (measured: 0.97, 1.51
-  // and 0.96 on average for B, G and R; 10 % equal, 0.7 % three apart, none further). Another matrix (BT.709) would
-  // be tens of levels off on coloured pixels.
-  it('agrees with ffmpeg (swscale) converting the same I420 frame to BGR, to within three levels', () => {
+  // swscale's SIMD path truncates where this rounds: its pixels come out about a level darker (measured at BT.601:
+  // 0.97, 1.51 and 0.96 on average for B, G and R; 10 % equal, 0.7 % three apart, none further). The other matrix
+  // would be tens of levels off on coloured pixels.
+  it.each([
+    ['BT.601', undefined, 'bt601'],
+    ['BT.709', ColorMatrix.BT709, 'bt709'],
+  ])('agrees with ffmpeg (swscale) converting the same %s I420 frame to BGR, to within three levels', (_, colorMatrix, swscaleMatrix) => {
     const [width, height] = [640, 480];
-    const i420 = ffmpeg(['-i', join(FRAMES, 'dev-a/frame_000.png'), '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-']);
-    const swscale = ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', '-', '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], i420);
+    const i420 = ffmpeg(['-i', join(FRAMES, 'dev-a/frame_000.png'), '-vf', `scale=out_color_matrix=${swscaleMatrix}:out_range=tv`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-']);
+    const swscale = ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', '-', '-vf', `scale=in_color_matrix=${swscaleMatrix}:in_range=tv`, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], i420);
 
-    const ours = converter.toBgr({ data: i420, width, height, stride: width }).data;
+    const ours = converter.toBgr({ data: i420, width, height, stride: width, colorMatrix }).data;
+    const otherMatrix = converter.toBgr({ data: i420, width, height, stride: width, colorMatrix: colorMatrix ? undefined : ColorMatrix.BT709 }).data;
 
-    let [largest, total] = [0, 0];
-    for (let at = 0; at < ours.length; at++) {
-      const difference = Math.abs(ours[at] - swscale[at]);
-      largest = Math.max(largest, difference);
-      total += difference;
-    }
+    const differences = (converted: Uint8Array) => {
+      let [largest, total] = [0, 0];
+      for (let at = 0; at < converted.length; at++) {
+        const difference = Math.abs(converted[at] - swscale[at]);
+        largest = Math.max(largest, difference);
+        total += difference;
+      }
+      return { largest, mean: total / converted.length };
+    };
+    const { largest, mean } = differences(ours);
     expect(largest).toBeLessThanOrEqual(3);
-    expect(total / ours.length).toBeLessThan(1.5);
+    expect(mean).toBeLessThan(1.5);
+    expect(differences(otherMatrix).largest).toBeGreaterThan(15);
   });
 
   it('refuses data too short for its size, a stride under its width, and too little room', () => {
     expect(() => converter.toBgr({ data: new Uint8Array(26), width: 5, height: 3, stride: 5 })).toThrow('I420 data has 26 bytes, a 5x3 image with stride 5 needs 27');
     expect(() => converter.toBgr({ data: new Uint8Array(27), width: 5, height: 3, stride: 4 })).toThrow("an I420 image's stride 4 is less than its width 5");
     expect(() => converter.toBgr({ data: new Uint8Array(27), width: 5, height: 3, stride: 5 }, new Uint8Array(44))).toThrow('a 5x3 image needs 45 bytes, the buffer given has 44');
+    expect(() => converter.toBgr({ data: new Uint8Array(27), width: 5, height: 3, stride: 5, colorMatrix: 4 as ColorMatrix })).toThrow('no conversion for colour matrix 4');
   });
 });

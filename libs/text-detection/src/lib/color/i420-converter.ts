@@ -1,7 +1,7 @@
-import { i420Planes } from '@iev/frame-protocol';
+import { ColorMatrix, i420Planes } from '@iev/frame-protocol';
 import type { ImageView } from '../types';
 import { layOut } from '../wasm/wasm-runtime';
-import { createI420Kernel, I420_OVERRUN_BYTES, type I420Kernel } from './i420-kernel';
+import { createI420Kernel, i420Coefficients, I420_OVERRUN_BYTES, type I420Coefficients, type I420Kernel } from './i420-kernel';
 
 /** An I420 image: `stride` bytes a row of Y, then its U and V planes as frame-protocol lays them out (i420Planes). */
 export interface I420View {
@@ -9,7 +9,16 @@ export interface I420View {
   width: number;
   height: number;
   stride: number;
+  /** The matrix its colours were encoded with; absent, BT.601. */
+  colorMatrix?: ColorMatrix;
 }
+
+/** Each matrix's multipliers, from its luma weights (Kr, Kb) in ITU-R BT.601, BT.709 and BT.2020. */
+export const MATRIX_COEFFICIENTS: Readonly<Record<ColorMatrix, I420Coefficients>> = {
+  [ColorMatrix.BT601]: i420Coefficients(0.299, 0.114),
+  [ColorMatrix.BT709]: i420Coefficients(0.2126, 0.0722),
+  [ColorMatrix.BT2020]: i420Coefficients(0.2627, 0.0593),
+};
 
 /** Where one geometry's frame and output lie in the kernel's memory. */
 interface Regions {
@@ -21,8 +30,9 @@ interface Regions {
 }
 
 /**
- * Turns I420 frames into packed 8-bit BGR (what the models are fed) or RGB (what pictures are encoded from), with
- * BT.601's limited-range matrix, as swscale and OpenCV do by default. Memory is laid out once per geometry and reused.
+ * Turns I420 frames into packed 8-bit BGR (what the models are fed) or RGB (what pictures are encoded from), limited
+ * range, with the frame's own matrix: HD cameras' BT.709 read as BT.601 would make greens tens of levels too bright.
+ * A frame that does not say is read as BT.601, as swscale and OpenCV do. Memory is laid out once per geometry and reused.
  */
 export class I420Converter {
   private readonly kernel: I420Kernel = createI420Kernel();
@@ -39,7 +49,7 @@ export class I420Converter {
   }
 
   private convert(image: I420View, rgb: boolean, into?: Uint8Array): ImageView {
-    const { width, height, stride, data } = image;
+    const { width, height, stride, data, colorMatrix = ColorMatrix.BT601 } = image;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`image size must be positive integers, got ${width}x${height}`);
     if (!Number.isInteger(stride) || stride < width) throw new RangeError(`an I420 image's stride ${stride} is less than its width ${width}`);
     const { chromaStride, uOffset, vOffset, byteLength: sourceBytes } = i420Planes(image);
@@ -51,8 +61,11 @@ export class I420Converter {
 
     const { source, output } = this.regionsFor(image, sourceBytes, outBytes);
     const { memory } = this.kernel;
+    const coefficients = MATRIX_COEFFICIENTS[colorMatrix];
+    if (!coefficients) throw new RangeError(`no conversion for colour matrix ${colorMatrix}`);
     new Uint8Array(memory.buffer, source, sourceBytes).set(data.subarray(0, sourceBytes));
-    this.kernel.i420ToBgr(source, source + uOffset, source + vOffset, stride, chromaStride, width, height, output, outStride, rgb ? 1 : 0);
+    const { y, blueU, greenU, greenV, redV } = coefficients;
+    this.kernel.i420ToBgr(source, source + uOffset, source + vOffset, stride, chromaStride, width, height, output, outStride, rgb ? 1 : 0, y, blueU, greenU, greenV, redV);
     out.set(new Uint8Array(memory.buffer, output, outBytes));
     return { data: out, width, height, stride: outStride };
   }
