@@ -53,7 +53,7 @@ class PipedFramesSource extends DecoderSource {
   protected override async prepare(): Promise<DecoderCommand> {
     return {
       tool: { ...ffmpegTool(process.execPath), name: 'node' },
-      frameSize: SIZE,
+      frameFormat: SIZE,
       pixelFormat: PixelFormat.BGR24,
       launch: () => launchedOnPipe(spawn(process.execPath, ['-e', WRITE_FILE, this.framesFile, this.live ? 'stay' : 'exit'], { stdio: ['ignore', 'pipe', 'inherit'] })),
     };
@@ -144,7 +144,7 @@ class UnstartableSource extends DecoderSource {
   protected override async prepare(): Promise<DecoderCommand> {
     return {
       tool: { ...ffmpegTool(UnstartableSource.PROGRAM), name: 'ffmpeg' },
-      frameSize: SIZE,
+      frameFormat: SIZE,
       pixelFormat: PixelFormat.BGR24,
       launch: () => launchedOnPipe(spawn(UnstartableSource.PROGRAM, [], { stdio: ['ignore', 'pipe', 'ignore'] })),
     };

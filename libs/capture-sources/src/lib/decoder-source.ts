@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { epochMs, type FrameHeader, pixelByteLength } from '@iev/frame-protocol';
+import { type ColorMatrix, epochMs, type FrameHeader, pixelByteLength, PixelFormat } from '@iev/frame-protocol';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
 import type { FrameOutput } from './frame-output';
@@ -8,12 +8,17 @@ import { assertValidShape, type CapturedFrame, type DecodedFormat, type FrameSiz
 import { trackRunningChild } from './live-children';
 import { maskCredentials, VideoSourceError } from './video-source-error';
 
+/** What a decoder writes: the frames' size and, for YUV, the colour matrix, where the decoder says it. */
+export interface DecodedFrameFormat extends FrameSize {
+  colorMatrix?: ColorMatrix;
+}
+
 /**
- * Finds the frame size in one line of the decoder's messages, for sources whose size is only known once the decoder
- * has negotiated it; called with each line, in order, for as long as the decoder runs: a size it finds later that
- * differs from the first fails the source (the frames would be cut at the old size).
+ * Finds the frames' format in one line of the decoder's messages, for sources whose format is only known once the
+ * decoder has negotiated it; called with each line, in order, for as long as the decoder runs: a size it finds later
+ * that differs from the first fails the source (the frames would be cut at the old size).
  */
-export type FrameSizeReader = (messageLine: string) => FrameSize | undefined;
+export type FrameFormatReader = (messageLine: string) => DecodedFrameFormat | undefined;
 
 /** Where a decoder's message lines go, from its first line on. */
 export interface DecoderLineListeners {
@@ -34,7 +39,7 @@ export interface LaunchedDecoder {
 /** The decoder a source runs, and how to read its frames. */
 export interface DecoderCommand {
   tool: DecoderTool;
-  frameSize: FrameSize | FrameSizeReader;
+  frameFormat: DecodedFrameFormat | FrameFormatReader;
   /** What the decoder writes. */
   pixelFormat: DecodedFormat;
   launch(listeners: DecoderLineListeners): LaunchedDecoder;
@@ -59,7 +64,7 @@ export interface DecoderSourceSettings {
 const READY_FRAMES_LIMIT = 2;
 
 /** How the frames lie in the decoder's output: their size and format, the bytes per row (padding included) and in all. */
-interface FrameLayout extends FrameSize {
+interface FrameLayout extends DecodedFrameFormat {
   stride: number;
   pixelFormat: DecodedFormat;
   bytes: number;
@@ -141,17 +146,17 @@ export abstract class DecoderSource implements FrameSource {
   private async launch(): Promise<void> {
     const command = await this.prepare();
     if (this.stopRequested) return;
-    const { tool, frameSize, pixelFormat } = command;
+    const { tool, frameFormat, pixelFormat } = command;
     const log = new DecoderLog(tool);
-    let readSize: ((line: string) => void) | undefined;
+    let readFormat: ((line: string) => void) | undefined;
     const launched = command.launch({
       onLogLine: (line) => {
         log.add(line);
-        readSize?.(line);
+        readFormat?.(line);
       },
     });
-    if (typeof frameSize === 'function') readSize = this.cutFramesAtNegotiatedSize(tool, pixelFormat, launched.frames, frameSize);
-    else this.cutFrames(launched.frames, this.layout(tool, frameSize, pixelFormat));
+    if (typeof frameFormat === 'function') readFormat = this.cutFramesAtNegotiatedFormat(tool, pixelFormat, launched.frames, frameFormat);
+    else this.cutFrames(launched.frames, this.layout(tool, frameFormat, pixelFormat));
     const child = await launched.started.catch((error: Error) => {
       throw new VideoSourceError(`cannot start ${tool.path} for ${this.label}: ${error.message}`); // no cause: the log would print its message twice
     });
@@ -172,27 +177,29 @@ export abstract class DecoderSource implements FrameSource {
   }
 
   /**
-   * A message-line handler that starts cutting frames once readSize finds the size (until then the output stays
+   * A message-line handler that starts cutting frames once readFormat finds their format (until then the output stays
    * unread), and fails the source when it finds another size later: a stream whose resolution changed, whose frames
    * only a restart, negotiating afresh, reads right.
    */
-  private cutFramesAtNegotiatedSize(tool: DecoderTool, pixelFormat: DecodedFormat, output: FrameOutput, readSize: FrameSizeReader): (line: string) => void {
+  private cutFramesAtNegotiatedFormat(tool: DecoderTool, pixelFormat: DecodedFormat, output: FrameOutput, readFormat: FrameFormatReader): (line: string) => void {
     let layout: FrameLayout | undefined;
     return (line) => {
-      const size = readSize(line);
-      if (!size) return;
+      const format = readFormat(line);
+      if (!format) return;
       if (!layout) {
-        layout = this.layout(tool, size, pixelFormat);
+        layout = this.layout(tool, format, pixelFormat);
         this.cutFrames(output, layout);
-      } else if (size.width !== layout.width || size.height !== layout.height) {
-        this.failRunning(output, new VideoSourceError(`${this.label}: frame size changed from ${layout.width}x${layout.height} to ${size.width}x${size.height}`));
+      } else if (format.width !== layout.width || format.height !== layout.height) {
+        this.failRunning(output, new VideoSourceError(`${this.label}: frame size changed from ${layout.width}x${layout.height} to ${format.width}x${format.height}`));
       }
     };
   }
 
-  private layout(tool: DecoderTool, { width, height }: FrameSize, pixelFormat: DecodedFormat): FrameLayout {
+  private layout(tool: DecoderTool, { width, height, colorMatrix }: DecodedFrameFormat, pixelFormat: DecodedFormat): FrameLayout {
     const stride = tool.rowStride(width, pixelFormat);
-    return { width, height, stride, pixelFormat, bytes: pixelByteLength({ pixelFormat, stride, height }) };
+    // The matrix is a YUV frame's: BGR24 is converted already.
+    const matrix = pixelFormat === PixelFormat.I420 && colorMatrix !== undefined ? { colorMatrix } : {};
+    return { width, height, stride, pixelFormat, ...matrix, bytes: pixelByteLength({ pixelFormat, stride, height }) };
   }
 
   private cutFrames(output: FrameOutput, layout: FrameLayout): void {
@@ -230,7 +237,7 @@ export abstract class DecoderSource implements FrameSource {
     return this.ready.some((frame) => frame.pixels.buffer === buffer);
   }
 
-  private receive(pixels: Buffer, { width, height, stride, pixelFormat }: FrameLayout): void {
+  private receive(pixels: Buffer, { width, height, stride, pixelFormat, colorMatrix }: FrameLayout): void {
     // While stopping, output is drained and dropped so the decoder is not stuck writing and can see the signal.
     if (this.stopRequested) return;
     const header: FrameHeader = {
@@ -242,6 +249,7 @@ export abstract class DecoderSource implements FrameSource {
       stride,
       pixelFormat,
     };
+    if (colorMatrix !== undefined) header.colorMatrix = colorMatrix;
     this.ready.push({ header, pixels });
     if (this.live) {
       // Live video: a frame not taken before the next one arrives is stale; only the newest waits.

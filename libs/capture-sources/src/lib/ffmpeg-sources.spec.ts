@@ -1,6 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { PixelFormat } from '@iev/frame-protocol';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { freePort, waitUntil } from '@iev/testing';
 import { pidsRunning, take } from '../test-support/decoders';
 import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args } from './ffmpeg-sources';
@@ -105,6 +107,35 @@ describe('test pattern (real ffmpeg)', () => {
     expect(frame.header).toMatchObject({ width: 65, height: 49, stride: 65, pixelFormat: PixelFormat.I420 });
     // 65x49 of Y, then 33x25 of U and of V.
     expect(frame.pixels).toHaveLength(65 * 49 + 2 * 33 * 25);
+  });
+});
+
+describe("a stream's colour matrix (real ffmpeg)", () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'ffmpeg-sources-'));
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  /** An H.264 recording tagged as an HD camera's stream is (BT.709), or untagged; read as a stream URL (file:). */
+  function h264Stream(name: string, tags: string[]): string {
+    const path = join(workDir, name);
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=128x72:rate=10', '-frames:v', '3', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', ...tags, path]);
+    return `file:${path}`;
+  }
+
+  it('learns it from ffmpeg once the stream is open, for I420 frames; BGR24 ones are converted already', async () => {
+    const url = h264Stream('hd.mp4', ['-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv']);
+
+    const [i420] = await take(createFrameSource({ type: 'stream', url }, { pixelFormat: PixelFormat.I420 }), 1);
+    const [bgr] = await take(createFrameSource({ type: 'stream', url }, { pixelFormat: PixelFormat.BGR24 }), 1);
+
+    expect(i420.header).toMatchObject({ width: 128, height: 72, pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709 });
+    expect(bgr.header).not.toHaveProperty('colorMatrix');
+  });
+
+  it('leaves it unsaid where the stream does not say it', async () => {
+    const [frame] = await take(createFrameSource({ type: 'stream', url: h264Stream('untagged.mp4', []) }, { pixelFormat: PixelFormat.I420, width: 64, height: 36 }), 1);
+
+    expect(frame.header).toMatchObject({ width: 64, height: 36, pixelFormat: PixelFormat.I420 });
+    expect(frame.header).not.toHaveProperty('colorMatrix');
   });
 });
 

@@ -1,9 +1,9 @@
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
-import { ffmpegMajorVersion, ffmpegOutputSizeReader, rateAndSizeFilters } from './ffmpeg-tools';
+import { ffmpegMajorVersion, ffmpegOutputFormatReader, rateAndSizeFilters } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
-import { DEFAULT_DECODED_FORMAT, type FrameSize, type OutputShape, scaledSize } from './frame-source';
+import { DEFAULT_DECODED_FORMAT, type OutputShape, scaledSize } from './frame-source';
 
 export type V4l2InputFormat = 'mjpeg' | 'yuyv422';
 
@@ -71,7 +71,9 @@ export const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as con
 export function testPatternInput({ width, height, fps, realtime = true }: TestPatternOptions): FfmpegInput {
   const size = scaledSize(TEST_PATTERN_DEFAULTS, { width, height });
   const pattern = `testsrc2=size=${size.width}x${size.height}:rate=${fps ?? TEST_PATTERN_DEFAULTS.fps}`;
-  return { inputOptions: [...(realtime ? ['-re'] : []), '-f', 'lavfi'], input: pattern, videoFilters: [] };
+  // testsrc2 draws 4:2:0 at even sides only (asked for 65x49 it writes 64x48): an odd side is reached by scaling.
+  const oddSide = size.width % 2 === 1 || size.height % 2 === 1;
+  return { inputOptions: [...(realtime ? ['-re'] : []), '-f', 'lavfi'], input: pattern, videoFilters: oddSide ? [`scale=${size.width}:${size.height}`] : [] };
 }
 
 /** The ffmpeg command line for the test pattern (see testPatternInput). */
@@ -86,27 +88,29 @@ export interface FfmpegSourceSettings {
   ffmpegPath: string;
   /** What ffmpeg reads, given the installed ffmpeg's major version. */
   buildInput(ffmpegMajorVersion: number): FfmpegInput;
-  /** The frame size where the arguments fix it; otherwise it is read from ffmpeg's description of its output. */
-  frameSize?: FrameSize;
   /** False only for a test pattern generated as fast as it is taken (see FrameSource.live). */
   live: boolean;
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
 }
 
-/** A source decoded by ffmpeg that never ends (camera, network stream, test pattern), so its end is a failure. */
+/**
+ * A source decoded by ffmpeg that never ends (camera, network stream, test pattern), so its end is a failure. Its
+ * frames' size and colour matrix are read from ffmpeg's description of its output: a camera or stream says its
+ * matrix only once opened.
+ */
 export class FfmpegSource extends DecoderSource {
   constructor(private readonly settings: FfmpegSourceSettings) {
     super({ sourceId: settings.sourceId, label: settings.label, endOfInputIsNormal: false, live: settings.live, shape: settings.shape, bufferHeld: settings.bufferHeld });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {
-    const { ffmpegPath, buildInput, frameSize } = this.settings;
+    const { ffmpegPath, buildInput } = this.settings;
     const tool = ffmpegTool(ffmpegPath);
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
     const pixelFormat = this.settings.shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = { ...buildInput(ffmpegMajorVersion(version)), pixelFormat };
-    return { tool, frameSize: frameSize ?? ffmpegOutputSizeReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

@@ -1,8 +1,9 @@
-import { ffmpegMajorVersion, ffmpegOutputSizeReader } from './ffmpeg-tools';
+import { ColorMatrix } from '@iev/frame-protocol';
+import { colorMatrixNamed, ffmpegMajorVersion, ffmpegOutputFormatReader } from './ffmpeg-tools';
 
-describe('ffmpegOutputSizeReader', () => {
+describe('ffmpegOutputFormatReader', () => {
   it('reads the size of the output stream, not of a raw input stream described before it', () => {
-    const readSize = ffmpegOutputSizeReader();
+    const readSize = ffmpegOutputFormatReader();
     const lines = [
       "[info] Input #0, video4linux2,v4l2, from '/dev/video0':",
       '[info]   Stream #0:0: Video: rawvideo (YUY2 / 0x32595559), yuyv422, 1280x720, 147456 kb/s, 10 fps, 10 tbr, 1000k tbn',
@@ -12,6 +13,42 @@ describe('ffmpegOutputSizeReader', () => {
     ];
 
     expect(lines.map(readSize)).toEqual([undefined, undefined, undefined, undefined, { width: 640, height: 360 }]);
+  });
+
+  // The details as ffmpeg 5.1 prints them (avcodec_string): range, then the matrix alone or matrix/primaries/transfer.
+  it.each([
+    ['yuv420p(tv, bt709, progressive)', ColorMatrix.BT709],
+    ['yuv420p(bt709)', ColorMatrix.BT709],
+    ['yuv420p(tv, bt709/unknown/unknown, progressive)', ColorMatrix.BT709],
+    ['yuv420p(tv, smpte170m/bt470bg/bt709, top first)', ColorMatrix.BT601],
+    ['yuv420p(tv, bt470bg, progressive)', ColorMatrix.BT601],
+    ['yuv420p(tv, bt2020nc/bt2020/smpte2084, progressive)', ColorMatrix.BT2020],
+    ['yuv420p(tv, unknown/bt709/bt709, progressive)', undefined],
+    ['yuv420p(tv, progressive)', undefined],
+    ['yuv420p', undefined],
+  ])('reads the colour matrix from an output of %s', (pixelFormat, colorMatrix) => {
+    const read = ffmpegOutputFormatReader();
+    read("[info] Output #0, rawvideo, to 'pipe:1':");
+
+    const format = read(`[info]   Stream #0:0(und): Video: rawvideo (I420 / 0x30323449), ${pixelFormat}, 1280x720 [SAR 1:1 DAR 16:9], q=2-31, 10 fps`);
+
+    expect(format).toStrictEqual({ width: 1280, height: 720, ...(colorMatrix !== undefined && { colorMatrix }) });
+  });
+});
+
+describe('colorMatrixNamed', () => {
+  it("knows the matrices frames carry by ffmpeg's names, and no others", () => {
+    expect(['bt709', 'bt470bg', 'smpte170m', 'bt2020nc', 'bt2020c', 'unknown', 'gbr', 'toString', undefined].map(colorMatrixNamed)).toEqual([
+      ColorMatrix.BT709,
+      ColorMatrix.BT601,
+      ColorMatrix.BT601,
+      ColorMatrix.BT2020,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
 

@@ -1,11 +1,12 @@
+import { ColorMatrix } from '@iev/frame-protocol';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
-import type { FrameSizeReader } from './decoder-source';
+import type { DecodedFrameFormat, FrameFormatReader } from './decoder-source';
 import { ensureToolRuns } from './decoder-tools';
 import { ffprobeFor, useFfmpegPath } from './ffmpeg-command';
 import type { FrameSize, OutputShape } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
-export interface VideoInfo extends FrameSize {
+export interface VideoInfo extends DecodedFrameFormat {
   /** Frames per second; NaN when the file does not say. */
   fps: number;
   /** Seconds; NaN when the file does not say. */
@@ -28,17 +29,38 @@ export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[
   return [...(fps ? [`fps=${fps}`] : []), ...(width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [])];
 }
 
+/** ffmpeg's names (av_color_space_name) of the matrices frames carry; any other is left unsaid, read as BT.601. */
+const COLOR_MATRICES_NAMED: Readonly<Record<string, ColorMatrix>> = {
+  bt709: ColorMatrix.BT709,
+  bt470bg: ColorMatrix.BT601,
+  smpte170m: ColorMatrix.BT601,
+  bt2020nc: ColorMatrix.BT2020,
+};
+
+/** The matrix ffmpeg or ffprobe names (`bt709`, `smpte170m`, ...); undefined for `unknown` and the rest. */
+export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefined {
+  return name !== undefined && Object.hasOwn(COLOR_MATRICES_NAMED, name) ? COLOR_MATRICES_NAMED[name] : undefined;
+}
+
 /**
- * Reads the frame size from ffmpeg's description of its output stream, e.g.
- * "[info]   Stream #0:0: Video: rawvideo (BGR[24] / 0x18524742), bgr24(pc, ...), 320x240 [SAR 1:1 DAR 4:3], ...";
- * input streams are described first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0".
+ * Reads the frames' format from ffmpeg's description of its output stream, e.g.
+ * "[info]   Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(tv, bt709, progressive), 640x360 [SAR 1:1 DAR 16:9], ...":
+ * the size, and the matrix where the pixel format's details name one (their colour part is the matrix alone, or
+ * "matrix/primaries/transfer" where those differ). Input streams are described first and may be rawvideo too (a V4L2
+ * camera), hence waiting for "Output #0".
  */
-export function ffmpegOutputSizeReader(): FrameSizeReader {
+export function ffmpegOutputFormatReader(): FrameFormatReader {
   let inOutputSection = false;
   return (line) => {
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
-    const size = inOutputSection ? /Stream #0:0.*: Video: rawvideo\b.*?, (\d+)x(\d+)\b/.exec(line) : null;
-    return size ? { width: Number(size[1]), height: Number(size[2]) } : undefined;
+    const stream = inOutputSection ? /Stream #0:0.*: Video: rawvideo\b[^,]*, \w+(?:\(([^)]*)\))?, (\d+)x(\d+)\b/.exec(line) : null;
+    if (!stream) return undefined;
+    const [, details = '', width, height] = stream;
+    const colorMatrix = details
+      .split(', ')
+      .map((detail) => colorMatrixNamed(detail.split('/')[0]))
+      .find((matrix) => matrix !== undefined);
+    return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }) };
   };
 }
 
@@ -67,7 +89,7 @@ function displayedSize(stream: FfprobeStream): FrameSize {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Size, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
+/** Size, colour matrix, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
 export async function probeVideo(path: string, ffmpegPath: string): Promise<VideoInfo> {
   await ensureToolRuns(ffprobeFor(ffmpegPath));
   useFfmpegPath(ffmpegPath);
@@ -82,9 +104,11 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   if (!stream) throw new VideoSourceError(`no video stream in ${path}`);
   const { width, height } = displayedSize(stream);
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
+  const colorMatrix = colorMatrixNamed(stream.color_space);
   return {
     width,
     height,
+    ...(colorMatrix !== undefined && { colorMatrix }),
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
   };

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { PixelFormat } from '@iev/frame-protocol';
-import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameSizeReader, type LaunchedDecoder } from './decoder-source';
+import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameFormatReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
@@ -54,7 +54,7 @@ export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLau
  * Reads the size from gst-launch -v's line for our sink's caps, e.g.
  * ".../GstFdSink:iev_frames.GstPad:sink: caps = video/x-raw, format=(string)BGR, width=(int)320, height=(int)240, ...".
  */
-export const readNegotiatedSize: FrameSizeReader = (line) => {
+export const readNegotiatedSize: FrameFormatReader = (line) => {
   if (!line.includes(`GstFdSink:${FRAMES_SINK}.GstPad:sink: caps = `)) return undefined;
   const width = /\bwidth=\(int\)(\d+)/.exec(line);
   const height = /\bheight=\(int\)(\d+)/.exec(line);
@@ -140,7 +140,7 @@ export class GstreamerPipelineSource extends DecoderSource {
     const plan = buildGstLaunchArgs(this.options.pipeline, this.options);
     const tool = gstLaunchTool(this.options.gstLaunchPath ?? 'gst-launch-1.0');
     await ensureToolRuns(tool);
-    return { tool, frameSize: plan.frameSize ?? readNegotiatedSize, pixelFormat: PixelFormat.BGR24, launch: (listeners) => spawnGstLaunch(tool.path, plan, listeners) };
+    return { tool, frameFormat: plan.frameSize ?? readNegotiatedSize, pixelFormat: PixelFormat.BGR24, launch: (listeners) => spawnGstLaunch(tool.path, plan, listeners) };
   }
 }
 

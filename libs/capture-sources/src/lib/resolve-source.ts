@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, streamInput, TEST_PATTERN_DEFAULTS, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import type { BufferHeld } from './frame-ring';
-import { type FrameSource, type OutputShape, scaledSize } from './frame-source';
+import { type FrameSource, type OutputShape } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
 import { maskCredentials, VideoSourceError } from './video-source-error';
@@ -96,8 +96,6 @@ export interface FrameSourceOptions extends OutputShape {
 export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
   const { sourceId, width, height, fps, pixelFormat, bufferHeld, ffmpegPath = defaultFfmpegPath() } = options;
   const shape: OutputShape = { width, height, fps, pixelFormat };
-  // Where the arguments fix the size, frames can be cut from the first byte; otherwise ffmpeg's output line tells.
-  const requestedSize = width && height ? { width, height } : undefined;
   switch (description.type) {
     case 'file':
       return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, bufferHeld, ...shape });
@@ -106,19 +104,18 @@ export function createFrameSource(description: SourceDescription, options: Frame
     case 'v4l2': {
       const { device } = description;
       const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
-      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, frameSize: requestedSize, live: true, bufferHeld });
+      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, live: true, bufferHeld });
     }
     case 'stream': {
       const { url } = description;
       const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
       const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
-      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, frameSize: requestedSize, live: true, bufferHeld });
+      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld });
     }
     case 'testpattern': {
       const buildInput = () => testPatternInput({ ...shape, realtime: options.realtime });
-      const frameSize = scaledSize(TEST_PATTERN_DEFAULTS, shape);
-      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, frameSize, live: options.realtime ?? true, bufferHeld });
+      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, live: options.realtime ?? true, bufferHeld });
     }
   }
 }

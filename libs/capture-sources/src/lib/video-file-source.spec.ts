@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PixelFormat } from '@iev/frame-protocol';
+import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { isRunning, waitUntil } from '@iev/testing';
 import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
 import { VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
@@ -62,6 +62,24 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(pixels).toHaveLength(32 * 24 * 1.5);
     const near = (plane: Buffer, value: number) => plane.every((sample) => Math.abs(sample - value) <= 2);
     expect([near(pixels.subarray(0, 768), 81), near(pixels.subarray(768, 960), 90), near(pixels.subarray(960), 240)]).toEqual([true, true, true]);
+  });
+
+  it("carries the file's colour matrix in the headers of I420 frames (BT.709, as HD video is tagged), and none where it says none", async () => {
+    const hd = makeVideo('hd.mp4', 'testsrc2=size=128x72:rate=10:duration=0.3', ['-c:v', 'libx264', '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709']);
+    const sd = makeVideo('sd.mp4', 'testsrc2=size=128x72:rate=10:duration=0.3', ['-c:v', 'libx264', '-colorspace', 'smpte170m']);
+
+    const [[hdFrame], [scaled], [sdFrame], [untagged], [bgr]] = await Promise.all([
+      take(new VideoFileSource({ path: hd, pixelFormat: PixelFormat.I420, ...fastOnce }), 1),
+      take(new VideoFileSource({ path: hd, pixelFormat: PixelFormat.I420, width: 64, ...fastOnce }), 1),
+      take(new VideoFileSource({ path: sd, pixelFormat: PixelFormat.I420, ...fastOnce }), 1),
+      take(new VideoFileSource({ path: pattern, pixelFormat: PixelFormat.I420, ...fastOnce }), 1),
+      take(new VideoFileSource({ path: hd, pixelFormat: PixelFormat.BGR24, ...fastOnce }), 1),
+    ]);
+
+    expect([hdFrame, scaled, sdFrame].map(({ header }) => header.colorMatrix)).toEqual([ColorMatrix.BT709, ColorMatrix.BT709, ColorMatrix.BT601]);
+    expect(scaled.header.width).toBe(64);
+    expect(untagged.header).not.toHaveProperty('colorMatrix');
+    expect(bgr.header).not.toHaveProperty('colorMatrix');
   });
 
   it('decodes a full-range video (MJPEG, as webcams send) to limited-range I420, as the converters take it: white is Y 235', async () => {

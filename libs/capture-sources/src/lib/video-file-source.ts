@@ -75,7 +75,9 @@ export class VideoFileSource extends DecoderSource {
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
-    return { tool, frameSize: size, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    // Scaling keeps YUV as it is, so the frames have the file's matrix.
+    const frameFormat = { ...size, ...(video.colorMatrix !== undefined && { colorMatrix: video.colorMatrix }) };
+    return { tool, frameFormat, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 
