@@ -1,7 +1,8 @@
 export { DECODED_FORMAT_NAMES, type CapturedFrame, type DecodedFormat, type FrameSource, type FrameSourceStats, type OutputShape } from './lib/frame-source';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';
 export { prepareSource, type PreparedSource, type SourceSettings } from './lib/prepare-source';
-export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type SupervisionListener } from './lib/source-supervisor';
+export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type StreamingInfo, type SupervisionListener } from './lib/source-supervisor';
+export { observedSupervision, type SourceStateMetrics } from './lib/observed-supervision';
 export {
   createFrameSource,
   ensureDecoderInstalled,

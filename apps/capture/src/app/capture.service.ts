@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { SourceSupervisor, type FrameSource, type SourceState } from '@iev/capture-sources';
+import { observedSupervision, SourceSupervisor, type FrameSource, type SourceState } from '@iev/capture-sources';
 import { FRAMES_TOPIC } from '@iev/frame-protocol';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { ClientZmqOnDemand } from '@iev/zmq-transport';
@@ -35,22 +35,10 @@ export class CaptureService implements OnApplicationShutdown {
     this.supervisor = new SourceSupervisor(createSource, {
       failFastBeforeFirstFrame,
       stallTimeoutMs,
-      listener: {
-        streaming: ({ width, height, downSeconds }) => {
-          metrics.sourceUp.set(1);
-          if (downSeconds !== undefined) metrics.sourceDownSeconds.inc(downSeconds);
-          logger.info({ width, height, downSeconds }, 'source streaming');
-        },
-        failed: (error, retryInMs) => {
-          metrics.sourceUp.set(0);
-          metrics.sourceRestarts.inc();
-          logger.error({ err: error, retryInMs }, `source failed: ${error.message}; retrying`);
-        },
-        ended: () => {
-          metrics.sourceUp.set(0);
-          logger.info('source ended (CAPTURE_LOOP=false): no more frames');
-        },
-      },
+      listener: observedSupervision(
+        { setUp: (up) => metrics.sourceUp.set(up), countRestart: () => metrics.sourceRestarts.inc(), addDownSeconds: (seconds) => metrics.sourceDownSeconds.inc(seconds) },
+        logger,
+      ),
     });
   }
 

@@ -1,4 +1,4 @@
-import { LentBuffers, prepareSource, ServerInProcessCapture, sourceSetup, stallAfterMs, type SourceConfig } from '@iev/capture-sources';
+import { LentBuffers, observedSupervision, prepareSource, ServerInProcessCapture, sourceSetup, stallAfterMs, type SourceConfig } from '@iev/capture-sources';
 import { counterReadAtScrape } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
@@ -21,33 +21,27 @@ export async function inProcessCapture(configs: SourceConfig[], logger: Logger, 
   const labelNames = ['source_id'] as const;
   const sourceUp = new Gauge({ name: 'iev_inference_source_up', help: '1 while the source decoded in this process delivers frames', labelNames, registers });
   const restarts = new Counter({ name: 'iev_inference_source_restarts_total', help: 'Times a source decoded in this process failed and was restarted', labelNames, registers });
+  const downSeconds = new Counter({
+    name: 'iev_inference_source_down_seconds_total',
+    help: 'Time from a source decoded in this process failing to its next frame, summed over outages',
+    labelNames,
+    registers,
+  });
   const lent = new LentBuffers();
   const sources = await Promise.all(
     configs.map(async (config) => {
       const { settings, options } = sourceSetup(config, also ? (buffer) => lent.held(buffer) || also.holds(buffer) : lent.held);
       const { description, create } = await prepareSource(settings, options);
       const source = { source_id: config.sourceId };
-      const log = logger.child({ sourceId: config.sourceId });
       return {
         sourceId: config.sourceId,
         create,
         failFastBeforeFirstFrame: description.type === 'file',
         stallTimeoutMs: () => stallAfterMs(config.streamTimeout, config.fps),
-        listener: {
-          streaming: ({ width, height, downSeconds }: { width: number; height: number; downSeconds?: number }) => {
-            sourceUp.set(source, 1);
-            log.info({ sourceType: description.type, width, height, downSeconds }, 'source streaming');
-          },
-          failed: (error: Error, retryInMs: number) => {
-            sourceUp.set(source, 0);
-            restarts.inc(source);
-            log.error({ err: error, retryInMs }, `source failed: ${error.message}; retrying`);
-          },
-          ended: () => {
-            sourceUp.set(source, 0);
-            log.info('source ended (CAPTURE_LOOP=false): no more frames');
-          },
-        },
+        listener: observedSupervision(
+          { setUp: (up) => sourceUp.set(source, up), countRestart: () => restarts.inc(source), addDownSeconds: (seconds) => downSeconds.inc(source, seconds) },
+          logger.child({ sourceId: config.sourceId, sourceType: description.type }),
+        ),
       };
     }),
   );

@@ -1,0 +1,40 @@
+import { ColorMatrix } from '@iev/frame-protocol';
+import pino from 'pino';
+import { observedSupervision } from './observed-supervision';
+
+function observed() {
+  const lines: Array<Record<string, unknown>> = [];
+  const calls: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const listener = observedSupervision({ setUp: (up) => calls.push(`up ${up}`), countRestart: () => calls.push('restart'), addDownSeconds: (seconds) => calls.push(`down ${seconds}`) }, logger);
+  return { listener, lines, calls };
+}
+
+describe('observedSupervision', () => {
+  it("marks a streaming source up, adds the outage it ends, and logs its size and colour matrix by name", () => {
+    const { listener, lines, calls } = observed();
+
+    listener.streaming?.({ width: 1280, height: 720, colorMatrix: ColorMatrix.BT709 });
+    listener.streaming?.({ width: 640, height: 480, downSeconds: 2.5 });
+
+    expect(calls).toEqual(['up 1', 'up 1', 'down 2.5']);
+    expect(lines.map(({ msg, width, height, colorMatrix, downSeconds }) => ({ msg, width, height, colorMatrix, downSeconds }))).toEqual([
+      { msg: 'source streaming', width: 1280, height: 720, colorMatrix: 'BT709', downSeconds: undefined },
+      { msg: 'source streaming', width: 640, height: 480, colorMatrix: undefined, downSeconds: 2.5 },
+    ]);
+  });
+
+  it('marks a failed source down and counts its restart, logging the error; an ended one is down without a restart', () => {
+    const { listener, lines, calls } = observed();
+
+    listener.failed?.(new Error('camera unplugged'), 1000);
+    listener.ended?.();
+
+    expect(calls).toEqual(['up 0', 'restart', 'up 0']);
+    expect(lines.map(({ level, msg, retryInMs }) => ({ level, msg, retryInMs }))).toEqual([
+      { level: 50, msg: 'source failed: camera unplugged; retrying', retryInMs: 1000 },
+      { level: 30, msg: 'source ended (CAPTURE_LOOP=false): no more frames', retryInMs: undefined },
+    ]);
+    expect(lines[0].err).toMatchObject({ message: 'camera unplugged' });
+  });
+});
