@@ -3,15 +3,13 @@
 // Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules, but for the ones npm start sets per
 // module (METRICS_PORT, ...: see --help); LOG_FORMAT=json keeps raw JSON logs.
 // Several cameras: `CAMERAS=4 npm start` (the demo video four times) or `npm start -- --camera a.mp4 --camera rtsp://...`,
-// one capture process each, all into one inference.
+// one capture process each, all into one inference; `npm start -- --in-process` has inference decode them itself.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asksForHelp, captureProcesses, MODULE_METRICS_PORTS, parseCameras, START_USAGE, StartUsageError } from './lib/cameras.mjs';
+import { asksForHelp, START_USAGE, StartUsageError, startPlan } from './lib/cameras.mjs';
 import { loadDotEnv } from './lib/dotenv.mjs';
 import { createPrinter, runProcessGroup } from './lib/process-group.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
-
-const MODULES = ['capture', 'inference', 'telemetry', 'preview'];
 
 if (asksForHelp(process.argv.slice(2))) {
   process.stdout.write(`${START_USAGE}\n`);
@@ -23,33 +21,25 @@ if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\
 // The demo reads the text it finds; DETECTION_PRESET=seed runs the original sample's detection only.
 process.env.DETECTION_PRESET ??= 'default';
 
-let sources;
+let plan;
 try {
-  sources = captureProcesses(parseCameras(process.argv.slice(2), process.env), process.env);
+  plan = startPlan(process.argv.slice(2), process.env);
 } catch (error) {
   if (!(error instanceof StartUsageError)) throw error;
   process.stderr.write(`npm start: ${error.message}\n${START_USAGE}\n`);
   process.exit(2);
 }
-const { captures, framesConnect } = sources;
+const { captures, inferenceEnv, previewEnv } = plan;
 if (captures.length > 1) {
   for (const { name, sourceId, cameraPath, framesBind, metricsPort } of captures) {
     process.stderr.write(`${sourceId}: ${cameraPath ?? 'the demo video'} → ${name}, frames on ${framesBind}, metrics and health on :${metricsPort}\n`);
   }
 }
+if (captures.length === 0) process.stderr.write(`inference decodes the cameras itself: CAPTURE_SOURCES=${inferenceEnv.CAPTURE_SOURCES}\n`);
 
-process.stderr.write(`building ${MODULES.join(', ')} (cached after the first run)...\n`);
-buildProjects(MODULES);
-
-/** With several cameras, the preview takes frames from each capture, shows each source, and each capture's health. */
-function previewEnv(captures, framesConnect) {
-  const health = [
-    ...captures.map(({ name, metricsPort }) => `${name}=http://127.0.0.1:${metricsPort}/health`),
-    `inference=http://127.0.0.1:${MODULE_METRICS_PORTS.inference}/health`,
-    `telemetry=http://127.0.0.1:${MODULE_METRICS_PORTS.telemetry}/health`,
-  ];
-  return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: captures.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: health.join(',') };
-}
+const modules = [...(captures.length > 0 ? ['capture'] : []), 'inference', 'telemetry', 'preview'];
+process.stderr.write(`building ${modules.join(', ')} (cached after the first run)...\n`);
+buildProjects(modules);
 
 const main = (module) => ['--enable-source-maps', join(workspaceRoot, 'dist/apps', module, 'main.js')];
 // Inference sums its frames up in one line at this interval (telemetry prints every frame anyway).
@@ -63,9 +53,9 @@ function deployedEnv(module) {
 }
 const specs = [
   ...captures.map((capture) => ({ name: capture.name, args: main('capture'), cwd: workspaceRoot, env: { ...deployedEnv('capture'), ...capture.env } })),
-  { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...deployedEnv('inference'), ...(framesConnect && { FRAMES_CONNECT: framesConnect }) } },
+  { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...deployedEnv('inference'), ...inferenceEnv } },
   { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env: deployedEnv('telemetry') },
-  { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...deployedEnv('preview'), ...(framesConnect && previewEnv(captures, framesConnect)) } },
+  { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...deployedEnv('preview'), ...previewEnv } },
 ];
 const group = runProcessGroup(specs, { print: createPrinter(specs.map(({ name }) => name)) });
 // SIGHUP: a closed terminal, which the modules (own sessions) would not see.

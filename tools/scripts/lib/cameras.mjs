@@ -1,5 +1,5 @@
 // The sources `npm start` runs, one capture process each (the IoT Edge way: one capture module per camera), and
-// the frames endpoints inference takes them from.
+// the frames endpoints inference takes them from; or, with --in-process, decoded by inference itself.
 
 /** As genconfig's (tools/nx-plugin/src/lib/camera-modules.ts): camera k listens on camera0's ports plus k × 10. */
 export const CAMERA_PORT_STEP = 10;
@@ -13,22 +13,49 @@ export const MODULE_METRICS_PORTS = { capture: METRICS_PORT, inference: 9102, te
 const PER_MODULE_VARIABLES = ['METRICS_PORT'];
 /** And with several cameras: each capture's source id and frames port, and who takes their frames. */
 const PER_CAMERA_VARIABLES = ['SOURCE_ID', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
+/** And with --in-process: inference's sources, and where it offers their frames to the preview. */
+const IN_PROCESS_VARIABLES = ['CAPTURE_SOURCES', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
+const IN_PROCESS = '--in-process';
+/** Capture's default CAMERA_PATH, which a CAPTURE_SOURCES entry must name (it has no default there). */
+const DEMO_VIDEO = 'assets/demo/demo.mp4';
 
-export const START_USAGE = `usage: npm start [-- --camera <source> [--camera <source> ...]]
+export const START_USAGE = `usage: npm start [-- [--in-process] [--camera <source> [--camera <source> ...]]]
   --camera <source>   a source for one capture (CAMERA_PATH's forms: file, /dev/videoN, GStreamer pipeline, URL,
                       testsrc); repeat it for each camera: camera0, camera1, ...
   CAMERAS=N           the demo video (or CAMERA_PATH) as N sources instead, N from 1 to ${MAX_CAMERAS}
+  ${IN_PROCESS}        inference decodes the cameras itself (CAPTURE_SOURCES): no capture process, less CPU a frame
   -h, --help          this text
 Any module variable (README, Configuration) can be set in front (CAMERA_PATH=my.mp4 npm start) or in .env, except
 those npm start sets for each module itself:
   ${PER_MODULE_VARIABLES.join(', ')}   ${Object.entries(MODULE_METRICS_PORTS).map(([module, port]) => `${module} ${port}`).join(', ')}
-  with several cameras also ${PER_CAMERA_VARIABLES.join(', ')}`;
+  with several cameras also ${PER_CAMERA_VARIABLES.join(', ')}
+  with ${IN_PROCESS} also ${IN_PROCESS_VARIABLES.join(', ')}, and SOURCE_ID with several cameras`;
 
 export class StartUsageError extends Error {}
 
 /** Whether the command line asks for START_USAGE: `--help` or `-h` (not as a --camera's source). */
 export function asksForHelp(argv) {
   return argv.some((arg, index) => (arg === '--help' || arg === '-h') && argv[index - 1] !== '--camera');
+}
+
+/**
+ * Everything `npm start` runs for this command line and environment: the capture processes (none with --in-process),
+ * and what inference and the preview are given on top of the environment to take their frames.
+ */
+export function startPlan(argv, env) {
+  const inProcess = argv.some((arg, index) => arg === IN_PROCESS && argv[index - 1] !== '--camera');
+  const cameras = parseCameras(
+    argv.filter((arg, index) => arg !== IN_PROCESS || argv[index - 1] === '--camera'),
+    env,
+  );
+  if (inProcess) return inProcessPlan(cameras, env);
+  const { captures, framesConnect } = captureProcesses(cameras, env);
+  return {
+    captures,
+    inferenceEnv: framesConnect ? { FRAMES_CONNECT: framesConnect } : {},
+    // With several cameras, the preview takes frames from each capture and shows each one's health.
+    previewEnv: framesConnect ? previewEnv(captures, framesConnect, captures) : {},
+  };
 }
 
 /**
@@ -63,6 +90,21 @@ function cameraCount(value) {
   return count;
 }
 
+/** Throws a StartUsageError naming those of `names` set in `env`: the same for all modules, they would collide. */
+function refuseSetPerModule(names, env) {
+  const set = names.filter((name) => env[name] !== undefined);
+  if (set.length === 0) return;
+  const [these, them] = set.length === 1 ? [`${set[0]} is`, 'it'] : [`${set.join(', ')} are`, 'them'];
+  throw new StartUsageError(`${these} set, but npm start gives each module its own: unset ${them} (in the shell or .env)`);
+}
+
+/** Camera k's frames endpoint: where it is offered (on LISTEN_HOST) and where the others connect (on this host). */
+function framesEndpoints(env, index) {
+  const host = env.LISTEN_HOST ?? '127.0.0.1';
+  const port = FRAMES_PORT + index * CAMERA_PORT_STEP;
+  return { bind: `tcp://${host}:${port}`, connect: `tcp://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}` };
+}
+
 /**
  * A capture process per camera ({ name, sourceId, cameraPath, env, framesBind, metricsPort }) and inference's
  * FRAMES_CONNECT. One camera is today's single capture: nothing of its own but the source, so FRAMES_BIND and
@@ -70,30 +112,52 @@ function cameraCount(value) {
  * when a variable npm start sets per module is set already (the same for all, it would collide).
  */
 export function captureProcesses(cameras, env) {
-  const setPerModule = [...PER_MODULE_VARIABLES, ...(cameras.length > 1 ? PER_CAMERA_VARIABLES : [])].filter((name) => env[name] !== undefined);
-  if (setPerModule.length > 0) {
-    const [names, them] = setPerModule.length === 1 ? [`${setPerModule[0]} is`, 'it'] : [`${setPerModule.join(', ')} are`, 'them'];
-    throw new StartUsageError(`${names} set, but npm start gives each module its own: unset ${them} (in the shell or .env)`);
-  }
+  refuseSetPerModule([...PER_MODULE_VARIABLES, ...(cameras.length > 1 ? PER_CAMERA_VARIABLES : [])], env);
   if (cameras.length === 1) {
     const [{ cameraPath }] = cameras;
     return { captures: [{ name: 'capture', sourceId: env.SOURCE_ID ?? 'camera0', cameraPath, env: cameraPath === undefined ? {} : { CAMERA_PATH: cameraPath } }], framesConnect: undefined };
   }
-  const host = env.LISTEN_HOST ?? '127.0.0.1';
-  // Inference connects on this host, whatever interface the captures listen on.
-  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   const captures = cameras.map(({ sourceId, cameraPath }, index) => {
-    const framesPort = FRAMES_PORT + index * CAMERA_PORT_STEP;
+    const { bind, connect } = framesEndpoints(env, index);
     const metricsPort = METRICS_PORT + index * CAMERA_PORT_STEP;
     return {
       name: index === 0 ? 'capture' : `capture${index}`,
       sourceId,
       cameraPath,
-      framesBind: `tcp://${host}:${framesPort}`,
-      framesConnect: `tcp://${connectHost}:${framesPort}`,
+      framesBind: bind,
+      framesConnect: connect,
       metricsPort,
-      env: { SOURCE_ID: sourceId, FRAMES_BIND: `tcp://${host}:${framesPort}`, METRICS_PORT: String(metricsPort), ...(cameraPath !== undefined && { CAMERA_PATH: cameraPath }) },
+      env: { SOURCE_ID: sourceId, FRAMES_BIND: bind, METRICS_PORT: String(metricsPort), ...(cameraPath !== undefined && { CAMERA_PATH: cameraPath }) },
     };
   });
   return { captures, framesConnect: captures.map(({ framesConnect }) => framesConnect).join(',') };
+}
+
+/**
+ * --in-process: no capture process; inference decodes each camera (CAPTURE_SOURCES: its source id and source, the
+ * demo video where none is named) and offers the frames on capture's frames port, where the preview takes them.
+ */
+function inProcessPlan(cameras, env) {
+  refuseSetPerModule([...PER_MODULE_VARIABLES, ...IN_PROCESS_VARIABLES, ...(cameras.length > 1 ? ['SOURCE_ID'] : [])], env);
+  const sources = cameras.map(({ sourceId, cameraPath = DEMO_VIDEO }) => ({ SOURCE_ID: cameras.length === 1 ? (env.SOURCE_ID ?? sourceId) : sourceId, CAMERA_PATH: cameraPath }));
+  const { bind, connect } = framesEndpoints(env, 0);
+  return {
+    captures: [],
+    inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind },
+    previewEnv: previewEnv(
+      sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
+      connect,
+      [],
+    ),
+  };
+}
+
+/** The preview's frames endpoint and sources, and the health panel: each capture's (`captures`), inference's and telemetry's. */
+function previewEnv(sources, framesConnect, captures) {
+  const health = [
+    ...captures.map(({ name, metricsPort }) => `${name}=http://127.0.0.1:${metricsPort}/health`),
+    `inference=http://127.0.0.1:${MODULE_METRICS_PORTS.inference}/health`,
+    `telemetry=http://127.0.0.1:${MODULE_METRICS_PORTS.telemetry}/health`,
+  ];
+  return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: sources.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: health.join(',') };
 }

@@ -26,6 +26,22 @@ function start(argv: string[], env: Record<string, string> = {}): Started {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([argv, env])], { encoding: 'utf8' }));
 }
 
+interface Plan {
+  captures: Capture[];
+  inferenceEnv: Record<string, string>;
+  previewEnv: Record<string, string>;
+}
+
+/** Everything start.mjs would run for these arguments and this environment (startPlan). */
+function plan(argv: string[], env: Record<string, string> = {}): Plan | { error: string } {
+  const script = `
+    import { startPlan } from ${JSON.stringify(CAMERAS_MODULE)};
+    const [argv, env] = JSON.parse(process.argv[1]);
+    try { console.log(JSON.stringify(startPlan(argv, env))); }
+    catch (error) { console.log(JSON.stringify({ error: error.message })); }`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify([argv, env])], { encoding: 'utf8' }));
+}
+
 describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () => {
   it('runs one capture as before when no camera is named: its source alone, inference as configured', () => {
     expect(start([])).toEqual({ captures: [{ name: 'capture', sourceId: 'camera0', env: {} }] });
@@ -87,5 +103,53 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
         deployed['METRICS_PORT'].value,
       ]);
     }
+  });
+});
+
+describe('npm start -- --in-process (tools/scripts/lib/cameras.mjs)', () => {
+  const health = 'inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
+
+  it('runs no capture: inference decodes the demo video itself and offers its frames to the preview', () => {
+    expect(plan(['--in-process'])).toEqual({
+      captures: [],
+      inferenceEnv: { CAPTURE_SOURCES: JSON.stringify([{ SOURCE_ID: 'camera0', CAMERA_PATH: 'assets/demo/demo.mp4' }]), FRAMES_BIND: 'tcp://127.0.0.1:5555' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', PREVIEW_SOURCES: 'camera0', HEALTH_URLS: health },
+    });
+    expect(plan(['--in-process'], { CAMERA_PATH: 'gate.mp4', SOURCE_ID: 'gate' })).toMatchObject({
+      inferenceEnv: { CAPTURE_SOURCES: JSON.stringify([{ SOURCE_ID: 'gate', CAMERA_PATH: 'gate.mp4' }]) },
+      previewEnv: { PREVIEW_SOURCES: 'gate' },
+    });
+  });
+
+  it('gives inference every camera named, wherever the flag stands, and listens where LISTEN_HOST says', () => {
+    const pipeline = 'videotestsrc ! video/x-raw,format=BGR,width=640,height=480 ! appsink';
+    expect(plan(['--camera', pipeline, '--in-process', '--camera', 'rtsp://dock/stream'], { LISTEN_HOST: '0.0.0.0' })).toEqual({
+      captures: [],
+      inferenceEnv: {
+        CAPTURE_SOURCES: JSON.stringify([
+          { SOURCE_ID: 'camera0', CAMERA_PATH: pipeline },
+          { SOURCE_ID: 'camera1', CAMERA_PATH: 'rtsp://dock/stream' },
+        ]),
+        FRAMES_BIND: 'tcp://0.0.0.0:5555',
+      },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', PREVIEW_SOURCES: 'camera0,camera1', HEALTH_URLS: health },
+    });
+    expect(plan(['--in-process'], { CAMERAS: '3' })).toMatchObject({ previewEnv: { PREVIEW_SOURCES: 'camera0,camera1,camera2' } });
+  });
+
+  it.each([
+    [{ CAPTURE_SOURCES: '[{"CAMERA_PATH": "a.mp4"}]' }, 'CAPTURE_SOURCES is set, but npm start gives each module its own: unset it (in the shell or .env)'],
+    [{ FRAMES_CONNECT: 'tcp://127.0.0.1:5555', METRICS_PORT: '9200' }, 'METRICS_PORT, FRAMES_CONNECT are set, but npm start gives each module its own: unset them (in the shell or .env)'],
+    [{ CAMERAS: '2', SOURCE_ID: 'gate' }, 'SOURCE_ID is set, but npm start gives each module its own: unset it (in the shell or .env)'],
+  ])('refuses %p', (env, error) => {
+    expect(plan(['--in-process'], env)).toEqual({ error });
+  });
+
+  it('runs capture processes without the flag, with what inference and the preview take from them', () => {
+    expect(plan([])).toMatchObject({ captures: [{ name: 'capture' }], inferenceEnv: {}, previewEnv: {} });
+    expect(plan([], { CAMERAS: '2' })).toMatchObject({
+      inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555,tcp://127.0.0.1:5565' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555,tcp://127.0.0.1:5565', PREVIEW_SOURCES: 'camera0,camera1', HEALTH_URLS: `capture=http://127.0.0.1:9101/health,capture1=http://127.0.0.1:9111/health,${health}` },
+    });
   });
 });
