@@ -162,3 +162,35 @@ describe('DecoderSource whose decoder cannot start', () => {
     expect(pino.stdSerializers.err(failed as Error).message).toBe(`cannot start ${UnstartableSource.PROGRAM} for a missing decoder: spawn ${UnstartableSource.PROGRAM} ENOENT`);
   });
 });
+
+/** A camera stand-in whose decoder says its frames' format in a line the reader cannot read. */
+class UnreadableFormatSource extends DecoderSource {
+  constructor() {
+    super({ sourceId: 'odd', label: 'a decoder of odd words', endOfInputIsNormal: false, live: true, shape: SIZE, bufferHeld: () => false });
+  }
+
+  protected override async prepare(): Promise<DecoderCommand> {
+    return {
+      tool: { ...ffmpegTool(process.execPath), name: 'node' },
+      frameFormat: (line) => {
+        if (line.startsWith('format')) throw new VideoSourceError(`cannot read "${line}"`);
+        return undefined;
+      },
+      pixelFormat: PixelFormat.BGR24,
+      launch: (listeners) => {
+        const launched = launchedOnPipe(spawn(process.execPath, ['-e', 'process.stdout.write(Buffer.alloc(4096)); setInterval(() => undefined, 60_000);'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+        void launched.started.then(() => ['starting', 'format: sixteen by sixteen'].forEach((line) => listeners.onLogLine(line)));
+        return launched;
+      },
+    };
+  }
+}
+
+describe('DecoderSource whose decoder describes its frames in words the reader cannot read', () => {
+  it('fails quoting them instead of waiting for a format that never comes, and stops the decoder', async () => {
+    const source = new UnreadableFormatSource();
+
+    await expect(source.frames().next()).rejects.toThrow('a decoder of odd words: cannot read "format: sixteen by sixteen"');
+    await source.stop();
+  });
+});

@@ -8,15 +8,17 @@ import { assertValidShape, type CapturedFrame, type DecodedFormat, type FrameSiz
 import { trackRunningChild } from './live-children';
 import { maskCredentials, VideoSourceError } from './video-source-error';
 
-/** What a decoder writes: the frames' size and, for YUV, the colour matrix, where the decoder says it. */
+/** What a decoder writes: the frames' size and, for YUV, the colour matrix where the decoder says it, and the range. */
 export interface DecodedFrameFormat extends FrameSize {
   colorMatrix?: ColorMatrix;
+  fullRange?: boolean;
 }
 
 /**
  * Finds the frames' format in one line of the decoder's messages, for sources whose format is only known once the
  * decoder has negotiated it; called with each line, in order, for as long as the decoder runs: a size it finds later
- * that differs from the first fails the source (the frames would be cut at the old size).
+ * that differs from the first fails the source (the frames would be cut at the old size), as does a VideoSourceError
+ * it throws for a line that should say the format and cannot be read.
  */
 export type FrameFormatReader = (messageLine: string) => DecodedFrameFormat | undefined;
 
@@ -184,7 +186,14 @@ export abstract class DecoderSource implements FrameSource {
   private cutFramesAtNegotiatedFormat(tool: DecoderTool, pixelFormat: DecodedFormat, output: FrameOutput, readFormat: FrameFormatReader): (line: string) => void {
     let layout: FrameLayout | undefined;
     return (line) => {
-      const format = readFormat(line);
+      let format: DecodedFrameFormat | undefined;
+      try {
+        format = readFormat(line);
+      } catch (error) {
+        if (!(error instanceof VideoSourceError)) throw error;
+        this.failRunning(output, new VideoSourceError(`${this.label}: ${error.message}`));
+        return;
+      }
       if (!format) return;
       if (!layout) {
         layout = this.layout(tool, format, pixelFormat);
@@ -195,11 +204,11 @@ export abstract class DecoderSource implements FrameSource {
     };
   }
 
-  private layout(tool: DecoderTool, { width, height, colorMatrix }: DecodedFrameFormat, pixelFormat: DecodedFormat): FrameLayout {
+  private layout(tool: DecoderTool, { width, height, colorMatrix, fullRange }: DecodedFrameFormat, pixelFormat: DecodedFormat): FrameLayout {
     const stride = tool.rowStride(width, pixelFormat);
-    // The matrix is a YUV frame's: BGR24 is converted already.
-    const matrix = pixelFormat === PixelFormat.I420 && colorMatrix !== undefined ? { colorMatrix } : {};
-    return { width, height, stride, pixelFormat, ...matrix, bytes: pixelByteLength({ pixelFormat, stride, height }) };
+    // Matrix and range are a YUV frame's: BGR24 is converted already.
+    const colour = pixelFormat === PixelFormat.I420 ? { ...(colorMatrix !== undefined && { colorMatrix }), ...(fullRange && { fullRange }) } : {};
+    return { width, height, stride, pixelFormat, ...colour, bytes: pixelByteLength({ pixelFormat, stride, height }) };
   }
 
   private cutFrames(output: FrameOutput, layout: FrameLayout): void {
@@ -237,7 +246,7 @@ export abstract class DecoderSource implements FrameSource {
     return this.ready.some((frame) => frame.pixels.buffer === buffer);
   }
 
-  private receive(pixels: Buffer, { width, height, stride, pixelFormat, colorMatrix }: FrameLayout): void {
+  private receive(pixels: Buffer, { width, height, stride, pixelFormat, colorMatrix, fullRange }: FrameLayout): void {
     // While stopping, output is drained and dropped so the decoder is not stuck writing and can see the signal.
     if (this.stopRequested) return;
     const header: FrameHeader = {
@@ -250,6 +259,7 @@ export abstract class DecoderSource implements FrameSource {
       pixelFormat,
     };
     if (colorMatrix !== undefined) header.colorMatrix = colorMatrix;
+    if (fullRange) header.fullRange = true;
     this.ready.push({ header, pixels });
     if (this.live) {
       // Live video: a frame not taken before the next one arrives is stale; only the newest waits.

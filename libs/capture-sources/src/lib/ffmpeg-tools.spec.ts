@@ -12,27 +12,46 @@ describe('ffmpegOutputFormatReader', () => {
       '[info]   Stream #0:0: Video: rawvideo (BGR[24] / 0x18524742), bgr24(pc, gbr/unknown/unknown, progressive), 640x360, q=2-31, 55296 kb/s, 10 fps, 10 tbn',
     ];
 
-    expect(lines.map(readSize)).toEqual([undefined, undefined, undefined, undefined, { width: 640, height: 360 }]);
+    // RGB is full range by nature: DecoderSource keeps a frame's colours for I420 alone.
+    expect(lines.map(readSize)).toEqual([undefined, undefined, undefined, undefined, { width: 640, height: 360, fullRange: true }]);
   });
 
   // The details as ffmpeg 5.1 prints them (avcodec_string): range, then the matrix alone or matrix/primaries/transfer.
   it.each([
-    ['yuv420p(tv, bt709, progressive)', ColorMatrix.BT709],
-    ['yuv420p(bt709)', ColorMatrix.BT709],
-    ['yuv420p(tv, bt709/unknown/unknown, progressive)', ColorMatrix.BT709],
-    ['yuv420p(tv, smpte170m/bt470bg/bt709, top first)', ColorMatrix.BT601],
-    ['yuv420p(tv, bt470bg, progressive)', ColorMatrix.BT601],
-    ['yuv420p(tv, bt2020nc/bt2020/smpte2084, progressive)', ColorMatrix.BT2020],
-    ['yuv420p(tv, unknown/bt709/bt709, progressive)', undefined],
-    ['yuv420p(tv, progressive)', undefined],
-    ['yuv420p', undefined],
-  ])('reads the colour matrix from an output of %s', (pixelFormat, colorMatrix) => {
+    ['yuv420p(tv, bt709, progressive)', { colorMatrix: ColorMatrix.BT709 }],
+    ['yuv420p(bt709)', { colorMatrix: ColorMatrix.BT709 }],
+    ['yuv420p(tv, bt709/unknown/unknown, progressive)', { colorMatrix: ColorMatrix.BT709 }],
+    ['yuv420p(tv, smpte170m/bt470bg/bt709, top first)', { colorMatrix: ColorMatrix.BT601 }],
+    ['yuv420p(tv, bt470bg, progressive)', { colorMatrix: ColorMatrix.BT601 }],
+    ['yuv420p(tv, bt2020nc/bt2020/smpte2084, progressive)', { colorMatrix: ColorMatrix.BT2020 }],
+    ['yuv420p(tv, unknown/bt709/bt709, progressive)', {}],
+    ['yuv420p(tv, progressive)', {}],
+    ['yuv420p', {}],
+    // Full range, as ffmpeg 7.1 leaves a full-range camera's H.264 where 5.1 converted it.
+    ['yuv420p(pc, bt470bg/unknown/unknown, progressive)', { colorMatrix: ColorMatrix.BT601, fullRange: true }],
+    ['yuv420p(pc, progressive)', { fullRange: true }],
+    // Interlaced video: ffmpeg sets the output's field order from the first frame.
+    ['yuv420p(tv, bt709, top coded first (swapped))', { colorMatrix: ColorMatrix.BT709 }],
+    ['yuv420p(bottom coded first (swapped))', {}],
+  ])('reads the colour matrix and range from an output of %s', (pixelFormat, colour) => {
     const read = ffmpegOutputFormatReader();
     read("[info] Output #0, rawvideo, to 'pipe:1':");
 
     const format = read(`[info]   Stream #0:0(und): Video: rawvideo (I420 / 0x30323449), ${pixelFormat}, 1280x720 [SAR 1:1 DAR 16:9], q=2-31, 10 fps`);
 
-    expect(format).toStrictEqual({ width: 1280, height: 720, ...(colorMatrix !== undefined && { colorMatrix }) });
+    expect(format).toStrictEqual({ width: 1280, height: 720, ...colour });
+  });
+});
+
+describe('ffmpegOutputFormatReader on a line it cannot read', () => {
+  it("throws quoting the output stream's line, rather than let frames wait for a size that never comes", () => {
+    const read = ffmpegOutputFormatReader();
+    read("[info] Output #0, rawvideo, to 'pipe:1':");
+
+    expect(() => read('[info]   Stream #0:0: Video: rawvideo, yuv420p(tv) 640 by 480')).toThrow(
+      "cannot read the frames' size from ffmpeg's description of its output: [info]   Stream #0:0: Video: rawvideo, yuv420p(tv) 640 by 480",
+    );
+    expect(read('[info]   Stream #0:0 -> #0:0 (h264 (native) -> rawvideo (native))')).toBeUndefined();
   });
 });
 

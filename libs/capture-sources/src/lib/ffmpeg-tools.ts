@@ -1,12 +1,12 @@
 import { ColorMatrix } from '@iev/frame-protocol';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
-import type { DecodedFrameFormat, FrameFormatReader } from './decoder-source';
+import type { FrameFormatReader } from './decoder-source';
 import { ensureToolRuns } from './decoder-tools';
 import { ffprobeFor, useFfmpegPath } from './ffmpeg-command';
 import type { FrameSize, OutputShape } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
-export interface VideoInfo extends DecodedFrameFormat {
+export interface VideoInfo extends FrameSize {
   /** Frames per second; NaN when the file does not say. */
   fps: number;
   /** Seconds; NaN when the file does not say. */
@@ -37,7 +37,7 @@ const COLOR_MATRICES_NAMED: Readonly<Record<string, ColorMatrix>> = {
   bt2020nc: ColorMatrix.BT2020,
 };
 
-/** The matrix ffmpeg or ffprobe names (`bt709`, `smpte170m`, ...); undefined for `unknown` and the rest. */
+/** The matrix ffmpeg names (`bt709`, `smpte170m`, ...); undefined for `unknown` and the rest. */
 export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefined {
   return name !== undefined && Object.hasOwn(COLOR_MATRICES_NAMED, name) ? COLOR_MATRICES_NAMED[name] : undefined;
 }
@@ -45,22 +45,25 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
 /**
  * Reads the frames' format from ffmpeg's description of its output stream, e.g.
  * "[info]   Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(tv, bt709, progressive), 640x360 [SAR 1:1 DAR 16:9], ...":
- * the size, and the matrix where the pixel format's details name one (their colour part is the matrix alone, or
- * "matrix/primaries/transfer" where those differ). Input streams are described first and may be rawvideo too (a V4L2
- * camera), hence waiting for "Output #0".
+ * the size, the range (`pc` is full, `tv` or none limited), and the matrix where the pixel format's details name one
+ * (their colour part is the matrix alone, or "matrix/primaries/transfer" where those differ). This describes what is
+ * written, where a probe of the input would not: ffmpeg may convert the range on the way. Input streams are described
+ * first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0". An output stream line it cannot read
+ * throws a VideoSourceError quoting it.
  */
 export function ffmpegOutputFormatReader(): FrameFormatReader {
   let inOutputSection = false;
   return (line) => {
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
-    const stream = inOutputSection ? /Stream #0:0.*: Video: rawvideo\b[^,]*, \w+(?:\(([^)]*)\))?, (\d+)x(\d+)\b/.exec(line) : null;
-    if (!stream) return undefined;
+    if (!inOutputSection || !/Stream #0:0.*: Video: /.test(line)) return undefined;
+    // Greedy: the details may hold parentheses of their own ("top coded first (swapped)", interlaced video).
+    const stream = /: Video: rawvideo\b[^,]*, \w+(?:\((.*)\))?, (\d+)x(\d+)\b/.exec(line);
+    // Frames cut at a guessed size would be garbage, and a source that waits for this line would wait for ever.
+    if (!stream) throw new VideoSourceError(`cannot read the frames' size from ffmpeg's description of its output: ${line.trim()}`);
     const [, details = '', width, height] = stream;
-    const colorMatrix = details
-      .split(', ')
-      .map((detail) => colorMatrixNamed(detail.split('/')[0]))
-      .find((matrix) => matrix !== undefined);
-    return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }) };
+    const parts = details.split(', ');
+    const colorMatrix = parts.map((detail) => colorMatrixNamed(detail.split('/')[0])).find((matrix) => matrix !== undefined);
+    return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }), ...(parts.includes('pc') && { fullRange: true }) };
   };
 }
 
@@ -89,7 +92,7 @@ function displayedSize(stream: FfprobeStream): FrameSize {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Size, colour matrix, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
+/** Size, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
 export async function probeVideo(path: string, ffmpegPath: string): Promise<VideoInfo> {
   await ensureToolRuns(ffprobeFor(ffmpegPath));
   useFfmpegPath(ffmpegPath);
@@ -104,11 +107,9 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   if (!stream) throw new VideoSourceError(`no video stream in ${path}`);
   const { width, height } = displayedSize(stream);
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
-  const colorMatrix = colorMatrixNamed(stream.color_space);
   return {
     width,
     height,
-    ...(colorMatrix !== undefined && { colorMatrix }),
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
   };

@@ -11,16 +11,16 @@ function observed() {
 }
 
 describe('observedSupervision', () => {
-  it("marks a streaming source up, adds the outage it ends, and logs its size and colour matrix by name", () => {
+  it('marks a streaming source up, adds the outage it ends, and logs its size and colours, the matrix by name', () => {
     const { listener, lines, calls } = observed();
 
-    listener.streaming?.({ width: 1280, height: 720, colorMatrix: ColorMatrix.BT709 });
+    listener.streaming?.({ width: 1280, height: 720, colorMatrix: ColorMatrix.BT709, fullRange: true });
     listener.streaming?.({ width: 640, height: 480, downSeconds: 2.5 });
 
     expect(calls).toEqual(['up 1', 'up 1', 'down 2.5']);
-    expect(lines.map(({ msg, width, height, colorMatrix, downSeconds }) => ({ msg, width, height, colorMatrix, downSeconds }))).toEqual([
-      { msg: 'source streaming', width: 1280, height: 720, colorMatrix: 'BT709', downSeconds: undefined },
-      { msg: 'source streaming', width: 640, height: 480, colorMatrix: undefined, downSeconds: 2.5 },
+    expect(lines.map(({ msg, width, height, colorMatrix, fullRange, downSeconds }) => ({ msg, width, height, colorMatrix, fullRange, downSeconds }))).toEqual([
+      { msg: 'source streaming', width: 1280, height: 720, colorMatrix: 'BT709', fullRange: true, downSeconds: undefined },
+      { msg: 'source streaming', width: 640, height: 480, colorMatrix: undefined, fullRange: undefined, downSeconds: 2.5 },
     ]);
   });
 

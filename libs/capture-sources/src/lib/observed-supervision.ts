@@ -15,10 +15,10 @@ export interface SourceStateMetrics {
 /** A supervisor's listener as the modules want it: the source's state into their metrics, and a log line a change. */
 export function observedSupervision(metrics: SourceStateMetrics, logger: Logger): SupervisionListener {
   return {
-    streaming: ({ width, height, colorMatrix, downSeconds }) => {
+    streaming: ({ width, height, colorMatrix, fullRange, downSeconds }) => {
       metrics.setUp(1);
       if (downSeconds !== undefined) metrics.addDownSeconds(downSeconds);
-      logger.info({ width, height, colorMatrix: colorMatrix === undefined ? undefined : ColorMatrix[colorMatrix], downSeconds }, 'source streaming');
+      logger.info({ width, height, colorMatrix: colorMatrix === undefined ? undefined : ColorMatrix[colorMatrix], fullRange, downSeconds }, 'source streaming');
     },
     failed: (error, retryInMs) => {
       metrics.setUp(0);

@@ -8,13 +8,13 @@ export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped
 /** See SourceSupervisorOptions.healthyRunMs. */
 const HEALTHY_RUN_MS = 10_000;
 
-export interface StreamingInfo extends Pick<FrameHeader, 'width' | 'height' | 'colorMatrix'> {
+export interface StreamingInfo extends Pick<FrameHeader, 'width' | 'height' | 'colorMatrix' | 'fullRange'> {
   downSeconds?: number;
 }
 
 /** What a supervisor tells its owner, for logs and metrics. */
 export interface SupervisionListener {
-  /** The first frame after a start, a restart or a switch, its size and matrix; downSeconds: how long the outage before it lasted. */
+  /** The first frame after a start, a restart or a switch, its size and colours; downSeconds: how long the outage before it lasted. */
   streaming?(info: StreamingInfo): void;
   /** The source failed and is restarted in retryInMs. */
   failed?(error: Error, retryInMs: number): void;
@@ -187,12 +187,12 @@ export class SourceSupervisor {
     return { stalled: () => stall, stop: () => clearInterval(timer) };
   }
 
-  private nowStreaming({ width, height, colorMatrix }: FrameHeader, now: number): void {
+  private nowStreaming({ width, height, colorMatrix, fullRange }: FrameHeader, now: number): void {
     this.state = 'streaming';
     this.recoveringSince = now;
     const downSeconds = this.failedAt === undefined ? undefined : (now - this.failedAt) / 1000;
     this.failedAt = undefined;
-    this.options.listener?.streaming?.({ width, height, colorMatrix, downSeconds });
+    this.options.listener?.streaming?.({ width, height, colorMatrix, fullRange, downSeconds });
   }
 
   /** Frames have kept coming for healthyRunMs: counted by frames delivered, as a source stalled after one frame is not up. */

@@ -5,7 +5,7 @@ import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
+import { ffmpegOutputFormatReader, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
 import { DEFAULT_DECODED_FORMAT, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -64,7 +64,7 @@ export class VideoFileSource extends DecoderSource {
     useFfmpegPath(ffmpegPath);
     const video = await probeVideo(this.path, ffmpegPath);
     this.framesPerLoop = Math.round(video.durationSeconds * (fps ?? video.fps));
-    // Scaled always, so frames have exactly the size computed here from the probe.
+    // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
     const size = scaledSize(video, this.options);
     const inputOptions = [
       ...(loop ? ['-stream_loop', '-1'] : []),
@@ -75,9 +75,8 @@ export class VideoFileSource extends DecoderSource {
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
-    // Scaling keeps YUV as it is, so the frames have the file's matrix.
-    const frameFormat = { ...size, ...(video.colorMatrix !== undefined && { colorMatrix: video.colorMatrix }) };
-    return { tool, frameFormat, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    // The frames' size, matrix and range as ffmpeg says it writes them: their range may not be the file's.
+    return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 

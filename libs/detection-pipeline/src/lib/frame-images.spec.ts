@@ -30,16 +30,19 @@ describe('FrameImages', () => {
     expect(images.imageOf(frame(PixelFormat.I420, i420)).data).toBe(first.data);
   });
 
-  it("converts an I420 frame with the colour matrix its header says (an HD camera's BT.709)", () => {
+  it.each([
+    ["an HD camera's BT.709", { colorMatrix: ColorMatrix.BT709 }],
+    ['full range', { fullRange: true }],
+  ])('converts an I420 frame with the colours its header says: %s', (_, colour) => {
     const i420 = Uint8Array.from([16, 60, 120, 235, 80, 100, 140, 200, 90, 160, 240, 30]);
     const converter = new I420Converter();
-    const bt709 = converter.toBgr({ data: i420, width: 4, height: 2, stride: 4, colorMatrix: ColorMatrix.BT709 }).data;
-    const bt601 = converter.toBgr({ data: i420, width: 4, height: 2, stride: 4 }).data;
+    const asSaid = converter.toBgr({ data: i420, width: 4, height: 2, stride: 4, ...colour }).data;
+    const bt601Limited = converter.toBgr({ data: i420, width: 4, height: 2, stride: 4 }).data;
 
-    const image = new FrameImages().imageOf({ ...frame(PixelFormat.I420, i420), colorMatrix: ColorMatrix.BT709 });
+    const image = new FrameImages().imageOf({ ...frame(PixelFormat.I420, i420), ...colour });
 
-    expect([...image.data]).toEqual([...bt709]);
-    expect([...image.data]).not.toEqual([...bt601]);
+    expect([...image.data]).toEqual([...asSaid]);
+    expect([...image.data]).not.toEqual([...bt601Limited]);
   });
 
   it('reads BGR24 and I420 only', () => {

@@ -20,10 +20,10 @@ export class FrameImages {
   }
 
   /** The frame as a BGR image; a format the detector cannot read (FrameImages.reads) throws. */
-  imageOf({ pixels, width, height, stride, pixelFormat, colorMatrix }: Frame): ImageView {
+  imageOf({ pixels, width, height, stride, pixelFormat, colorMatrix, fullRange }: Frame): ImageView {
     if (pixelFormat === PixelFormat.BGR24) return { data: pixels, width, height, stride };
     if (pixelFormat !== PixelFormat.I420) throw new RangeError(`the detector reads BGR24 and I420 frames, not pixel format ${pixelFormat}`);
-    const image = this.converter.toBgr({ data: pixels, width, height, stride, colorMatrix }, this.pool.take(width * 3 * height));
+    const image = this.converter.toBgr({ data: pixels, width, height, stride, colorMatrix, fullRange }, this.pool.take(width * 3 * height));
     this.converted.add(image.data);
     return image;
   }

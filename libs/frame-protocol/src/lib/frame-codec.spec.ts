@@ -21,6 +21,7 @@ describe('frameCodec', () => {
     ['I420 of BT.709', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709 })],
     ['I420 of BT.601, said', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT601 })],
     ['I420 of BT.2020', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT2020 })],
+    ['I420 of full range', makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT601, fullRange: true })],
     ['a non-ASCII source and the largest safe sequence', makeFrame({ sourceId: 'kamera-Süd/🎥', sequence: Number.MAX_SAFE_INTEGER })],
     ['the largest sides', makeFrame({ pixelFormat: PixelFormat.GRAY8, width: 16_384, height: 1 })],
     ['a source id that starts with a byte order mark', makeFrame({ sourceId: '\uFEFFcam' })],
@@ -62,8 +63,12 @@ describe('frameCodec', () => {
     expect(frameCodec.decode([sliced, pixels]).sequence).toBe(7);
   });
 
-  it('reads version 2 headers, which end their fixed bytes before colorMatrix: no matrix said', () => {
-    const [header, pixels] = frameCodec.encode(makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709, sourceId: 'door' }));
+  it('writes version 3, whose headers carry the colours', () => {
+    expect(frameCodec.encode(makeFrame())[0][4]).toBe(3);
+  });
+
+  it('reads version 2 headers, which end their fixed bytes before colorMatrix: no matrix said, limited range', () => {
+    const [header, pixels] = frameCodec.encode(makeFrame({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709, fullRange: true, sourceId: 'door' }));
     const version2 = Buffer.concat([header.subarray(0, FRAME_HEADER_LAYOUT.colorMatrix), header.subarray(FRAME_HEADER_LAYOUT.sourceId)]);
     version2[4] = 2;
 
@@ -71,10 +76,14 @@ describe('frameCodec', () => {
 
     expect(decoded.sourceId).toBe('door');
     expect(decoded).not.toHaveProperty('colorMatrix');
+    expect(decoded).not.toHaveProperty('fullRange');
   });
 
-  it('leaves colorMatrix out of a frame whose source did not say it', () => {
-    expect(frameCodec.decode(frameCodec.encode(makeFrame({ pixelFormat: PixelFormat.I420 })))).not.toHaveProperty('colorMatrix');
+  it('leaves colorMatrix and fullRange out of a frame whose source did not say a matrix, of limited range', () => {
+    const decoded = frameCodec.decode(frameCodec.encode(makeFrame({ pixelFormat: PixelFormat.I420, fullRange: false })));
+
+    expect(decoded).not.toHaveProperty('colorMatrix');
+    expect(decoded).not.toHaveProperty('fullRange');
   });
 
   const at = FRAME_HEADER_LAYOUT;
@@ -93,6 +102,7 @@ describe('frameCodec', () => {
     ['a declared pixel length other than stride * height', 'LENGTH_MISMATCH', () => encodedWith((view) => view.setUint32(at.pixelByteLength, 44, true))],
     ['an unknown pixel format', 'INVALID_FIELD', () => encodedWith((view) => view.setUint8(at.pixelFormat, 9))],
     ['a colour matrix frames do not carry (H.273 code 4, FCC)', 'INVALID_FIELD', () => encodedWith((view) => view.setUint8(at.colorMatrix, 4))],
+    ['a range flag other than 0 or 1', 'INVALID_FIELD', () => encodedWith((view) => view.setUint8(at.fullRange, 2))],
     ['a zero width', 'INVALID_FIELD', () => encodedWith((view) => view.setUint32(at.width, 0, true))],
     ['a height over 16384', 'INVALID_FIELD', () => encodedWith((view) => view.setUint32(at.height, 16_385, true))],
     ['a stride below width * bytes per pixel', 'INVALID_FIELD', () => encodedWith((view) => view.setUint32(at.stride, 14, true))],
@@ -116,6 +126,7 @@ describe('frameCodec', () => {
     ['an empty sourceId', { ...makeFrame(), sourceId: '' }, 'INVALID_FIELD'],
     ['an unknown pixel format', { ...makeFrame(), pixelFormat: 42 }, 'INVALID_FIELD'],
     ['an unknown colour matrix', { ...makeFrame(), colorMatrix: 2 }, 'INVALID_FIELD'],
+    ['a range flag that is not a boolean', { ...makeFrame(), fullRange: 1 as unknown as boolean }, 'INVALID_FIELD'],
     ['an I420 frame over the largest message part', { ...makeFrame({ pixelFormat: PixelFormat.I420 }), stride: 65_536, height: 16_384 }, 'INVALID_FIELD'],
   ])('refuses to encode %s', (_, frame, code) => {
     expect(() => frameCodec.encode(frame)).toThrow(expect.objectContaining({ name: 'ProtocolError', code }));

@@ -27,13 +27,14 @@ export const FRAME_HEADER_LAYOUT = {
   pixelByteLength: PREAMBLE_LENGTH + 29, // u32
   sourceIdByteLength: PREAMBLE_LENGTH + 33, // u16
   colorMatrix: PREAMBLE_LENGTH + 35, // u8, an H.273 code (version 3)
-  sourceId: PREAMBLE_LENGTH + 36, // UTF-8 bytes
+  fullRange: PREAMBLE_LENGTH + 36, // u8, H.273's VideoFullRangeFlag: 0 or 1 (version 3)
+  sourceId: PREAMBLE_LENGTH + 37, // UTF-8 bytes
 } as const;
 
 /** H.273's code for a matrix the source did not say: a header without colorMatrix. */
 const UNSPECIFIED_MATRIX = 2;
 
-/** Versions 1 and 2 have no colorMatrix byte: their sourceId starts where it would be. */
+/** Versions 1 and 2 have neither colorMatrix nor fullRange: their sourceId starts where colorMatrix would be. */
 const fixedHeaderLength = (version: number): number => (version >= 3 ? FRAME_HEADER_LAYOUT.sourceId : FRAME_HEADER_LAYOUT.colorMatrix);
 const FIXED_HEADER_LENGTH = fixedHeaderLength(3);
 
@@ -58,6 +59,7 @@ export const frameCodec: Codec<Frame> = {
     view.setUint32(at.pixelByteLength, frame.pixels.byteLength, true);
     view.setUint16(at.sourceIdByteLength, sourceId.length, true);
     view.setUint8(at.colorMatrix, frame.colorMatrix ?? UNSPECIFIED_MATRIX);
+    view.setUint8(at.fullRange, frame.fullRange ? 1 : 0);
     sourceId.copy(header, at.sourceId);
     return [header, asBuffer(frame.pixels)];
   },
@@ -89,8 +91,7 @@ export const frameCodec: Codec<Frame> = {
       stride: view.getUint32(at.stride, true),
       pixelFormat: view.getUint8(at.pixelFormat),
     };
-    const colorMatrix = version >= 3 ? view.getUint8(at.colorMatrix) : UNSPECIFIED_MATRIX;
-    if (colorMatrix !== UNSPECIFIED_MATRIX) frameHeader.colorMatrix = colorMatrix;
+    if (version >= 3) readColour(view, frameHeader);
     checkFrameHeader(frameHeader);
     const declaredPixelBytes = view.getUint32(at.pixelByteLength, true);
     checkPixelByteLength(frameHeader, declaredPixelBytes);
@@ -100,6 +101,15 @@ export const frameCodec: Codec<Frame> = {
     return { ...frameHeader, pixels };
   },
 };
+
+/** A version 3 header's colour fields into `header`, each left out where it says nothing (an unsaid matrix, limited range). */
+function readColour(view: DataView, header: FrameHeader): void {
+  const colorMatrix = view.getUint8(FRAME_HEADER_LAYOUT.colorMatrix);
+  if (colorMatrix !== UNSPECIFIED_MATRIX) header.colorMatrix = colorMatrix;
+  const fullRange = view.getUint8(FRAME_HEADER_LAYOUT.fullRange);
+  if (fullRange > 1) invalidField('fullRange', `must be 0 or 1, got ${fullRange}`);
+  if (fullRange === 1) header.fullRange = true;
+}
 
 /** The same rules on both sides: a frame that would not decode is refused at encode time. */
 function checkFrameHeader(header: FrameHeader): void {
@@ -112,6 +122,7 @@ function checkFrameHeader(header: FrameHeader): void {
   if (header.colorMatrix !== undefined && typeof ColorMatrix[header.colorMatrix] !== 'string') {
     invalidField('colorMatrix', `is not a matrix frames carry (H.273 codes 1, 6 and 9): ${header.colorMatrix}`);
   }
+  if (header.fullRange !== undefined && typeof header.fullRange !== 'boolean') invalidField('fullRange', `must be a boolean, got ${typeof header.fullRange}`);
   // I420's chroma planes add half again: its widest stride at the largest height would not fit a message part.
   if (pixelByteLength(header) > MAX_MESSAGE_PART_BYTES) invalidField('stride', `${header.stride} at height ${header.height} makes a frame over ${MAX_MESSAGE_PART_BYTES} bytes`);
 }

@@ -4,8 +4,8 @@ export enum PixelFormat {
   RGB24 = 2,
   GRAY8 = 3,
   /**
-   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras (limited range, of the header's colorMatrix): half the
-   * bytes of BGR24. Rows of Y of `stride` bytes, then the U plane and the V plane, each of ceil(height / 2) rows of
+   * Planar YUV 4:2:0 as decoders put out H.264 and most cameras (of the header's colorMatrix and range): half the bytes
+   * of BGR24. Rows of Y of `stride` bytes, then the U plane and the V plane, each of ceil(height / 2) rows of
    * ceil(stride / 2) bytes (i420Planes).
    */
   I420 = 4,
@@ -39,6 +39,11 @@ export interface FrameHeader {
    * read as BT.601, as swscale and OpenCV do.
    */
   colorMatrix?: ColorMatrix;
+  /**
+   * YUV frames: true where Y, U and V span 0-255 (JPEG's range, some IP cameras' H.264), not 16-235 and 16-240; absent,
+   * limited range (protocol version 3).
+   */
+  fullRange?: boolean;
 }
 
 export interface Frame extends FrameHeader {

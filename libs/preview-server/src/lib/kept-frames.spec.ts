@@ -31,6 +31,8 @@ describe('KeptFrame', () => {
     expect([...KeptFrame.copy(i420(240), new PixelBufferPool()).image.data.subarray(6, 9)]).toEqual([255, 37, 128]);
     // The header's BT.709 (an HD camera): green 1.164 * 110 - 0.533 * 112.
     expect([...KeptFrame.copy({ ...i420(240), colorMatrix: ColorMatrix.BT709 }, new PixelBufferPool()).image.data.subarray(6, 9)]).toEqual([255, 68, 128]);
+    // Full range (a camera's H.264 that says so): Y is the grey level itself.
+    expect([...KeptFrame.copy({ ...i420(128), fullRange: true }, new PixelBufferPool()).image.data]).toEqual([16, 16, 16, 235, 235, 235, 126, 126, 126, 126, 126, 126]);
   });
 
   it("reuses a dropped frame's buffer for a later frame, never one that is still held", () => {

@@ -24,14 +24,14 @@ export class KeptFrame {
 
   /** A copy of the received frame (whose buffer goes back to the transport); BGR24, RGB24 or I420, else it throws. */
   static copy(frame: Frame, pool: PixelBufferPool): KeptFrame {
-    const { pixels, width, height, stride, pixelFormat, colorMatrix, sourceId, sequence, captureTimeMs } = frame;
+    const { pixels, width, height, stride, pixelFormat, colorMatrix, fullRange, sourceId, sequence, captureTimeMs } = frame;
     if (pixelFormat !== PixelFormat.BGR24 && pixelFormat !== PixelFormat.RGB24 && pixelFormat !== PixelFormat.I420) {
       throw new Error(`${sourceId}: frame not shown: only BGR24, RGB24 and I420 frames are supported (pixelFormat ${pixelFormat})`);
     }
     const data = pool.take(width * 3 * height);
     const image: RgbFrame =
       pixelFormat === PixelFormat.I420
-        ? { ...i420Converter().toRgb({ data: pixels, width, height, stride, colorMatrix }, data), channelOrder: 'rgb' }
+        ? { ...i420Converter().toRgb({ data: pixels, width, height, stride, colorMatrix, fullRange }, data), channelOrder: 'rgb' }
         : rgbFrame({ data: pixels, width, height, stride }, data, pixelFormat === PixelFormat.RGB24);
     return new KeptFrame(sequence, captureTimeMs, image, pool);
   }

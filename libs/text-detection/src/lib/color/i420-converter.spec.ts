@@ -10,15 +10,15 @@ const q15 = (a: number, b: number) => saturated((a * b + 0x4000) >> 15);
 const channel = (terms: number[]) => Math.max(0, Math.min(255, saturated(terms.reduce((sum, term) => saturated(sum + term)) + 32) >> 6));
 
 /** The kernel's arithmetic, lane for lane, in plain JavaScript. */
-function referenceBgr({ data, width, height, stride, colorMatrix = ColorMatrix.BT601 }: I420View): Uint8Array {
+function referenceBgr({ data, width, height, stride, colorMatrix = ColorMatrix.BT601, fullRange = false }: I420View): Uint8Array {
   const { chromaStride, uOffset, vOffset } = i420Planes({ stride, height });
   const out = new Uint8Array(width * height * 3);
-  const c = MATRIX_COEFFICIENTS[colorMatrix];
+  const c = MATRIX_COEFFICIENTS[colorMatrix][fullRange ? 'full' : 'limited'];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const chroma = (y >> 1) * chromaStride + (x >> 1);
       const [u, v] = [data[uOffset + chroma] - 128, data[vOffset + chroma] - 128];
-      const luma = q15((data[y * stride + x] - 16) << 7, c.y);
+      const luma = q15((data[y * stride + x] - c.yOffset) << 7, c.y);
       const at = (y * width + x) * 3;
       out[at] = channel([luma, q15(u << 8, c.blueU)]);
       out[at + 1] = channel([luma, q15(u << 7, c.greenU), q15(v << 7, c.greenV)]);
@@ -64,8 +64,10 @@ describe('I420Converter', () => {
     ['BT.709', ColorMatrix.BT709],
     ['BT.2020', ColorMatrix.BT2020],
     ['BT.601, said', ColorMatrix.BT601],
-  ])('converts %s exactly as its arithmetic says', (_, colorMatrix) => {
-    const image = { ...randomI420(37, 11), colorMatrix };
+    ['BT.601 of full range', ColorMatrix.BT601, true],
+    ['BT.709 of full range', ColorMatrix.BT709, true],
+  ])('converts %s exactly as its arithmetic says', (_, colorMatrix, fullRange = false) => {
+    const image = { ...randomI420(37, 11), colorMatrix, fullRange };
 
     expect(Buffer.compare(converter.toBgr(image).data, referenceBgr(image))).toBe(0);
   });
@@ -98,40 +100,46 @@ describe('I420Converter', () => {
 
   // ITU-R's luma weights (Kr, Kb) and the limited-range equations written out in floating point.
   it.each([
-    ['BT.601', undefined, 0.299, 0.114],
-    ['BT.709', ColorMatrix.BT709, 0.2126, 0.0722],
-    ['BT.2020', ColorMatrix.BT2020, 0.2627, 0.0593],
-  ])('is %s limited range to within a level, saturating below black and above white', (_, colorMatrix, kr, kb) => {
+    ['BT.601 limited range', undefined, false, 0.299, 0.114],
+    ['BT.709 limited range', ColorMatrix.BT709, false, 0.2126, 0.0722],
+    ['BT.2020 limited range', ColorMatrix.BT2020, false, 0.2627, 0.0593],
+    ['BT.601 full range', undefined, true, 0.299, 0.114],
+    ['BT.709 full range', ColorMatrix.BT709, true, 0.2126, 0.0722],
+  ])('is %s to within a level, saturating below black and above white', (_, colorMatrix, fullRange, kr, kb) => {
     const kg = 1 - kr - kb;
+    const [black, white, chromaSpan] = fullRange ? [0, 255, 255] : [16, 235, 224];
     const exact = (y: number, u: number, v: number) => {
-      const [luma, pb, pr] = [(y - 16) / 219, (u - 128) / 224, (v - 128) / 224];
+      const [luma, pb, pr] = [(y - black) / (white - black), (u - 128) / chromaSpan, (v - 128) / chromaSpan];
       const [red, blue] = [luma + 2 * (1 - kr) * pr, luma + 2 * (1 - kb) * pb];
       const green = (luma - kr * red - kb * blue) / kg;
       return [blue, green, red].map((value) => Math.max(0, Math.min(255, Math.round(value * 255))));
     };
-    const pixel = (y: number, u: number, v: number) => [...converter.toBgr({ data: new Uint8Array([y, u, v]), width: 1, height: 1, stride: 1, colorMatrix }).data];
+    const pixel = (y: number, u: number, v: number) => [...converter.toBgr({ data: new Uint8Array([y, u, v]), width: 1, height: 1, stride: 1, colorMatrix, fullRange }).data];
     for (const y of [0, 16, 17, 100, 235, 255]) {
       for (const [u, v] of [[128, 128], [0, 0], [255, 255], [255, 0], [0, 255], [90, 200]]) {
         exact(y, u, v).forEach((value, c) => expect(Math.abs(pixel(y, u, v)[c] - value)).toBeLessThanOrEqual(1));
       }
     }
-    expect(pixel(16, 128, 128)).toEqual([0, 0, 0]);
-    expect(pixel(235, 128, 128)).toEqual([255, 255, 255]);
+    expect(pixel(black, 128, 128)).toEqual([0, 0, 0]);
+    expect(pixel(white, 128, 128)).toEqual([255, 255, 255]);
   });
 
   // swscale's SIMD path truncates where this rounds: its pixels come out about a level darker (measured at BT.601:
   // 0.97, 1.51 and 0.96 on average for B, G and R; 10 % equal, 0.7 % three apart, none further). The other matrix
-  // would be tens of levels off on coloured pixels.
+  // would be tens of levels off on coloured pixels, the other range on bright and dark ones.
   it.each([
-    ['BT.601', undefined, 'bt601'],
-    ['BT.709', ColorMatrix.BT709, 'bt709'],
-  ])('agrees with ffmpeg (swscale) converting the same %s I420 frame to BGR, to within three levels', (_, colorMatrix, swscaleMatrix) => {
+    ['BT.601', undefined, 'bt601', false],
+    ['BT.709', ColorMatrix.BT709, 'bt709', false],
+    ['BT.601 full-range', undefined, 'bt601', true],
+  ])('agrees with ffmpeg (swscale) converting the same %s I420 frame to BGR, to within three levels', (_, colorMatrix, swscaleMatrix, fullRange) => {
     const [width, height] = [640, 480];
-    const i420 = ffmpeg(['-i', join(FRAMES, 'dev-a/frame_000.png'), '-vf', `scale=out_color_matrix=${swscaleMatrix}:out_range=tv`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-']);
-    const swscale = ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', '-', '-vf', `scale=in_color_matrix=${swscaleMatrix}:in_range=tv`, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], i420);
+    const range = fullRange ? 'pc' : 'tv';
+    const i420 = ffmpeg(['-i', join(FRAMES, 'dev-a/frame_000.png'), '-vf', `scale=out_color_matrix=${swscaleMatrix}:out_range=${range}`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-']);
+    const swscale = ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', '-', '-vf', `scale=in_color_matrix=${swscaleMatrix}:in_range=${range}`, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], i420);
 
-    const ours = converter.toBgr({ data: i420, width, height, stride: width, colorMatrix }).data;
-    const otherMatrix = converter.toBgr({ data: i420, width, height, stride: width, colorMatrix: colorMatrix ? undefined : ColorMatrix.BT709 }).data;
+    const ours = converter.toBgr({ data: i420, width, height, stride: width, colorMatrix, fullRange }).data;
+    // The other matrix, or the other range.
+    const otherMatrix = converter.toBgr({ data: i420, width, height, stride: width, colorMatrix: colorMatrix || fullRange ? undefined : ColorMatrix.BT709 }).data;
 
     const differences = (converted: Uint8Array) => {
       let [largest, total] = [0, 0];

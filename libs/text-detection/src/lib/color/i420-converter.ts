@@ -11,13 +11,23 @@ export interface I420View {
   stride: number;
   /** The matrix its colours were encoded with; absent, BT.601. */
   colorMatrix?: ColorMatrix;
+  /** True where Y, U and V span 0-255; absent, limited range. */
+  fullRange?: boolean;
 }
 
-/** Each matrix's multipliers, from its luma weights (Kr, Kb) in ITU-R BT.601, BT.709 and BT.2020. */
-export const MATRIX_COEFFICIENTS: Readonly<Record<ColorMatrix, I420Coefficients>> = {
-  [ColorMatrix.BT601]: i420Coefficients(0.299, 0.114),
-  [ColorMatrix.BT709]: i420Coefficients(0.2126, 0.0722),
-  [ColorMatrix.BT2020]: i420Coefficients(0.2627, 0.0593),
+/** A matrix's black level and multipliers at either range, from its luma weights. */
+interface RangeCoefficients {
+  limited: I420Coefficients;
+  full: I420Coefficients;
+}
+
+const atBothRanges = (kr: number, kb: number): RangeCoefficients => ({ limited: i420Coefficients(kr, kb, false), full: i420Coefficients(kr, kb, true) });
+
+/** Each matrix's coefficients, from its luma weights (Kr, Kb) in ITU-R BT.601, BT.709 and BT.2020. */
+export const MATRIX_COEFFICIENTS: Readonly<Record<ColorMatrix, RangeCoefficients>> = {
+  [ColorMatrix.BT601]: atBothRanges(0.299, 0.114),
+  [ColorMatrix.BT709]: atBothRanges(0.2126, 0.0722),
+  [ColorMatrix.BT2020]: atBothRanges(0.2627, 0.0593),
 };
 
 /** Where one geometry's frame and output lie in the kernel's memory. */
@@ -30,9 +40,10 @@ interface Regions {
 }
 
 /**
- * Turns I420 frames into packed 8-bit BGR (what the models are fed) or RGB (what pictures are encoded from), limited
- * range, with the frame's own matrix: HD cameras' BT.709 read as BT.601 would make greens tens of levels too bright.
- * A frame that does not say is read as BT.601, as swscale and OpenCV do. Memory is laid out once per geometry and reused.
+ * Turns I420 frames into packed 8-bit BGR (what the models are fed) or RGB (what pictures are encoded from) with the
+ * frame's own matrix and range: HD cameras' BT.709 read as BT.601 would make greens tens of levels too bright, and
+ * full range read as limited stretches the contrast. A frame that does not say is read as BT.601 of limited range, as
+ * swscale and OpenCV do. Memory is laid out once per geometry and reused.
  */
 export class I420Converter {
   private readonly kernel: I420Kernel = createI420Kernel();
@@ -49,7 +60,7 @@ export class I420Converter {
   }
 
   private convert(image: I420View, rgb: boolean, into?: Uint8Array): ImageView {
-    const { width, height, stride, data, colorMatrix = ColorMatrix.BT601 } = image;
+    const { width, height, stride, data, colorMatrix = ColorMatrix.BT601, fullRange = false } = image;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new RangeError(`image size must be positive integers, got ${width}x${height}`);
     if (!Number.isInteger(stride) || stride < width) throw new RangeError(`an I420 image's stride ${stride} is less than its width ${width}`);
     const { chromaStride, uOffset, vOffset, byteLength: sourceBytes } = i420Planes(image);
@@ -61,11 +72,11 @@ export class I420Converter {
 
     const { source, output } = this.regionsFor(image, sourceBytes, outBytes);
     const { memory } = this.kernel;
-    const coefficients = MATRIX_COEFFICIENTS[colorMatrix];
-    if (!coefficients) throw new RangeError(`no conversion for colour matrix ${colorMatrix}`);
+    const ranges = MATRIX_COEFFICIENTS[colorMatrix];
+    if (!ranges) throw new RangeError(`no conversion for colour matrix ${colorMatrix}`);
     new Uint8Array(memory.buffer, source, sourceBytes).set(data.subarray(0, sourceBytes));
-    const { y, blueU, greenU, greenV, redV } = coefficients;
-    this.kernel.i420ToBgr(source, source + uOffset, source + vOffset, stride, chromaStride, width, height, output, outStride, rgb ? 1 : 0, y, blueU, greenU, greenV, redV);
+    const { yOffset, y, blueU, greenU, greenV, redV } = fullRange ? ranges.full : ranges.limited;
+    this.kernel.i420ToBgr(source, source + uOffset, source + vOffset, stride, chromaStride, width, height, output, outStride, rgb ? 1 : 0, yOffset, y, blueU, greenU, greenV, redV);
     out.set(new Uint8Array(memory.buffer, output, outBytes));
     return { data: out, width, height, stride: outStride };
   }

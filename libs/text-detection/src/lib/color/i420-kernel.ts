@@ -1,14 +1,16 @@
 // I420 to BGR24 (or RGB24) as WebAssembly SIMD, 16 pixels a step: 0.34 ms a 640x480 frame with its copies in and out
-// (1.0 ms at 1280x720), where the plainest JavaScript with tables took 1.25 ms. Limited range, of the matrix given, in
-// 16-bit fixed point: each term is a Q15 multiply (rounded) scaled to 6 fractional bits, the sum rounded and saturated.
+// (1.0 ms at 1280x720), where the plainest JavaScript with tables took 1.25 ms. Of the matrix and range given, in 16-bit
+// fixed point: each term is a Q15 multiply (rounded) scaled to 6 fractional bits, the sum rounded and saturated.
 import { buildModule, i16x8, i32, i8x16, local, v128, valueType, whileLoop, type Expr, type ValueType } from '../wasm/wasm-builder';
 import { instanceFactory, type WasmMemory } from '../wasm/wasm-runtime';
 
 /**
- * A limited-range matrix as Q15 multipliers. Y - 16 is shifted left by 7 before its multiply, U - 128 by 8 for blue
- * (whose factor, 2.0 to 2.2, does not fit Q14) and by 7 elsewhere, so that every product comes out as the term times 64.
+ * A matrix and range as the luma's black level and Q15 multipliers. Y - yOffset is shifted left by 7 before its
+ * multiply, U - 128 by 8 for blue (whose factor, 1.77 to 2.2, does not fit Q14) and by 7 elsewhere, so that every
+ * product comes out as the term times 64.
  */
 export interface I420Coefficients {
+  yOffset: number;
   y: number;
   blueU: number;
   greenU: number;
@@ -18,13 +20,14 @@ export interface I420Coefficients {
 
 /**
  * The multipliers of the matrix with luma weights `kr` and `kb` (ITU-R BT.601: 0.299 and 0.114; BT.709: 0.2126 and
- * 0.0722), for Y in [16, 235] and U, V in [16, 240].
+ * 0.0722): for Y in [16, 235] and U, V in [16, 240], or where `fullRange`, all three in [0, 255].
  */
-export function i420Coefficients(kr: number, kb: number): I420Coefficients {
+export function i420Coefficients(kr: number, kb: number, fullRange: boolean): I420Coefficients {
   const kg = 1 - kr - kb;
-  const chroma = 255 / 224;
+  const [luma, chroma] = fullRange ? [1, 1] : [255 / 219, 255 / 224];
   return {
-    y: Math.round((255 / 219) * 2 ** 14),
+    yOffset: fullRange ? 0 : 16,
+    y: Math.round(luma * 2 ** 14),
     blueU: Math.round(2 * (1 - kb) * chroma * 2 ** 13),
     greenU: -Math.round(((2 * kb * (1 - kb)) / kg) * chroma * 2 ** 14),
     greenV: -Math.round(((2 * kr * (1 - kr)) / kg) * chroma * 2 ** 14),
@@ -41,7 +44,8 @@ export interface I420Kernel {
   readonly memory: WasmMemory;
   /**
    * Converts `height` rows of `width` pixels from Y, U and V planes into interleaved 8-bit rows `outStride` apart:
-   * B, G, R, or R, G, B where `rgb` is non-zero, with the matrix's multipliers (I420Coefficients, in its order).
+   * B, G, R, or R, G, B where `rgb` is non-zero, with the matrix's black level and multipliers (I420Coefficients, in
+   * its order).
    */
   i420ToBgr(
     y: number,
@@ -54,7 +58,7 @@ export interface I420Kernel {
     out: number,
     outStride: number,
     rgb: number,
-    ...coefficients: [y: number, blueU: number, greenU: number, greenV: number, redV: number]
+    ...coefficients: [yOffset: number, y: number, blueU: number, greenU: number, greenV: number, redV: number]
   ): void;
 }
 
@@ -73,12 +77,13 @@ function interleaveLanes(part: number): { firstTwo: number[]; third: number[] } 
 
 function i420ToBgr() {
   const [y, u, v, yStride, chromaStride, width, height, out, outStride, rgb] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const coefficientParams = [10, 11, 12, 13, 14];
-  const [row, yAt, uAt, vAt, outAt, rowOutEnd] = [15, 16, 17, 18, 19, 20];
+  const coefficientParams = [10, 11, 12, 13, 14, 15];
+  const [row, yAt, uAt, vAt, outAt, rowOutEnd] = [16, 17, 18, 19, 20, 21];
   // v128: the step's Y, U and V (each chroma byte twice); per half (low 8 pixels, high 8) the luma term and the
-  // centred U and V; then the channels, and which of blue and red goes first; last the multipliers, in every lane.
-  const [luma, uPairs, vPairs, half0, half1, blue, green, red, first, last] = [21, 22, 23, 24, 27, 30, 31, 32, 33, 34];
-  const [yFactor, blueU, greenU, greenV, redV] = [35, 36, 37, 38, 39];
+  // centred U and V; then the channels, and which of blue and red goes first; last the black level and the
+  // multipliers, in every lane.
+  const [luma, uPairs, vPairs, half0, half1, blue, green, red, first, last] = [22, 23, 24, 25, 28, 31, 32, 33, 34, 35];
+  const [yOffset, yFactor, blueU, greenU, greenV, redV] = [36, 37, 38, 39, 40, 41];
   const constant = (value: number): Expr => i16x8.splat(i32.const(value));
   // Each chroma byte stands for two pixels side by side.
   const chromaPairs = (address: number): Expr => {
@@ -88,7 +93,7 @@ function i420ToBgr() {
   const extend = (high: boolean, a: Expr): Expr => (high ? i16x8.extendHighI8x16U(a) : i16x8.extendLowI8x16U(a));
   /** The luma term and centred chroma of one half, into three locals from `at`. */
   const halfTerms = (high: boolean, at: number): Expr[] => [
-    local.set(at, i16x8.q15mulrSatS(i16x8.shl(i16x8.sub(extend(high, local.get(luma)), constant(16)), 7), local.get(yFactor))),
+    local.set(at, i16x8.q15mulrSatS(i16x8.shl(i16x8.sub(extend(high, local.get(luma)), local.get(yOffset)), 7), local.get(yFactor))),
     local.set(at + 1, i16x8.sub(extend(high, local.get(uPairs)), constant(128))),
     local.set(at + 2, i16x8.sub(extend(high, local.get(vPairs)), constant(128))),
   ];
@@ -108,10 +113,10 @@ function i420ToBgr() {
   const chromaRow = (plane: number): Expr => i32.add(local.get(plane), i32.mul(i32.shrS(local.get(row), 1), local.get(chromaStride)));
   return {
     name: 'i420ToBgr',
-    params: Array<ValueType>(15).fill(valueType.i32),
-    locals: [...Array<ValueType>(6).fill(valueType.i32), ...Array<ValueType>(19).fill(valueType.v128)],
+    params: Array<ValueType>(16).fill(valueType.i32),
+    locals: [...Array<ValueType>(6).fill(valueType.i32), ...Array<ValueType>(20).fill(valueType.v128)],
     body: [
-      ...coefficientParams.flatMap((param, index) => local.set(yFactor + index, i16x8.splat(local.get(param)))),
+      ...coefficientParams.flatMap((param, index) => local.set(yOffset + index, i16x8.splat(local.get(param)))),
       ...whileLoop(i32.ltU(local.get(row), local.get(height)), [
         local.set(yAt, i32.add(local.get(y), i32.mul(local.get(row), local.get(yStride)))),
         local.set(uAt, chromaRow(u)),
