@@ -44,6 +44,10 @@ describe('detectionsCodec', () => {
     expect(detectionsCodec.decode(detectionsCodec.encode(read))).toEqual(read);
   });
 
+  it('writes version 2, the last that changed detections, so an older telemetry reads a newer inference', () => {
+    expect(detectionsCodec.encode(makeDetections())[0][4]).toBe(2);
+  });
+
   it('reads version 1 messages (no text), so a newer module works with an older inference module', () => {
     const [part] = detectionsCodec.encode(makeDetections());
     part.writeUInt8(1, 4);

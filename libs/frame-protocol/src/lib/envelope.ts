@@ -3,9 +3,9 @@ import { ProtocolError } from './protocol-error';
 /** ASCII "IEVP" read as a big-endian uint32: the first four bytes of every message. */
 const MAGIC = 0x49_45_56_50;
 /**
- * Written into every message. 2: detections' boxes may carry `text` and `textScore` (recognition). 3: frame headers
- * carry the colour matrix. Readers also take the older versions (the same layouts without those), so a newer module
- * reads an older one's messages; an older reader refuses a newer version by name instead of misreading it.
+ * The newest version this module reads. 2: detections' boxes may carry `text` and `textScore` (recognition). 3: frame
+ * headers carry the colour matrix and range. Readers also take the older versions (the same layouts without those), so
+ * a newer module reads an older one's messages; an older reader refuses a newer version by name instead of misreading it.
  */
 export const PROTOCOL_VERSION = 3;
 const OLDEST_READABLE_VERSION = 1;
@@ -14,6 +14,12 @@ export enum MessageKind {
   Frame = 1,
   Detections = 2,
 }
+
+/**
+ * The version each kind is written in: the last that changed its layout. A reader that knows it reads it, so an older
+ * telemetry or preview still reads a newer inference's detections while modules are updated one at a time.
+ */
+const WRITTEN_VERSIONS: Readonly<Record<MessageKind, number>> = { [MessageKind.Frame]: 3, [MessageKind.Detections]: 2 };
 
 /** magic (4) + version (1) + kind (1). */
 export const PREAMBLE_LENGTH = 6;
@@ -32,7 +38,7 @@ export function viewOf(part: Buffer): DataView {
 export function writePreamble(part: Buffer, kind: MessageKind): DataView {
   const view = viewOf(part);
   view.setUint32(0, MAGIC, false);
-  view.setUint8(4, PROTOCOL_VERSION);
+  view.setUint8(4, WRITTEN_VERSIONS[kind]);
   view.setUint8(5, kind);
   return view;
 }
