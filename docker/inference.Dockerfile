@@ -1,6 +1,8 @@
 # The inference module: text detection on the frames from capture (ONNX Runtime on the CPU; the CUDA
 # variant starts from NVIDIA's TensorRT images). Build it from the workspace root with
-#   npx nx docker inference --arch amd64|arm64 [--cuda] [--jetpack 5|6]      (see docker/README.md)
+#   npx nx docker inference --arch amd64|arm64 [--cuda] [--jetpack 5|6] [--decoders]      (see docker/README.md)
+# --decoders (build arg DECODERS=ffmpeg, tags <version>-<platform>.decoders) adds capture's ffmpeg and GStreamer, for
+# an inference that decodes its cameras itself (CAPTURE_SOURCES): ~500 MB more, so the default image goes without.
 
 # Node.js for the build stages; the runtime takes only its binary, so any Debian or Ubuntu base can carry it.
 ARG NODE_IMAGE=node:24-bookworm-slim
@@ -18,6 +20,7 @@ ARG L4T_TENSORRT_JETPACK5_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2-runtime
 ARG L4T_TENSORRT_DEVEL_JETPACK5_IMAGE=nvcr.io/nvidia/l4t-tensorrt:r8.5.2.2-devel
 ARG TARGETARCH
 ARG CUDA_SUPPORT=nocuda
+ARG DECODERS=none
 
 FROM ${NODE_IMAGE} AS node
 
@@ -85,7 +88,17 @@ COPY docker/prune-node-modules.mjs /usr/local/lib/iev/
 RUN npm ci --omit=dev --no-audit --no-fund && node /usr/local/lib/iev/prune-node-modules.mjs node_modules
 
 FROM base AS runtime
-# Group video gives the GPU on Jetson; the cache folder is where the deployment mounts the TensorRT engine volume.
+# The decoders of CAPTURE_SOURCES (--decoders), as the capture image has them, or none. (A stage per choice, picked
+# by FROM decoders-${DECODERS}, does not resolve in buildah when the stage has no instruction of its own.)
+ARG DECODERS
+RUN if [ "$DECODERS" = ffmpeg ]; then \
+      apt-get update \
+   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav \
+   && rm -rf /var/lib/apt/lists/*; \
+    elif [ "$DECODERS" != none ]; then echo "DECODERS is ffmpeg or none, not $DECODERS" >&2; exit 1; fi
+# Group video gives the GPU on Jetson and the cameras (/dev/video*) a deployment hands in; the cache folder is where
+# the deployment mounts the TensorRT engine volume.
 RUN useradd --system --uid 10001 --user-group --groups video --home-dir /app --no-create-home iev \
  && mkdir -p /var/cache/iev/tensorrt && chown iev:iev /var/cache/iev/tensorrt
 WORKDIR /app

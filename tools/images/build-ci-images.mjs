@@ -6,7 +6,8 @@
 //     handed to the Dockerfiles as BASE_IMAGE and NODE_IMAGE;
 //   - each image through the project's own executor: npx nx docker <module> --engine buildah ...;
 //   - a smoke check: the three images started together with `buildah run`, demo video → capture →
-//     inference (the real ONNX model) → telemetry, each one's /health and in-image HEALTHCHECK asked.
+//     inference (the real ONNX model) → telemetry, each one's /health and in-image HEALTHCHECK asked; then
+//     inference's variant with the decoders (--decoders) alone, decoding ffmpeg's test pattern (CAPTURE_SOURCES).
 //
 //   node tools/images/build-ci-images.mjs [--arch amd64,arm64] [--report out.json] [--refresh-base] [--no-smoke]
 //   node tools/images/build-ci-images.mjs --check      # what is missing to run it; exit 0 when ready
@@ -29,6 +30,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKSPACE_ROOT = resolve(HERE, '../..');
 const MAKE_BASE = join(HERE, 'make-base.sh');
 const MODULES = ['capture', 'inference', 'telemetry'];
+/** Every image built: each module's, and inference's variant with the decoders (nx docker inference --decoders). */
+const IMAGES = [...MODULES.map((module) => ({ name: module, module, decoders: false })), { name: 'inference.decoders', module: 'inference', decoders: true }];
 const ARCHITECTURES = ['amd64', 'arm64'];
 const KEY_LABEL = 'org.iot-edge-vision.key';
 const CACHE_DIR = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'iot-edge-vision');
@@ -244,8 +247,8 @@ async function nodeImage(arch, base, options, timings) {
   return reference;
 }
 
-/** One module's image through the workspace's docker executor; resolves with its reference. */
-async function buildModule(module, arch, base, node) {
+/** One module's image (its variant with the decoders where `decoders`) through the workspace's docker executor; resolves with its reference. */
+async function buildModule(module, arch, base, node, decoders) {
   const npmCache = (await output(['npm', 'config', 'get', 'cache'])).trim();
   mkdirSync(npmCache, { recursive: true });
   await run(
@@ -258,11 +261,12 @@ async function buildModule(module, arch, base, node) {
       '--node-image', node,
       // npm ci in the build finds what this machine's npm ci already fetched.
       '--volume', `${npmCache}:/root/.npm`,
+      ...(decoders ? ['--decoders'] : []),
     ],
     { cwd: WORKSPACE_ROOT, env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' } },
   );
   const { version } = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'package.json'), 'utf8'));
-  return `localhost:5000/${module}:${version}-${arch}`;
+  return `localhost:5000/${module}:${version}-${arch}${decoders ? '.decoders' : ''}`;
 }
 
 async function describeImage(reference, arch) {
@@ -437,9 +441,37 @@ class RunningModule {
   }
 }
 
+/** Frames inference has processed, from its metrics on `port`; undefined while none. */
+async function framesProcessed(port) {
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const processed = Number(/^iev_inference_frames_processed_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+  return processed > 0 ? processed : undefined;
+}
+
+/**
+ * Inference's image with the decoders, decoding a camera of its own (CAPTURE_SOURCES: ffmpeg's test pattern) with no
+ * capture: the decoders work in the image and frames reach the model. Its checks, with its exit code on SIGTERM.
+ */
+async function decodingInference(arch, image, timeoutMs) {
+  const inference = new RunningModule('inference-decoding', arch, image, { METRICS_PORT: '0', CAPTURE_SOURCES: '[{"CAMERA_PATH": "testsrc", "CAPTURE_WIDTH": 320}]' });
+  const checks = {};
+  try {
+    await inference.start();
+    const port = await inference.metricsPort(timeoutMs);
+    checks.capture = (await inference.healthy(port, (report) => report.capture?.[0]?.state === 'streaming', timeoutMs)).capture;
+    checks.framesProcessed = await inference.waitFor('frames processed', () => framesProcessed(port), timeoutMs);
+  } catch (error) {
+    checks.error = error.message;
+  } finally {
+    checks.exitCode = await inference.stop();
+  }
+  return checks;
+}
+
 /**
  * The three images as a pipeline on this machine's loopback (chroot isolation shares the network): capture
- * streams the bundled demo video, inference runs the ONNX model on it, telemetry prints the detections.
+ * streams the bundled demo video, inference runs the ONNX model on it, telemetry prints the detections. Then
+ * inference's image with the decoders alone, decoding a camera itself.
  */
 async function smokeCheck(arch, images) {
   const timeoutMs = 90_000;
@@ -477,15 +509,7 @@ async function smokeCheck(arch, images) {
       const port = await modules.inference.metricsPort(timeoutMs);
       checks.health = await modules.inference.healthy(port, (report) => /^onnxruntime/.test(report.backend) && /^ch_pp_inf_dynamic@/.test(report.modelId), timeoutMs);
       checks.healthcheckExitCode = await modules.inference.healthcheck(port);
-      checks.framesProcessed = await modules.inference.waitFor(
-        'frames processed',
-        async () => {
-          const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-          const processed = Number(/^iev_inference_frames_processed_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0);
-          return processed > 0 ? processed : undefined;
-        },
-        timeoutMs,
-      );
+      checks.framesProcessed = await modules.inference.waitFor('frames processed', () => framesProcessed(port), timeoutMs);
     });
     await check('telemetry', async (checks) => {
       const port = await modules.telemetry.metricsPort(timeoutMs);
@@ -508,6 +532,9 @@ async function smokeCheck(arch, images) {
     if (result.error === undefined && result.exitCode !== 0) result.error = `did not stop cleanly on SIGTERM (exit code ${result.exitCode})`;
     result.passed = result.error === undefined && result.checks.healthcheckExitCode === 0;
   }
+  const { error, exitCode, ...checks } = await decodingInference(arch, images['inference.decoders'], timeoutMs);
+  const decodingError = error ?? (exitCode === 0 ? undefined : `did not stop cleanly on SIGTERM (exit code ${exitCode})`);
+  results['inference.decoders'] = { passed: decodingError === undefined, checks, exitCode, ...(decodingError !== undefined && { error: decodingError }) };
   return results;
 }
 
@@ -530,10 +557,10 @@ async function main() {
       const base = await baseImage(arch, options, report.timings);
       const node = await nodeImage(arch, base, options, report.timings);
       const images = {};
-      for (const module of MODULES) {
-        const reference = await timed(report.timings, `build ${module} ${arch}`, () => buildModule(module, arch, base.reference, node));
-        images[module] = await describeImage(reference, arch);
-        report.images.push({ module, arch, reference, id: images[module].id, size: images[module].size, nodeModules: images[module].nodeModules, smoke: null });
+      for (const { name, module, decoders } of IMAGES) {
+        const reference = await timed(report.timings, `build ${name} ${arch}`, () => buildModule(module, arch, base.reference, node, decoders));
+        images[name] = await describeImage(reference, arch);
+        report.images.push({ module: name, arch, reference, id: images[name].id, size: images[name].size, nodeModules: images[name].nodeModules, smoke: null });
         writeReport();
       }
       if (!options.smoke) continue;

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 const WORKSPACE_ROOT = join(__dirname, '../../..');
 const SCRIPT = join(WORKSPACE_ROOT, 'tools/images/build-ci-images.mjs');
 const MODULES = ['capture', 'inference', 'telemetry'] as const;
+/** buildah's image size ("834 MB", "1.18 GB") in megabytes. */
+const megabytes = (size = ''): number => Number.parseFloat(size) * (size.endsWith('GB') ? 1000 : size.endsWith('kB') ? 0.001 : 1);
 // A cold build (no base, no layers) takes about 6 minutes on two cores; a warm one about 1.
 const BUILD_TIMEOUT_MS = 25 * 60_000;
 
@@ -129,6 +131,15 @@ if (unmet !== undefined) {
         checks: { health: { healthy: true, backend: 'onnxruntime-cpu', modelId: expect.stringMatching(/^ch_pp_inf_dynamic@/) }, healthcheckExitCode: 0 },
       });
       expect(smoke?.checks['framesProcessed']).toBeGreaterThan(0);
+    });
+
+    it('inference with the decoders (--decoders): decodes a camera itself, with no capture; stops cleanly', () => {
+      const smoke = entry('inference.decoders')?.smoke;
+      expect(entry('inference.decoders')?.reference).toMatch(/^localhost:5000\/inference:[\w.-]+-amd64\.decoders$/);
+      expect(smoke).toMatchObject({ passed: true, exitCode: 0, checks: { capture: [{ sourceId: 'camera0', state: 'streaming' }] } });
+      expect(smoke?.checks['framesProcessed']).toBeGreaterThan(0);
+      // Why the decoders are a variant: the default image goes without their hundreds of megabytes.
+      expect(megabytes(entry('inference.decoders')?.size)).toBeGreaterThan(megabytes(entry('inference')?.size) + 100);
     });
 
     it("telemetry: prints inference's detections (text boxes) as JSON; stops cleanly", () => {

@@ -17,6 +17,11 @@ describe('image references', () => {
     expect(imageReference('inference', platform, naming)).toBe(expected);
   });
 
+  it('tags a variant after the platform', () => {
+    expect(imageReference('inference', { arch: 'arm64', cuda: true, jetpack: 5 }, naming, 'decoders')).toBe('myacr.azurecr.io/inference:1.2.3-arm64.cuda.jp5.decoders');
+    expect(imageReference('inference', { arch: 'amd64', cuda: false }, naming, 'decoders')).toBe('myacr.azurecr.io/inference:1.2.3-amd64.decoders');
+  });
+
   it('takes --jetpack for a Jetson (arm64 --cuda) only', () => {
     expect(targetPlatform({ arch: 'arm64', cuda: true, jetpack: 5 })).toEqual({ arch: 'arm64', cuda: true, jetpack: 5 });
     expect(targetPlatform({ arch: 'amd64' })).toEqual({ arch: 'amd64', cuda: false });

@@ -67,9 +67,18 @@ function workspaceVersion(workspaceRoot: string): string {
 // Docker's tag grammar: a word character, then up to 127 word characters, dots or dashes.
 const IMAGE_TAG = /^\w[\w.-]{0,127}$/;
 
-/** `<registry>/<module>:<version>-<platform>`, the reference iotedgedev gives a module image. */
-export function imageReference(module: string, platform: TargetPlatform, { registry, version }: ImageNaming): string {
-  const tag = `${version}-${platformName(platform)}`;
+/**
+ * What an image carries beyond its module's default: `decoders`, inference with capture's ffmpeg and GStreamer, for
+ * decoding its cameras itself (`nx docker inference --decoders`, `nx genconfig deployment --in-process`).
+ */
+export type ImageVariant = 'decoders';
+
+/**
+ * `<registry>/<module>:<version>-<platform>`, the reference iotedgedev gives a module image; a variant adds itself
+ * after the platform (`1.2.3-arm64.cuda.decoders`).
+ */
+export function imageReference(module: string, platform: TargetPlatform, { registry, version }: ImageNaming, variant?: ImageVariant): string {
+  const tag = `${version}-${platformName(platform)}${variant ? `.${variant}` : ''}`;
   if (!IMAGE_TAG.test(tag)) {
     throw new Error(`"${version}" cannot be part of an image tag: use letters, digits, '_', '.' and '-' (the tag "${tag}" is invalid).`);
   }

@@ -22,6 +22,8 @@ export interface ImageBuild {
   isolation?: Isolation;
   /** podman and buildah only: `host-dir:container-dir[:options]` mounted into every RUN step (e.g. an npm cache). */
   volumes?: string[];
+  /** Build arg DECODERS=ffmpeg: the image with capture's decoders (a Dockerfile that has the argument). */
+  decoders?: boolean;
 }
 
 /** The Dockerfile's own ignore file, next to it: BuildKit picks it up by name, podman and buildah are told. */
@@ -31,7 +33,7 @@ export function ignoreFileOf(dockerfile: string): string {
 
 /** The commands (argv arrays) that build, and with `push` publish, one image; the context is the workspace root. */
 export function buildCommands(build: ImageBuild): string[][] {
-  const { engine, platform, dockerfile, image, push, baseImage, nodeImage, isolation, volumes = [] } = build;
+  const { engine, platform, dockerfile, image, push, baseImage, nodeImage, isolation, volumes = [], decoders = false } = build;
   const jetson = platform.arch === 'arm64' && platform.cuda;
   const buildArgs = [
     ['CUDA_SUPPORT', platform.cuda ? 'cuda' : 'nocuda'],
@@ -39,6 +41,7 @@ export function buildCommands(build: ImageBuild): string[][] {
     ...(jetson ? [['JETPACK', String(platform.jetpack ?? DEFAULT_JETPACK)]] : []),
     ...(baseImage ? [['BASE_IMAGE', baseImage]] : []),
     ...(nodeImage ? [['NODE_IMAGE', nodeImage]] : []),
+    ...(decoders ? [['DECODERS', 'ffmpeg']] : []),
   ].flatMap(([name, value]) => ['--build-arg', `${name}=${value}`]);
 
   if (engine === 'docker') {

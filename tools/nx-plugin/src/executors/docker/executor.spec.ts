@@ -149,6 +149,16 @@ describe('nx docker <module>', () => {
     ]);
   });
 
+  it('with --decoders builds the variant a Dockerfile with ARG DECODERS has, tagged .decoders; refuses it for another', async () => {
+    writeFileSync(join(root, 'docker/inference.Dockerfile'), 'ARG DECODERS=none\nFROM scratch\n');
+    expect(await dockerExecutor({ arch: 'amd64', decoders: true, dryRun: true }, executorContext(root, 'inference'))).toEqual({ success: true });
+    expect(printed[0]).toBe(
+      'docker buildx build --platform linux/amd64 --build-arg CUDA_SUPPORT=nocuda --build-arg DECODERS=ffmpeg -f docker/inference.Dockerfile -t localhost:5000/inference:1.2.3-amd64.decoders --load .',
+    );
+    expect(await docker({ arch: 'amd64', decoders: true, dryRun: true })).toEqual({ success: false });
+    expect(errors).toEqual(["--decoders: docker/capture.Dockerfile builds no variant with decoders (no ARG DECODERS); inference's does."]);
+  });
+
   it('takes the registry and the version part of the tag from --registry and --tag', async () => {
     installFakeEngine('docker');
     expect(await docker({ arch: 'amd64', registry: 'myacr.azurecr.io', tag: '2.0.0-rc1', push: true })).toEqual({ success: true });

@@ -1,5 +1,5 @@
 import { type ExecutorContext, logger } from '@nx/devkit';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCommandLine, isOnPath, runCommand } from '../../lib/command-line';
 import { type Architecture, imageNaming, imageReference, type JetPack, targetPlatform } from '../../lib/image-reference';
@@ -20,6 +20,8 @@ export interface DockerExecutorOptions {
   /** Nx hands a single --volume as a string. */
   volume?: string | string[];
   dryRun?: boolean;
+  /** The variant with capture's decoders (inference's Dockerfile has it), tagged `<version>-<platform>.decoders`. */
+  decoders?: boolean;
 }
 
 /**
@@ -41,8 +43,12 @@ export default async function dockerExecutor(options: DockerExecutorOptions, con
       );
     }
 
+    if (options.decoders && !/^ARG DECODERS\b/m.test(readFileSync(join(context.root, dockerfile), 'utf8'))) {
+      throw new Error(`--decoders: ${dockerfile} builds no variant with decoders (no ARG DECODERS); inference's does.`);
+    }
     const platform = targetPlatform(options);
-    const image = imageReference(module, platform, imageNaming(context.root, { registry: options.registry, version: options.tag }));
+    const naming = imageNaming(context.root, { registry: options.registry, version: options.tag });
+    const image = imageReference(module, platform, naming, options.decoders ? 'decoders' : undefined);
     const commands = buildCommands({
       engine,
       platform,
@@ -53,6 +59,7 @@ export default async function dockerExecutor(options: DockerExecutorOptions, con
       nodeImage: options.nodeImage,
       isolation: options.isolation,
       volumes: options.volume === undefined ? [] : [options.volume].flat(),
+      decoders: options.decoders,
     });
 
     for (const command of commands) {
