@@ -1,6 +1,6 @@
 import { ConfigError } from '@iev/service-runtime';
 import { PixelFormat } from '@iev/frame-protocol';
-import { readSourceList, sourceSetup, stallAfterMs } from './source-config';
+import { readSourceList, sourceConfigSpec, sourceSetup, stallAfterMs } from './source-config';
 
 const list = (entries: unknown, env: Record<string, string> = {}) => readSourceList('CAPTURE_SOURCES', { ...env, CAPTURE_SOURCES: JSON.stringify(entries) });
 const problemsOf = (read: () => unknown): string[] => {
@@ -75,5 +75,16 @@ describe('stallAfterMs', () => {
     expect(stallAfterMs(10, 0)).toBe(10_000);
     expect(stallAfterMs(10, 25)).toBe(10_000);
     expect(stallAfterMs(2, 0.1)).toBe(30_000);
+  });
+});
+
+describe('sourceConfigSpec', () => {
+  // genconfig --in-process (tools/nx-plugin/src/lib/in-process-deployment.ts) moves a capture module's variables into
+  // a CAPTURE_SOURCES entry by this rule, and the entry refuses any other name.
+  it('names every source variable CAMERA_PATH, SOURCE_ID, FFMPEG_PATH, GST_LAUNCH_PATH or CAPTURE_*', () => {
+    const names = Object.values(sourceConfigSpec).flatMap(({ names }) => names);
+
+    expect(names.filter((name) => !/^(CAMERA_PATH|SOURCE_ID|FFMPEG_PATH|GST_LAUNCH_PATH|CAPTURE_\w+)$/.test(name))).toEqual([]);
+    expect(names).toContain('CAPTURE_FPS');
   });
 });

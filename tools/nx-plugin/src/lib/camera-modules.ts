@@ -3,7 +3,7 @@
  * restart policy and process, and the inference module taking frames from all of them. The template's `capture`
  * module is camera0; camera k (k ≥ 1) is a copy named `capture<k>` (`iotedge list`: capture, capture1, capture2...).
  */
-import { isJsonObject, type JsonObject, type JsonValue } from './deployment-manifest';
+import { envValue, isJsonObject, type JsonObject, type JsonValue, setEnv } from './deployment-manifest';
 
 /** The issue's range is two to eight cameras per edge box; ten keeps every camera's ports clear of the others'. */
 export const MAX_CAMERAS = 10;
@@ -163,17 +163,6 @@ function cameraTwin(twin: JsonObject, device: string): JsonObject {
 /** The template's camera device becomes this camera's; a file, stream or pipeline stays for the user to change. */
 function cameraDevice(path: string, device: string): string {
   return CAMERA_DEVICE.test(path) ? device : path;
-}
-
-function envValue(module: JsonObject, name: string): string | undefined {
-  const env = module['env'];
-  const entry = isJsonObject(env) ? env[name] : undefined;
-  return isJsonObject(entry) && typeof entry['value'] === 'string' ? entry['value'] : undefined;
-}
-
-function setEnv(module: JsonObject, name: string, value: string): void {
-  const env = isJsonObject(module['env']) ? module['env'] : (module['env'] = {});
-  env[name] = { value };
 }
 
 function portOf(endpoint: string | undefined, what: string): number {

@@ -14,6 +14,18 @@ export function isJsonObject(value: JsonValue | undefined): value is JsonObject 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A module's environment variable as the template sets it (`env.<name>.value`), if it is text. */
+export function envValue(module: JsonObject, name: string): string | undefined {
+  const env = module['env'];
+  const entry = isJsonObject(env) ? env[name] : undefined;
+  return isJsonObject(entry) && typeof entry['value'] === 'string' ? entry['value'] : undefined;
+}
+
+export function setEnv(module: JsonObject, name: string, value: string): void {
+  const env = isJsonObject(module['env']) ? module['env'] : (module['env'] = {});
+  env[name] = { value };
+}
+
 /** RFC 7396 JSON Merge Patch: objects merge key by key, `null` removes a key, anything else replaces. */
 export function applyMergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
   if (!isJsonObject(patch)) return patch;

@@ -256,6 +256,32 @@ describe('nx genconfig deployment', () => {
     }
   });
 
+  it.each([false, true])('--in-process (cuda: %s) writes schema-valid manifests with no capture: inference decodes the cameras, with their devices', async (cuda) => {
+    expect(await genconfig({ arch: 'amd64', cuda, cameraDevices: ['/dev/video0', '/dev/video2'], inProcess: true })).toEqual({ success: true });
+
+    const platform = cuda ? 'amd64.cuda' : 'amd64';
+    expect(readdirSync(outputPath).sort()).toEqual([`deployment.2cameras.inprocess.${platform}.json`, `deployment.debug.2cameras.inprocess.${platform}.json`]);
+    for (const name of readdirSync(outputPath)) {
+      expect(validators.manifest(manifest(name))).toEqual([]);
+      const deployment = manifest(name);
+      const modules = modulesOf(deployment);
+      expect(Object.keys(modules)).toEqual(['inference', 'telemetry', 'preview']);
+      expect(Object.keys(deployment.modulesContent)).not.toContain('capture');
+      const sources = JSON.parse(modules['inference'].env['CAPTURE_SOURCES'].value);
+      expect(sources.map((source: Record<string, string>) => [source['SOURCE_ID'], source['CAMERA_PATH']])).toEqual([
+        ['camera0', '/dev/video0'],
+        ['camera1', '/dev/video2'],
+      ]);
+      expect(modules['inference'].env['FRAMES_CONNECT']).toBeUndefined();
+      expect(createOptionsOf(modules['inference']).HostConfig.Devices.map(({ PathOnHost }: { PathOnHost: string }) => PathOnHost)).toEqual(['/dev/video0', '/dev/video2']);
+      expect(createOptionsOf(modules['inference']).HostConfig.Runtime).toBe(cuda ? 'nvidia' : undefined);
+      expect(modules['preview'].env['FRAMES_CONNECT'].value).toBe('tcp://inference:5555');
+      // The image with the decoders (nx docker inference --decoders); the others as ever.
+      expect(modules['inference'].settings['image']).toBe(`localhost:5000/inference:${workspaceVersion}-${platform}.decoders`);
+      expect(modules['telemetry'].settings['image']).toBe(`localhost:5000/telemetry:${workspaceVersion}-${platform}`);
+    }
+  });
+
   it('refuses --camera-devices that are not one per camera, saying so, and writes nothing', async () => {
     expect(await genconfig({ arch: 'amd64', cameras: 3, cameraDevices: ['/dev/video0', '/dev/video2'] })).toEqual({ success: false });
     expect(errors).toEqual(['--camera-devices names 2 devices for 3 cameras: one per camera.']);

@@ -2,6 +2,7 @@ import { type ExecutorContext, logger, readJsonFile, writeJsonFile } from '@nx/d
 import { basename, join, relative, resolve } from 'node:path';
 import { parseCameraCount, parseCameraDevices, withCameras } from '../../lib/camera-modules';
 import { applyMergePatch, generateManifest, isJsonObject, type JsonObject } from '../../lib/deployment-manifest';
+import { withInProcessCapture } from '../../lib/in-process-deployment';
 import { type DeploymentValidator, loadDeploymentValidators } from '../../lib/deployment-schemas';
 import { type Architecture, imageNaming, imageReference, type JetPack, platformName, targetPlatform } from '../../lib/image-reference';
 
@@ -20,6 +21,8 @@ export interface GenconfigExecutorOptions {
   cameras?: number;
   /** Each camera's device (`/dev/video0,/dev/video2`, `/dev/v4l/by-id/...`); default camera k's `/dev/video<k>`. */
   cameraDevices?: string[];
+  /** No capture module: inference decodes the cameras itself (CAPTURE_SOURCES). */
+  inProcess?: boolean;
 }
 
 const TEMPLATE_SUFFIX = '.template.json';
@@ -27,7 +30,7 @@ const TEMPLATE_SUFFIX = '.template.json';
 /**
  * Writes `<outputPath>/<template name>.<platform>.json` for every template (`deployment.template.json` →
  * `deployment.arm64.cuda.json`; with `--cameras 4`, `deployment.4cameras.arm64.cuda.json`; with `--jetpack 5`,
- * `deployment.arm64.cuda.jp5.json`), validating each
+ * `deployment.arm64.cuda.jp5.json`; with `--in-process`, `deployment.inprocess.arm64.cuda.json`), validating each
  * template and manifest against the schemas in `schemas/`.
  */
 export default async function genconfigExecutor(options: GenconfigExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
@@ -35,14 +38,15 @@ export default async function genconfigExecutor(options: GenconfigExecutorOption
     const platform = targetPlatform(options);
     const devices = parseCameraDevices(options.cameraDevices);
     const cameras = parseCameraCount(options.cameras ?? devices?.length ?? 1);
-    const variant = cameras === 1 ? platformName(platform) : `${cameras}cameras.${platformName(platform)}`;
+    const variant = [...(cameras === 1 ? [] : [`${cameras}cameras`]), ...(options.inProcess ? ['inprocess'] : []), platformName(platform)].join('.');
     const naming = imageNaming(context.root, { registry: options.registry, version: options.tag });
     const modulesWithImages = projectsWithDockerTarget(context);
     const moduleImage = (module: string) => {
       if (!modulesWithImages.includes(module)) {
         throw new Error(`\${MODULES.${module}} names no project with a docker target (those are: ${modulesWithImages.join(', ')}).`);
       }
-      return imageReference(module, platform, naming);
+      // Decoding in inference needs the image with the decoders.
+      return imageReference(module, platform, naming, options.inProcess && module === 'inference' ? 'decoders' : undefined);
     };
     const validators = loadDeploymentValidators(join(context.root, 'schemas'));
     const cudaPatch = platform.cuda && options.cudaPatch ? readJsonFile<JsonObject>(resolve(context.root, options.cudaPatch)) : undefined;
@@ -53,7 +57,8 @@ export default async function genconfigExecutor(options: GenconfigExecutorOption
       if (!isJsonObject(platformTemplate)) throw new Error(`${templatePath}: a deployment template is a JSON object.`);
       assertValid(validators.template, platformTemplate, `${templatePath}${cudaPatch ? ` with ${options.cudaPatch}` : ''}`, 'template');
 
-      const manifest = generateManifest(withCameras(platformTemplate, cameras, devices), moduleImage);
+      const withTheCameras = withCameras(platformTemplate, cameras, devices);
+      const manifest = generateManifest(options.inProcess ? withInProcessCapture(withTheCameras) : withTheCameras, moduleImage);
       const manifestPath = resolve(context.root, options.outputPath, manifestName(templatePath, variant));
       assertValid(validators.manifest, manifest, relative(context.root, manifestPath), 'manifest');
       writeJsonFile(manifestPath, manifest);
