@@ -1,5 +1,6 @@
 // `npm run simulate -- [options]`: the deployment on this machine under the edge simulator (edgeHub and the
-// workload API emulated, the modules as local processes); `--cameras N` generates and runs it with N cameras.
+// workload API emulated, the modules as local processes); `--cameras N` generates and runs it with N cameras,
+// `--in-process` the one where inference decodes them itself (genconfig --in-process).
 // `npm run simulate -- twin|invoke|modules ...` talks to a running one. Builds what it runs first (cached by Nx); see
 // docs/edge-simulator.md.
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const args = process.argv.slice(2);
 const cameras = takeOption('--cameras');
+const inProcess = takeFlag('--in-process');
 // .env's variables reach the modules the way the simulator's own environment does: over the manifest's.
 const fromDotEnv = loadDotEnv(workspaceRoot);
 if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
@@ -26,21 +28,31 @@ function takeOption(name) {
 
 /**
  * `--cameras N`: the release template generated for N cameras by genconfig itself (one capture module per camera,
- * inference connected to all), for this machine's architecture, into the state folder; its path.
+ * inference connected to all; with --in-process, inference decoding them), for this machine's architecture, into the
+ * state folder; its path.
  */
 function camerasManifest(count) {
-  if (args.includes('--manifest')) fail('--cameras generates the manifest it runs: leave out --manifest');
+  if (args.includes('--manifest')) fail('--cameras and --in-process generate the manifest they run: leave out --manifest');
   const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch] ?? fail(`--cameras: no module images for ${process.arch}`);
   const stateDir = args.includes('--state-dir') ? resolve(args[args.indexOf('--state-dir') + 1] ?? '') : join(workspaceRoot, '.simulator');
   const outputPath = join(stateDir, 'deployment');
-  process.stderr.write(`generating the deployment for ${count} cameras (npx nx genconfig deployment --cameras ${count})...\n`);
-  const result = spawnSync('npx', ['nx', 'genconfig', 'deployment', '--arch', arch, '--cameras', String(count), '--outputPath', outputPath, '--outputStyle=static'], {
+  const options = ['--cameras', String(count), ...(inProcess ? ['--in-process'] : [])];
+  process.stderr.write(`generating the deployment for ${count} cameras (npx nx genconfig deployment ${options.join(' ')})...\n`);
+  const result = spawnSync('npx', ['nx', 'genconfig', 'deployment', '--arch', arch, ...options, '--outputPath', outputPath, '--outputStyle=static'], {
     cwd: workspaceRoot,
     encoding: 'utf8',
     env: { ...process.env, NX_TUI: 'false' },
   });
-  if (result.status !== 0) fail(`${result.stdout}${result.stderr}\ngenconfig --cameras ${count} failed`);
-  return join(outputPath, count === '1' ? `deployment.${arch}.json` : `deployment.${count}cameras.${arch}.json`);
+  if (result.status !== 0) fail(`${result.stdout}${result.stderr}\ngenconfig ${options.join(' ')} failed`);
+  const variant = [...(count === '1' ? [] : [`${count}cameras`]), ...(inProcess ? ['inprocess'] : []), arch].join('.');
+  return join(outputPath, `deployment.${variant}.json`);
+}
+
+/** Removes `--name` from args and says whether it was there. */
+function takeFlag(name) {
+  const at = args.indexOf(name);
+  if (at >= 0) args.splice(at, 1);
+  return at >= 0;
 }
 
 function fail(message) {
@@ -58,7 +70,7 @@ function manifestApps() {
   return listed.stdout.split('\n').filter((name) => name && existsSync(join(workspaceRoot, 'apps', name, 'project.json')));
 }
 
-if (cameras !== undefined) args.push('--manifest', camerasManifest(cameras));
+if (cameras !== undefined || inProcess) args.push('--manifest', camerasManifest(cameras ?? '1'));
 
 const running = args.find((arg) => !arg.startsWith('-'));
 buildProjects(['edge-simulator']);

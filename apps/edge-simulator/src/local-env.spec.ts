@@ -40,6 +40,23 @@ describe('localizeModule', () => {
   });
 });
 
+describe('localizeModule with inference decoding the cameras (genconfig --in-process)', () => {
+  it("swaps each CAPTURE_SOURCES entry's missing camera for the demo video, keeping the rest of the entry", () => {
+    const inference: ManifestModule = {
+      id: 'inference',
+      env: { CAPTURE_SOURCES: JSON.stringify([{ SOURCE_ID: 'camera0', CAMERA_PATH: '/dev/video0', CAPTURE_FPS: '15' }, { SOURCE_ID: 'door', CAMERA_PATH: 'rtsp://door.local/stream' }]) },
+      desired: {},
+    };
+
+    const { env, substitutions } = localizeModule(inference, ['inference'], { demoVideo: '/demo.mp4', environment: {}, deviceExists: () => false });
+
+    expect(JSON.parse(env['CAPTURE_SOURCES'])).toEqual([{ SOURCE_ID: 'camera0', CAMERA_PATH: '/demo.mp4', CAPTURE_FPS: '15' }, { SOURCE_ID: 'door', CAMERA_PATH: 'rtsp://door.local/stream' }]);
+    expect(substitutions.map((s) => `${s.what}: ${s.from} → ${s.to}`)).toEqual(['CAPTURE_SOURCES[0].CAMERA_PATH: /dev/video0 → /demo.mp4']);
+    // Not a list: inference says what is wrong with it.
+    expect(localizeModule({ ...inference, env: { CAPTURE_SOURCES: '/dev/video0' } }, [], { demoVideo: '/demo.mp4', environment: {}, deviceExists: () => false }).env).toEqual({ CAPTURE_SOURCES: '/dev/video0' });
+  });
+});
+
 describe('imageProject', () => {
   it.each([
     ['${MODULES.capture}', 'capture'],

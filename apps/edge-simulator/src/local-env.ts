@@ -17,6 +17,28 @@ const IMAGE_PLACEHOLDER = /^\$\{MODULES\.([A-Za-z0-9_-]+)\}$/;
 const ALL_INTERFACES = /^tcp:\/\/(\*|0\.0\.0\.0)(?=:\d)/;
 const INSPECTOR = /--inspect(-brk|-wait)?=(?:[^\s:=]+:)?(\d+)/;
 
+/** Inference's own cameras (genconfig --in-process): a JSON list whose entries name a camera each. */
+const CAPTURE_SOURCES = 'CAPTURE_SOURCES';
+
+/**
+ * CAPTURE_SOURCES with each entry's missing camera device swapped for the demo video; a value that is not such a
+ * list stays as it is, for inference to say what is wrong with it.
+ */
+function localizeSources(value: string, isMissingCamera: (path: string) => boolean, demoVideoFor: (what: string, path: string) => string): string {
+  let entries: unknown;
+  try {
+    entries = JSON.parse(value);
+  } catch {
+    return value;
+  }
+  if (!Array.isArray(entries)) return value;
+  const local = entries.map((entry: unknown, index) => {
+    const cameraPath = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['CAMERA_PATH'] : undefined;
+    return typeof cameraPath === 'string' && isMissingCamera(cameraPath) ? { ...(entry as object), CAMERA_PATH: demoVideoFor(`${CAPTURE_SOURCES}[${index}].CAMERA_PATH`, cameraPath) } : entry;
+  });
+  return JSON.stringify(local);
+}
+
 /** The host port Docker publishes a module's container port on (createOptions.HostConfig.PortBindings), if any. */
 export function publishedPort(createOptions: unknown, containerPort: string): string | undefined {
   const bindings = (createOptions as { HostConfig?: { PortBindings?: Record<string, { HostPort?: string }[]> } } | undefined)?.HostConfig?.PortBindings;
@@ -58,11 +80,13 @@ export function localizeModule(
   const deviceExists = options.deviceExists ?? existsSync;
   const substitutions: Substitution[] = [];
   const hosts = new RegExp(`(^|://|@)(${moduleIds.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?=:\\d|/|$)`, 'g');
+  const isMissingCamera = (value: string): boolean => CAMERA_DEVICE.test(value) && !deviceExists(value);
+  const demoVideoFor = (what: string, value: string): string => {
+    substitutions.push({ moduleId: module.id, what, from: value, to: options.demoVideo, why: `no ${value} on this machine` });
+    return options.demoVideo;
+  };
   const localize = (what: string, value: string): string => {
-    if (CAMERA_DEVICE.test(value) && !deviceExists(value)) {
-      substitutions.push({ moduleId: module.id, what, from: value, to: options.demoVideo, why: `no ${value} on this machine` });
-      return options.demoVideo;
-    }
+    if (isMissingCamera(value)) return demoVideoFor(what, value);
     if (ALL_INTERFACES.test(value)) {
       const loopback = value.replace(ALL_INTERFACES, 'tcp://127.0.0.1');
       substitutions.push({ moduleId: module.id, what, from: value, to: loopback, why: 'a local process serves nothing to the LAN' });
@@ -87,7 +111,7 @@ export function localizeModule(
       if (own !== value) substitutions.push({ moduleId: module.id, what: name, from: value, to: own, why: "set in the simulator's environment" });
       env[name] = own;
     } else {
-      env[name] = localize(name, value);
+      env[name] = name === CAPTURE_SOURCES ? localizeSources(value, isMissingCamera, demoVideoFor) : localize(name, value);
     }
   }
   // The twin can name the camera too (capture's `source`): the same substitution, or the module would try it.
