@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { take } from '../test-support/decoders';
 import { defaultFfmpegPath, ffprobePathFor, isOnPath, NPM_FFMPEG, NPM_FFPROBE, npmBinary } from './ffmpeg-location';
 import { createFrameSource, resolveSource } from './resolve-source';
@@ -74,5 +75,19 @@ withNpmBuilds(`npm's ffmpeg and ffprobe (skipped where npm has no build for ${pr
       [2, 640, 480],
     ]);
     expect(frames[0].pixels.length).toBe(640 * 480 * 3);
+  });
+
+  it("keep a BT.709 file's matrix, which ffmpeg 4 does not name in its description of the output: the probe's", async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'npm-ffmpeg-'));
+    try {
+      const hd = join(folder, 'hd.mp4');
+      execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=128x72:rate=10', '-frames:v', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-colorspace', 'bt709', hd]);
+
+      const [frame] = await take(createFrameSource(resolveSource(hd), { ffmpegPath: npmFfmpeg, realtime: false, loop: false, pixelFormat: PixelFormat.I420 }), 1);
+
+      expect(frame.header).toMatchObject({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709 });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

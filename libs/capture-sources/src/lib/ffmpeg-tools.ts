@@ -7,6 +7,8 @@ import type { FrameSize, OutputShape } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface VideoInfo extends FrameSize {
+  /** The matrix the file's stream is tagged with, where it names one frames carry. */
+  colorMatrix?: ColorMatrix;
   /** Frames per second; NaN when the file does not say. */
   fps: number;
   /** Seconds; NaN when the file does not say. */
@@ -92,7 +94,7 @@ function displayedSize(stream: FfprobeStream): FrameSize {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Size, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
+/** Size, colour matrix, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
 export async function probeVideo(path: string, ffmpegPath: string): Promise<VideoInfo> {
   await ensureToolRuns(ffprobeFor(ffmpegPath));
   useFfmpegPath(ffmpegPath);
@@ -107,9 +109,11 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   if (!stream) throw new VideoSourceError(`no video stream in ${path}`);
   const { width, height } = displayedSize(stream);
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
+  const colorMatrix = colorMatrixNamed(stream.color_space);
   return {
     width,
     height,
+    ...(colorMatrix !== undefined && { colorMatrix }),
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
   };

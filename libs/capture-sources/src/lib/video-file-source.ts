@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type DecoderCommand, DecoderSource } from './decoder-source';
+import type { ColorMatrix } from '@iev/frame-protocol';
+import { type DecoderCommand, DecoderSource, type FrameFormatReader } from './decoder-source';
 import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
@@ -75,9 +76,20 @@ export class VideoFileSource extends DecoderSource {
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
-    // The frames' size, matrix and range as ffmpeg says it writes them: their range may not be the file's.
-    return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    return { tool, frameFormat: fileFormatReader(video.colorMatrix), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
+}
+
+/**
+ * The frames' size, matrix and range as ffmpeg says it writes them (their range may not be the file's). ffmpeg before 5
+ * names no matrix there: the file's own, which scaling YUV keeps, stands in.
+ */
+function fileFormatReader(fileMatrix: ColorMatrix | undefined): FrameFormatReader {
+  const readFormat = ffmpegOutputFormatReader();
+  return (line) => {
+    const format = readFormat(line);
+    return format && format.colorMatrix === undefined && fileMatrix !== undefined ? { ...format, colorMatrix: fileMatrix } : format;
+  };
 }
 
 /**
