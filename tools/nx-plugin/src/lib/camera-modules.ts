@@ -3,7 +3,7 @@
  * restart policy and process, and the inference module taking frames from all of them. The template's `capture`
  * module is camera0; camera k (k ≥ 1) is a copy named `capture<k>` (`iotedge list`: capture, capture1, capture2...).
  */
-import { envValue, isJsonObject, type JsonObject, type JsonValue, setEnv } from './deployment-manifest';
+import { endpointPort, envValue, isJsonObject, type JsonObject, type JsonValue, setEnv } from './deployment-manifest';
 
 /** The issue's range is two to eight cameras per edge box; ten keeps every camera's ports clear of the others'. */
 export const MAX_CAMERAS = 10;
@@ -166,7 +166,7 @@ function cameraDevice(path: string, device: string): string {
 }
 
 function portOf(endpoint: string | undefined, what: string): number {
-  const port = /:(\d+)$/.exec(endpoint ?? '')?.[1];
+  const port = endpointPort(endpoint);
   if (port === undefined) throw new Error(`--cameras: ${what} (${endpoint ?? 'unset'}) names no TCP port to number the cameras' from.`);
-  return Number(port);
+  return port;
 }

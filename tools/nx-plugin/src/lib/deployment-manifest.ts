@@ -26,6 +26,12 @@ export function setEnv(module: JsonObject, name: string, value: string): void {
   env[name] = { value };
 }
 
+/** The TCP port a ZeroMQ endpoint ends with (`tcp://*:5555` → 5555), if it names one. */
+export function endpointPort(endpoint: string | undefined): number | undefined {
+  const port = /:(\d+)$/.exec(endpoint ?? '')?.[1];
+  return port === undefined ? undefined : Number(port);
+}
+
 /** RFC 7396 JSON Merge Patch: objects merge key by key, `null` removes a key, anything else replaces. */
 export function applyMergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
   if (!isJsonObject(patch)) return patch;

@@ -59,6 +59,47 @@ describe('withInProcessCapture', () => {
     expect(Object.keys(deployment.modulesContent.$edgeHub['properties.desired'].routes)).toEqual(['telemetryToIoTHub']);
   });
 
+  it("carries the camera's devices and mounts, and moves the preview's CURVE server key for the frames to inference's", () => {
+    const template = structuredClone(release);
+    const modules = modulesOf(template);
+    modules['capture'].env['CAPTURE_NOT_A_SETTING'] = { value: 'ignored by capture too' };
+    modules['capture'].settings.createOptions.HostConfig['Binds'] = ['/tmp/argus_socket:/tmp/argus_socket'];
+    modules['preview'].env['FRAMES_CURVE_SERVER_KEY'] = { value: 'capture-public-key' };
+    modules['preview'].env['DETECTIONS_CURVE_SERVER_KEY'] = { value: 'inference-public-key' };
+    modules['inference'].env['FRAMES_CURVE_SERVER_KEY'] = { value: 'capture-public-key' };
+
+    const deployment: Template = withInProcessCapture(template);
+
+    const inference = modulesOf(deployment)['inference'];
+    expect(inference.settings.createOptions.HostConfig['Binds']).toEqual(['/tmp/argus_socket:/tmp/argus_socket']);
+    expect(inference.env['FRAMES_CURVE_SERVER_KEY']).toBeUndefined();
+    expect(Object.keys(sourcesOf(deployment)[0])).not.toContain('CAPTURE_NOT_A_SETTING');
+    expect(modulesOf(deployment)['preview'].env['FRAMES_CURVE_SERVER_KEY'].value).toBe('inference-public-key');
+  });
+
+  it.each([
+    ['capture names no camera', (modules: Record<string, Module>) => delete modules['capture'].env['CAMERA_PATH'], '--in-process: capture names no camera (CAMERA_PATH, or its twin\'s source), which inference needs for each.'],
+    [
+      "capture's container has settings inference's may need",
+      (modules: Record<string, Module>) => (modules['capture'].settings.createOptions.HostConfig['GroupAdd'] = ['dialout']),
+      "--in-process: capture's createOptions set HostConfig.GroupAdd, which inference's container may need in its place: set it on inference in the template.",
+    ],
+    [
+      'inference also takes frames from elsewhere',
+      (modules: Record<string, Module>) => (modules['inference'].env['FRAMES_CONNECT'].value = 'tcp://capture:5555,tcp://10.0.0.5:5555'),
+      '--in-process: inference also takes frames from tcp://10.0.0.5:5555, which are no capture module here to fold in.',
+    ],
+    [
+      'the preview has CURVE for capture but no key for inference',
+      (modules: Record<string, Module>) => (modules['preview'].env['FRAMES_CURVE_SERVER_KEY'] = { value: 'capture-public-key' }),
+      "--in-process: preview has capture's FRAMES_CURVE_SERVER_KEY but not inference's public key (DETECTIONS_CURVE_SERVER_KEY) to take the frames from inference.",
+    ],
+  ])('refuses a template where %s, saying so', (_, change, error) => {
+    const template = structuredClone(release);
+    change(modulesOf(template));
+    expect(() => withInProcessCapture(template)).toThrow(error);
+  });
+
   it('refuses a template without capture or inference, saying which', () => {
     const withoutCapture = structuredClone(release);
     delete modulesOf(withoutCapture)['capture'];

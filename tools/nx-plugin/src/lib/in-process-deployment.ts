@@ -1,19 +1,39 @@
 /**
  * Decoding inside inference (`genconfig --in-process`): no capture module; inference decodes the cameras itself
  * (CAPTURE_SOURCES), as `npm start -- --in-process` runs it. Each capture module's camera becomes an entry of
- * inference's CAPTURE_SOURCES (what its twin's desired properties set included) and its devices inference's; the
- * preview takes the frames inference offers where camera0's capture offered them. Cameras are changed by redeploying:
- * inference has no twin properties for them.
+ * inference's CAPTURE_SOURCES (what its twin's desired properties set included), and what its container needs for the
+ * camera (devices, mounts) inference's; the preview takes the frames inference offers where camera0's capture offered
+ * them. Cameras are changed by redeploying: inference has no twin properties for them. What cannot be carried over is
+ * refused, naming it, rather than left behind.
  */
 import { cameraSourceId } from './camera-modules';
-import { envValue, isJsonObject, type JsonObject, type JsonValue, setEnv } from './deployment-manifest';
+import { endpointPort, envValue, isJsonObject, type JsonObject, type JsonValue, setEnv } from './deployment-manifest';
 
 const CAPTURE_MODULE = /^capture\d*$/;
 const INFERENCE = 'inference';
-/** A capture module's source variables (capture-sources' sourceConfigSpec): what a CAPTURE_SOURCES entry takes. */
-const SOURCE_VARIABLE = /^(CAMERA_PATH|SOURCE_ID|FFMPEG_PATH|GST_LAUNCH_PATH|CAPTURE_\w+)$/;
+/** capture-sources' sourceConfigSpec: the capture module's variables a CAPTURE_SOURCES entry takes (it refuses others). */
+export const SOURCE_VARIABLES: readonly string[] = [
+  'CAMERA_PATH',
+  'CAPTURE_SOURCE',
+  'SOURCE_ID',
+  'CAPTURE_LOOP',
+  'CAPTURE_REALTIME',
+  'CAPTURE_WIDTH',
+  'CAPTURE_HEIGHT',
+  'CAPTURE_FPS',
+  'CAPTURE_V4L2_FORMAT',
+  'CAPTURE_PIXEL_FORMAT',
+  'CAPTURE_RTSP_TRANSPORT',
+  'CAPTURE_STREAM_TIMEOUT',
+  'FFMPEG_PATH',
+  'GST_LAUNCH_PATH',
+];
 /** Capture's twin properties (sourceTwinSpec) as the variables they stand for. */
 const TWIN_VARIABLES: Readonly<Record<string, string>> = { source: 'CAMERA_PATH', fps: 'CAPTURE_FPS', width: 'CAPTURE_WIDTH', height: 'CAPTURE_HEIGHT' };
+/** What capture's container has for its camera, which inference's then needs: devices, and mounted files or sockets. */
+const CARRIED_HOST_CONFIG = ['Devices', 'Binds', 'Mounts'];
+/** Capture's own container settings, which go with it: its logs and its published ports. */
+const OWN_HOST_CONFIG = ['LogConfig', 'PortBindings'];
 
 /** The template (after withCameras) with its capture modules folded into inference. */
 export function withInProcessCapture(template: JsonObject): JsonObject {
@@ -25,24 +45,26 @@ export function withInProcessCapture(template: JsonObject): JsonObject {
   const inference = modules[INFERENCE];
   if (captureNames.length === 0) throw new Error('--in-process: the template has no capture module to fold into inference.');
   if (!isJsonObject(inference)) throw new Error(`--in-process: the template has no "${INFERENCE}" module to decode the cameras.`);
-  const captures = captureNames.map((name) => modules[name]);
   const captureEndpoints = new Set(captureNames.flatMap((name) => endpointsOf(modules[name], name)));
-  const takesCaptureFrames = (module: JsonObject) => (envValue(module, 'FRAMES_CONNECT') ?? '').split(',').some((endpoint) => captureEndpoints.has(endpoint));
+  const framesEndpoints = (module: JsonObject) => (envValue(module, 'FRAMES_CONNECT') ?? '').split(',').filter(Boolean);
+  const others = framesEndpoints(inference).filter((endpoint) => !captureEndpoints.has(endpoint));
+  if (others.length > 0) throw new Error(`--in-process: inference also takes frames from ${others.join(', ')}, which are no capture module here to fold in.`);
 
   const twinOf = (name: string) => (content[name] as JsonObject | undefined)?.['properties.desired'];
-  setEnv(inference, 'CAPTURE_SOURCES', JSON.stringify(captureNames.map((name, index) => sourceEntry(modules[name], twinOf(name), index))));
-  if (isJsonObject(inference['env'])) delete inference['env']['FRAMES_CONNECT'];
-  addDevices(inference, captures.flatMap(devicesOf));
+  setEnv(inference, 'CAPTURE_SOURCES', JSON.stringify(captureNames.map((name, index) => sourceEntry(name, modules[name], twinOf(name), index))));
+  deleteEnv(inference, 'FRAMES_CONNECT', 'FRAMES_CURVE_SERVER_KEY');
+  for (const name of captureNames) carryHostConfig(name, modules[name], inference);
 
-  const framesBind = envValue(captures[0], 'FRAMES_BIND');
-  const framesConsumers = Object.entries(modules).filter(([name, module]) => name !== INFERENCE && !CAPTURE_MODULE.test(name) && takesCaptureFrames(module));
+  const framesConsumers = Object.entries(modules).filter(([name, module]) => name !== INFERENCE && !CAPTURE_MODULE.test(name) && framesEndpoints(module).some((endpoint) => captureEndpoints.has(endpoint)));
   if (framesConsumers.length > 0) {
-    const port = /:(\d+)$/.exec(framesBind ?? '')?.[1];
+    const framesBind = envValue(modules[captureNames[0]], 'FRAMES_BIND');
+    const port = endpointPort(framesBind);
     if (framesBind === undefined || port === undefined) throw new Error(`--in-process: capture's FRAMES_BIND (${framesBind ?? 'unset'}) names no port for inference to offer the frames on.`);
     setEnv(inference, 'FRAMES_BIND', framesBind);
     exposePort(inference, `${port}/tcp`);
-    for (const [, consumer] of framesConsumers) {
+    for (const [name, consumer] of framesConsumers) {
       setEnv(consumer, 'FRAMES_CONNECT', `tcp://${INFERENCE}:${port}`);
+      serverKeyForInference(name, consumer);
       withoutCaptureHealth(consumer);
     }
   }
@@ -58,24 +80,31 @@ export function withInProcessCapture(template: JsonObject): JsonObject {
 
 /**
  * A capture module's camera as a CAPTURE_SOURCES entry: its source variables, then what its twin's desired properties
- * set (they win in a capture module), and its source id by place where unset.
+ * set (they win in a capture module), and its source id by place where unset. It must name its camera: an entry has no
+ * default one, and inference's image has no demo video.
  */
-function sourceEntry(capture: JsonObject, desired: JsonValue | undefined, index: number): Record<string, string> {
-  const env = isJsonObject(capture['env']) ? capture['env'] : {};
-  const variables = Object.keys(env).flatMap((name) => {
-    const value = envValue(capture, name);
-    return SOURCE_VARIABLE.test(name) && value !== undefined ? [[name, value]] : [];
+function sourceEntry(name: string, capture: JsonObject, desired: JsonValue | undefined, index: number): Record<string, string> {
+  const variables = SOURCE_VARIABLES.flatMap((variable) => {
+    const value = envValue(capture, variable);
+    return value === undefined ? [] : [[variable, value]];
   });
   const fromTwin = Object.entries(isJsonObject(desired) ? desired : {}).flatMap(([property, value]) =>
     TWIN_VARIABLES[property] !== undefined && (typeof value === 'string' || typeof value === 'number') ? [[TWIN_VARIABLES[property], String(value)]] : [],
   );
-  return { SOURCE_ID: cameraSourceId(index), ...Object.fromEntries([...variables, ...fromTwin]) };
+  const entry: Record<string, string> = { SOURCE_ID: cameraSourceId(index), ...Object.fromEntries([...variables, ...fromTwin]) };
+  if (entry['CAMERA_PATH'] === undefined) throw new Error(`--in-process: ${name} names no camera (CAMERA_PATH, or its twin's source), which inference needs for each.`);
+  return entry;
 }
 
 /** Where a capture module's frames are taken from: its FRAMES_BIND's port under its module name. */
 function endpointsOf(capture: JsonObject, name: string): string[] {
-  const port = /:(\d+)$/.exec(envValue(capture, 'FRAMES_BIND') ?? '')?.[1];
+  const port = endpointPort(envValue(capture, 'FRAMES_BIND'));
   return port === undefined ? [] : [`tcp://${name}:${port}`];
+}
+
+function deleteEnv(module: JsonObject, ...names: string[]): void {
+  const env = module['env'];
+  if (isJsonObject(env)) for (const name of names) delete env[name];
 }
 
 /** The module's createOptions, made where it has none. */
@@ -88,24 +117,41 @@ function hostConfigOf(module: JsonObject): JsonObject {
   return (createOptionsOf(module)['HostConfig'] ??= {}) as JsonObject;
 }
 
-function devicesOf(capture: JsonObject): JsonValue[] {
-  const devices = hostConfigOf(capture)['Devices'];
-  return Array.isArray(devices) ? devices : [];
-}
-
-/** The cameras' devices passed into inference's container, each once. */
-function addDevices(module: JsonObject, devices: JsonValue[]): void {
-  if (devices.length === 0) return;
-  const host = hostConfigOf(module);
-  const existing = Array.isArray(host['Devices']) ? host['Devices'] : [];
-  const seen = new Set(existing.map((device) => JSON.stringify(device)));
-  host['Devices'] = [...existing, ...devices.filter((device) => !seen.has(JSON.stringify(device)) && seen.add(JSON.stringify(device)))];
+/**
+ * What capture's container has for its camera added to inference's, each item once; anything else capture's container
+ * sets beyond its own logs and ports (a group, a runtime, privileges) is refused: inference might need it too.
+ */
+function carryHostConfig(name: string, capture: JsonObject, inference: JsonObject): void {
+  const captureHost = hostConfigOf(capture);
+  const uncarried = Object.keys(captureHost).filter((key) => !CARRIED_HOST_CONFIG.includes(key) && !OWN_HOST_CONFIG.includes(key));
+  if (uncarried.length > 0) {
+    throw new Error(`--in-process: ${name}'s createOptions set HostConfig.${uncarried.join(', HostConfig.')}, which inference's container may need in its place: set it on inference in the template.`);
+  }
+  const host = hostConfigOf(inference);
+  for (const key of CARRIED_HOST_CONFIG) {
+    const items = captureHost[key];
+    if (!Array.isArray(items) || items.length === 0) continue;
+    const existing = Array.isArray(host[key]) ? host[key] : [];
+    const seen = new Set(existing.map((item) => JSON.stringify(item)));
+    host[key] = [...existing, ...items.filter((item) => !seen.has(JSON.stringify(item)) && seen.add(JSON.stringify(item)))];
+  }
 }
 
 function exposePort(module: JsonObject, port: string): void {
   const createOptions = createOptionsOf(module);
   const exposed = isJsonObject(createOptions['ExposedPorts']) ? createOptions['ExposedPorts'] : {};
   createOptions['ExposedPorts'] = { ...exposed, [port]: {} };
+}
+
+/**
+ * With CURVE, the frames now come from inference, whose public key a consumer already has for the detections; one
+ * without that cannot be told it.
+ */
+function serverKeyForInference(name: string, consumer: JsonObject): void {
+  if (envValue(consumer, 'FRAMES_CURVE_SERVER_KEY') === undefined) return;
+  const inferenceKey = envValue(consumer, 'DETECTIONS_CURVE_SERVER_KEY');
+  if (inferenceKey === undefined) throw new Error(`--in-process: ${name} has capture's FRAMES_CURVE_SERVER_KEY but not inference's public key (DETECTIONS_CURVE_SERVER_KEY) to take the frames from inference.`);
+  setEnv(consumer, 'FRAMES_CURVE_SERVER_KEY', inferenceKey);
 }
 
 /** The preview's health panel without the capture modules that are gone. */
