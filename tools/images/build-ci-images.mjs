@@ -453,13 +453,19 @@ async function framesProcessed(port) {
  * capture: the decoders work in the image and frames reach the model. Its checks, with its exit code on SIGTERM.
  */
 async function decodingInference(arch, image, timeoutMs) {
-  const inference = new RunningModule('inference-decoding', arch, image, { METRICS_PORT: '0', CAPTURE_SOURCES: '[{"CAMERA_PATH": "testsrc", "CAPTURE_WIDTH": 320}]' });
+  // Its own ports: chroot isolation shares the host's network.
+  const inference = new RunningModule('inference-decoding', arch, image, {
+    METRICS_PORT: '0',
+    DETECTIONS_BIND: `tcp://127.0.0.1:${await freePort()}`,
+    CAPTURE_SOURCES: '[{"CAMERA_PATH": "testsrc", "CAPTURE_WIDTH": 320}]',
+  });
   const checks = {};
   try {
     await inference.start();
     const port = await inference.metricsPort(timeoutMs);
     checks.capture = (await inference.healthy(port, (report) => report.capture?.[0]?.state === 'streaming', timeoutMs)).capture;
     checks.framesProcessed = await inference.waitFor('frames processed', () => framesProcessed(port), timeoutMs);
+    checks.healthcheckExitCode = await inference.healthcheck(port);
   } catch (error) {
     checks.error = error.message;
   } finally {
@@ -533,7 +539,8 @@ async function smokeCheck(arch, images) {
     result.passed = result.error === undefined && result.checks.healthcheckExitCode === 0;
   }
   const { error, exitCode, ...checks } = await decodingInference(arch, images['inference.decoders'], timeoutMs);
-  const decodingError = error ?? (exitCode === 0 ? undefined : `did not stop cleanly on SIGTERM (exit code ${exitCode})`);
+  const decodingError =
+    error ?? (exitCode !== 0 ? `did not stop cleanly on SIGTERM (exit code ${exitCode})` : checks.healthcheckExitCode !== 0 ? `HEALTHCHECK exited ${checks.healthcheckExitCode}` : undefined);
   results['inference.decoders'] = { passed: decodingError === undefined, checks, exitCode, ...(decodingError !== undefined && { error: decodingError }) };
   return results;
 }

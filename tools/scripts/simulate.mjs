@@ -32,7 +32,7 @@ function takeOption(name) {
  * state folder; its path.
  */
 function camerasManifest(count) {
-  if (args.includes('--manifest')) fail('--cameras and --in-process generate the manifest they run: leave out --manifest');
+  if (args.includes('--manifest')) fail(`${cameras === undefined ? '--in-process' : '--cameras'} generates the manifest it runs: leave out --manifest`);
   const arch = { x64: 'amd64', arm64: 'arm64' }[process.arch] ?? fail(`--cameras: no module images for ${process.arch}`);
   const stateDir = args.includes('--state-dir') ? resolve(args[args.indexOf('--state-dir') + 1] ?? '') : join(workspaceRoot, '.simulator');
   const outputPath = join(stateDir, 'deployment');

@@ -136,7 +136,7 @@ if (unmet !== undefined) {
     it('inference with the decoders (--decoders): decodes a camera itself, with no capture; stops cleanly', () => {
       const smoke = entry('inference.decoders')?.smoke;
       expect(entry('inference.decoders')?.reference).toMatch(/^localhost:5000\/inference:[\w.-]+-amd64\.decoders$/);
-      expect(smoke).toMatchObject({ passed: true, exitCode: 0, checks: { capture: [{ sourceId: 'camera0', state: 'streaming' }] } });
+      expect(smoke).toMatchObject({ passed: true, exitCode: 0, checks: { capture: [{ sourceId: 'camera0', state: 'streaming' }], healthcheckExitCode: 0 } });
       expect(smoke?.checks['framesProcessed']).toBeGreaterThan(0);
       // Why the decoders are a variant: the default image goes without their hundreds of megabytes.
       expect(megabytes(entry('inference.decoders')?.size)).toBeGreaterThan(megabytes(entry('inference')?.size) + 100);
