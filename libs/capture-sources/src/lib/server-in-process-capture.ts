@@ -58,6 +58,8 @@ export class LentBuffers {
 
 interface Running {
   source: InProcessSource;
+  /** What the handler is told of each of its frames: made once, the same for every frame. */
+  context: InProcessCaptureContext;
   supervisor: SourceSupervisor;
   pump?: Promise<void>;
   handlerErrors: number;
@@ -95,6 +97,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     }
     this.running = sources.map((source) => ({
       source,
+      context: new InProcessCaptureContext([source.sourceId]),
       supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame: source.failFastBeforeFirstFrame, stallTimeoutMs: source.stallTimeoutMs, listener: source.listener }),
       handlerErrors: 0,
     }));
@@ -151,7 +154,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
 
   /** Hands each frame to the handler and takes the next once it settles; settles `firstFrame` or `failed` as capture's start does. */
   private async pump(running: Running, handler: MessageHandler, firstFrame: () => void, failed: (error: Error) => void): Promise<void> {
-    const { source, supervisor } = running;
+    const { source, context, supervisor } = running;
     let handedOn = false;
     try {
       for await (const frame of supervisor.frames()) {
@@ -159,7 +162,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
         this.lent.lend(frame.pixels);
         this.offer?.(frame);
         try {
-          const result: unknown = await handler(frame, new InProcessCaptureContext([source.sourceId]));
+          const result: unknown = await handler(frame, context);
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
         } catch (error) {
           // One frame the handler failed on is lost, not the source; a handler that failed holds no frame (lent for
