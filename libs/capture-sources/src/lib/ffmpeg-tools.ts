@@ -51,9 +51,10 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * (their colour part is the matrix alone, or "matrix/primaries/transfer" where those differ). This describes what is
  * written, where a probe of the input would not: ffmpeg may convert the range on the way. Input streams are described
  * first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0". An output stream line it cannot read
- * throws a VideoSourceError quoting it.
+ * throws a VideoSourceError quoting it. ffmpeg before 5 names no matrix there: `unsaidMatrix` (a file's, which scaling
+ * YUV keeps) stands in where given.
  */
-export function ffmpegOutputFormatReader(): FrameFormatReader {
+export function ffmpegOutputFormatReader(unsaidMatrix?: ColorMatrix): FrameFormatReader {
   let inOutputSection = false;
   return (line) => {
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
@@ -64,7 +65,7 @@ export function ffmpegOutputFormatReader(): FrameFormatReader {
     if (!stream) throw new VideoSourceError(`cannot read the frames' size from ffmpeg's description of its output: ${line.trim()}`);
     const [, details = '', width, height] = stream;
     const parts = details.split(', ');
-    const colorMatrix = parts.map((detail) => colorMatrixNamed(detail.split('/')[0])).find((matrix) => matrix !== undefined);
+    const colorMatrix = parts.map((detail) => colorMatrixNamed(detail.split('/')[0])).find((matrix) => matrix !== undefined) ?? unsaidMatrix;
     return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }), ...(parts.includes('pc') && { fullRange: true }) };
   };
 }

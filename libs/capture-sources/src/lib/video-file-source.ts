@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ColorMatrix } from '@iev/frame-protocol';
-import { type DecoderCommand, DecoderSource, type FrameFormatReader } from './decoder-source';
+import { type DecoderCommand, DecoderSource } from './decoder-source';
 import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
@@ -76,20 +75,10 @@ export class VideoFileSource extends DecoderSource {
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
-    return { tool, frameFormat: fileFormatReader(video.colorMatrix), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    // The frames' format as ffmpeg says it writes them (their range may not be the file's); the file's matrix where
+    // ffmpeg names none.
+    return { tool, frameFormat: ffmpegOutputFormatReader(video.colorMatrix), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
-}
-
-/**
- * The frames' size, matrix and range as ffmpeg says it writes them (their range may not be the file's). ffmpeg before 5
- * names no matrix there: the file's own, which scaling YUV keeps, stands in.
- */
-function fileFormatReader(fileMatrix: ColorMatrix | undefined): FrameFormatReader {
-  const readFormat = ffmpegOutputFormatReader();
-  return (line) => {
-    const format = readFormat(line);
-    return format && format.colorMatrix === undefined && fileMatrix !== undefined ? { ...format, colorMatrix: fileMatrix } : format;
-  };
 }
 
 /**
