@@ -43,9 +43,11 @@ export function asksForHelp(argv) {
  * and what inference and the preview are given on top of the environment to take their frames.
  */
 export function startPlan(argv, env) {
-  const inProcess = argv.some((arg, index) => arg === IN_PROCESS && argv[index - 1] !== '--camera');
+  // The flag, unless it is a --camera's source.
+  const isFlag = (arg, index) => arg === IN_PROCESS && argv[index - 1] !== '--camera';
+  const inProcess = argv.some(isFlag);
   const cameras = parseCameras(
-    argv.filter((arg, index) => arg !== IN_PROCESS || argv[index - 1] === '--camera'),
+    argv.filter((arg, index) => !isFlag(arg, index)),
     env,
   );
   if (inProcess) return inProcessPlan(cameras, env);
