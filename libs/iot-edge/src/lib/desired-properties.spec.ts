@@ -1,5 +1,5 @@
 import { env } from '@iev/service-runtime';
-import { readDesired } from './desired-properties';
+import { desiredGroups, readDesired } from './desired-properties';
 
 const spec = {
   boxThresh: env.number('boxThresh', { min: 0, max: 1 }),
@@ -40,5 +40,47 @@ describe('readDesired', () => {
     const document = { fps: 10, $version: 7 };
     expect(readDesired(spec, document, current, startup, { complete: true })).toEqual({ changes: { boxThresh: 0.5 }, errors: [] });
     expect(readDesired(spec, document, current, startup).changes).toEqual({});
+  });
+});
+
+describe('readDesired with a group property (a module\'s cameras)', () => {
+  const cameraSpec = { source: env.string('source'), fps: env.number('fps', { min: 0, max: 1000 }, 0) };
+  const withCameras = { preset: spec.preset, cameras: desiredGroups(cameraSpec, ['camera0', 'door'], 'camera') };
+  const cameras = { camera0: { source: '/dev/video0', fps: 0 }, door: { source: 'rtsp://door/stream', fps: 10 } };
+  const start = { preset: 'seed' as const, cameras };
+
+  it("changes only the named cameras' named settings, as IoT Hub sends a patch, and gives every camera after it", () => {
+    const update = readDesired(withCameras, { cameras: { door: { fps: '5' } } }, start, start);
+    expect(update).toEqual({ changes: { cameras: { camera0: cameras.camera0, door: { source: 'rtsp://door/stream', fps: 5 } } }, errors: [] });
+  });
+
+  it('changes nothing for values it already has', () => {
+    expect(readDesired(withCameras, { cameras: { door: { fps: 10 }, camera0: {} } }, start, start)).toEqual({ changes: {}, errors: [] });
+  });
+
+  it('names a camera the module does not have, a wrong value by its path, and shapes that are not objects; the rest applies', () => {
+    const update = readDesired(withCameras, { cameras: { garage: { fps: 5 }, door: { fps: -1, source: 'testsrc' }, camera0: 'testsrc' } }, start, start);
+    expect(update.changes).toEqual({ cameras: { camera0: cameras.camera0, door: { source: 'testsrc', fps: 10 } } });
+    expect(update.errors).toEqual([
+      'cameras.garage is not a camera of this module (cameras: camera0, door)',
+      'cameras.door.fps must be a number from 0 to 1000 (got -1)',
+      'cameras.camera0 must be an object of settings (got "testsrc")',
+    ]);
+    expect(readDesired(withCameras, { cameras: 'testsrc' }, start, start).errors).toEqual(['cameras must be an object of cameras by name (got "testsrc")']);
+    expect(readDesired(withCameras, { cameras: { door: { colour: 'red' } } }, start, start).errors).toEqual(['cameras.door.colour is not a setting of this module (settings: source, fps)']);
+  });
+
+  it('returns a setting, a camera or all cameras set to null to their start-up values', () => {
+    const current = { preset: 'seed' as const, cameras: { camera0: { source: 'testsrc', fps: 2 }, door: { source: 'testsrc', fps: 3 } } };
+    expect(readDesired(withCameras, { cameras: { door: { fps: null } } }, current, start).changes).toEqual({ cameras: { camera0: current.cameras.camera0, door: { source: 'testsrc', fps: 10 } } });
+    expect(readDesired(withCameras, { cameras: { camera0: null } }, current, start).changes).toEqual({ cameras: { camera0: cameras.camera0, door: current.cameras.door } });
+    expect(readDesired(withCameras, { cameras: null }, current, start).changes).toEqual({ cameras });
+  });
+
+  it('returns what a complete document leaves out to start-up, a camera or a setting; a patch leaves it', () => {
+    const current = { preset: 'seed' as const, cameras: { camera0: { source: 'testsrc', fps: 2 }, door: { source: 'testsrc', fps: 3 } } };
+    const document = { cameras: { door: { source: 'testsrc' } }, $version: 3 };
+    expect(readDesired(withCameras, document, current, start, { complete: true }).changes).toEqual({ cameras: { camera0: cameras.camera0, door: { source: 'testsrc', fps: 10 } } });
+    expect(readDesired(withCameras, document, current, start).changes).toEqual({});
   });
 });

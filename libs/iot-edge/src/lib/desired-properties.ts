@@ -1,14 +1,36 @@
-import type { ConfigOf, EnvSpec } from '@iev/service-runtime';
+import type { ConfigOf, EnvSpec, EnvVar } from '@iev/service-runtime';
+
+/**
+ * A desired property holding named groups of settings, each group read as the module's own settings are: inference's
+ * `cameras`, `{ "camera1": { "fps": 5 } }`. The groups are the module's (its cameras), by twin key; the twin sets
+ * their settings, not which there are.
+ */
+export interface DesiredGroups<G extends EnvSpec = EnvSpec> {
+  readonly spec: G;
+  readonly names: readonly string[];
+  /** What a group is, for errors: `cameras.door is not a camera of this module`. */
+  readonly noun: string;
+}
+
+export function desiredGroups<G extends EnvSpec>(spec: G, names: readonly string[], noun: string): DesiredGroups<G> {
+  return { spec, names, noun };
+}
+
+function isGroups(variable: EnvVar<unknown> | DesiredGroups): variable is DesiredGroups {
+  return 'noun' in variable;
+}
 
 /**
  * The module twin's desired properties a module accepts, each parsed by the same validators as its env
- * variables (a twin value is checked exactly like the variable it overrides).
+ * variables (a twin value is checked exactly like the variable it overrides), or a group of such (DesiredGroups).
  */
-export type DesiredSpec = EnvSpec;
-export type DesiredValues<S extends DesiredSpec> = ConfigOf<S>;
+export type DesiredSpec = Record<string, EnvVar<unknown> | DesiredGroups>;
+export type DesiredValues<S extends DesiredSpec> = {
+  [K in keyof S]: S[K] extends DesiredGroups<infer G> ? Record<string, ConfigOf<G>> : S[K] extends EnvVar<infer T> ? T : never;
+};
 
 export interface DesiredUpdate<S extends DesiredSpec> {
-  /** Valid values that differ from the current settings. */
+  /** Valid values that differ from the current settings; a group property's is its every group after the change. */
   changes: Partial<DesiredValues<S>>;
   /** One line per rejected value, naming the property; rejected values are not applied. */
   errors: string[];
@@ -18,7 +40,8 @@ export interface DesiredUpdate<S extends DesiredSpec> {
  * Reads a desired-properties document (the full one at connect, or a patch) against the current settings.
  * A property set to null (removed from the twin) returns to its start-up value; so does one missing from a
  * `complete` document, the full one at connect (it was removed while the module was away). `$version`,
- * `$metadata` and other `$` keys are the twin's own and are skipped.
+ * `$metadata` and other `$` keys are the twin's own and are skipped. In a group property the same holds for each
+ * group and each of its settings: a patch names only what changed, as IoT Hub merges it.
  */
 export function readDesired<S extends DesiredSpec>(
   spec: S,
@@ -27,14 +50,28 @@ export function readDesired<S extends DesiredSpec>(
   startup: DesiredValues<S>,
   { complete = false }: { complete?: boolean } = {},
 ): DesiredUpdate<S> {
-  const changes: Record<string, unknown> = {};
   const errors: string[] = [];
+  const changes = readProperties(spec, desired, current, startup, complete, '', errors);
+  return { changes: changes as Partial<DesiredValues<S>>, errors };
+}
+
+type Values = Record<string, unknown>;
+
+/** readDesired's work at one level: `path` prefixes the names its errors give (`cameras.camera1.`). */
+function readProperties(spec: DesiredSpec, desired: Values, current: Values, startup: Values, complete: boolean, path: string, errors: string[]): Values {
+  const changes: Values = {};
   const document = complete ? { ...Object.fromEntries(Object.keys(spec).map((property) => [property, null])), ...desired } : desired;
   for (const [property, raw] of Object.entries(document)) {
     if (property.startsWith('$')) continue;
+    const named = `${path}${property}`;
     const variable = spec[property];
     if (!variable) {
-      errors.push(`${property} is not a setting of this module (settings: ${Object.keys(spec).join(', ')})`);
+      errors.push(`${named} is not a setting of this module (settings: ${Object.keys(spec).join(', ')})`);
+      continue;
+    }
+    if (isGroups(variable)) {
+      const groups = readGroups(variable, raw, current[property] as Record<string, Values>, startup[property] as Record<string, Values>, complete, named, errors);
+      if (groups) changes[property] = groups;
       continue;
     }
     let value: unknown;
@@ -44,16 +81,56 @@ export function readDesired<S extends DesiredSpec>(
       try {
         value = variable.parse(String(raw));
       } catch (error) {
-        errors.push(`${property} ${(error as Error).message} (got ${quoted(raw)})`);
+        errors.push(`${named} ${(error as Error).message} (got ${quoted(raw)})`);
         continue;
       }
     } else {
-      errors.push(`${property} must be ${variable.description} (got ${quoted(raw)})`);
+      errors.push(`${named} must be ${variable.description} (got ${quoted(raw)})`);
       continue;
     }
     if (value !== current[property]) changes[property] = value;
   }
-  return { changes: changes as Partial<DesiredValues<S>>, errors };
+  return changes;
+}
+
+/** Every group after the document's changes, or undefined when none changed. Null returns them all to start-up. */
+function readGroups(
+  groups: DesiredGroups,
+  raw: unknown,
+  current: Record<string, Values>,
+  startup: Record<string, Values>,
+  complete: boolean,
+  named: string,
+  errors: string[],
+): Record<string, Values> | undefined {
+  if (raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
+    errors.push(`${named} must be an object of ${groups.noun}s by name (got ${quoted(raw)})`);
+    return undefined;
+  }
+  const document: Values = raw === null ? Object.fromEntries(groups.names.map((name) => [name, null])) : complete ? { ...Object.fromEntries(groups.names.map((name) => [name, {}])), ...raw } : (raw as Values);
+  const next = { ...current };
+  let changed = false;
+  for (const [name, groupRaw] of Object.entries(document)) {
+    if (name.startsWith('$')) continue;
+    if (!groups.names.includes(name)) {
+      errors.push(`${named}.${name} is not a ${groups.noun} of this module (${groups.noun}s: ${groups.names.join(', ')})`);
+      continue;
+    }
+    if (groupRaw !== null && (typeof groupRaw !== 'object' || Array.isArray(groupRaw))) {
+      errors.push(`${named}.${name} must be an object of settings (got ${quoted(groupRaw)})`);
+      continue;
+    }
+    const groupChanges = groupRaw === null ? changedFrom(current[name], startup[name]) : readProperties(groups.spec, groupRaw as Values, current[name], startup[name], complete, `${named}.${name}.`, errors);
+    if (Object.keys(groupChanges).length === 0) continue;
+    next[name] = { ...current[name], ...groupChanges };
+    changed = true;
+  }
+  return changed ? next : undefined;
+}
+
+/** The values of `to` that differ from `from`. */
+function changedFrom(from: Values, to: Values): Values {
+  return Object.fromEntries(Object.entries(to).filter(([key, value]) => value !== from[key]));
 }
 
 /** The most of a rejected value an error quotes: enough to recognise it, never a reported property edgeHub refuses. */

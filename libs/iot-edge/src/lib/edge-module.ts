@@ -353,8 +353,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   /** Reported properties merge like a JSON merge patch: an unset setting must be sent as null to leave the twin. */
   private reportedSettings(): Record<string, unknown> | null {
-    if (!this.settings) return null;
-    return Object.fromEntries(Object.entries(this.settings).map(([key, value]) => [key, value ?? null]));
+    return this.settings ? unsetAsNull(this.settings) : null;
   }
 
   /**
@@ -447,4 +446,11 @@ export function jsonMessage(body: unknown, properties: Record<string, string | n
   message.contentEncoding = 'utf-8';
   for (const [key, value] of Object.entries(properties)) message.properties.add(key, String(value));
   return message;
+}
+
+/** The settings with each unset one (in a group too) as null. */
+function unsetAsNull(settings: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(settings).map(([key, value]) => [key, value !== null && typeof value === 'object' ? unsetAsNull(value as Record<string, unknown>) : (value ?? null)]),
+  );
 }
