@@ -152,6 +152,40 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
     expect(pidsRunning('ffmpeg', ramp)).toEqual([]);
   });
 
+  it("switches one source live to another file, the other source untouched, its frames numbered on", async () => {
+    const other = makeRamp('switched.mp4', 6);
+    const door = makeRamp('door.mp4', 6);
+    served = serve([fileSource(ramp, 'camera0', { loop: true }), fileSource(door, 'door', { loop: true })], (frame, server) => server.release(frame.pixels));
+    await served.listening;
+    const ofCamera0 = () => served?.received.filter(({ sourceId }) => sourceId === 'camera0') ?? [];
+    await waitUntil(() => ofCamera0().length > 3, 'frames of camera0');
+
+    const before = ofCamera0().length;
+    await served.server.switchSource('camera0', () => new VideoFileSource({ path: other, sourceId: 'camera0', loop: false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }));
+    await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the new file played to its end');
+
+    const after = ofCamera0().slice(before);
+    // The new file's six frames at the end (frames of the old one cut before the switch may come first), numbered on.
+    expect(after.slice(-6).map(({ luma }) => luma)).toEqual([16, 24, 32, 40, 48, 56]);
+    const sequences = ofCamera0().map(({ frame }) => frame.sequence);
+    expect(sequences).toEqual([...Array(sequences.length).keys()]);
+    expect(served.server.stats()[1].state).toBe('streaming');
+    expect(pidsRunning('ffmpeg', ramp)).toEqual([]);
+  });
+
+  it('starts reading again when switched after its file ended', async () => {
+    const other = makeRamp('after-end.mp4', 6);
+    served = serve([fileSource(ramp, 'camera0')], (frame, server) => server.release(frame.pixels));
+    await served.listening;
+    await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
+
+    await served.server.switchSource('camera0', () => new VideoFileSource({ path: other, sourceId: 'camera0', loop: false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }));
+    await waitUntil(() => (served?.received.length ?? 0) === 18, 'the second file played');
+
+    expect(served.received.slice(12).map(({ luma }) => luma)).toEqual([16, 24, 32, 40, 48, 56]);
+    await expect(served.server.switchSource('garage', () => fileSource(ramp, 'garage').create())).rejects.toThrow('ServerInProcessCapture has no source garage');
+  });
+
   it('refuses no sources, and two with one id', () => {
     const source = fileSource(ramp, 'camera0');
     expect(() => new ServerInProcessCapture([], lent)).toThrow('ServerInProcessCapture needs at least one source');

@@ -58,6 +58,8 @@ export class LentBuffers {
 
 interface Running {
   source: InProcessSource;
+  /** Reading the supervisor's frames: a switch after a file ended starts reading again only once it is over. */
+  pumping: boolean;
   /** What the handler is told of each of its frames: made once, the same for every frame. */
   context: InProcessCaptureContext;
   supervisor: SourceSupervisor;
@@ -100,12 +102,26 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       context: new InProcessCaptureContext([source.sourceId]),
       supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame: source.failFastBeforeFirstFrame, stallTimeoutMs: source.stallTimeoutMs, listener: source.listener }),
       handlerErrors: 0,
+      pumping: false,
     }));
   }
 
   /** The handler is done with a frame's pixels: its buffer goes back to its source's ring. */
   release(pixels: Uint8Array): void {
     this.lent.release(pixels);
+  }
+
+  /**
+   * Replaces a source live (a twin change); see SourceSupervisor.switchSource. After a file played once has ended its
+   * frames have stopped, and this starts reading the new source (retried like any other).
+   */
+  async switchSource(sourceId: string, create: () => FrameSource): Promise<void> {
+    const running = this.running.find(({ source }) => source.sourceId === sourceId);
+    if (!running) throw new RangeError(`ServerInProcessCapture has no source ${sourceId}`);
+    await running.supervisor.switchSource(create);
+    const handler = this.getHandlerByPattern(FRAMES_TOPIC);
+    if (running.pumping || this.closing || !handler) return;
+    running.pump = this.pump(running, handler, () => undefined, (error) => this.logger.error(`${sourceId} stopped: ${error.message}`));
   }
 
   /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
@@ -156,6 +172,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   private async pump(running: Running, handler: MessageHandler, firstFrame: () => void, failed: (error: Error) => void): Promise<void> {
     const { source, context, supervisor } = running;
     let handedOn = false;
+    running.pumping = true;
     try {
       for await (const frame of supervisor.frames()) {
         if (this.closing) break;
@@ -177,6 +194,8 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       if (!handedOn) failed(new Error(`${source.sourceId} ${supervisor.state === 'ended' ? 'ended' : 'was stopped'} before its first frame`));
     } catch (error) {
       failed(error as Error);
+    } finally {
+      running.pumping = false;
     }
   }
 }
