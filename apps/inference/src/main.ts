@@ -21,7 +21,7 @@ void runModule('inference', async (logger) => {
   const decodesOwnSources = ownSources.length > 0;
   const curve = readInferenceCurve(process.env, decodesOwnSources);
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
-  const startupSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
+  const detectionSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');
   // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in
   // fair turns and asks a capture for its newest frame once its last one has left the line. With CAPTURE_SOURCES,
@@ -36,7 +36,7 @@ void runModule('inference', async (logger) => {
   const onActivity = (activity?: string) => {
     loading = activity ?? 'loading model';
   };
-  const detector = await loadTextDetector({ ...config, overrides: startupSettings, log: logger, onActivity });
+  const detector = await loadTextDetector({ ...config, overrides: detectionSettings, log: logger, onActivity });
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
 
@@ -68,10 +68,11 @@ void runModule('inference', async (logger) => {
     name: 'inference',
     logger,
     registry,
+    // With CAPTURE_SOURCES, the twin sets the cameras as well, as capture's twin sets its one.
     settings: {
-      spec: inferenceTwinSpec,
-      startup: startupSettings,
-      apply: (_changes, next) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next),
+      spec: frames.cameras ? { ...inferenceTwinSpec, cameras: frames.cameras.twinSpec } : inferenceTwinSpec,
+      startup: frames.cameras ? { ...detectionSettings, cameras: frames.cameras.settings() } : detectionSettings,
+      apply: (_changes, next) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras),
     },
     reported: () => ({
       modelId: detector.backend.modelId,

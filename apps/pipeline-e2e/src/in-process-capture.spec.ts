@@ -1,14 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import type { Detections } from '@iev/frame-protocol';
 import { childPids, eventually, isRunning } from '@iev/testing';
-import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPreview } from './module-process';
+import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPipelineEdgeHub, startPreview } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
+const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] ?? {}) as { cameras?: Record<string, Record<string, unknown>> };
+const lastDesiredOf = (reported: Record<string, unknown>) => (reported['lastDesired'] ?? {}) as { status?: string; error?: string };
 
 describe('inference decoding its own sources (CAPTURE_SOURCES): no capture module', () => {
   let dir: string;
+  let hub: EdgeHubEmulator;
   let inference: ModuleProcess;
   let telemetry: ModuleProcess;
   let preview: ModuleProcess;
@@ -26,7 +30,10 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       { CAMERA_PATH: DEMO_VIDEO, CAPTURE_REALTIME: false },
       { CAMERA_PATH: DEMO_VIDEO, SOURCE_ID: 'door', CAPTURE_WIDTH: 320, CAPTURE_HEIGHT: 240, CAPTURE_PIXEL_FORMAT: 'bgr24' },
     ];
+    // Inference runs as an IoT Edge module, whose twin changes its cameras; the others need no edgeHub.
+    hub = await startPipelineEdgeHub(dir);
     inference = new ModuleProcess('inference', {
+      ...hub.moduleEnv('inference'),
       CAPTURE_SOURCES: JSON.stringify(sources),
       // Its frames offered to the preview, as a capture offers its own.
       FRAMES_BIND: frames,
@@ -41,6 +48,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
 
   afterAll(async () => {
     await Promise.all([inference, telemetry, preview].map((module) => module.stop('SIGKILL')));
+    await hub?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -81,6 +89,22 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     expect(metrics).toMatch(/^iev_inference_source_up\{source_id="door",[^}]*\} 1$/m);
     expect(metrics).toMatch(/^iev_inference_source_frames_decoded_total\{[^}]*\} [1-9]\d*$/m);
   });
+
+  it("changes a camera live from inference's twin, as capture's twin changes its one, and reports every camera", async () => {
+    const door = { source: DEMO_VIDEO, fps: 0, width: 320, height: 240 };
+    await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['door']?.['width'] === 320, 30_000);
+    await hub.patchDesired('inference', { cameras: { door: { width: 160, height: 120 } } });
+
+    const reported = await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['door']?.['width'] === 160, 20_000);
+    expect(lastDesiredOf(reported).status).toBe('applied');
+    expect(settingsOf(reported).cameras).toEqual({ camera0: { source: DEMO_VIDEO, fps: 0, width: 0, height: 0 }, door: { ...door, width: 160, height: 120 } });
+    await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'door' && d.width === 160 && d.height === 120) || undefined, "door's detections at 160x120", 30_000);
+
+    // The set of cameras is the deployment's: the twin names one inference does not have, and nothing changes.
+    await hub.patchDesired('inference', { cameras: { garage: { fps: 5 } } });
+    const rejected = await hub.waitForReported('inference', (r) => lastDesiredOf(r).status === 'rejected', 20_000);
+    expect(lastDesiredOf(rejected).error).toBe('cameras.garage is not a camera of this module (cameras: camera0, door)');
+  }, 90_000);
 
   it('stops cleanly on Ctrl-C, leaving none of its decoders behind', async () => {
     const decoders = childPids(inference.child.pid as number);

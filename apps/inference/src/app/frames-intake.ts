@@ -6,7 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { inProcessCapture } from './in-process-capture';
+import { inProcessCapture, type InProcessCameras } from './in-process-capture';
 import type { ReleasePixels } from './tokens';
 
 /** Where inference's frames come from: the transport strategy that serves them, and what the module reads of it. */
@@ -20,6 +20,8 @@ export interface FramesIntake {
   malformedByEndpoint(): ReadonlyArray<{ endpoint: string; malformed: number }>;
   /** What it opened beside its server, closed once the server has. */
   close?(): Promise<void>;
+  /** The cameras it decodes itself, which the twin may change. */
+  cameras?: InProcessCameras;
 }
 
 /** Frames on demand from capture modules, one link per FRAMES_CONNECT endpoint. */
@@ -48,12 +50,13 @@ export async function ownFrames(sources: SourceConfig[], logger: Logger, registr
       ),
     holds: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
   };
-  const server = await inProcessCapture(sources, logger, registry, offered).catch(async (error: unknown) => {
+  const { server, cameras } = await inProcessCapture(sources, logger, registry, offered).catch(async (error: unknown) => {
     await framesClient?.close();
     throw error;
   });
   return {
     server,
+    cameras,
     release: (pixels) => server.release(pixels),
     status: () => ({ capture: server.stats(), ...(framesClient && { offered: framesClient.stats() }) }),
     malformedByEndpoint: () => [],

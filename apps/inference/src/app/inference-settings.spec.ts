@@ -2,7 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
+import { sourceConfigSpec } from '@iev/capture-sources';
 import { withFixedInputDims } from '@iev/inference-backends';
+import { readConfig } from '@iev/service-runtime';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { inProcessCapture } from './in-process-capture';
 import { applyInferenceSettings } from './inference-settings';
 import { TextReading } from './text-reading';
 
@@ -44,6 +49,38 @@ describe('applyInferenceSettings', () => {
     expect(detector.preset.name).toBe('seed');
     expect(detector.modelPath).toBe(join(ROOT, 'models/ch_pp_inf_dynamic.onnx'));
     expect(reading.active).toBeUndefined();
+  });
+
+  describe('with cameras decoded in process (CAPTURE_SOURCES)', () => {
+    const demo = join(ROOT, 'assets/demo/demo.mp4');
+    const camera = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
+    const cameras = () => inProcessCapture([readConfig(sourceConfigSpec, { CAMERA_PATH: demo })], pino({ level: 'silent' }), new Registry());
+
+    it('checks the cameras first: one that cannot be opened leaves the detector, reading and cameras as they were', async () => {
+      reading = readingFrom(join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'));
+      const capture = await cameras();
+      try {
+        const patch = { preset: 'default', minTextScore: 0.5, cameras: { camera0: camera(join(ROOT, 'assets/demo/missing.mp4')) } };
+        await expect(applyInferenceSettings(detector, reading, loading, patch, capture.cameras)).rejects.toThrow(/^cameras\.camera0: video file not found/);
+        expect(detector.preset.name).toBe('seed');
+        expect(reading.active).toBeUndefined();
+        expect(capture.cameras.settings()).toEqual({ camera0: camera(demo) });
+      } finally {
+        await capture.server.close();
+      }
+    });
+
+    it('switches no camera when the reader the patch needs cannot load', async () => {
+      reading = readingFrom(join(ROOT, 'models/missing-rec-model.onnx'));
+      const capture = await cameras();
+      try {
+        const patch = { preset: 'default', minTextScore: 0.5, cameras: { camera0: { ...camera(demo), fps: 5 } } };
+        await expect(applyInferenceSettings(detector, reading, loading, patch, capture.cameras)).rejects.toThrow('missing-rec-model.onnx');
+        expect(capture.cameras.settings()).toEqual({ camera0: camera(demo) });
+      } finally {
+        await capture.server.close();
+      }
+    });
   });
 
   it('switches the detector and reading together', async () => {

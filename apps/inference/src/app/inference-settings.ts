@@ -1,5 +1,7 @@
 import { presetReads, reconfigureDetector, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
+import type { SourceSettings } from '@iev/capture-sources';
 import type { PresetOverrides } from '@iev/text-detection';
+import type { InProcessCameras } from './in-process-capture';
 import type { TextReading } from './text-reading';
 
 /** What a module twin sets live (inferenceTwinSpec). */
@@ -7,16 +9,27 @@ export interface InferenceSettings extends PresetOverrides {
   preset: string;
   recognition?: 'on' | 'off';
   minTextScore: number;
+  /** With CAPTURE_SOURCES: each camera's, by twin key (InProcessCameras). */
+  cameras?: Record<string, SourceSettings>;
 }
 
 /**
- * Applies a twin patch whole or not at all: what may fail loads before anything changes. The reader's model first
- * (missing, or not fitting its dictionary); then the detector's settings, which may load another model and swap it
- * in last; then reading switches, which cannot fail once its model is loaded.
+ * Applies a twin patch whole or not at all: what may fail loads before anything changes. The cameras that change
+ * first (a device that is not there, a file that cannot be read); the reader's model (missing, or not fitting its
+ * dictionary); then the detector's settings, which may load another model and swap it in last; then the cameras
+ * restart on their new settings and reading switches, which cannot fail once prepared.
  */
-export async function applyInferenceSettings(detector: TextDetector, reading: TextReading, loading: Omit<DetectorLoading, 'preset' | 'overrides'>, next: InferenceSettings): Promise<void> {
+export async function applyInferenceSettings(
+  detector: TextDetector,
+  reading: TextReading,
+  loading: Omit<DetectorLoading, 'preset' | 'overrides'>,
+  next: InferenceSettings,
+  cameras?: InProcessCameras,
+): Promise<void> {
+  const switchCameras = cameras && next.cameras ? await cameras.prepare(next.cameras) : undefined;
   const reads = presetReads(next.preset, next.recognition);
   await reading.prepare(reads);
   await reconfigureDetector(detector, { ...loading, preset: next.preset, overrides: next });
+  await switchCameras?.();
   await reading.switch(reads, next.minTextScore);
 }
