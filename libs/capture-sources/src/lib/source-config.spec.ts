@@ -43,6 +43,16 @@ describe('readSourceList', () => {
     ]);
   });
 
+  it("reports a bad value of the module's own environment once, by its name, not as each entry's that inherits it", () => {
+    const problems = problemsOf(() => list([{ CAMERA_PATH: 'a.mp4' }, { CAMERA_PATH: 'b.mp4' }, { CAMERA_PATH: 'c.mp4', CAPTURE_FPS: 'slow' }], { CAPTURE_FPS: 'fast', CAPTURE_LOOP: 'yes please' }));
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^CAPTURE_LOOP must be .* \(got "yes please"\), which each CAPTURE_SOURCES entry that leaves it unset inherits$/),
+      expect.stringMatching(/^CAPTURE_FPS must be a number.* \(got "fast"\), which each CAPTURE_SOURCES entry that leaves it unset inherits$/),
+      expect.stringMatching(/^CAPTURE_SOURCES\[2\]: CAPTURE_FPS must be a number.* \(got "slow"\)$/),
+    ]);
+  });
+
   it("masks a camera's password in what it says of an entry", () => {
     const problems = problemsOf(() => list([{ CAMERA_PATH: 'rtsp://door.local/stream', CAPTURE_RTSP_TRANSPORT: 'rtsp://admin:secret@door.local' }]));
     expect(problems.join()).not.toContain('secret');

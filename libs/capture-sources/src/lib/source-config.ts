@@ -89,12 +89,13 @@ export function readSourceList(name: string, fallback: EnvSource): SourceConfig[
   }
   if (!Array.isArray(entries) || entries.length === 0) throw new ConfigError([`${name} must be a JSON array of at least one object (got ${Array.isArray(entries) ? 'an empty one' : typeof entries})`]);
   const problems: string[] = [];
+  const inherited = inheritedVariables(name, fallback, problems);
   const configs: SourceConfig[] = [];
   for (const [index, entry] of entries.entries()) {
     const where = `${name}[${index}]`;
     const own = entryVariables(entry, where, problems);
     try {
-      if (own) configs.push(readConfig(sourceConfigSpec, { ...fallback, SOURCE_ID: `camera${index}`, ...own }));
+      if (own) configs.push(readConfig(sourceConfigSpec, { ...inherited, SOURCE_ID: `camera${index}`, ...own }));
     } catch (error) {
       problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${maskCredentials(problem)}`));
     }
@@ -109,6 +110,27 @@ export function readSourceList(name: string, fallback: EnvSource): SourceConfig[
 }
 
 const SOURCE_VARIABLES = new Set(Object.values(sourceConfigSpec).flatMap(({ names }) => names));
+
+/**
+ * The module's environment as the entries inherit it. A source variable it sets to a bad value is reported once, by
+ * its own name, and left out: it is the module's setting that is wrong, not each entry that leaves it unset.
+ */
+function inheritedVariables(listName: string, fallback: EnvSource, problems: string[]): EnvSource {
+  const inherited = { ...fallback };
+  for (const variable of Object.values(sourceConfigSpec)) {
+    for (const name of variable.names) {
+      const value = fallback[name];
+      if (value === undefined) continue;
+      try {
+        variable.parse(value);
+      } catch (error) {
+        problems.push(maskCredentials(`${name} ${(error as Error).message} (got ${JSON.stringify(value)}), which each ${listName} entry that leaves it unset inherits`));
+        delete inherited[name];
+      }
+    }
+  }
+  return inherited;
+}
 
 /** An entry's variables as text, or undefined with its problems added: not an object, a name no source reads, no CAMERA_PATH. */
 function entryVariables(entry: unknown, where: string, problems: string[]): EnvSource | undefined {
