@@ -139,4 +139,15 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     await expect(take(supervisor.frames(), 1)).rejects.toThrow(/camera\.mjpeg/);
     await supervisor.stop();
   });
+
+  it('retries a source switched to before the first frame, though told to fail fast: only the first one does', async () => {
+    let attempts = 0;
+    const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true, backoff: new Backoff(50, 200, 0) });
+    await supervisor.switchSource(() => (++attempts < 3 ? failing() : testPattern(16)()));
+    const [frame] = await take(supervisor.frames(), 1);
+    await supervisor.stop();
+
+    expect(attempts).toBe(3);
+    expect(frame.width).toBe(16);
+  });
 });

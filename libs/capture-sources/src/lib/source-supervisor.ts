@@ -25,8 +25,8 @@ export interface SupervisionListener {
 export interface SourceSupervisorOptions {
   /**
    * A source that fails before the supervisor's first frame fails frames() instead of being retried: a missing or
-   * unreadable file at start-up is a configuration error, while a camera or stream may simply not be up yet. Later
-   * sources (a switch after a file ended) are retried.
+   * unreadable file at start-up is a configuration error, while a camera or stream may simply not be up yet. A source
+   * switched to (a twin change, before the first frame too) is retried.
    */
   failFastBeforeFirstFrame: boolean;
   listener?: SupervisionListener;
@@ -131,7 +131,7 @@ export class SourceSupervisor {
           continue;
         }
         failure = watch.stalled() ?? (error as Error);
-        if (!this.hadFrame && this.options.failFastBeforeFirstFrame) throw failure;
+        if (!this.hadFrame && this.switches === 0 && this.options.failFastBeforeFirstFrame) throw failure;
       } finally {
         // Not while waiting to retry: the source has stopped already.
         watch.stop();
