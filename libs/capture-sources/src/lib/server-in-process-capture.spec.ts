@@ -186,6 +186,26 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
     await expect(served.server.switchSource('garage', () => fileSource(ramp, 'garage').create())).rejects.toThrow('ServerInProcessCapture has no source garage');
   });
 
+  it('reads a source switched before listen() once, from listen() on', async () => {
+    const other = makeRamp('before-listen.mp4', 6);
+    const server = new ServerInProcessCapture([fileSource(ramp, 'camera0', { loop: true })], lent);
+    const lumas: number[] = [];
+    server.addHandler(FRAMES_TOPIC, (async (frame: Frame) => {
+      lumas.push(frame.pixels[0]);
+      server.release(frame.pixels);
+    }) as MessageHandler, true);
+    served = { server, received: [], listening: Promise.resolve() };
+    await server.switchSource('camera0', () => fileSource(other, 'camera0', { loop: true }).create());
+    expect(pidsRunning('ffmpeg', other)).toEqual([]);
+
+    await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
+    await waitUntil(() => lumas.length >= 8, 'frames of the file switched to');
+
+    expect(pidsRunning('ffmpeg', other)).toHaveLength(1);
+    expect(pidsRunning('ffmpeg', ramp)).toEqual([]);
+    expect(lumas.slice(0, 6)).toEqual([16, 24, 32, 40, 48, 56]);
+  });
+
   it('refuses no sources, and two with one id', () => {
     const source = fileSource(ramp, 'camera0');
     expect(() => new ServerInProcessCapture([], lent)).toThrow('ServerInProcessCapture needs at least one source');

@@ -58,7 +58,7 @@ export class LentBuffers {
 
 interface Running {
   source: InProcessSource;
-  /** Reading the supervisor's frames: a switch after a file ended starts reading again only once it is over. */
+  /** Reading the supervisor's frames: a switch starts a new pump only when the last one has ended (a file played once). */
   pumping: boolean;
   /** What the handler is told of each of its frames: made once, the same for every frame. */
   context: InProcessCaptureContext;
@@ -78,6 +78,8 @@ interface Running {
  */
 export class ServerInProcessCapture extends Server implements CustomTransportStrategy {
   private readonly running: Running[];
+  /** listen() has started the pumps: before it, a switch only replaces the source the pump will read. */
+  private listening = false;
   private closing = false;
 
   /**
@@ -120,7 +122,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     if (!running) throw new RangeError(`ServerInProcessCapture has no source ${sourceId}`);
     await running.supervisor.switchSource(create);
     const handler = this.getHandlerByPattern(FRAMES_TOPIC);
-    if (running.pumping || this.closing || !handler) return;
+    if (!this.listening || running.pumping || this.closing || !handler) return;
     running.pump = this.pump(running, handler, () => undefined, (error) => this.logger.error(`${sourceId} stopped: ${error.message}`));
   }
 
@@ -131,6 +133,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       callback(new Error(`ServerInProcessCapture serves an @EventPattern('${FRAMES_TOPIC}') handler, and there is none`));
       return;
     }
+    this.listening = true;
     const started = this.running.map(
       (running) =>
         new Promise<void>((resolve, reject) => {
