@@ -64,14 +64,16 @@ void runModule('inference', async (logger) => {
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
   counterReadAtScrape(registry, 'iev_inference_recognition_batches_failed_total', 'Recognition batches that failed (their lines read as nothing until due again)', () => reading.failedBatches);
   counterReadAtScrape(registry, 'iev_inference_peers_refused_total', 'Subscribers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => detectionsClient.stats().refusedPeers);
+  // With CAPTURE_SOURCES, the twin sets the cameras as well, as capture's twin sets its one.
+  const twinSettings = frames.cameras
+    ? { spec: { ...inferenceTwinSpec, cameras: frames.cameras.twinSpec }, startup: { ...detectionSettings, cameras: frames.cameras.settings() } }
+    : { spec: inferenceTwinSpec, startup: detectionSettings };
   const edge = EdgeModule.start({
     name: 'inference',
     logger,
     registry,
-    // With CAPTURE_SOURCES, the twin sets the cameras as well, as capture's twin sets its one.
     settings: {
-      spec: frames.cameras ? { ...inferenceTwinSpec, cameras: frames.cameras.twinSpec } : inferenceTwinSpec,
-      startup: frames.cameras ? { ...detectionSettings, cameras: frames.cameras.settings() } : detectionSettings,
+      ...twinSettings,
       apply: (_changes, next) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras),
     },
     reported: () => ({

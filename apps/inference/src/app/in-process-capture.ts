@@ -106,7 +106,7 @@ export class InProcessCameras {
    */
   async prepare(next: Record<string, SourceSettings>): Promise<() => Promise<void>> {
     const changed = [...this.byTwinKey].filter(([key, camera]) => !sameSettings(camera.settings, next[key]));
-    const prepared = await Promise.all(
+    const outcomes = await Promise.allSettled(
       changed.map(async ([key, camera]) => {
         const settings = next[key];
         const source = await prepareSource(settings, camera.setup.options, { requireCamera: true }).catch((error: Error) => {
@@ -115,6 +115,9 @@ export class InProcessCameras {
         return { camera, settings, source };
       }),
     );
+    const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).message] : []));
+    if (failures.length > 0) throw new Error(failures.join('; '));
+    const prepared = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     return async () => {
       for (const { camera, settings, source } of prepared) {
         camera.settings = settings;

@@ -115,4 +115,11 @@ describe('inference configuration', () => {
     ]);
     expect(() => readInferenceSources({ CAPTURE_SOURCES: sources, FRAMES_CONNECT: 'tcp://capture:5555' })).toThrow(/CAPTURE_SOURCES and FRAMES_CONNECT are both set/);
   });
+
+  it('refuses two SOURCE_IDs that the module twin would name alike (its `cameras`), naming both', () => {
+    const sources = JSON.stringify([{ CAMERA_PATH: 'a.mp4', SOURCE_ID: 'door.1' }, { CAMERA_PATH: 'b.mp4', SOURCE_ID: 'door_1' }, { CAMERA_PATH: 'c.mp4', SOURCE_ID: 'door 2' }]);
+    expect(() => readInferenceSources({ CAPTURE_SOURCES: sources })).toThrow(
+      `CAPTURE_SOURCES: SOURCE_IDs "door.1" and "door_1" are both door_1 in the module twin (which turns '.', '$', '#' and spaces into '_'): rename one`,
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import { readSourceList, type SourceConfig } from '@iev/capture-sources';
+import { twinKey } from '@iev/iot-edge';
 import { bindOnListenHost, ConfigError, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
@@ -68,6 +69,13 @@ export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): S
   const sources = readSourceList('CAPTURE_SOURCES', source);
   if (sources.length > 0 && source['FRAMES_CONNECT'] !== undefined) {
     throw new ConfigError(['CAPTURE_SOURCES and FRAMES_CONNECT are both set: inference decodes its own sources or takes frames from capture modules, not both']);
+  }
+  // The twin names each camera by its SOURCE_ID as a twin key (`cameras`): two that become one could not be told apart.
+  const byKey = new Map<string, string[]>();
+  for (const { sourceId } of sources) byKey.set(twinKey(sourceId), [...(byKey.get(twinKey(sourceId)) ?? []), sourceId]);
+  const clashes = [...byKey].filter(([, same]) => same.length > 1);
+  if (clashes.length > 0) {
+    throw new ConfigError(clashes.map(([key, same]) => `CAPTURE_SOURCES: SOURCE_IDs ${same.map((sourceId) => JSON.stringify(sourceId)).join(' and ')} are both ${key} in the module twin (which turns '.', '$', '#' and spaces into '_'): rename one`));
   }
   return sources;
 }

@@ -67,7 +67,7 @@ describe('readDesired with a group property (a module\'s cameras)', () => {
       'cameras.camera0 must be an object of settings (got "testsrc")',
     ]);
     expect(readDesired(withCameras, { cameras: 'testsrc' }, start, start).errors).toEqual(['cameras must be an object of cameras by name (got "testsrc")']);
-    expect(readDesired(withCameras, { cameras: { door: { colour: 'red' } } }, start, start).errors).toEqual(['cameras.door.colour is not a setting of this module (settings: source, fps)']);
+    expect(readDesired(withCameras, { cameras: { door: { colour: 'red' } } }, start, start).errors).toEqual(['cameras.door.colour is not a setting of a camera (settings: source, fps)']);
   });
 
   it('returns a setting, a camera or all cameras set to null to their start-up values', () => {
@@ -82,5 +82,10 @@ describe('readDesired with a group property (a module\'s cameras)', () => {
     const document = { cameras: { door: { source: 'testsrc' } }, $version: 3 };
     expect(readDesired(withCameras, document, current, start, { complete: true }).changes).toEqual({ cameras: { camera0: cameras.camera0, door: { source: 'testsrc', fps: 10 } } });
     expect(readDesired(withCameras, document, current, start).changes).toEqual({});
+    // No `cameras` at all: every camera back to start-up; a bad entry in it is named, the rest applied.
+    expect(readDesired(withCameras, { preset: 'seed' }, current, start, { complete: true }).changes).toEqual({ cameras });
+    const update = readDesired(withCameras, { cameras: { camera0: { fps: 'fast' } } }, current, start, { complete: true });
+    expect(update.errors).toEqual(['cameras.camera0.fps must be a number from 0 to 1000 (got "fast")']);
+    expect(update.changes).toEqual({ cameras: { camera0: { source: '/dev/video0', fps: 2 }, door: cameras.door } });
   });
 });

@@ -51,14 +51,20 @@ export function readDesired<S extends DesiredSpec>(
   { complete = false }: { complete?: boolean } = {},
 ): DesiredUpdate<S> {
   const errors: string[] = [];
-  const changes = readProperties(spec, desired, current, startup, complete, '', errors);
+  const changes = readProperties(spec, desired, current, startup, complete, { path: '', owner: 'this module' }, errors);
   return { changes: changes as Partial<DesiredValues<S>>, errors };
 }
 
 type Values = Record<string, unknown>;
 
-/** readDesired's work at one level: `path` prefixes the names its errors give (`cameras.camera1.`). */
-function readProperties(spec: DesiredSpec, desired: Values, current: Values, startup: Values, complete: boolean, path: string, errors: string[]): Values {
+/** Where readDesired is reading: `path` prefixes the names its errors give (`cameras.camera1.`), `owner` has the settings. */
+interface Place {
+  path: string;
+  owner: string;
+}
+
+/** readDesired's work at one level. */
+function readProperties(spec: DesiredSpec, desired: Values, current: Values, startup: Values, complete: boolean, { path, owner }: Place, errors: string[]): Values {
   const changes: Values = {};
   const document = complete ? { ...Object.fromEntries(Object.keys(spec).map((property) => [property, null])), ...desired } : desired;
   for (const [property, raw] of Object.entries(document)) {
@@ -66,7 +72,7 @@ function readProperties(spec: DesiredSpec, desired: Values, current: Values, sta
     const named = `${path}${property}`;
     const variable = spec[property];
     if (!variable) {
-      errors.push(`${named} is not a setting of this module (settings: ${Object.keys(spec).join(', ')})`);
+      errors.push(`${named} is not a setting of ${owner} (settings: ${Object.keys(spec).join(', ')})`);
       continue;
     }
     if (isGroups(variable)) {
@@ -120,7 +126,8 @@ function readGroups(
       errors.push(`${named}.${name} must be an object of settings (got ${quoted(groupRaw)})`);
       continue;
     }
-    const groupChanges = groupRaw === null ? changedFrom(current[name], startup[name]) : readProperties(groups.spec, groupRaw as Values, current[name], startup[name], complete, `${named}.${name}.`, errors);
+    const place = { path: `${named}.${name}.`, owner: `a ${groups.noun}` };
+    const groupChanges = groupRaw === null ? changedFrom(current[name], startup[name]) : readProperties(groups.spec, groupRaw as Values, current[name], startup[name], complete, place, errors);
     if (Object.keys(groupChanges).length === 0) continue;
     next[name] = { ...current[name], ...groupChanges };
     changed = true;

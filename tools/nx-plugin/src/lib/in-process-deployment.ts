@@ -3,8 +3,8 @@
  * (CAPTURE_SOURCES), as `npm start -- --in-process` runs it. Each capture module's camera becomes an entry of
  * inference's CAPTURE_SOURCES (what its twin's desired properties set included), and what its container needs for the
  * camera (devices, mounts) inference's; the preview takes the frames inference offers where camera0's capture offered
- * them. Cameras are changed by redeploying: inference has no twin properties for them. What cannot be carried over is
- * refused, naming it, rather than left behind.
+ * them. A camera is then changed through inference's twin (`cameras`) rather than capture's. What cannot be carried
+ * over is refused, naming it, rather than left behind.
  */
 import { cameraSourceId } from './camera-modules';
 import { endpointPort, envValue, isJsonObject, type JsonObject, type JsonValue, setEnv } from './deployment-manifest';
