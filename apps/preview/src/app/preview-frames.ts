@@ -22,7 +22,8 @@ export class PreviewFrames extends ServerZmqFanIn {
         sources.addFrame(frame);
         releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
         // Rejects only when aborted: closing, the frame is kept all the same.
-        await sleep(intervalMs() - (performance.now() - started), undefined, { signal: this.closing.signal }).catch(() => undefined);
+        // Not below 0: a frame that took longer than the interval (a busy machine) is followed by the next at once.
+        await sleep(Math.max(0, intervalMs() - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
       },
       true,
     );
