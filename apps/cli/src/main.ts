@@ -134,7 +134,6 @@ async function main(argv: string[]): Promise<number> {
       }
       const cameras = Number(values.cameras);
       if (!Number.isInteger(cameras) || cameras < 1 || cameras > 10) throw new Error(`--cameras must be a whole number from 1 to 10 (got ${values.cameras})`);
-      if (values['in-process'] && values.preview) throw new Error('--preview is measured beside capture modules only: give --in-process or --preview, not both');
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,

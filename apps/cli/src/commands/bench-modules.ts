@@ -142,7 +142,7 @@ export interface WatchedPreview {
   stopWatching(): void;
 }
 
-/** `frames`: each capture's endpoint; the client watches the first source. */
+/** `frames`: each capture's endpoint, or the one inference offers its own cameras' frames on; the client watches the first source. */
 export async function startPreview(stage: BenchStage, root: string, frames: readonly string[], detections: string): Promise<WatchedPreview> {
   const port = await freePort();
   const module = await stage.startModule(root, 'preview', { FRAMES_CONNECT: frames.join(','), DETECTIONS_CONNECT: detections, PREVIEW_PORT: String(port) });

@@ -85,6 +85,8 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
       ? { CAPTURE_SOURCES: JSON.stringify(sources.map(({ sourceId }) => ({ CAMERA_PATH: options.video, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }))) }
       : { FRAMES_CONNECT: sources.map(({ frames }) => frames).join(',') };
     const variants: Record<string, string>[] = presetReads(options.preset.name, undefined) ? [{}, { RECOGNITION: 'off' }] : [{}];
+    // The preview watches the preset's own pipeline: in process, it takes the frames that inference offers.
+    const offeredFrames = `ipc://${join(dir, 'frames-offered')}`;
     const inferences: RunningModule[] = [];
     for (const [index, variant] of variants.entries()) {
       const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
@@ -94,6 +96,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
         'inference',
         {
           ...framesEnv,
+          ...(options.inProcess && options.preview && index === 0 && { FRAMES_BIND: offeredFrames }),
           DETECTIONS_BIND: detectionsEndpoint,
           DETECTION_PRESET: options.preset.name,
           INFERENCE_BACKEND: options.backend,
@@ -114,7 +117,8 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     modules.push(...captures);
     // What decodes the cameras is paused while the bare model runs: the captures, or the inference modules in process.
     const signalDecoding = (signal: NodeJS.Signals) => (options.inProcess ? inferences : captures).forEach(({ process: child }) => child.kill(signal));
-    preview = options.preview ? await startPreview(stage, options.workspaceRoot, sources.map(({ frames }) => frames), `ipc://${join(dir, 'detections-0')}`) : undefined;
+    const previewFrames = options.inProcess ? [offeredFrames] : sources.map(({ frames }) => frames);
+    preview = options.preview ? await startPreview(stage, options.workspaceRoot, previewFrames, `ipc://${join(dir, 'detections-0')}`) : undefined;
     if (preview) modules.push(preview.module);
     const exited = new Promise<never>((_, reject) => {
       for (const { label, process: child } of modules) {
