@@ -16,7 +16,7 @@ runModule('spec', async () => {
   await wait(process.env.MODULE_START_MS);
   setInterval(() => undefined, 1000); // what a module serves keeps it running
   return { close: () => wait(process.env.MODULE_CLOSE_MS) };
-});
+}, process.env.MODULE_CLOSE_TIMEOUT_MS ? { closeTimeoutMs: Number(process.env.MODULE_CLOSE_TIMEOUT_MS) } : {});
 `;
 
 interface ModuleRun {
@@ -75,6 +75,26 @@ describe('runModule (a real module process, real signals)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 1, signal: null });
     expect(run.output()).toContain('SIGTERM again: exiting now');
+  });
+
+  it('exits with 1 when its close takes longer than the close timeout (a wedged handler), saying so', async () => {
+    const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000', MODULE_CLOSE_TIMEOUT_MS: '1500' });
+    runs.push(run);
+    await waitForOutput(run, 'spec started');
+    const stopping = performance.now();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(performance.now() - stopping).toBeGreaterThanOrEqual(1400);
+    expect(run.output()).toContain('"msg":"spec did not stop within 1.5 s: exiting all the same"');
+  });
+
+  it('stops with 0 when its close ends in time', async () => {
+    const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '200', MODULE_CLOSE_TIMEOUT_MS: '1500' });
+    runs.push(run);
+    await waitForOutput(run, 'spec started');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.output()).toContain('"msg":"spec stopped"');
   });
 
   it('reports a failed start in its log and as a plain line on stderr, once where a launcher shows the log as text', async () => {

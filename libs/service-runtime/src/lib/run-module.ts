@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ConfigError } from './env';
 import { createLogger } from './logger';
+import { TimeoutError, withTimeout } from './with-timeout';
 
 export interface RunningModule {
   close(): Promise<void>;
@@ -32,13 +33,24 @@ function reportFailure(logger: Logger, name: string, what: string, error: unknow
 export const REPEATED_SIGNAL_MS = 1000;
 
 /**
+ * How long a module may take to close before it exits regardless: within Docker's (and IoT Edge's) 10 s grace, so that
+ * a close stuck on something wedged (a model run that never returns) ends with a line that says so, not a SIGKILL.
+ */
+export const CLOSE_TIMEOUT_MS = 9_000;
+
+export interface RunModuleOptions {
+  /** Default CLOSE_TIMEOUT_MS. */
+  closeTimeoutMs?: number;
+}
+
+/**
  * Starts one module process: a bad configuration or a failed start stops it with exit code 1 and a message
  * a person can act on; SIGINT/SIGTERM close it cleanly, or end a start still under way (a model loading, an engine
- * building), and another signal later forces the exit. The handlers are there from the start and stay: as a
+ * building), and another signal later forces the exit, as does a close that takes longer than closeTimeoutMs. The handlers are there from the start and stay: as a
  * container's pid 1, Node.js gets no signal it does not handle, so `docker stop` would otherwise wait out its grace
  * period and kill the module.
  */
-export async function runModule(name: string, start: (logger: Logger) => Promise<RunningModule>): Promise<void> {
+export async function runModule(name: string, start: (logger: Logger) => Promise<RunningModule>, { closeTimeoutMs = CLOSE_TIMEOUT_MS }: RunModuleOptions = {}): Promise<void> {
   let logger: Logger;
   try {
     logger = createLogger(name);
@@ -52,10 +64,11 @@ export async function runModule(name: string, start: (logger: Logger) => Promise
   let stoppingSince: number | undefined;
   const close = async (module: RunningModule) => {
     try {
-      await module.close();
+      await withTimeout(module.close(), closeTimeoutMs, `closing ${name}`);
       logger.info(`${name} stopped`);
     } catch (error) {
-      logger.error({ err: error }, `${name} did not stop cleanly`);
+      if (error instanceof TimeoutError) logger.error(`${name} did not stop within ${closeTimeoutMs / 1000} s: exiting all the same`);
+      else logger.error({ err: error }, `${name} did not stop cleanly`);
       process.exitCode = 1;
     }
     // Sockets and timers are closed; exit even if a library left a handle behind.
