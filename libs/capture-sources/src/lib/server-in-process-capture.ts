@@ -123,7 +123,10 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     await running.supervisor.switchSource(create);
     const handler = this.getHandlerByPattern(FRAMES_TOPIC);
     if (!this.listening || running.pumping || this.closing || !handler) return;
-    running.pump = this.pump(running, handler, () => undefined, (error) => this.logger.error(`${sourceId} stopped: ${error.message}`));
+    running.pump = this.pump(running, handler, () => undefined, (error) => {
+      // Stopped by close() before its first frame is no failure.
+      if (!this.closing) this.logger.error(`${sourceId} stopped: ${error.message}`);
+    });
   }
 
   /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
