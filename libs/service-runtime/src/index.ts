@@ -13,3 +13,4 @@ export * from './lib/sequence-gaps';
 export * from './lib/process-priority';
 export * from './lib/heap-growth';
 export * from './lib/call-once';
+export * from './lib/credentials';

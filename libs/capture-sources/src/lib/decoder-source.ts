@@ -1,12 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { type ColorMatrix, epochMs, type FrameHeader, pixelByteLength, PixelFormat } from '@iev/frame-protocol';
+import { maskCredentials } from '@iev/service-runtime';
 import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
 import type { FrameOutput } from './frame-output';
 import { type BufferHeld, FrameRing } from './frame-ring';
 import { assertValidShape, type CapturedFrame, type DecodedFormat, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
-import { maskCredentials, VideoSourceError } from './video-source-error';
+import { VideoSourceError } from './video-source-error';
 
 /** What a decoder writes: the frames' size and, for YUV, the colour matrix where the decoder says it, and the range. */
 export interface DecodedFrameFormat extends FrameSize {

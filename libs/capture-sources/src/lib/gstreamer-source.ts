@@ -2,12 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { PixelFormat } from '@iev/frame-protocol';
+import { maskCredentials } from '@iev/service-runtime';
 import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameFormatReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
 import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
-import { maskCredentials, VideoSourceError } from './video-source-error';
+import { VideoSourceError } from './video-source-error';
 
 export interface GstLaunchPlan {
   /** gst-launch-1.0's arguments: the pipeline as separate words, as a shell would pass them. */

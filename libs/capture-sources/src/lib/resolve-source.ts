@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import { maskCredentials } from '@iev/service-runtime';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { FfmpegSource, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
@@ -6,7 +7,7 @@ import type { BufferHeld } from './frame-ring';
 import { type FrameSource, type OutputShape } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
-import { maskCredentials, VideoSourceError } from './video-source-error';
+import { VideoSourceError } from './video-source-error';
 
 export const SOURCE_TYPES = ['file', 'v4l2', 'gstreamer', 'stream', 'testpattern'] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];

@@ -1,6 +1,5 @@
-import { assertEachOnce, ConfigError, env, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
+import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
 import type { BufferHeld } from './frame-ring';
-import { maskCredentials } from './video-source-error';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
 import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';

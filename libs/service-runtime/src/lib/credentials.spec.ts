@@ -1,0 +1,13 @@
+import { maskCredentials } from './credentials';
+
+describe('maskCredentials', () => {
+  it('masks the password of every URL in a text, and nothing else', () => {
+    expect(maskCredentials('rtsp://admin:p@ss:w0rd@10.0.0.2/ch1: 401 Unauthorized; see http://docs/a:b')).toBe('rtsp://admin:***@10.0.0.2/ch1: 401 Unauthorized; see http://docs/a:b');
+    expect(maskCredentials('rtmp://user@host/live and srt://:token@host:9000')).toBe('rtmp://user@host/live and srt://:***@host:9000');
+  });
+
+  it('masks the value of every password property of a pipeline, quoted or not, keeping the key', () => {
+    expect(maskCredentials('rtspsrc location=rtsp://cam/ch1 user-id=admin user-pw=s3cret! rtph264depay')).toBe('rtspsrc location=rtsp://cam/ch1 user-id=admin user-pw=***! rtph264depay');
+    expect(maskCredentials('souphttpsrc proxy-pw="a b" password=\'c d\' passwd=e ! jpegdec')).toBe('souphttpsrc proxy-pw=*** password=*** passwd=*** ! jpegdec');
+  });
+});
