@@ -44,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }],
     });
   });
 
@@ -150,6 +150,24 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     // The periodic report: the module's own properties, without the version sent at connect.
     const periodic = await reportedWhere(hub, 'reports', (patch) => 'fps' in patch && !('version' in patch));
     expect(periodic).toEqual({ fps: 12.5, settings: { label: 'patched' }, lastDesired: { version, status: 'applied', error: null } });
+  });
+
+  it("masks a camera URL's password in what it logs of a patch, and in a failure it reports", async () => {
+    const { logger, lines } = recordingLogger();
+    const apply = (_changes: unknown, next: { label: string }) => {
+      if (next.label.includes('ch2')) throw new Error(`cannot open ${next.label}`);
+    };
+    const edge = start('masks', { logger, settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub');
+    await hub.waitForSubscription('masks', 'desired', 10_000);
+    const applied = await hub.patchDesired('masks', { label: 'rtsp://admin:secret@cam/ch1' });
+    await hub.waitForReported('masks', (r) => (r['lastDesired'] as JsonObject)?.['version'] === applied, 10_000);
+    const rejected = await hub.patchDesired('masks', { label: 'rtsp://admin:hidden@cam/ch2' });
+    const reported = await hub.waitForReported('masks', (r) => (r['lastDesired'] as JsonObject)?.['version'] === rejected, 10_000);
+
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'twin settings applied', changes: { label: 'rtsp://admin:***@cam/ch1' } }));
+    expect((reported['lastDesired'] as JsonObject)['error']).toBe('cannot open rtsp://admin:***@cam/ch2');
+    expect(JSON.stringify(lines)).not.toMatch(/secret|hidden/);
   });
 
   it("reports a long rejection cut to 1 KB, which edgeHub takes (it refuses a reported string over 4 KB, and the report with it)", async () => {

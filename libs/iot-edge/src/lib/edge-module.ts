@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { Backoff, withTimeout } from '@iev/service-runtime';
+import { Backoff, maskCredentials, withTimeout } from '@iev/service-runtime';
 import { NoRetry } from 'azure-iot-common';
 import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
@@ -331,9 +331,9 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
         try {
           await settingsSpec.apply(update.changes, next);
           this.settings = next;
-          this.options.logger.info({ changes: update.changes, desiredVersion: version }, 'twin settings applied');
+          this.options.logger.info({ changes: withCredentialsMasked(update.changes), desiredVersion: version }, 'twin settings applied');
         } catch (error) {
-          errors.push((error as Error).message);
+          errors.push(maskCredentials((error as Error).message));
         }
       }
     } else if (Object.keys(desired).some((key) => !key.startsWith('$'))) {
@@ -448,9 +448,15 @@ export function jsonMessage(body: unknown, properties: Record<string, string | n
   return message;
 }
 
-/** The settings with each unset one (in a group too) as null. */
-function unsetAsNull(settings: Record<string, unknown>): Record<string, unknown> {
+/** The settings with `leaf` applied to each value, in a group too. */
+function mapSettings(settings: Record<string, unknown>, leaf: (value: unknown) => unknown): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(settings).map(([key, value]) => [key, value !== null && typeof value === 'object' ? unsetAsNull(value as Record<string, unknown>) : (value ?? null)]),
+    Object.entries(settings).map(([key, value]) => [key, value !== null && typeof value === 'object' ? mapSettings(value as Record<string, unknown>, leaf) : leaf(value)]),
   );
 }
+
+/** Each unset setting as null. */
+const unsetAsNull = (settings: Record<string, unknown>) => mapSettings(settings, (value) => value ?? null);
+
+/** The settings as logged: a camera URL's password (a capture's `source`, inference's `cameras`) masked. */
+const withCredentialsMasked = (settings: Record<string, unknown>) => mapSettings(settings, (value) => (typeof value === 'string' ? maskCredentials(value) : value));
