@@ -68,6 +68,9 @@ describe('readDesired with a group property (a module\'s cameras)', () => {
     ]);
     expect(readDesired(withCameras, { cameras: 'testsrc' }, start, start).errors).toEqual(['cameras must be an object of cameras by name (got "testsrc")']);
     expect(readDesired(withCameras, { cameras: { door: { colour: 'red' } } }, start, start).errors).toEqual(['cameras.door.colour is not a setting of a camera (settings: source, fps)']);
+    // A URL where the camera's settings go: quoted with its password masked, before a long one is cut.
+    const url = `rtsp://admin:secret@${'cam'.repeat(40)}/ch1`;
+    expect(readDesired(withCameras, { cameras: { door: url } }, start, start).errors).toEqual([expect.stringMatching(/^cameras\.door must be an object of settings \(got "rtsp:\/\/admin:\*\*\*@c[acm]+…\)$/)]);
   });
 
   it('returns a setting, a camera or all cameras set to null to their start-up values', () => {

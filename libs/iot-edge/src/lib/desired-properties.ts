@@ -1,4 +1,4 @@
-import type { ConfigOf, EnvSpec, EnvVar } from '@iev/service-runtime';
+import { maskCredentials, type ConfigOf, type EnvSpec, type EnvVar } from '@iev/service-runtime';
 
 /**
  * A desired property holding named groups of settings, each group read as the module's own settings are: inference's
@@ -143,8 +143,9 @@ function changedFrom(from: Values, to: Values): Values {
 /** The most of a rejected value an error quotes: enough to recognise it, never a reported property edgeHub refuses. */
 const QUOTED_VALUE_CHARS = 100;
 
+/** The value as an error quotes it, a camera URL's password masked before it is cut. */
 function quoted(raw: unknown): string {
-  const text = JSON.stringify(raw) ?? String(raw);
+  const text = maskCredentials(JSON.stringify(raw) ?? String(raw));
   return text.length > QUOTED_VALUE_CHARS ? `${text.slice(0, QUOTED_VALUE_CHARS)}…` : text;
 }
 

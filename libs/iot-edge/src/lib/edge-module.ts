@@ -15,6 +15,11 @@ import { PRODUCT_VERSION } from './product-version';
  * same module identity, which edgeHub lets take the connection over) keeps backing off.
  */
 const HEALTHY_CONNECTION_MS = 30_000;
+/**
+ * How long closing the connection may take: its MQTT goodbye is a courtesy, and a module that stops (within its close
+ * timeout, CLOSE_TIMEOUT_MS) must not wait out a request timeout on an edgeHub that does not answer.
+ */
+const CLOSE_CONNECTION_MS = 2_000;
 /** What of a rejected patch's errors is reported (`lastDesired.error`); the log has them whole. */
 const MAX_REPORTED_ERROR_BYTES = 1024;
 
@@ -198,7 +203,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   }
 
   private async closeClient(client: ModuleClient): Promise<void> {
-    await this.request(client.close(), 'closing the connection').catch(() => undefined);
+    await withTimeout(client.close(), Math.min(CLOSE_CONNECTION_MS, this.options.requestTimeoutMs ?? Infinity), 'closing the connection').catch(() => undefined);
   }
 
   private attempt(): void {
