@@ -34,9 +34,10 @@ export interface BareRounds extends BareRuns {
   roundFps: number[];
 }
 
-/** One side of the alternation: an inference module, measured with the preview module running or paused. */
+/** One side of the alternation: an inference module, measured with its preview module running or paused. */
 interface Arm {
   inference: RunningModule;
+  preview?: WatchedPreview;
   previewWatched: boolean;
 }
 
@@ -58,7 +59,7 @@ const SETTLE_MS = 1500;
  * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
  * second inference module beside the first with RECOGNITION=off, measured in segments of its own while the other
  * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its live
- * stream; the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
+ * stream (in process, a preview for each inference module, on the frames it offers); the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
  * it asks for nothing). Returns each pipeline's fps, detections and CPU (the preset's own first), the same without
  * the preview, and each bare measure's fps averaged over the rounds (and round by round) with all its run times.
  */
@@ -75,7 +76,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
   const { dir } = stage;
   const sources = benchSourceIds(options.cameras).map((sourceId, index) => ({ sourceId, frames: `ipc://${join(dir, `frames-${index}`)}` }));
   const modules: RunningModule[] = [];
-  let preview: WatchedPreview | undefined;
+  const previews: WatchedPreview[] = [];
   // One subscriber per inference module: a segment counts only the detections of the module it measures.
   const listeners: DetectionsListener[] = [];
 
@@ -85,8 +86,8 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
       ? { CAPTURE_SOURCES: JSON.stringify(sources.map(({ sourceId }) => ({ CAMERA_PATH: options.video, SOURCE_ID: sourceId, ...BENCH_CAPTURE_ENV }))) }
       : { FRAMES_CONNECT: sources.map(({ frames }) => frames).join(',') };
     const variants: Record<string, string>[] = presetReads(options.preset.name, undefined) ? [{}, { RECOGNITION: 'off' }] : [{}];
-    // The preview watches the preset's own pipeline: in process, it takes the frames that inference offers.
-    const offeredFrames = `ipc://${join(dir, 'frames-offered')}`;
+    // In process, each inference module offers the frames it decodes to a preview of its own, as a capture does.
+    const offeredFrames = (index: number) => `ipc://${join(dir, `frames-offered-${index}`)}`;
     const inferences: RunningModule[] = [];
     for (const [index, variant] of variants.entries()) {
       const detectionsEndpoint = `ipc://${join(dir, `detections-${index}`)}`;
@@ -96,7 +97,7 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
         'inference',
         {
           ...framesEnv,
-          ...(options.inProcess && options.preview && index === 0 && { FRAMES_BIND: offeredFrames }),
+          ...(options.inProcess && options.preview && { FRAMES_BIND: offeredFrames(index) }),
           DETECTIONS_BIND: detectionsEndpoint,
           DETECTION_PRESET: options.preset.name,
           INFERENCE_BACKEND: options.backend,
@@ -117,9 +118,15 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     modules.push(...captures);
     // What decodes the cameras is paused while the bare model runs: the captures, or the inference modules in process.
     const signalDecoding = (signal: NodeJS.Signals) => (options.inProcess ? inferences : captures).forEach(({ process: child }) => child.kill(signal));
-    const previewFrames = options.inProcess ? [offeredFrames] : sources.map(({ frames }) => frames);
-    preview = options.preview ? await startPreview(stage, options.workspaceRoot, previewFrames, `ipc://${join(dir, 'detections-0')}`) : undefined;
-    if (preview) modules.push(preview.module);
+    if (options.preview) {
+      // With capture modules one preview serves every inference module, through the captures.
+      for (const index of options.inProcess ? inferences.keys() : [0]) {
+        const frames = options.inProcess ? [offeredFrames(index)] : sources.map(({ frames }) => frames);
+        previews.push(await startPreview(stage, options.workspaceRoot, frames, `ipc://${join(dir, `detections-${index}`)}`));
+      }
+    }
+    modules.push(...previews.map(({ module }) => module));
+    const previewOf = (index: number): WatchedPreview | undefined => previews[options.inProcess ? index : 0];
     const exited = new Promise<never>((_, reject) => {
       for (const { label, process: child } of modules) {
         child.once('exit', (code, signal) => reject(new Error(`the ${label} module exited during the bench (${code === null ? `signal ${signal}` : `code ${code}`})`)));
@@ -128,7 +135,11 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     const whileRunning = <T>(work: Promise<T>) => stage.unlessInterrupted(Promise.race([work, exited]));
 
     // The preset's own pipeline is measured as it runs with a preview watched; once more with it paused.
-    const arms: Arm[] = [...inferences.map((inference) => ({ inference, previewWatched: preview !== undefined })), ...(preview ? [{ inference: inferences[0], previewWatched: false }] : [])];
+    const watched = previews.length > 0;
+    const arms: Arm[] = [
+      ...inferences.map((inference, index) => ({ inference, preview: previewOf(index), previewWatched: watched })),
+      ...(watched ? [{ inference: inferences[0], preview: previewOf(0), previewWatched: false }] : []),
+    ];
     const measured = arms.map(() => ({ ms: 0, segments: [] as Received[][], segmentLengthsMs: [] as number[], usage: NO_USAGE }));
     const bareRuns = bareMeasures.map(() => ({ roundFps: [] as number[], runMs: [] as number[] }));
     const rounds = arms.length * Math.ceil(MIN_ROUNDS / arms.length);
@@ -155,10 +166,10 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
       // behind (consumers to take back, a decoder to restart), so no arm should always be that one; with rounds a
       // multiple of the arms' count, each arm is first (and second, ...) as often as every other.
       for (const i of arms.map((_, k) => (k + round) % arms.length)) {
-        const { inference, previewWatched } = arms[i];
+        const { inference, preview, previewWatched } = arms[i];
         // Only the measured module runs: another one would take frames and CPU from it.
         for (const other of inferences) other.process.kill(other === inference ? 'SIGCONT' : 'SIGSTOP');
-        preview?.module.process.kill(previewWatched ? 'SIGCONT' : 'SIGSTOP');
+        for (const other of previews) other.module.process.kill(other === preview && previewWatched ? 'SIGCONT' : 'SIGSTOP');
         await whileRunning(sleep(SETTLE_MS));
         // Frames are counted over the stretch the CPU is measured over: from one look's snapshots to the next's.
         const before = await whileRunning(lookAtPipeline(captures, inference, preview?.module));
@@ -177,11 +188,11 @@ async function measureInStage(stage: BenchStage, options: BenchOptions, bareMeas
     const withFps = pipelines.map((pipeline) => ({ ...pipeline, fps: (pipeline.detections.length * 1000) / pipeline.ms }));
     return {
       pipelines: withFps.slice(0, inferences.length),
-      ...(preview && { withoutPreview: withFps[inferences.length] }),
+      ...(watched && { withoutPreview: withFps[inferences.length] }),
       bare: bareRuns.map(({ roundFps, runMs }) => ({ fps: roundFps.reduce((sum, fps) => sum + fps, 0) / rounds, runMs, roundFps })),
     };
   } finally {
-    preview?.stopWatching();
+    for (const preview of previews) preview.stopWatching();
     for (const { process: child } of modules) child.removeAllListeners('exit');
     await Promise.all(listeners.map(({ close }) => close()));
   }
