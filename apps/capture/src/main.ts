@@ -72,8 +72,9 @@ void runModule('capture', async (logger) => {
   return {
     fatal: edge?.fatal,
     async close() {
-      await edge?.close();
-      await app.close();
+      // Together: the decoder gets its stop signal (and gst-launch its grace, which an Argus camera needs) while the
+      // edge connection waits for a twin patch being applied; a switch that patch makes after the stop starts nothing.
+      await Promise.all([edge?.close(), app.close()]);
       await framesClient.close();
       await observability.close();
     },
