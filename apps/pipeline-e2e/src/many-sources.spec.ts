@@ -72,14 +72,12 @@ describe('three cameras, one capture each, into one inference', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  let baseline: Map<string, number>;
-
   it('serves every camera at its own rate, each on its own labels', async () => {
     await eventually(async () => {
       const counts = await processed();
       return CAMERAS.every((camera) => (counts.get(camera) ?? 0) >= 10) ? counts : undefined;
     }, 'ten frames of every camera through the model', { timeoutMs: 50_000, intervalMs: 500 });
-    baseline = await ratesOver();
+    const baseline = await ratesOver();
     for (const camera of CAMERAS) expect(baseline.get(camera)).toBeGreaterThan(CAMERA_FPS * 0.8);
 
     const { sources, transport } = await health();
@@ -104,10 +102,11 @@ describe('three cameras, one capture each, into one inference', () => {
   it('keeps the other two at their rate while one capture is gone, and shows that one stale with its outage counted', async () => {
     await captures[1].stop('SIGKILL');
     const whileGone = await ratesOver();
+    // Against the cameras' own rate, as the baseline was checked: a baseline that dipped on a busy machine (3.6 fps,
+    // then 4.0 with one camera less) is no measure of the others slowing down.
     for (const camera of ['camera0', 'camera2']) {
-      const ratio = (whileGone.get(camera) as number) / (baseline.get(camera) as number);
-      expect(ratio).toBeGreaterThanOrEqual(0.9);
-      expect(ratio).toBeLessThanOrEqual(1.1);
+      expect(whileGone.get(camera)).toBeGreaterThan(CAMERA_FPS * 0.8);
+      expect(whileGone.get(camera)).toBeLessThanOrEqual(CAMERA_FPS * 1.1);
     }
     expect(whileGone.get('camera1')).toBe(0);
 
