@@ -59,9 +59,10 @@ const SETTLE_MS = 1500;
  * both. During a bare segment capture is paused (SIGSTOP), so inference sits idle. A preset that reads text gets a
  * second inference module beside the first with RECOGNITION=off, measured in segments of its own while the other
  * is paused. With `preview`, the preview module takes frames and detections beside them and a client reads its live
- * stream (in process, a preview for each inference module, on the frames it offers); the preset's own pipeline is then measured once more per round with the preview paused (SIGSTOP:
- * it asks for nothing). Returns each pipeline's fps, detections and CPU (the preset's own first), the same without
- * the preview, and each bare measure's fps averaged over the rounds (and round by round) with all its run times.
+ * stream (in process, a preview for each inference module, on the frames it offers); the preset's own pipeline is
+ * then measured once more per round with the preview paused (SIGSTOP: it asks for nothing). Returns each pipeline's
+ * fps, detections and CPU (the preset's own first), the same without the preview, and each bare measure's fps
+ * averaged over the rounds (and round by round) with all its run times.
  */
 export function measureAlternating(
   options: BenchOptions,

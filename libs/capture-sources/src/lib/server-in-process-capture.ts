@@ -78,8 +78,6 @@ interface Running {
  */
 export class ServerInProcessCapture extends Server implements CustomTransportStrategy {
   private readonly running: Running[];
-  /** listen() has started the pumps: before it, a switch only replaces the source the pump will read. */
-  private listening = false;
   private closing = false;
 
   /**
@@ -122,7 +120,8 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     if (!running) throw new RangeError(`ServerInProcessCapture has no source ${sourceId}`);
     await running.supervisor.switchSource(create);
     const handler = this.getHandlerByPattern(FRAMES_TOPIC);
-    if (!this.listening || running.pumping || this.closing || !handler) return;
+    // No pump yet: listen() has not run, and the pump it starts reads the new source.
+    if (!running.pump || running.pumping || this.closing || !handler) return;
     running.pump = this.pump(running, handler, () => undefined, (error) => {
       // Stopped by close() before its first frame is no failure.
       if (!this.closing) this.logger.error(`${sourceId} stopped: ${error.message}`);
@@ -136,7 +135,6 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       callback(new Error(`ServerInProcessCapture serves an @EventPattern('${FRAMES_TOPIC}') handler, and there is none`));
       return;
     }
-    this.listening = true;
     const started = this.running.map(
       (running) =>
         new Promise<void>((resolve, reject) => {

@@ -127,17 +127,13 @@ function readGroups(
       continue;
     }
     const place = { path: `${named}.${name}.`, owner: `a ${groups.noun}` };
-    const groupChanges = groupRaw === null ? changedFrom(current[name], startup[name]) : readProperties(groups.spec, groupRaw as Values, current[name], startup[name], complete, place, errors);
+    // A group set to null is one whose every setting is left out of a complete document: back to start-up.
+    const groupChanges = readProperties(groups.spec, (groupRaw ?? {}) as Values, current[name], startup[name], complete || groupRaw === null, place, errors);
     if (Object.keys(groupChanges).length === 0) continue;
     next[name] = { ...current[name], ...groupChanges };
     changed = true;
   }
   return changed ? next : undefined;
-}
-
-/** The values of `to` that differ from `from`. */
-function changedFrom(from: Values, to: Values): Values {
-  return Object.fromEntries(Object.entries(to).filter(([key, value]) => value !== from[key]));
 }
 
 /** The most of a rejected value an error quotes: enough to recognise it, never a reported property edgeHub refuses. */
