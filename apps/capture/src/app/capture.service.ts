@@ -18,8 +18,6 @@ import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY, STALL_TIMEOUT } from './token
 export class CaptureService implements OnApplicationShutdown {
   private readonly supervisor: SourceSupervisor;
   private pump?: Promise<void>;
-  /** The pump is reading the supervisor's frames: a switch after a file ended starts another only once it is over. */
-  private pumping = false;
   private readonly stopped: Promise<void>;
   private signalStop = () => undefined as void;
 
@@ -62,13 +60,9 @@ export class CaptureService implements OnApplicationShutdown {
     });
   }
 
-  /**
-   * Replaces the source live (a twin change); see SourceSupervisor.switchSource. After a file played once has
-   * ended the pump has stopped, and this starts it again on the new source (which is retried like any other).
-   */
-  async switchSource(createSource: () => FrameSource): Promise<void> {
-    await this.supervisor.switchSource(createSource);
-    if (!this.pumping) this.pump = this.run(() => undefined, (error) => this.logger.error({ err: error }, `source stopped: ${error.message}`));
+  /** Replaces the source live (a twin change), also after a file played once has ended; see SourceSupervisor.switchSource. */
+  switchSource(createSource: () => FrameSource): Promise<void> {
+    return this.supervisor.switchSource(createSource);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -80,7 +74,6 @@ export class CaptureService implements OnApplicationShutdown {
 
   /** Settles `started` with the first frame handed on, or with why there is none (a source that failed fast, or ended empty). */
   private async run(firstFrame: () => void, failedToStart: (error: Error) => void): Promise<void> {
-    this.pumping = true;
     let handedOn = false;
     try {
       for await (const frame of this.supervisor.frames()) {
@@ -100,8 +93,6 @@ export class CaptureService implements OnApplicationShutdown {
       if (!handedOn && this.supervisor.state === 'ended') failedToStart(new Error('the source ended before its first frame'));
     } catch (error) {
       failedToStart(error as Error);
-    } finally {
-      this.pumping = false;
     }
   }
 }

@@ -58,8 +58,6 @@ export class LentBuffers {
 
 interface Running {
   source: InProcessSource;
-  /** Reading the supervisor's frames: a switch starts a new pump only when the last one has ended (a file played once). */
-  pumping: boolean;
   /** What the handler is told of each of its frames: made once, the same for every frame. */
   context: InProcessCaptureContext;
   supervisor: SourceSupervisor;
@@ -102,7 +100,6 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       context: new InProcessCaptureContext([source.sourceId]),
       supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame: source.failFastBeforeFirstFrame, stallTimeoutMs: source.stallTimeoutMs, listener: source.listener }),
       handlerErrors: 0,
-      pumping: false,
     }));
   }
 
@@ -112,20 +109,13 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   /**
-   * Replaces a source live (a twin change); see SourceSupervisor.switchSource. After a file played once has ended its
-   * frames have stopped, and this starts reading the new source (retried like any other).
+   * Replaces a source live (a twin change), also after a file played once has ended; see SourceSupervisor.switchSource.
+   * Before listen(), the pump it starts reads the new source.
    */
   async switchSource(sourceId: string, create: () => FrameSource): Promise<void> {
     const running = this.running.find(({ source }) => source.sourceId === sourceId);
     if (!running) throw new RangeError(`ServerInProcessCapture has no source ${sourceId}`);
     await running.supervisor.switchSource(create);
-    const handler = this.getHandlerByPattern(FRAMES_TOPIC);
-    // No pump yet: listen() has not run, and the pump it starts reads the new source.
-    if (!running.pump || running.pumping || this.closing || !handler) return;
-    running.pump = this.pump(running, handler, () => undefined, (error) => {
-      // Stopped by close() before its first frame is no failure.
-      if (!this.closing) this.logger.error(`${sourceId} stopped: ${error.message}`);
-    });
   }
 
   /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
@@ -176,7 +166,6 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   private async pump(running: Running, handler: MessageHandler, firstFrame: () => void, failed: (error: Error) => void): Promise<void> {
     const { source, context, supervisor } = running;
     let handedOn = false;
-    running.pumping = true;
     try {
       for await (const frame of supervisor.frames()) {
         if (this.closing) break;
@@ -198,8 +187,6 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       if (!handedOn) failed(new Error(`${source.sourceId} ${supervisor.state === 'ended' ? 'ended' : 'was stopped'} before its first frame`));
     } catch (error) {
       failed(error as Error);
-    } finally {
-      running.pumping = false;
     }
   }
 }

@@ -1,11 +1,16 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
+import { waitUntil } from '@iev/testing';
 import type { Frame } from '@iev/frame-protocol';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
 import { SourceSupervisor, type SourceSupervisorOptions } from './source-supervisor';
+import { VideoFileSource } from './video-file-source';
 
 jest.setTimeout(30_000);
 
@@ -54,6 +59,9 @@ const streamSupervisor = (url: string, streamTimeoutSeconds: number, options: Pa
   });
 
 describe('SourceSupervisor (real ffmpeg)', () => {
+  const afterTest: Array<() => void> = [];
+  afterEach(() => afterTest.splice(0).forEach((cleanUp) => cleanUp()));
+
   it('switches sources live, numbering frames on across the switch', async () => {
     const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true });
     const frames = await take(supervisor.frames(), 6, async (_, index) => {
@@ -65,6 +73,33 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     expect(frames.slice(0, 3).every((frame) => frame.width === 32)).toBe(true);
     expect(frames.slice(-2).every((frame) => frame.width === 16)).toBe(true);
     expect(supervisor.state).toBe('stopped');
+  });
+
+  it('waits after a file played once has ended, reads on from a source switched to, and ends on stop()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
+    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'three.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=10:duration=0.3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+    let ended = 0;
+    const supervisor = new SourceSupervisor(() => new VideoFileSource({ path: file, sourceId: 'camera0', loop: false, realtime: false }), {
+      failFastBeforeFirstFrame: true,
+      listener: { ended: () => ended++ },
+    });
+    // Read with next() alone: a for-await loop left with break would end the generator.
+    const frames = supervisor.frames();
+    const taken: Frame[] = [];
+    for (let i = 0; i < 3; i++) taken.push((await frames.next()).value as Frame);
+    // The consumer's next() waits past the file's end instead of finding frames() done.
+    const fourth = frames.next();
+    await waitUntil(() => supervisor.state === 'ended', 'the file to end');
+    await supervisor.switchSource(testPattern(16));
+    taken.push((await fourth).value as Frame, (await frames.next()).value as Frame);
+    const last = frames.next();
+    await supervisor.stop();
+
+    expect(ended).toBe(1);
+    expect(taken.map(({ sequence, width }) => [sequence, width])).toEqual([[0, 32], [1, 32], [2, 32], [3, 16], [4, 16]]);
+    expect(await last).toEqual({ done: true, value: undefined });
   });
 
   it('retries a failing source with backoff, telling its listener, until a working one takes over', async () => {

@@ -70,6 +70,8 @@ export class SourceSupervisor {
   private hadFrame = false;
   /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
   private switches = 0;
+  /** Wakes frames() waiting after a file played once has ended: a switch or stop() came. */
+  private wakeEnded?: () => void;
 
   constructor(
     private createSource: () => FrameSource,
@@ -90,8 +92,10 @@ export class SourceSupervisor {
   }
 
   /**
-   * Frames from the current source, then from each one after it; ends on stop() or when a file played once ends.
-   * Rejects only for a source that fails before the supervisor's first frame with failFastBeforeFirstFrame.
+   * Frames from the current source, then from each one after it; ends on stop(). After a file played once has ended
+   * it waits for a switch, so that its consumer reads on without starting over. Rejects for a source that fails
+   * before the supervisor's first frame with failFastBeforeFirstFrame, and ends for one that ends so: start-up reads
+   * either as its failure.
    */
   async *frames(): AsyncGenerator<Frame, void, undefined> {
     while (!this.stopping) {
@@ -117,12 +121,17 @@ export class SourceSupervisor {
           continue;
         }
         failure = watch.stalled();
-        if (!failure || this.stopping) {
-          if (!this.stopping) {
-            this.state = 'ended';
-            this.options.listener?.ended?.();
-          }
-          return;
+        if (this.stopping) return;
+        if (!failure) {
+          this.state = 'ended';
+          this.options.listener?.ended?.();
+          if (this.failsFast()) return;
+          // Checked first: a switch may have come between the source's end and here.
+          if (!switched()) await new Promise<void>((resolve) => (this.wakeEnded = resolve));
+          this.wakeEnded = undefined;
+          if (this.stopping) return;
+          this.state = 'idle';
+          continue;
         }
       } catch (error) {
         if (this.stopping) return;
@@ -131,7 +140,7 @@ export class SourceSupervisor {
           continue;
         }
         failure = watch.stalled() ?? (error as Error);
-        if (!this.hadFrame && this.switches === 0 && this.options.failFastBeforeFirstFrame) throw failure;
+        if (this.failsFast()) throw failure;
       } finally {
         // Not while waiting to retry: the source has stopped already.
         watch.stop();
@@ -142,14 +151,15 @@ export class SourceSupervisor {
 
   /**
    * Replaces the source without a restart of the consumer: the current one is stopped and the new one started,
-   * sequence numbers counting on. A new source that fails is retried with backoff like any other. After a file
-   * played once has ended, frames() has returned; call it again to read the new source.
+   * sequence numbers counting on, also after a file played once has ended. A new source that fails is retried with
+   * backoff like any other.
    */
   async switchSource(createSource: () => FrameSource): Promise<void> {
     this.createSource = createSource;
     this.switches++;
     this.backoff.reset();
     this.cancelRetryWait?.();
+    this.wakeEnded?.();
     await this.source?.stop();
   }
 
@@ -157,8 +167,14 @@ export class SourceSupervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     this.cancelRetryWait?.();
+    this.wakeEnded?.();
     await this.source?.stop();
     this.state = 'stopped';
+  }
+
+  /** Whether the source's failure or end is start-up's to report (see failFastBeforeFirstFrame), not a retry's. */
+  private failsFast(): boolean {
+    return !this.hadFrame && this.switches === 0 && this.options.failFastBeforeFirstFrame;
   }
 
   /**
