@@ -92,6 +92,8 @@ export class CaptureService implements OnApplicationShutdown {
       }
       if (!handedOn && this.supervisor.state === 'ended') failedToStart(new Error('the source ended before its first frame'));
     } catch (error) {
+      // Once start() has settled, nothing else would say why the frames stopped.
+      if (handedOn || !this.failFastBeforeFirstFrame) this.logger.error({ err: error }, `source stopped: ${(error as Error).message}`);
       failedToStart(error as Error);
     }
   }

@@ -27,7 +27,7 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
     },
     ended: () => {
       metrics.setUp(0);
-      logger.info('source ended (CAPTURE_LOOP=false): no more frames');
+      logger.info('source ended (CAPTURE_LOOP=false): no more frames until a twin change switches it');
     },
   };
 }

@@ -86,6 +86,7 @@ describe('SourceSupervisor (real ffmpeg)', () => {
       listener: { ended: () => ended++ },
     });
     // Read with next() alone: a for-await loop left with break would end the generator.
+    afterTest.push(() => void supervisor.stop());
     const frames = supervisor.frames();
     const taken: Frame[] = [];
     for (let i = 0; i < 3; i++) taken.push((await frames.next()).value as Frame);

@@ -126,8 +126,9 @@ export class SourceSupervisor {
           this.state = 'ended';
           this.options.listener?.ended?.();
           if (this.failsFast()) return;
-          // Checked first: a switch may have come between the source's end and here.
-          if (!switched()) await new Promise<void>((resolve) => (this.wakeEnded = resolve));
+          watch.stop();
+          // Checked first: a switch or stop() may have come between the source's end and here (the listener's, even).
+          if (!switched() && !this.stopping) await new Promise<void>((resolve) => (this.wakeEnded = resolve));
           this.wakeEnded = undefined;
           if (this.stopping) return;
           this.state = 'idle';
