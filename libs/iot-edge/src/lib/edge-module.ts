@@ -6,6 +6,7 @@ import { Mqtt } from 'azure-iot-device-mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readDesired, withinBytes, type DesiredSpec, type DesiredValues } from './desired-properties';
+import { reportedPatch } from './reported-patch';
 import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment';
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { PRODUCT_VERSION } from './product-version';
@@ -159,10 +160,14 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     await this.request(client.sendOutputEvent(outputName, message), 'an output event');
   }
 
-  /** Sends reported properties now (merged into the twin's reported document). */
-  async report(patch: Record<string, unknown>): Promise<void> {
+  /**
+   * Sends reported properties now, merged into the twin's reported document; each object in `report` is whole, and
+   * what it no longer holds leaves the twin (reportedPatch).
+   */
+  async report(report: Record<string, unknown>): Promise<void> {
     const twin = this.twin;
     if (!twin) return;
+    const patch = reportedPatch(twin.properties.reported, report);
     const update = new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve())));
     await this.request(update, 'a reported properties update');
   }

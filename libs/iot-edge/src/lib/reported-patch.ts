@@ -1,0 +1,18 @@
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A report as the JSON merge patch that makes the twin's reported document say it: reported properties merge, so a key
+ * that an object in the report held last time (`reported`, the twin's document as the SDK keeps it) and no longer holds
+ * (a camera removed) is sent as null, or it would stay. Each object a module reports is whole; the properties it leaves
+ * out of a report are left as they are (`$version` and the SDK's own too).
+ */
+export function reportedPatch(reported: Json, report: Json): Json {
+  return Object.fromEntries(Object.entries(report).map(([key, value]) => [key, isObject(value) && isObject(reported[key]) ? wholeObject(reported[key], value) : value]));
+}
+
+function wholeObject(before: Json, now: Json): Json {
+  const vanished = Object.keys(before).filter((key) => !key.startsWith('$') && typeof before[key] !== 'function' && !(key in now));
+  return { ...reportedPatch(before, now), ...Object.fromEntries(vanished.map((key) => [key, null])) };
+}
