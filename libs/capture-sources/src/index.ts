@@ -18,5 +18,5 @@ export { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, type V4l2InputFor
 export { buildGstLaunchArgs } from './lib/gstreamer-source';
 export { FrameAssembler } from './lib/frame-assembler';
 export { VideoSourceError } from './lib/video-source-error';
-export { readSourceList, sourceConfigSpec, sourceSetup, sourceTwinSpec, stallAfterMs, type SourceConfig, type SourceSetup } from './lib/source-config';
+export { readAddedSource, readSourceList, sourceConfigSpec, sourceSetup, sourceTwinSpec, stallAfterMs, type SourceConfig, type SourceSetup } from './lib/source-config';
 export { InProcessCaptureContext, LentBuffers, ServerInProcessCapture, type InProcessSource, type InProcessSourceStats } from './lib/server-in-process-capture';

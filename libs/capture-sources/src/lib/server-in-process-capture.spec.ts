@@ -209,6 +209,41 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
     expect(lumas.slice(0, 6)).toEqual([16, 24, 32, 40, 48, 56]);
   });
 
+  it('serves a source added after listen() beside the others, and removes one with its decoder, its last stats returned', async () => {
+    const door = makeRamp('added.mp4', 6);
+    served = serve([fileSource(ramp, 'camera0', { loop: true })], (frame, server) => server.release(frame.pixels));
+    await served.listening;
+    served.server.addSource(fileSource(door, 'door'));
+    await waitUntil(() => served?.server.stats()[1]?.state === 'ended', 'the added file played to its end');
+    const ofDoor = () => served?.received.filter(({ sourceId }) => sourceId === 'door').map(({ luma }) => luma);
+    expect(ofDoor()).toEqual([16, 24, 32, 40, 48, 56]);
+    expect(() => served?.server.addSource(fileSource(door, 'door'))).toThrow('ServerInProcessCapture has a source door already');
+
+    await expect(served.server.removeSource('door')).resolves.toMatchObject({ sourceId: 'door', state: 'stopped', framesDecoded: 6 });
+    expect(pidsRunning('ffmpeg', ramp)).toHaveLength(1);
+    await expect(served.server.removeSource('camera0')).resolves.toMatchObject({ sourceId: 'camera0', state: 'stopped' });
+    expect(pidsRunning('ffmpeg', ramp)).toEqual([]);
+    expect(served.server.stats()).toEqual([]);
+    await expect(served.server.removeSource('door')).rejects.toThrow('ServerInProcessCapture has no source door');
+  });
+
+  it('starts a source added before listen() with the others, and refuses one once closing', async () => {
+    const server = new ServerInProcessCapture([fileSource(ramp, 'camera0')], lent);
+    server.addSource(fileSource(ramp, 'door'));
+    expect(pidsRunning('ffmpeg', ramp)).toEqual([]);
+    const received: string[] = [];
+    server.addHandler(FRAMES_TOPIC, (async (frame: Frame) => {
+      received.push(frame.sourceId);
+      server.release(frame.pixels);
+    }) as MessageHandler, true);
+    served = { server, received: [], listening: Promise.resolve() };
+    await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
+    await waitUntil(() => received.filter((id) => id === 'door').length === 12, "the added source's frames");
+    const closing = server.close();
+    expect(() => server.addSource(fileSource(ramp, 'shed'))).toThrow('ServerInProcessCapture is closing: shed not added');
+    await closing;
+  });
+
   it('refuses no sources, and two with one id', () => {
     const source = fileSource(ramp, 'camera0');
     expect(() => new ServerInProcessCapture([], lent)).toThrow('ServerInProcessCapture needs at least one source');

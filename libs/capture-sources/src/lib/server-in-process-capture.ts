@@ -65,6 +65,26 @@ interface Running {
   handlerErrors: number;
 }
 
+function runningOf(source: InProcessSource): Running {
+  const { sourceId, failFastBeforeFirstFrame, stallTimeoutMs, listener } = source;
+  return {
+    source,
+    context: new InProcessCaptureContext([sourceId]),
+    supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame, stallTimeoutMs, listener }),
+    handlerErrors: 0,
+  };
+}
+
+function statsOf({ source, supervisor, handlerErrors }: Running): InProcessSourceStats {
+  return {
+    sourceId: source.sourceId,
+    state: supervisor.state,
+    framesDecoded: supervisor.framesDecoded,
+    ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
+    handlerErrors,
+  };
+}
+
 /**
  * NestJS transport strategy that decodes its sources itself and serves their frames to the `@EventPattern(FRAMES_TOPIC)`
  * handler: capture in the consumer's own process, as DeepStream and Savant run it, with no capture module and no
@@ -77,6 +97,8 @@ interface Running {
 export class ServerInProcessCapture extends Server implements CustomTransportStrategy {
   private readonly running: Running[];
   private closing = false;
+  /** The frames handler, from listen() on: a source added after it is pumped at once. */
+  private handler?: MessageHandler;
 
   /**
    * `lent`: the one the sources were given as their bufferHeld (`lent.held`). `offer`: called with each frame as it is
@@ -95,12 +117,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     } catch (error) {
       throw new RangeError(`ServerInProcessCapture ${(error as Error).message}`);
     }
-    this.running = sources.map((source) => ({
-      source,
-      context: new InProcessCaptureContext([source.sourceId]),
-      supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame: source.failFastBeforeFirstFrame, stallTimeoutMs: source.stallTimeoutMs, listener: source.listener }),
-      handlerErrors: 0,
-    }));
+    this.running = sources.map(runningOf);
   }
 
   /** The handler is done with a frame's pixels: its buffer goes back to its source's ring. */
@@ -113,9 +130,31 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
    * Before listen(), the pump it starts reads the new source.
    */
   async switchSource(sourceId: string, create: () => FrameSource): Promise<void> {
-    const running = this.running.find(({ source }) => source.sourceId === sourceId);
-    if (!running) throw new RangeError(`ServerInProcessCapture has no source ${sourceId}`);
-    await running.supervisor.switchSource(create);
+    await this.runningSource(sourceId).supervisor.switchSource(create);
+  }
+
+  /**
+   * Decodes one more source (a camera the twin added), served from its first frame on like the others; before
+   * listen(), listen() starts it with them. Its failures are retried, never failing the server.
+   */
+  addSource(source: InProcessSource): void {
+    if (this.closing) throw new Error(`ServerInProcessCapture is closing: ${source.sourceId} not added`);
+    if (this.running.some((running) => running.source.sourceId === source.sourceId)) throw new RangeError(`ServerInProcessCapture has a source ${source.sourceId} already`);
+    const running = runningOf({ ...source, failFastBeforeFirstFrame: false });
+    this.running.push(running);
+    if (this.handler) running.pump = this.pump(running, this.handler, () => undefined, () => undefined);
+  }
+
+  /**
+   * Stops a source and forgets it (a camera the twin removed); resolves with its last stats once its decoder has
+   * stopped and the handler has settled its last frame.
+   */
+  async removeSource(sourceId: string): Promise<InProcessSourceStats> {
+    const running = this.runningSource(sourceId);
+    this.running.splice(this.running.indexOf(running), 1);
+    await running.supervisor.stop();
+    await running.pump;
+    return statsOf(running);
   }
 
   /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
@@ -125,6 +164,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       callback(new Error(`ServerInProcessCapture serves an @EventPattern('${FRAMES_TOPIC}') handler, and there is none`));
       return;
     }
+    this.handler = handler;
     const started = this.running.map(
       (running) =>
         new Promise<void>((resolve, reject) => {
@@ -143,13 +183,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   stats(): InProcessSourceStats[] {
-    return this.running.map(({ source, supervisor, handlerErrors }) => ({
-      sourceId: source.sourceId,
-      state: supervisor.state,
-      framesDecoded: supervisor.framesDecoded,
-      ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
-      handlerErrors,
-    }));
+    return this.running.map(statsOf);
   }
 
   /** Its sources emit no transport events. */
@@ -157,7 +191,13 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     throw new Error('ServerInProcessCapture has no events to listen to');
   }
 
-  /** Its sources' supervisors, in the order given. */
+  private runningSource(sourceId: string): Running {
+    const running = this.running.find(({ source }) => source.sourceId === sourceId);
+    if (!running) throw new RangeError(`ServerInProcessCapture has no source ${sourceId}`);
+    return running;
+  }
+
+  /** Its sources' supervisors, in the order given, then those added. */
   unwrap<T = SourceSupervisor[]>(): T {
     return this.running.map(({ supervisor }) => supervisor) as T;
   }
@@ -186,6 +226,8 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
       }
       if (!handedOn) failed(new Error(`${source.sourceId} ${supervisor.state === 'ended' ? 'ended' : 'was stopped'} before its first frame`));
     } catch (error) {
+      // Once listen() has settled for this source, nothing else would say why its frames stopped.
+      if (handedOn || !source.failFastBeforeFirstFrame) this.logger.error(`${source.sourceId} stopped: ${(error as Error).message}`);
       failed(error as Error);
     }
   }

@@ -71,6 +71,14 @@ export function sourceSetup(config: SourceConfig, bufferHeld?: BufferHeld): Sour
 }
 
 /**
+ * A source added to such a list later (a camera inference's twin adds), read as an entry that sets only its SOURCE_ID
+ * would be: the rest from `fallback`, then the defaults. `fallback` was checked with the list (readSourceList).
+ */
+export function readAddedSource(sourceId: string, fallback: EnvSource): SourceConfig {
+  return readConfig(sourceConfigSpec, { ...fallback, SOURCE_ID: sourceId });
+}
+
+/**
  * Several sources in one variable, as a JSON array of objects that set the capture module's variables for each, e.g.
  * `[{"CAMERA_PATH": "/dev/video0"}, {"CAMERA_PATH": "rtsp://door.local/stream", "SOURCE_ID": "door"}]`. What an entry
  * leaves unset is read from `fallback` (the module's own environment), then the defaults; SOURCE_ID defaults to

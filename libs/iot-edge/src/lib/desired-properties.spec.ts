@@ -92,3 +92,41 @@ describe('readDesired with a group property (a module\'s cameras)', () => {
     expect(update.changes).toEqual({ cameras: { camera0: { source: '/dev/video0', fps: 2 }, door: cameras.door } });
   });
 });
+
+describe('readDesired with groups the twin may add (cameras added to a module)', () => {
+  const cameraSpec = { source: env.string('source'), fps: env.number('fps', { min: 0, max: 1000 }, 0) };
+  const withCameras = { cameras: desiredGroups(cameraSpec, ['camera0'], 'camera', { required: ['source'], defaults: () => ({ fps: 4 }) }) };
+  const start = { cameras: { camera0: { source: '/dev/video0', fps: 0 } } };
+  const added = { cameras: { ...start.cameras, garage: { source: 'rtsp://garage/stream', fps: 4 } } };
+
+  it('adds a group that sets what it must, its other settings from the defaults', () => {
+    expect(readDesired(withCameras, { cameras: { garage: { source: 'rtsp://garage/stream' } } }, start, start)).toEqual({ changes: added, errors: [] });
+  });
+
+  it('refuses to add a group without what it must set, naming it', () => {
+    expect(readDesired(withCameras, { cameras: { garage: { fps: 5 } } }, start, start)).toEqual({
+      changes: {},
+      errors: ['cameras.garage is not a camera of this module; to add one, set its source (cameras: camera0)'],
+    });
+  });
+
+  it('changes an added group by patch, refuses to unset what it must have, and removes it with null', () => {
+    expect(readDesired(withCameras, { cameras: { garage: { fps: 2 } } }, added, start).changes).toEqual({ cameras: { ...added.cameras, garage: { source: 'rtsp://garage/stream', fps: 2 } } });
+    expect(readDesired(withCameras, { cameras: { garage: { fps: 4 } } }, added, start)).toEqual({ changes: {}, errors: [] });
+    expect(readDesired(withCameras, { cameras: { garage: { source: null } } }, added, start)).toEqual({
+      changes: {},
+      errors: ['cameras.garage.source cannot be unset: set garage to null to remove the camera'],
+    });
+    expect(readDesired(withCameras, { cameras: { garage: null } }, added, start).changes).toEqual(start);
+    expect(readDesired(withCameras, { cameras: { shed: null } }, added, start)).toEqual({ changes: {}, errors: [] });
+  });
+
+  it('removes added groups that a complete document leaves out, and all of them when the property is null', () => {
+    expect(readDesired(withCameras, { cameras: { camera0: {} } }, added, start, { complete: true }).changes).toEqual(start);
+    expect(readDesired(withCameras, {}, added, start, { complete: true }).changes).toEqual(start);
+    expect(readDesired(withCameras, { cameras: null }, added, start).changes).toEqual(start);
+    // Named in the complete document: kept, its settings left out back to the defaults.
+    const kept = readDesired(withCameras, { cameras: { garage: { source: 'rtsp://garage/stream' } } }, { cameras: { ...added.cameras, garage: { source: 'rtsp://garage/stream', fps: 9 } } }, start, { complete: true });
+    expect(kept.changes).toEqual(added);
+  });
+});

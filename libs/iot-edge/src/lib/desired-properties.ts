@@ -2,18 +2,28 @@ import { maskCredentials, type ConfigOf, type EnvSpec, type EnvVar } from '@iev/
 
 /**
  * A desired property holding named groups of settings, each group read as the module's own settings are: inference's
- * `cameras`, `{ "camera1": { "fps": 5 } }`. The groups are the module's (its cameras), by twin key; the twin sets
- * their settings, not which there are.
+ * `cameras`, `{ "camera1": { "fps": 5 } }`. `names` are the module's own groups (its cameras at start-up), by twin
+ * key: the twin sets their settings, and null returns them to start-up. Where `added` is given the twin may add groups
+ * of its own as well, which null removes.
  */
 export interface DesiredGroups<G extends EnvSpec = EnvSpec> {
   readonly spec: G;
   readonly names: readonly string[];
   /** What a group is, for errors: `cameras.door is not a camera of this module`. */
   readonly noun: string;
+  readonly added?: AddedGroups<G>;
 }
 
-export function desiredGroups<G extends EnvSpec>(spec: G, names: readonly string[], noun: string): DesiredGroups<G> {
-  return { spec, names, noun };
+/** How the twin adds a group of its own. */
+export interface AddedGroups<G extends EnvSpec = EnvSpec> {
+  /** Settings a group must set to be added (a camera's source): nothing else says what it would be. */
+  readonly required: readonly string[];
+  /** What an added group's other settings are before the twin sets them, and after it sets them to null. */
+  defaults(name: string): Partial<ConfigOf<G>>;
+}
+
+export function desiredGroups<G extends EnvSpec>(spec: G, names: readonly string[], noun: string, added?: AddedGroups<G>): DesiredGroups<G> {
+  return { spec, names, noun, ...(added && { added }) };
 }
 
 function isGroups(variable: EnvVar<unknown> | DesiredGroups): variable is DesiredGroups {
@@ -99,7 +109,10 @@ function readProperties(spec: DesiredSpec, desired: Values, current: Values, sta
   return changes;
 }
 
-/** Every group after the document's changes, or undefined when none changed. Null returns them all to start-up. */
+/**
+ * Every group after the document's changes, or undefined when none changed. Null returns them all to start-up, which
+ * has none of the groups the twin added; so does a complete document for the groups it leaves out.
+ */
 function readGroups(
   groups: DesiredGroups,
   raw: unknown,
@@ -113,20 +126,26 @@ function readGroups(
     errors.push(`${named} must be an object of ${groups.noun}s by name (got ${quoted(raw)})`);
     return undefined;
   }
-  const document: Values = raw === null ? Object.fromEntries(groups.names.map((name) => [name, null])) : complete ? { ...Object.fromEntries(groups.names.map((name) => [name, {}])), ...raw } : (raw as Values);
+  const added = Object.keys(current).filter((name) => !groups.names.includes(name));
+  const unset = (value: Values | null) => Object.fromEntries([...groups.names.map((name) => [name, value]), ...added.map((name) => [name, null])]);
+  const document: Values = raw === null ? unset(null) : complete ? { ...unset({}), ...raw } : (raw as Values);
   const next = { ...current };
   let changed = false;
   for (const [name, groupRaw] of Object.entries(document)) {
     if (name.startsWith('$')) continue;
-    if (!groups.names.includes(name)) {
-      errors.push(`${named}.${name} is not a ${groups.noun} of this module (${groups.noun}s: ${groups.names.join(', ')})`);
-      continue;
-    }
     if (groupRaw !== null && (typeof groupRaw !== 'object' || Array.isArray(groupRaw))) {
       errors.push(`${named}.${name} must be an object of settings (got ${quoted(groupRaw)})`);
       continue;
     }
     const place = { path: `${named}.${name}.`, owner: `a ${groups.noun}` };
+    if (!groups.names.includes(name)) {
+      const group = readAddedGroup(groups, name, groupRaw as Values | null, current[name], complete, place, named, errors);
+      if (group === current[name]) continue;
+      if (group) next[name] = group;
+      else delete next[name];
+      changed = true;
+      continue;
+    }
     // A group set to null is one whose every setting is left out of a complete document: back to start-up.
     const groupChanges = readProperties(groups.spec, (groupRaw ?? {}) as Values, current[name], startup[name], complete || groupRaw === null, place, errors);
     if (Object.keys(groupChanges).length === 0) continue;
@@ -134,6 +153,43 @@ function readGroups(
     changed = true;
   }
   return changed ? next : undefined;
+}
+
+/**
+ * A group that is not the module's own: added, changed, or removed by null (undefined). Returns `current` itself when
+ * nothing changes, a rejected change included.
+ */
+function readAddedGroup(
+  groups: DesiredGroups,
+  name: string,
+  groupRaw: Values | null,
+  current: Values | undefined,
+  complete: boolean,
+  place: Place,
+  named: string,
+  errors: string[],
+): Values | undefined {
+  const { added, noun, names } = groups;
+  if (!added) {
+    errors.push(`${named}.${name} is not a ${noun} of this module (${noun}s: ${names.join(', ')})`);
+    return current;
+  }
+  if (groupRaw === null) return undefined;
+  const defaults = added.defaults(name) as Values;
+  const before = current ?? defaults;
+  const changes = readProperties(groups.spec, groupRaw, before, defaults, complete, place, errors);
+  const group = { ...before, ...changes };
+  const missing = added.required.filter((setting) => group[setting] === undefined);
+  if (missing.length > 0) {
+    // Only the first time: a group already added has what it needs, and a null for it is rejected like any bad value.
+    errors.push(
+      current
+        ? `${place.path}${missing.join(', ')} cannot be unset: set ${name} to null to remove the ${noun}`
+        : `${named}.${name} is not a ${noun} of this module; to add one, set its ${missing.join(' and ')} (${noun}s: ${names.join(', ')})`,
+    );
+    return current;
+  }
+  return current && Object.keys(changes).length === 0 ? current : group;
 }
 
 /** The most of a rejected value an error quotes: enough to recognise it, never a reported property edgeHub refuses. */

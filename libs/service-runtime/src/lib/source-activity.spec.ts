@@ -35,4 +35,20 @@ describe('SourceActivity', () => {
     activity.check(2700);
     expect(outages).toEqual(['camera1', 'camera0', 'camera1']);
   });
+
+  it('forgets a source that is gone, not counting its frames still in flight, and counts one of the same id later afresh', () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });
+    activity.done('camera0', 10, 0);
+    activity.done('garage', 10, 0);
+    activity.forget('garage', 100);
+    activity.done('garage', 10, 200);
+    activity.skipped('garage', 2, 200);
+    expect(activity.report(300).map(({ sourceId }) => sourceId)).toEqual(['camera0']);
+    activity.check(5000);
+    expect(outages).toEqual(['camera0']);
+
+    activity.done('garage', 30, 5100);
+    expect(activity.report(5100)[1]).toMatchObject({ sourceId: 'garage', frames: 1, skipped: 0, latencyMs: 30, outages: 0 });
+  });
 });

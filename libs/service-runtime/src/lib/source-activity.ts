@@ -45,6 +45,8 @@ interface SourceState {
  */
 export class SourceActivity {
   private readonly sources = new Map<string, SourceState>();
+  /** Sources forgotten, and when: frames of theirs still in flight then are not counted (see forget). */
+  private readonly forgotten = new Map<string, number>();
   private readonly staleAfterMs: number;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
@@ -54,6 +56,7 @@ export class SourceActivity {
   /** A frame of the source was done, `latencyMs` after it was captured. */
   done(sourceId: string, latencyMs: number, now = Date.now()): void {
     const source = this.source(sourceId, now);
+    if (!source) return;
     source.rate.mark(now);
     source.frames++;
     source.latencies.push(latencyMs);
@@ -64,7 +67,17 @@ export class SourceActivity {
 
   /** Frames of the source that will never be done. */
   skipped(sourceId: string, count: number, now = Date.now()): void {
-    this.source(sourceId, now).skipped += count;
+    const source = this.source(sourceId, now);
+    if (source) source.skipped += count;
+  }
+
+  /**
+   * A source that is gone for good (a camera removed): no longer shown, nor counted as stale. Its frames done within
+   * staleAfterMs after this were in flight when it went, and are not counted; a source of the same id later is new.
+   */
+  forget(sourceId: string, now = Date.now()): void {
+    this.sources.delete(sourceId);
+    this.forgotten.set(sourceId, now);
   }
 
   /** Marks sources without a frame for staleAfterMs as stale, counting each outage once: call it every second or so. */
@@ -91,9 +104,13 @@ export class SourceActivity {
     }));
   }
 
-  private source(sourceId: string, now: number): SourceState {
+  /** The source's state, made at its first frame; undefined for one forgotten less than staleAfterMs ago. */
+  private source(sourceId: string, now: number): SourceState | undefined {
     let source = this.sources.get(sourceId);
     if (!source) {
+      const forgottenAt = this.forgotten.get(sourceId);
+      if (forgottenAt !== undefined && now - forgottenAt < this.staleAfterMs) return undefined;
+      this.forgotten.delete(sourceId);
       source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], lastFrameAt: now, stale: false, outages: 0 };
       this.sources.set(sourceId, source);
     }
