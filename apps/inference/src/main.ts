@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { readAddedSource } from '@iev/capture-sources';
 import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
@@ -27,7 +28,9 @@ void runModule('inference', async (logger) => {
   // fair turns and asks a capture for its newest frame once its last one has left the line. With CAPTURE_SOURCES,
   // from decoders this module runs itself, each read as the handler takes its frames; prepared (a file that
   // cannot be read stops the module) before the model loads.
-  const frames = decodesOwnSources ? await ownFrames(ownSources, logger, registry, config.framesBind, curve) : capturedFrames(config.framesConnect, curve);
+  const frames = decodesOwnSources
+    ? await ownFrames(ownSources, (sourceId) => readAddedSource(sourceId, process.env), logger, registry, config.framesBind, curve)
+    : capturedFrames(config.framesConnect, curve);
   // Metrics and health are up before the model loads: a TensorRT engine build takes minutes on a Jetson, and the
   // module says so meanwhile rather than looking dead.
   let loading = 'loading model';
@@ -44,6 +47,7 @@ void runModule('inference', async (logger) => {
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
   const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint());
+  frames.cameras?.whenRemoved((sourceId) => metrics.sources.forget(sourceId));
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
   const reading = new TextReading({

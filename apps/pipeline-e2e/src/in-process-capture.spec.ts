@@ -100,10 +100,32 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     expect(settingsOf(reported).cameras).toEqual({ camera0: { source: DEMO_VIDEO, fps: 0, width: 0, height: 0 }, door: { ...door, width: 160, height: 120 } });
     await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'door' && d.width === 160 && d.height === 120) || undefined, "door's detections at 160x120", 30_000);
 
-    // The set of cameras is the deployment's: the twin names one inference does not have, and nothing changes.
+    // A camera inference does not have, without a source to add it by: nothing changes.
     await hub.patchDesired('inference', { cameras: { garage: { fps: 5 } } });
     const rejected = await hub.waitForReported('inference', (r) => lastDesiredOf(r).status === 'rejected', 20_000);
-    expect(lastDesiredOf(rejected).error).toBe('cameras.garage is not a camera of this module (cameras: camera0, door)');
+    expect(lastDesiredOf(rejected).error).toBe('cameras.garage is not a camera of this module; to add one, set its source (cameras: camera0, door)');
+  }, 90_000);
+
+  it("adds a camera from inference's twin, its detections and state beside the others, and removes it again", async () => {
+    const port = await inference.metricsPort();
+    const health = async () => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { capture: Array<{ sourceId: string }>; sources: Array<{ sourceId: string }> };
+    await hub.patchDesired('inference', { cameras: { garage: { source: DEMO_VIDEO, width: 160, height: 120 } } });
+    const added = await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['garage'] !== undefined, 20_000);
+    expect(lastDesiredOf(added).status).toBe('applied');
+    // Its rate and size from the twin, the rest as inference's environment leaves a CAPTURE_SOURCES entry.
+    expect(settingsOf(added).cameras?.['garage']).toEqual({ source: DEMO_VIDEO, fps: 0, width: 160, height: 120 });
+    await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'garage' && d.width === 160) || undefined, "the added camera's detections", 30_000);
+    expect((await health()).capture.map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door', 'garage']);
+    expect(childPids(inference.child.pid as number)).toHaveLength(3);
+
+    await hub.patchDesired('inference', { cameras: { garage: null } });
+    const removed = await hub.waitForReported('inference', (r) => settingsOf(r).cameras !== undefined && !('garage' in (settingsOf(r).cameras ?? {})), 20_000);
+    expect(Object.keys(settingsOf(removed).cameras ?? {})).toEqual(['camera0', 'door']);
+    await eventually(async () => {
+      const { capture, sources } = await health();
+      return capture.length === 2 && !sources.some(({ sourceId }) => sourceId === 'garage') ? true : undefined;
+    }, 'the removed camera gone from /health', { timeoutMs: 15_000, intervalMs: 200 });
+    expect(childPids(inference.child.pid as number)).toHaveLength(2);
   }, 90_000);
 
   it('stops cleanly on Ctrl-C, leaving none of its decoders behind', async () => {

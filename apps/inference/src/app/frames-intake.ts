@@ -40,7 +40,14 @@ export function capturedFrames(framesConnect: string[], curve: CurveSettings | u
  * is also offered there as capture offers it, so that the preview can show them: a consumer gets the newest when it
  * asks, and nothing is sent that nobody asks for.
  */
-export async function ownFrames(sources: SourceConfig[], logger: Logger, registry: Registry, framesBind: string | undefined, curve: CurveSettings | undefined): Promise<FramesIntake> {
+export async function ownFrames(
+  sources: SourceConfig[],
+  addedConfig: (sourceId: string) => SourceConfig,
+  logger: Logger,
+  registry: Registry,
+  framesBind: string | undefined,
+  curve: CurveSettings | undefined,
+): Promise<FramesIntake> {
   const framesClient = framesBind === undefined ? undefined : new ClientZmqOnDemand({ endpoint: framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
   if (framesClient) await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   const offered = framesClient && {
@@ -50,7 +57,7 @@ export async function ownFrames(sources: SourceConfig[], logger: Logger, registr
       ),
     holds: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
   };
-  const { server, cameras } = await inProcessCapture(sources, logger, registry, offered).catch(async (error: unknown) => {
+  const { server, cameras } = await inProcessCapture(sources, addedConfig, logger, registry, offered).catch(async (error: unknown) => {
     await framesClient?.close();
     throw error;
   });

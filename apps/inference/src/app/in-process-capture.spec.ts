@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '@iev/service-runtime';
-import { sourceConfigSpec } from '@iev/capture-sources';
+import { readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { childPids, waitUntil } from '@iev/testing';
 import type { MessageHandler } from '@nestjs/microservices';
@@ -28,6 +28,8 @@ function makeVideo(name: string, width: number, height: number, frames = 200): s
 const decodersOf = (path: string) => childPids(process.pid).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(path));
 
 const entry = (sourceId: string, path: string) => readConfig(sourceConfigSpec, { SOURCE_ID: sourceId, CAMERA_PATH: path, CAPTURE_REALTIME: 'false' });
+/** A camera the twin adds inherits inference's own environment, as a CAPTURE_SOURCES entry does. */
+const addedConfig = (sourceId: string) => readAddedSource(sourceId, { CAPTURE_REALTIME: 'false', CAPTURE_FPS: '8' });
 
 describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes them (real ffmpeg)", () => {
   const small = makeVideo('small.mp4', 64, 48);
@@ -37,7 +39,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
   const sizes = new Map<string, string>();
 
   beforeEach(async () => {
-    capture = await inProcessCapture([entry('camera0', small), entry('door.1', door)], pino({ level: 'silent' }), new Registry());
+    capture = await inProcessCapture([entry('camera0', small), entry('door.1', door)], addedConfig, pino({ level: 'silent' }), new Registry());
     const handler = (async (frame: Frame) => {
       sizes.set(frame.sourceId, `${frame.width}x${frame.height}`);
       capture.server.release(frame.pixels);
@@ -72,6 +74,28 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(decodersOf(small)).toEqual(camera0Decoder);
     expect(decodersOf(door)).toEqual([]);
     expect(capture.server.stats().map(({ state }) => state)).toEqual(['streaming', 'streaming']);
+  });
+
+  it('adds a camera the twin names with its source, its other settings inherited, and removes it with its decoder', async () => {
+    const garage = makeVideo('garage.mp4', 64, 48);
+    const removed: string[] = [];
+    capture.cameras.whenRemoved((sourceId) => removed.push(sourceId));
+    expect(capture.cameras.twinSpec.added?.defaults('garage')).toEqual({ fps: 8, width: 0, height: 0 });
+    const startup = capture.cameras.settings();
+    const withGarage = { ...startup, garage: { source: garage, fps: 8, width: 32, height: 24 } };
+    await expect(capture.cameras.prepare({ ...startup, garage: { ...withGarage.garage, source: join(workDir, 'missing.mp4') } })).rejects.toThrow(/^cameras\.garage: video file not found/);
+    await (await capture.cameras.prepare(withGarage))();
+
+    expect(capture.cameras.settings()).toEqual(withGarage);
+    await waitUntil(() => sizes.get('garage') === '32x24', 'frames of the added camera');
+    expect(capture.server.stats().map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door.1', 'garage']);
+    expect(decodersOf(garage)).toHaveLength(1);
+
+    await (await capture.cameras.prepare(startup))();
+    expect(capture.cameras.settings()).toEqual(startup);
+    expect(capture.server.stats().map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door.1']);
+    expect(decodersOf(garage)).toEqual([]);
+    expect(removed).toEqual(['garage']);
   });
 
   it('rejects a change it cannot make, naming each camera it cannot switch, and leaves every camera as it was', async () => {

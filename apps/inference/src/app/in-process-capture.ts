@@ -1,4 +1,18 @@
-import { LentBuffers, observedSupervision, prepareSource, ServerInProcessCapture, sourceSetup, sourceTwinSpec, stallAfterMs, type SourceConfig, type SourceSettings, type SourceSetup } from '@iev/capture-sources';
+import {
+  LentBuffers,
+  observedSupervision,
+  prepareSource,
+  ServerInProcessCapture,
+  sourceSetup,
+  sourceTwinSpec,
+  stallAfterMs,
+  type FrameSource,
+  type InProcessSource,
+  type PreparedSource,
+  type SourceConfig,
+  type SourceSettings,
+  type SourceSetup,
+} from '@iev/capture-sources';
 import { desiredGroups, twinKey, type DesiredGroups } from '@iev/iot-edge';
 import { counterReadAtScrape } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
@@ -21,9 +35,16 @@ export interface InProcessCapture {
 /**
  * The sources of CAPTURE_SOURCES, prepared as a capture module prepares its one (a file that cannot be read fails
  * start-up, a camera or stream not up yet is retried), decoded in this process; their state goes to the log and to
- * capture's metrics, labelled by source. Each frame is also offered to `also`, where given.
+ * capture's metrics, labelled by source. Each frame is also offered to `also`, where given. A camera the twin adds is
+ * configured by `addedConfig` (CAPTURE_SOURCES' own inheritance: readAddedSource).
  */
-export async function inProcessCapture(configs: SourceConfig[], logger: Logger, registry: Registry, also?: FramesOffer): Promise<InProcessCapture> {
+export async function inProcessCapture(
+  configs: SourceConfig[],
+  addedConfig: (sourceId: string) => SourceConfig,
+  logger: Logger,
+  registry: Registry,
+  also?: FramesOffer,
+): Promise<InProcessCapture> {
   const registers = [registry];
   const labelNames = ['source_id'] as const;
   const sourceUp = new Gauge({ name: 'iev_inference_source_up', help: '1 while the source decoded in this process delivers frames', labelNames, registers });
@@ -35,15 +56,16 @@ export async function inProcessCapture(configs: SourceConfig[], logger: Logger, 
     registers,
   });
   const lent = new LentBuffers();
-  const cameras = configs.map((config) => new InProcessCamera(config, sourceSetup(config, also ? (buffer) => lent.held(buffer) || also.holds(buffer) : lent.held)));
-  const sources = await Promise.all(
-    cameras.map(async (camera) => {
-      const { description, create } = await prepareSource(camera.settings, camera.setup.options);
+  const bufferHeld = also ? (buffer: ArrayBufferLike) => lent.held(buffer) || also.holds(buffer) : lent.held;
+  const cameraOf = (config: SourceConfig) => new InProcessCamera(config, sourceSetup(config, bufferHeld));
+  const factory: CameraFactory = {
+    camera: (sourceId) => cameraOf(addedConfig(sourceId)),
+    source: (camera, create, failFastBeforeFirstFrame) => {
       const source = { source_id: camera.sourceId };
       return {
         sourceId: camera.sourceId,
         create,
-        failFastBeforeFirstFrame: description.type === 'file',
+        failFastBeforeFirstFrame,
         stallTimeoutMs: () => camera.stallTimeoutMs(),
         // Not the source's type in the log's context: a twin may switch it to another.
         listener: observedSupervision(
@@ -51,14 +73,38 @@ export async function inProcessCapture(configs: SourceConfig[], logger: Logger, 
           logger.child({ sourceId: camera.sourceId }),
         ),
       };
+    },
+    removed: (sourceId) => sourceUp.remove({ source_id: sourceId }),
+  };
+  const cameras = configs.map(cameraOf);
+  const sources = await Promise.all(
+    cameras.map(async (camera) => {
+      const { description, create } = await prepareSource(camera.settings, camera.setup.options);
+      return factory.source(camera, create, description.type === 'file');
     }),
   );
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
-  counterReadAtScrape(registry, 'iev_inference_source_frames_decoded_total', 'Frames the decoders in this process delivered, taken or not', () => server.stats().reduce((sum, { framesDecoded }) => sum + framesDecoded, 0));
-  return { server, cameras: new InProcessCameras(server, cameras, logger) };
+  const inProcessCameras = new InProcessCameras(server, cameras, factory, logger);
+  counterReadAtScrape(
+    registry,
+    'iev_inference_source_frames_decoded_total',
+    'Frames the decoders in this process delivered, taken or not',
+    () => server.stats().reduce((sum, { framesDecoded }) => sum + framesDecoded, inProcessCameras.framesDecodedByRemoved),
+  );
+  return { server, cameras: inProcessCameras };
 }
 
-/** One camera of CAPTURE_SOURCES: how it is opened, and its settings now (start-up's, then the twin's). */
+/** How InProcessCameras makes and runs a camera. */
+interface CameraFactory {
+  /** A camera the twin adds, configured as a CAPTURE_SOURCES entry that names only its SOURCE_ID. */
+  camera(sourceId: string): InProcessCamera;
+  /** What the server runs for the camera, its state going to the log and the metrics. */
+  source(camera: InProcessCamera, create: () => FrameSource, failFastBeforeFirstFrame: boolean): InProcessSource;
+  /** A camera the twin removed: its gauges go. */
+  removed(sourceId: string): void;
+}
+
+/** One camera: how it is opened, and its settings now (start-up's, then the twin's). */
 class InProcessCamera {
   readonly sourceId: string;
   settings: SourceSettings;
@@ -76,22 +122,46 @@ class InProcessCamera {
   }
 }
 
+/** A twin change prepared: what each camera becomes. */
+interface PreparedCamera {
+  camera: InProcessCamera;
+  settings: SourceSettings;
+  source: PreparedSource;
+}
+
 /**
  * What inference's twin sets of its cameras: `cameras`, keyed by each camera's SOURCE_ID (as a twin key), with what
  * a capture module's twin sets of its one (source, fps, width, height). A camera that changes is restarted on its new
- * settings, as capture's twin restarts its source; the set of cameras is the deployment's.
+ * settings, as capture's twin restarts its source. The twin may add a camera of its own, named by a new key (its
+ * SOURCE_ID) with its source, its other settings inherited as a CAPTURE_SOURCES entry's are; null removes it again.
+ * The cameras of CAPTURE_SOURCES stay: null returns them to their start-up settings.
  */
 export class InProcessCameras {
   readonly twinSpec: DesiredGroups<typeof sourceTwinSpec>;
+  /** Frames decoded by cameras since removed, which the decoded-frames counter keeps. */
+  framesDecodedByRemoved = 0;
   private readonly byTwinKey: Map<string, InProcessCamera>;
+  private readonly removedListeners: Array<(sourceId: string) => void> = [];
 
   constructor(
     private readonly server: ServerInProcessCapture,
     cameras: readonly InProcessCamera[],
+    private readonly factory: CameraFactory,
     private readonly logger: Logger,
   ) {
     this.byTwinKey = new Map(cameras.map((camera) => [twinKey(camera.sourceId), camera]));
-    this.twinSpec = desiredGroups(sourceTwinSpec, [...this.byTwinKey.keys()], 'camera');
+    this.twinSpec = desiredGroups(sourceTwinSpec, [...this.byTwinKey.keys()], 'camera', {
+      required: ['source'],
+      defaults: (key) => {
+        const { fps, width, height } = factory.camera(key).settings;
+        return { fps, width, height };
+      },
+    });
+  }
+
+  /** Tells `listener` of each camera the twin removes, once its decoder has stopped (the per-source figures forget it). */
+  whenRemoved(listener: (sourceId: string) => void): void {
+    this.removedListeners.push(listener);
   }
 
   /** Each camera's settings now, by twin key. */
@@ -100,15 +170,16 @@ export class InProcessCameras {
   }
 
   /**
-   * Prepares each camera whose settings `next` changes, checked as capture checks a twin change (a camera device that
-   * is not there, a file that cannot be read): one that fails rejects them all, and nothing has changed. Returns what
-   * switches them.
+   * Prepares each camera whose settings `next` changes or adds, checked as capture checks a twin change (a camera
+   * device that is not there, a file that cannot be read): one that fails rejects them all, and nothing has changed.
+   * Returns what switches, adds and removes them.
    */
   async prepare(next: Record<string, SourceSettings>): Promise<() => Promise<void>> {
-    const changed = [...this.byTwinKey].filter(([key, camera]) => !sameSettings(camera.settings, next[key]));
+    const changed = Object.entries(next).filter(([key, settings]) => !sameSettings(this.byTwinKey.get(key)?.settings, settings));
+    const removed = [...this.byTwinKey].filter(([key]) => next[key] === undefined);
     const outcomes = await Promise.allSettled(
-      changed.map(async ([key, camera]) => {
-        const settings = next[key];
+      changed.map(async ([key, settings]): Promise<PreparedCamera> => {
+        const camera = this.byTwinKey.get(key) ?? this.factory.camera(key);
         const source = await prepareSource(settings, camera.setup.options, { requireCamera: true }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });
@@ -119,15 +190,36 @@ export class InProcessCameras {
     if (failures.length > 0) throw new Error(failures.join('; '));
     const prepared = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     return async () => {
-      for (const { camera, settings, source } of prepared) {
-        camera.settings = settings;
-        await this.server.switchSource(camera.sourceId, source.create);
-        this.logger.info({ sourceId: camera.sourceId, sourceType: source.description.type, fps: settings.fps, width: settings.width, height: settings.height }, 'camera switched by the twin');
-      }
+      for (const [key, camera] of removed) await this.remove(key, camera);
+      for (const { camera, settings, source } of prepared) await this.run(camera, settings, source);
     };
+  }
+
+  private async run(camera: InProcessCamera, settings: SourceSettings, source: PreparedSource): Promise<void> {
+    const { sourceId } = camera;
+    const key = twinKey(sourceId);
+    const added = !this.byTwinKey.has(key);
+    camera.settings = settings;
+    if (added) {
+      this.byTwinKey.set(key, camera);
+      this.server.addSource(this.factory.source(camera, source.create, false));
+    } else {
+      await this.server.switchSource(sourceId, source.create);
+    }
+    const { fps, width, height } = settings;
+    this.logger.info({ sourceId, sourceType: source.description.type, fps, width, height }, added ? 'camera added by the twin' : 'camera switched by the twin');
+  }
+
+  private async remove(key: string, camera: InProcessCamera): Promise<void> {
+    this.byTwinKey.delete(key);
+    const { framesDecoded } = await this.server.removeSource(camera.sourceId);
+    this.framesDecodedByRemoved += framesDecoded;
+    this.factory.removed(camera.sourceId);
+    for (const listener of this.removedListeners) listener(camera.sourceId);
+    this.logger.info({ sourceId: camera.sourceId }, 'camera removed by the twin');
   }
 }
 
-function sameSettings(a: SourceSettings, b: SourceSettings): boolean {
-  return a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height;
+function sameSettings(a: SourceSettings | undefined, b: SourceSettings): boolean {
+  return a !== undefined && a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height;
 }

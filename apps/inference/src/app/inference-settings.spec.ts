@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
-import { sourceConfigSpec } from '@iev/capture-sources';
+import { readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { withFixedInputDims } from '@iev/inference-backends';
 import { readConfig } from '@iev/service-runtime';
 import pino from 'pino';
@@ -54,7 +54,7 @@ describe('applyInferenceSettings', () => {
   describe('with cameras decoded in process (CAPTURE_SOURCES)', () => {
     const demo = join(ROOT, 'assets/demo/demo.mp4');
     const camera = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
-    const cameras = () => inProcessCapture([readConfig(sourceConfigSpec, { CAMERA_PATH: demo })], pino({ level: 'silent' }), new Registry());
+    const cameras = () => inProcessCapture([readConfig(sourceConfigSpec, { CAMERA_PATH: demo })], (sourceId) => readAddedSource(sourceId, {}), pino({ level: 'silent' }), new Registry());
 
     it('checks the cameras first: one that cannot be opened leaves the detector, reading and cameras as they were', async () => {
       reading = readingFrom(join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'));
