@@ -55,6 +55,9 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
 
   it('names each camera by twin key, with its start-up settings', () => {
     expect(capture.cameras.twinSpec.names).toEqual(['camera0', 'door_1']);
+    // A camera the twin adds is named by its key, which must then be its own twin key.
+    expect(capture.cameras.twinSpec.added?.refuse?.('gate 2')).toBe("a camera's SOURCE_ID, which it would be, must be its own twin key, and this one's is gate_2");
+    expect(capture.cameras.twinSpec.added?.refuse?.('gate_2')).toBeUndefined();
     expect(capture.cameras.settings()).toEqual({
       camera0: { source: small, fps: 0, width: 0, height: 0 },
       door_1: { source: door, fps: 0, width: 0, height: 0 },
@@ -78,8 +81,8 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
 
   it('adds a camera the twin names with its source, its other settings inherited, and removes it with its decoder', async () => {
     const garage = makeVideo('garage.mp4', 64, 48);
-    const removed: string[] = [];
-    capture.cameras.whenRemoved((sourceId) => removed.push(sourceId));
+    const told: string[] = [];
+    capture.cameras.watch({ added: (sourceId) => told.push(`+${sourceId}`), removed: (sourceId) => told.push(`-${sourceId}`) });
     expect(capture.cameras.twinSpec.added?.defaults('garage')).toEqual({ fps: 8, width: 0, height: 0 });
     const startup = capture.cameras.settings();
     const withGarage = { ...startup, garage: { source: garage, fps: 8, width: 32, height: 24 } };
@@ -95,7 +98,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.cameras.settings()).toEqual(startup);
     expect(capture.server.stats().map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door.1']);
     expect(decodersOf(garage)).toEqual([]);
-    expect(removed).toEqual(['garage']);
+    expect(told).toEqual(['+garage', '-garage']);
   });
 
   it('rejects a change it cannot make, naming each camera it cannot switch, and leaves every camera as it was', async () => {

@@ -124,6 +124,7 @@ class InProcessCamera {
 
 /** A twin change prepared: what each camera becomes. */
 interface PreparedCamera {
+  key: string;
   camera: InProcessCamera;
   settings: SourceSettings;
   source: PreparedSource;
@@ -141,7 +142,7 @@ export class InProcessCameras {
   /** Frames decoded by cameras since removed, which the decoded-frames counter keeps. */
   framesDecodedByRemoved = 0;
   private readonly byTwinKey: Map<string, InProcessCamera>;
-  private readonly removedListeners: Array<(sourceId: string) => void> = [];
+  private readonly listeners: CameraListener[] = [];
 
   constructor(
     private readonly server: ServerInProcessCapture,
@@ -156,12 +157,15 @@ export class InProcessCameras {
         const { fps, width, height } = factory.camera(key).settings;
         return { fps, width, height };
       },
+      // The key becomes the camera's SOURCE_ID, which must be its own twin key: a camera of CAPTURE_SOURCES whose
+      // SOURCE_ID is that key has it as its twin key too, and is that camera.
+      refuse: (key) => (twinKey(key) === key ? undefined : `a camera's SOURCE_ID, which it would be, must be its own twin key, and this one's is ${twinKey(key)}`),
     });
   }
 
-  /** Tells `listener` of each camera the twin removes, once its decoder has stopped (the per-source figures forget it). */
-  whenRemoved(listener: (sourceId: string) => void): void {
-    this.removedListeners.push(listener);
+  /** Tells `listener` of each camera the twin adds, and of each it removes once its decoder has stopped. */
+  watch(listener: CameraListener): void {
+    this.listeners.push(listener);
   }
 
   /** Each camera's settings now, by twin key. */
@@ -183,7 +187,7 @@ export class InProcessCameras {
         const source = await prepareSource(settings, camera.setup.options, { requireCamera: true }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });
-        return { camera, settings, source };
+        return { key, camera, settings, source };
       }),
     );
     const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).message] : []));
@@ -191,33 +195,37 @@ export class InProcessCameras {
     const prepared = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
     return async () => {
       for (const [key, camera] of removed) await this.remove(key, camera);
-      for (const { camera, settings, source } of prepared) await this.run(camera, settings, source);
+      for (const { key, camera, settings, source } of prepared) await this.run(key, camera, settings, source);
     };
   }
 
-  private async run(camera: InProcessCamera, settings: SourceSettings, source: PreparedSource): Promise<void> {
+  /** Each step changes the server before the cameras here, so that one that throws (the server closing) leaves them alike. */
+  private async run(key: string, camera: InProcessCamera, settings: SourceSettings, source: PreparedSource): Promise<void> {
     const { sourceId } = camera;
-    const key = twinKey(sourceId);
     const added = !this.byTwinKey.has(key);
+    if (added) this.server.addSource(this.factory.source(camera, source.create, false));
+    else await this.server.switchSource(sourceId, source.create);
     camera.settings = settings;
-    if (added) {
-      this.byTwinKey.set(key, camera);
-      this.server.addSource(this.factory.source(camera, source.create, false));
-    } else {
-      await this.server.switchSource(sourceId, source.create);
-    }
+    this.byTwinKey.set(key, camera);
+    if (added) for (const listener of this.listeners) listener.added?.(sourceId);
     const { fps, width, height } = settings;
     this.logger.info({ sourceId, sourceType: source.description.type, fps, width, height }, added ? 'camera added by the twin' : 'camera switched by the twin');
   }
 
   private async remove(key: string, camera: InProcessCamera): Promise<void> {
-    this.byTwinKey.delete(key);
     const { framesDecoded } = await this.server.removeSource(camera.sourceId);
+    this.byTwinKey.delete(key);
     this.framesDecodedByRemoved += framesDecoded;
     this.factory.removed(camera.sourceId);
-    for (const listener of this.removedListeners) listener(camera.sourceId);
+    for (const listener of this.listeners) listener.removed?.(camera.sourceId);
     this.logger.info({ sourceId: camera.sourceId }, 'camera removed by the twin');
   }
+}
+
+/** What InProcessCameras.watch tells of the cameras the twin adds and removes. */
+export interface CameraListener {
+  added?(sourceId: string): void;
+  removed?(sourceId: string): void;
 }
 
 function sameSettings(a: SourceSettings | undefined, b: SourceSettings): boolean {

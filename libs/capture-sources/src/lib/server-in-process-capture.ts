@@ -147,13 +147,15 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
 
   /**
    * Stops a source and forgets it (a camera the twin removed); resolves with its last stats once its decoder has
-   * stopped and the handler has settled its last frame.
+   * stopped and the handler has settled its last frame. Until then stats() still has it, so that counts summed over
+   * the sources never fall.
    */
   async removeSource(sourceId: string): Promise<InProcessSourceStats> {
     const running = this.runningSource(sourceId);
-    this.running.splice(this.running.indexOf(running), 1);
     await running.supervisor.stop();
     await running.pump;
+    const index = this.running.indexOf(running);
+    if (index >= 0) this.running.splice(index, 1);
     return statsOf(running);
   }
 

@@ -121,6 +121,24 @@ describe('readDesired with groups the twin may add (cameras added to a module)',
     expect(readDesired(withCameras, { cameras: { shed: null } }, added, start)).toEqual({ changes: {}, errors: [] });
   });
 
+  it('refuses a name the module refuses for a new group, and one whose defaults cannot be read, saying why', () => {
+    const refusing = {
+      cameras: desiredGroups(cameraSpec, ['camera0'], 'camera', {
+        required: ['source'],
+        defaults: (name) => {
+          if (name === 'broken') throw new Error('CAPTURE_FPS must be a number');
+          return { fps: 4 };
+        },
+        refuse: (name) => (name.includes('#') ? 'no # in a camera name' : undefined),
+      }),
+    };
+    const update = readDesired(refusing, { cameras: { 'gate#2': { source: 'testsrc' }, broken: { source: 'testsrc' } } }, start, start);
+    expect(update).toEqual({
+      changes: {},
+      errors: ['cameras.gate#2 cannot be added: no # in a camera name', 'cameras.broken cannot be added: CAPTURE_FPS must be a number'],
+    });
+  });
+
   it('removes added groups that a complete document leaves out, and all of them when the property is null', () => {
     expect(readDesired(withCameras, { cameras: { camera0: {} } }, added, start, { complete: true }).changes).toEqual(start);
     expect(readDesired(withCameras, {}, added, start, { complete: true }).changes).toEqual(start);

@@ -20,6 +20,8 @@ export interface AddedGroups<G extends EnvSpec = EnvSpec> {
   readonly required: readonly string[];
   /** What an added group's other settings are before the twin sets them, and after it sets them to null. */
   defaults(name: string): Partial<ConfigOf<G>>;
+  /** Why a name cannot be a new group's (it would be taken for another), or undefined where it can. */
+  refuse?(name: string): string | undefined;
 }
 
 export function desiredGroups<G extends EnvSpec>(spec: G, names: readonly string[], noun: string, added?: AddedGroups<G>): DesiredGroups<G> {
@@ -175,7 +177,18 @@ function readAddedGroup(
     return current;
   }
   if (groupRaw === null) return undefined;
-  const defaults = added.defaults(name) as Values;
+  const refused = current ? undefined : added.refuse?.(name);
+  if (refused) {
+    errors.push(`${named}.${name} cannot be added: ${refused}`);
+    return current;
+  }
+  let defaults: Values;
+  try {
+    defaults = added.defaults(name) as Values;
+  } catch (error) {
+    errors.push(`${named}.${name} cannot be added: ${(error as Error).message}`);
+    return current;
+  }
   const before = current ?? defaults;
   const changes = readProperties(groups.spec, groupRaw, before, defaults, complete, place, errors);
   const group = { ...before, ...changes };

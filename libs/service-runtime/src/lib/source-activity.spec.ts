@@ -51,4 +51,13 @@ describe('SourceActivity', () => {
     activity.done('garage', 30, 5100);
     expect(activity.report(5100)[1]).toMatchObject({ sourceId: 'garage', frames: 1, skipped: 0, latencyMs: 30, outages: 0 });
   });
+
+  it('counts a source of a forgotten id at once when told to expect it (a camera added again)', () => {
+    const activity = new SourceActivity({ staleAfterMs: 1000 });
+    activity.done('garage', 10, 0);
+    activity.forget('garage', 100);
+    activity.expect('garage');
+    activity.done('garage', 20, 200);
+    expect(activity.report(200)).toMatchObject([{ sourceId: 'garage', frames: 1, latencyMs: 20 }]);
+  });
 });

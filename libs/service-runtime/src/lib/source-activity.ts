@@ -80,8 +80,14 @@ export class SourceActivity {
     this.forgotten.set(sourceId, now);
   }
 
+  /** A source of this id is new (a camera added again soon after it was forgotten): its frames count from now. */
+  expect(sourceId: string): void {
+    this.forgotten.delete(sourceId);
+  }
+
   /** Marks sources without a frame for staleAfterMs as stale, counting each outage once: call it every second or so. */
   check(now = Date.now()): void {
+    for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     for (const [sourceId, source] of this.sources) {
       if (source.stale || now - source.lastFrameAt < this.staleAfterMs) continue;
       source.stale = true;
