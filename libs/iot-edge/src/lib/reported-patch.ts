@@ -6,7 +6,9 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
  * A report as the JSON merge patch that makes the twin's reported document say it: reported properties merge, so a key
  * that an object in the report held last time (`reported`, the twin's document as the SDK keeps it) and no longer holds
  * (a camera removed) is sent as null, or it would stay. Each object a module reports is whole; the properties it leaves
- * out of a report are left as they are (`$version` and the SDK's own too).
+ * out of a report are left as they are (`$version` and the SDK's own too). The SDK's document changes when edgeHub
+ * acknowledges a report: one made before the last was acknowledged may miss its nulls, which the next periodic report
+ * sends.
  */
 export function reportedPatch(reported: Json, report: Json): Json {
   return Object.fromEntries(Object.entries(report).map(([key, value]) => [key, isObject(value) && isObject(reported[key]) ? wholeObject(reported[key], value) : value]));
