@@ -139,8 +139,7 @@ interface PreparedCamera {
  */
 export class InProcessCameras {
   readonly twinSpec: DesiredGroups<typeof sourceTwinSpec>;
-  /** Frames decoded by cameras since removed, which the decoded-frames counter keeps. */
-  framesDecodedByRemoved = 0;
+  private decodedByRemoved = 0;
   private readonly byTwinKey: Map<string, InProcessCamera>;
   private readonly listeners: CameraListener[] = [];
 
@@ -161,6 +160,11 @@ export class InProcessCameras {
       // SOURCE_ID is that key has it as its twin key too, and is that camera.
       refuse: (key) => (twinKey(key) === key ? undefined : `a camera's SOURCE_ID, which it would be, must be its own twin key, and this one's is ${twinKey(key)}`),
     });
+  }
+
+  /** Frames decoded by cameras since removed, which the decoded-frames counter keeps. */
+  get framesDecodedByRemoved(): number {
+    return this.decodedByRemoved;
   }
 
   /** Tells `listener` of each camera the twin adds, and of each it removes once its decoder has stopped. */
@@ -215,7 +219,7 @@ export class InProcessCameras {
   private async remove(key: string, camera: InProcessCamera): Promise<void> {
     const { framesDecoded } = await this.server.removeSource(camera.sourceId);
     this.byTwinKey.delete(key);
-    this.framesDecodedByRemoved += framesDecoded;
+    this.decodedByRemoved += framesDecoded;
     this.factory.removed(camera.sourceId);
     for (const listener of this.listeners) listener.removed?.(camera.sourceId);
     this.logger.info({ sourceId: camera.sourceId }, 'camera removed by the twin');
