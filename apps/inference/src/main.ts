@@ -47,7 +47,7 @@ void runModule('inference', async (logger) => {
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
   const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint());
-  frames.cameras?.watch({ added: (sourceId) => metrics.sources.expect(sourceId), removed: (sourceId) => metrics.sources.forget(sourceId) });
+  frames.cameras?.watch({ added: (sourceId) => metrics.expectSource(sourceId), removed: (sourceId) => metrics.forgetSource(sourceId) });
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
   const reading = new TextReading({

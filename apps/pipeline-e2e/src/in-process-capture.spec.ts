@@ -126,6 +126,11 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       return capture.length === 2 && !sources.some(({ sourceId }) => sourceId === 'garage') ? true : undefined;
     }, 'the removed camera gone from /health', { timeoutMs: 15_000, intervalMs: 200 });
     expect(childPids(inference.child.pid as number)).toHaveLength(2);
+    // Its series go too, once its frames still in flight are done.
+    await eventually(async () => (!(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('source_id="garage"') ? true : undefined), "the removed camera's series gone", {
+      timeoutMs: 15_000,
+      intervalMs: 500,
+    });
   }, 90_000);
 
   it('stops cleanly on Ctrl-C, leaving none of its decoders behind', async () => {

@@ -74,7 +74,9 @@ export async function inProcessCapture(
         ),
       };
     },
-    removed: (sourceId) => sourceUp.remove({ source_id: sourceId }),
+    removed: (sourceId) => {
+      for (const metric of [sourceUp, restarts, downSeconds]) metric.remove({ source_id: sourceId });
+    },
   };
   const cameras = configs.map(cameraOf);
   const sources = await Promise.all(
@@ -100,7 +102,7 @@ interface CameraFactory {
   camera(sourceId: string): InProcessCamera;
   /** What the server runs for the camera, its state going to the log and the metrics. */
   source(camera: InProcessCamera, create: () => FrameSource, failFastBeforeFirstFrame: boolean): InProcessSource;
-  /** A camera the twin removed: its gauges go. */
+  /** A camera the twin removed (stopped): its series go. */
   removed(sourceId: string): void;
 }
 

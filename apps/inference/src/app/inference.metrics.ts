@@ -1,6 +1,9 @@
 import { RateMeter, SourceActivity } from '@iev/service-runtime';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** How long a removed camera's frames may still be in flight: its series go after that (SourceActivity's stale time). */
+const SOURCE_LEAVES_AFTER_MS = 5000;
+
 /** Prometheus metrics of the inference module, and each source's activity for /health. */
 export class InferenceMetrics {
   readonly framesProcessed: Counter<'source_id'>;
@@ -23,6 +26,10 @@ export class InferenceMetrics {
   readonly rate = new RateMeter();
   /** Each source's rate, skips, latency and last frame; a source without frames for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
+  /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
+  private readonly perSource: Array<Counter<string> | Histogram<string>>;
+  /** Removed cameras whose series are still to go, once their frames in flight are done. */
+  private readonly leaving = new Map<string, NodeJS.Timeout>();
 
   constructor(registry: Registry, malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>) {
     const registers = [registry];
@@ -89,7 +96,8 @@ export class InferenceMetrics {
       registers,
       collect: () => this.sources.check(),
     });
-    this.sources = new SourceActivity({ onOutage: (sourceId) => outages.inc({ source_id: sourceId }) });
+    this.sources = new SourceActivity({ staleAfterMs: SOURCE_LEAVES_AFTER_MS, onOutage: (sourceId) => outages.inc({ source_id: sourceId }) });
+    this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, outages];
     this.messagesMalformed = new Counter({
       name: 'iev_inference_messages_malformed_total',
       help: 'Messages on a frames socket that failed to decode and were dropped, per capture endpoint',
@@ -100,5 +108,32 @@ export class InferenceMetrics {
         for (const { endpoint, malformed } of malformedByEndpoint()) this.inc({ endpoint }, malformed);
       },
     });
+  }
+
+  /** A camera removed: gone from /health at once, and its series once its frames still in flight are done. */
+  forgetSource(sourceId: string): void {
+    this.sources.forget(sourceId);
+    clearTimeout(this.leaving.get(sourceId));
+    const timer = setTimeout(() => {
+      this.leaving.delete(sourceId);
+      void this.removeSeries(sourceId);
+    }, SOURCE_LEAVES_AFTER_MS);
+    timer.unref();
+    this.leaving.set(sourceId, timer);
+  }
+
+  /** A camera added, maybe again soon after it was removed: counted from now, its series kept. */
+  expectSource(sourceId: string): void {
+    clearTimeout(this.leaving.get(sourceId));
+    this.leaving.delete(sourceId);
+    this.sources.expect(sourceId);
+  }
+
+  private async removeSeries(sourceId: string): Promise<void> {
+    for (const metric of this.perSource) {
+      const { values } = await metric.get();
+      // A histogram's bucket lines carry `le`, which is no label of its own to name a series by.
+      for (const { labels: { le: _bucket, ...labels } } of values) if (labels['source_id'] === sourceId) metric.remove(labels);
+    }
   }
 }

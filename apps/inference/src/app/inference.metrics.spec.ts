@@ -1,0 +1,45 @@
+import { Registry } from 'prom-client';
+import { InferenceMetrics } from './inference.metrics';
+
+describe('InferenceMetrics: a removed camera', () => {
+  afterEach(() => jest.useRealTimers());
+
+  const countFrames = (metrics: InferenceMetrics, ...sourceIds: string[]) => {
+    for (const sourceId of sourceIds) {
+      metrics.framesProcessed.inc({ source_id: sourceId });
+      metrics.latencySeconds.observe({ source_id: sourceId }, 0.05);
+      metrics.framesRejected.inc({ reason: 'inference_error', source_id: sourceId });
+      metrics.sources.done(sourceId, 50);
+    }
+  };
+  const seriesOf = async (registry: Registry, sourceId: string) => (await registry.metrics()).split('\n').filter((line) => line.includes(`source_id="${sourceId}"`));
+
+  it('leaves /health at once and its series once its frames in flight are done; the others stay', async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const metrics = new InferenceMetrics(registry, () => []);
+    countFrames(metrics, 'camera0', 'garage');
+    metrics.forgetSource('garage');
+    expect(metrics.sources.report().map(({ sourceId }) => sourceId)).toEqual(['camera0']);
+    countFrames(metrics, 'garage'); // in flight when it went
+    expect(await seriesOf(registry, 'garage')).not.toEqual([]);
+
+    await jest.advanceTimersByTimeAsync(5000);
+    expect(await seriesOf(registry, 'garage')).toEqual([]);
+    expect(await seriesOf(registry, 'camera0')).toEqual(expect.arrayContaining(['iev_inference_frames_processed_total{source_id="camera0"} 1', 'iev_inference_latency_seconds_count{source_id="camera0"} 1']));
+  });
+
+  it('keeps the series of a camera added again before they went, counting it from then', async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const metrics = new InferenceMetrics(registry, () => []);
+    countFrames(metrics, 'garage');
+    metrics.forgetSource('garage');
+    metrics.expectSource('garage');
+    countFrames(metrics, 'garage');
+    await jest.advanceTimersByTimeAsync(5000);
+
+    expect(await seriesOf(registry, 'garage')).toContain('iev_inference_frames_processed_total{source_id="garage"} 2');
+    expect(metrics.sources.report()).toMatchObject([{ sourceId: 'garage', frames: 1 }]);
+  });
+});
