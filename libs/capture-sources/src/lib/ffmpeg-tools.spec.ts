@@ -43,6 +43,33 @@ describe('ffmpegOutputFormatReader', () => {
   });
 });
 
+describe('ffmpegOutputFormatReader where ffmpeg 4 names no matrix for its output', () => {
+  const described = (input: string, output = 'yuv420p') => [
+    "[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/cameras/door.mp4':",
+    `[info]     Stream #0:0(und): Video: h264 (High) (avc1 / 0x31637661), ${input}, 1920x1080 [SAR 1:1 DAR 16:9], 124 kb/s, 10 fps`,
+    "[info] Output #0, rawvideo, to 'unix:/tmp/frames':",
+    `[info]     Stream #0:0(und): Video: rawvideo (I420 / 0x30323449), ${output}, 640x360 [SAR 1:1 DAR 16:9], q=2-31, 10 fps`,
+  ];
+  const readAll = (lines: string[], unsaidMatrix?: ColorMatrix) => lines.map(ffmpegOutputFormatReader(unsaidMatrix)).pop();
+
+  it("takes the matrix its description of the input names, which scaling YUV keeps (a stream's, with no probe)", () => {
+    expect(readAll(described('yuv420p(tv, bt709/unknown/unknown)'))).toStrictEqual({ width: 640, height: 360, colorMatrix: ColorMatrix.BT709 });
+    expect(readAll(described('yuv420p(progressive)'))).toStrictEqual({ width: 640, height: 360 });
+  });
+
+  it("prefers what the output names, then the probe's", () => {
+    expect(readAll(described('yuv420p(tv, bt709)', 'yuv420p(tv, bt470bg)'))).toStrictEqual({ width: 640, height: 360, colorMatrix: ColorMatrix.BT601 });
+    expect(readAll(described('yuv420p(tv, bt709)'), ColorMatrix.BT2020)).toStrictEqual({ width: 640, height: 360, colorMatrix: ColorMatrix.BT2020 });
+  });
+
+  it('reads the first input video stream, after an audio stream too, and no later one', () => {
+    const lines = described('yuv420p(tv, bt709)');
+    lines.splice(1, 0, '[info]     Stream #0:0(und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 128 kb/s');
+    lines.splice(3, 0, '[info]     Stream #0:2(und): Video: h264 (High), yuv420p(tv, bt2020nc), 3840x2160, 10 fps');
+    expect(readAll(lines)).toStrictEqual({ width: 640, height: 360, colorMatrix: ColorMatrix.BT709 });
+  });
+});
+
 describe('ffmpegOutputFormatReader on a line it cannot read', () => {
   it("throws quoting the output stream's line, rather than let frames wait for a size that never comes", () => {
     const read = ffmpegOutputFormatReader();

@@ -52,22 +52,39 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * written, where a probe of the input would not: ffmpeg may convert the range on the way. Input streams are described
  * first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0". An output stream line it cannot read
  * throws a VideoSourceError quoting it. ffmpeg before 5 names no matrix there: `unsaidMatrix` (a file's, which scaling
- * YUV keeps) stands in where given.
+ * YUV keeps) stands in where given, else the matrix its description of the input video names (a stream's), which
+ * scaling YUV keeps too.
  */
 export function ffmpegOutputFormatReader(unsaidMatrix?: ColorMatrix): FrameFormatReader {
   let inOutputSection = false;
+  let inputMatrix: ColorMatrix | undefined;
+  let inputSeen = false;
   return (line) => {
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
-    if (!inOutputSection || !/Stream #0:0.*: Video: /.test(line)) return undefined;
+    if (!/Stream #0:\d+.*: Video: /.test(line)) return undefined;
+    if (!inOutputSection) {
+      // The first input video stream: the one ffmpeg maps to the output.
+      if (!inputSeen) inputMatrix = namedMatrix(/: Video: [^,]*, \w+(?:\((.*)\))?, \d+x\d+\b/.exec(line)?.[1]);
+      inputSeen = true;
+      return undefined;
+    }
+    if (!/Stream #0:0.*: Video: /.test(line)) return undefined;
     // Greedy: the details may hold parentheses of their own ("top coded first (swapped)", interlaced video).
     const stream = /: Video: rawvideo\b[^,]*, \w+(?:\((.*)\))?, (\d+)x(\d+)\b/.exec(line);
     // Frames cut at a guessed size would be garbage, and a source that waits for this line would wait for ever.
     if (!stream) throw new VideoSourceError(`cannot read the frames' size from ffmpeg's description of its output: ${line.trim()}`);
     const [, details = '', width, height] = stream;
-    const parts = details.split(', ');
-    const colorMatrix = parts.map((detail) => colorMatrixNamed(detail.split('/')[0])).find((matrix) => matrix !== undefined) ?? unsaidMatrix;
-    return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }), ...(parts.includes('pc') && { fullRange: true }) };
+    const colorMatrix = namedMatrix(details) ?? unsaidMatrix ?? inputMatrix;
+    return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }), ...(details.split(', ').includes('pc') && { fullRange: true }) };
   };
+}
+
+/** The matrix a pixel format's details name ("tv, bt709/unknown/unknown, progressive"), if any. */
+function namedMatrix(details: string | undefined): ColorMatrix | undefined {
+  return details
+    ?.split(', ')
+    .map((detail) => colorMatrixNamed(detail.split('/')[0]))
+    .find((matrix) => matrix !== undefined);
 }
 
 /** The last few non-empty lines of a tool's stderr, where ffprobe puts the reason it failed. */
