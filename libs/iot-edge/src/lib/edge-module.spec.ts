@@ -152,7 +152,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     expect(periodic).toEqual({ fps: 12.5, settings: { label: 'patched' }, lastDesired: { version, status: 'applied', error: null } });
   });
 
-  it("masks a camera URL's password in what it logs of a patch, and in a failure it reports", async () => {
+  it("masks a camera URL's password in what it logs of a patch, reports and tells of its settings, and in a failure it reports", async () => {
     const { logger, lines } = recordingLogger();
     const apply = (_changes: unknown, next: { label: string }) => {
       if (next.label.includes('ch2')) throw new Error(`cannot open ${next.label}`);
@@ -167,6 +167,9 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
 
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'twin settings applied', changes: { label: 'rtsp://admin:***@cam/ch1' } }));
     expect((reported['lastDesired'] as JsonObject)['error']).toBe('cannot open rtsp://admin:***@cam/ch2');
+    expect(reported['settings']).toEqual({ label: 'rtsp://admin:***@cam/ch1' });
+    expect(edge.status()['settings']).toEqual({ label: 'rtsp://admin:***@cam/ch1' });
+    expect(edge.currentSettings()).toEqual({ label: 'rtsp://admin:secret@cam/ch1' });
     expect(JSON.stringify(lines)).not.toMatch(/secret|hidden/);
   });
 

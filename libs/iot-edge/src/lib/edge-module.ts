@@ -177,7 +177,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       module: this.options.name,
       version: PRODUCT_VERSION,
       connected: this.connected,
-      settings: this.currentSettings(),
+      settings: this.settings ? withCredentialsMasked(this.settings) : undefined,
       lastDesired: this.lastDesired,
       ...this.options.status?.(),
     };
@@ -361,9 +361,12 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     );
   }
 
-  /** Reported properties merge like a JSON merge patch: an unset setting must be sent as null to leave the twin. */
+  /**
+   * Reported properties merge like a JSON merge patch: an unset setting must be sent as null to leave the twin. A camera
+   * URL's password is masked: the twin's reported side is read by more than those who set its desired side.
+   */
   private reportedSettings(): Record<string, unknown> | null {
-    return this.settings ? unsetAsNull(this.settings) : null;
+    return this.settings ? unsetAsNull(withCredentialsMasked(this.settings)) : null;
   }
 
   /**
@@ -468,5 +471,5 @@ function mapSettings(settings: Record<string, unknown>, leaf: (value: unknown) =
 /** Each unset setting as null. */
 const unsetAsNull = (settings: Record<string, unknown>) => mapSettings(settings, (value) => value ?? null);
 
-/** The settings as logged: a camera URL's password (a capture's `source`, inference's `cameras`) masked. */
+/** The settings as logged, reported and told: a camera URL's password (a capture's `source`, inference's `cameras`) masked. */
 const withCredentialsMasked = (settings: Record<string, unknown>) => mapSettings(settings, (value) => (typeof value === 'string' ? maskCredentials(value) : value));
