@@ -77,14 +77,14 @@ withNpmBuilds(`npm's ffmpeg and ffprobe (skipped where npm has no build for ${pr
     expect(frames[0].pixels.length).toBe(640 * 480 * 3);
   });
 
-  it("keep a BT.709 file's or stream's matrix, which ffmpeg 4 does not name in its description of the output: the probe's, or its input's", async () => {
+  it("keep a BT.709 file's or stream's matrix, which ffmpeg 4 does not name in its description of the output: its input's", async () => {
     const folder = mkdtempSync(join(tmpdir(), 'npm-ffmpeg-'));
     try {
       const hd = join(folder, 'hd.mp4');
       execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=128x72:rate=10', '-frames:v', '2', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-colorspace', 'bt709', hd]);
 
       const [frame] = await take(createFrameSource(resolveSource(hd), { ffmpegPath: npmFfmpeg, realtime: false, loop: false, pixelFormat: PixelFormat.I420 }), 1);
-      // The same recording as a stream, which is not probed: the matrix ffmpeg names for its input.
+      // The same recording as a stream, which is not probed.
       const [streamed] = await take(createFrameSource({ type: 'stream', url: `file:${hd}` }, { ffmpegPath: npmFfmpeg, pixelFormat: PixelFormat.I420 }), 1);
 
       expect(frame.header).toMatchObject({ pixelFormat: PixelFormat.I420, colorMatrix: ColorMatrix.BT709 });

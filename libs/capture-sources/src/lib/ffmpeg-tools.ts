@@ -7,8 +7,6 @@ import type { FrameSize, OutputShape } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface VideoInfo extends FrameSize {
-  /** The matrix the file's stream is tagged with, where it names one frames carry. */
-  colorMatrix?: ColorMatrix;
   /** Frames per second; NaN when the file does not say. */
   fps: number;
   /** Seconds; NaN when the file does not say. */
@@ -51,21 +49,18 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * (their colour part is the matrix alone, or "matrix/primaries/transfer" where those differ). This describes what is
  * written, where a probe of the input would not: ffmpeg may convert the range on the way. Input streams are described
  * first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0". An output stream line it cannot read
- * throws a VideoSourceError quoting it. ffmpeg before 5 names no matrix there: `unsaidMatrix` (a file's, which scaling
- * YUV keeps) stands in where given, else the matrix its description of the input video names (a stream's), which
- * scaling YUV keeps too.
+ * throws a VideoSourceError quoting it. ffmpeg before 5 names no matrix there: the one its description of the input
+ * video names (a file's or a stream's) stands in, which scaling YUV keeps.
  */
-export function ffmpegOutputFormatReader(unsaidMatrix?: ColorMatrix): FrameFormatReader {
+export function ffmpegOutputFormatReader(): FrameFormatReader {
   let inOutputSection = false;
-  let inputMatrix: ColorMatrix | undefined;
-  let inputSeen = false;
+  /** The first input video stream's (the one ffmpeg maps to the output), once described. */
+  let input: { matrix?: ColorMatrix } | undefined;
   return (line) => {
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
     if (!/Stream #0:\d+.*: Video: /.test(line)) return undefined;
     if (!inOutputSection) {
-      // The first input video stream: the one ffmpeg maps to the output.
-      if (!inputSeen) inputMatrix = namedMatrix(/: Video: [^,]*, \w+(?:\((.*)\))?, \d+x\d+\b/.exec(line)?.[1]);
-      inputSeen = true;
+      input ??= { matrix: namedMatrix(/: Video: [^,]*, \w+(?:\((.*)\))?, \d+x\d+\b/.exec(line)?.[1]) };
       return undefined;
     }
     if (!/Stream #0:0.*: Video: /.test(line)) return undefined;
@@ -74,7 +69,7 @@ export function ffmpegOutputFormatReader(unsaidMatrix?: ColorMatrix): FrameForma
     // Frames cut at a guessed size would be garbage, and a source that waits for this line would wait for ever.
     if (!stream) throw new VideoSourceError(`cannot read the frames' size from ffmpeg's description of its output: ${line.trim()}`);
     const [, details = '', width, height] = stream;
-    const colorMatrix = namedMatrix(details) ?? unsaidMatrix ?? inputMatrix;
+    const colorMatrix = namedMatrix(details) ?? input?.matrix;
     return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }), ...(details.split(', ').includes('pc') && { fullRange: true }) };
   };
 }
@@ -112,7 +107,7 @@ function displayedSize(stream: FfprobeStream): FrameSize {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Size, colour matrix, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
+/** Size, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
 export async function probeVideo(path: string, ffmpegPath: string): Promise<VideoInfo> {
   await ensureToolRuns(ffprobeFor(ffmpegPath));
   useFfmpegPath(ffmpegPath);
@@ -127,11 +122,9 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   if (!stream) throw new VideoSourceError(`no video stream in ${path}`);
   const { width, height } = displayedSize(stream);
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
-  const colorMatrix = colorMatrixNamed(stream.color_space);
   return {
     width,
     height,
-    ...(colorMatrix !== undefined && { colorMatrix }),
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
   };

@@ -75,9 +75,8 @@ export class VideoFileSource extends DecoderSource {
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
-    // The frames' format as ffmpeg says it writes them (their range may not be the file's); the file's matrix where
-    // ffmpeg names none.
-    return { tool, frameFormat: ffmpegOutputFormatReader(video.colorMatrix), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    // The frames' format as ffmpeg says it writes them (their range may not be the file's).
+    return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 
