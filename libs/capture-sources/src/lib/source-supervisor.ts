@@ -56,7 +56,8 @@ export class SourceSupervisor {
   lastFrameAt?: number;
   private source?: FrameSource;
   private stopping = false;
-  private cancelRetryWait?: () => void;
+  /** Ends the wait frames() is in, a retry's delay or after a file played once has ended: a switch or stop() came. */
+  private wake?: () => void;
   private readonly backoff: Backoff;
   private readonly healthyRunMs: number;
   private nextSequence = 0;
@@ -70,8 +71,6 @@ export class SourceSupervisor {
   private hadFrame = false;
   /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
   private switches = 0;
-  /** Wakes frames() waiting after a file played once has ended: a switch or stop() came. */
-  private wakeEnded?: () => void;
 
   constructor(
     private createSource: () => FrameSource,
@@ -128,8 +127,7 @@ export class SourceSupervisor {
           if (this.failsFast()) return;
           watch.stop();
           // Checked first: a switch or stop() may have come between the source's end and here (the listener's, even).
-          if (!switched() && !this.stopping) await new Promise<void>((resolve) => (this.wakeEnded = resolve));
-          this.wakeEnded = undefined;
+          if (!switched() && !this.stopping) await new Promise<void>((resolve) => (this.wake = resolve));
           if (this.stopping) return;
           this.state = 'idle';
           continue;
@@ -159,16 +157,14 @@ export class SourceSupervisor {
     this.createSource = createSource;
     this.switches++;
     this.backoff.reset();
-    this.cancelRetryWait?.();
-    this.wakeEnded?.();
+    this.wake?.();
     await this.source?.stop();
   }
 
   /** Stops the source; frames() ends. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.cancelRetryWait?.();
-    this.wakeEnded?.();
+    this.wake?.();
     await this.source?.stop();
     this.state = 'stopped';
   }
@@ -225,7 +221,7 @@ export class SourceSupervisor {
     this.options.listener?.failed?.(error, delayMs);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delayMs);
-      this.cancelRetryWait = () => {
+      this.wake = () => {
         clearTimeout(timer);
         resolve();
       };
