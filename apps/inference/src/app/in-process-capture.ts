@@ -86,14 +86,8 @@ export async function inProcessCapture(
     }),
   );
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
-  const inProcessCameras = new InProcessCameras(server, cameras, factory, logger);
-  counterReadAtScrape(
-    registry,
-    'iev_inference_source_frames_decoded_total',
-    'Frames the decoders in this process delivered, taken or not',
-    () => server.stats().reduce((sum, { framesDecoded }) => sum + framesDecoded, inProcessCameras.framesDecodedByRemoved),
-  );
-  return { server, cameras: inProcessCameras };
+  counterReadAtScrape(registry, 'iev_inference_source_frames_decoded_total', 'Frames the decoders in this process delivered, taken or not', () => server.framesDecoded);
+  return { server, cameras: new InProcessCameras(server, cameras, factory, logger) };
 }
 
 /** How InProcessCameras makes and runs a camera. */
@@ -141,7 +135,6 @@ interface PreparedCamera {
  */
 export class InProcessCameras {
   readonly twinSpec: DesiredGroups<typeof sourceTwinSpec>;
-  private decodedByRemoved = 0;
   private readonly byTwinKey: Map<string, InProcessCamera>;
   private readonly listeners: CameraListener[] = [];
 
@@ -162,11 +155,6 @@ export class InProcessCameras {
       // SOURCE_ID is that key has it as its twin key too, and is that camera.
       refuse: (key) => (twinKey(key) === key ? undefined : `a camera's SOURCE_ID, which it would be, must be its own twin key, and this one's is ${twinKey(key)}`),
     });
-  }
-
-  /** Frames decoded by cameras since removed, which the decoded-frames counter keeps. */
-  get framesDecodedByRemoved(): number {
-    return this.decodedByRemoved;
   }
 
   /** Tells `listener` of each camera the twin adds, and of each it removes once its decoder has stopped. */
@@ -219,9 +207,8 @@ export class InProcessCameras {
   }
 
   private async remove(key: string, camera: InProcessCamera): Promise<void> {
-    const { framesDecoded } = await this.server.removeSource(camera.sourceId);
+    await this.server.removeSource(camera.sourceId);
     this.byTwinKey.delete(key);
-    this.decodedByRemoved += framesDecoded;
     this.factory.removed(camera.sourceId);
     for (const listener of this.listeners) listener.removed?.(camera.sourceId);
     this.logger.info({ sourceId: camera.sourceId }, 'camera removed by the twin');

@@ -75,16 +75,6 @@ function runningOf(source: InProcessSource): Running {
   };
 }
 
-function statsOf({ source, supervisor, handlerErrors }: Running): InProcessSourceStats {
-  return {
-    sourceId: source.sourceId,
-    state: supervisor.state,
-    framesDecoded: supervisor.framesDecoded,
-    ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
-    handlerErrors,
-  };
-}
-
 /**
  * NestJS transport strategy that decodes its sources itself and serves their frames to the `@EventPattern(FRAMES_TOPIC)`
  * handler: capture in the consumer's own process, as DeepStream and Savant run it, with no capture module and no
@@ -99,6 +89,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   private closing = false;
   /** The frames handler, from listen() on: a source added after it is pumped at once. */
   private handler?: MessageHandler;
+  private decodedByRemoved = 0;
 
   /**
    * `lent`: the one the sources were given as their bufferHeld (`lent.held`). `offer`: called with each frame as it is
@@ -146,17 +137,22 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   /**
-   * Stops a source and forgets it (a camera the twin removed); resolves with its last stats once its decoder has
-   * stopped and the handler has settled its last frame. Until then stats() still has it, so that counts summed over
-   * the sources never fall.
+   * Stops a source and forgets it (a camera the twin removed); resolves once its decoder has stopped and the handler
+   * has settled its last frame. Until then stats() still has it; its frames stay in framesDecoded.
    */
-  async removeSource(sourceId: string): Promise<InProcessSourceStats> {
+  async removeSource(sourceId: string): Promise<void> {
     const running = this.runningSource(sourceId);
     await running.supervisor.stop();
     await running.pump;
     const index = this.running.indexOf(running);
-    if (index >= 0) this.running.splice(index, 1);
-    return statsOf(running);
+    if (index < 0) return;
+    this.running.splice(index, 1);
+    this.decodedByRemoved += running.supervisor.framesDecoded;
+  }
+
+  /** Frames every source decoded, taken or not, those since removed included: a count that never falls. */
+  get framesDecoded(): number {
+    return this.running.reduce((sum, { supervisor }) => sum + supervisor.framesDecoded, this.decodedByRemoved);
   }
 
   /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
@@ -185,7 +181,13 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   stats(): InProcessSourceStats[] {
-    return this.running.map(statsOf);
+    return this.running.map(({ source, supervisor, handlerErrors }) => ({
+      sourceId: source.sourceId,
+      state: supervisor.state,
+      framesDecoded: supervisor.framesDecoded,
+      ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
+      handlerErrors,
+    }));
   }
 
   /** Its sources emit no transport events. */
