@@ -74,17 +74,19 @@ describe('inference under bad input', () => {
     pixels: Buffer.alloc(64 * 32 * 3, 200),
   });
 
-  /** Sends valid frames until telemetry has seen `count` detections in total. */
-  async function deliverValidFrames(count: number): Promise<void> {
-    const seen = () => telemetry.stdout.filter((line) => line.startsWith('{"frame"')).length;
-    while (seen() < count) {
+  /** The sequence numbers of the frames whose detections telemetry has printed. */
+  const detected = () => telemetry.stdout.filter((line) => line.startsWith('{"frame"')).map((line) => (JSON.parse(line) as { frame: { sequence: number } }).frame.sequence);
+
+  /** Sends valid frames until telemetry has printed the detections of one numbered `fromSequence` or later. */
+  async function deliverValidFrames(fromSequence: number): Promise<void> {
+    while (!detected().some((detectedSequence) => detectedSequence >= fromSequence)) {
       await producer.send(frameCodec.encode(validFrame()));
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
   it('counts and drops random bytes and truncated headers, and keeps serving', async () => {
-    await deliverValidFrames(1);
+    await deliverValidFrames(0);
 
     const header = frameCodec.encode(validFrame())[0];
     const malformed: Buffer[][] = [
@@ -97,7 +99,9 @@ describe('inference under bad input', () => {
     for (let i = 0; i < 20; i++) malformed.push([randomBytes(1 + ((i * 37) % 300))]);
     for (const parts of malformed) await producer.send(parts);
 
-    await deliverValidFrames(2);
+    // The detections of a frame sent after them, not of one sent before still on its way: each is asked for after the
+    // last message arrived, so inference has received (and counted) every malformed one by then.
+    await deliverValidFrames(sequence);
     const port = await inference.metricsPort();
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metricSums(metrics).get('iev_inference_messages_malformed_total')).toBe(malformed.length);
