@@ -58,8 +58,8 @@ void runModule('capture', async (logger) => {
     settings: {
       spec: captureTwinSpec,
       startup: startupSettings,
-      apply: async (_changes, next) => {
-        const prepared = await prepareSource(next, sourceOptions, { requireCamera: true });
+      apply: async (_changes, next, { complete }) => {
+        const prepared = await prepareSource(next, sourceOptions, { requireCamera: !complete });
         currentFps = next.fps;
         await capture.switchSource(prepared.create);
         currentSource = prepared.description;

@@ -78,7 +78,7 @@ void runModule('inference', async (logger) => {
     registry,
     settings: {
       ...twinSettings,
-      apply: (_changes, next) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras),
+      apply: (_changes, next, from) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, from),
     },
     reported: () => ({
       modelId: detector.backend.modelId,

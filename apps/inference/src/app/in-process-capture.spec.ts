@@ -113,4 +113,23 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     await expect(capture.cameras.prepare(neither)).rejects.toThrow(/^cameras\.camera0: camera \/dev\/video99 does not exist on this device; cameras\.door_1: video file not found/);
     expect(capture.cameras.settings()).toEqual(before);
   });
+
+  it('waits for a camera device that is not there when the whole document at connect names it, and still rejects a file that cannot be read', async () => {
+    const before = capture.cameras.settings();
+    const unplugged = { source: '/dev/video99', fps: 0, width: 0, height: 0 };
+    await expect(capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { complete: true })).rejects.toThrow(
+      /^cameras\.door_1: video file not found/,
+    );
+    expect(capture.cameras.settings()).toEqual(before);
+
+    await (await capture.cameras.prepare({ ...before, garage: unplugged }, { complete: true }))();
+    expect(capture.cameras.settings()).toEqual({ ...before, garage: unplugged });
+    // Retried with backoff as a camera of CAPTURE_SOURCES not plugged in at start-up is, while the others run on.
+    await waitUntil(() => capture.server.stats().find(({ sourceId }) => sourceId === 'garage')?.state === 'retrying', 'the added camera retried');
+    expect(capture.server.stats().map(({ sourceId, state }) => [sourceId, state])).toEqual([
+      ['camera0', 'streaming'],
+      ['door.1', 'streaming'],
+      ['garage', 'retrying'],
+    ]);
+  });
 });

@@ -113,8 +113,10 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     expect((await hub.invokeMethod('setup', 'getStatus', {}, 10_000)).status).toBe(200);
   });
 
-  it('returns a property removed while it was disconnected to its start-up value when it reconnects', async () => {
-    const edge = start('removed');
+  it('returns a property removed while it was disconnected to its start-up value when it reconnects, applying each whole document at connect as complete and a patch as not', async () => {
+    const applied: Array<[string, boolean]> = [];
+    const apply = (_changes: unknown, next: { label: string }, { complete }: { complete: boolean }) => void applied.push([next.label, complete]);
+    const edge = start('removed', { settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
     await hub.waitForReported('removed', (r) => (r['settings'] as JsonObject)?.['label'] === 'from-manifest', 10_000);
     // Answered once the module has the answer to that report, which a dropped connection would leave pending.
     expect((await hub.invokeMethod('removed', 'getStatus', {}, 10_000)).status).toBe(200);
@@ -125,6 +127,13 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     const reported = await hub.waitForReported('removed', (r) => (r['lastDesired'] as JsonObject)?.['version'] === version, 10_000);
     expect(reported['settings']).toEqual({ label: 'none' });
     expect(edge.currentSettings()).toEqual({ label: 'none' });
+    const patched = await hub.patchDesired('removed', { label: 'patched' });
+    await hub.waitForReported('removed', (r) => (r['lastDesired'] as JsonObject)?.['version'] === patched, 10_000);
+    expect(applied).toEqual([
+      ['from-manifest', true],
+      ['none', true],
+      ['patched', false],
+    ]);
   });
 
   it('keeps backing off while another process with the same module identity takes the connection at once', async () => {

@@ -29,8 +29,12 @@ export interface TwinSettings<S extends DesiredSpec> {
   spec: S;
   /** The values the module started with (from env): a desired property removed from the twin returns to these. */
   startup: DesiredValues<S>;
-  /** Applies valid changes (`next` is every setting after them); a throw reports the error and leaves the settings as they were. */
-  apply(changes: Partial<DesiredValues<S>>, next: DesiredValues<S>): Promise<void> | void;
+  /**
+   * Applies valid changes (`next` is every setting after them); a throw reports the error and leaves the settings as they
+   * were. `complete`: they come from the whole desired document at connect, which after a restart stands for the
+   * module's configuration (a camera not plugged in yet is waited for, as at start-up), not from a patch.
+   */
+  apply(changes: Partial<DesiredValues<S>>, next: DesiredValues<S>, from: { complete: boolean }): Promise<void> | void;
 }
 
 export type MethodHandler = (payload: unknown) => Promise<unknown> | unknown;
@@ -339,7 +343,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       if (Object.keys(update.changes).length > 0) {
         const next = { ...this.settings, ...update.changes };
         try {
-          await settingsSpec.apply(update.changes, next);
+          await settingsSpec.apply(update.changes, next, { complete });
           this.settings = next;
           this.options.logger.info({ changes: withCredentialsMasked(update.changes), desiredVersion: version }, 'twin settings applied');
         } catch (error) {
