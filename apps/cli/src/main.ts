@@ -31,6 +31,7 @@ const USAGE = `usage:
          at the default and seed presets (the video's frames, the inference module's streams and threads)
 common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
 detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
+              [--lookalikes auto|on|off (O/0 told apart by their neighbours; auto: only for the model it was measured on)]
 detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
 TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
 
@@ -62,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       'min-text-score': { type: 'string', default: '0.5' },
       'rec-model': { type: 'string' },
       'rec-dict': { type: 'string' },
+      lookalikes: { type: 'string', default: 'auto' },
       annotate: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -80,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
   const modelPath = values.model === undefined ? detectionModelPath(getPreset(values.preset), undefined, join(root, 'models')) : resolve(values.model);
   const recognition = values.recognition;
   if (recognition !== undefined && recognition !== 'on' && recognition !== 'off') throw new Error(`--recognition must be on or off (got ${recognition})`);
+  const lookalikes = values.lookalikes;
+  if (lookalikes !== 'auto' && lookalikes !== 'on' && lookalikes !== 'off') throw new Error(`--lookalikes must be auto, on or off (got ${lookalikes})`);
   const minTextScore = Number(values['min-text-score']);
   if (!(minTextScore >= 0 && minTextScore <= 1)) throw new Error(`--min-text-score must be a number from 0 to 1 (got ${values['min-text-score']})`);
   const backend = values.backend;
@@ -95,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
           log,
           modelPath: values['rec-model'] ?? join(root, 'models/ch_PP-OCRv4_rec_infer.onnx'),
           dictionaryPath: values['rec-dict'] ?? join(root, 'models/ppocr_keys_v1.txt'),
+          lookalikes,
           threads,
           minScore: minTextScore,
           refreshMs: 0,

@@ -1,6 +1,7 @@
 export * from './lib/character-set';
 export * from './lib/ctc-decoder';
 export * from './lib/lookalikes';
+export * from './lib/writing-order';
 export * from './lib/homography';
 export * from './lib/perspective-crop';
 export * from './lib/recognition-input';

@@ -23,6 +23,7 @@ describe('applyInferenceSettings', () => {
     new TextReading({
       recModelPath,
       recDictPath: join(ROOT, 'models/ppocr_keys_v1.txt'),
+      recLookalikes: 'auto',
       recMinScore: 0.5,
       recRefreshMs: 5000,
       recRefreshMaxMs: 60_000,
@@ -97,7 +98,7 @@ describe('applyInferenceSettings on a MODEL_PATH whose input is fixed at one siz
   const modelPath = join(dir, 'det-640x640.onnx');
   const fixedLoading = { ...loading, modelPath };
   let detector: TextDetector;
-  const reading = new TextReading({ recModelPath: 'unused.onnx', recDictPath: 'unused.txt', recMinScore: 0.5, recRefreshMs: 5000, recRefreshMaxMs: 60_000, recRereadMs: 1000, recConfirmFrames: 2, useTensorRt: false, threads: 1, log: quiet });
+  const reading = new TextReading({ recModelPath: 'unused.onnx', recDictPath: 'unused.txt', recLookalikes: 'auto', recMinScore: 0.5, recRefreshMs: 5000, recRefreshMaxMs: 60_000, recRereadMs: 1000, recConfirmFrames: 2, useTensorRt: false, threads: 1, log: quiet });
 
   beforeAll(async () => {
     writeFileSync(modelPath, withFixedInputDims(readFileSync(join(ROOT, 'models/ch_PP-OCRv4_det_infer.onnx')), [1, 3, 640, 640]));

@@ -21,6 +21,7 @@ describe('inference configuration', () => {
       recognition: undefined,
       recModelPath: 'models/ch_PP-OCRv4_rec_infer.onnx',
       recDictPath: 'models/ppocr_keys_v1.txt',
+      recLookalikes: 'auto',
       recMinScore: 0.5,
       recRefreshMs: 5000,
       recRefreshMaxMs: 60_000,
@@ -31,8 +32,9 @@ describe('inference configuration', () => {
   });
 
   it('takes the recognition switch and settings, naming a bad one by its variable', () => {
-    expect(readInferenceConfig({ RECOGNITION: 'off', REC_MIN_SCORE: '0.8', REC_REFRESH_MS: '0', REC_REFRESH_MAX_MS: '20000', REC_REREAD_MS: '250', REC_CONFIRM_FRAMES: '1', REC_MODEL_PATH: '/models/rec.onnx' })).toMatchObject({
+    expect(readInferenceConfig({ RECOGNITION: 'off', REC_MIN_SCORE: '0.8', REC_REFRESH_MS: '0', REC_REFRESH_MAX_MS: '20000', REC_REREAD_MS: '250', REC_CONFIRM_FRAMES: '1', REC_MODEL_PATH: '/models/rec.onnx', REC_LOOKALIKES: 'off' })).toMatchObject({
       recognition: 'off',
+      recLookalikes: 'off',
       recMinScore: 0.8,
       recRefreshMs: 0,
       recRefreshMaxMs: 20_000,
@@ -40,8 +42,8 @@ describe('inference configuration', () => {
       recConfirmFrames: 1,
       recModelPath: '/models/rec.onnx',
     });
-    expect(() => readInferenceConfig({ RECOGNITION: 'yes', REC_MIN_SCORE: '2', REC_REFRESH_MAX_MS: '1m', REC_REREAD_MS: '-1', REC_CONFIRM_FRAMES: '0' })).toThrow(
-      /RECOGNITION must be one of on, off[\s\S]*REC_MIN_SCORE must be a number[\s\S]*REC_REFRESH_MAX_MS must be an integer[\s\S]*REC_REREAD_MS must be an integer[\s\S]*REC_CONFIRM_FRAMES must be/,
+    expect(() => readInferenceConfig({ RECOGNITION: 'yes', REC_MIN_SCORE: '2', REC_REFRESH_MAX_MS: '1m', REC_REREAD_MS: '-1', REC_CONFIRM_FRAMES: '0', REC_LOOKALIKES: 'yes' })).toThrow(
+      /RECOGNITION must be one of on, off[\s\S]*REC_LOOKALIKES must be one of auto, on, off[\s\S]*REC_MIN_SCORE must be a number[\s\S]*REC_REFRESH_MAX_MS must be an integer[\s\S]*REC_REREAD_MS must be an integer[\s\S]*REC_CONFIRM_FRAMES must be/,
     );
   });
 

@@ -10,7 +10,7 @@ export class TextReading {
   private enabled = false;
 
   constructor(
-    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs' | 'recConfirmFrames'> &
+    private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recLookalikes' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs' | 'recConfirmFrames'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
       Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead' | 'detector'>,
   ) {}
@@ -32,11 +32,12 @@ export class TextReading {
   /** Loads the model, if recognition is to be on and it is not loaded yet, without switching anything. */
   async prepare(enabled: boolean): Promise<void> {
     if (enabled && !this.reader) {
-      const { recModelPath, recDictPath, recRefreshMs, recRefreshMaxMs, recRereadMs, recConfirmFrames, recMinScore: minScore, ...selection } = this.config;
+      const { recModelPath, recDictPath, recLookalikes, recRefreshMs, recRefreshMaxMs, recRereadMs, recConfirmFrames, recMinScore: minScore, ...selection } = this.config;
       this.reader = await loadVideoTextReader({
         ...selection,
         modelPath: recModelPath,
         dictionaryPath: recDictPath,
+        lookalikes: recLookalikes,
         minScore,
         refreshMs: recRefreshMs,
         refreshMaxMs: recRefreshMaxMs,

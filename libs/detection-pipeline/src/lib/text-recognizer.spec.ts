@@ -40,6 +40,16 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
 
   it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', (set) => expectTrueLinesRead(recognizer, set));
 
+  it('tells O from 0 by their neighbours on this model, which it was measured on, unless told not to', async () => {
+    expect(recognizer.lookalikes).toBe(true);
+    const plain = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: DICTIONARY, threads: 1, lookalikes: 'off' });
+    try {
+      expect(plain.lookalikes).toBe(false);
+    } finally {
+      await plain.dispose();
+    }
+  });
+
   it('reads the quads it is given in their order, and nothing from a quad with no area', async () => {
     const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
     const image = readBgrImage(frame.path, frame.width, frame.height);

@@ -9,10 +9,13 @@ import {
   planBatches,
   REC_BATCH_SIZE,
   REC_HEIGHT,
+  inWritingOrder,
   resolveLookalikes,
+  resolvesLookalikes,
   writeRecognitionInput,
   type Corners,
   type LineInput,
+  type LookalikesSetting,
   type ReadText,
 } from '@iev/text-recognition';
 import { selectRecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
@@ -27,6 +30,8 @@ export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSe
   dictionaryPath: string;
   /** ONNX Runtime threads; 0 = ONNX Runtime's default (one per core). */
   threads?: number;
+  /** REC_LOOKALIKES: whether reads go through resolveLookalikes (resolvesLookalikes); default auto. */
+  lookalikes?: LookalikesSetting;
 }
 
 /** What a line reads as when it could not be read: score 0, so below any minScore. */
@@ -34,8 +39,9 @@ export const NOTHING_READ: ReadText = { text: '', score: 0 };
 
 /**
  * PaddleOCR text recognition (predict_rec): each quad cropped upright from the frame, crops batched by aspect
- * ratio, the model run off the main thread on the backend's worker, CTC greedy decoding with the dictionary, then
- * O/0 told apart by their neighbours (resolveLookalikes).
+ * ratio, the model run off the main thread on the backend's worker, CTC greedy decoding with the dictionary, a line
+ * of right-to-left script turned round (inWritingOrder), then, for the model it was measured on, O/0 told apart by
+ * their neighbours (resolveLookalikes).
  */
 export class TextRecognizer {
   private queue: Promise<void> = Promise.resolve();
@@ -45,7 +51,7 @@ export class TextRecognizer {
    * needs more is made that wide, and writeRecognitionInput squashes the line into it, as PaddleOCR's
    * resize_norm_img does for a line wider than its input: the line is still read, where the engine would refuse it.
    * `runCostColumns`: how lines are split into batches (BatchPlanning). `lineInput`: the height, and the width and
-   * batch where the model fixes them, that every batch is made to.
+   * batch where the model fixes them, that every batch is made to. `lookalikes`: reads go through resolveLookalikes.
    */
   constructor(
     readonly backend: InferenceBackend,
@@ -53,6 +59,7 @@ export class TextRecognizer {
     readonly maxWidth = Number.POSITIVE_INFINITY,
     readonly runCostColumns?: number,
     readonly lineInput: LineInput = DYNAMIC_LINE_INPUT,
+    readonly lookalikes = false,
   ) {}
 
   /**
@@ -80,7 +87,7 @@ export class TextRecognizer {
       await backend.dispose();
       throw error;
     }
-    return new TextRecognizer(backend, characters, maxWidth, runCostColumns, lineInput);
+    return new TextRecognizer(backend, characters, maxWidth, runCostColumns, lineInput, resolvesLookalikes(options.lookalikes ?? 'auto', modelFile.sha256));
   }
 
   get modelId(): string {
@@ -123,7 +130,8 @@ export class TextRecognizer {
       const [, timeSteps, classes] = output.dims;
       batch.indices.forEach((cropIndex, row) => {
         const { text, score } = decodeCtc(output.data, row * timeSteps * classes, timeSteps, this.characters, classes);
-        reads[present[cropIndex].index] = { text: resolveLookalikes(text), score };
+        const written = inWritingOrder(text);
+        reads[present[cropIndex].index] = { text: this.lookalikes ? resolveLookalikes(written) : written, score };
       });
       this.backend.recycle?.(output);
     }

@@ -16,6 +16,12 @@ describe('CharacterSet', () => {
     expect(characters.classCount).toBe(5);
   });
 
+  it("drops an editor's byte-order mark, which is no character of the model's", () => {
+    const path = join(dir, 'bom.txt');
+    writeFileSync(path, '\uFEFF0\n1\n');
+    expect(CharacterSet.fromFile(path).characters).toEqual(['', '0', '1', ' ']);
+  });
+
   it("reads the shipped PP-OCR dictionary as the recognition model's 6625 classes", () => {
     expect(CharacterSet.fromFile(join(__dirname, '../../../../models/ppocr_keys_v1.txt')).classCount).toBe(6625);
   });

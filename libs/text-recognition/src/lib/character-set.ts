@@ -18,7 +18,10 @@ export class CharacterSet {
     return this.characters.length;
   }
 
-  /** Reads a dictionary file (one character per line, UTF-8), as PaddleOCR does: line ends stripped, nothing else. */
+  /**
+   * Reads a dictionary file (one character per line, UTF-8), as PaddleOCR does: line ends stripped, nothing else but
+   * a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character.
+   */
   static fromFile(path: string): CharacterSet {
     let text: string;
     try {
@@ -26,7 +29,7 @@ export class CharacterSet {
     } catch (error) {
       throw new Error(`cannot read the recognition dictionary ${path}: ${(error as Error).message} (set REC_DICT_PATH to the dictionary the recognition model was trained with)`);
     }
-    const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
+    const lines = text.replace(/^\uFEFF/, '').split('\n').map((line) => line.replace(/\r$/, ''));
     if (lines.at(-1) === '') lines.pop();
     if (lines.length === 0) throw new Error(`the recognition dictionary ${path} is empty (expected one character per line)`);
     return new CharacterSet(lines);

@@ -1,4 +1,4 @@
-import { resolveLookalikes } from './lookalikes';
+import { resolveLookalikes, resolvesLookalikes } from './lookalikes';
 
 describe('resolveLookalikes', () => {
   it.each([
@@ -12,5 +12,17 @@ describe('resolveLookalikes', () => {
 
   it.each(['MG00 XEL', 'P0', '0CT', 'ROOM 2', '1.0 m', 'Zone O', 'ABC 1234', '字0字'])('leaves %s as read: at a word edge or beside other characters', (read) => {
     expect(resolveLookalikes(read)).toBe(read);
+  });
+});
+
+describe('resolvesLookalikes', () => {
+  const measured = '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0';
+  const another = 'f'.repeat(64);
+
+  it('applies the rule by itself only to the model it was measured on, and to any model when asked', () => {
+    expect(resolvesLookalikes('auto', measured)).toBe(true);
+    expect(resolvesLookalikes('auto', another)).toBe(false);
+    expect(resolvesLookalikes('on', another)).toBe(true);
+    expect(resolvesLookalikes('off', measured)).toBe(false);
   });
 });

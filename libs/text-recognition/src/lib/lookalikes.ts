@@ -1,3 +1,15 @@
+/** How the O/0 rule is chosen (REC_LOOKALIKES): by the model (auto), or on or off for any model. */
+export type LookalikesSetting = 'auto' | 'on' | 'off';
+
+/** sha256 of PP-OCRv4's Chinese/English mobile recognition model (models/README.md), whose misreads resolveLookalikes was measured on. */
+const MEASURED_MODEL_SHA256 = '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0';
+
+/**
+ * Whether a model's reads go through resolveLookalikes: `auto` only for the model it was measured on. Another model may
+ * tell O from 0 well, and on its reads the rule would turn a right 0 into O ("VIN 1G1ZT5ST0HF", "DEAD0BEEF").
+ */
+export const resolvesLookalikes = (setting: LookalikesSetting, modelSha256: string): boolean => setting === 'on' || (setting === 'auto' && modelSha256 === MEASURED_MODEL_SHA256);
+
 const LATIN_LETTER = /\p{Script=Latin}/u;
 const DIGIT = /[0-9]/;
 
