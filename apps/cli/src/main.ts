@@ -31,7 +31,7 @@ const USAGE = `usage:
          at the default and seed presets (the video's frames, the inference module's streams and threads)
 common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)] [--backend onnxruntime|tensorrt|auto (detect, eval)]
 detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
-              [--lookalikes auto|on|off (O/0 told apart by their neighbours; auto: only for the model it was measured on)]
+              [--lookalikes auto|on|off (O/0 told apart by their neighbours; auto: only for models of the dictionary it was measured on)]
 detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
 TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
 

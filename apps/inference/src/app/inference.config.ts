@@ -44,7 +44,7 @@ export const inferenceConfigSpec = {
   recognition: onOff('RECOGNITION'),
   recModelPath: env.string('REC_MODEL_PATH', 'models/ch_PP-OCRv4_rec_infer.onnx'),
   recDictPath: env.string('REC_DICT_PATH', 'models/ppocr_keys_v1.txt'),
-  /** O/0 told apart by their neighbours: auto, only for the recognition model it was measured on (resolvesLookalikes). */
+  /** O/0 told apart by their neighbours: auto, only for models of the dictionary it was measured on (resolvesLookalikes). */
   recLookalikes: env.oneOf('REC_LOOKALIKES', ['auto', 'on', 'off'] as const, 'auto'),
   /** PaddleOCR's drop_score: lines read below it are left out. */
   recMinScore: minTextScore('REC_MIN_SCORE'),

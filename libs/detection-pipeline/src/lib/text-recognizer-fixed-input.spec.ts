@@ -90,7 +90,7 @@ describe('a recognition model whose input width is fixed (rec_image_shape 3,48,3
     const runs = recordRuns(fixed);
     const fixedTexts = await textsOf(fixed, fitting);
     // The same input through the dynamic model gives the same reads: the copy runs the same graph.
-    const dynamicAt320 = new TextRecognizer(dynamic.backend, dynamic.characters, Number.POSITIVE_INFINITY, undefined, { height: 48, width: 320 });
+    const dynamicAt320 = new TextRecognizer(dynamic.backend, dynamic.characters, Number.POSITIVE_INFINITY, undefined, { height: 48, width: 320 }, dynamic.lookalikes);
     expect(fixedTexts).toEqual(await textsOf(dynamicAt320, fitting));
     // Padded to 320 rather than to the batch's widest line, a few lines lose the space between a word and a number
     // ("Dock 14" reads "Dock14"), which is all that differs from the dynamic model's own reads.

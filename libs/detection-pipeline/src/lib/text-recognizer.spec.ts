@@ -40,7 +40,7 @@ describe('TextRecognizer (PP-OCRv4 recognition, real model)', () => {
 
   it.each(['dev-a', 'dev-b'])('reads the true lines of %s from their crops', (set) => expectTrueLinesRead(recognizer, set));
 
-  it('tells O from 0 by their neighbours on this model, which it was measured on, unless told not to', async () => {
+  it("tells O from 0 by their neighbours on this model, whose dictionary's models it was measured on, unless told not to", async () => {
     expect(recognizer.lookalikes).toBe(true);
     const plain = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: DICTIONARY, threads: 1, lookalikes: 'off' });
     try {

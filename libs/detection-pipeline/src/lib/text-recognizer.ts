@@ -87,7 +87,7 @@ export class TextRecognizer {
       await backend.dispose();
       throw error;
     }
-    return new TextRecognizer(backend, characters, maxWidth, runCostColumns, lineInput, resolvesLookalikes(options.lookalikes ?? 'auto', modelFile.sha256));
+    return new TextRecognizer(backend, characters, maxWidth, runCostColumns, lineInput, resolvesLookalikes(options.lookalikes ?? 'auto', characters.sha256));
   }
 
   get modelId(): string {

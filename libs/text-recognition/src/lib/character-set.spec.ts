@@ -20,10 +20,16 @@ describe('CharacterSet', () => {
     const path = join(dir, 'bom.txt');
     writeFileSync(path, '\uFEFF0\n1\n');
     expect(CharacterSet.fromFile(path).characters).toEqual(['', '0', '1', ' ']);
+    // The same characters however the file ends its lines: one identity.
+    writeFileSync(join(dir, 'plain.txt'), '0\r\n1');
+    expect(CharacterSet.fromFile(path).sha256).toBe(CharacterSet.fromFile(join(dir, 'plain.txt')).sha256);
   });
 
   it("reads the shipped PP-OCR dictionary as the recognition model's 6625 classes", () => {
-    expect(CharacterSet.fromFile(join(__dirname, '../../../../models/ppocr_keys_v1.txt')).classCount).toBe(6625);
+    const shipped = CharacterSet.fromFile(join(__dirname, '../../../../models/ppocr_keys_v1.txt'));
+    expect(shipped.classCount).toBe(6625);
+    // The file's own sha256 (models/README.md).
+    expect(shipped.sha256).toBe('28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7');
   });
 
   it('names the file and the variable when the dictionary cannot be read or is empty', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -9,8 +10,12 @@ export class CharacterSet {
   /** Class index → character; index 0 (blank) maps to ''. */
   characters: readonly string[];
 
+  /** The dictionary's identity: the sha256 of its characters one a line, the file's own where it is so written (no BOM, no CR, no last newline). */
+  readonly sha256: string;
+
   constructor(private readonly dictionary: readonly string[]) {
     this.characters = ['', ...dictionary, ' '];
+    this.sha256 = createHash('sha256').update(dictionary.join('\n')).digest('hex');
   }
 
   /** Classes the model predicts: the blank, the dictionary, and the space unless assertFits found none. */

@@ -1,14 +1,19 @@
 /** How the O/0 rule is chosen (REC_LOOKALIKES): by the model (auto), or on or off for any model. */
 export type LookalikesSetting = 'auto' | 'on' | 'off';
 
-/** sha256 of PP-OCRv4's Chinese/English mobile recognition model (models/README.md), whose misreads resolveLookalikes was measured on. */
-const MEASURED_MODEL_SHA256 = '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0';
+/**
+ * sha256 of ppocr_keys_v1.txt (models/README.md), the dictionary of PaddleOCR's Chinese/English models: the misreads
+ * resolveLookalikes answers were measured on PP-OCRv4's model of it, and the same model exported again (a static shape,
+ * another opset) keeps them. A model of another dictionary (en_dict, PP-OCRv5's, other languages) is another model.
+ */
+const MEASURED_DICTIONARY_SHA256 = '28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7';
 
 /**
- * Whether a model's reads go through resolveLookalikes: `auto` only for the model it was measured on. Another model may
- * tell O from 0 well, and on its reads the rule would turn a right 0 into O ("VIN 1G1ZT5ST0HF", "DEAD0BEEF").
+ * Whether a model's reads go through resolveLookalikes, by its dictionary (CharacterSet.sha256): `auto` only for the
+ * models it was measured on. Another may tell O from 0 well, and on its reads the rule would turn a right 0 into O
+ * ("VIN 1G1ZT5ST0HF", "DEAD0BEEF").
  */
-export const resolvesLookalikes = (setting: LookalikesSetting, modelSha256: string): boolean => setting === 'on' || (setting === 'auto' && modelSha256 === MEASURED_MODEL_SHA256);
+export const resolvesLookalikes = (setting: LookalikesSetting, dictionarySha256: string): boolean => setting === 'on' || (setting === 'auto' && dictionarySha256 === MEASURED_DICTIONARY_SHA256);
 
 const LATIN_LETTER = /\p{Script=Latin}/u;
 const DIGIT = /[0-9]/;
