@@ -3,7 +3,7 @@ import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type
 import { detectionInput, engineProfile, probeTensorRt, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
-import { REC_BATCH_SIZE } from '@iev/text-recognition';
+import { REC_BATCH_SIZE, type LineInput } from '@iev/text-recognition';
 
 export const BACKEND_CHOICES = ['onnxruntime', 'tensorrt', 'auto'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -108,22 +108,25 @@ export interface RecognitionBackend {
  */
 const CPU_RUN_COST_COLUMNS = 48;
 
-/** Recognition runs one batch at a time (TextRecognizer queues them), so one stream; `threads` as INFERENCE_THREADS. */
-export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'>;
+/**
+ * Recognition runs one batch at a time (TextRecognizer queues them), so one stream; `threads` as INFERENCE_THREADS;
+ * `lineInput`: the height, and any width or batch, the model's file fixes (a TensorRT engine is built for them).
+ */
+export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'> & { lineInput?: LineInput };
 
 /**
  * The recognition model's backend, by the same rules as detection's: ONNX Runtime on the CPU (any batch the model
  * fixes, since TextRecognizer cuts and pads its runs to it), or a TensorRT engine
- * for TextRecognizer's batches (recognitionInput: 1 to 6 lines, 48 high, 48 to REC_MAX_WIDTH wide), cached beside
- * the detector's in TENSORRT_CACHE_DIR.
+ * for TextRecognizer's batches (recognitionInput: 1 to 6 lines at the model's height, from square to REC_MAX_WIDTH
+ * wide, or the width and batch the model fixes), cached beside the detector's in TENSORRT_CACHE_DIR.
  */
 export function selectRecognitionBackend(selection: RecognitionBackendSelection): RecognitionBackend {
-  const { modelPath, modelFile, threads, log, onActivity } = selection;
+  const { modelPath, modelFile, threads, log, onActivity, lineInput } = selection;
   const modelVariable = 'REC_MODEL_PATH';
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
     cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelFile, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, fitsFixedBatch: true, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
     tensorRt: (settings, runtime) => {
-      const modelInput = recognitionInput();
+      const modelInput = recognitionInput(lineInput);
       const backend = new TensorRtBackend({ ...settings, modelInput, modelPath, modelFile, modelVariable, log: log ?? processWarnings, runtime, onActivity });
       return { backend, maxWidth: modelInput.maxWidth };
     },

@@ -20,7 +20,7 @@ import {
 } from '@iev/text-recognition';
 import { selectRecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
 
-export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'threads'>> {
+export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'threads' | 'lineInput'>> {
   /**
    * REC_MODEL_PATH: a PaddleOCR CTC recognition model, input [N,3,48,W] (a static-shape export may fix N, H and W),
    * output [N,T,classes].
@@ -73,7 +73,7 @@ export class TextRecognizer {
     // Read once: its input is checked here, and the backend loads the same bytes.
     const modelFile = await readModelFile(options.modelPath, 'REC_MODEL_PATH');
     const lineInput = checkedLineInput(modelFile, options.log ?? processWarnings);
-    const { backend, maxWidth, runCostColumns } = selectRecognitionBackend({ useTensorRt: false, ...options, modelFile, threads: options.threads ?? 0 });
+    const { backend, maxWidth, runCostColumns } = selectRecognitionBackend({ useTensorRt: false, ...options, modelFile, lineInput, threads: options.threads ?? 0 });
     const { height, width = height, batch = 1 } = lineInput;
     await backend.load();
     try {

@@ -31,7 +31,7 @@ describe('the recognition input as TensorRtBackend sees it', () => {
   ])('refuses %j (%s than the profile) before the engine sees it, saying what TextRecognizer keeps to', (dims) => {
     expect(() => input.check(dims)).toThrow(InputShapeError);
     expect(() => input.check(dims)).toThrow(
-      `recognition input ${dims.join('x')} is outside the TensorRT profile 1x3x48x48,6x3x48x320,6x3x48x1600: batch at most 6 and width from 48 to 1600, which TextRecognizer keeps to (it squashes a wider line into 1600)`,
+      `recognition input ${dims.join('x')} is outside the TensorRT profile 1x3x48x48,6x3x48x320,6x3x48x1600: batch from 1 to 6 and width from 48 to 1600, which TextRecognizer keeps to (it squashes a wider line into 1600)`,
     );
   });
 
@@ -43,8 +43,25 @@ describe('the recognition input as TensorRtBackend sees it', () => {
   });
 
   it('narrows with a smaller maximum width, keeping opt within it, and refuses one below the narrowest batch', () => {
-    expect(recognitionInput(256).profile).toEqual({ min: [1, 3, 48, 48], opt: [6, 3, 48, 256], max: [6, 3, 48, 256] });
-    expect(() => recognitionInput(40)).toThrow("the recognition input's maximum width must be a whole number >= 48 (got 40)");
-    expect(() => recognitionInput(100.5)).toThrow(RangeError);
+    expect(recognitionInput(undefined, 256).profile).toEqual({ min: [1, 3, 48, 48], opt: [6, 3, 48, 256], max: [6, 3, 48, 256] });
+    expect(() => recognitionInput(undefined, 40)).toThrow("the recognition input's maximum width must be a whole number >= 48 (got 40)");
+    expect(() => recognitionInput(undefined, 100.5)).toThrow(RangeError);
+  });
+
+  it("builds for the line height the model's file fixes (32 for PP-OCR before v3), from a square line", () => {
+    const input = recognitionInput({ height: 32 });
+    expect(input.profile).toEqual({ min: [1, 3, 32, 32], opt: [6, 3, 32, 320], max: [6, 3, 32, 1600] });
+    expect(() => input.check([6, 3, 32, 500])).not.toThrow();
+    expect(() => input.check([1, 3, 48, 320])).toThrow('tensorrt: input must be [N, 3, 32, W] float32, got [1, 3, 48, 320]');
+  });
+
+  it('builds a static export for its one shape, which TextRecognizer makes every run to', () => {
+    const input = recognitionInput({ height: 48, width: 320, batch: 1 });
+    expect(input.profile).toEqual({ min: [1, 3, 48, 320], opt: [1, 3, 48, 320], max: [1, 3, 48, 320] });
+    expect(input.maxWidth).toBe(320);
+    expect(() => input.check([1, 3, 48, 320])).not.toThrow();
+    expect(() => input.check([1, 3, 48, 160])).toThrow(
+      'recognition input 1x3x48x160 is outside the TensorRT profile 1x3x48x320,1x3x48x320,1x3x48x320: batch 1 and width 320, which TextRecognizer keeps to (it squashes a wider line into 320)',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { REC_BATCH_SIZE, REC_HEIGHT, REC_MIN_WIDTH } from '@iev/text-recognition';
+import { DYNAMIC_LINE_INPUT, REC_BATCH_SIZE, REC_HEIGHT, REC_MIN_WIDTH, type LineInput } from '@iev/text-recognition';
 import { checkNchw, InputShapeError, type TensorRtModelInput } from './model-input';
 import type { NativeProfile, NativeShape } from './tensorrt-addon';
 
@@ -13,7 +13,6 @@ export const REC_MAX_WIDTH = 1600;
 /** PaddleOCR's rec_image_shape width (3,48,320), which holds the lines of a typical sign (median 5:1 to 6:1 here). */
 export const REC_OPT_WIDTH = 320;
 
-const shape = (batch: number, width: number): NativeShape => [batch, 3, REC_HEIGHT, width];
 const formatShape = (dims: readonly number[]) => dims.join('x');
 
 /** A recognition input as TensorRtBackend sees it, with the widest batch it takes, which TextRecognizer keeps to. */
@@ -22,28 +21,36 @@ export interface RecognitionModelInput extends TensorRtModelInput {
 }
 
 /**
- * PaddleOCR's CTC recognition model [N, 3, 48, W] with a dynamic batch (1 to TextRecognizer's REC_BATCH_SIZE) and
- * width (REC_MIN_WIDTH, the narrowest batch TextRecognizer makes, to `maxWidth`), tuned for a full batch of
- * PaddleOCR's own width: the first frames of a scene come as full batches of new lines, when latency counts most.
+ * PaddleOCR's CTC recognition model [N, 3, H, W] at the line height its file fixes (48 for PP-OCRv3 to v5, 32 for
+ * earlier models; 48 where it is open), with a dynamic batch (1 to TextRecognizer's REC_BATCH_SIZE) and width (a
+ * square line, the narrowest batch TextRecognizer makes, to `maxWidth`), tuned for a full batch of PaddleOCR's own
+ * width: the first frames of a scene come as full batches of new lines, when latency counts most. A width or batch the
+ * file fixes is the profile's only one, as TextRecognizer makes every run to it.
  */
-export function recognitionInput(maxWidth = REC_MAX_WIDTH): RecognitionModelInput {
-  if (!Number.isInteger(maxWidth) || maxWidth < REC_MIN_WIDTH) throw new RangeError(`the recognition input's maximum width must be a whole number >= ${REC_MIN_WIDTH} (got ${maxWidth})`);
-  const profile: NativeProfile = { min: shape(1, REC_MIN_WIDTH), opt: shape(REC_BATCH_SIZE, Math.min(REC_OPT_WIDTH, maxWidth)), max: shape(REC_BATCH_SIZE, maxWidth) };
+export function recognitionInput({ height, width, batch }: LineInput = DYNAMIC_LINE_INPUT, maxWidth = REC_MAX_WIDTH): RecognitionModelInput {
+  const narrowest = Math.trunc(height * (REC_MIN_WIDTH / REC_HEIGHT));
+  if (!Number.isInteger(maxWidth) || maxWidth < narrowest) throw new RangeError(`the recognition input's maximum width must be a whole number >= ${narrowest} (got ${maxWidth})`);
+  const widths = width === undefined ? [narrowest, Math.min(REC_OPT_WIDTH, maxWidth), maxWidth] : [width, width, width];
+  const batches = batch === undefined ? [1, REC_BATCH_SIZE, REC_BATCH_SIZE] : [batch, batch, batch];
+  const [min, opt, max] = [0, 1, 2].map((i): NativeShape => [batches[i], 3, height, widths[i]]);
+  const profile: NativeProfile = { min, opt, max };
   const describe = () => [profile.min, profile.opt, profile.max].map(formatShape).join(',');
   return {
     profile,
-    maxWidth,
+    maxWidth: widths[2],
     describe,
     check(dims): asserts dims is NativeShape {
-      checkNchw(dims, `[N, 3, ${REC_HEIGHT}, W]`);
-      const [batch, , height, width] = dims;
-      if (height !== REC_HEIGHT) throw new RangeError(`tensorrt: input must be [N, 3, ${REC_HEIGHT}, W] float32, got [${dims.join(', ')}]`);
-      if (batch > REC_BATCH_SIZE || width < REC_MIN_WIDTH || width > maxWidth) {
+      checkNchw(dims, `[N, 3, ${height}, W]`);
+      const [rows, , rowHeight, rowWidth] = dims;
+      if (rowHeight !== height) throw new RangeError(`tensorrt: input must be [N, 3, ${height}, W] float32, got [${dims.join(', ')}]`);
+      if (rows < batches[0] || rows > batches[2] || rowWidth < widths[0] || rowWidth > widths[2]) {
         throw new InputShapeError(
-          `recognition input ${formatShape(dims)} is outside the TensorRT profile ${describe()}: batch at most ${REC_BATCH_SIZE} and width from ` +
-            `${REC_MIN_WIDTH} to ${maxWidth}, which TextRecognizer keeps to (it squashes a wider line into ${maxWidth})`,
+          `recognition input ${formatShape(dims)} is outside the TensorRT profile ${describe()}: batch ${range(batches)} and width ${range(widths)}, ` +
+            `which TextRecognizer keeps to (it squashes a wider line into ${widths[2]})`,
         );
       }
     },
   };
 }
+
+const range = ([least, , most]: readonly number[]) => (least === most ? `${least}` : `from ${least} to ${most}`);
