@@ -58,8 +58,9 @@ void runModule('capture', async (logger) => {
     settings: {
       spec: captureTwinSpec,
       startup: startupSettings,
-      apply: async (_changes, next, { complete }) => {
-        const prepared = await prepareSource(next, sourceOptions, { requireCamera: !complete });
+      apply: async (changes, next, { startup }) => {
+        // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
+        const prepared = await prepareSource(next, sourceOptions, { requireCamera: !startup && changes.source !== undefined });
         currentFps = next.fps;
         await capture.switchSource(prepared.create);
         currentSource = prepared.description;

@@ -78,7 +78,7 @@ void runModule('inference', async (logger) => {
     registry,
     settings: {
       ...twinSettings,
-      apply: (_changes, next, from) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, from),
+      apply: (_changes, next, { startup }) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, { startup }),
     },
     reported: () => ({
       modelId: detector.backend.modelId,

@@ -13,7 +13,7 @@ const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] 
 
 /**
  * The capture module restarted on a device whose twin names a USB camera that is unplugged: the twin's document at
- * connect is the device's configuration, so capture waits for that camera (as for CAMERA_PATH's at start-up) and
+ * its first connect is the device's configuration, so capture waits for that camera (as for CAMERA_PATH's at start-up) and
  * applies the rest of the document, instead of rejecting it all and running on its start-up camera. A patch still
  * refuses a camera that is not there, keeping the camera it has.
  */
@@ -34,7 +34,7 @@ describe('capture under (emulated) IoT Edge, its twin naming a camera that is no
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('applies the document at connect and waits for the camera, retrying it, then refuses a patch to another camera that is not there', async () => {
+  it('applies the first document after start-up and waits for the camera, retrying it; applies a patch that keeps the camera, refuses one to another camera that is not there', async () => {
     const reported = await hub.waitForReported('capture', (r) => lastDesiredOf(r)['status'] !== undefined, 60_000);
     // The twin as edgeHub keeps it: a merge of the reports, where a null (no error) removes the key.
     expect(lastDesiredOf(reported)).toEqual({ version: expect.any(Number), status: 'applied' });
@@ -50,6 +50,12 @@ describe('capture under (emulated) IoT Edge, its twin naming a camera that is no
     );
     expect(health).toMatchObject({ healthy: false, source: 'retrying' });
     expect(capture.logs()).toContainEqual(expect.objectContaining({ msg: expect.stringContaining(UNPLUGGED) }));
+
+    // A patch that leaves the camera as it is applies while it is waited for; one to another missing camera does not.
+    const rate = await hub.patchDesired('capture', { fps: 2 });
+    const rated = await hub.waitForReported('capture', (r) => lastDesiredOf(r)['version'] === rate, 20_000);
+    expect(lastDesiredOf(rated)).toEqual({ version: rate, status: 'applied' });
+    expect(settingsOf(rated)).toMatchObject({ source: UNPLUGGED, fps: 2 });
 
     const version = await hub.patchDesired('capture', { source: '/dev/video96' });
     const rejected = await hub.waitForReported('capture', (r) => lastDesiredOf(r)['version'] === version, 20_000);

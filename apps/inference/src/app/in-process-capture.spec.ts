@@ -114,15 +114,15 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.cameras.settings()).toEqual(before);
   });
 
-  it('waits for a camera device that is not there when the whole document at connect names it, and still rejects a file that cannot be read', async () => {
+  it('waits for a camera device that is not there when the document at start-up names it, and still rejects a file that cannot be read', async () => {
     const before = capture.cameras.settings();
     const unplugged = { source: '/dev/video99', fps: 0, width: 0, height: 0 };
-    await expect(capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { complete: true })).rejects.toThrow(
+    await expect(capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { startup: true })).rejects.toThrow(
       /^cameras\.door_1: video file not found/,
     );
     expect(capture.cameras.settings()).toEqual(before);
 
-    await (await capture.cameras.prepare({ ...before, garage: unplugged }, { complete: true }))();
+    await (await capture.cameras.prepare({ ...before, garage: unplugged }, { startup: true }))();
     expect(capture.cameras.settings()).toEqual({ ...before, garage: unplugged });
     // Retried with backoff as a camera of CAPTURE_SOURCES not plugged in at start-up is, while the others run on.
     await waitUntil(() => capture.server.stats().find(({ sourceId }) => sourceId === 'garage')?.state === 'retrying', 'the added camera retried');
@@ -131,5 +131,11 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
       ['door.1', 'streaming'],
       ['garage', 'retrying'],
     ]);
+    // A later patch that leaves its source as it is does not ask for it to be plugged in; one that names another does.
+    await (await capture.cameras.prepare({ ...before, garage: { ...unplugged, fps: 5 } }))();
+    expect(capture.cameras.settings()['garage']).toEqual({ ...unplugged, fps: 5 });
+    await expect(capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).rejects.toThrow(
+      'cameras.garage: camera /dev/video98 does not exist on this device',
+    );
   });
 });

@@ -170,17 +170,18 @@ export class InProcessCameras {
   /**
    * Prepares each camera whose settings `next` changes or adds, checked as capture checks a twin change (a camera
    * device that is not there, a file that cannot be read): one that fails rejects them all, and nothing has changed.
-   * From the whole document at connect (`complete`), a camera device that is not there is waited for, as at start-up:
-   * after a restart, one unplugged camera must not keep the others the twin added from running. Returns what
-   * switches, adds and removes them.
+   * A camera device is required only where a camera's source changes, and not by the document at start-up
+   * (`startup`, see TwinSettings.apply), where it is waited for: after a restart, one unplugged camera must not keep
+   * the others the twin added from running. Returns what switches, adds and removes them.
    */
-  async prepare(next: Record<string, SourceSettings>, { complete = false } = {}): Promise<() => Promise<void>> {
+  async prepare(next: Record<string, SourceSettings>, { startup = false } = {}): Promise<() => Promise<void>> {
     const changed = Object.entries(next).filter(([key, settings]) => !sameSettings(this.byTwinKey.get(key)?.settings, settings));
     const removed = [...this.byTwinKey].filter(([key]) => next[key] === undefined);
     const outcomes = await Promise.allSettled(
       changed.map(async ([key, settings]): Promise<PreparedCamera> => {
         const camera = this.byTwinKey.get(key) ?? this.factory.camera(key);
-        const source = await prepareSource(settings, camera.setup.options, { requireCamera: !complete }).catch((error: Error) => {
+        const requireCamera = !startup && settings.source !== this.byTwinKey.get(key)?.settings.source;
+        const source = await prepareSource(settings, camera.setup.options, { requireCamera }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });
         return { key, camera, settings, source };

@@ -15,8 +15,8 @@ export interface InferenceSettings extends PresetOverrides {
 
 /**
  * Applies a twin patch whole or not at all: what may fail loads before anything changes. The cameras that change
- * first (a device that is not there, but for the whole document at connect: `complete`, see InProcessCameras.prepare;
- * a file that cannot be read); the reader's model (missing, or not fitting its dictionary); then the detector's
+ * first (a device that is not there, but for the document at start-up: `startup`, see InProcessCameras.prepare; a
+ * file that cannot be read); the reader's model (missing, or not fitting its dictionary); then the detector's
  * settings, which may load another model and swap it in last; then the cameras restart on their new settings and
  * reading switches, which cannot fail once prepared.
  */
@@ -26,9 +26,9 @@ export async function applyInferenceSettings(
   loading: Omit<DetectorLoading, 'preset' | 'overrides'>,
   next: InferenceSettings,
   cameras?: InProcessCameras,
-  { complete = false } = {},
+  { startup = false } = {},
 ): Promise<void> {
-  const switchCameras = cameras && next.cameras ? await cameras.prepare(next.cameras, { complete }) : undefined;
+  const switchCameras = cameras && next.cameras ? await cameras.prepare(next.cameras, { startup }) : undefined;
   const reads = presetReads(next.preset, next.recognition);
   await reading.prepare(reads);
   await reconfigureDetector(detector, { ...loading, preset: next.preset, overrides: next });

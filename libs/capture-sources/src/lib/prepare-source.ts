@@ -24,8 +24,8 @@ export interface PreparedSource {
  * GStreamer pipeline is one capture can run, the decoder is installed and a video file is readable; with
  * requireCamera, a V4L2 device exists. At start-up a failure stops the module (a camera that is not plugged in yet is
  * waited for); for a twin patch it rejects the change, a missing camera included, and the running source stays. The
- * twin's whole document at connect does not require the camera: after a restart it is the device's configuration, and
- * a camera unplugged then is waited for, as at start-up, rather than keeping the rest of the document from applying.
+ * twin's first document after start-up does not require the camera: after a restart it is the module's configuration,
+ * and a camera unplugged then is waited for, as at start-up, rather than keeping the rest of the document from applying.
  */
 export async function prepareSource(
   settings: SourceSettings,

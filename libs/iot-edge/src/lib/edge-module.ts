@@ -31,10 +31,11 @@ export interface TwinSettings<S extends DesiredSpec> {
   startup: DesiredValues<S>;
   /**
    * Applies valid changes (`next` is every setting after them); a throw reports the error and leaves the settings as they
-   * were. `complete`: they come from the whole desired document at connect, which after a restart stands for the
-   * module's configuration (a camera not plugged in yet is waited for, as at start-up), not from a patch.
+   * were. `startup`: they come from the first whole desired document since the module started, which after a restart
+   * stands for its configuration as its environment does (a camera not plugged in yet is waited for, as at start-up),
+   * not from a patch, nor from the document at a reconnect (which may hold a patch refused before).
    */
-  apply(changes: Partial<DesiredValues<S>>, next: DesiredValues<S>, from: { complete: boolean }): Promise<void> | void;
+  apply(changes: Partial<DesiredValues<S>>, next: DesiredValues<S>, from: { startup: boolean }): Promise<void> | void;
 }
 
 export type MethodHandler = (payload: unknown) => Promise<unknown> | unknown;
@@ -98,6 +99,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private readonly connectedListeners: Array<() => void> = [];
   private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
   private applying: Promise<void> = Promise.resolve();
+  /** Whether a whole desired document has been read since start-up (see TwinSettings.apply's `startup`). */
+  private readStartupDocument = false;
   private failedAttempts = 0;
   /** The link being set up (not yet `client`), and how a failure the SDK reports for it meanwhile fails that attempt. */
   private settingUp: { client: ModuleClient; fail: (failure: EdgeFailure) => void } | undefined;
@@ -334,6 +337,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   }
 
   private async applyDesired(desired: Record<string, unknown>, complete: boolean): Promise<void> {
+    const startup = complete && !this.readStartupDocument;
+    if (complete) this.readStartupDocument = true;
     const settingsSpec = this.options.settings;
     const version = typeof desired['$version'] === 'number' ? desired['$version'] : undefined;
     const errors: string[] = [];
@@ -343,7 +348,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       if (Object.keys(update.changes).length > 0) {
         const next = { ...this.settings, ...update.changes };
         try {
-          await settingsSpec.apply(update.changes, next, { complete });
+          await settingsSpec.apply(update.changes, next, { startup });
           this.settings = next;
           this.options.logger.info({ changes: withCredentialsMasked(update.changes), desiredVersion: version }, 'twin settings applied');
         } catch (error) {
