@@ -14,6 +14,7 @@ describe('rawVideoArgs', () => {
     ['a V4L2 camera, with filters', v4l2Input('/dev/video0', { inputFormat: 'mjpeg', width: 640, height: 480, fps: 15 })],
     ['a stream', streamInput('rtsp://camera.local/stream 1', { rtspTransport: 'udp' })],
     ['the test pattern, without filters', testPatternInput({})],
+    ['a file, one of its streams mapped and its frames as decoded', { inputOptions: ['-re'], input: 'two streams.mkv', videoFilters: ['scale=640:480'], outputOptions: ['-map', '0:1', '-fps_mode', 'passthrough'] }],
   ])('is the command line fluent-ffmpeg builds for %s', (_description, input) => {
     expect(rawVideoArgs(input)).toEqual(fluentArgs(input));
   });

@@ -21,6 +21,8 @@ export interface FfmpegInput {
   videoFilters: string[];
   /** Default DEFAULT_DECODED_FORMAT. */
   pixelFormat?: DecodedFormat;
+  /** Output options before the pixel format: which of the input's streams is decoded (-map), how frames are timed (framesAsDecoded). */
+  outputOptions?: string[];
 }
 
 /** ffmpeg's names for the formats frames are decoded to. */
@@ -32,23 +34,24 @@ const QUIET_GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel
 const pixelFormatOptions = (pixelFormat: DecodedFormat = DEFAULT_DECODED_FORMAT) => ['-pix_fmt', FFMPEG_PIXEL_FORMATS[pixelFormat]];
 
 /** The fluent-ffmpeg command that reads the input into raw video without audio; its output is given when run. */
-export function rawVideoCommand({ inputOptions, input, videoFilters, pixelFormat }: FfmpegInput): FfmpegCommand {
+export function rawVideoCommand({ inputOptions, input, videoFilters, pixelFormat, outputOptions = [] }: FfmpegInput): FfmpegCommand {
   // Spread, not one array: given an array, fluent-ffmpeg splits any item holding one space into two arguments.
   return ffmpeg(input)
     .inputOptions(...QUIET_GLOBAL_OPTIONS, ...inputOptions)
     .noAudio()
     .videoFilters(videoFilters)
-    .outputOptions(...pixelFormatOptions(pixelFormat))
+    .outputOptions(...outputOptions, ...pixelFormatOptions(pixelFormat))
     .format('rawvideo');
 }
 
 /** The command line fluent-ffmpeg runs for the input when its output is a stream (pinned by a spec). */
-export function rawVideoArgs({ inputOptions, input, videoFilters, pixelFormat }: FfmpegInput): string[] {
+export function rawVideoArgs({ inputOptions, input, videoFilters, pixelFormat, outputOptions = [] }: FfmpegInput): string[] {
   return [
     ...QUIET_GLOBAL_OPTIONS,
     ...inputOptions,
     ...['-i', input, '-an'],
     ...(videoFilters.length > 0 ? ['-filter:v', videoFilters.join(',')] : []),
+    ...outputOptions,
     ...pixelFormatOptions(pixelFormat),
     ...['-f', 'rawvideo', 'pipe:1'],
   ];

@@ -1,7 +1,7 @@
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
-import { ffmpegMajorVersion, ffmpegOutputFormatReader, rateAndSizeFilters } from './ffmpeg-tools';
+import { ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded, rateAndSizeFilters } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { DEFAULT_DECODED_FORMAT, type OutputShape, scaledSize } from './frame-source';
 
@@ -110,7 +110,7 @@ export class FfmpegSource extends DecoderSource {
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
     const pixelFormat = this.settings.shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
-    const input = { ...buildInput(ffmpegMajorVersion(version)), pixelFormat };
+    const input = { ...buildInput(ffmpegMajorVersion(version)), pixelFormat, outputOptions: framesAsDecoded(version) };
     return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

@@ -1,5 +1,5 @@
 import { ColorMatrix } from '@iev/frame-protocol';
-import { colorMatrixNamed, ffmpegMajorVersion, ffmpegOutputFormatReader } from './ffmpeg-tools';
+import { colorMatrixNamed, ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded } from './ffmpeg-tools';
 
 describe('ffmpegOutputFormatReader', () => {
   it('reads the size of the output stream, not of a raw input stream described before it', () => {
@@ -67,6 +67,13 @@ describe('ffmpegOutputFormatReader where ffmpeg 4 names no matrix for its output
     lines.splice(3, 0, '[info]     Stream #0:2(und): Video: h264 (High), yuv420p(tv, bt2020nc), 3840x2160, 10 fps');
     expect(readAll(lines)).toStrictEqual({ width: 640, height: 360, colorMatrix: ColorMatrix.BT709 });
   });
+
+  it('reads the input stream it is told is decoded (mapped), not the first', () => {
+    const lines = described('yuvj420p(pc, bt470bg/unknown/unknown)');
+    lines.splice(2, 0, '[info]     Stream #0:1(und): Video: h264 (High), yuv420p(tv, bt709), 1920x1080, 10 fps');
+    expect(lines.map(ffmpegOutputFormatReader(1)).pop()).toStrictEqual({ width: 640, height: 360, colorMatrix: ColorMatrix.BT709 });
+    expect(lines.map(ffmpegOutputFormatReader(10)).pop()).toStrictEqual({ width: 640, height: 360 });
+  });
 });
 
 describe('ffmpegOutputFormatReader on a line it cannot read', () => {
@@ -107,5 +114,19 @@ describe('ffmpegMajorVersion', () => {
     ['ffmpeg version N-113475-g07ee0d46c6\nlibavformat    61.  1.100 / 61.  1.100', 7],
   ])('reads %j as %d', (versionOutput, major) => {
     expect(ffmpegMajorVersion(versionOutput)).toBe(major);
+  });
+});
+
+describe('framesAsDecoded', () => {
+  it.each([
+    ['ffmpeg version 5.1.9-0+deb12u1 Copyright (c) 2000-2026 the FFmpeg developers', '-fps_mode'],
+    ['ffmpeg version 5.0.3 Copyright (c) 2000-2022 the FFmpeg developers', '-vsync'],
+    ['ffmpeg version 4.4.2-0ubuntu0.22.04.1 Copyright (c) 2000-2021 the FFmpeg developers', '-vsync'],
+    ['ffmpeg version n7.1 Copyright (c) 2000-2024 the FFmpeg developers', '-fps_mode'],
+    ['ffmpeg version N-47683-g0e8eb07980-static https://johnvansickle.com/ffmpeg/\nlibavformat    58. 24.100 / 58. 24.100', '-vsync'],
+    ['ffmpeg version N-107000-g0123456789\nlibavformat    59. 27.100 / 59. 27.100', '-fps_mode'],
+    ['ffmpeg version N-113475-g07ee0d46c6-20240101 Copyright (c) 2000-2023 the FFmpeg developers', '-fps_mode'],
+  ])('times the frames of %j as decoded with %s', (versionOutput, option) => {
+    expect(framesAsDecoded(versionOutput)).toEqual([option, 'passthrough']);
   });
 });

@@ -11,6 +11,10 @@ export interface VideoInfo extends FrameSize {
   fps: number;
   /** Seconds; NaN when the file does not say. */
   durationSeconds: number;
+  /** The stream described, by its index in the file: the one to decode (ffmpeg's -map 0:<index>). */
+  streamIndex: number;
+  /** ffmpeg's demuxer for the file (`mov,mp4,...`, `image2` for a picture read by name, `png_pipe`, ...). */
+  formatName: string;
 }
 
 /**
@@ -22,6 +26,21 @@ export function ffmpegMajorVersion(versionOutput: string): number {
   if (release) return Number(release[1]);
   const libavformat = /^libavformat\s+(\d+)\./m.exec(versionOutput);
   return libavformat ? Number(libavformat[1]) - 54 : Infinity;
+}
+
+/**
+ * Output options that hand each frame on as decoded: ffmpeg times raw video at a constant rate by default, so it
+ * repeats frames of a variable-rate file or stream to fill the gaps (a file of 30 frames gave 59) and drops some
+ * that come early. CAPTURE_FPS still sets a rate, by its filter. `-fps_mode` since ffmpeg 5.1; `-vsync` before
+ * (deprecated since, with a warning).
+ */
+export function framesAsDecoded(versionOutput: string): string[] {
+  const release = /^ffmpeg version n?(\d+)\.(\d+)/.exec(versionOutput);
+  // A build from git names no release: its libavformat does (59.27 in ffmpeg 5.1).
+  const libavformat = /^libavformat\s+(\d+)\.\s*(\d+)\./m.exec(versionOutput);
+  const atLeast = (found: RegExpExecArray | null, major: number, minor: number) => !found || Number(found[1]) > major || (Number(found[1]) === major && Number(found[2]) >= minor);
+  const hasFpsMode = release ? atLeast(release, 5, 1) : atLeast(libavformat, 59, 27);
+  return [hasFpsMode ? '-fps_mode' : '-vsync', 'passthrough'];
 }
 
 /** fps before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). */
@@ -52,14 +71,16 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * throws a VideoSourceError quoting it. ffmpeg before 5 names no matrix there: the one its description of the input
  * video names (a file's or a stream's) stands in, which scaling YUV keeps.
  */
-export function ffmpegOutputFormatReader(): FrameFormatReader {
+export function ffmpegOutputFormatReader(inputStream?: number): FrameFormatReader {
   let inOutputSection = false;
-  /** The first input video stream's (the one ffmpeg maps to the output), once described. */
+  /** The decoded input stream's (`inputStream`, else the first video stream, which ffmpeg maps), once described. */
   let input: { matrix?: ColorMatrix } | undefined;
+  const decoded = new RegExp(`Stream #0:${inputStream ?? '\\d+'}\\b.*: Video: `);
   return (line) => {
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
     if (!/Stream #0:\d+.*: Video: /.test(line)) return undefined;
     if (!inOutputSection) {
+      if (!decoded.test(line)) return undefined;
       input ??= { matrix: namedMatrix(/: Video: [^,]*, \w+(?:\((.*)\))?, \d+x\d+\b/.exec(line)?.[1]) };
       return undefined;
     }
@@ -107,19 +128,25 @@ function displayedSize(stream: FfprobeStream): FrameSize {
   return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
 }
 
-/** Size, rate and duration of a video file's first video stream, via fluent-ffmpeg's ffprobe (the one beside ffmpegPath). */
+/**
+ * Size, rate and duration of a video file's first video stream that is not a cover picture, via fluent-ffmpeg's
+ * ffprobe (the one beside ffmpegPath). Left to itself ffmpeg would decode the stream it likes best (the largest), so
+ * the one described here is the one to map: a file of two video streams was otherwise read at one's size from the
+ * other's pictures. A cover picture (an audio file's) is no video.
+ */
 export async function probeVideo(path: string, ffmpegPath: string): Promise<VideoInfo> {
   await ensureToolRuns(ffprobeFor(ffmpegPath));
   useFfmpegPath(ffmpegPath);
   const probed = await new Promise<FfprobeData>((resolve, reject) => {
-    ffmpeg.ffprobe(path, ['-v', 'error', '-select_streams', 'v:0'], (error: Error | null, data) => {
+    // -pattern_type none: a `%` in the name of a picture read by name (image2) is part of its name, not a numbered sequence.
+    ffmpeg.ffprobe(path, ['-v', 'error', '-pattern_type', 'none', '-select_streams', 'v'], (error: Error | null, data) => {
       // fluent-ffmpeg's error message is the exit status, then ffprobe's stderr.
       if (error) return reject(new VideoSourceError(`cannot read video file ${path}: ${lastLines(error.message)}`));
       resolve(data);
     });
   });
-  const stream = probed.streams[0];
-  if (!stream) throw new VideoSourceError(`no video stream in ${path}`);
+  const stream = probed.streams.find((candidate) => candidate.disposition?.attached_pic !== 1);
+  if (!stream) throw new VideoSourceError(`no video stream in ${path}${probed.streams.length > 0 ? ' (only a cover picture)' : ''}`);
   const { width, height } = displayedSize(stream);
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
   return {
@@ -127,5 +154,7 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
     height,
     fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
+    streamIndex: stream.index,
+    formatName: String(probed.format.format_name ?? ''),
   };
 }

@@ -33,7 +33,7 @@ describe('observedSupervision', () => {
     expect(calls).toEqual(['up 0', 'restart', 'up 0']);
     expect(lines.map(({ level, msg, retryInMs }) => ({ level, msg, retryInMs }))).toEqual([
       { level: 50, msg: 'source failed: camera unplugged; retrying', retryInMs: 1000 },
-      { level: 30, msg: 'source ended (CAPTURE_LOOP=false): no more frames until a twin change switches it', retryInMs: undefined },
+      { level: 30, msg: 'source ended (a file plays once with CAPTURE_LOOP=false): no more frames until a twin change switches it', retryInMs: undefined },
     ]);
     expect(lines[0].err).toMatchObject({ message: 'camera unplugged' });
   });

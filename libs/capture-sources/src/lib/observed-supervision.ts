@@ -27,7 +27,7 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
     },
     ended: () => {
       metrics.setUp(0);
-      logger.info('source ended (CAPTURE_LOOP=false): no more frames until a twin change switches it');
+      logger.info('source ended (a file plays once with CAPTURE_LOOP=false): no more frames until a twin change switches it');
     },
   };
 }

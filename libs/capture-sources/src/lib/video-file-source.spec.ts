@@ -145,6 +145,44 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(frame.header).toMatchObject({ width: 48, height: 64 });
   });
 
+  it("decodes the first video stream of a file that holds two, at its own size, not the larger one ffmpeg would pick", async () => {
+    const blue = makeVideo('blue.mp4', 'color=c=blue:size=64x48:rate=10:duration=1');
+    const both = join(workDir, 'two streams.mkv');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', red, '-i', blue, '-map', '0:v', '-map', '1:v', '-c', 'copy', both]);
+
+    const frames = await take(new VideoFileSource({ path: both, ...fastOnce }), Infinity);
+
+    expect(frames).toHaveLength(10);
+    expect(frames[0].header).toMatchObject({ width: 32, height: 24 });
+    expect(isUniformBgr(frames[0].pixels, [0, 0, 255])).toBe(true);
+  });
+
+  it("hands on each frame of a variable-rate file once, where ffmpeg's constant rate would repeat some", async () => {
+    // 20 frames, the second ten twice as far apart as the first.
+    const variable = makeVideo('variable.mp4', 'testsrc2=size=64x48:rate=10:duration=2', ['-vf', "setpts='if(lt(N,10),N,2*N-10)/10/TB'", '-fps_mode', 'vfr']);
+
+    expect(await take(new VideoFileSource({ path: variable, ...fastOnce }), Infinity)).toHaveLength(20);
+  });
+
+  it('loops a picture read by name (a JPEG), whose demuxer ignores -stream_loop, and reads one with `%` in its name', async () => {
+    const picture = join(workDir, 'sign 100%d.jpg');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', '-update', '1', picture]);
+
+    const frames = await take(new VideoFileSource({ path: picture, realtime: false }), 5);
+
+    expect(frames.map((frame) => frame.header.sequence)).toEqual([0, 1, 2, 3, 4]);
+    expect(frames[4].pixels.equals(frames[0].pixels)).toBe(true);
+  });
+
+  it('refuses an audio file whose only picture is its cover: no video to read', async () => {
+    const cover = join(workDir, 'cover.png');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=32x32', '-frames:v', '1', cover]);
+    const song = join(workDir, 'song.m4a');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=duration=1', '-i', cover, '-map', '0:a', '-map', '1:v', '-c:a', 'aac', '-c:v', 'png', '-disposition:v', 'attached_pic', song]);
+
+    await expect(new VideoFileSource({ path: song, ...fastOnce }).start()).rejects.toThrow(`no video stream in ${song} (only a cover picture)`);
+  });
+
   it('reads frames from a unix socket ffmpeg listens on, in a directory of its own removed once connected', async () => {
     const source = new VideoFileSource({ path: pattern, ...fastOnce });
     await source.start();

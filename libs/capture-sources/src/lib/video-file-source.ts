@@ -5,7 +5,7 @@ import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { ffmpegOutputFormatReader, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
+import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
 import { DEFAULT_DECODED_FORMAT, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -60,23 +60,33 @@ export class VideoFileSource extends DecoderSource {
     await assertIsFile(this.path);
     const { loop = true, realtime = true, fps, ffmpegPath = defaultFfmpegPath() } = this.options;
     const tool = ffmpegTool(ffmpegPath);
-    await ensureToolRuns(tool);
+    const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
     const video = await probeVideo(this.path, ffmpegPath);
     this.framesPerLoop = Math.round(video.durationSeconds * (fps ?? video.fps));
     // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
     const size = scaledSize(video, this.options);
+    // A picture read by name (image2: a JPEG, a BMP) takes its own options: it loops by -loop, not -stream_loop,
+    // and a `%` in its name is no numbered sequence.
+    const picture = video.formatName === 'image2';
     const inputOptions = [
-      ...(loop ? ['-stream_loop', '-1'] : []),
+      ...(picture ? ['-pattern_type', 'none'] : []),
+      ...(loop ? (picture ? ['-loop', '1'] : ['-stream_loop', '-1']) : []),
       // -re paces reading at the file's own rate, and keeps doing so across -stream_loop's restarts.
       ...(realtime ? ['-re'] : []),
       // Frame-threaded decoding holds back a frame per thread; a camera stand-in should hand each frame on once read.
       ...['-thread_type', 'slice'],
     ];
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
-    const input = { inputOptions, input: this.path, videoFilters: rateAndSizeFilters({ ...size, fps }), pixelFormat };
+    const input = {
+      inputOptions,
+      input: this.path,
+      videoFilters: rateAndSizeFilters({ ...size, fps }),
+      pixelFormat,
+      outputOptions: ['-map', `0:${video.streamIndex}`, ...framesAsDecoded(version)],
+    };
     // The frames' format as ffmpeg says it writes them (their range may not be the file's).
-    return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    return { tool, frameFormat: ffmpegOutputFormatReader(video.streamIndex), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 
