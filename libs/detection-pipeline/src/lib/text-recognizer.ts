@@ -51,7 +51,8 @@ export class TextRecognizer {
    * needs more is made that wide, and writeRecognitionInput squashes the line into it, as PaddleOCR's
    * resize_norm_img does for a line wider than its input: the line is still read, where the engine would refuse it.
    * `runCostColumns`: how lines are split into batches (BatchPlanning). `lineInput`: the height, and the width and
-   * batch where the model fixes them, that every batch is made to. `lookalikes`: reads go through resolveLookalikes.
+   * batch where the model fixes them, that every batch is made to. `lookalikes`: reads go through resolveLookalikes
+   * (by default as REC_LOOKALIKES=auto has it for the dictionary).
    */
   constructor(
     readonly backend: InferenceBackend,
@@ -59,7 +60,7 @@ export class TextRecognizer {
     readonly maxWidth = Number.POSITIVE_INFINITY,
     readonly runCostColumns?: number,
     readonly lineInput: LineInput = DYNAMIC_LINE_INPUT,
-    readonly lookalikes = false,
+    readonly lookalikes = resolvesLookalikes('auto', characters.sha256),
   ) {}
 
   /**

@@ -1,4 +1,4 @@
-import { DYNAMIC_LINE_INPUT, REC_BATCH_SIZE, REC_HEIGHT, REC_MIN_WIDTH, type LineInput } from '@iev/text-recognition';
+import { batchWidth, DYNAMIC_LINE_INPUT, REC_BATCH_SIZE, type LineInput } from '@iev/text-recognition';
 import { checkNchw, InputShapeError, type TensorRtModelInput } from './model-input';
 import type { NativeProfile, NativeShape } from './tensorrt-addon';
 
@@ -28,7 +28,7 @@ export interface RecognitionModelInput extends TensorRtModelInput {
  * file fixes is the profile's only one, as TextRecognizer makes every run to it.
  */
 export function recognitionInput({ height, width, batch }: LineInput = DYNAMIC_LINE_INPUT, maxWidth = REC_MAX_WIDTH): RecognitionModelInput {
-  const narrowest = Math.trunc(height * (REC_MIN_WIDTH / REC_HEIGHT));
+  const narrowest = batchWidth(height);
   if (!Number.isInteger(maxWidth) || maxWidth < narrowest) throw new RangeError(`the recognition input's maximum width must be a whole number >= ${narrowest} (got ${maxWidth})`);
   const widths = width === undefined ? [narrowest, Math.min(REC_OPT_WIDTH, maxWidth), maxWidth] : [width, width, width];
   const batches = batch === undefined ? [1, REC_BATCH_SIZE, REC_BATCH_SIZE] : [batch, batch, batch];

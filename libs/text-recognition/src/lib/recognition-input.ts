@@ -63,6 +63,9 @@ export interface BatchPlanning {
   lineInput?: LineInput;
 }
 
+/** A batch's width at this line height for its widest line's aspect ratio, never narrower than a square line. */
+export const batchWidth = (height: number, widestAspect = 0): number => Math.trunc(height * Math.max(REC_MIN_WIDTH / REC_HEIGHT, widestAspect));
+
 /**
  * PaddleOCR's batching: crops sorted by aspect ratio, so crops of similar shape share a batch and little of the
  * tensor is padding, then taken `batchSize` at a time, or (with `runCostColumns`) in the runs of consecutive crops
@@ -71,7 +74,7 @@ export interface BatchPlanning {
 export function planBatches(crops: readonly { width: number; height: number }[], { batchSize = REC_BATCH_SIZE, runCostColumns, lineInput = DYNAMIC_LINE_INPUT }: BatchPlanning = {}): RecognitionBatch[] {
   const order = crops.map((_, index) => index).sort((a, b) => aspect(crops[a]) - aspect(crops[b]));
   const { height, width, batch } = lineInput;
-  const widthOf = (indices: number[]) => width ?? Math.trunc(height * Math.max(REC_MIN_WIDTH / REC_HEIGHT, ...indices.map((index) => aspect(crops[index]))));
+  const widthOf = (indices: number[]) => width ?? batchWidth(height, Math.max(...indices.map((index) => aspect(crops[index]))));
   // A fixed width makes every line cost alike, and a fixed batch makes a run cost all its rows however few hold lines
   // (which cheapestEnds does not weigh): either way full runs, as PaddleOCR takes them.
   const takesFullRuns = runCostColumns === undefined || width !== undefined || batch !== undefined;
