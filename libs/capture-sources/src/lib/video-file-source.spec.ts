@@ -283,6 +283,13 @@ describe('VideoFileSource (real ffmpeg)', () => {
     await expect(take(source, 1)).rejects.toThrow(`video file not found: ${join(workDir, 'no-such-clip.mp4')}`);
   });
 
+  it('says a file is empty rather than quote what ffprobe makes of it', async () => {
+    const empty = join(workDir, 'empty.mp4');
+    writeFileSync(empty, '');
+
+    await expect(take(new VideoFileSource({ path: empty }), 1)).rejects.toThrow(`video file ${empty} is empty`);
+  });
+
   it('reports a file that is not a video with ffprobe\'s reason', async () => {
     const notes = join(workDir, 'notes.txt');
     writeFileSync(notes, 'these are not frames\n');

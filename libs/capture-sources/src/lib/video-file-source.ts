@@ -91,7 +91,8 @@ export class VideoFileSource extends DecoderSource {
 }
 
 /**
- * Throws a VideoSourceError unless path is a regular file, calling it `kind` (a CLI reading images or videos: `file`).
+ * Throws a VideoSourceError unless path is a regular file with something in it, calling it `kind` (a CLI reading
+ * images or videos: `file`); ffprobe would call an empty one "moov atom not found", or worse.
  * Not with the file system's error as the cause: the log would add its message, which names the file again, after ours.
  */
 export async function assertIsFile(path: string, kind = 'video file'): Promise<void> {
@@ -99,4 +100,5 @@ export async function assertIsFile(path: string, kind = 'video file'): Promise<v
     throw new VideoSourceError(error.code === 'ENOENT' ? `${kind} not found: ${path}` : `cannot read ${kind} ${path}: ${error.message}`);
   });
   if (!stats.isFile()) throw new VideoSourceError(`not a ${kind}: ${path} is not a regular file`);
+  if (stats.size === 0) throw new VideoSourceError(`${kind} ${path} is empty`);
 }
