@@ -179,8 +179,9 @@ export class InProcessCameras {
     const removed = [...this.byTwinKey].filter(([key]) => next[key] === undefined);
     const outcomes = await Promise.allSettled(
       changed.map(async ([key, settings]): Promise<PreparedCamera> => {
-        const camera = this.byTwinKey.get(key) ?? this.factory.camera(key);
-        const requireCamera = !startup && settings.source !== this.byTwinKey.get(key)?.settings.source;
+        const running = this.byTwinKey.get(key);
+        const camera = running ?? this.factory.camera(key);
+        const requireCamera = !startup && settings.source !== running?.settings.source;
         const source = await prepareSource(settings, camera.setup.options, { requireCamera }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });

@@ -17,29 +17,42 @@ export interface VideoInfo extends FrameSize {
   formatName: string;
 }
 
+/** A version as [major, minor]. */
+type Version = [number, number];
+
 /**
- * The major version `ffmpeg -version` prints first. A build from git ("N-...", like npm's static ffmpeg 4.1) names
- * none: its libavformat does (58 in ffmpeg 4, one more each major since); without that it counts as current.
+ * What `ffmpeg -version` says of the versions that matter here: the release it prints first, and its libavformat's,
+ * which a build from git ("N-...", like npm's static ffmpeg 4.1) names instead of a release.
+ */
+function versionsSaid(versionOutput: string): { release?: Version; libavformat?: Version } {
+  const asVersion = (found: RegExpExecArray | null): Version | undefined => (found ? [Number(found[1]), Number(found[2])] : undefined);
+  return {
+    release: asVersion(/^ffmpeg version n?(\d+)\.(\d+)/.exec(versionOutput)),
+    libavformat: asVersion(/^libavformat\s+(\d+)\.\s*(\d+)\./m.exec(versionOutput)),
+  };
+}
+
+const atLeast = ([major, minor]: Version, [leastMajor, leastMinor]: Version) => major > leastMajor || (major === leastMajor && minor >= leastMinor);
+
+/**
+ * The major version `ffmpeg -version` prints first. A build from git names none: its libavformat does (58 in ffmpeg 4,
+ * one more each major since); without that it counts as current.
  */
 export function ffmpegMajorVersion(versionOutput: string): number {
-  const release = /^ffmpeg version n?(\d+)\./.exec(versionOutput);
-  if (release) return Number(release[1]);
-  const libavformat = /^libavformat\s+(\d+)\./m.exec(versionOutput);
-  return libavformat ? Number(libavformat[1]) - 54 : Infinity;
+  const { release, libavformat } = versionsSaid(versionOutput);
+  if (release) return release[0];
+  return libavformat ? libavformat[0] - 54 : Infinity;
 }
 
 /**
  * Output options that hand each frame on as decoded: ffmpeg times raw video at a constant rate by default, so it
  * repeats frames of a variable-rate file or stream to fill the gaps (a file of 30 frames gave 59) and drops some
- * that come early. CAPTURE_FPS still sets a rate, by its filter. `-fps_mode` since ffmpeg 5.1; `-vsync` before
- * (deprecated since, with a warning).
+ * that come early. CAPTURE_FPS still sets a rate, by its filter. `-fps_mode` since ffmpeg 5.1 (libavformat 59.27, for
+ * a build from git); `-vsync` before (deprecated since, with a warning). Without either version it counts as current.
  */
 export function framesAsDecoded(versionOutput: string): string[] {
-  const release = /^ffmpeg version n?(\d+)\.(\d+)/.exec(versionOutput);
-  // A build from git names no release: its libavformat does (59.27 in ffmpeg 5.1).
-  const libavformat = /^libavformat\s+(\d+)\.\s*(\d+)\./m.exec(versionOutput);
-  const atLeast = (found: RegExpExecArray | null, major: number, minor: number) => !found || Number(found[1]) > major || (Number(found[1]) === major && Number(found[2]) >= minor);
-  const hasFpsMode = release ? atLeast(release, 5, 1) : atLeast(libavformat, 59, 27);
+  const { release, libavformat } = versionsSaid(versionOutput);
+  const hasFpsMode = release ? atLeast(release, [5, 1]) : !libavformat || atLeast(libavformat, [59, 27]);
   return [hasFpsMode ? '-fps_mode' : '-vsync', 'passthrough'];
 }
 
