@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -14,13 +14,16 @@ void runModule('capture', async (logger) => {
   const config = readCaptureConfig();
   const curve = readCaptureCurve();
   const framesClient = new ClientZmqOnDemand({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
-  // Frames are cut into reused buffers once the transport no longer sends them.
-  const { settings: startupSettings, options: sourceOptions } = sourceSetup(config, (buffer) => framesClient.holds(buffer));
-  const source = await prepareSource(startupSettings, sourceOptions);
-  await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   // Every capture series is about its one source.
   const registry = createMetricsRegistry('capture', { source_id: config.sourceId });
   const metrics = new CaptureMetrics(registry, framesClient);
+  // Frames are cut into reused buffers once the transport no longer sends them.
+  const { settings: startupSettings, options: sourceOptions } = sourceSetup(config, {
+    bufferHeld: (buffer) => framesClient.holds(buffer),
+    onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
+  });
+  const source = await prepareSource(startupSettings, sourceOptions);
+  await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
   const failFastBeforeFirstFrame = currentSource.type === 'file';

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameCodec, FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
-import { metricSums } from '@iev/testing';
+import { eventually, metricSums } from '@iev/testing';
 import { Router } from 'zeromq';
 import { ModuleProcess } from './module-process';
 
@@ -107,6 +108,33 @@ describe('inference under bad input', () => {
     expect(metricSums(metrics).get('iev_inference_messages_malformed_total')).toBe(malformed.length);
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     expect(inference.child.exitCode).toBeNull();
+  });
+});
+
+describe('capture of a damaged video', () => {
+  it("plays on, counting the decoder's complaints and logging them without flooding the log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-damaged-video-'));
+    const intact = join(dir, 'intact.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=4', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-g', '10', intact]);
+    // Every 211th byte of the middle third flipped: ffmpeg decodes every frame, complaining as it goes.
+    const video = readFileSync(intact);
+    for (let offset = Math.floor(video.length / 3); offset < (2 * video.length) / 3; offset += 211) video[offset] ^= 0xff;
+    const damaged = join(dir, 'damaged.mp4');
+    writeFileSync(damaged, video);
+    // At its own rate, as a camera: it plays whether or not anyone takes its frames.
+    const capture = new ModuleProcess('capture', { CAMERA_PATH: damaged, FRAMES_BIND: `ipc://${join(dir, 'frames')}`, METRICS_PORT: '0' });
+    try {
+      const port = await capture.metricsPort();
+      const complaints = async () => metricSums(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).get('iev_capture_decoder_messages_total') ?? 0;
+      await eventually(async () => ((await complaints()) > 5 ? true : undefined), 'the decoder to complain of the damaged frames', { timeoutMs: 20_000, intervalMs: 200 });
+      const logged = capture.logs().filter(({ msg }) => String(msg).startsWith('decoder: '));
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({ level: 40 });
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    } finally {
+      await capture.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

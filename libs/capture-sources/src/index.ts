@@ -1,4 +1,5 @@
-export { DECODED_FORMAT_NAMES, type CapturedFrame, type DecodedFormat, type FrameSource, type FrameSourceStats, type OutputShape } from './lib/frame-source';
+export { DECODED_FORMAT_NAMES, type CapturedFrame, type DecodedFormat, type DecoderMessageListener, type FrameSource, type FrameSourceStats, type OutputShape } from './lib/frame-source';
+export { loggedDecoderMessages } from './lib/decoder-message-log';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';
 export { prepareSource, type PreparedSource, type SourceSettings } from './lib/prepare-source';
 export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type StreamingInfo, type SupervisionListener } from './lib/source-supervisor';

@@ -14,6 +14,7 @@ export class CaptureMetrics {
   readonly sourceRestarts: Counter;
   readonly sourceUp: Gauge;
   readonly sourceDownSeconds: Counter;
+  readonly decoderMessages: Counter;
   readonly consumers: Gauge;
 
   constructor(registry: Registry, transport: FramesTransportStats) {
@@ -26,6 +27,7 @@ export class CaptureMetrics {
       help: 'Time from a source failing to its next published frame, summed over outages',
       registers,
     });
+    this.decoderMessages = new Counter({ name: 'iev_capture_decoder_messages_total', help: 'Warnings and errors the decoder wrote while frames flowed: corrupt frames, packets lost on a stream', registers });
     counterReadAtScrape(registry, 'iev_capture_frames_sent_total', 'Frames sent to consumers that asked, once per consumer', () => transport.stats().sent);
     counterReadAtScrape(registry, 'iev_capture_peers_refused_total', 'Consumers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => transport.stats().refusedPeers);
     counterReadAtScrape(registry, 'iev_capture_frames_unclaimed_total', 'Frames replaced by a newer one before any consumer asked for them', () => transport.stats().unclaimed);

@@ -1,5 +1,6 @@
 import {
   LentBuffers,
+  loggedDecoderMessages,
   observedSupervision,
   prepareSource,
   ServerInProcessCapture,
@@ -55,9 +56,18 @@ export async function inProcessCapture(
     labelNames,
     registers,
   });
+  const decoderMessages = new Counter({
+    name: 'iev_inference_source_decoder_messages_total',
+    help: 'Warnings and errors the decoder of a source decoded in this process wrote while frames flowed: corrupt frames, packets lost on a stream',
+    labelNames,
+    registers,
+  });
   const lent = new LentBuffers();
   const bufferHeld = also ? (buffer: ArrayBufferLike) => lent.held(buffer) || also.holds(buffer) : lent.held;
-  const cameraOf = (config: SourceConfig) => new InProcessCamera(config, sourceSetup(config, bufferHeld));
+  const cameraOf = (config: SourceConfig) => {
+    const onDecoderMessage = loggedDecoderMessages(logger.child({ sourceId: config.sourceId }), () => decoderMessages.inc({ source_id: config.sourceId }));
+    return new InProcessCamera(config, sourceSetup(config, { bufferHeld, onDecoderMessage }));
+  };
   const factory: CameraFactory = {
     camera: (sourceId) => cameraOf(addedConfig(sourceId)),
     source: (camera, create, failFastBeforeFirstFrame) => {
@@ -75,7 +85,7 @@ export async function inProcessCapture(
       };
     },
     removed: (sourceId) => {
-      for (const metric of [sourceUp, restarts, downSeconds]) metric.remove({ source_id: sourceId });
+      for (const metric of [sourceUp, restarts, downSeconds, decoderMessages]) metric.remove({ source_id: sourceId });
     },
   };
   const cameras = configs.map(cameraOf);

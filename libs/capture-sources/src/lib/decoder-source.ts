@@ -5,7 +5,7 @@ import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
 import type { FrameOutput } from './frame-output';
 import { type BufferHeld, FrameRing } from './frame-ring';
-import { assertValidShape, type CapturedFrame, type DecodedFormat, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
+import { assertValidShape, type CapturedFrame, type DecodedFormat, type DecoderMessageListener, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
 import { VideoSourceError } from './video-source-error';
 
@@ -58,6 +58,7 @@ export interface DecoderSourceSettings {
   shape: OutputShape;
   /** Given, split frames are cut into a FrameRing's buffers instead of new ones (see FrameSourceOptions.bufferHeld). */
   bufferHeld?: BufferHeld;
+  onDecoderMessage?: DecoderMessageListener;
 }
 
 /**
@@ -92,6 +93,7 @@ export abstract class DecoderSource implements FrameSource {
   readonly live: boolean;
   private readonly endOfInputIsNormal: boolean;
   private readonly bufferHeld?: BufferHeld;
+  private readonly onDecoderMessage?: DecoderMessageListener;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
@@ -114,6 +116,7 @@ export abstract class DecoderSource implements FrameSource {
     this.endOfInputIsNormal = settings.endOfInputIsNormal;
     this.live = settings.live;
     this.bufferHeld = settings.bufferHeld;
+    this.onDecoderMessage = settings.onDecoderMessage;
   }
 
   /** Checks what the source needs (tools, files), probes where needed and says what to run. */
@@ -154,7 +157,8 @@ export abstract class DecoderSource implements FrameSource {
     let readFormat: ((line: string) => void) | undefined;
     const launched = command.launch({
       onLogLine: (line) => {
-        log.add(line);
+        const notable = log.add(line);
+        if (notable !== undefined && this.framesDecoded > 0) this.onDecoderMessage?.(maskCredentials(notable));
         readFormat?.(line);
       },
     });

@@ -91,11 +91,13 @@ export class DecoderLog {
 
   constructor(private readonly tool: DecoderTool) {}
 
-  add(line: string): void {
+  /** Keeps the line if it is notable; returns it tidied, or undefined for progress and information. */
+  add(line: string): string | undefined {
     const notable = this.tool.notableLine(line.trim());
-    if (!notable) return;
+    if (!notable) return undefined;
     this.lines.push(notable);
     if (this.lines.length > KEPT_NOTABLE_LINES) this.lines.shift();
+    return notable;
   }
 
   /** The last few notable lines joined into one, or a plain statement that there were none. */

@@ -3,7 +3,7 @@ import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
 import { ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded, rateAndSizeFilters } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
-import { DEFAULT_DECODED_FORMAT, type OutputShape, scaledSize } from './frame-source';
+import { DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type OutputShape, scaledSize } from './frame-source';
 
 export type V4l2InputFormat = 'mjpeg' | 'yuyv422';
 
@@ -92,6 +92,7 @@ export interface FfmpegSourceSettings {
   live: boolean;
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
+  onDecoderMessage?: DecoderMessageListener;
 }
 
 /**
@@ -101,7 +102,8 @@ export interface FfmpegSourceSettings {
  */
 export class FfmpegSource extends DecoderSource {
   constructor(private readonly settings: FfmpegSourceSettings) {
-    super({ sourceId: settings.sourceId, label: settings.label, endOfInputIsNormal: false, live: settings.live, shape: settings.shape, bufferHeld: settings.bufferHeld });
+    const { sourceId, label, live, shape, bufferHeld, onDecoderMessage } = settings;
+    super({ sourceId, label, endOfInputIsNormal: false, live, shape, bufferHeld, onDecoderMessage });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

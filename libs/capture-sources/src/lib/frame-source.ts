@@ -16,6 +16,12 @@ export interface FrameSourceStats {
   bytesRead: number;
 }
 
+/**
+ * Told of each warning or error a source's decoder writes once frames flow (a corrupt frame, packets lost on a
+ * stream), tidied and with credentials masked. Those before the first frame explain a failure and go into its error.
+ */
+export type DecoderMessageListener = (message: string) => void;
+
 export interface FrameSize {
   width: number;
   height: number;

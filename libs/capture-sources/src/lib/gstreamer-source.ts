@@ -7,7 +7,7 @@ import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type Fra
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
-import { type FrameSize, type OutputShape, scaledSize } from './frame-source';
+import { type DecoderMessageListener, type FrameSize, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface GstLaunchPlan {
@@ -124,6 +124,7 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
   sourceId?: string;
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
+  onDecoderMessage?: DecoderMessageListener;
   /** The gst-launch-1.0 executable (default: on PATH). */
   gstLaunchPath?: string;
 }
@@ -134,7 +135,8 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
  */
 export class GstreamerPipelineSource extends DecoderSource {
   constructor(private readonly options: GstreamerPipelineSourceOptions) {
-    super({ sourceId: options.sourceId ?? 'gstreamer', label: `GStreamer pipeline "${options.pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld: options.bufferHeld });
+    const { sourceId = 'gstreamer', pipeline, bufferHeld, onDecoderMessage } = options;
+    super({ sourceId, label: `GStreamer pipeline "${pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld, onDecoderMessage });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

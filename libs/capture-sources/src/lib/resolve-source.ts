@@ -4,7 +4,7 @@ import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { FfmpegSource, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import type { BufferHeld } from './frame-ring';
-import { type FrameSource, type OutputShape } from './frame-source';
+import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
@@ -91,32 +91,34 @@ export interface FrameSourceOptions extends OutputShape {
    * consumer may keep frames as long as it likes.
    */
   bufferHeld?: BufferHeld;
+  /** Told of the decoder's warnings and errors once frames flow (DecoderMessageListener). */
+  onDecoderMessage?: DecoderMessageListener;
 }
 
 /** A source for what resolveSource described; nothing runs until its start() or frames(). */
 export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
-  const { sourceId, width, height, fps, pixelFormat, bufferHeld, ffmpegPath = defaultFfmpegPath() } = options;
+  const { sourceId, width, height, fps, pixelFormat, bufferHeld, onDecoderMessage, ffmpegPath = defaultFfmpegPath() } = options;
   const shape: OutputShape = { width, height, fps, pixelFormat };
   switch (description.type) {
     case 'file':
-      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, bufferHeld, ...shape });
+      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, bufferHeld, onDecoderMessage, ...shape });
     case 'gstreamer':
-      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, ...shape });
+      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, ...shape });
     case 'v4l2': {
       const { device } = description;
       const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
-      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, live: true, bufferHeld });
+      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage });
     }
     case 'stream': {
       const { url } = description;
       const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
       const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
-      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld });
+      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage });
     }
     case 'testpattern': {
       const buildInput = () => testPatternInput({ ...shape, realtime: options.realtime });
-      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, live: options.realtime ?? true, bufferHeld });
+      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, live: options.realtime ?? true, bufferHeld, onDecoderMessage });
     }
   }
 }

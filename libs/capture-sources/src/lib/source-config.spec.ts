@@ -72,7 +72,7 @@ describe('sourceSetup', () => {
     const [config] = list([{ CAMERA_PATH: '/dev/video0', CAPTURE_V4L2_FORMAT: 'mjpeg', CAPTURE_WIDTH: 640 }]);
     const bufferHeld = () => false;
 
-    expect(sourceSetup(config, bufferHeld)).toEqual({
+    expect(sourceSetup(config, { bufferHeld })).toEqual({
       settings: { source: '/dev/video0', fps: 0, width: 640, height: 0 },
       options: expect.objectContaining({ sourceId: 'camera0', v4l2InputFormat: 'mjpeg', pixelFormat: PixelFormat.I420, streamTimeoutSeconds: 10, bufferHeld }),
     });

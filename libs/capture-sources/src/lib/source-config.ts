@@ -1,5 +1,4 @@
 import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
-import type { BufferHeld } from './frame-ring';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
 import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';
@@ -49,8 +48,11 @@ export function stallAfterMs(streamTimeoutSeconds: number, fps: number): number 
   return Math.max(streamTimeoutSeconds * 1000, fps > 0 ? 3000 / fps : 0);
 }
 
-/** prepareSource's arguments for a source's settings; given bufferHeld, frames are cut into reused buffers (FrameSourceOptions). */
-export function sourceSetup(config: SourceConfig, bufferHeld?: BufferHeld): SourceSetup {
+/**
+ * prepareSource's arguments for a source's settings; given bufferHeld, frames are cut into reused buffers, and
+ * onDecoderMessage hears the decoder's warnings and errors (FrameSourceOptions).
+ */
+export function sourceSetup(config: SourceConfig, { bufferHeld, onDecoderMessage }: Pick<FrameSourceOptions, 'bufferHeld' | 'onDecoderMessage'> = {}): SourceSetup {
   return {
     settings: { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height },
     options: {
@@ -66,6 +68,7 @@ export function sourceSetup(config: SourceConfig, bufferHeld?: BufferHeld): Sour
       rtspTransport: config.rtspTransport,
       streamTimeoutSeconds: config.streamTimeout,
       bufferHeld,
+      onDecoderMessage,
     },
   };
 }

@@ -29,6 +29,15 @@ function makeTruncatedVideo(name: string): string {
   return path;
 }
 
+/** An H.264 MP4 whose middle third has every 211th byte flipped: ffmpeg decodes every frame, complaining as it goes. */
+function makeDamagedVideo(name: string): string {
+  const video = readFileSync(makeVideo(`intact-${name}`, 'testsrc2=size=320x240:rate=10:duration=4', ['-c:v', 'libx264', '-g', '10']));
+  for (let offset = Math.floor(video.length / 3); offset < (2 * video.length) / 3; offset += 211) video[offset] ^= 0xff;
+  const path = join(workDir, name);
+  writeFileSync(path, video);
+  return path;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('VideoFileSource (real ffmpeg)', () => {
@@ -306,6 +315,21 @@ describe('VideoFileSource (real ffmpeg)', () => {
       new RegExp(`^ffmpeg failed reading ${truncated} \\(ffmpeg exited with code 1\\): .*Error marking filters as finished$`),
     );
     expect(pidsRunning('ffmpeg', truncated)).toEqual([]);
+  });
+
+  it("hands on the decoder's warnings and errors as frames flow, and none for an intact file", async () => {
+    const damaged = makeDamagedVideo('damaged.mp4');
+    const heard: string[] = [];
+
+    const frames = await take(new VideoFileSource({ path: damaged, onDecoderMessage: (message) => heard.push(message), ...fastOnce }), Infinity);
+    const intact: string[] = [];
+    await take(new VideoFileSource({ path: pattern, onDecoderMessage: (message) => intact.push(message), ...fastOnce }), Infinity);
+
+    expect(frames.length).toBeGreaterThan(30);
+    expect(heard.length).toBeGreaterThan(0);
+    // ffmpeg's own line, without its component prefix and level ("[h264 @ 0x...] [error] ").
+    for (const message of heard) expect(message).not.toMatch(/^\[|\[(warning|error)\]/);
+    expect(intact).toEqual([]);
   });
 
   it('says what to install when ffmpeg is missing', async () => {

@@ -6,7 +6,7 @@ import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
-import { DEFAULT_DECODED_FORMAT, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
+import { DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface VideoFileSourceOptions extends OutputShape {
@@ -23,6 +23,7 @@ export interface VideoFileSourceOptions extends OutputShape {
   realtime?: boolean;
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
+  onDecoderMessage?: DecoderMessageListener;
   /** The ffmpeg executable (default: on PATH, else npm's; see defaultFfmpegPath); ffprobe is taken from the same place. */
   ffmpegPath?: string;
 }
@@ -45,6 +46,7 @@ export class VideoFileSource extends DecoderSource {
       live: options.realtime ?? true,
       shape: options,
       bufferHeld: options.bufferHeld,
+      onDecoderMessage: options.onDecoderMessage,
     });
     this.path = options.path;
   }
