@@ -42,12 +42,6 @@ describe('the recognition input as TensorRtBackend sees it', () => {
     expect(() => input.check([3, 48, 320])).toThrow(RangeError);
   });
 
-  it('narrows with a smaller maximum width, keeping opt within it, and refuses one below the narrowest batch', () => {
-    expect(recognitionInput(undefined, 256).profile).toEqual({ min: [1, 3, 48, 48], opt: [6, 3, 48, 256], max: [6, 3, 48, 256] });
-    expect(() => recognitionInput(undefined, 40)).toThrow("the recognition input's maximum width must be a whole number >= 48 (got 40)");
-    expect(() => recognitionInput(undefined, 100.5)).toThrow(RangeError);
-  });
-
   it("builds for the line height the model's file fixes (32 for PP-OCR before v3), from a square line", () => {
     const input = recognitionInput({ height: 32 });
     expect(input.profile).toEqual({ min: [1, 3, 32, 32], opt: [6, 3, 32, 320], max: [6, 3, 32, 1600] });

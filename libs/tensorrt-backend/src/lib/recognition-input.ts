@@ -23,14 +23,12 @@ export interface RecognitionModelInput extends TensorRtModelInput {
 /**
  * PaddleOCR's CTC recognition model [N, 3, H, W] at the line height its file fixes (48 for PP-OCRv3 to v5, 32 for
  * earlier models; 48 where it is open), with a dynamic batch (1 to TextRecognizer's REC_BATCH_SIZE) and width (a
- * square line, the narrowest batch TextRecognizer makes, to `maxWidth`), tuned for a full batch of PaddleOCR's own
+ * square line, the narrowest batch TextRecognizer makes, to REC_MAX_WIDTH), tuned for a full batch of PaddleOCR's own
  * width: the first frames of a scene come as full batches of new lines, when latency counts most. A width or batch the
  * file fixes is the profile's only one, as TextRecognizer makes every run to it.
  */
-export function recognitionInput({ height, width, batch }: LineInput = DYNAMIC_LINE_INPUT, maxWidth = REC_MAX_WIDTH): RecognitionModelInput {
-  const narrowest = batchWidth(height);
-  if (!Number.isInteger(maxWidth) || maxWidth < narrowest) throw new RangeError(`the recognition input's maximum width must be a whole number >= ${narrowest} (got ${maxWidth})`);
-  const widths = width === undefined ? [narrowest, Math.min(REC_OPT_WIDTH, maxWidth), maxWidth] : [width, width, width];
+export function recognitionInput({ height, width, batch }: LineInput = DYNAMIC_LINE_INPUT): RecognitionModelInput {
+  const widths = width === undefined ? [batchWidth(height), REC_OPT_WIDTH, REC_MAX_WIDTH] : [width, width, width];
   const batches = batch === undefined ? [1, REC_BATCH_SIZE, REC_BATCH_SIZE] : [batch, batch, batch];
   const [min, opt, max] = [0, 1, 2].map((i): NativeShape => [batches[i], 3, height, widths[i]]);
   const profile: NativeProfile = { min, opt, max };
