@@ -15,6 +15,8 @@ export interface VideoInfo extends FrameSize {
   streamIndex: number;
   /** ffmpeg's demuxer for the file (`mov,mp4,...`, `image2` for a picture read by name, `png_pipe`, ...). */
   formatName: string;
+  /** ffmpeg's name of the stream's pixel format (`yuv420p`, `rgba`, ...). */
+  pixelFormat: string;
 }
 
 /** A version as [major, minor]. */
@@ -169,5 +171,6 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
     streamIndex: stream.index,
     formatName: String(probed.format.format_name ?? ''),
+    pixelFormat: String(stream.pix_fmt ?? ''),
   };
 }

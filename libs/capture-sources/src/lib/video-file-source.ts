@@ -6,6 +6,7 @@ import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
+import { isPicture, uprightPicture } from './picture-input';
 import { DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -66,14 +67,17 @@ export class VideoFileSource extends DecoderSource {
     useFfmpegPath(ffmpegPath);
     const video = await probeVideo(this.path, ffmpegPath);
     this.framesPerLoop = Math.round(video.durationSeconds * (fps ?? video.fps));
+    // A still picture is read as the CLI reads it: upright, transparency over white.
+    const picture = isPicture(video.formatName) ? await uprightPicture(this.path, ffmpegPath, video) : undefined;
     // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
-    const size = scaledSize(video, this.options);
+    const size = scaledSize(picture?.size ?? video, this.options);
     // A picture read by name (image2: a JPEG, a BMP) takes its own options: it loops by -loop, not -stream_loop,
     // and a `%` in its name is no numbered sequence.
-    const picture = video.formatName === 'image2';
+    const byName = video.formatName === 'image2';
     const inputOptions = [
-      ...(picture ? ['-pattern_type', 'none'] : []),
-      ...(loop ? (picture ? ['-loop', '1'] : ['-stream_loop', '-1']) : []),
+      ...(byName ? ['-pattern_type', 'none'] : []),
+      ...(picture?.inputOptions ?? []),
+      ...(loop ? (byName ? ['-loop', '1'] : ['-stream_loop', '-1']) : []),
       // -re paces reading at the file's own rate, and keeps doing so across -stream_loop's restarts.
       ...(realtime ? ['-re'] : []),
       // Frame-threaded decoding holds back a frame per thread; a camera stand-in should hand each frame on once read.
@@ -83,7 +87,7 @@ export class VideoFileSource extends DecoderSource {
     const input = {
       inputOptions,
       input: this.path,
-      videoFilters: rateAndSizeFilters({ ...size, fps }),
+      videoFilters: [...(picture?.filters ?? []), ...rateAndSizeFilters({ ...size, fps })],
       pixelFormat,
       outputOptions: ['-map', `0:${video.streamIndex}`, ...framesAsDecoded(version)],
     };
