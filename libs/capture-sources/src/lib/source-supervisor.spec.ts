@@ -75,6 +75,18 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     expect(supervisor.state).toBe('stopped');
   });
 
+  it('leaves a gap in the sequence where a live source dropped frames its consumer took too late (skipped downstream)', async () => {
+    const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true });
+    // 50 frames a second taken five a second: the live source keeps only the newest, so about ten apart.
+    const frames = await take(supervisor.frames(), 5, () => new Promise((resolve) => setTimeout(resolve, 200)));
+    await supervisor.stop();
+
+    const sequences = frames.map((frame) => frame.sequence);
+    const gaps = sequences.slice(1).map((sequence, i) => sequence - sequences[i]);
+    expect(gaps.every((gap) => gap >= 3)).toBe(true);
+    expect(sequences.at(-1)).toBeLessThanOrEqual(supervisor.framesDecoded);
+  });
+
   it('waits after a file played once has ended, reads on from a source switched to, and ends on stop()', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
     afterTest.push(() => rmSync(dir, { recursive: true, force: true }));

@@ -48,7 +48,8 @@ export interface SourceSupervisorOptions {
 
 /**
  * Keeps a video source running: restarts a failed one with capped backoff, replaces it live on request (a twin
- * change), and numbers frames on across restarts and switches so consumers see one sequence. frames() is for one
+ * change), and numbers frames on across restarts and switches so consumers see one sequence, with a gap where a live
+ * source dropped frames its consumer did not take in time. frames() is for one
  * consumer; a source that is not live decodes only as fast as that consumer takes frames.
  */
 export class SourceSupervisor {
@@ -107,7 +108,12 @@ export class SourceSupervisor {
       const watch = this.watchForStall(source);
       let failure: Error | undefined;
       try {
+        // The source's own number of the frame taken last: a live source drops the frames its consumer was too slow
+        // to take, and they leave a gap in the sequence, as they do downstream, so they count as skipped.
+        let lastTaken = -1;
         for await (const { header, pixels } of source.frames()) {
+          this.nextSequence += Math.max(0, header.sequence - lastTaken - 1);
+          lastTaken = header.sequence;
           const now = Date.now();
           this.lastFrameAt = now;
           if (this.state !== 'streaming') this.nowStreaming(header, now);
