@@ -24,8 +24,13 @@ export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, bo
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
-  /** The key of the picture each viewer was sent last: the same picture is not sent twice. */
-  private readonly sent = new WeakMap<ServerResponse, string>();
+  /**
+   * Viewers of every source on one response (addAll): a browser opens at most six connections to a host, so a page
+   * with a stream per source would never see a sixth camera, nor get its figures polled.
+   */
+  private readonly everySource = new Set<ServerResponse>();
+  /** The key of the picture of each source each viewer was sent last: the same picture is not sent twice. */
+  private readonly sent = new WeakMap<ServerResponse, Map<string, string>>();
   private readonly sending = new Set<string>();
   private readonly pending = new Set<string>();
 
@@ -36,18 +41,12 @@ export class MjpegStreams {
   ) {}
 
   get viewerCount(): number {
-    return [...this.viewers.values()].reduce((count, viewers) => count + viewers.size, 0);
+    return [...this.viewers.values()].reduce((count, viewers) => count + viewers.size, this.everySource.size);
   }
 
   /** Starts the stream on `response` with the newest picture, if any; it ends when the client goes away. */
   add(sourceId: string, response: ServerResponse): void {
-    response.writeHead(200, {
-      'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
-      'cache-control': 'no-store',
-      connection: 'close',
-    });
-    // Sent now, not with the first picture: the viewer of a source still waiting for its first frame has its answer.
-    response.flushHeaders();
+    startStream(response);
     let viewers = this.viewers.get(sourceId);
     if (!viewers) this.viewers.set(sourceId, (viewers = new Set()));
     viewers.add(response);
@@ -59,9 +58,20 @@ export class MjpegStreams {
     this.pictureChanged(sourceId);
   }
 
+  /**
+   * Starts one stream on `response` with the pictures of every source (each part's `x-source` header names its source,
+   * URI-encoded), the newest of each of `sourceIds` first; it ends when the client goes away.
+   */
+  addAll(response: ServerResponse, sourceIds: readonly string[]): void {
+    startStream(response);
+    this.everySource.add(response);
+    response.on('close', () => this.everySource.delete(response));
+    for (const sourceId of sourceIds) this.pictureChanged(sourceId);
+  }
+
   /** Sends the source's new picture to its viewers; pictures arriving while one is encoded collapse into the next. */
   pictureChanged(sourceId: string): void {
-    if (!this.viewers.has(sourceId)) return;
+    if (!this.viewers.has(sourceId) && this.everySource.size === 0) return;
     if (this.sending.has(sourceId)) {
       this.pending.add(sourceId);
       return;
@@ -74,10 +84,12 @@ export class MjpegStreams {
         const { key, jpeg } = picture;
         // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture.
         let part: string | undefined;
-        for (const viewer of this.viewers.get(sourceId) ?? []) {
-          if (viewer.writableNeedDrain || this.sent.get(viewer) === key) continue;
-          this.sent.set(viewer, key);
-          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n${this.headerLines(picture)}\r\n`;
+        for (const viewer of [...(this.viewers.get(sourceId) ?? []), ...this.everySource]) {
+          let sent = this.sent.get(viewer);
+          if (!sent) this.sent.set(viewer, (sent = new Map()));
+          if (viewer.writableNeedDrain || sent.get(sourceId) === key) continue;
+          sent.set(sourceId, key);
+          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}\r\n`;
           viewer.write(part);
           viewer.write(jpeg);
           viewer.write('\r\n');
@@ -105,5 +117,17 @@ export class MjpegStreams {
 
   close(): void {
     for (const sourceId of [...this.viewers.keys()]) this.end(sourceId);
+    for (const viewer of this.everySource) viewer.end();
+    this.everySource.clear();
   }
+}
+
+function startStream(response: ServerResponse): void {
+  response.writeHead(200, {
+    'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
+  // Sent now, not with the first picture: the viewer of a source still waiting for its first frame has its answer.
+  response.flushHeaders();
 }

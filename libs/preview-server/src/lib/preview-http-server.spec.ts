@@ -91,6 +91,33 @@ describe('the preview HTTP server', () => {
     expect(data.reduce((worst, value) => Math.max(worst, Math.abs(value - 128)), 0)).toBeLessThanOrEqual(2);
   });
 
+  it("streams every source's plain frames on the one /live.mjpeg, each part naming its source: a page with more than six cameras needs one connection", async () => {
+    // A browser opens at most six connections to a host: a stream per source left the seventh camera undrawn and the
+    // page's /api/sources poll queued for good.
+    const many = new PreviewSources();
+    const ids = Array.from({ length: 8 }, (_, i) => `camera ${i}/x`);
+    for (const id of ids) many.addFrame(frameOf(id));
+    const manyServed = await serve(many);
+    try {
+      const response = await fetch(manyServed.url('/live.mjpeg'));
+      expect(response.headers.get('content-type')).toMatch(/^multipart\/x-mixed-replace; boundary=/);
+      const seen = new Set<string>();
+      let buffered = '';
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        buffered += Buffer.from(chunk).toString('latin1');
+        for (const match of buffered.matchAll(/\r\nx-source: (\S+)\r\nx-picture: (\S+)\r\n/g)) {
+          seen.add(decodeURIComponent(match[1]));
+          expect(JSON.parse(decodeURIComponent(match[2]))).toMatchObject({ sequence: 3, overlay: { width, height } });
+        }
+        if (seen.size === ids.length) break;
+      }
+      expect([...seen].sort()).toEqual([...ids].sort());
+      expect(PREVIEW_PAGE).toContain("watch('/live.mjpeg')");
+    } finally {
+      await manyServed.http.close();
+    }
+  });
+
   it('draws the boxes into stream.mjpeg and latest.jpg', async () => {
     const { body } = await firstPart(url('/sources/cam/stream.mjpeg'));
     const latest = Buffer.from(await (await fetch(url('/sources/cam/latest.jpg'))).arrayBuffer());

@@ -72,6 +72,11 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PREVIEW_PAGE);
     return;
   }
+  // Every source's plain frames on one stream, each part naming its source: what the page draws from.
+  if (path === '/live.mjpeg') {
+    liveStreams.addAll(response, sources.sourceIds());
+    return;
+  }
   if (path === '/api/sources') {
     json(response, 200, { sources: sources.summaries(), modules: health.modules() });
     return;

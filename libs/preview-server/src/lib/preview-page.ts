@@ -2,7 +2,8 @@ import { LABEL_FONT_FAMILY } from '@iev/frame-annotation';
 
 /**
  * The preview page: plain HTML with a little script, no framework and no build step. Each source is a <canvas> fed by
- * its live.mjpeg stream, read with fetch: every part is a plain JPEG with the plan of its outlines and labels in an
+ * the one /live.mjpeg stream of every source (a browser opens at most six connections to a host: a stream per source
+ * would leave a sixth camera undrawn and the figures unpolled), read with fetch: every part, named by its `x-source`, is a plain JPEG with the plan of its outlines and labels in an
  * `x-picture` header, which the page draws over it (the browser's fonts and drawing, so the edge device only encodes
  * the frame). The figures and the modules' health are polled from /api/sources every second.
  */
@@ -49,9 +50,8 @@ function card(source) {
     links.innerHTML = '<a href="' + base + '/latest.jpg">latest.jpg</a><a href="' + base + '/stream.mjpeg">annotated MJPEG</a>';
     root.append(title, waiting, canvas, figures, links);
     document.getElementById('sources').append(root);
-    entry = { root, waiting, canvas, figures, watching: new AbortController() };
+    entry = { root, waiting, canvas, figures };
     cards.set(source.sourceId, entry);
-    watch(base + '/live.mjpeg', canvas, entry.watching.signal);
   }
   return entry;
 }
@@ -106,13 +106,16 @@ function drawOverlay(context, overlay) {
     context.fillText(label.text, label.x, label.y);
   }
 }
-/** Draws each picture of the stream as it comes; reconnects after a second when the stream breaks, until stopped. */
-async function watch(url, canvas, signal) {
-  const context = canvas.getContext('2d');
-  while (!signal.aborted) {
+/** Draws each picture of the stream on its source's canvas as it comes; reconnects after a second when the stream breaks. */
+async function watch(url) {
+  for (;;) {
     try {
-      const response = await fetch(url, { cache: 'no-store', signal });
+      const response = await fetch(url, { cache: 'no-store' });
       for await (const { headers, body } of parts(response.body.getReader())) {
+        const entry = cards.get(decodeURIComponent(headers['x-source']));
+        if (!entry) continue; // not listed yet: its next picture, once it is
+        const canvas = entry.canvas;
+        const context = canvas.getContext('2d');
         const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
         const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
         if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
@@ -123,7 +126,7 @@ async function watch(url, canvas, signal) {
         canvas.dataset.paired = picture.paired;
       }
     } catch (error) {
-      if (!signal.aborted) console.warn('live stream', url, error);
+      console.warn('live stream', url, error);
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
@@ -137,11 +140,10 @@ function show(state) {
     if (module.detail) badge.title = module.detail;
     return badge;
   }));
-  // A source the preview forgot (silent for minutes, not expected) leaves the page with its stream.
+  // A source the preview forgot (silent for minutes, not expected) leaves the page.
   const listed = new Set(state.sources.map((source) => source.sourceId));
-  for (const [sourceId, { root, watching }] of cards) {
+  for (const [sourceId, { root }] of cards) {
     if (listed.has(sourceId)) continue;
-    watching.abort();
     root.remove();
     cards.delete(sourceId);
   }
@@ -163,6 +165,7 @@ async function poll() {
   setTimeout(poll, 1000);
 }
 poll();
+watch('/live.mjpeg');
 </script>
 </body>
 </html>
