@@ -69,7 +69,10 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     });
     await supervisor.stop();
 
-    expect(frames.map((frame) => frame.sequence)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Rising across the switch; a frame the live source dropped while this loop was slow leaves a gap.
+    const sequences = frames.map((frame) => frame.sequence);
+    expect(sequences[0]).toBe(0);
+    expect(sequences.slice(1).every((sequence, i) => sequence > sequences[i])).toBe(true);
     expect(frames.slice(0, 3).every((frame) => frame.width === 32)).toBe(true);
     expect(frames.slice(-2).every((frame) => frame.width === 16)).toBe(true);
     expect(supervisor.state).toBe('stopped');
