@@ -33,12 +33,15 @@ async function take(frames: AsyncGenerator<Frame>, count: number, each?: (frame:
  * A real MJPEG-over-HTTP camera (ffmpeg's mpjpeg) that sends `seconds` of 64x48 pictures per connection, then hangs
  * up (a camera in a reboot loop) or keeps the connection open and says nothing (a camera that froze).
  */
-async function mjpegCamera(seconds: number, then: 'hang up' | 'go silent'): Promise<{ url: string; close(): void }> {
+async function mjpegCamera(seconds: number, then: 'hang up' | 'go silent', answerAfterMs = 0): Promise<{ url: string; close(): void }> {
   const pictures = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-t', String(seconds), '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
   const camera = createServer((_, response) => {
-    response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' });
-    if (then === 'hang up') response.end(pictures);
-    else response.write(pictures);
+    // A camera slow to open (answerAfterMs), as ffmpeg probing a stream and waiting for a key frame is.
+    setTimeout(() => {
+      response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' });
+      if (then === 'hang up') response.end(pictures);
+      else response.write(pictures);
+    }, answerAfterMs);
   });
   await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
   return {
@@ -179,6 +182,20 @@ describe('SourceSupervisor (real ffmpeg)', () => {
         if (framesAfterStall === 3) break;
       }
       expect(failures[0]).toContain('no frame for 1.0 s');
+    } finally {
+      await supervisor.stop();
+      camera.close();
+    }
+  });
+
+  it('gives a live source slow to open longer than the stall timeout for its first frame', async () => {
+    const camera = await mjpegCamera(1, 'go silent', 2000);
+    const failures: string[] = [];
+    const supervisor = streamSupervisor(camera.url, 60, { stallTimeoutMs: () => 500, listener: { failed: (error) => failures.push(error.message) } });
+    try {
+      const [frame] = await take(supervisor.frames(), 1);
+      expect(frame.width).toBe(64);
+      expect(failures).toEqual([]);
     } finally {
       await supervisor.stop();
       camera.close();

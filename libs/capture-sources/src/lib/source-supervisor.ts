@@ -7,6 +7,12 @@ export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped
 
 /** See SourceSupervisorOptions.healthyRunMs. */
 const HEALTHY_RUN_MS = 10_000;
+/**
+ * What a live source's first frame gets on top of the stall timeout: ffmpeg probes a stream for up to 5 s
+ * (analyzeduration) and then waits for a key frame, which an IP camera may send only every few seconds. A stream
+ * slow to open was otherwise restarted for good, each time before its first frame.
+ */
+const FIRST_FRAME_GRACE_MS = 15_000;
 
 export interface StreamingInfo extends Pick<FrameHeader, 'width' | 'height' | 'colorMatrix' | 'fullRange'> {
   downSeconds?: number;
@@ -34,8 +40,9 @@ export interface SourceSupervisorOptions {
   backoff?: Backoff;
   /**
    * A live source whose decoder delivers no frame for this long (read as each source starts, so it may follow the
-   * frame rate) is restarted like one that failed: a USB camera stuck in the kernel or a pipeline that hangs never
-   * exits on its own. Unset: no watch. Files that decode on demand are never watched (they wait for their consumer).
+   * frame rate; its first frame gets FIRST_FRAME_GRACE_MS more) is restarted like one that failed: a USB camera stuck
+   * in the kernel or a pipeline that hangs never exits on its own. Unset: no watch. Files that decode on demand are
+   * never watched (they wait for their consumer).
    */
   stallTimeoutMs?: () => number;
   /**
@@ -197,9 +204,10 @@ export class SourceSupervisor {
       if (now - lastTick > 2 * tickMs || source.stats.framesDecoded !== framesSeen) lastProgress = now;
       lastTick = now;
       framesSeen = source.stats.framesDecoded;
-      if (now - lastProgress < stallMs) return;
+      const limitMs = framesSeen === 0 ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
+      if (now - lastProgress < limitMs) return;
       clearInterval(timer);
-      stall = new VideoSourceError(`${source.label}: no frame for ${(stallMs / 1000).toFixed(1)} s`);
+      stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s`);
       void source.stop();
     }, tickMs);
     timer.unref();
