@@ -87,7 +87,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     ]);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toMatch(/^iev_inference_source_up\{source_id="door",[^}]*\} 1$/m);
-    expect(metrics).toMatch(/^iev_inference_source_frames_decoded_total\{[^}]*\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^iev_inference_source_frames_decoded_total\{source_id="door",[^}]*\} [1-9]\d*$/m);
   });
 
   it("changes a camera live from inference's twin, as capture's twin changes its one, and reports every camera", async () => {

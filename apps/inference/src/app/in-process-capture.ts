@@ -15,7 +15,6 @@ import {
   type SourceSetup,
 } from '@iev/capture-sources';
 import { desiredGroups, twinKey, type DesiredGroups } from '@iev/iot-edge';
-import { counterReadAtScrape } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -96,7 +95,17 @@ export async function inProcessCapture(
     }),
   );
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
-  counterReadAtScrape(registry, 'iev_inference_source_frames_decoded_total', 'Frames the decoders in this process delivered, taken or not', () => server.framesDecoded);
+  new Counter({
+    name: 'iev_inference_source_frames_decoded_total',
+    help: 'Frames the decoder of a source decoded in this process delivered, taken or not',
+    labelNames,
+    registers,
+    collect() {
+      // Read at scrape, as capture's own: the series of a camera the twin removed goes with it.
+      this.reset();
+      for (const { sourceId, framesDecoded } of server.stats()) this.inc({ source_id: sourceId }, framesDecoded);
+    },
+  });
   return { server, cameras: new InProcessCameras(server, cameras, factory, logger) };
 }
 

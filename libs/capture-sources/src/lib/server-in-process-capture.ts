@@ -89,7 +89,6 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   private closing = false;
   /** The frames handler, from listen() on: a source added after it is pumped at once. */
   private handler?: MessageHandler;
-  private decodedByRemoved = 0;
 
   /**
    * `lent`: the one the sources were given as their bufferHeld (`lent.held`). `offer`: called with each frame as it is
@@ -138,7 +137,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
 
   /**
    * Stops a source and forgets it (a camera the twin removed); resolves once its decoder has stopped and the handler
-   * has settled its last frame. Until then stats() still has it; its frames stay in framesDecoded.
+   * has settled its last frame. Until then stats() still has it.
    */
   async removeSource(sourceId: string): Promise<void> {
     const running = this.runningSource(sourceId);
@@ -147,12 +146,6 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     const index = this.running.indexOf(running);
     if (index < 0) return;
     this.running.splice(index, 1);
-    this.decodedByRemoved += running.supervisor.framesDecoded;
-  }
-
-  /** Frames every source decoded, taken or not, those since removed included: a count that never falls. */
-  get framesDecoded(): number {
-    return this.running.reduce((sum, { supervisor }) => sum + supervisor.framesDecoded, this.decodedByRemoved);
   }
 
   /** Calls back once every source that fails fast has handed on its first frame, or with the first that failed. */
