@@ -214,7 +214,7 @@ describe('the live preview on the demo video: capture → inference → preview'
       expectBoxesDrawnOnFrame(data, compared.raw, compared.boxes);
     });
 
-    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
+    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there, a frozen camera is said to be (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
       const browser = await HeadlessChromium.launch(CHROMIUM);
       try {
         await browser.send('Page.enable');
@@ -274,10 +274,26 @@ describe('the live preview on the demo video: capture → inference → preview'
         let changed = 0;
         for (let i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) > 30) changed++;
         expect(changed).toBeGreaterThan(1000); // the video moved, not a counter's digits
+
+        // A camera that stops (capture frozen): the page says so while it keeps the last picture.
+        const stallText = () => browser.evaluate<string>(`document.querySelector('[data-source="camera0"] .stall').textContent`);
+        expect(await stallText()).toBe('');
+        const capturePid = capture?.child.pid as number;
+        process.kill(capturePid, 'SIGSTOP');
+        try {
+          const said = await eventually(async () => ((await stallText()).startsWith('no frame for') ? stallText() : undefined), 'the page to say camera0 sends no frames', {
+            timeoutMs: 15_000,
+            intervalMs: 250,
+          });
+          expect(said).toMatch(/^no frame for \d+ s: the picture is the last that came$/);
+        } finally {
+          process.kill(capturePid, 'SIGCONT');
+        }
+        await eventually(async () => ((await stallText()) === '' ? true : undefined), 'the stall notice to go once frames come again', { timeoutMs: 15_000, intervalMs: 250 });
       } finally {
         await browser.close();
       }
-    }, 60_000);
+    }, 90_000);
 
     it('returns to its sockets and keeps its memory after 50 MJPEG clients of each stream come and go', async () => {
       const pid = preview.child.pid as number;

@@ -22,6 +22,9 @@ export const PREVIEW_PAGE = `<!doctype html>
   .source a { color: #8ab4f8; margin-right: 1rem; }
   .waiting { padding: 4rem 2rem; background: #222; color: #aaa; }
   .figures { color: #ccc; }
+  .stalled canvas { opacity: 0.4; }
+  .stall { color: #ff8a80; }
+  .source canvas[hidden] { display: none; }
 </style>
 </head>
 <body>
@@ -43,14 +46,16 @@ function card(source) {
     waiting.textContent = 'waiting for ' + source.sourceId;
     const canvas = document.createElement('canvas');
     canvas.hidden = true;
+    const stall = document.createElement('div');
+    stall.className = 'stall';
     const figures = document.createElement('div');
     figures.className = 'figures';
     const base = '/sources/' + encodeURIComponent(source.sourceId);
     const links = document.createElement('div');
     links.innerHTML = '<a href="' + base + '/latest.jpg">latest.jpg</a><a href="' + base + '/stream.mjpeg">annotated MJPEG</a>';
-    root.append(title, waiting, canvas, figures, links);
+    root.append(title, waiting, canvas, stall, figures, links);
     document.getElementById('sources').append(root);
-    entry = { root, waiting, canvas, figures };
+    entry = { root, waiting, canvas, stall, figures };
     cards.set(source.sourceId, entry);
   }
   return entry;
@@ -148,9 +153,14 @@ function show(state) {
     cards.delete(sourceId);
   }
   for (const source of state.sources) {
-    const { waiting, canvas, figures } = card(source);
+    const { root, waiting, canvas, stall, figures } = card(source);
     waiting.hidden = !source.waiting;
     canvas.hidden = source.waiting;
+    // What the page shows may be old: a camera that is down, or an inference that is (its boxes are then left off).
+    const seconds = (ms) => Math.round(ms / 1000) + ' s';
+    stall.textContent = source.framesStalled ? 'no frame for ' + seconds(source.frameAgeMs) + ': the picture is the last that came'
+      : source.detectionsStalled ? 'no detections for ' + seconds(source.detectionsAgeMs) : '';
+    root.classList.toggle('stalled', source.framesStalled);
     figures.textContent = source.waiting ? '' : source.width + 'x' + source.height + ' #' + source.sequence +
       ' | preview ' + source.previewFps + ' fps | detections ' + source.detectionFps + ' fps | capture-to-detection ' +
       (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes;

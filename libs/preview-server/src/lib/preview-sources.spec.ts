@@ -25,6 +25,46 @@ describe('PreviewSources', () => {
     expect(sources.summaries()[0]).toMatchObject({ boxes: 3, latencyMs: 150, framesSkipped: 1 + 2 });
   });
 
+  it("leaves off boxes captured more than 10 s before the frame they would be drawn on: an inference that stopped", () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(10));
+    sources.addDetections(detections(8, 1));
+    sources.addFrame(frame(10_008)); // 10 s after the boxes' frame
+    expect(sources.picture('cam')).toMatchObject({ sequence: 10_008, paired: false, boxes: [expect.anything()] });
+    sources.addFrame(frame(10_009));
+    expect(sources.picture('cam')).toMatchObject({ sequence: 10_009, paired: false, boxes: [] });
+    expect(sources.picture('cam')?.key).toContain('with boxes of none');
+  });
+
+  it('says how long since the newest frame and detections came, and a stall past 5 s or three of their intervals', () => {
+    const sources = new PreviewSources(['cam']);
+    const start = performance.now();
+    expect(sources.summaries(start)[0]).toMatchObject({ frameAgeMs: null, detectionsAgeMs: null, framesStalled: false, detectionsStalled: false });
+    sources.addFrame(frame(1));
+    sources.addDetections(detections(1, 1));
+    const arrived = performance.now();
+
+    expect(sources.summaries(arrived + 4000)[0]).toMatchObject({ framesStalled: false, detectionsStalled: false });
+    expect(sources.summaries(arrived + 6000)[0]).toMatchObject({ framesStalled: true, detectionsStalled: true });
+    expect(sources.summaries(arrived + 6000)[0].frameAgeMs).toBeGreaterThanOrEqual(6000);
+  });
+
+  it('takes a camera slower than a frame in 5 s as stalled only after three of its intervals', () => {
+    jest.useFakeTimers();
+    try {
+      const sources = new PreviewSources();
+      sources.addFrame(frame(1));
+      jest.advanceTimersByTime(10_000);
+      sources.addFrame(frame(2));
+      jest.advanceTimersByTime(29_000);
+      expect(sources.summaries()[0]).toMatchObject({ frameAgeMs: 29_000, framesStalled: false });
+      jest.advanceTimersByTime(2000);
+      expect(sources.summaries()[0]).toMatchObject({ framesStalled: true });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps its own copy of each frame, a few per source', () => {
     const sources = new PreviewSources();
     const received = frame(1);

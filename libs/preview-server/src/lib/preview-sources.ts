@@ -12,6 +12,14 @@ const KEPT_DETECTIONS = 32;
  * all: a camera removed or renamed leaves the page and the preview's memory instead of staying for good.
  */
 export const FORGET_SILENT_SOURCE_MS = 5 * 60_000;
+/** A source is stalled once nothing came for this long, or for three of its own intervals where it is slower. */
+const STALL_AFTER_MS = 5000;
+/**
+ * Newest boxes are drawn on a frame they were not found in only if captured at most this long before it: with
+ * inference stopped, boxes of a minute ago would otherwise sit on the live picture for good. Above any inference
+ * latency a small CPU has at the `seed` preset.
+ */
+const UNPAIRED_BOXES_MAX_AGE_MS = 10_000;
 
 /** What the page shows of one source. */
 export interface SourceSummary {
@@ -32,6 +40,15 @@ export interface SourceSummary {
   latencyMs: number | null;
   /** Boxes in the newest detections. */
   boxes: number;
+  /** Since the newest frame reached the preview, and since the newest detections did (ms); null before the first. */
+  frameAgeMs: number | null;
+  detectionsAgeMs: number | null;
+  /**
+   * No frame, or no detections, for STALL_AFTER_MS or three of the source's own intervals, whichever is longer: a camera
+   * that is down, or an inference that is, while the page still shows what came last.
+   */
+  framesStalled: boolean;
+  detectionsStalled: boolean;
 }
 
 /** The picture to draw: a frame and the boxes drawn on it. */
@@ -51,6 +68,25 @@ export interface SourcePicture {
   hold(): () => void;
 }
 
+/** When the last two of something arrived (performance.now()): how long since, and whether that is a stall. */
+class Arrivals {
+  private last?: number;
+  private interval = 0;
+
+  mark(now = performance.now()): void {
+    if (this.last !== undefined) this.interval = now - this.last;
+    this.last = now;
+  }
+
+  ageMs(now: number): number | null {
+    return this.last === undefined ? null : Math.round(now - this.last);
+  }
+
+  stalled(now: number): boolean {
+    return this.last !== undefined && now - this.last > Math.max(STALL_AFTER_MS, 3 * this.interval);
+  }
+}
+
 class SourceState {
   readonly frames: KeptFrame[] = [];
   readonly detections = new Map<number, Detections>();
@@ -61,7 +97,10 @@ class SourceState {
   framesSkipped = 0;
   /** When a frame or detections of it last arrived (performance.now()). */
   heardAt = performance.now();
+  readonly frameArrivals = new Arrivals();
+  readonly detectionsArrivals = new Arrivals();
 }
+
 
 /**
  * The newest frames and detections of every source, paired by (sourceId, sequence, capture time). The preview and
@@ -102,6 +141,7 @@ export class PreviewSources {
     state.frames.push(kept);
     if (state.frames.length > KEPT_FRAMES) state.frames.shift()?.drop();
     state.frameRate.mark();
+    state.frameArrivals.mark();
     this.changed(frame.sourceId);
   }
 
@@ -116,6 +156,7 @@ export class PreviewSources {
     state.detections.set(sequence, detections);
     if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
     state.detectionRate.mark();
+    state.detectionsArrivals.mark();
     this.changed(sourceId);
   }
 
@@ -160,12 +201,13 @@ export class PreviewSources {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
       return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: () => paired.hold() };
     }
-    const boxesOf = state.latest && frameKey(state.latest.frame);
-    const boxes = state.latest?.boxes ?? [];
+    const recent = state.latest && newest.captureTimeMs - state.latest.frame.captureTimeMs <= UNPAIRED_BOXES_MAX_AGE_MS ? state.latest : undefined;
+    const boxesOf = recent && frameKey(recent.frame);
+    const boxes = recent?.boxes ?? [];
     return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: () => newest.hold() };
   }
 
-  summaries(): SourceSummary[] {
+  summaries(now = performance.now()): SourceSummary[] {
     return [...this.sources].map(([sourceId, state]) => {
       const newest = state.frames.at(-1);
       const latest = state.latest;
@@ -180,6 +222,10 @@ export class PreviewSources {
         framesSkipped: state.framesSkipped,
         latencyMs: latest ? round(latest.publishedAtMs - latest.frame.captureTimeMs) : null,
         boxes: latest?.boxes.length ?? 0,
+        frameAgeMs: state.frameArrivals.ageMs(now),
+        detectionsAgeMs: state.detectionsArrivals.ageMs(now),
+        framesStalled: state.frameArrivals.stalled(now),
+        detectionsStalled: state.detectionsArrivals.stalled(now),
       };
     });
   }
