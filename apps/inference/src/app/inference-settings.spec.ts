@@ -11,6 +11,9 @@ import { inProcessCapture } from './in-process-capture';
 import { applyInferenceSettings } from './inference-settings';
 import { TextReading } from './text-reading';
 
+// Each switch loads real models: seconds on a busy 2-core machine (one took 5 s on CI).
+jest.setTimeout(30_000);
+
 const ROOT = join(__dirname, '../../../..');
 const quiet = { info: () => undefined, warn: () => undefined };
 const loading = { modelsDir: join(ROOT, 'models'), threads: 1, streams: 1, useTensorRt: false, log: quiet };
