@@ -1,8 +1,7 @@
-import type { SourceConfig } from '@iev/capture-sources';
-import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { FairFrameOffer, type SourceConfig } from '@iev/capture-sources';
+import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { listenAsConfigured } from '@iev/service-runtime';
 import { boundCurve, ClientZmqOnDemand, connectingCurve, releaseReceived, ServerZmqFanIn, type CurveSettings } from '@iev/zmq-transport';
-import { lastValueFrom } from 'rxjs';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -50,15 +49,16 @@ export async function ownFrames(
 ): Promise<FramesIntake> {
   const framesClient = framesBind === undefined ? undefined : new ClientZmqOnDemand({ endpoint: framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
   if (framesClient) await listenAsConfigured('FRAMES_BIND', framesClient.connect());
-  const offered = framesClient && {
-    offer: (frame: Frame) =>
-      void lastValueFrom(framesClient.emit(FRAMES_TOPIC, frame), { defaultValue: undefined }).catch((error: Error) =>
-        logger.warn({ err: error, sourceId: frame.sourceId, sequence: frame.sequence }, `frame not offered: ${error.message}`),
-      ),
-    holds: (buffer: ArrayBufferLike) => framesClient.holds(buffer),
+  // Each consumer's request answered by the cameras in turn, as a capture module per camera would answer its own.
+  const offered =
+    framesClient &&
+    new FairFrameOffer(framesClient, (error, frame) => logger.warn({ err: error, sourceId: frame.sourceId, sequence: frame.sequence }, `frame not offered: ${error.message}`));
+  const closeOffer = async () => {
+    offered?.close();
+    await framesClient?.close();
   };
   const { server, cameras } = await inProcessCapture(sources, addedConfig, logger, registry, offered).catch(async (error: unknown) => {
-    await framesClient?.close();
+    await closeOffer();
     throw error;
   });
   return {
@@ -67,6 +67,6 @@ export async function ownFrames(
     release: (pixels) => server.release(pixels),
     status: () => ({ capture: server.stats(), ...(framesClient && { offered: framesClient.stats() }) }),
     malformedByEndpoint: () => [],
-    close: async () => framesClient?.close(),
+    close: closeOffer,
   };
 }

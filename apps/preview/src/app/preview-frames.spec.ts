@@ -7,7 +7,7 @@ import { PreviewSources } from '@iev/preview-server';
 import { waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import { lastValueFrom } from 'rxjs';
-import { PreviewFrames } from './preview-frames';
+import { LinkSources, PreviewFrames } from './preview-frames';
 
 describe('the preview taking frames', () => {
   let dir: string;
@@ -50,5 +50,16 @@ describe('the preview taking frames', () => {
     // Docker gives a container 10 s from SIGTERM to SIGKILL for all of its shutdown.
     expect(performance.now() - started).toBeLessThan(1000);
     expect(sources.picture('cam')?.sequence).toBe(0);
+  });
+
+  it("counts the sources a link carried in the last 5 s: inference's one link for all its cameras is asked as often as a link each", () => {
+    const links = new LinkSources();
+    expect(links.saw('tcp://capture:5555', 'camera0', 0)).toBe(1);
+    expect(links.saw('tcp://inference:5555', 'gate', 0)).toBe(1);
+    expect(links.saw('tcp://inference:5555', 'door', 100)).toBe(2);
+    expect(links.saw('tcp://inference:5555', 'gate', 200)).toBe(2);
+    expect(links.saw('tcp://capture:5555', 'camera0', 200)).toBe(1);
+    // door gone for more than 5 s: gate alone again.
+    expect(links.saw('tcp://inference:5555', 'gate', 5200)).toBe(1);
   });
 });

@@ -1,29 +1,52 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import type { PreviewSources } from '@iev/preview-server';
-import { releaseReceived, ServerZmqFanIn, type ServerZmqFanInOptions } from '@iev/zmq-transport';
+import { releaseReceived, ServerZmqFanIn, type ServerZmqFanInOptions, type ZmqContext } from '@iev/zmq-transport';
+
+/** A source not seen on a link for this long no longer counts among the link's sources. */
+const SOURCE_SEEN_MS = 5000;
+
+/**
+ * The sources each link has carried lately: a link per capture carries one, inference offering the cameras it decodes
+ * (CAPTURE_SOURCES) carries them all, in turn (FairFrameOffer).
+ */
+export class LinkSources {
+  private readonly seen = new Map<string, Map<string, number>>();
+
+  /** Notes a frame of `sourceId` on `link`; returns how many sources the link carried in the last SOURCE_SEEN_MS. */
+  saw(link: string, sourceId: string, now = performance.now()): number {
+    let sources = this.seen.get(link);
+    if (!sources) this.seen.set(link, (sources = new Map()));
+    sources.set(sourceId, now);
+    for (const [id, seenAt] of sources) if (now - seenAt > SOURCE_SEEN_MS) sources.delete(id);
+    return sources.size;
+  }
+}
 
 /**
  * One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than `intervalMs()`
- * after it started, and that capture then sends the newest frame inference took (frames on demand, following: each
- * frame has detections of its own and none is decoded for the preview alone; with no inference there, the newest).
- * A link per capture, so every source is shown at up to PREVIEW_FPS whatever the others do.
+ * after it started (divided among the sources the link carries), and that capture then sends the newest frame
+ * inference took (frames on demand, following: each frame has detections of its own and none is decoded for the
+ * preview alone; with no inference there, the newest). So every source is shown at up to PREVIEW_FPS whatever the
+ * others do, a link per capture or several cameras on inference's one.
  */
 export class PreviewFrames extends ServerZmqFanIn {
   /** Cuts the handlers' waits short on close, which lets a running handler finish: 10 s at PREVIEW_FPS=0.1, Docker's whole stop timeout. */
   private readonly closing = new AbortController();
+  private readonly linkSources = new LinkSources();
 
   constructor(sources: PreviewSources, intervalMs: () => number, options: Pick<ServerZmqFanInOptions, 'endpoints' | 'curve'>) {
     super({ ...options, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true });
     this.addHandler(
       FRAMES_TOPIC,
-      async (frame: Frame) => {
+      async (frame: Frame, context: ZmqContext) => {
         const started = performance.now();
+        const carried = this.linkSources.saw(context.getEndpoint(), frame.sourceId, started);
         sources.addFrame(frame);
         releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
         // Rejects only when aborted: closing, the frame is kept all the same.
         // Not below 0: a frame that took longer than the interval (a busy machine) is followed by the next at once.
-        await sleep(Math.max(0, intervalMs() - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
+        await sleep(Math.max(0, intervalMs() / carried - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
       },
       true,
     );
