@@ -46,7 +46,7 @@ void runModule('inference', async (logger) => {
   const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
-  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint());
+  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger);
   frames.cameras?.watch({ added: (sourceId) => metrics.expectSource(sourceId), removed: (sourceId) => metrics.forgetSource(sourceId) });
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
@@ -129,6 +129,7 @@ void runModule('inference', async (logger) => {
       await service.close();
       await frames.close?.();
       summary.close();
+      metrics.close();
       await edge?.close();
       await detectionsClient.close();
       await detector.backend.dispose();

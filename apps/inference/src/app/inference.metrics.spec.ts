@@ -43,3 +43,27 @@ describe('InferenceMetrics: a removed camera', () => {
     expect(metrics.sources.report()).toMatchObject([{ sourceId: 'garage', frames: 1 }]);
   });
 });
+
+describe('InferenceMetrics: a capture that goes quiet', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('counts and logs an outage that ends before anyone reads /metrics or /health, and says when frames come again', async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const logger = { info: jest.fn(), warn: jest.fn() };
+    const metrics = new InferenceMetrics(registry, () => [], logger);
+    metrics.sources.done('camera0', 50);
+
+    // Capture hung (SIGSTOP) for 20 s; nobody scraped meanwhile.
+    await jest.advanceTimersByTimeAsync(20_000);
+    metrics.sources.done('camera0', 50);
+
+    expect((await registry.metrics()).split('\n')).toContain('iev_inference_source_outages_total{source_id="camera0"} 1');
+    expect(metrics.sources.report()).toMatchObject([{ sourceId: 'camera0', stale: false, outages: 1 }]);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn.mock.calls[0][1]).toMatch(/^camera0: no frame for 5 s/);
+    expect(logger.info).toHaveBeenCalledTimes(1);
+    expect(logger.info.mock.calls[0][1]).toBe('camera0: frames again after 20.0 s');
+    metrics.close();
+  });
+});

@@ -1,8 +1,11 @@
 import { RateMeter, SourceActivity } from '@iev/service-runtime';
+import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How long a removed camera's frames may still be in flight: its series go after that (SourceActivity's stale time). */
 const SOURCE_LEAVES_AFTER_MS = 5000;
+/** How often sources are checked for staleness: an outage counts (and is logged) whether or not anyone scrapes meanwhile. */
+const STALE_CHECK_MS = 1000;
 
 /** Prometheus metrics of the inference module, and each source's activity for /health. */
 export class InferenceMetrics {
@@ -30,8 +33,13 @@ export class InferenceMetrics {
   private readonly perSource: Array<Counter<string> | Histogram<string>>;
   /** Removed cameras whose series are still to go, once their frames in flight are done. */
   private readonly leaving = new Map<string, NodeJS.Timeout>();
+  private readonly staleCheck: NodeJS.Timeout;
 
-  constructor(registry: Registry, malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>) {
+  constructor(
+    registry: Registry,
+    malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>,
+    logger?: Pick<Logger, 'info' | 'warn'>,
+  ) {
     const registers = [registry];
     const sources = ['source_id'] as const;
     this.framesProcessed = new Counter({ name: 'iev_inference_frames_processed_total', help: 'Frames run through text detection', labelNames: sources, registers });
@@ -96,7 +104,17 @@ export class InferenceMetrics {
       registers,
       collect: () => this.sources.check(),
     });
-    this.sources = new SourceActivity({ staleAfterMs: SOURCE_LEAVES_AFTER_MS, onOutage: (sourceId) => outages.inc({ source_id: sourceId }) });
+    this.sources = new SourceActivity({
+      staleAfterMs: SOURCE_LEAVES_AFTER_MS,
+      onOutage: (sourceId) => {
+        outages.inc({ source_id: sourceId });
+        logger?.warn({ sourceId }, `${sourceId}: no frame for ${SOURCE_LEAVES_AFTER_MS / 1000} s (its capture stalled or went away)`);
+      },
+      onResumed: (sourceId, downMs) => logger?.info({ sourceId, downSeconds: downMs / 1000 }, `${sourceId}: frames again after ${(downMs / 1000).toFixed(1)} s`),
+    });
+    // Not only at scrape or /health: an outage shorter than the scrape interval would go uncounted and unsaid.
+    this.staleCheck = setInterval(() => this.sources.check(), STALE_CHECK_MS);
+    this.staleCheck.unref();
     this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, outages];
     this.messagesMalformed = new Counter({
       name: 'iev_inference_messages_malformed_total',
@@ -108,6 +126,11 @@ export class InferenceMetrics {
         for (const { endpoint, malformed } of malformedByEndpoint()) this.inc({ endpoint }, malformed);
       },
     });
+  }
+
+  close(): void {
+    clearInterval(this.staleCheck);
+    for (const timer of this.leaving.values()) clearTimeout(timer);
   }
 
   /** A camera removed: gone from /health at once, and its series once its frames still in flight are done. */

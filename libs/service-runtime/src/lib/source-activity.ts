@@ -23,6 +23,8 @@ export interface SourceActivityOptions {
   staleAfterMs?: number;
   /** Called once each time a source goes stale (from check()). */
   onOutage?(sourceId: string): void;
+  /** Called at the first frame done of a source that had gone stale, with how long it had been without one. */
+  onResumed?(sourceId: string, downMs: number): void;
 }
 
 /** The latencies a source's median is taken over. */
@@ -57,6 +59,7 @@ export class SourceActivity {
   done(sourceId: string, latencyMs: number, now = Date.now()): void {
     const source = this.source(sourceId, now);
     if (!source) return;
+    if (source.stale) this.options.onResumed?.(sourceId, now - source.lastFrameAt);
     source.rate.mark(now);
     source.frames++;
     source.latencies.push(latencyMs);
