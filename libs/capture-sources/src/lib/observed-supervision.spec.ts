@@ -37,4 +37,23 @@ describe('observedSupervision', () => {
     ]);
     expect(lines[0].err).toMatchObject({ message: 'camera unplugged' });
   });
+
+  it('logs a source that keeps failing once, when the reason changes and every tenth attempt, not at every retry', () => {
+    const { listener, lines, calls } = observed();
+
+    for (let attempt = 1; attempt <= 25; attempt++) listener.failed?.(new Error('Connection refused'), 30_000);
+    listener.failed?.(new Error('401 Unauthorized'), 30_000);
+    listener.streaming?.({ width: 640, height: 480, downSeconds: 780 });
+    listener.failed?.(new Error('Connection refused'), 500);
+
+    expect(calls.filter((call) => call === 'restart')).toHaveLength(27);
+    expect(lines.map(({ msg }) => msg)).toEqual([
+      'source failed: Connection refused; retrying',
+      'source failed: Connection refused; retrying (attempt 10; logged again when the reason changes or every tenth attempt)',
+      'source failed: Connection refused; retrying (attempt 20; logged again when the reason changes or every tenth attempt)',
+      'source failed: 401 Unauthorized; retrying (attempt 26; logged again when the reason changes or every tenth attempt)',
+      'source streaming',
+      'source failed: Connection refused; retrying',
+    ]);
+  });
 });

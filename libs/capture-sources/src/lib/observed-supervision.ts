@@ -12,10 +12,18 @@ export interface SourceStateMetrics {
   addDownSeconds(seconds: number): void;
 }
 
-/** A supervisor's listener as the modules want it: the source's state into their metrics, and a log line a change. */
+/**
+ * A supervisor's listener as the modules want it: the source's state into their metrics, and a log line a change.
+ * While a source keeps failing, its failure is logged the first time, when the reason changes, then every tenth
+ * attempt (as the edgeHub connection's are): a camera unplugged for a day is retried ~3,000 times at the 30 s cap.
+ */
 export function observedSupervision(metrics: SourceStateMetrics, logger: Logger): SupervisionListener {
+  let attempts = 0;
+  let lastReason: string | undefined;
   return {
     streaming: ({ width, height, colorMatrix, fullRange, downSeconds }) => {
+      attempts = 0;
+      lastReason = undefined;
       metrics.setUp(1);
       if (downSeconds !== undefined) metrics.addDownSeconds(downSeconds);
       logger.info({ width, height, colorMatrix: colorMatrix === undefined ? undefined : ColorMatrix[colorMatrix], fullRange, downSeconds }, 'source streaming');
@@ -23,7 +31,13 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
     failed: (error, retryInMs) => {
       metrics.setUp(0);
       metrics.countRestart();
-      logger.error({ err: error, retryInMs }, `source failed: ${error.message}; retrying`);
+      attempts++;
+      const changed = error.message !== lastReason;
+      lastReason = error.message;
+      if (attempts === 1 || changed || attempts % 10 === 0) {
+        const attempt = attempts === 1 ? '' : ` (attempt ${attempts}; logged again when the reason changes or every tenth attempt)`;
+        logger.error({ err: error, retryInMs, attempt: attempts }, `source failed: ${error.message}; retrying${attempt}`);
+      }
     },
     ended: () => {
       metrics.setUp(0);
