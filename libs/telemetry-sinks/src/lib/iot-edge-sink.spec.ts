@@ -120,4 +120,39 @@ describe('IotEdgeSink', () => {
     expect(bodyOf(next).frame.sequence).toBe(4);
     expect(next.messageId).not.toBe(first.messageId);
   });
+
+  it('says the queue is full again at the next outage, not only at the first drop since start-up', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 2, aggregation: { frames: 1, intervalMs: 0 }, logger });
+    const sender = new (class extends RecordingSender {
+      down = false;
+      override async sendOutputEvent(outputName: string, message: Message): Promise<void> {
+        if (this.down) throw new Error('not connected to edgeHub');
+        return super.sendOutputEvent(outputName, message);
+      }
+    })();
+    const frame = (sequence: number) => ({ ...crowdedFrame(sequence), boxes: [] });
+    const queueFull = () => lines.filter(({ msg }) => msg.startsWith('upstream queue full'));
+
+    try {
+      // First outage: edgeHub not there yet.
+      for (let sequence = 1; sequence <= 5; sequence++) await sink.write(frame(sequence));
+      expect(queueFull()).toHaveLength(1);
+      sink.attach(sender);
+      while (sink.stats().queued > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(sender.messages.length).toBeGreaterThan(0);
+
+      // Second outage, after messages got through.
+      sender.down = true;
+      for (let sequence = 6; sequence <= 10; sequence++) await sink.write(frame(sequence));
+      expect(queueFull()).toHaveLength(2);
+      expect(queueFull()[1].msg).toMatch(/^upstream queue full \(2\): dropping the oldest messages \(\d+ dropped so far\)$/);
+    } finally {
+      // A failed expectation must not leave the queue retrying and jest waiting on it.
+      sender.down = false;
+      sink.attach(sender);
+      await sink.close(5000);
+    }
+  });
 });

@@ -41,6 +41,8 @@ export class IotEdgeSink implements DetectionsSink {
 
   /** Messages queue from the start; they leave once attach() hands over the module's IoT Edge connection. */
   constructor(private readonly options: IotEdgeSinkOptions) {
+    /** Messages sent when the queue-full warning was last logged: a drop after others got through is a new outage's. */
+    let sentAtDropWarning: number | undefined;
     this.queue = new OutboundQueue({
       capacity: options.queueCapacity,
       // A resend carries its first attempt's drop count: a drop while a message waits to be resent drops it first, the oldest.
@@ -53,8 +55,12 @@ export class IotEdgeSink implements DetectionsSink {
         if (attempt === 1 || attempt % 10 === 0) options.logger.warn({ err: error, attempt, queued: this.queue.stats().queued }, 'upstream send failed; retrying');
       },
       onDrop: () => {
-        const { dropped } = this.queue.stats();
-        if (dropped === 1 || dropped % 100 === 0) options.logger.warn({ dropped, capacity: options.queueCapacity }, 'upstream queue full: dropping the oldest messages');
+        // Once per outage (the first drop since a message got through), then every hundredth drop.
+        const { dropped, sent } = this.queue.stats();
+        if (sent !== sentAtDropWarning || dropped % 100 === 0) {
+          sentAtDropWarning = sent;
+          options.logger.warn({ dropped, capacity: options.queueCapacity }, `upstream queue full (${options.queueCapacity}): dropping the oldest messages (${dropped} dropped so far)`);
+        }
       },
     });
     this.aggregator = new DetectionsAggregator(options.aggregation, (payload) => this.enqueue(payload));
