@@ -30,6 +30,12 @@ describe('formatIotEdgeLine', () => {
     expect(formatIotEdgeLine(line({ level: 60, msg: 'stopped: socket closed', err: { message: 'socket closed' } }))).toMatch(/- stopped: socket closed\n$/);
   });
 
+  it('says which camera a line is about, as the JSON form does in its sourceId field, unless the message names it', () => {
+    expect(formatIotEdgeLine(line({ level: 50, msg: 'source failed: no frame for 10.0 s; retrying', sourceId: 'dock' }))).toMatch(/\[ERR\] - dock: source failed: no frame for 10\.0 s; retrying\n$/);
+    expect(formatIotEdgeLine(line({ level: 30, msg: 'source streaming', sourceId: 'gate' }))).toMatch(/\[INF\] - gate: source streaming\n$/);
+    expect(formatIotEdgeLine(line({ level: 40, msg: 'camera0: no frame for 5 s', sourceId: 'camera0' }))).toMatch(/\[WRN\] - camera0: no frame for 5 s\n$/);
+  });
+
   it('keeps a message of several lines on one line', () => {
     const msg = 'inference start-up failed: Invalid configuration:\n  - INFERENCE_THREADS must be an integer\n  - LOG_FORMAT must be one of json, iotedge';
     expect(formatIotEdgeLine(line({ level: 60, msg }))).toBe(

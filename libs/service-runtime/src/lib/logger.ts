@@ -35,15 +35,18 @@ const IOTEDGE_LEVELS: Record<number, { severity: number; name: string }> = {
 /**
  * One pino JSON line as IoT Edge's runtime modules write theirs, the form its log tools filter on by severity and
  * time (`iotedge logs --since`, edgeAgent's GetModuleLogs):
- * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message`. An error's message is appended when the line lacks it; a
+ * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message`. The camera it is about (`sourceId`) goes first and an
+ * error's message is appended, each when the line lacks it; a
  * message of several lines (a configuration error's list) stays on one, so every line carries level and time.
  */
 export function formatIotEdgeLine(jsonLine: string): string {
-  const log = JSON.parse(jsonLine) as { level: number; time: string; msg?: string; err?: { message?: string } };
+  const log = JSON.parse(jsonLine) as { level: number; time: string; msg?: string; err?: { message?: string }; sourceId?: unknown };
   const { severity, name } = IOTEDGE_LEVELS[log.level] ?? IOTEDGE_LEVELS[30];
   // isoTime is UTC: 2026-12-03T06:00:00.000Z
   const time = `${log.time.slice(0, 10)} ${log.time.slice(11, 23)} +00:00`;
-  const message = log.msg ?? '';
+  // The camera a line is about (a child logger's binding, in a module with several): the form has no fields to carry it.
+  const sourceId = typeof log.sourceId === 'string' && !(log.msg ?? '').includes(log.sourceId) ? `${log.sourceId}: ` : '';
+  const message = `${sourceId}${log.msg ?? ''}`;
   const error = log.err?.message && !message.includes(log.err.message) ? `: ${log.err.message}` : '';
   return `<${severity}> ${time} [${name}] - ${`${message}${error}`.replace(/\s*\n\s*/g, ' ')}\n`;
 }
