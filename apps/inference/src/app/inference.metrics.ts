@@ -99,16 +99,16 @@ export class InferenceMetrics {
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
     const outages = new Counter({
       name: 'iev_inference_source_outages_total',
-      help: 'Times a source went 5 s without a frame processed (its capture stalled or went away)',
+      help: 'Times a source went 5 s, or three of its own frame intervals if longer, without a frame processed (its capture stalled or went away)',
       labelNames: sources,
       registers,
       collect: () => this.sources.check(),
     });
     this.sources = new SourceActivity({
       staleAfterMs: SOURCE_LEAVES_AFTER_MS,
-      onOutage: (sourceId) => {
+      onOutage: (sourceId, silentMs) => {
         outages.inc({ source_id: sourceId });
-        logger?.warn({ sourceId }, `${sourceId}: no frame for ${SOURCE_LEAVES_AFTER_MS / 1000} s (its capture stalled or went away)`);
+        logger?.warn({ sourceId }, `${sourceId}: no frame for ${Math.round(silentMs / 1000)} s (its capture stalled or went away)`);
       },
       onResumed: (sourceId, downMs) => logger?.info({ sourceId, downSeconds: downMs / 1000 }, `${sourceId}: frames again after ${(downMs / 1000).toFixed(1)} s`),
     });

@@ -32,8 +32,23 @@ describe('SourceActivity', () => {
 
     activity.done('camera1', 10, 1600);
     expect(activity.report(1600)[1]).toMatchObject({ stale: false, outages: 1 });
+    // camera1 back after its outage, at no slower a rate; camera0, a frame in 900 ms, has three of those.
     activity.check(2700);
-    expect(outages).toEqual(['camera1', 'camera0', 'camera1']);
+    expect(outages).toEqual(['camera1', 'camera1']);
+    activity.check(3600);
+    expect(outages).toEqual(['camera1', 'camera1', 'camera0']);
+  });
+
+  it('takes a source slower than staleAfterMs as stale only after three of its own intervals', () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 5000, onOutage: (sourceId) => outages.push(sourceId) });
+    activity.done('slow', 10, 0);
+    activity.done('slow', 10, 10_000); // CAPTURE_FPS=0.1
+
+    activity.check(25_000);
+    expect(outages).toEqual([]);
+    activity.check(40_000);
+    expect(outages).toEqual(['slow']);
   });
 
   it('forgets a source that is gone, not counting its frames still in flight, and counts one of the same id later afresh', () => {

@@ -19,10 +19,13 @@ export interface SourceReport {
 }
 
 export interface SourceActivityOptions {
-  /** A source with no frame done for this long counts as stale (default 5000 ms). */
+  /**
+   * A source with no frame done for this long counts as stale (default 5000 ms), or for three of its own intervals
+   * where it is slower (a camera at CAPTURE_FPS=0.1 is not out between two frames).
+   */
   staleAfterMs?: number;
-  /** Called once each time a source goes stale (from check()). */
-  onOutage?(sourceId: string): void;
+  /** Called once each time a source goes stale (from check()), with how long it has been without a frame. */
+  onOutage?(sourceId: string, silentMs: number): void;
   /** Called at the first frame done of a source that had gone stale, with how long it had been without one. */
   onResumed?(sourceId: string, downMs: number): void;
 }
@@ -36,6 +39,8 @@ interface SourceState {
   skipped: number;
   latencies: number[];
   lastFrameAt: number;
+  /** Between its last two frames done (0 until it has had two). */
+  intervalMs: number;
   stale: boolean;
   outages: number;
 }
@@ -60,6 +65,8 @@ export class SourceActivity {
     const source = this.source(sourceId, now);
     if (!source) return;
     if (source.stale) this.options.onResumed?.(sourceId, now - source.lastFrameAt);
+    // Not across an outage: a camera back after one is no slower than before it.
+    else if (source.frames > 0) source.intervalMs = now - source.lastFrameAt;
     source.rate.mark(now);
     source.frames++;
     source.latencies.push(latencyMs);
@@ -88,14 +95,14 @@ export class SourceActivity {
     this.forgotten.delete(sourceId);
   }
 
-  /** Marks sources without a frame for staleAfterMs as stale, counting each outage once: call it every second or so. */
+  /** Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every second or so. */
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     for (const [sourceId, source] of this.sources) {
-      if (source.stale || now - source.lastFrameAt < this.staleAfterMs) continue;
+      if (source.stale || now - source.lastFrameAt < Math.max(this.staleAfterMs, 3 * source.intervalMs)) continue;
       source.stale = true;
       source.outages++;
-      this.options.onOutage?.(sourceId);
+      this.options.onOutage?.(sourceId, now - source.lastFrameAt);
     }
   }
 
@@ -120,7 +127,7 @@ export class SourceActivity {
       const forgottenAt = this.forgotten.get(sourceId);
       if (forgottenAt !== undefined && now - forgottenAt < this.staleAfterMs) return undefined;
       this.forgotten.delete(sourceId);
-      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], lastFrameAt: now, stale: false, outages: 0 };
+      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], lastFrameAt: now, intervalMs: 0, stale: false, outages: 0 };
       this.sources.set(sourceId, source);
     }
     return source;
