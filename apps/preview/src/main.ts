@@ -45,7 +45,7 @@ void runModule('preview', async (logger) => {
   });
   health.start();
   const onError = (error: unknown) => logger.error({ err: error }, 'could not answer a preview request');
-  const http = await listenAsConfigured('PREVIEW_PORT', startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, onError }));
+  const http = await listenAsConfigured('PREVIEW_PORT', startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, onError }), 'PREVIEW_HOST');
   // A source not expected that went silent (a camera removed or renamed) leaves the page and memory.
   const forgetting = setInterval(() => sources.forgetSilent(), 30_000);
   const observability = await startObservabilityServer({

@@ -30,6 +30,19 @@ describe('listenAsConfigured: an address already taken, named by the variable th
     }
   });
 
+  it('names the host variable for a host that is not this machine: an address it lacks, a name that does not resolve', async () => {
+    const options = { port: 0, registry: createMetricsRegistry('elsewhere'), health: () => ({ healthy: true }) };
+    // 192.0.2.0/24 is TEST-NET-1, never a local address; .invalid never resolves.
+    await expect(startObservabilityServer({ ...options, host: '192.0.2.1' })).rejects.toThrow(/^LISTEN_HOST: cannot listen on 192\.0\.2\.1: no address of this machine \(EADDRNOTAVAIL\)/);
+    await expect(startObservabilityServer({ ...options, host: 'camera.invalid' })).rejects.toThrow(/^LISTEN_HOST: cannot listen on camera\.invalid: no address of this machine \((ENOTFOUND|EAI_AGAIN)\)/);
+    const socket = new Push({ linger: 0 });
+    try {
+      await expect(listenAsConfigured('FRAMES_BIND', socket.bind('tcp://192.0.2.1:5555'))).rejects.toThrow(/^FRAMES_BIND: cannot listen on tcp:\/\/192\.0\.2\.1:5555: no address of this machine/);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('passes other failures through as they are', async () => {
     const denied = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES' });
     await expect(listenAsConfigured('PREVIEW_PORT', Promise.reject(denied))).rejects.toBe(denied);

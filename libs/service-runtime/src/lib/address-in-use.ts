@@ -9,23 +9,42 @@ export class AddressInUseError extends Error {
   }
 }
 
+/** A listen refused because its host is no address of this machine (or no name it resolves), said with the variable that chose it. */
+export class AddressNotHereError extends Error {
+  override readonly name = 'AddressNotHereError';
+  constructor(
+    variable: string,
+    address: string,
+    readonly code: string,
+  ) {
+    super(`${variable}: cannot listen on ${address}: no address of this machine (${code}); give one of its addresses, 127.0.0.1, or 0.0.0.0 (:: for IPv6 too) for all`);
+  }
+}
+
+/** The codes of a listen whose host is not this machine's: an address it does not have, a name that does not resolve (HTTP), an interface it lacks (ZeroMQ). */
+const NOT_HERE = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ENODEV']);
+
 /** Where a refused listen tried: an HTTP server's host and port, or a ZeroMQ bind's endpoint. */
-function refusedAddress({ address, port }: { address?: string; port?: number }): string {
-  if (port === undefined) return address ?? 'the address';
-  return `${address && isIPv6(address) ? `[${address}]` : address}:${port}`;
+function refusedAddress({ address, hostname, port }: { address?: string; hostname?: string; port?: number }): string {
+  const host = address ?? hostname;
+  if (port === undefined) return host ?? 'the address';
+  return `${host && isIPv6(host) ? `[${host}]` : host}:${port}`;
 }
 
 /**
- * Awaits a listen (an HTTP server's, a ZeroMQ bind) on the address `variable` chose, and turns a refusal because the
- * address is taken into an AddressInUseError naming the variable: the bare EADDRINUSE says neither which setting to
- * change nor that a second `npm start` is the likely cause. Other failures pass through as they are.
+ * Awaits a listen (an HTTP server's, a ZeroMQ bind) on the address `variable` chose, its host chosen by
+ * `hostVariable` (by default the same, as an endpoint holds both), and turns a refusal into an error naming the
+ * setting to change: an address already taken (AddressInUseError: a second `npm start` is the likely cause), or a host
+ * that is not this machine's (AddressNotHereError), where the bare EADDRNOTAVAIL or ENOTFOUND names no setting. Other
+ * failures pass through as they are.
  */
-export async function listenAsConfigured<T>(variable: string, listening: Promise<T>): Promise<T> {
+export async function listenAsConfigured<T>(variable: string, listening: Promise<T>, hostVariable = variable): Promise<T> {
   try {
     return await listening;
   } catch (error) {
-    const refused = error as NodeJS.ErrnoException & { address?: string; port?: number };
-    if (refused?.code !== 'EADDRINUSE') throw error;
-    throw new AddressInUseError(variable, refusedAddress(refused));
+    const refused = error as NodeJS.ErrnoException & { address?: string; hostname?: string; port?: number };
+    if (refused?.code === 'EADDRINUSE') throw new AddressInUseError(variable, refusedAddress(refused));
+    if (refused?.code && NOT_HERE.has(refused.code)) throw new AddressNotHereError(hostVariable, refusedAddress(refused), refused.code);
+    throw error;
   }
 }

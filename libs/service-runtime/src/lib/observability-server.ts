@@ -92,6 +92,7 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
       server.once('error', reject);
       server.listen(options.port, options.host ?? listenHost(), () => resolve());
     }),
+    'LISTEN_HOST',
   );
   return {
     server,
