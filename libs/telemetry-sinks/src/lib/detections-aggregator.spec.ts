@@ -40,6 +40,7 @@ describe('DetectionsAggregator', () => {
         firstSequence: 10,
         lastSequence: 14,
         skippedFrames: 2,
+        skippedBefore: 0,
         fromCaptureTimeMs: 1330,
         toCaptureTimeMs: 1462,
         framesWithText: 2,
@@ -87,6 +88,20 @@ describe('DetectionsAggregator', () => {
     expect(spans(sent)).toEqual([
       [5000, 5003, 3, 1],
       [0, 200, 200, 1],
+    ]);
+  });
+
+  it('counts the frames skipped between two summaries in the later one, so the summaries account for every frame', () => {
+    const sent: UpstreamPayload[] = [];
+    const aggregator = new DetectionsAggregator({ frames: 3, intervalMs: 0 }, (payload) => sent.push(payload));
+    // Frames 4, 5 and 9 never reach telemetry: 4 and 5 fall between the first two summaries.
+    for (const sequence of [1, 2, 3, 6, 7, 8, 10, 11, 12]) aggregator.add(frame(sequence, 1));
+    aggregator.close();
+    const summaries = sent.flatMap((p) => (p.type === 'detections-summary' ? [[p.firstSequence, p.lastSequence, p.frames, p.skippedFrames, p.skippedBefore]] : []));
+    expect(summaries).toEqual([
+      [1, 3, 3, 0, 0],
+      [6, 8, 3, 0, 2],
+      [10, 12, 3, 0, 1],
     ]);
   });
 

@@ -16,6 +16,11 @@ export interface DetectionsSummary {
   lastSequence: number;
   /** Frames the sequence numbers say were never seen here (skipped by a busy inference, or lost) between firstSequence and lastSequence. */
   skippedFrames: number;
+  /**
+   * The same between the source's previous summary and firstSequence (0 for the first after a restart), so that the
+   * summaries of a run account for every frame: frames + skippedFrames + skippedBefore.
+   */
+  skippedBefore: number;
   fromCaptureTimeMs: number;
   toCaptureTimeMs: number;
   framesWithText: number;
@@ -44,6 +49,7 @@ interface Pending {
   /** Text → frames it was read in. */
   texts: Map<string, number>;
   skippedFrames: number;
+  skippedBefore: number;
 }
 
 /** Distinct texts a summary lists, the most seen: enough for a consumer, and a busy scene's list stays short. */
@@ -80,7 +86,7 @@ export class DetectionsAggregator {
     const sequence = detections.frame.sequence;
     const count = detections.boxes.length;
     let pending = this.pending.get(sourceId);
-    // Frames skipped before a summary's first frame are not its own (its span starts there).
+    // Frames skipped before a summary's first frame are not in its span: they are its skippedBefore.
     const skipped = this.gaps.observe(sourceId, sequence);
     if (pending) {
       // SequenceGaps counts nothing at a discontinuity: no skip, yet not the next frame.
@@ -92,7 +98,8 @@ export class DetectionsAggregator {
       }
     }
     if (!pending) {
-      pending = { first: detections, last: detections, frames: 0, framesWithText: 0, boxTotal: 0, boxMin: count, boxMax: count, inferenceTotal: 0, inferenceMax: 0, texts: new Map(), skippedFrames: 0 };
+      // The gap since the previous summary's last frame; 0 after a discontinuity (flushed above), which counts none.
+      pending = { first: detections, last: detections, frames: 0, framesWithText: 0, boxTotal: 0, boxMin: count, boxMax: count, inferenceTotal: 0, inferenceMax: 0, texts: new Map(), skippedFrames: 0, skippedBefore: skipped };
       this.pending.set(sourceId, pending);
     }
     pending.last = detections;
@@ -145,6 +152,7 @@ export class DetectionsAggregator {
       firstSequence: first.frame.sequence,
       lastSequence: last.frame.sequence,
       skippedFrames: pending.skippedFrames,
+      skippedBefore: pending.skippedBefore,
       fromCaptureTimeMs: first.frame.captureTimeMs,
       toCaptureTimeMs: last.frame.captureTimeMs,
       framesWithText: pending.framesWithText,
