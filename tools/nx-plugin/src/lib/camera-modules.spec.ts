@@ -98,7 +98,7 @@ describe('withCameras', () => {
       Object.values((module.settings.createOptions.HostConfig['PortBindings'] ?? {}) as Record<string, { HostPort: string }[]>).map(([binding]) => binding.HostPort),
     );
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
-    expect(modules['capture3'].settings.createOptions.HostConfig['PortBindings']).toEqual({ '9131/tcp': [{ HostPort: '9131' }], '9229/tcp': [{ HostPort: '9259' }] });
+    expect(modules['capture3'].settings.createOptions.HostConfig['PortBindings']).toEqual({ '9131/tcp': [{ HostPort: '9131' }], '9229/tcp': [{ HostIp: '127.0.0.1', HostPort: '9259' }] });
     expect(env(modules['capture3'])['NODE_OPTIONS']).toBe('--inspect=0.0.0.0:9229');
   });
 

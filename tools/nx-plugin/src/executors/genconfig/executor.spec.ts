@@ -23,7 +23,7 @@ interface TemplateModule {
   env: Record<string, { value: string }>;
   settings: {
     image: string;
-    createOptions: { ExposedPorts: Record<string, object>; HostConfig?: { PortBindings?: Record<string, { HostPort: string }[]> } };
+    createOptions: { ExposedPorts: Record<string, object>; HostConfig?: { PortBindings?: Record<string, { HostIp?: string; HostPort: string }[]> } };
   };
 }
 interface DeploymentTemplate {
@@ -221,6 +221,9 @@ describe('nx genconfig deployment', () => {
     }
     const inspectorHostPorts = Object.values(debugModules).map((module) => module.settings.createOptions.HostConfig?.PortBindings?.['9229/tcp']?.[0].HostPort);
     expect(new Set(inspectorHostPorts).size).toBe(Object.keys(debugModules).length);
+    // An inspector runs any code it is sent: on the device's loopback only, reached through an SSH tunnel.
+    const inspectorHosts = Object.values(debugModules).map((module) => module.settings.createOptions.HostConfig?.PortBindings?.['9229/tcp']?.[0].HostIp);
+    expect(new Set(inspectorHosts)).toEqual(new Set(['127.0.0.1']));
 
     for (const [name, module] of Object.entries(debugModules)) debugModules[name] = withoutDebugSettings(module);
     expect(debug).toEqual(release);
