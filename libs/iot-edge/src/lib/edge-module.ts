@@ -129,7 +129,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     const prefix = `iev_${options.name}_iot_edge`;
     this.metrics = {
       connected: new Gauge({ name: `${prefix}_connected`, help: '1 while the module is connected to edgeHub', registers }),
-      reconnects: new Counter({ name: `${prefix}_reconnects_total`, help: 'Times the edgeHub connection was rebuilt', registers }),
+      reconnects: new Counter({ name: `${prefix}_reconnects_total`, help: 'Attempts to connect to edgeHub again after a failed attempt or a lost connection, before the first connection too', registers }),
       desiredRejected: new Counter({ name: `${prefix}_desired_rejected_total`, help: 'Twin desired values rejected as invalid', registers }),
     };
   }
