@@ -36,6 +36,19 @@ describe('formatIotEdgeLine', () => {
     expect(formatIotEdgeLine(line({ level: 40, msg: 'camera0: no frame for 5 s', sourceId: 'camera0' }))).toMatch(/\[WRN\] - camera0: no frame for 5 s\n$/);
   });
 
+  it("adds the line's other fields in brackets, as the JSON form has them, a long one cut", () => {
+    expect(formatIotEdgeLine(line({ level: 40, msg: 'stopping with upstream messages unsent', unsent: 12, pid: 7, hostname: 'edge' }))).toMatch(
+      /\[WRN\] - stopping with upstream messages unsent \(unsent=12\)\n$/,
+    );
+    expect(formatIotEdgeLine(line({ level: 30, msg: 'model loaded', backend: 'onnxruntime-cpu', streams: 2, modelPath: 'models/m.onnx' }))).toMatch(
+      /- model loaded \(backend=onnxruntime-cpu, streams=2, modelPath=models\/m\.onnx\)\n$/,
+    );
+    const trace = 'Error: x\n    at f (a.js:1:1)\n'.repeat(40);
+    const traced = formatIotEdgeLine(line({ level: 50, msg: 'handler failed', trace, context: 'Nest' }));
+    expect(traced.split('\n')).toHaveLength(2); // one line, and the end
+    expect(traced.length).toBeLessThan(400);
+  });
+
   it('keeps a message of several lines on one line', () => {
     const msg = 'inference start-up failed: Invalid configuration:\n  - INFERENCE_THREADS must be an integer\n  - LOG_FORMAT must be one of json, iotedge';
     expect(formatIotEdgeLine(line({ level: 60, msg }))).toBe(

@@ -32,15 +32,21 @@ const IOTEDGE_LEVELS: Record<number, { severity: number; name: string }> = {
   60: { severity: 0, name: 'FTL' },
 };
 
+/** Fields the IoT Edge form shows in its own way, or that every line of a module has. */
+const SHOWN_FIELDS = new Set(['level', 'time', 'msg', 'err', 'sourceId', 'module', 'name', 'pid', 'hostname']);
+/** A field's value beyond this is cut (a stack trace): the line stays one readable line. */
+const MAX_FIELD_CHARS = 200;
+
 /**
  * One pino JSON line as IoT Edge's runtime modules write theirs, the form its log tools filter on by severity and
  * time (`iotedge logs --since`, edgeAgent's GetModuleLogs):
- * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message`. The camera it is about (`sourceId`) goes first and an
- * error's message is appended, each when the line lacks it; a
- * message of several lines (a configuration error's list) stays on one, so every line carries level and time.
+ * `<6> 2026-12-03 06:00:00.000 +00:00 [INF] - message (field=value, ...)`. The camera it is about (`sourceId`) goes
+ * first and an error's message is appended, each when the line lacks it; the line's other fields follow in
+ * brackets, as the JSON form has them (counts, ports, paths); a message of several lines (a configuration error's
+ * list) stays on one, so every line carries level and time.
  */
 export function formatIotEdgeLine(jsonLine: string): string {
-  const log = JSON.parse(jsonLine) as { level: number; time: string; msg?: string; err?: { message?: string }; sourceId?: unknown };
+  const log = JSON.parse(jsonLine) as { level: number; time: string; msg?: string; err?: { message?: string }; sourceId?: unknown } & Record<string, unknown>;
   const { severity, name } = IOTEDGE_LEVELS[log.level] ?? IOTEDGE_LEVELS[30];
   // isoTime is UTC: 2026-12-03T06:00:00.000Z
   const time = `${log.time.slice(0, 10)} ${log.time.slice(11, 23)} +00:00`;
@@ -48,7 +54,11 @@ export function formatIotEdgeLine(jsonLine: string): string {
   const sourceId = typeof log.sourceId === 'string' && !(log.msg ?? '').includes(log.sourceId) ? `${log.sourceId}: ` : '';
   const message = `${sourceId}${log.msg ?? ''}`;
   const error = log.err?.message && !message.includes(log.err.message) ? `: ${log.err.message}` : '';
-  return `<${severity}> ${time} [${name}] - ${`${message}${error}`.replace(/\s*\n\s*/g, ' ')}\n`;
+  const fields = Object.entries(log)
+    .filter(([key, value]) => !SHOWN_FIELDS.has(key) && value !== undefined && value !== null)
+    .map(([key, value]) => `${key}=${(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, MAX_FIELD_CHARS)}`);
+  const details = fields.length > 0 ? ` (${fields.join(', ')})` : '';
+  return `<${severity}> ${time} [${name}] - ${`${message}${error}${details}`.replace(/\s*\n\s*/g, ' ')}\n`;
 }
 
 /** Structured logs on stdout: JSON lines, or under IoT Edge the runtime's own line format (see readLogConfig). */
