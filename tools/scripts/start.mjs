@@ -57,7 +57,16 @@ const specs = [
   { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env: deployedEnv('telemetry') },
   { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...deployedEnv('preview'), ...previewEnv } },
 ];
-const group = runProcessGroup(specs, { print: createPrinter(specs.map(({ name }) => name)) });
+const printLine = createPrinter(specs.map(({ name }) => name));
+let saidPortsTaken = false;
+/** Each module's line; after a module's "already in use" (AddressInUseError), what to do under npm start, which refuses the variables it names. */
+function print(name, line) {
+  printLine(name, line);
+  if (saidPortsTaken || !line.includes('is already in use; another instance may be running')) return;
+  saidPortsTaken = true;
+  process.stderr.write('npm start: a port it gives a module is taken: another npm start is probably running; stop it first\n');
+}
+const group = runProcessGroup(specs, { print });
 // SIGHUP: a closed terminal, which the modules (own sessions) would not see.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => group.stop(signal));
 group.done.then((code) => process.exit(code));
