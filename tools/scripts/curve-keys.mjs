@@ -4,7 +4,17 @@
 // single-quoted for a shell or .env, and go unquoted into a manifest's `Env` or a `_FILE`.
 import { curveKeyPair } from 'zeromq';
 
-if (process.argv.includes('--pair')) {
+const USAGE = `npm run keys [-- --pair]: CURVE keys for frames and detections between hosts (README, Configuration)
+  (no argument)  a key pair per module (the preview's too) and each module's variables
+  --pair         one key pair`;
+const args = process.argv.slice(2);
+const unknown = args.find((arg) => arg !== '--pair');
+if (unknown !== undefined) {
+  const asked = unknown === '--help' || unknown === '-h';
+  (asked ? process.stdout : process.stderr).write(`${asked ? '' : `npm run keys: unknown argument ${unknown}\n`}${USAGE}\n`);
+  process.exit(asked ? 0 : 2);
+}
+if (args.includes('--pair')) {
   const { publicKey, secretKey } = curveKeyPair();
   process.stdout.write(`public key: ${publicKey}\nsecret key: ${secretKey}\n`);
 } else {
