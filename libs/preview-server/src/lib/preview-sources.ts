@@ -1,5 +1,5 @@
 import { PixelBufferPool, type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
-import { RateMeter, SequenceGaps } from '@iev/service-runtime';
+import { hasStalled, RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
 import { KeptFrame } from './kept-frames';
 
@@ -68,13 +68,13 @@ export interface SourcePicture {
   hold(): () => void;
 }
 
-/** When the last two of something arrived (performance.now()): how long since, and whether that is a stall. */
+/** When the last two of something arrived (performance.now()): how long since, and whether that is a stall (hasStalled). */
 class Arrivals {
   private last?: number;
-  private interval = 0;
+  private gap = 0;
 
   mark(now = performance.now()): void {
-    if (this.last !== undefined) this.interval = now - this.last;
+    if (this.last !== undefined) this.gap = now - this.last;
     this.last = now;
   }
 
@@ -83,7 +83,7 @@ class Arrivals {
   }
 
   stalled(now: number): boolean {
-    return this.last !== undefined && now - this.last > Math.max(STALL_AFTER_MS, 3 * this.interval);
+    return this.last !== undefined && hasStalled(now - this.last, this.gap, STALL_AFTER_MS);
   }
 }
 
@@ -100,7 +100,6 @@ class SourceState {
   readonly frameArrivals = new Arrivals();
   readonly detectionsArrivals = new Arrivals();
 }
-
 
 /**
  * The newest frames and detections of every source, paired by (sourceId, sequence, capture time). The preview and

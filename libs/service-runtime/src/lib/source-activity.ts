@@ -30,6 +30,15 @@ export interface SourceActivityOptions {
   onResumed?(sourceId: string, downMs: number): void;
 }
 
+/**
+ * Whether something silent for `silentMs` has stalled: silent at least `floorMs`, and at least three of its own gaps
+ * (`gapMs`, between its last two arrivals, 0 before it has had two), so a camera slower than the floor is not out
+ * between two frames. The preview's page and inference's sources both go by it.
+ */
+export function hasStalled(silentMs: number, gapMs: number, floorMs: number): boolean {
+  return silentMs >= Math.max(floorMs, 3 * gapMs);
+}
+
 /** The latencies a source's median is taken over. */
 const LATENCY_SAMPLES = 32;
 
@@ -99,7 +108,7 @@ export class SourceActivity {
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     for (const [sourceId, source] of this.sources) {
-      if (source.stale || now - source.lastFrameAt < Math.max(this.staleAfterMs, 3 * source.intervalMs)) continue;
+      if (source.stale || !hasStalled(now - source.lastFrameAt, source.intervalMs, this.staleAfterMs)) continue;
       source.stale = true;
       source.outages++;
       this.options.onOutage?.(sourceId, now - source.lastFrameAt);
