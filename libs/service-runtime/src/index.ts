@@ -6,6 +6,7 @@ export * from './lib/run-module';
 export * from './lib/backoff';
 export * from './lib/microservice';
 export * from './lib/rate-meter';
+export * from './lib/arrivals';
 export * from './lib/source-activity';
 export * from './lib/with-timeout';
 export * from './lib/frame-summary';

@@ -65,6 +65,26 @@ describe('PreviewSources', () => {
     }
   });
 
+  it('after an outage, takes the camera as stalled as soon as before when it goes again after one frame', () => {
+    jest.useFakeTimers();
+    try {
+      const sources = new PreviewSources();
+      for (const sequence of [1, 2, 3]) {
+        sources.addFrame(frame(sequence));
+        jest.advanceTimersByTime(500);
+      }
+      jest.advanceTimersByTime(60_000);
+      expect(sources.summaries()[0]).toMatchObject({ framesStalled: true });
+      sources.addFrame(frame(4));
+      jest.advanceTimersByTime(4900);
+      expect(sources.summaries()[0]).toMatchObject({ framesStalled: false });
+      jest.advanceTimersByTime(100);
+      expect(sources.summaries()[0]).toMatchObject({ framesStalled: true });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps its own copy of each frame, a few per source', () => {
     const sources = new PreviewSources();
     const received = frame(1);

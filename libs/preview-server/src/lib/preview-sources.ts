@@ -1,5 +1,5 @@
 import { PixelBufferPool, type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
-import { hasStalled, RateMeter, SequenceGaps } from '@iev/service-runtime';
+import { Arrivals, RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
 import { KeptFrame } from './kept-frames';
 
@@ -12,7 +12,7 @@ const KEPT_DETECTIONS = 32;
  * all: a camera removed or renamed leaves the page and the preview's memory instead of staying for good.
  */
 export const FORGET_SILENT_SOURCE_MS = 5 * 60_000;
-/** A source is stalled once nothing came for this long, or for three of its own intervals where it is slower. */
+/** A source is stalled once nothing came for this long, or for three of its own intervals where it is slower (Arrivals). */
 const STALL_AFTER_MS = 5000;
 /**
  * Newest boxes are drawn on a frame they were not found in only if captured at most this long before it: with
@@ -68,25 +68,6 @@ export interface SourcePicture {
   hold(): () => void;
 }
 
-/** When the last two of something arrived (performance.now()): how long since, and whether that is a stall (hasStalled). */
-class Arrivals {
-  private last?: number;
-  private gap = 0;
-
-  mark(now = performance.now()): void {
-    if (this.last !== undefined) this.gap = now - this.last;
-    this.last = now;
-  }
-
-  ageMs(now: number): number | null {
-    return this.last === undefined ? null : Math.round(now - this.last);
-  }
-
-  stalled(now: number): boolean {
-    return this.last !== undefined && hasStalled(now - this.last, this.gap, STALL_AFTER_MS);
-  }
-}
-
 class SourceState {
   readonly frames: KeptFrame[] = [];
   readonly detections = new Map<number, Detections>();
@@ -140,7 +121,7 @@ export class PreviewSources {
     state.frames.push(kept);
     if (state.frames.length > KEPT_FRAMES) state.frames.shift()?.drop();
     state.frameRate.mark();
-    state.frameArrivals.mark();
+    state.frameArrivals.mark(performance.now());
     this.changed(frame.sourceId);
   }
 
@@ -155,7 +136,7 @@ export class PreviewSources {
     state.detections.set(sequence, detections);
     if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
     state.detectionRate.mark();
-    state.detectionsArrivals.mark();
+    state.detectionsArrivals.mark(performance.now());
     this.changed(sourceId);
   }
 
@@ -223,8 +204,8 @@ export class PreviewSources {
         boxes: latest?.boxes.length ?? 0,
         frameAgeMs: state.frameArrivals.ageMs(now),
         detectionsAgeMs: state.detectionsArrivals.ageMs(now),
-        framesStalled: state.frameArrivals.stalled(now),
-        detectionsStalled: state.detectionsArrivals.stalled(now),
+        framesStalled: state.frameArrivals.stalled(now, STALL_AFTER_MS),
+        detectionsStalled: state.detectionsArrivals.stalled(now, STALL_AFTER_MS),
       };
     });
   }

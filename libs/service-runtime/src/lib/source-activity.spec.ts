@@ -32,23 +32,34 @@ describe('SourceActivity', () => {
 
     activity.done('camera1', 10, 1600);
     expect(activity.report(1600)[1]).toMatchObject({ stale: false, outages: 1 });
-    // camera1 back after its outage, at no slower a rate; camera0, a frame in 900 ms, has three of those.
+    activity.done('camera1', 10, 1700);
+    // camera1 back after its outage, no slower than before it; camera0, a frame in 900 ms, has three of those.
     activity.check(2700);
     expect(outages).toEqual(['camera1', 'camera1']);
     activity.check(3600);
     expect(outages).toEqual(['camera1', 'camera1', 'camera0']);
   });
 
-  it('takes a source slower than staleAfterMs as stale only after three of its own intervals', () => {
+  it('takes a source slower than staleAfterMs as stale after three of its own intervals, once it has one', () => {
     const outages: string[] = [];
-    const activity = new SourceActivity({ staleAfterMs: 5000, onOutage: (sourceId) => outages.push(sourceId) });
-    activity.done('slow', 10, 0);
-    activity.done('slow', 10, 10_000); // CAPTURE_FPS=0.1
-
-    activity.check(25_000);
-    expect(outages).toEqual([]);
-    activity.check(40_000);
+    const resumed: string[] = [];
+    const activity = new SourceActivity({
+      staleAfterMs: 5000,
+      onOutage: (sourceId) => outages.push(sourceId),
+      onResumed: (sourceId) => resumed.push(sourceId),
+    });
+    // CAPTURE_FPS=0.1 for a minute, checked every second as inference does: stale in its first gap only.
+    for (let now = 0; now <= 60_000; now += 1000) {
+      if (now % 10_000 === 0) activity.done('slow', 10, now);
+      activity.check(now);
+    }
     expect(outages).toEqual(['slow']);
+    expect(resumed).toEqual(['slow']);
+
+    activity.check(89_000);
+    expect(outages).toEqual(['slow']);
+    activity.check(90_000);
+    expect(outages).toEqual(['slow', 'slow']);
   });
 
   it('forgets a source that is gone, not counting its frames still in flight, and counts one of the same id later afresh', () => {

@@ -1,3 +1,4 @@
+import { Arrivals } from './arrivals';
 import { RateMeter } from './rate-meter';
 
 /** One source as a module's /health shows it. */
@@ -21,22 +22,13 @@ export interface SourceReport {
 export interface SourceActivityOptions {
   /**
    * A source with no frame done for this long counts as stale (default 5000 ms), or for three of its own intervals
-   * where it is slower (a camera at CAPTURE_FPS=0.1 is not out between two frames).
+   * where it is slower (a camera at CAPTURE_FPS=0.1 is not out between two frames; see Arrivals).
    */
   staleAfterMs?: number;
   /** Called once each time a source goes stale (from check()), with how long it has been without a frame. */
   onOutage?(sourceId: string, silentMs: number): void;
   /** Called at the first frame done of a source that had gone stale, with how long it had been without one. */
   onResumed?(sourceId: string, downMs: number): void;
-}
-
-/**
- * Whether something silent for `silentMs` has stalled: silent at least `floorMs`, and at least three of its own gaps
- * (`gapMs`, between its last two arrivals, 0 before it has had two), so a camera slower than the floor is not out
- * between two frames. The preview's page and inference's sources both go by it.
- */
-export function hasStalled(silentMs: number, gapMs: number, floorMs: number): boolean {
-  return silentMs >= Math.max(floorMs, 3 * gapMs);
 }
 
 /** The latencies a source's median is taken over. */
@@ -47,9 +39,8 @@ interface SourceState {
   frames: number;
   skipped: number;
   latencies: number[];
-  lastFrameAt: number;
-  /** Between its last two frames done (0 until it has had two). */
-  intervalMs: number;
+  /** Its frames done; silence counted from its state's making (a source first heard of by a skip). */
+  arrivals: Arrivals;
   stale: boolean;
   outages: number;
 }
@@ -73,14 +64,12 @@ export class SourceActivity {
   done(sourceId: string, latencyMs: number, now = Date.now()): void {
     const source = this.source(sourceId, now);
     if (!source) return;
-    if (source.stale) this.options.onResumed?.(sourceId, now - source.lastFrameAt);
-    // Not across an outage: a camera back after one is no slower than before it.
-    else if (source.frames > 0) source.intervalMs = now - source.lastFrameAt;
+    if (source.stale) this.options.onResumed?.(sourceId, now - lastFrameAt(source));
+    source.arrivals.mark(now);
     source.rate.mark(now);
     source.frames++;
     source.latencies.push(latencyMs);
     if (source.latencies.length > LATENCY_SAMPLES) source.latencies.shift();
-    source.lastFrameAt = now;
     source.stale = false;
   }
 
@@ -108,10 +97,10 @@ export class SourceActivity {
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     for (const [sourceId, source] of this.sources) {
-      if (source.stale || !hasStalled(now - source.lastFrameAt, source.intervalMs, this.staleAfterMs)) continue;
+      if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs)) continue;
       source.stale = true;
       source.outages++;
-      this.options.onOutage?.(sourceId, now - source.lastFrameAt);
+      this.options.onOutage?.(sourceId, now - lastFrameAt(source));
     }
   }
 
@@ -123,7 +112,7 @@ export class SourceActivity {
       frames: source.frames,
       skipped: source.skipped,
       latencyMs: median(source.latencies),
-      lastFrameAt: new Date(source.lastFrameAt).toISOString(),
+      lastFrameAt: new Date(lastFrameAt(source)).toISOString(),
       stale: source.stale,
       outages: source.outages,
     }));
@@ -136,11 +125,16 @@ export class SourceActivity {
       const forgottenAt = this.forgotten.get(sourceId);
       if (forgottenAt !== undefined && now - forgottenAt < this.staleAfterMs) return undefined;
       this.forgotten.delete(sourceId);
-      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], lastFrameAt: now, intervalMs: 0, stale: false, outages: 0 };
+      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], arrivals: new Arrivals(now), stale: false, outages: 0 };
       this.sources.set(sourceId, source);
     }
     return source;
   }
+}
+
+/** Its last frame done, or when it was first heard of (Arrivals made with that time always has one). */
+function lastFrameAt(source: SourceState): number {
+  return source.arrivals.last as number;
 }
 
 function median(values: number[]): number {
