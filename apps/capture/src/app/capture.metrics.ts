@@ -24,7 +24,7 @@ export class CaptureMetrics {
     this.sourceUp = new Gauge({ name: 'iev_capture_source_up', help: '1 while the video source delivers frames', registers });
     this.sourceDownSeconds = new Counter({
       name: 'iev_capture_source_down_seconds_total',
-      help: 'Time from a source failing to its next published frame, summed over outages',
+      help: 'Time from a source failing to its next published frame, summed over outages; an outage adds its time at each retry while it lasts',
       registers,
     });
     this.decoderMessages = new Counter({ name: 'iev_capture_decoder_messages_total', help: 'Warnings and errors the decoder wrote while frames flowed: corrupt frames, packets lost on a stream', registers });

@@ -51,7 +51,7 @@ export async function inProcessCapture(
   const restarts = new Counter({ name: 'iev_inference_source_restarts_total', help: 'Times a source decoded in this process failed and was restarted', labelNames, registers });
   const downSeconds = new Counter({
     name: 'iev_inference_source_down_seconds_total',
-    help: 'Time from a source decoded in this process failing to its next frame, summed over outages',
+    help: 'Time from a source decoded in this process failing to its next frame, summed over outages; an outage adds its time at each retry while it lasts',
     labelNames,
     registers,
   });

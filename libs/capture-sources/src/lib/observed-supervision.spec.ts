@@ -11,17 +11,37 @@ function observed() {
 }
 
 describe('observedSupervision', () => {
-  it('marks a streaming source up, adds the outage it ends, and logs its size and colours, the matrix by name', () => {
+  it('marks a streaming source up and logs its size and colours, the matrix by name, and the outage it ends', () => {
     const { listener, lines, calls } = observed();
 
     listener.streaming?.({ width: 1280, height: 720, colorMatrix: ColorMatrix.BT709, fullRange: true });
     listener.streaming?.({ width: 640, height: 480, downSeconds: 2.5 });
 
-    expect(calls).toEqual(['up 1', 'up 1', 'down 2.5']);
+    expect(calls).toEqual(['up 1', 'up 1']);
     expect(lines.map(({ msg, width, height, colorMatrix, fullRange, downSeconds }) => ({ msg, width, height, colorMatrix, fullRange, downSeconds }))).toEqual([
       { msg: 'source streaming', width: 1280, height: 720, colorMatrix: 'BT709', fullRange: true, downSeconds: undefined },
       { msg: 'source streaming', width: 640, height: 480, colorMatrix: undefined, fullRange: undefined, downSeconds: 2.5 },
     ]);
+  });
+
+  it('adds the time of an outage as it goes, at each retry, and the rest when frames come again', () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const { listener, calls } = observed();
+      listener.failed?.(new Error('Connection refused'), 500);
+      jest.advanceTimersByTime(500);
+      listener.failed?.(new Error('Connection refused'), 30_000);
+      jest.advanceTimersByTime(30_000);
+      listener.failed?.(new Error('Connection refused'), 30_000);
+      expect(calls.filter((call) => call.startsWith('down'))).toEqual(['down 0.5', 'down 30']);
+      jest.advanceTimersByTime(2000);
+      listener.streaming?.({ width: 640, height: 480, downSeconds: 32.5 });
+      jest.advanceTimersByTime(60_000);
+      listener.failed?.(new Error('Connection refused'), 500);
+      expect(calls.filter((call) => call.startsWith('down'))).toEqual(['down 0.5', 'down 30', 'down 2']);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('marks a failed source down and counts its restart, logging the error; an ended one is down without a restart', () => {

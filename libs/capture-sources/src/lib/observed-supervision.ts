@@ -8,7 +8,7 @@ export interface SourceStateMetrics {
   setUp(up: 0 | 1): void;
   /** A failure, restarted after a backoff. */
   countRestart(): void;
-  /** How long an outage lasted, once frames come again. */
+  /** Time a source was down: added as an outage goes on (at each retry) and at its end, so a long one shows before it ends. */
   addDownSeconds(seconds: number): void;
 }
 
@@ -20,17 +20,26 @@ export interface SourceStateMetrics {
 export function observedSupervision(metrics: SourceStateMetrics, logger: Logger): SupervisionListener {
   let attempts = 0;
   let lastReason: string | undefined;
+  /** During an outage, up to when its time is added to the down time: its first failure, then each retry's. */
+  let downAddedUntil: number | undefined;
+  const addDownTime = (now: number) => {
+    if (downAddedUntil !== undefined) metrics.addDownSeconds((now - downAddedUntil) / 1000);
+  };
   return {
     streaming: ({ width, height, colorMatrix, fullRange, downSeconds }) => {
       attempts = 0;
       lastReason = undefined;
       metrics.setUp(1);
-      if (downSeconds !== undefined) metrics.addDownSeconds(downSeconds);
+      addDownTime(Date.now());
+      downAddedUntil = undefined;
       logger.info({ width, height, colorMatrix: colorMatrix === undefined ? undefined : ColorMatrix[colorMatrix], fullRange, downSeconds }, 'source streaming');
     },
     failed: (error, retryInMs) => {
+      const now = Date.now();
       metrics.setUp(0);
       metrics.countRestart();
+      addDownTime(now);
+      downAddedUntil = now;
       attempts++;
       const changed = error.message !== lastReason;
       lastReason = error.message;
