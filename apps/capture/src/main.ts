@@ -22,7 +22,7 @@ void runModule('capture', async (logger) => {
     bufferHeld: (buffer) => framesClient.holds(buffer),
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
   });
-  const source = await prepareSource(startupSettings, sourceOptions);
+  const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH' });
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
@@ -63,7 +63,7 @@ void runModule('capture', async (logger) => {
       startup: startupSettings,
       apply: async (changes, next, { startup }) => {
         // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
-        const prepared = await prepareSource(next, sourceOptions, { requireCamera: !startup && changes.source !== undefined });
+        const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined });
         currentFps = next.fps;
         await capture.switchSource(prepared.create);
         currentSource = prepared.description;

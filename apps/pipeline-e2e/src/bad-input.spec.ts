@@ -187,21 +187,21 @@ describe('start-up errors a person can act on', () => {
     expect(stderr).toContain('install GStreamer');
   });
 
-  it('says which video cannot be read', async () => {
+  it('says which video cannot be read, and which setting named a missing one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iev-bad-video-'));
     const notAVideo = join(dir, 'notes.mp4');
     writeFileSync(notAVideo, 'this is not a video');
     try {
       const missing = await run('capture', { CAMERA_PATH: join(dir, 'missing.mp4') });
       expect(missing.code).toBe(1);
-      expect(missing.stderr).toContain(join(dir, 'missing.mp4'));
+      expect(missing.stderr).toContain(`CAMERA_PATH: video file not found: ${join(dir, 'missing.mp4')}`);
       const unreadable = await run('capture', { CAMERA_PATH: notAVideo });
       expect(unreadable.code).toBe(1);
       expect(unreadable.stderr).toContain(notAVideo);
       // Decoded by inference itself, the same file stops inference, before its model loads.
-      const own = await run('inference', { CAPTURE_SOURCES: JSON.stringify([{ CAMERA_PATH: join(dir, 'missing.mp4') }]) });
+      const own = await run('inference', { CAPTURE_SOURCES: JSON.stringify([{ CAMERA_PATH: 'testsrc' }, { CAMERA_PATH: join(dir, 'missing.mp4') }]) });
       expect(own.code).toBe(1);
-      expect(own.stderr).toContain(join(dir, 'missing.mp4'));
+      expect(own.stderr).toContain(`CAPTURE_SOURCES[1] CAMERA_PATH: video file not found: ${join(dir, 'missing.mp4')}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -86,7 +86,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.cameras.twinSpec.added?.defaults('garage')).toEqual({ fps: 8, width: 0, height: 0 });
     const startup = capture.cameras.settings();
     const withGarage = { ...startup, garage: { source: garage, fps: 8, width: 32, height: 24 } };
-    await expect(capture.cameras.prepare({ ...startup, garage: { ...withGarage.garage, source: join(workDir, 'missing.mp4') } })).rejects.toThrow(/^cameras\.garage: video file not found/);
+    await expect(capture.cameras.prepare({ ...startup, garage: { ...withGarage.garage, source: join(workDir, 'missing.mp4') } })).rejects.toThrow(/^cameras\.garage: source: video file not found/);
     await (await capture.cameras.prepare(withGarage))();
 
     expect(capture.cameras.settings()).toEqual(withGarage);
@@ -108,9 +108,9 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     };
     const before = capture.cameras.settings();
 
-    await expect(capture.cameras.prepare(next)).rejects.toThrow(/^cameras\.door_1: video file not found: .*missing\.mp4$/);
+    await expect(capture.cameras.prepare(next)).rejects.toThrow(/^cameras\.door_1: source: video file not found: .*missing\.mp4$/);
     const neither = { camera0: { source: '/dev/video99', fps: 0, width: 0, height: 0 }, door_1: next.door_1 };
-    await expect(capture.cameras.prepare(neither)).rejects.toThrow(/^cameras\.camera0: camera \/dev\/video99 does not exist on this device; cameras\.door_1: video file not found/);
+    await expect(capture.cameras.prepare(neither)).rejects.toThrow(/^cameras\.camera0: camera \/dev\/video99 does not exist on this device; cameras\.door_1: source: video file not found/);
     expect(capture.cameras.settings()).toEqual(before);
   });
 
@@ -118,7 +118,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     const before = capture.cameras.settings();
     const unplugged = { source: '/dev/video99', fps: 0, width: 0, height: 0 };
     await expect(capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { startup: true })).rejects.toThrow(
-      /^cameras\.door_1: video file not found/,
+      /^cameras\.door_1: source: video file not found/,
     );
     expect(capture.cameras.settings()).toEqual(before);
 
@@ -137,5 +137,14 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     await expect(capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).rejects.toThrow(
       'cameras.garage: camera /dev/video98 does not exist on this device',
     );
+  });
+});
+
+describe('inProcessCapture at start-up (real ffmpeg)', () => {
+  it('stops on a file that is not there, naming its CAPTURE_SOURCES entry', async () => {
+    const missing = join(workDir, 'gate.mp4');
+    const started = inProcessCapture([entry('camera0', makeVideo('camera0.mp4', 64, 48)), entry('gate', missing)], addedConfig, pino({ level: 'silent' }), new Registry());
+
+    await expect(started).rejects.toThrow(`CAPTURE_SOURCES[1] CAMERA_PATH: video file not found: ${missing}`);
   });
 });

@@ -89,8 +89,8 @@ export async function inProcessCapture(
   };
   const cameras = configs.map(cameraOf);
   const sources = await Promise.all(
-    cameras.map(async (camera) => {
-      const { description, create } = await prepareSource(camera.settings, camera.setup.options);
+    cameras.map(async (camera, index) => {
+      const { description, create } = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH` });
       return factory.source(camera, create, description.type === 'file');
     }),
   );
@@ -201,7 +201,7 @@ export class InProcessCameras {
         const running = this.byTwinKey.get(key);
         const camera = running ?? this.factory.camera(key);
         const requireCamera = !startup && settings.source !== running?.settings.source;
-        const source = await prepareSource(settings, camera.setup.options, { requireCamera }).catch((error: Error) => {
+        const source = await prepareSource(settings, camera.setup.options, { setting: 'source', requireCamera }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });
         return { key, camera, settings, source };

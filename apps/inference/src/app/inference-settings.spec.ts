@@ -65,7 +65,7 @@ describe('applyInferenceSettings', () => {
       const capture = await cameras();
       try {
         const patch = { preset: 'default', minTextScore: 0.5, cameras: { camera0: camera(join(ROOT, 'assets/demo/missing.mp4')) } };
-        await expect(applyInferenceSettings(detector, reading, loading, patch, capture.cameras)).rejects.toThrow(/^cameras\.camera0: video file not found/);
+        await expect(applyInferenceSettings(detector, reading, loading, patch, capture.cameras)).rejects.toThrow(/^cameras\.camera0: source: video file not found/);
         expect(detector.preset.name).toBe('seed');
         expect(reading.active).toBeUndefined();
         expect(capture.cameras.settings()).toEqual({ camera0: camera(demo) });

@@ -10,29 +10,29 @@ const settings = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
 
 describe('prepareSource', () => {
   it('refuses a GStreamer pipeline capture cannot run, naming the setting and the problem', async () => {
-    await expect(prepareSource(settings('videotestsrc ! fakesink'), {})).rejects.toThrow(
-      'CAMERA_PATH (twin: source) is not a pipeline capture can run: GStreamer pipeline must end in appsink (or in the element that makes the frames), not fakesink',
+    await expect(prepareSource(settings('videotestsrc ! fakesink'), {}, { setting: 'CAMERA_PATH' })).rejects.toThrow(
+      'CAMERA_PATH is not a pipeline capture can run: GStreamer pipeline must end in appsink (or in the element that makes the frames), not fakesink',
     );
-    await expect(prepareSource(settings('videotestsrc ! textoverlay text="open ! appsink'), {})).rejects.toThrow('GStreamer pipeline has an unclosed "');
+    await expect(prepareSource(settings('videotestsrc ! textoverlay text="open ! appsink'), {}, { setting: 'CAMERA_PATH' })).rejects.toThrow('GStreamer pipeline has an unclosed "');
   });
 
-  it('says a video file is not there, naming it once also as the log writes the error (with its causes)', async () => {
-    const refused: unknown = await prepareSource(settings('/nonexistent/clip.mp4'), {}).catch((error: unknown) => error);
+  it('says a video file is not there, naming the setting, and the file once also as the log writes the error (with its causes)', async () => {
+    const refused: unknown = await prepareSource(settings('/nonexistent/clip.mp4'), {}, { setting: 'CAMERA_PATH' }).catch((error: unknown) => error);
 
-    expect(pino.stdSerializers.err(refused as Error).message).toBe('video file not found: /nonexistent/clip.mp4');
+    expect(pino.stdSerializers.err(refused as Error).message).toBe('CAMERA_PATH: video file not found: /nonexistent/clip.mp4');
   });
 
   it('rejects a twin switch to a bad pipeline before the running source is touched (real gst-launch-1.0)', async () => {
-    const working = await prepareSource(settings('videotestsrc pattern=red ! video/x-raw,width=16,height=16 ! appsink'), {});
+    const working = await prepareSource(settings('videotestsrc pattern=red ! video/x-raw,width=16,height=16 ! appsink'), {}, { setting: 'CAMERA_PATH' });
     const supervisor = new SourceSupervisor(working.create, { failFastBeforeFirstFrame: true, backoff: new Backoff(50, 400, 0) });
     const frames = supervisor.frames();
     const next = async (): Promise<Frame> => (await frames.next()).value as Frame;
     try {
       await next();
       // As the capture module applies a twin change: prepared first, switched to only once that succeeded.
-      const applied = prepareSource(settings('videotestsrc ! fakesink'), {}, { requireCamera: true }).then((prepared) => supervisor.switchSource(prepared.create));
+      const applied = prepareSource(settings('videotestsrc ! fakesink'), {}, { setting: 'source', requireCamera: true }).then((prepared) => supervisor.switchSource(prepared.create));
 
-      await expect(applied).rejects.toThrow('not a pipeline capture can run');
+      await expect(applied).rejects.toThrow('source is not a pipeline capture can run');
       // Still the working pipeline's frames (a switch to the refused one would deliver none).
       expect([(await next()).width, (await next()).width]).toEqual([16, 16]);
       expect(supervisor.state).toBe('streaming');

@@ -26,11 +26,12 @@ export interface PreparedSource {
  * waited for); for a twin patch it rejects the change, a missing camera included, and the running source stays. The
  * twin's first document after start-up does not require the camera: after a restart it is the module's configuration,
  * and a camera unplugged then is waited for, as at start-up, rather than keeping the rest of the document from applying.
+ * `setting` names where the source came from (`CAMERA_PATH`, a twin's `source`) in the errors about it.
  */
 export async function prepareSource(
   settings: SourceSettings,
   options: FrameSourceOptions & { sourceType?: SourceTypeOverride },
-  { requireCamera = false } = {},
+  { setting, requireCamera = false }: { setting: string; requireCamera?: boolean },
 ): Promise<PreparedSource> {
   const { sourceType, ...common } = options;
   const description = resolveSource(settings.source, sourceType);
@@ -41,9 +42,13 @@ export async function prepareSource(
     fps: settings.fps || undefined,
   };
   // Before the decoder: a pipeline capture cannot run is wrong wherever GStreamer is installed.
-  if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions);
+  if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
   await ensureDecoderInstalled(description, sourceOptions);
-  if (description.type === 'file') await assertIsFile(description.path);
+  if (description.type === 'file') {
+    await assertIsFile(description.path).catch((error: Error) => {
+      throw new VideoSourceError(`${setting}: ${error.message}`);
+    });
+  }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
       throw new Error(`camera ${description.device} does not exist on this device`);
@@ -56,11 +61,11 @@ export async function prepareSource(
  * Throws what the source's own start would (buildGstLaunchArgs: an unclosed quote, a sink other than appsink, ...),
  * naming the capture module's setting: a source that can never start would otherwise be retried for good.
  */
-function assertRunnablePipeline(pipeline: string, shape: OutputShape): void {
+function assertRunnablePipeline(pipeline: string, shape: OutputShape, setting: string): void {
   try {
     buildGstLaunchArgs(pipeline, shape);
   } catch (error) {
     // Not as the cause: its message, all it says, would then be logged twice.
-    throw new VideoSourceError(`CAMERA_PATH (twin: source) is not a pipeline capture can run: ${(error as Error).message}`);
+    throw new VideoSourceError(`${setting} is not a pipeline capture can run: ${(error as Error).message}`);
   }
 }
