@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { frameCodec, FRAMES_TOPIC, PixelFormat } from '@iev/frame-protocol';
+import { FairFrameOffer } from '@iev/capture-sources';
+import { frameCodec, FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
 import { PreviewSources } from '@iev/preview-server';
 import { waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import { lastValueFrom } from 'rxjs';
-import { LinkSources, PreviewFrames } from './preview-frames';
+import { LinkSources, PreviewFrames, SourcePacing } from './preview-frames';
 
 describe('the preview taking frames', () => {
   let dir: string;
@@ -52,6 +53,51 @@ describe('the preview taking frames', () => {
     expect(sources.picture('cam')?.sequence).toBe(0);
   });
 
+  it("shows each camera of inference's one link at most at PREVIEW_FPS, and a slow one's frames as they come (real ZeroMQ)", async () => {
+    // Inference offering the cameras it decodes: one at 50 fps, one at 3.
+    const offered = `ipc://${join(dir, 'offered')}`;
+    const inference = new ClientZmqOnDemand({ endpoint: offered, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    await inference.connect();
+    const offer = new FairFrameOffer(inference, (error) => {
+      throw error;
+    });
+    const offeredAt = new Map<string, number>();
+    const sequences = { fast: 0, slow: 0 };
+    const offerNext = (sourceId: 'fast' | 'slow') => {
+      const sequence = sequences[sourceId]++;
+      offeredAt.set(`${sourceId} ${sequence}`, performance.now());
+      const frame: Frame = { sourceId, sequence, captureTimeMs: Date.now(), width: 4, height: 2, stride: 12, pixelFormat: PixelFormat.BGR24, pixels: Buffer.alloc(24, sequence) };
+      offer.offer(frame);
+    };
+    const sources = new PreviewSources();
+    const shown: Array<{ frame: string; delayMs: number }> = [];
+    sources.onChange((sourceId) => {
+      const frame = `${sourceId} ${sources.picture(sourceId)?.sequence}`;
+      shown.push({ frame, delayMs: performance.now() - (offeredAt.get(frame) ?? NaN) });
+    });
+    const frames = new PreviewFrames(sources, () => 200, { endpoints: [offered] });
+    await new Promise<void>((resolve, reject) => frames.listen((error) => (error ? reject(error) : resolve())));
+    const fast = setInterval(() => offerNext('fast'), 20);
+    const slow = setInterval(() => offerNext('slow'), 333);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+    } finally {
+      clearInterval(fast);
+      clearInterval(slow);
+      await frames.close();
+      offer.close();
+      await inference.close();
+    }
+
+    const of = (sourceId: string) => shown.filter(({ frame }) => frame.startsWith(`${sourceId} `));
+    // At most 5 a second for 4 s, and the first (7 a second without SourcePacing); not much fewer on a busy machine.
+    expect(of('fast').length).toBeLessThanOrEqual(21);
+    expect(of('fast').length).toBeGreaterThanOrEqual(12);
+    // Every slow frame but one still on its way; once the link is known to carry it, each before an interval has passed.
+    expect(of('slow').length).toBeGreaterThanOrEqual(sequences.slow - 1);
+    expect(Math.max(...of('slow').slice(1).map(({ delayMs }) => delayMs))).toBeLessThan(200);
+  }, 15_000);
+
   it("counts the sources a link carried in the last 5 s: inference's one link for all its cameras is asked as often as a link each", () => {
     const links = new LinkSources();
     expect(links.saw('tcp://capture:5555', 'camera0', 0)).toBe(1);
@@ -61,5 +107,20 @@ describe('the preview taking frames', () => {
     expect(links.saw('tcp://capture:5555', 'camera0', 200)).toBe(1);
     // door gone for more than 5 s: gate alone again.
     expect(links.saw('tcp://inference:5555', 'gate', 5200)).toBe(1);
+  });
+
+  it('keeps a source to one frame an interval by capture time, as many as that where frames come at a fraction of it', () => {
+    const pacing = new SourcePacing();
+    const keptOf = (sourceId: string, captureTimes: number[]) => captureTimes.filter((captureTimeMs) => pacing.keeps({ sourceId, captureTimeMs }, 200));
+    // Taken every 66 ms (a link asked three times an interval): 5 a second, one in three after the first one in four.
+    const everyThird = keptOf('fast', Array.from({ length: 150 }, (_, i) => 1000 + i * 66));
+    expect(everyThird.length).toBe(50);
+    expect(everyThird.slice(0, 5)).toEqual([1000, 1264, 1462, 1660, 1858]);
+    // Frames of a camera slower than the interval are all kept, whenever they arrive.
+    expect(keptOf('slow', [0, 333, 666, 1000])).toEqual([0, 333, 666, 1000]);
+    // A clock set back starts over; a source forgotten does too.
+    expect(keptOf('slow', [500, 550])).toEqual([500]);
+    pacing.forget('slow');
+    expect(keptOf('slow', [560])).toEqual([560]);
   });
 });

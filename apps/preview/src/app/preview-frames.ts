@@ -24,25 +24,62 @@ export class LinkSources {
 }
 
 /**
+ * Keeps each source's frames to one an interval. A link that carries several sources is asked as often as it carries
+ * them, and answers each request with whichever source has a frame: where the others have none (a slow camera, or one
+ * that stopped), a fast one's frames came more often than PREVIEW_FPS.
+ */
+export class SourcePacing {
+  /** Each source's frame kept last: when it was captured, and how late that was after it was due (at most half an interval). */
+  private readonly kept = new Map<string, { captureTimeMs: number; lateMs: number }>();
+
+  /**
+   * Whether this frame is kept: it was captured an interval or more after the source's last kept one. By capture
+   * time, not arrival: a frame that waited on the link does not cost its source's next its place. A keep later than
+   * due lets the next come that much sooner, up to half an interval, so frames taken at a fraction of the interval
+   * come one an interval, not one every two. A frame captured before the last kept (the source's clock set back)
+   * starts over.
+   */
+  keeps({ sourceId, captureTimeMs }: Pick<Frame, 'sourceId' | 'captureTimeMs'>, intervalMs: number): boolean {
+    const last = this.kept.get(sourceId);
+    let lateMs = 0;
+    if (last && captureTimeMs >= last.captureTimeMs) {
+      const dueAt = last.captureTimeMs + intervalMs - last.lateMs;
+      if (captureTimeMs < dueAt) return false;
+      lateMs = Math.min(captureTimeMs - dueAt, intervalMs / 2);
+    }
+    this.kept.set(sourceId, { captureTimeMs, lateMs });
+    return true;
+  }
+
+  forget(sourceId: string): void {
+    this.kept.delete(sourceId);
+  }
+}
+
+/**
  * One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than `intervalMs()`
  * after it started (divided among the sources the link carries), and that capture then sends the newest frame
  * inference took (frames on demand, following: each frame has detections of its own and none is decoded for the
- * preview alone; with no inference there, the newest). So every source is shown at up to PREVIEW_FPS whatever the
- * others do, a link per capture or several cameras on inference's one.
+ * preview alone; with no inference there, the newest). A frame captured sooner than an interval after its source's
+ * last one kept is dropped (SourcePacing). So every source is shown at up to PREVIEW_FPS whatever the others do, a
+ * link per capture or several cameras on inference's one, and a slow camera's frame is taken within a fraction of
+ * the interval.
  */
 export class PreviewFrames extends ServerZmqFanIn {
   /** Cuts the handlers' waits short on close, which lets a running handler finish: 10 s at PREVIEW_FPS=0.1, Docker's whole stop timeout. */
   private readonly closing = new AbortController();
   private readonly linkSources = new LinkSources();
+  private readonly pacing = new SourcePacing();
 
   constructor(sources: PreviewSources, intervalMs: () => number, options: Pick<ServerZmqFanInOptions, 'endpoints' | 'curve'>) {
     super({ ...options, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true });
+    sources.onForget((sourceId) => this.pacing.forget(sourceId));
     this.addHandler(
       FRAMES_TOPIC,
       async (frame: Frame, context: ZmqContext) => {
         const started = performance.now();
         const carried = this.linkSources.saw(context.getEndpoint(), frame.sourceId, started);
-        sources.addFrame(frame);
+        if (this.pacing.keeps(frame, intervalMs())) sources.addFrame(frame);
         releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
         // Rejects only when aborted: closing, the frame is kept all the same.
         // Not below 0: a frame that took longer than the interval (a busy machine) is followed by the next at once.
