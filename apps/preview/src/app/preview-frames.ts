@@ -23,36 +23,33 @@ export class LinkSources {
   }
 }
 
+/** Frames a source may have kept in a row after a pause: its pace averaged, not each gap held to an interval. */
+const PACING_BURST = 2;
+
 /**
- * Keeps each source's frames to one an interval. A link that carries several sources is asked as often as it carries
- * them, and answers each request with whichever source has a frame: where the others have none (a slow camera, or one
- * that stopped), a fast one's frames came more often than PREVIEW_FPS.
+ * Keeps each source's frames to one an interval on average. A link that carries several sources is asked as often as
+ * it carries them, and answers each request with whichever source has a frame: where the others have none (a slow
+ * camera, or one that stopped), a fast one's frames came more often than PREVIEW_FPS. Each source earns one frame an
+ * interval of capture time, up to PACING_BURST: a frame that came early after one that came late (a link asked at
+ * the interval, a camera or inference whose frames come unevenly) is kept, where holding every gap to the interval
+ * would drop one frame in ten or more of a source barely faster than PREVIEW_FPS.
  */
 export class SourcePacing {
-  /** Each source's frame kept last: when it was captured, and how late that was after it was due (at most half an interval). */
-  private readonly kept = new Map<string, { captureTimeMs: number; lateMs: number }>();
+  private readonly sources = new Map<string, { captureTimeMs: number; earned: number }>();
 
-  /**
-   * Whether this frame is kept: it was captured an interval or more after the source's last kept one. By capture
-   * time, not arrival: a frame that waited on the link does not cost its source's next its place. A keep later than
-   * due lets the next come that much sooner, up to half an interval, so frames taken at a fraction of the interval
-   * come one an interval, not one every two. A frame captured before the last kept (the source's clock set back)
-   * starts over.
-   */
+  /** Whether this frame is kept. By capture time, not arrival: a frame that waited on the link keeps its place. */
   keeps({ sourceId, captureTimeMs }: Pick<Frame, 'sourceId' | 'captureTimeMs'>, intervalMs: number): boolean {
-    const last = this.kept.get(sourceId);
-    let lateMs = 0;
-    if (last && captureTimeMs >= last.captureTimeMs) {
-      const dueAt = last.captureTimeMs + intervalMs - last.lateMs;
-      if (captureTimeMs < dueAt) return false;
-      lateMs = Math.min(captureTimeMs - dueAt, intervalMs / 2);
-    }
-    this.kept.set(sourceId, { captureTimeMs, lateMs });
-    return true;
+    const last = this.sources.get(sourceId);
+    // The first frame, or one captured before the last (the source's clock set back), starts over.
+    const earned =
+      last && captureTimeMs >= last.captureTimeMs ? Math.min(PACING_BURST, last.earned + (captureTimeMs - last.captureTimeMs) / intervalMs) : PACING_BURST;
+    const kept = earned >= 1;
+    this.sources.set(sourceId, { captureTimeMs, earned: kept ? earned - 1 : earned });
+    return kept;
   }
 
   forget(sourceId: string): void {
-    this.kept.delete(sourceId);
+    this.sources.delete(sourceId);
   }
 }
 
@@ -60,8 +57,8 @@ export class SourcePacing {
  * One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than `intervalMs()`
  * after it started (divided among the sources the link carries), and that capture then sends the newest frame
  * inference took (frames on demand, following: each frame has detections of its own and none is decoded for the
- * preview alone; with no inference there, the newest). A frame captured sooner than an interval after its source's
- * last one kept is dropped (SourcePacing). So every source is shown at up to PREVIEW_FPS whatever the others do, a
+ * preview alone; with no inference there, the newest). A source's frames beyond one an interval are dropped before
+ * they are copied (SourcePacing). So every source is shown at up to PREVIEW_FPS whatever the others do, a
  * link per capture or several cameras on inference's one, and a slow camera's frame is taken within a fraction of
  * the interval.
  */
