@@ -25,6 +25,19 @@ describe('CharacterSet', () => {
     expect(CharacterSet.fromFile(path).sha256).toBe(CharacterSet.fromFile(join(dir, 'plain.txt')).sha256);
   });
 
+  it("takes blank lines at the end for an editor's, not characters: the space stays the model's last class", () => {
+    // Taken for a character, the blank line fits the model's class count as a model without a space would, and every space reads as ''.
+    const path = join(dir, 'blank-end.txt');
+    writeFileSync(path, 'a\nb\n\n');
+    const characters = CharacterSet.fromFile(path);
+    characters.assertFits(4, 'rec.onnx', path);
+    expect(characters.characters).toEqual(['', 'a', 'b', ' ']);
+    writeFileSync(path, 'a\r\nb\r\n\r\n\n');
+    expect(CharacterSet.fromFile(path).classCount).toBe(4);
+    writeFileSync(join(dir, 'plain-end.txt'), 'a\nb');
+    expect(characters.sha256).toBe(CharacterSet.fromFile(join(dir, 'plain-end.txt')).sha256);
+  });
+
   it("reads the shipped PP-OCR dictionary as the recognition model's 6625 classes", () => {
     const shipped = CharacterSet.fromFile(join(__dirname, '../../../../models/ppocr_keys_v1.txt'));
     expect(shipped.classCount).toBe(6625);

@@ -25,7 +25,9 @@ export class CharacterSet {
 
   /**
    * Reads a dictionary file (one character per line, UTF-8), as PaddleOCR does: line ends stripped, nothing else but
-   * a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character.
+   * a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character,
+   * and blank lines at the end: an empty class reads as nothing, and one blank line more fits a model with a space class
+   * as a model without one would, so every space would read as nothing.
    */
   static fromFile(path: string): CharacterSet {
     let text: string;
@@ -35,7 +37,7 @@ export class CharacterSet {
       throw new Error(`cannot read the recognition dictionary ${path}: ${(error as Error).message} (set REC_DICT_PATH to the dictionary the recognition model was trained with)`);
     }
     const lines = text.replace(/^\uFEFF/, '').split('\n').map((line) => line.replace(/\r$/, ''));
-    if (lines.at(-1) === '') lines.pop();
+    while (lines.at(-1) === '') lines.pop();
     if (lines.length === 0) throw new Error(`the recognition dictionary ${path} is empty (expected one character per line)`);
     return new CharacterSet(lines);
   }
