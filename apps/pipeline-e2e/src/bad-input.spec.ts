@@ -169,7 +169,7 @@ describe('start-up errors a person can act on', () => {
     // The models' README as a dictionary: a few dozen "characters", not the 6623 the model was trained with.
     const wrong = await run('inference', { RECOGNITION: 'on', REC_DICT_PATH: 'models/README.md' });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/recognition model models\/ch_PP-OCRv4_rec_infer\.onnx predicts 6625 classes, but the dictionary models\/README\.md has \d+ characters/);
+    expect(wrong.stderr).toMatch(/recognition model models\/ch_PP-OCRv4_rec_infer\.onnx \(REC_MODEL_PATH\) predicts 6625 classes, but the dictionary models\/README\.md \(REC_DICT_PATH\) has \d+ characters/);
   });
 
   it('says TensorRT is not available and how to run without it', async () => {

@@ -157,11 +157,11 @@ describe('TextRecognizer.load refuses files that are missing or do not fit, nami
     await expect(TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: join(dir, 'none.txt') })).rejects.toThrow(/recognition dictionary .*none\.txt.*REC_DICT_PATH/);
   });
 
-  it('a dictionary of another size than the model was trained with names both files and the counts', async () => {
+  it('a dictionary of another size than the model was trained with names both files, their variables and the counts', async () => {
     const short = join(dir, 'short.txt');
     writeFileSync(short, readFileSync(DICTIONARY, 'utf8').split('\n').slice(0, 100).join('\n'));
     await expect(TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: short })).rejects.toThrow(
-      `the recognition model ${REC_MODEL} predicts 6625 classes, but the dictionary ${short} has 100 characters (+ blank = 101, or + blank + space = 102)`,
+      `the recognition model ${REC_MODEL} (REC_MODEL_PATH) predicts 6625 classes, but the dictionary ${short} (REC_DICT_PATH) has 100 characters (+ blank = 101, or + blank + space = 102)`,
     );
   });
 

@@ -48,7 +48,7 @@ describe('CharacterSet', () => {
   it('names the file and the variable when the dictionary cannot be read or is empty', () => {
     expect(() => CharacterSet.fromFile(join(dir, 'missing.txt'))).toThrow(/cannot read the recognition dictionary .*missing\.txt.*REC_DICT_PATH/);
     writeFileSync(join(dir, 'empty.txt'), '');
-    expect(() => CharacterSet.fromFile(join(dir, 'empty.txt'))).toThrow(/empty\.txt is empty/);
+    expect(() => CharacterSet.fromFile(join(dir, 'empty.txt'))).toThrow(/empty\.txt \(REC_DICT_PATH\) is empty/);
   });
 
   it('says which files do not fit each other, and by how much', () => {
@@ -56,7 +56,7 @@ describe('CharacterSet', () => {
     expect(() => characters.assertFits(4, 'rec.onnx', 'dict.txt')).not.toThrow();
     expect(() => characters.assertFits(3, 'rec.onnx', 'dict.txt')).not.toThrow();
     expect(() => characters.assertFits(6625, 'rec.onnx', 'dict.txt')).toThrow(
-      'the recognition model rec.onnx predicts 6625 classes, but the dictionary dict.txt has 2 characters (+ blank = 3, or + blank + space = 4)',
+      'the recognition model rec.onnx (REC_MODEL_PATH) predicts 6625 classes, but the dictionary dict.txt (REC_DICT_PATH) has 2 characters (+ blank = 3, or + blank + space = 4)',
     );
   });
 });

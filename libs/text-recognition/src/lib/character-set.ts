@@ -38,13 +38,13 @@ export class CharacterSet {
     }
     const lines = text.replace(/^\uFEFF/, '').split('\n').map((line) => line.replace(/\r$/, ''));
     while (lines.at(-1) === '') lines.pop();
-    if (lines.length === 0) throw new Error(`the recognition dictionary ${path} is empty (expected one character per line)`);
+    if (lines.length === 0) throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is empty (expected one character per line)`);
     return new CharacterSet(lines);
   }
 
   /**
    * Takes the space class from the model's class count (dictionary + blank, or + space too: use_space_char is a
-   * training option); throws, naming both files, when the count fits neither.
+   * training option); throws, naming both files and their variables, when the count fits neither.
    */
   assertFits(modelClasses: number, modelPath: string, dictionaryPath: string): void {
     const withoutSpace = this.dictionary.length + 1;
@@ -53,7 +53,7 @@ export class CharacterSet {
       return;
     }
     throw new Error(
-      `the recognition model ${modelPath} predicts ${modelClasses} classes, but the dictionary ${dictionaryPath} ` +
+      `the recognition model ${modelPath} (REC_MODEL_PATH) predicts ${modelClasses} classes, but the dictionary ${dictionaryPath} (REC_DICT_PATH) ` +
         `has ${this.dictionary.length} characters (+ blank = ${withoutSpace}, or + blank + space = ${withoutSpace + 1}): use the dictionary the model was trained with`,
     );
   }

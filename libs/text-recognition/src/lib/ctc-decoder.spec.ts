@@ -41,7 +41,7 @@ describe('decodeCtc', () => {
     // A class the characters do not name (output wider than the dictionary) is no character.
     expect(decodeCtc(steps([1, 4, 3], 0.9, 5), 0, 3, withoutSpace, 5).text).toBe('AC');
     expect(() => new CharacterSet(['A', 'B', 'C']).assertFits(6, 'rec.onnx', 'dict.txt')).toThrow(
-      'the recognition model rec.onnx predicts 6 classes, but the dictionary dict.txt has 3 characters (+ blank = 4, or + blank + space = 5)',
+      'the recognition model rec.onnx (REC_MODEL_PATH) predicts 6 classes, but the dictionary dict.txt (REC_DICT_PATH) has 3 characters (+ blank = 4, or + blank + space = 5)',
     );
   });
 
