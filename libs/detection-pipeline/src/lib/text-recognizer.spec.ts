@@ -165,6 +165,19 @@ describe('TextRecognizer.load refuses files that are missing or do not fit, nami
     );
   });
 
+  it('a dictionary that fits only as a model without a space class is taken so, with a warning naming its last character', async () => {
+    // One character too many fits the 6625 classes as 6624 + blank: the model's space class then reads as that character.
+    const longer = join(dir, 'longer.txt');
+    writeFileSync(longer, `${readFileSync(DICTIONARY, 'utf8')}\nΩ`);
+    const warnings: string[] = [];
+    const recognizer = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: longer, threads: 1, log: { info: () => undefined, warn: (line) => warnings.push(line) } });
+    await recognizer.dispose();
+    expect(warnings).toEqual([
+      `the recognition model ${REC_MODEL} (REC_MODEL_PATH) predicts 6625 classes: the 6624 characters of ${longer} (REC_DICT_PATH) + blank, no space class, ` +
+        'so no space is read (a model trained without use_space_char); if the dictionary has a line too many, its last, "Ω", is read where the model sees a space',
+    ]);
+  });
+
   it('a detection model where the recognition model should be says what it expected', async () => {
     await expect(TextRecognizer.load({ modelPath: join(ROOT, 'models/ch_pp_inf_dynamic.onnx'), dictionaryPath: DICTIONARY })).rejects.toThrow(/ch_pp_inf_dynamic\.onnx .*is it a PaddleOCR CTC recognition model\?/);
   });

@@ -65,15 +65,17 @@ export class TextRecognizer {
 
   /**
    * Loads the model and the dictionary and checks they fit each other (the model's class count is the
-   * dictionary's size + blank, + space when it was trained with one); a missing file or a mismatch stops here, naming the file. The backend
+   * dictionary's size + blank, + space when it was trained with one); a missing file or a mismatch stops here, naming the file, and a
+   * model without a space class is warned of (a dictionary with one line too many looks the same). The backend
    * follows the detector's rules (USE_TENSOR_RT, INFERENCE_BACKEND; ONNX Runtime on the CPU when neither is given).
    * The model's input is read from its file first: lines are made to the size it fixes (checkedLineInput).
    */
   static async load(options: TextRecognizerOptions): Promise<TextRecognizer> {
     const characters = CharacterSet.fromFile(options.dictionaryPath);
+    const log = options.log ?? processWarnings;
     // Read once: its input is checked here, and the backend loads the same bytes.
     const modelFile = await readModelFile(options.modelPath, 'REC_MODEL_PATH');
-    const lineInput = checkedLineInput(modelFile, options.log ?? processWarnings);
+    const lineInput = checkedLineInput(modelFile, log);
     const { backend, maxWidth, runCostColumns } = selectRecognitionBackend({ useTensorRt: false, ...options, modelFile, lineInput, threads: options.threads ?? 0 });
     const { height, width = height, batch = 1 } = lineInput;
     await backend.load();
@@ -84,6 +86,13 @@ export class TextRecognizer {
       });
       if (probe.dims.length !== 3) throw new Error(`the recognition model ${options.modelPath} outputs [${probe.dims.join(',')}], expected [N, time steps, classes]: is it a PaddleOCR CTC recognition model?`);
       characters.assertFits(probe.dims[2], options.modelPath, options.dictionaryPath);
+      // The class count cannot tell such a model from a dictionary with one character too many: say which was taken.
+      if (!characters.readsSpaces) {
+        log.warn(
+          `the recognition model ${options.modelPath} (REC_MODEL_PATH) predicts ${probe.dims[2]} classes: the ${characters.classCount - 1} characters of ${options.dictionaryPath} (REC_DICT_PATH) + blank, no space class, ` +
+            `so no space is read (a model trained without use_space_char); if the dictionary has a line too many, its last, "${characters.characters.at(-1)}", is read where the model sees a space`,
+        );
+      }
     } catch (error) {
       await backend.dispose();
       throw error;

@@ -23,6 +23,11 @@ export class CharacterSet {
     return this.characters.length;
   }
 
+  /** Whether a class reads as a space: the model's own space class, or a space among the dictionary's characters. */
+  get readsSpaces(): boolean {
+    return this.characters.includes(' ');
+  }
+
   /**
    * Reads a dictionary file (one character per line, UTF-8), as PaddleOCR does: line ends stripped, nothing else but
    * a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character,
