@@ -51,6 +51,16 @@ describe('CharacterSet', () => {
     expect(() => CharacterSet.fromFile(join(dir, 'empty.txt'))).toThrow(/empty\.txt \(REC_DICT_PATH\) is empty/);
   });
 
+  it('refuses a dictionary that is not UTF-8, which would read every character it holds beyond ASCII as garbage', () => {
+    // GBK keeps the line count (no byte of a character is a newline), so the counts alone would let it through.
+    const gbk = join(dir, 'gbk.txt');
+    writeFileSync(gbk, Buffer.from([0x61, 0x0a, 0xd6, 0xd0, 0x0a, 0xce, 0xc4, 0x0a])); // a, 中, 文
+    expect(() => CharacterSet.fromFile(gbk)).toThrow(/gbk\.txt \(REC_DICT_PATH\) is not UTF-8 text/);
+    const utf16 = join(dir, 'utf16.txt');
+    writeFileSync(utf16, Buffer.from('\uFEFFa\n中\n', 'utf16le'));
+    expect(() => CharacterSet.fromFile(utf16)).toThrow(/utf16\.txt \(REC_DICT_PATH\) is not UTF-8 text/);
+  });
+
   it('says which files do not fit each other, and by how much', () => {
     const characters = new CharacterSet(['a', 'b']);
     expect(() => characters.assertFits(4, 'rec.onnx', 'dict.txt')).not.toThrow();

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+/** Refuses bytes that are not UTF-8, and drops a byte-order mark at the start. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * The classes a CTC recognition model predicts, as PaddleOCR's CTCLabelDecode lays them out: index 0 is the CTC
  * blank, then the dictionary's characters one per line, then a space when the model was trained with
@@ -29,19 +32,26 @@ export class CharacterSet {
   }
 
   /**
-   * Reads a dictionary file (one character per line, UTF-8), as PaddleOCR does: line ends stripped, nothing else but
-   * a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character,
+   * Reads a dictionary file (one character per line, UTF-8: refused otherwise), as PaddleOCR does: line ends stripped,
+   * nothing else but a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character,
    * and blank lines at the end: an empty class reads as nothing, and one blank line more fits a model with a space class
    * as a model without one would, so every space would read as nothing.
    */
   static fromFile(path: string): CharacterSet {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(path, 'utf8');
+      bytes = readFileSync(path);
     } catch (error) {
       throw new Error(`cannot read the recognition dictionary ${path}: ${(error as Error).message} (set REC_DICT_PATH to the dictionary the recognition model was trained with)`);
     }
-    const lines = text.replace(/^\uFEFF/, '').split('\n').map((line) => line.replace(/\r$/, ''));
+    let text: string;
+    try {
+      text = UTF8.decode(bytes);
+    } catch {
+      // Decoded leniently, a GBK file keeps its line count, fits the model, and reads every Chinese character as U+FFFD.
+      throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is not UTF-8 text (GBK or UTF-16?): PaddleOCR's dictionaries are UTF-8; save it as UTF-8`);
+    }
+    const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
     while (lines.at(-1) === '') lines.pop();
     if (lines.length === 0) throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is empty (expected one character per line)`);
     return new CharacterSet(lines);
