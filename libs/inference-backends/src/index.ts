@@ -4,4 +4,4 @@ export * from './lib/onnxruntime-backend';
 export * from './lib/backend-pool';
 export * from './lib/onnx-graph/fold-elementwise';
 export * from './lib/model-input';
-export { withFixedInputDims } from './lib/onnx-graph/onnx-model';
+export { makeNode, OnnxGraph, withFixedInputDims } from './lib/onnx-graph/onnx-model';

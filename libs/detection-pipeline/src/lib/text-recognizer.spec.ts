@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTextFrameSet } from '@iev/text-detection';
-import { OnnxRuntimeBackend, type InferenceBackend, type TensorData } from '@iev/inference-backends';
+import { makeNode, OnnxGraph, OnnxRuntimeBackend, type InferenceBackend, type TensorData } from '@iev/inference-backends';
 import { probeTensorRt, REC_MAX_WIDTH } from '@iev/tensorrt-backend';
 import { CharacterSet, evaluateTextSpotting, type Corners, type SpottingFrame } from '@iev/text-recognition';
 import { TextRecognizer } from './text-recognizer';
@@ -176,6 +176,16 @@ describe('TextRecognizer.load refuses files that are missing or do not fit, nami
       `the recognition model ${REC_MODEL} (REC_MODEL_PATH) predicts 6625 classes: the 6624 characters of ${longer} (REC_DICT_PATH) + blank, no space class, ` +
         'so no space is read (a model trained without use_space_char); if the dictionary has a line too many, its last, "Ω", is read where the model sees a space',
     ]);
+  });
+
+  it('a model exported without its last softmax is refused: its scores would be logits, which REC_MIN_SCORE cannot filter', async () => {
+    const graph = OnnxGraph.read(readFileSync(REC_MODEL));
+    graph.nodes = graph.nodes.map((node) => (node.opType === 'Softmax' && graph.boundary.has(node.outputs[0]) ? makeNode('Identity', node.inputs, node.outputs) : node));
+    const logits = join(dir, 'logits.onnx');
+    writeFileSync(logits, graph.write());
+    await expect(TextRecognizer.load({ modelPath: logits, dictionaryPath: DICTIONARY, threads: 1 })).rejects.toThrow(
+      /^the recognition model .*logits\.onnx \(REC_MODEL_PATH\) outputs no probabilities: the 6625 classes of a time step sum to -?\d+\.\d\d, not 1/,
+    );
   });
 
   it('a detection model where the recognition model should be says what it expected', async () => {

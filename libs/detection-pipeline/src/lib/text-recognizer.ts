@@ -1,4 +1,4 @@
-import { checkedModelInput, formatDims, processWarnings, readModelFile, type BackendLog, type InferenceBackend, type ModelFile } from '@iev/inference-backends';
+import { checkedModelInput, formatDims, processWarnings, readModelFile, type BackendLog, type InferenceBackend, type ModelFile, type TensorData } from '@iev/inference-backends';
 import type { ImageView } from '@iev/text-detection';
 import {
   CharacterSet,
@@ -85,6 +85,7 @@ export class TextRecognizer {
         throw new Error(`the recognition model ${options.modelPath} cannot read a ${height}-pixel-high line image (${error.message.trim()}): is it a PaddleOCR CTC recognition model?`);
       });
       if (probe.dims.length !== 3) throw new Error(`the recognition model ${options.modelPath} outputs [${probe.dims.join(',')}], expected [N, time steps, classes]: is it a PaddleOCR CTC recognition model?`);
+      assertProbabilities(probe, options.modelPath);
       characters.assertFits(probe.dims[2], options.modelPath, options.dictionaryPath);
       // The class count cannot tell such a model from a dictionary with one character too many: say which was taken.
       if (!characters.readsSpaces) {
@@ -150,6 +151,22 @@ export class TextRecognizer {
 
   dispose(): Promise<void> {
     return this.backend.dispose();
+  }
+}
+
+/**
+ * Refuses a model whose output is not a softmax (its first time step's classes do not sum to 1): its reads would be
+ * right, but their scores, the mean of the characters' outputs, would be logits, which REC_MIN_SCORE cannot filter.
+ */
+function assertProbabilities(output: TensorData, modelPath: string): void {
+  const classes = output.dims[2];
+  let sum = 0;
+  for (let c = 0; c < classes; c++) sum += output.data[c];
+  if (Math.abs(sum - 1) > 0.01) {
+    throw new Error(
+      `the recognition model ${modelPath} (REC_MODEL_PATH) outputs no probabilities: the ${classes} classes of a time step sum to ${sum.toFixed(2)}, not 1 ` +
+        '(exported without its last softmax?); the scores of its reads would not be scores',
+    );
   }
 }
 
