@@ -1,10 +1,17 @@
 /** A GStreamer element's password property (rtspsrc's and souphttpsrc's user-pw and proxy-pw, ...) with its value, quoted or not. */
 const PASSWORD_PROPERTY = /\b((?:user|proxy)-pw|password|passwd)=("[^"]*"|'[^']*'|[^\s!]+)/gi;
+/**
+ * A URL's user and password: the user may hold an @ (an e-mail address), as ffmpeg takes everything before the last @
+ * of the authority for them.
+ */
+const URL_PASSWORD = /\b([a-z][\w+.-]*:\/\/[^\s/:]*):[^\s/]*@/gi;
+/** A password in a URL's query, as MJPEG cameras take it (`videostream.cgi?user=admin&pwd=...`); password= is masked as a property. */
+const QUERY_PASSWORD = /([?&](?:pwd|pass)=)[^&\s#]*/gi;
 
 /**
- * Masks the password of every URL in the text ("rtsp://admin:***@camera/...") and of every password property of a
- * pipeline ("rtspsrc user-id=admin user-pw=***"), as messages end up in logs.
+ * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***") and of every
+ * password property of a pipeline ("rtspsrc user-id=admin user-pw=***"), as messages end up in logs.
  */
 export function maskCredentials(text: string): string {
-  return text.replace(/\b([a-z][\w+.-]*:\/\/[^\s/@:]*):[^\s/]*@/gi, '$1:***@').replace(PASSWORD_PROPERTY, '$1=***');
+  return text.replace(URL_PASSWORD, '$1:***@').replace(QUERY_PASSWORD, '$1***').replace(PASSWORD_PROPERTY, '$1=***');
 }
