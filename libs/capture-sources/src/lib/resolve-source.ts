@@ -25,7 +25,9 @@ export type SourceDescription =
 
 /** Camera paths that mean the synthetic pattern rather than a file of that name. */
 const TEST_PATTERN_NAMES = new Set(['testsrc', 'testpattern']);
-const STREAM_PROTOCOLS = /^(rtsps?|rtmps?|https?|udp|rtp|srt|tcp):\/\//i;
+/** The URLs taken for streams without CAPTURE_SOURCE=stream. */
+const STREAM_SCHEMES = ['rtsp', 'rtsps', 'rtmp', 'rtmps', 'http', 'https', 'udp', 'rtp', 'srt', 'tcp'];
+const STREAM_PROTOCOLS = new RegExp(`^(${STREAM_SCHEMES.join('|')})://`, 'i');
 const ANY_URL = /^[a-z][\w+.-]*:\/\//i;
 const V4L2_DEVICE = /^\/dev\/(video\d+$|v4l\/)/;
 /** An element name, its properties, then "!": "v4l2src device=/dev/video0 ! ...", "videotestsrc!appsink". */
@@ -42,6 +44,13 @@ export function resolveSource(cameraPath: string, overrideType: SourceTypeOverri
   }
   const value = cameraPath.trim();
   const type = overrideType === 'auto' ? guessType(value) : overrideType;
+  // A URL is no file name: taken for one, it would fail as "video file not found".
+  if (overrideType === 'auto' && type === 'file' && ANY_URL.test(value)) {
+    const protocol = value.slice(0, value.indexOf(':'));
+    throw new VideoSourceError(
+      `CAMERA_PATH (twin: source) ${maskCredentials(value)} is a URL of a protocol capture does not recognise (${protocol}): use ${STREAM_SCHEMES.join(', ')}, or CAPTURE_SOURCE=stream for another that ffmpeg reads`,
+    );
+  }
   if (value.length === 0 && type !== 'testpattern') {
     throw new VideoSourceError('the camera path is empty: give a video file, /dev/videoN, a GStreamer pipeline, a stream URL or testsrc');
   }
