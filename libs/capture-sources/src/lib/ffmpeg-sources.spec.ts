@@ -55,6 +55,17 @@ describe('buildStreamArgs', () => {
       expect(inputOptions(buildStreamArgs(url, { timeoutSeconds: 3 }))).toEqual(['-rw_timeout', '3000000', '-thread_type', 'slice']);
     }
   });
+
+  it('reads an HLS playlist or a recorded video over HTTP at its own rate, and a live stream as it comes', () => {
+    // Faster than they play (a segment at once, a file as fast as the network): a live source keeps only its newest frame.
+    for (const url of ['https://cdn.local/live/cam1.m3u8?token=abc', 'http://nvr.local/export/clip.MP4', 'http://server/v.mkv#t=5']) {
+      expect(inputOptions(buildStreamArgs(url, { timeoutSeconds: 3 }))).toEqual(['-rw_timeout', '3000000', '-re', '-thread_type', 'slice']);
+    }
+    // As they play: -re would keep the seconds spent opening them as latency.
+    for (const url of ['http://camera.local/video.mjpg', 'http://camera.local/stream.flv', 'rtsp://camera.local/clip.mp4']) {
+      expect(inputOptions(buildStreamArgs(url, {}))).not.toContain('-re');
+    }
+  });
 });
 
 describe('buildTestPatternArgs', () => {
