@@ -141,10 +141,11 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
 });
 
 describe('inProcessCapture at start-up (real ffmpeg)', () => {
-  it('stops on a file that is not there, naming its CAPTURE_SOURCES entry', async () => {
+  it('stops on a source that cannot be used (a file that is not there, a URL of no protocol it reads), naming its CAPTURE_SOURCES entry', async () => {
     const missing = join(workDir, 'gate.mp4');
-    const started = inProcessCapture([entry('camera0', makeVideo('camera0.mp4', 64, 48)), entry('gate', missing)], addedConfig, pino({ level: 'silent' }), new Registry());
+    const start = (path: string) => inProcessCapture([entry('camera0', makeVideo('camera0.mp4', 64, 48)), entry('gate', path)], addedConfig, pino({ level: 'silent' }), new Registry());
 
-    await expect(started).rejects.toThrow(`CAPTURE_SOURCES[1] CAMERA_PATH: video file not found: ${missing}`);
+    await expect(start(missing)).rejects.toThrow(`CAPTURE_SOURCES[1] CAMERA_PATH: video file not found: ${missing}`);
+    await expect(start('foo://gate.local/x')).rejects.toThrow('CAPTURE_SOURCES[1] CAMERA_PATH: foo://gate.local/x is a URL of a protocol capture does not recognise (foo)');
   });
 });

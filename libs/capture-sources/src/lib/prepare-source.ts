@@ -34,7 +34,7 @@ export async function prepareSource(
   { setting, requireCamera = false }: { setting: string; requireCamera?: boolean },
 ): Promise<PreparedSource> {
   const { sourceType, ...common } = options;
-  const description = resolveSource(settings.source, sourceType);
+  const description = namingSetting(setting, () => resolveSource(settings.source, sourceType));
   const sourceOptions: FrameSourceOptions = {
     ...common,
     width: settings.width || undefined,
@@ -45,9 +45,7 @@ export async function prepareSource(
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
   await ensureDecoderInstalled(description, sourceOptions);
   if (description.type === 'file') {
-    await assertIsFile(description.path).catch((error: Error) => {
-      throw new VideoSourceError(`${setting}: ${error.message}`);
-    });
+    await assertIsFile(description.path).catch((error: Error) => namingSetting(setting, () => { throw error; }));
   }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
@@ -55,6 +53,15 @@ export async function prepareSource(
     });
   }
   return { description, create: () => createFrameSource(description, sourceOptions) };
+}
+
+/** What `check` returns, or its error again with the setting's name in front: "CAMERA_PATH: video file not found: ...". */
+function namingSetting<T>(setting: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw new VideoSourceError(`${setting}: ${(error as Error).message}`);
+  }
 }
 
 /**

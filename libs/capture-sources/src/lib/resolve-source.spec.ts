@@ -43,7 +43,7 @@ describe('resolveSource', () => {
     expect(() => resolveSource('/dev/video0', 'webcam' as SourceTypeOverride)).toThrow('unknown source type webcam: use one of auto, file, v4l2, gstreamer, stream, testpattern');
     // Not taken for a file of that name, whose error would be "video file not found".
     expect(() => resolveSource('foo://viewer:s3cret@camera/ch1')).toThrow(
-      'CAMERA_PATH (twin: source) foo://viewer:***@camera/ch1 is a URL of a protocol capture does not recognise (foo): use rtsp, rtsps, rtmp, rtmps, http, https, udp, rtp, srt, tcp, or CAPTURE_SOURCE=stream for another that ffmpeg reads',
+      'foo://viewer:***@camera/ch1 is a URL of a protocol capture does not recognise (foo): use rtsp, rtsps, rtmp, rtmps, http, https, udp, rtp, srt, tcp, or CAPTURE_SOURCE=stream for another that ffmpeg reads',
     );
   });
 });

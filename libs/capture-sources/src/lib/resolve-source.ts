@@ -48,7 +48,7 @@ export function resolveSource(cameraPath: string, overrideType: SourceTypeOverri
   if (overrideType === 'auto' && type === 'file' && ANY_URL.test(value)) {
     const protocol = value.slice(0, value.indexOf(':'));
     throw new VideoSourceError(
-      `CAMERA_PATH (twin: source) ${maskCredentials(value)} is a URL of a protocol capture does not recognise (${protocol}): use ${STREAM_SCHEMES.join(', ')}, or CAPTURE_SOURCE=stream for another that ffmpeg reads`,
+      `${maskCredentials(value)} is a URL of a protocol capture does not recognise (${protocol}): use ${STREAM_SCHEMES.join(', ')}, or CAPTURE_SOURCE=stream for another that ffmpeg reads`,
     );
   }
   if (value.length === 0 && type !== 'testpattern') {
