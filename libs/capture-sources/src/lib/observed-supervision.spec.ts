@@ -39,6 +39,11 @@ describe('observedSupervision', () => {
       jest.advanceTimersByTime(60_000);
       listener.failed?.(new Error('Connection refused'), 500);
       expect(calls.filter((call) => call.startsWith('down'))).toEqual(['down 0.5', 'down 30', 'down 2']);
+      // The clock set back two minutes during an outage (NTP): no time goes negative.
+      jest.advanceTimersByTime(1000);
+      jest.setSystemTime(Date.now() - 120_000);
+      listener.failed?.(new Error('Connection refused'), 1000);
+      expect(calls.at(-1)).toBe('down 1');
     } finally {
       jest.useRealTimers();
     }

@@ -20,7 +20,10 @@ export interface SourceStateMetrics {
 export function observedSupervision(metrics: SourceStateMetrics, logger: Logger): SupervisionListener {
   let attempts = 0;
   let lastReason: string | undefined;
-  /** During an outage, up to when its time is added to the down time: its first failure, then each retry's. */
+  /**
+   * During an outage, up to when its time is added to the down time: its first failure, then each retry's
+   * (performance.now(): a clock set back must not make the counter go down, which prom-client throws on).
+   */
   let downAddedUntil: number | undefined;
   const addDownTime = (now: number) => {
     if (downAddedUntil !== undefined) metrics.addDownSeconds((now - downAddedUntil) / 1000);
@@ -30,12 +33,12 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
       attempts = 0;
       lastReason = undefined;
       metrics.setUp(1);
-      addDownTime(Date.now());
+      addDownTime(performance.now());
       downAddedUntil = undefined;
       logger.info({ width, height, colorMatrix: colorMatrix === undefined ? undefined : ColorMatrix[colorMatrix], fullRange, downSeconds }, 'source streaming');
     },
     failed: (error, retryInMs) => {
-      const now = Date.now();
+      const now = performance.now();
       metrics.setUp(0);
       metrics.countRestart();
       addDownTime(now);
