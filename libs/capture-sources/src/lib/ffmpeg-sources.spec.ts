@@ -40,14 +40,13 @@ describe('buildV4l2Args', () => {
 describe('buildStreamArgs', () => {
   const inputOptions = (args: string[]) => args.slice(COMMON_START.length, args.indexOf('-i'));
 
-  it('reads RTSP over TCP with a socket timeout of half the stream timeout by default', () => {
-    // ffmpeg's RTSP reader waits twice: its first timeout hands on the frame it held back to reorder packets.
-    expect(inputOptions(buildStreamArgs('rtsp://camera.local:554/stream1', {}))).toEqual(['-rtsp_transport', 'tcp', '-timeout', '5000000', '-thread_type', 'slice']);
+  it('reads RTSP over TCP with a socket timeout by default', () => {
+    expect(inputOptions(buildStreamArgs('rtsp://camera.local:554/stream1', {}))).toEqual(['-rtsp_transport', 'tcp', '-timeout', '10000000', '-thread_type', 'slice']);
   });
 
   it('uses -stimeout on ffmpeg 4, where RTSP\'s -timeout would make it listen for a connection', () => {
     expect(inputOptions(buildStreamArgs('rtsp://camera.local/stream1', { rtspTransport: 'udp', timeoutSeconds: 2.5, ffmpegMajorVersion: 4 }))).toEqual([
-      ...['-rtsp_transport', 'udp', '-stimeout', '1250000', '-thread_type', 'slice'],
+      ...['-rtsp_transport', 'udp', '-stimeout', '2500000', '-thread_type', 'slice'],
     ]);
   });
 

@@ -61,13 +61,11 @@ function arrivesFasterThanItPlays(url: string): boolean {
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
 export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const { rtspTransport = 'tcp', timeoutSeconds = DEFAULT_STREAM_TIMEOUT_SECONDS, ffmpegMajorVersion = Infinity } = options;
-  const microseconds = (seconds: number) => String(Math.round(seconds * 1_000_000));
+  const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
   const timeouts = /^rtsps?:/i.test(url)
-    ? // Half: ffmpeg's RTSP reader (over TCP or UDP) waits twice on a silent camera, its first timeout handing on the
-      // frame it held back to reorder packets, so a stream stalled for 3 s failed after 6.3.
-      ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', microseconds(timeoutSeconds / 2)]
+    ? ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds]
     : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
-      ['-rw_timeout', microseconds(timeoutSeconds)];
+      ['-rw_timeout', timeoutMicroseconds];
   const pace = arrivesFasterThanItPlays(url) ? ['-re'] : [];
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
