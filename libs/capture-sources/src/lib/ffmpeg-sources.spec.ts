@@ -56,13 +56,13 @@ describe('buildStreamArgs', () => {
     }
   });
 
-  it('reads an HLS playlist or a recorded video over HTTP at its own rate, and a live stream as it comes', () => {
-    // Faster than they play (a segment at once, a file as fast as the network): a live source keeps only its newest frame.
-    for (const url of ['https://cdn.local/live/cam1.m3u8?token=abc', 'http://nvr.local/export/clip.MP4', 'http://server/v.mkv#t=5']) {
+  it('reads an HLS playlist at its own rate, and a stream that comes as it plays as it comes', () => {
+    // A segment at once, faster than it plays: a live source keeps only its newest frame.
+    for (const url of ['https://cdn.local/live/cam1.m3u8?token=abc', 'http://nvr.local/hls/index.M3U8#t=5', 'http://nvr.local/cam.m3u']) {
       expect(inputOptions(buildStreamArgs(url, { timeoutSeconds: 3 }))).toEqual(['-rw_timeout', '3000000', '-re', '-thread_type', 'slice']);
     }
-    // As they play: -re would keep the seconds spent opening them as latency.
-    for (const url of ['http://camera.local/video.mjpg', 'http://camera.local/stream.flv', 'rtsp://camera.local/clip.mp4']) {
+    // As they play: -re would keep the seconds spent opening them as latency (go2rtc serves a live camera as stream.mp4).
+    for (const url of ['http://camera.local/video.mjpg', 'http://camera.local/stream.flv', 'rtsp://camera.local/clip.mp4', 'http://go2rtc.local:1984/api/stream.mp4?src=door']) {
       expect(inputOptions(buildStreamArgs(url, {}))).not.toContain('-re');
     }
   });

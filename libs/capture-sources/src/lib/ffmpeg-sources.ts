@@ -44,18 +44,18 @@ export interface StreamOptions extends OutputShape {
 
 const DEFAULT_STREAM_TIMEOUT_SECONDS = 10;
 
-/** The path of an HLS playlist or of a recorded video: over HTTP, what arrives faster than it plays. */
-const PLAYLIST_OR_RECORDING = /\.(m3u8|mp4|m4v|mov|mkv|webm|avi)$/i;
+/** An HLS playlist's path (`.m3u8`, or `.m3u`). */
+const HLS_PLAYLIST = /\.m3u8?$/i;
 
 /**
- * Whether the stream is read at its own rate (-re): an HLS playlist comes a segment at once and a recorded video as
- * fast as the network gives it, and as a live source keeps only its newest frame, most of their frames were dropped
- * (HLS at 10 fps reached inference at 2). Not a camera's stream (RTSP, MJPEG, MPEG-TS, FLV), which comes as it plays:
- * paced, it would keep the seconds ffmpeg spent opening it as latency.
+ * Whether the stream is read at its own rate (-re): HLS comes a segment at once, and as a live source keeps only its
+ * newest frame, most of its frames were dropped (HLS at 10 fps reached inference at 2). Not a stream that comes as it
+ * plays (RTSP, MJPEG, MPEG-TS, FLV, or MP4 served live as go2rtc serves it), which paced would keep the seconds ffmpeg
+ * spent opening it as latency; a recorded file over HTTP cannot be told from such a live one by its URL.
  */
-function arrivesFasterThanItPlays(url: string): boolean {
+function isHlsPlaylist(url: string): boolean {
   const path = url.split(/[?#]/, 1)[0];
-  return /^https?:/i.test(url) && PLAYLIST_OR_RECORDING.test(path);
+  return /^https?:/i.test(url) && HLS_PLAYLIST.test(path);
 }
 
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
@@ -66,7 +66,7 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
     ? ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds]
     : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
       ['-rw_timeout', timeoutMicroseconds];
-  const pace = arrivesFasterThanItPlays(url) ? ['-re'] : [];
+  const pace = isHlsPlaylist(url) ? ['-re'] : [];
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
 
