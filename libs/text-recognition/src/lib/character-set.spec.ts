@@ -38,6 +38,16 @@ describe('CharacterSet', () => {
     expect(characters.sha256).toBe(CharacterSet.fromFile(join(dir, 'plain-end.txt')).sha256);
   });
 
+  it('keeps blank lines at the end as classes where the model has one for each: PaddleOCR trained it on them', () => {
+    const path = join(dir, 'trained-with-blank.txt');
+    writeFileSync(path, 'a\nb\n\n');
+    const characters = CharacterSet.fromFile(path);
+    // a, b, the blank line, + blank + space.
+    characters.assertFits(5, 'rec.onnx', path);
+    expect(characters.characters).toEqual(['', 'a', 'b', '', ' ']);
+    expect(() => CharacterSet.fromFile(path).assertFits(7, 'rec.onnx', path)).toThrow('has 2 characters and 1 blank line at its end (+ blank = 3');
+  });
+
   it("reads the shipped PP-OCR dictionary as the recognition model's 6625 classes", () => {
     const shipped = CharacterSet.fromFile(join(__dirname, '../../../../models/ppocr_keys_v1.txt'));
     expect(shipped.classCount).toBe(6625);

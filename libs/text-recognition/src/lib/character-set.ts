@@ -16,7 +16,14 @@ export class CharacterSet {
   /** The dictionary's identity: the sha256 of its characters one a line, the file's own where it is so written (no BOM, no CR, no last newline). */
   readonly sha256: string;
 
-  constructor(private readonly dictionary: readonly string[]) {
+  /**
+   * `trailingBlankLines`: blank lines the file had at its end, not counted as characters unless the model has a class
+   * for each (PaddleOCR keeps them: a model trained on such a dictionary has them; see assertFits).
+   */
+  constructor(
+    private readonly dictionary: readonly string[],
+    private readonly trailingBlankLines = 0,
+  ) {
     this.characters = ['', ...dictionary, ' '];
     this.sha256 = createHash('sha256').update(dictionary.join('\n')).digest('hex');
   }
@@ -34,8 +41,8 @@ export class CharacterSet {
   /**
    * Reads a dictionary file (one character per line, UTF-8: refused otherwise), as PaddleOCR does: line ends stripped,
    * nothing else but a byte-order mark (an editor's, never a character of the model's), which PaddleOCR would keep in the first character,
-   * and blank lines at the end: an empty class reads as nothing, and one blank line more fits a model with a space class
-   * as a model without one would, so every space would read as nothing.
+   * and blank lines at the end, set aside: an empty class reads as nothing, and one blank line an editor added would fit
+   * a model with a space class as a model without one, so every space would read as nothing.
    */
   static fromFile(path: string): CharacterSet {
     let bytes: Buffer;
@@ -52,24 +59,37 @@ export class CharacterSet {
       throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is not UTF-8 text (GBK or UTF-16?): PaddleOCR's dictionaries are UTF-8; save it as UTF-8`);
     }
     const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
-    while (lines.at(-1) === '') lines.pop();
+    // The last line's own newline ends no blank line.
+    if (lines.at(-1) === '') lines.pop();
+    let trailingBlankLines = 0;
+    while (lines.at(-1) === '') {
+      lines.pop();
+      trailingBlankLines++;
+    }
     if (lines.length === 0) throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is empty (expected one character per line)`);
-    return new CharacterSet(lines);
+    return new CharacterSet(lines, trailingBlankLines);
   }
 
   /**
    * Takes the space class from the model's class count (dictionary + blank, or + space too: use_space_char is a
-   * training option); throws, naming both files and their variables, when the count fits neither.
+   * training option), the dictionary's characters first without its blank lines at the end, then with as many of
+   * them as make it fit (a model trained on them has a class for each); throws, naming both files and their
+   * variables, when the count fits neither.
    */
   assertFits(modelClasses: number, modelPath: string, dictionaryPath: string): void {
-    const withoutSpace = this.dictionary.length + 1;
-    if (modelClasses === withoutSpace || modelClasses === withoutSpace + 1) {
-      this.characters = modelClasses === withoutSpace ? ['', ...this.dictionary] : ['', ...this.dictionary, ' '];
-      return;
+    for (let blankLines = 0; blankLines <= this.trailingBlankLines; blankLines++) {
+      const dictionary = [...this.dictionary, ...Array<string>(blankLines).fill('')];
+      const withoutSpace = dictionary.length + 1;
+      if (modelClasses === withoutSpace || modelClasses === withoutSpace + 1) {
+        this.characters = modelClasses === withoutSpace ? ['', ...dictionary] : ['', ...dictionary, ' '];
+        return;
+      }
     }
+    const withoutSpace = this.dictionary.length + 1;
+    const blank = this.trailingBlankLines > 0 ? ` and ${this.trailingBlankLines} blank line${this.trailingBlankLines === 1 ? '' : 's'} at its end` : '';
     throw new Error(
       `the recognition model ${modelPath} (REC_MODEL_PATH) predicts ${modelClasses} classes, but the dictionary ${dictionaryPath} (REC_DICT_PATH) ` +
-        `has ${this.dictionary.length} characters (+ blank = ${withoutSpace}, or + blank + space = ${withoutSpace + 1}): use the dictionary the model was trained with`,
+        `has ${this.dictionary.length} characters${blank} (+ blank = ${withoutSpace}, or + blank + space = ${withoutSpace + 1}): use the dictionary the model was trained with`,
     );
   }
 }
