@@ -162,7 +162,8 @@ function assertProbabilities(output: TensorData, modelPath: string): void {
   const classes = output.dims[2];
   let sum = 0;
   for (let c = 0; c < classes; c++) sum += output.data[c];
-  if (Math.abs(sum - 1) > 0.01) {
+  // Written so that a NaN (a broken FP16 engine) fails it too.
+  if (!(Math.abs(sum - 1) <= 0.01)) {
     throw new Error(
       `the recognition model ${modelPath} (REC_MODEL_PATH) outputs no probabilities: the ${classes} classes of a time step sum to ${sum.toFixed(2)}, not 1 ` +
         '(exported without its last softmax?); the scores of its reads would not be scores',
