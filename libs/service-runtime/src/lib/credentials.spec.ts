@@ -13,6 +13,15 @@ describe('maskCredentials', () => {
   it("masks a password given in a URL's query, as MJPEG cameras take it (videostream.cgi?user=admin&pwd=...)", () => {
     expect(maskCredentials('http://cam/videostream.cgi?user=admin&pwd=s3cret&rate=0: 401 Unauthorized')).toBe('http://cam/videostream.cgi?user=admin&pwd=***&rate=0: 401 Unauthorized');
     expect(maskCredentials('http://cam/mjpg/video.cgi?usr=admin&pass=s3cret')).toBe('http://cam/mjpg/video.cgi?usr=admin&pass=***');
+    expect(maskCredentials('http://cam/videostream.cgi?loginuse=admin&loginpas=s3cret and http://cam/snap.cgi?user=a&psw=b')).toBe(
+      'http://cam/videostream.cgi?loginuse=admin&loginpas=*** and http://cam/snap.cgi?user=a&psw=***',
+    );
+    expect(maskCredentials('srt://10.0.0.2:9000?streamid=cam1&passphrase=s3cret-phrase')).toBe('srt://10.0.0.2:9000?streamid=cam1&passphrase=***');
+  });
+
+  it('masks the password of a URL to an IPv6 host, or one after an = (a pipeline property)', () => {
+    expect(maskCredentials('rtsp://admin:s3cret@[fe80::1]:554/ch1')).toBe('rtsp://admin:***@[fe80::1]:554/ch1');
+    expect(maskCredentials('rtspsrc location=rtsp://admin:s3cret@cam/ch1')).toBe('rtspsrc location=rtsp://admin:***@cam/ch1');
   });
 
   it('masks the value of every password property of a pipeline, quoted or not, keeping the key', () => {

@@ -4,9 +4,12 @@ const PASSWORD_PROPERTY = /\b((?:user|proxy)-pw|password|passwd)=("[^"]*"|'[^']*
  * A URL's user and password: the user may hold an @ (an e-mail address), as ffmpeg takes everything before the last @
  * of the authority for them.
  */
-const URL_PASSWORD = /\b([a-z][\w+.-]*:\/\/[^\s/:]*):[^\s/]*@/gi;
-/** A password in a URL's query, as MJPEG cameras take it (`videostream.cgi?user=admin&pwd=...`); password= is masked as a property. */
-const QUERY_PASSWORD = /([?&](?:pwd|pass)=)[^&\s#]*/gi;
+const URL_PASSWORD = /(?<![\w+.-])([a-z][\w+.-]*:\/\/[^\s/:]*):[^\s/]*@/gi;
+/**
+ * A password in a URL's query, as MJPEG cameras take it (`videostream.cgi?user=admin&pwd=...`, `loginpas=`, `psw=`)
+ * and SRT its `passphrase=`; password= is masked as a property.
+ */
+const QUERY_PASSWORD = /([?&](?:pwd|pass|psw|loginpas|passphrase)=)[^&\s#]*/gi;
 
 /**
  * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***") and of every
