@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
 import { waitUntil } from '@iev/testing';
-import type { Frame } from '@iev/frame-protocol';
+import { type Frame, MAX_DIMENSION } from '@iev/frame-protocol';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
 import { SourceSupervisor, type SourceSupervisorOptions } from './source-supervisor';
@@ -91,6 +91,15 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     const gaps = sequences.slice(1).map((sequence, i) => sequence - sequences[i]);
     expect(gaps.every((gap) => gap >= 3)).toBe(true);
     expect(sequences.at(-1)).toBeLessThanOrEqual(supervisor.framesDecoded);
+  });
+
+  it('fails a source whose frames are larger than a frame may be sent, naming their size, instead of streaming them', async () => {
+    // A lone side completed from a wide picture can pass the protocol's limit: every send of such a frame would fail.
+    const tooWide = () => createFrameSource(resolveSource('testsrc'), { sourceId: 'camera0', width: MAX_DIMENSION + 1, height: 2, fps: 50 });
+    const supervisor = new SourceSupervisor(tooWide, { failFastBeforeFirstFrame: true });
+
+    await expect(take(supervisor.frames(), 1)).rejects.toThrow(`test pattern: frames of ${MAX_DIMENSION + 1}x2 are larger than ${MAX_DIMENSION} a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`);
+    await supervisor.stop();
   });
 
   it('waits after a file played once has ended, reads on from a source switched to, and ends on stop()', async () => {

@@ -1,4 +1,4 @@
-import type { Frame, FrameHeader } from '@iev/frame-protocol';
+import { type Frame, type FrameHeader, MAX_DIMENSION } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import type { FrameSource } from './frame-source';
 import { VideoSourceError } from './video-source-error';
@@ -51,6 +51,15 @@ export interface SourceSupervisorOptions {
    * off instead of restarting twice a second.
    */
   healthyRunMs?: number;
+}
+
+/**
+ * Throws a VideoSourceError for frames no consumer can be sent (frame-protocol refuses a side over MAX_DIMENSION): a
+ * source streaming them would look up while every send failed. A lone side completed from a very wide picture gets there.
+ */
+function assertSendableSize({ width, height }: FrameHeader, label: string): void {
+  if (width <= MAX_DIMENSION && height <= MAX_DIMENSION) return;
+  throw new VideoSourceError(`${label}: frames of ${width}x${height} are larger than ${MAX_DIMENSION} a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`);
 }
 
 /**
@@ -123,8 +132,10 @@ export class SourceSupervisor {
           lastTaken = header.sequence;
           const now = Date.now();
           this.lastFrameAt = now;
-          if (this.state !== 'streaming') this.nowStreaming(header, now);
-          else if (this.recoveringSince !== undefined && now - this.recoveringSince >= this.healthyRunMs) this.recovered();
+          if (this.state !== 'streaming') {
+            assertSendableSize(header, source.label);
+            this.nowStreaming(header, now);
+          } else if (this.recoveringSince !== undefined && now - this.recoveringSince >= this.healthyRunMs) this.recovered();
           this.hadFrame = true;
           yield { ...header, sequence: this.nextSequence++, pixels };
         }
