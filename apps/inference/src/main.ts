@@ -9,7 +9,7 @@ import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferen
 import { capturedFrames, ownFrames } from './app/frames-intake';
 import { InferenceMetrics } from './app/inference.metrics';
 import { applyInferenceSettings } from './app/inference-settings';
-import { detectionHealth } from './app/inference-health';
+import { inferenceHealth } from './app/inference-health';
 import { InferenceModule } from './app/inference.module';
 import { TextReading } from './app/text-reading';
 
@@ -111,7 +111,7 @@ void runModule('inference', async (logger) => {
     metricsPort: config.metricsPort,
     observability,
     health: () => ({
-      ...detectionHealth(detector.backend),
+      ...inferenceHealth(detector.backend, frames.sourcesDown()),
       backend: detector.backend.name,
       streams,
       modelId: detector.backend.modelId,

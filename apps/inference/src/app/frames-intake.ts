@@ -15,6 +15,8 @@ export interface FramesIntake {
   release: ReleasePixels;
   /** For /health and the twin's status. */
   status(): Record<string, unknown>;
+  /** The cameras decoded here that deliver no frames (not yet, or retrying); none for frames from capture modules. */
+  sourcesDown(): string[];
   /** Messages that failed to decode, per capture endpoint (none in process). */
   malformedByEndpoint(): ReadonlyArray<{ endpoint: string; malformed: number }>;
   /** What it opened beside its server, closed once the server has. */
@@ -30,6 +32,7 @@ export function capturedFrames(framesConnect: string[], curve: CurveSettings | u
     server,
     release: (pixels) => void releaseReceived(pixels),
     status: () => ({ transport: server.stats() }),
+    sourcesDown: () => [],
     malformedByEndpoint: () => server.stats().endpoints,
   };
 }
@@ -66,6 +69,8 @@ export async function ownFrames(
     cameras,
     release: (pixels) => server.release(pixels),
     status: () => ({ capture: server.stats(), ...(framesClient && { offered: framesClient.stats() }) }),
+    // A file played once that ended is done, not down: a capture module is healthy then too.
+    sourcesDown: () => server.stats().flatMap(({ sourceId, state }) => (state === 'streaming' || state === 'ended' ? [] : [sourceId])),
     malformedByEndpoint: () => [],
     close: closeOffer,
   };

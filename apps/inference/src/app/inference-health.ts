@@ -1,17 +1,21 @@
 import type { InferenceBackend } from '@iev/inference-backends';
 
-export interface DetectionHealth {
+export interface InferenceHealth {
   healthy: boolean;
-  /** 'degraded' while streams are down; absent while all are up. */
+  /** 'degraded' while detection streams or cameras decoded here are down; absent while all are up. */
   status?: 'degraded';
   streamsDown?: number;
+  /** Cameras of CAPTURE_SOURCES not delivering frames: not yet, or retrying. */
+  sourcesDown?: string[];
 }
 
 /**
- * The detection model's part of /health: degraded, and so unhealthy, while any of its streams is down (its worker
- * restarting after a crash), though the others keep detecting.
+ * Inference's part of /health: degraded, and so unhealthy, while any detection stream is down (its worker restarting
+ * after a crash) or any camera it decodes itself is (`sourcesDown`: not streaming yet, or retrying, as a capture
+ * module is unhealthy for its one), though the rest keep detecting.
  */
-export function detectionHealth(backend: Pick<InferenceBackend, 'streamsDown'>): DetectionHealth {
+export function inferenceHealth(backend: Pick<InferenceBackend, 'streamsDown'>, sourcesDown: readonly string[] = []): InferenceHealth {
   const streamsDown = backend.streamsDown ?? 0;
-  return streamsDown === 0 ? { healthy: true } : { healthy: false, status: 'degraded', streamsDown };
+  if (streamsDown === 0 && sourcesDown.length === 0) return { healthy: true };
+  return { healthy: false, status: 'degraded', ...(streamsDown > 0 && { streamsDown }), ...(sourcesDown.length > 0 && { sourcesDown: [...sourcesDown] }) };
 }
