@@ -11,7 +11,8 @@ function fileIdentity(path: string): string | undefined {
 }
 
 /**
- * Where `--annotate DIR` writes: `<name>.jpg` for an image, `<name>-<frame>.jpg` for each frame of a video. It
+ * Where `--annotate DIR` writes: `<name>.jpg` for an image (the first page of a multi-page TIFF or animated WebP,
+ * `<name>-<page>.jpg` for the others), `<name>-<frame>.jpg` for each frame of a video. It
  * refuses to write over any of the inputs (`DIR/photo.jpg` when DIR holds the input photo.jpg) rather than naming
  * its files apart: no naming scheme is safe from every name an input folder may hold.
  */
@@ -33,7 +34,8 @@ export class AnnotatedFiles {
 
   write(input: string, frame: number, jpeg: Buffer): string {
     const name = basename(input, extname(input));
-    const path = join(this.dir, IMAGE_EXTENSIONS.has(extname(input).toLowerCase()) ? `${name}.jpg` : `${name}-${String(frame).padStart(6, '0')}.jpg`);
+    const picture = IMAGE_EXTENSIONS.has(extname(input).toLowerCase()) && frame === 0;
+    const path = join(this.dir, picture ? `${name}.jpg` : `${name}-${String(frame).padStart(6, '0')}.jpg`);
     const earlier = this.written.get(path);
     if (earlier !== undefined && earlier !== input) throw new Error(`--annotate: ${earlier} and ${input} would both be written to ${path}`);
     const identity = fileIdentity(path);

@@ -88,6 +88,23 @@ describe('decodeFile', () => {
     }
   });
 
+  // ffmpeg reads only a TIFF's first page, and cannot tell an animated WebP's size.
+  it.each(['tiff', 'webp'])('decodes each page of a multi-page %s', async (format) => {
+    const blank = await sharp({ create: { width: 1280, height: 720, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const pages = join(workDir, `pages.${format}`);
+    await sharp([blank, await sharp(frame.path).png().toBuffer()], { join: { animated: true } })
+      .toFormat(format as 'tiff' | 'webp', { lossless: true })
+      .toFile(pages);
+
+    const decoded = await decodeAll(pages);
+
+    expect(decoded.map(({ index, image }) => [index, image.width, image.height])).toEqual([
+      [0, 1280, 720],
+      [1, 1280, 720],
+    ]);
+    expect(await recall(decoded[1].image, frame)).toBe(1);
+  });
+
   it('says a file that is not there is not found, not which kind it would have been', async () => {
     const missing = join(workDir, 'nothere.png');
 

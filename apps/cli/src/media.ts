@@ -18,23 +18,25 @@ const RGB_TO_BGR: Matrix3x3 = [
 /**
  * Every frame of an image (PNG, JPEG, ...) or video file as BGR. A file sharp reads as one picture is decoded by
  * sharp: turned upright as its EXIF orientation says and its transparency laid over white, where ffmpeg (5.1) reads
- * a portrait photo sideways and a transparent background as black. Anything else (a video, an animated GIF, a BMP)
- * is decoded by ffmpeg, as fast as it can, from that one file whatever its name (a `%` in it too).
+ * a portrait photo sideways and a transparent background as black; so is each page of a multi-page TIFF and each
+ * frame of an animated WebP, of which ffmpeg reads only the first page and no frame at all. Anything else (a video,
+ * an animated GIF, a BMP) is decoded by ffmpeg, as fast as it can, from that one file whatever its name (a `%` in it
+ * too).
  */
 export async function* decodeFile(path: string): AsyncGenerator<DecodedFrame> {
   // Before anything reads it: a name that is no file is neither an image nor a video yet.
   await assertIsFile(path, 'file');
   // What the file is, from its contents: sharp cannot read a video, and reads each frame of an animation as a page.
-  const image = sharp(path);
-  const picture = await image.metadata().then(
-    ({ pages }) => (pages ?? 1) === 1,
-    () => false,
-  );
-  if (picture) {
-    yield { index: 0, image: await decodePicture(image, path) };
+  const metadata = await sharp(path)
+    .metadata()
+    .catch(() => undefined);
+  const pages = metadata?.pages ?? 1;
+  // ffmpeg decodes a GIF's frames in one pass; sharp would decode every frame before the page it is asked for.
+  if (!metadata || (metadata.format === 'gif' && pages > 1)) {
+    yield* decodeWithFfmpeg(path);
     return;
   }
-  yield* decodeWithFfmpeg(path);
+  for (let page = 0; page < pages; page++) yield { index: page, image: await decodePicture(sharp(path, { page }), path) };
 }
 
 /** The frames of `path` as ffmpeg decodes them (VideoFileSource), as fast as it can. */
@@ -47,7 +49,7 @@ async function* decodeWithFfmpeg(path: string): AsyncGenerator<DecodedFrame> {
   }
 }
 
-/** The picture `image` (sharp, its header already read) reads from `path`, upright, over white, as BGR. */
+/** The picture (or page) `image` (sharp) reads from `path`, upright, over white, as BGR. */
 async function decodePicture(image: Sharp, path: string): Promise<ImageView> {
   try {
     const { data, info } = await image

@@ -57,6 +57,17 @@ describe('detect --annotate', () => {
     expect(reported[0].boxes.length).toBeGreaterThan(3);
   });
 
+  it("writes each page of a multi-page TIFF apart, the first under the file's own name", async () => {
+    const pages = join(workDir, 'pages.tif');
+    const page = await sharp(join(devB, 'frame_000.png')).png().toBuffer();
+    await sharp([page, page], { join: { animated: true } }).tiff().toFile(pages);
+    const annotateDir = join(workDir, 'pages');
+
+    await detect(detector(), undefined, [pages], { json: true, annotateDir }, new PassThrough());
+
+    expect(readdirSync(annotateDir).sort()).toEqual(['pages-000001.jpg', 'pages.jpg']);
+  });
+
   it('stops before one input overwrites another of the same name', async () => {
     const copy = join(workDir, 'frame_000.png');
     copyFileSync(join(devB, 'frame_000.png'), copy);
