@@ -1,6 +1,6 @@
 import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import { encodeAnnotatedJpeg, evaluationAnnotations } from '@iev/frame-annotation';
-import { evaluateDetections, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
+import { evaluateDetections, inDontCare, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
 import { AnnotatedFiles } from '../annotated-files';
 import { decodeFile } from '../media';
@@ -11,6 +11,8 @@ export interface EvaluationReport {
   preset: string;
   frames: number;
   groundTruth: number;
+  /** Lines transcribed `###`, ICDAR's don't care: not in groundTruth, and a detection mostly inside one is not scored. */
+  dontCare: number;
   ours: { precision: number; recall: number; hmean: number; detections: number };
   /** The original sample's own outputs (seed-ref.jsonl) scored the same way, when the set has them. */
   sample?: { precision: number; recall: number; hmean: number; detections: number };
@@ -29,7 +31,8 @@ const MATCH_IOU = 0.5;
 
 /**
  * `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json (`frames`, read by
- * readTextFrameSet before the models load, so a bad gt.json is told at once), parity with seed-ref.jsonl, and
+ * readTextFrameSet before the models load, so a bad gt.json is told at once; detections mostly inside a don't-care
+ * line, `###`, left out as ICDAR leaves them), parity with seed-ref.jsonl, and
  * with a reader end-to-end text spotting. With `annotateDir`, each frame is written there with its ground truth and
  * predictions drawn, misses and false alarms marked.
  */
@@ -45,7 +48,7 @@ export async function evaluate(
   const read: SpottedLine[][] = [];
   for (const frame of frames) {
     for await (const { image } of decodeFile(frame.path)) {
-      const { boxes } = await detector.detect(image);
+      const boxes = (await detector.detect(image)).boxes.filter((box) => !inDontCare(box.points, frame.dontCare));
       ours.push(boxes.map((box) => box.points));
       const reading = reader && (await reader.read({ sourceId: frame.file, timeMs: 0, image, boxes }));
       if (reading) read.push(reading.boxes.map((box) => ({ quad: box.points, text: box.text ?? '' })));
@@ -69,9 +72,12 @@ export async function evaluate(
     preset: detector.preset.name,
     frames: frames.length,
     groundTruth: frames.reduce((sum, frame) => sum + frame.truth.length, 0),
+    dontCare: frames.reduce((sum, frame) => sum + frame.dontCare.length, 0),
     ours: score(ours),
   };
-  const reference = frames.every((frame) => frame.reference) ? frames.map((frame) => frame.reference ?? []) : undefined;
+  const reference = frames.every((frame) => frame.reference)
+    ? frames.map((frame) => (frame.reference ?? []).filter((quad) => !inDontCare(quad, frame.dontCare)))
+    : undefined;
   if (reference) {
     report.sample = score(reference);
     const parity = scoreParity(reference.map((boxes, i) => ({ reference: boxes, ours: ours[i] })), PARITY_IOU);
@@ -102,7 +108,7 @@ export function formatEvaluation(report: EvaluationReport): string {
   const row = (name: string, s: EvaluationReport['ours']) =>
     `${name.padEnd(8)} ${s.precision.toFixed(3).padStart(9)} ${s.recall.toFixed(3).padStart(7)} ${s.hmean.toFixed(3).padStart(6)} ${String(s.detections).padStart(10)}`;
   const lines = [
-    `${report.set}: ${report.frames} frames, ${report.groundTruth} text lines, preset ${report.preset} (IoU >= 0.5)`,
+    `${report.set}: ${report.frames} frames, ${report.groundTruth} text lines${report.dontCare ? ` (and ${report.dontCare} don't care, ###)` : ''}, preset ${report.preset} (IoU >= 0.5)`,
     `${''.padEnd(8)} precision  recall  hmean detections`,
     row('ours', report.ours),
   ];

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Quad } from '../geometry/polygon-iou';
-import { evaluateDetections, matchBoxes, type FrameDetections } from './icdar-detection';
+import { evaluateDetections, inDontCare, matchBoxes, type FrameDetections } from './icdar-detection';
 import { readTextFrameSet } from './text-frame-set';
 
 const framesDir = join(__dirname, '../../../../../testdata/text-frames');
@@ -66,5 +66,20 @@ describe('matchBoxes', () => {
     const ours = [square(0, 0, 10), square(20.2, 0, 10), square(45, 0, 10)];
     expect(matchBoxes(reference, ours, 0.9)).toBe(2);
     expect(matchBoxes(reference, ours, 0.3)).toBe(3);
+  });
+});
+
+describe('inDontCare', () => {
+  it("leaves out a detection more than half of whose area lies inside a don't-care line, in either winding", () => {
+    const unreadable = [square(0, 0, 10)];
+    expect(inDontCare(square(0, 0, 10), unreadable)).toBe(true);
+    // 6 of its 10 columns inside: 60 %.
+    expect(inDontCare(square(4, 0, 10), unreadable)).toBe(true);
+    expect(inDontCare([...square(4, 0, 10)].reverse(), [[...unreadable[0]].reverse()])).toBe(true);
+    // Exactly half inside is not more than half.
+    expect(inDontCare(square(5, 0, 10), unreadable)).toBe(false);
+    // A box around the whole line (a quarter of it inside) is still scored.
+    expect(inDontCare(square(0, 0, 20), unreadable)).toBe(false);
+    expect(inDontCare(square(0, 0, 10), [])).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { pairByIoU, type Quad } from '../geometry/polygon-iou';
+import { areaOf, intersectionArea, pairByIoU, type Quad } from '../geometry/polygon-iou';
 
 export interface FrameDetections {
   gt: readonly Quad[];
@@ -37,4 +37,16 @@ export function evaluateDetections(frames: readonly FrameDetections[], iouThresh
 /** Parity check: how many `reference` boxes a box of `ours` matches one-to-one at IoU >= `iouThreshold`. */
 export function matchBoxes(reference: readonly Quad[], ours: readonly Quad[], iouThreshold: number): number {
   return pairByIoU(reference, ours, iouThreshold).length;
+}
+
+/** ICDAR 2015's transcription of a line it does not care about (unreadable text): found or not, it is not scored. */
+export const DONT_CARE_TEXT = '###';
+
+/**
+ * Whether ICDAR 2015 leaves a detection out of the scores: more than half of its area lies inside one of the
+ * don't-care lines (`DONT_CARE_TEXT`), so finding unreadable text is neither a hit nor a false alarm.
+ */
+export function inDontCare(detection: Quad, dontCare: readonly Quad[]): boolean {
+  const area = areaOf(detection);
+  return area > 0 && dontCare.some((line) => intersectionArea(line, detection) > 0.5 * area);
 }

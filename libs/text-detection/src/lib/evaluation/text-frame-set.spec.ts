@@ -26,7 +26,20 @@ describe('readTextFrameSet', () => {
     try {
       expect(() => readTextFrameSet(dir)).toThrow(`${dir} has no gt.json`);
       writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames: [{ file: 'a.png', width: 4, height: 4, items: [{ quad: square(0, 0, 2) }] }] }));
-      expect(readTextFrameSet(dir)).toEqual([{ file: 'a.png', path: join(dir, 'a.png'), width: 4, height: 4, truth: [square(0, 0, 2)], reference: undefined }]);
+      expect(readTextFrameSet(dir)).toEqual([{ file: 'a.png', path: join(dir, 'a.png'), width: 4, height: 4, truth: [square(0, 0, 2)], dontCare: [], reference: undefined }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sets a line transcribed ### apart as don't care, as ICDAR 2015 does, out of the lines to find and their texts", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-set-'));
+    try {
+      const items = [{ quad: square(0, 0, 2), text: 'EXIT' }, { quad: square(4, 0, 2), text: '###' }, { quad: square(8, 0, 2), text: 'GATE' }];
+      writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames: [{ file: 'a.png', width: 16, height: 4, items }] }));
+      expect(readTextFrameSet(dir)).toEqual([
+        expect.objectContaining({ truth: [square(0, 0, 2), square(8, 0, 2)], texts: ['EXIT', 'GATE'], dontCare: [square(4, 0, 2)] }),
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Quad } from '../geometry/polygon-iou';
-import { matchBoxes } from './icdar-detection';
+import { DONT_CARE_TEXT, matchBoxes } from './icdar-detection';
 
 /** One frame of a ground-truth set: its image, its text lines and, where the set has them, the original sample's boxes. */
 export interface TextFrame {
@@ -10,9 +10,12 @@ export interface TextFrame {
   path: string;
   width: number;
   height: number;
+  /** The lines to find: every item but the don't-care ones. */
   truth: Quad[];
   /** Each true line's text, in `truth`'s order, when gt.json has a `text` for every line. */
   texts?: string[];
+  /** Items whose text is ICDAR's don't-care `###`: not scored, nor a detection mostly inside one (inDontCare). */
+  dontCare: Quad[];
   /** The original sample's boxes for this frame (seed-ref.jsonl), when the set has that file. */
   reference?: Quad[];
 }
@@ -36,15 +39,19 @@ export function readTextFrameSet(dir: string): TextFrame[] {
   if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected ${GT_SHAPE})`);
   const frames = readGroundTruth(gtPath);
   const reference = readReference(join(dir, 'seed-ref.jsonl'));
-  return frames.map((frame) => ({
-    file: frame.file,
-    path: join(dir, frame.file),
-    width: frame.width,
-    height: frame.height,
-    truth: frame.items.map((item) => item.quad),
-    texts: frame.items.every((item) => typeof item.text === 'string') ? frame.items.map((item) => item.text as string) : undefined,
-    reference: reference && (reference.get(frame.file) ?? []),
-  }));
+  return frames.map((frame) => {
+    const lines = frame.items.filter((item) => item.text !== DONT_CARE_TEXT);
+    return {
+      file: frame.file,
+      path: join(dir, frame.file),
+      width: frame.width,
+      height: frame.height,
+      truth: lines.map((item) => item.quad),
+      texts: lines.every((item) => typeof item.text === 'string') ? lines.map((item) => item.text as string) : undefined,
+      dontCare: frame.items.filter((item) => item.text === DONT_CARE_TEXT).map((item) => item.quad),
+      reference: reference && (reference.get(frame.file) ?? []),
+    };
+  });
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -45,8 +45,13 @@ function crossing(from: PointLike, to: PointLike, fromSide: number, toSide: numb
 }
 
 /** Area of a simple polygon given as a corner list. */
-function areaOf(polygon: readonly PointLike[]): number {
+export function areaOf(polygon: readonly PointLike[]): number {
   return Math.abs(signedArea(polygon));
+}
+
+/** The area a simple polygon `subject` shares with the convex polygon `clip` (either winding). */
+export function intersectionArea(subject: readonly PointLike[], clip: readonly PointLike[]): number {
+  return areaOf(clipConvex(subject, clip));
 }
 
 /**
@@ -57,7 +62,7 @@ export function convexPolygonIoU(a: readonly PointLike[], b: readonly PointLike[
   const areaA = areaOf(a);
   const areaB = areaOf(b);
   if (areaA === 0 || areaB === 0) return 0;
-  const intersection = areaOf(clipConvex(a, b));
+  const intersection = intersectionArea(a, b);
   return intersection / (areaA + areaB - intersection);
 }
 

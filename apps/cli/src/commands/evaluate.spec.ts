@@ -1,0 +1,37 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTextFrameSet } from '@iev/text-detection';
+import { evaluate } from './evaluate';
+import { seedDetectorFixture, WORKSPACE_ROOT } from '../seed-detector.fixture';
+
+jest.setTimeout(120_000);
+
+const devB = join(WORKSPACE_ROOT, 'testdata/text-frames/dev-b');
+const { workDir, detector } = seedDetectorFixture('cli-evaluate-');
+
+type GroundTruthFrame = { file: string; items: { text: string }[] };
+
+/** A set of dev-b's first frame (every line found by the seed preset) with its gt.json changed by `change`. */
+function frameSet(name: string, change: (frame: GroundTruthFrame) => GroundTruthFrame): string {
+  const dir = join(workDir, name);
+  mkdirSync(dir);
+  const [frame] = (JSON.parse(readFileSync(join(devB, 'gt.json'), 'utf8')) as { frames: GroundTruthFrame[] }).frames;
+  copyFileSync(join(devB, frame.file), join(dir, frame.file));
+  writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames: [change(frame)] }));
+  return dir;
+}
+
+describe('evaluate', () => {
+  it("scores neither a line transcribed ### (ICDAR's don't care) nor the box found on it", async () => {
+    const plain = frameSet('plain', (frame) => frame);
+    const unreadable = frameSet('dont-care', (frame) => ({ ...frame, items: frame.items.map((item, i) => (i === 0 ? { ...item, text: '###' } : item)) }));
+
+    const [before, after] = [await evaluate(detector(), undefined, plain, readTextFrameSet(plain)), await evaluate(detector(), undefined, unreadable, readTextFrameSet(unreadable))];
+
+    expect(before.ours.recall).toBe(1);
+    expect(after).toMatchObject({ groundTruth: before.groundTruth - 1, dontCare: 1, ours: { recall: 1, detections: before.ours.detections - 1 } });
+    // The line's box is neither a match nor a false alarm: one match fewer, the false alarms as they were.
+    const matched = (scores: typeof before.ours) => Math.round(scores.precision * scores.detections);
+    expect(matched(after.ours)).toBe(matched(before.ours) - 1);
+  });
+});
