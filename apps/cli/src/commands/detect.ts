@@ -12,7 +12,8 @@ export interface DetectOptions {
 
 /**
  * `detect [--json] [--annotate DIR] <files...>`: one line (or JSON object) per image or video frame, with the text
- * read when `reader` is given.
+ * read when `reader` is given. A file that fails (not there, not a picture or video, broken) does not stop the
+ * others: the files that failed are thrown at the end, each with its reason.
  */
 export async function detect(
   detector: TextDetector,
@@ -22,7 +23,14 @@ export async function detect(
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
   const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir, files);
+  const failures: Error[] = [];
   for (const file of files) {
+    await detectFile(file).catch((error: Error) => failures.push(error));
+  }
+  if (files.length === 1 && failures.length === 1) throw failures[0];
+  if (failures.length > 0) throw new Error(`${failures.length} of ${files.length} files failed:\n  ${failures.map((error) => error.message).join('\n  ')}`);
+
+  async function detectFile(file: string): Promise<void> {
     for await (const { index, image } of decodeFile(file)) {
       const result = await detector.detect(image);
       const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: result.boxes }));

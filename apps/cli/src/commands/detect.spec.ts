@@ -1,0 +1,26 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { detect } from './detect';
+import { seedDetectorFixture, WORKSPACE_ROOT } from '../seed-detector.fixture';
+
+jest.setTimeout(120_000);
+
+const { workDir, detector } = seedDetectorFixture('cli-detect-');
+
+describe('detect', () => {
+  it('goes on past a file it cannot read, and fails at the end naming each such file and why', async () => {
+    const good = [join(WORKSPACE_ROOT, 'testdata/text-frames/dev-b/frame_000.png'), join(WORKSPACE_ROOT, 'testdata/text-frames/dev-a/frame_003.png')];
+    const missing = join(workDir, 'missing.png');
+    const notAnImage = join(workDir, 'notes.jpg');
+    writeFileSync(notAnImage, 'not a picture\n');
+    const out = new PassThrough();
+    const lines: string[] = [];
+    out.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+
+    const run = detect(detector(), undefined, [good[0], missing, notAnImage, good[1]], { json: true }, out);
+
+    await expect(run).rejects.toThrow(new RegExp(`^2 of 4 files failed:\\n  file not found: ${missing}\\n  .*${notAnImage}`));
+    expect(lines.map((line) => (JSON.parse(line) as { source: string }).source)).toEqual(good);
+  });
+});
