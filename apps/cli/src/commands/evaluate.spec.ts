@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTextFrameSet } from '@iev/text-detection';
@@ -9,7 +10,7 @@ jest.setTimeout(120_000);
 const devB = join(WORKSPACE_ROOT, 'testdata/text-frames/dev-b');
 const { workDir, detector } = seedDetectorFixture('cli-evaluate-');
 
-type GroundTruthFrame = { file: string; items: { text: string }[] };
+type GroundTruthFrame = { file: string; width: number; height: number; items: { text: string }[] };
 
 /** A set of dev-b's first frame (every line found by the seed preset) with its gt.json changed by `change`. */
 function frameSet(name: string, change: (frame: GroundTruthFrame) => GroundTruthFrame): string {
@@ -33,5 +34,19 @@ describe('evaluate', () => {
     // The line's box is neither a match nor a false alarm: one match fewer, the false alarms as they were.
     const matched = (scores: typeof before.ours) => Math.round(scores.precision * scores.detections);
     expect(matched(after.ours)).toBe(matched(before.ours) - 1);
+  });
+
+  it('refuses a frame whose picture is not the one gt.json describes: another size, or more than one picture', async () => {
+    const resized = frameSet('resized', (frame) => ({ ...frame, width: frame.width / 2, height: frame.height / 2 }));
+    const animated = frameSet('animated', (frame) => ({ ...frame, file: 'frame_000.gif' }));
+    const png = join(animated, 'frame_000.png');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', png, '-filter_complex', 'loop=loop=1:size=1', join(animated, 'frame_000.gif')]);
+
+    await expect(evaluate(detector(), undefined, resized, readTextFrameSet(resized))).rejects.toThrow(
+      `${join(resized, 'frame_000.png')} is 1280x720, but gt.json gives it as 640x360: its quads would be in other pixels`,
+    );
+    await expect(evaluate(detector(), undefined, animated, readTextFrameSet(animated))).rejects.toThrow(
+      `${join(animated, 'frame_000.gif')} holds more than one picture (a video, an animation, pages): eval scores one picture a frame`,
+    );
   });
 });

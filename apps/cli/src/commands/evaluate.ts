@@ -47,7 +47,12 @@ export async function evaluate(
   const ours: Quad[][] = [];
   const read: SpottedLine[][] = [];
   for (const frame of frames) {
-    for await (const { image } of decodeFile(frame.path)) {
+    for await (const { index, image } of decodeFile(frame.path)) {
+      // Scores against another picture, or pixels other than the quads', would be wrong without a sign of it.
+      if (index > 0) throw new Error(`${frame.path} holds more than one picture (a video, an animation, pages): eval scores one picture a frame`);
+      if (image.width !== frame.width || image.height !== frame.height) {
+        throw new Error(`${frame.path} is ${image.width}x${image.height}, but gt.json gives it as ${frame.width}x${frame.height}: its quads would be in other pixels`);
+      }
       const boxes = (await detector.detect(image)).boxes.filter((box) => !inDontCare(box.points, frame.dontCare));
       ours.push(boxes.map((box) => box.points));
       const reading = reader && (await reader.read({ sourceId: frame.file, timeMs: 0, image, boxes }));
