@@ -68,6 +68,12 @@ describe('readTextFrameSet', () => {
       expect(refusal({ frames: [frame, { ...frame, file: 'b.png', items: undefined }] })).toBe('gt.json: frame 1 (b.png) has no "items" list');
       expect(refusal({ frames: [{ ...frame, items: [frame.items[0], { text: 'EXIT' }] }] })).toBe('gt.json: frame 0 (a.png), item 1: "quad" is not four [x, y] points');
       expect(refusal({ frames: [{ ...frame, items: [{ quad: square(0, 0, 2).slice(0, 3) }] }] })).toBe('gt.json: frame 0 (a.png), item 0: "quad" is not four [x, y] points');
+      expect(refusal({ frames: [{ ...frame, items: [{ quad: [...square(0, 0, 2)].reverse() }] }] })).toBe('read'); // either winding
+      // Corners given left to right, then left to right again (Z order), and all at one point.
+      const [topLeft, topRight, bottomRight, bottomLeft] = square(0, 0, 2);
+      const crossing = 'gt.json: frame 0 (a.png), item 0: "quad" crosses itself or has no area: give its corners in order round the line';
+      expect(refusal({ frames: [{ ...frame, items: [{ quad: [topLeft, topRight, bottomLeft, bottomRight] }] }] })).toBe(crossing);
+      expect(refusal({ frames: [{ ...frame, items: [{ quad: [topLeft, topLeft, topLeft, topLeft] }] }] })).toBe(crossing);
       expect(() => readTextFrameSet(dir)).toThrow(`(expected {"frames": [{"file", "width", "height", "items": [{"quad": [[x, y] x4], "text"?}]}]})`);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Quad } from '../geometry/polygon-iou';
+import { areaOf, type Quad } from '../geometry/polygon-iou';
 import { DONT_CARE_TEXT, matchBoxes } from './icdar-detection';
 
 /** One frame of a ground-truth set: its image, its text lines and, where the set has them, the original sample's boxes. */
@@ -58,6 +58,11 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 const isPoint = (value: unknown) => Array.isArray(value) && value.length === 2 && value.every(Number.isFinite);
 const isQuad = (value: unknown): value is Quad => Array.isArray(value) && value.length === 4 && value.every(isPoint);
 const isSize = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+/** Twice the signed area of the triangle a, b, c: which side of a→b the point c lies on. */
+const turn = (a: readonly number[], b: readonly number[], c: readonly number[]) => (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+const crosses = (a: Quad[number], b: Quad[number], c: Quad[number], d: Quad[number]) => turn(a, b, c) * turn(a, b, d) < 0 && turn(c, d, a) * turn(c, d, b) < 0;
+/** Corners in order round the line, with an area: a quad in Z order crosses itself and has no IoU with any box. */
+const isOutline = (quad: Quad) => !crosses(quad[0], quad[1], quad[2], quad[3]) && !crosses(quad[1], quad[2], quad[3], quad[0]) && areaOf(quad) > 0;
 
 function readGroundTruth(gtPath: string): GroundTruthFrame[] {
   let gt: unknown;
@@ -77,6 +82,7 @@ function readGroundTruth(gtPath: string): GroundTruthFrame[] {
     if (!Array.isArray(frame.items)) throw refuse(`${name} has no "items" list`);
     frame.items.forEach((item: unknown, j) => {
       if (!isRecord(item) || !isQuad(item.quad)) throw refuse(`${name}, item ${j}: "quad" is not four [x, y] points`);
+      if (!isOutline(item.quad)) throw refuse(`${name}, item ${j}: "quad" crosses itself or has no area: give its corners in order round the line`);
     });
   });
   return gt.frames as GroundTruthFrame[];
