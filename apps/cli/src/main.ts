@@ -8,7 +8,8 @@ import { formatBenchRows } from './commands/bench-format';
 import { benchUpstream, formatUpstreamBench } from './commands/bench-upstream';
 import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
-import { getPreset, readTextFrameSet } from '@iev/text-detection';
+import { getPreset, PRESETS, readTextFrameSet } from '@iev/text-detection';
+import { env, type EnvVar } from '@iev/service-runtime';
 import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads, type VideoTextReader } from '@iev/detection-pipeline';
 import { readTensorRtSettings } from '@iev/tensorrt-backend';
 import { rootTensorRtPaths } from './tensorrt-paths';
@@ -38,6 +39,18 @@ TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENS
 function findWorkspaceRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
   return process.cwd();
+}
+
+/**
+ * A flag's value read as the modules read their variables (decimal numbers, not blank, in range, choices in any
+ * case), its error naming the flag: Number() alone reads '' as 0 and 0x10 as 16.
+ */
+function readFlag<T>(flag: string, variable: EnvVar<T>, raw: string): T {
+  try {
+    return variable.parse(raw);
+  } catch (error) {
+    throw new Error(`--${flag} ${(error as Error).message} (got ${JSON.stringify(raw)})`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -74,25 +87,25 @@ async function main(argv: string[]): Promise<number> {
   }
   const root = findWorkspaceRoot();
   rootTensorRtPaths(root);
-  const threads = Number(values.threads);
-  if (!Number.isInteger(threads) || threads < 0) throw new Error(`--threads must be a whole number >= 0 (got ${values.threads})`);
-  const streams = Number(values.streams);
-  if (!Number.isInteger(streams) || streams < 0) throw new Error(`--streams must be a whole number >= 0 (got ${values.streams})`);
+  // The inference module's ranges (INFERENCE_THREADS, INFERENCE_STREAMS, REC_MIN_SCORE).
+  const threads = readFlag('threads', env.integer('--threads', { min: 0, max: 256 }), values.threads);
+  const streams = readFlag('streams', env.integer('--streams', { min: 0, max: 16 }), values.streams);
+  const preset = readFlag('preset', env.oneOf('--preset', Object.keys(PRESETS)), values.preset);
+  if (values.annotate === '') throw new Error('--annotate needs a folder to write into');
   // Absolute: the bench hands it to module processes, which run in the workspace root.
-  const modelPath = values.model === undefined ? detectionModelPath(getPreset(values.preset), undefined, join(root, 'models')) : resolve(values.model);
+  const modelPath = values.model === undefined ? detectionModelPath(getPreset(preset), undefined, join(root, 'models')) : resolve(values.model);
   const recognition = values.recognition;
   if (recognition !== undefined && recognition !== 'on' && recognition !== 'off') throw new Error(`--recognition must be on or off (got ${recognition})`);
   const lookalikes = values.lookalikes;
   if (lookalikes !== 'auto' && lookalikes !== 'on' && lookalikes !== 'off') throw new Error(`--lookalikes must be auto, on or off (got ${lookalikes})`);
-  const minTextScore = Number(values['min-text-score']);
-  if (!(minTextScore >= 0 && minTextScore <= 1)) throw new Error(`--min-text-score must be a number from 0 to 1 (got ${values['min-text-score']})`);
+  const minTextScore = readFlag('min-text-score', env.number('--min-text-score', { min: 0, max: 1 }), values['min-text-score']);
   const backend = values.backend;
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
   const detector = () =>
-    loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset: values.preset, modelPath, threads, streams: 1, log });
+    loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset, modelPath, threads, streams: 1, log });
   // Every image (and video frame) is read in full: no text is carried from one to the next.
   const reader = async (): Promise<VideoTextReader | undefined> =>
-    presetReads(values.preset, recognition)
+    presetReads(preset, recognition)
       ? loadVideoTextReader({
           ...readTensorRtSettings(),
           ...backendChoiceFor(backend, process.env),
@@ -142,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,
-        { video, modelPath, workspaceRoot: root, preset: getPreset(values.preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview, inProcess: values['in-process'], cameras },
+        { video, modelPath, workspaceRoot: root, preset: getPreset(preset), streams, threads, seconds, warmupSeconds: 3, preview: values.preview, inProcess: values['in-process'], cameras },
         (line) => process.stderr.write(`${line}\n`),
       );
       // One JSON object: the first backend's report at the top level (the CPU's unless --backend says otherwise),

@@ -38,6 +38,18 @@ describe('npm run detect|eval from another folder', () => {
     expect(existsSync(join(root, annotateDir))).toBe(false);
   });
 
+  it.each([
+    [['--preset', 'fast'], '--preset must be one of seed, default (got "fast")'],
+    [['--threads', ''], '--threads must be an integer from 0 to 256 (got "")'],
+    [['--threads', '0x2'], '--threads must be an integer from 0 to 256 (got "0x2")'],
+    [['--min-text-score', ''], '--min-text-score must be a number from 0 to 1 (got "")'],
+    [['--annotate', ''], '--annotate needs a folder to write into'],
+  ])('refuses %j, naming the flag, before loading a model', (flags, message) => {
+    const { code, stdout, stderr } = npmRun('detect', [...flags, 'photo.png']);
+
+    expect({ code, stdout, stderr }).toEqual({ code: 1, stdout: '', stderr: `error: ${message}\n` });
+  });
+
   it('tells what is wrong with a gt.json before loading any model', () => {
     mkdirSync(join(callerDir, 'empty-set'));
     writeFileSync(join(callerDir, 'empty-set/gt.json'), JSON.stringify({ frames: [] }));
