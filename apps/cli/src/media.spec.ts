@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, renameSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { readBgrImage } from '@iev/testing';
@@ -103,6 +103,13 @@ describe('decodeFile', () => {
       [1, 1280, 720],
     ]);
     expect(await recall(decoded[1].image, frame)).toBe(1);
+  });
+
+  it('says a file that is neither a picture nor a video is neither, whatever its name', async () => {
+    const notes = join(workDir, 'notes.jpg');
+    writeFileSync(notes, 'not a picture\n');
+
+    await expect(decodeAll(notes)).rejects.toThrow(new RegExp(`^${notes} is neither a picture nor a video that can be read \\(`));
   });
 
   it('says a file that is not there is not found, not which kind it would have been', async () => {

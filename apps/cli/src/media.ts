@@ -32,11 +32,32 @@ export async function* decodeFile(path: string): AsyncGenerator<DecodedFrame> {
     .catch(() => undefined);
   const pages = metadata?.pages ?? 1;
   // ffmpeg decodes a GIF's frames in one pass; sharp would decode every frame before the page it is asked for.
-  if (!metadata || (metadata.format === 'gif' && pages > 1)) {
+  if (!metadata) {
+    yield* decodeOtherwise(path);
+    return;
+  }
+  if (metadata.format === 'gif' && pages > 1) {
     yield* decodeWithFfmpeg(path);
     return;
   }
   for (let page = 0; page < pages; page++) yield { index: page, image: await decodePicture(sharp(path, { page }), path) };
+}
+
+/**
+ * A file sharp cannot read, as ffmpeg decodes it. Where ffmpeg finds no frame either, it is no picture or video at
+ * all (a text file named .jpg), which ffprobe's own words ("cannot tell the frame size") would not say.
+ */
+async function* decodeOtherwise(path: string): AsyncGenerator<DecodedFrame> {
+  let frames = 0;
+  try {
+    for await (const frame of decodeWithFfmpeg(path)) {
+      frames++;
+      yield frame;
+    }
+  } catch (error) {
+    if (frames > 0) throw error;
+    throw new Error(`${path} is neither a picture nor a video that can be read (${(error as Error).message})`);
+  }
 }
 
 /** The frames of `path` as ffmpeg decodes them (VideoFileSource), as fast as it can. */
