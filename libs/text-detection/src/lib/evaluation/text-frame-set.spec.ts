@@ -11,6 +11,13 @@ const square = (x: number, y: number, size: number): Quad => [
   [x, y + size],
 ];
 
+/** A folder for a set, holding the frames its gt.json lists, a.png and b.png (their contents are not read here). */
+function setDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'iev-set-'));
+  for (const file of ['a.png', 'b.png']) writeFileSync(join(dir, file), '');
+  return dir;
+}
+
 describe('readTextFrameSet', () => {
   it('reads the development sets with their ground truth and the sample\'s boxes', () => {
     const frames = readTextFrameSet(join(__dirname, '../../../../../testdata/text-frames/dev-b'));
@@ -22,7 +29,7 @@ describe('readTextFrameSet', () => {
   });
 
   it('leaves the reference out when the set has no seed-ref.jsonl, and says what a folder without gt.json lacks', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iev-set-'));
+    const dir = setDir();
     try {
       expect(() => readTextFrameSet(dir)).toThrow(`${dir} has no gt.json`);
       writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames: [{ file: 'a.png', width: 4, height: 4, items: [{ quad: square(0, 0, 2) }] }] }));
@@ -33,7 +40,7 @@ describe('readTextFrameSet', () => {
   });
 
   it("sets a line transcribed ### apart as don't care, as ICDAR 2015 does, out of the lines to find and their texts", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iev-set-'));
+    const dir = setDir();
     try {
       const items = [{ quad: square(0, 0, 2), text: 'EXIT' }, { quad: square(4, 0, 2), text: '###' }, { quad: square(8, 0, 2), text: 'GATE' }];
       writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames: [{ file: 'a.png', width: 16, height: 4, items }] }));
@@ -45,8 +52,19 @@ describe('readTextFrameSet', () => {
     }
   });
 
+  it('names every frame gt.json lists that the folder does not hold, before any is read', () => {
+    const dir = setDir();
+    try {
+      const frames = ['a.png', 'gone.png', 'b.png', 'lost.png'].map((file) => ({ file, width: 4, height: 4, items: [] }));
+      writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames }));
+      expect(() => readTextFrameSet(dir)).toThrow(`${join(dir, 'gt.json')} lists 2 frame(s) not in ${dir}: gone.png, lost.png`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a gt.json of another shape, or without frames, naming the frame and what is wrong', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iev-set-'));
+    const dir = setDir();
     const gtPath = join(dir, 'gt.json');
     const frame = { file: 'a.png', width: 4, height: 4, items: [{ quad: square(0, 0, 2) }] };
     const refusal = (gt: unknown) => {

@@ -32,12 +32,16 @@ interface GroundTruthFrame {
 
 /**
  * Reads a folder holding gt.json and, optionally, seed-ref.jsonl (the layout of testdata/text-frames). A gt.json
- * of another shape, or with no frames, is refused naming the frame and what is wrong with it.
+ * of another shape, or with no frames, is refused naming the frame and what is wrong with it, as are frames it lists
+ * that the folder does not hold.
  */
 export function readTextFrameSet(dir: string): TextFrame[] {
   const gtPath = join(dir, 'gt.json');
   if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected ${GT_SHAPE})`);
   const frames = readGroundTruth(gtPath);
+  // All at once, before any frame is scored: a set of a thousand frames would otherwise stop at its first gap.
+  const missing = frames.filter((frame) => !existsSync(join(dir, frame.file))).map((frame) => frame.file);
+  if (missing.length > 0) throw new Error(`${gtPath} lists ${missing.length} frame(s) not in ${dir}: ${missing.join(', ')}`);
   const reference = readReference(join(dir, 'seed-ref.jsonl'));
   return frames.map((frame) => {
     const lines = frame.items.filter((item) => item.text !== DONT_CARE_TEXT);
