@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendChoiceFor } from './commands/backend-choice';
@@ -53,6 +53,15 @@ function readFlag<T>(flag: string, variable: EnvVar<T>, raw: string): T {
   }
 }
 
+/**
+ * The file a flag names, there or refused naming the flag: the loaders' own errors name the modules' variables
+ * (MODEL_PATH, REC_MODEL_PATH, REC_DICT_PATH) and tell to set them, which the CLI does not read.
+ */
+function flagFile(flag: string, path: string | undefined): string | undefined {
+  if (path !== undefined && !statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error(`--${flag}: no such file: ${resolve(path)}`);
+  return path;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -93,7 +102,10 @@ async function main(argv: string[]): Promise<number> {
   const preset = readFlag('preset', env.oneOf('--preset', Object.keys(PRESETS)), values.preset);
   if (values.annotate === '') throw new Error('--annotate needs a folder to write into');
   // Absolute: the bench hands it to module processes, which run in the workspace root.
-  const modelPath = values.model === undefined ? detectionModelPath(getPreset(preset), undefined, join(root, 'models')) : resolve(values.model);
+  const model = flagFile('model', values.model);
+  const recModel = flagFile('rec-model', values['rec-model']);
+  const recDict = flagFile('rec-dict', values['rec-dict']);
+  const modelPath = model === undefined ? detectionModelPath(getPreset(preset), undefined, join(root, 'models')) : resolve(model);
   const recognition = values.recognition;
   if (recognition !== undefined && recognition !== 'on' && recognition !== 'off') throw new Error(`--recognition must be on or off (got ${recognition})`);
   const lookalikes = values.lookalikes;
@@ -110,8 +122,8 @@ async function main(argv: string[]): Promise<number> {
           ...readTensorRtSettings(),
           ...backendChoiceFor(backend, process.env),
           log,
-          modelPath: values['rec-model'] ?? join(root, 'models/ch_PP-OCRv4_rec_infer.onnx'),
-          dictionaryPath: values['rec-dict'] ?? join(root, 'models/ppocr_keys_v1.txt'),
+          modelPath: recModel ?? join(root, 'models/ch_PP-OCRv4_rec_infer.onnx'),
+          dictionaryPath: recDict ?? join(root, 'models/ppocr_keys_v1.txt'),
           lookalikes,
           threads,
           minScore: minTextScore,
