@@ -62,6 +62,15 @@ function flagFile(flag: string, path: string | undefined): string | undefined {
   return path;
 }
 
+// Output piped into a reader that stops early (`| head`, `| jq 'first(...)'`) has all it asked for: detect stops at
+// its next frame, quietly, not with an unhandled EPIPE and its stack. Not process.exit() here: leaving while ONNX
+// Runtime runs a frame aborts the process.
+const outputGone = new AbortController();
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  outputGone.abort();
+});
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -134,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'detect':
       if (positionals.length === 0) throw new Error('detect needs at least one image or video file');
-      await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate });
+      await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate, signal: outputGone.signal });
       return 0;
     case 'eval': {
       if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');

@@ -1,7 +1,8 @@
 // `npm run detect|eval -- ...` (tools/scripts/run-cli.mjs) called from a folder of the caller's: npm runs the
 // script in the workspace root and names the caller's folder INIT_CWD, as here.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -52,6 +53,25 @@ describe('npm run detect|eval from another folder', () => {
     const { code, stdout, stderr } = npmRun('detect', [...flags, 'photo.png']);
 
     expect({ code, stdout, stderr }).toEqual({ code: 1, stdout: '', stderr: `error: ${message}\n` });
+  });
+
+  it('stops quietly, at its next frame, when what reads its output has read enough (| head)', async () => {
+    const clip = join(callerDir, 'clip.mp4');
+    spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=10', '-frames:v', '40', '-pix_fmt', 'yuv420p', clip]);
+    // The frames it annotates are the frames it detected in.
+    const frames = join(callerDir, 'clip-frames');
+    const args = ['detect', '--json', '--annotate', frames, 'clip.mp4'];
+    const run = spawn(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), ...args], { cwd: root, env: { ...process.env, INIT_CWD: callerDir } });
+    let stderr = '';
+    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The first frame's line, then the reader goes, as head does: every frame after it is written to a closed pipe.
+    await once(run.stdout, 'data');
+    run.stdout.destroy();
+
+    const [code] = await once(run, 'exit');
+
+    expect({ code, stderr: stderr.replace(/^ONNX Runtime on the CPU.*\n/, '') }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(frames).length).toBeLessThan(10);
   });
 
   it('tells what is wrong with a gt.json before loading any model', () => {

@@ -8,6 +8,8 @@ export interface DetectOptions {
   json: boolean;
   /** A folder to write each image or video frame into, as JPEG with its boxes and text drawn. */
   annotateDir?: string;
+  /** Aborted when whoever reads the output has gone (`| head`): detect stops at its next frame. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -19,12 +21,13 @@ export async function detect(
   detector: TextDetector,
   reader: VideoTextReader | undefined,
   files: string[],
-  { json, annotateDir }: DetectOptions,
+  { json, annotateDir, signal }: DetectOptions,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
   const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir, files);
   const failures: Error[] = [];
   for (const file of files) {
+    if (signal?.aborted) break;
     await detectFile(file).catch((error: Error) => failures.push(error));
   }
   if (files.length === 1 && failures.length === 1) throw failures[0];
@@ -32,6 +35,7 @@ export async function detect(
 
   async function detectFile(file: string): Promise<void> {
     for await (const { index, image } of decodeFile(file)) {
+      if (signal?.aborted) return;
       const result = await detector.detect(image);
       const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: result.boxes }));
       const boxes = reading?.boxes ?? result.boxes;
