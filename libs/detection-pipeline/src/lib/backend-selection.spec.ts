@@ -117,8 +117,14 @@ describe('cpuParallelism (0 = auto)', () => {
   });
 
   it('keeps one stream with ONNX Runtime\'s own thread default on a single core or when asked', () => {
-    expect(cpuParallelism(0, 0, 1)).toEqual({ streams: 1, threads: 0 });
-    expect(cpuParallelism(1, 0, 8)).toEqual({ streams: 1, threads: 0 });
+    expect(cpuParallelism(0, 0, 1, 1)).toEqual({ streams: 1, threads: 0 });
+    expect(cpuParallelism(1, 0, 8, 8)).toEqual({ streams: 1, threads: 0 });
+  });
+
+  it('gives one stream confined to fewer cores than the machine has their threads, not ONNX Runtime\'s default for every core', () => {
+    expect(cpuParallelism(0, 0, 1, 2)).toEqual({ streams: 1, threads: 1 });
+    expect(cpuParallelism(1, 0, 4, 16)).toEqual({ streams: 1, threads: 4 });
+    expect(cpuParallelism(1, 3, 4, 16)).toEqual({ streams: 1, threads: 3 });
   });
 
   it('takes explicit values as given, and never gives a stream less than one thread', () => {

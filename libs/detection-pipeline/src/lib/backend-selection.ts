@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type InferenceBackend, type ModelFile } from '@iev/inference-backends';
 import { detectionInput, engineProfile, probeTensorRt, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { env, optional } from '@iev/service-runtime';
@@ -134,13 +134,16 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
 }
 
 /**
- * Streams and threads per stream for ONNX Runtime on the CPU; 0 means auto. One stream keeps ONNX Runtime's own
- * thread default (one per physical core); several share out the cores, since more threads than cores in all
- * only makes them wait for each other (measured: 3 or 4 threads on 2 cores ran 7-10 % slower than 2).
+ * Streams and threads per stream for ONNX Runtime on the CPU; 0 means auto. Several streams share out the cores,
+ * since more threads than cores in all only makes them wait for each other (measured: 3 or 4 threads on 2 cores ran
+ * 7-10 % slower than 2). One stream keeps ONNX Runtime's own thread default (one per physical core) only where the
+ * process has every core of the machine: that default counts them all and pins a thread to each, so under
+ * `taskset -c 0` on 2 cores its second thread ran on core 1; confined to fewer, one stream gets those cores' threads.
  */
-export function cpuParallelism(streams: number, threads: number, cores = availableParallelism()): { streams: number; threads: number } {
+export function cpuParallelism(streams: number, threads: number, cores = availableParallelism(), machineCores = cpus().length): { streams: number; threads: number } {
   const streamCount = streams || (cores >= 2 ? 2 : 1);
-  return { streams: streamCount, threads: threads || (streamCount === 1 ? 0 : Math.max(1, Math.floor(cores / streamCount))) };
+  const ownDefault = streamCount === 1 && cores >= machineCores;
+  return { streams: streamCount, threads: threads || (ownDefault ? 0 : Math.max(1, Math.floor(cores / streamCount))) };
 }
 
 const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
