@@ -15,3 +15,4 @@ export * from './lib/process-priority';
 export * from './lib/heap-growth';
 export * from './lib/call-once';
 export * from './lib/credentials';
+export * from './lib/cpu-quota';

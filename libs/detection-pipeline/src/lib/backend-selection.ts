@@ -1,7 +1,7 @@
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type InferenceBackend, type ModelFile } from '@iev/inference-backends';
 import { detectionInput, engineProfile, probeTensorRt, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
-import { env, optional } from '@iev/service-runtime';
+import { cpuBudget, env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
 import { REC_BATCH_SIZE, type LineInput } from '@iev/text-recognition';
 
@@ -140,7 +140,7 @@ export function selectRecognitionBackend(selection: RecognitionBackendSelection)
  * process has every core of the machine: that default counts them all and pins a thread to each, so under
  * `taskset -c 0` on 2 cores its second thread ran on core 1; confined to fewer, one stream gets those cores' threads.
  */
-export function cpuParallelism(streams: number, threads: number, cores = availableParallelism(), machineCores = cpus().length): { streams: number; threads: number } {
+export function cpuParallelism(streams: number, threads: number, cores = cpuBudget(), machineCores = cpus().length): { streams: number; threads: number } {
   const streamCount = streams || (cores >= 2 ? 2 : 1);
   const ownDefault = streamCount === 1 && cores >= machineCores;
   return { streams: streamCount, threads: threads || (ownDefault ? 0 : Math.max(1, Math.floor(cores / streamCount))) };
