@@ -115,10 +115,8 @@ async function main(argv: string[]): Promise<number> {
   const recModel = flagFile('rec-model', values['rec-model']);
   const recDict = flagFile('rec-dict', values['rec-dict']);
   const modelPath = model === undefined ? detectionModelPath(getPreset(preset), undefined, join(root, 'models')) : resolve(model);
-  const recognition = values.recognition;
-  if (recognition !== undefined && recognition !== 'on' && recognition !== 'off') throw new Error(`--recognition must be on or off (got ${recognition})`);
-  const lookalikes = values.lookalikes;
-  if (lookalikes !== 'auto' && lookalikes !== 'on' && lookalikes !== 'off') throw new Error(`--lookalikes must be auto, on or off (got ${lookalikes})`);
+  const recognition = values.recognition === undefined ? undefined : readFlag('recognition', env.oneOf('--recognition', ['on', 'off'] as const), values.recognition);
+  const lookalikes = readFlag('lookalikes', env.oneOf('--lookalikes', ['auto', 'on', 'off'] as const), values.lookalikes);
   const minTextScore = readFlag('min-text-score', env.number('--min-text-score', { min: 0, max: 1 }), values['min-text-score']);
   const backend = values.backend;
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
