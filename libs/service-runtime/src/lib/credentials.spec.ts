@@ -17,6 +17,7 @@ describe('maskCredentials', () => {
       'http://cam/videostream.cgi?loginuse=admin&loginpas=*** and http://cam/snap.cgi?user=a&psw=***',
     );
     expect(maskCredentials('srt://10.0.0.2:9000?streamid=cam1&passphrase=s3cret-phrase')).toBe('srt://10.0.0.2:9000?streamid=cam1&passphrase=***');
+    expect(maskCredentials('http://nvr/ISAPI/Streaming/channels/101/picture?auth=YWRtaW46czNjcmV0')).toBe('http://nvr/ISAPI/Streaming/channels/101/picture?auth=***');
   });
 
   it('masks the password of a URL to an IPv6 host, or one after an = (a pipeline property)', () => {

@@ -6,10 +6,11 @@ const PASSWORD_PROPERTY = /\b((?:user|proxy)-pw|password|passwd)=("[^"]*"|'[^']*
  */
 const URL_PASSWORD = /(?<![\w+.-])([a-z][\w+.-]*:\/\/[^\s/:]*):[^\s/]*@/gi;
 /**
- * A password in a URL's query, as MJPEG cameras take it (`videostream.cgi?user=admin&pwd=...`, `loginpas=`, `psw=`)
- * and SRT its `passphrase=`; password= is masked as a property.
+ * A password in a URL's query, as MJPEG cameras take it (`videostream.cgi?user=admin&pwd=...`, `loginpas=`, `psw=`),
+ * Hikvision's snapshots theirs (`auth=`, base64 of user:password) and SRT its `passphrase=`; password= is masked as a
+ * property.
  */
-const QUERY_PASSWORD = /([?&](?:pwd|pass|psw|loginpas|passphrase)=)[^&\s#]*/gi;
+const QUERY_PASSWORD = /([?&](?:pwd|pass|psw|loginpas|passphrase|auth)=)[^&\s#]*/gi;
 
 /**
  * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***") and of every
