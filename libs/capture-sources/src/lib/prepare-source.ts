@@ -34,7 +34,12 @@ export async function prepareSource(
   { setting, requireCamera = false }: { setting: string; requireCamera?: boolean },
 ): Promise<PreparedSource> {
   const { sourceType, ...common } = options;
-  const description = namingSetting(setting, () => resolveSource(settings.source, sourceType));
+  let description: SourceDescription;
+  try {
+    description = resolveSource(settings.source, sourceType);
+  } catch (error) {
+    throw namingSetting(setting, error);
+  }
   const sourceOptions: FrameSourceOptions = {
     ...common,
     width: settings.width || undefined,
@@ -45,7 +50,9 @@ export async function prepareSource(
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
   await ensureDecoderInstalled(description, sourceOptions);
   if (description.type === 'file') {
-    await assertIsFile(description.path).catch((error: Error) => namingSetting(setting, () => { throw error; }));
+    await assertIsFile(description.path).catch((error: unknown) => {
+      throw namingSetting(setting, error);
+    });
   }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
@@ -55,13 +62,9 @@ export async function prepareSource(
   return { description, create: () => createFrameSource(description, sourceOptions) };
 }
 
-/** What `check` returns, or its error again with the setting's name in front: "CAMERA_PATH: video file not found: ...". */
-function namingSetting<T>(setting: string, check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    throw new VideoSourceError(`${setting}: ${(error as Error).message}`);
-  }
+/** The error again with the setting's name in front: "CAMERA_PATH: video file not found: ...". */
+function namingSetting(setting: string, error: unknown): VideoSourceError {
+  return new VideoSourceError(`${setting}: ${(error as Error).message}`);
 }
 
 /**
