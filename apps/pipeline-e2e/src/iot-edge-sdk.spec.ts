@@ -158,4 +158,34 @@ describe('IoT Edge through the module SDK (real SDK, emulated edgeHub over TLS)'
     await waitUntil(() => sink.stats().queued === 0, 'the queue to empty');
     expect(sink.stats().dropped).toBe(5);
   }, 60_000);
+
+  it('resends a message whose acknowledgement was lost, counted as resent, not dropped, whatever is dropped while it waits', async () => {
+    const before = hub.upstreamMessages().length;
+    const stats = sink.stats();
+    // edgeHub has message 300 and goes away before its PUBACK (the listener runs before the broker answers).
+    const cut = (message: UpstreamMessage) => {
+      if (bodyOf(message).frame.sequence !== 300) return;
+      hub.upstream.off('message', cut);
+      void hub.stopBroker();
+    };
+    hub.upstream.on('message', cut);
+    await sink.write(detections(300));
+    await waitUntil(() => !edge.connected, 'the module to notice the outage');
+    // 25 more into a queue of 20 while edgeHub is away: 301..305 are dropped, not 300, which edgeHub has.
+    for (let sequence = 301; sequence < 326; sequence++) await sink.write(detections(sequence));
+    await hub.startBroker();
+    const lastSequence = () => {
+      const last = hub.upstreamMessages().at(-1);
+      return last && bodyOf(last).frame.sequence;
+    };
+    await waitUntil(() => lastSequence() === 325, () => `the last message, 325 (last so far: ${lastSequence()})`, { timeoutMs: 20_000 });
+    const messages = hub.upstreamMessages().slice(before);
+    expect(messages.map((m) => bodyOf(m).frame.sequence)).toEqual([300, 300, ...Array.from({ length: 20 }, (_, i) => 306 + i)]);
+    // The same message twice, which a consumer deduplicates on its id; the drops are announced by the next one.
+    expect(messages[1].systemProperties['$.mid']).toBe(messages[0].systemProperties['$.mid']);
+    expect(messages[1].body).toEqual(messages[0].body);
+    expect(messages[2].properties['droppedBefore']).toBe('5');
+    await waitUntil(() => sink.stats().queued === 0, 'the queue to empty');
+    expect(sink.stats()).toMatchObject({ sent: stats.sent + 21, dropped: stats.dropped + 5, resent: stats.resent + 1 });
+  }, 60_000);
 });

@@ -37,6 +37,12 @@ export class TelemetryMetrics {
     counterReadAtScrape(registry, 'iev_telemetry_upstream_sent_total', 'Messages sent upstream through edgeHub', () => stats().sent);
     counterReadAtScrape(registry, 'iev_telemetry_upstream_dropped_total', 'Upstream messages dropped, oldest first, while edgeHub was unreachable', () => stats().dropped);
     counterReadAtScrape(registry, 'iev_telemetry_upstream_failed_attempts_total', 'Upstream sends that failed and were retried', () => stats().failedAttempts);
+    counterReadAtScrape(
+      registry,
+      'iev_telemetry_upstream_resent_total',
+      'Upstream messages sent again after a send that may have reached edgeHub (its acknowledgement lost): possible duplicates, same messageId',
+      () => stats().resent,
+    );
     new Gauge({
       name: 'iev_telemetry_upstream_queued',
       help: 'Upstream messages waiting for edgeHub',

@@ -4,6 +4,9 @@ import { OutboundQueue } from './outbound-queue';
 
 const fastBackoff = () => new Backoff(5, 20, 0);
 
+/** No connection to send on: the item never left. */
+class UpstreamDown extends Error {}
+
 describe('OutboundQueue', () => {
   it('sends in order, one at a time', async () => {
     const sent: number[] = [];
@@ -22,7 +25,7 @@ describe('OutboundQueue', () => {
     for (let i = 0; i < 5; i++) queue.push(i);
     expect(await queue.flush(2000)).toBe(true);
     expect(sent).toEqual([0, 1, 2, 3, 4]);
-    expect(queue.stats()).toEqual({ queued: 0, sent: 5, dropped: 0, failedAttempts: 0 });
+    expect(queue.stats()).toEqual({ queued: 0, sent: 5, dropped: 0, failedAttempts: 0, resent: 0 });
   });
 
   it('retries while the upstream is down, drops the oldest beyond capacity, and reports the drops with the next send', async () => {
@@ -32,8 +35,9 @@ describe('OutboundQueue', () => {
     const queue = new OutboundQueue<number>({
       capacity: 3,
       backoff: fastBackoff(),
+      sendNeverLeft: (error) => error instanceof UpstreamDown,
       send: async (item, droppedBefore) => {
-        if (!up) throw new Error('upstream down');
+        if (!up) throw new UpstreamDown();
         delivered.push({ item, droppedBefore });
       },
       onDrop: (item) => dropped.push(item),
@@ -57,21 +61,39 @@ describe('OutboundQueue', () => {
   describe('the item being sent', () => {
     /** A queue of 2 whose sends wait until the test settles them, and what it delivered (item, droppedBefore). */
     function heldSends() {
-      const pending: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+      const pending: Array<{ deliver: () => void; resolve: () => void; reject: (error: Error) => void }> = [];
       const delivered: Array<[number, number]> = [];
+      let succeedAll = false;
       const queue = new OutboundQueue<number>({
         capacity: 2,
         backoff: fastBackoff(),
+        sendNeverLeft: (error) => error instanceof UpstreamDown,
         send: (item, droppedBefore) =>
-          new Promise<void>((resolve, reject) => pending.push({ resolve: () => (delivered.push([item, droppedBefore]), resolve()), reject })),
+          new Promise<void>((resolve, reject) => {
+            const send = { deliver: () => delivered.push([item, droppedBefore]), resolve, reject };
+            if (!succeedAll) return pending.push(send);
+            send.deliver();
+            resolve();
+          }),
       });
-      const settle = async (outcome: 'succeed' | 'fail') => {
+      /** `fail`: no connection, the item never left; `lose-ack`: the connection dropped before the acknowledgement. */
+      const settle = async (outcome: 'succeed' | 'fail' | 'lose-ack') => {
         await waitUntil(() => pending.length > 0, 'a send in flight');
         const send = pending.shift();
+        if (outcome !== 'fail') send?.deliver();
         if (outcome === 'succeed') send?.resolve();
-        else send?.reject(new Error('upstream down'));
+        else if (outcome === 'fail') send?.reject(new UpstreamDown());
+        else send?.reject(new Error('connection lost before the acknowledgement'));
       };
-      return { queue, delivered, settle };
+      /** Every send from now on succeeds, however many are left. */
+      const succeedFromNowOn = () => {
+        succeedAll = true;
+        for (const send of pending.splice(0)) {
+          send.deliver();
+          send.resolve();
+        }
+      };
+      return { queue, delivered, settle, succeedFromNowOn };
     }
 
     it('is not dropped when the queue overflows while it is on its way', async () => {
@@ -82,10 +104,10 @@ describe('OutboundQueue', () => {
       for (let i = 0; i < 3; i++) await settle('succeed');
       expect(await queue.flush(2000)).toBe(true);
       expect(delivered).toEqual([[1, 0], [2, 0], [3, 0]]);
-      expect(queue.stats()).toEqual({ queued: 0, sent: 3, dropped: 0, failedAttempts: 0 });
+      expect(queue.stats()).toEqual({ queued: 0, sent: 3, dropped: 0, failedAttempts: 0, resent: 0 });
     });
 
-    it('waits like the others once its send failed, and is the first to go beyond the capacity', async () => {
+    it('waits like the others once its send failed without leaving, and is the first to go beyond the capacity', async () => {
       const { queue, delivered, settle } = heldSends();
       queue.push(1);
       queue.push(2);
@@ -94,7 +116,22 @@ describe('OutboundQueue', () => {
       for (let i = 0; i < 2; i++) await settle('succeed');
       expect(await queue.flush(2000)).toBe(true);
       expect(delivered).toEqual([[2, 1], [3, 0]]);
-      expect(queue.stats()).toEqual({ queued: 0, sent: 2, dropped: 1, failedAttempts: 1 });
+      expect(queue.stats()).toEqual({ queued: 0, sent: 2, dropped: 1, failedAttempts: 1, resent: 0 });
+    });
+
+    it('is kept and resent as it was when its acknowledgement was lost, counted as resent, not dropped', async () => {
+      const { queue, delivered, settle, succeedFromNowOn } = heldSends();
+      queue.push(1);
+      queue.push(2);
+      queue.push(3);
+      queue.push(4); // 2 dropped while 1 is on its way
+      await settle('lose-ack');
+      queue.push(5); // 3 dropped: 1, which the upstream has, stays
+      succeedFromNowOn();
+      expect(await queue.flush(2000)).toBe(true);
+      // 1 twice, with the drop count of its first copy; the drops while it waited are announced by the next.
+      expect(delivered).toEqual([[1, 0], [1, 0], [4, 2], [5, 0]]);
+      expect(queue.stats()).toEqual({ queued: 0, sent: 3, dropped: 2, failedAttempts: 1, resent: 1 });
     });
   });
 
@@ -112,7 +149,8 @@ describe('OutboundQueue', () => {
     queue.push('a');
     expect(await queue.flush(2000)).toBe(true);
     expect(attempts).toBe(2);
-    expect(queue.stats()).toMatchObject({ sent: 1, failedAttempts: 1 });
+    // Unanswered is not unsent: the upstream may hold the first copy.
+    expect(queue.stats()).toMatchObject({ sent: 1, failedAttempts: 1, resent: 1 });
   });
 
   it('stops sending after close', async () => {

@@ -3,7 +3,8 @@ import { Backoff, withTimeout } from '@iev/service-runtime';
 export interface OutboundQueueOptions<T> {
   /**
    * Most items held while the upstream is unreachable; beyond it the oldest are dropped and counted. The item being
-   * sent is never dropped (its send may succeed), so while a send is in flight one more is held.
+   * sent, or waiting to be resent after a send that may have reached the upstream, is never dropped (it may be
+   * there already), so one more is held meanwhile.
    */
   capacity: number;
   /**
@@ -11,6 +12,12 @@ export interface OutboundQueueOptions<T> {
    * `droppedBefore` is how many items were dropped since the last successful send, so the receiver can be told.
    */
   send(item: T, droppedBefore: number): Promise<void>;
+  /**
+   * Whether a failed send certainly never left (there was no connection to send it on). Any other failure (the
+   * connection lost before the acknowledgement came back, a timeout) may have left the item stored upstream: it keeps
+   * its place and is resent as it was, with the same droppedBefore. Unset: every failure may have.
+   */
+  sendNeverLeft?(error: unknown): boolean;
   /** A send that takes longer than this counts as failed (a half-open connection never answers). */
   sendTimeoutMs?: number;
   backoff?: Backoff;
@@ -23,6 +30,8 @@ export interface OutboundQueueStats {
   sent: number;
   dropped: number;
   failedAttempts: number;
+  /** Items sent again after an attempt that may have reached the upstream: each may be there twice (at-least-once). */
+  resent: number;
 }
 
 /**
@@ -36,6 +45,9 @@ export class OutboundQueue<T> {
   private dropped = 0;
   private droppedSinceSent = 0;
   private failedAttempts = 0;
+  private resent = 0;
+  /** The head's first attempt that may have reached the upstream failed: the drop count that attempt carried. */
+  private headMayHaveArrived: { droppedBefore: number } | undefined;
   private running = false;
   /** The head is being sent. */
   private sending = false;
@@ -61,7 +73,7 @@ export class OutboundQueue<T> {
   }
 
   stats(): OutboundQueueStats {
-    return { queued: this.items.length, sent: this.sent, dropped: this.dropped, failedAttempts: this.failedAttempts };
+    return { queued: this.items.length, sent: this.sent, dropped: this.dropped, failedAttempts: this.failedAttempts, resent: this.resent };
   }
 
   /** Resolves when everything queued has been sent, or after timeoutMs; returns whether the queue emptied. */
@@ -82,19 +94,23 @@ export class OutboundQueue<T> {
     let attempt = 0;
     while (this.items.length > 0 && !this.closed) {
       const item = this.items[0];
-      const droppedBefore = this.droppedSinceSent;
+      // A resend is the same message: the upstream may hold the first copy already.
+      const droppedBefore = this.headMayHaveArrived?.droppedBefore ?? this.droppedSinceSent;
       this.sending = true;
       try {
         await this.sendWithTimeout(item, droppedBefore);
         this.sending = false;
         this.items.shift();
         this.sent += 1;
+        if (this.headMayHaveArrived) this.resent += 1;
+        this.headMayHaveArrived = undefined;
         // Drops during the send are reported with the next item.
         this.droppedSinceSent -= droppedBefore;
         attempt = 0;
         this.backoff.reset();
       } catch (error) {
-        // Until it is retried the item waits like any other: beyond the capacity it goes first.
+        // An item that never left waits like any other until it is retried: beyond the capacity it goes first.
+        if (!this.options.sendNeverLeft?.(error)) this.headMayHaveArrived ??= { droppedBefore };
         this.sending = false;
         this.dropBeyondCapacity();
         attempt += 1;
@@ -108,8 +124,8 @@ export class OutboundQueue<T> {
   }
 
   private dropBeyondCapacity(): void {
-    // Never the item being sent: if its send succeeded it would count as both sent and dropped.
-    const first = this.sending ? 1 : 0;
+    // Never the item being sent or one that may have arrived: it would count as dropped though the upstream has it.
+    const first = this.sending || this.headMayHaveArrived ? 1 : 0;
     while (this.items.length - first > this.options.capacity) {
       const [oldest] = this.items.splice(first, 1);
       this.dropped += 1;

@@ -45,11 +45,13 @@ export class IotEdgeSink implements DetectionsSink {
     let sentAtDropWarning: number | undefined;
     this.queue = new OutboundQueue({
       capacity: options.queueCapacity,
-      // A resend carries its first attempt's drop count: a drop while a message waits to be resent drops it first, the oldest.
+      // A message that may have reached edgeHub is resent as it was, its drop count included (OutboundQueue).
       send: (queued, droppedBefore) => {
         if (!this.sender) return Promise.reject(new EdgeNotConnectedError('no IoT Edge connection yet'));
         return this.sender.sendOutputEvent(options.outputName, toMessage(queued, droppedBefore));
       },
+      // Without a connection nothing was handed to the SDK; any other failure may have lost only the acknowledgement.
+      sendNeverLeft: (error) => error instanceof EdgeNotConnectedError,
       onSendError: (error, attempt) => {
         // One line per outage, then every tenth attempt: an outage must not flood the logs.
         if (attempt === 1 || attempt % 10 === 0) options.logger.warn({ err: error, attempt, queued: this.queue.stats().queued }, 'upstream send failed; retrying');
