@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- specs only: the real SDK against the emulated edgeHub (a tool); the library never imports it
 import { EdgeHubEmulator, type JsonObject } from '@iev/edge-hub-emulator';
-import { Backoff, env } from '@iev/service-runtime';
+import { Backoff, env, formatIotEdgeLine } from '@iev/service-runtime';
 import { waitUntil } from '@iev/testing';
 import pino from 'pino';
 import { EdgeModule, type EdgeModuleOptions } from './edge-module';
@@ -44,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }],
     });
   });
 
@@ -135,6 +135,42 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       ['none', false],
       ['patched', false],
     ]);
+  });
+
+  it('applies the good values of patches sent while it was disconnected, reports what it refused, and names every refused property in its IoT Edge log line', async () => {
+    // As under IoT Edge: the log lines as the runtime's format writes them (LOG_FORMAT=iotedge, its default there).
+    const iotEdgeLines: string[] = [];
+    const logger = pino({ level: 'info', timestamp: pino.stdTimeFunctions.isoTime }, { write: (line: string) => iotEdgeLines.push(formatIotEdgeLine(line)) });
+    const spec = { ...twinSpec, count: env.integer('count', { min: 1, max: 10 }, 1), mode: env.oneOf('mode', ['fast', 'slow'] as const, 'fast') };
+    Object.assign(process.env, hub.moduleEnv('away'));
+    const edge = EdgeModule.start<typeof spec>({
+      name: 'away',
+      logger,
+      backoff: new Backoff(100, 1000, 0),
+      requestTimeoutMs: 3000,
+      settings: { spec, startup: { label: 'none', count: 1, mode: 'fast' }, apply: () => undefined },
+    });
+    if (!edge) throw new Error('EdgeModule did not see the IoT Edge environment');
+    modules.push(edge);
+    await hub.waitForReported('away', (r) => (r['lastDesired'] as JsonObject)?.['status'] === 'applied', 10_000);
+    // Answered once the module has the answer to that report, which a dropped connection would leave pending.
+    expect((await hub.invokeMethod('away', 'getStatus', {}, 10_000)).status).toBe(200);
+    await hub.stopBroker();
+    await waitUntil(() => !edge.connected, 'the module to notice the outage');
+    // Merged in the twin as IoT Hub merges them: count's 3 is overwritten by a bad value, label's last good value stays.
+    await hub.patchDesired('away', { label: 'first', count: 3 });
+    await hub.patchDesired('away', { label: 'second' });
+    const version = await hub.patchDesired('away', { count: 'y'.repeat(300), mode: 'z'.repeat(300), colour: 'red' });
+    await hub.startBroker();
+    const reported = await hub.waitForReported('away', (r) => (r['lastDesired'] as JsonObject)?.['version'] === version, 10_000);
+
+    expect(reported['settings']).toEqual({ label: 'second', count: 1, mode: 'fast' });
+    const { status, error } = reported['lastDesired'] as { status: string; error: string };
+    expect(status).toBe('rejected');
+    expect(error).toMatch(/^count must be an integer from 1 to 10 \(got "y+…\); mode must be one of fast, slow \(got "z+…\); colour is not a setting of this module/);
+    const rejected = iotEdgeLines.filter((line) => line.includes('twin desired values rejected'));
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatch(/^<4> .* \[WRN\] - twin desired values rejected.*\bcount must be .*\bmode must be .*\bcolour is not a setting/);
   });
 
   it('keeps backing off while another process with the same module identity takes the connection at once', async () => {

@@ -360,7 +360,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     }
     if (errors.length > 0) {
       this.metrics.desiredRejected.inc(errors.length);
-      this.options.logger.warn({ errors, desiredVersion: version }, 'twin desired values rejected');
+      // In the message, not a field: the IoT Edge log format cuts a field at 200 characters, and a refused property with it.
+      this.options.logger.warn({ desiredVersion: version }, `twin desired values rejected: ${errors.join('; ')}`);
     }
     this.lastDesired = { version, status: errors.length > 0 ? 'rejected' : 'applied', error: errors.length > 0 ? withinBytes(errors.join('; '), MAX_REPORTED_ERROR_BYTES) : null };
     // Not waited for: a report cut off by a lost connection never ends in the SDK, and the next patch (the whole
