@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, get, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { PixelFormat } from '@iev/frame-protocol';
 import { waitUntil } from '@iev/testing';
 import { detections, frame } from './capture-runs.fixture';
 import { MjpegStreams, pictureHeader } from './mjpeg-streams';
@@ -70,4 +72,42 @@ describe('MjpegStreams', () => {
       server.close();
     }
   });
+
+  it('cuts a viewer whose socket has not drained for the bound (it stopped reading) and goes on streaming to one that reads', async () => {
+    const sources = new PreviewSources();
+    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
+      throw error;
+    }, undefined, 2000);
+    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const server = createServer((_request, response) => streams.add('cam', response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    // Asks, then never reads (no listener: Node stops reading its socket): a tab the browser froze, a stalled link.
+    const stalled = connect(port, '127.0.0.1', () => stalled.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
+    stalled.on('error', () => undefined);
+    let bytesRead = 0;
+    const reading = get(`http://127.0.0.1:${port}/`, (response) => response.on('data', (chunk: Buffer) => (bytesRead += chunk.length)));
+    reading.on('error', () => undefined);
+    // Noise hardly compresses: ~1 MB pictures fill the stalled viewer's socket buffers in a few.
+    const noise = randomBytes(1280 * 720 * 3);
+    let sequence = 0;
+    const feeding = setInterval(() => {
+      sequence++;
+      sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 40, width: 1280, height: 720, stride: 1280 * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
+    }, 40);
+    try {
+      await waitUntil(() => streams.viewerCount === 2, 'both viewers');
+      // Seen from the server: the client, not reading, does not see its end either.
+      await waitUntil(() => streams.viewerCount === 1, () => `the stalled viewer cut (viewers: ${streams.viewerCount}, pictures: ${sequence})`, { timeoutMs: 20_000 });
+      const readBefore = bytesRead;
+      await waitUntil(() => bytesRead > readBefore + 1_000_000, 'more pictures for the viewer that reads');
+    } finally {
+      clearInterval(feeding);
+      stalled.destroy();
+      reading.destroy();
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 30_000);
 });

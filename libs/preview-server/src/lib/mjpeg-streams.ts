@@ -4,6 +4,13 @@ import type { PreviewRenderer, RenderedJpeg } from './preview-renderer';
 
 const BOUNDARY = 'ievframe';
 
+/**
+ * A viewer whose socket has taken none of a picture for this long (a tab the browser froze, a stalled link, a client
+ * gone without a word) is cut: skipping pictures keeps its memory to one, but it would hold the megabytes of its
+ * socket's buffers and count as watching, which keeps the preview taking PREVIEW_FPS, for as long as TCP lets it.
+ */
+export const STALLED_VIEWER_MS = 30_000;
+
 /** Headers a part carries beside its JPEG (ASCII values): what a viewer that reads the stream itself needs. */
 export type PartHeaders = (rendered: RenderedJpeg) => Record<string, string>;
 
@@ -38,6 +45,7 @@ export class MjpegStreams {
     private readonly renderer: PreviewRenderer,
     private readonly onError: (error: unknown) => void,
     private readonly partHeaders: PartHeaders = () => ({}),
+    private readonly stalledViewerMs = STALLED_VIEWER_MS,
   ) {}
 
   get viewerCount(): number {
@@ -92,7 +100,7 @@ export class MjpegStreams {
           part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}\r\n`;
           viewer.write(part);
           viewer.write(jpeg);
-          viewer.write('\r\n');
+          if (!viewer.write('\r\n')) this.cutUnlessDrained(viewer);
         }
       })
       .catch(this.onError) // the next picture tries again
@@ -100,6 +108,16 @@ export class MjpegStreams {
         this.sending.delete(sourceId);
         if (this.pending.delete(sourceId)) this.pictureChanged(sourceId);
       });
+  }
+
+  /** Ends the viewer's stream unless its socket drains within stalledViewerMs. */
+  private cutUnlessDrained(viewer: ServerResponse): void {
+    const cut = setTimeout(() => viewer.destroy(), this.stalledViewerMs).unref();
+    const drained = () => {
+      clearTimeout(cut);
+      viewer.off('drain', drained).off('close', drained);
+    };
+    viewer.on('drain', drained).on('close', drained);
   }
 
   private headerLines(picture: RenderedJpeg): string {
