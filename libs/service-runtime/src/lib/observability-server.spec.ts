@@ -48,6 +48,18 @@ describe('observability server', () => {
     }
   });
 
+  it('answers HEAD as GET without the body (health checkers such as wget --spider send it), and other methods 405 naming both', async () => {
+    healthy = true;
+    for (const path of ['/health', '/live', '/metrics']) {
+      const response = await fetch(`http://127.0.0.1:${server.port}${path}`, { method: 'HEAD' });
+      expect([path, response.status, await response.text()]).toEqual([path, 200, '']);
+    }
+    for (const method of ['POST', 'OPTIONS', 'DELETE']) {
+      const response = await fetch(`http://127.0.0.1:${server.port}/health`, { method });
+      expect([method, response.status, response.headers.get('allow')]).toEqual([method, 405, 'GET, HEAD']);
+    }
+  });
+
   it('reads a counter kept elsewhere at each scrape', async () => {
     let dropped = 2;
     counterReadAtScrape(registry, 'iev_test_dropped_total', 'dropped', () => dropped);

@@ -56,13 +56,14 @@ export interface ObservabilityServer {
   close(): Promise<void>;
 }
 
-/** GET /metrics (Prometheus text), /health (200 or 503 with a JSON report), /live (process is up). */
+/** GET (or HEAD) /metrics (Prometheus text), /health (200 or 503 with a JSON report), /live (process is up). */
 export async function startObservabilityServer(options: ObservabilityServerOptions): Promise<ObservabilityServer> {
   let health = options.health;
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET') {
-      response.writeHead(405).end();
+    // HEAD is answered as GET, Node leaving the body out: health checkers (wget --spider) send it.
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/metrics') {
       options.registry.metrics().then(
         (text) => response.writeHead(200, { 'content-type': options.registry.contentType }).end(text),
