@@ -214,7 +214,7 @@ describe('the live preview on the demo video: capture → inference → preview'
       expectBoxesDrawnOnFrame(data, compared.raw, compared.boxes);
     });
 
-    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there, a frozen camera is said to be (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
+    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there, a frozen camera and a preview that does not answer are said to be (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
       const browser = await HeadlessChromium.launch(CHROMIUM);
       try {
         await browser.send('Page.enable');
@@ -290,10 +290,29 @@ describe('the live preview on the demo video: capture → inference → preview'
           process.kill(capturePid, 'SIGCONT');
         }
         await eventually(async () => ((await stallText()) === '' ? true : undefined), 'the stall notice to go once frames come again', { timeoutMs: 15_000, intervalMs: 250 });
+
+        // A preview that stops answering (hung, or a link that drops its packets): the page says so within seconds,
+        // not once TCP gives up, and is live again by itself when it answers.
+        const previewPid = preview.child.pid as number;
+        process.kill(previewPid, 'SIGSTOP');
+        try {
+          await eventually(async () => ((await stallText()) === 'preview unreachable: the picture is the last that came' ? true : undefined), 'the page to say the preview does not answer', {
+            timeoutMs: 15_000,
+            intervalMs: 250,
+          });
+          expect(await browser.evaluate<string>(`document.getElementById('modules').textContent`)).toMatch(/^preview unreachable: /);
+        } finally {
+          process.kill(previewPid, 'SIGCONT');
+        }
+        const frozenAt = (await canvasNow())?.sequence ?? 0;
+        await eventually(async () => ((await stallText()) === '' && ((await canvasNow())?.sequence ?? 0) > frozenAt ? true : undefined), 'the page live again once the preview answers', {
+          timeoutMs: 15_000,
+          intervalMs: 250,
+        });
       } finally {
         await browser.close();
       }
-    }, 90_000);
+    }, 120_000);
 
     it('returns to its sockets and keeps its memory after 50 MJPEG clients of each stream come and go', async () => {
       const pid = preview.child.pid as number;

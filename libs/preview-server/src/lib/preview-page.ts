@@ -111,11 +111,14 @@ function drawOverlay(context, overlay) {
     context.fillText(label.text, label.x, label.y);
   }
 }
+/** The live stream's request: poll() aborts it when the preview stops answering, so that it reconnects. */
+let streaming = new AbortController();
 /** Draws each picture of the stream on its source's canvas as it comes; reconnects after a second when the stream breaks. */
 async function watch(url) {
   for (;;) {
     try {
-      const response = await fetch(url, { cache: 'no-store' });
+      streaming = new AbortController();
+      const response = await fetch(url, { cache: 'no-store', signal: streaming.signal });
       for await (const { headers, body } of parts(response.body.getReader())) {
         const entry = cards.get(decodeURIComponent(headers['x-source']));
         if (!entry) continue; // not listed yet: its next picture, once it is
@@ -168,9 +171,16 @@ function show(state) {
 }
 async function poll() {
   try {
-    show(await (await fetch('/api/sources')).json());
+    // Timed out: a preview that hangs, or a link that drops its packets, would otherwise leave the page as it was,
+    // looking live, until TCP gives up.
+    show(await (await fetch('/api/sources', { signal: AbortSignal.timeout(5000) })).json());
   } catch (error) {
     document.getElementById('modules').textContent = 'preview unreachable: ' + error;
+    for (const { root, stall } of cards.values()) {
+      stall.textContent = 'preview unreachable: the picture is the last that came';
+      root.classList.add('stalled');
+    }
+    streaming.abort();
   }
   setTimeout(poll, 1000);
 }
