@@ -1,11 +1,11 @@
 import { Arrivals } from './arrivals';
 
-/** Marks at each of `times`, checking every second from the first to `until`: when it was first seen stalled after each mark. */
-function stallsSeen(times: number[], until: number, floorMs = 5000): number[] {
+/** Marks at each of `times`, checking every `stepMs` from the first to `until`: when it was first seen stalled after each mark. */
+function stallsSeen(times: number[], until: number, floorMs = 5000, stepMs = 1000): number[] {
   const arrivals = new Arrivals();
   const seen: number[] = [];
   let stalled = false;
-  for (let now = times[0]; now <= until; now += 1000) {
+  for (let now = times[0]; now <= until; now += stepMs) {
     if (times.includes(now)) {
       arrivals.mark(now);
       stalled = false;
@@ -45,6 +45,20 @@ describe('Arrivals', () => {
   it('follows a source that slows down, taking it for stalled in its first two slow gaps', () => {
     const frames = [0, 1000, 2000, 12_000, 22_000, 32_000, 42_000];
     expect(stallsSeen(frames, 100_000)).toEqual([7000, 17_000, 72_000]);
+  });
+
+  it('after a restart, takes a burst of frames for one arrival: its next usual gap is no stall', () => {
+    // CAPTURE_FPS=0.1, a 30 s outage, then a reconnect whose first frames come 40 ms apart (the decoder's buffered ones).
+    const frames = [0, 10_000, 20_000, 30_000, 65_000, 65_040, 65_080, 75_080, 85_080, 95_080];
+    expect(stallsSeen(frames, 130_000, 5000, 40)).toEqual([5000, 60_000, 125_080]);
+  });
+
+  it('follows a source that speeds up within a few of its new gaps, noticing a stall at its old pace at the latest meanwhile', () => {
+    const slowThenFast = (fastFrames: number) => [0, 10_000, 20_000, 30_000, ...Array.from({ length: fastFrames }, (_, index) => 31_000 + 1000 * index)];
+    // 0.1 fps, then 1 fps from 31 s to 45 s: after the floor.
+    expect(stallsSeen(slowThenFast(15), 100_000)).toEqual([5000, 50_000]);
+    // Gone two frames into the faster pace: three of its old gaps.
+    expect(stallsSeen(slowThenFast(2), 100_000)).toEqual([5000, 62_000]);
   });
 
   it('gives its age in whole milliseconds', () => {

@@ -6,13 +6,20 @@
  *   it has no pace yet;
  * - one long gap, an outage, does not make it look slow after it: the next stall is seen as soon as before, from its
  *   next arrival on;
- * - one that slows down is taken for stalled at most twice while its pace follows.
+ * - one that slows down is taken for stalled at most twice while its pace follows;
+ * - a burst (a restarted decoder's buffered frames, its first frames after a reconnect) is one arrival to its pace:
+ *   once its pace is known from two gaps, an arrival less than half its pace after the last one counted is no gap,
+ *   so the next usual gap is no stall. One that speeds up has its pace at least halved at each arrival counted, a
+ *   stall seen at its old pace at the latest meanwhile.
  */
 export class Arrivals {
   private lastAt?: number;
-  private arrived = false;
+  /** The last arrival that counted as a gap's end (or the first arrival); undefined before the first. */
+  private lastCountedAt?: number;
   private lastGapMs?: number;
   private paceMs = 0;
+  /** One gap may be an outage: a pace from it alone makes no arrival a burst. */
+  private paceFromTwoGaps = false;
 
   /** `silentSince`: when silence starts to count before the first arrival (none: nothing stalls before one). */
   constructor(silentSince?: number) {
@@ -20,13 +27,16 @@ export class Arrivals {
   }
 
   mark(now: number): void {
-    if (this.arrived && this.lastAt !== undefined) {
-      const gapMs = now - this.lastAt;
+    const gapMs = this.lastCountedAt === undefined ? undefined : now - this.lastCountedAt;
+    if (gapMs === undefined) {
+      this.lastCountedAt = now;
+    } else if (!this.paceFromTwoGaps || gapMs >= this.paceMs / 2) {
+      this.paceFromTwoGaps = this.lastGapMs !== undefined;
       this.paceMs = Math.min(this.lastGapMs ?? gapMs, gapMs);
       this.lastGapMs = gapMs;
+      this.lastCountedAt = now;
     }
     this.lastAt = now;
-    this.arrived = true;
   }
 
   /** The last arrival (or `silentSince` before the first); undefined before either. */
@@ -36,7 +46,7 @@ export class Arrivals {
 
   /** Whole milliseconds since the last arrival; null before the first. */
   ageMs(now: number): number | null {
-    return this.arrived && this.lastAt !== undefined ? Math.round(now - this.lastAt) : null;
+    return this.lastCountedAt !== undefined && this.lastAt !== undefined ? Math.round(now - this.lastAt) : null;
   }
 
   /** Silent for at least `floorMs` and three of its paces. */
