@@ -24,7 +24,7 @@ export interface DecoderTool extends ExternalTool {
   notableLine(line: string): string | undefined;
 }
 
-// "[tcp @ 0x55d6e2500200] [error] Connection refused": the level that `-loglevel level+info` adds, after an optional component.
+// "[tcp @ 0x55d6e2500200] [error] Connection refused": the level that `-loglevel level+verbose` adds, after an optional component.
 const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fatal|panic)\] (.*)$/;
 
 /** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */

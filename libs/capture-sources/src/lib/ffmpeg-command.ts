@@ -28,9 +28,9 @@ export interface FfmpegInput {
 /** ffmpeg's names for the formats frames are decoded to. */
 const FFMPEG_PIXEL_FORMATS: Record<DecodedFormat, string> = { [PixelFormat.BGR24]: 'bgr24', [PixelFormat.I420]: 'yuv420p' };
 
-// level+info tags every stderr line with its level (DecoderLog keeps the warnings and errors) and prints the output
-// stream line that announces the frame size.
-const QUIET_GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info'];
+// level+verbose tags every stderr line with its level (DecoderLog keeps the warnings and errors), prints the output
+// stream line that announces the frame size, and the scaler ffmpeg adds when a stream changes size (ffmpegOutputFormatReader).
+const QUIET_GLOBAL_OPTIONS = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose'];
 const pixelFormatOptions = (pixelFormat: DecodedFormat = DEFAULT_DECODED_FORMAT) => ['-pix_fmt', FFMPEG_PIXEL_FORMATS[pixelFormat]];
 
 /** The fluent-ffmpeg command that reads the input into raw video without audio; its output is given when run. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
@@ -11,7 +11,7 @@ import { createFrameSource, resolveSource } from './resolve-source';
 
 jest.setTimeout(20_000);
 
-const COMMON_START = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+info'];
+const COMMON_START = ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'level+verbose'];
 const RAW_BGR_TO_STDOUT = ['-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1'];
 
 describe('buildV4l2Args', () => {
@@ -147,6 +147,52 @@ describe("a stream's colour matrix (real ffmpeg)", () => {
 
     expect(frame.header).toMatchObject({ width: 64, height: 36, pixelFormat: PixelFormat.I420 });
     expect(frame.header).not.toHaveProperty('colorMatrix');
+  });
+});
+
+describe('a stream whose frame size changes mid-stream (real ffmpeg)', () => {
+  const workDir = mkdtempSync(join(tmpdir(), 'ffmpeg-sources-'));
+  afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+  /** MPEG-TS of two encodings one after the other, as an encoder switched to another resolution sends it; read as a stream URL (file:). */
+  function switchingStream(firstSize: string, secondSize: string): string {
+    const encoded = [firstSize, secondSize].map((size, index) => {
+      const path = join(workDir, `part${index}.ts`);
+      execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=10`, '-frames:v', '10', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', path]);
+      return readFileSync(path);
+    });
+    const path = join(workDir, 'switching.ts');
+    writeFileSync(path, Buffer.concat(encoded));
+    return `file:${path}`;
+  }
+
+  /** The sizes of the frames the source hands on until it fails (a stream read from a file ends so), and the failure. */
+  async function sizesUntilFailure(source: FrameSource): Promise<{ sizes: Set<string>; failure?: Error }> {
+    const sizes = new Set<string>();
+    try {
+      for await (const { header } of source.frames()) sizes.add(`${header.width}x${header.height}`);
+    } catch (error) {
+      return { sizes, failure: error as Error };
+    }
+    return { sizes };
+  }
+
+  it('fails naming both sizes, rather than hand on frames squashed into the first (a restart reads the new one)', async () => {
+    const url = switchingStream('160x120', '120x160');
+
+    const { sizes, failure } = await sizesUntilFailure(createFrameSource({ type: 'stream', url }));
+
+    expect(failure?.message).toBe(`stream ${url}: frame size changed from 160x120 to 120x160`);
+    expect(sizes).toEqual(new Set(['160x120']));
+  });
+
+  it('keeps the size CAPTURE_WIDTH and CAPTURE_HEIGHT both ask for, the new picture scaled to it as the first was', async () => {
+    const url = switchingStream('160x120', '120x160');
+
+    const { sizes, failure } = await sizesUntilFailure(createFrameSource({ type: 'stream', url }, { width: 80, height: 60 }));
+
+    expect(failure?.message).toMatch(/ended after \d+ frames \(ffmpeg exited with code 0\)/);
+    expect(sizes).toEqual(new Set(['80x60']));
   });
 });
 

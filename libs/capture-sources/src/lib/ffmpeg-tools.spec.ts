@@ -43,6 +43,37 @@ describe('ffmpegOutputFormatReader', () => {
   });
 });
 
+describe('ffmpegOutputFormatReader at level verbose', () => {
+  it('reads past the reference frames it names after the codec, in the input and the output (ffmpeg 5.1)', () => {
+    const read = ffmpegOutputFormatReader();
+    const lines = [
+      '[info]   Stream #0:0[0x100]: Video: h264 (High), 1 reference frame ([27][0][0][0] / 0x001B), yuv420p(tv, bt709, progressive, left), 640x480 [SAR 1:1 DAR 4:3], 25 fps, 25 tbr, 90k tbn',
+      "[info] Output #0, rawvideo, to 'pipe:1':",
+      '[info]   Stream #0:0: Video: rawvideo, 1 reference frame (I420 / 0x30323449), yuv420p(progressive, left), 640x480 (0x0) [SAR 1:1 DAR 4:3], q=2-31, 92160 kb/s, 25 fps, 25 tbn',
+    ];
+
+    expect(lines.map(read)).toStrictEqual([undefined, undefined, { width: 640, height: 480, colorMatrix: ColorMatrix.BT709 }]);
+  });
+});
+
+describe('ffmpegOutputFormatReader on a stream that changes size', () => {
+  const opened = ["[info] Output #0, rawvideo, to 'pipe:1':", '[info]   Stream #0:0: Video: rawvideo (I420 / 0x30323449), yuv420p(progressive), 640x480 [SAR 1:1 DAR 4:3], q=2-31, 25 fps'];
+
+  // As ffmpeg 5.1 and 4.1 (npm's) print the scaler they add to squash the rebuilt filters' output into the first size.
+  it.each([
+    ['[scaler_out_0_0 @ 0x55f73687de00] [verbose] w:1280 h:720 fmt:yuv420p sar:1/1 -> w:640 h:480 fmt:yuv420p sar:4/3 flags:0x0', { width: 1280, height: 720 }],
+    ['[scaler_out_0_0 @ 0x2b945b40] [verbose] w:480 h:640 fmt:yuv420p sar:1/1 -> w:640 h:480 fmt:yuv420p sar:16/9 flags:0x4', { width: 480, height: 640 }],
+    // The filters' output kept its size (both sides asked for): nothing is squashed.
+    ['[scaler_out_0_0 @ 0x2b945b40] [verbose] w:640 h:480 fmt:yuv420p sar:1/1 -> w:640 h:480 fmt:yuv420p sar:1/1 flags:0x4', undefined],
+    ["[scaler_out_0_0 @ 0x2b945b40] [verbose] w:640 h:480 flags:'bicubic' interl:0", undefined],
+  ])('reads the size the frames would have from %s', (line, size) => {
+    const read = ffmpegOutputFormatReader();
+    opened.forEach(read);
+
+    expect(read(line)).toStrictEqual(size);
+  });
+});
+
 describe('ffmpegOutputFormatReader where ffmpeg 4 names no matrix for its output', () => {
   const described = (input: string, output = 'yuv420p') => [
     "[info] Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'file:/cameras/door.mp4':",

@@ -85,13 +85,24 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * first and may be rawvideo too (a V4L2 camera), hence waiting for "Output #0". An output stream line it cannot read
  * throws a VideoSourceError quoting it. ffmpeg before 5 names no matrix there: the one its description of the input
  * video names (a file's or a stream's) stands in, which scaling YUV keeps.
+ *
+ * A stream that changes size mid-stream (an encoder or camera switched to another resolution) has its filters rebuilt
+ * for the new size, and ffmpeg squashes their output into the first size by a scaler of its own (`scaler_out_...`),
+ * saying so only at level verbose: that line gives the size the frames would now have, for DecoderSource to fail the
+ * source on, so that a restart reads the new size instead of frames squashed for good.
  */
 export function ffmpegOutputFormatReader(inputStream?: number): FrameFormatReader {
   let inOutputSection = false;
   /** The decoded input stream's (`inputStream`, else the first video stream, which ffmpeg maps), once described. */
   let input: { matrix?: ColorMatrix } | undefined;
   const decoded = new RegExp(`Stream #0:${inputStream ?? '\\d+'}\\b.*: Video: `);
-  return (line) => {
+  return (verboseLine) => {
+    const line = verboseLine.replace(REFERENCE_FRAMES, '');
+    const squashed = OUTPUT_SCALER_LINE.exec(line);
+    if (squashed) {
+      const [, width, height, firstWidth, firstHeight] = squashed.map(Number);
+      return width !== firstWidth || height !== firstHeight ? { width, height } : undefined;
+    }
     if (/^\[info\] Output #0\b/.test(line)) inOutputSection = true;
     if (!/Stream #0:\d+.*: Video: /.test(line)) return undefined;
     if (!inOutputSection) {
@@ -109,6 +120,11 @@ export function ffmpegOutputFormatReader(inputStream?: number): FrameFormatReade
     return { width: Number(width), height: Number(height), ...(colorMatrix !== undefined && { colorMatrix }), ...(details.split(', ').includes('pc') && { fullRange: true }) };
   };
 }
+
+/** What a stream's description says at level verbose after the codec's name (", 1 reference frame"), before its pixel format. */
+const REFERENCE_FRAMES = /, \d+ reference frames?\b/;
+/** "[scaler_out_0_0 @ 0x5602] [verbose] w:1280 h:720 fmt:yuv420p sar:1/1 -> w:640 h:480 fmt:yuv420p sar:4/3 flags:0x0": one per output stream. */
+const OUTPUT_SCALER_LINE = /^\[scaler_out_\S* @ 0x[0-9a-f]+\] \[verbose\] w:(\d+) h:(\d+) .*-> w:(\d+) h:(\d+)/;
 
 /** The matrix a pixel format's details name ("tv, bt709/unknown/unknown, progressive"), if any. */
 function namedMatrix(details: string | undefined): ColorMatrix | undefined {
