@@ -58,9 +58,15 @@ export function framesAsDecoded(versionOutput: string): string[] {
   return [hasFpsMode ? '-fps_mode' : '-vsync', 'passthrough'];
 }
 
-/** fps before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). */
+/**
+ * The rate limit before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). The limit
+ * keeps a source's first frame in each 1/fps of its time, and a frame whose time went back (a stream restarted): only
+ * drops. ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
+ * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
+ */
 export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
-  return [...(fps ? [`fps=${fps}`] : []), ...(width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [])];
+  const rateLimit = `select='isnan(prev_selected_t)+lt(t,prev_selected_t)+gt(floor(t*${fps}),floor(prev_selected_t*${fps}))'`;
+  return [...(fps ? [rateLimit] : []), ...(width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [])];
 }
 
 /** ffmpeg's names (av_color_space_name) of the matrices frames carry; any other is left unsaid, read as BT.601. */

@@ -45,7 +45,7 @@ export interface OutputShape {
   width?: number;
   /** Output height in pixels; given alone, the width follows the source's aspect ratio. */
   height?: number;
-  /** Output frame rate; frames are dropped (or repeated) inside the decoder. */
+  /** The most frames a second handed out; frames are dropped inside the decoder (a slower source keeps its own rate). */
   fps?: number;
   /** ffmpeg's sources (default DEFAULT_DECODED_FORMAT); a GStreamer pipeline's frames are BGR24 whatever is asked. */
   pixelFormat?: DecodedFormat;

@@ -141,6 +141,23 @@ describe('VideoFileSource (real ffmpeg)', () => {
     }
   });
 
+  it('limits the rate only: a file slower than the requested rate (a camera at night) has each frame handed on once, not repeated', async () => {
+    const slow = makeVideo('slow.mp4', 'testsrc2=size=64x48:rate=5:duration=2');
+
+    const frames = await take(new VideoFileSource({ path: slow, fps: 10, ...fastOnce }), Infinity);
+
+    expect(frames).toHaveLength(10);
+    expect(frames.filter((frame, index) => index > 0 && frame.pixels.equals(frames[index - 1].pixels))).toEqual([]);
+  });
+
+  it('counts the loops of a file slower than the requested rate by its own frames', async () => {
+    const source = new VideoFileSource({ path: pattern, fps: 20, realtime: false });
+
+    await take(source, 25);
+
+    expect(source.stats.loops).toBe(2);
+  });
+
   it('keeps the aspect ratio when only the width is given', async () => {
     const [frame] = await take(new VideoFileSource({ path: pattern, width: 32, ...fastOnce }), 1);
 

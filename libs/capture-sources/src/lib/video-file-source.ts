@@ -66,7 +66,9 @@ export class VideoFileSource extends DecoderSource {
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
     const video = await probeVideo(this.path, ffmpegPath);
-    this.framesPerLoop = Math.round(video.durationSeconds * (fps ?? video.fps));
+    // The rate limit only drops: a file slower than it keeps its own rate.
+    const rate = fps !== undefined && !(video.fps < fps) ? fps : video.fps;
+    this.framesPerLoop = Math.round(video.durationSeconds * rate);
     // A still picture is read as the CLI reads it: upright, transparency over white.
     const picture = isPicture(video.formatName) ? await uprightPicture(this.path, ffmpegPath, video) : undefined;
     // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
