@@ -14,7 +14,7 @@ export interface V4l2Options extends OutputShape {
 
 /**
  * ffmpeg capturing from a V4L2 camera. The size and rate are asked of the camera (which may pick the nearest it
- * supports) and also enforced by filters, so the frames have exactly the requested shape.
+ * supports) and also enforced by filters, so the frames have exactly the requested size, and at most the rate.
  */
 export function v4l2Input(device: string, { inputFormat, width, height, fps }: V4l2Options): FfmpegInput {
   const inputOptions = [
