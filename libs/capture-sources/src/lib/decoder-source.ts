@@ -158,7 +158,8 @@ export abstract class DecoderSource implements FrameSource {
     const launched = command.launch({
       onLogLine: (line) => {
         const notable = log.add(line);
-        if (notable !== undefined && this.framesDecoded > 0) this.onDecoderMessage?.(maskCredentials(notable));
+        // Once stopping, what the decoder says is about being stopped (a terminal's Ctrl-C reaches it too), not the source.
+        if (notable !== undefined && this.framesDecoded > 0 && !this.stopRequested) this.onDecoderMessage?.(maskCredentials(notable));
         readFormat?.(line);
       },
     });

@@ -349,6 +349,23 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(intact).toEqual([]);
   });
 
+  it("hands on nothing ffmpeg says as it is stopped, as when a terminal's Ctrl-C reaches it beside the module", async () => {
+    const heard: string[] = [];
+    const source = new VideoFileSource({ path: pattern, loop: true, realtime: false, onDecoderMessage: (message) => heard.push(message) });
+    const frames = source.frames();
+    await frames.next();
+    // Frames are left untaken, so ffmpeg is blocked writing when the signal comes: it says the write was cut short.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const [ffmpeg] = pidsRunning('ffmpeg', pattern);
+
+    process.kill(ffmpeg, 'SIGINT');
+    await source.stop();
+    await frames.return(undefined);
+
+    expect(heard).toEqual([]);
+    expect(pidsRunning('ffmpeg', pattern)).toEqual([]);
+  });
+
   it('says what to install when ffmpeg is missing', async () => {
     const source = new VideoFileSource({ path: pattern, ffmpegPath: '/nonexistent/bin/ffmpeg' });
 
