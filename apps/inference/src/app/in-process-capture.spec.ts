@@ -110,7 +110,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
 
     await expect(capture.cameras.prepare(next)).rejects.toThrow(/^cameras\.door_1: source: video file not found: .*missing\.mp4$/);
     const neither = { camera0: { source: '/dev/video99', fps: 0, width: 0, height: 0 }, door_1: next.door_1 };
-    await expect(capture.cameras.prepare(neither)).rejects.toThrow(/^cameras\.camera0: camera \/dev\/video99 does not exist on this device; cameras\.door_1: source: video file not found/);
+    await expect(capture.cameras.prepare(neither)).rejects.toThrow(/^cameras\.camera0: source: camera \/dev\/video99 does not exist on this device; cameras\.door_1: source: video file not found/);
     expect(capture.cameras.settings()).toEqual(before);
   });
 
@@ -135,7 +135,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     await (await capture.cameras.prepare({ ...before, garage: { ...unplugged, fps: 5 } }))();
     expect(capture.cameras.settings()['garage']).toEqual({ ...unplugged, fps: 5 });
     await expect(capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).rejects.toThrow(
-      'cameras.garage: camera /dev/video98 does not exist on this device',
+      'cameras.garage: source: camera /dev/video98 does not exist on this device',
     );
   });
 });

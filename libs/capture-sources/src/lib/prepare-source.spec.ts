@@ -22,6 +22,10 @@ describe('prepareSource', () => {
     expect(pino.stdSerializers.err(refused as Error).message).toBe('CAMERA_PATH: video file not found: /nonexistent/clip.mp4');
   });
 
+  it('refuses a twin patch to a camera that is not there, naming the setting', async () => {
+    await expect(prepareSource(settings('/dev/video96'), {}, { setting: 'source', requireCamera: true })).rejects.toThrow(/^source: camera \/dev\/video96 does not exist on this device$/);
+  });
+
   it('rejects a twin switch to a bad pipeline before the running source is touched (real gst-launch-1.0)', async () => {
     const working = await prepareSource(settings('videotestsrc pattern=red ! video/x-raw,width=16,height=16 ! appsink'), {}, { setting: 'CAMERA_PATH' });
     const supervisor = new SourceSupervisor(working.create, { failFastBeforeFirstFrame: true, backoff: new Backoff(50, 400, 0) });

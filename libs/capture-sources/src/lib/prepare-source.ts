@@ -56,7 +56,7 @@ export async function prepareSource(
   }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
-      throw new Error(`camera ${description.device} does not exist on this device`);
+      throw namingSetting(setting, new Error(`camera ${description.device} does not exist on this device`));
     });
   }
   return { description, create: () => createFrameSource(description, sourceOptions) };
