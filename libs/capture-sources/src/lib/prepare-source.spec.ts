@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import pino from 'pino';
@@ -20,6 +23,19 @@ describe('prepareSource', () => {
     const refused: unknown = await prepareSource(settings('/nonexistent/clip.mp4'), {}, { setting: 'CAMERA_PATH' }).catch((error: unknown) => error);
 
     expect(pino.stdSerializers.err(refused as Error).message).toBe('CAMERA_PATH: video file not found: /nonexistent/clip.mp4');
+  });
+
+  it('says a file that is no video cannot be read, naming the setting and the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prepare-source-'));
+    try {
+      const notVideo = join(dir, 'notes.mp4');
+      writeFileSync(notVideo, 'a text file renamed .mp4\n');
+      const refused: unknown = await prepareSource(settings(notVideo), {}, { setting: 'CAPTURE_SOURCES[1] CAMERA_PATH' }).catch((error: unknown) => error);
+
+      expect((refused as Error).message).toMatch(new RegExp(`^CAPTURE_SOURCES\\[1\\] CAMERA_PATH: cannot read video file ${notVideo}: .*Invalid data found when processing input$`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a twin patch to a camera that is not there, naming the setting', async () => {

@@ -1,5 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { FrameSource, OutputShape } from './frame-source';
+import { defaultFfmpegPath } from './ffmpeg-location';
+import { probeVideo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
 import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
 import { assertIsFile } from './video-file-source';
@@ -21,7 +23,7 @@ export interface PreparedSource {
 
 /**
  * Resolves a camera path with the frame size and rate, and checks what can be checked before the source starts: a
- * GStreamer pipeline is one capture can run, the decoder is installed and a video file is readable; with
+ * GStreamer pipeline is one capture can run, the decoder is installed and a video file is one ffprobe reads; with
  * requireCamera, a V4L2 device exists. At start-up a failure stops the module (a camera that is not plugged in yet is
  * waited for); for a twin patch it rejects the change, a missing camera included, and the running source stays. The
  * twin's first document after start-up does not require the camera: after a restart it is the module's configuration,
@@ -50,9 +52,14 @@ export async function prepareSource(
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
   await ensureDecoderInstalled(description, sourceOptions);
   if (description.type === 'file') {
-    await assertIsFile(description.path).catch((error: unknown) => {
-      throw namingSetting(setting, error);
-    });
+    const { path } = description;
+    // Probed as the source's start will: a file that is no video (a text file, a truncated .mp4) stops start-up or
+    // rejects a twin patch here, naming the setting, rather than failing when the source starts.
+    await assertIsFile(path)
+      .then(() => probeVideo(path, sourceOptions.ffmpegPath ?? defaultFfmpegPath()))
+      .catch((error: unknown) => {
+        throw namingSetting(setting, error);
+      });
   }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
