@@ -54,8 +54,8 @@ function readFlag<T>(flag: string, variable: EnvVar<T>, raw: string): T {
 }
 
 /**
- * The file a flag names, there or refused naming the flag: the loaders' own errors name the modules' variables
- * (MODEL_PATH, REC_MODEL_PATH, REC_DICT_PATH) and tell to set them, which the CLI does not read.
+ * The file a flag names, there or refused naming the flag before any model loads: the detector's loader names the
+ * module's variable (MODEL_PATH) and tells to set it, which the CLI does not read.
  */
 function flagFile(flag: string, path: string | undefined): string | undefined {
   if (path !== undefined && !statSync(path, { throwIfNoEntry: false })?.isFile()) throw new Error(`--${flag}: no such file: ${resolve(path)}`);
@@ -131,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
           log,
           modelPath: recModel ?? join(root, 'models/ch_PP-OCRv4_rec_infer.onnx'),
           dictionaryPath: recDict ?? join(root, 'models/ppocr_keys_v1.txt'),
+          fileSettings: { model: '--rec-model', dictionary: '--rec-dict' },
           lookalikes,
           threads,
           minScore: minTextScore,

@@ -57,6 +57,15 @@ describe('npm run detect|eval from another folder', () => {
     expect({ code, stdout, stderr }).toEqual({ code: 1, stdout: '', stderr: `error: ${message}\n` });
   });
 
+  it('names --rec-model and --rec-dict, not the modules\' variables, when the dictionary does not fit the model', () => {
+    writeFileSync(join(callerDir, 'short-dict.txt'), 'a\nb\nc\n');
+
+    const { code, stdout, stderr } = npmRun('detect', ['--preset', 'default', '--rec-dict', 'short-dict.txt', 'photo.png']);
+
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toContain(`error: the recognition model ${join(root, 'models/ch_PP-OCRv4_rec_infer.onnx')} (--rec-model) predicts 6625 classes, but the dictionary short-dict.txt (--rec-dict) has 3 characters`);
+  });
+
   it('stops quietly, at its next frame, when what reads its output has read enough (| head)', async () => {
     const clip = join(callerDir, 'clip.mp4');
     spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=10', '-frames:v', '40', '-pix_fmt', 'yuv420p', clip]);

@@ -3,7 +3,7 @@ import { BackendPool, OnnxRuntimeBackend, processWarnings, type BackendLog, type
 import { detectionInput, engineProfile, probeTensorRt, readTensorRtSettings, recognitionInput, TensorRtBackend, type TensorRtRuntime, type TensorRtSettings } from '@iev/tensorrt-backend';
 import { cpuBudget, env, optional } from '@iev/service-runtime';
 import type { DetectionPreset } from '@iev/text-detection';
-import { REC_BATCH_SIZE, type LineInput } from '@iev/text-recognition';
+import { REC_BATCH_SIZE, RECOGNITION_FILE_VARIABLES, type LineInput } from '@iev/text-recognition';
 
 export const BACKEND_CHOICES = ['onnxruntime', 'tensorrt', 'auto'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -112,7 +112,11 @@ const CPU_RUN_COST_COLUMNS = 48;
  * Recognition runs one batch at a time (TextRecognizer queues them), so one stream; `threads` as INFERENCE_THREADS;
  * `lineInput`: the height, and any width or batch, the model's file fixes (a TensorRT engine is built for them).
  */
-export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'> & { lineInput?: LineInput };
+export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'streams' | 'batch'> & {
+  lineInput?: LineInput;
+  /** The setting that set modelPath, named when its file cannot be read (default REC_MODEL_PATH). */
+  modelVariable?: string;
+};
 
 /**
  * The recognition model's backend, by the same rules as detection's: ONNX Runtime on the CPU (any batch the model
@@ -121,8 +125,7 @@ export type RecognitionBackendSelection = Omit<BackendSelection, 'preset' | 'str
  * wide, or the width and batch the model fixes), cached beside the detector's in TENSORRT_CACHE_DIR.
  */
 export function selectRecognitionBackend(selection: RecognitionBackendSelection): RecognitionBackend {
-  const { modelPath, modelFile, threads, log, onActivity, lineInput } = selection;
-  const modelVariable = 'REC_MODEL_PATH';
+  const { modelPath, modelFile, threads, log, onActivity, lineInput, modelVariable = RECOGNITION_FILE_VARIABLES.model } = selection;
   return chooseBackend<RecognitionBackend>(selection, 'recognition', {
     cpu: () => ({ backend: new OnnxRuntimeBackend({ modelPath, modelFile, modelVariable, intraOpThreads: threads, variableInputShape: true, batch: REC_BATCH_SIZE, fitsFixedBatch: true, log }), runCostColumns: CPU_RUN_COST_COLUMNS }),
     tensorRt: (settings, runtime) => {

@@ -165,6 +165,26 @@ describe('TextRecognizer.load refuses files that are missing or do not fit, nami
     );
   });
 
+  it('names the settings its caller says set the files (the CLI its flags) in each error and warning about them', async () => {
+    const fileSettings = { model: '--rec-model', dictionary: '--rec-dict' };
+    const short = join(dir, 'short-flag.txt');
+    writeFileSync(short, readFileSync(DICTIONARY, 'utf8').split('\n').slice(0, 100).join('\n'));
+    await expect(TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: short, fileSettings })).rejects.toThrow(
+      `the recognition model ${REC_MODEL} (--rec-model) predicts 6625 classes, but the dictionary ${short} (--rec-dict) has 100 characters`,
+    );
+    const gbk = join(dir, 'gbk-flag.txt');
+    writeFileSync(gbk, Buffer.from([0xd6, 0xd0, 0x0a]));
+    await expect(TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: gbk, fileSettings })).rejects.toThrow(`the recognition dictionary ${gbk} (--rec-dict) is not UTF-8 text`);
+    await expect(TextRecognizer.load({ modelPath: join(dir, 'none.onnx'), dictionaryPath: DICTIONARY, fileSettings })).rejects.toThrow(/none\.onnx: no such file \(set by --rec-model\)$/);
+
+    const longer = join(dir, 'longer-flag.txt');
+    writeFileSync(longer, `${readFileSync(DICTIONARY, 'utf8')}\nΩ`);
+    const warnings: string[] = [];
+    const recognizer = await TextRecognizer.load({ modelPath: REC_MODEL, dictionaryPath: longer, fileSettings, threads: 1, log: { info: () => undefined, warn: (line) => warnings.push(line) } });
+    await recognizer.dispose();
+    expect(warnings).toEqual([expect.stringContaining(`${REC_MODEL} (--rec-model) predicts 6625 classes: the 6624 characters of ${longer} (--rec-dict) + blank`)]);
+  });
+
   it('a dictionary that fits only as a model without a space class is taken so, with a warning naming its last character', async () => {
     // One character too many fits the 6625 classes as 6624 + blank: the model's space class then reads as that character.
     const longer = join(dir, 'longer.txt');
@@ -185,6 +205,9 @@ describe('TextRecognizer.load refuses files that are missing or do not fit, nami
     writeFileSync(logits, graph.write());
     await expect(TextRecognizer.load({ modelPath: logits, dictionaryPath: DICTIONARY, threads: 1 })).rejects.toThrow(
       /^the recognition model .*logits\.onnx \(REC_MODEL_PATH\) outputs no probabilities: the 6625 classes of a time step sum to -?\d+\.\d\d, not 1/,
+    );
+    await expect(TextRecognizer.load({ modelPath: logits, dictionaryPath: DICTIONARY, threads: 1, fileSettings: { model: '--rec-model', dictionary: '--rec-dict' } })).rejects.toThrow(
+      /^the recognition model .*logits\.onnx \(--rec-model\) outputs no probabilities/,
     );
   });
 

@@ -7,6 +7,7 @@ import {
   DYNAMIC_LINE_INPUT,
   perspectiveCrop,
   planBatches,
+  RECOGNITION_FILE_VARIABLES,
   REC_BATCH_SIZE,
   REC_HEIGHT,
   inWritingOrder,
@@ -17,10 +18,11 @@ import {
   type LineInput,
   type LookalikesSetting,
   type ReadText,
+  type RecognitionFileSettings,
 } from '@iev/text-recognition';
 import { selectRecognitionBackend, type RecognitionBackendSelection } from './backend-selection';
 
-export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'threads' | 'lineInput'>> {
+export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSelection, 'modelPath' | 'modelVariable' | 'threads' | 'lineInput'>> {
   /**
    * REC_MODEL_PATH: a PaddleOCR CTC recognition model, input [N,3,48,W] (a static-shape export may fix N, H and W),
    * output [N,T,classes].
@@ -28,6 +30,8 @@ export interface TextRecognizerOptions extends Partial<Omit<RecognitionBackendSe
   modelPath: string;
   /** REC_DICT_PATH: its character dictionary, one character per line. */
   dictionaryPath: string;
+  /** The settings that set modelPath and dictionaryPath, named in the errors about them (default REC_MODEL_PATH, REC_DICT_PATH; the CLI's flags). */
+  fileSettings?: RecognitionFileSettings;
   /** ONNX Runtime threads; 0 = ONNX Runtime's default (one per core). */
   threads?: number;
   /** REC_LOOKALIKES: whether reads go through resolveLookalikes (resolvesLookalikes); default auto. */
@@ -71,12 +75,13 @@ export class TextRecognizer {
    * The model's input is read from its file first: lines are made to the size it fixes (checkedLineInput).
    */
   static async load(options: TextRecognizerOptions): Promise<TextRecognizer> {
-    const characters = CharacterSet.fromFile(options.dictionaryPath);
+    const { fileSettings = RECOGNITION_FILE_VARIABLES } = options;
+    const characters = CharacterSet.fromFile(options.dictionaryPath, fileSettings.dictionary);
     const log = options.log ?? processWarnings;
     // Read once: its input is checked here, and the backend loads the same bytes.
-    const modelFile = await readModelFile(options.modelPath, 'REC_MODEL_PATH');
+    const modelFile = await readModelFile(options.modelPath, fileSettings.model);
     const lineInput = checkedLineInput(modelFile, log);
-    const { backend, maxWidth, runCostColumns } = selectRecognitionBackend({ useTensorRt: false, ...options, modelFile, lineInput, threads: options.threads ?? 0 });
+    const { backend, maxWidth, runCostColumns } = selectRecognitionBackend({ useTensorRt: false, ...options, modelFile, modelVariable: fileSettings.model, lineInput, threads: options.threads ?? 0 });
     const { height, width = height, batch = 1 } = lineInput;
     await backend.load();
     try {
@@ -85,12 +90,12 @@ export class TextRecognizer {
         throw new Error(`the recognition model ${options.modelPath} cannot read a ${height}-pixel-high line image (${error.message.trim()}): is it a PaddleOCR CTC recognition model?`);
       });
       if (probe.dims.length !== 3) throw new Error(`the recognition model ${options.modelPath} outputs [${probe.dims.join(',')}], expected [N, time steps, classes]: is it a PaddleOCR CTC recognition model?`);
-      assertProbabilities(probe, options.modelPath);
-      characters.assertFits(probe.dims[2], options.modelPath, options.dictionaryPath);
+      assertProbabilities(probe, options.modelPath, fileSettings.model);
+      characters.assertFits(probe.dims[2], options.modelPath, options.dictionaryPath, fileSettings);
       // The class count cannot tell such a model from a dictionary with one character too many: say which was taken.
       if (!characters.readsSpaces) {
         log.warn(
-          `the recognition model ${options.modelPath} (REC_MODEL_PATH) predicts ${probe.dims[2]} classes: the ${characters.classCount - 1} characters of ${options.dictionaryPath} (REC_DICT_PATH) + blank, no space class, ` +
+          `the recognition model ${options.modelPath} (${fileSettings.model}) predicts ${probe.dims[2]} classes: the ${characters.classCount - 1} characters of ${options.dictionaryPath} (${fileSettings.dictionary}) + blank, no space class, ` +
             `so no space is read (a model trained without use_space_char); if the dictionary has a line too many, its last, "${characters.characters.at(-1)}", is read where the model sees a space`,
         );
       }
@@ -158,14 +163,14 @@ export class TextRecognizer {
  * Refuses a model whose output is not a softmax (its first time step's classes do not sum to 1): its reads would be
  * right, but their scores, the mean of the characters' outputs, would be logits, which REC_MIN_SCORE cannot filter.
  */
-function assertProbabilities(output: TensorData, modelPath: string): void {
+function assertProbabilities(output: TensorData, modelPath: string, modelSetting: string): void {
   const classes = output.dims[2];
   let sum = 0;
   for (let c = 0; c < classes; c++) sum += output.data[c];
   // Written so that a NaN (a broken FP16 engine) fails it too.
   if (!(Math.abs(sum - 1) <= 0.01)) {
     throw new Error(
-      `the recognition model ${modelPath} (REC_MODEL_PATH) outputs no probabilities: the ${classes} classes of a time step sum to ${sum.toFixed(2)}, not 1 ` +
+      `the recognition model ${modelPath} (${modelSetting}) outputs no probabilities: the ${classes} classes of a time step sum to ${sum.toFixed(2)}, not 1 ` +
         '(exported without its last softmax?); the scores of its reads would not be scores',
     );
   }

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+/** The settings that name the recognition model and its dictionary, said in errors about them: the modules' variables, or the CLI's flags. */
+export interface RecognitionFileSettings {
+  model: string;
+  dictionary: string;
+}
+
+export const RECOGNITION_FILE_VARIABLES: RecognitionFileSettings = { model: 'REC_MODEL_PATH', dictionary: 'REC_DICT_PATH' };
+
 /** Refuses bytes that are not UTF-8, and drops a byte-order mark at the start. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -44,19 +52,19 @@ export class CharacterSet {
    * and blank lines at the end, set aside: an empty class reads as nothing, and one blank line an editor added would fit
    * a model with a space class as a model without one, so every space would read as nothing.
    */
-  static fromFile(path: string): CharacterSet {
+  static fromFile(path: string, setting = RECOGNITION_FILE_VARIABLES.dictionary): CharacterSet {
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
     } catch (error) {
-      throw new Error(`cannot read the recognition dictionary ${path}: ${(error as Error).message} (set REC_DICT_PATH to the dictionary the recognition model was trained with)`);
+      throw new Error(`cannot read the recognition dictionary ${path}: ${(error as Error).message} (set ${setting} to the dictionary the recognition model was trained with)`);
     }
     let text: string;
     try {
       text = UTF8.decode(bytes);
     } catch {
       // Decoded leniently, a GBK file keeps its line count, fits the model, and reads every Chinese character as U+FFFD.
-      throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is not UTF-8 text (GBK or UTF-16?): PaddleOCR's dictionaries are UTF-8; save it as UTF-8`);
+      throw new Error(`the recognition dictionary ${path} (${setting}) is not UTF-8 text (GBK or UTF-16?): PaddleOCR's dictionaries are UTF-8; save it as UTF-8`);
     }
     const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
     // The last line's own newline ends no blank line.
@@ -66,17 +74,17 @@ export class CharacterSet {
       lines.pop();
       trailingBlankLines++;
     }
-    if (lines.length === 0) throw new Error(`the recognition dictionary ${path} (REC_DICT_PATH) is empty (expected one character per line)`);
+    if (lines.length === 0) throw new Error(`the recognition dictionary ${path} (${setting}) is empty (expected one character per line)`);
     return new CharacterSet(lines, trailingBlankLines);
   }
 
   /**
    * Takes the space class from the model's class count (dictionary + blank, or + space too: use_space_char is a
    * training option), the dictionary's characters first without its blank lines at the end, then with as many of
-   * them as make it fit (a model trained on them has a class for each); throws, naming both files and their
-   * variables, when the count fits neither.
+   * them as make it fit (a model trained on them has a class for each); throws, naming both files and the settings
+   * that set them, when the count fits neither.
    */
-  assertFits(modelClasses: number, modelPath: string, dictionaryPath: string): void {
+  assertFits(modelClasses: number, modelPath: string, dictionaryPath: string, settings = RECOGNITION_FILE_VARIABLES): void {
     for (let blankLines = 0; blankLines <= this.trailingBlankLines; blankLines++) {
       const dictionary = [...this.dictionary, ...Array<string>(blankLines).fill('')];
       const withoutSpace = dictionary.length + 1;
@@ -88,7 +96,7 @@ export class CharacterSet {
     const withoutSpace = this.dictionary.length + 1;
     const blank = this.trailingBlankLines > 0 ? ` and ${this.trailingBlankLines} blank line${this.trailingBlankLines === 1 ? '' : 's'} at its end` : '';
     throw new Error(
-      `the recognition model ${modelPath} (REC_MODEL_PATH) predicts ${modelClasses} classes, but the dictionary ${dictionaryPath} (REC_DICT_PATH) ` +
+      `the recognition model ${modelPath} (${settings.model}) predicts ${modelClasses} classes, but the dictionary ${dictionaryPath} (${settings.dictionary}) ` +
         `has ${this.dictionary.length} characters${blank} (+ blank = ${withoutSpace}, or + blank + space = ${withoutSpace + 1}): use the dictionary the model was trained with`,
     );
   }
