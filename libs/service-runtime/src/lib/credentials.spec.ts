@@ -25,6 +25,24 @@ describe('maskCredentials', () => {
     expect(maskCredentials('rtspsrc location=rtsp://admin:s3cret@cam/ch1')).toBe('rtspsrc location=rtsp://admin:***@cam/ch1');
   });
 
+  it("masks the password of a URL percent-encoded in another URL's query (a proxy's ?src=), in either case, and keeps its escapes", () => {
+    expect(maskCredentials('http://proxy/?src=rtsp%3A%2F%2Fuser%3Asecret%40cam%2Fstream: 404 Not Found')).toBe('http://proxy/?src=rtsp%3A%2F%2Fuser%3A***%40cam%2Fstream: 404 Not Found');
+    expect(maskCredentials('http://proxy/?src=rtsp%3a%2f%2fviewer%40example.com%3ap%40ss%3aword%40cam&x=1')).toBe('http://proxy/?src=rtsp%3a%2f%2fviewer%40example.com%3a***%40cam&x=1');
+    expect(maskCredentials('http://proxy/?src=http%3A%2F%2Fcam%2Fvideostream.cgi%3Fuser%3Dadmin%26pwd%3Ds%3Bcret%26rate%3D0')).toBe(
+      'http://proxy/?src=http%3A%2F%2Fcam%2Fvideostream.cgi%3Fuser%3Dadmin%26pwd%3D***%26rate%3D0',
+    );
+    // Not a password: a colon in the encoded path, after the authority.
+    expect(maskCredentials('http://proxy/?src=rtsp%3A%2F%2Fcam%2Fa%3Ab%40c')).toBe('http://proxy/?src=rtsp%3A%2F%2Fcam%2Fa%3Ab%40c');
+  });
+
+  it('takes time linear in the length of a long text of encoded URLs and escapes that never close', () => {
+    const long = `?src=a%3A%2F%2F${'u%3Ap%25'.repeat(20_000)} ${'=b%3A%2F%2Fx%3A'.repeat(10_000)} ${'%26pwd%3D'.repeat(10_000)}`;
+    const started = performance.now();
+    maskCredentials(long);
+    // Quadratic, this many characters (~420,000) take seconds; linear, a few milliseconds.
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
   it('masks the value of every password property of a pipeline, quoted or not, keeping the key', () => {
     expect(maskCredentials('rtspsrc location=rtsp://cam/ch1 user-id=admin user-pw=s3cret! rtph264depay')).toBe('rtspsrc location=rtsp://cam/ch1 user-id=admin user-pw=***! rtph264depay');
     expect(maskCredentials('souphttpsrc proxy-pw="a b" password=\'c d\' passwd=e ! jpegdec')).toBe('souphttpsrc proxy-pw=*** password=*** passwd=*** ! jpegdec');

@@ -11,11 +11,24 @@ const URL_PASSWORD = /(?<![\w+.-])([a-z][\w+.-]*:\/\/[^\s/:]*):[^\s/]*@/gi;
  * property.
  */
 const QUERY_PASSWORD = /([?&](?:pwd|pass|psw|loginpas|passphrase|auth)=)[^&\s#]*/gi;
+/**
+ * The same two percent-encoded, as a URL carried in another's query is (`http://proxy/?src=rtsp%3A%2F%2Fuser%3Apw%40cam`):
+ * the authority ends at an encoded slash, the query value at an encoded &. Each part takes either a plain character or
+ * one escape, never both, so a text that never closes one is scanned once.
+ */
+const ENCODED_URL_PASSWORD = /(?<![\w+.-])([a-z][\w+.-]*%3A%2F%2F(?:[^\s/%&#]|%(?!3A|2F)[\da-f]{2})*%3A)(?:[^\s/%&#]|%(?!2F)[\da-f]{2})*(%40)/gi;
+const ENCODED_QUERY_PASSWORD = /((?:%3F|%26)(?:pwd|pass|psw|loginpas|passphrase|auth)%3D)(?:[^&\s#%]|%(?!26)[\da-f]{2})*/gi;
 
 /**
- * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***") and of every
+ * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***"), plain or
+ * percent-encoded in another URL ("?src=rtsp%3A%2F%2Fadmin%3A***%40camera"), and of every
  * password property of a pipeline ("rtspsrc user-id=admin user-pw=***"), as messages end up in logs.
  */
 export function maskCredentials(text: string): string {
-  return text.replace(URL_PASSWORD, '$1:***@').replace(QUERY_PASSWORD, '$1***').replace(PASSWORD_PROPERTY, '$1=***');
+  return text
+    .replace(URL_PASSWORD, '$1:***@')
+    .replace(QUERY_PASSWORD, '$1***')
+    .replace(ENCODED_URL_PASSWORD, '$1***$2')
+    .replace(ENCODED_QUERY_PASSWORD, '$1***')
+    .replace(PASSWORD_PROPERTY, '$1=***');
 }
