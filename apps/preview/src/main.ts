@@ -1,7 +1,8 @@
+import { limitEncodingThreads } from '@iev/frame-annotation';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, type Detections } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
-import { createMetricsRegistry, listenAsConfigured, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { cpuBudget, createMetricsRegistry, listenAsConfigured, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
 import { PreviewFrames } from './app/preview-frames';
@@ -12,6 +13,7 @@ void runModule('preview', async (logger) => {
   const curve = readPreviewCurve();
   // Before sharp starts its threads, so they inherit it.
   reniceProcess(config.nice);
+  const encodingThreads = limitEncodingThreads(cpuBudget());
   const sources = new PreviewSources(config.sources);
   const encodingFailed = (error: unknown) => logger.warn({ err: error }, 'could not encode a preview frame');
   const renderer = new PreviewRenderer(sources, annotatedJpeg());
@@ -61,7 +63,7 @@ void runModule('preview', async (logger) => {
     }),
   });
   const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${http.port}/`;
-  logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, nice: config.nice, metricsPort: observability.port }, `preview on ${address}`);
+  logger.info({ address, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, fps: config.fps, nice: config.nice, encodingThreads, metricsPort: observability.port }, `preview on ${address}`);
 
   return {
     fatal: edge?.fatal,

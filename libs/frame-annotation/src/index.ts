@@ -4,5 +4,6 @@ export * from './lib/annotation';
 export { annotatedImage, encodeAnnotatedJpeg, encodeFrameJpeg } from './lib/annotate';
 export { isRgbFrame, rgbFrame, type RgbFrame } from './lib/rgb-frame';
 export * from './lib/bounded-jpeg';
+export { limitEncodingThreads } from './lib/encoding-threads';
 export { overlayPlan, LABEL_FONT_FAMILY, type OverlayPlan, type PlannedLabel, type PlannedOutline } from './lib/overlay-plan';
 export * from './lib/evaluation-annotations';
