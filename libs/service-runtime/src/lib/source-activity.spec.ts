@@ -34,6 +34,7 @@ describe('SourceActivity', () => {
     expect(activity.report(1600)[1]).toMatchObject({ stale: false, outages: 1 });
     activity.done('camera1', 10, 1700);
     // camera1 back after its outage, no slower than before it; camera0, a frame in 900 ms, has three of those.
+    activity.check(2000);
     activity.check(2700);
     expect(outages).toEqual(['camera1', 'camera1']);
     activity.check(3600);
@@ -62,6 +63,30 @@ describe('SourceActivity', () => {
     expect(outages).toEqual(['slow', 'slow']);
   });
 
+  it('blames no source for a silence of its own process (stopped, a suspended VM, a clock set forward): judged at the next check', () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 5000, onOutage: (sourceId) => outages.push(sourceId) });
+    for (let now = 0; now <= 3000; now += 1000) {
+      activity.done('camera0', 10, now);
+      activity.done('camera1', 10, now);
+      activity.check(now);
+    }
+    // Frozen 20 s; on waking, camera0's frame is done before the overdue check, camera1's after it.
+    activity.done('camera0', 10, 23_000);
+    activity.check(23_001);
+    activity.done('camera1', 10, 23_040);
+    activity.check(24_000);
+    expect(outages).toEqual([]);
+
+    // camera1 stopped before the next freeze: taken for stalled at the check after it.
+    for (let now = 24_000; now <= 26_000; now += 1000) activity.done('camera0', 10, now);
+    activity.check(47_000);
+    expect(outages).toEqual([]);
+    activity.done('camera0', 10, 47_010);
+    activity.check(48_000);
+    expect(outages).toEqual(['camera1']);
+  });
+
   it('forgets a source that is gone, not counting its frames still in flight, and counts one of the same id later afresh', () => {
     const outages: string[] = [];
     const activity = new SourceActivity({ staleAfterMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });
@@ -71,6 +96,7 @@ describe('SourceActivity', () => {
     activity.done('garage', 10, 200);
     activity.skipped('garage', 2, 200);
     expect(activity.report(300).map(({ sourceId }) => sourceId)).toEqual(['camera0']);
+    activity.check(1000);
     activity.check(5000);
     expect(outages).toEqual(['camera0']);
 

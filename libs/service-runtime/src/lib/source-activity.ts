@@ -55,6 +55,8 @@ export class SourceActivity {
   /** Sources forgotten, and when: frames of theirs still in flight then are not counted (see forget). */
   private readonly forgotten = new Map<string, number>();
   private readonly staleAfterMs: number;
+  /** The last check: one further back than staleAfterMs means this process itself was silent. */
+  private lastCheckAt?: number;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
     this.staleAfterMs = options.staleAfterMs ?? 5000;
@@ -93,9 +95,16 @@ export class SourceActivity {
     this.forgotten.delete(sourceId);
   }
 
-  /** Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every second or so. */
+  /**
+   * Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every
+   * second or so. A check more than staleAfterMs after the last one judges nobody: this process was silent itself
+   * (stopped, a suspended VM, a clock set forward), and its sources' frames wait to be taken once it runs again.
+   */
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
+    const lastCheckAt = this.lastCheckAt;
+    this.lastCheckAt = now;
+    if (lastCheckAt !== undefined && now - lastCheckAt > this.staleAfterMs) return;
     for (const [sourceId, source] of this.sources) {
       if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs)) continue;
       source.stale = true;
