@@ -15,7 +15,6 @@ const inProcess = takeFlag('--in-process');
 // .env's variables reach the modules the way the simulator's own environment does: over the manifest's.
 const fromDotEnv = loadDotEnv(workspaceRoot);
 if (fromDotEnv.length > 0) process.stderr.write(`.env: ${fromDotEnv.join(', ')}\n`);
-const CONTROL_COMMANDS = ['twin', 'invoke', 'modules'];
 
 /** Removes `--name value` (or `--name=value`) from args and returns the value. */
 function takeOption(name) {
@@ -62,7 +61,8 @@ function fail(message) {
 
 /**
  * The Nx apps the manifest's modules run, as the simulator itself names them (`--apps`), so they get built; none
- * when it cannot read the manifest (it says why when it runs).
+ * for a command to a running simulator (the simulator tells it from an option's value), or when it cannot read the
+ * manifest (it says why when it runs).
  */
 function manifestApps() {
   const listed = spawnSync(process.execPath, [join(workspaceRoot, 'dist/apps/edge-simulator/main.js'), '--apps', ...args], { encoding: 'utf8' });
@@ -72,9 +72,8 @@ function manifestApps() {
 
 if (cameras !== undefined || inProcess) args.push('--manifest', camerasManifest(cameras ?? '1'));
 
-const running = args.find((arg) => !arg.startsWith('-'));
 buildProjects(['edge-simulator']);
-const modules = CONTROL_COMMANDS.includes(running) || args.includes('--no-modules') || args.includes('--help') || args.includes('-h') ? [] : manifestApps();
+const modules = args.includes('--no-modules') || args.includes('--help') || args.includes('-h') ? [] : manifestApps();
 if (modules.length > 0) {
   process.stderr.write(`building ${modules.join(', ')} (cached after the first run)...\n`);
   buildProjects(modules);

@@ -68,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
   const root = findWorkspaceRoot();
   const manifest = resolve(values.manifest ?? join(root, 'deployment/deployment.template.json'));
   if (values.apps) {
-    process.stdout.write(`${moduleApps(readDeploymentManifest(manifest).modules).join('\n')}\n`);
+    // A command to a running simulator (a positional: twin, invoke, ...) starts no module, so none needs building.
+    const apps = positionals.length > 0 ? [] : moduleApps(readDeploymentManifest(manifest).modules);
+    process.stdout.write(apps.map((app) => `${app}\n`).join(''));
     return 0;
   }
   const stateDir = resolve(values['state-dir'] ?? join(root, '.simulator'));

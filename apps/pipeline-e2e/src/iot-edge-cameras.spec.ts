@@ -94,3 +94,17 @@ describe('npm run simulate -- --cameras with a manifest of its own', () => {
     expect(run.stderr).not.toContain('building');
   });
 });
+
+describe('npm run simulate -- <options> <command> (to a running simulator, from another terminal)', () => {
+  it('builds none of the modules a run would start, wherever the options stand', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'simulate-command-'));
+    try {
+      const run = spawnSync(process.execPath, [SIMULATE, '--state-dir', stateDir, 'modules'], { cwd: WORKSPACE_ROOT, encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`no simulator is running with state dir ${stateDir}`);
+      expect(run.stderr).not.toContain('building');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
