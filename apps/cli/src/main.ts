@@ -11,8 +11,11 @@ import { evaluate, formatEvaluation } from './commands/evaluate';
 import { getPreset, PRESETS, readTextFrameSet } from '@iev/text-detection';
 import { env, type EnvVar } from '@iev/service-runtime';
 import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads, type VideoTextReader } from '@iev/detection-pipeline';
-import { readTensorRtSettings } from '@iev/tensorrt-backend';
+import { readTensorRtSettings, tensorRtConfigSpec } from '@iev/tensorrt-backend';
 import { rootTensorRtPaths } from './tensorrt-paths';
+
+/** Named from the settings themselves, so the usage cannot leave one out (it once missed TENSORRT_WORKSPACE). */
+const TENSORRT_VARIABLES = Object.values(tensorRtConfigSpec).flatMap(({ names }) => names);
 
 const USAGE = `usage:
   detect [--preset seed|default] [--json] [--annotate DIR] <image or video files...>
@@ -34,7 +37,7 @@ common: [--model (the preset's own in models/)] [--threads 0 (0 = one per core)]
 detect, eval: [--recognition on|off (default: on for --preset default)] [--min-text-score 0.5] [--rec-model models/ch_PP-OCRv4_rec_infer.onnx] [--rec-dict models/ppocr_keys_v1.txt]
               [--lookalikes auto|on|off (O/0 told apart by their neighbours; auto: only for models of the dictionary it was measured on)]
 detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
-TensorRT reads TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE and TENSORRT_ADDON_PATH from the environment.`;
+TensorRT reads ${TENSORRT_VARIABLES.slice(0, -1).join(', ')} and ${TENSORRT_VARIABLES.at(-1)} from the environment.`;
 
 function findWorkspaceRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;

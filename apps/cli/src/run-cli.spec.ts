@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
 jest.setTimeout(180_000);
 
@@ -93,5 +94,17 @@ describe('npm run detect|eval from another folder', () => {
 
     expect(code).toBe(1);
     expect(stderr).toBe(`error: ${join('empty-set', 'gt.json')} lists no frames\n`);
+  });
+});
+
+describe('npm run detect -- --help', () => {
+  it('names every TensorRT variable the CLI reads from the environment', () => {
+    const { code, stdout } = npmRun('detect', ['--help']);
+
+    expect(code).toBe(0);
+    const missing = Object.values(tensorRtConfigSpec)
+      .flatMap(({ names }) => names)
+      .filter((name) => !stdout.includes(name));
+    expect(missing).toEqual([]);
   });
 });
