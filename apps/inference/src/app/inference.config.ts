@@ -30,7 +30,7 @@ export const inferenceConfigSpec = {
   ...detectionSettings({ thresh: 'DET_DB_THRESH', boxThresh: 'DET_DB_BOX_THRESH', unclipRatio: 'DET_DB_UNCLIP_RATIO', limitSideLen: 'DET_LIMIT_SIDE_LEN' }),
   /** INFERENCE_BACKEND, else the original sample's USE_TENSOR_RT. */
   ...backendChoiceSpec,
-  /** TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE, TENSORRT_ADDON_PATH: used when TensorRT is selected. */
+  /** TENSORRT_CACHE_DIR, TENSORRT_PRECISION, TENSORRT_PROFILE, TENSORRT_WORKSPACE, TENSORRT_ADDON_PATH: used when TensorRT is selected. */
   ...tensorRtConfigSpec,
   /** 0 = auto: 2 streams on a CPU with 2+ cores, 1 on TensorRT; threads 0 = the cores shared out among them. */
   streams: env.integer('INFERENCE_STREAMS', { min: 0, max: 16 }, 0),
