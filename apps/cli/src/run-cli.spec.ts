@@ -98,6 +98,13 @@ describe('npm run detect|eval from another folder', () => {
 });
 
 describe('npm run detect -- --help', () => {
+  it('prints the usage for --help in the command\'s place too, without an error', () => {
+    const { code, stdout, stderr } = npmRun('--help', []);
+
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('detect');
+  });
+
   it('names every TensorRT variable the CLI reads from the environment', () => {
     const { code, stdout } = npmRun('detect', ['--help']);
 
