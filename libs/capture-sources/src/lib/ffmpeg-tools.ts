@@ -49,7 +49,7 @@ export function ffmpegMajorVersion(versionOutput: string): number {
 /**
  * Output options that hand each frame on as decoded: ffmpeg times raw video at a constant rate by default, so it
  * repeats frames of a variable-rate file or stream to fill the gaps (a file of 30 frames gave 59) and drops some
- * that come early. CAPTURE_FPS still sets a rate, by its filter. `-fps_mode` since ffmpeg 5.1 (libavformat 59.27, for
+ * that come early. CAPTURE_FPS still caps the rate, by its filter. `-fps_mode` since ffmpeg 5.1 (libavformat 59.27, for
  * a build from git); `-vsync` before (deprecated since, with a warning). Without either version it counts as current.
  */
 export function framesAsDecoded(versionOutput: string): string[] {
@@ -63,9 +63,13 @@ export function framesAsDecoded(versionOutput: string): string[] {
  * keeps a source's first frame in each 1/fps of its time, and a frame whose time went back (a stream restarted): only
  * drops. ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
  * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
+ * The slots are counted from the first frame, and a frame up to a quarter of one early counts in the next, so a
+ * source at the rate asked keeps every frame though its times jitter or are rounded (Matroska and FLV keep
+ * milliseconds: a 30 fps file at 30 lost a third without it). A quarter, not a half: a 2 s file at 10 fps gives 20.
  */
 export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
-  const rateLimit = `select='isnan(prev_selected_t)+lt(t,prev_selected_t)+gt(floor(t*${fps}),floor(prev_selected_t*${fps}))'`;
+  const slot = (time: string) => `floor((${time}-start_t)*${fps}+0.25)`;
+  const rateLimit = `select='isnan(prev_selected_t)+lt(t,prev_selected_t)+gt(${slot('t')},${slot('prev_selected_t')})'`;
   return [...(fps ? [rateLimit] : []), ...(width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [])];
 }
 

@@ -150,6 +150,13 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(frames.filter((frame, index) => index > 0 && frame.pixels.equals(frames[index - 1].pixels))).toEqual([]);
   });
 
+  it('hands on every frame of a file at the requested rate, its times rounded to the millisecond (Matroska, FLV)', async () => {
+    const atRate = makeVideo('at-rate.mkv', 'testsrc2=size=64x48:rate=30:duration=2');
+
+    expect(await take(new VideoFileSource({ path: atRate, fps: 30, ...fastOnce }), Infinity)).toHaveLength(60);
+    expect(await take(new VideoFileSource({ path: atRate, fps: 10, ...fastOnce }), Infinity)).toHaveLength(20);
+  });
+
   it('counts the loops of a file slower than the requested rate by its own frames', async () => {
     const source = new VideoFileSource({ path: pattern, fps: 20, realtime: false });
 
