@@ -41,7 +41,7 @@ describe('buildGstLaunchArgs', () => {
   it('rates and scales inside GStreamer, a lone width keeping the aspect ratio of the pipeline\'s caps', () => {
     const { args, frameSize } = buildGstLaunchArgs(SAMPLE_PIPELINE, { width: 320, fps: 7.5 });
 
-    expect(args.slice(-10).join(' ')).toBe('videorate drop-only=true ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=[0/1,7500/1000] ! fdsink name=iev_frames fd=3');
+    expect(args.slice(-9).join(' ')).toBe('videorate ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=7500/1000 ! fdsink name=iev_frames fd=3');
     expect(frameSize).toEqual({ width: 320, height: 240 });
   });
 
@@ -114,12 +114,6 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
 
     expect(frame.header).toMatchObject({ width: 64, height: 36, stride: 64 * 3 });
     expect(frame.pixels).toHaveLength(64 * 36 * 3);
-  });
-
-  it('limits the rate only: a pipeline slower than the requested rate has each frame handed on once, not repeated', async () => {
-    const source = new GstreamerPipelineSource({ pipeline: 'videotestsrc num-buffers=10 ! video/x-raw,width=16,height=16,framerate=5/1 ! appsink', fps: 10 });
-
-    await expect(take(source, Infinity)).rejects.toThrow('ended after 10 frames');
   });
 
   it('learns the size from negotiation when the pipeline does not give one', async () => {

@@ -84,14 +84,11 @@ function capsField(caps: string, name: string): string | undefined {
   return field?.[1].trim();
 }
 
-/**
- * videorate and videoscale, then caps that fix whichever of the size is given and cap the rate. The rate is only
- * limited (drop-only, up to the rate): videorate filling a fixed rate repeated each frame of a camera slower than it.
- */
+/** videorate and videoscale, then caps that fix whichever of the size and rate are given. */
 function rateAndSizeElements({ width, height, fps }: OutputShape): string[] {
-  const fields = [...(width ? [`width=${width}`] : []), ...(height ? [`height=${height}`] : []), ...(fps ? [`framerate=[0/1,${gstFraction(fps)}]`] : [])];
+  const fields = [...(width ? [`width=${width}`] : []), ...(height ? [`height=${height}`] : []), ...(fps ? [`framerate=${gstFraction(fps)}`] : [])];
   if (fields.length === 0) return [];
-  return [...(fps ? ['videorate drop-only=true'] : []), ...(width || height ? ['videoscale'] : []), ['video/x-raw', 'format=BGR', ...fields].join(',')];
+  return [...(fps ? ['videorate'] : []), ...(width || height ? ['videoscale'] : []), ['video/x-raw', 'format=BGR', ...fields].join(',')];
 }
 
 /** A frame rate as GStreamer's fraction: 30 → 30/1, 7.5 → 7500/1000. */
