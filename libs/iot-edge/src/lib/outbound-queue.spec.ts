@@ -133,6 +133,29 @@ describe('OutboundQueue', () => {
       expect(delivered).toEqual([[1, 0], [1, 0], [4, 2], [5, 0]]);
       expect(queue.stats()).toEqual({ queued: 0, sent: 3, dropped: 2, failedAttempts: 1, resent: 1 });
     });
+
+    it('does not hold the queue for good when the upstream refuses it every time: after three tries it may go beyond the capacity', async () => {
+      const delivered: number[] = [];
+      const queue = new OutboundQueue<number>({
+        capacity: 3,
+        backoff: fastBackoff(),
+        sendNeverLeft: (error) => error instanceof UpstreamDown,
+        send: async (item) => {
+          if (item === 0) throw new Error('connection closed by the upstream');
+          delivered.push(item);
+        },
+      });
+      try {
+        queue.push(0);
+        await waitUntil(() => queue.stats().failedAttempts >= 3, 'three refused tries');
+        for (let item = 1; item <= 3; item++) queue.push(item);
+        expect(await queue.flush(2000)).toBe(true);
+        expect(delivered).toEqual([1, 2, 3]);
+        expect(queue.stats()).toMatchObject({ sent: 3, dropped: 1, resent: 0 });
+      } finally {
+        queue.close();
+      }
+    });
   });
 
   it('counts a send that never answers as failed and retries it', async () => {

@@ -3,8 +3,8 @@ import { Backoff, withTimeout } from '@iev/service-runtime';
 export interface OutboundQueueOptions<T> {
   /**
    * Most items held while the upstream is unreachable; beyond it the oldest are dropped and counted. The item being
-   * sent, or waiting to be resent after a send that may have reached the upstream, is never dropped (it may be
-   * there already), so one more is held meanwhile.
+   * sent, or waiting to be resent after a send that may have reached the upstream, is not dropped (it may be there
+   * already) until such sends have failed three times, so one more is held meanwhile.
    */
   capacity: number;
   /**
@@ -34,6 +34,9 @@ export interface OutboundQueueStats {
   resent: number;
 }
 
+/** Attempts of one item that may have reached the upstream, after which it may be dropped like the others (a message the upstream refuses every time). */
+const MAX_UNCERTAIN_FAILURES = 3;
+
 /**
  * A bounded, in-order queue with one send in flight and retry with capped exponential backoff: memory stays
  * bounded however long the upstream is away, and what had to be dropped is counted, never silently lost.
@@ -46,8 +49,8 @@ export class OutboundQueue<T> {
   private droppedSinceSent = 0;
   private failedAttempts = 0;
   private resent = 0;
-  /** The head's first attempt that may have reached the upstream failed: the drop count that attempt carried. */
-  private headMayHaveArrived: { droppedBefore: number } | undefined;
+  /** The head's attempts that may have reached the upstream failed: the drop count the first carried, and how many. */
+  private headMayHaveArrived: { droppedBefore: number; failures: number } | undefined;
   private running = false;
   /** The head is being sent. */
   private sending = false;
@@ -110,7 +113,10 @@ export class OutboundQueue<T> {
         this.backoff.reset();
       } catch (error) {
         // An item that never left waits like any other until it is retried: beyond the capacity it goes first.
-        if (!this.options.sendNeverLeft?.(error)) this.headMayHaveArrived ??= { droppedBefore };
+        if (!this.options.sendNeverLeft?.(error)) {
+          const failures = (this.headMayHaveArrived?.failures ?? 0) + 1;
+          this.headMayHaveArrived = { droppedBefore: this.headMayHaveArrived?.droppedBefore ?? droppedBefore, failures };
+        }
         this.sending = false;
         this.dropBeyondCapacity();
         attempt += 1;
@@ -125,9 +131,12 @@ export class OutboundQueue<T> {
 
   private dropBeyondCapacity(): void {
     // Never the item being sent or one that may have arrived: it would count as dropped though the upstream has it.
-    const first = this.sending || this.headMayHaveArrived ? 1 : 0;
+    // One that failed so every time it was sent is no lost acknowledgement: it may go, lest it hold the queue for good.
+    const mayHaveArrived = this.headMayHaveArrived !== undefined && this.headMayHaveArrived.failures < MAX_UNCERTAIN_FAILURES;
+    const first = this.sending || mayHaveArrived ? 1 : 0;
     while (this.items.length - first > this.options.capacity) {
       const [oldest] = this.items.splice(first, 1);
+      if (first === 0) this.headMayHaveArrived = undefined;
       this.dropped += 1;
       this.droppedSinceSent += 1;
       this.options.onDrop?.(oldest);
