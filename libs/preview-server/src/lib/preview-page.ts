@@ -113,13 +113,18 @@ function drawOverlay(context, overlay) {
 }
 /** The live stream's request: poll() aborts it when the preview stops answering, so that it reconnects. */
 let streaming = new AbortController();
+/** Whether the live stream is open, and when its last picture came: a slow poll beside a stream still delivering is no outage. */
+let streamOpen = false;
+let lastPictureAt = 0;
 /** Draws each picture of the stream on its source's canvas as it comes; reconnects after a second when the stream breaks. */
 async function watch(url) {
   for (;;) {
     try {
       streaming = new AbortController();
       const response = await fetch(url, { cache: 'no-store', signal: streaming.signal });
+      streamOpen = true;
       for await (const { headers, body } of parts(response.body.getReader())) {
+        lastPictureAt = performance.now();
         const entry = cards.get(decodeURIComponent(headers['x-source']));
         if (!entry) continue; // not listed yet: its next picture, once it is
         const canvas = entry.canvas;
@@ -136,6 +141,7 @@ async function watch(url) {
     } catch (error) {
       console.warn('live stream', url, error);
     }
+    streamOpen = false;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -175,12 +181,16 @@ async function poll() {
     // looking live, until TCP gives up.
     show(await (await fetch('/api/sources', { signal: AbortSignal.timeout(5000) })).json());
   } catch (error) {
-    document.getElementById('modules').textContent = 'preview unreachable: ' + error;
-    for (const { root, stall } of cards.values()) {
-      stall.textContent = 'preview unreachable: the picture is the last that came';
-      root.classList.add('stalled');
+    // A slow link may time the poll out while pictures still come: the page goes on showing them.
+    const picturesComing = streamOpen && performance.now() - lastPictureAt < 5000;
+    document.getElementById('modules').textContent = (picturesComing ? 'preview slow to answer: ' : 'preview unreachable: ') + error;
+    if (!picturesComing) {
+      for (const { root, stall } of cards.values()) {
+        stall.textContent = 'preview unreachable: the picture is the last that came';
+        root.classList.add('stalled');
+      }
+      streaming.abort();
     }
-    streaming.abort();
   }
   setTimeout(poll, 1000);
 }
