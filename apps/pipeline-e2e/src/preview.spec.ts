@@ -20,14 +20,26 @@ interface ApiState {
 }
 
 /** Sockets the process holds open (its file descriptors that are sockets; one closed while they are listed is not). */
-const openSockets = (pid: number) =>
-  readdirSync(`/proc/${pid}/fd`).filter((fd) => {
-    try {
-      return readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }).startsWith('socket:');
-    } catch {
-      return false;
-    }
-  }).length;
+/**
+ * The process's connections on its own TCP port `port`, listening sockets aside: the clients it still holds. Its own
+ * connections out are left out: its health checks of the other modules (fetch every 2 s) keep theirs alive or not.
+ */
+const clientSockets = (pid: number, port: number) => {
+  const held = new Set(
+    readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }))?.[1]];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  const LISTEN = '0A';
+  return ['tcp', 'tcp6']
+    .flatMap((table) => readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1))
+    .map((row) => row.trim().split(/\s+/))
+    .filter(([, local, , state, , , , , , inode]) => parseInt(local.split(':')[1], 16) === port && state !== LISTEN && held.has(inode)).length;
+};
 /** A process's nice value (field 19 of /proc/<pid>/stat), the preview's floor when CI runs niced. */
 const niceOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -316,11 +328,11 @@ describe('the live preview on the demo video: capture → inference → preview'
 
     it('returns to its sockets and keeps its memory after 50 MJPEG clients of each stream come and go', async () => {
       const pid = preview.child.pid as number;
-      // Nothing else talks to the preview between the two counts (the page's browser is closed).
-      const baselineSockets = await eventually(() => {
-        const now = openSockets(pid);
-        return now < 100 ? now : undefined;
-      }, 'a settled socket count');
+      const port = Number(new URL(previewUrl).port);
+      const noClientLeft = (what: string) =>
+        eventually(() => (clientSockets(pid, port) === 0 ? true : undefined), () => `${what} (now ${clientSockets(pid, port)})`, { timeoutMs: 10_000, intervalMs: 100 });
+      // Nothing else talks to the preview meanwhile, once the page's browser has closed its connections.
+      await noClientLeft('no client before');
       const baselineRss = residentMb(pid);
       for (const stream of ['stream.mjpeg', 'live.mjpeg', 'stream.mjpeg', 'live.mjpeg']) {
         const requests: ClientRequest[] = [];
@@ -340,7 +352,7 @@ describe('the live preview on the demo video: capture → inference → preview'
         );
         for (const request of requests) request.destroy();
       }
-      await eventually(() => (openSockets(pid) <= baselineSockets ? true : undefined), () => `sockets back to ${baselineSockets} (now ${openSockets(pid)})`, { timeoutMs: 10_000, intervalMs: 100 });
+      await noClientLeft('every client socket closed');
       const { modules } = await api();
       expect(modules.length).toBe(3);
       expect(residentMb(pid)).toBeLessThan(baselineRss + 60);
