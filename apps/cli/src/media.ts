@@ -30,12 +30,12 @@ export async function* decodeFile(path: string): AsyncGenerator<DecodedFrame> {
   const metadata = await sharp(path)
     .metadata()
     .catch(() => undefined);
-  const pages = metadata?.pages ?? 1;
-  // ffmpeg decodes a GIF's frames in one pass; sharp would decode every frame before the page it is asked for.
   if (!metadata) {
     yield* decodeOtherwise(path);
     return;
   }
+  const pages = metadata.pages ?? 1;
+  // ffmpeg decodes a GIF's frames in one pass; sharp would decode every frame before the page it is asked for.
   if (metadata.format === 'gif' && pages > 1) {
     yield* decodeWithFfmpeg(path);
     return;
