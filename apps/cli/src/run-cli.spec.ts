@@ -67,6 +67,18 @@ describe('npm run detect|eval from another folder', () => {
     expect(stderr).toContain(`error: the recognition model ${join(root, 'models/ch_PP-OCRv4_rec_infer.onnx')} (--rec-model) predicts 6625 classes, but the dictionary short-dict.txt (--rec-dict) has 3 characters`);
   });
 
+  it.each([
+    ['--model', []],
+    ['--rec-model', ['--preset', 'default']],
+  ])('names %s, not the modules\' variable, when its file is no ONNX model', (flag, preset) => {
+    writeFileSync(join(callerDir, 'notes.onnx'), 'not a model\n');
+
+    const { code, stdout, stderr } = npmRun('detect', [...preset, flag, 'notes.onnx', 'photo.png']);
+
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toMatch(new RegExp(`error: cannot load \\S*notes\\.onnx \\(set by ${flag}\\): it is no ONNX model`));
+  });
+
   it('stops quietly, at its next frame, when what reads its output has read enough (| head)', async () => {
     const clip = join(callerDir, 'clip.mp4');
     spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=10', '-frames:v', '40', '-pix_fmt', 'yuv420p', clip]);

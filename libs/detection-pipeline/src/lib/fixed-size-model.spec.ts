@@ -111,7 +111,7 @@ describe('a detection model whose input is fixed at one size', () => {
 
   it('is refused at load when only its height is fixed, naming the file and its input', async () => {
     await expect(load({ modelPath: HEIGHT_ONLY })).rejects.toThrow(
-      `cannot load ${HEIGHT_ONLY}: its input x is float32 [?, 3, 640, ?]; expected float32 [N, 3, H, W] with N dynamic or 1, for batches of up to 1, and H and W both dynamic or both fixed`,
+      `cannot load ${HEIGHT_ONLY} (set by MODEL_PATH): its input x is float32 [?, 3, 640, ?]; expected float32 [N, 3, H, W] with N dynamic or 1, for batches of up to 1, and H and W both dynamic or both fixed`,
     );
   });
 });

@@ -12,6 +12,8 @@ export interface DetectorLoading extends Omit<BackendSelection, 'preset' | 'mode
   modelPath?: string;
   /** Where the presets' models are (default models/, relative to the working directory). */
   modelsDir?: string;
+  /** The setting that names the model, for errors about its file (default MODEL_PATH; the CLI's --model). */
+  modelVariable?: string;
 }
 
 /** The detection model a preset runs: MODEL_PATH when set, else the preset's own model file. */
@@ -58,7 +60,7 @@ async function presetOnModel(options: DetectorLoading, batch: number, running?: 
   const fitted = (modelInput: ModelInput) => customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput));
   const known = modelPath === running?.modelPath ? running.modelInput : undefined;
   if (known) return { preset: fitted(known), modelPath, modelInput: known };
-  const modelFile = await readModelFile(modelPath);
+  const modelFile = await readModelFile(modelPath, options.modelVariable);
   const modelInput = checkedDetectionInput(modelFile, batch, options.log ?? processWarnings);
   return { preset: fitted(modelInput), modelPath, modelFile, modelInput };
 }

@@ -140,5 +140,5 @@ describe('a recognition model whose batch is fixed', () => {
 });
 
 it('refuses a recognition model that takes other than 3 channels, from its file before the model loads, naming the file and its input', async () => {
-  await expect(load(GREY)).rejects.toThrow(new Error(`cannot load ${GREY}: its input x is float32 [?, 1, 48, 320]; expected float32 [N, 3, H, W]`));
+  await expect(load(GREY)).rejects.toThrow(new Error(`cannot load ${GREY} (set by REC_MODEL_PATH): its input x is float32 [?, 1, 48, 320]; expected float32 [N, 3, H, W]`));
 });

@@ -8,6 +8,8 @@ export interface ModelFile {
   sha256: string;
   /** File stem and the first 8 hex digits of the sha256, e.g. "ch_pp_inf_dynamic@7ceb8792". */
   modelId: string;
+  /** The setting that names the file (MODEL_PATH, REC_MODEL, --model): errors about the file say what to change. */
+  variable: string;
 }
 
 export class ModelFileError extends Error {
@@ -18,7 +20,7 @@ export class ModelFileError extends Error {
 export async function readModelFile(path: string, variable = 'MODEL_PATH'): Promise<ModelFile> {
   const bytes = await readModelBytes(path, variable);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}` };
+  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, variable };
 }
 
 /** A model file's bytes, or a ModelFileError naming the file and the setting to change (`variable`). */

@@ -286,7 +286,7 @@ describe('OnnxRuntimeBackend checks the model input at load', () => {
 
   it('refuses a model whose input has a fixed batch of 1 when runs take batches of 2, naming the file and what it expects', async () => {
     const backend = new OnnxRuntimeBackend({ modelPath: fixedBatchPath, intraOpThreads: 1, batch: 2 });
-    await expect(backend.load()).rejects.toThrow(`onnxruntime-cpu: cannot load ${fixedBatchPath}: its input x is float32 [1, 3, ?, ?]; expected float32 [N, 3, H, W] with N dynamic, for batches of up to 2`);
+    await expect(backend.load()).rejects.toThrow(`onnxruntime-cpu: cannot load ${fixedBatchPath} (set by MODEL_PATH): its input x is float32 [1, 3, ?, ?]; expected float32 [N, 3, H, W] with N dynamic, for batches of up to 2`);
   }, 30_000);
 
   it('loads that model for single frames', async () => {
