@@ -22,6 +22,7 @@ type CdpResult = Record<string, unknown>;
 export class HeadlessChromium {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (result: CdpResult) => void; reject: (error: Error) => void }>();
+  private readonly listeners = new Map<string, (params: CdpResult) => void>();
 
   private constructor(
     private readonly process: LineProcess,
@@ -29,7 +30,8 @@ export class HeadlessChromium {
     private readonly socket: CdpSocket,
   ) {
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString('utf8')) as { id?: number; result?: CdpResult; error?: { message: string } };
+      const message = JSON.parse(data.toString('utf8')) as { id?: number; method?: string; params?: CdpResult; result?: CdpResult; error?: { message: string } };
+      if (message.method !== undefined) this.listeners.get(message.method)?.(message.params ?? {});
       const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
       if (!waiter || message.id === undefined) return;
       this.pending.delete(message.id);
@@ -76,6 +78,11 @@ export class HeadlessChromium {
     const id = this.nextId++;
     this.socket.send(JSON.stringify({ id, method, params }));
     return new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+  }
+
+  /** Calls `listener` with each event `method` the page sends (one listener a method; enable its domain first). */
+  on(method: string, listener: (params: CdpResult) => void): void {
+    this.listeners.set(method, listener);
   }
 
   /** The value of a JavaScript expression in the page (awaited when it is a promise). */

@@ -326,6 +326,48 @@ describe('the live preview on the demo video: capture → inference → preview'
       }
     }, 120_000);
 
+    withChromium(`keeps a live stream live while its figures answer slowly: says so, dims nothing, cuts nothing${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
+      const browser = await HeadlessChromium.launch(CHROMIUM);
+      const held: NodeJS.Timeout[] = [];
+      try {
+        await browser.send('Page.enable');
+        await browser.send('Page.navigate', { url: previewUrl });
+        const sequenceNow = () => browser.evaluate<number>(`Number(document.querySelector('[data-source="camera0"] canvas')?.dataset.sequence ?? 0)`);
+        const stallText = () => browser.evaluate<string>(`document.querySelector('[data-source="camera0"] .stall').textContent`);
+        const modulesText = () => browser.evaluate<string>(`document.getElementById('modules').textContent`);
+        await eventually(async () => ((await sequenceNow()) > 0 ? true : undefined), 'the first picture on the page', { timeoutMs: 30_000, intervalMs: 200 });
+
+        // A saturated uplink as the page sees it: each poll of the figures answered after 7 s, past the page's 5 s
+        // timeout, while the MJPEG stream beside it goes on delivering.
+        browser.on('Fetch.requestPaused', ({ requestId }) => {
+          held.push(setTimeout(() => browser.send('Fetch.continueRequest', { requestId }).catch(() => undefined), 7000));
+        });
+        await browser.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/sources*' }] });
+        await eventually(async () => ((await modulesText()).startsWith('preview slow to answer: ') ? true : undefined), 'the page to say the preview answers slowly', {
+          timeoutMs: 15_000,
+          intervalMs: 250,
+        });
+        // For the next 8 s (more than one timed-out poll), the pictures keep coming and are never marked unreachable.
+        const sequenceAtStart = await sequenceNow();
+        const until = Date.now() + 8000;
+        while (Date.now() < until) {
+          expect(await stallText()).not.toMatch(/unreachable/);
+          expect(await browser.evaluate<boolean>(`document.querySelector('[data-source="camera0"]').classList.contains('stalled')`)).toBe(false);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        expect(await sequenceNow()).toBeGreaterThan(sequenceAtStart);
+
+        await browser.send('Fetch.disable');
+        await eventually(async () => (!(await modulesText()).startsWith('preview slow') ? true : undefined), 'the notice to go once the figures answer in time', {
+          timeoutMs: 20_000,
+          intervalMs: 250,
+        });
+      } finally {
+        held.forEach(clearTimeout);
+        await browser.close();
+      }
+    }, 90_000);
+
     it('returns to its sockets and keeps its memory after 50 MJPEG clients of each stream come and go', async () => {
       const pid = preview.child.pid as number;
       const port = Number(new URL(previewUrl).port);
