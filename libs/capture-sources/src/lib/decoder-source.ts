@@ -59,6 +59,8 @@ export interface DecoderSourceSettings {
   /** Given, split frames are cut into a FrameRing's buffers instead of new ones (see FrameSourceOptions.bufferHeld). */
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
+  /** What the user can do about a failure the decoder's last words (credentials masked) tell of; undefined when nothing. */
+  failureAdvice?: (lastWords: string) => string | undefined;
 }
 
 /**
@@ -94,6 +96,7 @@ export abstract class DecoderSource implements FrameSource {
   private readonly endOfInputIsNormal: boolean;
   private readonly bufferHeld?: BufferHeld;
   private readonly onDecoderMessage?: DecoderMessageListener;
+  private readonly failureAdvice?: (lastWords: string) => string | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
@@ -117,6 +120,7 @@ export abstract class DecoderSource implements FrameSource {
     this.live = settings.live;
     this.bufferHeld = settings.bufferHeld;
     this.onDecoderMessage = settings.onDecoderMessage;
+    this.failureAdvice = settings.failureAdvice;
   }
 
   /** Checks what the source needs (tools, files), probes where needed and says what to run. */
@@ -284,8 +288,10 @@ export abstract class DecoderSource implements FrameSource {
     }
     const lastWords = maskCredentials(log.lastWords());
     const exit = signal ? `${tool.name} was killed by ${signal}` : `${tool.name} exited with code ${code}`;
+    const advice = this.failureAdvice?.(lastWords);
+    const explained = advice === undefined ? lastWords : `${lastWords}: ${advice}`;
     this.failure ??= new VideoSourceError(
-      code === 0 ? `${this.label} ended after ${this.framesDecoded} frames (${exit}): ${lastWords}` : `${tool.name} failed reading ${this.label} (${exit}): ${lastWords}`,
+      code === 0 ? `${this.label} ended after ${this.framesDecoded} frames (${exit}): ${explained}` : `${tool.name} failed reading ${this.label} (${exit}): ${explained}`,
     );
   }
 

@@ -70,6 +70,23 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
 
+/** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */
+const CREDENTIALS_REFUSED = /\b401 Unauthorized\b/;
+
+/**
+ * Advice on a stream's failure that its setting (CAMERA_PATH, a twin's source) can fix: a server that asks for a user
+ * and password, and was given wrong ones or none. The stream is retried all the same: the camera's password may be
+ * what changes.
+ */
+export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWords: string) => string | undefined {
+  const givesCredentials = /^[a-z][\w+.-]*:\/\/[^/?#\s]*@/i.test(url);
+  const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+  const advice = givesCredentials
+    ? `the camera refused the user and password in ${setting}`
+    : `the camera asks for a user and password, and ${setting} gives none (${scheme}://user:password@host/...)`;
+  return (lastWords) => (CREDENTIALS_REFUSED.test(lastWords) ? advice : undefined);
+}
+
 /** The ffmpeg command line for a network stream (see streamInput). */
 export function buildStreamArgs(url: string, options: StreamOptions): string[] {
   return rawVideoArgs(streamInput(url, options));
@@ -108,6 +125,8 @@ export interface FfmpegSourceSettings {
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
+  /** See DecoderSourceSettings.failureAdvice. */
+  failureAdvice?: (lastWords: string) => string | undefined;
 }
 
 /**
@@ -117,8 +136,8 @@ export interface FfmpegSourceSettings {
  */
 export class FfmpegSource extends DecoderSource {
   constructor(private readonly settings: FfmpegSourceSettings) {
-    const { sourceId, label, live, shape, bufferHeld, onDecoderMessage } = settings;
-    super({ sourceId, label, endOfInputIsNormal: false, live, shape, bufferHeld, onDecoderMessage });
+    const { sourceId, label, live, shape, bufferHeld, onDecoderMessage, failureAdvice } = settings;
+    super({ sourceId, label, endOfInputIsNormal: false, live, shape, bufferHeld, onDecoderMessage, failureAdvice });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

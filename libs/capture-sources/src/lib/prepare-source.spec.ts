@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import pino from 'pino';
+import { take } from '../test-support/decoders';
 import { prepareSource } from './prepare-source';
 import { SourceSupervisor } from './source-supervisor';
 
@@ -60,5 +63,40 @@ describe('prepareSource', () => {
       await supervisor.stop();
       await frames.return(undefined);
     }
+  });
+
+  describe('a camera that asks for a user and password (real ffmpeg, a real HTTP server answering 401)', () => {
+    let cameraUrl: (credentials: string) => string;
+    let close: () => void;
+    beforeAll(async () => {
+      const camera = createServer((_, response) => {
+        response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="camera"', 'Content-Length': '0' });
+        response.end();
+      });
+      await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+      cameraUrl = (credentials) => `http://${credentials}127.0.0.1:${(camera.address() as AddressInfo).port}/video.mjpg`;
+      close = () => camera.close();
+    });
+    afterAll(() => close());
+
+    const failureOf = async (url: string): Promise<string> => {
+      const { create } = await prepareSource(settings(url), {}, { setting: 'CAMERA_PATH' });
+      return take(create(), 1).then(
+        () => 'no failure',
+        (error: Error) => error.message,
+      );
+    };
+
+    it('names the setting whose password was refused, the password masked', async () => {
+      const message = await failureOf(cameraUrl('viewer:wr0ng@'));
+
+      expect(message).toMatch(/401 Unauthorized.*: the camera refused the user and password in CAMERA_PATH$/);
+      expect(message).toContain('viewer:***@');
+      expect(message).not.toContain('wr0ng');
+    });
+
+    it('names the setting that gives none', async () => {
+      expect(await failureOf(cameraUrl(''))).toMatch(/401 Unauthorized.*: the camera asks for a user and password, and CAMERA_PATH gives none \(http:\/\/user:password@host\/\.\.\.\)$/);
+    });
   });
 });

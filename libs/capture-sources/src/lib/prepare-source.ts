@@ -44,6 +44,7 @@ export async function prepareSource(
   }
   const sourceOptions: FrameSourceOptions = {
     ...common,
+    setting,
     width: settings.width || undefined,
     height: settings.height || undefined,
     fps: settings.fps || undefined,

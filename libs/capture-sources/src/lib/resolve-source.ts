@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { maskCredentials } from '@iev/service-runtime';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
@@ -102,6 +102,8 @@ export interface FrameSourceOptions extends OutputShape {
   bufferHeld?: BufferHeld;
   /** Told of the decoder's warnings and errors once frames flow (DecoderMessageListener). */
   onDecoderMessage?: DecoderMessageListener;
+  /** stream: the setting that gave the URL (CAMERA_PATH, a twin's source), named where its failure is the URL's to fix. */
+  setting?: string;
 }
 
 /** A source for what resolveSource described; nothing runs until its start() or frames(). */
@@ -123,7 +125,8 @@ export function createFrameSource(description: SourceDescription, options: Frame
       const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
       const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
-      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage });
+      const failureAdvice = streamFailureAdvice(url, options.setting);
+      return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage, failureAdvice });
     }
     case 'testpattern': {
       const buildInput = () => testPatternInput({ ...shape, realtime: options.realtime });
