@@ -59,7 +59,10 @@ export interface DecoderSourceSettings {
   /** Given, split frames are cut into a FrameRing's buffers instead of new ones (see FrameSourceOptions.bufferHeld). */
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
-  /** What the user can do about a failure the decoder's last words (credentials masked) tell of; undefined when nothing. */
+  /**
+   * What the user can do about a failure the decoder's last words (credentials masked) tell of; undefined when nothing.
+   * A failure with advice awaits the user (VideoSourceError.awaitsSettings).
+   */
   failureAdvice?: (lastWords: string) => string | undefined;
 }
 
@@ -292,6 +295,7 @@ export abstract class DecoderSource implements FrameSource {
     const explained = advice === undefined ? lastWords : `${lastWords}: ${advice}`;
     this.failure ??= new VideoSourceError(
       code === 0 ? `${this.label} ended after ${this.framesDecoded} frames (${exit}): ${explained}` : `${tool.name} failed reading ${this.label} (${exit}): ${explained}`,
+      advice !== undefined,
     );
   }
 

@@ -148,6 +148,24 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     expect(frame.width).toBe(32);
   });
 
+  it('retries a camera that refuses its user and password at the longest delay at once, not the first (account lockouts)', async () => {
+    const camera = createServer((_, response) => response.writeHead(401, { 'WWW-Authenticate': 'Basic realm="camera"' }).end());
+    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+    const url = `http://admin:wrong@127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`;
+    const failures: Array<{ message: string; retryInMs: number }> = [];
+    const supervisor = streamSupervisor(url, 1, { listener: { failed: ({ message }, retryInMs) => failures.push({ message, retryInMs }) } });
+    const frames = supervisor.frames();
+    try {
+      void frames.next().catch(() => undefined);
+      await waitUntil(() => failures.length >= 2, 'two refused logins', { timeoutMs: 10_000 });
+      expect(failures.slice(0, 2).map(({ retryInMs }) => retryInMs)).toEqual([400, 400]);
+      expect(failures[0].message).toMatch(/401 Unauthorized.*: the camera refused the user and password in the URL$/);
+    } finally {
+      await supervisor.stop();
+      camera.close();
+    }
+  });
+
   it('keeps backing off a stream that drops right after each first frame, instead of restarting at the first delay', async () => {
     const camera = await mjpegCamera(0.04, 'hang up');
     const failures: number[] = [];

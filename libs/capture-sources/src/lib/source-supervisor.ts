@@ -242,7 +242,7 @@ export class SourceSupervisor {
   private async waitToRetry(error: Error): Promise<void> {
     this.state = 'retrying';
     this.failedAt ??= Date.now();
-    const delayMs = this.backoff.next();
+    const delayMs = error instanceof VideoSourceError && error.awaitsSettings ? this.backoff.longest() : this.backoff.next();
     this.options.listener?.failed?.(error, delayMs);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delayMs);

@@ -6,6 +6,11 @@ describe('Backoff', () => {
     expect([1, 2, 3, 4, 5, 6].map(() => backoff.next())).toEqual([100, 200, 400, 800, 1000, 1000]);
   });
 
+  it('gives the longest delay at once where asked, counting it as an attempt', () => {
+    const backoff = new Backoff(100, 1000, 0);
+    expect([backoff.longest(), backoff.longest(), backoff.next()]).toEqual([1000, 1000, 400]);
+  });
+
   it('starts over after reset()', () => {
     const backoff = new Backoff(100, 1000, 0);
     backoff.next();

@@ -29,6 +29,12 @@ export class Backoff {
     this.healthyAt = Date.now() + healthyMs;
   }
 
+  /** The longest delay at once, counted as an attempt: for a failure that retrying sooner cannot mend. */
+  longest(): number {
+    this.next();
+    return Math.round(this.maxMs * (1 - this.jitter + Math.random() * 2 * this.jitter));
+  }
+
   /** Call after a success: the next failure starts from the initial delay again. */
   reset(): void {
     this.attempt = 0;
