@@ -71,6 +71,16 @@ describe('CharacterSet', () => {
     expect(() => CharacterSet.fromFile(utf16)).toThrow(/utf16\.txt \(REC_DICT_PATH\) is not UTF-8 text/);
   });
 
+  it('refuses a UTF-16 dictionary of ASCII characters without a byte-order mark, which is valid UTF-8 with a NUL beside each character', () => {
+    // Taken as UTF-8, "a\nb\n" in UTF-16LE is the lines "a\0", "\0b\0", "\0": one more than it has, so it fits a model of a, b + blank + space as one without a space.
+    const utf16le = Buffer.from('a\nb\n', 'utf16le');
+    for (const [name, bytes] of [['le', utf16le], ['be', Buffer.from(utf16le).swap16()]] as const) {
+      const path = join(dir, `ascii-utf16${name}.txt`);
+      writeFileSync(path, bytes);
+      expect(() => CharacterSet.fromFile(path)).toThrow(`ascii-utf16${name}.txt (REC_DICT_PATH) is not UTF-8 text`);
+    }
+  });
+
   it('says which files do not fit each other, and by how much', () => {
     const characters = new CharacterSet(['a', 'b']);
     expect(() => characters.assertFits(4, 'rec.onnx', 'dict.txt')).not.toThrow();

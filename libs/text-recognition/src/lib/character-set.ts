@@ -59,11 +59,14 @@ export class CharacterSet {
     } catch (error) {
       throw new Error(`cannot read the recognition dictionary ${path}: ${(error as Error).message} (set ${setting} to the dictionary the recognition model was trained with)`);
     }
-    let text: string;
+    let text: string | undefined;
     try {
       text = UTF8.decode(bytes);
     } catch {
-      // Decoded leniently, a GBK file keeps its line count, fits the model, and reads every Chinese character as U+FFFD.
+      // Left undefined: decoded leniently, a GBK file keeps its line count, fits the model, and reads every Chinese character as U+FFFD.
+    }
+    // UTF-16 without a byte-order mark, of ASCII characters (en_dict.txt), is valid UTF-8 with a NUL beside each: no dictionary holds a NUL.
+    if (text === undefined || text.includes('\0')) {
       throw new Error(`the recognition dictionary ${path} (${setting}) is not UTF-8 text (GBK or UTF-16?): PaddleOCR's dictionaries are UTF-8; save it as UTF-8`);
     }
     const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
