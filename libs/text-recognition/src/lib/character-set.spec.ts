@@ -16,6 +16,15 @@ describe('CharacterSet', () => {
     expect(characters.classCount).toBe(5);
   });
 
+  it('strips every CR at the ends of a line, as PaddleOCR\'s strip("\\r\\n") does: a CRLF file written again in text mode on Windows ends its lines \\r\\r\\n', () => {
+    const path = join(dir, 'crcrlf.txt');
+    writeFileSync(path, 'a\r\r\nb\r\r\n字\r\r\n\r\r\n');
+    const characters = CharacterSet.fromFile(path);
+    expect(characters.characters).toEqual(['', 'a', 'b', '字', ' ']);
+    writeFileSync(join(dir, 'lf.txt'), 'a\nb\n字');
+    expect(characters.sha256).toBe(CharacterSet.fromFile(join(dir, 'lf.txt')).sha256);
+  });
+
   it("drops an editor's byte-order mark, which is no character of the model's", () => {
     const path = join(dir, 'bom.txt');
     writeFileSync(path, '\uFEFF0\n1\n');

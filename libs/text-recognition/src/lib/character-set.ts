@@ -69,7 +69,8 @@ export class CharacterSet {
     if (text === undefined || text.includes('\0')) {
       throw new Error(`the recognition dictionary ${path} (${setting}) is not UTF-8 text (GBK or UTF-16?): PaddleOCR's dictionaries are UTF-8; save it as UTF-8`);
     }
-    const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
+    // PaddleOCR's strip("\r\n"): every CR at either end, as a CRLF file written again in text mode on Windows has two.
+    const lines = text.split('\n').map((line) => line.replace(/^\r+|\r+$/g, ''));
     // The last line's own newline ends no blank line.
     if (lines.at(-1) === '') lines.pop();
     let trailingBlankLines = 0;
