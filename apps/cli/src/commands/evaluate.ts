@@ -20,7 +20,7 @@ export interface EvaluationReport {
   parity?: { referenceBoxes: number; matched: number; matchedRatio: number; equalCountFrames: number; equalCountRatio: number };
   /**
    * End-to-end text spotting, when text was read and gt.json has each line's text: a true line counts when a box
-   * matches it (IoU >= 0.5) and reads its text (case and whitespace aside).
+   * matches it (IoU >= 0.5) and reads its text (case, whitespace and Unicode composition aside).
    */
   spotting?: { precision: number; recall: number; hmean: number; predictions: number; correct: number; characterAccuracy: number };
 }

@@ -38,4 +38,8 @@ describe('editDistance and normalizeText', () => {
   it('ignores case and whitespace', () => {
     expect(normalizeText(' Gate\t7 ')).toBe('gate7');
   });
+
+  it('takes a character written decomposed (a gt.json in NFD) for the same character composed, as the model reads it', () => {
+    expect(normalizeText('Cafe\u0301 2024')).toBe(normalizeText('Caf\u00e9 2024'));
+  });
 });

@@ -24,9 +24,12 @@ export interface SpottingScores {
   boxesMatched: number;
 }
 
-/** Texts compare without regard to case or whitespace (a detector may read "Gate 7" as "Gate7"). */
+/**
+ * Texts compare without regard to case or whitespace (a detector may read "Gate 7" as "Gate7"), and in one Unicode
+ * form (NFC): an "é" written as e + U+0301 is the "é" a dictionary holds.
+ */
 export function normalizeText(text: string): string {
-  return text.toLowerCase().replace(/\s+/g, '');
+  return text.normalize('NFC').toLowerCase().replace(/\s+/g, '');
 }
 
 /** Levenshtein distance over code points. */
