@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -22,5 +23,23 @@ describe('detect', () => {
 
     await expect(run).rejects.toThrow(new RegExp(`^2 of 4 files failed:\\n  file not found: ${missing}\\n  .*${notAnImage}`));
     expect(lines.map((line) => (JSON.parse(line) as { source: string }).source)).toEqual(good);
+  });
+
+  it('counts one box in the singular, and none in the plural', async () => {
+    const picture = (name: string, filter: string) => {
+      const file = join(workDir, name);
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=white:size=480x160,${filter}`, '-frames:v', '1', file]);
+      return file;
+    };
+    const oneWord = picture('one-word.png', 'drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text=EXIT:fontsize=72:x=150:y=45');
+    const blank = picture('blank.png', 'null');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+
+    await detect(detector(), undefined, [oneWord, blank], { json: false }, out);
+
+    expect(text).toContain(`${oneWord} #0 480x160: 1 box (`);
+    expect(text).toContain(`${blank} #0 480x160: 0 boxes (`);
   });
 });

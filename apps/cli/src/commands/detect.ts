@@ -52,7 +52,7 @@ export async function detect(
         const texts = reading ? `: ${boxes.map((box) => JSON.stringify(box.text)).join(', ')}` : '';
         const recognize = reading ? `, recognize ${timings.recognizeMs} ms` : '';
         out.write(
-          `${file} #${index} ${image.width}x${image.height}: ${boxes.length} ${reading ? 'lines' : 'boxes'}${texts}` +
+          `${file} #${index} ${image.width}x${image.height}: ${boxes.length} ${reading ? 'line' : 'box'}${boxes.length === 1 ? '' : reading ? 's' : 'es'}${texts}` +
             ` (preprocess ${timings.preprocessMs} ms, inference ${timings.inferenceMs} ms, postprocess ${timings.postprocessMs} ms${recognize})\n`,
         );
       }
