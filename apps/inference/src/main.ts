@@ -64,7 +64,13 @@ void runModule('inference', async (logger) => {
     },
   });
   await reading.switch(presetReads(preset, recognition));
-  if (reading.active) logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs, confirmFrames: config.recConfirmFrames }, 'recognition model loaded');
+  if (reading.active) {
+    const { characters, lookalikes } = reading.active.recognizer;
+    // Which dictionary, and whether REC_LOOKALIKES=auto took it for the bundled one: a dictionary edited in any of its
+    // characters or saved in another encoding is another file, and turns the lookalike rule off without a word otherwise.
+    const dictionary = { dictPath: config.recDictPath, dictSha256: characters.sha256.slice(0, 12), dictClasses: characters.classCount, lookalikes };
+    logger.info({ modelId: reading.modelId, modelPath: config.recModelPath, ...dictionary, minScore: config.recMinScore, refreshMs: config.recRefreshMs, refreshMaxMs: config.recRefreshMaxMs, rereadMs: config.recRereadMs, confirmFrames: config.recConfirmFrames }, 'recognition model loaded');
+  }
   const recognitionStatus = () => ({ recognition: reading.active ? 'on' : 'off', recModelId: reading.modelId });
   counterReadAtScrape(registry, 'iev_inference_recognition_batches_failed_total', 'Recognition batches that failed (their lines read as nothing until due again)', () => reading.failedBatches);
   counterReadAtScrape(registry, 'iev_inference_peers_refused_total', 'Subscribers refused because their CURVE key is not in ZMQ_CURVE_CLIENT_KEYS', () => detectionsClient.stats().refusedPeers);
