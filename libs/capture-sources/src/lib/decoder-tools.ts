@@ -24,8 +24,9 @@ export interface DecoderTool extends ExternalTool {
   notableLine(line: string): string | undefined;
 }
 
-// "[tcp @ 0x55d6e2500200] [error] Connection refused": the level that `-loglevel level+verbose` adds, after an optional component.
-const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )?\[(warning|error|fatal|panic)\] (.*)$/;
+// "[tcp @ 0x55d6e2500200] [error] Connection refused": the level that `-loglevel level+verbose` adds, after the
+// components, none or several (a component logging for its parent: "[rawvideo @ 0x...] [IMGUTILS @ 0x...] [error] ...").
+const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )*\[(warning|error|fatal|panic)\] (.*)$/;
 
 /** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */
 export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg; or npm ci, whose dev dependency @ffmpeg-installer/ffmpeg ships one) or point FFMPEG_PATH (ffmpegPath) at it';

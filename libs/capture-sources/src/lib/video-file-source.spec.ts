@@ -341,6 +341,13 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(pidsRunning('ffmpeg', truncated)).toEqual([]);
   });
 
+  it('quotes the size ffmpeg refuses to make, from its error under a nested component tag', async () => {
+    // "[rawvideo @ 0x...] [IMGUTILS @ 0x...] [error] Picture size 16384x16384 is invalid": the one line naming the size.
+    await expect(take(new VideoFileSource({ path: pattern, width: 16_384, height: 16_384, ...fastOnce }), 1)).rejects.toThrow(
+      new RegExp(`^ffmpeg failed reading ${pattern} \\(ffmpeg exited with code 1\\): Picture size 16384x16384 is invalid \\| `),
+    );
+  });
+
   it("hands on the decoder's warnings and errors as frames flow, and none for an intact file", async () => {
     const damaged = makeDamagedVideo('damaged.mp4');
     const heard: string[] = [];
