@@ -183,6 +183,17 @@ describe('GstreamerPipelineSource (real gst-launch-1.0, odd cases)', () => {
     }
   });
 
+  it("keeps the aspect ratio for a lone side where the pipeline's caps do not say its size (a decoded file), as ffmpeg's sources do", async () => {
+    // Left to itself, videoscale keeps the display's aspect by widening the pixels: 64x24 frames, text squashed.
+    const picture = join(dir, 'blue-64x48.png');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=blue:size=64x48', '-frames:v', '1', picture]);
+
+    const [frame] = await take(new GstreamerPipelineSource({ pipeline: `filesrc location=${picture} ! pngdec ! imagefreeze ! appsink`, height: 24 }), 1);
+
+    expect(frame.header).toMatchObject({ width: 32, height: 24 });
+    expect(isUniformBgrFrame(frame, [255, 0, 0])).toBe(true);
+  });
+
   it('keeps the frames apart from what plugins print on stdout, as a Jetson\'s nvarguscamerasrc does', async () => {
     const gstLaunchPath = script('argus-gst-launch', '#!/bin/sh\necho "GST_ARGUS: Creating output stream"\nexec gst-launch-1.0 "$@"\n');
 

@@ -84,9 +84,18 @@ function capsField(caps: string, name: string): string | undefined {
   return field?.[1].trim();
 }
 
-/** videorate and videoscale, then caps that fix whichever of the size and rate are given. */
+/**
+ * videorate and videoscale, then caps that fix whichever of the size and rate are given. A lone side asks for square
+ * pixels: videoscale would otherwise keep the other side and the display's aspect by widening or narrowing the pixels.
+ */
 function rateAndSizeElements({ width, height, fps }: OutputShape): string[] {
-  const fields = [...(width ? [`width=${width}`] : []), ...(height ? [`height=${height}`] : []), ...(fps ? [`framerate=${gstFraction(fps)}`] : [])];
+  const loneSide = !width !== !height;
+  const fields = [
+    ...(width ? [`width=${width}`] : []),
+    ...(height ? [`height=${height}`] : []),
+    ...(loneSide ? ['pixel-aspect-ratio=1/1'] : []),
+    ...(fps ? [`framerate=${gstFraction(fps)}`] : []),
+  ];
   if (fields.length === 0) return [];
   return [...(fps ? ['videorate'] : []), ...(width || height ? ['videoscale'] : []), ['video/x-raw', 'format=BGR', ...fields].join(',')];
 }
