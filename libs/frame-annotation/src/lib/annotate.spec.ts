@@ -162,6 +162,16 @@ describe('labels', () => {
     expect((await labelInk('Platform 4', false, 'below')).pixels).toBe(0);
   });
 
+  it('keeps the label in the frame where there is no room above or below its box (a plate filling the picture)', async () => {
+    const plate = { data: new Uint8Array(320 * 60 * 3), width: 320, height: 60, stride: 320 * 3 };
+    const filling: DetectedBox = { points: [[10, 5], [310, 5], [310, 55], [10, 55]], score: 1, text: 'AB12CDE' };
+    const annotated = await decode(await encodeAnnotatedJpeg(plate, detectionAnnotations([filling])));
+    let inkInside = 0;
+    // Inside the outline, clear of its line: only the label can put the box colour there.
+    for (let y = 10; y < 50; y++) for (let x = 15; x < 305; x++) if (distance(rgbAt(annotated, x, y), DETECTION_COLOUR) <= 60) inkInside += 1;
+    expect(inkInside).toBeGreaterThan(20);
+  });
+
   it('writes markup characters as text', async () => {
     const ink = await labelInk('<b>&"\'\u0007');
     expect(ink.pixels).toBeGreaterThan(20);

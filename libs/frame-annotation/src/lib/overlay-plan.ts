@@ -62,11 +62,13 @@ export function overlayPlan(width: number, height: number, annotations: readonly
 function labelPosition(annotation: Annotation, frameWidth: number, frameHeight: number, fontSize: number, lineWidth: number): Pick<PlannedLabel, 'x' | 'y' | 'anchor'> {
   const xs = annotation.points.map((point) => point[0]);
   const ys = annotation.points.map((point) => point[1]);
-  // The baseline: just above the outline or just under it, as asked where the frame has room, else the other.
+  // The baseline: just above the outline or just under it, as asked where the frame has room, else the other; where
+  // neither has room (a box filling the frame's height), just inside the outline's top, not off the frame.
   const above = Math.min(...ys) - lineWidth - fontSize * 0.25;
   const below = Math.max(...ys) + lineWidth + fontSize;
   const fitsAbove = above >= fontSize;
-  const y = (annotation.labelBelow ? below > frameHeight && fitsAbove : fitsAbove) ? above : below;
+  const fitsBelow = below <= frameHeight;
+  const y = (annotation.labelBelow ? !fitsBelow && fitsAbove : fitsAbove) ? above : fitsBelow ? below : Math.min(...ys) + lineWidth + fontSize;
   // Aligned with the outline's left edge, or its right edge in the frame's right half, so it runs off the frame less.
   return Math.min(...xs) > frameWidth / 2 ? { x: Math.max(...xs), y, anchor: 'end' } : { x: Math.min(...xs), y, anchor: 'start' };
 }
