@@ -1,4 +1,4 @@
-import { type FrameHeader, PixelFormat } from '@iev/frame-protocol';
+import { type FrameHeader, MAX_DIMENSION, PixelFormat } from '@iev/frame-protocol';
 import { VideoSourceError } from './video-source-error';
 
 export interface CapturedFrame {
@@ -93,6 +93,15 @@ export function assertValidShape(shape: OutputShape): void {
   if (shape.pixelFormat !== undefined && !Object.values<PixelFormat>(DECODED_FORMAT_NAMES).includes(shape.pixelFormat)) {
     throw new VideoSourceError(`frames are decoded to BGR24 or I420, not pixel format ${shape.pixelFormat}`);
   }
+}
+
+/**
+ * Throws a VideoSourceError for frames no consumer can be sent (frame-protocol refuses a side over MAX_DIMENSION): a
+ * source streaming them would look up while every send failed. A lone side completed from a very wide picture gets there.
+ */
+export function assertSendableSize({ width, height }: FrameSize, label: string): void {
+  if (width <= MAX_DIMENSION && height <= MAX_DIMENSION) return;
+  throw new VideoSourceError(`${label}: frames of ${width}x${height} are larger than ${MAX_DIMENSION} a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`);
 }
 
 /** The requested size, completing a lone side from the source's aspect ratio; the source's own size when none is. */

@@ -1,6 +1,6 @@
-import { type Frame, type FrameHeader, MAX_DIMENSION } from '@iev/frame-protocol';
+import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
-import type { FrameSource } from './frame-source';
+import { assertSendableSize, type FrameSource } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
@@ -51,15 +51,6 @@ export interface SourceSupervisorOptions {
    * off instead of restarting twice a second.
    */
   healthyRunMs?: number;
-}
-
-/**
- * Throws a VideoSourceError for frames no consumer can be sent (frame-protocol refuses a side over MAX_DIMENSION): a
- * source streaming them would look up while every send failed. A lone side completed from a very wide picture gets there.
- */
-function assertSendableSize({ width, height }: FrameHeader, label: string): void {
-  if (width <= MAX_DIMENSION && height <= MAX_DIMENSION) return;
-  throw new VideoSourceError(`${label}: frames of ${width}x${height} are larger than ${MAX_DIMENSION} a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`);
 }
 
 /**

@@ -341,6 +341,14 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(pidsRunning('ffmpeg', truncated)).toEqual([]);
   });
 
+  it('refuses a lone side that would make frames over 16384 a side, naming their size, before ffmpeg fails on them', async () => {
+    const wide = makeVideo('wide.mp4', 'color=c=red:size=400x20:rate=10:duration=0.3');
+
+    await expect(take(new VideoFileSource({ path: wide, height: 16_384, ...fastOnce }), 1)).rejects.toThrow(
+      `${wide}: frames of 327680x16384 are larger than 16384 a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`,
+    );
+  });
+
   it('quotes the size ffmpeg refuses to make, from its error under a nested component tag', async () => {
     // "[rawvideo @ 0x...] [IMGUTILS @ 0x...] [error] Picture size 16384x16384 is invalid": the one line naming the size.
     await expect(take(new VideoFileSource({ path: pattern, width: 16_384, height: 16_384, ...fastOnce }), 1)).rejects.toThrow(

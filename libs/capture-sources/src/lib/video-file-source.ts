@@ -7,7 +7,7 @@ import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
 import { isPicture, uprightPicture } from './picture-input';
-import { DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
+import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface VideoFileSourceOptions extends OutputShape {
@@ -73,6 +73,8 @@ export class VideoFileSource extends DecoderSource {
     const picture = isPicture(video.formatName) ? await uprightPicture(this.path, ffmpegPath, video) : undefined;
     // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
     const size = scaledSize(picture?.size ?? video, this.options);
+    // Before ffmpeg runs, not only at the first frame: ffmpeg refuses most such sizes itself, in words that name neither.
+    assertSendableSize(size, this.label);
     // A picture read by name (image2: a JPEG, a BMP) takes its own options: it loops by -loop, not -stream_loop,
     // and a `%` in its name is no numbered sequence.
     const byName = video.formatName === 'image2';
