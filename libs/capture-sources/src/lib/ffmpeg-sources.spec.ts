@@ -56,6 +56,10 @@ describe('buildStreamArgs', () => {
     }
   });
 
+  it("gives UDP its own timeout, as the generic one never ends a read nothing is sent to", () => {
+    expect(inputOptions(buildStreamArgs('udp://0.0.0.0:5000', { timeoutSeconds: 3 }))).toEqual(['-timeout', '3000000', '-thread_type', 'slice']);
+  });
+
   it('reads an HLS playlist at its own rate, and a stream that comes as it plays as it comes', () => {
     // A segment at once, faster than it plays: a live source keeps only its newest frame.
     for (const url of ['https://cdn.local/live/cam1.m3u8?token=abc', 'http://nvr.local/hls/index.M3U8#t=5', 'http://nvr.local/cam.m3u']) {
@@ -277,6 +281,15 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     });
 
     expect(failure.message).toMatch(new RegExp(`^stream ${url} ended after \\d+ frames \\(ffmpeg exited with code 0\\): .*Connection timed out`));
+  });
+
+  it('fails after the read timeout on a UDP stream nothing is sent to', async () => {
+    const url = `udp://127.0.0.1:${await freePort()}`;
+    const source = createFrameSource(resolveSource(url), { streamTimeoutSeconds: 1 });
+
+    const failure = await readUntilFailure(source, () => undefined);
+
+    expect(failure.message).toMatch(new RegExp(`^ffmpeg failed reading stream ${url} \\(ffmpeg exited with code 1\\): .*Input/output error`));
   });
 
   it('fails with ffmpeg\'s reason when nothing listens, masking the password in the URL', async () => {

@@ -64,8 +64,11 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
   const timeouts = /^rtsps?:/i.test(url)
     ? ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds]
-    : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
-      ['-rw_timeout', timeoutMicroseconds];
+    : /^udp:/i.test(url)
+      ? // UDP's own timeout: the generic one never ends a read that nothing is sent to (ffmpeg waits for good).
+        ['-timeout', timeoutMicroseconds]
+      : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
+        ['-rw_timeout', timeoutMicroseconds];
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
