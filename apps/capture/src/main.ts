@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs, warnIfGstLaunchOutlivesThisProcess } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -23,6 +23,7 @@ void runModule('capture', async (logger) => {
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
   });
   const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH' });
+  await warnIfGstLaunchOutlivesThisProcess(logger);
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.

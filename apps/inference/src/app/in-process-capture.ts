@@ -7,6 +7,7 @@ import {
   sourceSetup,
   sourceTwinSpec,
   stallAfterMs,
+  warnIfGstLaunchOutlivesThisProcess,
   type FrameSource,
   type InProcessSource,
   type PreparedSource,
@@ -94,6 +95,7 @@ export async function inProcessCapture(
       return factory.source(camera, create, description.type === 'file');
     }),
   );
+  await warnIfGstLaunchOutlivesThisProcess(logger);
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
   new Counter({
     name: 'iev_inference_source_frames_decoded_total',

@@ -8,6 +8,7 @@ import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSize, type OutputShape, scaledSize } from './frame-source';
+import { boundToThisProcess } from './parent-death';
 import { VideoSourceError } from './video-source-error';
 
 export interface GstLaunchPlan {
@@ -152,12 +153,13 @@ export class GstreamerPipelineSource extends DecoderSource {
     const plan = buildGstLaunchArgs(this.options.pipeline, this.options);
     const tool = gstLaunchTool(this.options.gstLaunchPath ?? 'gst-launch-1.0');
     await ensureToolRuns(tool);
-    return { tool, frameFormat: plan.frameSize ?? readNegotiatedSize, pixelFormat: PixelFormat.BGR24, launch: (listeners) => spawnGstLaunch(tool.path, plan, listeners) };
+    const command = await boundToThisProcess(tool.path, plan.args);
+    return { tool, frameFormat: plan.frameSize ?? readNegotiatedSize, pixelFormat: PixelFormat.BGR24, launch: (listeners) => spawnGstLaunch(command, listeners) };
   }
 }
 
-/** Runs gst-launch-1.0 itself: fluent-ffmpeg runs only ffmpeg. */
-function spawnGstLaunch(path: string, { args }: GstLaunchPlan, listeners: DecoderLineListeners): LaunchedDecoder {
+/** Runs gst-launch-1.0 itself (fluent-ffmpeg runs only ffmpeg), by the command line that binds it to this process where it can. */
+function spawnGstLaunch({ path, args }: { path: string; args: string[] }, listeners: DecoderLineListeners): LaunchedDecoder {
   const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   // Both carry messages (-v's caps on stdout); both are read, also so the tool never blocks on a full pipe.
   forEachLine(child.stderr, listeners.onLogLine);

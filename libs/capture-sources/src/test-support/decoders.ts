@@ -12,14 +12,18 @@ export async function take(source: FrameSource, count: number): Promise<Captured
   return frames;
 }
 
-/** Pids of running processes whose executable's name ends with tool and whose arguments include argument. */
+/**
+ * Pids of running processes whose executable's name ends with tool and whose arguments include argument; also while
+ * the decoder's pid is still setpriv, about to exec it (`setpriv --pdeathsig KILL -- <tool> ...`).
+ */
 export function pidsRunning(tool: string, argument: string): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((pid) => {
       try {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return argv[0].endsWith(tool) && argv.includes(argument);
+        const command = argv[0].endsWith('setpriv') ? argv.slice(argv.indexOf('--') + 1) : argv;
+        return command[0].endsWith(tool) && command.includes(argument);
       } catch {
         return false; // exited while we looked
       }

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { childPids, eventually, freePort, isRunning, waitUntil } from '@iev/testing';
+import { DEMO_VIDEO, ModuleProcess } from './module-process';
+
+/** Short, so that ffmpeg's read timeout ends a silent stream soon; the module's own watchdog gives a first frame 15 s more. */
+const STREAM_TIMEOUT_SECONDS = 2;
+/** ffmpeg's start and exit on this shared machine, beyond its timeout. */
+const MARGIN_MS = 2000;
+
+/**
+ * A module killed by SIGKILL (by hand, a process manager that kills only the main pid, the OOM killer) runs no exit
+ * handler: its decoder must end all the same. gst-launch-1.0 runs under setpriv --pdeathsig KILL, as on a silent
+ * udpsrc it would live for good; ffmpeg, run by fluent-ffmpeg, ends at its next write to the dead module, or on a
+ * silent stream at its read timeout.
+ */
+describe('a decoder whose module is killed by SIGKILL', () => {
+  let dir: string;
+  const modules: ModuleProcess[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-e2e-orphan-'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(modules.map((module) => module.stop('SIGKILL')));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Starts the module, waits for its decoder reading the silent source (not the version check run before it), kills
+   * the module by SIGKILL; resolves to the decoder's pid.
+   */
+  async function killModuleWhileDecoding(name: 'capture' | 'inference', decoder: string, source: string, env: Record<string, string>): Promise<number> {
+    const module = new ModuleProcess(name, { METRICS_PORT: '0', ...env });
+    modules.push(module);
+    const pid = module.child.pid as number;
+    const readsSource = (child: number) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0').includes(source);
+      } catch {
+        return false; // exited while we looked: the version check
+      }
+    };
+    const decoderPid = await eventually(() => childPids(pid, decoder).find(readsSource), `${name}'s ${decoder} reading ${source}`, { timeoutMs: 30_000 });
+    // Past its start-up messages: one written to the dead module's pipe would kill it by SIGPIPE, whatever binds it.
+    await sleep(1000);
+    process.kill(pid, 'SIGKILL');
+    await module.exited;
+    return decoderPid;
+  }
+
+  /** Whether the decoder is gone within timeoutMs (the time is the point here); killed by hand otherwise, so the spec leaves nothing behind. */
+  async function goneWithin(timeoutMs: number, decoderPid: number): Promise<boolean> {
+    const gone = await waitUntil(() => !isRunning(decoderPid), 'the decoder to exit', { timeoutMs }).then(
+      () => true,
+      () => false,
+    );
+    if (!gone) process.kill(decoderPid, 'SIGKILL');
+    return gone;
+  }
+
+  it("ends capture's ffmpeg reading a silent UDP stream within its stream timeout", async () => {
+    const url = `udp://127.0.0.1:${await freePort()}`;
+    const decoder = await killModuleWhileDecoding('capture', 'ffmpeg', url, { CAMERA_PATH: url, CAPTURE_STREAM_TIMEOUT: String(STREAM_TIMEOUT_SECONDS), FRAMES_BIND: `ipc://${join(dir, 'udp')}` });
+
+    expect(await goneWithin(STREAM_TIMEOUT_SECONDS * 1000 + MARGIN_MS, decoder)).toBe(true);
+  });
+
+  it("ends capture's ffmpeg playing a file at its next frame, which it cannot write to the dead module", async () => {
+    const decoder = await killModuleWhileDecoding('capture', 'ffmpeg', DEMO_VIDEO, { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: `ipc://${join(dir, 'file')}` });
+
+    expect(await goneWithin(2000, decoder)).toBe(true);
+  });
+
+  it("kills capture's gst-launch-1.0 on a udpsrc nothing sends to", async () => {
+    const udpsrc = `port=${await freePort()}`;
+    const pipeline = `udpsrc ${udpsrc} ! application/x-rtp,encoding-name=H264 ! rtph264depay ! avdec_h264 ! videoconvert ! appsink`;
+    // A size given, gst-launch runs quiet (-q): -v would print caps, and die writing them to the dead module's pipe.
+    const decoder = await killModuleWhileDecoding('capture', 'gst-launch-1.0', udpsrc, {
+      CAMERA_PATH: pipeline,
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      FRAMES_BIND: `ipc://${join(dir, 'gst')}`,
+    });
+
+    expect(await goneWithin(2000, decoder)).toBe(true);
+  });
+
+  it('ends the ffmpeg of a silent camera inference decodes itself (CAPTURE_SOURCES) within its stream timeout', async () => {
+    const url = `udp://127.0.0.1:${await freePort()}`;
+    const sources = [{ CAMERA_PATH: url, CAPTURE_STREAM_TIMEOUT: STREAM_TIMEOUT_SECONDS }];
+    const decoder = await killModuleWhileDecoding('inference', 'ffmpeg', url, {
+      CAPTURE_SOURCES: JSON.stringify(sources),
+      DETECTIONS_BIND: `ipc://${join(dir, 'detections')}`,
+      DETECTION_PRESET: 'seed',
+      INFERENCE_THREADS: '1',
+    });
+
+    expect(await goneWithin(STREAM_TIMEOUT_SECONDS * 1000 + MARGIN_MS, decoder)).toBe(true);
+  });
+});

@@ -1,0 +1,46 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { eventually } from '@iev/testing';
+import { boundToThisProcess, whyCommandsOutliveThisProcess } from './parent-death';
+
+const SLEEP = '/bin/sleep';
+const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+const exitOf = (child: ChildProcess) => new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+
+describe('boundToThisProcess', () => {
+  it("runs the command in setpriv's place where setpriv binds it: the same pid, which takes our signals itself", async () => {
+    expect(await whyCommandsOutliveThisProcess()).toBeUndefined();
+
+    const { path, args } = await boundToThisProcess(SLEEP, ['30']);
+    const child = spawn(path, args, { stdio: 'ignore' });
+    const exit = exitOf(child);
+    // setpriv's own command line until it has exec'd the command.
+    const command = await eventually(() => (commandOf(child.pid as number)[0] === SLEEP ? commandOf(child.pid as number) : undefined), 'setpriv to exec the command');
+    child.kill('SIGTERM');
+
+    expect(command).toEqual([SLEEP, '30']);
+    expect(await exit).toBe('SIGTERM');
+  });
+
+  it('leaves the command as given where setpriv is missing, and says why, naming the version that has it', () => {
+    // In a process of its own, whose PATH has node alone: the check is made once a process.
+    const script = `
+      const { boundToThisProcess, warnIfGstLaunchOutlivesThisProcess } = require('./libs/capture-sources/src/lib/parent-death');
+      (async () => {
+        await warnIfGstLaunchOutlivesThisProcess({ warn: (message) => console.log('warn: ' + message) });
+        console.log(JSON.stringify(await boundToThisProcess('${SLEEP}', ['30'])));
+      })();`;
+
+    const printed = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', script], {
+      cwd: join(__dirname, '../../../..'),
+      env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json', PATH: dirname(process.execPath) },
+      encoding: 'utf8',
+    });
+
+    expect(printed.trim().split('\n')).toEqual([
+      expect.stringMatching(/^warn: gst-launch-1\.0 is not bound to this module \(setpriv --pdeathsig does not run here \(spawn setpriv ENOENT\): it needs util-linux 2\.33 or later\): /),
+      JSON.stringify({ path: SLEEP, args: ['30'] }),
+    ]);
+  });
+});
