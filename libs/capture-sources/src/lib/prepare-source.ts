@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { FrameSource, OutputShape } from './frame-source';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { probeVideo } from './ffmpeg-tools';
+import { probeVideo, type VideoInfo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
 import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
 import { assertIsFile } from './video-file-source';
@@ -52,11 +52,12 @@ export async function prepareSource(
   // Before the decoder: a pipeline capture cannot run is wrong wherever GStreamer is installed.
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
   await ensureDecoderInstalled(description, sourceOptions);
+  let probed: VideoInfo | undefined;
   if (description.type === 'file') {
     const { path } = description;
-    // Probed as the source's start will: a file that is no video (a text file, a truncated .mp4) stops start-up or
+    // Probed as the source's start would: a file that is no video (a text file, a truncated .mp4) stops start-up or
     // rejects a twin patch here, naming the setting, rather than failing when the source starts.
-    await assertIsFile(path)
+    probed = await assertIsFile(path)
       .then(() => probeVideo(path, sourceOptions.ffmpegPath ?? defaultFfmpegPath()))
       .catch((error: unknown) => {
         throw namingSetting(setting, error);
@@ -67,7 +68,15 @@ export async function prepareSource(
       throw namingSetting(setting, new Error(`camera ${description.device} does not exist on this device`));
     });
   }
-  return { description, create: () => createFrameSource(description, sourceOptions) };
+  return {
+    description,
+    create: () => {
+      // The first source takes the probe just made; one made later (a restart) probes afresh: the file may have changed.
+      const source = createFrameSource(description, { ...sourceOptions, probed });
+      probed = undefined;
+      return source;
+    },
+  };
 }
 
 /** The error again with the setting's name in front: "CAMERA_PATH: video file not found: ...". */

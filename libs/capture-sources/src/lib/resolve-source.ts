@@ -3,6 +3,7 @@ import { maskCredentials } from '@iev/service-runtime';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
+import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
 import { GstreamerPipelineSource } from './gstreamer-source';
@@ -84,6 +85,8 @@ export interface FrameSourceOptions extends OutputShape {
   loop?: boolean;
   /** file, testpattern: release frames at the source's own rate, like a camera (default true). */
   realtime?: boolean;
+  /** file: the file as probed moments ago (prepareSource's probe), so its start does not run ffprobe again. */
+  probed?: VideoInfo;
   /** file, v4l2, stream, testpattern: the ffmpeg executable (default: on PATH, else npm's; see defaultFfmpegPath). */
   ffmpegPath?: string;
   /** gstreamer: the gst-launch-1.0 executable (default: on PATH). */
@@ -112,7 +115,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
   const shape: OutputShape = { width, height, fps, pixelFormat };
   switch (description.type) {
     case 'file':
-      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, ffmpegPath, bufferHeld, onDecoderMessage, ...shape });
+      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, ffmpegPath, bufferHeld, onDecoderMessage, ...shape });
     case 'gstreamer':
       return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, ...shape });
     case 'v4l2': {

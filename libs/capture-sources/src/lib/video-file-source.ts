@@ -5,7 +5,7 @@ import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters } from './ffmpeg-tools';
+import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters, type VideoInfo } from './ffmpeg-tools';
 import { isPicture, uprightPicture } from './picture-input';
 import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
@@ -22,6 +22,8 @@ export interface VideoFileSourceOptions extends OutputShape {
    * takes frames, each in turn (see FrameSource.live).
    */
   realtime?: boolean;
+  /** The file as probed moments ago (prepareSource), so the start does not run ffprobe again. */
+  probed?: VideoInfo;
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
@@ -65,7 +67,7 @@ export class VideoFileSource extends DecoderSource {
     const tool = ffmpegTool(ffmpegPath);
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
-    const video = await probeVideo(this.path, ffmpegPath);
+    const video = this.options.probed ?? (await probeVideo(this.path, ffmpegPath));
     // The rate limit only drops: a file slower than it keeps its own rate.
     const rate = fps !== undefined && !(video.fps < fps) ? fps : video.fps;
     this.framesPerLoop = Math.round(video.durationSeconds * rate);
