@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,19 @@ describe('a decoder whose module is killed by SIGKILL', () => {
 
     expect(await goneWithin(STREAM_TIMEOUT_SECONDS * 1000 + MARGIN_MS, decoder)).toBe(true);
   });
+
+  it("ends capture's ffmpeg whose stream came only after the module died: nothing connects to its frame socket", async () => {
+    const url = `udp://127.0.0.1:${await freePort()}`;
+    // A long stream timeout: ffmpeg is still opening the silent stream when the module dies, and the stream then comes.
+    const decoder = await killModuleWhileDecoding('capture', 'ffmpeg', url, { CAMERA_PATH: url, CAPTURE_STREAM_TIMEOUT: '60', FRAMES_BIND: `ipc://${join(dir, 'late')}` });
+    const sender = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-t', '60', '-f', 'mpegts', url], { stdio: 'ignore' });
+    try {
+      // ffmpeg's analysis of the MPEG-TS (~5 s), then its 10 s wait for a connection to its frame socket.
+      expect(await goneWithin(15_000 + 2 * MARGIN_MS + 3000, decoder)).toBe(true);
+    } finally {
+      sender.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it("ends capture's ffmpeg playing a file at its next frame, which it cannot write to the dead module", async () => {
     const decoder = await killModuleWhileDecoding('capture', 'ffmpeg', DEMO_VIDEO, { CAMERA_PATH: DEMO_VIDEO, FRAMES_BIND: `ipc://${join(dir, 'file')}` });

@@ -58,6 +58,12 @@ export function rawVideoArgs({ inputOptions, input, videoFilters, pixelFormat, o
 }
 
 const FRAME_SOCKET = 'frames.sock';
+/**
+ * How long ffmpeg waits for capture to connect to its frame socket, in ms: capture connects within 200 ms of the
+ * socket appearing, but one killed while ffmpeg still opened its input never will, and ffmpeg would wait for good
+ * once the stream came. Only the wait for the connection: a consumer that asks for nothing for longer blocks no write.
+ */
+const FRAME_SOCKET_CONNECT_TIMEOUT_MS = 10_000;
 /** The longest unix socket path Linux and macOS take (sun_path, less its terminating zero). */
 const MAX_SOCKET_PATH = 103;
 
@@ -89,7 +95,7 @@ export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners
   const removeDirectory = () => rmSync(socketDirectory, { recursive: true, force: true });
   void exited.then(removeDirectory);
   const socketPath = join(socketDirectory, FRAME_SOCKET);
-  command.output(`unix:${socketPath}`).outputOptions('-listen', '1').run();
+  command.output(`unix:${socketPath}`).outputOptions('-listen', '1', '-timeout', String(FRAME_SOCKET_CONNECT_TIMEOUT_MS)).run();
   return { frames: new SocketFrameOutput(socketPath, exited, removeDirectory), started, exited };
 }
 
