@@ -115,7 +115,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
   const shape: OutputShape = { width, height, fps, pixelFormat };
   switch (description.type) {
     case 'file':
-      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, ffmpegPath, bufferHeld, onDecoderMessage, ...shape });
+      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, framesSent: true, ffmpegPath, bufferHeld, onDecoderMessage, ...shape });
     case 'gstreamer':
       return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, ...shape });
     case 'v4l2': {

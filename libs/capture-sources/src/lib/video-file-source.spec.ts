@@ -344,9 +344,18 @@ describe('VideoFileSource (real ffmpeg)', () => {
   it('refuses a lone side that would make frames over 16384 a side, naming their size, before ffmpeg fails on them', async () => {
     const wide = makeVideo('wide.mp4', 'color=c=red:size=400x20:rate=10:duration=0.3');
 
-    await expect(take(new VideoFileSource({ path: wide, height: 16_384, ...fastOnce }), 1)).rejects.toThrow(
+    await expect(take(new VideoFileSource({ path: wide, height: 16_384, framesSent: true, ...fastOnce }), 1)).rejects.toThrow(
       `${wide}: frames of 327680x16384 are larger than 16384 a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`,
     );
+  });
+
+  it('reads a picture wider than 16384 where its frames are not sent on (the CLI)', async () => {
+    const wide = join(workDir, 'wide.bmp');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=20000x64', '-frames:v', '1', wide]);
+
+    const [frame] = await take(new VideoFileSource({ path: wide, ...fastOnce }), 1);
+
+    expect(frame.header).toMatchObject({ width: 20_000, height: 64 });
   });
 
   it('quotes the size ffmpeg refuses to make, from its error under a nested component tag', async () => {

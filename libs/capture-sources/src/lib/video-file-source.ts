@@ -22,6 +22,11 @@ export interface VideoFileSourceOptions extends OutputShape {
    * takes frames, each in turn (see FrameSource.live).
    */
   realtime?: boolean;
+  /**
+   * Its frames go to other modules (capture; inference's in-process sources), whose frame protocol takes at most
+   * MAX_DIMENSION a side: a size over it is refused before ffmpeg runs. The CLI reads a wider file as it is.
+   */
+  framesSent?: boolean;
   /** The file as probed moments ago (prepareSource), so the start does not run ffprobe again. */
   probed?: VideoInfo;
   /** See FrameSourceOptions.bufferHeld. */
@@ -76,7 +81,7 @@ export class VideoFileSource extends DecoderSource {
     // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
     const size = scaledSize(picture?.size ?? video, this.options);
     // Before ffmpeg runs, not only at the first frame: ffmpeg refuses most such sizes itself, in words that name neither.
-    assertSendableSize(size, this.label);
+    if (this.options.framesSent) assertSendableSize(size, this.label);
     // A picture read by name (image2: a JPEG, a BMP) takes its own options: it loops by -loop, not -stream_loop,
     // and a `%` in its name is no numbered sequence.
     const byName = video.formatName === 'image2';
