@@ -23,7 +23,7 @@ void runModule('capture', async (logger) => {
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
   });
   const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH' });
-  await warnIfGstLaunchOutlivesThisProcess(logger);
+  if (source.description.type === 'gstreamer') await warnIfGstLaunchOutlivesThisProcess(logger);
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.

@@ -89,13 +89,15 @@ export async function inProcessCapture(
     },
   };
   const cameras = configs.map(cameraOf);
+  let pipelines = 0;
   const sources = await Promise.all(
     cameras.map(async (camera, index) => {
       const { description, create } = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH` });
+      if (description.type === 'gstreamer') pipelines++;
       return factory.source(camera, create, description.type === 'file');
     }),
   );
-  await warnIfGstLaunchOutlivesThisProcess(logger);
+  if (pipelines > 0) await warnIfGstLaunchOutlivesThisProcess(logger);
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
   new Counter({
     name: 'iev_inference_source_frames_decoded_total',

@@ -1,5 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { eventually } from '@iev/testing';
 import { boundToThisProcess, whyCommandsOutliveThisProcess } from './parent-death';
@@ -8,8 +9,13 @@ const SLEEP = '/bin/sleep';
 const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
 const exitOf = (child: ChildProcess) => new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
 
+/** util-linux 2.33 or later (Debian 12 has 2.38): where it is older or missing, what needs it cannot be checked here. */
+const SETPRIV_BINDS = spawnSync('setpriv', ['--pdeathsig', 'INT', '--', 'true']).status === 0;
+const withSetpriv = SETPRIV_BINDS ? it : it.skip;
+const needsSetpriv = SETPRIV_BINDS ? '' : ' (skipped: no setpriv with --pdeathsig here)';
+
 describe('boundToThisProcess', () => {
-  it("runs the command in setpriv's place where setpriv binds it: the same pid, which takes our signals itself", async () => {
+  withSetpriv(`runs the command in setpriv's place where setpriv binds it: the same pid, which takes our signals itself${needsSetpriv}`, async () => {
     expect(await whyCommandsOutliveThisProcess()).toBeUndefined();
 
     const { path, args } = await boundToThisProcess(SLEEP, ['30']);
@@ -21,6 +27,29 @@ describe('boundToThisProcess', () => {
 
     expect(command).toEqual([SLEEP, '30']);
     expect(await exit).toBe('SIGTERM');
+  });
+
+  withSetpriv(`has the command stopped by SIGINT, its stop signal, when this process dies by SIGKILL${needsSetpriv}`, async () => {
+    // SIGINT lets gst-launch take its pipeline down to NULL, closing a camera properly; SIGKILL would leave no word.
+    const marker = join(mkdtempSync(join(tmpdir(), 'iev-pdeathsig-')), 'signal');
+    const command = `trap 'echo INT > ${marker}; exit 0' INT; while :; do sleep 0.05; done`;
+    const script = `
+      const { boundToThisProcess } = require('./libs/capture-sources/src/lib/parent-death');
+      boundToThisProcess('/bin/sh', ['-c', ${JSON.stringify(command)}]).then(({ path, args }) => {
+        console.log(require('node:child_process').spawn(path, args, { stdio: 'ignore' }).pid);
+      });`;
+    const parent = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', script], {
+      cwd: join(__dirname, '../../../..'),
+      env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout?.once('data', (data: Buffer) => resolve(data.toString()))));
+    await eventually(() => (commandOf(pid)[0] === '/bin/sh' ? true : undefined), 'setpriv to exec the command');
+
+    parent.kill('SIGKILL');
+
+    expect(await eventually(() => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined), 'the command to be told its parent died')).toBe('INT');
+    rmSync(dirname(marker), { recursive: true, force: true });
   });
 
   it('leaves the command as given where setpriv is missing, and says why, naming the version that has it', () => {

@@ -2,19 +2,20 @@ import { execFile } from 'node:child_process';
 
 /**
  * util-linux's setpriv sets PR_SET_PDEATHSIG and execs the command in its place (the same pid: our signals and its
- * exit code are the command's own), so the kernel kills it when this process dies by SIGKILL or the OOM killer, which
- * no handler here sees. gst-launch-1.0 needs it, as on a silent udpsrc it would live for good; ffmpeg does not (see
- * the README, "Sources that fail"). The signal comes when the thread that spawned the command ends: decoders are
- * spawned from the main thread, which ends with the process.
+ * exit code are the command's own), so the kernel signals it when this process dies by SIGKILL or the OOM killer,
+ * which no handler here sees. gst-launch-1.0 needs it, as on a silent udpsrc it would live for good; ffmpeg does not
+ * (see the README, "Sources that fail"). The signal is SIGINT, gst-launch's own stop signal (gstLaunchTool): it takes
+ * the pipeline down to NULL, where SIGKILL would leave a Jetson's Argus camera unopenable. It comes when the thread
+ * that spawned the command ends: decoders are spawned from the main thread, which ends with the process.
  */
-const DIE_WITH_PARENT = ['--pdeathsig', 'KILL', '--'];
+const DIE_WITH_PARENT = ['--pdeathsig', 'INT', '--'];
 const SETPRIV = 'setpriv';
 
 let parentDeathCheck: Promise<string | undefined> | undefined;
 
 /**
  * Undefined where setpriv can bind a command to this process, else why not (no setpriv, one older than util-linux
- * 2.33, not Linux): checked once a process, by running `setpriv --pdeathsig KILL -- true`.
+ * 2.33, not Linux): checked once a process, by running `setpriv --pdeathsig INT -- true`.
  */
 export function whyCommandsOutliveThisProcess(): Promise<string | undefined> {
   parentDeathCheck ??= new Promise((resolve) => {
@@ -31,7 +32,7 @@ export async function boundToThisProcess(path: string, args: string[]): Promise<
   return (await whyCommandsOutliveThisProcess()) === undefined ? { path: SETPRIV, args: [...DIE_WITH_PARENT, path, ...args] } : { path, args };
 }
 
-/** One warning at start-up where gst-launch-1.0 would outlive this module killed by SIGKILL. */
+/** One warning at start-up, where a GStreamer pipeline is a source, if gst-launch-1.0 would outlive this module killed by SIGKILL. */
 export async function warnIfGstLaunchOutlivesThisProcess(logger: { warn(message: string): void }): Promise<void> {
   const reason = await whyCommandsOutliveThisProcess();
   if (reason) logger.warn(`gst-launch-1.0 is not bound to this module (${reason}): if the module is killed by SIGKILL, a GStreamer pipeline reading a silent source runs on until killed`);
