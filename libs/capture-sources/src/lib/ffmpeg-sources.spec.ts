@@ -292,6 +292,18 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     expect(failure.message).toMatch(new RegExp(`^ffmpeg failed reading stream ${url} \\(ffmpeg exited with code 1\\): .*Input/output error`));
   });
 
+  it('decodes an RTP stream (MPEG-TS over RTP, as encoders send it), which takes no timeout option', async () => {
+    const url = `rtp://127.0.0.1:${await freePort()}`;
+    servers.push(spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'mpeg2video', '-f', 'rtp_mpegts', url], { stdio: 'ignore' }));
+
+    const frames = await take(createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 3 }), 2);
+
+    expect(frames.map(({ header }) => [header.width, header.height])).toEqual([
+      [160, 120],
+      [160, 120],
+    ]);
+  });
+
   it('fails with ffmpeg\'s reason when nothing listens, masking the password in the URL', async () => {
     const port = await freePort();
     const source = createFrameSource(resolveSource(`http://viewer:s3cret@127.0.0.1:${port}/video.mjpg`));

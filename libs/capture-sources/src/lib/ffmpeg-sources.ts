@@ -67,8 +67,12 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
     : /^udp:/i.test(url)
       ? // UDP's own timeout: the generic one never ends a read that nothing is sent to (ffmpeg waits for good).
         ['-timeout', timeoutMicroseconds]
-      : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
-        ['-rw_timeout', timeoutMicroseconds];
+      : /^rtp:/i.test(url)
+        ? // ffmpeg's RTP reader takes no timeout at all ("Option rw_timeout not found" stops it): capture's stall
+          // watchdog restarts a silent one.
+          []
+        : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
+          ['-rw_timeout', timeoutMicroseconds];
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
