@@ -31,7 +31,7 @@ describe('detect', () => {
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=white:size=480x160,${filter}`, '-frames:v', '1', file]);
       return file;
     };
-    const oneWord = picture('one-word.png', 'drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf:text=EXIT:fontsize=72:x=150:y=45');
+    const oneWord = picture('one-word.png', 'drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=45');
     const blank = picture('blank.png', 'null');
     const out = new PassThrough();
     let text = '';

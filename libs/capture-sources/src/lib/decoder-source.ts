@@ -48,6 +48,14 @@ export interface DecoderCommand {
   launch(listeners: DecoderLineListeners): LaunchedDecoder;
 }
 
+/** What the user can do about a decoder's failure. */
+export interface FailureAdvice {
+  /** Appended to the failure's message. */
+  text: string;
+  /** Retrying cannot mend it until a setting changes (VideoSourceError.awaitsSettings). */
+  awaitsSettings: boolean;
+}
+
 export interface DecoderSourceSettings {
   sourceId: string;
   label: string;
@@ -61,9 +69,8 @@ export interface DecoderSourceSettings {
   onDecoderMessage?: DecoderMessageListener;
   /**
    * What the user can do about a failure the decoder's last words (credentials masked) tell of; undefined when nothing.
-   * A failure with advice awaits the user (VideoSourceError.awaitsSettings).
    */
-  failureAdvice?: (lastWords: string) => string | undefined;
+  failureAdvice?: (lastWords: string) => FailureAdvice | undefined;
 }
 
 /**
@@ -99,7 +106,7 @@ export abstract class DecoderSource implements FrameSource {
   private readonly endOfInputIsNormal: boolean;
   private readonly bufferHeld?: BufferHeld;
   private readonly onDecoderMessage?: DecoderMessageListener;
-  private readonly failureAdvice?: (lastWords: string) => string | undefined;
+  private readonly failureAdvice?: (lastWords: string) => FailureAdvice | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
@@ -292,10 +299,10 @@ export abstract class DecoderSource implements FrameSource {
     const lastWords = maskCredentials(log.lastWords());
     const exit = signal ? `${tool.name} was killed by ${signal}` : `${tool.name} exited with code ${code}`;
     const advice = this.failureAdvice?.(lastWords);
-    const explained = advice === undefined ? lastWords : `${lastWords}: ${advice}`;
+    const explained = advice === undefined ? lastWords : `${lastWords}: ${advice.text}`;
     this.failure ??= new VideoSourceError(
       code === 0 ? `${this.label} ended after ${this.framesDecoded} frames (${exit}): ${explained}` : `${tool.name} failed reading ${this.label} (${exit}): ${explained}`,
-      advice !== undefined,
+      advice?.awaitsSettings,
     );
   }
 

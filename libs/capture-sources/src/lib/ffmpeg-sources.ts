@@ -1,4 +1,4 @@
-import { type DecoderCommand, DecoderSource } from './decoder-source';
+import { type DecoderCommand, DecoderSource, type FailureAdvice } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
 import { ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded, rateAndSizeFilters } from './ffmpeg-tools';
@@ -82,16 +82,19 @@ const CREDENTIALS_REFUSED = /\b401 Unauthorized\b/;
 
 /**
  * Advice on a stream's failure that its setting (CAMERA_PATH, a twin's source) can fix: a server that asks for a user
- * and password, and was given wrong ones or none. The stream is retried all the same: the camera's password may be
- * what changes.
+ * and password, and was given wrong ones or none. The stream is retried all the same, at the longest delay: the
+ * camera's password may be what changes, and cameras lock an account after a few refused logins.
  */
-export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWords: string) => string | undefined {
+export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWords: string) => FailureAdvice | undefined {
   const givesCredentials = /^[a-z][\w+.-]*:\/\/[^/?#\s]*@/i.test(url);
   const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
-  const advice = givesCredentials
+  // Some cameras take them in the query (?user=..&pwd=..): no URL without a user and password can be said to give none.
+  const text = givesCredentials
     ? `the camera refused the user and password in ${setting}`
-    : `the camera asks for a user and password, and ${setting} gives none (${scheme}://user:password@host/...)`;
-  return (lastWords) => (CREDENTIALS_REFUSED.test(lastWords) ? advice : undefined);
+    : url.includes('?')
+      ? `the camera refused the request: check the user and password ${setting} gives (${scheme}://user:password@host/..., or in its query)`
+      : `the camera asks for a user and password, and ${setting} gives none (${scheme}://user:password@host/...)`;
+  return (lastWords) => (CREDENTIALS_REFUSED.test(lastWords) ? { text, awaitsSettings: true } : undefined);
 }
 
 /** The ffmpeg command line for a network stream (see streamInput). */
@@ -133,7 +136,7 @@ export interface FfmpegSourceSettings {
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
   /** See DecoderSourceSettings.failureAdvice. */
-  failureAdvice?: (lastWords: string) => string | undefined;
+  failureAdvice?: (lastWords: string) => FailureAdvice | undefined;
 }
 
 /**

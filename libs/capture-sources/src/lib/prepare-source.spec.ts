@@ -98,5 +98,12 @@ describe('prepareSource', () => {
     it('names the setting that gives none', async () => {
       expect(await failureOf(cameraUrl(''))).toMatch(/401 Unauthorized.*: the camera asks for a user and password, and CAMERA_PATH gives none \(http:\/\/user:password@host\/\.\.\.\)$/);
     });
+
+    it('does not say a URL gives none where it may give them in its query, as some cameras take them', async () => {
+      const message = await failureOf(`${cameraUrl('')}?user=viewer&pwd=wr0ng`);
+
+      expect(message).toMatch(/401 Unauthorized.*: the camera refused the request: check the user and password CAMERA_PATH gives \(http:\/\/user:password@host\/\.\.\., or in its query\)$/);
+      expect(message).not.toContain('wr0ng');
+    });
   });
 });
