@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   const backend = values.backend;
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
   const detector = () =>
-    loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset, modelPath: model && modelPath, modelsDir: join(root, 'models'), modelVariable: '--model', threads, streams: 1, log });
+    loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset, modelPath, modelVariable: '--model', threads, streams: 1, log });
   // Every image (and video frame) is read in full: no text is carried from one to the next.
   const reader = async (): Promise<VideoTextReader | undefined> =>
     presetReads(preset, recognition)

@@ -60,9 +60,7 @@ async function presetOnModel(options: DetectorLoading, batch: number, running?: 
   const fitted = (modelInput: ModelInput) => customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput));
   const known = modelPath === running?.modelPath ? running.modelInput : undefined;
   if (known) return { preset: fitted(known), modelPath, modelInput: known };
-  // Where no setting named the file, its errors say it is the preset's own (a git-lfs pointer left in models/, say).
-  const variable = options.modelPath === undefined ? `${options.modelVariable ?? 'MODEL_PATH'} unset: the ${options.preset} preset's model` : options.modelVariable;
-  const modelFile = await readModelFile(modelPath, variable);
+  const modelFile = await readModelFile(modelPath, options.modelVariable);
   const modelInput = checkedDetectionInput(modelFile, batch, options.log ?? processWarnings);
   return { preset: fitted(modelInput), modelPath, modelFile, modelInput };
 }
