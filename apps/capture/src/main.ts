@@ -23,7 +23,7 @@ void runModule('capture', async (logger) => {
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
   });
   const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH' });
-  if (source.description.type === 'gstreamer') await warnIfGstLaunchOutlivesThisProcess(logger);
+  await warnIfGstLaunchOutlivesThisProcess(source.description.type, logger);
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
@@ -65,6 +65,7 @@ void runModule('capture', async (logger) => {
       apply: async (changes, next, { startup }) => {
         // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
         const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined });
+        await warnIfGstLaunchOutlivesThisProcess(prepared.description.type, logger);
         currentFps = next.fps;
         await capture.switchSource(prepared.create);
         currentSource = prepared.description;

@@ -89,15 +89,13 @@ export async function inProcessCapture(
     },
   };
   const cameras = configs.map(cameraOf);
-  let pipelines = 0;
   const sources = await Promise.all(
     cameras.map(async (camera, index) => {
       const { description, create } = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH` });
-      if (description.type === 'gstreamer') pipelines++;
+      await warnIfGstLaunchOutlivesThisProcess(description.type, logger);
       return factory.source(camera, create, description.type === 'file');
     }),
   );
-  if (pipelines > 0) await warnIfGstLaunchOutlivesThisProcess(logger);
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
   new Counter({
     name: 'iev_inference_source_frames_decoded_total',
@@ -208,6 +206,7 @@ export class InProcessCameras {
         const source = await prepareSource(settings, camera.setup.options, { setting: 'source', requireCamera }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });
+        await warnIfGstLaunchOutlivesThisProcess(source.description.type, this.logger);
         return { key, camera, settings, source };
       }),
     );

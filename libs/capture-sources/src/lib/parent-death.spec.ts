@@ -46,18 +46,23 @@ describe('boundToThisProcess', () => {
     const pid = Number(await new Promise<string>((resolve) => parent.stdout?.once('data', (data: Buffer) => resolve(data.toString()))));
     await eventually(() => (commandOf(pid)[0] === '/bin/sh' ? true : undefined), 'setpriv to exec the command');
 
-    parent.kill('SIGKILL');
+    try {
+      parent.kill('SIGKILL');
 
-    expect(await eventually(() => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined), 'the command to be told its parent died')).toBe('INT');
-    rmSync(dirname(marker), { recursive: true, force: true });
+      expect(await eventually(() => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined), 'the command to be told its parent died')).toBe('INT');
+    } finally {
+      rmSync(dirname(marker), { recursive: true, force: true });
+    }
   });
 
-  it('leaves the command as given where setpriv is missing, and says why, naming the version that has it', () => {
+  it('leaves the command as given where setpriv is missing, and says why once, for the first pipeline, naming the version that has it', () => {
     // In a process of its own, whose PATH has node alone: the check is made once a process.
     const script = `
       const { boundToThisProcess, warnIfGstLaunchOutlivesThisProcess } = require('./libs/capture-sources/src/lib/parent-death');
       (async () => {
-        await warnIfGstLaunchOutlivesThisProcess({ warn: (message) => console.log('warn: ' + message) });
+        await warnIfGstLaunchOutlivesThisProcess('file', { warn: (message) => console.log('warn: ' + message) });
+        await warnIfGstLaunchOutlivesThisProcess('gstreamer', { warn: (message) => console.log('warn: ' + message) });
+        await warnIfGstLaunchOutlivesThisProcess('gstreamer', { warn: (message) => console.log('warn: ' + message) });
         console.log(JSON.stringify(await boundToThisProcess('${SLEEP}', ['30'])));
       })();`;
 

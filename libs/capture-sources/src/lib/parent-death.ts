@@ -32,8 +32,15 @@ export async function boundToThisProcess(path: string, args: string[]): Promise<
   return (await whyCommandsOutliveThisProcess()) === undefined ? { path: SETPRIV, args: [...DIE_WITH_PARENT, path, ...args] } : { path, args };
 }
 
-/** One warning at start-up, where a GStreamer pipeline is a source, if gst-launch-1.0 would outlive this module killed by SIGKILL. */
-export async function warnIfGstLaunchOutlivesThisProcess(logger: { warn(message: string): void }): Promise<void> {
+let warned = false;
+
+/**
+ * One warning, the first time a GStreamer pipeline becomes a source in this process (at start-up or by a twin), if
+ * gst-launch-1.0 would outlive this module killed by SIGKILL.
+ */
+export async function warnIfGstLaunchOutlivesThisProcess(sourceType: string, logger: { warn(message: string): void }): Promise<void> {
+  if (sourceType !== 'gstreamer' || warned) return;
+  warned = true;
   const reason = await whyCommandsOutliveThisProcess();
   if (reason) logger.warn(`gst-launch-1.0 is not bound to this module (${reason}): if the module is killed by SIGKILL, a GStreamer pipeline reading a silent source runs on until killed`);
 }

@@ -104,6 +104,8 @@ describe('prepareSource', () => {
 
       expect(message).toMatch(/401 Unauthorized.*: the camera refused the request: check the user and password CAMERA_PATH gives \(http:\/\/user:password@host\/\.\.\., or in its query\)$/);
       expect(message).not.toContain('wr0ng');
+      // A query without them (a channel, a stream) still gives none.
+      expect(await failureOf(`${cameraUrl('')}?channel=1&subtype=0`)).toMatch(/: the camera asks for a user and password, and CAMERA_PATH gives none \(http:\/\/user:password@host\/\.\.\.\)$/);
     });
   });
 });
