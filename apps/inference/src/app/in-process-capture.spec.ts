@@ -68,9 +68,10 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     const next = { ...capture.cameras.settings(), door_1: { source: large, fps: 0, width: 0, height: 0 } };
     await waitUntil(() => decodersOf(small).length === 1 && decodersOf(door).length === 1, 'both decoders running');
     const camera0Decoder = decodersOf(small);
-    const switchCameras = await capture.cameras.prepare(next);
+    const change = await capture.cameras.prepare(next);
+    expect(change.refused).toEqual([]);
     expect(capture.cameras.settings()).not.toEqual(next);
-    await switchCameras();
+    await change.switch();
 
     expect(capture.cameras.settings()).toEqual(next);
     await waitUntil(() => sizes.get('door.1') === '96x72', 'frames of the new file from door.1');
@@ -86,43 +87,55 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.cameras.twinSpec.added?.defaults('garage')).toEqual({ fps: 8, width: 0, height: 0 });
     const startup = capture.cameras.settings();
     const withGarage = { ...startup, garage: { source: garage, fps: 8, width: 32, height: 24 } };
-    await expect(capture.cameras.prepare({ ...startup, garage: { ...withGarage.garage, source: join(workDir, 'missing.mp4') } })).rejects.toThrow(/^cameras\.garage: source: video file not found/);
-    await (await capture.cameras.prepare(withGarage))();
+    await (await capture.cameras.prepare(withGarage)).switch();
 
     expect(capture.cameras.settings()).toEqual(withGarage);
     await waitUntil(() => sizes.get('garage') === '32x24', 'frames of the added camera');
     expect(capture.server.stats().map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door.1', 'garage']);
     expect(decodersOf(garage)).toHaveLength(1);
 
-    await (await capture.cameras.prepare(startup))();
+    await (await capture.cameras.prepare(startup)).switch();
     expect(capture.cameras.settings()).toEqual(startup);
     expect(capture.server.stats().map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door.1']);
     expect(decodersOf(garage)).toEqual([]);
     expect(told).toEqual(['+garage', '-garage']);
   });
 
-  it('rejects a change it cannot make, naming each camera it cannot switch, and leaves every camera as it was', async () => {
+  it('refuses each camera it cannot open, naming it, leaves it as it was, and switches and adds the others', async () => {
+    const garage = makeVideo('garage-beside-missing.mp4', 64, 48);
     const next = {
       camera0: { source: large, fps: 0, width: 0, height: 0 },
       door_1: { source: join(workDir, 'missing.mp4'), fps: 0, width: 0, height: 0 },
+      garage: { source: garage, fps: 8, width: 0, height: 0 },
+      typo: { source: 'foo://gate.local/x', fps: 8, width: 0, height: 0 },
     };
     const before = capture.cameras.settings();
 
-    await expect(capture.cameras.prepare(next)).rejects.toThrow(/^cameras\.door_1: source: video file not found: .*missing\.mp4$/);
-    const neither = { camera0: { source: '/dev/video99', fps: 0, width: 0, height: 0 }, door_1: next.door_1 };
-    await expect(capture.cameras.prepare(neither)).rejects.toThrow(/^cameras\.camera0: source: camera \/dev\/video99 does not exist on this device; cameras\.door_1: source: video file not found/);
+    const change = await capture.cameras.prepare(next);
+    expect(change.refused).toEqual([
+      expect.stringMatching(/^cameras\.door_1: source: video file not found: .*missing\.mp4$/),
+      expect.stringMatching(/^cameras\.typo: source: foo:\/\/gate\.local\/x is a URL of a protocol capture does not recognise/),
+    ]);
     expect(capture.cameras.settings()).toEqual(before);
+    await change.switch();
+
+    expect(capture.cameras.settings()).toEqual({ camera0: next.camera0, door_1: before['door_1'], garage: next.garage });
+    await waitUntil(() => sizes.get('camera0') === '96x72' && sizes.has('garage'), 'frames of camera0 switched and of garage added');
+    expect(capture.server.stats().map(({ sourceId, state }) => [sourceId, state])).toEqual([
+      ['camera0', 'streaming'],
+      ['door.1', 'streaming'],
+      ['garage', 'streaming'],
+    ]);
+    expect(decodersOf(door)).toHaveLength(1);
   });
 
-  it('waits for a camera device that is not there when the document at start-up names it, and still rejects a file that cannot be read', async () => {
+  it('waits for a camera device that is not there when the document at start-up names it, and still refuses a file that cannot be read, alone', async () => {
     const before = capture.cameras.settings();
     const unplugged = { source: '/dev/video99', fps: 0, width: 0, height: 0 };
-    await expect(capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { startup: true })).rejects.toThrow(
-      /^cameras\.door_1: source: video file not found/,
-    );
+    const change = await capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { startup: true });
+    expect(change.refused).toEqual([expect.stringMatching(/^cameras\.door_1: source: video file not found/)]);
     expect(capture.cameras.settings()).toEqual(before);
-
-    await (await capture.cameras.prepare({ ...before, garage: unplugged }, { startup: true }))();
+    await change.switch();
     expect(capture.cameras.settings()).toEqual({ ...before, garage: unplugged });
     // Retried with backoff as a camera of CAPTURE_SOURCES not plugged in at start-up is, while the others run on.
     await waitUntil(() => capture.server.stats().find(({ sourceId }) => sourceId === 'garage')?.state === 'retrying', 'the added camera retried');
@@ -132,11 +145,11 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
       ['garage', 'retrying'],
     ]);
     // A later patch that leaves its source as it is does not ask for it to be plugged in; one that names another does.
-    await (await capture.cameras.prepare({ ...before, garage: { ...unplugged, fps: 5 } }))();
+    await (await capture.cameras.prepare({ ...before, garage: { ...unplugged, fps: 5 } })).switch();
     expect(capture.cameras.settings()['garage']).toEqual({ ...unplugged, fps: 5 });
-    await expect(capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).rejects.toThrow(
+    expect((await capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).refused).toEqual([
       'cameras.garage: source: camera /dev/video98 does not exist on this device',
-    );
+    ]);
   });
 });
 

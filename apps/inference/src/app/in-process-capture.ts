@@ -139,6 +139,14 @@ class InProcessCamera {
   }
 }
 
+/** InProcessCameras.prepare's answer. */
+export interface PreparedCameras {
+  /** Switches, adds and removes the cameras that could be prepared. */
+  switch(): Promise<void>;
+  /** Why each camera that could not be was refused (`cameras.door: source: video file not found: ...`). */
+  refused: string[];
+}
+
 /** A twin change prepared: what each camera becomes. */
 interface PreparedCamera {
   key: string;
@@ -190,12 +198,13 @@ export class InProcessCameras {
 
   /**
    * Prepares each camera whose settings `next` changes or adds, checked as capture checks a twin change (a camera
-   * device that is not there, a file that cannot be read): one that fails rejects them all, and nothing has changed.
-   * A camera device is required only where a camera's source changes, and not by the document at start-up
-   * (`startup`, see TwinSettings.apply), where it is waited for: after a restart, one unplugged camera must not keep
-   * the others the twin added from running. Returns what switches, adds and removes them.
+   * device that is not there, a file that cannot be read). One that fails is refused, naming it, and left as it is
+   * (not added): of a fleet's cameras, one mistyped must not keep the others from changing, nor, in the document read
+   * at every reconnect, every later change. A camera device is required only where a camera's source changes, and
+   * not by the document at start-up (`startup`, see TwinSettings.apply), where it is waited for. Returns what
+   * switches, adds and removes the others, and why each refused camera was.
    */
-  async prepare(next: Record<string, SourceSettings>, { startup = false } = {}): Promise<() => Promise<void>> {
+  async prepare(next: Record<string, SourceSettings>, { startup = false } = {}): Promise<PreparedCameras> {
     const changed = Object.entries(next).filter(([key, settings]) => !sameSettings(this.byTwinKey.get(key)?.settings, settings));
     const removed = [...this.byTwinKey].filter(([key]) => next[key] === undefined);
     const outcomes = await Promise.allSettled(
@@ -210,12 +219,14 @@ export class InProcessCameras {
         return { key, camera, settings, source };
       }),
     );
-    const failures = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).message] : []));
-    if (failures.length > 0) throw new Error(failures.join('; '));
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).message] : []));
     const prepared = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
-    return async () => {
-      for (const [key, camera] of removed) await this.remove(key, camera);
-      for (const { key, camera, settings, source } of prepared) await this.run(key, camera, settings, source);
+    return {
+      refused,
+      switch: async () => {
+        for (const [key, camera] of removed) await this.remove(key, camera);
+        for (const { key, camera, settings, source } of prepared) await this.run(key, camera, settings, source);
+      },
     };
   }
 

@@ -60,14 +60,15 @@ describe('applyInferenceSettings', () => {
     const camera = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
     const cameras = () => inProcessCapture([readConfig(sourceConfigSpec, { CAMERA_PATH: demo })], (sourceId) => readAddedSource(sourceId, {}), pino({ level: 'silent' }), new Registry());
 
-    it('checks the cameras first: one that cannot be opened leaves the detector, reading and cameras as they were', async () => {
+    it('applies the rest of a patch where a camera cannot be opened, leaving that camera as it was and saying why', async () => {
       reading = readingFrom(join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'));
       const capture = await cameras();
       try {
         const patch = { preset: 'default', minTextScore: 0.5, cameras: { camera0: camera(join(ROOT, 'assets/demo/missing.mp4')) } };
-        await expect(applyInferenceSettings(detector, reading, loading, patch, capture.cameras)).rejects.toThrow(/^cameras\.camera0: source: video file not found/);
-        expect(detector.preset.name).toBe('seed');
-        expect(reading.active).toBeUndefined();
+        const partly = await applyInferenceSettings(detector, reading, loading, patch, capture.cameras);
+        expect(partly).toEqual({ settings: { cameras: { camera0: camera(demo) } }, refused: [expect.stringMatching(/^cameras\.camera0: source: video file not found/)] });
+        expect(detector.preset.name).toBe('default');
+        expect(reading.active).toBeDefined();
         expect(capture.cameras.settings()).toEqual({ camera0: camera(demo) });
       } finally {
         await capture.server.close();

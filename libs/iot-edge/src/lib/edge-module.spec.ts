@@ -44,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }],
     });
   });
 
@@ -171,6 +171,22 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     const rejected = iotEdgeLines.filter((line) => line.includes('twin desired values rejected'));
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatch(/^<4> .* \[WRN\] - twin desired values rejected.*\bcount must be .*\bmode must be .*\bcolour is not a setting/);
+  });
+
+  it('reports the settings apply put into effect, and what it refused, where it applied part of a patch', async () => {
+    // As inference opens the cameras it can of a patch: here the labels it can open.
+    const apply = (_changes: unknown, next: { label: string }) => {
+      const labels = next.label.split(',');
+      if (!labels.includes('missing')) return undefined;
+      return { settings: { label: labels.filter((label) => label !== 'missing').join(',') }, refused: ['label: missing cannot be opened'] };
+    };
+    start('partly', { settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
+    await hub.waitForReported('partly', (r) => (r['lastDesired'] as JsonObject)?.['status'] === 'applied', 10_000);
+    const version = await hub.patchDesired('partly', { label: 'door,missing' });
+    const reported = await hub.waitForReported('partly', (r) => (r['lastDesired'] as JsonObject)?.['version'] === version, 10_000);
+
+    expect(reported['settings']).toEqual({ label: 'door' });
+    expect(reported['lastDesired']).toEqual({ version, status: 'rejected', error: 'label: missing cannot be opened' });
   });
 
   it('keeps backing off while another process with the same module identity takes the connection at once', async () => {

@@ -35,7 +35,17 @@ export interface TwinSettings<S extends DesiredSpec> {
    * stands for its configuration as its environment does (a camera not plugged in yet is waited for, as at start-up),
    * not from a patch, nor from the document at a reconnect (which may hold a patch refused before).
    */
-  apply(changes: Partial<DesiredValues<S>>, next: DesiredValues<S>, from: { startup: boolean }): Promise<void> | void;
+  apply(changes: Partial<DesiredValues<S>>, next: DesiredValues<S>, from: { startup: boolean }): Promise<PartlyApplied<DesiredValues<S>> | void> | PartlyApplied<DesiredValues<S>> | void;
+}
+
+/**
+ * What apply returns when it put only part of the changes into effect (of eight cameras, the seven it could open): the
+ * settings in force instead of those `next` asked for, and why each part left out was refused.
+ */
+export interface PartlyApplied<Settings> {
+  // Any record: the settings of a module whose spec varies (inference's cameras, with CAPTURE_SOURCES only) share no key.
+  settings: Partial<Settings> & Record<string, unknown>;
+  refused: string[];
 }
 
 export type MethodHandler = (payload: unknown) => Promise<unknown> | unknown;
@@ -348,8 +358,9 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       if (Object.keys(update.changes).length > 0) {
         const next = { ...this.settings, ...update.changes };
         try {
-          await settingsSpec.apply(update.changes, next, { startup });
-          this.settings = next;
+          const partly = await settingsSpec.apply(update.changes, next, { startup });
+          this.settings = { ...next, ...partly?.settings };
+          if (partly) errors.push(...partly.refused.map(maskCredentials));
           this.options.logger.info({ changes: withCredentialsMasked(update.changes), desiredVersion: version }, 'twin settings applied');
         } catch (error) {
           errors.push(maskCredentials((error as Error).message));
