@@ -93,8 +93,10 @@ describe('the preview taking frames', () => {
     // At most 5 a second for 4 s, and the first two (7 a second without SourcePacing); not much fewer on a busy machine.
     expect(of('fast').length).toBeLessThanOrEqual(22);
     expect(of('fast').length).toBeGreaterThanOrEqual(12);
-    // Every slow frame but one still on its way; once the link is known to carry it, each before an interval has passed.
-    expect(of('slow').length).toBeGreaterThanOrEqual(sequences.slow - 1);
+    // Every slow frame but the one still on its way, and one a stalled event loop on a busy machine (CI's, running
+    // other suites) may see replaced by the next before it asked (live: never an old frame where a newer one is);
+    // once the link is known to carry it, each before an interval has passed.
+    expect(of('slow').length).toBeGreaterThanOrEqual(sequences.slow - 2);
     expect(Math.max(...of('slow').slice(1).map(({ delayMs }) => delayMs))).toBeLessThan(200);
   }, 15_000);
 
