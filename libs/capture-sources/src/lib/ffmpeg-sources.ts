@@ -1,3 +1,4 @@
+import { credentialsInUrl } from '@iev/service-runtime';
 import { type DecoderCommand, DecoderSource, type FailureAdvice } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
@@ -77,9 +78,6 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
 
-/** A user or password in a URL's query, as some cameras take them (Foscam's ?usr=..&pwd=..). */
-const QUERY_CREDENTIALS = /[?&](?:user(?:name)?|usr|login|pwd|pass(?:wd|word)?)=/i;
-
 /** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */
 const CREDENTIALS_REFUSED = /\b401 Unauthorized\b/;
 
@@ -89,14 +87,14 @@ const CREDENTIALS_REFUSED = /\b401 Unauthorized\b/;
  * camera's password may be what changes, and cameras lock an account after a few refused logins.
  */
 export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWords: string) => FailureAdvice | undefined {
-  const givesCredentials = /^[a-z][\w+.-]*:\/\/[^/?#\s]*@/i.test(url);
-  const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
-  // Some cameras take them in the query (?user=..&pwd=..), which cannot then be said to give none.
-  const text = givesCredentials
-    ? `the camera refused the user and password in ${setting}`
-    : QUERY_CREDENTIALS.test(url)
-      ? `the camera refused the request: check the user and password ${setting} gives (${scheme}://user:password@host/..., or in its query)`
-      : `the camera asks for a user and password, and ${setting} gives none (${scheme}://user:password@host/...)`;
+  const example = `${url.slice(0, url.indexOf(':')).toLowerCase()}://user:password@host/...`;
+  const texts = {
+    authority: `the camera refused the user and password in ${setting}`,
+    // Some cameras take them in the query (?user=..&pwd=..), which cannot then be said to give none.
+    query: `the camera refused the request: check the user and password ${setting} gives (${example}, or in its query)`,
+    none: `the camera asks for a user and password, and ${setting} gives none (${example})`,
+  };
+  const text = texts[credentialsInUrl(url) ?? 'none'];
   return (lastWords) => (CREDENTIALS_REFUSED.test(lastWords) ? { text, awaitsSettings: true } : undefined);
 }
 

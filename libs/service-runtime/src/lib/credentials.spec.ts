@@ -1,4 +1,4 @@
-import { maskCredentials } from './credentials';
+import { credentialsInUrl, maskCredentials } from './credentials';
 
 describe('maskCredentials', () => {
   it('masks the password of every URL in a text, and nothing else', () => {
@@ -46,5 +46,16 @@ describe('maskCredentials', () => {
   it('masks the value of every password property of a pipeline, quoted or not, keeping the key', () => {
     expect(maskCredentials('rtspsrc location=rtsp://cam/ch1 user-id=admin user-pw=s3cret! rtph264depay')).toBe('rtspsrc location=rtsp://cam/ch1 user-id=admin user-pw=***! rtph264depay');
     expect(maskCredentials('souphttpsrc proxy-pw="a b" password=\'c d\' passwd=e ! jpegdec')).toBe('souphttpsrc proxy-pw=*** password=*** passwd=*** ! jpegdec');
+  });
+});
+
+describe('credentialsInUrl', () => {
+  it('tells where a URL gives its credentials: its authority, a password key of its query (those masked), or nowhere', () => {
+    expect(credentialsInUrl('rtsp://admin:s3cret@cam/ch1')).toBe('authority');
+    expect(credentialsInUrl('http://viewer@cam/video.mjpg')).toBe('authority');
+    expect(credentialsInUrl('http://cam/videostream.cgi?user=admin&pwd=s3cret')).toBe('query');
+    expect(credentialsInUrl('http://cam/snapshot.jpg?password=s3cret')).toBe('query');
+    expect(credentialsInUrl('rtsp://cam/cam/realmonitor?channel=1&subtype=0')).toBeUndefined();
+    expect(credentialsInUrl('http://cam/path@2x/video.mjpg')).toBeUndefined();
   });
 });

@@ -10,20 +10,30 @@ const URL_PASSWORD = /(?<![\w+.-])([a-z][\w+.-]*:\/\/[^\s/:]*):[^\s/]*@/gi;
  * Hikvision's snapshots theirs (`auth=`, base64 of user:password) and SRT its `passphrase=`; password= is masked as a
  * property.
  */
-const QUERY_PASSWORD = /([?&](?:pwd|pass|psw|loginpas|passphrase|auth)=)[^&\s#]*/gi;
+const QUERY_PASSWORD_KEYS = 'pwd|pass|psw|loginpas|passphrase|auth';
+const QUERY_PASSWORD = new RegExp(`([?&](?:${QUERY_PASSWORD_KEYS})=)[^&\\s#]*`, 'gi');
 /**
  * The same two percent-encoded, as a URL carried in another's query is (`http://proxy/?src=rtsp%3A%2F%2Fuser%3Apw%40cam`):
  * the authority ends at an encoded slash, the query value at an encoded &. Each part takes either a plain character or
  * one escape, never both, so a text that never closes one is scanned once.
  */
 const ENCODED_URL_PASSWORD = /(?<![\w+.-])([a-z][\w+.-]*%3A%2F%2F(?:[^\s/%&#]|%(?!3A|2F)[\da-f]{2})*%3A)(?:[^\s/%&#]|%(?!2F)[\da-f]{2})*(%40)/gi;
-const ENCODED_QUERY_PASSWORD = /((?:%3F|%26)(?:pwd|pass|psw|loginpas|passphrase|auth)%3D)(?:[^&\s#%]|%(?!26)[\da-f]{2})*/gi;
+const ENCODED_QUERY_PASSWORD = new RegExp(`((?:%3F|%26)(?:${QUERY_PASSWORD_KEYS})%3D)(?:[^&\\s#%]|%(?!26)[\\da-f]{2})*`, 'gi');
+/** A URL that gives a user (and maybe a password) in its authority, or a password in its query (as masked). */
+const URL_USER = /^[a-z][\w+.-]*:\/\/[^\s/?#]*@/i;
+const URL_QUERY_PASSWORD = new RegExp(`[?&](?:${QUERY_PASSWORD_KEYS}|password|passwd)=`, 'i');
 
 /**
  * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***"), plain or
  * percent-encoded in another URL ("?src=rtsp%3A%2F%2Fadmin%3A***%40camera"), and of every
  * password property of a pipeline ("rtspsrc user-id=admin user-pw=***"), as messages end up in logs.
  */
+/** Where a URL gives its credentials: in its authority (`user:password@`), in its query (`?user=..&pwd=..`), or nowhere. */
+export function credentialsInUrl(url: string): 'authority' | 'query' | undefined {
+  if (URL_USER.test(url)) return 'authority';
+  return URL_QUERY_PASSWORD.test(url) ? 'query' : undefined;
+}
+
 export function maskCredentials(text: string): string {
   return text
     .replace(URL_PASSWORD, '$1:***@')
