@@ -59,21 +59,22 @@ function isHlsPlaylist(url: string): boolean {
   return /^https?:/i.test(url) && HLS_PLAYLIST.test(path);
 }
 
+/** The options that end ffmpeg's read of a stream gone silent, each protocol by its own. */
+function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSeconds = DEFAULT_STREAM_TIMEOUT_SECONDS, ffmpegMajorVersion = Infinity }: StreamOptions): string[] {
+  const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
+  if (/^rtsps?:/i.test(url)) return ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds];
+  // UDP's own timeout: the generic one never ends a read that nothing is sent to (ffmpeg waits for good).
+  if (/^udp:/i.test(url)) return ['-timeout', timeoutMicroseconds];
+  // ffmpeg's RTP reader takes no timeout at all ("Option rw_timeout not found" stops it): capture's stall watchdog
+  // restarts a silent one.
+  if (/^rtp:/i.test(url)) return [];
+  // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
+  return ['-rw_timeout', timeoutMicroseconds];
+}
+
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
 export function streamInput(url: string, options: StreamOptions): FfmpegInput {
-  const { rtspTransport = 'tcp', timeoutSeconds = DEFAULT_STREAM_TIMEOUT_SECONDS, ffmpegMajorVersion = Infinity } = options;
-  const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
-  const timeouts = /^rtsps?:/i.test(url)
-    ? ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds]
-    : /^udp:/i.test(url)
-      ? // UDP's own timeout: the generic one never ends a read that nothing is sent to (ffmpeg waits for good).
-        ['-timeout', timeoutMicroseconds]
-      : /^rtp:/i.test(url)
-        ? // ffmpeg's RTP reader takes no timeout at all ("Option rw_timeout not found" stops it): capture's stall
-          // watchdog restarts a silent one.
-          []
-        : // Every other protocol takes the generic I/O timeout; RTMP's own -timeout would make ffmpeg listen instead.
-          ['-rw_timeout', timeoutMicroseconds];
+  const timeouts = streamTimeoutOptions(url, options);
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
   return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
