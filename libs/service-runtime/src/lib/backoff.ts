@@ -17,7 +17,7 @@ export class Backoff {
     this.healthyAt = undefined;
     const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
     this.attempt += 1;
-    return Math.round(base * (1 - this.jitter + Math.random() * 2 * this.jitter));
+    return this.jittered(base);
   }
 
   /**
@@ -32,11 +32,15 @@ export class Backoff {
   /** The longest delay at once, counted as an attempt: for a failure that retrying sooner cannot mend. */
   longest(): number {
     this.next();
-    return Math.round(this.maxMs * (1 - this.jitter + Math.random() * 2 * this.jitter));
+    return this.jittered(this.maxMs);
   }
 
   /** Call after a success: the next failure starts from the initial delay again. */
   reset(): void {
     this.attempt = 0;
+  }
+
+  private jittered(delayMs: number): number {
+    return Math.round(delayMs * (1 - this.jitter + Math.random() * 2 * this.jitter));
   }
 }
