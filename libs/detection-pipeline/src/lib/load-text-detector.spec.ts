@@ -1,7 +1,9 @@
-import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { InferenceBackend } from '@iev/inference-backends';
 import { parseTensorRtProfile, type TensorRtProfile } from '@iev/tensorrt-backend';
-import { customizePreset, type PresetOverrides } from '@iev/text-detection';
+import { customizePreset, getPreset, type PresetOverrides } from '@iev/text-detection';
 import { loadTextDetector, reconfigureDetector } from './load-text-detector';
 import { TextDetector } from './text-detector';
 
@@ -20,6 +22,23 @@ describe('loadTextDetector', () => {
     } finally {
       await detector.backend.dispose();
     }
+  });
+
+  describe("with MODEL_PATH unset, errors about the preset's own model blame no setting", () => {
+    let modelsDir: string;
+    beforeEach(() => (modelsDir = mkdtempSync(join(tmpdir(), 'preset-models-'))));
+    afterEach(() => rmSync(modelsDir, { recursive: true, force: true }));
+    const load = (dir: string) => loadTextDetector({ preset: 'default', modelsDir: dir, threads: 1, useTensorRt: false });
+
+    it('a file that is no ONNX model', async () => {
+      writeFileSync(join(modelsDir, getPreset('default').modelFile), 'not a model');
+      await expect(load(modelsDir)).rejects.toThrow(/ \(the model of preset default, MODEL_PATH is unset\): it is no ONNX model/);
+    });
+
+    it('a file that is missing, where it was looked for', async () => {
+      const path = join(modelsDir, getPreset('default').modelFile);
+      await expect(load(relative(process.cwd(), modelsDir))).rejects.toThrow(`(${path}, the model of preset default, MODEL_PATH is unset); set MODEL_PATH to the model's full path`);
+    });
   });
 
   it('rejects an unknown preset by name', async () => {

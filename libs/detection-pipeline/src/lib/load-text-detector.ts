@@ -60,7 +60,7 @@ async function presetOnModel(options: DetectorLoading, batch: number, running?: 
   const fitted = (modelInput: ModelInput) => customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput));
   const known = modelPath === running?.modelPath ? running.modelInput : undefined;
   if (known) return { preset: fitted(known), modelPath, modelInput: known };
-  const modelFile = await readModelFile(modelPath, options.modelVariable);
+  const modelFile = await readModelFile(modelPath, options.modelVariable, options.modelPath === undefined ? options.preset : undefined);
   const modelInput = checkedDetectionInput(modelFile, batch, options.log ?? processWarnings);
   return { preset: fitted(modelInput), modelPath, modelFile, modelInput };
 }

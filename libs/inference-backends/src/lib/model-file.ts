@@ -10,26 +10,33 @@ export interface ModelFile {
   modelId: string;
   /** The setting that names the file (MODEL_PATH, REC_MODEL, --model): errors about the file say what to change. */
   variable: string;
+  /** Where the path came from, as errors say it: "set by MODEL_PATH", or a preset's own model while the setting is unset. */
+  origin: string;
 }
 
 export class ModelFileError extends Error {
   override readonly name = 'ModelFileError';
 }
 
-/** Reads a model file once (`variable`: the setting that names it, for the error), so its identity (sha256) and the bytes handed to the runtime are the same. */
-export async function readModelFile(path: string, variable = 'MODEL_PATH'): Promise<ModelFile> {
-  const bytes = await readModelBytes(path, variable);
+/**
+ * Reads a model file once, so its identity (sha256) and the bytes handed to the runtime are the same. `variable` is
+ * the setting that names it; `presetDefault` the preset whose own model it is, where that setting is unset: errors
+ * then say so, instead of blaming a setting nobody made.
+ */
+export async function readModelFile(path: string, variable = 'MODEL_PATH', presetDefault?: string): Promise<ModelFile> {
+  const origin = presetDefault === undefined ? `set by ${variable}` : `the model of preset ${presetDefault}, ${variable} is unset`;
+  const bytes = await readModelBytes(path, variable, origin, presetDefault !== undefined);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, variable };
+  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, variable, origin };
 }
 
-/** A model file's bytes, or a ModelFileError naming the file and the setting to change (`variable`). */
-async function readModelBytes(path: string, variable = 'MODEL_PATH'): Promise<Buffer> {
+/** A model file's bytes, or a ModelFileError naming the file, where its path came from and the setting to change. */
+async function readModelBytes(path: string, variable: string, origin: string, fromPreset: boolean): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    const where = isAbsolute(path) ? ` (set by ${variable})` : ` (${resolve(path)}); set ${variable} to the model's full path`;
+    const where = isAbsolute(path) ? ` (${origin})` : ` (${resolve(path)}${fromPreset ? `, ${origin}` : ''}); set ${variable} to the model's full path`;
     throw new ModelFileError(`cannot read model file ${path}: ${reason}${where}`);
   }
 }

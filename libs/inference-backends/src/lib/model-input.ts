@@ -60,15 +60,15 @@ export function inputRefusal(input: ModelInput | undefined, { batch, fitsFixedBa
  * A model's first input as its file declares it, read before any backend is chosen (which is then given the same
  * file): refused, naming the file and its setting, where it is no ONNX model or `demand` cannot be fed to it.
  */
-export function checkedModelInput({ path, bytes, variable }: ModelFile, demand: InputDemand): ModelInput {
+export function checkedModelInput({ path, bytes, origin }: ModelFile, demand: InputDemand): ModelInput {
   let input: ModelInput | undefined;
   try {
     input = readModelInput(bytes);
   } catch (error) {
-    throw new Error(`cannot load ${path} (set by ${variable}): it is no ONNX model (${(error as Error).message})`);
+    throw new Error(`cannot load ${path} (${origin}): it is no ONNX model (${(error as Error).message})`);
   }
   const refusal = inputRefusal(input, demand);
-  if (!input || refusal !== undefined) throw new Error(`cannot load ${path} (set by ${variable}): ${refusal}`);
+  if (!input || refusal !== undefined) throw new Error(`cannot load ${path} (${origin}): ${refusal}`);
   return input;
 }
 

@@ -152,7 +152,7 @@ export class OnnxRuntimeBackend implements InferenceBackend {
       sessionModel = await this.startSessionOf(file);
     } catch (error) {
       await this.dispose();
-      throw new Error(`${this.name}: cannot load ${file.path} (set by ${file.variable}): ${(error as Error).message}`);
+      throw new Error(`${this.name}: cannot load ${file.path} (${file.origin}): ${(error as Error).message}`);
     }
     this.model = { modelId: file.modelId, sha256: file.sha256, sessionModel };
   }
