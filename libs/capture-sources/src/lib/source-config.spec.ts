@@ -43,6 +43,14 @@ describe('readSourceList', () => {
     ]);
   });
 
+  it('checks the rest of an entry that lacks its CAMERA_PATH', () => {
+    expect(problemsOf(() => list([{ CAMERA_PATH: 'a.mp4' }, { CAPTURE_FPS: 'fast', CAPTURE_LOOP: 'sometimes' }]))).toEqual([
+      'CAPTURE_SOURCES[1].CAMERA_PATH is required',
+      expect.stringMatching(/^CAPTURE_SOURCES\[1\]: CAPTURE_LOOP must be /),
+      expect.stringMatching(/^CAPTURE_SOURCES\[1\]: CAPTURE_FPS must be a number/),
+    ]);
+  });
+
   it("reports a bad value of the module's own environment once, by its name, not as each entry's that inherits it", () => {
     const problems = problemsOf(() => list([{ CAMERA_PATH: 'a.mp4' }, { CAMERA_PATH: 'b.mp4' }, { CAMERA_PATH: 'c.mp4', CAPTURE_FPS: 'slow' }], { CAPTURE_FPS: 'fast', CAPTURE_LOOP: 'yes please' }));
 

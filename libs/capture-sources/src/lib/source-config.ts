@@ -142,13 +142,15 @@ function inheritedVariables(listName: string, fallback: EnvSource, problems: str
   return inherited;
 }
 
-/** An entry's variables as text, or undefined with its problems added: not an object, a name no source reads, no CAMERA_PATH. */
+/**
+ * An entry's variables as text, with its problems added: a name no source reads, a value not text, no CAMERA_PATH; the
+ * rest are still read, so their problems are told too. Undefined when the entry is not an object.
+ */
 function entryVariables(entry: unknown, where: string, problems: string[]): EnvSource | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     problems.push(`${where} must be an object of variables`);
     return undefined;
   }
-  const before = problems.length;
   const own: EnvSource = {};
   for (const [key, value] of Object.entries(entry)) {
     if (!SOURCE_VARIABLES.has(key)) problems.push(`${where}.${key} is not a source's variable (${[...SOURCE_VARIABLES].join(', ')})`);
@@ -156,5 +158,5 @@ function entryVariables(entry: unknown, where: string, problems: string[]): EnvS
     else problems.push(`${where}.${key} must be a string, number or boolean`);
   }
   if (!('CAMERA_PATH' in entry)) problems.push(`${where}.CAMERA_PATH is required`);
-  return problems.length === before ? own : undefined;
+  return own;
 }
