@@ -166,8 +166,8 @@ async function main(argv: string[]): Promise<number> {
       }
       // With --preview, 10 s segments: 3 s ones (of 20) gave 0.84-1.02 watched / paused, run to run, a preview resumed
       // from its pause weighing on the short segment after.
-      const seconds = Number(values.seconds ?? (values.batch ? 6 : values.preview ? 60 : 20));
-      if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${values.seconds})`);
+      const seconds = values.seconds === undefined ? (values.batch ? 6 : values.preview ? 60 : 20) : readFlag('seconds', env.number('--seconds'), values.seconds);
+      if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${JSON.stringify(values.seconds)})`);
       const video = resolve(values.video ?? join(root, 'assets/demo/demo.mp4'));
       if (values.batch) {
         const batches = parseBatchSizes(values.batch);
@@ -177,8 +177,7 @@ async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${values.json ? JSON.stringify({ batches: reports }) : formatBatchBench(reports)}\n`);
         return 0;
       }
-      const cameras = Number(values.cameras);
-      if (!Number.isInteger(cameras) || cameras < 1 || cameras > 10) throw new Error(`--cameras must be a whole number from 1 to 10 (got ${values.cameras})`);
+      const cameras = readFlag('cameras', env.integer('--cameras', { min: 1, max: 10 }), values.cameras);
       if (backend && !BENCH_BACKENDS.includes(backend as BenchBackend)) throw new Error(`bench --backend must be onnxruntime or tensorrt (got ${backend})`);
       const rows = await benchBackends(
         backend ? [backend as BenchBackend] : BENCH_BACKENDS,

@@ -109,6 +109,20 @@ describe('npm run detect|eval from another folder', () => {
   });
 });
 
+describe('npm run bench', () => {
+  // --backend none is refused after these, so no bench starts even where one of them is let through.
+  it.each([
+    [['--seconds', '0x10'], '--seconds must be a number (got "0x10")'],
+    [['--seconds', '0'], '--seconds must be a positive number (got "0")'],
+    [['--cameras', '0x2'], '--cameras must be an integer from 1 to 10 (got "0x2")'],
+    [['--cameras', '11'], '--cameras must be an integer from 1 to 10 (got "11")'],
+  ])('refuses %j, naming the flag, as the modules read their numbers', (flags, message) => {
+    const { code, stdout, stderr } = npmRun('bench', [...flags, '--backend', 'none']);
+
+    expect({ code, stdout, stderr }).toEqual({ code: 1, stdout: '', stderr: `error: ${message}\n` });
+  });
+});
+
 describe('npm run detect -- --help', () => {
   it('prints the usage for --help in the command\'s place too, without an error', () => {
     const { code, stdout, stderr } = npmRun('--help', []);
