@@ -10,6 +10,8 @@ import { runSimulator } from './simulator';
 
 const USAGE = `usage: npm run simulate -- [options]          run the deployment locally (Ctrl-C stops it)
   --manifest <file>       deployment manifest or template (default deployment/deployment.template.json)
+  --cameras <n>           npm run simulate only: genconfig --cameras n's manifest for this machine, generated and run
+  --in-process            npm run simulate only: genconfig --in-process's (inference decodes the cameras), alone or with --cameras
   --out <file.jsonl>      also append each upstream message to this file, one JSON object a line
   --port <n>              edgeHub's MQTT/TLS port (default 8883; 0 = a free one)
   --workload-port <n>     the workload API's port (default 15581; 0 = a free one)
