@@ -25,6 +25,8 @@ export interface FramesOffer {
   offer(frame: Frame): void;
   /** Whether it still reads this memory (ClientZmqOnDemand.holds). */
   holds(buffer: ArrayBufferLike): boolean;
+  /** A camera removed: its last frame, offered while nobody asked, must not reach a consumer that asks later. */
+  forget(sourceId: string): void;
 }
 
 /** The cameras of CAPTURE_SOURCES decoded here, and what inference's twin changes of them live. */
@@ -86,6 +88,7 @@ export async function inProcessCapture(
     },
     removed: (sourceId) => {
       for (const metric of [sourceUp, restarts, downSeconds, decoderMessages]) metric.remove({ source_id: sourceId });
+      also?.forget(sourceId);
     },
   };
   const cameras = configs.map(cameraOf);
@@ -117,7 +120,7 @@ interface CameraFactory {
   camera(sourceId: string): InProcessCamera;
   /** What the server runs for the camera, its state going to the log and the metrics. */
   source(camera: InProcessCamera, create: () => FrameSource, failFastBeforeFirstFrame: boolean): InProcessSource;
-  /** A camera the twin removed (stopped): its series go. */
+  /** A camera the twin removed (stopped): its series go, and its frame waiting for a consumer. */
   removed(sourceId: string): void;
 }
 

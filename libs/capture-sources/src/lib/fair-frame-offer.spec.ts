@@ -75,4 +75,33 @@ describe('FairFrameOffer (real ZeroMQ)', () => {
       await client.close();
     }
   });
+
+  it('offers nothing more of a source it forgot (a camera removed): a consumer that asks later gets the others only', async () => {
+    const endpoint = `ipc://${join(dir, 'forgotten')}`;
+    const client = new ClientZmqOnDemand({ endpoint, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    await client.connect();
+    const offer = new FairFrameOffer(client, (error) => {
+      throw error;
+    });
+    // Offered while nobody asks (no preview running), then removed.
+    const removed = frame('garage', 7);
+    offer.offer(removed);
+    offer.offer(frame('door', 0));
+    offer.forget('garage');
+    const handled: string[] = [];
+    const consumer = new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES_TOPIC]: frameCodec }, requestRepeatMs: 100 });
+    consumer.addHandler(FRAMES_TOPIC, async ({ sourceId, sequence }: Frame) => void handled.push(`${sourceId} ${sequence}`), true);
+    await new Promise<void>((resolve, reject) => consumer.listen((error) => (error ? reject(error) : resolve())));
+    try {
+      expect(offer.holds(removed.pixels.buffer)).toBe(false);
+      await waitUntil(() => handled.length === 1, 'the first frame');
+      offer.offer(frame('door', 1));
+      await waitUntil(() => handled.length === 2, 'the second frame');
+      expect(handled).toEqual(['door 0', 'door 1']);
+    } finally {
+      offer.close();
+      await consumer.close();
+      await client.close();
+    }
+  });
 });

@@ -36,6 +36,13 @@ export class FairFrameOffer {
     return this.client.holds(buffer);
   }
 
+  /** Offers nothing more of a source (a camera removed): the frame it left waiting is not sent to a consumer asking later. */
+  forget(sourceId: string): void {
+    this.waiting.delete(sourceId);
+    const turn = this.turns.indexOf(sourceId);
+    if (turn >= 0) this.turns.splice(turn, 1);
+  }
+
   /** Offers nothing more; the client's close ends the wait for a request. */
   close(): void {
     this.closed = true;
