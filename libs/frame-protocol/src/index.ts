@@ -6,6 +6,7 @@ export { MAX_DIMENSION, MAX_SOURCE_ID_BYTES } from './lib/fields';
 export { i420Planes, isPixelFormat, minStride, pixelByteLength, type I420Planes } from './lib/pixel-format';
 export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
 export { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './lib/detections-codec';
+export { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './lib/sources-codec';
 export * from './lib/clock';
 export { freeNow } from './lib/free-now';
 export { PixelBufferPool } from './lib/pixel-buffer-pool';

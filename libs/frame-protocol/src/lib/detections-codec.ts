@@ -1,6 +1,6 @@
-import { decodeUtf8, expectPartCount, MessageKind, PREAMBLE_LENGTH, readPreamble, writePreamble } from './envelope';
-import { invalidField, readDimension, readEpochMs, readFiniteNumber, readInteger, readNonEmptyString, readSequence, readSourceId } from './fields';
-import { ProtocolError } from './protocol-error';
+import { MessageKind } from './envelope';
+import { invalidField, readArray, readDimension, readEpochMs, readFiniteNumber, readInteger, readNonEmptyString, readObject, readSequence, readSourceId } from './fields';
+import { jsonPartCodec } from './json-part';
 import type { Codec, DetectedBox, Detections, LineCounts, Point, StageTimings } from './types';
 
 /** More lines than any frame holds (the DB postprocess keeps at most 1000 candidates). */
@@ -16,43 +16,11 @@ const MAX_TEXT_LENGTH = 1000;
 export const MAX_DETECTIONS_PART_BYTES = 4 * 1024 * 1024;
 
 /**
- * Detections as one ZeroMQ part: the binary preamble, then UTF-8 JSON. Both directions run the same reader,
- * which checks every field and builds a fresh object of exactly the declared shape; unknown fields are
+ * Detections as one ZeroMQ part: the binary preamble, then UTF-8 JSON (jsonPartCodec). Both directions run the same
+ * reader, which checks every field and builds a fresh object of exactly the declared shape; unknown fields are
  * dropped rather than rejected, so a newer producer can add fields without breaking older consumers.
  */
-export const detectionsCodec: Codec<Detections> = {
-  encode(detections: Detections): Buffer[] {
-    const json = JSON.stringify(readDetections(detections));
-    const bytes = PREAMBLE_LENGTH + Buffer.byteLength(json, 'utf8');
-    checkPartSize(bytes);
-    const part = Buffer.alloc(bytes);
-    writePreamble(part, MessageKind.Detections);
-    part.write(json, PREAMBLE_LENGTH, 'utf8');
-    return [part];
-  },
-
-  decode(parts: Buffer[]): Detections {
-    expectPartCount(parts, 1, MessageKind.Detections);
-    const [part] = parts;
-    checkPartSize(part.length);
-    readPreamble(part, MessageKind.Detections);
-    return readDetections(parseJson(part.subarray(PREAMBLE_LENGTH)));
-  },
-};
-
-function checkPartSize(bytes: number): void {
-  if (bytes > MAX_DETECTIONS_PART_BYTES) throw new ProtocolError('LENGTH_MISMATCH', `a detections part of ${bytes} bytes is more than the ${MAX_DETECTIONS_PART_BYTES} allowed`);
-}
-
-function parseJson(body: Buffer): unknown {
-  const text = decodeUtf8(body);
-  if (text === undefined) throw new ProtocolError('INVALID_JSON', 'detections body is not valid UTF-8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ProtocolError('INVALID_JSON', `detections body is not JSON: ${(error as Error).message}`);
-  }
-}
+export const detectionsCodec: Codec<Detections> = jsonPartCodec(MessageKind.Detections, 'detections', MAX_DETECTIONS_PART_BYTES, readDetections);
 
 function readDetections(value: unknown): Detections {
   const detections = readObject(value, 'detections');
@@ -117,15 +85,4 @@ function readTimings(value: unknown, path: string): StageTimings {
   };
   if (timings.recognizeMs !== undefined) read.recognizeMs = readFiniteNumber(timings.recognizeMs, `${path}.recognizeMs`);
   return read;
-}
-
-function readObject(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalidField(path, 'must be an object');
-  return value as Record<string, unknown>;
-}
-
-function readArray(value: unknown, path: string, exactLength?: number): unknown[] {
-  if (!Array.isArray(value)) invalidField(path, 'must be an array');
-  if (exactLength !== undefined && value.length !== exactLength) invalidField(path, `must have ${exactLength} items, got ${value.length}`);
-  return value;
 }

@@ -13,13 +13,14 @@ const OLDEST_READABLE_VERSION = 1;
 export enum MessageKind {
   Frame = 1,
   Detections = 2,
+  Sources = 3,
 }
 
 /**
  * The version each kind is written in: the last that changed its layout. A reader that knows it reads it, so an older
  * telemetry or preview still reads a newer inference's detections while modules are updated one at a time.
  */
-const WRITTEN_VERSIONS: Readonly<Record<MessageKind, number>> = { [MessageKind.Frame]: 3, [MessageKind.Detections]: 2 };
+const WRITTEN_VERSIONS: Readonly<Record<MessageKind, number>> = { [MessageKind.Frame]: 3, [MessageKind.Detections]: 2, [MessageKind.Sources]: 3 };
 
 /** magic (4) + version (1) + kind (1). */
 export const PREAMBLE_LENGTH = 6;

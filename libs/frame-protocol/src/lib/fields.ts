@@ -5,7 +5,7 @@ export const MAX_DIMENSION = 16_384;
 /** Longest source id in UTF-8 bytes. */
 export const MAX_SOURCE_ID_BYTES = 256;
 
-// Field readers shared by the binary frame header and the JSON detections body. Each takes `unknown`,
+// Field readers shared by the binary frame header and the JSON bodies (detections, sources). Each takes `unknown`,
 // checks it and returns it typed, so one set of rules covers encoding and decoding of both kinds.
 
 export function invalidField(path: string, problem: string): never {
@@ -35,6 +35,17 @@ export const readDimension = (value: unknown, path: string): number => readInteg
 export const readSequence = (value: unknown, path: string): number => readInteger(value, path, 0, Number.MAX_SAFE_INTEGER);
 export const readEpochMs = (value: unknown, path: string): number => readFiniteNumber(value, path, 0);
 export const readSourceId = (value: unknown, path: string): string => readNonEmptyString(value, path, MAX_SOURCE_ID_BYTES);
+
+export function readObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalidField(path, 'must be an object');
+  return value as Record<string, unknown>;
+}
+
+export function readArray(value: unknown, path: string, exactLength?: number): unknown[] {
+  if (!Array.isArray(value)) invalidField(path, 'must be an array');
+  if (exactLength !== undefined && value.length !== exactLength) invalidField(path, `must have ${exactLength} items, got ${value.length}`);
+  return value;
+}
 
 function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';

@@ -1,3 +1,9 @@
 /** ZeroMQ topics (NestJS event patterns) between the modules. */
 export const FRAMES_TOPIC = 'frames';
 export const DETECTIONS_TOPIC = 'detections';
+/**
+ * The cameras a module decodes itself, announced beside its detections (SourcesAnnouncement). Not a prefix of another
+ * topic, nor another of it: SUB filters by prefix at the publisher, so telemetry, which subscribes to detections
+ * alone, and an older preview never receive it.
+ */
+export const SOURCES_TOPIC = 'sources';

@@ -103,6 +103,19 @@ export interface Detections {
   publishedAtMs: number;
 }
 
+/**
+ * The cameras the module that publishes detections decodes itself (inference with CAPTURE_SOURCES), announced when
+ * they change and every `repeatMs`, so that a subscriber that joined late or missed one learns them all the same.
+ * Sent only by a module that owns its cameras: with capture modules (one per camera) nobody does, and a preview falls
+ * back on a camera's silence.
+ */
+export interface SourcesAnnouncement {
+  /** Every camera it decodes now, each once; a source of it not listed was removed. */
+  sourceIds: string[];
+  /** The announcement comes again within this long while the module runs (ms). */
+  repeatMs: number;
+}
+
 /** Encodes a value of T into ZeroMQ message parts and back. Decoding throws ProtocolError on bad input. */
 export interface Codec<T> {
   encode(value: T): Buffer[];

@@ -1,0 +1,42 @@
+import { makeDetections, rejectionOf } from '../test-support/samples';
+import { detectionsCodec } from './detections-codec';
+import { PREAMBLE_LENGTH } from './envelope';
+import { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './sources-codec';
+import type { SourcesAnnouncement } from './types';
+
+const announcement = (): SourcesAnnouncement => ({ sourceIds: ['camera0', 'door', 'cam#1'], repeatMs: 1000 });
+
+/** An announcement whose JSON body is `json`, preamble kept valid. */
+function withJson(json: unknown): Buffer[] {
+  const [valid] = sourcesCodec.encode(announcement());
+  return [Buffer.concat([valid.subarray(0, PREAMBLE_LENGTH), Buffer.from(JSON.stringify(json))])];
+}
+
+describe('sourcesCodec', () => {
+  it('round-trips an announcement through one part, no camera included', () => {
+    expect(sourcesCodec.decode(sourcesCodec.encode(announcement()))).toEqual(announcement());
+    expect(sourcesCodec.decode(sourcesCodec.encode({ sourceIds: [], repeatMs: 1000 }))).toEqual({ sourceIds: [], repeatMs: 1000 });
+  });
+
+  it('drops fields it does not know, as detections do, so a newer module may add some', () => {
+    expect(sourcesCodec.decode(withJson({ ...announcement(), owner: 'inference' }))).toEqual(announcement());
+  });
+
+  it('is told from detections by its kind, both ways', () => {
+    expect(rejectionOf(sourcesCodec, detectionsCodec.encode(makeDetections())).code).toBe('WRONG_KIND');
+    expect(rejectionOf(detectionsCodec, sourcesCodec.encode(announcement())).code).toBe('WRONG_KIND');
+  });
+
+  it.each([
+    ['no list', { repeatMs: 1000 }, 'sourceIds must be an array'],
+    ['an empty source id', { sourceIds: ['camera0', ''], repeatMs: 1000 }, 'sourceIds[1] must be a non-empty string'],
+    ['a source twice', { sourceIds: ['door', 'camera0', 'door'], repeatMs: 1000 }, 'sourceIds must name each source once, got "door" twice'],
+    ['too many sources', { sourceIds: Array.from({ length: MAX_ANNOUNCED_SOURCES + 1 }, (_, i) => `camera${i}`), repeatMs: 1000 }, `sourceIds must have at most ${MAX_ANNOUNCED_SOURCES} items`],
+    ['no repeat', { sourceIds: ['camera0'] }, 'repeatMs must be an integer'],
+    ['a repeat of 0', { sourceIds: ['camera0'], repeatMs: 0 }, 'repeatMs must be within [1, 3600000], got 0'],
+  ])('rejects %s, naming the field', (_, json, message) => {
+    const rejection = rejectionOf(sourcesCodec, withJson(json));
+    expect(rejection.code).toBe('INVALID_FIELD');
+    expect(rejection.message).toContain(message);
+  });
+});
