@@ -1,8 +1,8 @@
 import 'reflect-metadata';
-import { readAddedSource } from '@iev/capture-sources';
+import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
 import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
-import { detectionsCodec, DETECTIONS_TOPIC } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources } from './app/inference.config';
@@ -43,11 +43,30 @@ void runModule('inference', async (logger) => {
   const streams = detector.concurrency;
   logger.info({ backend: detector.backend.name, streams, modelId: detector.backend.modelId, preset: config.preset, modelPath: detector.modelPath }, 'model loaded');
 
-  const detectionsClient = new ClientZmq({ endpoint: config.detectionsBind, bind: true, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: boundCurve(curve) });
+  const detectionsClient = new ClientZmq({
+    endpoint: config.detectionsBind,
+    bind: true,
+    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec },
+    curve: boundCurve(curve),
+  });
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
   const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger);
-  frames.cameras?.watch({ added: (sourceId) => metrics.expectSource(sourceId), removed: (sourceId) => metrics.forgetSource(sourceId) });
+  // The cameras decoded here, announced beside the detections: a preview drops one the twin removes at once, rather
+  // than after minutes of its silence (as it must for a capture module's, which may come back).
+  const cameras = frames.cameras;
+  const announcer =
+    cameras && new SourcesAnnouncer(detectionsClient, () => cameras.sourceIds(), (error) => logger.warn({ err: error }, `could not announce the cameras: ${error.message}`));
+  cameras?.watch({
+    added: (sourceId) => {
+      metrics.expectSource(sourceId);
+      announcer?.announce();
+    },
+    removed: (sourceId) => {
+      metrics.forgetSource(sourceId);
+      announcer?.announce();
+    },
+  });
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
   const reading = new TextReading({
@@ -134,6 +153,7 @@ void runModule('inference', async (logger) => {
     async close() {
       await service.close();
       await frames.close?.();
+      announcer?.close();
       summary.close();
       metrics.close();
       await edge?.close();

@@ -2,6 +2,7 @@ export { DECODED_FORMAT_NAMES, type CapturedFrame, type DecodedFormat, type Deco
 export { loggedDecoderMessages } from './lib/decoder-message-log';
 export { warnIfGstLaunchOutlivesThisProcess } from './lib/parent-death';
 export { FairFrameOffer } from './lib/fair-frame-offer';
+export { SOURCES_REPEAT_MS, SourcesAnnouncer } from './lib/sources-announcer';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';
 export { prepareSource, type PreparedSource, type SourceSettings } from './lib/prepare-source';
 export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type StreamingInfo, type SupervisionListener } from './lib/source-supervisor';

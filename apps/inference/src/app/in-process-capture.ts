@@ -194,6 +194,11 @@ export class InProcessCameras {
     this.listeners.push(listener);
   }
 
+  /** Each camera's SOURCE_ID, as its frames and detections name it: those of CAPTURE_SOURCES and those the twin added. */
+  sourceIds(): string[] {
+    return [...this.byTwinKey.values()].map(({ sourceId }) => sourceId);
+  }
+
   /** Each camera's settings now, by twin key. */
   settings(): Record<string, SourceSettings> {
     return Object.fromEntries([...this.byTwinKey].map(([key, camera]) => [key, { ...camera.settings }]));

@@ -1,0 +1,43 @@
+import { SOURCES_TOPIC, type SourcesAnnouncement } from '@iev/frame-protocol';
+import type { ClientProxy } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+
+/**
+ * How often the cameras are announced though none changed: PUB/SUB keeps nothing for a subscriber that joins later (a
+ * preview started or restarted) and drops a message for one whose queue is full, so each learns them within this.
+ */
+export const SOURCES_REPEAT_MS = 1000;
+
+/**
+ * Announces the cameras a module decodes itself (SourcesAnnouncement) on its detections publisher: at once, again at
+ * once on each change (`announce`), and every `repeatMs` besides. Telemetry and an older preview do not subscribe to
+ * the topic, so it never reaches them.
+ */
+export class SourcesAnnouncer {
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly client: Pick<ClientProxy, 'emit'>,
+    private readonly sourceIds: () => string[],
+    private readonly failed: (error: Error) => void,
+    private readonly repeatMs = SOURCES_REPEAT_MS,
+  ) {
+    this.announce();
+  }
+
+  /** Announces the cameras now (one was added or removed), and again every repeatMs from now. */
+  announce(): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    const announcement: SourcesAnnouncement = { sourceIds: this.sourceIds(), repeatMs: this.repeatMs };
+    lastValueFrom(this.client.emit(SOURCES_TOPIC, announcement), { defaultValue: undefined }).catch(this.failed);
+    this.timer = setTimeout(() => this.announce(), this.repeatMs);
+  }
+
+  /** Announces no more: a preview then falls back on its cameras' silence once repeatMs has passed a few times. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+  }
+}
