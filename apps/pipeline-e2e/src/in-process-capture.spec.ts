@@ -8,10 +8,40 @@ import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPipelineEdgeHub, st
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
 const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] ?? {}) as { cameras?: Record<string, Record<string, unknown>> };
-const lastDesiredOf = (reported: Record<string, unknown>) => (reported['lastDesired'] ?? {}) as { status?: string; error?: string };
+const lastDesiredOf = (reported: Record<string, unknown>) => (reported['lastDesired'] ?? {}) as { version?: number; status?: string; error?: string };
+
+/** The sources a preview lists on /api/sources, and whether each still waits for its first frame. */
+async function previewSources(previewUrl: string): Promise<Array<{ sourceId: string; waiting: boolean }>> {
+  const { sources } = (await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; waiting: boolean }> };
+  return sources.map(({ sourceId, waiting }) => ({ sourceId, waiting }));
+}
+
+const listening = (preview: ModuleProcess) => preview.waitForLine(/"msg":"preview on http/, 20_000);
+
+/** Waits until each preview shows a frame of `sourceId`. */
+const showing = (previewUrls: string[], sourceId: string, timeoutMs: number) =>
+  eventually(
+    async () => ((await Promise.all(previewUrls.map(previewSources))).every((sources) => sources.some((source) => source.sourceId === sourceId && !source.waiting)) ? true : undefined),
+    `a frame of ${sourceId} in every preview`,
+    { timeoutMs, intervalMs: 100 },
+  );
+
+/**
+ * Waits, no longer than `withinMs`, until no preview lists `sourceId`: inference announces the cameras it decodes, so
+ * a preview need not wait for the silence of a removed one (FORGET_SILENT_SOURCE_MS, minutes).
+ */
+const notListing = (previewUrls: string[], sourceId: string, withinMs: number) =>
+  eventually(
+    async () => ((await Promise.all(previewUrls.map(previewSources))).every((sources) => !sources.some((source) => source.sourceId === sourceId)) ? true : undefined),
+    `${sourceId} gone from every preview within ${withinMs} ms`,
+    { timeoutMs: withinMs, intervalMs: 100 },
+  );
 
 describe('inference decoding its own sources (CAPTURE_SOURCES): no capture module', () => {
   let dir: string;
+  /** Inference's frames offered and its detections, where each preview connects. */
+  let frames: string;
+  let detections: string;
   let hub: EdgeHubEmulator;
   let inference: ModuleProcess;
   let telemetry: ModuleProcess;
@@ -20,8 +50,8 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-e2e-own-'));
-    const detections = `ipc://${join(dir, 'detections')}`;
-    const frames = `ipc://${join(dir, 'frames')}`;
+    detections = `ipc://${join(dir, 'detections')}`;
+    frames = `ipc://${join(dir, 'frames')}`;
     telemetry = new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detections, CONSOLE_FORMAT: 'json', METRICS_PORT: '0' });
     // Two sources of two sizes and formats: the demo as fast as the model takes it, as I420 (converted on arrival, its
     // buffer given back at once), and at 320x240 and its own pace, as a camera, as BGR24 (the model reads its buffer
@@ -117,10 +147,20 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'garage' && d.width === 160) || undefined, "the added camera's detections", 30_000);
     expect((await health()).capture.map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door', 'garage']);
     expect(childPids(inference.child.pid as number)).toHaveLength(3);
+    await showing([previewUrl], 'garage', 20_000);
+    // Someone watching the camera as it is removed: the stream ends, as a forgotten source's does.
+    const watched = await fetch(`${previewUrl}/sources/garage/live.mjpeg`);
+    const watchedToTheEnd = watched.arrayBuffer().then(
+      () => 'ended',
+      (error: Error) => `broken: ${error.message}`,
+    );
 
     await hub.patchDesired('inference', { cameras: { garage: null } });
     const removed = await hub.waitForReported('inference', (r) => settingsOf(r).cameras !== undefined && !('garage' in (settingsOf(r).cameras ?? {})), 20_000);
     expect(Object.keys(settingsOf(removed).cameras ?? {})).toEqual(['camera0', 'door']);
+    await notListing([previewUrl], 'garage', 2500);
+    expect(await watchedToTheEnd).toBe('ended');
+    expect((await previewSources(previewUrl)).map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door']);
     await eventually(async () => {
       const { capture, sources } = await health();
       return capture.length === 2 && !sources.some(({ sourceId }) => sourceId === 'garage') ? true : undefined;
@@ -132,6 +172,42 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       intervalMs: 500,
     });
   }, 90_000);
+
+  it('shows a camera the twin adds again in every preview; none lists it once removed, nor a preview started after, even one whose PREVIEW_SOURCES names it', async () => {
+    const garage = async (settings: Record<string, unknown> | null) => {
+      const version = await hub.patchDesired('inference', { cameras: { garage: settings } });
+      const reported = await hub.waitForReported('inference', (r) => lastDesiredOf(r).version === version, 20_000);
+      expect(lastDesiredOf(reported).status).toBe('applied');
+    };
+    const added = { source: DEMO_VIDEO, width: 160, height: 120 };
+    const second = await startPreview([frames], detections, ['camera0', 'door']);
+    try {
+      await listening(second.preview);
+      await showing([previewUrl, second.url], 'door', 20_000);
+      await garage(added);
+      await showing([previewUrl, second.url], 'garage', 30_000);
+      await garage(null);
+      await notListing([previewUrl, second.url], 'garage', 2500);
+    } finally {
+      await second.preview.stop('SIGINT');
+    }
+
+    // Removed while no preview runs: one started afterwards never lists it, though its last frame was offered.
+    await preview.stop('SIGINT');
+    const garageDetections = () => detectionLines(telemetry.stdout).filter((d) => d.frame.sourceId === 'garage').length;
+    const detectedBefore = garageDetections();
+    await garage(added);
+    await telemetry.waitFor(() => garageDetections() >= detectedBefore + 3 || undefined, 'the camera added again, detected', 30_000);
+    await garage(null);
+    ({ preview, url: previewUrl } = await startPreview([frames], detections, ['camera0', 'door', 'garage']));
+    await listening(preview);
+    await showing([previewUrl], 'camera0', 20_000);
+    await showing([previewUrl], 'door', 20_000);
+    await notListing([previewUrl], 'garage', 2500);
+    // And it stays gone while the other cameras' frames and detections come.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await previewSources(previewUrl)).map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door']);
+  }, 150_000);
 
   it('stops cleanly on Ctrl-C, leaving none of its decoders behind', async () => {
     const decoders = childPids(inference.child.pid as number);

@@ -1,5 +1,5 @@
 import { limitEncodingThreads } from '@iev/frame-annotation';
-import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, type Detections } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC, type Detections, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { cpuBudget, createMetricsRegistry, listenAsConfigured, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -32,12 +32,29 @@ void runModule('preview', async (logger) => {
   const frameIntervalMs = () => (viewers() > 0 ? 1000 / config.fps : Math.max(1000, 1000 / config.fps));
   const frames = new PreviewFrames(sources, frameIntervalMs, { endpoints: config.framesConnect, curve: connectingCurve(curve, 'FRAMES') });
   // Detections are small and come at most as fast as frames: queue them so none is missed for pairing.
-  const detections = new ServerZmq({ endpoint: config.detectionsConnect, delivery: 'queue', queueCapacity: 100, maxMessageBytes: MAX_DETECTIONS_PART_BYTES, codecs: { [DETECTIONS_TOPIC]: detectionsCodec }, curve: connectingCurve(curve, 'DETECTIONS') });
-  detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
+  const detections = new ServerZmq({
+    endpoint: config.detectionsConnect,
+    delivery: 'queue',
+    queueCapacity: 100,
+    maxMessageBytes: MAX_DETECTIONS_PART_BYTES,
+    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec },
+    curve: connectingCurve(curve, 'DETECTIONS'),
+  });
+  let detectionsReceived = 0;
+  detections.addHandler(
+    DETECTIONS_TOPIC,
+    async (message: Detections) => {
+      detectionsReceived++;
+      sources.addDetections(message);
+    },
+    true,
+  );
+  // An inference decoding its cameras itself says which they are: one its twin removed leaves the page at once.
+  detections.addHandler(SOURCES_TOPIC, async (message: SourcesAnnouncement) => sources.announce(message), true);
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 
   const registry = createMetricsRegistry('preview');
-  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detections });
+  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detectionsReceived: () => detectionsReceived });
   const edge = EdgeModule.start({
     name: 'preview',
     logger,

@@ -76,7 +76,8 @@ export class PreviewFrames extends ServerZmqFanIn {
       async (frame: Frame, context: ZmqContext) => {
         const started = performance.now();
         const carried = this.linkSources.saw(context.getEndpoint(), frame.sourceId, started);
-        if (this.pacing.keeps(frame, intervalMs())) sources.addFrame(frame);
+        // A camera removed (announced no more) is not paced: its pacing would outlive it.
+        if (sources.accepts(frame.sourceId) && this.pacing.keeps(frame, intervalMs())) sources.addFrame(frame);
         releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
         // Rejects only when aborted: closing, the frame is kept all the same.
         // Not below 0: a frame that took longer than the interval (a busy machine) is followed by the next at once.

@@ -8,13 +8,14 @@ interface Watched {
   renderers: { annotated: PreviewRenderer; plain: PreviewRenderer };
   viewers: () => number;
   frames: { stats(): ZmqServerStats };
-  detections: { stats(): ZmqServerStats };
+  /** Detections messages handled: not the link's every message, which carries inference's announced cameras too. */
+  detectionsReceived: () => number;
 }
 
 /** The preview's series, read from its parts at scrape time. */
-export function watchPreview(registry: Registry, { sources, renderers, viewers, frames, detections }: Watched): void {
+export function watchPreview(registry: Registry, { sources, renderers, viewers, frames, detectionsReceived }: Watched): void {
   counterReadAtScrape(registry, 'iev_preview_frames_total', 'Frames the preview took from capture', () => frames.stats().dispatched);
-  counterReadAtScrape(registry, 'iev_preview_detections_total', 'Detections messages the preview received', () => detections.stats().dispatched);
+  counterReadAtScrape(registry, 'iev_preview_detections_total', 'Detections messages the preview received', detectionsReceived);
   new Counter({
     name: 'iev_preview_jpeg_encoded_total',
     help: 'Frames encoded as JPEG, only while someone watches: annotated (drawn in) or plain (the page draws the boxes)',

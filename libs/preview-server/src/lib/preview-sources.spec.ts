@@ -192,6 +192,42 @@ describe('PreviewSources', () => {
     expect(sources.picture('new')?.image.data.buffer).toBe(pixels?.buffer);
   });
 
+  it('forgets at once a source the announced cameras leave out (removed), and refuses it until they list it again', () => {
+    const sources = new PreviewSources(['cam']);
+    const forgotten: string[] = [];
+    sources.onForget((sourceId) => forgotten.push(sourceId));
+    const garage = (sequence: number) => ({ ...frame(sequence), sourceId: 'garage' });
+    sources.addFrame(frame(1));
+    sources.addFrame(garage(1));
+    const now = performance.now();
+    sources.announce({ sourceIds: ['cam', 'door'], repeatMs: 1000 }, now);
+    expect(forgotten).toEqual(['garage']);
+    // A camera announced is listed before its first frame, as an expected one is.
+    expect(sources.summaries().map(({ sourceId, waiting }) => [sourceId, waiting])).toEqual([
+      ['cam', false],
+      ['door', true],
+    ]);
+    // Its frame and detections still on their way bring it back no more, nor does its silence let the others go.
+    sources.addFrame(garage(2));
+    sources.addDetections({ ...detections(2, 1), frame: { ...detections(2, 1).frame, sourceId: 'garage' } });
+    sources.forgetSilent(now + FORGET_SILENT_SOURCE_MS);
+    expect(sources.sourceIds()).toEqual(['cam', 'door']);
+
+    sources.announce({ sourceIds: ['cam', 'door', 'garage'], repeatMs: 1000 });
+    sources.addFrame(garage(3));
+    expect(sources.summaries().find(({ sourceId }) => sourceId === 'garage')).toMatchObject({ waiting: false, sequence: 3 });
+  });
+
+  it('takes any source again once the announcements stop for three of their repeats (the module stopped, or was replaced by one that announces none)', () => {
+    const sources = new PreviewSources();
+    const now = performance.now();
+    sources.announce({ sourceIds: ['cam'], repeatMs: 1000 }, now);
+    expect([sources.accepts('garage', now + 2999), sources.accepts('garage', now + 3000), sources.accepts('cam', now + 2999)]).toEqual([false, true, true]);
+    // Then silence rules again: an announced camera not expected goes once silent for minutes.
+    sources.forgetSilent(now + 3000 + FORGET_SILENT_SOURCE_MS);
+    expect(sources.sourceIds()).toEqual([]);
+  });
+
   it('tells listeners each time a frame or detections arrive', () => {
     const sources = new PreviewSources();
     const changes: string[] = [];

@@ -1,4 +1,4 @@
-import { PixelBufferPool, type DetectedBox, type Detections, type Frame } from '@iev/frame-protocol';
+import { PixelBufferPool, type DetectedBox, type Detections, type Frame, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { Arrivals, RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
 import { KeptFrame } from './kept-frames';
@@ -12,6 +12,12 @@ const KEPT_DETECTIONS = 32;
  * all: a camera removed or renamed leaves the page and the preview's memory instead of staying for good.
  */
 export const FORGET_SILENT_SOURCE_MS = 5 * 60_000;
+/**
+ * The cameras a module announced (SourcesAnnouncement) hold until this many of its repeats have passed without one: a
+ * lost message or two does not end them, and a module that stopped announcing (stopped, or replaced by one whose
+ * cameras are capture modules) leaves the preview to its sources' silence again.
+ */
+const ANNOUNCEMENT_LAPSES_AFTER_REPEATS = 3;
 /** A source is stalled once nothing came for this long, or for three of its own intervals where it is slower (Arrivals). */
 const STALL_AFTER_MS = 5000;
 /**
@@ -95,6 +101,8 @@ export class PreviewSources {
   private readonly listeners: Array<(sourceId: string) => void> = [];
   private readonly forgetListeners: Array<(sourceId: string) => void> = [];
   private readonly buffers = new PixelBufferPool();
+  /** The cameras the module that decodes them announced last, and until when that holds (performance.now()). */
+  private announced?: { sourceIds: ReadonlySet<string>; until: number };
 
   /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), never forgotten. */
   constructor(expected: readonly string[] = []) {
@@ -107,6 +115,7 @@ export class PreviewSources {
    * turned once here, not again for each JPEG of it.
    */
   addFrame(frame: Frame): void {
+    if (!this.accepts(frame.sourceId)) return;
     const state = this.state(frame.sourceId);
     const newest = state.frames.at(-1);
     if (newest && frameKey(newest) === frameKey(frame)) return; // the newest frame, sent again
@@ -127,6 +136,7 @@ export class PreviewSources {
 
   addDetections(detections: Detections): void {
     const { sourceId, sequence } = detections.frame;
+    if (!this.accepts(sourceId)) return;
     const state = this.state(sourceId);
     const newest = state.frames.at(-1);
     // A restarted capture's old run, still in inference when the new run's frames came: its boxes belong on no frame kept.
@@ -145,18 +155,33 @@ export class PreviewSources {
     this.listeners.push(listener);
   }
 
-  /** Called with a source's id when it is forgotten (forgetSilent): whatever is kept for it can go too. */
+  /**
+   * The cameras the module that decodes them announced: each is listed (waiting until its first frame), and any other
+   * source is forgotten at once, a camera its twin removed, and refused while the announcements keep coming (its frames
+   * and detections still on their way, a frame of it offered before it was removed).
+   */
+  announce({ sourceIds, repeatMs }: SourcesAnnouncement, now = performance.now()): void {
+    this.announced = { sourceIds: new Set(sourceIds), until: now + ANNOUNCEMENT_LAPSES_AFTER_REPEATS * repeatMs };
+    for (const [sourceId, state] of this.sources) if (!this.announced.sourceIds.has(sourceId)) this.forget(sourceId, state);
+    for (const sourceId of sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, new SourceState());
+  }
+
+  /** Whether frames and detections of this source are taken: any, but one the announced cameras leave out. */
+  accepts(sourceId: string, now = performance.now()): boolean {
+    return this.announced === undefined || now >= this.announced.until || this.announced.sourceIds.has(sourceId);
+  }
+
+  /** Called with a source's id when it is forgotten (forgetSilent, announce): whatever is kept for it can go too. */
   onForget(listener: (sourceId: string) => void): void {
     this.forgetListeners.push(listener);
   }
 
-  /** Forgets the sources not expected that were silent for FORGET_SILENT_SOURCE_MS: call it now and then. */
+  /** Forgets the sources neither expected nor announced that were silent for FORGET_SILENT_SOURCE_MS: call it now and then. */
   forgetSilent(now = performance.now()): void {
+    const announced = this.announced && now < this.announced.until ? this.announced.sourceIds : new Set<string>();
     for (const [sourceId, state] of this.sources) {
-      if (this.expected.has(sourceId) || now - state.heardAt < FORGET_SILENT_SOURCE_MS) continue;
-      this.sources.delete(sourceId);
-      state.frames.forEach((frame) => frame.drop());
-      for (const listener of this.forgetListeners) listener(sourceId);
+      if (this.expected.has(sourceId) || announced.has(sourceId) || now - state.heardAt < FORGET_SILENT_SOURCE_MS) continue;
+      this.forget(sourceId, state);
     }
   }
 
@@ -216,6 +241,12 @@ export class PreviewSources {
     if (!state) this.sources.set(sourceId, (state = new SourceState()));
     state.heardAt = performance.now();
     return state;
+  }
+
+  private forget(sourceId: string, state: SourceState): void {
+    this.sources.delete(sourceId);
+    state.frames.forEach((frame) => frame.drop());
+    for (const listener of this.forgetListeners) listener(sourceId);
   }
 
   private changed(sourceId: string): void {
