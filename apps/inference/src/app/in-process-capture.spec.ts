@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '@iev/service-runtime';
-import { readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
-import { FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { FairFrameOffer, readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
+import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { childPids, waitUntil } from '@iev/testing';
+import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { MessageHandler } from '@nestjs/microservices';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -150,6 +151,40 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect((await capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).refused).toEqual([
       'cameras.garage: source: camera /dev/video98 does not exist on this device',
     ]);
+  });
+});
+
+describe('InProcessCameras offering their frames to the preview (real ffmpeg and ZeroMQ)', () => {
+  it("lets go of a removed camera's frame that waited for the preview to ask, which a camera added and removed under new names would pile up", async () => {
+    const client = new ClientZmqOnDemand({ endpoint: `ipc://${join(workDir, 'offered')}`, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    await client.connect();
+    const offer = new FairFrameOffer(client, (error) => {
+      throw error;
+    });
+    const capture = await inProcessCapture([entry('camera0', makeVideo('offered.mp4', 64, 48))], addedConfig, pino({ level: 'silent' }), new Registry(), offer);
+    const last = new Map<string, Frame>();
+    capture.server.addHandler(
+      FRAMES_TOPIC,
+      (async (frame: Frame) => {
+        last.set(frame.sourceId, frame);
+        capture.server.release(frame.pixels);
+      }) as MessageHandler,
+      true,
+    );
+    try {
+      await new Promise<void>((resolve, reject) => capture.server.listen((error) => (error ? reject(error) : resolve())));
+      const startup = capture.cameras.settings();
+      await (await capture.cameras.prepare({ ...startup, garage: { source: makeVideo('offered-garage.mp4', 64, 48), fps: 8, width: 0, height: 0 } })).switch();
+      await waitUntil(() => last.has('garage'), 'frames of the added camera');
+      await (await capture.cameras.prepare(startup)).switch();
+
+      // Nothing asked for frames here (no preview up): the camera's last frame waited for its turn.
+      expect(offer.holds((last.get('garage') as Frame).pixels.buffer)).toBe(false);
+    } finally {
+      await capture.server.close();
+      offer.close();
+      await client.close();
+    }
   });
 });
 
