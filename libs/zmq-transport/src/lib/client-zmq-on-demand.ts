@@ -7,7 +7,7 @@ import { codecFor } from './codecs';
 import { DemandLedger, type Delivery } from './demand-ledger';
 import { MAX_REQUEST_PART_BYTES, parseRequest } from './on-demand-wire';
 import { ZmqClientProxy } from './zmq-client-proxy';
-import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
+import { openSocket, SendTurns, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ClientZmqOnDemandOptions {
   /** `tcp://host:port` or `ipc:///path`. */
@@ -55,7 +55,7 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
   private readonly counters: Omit<ZmqOnDemandClientStats, 'refusedPeers' | 'unclaimed'> = { requests: 0, malformedRequests: 0, sent: 0 };
   private readonly log = new Logger(ClientZmqOnDemand.name);
   private receiving?: Promise<void>;
-  private sendQueue: Promise<void> = Promise.resolve();
+  private readonly sends = new SendTurns();
 
   constructor(private readonly options: ClientZmqOnDemandOptions) {
     super();
@@ -128,9 +128,9 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
     }
   }
 
-  /** zeromq.js allows one send at a time per socket: emits and answers to requests take turns. */
+  /** Emits and answers to requests take turns (SendTurns). */
   private sendTo(socket: Router, { peer, ordinal, message }: Delivery<Buffer[]>, pattern: string): Promise<void> {
-    const sent = this.sendQueue.then(async () => {
+    return this.sends.take(async () => {
       try {
         await socket.send([Buffer.from(peer, 'hex'), pattern, String(ordinal), ...message]);
         this.counters.sent++;
@@ -141,8 +141,6 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
         this.ledger.forget(peer);
       }
     });
-    this.sendQueue = sent.catch(() => undefined);
-    return sent;
   }
 }
 

@@ -36,6 +36,16 @@ describe('ClientZmq', () => {
     await expect(firstValueFrom(client.status)).resolves.toBe(ZmqStatus.LISTENING);
   });
 
+  it('takes emits from several callers at once in turn: zeromq.js refuses a send while one waits (EBUSY)', async () => {
+    const endpoint = ipc.endpoint('turns');
+    const client = opened.add(new ClientZmq({ endpoint }));
+    await client.connect();
+    // zeromq.js sends 512 in a row at once and makes the next wait for the event loop: a send beside that one failed.
+    const emits = Array.from({ length: 2000 }, (_, n) => emitted(client, n % 2 === 0 ? 'detections' : 'sources', { n }));
+
+    await expect(Promise.all(emits)).resolves.toHaveLength(2000);
+  });
+
   it('puts [topic, ...codec parts] on the wire, JSON for patterns without a codec', async () => {
     const endpoint = ipc.endpoint('wire');
     const client = opened.add(new ClientZmq({ endpoint, codecs: { frames: frameCodec } }));

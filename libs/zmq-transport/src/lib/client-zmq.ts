@@ -3,7 +3,7 @@ import type { Codec } from '@iev/frame-protocol';
 import { Publisher } from 'zeromq';
 import { codecFor } from './codecs';
 import { ZmqClientProxy } from './zmq-client-proxy';
-import { openSocket, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
+import { openSocket, SendTurns, SOCKET_DEFAULTS, type CurveOptions } from './zmq-socket';
 
 export interface ClientZmqOptions {
   /** `tcp://host:port` or `ipc:///path`. */
@@ -33,6 +33,9 @@ const DEFAULT_SEND_HIGH_WATER_MARK = 4;
  * `send` (request/response) is not supported: PUB/SUB has no reply path.
  */
 export class ClientZmq extends ZmqClientProxy<Publisher> {
+  /** Emits from several callers (inference's detections and its announced cameras) on the one socket. */
+  private readonly sends = new SendTurns();
+
   constructor(private readonly options: ClientZmqOptions) {
     super();
   }
@@ -45,7 +48,8 @@ export class ClientZmq extends ZmqClientProxy<Publisher> {
   protected async dispatchEvent<T = undefined>(packet: ReadPacket): Promise<T> {
     const socket = await this.connect();
     const pattern = this.normalizePattern(packet.pattern);
-    await socket.send([pattern, ...codecFor(this.options.codecs, pattern).encode(packet.data)]);
+    const message = [pattern, ...codecFor(this.options.codecs, pattern).encode(packet.data)];
+    await this.sends.take(() => socket.send(message));
     return undefined as T;
   }
 

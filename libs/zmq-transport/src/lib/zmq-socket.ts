@@ -162,3 +162,15 @@ export class SocketEventRelay {
     return this.refusedPeers;
   }
 }
+
+/** zeromq.js allows one send at a time per socket (EBUSY otherwise): the sends of several callers take turns here. */
+export class SendTurns {
+  private last: Promise<void> = Promise.resolve();
+
+  /** Runs `send` once the sends queued before it have settled; settles as it does. */
+  take(send: () => Promise<void>): Promise<void> {
+    const turn = this.last.then(send);
+    this.last = turn.catch(() => undefined);
+    return turn;
+  }
+}
