@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { InferenceBackend } from '@iev/inference-backends';
+import { checkedModelInput, readModelFile, type InferenceBackend } from '@iev/inference-backends';
 import { parseTensorRtProfile, type TensorRtProfile } from '@iev/tensorrt-backend';
 import { customizePreset, getPreset, type PresetOverrides } from '@iev/text-detection';
 import { loadTextDetector, reconfigureDetector } from './load-text-detector';
@@ -76,6 +76,18 @@ describe('reconfigureDetector', () => {
     await expect(reconfigureDetector(detector, patch({ limitSideLen: 1280 }))).rejects.toThrow('TensorRT was requested');
     expect(detector.backend).toBe(ENGINE);
     expect(detector.preset.resize).toEqual({ kind: 'limit', limitSideLen: 960, limitType: 'max' });
+  });
+
+  it("says a preset's own model it reads again for another engine is the preset's, MODEL_PATH unset, where its input was known", async () => {
+    const modelsDir = mkdtempSync(join(tmpdir(), 'preset-models-'));
+    try {
+      const known = checkedModelInput(await readModelFile(join(MODELS, 'ch_PP-OCRv4_det_infer.onnx')), { batch: 1, frames: true });
+      // The running engine's file, gone since it was built.
+      const detector = new TextDetector(ENGINE, customizePreset('default', {}), join(modelsDir, 'ch_PP-OCRv4_det_infer.onnx'), 1, known);
+      await expect(reconfigureDetector(detector, { ...patch({ limitSideLen: 1280 }), modelsDir })).rejects.toThrow(/no such file \(the model of preset default, MODEL_PATH is unset\)$/);
+    } finally {
+      rmSync(modelsDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps an engine built for TENSORRT_PROFILE, which the preset did not choose', async () => {

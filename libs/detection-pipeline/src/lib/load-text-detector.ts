@@ -38,7 +38,8 @@ export async function loadTextDetector(options: DetectorLoading): Promise<TextDe
 export async function reconfigureDetector(detector: TextDetector, options: DetectorLoading): Promise<void> {
   const { preset, modelPath, modelFile, modelInput } = await presetOnModel(options, detector.maxBatch, detector);
   if (modelPath === detector.modelPath && runsOnBackendAsBuilt(detector, preset, options)) return detector.configure(preset);
-  const backend = selectBackend({ ...options, preset, modelPath, modelFile, batch: detector.maxBatch });
+  // Read here where the running input was known: errors about the file then say where its path came from.
+  const backend = selectBackend({ ...options, preset, modelPath, modelFile: modelFile ?? (await readDetectionModel(options, modelPath)), batch: detector.maxBatch });
   await backend.load();
   await detector.switchModel(backend, preset, modelPath, modelInput);
 }
@@ -60,9 +61,14 @@ async function presetOnModel(options: DetectorLoading, batch: number, running?: 
   const fitted = (modelInput: ModelInput) => customizePreset(options.preset, options.overrides ?? {}, fixedImageSize(modelInput));
   const known = modelPath === running?.modelPath ? running.modelInput : undefined;
   if (known) return { preset: fitted(known), modelPath, modelInput: known };
-  const modelFile = await readModelFile(modelPath, options.modelVariable, options.modelPath === undefined ? options.preset : undefined);
+  const modelFile = await readDetectionModel(options, modelPath);
   const modelInput = checkedDetectionInput(modelFile, batch, options.log ?? processWarnings);
   return { preset: fitted(modelInput), modelPath, modelFile, modelInput };
+}
+
+/** The detection model's file: MODEL_PATH's (or the CLI's --model), or the preset's own where that is unset. */
+function readDetectionModel(options: DetectorLoading, modelPath: string): Promise<ModelFile> {
+  return readModelFile(modelPath, options.modelVariable, options.modelPath === undefined ? options.preset : undefined);
 }
 
 /**

@@ -8,9 +8,10 @@ export interface ModelFile {
   sha256: string;
   /** File stem and the first 8 hex digits of the sha256, e.g. "ch_pp_inf_dynamic@7ceb8792". */
   modelId: string;
-  /** The setting that names the file (MODEL_PATH, REC_MODEL, --model): errors about the file say what to change. */
-  variable: string;
-  /** Where the path came from, as errors say it: "set by MODEL_PATH", or a preset's own model while the setting is unset. */
+  /**
+   * Where the path came from, as errors about the file say it: the setting that names it ("set by MODEL_PATH",
+   * REC_MODEL_PATH, --model), or a preset's own model while that setting is unset.
+   */
   origin: string;
 }
 
@@ -27,7 +28,7 @@ export async function readModelFile(path: string, variable = 'MODEL_PATH', prese
   const origin = presetDefault === undefined ? `set by ${variable}` : `the model of preset ${presetDefault}, ${variable} is unset`;
   const bytes = await readModelBytes(path, variable, origin, presetDefault !== undefined);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, variable, origin };
+  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, origin };
 }
 
 /** A model file's bytes, or a ModelFileError naming the file, where its path came from and the setting to change. */
