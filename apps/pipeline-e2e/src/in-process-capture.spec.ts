@@ -173,7 +173,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     });
   }, 90_000);
 
-  it('shows a camera the twin adds again in every preview; none lists it once removed, nor a preview started after, even one whose PREVIEW_SOURCES names it', async () => {
+  it('shows a camera the twin adds again in every preview; none lists it once removed, nor a preview started after, which its last frame, offered before, does not reach', async () => {
     const garage = async (settings: Record<string, unknown> | null) => {
       const version = await hub.patchDesired('inference', { cameras: { garage: settings } });
       const reported = await hub.waitForReported('inference', (r) => lastDesiredOf(r).version === version, 20_000);
@@ -199,7 +199,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     await garage(added);
     await telemetry.waitFor(() => garageDetections() >= detectedBefore + 3 || undefined, 'the camera added again, detected', 30_000);
     await garage(null);
-    ({ preview, url: previewUrl } = await startPreview([frames], detections, ['camera0', 'door', 'garage']));
+    ({ preview, url: previewUrl } = await startPreview([frames], detections, ['camera0', 'door']));
     await listening(preview);
     await showing([previewUrl], 'camera0', 20_000);
     await showing([previewUrl], 'door', 20_000);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SOURCES_TOPIC, type SourcesAnnouncement } from '@iev/frame-protocol';
 import type { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
@@ -14,6 +15,8 @@ export const SOURCES_REPEAT_MS = 1000;
  * the topic, so it never reaches them.
  */
 export class SourcesAnnouncer {
+  /** This process's run: a preview takes a camera for removed only when the same run stops listing it. */
+  private readonly runId = randomUUID();
   private timer?: NodeJS.Timeout;
   private closed = false;
 
@@ -30,7 +33,7 @@ export class SourcesAnnouncer {
   announce(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    const announcement: SourcesAnnouncement = { sourceIds: this.sourceIds(), repeatMs: this.repeatMs };
+    const announcement: SourcesAnnouncement = { runId: this.runId, sourceIds: this.sourceIds(), repeatMs: this.repeatMs };
     lastValueFrom(this.client.emit(SOURCES_TOPIC, announcement), { defaultValue: undefined }).catch(this.failed);
     this.timer = setTimeout(() => this.announce(), this.repeatMs);
   }

@@ -4,7 +4,7 @@ import { ProtocolError } from './protocol-error';
 const MAGIC = 0x49_45_56_50;
 /**
  * The newest version this module reads. 2: detections' boxes may carry `text` and `textScore` (recognition). 3: frame
- * headers carry the colour matrix and range. Readers also take the older versions (the same layouts without those), so
+ * headers carry the colour matrix and range, and the sources kind (a module's announced cameras) is added. Readers also take the older versions (the same layouts without those), so
  * a newer module reads an older one's messages; an older reader refuses a newer version by name instead of misreading it.
  */
 export const PROTOCOL_VERSION = 3;

@@ -4,7 +4,8 @@ import { PREAMBLE_LENGTH } from './envelope';
 import { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './sources-codec';
 import type { SourcesAnnouncement } from './types';
 
-const announcement = (): SourcesAnnouncement => ({ sourceIds: ['camera0', 'door', 'cam#1'], repeatMs: 1000 });
+const RUN = '3f1c7e52-8a0d-4b6e-9c1f-2d7a5b0e9f41';
+const announcement = (): SourcesAnnouncement => ({ runId: RUN, sourceIds: ['camera0', 'door', 'cam#1'], repeatMs: 1000 });
 
 /** An announcement whose JSON body is `json`, preamble kept valid. */
 function withJson(json: unknown): Buffer[] {
@@ -15,7 +16,7 @@ function withJson(json: unknown): Buffer[] {
 describe('sourcesCodec', () => {
   it('round-trips an announcement through one part, no camera included', () => {
     expect(sourcesCodec.decode(sourcesCodec.encode(announcement()))).toEqual(announcement());
-    expect(sourcesCodec.decode(sourcesCodec.encode({ sourceIds: [], repeatMs: 1000 }))).toEqual({ sourceIds: [], repeatMs: 1000 });
+    expect(sourcesCodec.decode(sourcesCodec.encode({ runId: RUN, sourceIds: [], repeatMs: 1000 }))).toEqual({ runId: RUN, sourceIds: [], repeatMs: 1000 });
   });
 
   it('drops fields it does not know, as detections do, so a newer module may add some', () => {
@@ -28,12 +29,13 @@ describe('sourcesCodec', () => {
   });
 
   it.each([
-    ['no list', { repeatMs: 1000 }, 'sourceIds must be an array'],
-    ['an empty source id', { sourceIds: ['camera0', ''], repeatMs: 1000 }, 'sourceIds[1] must be a non-empty string'],
-    ['a source twice', { sourceIds: ['door', 'camera0', 'door'], repeatMs: 1000 }, 'sourceIds must name each source once, got "door" twice'],
-    ['too many sources', { sourceIds: Array.from({ length: MAX_ANNOUNCED_SOURCES + 1 }, (_, i) => `camera${i}`), repeatMs: 1000 }, `sourceIds must have at most ${MAX_ANNOUNCED_SOURCES} items`],
-    ['no repeat', { sourceIds: ['camera0'] }, 'repeatMs must be an integer'],
-    ['a repeat of 0', { sourceIds: ['camera0'], repeatMs: 0 }, 'repeatMs must be within [1, 3600000], got 0'],
+    ['no run', { sourceIds: ['camera0'], repeatMs: 1000 }, 'runId must be a non-empty string'],
+    ['no list', { runId: RUN, repeatMs: 1000 }, 'sourceIds must be an array'],
+    ['an empty source id', { runId: RUN, sourceIds: ['camera0', ''], repeatMs: 1000 }, 'sourceIds[1] must be a non-empty string'],
+    ['a source twice', { runId: RUN, sourceIds: ['door', 'camera0', 'door'], repeatMs: 1000 }, 'sourceIds must name each source once, got "door" twice'],
+    ['too many sources', { runId: RUN, sourceIds: Array.from({ length: MAX_ANNOUNCED_SOURCES + 1 }, (_, i) => `camera${i}`), repeatMs: 1000 }, `sourceIds must have at most ${MAX_ANNOUNCED_SOURCES} items`],
+    ['no repeat', { runId: RUN, sourceIds: ['camera0'] }, 'repeatMs must be an integer'],
+    ['a repeat of 0', { runId: RUN, sourceIds: ['camera0'], repeatMs: 0 }, 'repeatMs must be within [1, 3600000], got 0'],
   ])('rejects %s, naming the field', (_, json, message) => {
     const rejection = rejectionOf(sourcesCodec, withJson(json));
     expect(rejection.code).toBe('INVALID_FIELD');

@@ -110,7 +110,12 @@ export interface Detections {
  * back on a camera's silence.
  */
 export interface SourcesAnnouncement {
-  /** Every camera it decodes now, each once; a source of it not listed was removed. */
+  /**
+   * The announcing process's run (a new one at each start): a camera counts as removed only when an announcement of
+   * the same run leaves out one it listed, not when a restarted module has yet to re-add its twin's cameras.
+   */
+  runId: string;
+  /** Every camera it decodes now, each once; one the run listed and leaves out now was removed. */
   sourceIds: string[];
   /** The announcement comes again within this long while the module runs (ms). */
   repeatMs: number;

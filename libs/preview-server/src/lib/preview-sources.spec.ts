@@ -192,40 +192,70 @@ describe('PreviewSources', () => {
     expect(sources.picture('new')?.image.data.buffer).toBe(pixels?.buffer);
   });
 
-  it('forgets at once a source the announced cameras leave out (removed), and refuses it until they list it again', () => {
-    const sources = new PreviewSources(['cam']);
-    const forgotten: string[] = [];
-    sources.onForget((sourceId) => forgotten.push(sourceId));
-    const garage = (sequence: number) => ({ ...frame(sequence), sourceId: 'garage' });
-    sources.addFrame(frame(1));
-    sources.addFrame(garage(1));
-    const now = performance.now();
-    sources.announce({ sourceIds: ['cam', 'door'], repeatMs: 1000 }, now);
-    expect(forgotten).toEqual(['garage']);
-    // A camera announced is listed before its first frame, as an expected one is.
-    expect(sources.summaries().map(({ sourceId, waiting }) => [sourceId, waiting])).toEqual([
-      ['cam', false],
-      ['door', true],
-    ]);
-    // Its frame and detections still on their way bring it back no more, nor does its silence let the others go.
-    sources.addFrame(garage(2));
-    sources.addDetections({ ...detections(2, 1), frame: { ...detections(2, 1).frame, sourceId: 'garage' } });
-    sources.forgetSilent(now + FORGET_SILENT_SOURCE_MS);
-    expect(sources.sourceIds()).toEqual(['cam', 'door']);
+  describe("the cameras a module announces (inference decoding them itself)", () => {
+    const of = (sourceId: string, sequence: number) => ({ ...frame(sequence), sourceId });
+    const announcement = (runId: string, ...sourceIds: string[]) => ({ runId, sourceIds, repeatMs: 1000 });
+    const listed = (sources: PreviewSources) => sources.summaries().map(({ sourceId, waiting }) => `${sourceId}${waiting ? ' (waiting)' : ''}`);
 
-    sources.announce({ sourceIds: ['cam', 'door', 'garage'], repeatMs: 1000 });
-    sources.addFrame(garage(3));
-    expect(sources.summaries().find(({ sourceId }) => sourceId === 'garage')).toMatchObject({ waiting: false, sequence: 3 });
-  });
+    it('forgets at once a camera the run listed and leaves out now (removed), refuses it until listed again, and lists the new ones', () => {
+      const sources = new PreviewSources(['cam']);
+      const forgotten: string[] = [];
+      sources.onForget((sourceId) => forgotten.push(sourceId));
+      const now = performance.now();
+      sources.addFrame(of('cam', 1));
+      sources.addFrame(of('garage', 1));
+      sources.announce(announcement('run-a', 'cam', 'garage'), now);
+      expect(forgotten).toEqual([]);
 
-  it('takes any source again once the announcements stop for three of their repeats (the module stopped, or was replaced by one that announces none)', () => {
-    const sources = new PreviewSources();
-    const now = performance.now();
-    sources.announce({ sourceIds: ['cam'], repeatMs: 1000 }, now);
-    expect([sources.accepts('garage', now + 2999), sources.accepts('garage', now + 3000), sources.accepts('cam', now + 2999)]).toEqual([false, true, true]);
-    // Then silence rules again: an announced camera not expected goes once silent for minutes.
-    sources.forgetSilent(now + 3000 + FORGET_SILENT_SOURCE_MS);
-    expect(sources.sourceIds()).toEqual([]);
+      sources.announce(announcement('run-a', 'cam', 'door'), now + 10);
+      expect(forgotten).toEqual(['garage']);
+      expect(listed(sources)).toEqual(['cam', 'door (waiting)']);
+      // Its frame and detections still on their way do not bring it back.
+      sources.addFrame(of('garage', 2));
+      sources.addDetections({ ...detections(2, 1), frame: { ...detections(2, 1).frame, sourceId: 'garage' } });
+      expect(listed(sources)).toEqual(['cam', 'door (waiting)']);
+
+      sources.announce(announcement('run-a', 'cam', 'door', 'garage'), now + 20);
+      sources.addFrame(of('garage', 3));
+      expect(sources.summaries().find(({ sourceId }) => sourceId === 'garage')).toMatchObject({ waiting: false, sequence: 3 });
+    });
+
+    it('leaves alone the sources it never listed (a capture module on another frames link), and lists one PREVIEW_SOURCES names again once removed, waiting', () => {
+      const sources = new PreviewSources(['garage']);
+      const now = performance.now();
+      sources.addFrame(of('yard', 1));
+      sources.addFrame(of('garage', 1));
+      sources.announce(announcement('run-a', 'cam', 'garage'), now);
+      sources.announce(announcement('run-a', 'cam'), now + 10);
+      sources.addFrame(of('yard', 2));
+      sources.addFrame(of('garage', 2));
+
+      expect(listed(sources)).toEqual(['yard', 'cam (waiting)', 'garage (waiting)']);
+    });
+
+    it("keeps a camera a restarted module (a new run) has yet to add again from its twin, and forgets it once that run removes it", () => {
+      const sources = new PreviewSources();
+      const now = performance.now();
+      sources.announce(announcement('run-a', 'cam', 'garage'), now);
+      sources.addFrame(of('garage', 1));
+      sources.announce(announcement('run-b', 'cam'), now + 10);
+      expect([sources.accepts('garage', now + 10), listed(sources)]).toEqual([true, ['cam (waiting)', 'garage']]);
+
+      sources.announce(announcement('run-b', 'cam', 'garage'), now + 20);
+      sources.announce(announcement('run-b', 'cam'), now + 30);
+      expect([sources.accepts('garage', now + 30), listed(sources)]).toEqual([false, ['cam (waiting)']]);
+    });
+
+    it('takes a removed camera again once the announcements stop for three of their repeats (the module stopped, or was replaced by one that announces none)', () => {
+      const sources = new PreviewSources();
+      const now = performance.now();
+      sources.announce(announcement('run-a', 'cam', 'garage'), now);
+      sources.announce(announcement('run-a', 'cam'), now);
+      expect([sources.accepts('garage', now + 2999), sources.accepts('garage', now + 3000), sources.accepts('cam', now + 2999)]).toEqual([false, true, true]);
+      // Then silence rules again: an announced camera not expected goes once silent for minutes.
+      sources.forgetSilent(now + 3000 + FORGET_SILENT_SOURCE_MS);
+      expect(sources.sourceIds()).toEqual([]);
+    });
   });
 
   it('tells listeners each time a frame or detections arrive', () => {

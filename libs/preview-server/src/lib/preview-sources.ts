@@ -1,6 +1,7 @@
 import { PixelBufferPool, type DetectedBox, type Detections, type Frame, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { Arrivals, RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
+import { AnnouncedCameras } from './announced-cameras';
 import { KeptFrame } from './kept-frames';
 
 /** Frames kept per source, waiting for their detections: 1.6 s at 5 fps, more than inference's usual latency. */
@@ -12,12 +13,6 @@ const KEPT_DETECTIONS = 32;
  * all: a camera removed or renamed leaves the page and the preview's memory instead of staying for good.
  */
 export const FORGET_SILENT_SOURCE_MS = 5 * 60_000;
-/**
- * The cameras a module announced (SourcesAnnouncement) hold until this many of its repeats have passed without one: a
- * lost message or two does not end them, and a module that stopped announcing (stopped, or replaced by one whose
- * cameras are capture modules) leaves the preview to its sources' silence again.
- */
-const ANNOUNCEMENT_LAPSES_AFTER_REPEATS = 3;
 /** A source is stalled once nothing came for this long, or for three of its own intervals where it is slower (Arrivals). */
 const STALL_AFTER_MS = 5000;
 /**
@@ -101,10 +96,10 @@ export class PreviewSources {
   private readonly listeners: Array<(sourceId: string) => void> = [];
   private readonly forgetListeners: Array<(sourceId: string) => void> = [];
   private readonly buffers = new PixelBufferPool();
-  /** The cameras the module that decodes them announced last, and until when that holds (performance.now()). */
-  private announced?: { sourceIds: ReadonlySet<string>; until: number };
+  /** The cameras the module that decodes them announces (inference with CAPTURE_SOURCES). */
+  private readonly announced = new AnnouncedCameras();
 
-  /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), never forgotten. */
+  /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), always listed. */
   constructor(expected: readonly string[] = []) {
     this.expected = new Set(expected);
     for (const sourceId of expected) this.sources.set(sourceId, new SourceState());
@@ -156,19 +151,21 @@ export class PreviewSources {
   }
 
   /**
-   * The cameras the module that decodes them announced: each is listed (waiting until its first frame), and any other
-   * source is forgotten at once, a camera its twin removed, and refused while the announcements keep coming (its frames
-   * and detections still on their way, a frame of it offered before it was removed).
+   * The cameras the module that decodes them announced: each is listed (waiting until its first frame), and one it
+   * removed (its twin) is forgotten at once, and refused while the announcements keep coming: its frames and
+   * detections still on their way. One PREVIEW_SOURCES names is listed again, waiting.
    */
-  announce({ sourceIds, repeatMs }: SourcesAnnouncement, now = performance.now()): void {
-    this.announced = { sourceIds: new Set(sourceIds), until: now + ANNOUNCEMENT_LAPSES_AFTER_REPEATS * repeatMs };
-    for (const [sourceId, state] of this.sources) if (!this.announced.sourceIds.has(sourceId)) this.forget(sourceId, state);
-    for (const sourceId of sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, new SourceState());
+  announce(announcement: SourcesAnnouncement, now = performance.now()): void {
+    for (const sourceId of this.announced.take(announcement, now)) {
+      const state = this.sources.get(sourceId);
+      if (state) this.forget(sourceId, state);
+    }
+    for (const sourceId of announcement.sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, new SourceState());
   }
 
-  /** Whether frames and detections of this source are taken: any, but one the announced cameras leave out. */
+  /** Whether frames and detections of this source are taken: any but those of a camera its module removed. */
   accepts(sourceId: string, now = performance.now()): boolean {
-    return this.announced === undefined || now >= this.announced.until || this.announced.sourceIds.has(sourceId);
+    return !this.announced.removes(sourceId, now);
   }
 
   /** Called with a source's id when it is forgotten (forgetSilent, announce): whatever is kept for it can go too. */
@@ -178,9 +175,8 @@ export class PreviewSources {
 
   /** Forgets the sources neither expected nor announced that were silent for FORGET_SILENT_SOURCE_MS: call it now and then. */
   forgetSilent(now = performance.now()): void {
-    const announced = this.announced && now < this.announced.until ? this.announced.sourceIds : new Set<string>();
     for (const [sourceId, state] of this.sources) {
-      if (this.expected.has(sourceId) || announced.has(sourceId) || now - state.heardAt < FORGET_SILENT_SOURCE_MS) continue;
+      if (this.expected.has(sourceId) || this.announced.lists(sourceId, now) || now - state.heardAt < FORGET_SILENT_SOURCE_MS) continue;
       this.forget(sourceId, state);
     }
   }
@@ -243,10 +239,12 @@ export class PreviewSources {
     return state;
   }
 
+  /** Lets go of the source's frames and tells the listeners; one expected is listed again, waiting. */
   private forget(sourceId: string, state: SourceState): void {
     this.sources.delete(sourceId);
     state.frames.forEach((frame) => frame.drop());
     for (const listener of this.forgetListeners) listener(sourceId);
+    if (this.expected.has(sourceId)) this.sources.set(sourceId, new SourceState());
   }
 
   private changed(sourceId: string): void {
