@@ -49,6 +49,12 @@ describe('SourcesAnnouncer (real ZeroMQ PUB/SUB)', () => {
       await new Promise((resolve) => setTimeout(resolve, 700));
       expect(heard.length).toBe(heardOnceClosed);
       expect(failures).toEqual([]);
+      // One run for the process's life (a preview tells a removal by it), another for another process.
+      expect(new Set(heard.map(({ runId }) => runId)).size).toBe(1);
+      const another = new SourcesAnnouncer(client, () => ['yard'], (error) => failures.push(error), 300);
+      another.close();
+      await waitUntil(() => heard.at(-1)?.sourceIds[0] === 'yard', "another process's announcement", { timeoutMs: 5000 });
+      expect(heard.at(-1)?.runId).not.toBe(heard[0].runId);
     } finally {
       announcer.close();
       await subscriber.close();

@@ -21,7 +21,8 @@ export class AnnouncedCameras {
   /** Takes an announcement; returns the cameras it removes. */
   take({ runId, sourceIds, repeatMs }: SourcesAnnouncement, now: number): string[] {
     const listed = new Set(sourceIds);
-    const before = this.current !== undefined && this.current.runId === runId && this.holds(now) ? this.current.listed : undefined;
+    // The same run's last list, even after a lapse (its announcements lost a while): what it left out since is removed.
+    const before = this.current?.runId === runId ? this.current.listed : undefined;
     if (!before) this.removed.clear();
     const removedNow = [...(before ?? [])].filter((sourceId) => !listed.has(sourceId));
     for (const sourceId of removedNow) this.removed.add(sourceId);

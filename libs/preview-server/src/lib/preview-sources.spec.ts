@@ -246,6 +246,15 @@ describe('PreviewSources', () => {
       expect([sources.accepts('garage', now + 30), listed(sources)]).toEqual([false, ['cam (waiting)']]);
     });
 
+    it("removes a camera the run left out while its announcements were lost for longer than their lapse", () => {
+      const sources = new PreviewSources();
+      const now = performance.now();
+      sources.announce(announcement('run-a', 'cam', 'garage'), now);
+      sources.addFrame(of('garage', 1));
+      sources.announce(announcement('run-a', 'cam'), now + 4000);
+      expect([sources.accepts('garage', now + 4000), listed(sources)]).toEqual([false, ['cam (waiting)']]);
+    });
+
     it('takes a removed camera again once the announcements stop for three of their repeats (the module stopped, or was replaced by one that announces none)', () => {
       const sources = new PreviewSources();
       const now = performance.now();
