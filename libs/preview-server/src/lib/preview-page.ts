@@ -154,7 +154,7 @@ function show(state) {
     if (module.detail) badge.title = module.detail;
     return badge;
   }));
-  // A source the preview forgot (silent for minutes, not expected) leaves the page.
+  // A source the preview forgot (silent for minutes and not expected, or removed by the inference decoding it) leaves the page.
   const listed = new Set(state.sources.map((source) => source.sourceId));
   for (const [sourceId, { root }] of cards) {
     if (listed.has(sourceId)) continue;
