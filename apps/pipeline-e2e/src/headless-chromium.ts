@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, LineProcess, eventually } from '@iev/testing';
@@ -14,6 +14,12 @@ interface CdpSocket {
 }
 
 type CdpResult = Record<string, unknown>;
+
+/** The Chromium the browser tests drive: CHROMIUM_PATH's, else one installed where Debian and Ubuntu put it; none skips them. */
+export const INSTALLED_CHROMIUM = process.env['CHROMIUM_PATH'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
+/** `it` where a Chromium is installed, else `it.skip`; the test's title says why it is skipped. */
+export const withChromium = (title: string, test: () => Promise<void>, timeoutMs?: number) =>
+  INSTALLED_CHROMIUM ? it(title, test, timeoutMs) : it.skip(`${title} (skipped: no Chromium installed; set CHROMIUM_PATH)`, test, timeoutMs);
 
 /**
  * The installed Chromium, headless, driven over the DevTools protocol on its own websocket (no puppeteer): one page

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import type { Detections } from '@iev/frame-protocol';
 import { childPids, eventually, isRunning } from '@iev/testing';
+import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from './headless-chromium';
 import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPipelineEdgeHub, startPreview } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
@@ -171,6 +172,28 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       timeoutMs: 15_000,
       intervalMs: 500,
     });
+  }, 90_000);
+
+  withChromium("takes a removed camera's card off the page in a real browser within a few seconds, the others left as they were", async () => {
+    const browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
+    const cards = () => browser.evaluate<string[]>(`[...document.querySelectorAll('#sources [data-source]')].map((card) => card.dataset.source)`);
+    try {
+      await browser.send('Page.enable');
+      await browser.send('Page.navigate', { url: previewUrl });
+      await hub.patchDesired('inference', { cameras: { garage: { source: DEMO_VIDEO, width: 160, height: 120 } } });
+      await eventually(
+        async () => (await browser.evaluate<boolean>(`Boolean(document.querySelector('[data-source="garage"] canvas')?.dataset.sequence)`)) || undefined,
+        "the added camera's picture drawn on the page",
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+
+      await hub.patchDesired('inference', { cameras: { garage: null } });
+      // The page polls /api/sources every second.
+      await eventually(async () => (!(await cards()).includes('garage') ? true : undefined), "the removed camera's card gone", { timeoutMs: 5000, intervalMs: 100 });
+      expect(await cards()).toEqual(['camera0', 'door']);
+    } finally {
+      await browser.close();
+    }
   }, 90_000);
 
   it('shows a camera the twin adds again in every preview; none lists it once removed, nor a preview started after, which its last frame, offered before, does not reach', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { get, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +7,10 @@ import { eventually, freePort } from '@iev/testing';
 import { I420Converter } from '@iev/text-detection';
 import { ServerZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
 import sharp from 'sharp';
-import { HeadlessChromium } from './headless-chromium';
+import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from './headless-chromium';
 import { DEMO_VIDEO, ModuleProcess, WORKSPACE_ROOT } from './module-process';
 
 const ARTIFACTS = join(WORKSPACE_ROOT, 'dist/test-artifacts/preview');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((path) => existsSync(path));
-const withChromium = CHROMIUM ? it : it.skip;
 
 interface ApiState {
   sources: Array<{ sourceId: string; waiting: boolean; width: number; height: number; sequence: number; boxes: number; previewFps: number }>;
@@ -226,8 +224,8 @@ describe('the live preview on the demo video: capture → inference → preview'
       expectBoxesDrawnOnFrame(data, compared.raw, compared.boxes);
     });
 
-    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there, a frozen camera and a preview that does not answer are said to be (screenshot kept)${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
-      const browser = await HeadlessChromium.launch(CHROMIUM);
+    withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there, a frozen camera and a preview that does not answer are said to be (screenshot kept)`, async () => {
+      const browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
       try {
         await browser.send('Page.enable');
         await browser.send('Page.navigate', { url: previewUrl });
@@ -326,8 +324,8 @@ describe('the live preview on the demo video: capture → inference → preview'
       }
     }, 120_000);
 
-    withChromium(`keeps a live stream live while its figures answer slowly: says so, dims nothing, cuts nothing${CHROMIUM ? '' : ' (skipped: no Chromium installed; set CHROMIUM_PATH)'}`, async () => {
-      const browser = await HeadlessChromium.launch(CHROMIUM);
+    withChromium(`keeps a live stream live while its figures answer slowly: says so, dims nothing, cuts nothing`, async () => {
+      const browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
       const held: NodeJS.Timeout[] = [];
       try {
         await browser.send('Page.enable');
