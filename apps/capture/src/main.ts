@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs, warnIfGstLaunchOutlivesThisProcess } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -22,8 +22,7 @@ void runModule('capture', async (logger) => {
     bufferHeld: (buffer) => framesClient.holds(buffer),
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
   });
-  const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH' });
-  await warnIfGstLaunchOutlivesThisProcess(source.description.type, logger);
+  const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH', logger });
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.
@@ -64,8 +63,7 @@ void runModule('capture', async (logger) => {
       startup: startupSettings,
       apply: async (changes, next, { startup }) => {
         // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
-        const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined });
-        await warnIfGstLaunchOutlivesThisProcess(prepared.description.type, logger);
+        const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined, logger });
         currentFps = next.fps;
         await capture.switchSource(prepared.create);
         currentSource = prepared.description;

@@ -1,6 +1,5 @@
 export { DECODED_FORMAT_NAMES, type CapturedFrame, type DecodedFormat, type DecoderMessageListener, type FrameSource, type FrameSourceStats, type OutputShape } from './lib/frame-source';
 export { loggedDecoderMessages } from './lib/decoder-message-log';
-export { warnIfGstLaunchOutlivesThisProcess } from './lib/parent-death';
 export { FairFrameOffer } from './lib/fair-frame-offer';
 export { SOURCES_REPEAT_MS, SourcesAnnouncer } from './lib/sources-announcer';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';

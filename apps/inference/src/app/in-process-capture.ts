@@ -7,7 +7,6 @@ import {
   sourceSetup,
   sourceTwinSpec,
   stallAfterMs,
-  warnIfGstLaunchOutlivesThisProcess,
   type FrameSource,
   type InProcessSource,
   type PreparedSource,
@@ -94,8 +93,7 @@ export async function inProcessCapture(
   const cameras = configs.map(cameraOf);
   const sources = await Promise.all(
     cameras.map(async (camera, index) => {
-      const { description, create } = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH` });
-      await warnIfGstLaunchOutlivesThisProcess(description.type, logger);
+      const { description, create } = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH`, logger });
       return factory.source(camera, create, description.type === 'file');
     }),
   );
@@ -220,10 +218,9 @@ export class InProcessCameras {
         const running = this.byTwinKey.get(key);
         const camera = running ?? this.factory.camera(key);
         const requireCamera = !startup && settings.source !== running?.settings.source;
-        const source = await prepareSource(settings, camera.setup.options, { setting: 'source', requireCamera }).catch((error: Error) => {
+        const source = await prepareSource(settings, camera.setup.options, { setting: 'source', requireCamera, logger: this.logger }).catch((error: Error) => {
           throw new Error(`cameras.${key}: ${error.message}`);
         });
-        await warnIfGstLaunchOutlivesThisProcess(source.description.type, this.logger);
         return { key, camera, settings, source };
       }),
     );

@@ -3,6 +3,7 @@ import type { FrameSource, OutputShape } from './frame-source';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
+import { warnIfGstLaunchOutlivesThisProcess } from './parent-death';
 import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
 import { assertIsFile } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
@@ -28,12 +29,13 @@ export interface PreparedSource {
  * waited for); for a twin patch it rejects the change, a missing camera included, and the running source stays. The
  * twin's first document after start-up does not require the camera: after a restart it is the module's configuration,
  * and a camera unplugged then is waited for, as at start-up, rather than keeping the rest of the document from applying.
- * `setting` names where the source came from (`CAMERA_PATH`, a twin's `source`) in the errors about it.
+ * `setting` names where the source came from (`CAMERA_PATH`, a twin's `source`) in the errors about it; `logger` is
+ * told, once a process, where a GStreamer pipeline would outlive the module killed unseen.
  */
 export async function prepareSource(
   settings: SourceSettings,
   options: FrameSourceOptions & { sourceType?: SourceTypeOverride },
-  { setting, requireCamera = false }: { setting: string; requireCamera?: boolean },
+  { setting, requireCamera = false, logger }: { setting: string; requireCamera?: boolean; logger?: { warn(message: string): void } },
 ): Promise<PreparedSource> {
   const { sourceType, ...common } = options;
   let description: SourceDescription;
@@ -68,6 +70,7 @@ export async function prepareSource(
       throw namingSetting(setting, new Error(`camera ${description.device} does not exist on this device`));
     });
   }
+  if (logger) await warnIfGstLaunchOutlivesThisProcess(description.type, logger);
   return {
     description,
     create: () => {
