@@ -23,17 +23,17 @@ const ENCODED_QUERY_PASSWORD = new RegExp(`((?:%3F|%26)(?:${QUERY_PASSWORD_KEYS}
 const URL_USER = /^[a-z][\w+.-]*:\/\/[^\s/?#]*@/i;
 const URL_QUERY_PASSWORD = new RegExp(`[?&](?:${QUERY_PASSWORD_KEYS}|password|passwd)=`, 'i');
 
-/**
- * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***"), plain or
- * percent-encoded in another URL ("?src=rtsp%3A%2F%2Fadmin%3A***%40camera"), and of every
- * password property of a pipeline ("rtspsrc user-id=admin user-pw=***"), as messages end up in logs.
- */
 /** Where a URL gives its credentials: in its authority (`user:password@`), in its query (`?user=..&pwd=..`), or nowhere. */
 export function credentialsInUrl(url: string): 'authority' | 'query' | undefined {
   if (URL_USER.test(url)) return 'authority';
   return URL_QUERY_PASSWORD.test(url) ? 'query' : undefined;
 }
 
+/**
+ * Masks the password of every URL in the text ("rtsp://admin:***@camera/...", "...?user=admin&pwd=***"), plain or
+ * percent-encoded in another URL ("?src=rtsp%3A%2F%2Fadmin%3A***%40camera"), and of every
+ * password property of a pipeline ("rtspsrc user-id=admin user-pw=***"), as messages end up in logs.
+ */
 export function maskCredentials(text: string): string {
   return text
     .replace(URL_PASSWORD, '$1:***@')
