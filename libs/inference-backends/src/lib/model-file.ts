@@ -26,18 +26,15 @@ export class ModelFileError extends Error {
  */
 export async function readModelFile(path: string, variable = 'MODEL_PATH', presetDefault?: string): Promise<ModelFile> {
   const origin = presetDefault === undefined ? `set by ${variable}` : `the model of preset ${presetDefault}, ${variable} is unset`;
-  const bytes = await readModelBytes(path, variable, origin, presetDefault !== undefined);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, origin };
-}
-
-/** A model file's bytes, or a ModelFileError naming the file, where its path came from and the setting to change. */
-async function readModelBytes(path: string, variable: string, origin: string, fromPreset: boolean): Promise<Buffer> {
+  let bytes: Buffer;
   try {
-    return await readFile(path);
+    bytes = await readFile(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    const where = isAbsolute(path) ? ` (${origin})` : ` (${resolve(path)}${fromPreset ? `, ${origin}` : ''}); set ${variable} to the model's full path`;
+    // A relative path says where it was looked for, and a preset's own model whose it is (MODEL_PATH's goes without saying).
+    const where = isAbsolute(path) ? ` (${origin})` : ` (${resolve(path)}${presetDefault === undefined ? '' : `, ${origin}`}); set ${variable} to the model's full path`;
     throw new ModelFileError(`cannot read model file ${path}: ${reason}${where}`);
   }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { path, bytes, sha256, modelId: `${basename(path, extname(path))}@${sha256.slice(0, 8)}`, origin };
 }
