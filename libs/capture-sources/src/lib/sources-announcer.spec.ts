@@ -14,7 +14,7 @@ describe('SourcesAnnouncer (real ZeroMQ PUB/SUB)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sources-announcer-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('announces the cameras to a subscriber that joins later, at once on a change, and every repeatMs while none changes', async () => {
+  it('announces the cameras to a subscriber that joins later, at once on a change or once complete, and every repeatMs while none changes', async () => {
     const endpoint = `ipc://${join(dir, 'detections')}`;
     const client = new ClientZmq({ endpoint, codecs: { [SOURCES_TOPIC]: sourcesCodec } });
     await client.connect();
@@ -29,9 +29,10 @@ describe('SourcesAnnouncer (real ZeroMQ PUB/SUB)', () => {
     await new Promise<void>((resolve, reject) => subscriber.listen((error) => (error ? reject(error) : resolve())));
     try {
       await waitUntil(() => heard.length >= 2, 'two announcements', { timeoutMs: 5000 });
-      expect(heard.slice(0, 2).map(({ sourceIds, repeatMs }) => ({ sourceIds, repeatMs }))).toEqual([
-        { sourceIds: ['camera0', 'garage'], repeatMs: 300 },
-        { sourceIds: ['camera0', 'garage'], repeatMs: 300 },
+      // Not complete until the module says so (its twin at start-up applied).
+      expect(heard.slice(0, 2).map(({ sourceIds, repeatMs, complete }) => ({ sourceIds, repeatMs, complete }))).toEqual([
+        { sourceIds: ['camera0', 'garage'], repeatMs: 300, complete: false },
+        { sourceIds: ['camera0', 'garage'], repeatMs: 300, complete: false },
       ]);
       expect(heard[1].at - heard[0].at).toBeGreaterThan(200);
 
@@ -41,6 +42,14 @@ describe('SourcesAnnouncer (real ZeroMQ PUB/SUB)', () => {
       await waitUntil(() => heard.at(-1)?.sourceIds.length === 1, 'the change announced', { timeoutMs: 5000 });
       expect(heard.at(-1)?.sourceIds).toEqual(['camera0']);
       expect((heard.at(-1)?.at as number) - changedAt).toBeLessThan(150);
+
+      const completedAt = performance.now();
+      announcer.markComplete();
+      await waitUntil(() => heard.at(-1)?.complete === true, 'the list announced complete', { timeoutMs: 5000 });
+      expect((heard.at(-1)?.at as number) - completedAt).toBeLessThan(150);
+      const heardOnceComplete = heard.length;
+      await waitUntil(() => heard.length > heardOnceComplete, 'the next repeat', { timeoutMs: 5000 });
+      expect(heard.at(-1)).toMatchObject({ sourceIds: ['camera0'], complete: true });
 
       announcer.close();
       // One sent as it closed may still be on its way.

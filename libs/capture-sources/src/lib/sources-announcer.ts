@@ -19,6 +19,7 @@ export class SourcesAnnouncer {
   private readonly runId = randomUUID();
   private timer?: NodeJS.Timeout;
   private closed = false;
+  private complete = false;
 
   constructor(
     private readonly client: Pick<ClientProxy, 'emit'>,
@@ -33,9 +34,18 @@ export class SourcesAnnouncer {
   announce(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    const announcement: SourcesAnnouncement = { runId: this.runId, sourceIds: this.sourceIds(), repeatMs: this.repeatMs };
+    const announcement: SourcesAnnouncement = { runId: this.runId, sourceIds: this.sourceIds(), repeatMs: this.repeatMs, complete: this.complete };
     lastValueFrom(this.client.emit(SOURCES_TOPIC, announcement), { defaultValue: undefined }).catch(this.failed);
     this.timer = setTimeout(() => this.announce(), this.repeatMs);
+  }
+
+  /**
+   * The list holds every camera the module's configuration names from now on (its twin's at start-up applied, or no
+   * twin): announced at once, so a preview drops the cameras an earlier run listed and this one does not.
+   */
+  markComplete(): void {
+    this.complete = true;
+    this.announce();
   }
 
   /** Announces no more: a preview then falls back on its cameras' silence once repeatMs has passed a few times. */

@@ -5,7 +5,7 @@ import { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './sources-codec';
 import type { SourcesAnnouncement } from './types';
 
 const RUN = '3f1c7e52-8a0d-4b6e-9c1f-2d7a5b0e9f41';
-const announcement = (): SourcesAnnouncement => ({ runId: RUN, sourceIds: ['camera0', 'door', 'cam#1'], repeatMs: 1000 });
+const announcement = (): SourcesAnnouncement => ({ runId: RUN, sourceIds: ['camera0', 'door', 'cam#1'], repeatMs: 1000, complete: true });
 
 /** An announcement whose JSON body is `json`, preamble kept valid. */
 function withJson(json: unknown): Buffer[] {
@@ -16,7 +16,12 @@ function withJson(json: unknown): Buffer[] {
 describe('sourcesCodec', () => {
   it('round-trips an announcement through one part, no camera included', () => {
     expect(sourcesCodec.decode(sourcesCodec.encode(announcement()))).toEqual(announcement());
-    expect(sourcesCodec.decode(sourcesCodec.encode({ runId: RUN, sourceIds: [], repeatMs: 1000 }))).toEqual({ runId: RUN, sourceIds: [], repeatMs: 1000 });
+    expect(sourcesCodec.decode(sourcesCodec.encode({ runId: RUN, sourceIds: [], repeatMs: 1000, complete: false }))).toEqual({ runId: RUN, sourceIds: [], repeatMs: 1000, complete: false });
+  });
+
+  it("reads an older module's announcement, which does not say whether its list is complete, as not complete (in the same version: an older reader drops the field)", () => {
+    const { complete: _, ...older } = announcement();
+    expect(sourcesCodec.decode(withJson(older))).toEqual({ ...older, complete: false });
   });
 
   it('drops fields it does not know, as detections do, so a newer module may add some', () => {
@@ -36,6 +41,7 @@ describe('sourcesCodec', () => {
     ['too many sources', { runId: RUN, sourceIds: Array.from({ length: MAX_ANNOUNCED_SOURCES + 1 }, (_, i) => `camera${i}`), repeatMs: 1000 }, `sourceIds must have at most ${MAX_ANNOUNCED_SOURCES} items`],
     ['no repeat', { runId: RUN, sourceIds: ['camera0'] }, 'repeatMs must be an integer'],
     ['a repeat of 0', { runId: RUN, sourceIds: ['camera0'], repeatMs: 0 }, 'repeatMs must be within [1, 3600000], got 0'],
+    ['completeness as a string', { runId: RUN, sourceIds: ['camera0'], repeatMs: 1000, complete: 'yes' }, 'complete must be a boolean, got string'],
   ])('rejects %s, naming the field', (_, json, message) => {
     const rejection = rejectionOf(sourcesCodec, withJson(json));
     expect(rejection.code).toBe('INVALID_FIELD');

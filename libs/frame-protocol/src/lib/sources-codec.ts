@@ -13,7 +13,8 @@ const MAX_REPEAT_MS = 3_600_000;
 
 /**
  * A SourcesAnnouncement as one ZeroMQ part (jsonPartCodec), on the detections socket, so within the largest part its
- * subscribers take there; unknown fields are dropped, as detections' are.
+ * subscribers take there; unknown fields are dropped, as detections' are. `complete` came later in the same version:
+ * an older preview drops it and goes on as before, and an older module's announcement, without it, reads as not complete.
  */
 export const sourcesCodec: Codec<SourcesAnnouncement> = jsonPartCodec(MessageKind.Sources, 'sources', MAX_DETECTIONS_PART_BYTES, readSourcesAnnouncement);
 
@@ -25,5 +26,7 @@ function readSourcesAnnouncement(value: unknown): SourcesAnnouncement {
   const twice = sourceIds.find((sourceId, index) => sourceIds.indexOf(sourceId) !== index);
   if (twice !== undefined) invalidField('sourceIds', `must name each source once, got ${JSON.stringify(twice)} twice`);
   const runId = readNonEmptyString(announcement.runId, 'runId', MAX_RUN_ID_BYTES);
-  return { runId, sourceIds, repeatMs: readInteger(announcement.repeatMs, 'repeatMs', 1, MAX_REPEAT_MS) };
+  const complete = announcement.complete ?? false;
+  if (typeof complete !== 'boolean') invalidField('complete', `must be a boolean, got ${typeof complete}`);
+  return { runId, sourceIds, repeatMs: readInteger(announcement.repeatMs, 'repeatMs', 1, MAX_REPEAT_MS), complete };
 }

@@ -119,6 +119,12 @@ export interface SourcesAnnouncement {
   sourceIds: string[];
   /** The announcement comes again within this long while the module runs (ms). */
   repeatMs: number;
+  /**
+   * The list holds every camera the module's configuration names: its twin's desired properties at start-up applied,
+   * or no twin to wait for. A camera an earlier run listed and a complete list leaves out was removed while no run
+   * announced. False from a module older than the field (it is not sent), as before the twin is applied.
+   */
+  complete: boolean;
 }
 
 /** Encodes a value of T into ZeroMQ message parts and back. Decoding throws ProtocolError on bad input. */

@@ -194,7 +194,7 @@ describe('PreviewSources', () => {
 
   describe("the cameras a module announces (inference decoding them itself)", () => {
     const of = (sourceId: string, sequence: number) => ({ ...frame(sequence), sourceId });
-    const announcement = (runId: string, ...sourceIds: string[]) => ({ runId, sourceIds, repeatMs: 1000 });
+    const announcement = (runId: string, ...sourceIds: string[]) => ({ runId, sourceIds, repeatMs: 1000, complete: false });
     const listed = (sources: PreviewSources) => sources.summaries().map(({ sourceId, waiting }) => `${sourceId}${waiting ? ' (waiting)' : ''}`);
 
     it('forgets at once a camera the run listed and leaves out now (removed), refuses it until listed again, and lists the new ones', () => {
