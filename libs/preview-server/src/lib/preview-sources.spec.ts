@@ -246,6 +246,54 @@ describe('PreviewSources', () => {
       expect([sources.accepts('garage', now + 30), listed(sources)]).toEqual([false, ['cam (waiting)']]);
     });
 
+    describe("a restarted module's (a new run's) complete list: its twin at start-up applied, or no twin", () => {
+      const complete = (runId: string, ...sourceIds: string[]) => ({ ...announcement(runId, ...sourceIds), complete: true });
+
+      it('forgets the cameras the run before listed and it does not (removed while the module was down), not one never announced, and lists one PREVIEW_SOURCES names again, waiting', () => {
+        const sources = new PreviewSources(['door']);
+        const forgotten: string[] = [];
+        sources.onForget((sourceId) => forgotten.push(sourceId));
+        const now = performance.now();
+        sources.addFrame(of('yard', 1));
+        sources.announce(complete('run-a', 'cam', 'garage', 'door'), now);
+        for (const sourceId of ['cam', 'garage', 'door']) sources.addFrame(of(sourceId, 1));
+
+        // The module restarted: its new run lists what its environment names, and all of it once its twin is applied.
+        sources.announce(announcement('run-b', 'cam'), now + 10_000);
+        expect(forgotten).toEqual([]);
+        sources.announce(complete('run-b', 'cam'), now + 11_000);
+        expect(forgotten).toEqual(['garage', 'door']);
+        expect(listed(sources)).toEqual(['yard', 'cam', 'door (waiting)']);
+
+        // Nothing of the old run is on its way, so a camera that now comes from elsewhere (a capture module) is taken.
+        sources.addFrame(of('garage', 2));
+        sources.announce(complete('run-b', 'cam'), now + 12_000);
+        expect([forgotten, listed(sources)]).toEqual([
+          ['garage', 'door'],
+          ['yard', 'cam', 'door (waiting)', 'garage'],
+        ]);
+      });
+
+      it('waits for the run before to stop announcing (three of its repeats) where the module came back sooner', () => {
+        const sources = new PreviewSources();
+        const now = performance.now();
+        sources.announce(complete('run-a', 'cam', 'garage'), now);
+        sources.addFrame(of('garage', 1));
+        sources.announce(complete('run-b', 'cam'), now + 1000);
+        sources.announce(complete('run-b', 'cam'), now + 2999);
+        expect(listed(sources)).toEqual(['cam (waiting)', 'garage']);
+        sources.announce(complete('run-b', 'cam'), now + 3000);
+        expect(listed(sources)).toEqual(['cam (waiting)']);
+      });
+
+      it("forgets none of another module's cameras while both announce, each its own run", () => {
+        const sources = new PreviewSources();
+        const now = performance.now();
+        for (let ms = 0; ms < 10_000; ms += 500) sources.announce(ms % 1000 === 0 ? complete('run-a', 'cam', 'garage') : complete('run-b', 'door'), now + ms);
+        expect(listed(sources)).toEqual(['cam (waiting)', 'garage (waiting)', 'door (waiting)']);
+      });
+    });
+
     it("removes a camera the run left out while its announcements were lost for longer than their lapse", () => {
       const sources = new PreviewSources();
       const now = performance.now();

@@ -153,7 +153,8 @@ export class PreviewSources {
   /**
    * The cameras the module that decodes them announced: each is listed (waiting until its first frame), and one it
    * removed (its twin) is forgotten at once, and refused while the announcements keep coming: its frames and
-   * detections still on their way. One PREVIEW_SOURCES names is listed again, waiting.
+   * detections still on their way. One a restarted module's complete list leaves out (removed while it was down) is
+   * forgotten too. One PREVIEW_SOURCES names is listed again, waiting.
    */
   announce(announcement: SourcesAnnouncement, now = performance.now()): void {
     for (const sourceId of this.announced.take(announcement, now)) {
