@@ -44,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }],
     });
   });
 
@@ -267,6 +267,29 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     expect(edge.connected).toBe(true);
     const logged = lines.filter((line) => String(line['msg']).includes('the model worker is down'));
     expect(logged).toHaveLength(1);
+  });
+
+  it("says when the desired document at start-up has been applied, not before edgeHub is there and the apply done, nor where the twin sets nothing", async () => {
+    const applied: Array<[string, boolean]> = [];
+    const apply = async (_changes: unknown, next: { label: string }, { startup }: { startup: boolean }) => {
+      // As a camera added, its decoder started.
+      await sleep(300);
+      applied.push([next.label, startup]);
+    };
+    let startupApplied = false;
+    await hub.stopBroker();
+    try {
+      const edge = start('later', { settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
+      void edge.startupApplied.then(() => (startupApplied = true));
+      await sleep(1500);
+      expect(startupApplied).toBe(false);
+    } finally {
+      await hub.startBroker();
+    }
+    await waitUntil(() => startupApplied, 'the start-up document applied', { timeoutMs: 10_000 });
+    expect(applied).toEqual([['from-manifest', true]]);
+
+    await start('bare').startupApplied;
   });
 
   it('waits in close() for the twin patch being applied, and applies no patch queued behind it', async () => {

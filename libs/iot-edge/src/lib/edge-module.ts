@@ -121,6 +121,12 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private failFatally!: (error: EdgeAuthenticationError) => void;
   /** Rejects with EdgeAuthenticationError when edgeHub refuses the module's credentials; never resolves. */
   readonly fatal: Promise<never>;
+  private markStartupApplied!: () => void;
+  /**
+   * Resolves once the first whole desired document since start-up has been applied (refused values and all): the
+   * module then runs as its twin configures it, not only as its environment does. Not while edgeHub is away.
+   */
+  readonly startupApplied: Promise<void>;
   /** host:port the module dials. */
   readonly address: string;
 
@@ -132,6 +138,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.fatal = new Promise<never>((_resolve, reject) => (this.failFatally = reject));
     // Nobody need listen: a module without a fatal handler must not die of an unhandled rejection.
     this.fatal.catch(() => undefined);
+    this.startupApplied = new Promise<void>((resolve) => (this.markStartupApplied = resolve));
     this.backoff = options.backoff ?? new Backoff(1000, 10_000);
     this.settings = options.settings ? { ...options.settings.startup } : undefined;
     // Without a registry the metrics are registered nowhere: kept, never scraped.
@@ -380,6 +387,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     void this.report({ settings: this.reportedSettings(), lastDesired: this.lastDesired }).catch((error) =>
       this.options.logger.warn({ err: error }, 'could not report twin settings'),
     );
+    if (startup) this.markStartupApplied();
   }
 
   /**
