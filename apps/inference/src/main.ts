@@ -127,6 +127,11 @@ void runModule('inference', async (logger) => {
     }),
   });
 
+  // Its list is complete once the twin's cameras are in (at once without IoT Edge): a preview then drops those a run
+  // before listed, removed while this module was down.
+  if (edge) void edge.startupApplied.then(() => announcer?.markComplete());
+  else announcer?.markComplete();
+
   const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
   const service = await startMicroservice({
     module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary, releasePixels: frames.release }),

@@ -45,6 +45,8 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
   let detections: string;
   let hub: EdgeHubEmulator;
   let inference: ModuleProcess;
+  /** Inference's environment, to start it again. */
+  let inferenceEnv: Record<string, string>;
   let telemetry: ModuleProcess;
   let preview: ModuleProcess;
   let previewUrl: string;
@@ -63,7 +65,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     ];
     // Inference runs as an IoT Edge module, whose twin changes its cameras; the others need no edgeHub.
     hub = await startPipelineEdgeHub(dir);
-    inference = new ModuleProcess('inference', {
+    inferenceEnv = {
       ...hub.moduleEnv('inference'),
       CAPTURE_SOURCES: JSON.stringify(sources),
       // Its frames offered to the preview, as a capture offers its own.
@@ -73,7 +75,8 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       RECOGNITION: 'off',
       INFERENCE_THREADS: '1',
       METRICS_PORT: '0',
-    });
+    };
+    inference = new ModuleProcess('inference', inferenceEnv);
     ({ preview, url: previewUrl } = await startPreview([frames], detections, ['camera0', 'door']));
   });
 
@@ -230,6 +233,62 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     // And it stays gone while the other cameras' frames and detections come.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect((await previewSources(previewUrl)).map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door']);
+  }, 150_000);
+
+  it("drops a camera the twin removed while inference was down once the restarted inference's twin is applied, not before, the others' streams going on", async () => {
+    const summaries = async () => ((await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; sequence: number }> }).sources;
+    await listening(preview);
+    await hub.waitForSubscription('inference', 'desired', 60_000);
+    await hub.patchDesired('inference', { cameras: { garage: { source: DEMO_VIDEO, width: 160, height: 120 } } });
+    await showing([previewUrl], 'garage', 30_000);
+    // Someone watching door across the restart, and what the preview lists all along.
+    const watched = (await fetch(`${previewUrl}/sources/door/live.mjpeg`)).body?.getReader();
+    if (!watched) throw new Error("door's stream has no body");
+    const stream = { bytes: 0, ended: false };
+    const watching = (async () => {
+      for (let chunk = await watched.read(); !chunk.done; chunk = await watched.read()) stream.bytes += chunk.value.length;
+      stream.ended = true;
+    })().catch(() => (stream.ended = true));
+    const listings: string[][] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        listings.push((await summaries()).map(({ sourceId }) => sourceId));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+
+    try {
+      const doorSequence = (await summaries()).find(({ sourceId }) => sourceId === 'door')?.sequence as number;
+      expect(await inference.stop('SIGINT')).toBe(0);
+      const version = await hub.patchDesired('inference', { cameras: { garage: null } });
+      // edgeHub not there as it starts again: its list is not complete, and the preview drops nothing.
+      await hub.stopBroker();
+      try {
+        inference = new ModuleProcess('inference', inferenceEnv);
+        // The new run's frames (numbered from 0 again) and announcements at the preview.
+        await eventually(async () => ((await summaries()).some(({ sourceId, sequence }) => sourceId === 'door' && sequence < doorSequence) ? true : undefined), "the restarted inference's frames of door", {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        expect((await summaries()).map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door', 'garage']);
+      } finally {
+        await hub.startBroker();
+      }
+      await hub.waitForReported('inference', (r) => lastDesiredOf(r).version === version, 30_000);
+      await notListing([previewUrl], 'garage', 3000);
+      const bytesOnceDropped = stream.bytes;
+      await eventually(async () => (stream.bytes > bytesOnceDropped ? true : undefined), "door's stream going on", { timeoutMs: 10_000, intervalMs: 100 });
+      expect(stream.ended).toBe(false);
+    } finally {
+      polling = false;
+      await poll;
+      await watched.cancel();
+      await watching;
+    }
+    expect(listings.filter((ids) => !(ids.includes('camera0') && ids.includes('door')))).toEqual([]);
+    expect((await summaries()).map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door']);
   }, 150_000);
 
   it('stops cleanly on Ctrl-C, leaving none of its decoders behind', async () => {
