@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { Push } from 'zeromq';
 import { listenAsConfigured } from './address-in-use';
 import { createMetricsRegistry, startObservabilityServer } from './observability-server';
@@ -28,6 +29,27 @@ describe('listenAsConfigured: an address already taken, named by the variable th
       taken.close();
       second.close();
     }
+  });
+
+  it('names a ZeroMQ bind refused for a taken address even when its code reads otherwise', async () => {
+    // libzmq tells the socket's monitor of the failed bind before zmq_bind returns; a pause of about a millisecond
+    // between its two reports (a thread preempted under load) makes that report leave errno at EAGAIN.
+    const overwritten = (address: string) => Object.assign(new Error('Operation was not possible or timed out'), { code: 'EAGAIN', address });
+    const taken = new Push({ linger: 0 });
+    try {
+      await taken.bind('tcp://127.0.0.1:0');
+      const bound = taken.lastEndpoint as string;
+      await expect(listenAsConfigured('FRAMES_BIND', Promise.reject(overwritten(bound)))).rejects.toThrow(`FRAMES_BIND: ${bound} is already in use`);
+    } finally {
+      taken.close();
+    }
+    // On a free address the failure is not the address's: it passes through as it is.
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const { port } = free.address() as AddressInfo;
+    await new Promise((resolve) => free.close(resolve));
+    const notTheAddress = overwritten(`tcp://127.0.0.1:${port}`);
+    await expect(listenAsConfigured('FRAMES_BIND', Promise.reject(notTheAddress))).rejects.toBe(notTheAddress);
   });
 
   it('names the host variable for a host that is not this machine: an address it lacks, a name that does not resolve', async () => {

@@ -1,4 +1,4 @@
-import { isIPv6 } from 'node:net';
+import { createServer, isIPv6 } from 'node:net';
 
 /** A listen refused because the address is taken, said with the variable that chose it. */
 export class AddressInUseError extends Error {
@@ -35,8 +35,9 @@ function refusedAddress({ address, hostname, port }: { address?: string; hostnam
  * Awaits a listen (an HTTP server's, a ZeroMQ bind) on the address `variable` chose, its host chosen by
  * `hostVariable` (by default the same, as an endpoint holds both), and turns a refusal into an error naming the
  * setting to change: an address already taken (AddressInUseError: a second `npm start` is the likely cause), or a host
- * that is not this machine's (AddressNotHereError), where the bare EADDRNOTAVAIL or ENOTFOUND names no setting. Other
- * failures pass through as they are.
+ * that is not this machine's (AddressNotHereError), where the bare EADDRNOTAVAIL or ENOTFOUND names no setting. A
+ * ZeroMQ bind refused with another code is named taken when its address is (see tcpEndpointTaken). Other failures
+ * pass through as they are.
  */
 export async function listenAsConfigured<T>(variable: string, listening: Promise<T>, hostVariable = variable): Promise<T> {
   try {
@@ -45,6 +46,23 @@ export async function listenAsConfigured<T>(variable: string, listening: Promise
     const refused = error as NodeJS.ErrnoException & { address?: string; hostname?: string; port?: number };
     if (refused?.code === 'EADDRINUSE') throw new AddressInUseError(variable, refusedAddress(refused));
     if (refused?.code && NOT_HERE.has(refused.code)) throw new AddressNotHereError(hostVariable, refusedAddress(refused), refused.code);
+    if (refused?.address && (await tcpEndpointTaken(refused.address))) throw new AddressInUseError(variable, refused.address);
     throw error;
   }
+}
+
+/**
+ * Whether a ZeroMQ TCP endpoint's address is taken, asked by listening on it. A refused ZeroMQ bind's code cannot be
+ * trusted: libzmq reports the failure to the socket's monitor before zmq_bind returns, and that report may leave
+ * errno at EAGAIN (when a millisecond has passed since the monitor's previous one, as for a thread preempted under load).
+ */
+async function tcpEndpointTaken(endpoint: string): Promise<boolean> {
+  const parts = /^tcp:\/\/(?:\[([^\]]+)\]|([^:;]+)):(\d+)$/.exec(endpoint);
+  if (!parts || parts[3] === '0') return false;
+  const host = parts[1] ?? (parts[2] === '*' ? '0.0.0.0' : parts[2]);
+  const probe = createServer();
+  return new Promise((resolve) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE'));
+    probe.listen(Number(parts[3]), host, () => probe.close(() => resolve(false)));
+  });
 }
