@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { freePort, waitUntil } from '@iev/testing';
 import { pidsRunning, take } from '../test-support/decoders';
-import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args } from './ffmpeg-sources';
+import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, v4l2FailureAdvice } from './ffmpeg-sources';
 import type { FrameSource } from './frame-source';
 import { createFrameSource, resolveSource } from './resolve-source';
 
@@ -90,6 +90,31 @@ describe('V4L2 cameras (real ffmpeg)', () => {
     await expect(take(source, 1)).rejects.toThrow(
       'ffmpeg failed reading V4L2 camera /dev/video99 (ffmpeg exited with code 1): Cannot open video device /dev/video99: No such file or directory',
     );
+  });
+
+  it('names the setting that chose a camera that is not plugged in', async () => {
+    const source = createFrameSource(resolveSource('/dev/video99'), { setting: 'CAPTURE_SOURCES[1] CAMERA_PATH' });
+
+    await expect(take(source, 1)).rejects.toThrow(/No such file or directory: no camera at \/dev\/video99: plug it in \(retried meanwhile\), or set CAPTURE_SOURCES\[1\] CAMERA_PATH to one this device has$/);
+  });
+
+  it('names the setting that chose a path that is no camera', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-v4l2-'));
+    try {
+      const notACamera = join(dir, 'camera');
+      writeFileSync(notACamera, 'not a device');
+      const source = createFrameSource(resolveSource(notACamera, 'v4l2'), { setting: 'CAMERA_PATH' });
+
+      await expect(take(source, 1)).rejects.toThrow(/Inappropriate ioctl for device: check the camera CAMERA_PATH names$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the setting that chose a camera another program holds (ffmpeg\'s words for EBUSY: no camera here to hold)', () => {
+    const advice = v4l2FailureAdvice('/dev/video0', 'source')('[video4linux2,v4l2 @ 0x5581e7a72840] ioctl(VIDIOC_STREAMON): Device or resource busy | /dev/video0: Device or resource busy');
+
+    expect(advice.text).toBe('another program has /dev/video0 open: stop it, or set source to another camera');
   });
 
   // Runs where a camera is plugged in (nx.json's "cameras" input keys the cached result on it), in its own format,

@@ -99,6 +99,19 @@ export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWord
   return (lastWords) => (CREDENTIALS_REFUSED.test(lastWords) ? { text, awaitsSettings: true } : undefined);
 }
 
+/**
+ * Advice on a V4L2 camera's failure that names the setting that chose it (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's
+ * source), as the retry line repeats it: a camera not plugged in, or held by another program, is retried until it can
+ * be opened, and the line says what to change should it stay so.
+ */
+export function v4l2FailureAdvice(device: string, setting = 'the camera path'): (lastWords: string) => FailureAdvice {
+  return (lastWords) => {
+    if (/No such file or directory/.test(lastWords)) return { text: `no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`, awaitsSettings: false };
+    if (/Device or resource busy/.test(lastWords)) return { text: `another program has ${device} open: stop it, or set ${setting} to another camera`, awaitsSettings: false };
+    return { text: `check the camera ${setting} names`, awaitsSettings: false };
+  };
+}
+
 /** The ffmpeg command line for a network stream (see streamInput). */
 export function buildStreamArgs(url: string, options: StreamOptions): string[] {
   return rawVideoArgs(streamInput(url, options));

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { maskCredentials } from '@iev/service-runtime';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2FailureAdvice, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
 import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
@@ -105,7 +105,7 @@ export interface FrameSourceOptions extends OutputShape {
   bufferHeld?: BufferHeld;
   /** Told of the decoder's warnings and errors once frames flow (DecoderMessageListener). */
   onDecoderMessage?: DecoderMessageListener;
-  /** stream: the setting that gave the URL (CAMERA_PATH, a twin's source), named where its failure is the URL's to fix. */
+  /** stream, v4l2: the setting that gave the URL or device (CAMERA_PATH, a twin's source), named where its failure is the setting's to fix. */
   setting?: string;
 }
 
@@ -121,7 +121,8 @@ export function createFrameSource(description: SourceDescription, options: Frame
     case 'v4l2': {
       const { device } = description;
       const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
-      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage });
+      const failureAdvice = v4l2FailureAdvice(device, options.setting);
+      return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage, failureAdvice });
     }
     case 'stream': {
       const { url } = description;
