@@ -181,6 +181,33 @@ describe('ServerZmq', () => {
     expect(stats.received).toBe(stats.dispatched + stats.skipped + stats.malformed);
   });
 
+  it("counts each pattern's messages apart, where a link carries several (the preview's detections and announcements)", async () => {
+    const endpoint = ipc.endpoint('two-patterns');
+    const publisher = opened.add(new Publisher({ linger: 0 }));
+    await publisher.bind(endpoint);
+    const handled: string[] = [];
+    const server = opened.add(new ServerZmq({ endpoint, delivery: 'queue' }));
+    for (const pattern of ['events', 'announcements']) server.addHandler(pattern, async ({ n }: { n: number }) => void handled.push(`${pattern}:${n}`), true);
+    await listen(server);
+    const send = (pattern: string, n: number) => publisher.send([pattern, JSON.stringify({ n })]);
+    await publishUntil('warm-up events arrive', () => send('events', 0), () => handled.length > 0);
+    // ZeroMQ keeps order per connection: once this one is handled, every warm-up event is accounted for.
+    await send('events', -1);
+    await waitUntil(() => handled.at(-1) === 'events:-1', 'the warm-up has settled');
+    const before = server.patternStats('events');
+
+    for (const n of [1, 2, 3]) await send('events', n);
+    await send('announcements', 1);
+    await publisher.send(['announcements', '{ not json']);
+    await send('announcements', 2);
+    await waitUntil(() => handled.includes('events:3') && handled.includes('announcements:2'), 'the events and announcements are handled');
+
+    const events = server.patternStats('events');
+    expect({ ...events, received: events.received - before.received, dispatched: events.dispatched - before.dispatched }).toEqual({ received: 3, dispatched: 3, skipped: 0, malformed: 0, handlerErrors: 0 });
+    expect(server.patternStats('announcements')).toEqual({ received: 3, dispatched: 2, skipped: 0, malformed: 1, handlerErrors: 0 });
+    expect(server.stats()).toEqual({ received: events.received + 3, dispatched: events.dispatched + 2, skipped: 0, malformed: 1, handlerErrors: 0, refusedPeers: 0 });
+  });
+
   it('caps a message part at the protocol maximum by default, and disconnects a peer that sends more than its cap', async () => {
     const capped = opened.add(new ServerZmq({ endpoint: ipc.endpoint('default-cap') }));
     capped.addHandler('events', async () => undefined, true);

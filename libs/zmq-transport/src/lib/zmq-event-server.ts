@@ -28,6 +28,11 @@ export interface ZmqServerStats {
   refusedPeers: number;
 }
 
+/** One pattern's counters, where a link carries several: its messages' share of ZmqServerStats but the socket's refusedPeers. */
+export type ZmqPatternStats = Omit<ZmqServerStats, 'refusedPeers'>;
+
+const noMessages = (): ZmqPatternStats => ({ received: 0, dispatched: 0, skipped: 0, malformed: 0, handlerErrors: 0 });
+
 export interface MalformedMessage {
   pattern: string;
   /** Usually a ProtocolError from the codec; whatever else the codec threw otherwise. */
@@ -53,7 +58,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   override readonly transportId = ZMQ_TRANSPORT;
   protected override readonly logger = new Logger(this.constructor.name);
 
-  protected readonly counters: Omit<ZmqServerStats, 'refusedPeers'> = { received: 0, dispatched: 0, skipped: 0, malformed: 0, handlerErrors: 0 };
+  private readonly patternCounters = new Map<string, ZmqPatternStats>();
   protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status), this.logger);
   private readonly malformedListeners: Array<(message: MalformedMessage) => void> = [];
   protected socket?: S;
@@ -78,13 +83,28 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     this.socket?.close(); // ends the receive loop's for-await
     this.socket = undefined;
     this.socketEvents.detach();
-    for (const mailbox of this.mailboxes.values()) this.counters.skipped += mailbox.close();
+    for (const [pattern, mailbox] of this.mailboxes) this.countersOf(pattern).skipped += mailbox.close();
     await Promise.all(this.loops); // lets a running handler finish
     this.loops = [];
   }
 
   stats(): ZmqServerStats {
-    return { ...this.counters, refusedPeers: this.socketEvents.refusals };
+    const total = { ...noMessages(), refusedPeers: this.socketEvents.refusals };
+    for (const counters of this.patternCounters.values()) {
+      for (const key of Object.keys(counters) as Array<keyof ZmqPatternStats>) total[key] += counters[key];
+    }
+    return total;
+  }
+
+  /** The counters of one pattern's messages since construction. */
+  patternStats(pattern: string): ZmqPatternStats {
+    return { ...this.countersOf(pattern) };
+  }
+
+  private countersOf(pattern: string): ZmqPatternStats {
+    let counters = this.patternCounters.get(pattern);
+    if (!counters) this.patternCounters.set(pattern, (counters = noMessages()));
+    return counters;
   }
 
   /** ZeroMQ monitor events (`connect`, `disconnect`, `connect:retry`, ...) and `malformed`. */
@@ -146,7 +166,8 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
       const mailbox = pattern === undefined ? undefined : this.mailboxes.get(pattern);
       // SUB filters by prefix, so "frames" also lets "frames.debug" through: only exact patterns count.
       if (pattern === undefined || !mailbox) continue;
-      this.counters.received++;
+      const counters = this.countersOf(pattern);
+      counters.received++;
       let data: unknown;
       try {
         data = codecFor(this.codecs, pattern).decode(this.payload(pattern, parts));
@@ -155,17 +176,18 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
         this.dropped(pattern);
         continue;
       }
-      this.counters.skipped += mailbox.put(data);
+      counters.skipped += mailbox.put(data);
     }
   }
 
   private async dispatch({ pattern, handler, mailbox }: Route): Promise<void> {
+    const counters = this.countersOf(pattern);
     for await (const data of mailbox) {
-      this.counters.dispatched++;
+      counters.dispatched++;
       try {
         await this.runHandler(pattern, handler, data);
       } catch (error) {
-        this.counters.handlerErrors++;
+        counters.handlerErrors++;
         this.logger.error(`Handler for "${pattern}" failed: ${error instanceof Error ? error.message : inspect(error)}`, error instanceof Error ? error.stack : undefined);
       }
     }
@@ -188,7 +210,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   }
 
   private reportMalformed(message: MalformedMessage): void {
-    this.counters.malformed++;
+    this.countersOf(message.pattern).malformed++;
     for (const listener of this.malformedListeners) {
       try {
         listener(message);
