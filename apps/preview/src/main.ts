@@ -75,7 +75,9 @@ void runModule('preview', async (logger) => {
       sources: sources.summaries(),
       viewers: viewers(),
       frames: frames.stats(),
-      detections: detections.stats(),
+      // The link carries inference's camera announcements too: counted apart, so detections' figures match iev_preview_detections_total.
+      detections: { ...detections.patternStats(DETECTIONS_TOPIC), refusedPeers: detections.stats().refusedPeers },
+      sourcesAnnouncements: detections.patternStats(SOURCES_TOPIC),
       ...(edge && { iotEdge: { connected: edge.connected } }),
     }),
   });
