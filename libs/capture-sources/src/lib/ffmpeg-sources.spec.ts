@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
@@ -331,13 +333,36 @@ describe('network streams (real ffmpeg HTTP server)', () => {
 
   it('fails with ffmpeg\'s reason when nothing listens, masking the password in the URL', async () => {
     const port = await freePort();
-    const source = createFrameSource(resolveSource(`http://viewer:s3cret@127.0.0.1:${port}/video.mjpg`));
+    const source = createFrameSource(resolveSource(`http://viewer:s3cret@127.0.0.1:${port}/video.mjpg`), { setting: 'CAMERA_PATH' });
 
     const failure = await readUntilFailure(source, () => undefined);
 
     expect(failure.message).toBe(
       `ffmpeg failed reading stream http://viewer:***@127.0.0.1:${port}/video.mjpg (ffmpeg exited with code 1): ` +
-        `Connection to tcp://127.0.0.1:${port} failed: Connection refused | http://viewer:***@127.0.0.1:${port}/video.mjpg: Connection refused`,
+        `Connection to tcp://127.0.0.1:${port} failed: Connection refused | http://viewer:***@127.0.0.1:${port}/video.mjpg: Connection refused: ` +
+        `nothing accepts connections at 127.0.0.1:${port}: the camera may be off or restarting (retried meanwhile), or CAMERA_PATH names the wrong host or port`,
     );
+  });
+
+  it('names the setting when the server has no stream at the path, retried as usual (a relay answers 404 until its camera connects)', async () => {
+    const server = createServer((_request, response) => response.writeHead(404).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cam/video.mjpg`;
+      const failure = await readUntilFailure(createFrameSource(resolveSource(url), { setting: 'CAPTURE_SOURCES[1] CAMERA_PATH' }), () => undefined);
+
+      expect(failure.message).toMatch(/404 Not Found: the server has no stream at that path: check the path in CAPTURE_SOURCES\[1\] CAMERA_PATH, or the stream is not published yet \(retried meanwhile\)$/);
+      expect(failure).toMatchObject({ awaitsSettings: false });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('names the setting when the host name does not resolve', async () => {
+    // .invalid never resolves (RFC 2606), with or without a network.
+    const failure = await readUntilFailure(createFrameSource(resolveSource('rtsp://admin:s3cret@camera.invalid:8554/stream1'), { setting: 'CAMERA_PATH' }), () => undefined);
+
+    expect(failure.message).toMatch(/Failed to resolve hostname camera\.invalid.*: camera\.invalid:8554 does not resolve: check the host name in CAMERA_PATH \(retried meanwhile, as a network coming up may not resolve it yet\)$/);
+    expect(failure.message).not.toContain('s3cret');
   });
 });

@@ -1,4 +1,4 @@
-import { credentialsInUrl } from '@iev/service-runtime';
+import { credentialsInUrl, maskCredentials } from '@iev/service-runtime';
 import { type DecoderCommand, DecoderSource, type FailureAdvice } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
@@ -82,10 +82,17 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
 /** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */
 const CREDENTIALS_REFUSED = /\b401 Unauthorized\b/;
 
+/** How ffmpeg says nothing accepted the connection, the server has no such stream, or the host name did not resolve. */
+const CONNECTION_REFUSED = /\bConnection refused\b/;
+const NOT_FOUND = /\b404 Not Found\b/;
+const NAME_NOT_RESOLVED = /\bFailed to resolve hostname\b/;
+
 /**
- * Advice on a stream's failure that its setting (CAMERA_PATH, a twin's source) can fix: a server that asks for a user
- * and password, and was given wrong ones or none. The stream is retried all the same, at the longest delay: the
- * camera's password may be what changes, and cameras lock an account after a few refused logins.
+ * Advice on a stream's failure that names its setting (CAMERA_PATH, a twin's source). A server that asks for a user and
+ * password, and was given wrong ones or none, is retried at the longest delay: the camera's password may be what
+ * changes, and cameras lock an account after a few refused logins. A camera that is off or restarting, a path not
+ * published yet (a relay such as MediaMTX answers 404 until its camera connects) and a name a network coming up cannot
+ * resolve yet mend themselves, so those are retried as usual; the advice says what to check should they stay so.
  */
 export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWords: string) => FailureAdvice | undefined {
   const example = `${url.slice(0, url.indexOf(':')).toLowerCase()}://user:password@host/...`;
@@ -95,8 +102,24 @@ export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWord
     query: `the camera refused the request: check the user and password ${setting} gives (${example}, or in its query)`,
     none: `the camera asks for a user and password, and ${setting} gives none (${example})`,
   };
-  const text = texts[credentialsInUrl(url) ?? 'none'];
-  return (lastWords) => (CREDENTIALS_REFUSED.test(lastWords) ? { text, awaitsSettings: true } : undefined);
+  const credentials = texts[credentialsInUrl(url) ?? 'none'];
+  const host = hostOf(url);
+  return (lastWords) => {
+    if (CREDENTIALS_REFUSED.test(lastWords)) return { text: credentials, awaitsSettings: true };
+    if (CONNECTION_REFUSED.test(lastWords)) return { text: `nothing accepts connections at ${host}: the camera may be off or restarting (retried meanwhile), or ${setting} names the wrong host or port`, awaitsSettings: false };
+    if (NOT_FOUND.test(lastWords)) return { text: `the server has no stream at that path: check the path in ${setting}, or the stream is not published yet (retried meanwhile)`, awaitsSettings: false };
+    if (NAME_NOT_RESOLVED.test(lastWords)) return { text: `${host} does not resolve: check the host name in ${setting} (retried meanwhile, as a network coming up may not resolve it yet)`, awaitsSettings: false };
+    return undefined;
+  };
+}
+
+/** The URL's host and port as written, without its user and password; the whole URL, masked, where it has none. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host || maskCredentials(url);
+  } catch {
+    return maskCredentials(url);
+  }
 }
 
 /**
