@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { ColorMatrix } from '@iev/frame-protocol';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { FrameFormatReader } from './decoder-source';
@@ -170,6 +171,13 @@ function displayedSize(stream: FfprobeStream): FrameSize {
 }
 
 /**
+ * A file's path as ffmpeg and ffprobe are to be given it: absolute. Relative, a name in the working directory is read
+ * as a protocol up to its first colon (a recording named by its time, `10:00:00.mp4`: "Protocol not found"), and one
+ * starting with `-` as an option.
+ */
+export const ffmpegFileArgument = (path: string): string => resolve(path);
+
+/**
  * Size, rate and duration of a video file's first video stream that is not a cover picture, via fluent-ffmpeg's
  * ffprobe (the one beside ffmpegPath). Left to itself ffmpeg would decode the stream it likes best (the largest), so
  * the one described here is the one to map: a file of two video streams was otherwise read at one's size from the
@@ -180,7 +188,7 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   useFfmpegPath(ffmpegPath);
   const probed = await new Promise<FfprobeData>((resolve, reject) => {
     // -pattern_type none: a `%` in the name of a picture read by name (image2) is part of its name, not a numbered sequence.
-    ffmpeg.ffprobe(path, ['-v', 'error', '-pattern_type', 'none', '-select_streams', 'v'], (error: Error | null, data) => {
+    ffmpeg.ffprobe(ffmpegFileArgument(path), ['-v', 'error', '-pattern_type', 'none', '-select_streams', 'v'], (error: Error | null, data) => {
       // fluent-ffmpeg's error message is the exit status, then ffprobe's stderr.
       if (error) return reject(new VideoSourceError(`cannot read video file ${path}: ${lastLines(error.message)}`));
       resolve(data);

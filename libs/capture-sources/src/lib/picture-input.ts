@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { ffprobeFor } from './ffmpeg-command';
-import type { VideoInfo } from './ffmpeg-tools';
+import { ffmpegFileArgument, type VideoInfo } from './ffmpeg-tools';
 import type { FrameSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -57,7 +57,7 @@ export async function uprightPicture(path: string, ffmpegPath: string, video: Vi
 
 /** The EXIF orientation of the picture's first frame, 1 (as stored) where it has none. */
 function exifOrientation(path: string, ffmpegPath: string, streamIndex: number): Promise<number> {
-  const args = ['-v', 'error', '-pattern_type', 'none', '-select_streams', String(streamIndex), '-read_intervals', '%+#1', '-show_entries', 'frame_tags=Orientation', '-of', 'json', path];
+  const args = ['-v', 'error', '-pattern_type', 'none', '-select_streams', String(streamIndex), '-read_intervals', '%+#1', '-show_entries', 'frame_tags=Orientation', '-of', 'json', ffmpegFileArgument(path)];
   return new Promise((resolve, reject) => {
     execFile(ffprobeFor(ffmpegPath).path, args, (error, stdout, stderr) => {
       if (error) return reject(new VideoSourceError(`cannot read picture ${path}: ${stderr.trim() || error.message}`));

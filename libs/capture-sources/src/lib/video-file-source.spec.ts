@@ -209,6 +209,21 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(frames[4].pixels.equals(frames[0].pixels)).toBe(true);
   });
 
+  it('reads files in the working directory by names ffmpeg would take for a protocol (`10:00:00.mp4`) or an option (`-clip.mp4`)', async () => {
+    const picture = join(workDir, 'door:1.png');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', picture]);
+    makeVideo('10:00:00.mp4', 'testsrc2=size=64x48:rate=10:duration=1');
+    makeVideo('-clip.mp4', 'testsrc2=size=64x48:rate=10:duration=1');
+    const startedIn = process.cwd();
+    process.chdir(workDir);
+    try {
+      for (const name of ['10:00:00.mp4', '-clip.mp4']) expect(await take(new VideoFileSource({ path: name, ...fastOnce }), Infinity)).toHaveLength(10);
+      expect(await take(new VideoFileSource({ path: 'door:1.png', realtime: false }), 2)).toHaveLength(2);
+    } finally {
+      process.chdir(startedIn);
+    }
+  });
+
   it('refuses an audio file whose only picture is its cover: no video to read', async () => {
     const cover = join(workDir, 'cover.png');
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=32x32', '-frames:v', '1', cover]);

@@ -5,7 +5,7 @@ import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters, type VideoInfo } from './ffmpeg-tools';
+import { ffmpegFileArgument, ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters, type VideoInfo } from './ffmpeg-tools';
 import { isPicture, uprightPicture } from './picture-input';
 import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
@@ -97,7 +97,7 @@ export class VideoFileSource extends DecoderSource {
     const pixelFormat = this.options.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const input = {
       inputOptions,
-      input: this.path,
+      input: ffmpegFileArgument(this.path),
       videoFilters: [...(picture?.filters ?? []), ...rateAndSizeFilters({ ...size, fps })],
       pixelFormat,
       outputOptions: ['-map', `0:${video.streamIndex}`, ...framesAsDecoded(version)],
