@@ -229,6 +229,27 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     }
   });
 
+  it('does not restart a file played at its own rate whose frames are further apart than the stall timeout (a timelapse)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
+    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
+    const timelapse = join(dir, 'timelapse.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=1:duration=3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', timelapse]);
+    const failures: string[] = [];
+    // A restart plays the file from its start: with one, the frame after the first would never come.
+    const supervisor = new SourceSupervisor(() => new VideoFileSource({ path: timelapse, sourceId: 'camera0', loop: false }), {
+      failFastBeforeFirstFrame: true,
+      stallTimeoutMs: () => 500,
+      listener: { failed: (error) => failures.push(error.message) },
+    });
+    afterTest.push(() => void supervisor.stop());
+
+    const frames = await take(supervisor.frames(), 3);
+
+    expect(failures).toEqual([]);
+    // The file's next pictures, not its first again (testsrc2 draws each second differently).
+    expect(new Set(frames.map((frame) => Buffer.from(frame.pixels).toString('base64'))).size).toBe(3);
+  });
+
   it('fails frames() for a source that fails before its first frame when told to fail fast', async () => {
     const supervisor = new SourceSupervisor(failing, { failFastBeforeFirstFrame: true });
     await expect(take(supervisor.frames(), 1)).rejects.toThrow(/camera\.mjpeg/);

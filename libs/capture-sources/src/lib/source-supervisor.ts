@@ -1,6 +1,7 @@
 import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import { assertSendableSize, type FrameSource } from './frame-source';
+import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 
 export type SourceState = 'idle' | 'streaming' | 'retrying' | 'ended' | 'stopped';
@@ -41,8 +42,9 @@ export interface SourceSupervisorOptions {
   /**
    * A live source whose decoder delivers no frame for this long (read as each source starts, so it may follow the
    * frame rate; its first frame gets FIRST_FRAME_GRACE_MS more) is restarted like one that failed: a USB camera stuck
-   * in the kernel or a pipeline that hangs never exits on its own. Unset: no watch. Files that decode on demand are
-   * never watched (they wait for their consumer).
+   * in the kernel or a pipeline that hangs never exits on its own. Unset: no watch. Files are never watched: on demand
+   * they wait for their consumer, and at their own rate their frames may be further apart than any limit (a timelapse,
+   * a motion-triggered recording's gaps), where a restart would only play their start again.
    */
   stallTimeoutMs?: () => number;
   /**
@@ -195,7 +197,7 @@ export class SourceSupervisor {
    */
   private watchForStall(source: FrameSource): { stalled(): Error | undefined; stop(): void } {
     const stallMs = this.options.stallTimeoutMs?.();
-    if (stallMs === undefined || !source.live) return { stalled: () => undefined, stop: () => undefined };
+    if (stallMs === undefined || !source.live || source instanceof VideoFileSource) return { stalled: () => undefined, stop: () => undefined };
     let stall: Error | undefined;
     const tickMs = Math.min(1000, stallMs / 4);
     let lastTick = Date.now();
