@@ -1,4 +1,4 @@
-import { ConfigError } from '@iev/service-runtime';
+import { ConfigError, readConfig } from '@iev/service-runtime';
 import { PixelFormat } from '@iev/frame-protocol';
 import { readSourceList, sourceConfigSpec, sourceSetup, stallAfterMs } from './source-config';
 
@@ -104,5 +104,11 @@ describe('sourceConfigSpec', () => {
 
     expect(names.filter((name) => !/^(CAMERA_PATH|SOURCE_ID|FFMPEG_PATH|GST_LAUNCH_PATH|CAPTURE_\w+)$/.test(name))).toEqual([]);
     expect(names).toContain('CAPTURE_FPS');
+  });
+
+  it("refuses a SOURCE_ID longer than a frame header holds (256 bytes of UTF-8), which would fail every frame's publishing", () => {
+    expect(readConfig(sourceConfigSpec, { SOURCE_ID: 'c'.repeat(256) }).sourceId).toHaveLength(256);
+    expect(problemsOf(() => readConfig(sourceConfigSpec, { SOURCE_ID: 'é'.repeat(129) }))).toEqual([expect.stringMatching(/^SOURCE_ID must be at most 256 bytes in UTF-8 /)]);
+    expect(problemsOf(() => list([{ CAMERA_PATH: 'a.mp4', SOURCE_ID: 'c'.repeat(257) }]))).toEqual([expect.stringMatching(/^CAPTURE_SOURCES\[0\]: SOURCE_ID must be at most 256 bytes/)]);
   });
 });

@@ -1,4 +1,5 @@
-import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource } from '@iev/service-runtime';
+import { MAX_SOURCE_ID_BYTES } from '@iev/frame-protocol';
+import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
 import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';
@@ -6,12 +7,25 @@ import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride
 const frameSize = (name: string) => env.integer(name, { min: 0, max: 16384 }, 0);
 const frameRate = (name: string) => env.number(name, { min: 0, max: 1000 }, 0);
 
+/** SOURCE_ID goes into every frame header, which holds at most MAX_SOURCE_ID_BYTES of it: a longer one fails each frame. */
+function sourceIdVariable(): EnvVar<string> {
+  const text = env.string('SOURCE_ID', 'camera0');
+  return {
+    ...text,
+    parse: (raw) => {
+      const sourceId = text.parse(raw);
+      if (Buffer.byteLength(sourceId, 'utf8') > MAX_SOURCE_ID_BYTES) throw new Error(`must be at most ${MAX_SOURCE_ID_BYTES} bytes in UTF-8`);
+      return sourceId;
+    },
+  };
+}
+
 /** One video source's settings, by the capture module's variable names; 0 leaves a dimension or the rate to the source. */
 export const sourceConfigSpec = {
   /** The original sample's variable: a video file, /dev/videoN, a GStreamer pipeline, a stream URL or `testsrc`. */
   cameraPath: env.string('CAMERA_PATH', 'assets/demo/demo.mp4'),
   sourceType: env.oneOf('CAPTURE_SOURCE', SOURCE_TYPE_OVERRIDES, 'auto'),
-  sourceId: env.string('SOURCE_ID', 'camera0'),
+  sourceId: sourceIdVariable(),
   loop: env.boolean('CAPTURE_LOOP', true),
   realtime: env.boolean('CAPTURE_REALTIME', true),
   width: frameSize('CAPTURE_WIDTH'),
