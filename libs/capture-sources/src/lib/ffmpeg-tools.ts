@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { ColorMatrix } from '@iev/frame-protocol';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { FrameFormatReader } from './decoder-source';
@@ -171,11 +171,12 @@ function displayedSize(stream: FfprobeStream): FrameSize {
 }
 
 /**
- * A file's path as ffmpeg and ffprobe are to be given it: absolute. Relative, a name in the working directory is read
- * as a protocol up to its first colon (a recording named by its time, `10:00:00.mp4`: "Protocol not found"), and one
- * starting with `-` as an option.
+ * A file's path as ffmpeg and ffprobe are to be given it: a relative one from `./`. Bare, a name in the working
+ * directory is read as a protocol up to its first colon (a recording named by its time, `10:00:00.mp4`: "Protocol not
+ * found"), and one starting with `-` as an option. Not made absolute by path.resolve, which drops `dir/..` as text:
+ * through a symbolic link the system goes elsewhere.
  */
-export const ffmpegFileArgument = (path: string): string => resolve(path);
+export const ffmpegFileArgument = (path: string): string => (isAbsolute(path) ? path : `./${path}`);
 
 /**
  * Size, rate and duration of a video file's first video stream that is not a cover picture, via fluent-ffmpeg's

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ColorMatrix, epochMs, PixelFormat } from '@iev/frame-protocol';
@@ -209,7 +209,7 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(frames[4].pixels.equals(frames[0].pixels)).toBe(true);
   });
 
-  it('reads files in the working directory by names ffmpeg would take for a protocol (`10:00:00.mp4`) or an option (`-clip.mp4`)', async () => {
+  it('reads files in the working directory by names ffmpeg would take for a protocol (`10:00:00.mp4`) or an option (`-clip.mp4`), and `..` after a symbolic link as the system does', async () => {
     const picture = join(workDir, 'door:1.png');
     execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', picture]);
     makeVideo('10:00:00.mp4', 'testsrc2=size=64x48:rate=10:duration=1');
@@ -219,6 +219,11 @@ describe('VideoFileSource (real ffmpeg)', () => {
     try {
       for (const name of ['10:00:00.mp4', '-clip.mp4']) expect(await take(new VideoFileSource({ path: name, ...fastOnce }), Infinity)).toHaveLength(10);
       expect(await take(new VideoFileSource({ path: 'door:1.png', realtime: false }), 2)).toHaveLength(2);
+      // `..` after a symbolic link is the link target's parent, as the system reads it, not the link's folder.
+      mkdirSync(join(workDir, 'recordings', 'today'), { recursive: true });
+      symlinkSync(join(workDir, 'recordings', 'today'), join(workDir, 'today'));
+      makeVideo(join('recordings', 'gate.mp4'), 'testsrc2=size=64x48:rate=10:duration=1');
+      for (const path of ['today/../gate.mp4', `${workDir}/today/../gate.mp4`]) expect(await take(new VideoFileSource({ path, ...fastOnce }), Infinity)).toHaveLength(10);
     } finally {
       process.chdir(startedIn);
     }
