@@ -107,7 +107,7 @@ describe('V4L2 cameras (real ffmpeg)', () => {
       writeFileSync(notACamera, 'not a device');
       const source = createFrameSource(resolveSource(notACamera, 'v4l2'), { setting: 'CAMERA_PATH' });
 
-      await expect(take(source, 1)).rejects.toThrow(/Inappropriate ioctl for device: check the camera CAMERA_PATH names$/);
+      await expect(take(source, 1)).rejects.toThrow(/Inappropriate ioctl for device: .* is no camera's video node: set CAMERA_PATH to one \(v4l2-ctl --list-devices\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -116,7 +116,16 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   it('names the setting that chose a camera another program holds (ffmpeg\'s words for EBUSY: no camera here to hold)', () => {
     const advice = v4l2FailureAdvice('/dev/video0', 'source')('[video4linux2,v4l2 @ 0x5581e7a72840] ioctl(VIDIOC_STREAMON): Device or resource busy | /dev/video0: Device or resource busy');
 
-    expect(advice.text).toBe('another program has /dev/video0 open: stop it, or set source to another camera');
+    expect(advice?.text).toBe('another program has /dev/video0 open: stop it, or set source to another camera');
+  });
+
+  it("says what to do for ffmpeg's words on a camera it may not open, one unplugged, one without the format asked, and nothing for words it does not know", () => {
+    const advise = v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH');
+
+    expect(advise('Cannot open video device /dev/video0: Permission denied')?.text).toBe("the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container");
+    expect(advise('ioctl(VIDIOC_DQBUF): No such device')?.text).toBe('/dev/video0 went away (unplugged?): retried until it is back');
+    expect(advise("Cannot find a proper format for codec 'mjpeg' (id 7), pixel format 'none' (id -1)")?.text).toMatch(/^the camera does not offer the format CAPTURE_V4L2_FORMAT asks for/);
+    expect(advise('Conversion failed!')).toBeUndefined();
   });
 
   // Runs where a camera is plugged in (nx.json's "cameras" input keys the cached result on it), in its own format,
