@@ -40,6 +40,9 @@ describe('listenAsConfigured: an address already taken, named by the variable th
       await taken.bind('tcp://127.0.0.1:0');
       const bound = taken.lastEndpoint as string;
       await expect(listenAsConfigured('FRAMES_BIND', Promise.reject(overwritten(bound)))).rejects.toThrow(`FRAMES_BIND: ${bound} is already in use`);
+      // ZeroMQ also binds to an interface by its name: the loopback's address is the one taken.
+      const byInterface = bound.replace('127.0.0.1', 'lo');
+      await expect(listenAsConfigured('FRAMES_BIND', Promise.reject(overwritten(byInterface)))).rejects.toThrow(`FRAMES_BIND: ${byInterface} is already in use`);
     } finally {
       taken.close();
     }

@@ -1,4 +1,5 @@
 import { createServer, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 /** A listen refused because the address is taken, said with the variable that chose it. */
 export class AddressInUseError extends Error {
@@ -59,10 +60,16 @@ export async function listenAsConfigured<T>(variable: string, listening: Promise
 async function tcpEndpointTaken(endpoint: string): Promise<boolean> {
   const parts = /^tcp:\/\/(?:\[([^\]]+)\]|([^:;]+)):(\d+)$/.exec(endpoint);
   if (!parts || parts[3] === '0') return false;
-  const host = parts[1] ?? (parts[2] === '*' ? '0.0.0.0' : parts[2]);
+  const host = parts[1] ?? (parts[2] === '*' ? '0.0.0.0' : interfaceAddress(parts[2]));
   const probe = createServer();
   return new Promise((resolve) => {
     probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE'));
     probe.listen(Number(parts[3]), host, () => probe.close(() => resolve(false)));
   });
+}
+
+/** ZeroMQ binds `tcp://eth0:5555` to the interface's address: its first IPv4 one (ZeroMQ's default), a name as it is. */
+function interfaceAddress(host: string): string {
+  const addresses = networkInterfaces()[host];
+  return addresses?.find(({ family }) => family === 'IPv4')?.address ?? addresses?.[0]?.address ?? host;
 }
