@@ -75,7 +75,8 @@ void runModule('preview', async (logger) => {
       sources: sources.summaries(),
       viewers: viewers(),
       frames: frames.stats(),
-      // The link carries inference's camera announcements too: counted apart, so detections' figures match iev_preview_detections_total.
+      // The link carries inference's camera announcements too: counted apart, so detections' figures are detections'
+      // alone, as iev_preview_detections_total (their dispatched count) is.
       detections: { ...detections.patternStats(DETECTIONS_TOPIC), refusedPeers: detections.stats().refusedPeers },
       sourcesAnnouncements: detections.patternStats(SOURCES_TOPIC),
       ...(edge && { iotEdge: { connected: edge.connected } }),

@@ -192,8 +192,9 @@ export class SourceSupervisor {
   }
 
   /**
-   * Stops a live source whose decoder has delivered no frame for stallTimeoutMs; `stalled` then says why, and frames()
-   * retries it like a failure. A pause of the whole process (SIGSTOP) is not a stall: the watch starts over after one.
+   * Stops a live source other than a file (see SourceSupervisorOptions.stallTimeoutMs) whose decoder has delivered no
+   * frame for stallTimeoutMs; `stalled` then says why, and frames() retries it like a failure. A pause of the whole
+   * process (SIGSTOP) is not a stall: the watch starts over after one.
    */
   private watchForStall(source: FrameSource): { stalled(): Error | undefined; stop(): void } {
     const stallMs = this.options.stallTimeoutMs?.();
