@@ -7,6 +7,7 @@ import { Backoff } from '@iev/service-runtime';
 import type { Frame } from '@iev/frame-protocol';
 import pino from 'pino';
 import { take } from '../test-support/decoders';
+import { npmBinary, NPM_FFMPEG } from './ffmpeg-location';
 import { prepareSource } from './prepare-source';
 import { SourceSupervisor } from './source-supervisor';
 
@@ -20,6 +21,16 @@ describe('prepareSource', () => {
       'CAMERA_PATH is not a pipeline capture can run: GStreamer pipeline must end in appsink (or in the element that makes the frames), not fakesink',
     );
     await expect(prepareSource(settings('videotestsrc ! textoverlay text="open ! appsink'), {}, { setting: 'CAMERA_PATH' })).rejects.toThrow('GStreamer pipeline has an unclosed "');
+  });
+
+  it("refuses a stream's host name where the ffmpeg in use crashes looking names up (npm's static 4.1), naming the setting; takes an address, and any name with a working ffmpeg", async () => {
+    const npmFfmpeg = npmBinary(NPM_FFMPEG) as string;
+
+    await expect(prepareSource(settings('rtsp://viewer:s3cret@camera.invalid:8554/stream1'), { ffmpegPath: npmFfmpeg }, { setting: 'CAMERA_PATH' })).rejects.toThrow(
+      /^CAMERA_PATH: camera\.invalid is a host name, and ffmpeg .* crashes looking names up \(as the static ffmpeg 4\.1 npm installs does\): install ffmpeg 5 or later/,
+    );
+    await expect(prepareSource(settings('rtsp://viewer:s3cret@192.168.1.64/stream1'), { ffmpegPath: npmFfmpeg }, { setting: 'CAMERA_PATH' })).resolves.toBeDefined();
+    await expect(prepareSource(settings('rtsp://camera.invalid:8554/stream1'), { ffmpegPath: 'ffmpeg' }, { setting: 'CAMERA_PATH' })).resolves.toBeDefined();
   });
 
   it('says a video file is not there, naming the setting, and the file once also as the log writes the error (with its causes)', async () => {

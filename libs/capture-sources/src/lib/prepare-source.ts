@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import type { FrameSource, OutputShape } from './frame-source';
+import { assertFfmpegCanOpen } from './ffmpeg-host-names';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
@@ -24,8 +25,8 @@ export interface PreparedSource {
 
 /**
  * Resolves a camera path with the frame size and rate, and checks what can be checked before the source starts: a
- * GStreamer pipeline is one capture can run, the decoder is installed and a video file is one ffprobe reads; with
- * requireCamera, a V4L2 device exists. At start-up a failure stops the module (a camera that is not plugged in yet is
+ * GStreamer pipeline is one capture can run, the decoder is installed, a video file is one ffprobe reads, a stream's
+ * host name is one the ffmpeg can look up; with requireCamera, a V4L2 device exists. At start-up a failure stops the module (a camera that is not plugged in yet is
  * waited for); for a twin patch it rejects the change, a missing camera included, and the running source stays. The
  * twin's first document after start-up does not require the camera: after a restart it is the module's configuration,
  * and a camera unplugged then is waited for, as at start-up, rather than keeping the rest of the document from applying.
@@ -64,6 +65,11 @@ export async function prepareSource(
       .catch((error: unknown) => {
         throw namingSetting(setting, error);
       });
+  }
+  if (description.type === 'stream') {
+    await assertFfmpegCanOpen(description.url, sourceOptions.ffmpegPath ?? defaultFfmpegPath()).catch((error: unknown) => {
+      throw namingSetting(setting, error);
+    });
   }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
