@@ -11,6 +11,21 @@ function fileIdentity(path: string): string | undefined {
 }
 
 /**
+ * Makes the folder `--annotate` names (and those above it), or throws naming the flag: a file in its place would
+ * otherwise fail as a bare EEXIST or ENOTDIR, and only after the models had loaded.
+ */
+export function makeAnnotateFolder(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code === 'EEXIST') throw new Error(`--annotate: ${dir} is a file, not a folder`);
+    if (code === 'ENOTDIR') throw new Error(`--annotate: ${dir} is not a folder: part of its path is a file`);
+    throw new Error(`--annotate: cannot make the folder ${dir}: ${message}`);
+  }
+}
+
+/**
  * Where `--annotate DIR` writes: `<name>.jpg` for an image (the first page of a multi-page TIFF or animated WebP,
  * `<name>-<page>.jpg` for the others), `<name>-<frame>.jpg` for each frame of a video. It
  * refuses to write over any of the inputs (`DIR/photo.jpg` when DIR holds the input photo.jpg) rather than naming
@@ -25,7 +40,7 @@ export class AnnotatedFiles {
     private readonly dir: string,
     inputs: readonly string[],
   ) {
-    mkdirSync(dir, { recursive: true });
+    makeAnnotateFolder(dir);
     for (const input of inputs) {
       const identity = fileIdentity(input);
       if (identity !== undefined) this.inputs.set(identity, input);

@@ -13,6 +13,7 @@ import { env, type EnvVar } from '@iev/service-runtime';
 import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads, type VideoTextReader } from '@iev/detection-pipeline';
 import { readTensorRtSettings, tensorRtConfigSpec } from '@iev/tensorrt-backend';
 import { rootTensorRtPaths } from './tensorrt-paths';
+import { makeAnnotateFolder } from './annotated-files';
 
 /** Named from the settings themselves, so the usage cannot leave one out (it once missed TENSORRT_WORKSPACE). */
 const TENSORRT_VARIABLES = Object.values(tensorRtConfigSpec).flatMap(({ names }) => names);
@@ -149,11 +150,13 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'detect':
       if (positionals.length === 0) throw new Error('detect needs at least one image or video file');
+      if (values.annotate !== undefined) makeAnnotateFolder(values.annotate);
       await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate, signal: outputGone.signal });
       return 0;
     case 'eval': {
       if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');
       const frames = readTextFrameSet(positionals[0]); // before the models load: a bad gt.json is told at once
+      if (values.annotate !== undefined) makeAnnotateFolder(values.annotate);
       const report = await evaluate(await detector(), await reader(), positionals[0], frames, values.annotate);
       process.stdout.write(`${values.json ? JSON.stringify(report) : formatEvaluation(report)}\n`);
       return 0;

@@ -46,6 +46,7 @@ describe('npm run detect|eval from another folder', () => {
     [['--threads', '0x2'], '--threads must be an integer from 0 to 256 (got "0x2")'],
     [['--min-text-score', ''], '--min-text-score must be a number from 0 to 1 (got "")'],
     [['--annotate', ''], '--annotate needs a folder to write into'],
+    [['--annotate', join(root, 'package.json')], `--annotate: ${join(root, 'package.json')} is a file, not a folder`],
     [['--recognition', 'yes'], '--recognition must be one of on, off (got "yes")'],
     [['--lookalikes', 'maybe'], '--lookalikes must be one of auto, on, off (got "maybe")'],
     // Not the loaders' "set REC_MODEL_PATH to the model's full path": the CLI reads no such variable.
