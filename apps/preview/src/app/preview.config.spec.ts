@@ -28,6 +28,15 @@ describe('preview configuration', () => {
     expect(readPreviewConfig({ HEALTH_URLS: 'capture=http://[::1]:9101/health' }).healthUrls).toEqual({ capture: 'http://[::1]:9101/health' });
   });
 
+  it('refuses an empty entry in its comma-separated lists, naming its place, as FRAMES_CONNECT does', () => {
+    expect(() => readPreviewConfig({ PREVIEW_SOURCES: 'camera0,,camera2' })).toThrow('PREVIEW_SOURCES must not have empty entries: entry 2 of 3 is empty (got "camera0,,camera2")');
+    expect(() => readPreviewConfig({ PREVIEW_SOURCES: 'camera0,' })).toThrow('PREVIEW_SOURCES must not have empty entries: entry 2 of 2 is empty');
+    expect(() => readPreviewConfig({ HEALTH_URLS: ',capture=http://capture:9101/health,,' })).toThrow('HEALTH_URLS must not have empty entries: entries 1, 3, 4 of 4 are empty');
+    expect(() => readPreviewConfig({ PREVIEW_SOURCES: ' ' })).toThrow('PREVIEW_SOURCES must name at least one source id');
+    expect(() => readPreviewConfig({ FRAMES_CONNECT: 'tcp://a:5555,,tcp://b:5555' })).toThrow(ConfigError);
+    expect(readPreviewConfig({ PREVIEW_SOURCES: ' camera0 , door ' }).sources).toEqual(['camera0', 'door']);
+  });
+
   it('turns CURVE on for both links it connects, needing each server key', () => {
     const [own, capture, inference] = [curveKeyPair(), curveKeyPair(), curveKeyPair()];
     expect(readPreviewCurve({})).toBeUndefined();

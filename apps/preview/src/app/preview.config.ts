@@ -1,4 +1,4 @@
-import { assertEachOnce, env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { assertEachOnce, commaSeparated, env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const DEFAULT_HEALTH_URLS = 'capture=http://127.0.0.1:9101/health,inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
@@ -14,27 +14,22 @@ const parsed = <T>(name: string, description: string, parse: (raw: string) => T,
 
 /** `name=url,...`: the modules whose /health the page shows. */
 function parseHealthUrls(raw: string): Record<string, string> {
-  const entries = raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const equals = entry.indexOf('=');
-      const [module, url] = [entry.slice(0, equals), entry.slice(equals + 1)];
-      // URL.canParse: what fetch will take (a port over 65535 or an unclosed [ would fail every check, never start-up).
-      if (equals < 1 || !/^https?:\/\/\S+$/.test(url) || !URL.canParse(url)) throw new Error(`must be name=http://host:port/health pairs separated by commas (bad entry ${JSON.stringify(entry)})`);
-      return [module, url] as const;
-    });
-  if (entries.length === 0) throw new Error('must name at least one module');
+  if (raw.trim() === '') throw new Error('must name at least one module');
+  const entries = commaSeparated(raw).map((entry) => {
+    const equals = entry.indexOf('=');
+    const [module, url] = [entry.slice(0, equals), entry.slice(equals + 1)];
+    // URL.canParse: what fetch will take (a port over 65535 or an unclosed [ would fail every check, never start-up).
+    if (equals < 1 || !/^https?:\/\/\S+$/.test(url) || !URL.canParse(url)) throw new Error(`must be name=http://host:port/health pairs separated by commas (bad entry ${JSON.stringify(entry)})`);
+    return [module, url] as const;
+  });
   // Object.fromEntries would keep the last one's URL only.
   assertEachOnce(entries.map(([module]) => module), 'module');
   return Object.fromEntries(entries);
 }
 
 function parseSourceIds(raw: string): string[] {
-  const ids = raw.split(',').map((id) => id.trim()).filter(Boolean);
-  if (ids.length === 0) throw new Error('must name at least one source id');
-  return ids;
+  if (raw.trim() === '') throw new Error('must name at least one source id');
+  return commaSeparated(raw);
 }
 
 export const previewConfigSpec = {

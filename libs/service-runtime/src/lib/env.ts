@@ -111,6 +111,18 @@ export const env = {
     }, 'ZeroMQ endpoints, comma-separated', fallback),
 };
 
+/**
+ * For a comma-separated list variable's parse: its entries, trimmed. An empty one (`a,,b`, a trailing comma) is refused
+ * naming its place, as an empty value is: it is most likely an entry left out (a template's unset variable), not one
+ * meant to be skipped.
+ */
+export function commaSeparated(raw: string): string[] {
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const empty = entries.flatMap((entry, index) => (entry === '' ? [index + 1] : []));
+  if (empty.length > 0) throw new Error(`must not have empty entries: ${empty.length === 1 ? 'entry' : 'entries'} ${empty.join(', ')} of ${entries.length} ${empty.length === 1 ? 'is' : 'are'} empty`);
+  return entries;
+}
+
 /** For a list variable's parse: throws, naming the items given more than once, unless each is given once. */
 export function assertEachOnce(items: readonly string[], what: string): void {
   const repeated = items.filter((item, index) => items.indexOf(item) !== index);
