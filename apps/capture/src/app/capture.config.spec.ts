@@ -17,6 +17,11 @@ describe('capture configuration', () => {
     expect(() => readCaptureConfig({ CAPTURE_PIXEL_FORMAT: 'rgb24' })).toThrow(/CAPTURE_PIXEL_FORMAT/);
   });
 
+  it('refuses FRAMES_BIND on METRICS_PORT\'s port, naming both', () => {
+    expect(() => readCaptureConfig({ FRAMES_BIND: 'tcp://0.0.0.0:17481', METRICS_PORT: '17481' })).toThrow('FRAMES_BIND and METRICS_PORT are both port 17481: each needs a port of its own');
+    expect(readCaptureConfig({ FRAMES_BIND: 'ipc:///tmp/frames', METRICS_PORT: '17481' }).metricsPort).toBe(17481);
+  });
+
   it('turns CURVE on for the frames socket it binds with ZMQ_CURVE_SECRET_KEY, and names a bad one', () => {
     const { secretKey, publicKey } = curveKeyPair();
     expect(readCaptureCurve({})).toBeUndefined();

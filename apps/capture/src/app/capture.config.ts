@@ -1,5 +1,5 @@
 import { sourceConfigSpec, sourceTwinSpec } from '@iev/capture-sources';
-import { bindOnListenHost, env, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { assertOwnPorts, bindOnListenHost, endpointPort, env, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 export const captureConfigSpec = {
@@ -10,7 +10,11 @@ export const captureConfigSpec = {
 
 export type CaptureConfig = ConfigOf<typeof captureConfigSpec>;
 
-export const readCaptureConfig = (source: NodeJS.ProcessEnv = process.env): CaptureConfig => readConfig(captureConfigSpec, source);
+export function readCaptureConfig(source: NodeJS.ProcessEnv = process.env): CaptureConfig {
+  const config = readConfig(captureConfigSpec, source);
+  assertOwnPorts({ FRAMES_BIND: endpointPort(config.framesBind), METRICS_PORT: config.metricsPort });
+  return config;
+}
 
 /** ZMQ_CURVE_SECRET_KEY(_FILE) and ZMQ_CURVE_CLIENT_KEYS(_FILE): CURVE on the frames socket capture binds; unset: plain. */
 export const readCaptureCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: true, connectsTo: [] });

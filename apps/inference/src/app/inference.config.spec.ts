@@ -76,6 +76,12 @@ describe('inference configuration', () => {
     expect(() => readInferenceConfig({ FRAMES_CONNECT: 'tcp://capture0:5555,tcp://capture0:5555' })).toThrow(/FRAMES_CONNECT must name each endpoint once/);
   });
 
+  it('refuses two of its own listening ports on one port, naming both variables', () => {
+    expect(() => readInferenceConfig({ DETECTIONS_BIND: 'tcp://127.0.0.1:17482', METRICS_PORT: '17482' })).toThrow('DETECTIONS_BIND and METRICS_PORT are both port 17482: each needs a port of its own');
+    expect(() => readInferenceConfig({ FRAMES_BIND: 'tcp://127.0.0.1:5556' })).toThrow('DETECTIONS_BIND and FRAMES_BIND are both port 5556');
+    expect(readInferenceConfig({ FRAMES_BIND: 'tcp://127.0.0.1:5555' }).framesBind).toBe('tcp://127.0.0.1:5555');
+  });
+
   it('takes the number of model streams, 0 meaning auto, and refuses a bad one by name', () => {
     expect(readInferenceConfig({ INFERENCE_STREAMS: '3', INFERENCE_THREADS: '1' })).toMatchObject({ streams: 3, threads: 1 });
     expect(() => readInferenceConfig({ INFERENCE_STREAMS: 'two' })).toThrow(/INFERENCE_STREAMS must be/);

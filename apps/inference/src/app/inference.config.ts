@@ -1,6 +1,6 @@
 import { readSourceList, type SourceConfig } from '@iev/capture-sources';
 import { twinKey } from '@iev/iot-edge';
-import { bindOnListenHost, ConfigError, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { assertOwnPorts, bindOnListenHost, ConfigError, endpointPort, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
@@ -61,7 +61,12 @@ export const inferenceConfigSpec = {
 
 export type InferenceConfig = ConfigOf<typeof inferenceConfigSpec>;
 
-export const readInferenceConfig = (source: NodeJS.ProcessEnv = process.env): InferenceConfig => readConfig(inferenceConfigSpec, source);
+export function readInferenceConfig(source: NodeJS.ProcessEnv = process.env): InferenceConfig {
+  const config = readConfig(inferenceConfigSpec, source);
+  const framesBind = config.framesBind === undefined ? undefined : endpointPort(config.framesBind);
+  assertOwnPorts({ DETECTIONS_BIND: endpointPort(config.detectionsBind), FRAMES_BIND: framesBind, METRICS_PORT: config.metricsPort });
+  return config;
+}
 
 /**
  * CAPTURE_SOURCES: the sources inference decodes itself, with no capture module (see readSourceList); none when unset,

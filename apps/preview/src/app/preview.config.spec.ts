@@ -37,6 +37,12 @@ describe('preview configuration', () => {
     expect(readPreviewConfig({ PREVIEW_SOURCES: ' camera0 , door ' }).sources).toEqual(['camera0', 'door']);
   });
 
+  it('refuses PREVIEW_PORT and METRICS_PORT on one port, naming both, rather than failing later as if another instance held it', () => {
+    expect(() => readPreviewConfig({ PREVIEW_PORT: '17480', METRICS_PORT: '17480' })).toThrow('PREVIEW_PORT and METRICS_PORT are both port 17480: each needs a port of its own');
+    expect(() => readPreviewConfig({ PREVIEW_PORT: '9104' })).toThrow('PREVIEW_PORT and METRICS_PORT are both port 9104');
+    expect(readPreviewConfig({ PREVIEW_PORT: '0', METRICS_PORT: '0' })).toMatchObject({ port: 0, metricsPort: 0 });
+  });
+
   it('turns CURVE on for both links it connects, needing each server key', () => {
     const [own, capture, inference] = [curveKeyPair(), curveKeyPair(), curveKeyPair()];
     expect(readPreviewCurve({})).toBeUndefined();

@@ -1,4 +1,4 @@
-import { assertEachOnce, commaSeparated, env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { assertEachOnce, assertOwnPorts, commaSeparated, env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const DEFAULT_HEALTH_URLS = 'capture=http://127.0.0.1:9101/health,inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
@@ -54,7 +54,11 @@ export const previewConfigSpec = {
 
 export type PreviewConfig = ConfigOf<typeof previewConfigSpec>;
 
-export const readPreviewConfig = (source: NodeJS.ProcessEnv = process.env): PreviewConfig => readConfig(previewConfigSpec, source);
+export function readPreviewConfig(source: NodeJS.ProcessEnv = process.env): PreviewConfig {
+  const config = readConfig(previewConfigSpec, source);
+  assertOwnPorts({ PREVIEW_PORT: config.port, METRICS_PORT: config.metricsPort });
+  return config;
+}
 
 /**
  * ZMQ_CURVE_SECRET_KEY(_FILE) with FRAMES_CURVE_SERVER_KEY and DETECTIONS_CURVE_SERVER_KEY: CURVE on both links the

@@ -129,6 +129,25 @@ export function assertEachOnce(items: readonly string[], what: string): void {
   if (repeated.length > 0) throw new Error(`must name each ${what} once; repeated: ${[...new Set(repeated)].join(', ')}`);
 }
 
+/** The tcp port a ZeroMQ endpoint (env.endpoint) binds; undefined for ipc://, which takes none. */
+export function endpointPort(endpoint: string): number | undefined {
+  const port = /^tcp:\/\/.*:(\d+)$/.exec(endpoint)?.[1];
+  return port === undefined ? undefined : Number(port);
+}
+
+/**
+ * Throws a ConfigError naming each two of a module's own listening ports (by the variable that chose it; undefined
+ * for one on no port) that are the same: the second listen would otherwise fail as "already in use; another instance
+ * may be running", when the module itself holds the port. 0 (any free port) is never the same.
+ */
+export function assertOwnPorts(ports: Record<string, number | undefined>): void {
+  const named = Object.entries(ports).filter(([, port]) => port !== undefined && port !== 0);
+  const problems = named.flatMap(([name, port], index) =>
+    named.slice(index + 1).flatMap(([other, otherPort]) => (port === otherPort ? [`${name} and ${other} are both port ${port}: each needs a port of its own`] : [])),
+  );
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 function isEndpoint(text: string): boolean {
   const tcp = /^tcp:\/\/(?:\[([^\]]+)\]|[^:/[\]\s]+):(\d{1,5})$/.exec(text);
   if (!tcp) return /^ipc:\/\/\S+$/.test(text);
