@@ -3,16 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmqOnDemand } from '@iev/zmq-transport';
 import { captureTwinSpec, readCaptureConfig, readCaptureCurve } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
 import { CaptureModule } from './app/capture.module';
 import { CaptureService } from './app/capture.service';
 
-void runModule('capture', async (logger) => {
-  const config = readCaptureConfig();
-  const curve = readCaptureCurve();
+void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve), async (logger, [config, curve]) => {
   const framesClient = new ClientZmqOnDemand({ endpoint: config.framesBind, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec }, curve: boundCurve(curve) });
   // Every capture series is about its one source.
   const registry = createMetricsRegistry('capture', { source_id: config.sourceId });

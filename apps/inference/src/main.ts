@@ -3,7 +3,7 @@ import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
 import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, DETECTIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, readTogether, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources } from './app/inference.config';
 import { capturedFrames, ownFrames } from './app/frames-intake';
@@ -16,11 +16,14 @@ import { TextReading } from './app/text-reading';
 // Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
 setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
-void runModule('inference', async (logger) => {
-  const config = readInferenceConfig();
-  const ownSources = readInferenceSources();
+/** The curve's variables depend on whether it decodes its own sources: read once those are. */
+function readInferenceModuleConfig() {
+  const [config, ownSources] = readTogether(readInferenceConfig, readInferenceSources);
+  return { config, ownSources, curve: readInferenceCurve(process.env, ownSources.length > 0) };
+}
+
+void runModule('inference', readInferenceModuleConfig, async (logger, { config, ownSources, curve }) => {
   const decodesOwnSources = ownSources.length > 0;
-  const curve = readInferenceCurve(process.env, decodesOwnSources);
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const detectionSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
   const registry = createMetricsRegistry('inference');

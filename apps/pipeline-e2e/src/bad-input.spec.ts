@@ -155,6 +155,12 @@ describe('start-up errors a person can act on', () => {
     expect(stderr).toContain('DETECTION_PRESET must be one of seed, default (got "fastest")');
   });
 
+  it("names bad LOG_* variables with the module's others, all at once", async () => {
+    const { code, stderr } = await run('telemetry', { LOG_SUMMARY_INTERVAL: 'abc', TELEMETRY_SINK: 'cloud', TELEMETRY_QUEUE_CAPACITY: '0', DETECTIONS_CONNECT: 'inference:5556' });
+    expect(code).toBe(1);
+    for (const variable of ['LOG_SUMMARY_INTERVAL', 'TELEMETRY_SINK', 'TELEMETRY_QUEUE_CAPACITY', 'DETECTIONS_CONNECT']) expect(stderr).toContain(`  - ${variable} must be`);
+  });
+
   it('says which model file is missing', async () => {
     const { code, stderr } = await run('inference', { MODEL_PATH: '/nonexistent/model.onnx' });
     expect(code).toBe(1);

@@ -2,15 +2,13 @@ import { limitEncodingThreads } from '@iev/frame-annotation';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC, type Detections, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
-import { cpuBudget, createMetricsRegistry, listenAsConfigured, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
 import { PreviewFrames } from './app/preview-frames';
 import { watchPreview } from './app/preview.metrics';
 
-void runModule('preview', async (logger) => {
-  const config = readPreviewConfig();
-  const curve = readPreviewCurve();
+void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve), async (logger, [config, curve]) => {
   // Before sharp starts its threads, so they inherit it.
   reniceProcess(config.nice);
   const encodingThreads = limitEncodingThreads(cpuBudget());

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
-import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
+import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
@@ -14,9 +14,7 @@ setHeapGrowingPercent(MESSAGES_HEAP_GROWING_PERCENT);
 /** How long a stopping module keeps trying to hand queued messages to edgeHub. */
 const UPSTREAM_FLUSH_ON_STOP_MS = 5000;
 
-void runModule('telemetry', async (logger) => {
-  const config = readTelemetryConfig();
-  const curve = readTelemetryCurve();
+void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetryCurve), async (logger, [config, curve]) => {
   const edgeKind = edgeConnectionKind();
   if (config.sink === 'iotedge' && edgeKind === 'none') {
     throw new Error('TELEMETRY_SINK=iotedge needs IoT Edge: run under IoT Edge (IOTEDGE_* variables) or set EdgeHubConnectionString');

@@ -1,4 +1,4 @@
-import { bindOnListenHost, ConfigError, env, listenHost, optional, readConfig } from './env';
+import { bindOnListenHost, ConfigError, env, listenHost, optional, readConfig, readTogether } from './env';
 
 const spec = {
   cameraPath: env.string('CAMERA_PATH', '/videos/demo.mp4'),
@@ -114,6 +114,22 @@ describe('readConfig', () => {
       }
     };
     for (const variable of Object.values(spec)) expect(outcome(() => variable.parse(' \t\n'))).toBe(outcome(() => variable.parse('')));
+  });
+});
+
+describe('readTogether', () => {
+  const threads = { threads: env.integer('INFERENCE_THREADS', { min: 0, max: 64 }, 0) };
+  const preset = { preset: env.oneOf('DETECTION_PRESET', ['seed', 'default'] as const, 'seed') };
+
+  it("gives each reader's configuration, or one ConfigError with every reader's problems", () => {
+    expect(readTogether(() => readConfig(threads, { INFERENCE_THREADS: '2' }), () => readConfig(preset, {}))).toEqual([{ threads: 2 }, { preset: 'seed' }]);
+    const read = () => readTogether(() => readConfig(threads, { INFERENCE_THREADS: 'lots' }), () => readConfig(preset, { DETECTION_PRESET: 'fast' }));
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(/INFERENCE_THREADS must be an integer[\s\S]*DETECTION_PRESET must be one of seed, default/);
+  });
+
+  it('throws an error that is no configuration problem as it is', () => {
+    expect(() => readTogether(() => readConfig(threads, { INFERENCE_THREADS: 'lots' }), () => { throw new TypeError('a bug'); })).toThrow(TypeError);
   });
 });
 

@@ -156,6 +156,25 @@ function isEndpoint(text: string): boolean {
   return (ipv6 === undefined || isIPv6(ipv6)) && Number(port) >= 1 && Number(port) <= 65535;
 }
 
+/**
+ * Runs each configuration reader, then throws one ConfigError with all their problems: a bad variable one reader
+ * reads hides none that another reads. Errors other than ConfigError are thrown as they come.
+ */
+export function readTogether<T extends unknown[]>(...readers: { [K in keyof T]: () => T[K] }): T {
+  const problems: string[] = [];
+  const values = readers.map((read) => {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as T;
+}
+
 /** Variables by config key; module twins' desired properties use the same specs. */
 export type EnvSpec = Record<string, EnvVar<unknown>>;
 export type ConfigOf<S extends EnvSpec> = { [K in keyof S]: S[K] extends EnvVar<infer T> ? T : never };

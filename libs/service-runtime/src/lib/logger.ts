@@ -1,16 +1,22 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { env, readConfig, type EnvSource } from './env';
+import { ConfigError, env, readConfig, type EnvSource } from './env';
 
 /** Nest injection token for the module's pino logger (the one runModule creates). */
 export const MODULE_LOGGER = Symbol('MODULE_LOGGER');
+
+export interface LogConfig {
+  format: 'json' | 'iotedge';
+  level: pino.LevelWithSilent;
+  summaryIntervalMs: number;
+}
 
 /**
  * LOG_FORMAT: `json` (pino, one object per line) or `iotedge`, the default when the module runs under IoT Edge
  * (`IOTEDGE_MODULEID` set). LOG_LEVEL: pino's levels. LOG_SUMMARY_INTERVAL: seconds between summary lines of
  * per-frame work (the frames themselves log at debug).
  */
-export function readLogConfig(source: EnvSource = process.env): { format: 'json' | 'iotedge'; level: pino.LevelWithSilent; summaryIntervalMs: number } {
+export function readLogConfig(source: EnvSource = process.env): LogConfig {
   const config = readConfig(
     {
       format: env.oneOf('LOG_FORMAT', ['json', 'iotedge'] as const, source['IOTEDGE_MODULEID'] ? 'iotedge' : 'json'),
@@ -20,6 +26,16 @@ export function readLogConfig(source: EnvSource = process.env): { format: 'json'
     source,
   );
   return { format: config.format, level: config.level, summaryIntervalMs: config.summarySeconds * 1000 };
+}
+
+/** readLogConfig's, or the defaults where a LOG_* variable is bad: the logger that says so needs one (see runModule). */
+export function logConfigOrDefaults(source: EnvSource = process.env): LogConfig {
+  try {
+    return readLogConfig(source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return readLogConfig({ IOTEDGE_MODULEID: source['IOTEDGE_MODULEID'] });
+  }
 }
 
 /** Syslog severities as IoT Edge's own modules write them (Serilog's Fatal 0, Error 3, Warning 4, Information 6, Debug/Verbose 7). */

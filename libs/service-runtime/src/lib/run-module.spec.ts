@@ -9,8 +9,9 @@ const MODULE_SCRIPT = `
 process.env.SWC_NODE_PROJECT = ${JSON.stringify(join(__dirname, '../../../../tsconfig.base.json'))};
 require(${JSON.stringify(require.resolve('@swc-node/register'))});
 const { runModule } = require(${JSON.stringify(join(__dirname, 'run-module.ts'))});
+const { env, readConfig } = require(${JSON.stringify(join(__dirname, 'env.ts'))});
 const wait = (ms) => new Promise((resolve) => (ms === undefined ? setInterval(() => undefined, 1000) : setTimeout(resolve, Number(ms))));
-runModule('spec', async () => {
+runModule('spec', () => readConfig({ threads: env.integer('SPEC_THREADS', { min: 0, max: 8 }, 0), mode: env.oneOf('SPEC_MODE', ['fast', 'slow'], 'fast') }), async () => {
   process.stderr.write('starting\\n');
   if (process.env.MODULE_START_ERROR) throw new Error(process.env.MODULE_START_ERROR);
   await wait(process.env.MODULE_START_MS);
@@ -107,5 +108,22 @@ describe('runModule (a real module process, real signals)', () => {
     }
     expect(alone.stderr()).toBe('starting\nspec: start-up failed: the model is missing\n');
     expect(launched.stderr()).toBe('starting\n');
+  });
+
+  it("reports bad LOG_* variables with the module's own, all at once, before its start, in a log on the defaults", async () => {
+    const run = runSpecModule({ LOG_FORMAT: 'syslog', LOG_SUMMARY_INTERVAL: 'abc', SPEC_THREADS: 'lots', SPEC_MODE: 'medium' });
+    runs.push(run);
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.stderr()).toBe(
+      [
+        'spec: Invalid configuration:',
+        '  - LOG_FORMAT must be one of json, iotedge (got "syslog")',
+        '  - LOG_SUMMARY_INTERVAL must be an integer from 1 to 86400 (got "abc")',
+        '  - SPEC_THREADS must be an integer from 0 to 8 (got "lots")',
+        '  - SPEC_MODE must be one of fast, slow (got "medium")',
+        '',
+      ].join('\n'),
+    );
+    expect(JSON.parse(run.output().split('\n')[0])).toMatchObject({ level: 60, msg: expect.stringContaining('spec start-up failed: Invalid configuration') });
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { ConfigError } from './env';
-import { createLogger } from './logger';
+import { ConfigError, readTogether } from './env';
+import { createLogger, logConfigOrDefaults, readLogConfig } from './logger';
 import { TimeoutError, withTimeout } from './with-timeout';
 
 export interface RunningModule {
@@ -44,22 +44,21 @@ export interface RunModuleOptions {
 }
 
 /**
- * Starts one module process: a bad configuration or a failed start stops it with exit code 1 and a message
- * a person can act on; SIGINT/SIGTERM close it cleanly, or end a start still under way (a model loading, an engine
+ * Starts one module process: readModuleConfig reads its variables (throwing a ConfigError, see readTogether) before
+ * start is given them, and their problems and the LOG_* variables' are reported together. A bad configuration or a
+ * failed start stops it with exit code 1 and a message a person can act on; SIGINT/SIGTERM close it cleanly, or end a start still under way (a model loading, an engine
  * building), and another signal later forces the exit, as does a close that takes longer than closeTimeoutMs. The
  * handlers are there from the start and stay: as a container's pid 1, Node.js gets no signal it does not handle, so
  * `docker stop` would otherwise wait out its grace period and kill the module.
  */
-export async function runModule(name: string, start: (logger: Logger) => Promise<RunningModule>, { closeTimeoutMs = CLOSE_TIMEOUT_MS }: RunModuleOptions = {}): Promise<void> {
-  let logger: Logger;
-  try {
-    logger = createLogger(name);
-  } catch (error) {
-    // LOG_FORMAT / LOG_LEVEL themselves are wrong: no logger to say so, only stderr.
-    process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-    return;
-  }
+export async function runModule<Config>(
+  name: string,
+  readModuleConfig: () => Config,
+  start: (logger: Logger, config: Config) => Promise<RunningModule>,
+  { closeTimeoutMs = CLOSE_TIMEOUT_MS }: RunModuleOptions = {},
+): Promise<void> {
+  // Bad LOG_* variables are reported (below) with the module's own problems, by a logger on the defaults.
+  const logger = createLogger(name, logConfigOrDefaults());
   let running: RunningModule | undefined;
   let stoppingSince: number | undefined;
   const close = async (module: RunningModule) => {
@@ -94,7 +93,8 @@ export async function runModule(name: string, start: (logger: Logger) => Promise
   process.on('SIGTERM', stop);
 
   try {
-    running = await start(logger);
+    const [, config] = readTogether(() => readLogConfig(), readModuleConfig);
+    running = await start(logger, config);
   } catch (error) {
     reportFailure(logger, name, 'start-up failed', error);
     // Whatever the failed start had opened (sockets, a model on a worker) must not keep the process alive.
