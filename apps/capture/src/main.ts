@@ -19,6 +19,7 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
   const { settings: startupSettings, options: sourceOptions } = sourceSetup(config, {
     bufferHeld: (buffer) => framesClient.holds(buffer),
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
+    onWarning: (message) => logger.warn(message),
   });
   const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH', logger });
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());

@@ -66,8 +66,9 @@ export async function inProcessCapture(
   const lent = new LentBuffers();
   const bufferHeld = also ? (buffer: ArrayBufferLike) => lent.held(buffer) || also.holds(buffer) : lent.held;
   const cameraOf = (config: SourceConfig) => {
-    const onDecoderMessage = loggedDecoderMessages(logger.child({ sourceId: config.sourceId }), () => decoderMessages.inc({ source_id: config.sourceId }));
-    return new InProcessCamera(config, sourceSetup(config, { bufferHeld, onDecoderMessage }));
+    const cameraLogger = logger.child({ sourceId: config.sourceId });
+    const onDecoderMessage = loggedDecoderMessages(cameraLogger, () => decoderMessages.inc({ source_id: config.sourceId }));
+    return new InProcessCamera(config, sourceSetup(config, { bufferHeld, onDecoderMessage, onWarning: (message) => cameraLogger.warn(message) }));
   };
   const factory: CameraFactory = {
     camera: (sourceId) => cameraOf(addedConfig(sourceId)),

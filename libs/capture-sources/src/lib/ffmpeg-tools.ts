@@ -132,6 +132,33 @@ export function ffmpegOutputFormatReader(inputStream?: number): FrameFormatReade
   };
 }
 
+/** "[graph 0 input from stream 0:0 @ 0x5602] [verbose] w:640 h:360 pixfmt:yuv420p ...": the decoded size, at each (re)configuration of the filters. */
+const FILTER_INPUT_LINE = /^\[graph \d+ input from stream \d+:\d+ @ 0x[0-9a-f]+\] \[verbose\] w:(\d+) h:(\d+) /;
+
+/**
+ * A file's frame format reader that also tells `changed`, once, of the first decoded size other than the first: a
+ * file's frames are all scaled to the size probed at its start (`scale=W:H`), so a file whose resolution changes
+ * mid-way keeps its frames' size, those after the change stretched to it, which nothing else would say. (A stream
+ * fails on the change instead and restarts at the new size, ffmpegOutputFormatReader; a file restarted would play
+ * from its start again.) The sizes are as decoded, before any rotation.
+ */
+export function toldOfSizeChange(reader: FrameFormatReader, changed: (from: FrameSize, to: FrameSize) => void): FrameFormatReader {
+  let first: FrameSize | undefined;
+  let told = false;
+  return (line) => {
+    const input = told ? null : FILTER_INPUT_LINE.exec(line);
+    if (input) {
+      const size = { width: Number(input[1]), height: Number(input[2]) };
+      if (!first) first = size;
+      else if (size.width !== first.width || size.height !== first.height) {
+        told = true;
+        changed(first, size);
+      }
+    }
+    return reader(line);
+  };
+}
+
 /** What a stream's description says at level verbose after the codec's name (", 1 reference frame"), before its pixel format. */
 const REFERENCE_FRAMES = /, \d+ reference frames?\b/;
 /** "[scaler_out_0_0 @ 0x5602] [verbose] w:1280 h:720 fmt:yuv420p sar:1/1 -> w:640 h:480 fmt:yuv420p sar:4/3 flags:0x0": one per output stream. */

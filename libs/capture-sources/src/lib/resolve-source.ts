@@ -105,6 +105,8 @@ export interface FrameSourceOptions extends OutputShape {
   bufferHeld?: BufferHeld;
   /** Told of the decoder's warnings and errors once frames flow (DecoderMessageListener). */
   onDecoderMessage?: DecoderMessageListener;
+  /** file: told once of a frame size that changes mid-file (VideoFileSourceOptions.onWarning). */
+  onWarning?: (message: string) => void;
   /** stream, v4l2: the setting that gave the URL or device (CAMERA_PATH, a twin's source), named where its failure is the setting's to fix. */
   setting?: string;
 }
@@ -115,7 +117,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
   const shape: OutputShape = { width, height, fps, pixelFormat };
   switch (description.type) {
     case 'file':
-      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, framesSent: true, ffmpegPath, bufferHeld, onDecoderMessage, ...shape });
+      return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, framesSent: true, ffmpegPath, bufferHeld, onDecoderMessage, onWarning: options.onWarning, ...shape });
     case 'gstreamer':
       return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, ...shape });
     case 'v4l2': {

@@ -63,10 +63,13 @@ export function stallAfterMs(streamTimeoutSeconds: number, fps: number): number 
 }
 
 /**
- * prepareSource's arguments for a source's settings; given bufferHeld, frames are cut into reused buffers, and
- * onDecoderMessage hears the decoder's warnings and errors (FrameSourceOptions).
+ * prepareSource's arguments for a source's settings; given bufferHeld, frames are cut into reused buffers,
+ * onDecoderMessage hears the decoder's warnings and errors, and onWarning the source's own (FrameSourceOptions).
  */
-export function sourceSetup(config: SourceConfig, { bufferHeld, onDecoderMessage }: Pick<FrameSourceOptions, 'bufferHeld' | 'onDecoderMessage'> = {}): SourceSetup {
+export function sourceSetup(
+  config: SourceConfig,
+  { bufferHeld, onDecoderMessage, onWarning }: Pick<FrameSourceOptions, 'bufferHeld' | 'onDecoderMessage' | 'onWarning'> = {},
+): SourceSetup {
   return {
     settings: { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height },
     options: {
@@ -83,6 +86,7 @@ export function sourceSetup(config: SourceConfig, { bufferHeld, onDecoderMessage
       streamTimeoutSeconds: config.streamTimeout,
       bufferHeld,
       onDecoderMessage,
+      onWarning,
     },
   };
 }

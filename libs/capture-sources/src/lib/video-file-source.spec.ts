@@ -165,6 +165,22 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(source.stats.loops).toBe(2);
   });
 
+  it('warns once, naming the file and both sizes, of a resolution that changes mid-file, and plays on at the first size', async () => {
+    const first = makeVideo('small.ts', 'testsrc2=size=64x48:rate=10:duration=1', ['-c:v', 'libx264']);
+    const second = makeVideo('large.ts', 'testsrc2=size=96x54:rate=10:duration=1', ['-c:v', 'libx264']);
+    const changing = join(workDir, 'changing.ts');
+    writeFileSync(changing, Buffer.concat([readFileSync(first), readFileSync(second)]));
+    const warnings: string[] = [];
+
+    // Looped once: the change back to the first size at the loop is no news.
+    const frames = await take(new VideoFileSource({ path: changing, realtime: false, onWarning: (message) => warnings.push(message) }), 40);
+
+    expect(frames.map(({ header }) => `${header.width}x${header.height}`)).toEqual(Array(40).fill('64x48'));
+    expect(warnings).toEqual([
+      `${changing}: frame size changed mid-file from 64x48 to 96x54; its frames stay 64x48, those after the change stretched to it (restarting would play the file from its start)`,
+    ]);
+  });
+
   it('keeps the aspect ratio when only the width is given', async () => {
     const [frame] = await take(new VideoFileSource({ path: pattern, width: 32, ...fastOnce }), 1);
 

@@ -5,7 +5,7 @@ import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { ffmpegFileArgument, ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters, type VideoInfo } from './ffmpeg-tools';
+import { ffmpegFileArgument, ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters, toldOfSizeChange, type VideoInfo } from './ffmpeg-tools';
 import { isPicture, uprightPicture } from './picture-input';
 import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
@@ -32,6 +32,8 @@ export interface VideoFileSourceOptions extends OutputShape {
   /** See FrameSourceOptions.bufferHeld. */
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
+  /** Told once (a line a person should read) of a frame size that changes mid-file: its frames are stretched to the first. */
+  onWarning?: (message: string) => void;
   /** The ffmpeg executable (default: on PATH, else npm's; see defaultFfmpegPath); ffprobe is taken from the same place. */
   ffmpegPath?: string;
 }
@@ -103,7 +105,13 @@ export class VideoFileSource extends DecoderSource {
       outputOptions: ['-map', `0:${video.streamIndex}`, ...framesAsDecoded(version)],
     };
     // The frames' format as ffmpeg says it writes them (their range may not be the file's).
-    return { tool, frameFormat: ffmpegOutputFormatReader(video.streamIndex), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    const frameFormat = toldOfSizeChange(ffmpegOutputFormatReader(video.streamIndex), (from, to) =>
+      this.options.onWarning?.(
+        `${this.label}: frame size changed mid-file from ${from.width}x${from.height} to ${to.width}x${to.height}; its frames stay ${size.width}x${size.height}, ` +
+          'those after the change stretched to it (restarting would play the file from its start)',
+      ),
+    );
+    return { tool, frameFormat, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 
