@@ -16,10 +16,9 @@ import { TextReading } from './app/text-reading';
 // Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
 setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
-/** The curve's variables depend on whether it decodes its own sources: read once those are. */
 function readInferenceModuleConfig() {
-  const [config, ownSources] = readTogether(readInferenceConfig, readInferenceSources);
-  return { config, ownSources, curve: readInferenceCurve(process.env, ownSources.length > 0) };
+  const [config, ownSources, curve] = readTogether(readInferenceConfig, readInferenceSources, readInferenceCurve);
+  return { config, ownSources, curve };
 }
 
 void runModule('inference', readInferenceModuleConfig, async (logger, { config, ownSources, curve }) => {

@@ -1,5 +1,5 @@
 import { sourceConfigSpec, sourceTwinSpec } from '@iev/capture-sources';
-import { assertOwnPorts, bindOnListenHost, endpointPort, env, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { assertOwnPorts, bindOnListenHost, endpointAddress, env, listenHost, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 export const captureConfigSpec = {
@@ -12,7 +12,7 @@ export type CaptureConfig = ConfigOf<typeof captureConfigSpec>;
 
 export function readCaptureConfig(source: NodeJS.ProcessEnv = process.env): CaptureConfig {
   const config = readConfig(captureConfigSpec, source);
-  assertOwnPorts({ FRAMES_BIND: endpointPort(config.framesBind), METRICS_PORT: config.metricsPort });
+  assertOwnPorts({ FRAMES_BIND: endpointAddress(config.framesBind), METRICS_PORT: { host: listenHost(source), port: config.metricsPort } });
   return config;
 }
 

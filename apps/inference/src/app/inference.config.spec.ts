@@ -76,10 +76,15 @@ describe('inference configuration', () => {
     expect(() => readInferenceConfig({ FRAMES_CONNECT: 'tcp://capture0:5555,tcp://capture0:5555' })).toThrow(/FRAMES_CONNECT must name each endpoint once/);
   });
 
-  it('refuses two of its own listening ports on one port, naming both variables', () => {
+  it('refuses two of its own listening ports on one port and host, naming both variables; FRAMES_BIND only where it decodes its own cameras', () => {
+    const ownCameras = { CAPTURE_SOURCES: '[{"CAMERA_PATH":"testsrc"}]' };
     expect(() => readInferenceConfig({ DETECTIONS_BIND: 'tcp://127.0.0.1:17482', METRICS_PORT: '17482' })).toThrow('DETECTIONS_BIND and METRICS_PORT are both port 17482: each needs a port of its own');
-    expect(() => readInferenceConfig({ FRAMES_BIND: 'tcp://127.0.0.1:5556' })).toThrow('DETECTIONS_BIND and FRAMES_BIND are both port 5556');
-    expect(readInferenceConfig({ FRAMES_BIND: 'tcp://127.0.0.1:5555' }).framesBind).toBe('tcp://127.0.0.1:5555');
+    expect(() => readInferenceConfig({ ...ownCameras, FRAMES_BIND: 'tcp://*:5556' })).toThrow('DETECTIONS_BIND and FRAMES_BIND are both port 5556');
+    expect(readInferenceConfig({ ...ownCameras, FRAMES_BIND: 'tcp://127.0.0.1:5555' }).framesBind).toBe('tcp://127.0.0.1:5555');
+    // Unbound without CAPTURE_SOURCES: an env file shared with capture may give capture's FRAMES_BIND.
+    expect(readInferenceConfig({ FRAMES_BIND: 'tcp://*:5556' }).framesBind).toBe('tcp://*:5556');
+    // Two addresses may share a port.
+    expect(readInferenceConfig({ DETECTIONS_BIND: 'tcp://10.0.0.5:17482', METRICS_PORT: '17482' }).metricsPort).toBe(17482);
   });
 
   it('takes the number of model streams, 0 meaning auto, and refuses a bad one by name', () => {
@@ -111,7 +116,7 @@ describe('inference configuration', () => {
     });
     expect(() => readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey })).toThrow(/FRAMES_CURVE_SERVER_KEY is required with ZMQ_CURVE_SECRET_KEY/);
     // Decoding its own sources, it connects to no capture: the detections socket alone is secured.
-    expect(readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey }, true)).toEqual({ secretKey: own.secretKey, serverKeys: {} });
+    expect(readInferenceCurve({ ZMQ_CURVE_SECRET_KEY: own.secretKey, CAPTURE_SOURCES: '[{"CAMERA_PATH":"testsrc"}]' })).toEqual({ secretKey: own.secretKey, serverKeys: {} });
   });
 
   it('decodes its own sources with CAPTURE_SOURCES, which FRAMES_CONNECT beside it would contradict', () => {

@@ -1,6 +1,6 @@
 import { readSourceList, type SourceConfig } from '@iev/capture-sources';
 import { twinKey } from '@iev/iot-edge';
-import { assertOwnPorts, bindOnListenHost, ConfigError, endpointPort, env, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { assertOwnPorts, bindOnListenHost, ConfigError, endpointAddress, env, listenHost, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
@@ -63,10 +63,14 @@ export type InferenceConfig = ConfigOf<typeof inferenceConfigSpec>;
 
 export function readInferenceConfig(source: NodeJS.ProcessEnv = process.env): InferenceConfig {
   const config = readConfig(inferenceConfigSpec, source);
-  const framesBind = config.framesBind === undefined ? undefined : endpointPort(config.framesBind);
-  assertOwnPorts({ DETECTIONS_BIND: endpointPort(config.detectionsBind), FRAMES_BIND: framesBind, METRICS_PORT: config.metricsPort });
+  // FRAMES_BIND is bound only for cameras decoded here: otherwise an env file shared with capture may set it to anything.
+  const framesBind = config.framesBind === undefined || !namesOwnSources(source) ? undefined : endpointAddress(config.framesBind);
+  assertOwnPorts({ DETECTIONS_BIND: endpointAddress(config.detectionsBind), FRAMES_BIND: framesBind, METRICS_PORT: { host: listenHost(source), port: config.metricsPort } });
   return config;
 }
+
+/** Whether CAPTURE_SOURCES is set: inference then decodes its own cameras (readInferenceSources refuses an empty list). */
+const namesOwnSources = (source: NodeJS.ProcessEnv): boolean => source['CAPTURE_SOURCES'] !== undefined;
 
 /**
  * CAPTURE_SOURCES: the sources inference decodes itself, with no capture module (see readSourceList); none when unset,
@@ -89,11 +93,11 @@ export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): S
 
 /**
  * CURVE on inference's sockets; unset: plain. ZMQ_CURVE_SECRET_KEY(_FILE), FRAMES_CURVE_SERVER_KEY (capture's public
- * key) for the frames it connects to, unless it decodes its own sources (ownSources), ZMQ_CURVE_CLIENT_KEYS(_FILE) for
+ * key) for the frames it connects to, unless it decodes its own sources (CAPTURE_SOURCES), ZMQ_CURVE_CLIENT_KEYS(_FILE) for
  * the detections socket it binds.
  */
-export const readInferenceCurve = (source: NodeJS.ProcessEnv = process.env, ownSources = false): CurveSettings | undefined =>
-  readCurveSettings(source, { binds: true, connectsTo: ownSources ? [] : ['FRAMES'] });
+export const readInferenceCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined =>
+  readCurveSettings(source, { binds: true, connectsTo: namesOwnSources(source) ? [] : ['FRAMES'] });
 
 /** Module twin desired properties inference applies live, between two frames. */
 export const inferenceTwinSpec = {

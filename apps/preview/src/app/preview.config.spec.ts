@@ -41,6 +41,9 @@ describe('preview configuration', () => {
     expect(() => readPreviewConfig({ PREVIEW_PORT: '17480', METRICS_PORT: '17480' })).toThrow('PREVIEW_PORT and METRICS_PORT are both port 17480: each needs a port of its own');
     expect(() => readPreviewConfig({ PREVIEW_PORT: '9104' })).toThrow('PREVIEW_PORT and METRICS_PORT are both port 9104');
     expect(readPreviewConfig({ PREVIEW_PORT: '0', METRICS_PORT: '0' })).toMatchObject({ port: 0, metricsPort: 0 });
+    // On two addresses one port is two listens; on every address it is the same as on any one.
+    expect(readPreviewConfig({ PREVIEW_HOST: '127.0.0.2', PREVIEW_PORT: '17480', METRICS_PORT: '17480' })).toMatchObject({ port: 17480, metricsPort: 17480 });
+    expect(() => readPreviewConfig({ LISTEN_HOST: '0.0.0.0', PREVIEW_HOST: '127.0.0.2', PREVIEW_PORT: '17480', METRICS_PORT: '17480' })).toThrow('PREVIEW_PORT and METRICS_PORT are both port 17480');
   });
 
   it('turns CURVE on for both links it connects, needing each server key', () => {

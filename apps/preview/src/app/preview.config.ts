@@ -56,7 +56,7 @@ export type PreviewConfig = ConfigOf<typeof previewConfigSpec>;
 
 export function readPreviewConfig(source: NodeJS.ProcessEnv = process.env): PreviewConfig {
   const config = readConfig(previewConfigSpec, source);
-  assertOwnPorts({ PREVIEW_PORT: config.port, METRICS_PORT: config.metricsPort });
+  assertOwnPorts({ PREVIEW_PORT: { host: config.host, port: config.port }, METRICS_PORT: { host: listenHost(source), port: config.metricsPort } });
   return config;
 }
 

@@ -129,21 +129,32 @@ export function assertEachOnce(items: readonly string[], what: string): void {
   if (repeated.length > 0) throw new Error(`must name each ${what} once; repeated: ${[...new Set(repeated)].join(', ')}`);
 }
 
-/** The tcp port a ZeroMQ endpoint (env.endpoint) binds; undefined for ipc://, which takes none. */
-export function endpointPort(endpoint: string): number | undefined {
-  const port = /^tcp:\/\/.*:(\d+)$/.exec(endpoint)?.[1];
-  return port === undefined ? undefined : Number(port);
+/** Where a module listens: a host (an address, a name, or a wildcard such as `*` or `0.0.0.0`) and a port. */
+export interface ListenAddress {
+  host: string;
+  port: number;
 }
 
+/** The host and tcp port a ZeroMQ endpoint (env.endpoint) binds; undefined for ipc://, which takes none. */
+export function endpointAddress(endpoint: string): ListenAddress | undefined {
+  const tcp = /^tcp:\/\/(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(endpoint);
+  return tcp ? { host: tcp[1] ?? tcp[2], port: Number(tcp[3]) } : undefined;
+}
+
+/** Hosts that listen on every address, so on any port another of the module's listens takes. */
+const EVERY_ADDRESS = new Set(['*', '0.0.0.0', '::', '']);
+
 /**
- * Throws a ConfigError naming each two of a module's own listening ports (by the variable that chose it; undefined
- * for one on no port) that are the same: the second listen would otherwise fail as "already in use; another instance
- * may be running", when the module itself holds the port. 0 (any free port) is never the same.
+ * Throws a ConfigError naming each two of a module's own listening addresses (by the variable that chose it;
+ * undefined for one on no port) that take the same port on the same host, or on every address: the second listen
+ * would otherwise fail as "already in use; another instance may be running", when the module itself holds the port.
+ * 0 (any free port) is never the same; hosts are compared as written.
  */
-export function assertOwnPorts(ports: Record<string, number | undefined>): void {
-  const named = Object.entries(ports).filter(([, port]) => port !== undefined && port !== 0);
-  const problems = named.flatMap(([name, port], index) =>
-    named.slice(index + 1).flatMap(([other, otherPort]) => (port === otherPort ? [`${name} and ${other} are both port ${port}: each needs a port of its own`] : [])),
+export function assertOwnPorts(addresses: Record<string, ListenAddress | undefined>): void {
+  const named = Object.entries(addresses).flatMap(([name, address]) => (address && address.port !== 0 ? [{ name, ...address }] : []));
+  const clash = (a: ListenAddress, b: ListenAddress) => a.port === b.port && (a.host === b.host || EVERY_ADDRESS.has(a.host) || EVERY_ADDRESS.has(b.host));
+  const problems = named.flatMap((a, index) =>
+    named.slice(index + 1).flatMap((b) => (clash(a, b) ? [`${a.name} and ${b.name} are both port ${a.port}: each needs a port of its own`] : [])),
   );
   if (problems.length > 0) throw new ConfigError(problems);
 }
