@@ -10,6 +10,16 @@ const spec = {
 };
 
 describe('readConfig', () => {
+  it('quotes a refused value, but not the password in a URL, nor a secret', () => {
+    const refused = () => {
+      throw new Error('must be 40 characters');
+    };
+    const urlAndSecret = { port: env.integer('PORT', { min: 1, max: 65535 }, 80), key: { ...env.string('KEY'), secret: true, parse: refused } };
+    expect(() => readConfig(urlAndSecret, { PORT: 'http://viewer:s3cret@camera:80', KEY: 'nearly-the-key' })).toThrow(
+      'PORT must be an integer from 1 to 65535 (got "http://viewer:***@camera:80")\n  - KEY must be 40 characters (got a value not shown: it is a secret)',
+    );
+  });
+
   it('uses the fallbacks when nothing is set', () => {
     expect(readConfig(spec, {})).toEqual({
       cameraPath: '/videos/demo.mp4', threads: 0, boxThresh: 0.5, useTensorRt: false, preset: 'seed', endpoint: 'tcp://127.0.0.1:5555',

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { maskCredentials } from './credentials';
 
 /**
  * Start-up configuration from environment variables. Every variable is parsed and validated before a
@@ -23,6 +24,8 @@ export interface EnvVar<T> {
   /** Unset and required is an error; unset and optional reads as the fallback (possibly undefined). */
   required: boolean;
   description: string;
+  /** A secret (a key): its refusal says what is wrong without the value. */
+  secret?: boolean;
 }
 
 type Parser<T> = (raw: string) => T;
@@ -204,7 +207,9 @@ export function readConfig<S extends EnvSpec>(spec: S, source: EnvSource = proce
     try {
       config[key] = variable.parse(source[name] as string);
     } catch (error) {
-      problems.push(`${name} ${(error as Error).message} (got ${JSON.stringify(source[name])})`);
+      // Quoted as given, but for a password in a URL (a HEALTH_URLS entry, a camera's) and a secret's whole value.
+      const got = variable.secret ? 'a value not shown: it is a secret' : JSON.stringify(maskCredentials(source[name] as string));
+      problems.push(`${name} ${(error as Error).message} (got ${got})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

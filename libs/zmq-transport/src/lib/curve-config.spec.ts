@@ -47,6 +47,10 @@ describe('readCurveSettings', () => {
     expect(() => readCurveSettings({ ZMQ_CURVE_SECRET_KEY: 'secret', FRAMES_CURVE_SERVER_KEY: capture.publicKey }, INFERENCE)).toThrow(
       /ZMQ_CURVE_SECRET_KEY must be a CURVE key: 40 characters of Z85/,
     );
+    // A secret key a character short is nearly the key: its refusal must not print it.
+    expect(() => readCurveSettings({ ZMQ_CURVE_SECRET_KEY: own.secretKey.slice(1), FRAMES_CURVE_SERVER_KEY: capture.publicKey }, INFERENCE)).toThrow(
+      /^(?![\s\S]*\(got ")[\s\S]*ZMQ_CURVE_SECRET_KEY must be a CURVE key[\s\S]*\(got a value not shown: it is a secret\)/,
+    );
     expect(() => readCurveSettings({ ZMQ_CURVE_SECRET_KEY: own.secretKey, ZMQ_CURVE_CLIENT_KEYS: `${telemetry.publicKey},nope` }, { binds: true, connectsTo: [] })).toThrow(
       /ZMQ_CURVE_CLIENT_KEYS must be a CURVE key.*"nope" is not/,
     );

@@ -51,14 +51,21 @@ function fromFile<T>(parse: (raw: string) => T): (path: string) => T {
   };
 }
 
-const variable = <T>(name: string, parse: (raw: string) => T, description: string): EnvVar<T | undefined> => ({ names: [name], parse, fallback: undefined, required: false, description });
+const variable = <T>(name: string, parse: (raw: string) => T, description: string, secret = false): EnvVar<T | undefined> => ({
+  names: [name],
+  parse,
+  fallback: undefined,
+  required: false,
+  description,
+  secret,
+});
 
-/** A value given inline or in a file (the `_FILE` variant, for Docker or Kubernetes secrets). */
-function inlineOrFile<T>(name: string, parse: (raw: string) => T, description: string) {
-  return { inline: variable(name, parse, description), file: variable(`${name}_FILE`, fromFile(parse), `a file holding ${description}`) };
+/** A value given inline or in a file (the `_FILE` variant, for Docker or Kubernetes secrets); a secret inline is never quoted. */
+function inlineOrFile<T>(name: string, parse: (raw: string) => T, description: string, secret = false) {
+  return { inline: variable(name, parse, description, secret), file: variable(`${name}_FILE`, fromFile(parse), `a file holding ${description}`) };
 }
 
-const SECRET_KEY = inlineOrFile('ZMQ_CURVE_SECRET_KEY', oneKey, 'a CURVE secret key');
+const SECRET_KEY = inlineOrFile('ZMQ_CURVE_SECRET_KEY', oneKey, 'a CURVE secret key', true);
 const CLIENT_KEYS = inlineOrFile('ZMQ_CURVE_CLIENT_KEYS', keyList, 'CURVE public keys');
 const serverKeyName = (link: CurveLink) => `${link}_CURVE_SERVER_KEY`;
 
