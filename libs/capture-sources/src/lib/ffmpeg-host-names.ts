@@ -18,13 +18,14 @@ export function hostNameOf(url: string): string | undefined {
 
 /**
  * Whether this ffmpeg crashes (SIGSEGV) looking up any host name, as the static ffmpeg 4.1 that npm installs does
- * (glibc's resolver cannot load in a static build): asked by opening http://localhost on a port nothing listens on.
+ * (glibc's resolver cannot load in a static build): asked by opening tcp://localhost on a port nothing listens on
+ * (tcp, not http, which an http_proxy given by address would take without looking the name up).
  */
 export function crashesOnHostNames(ffmpegPath: string): Promise<boolean> {
   let crashes = crashesByPath.get(ffmpegPath);
   if (!crashes) {
     crashes = new Promise((resolve) => {
-      const args = ['-hide_banner', '-nostdin', '-loglevel', 'quiet', '-rw_timeout', '2000000', '-i', 'http://localhost:1/'];
+      const args = ['-hide_banner', '-nostdin', '-loglevel', 'quiet', '-rw_timeout', '2000000', '-i', 'tcp://localhost:1'];
       execFile(ffmpegPath, args, { timeout: 5000 }, (error) => resolve(error?.signal === 'SIGSEGV'));
     });
     crashesByPath.set(ffmpegPath, crashes);
