@@ -63,7 +63,8 @@ async function* decodeOtherwise(path: string): AsyncGenerator<DecodedFrame> {
 /** The frames of `path` as ffmpeg decodes them (VideoFileSource), as fast as it can. */
 async function* decodeWithFfmpeg(path: string): AsyncGenerator<DecodedFrame> {
   // BGR24 asked for, not left to the default: the frames go to the detector as they come.
-  const source = new VideoFileSource({ path, loop: false, realtime: false, pixelFormat: PixelFormat.BGR24 });
+  // A size that changes mid-file is said on stderr, beside the results: the frames after it are stretched to the first.
+  const source = new VideoFileSource({ path, loop: false, realtime: false, pixelFormat: PixelFormat.BGR24, onWarning: (message) => process.stderr.write(`warning: ${message}\n`) });
   let index = 0;
   for await (const { header, pixels } of source.frames()) {
     yield { index: index++, image: { data: pixels, width: header.width, height: header.height, stride: header.stride } };

@@ -120,11 +120,13 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   });
 
   it("says what to do for ffmpeg's words on a camera it may not open, one unplugged, one without the format asked, and nothing for words it does not know", () => {
-    const advise = v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH');
+    const advise = v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH', 'mjpeg');
 
     expect(advise('Cannot open video device /dev/video0: Permission denied')?.text).toBe("the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container");
     expect(advise('ioctl(VIDIOC_DQBUF): No such device')?.text).toBe('/dev/video0 went away (unplugged?): retried until it is back');
-    expect(advise("Cannot find a proper format for codec 'mjpeg' (id 7), pixel format 'none' (id -1)")?.text).toMatch(/^the camera does not offer the format CAPTURE_V4L2_FORMAT asks for/);
+    expect(advise("Cannot find a proper format for codec 'mjpeg' (id 7), pixel format 'none' (id -1)")?.text).toMatch(/^the camera does not offer mjpeg, which CAPTURE_V4L2_FORMAT asks for/);
+    // Asked for none (auto), the camera's own format is one ffmpeg cannot read: no setting of ours to change.
+    expect(v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH')("Cannot find a proper format for codec 'h264' (id 27), pixel format 'none' (id -1)")).toBeUndefined();
     expect(advise('Conversion failed!')).toBeUndefined();
   });
 

@@ -124,11 +124,11 @@ function hostOf(url: string): string {
 
 /**
  * Advice on a V4L2 camera's failure, naming the setting that chose it (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's
- * source) where that is what to change, as the retry line repeats it: a camera not plugged in, unplugged, or held by
+ * source) where that is what to change, as the retry line repeats it (inputFormat: the one CAPTURE_V4L2_FORMAT asks for): a camera not plugged in, unplugged, or held by
  * another program is retried until it can be opened, and the line says what to do should it stay so. Undefined for
  * words it does not know: ffmpeg's own say more than a guess.
  */
-export function v4l2FailureAdvice(device: string, setting = 'the camera path'): (lastWords: string) => FailureAdvice | undefined {
+export function v4l2FailureAdvice(device: string, setting = 'the camera path', inputFormat?: V4l2InputFormat): (lastWords: string) => FailureAdvice | undefined {
   const advice = (text: string): FailureAdvice => ({ text, awaitsSettings: false });
   return (lastWords) => {
     if (/No such file or directory/.test(lastWords)) return advice(`no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`);
@@ -136,7 +136,7 @@ export function v4l2FailureAdvice(device: string, setting = 'the camera path'): 
     if (/Device or resource busy/.test(lastWords)) return advice(`another program has ${device} open: stop it, or set ${setting} to another camera`);
     if (/Permission denied/.test(lastWords)) return advice(`the module may not open ${device}: run it in the device's group (video), or pass the device into its container`);
     if (/Inappropriate ioctl for device|Not a video capture device/.test(lastWords)) return advice(`${device} is no camera's video node: set ${setting} to one (v4l2-ctl --list-devices)`);
-    if (/Cannot find a proper format/.test(lastWords)) return advice(`the camera does not offer the format CAPTURE_V4L2_FORMAT asks for: set it to auto, or to one v4l2-ctl --list-formats-ext lists`);
+    if (inputFormat && /Cannot find a proper format/.test(lastWords)) return advice(`the camera does not offer ${inputFormat}, which CAPTURE_V4L2_FORMAT asks for: set it to auto, or to one v4l2-ctl --list-formats-ext lists`);
     return undefined;
   };
 }

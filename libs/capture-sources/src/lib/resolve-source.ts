@@ -123,7 +123,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
     case 'v4l2': {
       const { device } = description;
       const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
-      const failureAdvice = v4l2FailureAdvice(device, options.setting);
+      const failureAdvice = v4l2FailureAdvice(device, options.setting, options.v4l2InputFormat);
       return new FfmpegSource({ sourceId: sourceId ?? basename(device), label: `V4L2 camera ${device}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage, failureAdvice });
     }
     case 'stream': {
