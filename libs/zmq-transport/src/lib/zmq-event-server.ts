@@ -45,6 +45,8 @@ export interface Route {
   pattern: string;
   handler: MessageHandler;
   mailbox: DropOldestMailbox<unknown>;
+  /** The pattern's counters, found with its mailbox: one lookup a message. */
+  counters: ZmqPatternStats;
 }
 
 /**
@@ -62,7 +64,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
   protected readonly socketEvents = new SocketEventRelay((status) => this._status$.next(status), this.logger);
   private readonly malformedListeners: Array<(message: MalformedMessage) => void> = [];
   protected socket?: S;
-  private mailboxes = new Map<string, DropOldestMailbox<unknown>>();
+  private routes = new Map<string, Route>();
   /** No topic longer than this names a handled pattern: a longer one is skipped without being decoded. */
   private longestPatternBytes = 0;
   private loops: Promise<void>[] = [];
@@ -83,7 +85,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     this.socket?.close(); // ends the receive loop's for-await
     this.socket = undefined;
     this.socketEvents.detach();
-    for (const [pattern, mailbox] of this.mailboxes) this.countersOf(pattern).skipped += mailbox.close();
+    for (const { mailbox, counters } of this.routes.values()) counters.skipped += mailbox.close();
     await Promise.all(this.loops); // lets a running handler finish
     this.loops = [];
   }
@@ -144,8 +146,8 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     const handlers = this.eventHandlers();
     const socket = await this.open([...handlers.keys()]);
     this.socket = socket;
-    const routes = [...handlers].map(([pattern, handler]) => ({ pattern, handler, mailbox: this.mailboxFor(pattern) }));
-    this.mailboxes = new Map(routes.map(({ pattern, mailbox }) => [pattern, mailbox]));
+    const routes = [...handlers].map(([pattern, handler]): Route => ({ pattern, handler, mailbox: this.mailboxFor(pattern), counters: this.countersOf(pattern) }));
+    this.routes = new Map(routes.map((route) => [route.pattern, route]));
     this.longestPatternBytes = Math.max(0, ...routes.map(({ pattern }) => Buffer.byteLength(pattern)));
     this.loops = [this.receive(socket).catch((error) => this.logger.error(`Receive loop stopped: ${inspect(error)}`)), ...routes.map((route) => this.dispatch(route))];
   }
@@ -163,10 +165,10 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     for await (const [topic, ...parts] of socket) {
       // Only a known pattern's bytes are worth decoding (a topic of any size up to ZMQ_MAXMSGSIZE may come).
       const pattern = topic.length <= this.longestPatternBytes ? topic.toString('utf8') : undefined;
-      const mailbox = pattern === undefined ? undefined : this.mailboxes.get(pattern);
+      const route = pattern === undefined ? undefined : this.routes.get(pattern);
       // SUB filters by prefix, so "frames" also lets "frames.debug" through: only exact patterns count.
-      if (pattern === undefined || !mailbox) continue;
-      const counters = this.countersOf(pattern);
+      if (pattern === undefined || !route) continue;
+      const { mailbox, counters } = route;
       counters.received++;
       let data: unknown;
       try {
@@ -180,8 +182,7 @@ export abstract class ZmqEventServer<S extends Socket & Readable> extends Server
     }
   }
 
-  private async dispatch({ pattern, handler, mailbox }: Route): Promise<void> {
-    const counters = this.countersOf(pattern);
+  private async dispatch({ pattern, handler, mailbox, counters }: Route): Promise<void> {
     for await (const data of mailbox) {
       counters.dispatched++;
       try {
