@@ -38,21 +38,13 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
     codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec },
     curve: connectingCurve(curve, 'DETECTIONS'),
   });
-  let detectionsReceived = 0;
-  detections.addHandler(
-    DETECTIONS_TOPIC,
-    async (message: Detections) => {
-      detectionsReceived++;
-      sources.addDetections(message);
-    },
-    true,
-  );
+  detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
   // An inference decoding its cameras itself says which they are: one its twin removed leaves the page at once.
   detections.addHandler(SOURCES_TOPIC, async (message: SourcesAnnouncement) => sources.announce(message), true);
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 
   const registry = createMetricsRegistry('preview');
-  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detectionsReceived: () => detectionsReceived });
+  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detectionsReceived: () => detections.patternStats(DETECTIONS_TOPIC).dispatched });
   const edge = EdgeModule.start({
     name: 'preview',
     logger,
