@@ -1,5 +1,6 @@
 import { createServer, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { endpointAddress } from './env';
 
 /** A listen refused because the address is taken, said with the variable that chose it. */
 export class AddressInUseError extends Error {
@@ -58,13 +59,13 @@ export async function listenAsConfigured<T>(variable: string, listening: Promise
  * errno at EAGAIN (when a millisecond has passed since the monitor's previous one, as for a thread preempted under load).
  */
 async function tcpEndpointTaken(endpoint: string): Promise<boolean> {
-  const parts = /^tcp:\/\/(?:\[([^\]]+)\]|([^:;]+)):(\d+)$/.exec(endpoint);
-  if (!parts || parts[3] === '0') return false;
-  const host = parts[1] ?? (parts[2] === '*' ? '0.0.0.0' : interfaceAddress(parts[2]));
+  const address = endpointAddress(endpoint);
+  if (!address || address.port === 0) return false;
+  const host = address.host === '*' ? '0.0.0.0' : interfaceAddress(address.host);
   const probe = createServer();
   return new Promise((resolve) => {
     probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE'));
-    probe.listen(Number(parts[3]), host, () => probe.close(() => resolve(false)));
+    probe.listen(address.port, host, () => probe.close(() => resolve(false)));
   });
 }
 
