@@ -16,12 +16,7 @@ import { TextReading } from './app/text-reading';
 // Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
 setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
-function readInferenceModuleConfig() {
-  const [config, ownSources, curve] = readTogether(readInferenceConfig, readInferenceSources, readInferenceCurve);
-  return { config, ownSources, curve };
-}
-
-void runModule('inference', readInferenceModuleConfig, async (logger, { config, ownSources, curve }) => {
+void runModule('inference', () => readTogether(readInferenceConfig, readInferenceSources, readInferenceCurve), async (logger, [config, ownSources, curve]) => {
   const decodesOwnSources = ownSources.length > 0;
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
   const detectionSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
