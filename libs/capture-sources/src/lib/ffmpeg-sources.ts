@@ -124,9 +124,9 @@ function hostOf(url: string): string {
 
 /**
  * Advice on a V4L2 camera's failure, naming the setting that chose it (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's
- * source) where that is what to change, as the retry line repeats it (inputFormat: the one CAPTURE_V4L2_FORMAT asks for): a camera not plugged in, unplugged, or held by
- * another program is retried until it can be opened, and the line says what to do should it stay so. Undefined for
- * words it does not know: ffmpeg's own say more than a guess.
+ * source) where that is what to change, as the retry line repeats it (inputFormat: the one CAPTURE_V4L2_FORMAT asks
+ * for): a camera not plugged in, unplugged, or held by another program is retried until it can be opened, and the line
+ * says what to do should it stay so. Undefined for words it does not know: ffmpeg's own say more than a guess.
  */
 export function v4l2FailureAdvice(device: string, setting = 'the camera path', inputFormat?: V4l2InputFormat): (lastWords: string) => FailureAdvice | undefined {
   const advice = (text: string): FailureAdvice => ({ text, awaitsSettings: false });

@@ -26,10 +26,11 @@ export interface PreparedSource {
 /**
  * Resolves a camera path with the frame size and rate, and checks what can be checked before the source starts: a
  * GStreamer pipeline is one capture can run, the decoder is installed, a video file is one ffprobe reads, a stream's
- * host name is one the ffmpeg can look up; with requireCamera, a V4L2 device exists. At start-up a failure stops the module (a camera that is not plugged in yet is
- * waited for); for a twin patch it rejects the change, a missing camera included, and the running source stays. The
- * twin's first document after start-up does not require the camera: after a restart it is the module's configuration,
- * and a camera unplugged then is waited for, as at start-up, rather than keeping the rest of the document from applying.
+ * host name is one the ffmpeg can look up; with requireCamera, a V4L2 device exists. At start-up a failure stops the
+ * module (a camera that is not plugged in yet is waited for); for a twin patch it rejects the change, a missing camera
+ * included, and the running source stays. The twin's first document after start-up does not require the camera: after
+ * a restart it is the module's configuration, and a camera unplugged then is waited for, as at start-up, rather than
+ * keeping the rest of the document from applying.
  * `setting` names where the source came from (`CAMERA_PATH`, a twin's `source`) in the errors about it; `logger` is
  * told, once a process, where a GStreamer pipeline would outlive the module killed unseen.
  */

@@ -47,9 +47,10 @@ export interface RunModuleOptions {
  * Starts one module process: readModuleConfig reads its variables (throwing a ConfigError, see readTogether) before
  * start is given them, and their problems and the LOG_* variables' are reported together. A bad configuration or a
  * failed start stops it with exit code 1 and a message a person can act on; SIGINT/SIGTERM close it cleanly, or end a
- * start still under way (a model loading, an engine building), and another signal later forces the exit, as does a close that takes longer than closeTimeoutMs. The
- * handlers are there from the start and stay: as a container's pid 1, Node.js gets no signal it does not handle, so
- * `docker stop` would otherwise wait out its grace period and kill the module.
+ * start still under way (a model loading, an engine building), and another signal later forces the exit, as does a
+ * close that takes longer than closeTimeoutMs. The handlers are there from the start and stay: as a container's pid 1,
+ * Node.js gets no signal it does not handle, so `docker stop` would otherwise wait out its grace period and kill the
+ * module.
  */
 export async function runModule<Config>(
   name: string,
