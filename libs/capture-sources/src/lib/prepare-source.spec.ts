@@ -33,6 +33,18 @@ describe('prepareSource', () => {
     await expect(prepareSource(settings('rtsp://camera.invalid:8554/stream1'), { ffmpegPath: 'ffmpeg' }, { setting: 'CAMERA_PATH' })).resolves.toBeDefined();
   });
 
+  it('takes the short IPv4 forms getaddrinfo reads as addresses (127.1, 2130706433, 0x7f.1) with the ffmpeg that crashes on names, and not what it reads as names', async () => {
+    const npmFfmpeg = npmBinary(NPM_FFMPEG) as string;
+
+    for (const host of ['127.1', '2130706433', '0x7f.1', '0177.0.0.1', '127.256']) {
+      await expect(prepareSource(settings(`rtsp://${host}:8554/stream1`), { ffmpegPath: npmFfmpeg }, { setting: 'CAMERA_PATH' })).resolves.toBeDefined();
+    }
+    // Each crashed that ffmpeg: a trailing dot, a part out of range, 8 in an octal part, a bare 0x.
+    for (const host of ['127.1.', '1.16777216', '08.0.0.1', '0x.1']) {
+      await expect(prepareSource(settings(`rtsp://${host}:8554/stream1`), { ffmpegPath: npmFfmpeg }, { setting: 'CAMERA_PATH' })).rejects.toThrow(`CAMERA_PATH: ${host} is a host name`);
+    }
+  });
+
   it('says a video file is not there, naming the setting, and the file once also as the log writes the error (with its causes)', async () => {
     const refused: unknown = await prepareSource(settings('/nonexistent/clip.mp4'), {}, { setting: 'CAMERA_PATH' }).catch((error: unknown) => error);
 
