@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { freePort, waitUntil } from '@iev/testing';
 import { pidsRunning, take } from '../test-support/decoders';
+import { type RtspResponder, startRtspResponder } from '../test-support/rtsp-responder';
 import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, v4l2FailureAdvice } from './ffmpeg-sources';
 import type { FrameSource } from './frame-source';
-import { createFrameSource, resolveSource } from './resolve-source';
+import { createFrameSource, type FrameSourceOptions, resolveSource } from './resolve-source';
 
 jest.setTimeout(20_000);
 
@@ -244,6 +245,16 @@ async function waitUntilListening(port: number): Promise<void> {
   await waitUntil(() => readFileSync('/proc/net/tcp', 'utf8').includes(listening), `a server listening on port ${port}`, { timeoutMs: 5_000 });
 }
 
+/** Reads frames until the source fails, calling onFrame with each; resolves to the failure. */
+async function readUntilFailure(source: FrameSource, onFrame: (sequence: number) => void): Promise<Error> {
+  try {
+    for await (const frame of source.frames()) onFrame(frame.header.sequence);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('frames() ended without an error');
+}
+
 describe('network streams (real ffmpeg HTTP server)', () => {
   const servers: ChildProcess[] = [];
   afterEach(() => {
@@ -263,16 +274,6 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     servers.push(server);
     await waitUntilListening(port);
     return { url, server };
-  }
-
-  /** Reads frames until the source fails, calling onFrame with each; resolves to the failure. */
-  async function readUntilFailure(source: FrameSource, onFrame: (sequence: number) => void): Promise<Error> {
-    try {
-      for await (const frame of source.frames()) onFrame(frame.header.sequence);
-    } catch (error) {
-      return error as Error;
-    }
-    throw new Error('frames() ended without an error');
   }
 
   it('decodes the stream into BGR frames, learning their size from ffmpeg', async () => {
@@ -369,11 +370,92 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     }
   });
 
+  it('says an HTTP camera serving as many clients as it takes (503) is retried, as an RTSP one', async () => {
+    const server = createServer((_request, response) => response.writeHead(503).end());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/video.mjpg`;
+      const failure = await readUntilFailure(createFrameSource(resolveSource(url), { setting: 'CAMERA_PATH' }), () => undefined);
+
+      expect(failure.message).toMatch(/HTTP error 503 Service Unavailable \| .*: 127\.0\.0\.1:\d+ takes no more clients now \(.*\): retried meanwhile; should it stay so, stop one, or share the camera through a relay \(MediaMTX, go2rtc\)$/);
+      expect(failure).toMatchObject({ awaitsSettings: false });
+    } finally {
+      server.close();
+    }
+  });
+
   it('names the setting when the host name does not resolve', async () => {
     // .invalid never resolves (RFC 2606), with or without a network.
     const failure = await readUntilFailure(createFrameSource(resolveSource('rtsp://admin:s3cret@camera.invalid:8554/stream1'), { setting: 'CAMERA_PATH' }), () => undefined);
 
     expect(failure.message).toMatch(/Failed to resolve hostname camera\.invalid.*: camera\.invalid:8554 does not resolve: check the host name in CAMERA_PATH \(retried meanwhile, as a network coming up may not resolve it yet\)$/);
     expect(failure.message).not.toContain('s3cret');
+  });
+});
+
+describe('RTSP failures (real ffmpeg, a minimal RTSP server on a real socket)', () => {
+  let responder: RtspResponder | undefined;
+  afterEach(() => responder?.close());
+
+  /** How opening the responder's stream fails, as CAMERA_PATH with a password, or as userinfo gives it. */
+  async function failureOf(behaviour: Parameters<typeof startRtspResponder>[0], options: FrameSourceOptions = {}, userinfo = 'viewer:s3cret@'): Promise<Error> {
+    responder = await startRtspResponder(behaviour);
+    const source = createFrameSource(resolveSource(responder.url(userinfo)), { setting: 'CAMERA_PATH', streamTimeoutSeconds: 1, ...options });
+    const failure = await readUntilFailure(source, () => undefined);
+    expect(failure.message).not.toContain('s3cret');
+    return failure;
+  }
+
+  it('says a camera serving as many clients as it takes (503) is retried, and what holds them', async () => {
+    const failure = await failureOf({ SETUP: '503 Service Unavailable' });
+
+    expect(failure.message).toMatch(
+      /method SETUP failed: 503 Service Unavailable \| .*: 127\.0\.0\.1:\d+ takes no more clients now \(a camera serves a few at once: other viewers, a recorder, or the session of one killed, until the camera times it out\): retried meanwhile; should it stay so, stop one, or share the camera through a relay \(MediaMTX, go2rtc\)$/,
+    );
+    expect(failure).toMatchObject({ awaitsSettings: false });
+  });
+
+  it('names the transport setting when the camera refuses the transport asked for (461), waiting for it to change', async () => {
+    // gst-rtsp-server's own words for a factory that streams over UDP only.
+    const overTcp = await failureOf({ SETUP: '461 Unsupported transport' });
+    await responder?.close();
+    const overUdp = await failureOf({ SETUP: '461 Unsupported transport' }, { rtspTransport: 'udp' });
+
+    expect(overTcp.message).toMatch(/461 Unsupported transport.*: 127\.0\.0\.1:\d+ refuses RTSP over TCP, which CAPTURE_RTSP_TRANSPORT asks for: set it to udp$/);
+    expect(overUdp.message).toMatch(/: 127\.0\.0\.1:\d+ refuses RTSP over UDP, which CAPTURE_RTSP_TRANSPORT asks for: set it to tcp$/);
+    expect(overTcp).toMatchObject({ awaitsSettings: true });
+  });
+
+  it('names the setting when the camera forbids the stream (403), waiting for it to change', async () => {
+    const withUser = await failureOf({ DESCRIBE: '403 Forbidden' });
+    await responder?.close();
+    const withoutUser = await failureOf({ DESCRIBE: '403 Forbidden' }, {}, '');
+
+    expect(withUser.message).toMatch(/403 Forbidden.*: the camera forbids that stream: check the path in CAMERA_PATH, and that the user it gives may view it \(the camera's user rights\)$/);
+    expect(withoutUser.message).toMatch(/: the camera forbids that stream: check the path in CAMERA_PATH, and whether it takes a user and password \(rtsp:\/\/user:password@host\/\.\.\.\)$/);
+    expect(withUser).toMatchObject({ awaitsSettings: true });
+  });
+
+  it('says a session the camera dropped as the stream opened (454) is retried', async () => {
+    const failure = await failureOf({ PLAY: '454 Session Not Found' });
+
+    expect(failure.message).toMatch(/method PLAY failed: 454 Session Not Found.*: 127\.0\.0\.1:\d+ dropped the session it had just set up \(as a camera or relay restarting does\): retried meanwhile$/);
+    expect(failure).toMatchObject({ awaitsSettings: false });
+  });
+
+  it.each(['silent', 'close'] as const)('names the port to check when a server takes the connection and gives no RTSP answer (%s), retried', async (behaviour) => {
+    const failure = await failureOf(behaviour);
+
+    expect(failure.message).toMatch(
+      /: Invalid data found when processing input: 127\.0\.0\.1:\d+ took the connection but gave no RTSP answer \(it closed it, or said nothing for CAPTURE_STREAM_TIMEOUT\): check that CAMERA_PATH names the camera's RTSP port \(554 unless set otherwise\); retried meanwhile$/,
+    );
+    expect(failure).toMatchObject({ awaitsSettings: false });
+  });
+
+  it('names the transport setting when no video comes over UDP (blocked on the way)', async () => {
+    const failure = await failureOf({}, { rtspTransport: 'udp' });
+
+    expect(failure.message).toMatch(/Could not find codec parameters.*: no video came from 127\.0\.0\.1:\d+ over UDP, which CAPTURE_RTSP_TRANSPORT asks for \(a firewall or NAT on the way may drop it\): retried meanwhile; set it to tcp$/);
+    expect(failure).toMatchObject({ awaitsSettings: false });
   });
 });

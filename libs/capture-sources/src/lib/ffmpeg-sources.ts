@@ -81,20 +81,37 @@ export function streamInput(url: string, options: StreamOptions): FfmpegInput {
 
 /** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */
 const CREDENTIALS_REFUSED = /\b401 Unauthorized\b/;
+/** How ffmpeg says the server knows who asks and forbids them the stream (a user without the right, or a wrong path). */
+const FORBIDDEN = /\b403 Forbidden\b/;
 
 /** How ffmpeg says nothing accepted the connection, the server has no such stream, or the host name did not resolve. */
 const CONNECTION_REFUSED = /\bConnection refused\b/;
 const NOT_FOUND = /\b404 Not Found\b/;
 const NAME_NOT_RESOLVED = /\bFailed to resolve hostname\b/;
+/** The server takes no more clients now: how cameras say they serve as many streams as they can ("HTTP error 503 ..." over HTTP). */
+const SERVICE_UNAVAILABLE = /\b503 Service Unavailable\b/;
+
+/** RTSP's own refusals, as ffmpeg says them ("method SETUP failed: 461 Unsupported transport"; gst-rtsp-server's spelling). */
+const SESSION_NOT_FOUND = /\b454 Session Not Found\b/i;
+const UNSUPPORTED_TRANSPORT = /\b461 Unsupported Transport\b/i;
+/**
+ * All ffmpeg says of an RTSP server that took the connection and closed it, or said nothing within its socket timeout,
+ * or answered something other than RTSP (an HTTP server's port): that line alone.
+ */
+const NO_RTSP_ANSWER = /^rtsps?:[^|]*: Invalid data found when processing input$/;
+/** ffmpeg, over UDP, given the stream's description but none of its packets within the socket timeout. */
+const NO_PACKETS = /\bCould not find codec parameters for stream\b/;
 
 /**
  * Advice on a stream's failure that names its setting (CAMERA_PATH, a twin's source). A server that asks for a user and
- * password, and was given wrong ones or none, is retried at the longest delay: the camera's password may be what
- * changes, and cameras lock an account after a few refused logins. A camera that is off or restarting, a path not
- * published yet (a relay such as MediaMTX answers 404 until its camera connects) and a name a network coming up cannot
- * resolve yet mend themselves, so those are retried as usual; the advice says what to check should they stay so.
+ * password, and was given wrong ones or none, or forbids the user the stream, is retried at the longest delay: the
+ * camera's password or rights may be what changes, and cameras lock an account after a few refused logins; as is an
+ * RTSP camera that refuses the transport CAPTURE_RTSP_TRANSPORT asks for. A camera that is off, restarting or serving as
+ * many clients as it takes, a path not published yet (a relay such as MediaMTX answers 404 until its camera connects)
+ * and a name a network coming up cannot resolve yet mend themselves, so those are retried as usual; the advice says what
+ * to check should they stay so.
  */
-export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWords: string) => FailureAdvice | undefined {
+export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransport: 'tcp' | 'udp' = 'tcp'): (lastWords: string) => FailureAdvice | undefined {
   const example = `${url.slice(0, url.indexOf(':')).toLowerCase()}://user:password@host/...`;
   const texts = {
     authority: `the camera refused the user and password in ${setting}`,
@@ -102,13 +119,33 @@ export function streamFailureAdvice(url: string, setting = 'the URL'): (lastWord
     query: `the camera refused the request: check the user and password ${setting} gives (${example}, or in its query)`,
     none: `the camera asks for a user and password, and ${setting} gives none (${example})`,
   };
-  const credentials = texts[credentialsInUrl(url) ?? 'none'];
+  const credentialsGiven = credentialsInUrl(url);
+  const credentials = texts[credentialsGiven ?? 'none'];
+  const forbidden = `the camera forbids that stream: check the path in ${setting}, and ${credentialsGiven ? "that the user it gives may view it (the camera's user rights)" : `whether it takes a user and password (${example})`}`;
   const host = hostOf(url);
+  const otherTransport = rtspTransport === 'tcp' ? 'udp' : 'tcp';
+  const rtsp = /^rtsps?:/i.test(url);
   return (lastWords) => {
     if (CREDENTIALS_REFUSED.test(lastWords)) return { text: credentials, awaitsSettings: true };
+    if (FORBIDDEN.test(lastWords)) return { text: forbidden, awaitsSettings: true };
     if (CONNECTION_REFUSED.test(lastWords)) return { text: `nothing accepts connections at ${host}: the camera may be off or restarting (retried meanwhile), or ${setting} names the wrong host or port`, awaitsSettings: false };
     if (NOT_FOUND.test(lastWords)) return { text: `the server has no stream at that path: check the path in ${setting}, or the stream is not published yet (retried meanwhile)`, awaitsSettings: false };
     if (NAME_NOT_RESOLVED.test(lastWords)) return { text: `${host} does not resolve: check the host name in ${setting} (retried meanwhile, as a network coming up may not resolve it yet)`, awaitsSettings: false };
+    if (SERVICE_UNAVAILABLE.test(lastWords)) {
+      const holders = 'a camera serves a few at once: other viewers, a recorder, or the session of one killed, until the camera times it out';
+      return { text: `${host} takes no more clients now (${holders}): retried meanwhile; should it stay so, stop one, or share the camera through a relay (MediaMTX, go2rtc)`, awaitsSettings: false };
+    }
+    if (!rtsp) return undefined;
+    if (SESSION_NOT_FOUND.test(lastWords)) return { text: `${host} dropped the session it had just set up (as a camera or relay restarting does): retried meanwhile`, awaitsSettings: false };
+    if (UNSUPPORTED_TRANSPORT.test(lastWords)) return { text: `${host} refuses RTSP over ${rtspTransport.toUpperCase()}, which CAPTURE_RTSP_TRANSPORT asks for: set it to ${otherTransport}`, awaitsSettings: true };
+    if (NO_RTSP_ANSWER.test(lastWords)) {
+      const text = `${host} took the connection but gave no RTSP answer (it closed it, or said nothing for CAPTURE_STREAM_TIMEOUT): check that ${setting} names the camera's RTSP port (554 unless set otherwise); retried meanwhile`;
+      return { text, awaitsSettings: false };
+    }
+    // Over TCP the same words tell of a picture ffmpeg cannot read, not of packets dropped on the way.
+    if (rtspTransport === 'udp' && NO_PACKETS.test(lastWords)) {
+      return { text: `no video came from ${host} over UDP, which CAPTURE_RTSP_TRANSPORT asks for (a firewall or NAT on the way may drop it): retried meanwhile; set it to tcp`, awaitsSettings: false };
+    }
     return undefined;
   };
 }

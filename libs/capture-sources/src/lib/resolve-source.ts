@@ -131,7 +131,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
       const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
       const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
-      const failureAdvice = streamFailureAdvice(url, options.setting);
+      const failureAdvice = streamFailureAdvice(url, options.setting, rtspTransport);
       return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage, failureAdvice });
     }
     case 'testpattern': {
