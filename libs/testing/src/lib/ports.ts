@@ -1,11 +1,137 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { isRunning } from './processes';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago, for a server the test starts (or a client that connects first). */
-export async function freePort(): Promise<number> {
+/** A closed range of TCP/UDP port numbers. */
+export interface PortRange {
+  low: number;
+  high: number;
+}
+
+/** Where Linux says which local ports it gives outgoing connections and listen(0). */
+const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
+/** Below this lie the ports services are usually set to (this project's own 5555, 8080 and 9101 among them). */
+const LOWEST_PICKED_PORT = 20_000;
+/** Without /proc: below Linux's ephemeral range (from 32768) and macOS's and Windows' (from 49152). */
+const FALLBACK_RANGES: readonly PortRange[] = [{ low: LOWEST_PICKED_PORT, high: 32_767 }];
+/** Picks tried before giving up: the ranges hold thousands of ports, so running out means something is wrong. */
+const MAX_PICKS = 200;
+
+/**
+ * The kernel's ephemeral port range: where every outgoing connection (a ZeroMQ connect, an HTTP request) takes its
+ * local port, so a port picked there may be taken by one before the server that was to have it binds it.
+ */
+function ephemeralPortRange(): PortRange | undefined {
+  let text: string;
+  try {
+    text = readFileSync(EPHEMERAL_RANGE_FILE, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isInteger(low) || !Number.isInteger(high)) throw new Error(`${EPHEMERAL_RANGE_FILE} says "${text.trim()}", not two port numbers`);
+  return { low, high };
+}
+
+/** The ports from LOWEST_PICKED_PORT up outside the ephemeral range, or fixed ones where the range cannot be read. */
+export function pickablePortRanges(): PortRange[] {
+  const ephemeral = ephemeralPortRange();
+  if (ephemeral === undefined) return [...FALLBACK_RANGES];
+  const ranges = [
+    { low: LOWEST_PICKED_PORT, high: ephemeral.low - 1 },
+    { low: Math.max(LOWEST_PICKED_PORT, ephemeral.high + 1), high: 65_535 },
+  ].filter(({ low, high }) => low <= high);
+  if (ranges.length === 0) throw new Error(`the ephemeral range in ${EPHEMERAL_RANGE_FILE} (${ephemeral.low}-${ephemeral.high}) leaves no port from ${LOWEST_PICKED_PORT} up to pick`);
+  return ranges;
+}
+
+/**
+ * A port on which nothing listens (TCP, on any address) or is bound (UDP), and that no other caller of freePort
+ * has been given while its process lives, for a server a test or the bench starts a moment later (or a client that
+ * connects first). It lies outside the kernel's ephemeral range, so no outgoing connection takes it meanwhile.
+ */
+export function freePort(): Promise<number> {
+  return freePortIn(pickablePortRanges());
+}
+
+/** freePort, from the given ranges. */
+export async function freePortIn(ranges: readonly PortRange[]): Promise<number> {
+  const count = ranges.reduce((sum, { low, high }) => sum + high - low + 1, 0);
+  for (let pick = 0; pick < MAX_PICKS; pick++) {
+    const port = nthPort(ranges, randomInt(count));
+    const claim = await claimPort(port);
+    if (claim === undefined) continue;
+    if (await isFree(port)) return port;
+    await unlink(claim);
+  }
+  throw new Error(`no free port in ${MAX_PICKS} picks from ${ranges.map(({ low, high }) => `${low}-${high}`).join(', ')}`);
+}
+
+function nthPort(ranges: readonly PortRange[], n: number): number {
+  for (const { low, high } of ranges) {
+    if (n <= high - low) return low + n;
+    n -= high - low + 1;
+  }
+  throw new RangeError(`port index ${n} is past the ranges`);
+}
+
+/**
+ * Claims are files in one folder, `<port>-<pid>-<uuid>`. A caller writes its own file first, then reads the folder:
+ * another live process's file for the port (or another claim of its own) means the port is taken, and it backs off.
+ * Of two callers racing for a port, whoever reads second sees the other's file, so at most one keeps it (both may back
+ * off, and pick again). Whoever reads the folder removes the files of dead processes, whatever their port: a name is
+ * never written twice, so that never removes a live claim, and the folder holds little more than the live ones. A
+ * claim lasts as long as its process: the server it was for may stop and start again on it. Per user, as only its
+ * owner may remove a file in a folder of its own.
+ */
+const CLAIMS_DIR = join(tmpdir(), `iev-ports-${userInfo().uid}`);
+
+/** The path of this process's claim on `port`, or undefined when another live one holds it. */
+async function claimPort(port: number): Promise<string | undefined> {
+  await mkdir(CLAIMS_DIR, { recursive: true, mode: 0o700 });
+  const mine = `${port}-${process.pid}-${randomUUID()}`;
+  await writeFile(join(CLAIMS_DIR, mine), '', { flag: 'wx' });
+  const running = new Map<number, boolean>();
+  let taken = false;
+  for (const name of await readdir(CLAIMS_DIR)) {
+    if (name === mine) continue;
+    const [claimed, pid] = name.split('-').map(Number);
+    if (!running.has(pid)) running.set(pid, isRunning(pid));
+    if (!running.get(pid)) await unlink(join(CLAIMS_DIR, name)).catch(() => undefined); // another caller may remove it first
+    else if (claimed === port) taken = true;
+  }
+  if (!taken) return join(CLAIMS_DIR, mine);
+  await unlink(join(CLAIMS_DIR, mine));
+  return undefined;
+}
+
+/** Whether a TCP server can listen on `port` on every address (IPv6 and IPv4, or IPv4 alone without IPv6), and a UDP socket bind it on every IPv4 one. */
+async function isFree(port: number): Promise<boolean> {
+  const tcp = await canListen(port, '::').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EAFNOSUPPORT' || error.code === 'EADDRNOTAVAIL') return canListen(port, '0.0.0.0');
+    throw error;
+  });
+  return tcp && (await canBindUdp(port));
+}
+
+/** Listening on every address, it meets whoever holds the port on any one of them. Rejects where the host has no such address family. */
+function canListen(port: number, host: string): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('the OS gave no TCP port');
-  return address.port;
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(false) : reject(error)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+function canBindUdp(port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' || error.code === 'EACCES' ? resolve(false) : reject(error)));
+    socket.bind(port, '0.0.0.0', () => socket.close(() => resolve(true)));
+  });
 }

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import { freePort } from './ports';
 import { eventually, waitUntil } from './wait';
 
 describe('eventually / waitUntil', () => {
@@ -19,15 +17,5 @@ describe('eventually / waitUntil', () => {
     const waiting = waitUntil(() => false, () => `the service (still ${state})`, { timeoutMs: 50, intervalMs: 5 });
     state = 'stuck';
     await expect(waiting).rejects.toThrow('timed out waiting for the service (still stuck)');
-  });
-});
-
-describe('freePort', () => {
-  it('gives a port a server can listen on', async () => {
-    const port = await freePort();
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    expect(server.address()).toMatchObject({ port });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 });
