@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { on, once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@iev/testing';
 import { NoRetry, SharedAccessSignature } from 'azure-iot-common';
 import { Message, ModuleClient, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
@@ -50,15 +51,6 @@ async function eventWhere<T extends unknown[]>(emitter: NodeJS.EventEmitter, eve
 }
 
 const OUTAGE_MS = 2000;
-
-/** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** undefined when the hub accepted the patch (2xx); else the SDK's error, with the hub's message. */
 function reportPatch(twin: Twin, patch: Record<string, unknown>): Promise<Error | undefined> {
