@@ -20,7 +20,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -312,15 +312,18 @@ async function nodeModulesOf(reference, arch) {
 
 // ---- smoke check --------------------------------------------------------------------------------------
 
+let ports;
+/**
+ * @iev/testing's freePort (libs/testing/src/lib/ports.ts: outside the ephemeral range, claimed against the tests that
+ * pick theirs meanwhile), compiled by ts-node in this process, not a child's: a port stays claimed while its claimant lives.
+ */
 function freePort() {
-  return new Promise((resolvePromise, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePromise(port));
-    });
-  });
+  if (ports === undefined) {
+    const require = createRequire(import.meta.url);
+    require('ts-node').register({ transpileOnly: true, project: join(WORKSPACE_ROOT, 'libs/testing/tsconfig.lib.json') });
+    ports = require(join(WORKSPACE_ROOT, 'libs/testing/src/lib/ports.ts'));
+  }
+  return ports.freePort();
 }
 
 /** The first process under `buildah run` (buildah → buildah-chroot-runtime → buildah-chroot-exec → module) that is not buildah's. */
