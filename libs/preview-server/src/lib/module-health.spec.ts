@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@iev/testing';
 import { ModuleHealth } from './module-health';
 
 describe('ModuleHealth', () => {
@@ -15,10 +16,7 @@ describe('ModuleHealth', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('shows a module up, unhealthy with its reason, or down when nothing answers', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const closedPort = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const closedPort = await freePort();
 
     const health = new ModuleHealth({ inference: `http://127.0.0.1:${port}/health`, telemetry: `http://127.0.0.1:${closedPort}/health` });
     await health.checkAll();

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '@iev/testing';
 import { Push } from 'zeromq';
 import { listenAsConfigured } from './address-in-use';
 import { createMetricsRegistry, startObservabilityServer } from './observability-server';
@@ -47,11 +47,7 @@ describe('listenAsConfigured: an address already taken, named by the variable th
       taken.close();
     }
     // On a free address the failure is not the address's: it passes through as it is.
-    const free = createServer();
-    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
-    const { port } = free.address() as AddressInfo;
-    await new Promise((resolve) => free.close(resolve));
-    const notTheAddress = overwritten(`tcp://127.0.0.1:${port}`);
+    const notTheAddress = overwritten(`tcp://127.0.0.1:${await freePort()}`);
     await expect(listenAsConfigured('FRAMES_BIND', Promise.reject(notTheAddress))).rejects.toBe(notTheAddress);
   });
 

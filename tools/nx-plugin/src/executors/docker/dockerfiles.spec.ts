@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '@iev/testing';
 import { ARCHITECTURES, DEFAULT_JETPACK, JETPACKS } from '../../lib/image-reference';
 import { WORKSPACE_ROOT } from '../../testing/executor-context';
 import { buildCommands, CONTAINER_ENGINES, ignoreFileOf } from './build-commands';
@@ -127,8 +127,9 @@ describe('docker/healthcheck.mjs', () => {
   it('is healthy while /live answers 200, unhealthy on 503 or when nothing listens', async () => {
     let liveStatus = 200;
     const server = createServer((request, response) => response.writeHead(request.url === '/live' ? liveStatus : 404).end());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    // A port of its own, outside the ephemeral range: once closed, nothing else may take it before the last check.
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
     expect(await healthcheckExitCode(port)).toBe(0);
     liveStatus = 503;
