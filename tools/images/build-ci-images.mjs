@@ -320,7 +320,7 @@ let ports;
 function freePort() {
   if (ports === undefined) {
     const require = createRequire(import.meta.url);
-    require('ts-node').register({ transpileOnly: true, project: join(WORKSPACE_ROOT, 'libs/testing/tsconfig.lib.json') });
+    require('ts-node').register({ transpileOnly: true, project: join(WORKSPACE_ROOT, 'libs/testing/tsconfig.lib.json'), compilerOptions: { module: 'commonjs' } });
     ports = require(join(WORKSPACE_ROOT, 'libs/testing/src/lib/ports.ts'));
   }
   return ports.freePort();

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isRunning } from './processes';
 
@@ -46,8 +46,9 @@ export function pickablePortRanges(): PortRange[] {
     { low: LOWEST_PICKED_PORT, high: ephemeral.low - 1 },
     { low: Math.max(LOWEST_PICKED_PORT, ephemeral.high + 1), high: 65_535 },
   ].filter(({ low, high }) => low <= high);
-  if (ranges.length === 0) throw new Error(`the ephemeral range in ${EPHEMERAL_RANGE_FILE} (${ephemeral.low}-${ephemeral.high}) leaves no port from ${LOWEST_PICKED_PORT} up to pick`);
-  return ranges;
+  // A host that gives every port to outgoing connections (1024-65535) leaves none outside: the claims and the bind
+  // check still keep two pickers apart, only an outgoing connection may take a port first.
+  return ranges.length > 0 ? ranges : [{ low: LOWEST_PICKED_PORT, high: 65_535 }];
 }
 
 /**
@@ -66,7 +67,11 @@ export async function freePortIn(ranges: readonly PortRange[]): Promise<number> 
     const port = nthPort(ranges, randomInt(count));
     const claim = await claimPort(port);
     if (claim === undefined) continue;
-    if (await isFree(port)) return port;
+    const free = await isFree(port).catch(async (error: unknown) => {
+      await unlink(claim);
+      throw error;
+    });
+    if (free) return port;
     await unlink(claim);
   }
   throw new Error(`no free port in ${MAX_PICKS} picks from ${ranges.map(({ low, high }) => `${low}-${high}`).join(', ')}`);
@@ -89,34 +94,50 @@ function nthPort(ranges: readonly PortRange[], n: number): number {
  * claim lasts as long as its process: the server it was for may stop and start again on it. Per user, as only its
  * owner may remove a file in a folder of its own.
  */
-const CLAIMS_DIR = join(tmpdir(), `iev-ports-${userInfo().uid}`);
+// By uid, not user name: a CI container may run as a uid with no passwd entry, where os.userInfo() throws.
+const claimsDir = () => join(tmpdir(), `iev-ports-${process.getuid?.() ?? 'user'}`);
 
 /** The path of this process's claim on `port`, or undefined when another live one holds it. */
 async function claimPort(port: number): Promise<string | undefined> {
-  await mkdir(CLAIMS_DIR, { recursive: true, mode: 0o700 });
-  const mine = `${port}-${process.pid}-${randomUUID()}`;
-  await writeFile(join(CLAIMS_DIR, mine), '', { flag: 'wx' });
-  const running = new Map<number, boolean>();
-  let taken = false;
-  for (const name of await readdir(CLAIMS_DIR)) {
-    if (name === mine) continue;
-    const [claimed, pid] = name.split('-').map(Number);
-    if (!running.has(pid)) running.set(pid, isRunning(pid));
-    if (!running.get(pid)) await unlink(join(CLAIMS_DIR, name)).catch(() => undefined); // another caller may remove it first
-    else if (claimed === port) taken = true;
+  const folder = claimsDir();
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const mine = join(folder, `${port}-${process.pid}-${randomUUID()}`);
+  await writeFile(mine, '', { flag: 'wx' });
+  try {
+    if (!(await heldByAnother(folder, mine, port))) return mine;
+  } catch (error) {
+    await unlink(mine);
+    throw error;
   }
-  if (!taken) return join(CLAIMS_DIR, mine);
-  await unlink(join(CLAIMS_DIR, mine));
+  await unlink(mine);
   return undefined;
 }
 
-/** Whether a TCP server can listen on `port` on every address (IPv6 and IPv4, or IPv4 alone without IPv6), and a UDP socket bind it on every IPv4 one. */
+/** Whether another live claim holds `port`; removes the claims of dead processes on the way. */
+async function heldByAnother(folder: string, mine: string, port: number): Promise<boolean> {
+  const running = new Map<number, boolean>();
+  let taken = false;
+  for (const name of await readdir(folder)) {
+    if (join(folder, name) === mine) continue;
+    const [claimed, pid] = name.split('-').map(Number);
+    if (!running.has(pid)) running.set(pid, isRunning(pid));
+    if (!running.get(pid)) await unlink(join(folder, name)).catch(() => undefined); // another caller may remove it first
+    else if (claimed === port) taken = true;
+  }
+  return taken;
+}
+
+/**
+ * Whether a TCP server can listen on `port` on every address (IPv6 and IPv4, or IPv4 alone without IPv6) and on
+ * 127.0.0.1, where the callers bind (on BSD and macOS a wildcard listen succeeds beside a listener on one address),
+ * and a UDP socket bind it on every IPv4 one.
+ */
 async function isFree(port: number): Promise<boolean> {
   const tcp = await canListen(port, '::').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EAFNOSUPPORT' || error.code === 'EADDRNOTAVAIL') return canListen(port, '0.0.0.0');
     throw error;
   });
-  return tcp && (await canBindUdp(port));
+  return tcp && (await canListen(port, '127.0.0.1')) && (await canBindUdp(port));
 }
 
 /** Listening on every address, it meets whoever holds the port on any one of them. Rejects where the host has no such address family. */
