@@ -48,6 +48,12 @@ export interface DecoderCommand {
   launch(listeners: DecoderLineListeners): LaunchedDecoder;
 }
 
+/**
+ * What the user can do about a failure the decoder's last words (credentials masked) tell of, after the frames it
+ * decoded (0: it failed to start); undefined when nothing.
+ */
+export type FailureAdviser = (lastWords: string, framesDecoded: number) => FailureAdvice | undefined;
+
 /** What the user can do about a decoder's failure. */
 export interface FailureAdvice {
   /** Appended to the failure's message. */
@@ -67,10 +73,7 @@ export interface DecoderSourceSettings {
   /** Given, split frames are cut into a FrameRing's buffers instead of new ones (see FrameSourceOptions.bufferHeld). */
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
-  /**
-   * What the user can do about a failure the decoder's last words (credentials masked) tell of; undefined when nothing.
-   */
-  failureAdvice?: (lastWords: string) => FailureAdvice | undefined;
+  failureAdvice?: FailureAdviser;
 }
 
 /**
@@ -106,7 +109,7 @@ export abstract class DecoderSource implements FrameSource {
   private readonly endOfInputIsNormal: boolean;
   private readonly bufferHeld?: BufferHeld;
   private readonly onDecoderMessage?: DecoderMessageListener;
-  private readonly failureAdvice?: (lastWords: string) => FailureAdvice | undefined;
+  private readonly failureAdvice?: FailureAdviser;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private stopRequested = false;
@@ -298,7 +301,7 @@ export abstract class DecoderSource implements FrameSource {
     }
     const lastWords = maskCredentials(log.lastWords());
     const exit = signal ? `${tool.name} was killed by ${signal}` : `${tool.name} exited with code ${code}`;
-    const advice = this.failureAdvice?.(lastWords);
+    const advice = this.failureAdvice?.(lastWords, this.framesDecoded);
     const explained = advice === undefined ? lastWords : `${lastWords}: ${advice.text}`;
     this.failure ??= new VideoSourceError(
       code === 0 ? `${this.label} ended after ${this.framesDecoded} frames (${exit}): ${explained}` : `${tool.name} failed reading ${this.label} (${exit}): ${explained}`,

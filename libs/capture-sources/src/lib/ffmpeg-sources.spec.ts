@@ -8,7 +8,7 @@ import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { freePort, waitUntil } from '@iev/testing';
 import { pidsRunning, take } from '../test-support/decoders';
 import { type RtspResponder, startRtspResponder } from '../test-support/rtsp-responder';
-import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, v4l2FailureAdvice } from './ffmpeg-sources';
+import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, streamFailureAdvice, v4l2FailureAdvice } from './ffmpeg-sources';
 import type { FrameSource } from './frame-source';
 import { createFrameSource, type FrameSourceOptions, resolveSource } from './resolve-source';
 
@@ -115,7 +115,7 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   });
 
   it('names the setting that chose a camera another program holds (ffmpeg\'s words for EBUSY: no camera here to hold)', () => {
-    const advice = v4l2FailureAdvice('/dev/video0', 'source')('[video4linux2,v4l2 @ 0x5581e7a72840] ioctl(VIDIOC_STREAMON): Device or resource busy | /dev/video0: Device or resource busy');
+    const advice = v4l2FailureAdvice('/dev/video0', 'source')('[video4linux2,v4l2 @ 0x5581e7a72840] ioctl(VIDIOC_STREAMON): Device or resource busy | /dev/video0: Device or resource busy', 0);
 
     expect(advice?.text).toBe('another program has /dev/video0 open: stop it, or set source to another camera');
   });
@@ -123,12 +123,12 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   it("says what to do for ffmpeg's words on a camera it may not open, one unplugged, one without the format asked, and nothing for words it does not know", () => {
     const advise = v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH', 'mjpeg');
 
-    expect(advise('Cannot open video device /dev/video0: Permission denied')?.text).toBe("the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container");
-    expect(advise('ioctl(VIDIOC_DQBUF): No such device')?.text).toBe('/dev/video0 went away (unplugged?): retried until it is back');
-    expect(advise("Cannot find a proper format for codec 'mjpeg' (id 7), pixel format 'none' (id -1)")?.text).toMatch(/^the camera does not offer mjpeg, which CAPTURE_V4L2_FORMAT asks for/);
+    expect(advise('Cannot open video device /dev/video0: Permission denied', 0)?.text).toBe("the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container");
+    expect(advise('ioctl(VIDIOC_DQBUF): No such device', 0)?.text).toBe('/dev/video0 went away (unplugged?): retried until it is back');
+    expect(advise("Cannot find a proper format for codec 'mjpeg' (id 7), pixel format 'none' (id -1)", 0)?.text).toMatch(/^the camera does not offer mjpeg, which CAPTURE_V4L2_FORMAT asks for/);
     // Asked for none (auto), the camera's own format is one ffmpeg cannot read: no setting of ours to change.
-    expect(v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH')("Cannot find a proper format for codec 'h264' (id 27), pixel format 'none' (id -1)")).toBeUndefined();
-    expect(advise('Conversion failed!')).toBeUndefined();
+    expect(v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH')("Cannot find a proper format for codec 'h264' (id 27), pixel format 'none' (id -1)", 0)).toBeUndefined();
+    expect(advise('Conversion failed!', 0)).toBeUndefined();
   });
 
   // Runs where a camera is plugged in (nx.json's "cameras" input keys the cached result on it), in its own format,
@@ -415,6 +415,12 @@ describe('RTSP failures (real ffmpeg, a minimal RTSP server on a real socket)', 
     expect(failure).toMatchObject({ awaitsSettings: false });
   });
 
+  it.each(['503 Service unavailable', '453 Not Enough Bandwidth'])('tells a camera at its client limit by the code, whatever its words (%s)', async (status) => {
+    const failure = await failureOf({ SETUP: status });
+
+    expect(failure.message).toMatch(/: 127\.0\.0\.1:\d+ takes no more clients now \(.*\): retried meanwhile; should it stay so, stop one, or share the camera through a relay \(MediaMTX, go2rtc\)$/);
+  });
+
   it('names the transport setting when the camera refuses the transport asked for (461), waiting for it to change', async () => {
     // gst-rtsp-server's own words for a factory that streams over UDP only.
     const overTcp = await failureOf({ SETUP: '461 Unsupported transport' });
@@ -424,6 +430,22 @@ describe('RTSP failures (real ffmpeg, a minimal RTSP server on a real socket)', 
     expect(overTcp.message).toMatch(/461 Unsupported transport.*: 127\.0\.0\.1:\d+ refuses RTSP over TCP, which CAPTURE_RTSP_TRANSPORT asks for: set it to udp$/);
     expect(overUdp.message).toMatch(/: 127\.0\.0\.1:\d+ refuses RTSP over UDP, which CAPTURE_RTSP_TRANSPORT asks for: set it to tcp$/);
     expect(overTcp).toMatchObject({ awaitsSettings: true });
+  });
+
+  it("names a CAPTURE_SOURCES entry's own transport and timeout, not the module's variables", () => {
+    const advise = streamFailureAdvice('rtsp://127.0.0.1:8554/cam', 'CAPTURE_SOURCES[1] CAMERA_PATH', 'tcp');
+
+    expect(advise('method SETUP failed: 461 Unsupported transport | rtsp://127.0.0.1:8554/cam: Protocol not supported', 0)?.text).toContain('which CAPTURE_SOURCES[1] CAPTURE_RTSP_TRANSPORT asks for');
+    expect(advise('rtsp://127.0.0.1:8554/cam: Invalid data found when processing input', 0)?.text).toContain('said nothing for CAPTURE_SOURCES[1] CAPTURE_STREAM_TIMEOUT');
+  });
+
+  it("gives a stream that broke off mid-way no advice meant for one that never opened (no RTSP answer, a session just set up)", () => {
+    const advise = streamFailureAdvice('rtsp://127.0.0.1:8554/cam', 'CAMERA_PATH');
+
+    for (const lastWords of ['rtsp://127.0.0.1:8554/cam: Invalid data found when processing input', 'method PLAY failed: 454 Session Not Found']) {
+      expect(advise(lastWords, 0)).toBeDefined();
+      expect(advise(lastWords, 1200)).toBeUndefined();
+    }
   });
 
   it('names the setting when the camera forbids the stream (403), waiting for it to change', async () => {

@@ -1,5 +1,5 @@
 import { credentialsInUrl, maskCredentials } from '@iev/service-runtime';
-import { type DecoderCommand, DecoderSource, type FailureAdvice } from './decoder-source';
+import { type DecoderCommand, DecoderSource, type FailureAdvice, type FailureAdviser } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
 import { ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded, rateAndSizeFilters } from './ffmpeg-tools';
@@ -88,8 +88,12 @@ const FORBIDDEN = /\b403 Forbidden\b/;
 const CONNECTION_REFUSED = /\bConnection refused\b/;
 const NOT_FOUND = /\b404 Not Found\b/;
 const NAME_NOT_RESOLVED = /\bFailed to resolve hostname\b/;
-/** The server takes no more clients now: how cameras say they serve as many streams as they can ("HTTP error 503 ..." over HTTP). */
-const SERVICE_UNAVAILABLE = /\b503 Service Unavailable\b/;
+/**
+ * The server takes no more clients now: how cameras say they serve as many streams as they can (RTSP's "method SETUP
+ * failed: 503 ...", HTTP's "HTTP error 503 ...", or RTSP's 453 Not Enough Bandwidth); by the code, as the reason's
+ * words are the camera's own.
+ */
+const NO_MORE_CLIENTS = /\b(?:failed: (?:503|453)|HTTP error 503)\b/;
 
 /** RTSP's own refusals, as ffmpeg says them ("method SETUP failed: 461 Unsupported transport"; gst-rtsp-server's spelling). */
 const SESSION_NOT_FOUND = /\b454 Session Not Found\b/i;
@@ -111,7 +115,7 @@ const NO_PACKETS = /\bCould not find codec parameters for stream\b/;
  * and a name a network coming up cannot resolve yet mend themselves, so those are retried as usual; the advice says what
  * to check should they stay so.
  */
-export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransport: 'tcp' | 'udp' = 'tcp'): (lastWords: string) => FailureAdvice | undefined {
+export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransport: 'tcp' | 'udp' = 'tcp'): FailureAdviser {
   const example = `${url.slice(0, url.indexOf(':')).toLowerCase()}://user:password@host/...`;
   const texts = {
     authority: `the camera refused the user and password in ${setting}`,
@@ -124,30 +128,42 @@ export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransp
   const forbidden = `the camera forbids that stream: check the path in ${setting}, and ${credentialsGiven ? "that the user it gives may view it (the camera's user rights)" : `whether it takes a user and password (${example})`}`;
   const host = hostOf(url);
   const otherTransport = rtspTransport === 'tcp' ? 'udp' : 'tcp';
+  const transportSetting = settingBeside(setting, 'CAPTURE_RTSP_TRANSPORT');
   const rtsp = /^rtsps?:/i.test(url);
-  return (lastWords) => {
+  return (lastWords, framesDecoded) => {
     if (CREDENTIALS_REFUSED.test(lastWords)) return { text: credentials, awaitsSettings: true };
     if (FORBIDDEN.test(lastWords)) return { text: forbidden, awaitsSettings: true };
     if (CONNECTION_REFUSED.test(lastWords)) return { text: `nothing accepts connections at ${host}: the camera may be off or restarting (retried meanwhile), or ${setting} names the wrong host or port`, awaitsSettings: false };
     if (NOT_FOUND.test(lastWords)) return { text: `the server has no stream at that path: check the path in ${setting}, or the stream is not published yet (retried meanwhile)`, awaitsSettings: false };
     if (NAME_NOT_RESOLVED.test(lastWords)) return { text: `${host} does not resolve: check the host name in ${setting} (retried meanwhile, as a network coming up may not resolve it yet)`, awaitsSettings: false };
-    if (SERVICE_UNAVAILABLE.test(lastWords)) {
+    if (NO_MORE_CLIENTS.test(lastWords)) {
       const holders = 'a camera serves a few at once: other viewers, a recorder, or the session of one killed, until the camera times it out';
       return { text: `${host} takes no more clients now (${holders}): retried meanwhile; should it stay so, stop one, or share the camera through a relay (MediaMTX, go2rtc)`, awaitsSettings: false };
     }
     if (!rtsp) return undefined;
+    if (UNSUPPORTED_TRANSPORT.test(lastWords)) return { text: `${host} refuses RTSP over ${rtspTransport.toUpperCase()}, which ${transportSetting} asks for: set it to ${otherTransport}`, awaitsSettings: true };
+    // Mid-stream the same words tell of a stream that broke off, not of a session just set up or a port that is no RTSP one.
+    if (framesDecoded > 0) return undefined;
     if (SESSION_NOT_FOUND.test(lastWords)) return { text: `${host} dropped the session it had just set up (as a camera or relay restarting does): retried meanwhile`, awaitsSettings: false };
-    if (UNSUPPORTED_TRANSPORT.test(lastWords)) return { text: `${host} refuses RTSP over ${rtspTransport.toUpperCase()}, which CAPTURE_RTSP_TRANSPORT asks for: set it to ${otherTransport}`, awaitsSettings: true };
     if (NO_RTSP_ANSWER.test(lastWords)) {
-      const text = `${host} took the connection but gave no RTSP answer (it closed it, or said nothing for CAPTURE_STREAM_TIMEOUT): check that ${setting} names the camera's RTSP port (554 unless set otherwise); retried meanwhile`;
+      const text = `${host} took the connection but gave no RTSP answer (it closed it, or said nothing for ${settingBeside(setting, 'CAPTURE_STREAM_TIMEOUT')}): check that ${setting} names the camera's RTSP port (554 unless set otherwise); retried meanwhile`;
       return { text, awaitsSettings: false };
     }
     // Over TCP the same words tell of a picture ffmpeg cannot read, not of packets dropped on the way.
     if (rtspTransport === 'udp' && NO_PACKETS.test(lastWords)) {
-      return { text: `no video came from ${host} over UDP, which CAPTURE_RTSP_TRANSPORT asks for (a firewall or NAT on the way may drop it): retried meanwhile; set it to tcp`, awaitsSettings: false };
+      return { text: `no video came from ${host} over UDP, which ${transportSetting} asks for (a firewall or NAT on the way may drop it): retried meanwhile; set it to tcp`, awaitsSettings: false };
     }
     return undefined;
   };
+}
+
+/**
+ * Where another of the source's variables is set: beside its path in a CAPTURE_SOURCES entry ("CAPTURE_SOURCES[1]
+ * CAMERA_PATH" gives "CAPTURE_SOURCES[1] CAPTURE_RTSP_TRANSPORT"), else the module's own variable.
+ */
+function settingBeside(setting: string, variable: string): string {
+  const entry = /^(.+\]) CAMERA_PATH$/.exec(setting);
+  return entry ? `${entry[1]} ${variable}` : variable;
 }
 
 /** The URL's host and port as written, without its user and password; the whole URL, masked, where it has none. */
@@ -165,7 +181,7 @@ function hostOf(url: string): string {
  * for): a camera not plugged in, unplugged, or held by another program is retried until it can be opened, and the line
  * says what to do should it stay so. Undefined for words it does not know: ffmpeg's own say more than a guess.
  */
-export function v4l2FailureAdvice(device: string, setting = 'the camera path', inputFormat?: V4l2InputFormat): (lastWords: string) => FailureAdvice | undefined {
+export function v4l2FailureAdvice(device: string, setting = 'the camera path', inputFormat?: V4l2InputFormat): FailureAdviser {
   const advice = (text: string): FailureAdvice => ({ text, awaitsSettings: false });
   return (lastWords) => {
     if (/No such file or directory/.test(lastWords)) return advice(`no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`);
@@ -173,7 +189,7 @@ export function v4l2FailureAdvice(device: string, setting = 'the camera path', i
     if (/Device or resource busy/.test(lastWords)) return advice(`another program has ${device} open: stop it, or set ${setting} to another camera`);
     if (/Permission denied/.test(lastWords)) return advice(`the module may not open ${device}: run it in the device's group (video), or pass the device into its container`);
     if (/Inappropriate ioctl for device|Not a video capture device/.test(lastWords)) return advice(`${device} is no camera's video node: set ${setting} to one (v4l2-ctl --list-devices)`);
-    if (inputFormat && /Cannot find a proper format/.test(lastWords)) return advice(`the camera does not offer ${inputFormat}, which CAPTURE_V4L2_FORMAT asks for: set it to auto, or to one v4l2-ctl --list-formats-ext lists`);
+    if (inputFormat && /Cannot find a proper format/.test(lastWords)) return advice(`the camera does not offer ${inputFormat}, which ${settingBeside(setting, 'CAPTURE_V4L2_FORMAT')} asks for: set it to auto, or to one v4l2-ctl --list-formats-ext lists`);
     return undefined;
   };
 }
@@ -217,7 +233,7 @@ export interface FfmpegSourceSettings {
   bufferHeld?: BufferHeld;
   onDecoderMessage?: DecoderMessageListener;
   /** See DecoderSourceSettings.failureAdvice. */
-  failureAdvice?: (lastWords: string) => FailureAdvice | undefined;
+  failureAdvice?: FailureAdviser;
 }
 
 /**
