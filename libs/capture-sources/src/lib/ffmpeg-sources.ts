@@ -34,9 +34,19 @@ export function buildV4l2Args(device: string, options: V4l2Options): string[] {
   return rawVideoArgs(v4l2Input(device, options));
 }
 
+/**
+ * How ffmpeg splits an HTTP(S) stream into pictures: 'auto' by the demuxer the server's Content-Type picks (`mpjpeg`
+ * for multipart/x-mixed-replace); 'mjpeg' as bare JPEGs, each found by its markers with the part headers between them
+ * skipped, which reads the multipart streams `mpjpeg` cannot (docs/capture/stream.md, MJPEG cameras).
+ */
+export const STREAM_FORMATS = ['auto', 'mjpeg'] as const;
+export type StreamFormat = (typeof STREAM_FORMATS)[number];
+
 export interface StreamOptions extends OutputShape {
   /** RTSP only: 'tcp' (default) gets through NAT and firewalls and loses no packets; 'udp' has less latency. */
   rtspTransport?: 'tcp' | 'udp';
+  /** How an HTTP(S) stream is split into pictures (default 'auto'); prepareSource refuses 'mjpeg' for any other. */
+  format?: StreamFormat;
   /** Seconds without data before ffmpeg gives up (default 10): a camera that goes silent fails the source instead of hanging it. */
   timeoutSeconds?: number;
   /** From `ffmpeg -version`: RTSP's socket timeout is `-stimeout` before ffmpeg 5 (where `-timeout` meant listening). */
@@ -44,6 +54,11 @@ export interface StreamOptions extends OutputShape {
 }
 
 const DEFAULT_STREAM_TIMEOUT_SECONDS = 10;
+
+/** Whether the URL is an HTTP(S) one: the streams an HLS playlist, or bare JPEGs (StreamFormat), come over. */
+export function isHttpUrl(url: string): boolean {
+  return /^https?:/i.test(url);
+}
 
 /** An HLS playlist's path (`.m3u8`, or `.m3u`). */
 const HLS_PLAYLIST = /\.m3u8?$/i;
@@ -56,7 +71,7 @@ const HLS_PLAYLIST = /\.m3u8?$/i;
  */
 function isHlsPlaylist(url: string): boolean {
   const path = url.split(/[?#]/, 1)[0];
-  return /^https?:/i.test(url) && HLS_PLAYLIST.test(path);
+  return isHttpUrl(url) && HLS_PLAYLIST.test(path);
 }
 
 /** The options that end ffmpeg's read of a stream gone silent, each protocol by its own. */
@@ -72,11 +87,18 @@ function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSecon
   return ['-rw_timeout', timeoutMicroseconds];
 }
 
+/**
+ * Bare JPEGs carry no time: ffmpeg would count them at 25 fps whatever the camera sends, and CAPTURE_FPS's rate limit
+ * would keep 2 frames a second of a 10 fps camera asked for 5. Timed as they arrive instead.
+ */
+const BARE_JPEGS = ['-use_wallclock_as_timestamps', '1', '-f', 'mjpeg'];
+
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
 export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const timeouts = streamTimeoutOptions(url, options);
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
-  return { inputOptions: [...timeouts, ...pace, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
+  const format = options.format === 'mjpeg' ? BARE_JPEGS : [];
+  return { inputOptions: [...timeouts, ...pace, ...format, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
 }
 
 /** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */

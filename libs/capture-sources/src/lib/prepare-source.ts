@@ -1,6 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
+import { isHttpUrl } from './ffmpeg-sources';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
@@ -55,6 +56,7 @@ export async function prepareSource(
   };
   // Before the decoder: a pipeline capture cannot run is wrong wherever GStreamer is installed.
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
+  if (sourceOptions.streamFormat === 'mjpeg') assertHttpStream(description, setting);
   await ensureDecoderInstalled(description, sourceOptions);
   let probed: VideoInfo | undefined;
   if (description.type === 'file') {
@@ -93,6 +95,24 @@ export async function prepareSource(
 function namingSetting(setting: string, error: unknown): VideoSourceError {
   return new VideoSourceError(`${setting}: ${(error as Error).message}`);
 }
+
+/**
+ * CAPTURE_STREAM_FORMAT=mjpeg is an HTTP(S) camera's, and refused for any other source rather than ignored: set for a
+ * V4L2 camera it was likely meant as CAPTURE_V4L2_FORMAT, and set in inference's environment, which every
+ * CAPTURE_SOURCES entry inherits, it belongs in its camera's entry instead.
+ */
+function assertHttpStream(description: SourceDescription, setting: string): void {
+  if (description.type === 'stream' && isHttpUrl(description.url)) return;
+  const kind = description.type === 'stream' ? `a stream over ${description.url.slice(0, description.url.indexOf(':')).toLowerCase()}` : SOURCE_KINDS[description.type];
+  throw new VideoSourceError(`CAPTURE_STREAM_FORMAT=mjpeg reads an HTTP(S) stream as bare JPEGs, and ${setting} names ${kind}: set it to auto for this source`);
+}
+
+const SOURCE_KINDS: Record<Exclude<SourceDescription['type'], 'stream'>, string> = {
+  file: 'a video file',
+  v4l2: 'a V4L2 camera (CAPTURE_V4L2_FORMAT=mjpeg asks one for MJPEG)',
+  gstreamer: 'a GStreamer pipeline',
+  testpattern: 'the test pattern',
+};
 
 /**
  * Throws what the source's own start would (buildGstLaunchArgs: an unclosed quote, a sink other than appsink, ...),

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { maskCredentials } from '@iev/service-runtime';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2FailureAdvice, v4l2Input, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2FailureAdvice, v4l2Input, type StreamFormat, type V4l2InputFormat } from './ffmpeg-sources';
 import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
@@ -95,6 +95,8 @@ export interface FrameSourceOptions extends OutputShape {
   v4l2InputFormat?: V4l2InputFormat;
   /** stream, RTSP only: 'tcp' (default) or 'udp'. */
   rtspTransport?: 'tcp' | 'udp';
+  /** stream, HTTP(S) only: 'auto' (default) or 'mjpeg', bare JPEGs (StreamFormat). */
+  streamFormat?: StreamFormat;
   /** stream: seconds without data before ffmpeg gives up (default 10). */
   streamTimeoutSeconds?: number;
   /**
@@ -128,9 +130,9 @@ export function createFrameSource(description: SourceDescription, options: Frame
     }
     case 'stream': {
       const { url } = description;
-      const { rtspTransport, streamTimeoutSeconds: timeoutSeconds } = options;
+      const { rtspTransport, streamFormat: format = 'auto', streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
-      const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, timeoutSeconds, ffmpegMajorVersion });
+      const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, format, timeoutSeconds, ffmpegMajorVersion });
       const failureAdvice = streamFailureAdvice(url, options.setting, rtspTransport);
       return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage, failureAdvice });
     }

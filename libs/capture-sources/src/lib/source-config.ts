@@ -1,5 +1,6 @@
 import { MAX_SOURCE_ID_BYTES } from '@iev/frame-protocol';
 import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { STREAM_FORMATS } from './ffmpeg-sources';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
 import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';
@@ -35,6 +36,8 @@ export const sourceConfigSpec = {
   /** The frames' format out of ffmpeg (a GStreamer pipeline's are BGR24). */
   pixelFormat: env.oneOf('CAPTURE_PIXEL_FORMAT', Object.keys(DECODED_FORMAT_NAMES) as Array<keyof typeof DECODED_FORMAT_NAMES>, 'i420'),
   rtspTransport: env.oneOf('CAPTURE_RTSP_TRANSPORT', ['tcp', 'udp'] as const, 'tcp'),
+  /** `mjpeg`: an HTTP(S) MJPEG camera whose multipart stream ffmpeg cannot split, read as bare JPEGs. */
+  streamFormat: env.oneOf('CAPTURE_STREAM_FORMAT', STREAM_FORMATS, 'auto'),
   streamTimeout: env.number('CAPTURE_STREAM_TIMEOUT', { min: 0.1, max: 600 }, 10),
   /** Unset: ffmpeg on PATH, else the one npm installed (defaultFfmpegPath). */
   ffmpegPath: optional(env.string('FFMPEG_PATH')),
@@ -83,6 +86,7 @@ export function sourceSetup(
       // I420 is half the bytes of BGR24 to read from ffmpeg, send, and receive; the consumers convert it where they read it.
       pixelFormat: DECODED_FORMAT_NAMES[config.pixelFormat],
       rtspTransport: config.rtspTransport,
+      streamFormat: config.streamFormat,
       streamTimeoutSeconds: config.streamTimeout,
       bufferHeld,
       onDecoderMessage,

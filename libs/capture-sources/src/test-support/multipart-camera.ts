@@ -1,0 +1,124 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { epochMs } from '@iev/frame-protocol';
+import { readConfig } from '@iev/service-runtime';
+import type { FrameSource } from '../lib/frame-source';
+import { prepareSource } from '../lib/prepare-source';
+import { sourceConfigSpec, sourceSetup } from '../lib/source-config';
+import { take } from './decoders';
+
+/**
+ * How a camera lays out its multipart/x-mixed-replace stream, by the lead's names for the variants ffmpeg's `mpjpeg`
+ * reads or not (docs/capture/stream.md, MJPEG cameras): `nodash` leaves out the boundary line's leading `--`, `nolen`
+ * each part's Content-Length, `lf` ends its lines in LF alone; `ok` is RFC 2046's.
+ */
+export const MULTIPART_VARIANTS = ['ok', 'nodash', 'lf-nolen', 'nolen', 'nodash-lf-nolen'] as const;
+export type MultipartVariant = (typeof MULTIPART_VARIANTS)[number];
+
+/** `count` different JPEGs of ffmpeg's moving test pattern, as a camera sends them. */
+export function testPatternJpegs(count: number, { width = 320, height = 240 } = {}): Buffer[] {
+  const directory = mkdtempSync(join(tmpdir(), 'iev-jpegs-'));
+  try {
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=10`, '-frames:v', String(count), join(directory, 'picture%03d.jpg')]);
+    return readdirSync(directory)
+      .sort()
+      .map((name) => readFileSync(join(directory, name)));
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+export interface MultipartCamera {
+  url: string;
+  /** When each picture was sent to the latest client (epochMs, the clock of frames' captureTimeMs), by its place in the stream. */
+  sentAtMs: number[];
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP server sending the pictures in turn, over and over, at `fps`, as a `variant` multipart stream: a camera's
+ * video.mjpg. Each client gets its own stream; sentAtMs is the last client's.
+ */
+export async function startMultipartCamera(variant: MultipartVariant, pictures: Buffer[], { fps = 10 } = {}): Promise<MultipartCamera> {
+  const lineEnd = variant.includes('lf') ? '\n' : '\r\n';
+  const boundary = variant.includes('nodash') ? 'myboundary' : '--myboundary';
+  const clients = new Set<Socket>();
+  const part = (picture: Buffer) => {
+    const length = variant.includes('nolen') ? '' : `Content-Length: ${picture.length}${lineEnd}`;
+    return Buffer.concat([Buffer.from(`${boundary}${lineEnd}Content-Type: image/jpeg${lineEnd}${length}${lineEnd}`), picture, Buffer.from(lineEnd)]);
+  };
+  const server = createServer((socket) => {
+    clients.add(socket);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => clients.delete(socket));
+    socket.once('data', () => {
+      socket.write(`HTTP/1.0 200 OK${lineEnd}Content-Type: multipart/x-mixed-replace; boundary=myboundary${lineEnd}${lineEnd}`);
+      const sentAtMs: number[] = [];
+      camera.sentAtMs = sentAtMs;
+      const startMs = epochMs();
+      // Each picture at its own time from the start, so a late timer does not slow the camera down.
+      const sendNext = () => {
+        if (socket.destroyed) return;
+        sentAtMs.push(epochMs());
+        socket.write(part(pictures[(sentAtMs.length - 1) % pictures.length]));
+        setTimeout(sendNext, startMs + (sentAtMs.length * 1000) / fps - epochMs());
+      };
+      sendNext();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const camera: MultipartCamera = {
+    url: `http://127.0.0.1:${port}/video.mjpg`,
+    sentAtMs: [],
+    close: async () => {
+      for (const client of clients) client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  return camera;
+}
+
+/** A camera's source as the capture module makes it from its variables (a CAPTURE_SOURCES entry's are read alike). */
+export async function cameraSource(variables: Record<string, string>, setting = 'CAMERA_PATH'): Promise<FrameSource> {
+  const { settings, options } = sourceSetup(readConfig(sourceConfigSpec, variables));
+  return (await prepareSource(settings, options, { setting })).create();
+}
+
+/**
+ * Specs of CAPTURE_STREAM_FORMAT that hold for every ffmpeg capture runs (each spec file one: fluent-ffmpeg takes one
+ * ffmpeg path per process), against a camera served as each variant.
+ */
+export function readsMultipartCameras(ffmpegPath: string): void {
+  const pictures = testPatternJpegs(4);
+  let camera: MultipartCamera | undefined;
+  afterEach(async () => {
+    await camera?.close();
+    camera = undefined;
+  });
+  const serve = async (variant: MultipartVariant, fps = 25) => (camera = await startMultipartCamera(variant, pictures, { fps }));
+
+  it.each(MULTIPART_VARIANTS)('mjpeg reads the %s variant, each picture a frame', async (variant) => {
+    const { url } = await serve(variant);
+
+    const frames = await take(await cameraSource({ CAMERA_PATH: url, CAPTURE_STREAM_FORMAT: 'mjpeg', FFMPEG_PATH: ffmpegPath }), 5);
+
+    expect(frames.map(({ header }) => [header.width, header.height])).toEqual(Array(5).fill([320, 240]));
+    // The pattern moves: a frame that repeated its predecessor would be one picture split in two, or a part header read as one.
+    expect(frames.slice(1).every((frame, index) => !frame.pixels.equals(frames[index].pixels))).toBe(true);
+  });
+
+  it('keeps CAPTURE_FPS of a camera faster than it, timing bare JPEGs as they arrive (ffmpeg would count them at 25 fps)', async () => {
+    const { url } = await serve('nodash', 10);
+
+    const frames = await take(await cameraSource({ CAMERA_PATH: url, CAPTURE_STREAM_FORMAT: 'mjpeg', CAPTURE_FPS: '5', FFMPEG_PATH: ffmpegPath }), 6);
+
+    // Five frames after the first, a fifth of a second apart at 5 fps; 2.5 s at the 2 fps ffmpeg's own count kept.
+    const seconds = (frames[5].header.captureTimeMs - frames[0].header.captureTimeMs) / 1000;
+    expect(seconds).toBeGreaterThan(0.8);
+    expect(seconds).toBeLessThan(1.5);
+  });
+}
