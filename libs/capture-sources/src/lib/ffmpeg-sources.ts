@@ -188,6 +188,29 @@ function settingBeside(setting: string, variable: string): string {
   return entry ? `${entry[1]} ${variable}` : variable;
 }
 
+/** How ffmpeg's `mpjpeg` fails on a multipart stream whose parts it cannot split (docs/capture/stream.md, MJPEG cameras). */
+const MJPEG_PARTS_NOT_SPLIT = /\bExpected boundary\b|\bCould not find codec parameters for stream \d+ \(Video: mjpeg\b/;
+/** How it fails on a boundary line without its leading `--`, as on anything else that is no video it knows. */
+const NOT_VIDEO = /\bInvalid data found when processing input\b/;
+
+/**
+ * Advice on an HTTP(S) stream read by the demuxer its Content-Type picks (CAPTURE_STREAM_FORMAT=auto) that failed as
+ * ffmpeg fails on an MJPEG camera it cannot split into pictures: CAPTURE_STREAM_FORMAT=mjpeg reads it, set for the
+ * camera the setting (CAMERA_PATH, a CAPTURE_SOURCES entry's, a twin's source) names. ffmpeg's words cannot tell a
+ * boundary it did not find from a page that is no video (a login page sent as 200), so that failure is told as either.
+ */
+export function mjpegSplitAdvice(url: string, setting = 'the URL'): FailureAdviser {
+  const remedy = `${settingBeside(setting, 'CAPTURE_STREAM_FORMAT')}=mjpeg for the camera ${setting} names reads its pictures as bare JPEGs`;
+  return (lastWords, framesDecoded) => {
+    if (!isHttpUrl(url)) return undefined;
+    // npm's ffmpeg 4.1 reads a first part without Content-Length, then fails on the next.
+    if (MJPEG_PARTS_NOT_SPLIT.test(lastWords)) return { text: `ffmpeg could not split this MJPEG camera's multipart stream: ${remedy}`, awaitsSettings: false };
+    // Past the first frames the same words tell of a stream that broke off, not of one never split.
+    if (NOT_VIDEO.test(lastWords) && framesDecoded === 0) return { text: `an MJPEG camera ffmpeg could not split (${remedy}), or no video at that URL (a login or status page)`, awaitsSettings: false };
+    return undefined;
+  };
+}
+
 /** The URL's host and port as written, without its user and password; the whole URL, masked, where it has none. */
 function hostOf(url: string): string {
   try {

@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import { maskCredentials } from '@iev/service-runtime';
+import type { FailureAdviser } from './decoder-source';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, streamFailureAdvice, streamInput, testPatternInput, v4l2FailureAdvice, v4l2Input, type StreamFormat, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, mjpegSplitAdvice, streamFailureAdvice, streamInput, testPatternInput, v4l2FailureAdvice, v4l2Input, type StreamFormat, type V4l2InputFormat } from './ffmpeg-sources';
 import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
@@ -133,7 +134,10 @@ export function createFrameSource(description: SourceDescription, options: Frame
       const { rtspTransport, streamFormat: format = 'auto', streamTimeoutSeconds: timeoutSeconds } = options;
       if (timeoutSeconds !== undefined && !(timeoutSeconds > 0)) throw new VideoSourceError(`the stream timeout must be a positive number of seconds, got ${timeoutSeconds}`);
       const buildInput = (ffmpegMajorVersion: number) => streamInput(url, { ...shape, rtspTransport, format, timeoutSeconds, ffmpegMajorVersion });
-      const failureAdvice = streamFailureAdvice(url, options.setting, rtspTransport);
+      const streamAdvice = streamFailureAdvice(url, options.setting, rtspTransport);
+      // Read as bare JPEGs already, a stream failing so is not one the setting mends (a login page fails alike).
+      const splitAdvice: FailureAdviser = format === 'auto' ? mjpegSplitAdvice(url, options.setting) : () => undefined;
+      const failureAdvice: FailureAdviser = (lastWords, framesDecoded) => streamAdvice(lastWords, framesDecoded) ?? splitAdvice(lastWords, framesDecoded);
       return new FfmpegSource({ sourceId: sourceId ?? 'stream', label: `stream ${url}`, shape, ffmpegPath, buildInput, live: true, bufferHeld, onDecoderMessage, failureAdvice });
     }
     case 'testpattern': {
