@@ -200,7 +200,7 @@ const NOT_VIDEO = /\bInvalid data found when processing input\b/;
  * boundary it did not find from a page that is no video (a login page sent as 200), so that failure is told as either.
  */
 export function mjpegSplitAdvice(url: string, setting = 'the URL'): FailureAdviser {
-  const remedy = `${settingBeside(setting, 'CAPTURE_STREAM_FORMAT')}=mjpeg for the camera ${setting} names reads its pictures as bare JPEGs`;
+  const remedy = `${settingBeside(setting, 'CAPTURE_STREAM_FORMAT')}=mjpeg reads its pictures as bare JPEGs`;
   return (lastWords, framesDecoded) => {
     if (!isHttpUrl(url)) return undefined;
     // npm's ffmpeg 4.1 reads a first part without Content-Length, then fails on the next.

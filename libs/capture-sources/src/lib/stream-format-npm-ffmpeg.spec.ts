@@ -17,6 +17,6 @@ const npmFfmpeg = npmBinary(NPM_FFMPEG);
 
     const failure = await failureOf(await cameraSource({ CAMERA_PATH: camera.url, FFMPEG_PATH: ffmpegPath }));
 
-    expect(failure.message).toMatch(/Expected boundary '--' not found.*: ffmpeg could not split this MJPEG camera's multipart stream: CAPTURE_STREAM_FORMAT=mjpeg for the camera CAMERA_PATH names reads its pictures as bare JPEGs$/);
+    expect(failure.message).toMatch(/Expected boundary '--' not found.*: ffmpeg could not split this MJPEG camera's multipart stream: CAPTURE_STREAM_FORMAT=mjpeg reads its pictures as bare JPEGs$/);
   });
 });

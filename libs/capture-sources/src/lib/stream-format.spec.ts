@@ -45,7 +45,7 @@ describe('mjpegSplitAdvice', () => {
 
     // A camera whose parts have no Content-Length and end their lines in LF alone: ffmpeg 5.1 probes 5 MB, then gives up.
     expect(advice('[mpjpeg @ 0x5629fe30a980] Could not find codec parameters for stream 0 (Video: mjpeg, none(bt470bg/unknown/unknown)): unspecified size', 0)?.text).toMatch(
-      /^ffmpeg could not split this MJPEG camera's multipart stream: CAPTURE_STREAM_FORMAT=mjpeg for the camera CAMERA_PATH names/,
+      /^ffmpeg could not split this MJPEG camera's multipart stream: CAPTURE_STREAM_FORMAT=mjpeg reads its pictures/,
     );
     expect(advice('Could not find codec parameters for stream 0 (Video: h264, none): unspecified size', 0)).toBeUndefined();
     expect(advice('Connection timed out', 0)).toBeUndefined();

@@ -139,7 +139,7 @@ export function readsMultipartCameras(ffmpegPath: string): void {
     const failure = await failureOf(await cameraSource({ CAMERA_PATH: withPassword, FFMPEG_PATH: ffmpegPath }, 'CAPTURE_SOURCES[1] CAMERA_PATH'));
 
     expect(failure.message).toMatch(
-      /: Invalid data found when processing input: an MJPEG camera ffmpeg could not split \(CAPTURE_STREAM_FORMAT=mjpeg for the camera CAPTURE_SOURCES\[1\] CAMERA_PATH names reads its pictures as bare JPEGs\), or no video at that URL \(a login or status page\)$/,
+      /: Invalid data found when processing input: an MJPEG camera ffmpeg could not split \(CAPTURE_SOURCES\[1\] CAPTURE_STREAM_FORMAT=mjpeg reads its pictures as bare JPEGs\), or no video at that URL \(a login or status page\)$/,
     );
     expect(failure.message).not.toContain('s3cret');
   });
