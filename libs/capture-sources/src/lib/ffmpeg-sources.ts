@@ -88,17 +88,20 @@ function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSecon
 }
 
 /**
- * Bare JPEGs carry no time: ffmpeg would count them at 25 fps whatever the camera sends, and CAPTURE_FPS's rate limit
- * would keep 2 frames a second of a 10 fps camera asked for 5. Timed as they arrive instead.
+ * A live stream's rate limit counts each frame at the moment it leaves the decoder: an MJPEG camera's pictures carry no
+ * time (ffmpeg counts them at 25 fps whatever the camera sends, so CAPTURE_FPS=5 kept 2 frames a second of a 10 fps
+ * camera, read either way), and the decoder's output order makes these times rise, as the arrival times of packets
+ * in decoding order would not.
  */
-const BARE_JPEGS = ['-use_wallclock_as_timestamps', '1', '-f', 'mjpeg'];
+const TIMED_AS_DECODED = 'setpts=(RTCTIME-RTCSTART)/(TB*1000000)';
 
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
 export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const timeouts = streamTimeoutOptions(url, options);
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
-  const format = options.format === 'mjpeg' ? BARE_JPEGS : [];
-  return { inputOptions: [...timeouts, ...pace, ...format, '-thread_type', 'slice'], input: url, videoFilters: rateAndSizeFilters(options) };
+  const format = options.format === 'mjpeg' ? ['-f', 'mjpeg'] : [];
+  const videoFilters = [...(options.fps ? [TIMED_AS_DECODED] : []), ...rateAndSizeFilters(options)];
+  return { inputOptions: [...timeouts, ...pace, ...format, '-thread_type', 'slice'], input: url, videoFilters };
 }
 
 /** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */
