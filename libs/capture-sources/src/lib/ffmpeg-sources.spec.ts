@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { freePort, waitUntil } from '@iev/testing';
-import { pidsRunning, take } from '../test-support/decoders';
+import { pidsRunning, readUntilFailure, take } from '../test-support/decoders';
 import { type RtspResponder, startRtspResponder } from '../test-support/rtsp-responder';
 import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, streamFailureAdvice, v4l2FailureAdvice } from './ffmpeg-sources';
 import type { FrameSource } from './frame-source';
@@ -250,15 +250,6 @@ async function waitUntilListening(port: number): Promise<void> {
 }
 
 /** Reads frames until the source fails, calling onFrame with each; resolves to the failure. */
-async function readUntilFailure(source: FrameSource, onFrame: (sequence: number) => void): Promise<Error> {
-  try {
-    for await (const frame of source.frames()) onFrame(frame.header.sequence);
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('frames() ended without an error');
-}
-
 describe('network streams (real ffmpeg HTTP server)', () => {
   const servers: ChildProcess[] = [];
   afterEach(() => {
@@ -319,8 +310,8 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     const { url, server } = await startStreamServer();
     const source = createFrameSource(resolveSource(url), { streamTimeoutSeconds: 1 });
 
-    const failure = await readUntilFailure(source, (sequence) => {
-      if (sequence === 1) server.kill('SIGSTOP');
+    const failure = await readUntilFailure(source, ({ header }) => {
+      if (header.sequence === 1) server.kill('SIGSTOP');
     });
 
     expect(failure.message).toMatch(new RegExp(`^stream ${url} ended after \\d+ frames \\(ffmpeg exited with code 0\\): .*Connection timed out`));
@@ -330,7 +321,7 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     const url = `udp://127.0.0.1:${await freePort()}`;
     const source = createFrameSource(resolveSource(url), { streamTimeoutSeconds: 1 });
 
-    const failure = await readUntilFailure(source, () => undefined);
+    const failure = await readUntilFailure(source);
 
     expect(failure.message).toMatch(new RegExp(`^ffmpeg failed reading stream ${url} \\(ffmpeg exited with code 1\\): .*Input/output error`));
   });
@@ -351,7 +342,7 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     const port = await freePort();
     const source = createFrameSource(resolveSource(`http://viewer:s3cret@127.0.0.1:${port}/video.mjpg`), { setting: 'CAMERA_PATH' });
 
-    const failure = await readUntilFailure(source, () => undefined);
+    const failure = await readUntilFailure(source);
 
     expect(failure.message).toBe(
       `ffmpeg failed reading stream http://viewer:***@127.0.0.1:${port}/video.mjpg (ffmpeg exited with code 1): ` +
@@ -405,7 +396,7 @@ describe('RTSP failures (real ffmpeg, a minimal RTSP server on a real socket)', 
   async function failureOf(behaviour: Parameters<typeof startRtspResponder>[0], options: FrameSourceOptions = {}, userinfo = 'viewer:s3cret@'): Promise<Error> {
     responder = await startRtspResponder(behaviour);
     const source = createFrameSource(resolveSource(responder.url(userinfo)), { setting: 'CAMERA_PATH', streamTimeoutSeconds: 1, ...options });
-    const failure = await readUntilFailure(source, () => undefined);
+    const failure = await readUntilFailure(source);
     expect(failure.message).not.toContain('s3cret');
     return failure;
   }

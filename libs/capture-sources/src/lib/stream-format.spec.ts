@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readConfig } from '@iev/service-runtime';
-import { cameraSource, failureOf, readsMultipartCameras } from '../test-support/multipart-camera';
+import { readUntilFailure } from '../test-support/decoders';
+import { cameraSource, readsMultipartCameras } from '../test-support/multipart-camera';
 import { mjpegSplitAdvice } from './ffmpeg-sources';
 import { sourceConfigSpec } from './source-config';
 
@@ -29,7 +30,7 @@ describe('CAPTURE_STREAM_FORMAT=mjpeg on a URL that gives no video', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/login.html`;
 
-      const failure = await failureOf(await cameraSource({ CAMERA_PATH: url, CAPTURE_STREAM_FORMAT: 'mjpeg' }));
+      const failure = await readUntilFailure(await cameraSource({ CAMERA_PATH: url, CAPTURE_STREAM_FORMAT: 'mjpeg' }));
 
       expect(failure.message).toMatch(/: Invalid data found when processing input\b/);
       expect(failure.message).not.toContain('CAPTURE_STREAM_FORMAT');

@@ -48,3 +48,13 @@ export function isUniformBgrFrame({ header, pixels }: CapturedFrame, colour: [nu
   }
   return pixels.length === header.stride * header.height;
 }
+
+/** What a source fails with, each frame read until then handed to onFrame. */
+export async function readUntilFailure(source: FrameSource, onFrame: (frame: CapturedFrame) => void = () => undefined): Promise<Error> {
+  try {
+    for await (const frame of source.frames()) onFrame(frame);
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('frames() ended without an error');
+}

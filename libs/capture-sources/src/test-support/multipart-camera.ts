@@ -8,7 +8,7 @@ import { readConfig } from '@iev/service-runtime';
 import type { FrameSource } from '../lib/frame-source';
 import { prepareSource } from '../lib/prepare-source';
 import { sourceConfigSpec, sourceSetup } from '../lib/source-config';
-import { take } from './decoders';
+import { readUntilFailure, take } from './decoders';
 
 /**
  * How a camera lays out its multipart/x-mixed-replace stream, by the lead's names for the variants ffmpeg's `mpjpeg`
@@ -33,14 +33,12 @@ export function testPatternJpegs(count: number, { width = 320, height = 240 } = 
 
 export interface MultipartCamera {
   url: string;
-  /** When each picture was sent to the latest client (epochMs, the clock of frames' captureTimeMs), by its place in the stream. */
-  sentAtMs: number[];
   close(): Promise<void>;
 }
 
 /**
  * An HTTP server sending the pictures in turn, over and over, at `fps`, as a `variant` multipart stream: a camera's
- * video.mjpg. Each client gets its own stream; sentAtMs is the last client's.
+ * video.mjpg. Each client gets its own stream.
  */
 export async function startMultipartCamera(variant: MultipartVariant, pictures: Buffer[], { fps = 10 } = {}): Promise<MultipartCamera> {
   const lineEnd = variant.includes('lf') ? '\n' : '\r\n';
@@ -56,46 +54,32 @@ export async function startMultipartCamera(variant: MultipartVariant, pictures: 
     socket.on('close', () => clients.delete(socket));
     socket.once('data', () => {
       socket.write(`HTTP/1.0 200 OK${lineEnd}Content-Type: multipart/x-mixed-replace; boundary=myboundary${lineEnd}${lineEnd}`);
-      const sentAtMs: number[] = [];
-      camera.sentAtMs = sentAtMs;
       const startMs = epochMs();
+      let sent = 0;
       // Each picture at its own time from the start, so a late timer does not slow the camera down.
       const sendNext = () => {
         if (socket.destroyed) return;
-        sentAtMs.push(epochMs());
-        socket.write(part(pictures[(sentAtMs.length - 1) % pictures.length]));
-        setTimeout(sendNext, startMs + (sentAtMs.length * 1000) / fps - epochMs());
+        socket.write(part(pictures[sent++ % pictures.length]));
+        setTimeout(sendNext, startMs + (sent * 1000) / fps - epochMs());
       };
       sendNext();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  const camera: MultipartCamera = {
+  return {
     url: `http://127.0.0.1:${port}/video.mjpg`,
-    sentAtMs: [],
     close: async () => {
       for (const client of clients) client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-  return camera;
 }
 
 /** A camera's source as the capture module makes it from its variables (a CAPTURE_SOURCES entry's are read alike). */
 export async function cameraSource(variables: Record<string, string>, setting = 'CAMERA_PATH'): Promise<FrameSource> {
   const { settings, options } = sourceSetup(readConfig(sourceConfigSpec, variables));
   return (await prepareSource(settings, options, { setting })).create();
-}
-
-/** What a source fails with, its frames read until then. */
-export async function failureOf(source: FrameSource): Promise<Error> {
-  try {
-    for await (const _frame of source.frames());
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('frames() ended without an error');
 }
 
 /**
@@ -139,7 +123,7 @@ export function readsMultipartCameras(ffmpegPath: string): void {
     const { url } = await serve('nodash');
     const withPassword = url.replace('//', '//viewer:s3cret@');
 
-    const failure = await failureOf(await cameraSource({ CAMERA_PATH: withPassword, FFMPEG_PATH: ffmpegPath }, 'CAPTURE_SOURCES[1] CAMERA_PATH'));
+    const failure = await readUntilFailure(await cameraSource({ CAMERA_PATH: withPassword, FFMPEG_PATH: ffmpegPath }, 'CAPTURE_SOURCES[1] CAMERA_PATH'));
 
     expect(failure.message).toMatch(
       /: Invalid data found when processing input: an MJPEG camera ffmpeg could not split \(CAPTURE_SOURCES\[1\] CAPTURE_STREAM_FORMAT=mjpeg reads its pictures as bare JPEGs\), or no video at that URL \(a login or status page\)$/,
