@@ -29,41 +29,38 @@ describe('boundToThisProcess', () => {
     expect(await exit).toBe('SIGTERM');
   });
 
-  withSetpriv(`has the command stopped by SIGINT, its stop signal, when this process dies by SIGKILL${needsSetpriv}`, async () => {
-    // SIGINT lets gst-launch take its pipeline down to NULL, closing a camera properly; SIGKILL would leave no word.
-    const marker = join(mkdtempSync(join(tmpdir(), 'iev-pdeathsig-')), 'signal');
-    const command = `trap 'echo INT > ${marker}; exit 0' INT; while :; do sleep 0.05; done`;
-    // The child says why setpriv could not bind the command, if so: a failure then says why, not only that no signal came.
-    const script = `
-      const { boundToThisProcess, whyCommandsOutliveThisProcess } = require('./libs/capture-sources/src/lib/parent-death');
-      whyCommandsOutliveThisProcess().then(async (why) => {
-        const { path, args } = await boundToThisProcess('/bin/sh', ['-c', ${JSON.stringify(command)}]);
-        console.log(JSON.stringify({ pid: require('node:child_process').spawn(path, args, { stdio: 'ignore' }).pid, why: why ?? null }));
-      });`;
-    const parent = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', script], {
-      cwd: join(__dirname, '../../../..'),
-      env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const { pid, why } = JSON.parse(await new Promise<string>((resolve) => parent.stdout?.once('data', (data: Buffer) => resolve(data.toString())))) as { pid: number; why: string | null };
+  withSetpriv(
+    `has the command stopped by SIGINT, its stop signal, when the process that spawned it dies by SIGKILL${needsSetpriv}`,
+    async () => {
+      // SIGINT lets gst-launch take its pipeline down to NULL, closing a camera properly; SIGKILL would leave no word.
+      const marker = join(mkdtempSync(join(tmpdir(), 'iev-pdeathsig-')), 'signal');
+      const command = `trap 'echo INT > ${marker}; exit 0' INT; while :; do sleep 0.05; done`;
+      expect(await whyCommandsOutliveThisProcess()).toBeUndefined();
+      const { path, args } = await boundToThisProcess('/bin/sh', ['-c', command]);
+      // A plain node process spawns it as capture does, and is killed: no compiler to start, so no wait on a loaded machine.
+      const script = `console.log(require('node:child_process').spawn(${JSON.stringify(path)}, ${JSON.stringify(args)}, { stdio: 'ignore' }).pid)`;
+      const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout?.once('data', (data: Buffer) => resolve(data.toString()))));
 
-    try {
-      expect(why).toBeNull();
-      await eventually(() => (commandOf(pid)[0] === '/bin/sh' ? true : undefined), 'setpriv to exec the command');
-      parent.kill('SIGKILL');
-
-      expect(await eventually(() => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined), 'the command to be told its parent died')).toBe('INT');
-    } finally {
-      // Whatever failed, neither is left running.
-      parent.kill('SIGKILL');
       try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already, as it should be
+        await eventually(() => (commandOf(pid)[0] === '/bin/sh' ? true : undefined), 'setpriv to exec the command', { timeoutMs: 8_000 });
+        parent.kill('SIGKILL');
+
+        const told = await eventually(() => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined), 'the command to be told its parent died', { timeoutMs: 8_000 });
+        expect(told).toBe('INT');
+      } finally {
+        // Whatever failed, neither is left running.
+        parent.kill('SIGKILL');
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already, as it should be
+        }
+        rmSync(dirname(marker), { recursive: true, force: true });
       }
-      rmSync(dirname(marker), { recursive: true, force: true });
-    }
-  });
+    },
+    20_000,
+  );
 
   it('leaves the command as given where setpriv is missing, and says why once, for the first pipeline, naming the version that has it', () => {
     // In a process of its own, whose PATH has node alone: the check is made once a process.
