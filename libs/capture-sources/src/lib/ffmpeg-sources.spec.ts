@@ -59,6 +59,17 @@ describe('buildStreamArgs', () => {
     }
   });
 
+  it("counts an HTTP(S) stream's frames by the clock under CAPTURE_FPS (an MJPEG camera's carry no time), other streams by their own times", () => {
+    const filters = (url: string) => {
+      const args = buildStreamArgs(url, { fps: 5 });
+      return args[args.indexOf('-filter:v') + 1].split(',').slice(0, 2);
+    };
+
+    for (const url of ['http://camera.local/video.mjpg', 'https://camera.local/live.ts']) expect(filters(url)).toEqual(['settb=AVTB', 'setpts=RTCTIME-RTCSTART']);
+    for (const url of ['rtsp://camera.local/stream1', 'udp://0.0.0.0:5000', 'https://cdn.example/live/index.m3u8']) expect(filters(url)[0]).toMatch(/^select=/);
+    expect(buildStreamArgs('http://camera.local/video.mjpg', {}).join(' ')).not.toContain('setpts');
+  });
+
   it('reads an HTTP(S) stream as bare JPEGs where asked (CAPTURE_STREAM_FORMAT=mjpeg)', () => {
     expect(inputOptions(buildStreamArgs('https://camera.local/video.mjpg', { format: 'mjpeg', timeoutSeconds: 3 }))).toEqual(['-rw_timeout', '3000000', '-f', 'mjpeg', '-thread_type', 'slice']);
   });

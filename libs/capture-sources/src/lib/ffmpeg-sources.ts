@@ -88,19 +88,23 @@ function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSecon
 }
 
 /**
- * A live stream's rate limit counts each frame at the moment it leaves the decoder: an MJPEG camera's pictures carry no
- * time (ffmpeg counts them at 25 fps whatever the camera sends, so CAPTURE_FPS=5 kept 2 frames a second of a 10 fps
- * camera, read either way), and the decoder's output order makes these times rise, as the arrival times of packets
- * in decoding order would not.
+ * An HTTP(S) stream's rate limit counts each frame at the moment it leaves the decoder: an MJPEG camera's pictures
+ * carry no time (ffmpeg counts them at 25 fps whatever the camera sends, so CAPTURE_FPS=5 kept 2 frames a second of a
+ * 10 fps camera, read either way), and ffmpeg cannot say which an HTTP stream is before it opens it. In microseconds
+ * (settb), as the stream's own time base (1/25 s for MJPEG) would round the times and keep at most 25 frames a second.
+ * Decoded frames leave in order, so these times rise even where packets arrive out of it (B-frames). The cost, for a
+ * stream with times of its own (MPEG-TS, FLV): arrival jitter loses a few frames in a hundred where CAPTURE_FPS is
+ * near the stream's rate. Other streams (RTSP, UDP, RTMP) and HLS, paced by its own times, keep them.
  */
-const TIMED_AS_DECODED = 'setpts=(RTCTIME-RTCSTART)/(TB*1000000)';
+const TIMED_AS_DECODED = ['settb=AVTB', 'setpts=RTCTIME-RTCSTART'];
 
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
 export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const timeouts = streamTimeoutOptions(url, options);
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
   const format = options.format === 'mjpeg' ? ['-f', 'mjpeg'] : [];
-  const videoFilters = [...(options.fps ? [TIMED_AS_DECODED] : []), ...rateAndSizeFilters(options)];
+  const timedAsDecoded = options.fps && isHttpUrl(url) && !isHlsPlaylist(url) ? TIMED_AS_DECODED : [];
+  const videoFilters = [...timedAsDecoded, ...rateAndSizeFilters(options)];
   return { inputOptions: [...timeouts, ...pace, ...format, '-thread_type', 'slice'], input: url, videoFilters };
 }
 
@@ -186,7 +190,7 @@ export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransp
  * Where another of the source's variables is set: beside its path in a CAPTURE_SOURCES entry ("CAPTURE_SOURCES[1]
  * CAMERA_PATH" gives "CAPTURE_SOURCES[1] CAPTURE_RTSP_TRANSPORT"), else the module's own variable.
  */
-function settingBeside(setting: string, variable: string): string {
+export function settingBeside(setting: string, variable: string): string {
   const entry = /^(.+\]) CAMERA_PATH$/.exec(setting);
   return entry ? `${entry[1]} ${variable}` : variable;
 }
@@ -205,9 +209,10 @@ const NOT_VIDEO = /\bInvalid data found when processing input\b/;
 export function mjpegSplitAdvice(url: string, setting = 'the URL'): FailureAdviser {
   const remedy = `${settingBeside(setting, 'CAPTURE_STREAM_FORMAT')}=mjpeg reads its pictures as bare JPEGs`;
   return (lastWords, framesDecoded) => {
-    if (!isHttpUrl(url)) return undefined;
-    // npm's ffmpeg 4.1 reads a first part without Content-Length, then fails on the next.
-    if (MJPEG_PARTS_NOT_SPLIT.test(lastWords)) return { text: `ffmpeg could not split this MJPEG camera's multipart stream: ${remedy}`, awaitsSettings: false };
+    if (!isHttpUrl(url) || isHlsPlaylist(url)) return undefined;
+    // npm's ffmpeg 4.1 reads a first part without Content-Length, then fails on the next; past that, a stream that was
+    // split broke off (a part whose Content-Length was wrong), which the setting does not mend.
+    if (MJPEG_PARTS_NOT_SPLIT.test(lastWords) && framesDecoded <= 1) return { text: `ffmpeg could not split this MJPEG camera's multipart stream: ${remedy}`, awaitsSettings: false };
     // Past the first frames the same words tell of a stream that broke off, not of one never split.
     if (NOT_VIDEO.test(lastWords) && framesDecoded === 0) return { text: `an MJPEG camera ffmpeg could not split (${remedy}), or no video at that URL (a login or status page)`, awaitsSettings: false };
     return undefined;

@@ -55,6 +55,9 @@ describe('mjpegSplitAdvice', () => {
     // a first part without Content-Length, then fails on the next: advised all the same.
     expect(advice('https://192.168.1.64/video.mjpg: Invalid data found when processing input', 300)).toBeUndefined();
     expect(advice("[mpjpeg @ 0x201d7bc0] Expected boundary '--' not found, instead found a line of 41 bytes", 1)?.text).toMatch(/^ffmpeg could not split/);
+    // A part whose Content-Length was wrong, 21 frames in: the stream was split, and broke off.
+    expect(advice("Expected boundary '--' not found, instead found a line of 3 bytes | https://192.168.1.64/video.mjpg: Invalid data found when processing input", 21)).toBeUndefined();
+    expect(mjpegSplitAdvice('https://cdn.example/live/index.m3u8', 'CAMERA_PATH')('https://cdn.example/live/index.m3u8: Invalid data found when processing input', 0)).toBeUndefined();
     expect(mjpegSplitAdvice('http://127.0.0.1:8090/v.mjpg', 'CAPTURE_SOURCES[2] CAMERA_PATH')("Expected boundary '--' not found", 0)?.text).toContain('CAPTURE_SOURCES[2] CAPTURE_STREAM_FORMAT=mjpeg');
   });
 });

@@ -48,8 +48,18 @@ describe('freePort', () => {
 
   it("never gives a port in the kernel's ephemeral range, where outgoing connections take theirs", async () => {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const outside = pickablePortRanges({ low, high }).every((range) => range.high < low || range.low > high);
     const ports = await Promise.all(Array.from({ length: 50 }, () => freePort()));
-    expect(ports.filter((port) => port >= low && port <= high)).toEqual([]);
+    expect(ports.filter((port) => outside && port >= low && port <= high)).toEqual([]);
+  });
+
+  it('picks around the ephemeral range from 20000 up, or from 20000 up where the range takes every port', () => {
+    expect(pickablePortRanges({ low: 32768, high: 60999 })).toEqual([
+      { low: 20000, high: 32767 },
+      { low: 61000, high: 65535 },
+    ]);
+    expect(pickablePortRanges({ low: 49152, high: 65535 })).toEqual([{ low: 20000, high: 49151 }]);
+    expect(pickablePortRanges({ low: 1024, high: 65535 })).toEqual([{ low: 20000, high: 65535 }]);
   });
 
   it('gives 50 callers at once 50 different ports, even from a window barely larger', async () => {

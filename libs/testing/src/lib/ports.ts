@@ -38,9 +38,11 @@ function ephemeralPortRange(): PortRange | undefined {
   return { low, high };
 }
 
-/** The ports from LOWEST_PICKED_PORT up outside the ephemeral range, or fixed ones where the range cannot be read. */
-export function pickablePortRanges(): PortRange[] {
-  const ephemeral = ephemeralPortRange();
+/**
+ * The ports from LOWEST_PICKED_PORT up outside the ephemeral range (the kernel's, by default), fixed ones where the range
+ * cannot be read, and all of them from LOWEST_PICKED_PORT up where it leaves none outside.
+ */
+export function pickablePortRanges(ephemeral = ephemeralPortRange()): PortRange[] {
   if (ephemeral === undefined) return [...FALLBACK_RANGES];
   const ranges = [
     { low: LOWEST_PICKED_PORT, high: ephemeral.low - 1 },
@@ -54,7 +56,8 @@ export function pickablePortRanges(): PortRange[] {
 /**
  * A port on which nothing listens (TCP, on any address) or is bound (UDP), and that no other caller of freePort
  * has been given while its process lives, for a server a test or the bench starts a moment later (or a client that
- * connects first). It lies outside the kernel's ephemeral range, so no outgoing connection takes it meanwhile.
+ * connects first). It lies outside the kernel's ephemeral range where the range leaves ports outside (pickablePortRanges),
+ * so no outgoing connection takes it meanwhile.
  */
 export function freePort(): Promise<number> {
   return freePortIn(pickablePortRanges());
