@@ -33,8 +33,11 @@ describe('boundToThisProcess', () => {
     `has the command stopped by SIGINT, its stop signal, when the process that spawned it dies by SIGKILL${needsSetpriv}`,
     async () => {
       // SIGINT lets gst-launch take its pipeline down to NULL, closing a camera properly; SIGKILL would leave no word.
-      const marker = join(mkdtempSync(join(tmpdir(), 'iev-pdeathsig-')), 'signal');
-      const command = `trap 'echo INT > ${marker}; exit 0' INT; while :; do sleep 0.05; done`;
+      const folder = mkdtempSync(join(tmpdir(), 'iev-pdeathsig-'));
+      const [marker, ready] = [join(folder, 'signal'), join(folder, 'ready')];
+      // Ready once its trap is set: a signal between exec and the trap would end the shell without a word (CI's loaded
+      // machine killed the parent in that gap, waiting for the exec alone).
+      const command = `trap 'echo INT > ${marker}; exit 0' INT; touch ${ready}; while :; do sleep 0.05; done`;
       expect(await whyCommandsOutliveThisProcess()).toBeUndefined();
       const { path, args } = await boundToThisProcess('/bin/sh', ['-c', command]);
       // A plain node process spawns it as capture does, and is killed: no compiler to start, so no wait on a loaded machine.
@@ -44,6 +47,7 @@ describe('boundToThisProcess', () => {
 
       try {
         await eventually(() => (commandOf(pid)[0] === '/bin/sh' ? true : undefined), 'setpriv to exec the command', { timeoutMs: 8_000 });
+        await eventually(() => (existsSync(ready) ? true : undefined), 'the command to set its trap', { timeoutMs: 8_000 });
         parent.kill('SIGKILL');
 
         const told = await eventually(() => (existsSync(marker) ? readFileSync(marker, 'utf8').trim() : undefined), 'the command to be told its parent died', { timeoutMs: 8_000 });
@@ -56,7 +60,7 @@ describe('boundToThisProcess', () => {
         } catch {
           // gone already, as it should be
         }
-        rmSync(dirname(marker), { recursive: true, force: true });
+        rmSync(folder, { recursive: true, force: true });
       }
     },
     20_000,
