@@ -55,10 +55,15 @@ export interface StreamOptions extends OutputShape {
 
 const DEFAULT_STREAM_TIMEOUT_SECONDS = 10;
 
+/** A URL's scheme as written (`rtsp` of `rtsp://...`). */
+export const urlScheme = (url: string): string => url.slice(0, url.indexOf(':'));
+
 /** Whether the URL is an HTTP(S) one: the streams an HLS playlist, or bare JPEGs (StreamFormat), come over. */
 export function isHttpUrl(url: string): boolean {
   return /^https?:/i.test(url);
 }
+
+const isRtspUrl = (url: string): boolean => /^rtsps?:/i.test(url);
 
 /** An HLS playlist's path (`.m3u8`, or `.m3u`). */
 const HLS_PLAYLIST = /\.m3u8?$/i;
@@ -77,7 +82,7 @@ function isHlsPlaylist(url: string): boolean {
 /** The options that end ffmpeg's read of a stream gone silent, each protocol by its own. */
 function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSeconds = DEFAULT_STREAM_TIMEOUT_SECONDS, ffmpegMajorVersion = Infinity }: StreamOptions): string[] {
   const timeoutMicroseconds = String(Math.round(timeoutSeconds * 1_000_000));
-  if (/^rtsps?:/i.test(url)) return ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds];
+  if (isRtspUrl(url)) return ['-rtsp_transport', rtspTransport, ffmpegMajorVersion < 5 ? '-stimeout' : '-timeout', timeoutMicroseconds];
   // UDP's own timeout: the generic one never ends a read that nothing is sent to (ffmpeg waits for good).
   if (/^udp:/i.test(url)) return ['-timeout', timeoutMicroseconds];
   // ffmpeg's RTP reader takes no timeout at all ("Option rw_timeout not found" stops it): capture's stall watchdog
@@ -145,7 +150,7 @@ const NO_PACKETS = /\bCould not find codec parameters for stream\b/;
  * to check should they stay so.
  */
 export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransport: 'tcp' | 'udp' = 'tcp'): FailureAdviser {
-  const example = `${url.slice(0, url.indexOf(':')).toLowerCase()}://user:password@host/...`;
+  const example = `${urlScheme(url).toLowerCase()}://user:password@host/...`;
   const texts = {
     authority: `the camera refused the user and password in ${setting}`,
     // Some cameras take them in the query (?user=..&pwd=..), which cannot then be said to give none.
@@ -158,7 +163,6 @@ export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransp
   const host = hostOf(url);
   const otherTransport = rtspTransport === 'tcp' ? 'udp' : 'tcp';
   const transportSetting = settingBeside(setting, 'CAPTURE_RTSP_TRANSPORT');
-  const rtsp = /^rtsps?:/i.test(url);
   return (lastWords, framesDecoded) => {
     if (CREDENTIALS_REFUSED.test(lastWords)) return { text: credentials, awaitsSettings: true };
     if (FORBIDDEN.test(lastWords)) return { text: forbidden, awaitsSettings: true };
@@ -169,7 +173,7 @@ export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransp
       const holders = 'a camera serves a few at once: other viewers, a recorder, or the session of one killed, until the camera times it out';
       return { text: `${host} takes no more clients now (${holders}): retried meanwhile; should it stay so, stop one, or share the camera through a relay (MediaMTX, go2rtc)`, awaitsSettings: false };
     }
-    if (!rtsp) return undefined;
+    if (!isRtspUrl(url)) return undefined;
     if (UNSUPPORTED_TRANSPORT.test(lastWords)) return { text: `${host} refuses RTSP over ${rtspTransport.toUpperCase()}, which ${transportSetting} asks for: set it to ${otherTransport}`, awaitsSettings: true };
     // Mid-stream the same words tell of a stream that broke off, not of a session just set up or a port that is no RTSP one.
     if (framesDecoded > 0) return undefined;

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import type { FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
-import { isHttpUrl, settingBeside } from './ffmpeg-sources';
+import { isHttpUrl, settingBeside, urlScheme } from './ffmpeg-sources';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
@@ -103,7 +103,7 @@ function namingSetting(setting: string, error: unknown): VideoSourceError {
  */
 function assertHttpStream(description: SourceDescription, setting: string): void {
   if (description.type === 'stream' && isHttpUrl(description.url)) return;
-  const kind = description.type === 'stream' ? `a stream over ${description.url.slice(0, description.url.indexOf(':')).toLowerCase()}` : SOURCE_KINDS[description.type];
+  const kind = description.type === 'stream' ? `a stream over ${urlScheme(description.url).toLowerCase()}` : SOURCE_KINDS[description.type];
   throw new VideoSourceError(`${settingBeside(setting, 'CAPTURE_STREAM_FORMAT')}=mjpeg reads an HTTP(S) stream as bare JPEGs, and ${setting} names ${kind}: set it to auto for this source`);
 }
 

@@ -3,7 +3,7 @@ import { maskCredentials } from '@iev/service-runtime';
 import type { FailureAdviser } from './decoder-source';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, mjpegSplitAdvice, streamFailureAdvice, streamInput, testPatternInput, v4l2FailureAdvice, v4l2Input, type StreamFormat, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource, mjpegSplitAdvice, streamFailureAdvice, streamInput, testPatternInput, urlScheme, v4l2FailureAdvice, v4l2Input, type StreamFormat, type V4l2InputFormat } from './ffmpeg-sources';
 import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
@@ -48,9 +48,8 @@ export function resolveSource(cameraPath: string, overrideType: SourceTypeOverri
   const type = overrideType === 'auto' ? guessType(value) : overrideType;
   // A URL is no file name: taken for one, it would fail as "video file not found".
   if (overrideType === 'auto' && type === 'file' && ANY_URL.test(value)) {
-    const protocol = value.slice(0, value.indexOf(':'));
     throw new VideoSourceError(
-      `${maskCredentials(value)} is a URL of a protocol capture does not recognise (${protocol}): use ${STREAM_SCHEMES.join(', ')}, or CAPTURE_SOURCE=stream for another that ffmpeg reads`,
+      `${maskCredentials(value)} is a URL of a protocol capture does not recognise (${urlScheme(value)}): use ${STREAM_SCHEMES.join(', ')}, or CAPTURE_SOURCE=stream for another that ffmpeg reads`,
     );
   }
   if (value.length === 0 && type !== 'testpattern') {
