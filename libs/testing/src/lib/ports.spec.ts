@@ -5,15 +5,22 @@ import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { LineProcess } from './line-process';
-import { freePort, freePortIn, pickablePortRanges, type PortRange } from './ports';
+import { claimedPorts, freePort, freePortIn, pickablePortRanges, type PortRange } from './ports';
 
 const WORKSPACE_ROOT = join(__dirname, '../../../..');
 
-/** `count` ports side by side, from a random place in the first range freePort picks from. */
-function randomWindow(count: number): PortRange {
+/**
+ * `count` ports side by side, from a random place in the first range freePort picks from, none of them claimed: a
+ * claim lasts its process's life, so a port this process or another Jest worker was given earlier stays taken.
+ */
+async function randomWindow(count: number): Promise<PortRange> {
   const [{ low, high }] = pickablePortRanges();
-  const start = low + randomInt(high - low + 2 - count);
-  return { low: start, high: start + count - 1 };
+  const claimed = await claimedPorts();
+  for (;;) {
+    const start = low + randomInt(high - low + 2 - count);
+    const window = { low: start, high: start + count - 1 };
+    if (![...claimed].some(inWindow(window))) return window;
+  }
 }
 
 const inWindow = ({ low, high }: PortRange) => (port: number) => port >= low && port <= high;
@@ -64,14 +71,14 @@ describe('freePort', () => {
 
   it('gives 50 callers at once 50 different ports, even from a window barely larger', async () => {
     expect(new Set(await Promise.all(Array.from({ length: 50 }, () => freePort())))).toHaveProperty('size', 50);
-    const window = randomWindow(60);
+    const window = await randomWindow(60);
     const ports = await Promise.all(Array.from({ length: 50 }, () => freePortIn([window])));
     expect(ports.every(inWindow(window))).toBe(true);
     expect(new Set(ports)).toHaveProperty('size', 50);
   });
 
   it('gives two processes picking at once different ports', async () => {
-    const window = randomWindow(150);
+    const window = await randomWindow(150);
     const pickers = await Promise.all([startPicker(50, [window]), startPicker(50, [window])]);
     try {
       for (const picker of pickers) picker.child.kill('SIGUSR1');
@@ -85,7 +92,7 @@ describe('freePort', () => {
   }, 30_000);
 
   it("keeps a port another process was given while that process lives, and takes it back once it is gone", async () => {
-    const only = randomWindow(1);
+    const only = await randomWindow(1);
     const picker = await startPicker(1, [only]);
     try {
       picker.child.kill('SIGUSR1');
@@ -116,7 +123,7 @@ describe('freePort', () => {
     ['has bound over UDP', boundOverUdp],
   ];
   it.each(holders)('never gives a port someone %s, and gives it once it is let go', async (_, hold) => {
-    const only = randomWindow(1);
+    const only = await randomWindow(1);
     const letGo = await hold(only.low);
     try {
       await expect(freePortIn([only])).rejects.toThrow(`no free port in 200 picks from ${only.low}-${only.high}`);

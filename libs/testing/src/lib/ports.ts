@@ -107,7 +107,7 @@ async function claimPort(port: number): Promise<string | undefined> {
   const mine = join(folder, `${port}-${process.pid}-${randomUUID()}`);
   await writeFile(mine, '', { flag: 'wx' });
   try {
-    if (!(await heldByAnother(folder, mine, port))) return mine;
+    if (!(await liveClaims(folder, mine)).has(port)) return mine;
   } catch (error) {
     await unlink(mine);
     throw error;
@@ -116,18 +116,25 @@ async function claimPort(port: number): Promise<string | undefined> {
   return undefined;
 }
 
-/** Whether another live claim holds `port`; removes the claims of dead processes on the way. */
-async function heldByAnother(folder: string, mine: string, port: number): Promise<boolean> {
+/** The ports live claims hold but `mine`; removes the claims of dead processes on the way. */
+async function liveClaims(folder: string, mine?: string): Promise<Set<number>> {
   const running = new Map<number, boolean>();
-  let taken = false;
+  const ports = new Set<number>();
   for (const name of await readdir(folder)) {
     if (join(folder, name) === mine) continue;
     const [claimed, pid] = name.split('-').map(Number);
     if (!running.has(pid)) running.set(pid, isRunning(pid));
     if (!running.get(pid)) await unlink(join(folder, name)).catch(() => undefined); // another caller may remove it first
-    else if (claimed === port) taken = true;
+    else ports.add(claimed);
   }
-  return taken;
+  return ports;
+}
+
+/** The ports live processes (this one included) hold claims on: freePort gives none of them. */
+export async function claimedPorts(): Promise<Set<number>> {
+  const folder = claimsDir();
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  return liveClaims(folder);
 }
 
 /**
