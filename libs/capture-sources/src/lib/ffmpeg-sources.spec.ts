@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
-import { freePort, waitUntil } from '@iev/testing';
+import { freePort, freeRtpPort, waitUntil } from '@iev/testing';
 import { pidsRunning, readUntilFailure, take } from '../test-support/decoders';
 import { type RtspResponder, startRtspResponder } from '../test-support/rtsp-responder';
 import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, streamFailureAdvice, v4l2FailureAdvice } from './ffmpeg-sources';
@@ -338,7 +338,7 @@ describe('network streams (real ffmpeg HTTP server)', () => {
   });
 
   it('decodes an RTP stream (MPEG-TS over RTP, as encoders send it), which takes no timeout option', async () => {
-    const url = `rtp://127.0.0.1:${await freePort()}`;
+    const url = `rtp://127.0.0.1:${await freeRtpPort()}`;
     servers.push(spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-c:v', 'mpeg2video', '-f', 'rtp_mpegts', url], { stdio: 'ignore' }));
 
     const frames = await take(createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 3 }), 2);

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { LineProcess } from './line-process';
-import { claimedPorts, freePort, freePortIn, pickablePortRanges, type PortRange } from './ports';
+import { claimedPorts, freePort, freePortIn, freeRtpPort, pickablePortRanges, type PortRange } from './ports';
 
 const WORKSPACE_ROOT = join(__dirname, '../../../..');
 
@@ -131,5 +131,27 @@ describe('freePort', () => {
       await letGo();
     }
     expect(await freePortIn([only])).toBe(only.low);
+  });
+});
+
+describe('freeRtpPort', () => {
+  it('gives an even port whose next one, RTCP\'s, is free and claimed too', async () => {
+    const port = await freeRtpPort();
+    expect(port % 2).toBe(0);
+    const claimed = await claimedPorts();
+    expect([claimed.has(port), claimed.has(port + 1)]).toEqual([true, true]);
+  });
+
+  it('passes over a pair whose RTCP port is bound', async () => {
+    const window = await randomWindow(5);
+    const first = window.low + (window.low % 2); // the window's first even port; the next pair is first + 2
+    const rtcpHolder = createSocket('udp4');
+    await new Promise<void>((resolve) => rtcpHolder.bind(first + 1, '0.0.0.0', resolve));
+    try {
+      await expect(freeRtpPort([{ low: first, high: first + 1 }])).rejects.toThrow(`no free run of 2 ports in 200 picks from ${first}-${first + 1}`);
+      expect(await freeRtpPort([{ low: first, high: first + 3 }])).toBe(first + 2);
+    } finally {
+      rtcpHolder.close();
+    }
   });
 });

@@ -64,20 +64,46 @@ export function freePort(): Promise<number> {
 }
 
 /** freePort, from the given ranges. */
-export async function freePortIn(ranges: readonly PortRange[]): Promise<number> {
+export function freePortIn(ranges: readonly PortRange[]): Promise<number> {
+  return freeRunIn(ranges, 1);
+}
+
+/**
+ * freePort for an RTP receiver, which binds two ports: an even one, returned, and the next (RTCP's), both free and
+ * claimed.
+ */
+export function freeRtpPort(ranges: readonly PortRange[] = pickablePortRanges()): Promise<number> {
+  return freeRunIn(ranges, 2);
+}
+
+/** The first of `length` ports side by side, aligned to `length`, all in the ranges, free and claimed. */
+async function freeRunIn(ranges: readonly PortRange[], length: number): Promise<number> {
   const count = ranges.reduce((sum, { low, high }) => sum + high - low + 1, 0);
   for (let pick = 0; pick < MAX_PICKS; pick++) {
-    const port = nthPort(ranges, randomInt(count));
-    const claim = await claimPort(port);
-    if (claim === undefined) continue;
-    const free = await isFree(port).catch(async (error: unknown) => {
-      await unlink(claim);
+    const picked = nthPort(ranges, randomInt(count));
+    const run = Array.from({ length }, (_, k) => picked - (picked % length) + k);
+    if (!run.every((port) => ranges.some(({ low, high }) => port >= low && port <= high))) continue;
+    const claims: string[] = [];
+    const letGo = () => Promise.all(claims.map((claim) => unlink(claim)));
+    try {
+      for (const port of run) {
+        const claim = await claimPort(port);
+        if (claim === undefined) break;
+        claims.push(claim);
+      }
+      if (claims.length === length && (await everyFree(run))) return run[0];
+    } catch (error) {
+      await letGo();
       throw error;
-    });
-    if (free) return port;
-    await unlink(claim);
+    }
+    await letGo();
   }
-  throw new Error(`no free port in ${MAX_PICKS} picks from ${ranges.map(({ low, high }) => `${low}-${high}`).join(', ')}`);
+  throw new Error(`no free ${length > 1 ? `run of ${length} ports` : 'port'} in ${MAX_PICKS} picks from ${ranges.map(({ low, high }) => `${low}-${high}`).join(', ')}`);
+}
+
+async function everyFree(ports: number[]): Promise<boolean> {
+  for (const port of ports) if (!(await isFree(port))) return false;
+  return true;
 }
 
 function nthPort(ranges: readonly PortRange[], n: number): number {
