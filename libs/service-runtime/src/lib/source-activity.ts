@@ -57,6 +57,8 @@ export class SourceActivity {
   private readonly staleAfterMs: number;
   /** The last check: one further back than staleAfterMs means this process itself was silent. */
   private lastCheckAt?: number;
+  /** When this process last woke from a silence of its own: its sources' silence counts from then at the earliest. */
+  private wokeAt?: number;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
     this.staleAfterMs = options.staleAfterMs ?? 5000;
@@ -97,16 +99,18 @@ export class SourceActivity {
 
   /**
    * Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every
-   * second or so. A check more than staleAfterMs after the last one judges nobody: this process was silent itself
-   * (stopped, a suspended VM, a clock set forward), and its sources' frames wait to be taken once it runs again.
+   * second or so. A check more than staleAfterMs after the last one means this process was silent itself (stopped, a
+   * suspended VM, a clock set forward): its sources' frames wait to be taken once it runs again, which takes a request,
+   * maybe a reconnect and a model run, so each is judged on its silence since the waking alone, as if it had had a
+   * frame then (not at the next check, which a scrape of /metrics or /health may make at once).
    */
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     const lastCheckAt = this.lastCheckAt;
     this.lastCheckAt = now;
-    if (lastCheckAt !== undefined && now - lastCheckAt > this.staleAfterMs) return;
+    if (lastCheckAt !== undefined && now - lastCheckAt > this.staleAfterMs) this.wokeAt = now;
     for (const [sourceId, source] of this.sources) {
-      if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs)) continue;
+      if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs, this.wokeAt)) continue;
       source.stale = true;
       source.outages++;
       this.options.onOutage?.(sourceId, now - lastFrameAt(source));
