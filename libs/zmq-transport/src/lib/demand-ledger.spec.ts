@@ -111,6 +111,20 @@ describe('DemandLedger', () => {
     expect(ledger.holds(sent)).toBe(true);
   });
 
+  it('counts on for a peer forgotten for its silence and heard from again (the same connection): nothing it had is sent again', () => {
+    const { ledger, clock } = ledgerAt();
+    ledger.request('a', FRAMES, 1, 0);
+    ledger.publish(FRAMES, 'frame', [buffer()]); // ordinal 1
+    clock.now += 20_000;
+    expect(ledger.peerCount).toBe(0);
+
+    expect(ledger.request('a', FRAMES, 1, 1)).toEqual([]);
+    expect(ledger.publish(FRAMES, 'next', [buffer()])).toEqual([{ peer: 'a', ordinal: 2, message: 'next' }]);
+    // Unreachable (a send failed): forgotten for good, so a peer of that id would be a new connection.
+    ledger.forget('a');
+    expect(ledger.request('a', FRAMES, 1, 2)).toEqual([{ peer: 'a', ordinal: 1, message: 'next' }]);
+  });
+
   it('releases whenWanted waiters on demand, for a producer that closes', async () => {
     const { ledger } = ledgerAt();
     const waiting = ledger.whenWanted(FRAMES);

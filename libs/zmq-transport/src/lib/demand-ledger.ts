@@ -25,6 +25,9 @@ export interface DemandLedgerOptions {
   now?: () => number;
 }
 
+/** Peers forgotten for their silence whose counts are kept, should they speak again (see `silenced`). */
+const MAX_SILENCED = 64;
+
 /** A message to send to a peer, already counted as sent to it. */
 export interface Delivery<M> {
   peer: PeerId;
@@ -54,6 +57,13 @@ interface Kept<M> {
  */
 export class DemandLedger<M> {
   private readonly peers = new Map<PeerId, Peer>();
+  /**
+   * What was sent to each peer forgotten for its silence, the latest MAX_SILENCED. One heard from again is on the same
+   * connection (a routing id names one), whose messages were not lost: a consumer busy or stopped for a while, or
+   * this producer stopped (SIGSTOP, a suspended VM) with the consumer's requests waiting for it. So it is not sent
+   * again the newest message it already had, nor counted as a new connection.
+   */
+  private readonly silenced = new Map<PeerId, Pick<Peer, 'lastSent' | 'sentCount'>>();
   private readonly latest = new Map<string, Kept<M>>();
   /** The newest message of each pattern a leading peer was sent, while there are followers: what they get. */
   private readonly latestLed = new Map<string, Kept<M>>();
@@ -172,6 +182,7 @@ export class DemandLedger<M> {
 
   /** Drops a peer at once: its routing id is no longer reachable. */
   forget(peerId: PeerId): void {
+    this.silenced.delete(peerId);
     const peer = this.peers.get(peerId);
     if (!peer) return;
     for (const buffer of peer.unacknowledged.flatMap((sent) => sent.buffers)) this.orphaned.add(buffer);
@@ -189,7 +200,9 @@ export class DemandLedger<M> {
   private peer(peerId: PeerId): Peer {
     let peer = this.peers.get(peerId);
     if (!peer) {
-      peer = { follows: false, wants: new Map(), lastSent: new Map(), sentCount: new Map(), unacknowledged: [], lastHeardAt: this.now() };
+      const { lastSent, sentCount } = this.silenced.get(peerId) ?? { lastSent: new Map(), sentCount: new Map() };
+      this.silenced.delete(peerId);
+      peer = { follows: false, wants: new Map(), lastSent, sentCount, unacknowledged: [], lastHeardAt: this.now() };
       this.peers.set(peerId, peer);
     }
     return peer;
@@ -234,7 +247,12 @@ export class DemandLedger<M> {
 
   private forgetSilentPeers(): void {
     const cutoff = this.now() - this.peerTimeoutMs;
-    for (const [peerId, peer] of this.peers) if (peer.lastHeardAt < cutoff) this.forget(peerId);
+    for (const [peerId, peer] of this.peers) {
+      if (peer.lastHeardAt >= cutoff) continue;
+      this.forget(peerId);
+      this.silenced.set(peerId, { lastSent: peer.lastSent, sentCount: peer.sentCount });
+      if (this.silenced.size > MAX_SILENCED) this.silenced.delete(this.silenced.keys().next().value as PeerId);
+    }
   }
 
   private wakeWaiters(pattern: string): void {

@@ -62,6 +62,29 @@ describe('ClientZmqOnDemand + ServerZmqOnDemand', () => {
     expect(server.stats()).toMatchObject({ received: 2, dispatched: 2, skipped: 0, malformed: 0 });
   });
 
+  it('does not send again the frame a consumer had once it is heard from after being forgotten for its silence (the producer stopped, say)', async () => {
+    const endpoint = ipc.endpoint('silent');
+    // Forgotten 200 ms after its last request; busy with its first frame for 600 ms, it says nothing meanwhile.
+    const client = producer(endpoint, { peerTimeoutMs: 200 });
+    await client.connect();
+    const handled: number[] = [];
+    const server = opened.add(new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES]: frameCodec }, requestRepeatMs: 5000 }));
+    server.addHandler(FRAMES, async (frame: Frame) => {
+      handled.push(frame.sequence);
+      if (frame.sequence === 0) await sleep(600);
+    }, true);
+    await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));
+
+    await client.whenWanted(FRAMES);
+    await emitted(client, FRAMES, testFrame('cam', 0));
+    await waitUntil(() => handled.length === 1, 'the first frame');
+    await sleep(600 + 300);
+    expect(handled).toEqual([0]);
+    await emitted(client, FRAMES, testFrame('cam', 1));
+    await waitUntil(() => handled.length === 2, 'the next frame');
+    expect(handled).toEqual([0, 1]);
+  });
+
   it('lets a producer wait for demand: whenWanted resolves only once a consumer has had the newest and asks again', async () => {
     const endpoint = ipc.endpoint('demand');
     const client = producer(endpoint);
