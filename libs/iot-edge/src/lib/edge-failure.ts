@@ -66,5 +66,29 @@ export function describeEdgeFailure(error: unknown, address: string, kind: Exclu
     const trust = kind === 'iotedge' ? "the trust bundle from the workload API must have signed edgeHub's server certificate" : 'EdgeModuleCACertificateFile must hold the CA that signed edgeHub\'s server certificate';
     return { kind: 'tls', message: `TLS handshake with edgeHub at ${address} failed (${cause.split('\n')[0]}): ${trust}, and the host name must match it` };
   }
+  const refusal = workloadApiRefusal(error);
+  if (refusal) return { kind: 'other', message: refusal };
   return { kind: 'other', message: `IoT Edge connection to ${address} failed: ${cause}` };
+}
+
+/**
+ * The workload API's answer when it would not sign the module's SAS token: the SDK's error says only its status text
+ * ('Not found'), which reads as edgeHub's; its response and body say who refused and why.
+ */
+function workloadApiRefusal(error: unknown): string | undefined {
+  const { response, responseBody } = (error ?? {}) as { response?: { statusCode?: unknown }; responseBody?: unknown };
+  if (typeof response?.statusCode !== 'number') return undefined;
+  let reason = typeof responseBody === 'string' ? responseBody : '';
+  try {
+    reason = String(JSON.parse(reason).message ?? reason);
+  } catch {
+    // Not JSON: the body as it came.
+  }
+  const where = process.env['IOTEDGE_WORKLOADURI'] ?? '(IOTEDGE_WORKLOADURI unset)';
+  // 404: no module of this id and generation, as for a module left running from before its deployment changed.
+  const fix =
+    response.statusCode === 404
+      ? ': IOTEDGE_MODULEGENERATIONID must be the module\'s current generation (one started before its deployment changed, or before the edge simulator restarted, has an earlier one: restart the module)'
+      : '';
+  return `the IoT Edge workload API at ${where} refused to sign the module's token (${response.statusCode}${reason ? ` ${reason}` : ''})${fix}`;
 }

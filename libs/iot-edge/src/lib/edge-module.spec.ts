@@ -44,7 +44,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }],
     });
   });
 
@@ -92,6 +92,23 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       renameSync(`${workloadSocket}.away`, workloadSocket);
     }
     await waitUntil(() => edge.connected, 'the module to reconnect with a newly signed token', { timeoutMs: 10_000 });
+  });
+
+  it("names the workload API's refusal to sign and IOTEDGE_MODULEGENERATIONID for a module of another generation (the edge simulator restarted), and keeps retrying", async () => {
+    const { logger, lines } = recordingLogger();
+    Object.assign(process.env, hub.moduleEnv('stale'), { IOTEDGE_MODULEGENERATIONID: 'generation-of-an-earlier-run' });
+    const edge = EdgeModule.start<typeof twinSpec>({
+      name: 'stale',
+      logger,
+      backoff: new Backoff(100, 1000, 0),
+      settings: { spec: twinSpec, startup: { label: 'none' }, apply: () => undefined },
+    });
+    if (!edge) throw new Error('EdgeModule did not see the IoT Edge environment');
+    modules.push(edge);
+    const refusal =
+      /^the IoT Edge workload API at \S+ refused to sign the module's token \(404 Module not found: stale has generation \w+, not generation-of-an-earlier-run\): IOTEDGE_MODULEGENERATIONID/;
+    await waitUntil(() => lines.filter(({ msg }) => refusal.test(String(msg))).length >= 2, 'the refusal, said and retried', { timeoutMs: 10_000 });
+    expect(edge.connected).toBe(false);
   });
 
   // The path a failed direct-method subscription takes too: the SDK reports it while the twin is awaited.
