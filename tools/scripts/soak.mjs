@@ -18,15 +18,31 @@ const MAX_GROWTH_PERCENT = 5;
 // Ctrl-C under npm arrives twice within milliseconds (the terminal's and npm's forwarded copy): one interruption.
 const SAME_INTERRUPTION_MS = 1000;
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '60' },
-    preset: { type: 'string' },
-    'sample-seconds': { type: 'string', default: '30' },
-    'warmup-minutes': { type: 'string' },
-    json: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run soak -- [--minutes 60] [--preset seed|default] [--sample-seconds 30] [--warmup-minutes 5] [--json report.json]
+  the deployment under the edge simulator for --minutes (README, Commands): each module's resident memory every
+  --sample-seconds, frames and upstream messages; exits 1 when a module died, RSS grew over ${MAX_GROWTH_PERCENT} % after the warm-up
+  (5 minutes, or half a shorter run) or a message was lost`;
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      minutes: { type: 'string', default: '60' },
+      preset: { type: 'string' },
+      'sample-seconds': { type: 'string', default: '30' },
+      'warmup-minutes': { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (error) {
+  // A mistyped flag: its name and the usage, not Node's stack trace.
+  process.stderr.write(`soak: ${error.message}\n${USAGE}\n`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const number = (name, min) => {
   const value = Number(values[name]);
   if (!Number.isFinite(value) || value < min) {
