@@ -7,6 +7,8 @@ import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
 import type { CapturedFrame } from './frame-source';
 import { buildGstLaunchArgs, GstreamerPipelineSource, readNegotiatedSize } from './gstreamer-source';
+import { createFrameSource, resolveSource } from './resolve-source';
+import { VideoSourceError } from './video-source-error';
 
 jest.setTimeout(20_000);
 
@@ -143,6 +145,37 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
     await expect(take(new GstreamerPipelineSource({ pipeline: JETSON_CSI_PIPELINE }), 1)).rejects.toThrow(
       `gst-launch-1.0 failed reading GStreamer pipeline "${JETSON_CSI_PIPELINE}" (gst-launch-1.0 exited with code 1): WARNING: erroneous pipeline: no element "nvarguscamerasrc"`,
     );
+  });
+
+  describe('says what to do, naming the setting that gave the pipeline, where GStreamer says why it failed', () => {
+    /** The failure of the pipeline CAMERA_PATH gives, as the capture module makes its source. */
+    const failure = (pipeline: string) => take(createFrameSource(resolveSource(pipeline), { setting: 'CAMERA_PATH' }), 1).then(() => undefined, (error: VideoSourceError) => error);
+
+    it('an element GStreamer lacks (a typo, a plugin not installed): fixed by the setting or an install, not by retrying soon', async () => {
+      const error = await failure('videotestsrc ! video/x-raw,width=16,height=16 ! videoconvrt ! appsink');
+
+      expect(error?.message).toMatch(
+        /no element "videoconvrt": GStreamer has no element videoconvrt: correct its name in CAMERA_PATH, or install the plugin that has it \(gst-inspect-1\.0 videoconvrt finds it once installed;/,
+      );
+      expect(error?.awaitsSettings).toBe(true);
+    });
+
+    it("a v4l2src camera that is not plugged in, or a path that is no camera: ffmpeg's V4L2 source's words, retried as it is", async () => {
+      const missing = await failure('v4l2src device=/dev/video99 ! video/x-raw,width=16,height=16 ! appsink');
+      expect(missing?.message).toMatch(/Cannot identify device '\/dev\/video99'\..*: no camera at \/dev\/video99: plug it in \(retried meanwhile\), or set CAMERA_PATH to one this device has$/);
+      expect(missing?.awaitsSettings).toBe(false);
+
+      const dir = mkdtempSync(join(tmpdir(), 'iev-gst-'));
+      try {
+        const notACamera = join(dir, 'video0');
+        writeFileSync(notACamera, '');
+        expect((await failure(`v4l2src device=${notACamera} ! video/x-raw,width=16,height=16 ! appsink`))?.message).toMatch(
+          new RegExp(`: ${notACamera.replace(/\//g, '\\/')} is no camera's video node: set CAMERA_PATH to one \\(v4l2-ctl --list-devices\\)$`),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('says what to install when gst-launch-1.0 is missing', async () => {

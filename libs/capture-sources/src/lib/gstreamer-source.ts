@@ -3,8 +3,9 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { PixelFormat } from '@iev/frame-protocol';
 import { maskCredentials } from '@iev/service-runtime';
-import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FrameFormatReader, type LaunchedDecoder } from './decoder-source';
+import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FailureAdviser, type FrameFormatReader, type LaunchedDecoder } from './decoder-source';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
+import { cameraDeviceAdvice } from './ffmpeg-sources';
 import { PipeFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSize, type OutputShape, scaledSize } from './frame-source';
@@ -137,6 +138,31 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
   onDecoderMessage?: DecoderMessageListener;
   /** The gst-launch-1.0 executable (default: on PATH). */
   gstLaunchPath?: string;
+  /** See DecoderSourceSettings.failureAdvice (gstreamerFailureAdvice). */
+  failureAdvice?: FailureAdviser;
+}
+
+/**
+ * Advice on a pipeline's failure, naming the setting that gave it (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's
+ * source): an element GStreamer does not have (a typo, a plugin not installed, a Jetson's off a Jetson) cannot start
+ * until one changes, so it is retried at the longest interval; a v4l2src camera gets the words ffmpeg's V4L2 source
+ * gets. Undefined for words it does not know: GStreamer's own say more than a guess.
+ */
+export function gstreamerFailureAdvice(setting = 'the pipeline'): FailureAdviser {
+  return (lastWords) => {
+    const element = /no element "([^"]+)"/.exec(lastWords)?.[1];
+    if (element) {
+      const text = `GStreamer has no element ${element}: correct its name in ${setting}, or install the plugin that has it (gst-inspect-1.0 ${element} finds it once installed; nvarguscamerasrc and nvvidconv come with a Jetson's JetPack)`;
+      return { text, awaitsSettings: true };
+    }
+    const missing = /Cannot identify device '([^']+)'/.exec(lastWords)?.[1];
+    if (missing) return { text: cameraDeviceAdvice.missing(missing, setting), awaitsSettings: false };
+    const busy = /Device '([^']+)' is busy/.exec(lastWords)?.[1];
+    if (busy) return { text: cameraDeviceAdvice.busy(busy, setting), awaitsSettings: false };
+    const notACamera = /This isn't a device '([^']+)'|capabilities for device '([^']+)': It isn't a v4l2 driver/.exec(lastWords);
+    if (notACamera) return { text: cameraDeviceAdvice.notACamera(notACamera[1] ?? notACamera[2], setting), awaitsSettings: false };
+    return undefined;
+  };
 }
 
 /**
@@ -145,8 +171,8 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
  */
 export class GstreamerPipelineSource extends DecoderSource {
   constructor(private readonly options: GstreamerPipelineSourceOptions) {
-    const { sourceId = 'gstreamer', pipeline, bufferHeld, onDecoderMessage } = options;
-    super({ sourceId, label: `GStreamer pipeline "${pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld, onDecoderMessage });
+    const { sourceId = 'gstreamer', pipeline, bufferHeld, onDecoderMessage, failureAdvice } = options;
+    super({ sourceId, label: `GStreamer pipeline "${pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld, onDecoderMessage, failureAdvice });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

@@ -7,7 +7,7 @@ import { FfmpegSource, mjpegSplitAdvice, streamFailureAdvice, streamInput, testP
 import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
-import { GstreamerPipelineSource } from './gstreamer-source';
+import { GstreamerPipelineSource, gstreamerFailureAdvice } from './gstreamer-source';
 import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -109,7 +109,7 @@ export interface FrameSourceOptions extends OutputShape {
   onDecoderMessage?: DecoderMessageListener;
   /** file: told once of a frame size that changes mid-file (VideoFileSourceOptions.onWarning). */
   onWarning?: (message: string) => void;
-  /** stream, v4l2: the setting that gave the URL or device (CAMERA_PATH, a twin's source), named where its failure is the setting's to fix. */
+  /** stream, v4l2, gstreamer: the setting that gave the URL, device or pipeline (CAMERA_PATH, a twin's source), named where its failure is the setting's to fix. */
   setting?: string;
 }
 
@@ -120,8 +120,10 @@ export function createFrameSource(description: SourceDescription, options: Frame
   switch (description.type) {
     case 'file':
       return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, framesSent: true, ffmpegPath, bufferHeld, onDecoderMessage, onWarning: options.onWarning, ...shape });
-    case 'gstreamer':
-      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, ...shape });
+    case 'gstreamer': {
+      const failureAdvice = gstreamerFailureAdvice(options.setting);
+      return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, failureAdvice, ...shape });
+    }
     case 'v4l2': {
       const { device } = description;
       const buildInput = () => v4l2Input(device, { ...shape, inputFormat: options.v4l2InputFormat });
