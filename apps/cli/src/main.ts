@@ -40,6 +40,9 @@ detect, eval: [--recognition on|off (default: on for --preset default)] [--min-t
 detect and eval without --backend choose as the inference module does: INFERENCE_BACKEND, else USE_TENSOR_RT=True.
 TensorRT reads ${TENSORRT_VARIABLES.slice(0, -1).join(', ')} and ${TENSORRT_VARIABLES.at(-1)} from the environment.`;
 
+/** A command line a person got wrong (an unknown flag, no file to work on): the error says where the flags are listed. */
+class UsageError extends Error {}
+
 function findWorkspaceRoot(): string {
   for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'nx.json'))) return dir;
   return process.cwd();
@@ -149,12 +152,12 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'detect':
-      if (positionals.length === 0) throw new Error('detect needs at least one image or video file');
+      if (positionals.length === 0) throw new UsageError('detect needs at least one image or video file');
       if (values.annotate !== undefined) makeAnnotateFolder(values.annotate);
       await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate, signal: outputGone.signal });
       return 0;
     case 'eval': {
-      if (positionals.length !== 1) throw new Error('eval needs one folder holding gt.json');
+      if (positionals.length !== 1) throw new UsageError('eval needs one folder holding gt.json');
       const frames = readTextFrameSet(positionals[0]); // before the models load: a bad gt.json is told at once
       if (values.annotate !== undefined) makeAnnotateFolder(values.annotate);
       const report = await evaluate(await detector(), await reader(), positionals[0], frames, values.annotate);
@@ -202,7 +205,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: Error) => {
-    process.stderr.write(`error: ${error.message}\n`);
+    // parseArgs's refusals (an unknown option, a missing value) are the command line's too.
+    const isUsage = error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS_');
+    const flagsListed = isUsage ? `\n(npm run ${process.argv[2]} -- --help lists every flag)` : '';
+    process.stderr.write(`error: ${error.message}${flagsListed}\n`);
     process.exit(1);
   },
 );

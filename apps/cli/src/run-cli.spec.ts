@@ -132,6 +132,18 @@ describe('npm run detect -- --help', () => {
     expect(stdout).toContain('detect');
   });
 
+  it.each([
+    ['detect', ['--bogus', 'a.png'], "Unknown option '--bogus'"],
+    ['detect', [], 'detect needs at least one image or video file'],
+    ['eval', ['--preset'], "Option '--preset <value>' argument missing"],
+    ['eval', [], 'eval needs one folder holding gt.json'],
+  ])('answers a command line it cannot run (npm run %s -- %j) with where its flags are listed', (command, args, refusal) => {
+    const { code, stdout, stderr } = npmRun(command, args);
+
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toMatch(new RegExp(`^error: ${refusal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\n\\(npm run ${command} -- --help lists every flag\\)\n$`));
+  });
+
   it('names every TensorRT variable the CLI reads from the environment', () => {
     const { code, stdout } = npmRun('detect', ['--help']);
 
