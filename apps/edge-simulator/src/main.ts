@@ -103,9 +103,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
     // Problems a person fixes in the command line or the manifest: the message alone, no stack.
-    const known = err instanceof UsageError || err instanceof SimulatorError || err instanceof ManifestError || err instanceof RouteError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    // parseArgs's refusals (an unknown option, a missing value) are the command line's, as a UsageError is.
+    const commandLine = err instanceof UsageError || ((err as { code?: string }).code ?? '').startsWith('ERR_PARSE_ARGS_');
+    const known = commandLine || err instanceof SimulatorError || err instanceof ManifestError || err instanceof RouteError;
     process.stderr.write(`edge-simulator: ${known ? err.message : (err.stack ?? err.message)}\n`);
-    if (err instanceof UsageError && !err.message.includes('\n')) process.stderr.write(`\n${USAGE}\n`);
+    if (commandLine && !err.message.includes('\n')) process.stderr.write(`\n${USAGE}\n`);
     process.exit(2);
   },
 );

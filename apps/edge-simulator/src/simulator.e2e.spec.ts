@@ -221,6 +221,17 @@ describe('edge simulator start-up errors', () => {
     expect(stderr).toBe(`edge-simulator: deployment manifest ${missing} is invalid:\n  - cannot read it: no such file\n`);
   });
 
+  it('answers an unknown option or a missing value with its usage, as a wrong command', async () => {
+    for (const [args, refusal] of [
+      [['--bogus'], "Unknown option '--bogus'"],
+      [['--port'], "Option '--port <value>' argument missing"],
+    ] as const) {
+      const { code, stdout, stderr } = await simulator(['--state-dir', dir, ...args]);
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      expect(stderr).toMatch(new RegExp(`^edge-simulator: ${refusal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\n\nusage: npm run simulate -- \\[options\\]`));
+    }
+  });
+
   it('refuses method timeouts outside IoT Hub\'s 5 to 300 s', async () => {
     for (const args of [['invoke', 'm', 'x', '--timeout', '1'], ['--method-timeout', '301']]) {
       const { code, stderr } = await simulator([...args, '--state-dir', dir]);
