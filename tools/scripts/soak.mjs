@@ -9,7 +9,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { growthPercent, metricValue, moduleProcesses, residentBytes } from './lib/process-stats.mjs';
+import { growthPercent, loggedErrors, metricValue, moduleProcesses, residentBytes } from './lib/process-stats.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 // The preview runs as deployed (taking frames, encoding nothing with no one watching); its memory is watched too.
@@ -138,7 +138,9 @@ function simulatorCommand(...args) {
 }
 
 const fail = (message) => {
-  process.stderr.write(`soak: ${message}\n  simulator log: ${simulatorLog}\n`);
+  // Why, where a module said it (a bad --preset, a missing file), without opening the log.
+  const errors = loggedErrors(readFileSync(simulatorLog, 'utf8')).map((error) => `  ${error.replaceAll('\n', '\n  ')}\n`);
+  process.stderr.write(`soak: ${message}\n${errors.join('')}  simulator log: ${simulatorLog}\n`);
   simulator.kill('SIGINT');
   process.exit(1);
 };

@@ -60,3 +60,22 @@ function median(samples) {
   const middle = Math.floor(values.length / 2);
   return values.length % 2 === 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
+
+/**
+ * The errors the modules logged in a simulator log of JSON logs (`[inference] {"level":60,...}`): each as
+ * `[module] message`, the error's own message where it has one (a start-up failure's list of bad variables).
+ */
+export function loggedErrors(logText) {
+  const errors = [];
+  for (const line of logText.split('\n')) {
+    const [, module, json] = /^\[(\S+)\s*\] (\{.*\})$/.exec(line) ?? [];
+    if (!json) continue;
+    try {
+      const entry = JSON.parse(json);
+      if (entry.level >= 50) errors.push(`[${module}] ${entry.err?.message ?? entry.msg}`);
+    } catch {
+      // A line that only looks like JSON: not a log entry.
+    }
+  }
+  return errors;
+}

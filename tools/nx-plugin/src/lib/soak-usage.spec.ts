@@ -1,6 +1,7 @@
 // `npm run soak`'s command line (tools/scripts/soak.mjs, run in its own Node.js as npm runs it): a person asking for
-// help or mistyping a flag gets the usage, not a stack trace, and nothing is built or started.
-import { spawnSync } from 'node:child_process';
+// help or mistyping a flag gets the usage, not a stack trace, and nothing is built or started; and a soak that cannot
+// start says why as the modules logged it (lib/process-stats.mjs).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WORKSPACE_ROOT } from '../testing/executor-context';
 
@@ -28,5 +29,30 @@ describe('npm run soak, command line', () => {
       expect(stderr).toContain('usage: npm run soak -- ');
       expect(stderr).not.toMatch(/\n\s+at |building/);
     }
+  });
+});
+
+describe("npm run soak's failure to start", () => {
+  /** loggedErrors (lib/process-stats.mjs) of this simulator log text, run as the soak runs it. */
+  const loggedErrors = (logText: string): string[] => {
+    const script = `const { loggedErrors } = await import(${JSON.stringify(join(WORKSPACE_ROOT, 'tools/scripts/lib/process-stats.mjs'))});
+      console.log(JSON.stringify(loggedErrors(process.argv[1])));`;
+    return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script, logText], { encoding: 'utf8', timeout: 20_000 }));
+  };
+
+  it("quotes each module's errors from the simulator's log (JSON logs), a configuration error's list whole, and nothing else", () => {
+    // As the simulator writes them under the soak: its own lines plain, the modules' as LOG_FORMAT=json.
+    const log = [
+      '[simulator] inference: DETECTION_PRESET=seed → fast (set in the simulator\'s environment)',
+      '[telemetry] {"level":30,"time":"2026-12-06T23:06:35.900Z","module":"telemetry","msg":"telemetry started"}',
+      '[inference] {"level":60,"time":"2026-12-06T23:06:36.276Z","module":"inference","err":{"type":"ConfigError","message":"Invalid configuration:\\n  - DETECTION_PRESET must be one of seed, default (got \\"fast\\")","stack":"ConfigError: ..."},"msg":"inference start-up failed: Invalid configuration"}',
+      '[capture  ] {"level":50,"time":"2026-12-06T23:06:36.300Z","module":"capture","msg":"source failed: video file not found: gone.mp4; retrying"}',
+      '[inference] exited (code 1): stopping the others',
+    ].join('\n');
+
+    expect(loggedErrors(log)).toEqual([
+      '[inference] Invalid configuration:\n  - DETECTION_PRESET must be one of seed, default (got "fast")',
+      '[capture] source failed: video file not found: gone.mp4; retrying',
+    ]);
   });
 });
