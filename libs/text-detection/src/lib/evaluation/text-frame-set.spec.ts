@@ -39,6 +39,17 @@ describe('readTextFrameSet', () => {
     }
   });
 
+  it('says a folder is not there, or that gt.json itself was given, rather than that a folder lacks gt.json', () => {
+    const dir = setDir();
+    try {
+      expect(() => readTextFrameSet(join(dir, 'dev-x'))).toThrow(`no such folder: ${join(dir, 'dev-x')}`);
+      writeFileSync(join(dir, 'gt.json'), JSON.stringify({ frames: [] }));
+      expect(() => readTextFrameSet(join(dir, 'gt.json'))).toThrow(`${join(dir, 'gt.json')} is not a folder: give the folder that holds gt.json and its frames`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("sets a line transcribed ### apart as don't care, as ICDAR 2015 does, out of the lines to find and their texts", () => {
     const dir = setDir();
     try {

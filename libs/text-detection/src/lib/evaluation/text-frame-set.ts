@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { areaOf, type Quad } from '../geometry/polygon-iou';
 import { DONT_CARE_TEXT, matchBoxes } from './icdar-detection';
@@ -36,6 +36,10 @@ interface GroundTruthFrame {
  * that the folder does not hold.
  */
 export function readTextFrameSet(dir: string): TextFrame[] {
+  const given = statSync(dir, { throwIfNoEntry: false });
+  // A mistyped folder, or gt.json itself given: said as such, not as a folder that lacks gt.json.
+  if (!given) throw new Error(`no such folder: ${dir}`);
+  if (!given.isDirectory()) throw new Error(`${dir} is not a folder: give the folder that holds gt.json and its frames`);
   const gtPath = join(dir, 'gt.json');
   if (!existsSync(gtPath)) throw new Error(`${dir} has no gt.json (expected ${GT_SHAPE})`);
   const frames = readGroundTruth(gtPath);
