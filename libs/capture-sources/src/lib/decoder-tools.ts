@@ -28,6 +28,10 @@ export interface DecoderTool extends ExternalTool {
 // components, none or several (a component logging for its parent: "[rawvideo @ 0x...] [IMGUTILS @ 0x...] [error] ...").
 const FFMPEG_LEVELLED_LINE = /^(?:\[[^\]]* @ 0x[0-9a-f]+\] )*\[(warning|error|fatal|panic)\] (.*)$/;
 
+// swscale's warning at every JPEG-coded source (MJPEG cameras and streams, JPEG files: full-range yuvj formats),
+// whose range the frames carry all the same: quoted in a failure, it would send the reader after a range setting.
+const SWSCALE_YUVJ_WARNING = /^deprecated pixel format used, make sure you did set range correctly$/;
+
 /** What to do about a missing ffmpeg (or its ffprobe); FFMPEG_PATH is the capture module's name for ffmpegPath. */
 export const FFMPEG_INSTALL_HINT = 'install ffmpeg (apt-get install ffmpeg; or npm ci, whose dev dependency @ffmpeg-installer/ffmpeg ships one) or point FFMPEG_PATH (ffmpegPath) at it';
 
@@ -42,7 +46,10 @@ export function ffmpegTool(path: string): DecoderTool {
     rowStride: (width, pixelFormat) => minStride(pixelFormat, width),
     versionFlag: '-version',
     installHint: FFMPEG_INSTALL_HINT,
-    notableLine: (line) => FFMPEG_LEVELLED_LINE.exec(line)?.[2],
+    notableLine: (line) => {
+      const message = FFMPEG_LEVELLED_LINE.exec(line)?.[2];
+      return message && !SWSCALE_YUVJ_WARNING.test(message) ? message : undefined;
+    },
   };
 }
 

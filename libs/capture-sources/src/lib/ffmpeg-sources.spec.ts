@@ -317,6 +317,18 @@ describe('network streams (real ffmpeg HTTP server)', () => {
     expect(pidsRunning('ffmpeg', url).filter((pid) => pid !== server.pid)).toEqual([]);
   });
 
+  it("quotes no swscale warning about JPEG's full range when an MJPEG stream ends: the frames carry their range", async () => {
+    const { url, server } = await startStreamServer('mjpeg');
+    let received = 0;
+
+    const failure = await readUntilFailure(createFrameSource(resolveSource(url)), () => {
+      if (++received === 3) server.kill('SIGKILL');
+    });
+
+    expect(failure.message).toMatch(new RegExp(`^stream ${url} ended after \\d+ frames \\(ffmpeg exited with code 0\\): `));
+    expect(failure.message).not.toContain('deprecated pixel format');
+  });
+
   it('fails after the read timeout when the server goes silent', async () => {
     const { url, server } = await startStreamServer();
     const source = createFrameSource(resolveSource(url), { streamTimeoutSeconds: 1 });
