@@ -49,6 +49,9 @@ export function describeEdgeFailure(error: unknown, address: string, kind: Exclu
   if (error instanceof TimeoutError) {
     return { kind: 'timeout', message: `${error.what} to edgeHub at ${address} got no answer within ${error.timeoutMs} ms` };
   }
+  // Before the socket and TLS patterns: the SDK's message is then the answer's own text, which may name a certificate.
+  const refusal = workloadApiRefusal(error);
+  if (refusal) return { kind: 'other', message: refusal };
   if (CREDENTIALS_REFUSED.test(cause)) {
     const fix =
       kind === 'iotedge'
@@ -66,17 +69,16 @@ export function describeEdgeFailure(error: unknown, address: string, kind: Exclu
     const trust = kind === 'iotedge' ? "the trust bundle from the workload API must have signed edgeHub's server certificate" : 'EdgeModuleCACertificateFile must hold the CA that signed edgeHub\'s server certificate';
     return { kind: 'tls', message: `TLS handshake with edgeHub at ${address} failed (${cause.split('\n')[0]}): ${trust}, and the host name must match it` };
   }
-  const refusal = workloadApiRefusal(error);
-  if (refusal) return { kind: 'other', message: refusal };
   return { kind: 'other', message: `IoT Edge connection to ${address} failed: ${cause}` };
 }
 
 /**
- * The workload API's answer when it would not sign the module's SAS token: the SDK's error says only its status text
- * ('Not found'), which reads as edgeHub's; its response and body say who refused and why.
+ * The workload API's answer when it would not give the trust bundle or sign the module's SAS token: the SDK's error
+ * says only its status text ('Not found') or the answer's message, which reads as edgeHub's (or, naming a certificate,
+ * as a TLS failure); its response and body say who refused which request and why.
  */
 function workloadApiRefusal(error: unknown): string | undefined {
-  const { response, responseBody } = (error ?? {}) as { response?: { statusCode?: unknown }; responseBody?: unknown };
+  const { response, responseBody } = (error ?? {}) as { response?: { statusCode?: unknown; req?: { path?: unknown } }; responseBody?: unknown };
   if (typeof response?.statusCode !== 'number') return undefined;
   let reason = typeof responseBody === 'string' ? responseBody : '';
   try {
@@ -85,10 +87,13 @@ function workloadApiRefusal(error: unknown): string | undefined {
     // Not JSON: the body as it came.
   }
   const where = process.env['IOTEDGE_WORKLOADURI'] ?? '(IOTEDGE_WORKLOADURI unset)';
-  // 404: no module of this id and generation, as for a module left running from before its deployment changed.
+  // The request it answered (the response's ClientRequest): ModuleClient.fromEnvironment asks for the trust bundle first.
+  const trustBundle = typeof response.req?.path === 'string' && response.req.path.startsWith('/trust-bundle');
+  // 404 to a signing: no module of this id and generation, as for a module left running from before its deployment changed.
   const fix =
-    response.statusCode === 404
+    response.statusCode === 404 && !trustBundle
       ? ': IOTEDGE_MODULEGENERATIONID must be the module\'s current generation (one started before its deployment changed, or before the edge simulator restarted, has an earlier one: restart the module)'
       : '';
-  return `the IoT Edge workload API at ${where} refused to sign the module's token (${response.statusCode}${reason ? ` ${reason}` : ''})${fix}`;
+  const request = trustBundle ? 'give the trust bundle' : "sign the module's token";
+  return `the IoT Edge workload API at ${where} refused to ${request} (${response.statusCode}${reason ? ` ${reason}` : ''})${fix}`;
 }

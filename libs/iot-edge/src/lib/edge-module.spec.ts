@@ -1,4 +1,5 @@
 import { on } from 'node:events';
+import { createServer } from 'node:http';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,31 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       /^the IoT Edge workload API at \S+ refused to sign the module's token \(404 Module not found: stale has generation \w+, not generation-of-an-earlier-run\): IOTEDGE_MODULEGENERATIONID/;
     await waitUntil(() => lines.filter(({ msg }) => refusal.test(String(msg))).length >= 2, 'the refusal, said and retried', { timeoutMs: 10_000 });
     expect(edge.connected).toBe(false);
+  });
+
+  it("names the workload API's refusal of the trust bundle as such, not as a token it would not sign nor as a TLS failure for the certificate its message names", async () => {
+    const { logger, lines } = recordingLogger();
+    // A workload API of its own, answering every request as one that cannot read its CA yet.
+    const socket = join(dir, 'refusing-workload.sock');
+    const workload = createServer((_request, response) => response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'could not load the edge CA certificate' })));
+    await new Promise<void>((resolve) => workload.listen(socket, resolve));
+    try {
+      Object.assign(process.env, hub.moduleEnv('stale'), { IOTEDGE_WORKLOADURI: `unix://${socket}` });
+      const edge = EdgeModule.start<typeof twinSpec>({
+        name: 'stale',
+        logger,
+        backoff: new Backoff(100, 1000, 0),
+        settings: { spec: twinSpec, startup: { label: 'none' }, apply: () => undefined },
+      });
+      if (!edge) throw new Error('EdgeModule did not see the IoT Edge environment');
+      modules.push(edge);
+      await waitUntil(() => lines.some(({ msg }) => /retrying/.test(String(msg))), 'the failure, said');
+      expect(lines.map(({ msg }) => msg)).toContainEqual(
+        expect.stringMatching(/^the IoT Edge workload API at \S+ refused to give the trust bundle \(500 could not load the edge CA certificate\); retrying/),
+      );
+    } finally {
+      await new Promise((resolve) => workload.close(resolve));
+    }
   });
 
   // The path a failed direct-method subscription takes too: the SDK reports it while the twin is awaited.
