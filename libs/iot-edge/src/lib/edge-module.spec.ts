@@ -101,7 +101,9 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     const edge = EdgeModule.start<typeof twinSpec>({
       name: 'stale',
       logger,
-      backoff: new Backoff(100, 1000, 0),
+      // The failure is logged at the first attempt and every tenth: retries 20-100 ms apart reach the tenth in about
+      // a second, not the 7 s that 100-1000 ms took (past half the wait on a loaded machine).
+      backoff: new Backoff(20, 100, 0),
       settings: { spec: twinSpec, startup: { label: 'none' }, apply: () => undefined },
     });
     if (!edge) throw new Error('EdgeModule did not see the IoT Edge environment');
