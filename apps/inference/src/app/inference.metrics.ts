@@ -106,6 +106,7 @@ export class InferenceMetrics {
     });
     this.sources = new SourceActivity({
       staleAfterMs: SOURCE_LEAVES_AFTER_MS,
+      checkEveryMs: STALE_CHECK_MS,
       onOutage: (sourceId, silentMs) => {
         outages.inc({ source_id: sourceId });
         logger?.warn({ sourceId }, `${sourceId}: no frame for ${Math.round(silentMs / 1000)} s (its capture stalled or went away)`);

@@ -91,6 +91,25 @@ describe('SourceActivity', () => {
     expect(outages).toEqual(['camera1']);
   });
 
+  it('blames no source for a freeze of its own shorter than staleAfterMs, given how often it checks', () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 5000, checkEveryMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });
+    for (let now = 0; now <= 3000; now += 100) {
+      activity.done('camera0', 10, now);
+      if (now % 1000 === 0) activity.check(now);
+    }
+    // Frozen 4 s after its last check; frames come back 1.2 s after the waking.
+    activity.check(7000);
+    activity.check(8000);
+    activity.done('camera0', 10, 8200);
+    activity.check(9000);
+    expect(outages).toEqual([]);
+    // Its checks a second apart again: a silence of the stale time is the camera's.
+    for (let now = 10_000; now <= 13_200; now += 1000) activity.check(now);
+    activity.check(13_200);
+    expect(outages).toEqual(['camera0']);
+  });
+
   it('forgets a source that is gone, not counting its frames still in flight, and counts one of the same id later afresh', () => {
     const outages: string[] = [];
     const activity = new SourceActivity({ staleAfterMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });

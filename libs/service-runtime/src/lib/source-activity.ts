@@ -25,6 +25,11 @@ export interface SourceActivityOptions {
    * where it is slower (a camera at CAPTURE_FPS=0.1 is not out between two frames; see Arrivals).
    */
   staleAfterMs?: number;
+  /**
+   * How often the owner calls check() (a timer's period): a gap of two periods between checks is then this process's
+   * own silence (a freeze of a few seconds too). Unset: only a gap longer than staleAfterMs is.
+   */
+  checkEveryMs?: number;
   /** Called once each time a source goes stale (from check()), with how long it has been without a frame. */
   onOutage?(sourceId: string, silentMs: number): void;
   /** Called at the first frame done of a source that had gone stale, with how long it had been without one. */
@@ -55,13 +60,16 @@ export class SourceActivity {
   /** Sources forgotten, and when: frames of theirs still in flight then are not counted (see forget). */
   private readonly forgotten = new Map<string, number>();
   private readonly staleAfterMs: number;
-  /** The last check: one further back than staleAfterMs means this process itself was silent. */
+  /** A gap between checks longer than this is this process's own silence (see checkEveryMs). */
+  private readonly ownSilenceMs: number;
+  /** The last check: one further back than ownSilenceMs means this process itself was silent. */
   private lastCheckAt?: number;
   /** When this process last woke from a silence of its own: its sources' silence counts from then at the earliest. */
   private wokeAt?: number;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
     this.staleAfterMs = options.staleAfterMs ?? 5000;
+    this.ownSilenceMs = Math.min(this.staleAfterMs, 2 * (options.checkEveryMs ?? Infinity));
   }
 
   /** A frame of the source was done, `latencyMs` after it was captured. */
@@ -99,7 +107,7 @@ export class SourceActivity {
 
   /**
    * Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every
-   * second or so. A check more than staleAfterMs after the last one means this process was silent itself (stopped, a
+   * second or so. A check long after the last one (see checkEveryMs) means this process was silent itself (stopped, a
    * suspended VM, a clock set forward): its sources' frames wait to be taken once it runs again, which takes a request,
    * maybe a reconnect and a model run, so each is judged on its silence since the waking alone, as if it had had a
    * frame then (not at the next check, which a scrape of /metrics or /health may make at once).
@@ -108,7 +116,7 @@ export class SourceActivity {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     const lastCheckAt = this.lastCheckAt;
     this.lastCheckAt = now;
-    if (lastCheckAt !== undefined && now - lastCheckAt > this.staleAfterMs) this.wokeAt = now;
+    if (lastCheckAt !== undefined && now - lastCheckAt > this.ownSilenceMs) this.wokeAt = now;
     for (const [sourceId, source] of this.sources) {
       if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs, this.wokeAt)) continue;
       source.stale = true;
