@@ -20,6 +20,9 @@ export interface VideoInfo extends FrameSize {
   pixelFormat: string;
 }
 
+/** A still picture's demuxer: image2 (read by name) or one of the `<codec>_pipe` ones ffprobe names a JPEG, PNG, WebP... */
+export const isPicture = (formatName: string): boolean => formatName === 'image2' || formatName.endsWith('_pipe');
+
 /** A version as [major, minor]. */
 type Version = [number, number];
 
@@ -178,8 +181,9 @@ export function lastLines(text: string, count = 3): string {
   return lines.slice(-count).join(' | ');
 }
 
-function parseRate(rate: string | undefined): number {
-  const [numerator, denominator] = String(rate).split('/').map(Number);
+/** A ratio ffprobe writes as `30/1` (a rate) or `4:3` (a pixel's shape); NaN for `N/A`, 0 or NaN for `0/0` and `0:1` (unknown). */
+function parseRatio(ratio: string | undefined, separator = '/'): number {
+  const [numerator, denominator] = String(ratio).split(separator).map(Number);
   return numerator / denominator;
 }
 
@@ -188,8 +192,14 @@ function firstPositive(values: number[]): number {
   return values.find((value) => Number.isFinite(value) && value > 0) ?? NaN;
 }
 
-function displayedSize(stream: FfprobeStream): FrameSize {
-  const width = Number(stream.width);
+/**
+ * The size a player shows: stored pixels that are not square (`sample_aspect_ratio`: HDV's 1440x1080 at 4:3, DV's
+ * 720x480) widened or narrowed to square ones, as the scale to this size does, so a frame is not squeezed where the
+ * preview and the models see it; then turned. Not a picture's: browsers and sharp (the CLI) ignore a JPEG's pixel shape.
+ */
+function displayedSize(stream: FfprobeStream, picture: boolean): FrameSize {
+  const pixelAspect = picture ? 1 : parseRatio(stream.sample_aspect_ratio, ':');
+  const width = Math.round(Number(stream.width) * (pixelAspect > 0 ? pixelAspect : 1));
   const height = Number(stream.height);
   // ffmpeg rotates on decoding (autorotate), so a quarter turn swaps the sides. ffmpeg 5 reports the rotation as side
   // data (which fluent-ffmpeg's parsing puts on the stream), ffmpeg 4 as a tag.
@@ -206,7 +216,7 @@ function displayedSize(stream: FfprobeStream): FrameSize {
 export const ffmpegFileArgument = (path: string): string => (isAbsolute(path) ? path : `./${path}`);
 
 /**
- * Size, rate and duration of a video file's first video stream that is not a cover picture, via fluent-ffmpeg's
+ * Size (as displayed: turned, pixels square), rate and duration of a video file's first video stream that is not a cover picture, via fluent-ffmpeg's
  * ffprobe (the one beside ffmpegPath). Left to itself ffmpeg would decode the stream it likes best (the largest), so
  * the one described here is the one to map: a file of two video streams was otherwise read at one's size from the
  * other's pictures. A cover picture (an audio file's) is no video.
@@ -224,15 +234,16 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   });
   const stream = probed.streams.find((candidate) => candidate.disposition?.attached_pic !== 1);
   if (!stream) throw new VideoSourceError(`no video stream in ${path}${probed.streams.length > 0 ? ' (only a cover picture)' : ''}`);
-  const { width, height } = displayedSize(stream);
+  const formatName = String(probed.format.format_name ?? '');
+  const { width, height } = displayedSize(stream, isPicture(formatName));
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
   return {
     width,
     height,
-    fps: firstPositive([parseRate(stream.avg_frame_rate), parseRate(stream.r_frame_rate)]),
+    fps: firstPositive([parseRatio(stream.avg_frame_rate), parseRatio(stream.r_frame_rate)]),
     durationSeconds: firstPositive([Number(stream.duration), Number(probed.format.duration)]),
     streamIndex: stream.index,
-    formatName: String(probed.format.format_name ?? ''),
+    formatName,
     pixelFormat: String(stream.pix_fmt ?? ''),
   };
 }

@@ -29,9 +29,6 @@ const WITH_ALPHA = /^(rgba|bgra|argb|abgr|ya\d|yuva|gbrap|pal8)/;
  */
 const OVER_WHITE = 'format=rgba,split[picture][under];[under]lutrgb=r=255:g=255:b=255:a=255[white];[white][picture]overlay=format=rgb';
 
-/** A still picture's demuxer: image2 (read by name) or one of the `<codec>_pipe` ones ffprobe names a JPEG, PNG, WebP... */
-export const isPicture = (formatName: string): boolean => formatName === 'image2' || formatName.endsWith('_pipe');
-
 /** How to read a still picture as the CLI does: the input options and filters, and the size its frames come out at. */
 export interface UprightPicture {
   inputOptions: string[];

@@ -196,6 +196,34 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(frame.header).toMatchObject({ width: 48, height: 64 });
   });
 
+  it('widens an anamorphic video (pixels wider than tall) to the shape it is displayed at', async () => {
+    // HDV's 1440x1080 shown at 16:9, in small: 48x48 stored, each pixel 4:3, displayed 64x48.
+    const anamorphic = makeVideo('anamorphic.mp4', 'color=c=red:size=48x48:rate=10:duration=1', ['-vf', 'setsar=4/3']);
+
+    const [frame] = await take(new VideoFileSource({ path: anamorphic, ...fastOnce }), 1);
+
+    expect(frame.header).toMatchObject({ width: 64, height: 48 });
+  });
+
+  it('turns an anamorphic video, then widens the side its pixels are wide along', async () => {
+    const stored = makeVideo('anamorphic-stored.mp4', 'color=c=red:size=48x48:rate=10:duration=1', ['-vf', 'setsar=4/3']);
+    const anamorphic = join(workDir, 'anamorphic-turned.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', anamorphic]);
+
+    const [frame] = await take(new VideoFileSource({ path: anamorphic, ...fastOnce }), 1);
+
+    expect(frame.header).toMatchObject({ width: 48, height: 64 });
+  });
+
+  it("reads a picture at its stored size whatever pixel shape its JPEG header gives, as browsers and the CLI (sharp) do", async () => {
+    const picture = join(workDir, 'wide pixels.jpg');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=red:size=48x48', '-vf', 'setsar=4/3', '-frames:v', '1', '-update', '1', picture]);
+
+    const [frame] = await take(new VideoFileSource({ path: picture, ...fastOnce }), 1);
+
+    expect(frame.header).toMatchObject({ width: 48, height: 48 });
+  });
+
   it("decodes the first video stream of a file that holds two, at its own size, not the larger one ffmpeg would pick", async () => {
     const blue = makeVideo('blue.mp4', 'color=c=blue:size=64x48:rate=10:duration=1');
     const both = join(workDir, 'two streams.mkv');

@@ -5,8 +5,8 @@ import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { ffmpegFileArgument, ffmpegOutputFormatReader, framesAsDecoded, probeVideo, rateAndSizeFilters, toldOfSizeChange, type VideoInfo } from './ffmpeg-tools';
-import { isPicture, uprightPicture } from './picture-input';
+import { ffmpegFileArgument, ffmpegOutputFormatReader, framesAsDecoded, isPicture, probeVideo, rateAndSizeFilters, toldOfSizeChange, type VideoInfo } from './ffmpeg-tools';
+import { uprightPicture } from './picture-input';
 import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
