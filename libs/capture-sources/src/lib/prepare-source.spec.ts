@@ -51,6 +51,14 @@ describe('prepareSource', () => {
     expect(pino.stdSerializers.err(refused as Error).message).toBe('CAMERA_PATH: video file not found: /nonexistent/clip.mp4');
   });
 
+  it('says a numbered image sequence (`frames/%04d.png`, as ffmpeg names one) is not read, and how to read its pictures', async () => {
+    const refused = prepareSource(settings('/recordings/frames/f%04d.png'), {}, { setting: 'CAMERA_PATH' });
+
+    await expect(refused).rejects.toThrow(
+      "CAMERA_PATH: video file not found: /recordings/frames/f%04d.png (a numbered image sequence is not read, its % taken as part of a name: make a video of its pictures, ffmpeg -i '/recordings/frames/f%04d.png' pictures.mp4)",
+    );
+  });
+
   it('says a file that is no video cannot be read, naming the setting and the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prepare-source-'));
     try {

@@ -122,8 +122,17 @@ export class VideoFileSource extends DecoderSource {
  */
 export async function assertIsFile(path: string, kind = 'video file'): Promise<void> {
   const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new VideoSourceError(error.code === 'ENOENT' ? `${kind} not found: ${path}` : `cannot read ${kind} ${path}: ${error.message}`);
+    throw new VideoSourceError(error.code === 'ENOENT' ? `${kind} not found: ${path}${numberedSequenceHint(path)}` : `cannot read ${kind} ${path}: ${error.message}`);
   });
   if (!stats.isFile()) throw new VideoSourceError(`not a ${kind}: ${path} is not a regular file`);
   if (stats.size === 0) throw new VideoSourceError(`${kind} ${path} is empty`);
+}
+
+/**
+ * What to do with a name that is a numbered image sequence as ffmpeg writes one (`frames/%04d.png`): a `%` is read as
+ * part of a file's name (-pattern_type none), so such a path is a file not found, and would otherwise say no more.
+ */
+function numberedSequenceHint(path: string): string {
+  if (!/%\d*d/.test(path)) return '';
+  return ` (a numbered image sequence is not read, its % taken as part of a name: make a video of its pictures, ffmpeg -i '${path}' pictures.mp4)`;
 }
