@@ -51,6 +51,16 @@ describe('buildGstLaunchArgs', () => {
     expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE, {}).frameSize).toEqual({ width: 960, height: 540 });
   });
 
+  it('leaves the size to negotiation when an element after the caps may change it: a Jetson camera turned a quarter', () => {
+    const turned = 'nvarguscamerasrc ! video/x-raw(memory:NVMM), width=1920, height=1080 ! nvvidconv flip-method=1 ! video/x-raw, format=BGRx ! videoconvert ! video/x-raw, format=BGR ! appsink';
+
+    const { args, frameSize } = buildGstLaunchArgs(turned, {});
+
+    expect(frameSize).toBeUndefined();
+    expect(args[0]).toBe('-v');
+    expect(args).not.toContain('videoscale');
+  });
+
   it('leaves the size to negotiation when the caps do not say it: -v, whose caps lines tell it', () => {
     expect(buildGstLaunchArgs('v4l2src ! appsink', {})).toEqual({
       args: ['-v', 'v4l2src', '!', 'videoconvert', '!', 'video/x-raw,format=BGR', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
@@ -116,6 +126,16 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
 
     expect(frame.header).toMatchObject({ width: 64, height: 36, stride: 64 * 3 });
     expect(frame.pixels).toHaveLength(64 * 36 * 3);
+  });
+
+  it('hands on a picture a pipeline turns after its caps at the turned size, not squashed back into the caps', async () => {
+    const turned = 'videotestsrc pattern=red ! video/x-raw,width=32,height=24 ! videoflip video-direction=90r ! appsink';
+
+    const [frame] = await take(new GstreamerPipelineSource({ pipeline: turned }), 1);
+    const [halved] = await take(new GstreamerPipelineSource({ pipeline: turned, width: 12 }), 1);
+
+    expect(frame.header).toMatchObject({ width: 24, height: 32 });
+    expect(halved.header).toMatchObject({ width: 12, height: 16 });
   });
 
   it('learns the size from negotiation when the pipeline does not give one', async () => {

@@ -31,7 +31,8 @@ const FRAMES_FD = 3;
  * Turns an OpenCV-style GStreamer pipeline (ending in `appsink`, with any properties) into a gst-launch-1.0 command
  * that writes raw BGR frames to a file descriptor: converts to BGR unless the pipeline ends in BGR caps already,
  * rates and scales inside GStreamer as requested, and fixes the output size whenever it is known (from the request or
- * the pipeline's last caps with a width and height), so a frame is always exactly that many bytes.
+ * the pipeline's last caps with a width and height, where nothing after them may change it: sizeAtTheEnd), so a frame
+ * is always exactly that many bytes.
  */
 export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLaunchPlan {
   const elements = splitUnquoted(pipeline, '!', false).map((element) => element.trim());
@@ -43,7 +44,7 @@ export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLau
 
   if (!isBgrCaps(elements[elements.length - 1])) elements.push('videoconvert', 'video/x-raw,format=BGR');
   // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
-  const pipelineSize = elements.map(capsSize).filter((size) => size !== undefined).pop();
+  const pipelineSize = sizeAtTheEnd(elements);
   const frameSize = pipelineSize ? scaledSize(pipelineSize, shape) : shape.width && shape.height ? { width: shape.width, height: shape.height } : undefined;
   elements.push(...rateAndSizeElements({ ...shape, ...frameSize }));
   elements.push(`fdsink name=${FRAMES_SINK} fd=${FRAMES_FD}`);
@@ -63,6 +64,23 @@ export const readNegotiatedSize: FrameFormatReader = (line) => {
   const height = /\bheight=\(int\)(\d+)/.exec(line);
   return width && height ? { width: Number(width[1]), height: Number(height[1]) } : undefined;
 };
+
+/** Elements that hand frames on at the size they get them: format converters, queues, a rate limit. */
+const SIZE_KEEPING = /^(?:videoconvert|autovideoconvert|queue2?|videorate|identity)(?:\s|$)/;
+
+/**
+ * The size the pipeline's last caps with a size fix, where only caps and elements that keep the size follow them:
+ * one that may change it (videoflip or nvvidconv flip-method turning a quarter, videocrop) would otherwise have its
+ * picture squashed back into the size of the caps before it. Undefined there: the size is then read as negotiated.
+ */
+function sizeAtTheEnd(elements: string[]): FrameSize | undefined {
+  for (const element of [...elements].reverse()) {
+    const size = capsSize(element);
+    if (size) return size;
+    if (!isCaps(element) && !SIZE_KEEPING.test(element)) return undefined;
+  }
+  return undefined;
+}
 
 /** A caps element ("video/x-raw, width=640, height=480", "video/x-raw(memory:NVMM), width=(int)1920, ...") with a fixed size. */
 function capsSize(element: string): FrameSize | undefined {
