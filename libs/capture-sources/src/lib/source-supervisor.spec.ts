@@ -233,7 +233,10 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
     afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
     const timelapse = join(dir, 'timelapse.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=1:duration=3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', timelapse]);
+    // Six pictures for the three taken: played like a camera, a frame not taken before the next arrives is dropped,
+    // and ffmpeg now and then hands on two at once (the decoder's frame threads; at the file's end, its last two), so
+    // three pictures gave two frames in one run of three on a loaded machine, and the wait for the third never ended.
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=1:duration=6', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', timelapse]);
     const failures: string[] = [];
     // A restart plays the file from its start: with one, the frame after the first would never come.
     const supervisor = new SourceSupervisor(() => new VideoFileSource({ path: timelapse, sourceId: 'camera0', loop: false }), {
