@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
@@ -192,6 +192,28 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
         expect((await failure(`v4l2src device=${notACamera} ! video/x-raw,width=16,height=16 ! appsink`))?.message).toMatch(
           new RegExp(`: ${notACamera.replace(/\//g, '\\/')} is no camera's video node: set CAMERA_PATH to one \\(v4l2-ctl --list-devices\\)$`),
         );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("an element capture adds to the pipeline (videoconvert, of GStreamer's base plugins), not the setting's to correct", async () => {
+      // A GStreamer with only its core elements and videotestsrc: the pipeline as given runs, what capture adds does not.
+      const dir = mkdtempSync(join(tmpdir(), 'iev-gst-'));
+      try {
+        const pluginFile = (plugin: string) => /Filename\s+(\S+)/.exec(execFileSync('gst-inspect-1.0', [plugin], { encoding: 'utf8' }))?.[1] ?? '';
+        mkdirSync(join(dir, 'plugins'));
+        for (const plugin of ['coreelements', 'videotestsrc']) symlinkSync(pluginFile(plugin), join(dir, 'plugins', basename(pluginFile(plugin))));
+        const gstLaunchPath = join(dir, 'gst-launch-1.0');
+        writeFileSync(gstLaunchPath, `#!/bin/sh\nGST_PLUGIN_SYSTEM_PATH=${dir}/plugins GST_REGISTRY=${dir}/registry.bin exec gst-launch-1.0 "$@"\n`);
+        chmodSync(gstLaunchPath, 0o755);
+        const source = createFrameSource(resolveSource('videotestsrc ! video/x-raw,width=16,height=16 ! appsink'), { setting: 'CAMERA_PATH', gstLaunchPath });
+
+        const error = await take(source, 1).then(() => undefined, (failure: VideoSourceError) => failure);
+
+        expect(error?.message).toMatch(/no element "videoconvert": GStreamer has no element videoconvert, which capture adds to the pipeline to convert and scale its frames: install GStreamer's base plugins \(gstreamer1\.0-plugins-base;/);
+        expect(error?.message).not.toContain('correct its name');
+        expect(error?.awaitsSettings).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -164,11 +164,18 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
  * Advice on a pipeline's failure, naming the setting that gave it (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's
  * source): an element GStreamer does not have (a typo, a plugin not installed, a Jetson's off a Jetson) cannot start
  * until one changes, so it is retried at the longest interval; a v4l2src camera gets the words ffmpeg's V4L2 source
- * gets. Undefined for words it does not know: GStreamer's own say more than a guess.
+ * gets. Undefined for words it does not know: GStreamer's own say more than a guess. `pipeline`, the setting's own:
+ * an element missing from it is the setting's to correct, one buildGstLaunchArgs adds (videoconvert, videoscale,
+ * videorate) is GStreamer's base plugins' to install.
  */
-export function gstreamerFailureAdvice(setting = 'the pipeline'): FailureAdviser {
+export function gstreamerFailureAdvice(setting = 'the pipeline', pipeline?: string): FailureAdviser {
+  const named = pipeline === undefined ? undefined : splitUnquoted(pipeline, '!', false).map((element) => element.trim().split(/\s+/)[0]);
   return (lastWords) => {
     const element = /no element "([^"]+)"/.exec(lastWords)?.[1];
+    if (element && named && !named.includes(element)) {
+      const text = `GStreamer has no element ${element}, which capture adds to the pipeline to convert and scale its frames: install GStreamer's base plugins (gstreamer1.0-plugins-base; gst-inspect-1.0 ${element} finds it once installed)`;
+      return { text, awaitsSettings: true };
+    }
     if (element) {
       const text = `GStreamer has no element ${element}: correct its name in ${setting}, or install the plugin that has it (gst-inspect-1.0 ${element} finds it once installed; nvarguscamerasrc and nvvidconv come with a Jetson's JetPack)`;
       return { text, awaitsSettings: true };

@@ -121,7 +121,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
     case 'file':
       return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, framesSent: true, ffmpegPath, bufferHeld, onDecoderMessage, onWarning: options.onWarning, ...shape });
     case 'gstreamer': {
-      const failureAdvice = gstreamerFailureAdvice(options.setting);
+      const failureAdvice = gstreamerFailureAdvice(options.setting, description.pipeline);
       return new GstreamerPipelineSource({ pipeline: description.pipeline, sourceId, gstLaunchPath: options.gstLaunchPath, bufferHeld, onDecoderMessage, failureAdvice, ...shape });
     }
     case 'v4l2': {
