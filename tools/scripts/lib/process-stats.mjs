@@ -63,16 +63,23 @@ function median(samples) {
 
 /**
  * The errors the modules logged in a simulator log of JSON logs (`[inference] {"level":60,...}`): each as
- * `[module] message`, the error's own message where it has one (a start-up failure's list of bad variables).
+ * `[module] message`, the error's own message where it has one (a start-up failure's list of bad variables). A module
+ * whose LOG_* variables are refused logs on the defaults, under the simulator IoT Edge lines, which it shows as
+ * `[capture  ] FATAL message`: those are quoted too.
  */
 export function loggedErrors(logText) {
   const errors = [];
   for (const line of logText.split('\n')) {
-    const [, module, json] = /^\[(\S+)\s*\] (\{.*\})$/.exec(line) ?? [];
+    const [, module, text] = /^\[(\S+)\s*\] (?:ERROR|FATAL) (.*)$/.exec(line) ?? [];
+    if (text) {
+      errors.push(`[${module}] ${text}`);
+      continue;
+    }
+    const [, jsonModule, json] = /^\[(\S+)\s*\] (\{.*\})$/.exec(line) ?? [];
     if (!json) continue;
     try {
       const entry = JSON.parse(json);
-      if (entry.level >= 50) errors.push(`[${module}] ${entry.err?.message ?? entry.msg}`);
+      if (entry.level >= 50) errors.push(`[${jsonModule}] ${entry.err?.message ?? entry.msg}`);
     } catch {
       // A line that only looks like JSON: not a log entry.
     }

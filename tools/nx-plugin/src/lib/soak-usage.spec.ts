@@ -55,4 +55,15 @@ describe("npm run soak's failure to start", () => {
       '[capture] source failed: video file not found: gone.mp4; retrying',
     ]);
   });
+
+  it('quotes a module that refused its LOG_* variables, which logs IoT Edge lines on the defaults, shown as text', () => {
+    // LOG_LEVEL=bogus in the environment: the modules log on the defaults, IoT Edge's form under the simulator.
+    const log = [
+      '[capture  ] FATAL capture start-up failed: Invalid configuration: - LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "bogus")',
+      '[capture  ] exited (code 1): stopping the others',
+      '[telemetry] INFO SIGTERM during start-up: exiting',
+    ].join('\n');
+
+    expect(loggedErrors(log)).toEqual(['[capture] capture start-up failed: Invalid configuration: - LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent (got "bogus")']);
+  });
 });
