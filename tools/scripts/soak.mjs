@@ -51,6 +51,12 @@ const number = (name, min) => {
   }
   return value;
 };
+// Checked here, not by inference minutes later: a typo would cost a build and the simulator's start first.
+const PRESETS = ['seed', 'default'];
+if (values.preset !== undefined && !PRESETS.includes(values.preset)) {
+  process.stderr.write(`soak: --preset must be one of ${PRESETS.join(', ')} (got ${JSON.stringify(values.preset)})\n${USAGE}\n`);
+  process.exit(2);
+}
 const minutes = number('minutes', 0.5);
 const sampleSeconds = number('sample-seconds', 1);
 // RSS grows while the heap and the model settle; growth counts from here. 5 minutes, or half a shorter run.
@@ -138,7 +144,7 @@ function simulatorCommand(...args) {
 }
 
 const fail = (message) => {
-  // Why, where a module said it (a bad --preset, a missing file), without opening the log.
+  // Why, where a module said it (a bad variable, a missing file), without opening the log.
   const errors = loggedErrors(readFileSync(simulatorLog, 'utf8')).map((error) => `  ${error.replaceAll('\n', '\n  ')}\n`);
   process.stderr.write(`soak: ${message}\n${errors.join('')}  simulator log: ${simulatorLog}\n`);
   simulator.kill('SIGINT');

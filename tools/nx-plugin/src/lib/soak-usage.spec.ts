@@ -17,10 +17,11 @@ describe('npm run soak, command line', () => {
     }
   });
 
-  it('refuses a mistyped flag or a stray argument naming it, with the usage and no stack trace, and starts nothing', () => {
+  it('refuses a mistyped flag, a stray argument or an unknown preset naming it, with the usage and no stack trace, and starts nothing', () => {
     for (const [args, named] of [
       [['--minuts', '5'], "Unknown option '--minuts'"],
       [['5'], "Unexpected argument '5'"],
+      [['--preset', 'fast'], '--preset must be one of seed, default \\(got "fast"\\)'],
     ] as const) {
       const { status, stdout, stderr } = soak(...args);
       expect(status).toBe(2);
