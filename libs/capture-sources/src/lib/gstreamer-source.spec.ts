@@ -51,6 +51,16 @@ describe('buildGstLaunchArgs', () => {
     expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE, {}).frameSize).toEqual({ width: 960, height: 540 });
   });
 
+  it.each(['queue max-size-buffers=1', 'queue2', 'videorate', 'identity', 'autovideoconvert'])(
+    'holds the caps\' size through %s, which hands frames on at the size it gets them',
+    (element) => {
+      const { args, frameSize } = buildGstLaunchArgs(`v4l2src ! video/x-raw, width=640, height=480 ! ${element} ! appsink`, {});
+
+      expect(frameSize).toEqual({ width: 640, height: 480 });
+      expect(args[0]).toBe('-q');
+    },
+  );
+
   it('leaves the size to negotiation when an element after the caps may change it: a Jetson camera turned a quarter', () => {
     const turned = 'nvarguscamerasrc ! video/x-raw(memory:NVMM), width=1920, height=1080 ! nvvidconv flip-method=1 ! video/x-raw, format=BGRx ! videoconvert ! video/x-raw, format=BGR ! appsink';
 
