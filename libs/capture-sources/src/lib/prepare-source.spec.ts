@@ -59,6 +59,12 @@ describe('prepareSource', () => {
     );
   });
 
+  it('says no more than "not found" for a missing file whose name only has a % in it (100%done.mp4)', async () => {
+    const refused = prepareSource(settings('/recordings/100%done.mp4'), {}, { setting: 'CAMERA_PATH' });
+
+    await expect(refused).rejects.toThrow(/^CAMERA_PATH: video file not found: \/recordings\/100%done\.mp4$/);
+  });
+
   it('says a file that is no video cannot be read, naming the setting and the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'prepare-source-'));
     try {

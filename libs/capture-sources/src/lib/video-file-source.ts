@@ -133,6 +133,7 @@ export async function assertIsFile(path: string, kind = 'video file'): Promise<v
  * part of a file's name (-pattern_type none), so such a path is a file not found, and would otherwise say no more.
  */
 function numberedSequenceHint(path: string): string {
-  if (!/%\d*d/.test(path)) return '';
+  // The number's %d (%04d) ends the name's word, as in f%04d.png: 100%done.mp4 is a name with a % in it, not a sequence.
+  if (!/%\d*d(?![a-z])/i.test(path)) return '';
   return ` (a numbered image sequence is not read, its % taken as part of a name: make a video of its pictures, ffmpeg -i '${path}' pictures.mp4)`;
 }
