@@ -49,8 +49,8 @@ export class Arrivals {
     return this.lastCountedAt !== undefined && this.lastAt !== undefined ? Math.round(now - this.lastAt) : null;
   }
 
-  /** Silent for at least `floorMs` and three of its paces; silence before `silentFrom` (the watcher's own, say) not counted. */
-  stalled(now: number, floorMs: number, silentFrom = -Infinity): boolean {
-    return this.lastAt !== undefined && now - Math.max(this.lastAt, silentFrom) >= Math.max(floorMs, 3 * this.paceMs);
+  /** Silent for at least `floorMs` and three of its paces, less `notCountedMs` of that silence (the watcher's own, say). */
+  stalled(now: number, floorMs: number, notCountedMs = 0): boolean {
+    return this.lastAt !== undefined && now - this.lastAt - notCountedMs >= Math.max(floorMs, 3 * this.paceMs);
   }
 }

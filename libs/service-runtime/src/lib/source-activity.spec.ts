@@ -63,31 +63,34 @@ describe('SourceActivity', () => {
     expect(outages).toEqual(['slow', 'slow']);
   });
 
-  it('blames no source for a silence of its own process (stopped, a suspended VM, a clock set forward): its sources have their stale time again from its waking', () => {
+  it('blames no source for a silence of its own process (stopped, a suspended VM, a clock set forward): its sources have what was left of their stale time again from its waking', () => {
     const outages: string[] = [];
-    const activity = new SourceActivity({ staleAfterMs: 5000, onOutage: (sourceId) => outages.push(sourceId) });
+    const activity = new SourceActivity({ staleAfterMs: 5000, checkEveryMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });
     for (let now = 0; now <= 3000; now += 1000) {
       activity.done('camera0', 10, now);
       activity.done('camera1', 10, now);
       activity.check(now);
     }
-    // Frozen 20 s; on waking, the overdue check, then a scrape of /metrics or /health 100 ms later, before any frame
-    // could be asked for and taken (a request repeat, a reconnect, a model run: seconds on a loaded board).
+    // Frozen 20 s; on waking, the overdue check, then a scrape of /metrics or /health 100 ms later, then a check each
+    // second, before and after each camera's frame is asked for and taken (a request repeat, a reconnect, a model
+    // run: seconds on a loaded board).
     activity.check(23_000);
     activity.check(23_100);
-    activity.done('camera0', 10, 24_500);
-    activity.check(24_600);
-    activity.done('camera1', 10, 27_900);
-    activity.check(28_000);
+    for (let now = 24_000; now <= 28_000; now += 1000) {
+      if (now === 24_000) activity.done('camera0', 10, now);
+      if (now === 26_000) activity.done('camera1', 10, now + 900);
+      activity.check(now);
+    }
     expect(outages).toEqual([]);
 
-    // camera1 stopped before the next freeze: taken for stalled once it has been silent the stale time after the waking.
-    for (let now = 28_000; now <= 30_000; now += 1000) activity.done('camera0', 10, now);
-    activity.check(51_000);
-    activity.done('camera0', 10, 51_010);
-    activity.check(55_999);
+    // camera1 stopped after its frame at 26.9 s; frozen again from 31 s to 52 s: taken for stalled at the waking,
+    // silent 4.1 s before the freeze and the 1 s its next check was due to take, the rest of the freeze not counted.
+    for (let now = 29_000; now <= 31_000; now += 1000) {
+      activity.done('camera0', 10, now);
+      activity.check(now);
+    }
     expect(outages).toEqual([]);
-    activity.check(56_000);
+    activity.check(52_000);
     expect(outages).toEqual(['camera1']);
   });
 
@@ -108,6 +111,17 @@ describe('SourceActivity', () => {
     for (let now = 10_000; now <= 13_200; now += 1000) activity.check(now);
     activity.check(13_200);
     expect(outages).toEqual(['camera0']);
+  });
+
+  it('still tells a dead camera when its checks come late every time (an event loop behind by over a period)', () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 5000, checkEveryMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });
+    activity.done('camera0', 10, 0);
+    // Checks 2.2 s apart: 1.2 s of each gap is this process's own silence, 1 s the camera's.
+    let now = 0;
+    while (outages.length === 0 && now < 60_000) activity.check((now += 2200));
+    expect(outages).toEqual(['camera0']);
+    expect(now).toBeLessThanOrEqual(13_200);
   });
 
   it('forgets a source that is gone, not counting its frames still in flight, and counts one of the same id later afresh', () => {

@@ -26,8 +26,8 @@ export interface SourceActivityOptions {
    */
   staleAfterMs?: number;
   /**
-   * How often the owner calls check() (a timer's period): a gap of two periods between checks is then this process's
-   * own silence (a freeze of a few seconds too). Unset: only a gap longer than staleAfterMs is.
+   * How often the owner calls check() (default 1000 ms, a timer's period): a gap of more than two periods between
+   * checks is this process's own silence beyond the one period it was due to take (see check()).
    */
   checkEveryMs?: number;
   /** Called once each time a source goes stale (from check()), with how long it has been without a frame. */
@@ -46,6 +46,8 @@ interface SourceState {
   latencies: number[];
   /** Its frames done; silence counted from its state's making (a source first heard of by a skip). */
   arrivals: Arrivals;
+  /** ownSilentMs at its last frame (or its state's making): what came after is not its silence. */
+  ownSilentMsAtFrame: number;
   stale: boolean;
   outages: number;
 }
@@ -60,16 +62,15 @@ export class SourceActivity {
   /** Sources forgotten, and when: frames of theirs still in flight then are not counted (see forget). */
   private readonly forgotten = new Map<string, number>();
   private readonly staleAfterMs: number;
-  /** A gap between checks longer than this is this process's own silence (see checkEveryMs). */
-  private readonly ownSilenceMs: number;
-  /** The last check: one further back than ownSilenceMs means this process itself was silent. */
+  private readonly checkEveryMs: number;
+  /** The last check (see check()). */
   private lastCheckAt?: number;
-  /** When this process last woke from a silence of its own: its sources' silence counts from then at the earliest. */
-  private wokeAt?: number;
+  /** This process's own silences so far, added up: its sources are not blamed for them. */
+  private ownSilentMs = 0;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
     this.staleAfterMs = options.staleAfterMs ?? 5000;
-    this.ownSilenceMs = Math.min(this.staleAfterMs, 2 * (options.checkEveryMs ?? Infinity));
+    this.checkEveryMs = options.checkEveryMs ?? 1000;
   }
 
   /** A frame of the source was done, `latencyMs` after it was captured. */
@@ -78,6 +79,7 @@ export class SourceActivity {
     if (!source) return;
     if (source.stale) this.options.onResumed?.(sourceId, now - lastFrameAt(source));
     source.arrivals.mark(now);
+    source.ownSilentMsAtFrame = this.ownSilentMs;
     source.rate.mark(now);
     source.frames++;
     source.latencies.push(latencyMs);
@@ -107,18 +109,19 @@ export class SourceActivity {
 
   /**
    * Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every
-   * second or so. A check long after the last one (see checkEveryMs) means this process was silent itself (stopped, a
-   * suspended VM, a clock set forward): its sources' frames wait to be taken once it runs again, which takes a request,
-   * maybe a reconnect and a model run, so each is judged on its silence since the waking alone, as if it had had a
-   * frame then (not at the next check, which a scrape of /metrics or /health may make at once).
+   * checkEveryMs. A check more than two periods after the last one means this process was silent itself (stopped, a
+   * suspended VM, a clock set forward): its sources' frames waited to be taken, so that silence beyond the period it
+   * was due to take is not theirs, and each has what was left of its stale time again from the waking (for a request,
+   * maybe a reconnect and a model run). Only the excess: an event loop late by over a period at every check still
+   * has a dead camera told, a little later.
    */
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
-    const lastCheckAt = this.lastCheckAt;
+    const sinceLastCheckMs = this.lastCheckAt === undefined ? 0 : now - this.lastCheckAt;
     this.lastCheckAt = now;
-    if (lastCheckAt !== undefined && now - lastCheckAt > this.ownSilenceMs) this.wokeAt = now;
+    if (sinceLastCheckMs > 2 * this.checkEveryMs) this.ownSilentMs += sinceLastCheckMs - this.checkEveryMs;
     for (const [sourceId, source] of this.sources) {
-      if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs, this.wokeAt)) continue;
+      if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs, this.ownSilentMs - source.ownSilentMsAtFrame)) continue;
       source.stale = true;
       source.outages++;
       this.options.onOutage?.(sourceId, now - lastFrameAt(source));
@@ -146,7 +149,7 @@ export class SourceActivity {
       const forgottenAt = this.forgotten.get(sourceId);
       if (forgottenAt !== undefined && now - forgottenAt < this.staleAfterMs) return undefined;
       this.forgotten.delete(sourceId);
-      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], arrivals: new Arrivals(now), stale: false, outages: 0 };
+      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], arrivals: new Arrivals(now), ownSilentMsAtFrame: this.ownSilentMs, stale: false, outages: 0 };
       this.sources.set(sourceId, source);
     }
     return source;
