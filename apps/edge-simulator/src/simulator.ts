@@ -33,7 +33,7 @@ const INHERITED_CONNECTION = /^(IOTEDGE_.*|EdgeHubConnectionString|IotHubConnect
 function envFile(hub: EdgeHubEmulator, moduleId: string, caFile: string): string {
   const lines = Object.entries(hub.moduleEnv(moduleId)).map(([key, value]) => `${key}=${value}`);
   return [
-    `# ${moduleId} under the edge simulator (this run only: keys and ports change per run).`,
+    `# ${moduleId} under the edge simulator (key and generation id kept across runs with this state dir while the module stays deployed; ports as this run's --port and --workload-port).`,
     '# Either the IoT Edge env, as the simulator sets it for ModuleClient.fromEnvironment:',
     ...lines,
     '# or, instead of IOTEDGE_*, a connection string and the CA file:',

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,6 +9,7 @@ import pino, { type Logger } from 'pino';
 import { createAedesBroker } from './aedes';
 import { loadOrCreateCertificates, type EdgeCertificates } from './certificates';
 import { DirectMethods, type MethodResult } from './direct-methods';
+import { loadOrCreateModuleIdentities, type ModuleCredentials } from './module-identities';
 import { contentOf, formatPropertySegment, messageSize, parsePropertySegment } from './message-properties';
 import { parseRoutes, routedMessage, sinksFor, type Route } from './routes';
 import { hmacSha256, moduleResource, newModuleKey, sasTokenExpiryMs, sasTokenProblem } from './sas';
@@ -46,7 +46,10 @@ export interface EdgeHubEmulatorOptions {
   workloadSocket?: string;
   /** Interface both listen on. */
   host?: string;
-  /** Where the CA is cached; default a fresh temp dir, removed by stop(). */
+  /**
+   * Where the CA and each module's key and generation id are kept across restarts (so modules still running
+   * reconnect to a restarted emulator); default a fresh temp dir, removed by stop().
+   */
   stateDir?: string;
   modules: EmulatedModule[];
   /** The deployment's `$edgeHub` routes, by name. */
@@ -78,9 +81,7 @@ export interface UpstreamMessage {
   receivedAt: number;
 }
 
-interface ModuleIdentity {
-  key: string;
-  generationId: string;
+interface ModuleIdentity extends ModuleCredentials {
   twin: ModuleTwin;
 }
 
@@ -142,6 +143,7 @@ export class EdgeHubEmulator {
     private readonly stateDir: string,
     private readonly ownsStateDir: boolean,
     private readonly certificates: EdgeCertificates,
+    credentials: Map<string, ModuleCredentials>,
   ) {
     this.deviceId = options.deviceId ?? 'sim-device';
     this.iothubHostName = options.iothubHostName ?? 'sim-hub.azure-devices.net';
@@ -153,11 +155,7 @@ export class EdgeHubEmulator {
     this.caPem = certificates.caPem;
     this.methods = new DirectMethods(this.log);
     for (const module of options.modules) {
-      this.modules.set(module.id, {
-        key: newModuleKey(),
-        generationId: randomBytes(9).toString('hex'),
-        twin: new ModuleTwin(module.desired ?? {}),
-      });
+      this.modules.set(module.id, { ...(credentials.get(module.id) as ModuleCredentials), twin: new ModuleTwin(module.desired ?? {}) });
     }
   }
 
@@ -174,7 +172,8 @@ export class EdgeHubEmulator {
     const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'edge-hub-emulator-'));
     const host = options.host ?? '127.0.0.1';
     const certificates = loadOrCreateCertificates(stateDir, [...new Set(['localhost', '127.0.0.1', host, hostname()])]);
-    const hub = new EdgeHubEmulator(options, routes, stateDir, ownsStateDir, certificates);
+    const credentials = loadOrCreateModuleIdentities(stateDir, ids);
+    const hub = new EdgeHubEmulator(options, routes, stateDir, ownsStateDir, certificates, credentials);
     try {
       await hub.init();
     } catch (err) {
