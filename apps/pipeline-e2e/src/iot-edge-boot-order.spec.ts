@@ -103,7 +103,7 @@ describe('boot order: a module and its edgeHub (real SDK, emulated edgeHub over 
     for (let sequence = 1; sequence <= 3; sequence++) await sink.write(detections(sequence));
 
     const refused = await eventually(() => messages().find((m) => m.startsWith('edgeHub not reachable yet')), 'the not-reachable line');
-    expect(refused).toMatch(new RegExp(`^edgeHub not reachable yet at 127\\.0\\.0\\.1:${hub.port} \\(connection refused: nothing listening there; .*ECONNREFUSED.*\\); retrying in \\d+\\.\\d s$`));
+    expect(refused).toMatch(new RegExp(`^edgeHub not reachable yet at 127\\.0\\.0\\.1:${hub.port} \\(connection refused: nothing listening there; .*ECONNREFUSED.*\\); retrying in \\d+\\.\\d s \\(waiting for edgeHub's first connection; normal while IoT Edge starts\\)$`));
     expect(messages().join('\n')).not.toMatch(/credentials/);
     expect(edge.connected).toBe(false);
     expect(sink.stats().queued).toBe(3);

@@ -92,7 +92,7 @@ function workloadApiRefusal(error: unknown): string | undefined {
   // 404 to a signing: no module of this id and generation, as for a module left running from before its deployment changed.
   const fix =
     response.statusCode === 404 && !trustBundle
-      ? ': IOTEDGE_MODULEGENERATIONID must be the module\'s current generation (one started before its deployment changed, or before the edge simulator restarted, has an earlier one: restart the module)'
+      ? ': IOTEDGE_MODULEGENERATIONID must be the module\'s current generation (one started before its deployment changed, or before the edge simulator was started with another state dir, has an earlier one: restart the module)'
       : '';
   const request = trustBundle ? 'give the trust bundle' : "sign the module's token";
   return `the IoT Edge workload API at ${where} refused to ${request} (${response.statusCode}${reason ? ` ${reason}` : ''})${fix}`;

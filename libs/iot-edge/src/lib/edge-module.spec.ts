@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeHubEmulator, type JsonObject } from '@iev/edge-hub-emulator';
 import { Backoff, env, formatIotEdgeLine } from '@iev/service-runtime';
 import { waitUntil } from '@iev/testing';
+import { Message } from 'azure-iot-device';
 import pino from 'pino';
 import { EdgeModule, type EdgeModuleOptions } from './edge-module';
 
@@ -60,8 +61,8 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
   });
 
   /** Starts a module as IoT Edge would (IOTEDGE_* environment), with twin settings and fast retries. */
-  function start(moduleId: string, options: Partial<EdgeModuleOptions<typeof twinSpec>> = {}): EdgeModule<typeof twinSpec> {
-    Object.assign(process.env, hub.moduleEnv(moduleId));
+  function start(moduleId: string, options: Partial<EdgeModuleOptions<typeof twinSpec>> = {}, on: EdgeHubEmulator = hub): EdgeModule<typeof twinSpec> {
+    Object.assign(process.env, on.moduleEnv(moduleId));
     const edge = EdgeModule.start<typeof twinSpec>({
       name: moduleId,
       logger: pino({ level: 'silent' }),
@@ -95,7 +96,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     await waitUntil(() => edge.connected, 'the module to reconnect with a newly signed token', { timeoutMs: 10_000 });
   });
 
-  it("names the workload API's refusal to sign and IOTEDGE_MODULEGENERATIONID for a module of another generation (the edge simulator restarted), and keeps retrying", async () => {
+  it("names the workload API's refusal to sign and IOTEDGE_MODULEGENERATIONID for a module of another generation (its deployment changed, or the edge simulator started with another state dir), and keeps retrying", async () => {
     const { logger, lines } = recordingLogger();
     Object.assign(process.env, hub.moduleEnv('stale'), { IOTEDGE_MODULEGENERATIONID: 'generation-of-an-earlier-run' });
     const edge = EdgeModule.start<typeof twinSpec>({
@@ -137,6 +138,52 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     } finally {
       await new Promise((resolve) => workload.close(resolve));
     }
+  });
+
+  describe('before its first connection (edgeHub starting after the module, the normal boot order)', () => {
+    let bootDir: string;
+    let bootHub: EdgeHubEmulator;
+    beforeEach(async () => {
+      bootDir = mkdtempSync(join(tmpdir(), 'iev-edge-boot-'));
+      bootHub = await EdgeHubEmulator.start({ stateDir: bootDir, modules: [{ id: 'boot' }] });
+      await bootHub.stopBroker(); // the workload API is up, edgeHub not yet
+    });
+    afterEach(async () => {
+      await bootHub.stop();
+      rmSync(bootDir, { recursive: true, force: true });
+    });
+
+    const levelOf = (lines: JsonObject[], level: number) => lines.filter((line) => line['level'] === level);
+    const WARN = 40;
+
+    it('says it waits once, at info, warns of nothing, and then connects; a connection lost after that warns', async () => {
+      const { logger, lines } = recordingLogger();
+      const edge = start('boot', { logger }, bootHub);
+      await sleep(2000); // attempts 100 ms, 200 ms, ... apart: several fail
+      await expect(edge.sendOutputEvent('out', new Message('x'))).rejects.toMatchObject({ name: 'EdgeNotConnectedError', awaitingFirstConnection: true });
+      expect(levelOf(lines, WARN)).toEqual([]);
+      expect(lines.filter(({ msg }) => /waiting for edgeHub's first connection/.test(String(msg)))).toHaveLength(1);
+
+      await bootHub.startBroker();
+      await waitUntil(() => edge.connected, 'the first connection', { timeoutMs: 10_000 });
+      expect(levelOf(lines, WARN)).toEqual([]);
+
+      await bootHub.stopBroker();
+      await waitUntil(() => levelOf(lines, WARN).length > 0, 'a warning of the lost connection', { timeoutMs: 10_000 });
+      expect(levelOf(lines, WARN)[0]).toMatchObject({ failure: 'unreachable', msg: expect.stringMatching(/^disconnected from edgeHub at /) });
+      await expect(edge.sendOutputEvent('out', new Message('x'))).rejects.toMatchObject({ name: 'EdgeNotConnectedError', awaitingFirstConnection: false });
+    });
+
+    it('warns once the wait for the first connection outlasts firstConnectionGraceMs', async () => {
+      const { logger, lines } = recordingLogger();
+      const edge = start('boot', { logger, firstConnectionGraceMs: 1500 }, bootHub);
+      await sleep(1000);
+      expect(levelOf(lines, WARN)).toEqual([]);
+      await waitUntil(() => levelOf(lines, WARN).length > 0, 'a warning once the grace is over', { timeoutMs: 5000 });
+      expect(levelOf(lines, WARN)[0]).toMatchObject({ failure: 'unreachable', sinceStartMs: expect.any(Number) });
+      expect(levelOf(lines, WARN)[0]['sinceStartMs']).toBeGreaterThanOrEqual(1500);
+      await expect(edge.sendOutputEvent('out', new Message('x'))).rejects.toMatchObject({ awaitingFirstConnection: false });
+    });
   });
 
   // The path a failed direct-method subscription takes too: the SDK reports it while the twin is awaited.

@@ -74,11 +74,20 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   tokenRenewal?: { tokenValidTimeInSeconds: number; tokenRenewalMarginInSeconds: number };
   /** How long close() waits for a twin patch still being applied (a model loading, say); default 5 s, so a module still stops within Docker's 10 s grace. */
   applyOnCloseTimeoutMs?: number;
+  /**
+   * How long after start edgeHub not being there yet is IoT Edge's normal boot order (edgeHub starts after the
+   * modules): until the first connection, or this long, it is said once at info; then it warns. Default 60 s.
+   */
+  firstConnectionGraceMs?: number;
 }
 
 /** The edge connection is down right now; telemetry queues and retries. */
 export class EdgeNotConnectedError extends Error {
   override readonly name = 'EdgeNotConnectedError';
+  /** The module has not connected yet since it started, within its firstConnectionGraceMs: the normal boot order, no outage. */
+  constructor(message: string, readonly awaitingFirstConnection = false) {
+    super(message);
+  }
 }
 
 /** The SDK reported a failure of a link still being set up: that attempt fails with it. */
@@ -112,6 +121,10 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   /** Whether a whole desired document has been read since start-up (see TwinSettings.apply's `startup`). */
   private readStartupDocument = false;
   private failedAttempts = 0;
+  private readonly startedAt = Date.now();
+  private everConnected = false;
+  /** The last failure was logged at info, as part of the boot-order wait: the first one after it warns. */
+  private lastFailureQuiet = false;
   /** The link being set up (not yet `client`), and how a failure the SDK reports for it meanwhile fails that attempt. */
   private settingUp: { client: ModuleClient; fail: (failure: EdgeFailure) => void } | undefined;
   private lastFailure: EdgeFailure | undefined;
@@ -168,6 +181,11 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     return this.client !== undefined;
   }
 
+  /** Not connected yet since start, and still within firstConnectionGraceMs: edgeHub may well be starting after the module. */
+  get awaitingFirstConnection(): boolean {
+    return !this.everConnected && !this.closed && Date.now() - this.startedAt < (this.options.firstConnectionGraceMs ?? 60_000);
+  }
+
   /** The settings now in force (start-up values with the twin's accepted changes). */
   currentSettings(): DesiredValues<S> | undefined {
     return this.settings ? { ...this.settings } : undefined;
@@ -180,7 +198,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   async sendOutputEvent(outputName: string, message: Message): Promise<void> {
     const client = this.client;
-    if (!client) throw new EdgeNotConnectedError('not connected to edgeHub');
+    if (!client) throw new EdgeNotConnectedError(this.awaitingFirstConnection ? 'not connected to edgeHub yet (it may still be starting)' : 'not connected to edgeHub', this.awaitingFirstConnection);
     await this.request(client.sendOutputEvent(outputName, message), 'an output event');
   }
 
@@ -258,6 +276,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     if (this.closed) return this.closeClient(client);
     this.client = client;
     this.twin = twin;
+    this.everConnected = true;
     this.backoff.up(HEALTHY_CONNECTION_MS);
     this.metrics.connected.set(1);
     this.options.logger.info({ kind: this.kind, address: this.address, failedAttempts: this.failedAttempts }, `connected to IoT Edge (edgeHub at ${this.address})`);
@@ -457,12 +476,18 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     if (this.closed) return;
     this.failedAttempts += 1;
     const delayMs = this.backoff.next();
-    // The first failure, a different one, then every tenth: a long outage must not flood the log.
-    if (failure.message !== this.lastFailure?.message || this.failedAttempts % 10 === 0) {
-      this.options.logger.warn(
-        { failure: failure.kind, attempt: this.failedAttempts, retryInMs: delayMs },
-        `${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`,
-      );
+    const fields = { failure: failure.kind, attempt: this.failedAttempts, retryInMs: delayMs };
+    const text = `${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
+    if (failure.kind === 'unreachable' && this.awaitingFirstConnection) {
+      // edgeHub (or the workload API) not listening yet is the normal boot order: said once, at info.
+      if (!this.lastFailureQuiet) this.options.logger.info(fields, `${text} (waiting for edgeHub's first connection; normal while IoT Edge starts)`);
+      this.lastFailureQuiet = true;
+    } else {
+      // The first failure, a different one, the first after the boot-order wait, then every tenth: a long outage must not flood the log.
+      if (failure.message !== this.lastFailure?.message || this.lastFailureQuiet || this.failedAttempts % 10 === 0) {
+        this.options.logger.warn(this.everConnected ? fields : { ...fields, sinceStartMs: Date.now() - this.startedAt }, text);
+      }
+      this.lastFailureQuiet = false;
     }
     this.lastFailure = failure;
     this.reconnectTimer = setTimeout(() => {

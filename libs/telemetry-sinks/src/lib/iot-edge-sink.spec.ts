@@ -1,4 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- specs only: the real SDK against the emulated edgeHub (a tool); the library never imports it
+import { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import { detectionsCodec, type Detections } from '@iev/frame-protocol';
+import { EdgeModule } from '@iev/iot-edge';
+import { Backoff } from '@iev/service-runtime';
+import { waitUntil } from '@iev/testing';
 import type { Message } from 'azure-iot-device';
 import pino from 'pino';
 import type { AggregationSettings } from './detections-aggregator';
@@ -153,6 +161,57 @@ describe('IotEdgeSink', () => {
       sender.down = false;
       sink.attach(sender);
       await sink.close(5000);
+    }
+  });
+});
+
+describe('IotEdgeSink with EdgeModule (real SDK, emulated edgeHub)', () => {
+  const WARN = 40;
+  let dir: string;
+  let hub: EdgeHubEmulator;
+  const savedEnv = { ...process.env };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-sink-boot-'));
+    hub = await EdgeHubEmulator.start({ stateDir: dir, modules: [{ id: 'telemetry' }], routes: { up: 'FROM /messages/modules/telemetry/outputs/* INTO $upstream' } });
+  });
+  afterEach(async () => {
+    process.env = { ...savedEnv };
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('at boot, with edgeHub not there yet, says once at info that messages queue, warns of nothing, and sends them when it comes; an outage after that warns', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const warnings = () => lines.filter(({ level }) => level >= WARN);
+    await hub.stopBroker();
+    Object.assign(process.env, hub.moduleEnv('telemetry'));
+    const edge = EdgeModule.start({ name: 'telemetry', logger, backoff: new Backoff(100, 500, 0) });
+    if (!edge) throw new Error('EdgeModule did not see the IoT Edge environment');
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger });
+    sink.attach(edge);
+    edge.onConnected(() => sink.resume());
+    const frame = (sequence: number) => ({ ...crowdedFrame(sequence), boxes: [] });
+    try {
+      for (let sequence = 1; sequence <= 3; sequence++) await sink.write(frame(sequence));
+      await waitUntil(() => sink.stats().failedAttempts >= 3, 'sends to fail while edgeHub is away', { timeoutMs: 10_000 });
+      expect(warnings()).toEqual([]);
+      expect(lines.filter(({ msg }) => msg === 'upstream messages queue until the first connection to edgeHub')).toHaveLength(1);
+
+      await hub.startBroker();
+      await hub.waitForUpstream(3, 10_000);
+      expect(warnings()).toEqual([]);
+
+      await hub.stopBroker();
+      await waitUntil(() => !edge.connected, 'the connection to drop', { timeoutMs: 10_000 });
+      await sink.write(frame(4));
+      await waitUntil(() => warnings().some(({ msg }) => msg === 'upstream send failed; retrying'), 'a warning of the outage', { timeoutMs: 10_000 });
+      await hub.startBroker();
+      await hub.waitForUpstream(4, 10_000);
+    } finally {
+      await sink.close(5000);
+      await edge.close();
     }
   });
 });

@@ -43,18 +43,30 @@ export class IotEdgeSink implements DetectionsSink {
   constructor(private readonly options: IotEdgeSinkOptions) {
     /** Messages sent when the queue-full warning was last logged: a drop after others got through is a new outage's. */
     let sentAtDropWarning: number | undefined;
+    /** Whether the wait for the first connection was said (once, at info), and whether the last failure was that wait. */
+    let saidAwaiting = false;
+    let lastFailureAwaiting = false;
     this.queue = new OutboundQueue({
       capacity: options.queueCapacity,
       // A message that may have reached edgeHub is resent as it was, its drop count included (OutboundQueue).
       send: (queued, droppedBefore) => {
-        if (!this.sender) return Promise.reject(new EdgeNotConnectedError('no IoT Edge connection yet'));
+        if (!this.sender) return Promise.reject(new EdgeNotConnectedError('no IoT Edge connection yet', true));
         return this.sender.sendOutputEvent(options.outputName, toMessage(queued, droppedBefore));
       },
       // Without a connection nothing was handed to the SDK; any other failure may have lost only the acknowledgement.
       sendNeverLeft: (error) => error instanceof EdgeNotConnectedError,
       onSendError: (error, attempt) => {
-        // One line per outage, then every tenth attempt: an outage must not flood the logs.
-        if (attempt === 1 || attempt % 10 === 0) options.logger.warn({ err: error, attempt, queued: this.queue.stats().queued }, 'upstream send failed; retrying');
+        const queued = this.queue.stats().queued;
+        if (error instanceof EdgeNotConnectedError && error.awaitingFirstConnection) {
+          // edgeHub starting after the module is the normal boot order: no outage. EdgeModule warns if it goes on.
+          if (!saidAwaiting) options.logger.info({ queued }, 'upstream messages queue until the first connection to edgeHub');
+          saidAwaiting = true;
+          lastFailureAwaiting = true;
+          return;
+        }
+        // One line per outage (or when the first connection is overdue), then every tenth attempt: an outage must not flood the logs.
+        if (attempt === 1 || lastFailureAwaiting || attempt % 10 === 0) options.logger.warn({ err: error, attempt, queued }, 'upstream send failed; retrying');
+        lastFailureAwaiting = false;
       },
       onDrop: () => {
         // Once per outage (the first drop since a message got through), then every hundredth drop.
