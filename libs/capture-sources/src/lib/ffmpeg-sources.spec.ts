@@ -68,6 +68,9 @@ describe('buildStreamArgs', () => {
     for (const url of ['http://camera.local/video.mjpg', 'https://camera.local/live.ts']) expect(filters(url)).toEqual(['settb=AVTB', 'setpts=RTCTIME-RTCSTART']);
     for (const url of ['rtsp://camera.local/stream1', 'udp://0.0.0.0:5000', 'https://cdn.example/live/index.m3u8']) expect(filters(url)[0]).toMatch(/^select=/);
     expect(buildStreamArgs('http://camera.local/video.mjpg', {}).join(' ')).not.toContain('setpts');
+    // The output in the filters' microseconds, not ffmpeg's 1/25 s guess for MJPEG; other streams keep their own.
+    expect(buildStreamArgs('http://camera.local/video.mjpg', { fps: 5 }).join(' ')).toContain('-enc_time_base:v 1:1000000 -pix_fmt');
+    expect(buildStreamArgs('rtsp://camera.local/stream1', { fps: 5 })).not.toContain('-enc_time_base:v');
   });
 
   it('reads an HTTP(S) stream as bare JPEGs where asked (CAPTURE_STREAM_FORMAT=mjpeg)', () => {

@@ -102,15 +102,23 @@ function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSecon
  * near the stream's rate. Other streams (RTSP, UDP, RTMP) and HLS, paced by its own times, keep them.
  */
 const TIMED_AS_DECODED = ['settb=AVTB', 'setpts=RTCTIME-RTCSTART'];
+/**
+ * The output timed in the filters' microseconds too: ffmpeg's encoder takes the time base of the rate it guessed for
+ * the stream (1/25 s for MJPEG), so two frames the rate limit keeps under 1/25 s apart got the same time, and the
+ * muxer said "non monotonically increasing dts" for the second (written all the same): a camera over 25 fps under a
+ * CAPTURE_FPS over 25, or a backlog read at once after a stall (the frames on both sides of a rate-limit slot's edge).
+ */
+const OUTPUT_TIMED_AS_DECODED = ['-enc_time_base:v', '1:1000000'];
 
 /** ffmpeg reading a network stream: RTSP(S), HTTP(S), RTMP, or anything else ffmpeg opens by URL (udp, srt, tcp). */
 export function streamInput(url: string, options: StreamOptions): FfmpegInput {
   const timeouts = streamTimeoutOptions(url, options);
   const pace = isHlsPlaylist(url) ? ['-re'] : [];
   const format = options.format === 'mjpeg' ? ['-f', 'mjpeg'] : [];
-  const timedAsDecoded = options.fps && isHttpUrl(url) && !isHlsPlaylist(url) ? TIMED_AS_DECODED : [];
-  const videoFilters = [...timedAsDecoded, ...rateAndSizeFilters(options)];
-  return { inputOptions: [...timeouts, ...pace, ...format, '-thread_type', 'slice'], input: url, videoFilters };
+  const timedAsDecoded = Boolean(options.fps) && isHttpUrl(url) && !isHlsPlaylist(url);
+  const videoFilters = [...(timedAsDecoded ? TIMED_AS_DECODED : []), ...rateAndSizeFilters(options)];
+  const outputOptions = timedAsDecoded ? OUTPUT_TIMED_AS_DECODED : [];
+  return { inputOptions: [...timeouts, ...pace, ...format, '-thread_type', 'slice'], input: url, videoFilters, outputOptions };
 }
 
 /** How ffmpeg says an HTTP or RTSP server refused the request for want of the right user and password. */
@@ -317,7 +325,8 @@ export class FfmpegSource extends DecoderSource {
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
     const pixelFormat = this.settings.shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
-    const input = { ...buildInput(ffmpegMajorVersion(version)), pixelFormat, outputOptions: framesAsDecoded(version) };
+    const built = buildInput(ffmpegMajorVersion(version));
+    const input = { ...built, pixelFormat, outputOptions: [...(built.outputOptions ?? []), ...framesAsDecoded(version)] };
     return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

@@ -76,9 +76,12 @@ export async function startMultipartCamera(variant: MultipartVariant, pictures: 
   };
 }
 
-/** A camera's source as the capture module makes it from its variables (a CAPTURE_SOURCES entry's are read alike). */
-export async function cameraSource(variables: Record<string, string>, setting = 'CAMERA_PATH'): Promise<FrameSource> {
-  const { settings, options } = sourceSetup(readConfig(sourceConfigSpec, variables));
+/**
+ * A camera's source as the capture module makes it from its variables (a CAPTURE_SOURCES entry's are read alike);
+ * onDecoderMessage hears what capture logs as the decoder's warnings and errors.
+ */
+export async function cameraSource(variables: Record<string, string>, setting = 'CAMERA_PATH', onDecoderMessage?: (message: string) => void): Promise<FrameSource> {
+  const { settings, options } = sourceSetup(readConfig(sourceConfigSpec, variables), { onDecoderMessage });
   return (await prepareSource(settings, options, { setting })).create();
 }
 
@@ -117,6 +120,17 @@ export function readsMultipartCameras(ffmpegPath: string): void {
     const seconds = (frames[5].header.captureTimeMs - frames[0].header.captureTimeMs) / 1000;
     expect(seconds).toBeGreaterThan(0.7);
     expect(seconds).toBeLessThan(1.8);
+  });
+
+  it('keeps frames the rate limit lets through under 1/25 s apart without a decoder message (a 50 fps camera under CAPTURE_FPS=50)', async () => {
+    const { url } = await serve('ok', 50);
+    const messages: string[] = [];
+
+    const frames = await take(await cameraSource({ CAMERA_PATH: url, CAPTURE_FPS: '50', FFMPEG_PATH: ffmpegPath }, 'CAMERA_PATH', (message) => messages.push(message)), 50);
+
+    // Timed by ffmpeg's 1/25 s guess for MJPEG, every other frame had its predecessor's time: "non monotonically increasing dts".
+    expect(messages).toEqual([]);
+    expect(frames).toHaveLength(50);
   });
 
   it('without it, advises it where ffmpeg cannot split a camera, naming the setting that chose the URL and not its password', async () => {
