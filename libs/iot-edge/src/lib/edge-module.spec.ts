@@ -184,6 +184,22 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect(levelOf(lines, WARN)[0]['sinceStartMs']).toBeGreaterThanOrEqual(1500);
       await expect(edge.sendOutputEvent('out', new Message('x'))).rejects.toMatchObject({ awaitingFirstConnection: false });
     });
+
+    it('measures the grace on a monotonic clock: the wall clock stepped back (NTP at a device boot) does not silence it', async () => {
+      const { logger, lines } = recordingLogger();
+      const edge = start('boot', { logger, firstConnectionGraceMs: 1500 }, bootHub);
+      const wallClock = Date.now;
+      const stepBackMs = 3_600_000;
+      const stepped = jest.spyOn(Date, 'now').mockImplementation(() => wallClock() - stepBackMs);
+      try {
+        await waitUntil(() => levelOf(lines, WARN).length > 0, 'a warning once the grace is over', { timeoutMs: 5000 });
+        expect(levelOf(lines, WARN)[0]['sinceStartMs']).toBeGreaterThanOrEqual(1500);
+        expect(levelOf(lines, WARN)[0]['sinceStartMs']).toBeLessThan(stepBackMs);
+        await expect(edge.sendOutputEvent('out', new Message('x'))).rejects.toMatchObject({ awaitingFirstConnection: false });
+      } finally {
+        stepped.mockRestore();
+      }
+    });
   });
 
   // The path a failed direct-method subscription takes too: the SDK reports it while the twin is awaited.

@@ -121,7 +121,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   /** Whether a whole desired document has been read since start-up (see TwinSettings.apply's `startup`). */
   private readStartupDocument = false;
   private failedAttempts = 0;
-  private readonly startedAt = Date.now();
+  /** On the monotonic clock: the wall clock may step at a device's boot (NTP), when this grace matters. */
+  private readonly startedAt = performance.now();
   private everConnected = false;
   /** The last failure was logged at info, as part of the boot-order wait: the first one after it warns. */
   private lastFailureQuiet = false;
@@ -183,7 +184,11 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   /** Not connected yet since start, and still within firstConnectionGraceMs: edgeHub may well be starting after the module. */
   get awaitingFirstConnection(): boolean {
-    return !this.everConnected && !this.closed && Date.now() - this.startedAt < (this.options.firstConnectionGraceMs ?? 60_000);
+    return !this.everConnected && !this.closed && this.sinceStartMs() < (this.options.firstConnectionGraceMs ?? 60_000);
+  }
+
+  private sinceStartMs(): number {
+    return Math.round(performance.now() - this.startedAt);
   }
 
   /** The settings now in force (start-up values with the twin's accepted changes). */
@@ -485,7 +490,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     } else {
       // The first failure, a different one, the first after the boot-order wait, then every tenth: a long outage must not flood the log.
       if (failure.message !== this.lastFailure?.message || this.lastFailureQuiet || this.failedAttempts % 10 === 0) {
-        this.options.logger.warn(this.everConnected ? fields : { ...fields, sinceStartMs: Date.now() - this.startedAt }, text);
+        this.options.logger.warn(this.everConnected ? fields : { ...fields, sinceStartMs: this.sinceStartMs() }, text);
       }
       this.lastFailureQuiet = false;
     }
