@@ -15,7 +15,7 @@ const USAGE = `usage: npm run simulate -- [options]          run the deployment 
   --out <file.jsonl>      also append each upstream message to this file, one JSON object a line
   --port <n>              edgeHub's MQTT/TLS port (default 8883; 0 = a free one)
   --workload-port <n>     the workload API's port (default 15581; 0 = a free one)
-  --state-dir <dir>       CA cache, module env files, control endpoint (default .simulator)
+  --state-dir <dir>       CA cache, module identities (kept across runs), env files, control endpoint (default .simulator)
   --apps-dir <dir>        where module bundles are: <dir>/<module>/main.js (default dist/apps)
   --no-modules            run edgeHub only; start modules yourself with <state-dir>/env/<module>.env
   --device-id <id>        (default sim-device)
