@@ -19,9 +19,9 @@ import { EdgeModule, type EdgeModuleOptions } from './edge-module';
 const twinSpec = { label: env.string('label', 'none') };
 
 /** A pino logger that keeps every line, parsed. */
-function recordingLogger() {
+function recordingLogger(level: pino.Level = 'info') {
   const lines: JsonObject[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines };
 }
 
@@ -154,6 +154,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     });
 
     const levelOf = (lines: JsonObject[], level: number) => lines.filter((line) => line['level'] === level);
+    const INFO = 30;
     const WARN = 40;
 
     it('says it waits once, at info, warns of nothing, and then connects; a connection lost after that warns', async () => {
@@ -172,6 +173,23 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       await waitUntil(() => levelOf(lines, WARN).length > 0, 'a warning of the lost connection', { timeoutMs: 10_000 });
       expect(levelOf(lines, WARN)[0]).toMatchObject({ failure: 'unreachable', msg: expect.stringMatching(/^disconnected from edgeHub at /) });
       await expect(edge.sendOutputEvent('out', new Message('x'))).rejects.toMatchObject({ name: 'EdgeNotConnectedError', awaitingFirstConnection: false });
+    });
+
+    it('says the wait once at info also when another failure comes between (edgeHub not there, then not answering, then not there)', async () => {
+      const { logger, lines } = recordingLogger('debug');
+      const edge = start('boot', { logger, requestTimeoutMs: 1000 }, bootHub);
+      const waitingLines = () => lines.filter(({ level, msg }) => level === INFO && /waiting for edgeHub's first connection/.test(String(msg)));
+      await waitUntil(() => waitingLines().length > 0, 'the wait, said');
+
+      bootHub.ignoreTwinRequests(); // edgeHub takes the connection but never answers the twin request
+      await bootHub.startBroker();
+      await waitUntil(() => levelOf(lines, WARN).some(({ failure }) => failure === 'timeout'), 'a warning of the twin request unanswered', { timeoutMs: 10_000 });
+
+      await bootHub.stopBroker();
+      const sinceStopped = lines.length;
+      await waitUntil(() => lines.slice(sinceStopped).some(({ failure }) => failure === 'unreachable'), 'edgeHub found away again', { timeoutMs: 10_000 });
+      expect(waitingLines()).toHaveLength(1);
+      expect(edge.awaitingFirstConnection).toBe(true);
     });
 
     it('warns once the wait for the first connection outlasts firstConnectionGraceMs', async () => {

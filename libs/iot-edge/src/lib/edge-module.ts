@@ -9,6 +9,7 @@ import { readDesired, withinBytes, type DesiredSpec, type DesiredValues } from '
 import { reportedPatch } from './reported-patch';
 import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment';
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
+import { EdgeFailureLog } from './edge-failure-log';
 import { PRODUCT_VERSION } from './product-version';
 
 /**
@@ -124,11 +125,9 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   /** On the monotonic clock: the wall clock may step at a device's boot (NTP), when this grace matters. */
   private readonly startedAt = performance.now();
   private everConnected = false;
-  /** The last failure was logged at info, as part of the boot-order wait: the first one after it warns. */
-  private lastFailureQuiet = false;
+  private readonly failureLog = new EdgeFailureLog();
   /** The link being set up (not yet `client`), and how a failure the SDK reports for it meanwhile fails that attempt. */
   private settingUp: { client: ModuleClient; fail: (failure: EdgeFailure) => void } | undefined;
-  private lastFailure: EdgeFailure | undefined;
   /** What `reported` last threw, already logged: one that keeps throwing is logged once, not at every report. */
   private loggedReportedError: string | undefined;
   private periodicReportFailing = false;
@@ -286,7 +285,6 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     this.metrics.connected.set(1);
     this.options.logger.info({ kind: this.kind, address: this.address, failedAttempts: this.failedAttempts }, `connected to IoT Edge (edgeHub at ${this.address})`);
     this.failedAttempts = 0;
-    this.lastFailure = undefined;
     this.rebuildOnError(client, twin, 'subscribing to desired-property patches');
     // Fires once with the whole desired document, then with each patch.
     let complete = true;
@@ -483,18 +481,11 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     const delayMs = this.backoff.next();
     const fields = { failure: failure.kind, attempt: this.failedAttempts, retryInMs: delayMs };
     const text = `${failure.message}; retrying in ${(delayMs / 1000).toFixed(1)} s`;
-    if (failure.kind === 'unreachable' && this.awaitingFirstConnection) {
-      // edgeHub (or the workload API) not listening yet is the normal boot order: said once, at info.
-      if (!this.lastFailureQuiet) this.options.logger.info(fields, `${text} (waiting for edgeHub's first connection; normal while IoT Edge starts)`);
-      this.lastFailureQuiet = true;
-    } else {
-      // The first failure, a different one, the first after the boot-order wait, then every tenth: a long outage must not flood the log.
-      if (failure.message !== this.lastFailure?.message || this.lastFailureQuiet || this.failedAttempts % 10 === 0) {
-        this.options.logger.warn(this.everConnected ? fields : { ...fields, sinceStartMs: this.sinceStartMs() }, text);
-      }
-      this.lastFailureQuiet = false;
-    }
-    this.lastFailure = failure;
+    // edgeHub (or the workload API) not listening yet is the normal boot order.
+    const awaitingFirstConnection = failure.kind === 'unreachable' && this.awaitingFirstConnection;
+    const level = this.failureLog.levelOf({ awaitingFirstConnection, attempt: this.failedAttempts, cause: failure.message });
+    if (awaitingFirstConnection) this.options.logger[level](fields, `${text} (waiting for edgeHub's first connection; normal while IoT Edge starts)`);
+    else this.options.logger[level](this.everConnected ? fields : { ...fields, sinceStartMs: this.sinceStartMs() }, text);
     this.reconnectTimer = setTimeout(() => {
       this.metrics.reconnects.inc();
       this.attempt();

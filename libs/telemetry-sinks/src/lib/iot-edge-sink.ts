@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Detections } from '@iev/frame-protocol';
-import { EdgeNotConnectedError, jsonMessage, OutboundQueue, type OutboundQueueStats } from '@iev/iot-edge';
+import { EdgeFailureLog, EdgeNotConnectedError, jsonMessage, OutboundQueue, type OutboundQueueStats } from '@iev/iot-edge';
 import type { Message } from 'azure-iot-device';
 import type { Logger } from 'pino';
 import type { DetectionsSink } from './console-sink';
@@ -43,9 +43,7 @@ export class IotEdgeSink implements DetectionsSink {
   constructor(private readonly options: IotEdgeSinkOptions) {
     /** Messages sent when the queue-full warning was last logged: a drop after others got through is a new outage's. */
     let sentAtDropWarning: number | undefined;
-    /** Whether the wait for the first connection was said (once, at info), and whether the last failure was that wait. */
-    let saidAwaiting = false;
-    let lastFailureAwaiting = false;
+    const failureLog = new EdgeFailureLog();
     this.queue = new OutboundQueue({
       capacity: options.queueCapacity,
       // A message that may have reached edgeHub is resent as it was, its drop count included (OutboundQueue).
@@ -57,16 +55,11 @@ export class IotEdgeSink implements DetectionsSink {
       sendNeverLeft: (error) => error instanceof EdgeNotConnectedError,
       onSendError: (error, attempt) => {
         const queued = this.queue.stats().queued;
-        if (error instanceof EdgeNotConnectedError && error.awaitingFirstConnection) {
-          // edgeHub starting after the module is the normal boot order: no outage. EdgeModule warns if it goes on.
-          if (!saidAwaiting) options.logger.info({ queued }, 'upstream messages queue until the first connection to edgeHub');
-          saidAwaiting = true;
-          lastFailureAwaiting = true;
-          return;
-        }
-        // One line per outage (or when the first connection is overdue), then every tenth attempt: an outage must not flood the logs.
-        if (attempt === 1 || lastFailureAwaiting || attempt % 10 === 0) options.logger.warn({ err: error, attempt, queued }, 'upstream send failed; retrying');
-        lastFailureAwaiting = false;
+        // edgeHub starting after the module is the normal boot order: no outage. EdgeModule warns if it goes on.
+        const awaitingFirstConnection = error instanceof EdgeNotConnectedError && error.awaitingFirstConnection;
+        const level = failureLog.levelOf({ awaitingFirstConnection, attempt });
+        if (awaitingFirstConnection) options.logger[level]({ queued }, 'upstream messages queue until the first connection to edgeHub');
+        else options.logger[level]({ err: error, attempt, queued }, 'upstream send failed; retrying');
       },
       onDrop: () => {
         // Once per outage (the first drop since a message got through), then every hundredth drop.
