@@ -1,4 +1,5 @@
 import { credentialsInUrl, maskCredentials } from '@iev/service-runtime';
+import { cameraDeviceAdvice } from './camera-device-advice';
 import { type DecoderCommand, DecoderSource, type FailureAdvice, type FailureAdviser } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, rawVideoArgs, useFfmpegPath } from './ffmpeg-command';
@@ -240,13 +241,6 @@ function hostOf(url: string): string {
   }
 }
 
-/** What to do about a camera device that fails to open, whichever decoder opened it (ffmpeg, or GStreamer's v4l2src). */
-export const cameraDeviceAdvice = {
-  missing: (device: string, setting: string) => `no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`,
-  busy: (device: string, setting: string) => `another program has ${device} open: stop it, or set ${setting} to another camera`,
-  notACamera: (device: string, setting: string) => `${device} is no camera's video node: set ${setting} to one (v4l2-ctl --list-devices)`,
-};
-
 /**
  * Advice on a V4L2 camera's failure, naming the setting that chose it (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's
  * source) where that is what to change, as the retry line repeats it (inputFormat: the one CAPTURE_V4L2_FORMAT asks
@@ -257,9 +251,9 @@ export function v4l2FailureAdvice(device: string, setting = 'the camera path', i
   const advice = (text: string): FailureAdvice => ({ text, awaitsSettings: false });
   return (lastWords) => {
     if (/No such file or directory/.test(lastWords)) return advice(cameraDeviceAdvice.missing(device, setting));
-    if (/No such device/.test(lastWords)) return advice(`${device} went away (unplugged?): retried until it is back`);
+    if (/No such device/.test(lastWords)) return advice(cameraDeviceAdvice.goneAway(device));
     if (/Device or resource busy/.test(lastWords)) return advice(cameraDeviceAdvice.busy(device, setting));
-    if (/Permission denied/.test(lastWords)) return advice(`the module may not open ${device}: run it in the device's group (video), or pass the device into its container`);
+    if (/Permission denied/.test(lastWords)) return advice(cameraDeviceAdvice.notPermitted(device));
     if (/Inappropriate ioctl for device|Not a video capture device/.test(lastWords)) return advice(cameraDeviceAdvice.notACamera(device, setting));
     if (inputFormat && /Cannot find a proper format/.test(lastWords)) return advice(`the camera does not offer ${inputFormat}, which ${settingBeside(setting, 'CAPTURE_V4L2_FORMAT')} asks for: set it to auto, or to one v4l2-ctl --list-formats-ext lists`);
     return undefined;

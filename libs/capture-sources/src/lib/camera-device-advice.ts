@@ -1,0 +1,12 @@
+/**
+ * What to do about a camera device node that fails, whichever decoder opened it (ffmpeg's V4L2 input, GStreamer's
+ * v4l2src): each decoder's advice recognises its own words for these, and says them in these words. `setting`: the
+ * one that chose the device (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's source).
+ */
+export const cameraDeviceAdvice = {
+  missing: (device: string, setting: string) => `no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`,
+  goneAway: (device: string) => `${device} went away (unplugged?): retried until it is back`,
+  busy: (device: string, setting: string) => `another program has ${device} open: stop it, or set ${setting} to another camera`,
+  notPermitted: (device: string) => `the module may not open ${device}: run it in the device's group (video), or pass the device into its container`,
+  notACamera: (device: string, setting: string) => `${device} is no camera's video node: set ${setting} to one (v4l2-ctl --list-devices)`,
+};
