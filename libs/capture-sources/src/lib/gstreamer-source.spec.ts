@@ -6,7 +6,7 @@ import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
 import type { CapturedFrame } from './frame-source';
-import { buildGstLaunchArgs, GstreamerPipelineSource, readNegotiatedSize } from './gstreamer-source';
+import { buildGstLaunchArgs, GstreamerPipelineSource, gstreamerFailureAdvice, readNegotiatedSize } from './gstreamer-source';
 import { createFrameSource, resolveSource } from './resolve-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -205,6 +205,17 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it("a v4l2src camera the module may not open: ffmpeg's V4L2 source's words (GStreamer 1.22's for EACCES: no device here to refuse)", () => {
+      // What gst-launch-1.0 1.22 said of /dev/kmsg (crw-r--r-- root) run as nobody: why the open failed is only in its
+      // debug line ("system error: Permission denied"), which is not kept.
+      const lastWords = "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Could not open device '/dev/video0' for reading and writing. | ERROR: pipeline doesn't want to preroll.";
+
+      expect(gstreamerFailureAdvice('CAMERA_PATH')(lastWords, 0)).toEqual({
+        text: "the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container",
+        awaitsSettings: false,
+      });
     });
 
     it("an element capture adds to the pipeline (videoconvert, of GStreamer's base plugins), not the setting's to correct", async () => {
