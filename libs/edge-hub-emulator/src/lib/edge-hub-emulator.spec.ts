@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { on, once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { freePort } from '@iev/testing';
 import { NoRetry, SharedAccessSignature } from 'azure-iot-common';
 import { Message, ModuleClient, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
+import pino from 'pino';
 import { EdgeHubEmulator, MAX_MESSAGE_BYTES } from './edge-hub-emulator';
 
 // Everything here goes through the real SDK over TLS: fromEnvironment (workload API + SAS tokens it signs) and
@@ -405,6 +406,57 @@ describe('EdgeHubEmulator restarted with the same state dir', () => {
     // b was removed in between: deployed again, it is a new module, as IoT Edge makes it.
     expect(third.env['b']).not.toBe(first.env['b']);
     expect(third.keys['b']).not.toBe(first.keys['b']);
+  });
+});
+
+describe('EdgeHubEmulator with module identities it cannot read in its state dir', () => {
+  let stateDir: string;
+  beforeEach(() => {
+    stateDir = mkdtempSync(join(tmpdir(), 'edge-hub-identities-'));
+  });
+  afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
+
+  /** Starts and stops a hub for `ids` on stateDir: each module's generation id, and what the hub warned. */
+  async function startOnce(ids: string[]) {
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    const hub = await EdgeHubEmulator.start({ modules: ids.map((id) => ({ id })), stateDir, logger });
+    const generations = Object.fromEntries(ids.map((id) => [id, hub.moduleEnv(id)['IOTEDGE_MODULEGENERATIONID']]));
+    await hub.stop();
+    return { generations, warnings };
+  }
+
+  it('says a file that is no JSON, moves it aside under a name that says so, and gives every module a new identity', async () => {
+    const file = join(stateDir, 'module-identities.json');
+    const before = await startOnce(['a', 'b']);
+    const truncated = readFileSync(file, 'utf8').slice(0, 40); // a copy cut short, say
+    writeFileSync(file, truncated);
+
+    const after = await startOnce(['a', 'b']);
+
+    const aside = readdirSync(stateDir).filter((name) => name.startsWith('module-identities.json.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(stateDir, aside[0]), 'utf8')).toBe(truncated);
+    expect(after.warnings).toHaveLength(1);
+    expect(after.warnings[0].startsWith(`${file} cannot be read as module identities (`)).toBe(true);
+    expect(after.warnings[0]).toMatch(/\(.*JSON.*\): moved aside to /);
+    expect(after.warnings[0]).toContain(`moved aside to ${join(stateDir, aside[0])}; every module gets a new identity, so a module still running from before is refused (404 from the workload API)`);
+    expect(after.generations['a']).not.toBe(before.generations['a']);
+    // The new identities are kept, and read again without a word.
+    expect(await startOnce(['a', 'b'])).toEqual({ generations: after.generations, warnings: [] });
+  });
+
+  it('says a file that is JSON but no object of identities, and an entry that is no identity, naming its module', async () => {
+    const file = join(stateDir, 'module-identities.json');
+    writeFileSync(file, '[]');
+    expect((await startOnce(['a'])).warnings).toEqual([expect.stringContaining('cannot be read as module identities (not a JSON object but an array)')]);
+
+    const kept = await startOnce(['a', 'b']);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), b: { key: '' } }));
+    const after = await startOnce(['a', 'b']);
+
+    expect(after.warnings).toEqual([`${file} holds no key and generation id for module b: its entry is replaced by a new identity, so b still running from before is refused (404 from the workload API) until it is restarted with its new env`]);
+    expect(after.generations['a']).toBe(kept.generations['a']);
   });
 });
 

@@ -172,7 +172,7 @@ export class EdgeHubEmulator {
     const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'edge-hub-emulator-'));
     const host = options.host ?? '127.0.0.1';
     const certificates = loadOrCreateCertificates(stateDir, [...new Set(['localhost', '127.0.0.1', host, hostname()])]);
-    const credentials = loadOrCreateModuleIdentities(stateDir, ids);
+    const credentials = loadOrCreateModuleIdentities(stateDir, ids, options.logger);
     const hub = new EdgeHubEmulator(options, routes, stateDir, ownsStateDir, certificates, credentials);
     try {
       await hub.init();
