@@ -190,7 +190,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       await waitUntil(() => lines.slice(sinceStopped).some(({ failure }) => failure === 'unreachable'), 'edgeHub found away again', { timeoutMs: 10_000 });
       expect(waitingLines()).toHaveLength(1);
       expect(edge.awaitingFirstConnection).toBe(true);
-    });
+    }, 40_000);
 
     it('warns once the wait for the first connection outlasts firstConnectionGraceMs', async () => {
       const { logger, lines } = recordingLogger();
