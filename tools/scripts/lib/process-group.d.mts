@@ -15,5 +15,5 @@ export function formatLogLine(line: string, rawJson?: boolean): string;
 export function createPrinter(names: string[], options?: { rawJson?: boolean; write?: (text: string) => void }): Printer;
 export function runProcessGroup(
   specs: ProcessSpec[],
-  options: { print: Printer; killAfterMs?: number },
+  options: { print: Printer; killAfterMs?: number; startUpWaitMs?: number },
 ): { children: Map<string, ChildProcess>; stop(signal?: NodeJS.Signals): void; done: Promise<number>; started: Promise<void> };

@@ -1,6 +1,7 @@
 // Module processes side by side, as `npm start` and the edge simulator run them: each in its own process group,
 // their output merged into one console with a `[name]` prefix (pino JSON lines shown as `LEVEL msg`), the first
-// to exit on its own stopping the rest, and nothing left behind (grandchildren such as ffmpeg included).
+// to exit on its own stopping the rest (one failing to start: once every other one has started or failed, so that
+// one run shows all their start-up errors), and nothing left behind (grandchildren such as ffmpeg included).
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -51,10 +52,18 @@ function killGroup(pid, signal) {
  * Starts `specs` ({ name, args, env, cwd, command = node }) and returns { children, stop(signal), done, started }, `done`
  * resolving with an exit code for the launcher once all have exited: 0, or the code of the one that exited first;
  * `started` once every one has logged that it started (never, when one fails first).
+ * A module that exits before it has logged that it started (its configuration refused, a port taken) stops the others
+ * only once each has given its own start-up verdict, started (stopped at once then) or failed too: one run shows every
+ * module's start-up errors, each module checking its own configuration. Those still starting `startUpWaitMs` after
+ * that first failure are stopped all the same (a start line never logged under LOG_LEVEL=warn, a start that takes
+ * minutes). A module that exits after it started stops the others at once.
  */
-export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
+export function runProcessGroup(specs, { print, killAfterMs = 10_000, startUpWaitMs = 20_000 } = {}) {
   const children = new Map();
+  // Each module is signalled once: a second SIGINT or SIGTERM would force its exit (runModule).
+  const signalled = new Set();
   let stopping = false;
+  let startUpFailed = false;
   let exitCode = 0;
   let resolveDone;
   const done = new Promise((resolve) => (resolveDone = resolve));
@@ -64,21 +73,50 @@ export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
   const noteStarted = (name, line) => {
     if (stopping || !starting.has(name) || !STARTED_LINE.test(formatLogLine(line, false))) return;
     starting.delete(name);
-    if (starting.size === 0) resolveStarted();
+    if (startUpFailed) stopModule(name, 'SIGTERM');
+    else if (starting.size === 0) resolveStarted();
   };
   const finish = () => {
     if (children.size === 0) resolveDone(exitCode);
   };
 
+  function stopModule(name, signal) {
+    const child = children.get(name);
+    if (!child || signalled.has(name)) return;
+    signalled.add(name);
+    child.kill(signal);
+    // A module that ignores the signal does not hold the launcher forever.
+    setTimeout(() => {
+      if (children.get(name) === child) killGroup(child.pid, 'SIGKILL');
+    }, killAfterMs).unref();
+  }
+
   function stop(signal = 'SIGTERM') {
     if (stopping) return;
     stopping = true;
-    for (const child of children.values()) child.kill(signal);
-    // A module that ignores the signal does not hold the launcher forever.
-    setTimeout(() => {
-      for (const child of children.values()) killGroup(child.pid, 'SIGKILL');
-    }, killAfterMs).unref();
+    for (const name of children.keys()) stopModule(name, signal);
     finish();
+  }
+
+  /** The first failure during start-up: the modules that have started stop now, the others once they have too. */
+  function failedDuringStartUp(name, how) {
+    if (startUpFailed) {
+      print(name, `exited (${how}) during start-up`);
+      return;
+    }
+    startUpFailed = true;
+    if (starting.size === 0) {
+      print(name, `exited (${how}) during start-up: stopping the others`);
+      stop('SIGTERM');
+      return;
+    }
+    print(name, `exited (${how}) during start-up: stopping the others, each once it has started or failed (${[...starting].join(', ')} still starting)`);
+    for (const other of children.keys()) if (!starting.has(other)) stopModule(other, 'SIGTERM');
+    setTimeout(() => {
+      if (stopping) return;
+      for (const other of starting) print(other, `still starting ${startUpWaitMs / 1000} s after ${name} failed: stopping it`);
+      stop('SIGTERM');
+    }, startUpWaitMs).unref();
   }
 
   for (const { name, args, env = process.env, cwd, command = process.execPath } of specs) {
@@ -96,10 +134,16 @@ export function runProcessGroup(specs, { print, killAfterMs = 10_000 } = {}) {
       children.delete(name);
       // Whatever the module started and left behind (an ffmpeg, say) shares its group: take it down too.
       killGroup(child.pid, 'SIGKILL');
-      if (!stopping) {
-        print(name, `exited (${error ? error.message : signal ?? `code ${code}`}): stopping the others`);
-        exitCode = code || 1;
-        stop('SIGTERM');
+      const duringStartUp = starting.delete(name);
+      if (!stopping && !signalled.has(name)) {
+        const how = error ? error.message : signal ?? `code ${code}`;
+        if (exitCode === 0) exitCode = code || 1;
+        if (duringStartUp) {
+          failedDuringStartUp(name, how);
+        } else {
+          print(name, `exited (${how}): stopping the others`);
+          stop('SIGTERM');
+        }
       }
       finish();
     };

@@ -15,11 +15,22 @@ function withProcessGroup(body: string, input: unknown = null): string {
   return execFileSync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(input)], { encoding: 'utf8', timeout: 20_000 });
 }
 
-/** A module process that logs these messages (pino JSON, as runModule's logger), then exits with `exitCode`, or runs on. */
-const moduleLogging = (name: string, messages: { level: number; msg: string }[], exitCode?: number) => ({
-  name,
-  args: ['-e', `${messages.map((message) => `console.log(${JSON.stringify(JSON.stringify(message))});`).join('')}${exitCode === undefined ? 'setInterval(() => {}, 1000);' : `process.exitCode = ${exitCode};`}`],
-});
+interface ModuleBehaviour {
+  /** Exits with this code once it has logged, or runs on. */
+  exitCode?: number;
+  /** Logs this long after it started (its bundle loading, a model). */
+  afterMs?: number;
+  /** Runs a process of its own first (an ffmpeg), which shares its process group. */
+  runsChild?: boolean;
+}
+
+/** A module process that logs these messages (pino JSON, as runModule's logger) and behaves so. */
+const moduleLogging = (name: string, messages: { level: number; msg: string }[], { exitCode, afterMs = 0, runsChild = false }: ModuleBehaviour = {}) => {
+  const logs = messages.map((message) => `console.log(${JSON.stringify(JSON.stringify(message))});`).join('');
+  const then = exitCode === undefined ? 'setInterval(() => {}, 1000);' : `process.exitCode = ${exitCode};`;
+  const child = runsChild ? "require('node:child_process').spawn('sleep', ['60'], { stdio: 'ignore' });" : '';
+  return { name, args: ['-e', `${child}setTimeout(() => { ${logs}${then} }, ${afterMs});`] };
+};
 
 describe("npm start's launcher", () => {
   it('answers --help and -h with its usage, the variables it sets per module included, and starts nothing', () => {
@@ -51,7 +62,7 @@ describe("npm start's launcher", () => {
     const captureStarted = moduleLogging('capture', [{ level: 30, msg: 'capture started' }]);
     const runs = {
       starting: [captureStarted, moduleLogging('inference', [{ level: 30, msg: 'loading the model' }, { level: 30, msg: 'inference started' }])],
-      failing: [captureStarted, moduleLogging('inference', [{ level: 60, msg: 'inference start-up failed: Invalid configuration' }], 1)],
+      failing: [captureStarted, moduleLogging('inference', [{ level: 60, msg: 'inference start-up failed: Invalid configuration' }], { exitCode: 1 })],
     };
     const printed = withProcessGroup(
       `
@@ -64,5 +75,66 @@ describe("npm start's launcher", () => {
       runs,
     );
     expect(printed).toBe('started\nexited 1\n');
+  });
+
+  /**
+   * Runs `specs` as npm start does, printing their lines and the launcher's own, then how it ended: `exited <code>`
+   * (never `started` when one failed) and how many of the module process groups are left.
+   */
+  const runGroup = (specs: { name: string; args: string[] }[], startUpWaitMs: number) =>
+    withProcessGroup(
+      `
+      const run = group.runProcessGroup(input.specs, { print: group.createPrinter(input.specs.map(({ name }) => name)), startUpWaitMs: input.startUpWaitMs });
+      const groups = [...run.children.values()].map(({ pid }) => pid);
+      console.log(await Promise.race([run.started.then(() => 'started'), run.done.then((code) => \`exited \${code}\`)]));
+      const alive = (pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
+      // A process killed is gone once reaped.
+      for (let wait = 0; wait < 40 && groups.some(alive); wait++) await new Promise((resolve) => setTimeout(resolve, 50));
+      console.log(\`groups left: \${groups.filter(alive).length}\`);`,
+      { specs, startUpWaitMs },
+    ).split('\n');
+
+  const captureRefused = moduleLogging('capture', [{ level: 60, msg: 'capture start-up failed: Invalid configuration:\n  - CAPTURE_FPS must be a number from 0 to 1000 (got "fast")' }], { exitCode: 1 });
+
+  it("shows every module's start-up errors in one run: one that fails stops the others once each has started (stopped then) or failed", () => {
+    const printed = runGroup(
+      [
+        captureRefused,
+        moduleLogging('telemetry', [{ level: 30, msg: 'telemetry started' }], { runsChild: true }),
+        moduleLogging('inference', [{ level: 60, msg: 'inference start-up failed: Invalid configuration:\n  - DETECTION_PRESET must be one of seed, default (got "quick")' }], { exitCode: 2, afterMs: 1500 }),
+        moduleLogging('preview', [{ level: 30, msg: 'preview started' }], { afterMs: 700 }),
+      ],
+      15_000,
+    );
+    expect(printed).toEqual(
+      expect.arrayContaining([
+        '[capture  ]   - CAPTURE_FPS must be a number from 0 to 1000 (got "fast")',
+        expect.stringMatching(/^\[capture {2}\] exited \(code 1\) during start-up: stopping the others, each once it has started or failed \(.*inference.*still starting\)$/),
+        '[inference] FATAL inference start-up failed: Invalid configuration:',
+        '[inference]   - DETECTION_PRESET must be one of seed, default (got "quick")',
+        '[inference] exited (code 2) during start-up',
+        '[preview  ] INFO preview started',
+        // The first failure's code; the started telemetry stopped, the sleep it ran too.
+        'exited 1',
+        'groups left: 0',
+      ]),
+    );
+    expect(printed.join('\n')).not.toContain('still starting 15 s');
+  });
+
+  it('stops a module still starting startUpWaitMs after another failed (its start line never logged: LOG_LEVEL=warn)', () => {
+    const printed = runGroup([captureRefused, moduleLogging('inference', [{ level: 40, msg: 'no GPU: on the CPU' }])], 1000);
+    expect(printed).toEqual(expect.arrayContaining(['[inference] still starting 1 s after capture failed: stopping it', 'exited 1', 'groups left: 0']));
+  });
+
+  it('stops the others at once, those still starting too, when a module that had started exits', () => {
+    const printed = runGroup(
+      [
+        moduleLogging('capture', [{ level: 30, msg: 'capture started' }, { level: 50, msg: 'camera gone' }], { exitCode: 3, afterMs: 300 }),
+        moduleLogging('inference', [{ level: 30, msg: 'loading the model' }]),
+      ],
+      60_000,
+    );
+    expect(printed).toEqual(expect.arrayContaining(['[capture  ] exited (code 3): stopping the others', 'exited 3', 'groups left: 0']));
   });
 });
