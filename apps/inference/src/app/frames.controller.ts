@@ -62,6 +62,21 @@ export class FramesController implements OnApplicationShutdown {
    */
   @EventPattern(FRAMES_TOPIC)
   async onFrame(@Payload() frame: Frame): Promise<void> {
+    // Its capture is asked for the next frame only once this settles: the time between is not the camera's silence.
+    this.metrics.sources.received(frame.sourceId);
+    try {
+      await this.take(frame);
+    } finally {
+      this.metrics.sources.waitingFor(frame.sourceId);
+    }
+  }
+
+  /** Lets the last frames' detections out before the client closes. */
+  onApplicationShutdown(): Promise<void> {
+    return this.feed.close();
+  }
+
+  private async take(frame: Frame): Promise<void> {
     const transportMs = epochMs() - frame.captureTimeMs;
     if (!FrameImages.reads(frame.pixelFormat)) {
       this.metrics.framesRejected.inc({ reason: 'pixel_format', source_id: frame.sourceId });
@@ -73,11 +88,6 @@ export class FramesController implements OnApplicationShutdown {
     if (image.data !== frame.pixels) this.releaseReceived(frame.pixels);
     const { sourceId, sequence, captureTimeMs, width, height } = frame;
     await this.feed.offer({ sourceId, sequence, captureTimeMs, width, height, image, transportMs });
-  }
-
-  /** Lets the last frames' detections out before the client closes. */
-  onApplicationShutdown(): Promise<void> {
-    return this.feed.close();
   }
 
   private async publish(frame: ReceivedFrame, { modelId, boxes, width, height, timings: detectionTimings, lines }: FrameDetections): Promise<void> {

@@ -52,11 +52,12 @@ describe('InferenceMetrics: a capture that goes quiet', () => {
     const registry = new Registry();
     const logger = { info: jest.fn(), warn: jest.fn() };
     const metrics = new InferenceMetrics(registry, () => [], logger);
-    metrics.sources.done('camera0', 50);
+    metrics.sources.received('camera0');
+    metrics.sources.waitingFor('camera0');
 
-    // Capture hung (SIGSTOP) for 20 s; nobody scraped meanwhile.
+    // Capture hung (SIGSTOP) for 20 s while asked for a frame; nobody scraped meanwhile.
     await jest.advanceTimersByTimeAsync(20_000);
-    metrics.sources.done('camera0', 50);
+    metrics.sources.received('camera0');
 
     expect((await registry.metrics()).split('\n')).toContain('iev_inference_source_outages_total{source_id="camera0"} 1');
     expect(metrics.sources.report()).toMatchObject([{ sourceId: 'camera0', stale: false, outages: 1 }]);

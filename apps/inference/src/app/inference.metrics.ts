@@ -27,7 +27,7 @@ export class InferenceMetrics {
   readonly messagesMalformed: Counter<'endpoint'>;
   /** Frames detected per second, all sources together: the fps reported in the module twin. */
   readonly rate = new RateMeter();
-  /** Each source's rate, skips, latency and last frame; a source without frames for 5 s is stale, its outage counted. */
+  /** Each source's rate, skips, latency and last frame; a source that delivers no frame asked of it for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
   private readonly perSource: Array<Counter<string> | Histogram<string>>;
@@ -99,7 +99,7 @@ export class InferenceMetrics {
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
     const outages = new Counter({
       name: 'iev_inference_source_outages_total',
-      help: 'Times a source went 5 s, or three of its own frame intervals if longer, without a frame processed (its capture stalled or went away)',
+      help: 'Times a source went 5 s, or three of its own frame intervals if longer, without delivering a frame asked of it (its capture stalled or went away)',
       labelNames: sources,
       registers,
       collect: () => this.sources.check(),

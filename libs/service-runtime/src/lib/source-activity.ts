@@ -13,7 +13,7 @@ export interface SourceReport {
   latencyMs: number;
   /** When its last frame was done (ISO 8601). */
   lastFrameAt: string;
-  /** No frame for staleAfterMs: the source stalled or went away. */
+  /** No frame for staleAfterMs while one was asked for: the source stalled or went away. */
   stale: boolean;
   /** Times it went stale. */
   outages: number;
@@ -21,8 +21,9 @@ export interface SourceReport {
 
 export interface SourceActivityOptions {
   /**
-   * A source with no frame done for this long counts as stale (default 5000 ms), or for three of its own intervals
-   * where it is slower (a camera at CAPTURE_FPS=0.1 is not out between two frames; see Arrivals).
+   * A source that delivers no frame for this long while one is asked of it counts as stale (default 5000 ms), or for
+   * three of its own intervals where it is slower (a camera at CAPTURE_FPS=0.1 is not out between two frames; see
+   * Arrivals).
    */
   staleAfterMs?: number;
   /**
@@ -32,7 +33,7 @@ export interface SourceActivityOptions {
   checkEveryMs?: number;
   /** Called once each time a source goes stale (from check()), with how long it has been without a frame. */
   onOutage?(sourceId: string, silentMs: number): void;
-  /** Called at the first frame done of a source that had gone stale, with how long it had been without one. */
+  /** Called at the first frame received of a source that had gone stale, with how long it had been without one. */
   onResumed?(sourceId: string, downMs: number): void;
 }
 
@@ -44,10 +45,16 @@ interface SourceState {
   frames: number;
   skipped: number;
   latencies: number[];
-  /** Its frames done; silence counted from its state's making (a source first heard of by a skip). */
+  /** When its last frame was done (or its state was made). */
+  lastDoneAt: number;
+  /** Its frames received: their pace; silence counted from its state's making (a source first heard of by a skip). */
   arrivals: Arrivals;
-  /** ownSilentMs at its last frame (or its state's making): what came after is not its silence. */
-  ownSilentMsAtFrame: number;
+  /** Its frames this process holds (received, not yet let go): while it does, their source is not asked for another. */
+  held: number;
+  /** When this process last let a frame of it go, asking for the next (or its state's making): its silence counts from then. */
+  askedAt: number;
+  /** ownSilentMs at askedAt: what came after is not its silence. */
+  ownSilentMsAtAsk: number;
   stale: boolean;
   outages: number;
 }
@@ -56,6 +63,11 @@ interface SourceState {
  * What each source of a module with several (one camera each) is doing: its rate, skips, latency and last frame,
  * so /health shows per camera whether it keeps up, and a camera that stalls or goes away shows as stale and has
  * its outage counted.
+ *
+ * Staleness is judged by the frames a source delivers (received()), against the time it was asked for one: frames
+ * come on demand, a source's next only once this process lets its last go (waitingFor()). A model that takes a
+ * source's frames only every few seconds (several cameras, a slow preset, a loaded CPU) thus leaves each camera
+ * silent that long, which is not the camera's doing: only silence while a frame is wanted is counted.
  */
 export class SourceActivity {
   private readonly sources = new Map<string, SourceState>();
@@ -73,18 +85,37 @@ export class SourceActivity {
     this.checkEveryMs = options.checkEveryMs ?? 1000;
   }
 
+  /**
+   * A frame of the source arrived: it delivered. Until waitingFor(), this process holds it and does not ask the
+   * source for another, so no silence counts.
+   */
+  received(sourceId: string, now = Date.now()): void {
+    const source = this.source(sourceId, now);
+    if (!source) return;
+    if (source.stale) this.options.onResumed?.(sourceId, now - lastReceivedAt(source));
+    source.stale = false;
+    source.arrivals.mark(now);
+    source.held++;
+  }
+
+  /** This process let a received frame of the source go and asks it for the next: its silence counts from now. */
+  waitingFor(sourceId: string, now = Date.now()): void {
+    const source = this.sources.get(sourceId);
+    if (!source || source.held === 0) return;
+    source.held--;
+    source.askedAt = now;
+    source.ownSilentMsAtAsk = this.ownSilentMs;
+  }
+
   /** A frame of the source was done, `latencyMs` after it was captured. */
   done(sourceId: string, latencyMs: number, now = Date.now()): void {
     const source = this.source(sourceId, now);
     if (!source) return;
-    if (source.stale) this.options.onResumed?.(sourceId, now - lastFrameAt(source));
-    source.arrivals.mark(now);
-    source.ownSilentMsAtFrame = this.ownSilentMs;
+    source.lastDoneAt = now;
     source.rate.mark(now);
     source.frames++;
     source.latencies.push(latencyMs);
     if (source.latencies.length > LATENCY_SAMPLES) source.latencies.shift();
-    source.stale = false;
   }
 
   /** Frames of the source that will never be done. */
@@ -108,7 +139,8 @@ export class SourceActivity {
   }
 
   /**
-   * Marks sources without a frame for staleAfterMs (see the option) as stale, counting each outage once: call it every
+   * Marks sources that delivered no frame for staleAfterMs (see the option) of being asked as stale, counting each
+   * outage once: call it every
    * checkEveryMs. A check more than two periods after the last one means this process was silent itself (stopped, a
    * suspended VM, a clock set forward): its sources' frames waited to be taken, so that silence beyond the period it
    * was due to take is not theirs, and each has what was left of its stale time again from the waking (for a request,
@@ -121,10 +153,13 @@ export class SourceActivity {
     this.lastCheckAt = now;
     if (sinceLastCheckMs > 2 * this.checkEveryMs) this.ownSilentMs += sinceLastCheckMs - this.checkEveryMs;
     for (const [sourceId, source] of this.sources) {
-      if (source.stale || !source.arrivals.stalled(now, this.staleAfterMs, this.ownSilentMs - source.ownSilentMsAtFrame)) continue;
+      if (source.stale || source.held > 0) continue;
+      // Not its silence: the time its last frame was held here before it was asked again, and this process's own since.
+      const notAskedMs = source.askedAt - lastReceivedAt(source) + this.ownSilentMs - source.ownSilentMsAtAsk;
+      if (!source.arrivals.stalled(now, this.staleAfterMs, notAskedMs)) continue;
       source.stale = true;
       source.outages++;
-      this.options.onOutage?.(sourceId, now - lastFrameAt(source));
+      this.options.onOutage?.(sourceId, now - lastReceivedAt(source));
     }
   }
 
@@ -136,28 +171,40 @@ export class SourceActivity {
       frames: source.frames,
       skipped: source.skipped,
       latencyMs: median(source.latencies),
-      lastFrameAt: new Date(lastFrameAt(source)).toISOString(),
+      lastFrameAt: new Date(source.lastDoneAt).toISOString(),
       stale: source.stale,
       outages: source.outages,
     }));
   }
 
-  /** The source's state, made at its first frame; undefined for one forgotten less than staleAfterMs ago. */
+  /** The source's state, made at its first frame received or done; undefined for one forgotten less than staleAfterMs ago. */
   private source(sourceId: string, now: number): SourceState | undefined {
     let source = this.sources.get(sourceId);
     if (!source) {
       const forgottenAt = this.forgotten.get(sourceId);
       if (forgottenAt !== undefined && now - forgottenAt < this.staleAfterMs) return undefined;
       this.forgotten.delete(sourceId);
-      source = { rate: new RateMeter(), frames: 0, skipped: 0, latencies: [], arrivals: new Arrivals(now), ownSilentMsAtFrame: this.ownSilentMs, stale: false, outages: 0 };
+      source = {
+        rate: new RateMeter(),
+        frames: 0,
+        skipped: 0,
+        latencies: [],
+        lastDoneAt: now,
+        arrivals: new Arrivals(now),
+        held: 0,
+        askedAt: now,
+        ownSilentMsAtAsk: this.ownSilentMs,
+        stale: false,
+        outages: 0,
+      };
       this.sources.set(sourceId, source);
     }
     return source;
   }
 }
 
-/** Its last frame done, or when it was first heard of (Arrivals made with that time always has one). */
-function lastFrameAt(source: SourceState): number {
+/** Its last frame received, or when it was first heard of (Arrivals made with that time always has one). */
+function lastReceivedAt(source: SourceState): number {
   return source.arrivals.last as number;
 }
 
