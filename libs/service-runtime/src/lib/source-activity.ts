@@ -140,12 +140,11 @@ export class SourceActivity {
 
   /**
    * Marks sources that delivered no frame for staleAfterMs (see the option) of being asked as stale, counting each
-   * outage once: call it every
-   * checkEveryMs. A check more than two periods after the last one means this process was silent itself (stopped, a
-   * suspended VM, a clock set forward): its sources' frames waited to be taken, so that silence beyond the period it
-   * was due to take is not theirs, and each has what was left of its stale time again from the waking (for a request,
-   * maybe a reconnect and a model run). Only the excess: an event loop late by over a period at every check still
-   * has a dead camera told, a little later.
+   * outage once: call it every checkEveryMs. A check more than two periods after the last one means this process was
+   * silent itself (stopped, a suspended VM, a clock set forward): its sources' frames waited to be taken, so that
+   * silence beyond the period it was due to take is not theirs, and each has what was left of its stale time again
+   * from the waking (for a request, maybe a reconnect and a model run). Only the excess: an event loop late by over a
+   * period at every check still has a dead camera told, a little later.
    */
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
