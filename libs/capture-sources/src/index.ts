@@ -17,7 +17,9 @@ export {
   type SourceTypeOverride,
 } from './lib/resolve-source';
 export { assertIsFile, VideoFileSource, type VideoFileSourceOptions, type VideoFileSourceStats } from './lib/video-file-source';
-export { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, type V4l2InputFormat } from './lib/ffmpeg-sources';
+export { buildStreamArgs } from './lib/stream-input';
+export { buildTestPatternArgs } from './lib/test-pattern-input';
+export { buildV4l2Args, type V4l2InputFormat } from './lib/v4l2-input';
 export { buildGstLaunchArgs } from './lib/gstreamer-source';
 export { FrameAssembler } from './lib/frame-assembler';
 export { VideoSourceError } from './lib/video-source-error';

@@ -1,7 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type { FfmpegCommand } from 'fluent-ffmpeg';
 import { type FfmpegInput, rawVideoArgs, rawVideoCommand, useFfmpegPath } from './ffmpeg-command';
-import { streamInput, testPatternInput, v4l2Input } from './ffmpeg-sources';
+import { streamInput } from './stream-input';
+import { testPatternInput } from './test-pattern-input';
+import { v4l2Input } from './v4l2-input';
 
 /** The arguments fluent-ffmpeg would run the command with, from its (untyped) internal builder. */
 function fluentArgs(input: FfmpegInput): string[] {

@@ -8,9 +8,13 @@ import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
 import { freePort, freeRtpPort, waitUntil } from '@iev/testing';
 import { pidsRunning, readUntilFailure, take } from '../test-support/decoders';
 import { type RtspResponder, startRtspResponder } from '../test-support/rtsp-responder';
-import { buildStreamArgs, buildTestPatternArgs, buildV4l2Args, streamFailureAdvice, v4l2FailureAdvice } from './ffmpeg-sources';
 import type { FrameSource } from './frame-source';
 import { createFrameSource, type FrameSourceOptions, resolveSource } from './resolve-source';
+import { streamFailureAdvice } from './stream-failure-advice';
+import { buildStreamArgs } from './stream-input';
+import { buildTestPatternArgs } from './test-pattern-input';
+import { v4l2FailureAdvice } from './v4l2-failure-advice';
+import { buildV4l2Args } from './v4l2-input';
 
 jest.setTimeout(20_000);
 

@@ -1,12 +1,13 @@
 import { access } from 'node:fs/promises';
 import type { FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
-import { isHttpUrl, settingBeside, urlScheme } from './ffmpeg-sources';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
 import { buildGstLaunchArgs } from './gstreamer-source';
 import { warnIfGstLaunchOutlivesThisProcess } from './parent-death';
 import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
+import { settingBeside } from './setting-beside';
+import { isHttpUrl, urlScheme } from './stream-url';
 import { assertIsFile } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 

@@ -3,11 +3,17 @@ import { maskCredentials } from '@iev/service-runtime';
 import type { FailureAdviser } from './decoder-source';
 import { ensureToolRuns, ffmpegTool, gstLaunchTool } from './decoder-tools';
 import { defaultFfmpegPath } from './ffmpeg-location';
-import { FfmpegSource, mjpegSplitAdvice, streamFailureAdvice, streamInput, testPatternInput, urlScheme, v4l2FailureAdvice, v4l2Input, type StreamFormat, type V4l2InputFormat } from './ffmpeg-sources';
+import { FfmpegSource } from './ffmpeg-source';
 import type { VideoInfo } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSource, type OutputShape } from './frame-source';
 import { GstreamerPipelineSource, gstreamerFailureAdvice } from './gstreamer-source';
+import { mjpegSplitAdvice, streamFailureAdvice } from './stream-failure-advice';
+import { type StreamFormat, streamInput } from './stream-input';
+import { urlScheme } from './stream-url';
+import { testPatternInput } from './test-pattern-input';
+import { v4l2FailureAdvice } from './v4l2-failure-advice';
+import { type V4l2InputFormat, v4l2Input } from './v4l2-input';
 import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 

@@ -1,6 +1,6 @@
 import { MAX_SOURCE_ID_BYTES } from '@iev/frame-protocol';
 import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
-import { STREAM_FORMATS } from './ffmpeg-sources';
+import { STREAM_FORMATS } from './stream-input';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
 import { SOURCE_TYPE_OVERRIDES, type FrameSourceOptions, type SourceTypeOverride } from './resolve-source';

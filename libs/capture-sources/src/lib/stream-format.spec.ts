@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readConfig } from '@iev/service-runtime';
 import { readUntilFailure } from '../test-support/decoders';
 import { cameraSource, readsMultipartCameras } from '../test-support/multipart-camera';
-import { mjpegSplitAdvice } from './ffmpeg-sources';
+import { mjpegSplitAdvice } from './stream-failure-advice';
 import { sourceConfigSpec } from './source-config';
 
 jest.setTimeout(20_000);
