@@ -7,6 +7,9 @@ export const cameraDeviceAdvice = {
   missing: (device: string, setting: string) => `no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`,
   goneAway: (device: string) => `${device} went away (unplugged?): retried until it is back`,
   busy: (device: string, setting: string) => `another program has ${device} open: stop it, or set ${setting} to another camera`,
-  notPermitted: (device: string) => `the module may not open ${device}: run it in the device's group (video), or pass the device into its container`,
+  // EACCES (the node's mode and group), or EPERM (a container's device rules: most often a node mounted as a volume,
+  // there but not allowed): GStreamer's words do not tell one from the other, so one advice says what mends either.
+  notPermitted: (device: string) =>
+    `the module may not open ${device}: run it in the device's group (video); in a container, pass it in with --device ${device} (a deployment's createOptions HostConfig.Devices), not as a mounted volume`,
   notACamera: (device: string, setting: string) => `${device} is no camera's video node: set ${setting} to one (v4l2-ctl --list-devices)`,
 };

@@ -145,7 +145,11 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   it("says what to do for ffmpeg's words on a camera it may not open, one unplugged, one without the format asked, and nothing for words it does not know", () => {
     const advise = v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH', 'mjpeg');
 
-    expect(advise('Cannot open video device /dev/video0: Permission denied', 0)?.text).toBe("the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container");
+    const notPermitted = "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume";
+    expect(advise('Cannot open video device /dev/video0: Permission denied', 0)?.text).toBe(notPermitted);
+    // EPERM: ffmpeg 5.1's words in a device cgroup that refuses the camera's major (81), as a container's device rules
+    // refuse a node mounted as a volume rather than passed with --device.
+    expect(advise('Cannot open video device /dev/video0: Operation not permitted | /dev/video0: Operation not permitted', 0)?.text).toBe(notPermitted);
     expect(advise('ioctl(VIDIOC_DQBUF): No such device', 0)?.text).toBe('/dev/video0 went away (unplugged?): retried until it is back');
     expect(advise("Cannot find a proper format for codec 'mjpeg' (id 7), pixel format 'none' (id -1)", 0)?.text).toMatch(/^the camera does not offer mjpeg, which CAPTURE_V4L2_FORMAT asks for/);
     // Asked for none (auto), the camera's own format is one ffmpeg cannot read: no setting of ours to change.

@@ -207,13 +207,14 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
       }
     });
 
-    it("a v4l2src camera the module may not open: ffmpeg's V4L2 source's words (GStreamer 1.22's for EACCES: no device here to refuse)", () => {
-      // What gst-launch-1.0 1.22 said of /dev/kmsg (crw-r--r-- root) run as nobody: why the open failed is only in its
-      // debug line ("system error: Permission denied"), which is not kept.
+    it("a v4l2src camera the module may not open: ffmpeg's V4L2 source's words (GStreamer 1.22's for EACCES and EPERM: no device here to refuse)", () => {
+      // What gst-launch-1.0 1.22 said of /dev/kmsg (crw-r--r-- root) run as nobody, and of a video node (81:99) in a
+      // device cgroup that refuses it, as a container's device rules do: why the open failed is only in its debug line
+      // ("system error: Permission denied", "... Operation not permitted"), which is not kept.
       const lastWords = "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Could not open device '/dev/video0' for reading and writing. | ERROR: pipeline doesn't want to preroll.";
 
       expect(gstreamerFailureAdvice('CAMERA_PATH')(lastWords, 0)).toEqual({
-        text: "the module may not open /dev/video0: run it in the device's group (video), or pass the device into its container",
+        text: "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume",
         awaitsSettings: false,
       });
     });

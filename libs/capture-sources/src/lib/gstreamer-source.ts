@@ -184,7 +184,8 @@ export function gstreamerFailureAdvice(setting = 'the pipeline', pipeline?: stri
     if (missing) return { text: cameraDeviceAdvice.missing(missing, setting), awaitsSettings: false };
     const busy = /Device '([^']+)' is busy/.exec(lastWords)?.[1];
     if (busy) return { text: cameraDeviceAdvice.busy(busy, setting), awaitsSettings: false };
-    // GStreamer keeps why the open failed to its debug line; of a node that is there, it is the module's permission.
+    // GStreamer keeps why the open failed to its debug line; of a node that is there, it is the module's permission
+    // (EACCES) or its container's device rules (EPERM), which this one advice covers both of.
     const notPermitted = /Could not open device '([^']+)' for reading and writing/.exec(lastWords)?.[1];
     if (notPermitted) return { text: cameraDeviceAdvice.notPermitted(notPermitted), awaitsSettings: false };
     const notACamera = /This isn't a device '([^']+)'|capabilities for device '([^']+)': It isn't a v4l2 driver/.exec(lastWords);

@@ -15,7 +15,7 @@ export function v4l2FailureAdvice(device: string, setting = 'the camera path', i
     if (/No such file or directory/.test(lastWords)) return advice(cameraDeviceAdvice.missing(device, setting));
     if (/No such device/.test(lastWords)) return advice(cameraDeviceAdvice.goneAway(device));
     if (/Device or resource busy/.test(lastWords)) return advice(cameraDeviceAdvice.busy(device, setting));
-    if (/Permission denied/.test(lastWords)) return advice(cameraDeviceAdvice.notPermitted(device));
+    if (/Permission denied|Operation not permitted/.test(lastWords)) return advice(cameraDeviceAdvice.notPermitted(device));
     if (/Inappropriate ioctl for device|Not a video capture device/.test(lastWords)) return advice(cameraDeviceAdvice.notACamera(device, setting));
     if (inputFormat && /Cannot find a proper format/.test(lastWords)) return advice(`the camera does not offer ${inputFormat}, which ${settingBeside(setting, 'CAPTURE_V4L2_FORMAT')} asks for: set it to auto, or to one v4l2-ctl --list-formats-ext lists`);
     return undefined;
