@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import type { Logger } from 'pino';
+import { notAJsonObject, readStateFile, type StateFileKind, writeStateFile } from './state-file';
 
 export interface EdgeCertificates {
   caPem: string;
@@ -62,25 +63,48 @@ function generate(hostnames: string[]): CachedCertificates {
   };
 }
 
+/** What is wrong with a parsed edge-ca.json as certificates this wrote; undefined where nothing is. */
+function certificatesProblem(parsed: unknown): string | undefined {
+  const notObject = notAJsonObject(parsed);
+  if (notObject) return notObject;
+  const cached = parsed as Partial<Record<keyof CachedCertificates, unknown>>;
+  for (const field of ['caPem', 'serverCertPem'] as const) {
+    if (!isPem(cached[field], forge.pki.certificateFromPem)) return `${field} is no PEM certificate`;
+  }
+  if (!isPem(cached.serverKeyPem, forge.pki.privateKeyFromPem)) return 'serverKeyPem is no PEM private key';
+  if (!Array.isArray(cached.hostnames) || !cached.hostnames.every((name) => typeof name === 'string')) return 'hostnames is no list of names';
+  if (typeof cached.notAfter !== 'string' || Number.isNaN(Date.parse(cached.notAfter))) return 'notAfter is no date';
+  return undefined;
+}
+
+function isPem(value: unknown, parse: (pem: string) => unknown): boolean {
+  try {
+    return typeof value === 'string' && Boolean(parse(value));
+  } catch {
+    return false;
+  }
+}
+
+/** edge-ca.json as readStateFile reads it: a new CA is made where it cannot be read. */
+const CERTIFICATES: StateFileKind = {
+  what: 'the edge CA and server certificate',
+  problemOf: certificatesProblem,
+  consequence: 'a new CA is made, so a module that trusts the old one (an earlier ca.pem) fails TLS to edgeHub until it is restarted with the new one',
+};
+
 /**
  * A root CA and a server certificate for `hostnames` signed by it, cached in `stateDir` so restarts are fast. A
- * cache for other hostnames, or one expiring within a week, is replaced. One file written by rename, so two
- * emulators sharing a state dir never read a CA and a server certificate from different generations.
+ * cache for other hostnames, or one expiring within a week, is replaced; one that cannot be read is moved aside and
+ * said (on `logger`), not replaced unseen. One file written by rename, so two emulators sharing a state dir never
+ * read a CA and a server certificate from different generations.
  */
-export function loadOrCreateCertificates(stateDir: string, hostnames: string[]): EdgeCertificates {
+export function loadOrCreateCertificates(stateDir: string, hostnames: string[], logger?: Logger): EdgeCertificates {
   const file = join(stateDir, CACHE_FILE);
   const wanted = [...new Set(hostnames)].sort();
-  try {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as CachedCertificates;
-    const fresh = Date.parse(cached.notAfter) - Date.now() > 7 * DAY_MS;
-    if (fresh && JSON.stringify([...cached.hostnames].sort()) === JSON.stringify(wanted)) return cached;
-  } catch {
-    // No cache yet, or an unreadable one: generate.
-  }
+  const cached = readStateFile<CachedCertificates>(file, CERTIFICATES, logger);
+  const fresh = cached !== undefined && Date.parse(cached.notAfter) - Date.now() > 7 * DAY_MS;
+  if (fresh && JSON.stringify([...cached.hostnames].sort()) === JSON.stringify(wanted)) return cached;
   const generated = generate(hostnames);
-  mkdirSync(stateDir, { recursive: true });
-  const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, JSON.stringify(generated), { mode: 0o600 });
-  renameSync(partial, file);
+  writeStateFile(file, generated);
   return generated;
 }

@@ -409,21 +409,21 @@ describe('EdgeHubEmulator restarted with the same state dir', () => {
   });
 });
 
-describe('EdgeHubEmulator with module identities it cannot read in its state dir', () => {
+describe('EdgeHubEmulator with state it cannot read in its state dir (module identities, the CA)', () => {
   let stateDir: string;
   beforeEach(() => {
     stateDir = mkdtempSync(join(tmpdir(), 'edge-hub-identities-'));
   });
   afterEach(() => rmSync(stateDir, { recursive: true, force: true }));
 
-  /** Starts and stops a hub for `ids` on stateDir: each module's generation id, and what the hub warned. */
+  /** Starts and stops a hub for `ids` on stateDir: each module's generation id, its CA, and what the hub warned. */
   async function startOnce(ids: string[]) {
     const warnings: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
     const hub = await EdgeHubEmulator.start({ modules: ids.map((id) => ({ id })), stateDir, logger });
     const generations = Object.fromEntries(ids.map((id) => [id, hub.moduleEnv(id)['IOTEDGE_MODULEGENERATIONID']]));
     await hub.stop();
-    return { generations, warnings };
+    return { generations, caPem: hub.caPem, warnings };
   }
 
   it('says a file that is no JSON, moves it aside under a name that says so, and gives every module a new identity', async () => {
@@ -443,7 +443,7 @@ describe('EdgeHubEmulator with module identities it cannot read in its state dir
     expect(after.warnings[0]).toContain(`moved aside to ${join(stateDir, aside[0])}; every module gets a new identity, so a module still running from before is refused (404 from the workload API)`);
     expect(after.generations['a']).not.toBe(before.generations['a']);
     // The new identities are kept, and read again without a word.
-    expect(await startOnce(['a', 'b'])).toEqual({ generations: after.generations, warnings: [] });
+    expect(await startOnce(['a', 'b'])).toEqual({ ...after, warnings: [] });
   });
 
   it('says a file that is JSON but no object of identities, and an entry that is no identity, naming its module', async () => {
@@ -458,6 +458,34 @@ describe('EdgeHubEmulator with module identities it cannot read in its state dir
     expect(after.warnings).toEqual([`${file} holds no key and generation id for module b: its entry is replaced by a new identity, so b still running from before is refused (404 from the workload API) until it is restarted with its new env`]);
     expect(after.generations['a']).toBe(kept.generations['a']);
   });
+
+  it('says a CA cache that is no JSON, moves it aside under a name that says so, and makes a new CA, which it keeps', async () => {
+    const file = join(stateDir, 'edge-ca.json');
+    const before = await startOnce(['a']);
+    const truncated = readFileSync(file, 'utf8').slice(0, 100);
+    writeFileSync(file, truncated);
+
+    const after = await startOnce(['a']);
+
+    const aside = readdirSync(stateDir).filter((name) => name.startsWith('edge-ca.json.corrupt-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(stateDir, aside[0]), 'utf8')).toBe(truncated);
+    expect(after.warnings).toHaveLength(1);
+    expect(after.warnings[0].startsWith(`${file} cannot be read as the edge CA and server certificate (`)).toBe(true);
+    expect(after.warnings[0]).toMatch(/\(.*JSON.*\): moved aside to /);
+    expect(after.warnings[0]).toContain(`moved aside to ${join(stateDir, aside[0])}; a new CA is made, so a module that trusts the old one (an earlier ca.pem) fails TLS to edgeHub until it is restarted with the new one`);
+    expect(after.caPem).not.toBe(before.caPem);
+    expect(after.generations).toEqual(before.generations);
+    expect(await startOnce(['a'])).toEqual({ ...after, warnings: [] });
+  }, 60_000);
+
+  it('says a CA cache that is JSON but holds no certificate where the CA should be, naming the field', async () => {
+    const file = join(stateDir, 'edge-ca.json');
+    await startOnce(['a']);
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), caPem: '-----BEGIN CERTIFICATE-----\ncut short' }));
+
+    expect((await startOnce(['a'])).warnings).toEqual([expect.stringContaining(`${file} cannot be read as the edge CA and server certificate (caPem is no PEM certificate): moved aside to ${file}.corrupt-`)]);
+  }, 60_000);
 });
 
 describe('EdgeHubEmulator refuses what edgeHub refuses', () => {

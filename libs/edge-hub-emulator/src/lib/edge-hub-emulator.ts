@@ -171,7 +171,7 @@ export class EdgeHubEmulator {
     const ownsStateDir = options.stateDir === undefined;
     const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'edge-hub-emulator-'));
     const host = options.host ?? '127.0.0.1';
-    const certificates = loadOrCreateCertificates(stateDir, [...new Set(['localhost', '127.0.0.1', host, hostname()])]);
+    const certificates = loadOrCreateCertificates(stateDir, [...new Set(['localhost', '127.0.0.1', host, hostname()])], options.logger);
     const credentials = loadOrCreateModuleIdentities(stateDir, ids, options.logger);
     const hub = new EdgeHubEmulator(options, routes, stateDir, ownsStateDir, certificates, credentials);
     try {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { newModuleKey } from './sas';
+import { notAJsonObject, readStateFile, type StateFileKind, writeStateFile } from './state-file';
 
 export interface ModuleCredentials {
   key: string;
@@ -19,26 +19,12 @@ function isCredentials(value: unknown): value is ModuleCredentials {
   return typeof key === 'string' && key.length > 0 && typeof generationId === 'string' && generationId.length > 0;
 }
 
-/**
- * The identities kept in `file`, {} where there is none yet. One that cannot be read as the identities this writes
- * (not JSON, not an object, unreadable) is moved aside, under a name that says so, and said: every module then gets
- * a new identity, and a module still running with its old one is refused, which would otherwise go unexplained.
- */
-function readIdentities(file: string, logger: Logger | undefined): Record<string, unknown> {
-  let problem: string;
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-    problem = `not a JSON object but ${Array.isArray(parsed) ? 'an array' : String(parsed)}`;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    problem = (err as Error).message;
-  }
-  const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(file, aside);
-  logger?.warn({ file, movedTo: aside }, `${file} cannot be read as module identities (${problem}): moved aside to ${aside}; every module gets a new identity, so ${refusedUntilRestarted('a module')}`);
-  return {};
-}
+/** module-identities.json as readStateFile reads it: every module gets a new identity where it cannot be read. */
+const IDENTITIES: StateFileKind = {
+  what: 'module identities',
+  problemOf: notAJsonObject,
+  consequence: `every module gets a new identity, so ${refusedUntilRestarted('a module')}`,
+};
 
 /**
  * Each module's key and generation id, kept in `stateDir` across restarts as IoT Edge keeps module identities
@@ -49,7 +35,7 @@ function readIdentities(file: string, logger: Logger | undefined): Record<string
  */
 export function loadOrCreateModuleIdentities(stateDir: string, moduleIds: readonly string[], logger?: Logger): Map<string, ModuleCredentials> {
   const file = join(stateDir, IDENTITIES_FILE);
-  const kept = readIdentities(file, logger);
+  const kept = readStateFile<Record<string, unknown>>(file, IDENTITIES, logger) ?? {};
   const identities = new Map<string, ModuleCredentials>();
   for (const id of moduleIds) {
     const previous = Object.hasOwn(kept, id) ? kept[id] : undefined;
@@ -62,9 +48,6 @@ export function loadOrCreateModuleIdentities(stateDir: string, moduleIds: readon
     }
     identities.set(id, { key: newModuleKey(), generationId: randomBytes(9).toString('hex') });
   }
-  mkdirSync(stateDir, { recursive: true });
-  const partial = `${file}.${process.pid}.tmp`;
-  writeFileSync(partial, JSON.stringify(Object.fromEntries(identities)), { mode: 0o600 });
-  renameSync(partial, file);
+  writeStateFile(file, Object.fromEntries(identities));
   return identities;
 }
