@@ -37,12 +37,14 @@ function runToEnd(file: string, args: string[], cwd: string, env: Record<string,
 }
 
 describe('npm run detect|eval from another folder', () => {
-  it("takes relative paths from the caller's folder, and the models from the workspace", () => {
+  it("takes relative paths from the caller's folder, and the models from the workspace; ends with the CLI's exit code and words alone", () => {
     copyFileSync(join(root, 'testdata/text-frames/dev-b/frame_000.png'), join(callerDir, 'photo.png'));
 
-    const { code, stdout, stderr } = npmRun('detect', ['--json', '--annotate', annotateDir, 'photo.png']);
+    // The only case through the wrapper: a file it cannot find as well, so that its failure must reach the caller
+    // (exit code, stderr) with nothing of the build's added.
+    const { code, stdout, stderr } = npmRun('detect', ['--json', '--annotate', annotateDir, 'photo.png', 'missing.png']);
 
-    expect({ code, stderr }).toMatchObject({ code: 0 });
+    expect({ code, stderr: stderr.replace(/^ONNX Runtime on the CPU.*\n/, '') }).toEqual({ code: 1, stderr: 'error: 1 of 2 files failed:\n  file not found: missing.png\n' });
     expect(JSON.parse(stdout)).toMatchObject({ source: 'photo.png', width: 1280, height: 720 });
     expect(existsSync(join(callerDir, annotateDir, 'photo.jpg'))).toBe(true);
     expect(existsSync(join(root, annotateDir))).toBe(false);
