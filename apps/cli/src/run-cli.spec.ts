@@ -1,5 +1,6 @@
-// `npm run detect|eval -- ...` (tools/scripts/run-cli.mjs) called from a folder of the caller's: npm runs the
-// script in the workspace root and names the caller's folder INIT_CWD, as here.
+// `npm run detect|eval|bench -- ...` called from a folder of the caller's: npm runs tools/scripts/run-cli.mjs in the
+// workspace root and names the caller's folder INIT_CWD, as the one case through it here does; the others run the
+// built CLI in the caller's folder, as the wrapper does, but without the wrapper's build before each.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
