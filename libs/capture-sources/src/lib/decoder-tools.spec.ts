@@ -17,7 +17,7 @@ describe('DecoderLog', () => {
     expect(log.lastWords(1)).toBe('Conversion failed!');
   });
 
-  it('keeps gst-launch\'s ERROR and WARNING lines and GLib\'s criticals', () => {
+  it('keeps gst-launch\'s ERROR and WARNING lines, the system error of an ERROR\'s debug info, and GLib\'s criticals', () => {
     const log = new DecoderLog(gstLaunchTool('gst-launch-1.0'));
     for (const line of [
       "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Cannot identify device '/dev/video0'.",
@@ -30,7 +30,7 @@ describe('DecoderLog', () => {
     }
 
     expect(log.lastWords()).toBe(
-      "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Cannot identify device '/dev/video0'. | " +
+      "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Cannot identify device '/dev/video0'. | system error: No such file or directory | " +
         "(gst-launch-1.0:4242): GStreamer-CRITICAL **: 10:00:00.000: gst_caps_unref: assertion 'caps != NULL' failed",
     );
   });

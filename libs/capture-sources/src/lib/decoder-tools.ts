@@ -67,8 +67,9 @@ export function gstLaunchTool(path: string): DecoderTool {
     rowStride: (width, pixelFormat) => (minStride(pixelFormat, width) + 3) & ~3,
     versionFlag: '--version',
     installHint: 'install GStreamer (apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good) or point GST_LAUNCH_PATH (gstLaunchPath) at it',
-    // gst-launch prints its own "ERROR: ..." / "WARNING: ..." lines, GLib its "...-CRITICAL **: ..." ones.
-    notableLine: (line) => (/^(ERROR|WARNING)\b|-(CRITICAL|WARNING) \*\*/.test(line) ? line : undefined),
+    // gst-launch prints its own "ERROR: ..." / "WARNING: ..." lines, GLib its "...-CRITICAL **: ..." ones; why a system
+    // call failed ("system error: Permission denied") is only in an ERROR's debug info, and tells what to do.
+    notableLine: (line) => (/^(ERROR|WARNING)\b|^system error: |-(CRITICAL|WARNING) \*\*/.test(line) ? line : undefined),
   };
 }
 

@@ -5,10 +5,32 @@ import { basename, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
+import { DecoderLog, gstLaunchTool } from './decoder-tools';
 import type { CapturedFrame } from './frame-source';
 import { buildGstLaunchArgs, GstreamerPipelineSource, gstreamerFailureAdvice, readNegotiatedSize } from './gstreamer-source';
 import { createFrameSource, resolveSource } from './resolve-source';
 import { VideoSourceError } from './video-source-error';
+
+/**
+ * What capture keeps of gst-launch-1.0 1.22's output when v4l2src cannot open a node that is there, as it printed it
+ * (a node of no driver, made with mknod, gave "No such device or address"): the reason is in the debug info alone.
+ */
+function unopenedCameraWords(reason: string): string {
+  const log = new DecoderLog(gstLaunchTool('gst-launch-1.0'));
+  for (const line of [
+    'Setting pipeline to PAUSED ...',
+    "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Could not open device '/dev/video0' for reading and writing.",
+    'Additional debug info:',
+    '../sys/v4l2/v4l2_calls.c(622): gst_v4l2_open (): /GstPipeline:pipeline0/GstV4l2Src:v4l2src0:',
+    `system error: ${reason}`,
+    "ERROR: pipeline doesn't want to preroll.",
+    'Failed to set pipeline to PAUSED.',
+    'Setting pipeline to NULL ...',
+  ]) {
+    log.add(line);
+  }
+  return log.lastWords();
+}
 
 jest.setTimeout(20_000);
 
@@ -207,16 +229,23 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
       }
     });
 
-    it("a v4l2src camera the module may not open: ffmpeg's V4L2 source's words (GStreamer 1.22's for EACCES and EPERM: no device here to refuse)", () => {
-      // What gst-launch-1.0 1.22 said of /dev/kmsg (crw-r--r-- root) run as nobody, and of a video node (81:99) in a
-      // device cgroup that refuses it, as a container's device rules do: why the open failed is only in its debug line
-      // ("system error: Permission denied", "... Operation not permitted"), which is not kept.
-      const lastWords = "ERROR: from element /GstPipeline:pipeline0/GstV4l2Src:v4l2src0: Could not open device '/dev/video0' for reading and writing. | ERROR: pipeline doesn't want to preroll.";
+    it.each([
+      // EACCES (the node's mode), EPERM (a container's device rules, as a device cgroup refusing 81:* gave).
+      ['Permission denied', "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume"],
+      ['Operation not permitted', "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume"],
+      // A node left behind by a camera unplugged (a container's --device node; a stale one): ENXIO or ENODEV.
+      ['No such device or address', '/dev/video0 went away (unplugged?): retried until it is back'],
+      ['No such device', '/dev/video0 went away (unplugged?): retried until it is back'],
+      ['Device or resource busy', 'another program has /dev/video0 open: stop it, or set CAMERA_PATH to another camera'],
+    ])("a v4l2src camera it cannot open (%s): ffmpeg's V4L2 source's words for that reason", (reason, text) => {
+      expect(gstreamerFailureAdvice('CAMERA_PATH')(unopenedCameraWords(reason), 0)).toEqual({ text, awaitsSettings: false });
+    });
 
-      expect(gstreamerFailureAdvice('CAMERA_PATH')(lastWords, 0)).toEqual({
-        text: "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume",
-        awaitsSettings: false,
-      });
+    it('a v4l2src camera it cannot open for another reason: GStreamer\'s words, the reason among them, not a guess', () => {
+      const lastWords = unopenedCameraWords('Too many open files');
+
+      expect(lastWords).toContain('system error: Too many open files');
+      expect(gstreamerFailureAdvice('CAMERA_PATH')(lastWords, 0)).toBeUndefined();
     });
 
     it("an element capture adds to the pipeline (videoconvert, of GStreamer's base plugins), not the setting's to correct", async () => {

@@ -184,10 +184,16 @@ export function gstreamerFailureAdvice(setting = 'the pipeline', pipeline?: stri
     if (missing) return { text: cameraDeviceAdvice.missing(missing, setting), awaitsSettings: false };
     const busy = /Device '([^']+)' is busy/.exec(lastWords)?.[1];
     if (busy) return { text: cameraDeviceAdvice.busy(busy, setting), awaitsSettings: false };
-    // GStreamer keeps why the open failed to its debug line; of a node that is there, it is the module's permission
-    // (EACCES) or its container's device rules (EPERM), which this one advice covers both of.
-    const notPermitted = /Could not open device '([^']+)' for reading and writing/.exec(lastWords)?.[1];
-    if (notPermitted) return { text: cameraDeviceAdvice.notPermitted(notPermitted), awaitsSettings: false };
+    // Of a node that is there, why the open failed is in the debug info's "system error: ..." (DecoderLog keeps it):
+    // a node left by a camera unplugged (ENXIO, ENODEV) is no matter of permission; EACCES and EPERM (a container's
+    // device rules) are.
+    const unopened = /Could not open device '([^']+)' for reading and writing\..*?\| system error: ([^|]+)/.exec(lastWords);
+    if (unopened) {
+      const [, device, reason] = unopened;
+      if (/Permission denied|Operation not permitted/.test(reason)) return { text: cameraDeviceAdvice.notPermitted(device), awaitsSettings: false };
+      if (/No such device/.test(reason)) return { text: cameraDeviceAdvice.goneAway(device), awaitsSettings: false };
+      if (/Device or resource busy/.test(reason)) return { text: cameraDeviceAdvice.busy(device, setting), awaitsSettings: false };
+    }
     const notACamera = /This isn't a device '([^']+)'|capabilities for device '([^']+)': It isn't a v4l2 driver/.exec(lastWords);
     if (notACamera) return { text: cameraDeviceAdvice.notACamera(notACamera[1] ?? notACamera[2], setting), awaitsSettings: false };
     return undefined;
