@@ -13,7 +13,8 @@ const input = (seed: number) => ({ data: new Float32Array(3 * 64 * 96).map((_, i
 describe('BackendPool (real model, two streams)', () => {
   const pool = new BackendPool([stream(), stream()]);
   const single = stream();
-  beforeAll(() => Promise.all([pool.load(), single.load()]));
+  // Three sessions: seconds on two cores busy with other suites.
+  beforeAll(() => Promise.all([pool.load(), single.load()]), 60_000);
   afterAll(() => Promise.all([pool.dispose(), single.dispose()]));
 
   it('says how many runs may be in flight and identifies the model like one stream does', () => {

@@ -13,7 +13,7 @@ const FRAMES = join(__dirname, '../../../../testdata/text-frames');
 
 describe('OnnxRuntimeBackend (real model)', () => {
   const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
-  beforeAll(() => backend.load());
+  beforeAll(() => backend.load(), 60_000);
   afterAll(() => backend.dispose());
 
   it('identifies the model by its sha256', () => {
@@ -47,7 +47,7 @@ describe('OnnxRuntimeBackend (real model)', () => {
 
 describe('OnnxRuntimeBackend off the main thread', () => {
   const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
-  beforeAll(() => backend.load());
+  beforeAll(() => backend.load(), 60_000);
   afterAll(() => backend.dispose());
 
   it('keeps the event loop free while the model runs, so sockets keep draining', async () => {
@@ -79,7 +79,7 @@ describe('OnnxRuntimeBackend off the main thread', () => {
 
 describe('OnnxRuntimeBackend output maps', () => {
   const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
-  beforeAll(() => backend.load());
+  beforeAll(() => backend.load(), 60_000);
   afterAll(() => backend.dispose());
 
   it('lends each map from a ring: a map still out is never written again, a recycled one is reused', async () => {
@@ -132,7 +132,7 @@ describe('OnnxRuntimeBackend loaded again after dispose()', () => {
 
 describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)', () => {
   const recognizer = new OnnxRuntimeBackend({ modelPath: join(__dirname, '../../../../models/ch_PP-OCRv4_rec_infer.onnx'), intraOpThreads: 1 });
-  beforeAll(() => recognizer.load());
+  beforeAll(() => recognizer.load(), 60_000);
   afterAll(() => recognizer.dispose());
 
   it('hands the first output over in memory of its own, and later ones in a recycled slot grown to fit', async () => {
@@ -157,7 +157,7 @@ describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)'
 describe('OnnxRuntimeBackend detecting text on frames on its worker', () => {
   const backend = new OnnxRuntimeBackend({ modelPath: MODEL, intraOpThreads: 1 });
   const frame = (name: string, width: number, height: number) => readBgrImage(join(FRAMES, name), width, height);
-  beforeAll(() => backend.load());
+  beforeAll(() => backend.load(), 60_000);
   afterAll(() => backend.dispose());
 
   /** Each frame's boxes from frames preprocessed and postprocessed on this thread, run as floats. */
