@@ -108,6 +108,21 @@ describe('SourceActivity', () => {
     expect(outages).toEqual([['camera0', 13_000]]);
   });
 
+  it('tells a dead camera staleAfterMs after it was asked also when each of its frames waited here longer: the time held is not its pace', () => {
+    const outages: Array<[string, number]> = [];
+    const activity = new SourceActivity({ staleAfterMs: 5000, onOutage: (sourceId, silentMs) => outages.push([sourceId, silentMs]) });
+    // One camera, a model that takes 3 s a frame (a slow board), checked every second: each frame is held 3 s, let go,
+    // and the next comes 40 ms after it is asked; then the camera dies, asked at 12.12 s.
+    const events: Array<[number, 'received' | 'waitingFor']> = [[0, 'received'], [3000, 'waitingFor'], [3040, 'received'], [6040, 'waitingFor'], [6080, 'received'], [9080, 'waitingFor'], [9120, 'received'], [12_120, 'waitingFor']];
+    for (let now = 0; now <= 17_000; now += 10) {
+      for (const [at, event] of events) if (at === now) activity[event]('camera0', now);
+      if (now % 1000 === 0) activity.check(now);
+    }
+    expect(outages).toEqual([]);
+    activity.check(17_120);
+    expect(outages).toEqual([['camera0', 17_120 - 9120]]);
+  });
+
   it('blames no source for a silence of its own process (stopped, a suspended VM, a clock set forward): its sources have what was left of their stale time again from its waking', () => {
     const outages: string[] = [];
     const activity = new SourceActivity({ staleAfterMs: 5000, checkEveryMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });

@@ -47,13 +47,21 @@ interface SourceState {
   latencies: number[];
   /** When its last frame was done (or its state was made). */
   lastDoneAt: number;
-  /** Its frames received: their pace; silence counted from its state's making (a source first heard of by a skip). */
+  /**
+   * Its frames received, on a clock that leaves out heldMs: their pace is the source's answer to being asked, not the
+   * model's (a camera whose frames each wait 3 s here is not told 9 s after it died); silence counted from its state's
+   * making (a source first heard of by a skip).
+   */
   arrivals: Arrivals;
+  /** When its last frame was received (or its state was made). */
+  receivedAt: number;
   /** Its frames this process holds (received, not yet let go): while it does, their source is not asked for another. */
   held: number;
-  /** When this process last let a frame of it go, asking for the next (or its state's making): its silence counts from then. */
-  askedAt: number;
-  /** ownSilentMs at askedAt: what came after is not its silence. */
+  /** Since when held has been above 0. */
+  heldSince: number;
+  /** How long its frames have been held here, all told: time it was not asked for one. */
+  heldMs: number;
+  /** ownSilentMs when this process last asked it for a frame: what came after is not its silence. */
   ownSilentMsAtAsk: number;
   stale: boolean;
   outages: number;
@@ -92,18 +100,19 @@ export class SourceActivity {
   received(sourceId: string, now = Date.now()): void {
     const source = this.source(sourceId, now);
     if (!source) return;
-    if (source.stale) this.options.onResumed?.(sourceId, now - lastReceivedAt(source));
+    if (source.stale) this.options.onResumed?.(sourceId, now - source.receivedAt);
     source.stale = false;
-    source.arrivals.mark(now);
-    source.held++;
+    source.arrivals.mark(now - source.heldMs);
+    source.receivedAt = now;
+    if (source.held++ === 0) source.heldSince = now;
   }
 
   /** This process let a received frame of the source go and asks it for the next: its silence counts from now. */
   waitingFor(sourceId: string, now = Date.now()): void {
     const source = this.sources.get(sourceId);
     if (!source || source.held === 0) return;
-    source.held--;
-    source.askedAt = now;
+    if (--source.held > 0) return;
+    source.heldMs += now - source.heldSince;
     source.ownSilentMsAtAsk = this.ownSilentMs;
   }
 
@@ -153,12 +162,12 @@ export class SourceActivity {
     if (sinceLastCheckMs > 2 * this.checkEveryMs) this.ownSilentMs += sinceLastCheckMs - this.checkEveryMs;
     for (const [sourceId, source] of this.sources) {
       if (source.stale || source.held > 0) continue;
-      // Not its silence: the time its last frame was held here before it was asked again, and this process's own since.
-      const notAskedMs = source.askedAt - lastReceivedAt(source) + this.ownSilentMs - source.ownSilentMsAtAsk;
-      if (!source.arrivals.stalled(now, this.staleAfterMs, notAskedMs)) continue;
+      // Not its silence: the time its frames were held here (its clock leaves that out), and this process's own since
+      // it was last asked.
+      if (!source.arrivals.stalled(now - source.heldMs, this.staleAfterMs, this.ownSilentMs - source.ownSilentMsAtAsk)) continue;
       source.stale = true;
       source.outages++;
-      this.options.onOutage?.(sourceId, now - lastReceivedAt(source));
+      this.options.onOutage?.(sourceId, now - source.receivedAt);
     }
   }
 
@@ -190,8 +199,10 @@ export class SourceActivity {
         latencies: [],
         lastDoneAt: now,
         arrivals: new Arrivals(now),
+        receivedAt: now,
         held: 0,
-        askedAt: now,
+        heldSince: now,
+        heldMs: 0,
         ownSilentMsAtAsk: this.ownSilentMs,
         stale: false,
         outages: 0,
@@ -200,11 +211,6 @@ export class SourceActivity {
     }
     return source;
   }
-}
-
-/** Its last frame received, or when it was first heard of (Arrivals made with that time always has one). */
-function lastReceivedAt(source: SourceState): number {
-  return source.arrivals.last as number;
 }
 
 function median(values: number[]): number {
