@@ -79,14 +79,17 @@ describe("npm start's launcher", () => {
 
   /**
    * Runs `specs` as npm start does, printing their lines and the launcher's own, then how it ended: `exited <code>`
-   * (never `started` when one failed) and how many of the module process groups are left.
+   * (never `started` when one failed), whether it ended before startUpWaitMs, and how many of the module process
+   * groups are left.
    */
   const runGroup = (specs: { name: string; args: string[] }[], startUpWaitMs: number) =>
     withProcessGroup(
       `
+      const startedAt = Date.now();
       const run = group.runProcessGroup(input.specs, { print: group.createPrinter(input.specs.map(({ name }) => name)), startUpWaitMs: input.startUpWaitMs });
       const groups = [...run.children.values()].map(({ pid }) => pid);
       console.log(await Promise.race([run.started.then(() => 'started'), run.done.then((code) => \`exited \${code}\`)]));
+      console.log(Date.now() - startedAt < input.startUpWaitMs ? 'ended before startUpWaitMs' : 'ended at startUpWaitMs or later');
       const alive = (pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
       // A process killed is gone once reaped.
       for (let wait = 0; wait < 40 && groups.some(alive); wait++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -94,15 +97,18 @@ describe("npm start's launcher", () => {
       { specs, startUpWaitMs },
     ).split('\n');
 
-  const captureRefused = moduleLogging('capture', [{ level: 60, msg: 'capture start-up failed: Invalid configuration:\n  - CAPTURE_FPS must be a number from 0 to 1000 (got "fast")' }], { exitCode: 1 });
+  /** Capture refusing its configuration `afterMs` after it started (its bundle loading). */
+  const captureRefused = (afterMs = 0) =>
+    moduleLogging('capture', [{ level: 60, msg: 'capture start-up failed: Invalid configuration:\n  - CAPTURE_FPS must be a number from 0 to 1000 (got "fast")' }], { exitCode: 1, afterMs });
 
   it("shows every module's start-up errors in one run: one that fails stops the others once each has started (stopped then) or failed", () => {
     const printed = runGroup(
       [
-        captureRefused,
+        // After telemetry has started, which is then stopped at once, not when the wait runs out.
+        captureRefused(1000),
         moduleLogging('telemetry', [{ level: 30, msg: 'telemetry started' }], { runsChild: true }),
-        moduleLogging('inference', [{ level: 60, msg: 'inference start-up failed: Invalid configuration:\n  - DETECTION_PRESET must be one of seed, default (got "quick")' }], { exitCode: 2, afterMs: 1500 }),
-        moduleLogging('preview', [{ level: 30, msg: 'preview started' }], { afterMs: 700 }),
+        moduleLogging('inference', [{ level: 60, msg: 'inference start-up failed: Invalid configuration:\n  - DETECTION_PRESET must be one of seed, default (got "quick")' }], { exitCode: 2, afterMs: 2500 }),
+        moduleLogging('preview', [{ level: 30, msg: 'preview started' }], { afterMs: 1800 }),
       ],
       15_000,
     );
@@ -116,6 +122,7 @@ describe("npm start's launcher", () => {
         '[preview  ] INFO preview started',
         // The first failure's code; the started telemetry stopped, the sleep it ran too.
         'exited 1',
+        'ended before startUpWaitMs',
         'groups left: 0',
       ]),
     );
@@ -123,7 +130,7 @@ describe("npm start's launcher", () => {
   });
 
   it('stops a module still starting startUpWaitMs after another failed (its start line never logged: LOG_LEVEL=warn)', () => {
-    const printed = runGroup([captureRefused, moduleLogging('inference', [{ level: 40, msg: 'no GPU: on the CPU' }])], 1000);
+    const printed = runGroup([captureRefused(), moduleLogging('inference', [{ level: 40, msg: 'no GPU: on the CPU' }])], 1000);
     expect(printed).toEqual(expect.arrayContaining(['[inference] still starting 1 s after capture failed: stopping it', 'exited 1', 'groups left: 0']));
   });
 
