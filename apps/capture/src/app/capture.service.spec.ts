@@ -21,6 +21,9 @@ function serveStream(url: string): ChildProcess {
   });
 }
 
+// Real decoders started, killed and restarted after a backoff: more than Jest's 5 s default on a loaded runner.
+jest.setTimeout(30_000);
+
 describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   let dir: string;
   let video: string;
