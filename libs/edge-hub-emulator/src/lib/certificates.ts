@@ -94,16 +94,22 @@ const CERTIFICATES: StateFileKind = {
 
 /**
  * A root CA and a server certificate for `hostnames` signed by it, cached in `stateDir` so restarts are fast. A
- * cache for other hostnames, or one expiring within a week, is replaced; one that cannot be read is moved aside and
- * said (on `logger`), not replaced unseen. One file written by rename, so two emulators sharing a state dir never
- * read a CA and a server certificate from different generations.
+ * cache for other hostnames (a container's host name is new with each container), or one expiring within a week,
+ * is replaced, and said (on `logger`), as the CA goes with it; one that cannot be read is moved aside and said, not
+ * replaced unseen. One file written by rename, so two emulators sharing a state dir never read a CA and a server
+ * certificate from different generations.
  */
 export function loadOrCreateCertificates(stateDir: string, hostnames: string[], logger?: Logger): EdgeCertificates {
   const file = join(stateDir, CACHE_FILE);
   const wanted = [...new Set(hostnames)].sort();
   const cached = readStateFile<CachedCertificates>(file, CERTIFICATES, logger);
-  const fresh = cached !== undefined && Date.parse(cached.notAfter) - Date.now() > 7 * DAY_MS;
-  if (fresh && JSON.stringify([...cached.hostnames].sort()) === JSON.stringify(wanted)) return cached;
+  if (cached !== undefined) {
+    const otherHosts = JSON.stringify([...new Set(cached.hostnames)].sort()) !== JSON.stringify(wanted);
+    const expiring = Date.parse(cached.notAfter) - Date.now() <= 7 * DAY_MS;
+    if (!otherHosts && !expiring) return cached;
+    const why = otherHosts ? `is for ${cached.hostnames.join(', ')}, not ${wanted.join(', ')}` : `expires ${cached.notAfter}`;
+    logger?.warn({ file }, `${file} ${why}: ${CERTIFICATES.consequence}`);
+  }
   const generated = generate(hostnames);
   writeStateFile(file, generated);
   return generated;
