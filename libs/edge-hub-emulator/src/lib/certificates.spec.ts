@@ -1,11 +1,26 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadOrCreateCertificates } from './certificates';
 
-// Each new CA is two RSA signatures in node-forge's JavaScript: seconds under Jest on two busy cores.
-jest.setTimeout(60_000);
+describe('loadOrCreateCertificates', () => {
+  it('makes a CA that signed itself and a server certificate for the host names, as TLS checks them', () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'edge-ca-'));
+    try {
+      const { caPem, serverCertPem } = loadOrCreateCertificates(stateDir, ['localhost', '127.0.0.1']);
+      const ca = new X509Certificate(caPem);
+      const server = new X509Certificate(serverCertPem);
+
+      expect(ca.ca && ca.verify(ca.publicKey)).toBe(true);
+      expect(server.checkIssued(ca) && server.verify(ca.publicKey)).toBe(true);
+      expect([server.checkHost('localhost'), server.checkIP('127.0.0.1')]).toEqual(['localhost', '127.0.0.1']);
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('loadOrCreateCertificates replacing a cache it can read', () => {
   let stateDir: string;

@@ -477,7 +477,7 @@ describe('EdgeHubEmulator with state it cannot read in its state dir (module ide
     expect(after.caPem).not.toBe(before.caPem);
     expect(after.generations).toEqual(before.generations);
     expect(await startOnce(['a'])).toEqual({ ...after, warnings: [] });
-  }, 60_000);
+  });
 
   it('says a CA cache that is JSON but holds no certificate where the CA should be, naming the field', async () => {
     const file = join(stateDir, 'edge-ca.json');
@@ -485,7 +485,7 @@ describe('EdgeHubEmulator with state it cannot read in its state dir (module ide
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), caPem: '-----BEGIN CERTIFICATE-----\ncut short' }));
 
     expect((await startOnce(['a'])).warnings).toEqual([expect.stringContaining(`${file} cannot be read as the edge CA and server certificate (caPem is no PEM certificate): moved aside to ${file}.corrupt-`)]);
-  }, 60_000);
+  });
 });
 
 describe('EdgeHubEmulator refuses what edgeHub refuses', () => {
