@@ -8,8 +8,9 @@ export const cameraDeviceAdvice = {
   goneAway: (device: string) => `${device} went away (unplugged?): retried until it is back`,
   busy: (device: string, setting: string) => `another program has ${device} open: stop it, or set ${setting} to another camera`,
   // EACCES (the node's mode and group), or EPERM (a container's device rules: most often a node mounted as a volume,
-  // there but not allowed): GStreamer's words do not tell one from the other, so one advice says what mends either.
+  // there but not allowed): one advice says what mends either. The images' user is in their video group (gid 44), so
+  // in a container EACCES means the host's group for the node has another gid (docker/README.md, Camera).
   notPermitted: (device: string) =>
-    `the module may not open ${device}: run it in the device's group (video); in a container, pass it in with --device ${device} (a deployment's createOptions HostConfig.Devices), not as a mounted volume`,
+    `the module may not open ${device}: run it in the group that owns it (video as a rule); in a container, pass it in with --device ${device} (a deployment's createOptions HostConfig.Devices), not as a mounted volume, and add the host's gid of ${device} to HostConfig.GroupAdd where the image's video group (44) is not it`,
   notACamera: (device: string, setting: string) => `${device} is no camera's video node: set ${setting} to one (v4l2-ctl --list-devices)`,
 };

@@ -145,7 +145,7 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   it("says what to do for ffmpeg's words on a camera it may not open, one unplugged, one without the format asked, and nothing for words it does not know", () => {
     const advise = v4l2FailureAdvice('/dev/video0', 'CAMERA_PATH', 'mjpeg');
 
-    const notPermitted = "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume";
+    const notPermitted = "the module may not open /dev/video0: run it in the group that owns it (video as a rule); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume, and add the host's gid of /dev/video0 to HostConfig.GroupAdd where the image's video group (44) is not it";
     expect(advise('Cannot open video device /dev/video0: Permission denied', 0)?.text).toBe(notPermitted);
     // EPERM: ffmpeg 5.1's words in a device cgroup that refuses the camera's major (81), as a container's device rules
     // refuse a node mounted as a volume rather than passed with --device.

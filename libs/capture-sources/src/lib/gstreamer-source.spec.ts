@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
@@ -44,6 +44,20 @@ const RED_30_WIDE = 'videotestsrc pattern=red ! video/x-raw,width=30,height=24 !
 const JETSON_CSI_PIPELINE =
   'nvarguscamerasrc sensor-id=0 ! video/x-raw(memory:NVMM), width=1920, height=1080, format=NV12, framerate=30/1 ! ' +
   'nvvidconv flip-method=0 ! video/x-raw, width=960, height=540, format=BGRx ! videoconvert ! video/x-raw, format=BGR ! appsink drop=1';
+
+/** A V4L2 node (major 81) at a minor no camera has, in a temp dir of its own; undefined where none can be made or opened. */
+function videoNodeWithoutCamera(): { dir: string; node: string } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'iev-gst-node-'));
+  const node = join(dir, 'video0');
+  try {
+    execFileSync('mknod', [node, 'c', '81', '255'], { stdio: 'ignore' });
+    closeSync(openSync(node, 'r+'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENXIO') return { dir, node };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return undefined;
+}
 
 describe('buildGstLaunchArgs', () => {
   it('runs the sample pipeline quietly into fd 3, its size taken from its caps and held there', () => {
@@ -231,8 +245,8 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
 
     it.each([
       // EACCES (the node's mode), EPERM (a container's device rules, as a device cgroup refusing 81:* gave).
-      ['Permission denied', "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume"],
-      ['Operation not permitted', "the module may not open /dev/video0: run it in the device's group (video); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume"],
+      ['Permission denied', "the module may not open /dev/video0: run it in the group that owns it (video as a rule); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume, and add the host's gid of /dev/video0 to HostConfig.GroupAdd where the image's video group (44) is not it"],
+      ['Operation not permitted', "the module may not open /dev/video0: run it in the group that owns it (video as a rule); in a container, pass it in with --device /dev/video0 (a deployment's createOptions HostConfig.Devices), not as a mounted volume, and add the host's gid of /dev/video0 to HostConfig.GroupAdd where the image's video group (44) is not it"],
       // A node left behind by a camera unplugged (a container's --device node; a stale one): ENXIO or ENODEV.
       ['No such device or address', '/dev/video0 went away (unplugged?): retried until it is back'],
       ['No such device', '/dev/video0 went away (unplugged?): retried until it is back'],
@@ -246,6 +260,19 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
 
       expect(lastWords).toContain('system error: Too many open files');
       expect(gstreamerFailureAdvice('CAMERA_PATH')(lastWords, 0)).toBeUndefined();
+    });
+
+    // A video node with no camera behind it (open: ENXIO), as a container keeps the node --device passed in after its
+    // camera is unplugged; made where this machine lets it (root with CAP_MKNOD, a temp dir that allows devices).
+    const orphanNode = videoNodeWithoutCamera();
+    afterAll(() => orphanNode && rmSync(orphanNode.dir, { recursive: true, force: true }));
+    (orphanNode ? it : it.skip)(`a v4l2src camera node whose camera went away: retried, not told to change permissions${orphanNode ? '' : ' (skipped: no video node can be made here)'}`, async () => {
+      const node = orphanNode?.node ?? '';
+      const error = await failure(`v4l2src device=${node} ! video/x-raw,width=16,height=16 ! appsink`);
+
+      expect(error?.message).toContain(`Could not open device '${node}' for reading and writing. | system error: No such device or address`);
+      expect(error?.message).toMatch(new RegExp(`: ${node.replace(/\//g, '\\/')} went away \\(unplugged\\?\\): retried until it is back$`));
+      expect(error?.awaitsSettings).toBe(false);
     });
 
     it("an element capture adds to the pipeline (videoconvert, of GStreamer's base plugins), not the setting's to correct", async () => {
