@@ -35,7 +35,13 @@ export function readStateFile<T>(file: string, kind: StateFileKind, logger: Logg
     problem = (err as Error).message;
   }
   const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(file, aside);
+  try {
+    renameSync(file, aside);
+  } catch (err) {
+    // Another emulator on the same state dir, which read it as this one did, moved it aside first and said so.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
   logger?.warn({ file, movedTo: aside }, `${file} cannot be read as ${kind.what} (${problem}): moved aside to ${aside}; ${kind.consequence}`);
   return undefined;
 }
