@@ -80,7 +80,6 @@ export function streamFailureAdvice(url: string, setting = 'the URL', rtspTransp
   };
 }
 
-
 /** How ffmpeg's `mpjpeg` fails on a multipart stream whose parts it cannot split (docs/capture/stream.md, MJPEG cameras). */
 const MJPEG_PARTS_NOT_SPLIT = /\bExpected boundary\b|\bCould not find codec parameters for stream \d+ \(Video: mjpeg\b/;
 /** How it fails on a boundary line without its leading `--`, as on anything else that is no video it knows. */

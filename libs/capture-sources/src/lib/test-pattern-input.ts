@@ -6,7 +6,7 @@ export interface TestPatternOptions extends OutputShape {
   realtime?: boolean;
 }
 
-export const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
+const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
 
 /** ffmpeg generating its moving `testsrc2` pattern (colour bars, a counter, a moving gradient); a lone side is completed at 4:3. */
 export function testPatternInput({ width, height, fps, realtime = true }: TestPatternOptions): FfmpegInput {
