@@ -63,18 +63,35 @@ export function framesAsDecoded(versionOutput: string): string[] {
 }
 
 /**
- * The rate limit before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). The limit
- * keeps a source's first frame in each 1/fps of its time, and a frame whose time went back (a stream restarted): only
- * drops. ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
+ * Of a frame, what the rate limit lets through early for times rounded (Matroska and FLV keep milliseconds: a 30 fps
+ * file at 30 lost a third without it).
+ */
+const ROUNDED_TIMES_ALLOWANCE = 0.25;
+/**
+ * Seconds of arrival jitter it lets through early: an HTTP camera's frames are timed as decoded, and on loaded cores
+ * come unevenly, two or three at once (docs/capture/stream.md, "The rate limit").
+ */
+const JITTER_ALLOWANCE_SECONDS = 0.25;
+
+/**
+ * The rate limit before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). A token
+ * bucket, in the select filter's stored values: ld(0) holds the frames it may let through, refilled at fps a second by
+ * the frames' own times up to one and the allowances, ld(1) the previous frame's time; a frame is kept where a whole
+ * one is there to spend. So a source no faster than fps keeps every frame though they come unevenly (the slots of
+ * 1/fps this replaced dropped the second of two in one slot: 124 of 190 frames kept of a 30 fps HTTP camera at
+ * CAPTURE_FPS=30 on loaded cores), one faster is held to fps, over any stretch at most the allowances more, and a
+ * backlog read at once after a stall gives a quarter second's frames and one at most. The first frame, and one whose time went
+ * back (a stream restarted), is kept and leaves the bucket at a quarter of a frame: a 2 s file at 10 fps gives 20.
+ * Only drops: ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
  * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
- * The slots are counted from the first frame, and a frame up to a quarter of one early counts in the next, so a
- * source at the rate asked keeps every frame though its times jitter or are rounded (Matroska and FLV keep
- * milliseconds: a 30 fps file at 30 lost a third without it). A quarter, not a half: a 2 s file at 10 fps gives 20.
  */
 export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
-  const slot = (time: string) => `floor((${time}-start_t)*${fps}+0.25)`;
-  const rateLimit = `select='isnan(prev_selected_t)+lt(t,prev_selected_t)+gt(${slot('t')},${slot('prev_selected_t')})'`;
-  return [...(fps ? [rateLimit] : []), ...(width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [])];
+  const sizeFilters = width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [];
+  if (!fps) return sizeFilters;
+  const capacity = 1 + Math.max(ROUNDED_TIMES_ALLOWANCE, JITTER_ALLOWANCE_SECONDS * fps);
+  const refill = `st(0,min(${capacity},ld(0)+(t-ld(1))*${fps}))`;
+  const restart = `st(0,${1 + ROUNDED_TIMES_ALLOWANCE})`;
+  return [`select='if(n*gte(t,ld(1)),${refill},${restart});st(1,t);if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, ...sizeFilters];
 }
 
 /** ffmpeg's names (av_color_space_name) of the matrices frames carry; any other is left unsaid, read as BT.601. */

@@ -42,9 +42,10 @@ function streamTimeoutOptions(url: string, { rtspTransport = 'tcp', timeoutSecon
  * carry no time (ffmpeg counts them at 25 fps whatever the camera sends, so CAPTURE_FPS=5 kept 2 frames a second of a
  * 10 fps camera, read either way), and ffmpeg cannot say which an HTTP stream is before it opens it. In microseconds
  * (settb), as the stream's own time base (1/25 s for MJPEG) would round the times and keep at most 25 frames a second.
- * Decoded frames leave in order, so these times rise even where packets arrive out of it (B-frames). The cost, for a
- * stream with times of its own (MPEG-TS, FLV): arrival jitter loses a few frames in a hundred where CAPTURE_FPS is
- * near the stream's rate. Other streams (RTSP, UDP, RTMP) and HLS, paced by its own times, keep them.
+ * Decoded frames leave in order, so these times rise even where packets arrive out of it (B-frames). Frames so timed
+ * come unevenly, which the rate limit allows for (rateAndSizeFilters); a stream with times of its own (MPEG-TS, FLV)
+ * loses the frames it buffers before its first (5 s of analysis for MPEG-TS) beyond the limit's allowance, read at
+ * once. Other streams (RTSP, UDP, RTMP) and HLS, paced by its own times, keep them.
  */
 const TIMED_AS_DECODED = ['settb=AVTB', 'setpts=RTCTIME-RTCSTART'];
 /**

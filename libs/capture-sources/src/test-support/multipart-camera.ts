@@ -38,9 +38,10 @@ export interface MultipartCamera {
 
 /**
  * An HTTP server sending the pictures in turn, over and over, at `fps`, as a `variant` multipart stream: a camera's
- * video.mjpg. Each client gets its own stream.
+ * video.mjpg. Each client gets its own stream. `framesAtOnce` sends that many together, then none for as long, at the
+ * same rate on average: a link that bunches frames (Wi-Fi, loaded cores), or stalls and delivers its backlog at once.
  */
-export async function startMultipartCamera(variant: MultipartVariant, pictures: Buffer[], { fps = 10 } = {}): Promise<MultipartCamera> {
+export async function startMultipartCamera(variant: MultipartVariant, pictures: Buffer[], { fps = 10, framesAtOnce = 1 } = {}): Promise<MultipartCamera> {
   const lineEnd = variant.includes('lf') ? '\n' : '\r\n';
   const boundary = variant.includes('nodash') ? 'myboundary' : '--myboundary';
   const clients = new Set<Socket>();
@@ -59,7 +60,8 @@ export async function startMultipartCamera(variant: MultipartVariant, pictures: 
       // Each picture at its own time from the start, so a late timer does not slow the camera down.
       const sendNext = () => {
         if (socket.destroyed) return;
-        socket.write(part(pictures[sent++ % pictures.length]));
+        const bunch = Array.from({ length: framesAtOnce }, () => part(pictures[sent++ % pictures.length]));
+        socket.write(Buffer.concat(bunch));
         setTimeout(sendNext, startMs + (sent * 1000) / fps - epochMs());
       };
       sendNext();
@@ -86,6 +88,19 @@ export async function cameraSource(variables: Record<string, string>, setting = 
 }
 
 /**
+ * The sequence and time of each frame taken until the decoder has handed on `count` (sequence counts them all: a live
+ * source drops a frame the reader has not taken when the next comes, as two decoded at once).
+ */
+async function framesHandedOn(source: FrameSource, count: number): Promise<{ sequence: number; timeMs: number }[]> {
+  const taken: { sequence: number; timeMs: number }[] = [];
+  for await (const { header } of source.frames()) {
+    taken.push({ sequence: header.sequence, timeMs: header.captureTimeMs });
+    if (header.sequence >= count - 1) break;
+  }
+  return taken;
+}
+
+/**
  * Specs of CAPTURE_STREAM_FORMAT that hold for every ffmpeg capture runs (each spec file one: fluent-ffmpeg takes one
  * ffmpeg path per process), against a camera served as each variant.
  */
@@ -97,6 +112,7 @@ export function readsMultipartCameras(ffmpegPath: string): void {
     camera = undefined;
   });
   const serve = async (variant: MultipartVariant, fps = 25) => (camera = await startMultipartCamera(variant, pictures, { fps }));
+  const serveBunched = async (fps: number, framesAtOnce: number) => (camera = await startMultipartCamera('ok', pictures, { fps, framesAtOnce }));
 
   it.each(MULTIPART_VARIANTS)('mjpeg reads the %s variant, each picture a frame', async (variant) => {
     const { url } = await serve(variant);
@@ -120,6 +136,29 @@ export function readsMultipartCameras(ffmpegPath: string): void {
     const seconds = (frames[5].header.captureTimeMs - frames[0].header.captureTimeMs) / 1000;
     expect(seconds).toBeGreaterThan(0.7);
     expect(seconds).toBeLessThan(1.8);
+  });
+
+  it('keeps every frame of a camera at CAPTURE_FPS whose frames come unevenly (two at once, then none for two frame times)', async () => {
+    const { url } = await serveBunched(20, 2);
+
+    const handedOn = await framesHandedOn(await cameraSource({ CAMERA_PATH: url, CAPTURE_FPS: '20', FFMPEG_PATH: ffmpegPath }), 40);
+
+    // 40 frames sent in 2 s; the rate limit's slots of 1/20 s kept one of each two (3.6-3.9 s for 40).
+    expect((handedOn[handedOn.length - 1].timeMs - handedOn[0].timeMs) / 1000).toBeLessThan(2.8);
+  });
+
+  it('hands on a quarter second of frames at most (and the one the rate limit holds) of a backlog a camera delivers at once after a stall', async () => {
+    // A second's 20 frames at once, each second.
+    const { url } = await serveBunched(20, 20);
+
+    const handedOn = await framesHandedOn(await cameraSource({ CAMERA_PATH: url, CAPTURE_FPS: '20', FFMPEG_PATH: ffmpegPath }), 14);
+
+    // A backlog's frames leave ffmpeg within milliseconds of each other, a second from the next backlog's.
+    const backlogStarts = handedOn.filter(({ timeMs }, index) => index === 0 || timeMs - handedOn[index - 1].timeMs > 300).map(({ sequence }) => sequence);
+    const backlogSizes = backlogStarts.slice(1).map((start, index) => start - backlogStarts[index]);
+    expect(backlogSizes.length).toBeGreaterThan(0);
+    // 5 and 1, and a frame's worth refilled while ffmpeg decodes the backlog on loaded cores; 20 without a limit.
+    expect(Math.max(...backlogSizes)).toBeLessThanOrEqual(7);
   });
 
   it('keeps frames the rate limit lets through under 1/25 s apart without a decoder message (a 50 fps camera under CAPTURE_FPS=50)', async () => {
