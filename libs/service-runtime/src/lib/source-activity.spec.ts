@@ -210,3 +210,89 @@ describe('SourceActivity', () => {
     expect(activity.report(200)).toMatchObject([{ sourceId: 'garage', frames: 1, latencyMs: 20 }]);
   });
 });
+
+describe('SourceActivity: a frame held longer than a run could take (a model stream hung without crashing)', () => {
+  /** Checks once a second from `from` to `to`, as the owner's timer does, calling `each` before each check. */
+  function checkEverySecond(activity: SourceActivity, from: number, to: number, each?: (now: number) => void): void {
+    for (let now = from; now <= to; now += 1000) {
+      each?.(now);
+      activity.check(now);
+    }
+  }
+  /** A frame of the source held `holdMs` (in the model), then done and its next asked for. */
+  function modelRun(activity: SourceActivity, sourceId: string, holdMs: number, now: number): void {
+    activity.received(sourceId, now);
+    activity.done(sourceId, holdMs, now + holdMs);
+    activity.waitingFor(sourceId, now + holdMs);
+  }
+
+  it('tells it once past 60 s on a fast model, naming the source, while the other camera, whose frames wait and are replaced, stays fresh; and says when it is let go', () => {
+    const hung: Array<[string, number]> = [];
+    const released: Array<[string, number]> = [];
+    const activity = new SourceActivity({ onHeldTooLong: (...told) => hung.push(told), onHeldReleased: (...told) => released.push(told) });
+    checkEverySecond(activity, 0, 9_000, (now) => {
+      modelRun(activity, 'camera0', 50, now);
+      modelRun(activity, 'camera1', 50, now + 500);
+    });
+    // camera0's frame goes into a stream that never returns; camera1's frames wait their turn, each replaced after 250 ms.
+    activity.received('camera0', 10_000);
+    checkEverySecond(activity, 10_000, 69_000, (now) => modelRun(activity, 'camera1', 250, now));
+    expect(activity.heldTooLongMs(69_000)).toBeUndefined();
+    expect(hung).toEqual([]);
+    checkEverySecond(activity, 70_000, 90_000, (now) => modelRun(activity, 'camera1', 250, now));
+    expect(hung).toEqual([['camera0', 61_000]]);
+    expect(activity.heldTooLongMs(90_500)).toBe(80_500);
+    expect(activity.longestHeld(90_500)).toEqual({ sourceId: 'camera0', heldMs: 80_500 });
+    expect(activity.report(90_500).map(({ stale }) => stale)).toEqual([false, false]);
+
+    activity.waitingFor('camera0', 91_000);
+    expect(released).toEqual([['camera0', 81_000]]);
+    expect(activity.heldTooLongMs(91_000)).toBeUndefined();
+    expect(activity.longestHeld(91_000)).toBeUndefined();
+  });
+
+  it('judges a slow device by its own pace: 10 times its slowest recent hold where that is over 60 s', () => {
+    const hung: Array<[string, number]> = [];
+    const activity = new SourceActivity({ staleAfterMs: 5000, onHeldTooLong: (...told) => hung.push(told) });
+    // A Raspberry Pi on `default` with recognition: frames held 3 to 8 s each.
+    let now = 0;
+    for (const holdMs of [3000, 8000, 4000, 5000]) {
+      checkEverySecond(activity, now, now + holdMs, (at) => at === now && activity.received('camera0', at));
+      now += holdMs;
+      activity.waitingFor('camera0', now);
+    }
+    activity.received('camera0', now);
+    checkEverySecond(activity, now, now + 79_000);
+    expect(activity.heldTooLongMs(now + 79_000)).toBeUndefined();
+    checkEverySecond(activity, now + 80_000, now + 81_000);
+    expect(hung).toEqual([['camera0', 81_000]]);
+  });
+
+  it('keeps a hold taken for a hang out of the pace the next is judged by', () => {
+    const hung: Array<[string, number]> = [];
+    const activity = new SourceActivity({ onHeldTooLong: (...told) => hung.push(told) });
+    checkEverySecond(activity, 0, 4_000, (now) => modelRun(activity, 'camera0', 100, now));
+    activity.received('camera0', 5_000);
+    checkEverySecond(activity, 5_000, 125_000);
+    activity.waitingFor('camera0', 125_000);
+    activity.received('camera0', 125_000);
+    checkEverySecond(activity, 126_000, 186_000);
+    expect(hung).toEqual([
+      ['camera0', 61_000],
+      ['camera0', 61_000],
+    ]);
+  });
+
+  it("does not take this process's own silence (stopped, a suspended VM) for time its model took", () => {
+    const hung: Array<[string, number]> = [];
+    const activity = new SourceActivity({ checkEveryMs: 1000, onHeldTooLong: (...told) => hung.push(told) });
+    checkEverySecond(activity, 0, 4_000, (now) => modelRun(activity, 'camera0', 100, now));
+    activity.received('camera0', 5_000);
+    checkEverySecond(activity, 5_000, 10_000);
+    // Frozen 120 s with the frame in the model; on waking it is let go at the next turn of the event loop.
+    activity.check(130_000);
+    expect(activity.heldTooLongMs(130_000)).toBeUndefined();
+    activity.waitingFor('camera0', 130_010);
+    expect(hung).toEqual([]);
+  });
+});
