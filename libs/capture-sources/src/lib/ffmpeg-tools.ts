@@ -80,8 +80,9 @@ const JITTER_ALLOWANCE_SECONDS = 0.25;
  * one is there to spend. So a source no faster than fps keeps every frame though they come unevenly (the slots of
  * 1/fps this replaced dropped the second of two in one slot: 124 of 190 frames kept of a 30 fps HTTP camera at
  * CAPTURE_FPS=30 on loaded cores), one faster is held to fps, over any stretch at most the allowances more, and a
- * backlog read at once after a stall gives a quarter second's frames and one at most. The first frame, and one whose time went
- * back (a stream restarted), is kept and leaves the bucket at a quarter of a frame: a 2 s file at 10 fps gives 20.
+ * backlog read at once after a stall gives a quarter second's frames and one at most. The first frame, and one whose
+ * time went back (a stream restarted), is kept and leaves the bucket at a quarter of a frame: a 2 s file of 30 fps at
+ * 10 gives 20 (of 60 fps, 21).
  * Only drops: ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
  * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
  */

@@ -52,7 +52,7 @@ const TIMED_AS_DECODED = ['settb=AVTB', 'setpts=RTCTIME-RTCSTART'];
  * The output timed in the filters' microseconds too: ffmpeg's encoder takes the time base of the rate it guessed for
  * the stream (1/25 s for MJPEG), so two frames the rate limit keeps under 1/25 s apart got the same time, and the
  * muxer said "non monotonically increasing dts" for the second (written all the same): a camera over 25 fps under a
- * CAPTURE_FPS over 25, or a backlog read at once after a stall (the frames on both sides of a rate-limit slot's edge).
+ * CAPTURE_FPS over 25, or a backlog read at once after a stall (the rate limit's allowance of it, a quarter second's frames).
  */
 const OUTPUT_TIMED_AS_DECODED = ['-enc_time_base:v', '1:1000000'];
 
