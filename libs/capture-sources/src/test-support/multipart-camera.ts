@@ -157,8 +157,9 @@ export function readsMultipartCameras(ffmpegPath: string): void {
     const backlogStarts = handedOn.filter(({ timeMs }, index) => index === 0 || timeMs - handedOn[index - 1].timeMs > 300).map(({ sequence }) => sequence);
     const backlogSizes = backlogStarts.slice(1).map((start, index) => start - backlogStarts[index]);
     expect(backlogSizes.length).toBeGreaterThan(0);
-    // 5 and 1, and a frame's worth refilled while ffmpeg decodes the backlog on loaded cores; 20 without a limit.
-    expect(Math.max(...backlogSizes)).toBeLessThanOrEqual(7);
+    // 5 and 1, and what refills while ffmpeg decodes the backlog, a frame each 50 ms it takes (9 seen on loaded cores);
+    // 20 without a limit, 11 with the allowance doubled.
+    expect(Math.max(...backlogSizes)).toBeLessThanOrEqual(10);
   });
 
   it('keeps frames the rate limit lets through under 1/25 s apart without a decoder message (a 50 fps camera under CAPTURE_FPS=50)', async () => {
