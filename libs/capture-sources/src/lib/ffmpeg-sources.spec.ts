@@ -26,7 +26,7 @@ describe('buildV4l2Args', () => {
     expect(buildV4l2Args('/dev/video0', { inputFormat: 'mjpeg', width: 640, height: 480, fps: 15 })).toEqual([
       ...COMMON_START,
       ...['-f', 'v4l2', '-input_format', 'mjpeg', '-video_size', '640x480', '-framerate', '15', '-thread_type', 'slice', '-i', '/dev/video0'],
-      ...['-an', '-filter:v', "select='if(n*gte(t,ld(1)),st(0,min(4.75,ld(0)+(t-ld(1))*15)),st(0,1.25));st(1,t);if(gte(ld(0),1),st(0,ld(0)-1);1,0)',scale=640:480"],
+      ...['-an', '-filter:v', "select='if(n*gte(t,ld(1)),st(0,min(4.75,ld(0)+(t-ld(1))*15));st(1,t),if(n*lt(ld(1)-t,1),0,st(0,1.25);st(1,t)));if(gte(ld(0),1),st(0,ld(0)-1);1,0)',scale=640:480"],
       ...RAW_BGR_TO_STDOUT,
     ]);
   });

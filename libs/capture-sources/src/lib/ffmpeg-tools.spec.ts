@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { ColorMatrix } from '@iev/frame-protocol';
-import { colorMatrixNamed, ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded } from './ffmpeg-tools';
+import { NPM_FFMPEG, npmBinary } from './ffmpeg-location';
+import { colorMatrixNamed, ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded, rateAndSizeFilters } from './ffmpeg-tools';
 
 describe('ffmpegOutputFormatReader', () => {
   it('reads the size of the output stream, not of a raw input stream described before it', () => {
@@ -159,5 +161,27 @@ describe('framesAsDecoded', () => {
     ['ffmpeg version N-113475-g07ee0d46c6-20240101 Copyright (c) 2000-2023 the FFmpeg developers', '-fps_mode'],
   ])('times the frames of %j as decoded with %s', (versionOutput, option) => {
     expect(framesAsDecoded(versionOutput)).toEqual([option, 'passthrough']);
+  });
+});
+
+describe('rateAndSizeFilters: the rate limit, run by real ffmpeg (the system one and npm\'s 4.1)', () => {
+  const ffmpegs = [['ffmpeg', 'ffmpeg'], ["npm's", npmBinary(NPM_FFMPEG)]].filter((entry): entry is [string, string] => entry[1] !== undefined);
+
+  /** Frames the limit keeps of 10 s of a 30 fps test source retimed by `setpts`, at `fps`. */
+  function kept(ffmpeg: string, setpts: string, fps: number): number {
+    const filters = [`setpts='${setpts}'`, ...rateAndSizeFilters({ fps, width: 32 })].join(',');
+    const out = execFileSync(ffmpeg, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=30:duration=10', '-filter:v', filters, '-vsync', 'passthrough', '-f', 'framecrc', '-'], { encoding: 'utf8' });
+    return out.split('\n').filter((line) => /^\d/.test(line)).length;
+  }
+
+  it.each(ffmpegs)('holds a source whose times step back a little now and then (%s) to the rate, as one whose times rise', (_, ffmpeg) => {
+    // Every tenth frame timed 1 ms before the one ahead of it: jitter, which a restart's reset would turn into frames.
+    expect(kept(ffmpeg, 'PTS-if(eq(mod(N,10),5),(1/30+0.001)/TB,0)', 1)).toBe(kept(ffmpeg, 'PTS', 1));
+    expect(kept(ffmpeg, 'PTS', 1)).toBeLessThanOrEqual(11);
+  });
+
+  it.each(ffmpegs)('counts anew after a step back of seconds, a stream restarted (%s)', (_, ffmpeg) => {
+    // From the 150th frame (5 s) on, times restart from 0: 5 s and 5 s again at 1 a second, each part's first frame kept.
+    expect(kept(ffmpeg, 'if(gte(N,150),PTS-5/TB,PTS)', 1)).toBeGreaterThanOrEqual(10);
   });
 });

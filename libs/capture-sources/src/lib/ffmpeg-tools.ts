@@ -72,16 +72,23 @@ const ROUNDED_TIMES_ALLOWANCE = 0.25;
  * come unevenly, two or three at once (docs/capture/stream.md, "The rate limit").
  */
 const JITTER_ALLOWANCE_SECONDS = 0.25;
+/**
+ * A frame timed less than this before the latest time seen is jitter (a camera's own times not always rising), not a
+ * restart: it adds nothing to the bucket, and the latest time stays, so such steps back cannot buy frames beyond
+ * the rate (a restart resets the bucket: every tenth frame of a 30 fps source stepped back 1 ms kept 3.1 a second at
+ * CAPTURE_FPS=1). A longer step back is a stream restarted or a discontinuity, whose frames are then counted anew.
+ */
+const STEP_BACK_JITTER_SECONDS = 1;
 
 /**
  * The rate limit before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). A token
  * bucket, in the select filter's stored values: ld(0) holds the frames it may let through, refilled at fps a second by
- * the frames' own times up to one and the allowances, ld(1) the previous frame's time; a frame is kept where a whole
+ * the frames' own times up to one and the allowances, ld(1) the latest frame time seen; a frame is kept where a whole
  * one is there to spend. So a source no faster than fps keeps every frame though they come unevenly (the slots of
  * 1/fps this replaced dropped the second of two in one slot: 124 of 190 frames kept of a 30 fps HTTP camera at
  * CAPTURE_FPS=30 on loaded cores), one faster is held to fps, over any stretch at most the allowances more, and a
  * backlog read at once after a stall gives a quarter second's frames and one at most. The first frame, and one whose
- * time went back (a stream restarted), is kept and leaves the bucket at a quarter of a frame: a 2 s file of 30 fps at
+ * time went back a second or more (a stream restarted), is kept and leaves the bucket at a quarter of a frame: a 2 s file of 30 fps at
  * 10 gives 20 (of 60 fps, 21).
  * Only drops: ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
  * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
@@ -90,9 +97,10 @@ export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[
   const sizeFilters = width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [];
   if (!fps) return sizeFilters;
   const capacity = 1 + Math.max(ROUNDED_TIMES_ALLOWANCE, JITTER_ALLOWANCE_SECONDS * fps);
-  const refill = `st(0,min(${capacity},ld(0)+(t-ld(1))*${fps}))`;
-  const restart = `st(0,${1 + ROUNDED_TIMES_ALLOWANCE})`;
-  return [`select='if(n*gte(t,ld(1)),${refill},${restart});st(1,t);if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, ...sizeFilters];
+  const refill = `st(0,min(${capacity},ld(0)+(t-ld(1))*${fps}));st(1,t)`;
+  const restart = `st(0,${1 + ROUNDED_TIMES_ALLOWANCE});st(1,t)`;
+  const jitteredBack = `n*lt(ld(1)-t,${STEP_BACK_JITTER_SECONDS})`;
+  return [`select='if(n*gte(t,ld(1)),${refill},if(${jitteredBack},0,${restart}));if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, ...sizeFilters];
 }
 
 /** ffmpeg's names (av_color_space_name) of the matrices frames carry; any other is left unsaid, read as BT.601. */
