@@ -62,7 +62,8 @@ export async function startMultipartCamera(variant: MultipartVariant, pictures: 
         if (socket.destroyed) return;
         const bunch = Array.from({ length: framesAtOnce }, () => part(pictures[sent++ % pictures.length]));
         socket.write(Buffer.concat(bunch));
-        setTimeout(sendNext, startMs + (sent * 1000) / fps - epochMs());
+        // Late (a loaded machine): at once, not with the negative delay Node warns of.
+        setTimeout(sendNext, Math.max(0, startMs + (sent * 1000) / fps - epochMs()));
       };
       sendNext();
     });
