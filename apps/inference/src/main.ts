@@ -138,7 +138,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
     metricsPort: config.metricsPort,
     observability,
     health: () => ({
-      ...inferenceHealth(detector.backend, { sourcesDown: frames.sourcesDown(), frameHeldForMs: metrics.sources.heldTooLongMs() }),
+      ...inferenceHealth(detector.backend, frames.sourcesDown()),
       backend: detector.backend.name,
       streams,
       modelId: detector.backend.modelId,

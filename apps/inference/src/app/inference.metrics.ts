@@ -112,18 +112,6 @@ export class InferenceMetrics {
         logger?.warn({ sourceId }, `${sourceId}: no frame for ${Math.round(silentMs / 1000)} s (its capture stalled or went away)`);
       },
       onResumed: (sourceId, downMs) => logger?.info({ sourceId, downSeconds: downMs / 1000 }, `${sourceId}: frames again after ${(downMs / 1000).toFixed(1)} s`),
-      onHeldTooLong: (sourceId, heldMs) =>
-        logger?.warn({ sourceId, heldSeconds: heldMs / 1000 }, `a frame has been in the model for ${Math.round(heldMs / 1000)} s: a detection stream may be hung (${sourceId}'s frame)`),
-      onHeldReleased: (sourceId, heldMs) => logger?.info({ sourceId, heldSeconds: heldMs / 1000 }, `frames are done again: ${sourceId}'s frame was let go after ${(heldMs / 1000).toFixed(1)} s`),
-    });
-    const longestHeld = () => this.sources.longestHeld();
-    new Gauge({
-      name: 'iev_inference_frame_held_seconds',
-      help: 'How long the frame held longest has been held (received, its capture not asked for another while it is in the model); past 60 s and 10 times the slowest recent hold, /health is degraded: a model stream may be hung',
-      registers,
-      collect() {
-        this.set((longestHeld()?.heldMs ?? 0) / 1000);
-      },
     });
     // Not only at scrape or /health: an outage shorter than the scrape interval would go uncounted and unsaid.
     this.staleCheck = setInterval(() => this.sources.check(), STALE_CHECK_MS);

@@ -35,36 +35,10 @@ export interface SourceActivityOptions {
   onOutage?(sourceId: string, silentMs: number): void;
   /** Called at the first frame received of a source that had gone stale, with how long it had been without one. */
   onResumed?(sourceId: string, downMs: number): void;
-  /** Called once (from check()) when a frame has been held longer than a run could take (see heldTooLongMs()): the model may be hung. */
-  onHeldTooLong?(sourceId: string, heldMs: number): void;
-  /** Called when that frame is let go at last, with how long it was held. */
-  onHeldReleased?(sourceId: string, heldMs: number): void;
 }
 
 /** The latencies a source's median is taken over. */
 const LATENCY_SAMPLES = 32;
-/** The holds (all sources) the slowest recent one is taken over. */
-const HOLD_SAMPLES = 32;
-/**
- * A frame held longer than this many times the slowest of the recent holds, and than HELD_TOO_LONG_FLOOR_MS, is taken
- * for a hung model (see heldTooLongMs()). A hold is at most about two runs (its own, and the frame before it being
- * published first) and a recognition batch taking a stream's turn; ten times the slowest of 32 leaves room for runs
- * that vary with the boxes found and a CPU that other work or heat slows, so that a slow device on a slow preset
- * (seconds a frame) is judged by its own pace.
- */
-const HELD_TOO_LONG_FACTOR = 10;
-/**
- * Never sooner: before there are holds to judge by (a first run that warms up CUDA or tunes kernels takes seconds),
- * and on a fast model, where ten times its slowest hold is under a second, which any stall of a CPU shared with
- * other work would pass. (A TensorRT engine build comes before any frame, and a live model switch loads beside the running one.)
- */
-const HELD_TOO_LONG_FLOOR_MS = 60_000;
-
-/** A frame this process holds: whose, and for how long so far. */
-export interface HeldFrame {
-  sourceId: string;
-  heldMs: number;
-}
 
 interface SourceState {
   rate: RateMeter;
@@ -87,8 +61,6 @@ interface SourceState {
   heldSince: number;
   /** How long its frames have been held here, all told: time it was not asked for one. */
   heldMs: number;
-  /** ownSilentMs when held went above 0: this process's own silence since is not the time its model took. */
-  ownSilentMsAtHold: number;
   /** ownSilentMs when this process last asked it for a frame: what came after is not its silence. */
   ownSilentMsAtAsk: number;
   stale: boolean;
@@ -103,8 +75,7 @@ interface SourceState {
  * Staleness is judged by the frames a source delivers (received()), against the time it was asked for one: frames
  * come on demand, a source's next only once this process lets its last go (waitingFor()). A model that takes a
  * source's frames only every few seconds (several cameras, a slow preset, a loaded CPU) thus leaves each camera
- * silent that long, which is not the camera's doing: only silence while a frame is wanted is counted. A model that
- * hangs thus makes no source stale; a frame held far longer than the frames before it (heldTooLongMs()) tells it.
+ * silent that long, which is not the camera's doing: only silence while a frame is wanted is counted.
  */
 export class SourceActivity {
   private readonly sources = new Map<string, SourceState>();
@@ -116,10 +87,6 @@ export class SourceActivity {
   private lastCheckAt?: number;
   /** This process's own silences so far, added up: its sources are not blamed for them. */
   private ownSilentMs = 0;
-  /** How long frames were held (received to let go), the last HOLD_SAMPLES of all sources: the model's pace here. */
-  private readonly recentHoldsMs: number[] = [];
-  /** The source whose frame was said to be held too long (onHeldTooLong), until it is let go. */
-  private heldTooLongOf?: string;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
     this.staleAfterMs = options.staleAfterMs ?? 5000;
@@ -137,10 +104,7 @@ export class SourceActivity {
     source.stale = false;
     source.arrivals.mark(now - source.heldMs);
     source.receivedAt = now;
-    if (source.held++ === 0) {
-      source.heldSince = now;
-      source.ownSilentMsAtHold = this.ownSilentMs;
-    }
+    if (source.held++ === 0) source.heldSince = now;
   }
 
   /** This process let a received frame of the source go and asks it for the next: its silence counts from now. */
@@ -148,37 +112,8 @@ export class SourceActivity {
     const source = this.sources.get(sourceId);
     if (!source || source.held === 0) return;
     if (--source.held > 0) return;
-    const holdMs = this.holdMs(source, now);
     source.heldMs += now - source.heldSince;
     source.ownSilentMsAtAsk = this.ownSilentMs;
-    if (this.heldTooLongOf === sourceId) {
-      this.heldTooLongOf = undefined;
-      this.options.onHeldReleased?.(sourceId, holdMs);
-    }
-    // A hold too long is no measure of the model's pace: the next hang would be told that much later.
-    if (holdMs > this.holdLimitMs()) return;
-    this.recentHoldsMs.push(holdMs);
-    if (this.recentHoldsMs.length > HOLD_SAMPLES) this.recentHoldsMs.shift();
-  }
-
-  /**
-   * The frame held here longest now (received, not let go), and for how long, this process's own silences left out;
-   * undefined while none is held.
-   */
-  longestHeld(now = Date.now()): HeldFrame | undefined {
-    this.check(now);
-    return this.longest(now);
-  }
-
-  /**
-   * How long the longest-held frame has been held, where that is longer than any run could take: over 10 times the
-   * slowest of the last 32 holds, and over 60 s (see HELD_TOO_LONG_FACTOR). A frame in the model keeps its camera
-   * unasked, so a model stream that hangs without crashing (a native call that never returns) makes no camera stale:
-   * this is what tells it. Undefined while no frame is held that long.
-   */
-  heldTooLongMs(now = Date.now()): number | undefined {
-    const longest = this.longestHeld(now);
-    return longest && longest.heldMs > this.holdLimitMs() ? longest.heldMs : undefined;
   }
 
   /** A frame of the source was done, `latencyMs` after it was captured. */
@@ -204,7 +139,6 @@ export class SourceActivity {
    */
   forget(sourceId: string, now = Date.now()): void {
     this.sources.delete(sourceId);
-    if (this.heldTooLongOf === sourceId) this.heldTooLongOf = undefined;
     this.forgotten.set(sourceId, now);
   }
 
@@ -235,11 +169,6 @@ export class SourceActivity {
       source.outages++;
       this.options.onOutage?.(sourceId, now - source.receivedAt);
     }
-    const longest = this.longest(now);
-    if (this.heldTooLongOf === undefined && longest && longest.heldMs > this.holdLimitMs()) {
-      this.heldTooLongOf = longest.sourceId;
-      this.options.onHeldTooLong?.(longest.sourceId, longest.heldMs);
-    }
   }
 
   report(now = Date.now()): SourceReport[] {
@@ -254,26 +183,6 @@ export class SourceActivity {
       stale: source.stale,
       outages: source.outages,
     }));
-  }
-
-  private longest(now: number): HeldFrame | undefined {
-    let longest: HeldFrame | undefined;
-    for (const [sourceId, source] of this.sources) {
-      if (source.held === 0) continue;
-      const heldMs = this.holdMs(source, now);
-      if (!longest || heldMs > longest.heldMs) longest = { sourceId, heldMs };
-    }
-    return longest;
-  }
-
-  /** How long the source's frames have been held since held went above 0, less this process's own silence meanwhile. */
-  private holdMs(source: SourceState, now: number): number {
-    return now - source.heldSince - (this.ownSilentMs - source.ownSilentMsAtHold);
-  }
-
-  /** A hold longer than this is taken for a hung model (see HELD_TOO_LONG_FACTOR). */
-  private holdLimitMs(): number {
-    return Math.max(HELD_TOO_LONG_FLOOR_MS, HELD_TOO_LONG_FACTOR * Math.max(0, ...this.recentHoldsMs));
   }
 
   /** The source's state, made at its first frame received or done; undefined for one forgotten less than staleAfterMs ago. */
@@ -294,7 +203,6 @@ export class SourceActivity {
         held: 0,
         heldSince: now,
         heldMs: 0,
-        ownSilentMsAtHold: this.ownSilentMs,
         ownSilentMsAtAsk: this.ownSilentMs,
         stale: false,
         outages: 0,
