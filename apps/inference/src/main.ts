@@ -138,7 +138,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
     metricsPort: config.metricsPort,
     observability,
     health: () => ({
-      ...inferenceHealth(detector.backend, frames.sourcesDown()),
+      ...inferenceHealth(detector.backend, { sourcesDown: frames.sourcesDown(), stuckInDetectionMs: metrics.stuckInDetectionMs() }),
       backend: detector.backend.name,
       streams,
       modelId: detector.backend.modelId,

@@ -41,6 +41,7 @@ export class FramesController implements OnApplicationShutdown {
       publish: (frame, detections) => this.publish(frame, detections),
       dropped: (frame) => metrics.framesRejected.inc({ reason: 'inference_error', source_id: frame.sourceId }),
       done: releasePixels,
+      times: metrics.chain,
       log: logger,
     });
     this.feed = new SourceFeed({

@@ -25,8 +25,14 @@ describe('inferenceHealth (real model, two streams)', () => {
 describe('inferenceHealth of the cameras decoded here', () => {
   it('says degraded while any camera of CAPTURE_SOURCES is down, naming it, as a capture module is unhealthy for its one', () => {
     const allUp = { streamsDown: 0 };
-    expect(inferenceHealth(allUp, [])).toEqual({ healthy: true });
-    expect(inferenceHealth(allUp, ['door'])).toEqual({ healthy: false, status: 'degraded', sourcesDown: ['door'] });
-    expect(inferenceHealth({ streamsDown: 1 }, ['door', 'gate'])).toEqual({ healthy: false, status: 'degraded', streamsDown: 1, sourcesDown: ['door', 'gate'] });
+    expect(inferenceHealth(allUp, { sourcesDown: [] })).toEqual({ healthy: true });
+    expect(inferenceHealth(allUp, { sourcesDown: ['door'] })).toEqual({ healthy: false, status: 'degraded', sourcesDown: ['door'] });
+    expect(inferenceHealth({ streamsDown: 1 }, { sourcesDown: ['door', 'gate'] })).toEqual({ healthy: false, status: 'degraded', streamsDown: 1, sourcesDown: ['door', 'gate'] });
+  });
+});
+
+describe('inferenceHealth of a frame stuck in detection', () => {
+  it('says degraded, and for how long, while a stage holds a frame far longer than frames take', () => {
+    expect(inferenceHealth({ streamsDown: 0 }, { stuckInDetectionMs: 61_000 })).toEqual({ healthy: false, status: 'degraded', stuckInDetectionMs: 61_000 });
   });
 });

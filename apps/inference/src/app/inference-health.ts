@@ -2,20 +2,38 @@ import type { InferenceBackend } from '@iev/inference-backends';
 
 export interface InferenceHealth {
   healthy: boolean;
-  /** 'degraded' while detection streams or cameras decoded here are down; absent while all are up. */
+  /** 'degraded' while detection streams or cameras decoded here are down, or a frame is stuck in detection; absent while all is well. */
   status?: 'degraded';
   streamsDown?: number;
   /** Cameras of CAPTURE_SOURCES not delivering frames: not yet, or retrying. */
   sourcesDown?: string[];
+  /** How long a frame has been in detection, far longer than frames take (InferenceMetrics.stuckInDetectionMs): a stage hung. */
+  stuckInDetectionMs?: number;
+}
+
+/** What else than its streams makes inference degraded. */
+export interface InferenceTroubles {
+  /** Cameras decoded here that deliver no frames. */
+  sourcesDown?: readonly string[];
+  /** How long a frame has been stuck in detection; undefined while none is. */
+  stuckInDetectionMs?: number;
 }
 
 /**
  * Inference's part of /health: degraded, and so unhealthy, while any detection stream is down (its worker restarting
- * after a crash) or any camera it decodes itself is (`sourcesDown`: not streaming yet, or retrying, as a capture
- * module is unhealthy for its one), though the rest keep detecting.
+ * after a crash), any camera it decodes itself is (`sourcesDown`: not streaming yet, or retrying, as a capture
+ * module is unhealthy for its one), though the rest keep detecting, or a frame has been in detection far longer than
+ * frames take (`stuckInDetectionMs`): a stage hung without failing (a model stream in a native call that never
+ * returns) restarts no worker and makes no camera stale.
  */
-export function inferenceHealth(backend: Pick<InferenceBackend, 'streamsDown'>, sourcesDown: readonly string[] = []): InferenceHealth {
+export function inferenceHealth(backend: Pick<InferenceBackend, 'streamsDown'>, { sourcesDown = [], stuckInDetectionMs }: InferenceTroubles = {}): InferenceHealth {
   const streamsDown = backend.streamsDown ?? 0;
-  if (streamsDown === 0 && sourcesDown.length === 0) return { healthy: true };
-  return { healthy: false, status: 'degraded', ...(streamsDown > 0 && { streamsDown }), ...(sourcesDown.length > 0 && { sourcesDown: [...sourcesDown] }) };
+  if (streamsDown === 0 && sourcesDown.length === 0 && stuckInDetectionMs === undefined) return { healthy: true };
+  return {
+    healthy: false,
+    status: 'degraded',
+    ...(streamsDown > 0 && { streamsDown }),
+    ...(sourcesDown.length > 0 && { sourcesDown: [...sourcesDown] }),
+    ...(stuckInDetectionMs !== undefined && { stuckInDetectionMs }),
+  };
 }

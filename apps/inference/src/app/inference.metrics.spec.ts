@@ -68,3 +68,33 @@ describe('InferenceMetrics: a capture that goes quiet', () => {
     metrics.close();
   });
 });
+
+describe('InferenceMetrics: a frame stuck in detection', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('says once that detection may be hung, shows it on /health and the gauge, and says once when it moves again', async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const logger = { info: jest.fn(), warn: jest.fn() };
+    const metrics = new InferenceMetrics(registry, () => [], logger);
+    const gauge = async () => (await registry.metrics()).split('\n').find((line) => line.startsWith('iev_inference_oldest_frame_in_detection_seconds '));
+    const frame = { sourceId: 'camera0', sequence: 7, captureTimeMs: 0, image: { data: new Uint8Array(0), width: 0, height: 0, stride: 0 } };
+    expect(await gauge()).toBe('iev_inference_oldest_frame_in_detection_seconds 0');
+    metrics.chain.entered(frame);
+
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(metrics.stuckInDetectionMs()).toBeUndefined();
+    expect(await gauge()).toBe('iev_inference_oldest_frame_in_detection_seconds 30');
+    await jest.advanceTimersByTimeAsync(40_000);
+
+    expect(metrics.stuckInDetectionMs()).toBe(70_000);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.warn.mock.calls[0][1]).toBe('camera0 #7 has been in detection for 61 s, far longer than frames take: a model stream, the reader or publishing may be hung');
+    metrics.chain.left(frame);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(metrics.stuckInDetectionMs()).toBeUndefined();
+    expect(logger.info.mock.calls.map((call) => call[1])).toEqual(['detection moves again: no frame in it longer than frames take']);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    metrics.close();
+  });
+});

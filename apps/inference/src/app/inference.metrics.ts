@@ -1,3 +1,4 @@
+import { ChainTimes, type ChainedFrame } from '@iev/detection-pipeline';
 import { RateMeter, SourceActivity } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -29,6 +30,13 @@ export class InferenceMetrics {
   readonly rate = new RateMeter();
   /** Each source's rate, skips, latency and last frame; a source that delivers no frame asked of it for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
+  /**
+   * Frames' times through detection (the model, reading, publishing), on a clock that leaves out this process's own
+   * silence: a frame there far longer than frames take is a stage hung (ChainTimes), said once and on /health.
+   */
+  readonly chain = new ChainTimes<ChainedFrame>(() => performance.now() - this.sources.ownSilenceMs);
+  /** The frame stuck in detection at the last check, while one is: the episode said once, and its end. */
+  private stuckFrame?: { key: ChainedFrame; ms: number };
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
   private readonly perSource: Array<Counter<string> | Histogram<string>>;
   /** Removed cameras whose series are still to go, once their frames in flight are done. */
@@ -38,7 +46,7 @@ export class InferenceMetrics {
   constructor(
     registry: Registry,
     malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>,
-    logger?: Pick<Logger, 'info' | 'warn'>,
+    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
   ) {
     const registers = [registry];
     const sources = ['source_id'] as const;
@@ -97,6 +105,15 @@ export class InferenceMetrics {
       registers,
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
+    const chain = this.chain;
+    new Gauge({
+      name: 'iev_inference_oldest_frame_in_detection_seconds',
+      help: "How long the frame longest in detection (the model, reading, publishing) has been there: about a model run or two; growing, a stage hung",
+      registers,
+      collect() {
+        this.set((chain.oldest()?.ms ?? 0) / 1000);
+      },
+    });
     const outages = new Counter({
       name: 'iev_inference_source_outages_total',
       help: 'Times a source went 5 s, or three of its own frame intervals if longer, without delivering a frame asked of it (its capture stalled or went away)',
@@ -114,7 +131,10 @@ export class InferenceMetrics {
       onResumed: (sourceId, downMs) => logger?.info({ sourceId, downSeconds: downMs / 1000 }, `${sourceId}: frames again after ${(downMs / 1000).toFixed(1)} s`),
     });
     // Not only at scrape or /health: an outage shorter than the scrape interval would go uncounted and unsaid.
-    this.staleCheck = setInterval(() => this.sources.check(), STALE_CHECK_MS);
+    this.staleCheck = setInterval(() => {
+      this.sources.check();
+      this.checkChain();
+    }, STALE_CHECK_MS);
     this.staleCheck.unref();
     this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, outages];
     this.messagesMalformed = new Counter({
@@ -132,6 +152,23 @@ export class InferenceMetrics {
   close(): void {
     clearInterval(this.staleCheck);
     for (const timer of this.leaving.values()) clearTimeout(timer);
+  }
+
+  /** How long the frame stuck in detection has been there, as of the last check; undefined while none is. */
+  stuckInDetectionMs(): number | undefined {
+    return this.stuckFrame && Math.round(this.stuckFrame.ms);
+  }
+
+  /** Said once when a frame is stuck in detection, and once when none is any more (after the sources' check, whose own silence it leaves out). */
+  private checkChain(): void {
+    const stuck = this.chain.stuck();
+    if (stuck && !this.stuckFrame) {
+      const { sourceId, sequence } = stuck.key;
+      this.logger?.warn({ sourceId, sequence, seconds: Math.round(stuck.ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(stuck.ms / 1000)} s, far longer than frames take: a model stream, the reader or publishing may be hung`);
+    } else if (!stuck && this.stuckFrame) {
+      this.logger?.info({ seconds: Math.round(this.stuckFrame.ms / 1000) }, 'detection moves again: no frame in it longer than frames take');
+    }
+    this.stuckFrame = stuck;
   }
 
   /** A camera removed: gone from /health at once, and its series once its frames still in flight are done. */

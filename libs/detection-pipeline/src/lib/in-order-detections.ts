@@ -1,5 +1,6 @@
 import type { DetectedBox, FrameHeader, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
+import type { ChainTimes } from './chain-times';
 import type { DetectionResult, InferredImage, TextDetector } from './text-detector';
 import type { VideoTextReader } from './video-text-reader';
 
@@ -31,6 +32,8 @@ export interface InOrderDetectionsOptions<F extends ChainedFrame> {
   dropped?(frame: F, error: Error): void;
   /** Told once the chain holds the frame no more (published, or not): its pixels may go. */
   done?(frame: F): void;
+  /** Each frame's time in the chain, from its push to its leaving (published, or not). */
+  times?: ChainTimes<ChainedFrame>;
   log: { error(context: object, message: string): void };
 }
 
@@ -78,11 +81,13 @@ export class InOrderDetections<F extends ChainedFrame> {
     for (const [index, frame] of frames.entries()) {
       const previous = this.tail;
       this.unpublished++;
+      this.options.times?.entered(frame);
       this.tail = this.finish(
         frame,
         inferring.then((inferred) => inferred[index]),
         previous,
       ).finally(() => {
+        this.options.times?.left(frame);
         this.guarded(frame, 'done', () => this.options.done?.(frame));
         this.unpublished--;
         this.publishedWaiters.shift()?.();

@@ -93,6 +93,11 @@ export class SourceActivity {
     this.checkEveryMs = options.checkEveryMs ?? 1000;
   }
 
+  /** This process's own silences so far, added up at each check(): a clock less this leaves them out. */
+  get ownSilenceMs(): number {
+    return this.ownSilentMs;
+  }
+
   /**
    * A frame of the source arrived: it delivered. Until waitingFor(), this process holds it and does not ask the
    * source for another, so no silence counts.
