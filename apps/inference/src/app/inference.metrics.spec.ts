@@ -98,3 +98,39 @@ describe('InferenceMetrics: a frame stuck in detection', () => {
     metrics.close();
   });
 });
+
+describe("InferenceMetrics: the chain's clock", () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+  const frame = { sourceId: 'camera0', sequence: 7, captureTimeMs: 0, image: { data: new Uint8Array(0), width: 0, height: 0, stride: 0 } };
+
+  it('takes a frame for stuck though the wall clock was stepped forward meanwhile (NTP at a board without RTC)', async () => {
+    jest.useFakeTimers();
+    const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() });
+    metrics.chain.entered(frame);
+    await jest.advanceTimersByTimeAsync(10_000);
+    jest.setSystemTime(Date.now() + 3_600_000);
+    await jest.advanceTimersByTimeAsync(60_000);
+
+    expect(metrics.stuckInDetectionMs()).toBe(70_000);
+    metrics.close();
+  });
+
+  it("leaves out the process's own silence (stopped two minutes)", async () => {
+    jest.useFakeTimers();
+    const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() });
+    metrics.chain.entered(frame);
+    await jest.advanceTimersByTimeAsync(10_000);
+    // Stopped: both clocks move on, no timer fires until it goes on.
+    const [performanceNow, dateNow] = [performance.now.bind(performance), Date.now];
+    jest.spyOn(performance, 'now').mockImplementation(() => performanceNow() + 120_000);
+    jest.spyOn(Date, 'now').mockImplementation(() => dateNow() + 120_000);
+    await jest.advanceTimersByTimeAsync(5000);
+
+    expect(metrics.stuckInDetectionMs()).toBeUndefined();
+    expect(metrics.chain.oldest()?.ms).toBe(15_000);
+    metrics.close();
+  });
+});

@@ -34,7 +34,14 @@ export class InferenceMetrics {
    * Frames' times through detection (the model, reading, publishing), on a clock that leaves out this process's own
    * silence: a frame there far longer than frames take is a stage hung (ChainTimes), said once and on /health.
    */
-  readonly chain = new ChainTimes<ChainedFrame>(() => performance.now() - this.sources.ownSilenceMs);
+  readonly chain = new ChainTimes<ChainedFrame>(() => performance.now() - this.chainSilentMs);
+  /**
+   * This process's own silences (checks more than two periods apart, as SourceActivity counts them), on the chain's
+   * monotonic clock: SourceActivity's are on the wall clock, which NTP steps (an hour forward at a board's first sync
+   * without RTC would take an hour off every frame's time in detection, and hide a hang that long).
+   */
+  private chainSilentMs = 0;
+  private lastChainCheckAt?: number;
   /** The frame stuck in detection at the last check, while one is: the episode said once, and its end. */
   private stuckFrame?: { key: ChainedFrame; ms: number };
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
@@ -159,8 +166,11 @@ export class InferenceMetrics {
     return this.stuckFrame && Math.round(this.stuckFrame.ms);
   }
 
-  /** Said once when a frame is stuck in detection, and once when none is any more (after the sources' check, whose own silence it leaves out). */
+  /** Said once when a frame is stuck in detection, and once when none is any more; the process's own silence left out. */
   private checkChain(): void {
+    const now = performance.now();
+    if (this.lastChainCheckAt !== undefined && now - this.lastChainCheckAt > 2 * STALE_CHECK_MS) this.chainSilentMs += now - this.lastChainCheckAt - STALE_CHECK_MS;
+    this.lastChainCheckAt = now;
     const stuck = this.chain.stuck();
     if (stuck && !this.stuckFrame) {
       const { sourceId, sequence } = stuck.key;
