@@ -8,6 +8,7 @@ export * from './lib/microservice';
 export * from './lib/rate-meter';
 export * from './lib/arrivals';
 export * from './lib/source-activity';
+export * from './lib/own-silence';
 export * from './lib/with-timeout';
 export * from './lib/frame-summary';
 export * from './lib/sequence-gaps';

@@ -1,5 +1,5 @@
 import { ChainTimes, type ChainedFrame } from '@iev/detection-pipeline';
-import { RateMeter, SourceActivity } from '@iev/service-runtime';
+import { OwnSilence, RateMeter, SourceActivity } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -31,17 +31,16 @@ export class InferenceMetrics {
   /** Each source's rate, skips, latency and last frame; a source that delivers no frame asked of it for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
   /**
-   * Frames' times through detection (the model, reading, publishing), on a clock that leaves out this process's own
+   * Frames' times through detection (the model, publishing), on a clock that leaves out this process's own
    * silence: a frame there far longer than frames take is a stage hung (ChainTimes), said once and on /health.
    */
-  readonly chain = new ChainTimes<ChainedFrame>(() => performance.now() - this.chainSilentMs);
+  readonly chain = new ChainTimes<ChainedFrame>(() => performance.now() - this.chainSilence.ms);
   /**
-   * This process's own silences (checks more than two periods apart, as SourceActivity counts them), on the chain's
-   * monotonic clock: SourceActivity's are on the wall clock, which NTP steps (an hour forward at a board's first sync
-   * without RTC would take an hour off every frame's time in detection, and hide a hang that long).
+   * This process's own silences on the chain's monotonic clock: SourceActivity's are on the wall clock, which NTP
+   * steps (an hour forward at a board's first sync without RTC would take an hour off every frame's time in
+   * detection, and hide a hang that long).
    */
-  private chainSilentMs = 0;
-  private lastChainCheckAt?: number;
+  private readonly chainSilence = new OwnSilence(STALE_CHECK_MS);
   /** The frame stuck in detection at the last check, while one is: the episode said once, and its end. */
   private stuckFrame?: { key: ChainedFrame; ms: number };
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
@@ -115,7 +114,7 @@ export class InferenceMetrics {
     const chain = this.chain;
     new Gauge({
       name: 'iev_inference_oldest_frame_in_detection_seconds',
-      help: "How long the frame longest in detection (the model, reading, publishing) has been there: about a model run or two; growing, a stage hung",
+      help: "How long the frame longest in detection (the model, publishing) has been there: about a model run or two; growing, a stage hung",
       registers,
       collect() {
         this.set((chain.oldest()?.ms ?? 0) / 1000);
@@ -168,13 +167,11 @@ export class InferenceMetrics {
 
   /** Said once when a frame is stuck in detection, and once when none is any more; the process's own silence left out. */
   private checkChain(): void {
-    const now = performance.now();
-    if (this.lastChainCheckAt !== undefined && now - this.lastChainCheckAt > 2 * STALE_CHECK_MS) this.chainSilentMs += now - this.lastChainCheckAt - STALE_CHECK_MS;
-    this.lastChainCheckAt = now;
+    this.chainSilence.check(performance.now());
     const stuck = this.chain.stuck();
     if (stuck && !this.stuckFrame) {
       const { sourceId, sequence } = stuck.key;
-      this.logger?.warn({ sourceId, sequence, seconds: Math.round(stuck.ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(stuck.ms / 1000)} s, far longer than frames take: a model stream, the reader or publishing may be hung`);
+      this.logger?.warn({ sourceId, sequence, seconds: Math.round(stuck.ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(stuck.ms / 1000)} s, far longer than frames take: a model stream or publishing may be hung`);
     } else if (!stuck && this.stuckFrame) {
       this.logger?.info({ seconds: Math.round(this.stuckFrame.ms / 1000) }, 'detection moves again: no frame in it longer than frames take');
     }

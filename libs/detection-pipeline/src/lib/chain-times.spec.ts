@@ -1,4 +1,4 @@
-import { SourceActivity } from '@iev/service-runtime';
+import { OwnSilence } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
 import { ChainTimes } from './chain-times';
 import { InOrderDetections, type ChainedFrame } from './in-order-detections';
@@ -57,14 +57,14 @@ describe('ChainTimes', () => {
     expect(times.oldest()).toBeUndefined();
   });
 
-  it("leaves out the process's own silence on a clock less SourceActivity's: a 2-minute freeze is no hang", () => {
-    const activity = new SourceActivity({ checkEveryMs: 1000 });
-    const chain = new ChainTimes<string>(() => now - activity.ownSilenceMs);
+  it("leaves out the process's own silence on a clock less OwnSilence's: a 2-minute freeze is no hang", () => {
+    const silence = new OwnSilence(1000);
+    const chain = new ChainTimes<string>(() => now - silence.ms);
     chain.entered('frame');
-    for (now = 0; now <= 10_000; now += 1000) activity.check(now);
+    for (now = 0; now <= 10_000; now += 1000) silence.check(now);
     // Stopped (SIGSTOP, a suspended VM) for two minutes: the next check comes late.
     now = 130_000;
-    activity.check(now);
+    silence.check(now);
 
     expect(chain.stuck()).toBeUndefined();
     expect(chain.oldest()).toEqual({ key: 'frame', ms: 11_000 });

@@ -1,4 +1,5 @@
 import { Arrivals } from './arrivals';
+import { OwnSilence } from './own-silence';
 import { RateMeter } from './rate-meter';
 
 /** One source as a module's /health shows it. */
@@ -61,7 +62,7 @@ interface SourceState {
   heldSince: number;
   /** How long its frames have been held here, all told: time it was not asked for one. */
   heldMs: number;
-  /** ownSilentMs when this process last asked it for a frame: what came after is not its silence. */
+  /** This process's own silence (OwnSilence.ms) when it last asked it for a frame: what came after is not its silence. */
   ownSilentMsAtAsk: number;
   stale: boolean;
   outages: number;
@@ -82,20 +83,12 @@ export class SourceActivity {
   /** Sources forgotten, and when: frames of theirs still in flight then are not counted (see forget). */
   private readonly forgotten = new Map<string, number>();
   private readonly staleAfterMs: number;
-  private readonly checkEveryMs: number;
-  /** The last check (see check()). */
-  private lastCheckAt?: number;
-  /** This process's own silences so far, added up: its sources are not blamed for them. */
-  private ownSilentMs = 0;
+  /** This process's own silences, told by check(): its sources are not blamed for them. */
+  private readonly ownSilence: OwnSilence;
 
   constructor(private readonly options: SourceActivityOptions = {}) {
     this.staleAfterMs = options.staleAfterMs ?? 5000;
-    this.checkEveryMs = options.checkEveryMs ?? 1000;
-  }
-
-  /** This process's own silences so far, added up at each check(): a clock less this leaves them out. */
-  get ownSilenceMs(): number {
-    return this.ownSilentMs;
+    this.ownSilence = new OwnSilence(options.checkEveryMs ?? 1000);
   }
 
   /**
@@ -118,7 +111,7 @@ export class SourceActivity {
     if (!source || source.held === 0) return;
     if (--source.held > 0) return;
     source.heldMs += now - source.heldSince;
-    source.ownSilentMsAtAsk = this.ownSilentMs;
+    source.ownSilentMsAtAsk = this.ownSilence.ms;
   }
 
   /** A frame of the source was done, `latencyMs` after it was captured. */
@@ -162,14 +155,12 @@ export class SourceActivity {
    */
   check(now = Date.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
-    const sinceLastCheckMs = this.lastCheckAt === undefined ? 0 : now - this.lastCheckAt;
-    this.lastCheckAt = now;
-    if (sinceLastCheckMs > 2 * this.checkEveryMs) this.ownSilentMs += sinceLastCheckMs - this.checkEveryMs;
+    const ownSilentMs = this.ownSilence.check(now);
     for (const [sourceId, source] of this.sources) {
       if (source.stale || source.held > 0) continue;
       // Not its silence: the time its frames were held here (its clock leaves that out), and this process's own since
       // it was last asked.
-      if (!source.arrivals.stalled(now - source.heldMs, this.staleAfterMs, this.ownSilentMs - source.ownSilentMsAtAsk)) continue;
+      if (!source.arrivals.stalled(now - source.heldMs, this.staleAfterMs, ownSilentMs - source.ownSilentMsAtAsk)) continue;
       source.stale = true;
       source.outages++;
       this.options.onOutage?.(sourceId, now - source.receivedAt);
@@ -208,7 +199,7 @@ export class SourceActivity {
         held: 0,
         heldSince: now,
         heldMs: 0,
-        ownSilentMsAtAsk: this.ownSilentMs,
+        ownSilentMsAtAsk: this.ownSilence.ms,
         stale: false,
         outages: 0,
       };
