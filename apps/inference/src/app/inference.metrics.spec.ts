@@ -89,7 +89,7 @@ describe('InferenceMetrics: a frame stuck in detection', () => {
 
     expect(metrics.stuckInDetectionMs()).toBe(70_000);
     expect(logger.warn).toHaveBeenCalledTimes(1);
-    expect(logger.warn.mock.calls[0][1]).toBe('camera0 #7 has been in detection for 61 s, far longer than frames take: a model stream, the reader or publishing may be hung');
+    expect(logger.warn.mock.calls[0][1]).toBe('camera0 #7 has been in detection for 61 s, far longer than frames take: a model stream or publishing may be hung');
     metrics.chain.left(frame);
     await jest.advanceTimersByTimeAsync(1000);
     expect(metrics.stuckInDetectionMs()).toBeUndefined();

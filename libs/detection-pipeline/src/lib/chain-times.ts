@@ -11,7 +11,7 @@ const STUCK_FACTOR = 10;
 /**
  * How long frames take through the detection chain (pushed into the model to published or dropped), and the oldest
  * one in it now: a frame there far longer than frames take tells a stage that hangs without failing (a model stream
- * stuck in a native call, the reader, a publish), which restarts no worker and, its frame holding its camera unasked,
+ * stuck in a native call, a publish), which restarts no worker and, its frame holding its camera unasked,
  * makes no camera stale. Frames waiting for their turn are not in the chain (they are replaced every 250 ms), so
  * none of them can hide a hang. Times come from `clock`, which may leave out the process's own silence (stopped, a
  * suspended VM): that is no stage's.
