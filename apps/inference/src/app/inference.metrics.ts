@@ -1,4 +1,4 @@
-import { ChainTimes, type ChainedFrame } from '@iev/detection-pipeline';
+import { HangWatch, InFlightTimes, type ChainedFrame } from '@iev/detection-pipeline';
 import { OwnSilence, RateMeter, SourceActivity } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -7,6 +7,18 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 const SOURCE_LEAVES_AFTER_MS = 5000;
 /** How often sources are checked for staleness: an outage counts (and is logged) whether or not anyone scrapes meanwhile. */
 const STALE_CHECK_MS = 1000;
+
+/** A gauge of how long the oldest piece of work has been in a stage (0 while none is), read at scrape. */
+function oldestGauge(registry: Registry, name: string, help: string, times: Pick<InFlightTimes<unknown>, 'oldest'>): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set((times.oldest()?.ms ?? 0) / 1000);
+    },
+  });
+}
 
 /** Prometheus metrics of the inference module, and each source's activity for /health. */
 export class InferenceMetrics {
@@ -32,17 +44,17 @@ export class InferenceMetrics {
   readonly sources: SourceActivity;
   /**
    * Frames' times through detection (the model, publishing), on a clock that leaves out this process's own
-   * silence: a frame there far longer than frames take is a stage hung (ChainTimes), said once and on /health.
+   * silence: a frame there far longer than frames take is a stage hung (InFlightTimes), said once and on /health.
    */
-  readonly chain = new ChainTimes<ChainedFrame>(() => performance.now() - this.chainSilence.ms);
+  readonly chain = new InFlightTimes<ChainedFrame>(() => performance.now() - this.ownSilence.ms);
   /**
-   * This process's own silences on the chain's monotonic clock: SourceActivity's are on the wall clock, which NTP
+   * This process's own silences on the monotonic clock: SourceActivity's are on the wall clock, which NTP
    * steps (an hour forward at a board's first sync without RTC would take an hour off every frame's time in
    * detection, and hide a hang that long).
    */
-  private readonly chainSilence = new OwnSilence(STALE_CHECK_MS);
-  /** The frame stuck in detection at the last check, while one is: the episode said once, and its end. */
-  private stuckFrame?: { key: ChainedFrame; ms: number };
+  private readonly ownSilence = new OwnSilence(STALE_CHECK_MS);
+  /** A frame stuck in detection: the episode said once, and its end. */
+  private readonly chainWatch: HangWatch<ChainedFrame>;
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
   private readonly perSource: Array<Counter<string> | Histogram<string>>;
   /** Removed cameras whose series are still to go, once their frames in flight are done. */
@@ -52,7 +64,7 @@ export class InferenceMetrics {
   constructor(
     registry: Registry,
     malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>,
-    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
+    logger?: Pick<Logger, 'info' | 'warn'>,
   ) {
     const registers = [registry];
     const sources = ['source_id'] as const;
@@ -111,14 +123,11 @@ export class InferenceMetrics {
       registers,
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
-    const chain = this.chain;
-    new Gauge({
-      name: 'iev_inference_oldest_frame_in_detection_seconds',
-      help: "How long the frame longest in detection (the model, publishing) has been there: about a model run or two; growing, a stage hung",
-      registers,
-      collect() {
-        this.set((chain.oldest()?.ms ?? 0) / 1000);
-      },
+    oldestGauge(registry, 'iev_inference_oldest_frame_in_detection_seconds', 'How long the frame longest in detection (the model, publishing) has been there: about a model run or two; growing, a stage hung', this.chain);
+    this.chainWatch = new HangWatch(this.chain, {
+      stuck: ({ key: { sourceId, sequence }, ms }) =>
+        logger?.warn({ sourceId, sequence, seconds: Math.round(ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(ms / 1000)} s, far longer than frames take: a model stream or publishing may be hung`),
+      moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'detection moves again: no frame in it longer than frames take'),
     });
     const outages = new Counter({
       name: 'iev_inference_source_outages_total',
@@ -139,7 +148,8 @@ export class InferenceMetrics {
     // Not only at scrape or /health: an outage shorter than the scrape interval would go uncounted and unsaid.
     this.staleCheck = setInterval(() => {
       this.sources.check();
-      this.checkChain();
+      this.ownSilence.check(performance.now());
+      this.chainWatch.check();
     }, STALE_CHECK_MS);
     this.staleCheck.unref();
     this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, outages];
@@ -162,20 +172,7 @@ export class InferenceMetrics {
 
   /** How long the frame stuck in detection has been there, as of the last check; undefined while none is. */
   stuckInDetectionMs(): number | undefined {
-    return this.stuckFrame && Math.round(this.stuckFrame.ms);
-  }
-
-  /** Said once when a frame is stuck in detection, and once when none is any more; the process's own silence left out. */
-  private checkChain(): void {
-    this.chainSilence.check(performance.now());
-    const stuck = this.chain.stuck();
-    if (stuck && !this.stuckFrame) {
-      const { sourceId, sequence } = stuck.key;
-      this.logger?.warn({ sourceId, sequence, seconds: Math.round(stuck.ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(stuck.ms / 1000)} s, far longer than frames take: a model stream or publishing may be hung`);
-    } else if (!stuck && this.stuckFrame) {
-      this.logger?.info({ seconds: Math.round(this.stuckFrame.ms / 1000) }, 'detection moves again: no frame in it longer than frames take');
-    }
-    this.stuckFrame = stuck;
+    return this.chainWatch.stuckMs;
   }
 
   /** A camera removed: gone from /health at once, and its series once its frames still in flight are done. */

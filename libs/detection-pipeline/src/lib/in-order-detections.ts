@@ -1,6 +1,6 @@
 import type { DetectedBox, FrameHeader, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
-import type { ChainTimes } from './chain-times';
+import type { InFlightTimes } from './in-flight-times';
 import type { DetectionResult, InferredImage, TextDetector } from './text-detector';
 import type { VideoTextReader } from './video-text-reader';
 
@@ -33,7 +33,7 @@ export interface InOrderDetectionsOptions<F extends ChainedFrame> {
   /** Told once the chain holds the frame no more (published, or not): its pixels may go. */
   done?(frame: F): void;
   /** Each frame's time in the chain, from its push to its leaving (published, or not). */
-  times?: ChainTimes<ChainedFrame>;
+  times?: InFlightTimes<ChainedFrame>;
   log: { error(context: object, message: string): void };
 }
 

@@ -1,16 +1,16 @@
 import { OwnSilence } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
-import { ChainTimes } from './chain-times';
+import { InFlightTimes } from './in-flight-times';
 import { InOrderDetections, type ChainedFrame } from './in-order-detections';
 import { SourceFeed } from './source-feed';
 import type { InferredImage } from './text-detector';
 
-describe('ChainTimes', () => {
+describe('InFlightTimes', () => {
   let now: number;
-  let times: ChainTimes<string>;
+  let times: InFlightTimes<string>;
   beforeEach(() => {
     now = 0;
-    times = new ChainTimes<string>(() => now);
+    times = new InFlightTimes<string>(() => now);
   });
 
   /** `count` frames through the chain, each `ms` long. */
@@ -59,7 +59,7 @@ describe('ChainTimes', () => {
 
   it("leaves out the process's own silence on a clock less OwnSilence's: a 2-minute freeze is no hang", () => {
     const silence = new OwnSilence(1000);
-    const chain = new ChainTimes<string>(() => now - silence.ms);
+    const chain = new InFlightTimes<string>(() => now - silence.ms);
     chain.entered('frame');
     for (now = 0; now <= 10_000; now += 1000) silence.check(now);
     // Stopped (SIGSTOP, a suspended VM) for two minutes: the next check comes late.
@@ -71,7 +71,7 @@ describe('ChainTimes', () => {
   });
 });
 
-describe('ChainTimes of a real InOrderDetections fed by a real SourceFeed, whose model hangs at a run', () => {
+describe('InFlightTimes of a real InOrderDetections fed by a real SourceFeed, whose model hangs at a run', () => {
   afterEach(() => jest.useRealTimers());
   const IMAGE = { data: new Uint8Array(24), width: 4, height: 2, stride: 12 };
   type Frame = ChainedFrame & { width: number; height: number };
@@ -82,7 +82,7 @@ describe('ChainTimes of a real InOrderDetections fed by a real SourceFeed, whose
    */
   async function oldestAfter(seconds: number, { streams, cameras, deliveryMs, runMs, hangAt }: Record<string, number>) {
     jest.useFakeTimers();
-    const times = new ChainTimes<ChainedFrame>(() => Date.now());
+    const times = new InFlightTimes<ChainedFrame>(() => Date.now());
     let runs = 0;
     let busy = 0;
     const freed: Array<() => void> = [];

@@ -1,0 +1,94 @@
+/** Times of the work that left kept to judge the next: enough for a median that one slow piece does not move. */
+const RECENT_TIMES = 32;
+/**
+ * No frame takes this long through a working chain, nor a batch through a working reader, whatever the device: the
+ * first pieces (no times yet, a GPU's first run warming up) and fast models are judged by it. A Raspberry Pi's
+ * `default` with reading takes seconds a frame.
+ */
+const STUCK_FLOOR_MS = 60_000;
+/** Of the median time: a frame behind its stream's previous one, a recognition batch, a CPU shared or hot. */
+const STUCK_FACTOR = 10;
+
+/**
+ * How long pieces of work take through a stage that may hang without failing, and the oldest one in it now: a
+ * frame in the detection chain (pushed into the model to published or dropped: a model stream stuck in a native
+ * call, a publish), a batch of lines at the recognition model (VideoTextReader). A hang restarts no worker and,
+ * frames coming on demand, makes no camera stale: a piece there far longer than pieces take is what tells it.
+ * Frames waiting for their turn are not in the chain (they are replaced every 250 ms), so none of them can hide a
+ * hang. Times come from `clock`, which may leave out the process's own silence (stopped, a suspended VM): that is
+ * no stage's.
+ */
+export class InFlightTimes<K> {
+  private readonly since = new Map<K, number>();
+  private readonly recent: number[] = [];
+
+  constructor(private readonly clock: () => number = () => performance.now()) {}
+
+  entered(key: K): void {
+    this.since.set(key, this.clock());
+  }
+
+  left(key: K): void {
+    const at = this.since.get(key);
+    if (at === undefined) return;
+    this.since.delete(key);
+    this.recent.push(this.clock() - at);
+    if (this.recent.length > RECENT_TIMES) this.recent.shift();
+  }
+
+  /** The piece longest in the stage now (pieces leave in the order they entered, bar a failure) and for how long. */
+  oldest(): { key: K; ms: number } | undefined {
+    let oldest: { key: K; ms: number } | undefined;
+    const now = this.clock();
+    for (const [key, at] of this.since) if (!oldest || now - at > oldest.ms) oldest = { key, ms: now - at };
+    return oldest;
+  }
+
+  /**
+   * How long a piece may be in the stage before it is taken for stuck: 60 s, or 10 times the median of the last
+   * 32 pieces' times where that is longer (a board at seconds a frame is judged by its own pace; one piece that
+   * took minutes, a stall that ended, does not move the median).
+   */
+  stuckAfterMs(): number {
+    if (this.recent.length === 0) return STUCK_FLOOR_MS;
+    const sorted = [...this.recent].sort((a, b) => a - b);
+    return Math.max(STUCK_FLOOR_MS, STUCK_FACTOR * sorted[Math.floor(sorted.length / 2)]);
+  }
+
+  /** The oldest piece, where it has been in the stage longer than stuckAfterMs(). */
+  stuck(): { key: K; ms: number } | undefined {
+    const oldest = this.oldest();
+    return oldest && oldest.ms > this.stuckAfterMs() ? oldest : undefined;
+  }
+}
+
+/** What a HangWatch says: once when a piece is stuck, and once when none is any more. */
+export interface HangTelling<K> {
+  stuck(stuck: { key: K; ms: number }): void;
+  moving(stuckMs: number): void;
+}
+
+/**
+ * A stage's hangs as episodes, judged at each check(): one is said when a piece is first found stuck and when no
+ * piece is any more, not at every check between; stuckMs is for /health.
+ */
+export class HangWatch<K> {
+  private lastStuckMs?: number;
+
+  constructor(
+    readonly times: InFlightTimes<K>,
+    private readonly telling: HangTelling<K>,
+  ) {}
+
+  check(): void {
+    const stuck = this.times.stuck();
+    if (stuck && this.lastStuckMs === undefined) this.telling.stuck(stuck);
+    else if (!stuck && this.lastStuckMs !== undefined) this.telling.moving(this.lastStuckMs);
+    this.lastStuckMs = stuck?.ms;
+  }
+
+  /** How long the stuck piece had been in the stage at the last check, in whole ms; undefined while none is. */
+  get stuckMs(): number | undefined {
+    return this.lastStuckMs === undefined ? undefined : Math.round(this.lastStuckMs);
+  }
+}
