@@ -78,6 +78,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
       metrics.recognitionBatchSources.observe(sources);
       for (const reason of reasons) metrics.linesRead.inc({ reason });
     },
+    batchTimes: metrics.reading,
   });
   await reading.switch(presetReads(preset, recognition));
   if (reading.active) {
@@ -138,7 +139,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
     metricsPort: config.metricsPort,
     observability,
     health: () => ({
-      ...inferenceHealth(detector.backend, { sourcesDown: frames.sourcesDown(), stuckInDetectionMs: metrics.stuckInDetectionMs() }),
+      ...inferenceHealth(detector.backend, { sourcesDown: frames.sourcesDown(), stuckInDetectionMs: metrics.stuckInDetectionMs(), stuckInReadingMs: metrics.stuckInReadingMs() }),
       backend: detector.backend.name,
       streams,
       modelId: detector.backend.modelId,

@@ -36,3 +36,9 @@ describe('inferenceHealth of a frame stuck in detection', () => {
     expect(inferenceHealth({ streamsDown: 0 }, { stuckInDetectionMs: 61_000 })).toEqual({ healthy: false, status: 'degraded', stuckInDetectionMs: 61_000 });
   });
 });
+
+describe('inferenceHealth of a recognition batch stuck at the model', () => {
+  it('says degraded, and for how long, while reading holds a batch far longer than batches take, detection going on', () => {
+    expect(inferenceHealth({ streamsDown: 0 }, { stuckInReadingMs: 61_000 })).toEqual({ healthy: false, status: 'degraded', stuckInReadingMs: 61_000 });
+  });
+});

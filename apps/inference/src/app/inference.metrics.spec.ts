@@ -1,3 +1,4 @@
+import type { ReadBatch } from '@iev/detection-pipeline';
 import { Registry } from 'prom-client';
 import { InferenceMetrics } from './inference.metrics';
 
@@ -94,6 +95,37 @@ describe('InferenceMetrics: a frame stuck in detection', () => {
     await jest.advanceTimersByTimeAsync(1000);
     expect(metrics.stuckInDetectionMs()).toBeUndefined();
     expect(logger.info.mock.calls.map((call) => call[1])).toEqual(['detection moves again: no frame in it longer than frames take']);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    metrics.close();
+  });
+});
+
+describe('InferenceMetrics: a recognition batch stuck at the model', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('says once that a recognition run may be hung, shows it on /health and the gauge, apart from detection, and says once when it moves again', async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const logger = { info: jest.fn(), warn: jest.fn() };
+    const metrics = new InferenceMetrics(registry, () => [], logger);
+    const gauge = async () => (await registry.metrics()).split('\n').find((line) => line.startsWith('iev_inference_oldest_batch_in_reading_seconds '));
+    const batch: ReadBatch = { reasons: ['new', 'new', 'refresh'], sources: 2 };
+    expect(await gauge()).toBe('iev_inference_oldest_batch_in_reading_seconds 0');
+    metrics.reading.entered(batch);
+
+    await jest.advanceTimersByTimeAsync(30_000);
+    expect(metrics.stuckInReadingMs()).toBeUndefined();
+    expect(await gauge()).toBe('iev_inference_oldest_batch_in_reading_seconds 30');
+    await jest.advanceTimersByTimeAsync(40_000);
+
+    expect({ reading: metrics.stuckInReadingMs(), detection: metrics.stuckInDetectionMs() }).toEqual({ reading: 70_000, detection: undefined });
+    expect(logger.warn.mock.calls.map((call) => call[1])).toEqual([
+      'reading: a batch (lines: 3, sources: 2) has been at the recognition model for 61 s, far longer than batches take: a recognition model run may be hung',
+    ]);
+    metrics.reading.left(batch);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(metrics.stuckInReadingMs()).toBeUndefined();
+    expect(logger.info.mock.calls.map((call) => call[1])).toEqual(['reading moves again: no batch at the recognition model longer than batches take']);
     expect(logger.warn).toHaveBeenCalledTimes(1);
     metrics.close();
   });

@@ -1,4 +1,4 @@
-import { HangWatch, InFlightTimes, type ChainedFrame } from '@iev/detection-pipeline';
+import { HangWatch, InFlightTimes, type ChainedFrame, type ReadBatch } from '@iev/detection-pipeline';
 import { OwnSilence, RateMeter, SourceActivity } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -48,13 +48,20 @@ export class InferenceMetrics {
    */
   readonly chain = new InFlightTimes<ChainedFrame>(() => performance.now() - this.ownSilence.ms);
   /**
+   * Recognition batches' times at the model, on the chain's clock: reading runs beside the chain and holds no frame
+   * in it, so a recognition model run that never returns shows only here (on a GPU, or with two streams on the CPU,
+   * detection goes on and lines are just never read).
+   */
+  readonly reading = new InFlightTimes<ReadBatch>(() => performance.now() - this.ownSilence.ms);
+  /**
    * This process's own silences on the monotonic clock: SourceActivity's are on the wall clock, which NTP
    * steps (an hour forward at a board's first sync without RTC would take an hour off every frame's time in
    * detection, and hide a hang that long).
    */
   private readonly ownSilence = new OwnSilence(STALE_CHECK_MS);
-  /** A frame stuck in detection: the episode said once, and its end. */
+  /** A frame stuck in detection, and a batch stuck in reading: each episode said once, and its end. */
   private readonly chainWatch: HangWatch<ChainedFrame>;
+  private readonly readingWatch: HangWatch<ReadBatch>;
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
   private readonly perSource: Array<Counter<string> | Histogram<string>>;
   /** Removed cameras whose series are still to go, once their frames in flight are done. */
@@ -124,10 +131,24 @@ export class InferenceMetrics {
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
     oldestGauge(registry, 'iev_inference_oldest_frame_in_detection_seconds', 'How long the frame longest in detection (the model, publishing) has been there: about a model run or two; growing, a stage hung', this.chain);
+    oldestGauge(
+      registry,
+      'iev_inference_oldest_batch_in_reading_seconds',
+      'How long the recognition batch at the model has been there (not its wait for a detection stream): about a batch run; growing, a recognition model run hung',
+      this.reading,
+    );
     this.chainWatch = new HangWatch(this.chain, {
       stuck: ({ key: { sourceId, sequence }, ms }) =>
         logger?.warn({ sourceId, sequence, seconds: Math.round(ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(ms / 1000)} s, far longer than frames take: a model stream or publishing may be hung`),
       moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'detection moves again: no frame in it longer than frames take'),
+    });
+    this.readingWatch = new HangWatch(this.reading, {
+      stuck: ({ key: { reasons, sources }, ms }) =>
+        logger?.warn(
+          { lines: reasons.length, sources, seconds: Math.round(ms / 1000) },
+          `reading: a batch (lines: ${reasons.length}, sources: ${sources}) has been at the recognition model for ${Math.round(ms / 1000)} s, far longer than batches take: a recognition model run may be hung`,
+        ),
+      moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'reading moves again: no batch at the recognition model longer than batches take'),
     });
     const outages = new Counter({
       name: 'iev_inference_source_outages_total',
@@ -150,6 +171,7 @@ export class InferenceMetrics {
       this.sources.check();
       this.ownSilence.check(performance.now());
       this.chainWatch.check();
+      this.readingWatch.check();
     }, STALE_CHECK_MS);
     this.staleCheck.unref();
     this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, outages];
@@ -173,6 +195,11 @@ export class InferenceMetrics {
   /** How long the frame stuck in detection has been there, as of the last check; undefined while none is. */
   stuckInDetectionMs(): number | undefined {
     return this.chainWatch.stuckMs;
+  }
+
+  /** How long the batch stuck at the recognition model has been there, as of the last check; undefined while none is. */
+  stuckInReadingMs(): number | undefined {
+    return this.readingWatch.stuckMs;
   }
 
   /** A camera removed: gone from /health at once, and its series once its frames still in flight are done. */

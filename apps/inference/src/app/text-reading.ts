@@ -12,7 +12,7 @@ export class TextReading {
   constructor(
     private readonly config: Pick<InferenceConfig, 'recModelPath' | 'recDictPath' | 'recLookalikes' | 'recMinScore' | 'recRefreshMs' | 'recRefreshMaxMs' | 'recRereadMs' | 'recConfirmFrames'> &
       Omit<RecognitionBackendSelection, 'modelPath'> &
-      Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead' | 'detector'>,
+      Pick<ReaderLoading, 'onBatchFailed' | 'onBatchRead' | 'batchTimes' | 'detector'>,
   ) {}
 
   /** Background batches that failed (see VideoTextReader.failedBatches). */

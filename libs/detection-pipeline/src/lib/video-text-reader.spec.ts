@@ -1,11 +1,13 @@
 import { readBgrImage } from '@iev/testing';
 import { join } from 'node:path';
 import type { DetectedBox } from '@iev/frame-protocol';
-import type { InferenceBackend } from '@iev/inference-backends';
-import { readTextFrameSet, type ImageView } from '@iev/text-detection';
-import { normalizeText } from '@iev/text-recognition';
+import type { InferenceBackend, TensorData } from '@iev/inference-backends';
+import { getPreset, readTextFrameSet, type ImageView } from '@iev/text-detection';
+import { CharacterSet, normalizeText } from '@iev/text-recognition';
+import { InFlightTimes } from './in-flight-times';
+import { TextDetector } from './text-detector';
 import { TextRecognizer } from './text-recognizer';
-import { loadVideoTextReader, VideoTextReader } from './video-text-reader';
+import { loadVideoTextReader, VideoTextReader, type ReadBatch } from './video-text-reader';
 
 const ROOT = join(__dirname, '../../../..');
 const MODEL_FILES = { modelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), dictionaryPath: join(ROOT, 'models/ppocr_keys_v1.txt') };
@@ -196,5 +198,121 @@ describe('VideoTextReader (real recognition model)', () => {
     const reading = await strict.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
     expect(reading).toMatchObject({ read: boxes.length, boxes: [], dropped: boxes.length });
     expect((await strict.read({ sourceId: 'camera0', timeMs: 33, image, boxes })).read).toBe(boxes.length);
+  });
+});
+
+describe('VideoTextReader: a recognition model run that never returns', () => {
+  afterEach(() => jest.useRealTimers());
+  const characters = CharacterSet.fromFile(MODEL_FILES.dictionaryPath);
+  const image = { data: Uint8Array.from({ length: 160 * 48 * 3 }, (_, i) => (i * 37) % 251), width: 160, height: 48, stride: 160 * 3 };
+  const quad = (x: number): DetectedBox => ({ points: [[x, 8], [x + 70, 8], [x + 70, 36], [x, 36]], score: 0.9 });
+  const boxes = [quad(4), quad(84)];
+
+  /** A model stand-in whose run number `hangAt` never returns (a native call stuck), the others `runMs` long; output made from its input's dims. */
+  function standIn(runMs: number, hangAt: number, output: (input: TensorData) => TensorData) {
+    const model = { runs: 0, hungSince: undefined as number | undefined };
+    const backend: InferenceBackend = {
+      name: 'stand-in',
+      modelId: 'stand-in',
+      modelSha256: '0'.repeat(64),
+      runsOnCpu: true,
+      load: async () => undefined,
+      dispose: async () => undefined,
+      run: (input) => {
+        if (++model.runs === hangAt) {
+          model.hungSince = performance.now();
+          return new Promise<TensorData>(() => undefined);
+        }
+        return new Promise<TensorData>((resolve) => setTimeout(() => resolve(output(input)), runMs));
+      },
+    };
+    return { model, backend };
+  }
+
+  /**
+   * The real reader on a real TextRecognizer whose model's run `hangAt` never returns (`recognitionHangsAt`, each
+   * other run `batchMs`), fed each of `sources` cameras' frame as detection is done with it: with `streams`
+   * detection streams on the CPU (a real TextDetector, each run `detectMs`, lending the reader a stream where
+   * `lent`), or, without, a frame of each every 100 ms (a GPU). Checks the batches' times once a second, as
+   * inference's metrics do, for `seconds`.
+   */
+  async function readFor(seconds: number, setup: { lent: boolean; streams: number; sources: number; batchMs: number; detectMs: number; recognitionHangsAt?: number; detectionHangsAt?: number }) {
+    jest.useFakeTimers();
+    const recognition = standIn(setup.batchMs, setup.recognitionHangsAt ?? 0, ({ dims: [rows, , , width] }) => {
+      const classes = characters.classCount + 1;
+      const steps = Math.ceil(width / 8);
+      return { data: new Float32Array(rows * steps * classes).fill(1 / classes), dims: [rows, steps, classes] };
+    });
+    const detection = standIn(setup.detectMs, setup.detectionHangsAt ?? 0, ({ dims: [, , height, width] }) => ({ data: new Float32Array(height * width), dims: [1, 1, height, width] }));
+    const detector = new TextDetector({ ...detection.backend, concurrency: setup.streams }, getPreset('default'));
+    const batchTimes = new InFlightTimes<ReadBatch>();
+    const reader = new VideoTextReader(new TextRecognizer(recognition.backend, characters), {
+      minScore: 0,
+      tracking: { confirmFrames: 1, refreshMs: 100, refreshMaxMs: 100 },
+      batchTimes,
+      ...(setup.lent && { detectionStreams: detector }),
+    });
+    const frameOf = (source: number) => ({ sourceId: `camera${source}`, timeMs: performance.now(), image, boxes });
+    let running = true;
+    if (setup.lent) {
+      void (async () => {
+        for (let frame = 0; running; frame++) {
+          await detector.whenReady();
+          void detector
+            .infer(image)
+            .then((inferred) => inferred.finish())
+            .then(() => reader.read(frameOf(frame % setup.sources)));
+        }
+      })();
+    } else {
+      const frames = setInterval(() => {
+        for (let source = 0; source < setup.sources; source++) void reader.read(frameOf(source));
+      }, 100);
+      frames.unref();
+    }
+    let toldAt: number | undefined;
+    const told: Array<{ lines: number; sources: number }> = [];
+    const checks = setInterval(() => {
+      const stuck = batchTimes.stuck();
+      if (stuck && toldAt === undefined) {
+        toldAt = performance.now();
+        told.push({ lines: stuck.key.reasons.length, sources: stuck.key.sources });
+      }
+    }, 1000);
+    await jest.advanceTimersByTimeAsync(seconds * 1000);
+    running = false;
+    clearInterval(checks);
+    const { hungSince } = recognition.model;
+    return { runs: recognition.model.runs, told, afterHangS: toldAt !== undefined && hungSince !== undefined ? Math.ceil((toldAt - hungSince) / 1000) : undefined, oldest: batchTimes.oldest() };
+  }
+
+  // Without a lent stream (a GPU) reading stops with no sign, detection going on; with one stream lent, detection stops
+  // too (the loan is never given back), frames in no stage; with two, detection goes on with the other.
+  it.each([
+    { lent: false, streams: 0, sources: 1, batchMs: 300, detectMs: 0 },
+    { lent: false, streams: 0, sources: 3, batchMs: 300, detectMs: 0 },
+    { lent: true, streams: 1, sources: 1, batchMs: 300, detectMs: 100 },
+    { lent: true, streams: 1, sources: 3, batchMs: 300, detectMs: 100 },
+    { lent: true, streams: 2, sources: 3, batchMs: 300, detectMs: 100 },
+  ])('takes the hung batch for stuck 61 s after its run began, whichever run hangs (%j)', async (setup) => {
+    for (const recognitionHangsAt of [1, 2, 3, 6, 11]) {
+      const { runs, afterHangS, told } = await readFor(recognitionHangsAt * 1.5 + 75, { ...setup, recognitionHangsAt });
+      expect({ recognitionHangsAt, runs: runs >= recognitionHangsAt, afterHangS, told: told.length }).toEqual({ recognitionHangsAt, runs: true, afterHangS: 61, told: 1 });
+    }
+  });
+
+  it('tells nothing of a slow reader that moves: each batch 2 s, for five minutes', async () => {
+    for (const setup of [
+      { lent: false, streams: 0, sources: 3, batchMs: 2000, detectMs: 0 },
+      { lent: true, streams: 1, sources: 3, batchMs: 2000, detectMs: 1000 },
+    ]) {
+      const { runs, told } = await readFor(300, setup);
+      expect({ runs: runs > 50, told }).toEqual({ runs: true, told: [] });
+    }
+  }, 120_000);
+
+  it("does not time a batch waiting for a stream that a hung detection run keeps: that is detection's hang, which its chain tells", async () => {
+    const { runs, told, oldest } = await readFor(180, { lent: true, streams: 1, sources: 1, batchMs: 300, detectMs: 100, detectionHangsAt: 10 });
+    expect({ runs: runs > 0, told, oldest }).toEqual({ runs: true, told: [], oldest: undefined });
   });
 });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DetectedBox, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
 import { LineTracker, perspectiveCrop, type Corners, type LineTrackerOptions, type ReadReason, type ReadText, type TrackingStep } from '@iev/text-recognition';
+import type { InFlightTimes } from './in-flight-times';
 import type { TextDetector } from './text-detector';
 import { NOTHING_READ, TextRecognizer, type TextRecognizerOptions } from './text-recognizer';
 
@@ -16,12 +17,17 @@ export interface VideoTextReaderOptions {
   onBatchRead?: (batch: ReadBatch) => void;
   /** Detection, where it runs on the same cores: each batch is read in one of its streams' turns (TextDetector.lendStream). */
   detectionStreams?: StreamLender;
+  /**
+   * Each background batch's time at the model, from its run's start to its end (not its wait for a stream): a batch
+   * there far longer than batches take is a recognition model run hung, which nothing else tells (InFlightTimes).
+   */
+  batchTimes?: InFlightTimes<ReadBatch>;
 }
 
 /** What the reader needs of detection to take turns with it on the cores. */
 export type StreamLender = Pick<TextDetector, 'lendStream'>;
 
-/** A background batch the model read: why each of its lines was read, and how many sources they came from. */
+/** A background batch for the model: why each of its lines is read, and how many sources they came from. */
 export interface ReadBatch {
   reasons: ReadReason[];
   sources: number;
@@ -187,24 +193,28 @@ export class VideoTextReader {
 
   /** Reads a batch (in a detection stream's turn where they share the cores) and hands each source its reads. */
   private async readBatch(batch: readonly SourceLines[]): Promise<void> {
-    const reasons = batch.flatMap((source) => source.reasons);
+    const read: ReadBatch = { reasons: batch.flatMap((source) => source.reasons), sources: batch.length };
     const giveBack = await this.options.detectionStreams?.lendStream();
-    // The rest is as long as the model took, not the wait for a stream.
+    // The rest is as long as the model took, not the wait for a stream. Nor is the wait timed for a hang: it lasts a
+    // detection run at most (a loan goes ahead of frames), or for ever only behind a detection run that never ends,
+    // whose frame stays in detection and is told there; timed, it would blame the recognition model as well.
     const started = performance.now();
+    this.options.batchTimes?.entered(read);
     try {
       await this.recognizer.readCrops(batch.flatMap(({ crops }) => crops)).then(
         (reads) => {
           let offset = 0;
           for (const { crops, finish } of batch) finish(reads.slice(offset, (offset += crops.length)));
-          this.options.onBatchRead?.({ reasons, sources: batch.length });
+          this.options.onBatchRead?.(read);
         },
         (error: Error) => {
           this.failedBatches++;
-          this.options.onBatchFailed?.(error, reasons.length);
+          this.options.onBatchFailed?.(error, read.reasons.length);
           for (const { crops, finish } of batch) finish(crops.map(() => NOTHING_READ));
         },
       );
     } finally {
+      this.options.batchTimes?.left(read);
       giveBack?.();
       const finished = performance.now();
       this.nextBatchAt = finished + (finished - started);
@@ -247,6 +257,7 @@ export interface ReaderLoading extends TextRecognizerOptions {
   confirmFrames?: number;
   onBatchFailed?: VideoTextReaderOptions['onBatchFailed'];
   onBatchRead?: VideoTextReaderOptions['onBatchRead'];
+  batchTimes?: VideoTextReaderOptions['batchTimes'];
   /** The frames' detector: where both models run on the CPU, the reader takes turns with its streams. */
   detector?: StreamLender & Pick<TextDetector, 'backend'>;
 }
@@ -261,7 +272,7 @@ export async function loadVideoTextReader(options: ReaderLoading): Promise<Video
     ...(rereadMs !== undefined && { rereadMs }),
     ...(confirmFrames !== undefined && { confirmFrames }),
   };
-  const { minScore, onBatchFailed, onBatchRead, detector } = options;
+  const { minScore, onBatchFailed, onBatchRead, batchTimes, detector } = options;
   const detectionStreams = detector?.backend.runsOnCpu && recognizer.backend.runsOnCpu ? detector : undefined;
-  return new VideoTextReader(recognizer, { minScore, tracking, onBatchFailed, onBatchRead, detectionStreams });
+  return new VideoTextReader(recognizer, { minScore, tracking, onBatchFailed, onBatchRead, batchTimes, detectionStreams });
 }
