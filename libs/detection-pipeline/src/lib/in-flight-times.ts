@@ -50,9 +50,15 @@ export class InFlightTimes<K> {
    * took minutes, a stall that ended, does not move the median).
    */
   stuckAfterMs(): number {
-    if (this.recent.length === 0) return STUCK_FLOOR_MS;
+    const median = this.medianMs();
+    return median === undefined ? STUCK_FLOOR_MS : Math.max(STUCK_FLOOR_MS, STUCK_FACTOR * median);
+  }
+
+  /** How long pieces take: the median of the last 32 pieces' times; undefined before the first has left. */
+  medianMs(): number | undefined {
+    if (this.recent.length === 0) return undefined;
     const sorted = [...this.recent].sort((a, b) => a - b);
-    return Math.max(STUCK_FLOOR_MS, STUCK_FACTOR * sorted[Math.floor(sorted.length / 2)]);
+    return sorted[Math.floor(sorted.length / 2)];
   }
 
   /** The oldest piece, where it has been in the stage longer than stuckAfterMs(). */

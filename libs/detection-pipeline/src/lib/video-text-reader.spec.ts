@@ -208,9 +208,12 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
   const quad = (x: number): DetectedBox => ({ points: [[x, 8], [x + 70, 8], [x + 70, 36], [x, 36]], score: 0.9 });
   const boxes = [quad(4), quad(84)];
 
-  /** A model stand-in whose run number `hangAt` never returns (a native call stuck), the others `runMs` long; output made from its input's dims. */
-  function standIn(runMs: number, hangAt: number, output: (input: TensorData) => TensorData) {
-    const model = { runs: 0, hungSince: undefined as number | undefined };
+  /**
+   * A model stand-in whose run number `hangAt` returns only after `hangMs` (never by default: a native call stuck),
+   * the others `runMs` long; output made from its input's dims.
+   */
+  function standIn(runMs: number, hangAt: number, output: (input: TensorData) => TensorData, hangMs = Number.POSITIVE_INFINITY) {
+    const model = { runs: 0, hungSince: undefined as number | undefined, runStarts: [] as number[] };
     const backend: InferenceBackend = {
       name: 'stand-in',
       modelId: 'stand-in',
@@ -219,9 +222,10 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
       load: async () => undefined,
       dispose: async () => undefined,
       run: (input) => {
+        model.runStarts.push(performance.now());
         if (++model.runs === hangAt) {
           model.hungSince = performance.now();
-          return new Promise<TensorData>(() => undefined);
+          return new Promise<TensorData>((resolve) => Number.isFinite(hangMs) && setTimeout(() => resolve(output(input)), hangMs));
         }
         return new Promise<TensorData>((resolve) => setTimeout(() => resolve(output(input)), runMs));
       },
@@ -236,13 +240,16 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
    * `lent`), or, without, a frame of each every 100 ms (a GPU). Checks the batches' times once a second, as
    * inference's metrics do, for `seconds`.
    */
-  async function readFor(seconds: number, setup: { lent: boolean; streams: number; sources: number; batchMs: number; detectMs: number; recognitionHangsAt?: number; detectionHangsAt?: number }) {
+  async function readFor(
+    seconds: number,
+    setup: { lent: boolean; streams: number; sources: number; batchMs: number; detectMs: number; recognitionHangsAt?: number; recognitionHangMs?: number; detectionHangsAt?: number },
+  ) {
     jest.useFakeTimers();
     const recognition = standIn(setup.batchMs, setup.recognitionHangsAt ?? 0, ({ dims: [rows, , , width] }) => {
       const classes = characters.classCount + 1;
       const steps = Math.ceil(width / 8);
       return { data: new Float32Array(rows * steps * classes).fill(1 / classes), dims: [rows, steps, classes] };
-    });
+    }, setup.recognitionHangMs);
     const detection = standIn(setup.detectMs, setup.detectionHangsAt ?? 0, ({ dims: [, , height, width] }) => ({ data: new Float32Array(height * width), dims: [1, 1, height, width] }));
     const detector = new TextDetector({ ...detection.backend, concurrency: setup.streams }, getPreset('default'));
     const batchTimes = new InFlightTimes<ReadBatch>();
@@ -283,7 +290,7 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
     running = false;
     clearInterval(checks);
     const { hungSince } = recognition.model;
-    return { runs: recognition.model.runs, told, afterHangS: toldAt !== undefined && hungSince !== undefined ? Math.ceil((toldAt - hungSince) / 1000) : undefined, oldest: batchTimes.oldest() };
+    return { runs: recognition.model.runs, runStarts: recognition.model.runStarts, hungSince, told, afterHangS: toldAt !== undefined && hungSince !== undefined ? Math.ceil((toldAt - hungSince) / 1000) : undefined, oldest: batchTimes.oldest() };
   }
 
   // Without a lent stream (a GPU) reading stops with no sign, detection going on; with one stream lent, detection stops
@@ -310,6 +317,15 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
       expect({ runs: runs > 50, told }).toEqual({ runs: true, told: [] });
     }
   }, 120_000);
+
+  it('reads on a rest as long as batches take after a run that hung 90 s and then returned, not a rest of 90 s more', async () => {
+    for (const lent of [false, true]) {
+      const hangMs = 90_000;
+      const { runStarts, hungSince = 0, told } = await readFor(110, { lent, streams: 1, sources: 1, batchMs: 300, detectMs: 100, recognitionHangsAt: 4, recognitionHangMs: hangMs });
+      const nextRunAfterS = ((runStarts.find((at) => at > hungSince + hangMs) ?? Number.POSITIVE_INFINITY) - (hungSince + hangMs)) / 1000;
+      expect({ lent, told: told.length, resumedWithin2s: nextRunAfterS < 2 }).toEqual({ lent, told: 1, resumedWithin2s: true });
+    }
+  });
 
   it("does not time a batch waiting for a stream that a hung detection run keeps: that is detection's hang, which its chain tells", async () => {
     const { runs, told, oldest } = await readFor(180, { lent: true, streams: 1, sources: 1, batchMs: 300, detectMs: 100, detectionHangsAt: 10 });

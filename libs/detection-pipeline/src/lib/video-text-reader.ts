@@ -71,7 +71,7 @@ interface SourceLines {
  * once and its text carried while it looks the same; lines to read are cut from the frame and read in the
  * background, one batch at a time, most urgent first, so reading costs the pipeline its CPU but never a frame,
  * and a busy reader reads less often instead of falling behind. After each batch the reader rests as long as the
- * batch took: reading takes at most half a core from detection, however slow the CPU. Where both models run on the
+ * batch took (restAfter): reading takes at most half a core from detection, however slow the CPU. Where both models run on the
  * CPU, a batch is read in a detection stream's turn (detectionStreams), so frames in the model never share their
  * cores with it: reading costs frames per second, not each frame's latency. A batch that fails reads as nothing
  * (score 0, so left out) until its lines are due again. Without tracking every box is read before read() returns
@@ -217,8 +217,18 @@ export class VideoTextReader {
       this.options.batchTimes?.left(read);
       giveBack?.();
       const finished = performance.now();
-      this.nextBatchAt = finished + (finished - started);
+      this.nextBatchAt = finished + this.restAfter(finished - started);
     }
+  }
+
+  /**
+   * As long as the batch took, so reading takes at most half a core; but a batch held far longer than batches take
+   * (a run hung, the process stopped) did not read on the cores all that time, and resting as long again would keep
+   * lines unread as long once more, with nothing telling it, and a shutdown waiting it out: then as long as batches take.
+   */
+  private restAfter(tookMs: number): number {
+    const times = this.options.batchTimes;
+    return times && tookMs > times.stuckAfterMs() ? (times.medianMs() ?? 0) : tookMs;
   }
 
   /** Lines are waiting and the reader is resting: they go when the rest is over, whether or not a frame comes. */
