@@ -82,7 +82,7 @@ export class HangWatch<K> {
   private lastStuckMs?: number;
 
   constructor(
-    readonly times: InFlightTimes<K>,
+    private readonly times: InFlightTimes<K>,
     private readonly telling: HangTelling<K>,
   ) {}
 
