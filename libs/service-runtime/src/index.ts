@@ -17,3 +17,4 @@ export * from './lib/heap-growth';
 export * from './lib/call-once';
 export * from './lib/credentials';
 export * from './lib/cpu-quota';
+export * from './lib/repeated-failure-filter';

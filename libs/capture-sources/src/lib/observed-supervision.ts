@@ -1,4 +1,5 @@
 import { ColorMatrix } from '@iev/frame-protocol';
+import { RepeatedFailureFilter } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import type { SupervisionListener } from './source-supervisor';
 
@@ -19,7 +20,7 @@ export interface SourceStateMetrics {
  */
 export function observedSupervision(metrics: SourceStateMetrics, logger: Logger): SupervisionListener {
   let attempts = 0;
-  let lastReason: string | undefined;
+  const repeats = new RepeatedFailureFilter();
   /**
    * During an outage, up to when its time is added to the down time: its first failure, then each retry's
    * (performance.now(): a clock set back must not make the counter go down, which prom-client throws on).
@@ -31,7 +32,6 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
   return {
     streaming: ({ width, height, colorMatrix, fullRange, downSeconds }) => {
       attempts = 0;
-      lastReason = undefined;
       metrics.setUp(1);
       addDownTime(performance.now());
       downAddedUntil = undefined;
@@ -44,9 +44,7 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
       addDownTime(now);
       downAddedUntil = now;
       attempts++;
-      const changed = error.message !== lastReason;
-      lastReason = error.message;
-      if (attempts === 1 || changed || attempts % 10 === 0) {
+      if (repeats.worthSaying(attempts, error.message)) {
         const attempt = attempts === 1 ? '' : ` (attempt ${attempts}; logged again when the reason changes or every tenth attempt)`;
         logger.error({ err: error, retryInMs, attempt: attempts }, `source failed: ${error.message}; retrying${attempt}`);
       }

@@ -1,3 +1,5 @@
+import { RepeatedFailureFilter } from '@iev/service-runtime';
+
 /** How loudly a failure to reach edgeHub is logged; 'debug' for one that tells nothing new. */
 export type EdgeFailureLevel = 'info' | 'warn' | 'debug';
 
@@ -21,19 +23,18 @@ export interface EdgeFailureSeen {
  * then every tenth attempt, so a long outage does not flood the log; the rest at debug.
  */
 export class EdgeFailureLog {
+  private readonly repeats = new RepeatedFailureFilter();
   private saidAwaiting = false;
   private lastAwaiting = false;
-  private lastCause: string | undefined;
 
   levelOf({ awaitingFirstConnection, attempt, cause }: EdgeFailureSeen): EdgeFailureLevel {
-    const news = attempt === 1 || cause !== this.lastCause || this.lastAwaiting;
-    this.lastCause = cause;
+    const firstAfterWait = this.lastAwaiting;
     this.lastAwaiting = awaitingFirstConnection;
     if (awaitingFirstConnection) {
       const level = this.saidAwaiting ? 'debug' : 'info';
       this.saidAwaiting = true;
       return level;
     }
-    return news || attempt % 10 === 0 ? 'warn' : 'debug';
+    return this.repeats.worthSaying(attempt, cause) || firstAfterWait ? 'warn' : 'debug';
   }
 }
