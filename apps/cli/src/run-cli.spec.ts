@@ -1,8 +1,8 @@
 // `npm run detect|eval|bench -- ...` called from a folder of the caller's: npm runs tools/scripts/run-cli.mjs in the
 // workspace root and names the caller's folder INIT_CWD, as the one case through it here does; the others run the
-// built CLI in the caller's folder, as the wrapper does, but without the wrapper's build before each.
+// built CLI in the caller's folder, as the wrapper does. None builds: the test target depends on the CLI's build.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -20,11 +20,11 @@ afterAll(() => {
 });
 
 /**
- * run-cli.mjs as `npm run <command> -- <args>` from callerDir runs it: it builds the CLI first (every time under CI's
- * NX_SKIP_NX_CACHE), so only what the wrapper itself does is checked through it.
+ * run-cli.mjs as `npm run <command> -- <args>` from callerDir runs it, but told the CLI is built (RUN_CLI_SKIP_BUILD):
+ * its build would run again for real under CI's NX_SKIP_NX_CACHE.
  */
 function npmRun(command: string, args: string[]) {
-  return runToEnd(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], root, { INIT_CWD: callerDir });
+  return runToEnd(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], root, { INIT_CWD: callerDir, RUN_CLI_SKIP_BUILD: '1' });
 }
 
 /** The built CLI (the test target depends on its build), run as run-cli.mjs runs it: in the caller's folder. */
@@ -122,6 +122,18 @@ describe('npm run detect|eval from another folder', () => {
 });
 
 describe('npm run bench', () => {
+  // Read from the source, not by building: the module apps the bench starts by name, and the wrapper's list for bench.
+  it('builds the CLI and each module app the bench starts, no other', () => {
+    const commands = join(root, 'apps/cli/src/commands');
+    const started = readdirSync(commands)
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
+      .flatMap((file) => [...readFileSync(join(commands, file), 'utf8').matchAll(/startModule\(\s*[\w.]+,\s*'([\w-]+)'/g)].map(([, app]) => app));
+    const builtForBench = /command === 'bench' \? (\[[^\]]*\])/.exec(readFileSync(join(root, 'tools/scripts/run-cli.mjs'), 'utf8'))?.[1];
+
+    expect(started.length).toBeGreaterThan(0);
+    expect(JSON.parse(builtForBench?.replace(/'/g, '"') ?? '[]').sort()).toEqual(['cli', ...new Set(started)].sort());
+  });
+
   // --backend none is refused after these, so no bench starts even where one of them is let through.
   it.each([
     [['--seconds', '0x10'], '--seconds must be a number (got "0x10")'],
