@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ColorMatrix, PixelFormat } from '@iev/frame-protocol';
-import { freePort, freeRtpPort, waitUntil } from '@iev/testing';
-import { pidsRunning, readUntilFailure, take } from '../test-support/decoders';
+import { freePort, freeRtpPort } from '@iev/testing';
+import { pidsRunning, readUntilFailure, take, waitUntilListening } from '../test-support/decoders';
 import { type RtspResponder, startRtspResponder } from '../test-support/rtsp-responder';
 import type { FrameSource } from './frame-source';
 import { createFrameSource, type FrameSourceOptions, resolveSource } from './resolve-source';
@@ -31,16 +31,16 @@ describe('buildV4l2Args', () => {
     ]);
   });
 
-  it('leaves the camera as it is set when nothing is asked', () => {
-    expect(buildV4l2Args('/dev/video2', {})).toEqual([...COMMON_START, '-f', 'v4l2', '-thread_type', 'slice', '-i', '/dev/video2', '-an', ...RAW_BGR_TO_STDOUT]);
+  it('leaves the camera as it is set when nothing is asked, its pixels made square (a no-op where they are)', () => {
+    expect(buildV4l2Args('/dev/video2', {})).toEqual([...COMMON_START, '-f', 'v4l2', '-thread_type', 'slice', '-i', '/dev/video2', '-an', '-filter:v', 'scale=round(iw*sar):ih', ...RAW_BGR_TO_STDOUT]);
   });
 
-  it('asks no size of the camera for a lone width, and scales keeping the aspect ratio', () => {
+  it('asks no size of the camera for a lone width, and scales keeping the displayed aspect ratio', () => {
     const args = buildV4l2Args('/dev/video0', { inputFormat: 'yuyv422', width: 320 });
 
     expect(args).not.toContain('-video_size');
     expect(args.slice(args.indexOf('-input_format'), args.indexOf('-input_format') + 2)).toEqual(['-input_format', 'yuyv422']);
-    expect(args[args.indexOf('-filter:v') + 1]).toBe('scale=320:-1');
+    expect(args[args.indexOf('-filter:v') + 1]).toBe('scale=320:round(320/dar)');
   });
 });
 
@@ -264,12 +264,6 @@ describe('a stream whose frame size changes mid-stream (real ffmpeg)', () => {
     expect(sizes).toEqual(new Set(['80x60']));
   });
 });
-
-/** Waits for a listening socket on 127.0.0.1:port, seen in /proc/net/tcp: connecting to check would use up ffmpeg's single client. */
-async function waitUntilListening(port: number): Promise<void> {
-  const listening = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`;
-  await waitUntil(() => readFileSync('/proc/net/tcp', 'utf8').includes(listening), `a server listening on port ${port}`, { timeoutMs: 5_000 });
-}
 
 /** Reads frames until the source fails, calling onFrame with each; resolves to the failure. */
 describe('network streams (real ffmpeg HTTP server)', () => {

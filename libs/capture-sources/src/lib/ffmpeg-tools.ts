@@ -81,7 +81,24 @@ const JITTER_ALLOWANCE_SECONDS = 0.25;
 const STEP_BACK_JITTER_SECONDS = 1;
 
 /**
- * The rate limit before scale, so dropped frames are never scaled; a lone side keeps the aspect ratio (-1). A token
+ * The scale to the size asked, in square pixels unless both sides are asked (then that size, whatever the picture's
+ * shape): a stream or camera whose stored pixels are not square (an analog encoder's 704x480 at 10:11, HDV's
+ * 1440x1080 at 4:3, an IP camera's anamorphic substream) would otherwise reach the models and the preview squeezed.
+ * By ffmpeg's own `sar` and `dar` of the decoded stream, taken as the filters are configured (again at a size
+ * change), so nothing has to probe the source first (ffmpegOutputFormatReader reads the size made). Where nothing is asked, the width
+ * goes to the displayed one (`round(iw*sar)`, as a probed file's, displayedSize): square pixels (`sar` 1, or unknown,
+ * which ffmpeg counts as 1) give the input's size, which scale hands on untouched. A lone side is completed by the
+ * displayed aspect ratio.
+ */
+function sizeFilter({ width, height }: OutputShape): string {
+  if (width && height) return `scale=${width}:${height}`;
+  if (width) return `scale=${width}:round(${width}/dar)`;
+  if (height) return `scale=round(${height}*dar):${height}`;
+  return 'scale=round(iw*sar):ih';
+}
+
+/**
+ * The rate limit before scale, so dropped frames are never scaled; then sizeFilter. A token
  * bucket, in the select filter's stored values: ld(0) holds the frames it may let through, refilled at fps a second by
  * the frames' own times up to one and the allowances, ld(1) the latest frame time seen; a frame is kept where a whole
  * one is there to spend. So a source no faster than fps keeps every frame though they come unevenly (the slots of
@@ -94,13 +111,13 @@ const STEP_BACK_JITTER_SECONDS = 1;
  * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
  */
 export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
-  const sizeFilters = width || height ? [`scale=${width ?? -1}:${height ?? -1}`] : [];
-  if (!fps) return sizeFilters;
+  const scale = sizeFilter({ width, height });
+  if (!fps) return [scale];
   const capacity = 1 + Math.max(ROUNDED_TIMES_ALLOWANCE, JITTER_ALLOWANCE_SECONDS * fps);
   const refill = `st(0,min(${capacity},ld(0)+(t-ld(1))*${fps}));st(1,t)`;
   const restart = `st(0,${1 + ROUNDED_TIMES_ALLOWANCE});st(1,t)`;
   const jitteredBack = `n*lt(ld(1)-t,${STEP_BACK_JITTER_SECONDS})`;
-  return [`select='if(n*gte(t,ld(1)),${refill},if(${jitteredBack},0,${restart}));if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, ...sizeFilters];
+  return [`select='if(n*gte(t,ld(1)),${refill},if(${jitteredBack},0,${restart}));if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, scale];
 }
 
 /** ffmpeg's names (av_color_space_name) of the matrices frames carry; any other is left unsaid, read as BT.601. */

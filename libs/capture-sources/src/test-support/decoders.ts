@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { waitUntil } from '@iev/testing';
 import type { CapturedFrame, FrameSource } from '../lib/frame-source';
 
 /** Reads up to count frames, then leaves the loop (which stops the source). */
@@ -57,4 +58,10 @@ export async function readUntilFailure(source: FrameSource, onFrame: (frame: Cap
     return error as Error;
   }
   throw new Error('frames() ended without an error');
+}
+
+/** Waits for a listening socket on 127.0.0.1:port, seen in /proc/net/tcp: connecting to check would use up ffmpeg's single client. */
+export async function waitUntilListening(port: number): Promise<void> {
+  const listening = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A`;
+  await waitUntil(() => readFileSync('/proc/net/tcp', 'utf8').includes(listening), `a server listening on port ${port}`, { timeoutMs: 5_000 });
 }
