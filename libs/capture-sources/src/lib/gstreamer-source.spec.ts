@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
+import { ANAMORPHIC_PICTURES, type AnamorphicPicture, darkBox, writeAnamorphicSquare } from '../test-support/non-square-pixels';
 import { DecoderLog, gstLaunchTool } from './decoder-tools';
 import type { CapturedFrame } from './frame-source';
 import { buildGstLaunchArgs, GstreamerPipelineSource, gstreamerFailureAdvice, readNegotiatedSize } from './gstreamer-source';
@@ -36,6 +37,8 @@ jest.setTimeout(20_000);
 
 /** The original sample's CAMERA_PATH. */
 const SAMPLE_PIPELINE = 'v4l2src device=/dev/video0 ! video/x-raw, width=640, height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink';
+/** The sample's pipeline with caps that say its pixels are square, so its size is known before negotiation. */
+const SQUARE_SAMPLE_PIPELINE = SAMPLE_PIPELINE.replace('height=480', 'height=480, pixel-aspect-ratio=1/1');
 /** The same with a test source in place of the camera; name= makes its gst-launch findable among the processes. */
 const SAMPLE_WITH_TEST_SOURCE = SAMPLE_PIPELINE.replace('v4l2src device=/dev/video0', 'videotestsrc name=sample_form');
 const RED: [number, number, number] = [0, 0, 255];
@@ -60,37 +63,48 @@ function videoNodeWithoutCamera(): { dir: string; node: string } | undefined {
 }
 
 describe('buildGstLaunchArgs', () => {
-  it('runs the sample pipeline quietly into fd 3, its size taken from its caps and held there', () => {
-    expect(buildGstLaunchArgs(SAMPLE_PIPELINE, {})).toEqual({
+  it('runs a pipeline quietly into fd 3, its size taken from its caps of square pixels and held there', () => {
+    expect(buildGstLaunchArgs(SQUARE_SAMPLE_PIPELINE, {})).toEqual({
       args: [
-        ...['-q', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,', 'width=640,', 'height=480', '!', 'videoconvert', '!', 'video/x-raw,format=BGR'],
+        ...['-q', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,', 'width=640,', 'height=480,', 'pixel-aspect-ratio=1/1', '!', 'videoconvert', '!', 'video/x-raw,format=BGR'],
         ...['!', 'videoscale', '!', 'video/x-raw,format=BGR,width=640,height=480', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
       ],
       frameSize: { width: 640, height: 480 },
     });
   });
 
+  it("leaves the size to negotiation where the caps leave the pixels' shape to the camera (an analog capture card's may be 10:11), asking for square ones", () => {
+    expect(buildGstLaunchArgs(SAMPLE_PIPELINE, {})).toEqual({
+      args: [
+        ...['-v', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,', 'width=640,', 'height=480', '!', 'videoconvert', '!', 'video/x-raw,format=BGR'],
+        ...['!', 'videoscale', '!', 'video/x-raw,format=BGR,pixel-aspect-ratio=1/1', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
+      ],
+      frameSize: undefined,
+    });
+  });
+
   it('converts to BGR when the pipeline does not end in BGR caps, and drops appsink\'s properties', () => {
     const { args } = buildGstLaunchArgs('videotestsrc ! video/x-raw,width=32,height=24 ! appsink sync=false max-buffers=1', {});
 
-    expect(args.join(' ')).toBe('-q videotestsrc ! video/x-raw,width=32,height=24 ! videoconvert ! video/x-raw,format=BGR ! videoscale ! video/x-raw,format=BGR,width=32,height=24 ! fdsink name=iev_frames fd=3');
+    expect(args.join(' ')).toBe('-v videotestsrc ! video/x-raw,width=32,height=24 ! videoconvert ! video/x-raw,format=BGR ! videoscale ! video/x-raw,format=BGR,pixel-aspect-ratio=1/1 ! fdsink name=iev_frames fd=3');
   });
 
   it('rates and scales inside GStreamer, a lone width keeping the aspect ratio of the pipeline\'s caps', () => {
-    const { args, frameSize } = buildGstLaunchArgs(SAMPLE_PIPELINE, { width: 320, fps: 7.5 });
+    const { args, frameSize } = buildGstLaunchArgs(SQUARE_SAMPLE_PIPELINE, { width: 320, fps: 7.5 });
 
     expect(args.slice(-9).join(' ')).toBe('videorate ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=7500/1000 ! fdsink name=iev_frames fd=3');
     expect(frameSize).toEqual({ width: 320, height: 240 });
   });
 
-  it('takes a Jetson CSI pipeline\'s size from its last caps with a size', () => {
-    expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE, {}).frameSize).toEqual({ width: 960, height: 540 });
+  it('takes a Jetson CSI pipeline\'s size from its last caps with a size, where they say its pixels are square', () => {
+    expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE.replace('BGRx', 'BGRx, pixel-aspect-ratio=1/1'), {}).frameSize).toEqual({ width: 960, height: 540 });
+    expect(buildGstLaunchArgs(JETSON_CSI_PIPELINE, {}).frameSize).toBeUndefined();
   });
 
   it.each(['queue max-size-buffers=1', 'queue2', 'videorate', 'identity', 'autovideoconvert'])(
     'holds the caps\' size through %s, which hands frames on at the size it gets them',
     (element) => {
-      const { args, frameSize } = buildGstLaunchArgs(`v4l2src ! video/x-raw, width=640, height=480 ! ${element} ! appsink`, {});
+      const { args, frameSize } = buildGstLaunchArgs(`v4l2src ! video/x-raw, width=640, height=480, pixel-aspect-ratio=(fraction)1/1 ! ${element} ! appsink`, {});
 
       expect(frameSize).toEqual({ width: 640, height: 480 });
       expect(args[0]).toBe('-q');
@@ -104,12 +118,12 @@ describe('buildGstLaunchArgs', () => {
 
     expect(frameSize).toBeUndefined();
     expect(args[0]).toBe('-v');
-    expect(args).not.toContain('videoscale');
+    expect(args.slice(-7).join(' ')).toBe('videoscale ! video/x-raw,format=BGR,pixel-aspect-ratio=1/1 ! fdsink name=iev_frames fd=3');
   });
 
   it('leaves the size to negotiation when the caps do not say it: -v, whose caps lines tell it', () => {
     expect(buildGstLaunchArgs('v4l2src ! appsink', {})).toEqual({
-      args: ['-v', 'v4l2src', '!', 'videoconvert', '!', 'video/x-raw,format=BGR', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
+      args: ['-v', 'v4l2src', '!', 'videoconvert', '!', 'video/x-raw,format=BGR', '!', 'videoscale', '!', 'video/x-raw,format=BGR,pixel-aspect-ratio=1/1', '!', 'fdsink', 'name=iev_frames', 'fd=3'],
       frameSize: undefined,
     });
   });
@@ -117,7 +131,7 @@ describe('buildGstLaunchArgs', () => {
   it('passes a quoted property as one word, without its quotes, as a shell would', () => {
     const { args } = buildGstLaunchArgs('videotestsrc ! textoverlay text="a ! b" ! video/x-raw,format=BGR,width=8,height=8 ! appsink', {});
 
-    expect(args.slice(0, 5)).toEqual(['-q', 'videotestsrc', '!', 'textoverlay', 'text=a ! b']);
+    expect(args.slice(1, 5)).toEqual(['videotestsrc', '!', 'textoverlay', 'text=a ! b']);
   });
 
   it('refuses pipelines it cannot turn into frames, saying why', () => {
@@ -347,6 +361,45 @@ describe('GstreamerPipelineSource (real gst-launch-1.0, odd cases)', () => {
     expect(isUniformBgrFrame(frame, [255, 0, 0])).toBe(true);
   });
 
+  describe('a pipeline of non-square pixels (a decoded file whose display size gives their shape)', () => {
+    /** The picture in Matroska (MJPEG, which GStreamer's good plugins decode), once. */
+    const written = new Map<AnamorphicPicture, string>();
+    const stored = (picture: AnamorphicPicture): string => {
+      if (!written.has(picture)) {
+        written.set(picture, join(dir, `${picture.stored.width}x${picture.stored.height}.mkv`));
+        writeAnamorphicSquare(written.get(picture) as string, picture, 'matroska');
+      }
+      return written.get(picture) as string;
+    };
+    const decoded = (picture: AnamorphicPicture) => `filesrc location=${stored(picture)} ! decodebin ! appsink`;
+    /** The same with caps that fix its stored size but leave the pixels' shape to the file. */
+    const decodedAtStoredSize = (picture: AnamorphicPicture) => decoded(picture).replace('! appsink', `! video/x-raw,width=${picture.stored.width},height=${picture.stored.height} ! appsink`);
+
+    it.each(ANAMORPHIC_PICTURES.flatMap((picture) => [decoded, decodedAtStoredSize].map((pipeline) => ({ picture, pipeline }))))(
+      'hands on $picture.name at its displayed size, a square staying square ($pipeline.name)',
+      async ({ picture, pipeline }) => {
+        const [frame] = await take(new GstreamerPipelineSource({ pipeline: pipeline(picture) }), 1);
+
+        expect(frame.header).toMatchObject(picture.displayed);
+        const box = darkBox(frame);
+        expect(Math.abs(box.width - box.height)).toBeLessThanOrEqual(2);
+        expect(Math.abs(box.height - picture.displayed.height / 2)).toBeLessThanOrEqual(2);
+      },
+    );
+
+    it('completes a lone side by the displayed aspect ratio, and keeps the size both sides ask for', async () => {
+      const [ntsc] = ANAMORPHIC_PICTURES;
+
+      const [lone] = await take(new GstreamerPipelineSource({ pipeline: decoded(ntsc), width: 80 }), 1);
+      const [both] = await take(new GstreamerPipelineSource({ pipeline: decoded(ntsc), width: 100, height: 50 }), 1);
+
+      expect(lone.header).toMatchObject({ width: 80, height: 60 });
+      const box = darkBox(lone);
+      expect(Math.abs(box.width - box.height)).toBeLessThanOrEqual(2);
+      expect(both.header).toMatchObject({ width: 100, height: 50 });
+    });
+  });
+
   it('keeps the frames apart from what plugins print on stdout, as a Jetson\'s nvarguscamerasrc does', async () => {
     const gstLaunchPath = script('argus-gst-launch', '#!/bin/sh\necho "GST_ARGUS: Creating output stream"\nexec gst-launch-1.0 "$@"\n');
 
@@ -389,7 +442,8 @@ describe('GstreamerPipelineSource (real gst-launch-1.0, odd cases)', () => {
     );
     const gstLaunchPath = script('slow-gst-launch', `#!/bin/sh\nexec "${process.execPath}" "${slowToStop}" "$@"\n`);
 
-    await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc ! video/x-raw,width=2,height=2 ! appsink', gstLaunchPath }), 1);
+    // Caps of square pixels: a size known before negotiation, as this gst-launch prints none.
+    await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc ! video/x-raw,width=2,height=2,pixel-aspect-ratio=1/1 ! appsink', gstLaunchPath }), 1);
 
     expect(existsSync(stoppedCleanly)).toBe(true);
   });

@@ -31,8 +31,9 @@ const FRAMES_FD = 3;
  * Turns an OpenCV-style GStreamer pipeline (ending in `appsink`, with any properties) into a gst-launch-1.0 command
  * that writes raw BGR frames to a file descriptor: converts to BGR unless the pipeline ends in BGR caps already,
  * rates and scales inside GStreamer as requested, and fixes the output size whenever it is known (from the request or
- * the pipeline's last caps with a width and height, where nothing after them may change it: sizeAtTheEnd), so a frame
- * is always exactly that many bytes.
+ * the pipeline's last caps with a width, a height and square pixels, where nothing after them may change it:
+ * squareSizeAtTheEnd), so a frame is always exactly that many bytes; pixels that are not square are made square
+ * unless CAPTURE_WIDTH and CAPTURE_HEIGHT both ask for a size (rateAndSizeElements).
  */
 export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLaunchPlan {
   const elements = splitUnquoted(pipeline, '!', false).map((element) => element.trim());
@@ -44,7 +45,7 @@ export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLau
 
   if (!isBgrCaps(elements[elements.length - 1])) elements.push('videoconvert', 'video/x-raw,format=BGR');
   // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
-  const pipelineSize = sizeAtTheEnd(elements);
+  const pipelineSize = squareSizeAtTheEnd(elements);
   const frameSize = pipelineSize ? scaledSize(pipelineSize, shape) : shape.width && shape.height ? { width: shape.width, height: shape.height } : undefined;
   elements.push(...rateAndSizeElements({ ...shape, ...frameSize }));
   elements.push(`fdsink name=${FRAMES_SINK} fd=${FRAMES_FD}`);
@@ -71,23 +72,28 @@ const SIZE_KEEPING = /^(?:videoconvert|autovideoconvert|queue2?|videorate|identi
 /**
  * The size the pipeline's last caps with a size fix, where only caps and elements that keep the size follow them:
  * one that may change it (videoflip or nvvidconv flip-method turning a quarter, videocrop) would otherwise have its
- * picture squashed back into the size of the caps before it. Undefined there: the size is then read as negotiated.
+ * picture squashed back into the size of the caps before it. Undefined there, and where those caps leave the pixels'
+ * shape to the source (an analog capture card's 720x480 may come at 10:11): the size is then read as negotiated.
  */
-function sizeAtTheEnd(elements: string[]): FrameSize | undefined {
+function squareSizeAtTheEnd(elements: string[]): FrameSize | undefined {
   for (const element of [...elements].reverse()) {
     const size = capsSize(element);
-    if (size) return size;
+    if (size) return size.squarePixels ? { width: size.width, height: size.height } : undefined;
     if (!isCaps(element) && !SIZE_KEEPING.test(element)) return undefined;
   }
   return undefined;
 }
 
-/** A caps element ("video/x-raw, width=640, height=480", "video/x-raw(memory:NVMM), width=(int)1920, ...") with a fixed size. */
-function capsSize(element: string): FrameSize | undefined {
+/**
+ * A caps element ("video/x-raw, width=640, height=480", "video/x-raw(memory:NVMM), width=(int)1920, ...") with a fixed
+ * size; with its pixels' shape too, square, for a size known before negotiation (squareSizeAtTheEnd).
+ */
+function capsSize(element: string): (FrameSize & { squarePixels: boolean }) | undefined {
   if (!isCaps(element)) return undefined;
   const width = capsField(element, 'width');
   const height = capsField(element, 'height');
-  return width && /^\d+$/.test(width) && height && /^\d+$/.test(height) ? { width: Number(width), height: Number(height) } : undefined;
+  const squarePixels = capsField(element, 'pixel-aspect-ratio')?.replace(/\s/g, '') === '1/1';
+  return width && /^\d+$/.test(width) && height && /^\d+$/.test(height) ? { width: Number(width), height: Number(height), squarePixels } : undefined;
 }
 
 function isBgrCaps(element: string): boolean {
@@ -105,19 +111,21 @@ function capsField(caps: string, name: string): string | undefined {
 }
 
 /**
- * videorate and videoscale, then caps that fix whichever of the size and rate are given. A lone side asks for square
- * pixels: videoscale would otherwise keep the other side and the display's aspect by widening or narrowing the pixels.
+ * videorate where a rate is given, videoscale, then caps that fix whichever of the size and rate are given, and ask
+ * for square pixels unless both sides are given (then that size, whatever the picture's shape). So a pipeline whose
+ * pixels are not square (a decoded stream or capture card at 10:11, HDV's 1440x1080 at 4:3) hands on its frames as
+ * displayed, not squeezed, the width changed as ffmpeg's sources change it; and a lone side follows the displayed
+ * aspect, where videoscale would otherwise keep the other side and widen or narrow the pixels. Square pixels pass
+ * videoscale untouched.
  */
 function rateAndSizeElements({ width, height, fps }: OutputShape): string[] {
-  const loneSide = !width !== !height;
   const fields = [
     ...(width ? [`width=${width}`] : []),
     ...(height ? [`height=${height}`] : []),
-    ...(loneSide ? ['pixel-aspect-ratio=1/1'] : []),
+    ...(width && height ? [] : ['pixel-aspect-ratio=1/1']),
     ...(fps ? [`framerate=${gstFraction(fps)}`] : []),
   ];
-  if (fields.length === 0) return [];
-  return [...(fps ? ['videorate'] : []), ...(width || height ? ['videoscale'] : []), ['video/x-raw', 'format=BGR', ...fields].join(',')];
+  return [...(fps ? ['videorate'] : []), 'videoscale', ['video/x-raw', 'format=BGR', ...fields].join(',')];
 }
 
 /** A frame rate as GStreamer's fraction: 30 → 30/1, 7.5 → 7500/1000. */
