@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asksForHelp, START_USAGE, StartUsageError, startPlan } from './lib/cameras.mjs';
 import { loadDotEnv } from './lib/dotenv.mjs';
-import { createPrinter, runProcessGroup } from './lib/process-group.mjs';
+import { createPrinter, previewAddress, runProcessGroup } from './lib/process-group.mjs';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 if (asksForHelp(process.argv.slice(2))) {
@@ -59,9 +59,11 @@ const specs = [
 ];
 const printLine = createPrinter(specs.map(({ name }) => name));
 let saidPortsTaken = false;
+let previewUrl;
 /** Each module's line; after a module's "already in use" (AddressInUseError), what to do under npm start, which refuses the variables it names. */
 function print(name, line) {
   printLine(name, line);
+  if (name === 'preview') previewUrl ??= previewAddress(line);
   if (saidPortsTaken || !line.includes('is already in use; another instance may be running')) return;
   saidPortsTaken = true;
   process.stderr.write('npm start: a port it gives a module is taken: another npm start is probably running; stop it first\n');
@@ -71,4 +73,4 @@ const group = runProcessGroup(specs, { print });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => group.stop(signal));
 group.done.then((code) => process.exit(code));
 // The preview logs its address when it listens; once every module is up, say it once more where a person looks for it.
-group.started.then(() => process.stderr.write(`preview: http://${process.env.PREVIEW_HOST || process.env.LISTEN_HOST || '127.0.0.1'}:${process.env.PREVIEW_PORT || 8080}/\n`));
+group.started.then(() => previewUrl && process.stderr.write(`preview: ${previewUrl}\n`));

@@ -12,6 +12,7 @@ export interface ProcessSpec {
 export type Printer = (name: string, line: string) => void;
 
 export function formatLogLine(line: string, rawJson?: boolean): string;
+export function previewAddress(line: string): string | undefined;
 export function createPrinter(names: string[], options?: { rawJson?: boolean; write?: (text: string) => void }): Printer;
 export function runProcessGroup(
   specs: ProcessSpec[],

@@ -25,6 +25,17 @@ export function formatLogLine(line, rawJson = process.env.LOG_FORMAT === 'json')
   }
 }
 
+/** The preview's `preview on <address>` line, whatever LOG_FORMAT (iotedge's adds the fields after it). */
+const PREVIEW_ADDRESS_LINE = /^INFO preview on (https?:\/\/\S+)/;
+
+/**
+ * The address the preview says it listens on, from one of its log lines; undefined for any other line. Its own, not
+ * one made from PREVIEW_PORT and PREVIEW_HOST: port 0 picks a free one, and an IPv6 host needs brackets.
+ */
+export function previewAddress(line) {
+  return PREVIEW_ADDRESS_LINE.exec(formatLogLine(line, false))?.[1];
+}
+
 /** Prints `[name] line` with names padded to the longest of `names`, on every line of a message of several (a configuration error's list). */
 export function createPrinter(names, { rawJson, write = (text) => process.stdout.write(text) } = {}) {
   const pad = Math.max(0, ...names.map((name) => name.length));

@@ -51,6 +51,17 @@ describe("npm start's launcher", () => {
     expect(printed).toBe('[inference] FATAL inference start-up failed: Invalid configuration:\n[inference]   - DETECTION_PRESET must be one of seed, default (got "fast")\n');
   });
 
+  it("takes the preview's address from the preview's own line, whatever LOG_FORMAT: the port it picked for PREVIEW_PORT=0, an IPv6 host in brackets", () => {
+    const lines = [
+      JSON.stringify({ level: 30, msg: 'preview on http://127.0.0.1:39253/', address: 'http://127.0.0.1:39253/' }),
+      '<6> 2026-12-07 04:00:00.000 +00:00 [INF] - preview on http://[::1]:8080/ (address=http://[::1]:8080/, fps=5)',
+      JSON.stringify({ level: 30, msg: 'preview started' }),
+      JSON.stringify({ level: 30, msg: 'preview on a hill' }),
+    ];
+    const printed = withProcessGroup(`for (const line of input) console.log(String(group.previewAddress(line)));`, lines);
+    expect(printed).toBe('http://127.0.0.1:39253/\nhttp://[::1]:8080/\nundefined\nundefined\n');
+  });
+
   it('tells its modules it shows their logs, so that a failure is printed once (runModule)', () => {
     const printed = withProcessGroup(`
       const { done } = group.runProcessGroup([{ name: 'capture', args: ['-e', 'console.log(process.env.IEV_LOGS_SHOWN_BY_LAUNCHER)'] }], { print: (name, line) => console.log(line) });
