@@ -1,5 +1,6 @@
 // The sources `npm start` runs, one capture process each (the IoT Edge way: one capture module per camera), and
 // the frames endpoints inference takes them from; or, with --in-process, decoded by inference itself.
+import { isIPv6 } from 'node:net';
 
 /** As genconfig's (tools/nx-plugin/src/lib/camera-modules.ts): camera k listens on camera0's ports plus k × 10. */
 export const CAMERA_PORT_STEP = 10;
@@ -56,7 +57,7 @@ export function startPlan(argv, env) {
     captures,
     inferenceEnv: framesConnect ? { FRAMES_CONNECT: framesConnect } : {},
     // With several cameras, the preview takes frames from each capture and shows each one's health.
-    previewEnv: framesConnect ? previewEnv(captures, framesConnect, captures) : {},
+    previewEnv: framesConnect ? previewEnv(captures, framesConnect, captures, env) : {},
   };
 }
 
@@ -100,11 +101,20 @@ function refuseSetPerModule(names, env) {
   throw new StartUsageError(`${these} set, but npm start gives each module its own: unset ${them} (in the shell or .env)`);
 }
 
+/** LISTEN_HOST as the modules read it (service-runtime's listenHost): trimmed, blank as unset. */
+const listenHost = (env) => env.LISTEN_HOST?.trim() || '127.0.0.1';
+/** A host as it stands in a tcp:// endpoint or an http:// URL: an IPv6 address in brackets. */
+const inAddress = (host) => (isIPv6(host) ? `[${host}]` : host);
+/** Where the other modules on this host reach what listens on LISTEN_HOST: every address (IPv4, or IPv6 and IPv4 alike) on the loopback. */
+const reachableHost = (env) => {
+  const host = listenHost(env);
+  return inAddress(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+};
+
 /** Camera k's frames endpoint: where it is offered (on LISTEN_HOST) and where the others connect (on this host). */
 function framesEndpoints(env, index) {
-  const host = env.LISTEN_HOST ?? '127.0.0.1';
   const port = FRAMES_PORT + index * CAMERA_PORT_STEP;
-  return { bind: `tcp://${host}:${port}`, connect: `tcp://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}` };
+  return { bind: `tcp://${inAddress(listenHost(env))}:${port}`, connect: `tcp://${reachableHost(env)}:${port}` };
 }
 
 /**
@@ -150,16 +160,18 @@ function inProcessPlan(cameras, env) {
       sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
       connect,
       [],
+      env,
     ),
   };
 }
 
-/** The preview's frames endpoint and sources, and the health panel: each capture's (`captures`), inference's and telemetry's. */
-function previewEnv(sources, framesConnect, captures) {
+/** The preview's frames endpoint and sources, and the health panel: each capture's (`captures`), inference's and telemetry's, where they listen. */
+function previewEnv(sources, framesConnect, captures, env) {
+  const healthUrl = (port) => `http://${reachableHost(env)}:${port}/health`;
   const health = [
-    ...captures.map(({ name, metricsPort }) => `${name}=http://127.0.0.1:${metricsPort}/health`),
-    `inference=http://127.0.0.1:${MODULE_METRICS_PORTS.inference}/health`,
-    `telemetry=http://127.0.0.1:${MODULE_METRICS_PORTS.telemetry}/health`,
+    ...captures.map(({ name, metricsPort }) => `${name}=${healthUrl(metricsPort)}`),
+    `inference=${healthUrl(MODULE_METRICS_PORTS.inference)}`,
+    `telemetry=${healthUrl(MODULE_METRICS_PORTS.telemetry)}`,
   ];
   return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: sources.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: health.join(',') };
 }

@@ -77,6 +77,19 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     });
   });
 
+  it('gives an IPv6 LISTEN_HOST in brackets, as the modules take an endpoint, and the health panel where the modules listen', () => {
+    expect(plan([], { CAMERAS: '2', LISTEN_HOST: '::1' })).toMatchObject({
+      captures: [{ env: { FRAMES_BIND: 'tcp://[::1]:5555' } }, { env: { FRAMES_BIND: 'tcp://[::1]:5565' } }],
+      inferenceEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555,tcp://[::1]:5565' },
+      previewEnv: { HEALTH_URLS: 'capture=http://[::1]:9101/health,capture1=http://[::1]:9111/health,inference=http://[::1]:9102/health,telemetry=http://[::1]:9103/health' },
+    });
+    // Every address, IPv6 and IPv4 alike: the others connect over the loopback, as with 0.0.0.0.
+    expect(plan(['--in-process'], { LISTEN_HOST: '::' })).toMatchObject({
+      inferenceEnv: { FRAMES_BIND: 'tcp://[::]:5555' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', HEALTH_URLS: 'inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health' },
+    });
+  });
+
   it.each([
     [[], { CAMERAS: '0' }, 'CAMERAS must be a whole number from 1 to 10, got "0"'],
     [[], { CAMERAS: 'four' }, 'CAMERAS must be a whole number from 1 to 10, got "four"'],
