@@ -1,7 +1,7 @@
 // `npm start`: the whole pipeline on this machine — capture → inference → telemetry, and the live preview page, as
 // four processes on the bundled demo video, their logs merged into one readable console. Ctrl-C stops all cleanly.
 // Env set here or in .env (CAMERA_PATH, DETECTION_PRESET, ...) reaches the modules, but for the ones npm start sets per
-// module (METRICS_PORT, ...: see --help); LOG_FORMAT=json keeps raw JSON logs.
+// module (SOURCE_ID with several cameras, ...: see --help; METRICS_PORT numbers their ports); LOG_FORMAT=json keeps raw JSON logs.
 // Several cameras: `CAMERAS=4 npm start` (the demo video four times) or `npm start -- --camera a.mp4 --camera rtsp://...`,
 // one capture process each, all into one inference; `npm start -- --in-process` has inference decode them itself.
 import { readFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ try {
   process.stderr.write(`npm start: ${error.message}\n${START_USAGE}\n`);
   process.exit(2);
 }
-const { captures, inferenceEnv, previewEnv } = plan;
+const { captures, inferenceEnv, telemetryEnv, previewEnv } = plan;
 if (captures.length > 1) {
   for (const { name, sourceId, cameraPath, framesBind, metricsPort } of captures) {
     process.stderr.write(`${sourceId}: ${cameraPath ?? 'the demo video'} → ${name}, frames on ${framesBind}, metrics and health on :${metricsPort}\n`);
@@ -54,7 +54,7 @@ function deployedEnv(module) {
 const specs = [
   ...captures.map((capture) => ({ name: capture.name, args: main('capture'), cwd: workspaceRoot, env: { ...deployedEnv('capture'), ...capture.env } })),
   { name: 'inference', args: main('inference'), cwd: workspaceRoot, env: { ...deployedEnv('inference'), ...inferenceEnv } },
-  { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env: deployedEnv('telemetry') },
+  { name: 'telemetry', args: main('telemetry'), cwd: workspaceRoot, env: { ...deployedEnv('telemetry'), ...telemetryEnv } },
   { name: 'preview', args: main('preview'), cwd: workspaceRoot, env: { ...deployedEnv('preview'), ...previewEnv } },
 ];
 const printLine = createPrinter(specs.map(({ name }) => name));

@@ -8,11 +8,9 @@ export const MAX_CAMERAS = 10;
 const FRAMES_PORT = 5555;
 const METRICS_PORT = 9101;
 
-/** Each module's METRICS_PORT as `npm start` runs them: their own defaults (camera k's capture: 9101 + k × 10). */
-export const MODULE_METRICS_PORTS = { capture: METRICS_PORT, inference: 9102, telemetry: 9103, preview: 9104 };
-/** Variables `npm start` sets per module (a value each), so one set in front, the same for all, cannot stand. */
-const PER_MODULE_VARIABLES = ['METRICS_PORT'];
-/** And with several cameras: each capture's source id and frames port, and who takes their frames. */
+/** Each module's METRICS_PORT after capture's, as their own defaults are (camera k's capture: capture's + k × 10). */
+const METRICS_PORT_AFTER_CAPTURE = { inference: 1, telemetry: 2, preview: 3 };
+/** Variables `npm start` sets per camera with several cameras (a value each), so one set in front, the same for all, cannot stand. */
 const PER_CAMERA_VARIABLES = ['SOURCE_ID', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
 /** And with --in-process: inference's sources, and where it offers their frames to the preview. */
 const IN_PROCESS_VARIABLES = ['CAPTURE_SOURCES', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
@@ -28,9 +26,10 @@ export const START_USAGE = `usage: npm start [-- [--in-process] [--camera <sourc
   -h, --help          this text
 Any module variable (README, Configuration) can be set in front (CAMERA_PATH=my.mp4 npm start) or in .env, except
 those npm start sets for each module itself:
-  ${PER_MODULE_VARIABLES.join(', ')}   ${Object.entries(MODULE_METRICS_PORTS).map(([module, port]) => `${module} ${port}`).join(', ')}
-  with several cameras also ${PER_CAMERA_VARIABLES.join(', ')}
-  with ${IN_PROCESS} also ${IN_PROCESS_VARIABLES.join(', ')}, and SOURCE_ID with several cameras`;
+  with several cameras ${PER_CAMERA_VARIABLES.join(', ')}
+  with ${IN_PROCESS} ${IN_PROCESS_VARIABLES.join(', ')}, and SOURCE_ID with several cameras
+METRICS_PORT=N      the modules' metrics and health ports numbered from N (default ${METRICS_PORT}): capture N, inference N+1,
+                    telemetry N+2, preview N+3, camera k's capture N + 10 × k`;
 
 export class StartUsageError extends Error {}
 
@@ -53,11 +52,18 @@ export function startPlan(argv, env) {
   );
   if (inProcess) return inProcessPlan(cameras, env);
   const { captures, framesConnect } = captureProcesses(cameras, env);
+  const ports = metricsPorts(env, cameras.length);
+  const captureNames = captures.map(({ name }) => name);
+  // With several cameras, the preview takes frames from each capture and shows each one's health; with one, its
+  // health panel follows a METRICS_PORT set in front, unless HEALTH_URLS names its own.
+  const panel = framesConnect
+    ? previewEnv(captures, framesConnect, captureNames, env, ports)
+    : env.METRICS_PORT !== undefined && env.HEALTH_URLS === undefined && { HEALTH_URLS: healthUrls(captureNames, env, ports) };
   return {
     captures,
-    inferenceEnv: framesConnect ? { FRAMES_CONNECT: framesConnect } : {},
-    // With several cameras, the preview takes frames from each capture and shows each one's health.
-    previewEnv: framesConnect ? previewEnv(captures, framesConnect, captures, env) : {},
+    inferenceEnv: { ...(framesConnect && { FRAMES_CONNECT: framesConnect }), ...metricsPortEnv(env, ports, 'inference') },
+    telemetryEnv: metricsPortEnv(env, ports, 'telemetry'),
+    previewEnv: { ...panel, ...metricsPortEnv(env, ports, 'preview') },
   };
 }
 
@@ -111,6 +117,28 @@ const reachableHost = (env) => {
   return inAddress(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 };
 
+/**
+ * Each module's METRICS_PORT: capture's METRICS_PORT as set in front (so that the ports can be moved off ones taken),
+ * else its default, and the others numbered from it as their defaults are.
+ */
+function metricsPorts(env, cameraCount = 1) {
+  const highest = 65535 - METRICS_PORT_AFTER_CAPTURE.preview - (cameraCount - 1) * CAMERA_PORT_STEP;
+  const raw = env.METRICS_PORT;
+  const capture = raw === undefined ? METRICS_PORT : Number(raw);
+  if (raw !== undefined && (raw.trim() === '' || !Number.isInteger(capture) || capture < 1 || capture > highest)) {
+    throw new StartUsageError(
+      `METRICS_PORT must be a whole number from 1 to ${highest}, got ${JSON.stringify(raw)}: npm start gives capture that port and the other modules the next ones (README, Commands)`,
+    );
+  }
+  return {
+    capture: (index) => capture + index * CAMERA_PORT_STEP,
+    ...Object.fromEntries(Object.entries(METRICS_PORT_AFTER_CAPTURE).map(([module, after]) => [module, capture + after])),
+  };
+}
+
+/** METRICS_PORT for `module` where it was set in front (npm start's numbering); nothing where each module keeps its default. */
+const metricsPortEnv = (env, ports, module) => (env.METRICS_PORT === undefined ? {} : { METRICS_PORT: String(ports[module]) });
+
 /** Camera k's frames endpoint: where it is offered (on LISTEN_HOST) and where the others connect (on this host). */
 function framesEndpoints(env, index) {
   const port = FRAMES_PORT + index * CAMERA_PORT_STEP;
@@ -124,14 +152,16 @@ function framesEndpoints(env, index) {
  * when a variable npm start sets per module is set already (the same for all, it would collide).
  */
 export function captureProcesses(cameras, env) {
-  refuseSetPerModule([...PER_MODULE_VARIABLES, ...(cameras.length > 1 ? PER_CAMERA_VARIABLES : [])], env);
+  refuseSetPerModule(cameras.length > 1 ? PER_CAMERA_VARIABLES : [], env);
+  const ports = metricsPorts(env, cameras.length);
   if (cameras.length === 1) {
     const [{ cameraPath }] = cameras;
-    return { captures: [{ name: 'capture', sourceId: env.SOURCE_ID ?? 'camera0', cameraPath, env: cameraPath === undefined ? {} : { CAMERA_PATH: cameraPath } }], framesConnect: undefined };
+    const captureEnv = { ...(cameraPath !== undefined && { CAMERA_PATH: cameraPath }), ...(env.METRICS_PORT !== undefined && { METRICS_PORT: String(ports.capture(0)) }) };
+    return { captures: [{ name: 'capture', sourceId: env.SOURCE_ID ?? 'camera0', cameraPath, env: captureEnv }], framesConnect: undefined };
   }
   const captures = cameras.map(({ sourceId, cameraPath }, index) => {
     const { bind, connect } = framesEndpoints(env, index);
-    const metricsPort = METRICS_PORT + index * CAMERA_PORT_STEP;
+    const metricsPort = ports.capture(index);
     return {
       name: index === 0 ? 'capture' : `capture${index}`,
       sourceId,
@@ -150,28 +180,34 @@ export function captureProcesses(cameras, env) {
  * demo video where none is named) and offers the frames on capture's frames port, where the preview takes them.
  */
 function inProcessPlan(cameras, env) {
-  refuseSetPerModule([...PER_MODULE_VARIABLES, ...IN_PROCESS_VARIABLES, ...(cameras.length > 1 ? ['SOURCE_ID'] : [])], env);
+  refuseSetPerModule([...IN_PROCESS_VARIABLES, ...(cameras.length > 1 ? ['SOURCE_ID'] : [])], env);
+  const ports = metricsPorts(env);
   const sources = cameras.map(({ sourceId, cameraPath = DEMO_VIDEO }) => ({ SOURCE_ID: cameras.length === 1 ? (env.SOURCE_ID ?? sourceId) : sourceId, CAMERA_PATH: cameraPath }));
   const { bind, connect } = framesEndpoints(env, 0);
   return {
     captures: [],
-    inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind },
-    previewEnv: previewEnv(
-      sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
-      connect,
-      [],
-      env,
-    ),
+    inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind, ...metricsPortEnv(env, ports, 'inference') },
+    telemetryEnv: metricsPortEnv(env, ports, 'telemetry'),
+    previewEnv: {
+      ...previewEnv(
+        sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
+        connect,
+        [],
+        env,
+        ports,
+      ),
+      ...metricsPortEnv(env, ports, 'preview'),
+    },
   };
 }
 
-/** The preview's frames endpoint and sources, and the health panel: each capture's (`captures`), inference's and telemetry's, where they listen. */
-function previewEnv(sources, framesConnect, captures, env) {
+/** The preview's health panel: each capture's (camera k's named captureNames[k]), inference's and telemetry's /health, where they listen. */
+function healthUrls(captureNames, env, ports) {
   const healthUrl = (port) => `http://${reachableHost(env)}:${port}/health`;
-  const health = [
-    ...captures.map(({ name, metricsPort }) => `${name}=${healthUrl(metricsPort)}`),
-    `inference=${healthUrl(MODULE_METRICS_PORTS.inference)}`,
-    `telemetry=${healthUrl(MODULE_METRICS_PORTS.telemetry)}`,
-  ];
-  return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: sources.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: health.join(',') };
+  return [...captureNames.map((name, index) => `${name}=${healthUrl(ports.capture(index))}`), `inference=${healthUrl(ports.inference)}`, `telemetry=${healthUrl(ports.telemetry)}`].join(',');
+}
+
+/** The preview's frames endpoint and sources, and its health panel. */
+function previewEnv(sources, framesConnect, captureNames, env, ports) {
+  return { FRAMES_CONNECT: framesConnect, PREVIEW_SOURCES: sources.map(({ sourceId }) => sourceId).join(','), HEALTH_URLS: healthUrls(captureNames, env, ports) };
 }

@@ -90,13 +90,38 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     });
   });
 
+  it("numbers every module's metrics port from a METRICS_PORT set in front, as from their defaults, the preview's health panel with them", () => {
+    const health = (...entries: string[]) => entries.map((entry) => `${entry.split(':')[0]}=http://127.0.0.1:${entry.split(':')[1]}/health`).join(',');
+    expect(plan([], { METRICS_PORT: '17501' })).toEqual({
+      captures: [{ name: 'capture', sourceId: 'camera0', env: { METRICS_PORT: '17501' } }],
+      inferenceEnv: { METRICS_PORT: '17502' },
+      telemetryEnv: { METRICS_PORT: '17503' },
+      previewEnv: { METRICS_PORT: '17504', HEALTH_URLS: health('capture:17501', 'inference:17502', 'telemetry:17503') },
+    });
+    // A health panel of one's own stands.
+    expect(plan([], { METRICS_PORT: '17501', HEALTH_URLS: 'capture=http://cam:1/health' })).toMatchObject({ previewEnv: { METRICS_PORT: '17504' } });
+    expect(plan([], { METRICS_PORT: '17501', HEALTH_URLS: 'capture=http://cam:1/health' })).not.toHaveProperty('previewEnv.HEALTH_URLS');
+    expect(plan([], { METRICS_PORT: '17501', CAMERAS: '2' })).toMatchObject({
+      captures: [{ env: { METRICS_PORT: '17501' } }, { env: { METRICS_PORT: '17511' } }],
+      inferenceEnv: { METRICS_PORT: '17502' },
+      telemetryEnv: { METRICS_PORT: '17503' },
+      previewEnv: { METRICS_PORT: '17504', HEALTH_URLS: health('capture:17501', 'capture1:17511', 'inference:17502', 'telemetry:17503') },
+    });
+    expect(plan(['--in-process'], { METRICS_PORT: '17501' })).toMatchObject({
+      inferenceEnv: { METRICS_PORT: '17502' },
+      telemetryEnv: { METRICS_PORT: '17503' },
+      previewEnv: { METRICS_PORT: '17504', HEALTH_URLS: health('inference:17502', 'telemetry:17503') },
+    });
+  });
+
   it.each([
     [[], { CAMERAS: '0' }, 'CAMERAS must be a whole number from 1 to 10, got "0"'],
     [[], { CAMERAS: 'four' }, 'CAMERAS must be a whole number from 1 to 10, got "four"'],
     [['--camera'], {}, '--camera needs a source after it'],
     [['--camera', 'a.mp4'], { CAMERAS: '2' }, 'CAMERAS and --camera both name the cameras: use one'],
     [['a.mp4'], {}, 'unknown argument "a.mp4"'],
-    [[], { METRICS_PORT: '9200' }, 'METRICS_PORT is set, but npm start gives each module its own: unset it (in the shell or .env)'],
+    [[], { METRICS_PORT: '0' }, 'METRICS_PORT must be a whole number from 1 to 65532, got "0": npm start gives capture that port and the other modules the next ones (README, Commands)'],
+    [[], { CAMERAS: '3', METRICS_PORT: '65513' }, 'METRICS_PORT must be a whole number from 1 to 65512, got "65513": npm start gives capture that port and the other modules the next ones (README, Commands)'],
     [[], { CAMERAS: '2', SOURCE_ID: 'gate', FRAMES_BIND: 'tcp://127.0.0.1:6000' }, 'SOURCE_ID, FRAMES_BIND are set, but npm start gives each module its own: unset them (in the shell or .env)'],
   ])('refuses %p with %p: %s', (argv, env, error) => {
     expect(start(argv, env)).toEqual({ error });
@@ -126,6 +151,7 @@ describe('npm start -- --in-process (tools/scripts/lib/cameras.mjs)', () => {
     expect(plan(['--in-process'])).toEqual({
       captures: [],
       inferenceEnv: { CAPTURE_SOURCES: JSON.stringify([{ SOURCE_ID: 'camera0', CAMERA_PATH: 'assets/demo/demo.mp4' }]), FRAMES_BIND: 'tcp://127.0.0.1:5555' },
+      telemetryEnv: {},
       previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', PREVIEW_SOURCES: 'camera0', HEALTH_URLS: health },
     });
     expect(plan(['--in-process'], { CAMERA_PATH: 'gate.mp4', SOURCE_ID: 'gate' })).toMatchObject({
@@ -145,6 +171,7 @@ describe('npm start -- --in-process (tools/scripts/lib/cameras.mjs)', () => {
         ]),
         FRAMES_BIND: 'tcp://0.0.0.0:5555',
       },
+      telemetryEnv: {},
       previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', PREVIEW_SOURCES: 'camera0,camera1', HEALTH_URLS: health },
     });
     expect(plan(['--in-process'], { CAMERAS: '3' })).toMatchObject({ previewEnv: { PREVIEW_SOURCES: 'camera0,camera1,camera2' } });
@@ -152,7 +179,7 @@ describe('npm start -- --in-process (tools/scripts/lib/cameras.mjs)', () => {
 
   it.each([
     [{ CAPTURE_SOURCES: '[{"CAMERA_PATH": "a.mp4"}]' }, 'CAPTURE_SOURCES is set, but npm start gives each module its own: unset it (in the shell or .env)'],
-    [{ FRAMES_CONNECT: 'tcp://127.0.0.1:5555', METRICS_PORT: '9200' }, 'METRICS_PORT, FRAMES_CONNECT are set, but npm start gives each module its own: unset them (in the shell or .env)'],
+    [{ FRAMES_CONNECT: 'tcp://127.0.0.1:5555', FRAMES_BIND: 'tcp://127.0.0.1:5555' }, 'FRAMES_BIND, FRAMES_CONNECT are set, but npm start gives each module its own: unset them (in the shell or .env)'],
     [{ CAMERAS: '2', SOURCE_ID: 'gate' }, 'SOURCE_ID is set, but npm start gives each module its own: unset it (in the shell or .env)'],
   ])('refuses %p', (env, error) => {
     expect(plan(['--in-process'], env)).toEqual({ error });

@@ -38,7 +38,7 @@ describe("npm start's launcher", () => {
       const usage = execFileSync(process.execPath, [join(WORKSPACE_ROOT, 'tools/scripts/start.mjs'), flag], { encoding: 'utf8' });
       expect(usage).toMatch(/^usage: npm start /);
       expect(usage).toContain('CAMERAS=N           the demo video (or CAMERA_PATH) as N sources instead, N from 1 to 10');
-      expect(usage).toContain('METRICS_PORT   capture 9101, inference 9102, telemetry 9103, preview 9104');
+      expect(usage).toContain("METRICS_PORT=N      the modules' metrics and health ports numbered from N (default 9101): capture N, inference N+1,");
       expect(usage).toContain('--in-process        inference decodes the cameras itself (CAPTURE_SOURCES)');
       expect(usage).not.toContain('building');
     }
