@@ -66,7 +66,7 @@ function print(name, line) {
   if (name === 'preview') previewUrl ??= previewAddress(line);
   if (saidPortsTaken || !line.includes('is already in use; another instance may be running')) return;
   saidPortsTaken = true;
-  process.stderr.write('npm start: a port it gives a module is taken: another npm start is probably running; stop it first\n');
+  process.stderr.write('npm start: a port it gives a module is taken: another npm start is probably running: stop it first, or give this one other ports (npm start -- --help)\n');
 }
 const group = runProcessGroup(specs, { print });
 // SIGHUP: a closed terminal, which the modules (own sessions) would not see.
