@@ -11,9 +11,9 @@ const METRICS_PORT = 9101;
 /** Each module's METRICS_PORT after capture's, as their own defaults are (camera k's capture: capture's + k × 10). */
 const METRICS_PORT_AFTER_CAPTURE = { inference: 1, telemetry: 2, preview: 3 };
 /** Variables `npm start` sets per camera with several cameras (a value each), so one set in front, the same for all, cannot stand. */
-const PER_CAMERA_VARIABLES = ['SOURCE_ID', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
+const PER_CAMERA_VARIABLES = ['SOURCE_ID', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
 /** And with --in-process: inference's sources, and where it offers their frames to the preview. */
-const IN_PROCESS_VARIABLES = ['CAPTURE_SOURCES', 'FRAMES_BIND', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
+const IN_PROCESS_VARIABLES = ['CAPTURE_SOURCES', 'FRAMES_CONNECT', 'PREVIEW_SOURCES', 'HEALTH_URLS'];
 const IN_PROCESS = '--in-process';
 /** Capture's default CAMERA_PATH, which a CAPTURE_SOURCES entry must name (it has no default there). */
 const DEMO_VIDEO = 'assets/demo/demo.mp4';
@@ -29,7 +29,9 @@ those npm start sets for each module itself:
   with several cameras ${PER_CAMERA_VARIABLES.join(', ')}
   with ${IN_PROCESS} ${IN_PROCESS_VARIABLES.join(', ')}, and SOURCE_ID with several cameras
 METRICS_PORT=N      the modules' metrics and health ports numbered from N (default ${METRICS_PORT}): capture N, inference N+1,
-                    telemetry N+2, preview N+3, camera k's capture N + 10 × k`;
+                    telemetry N+2, preview N+3, camera k's capture N + 10 × k
+FRAMES_BIND=tcp://host:N   with several cameras or ${IN_PROCESS}: camera0's frames there (default LISTEN_HOST and ${FRAMES_PORT}),
+                    camera k's at port N + 10 × k`;
 
 export class StartUsageError extends Error {}
 
@@ -111,11 +113,10 @@ function refuseSetPerModule(names, env) {
 const listenHost = (env) => env.LISTEN_HOST?.trim() || '127.0.0.1';
 /** A host as it stands in a tcp:// endpoint or an http:// URL: an IPv6 address in brackets. */
 const inAddress = (host) => (isIPv6(host) ? `[${host}]` : host);
-/** Where the other modules on this host reach what listens on LISTEN_HOST: every address (IPv4, or IPv6 and IPv4 alike) on the loopback. */
-const reachableHost = (env) => {
-  const host = listenHost(env);
-  return inAddress(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-};
+/** Where the other modules on this host reach what listens on `host`: every address (IPv4, or IPv6 and IPv4 alike) on the loopback. */
+const reachable = (host) => inAddress(host === '0.0.0.0' || host === '::' || host === '*' ? '127.0.0.1' : host);
+/** Where the other modules on this host reach what listens on LISTEN_HOST. */
+const reachableHost = (env) => reachable(listenHost(env));
 
 /**
  * Each module's METRICS_PORT: capture's METRICS_PORT as set in front (so that the ports can be moved off ones taken),
@@ -139,10 +140,28 @@ function metricsPorts(env, cameraCount = 1) {
 /** METRICS_PORT for `module` where it was set in front (npm start's numbering); nothing where each module keeps its default. */
 const metricsPortEnv = (env, ports, module) => (env.METRICS_PORT === undefined ? {} : { METRICS_PORT: String(ports[module]) });
 
-/** Camera k's frames endpoint: where it is offered (on LISTEN_HOST) and where the others connect (on this host). */
-function framesEndpoints(env, index) {
-  const port = FRAMES_PORT + index * CAMERA_PORT_STEP;
-  return { bind: `tcp://${inAddress(listenHost(env))}:${port}`, connect: `tcp://${reachableHost(env)}:${port}` };
+/** A FRAMES_BIND npm start can number cameras' ports from: tcp://host:port, an IPv6 host in brackets. */
+const TCP_ENDPOINT = /^tcp:\/\/(\[[^\]]+\]|[^:[\]/]+):(\d+)$/;
+
+/**
+ * Camera k's frames endpoint: where it is offered and where the others connect (on this host). Camera0's is
+ * FRAMES_BIND as set in front (so that the ports can be moved off ones taken), else LISTEN_HOST's port 5555; camera k's
+ * port k × 10 after it.
+ */
+function framesEndpoints(env, index, cameraCount) {
+  const highest = 65535 - (cameraCount - 1) * CAMERA_PORT_STEP;
+  let host = listenHost(env);
+  let first = FRAMES_PORT;
+  if (env.FRAMES_BIND !== undefined) {
+    const match = TCP_ENDPOINT.exec(env.FRAMES_BIND.trim());
+    first = Number(match?.[2]);
+    if (!match || first < 1 || first > highest) {
+      throw new StartUsageError(`FRAMES_BIND must be tcp://host:port with a port from 1 to ${highest}, got ${JSON.stringify(env.FRAMES_BIND)}: npm start offers camera0's frames there and camera k's at the port + 10 × k`);
+    }
+    host = match[1].replace(/^\[(.*)\]$/, '$1');
+  }
+  const port = first + index * CAMERA_PORT_STEP;
+  return { bind: `tcp://${inAddress(host)}:${port}`, connect: `tcp://${reachable(host)}:${port}` };
 }
 
 /**
@@ -160,7 +179,7 @@ export function captureProcesses(cameras, env) {
     return { captures: [{ name: 'capture', sourceId: env.SOURCE_ID ?? 'camera0', cameraPath, env: captureEnv }], framesConnect: undefined };
   }
   const captures = cameras.map(({ sourceId, cameraPath }, index) => {
-    const { bind, connect } = framesEndpoints(env, index);
+    const { bind, connect } = framesEndpoints(env, index, cameras.length);
     const metricsPort = ports.capture(index);
     return {
       name: index === 0 ? 'capture' : `capture${index}`,
@@ -183,7 +202,7 @@ function inProcessPlan(cameras, env) {
   refuseSetPerModule([...IN_PROCESS_VARIABLES, ...(cameras.length > 1 ? ['SOURCE_ID'] : [])], env);
   const ports = metricsPorts(env);
   const sources = cameras.map(({ sourceId, cameraPath = DEMO_VIDEO }) => ({ SOURCE_ID: cameras.length === 1 ? (env.SOURCE_ID ?? sourceId) : sourceId, CAMERA_PATH: cameraPath }));
-  const { bind, connect } = framesEndpoints(env, 0);
+  const { bind, connect } = framesEndpoints(env, 0, 1);
   return {
     captures: [],
     inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind, ...metricsPortEnv(env, ports, 'inference') },

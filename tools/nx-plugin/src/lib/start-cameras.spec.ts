@@ -114,6 +114,18 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     });
   });
 
+  it("numbers the cameras' frames ports from a FRAMES_BIND set in front, connecting to it over the loopback", () => {
+    expect(plan([], { CAMERAS: '2', FRAMES_BIND: 'tcp://*:17555' })).toMatchObject({
+      captures: [{ env: { FRAMES_BIND: 'tcp://*:17555' } }, { env: { FRAMES_BIND: 'tcp://*:17565' } }],
+      inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17555,tcp://127.0.0.1:17565' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17555,tcp://127.0.0.1:17565' },
+    });
+    expect(plan(['--in-process'], { FRAMES_BIND: 'tcp://[::1]:17555' })).toMatchObject({
+      inferenceEnv: { FRAMES_BIND: 'tcp://[::1]:17555' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://[::1]:17555' },
+    });
+  });
+
   it.each([
     [[], { CAMERAS: '0' }, 'CAMERAS must be a whole number from 1 to 10, got "0"'],
     [[], { CAMERAS: 'four' }, 'CAMERAS must be a whole number from 1 to 10, got "four"'],
@@ -122,7 +134,8 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     [['a.mp4'], {}, 'unknown argument "a.mp4"'],
     [[], { METRICS_PORT: '0' }, 'METRICS_PORT must be a whole number from 1 to 65532, got "0": npm start gives capture that port and the other modules the next ones (README, Commands)'],
     [[], { CAMERAS: '3', METRICS_PORT: '65513' }, 'METRICS_PORT must be a whole number from 1 to 65512, got "65513": npm start gives capture that port and the other modules the next ones (README, Commands)'],
-    [[], { CAMERAS: '2', SOURCE_ID: 'gate', FRAMES_BIND: 'tcp://127.0.0.1:6000' }, 'SOURCE_ID, FRAMES_BIND are set, but npm start gives each module its own: unset them (in the shell or .env)'],
+    [[], { CAMERAS: '2', SOURCE_ID: 'gate', FRAMES_CONNECT: 'tcp://127.0.0.1:6000' }, 'SOURCE_ID, FRAMES_CONNECT are set, but npm start gives each module its own: unset them (in the shell or .env)'],
+    [[], { CAMERAS: '2', FRAMES_BIND: 'ipc:///tmp/frames.sock' }, 'FRAMES_BIND must be tcp://host:port with a port from 1 to 65525, got "ipc:///tmp/frames.sock": npm start offers camera0\'s frames there and camera k\'s at the port + 10 × k'],
   ])('refuses %p with %p: %s', (argv, env, error) => {
     expect(start(argv, env)).toEqual({ error });
   });
@@ -179,7 +192,7 @@ describe('npm start -- --in-process (tools/scripts/lib/cameras.mjs)', () => {
 
   it.each([
     [{ CAPTURE_SOURCES: '[{"CAMERA_PATH": "a.mp4"}]' }, 'CAPTURE_SOURCES is set, but npm start gives each module its own: unset it (in the shell or .env)'],
-    [{ FRAMES_CONNECT: 'tcp://127.0.0.1:5555', FRAMES_BIND: 'tcp://127.0.0.1:5555' }, 'FRAMES_BIND, FRAMES_CONNECT are set, but npm start gives each module its own: unset them (in the shell or .env)'],
+    [{ FRAMES_CONNECT: 'tcp://127.0.0.1:5555', PREVIEW_SOURCES: 'gate' }, 'FRAMES_CONNECT, PREVIEW_SOURCES are set, but npm start gives each module its own: unset them (in the shell or .env)'],
     [{ CAMERAS: '2', SOURCE_ID: 'gate' }, 'SOURCE_ID is set, but npm start gives each module its own: unset it (in the shell or .env)'],
   ])('refuses %p', (env, error) => {
     expect(plan(['--in-process'], env)).toEqual({ error });
