@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { buildProjects, workspaceRoot } from './nx-build.mjs';
 
 const [command, ...args] = process.argv.slice(2);
-// RUN_CLI_SKIP_BUILD=1: the caller has just built what the command runs (the cli test target, which depends on the
-// build), and a build here would run again for real under CI's NX_SKIP_NX_CACHE. npm run never sets it.
-if (process.env.RUN_CLI_SKIP_BUILD !== '1') {
-  // The bench drives the real module processes (telemetry for --upstream), so it needs their bundles too.
-  buildProjects(command === 'bench' ? ['cli', 'capture', 'inference', 'telemetry', 'preview'] : ['cli']);
-}
+// The bench drives the real module processes (telemetry for --upstream), so it needs their bundles too.
+buildProjects(command === 'bench' ? ['cli', 'capture', 'inference', 'telemetry', 'preview'] : ['cli']);
 // In the folder npm was called from (npm runs scripts in the root and names that folder INIT_CWD), so that relative
 // paths (images, --annotate, --model, --video) are the caller's; the CLI finds models/ and assets/ from its own place.
 const cwd = process.env.INIT_CWD ?? process.cwd();

@@ -1,6 +1,7 @@
 // `npm run detect|eval|bench -- ...` called from a folder of the caller's: npm runs tools/scripts/run-cli.mjs in the
-// workspace root and names the caller's folder INIT_CWD, as the one case through it here does; the others run the
-// built CLI in the caller's folder, as the wrapper does. None builds: the test target depends on the CLI's build.
+// workspace root and names the caller's folder INIT_CWD, as the two cases through it here do; the others run the
+// built CLI in the caller's folder, as the wrapper does. None builds: the test target depends on the CLI's build, and
+// the wrapper's build runs a stand-in for npx that writes down what it was asked to build and talks as Nx does.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -20,11 +21,23 @@ afterAll(() => {
 });
 
 /**
- * run-cli.mjs as `npm run <command> -- <args>` from callerDir runs it, but told the CLI is built (RUN_CLI_SKIP_BUILD):
- * its build would run again for real under CI's NX_SKIP_NX_CACHE.
+ * Where run-cli.mjs finds npx first: a stand-in that writes down the projects it is asked to build and says something
+ * on stdout and stderr, as Nx does, instead of building them again (for real under CI's NX_SKIP_NX_CACHE).
+ */
+const fakeNpxDir = mkdtempSync(join(tmpdir(), 'cli-npx-'));
+const buildsAsked = join(fakeNpxDir, 'builds-asked');
+writeFileSync(join(fakeNpxDir, 'npx'), `#!/bin/sh\necho "$*" >> '${buildsAsked}'\necho 'nx: built (stdout)'\necho 'nx: built (stderr)' >&2\n`, { mode: 0o755 });
+afterAll(() => rmSync(fakeNpxDir, { recursive: true, force: true }));
+
+/**
+ * run-cli.mjs as `npm run <command> -- <args>` from callerDir runs it, with the stand-in npx: `built` lists the projects
+ * each build it ran was for.
  */
 function npmRun(command: string, args: string[]) {
-  return runToEnd(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], root, { INIT_CWD: callerDir, RUN_CLI_SKIP_BUILD: '1' });
+  rmSync(buildsAsked, { force: true });
+  const run = runToEnd(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], root, { INIT_CWD: callerDir, PATH: `${fakeNpxDir}:${process.env['PATH']}` });
+  const asked = existsSync(buildsAsked) ? readFileSync(buildsAsked, 'utf8').trim().split('\n') : [];
+  return { ...run, built: asked.map((line) => /^nx run-many -t build -p (.+?) --/.exec(line)?.[1].split(' ') ?? [line]) };
 }
 
 /** The built CLI (the test target depends on its build), run as run-cli.mjs runs it: in the caller's folder. */
@@ -41,10 +54,11 @@ describe('npm run detect|eval from another folder', () => {
   it("takes relative paths from the caller's folder, and the models from the workspace; ends with the CLI's exit code and words alone", () => {
     copyFileSync(join(root, 'testdata/text-frames/dev-b/frame_000.png'), join(callerDir, 'photo.png'));
 
-    // The only case through the wrapper: a file it cannot find as well, so that its failure must reach the caller
+    // Through the wrapper: a file it cannot find as well, so that its failure must reach the caller
     // (exit code, stderr) with nothing of the build's added.
-    const { code, stdout, stderr } = npmRun('detect', ['--json', '--annotate', annotateDir, 'photo.png', 'missing.png']);
+    const { code, stdout, stderr, built } = npmRun('detect', ['--json', '--annotate', annotateDir, 'photo.png', 'missing.png']);
 
+    expect(built).toEqual([['cli']]);
     expect({ code, stderr: stderr.replace(/^ONNX Runtime on the CPU.*\n/, '') }).toEqual({ code: 1, stderr: 'error: 1 of 2 files failed:\n  file not found: missing.png\n' });
     expect(JSON.parse(stdout)).toMatchObject({ source: 'photo.png', width: 1280, height: 720 });
     expect(existsSync(join(callerDir, annotateDir, 'photo.jpg'))).toBe(true);
@@ -122,16 +136,17 @@ describe('npm run detect|eval from another folder', () => {
 });
 
 describe('npm run bench', () => {
-  // Read from the source, not by building: the module apps the bench starts by name, and the wrapper's list for bench.
+  // The module apps the bench starts by name, read from the CLI's source; what the wrapper builds, from its build's
+  // stand-in, on a command line the CLI refuses at once.
   it('builds the CLI and each module app the bench starts, no other', () => {
-    const commands = join(root, 'apps/cli/src/commands');
-    const started = readdirSync(commands)
-      .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
-      .flatMap((file) => [...readFileSync(join(commands, file), 'utf8').matchAll(/startModule\(\s*[\w.]+,\s*'([\w-]+)'/g)].map(([, app]) => app));
-    const builtForBench = /command === 'bench' \? (\[[^\]]*\])/.exec(readFileSync(join(root, 'tools/scripts/run-cli.mjs'), 'utf8'))?.[1];
+    const sources = readdirSync(join(root, 'apps/cli/src'), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'));
+    const started = sources.flatMap((file) => [...readFileSync(join(root, 'apps/cli/src', file), 'utf8').matchAll(/startModule\(\s*[\w.]+,\s*'([\w-]+)'/g)].map(([, app]) => app));
 
+    const { code, built } = npmRun('bench', ['--seconds', '0x10', '--backend', 'none']);
+
+    expect(code).toBe(1);
     expect(started.length).toBeGreaterThan(0);
-    expect(JSON.parse(builtForBench?.replace(/'/g, '"') ?? '[]').sort()).toEqual(['cli', ...new Set(started)].sort());
+    expect(built.map((projects) => [...projects].sort())).toEqual([['cli', ...new Set(started)].sort()]);
   });
 
   // --backend none is refused after these, so no bench starts even where one of them is let through.
