@@ -4,6 +4,7 @@ import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { FrameFormatReader } from './decoder-source';
 import { ensureToolRuns } from './decoder-tools';
 import { ffprobeFor, useFfmpegPath } from './ffmpeg-command';
+import { ROUNDED_TIMES_ALLOWANCE, rateLimitCapacity } from './frame-rate-limit';
 import type { FrameSize, OutputShape } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -63,16 +64,6 @@ export function framesAsDecoded(versionOutput: string): string[] {
 }
 
 /**
- * Of a frame, what the rate limit lets through early for times rounded (Matroska and FLV keep milliseconds: a 30 fps
- * file at 30 lost a third without it).
- */
-const ROUNDED_TIMES_ALLOWANCE = 0.25;
-/**
- * Seconds of arrival jitter it lets through early: an HTTP camera's frames are timed as decoded, and on loaded cores
- * come unevenly, two or three at once (docs/capture/stream.md, "The rate limit").
- */
-const JITTER_ALLOWANCE_SECONDS = 0.25;
-/**
  * A frame timed less than this before the latest time seen is jitter (a camera's own times not always rising), not a
  * restart: it adds nothing to the bucket, and the latest time stays, so such steps back cannot buy frames beyond
  * the rate (a restart resets the bucket: every tenth frame of a 30 fps source stepped back 1 ms kept 3.1 a second at
@@ -113,8 +104,7 @@ function sizeFilter({ width, height }: OutputShape): string {
 export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
   const scale = sizeFilter({ width, height });
   if (!fps) return [scale];
-  const capacity = 1 + Math.max(ROUNDED_TIMES_ALLOWANCE, JITTER_ALLOWANCE_SECONDS * fps);
-  const refill = `st(0,min(${capacity},ld(0)+(t-ld(1))*${fps}));st(1,t)`;
+  const refill = `st(0,min(${rateLimitCapacity(fps)},ld(0)+(t-ld(1))*${fps}));st(1,t)`;
   const restart = `st(0,${1 + ROUNDED_TIMES_ALLOWANCE});st(1,t)`;
   const jitteredBack = `n*lt(ld(1)-t,${STEP_BACK_JITTER_SECONDS})`;
   return [`select='if(n*gte(t,ld(1)),${refill},if(${jitteredBack},0,${restart}));if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, scale];
