@@ -5,6 +5,7 @@ import { DecoderLog, type DecoderTool } from './decoder-tools';
 import { FrameAssembler } from './frame-assembler';
 import type { FrameOutput } from './frame-output';
 import { type BufferHeld, FrameRing } from './frame-ring';
+import { FrameRateLimit } from './frame-rate-limit';
 import { assertValidShape, type CapturedFrame, type DecodedFormat, type DecoderMessageListener, type FrameSize, type FrameSource, type FrameSourceStats, type OutputShape } from './frame-source';
 import { trackRunningChild } from './live-children';
 import { VideoSourceError } from './video-source-error';
@@ -72,6 +73,11 @@ export interface DecoderSourceSettings {
   shape: OutputShape;
   /** Given, split frames are cut into a FrameRing's buffers instead of new ones (see FrameSourceOptions.bufferHeld). */
   bufferHeld?: BufferHeld;
+  /**
+   * CAPTURE_FPS for a decoder that writes every frame (FrameRateLimit): each frame is timed as the memory for its
+   * first bytes is taken, which for a pipe (PipeFrameOutput) is as they arrive; one over the rate is never published.
+   */
+  rateLimitFps?: number;
   onDecoderMessage?: DecoderMessageListener;
   failureAdvice?: FailureAdviser;
 }
@@ -108,6 +114,7 @@ export abstract class DecoderSource implements FrameSource {
   readonly live: boolean;
   private readonly endOfInputIsNormal: boolean;
   private readonly bufferHeld?: BufferHeld;
+  private readonly rateLimitFps?: number;
   private readonly onDecoderMessage?: DecoderMessageListener;
   private readonly failureAdvice?: FailureAdviser;
   private starting: Promise<void> | undefined;
@@ -132,6 +139,7 @@ export abstract class DecoderSource implements FrameSource {
     this.endOfInputIsNormal = settings.endOfInputIsNormal;
     this.live = settings.live;
     this.bufferHeld = settings.bufferHeld;
+    this.rateLimitFps = settings.rateLimitFps;
     this.onDecoderMessage = settings.onDecoderMessage;
     this.failureAdvice = settings.failureAdvice;
   }
@@ -239,14 +247,22 @@ export abstract class DecoderSource implements FrameSource {
     const { bufferHeld } = this;
     // A frame waiting to be taken is held as much as one being read downstream: its buffer must not be cut into.
     const ring = bufferHeld && new FrameRing(frameBytes, (buffer) => this.waitingToBeTaken(buffer) || bufferHeld(buffer));
-    const assembler = new FrameAssembler(frameBytes, ring && (() => ring.acquire()));
+    const limit = this.rateLimitFps ? new FrameRateLimit(this.rateLimitFps) : undefined;
+    // A frame over the rate is cut into this one buffer, reused: it neither takes a ring's buffer nor makes garbage.
+    let overRate: Buffer | undefined;
+    let keeping = true;
+    const assembler = new FrameAssembler(frameBytes, () => {
+      keeping = limit?.admits(performance.now()) ?? true;
+      if (!keeping) return (overRate ??= Buffer.allocUnsafe(frameBytes));
+      return ring ? ring.acquire() : Buffer.allocUnsafe(frameBytes);
+    });
     this.flowingOutput = output;
     output.readInto({
       space: () => assembler.space(),
       filled: (bytes) => {
         this.bytesRead += bytes;
         const pixels = assembler.filled(bytes);
-        if (pixels) this.receive(pixels, layout);
+        if (pixels && keeping) this.receive(pixels, layout);
       },
     });
   }

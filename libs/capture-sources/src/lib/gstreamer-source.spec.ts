@@ -6,6 +6,7 @@ import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
 import { ANAMORPHIC_PICTURES, type AnamorphicPicture, darkBox, writeAnamorphicSquare } from '../test-support/non-square-pixels';
+import { grayLevelJpegs, grayLevelPicture, type MultipartCamera, startMultipartCamera } from '../test-support/multipart-camera';
 import { DecoderLog, gstLaunchTool } from './decoder-tools';
 import type { CapturedFrame } from './frame-source';
 import { buildGstLaunchArgs, GstreamerPipelineSource, gstreamerFailureAdvice, readNegotiatedSize } from './gstreamer-source';
@@ -89,10 +90,11 @@ describe('buildGstLaunchArgs', () => {
     expect(args.join(' ')).toBe('-v videotestsrc ! video/x-raw,width=32,height=24 ! videoconvert ! video/x-raw,format=BGR ! videoscale ! video/x-raw,format=BGR,pixel-aspect-ratio=1/1 ! fdsink name=iev_frames fd=3');
   });
 
-  it('rates and scales inside GStreamer, a lone width keeping the aspect ratio of the pipeline\'s caps', () => {
+  it('scales inside GStreamer, a lone width keeping the aspect ratio of the pipeline\'s caps, and leaves the rate to capture', () => {
     const { args, frameSize } = buildGstLaunchArgs(SQUARE_SAMPLE_PIPELINE, { width: 320, fps: 7.5 });
 
-    expect(args.slice(-9).join(' ')).toBe('videorate ! videoscale ! video/x-raw,format=BGR,width=320,height=240,framerate=7500/1000 ! fdsink name=iev_frames fd=3');
+    expect(args.slice(-7).join(' ')).toBe('videoscale ! video/x-raw,format=BGR,width=320,height=240 ! fdsink name=iev_frames fd=3');
+    expect(args).not.toContain('videorate');
     expect(frameSize).toEqual({ width: 320, height: 240 });
   });
 
@@ -452,5 +454,47 @@ describe('GstreamerPipelineSource (real gst-launch-1.0, odd cases)', () => {
     const source = new GstreamerPipelineSource({ pipeline: 'rtspsrc location=rtsp://10.0.0.2/ch1 user-id=admin user-pw=s3cret ! rtph264depay ! avdec_h264 ! appsink' });
 
     expect(source.label).toBe('GStreamer pipeline "rtspsrc location=rtsp://10.0.0.2/ch1 user-id=admin user-pw=*** ! rtph264depay ! avdec_h264 ! appsink"');
+  });
+});
+
+describe('CAPTURE_FPS on a pipeline, which only drops (real gst-launch reading an HTTP MJPEG camera, its frames timed on arrival)', () => {
+  const PICTURES = 30;
+  const pictures = grayLevelJpegs(PICTURES);
+  let camera: MultipartCamera | undefined;
+  afterEach(async () => {
+    await camera?.close();
+    camera = undefined;
+  });
+
+  /**
+   * From each frame of the first `count` a pipeline reading the camera hands on at CAPTURE_FPS=fps, the steps through
+   * the camera's round of pictures to the next: 1 where none was skipped, 0 for a repeat.
+   */
+  async function stepsHandedOn(camera: { fps: number; framesAtOnce: number }, fps: number, count: number): Promise<number[]> {
+    const { url } = await serve(camera);
+    const pipeline = `souphttpsrc location=${url} is-live=true do-timestamp=true ! multipartdemux ! jpegdec ! appsink`;
+    const places = (await take(new GstreamerPipelineSource({ pipeline, fps }), count)).map(({ pixels }) => grayLevelPicture(pixels));
+    return places.slice(1).map((place, index) => (place - places[index] + PICTURES) % PICTURES);
+  }
+  const serve = async (options: { fps: number; framesAtOnce: number }) => (camera = await startMultipartCamera('ok', pictures, options));
+
+  it('hands on each frame of a camera slower than the rate once (videorate repeated each up to the rate)', async () => {
+    expect(await stepsHandedOn({ fps: 10, framesAtOnce: 1 }, 30, 12)).toEqual(Array(11).fill(1));
+  });
+
+  it('keeps nearly every frame of a camera at the rate whose frames come three at once, repeating none (videorate repeated some)', async () => {
+    const steps = await stepsHandedOn({ fps: 30, framesAtOnce: 3 }, 30, 31);
+
+    expect(steps.filter((step) => step === 0)).toEqual([]);
+    // Loose: a bunch more than a quarter second early, on loaded cores, may lose a frame or two.
+    expect(steps.reduce((lost, step) => lost + step - 1, 0)).toBeLessThanOrEqual(4);
+  });
+
+  it('holds a faster camera to the rate', async () => {
+    const steps = await stepsHandedOn({ fps: 30, framesAtOnce: 1 }, 10, 16);
+
+    // A third of a 30 fps camera's frames, after the first four the bucket starts with: 15 steps span 38 frames, 15
+    // unlimited. Loose: arrival may bunch on loaded cores.
+    expect(steps.reduce((sum, step) => sum + step, 0)).toBeGreaterThanOrEqual(30);
   });
 });

@@ -30,10 +30,10 @@ const FRAMES_FD = 3;
 /**
  * Turns an OpenCV-style GStreamer pipeline (ending in `appsink`, with any properties) into a gst-launch-1.0 command
  * that writes raw BGR frames to a file descriptor: converts to BGR unless the pipeline ends in BGR caps already,
- * rates and scales inside GStreamer as requested, and fixes the output size whenever it is known (from the request or
- * the pipeline's last caps with a width, a height and square pixels, where nothing after them may change it:
- * squareSizeAtTheEnd), so a frame is always exactly that many bytes; pixels that are not square are made square
- * unless CAPTURE_WIDTH and CAPTURE_HEIGHT both ask for a size (rateAndSizeElements).
+ * scales inside GStreamer as requested (the rate is GstreamerPipelineSource's to limit), and fixes the output size
+ * whenever it is known (from the request or the pipeline's last caps with a width, a height and square pixels, where
+ * nothing after them may change it: squareSizeAtTheEnd), so a frame is always exactly that many bytes; pixels that are
+ * not square are made square unless CAPTURE_WIDTH and CAPTURE_HEIGHT both ask for a size (sizeElements).
  */
 export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLaunchPlan {
   const elements = splitUnquoted(pipeline, '!', false).map((element) => element.trim());
@@ -47,7 +47,7 @@ export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLau
   // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
   const pipelineSize = squareSizeAtTheEnd(elements);
   const frameSize = pipelineSize ? scaledSize(pipelineSize, shape) : shape.width && shape.height ? { width: shape.width, height: shape.height } : undefined;
-  elements.push(...rateAndSizeElements({ ...shape, ...frameSize }));
+  elements.push(...sizeElements({ ...shape, ...frameSize }));
   elements.push(`fdsink name=${FRAMES_SINK} fd=${FRAMES_FD}`);
 
   // -v prints the negotiated caps on stdout, where the size is read from when the pipeline does not fix it.
@@ -111,26 +111,15 @@ function capsField(caps: string, name: string): string | undefined {
 }
 
 /**
- * videorate where a rate is given, videoscale, then caps that fix whichever of the size and rate are given, and ask
- * for square pixels unless both sides are given (then that size, whatever the picture's shape). So a pipeline whose
- * pixels are not square (a decoded stream or capture card at 10:11, HDV's 1440x1080 at 4:3) hands on its frames as
- * displayed, not squeezed, the width changed as ffmpeg's sources change it; and a lone side follows the displayed
- * aspect, where videoscale would otherwise keep the other side and widen or narrow the pixels. Square pixels pass
- * videoscale untouched.
+ * videoscale, then caps that fix whichever sides are given, and ask for square pixels unless both are given (then that
+ * size, whatever the picture's shape). So a pipeline whose pixels are not square (a decoded stream or capture card at
+ * 10:11, HDV's 1440x1080 at 4:3) hands on its frames as displayed, not squeezed, the width changed as ffmpeg's sources
+ * change it; and a lone side follows the displayed aspect, where videoscale would otherwise keep the other side and
+ * widen or narrow the pixels. Square pixels pass videoscale untouched.
  */
-function rateAndSizeElements({ width, height, fps }: OutputShape): string[] {
-  const fields = [
-    ...(width ? [`width=${width}`] : []),
-    ...(height ? [`height=${height}`] : []),
-    ...(width && height ? [] : ['pixel-aspect-ratio=1/1']),
-    ...(fps ? [`framerate=${gstFraction(fps)}`] : []),
-  ];
-  return [...(fps ? ['videorate'] : []), 'videoscale', ['video/x-raw', 'format=BGR', ...fields].join(',')];
-}
-
-/** A frame rate as GStreamer's fraction: 30 → 30/1, 7.5 → 7500/1000. */
-function gstFraction(fps: number): string {
-  return Number.isInteger(fps) ? `${fps}/1` : `${Math.round(fps * 1000)}/1000`;
+function sizeElements({ width, height }: OutputShape): string[] {
+  const fields = [...(width ? [`width=${width}`] : []), ...(height ? [`height=${height}`] : []), ...(width && height ? [] : ['pixel-aspect-ratio=1/1'])];
+  return ['videoscale', ['video/x-raw', 'format=BGR', ...fields].join(',')];
 }
 
 /** Splits text at separators outside single or double quotes; unquote drops the quote marks from the parts, as a shell does. */
@@ -173,8 +162,8 @@ export interface GstreamerPipelineSourceOptions extends OutputShape {
  * source): an element GStreamer does not have (a typo, a plugin not installed, a Jetson's off a Jetson) cannot start
  * until one changes, so it is retried at the longest interval; a v4l2src camera gets the words ffmpeg's V4L2 source
  * gets. Undefined for words it does not know: GStreamer's own say more than a guess. `pipeline`, the setting's own:
- * an element missing from it is the setting's to correct, one buildGstLaunchArgs adds (videoconvert, videoscale,
- * videorate) is GStreamer's base plugins' to install.
+ * an element missing from it is the setting's to correct, one buildGstLaunchArgs adds (videoconvert, videoscale) is
+ * GStreamer's base plugins' to install.
  */
 export function gstreamerFailureAdvice(setting = 'the pipeline', pipeline?: string): FailureAdviser {
   const named = pipeline === undefined ? undefined : splitUnquoted(pipeline, '!', false).map((element) => element.trim().split(/\s+/)[0]);
@@ -211,11 +200,21 @@ export function gstreamerFailureAdvice(setting = 'the pipeline', pipeline?: stri
 /**
  * Frames from a GStreamer pipeline run by gst-launch-1.0, given as OpenCV's CAP_GSTREAMER takes it (ending in
  * appsink). A pipeline that ends (EOS) has failed like a camera that stops: the caller decides whether to restart it.
+ *
+ * CAPTURE_FPS is limited here, as the frames arrive (DecoderSourceSettings.rateLimitFps), by the bucket ffmpeg's
+ * sources run: GStreamer 1.22 has no element that only drops on every pipeline. videorate fixing the rate repeats
+ * frames up to it (a 15 fps source at 30 sent each frame twice) and drops the second of two frames in one slot of
+ * 1/fps (of a 30 fps HTTP MJPEG camera timed on arrival, at 30 on loaded cores, 101 of ~140 frames kept and 61
+ * repeats sent); with drop-only it cannot link to a variable-rate
+ * pipeline (framerate=0/1: an MJPEG camera's) with a rate in its caps, and aborts on one with max-rate
+ * (gstvideorate.c:740, GST_BUFFER_DURATION_IS_VALID); max-rate alone or average-period let such a pipeline's 30 fps
+ * through at 10. The cost: every frame is converted and scaled in GStreamer and crosses the pipe, those over the rate
+ * read into one buffer that is then reused.
  */
 export class GstreamerPipelineSource extends DecoderSource {
   constructor(private readonly options: GstreamerPipelineSourceOptions) {
     const { sourceId = 'gstreamer', pipeline, bufferHeld, onDecoderMessage, failureAdvice } = options;
-    super({ sourceId, label: `GStreamer pipeline "${pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld, onDecoderMessage, failureAdvice });
+    super({ sourceId, label: `GStreamer pipeline "${pipeline}"`, endOfInputIsNormal: false, live: true, shape: options, bufferHeld, rateLimitFps: options.fps, onDecoderMessage, failureAdvice });
   }
 
   protected override async prepare(): Promise<DecoderCommand> {

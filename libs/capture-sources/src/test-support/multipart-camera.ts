@@ -20,9 +20,35 @@ export type MultipartVariant = (typeof MULTIPART_VARIANTS)[number];
 
 /** `count` different JPEGs of ffmpeg's moving test pattern, as a camera sends them. */
 export function testPatternJpegs(count: number, { width = 320, height = 240 } = {}): Buffer[] {
+  return jpegsOf(`testsrc2=size=${width}x${height}:rate=10`, count);
+}
+
+/** Gray levels of GRAY_LEVEL_JPEGS pictures a step apart, from 16: JPEG's full range keeps them exact. */
+const GRAY_LEVEL_STEP = 7;
+/** Pictures that grayLevelJpegs makes at most, their levels all below 255. */
+export const GRAY_LEVEL_JPEGS = 34;
+
+/**
+ * `count` (up to GRAY_LEVEL_JPEGS) uniformly gray JPEGs, each of its own level, so a frame decoded from one says which
+ * it was (grayLevelPicture): a camera's frames in turn, whose repeats and gaps show. 192x144 by default: a BGR frame
+ * above a pipe's 64 KB read, so no read completes two frames at once.
+ */
+export function grayLevelJpegs(count: number, { width = 192, height = 144 } = {}): Buffer[] {
+  if (count > GRAY_LEVEL_JPEGS) throw new RangeError(`at most ${GRAY_LEVEL_JPEGS} gray levels, asked for ${count}`);
+  return jpegsOf(`color=c=black:size=${width}x${height}:rate=10,format=gray,geq=lum='16+N*${GRAY_LEVEL_STEP}'`, count);
+}
+
+/** Which of grayLevelJpegs' pictures decoded pixels (BGR or gray) are, by their mean level. */
+export function grayLevelPicture(pixels: Uint8Array): number {
+  const mean = pixels.reduce((sum, level) => sum + level, 0) / pixels.length;
+  return Math.round((mean - 16) / GRAY_LEVEL_STEP);
+}
+
+/** The first `count` frames of an ffmpeg lavfi source as JPEGs. */
+function jpegsOf(lavfiSource: string, count: number): Buffer[] {
   const directory = mkdtempSync(join(tmpdir(), 'iev-jpegs-'));
   try {
-    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=10`, '-frames:v', String(count), join(directory, 'picture%03d.jpg')]);
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', lavfiSource, '-frames:v', String(count), join(directory, 'picture%03d.jpg')]);
     return readdirSync(directory)
       .sort()
       .map((name) => readFileSync(join(directory, name)));
