@@ -214,17 +214,20 @@ export class VideoTextReader {
         },
       );
     } finally {
+      const finished = performance.now();
+      // Judged by the batches before this one: counted first, a long first or second batch would be its own median.
+      const rest = this.restAfter(finished - started);
       this.options.batchTimes?.left(read);
       giveBack?.();
-      const finished = performance.now();
-      this.nextBatchAt = finished + this.restAfter(finished - started);
+      this.nextBatchAt = finished + rest;
     }
   }
 
   /**
    * As long as the batch took, so reading takes at most half a core; but a batch held far longer than batches take
    * (a run hung, the process stopped) did not read on the cores all that time, and resting as long again would keep
-   * lines unread as long once more, with nothing telling it, and a shutdown waiting it out: then as long as batches take.
+   * lines unread as long once more, with nothing telling it, and a shutdown waiting it out: then as long as batches take
+   * (the median of those before it; none before it, no rest). Called before the batch's own time is counted.
    */
   private restAfter(tookMs: number): number {
     const times = this.options.batchTimes;
