@@ -210,10 +210,14 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
 
   /**
    * A model stand-in whose run number `hangAt` returns only after `hangMs` (never by default: a native call stuck),
-   * the others `runMs` long; output made from its input's dims.
+   * the others `runMs` long (or as long as `runMs` says of each run number); output made from its input's dims.
    */
-  function standIn(runMs: number, hangAt: number, output: (input: TensorData) => TensorData, hangMs = Number.POSITIVE_INFINITY) {
-    const model = { runs: 0, hungSince: undefined as number | undefined, runStarts: [] as number[] };
+  function standIn(runMs: number | ((run: number) => number), hangAt: number, output: (input: TensorData) => TensorData, hangMs = Number.POSITIVE_INFINITY) {
+    const model = { runs: 0, hungSince: undefined as number | undefined, runStarts: [] as number[], runEnds: [] as number[] };
+    const ended = (input: TensorData) => {
+      model.runEnds.push(performance.now());
+      return output(input);
+    };
     const backend: InferenceBackend = {
       name: 'stand-in',
       modelId: 'stand-in',
@@ -225,9 +229,10 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
         model.runStarts.push(performance.now());
         if (++model.runs === hangAt) {
           model.hungSince = performance.now();
-          return new Promise<TensorData>((resolve) => Number.isFinite(hangMs) && setTimeout(() => resolve(output(input)), hangMs));
+          return new Promise<TensorData>((resolve) => Number.isFinite(hangMs) && setTimeout(() => resolve(ended(input)), hangMs));
         }
-        return new Promise<TensorData>((resolve) => setTimeout(() => resolve(output(input)), runMs));
+        const ms = typeof runMs === 'number' ? runMs : runMs(model.runs);
+        return new Promise<TensorData>((resolve) => setTimeout(() => resolve(ended(input)), ms));
       },
     };
     return { model, backend };
@@ -242,7 +247,7 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
    */
   async function readFor(
     seconds: number,
-    setup: { lent: boolean; streams: number; sources: number; batchMs: number; detectMs: number; recognitionHangsAt?: number; recognitionHangMs?: number; detectionHangsAt?: number },
+    setup: { lent: boolean; streams: number; sources: number; batchMs: number | ((run: number) => number); detectMs: number; recognitionHangsAt?: number; recognitionHangMs?: number; detectionHangsAt?: number },
   ) {
     jest.useFakeTimers();
     const recognition = standIn(setup.batchMs, setup.recognitionHangsAt ?? 0, ({ dims: [rows, , , width] }) => {
@@ -290,7 +295,7 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
     running = false;
     clearInterval(checks);
     const { hungSince } = recognition.model;
-    return { runs: recognition.model.runs, runStarts: recognition.model.runStarts, hungSince, told, afterHangS: toldAt !== undefined && hungSince !== undefined ? Math.ceil((toldAt - hungSince) / 1000) : undefined, oldest: batchTimes.oldest() };
+    return { runs: recognition.model.runs, runStarts: recognition.model.runStarts, runEnds: recognition.model.runEnds, hungSince, told, afterHangS: toldAt !== undefined && hungSince !== undefined ? Math.ceil((toldAt - hungSince) / 1000) : undefined, oldest: batchTimes.oldest() };
   }
 
   // Without a lent stream (a GPU) reading stops with no sign, detection going on; with one stream lent, detection stops
@@ -327,6 +332,14 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
         const nextRunAfterS = ((runStarts.find((at) => at > hungSince + hangMs) ?? Number.POSITIVE_INFINITY) - (hungSince + hangMs)) / 1000;
         expect({ lent, recognitionHangsAt, told: told.length, resumedWithin2s: nextRunAfterS < 2 }).toEqual({ lent, recognitionHangsAt, told: 1, resumedWithin2s: true });
       }
+  });
+
+  it('rests as long as each batch took while batches take 0.2 s to 4 s, with the batch times inference gives it: at most half a core', async () => {
+    for (const lent of [false, true]) {
+      const { runStarts, runEnds } = await readFor(120, { lent, streams: 1, sources: 1, batchMs: (run) => (run % 5 === 0 ? 4000 : 200), detectMs: 100 });
+      const shortRests = runEnds.slice(0, -1).filter((end, run) => runStarts[run + 1] - end < end - runStarts[run] - 2);
+      expect({ lent, runs: runEnds.length > 20, shortRests }).toEqual({ lent, runs: true, shortRests: [] });
+    }
   });
 
   it("does not time a batch waiting for a stream that a hung detection run keeps: that is detection's hang, which its chain tells", async () => {
