@@ -342,6 +342,23 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
     }
   });
 
+  it('leaves no batch at the model when its run fails: a model that fails is told as failed batches, not as hung', async () => {
+    jest.useFakeTimers();
+    const batchTimes = new InFlightTimes<ReadBatch>();
+    const backend: InferenceBackend = {
+      ...standIn(0, 0, (input) => input).backend,
+      run: () => new Promise<TensorData>((_, reject) => setTimeout(() => reject(new Error('model run failed')), 300)),
+    };
+    let failed = 0;
+    const tracking = { confirmFrames: 1, refreshMs: 100, refreshMaxMs: 100 };
+    const reader = new VideoTextReader(new TextRecognizer(backend, characters), { minScore: 0, tracking, batchTimes, onBatchFailed: () => failed++ });
+    for (let frame = 0; frame < 90; frame++) {
+      void reader.read({ sourceId: 'camera0', timeMs: performance.now(), image, boxes });
+      await jest.advanceTimersByTimeAsync(1000);
+    }
+    expect({ failed: failed > 10, oldest: batchTimes.oldest(), stuck: batchTimes.stuck() }).toEqual({ failed: true, oldest: undefined, stuck: undefined });
+  });
+
   it("does not time a batch waiting for a stream that a hung detection run keeps: that is detection's hang, which its chain tells", async () => {
     const { runs, told, oldest } = await readFor(180, { lent: true, streams: 1, sources: 1, batchMs: 300, detectMs: 100, detectionHangsAt: 10 });
     expect({ runs: runs > 0, told, oldest }).toEqual({ runs: true, told: [], oldest: undefined });
