@@ -131,29 +131,34 @@ describe('InferenceMetrics: a recognition batch stuck at the model', () => {
   });
 });
 
-describe("InferenceMetrics: the chain's clock", () => {
+describe("InferenceMetrics: the chain's clock, detection's and reading's", () => {
   afterEach(() => {
     jest.restoreAllMocks();
     jest.useRealTimers();
   });
   const frame = { sourceId: 'camera0', sequence: 7, captureTimeMs: 0, image: { data: new Uint8Array(0), width: 0, height: 0, stride: 0 } };
+  const batch: ReadBatch = { reasons: ['new'], sources: 1 };
+  const stages = [
+    { stage: 'detection', enter: (metrics: InferenceMetrics) => metrics.chain.entered(frame), stuckMs: (metrics: InferenceMetrics) => metrics.stuckInDetectionMs(), oldestMs: (metrics: InferenceMetrics) => metrics.chain.oldest()?.ms },
+    { stage: 'reading', enter: (metrics: InferenceMetrics) => metrics.reading.entered(batch), stuckMs: (metrics: InferenceMetrics) => metrics.stuckInReadingMs(), oldestMs: (metrics: InferenceMetrics) => metrics.reading.oldest()?.ms },
+  ];
 
-  it('takes a frame for stuck though the wall clock was stepped forward meanwhile (NTP at a board without RTC)', async () => {
+  it.each(stages)('takes a piece in $stage for stuck though the wall clock was stepped forward meanwhile (NTP at a board without RTC)', async ({ enter, stuckMs }) => {
     jest.useFakeTimers();
     const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() });
-    metrics.chain.entered(frame);
+    enter(metrics);
     await jest.advanceTimersByTimeAsync(10_000);
     jest.setSystemTime(Date.now() + 3_600_000);
     await jest.advanceTimersByTimeAsync(60_000);
 
-    expect(metrics.stuckInDetectionMs()).toBe(70_000);
+    expect(stuckMs(metrics)).toBe(70_000);
     metrics.close();
   });
 
-  it("leaves out the process's own silence (stopped two minutes)", async () => {
+  it.each(stages)("leaves out the process's own silence (stopped two minutes) from a piece's time in $stage", async ({ enter, stuckMs, oldestMs }) => {
     jest.useFakeTimers();
     const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() });
-    metrics.chain.entered(frame);
+    enter(metrics);
     await jest.advanceTimersByTimeAsync(10_000);
     // Stopped: both clocks move on, no timer fires until it goes on.
     const [performanceNow, dateNow] = [performance.now.bind(performance), Date.now];
@@ -161,8 +166,8 @@ describe("InferenceMetrics: the chain's clock", () => {
     jest.spyOn(Date, 'now').mockImplementation(() => dateNow() + 120_000);
     await jest.advanceTimersByTimeAsync(5000);
 
-    expect(metrics.stuckInDetectionMs()).toBeUndefined();
-    expect(metrics.chain.oldest()?.ms).toBe(15_000);
+    expect(stuckMs(metrics)).toBeUndefined();
+    expect(oldestMs(metrics)).toBe(15_000);
     metrics.close();
   });
 });
