@@ -43,22 +43,24 @@ export class InferenceMetrics {
   /** Each source's rate, skips, latency and last frame; a source that delivers no frame asked of it for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
   /**
-   * Frames' times through detection (the model, publishing), on a clock that leaves out this process's own
-   * silence: a frame there far longer than frames take is a stage hung (InFlightTimes), said once and on /health.
-   */
-  readonly chain = new InFlightTimes<ChainedFrame>(() => performance.now() - this.ownSilence.ms);
-  /**
-   * Recognition batches' times at the model, on the chain's clock: reading runs beside the chain and holds no frame
-   * in it, so a recognition model run that never returns shows only here (on a GPU, or with two streams on the CPU,
-   * detection goes on and lines are just never read).
-   */
-  readonly reading = new InFlightTimes<ReadBatch>(() => performance.now() - this.ownSilence.ms);
-  /**
    * This process's own silences on the monotonic clock: SourceActivity's are on the wall clock, which NTP
    * steps (an hour forward at a board's first sync without RTC would take an hour off every frame's time in
    * detection, and hide a hang that long).
    */
   private readonly ownSilence = new OwnSilence(STALE_CHECK_MS);
+  /** The clock the chain and reading are timed on: monotonic, less this process's own silence. */
+  private readonly activeClock = () => performance.now() - this.ownSilence.ms;
+  /**
+   * Frames' times through detection (the model, publishing), on a clock that leaves out this process's own
+   * silence: a frame there far longer than frames take is a stage hung (InFlightTimes), said once and on /health.
+   */
+  readonly chain = new InFlightTimes<ChainedFrame>(this.activeClock);
+  /**
+   * Recognition batches' times at the model, on the chain's clock: reading runs beside the chain and holds no frame
+   * in it, so a recognition model run that never returns shows only here (on a GPU, or with two streams on the CPU,
+   * detection goes on and lines are just never read).
+   */
+  readonly reading = new InFlightTimes<ReadBatch>(this.activeClock);
   /** A frame stuck in detection, and a batch stuck in reading: each episode said once, and its end. */
   private readonly chainWatch: HangWatch<ChainedFrame>;
   private readonly readingWatch: HangWatch<ReadBatch>;
