@@ -6,6 +6,9 @@ import { isIPv6 } from 'node:net';
 export const CAMERA_PORT_STEP = 10;
 export const MAX_CAMERAS = 10;
 const FRAMES_PORT = 5555;
+/** Inference's DETECTIONS_BIND port, where telemetry and the preview connect by default (on 127.0.0.1). */
+const DETECTIONS_PORT = 5556;
+const LOOPBACK = '127.0.0.1';
 const METRICS_PORT = 9101;
 
 /** Each module's METRICS_PORT after capture's, as their own defaults are (camera k's capture: capture's + k × 10). */
@@ -57,16 +60,28 @@ export function startPlan(argv, env) {
   const ports = metricsPorts(env, cameras.length);
   const captureNames = captures.map(({ name }) => name);
   // With several cameras, the preview takes frames from each capture and shows each one's health; with one, its
-  // health panel follows a METRICS_PORT set in front, unless HEALTH_URLS names its own.
+  // frames and health panel follow a METRICS_PORT or LISTEN_HOST set in front, unless the user set them.
+  const oneCameraFrames = framesConnect ? {} : defaultConnect(env, 'FRAMES', FRAMES_PORT);
   const panel = framesConnect
     ? previewEnv(captures, framesConnect, captureNames, env, ports)
-    : env.METRICS_PORT !== undefined && env.HEALTH_URLS === undefined && { HEALTH_URLS: healthUrls(captureNames, env, ports) };
+    : { ...oneCameraFrames, ...((env.METRICS_PORT !== undefined || reachableHost(env) !== LOOPBACK) && env.HEALTH_URLS === undefined && { HEALTH_URLS: healthUrls(captureNames, env, ports) }) };
+  const detections = defaultConnect(env, 'DETECTIONS', DETECTIONS_PORT);
   return {
     captures,
-    inferenceEnv: { ...(framesConnect && { FRAMES_CONNECT: framesConnect }), ...metricsPortEnv(env, ports, 'inference') },
-    telemetryEnv: metricsPortEnv(env, ports, 'telemetry'),
-    previewEnv: { ...panel, ...metricsPortEnv(env, ports, 'preview') },
+    inferenceEnv: { ...(framesConnect ? { FRAMES_CONNECT: framesConnect } : oneCameraFrames), ...metricsPortEnv(env, ports, 'inference') },
+    telemetryEnv: { ...detections, ...metricsPortEnv(env, ports, 'telemetry') },
+    previewEnv: { ...panel, ...detections, ...metricsPortEnv(env, ports, 'preview') },
   };
+}
+
+/**
+ * `<link>_CONNECT` where the modules' default (tcp://127.0.0.1:<port>) misses what listens on LISTEN_HOST's default
+ * `<link>_BIND` (LISTEN_HOST=::1, a LAN address); nothing where the user set either, or 127.0.0.1 reaches it.
+ */
+function defaultConnect(env, link, port) {
+  const host = reachableHost(env);
+  if (host === LOOPBACK || env[`${link}_BIND`] !== undefined || env[`${link}_CONNECT`] !== undefined) return {};
+  return { [`${link}_CONNECT`]: `tcp://${host}:${port}` };
 }
 
 /**
@@ -110,11 +125,11 @@ function refuseSetPerModule(names, env) {
 }
 
 /** LISTEN_HOST as the modules read it (service-runtime's listenHost): trimmed, blank as unset. */
-const listenHost = (env) => env.LISTEN_HOST?.trim() || '127.0.0.1';
+const listenHost = (env) => env.LISTEN_HOST?.trim() || LOOPBACK;
 /** A host as it stands in a tcp:// endpoint or an http:// URL: an IPv6 address in brackets. */
 const inAddress = (host) => (isIPv6(host) ? `[${host}]` : host);
 /** Where the other modules on this host reach what listens on `host`: every address (IPv4, or IPv6 and IPv4 alike) on the loopback. */
-const reachable = (host) => inAddress(host === '0.0.0.0' || host === '::' || host === '*' ? '127.0.0.1' : host);
+const reachable = (host) => inAddress(host === '0.0.0.0' || host === '::' || host === '*' ? LOOPBACK : host);
 /** Where the other modules on this host reach what listens on LISTEN_HOST. */
 const reachableHost = (env) => reachable(listenHost(env));
 
@@ -206,8 +221,9 @@ function inProcessPlan(cameras, env) {
   return {
     captures: [],
     inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind, ...metricsPortEnv(env, ports, 'inference') },
-    telemetryEnv: metricsPortEnv(env, ports, 'telemetry'),
+    telemetryEnv: { ...defaultConnect(env, 'DETECTIONS', DETECTIONS_PORT), ...metricsPortEnv(env, ports, 'telemetry') },
     previewEnv: {
+      ...defaultConnect(env, 'DETECTIONS', DETECTIONS_PORT),
       ...previewEnv(
         sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
         connect,

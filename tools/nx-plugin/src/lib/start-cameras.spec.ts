@@ -90,6 +90,30 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     });
   });
 
+  it('connects telemetry and the preview to the detections where an IPv6 LISTEN_HOST puts them, and with one camera inference and the preview to its frames and health', () => {
+    const v6 = { LISTEN_HOST: '::1' };
+    const health = 'capture=http://[::1]:9101/health,inference=http://[::1]:9102/health,telemetry=http://[::1]:9103/health';
+    expect(plan([], v6)).toEqual({
+      captures: [{ name: 'capture', sourceId: 'camera0', env: {} }],
+      inferenceEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555' },
+      telemetryEnv: { DETECTIONS_CONNECT: 'tcp://[::1]:5556' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555', DETECTIONS_CONNECT: 'tcp://[::1]:5556', HEALTH_URLS: health },
+    });
+    for (const argv of [[], ['--in-process']]) {
+      expect(plan(argv, { ...v6, CAMERAS: '2' })).toMatchObject({ telemetryEnv: { DETECTIONS_CONNECT: 'tcp://[::1]:5556' }, previewEnv: { DETECTIONS_CONNECT: 'tcp://[::1]:5556' } });
+    }
+    // What the user set stands; every address (0.0.0.0, ::) is reached over the loopback, the modules' defaults.
+    expect(plan([], { ...v6, DETECTIONS_BIND: 'tcp://[::1]:6000', DETECTIONS_CONNECT: 'tcp://[::1]:6000', FRAMES_CONNECT: 'tcp://[::1]:6001' })).toEqual({
+      captures: [{ name: 'capture', sourceId: 'camera0', env: {} }],
+      inferenceEnv: {},
+      telemetryEnv: {},
+      previewEnv: { HEALTH_URLS: health },
+    });
+    for (const host of ['0.0.0.0', '::', '127.0.0.1']) {
+      expect(plan([], { LISTEN_HOST: host })).toEqual({ captures: [{ name: 'capture', sourceId: 'camera0', env: {} }], inferenceEnv: {}, telemetryEnv: {}, previewEnv: {} });
+    }
+  });
+
   it("numbers every module's metrics port from a METRICS_PORT set in front, as from their defaults, the preview's health panel with them", () => {
     const health = (...entries: string[]) => entries.map((entry) => `${entry.split(':')[0]}=http://127.0.0.1:${entry.split(':')[1]}/health`).join(',');
     expect(plan([], { METRICS_PORT: '17501' })).toEqual({
