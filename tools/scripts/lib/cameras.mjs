@@ -55,7 +55,13 @@ export function startPlan(argv, env) {
     argv.filter((arg, index) => !isFlag(arg, index)),
     env,
   );
-  if (inProcess) return inProcessPlan(cameras, env);
+  const plan = inProcess ? inProcessPlan(cameras, env) : capturesPlan(cameras, env);
+  refuseClashingPorts(listeners(plan, env, cameras.length));
+  return plan;
+}
+
+/** The plan with a capture process per camera. */
+function capturesPlan(cameras, env) {
   const { captures, framesConnect } = captureProcesses(cameras, env);
   const ports = metricsPorts(env, cameras.length);
   const captureNames = captures.map(({ name }) => name);
@@ -72,6 +78,45 @@ export function startPlan(argv, env) {
     telemetryEnv: { ...detections, ...metricsPortEnv(env, ports, 'telemetry') },
     previewEnv: { ...panel, ...detections, ...metricsPortEnv(env, ports, 'preview') },
   };
+}
+
+/** Every address a module of `plan` listens on ({ what, host, port }), tcp only; the modules' defaults where the plan and env set none. */
+function listeners(plan, env, cameraCount) {
+  const ports = metricsPorts(env, plan.captures.length > 0 ? cameraCount : 1);
+  const metrics = (module, port) => ({ what: `${module}'s METRICS_PORT`, host: listenHost(env), port });
+  const bound = (what, endpoint) => {
+    const match = TCP_ENDPOINT.exec(endpoint.trim());
+    return match ? [{ what, host: match[1].replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) }] : [];
+  };
+  const onListenHost = (port) => `tcp://${inAddress(listenHost(env))}:${port}`;
+  const previewPort = Number(env.PREVIEW_PORT ?? 8080);
+  return [
+    ...plan.captures.flatMap(({ name, env: own }, index) => [
+      ...bound(`${name}'s FRAMES_BIND`, own.FRAMES_BIND ?? env.FRAMES_BIND ?? onListenHost(FRAMES_PORT)),
+      metrics(name, ports.capture(index)),
+    ]),
+    ...(plan.inferenceEnv.FRAMES_BIND === undefined ? [] : bound("inference's FRAMES_BIND", plan.inferenceEnv.FRAMES_BIND)),
+    metrics('inference', ports.inference),
+    ...bound("inference's DETECTIONS_BIND", env.DETECTIONS_BIND ?? onListenHost(DETECTIONS_PORT)),
+    metrics('telemetry', ports.telemetry),
+    // Port 0 picks a free one; one that is no port the preview refuses itself.
+    ...(Number.isInteger(previewPort) && previewPort > 0 ? [{ what: "the preview's PREVIEW_PORT", host: env.PREVIEW_HOST?.trim() || listenHost(env), port: previewPort }] : []),
+    metrics('the preview', ports.preview),
+  ];
+}
+
+const EVERY_ADDRESS = new Set(['0.0.0.0', '::', '*', '']);
+
+/**
+ * Throws a StartUsageError naming two of `listeners` on one port of one host (or of every address): the second
+ * module would stop on "already in use" at start-up, which reads as another npm start's doing. METRICS_PORT's and
+ * FRAMES_BIND's numbering, PREVIEW_PORT and DETECTIONS_BIND can land on one another.
+ */
+function refuseClashingPorts(listeners) {
+  listeners.forEach((a, index) => {
+    const b = listeners.slice(index + 1).find((other) => other.port === a.port && (other.host === a.host || EVERY_ADDRESS.has(a.host) || EVERY_ADDRESS.has(other.host)));
+    if (b) throw new StartUsageError(`${a.what} and ${b.what} would both be port ${a.port}: move one (npm start -- --help)`);
+  });
 }
 
 /**

@@ -138,6 +138,21 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     });
   });
 
+  it('refuses ports of its own numbering that land on another of its ports, naming both, before any module starts', () => {
+    const clash = (a: string, b: string, port: number) => ({ error: `${a} and ${b} would both be port ${port}: move one (npm start -- --help)` });
+    expect(plan([], { METRICS_PORT: '8078' })).toEqual(clash("telemetry's METRICS_PORT", "the preview's PREVIEW_PORT", 8080));
+    expect(plan([], { METRICS_PORT: '17710', PREVIEW_PORT: '17712' })).toEqual(clash("telemetry's METRICS_PORT", "the preview's PREVIEW_PORT", 17712));
+    expect(plan([], { CAMERAS: '2', METRICS_PORT: '17710', FRAMES_BIND: 'tcp://127.0.0.1:17711' })).toEqual(clash("capture's FRAMES_BIND", "inference's METRICS_PORT", 17711));
+    expect(plan([], { CAMERAS: '2', FRAMES_BIND: 'tcp://127.0.0.1:5546' })).toEqual(clash("capture1's FRAMES_BIND", "inference's DETECTIONS_BIND", 5556));
+    expect(plan(['--in-process'], { METRICS_PORT: '5554' })).toEqual(clash("inference's FRAMES_BIND", "inference's METRICS_PORT", 5555));
+    expect(plan([], { METRICS_PORT: '5552', FRAMES_BIND: 'tcp://0.0.0.0:5555' })).toEqual(clash("capture's FRAMES_BIND", "the preview's METRICS_PORT", 5555));
+    // Other hosts, a port picked at random, an ipc endpoint: no clash.
+    expect(plan([], { METRICS_PORT: '8078', PREVIEW_PORT: '0' })).not.toHaveProperty('error');
+    expect(plan([], { METRICS_PORT: '5552', FRAMES_BIND: 'ipc:///tmp/frames' })).not.toHaveProperty('error');
+    expect(plan([], { METRICS_PORT: '8078', PREVIEW_HOST: '::1' })).not.toHaveProperty('error');
+    expect(plan([], { CAMERAS: '10' })).not.toHaveProperty('error');
+  });
+
   it("numbers the cameras' frames ports from a FRAMES_BIND set in front, connecting to it over the loopback", () => {
     expect(plan([], { CAMERAS: '2', FRAMES_BIND: 'tcp://*:17555' })).toMatchObject({
       captures: [{ env: { FRAMES_BIND: 'tcp://*:17555' } }, { env: { FRAMES_BIND: 'tcp://*:17565' } }],
