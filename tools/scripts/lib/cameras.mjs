@@ -183,7 +183,8 @@ const reachableHost = (env) => reachable(listenHost(env));
  * else its default, and the others numbered from it as their defaults are.
  */
 function metricsPorts(env, cameraCount = 1) {
-  const highest = 65535 - METRICS_PORT_AFTER_CAPTURE.preview - (cameraCount - 1) * CAMERA_PORT_STEP;
+  // The highest of them: the preview's (N + 3), or the last camera's capture (N + 10 × (cameras - 1)).
+  const highest = 65535 - Math.max(METRICS_PORT_AFTER_CAPTURE.preview, (cameraCount - 1) * CAMERA_PORT_STEP);
   const raw = env.METRICS_PORT;
   const capture = raw === undefined ? METRICS_PORT : Number(raw);
   if (raw !== undefined && (raw.trim() === '' || !Number.isInteger(capture) || capture < 1 || capture > highest)) {

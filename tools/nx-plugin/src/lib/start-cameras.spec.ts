@@ -151,6 +151,8 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     expect(plan([], { METRICS_PORT: '5552', FRAMES_BIND: 'ipc:///tmp/frames' })).not.toHaveProperty('error');
     expect(plan([], { METRICS_PORT: '8078', PREVIEW_HOST: '::1' })).not.toHaveProperty('error');
     expect(plan([], { CAMERAS: '10' })).not.toHaveProperty('error');
+    // The highest METRICS_PORT whose numbering fits: the last camera's capture at 65535.
+    expect(plan([], { CAMERAS: '3', METRICS_PORT: '65515' })).toMatchObject({ captures: [{}, {}, { env: { METRICS_PORT: '65535' } }] });
   });
 
   it("numbers the cameras' frames ports from a FRAMES_BIND set in front, connecting to it over the loopback", () => {
@@ -172,7 +174,7 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
     [['--camera', 'a.mp4'], { CAMERAS: '2' }, 'CAMERAS and --camera both name the cameras: use one'],
     [['a.mp4'], {}, 'unknown argument "a.mp4"'],
     [[], { METRICS_PORT: '0' }, 'METRICS_PORT must be a whole number from 1 to 65532, got "0": npm start gives capture that port and the other modules the next ones (README, Commands)'],
-    [[], { CAMERAS: '3', METRICS_PORT: '65513' }, 'METRICS_PORT must be a whole number from 1 to 65512, got "65513": npm start gives capture that port and the other modules the next ones (README, Commands)'],
+    [[], { CAMERAS: '3', METRICS_PORT: '65516' }, 'METRICS_PORT must be a whole number from 1 to 65515, got "65516": npm start gives capture that port and the other modules the next ones (README, Commands)'],
     [[], { CAMERAS: '2', SOURCE_ID: 'gate', FRAMES_CONNECT: 'tcp://127.0.0.1:6000' }, 'SOURCE_ID, FRAMES_CONNECT are set, but npm start gives each module its own: unset them (in the shell or .env)'],
     [[], { CAMERAS: '2', FRAMES_BIND: 'ipc:///tmp/frames.sock' }, 'FRAMES_BIND must be tcp://host:port with a port from 1 to 65525, got "ipc:///tmp/frames.sock": npm start offers camera0\'s frames there and camera k\'s at the port + 10 × k'],
   ])('refuses %p with %p: %s', (argv, env, error) => {
