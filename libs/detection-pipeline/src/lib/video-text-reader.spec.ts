@@ -207,6 +207,12 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
   const image = { data: Uint8Array.from({ length: 160 * 48 * 3 }, (_, i) => (i * 37) % 251), width: 160, height: 48, stride: 160 * 3 };
   const quad = (x: number): DetectedBox => ({ points: [[x, 8], [x + 70, 8], [x + 70, 36], [x, 36]], score: 0.9 });
   const boxes = [quad(4), quad(84)];
+  /** The recognition model's output for its input: every class alike at each of its time steps. */
+  const recognitionOutput = ({ dims: [rows, , , width] }: TensorData): TensorData => {
+    const classes = characters.classCount + 1;
+    const steps = Math.ceil(width / 8);
+    return { data: new Float32Array(rows * steps * classes).fill(1 / classes), dims: [rows, steps, classes] };
+  };
 
   /**
    * A model stand-in whose run number `hangAt` returns only after `hangMs` (never by default: a native call stuck),
@@ -250,11 +256,7 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
     setup: { lent: boolean; streams: number; sources: number; batchMs: number | ((run: number) => number); detectMs: number; recognitionHangsAt?: number; recognitionHangMs?: number; detectionHangsAt?: number },
   ) {
     jest.useFakeTimers();
-    const recognition = standIn(setup.batchMs, setup.recognitionHangsAt ?? 0, ({ dims: [rows, , , width] }) => {
-      const classes = characters.classCount + 1;
-      const steps = Math.ceil(width / 8);
-      return { data: new Float32Array(rows * steps * classes).fill(1 / classes), dims: [rows, steps, classes] };
-    }, setup.recognitionHangMs);
+    const recognition = standIn(setup.batchMs, setup.recognitionHangsAt ?? 0, recognitionOutput, setup.recognitionHangMs);
     const detection = standIn(setup.detectMs, setup.detectionHangsAt ?? 0, ({ dims: [, , height, width] }) => ({ data: new Float32Array(height * width), dims: [1, 1, height, width] }));
     const detector = new TextDetector({ ...detection.backend, concurrency: setup.streams }, getPreset('default'));
     const batchTimes = new InFlightTimes<ReadBatch>();
@@ -357,6 +359,34 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
       await jest.advanceTimersByTimeAsync(1000);
     }
     expect({ failed: failed > 10, oldest: batchTimes.oldest(), stuck: batchTimes.stuck() }).toEqual({ failed: true, oldest: undefined, stuck: undefined });
+  });
+
+  // A slow board's 4 s batches: reading the queued lines at shutdown (batch, rest, batch) took 12 s, past inference's 9 s stop limit.
+  it.each([
+    { stopAtMs: 1000, stopsAfterMs: 3000, while: 'a batch is at the model' },
+    { stopAtMs: 5000, stopsAfterMs: 0, while: 'the reader rests' },
+  ])('stops, lines queued, once the batch at the model is over, reading no more and disposing the model after its run ($while)', async ({ stopAtMs, stopsAfterMs }) => {
+    jest.useFakeTimers();
+    const recognition = standIn(4000, 0, recognitionOutput);
+    let modelDisposedAt: number | undefined;
+    const backend = { ...recognition.backend, dispose: async () => void (modelDisposedAt = performance.now()) };
+    const reader = new VideoTextReader(new TextRecognizer(backend, characters), { minScore: 0, tracking: { confirmFrames: 1 } });
+    const startedAt = performance.now();
+    // camera0's lines go to the model; camera1's wait for the next batch.
+    await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.read({ sourceId: 'camera1', timeMs: 0, image, boxes });
+    await jest.advanceTimersByTimeAsync(stopAtMs);
+    const stopAt = performance.now();
+    let stoppedAt: number | undefined;
+    void reader.dispose().then(() => (stoppedAt = performance.now()));
+    await jest.advanceTimersByTimeAsync(20_000);
+    const { runs, runEnds } = recognition.model;
+    expect({ stopAt: stopAt - startedAt, runs, stoppedAfterMs: (stoppedAt ?? Number.NaN) - stopAt, modelDisposedAfterRun: modelDisposedAt !== undefined && modelDisposedAt >= runEnds[0] }).toEqual({
+      stopAt: stopAtMs,
+      runs: 1,
+      stoppedAfterMs: stopsAfterMs,
+      modelDisposedAfterRun: true,
+    });
   });
 
   it("does not time a batch waiting for a stream that a hung detection run keeps: that is detection's hang, which its chain tells", async () => {

@@ -92,6 +92,8 @@ export class VideoTextReader {
   private nextBatch: SourceLines[] = [];
   /** Starts nextBatch once the rest is over when no frame comes to do it. */
   private startTimer: NodeJS.Timeout | undefined;
+  /** Set by dispose(): no batch starts after it, on a model about to go. */
+  private disposed = false;
   /** Background batches that failed since construction. */
   failedBatches = 0;
 
@@ -136,7 +138,7 @@ export class VideoTextReader {
     return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started, textAfterMs };
   }
 
-  /** Resolves when every line cut has been read and the next batch may start (tests, and a clean shutdown). */
+  /** Resolves when every line cut has been read and the next batch may start (tests). */
   async idle(): Promise<void> {
     for (;;) {
       if (this.reading) {
@@ -151,8 +153,16 @@ export class VideoTextReader {
     }
   }
 
+  /**
+   * Stops reading: lines not yet at the model are dropped unread, for nothing waits on them (a frame's publishing
+   * never does, and their trackers go with the reader), and reading them, with rests between, would outlast a
+   * module's stop limit on a slow board. The batch at the model ends first: its run must be over before its session goes.
+   */
   async dispose(): Promise<void> {
-    await this.idle();
+    this.disposed = true;
+    clearTimeout(this.startTimer);
+    this.nextBatch = [];
+    await this.reading;
     await this.recognizer.dispose();
   }
 
@@ -183,7 +193,7 @@ export class VideoTextReader {
     clearTimeout(this.startTimer);
     this.startTimer = undefined;
     const batch = this.nextBatch;
-    if (batch.length === 0) return;
+    if (batch.length === 0 || this.disposed) return;
     this.nextBatch = [];
     this.reading = this.readBatch(batch).finally(() => {
       this.reading = undefined;
@@ -238,7 +248,7 @@ export class VideoTextReader {
   private startAfterRest(): void {
     if (this.reading || this.startTimer || this.nextBatch.length === 0) return;
     this.startTimer = setTimeout(() => this.startBatch(), Math.max(0, Math.ceil(this.nextBatchAt - performance.now())));
-    // Shutting down waits for the lines through idle(), not through this timer.
+    // A process shutting down waits for no line (dispose() drops them), so the timer keeps it from nothing.
     this.startTimer.unref();
   }
 
