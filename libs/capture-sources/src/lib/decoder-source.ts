@@ -75,7 +75,8 @@ export interface DecoderSourceSettings {
   bufferHeld?: BufferHeld;
   /**
    * CAPTURE_FPS for a decoder that writes every frame (FrameRateLimit): each frame is timed as the memory for its
-   * first bytes is taken, which for a pipe (PipeFrameOutput) is as they arrive; one over the rate is never published.
+   * first bytes is taken, which for a pipe (PipeFrameOutput) is as they arrive, for a socket (SocketFrameOutput) as
+   * the frame before it has been read (so one frame late: the same spacing); one over the rate is never published.
    */
   rateLimitFps?: number;
   onDecoderMessage?: DecoderMessageListener;

@@ -1,7 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { PixelFormat } from '@iev/frame-protocol';
 import ffmpeg, { type FfmpegCommand } from 'fluent-ffmpeg';
@@ -9,7 +6,7 @@ import type { DecoderLineListeners, LaunchedDecoder } from './decoder-source';
 import { FFMPEG_INSTALL_HINT, type ExternalTool } from './decoder-tools';
 import { ffprobePathFor } from './ffmpeg-location';
 import { DEFAULT_DECODED_FORMAT, type DecodedFormat } from './frame-source';
-import { PipeFrameOutput, SocketFrameOutput } from './frame-output';
+import { frameSocketPath, PipeFrameOutput, removeFrameSocket, SocketFrameOutput } from './frame-output';
 import { VideoSourceError } from './video-source-error';
 
 /** What ffmpeg reads, the filters between decoding and conversion, and the raw format it writes. */
@@ -57,16 +54,12 @@ export function rawVideoArgs({ inputOptions, input, videoFilters, pixelFormat, o
   ];
 }
 
-const FRAME_SOCKET = 'frames.sock';
 /**
  * How long ffmpeg waits for capture to connect to its frame socket, in ms: capture connects within 200 ms of the
  * socket appearing, but one killed while ffmpeg still opened its input never will, and ffmpeg would wait for good
  * once the stream came. Only the wait for the connection: a consumer that asks for nothing for longer blocks no write.
  */
 const FRAME_SOCKET_CONNECT_TIMEOUT_MS = 10_000;
-/** The longest unix socket path Linux and macOS take (sun_path, less its terminating zero). */
-const MAX_SOCKET_PATH = 103;
-
 /**
  * Runs ffmpeg on the input through fluent-ffmpeg. Its frames go to a unix socket it listens on, in a directory of
  * its own (removed once connected to, or once ffmpeg exits), which the returned frame output reads without a chunk
@@ -74,7 +67,7 @@ const MAX_SOCKET_PATH = 103;
  * a path too long for a socket), through its stdout like any pipe.
  */
 export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners): LaunchedDecoder {
-  const socketDirectory = frameSocketDirectory();
+  const socketPath = frameSocketPath('ffmpeg');
   const command = rawVideoCommand(input).on('stderr', listeners.onLogLine);
   const started = new Promise<ChildProcess>((resolve, reject) => {
     // fluent-ffmpeg sets ffmpegProc (absent from its types) just before 'start'.
@@ -84,7 +77,7 @@ export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners
   // Once ffmpeg has exited and its stderr is read, fluent-ffmpeg emits 'end', or 'error' for a non-zero exit (which the
   // child's exit code tells as well); an 'error' before 'start' rejects `started` instead.
   const exited = new Promise<void>((resolve) => command.once('end', () => resolve()).on('error', () => resolve()));
-  if (!socketDirectory) {
+  if (!socketPath) {
     // Without autoDestroy the stream never emits 'close', on which fluent-ffmpeg would kill ffmpeg 20 ms later: the
     // source's lifecycle decides when ffmpeg stops.
     const output = new PassThrough({ autoDestroy: false });
@@ -92,24 +85,10 @@ export function launchFfmpeg(input: FfmpegInput, listeners: DecoderLineListeners
     return { frames: new PipeFrameOutput(output), started, exited };
   }
   // Removed as soon as capture is connected, so that a capture killed before ffmpeg exits leaves nothing behind.
-  const removeDirectory = () => rmSync(socketDirectory, { recursive: true, force: true });
+  const removeDirectory = () => removeFrameSocket(socketPath);
   void exited.then(removeDirectory);
-  const socketPath = join(socketDirectory, FRAME_SOCKET);
   command.output(`unix:${socketPath}`).outputOptions('-listen', '1', '-timeout', String(FRAME_SOCKET_CONNECT_TIMEOUT_MS)).run();
   return { frames: new SocketFrameOutput(socketPath, exited, removeDirectory), started, exited };
-}
-
-/** A new directory for ffmpeg's frame socket, or undefined where a unix socket cannot be had. */
-function frameSocketDirectory(): string | undefined {
-  if (process.platform === 'win32') return undefined;
-  try {
-    const directory = mkdtempSync(join(tmpdir(), 'iev-ffmpeg-'));
-    if (join(directory, FRAME_SOCKET).length <= MAX_SOCKET_PATH) return directory;
-    rmSync(directory, { recursive: true, force: true });
-  } catch {
-    // not writable: the pipe it is
-  }
-  return undefined;
 }
 
 /** ffprobe from the same place as ffmpeg (ffprobePathFor). */

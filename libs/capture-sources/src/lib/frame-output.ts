@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
@@ -77,6 +80,32 @@ export class PipeFrameOutput implements FrameOutput {
   }
 }
 
+const FRAME_SOCKET = 'frames.sock';
+/** The longest unix socket path Linux and macOS take (sun_path, less its terminating zero). */
+const MAX_SOCKET_PATH = 103;
+
+/**
+ * A path for a decoder's frame socket (SocketFrameOutput), in a new directory of its own (removeFrameSocket), or
+ * undefined where a unix socket cannot be had (Windows, no writable temporary directory, a path too long for one).
+ */
+export function frameSocketPath(decoder: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  try {
+    const directory = mkdtempSync(join(tmpdir(), `iev-${decoder}-`));
+    const path = join(directory, FRAME_SOCKET);
+    if (path.length <= MAX_SOCKET_PATH) return path;
+    rmSync(directory, { recursive: true, force: true });
+  } catch {
+    // not writable: the pipe it is
+  }
+  return undefined;
+}
+
+/** Removes frameSocketPath's directory: a connection outlives its socket file. */
+export function removeFrameSocket(path: string): void {
+  rmSync(dirname(path), { recursive: true, force: true });
+}
+
 /**
  * A socket the decoder has not opened yet is tried again after this, doubling up to the most: ffmpeg listens within
  * milliseconds for a file, after seconds for a stream it probes first.
@@ -86,7 +115,8 @@ const CONNECT_RETRY_MS = { first: 5, most: 200 };
 const BOUNCE_BYTES = 64 * 1024;
 
 /**
- * A unix socket the decoder listens on (ffmpeg's `-listen 1 unix:PATH`), read straight into the sink's memory: no
+ * A unix socket the decoder listens on (ffmpeg's `-listen 1 unix:PATH`), or capture itself to hand the other end to the
+ * decoder (gst-launch's fdsink), read straight into the sink's memory: no
  * chunk is allocated per read, so frames cost capture neither a copy nor garbage (a pipe is read in 64 KB chunks,
  * 27 MB/s of them at 640x480 and 20 fps, whose collection took ~1.3 ms of CPU a frame). It is connected as soon as
  * the decoder listens and until `decoderExited` settles, and read only once asked to, like a pipe. Node.js asks for

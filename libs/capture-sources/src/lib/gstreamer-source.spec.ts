@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { isRunning } from '@iev/testing';
 import { isUniformBgr, isUniformBgrFrame, pidsRunning, take } from '../test-support/decoders';
@@ -174,6 +174,22 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
     // Leaving the loop stopped gst-launch.
     expect(pid).toBeGreaterThan(0);
     expect(isRunning(pid)).toBe(false);
+  });
+
+  it('hands gst-launch one end of a unix socket of its own for the frames, read without a chunk per read, its file removed', async () => {
+    const source = new GstreamerPipelineSource({ pipeline: 'videotestsrc ! video/x-raw,width=32,height=24 ! identity name=frames_socket ! appsink' });
+    let framesSocket: string | undefined;
+    for await (const frame of source.frames()) {
+      expect(frame.pixels).toHaveLength(32 * 24 * 3);
+      const [pid] = pidsRunning('gst-launch-1.0', 'name=frames_socket');
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/3`))?.[1];
+      // /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path. A pipe (libuv's socketpair) has no path.
+      framesSocket = readFileSync('/proc/net/unix', 'utf8').split('\n').map((line) => line.split(/\s+/)).find((fields) => fields[6] === inode)?.[7];
+      break;
+    }
+
+    expect(framesSocket).toMatch(/\/iev-gst-[^/]+\/frames\.sock$/);
+    expect(existsSync(dirname(framesSocket ?? '/'))).toBe(false);
   });
 
   it('converts to BGR itself: a red pattern without BGR caps reads as (0, 0, 255)', async () => {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { PixelFormat } from '@iev/frame-protocol';
@@ -6,7 +7,7 @@ import { maskCredentials } from '@iev/service-runtime';
 import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FailureAdviser, type FrameFormatReader, type LaunchedDecoder } from './decoder-source';
 import { cameraDeviceAdvice } from './camera-device-advice';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
-import { PipeFrameOutput } from './frame-output';
+import { frameSocketPath, PipeFrameOutput, removeFrameSocket, SocketFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
 import { type DecoderMessageListener, type FrameSize, type OutputShape, scaledSize } from './frame-source';
 import { boundToThisProcess } from './parent-death';
@@ -208,9 +209,10 @@ export function gstreamerFailureAdvice(setting = 'the pipeline', pipeline?: stri
  * repeats sent); with drop-only it cannot link to a variable-rate
  * pipeline (framerate=0/1: an MJPEG camera's) with a rate in its caps, and aborts on one with max-rate
  * (gstvideorate.c:740, GST_BUFFER_DURATION_IS_VALID); max-rate alone or average-period let such a pipeline's 30 fps
- * through at 10. The cost: every frame is converted and scaled in GStreamer and crosses the pipe, those over the rate
- * read into one buffer that is then reused (a 640x480 30 fps pipeline at 5: 297 ms of capture's CPU a second, 80 with
- * videorate; docs/capture/gstreamer.md says how a fixed-rate pipeline can drop first).
+ * through at 10. The cost: every frame is converted and scaled in GStreamer and crosses to capture, those over the rate
+ * read from the frame socket into one buffer that is then reused (a 640x480 30 fps pipeline at 5: 42 ms of capture's
+ * CPU a second, 227 read from a pipe in 64 KB chunks; docs/capture/gstreamer.md says how a fixed-rate pipeline can
+ * drop first).
  */
 export class GstreamerPipelineSource extends DecoderSource {
   constructor(private readonly options: GstreamerPipelineSourceOptions) {
@@ -227,20 +229,53 @@ export class GstreamerPipelineSource extends DecoderSource {
   }
 }
 
-/** Runs gst-launch-1.0 itself (fluent-ffmpeg runs only ffmpeg), by the command line that binds it to this process where it can. */
-function spawnGstLaunch({ path, args }: { path: string; args: string[] }, listeners: DecoderLineListeners): LaunchedDecoder {
-  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+/**
+ * Runs gst-launch-1.0 itself (fluent-ffmpeg runs only ffmpeg), by the command line that binds it to this process where
+ * it can. Its frames go to a unix socket capture connects to itself and hands the other end of to gst-launch as fd 3
+ * (fdsink), read without a chunk per read (SocketFrameOutput): frames over CAPTURE_FPS cost a read into one reused
+ * buffer, no garbage; where there is no such socket to be had, through a pipe, each read a new chunk.
+ */
+function spawnGstLaunch(command: { path: string; args: string[] }, listeners: DecoderLineListeners): LaunchedDecoder {
+  const socketPath = frameSocketPath('gst');
+  if (!socketPath) {
+    const child = spawnWithFramesTo(command, listeners, 'pipe');
+    return { frames: new PipeFrameOutput(child.stdio[FRAMES_FD] as Readable), started: spawned(child), exited: closed(child) };
+  }
+  let exit!: () => void;
+  const exited = new Promise<void>((resolve) => (exit = resolve));
+  void exited.then(() => removeFrameSocket(socketPath));
+  const server = createServer();
+  const started = new Promise<ChildProcess>((resolve, reject) => {
+    server.once('error', (error) => {
+      exit();
+      reject(error);
+    });
+    server.once('connection', (framesEnd) => {
+      server.close();
+      removeFrameSocket(socketPath);
+      const child = spawnWithFramesTo(command, listeners, framesEnd);
+      // gst-launch holds its own copy: the output ends as it exits.
+      framesEnd.destroy();
+      void closed(child).then(exit);
+      spawned(child).then(resolve, reject);
+    });
+    server.listen(socketPath);
+  });
+  return { frames: new SocketFrameOutput(socketPath, exited), started, exited };
+}
+
+function spawnWithFramesTo({ path, args }: { path: string; args: string[] }, listeners: DecoderLineListeners, frames: 'pipe' | Socket): ChildProcess {
+  const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe', frames] });
   // Both carry messages (-v's caps on stdout); both are read, also so the tool never blocks on a full pipe.
   forEachLine(child.stderr, listeners.onLogLine);
   forEachLine(child.stdout, listeners.onLogLine);
-  return {
-    frames: new PipeFrameOutput(child.stdio[FRAMES_FD] as Readable),
-    // 'error' stays listened to after the start, where rejecting does nothing, so a late one cannot go unhandled.
-    started: new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject)),
-    // 'close' comes after the exit and after every output has been read to its end, so every message line is delivered.
-    exited: new Promise<void>((resolve) => child.once('close', () => resolve())),
-  };
+  return child;
 }
+
+/** 'error' stays listened to after the start, where rejecting does nothing, so a late one cannot go unhandled. */
+const spawned = (child: ChildProcess) => new Promise<ChildProcess>((resolve, reject) => child.once('spawn', () => resolve(child)).on('error', reject));
+/** 'close' comes after the exit and after every output has been read to its end, so every message line is delivered. */
+const closed = (child: ChildProcess) => new Promise<void>((resolve) => child.once('close', () => resolve()));
 
 /** Calls onLine with each line of a text output as it arrives. */
 function forEachLine(output: Readable | null, onLine: (line: string) => void): void {
