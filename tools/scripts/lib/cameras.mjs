@@ -33,6 +33,9 @@ those npm start sets for each module itself:
   with ${IN_PROCESS} ${IN_PROCESS_VARIABLES.join(', ')}, and SOURCE_ID with several cameras
 METRICS_PORT=N      the modules' metrics and health ports numbered from N (default ${METRICS_PORT}): capture N, inference N+1,
                     telemetry N+2, preview N+3, camera k's capture N + 10 × k
+FRAMES_BIND, DETECTIONS_BIND   where capture offers its frames and inference its detections: the modules that
+                    connect to them follow (every address over the loopback), unless FRAMES_CONNECT / DETECTIONS_CONNECT
+                    are set too
 FRAMES_BIND=tcp://host:N   with several cameras or ${IN_PROCESS}: camera0's frames there (default LISTEN_HOST and ${FRAMES_PORT}),
                     camera k's at port N + 10 × k`;
 
@@ -65,13 +68,14 @@ function capturesPlan(cameras, env) {
   const { captures, framesConnect } = captureProcesses(cameras, env);
   const ports = metricsPorts(env, cameras.length);
   const captureNames = captures.map(({ name }) => name);
-  // With several cameras, the preview takes frames from each capture and shows each one's health; with one, its
-  // frames and health panel follow a METRICS_PORT or LISTEN_HOST set in front, unless the user set them.
-  const oneCameraFrames = framesConnect ? {} : defaultConnect(env, 'FRAMES', FRAMES_PORT);
+  // With several cameras, the preview takes frames from each capture and shows each one's health; with one, inference
+  // and the preview take capture's frames where a FRAMES_BIND or LISTEN_HOST set in front puts them, and the preview's
+  // health panel follows a METRICS_PORT or LISTEN_HOST, unless the user set them.
+  const oneCameraFrames = framesConnect ? {} : connectToBind(env, 'FRAMES', FRAMES_PORT);
   const panel = framesConnect
     ? previewEnv(captures, framesConnect, captureNames, env, ports)
     : { ...oneCameraFrames, ...((env.METRICS_PORT !== undefined || reachableHost(env) !== LOOPBACK) && env.HEALTH_URLS === undefined && { HEALTH_URLS: healthUrls(captureNames, env, ports) }) };
-  const detections = defaultConnect(env, 'DETECTIONS', DETECTIONS_PORT);
+  const detections = connectToBind(env, 'DETECTIONS', DETECTIONS_PORT);
   return {
     captures,
     inferenceEnv: { ...(framesConnect ? { FRAMES_CONNECT: framesConnect } : oneCameraFrames), ...metricsPortEnv(env, ports, 'inference') },
@@ -85,8 +89,8 @@ function listeners(plan, env, cameraCount) {
   const ports = metricsPorts(env, plan.captures.length > 0 ? cameraCount : 1);
   const metrics = (module, port) => ({ what: `${module}'s METRICS_PORT`, host: listenHost(env), port });
   const bound = (what, endpoint) => {
-    const match = TCP_ENDPOINT.exec(endpoint.trim());
-    return match ? [{ what, host: match[1].replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) }] : [];
+    const address = tcpAddress(endpoint);
+    return address ? [{ what, ...address }] : [];
   };
   const onListenHost = (port) => `tcp://${inAddress(listenHost(env))}:${port}`;
   const previewPort = Number(env.PREVIEW_PORT ?? 8080);
@@ -120,13 +124,27 @@ function refuseClashingPorts(listeners) {
 }
 
 /**
- * `<link>_CONNECT` where the modules' default (tcp://127.0.0.1:<port>) misses what listens on LISTEN_HOST's default
- * `<link>_BIND` (LISTEN_HOST=::1, a LAN address); nothing where the user set either, or 127.0.0.1 reaches it.
+ * `<link>_CONNECT` for the modules that connect to `<link>_BIND` (inference, telemetry, the preview), where their
+ * default (tcp://127.0.0.1:<port>) misses what listens there: a `<link>_BIND` set in front (FRAMES_BIND=tcp://127.0.0.1:17155
+ * moves the link, and the consumers with it), else LISTEN_HOST's default bind (LISTEN_HOST=::1, a LAN address).
+ * Nothing where the user set `<link>_CONNECT`, which stands, or where the default reaches it.
  */
-function defaultConnect(env, link, port) {
-  const host = reachableHost(env);
-  if (host === LOOPBACK || env[`${link}_BIND`] !== undefined || env[`${link}_CONNECT`] !== undefined) return {};
-  return { [`${link}_CONNECT`]: `tcp://${host}:${port}` };
+function connectToBind(env, link, port) {
+  if (env[`${link}_CONNECT`] !== undefined) return {};
+  const bind = env[`${link}_BIND`];
+  const connect = bind === undefined ? `tcp://${reachableHost(env)}:${port}` : connectEndpoint(bind);
+  return connect === undefined || connect === `tcp://${LOOPBACK}:${port}` ? {} : { [`${link}_CONNECT`]: connect };
+}
+
+/**
+ * Where the other modules on this host connect to a bind endpoint: tcp's port on its host (every address over the
+ * loopback), ipc:// as is; undefined for what is no endpoint, which the binding module refuses by its name.
+ */
+function connectEndpoint(bind) {
+  const trimmed = bind.trim();
+  if (/^ipc:\/\/\S+$/.test(trimmed)) return trimmed;
+  const address = tcpAddress(trimmed);
+  return address && `tcp://${reachable(address.host)}:${address.port}`;
 }
 
 /**
@@ -173,8 +191,11 @@ function refuseSetPerModule(names, env) {
 const listenHost = (env) => env.LISTEN_HOST?.trim() || LOOPBACK;
 /** A host as it stands in a tcp:// endpoint or an http:// URL: an IPv6 address in brackets. */
 const inAddress = (host) => (isIPv6(host) ? `[${host}]` : host);
-/** Where the other modules on this host reach what listens on `host`: every address (IPv4, or IPv6 and IPv4 alike) on the loopback. */
-const reachable = (host) => inAddress(host === '0.0.0.0' || host === '::' || host === '*' ? LOOPBACK : host);
+/**
+ * Where the other modules on this host reach what listens on `host`: every address on the loopback of its family (::
+ * on ::1, which answers where the system keeps IPv6 listens apart from IPv4 too: net.ipv6.bindv6only=1).
+ */
+const reachable = (host) => inAddress(host === '0.0.0.0' || host === '*' ? LOOPBACK : host === '::' ? '::1' : host);
 /** Where the other modules on this host reach what listens on LISTEN_HOST. */
 const reachableHost = (env) => reachable(listenHost(env));
 
@@ -204,6 +225,12 @@ const metricsPortEnv = (env, ports, module) => (env.METRICS_PORT === undefined ?
 /** A FRAMES_BIND npm start can number cameras' ports from: tcp://host:port, an IPv6 host in brackets. */
 const TCP_ENDPOINT = /^tcp:\/\/(\[[^\]]+\]|[^:[\]/]+):(\d+)$/;
 
+/** A tcp:// endpoint's host (an IPv6 one out of its brackets) and port; undefined for any other. */
+function tcpAddress(endpoint) {
+  const match = TCP_ENDPOINT.exec(endpoint.trim());
+  return match ? { host: match[1].replace(/^\[(.*)\]$/, '$1'), port: Number(match[2]) } : undefined;
+}
+
 /**
  * Camera k's frames endpoint: where it is offered and where the others connect (on this host). Camera0's is
  * FRAMES_BIND as set in front (so that the ports can be moved off ones taken), else LISTEN_HOST's port 5555; camera k's
@@ -214,12 +241,12 @@ function framesEndpoints(env, index, cameraCount) {
   let host = listenHost(env);
   let first = FRAMES_PORT;
   if (env.FRAMES_BIND !== undefined) {
-    const match = TCP_ENDPOINT.exec(env.FRAMES_BIND.trim());
-    first = Number(match?.[2]);
-    if (!match || first < 1 || first > highest) {
+    const address = tcpAddress(env.FRAMES_BIND);
+    first = address?.port;
+    if (!address || first < 1 || first > highest) {
       throw new StartUsageError(`FRAMES_BIND must be tcp://host:port with a port from 1 to ${highest}, got ${JSON.stringify(env.FRAMES_BIND)}: npm start offers camera0's frames there and camera k's at the port + 10 × k`);
     }
-    host = match[1].replace(/^\[(.*)\]$/, '$1');
+    host = address.host;
   }
   const port = first + index * CAMERA_PORT_STEP;
   return { bind: `tcp://${inAddress(host)}:${port}`, connect: `tcp://${reachable(host)}:${port}` };
@@ -228,7 +255,7 @@ function framesEndpoints(env, index, cameraCount) {
 /**
  * A capture process per camera ({ name, sourceId, cameraPath, env, framesBind, metricsPort }) and inference's
  * FRAMES_CONNECT. One camera is today's single capture: nothing of its own but the source, so FRAMES_BIND and
- * SOURCE_ID keep their defaults or what the user set, and inference its FRAMES_CONNECT. Throws a StartUsageError
+ * SOURCE_ID keep their defaults or what the user set (where inference connects: startPlan). Throws a StartUsageError
  * when a variable npm start sets per module is set already (the same for all, it would collide).
  */
 export function captureProcesses(cameras, env) {
@@ -267,9 +294,9 @@ function inProcessPlan(cameras, env) {
   return {
     captures: [],
     inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind, ...metricsPortEnv(env, ports, 'inference') },
-    telemetryEnv: { ...defaultConnect(env, 'DETECTIONS', DETECTIONS_PORT), ...metricsPortEnv(env, ports, 'telemetry') },
+    telemetryEnv: { ...connectToBind(env, 'DETECTIONS', DETECTIONS_PORT), ...metricsPortEnv(env, ports, 'telemetry') },
     previewEnv: {
-      ...defaultConnect(env, 'DETECTIONS', DETECTIONS_PORT),
+      ...connectToBind(env, 'DETECTIONS', DETECTIONS_PORT),
       ...previewEnv(
         sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
         connect,

@@ -83,10 +83,11 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
       inferenceEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555,tcp://[::1]:5565' },
       previewEnv: { HEALTH_URLS: 'capture=http://[::1]:9101/health,capture1=http://[::1]:9111/health,inference=http://[::1]:9102/health,telemetry=http://[::1]:9103/health' },
     });
-    // Every address, IPv6 and IPv4 alike: the others connect over the loopback, as with 0.0.0.0.
+    // Every IPv6 address: the others connect over the IPv6 loopback, which answers there where IPv6 listens are kept
+    // apart from IPv4 (net.ipv6.bindv6only=1) too.
     expect(plan(['--in-process'], { LISTEN_HOST: '::' })).toMatchObject({
       inferenceEnv: { FRAMES_BIND: 'tcp://[::]:5555' },
-      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', HEALTH_URLS: 'inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555', HEALTH_URLS: 'inference=http://[::1]:9102/health,telemetry=http://[::1]:9103/health' },
     });
   });
 
@@ -109,9 +110,43 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
       telemetryEnv: {},
       previewEnv: { HEALTH_URLS: health },
     });
-    for (const host of ['0.0.0.0', '::', '127.0.0.1']) {
+    for (const host of ['0.0.0.0', '127.0.0.1']) {
       expect(plan([], { LISTEN_HOST: host })).toEqual({ captures: [{ name: 'capture', sourceId: 'camera0', env: {} }], inferenceEnv: {}, telemetryEnv: {}, previewEnv: {} });
     }
+  });
+
+  it("connects the modules to a FRAMES_BIND or DETECTIONS_BIND set in front, with one camera as with several, unless its _CONNECT is set", () => {
+    const oneCamera = [{ name: 'capture', sourceId: 'camera0', env: {} }];
+    expect(plan([], { FRAMES_BIND: 'tcp://127.0.0.1:17155', DETECTIONS_BIND: 'tcp://127.0.0.1:17156' })).toEqual({
+      captures: oneCamera,
+      inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155' },
+      telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155', DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
+    });
+    // Every address on the loopback of its family, an IPv6 host in brackets, ipc:// as it is.
+    const connects = (bind: string) => plan([], { FRAMES_BIND: bind, DETECTIONS_BIND: bind.replace('17155', '17156') });
+    expect(connects('tcp://0.0.0.0:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' } });
+    expect(connects('tcp://*:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' } });
+    expect(connects('tcp://[::]:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://[::1]:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://[::1]:17156' } });
+    expect(connects('tcp://[fd00::7]:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://[fd00::7]:17155' }, previewEnv: { DETECTIONS_CONNECT: 'tcp://[fd00::7]:17156' } });
+    expect(connects('ipc:///tmp/iev-17155')).toMatchObject({ previewEnv: { FRAMES_CONNECT: 'ipc:///tmp/iev-17155', DETECTIONS_CONNECT: 'ipc:///tmp/iev-17156' } });
+    // The bind wins over LISTEN_HOST's; no endpoint at all is the module's to refuse by its name.
+    expect(plan([], { LISTEN_HOST: '::1', FRAMES_BIND: 'tcp://127.0.0.1:5555' })).toMatchObject({ inferenceEnv: {}, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://[::1]:5556' } });
+    expect(plan([], { DETECTIONS_BIND: 'udp://127.0.0.1:17156' })).toMatchObject({ telemetryEnv: {}, previewEnv: {} });
+    // Several cameras and --in-process: the detections too.
+    for (const argv of [[], ['--in-process']]) {
+      expect(plan(argv, { CAMERAS: '2', DETECTIONS_BIND: 'tcp://0.0.0.0:17156' })).toMatchObject({
+        telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
+        previewEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
+      });
+    }
+    // A _CONNECT set too stands (a proxy between them, another host's name).
+    expect(plan([], { FRAMES_BIND: 'tcp://0.0.0.0:17155', FRAMES_CONNECT: 'tcp://gate.local:17155', DETECTIONS_BIND: 'tcp://*:17156', DETECTIONS_CONNECT: 'tcp://gate.local:17156' })).toEqual({
+      captures: oneCamera,
+      inferenceEnv: {},
+      telemetryEnv: {},
+      previewEnv: {},
+    });
   });
 
   it("numbers every module's metrics port from a METRICS_PORT set in front, as from their defaults, the preview's health panel with them", () => {
