@@ -192,6 +192,40 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
     expect(existsSync(dirname(framesSocket ?? '/'))).toBe(false);
   });
 
+  it('reads the frames through a pipe where no unix socket can be had (a TMPDIR too long for one), a frame of many chunks intact', () => {
+    // In a Node.js of its own: os.tmpdir() reads the real environment, not a spec's. A TMPDIR that is not there would
+    // not do: the child's ts-node makes it (v8-compile-cache), and the socket goes there.
+    const longTmpdir = mkdtempSync(join(tmpdir(), `iev-${'x'.repeat(100)}-`));
+    const readOne = `
+      const { readFileSync, readlinkSync } = require('node:fs');
+      const { GstreamerPipelineSource } = require('./libs/capture-sources/src/lib/gstreamer-source');
+      const { isUniformBgrFrame, pidsRunning } = require('./libs/capture-sources/src/test-support/decoders');
+      (async () => {
+        const source = new GstreamerPipelineSource({ pipeline: 'videotestsrc pattern=red ! video/x-raw,width=640,height=480 ! identity name=frames_pipe ! appsink' });
+        for await (const frame of source.frames()) {
+          const [pid] = pidsRunning('gst-launch-1.0', 'name=frames_pipe');
+          const inode = /^socket:\\[(\\d+)\\]$/.exec(readlinkSync('/proc/' + pid + '/fd/3'))?.[1];
+          // /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path; libuv's socketpair has no path.
+          const fields = readFileSync('/proc/net/unix', 'utf8').split('\\n').map((line) => line.split(/\\s+/)).find((fields) => fields[6] === inode);
+          console.log(JSON.stringify({ red: isUniformBgrFrame(frame, [0, 0, 255]), unixSocket: fields !== undefined, path: fields?.[7] ?? '' }));
+          break;
+        }
+      })();`;
+
+    let printed: string;
+    try {
+      printed = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', readOne], {
+        cwd: join(__dirname, '../../../..'),
+        env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json', TMPDIR: longTmpdir },
+        encoding: 'utf8',
+      });
+    } finally {
+      rmSync(longTmpdir, { recursive: true, force: true });
+    }
+
+    expect(JSON.parse(printed)).toEqual({ red: true, unixSocket: true, path: '' });
+  });
+
   it('converts to BGR itself: a red pattern without BGR caps reads as (0, 0, 255)', async () => {
     const [frame] = await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc pattern=red ! video/x-raw,width=32,height=24 ! appsink' }), 1);
 
