@@ -295,7 +295,9 @@ describe('VideoFileSource (real ffmpeg)', () => {
     expect(await take(source, Infinity)).toHaveLength(10);
   });
 
-  it("reads ffmpeg's stdout where no socket can be made (TMPDIR not writable)", () => {
+  it("reads ffmpeg's stdout where no socket can be made (a TMPDIR too long for one)", () => {
+    // Not a TMPDIR that is not there: the child's ts-node makes it (v8-compile-cache), and ffmpeg's socket went there.
+    const longTmpdir = mkdtempSync(join(tmpdir(), `iev-${'x'.repeat(100)}-`));
     const readAll = `
       const { VideoFileSource } = require('./libs/capture-sources/src');
       (async () => {
@@ -304,11 +306,16 @@ describe('VideoFileSource (real ffmpeg)', () => {
         console.log(String(frames)); // a string: a number would be coloured where FORCE_COLOR is set (nx sets it)
       })();`;
 
-    const printed = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', readAll, pattern], {
-      cwd: join(__dirname, '../../../..'),
-      env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json', TMPDIR: join(workDir, 'no-such-directory') },
-      encoding: 'utf8',
-    });
+    let printed: string;
+    try {
+      printed = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', '-e', readAll, pattern], {
+        cwd: join(__dirname, '../../../..'),
+        env: { ...process.env, TS_NODE_PROJECT: 'libs/capture-sources/tsconfig.spec.json', TMPDIR: longTmpdir },
+        encoding: 'utf8',
+      });
+    } finally {
+      rmSync(longTmpdir, { recursive: true, force: true });
+    }
 
     expect(printed.trim()).toBe('10');
   });
