@@ -226,6 +226,11 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
     expect(JSON.parse(printed)).toEqual({ red: true, unixSocket: true, path: '' });
   });
 
+  it('fails the start, naming why, where spawn throws rather than emits (E2BIG: an argument past 128 KB)', async () => {
+    const source = new GstreamerPipelineSource({ pipeline: `videotestsrc name=${'a'.repeat(200_000)} ! appsink` });
+    await expect(take(source, 1)).rejects.toThrow(/cannot start .*gst-launch-1\.0 .*E2BIG/);
+  });
+
   it('converts to BGR itself: a red pattern without BGR caps reads as (0, 0, 255)', async () => {
     const [frame] = await take(new GstreamerPipelineSource({ pipeline: 'videotestsrc pattern=red ! video/x-raw,width=32,height=24 ! appsink' }), 1);
 

@@ -253,11 +253,19 @@ function spawnGstLaunch(command: { path: string; args: string[] }, listeners: De
     server.once('connection', (framesEnd) => {
       server.close();
       removeFrameSocket(socketPath);
-      const child = spawnWithFramesTo(command, listeners, framesEnd);
-      // gst-launch holds its own copy: the output ends as it exits.
-      framesEnd.destroy();
-      void closed(child).then(exit);
-      spawned(child).then(resolve, reject);
+      try {
+        const child = spawnWithFramesTo(command, listeners, framesEnd);
+        void closed(child).then(exit);
+        spawned(child).then(resolve, reject);
+      } catch (error) {
+        // Some failures spawn throws rather than emits (E2BIG: an argument past 128 KB); uncaught in this listener, they
+        // would crash capture and leave the start unsettled.
+        exit();
+        reject(error);
+      } finally {
+        // gst-launch holds its own copy: the output ends as it exits.
+        framesEnd.destroy();
+      }
     });
     server.listen(socketPath);
   });
