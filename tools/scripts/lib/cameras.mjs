@@ -34,7 +34,7 @@ those npm start sets for each module itself:
 METRICS_PORT=N      the modules' metrics and health ports numbered from N (default ${METRICS_PORT}): capture N, inference N+1,
                     telemetry N+2, preview N+3, camera k's capture N + 10 × k
 FRAMES_BIND, DETECTIONS_BIND   where capture offers its frames and inference its detections: the modules that
-                    connect to them follow (every address over the loopback), unless FRAMES_CONNECT / DETECTIONS_CONNECT
+                    connect to them follow (every address over 127.0.0.1), unless FRAMES_CONNECT / DETECTIONS_CONNECT
                     are set too
 FRAMES_BIND=tcp://host:N   with several cameras or ${IN_PROCESS}: camera0's frames there (default LISTEN_HOST and ${FRAMES_PORT}),
                     camera k's at port N + 10 × k`;
@@ -137,8 +137,8 @@ function connectToBind(env, link, port) {
 }
 
 /**
- * Where the other modules on this host connect to a bind endpoint: tcp's port on its host (every address over the
- * loopback), ipc:// as is; undefined for what is no endpoint, which the binding module refuses by its name.
+ * Where the other modules on this host connect to a bind endpoint: tcp's port on its host (every address over
+ * 127.0.0.1), ipc:// as is; undefined for what is no endpoint, which the binding module refuses by its name.
  */
 function connectEndpoint(bind) {
   const trimmed = bind.trim();
@@ -192,10 +192,11 @@ const listenHost = (env) => env.LISTEN_HOST?.trim() || LOOPBACK;
 /** A host as it stands in a tcp:// endpoint or an http:// URL: an IPv6 address in brackets. */
 const inAddress = (host) => (isIPv6(host) ? `[${host}]` : host);
 /**
- * Where the other modules on this host reach what listens on `host`: every address on the loopback of its family (::
- * on ::1, which answers where the system keeps IPv6 listens apart from IPv4 too: net.ipv6.bindv6only=1).
+ * Where the other modules on this host reach what listens on `host`: every address (IPv6's `::` too) on 127.0.0.1.
+ * A listen on :: takes IPv4 as well (unless net.ipv6.bindv6only=1, rare), and ::1 does not answer where IPv6 is
+ * switched off (Docker's containers, dev containers, by default); LISTEN_HOST=::1 is there for IPv6 alone.
  */
-const reachable = (host) => inAddress(host === '0.0.0.0' || host === '*' ? LOOPBACK : host === '::' ? '::1' : host);
+const reachable = (host) => inAddress(EVERY_ADDRESS.has(host) ? LOOPBACK : host);
 /** Where the other modules on this host reach what listens on LISTEN_HOST. */
 const reachableHost = (env) => reachable(listenHost(env));
 

@@ -83,11 +83,11 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
       inferenceEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555,tcp://[::1]:5565' },
       previewEnv: { HEALTH_URLS: 'capture=http://[::1]:9101/health,capture1=http://[::1]:9111/health,inference=http://[::1]:9102/health,telemetry=http://[::1]:9103/health' },
     });
-    // Every IPv6 address: the others connect over the IPv6 loopback, which answers there where IPv6 listens are kept
-    // apart from IPv4 (net.ipv6.bindv6only=1) too.
+    // Every IPv6 address: the others connect on 127.0.0.1, which a listen on :: takes too, where ::1 would not answer
+    // on a host with IPv6 switched off (Docker's containers by default).
     expect(plan(['--in-process'], { LISTEN_HOST: '::' })).toMatchObject({
       inferenceEnv: { FRAMES_BIND: 'tcp://[::]:5555' },
-      previewEnv: { FRAMES_CONNECT: 'tcp://[::1]:5555', HEALTH_URLS: 'inference=http://[::1]:9102/health,telemetry=http://[::1]:9103/health' },
+      previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:5555', HEALTH_URLS: 'inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health' },
     });
   });
 
@@ -123,11 +123,11 @@ describe('npm start with several cameras (tools/scripts/lib/cameras.mjs)', () =>
       telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
       previewEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155', DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
     });
-    // Every address on the loopback of its family, an IPv6 host in brackets, ipc:// as it is.
+    // Every address (IPv6's :: too) on 127.0.0.1, an IPv6 host in brackets, ipc:// as it is.
     const connects = (bind: string) => plan([], { FRAMES_BIND: bind, DETECTIONS_BIND: bind.replace('17155', '17156') });
     expect(connects('tcp://0.0.0.0:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' } });
     expect(connects('tcp://*:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' } });
-    expect(connects('tcp://[::]:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://[::1]:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://[::1]:17156' } });
+    expect(connects('tcp://[::]:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://127.0.0.1:17155' }, telemetryEnv: { DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' } });
     expect(connects('tcp://[fd00::7]:17155')).toMatchObject({ inferenceEnv: { FRAMES_CONNECT: 'tcp://[fd00::7]:17155' }, previewEnv: { DETECTIONS_CONNECT: 'tcp://[fd00::7]:17156' } });
     expect(connects('ipc:///tmp/iev-17155')).toMatchObject({ previewEnv: { FRAMES_CONNECT: 'ipc:///tmp/iev-17155', DETECTIONS_CONNECT: 'ipc:///tmp/iev-17156' } });
     // The bind wins over LISTEN_HOST's; no endpoint at all is the module's to refuse by its name.

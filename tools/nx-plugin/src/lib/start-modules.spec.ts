@@ -91,10 +91,10 @@ describe("npm start's module processes (tools/scripts/lib/start-modules.mjs)", (
     ]);
     expect(wiring(['--in-process'], { CAMERAS: '2', DETECTIONS_BIND: 'tcp://[::]:17156' })).toEqual({
       inference: { CAPTURE_SOURCES: sources, FRAMES_BIND: 'tcp://127.0.0.1:5555', DETECTIONS_BIND: 'tcp://[::]:17156' },
-      telemetry: { DETECTIONS_BIND: 'tcp://[::]:17156', DETECTIONS_CONNECT: 'tcp://[::1]:17156' },
+      telemetry: { DETECTIONS_BIND: 'tcp://[::]:17156', DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156' },
       preview: {
         DETECTIONS_BIND: 'tcp://[::]:17156',
-        DETECTIONS_CONNECT: 'tcp://[::1]:17156',
+        DETECTIONS_CONNECT: 'tcp://127.0.0.1:17156',
         FRAMES_CONNECT: 'tcp://127.0.0.1:5555',
         PREVIEW_SOURCES: 'camera0,camera1',
         HEALTH_URLS: 'inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health',
