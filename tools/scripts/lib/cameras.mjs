@@ -292,12 +292,13 @@ function inProcessPlan(cameras, env) {
   const ports = metricsPorts(env);
   const sources = cameras.map(({ sourceId, cameraPath = DEMO_VIDEO }) => ({ SOURCE_ID: cameras.length === 1 ? (env.SOURCE_ID ?? sourceId) : sourceId, CAMERA_PATH: cameraPath }));
   const { bind, connect } = framesEndpoints(env, 0, 1);
+  const detections = connectToBind(env, 'DETECTIONS', DETECTIONS_PORT);
   return {
     captures: [],
     inferenceEnv: { CAPTURE_SOURCES: JSON.stringify(sources), FRAMES_BIND: bind, ...metricsPortEnv(env, ports, 'inference') },
-    telemetryEnv: { ...connectToBind(env, 'DETECTIONS', DETECTIONS_PORT), ...metricsPortEnv(env, ports, 'telemetry') },
+    telemetryEnv: { ...detections, ...metricsPortEnv(env, ports, 'telemetry') },
     previewEnv: {
-      ...connectToBind(env, 'DETECTIONS', DETECTIONS_PORT),
+      ...detections,
       ...previewEnv(
         sources.map(({ SOURCE_ID }) => ({ sourceId: SOURCE_ID })),
         connect,
