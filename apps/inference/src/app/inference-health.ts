@@ -13,15 +13,8 @@ export interface InferenceHealth {
   stuckInReadingMs?: number;
 }
 
-/** What else than its streams makes inference degraded. */
-export interface InferenceTroubles {
-  /** Cameras decoded here that deliver no frames. */
-  sourcesDown?: readonly string[];
-  /** How long a frame has been stuck in detection; undefined while none is. */
-  stuckInDetectionMs?: number;
-  /** How long a recognition batch has been stuck at the model; undefined while none is. */
-  stuckInReadingMs?: number;
-}
+/** What else than its streams makes inference degraded: as /health says it, undefined (or none) while all is well. */
+export type InferenceTroubles = Pick<InferenceHealth, 'stuckInDetectionMs' | 'stuckInReadingMs'> & { sourcesDown?: readonly string[] };
 
 /**
  * Inference's part of /health: degraded, and so unhealthy, while any detection stream is down (its worker restarting
