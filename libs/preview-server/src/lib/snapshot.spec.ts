@@ -22,4 +22,9 @@ describe('takeSnapshot', () => {
     await expect(takeSnapshot(new PreviewSources())).rejects.toThrow('no frame yet from any source');
     await expect(takeSnapshot(new PreviewSources(['camera0']), 'camera0')).rejects.toThrow('waiting for camera0: no frame yet');
   });
+
+  it('names the sources it has when asked for one it has not, rather than waiting for it', async () => {
+    await expect(takeSnapshot(new PreviewSources(['camera0', 'camera1']), 'Camera0')).rejects.toThrow('no such source: Camera0 (sources: camera0, camera1)');
+    await expect(takeSnapshot(new PreviewSources(), 'camera0')).rejects.toThrow('no such source: camera0 (sources: none yet)');
+  });
 });

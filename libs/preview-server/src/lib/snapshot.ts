@@ -23,6 +23,10 @@ const SNAPSHOT_JSON_BYTES = 1024;
  * the JPEG made small enough (quality, then size) that the whole JSON answer fits IoT Hub's 128 KB.
  */
 export async function takeSnapshot(sources: PreviewSources, sourceId?: string): Promise<Snapshot> {
+  // A mistyped id (`Camera0`) would otherwise be told to wait for a frame that never comes; the page answers it 404.
+  if (sourceId !== undefined && !sources.has(sourceId)) {
+    throw new Error(`no such source: ${sourceId} (sources: ${sources.sourceIds().join(', ') || 'none yet'})`);
+  }
   const id = sourceId ?? sources.sourceIds().find((candidate) => sources.picture(candidate));
   const picture = id === undefined ? undefined : sources.picture(id);
   if (!picture) throw new Error(id === undefined ? 'no frame yet from any source' : `waiting for ${id}: no frame yet`);
