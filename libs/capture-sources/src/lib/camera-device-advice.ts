@@ -1,10 +1,18 @@
 /**
+ * A container has only the devices passed into it: under IoT Edge a camera the host has (`ls /dev/video*` on the
+ * device) is missing in the module until its createOptions pass it in.
+ */
+const passedIn = (device: string) => `in a container, ${device} must be passed in (createOptions HostConfig.Devices)`;
+
+/**
  * What to do about a camera device node that fails, whichever decoder opened it (ffmpeg's V4L2 input, GStreamer's
  * v4l2src): each decoder's advice recognises its own words for these, and says them in these words. `setting`: the
  * one that chose the device (CAMERA_PATH, a CAPTURE_SOURCES entry, a twin's source).
  */
 export const cameraDeviceAdvice = {
-  missing: (device: string, setting: string) => `no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has`,
+  missing: (device: string, setting: string) => `no camera at ${device}: plug it in (retried meanwhile), or set ${setting} to one this device has; ${passedIn(device)}`,
+  /** A twin's source naming a camera that is not there: the change is refused. */
+  absent: (device: string) => `camera ${device} does not exist on this device; ${passedIn(device)}`,
   goneAway: (device: string) => `${device} went away (unplugged?): retried until it is back`,
   busy: (device: string, setting: string) => `another program has ${device} open: stop it, or set ${setting} to another camera`,
   // EACCES (the node's mode and group), or EPERM (a container's device rules: most often a node mounted as a volume,

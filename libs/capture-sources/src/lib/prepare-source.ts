@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { cameraDeviceAdvice } from './camera-device-advice';
 import type { FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
 import { defaultFfmpegPath } from './ffmpeg-location';
@@ -77,7 +78,7 @@ export async function prepareSource(
   }
   if (description.type === 'v4l2' && requireCamera) {
     await access(description.device).catch(() => {
-      throw namingSetting(setting, new Error(`camera ${description.device} does not exist on this device`));
+      throw namingSetting(setting, new Error(cameraDeviceAdvice.absent(description.device)));
     });
   }
   if (logger) await warnIfGstLaunchOutlivesThisProcess(description.type, logger);
