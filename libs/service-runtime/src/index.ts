@@ -18,3 +18,4 @@ export * from './lib/call-once';
 export * from './lib/credentials';
 export * from './lib/cpu-quota';
 export * from './lib/repeated-failure-filter';
+export * from './lib/episode-watch';

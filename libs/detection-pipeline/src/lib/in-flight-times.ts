@@ -1,3 +1,5 @@
+import { EpisodeWatch } from '@iev/service-runtime';
+
 /** Times of the work that left kept to judge the next: enough for a median that one slow piece does not move. */
 const RECENT_TIMES = 32;
 /**
@@ -75,26 +77,23 @@ export interface HangTelling<K> {
 }
 
 /**
- * A stage's hangs as episodes, judged at each check(): one is said when a piece is first found stuck and when no
- * piece is any more, not at every check between; stuckMs is for /health.
+ * A stage's hangs as episodes (EpisodeWatch), judged at each check(): one is said when a piece is first found stuck
+ * and when no piece is any more, not at every check between; stuckMs is for /health.
  */
 export class HangWatch<K> {
-  private lastStuckMs?: number;
+  private readonly episodes: EpisodeWatch<{ key: K; ms: number }>;
 
-  constructor(
-    private readonly times: InFlightTimes<K>,
-    private readonly telling: HangTelling<K>,
-  ) {}
+  constructor(times: InFlightTimes<K>, telling: HangTelling<K>) {
+    this.episodes = new EpisodeWatch(() => times.stuck(), { began: (stuck) => telling.stuck(stuck), ended: ({ ms }) => telling.moving(ms) });
+  }
 
   check(): void {
-    const stuck = this.times.stuck();
-    if (stuck && this.lastStuckMs === undefined) this.telling.stuck(stuck);
-    else if (!stuck && this.lastStuckMs !== undefined) this.telling.moving(this.lastStuckMs);
-    this.lastStuckMs = stuck?.ms;
+    this.episodes.check();
   }
 
   /** How long the stuck piece had been in the stage at the last check, in whole ms; undefined while none is. */
   get stuckMs(): number | undefined {
-    return this.lastStuckMs === undefined ? undefined : Math.round(this.lastStuckMs);
+    const stuck = this.episodes.current;
+    return stuck === undefined ? undefined : Math.round(stuck.ms);
   }
 }
