@@ -125,6 +125,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   /** On the monotonic clock: the wall clock may step at a device's boot (NTP), when this grace matters. */
   private readonly startedAt = performance.now();
   private everConnected = false;
+  /** On the monotonic clock: since when the module has had no connection (its start, before the first). */
+  private disconnectedAt = this.startedAt;
   private readonly failureLog = new EdgeFailureLog();
   /** The link being set up (not yet `client`), and how a failure the SDK reports for it meanwhile fails that attempt. */
   private settingUp: { client: ModuleClient; fail: (failure: EdgeFailure) => void } | undefined;
@@ -179,6 +181,11 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   get connected(): boolean {
     return this.client !== undefined;
+  }
+
+  /** How long the module has been without a connection to edgeHub (since its start, before the first); 0 while connected. */
+  get disconnectedForMs(): number {
+    return this.connected ? 0 : Math.round(performance.now() - this.disconnectedAt);
   }
 
   /** Not connected yet since start, and still within firstConnectionGraceMs: edgeHub may well be starting after the module. */
@@ -458,6 +465,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   }
 
   private detach(): void {
+    if (this.client) this.disconnectedAt = performance.now();
     this.client = undefined;
     this.twin = undefined;
     clearInterval(this.reportTimer);
