@@ -5,6 +5,7 @@ import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, run
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
+import { telemetryHealth } from './app/telemetry-health';
 import { TelemetryMetrics } from './app/telemetry.metrics';
 import { TelemetryModule } from './app/telemetry.module';
 
@@ -31,7 +32,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     curve: connectingCurve(curve, 'DETECTIONS'),
   });
   const registry = createMetricsRegistry('telemetry');
-  const metrics = new TelemetryMetrics(registry, server);
+  const metrics = new TelemetryMetrics(registry, server, { silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
 
   const upstream =
     config.sink === 'console' || edgeKind === 'none'
@@ -43,7 +44,6 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
           logger,
         });
   const sink: DetectionsSink = upstream ?? new ConsoleSink(config.consoleFormat);
-  if (upstream) metrics.watchUpstream(registry, () => upstream.stats());
 
   const edge = EdgeModule.start<typeof telemetryTwinSpec>({
     name: 'telemetry',
@@ -58,6 +58,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     status: () => ({ fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null, transport: server.stats() }),
   });
   if (edge && upstream) {
+    metrics.watchUpstream(registry, () => upstream.stats(), edge, config.upstreamGraceMs);
     upstream.attach(edge);
     edge.onConnected(() => upstream.resume());
   }
@@ -69,7 +70,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     registry,
     metricsPort: config.metricsPort,
     health: () => ({
-      healthy: true,
+      ...telemetryHealth(metrics.troubles()),
       sink: upstream ? 'iotedge' : 'console',
       transport: server.stats(),
       ...(edge && { iotEdge: { connected: edge.connected, upstream: upstream?.stats() } }),
@@ -80,6 +81,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     fatal: edge?.fatal,
     async close() {
       await service.close();
+      metrics.close();
       await sink.close?.(UPSTREAM_FLUSH_ON_STOP_MS);
       await edge?.close();
     },

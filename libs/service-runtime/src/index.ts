@@ -19,3 +19,4 @@ export * from './lib/credentials';
 export * from './lib/cpu-quota';
 export * from './lib/repeated-failure-filter';
 export * from './lib/episode-watch';
+export * from './lib/all-sources-silence';

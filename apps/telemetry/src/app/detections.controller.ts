@@ -18,6 +18,7 @@ export class DetectionsController {
   @EventPattern(DETECTIONS_TOPIC)
   async onDetections(@Payload() detections: Detections): Promise<void> {
     const receivedAtMs = epochMs();
+    this.metrics.received(detections.frame.sourceId);
     try {
       await this.sink.write(detections, receivedAtMs);
       const source = { source_id: detections.frame.sourceId };

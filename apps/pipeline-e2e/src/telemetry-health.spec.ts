@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
+import { detectionsCodec, DETECTIONS_TOPIC, type Detections } from '@iev/frame-protocol';
+import { eventually } from '@iev/testing';
+import { ClientZmq } from '@iev/zmq-transport';
+import { lastValueFrom } from 'rxjs';
+import { ModuleProcess, startPipelineEdgeHub } from './module-process';
+
+/** TELEMETRY_SILENCE_MS and TELEMETRY_UPSTREAM_GRACE_MS here: short, so the spec takes seconds. */
+const LIMIT_MS = 1500;
+
+interface TelemetryHealthReport {
+  healthy: boolean;
+  status?: string;
+  silentForMs?: number;
+  upstream?: { connected: boolean; downForMs: number; queued: number; dropped: number };
+  iotEdge?: { connected: boolean };
+  transport?: { dispatched: number };
+}
+
+/** Inference as telemetry sees it: a detections publisher, bound where it listens, sending one message a frame (no boxes: an empty view) at 10 fps. */
+class DetectionsPublisher {
+  private readonly client: ClientZmq;
+  private readonly timer: NodeJS.Timeout;
+  private sequence = 0;
+
+  constructor(endpoint: string) {
+    this.client = new ClientZmq({ endpoint, codecs: { [DETECTIONS_TOPIC]: detectionsCodec } });
+    this.timer = setInterval(() => void this.publish(), 100);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.client.close();
+  }
+
+  private async publish(): Promise<void> {
+    const now = Date.now();
+    const detections: Detections = {
+      frame: { sourceId: 'camera0', sequence: this.sequence++, captureTimeMs: now },
+      width: 640,
+      height: 480,
+      modelId: 'spec',
+      boxes: [],
+      timings: { transportMs: 1, preprocessMs: 1, inferenceMs: 1, postprocessMs: 1 },
+      publishedAtMs: now,
+    };
+    await lastValueFrom(this.client.emit(DETECTIONS_TOPIC, detections), { defaultValue: undefined });
+  }
+}
+
+/** The built telemetry module's /health, /live and /metrics, with detections from a publisher the spec starts and stops. */
+describe('telemetry /health', () => {
+  let dir: string;
+  let detectionsEndpoint: string;
+  const stopping: Array<() => Promise<unknown>> = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-telemetry-health-'));
+    detectionsEndpoint = `ipc://${join(dir, 'detections')}`;
+  });
+
+  afterEach(async () => {
+    for (const stop of stopping.splice(0).reverse()) await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function start<T extends { close(): Promise<unknown> } | ModuleProcess>(thing: T): T {
+    stopping.push(() => (thing instanceof ModuleProcess ? thing.stop('SIGKILL') : thing.close()));
+    return thing;
+  }
+
+  type HealthAnswer = { status: number; body: TelemetryHealthReport };
+
+  /** Asks the module's METRICS_PORT: `health()` its /health, `get(path)` another path's answer. */
+  async function observabilityOf(telemetry: ModuleProcess): Promise<{ health: () => Promise<HealthAnswer>; get: (path: string) => Promise<Response> }> {
+    const port = await telemetry.metricsPort();
+    const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
+    return {
+      get,
+      health: async () => {
+        const response = await get('/health');
+        return { status: response.status, body: (await response.json()) as TelemetryHealthReport };
+      },
+    };
+  }
+
+  /** /health until `until` holds, failing with the last answer. */
+  async function healthWhen(health: () => Promise<HealthAnswer>, until: (answer: HealthAnswer) => boolean, what: string): Promise<HealthAnswer> {
+    let last: unknown;
+    return eventually(
+      async () => {
+        const answer = await health();
+        last = answer;
+        return until(answer) ? answer : undefined;
+      },
+      () => `${what}; last /health: ${JSON.stringify(last)}`,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+  }
+
+  it('is healthy while detections flow, 503 naming the silence past TELEMETRY_SILENCE_MS, healthy again when they return', async () => {
+    let publisher = start(new DetectionsPublisher(detectionsEndpoint));
+    const telemetry = start(new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detectionsEndpoint, TELEMETRY_SINK: 'console', TELEMETRY_SILENCE_MS: String(LIMIT_MS), METRICS_PORT: '0' }));
+    const { health, get } = await observabilityOf(telemetry);
+    await healthWhen(health, ({ status, body }) => status === 200 && (body.transport?.dispatched ?? 0) > 0, 'detections to arrive');
+    // Flowing for twice the limit: never degraded meanwhile (boxes or none, a message a frame).
+    for (const until = Date.now() + 2 * LIMIT_MS; Date.now() < until; await sleep(100)) expect(await health()).toMatchObject({ status: 200, body: { healthy: true } });
+
+    await publisher.close();
+    const silent = await healthWhen(health, ({ status }) => status === 503, 'the silence to be told');
+    expect(silent.body).toMatchObject({ healthy: false, status: 'degraded' });
+    expect(silent.body.silentForMs).toBeGreaterThanOrEqual(LIMIT_MS);
+    // Degraded is no reason to restart it: the images' HEALTHCHECK asks /live.
+    expect((await get('/live')).status).toBe(200);
+    const warned = telemetry.logs().filter((log) => log['level'] === 40 && String(log['msg']).startsWith('no detections for '));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ detectionsConnect: detectionsEndpoint });
+    const gauge = /^iev_telemetry_seconds_since_detections\{[^}]*source_id="camera0"[^}]*\} ([\d.e+-]+)$/m.exec(await (await get('/metrics')).text());
+    expect(Number(gauge?.[1])).toBeGreaterThanOrEqual(LIMIT_MS / 1000);
+
+    publisher = start(new DetectionsPublisher(detectionsEndpoint));
+    const back = await healthWhen(health, ({ status }) => status === 200, 'health once detections return');
+    expect(back.body).toMatchObject({ healthy: true });
+    expect(back.body).not.toHaveProperty('silentForMs');
+    await telemetry.waitFor(() => telemetry.logs().find((log) => log['level'] === 30 && String(log['msg']).startsWith('detections again after')), 'the end of the silence to be said');
+    expect(telemetry.logs().filter((log) => String(log['msg']).startsWith('no detections for '))).toHaveLength(1);
+  }, 60_000);
+
+  it('is 503 naming edgeHub once it is away past TELEMETRY_UPSTREAM_GRACE_MS, healthy again once it is back', async () => {
+    const hub: EdgeHubEmulator = await startPipelineEdgeHub(dir);
+    stopping.push(() => hub.stop());
+    start(new DetectionsPublisher(detectionsEndpoint));
+    const telemetry = start(new ModuleProcess('telemetry', { ...hub.moduleEnv('telemetry'), DETECTIONS_CONNECT: detectionsEndpoint, TELEMETRY_UPSTREAM_GRACE_MS: String(LIMIT_MS), METRICS_PORT: '0' }));
+    const { health, get } = await observabilityOf(telemetry);
+    await healthWhen(health, ({ status, body }) => status === 200 && body.iotEdge?.connected === true, 'telemetry to connect to edgeHub');
+    await hub.waitForUpstream(1, 30_000);
+    // A start slower than the short grace is said too (the grace counts from start): only what follows is this outage's.
+    const logsSince = telemetry.logs().length;
+    const outageLogs = (level: number, start: string) => telemetry.logs().slice(logsSince).filter((log) => log['level'] === level && String(log['msg']).startsWith(start));
+
+    await hub.stopBroker();
+    const away = await healthWhen(health, ({ status }) => status === 503, 'edgeHub away to be told');
+    expect(away.body).toMatchObject({ healthy: false, status: 'degraded', upstream: { connected: false } });
+    expect(away.body.upstream?.downForMs).toBeGreaterThanOrEqual(LIMIT_MS);
+    expect(away.body.upstream?.dropped).toBe(0);
+    // Detections keep coming while edgeHub is away: they queue.
+    await healthWhen(health, ({ body }) => (body.upstream?.queued ?? 0) > 0, 'messages to queue');
+    expect((await get('/live')).status).toBe(200);
+
+    await hub.startBroker();
+    const back = await healthWhen(health, ({ status }) => status === 200, 'health once edgeHub is back');
+    expect(back.body).toMatchObject({ healthy: true, iotEdge: { connected: true } });
+    expect(back.body).not.toHaveProperty('upstream');
+    await telemetry.waitFor(() => outageLogs(30, 'edgeHub back after ')[0], 'the end of the outage to be said');
+    expect(outageLogs(40, 'edgeHub away for ')).toHaveLength(1);
+  }, 90_000);
+});

@@ -1,0 +1,43 @@
+import { AllSourcesSilence } from './all-sources-silence';
+
+/** A silence on a clock the spec sets, and what it said. */
+function silenceAt(limitMs: number) {
+  const clock = { now: 0 };
+  const said: string[] = [];
+  const silence = new AllSourcesSilence({ limitMs, clock: () => clock.now, telling: { began: (ms) => said.push(`began ${ms}`), ended: (ms) => said.push(`ended ${ms}`) } });
+  const at = (now: number) => {
+    clock.now = now;
+    return silence;
+  };
+  return { at, said };
+}
+
+describe('AllSourcesSilence', () => {
+  it('is silent once nothing arrived for the limit since start, said once, and its end said at the next arrival', () => {
+    const { at, said } = silenceAt(1000);
+    expect(at(999).check()).toBeUndefined();
+    expect(at(1000).check()).toBe(1000);
+    expect(at(1100).check()).toBe(1100);
+    at(1200).arrived('camera0');
+    expect(said).toEqual(['began 1000', 'ended 1100']);
+    expect(at(1300).check()).toBeUndefined();
+    expect(at(2200).check()).toBe(1000);
+  });
+
+  it('is not silent while any source still arrives, nor while a slow one is within three of its intervals', () => {
+    const { at } = silenceAt(1000);
+    for (const now of [0, 5000, 10_000]) at(now).arrived('slow');
+    at(10_000).arrived('fast');
+    // The fast one stalls past the limit; the slow one, at 5 s a message, is still within 15 s.
+    expect(at(20_000).check()).toBeUndefined();
+    expect(at(25_000).check()).toBe(15_000);
+    expect(at(25_000).ages()).toEqual([
+      { sourceId: 'slow', ms: 15_000 },
+      { sourceId: 'fast', ms: 15_000 },
+    ]);
+  });
+
+  it('with limit 0, is never silent', () => {
+    expect(silenceAt(0).at(86_400_000).check()).toBeUndefined();
+  });
+});
