@@ -6,6 +6,7 @@ import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, ren
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
 import { PreviewFrames } from './app/preview-frames';
+import { previewHealth, PreviewSilence } from './app/preview-health';
 import { watchPreview } from './app/preview.metrics';
 
 void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve), async (logger, [config, curve]) => {
@@ -18,7 +19,9 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   const streams = new MjpegStreams(renderer, encodingFailed);
   const plainRenderer = new PreviewRenderer(sources, plainJpeg());
   const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader);
-  sources.onChange((sourceId) => {
+  const silence = new PreviewSilence({ limitMs: config.silenceLimitMs, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, logger });
+  sources.onChange((sourceId, arrived) => {
+    (arrived === 'frame' ? silence.frames : silence.detections).arrived(sourceId);
     streams.pictureChanged(sourceId);
     liveStreams.pictureChanged(sourceId);
   });
@@ -61,7 +64,7 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
     port: config.metricsPort,
     registry,
     health: () => ({
-      healthy: true,
+      ...previewHealth(silence.troubles()),
       sources: sources.summaries(),
       viewers: viewers(),
       frames: frames.stats(),
@@ -79,6 +82,7 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
     fatal: edge?.fatal,
     async close() {
       health.stop();
+      silence.close();
       clearInterval(forgetting);
       await http.close();
       await Promise.all([frames.close(), detections.close()]);

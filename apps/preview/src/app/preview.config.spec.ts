@@ -4,7 +4,7 @@ import { readPreviewConfig, readPreviewCurve } from './preview.config';
 
 describe('preview configuration', () => {
   it('listens on 127.0.0.1:8080 at 5 fps unless told otherwise, and shows the three modules', () => {
-    expect(readPreviewConfig({})).toMatchObject({ host: '127.0.0.1', port: 8080, fps: 5, sources: ['camera0'], metricsPort: 9104 });
+    expect(readPreviewConfig({})).toMatchObject({ host: '127.0.0.1', port: 8080, fps: 5, sources: ['camera0'], silenceLimitMs: 60_000, metricsPort: 9104 });
     expect(Object.keys(readPreviewConfig({}).healthUrls)).toEqual(['capture', 'inference', 'telemetry']);
     expect(readPreviewConfig({ LISTEN_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
     expect(readPreviewConfig({ LISTEN_HOST: '0.0.0.0', PREVIEW_HOST: '10.0.0.2' }).host).toBe('10.0.0.2');
@@ -15,6 +15,7 @@ describe('preview configuration', () => {
     expect(() => readPreviewConfig({ PREVIEW_PORT: '80000', PREVIEW_FPS: '0', HEALTH_URLS: 'capture:9101', FRAMES_CONNECT: 'localhost' })).toThrow(
       /FRAMES_CONNECT must be ZeroMQ endpoints[\s\S]*PREVIEW_PORT must be an integer[\s\S]*PREVIEW_FPS must be a number from 0.1 to 30[\s\S]*HEALTH_URLS must be name=http/,
     );
+    expect(() => readPreviewConfig({ PREVIEW_SILENCE_MS: '1m' })).toThrow(/PREVIEW_SILENCE_MS must be an integer from 0 to 86400000/);
   });
 
   it('stops on a health URL fetch could never take, or a module named twice', () => {

@@ -49,6 +49,8 @@ export const previewConfigSpec = {
   /** Shown as "waiting for ..." until their first frame; other sources appear with theirs. */
   sources: parsed('PREVIEW_SOURCES', 'source ids separated by commas', parseSourceIds, ['camera0']),
   healthUrls: parsed('HEALTH_URLS', 'name=url pairs separated by commas', parseHealthUrls, parseHealthUrls(DEFAULT_HEALTH_URLS)),
+  /** No frames, or no detections, from any source for this long (or three of a source's own intervals, if slower) is degraded; 0: never. */
+  silenceLimitMs: env.integer('PREVIEW_SILENCE_MS', { min: 0, max: 86_400_000 }, 60_000),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9104),
 };
 

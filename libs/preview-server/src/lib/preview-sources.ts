@@ -93,7 +93,7 @@ class SourceState {
 export class PreviewSources {
   private readonly sources = new Map<string, SourceState>();
   private readonly expected: ReadonlySet<string>;
-  private readonly listeners: Array<(sourceId: string) => void> = [];
+  private readonly listeners: Array<(sourceId: string, arrived: 'frame' | 'detections') => void> = [];
   private readonly forgetListeners: Array<(sourceId: string) => void> = [];
   private readonly buffers = new PixelBufferPool();
   /** The cameras the module that decodes them announces (inference with CAPTURE_SOURCES). */
@@ -126,7 +126,7 @@ export class PreviewSources {
     if (state.frames.length > KEPT_FRAMES) state.frames.shift()?.drop();
     state.frameRate.mark();
     state.frameArrivals.mark(performance.now());
-    this.changed(frame.sourceId);
+    this.changed(frame.sourceId, 'frame');
   }
 
   addDetections(detections: Detections): void {
@@ -142,11 +142,11 @@ export class PreviewSources {
     if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
     state.detectionRate.mark();
     state.detectionsArrivals.mark(performance.now());
-    this.changed(sourceId);
+    this.changed(sourceId, 'detections');
   }
 
-  /** Called with a source's id each time a frame or detections of it arrive (the picture may have changed). */
-  onChange(listener: (sourceId: string) => void): void {
+  /** Called with a source's id, and which arrived, each time a frame or detections of it arrive (the picture may have changed). */
+  onChange(listener: (sourceId: string, arrived: 'frame' | 'detections') => void): void {
     this.listeners.push(listener);
   }
 
@@ -248,8 +248,8 @@ export class PreviewSources {
     if (this.expected.has(sourceId)) this.sources.set(sourceId, new SourceState());
   }
 
-  private changed(sourceId: string): void {
-    for (const listener of this.listeners) listener(sourceId);
+  private changed(sourceId: string, arrived: 'frame' | 'detections'): void {
+    for (const listener of this.listeners) listener(sourceId, arrived);
   }
 }
 
