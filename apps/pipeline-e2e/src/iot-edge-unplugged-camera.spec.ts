@@ -59,7 +59,7 @@ describe('capture under (emulated) IoT Edge, its twin naming a camera that is no
 
     const version = await hub.patchDesired('capture', { source: '/dev/video96' });
     const rejected = await hub.waitForReported('capture', (r) => lastDesiredOf(r)['version'] === version, 20_000);
-    expect(lastDesiredOf(rejected)).toMatchObject({ status: 'rejected', error: 'source: camera /dev/video96 does not exist on this device; in a container, /dev/video96 must be passed in (createOptions HostConfig.Devices)' });
+    expect(lastDesiredOf(rejected)).toMatchObject({ status: 'rejected', error: "source: camera /dev/video96 does not exist on this device; in a container, pass it in with --device /dev/video96 (a deployment's createOptions HostConfig.Devices)" });
     expect(settingsOf(rejected)).toMatchObject({ source: UNPLUGGED });
   }, 90_000);
 });

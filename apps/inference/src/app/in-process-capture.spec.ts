@@ -149,7 +149,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     await (await capture.cameras.prepare({ ...before, garage: { ...unplugged, fps: 5 } })).switch();
     expect(capture.cameras.settings()['garage']).toEqual({ ...unplugged, fps: 5 });
     expect((await capture.cameras.prepare({ ...before, garage: { ...unplugged, source: '/dev/video98' } })).refused).toEqual([
-      'cameras.garage: source: camera /dev/video98 does not exist on this device; in a container, /dev/video98 must be passed in (createOptions HostConfig.Devices)',
+      "cameras.garage: source: camera /dev/video98 does not exist on this device; in a container, pass it in with --device /dev/video98 (a deployment's createOptions HostConfig.Devices)",
     ]);
   });
 });

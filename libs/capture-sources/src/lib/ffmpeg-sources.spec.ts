@@ -120,7 +120,7 @@ describe('V4L2 cameras (real ffmpeg)', () => {
   it('names the setting that chose a camera that is not plugged in', async () => {
     const source = createFrameSource(resolveSource('/dev/video99'), { setting: 'CAPTURE_SOURCES[1] CAMERA_PATH' });
 
-    await expect(take(source, 1)).rejects.toThrow(/No such file or directory: no camera at \/dev\/video99: plug it in \(retried meanwhile\), or set CAPTURE_SOURCES\[1\] CAMERA_PATH to one this device has; in a container, \/dev\/video99 must be passed in \(createOptions HostConfig\.Devices\)$/);
+    await expect(take(source, 1)).rejects.toThrow(/No such file or directory: no camera at \/dev\/video99: plug it in \(retried meanwhile\), or set CAPTURE_SOURCES\[1\] CAMERA_PATH to one this device has; in a container, pass it in with --device \/dev\/video99 \(a deployment's createOptions HostConfig\.Devices\)$/);
   });
 
   it('names the setting that chose a path that is no camera', async () => {

@@ -299,7 +299,7 @@ describe('GstreamerPipelineSource (real gst-launch-1.0)', () => {
 
     it("a v4l2src camera that is not plugged in, or a path that is no camera: ffmpeg's V4L2 source's words, retried as it is", async () => {
       const missing = await failure('v4l2src device=/dev/video99 ! video/x-raw,width=16,height=16 ! appsink');
-      expect(missing?.message).toMatch(/Cannot identify device '\/dev\/video99'\..*: no camera at \/dev\/video99: plug it in \(retried meanwhile\), or set CAMERA_PATH to one this device has; in a container, \/dev\/video99 must be passed in \(createOptions HostConfig\.Devices\)$/);
+      expect(missing?.message).toMatch(/Cannot identify device '\/dev\/video99'\..*: no camera at \/dev\/video99: plug it in \(retried meanwhile\), or set CAMERA_PATH to one this device has; in a container, pass it in with --device \/dev\/video99 \(a deployment's createOptions HostConfig\.Devices\)$/);
       expect(missing?.awaitsSettings).toBe(false);
 
       const dir = mkdtempSync(join(tmpdir(), 'iev-gst-'));

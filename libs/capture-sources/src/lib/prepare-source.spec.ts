@@ -79,7 +79,7 @@ describe('prepareSource', () => {
   });
 
   it('refuses a twin patch to a camera that is not there, naming the setting', async () => {
-    await expect(prepareSource(settings('/dev/video96'), {}, { setting: 'source', requireCamera: true })).rejects.toThrow(/^source: camera \/dev\/video96 does not exist on this device; in a container, \/dev\/video96 must be passed in \(createOptions HostConfig\.Devices\)$/);
+    await expect(prepareSource(settings('/dev/video96'), {}, { setting: 'source', requireCamera: true })).rejects.toThrow(/^source: camera \/dev\/video96 does not exist on this device; in a container, pass it in with --device \/dev\/video96 \(a deployment's createOptions HostConfig\.Devices\)$/);
   });
 
   it('rejects a twin switch to a bad pipeline before the running source is touched (real gst-launch-1.0)', async () => {
