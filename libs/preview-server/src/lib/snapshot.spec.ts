@@ -27,4 +27,10 @@ describe('takeSnapshot', () => {
     await expect(takeSnapshot(new PreviewSources(['camera0', 'camera1']), 'Camera0')).rejects.toThrow('no such source: Camera0 (sources: camera0, camera1)');
     await expect(takeSnapshot(new PreviewSources(), 'camera0')).rejects.toThrow('no such source: camera0 (sources: none yet)');
   });
+
+  it('takes a null sourceId (a payload\'s {"sourceId": null}) as none given: the first source with a frame', async () => {
+    const sources = new PreviewSources(['camera0']);
+    sources.addFrame({ sourceId: 'camera0', sequence: 3, captureTimeMs: 0, width: 16, height: 16, stride: 48, pixelFormat: PixelFormat.BGR24, pixels: randomBytes(16 * 16 * 3) });
+    await expect(takeSnapshot(sources, null)).resolves.toMatchObject({ sourceId: 'camera0', sequence: 3 });
+  });
 });

@@ -20,11 +20,12 @@ const SNAPSHOT_JSON_BYTES = 1024;
 
 /**
  * The newest annotated picture of `sourceId` (default: the first source with a frame) as a direct method payload:
- * the JPEG made small enough (quality, then size) that the whole JSON answer fits IoT Hub's 128 KB.
+ * the JPEG made small enough (quality, then size) that the whole JSON answer fits IoT Hub's 128 KB. A null `sourceId`
+ * (a payload's `{"sourceId": null}`) is none given.
  */
-export async function takeSnapshot(sources: PreviewSources, sourceId?: string): Promise<Snapshot> {
+export async function takeSnapshot(sources: PreviewSources, sourceId?: string | null): Promise<Snapshot> {
   // A mistyped id (`Camera0`) would otherwise be told to wait for a frame that never comes; the page answers it 404.
-  if (sourceId !== undefined && !sources.has(sourceId)) {
+  if (sourceId != null && !sources.has(sourceId)) {
     throw new Error(`no such source: ${sourceId} (sources: ${sources.sourceIds().join(', ') || 'none yet'})`);
   }
   const id = sourceId ?? sources.sourceIds().find((candidate) => sources.picture(candidate));
