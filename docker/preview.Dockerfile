@@ -62,8 +62,9 @@ COPY docker/healthcheck.mjs /usr/local/lib/iev/healthcheck.mjs
 # it listens on all interfaces (outside a container the default is 127.0.0.1).
 # MALLOC_ARENA_MAX: glibc gives each thread that allocates (libuv's workers, where sharp encodes; libvips', V8's,
 # ZeroMQ's) an arena of its own, up to 8 per core, and an arena keeps what it freed: watched, the preview's RSS rose
-# 16-17 MB more than with 2 arenas, at no CPU cost measured, and on more cores it would rise further
-# (docs/performance-log.md, 2026-12-07).
+# 16-17 MB more than with 2 arenas, at no CPU cost measured (docs/performance-log.md, 2026-12-07). Its threads are
+# as many on any device (16 watched on 2 cores: libuv's 4, V8's 4, libvips' 3 as sharp runs at concurrency 1 under
+# glibc, ZeroMQ's 2, Node's 3), and 2 cores' cap of 16 arenas already about covers them: more cores add little.
 ENV NODE_ENV=production METRICS_PORT=9104 PREVIEW_PORT=8080 LISTEN_HOST=0.0.0.0 MALLOC_ARENA_MAX=2
 USER iev
 EXPOSE 8080 9104
