@@ -109,7 +109,11 @@ describe('telemetry /health', () => {
     const logsSince = telemetry.logs().length;
     const outageLogs = (level: number, start: string) => telemetry.logs().slice(logsSince).filter((log) => log['level'] === level && String(log['msg']).startsWith(start));
 
+    // Up longer than the grace before edgeHub goes: the grace counts from the drop, not from start.
+    await sleep(LIMIT_MS);
     await hub.stopBroker();
+    const dropped = await healthWhen(health, ({ body }) => body.iotEdge?.connected === false, 'telemetry to see edgeHub gone');
+    expect(dropped).toMatchObject({ status: 200, body: { healthy: true } });
     const away = await healthWhen(health, ({ status }) => status === 503, 'edgeHub away to be told');
     expect(away.body).toMatchObject({ healthy: false, status: 'degraded', upstream: { connected: false } });
     expect(away.body.upstream?.downForMs).toBeGreaterThanOrEqual(LIMIT_MS);
