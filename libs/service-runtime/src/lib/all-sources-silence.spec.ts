@@ -37,6 +37,18 @@ describe('AllSourcesSilence', () => {
     ]);
   });
 
+  it('takes a source slower than the limit for silent in its first gap, before it has an interval, and not in the next', () => {
+    // CAPTURE_FPS=0.01 against the 60 s default: a frame every 100 s.
+    const { at, said } = silenceAt(60_000);
+    at(0).arrived('slow');
+    expect(at(60_000).check()).toBe(60_000);
+    at(100_000).arrived('slow');
+    expect(at(190_000).check()).toBeUndefined();
+    at(200_000).arrived('slow');
+    expect(at(290_000).check()).toBeUndefined();
+    expect(said).toEqual(['began 60000', 'ended 60000']);
+  });
+
   it('with limit 0, is never silent', () => {
     expect(silenceAt(0).at(86_400_000).check()).toBeUndefined();
   });

@@ -13,7 +13,8 @@ export interface AllSourcesSilenceOptions {
 /**
  * Whether anything still arrives from a module's sources at all (every camera's detections, or frames): silent once
  * none has for `limitMs`, nor for three of its own intervals where it is slower (Arrivals: a camera at
- * CAPTURE_FPS=0.01 is not silent between two frames), counted from construction until the first arrival; each silence
+ * CAPTURE_FPS=0.01 is not silent between two frames once it has an interval, but is in its first gap, before it has
+ * one), counted from construction until the first arrival; each silence
  * an episode (EpisodeWatch). One source of several going silent is no silence here: the others still arrive, and
  * that source's own module tells its outage.
  */
