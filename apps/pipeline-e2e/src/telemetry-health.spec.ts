@@ -97,6 +97,29 @@ describe('telemetry /health', () => {
     expect(telemetry.logs().filter((log) => String(log['msg']).startsWith('no detections for '))).toHaveLength(1);
   }, 60_000);
 
+  it("leaves out its own pause (stopped, a suspended VM with inference in it): detections that stopped with it are no silence", async () => {
+    let publisher = start(new DetectionsPublisher(detectionsEndpoint));
+    // Twice the usual limit: the publisher's socket, bound anew, has seconds to be reconnected to after the pause.
+    const limitMs = 2 * LIMIT_MS;
+    const telemetry = start(new ModuleProcess('telemetry', { DETECTIONS_CONNECT: detectionsEndpoint, TELEMETRY_SINK: 'console', TELEMETRY_SILENCE_MS: String(limitMs), METRICS_PORT: '0' }));
+    const { health } = await observabilityOf(telemetry);
+    const dispatched = async () => (await health()).body.transport?.dispatched ?? 0;
+    await healthWhen(health, ({ status, body }) => status === 200 && (body.transport?.dispatched ?? 0) > 0, 'detections to arrive');
+    // Both stop together for twice the limit, as in a suspended VM, and go on together.
+    await publisher.close();
+    const pid = telemetry.child.pid as number;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await sleep(2 * limitMs);
+      publisher = start(new DetectionsPublisher(detectionsEndpoint));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const before = await dispatched();
+    await eventually(async () => ((await dispatched()) > before ? true : undefined), 'detections again after the pause', { timeoutMs: 30_000, intervalMs: 100 });
+    expect(telemetry.logs().filter((log) => String(log['msg']).startsWith('no detections for '))).toEqual([]);
+  }, 60_000);
+
   it('is 503 naming edgeHub once it is away past TELEMETRY_UPSTREAM_GRACE_MS, healthy again once it is back', async () => {
     const hub: EdgeHubEmulator = await startPipelineEdgeHub(dir);
     stopping.push(() => hub.stop());
