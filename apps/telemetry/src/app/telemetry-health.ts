@@ -10,7 +10,7 @@ export interface UpstreamOutage {
 
 /** What makes telemetry degraded, as /health says it; each undefined while all is well. */
 export interface TelemetryTroubles {
-  /** No detections from any source for TELEMETRY_SILENCE_MS, or three of each one's own intervals (TelemetryMetrics.silentForMs). */
+  /** No detections from any source for TELEMETRY_SILENCE_MS, or three of each one's own intervals (AllSourcesSilence, in TelemetryMetrics.troubles()). */
   silentForMs?: number;
   upstream?: UpstreamOutage;
 }
