@@ -13,6 +13,8 @@ interface PreviewHealthReport {
   status?: string;
   framesSilentForMs?: number;
   detectionsSilentForMs?: number;
+  frames?: { dispatched: number };
+  detections?: { dispatched: number };
 }
 
 type HealthAnswer = { status: number; body: PreviewHealthReport };
@@ -74,7 +76,8 @@ describe('preview /health', () => {
         { timeoutMs: 30_000, intervalMs: 100 },
       );
 
-    await healthWhen(({ status }) => status === 200, 'frames and detections to arrive');
+    // Both arrived, not only a 200 from before the limit since start: capture's first frame may take seconds.
+    await healthWhen(({ status, body }) => status === 200 && (body.frames?.dispatched ?? 0) > 0 && (body.detections?.dispatched ?? 0) > 0, 'frames and detections to arrive');
     // A start slower than the short limit is said too (silence counts from start): only what follows is the spec's.
     const logsSince = preview.logs().length;
     /** The levels of the lines that begin (warn) and end (info) a silence of `what`, in order. */
