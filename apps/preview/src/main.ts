@@ -1,7 +1,7 @@
 import { limitEncodingThreads } from '@iev/frame-annotation';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC, type Detections, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
-import { annotatedJpeg, KERNEL_SEND_QUEUES_READABLE, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
+import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
@@ -20,9 +20,6 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   const plainRenderer = new PreviewRenderer(sources, plainJpeg());
   const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader);
   const silence = new PreviewSilence({ limitMs: config.silenceLimitMs, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, logger });
-  if (!KERNEL_SEND_QUEUES_READABLE) {
-    logger.warn("no /proc/net/tcp (not Linux): a slow viewer's link may queue as much as its TCP send buffer takes before it skips pictures");
-  }
   sources.onChange((sourceId, arrived) => {
     (arrived === 'frame' ? silence.frames : silence.detections).arrived(sourceId);
     streams.pictureChanged(sourceId);

@@ -2,7 +2,6 @@
 export * from './lib/preview-sources';
 export * from './lib/preview-renderer';
 export * from './lib/mjpeg-streams';
-export { KERNEL_SEND_QUEUES_READABLE } from './lib/tcp-send-queues';
 export * from './lib/module-health';
 export * from './lib/preview-http-server';
 export * from './lib/snapshot';

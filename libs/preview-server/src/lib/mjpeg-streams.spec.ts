@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, get, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { PixelFormat } from '@iev/frame-protocol';
 import { waitUntil } from '@iev/testing';
 import { detections, frame } from './capture-runs.fixture';
 import { MjpegStreams, pictureHeader } from './mjpeg-streams';
 import { plainJpeg, PreviewRenderer } from './preview-renderer';
 import { PreviewSources } from './preview-sources';
-import { readKernelSendQueues, sendQueueKey } from './tcp-send-queues';
 
 describe('MjpegStreams', () => {
   it("keeps the viewers who come right after a source's streams were ended when the ended ones go", async () => {
@@ -74,82 +73,7 @@ describe('MjpegStreams', () => {
     }
   });
 
-  it('holds at most a couple of pictures for a slow but steady viewer, so it sees recent ones, and does not cut it', async () => {
-    const sources = new PreviewSources();
-    const stalledViewerMs = 8000;
-    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
-      throw error;
-    }, pictureHeader, stalledViewerMs);
-    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
-    let viewerSocket: Socket | undefined;
-    const server = createServer((request, response) => {
-      viewerSocket = request.socket;
-      streams.add('cam', response);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    // Noise hardly compresses: ~45 kB pictures, 10 a second, for a viewer that reads 100 kB/s.
-    const [width, height] = [320, 240];
-    const noise = randomBytes(width * height * 3);
-    const fedAt = new Map<number, number>();
-    let sequence = 0;
-    const feeding = setInterval(() => {
-      sequence++;
-      fedAt.set(sequence, performance.now());
-      sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 100, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
-    }, 100);
-    // A raw socket that reads at most 100 kB/s, pausing (its kernel then stops taking more once its buffer is full)
-    // until its average is back under, as `curl --limit-rate` does.
-    const bytesPerSecond = 100_000;
-    const viewer = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    viewer.on('error', () => undefined);
-    viewer.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
-    const startedAt = performance.now();
-    let bytesRead = 0;
-    let received = '';
-    const shown: { atMs: number; ageMs: number; bytes: number }[] = [];
-    viewer.on('data', (chunk: Buffer) => {
-      bytesRead += chunk.length;
-      received += chunk.toString('latin1');
-      for (let match; (match = /\r\ncontent-length: (\d+)\r\n[^]*?x-picture: (\S+)\r\n/.exec(received)); received = received.slice(match.index + match[0].length)) {
-        const { sequence: shownSequence } = JSON.parse(decodeURIComponent(match[2])) as { sequence: number };
-        shown.push({ atMs: performance.now() - startedAt, ageMs: performance.now() - (fedAt.get(shownSequence) ?? Number.NaN), bytes: Number(match[1]) });
-      }
-      const aheadMs = (bytesRead / bytesPerSecond) * 1000 - (performance.now() - startedAt);
-      if (aheadMs > 0) {
-        viewer.pause();
-        setTimeout(() => viewer.resume(), aheadMs);
-      }
-    });
-    let cut = false;
-    viewer.on('close', () => (cut = true));
-    // What the server's kernel holds for the viewer, unsent or unacknowledged, each 100 ms.
-    const held: number[] = [];
-    const sampling = setInterval(() => {
-      const connection = viewerSocket && sendQueueKey(viewerSocket);
-      if (connection) held.push(readKernelSendQueues(connection.table).get(connection.key) ?? 0);
-    }, 100);
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 20_000));
-      const largestPicture = Math.max(...shown.map(({ bytes }) => bytes));
-      const ageMs = (fromMs: number, toMs: number) => Math.max(...shown.filter(({ atMs }) => atMs >= fromMs && atMs < toMs).map(({ ageMs }) => ageMs));
-      // The kernel's buffers took megabytes (minutes of pictures at a slow link's rate), the picture shown aging ~0.7 s
-      // a second (15 s old at the end). What the viewer's own kernel holds unread (~400 kB here) no sender sees: that
-      // and two pictures, not more, is how old its pictures are (~4.3 s, flat).
-      // Held after a picture is sent: less than two before it and that one (3.9 MB before the kernel's count was read).
-      const mostHeld = Math.max(...held.slice(held.length / 2));
-      expect({ cut, mostHeld, overFourPictures: mostHeld > 4 * largestPicture }).toEqual({ cut: false, mostHeld, overFourPictures: false });
-      expect(ageMs(15_000, 20_000)).toBeLessThan(ageMs(5000, 10_000) + 1000);
-    } finally {
-      clearInterval(feeding);
-      clearInterval(sampling);
-      viewer.destroy();
-      streams.close();
-      server.closeAllConnections();
-      server.close();
-    }
-  }, 30_000);
-
-  it('cuts a viewer that has acknowledged nothing for the bound (it stopped reading) and goes on streaming to one that reads', async () => {
+  it('cuts a viewer whose socket has not drained for the bound (it stopped reading) and goes on streaming to one that reads', async () => {
     const sources = new PreviewSources();
     const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
       throw error;

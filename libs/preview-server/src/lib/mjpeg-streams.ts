@@ -1,33 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { detectionAnnotations, overlayPlan } from '@iev/frame-annotation';
 import type { PreviewRenderer, RenderedJpeg } from './preview-renderer';
-import { KERNEL_SEND_QUEUES_READABLE, readKernelSendQueues, sendQueueKey, type KernelTcpTable } from './tcp-send-queues';
 
 const BOUNDARY = 'ievframe';
 
 /**
- * A viewer that has acknowledged none of what it was sent for this long (a tab the browser froze, a stalled link, a
- * client gone without a word) is cut: skipping pictures keeps its memory to one, but it would hold the megabytes of
- * its socket's buffers and count as watching, which keeps the preview taking PREVIEW_FPS, for as long as TCP lets it.
- * A slow viewer whose acknowledgements keep coming is not.
+ * A viewer whose socket has taken none of a picture for this long (a tab the browser froze, a stalled link, a client
+ * gone without a word) is cut: skipping pictures keeps its memory to one, but it would hold the megabytes of its
+ * socket's buffers and count as watching, which keeps the preview taking PREVIEW_FPS, for as long as TCP lets it.
  */
 export const STALLED_VIEWER_MS = 30_000;
-
-/**
- * A viewer found holding less than a picture is read again after twice as long as before, up to this: a fast viewer
- * costs about one read of the kernel's tables a second, and one whose link slows down holds at most this long's
- * pictures once before it is seen.
- */
-const KEEPING_UP_RECHECK_MS = 1000;
-
-/**
- * A viewer found behind is read every round for this long after: a slow reader's window opens in bursts (its kernel
- * takes a few hundred kB at once, then nothing for seconds), and unread rounds then would fill it again.
- */
-const BEHIND_RECENTLY_MS = 10_000;
-
-/** What the streams know of a viewer's link from the kernel's count of the bytes it still holds for it. */
-type ViewerLink = { recheckAt: number; recheckGapMs: number; behindAt: number; acknowledged: number; progressAt: number };
 
 /** Headers a part carries beside its JPEG (ASCII values): what a viewer that reads the stream itself needs. */
 export type PartHeaders = (rendered: RenderedJpeg) => Record<string, string>;
@@ -44,17 +26,8 @@ export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, bo
 /**
  * MJPEG (`multipart/x-mixed-replace`) streams per source: every browser shows one in a plain <img>, with no script
  * and no decoder on the page, and a script may read the parts' headers. A new picture is encoded once for all of a
- * source's viewers, and only while someone watches; a viewer whose link still holds two pictures' bytes or more
- * skips this one, so that what it is sent next is the newest picture, not the oldest of a queue.
- *
- * Where the link's backlog waits: Node hands a socket's bytes to the kernel as fast as its send buffer takes them, and
- * Linux grows that buffer up to tcp_wmem's maximum (4 MB): behind a 50 kB/s link, minutes of pictures while
- * `writableNeedDrain` stays false. Node can neither shrink the buffer nor read how much of it is unacknowledged, so on
- * Linux the streams read the kernel's own count (/proc/net/tcp's `tx_queue`: unsent and unacknowledged bytes), once
- * a round for all viewers and only for a viewer behind or due a recheck (KEEPING_UP_RECHECK_MS). A rate estimate
- * would need the same count (bytes written are not bytes delivered), and would still guess. Elsewhere, only Node's
- * own buffer is seen, as before (KERNEL_SEND_QUEUES_READABLE). What a viewer's own receive buffer holds, acknowledged
- * but not yet read (a client that reads slowly, not a slow link), no sender can see.
+ * source's viewers, and only while someone watches; a viewer still busy with the previous frame (its socket's buffer
+ * not drained) skips this one instead of queueing frames in memory.
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
@@ -67,7 +40,6 @@ export class MjpegStreams {
   private readonly sent = new WeakMap<ServerResponse, Map<string, string>>();
   private readonly sending = new Set<string>();
   private readonly pending = new Set<string>();
-  private readonly links = new WeakMap<ServerResponse, ViewerLink>();
 
   constructor(
     private readonly renderer: PreviewRenderer,
@@ -120,23 +92,15 @@ export class MjpegStreams {
         const { key, jpeg } = picture;
         // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture.
         let part: string | undefined;
-        const kernelSendQueues = new Map<KernelTcpTable, Map<string, number>>();
-        const readOncePerRound = (table: KernelTcpTable) => {
-          let queues = kernelSendQueues.get(table);
-          if (!queues) kernelSendQueues.set(table, (queues = readKernelSendQueues(table)));
-          return queues;
-        };
-        const now = performance.now();
         for (const viewer of [...(this.viewers.get(sourceId) ?? []), ...this.everySource]) {
           let sent = this.sent.get(viewer);
           if (!sent) this.sent.set(viewer, (sent = new Map()));
-          if (sent.get(sourceId) === key) continue;
-          if (KERNEL_SEND_QUEUES_READABLE ? !this.linkHasRoom(viewer, jpeg.length, now, readOncePerRound) : viewer.writableNeedDrain) continue;
+          if (viewer.writableNeedDrain || sent.get(sourceId) === key) continue;
           sent.set(sourceId, key);
           part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}\r\n`;
           viewer.write(part);
           viewer.write(jpeg);
-          if (!viewer.write('\r\n') && !KERNEL_SEND_QUEUES_READABLE) this.cutUnlessDrained(viewer);
+          if (!viewer.write('\r\n')) this.cutUnlessDrained(viewer);
         }
       })
       .catch(this.onError) // the next picture tries again
@@ -146,37 +110,7 @@ export class MjpegStreams {
       });
   }
 
-  /**
-   * Whether the viewer's link holds less than two pictures' bytes (Node's buffer and the kernel's), so the picture goes
-   * out now; cuts a viewer that has acknowledged nothing for stalledViewerMs while something waited for it (judged as
-   * pictures come: a source that sends none has nothing to skip).
-   */
-  private linkHasRoom(viewer: ServerResponse, pictureBytes: number, now: number, kernelSendQueues: (table: KernelTcpTable) => Map<string, number>): boolean {
-    const socket = viewer.socket;
-    if (!socket) return false;
-    let link = this.links.get(viewer);
-    if (!link) this.links.set(viewer, (link = { recheckAt: 0, recheckGapMs: 0, behindAt: -Infinity, acknowledged: 0, progressAt: now }));
-    if (socket.writableLength === 0 && now < link.recheckAt) return true;
-    const connection = sendQueueKey(socket);
-    const held = socket.writableLength + (connection ? (kernelSendQueues(connection.table).get(connection.key) ?? 0) : 0);
-    // bytesWritten counts what Node still buffers too.
-    const acknowledged = socket.bytesWritten - held;
-    if (held === 0 || acknowledged > link.acknowledged) {
-      link.acknowledged = acknowledged;
-      link.progressAt = now;
-    } else if (now - link.progressAt >= this.stalledViewerMs) {
-      viewer.destroy();
-      return false;
-    }
-    const hasRoom = held < 2 * pictureBytes;
-    if (!hasRoom) link.behindAt = now;
-    const keepsUp = held < pictureBytes && now - link.behindAt >= BEHIND_RECENTLY_MS;
-    link.recheckGapMs = keepsUp ? Math.min(Math.max(2 * link.recheckGapMs, 50), KEEPING_UP_RECHECK_MS) : 0;
-    link.recheckAt = now + link.recheckGapMs;
-    return hasRoom;
-  }
-
-  /** Ends the viewer's stream unless its socket drains within stalledViewerMs (where the kernel's count is not read). */
+  /** Ends the viewer's stream unless its socket drains within stalledViewerMs. */
   private cutUnlessDrained(viewer: ServerResponse): void {
     const cut = setTimeout(() => viewer.destroy(), this.stalledViewerMs).unref();
     const drained = () => {
