@@ -46,8 +46,7 @@ export interface FrameReading extends Required<LineCounts> {
   /**
    * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read, less those
    * read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
-   * few later: reading never holds a frame back), nor has one whose box changed since its text was read, until it is
-   * read again: a text goes only with a box it was read from.
+   * few later: reading never holds a frame back).
    */
   boxes: DetectedBox[];
   /** Time this frame spent here (tracking, cutting crops); the model runs beside the pipeline. */

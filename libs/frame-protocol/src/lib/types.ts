@@ -57,10 +57,7 @@ export interface DetectedBox {
   /** Four integer points, clockwise from top-left, in the frame's own pixels. */
   points: [Point, Point, Point, Point];
   score: number;
-  /**
-   * The line's text, when recognition read it (protocol version 2): in video, read from this frame or an earlier one
-   * where the box looked as it does here; absent while a changed box waits for its re-read.
-   */
+  /** The line's text, when recognition read it (protocol version 2). */
   text?: string;
   /** Mean probability of the text's characters (0-1), with `text`. */
   textScore?: number;

@@ -159,43 +159,17 @@ describe('LineTracker', () => {
     expect(due).toEqual([['new'], ['refresh'], ['refresh'], ['refresh']]);
   });
 
-  it("re-reads a line that changed or grew no sooner than rereadMs after its read, showing no text meanwhile (the one read is not the box's)", () => {
+  it('re-reads a line that changed or grew no sooner than rereadMs after its read, carrying its text meanwhile', () => {
     const tracker = trackerReadingAtOnce({ rereadMs: 1000 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0, ['NEXT TRAIN 08.40']);
     for (const t of [33, 500, 999]) {
       const step = tracker.track(frame(OTHER_WORD), [box(20)], t);
       expect(step.toRead).toEqual([]);
-      expect(step.texts).toEqual([undefined]);
+      expect(step.texts).toEqual([read('NEXT TRAIN 08.40')]);
     }
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 600).toRead).toEqual([]);
     expect(tracker.track(frame(OTHER_WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'changed' }]);
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 1000).toRead).toEqual([{ index: 0, reason: 'resized' }]);
-  });
-
-  it('shows a text only on a box that looks as it did where the text was read: not on what took its place, while its re-read is under way, nor once a read the box has changed from comes back', () => {
-    // A sign that flips between OPEN and a wider CLOSED, read by a reader with a backlog (the reads come back later).
-    const [open, closed] = [{ image: frame(WORD), quads: [box(20)] }, { image: frame(OTHER_WORD), quads: [box(20, 18, 100)] }];
-    const tracker = trackerReadingAtOnce({ rereadMs: 1000 });
-    const texts = (sign: typeof open, t: number) => tracker.track(sign.image, sign.quads, t).texts.map((text) => text?.text);
-    trackAndRead(tracker, open.image, open.quads, 0, ['OPEN']);
-    expect(texts(open, 100)).toEqual(['OPEN']);
-    // CLOSED in its place: OPEN is not its text, before its re-read is due as after, until the read comes back.
-    expect(texts(closed, 200)).toEqual([undefined]);
-    expect(texts(open, 400)).toEqual(['OPEN']); // back as read (a box that flickered)
-    expect(texts(closed, 600)).toEqual([undefined]);
-    const due = tracker.track(closed.image, closed.quads, 1000);
-    expect(due.toRead).toEqual([{ index: 0, reason: 'resized' }]);
-    const closedRead = due.begin(due.toRead);
-    expect(texts(closed, 1100)).toEqual([undefined]);
-    closedRead([read('CLOSED')]);
-    expect(texts(closed, 1200)).toEqual(['CLOSED']);
-    // Back to OPEN while CLOSED's re-read is at the reader: the read, once back, is outdated too.
-    const again = tracker.track(open.image, open.quads, 2200);
-    const reread = again.begin(again.toRead);
-    expect(texts(closed, 2400)).toEqual([undefined]);
-    reread([read('OPEN')]);
-    expect(texts(closed, 2500)).toEqual([undefined]);
-    expect(texts(open, 2700)).toEqual(['OPEN']);
   });
 
   it("keeps its clock running when the frames' clock steps back (a restarted source), and re-reads a line that changed", () => {

@@ -77,19 +77,13 @@ interface TrackedLine {
   readQuad?: Corners;
   readSignature?: LineSignature;
   readAtMs?: number;
-  /** When its look was last compared with readSignature, and whether it differed then (kept until the next look). */
+  /** When its look was last compared with readSignature. */
   lookedAtMs?: number;
-  lookChanged?: boolean;
   read?: ReadText;
   /** Its refresh interval: refreshMs, doubled by each read that confirmed its text (refreshMaxMs). */
   refreshEveryMs?: number;
   /** A read of this line is under way: it is not asked for again meanwhile. */
   pending: boolean;
-  /**
-   * The box no longer looks as it did where `read` was read (resized, or its look changed): that text is not the
-   * box's, and is not shown with it until a read of the box as it now looks comes back.
-   */
-  textOutdated: boolean;
   /** Frames it was followed in. */
   seenFrames: number;
   missedFrames: number;
@@ -107,10 +101,7 @@ export interface ReadRequest {
 
 /** One frame's decision: what each box's line is known to say, and which boxes should be read. */
 export interface TrackingStep {
-  /**
-   * Each box's line's last read; undefined for a line never read yet, and for one whose box has changed since its
-   * read (resized, or its look changed: another text in its place) until a read of its new look comes back.
-   */
+  /** Each box's line's last read, or undefined for a line never read yet. */
   readonly texts: readonly (ReadText | undefined)[];
   /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
   readonly toRead: readonly ReadRequest[];
@@ -183,7 +174,7 @@ export class LineTracker {
     const revived = this.revive(quads, matches, lookAtFor, nowMs);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, textOutdated: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
+      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
       line.quad = quad;
       line.seenFrames++;
       line.missedFrames = 0;
@@ -194,13 +185,8 @@ export class LineTracker {
 
     const toRead: ReadRequest[] = [];
     lineOfBox.forEach((line, index) => {
-      // Every frame, not only once a re-read may be asked for: no text is shown on a box seen to no longer match it.
-      const change = this.changeSinceAsked(line, quads[index], lookAtFor(index), nowMs);
-      // While a read is under way its text is outdated already if the box changed before it was asked for; once
-      // the read is back, the look last asked for is the one its text was read from, a change then is the box's own.
-      line.textOutdated = (line.pending && line.textOutdated) || change !== undefined;
       if (line.pending) return;
-      const reason = this.reasonToRead(line, change, nowMs);
+      const reason = this.reasonToRead(line, quads[index], lookAtFor(index), nowMs);
       if (!reason) return;
       signatureOf(index); // kept with the read: now, while the frame is there
       toRead.push({ index, reason });
@@ -214,13 +200,13 @@ export class LineTracker {
       line.awaitingTextSinceMs = undefined;
     }
     return {
-      texts: lineOfBox.map((line) => (line.textOutdated ? undefined : line.read)),
+      texts: lineOfBox.map((line) => line.read),
       toRead,
       textAfterMs,
       begin: (requests) => {
         const reading = requests.map(({ index }) => {
           const line = lineOfBox[index];
-          Object.assign(line, { pending: true, lookChanged: false, readQuad: quads[index], readSignature: signatureOf(index), readAtMs: nowMs });
+          Object.assign(line, { pending: true, readQuad: quads[index], readSignature: signatureOf(index), readAtMs: nowMs });
           return line;
         });
         return (reads) => {
@@ -245,7 +231,7 @@ export class LineTracker {
       const index = unmatched[a];
       const line = this.lost[b];
       if (this.changeSinceRead(line, quads[index], lookAtFor(index))) continue;
-      revived.set(index, Object.assign(line, { lostAtMs: undefined, lookChanged: false }));
+      revived.set(index, Object.assign(line, { lostAtMs: undefined }));
     }
     this.lost = this.lost.filter((line) => line.lostAtMs !== undefined);
     return revived;
@@ -277,27 +263,17 @@ export class LineTracker {
     return places.some((place) => signatureDistance(lookAt(place, vertical), readSignature) <= this.options.changeDistance);
   }
 
-  /**
-   * How the box differs from the look its last read was asked for with (changeSinceRead): its size every frame, its
-   * look at most every lookEveryMs and not while a read is under way (a slow reader's lines are under way most of
-   * the time, and it is the costly part), the verdict kept in between. Undefined for a line never asked for.
-   */
-  private changeSinceAsked(line: TrackedLine, quad: Corners, lookAt: LookAt, nowMs: number): ReadReason | undefined {
-    if (!line.readQuad || !line.readSignature) return undefined;
-    const look = !line.pending && nowMs - (line.lookedAtMs ?? -Infinity) >= this.options.lookEveryMs;
-    if (look) line.lookedAtMs = nowMs;
-    const change = this.changeSinceRead(line, quad, look ? lookAt : undefined);
-    if (look && change !== 'resized') line.lookChanged = change === 'changed';
-    return change ?? (line.lookChanged ? 'changed' : undefined);
-  }
-
-  /** A change re-read no sooner than rereadMs after the last read; a line never read once confirmed; or a refresh due. */
-  private reasonToRead(line: TrackedLine, change: ReadReason | undefined, nowMs: number): ReadReason | undefined {
-    const { refreshMs, rereadMs, confirmFrames } = this.options;
-    if (line.readAtMs === undefined) return line.seenFrames >= confirmFrames ? 'new' : undefined;
+  private reasonToRead(line: TrackedLine, quad: Corners, lookAt: LookAt, nowMs: number): ReadReason | undefined {
+    const { refreshMs, rereadMs, lookEveryMs, confirmFrames } = this.options;
+    if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return line.seenFrames >= confirmFrames ? 'new' : undefined;
     const sinceRead = nowMs - line.readAtMs;
-    if (change && sinceRead >= rereadMs) return change;
-    return sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined;
+    let change: ReadReason | undefined;
+    if (sinceRead >= rereadMs) {
+      const look = nowMs - (line.lookedAtMs ?? -Infinity) >= lookEveryMs;
+      if (look) line.lookedAtMs = nowMs;
+      change = this.changeSinceRead(line, quad, look ? lookAt : undefined);
+    }
+    return change ?? (sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined);
   }
 
   /** The line's refresh interval after this read: doubled when it confirms the text the line had, else refreshMs. */
