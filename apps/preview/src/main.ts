@@ -6,7 +6,7 @@ import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, ren
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
 import { PreviewFrames } from './app/preview-frames';
-import { previewHealth, PreviewSilence } from './app/preview-health';
+import { PreviewSilence } from './app/preview-health';
 import { watchPreview } from './app/preview.metrics';
 
 void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve), async (logger, [config, curve]) => {
@@ -64,7 +64,7 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
     port: config.metricsPort,
     registry,
     health: () => ({
-      ...previewHealth(silence.troubles()),
+      ...silence.health(),
       sources: sources.summaries(),
       viewers: viewers(),
       frames: frames.stats(),

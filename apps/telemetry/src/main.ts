@@ -5,7 +5,7 @@ import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, run
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
-import { telemetryHealth } from './app/telemetry-health';
+import { TelemetryWatch } from './app/telemetry-health';
 import { TelemetryMetrics } from './app/telemetry.metrics';
 import { TelemetryModule } from './app/telemetry.module';
 
@@ -32,7 +32,8 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     curve: connectingCurve(curve, 'DETECTIONS'),
   });
   const registry = createMetricsRegistry('telemetry');
-  const metrics = new TelemetryMetrics(registry, server, { silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
+  const watch = new TelemetryWatch({ silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
+  const metrics = new TelemetryMetrics(registry, server, watch.detections);
 
   const upstream =
     config.sink === 'console' || edgeKind === 'none'
@@ -58,7 +59,8 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     status: () => ({ fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null, transport: server.stats() }),
   });
   if (edge && upstream) {
-    metrics.watchUpstream(registry, () => upstream.stats(), edge, config.upstreamGraceMs);
+    metrics.countUpstream(registry, () => upstream.stats());
+    watch.watchUpstream(() => upstream.stats(), edge, config.upstreamGraceMs);
     upstream.attach(edge);
     edge.onConnected(() => upstream.resume());
   }
@@ -70,7 +72,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     registry,
     metricsPort: config.metricsPort,
     health: () => ({
-      ...telemetryHealth(metrics.troubles()),
+      ...watch.health(),
       sink: upstream ? 'iotedge' : 'console',
       transport: server.stats(),
       ...(edge && { iotEdge: { connected: edge.connected, upstream: upstream?.stats() } }),
@@ -81,7 +83,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     fatal: edge?.fatal,
     async close() {
       await service.close();
-      metrics.close();
+      watch.close();
       await sink.close?.(UPSTREAM_FLUSH_ON_STOP_MS);
       await edge?.close();
     },

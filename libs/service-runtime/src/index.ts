@@ -20,3 +20,5 @@ export * from './lib/cpu-quota';
 export * from './lib/repeated-failure-filter';
 export * from './lib/episode-watch';
 export * from './lib/all-sources-silence';
+export * from './lib/silence-watch';
+export * from './lib/troubles-health';

@@ -1,8 +1,5 @@
-import { AllSourcesSilence, OwnSilence } from '@iev/service-runtime';
+import { NO_DETECTIONS_CAUSE, SilenceWatch, troublesHealth, type AllSourcesSilence, type TroublesHealth } from '@iev/service-runtime';
 import type { Logger } from 'pino';
-
-/** How often silence is judged: an episode is logged whether or not anyone asks /health. */
-const HEALTH_CHECK_MS = 1000;
 
 /** What makes the preview degraded, as /health says it; each undefined while all is well. */
 export interface PreviewTroubles {
@@ -12,22 +9,7 @@ export interface PreviewTroubles {
   detectionsSilentForMs?: number;
 }
 
-export interface PreviewHealth extends PreviewTroubles {
-  healthy: boolean;
-  /** 'degraded' while no frames or no detections arrive; absent while all is well. */
-  status?: 'degraded';
-}
-
-/** The preview's part of /health: degraded, and so unhealthy, while it has nothing to show (PreviewSilence). */
-export function previewHealth({ framesSilentForMs, detectionsSilentForMs }: PreviewTroubles): PreviewHealth {
-  if (framesSilentForMs === undefined && detectionsSilentForMs === undefined) return { healthy: true };
-  return {
-    healthy: false,
-    status: 'degraded',
-    ...(framesSilentForMs !== undefined && { framesSilentForMs }),
-    ...(detectionsSilentForMs !== undefined && { detectionsSilentForMs }),
-  };
-}
+export type PreviewHealth = TroublesHealth<PreviewTroubles>;
 
 export interface PreviewSilenceOptions {
   /** PREVIEW_SILENCE_MS; 0: never judged. */
@@ -47,36 +29,28 @@ export interface PreviewSilenceOptions {
  * either case: it says so, and capture's /health says why.
  */
 export class PreviewSilence {
-  /** This process's own silences (stopped, a suspended VM): what waited meanwhile was not silent. */
-  private readonly ownSilence = new OwnSilence(HEALTH_CHECK_MS);
-  private readonly activeClock = () => performance.now() - this.ownSilence.ms;
+  private readonly watch: SilenceWatch;
   readonly frames: AllSourcesSilence;
   readonly detections: AllSourcesSilence;
-  private readonly timer: NodeJS.Timeout;
 
   constructor({ limitMs, framesConnect, detectionsConnect, logger }: PreviewSilenceOptions) {
-    const silence = (what: string, endpoint: string, cause: string) =>
-      new AllSourcesSilence({
-        limitMs,
-        clock: this.activeClock,
-        telling: {
-          began: (silentMs) => logger.warn({ silentSeconds: Math.round(silentMs / 1000), endpoint }, `no ${what} for ${Math.round(silentMs / 1000)} s on ${endpoint}: ${cause}`),
-          ended: (silentMs) => logger.info({ silentSeconds: Math.round(silentMs / 1000) }, `${what} again after about ${Math.round(silentMs / 1000)} s`),
-        },
-      });
-    this.frames = silence('frames', framesConnect.join(','), "capture stopped, unreachable or listening elsewhere, or its camera out (capture's /health says which)");
-    this.detections = silence('detections', detectionsConnect, "inference stopped, unreachable or publishing elsewhere, or no camera delivering (capture's and inference's /health say which)");
-    this.timer = setInterval(() => this.troubles(), HEALTH_CHECK_MS);
-    this.timer.unref();
+    this.watch = new SilenceWatch({ limitMs, logger });
+    this.frames = this.watch.silence({
+      what: 'frames',
+      setting: 'framesConnect',
+      endpoint: framesConnect.join(','),
+      cause: "capture stopped, unreachable or listening elsewhere, or its camera out (capture's /health says which)",
+    });
+    this.detections = this.watch.silence({ what: 'detections', setting: 'detectionsConnect', endpoint: detectionsConnect, cause: NO_DETECTIONS_CAUSE });
   }
 
-  /** What makes /health degraded now, each episode logged once as it begins and once as it ends. */
-  troubles(): PreviewTroubles {
-    this.ownSilence.check(performance.now());
-    return { framesSilentForMs: this.frames.check(), detectionsSilentForMs: this.detections.check() };
+  /** The preview's part of /health: degraded, and so unhealthy, while it has nothing to show. */
+  health(): PreviewHealth {
+    this.watch.check();
+    return troublesHealth<PreviewTroubles>({ framesSilentForMs: this.frames.silentForMs, detectionsSilentForMs: this.detections.silentForMs });
   }
 
   close(): void {
-    clearInterval(this.timer);
+    this.watch.close();
   }
 }

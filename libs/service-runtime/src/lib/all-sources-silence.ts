@@ -41,6 +41,11 @@ export class AllSourcesSilence {
     return this.episodes.check();
   }
 
+  /** As of the last check(): whole milliseconds since anything arrived while all is silent, else undefined. */
+  get silentForMs(): number | undefined {
+    return this.episodes.current;
+  }
+
   /** Each source heard from, with the milliseconds since its last arrival. */
   ages(): Array<{ sourceId: string; ms: number }> {
     const now = this.options.clock();
