@@ -25,6 +25,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { nestedNxEnv } from '../scripts/nx-build.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const WORKSPACE_ROOT = resolve(HERE, '../..');
@@ -263,7 +264,7 @@ async function buildModule(module, arch, base, node, decoders) {
       '--volume', `${npmCache}:/root/.npm`,
       ...(decoders ? ['--decoders'] : []),
     ],
-    { cwd: WORKSPACE_ROOT, env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', NX_NO_CLOUD: 'true' } },
+    { cwd: WORKSPACE_ROOT, env: nestedNxEnv({ NX_DAEMON: 'false', NX_NO_CLOUD: 'true' }) },
   );
   const { version } = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'package.json'), 'utf8'));
   return `localhost:5000/${module}:${version}-${arch}${decoders ? '.decoders' : ''}`;

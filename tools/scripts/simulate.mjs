@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDotEnv } from './lib/dotenv.mjs';
-import { buildProjects, workspaceRoot } from './nx-build.mjs';
+import { buildProjects, nestedNxEnv, workspaceRoot } from './nx-build.mjs';
 
 const args = process.argv.slice(2);
 const cameras = takeOption('--cameras');
@@ -40,7 +40,7 @@ function camerasManifest(count) {
   const result = spawnSync('npx', ['nx', 'genconfig', 'deployment', '--arch', arch, ...options, '--outputPath', outputPath, '--outputStyle=static'], {
     cwd: workspaceRoot,
     encoding: 'utf8',
-    env: { ...process.env, NX_TUI: 'false' },
+    env: nestedNxEnv(),
   });
   if (result.status !== 0) fail(`${result.stdout}${result.stderr}\ngenconfig ${options.join(' ')} failed`);
   const variant = [...(count === '1' ? [] : [`${count}cameras`]), ...(inProcess ? ['inprocess'] : []), arch].join('.');
