@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 export const workspaceRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * The environment for an Nx run started from inside another (a spec running `npm run simulate`, an image build):
- * without the outer run's NX_INVOCATION_ROOT_PID. Nx records every task of one root in a table and refuses a task
- * already there as a recursive loop, so two such runs side by side under `nx run-many -t test` (pipeline-e2e's
- * simulator building preview while images-e2e's image build builds it too) failed each other's builds. These runs
- * only build and generate, never run tests, so no loop can form through them.
+ * The environment for an Nx run started from inside another (a spec running `npm run simulate` or the bench, an
+ * image build): without the outer run's NX_INVOCATION_ROOT_PID. Nx records every task started under one root run in
+ * a table, while that root lives, and refuses a task already there as a recursive loop: a nested build killed
+ * mid-way (its spec's timeout, under load) left its tasks there, and the next spec's build of them under the same
+ * `nx run-many -t test` failed ("preview:build was already invoked by a parent Nx process"). These runs only build
+ * and generate, never run tests, so no loop can form through them.
  */
 export function nestedNxEnv(extra = {}) {
   const env = { ...process.env, NX_TUI: 'false', ...extra };

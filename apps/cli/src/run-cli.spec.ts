@@ -26,18 +26,26 @@ afterAll(() => {
  */
 const fakeNpxDir = mkdtempSync(join(tmpdir(), 'cli-npx-'));
 const buildsAsked = join(fakeNpxDir, 'builds-asked');
-writeFileSync(join(fakeNpxDir, 'npx'), `#!/bin/sh\necho "$*" >> '${buildsAsked}'\necho 'nx: built (stdout)'\necho 'nx: built (stderr)' >&2\n`, { mode: 0o755 });
+/** The outer Nx run each build was told it belongs to (NX_INVOCATION_ROOT_PID), `none` where it was told none. */
+const buildRoots = join(fakeNpxDir, 'build-roots');
+writeFileSync(
+  join(fakeNpxDir, 'npx'),
+  `#!/bin/sh\necho "$*" >> '${buildsAsked}'\necho "\${NX_INVOCATION_ROOT_PID:-none}" >> '${buildRoots}'\necho 'nx: built (stdout)'\necho 'nx: built (stderr)' >&2\n`,
+  { mode: 0o755 },
+);
 afterAll(() => rmSync(fakeNpxDir, { recursive: true, force: true }));
 
 /**
  * run-cli.mjs as `npm run <command> -- <args>` from callerDir runs it, with the stand-in npx: `built` lists the projects
  * each build it ran was for.
  */
-function npmRun(command: string, args: string[]) {
+function npmRun(command: string, args: string[], env: Record<string, string> = {}) {
   rmSync(buildsAsked, { force: true });
-  const run = runToEnd(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], root, { INIT_CWD: callerDir, PATH: `${fakeNpxDir}:${process.env['PATH']}` });
+  rmSync(buildRoots, { force: true });
+  const run = runToEnd(process.execPath, [join(root, 'tools/scripts/run-cli.mjs'), command, ...args], root, { INIT_CWD: callerDir, PATH: `${fakeNpxDir}:${process.env['PATH']}`, ...env });
   const asked = existsSync(buildsAsked) ? readFileSync(buildsAsked, 'utf8').trim().split('\n') : [];
-  return { ...run, built: asked.map((line) => /^nx run-many -t build -p (.+?) --/.exec(line)?.[1].split(' ') ?? [line]) };
+  const roots = existsSync(buildRoots) ? readFileSync(buildRoots, 'utf8').trim().split('\n') : [];
+  return { ...run, built: asked.map((line) => /^nx run-many -t build -p (.+?) --/.exec(line)?.[1].split(' ') ?? [line]), roots };
 }
 
 /** The built CLI (the test target depends on its build), run as run-cli.mjs runs it: in the caller's folder. */
@@ -147,6 +155,14 @@ describe('npm run bench', () => {
     expect(code).toBe(1);
     expect(started.length).toBeGreaterThan(0);
     expect(built.map((projects) => [...projects].sort())).toEqual([['cli', ...new Set(started)].sort()]);
+  });
+
+  // Nx refuses a task already in its root run's table as a loop: a nested build killed mid-way (a spec's timeout)
+  // left its tasks there, and the next build of them under the same `nx run-many -t test` failed.
+  it("builds in an Nx run of its own, not in the table of the run it was started under", () => {
+    const { built, roots } = npmRun('bench', ['--seconds', '0x10', '--backend', 'none'], { NX_INVOCATION_ROOT_PID: '4242' });
+
+    expect({ builds: built.length, roots }).toEqual({ builds: 1, roots: ['none'] });
   });
 
   // --backend none is refused after these, so no bench starts even where one of them is let through.
