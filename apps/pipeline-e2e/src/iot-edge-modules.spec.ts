@@ -168,4 +168,12 @@ describe('the modules under (emulated) IoT Edge', () => {
     const unknown = await hub.invokeMethod('preview', 'getSnapshot', { sourceId: 'camera9' }, 10_000);
     expect(unknown).toMatchObject({ status: 400, payload: { error: 'no such source: camera9 (sources: camera0)' } });
   }, 60_000);
+
+  it('answers a method a module does not have at once with 501, naming it and the methods the module has, not a 504 after the timeout', async () => {
+    await hub.waitForSubscription('preview', 'methods', 30_000);
+    expect(await hub.invokeMethod('preview', 'getSnapshots', {}, 10_000)).toEqual({
+      status: 501,
+      payload: { error: 'preview has no direct method "getSnapshots" (its methods: getStatus, getSnapshot)', method: 'getSnapshots', methods: ['getStatus', 'getSnapshot'] },
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { Backoff, maskCredentials, withTimeout } from '@iev/service-runtime';
 import { NoRetry } from 'azure-iot-common';
-import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type Twin } from 'azure-iot-device';
+import { Message, ModuleClient, SharedAccessKeyAuthenticationProvider, type DeviceMethodResponse, type Twin } from 'azure-iot-device';
 import { Mqtt } from 'azure-iot-device-mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -11,6 +11,7 @@ import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment'
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { EdgeFailureLog } from './edge-failure-log';
 import { PRODUCT_VERSION } from './product-version';
+import { onUnregisteredMethods } from './unregistered-methods';
 
 /**
  * A connection that stayed up this long starts the backoff over; one taken away sooner (another process with the
@@ -51,6 +52,11 @@ export interface PartlyApplied<Settings> {
 
 export type MethodHandler = (payload: unknown) => Promise<unknown> | unknown;
 
+interface MethodAnswer {
+  status: number;
+  payload: unknown;
+}
+
 export interface EdgeModuleOptions<S extends DesiredSpec> {
   name: string;
   logger: Logger;
@@ -62,7 +68,10 @@ export interface EdgeModuleOptions<S extends DesiredSpec> {
   reported?: () => Record<string, unknown>;
   reportIntervalMs?: number;
   status?: () => Record<string, unknown>;
-  /** Direct methods besides getStatus, by name: a handler's value is the answer (200), a throw answers 400 with its message. */
+  /**
+   * Direct methods besides getStatus, by name: a handler's value is the answer (200), a throw answers 400 with its
+   * message. A method the module does not have answers 501, naming it and these.
+   */
   methods?: Record<string, MethodHandler>;
   registry?: Registry;
   /** Between connection attempts; default 1 s doubling to 10 s: edgeHub is local, and at boot it comes up after the modules. */
@@ -342,18 +351,47 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       client.onMethod(name, (request, response) => {
         if (!request || !response) return;
         void (async () => {
-          let answer: { status: number; payload: unknown };
+          let answer: MethodAnswer;
           try {
             answer = { status: 200, payload: (await handler(request.payload)) ?? {} };
           } catch (error) {
             answer = { status: 400, payload: { error: (error as Error).message } };
           }
-          await this.request(response.send(answer.status, answer.payload), `the answer to ${name}`).catch((error) =>
-            this.options.logger.warn({ err: error, method: name }, `could not answer the direct method ${name}`),
-          );
+          await this.sendAnswer(name, response, answer);
         })();
       });
     }
+    this.answerUnregisteredMethods(client, Object.keys(methods));
+  }
+
+  /**
+   * A call to a method the module does not have is answered 501 at once, naming it and the methods the module has:
+   * left to time out (504), a typo or a module of an older version would look to its caller like a hung module.
+   */
+  private answerUnregisteredMethods(client: ModuleClient, names: string[]): void {
+    const hooked = onUnregisteredMethods(client._transport, names, ({ methodName, response }) => {
+      if (!response) {
+        this.options.logger.warn(
+          { method: methodName },
+          `a call to the direct method "${methodName}" came without a request id the SDK could read (a '?' or '#' in the method name?): it cannot be answered, and its caller gets 504`,
+        );
+        return;
+      }
+      const error = `${this.options.name} has no direct method "${methodName}" (its methods: ${names.join(', ')})`;
+      this.options.logger.info({ method: methodName }, error);
+      void this.sendAnswer(methodName, response, { status: 501, payload: { error, method: methodName, methods: names } });
+    });
+    if (!hooked) {
+      this.options.logger.warn(
+        'the IoT SDK no longer dispatches direct methods as events named method_<name> (SDK internals changed?): a call to a method the module does not have will go unanswered, and its caller gets 504, not 501',
+      );
+    }
+  }
+
+  private async sendAnswer(name: string, response: DeviceMethodResponse, answer: MethodAnswer): Promise<void> {
+    await this.request(response.send(answer.status, answer.payload), `the answer to ${name}`).catch((error) =>
+      this.options.logger.warn({ err: error, method: name }, `could not answer the direct method ${name}`),
+    );
   }
 
   /** complete: the whole desired document (at connect), not a patch. */

@@ -1,0 +1,46 @@
+import { SharedAccessKeyAuthenticationProvider, type MethodMessage } from 'azure-iot-device';
+import { Mqtt } from 'azure-iot-device-mqtt';
+import { onUnregisteredMethods, type UnregisteredMethodCall } from './unregistered-methods';
+
+/**
+ * Against the SDK's own MQTT transport, unconnected: what onUnregisteredMethods relies on of it. edge-module.spec.ts
+ * has the whole path (edgeHub's topic, the transport's dispatch, the 501 answer) with a connected module.
+ */
+describe('onUnregisteredMethods (the SDK MQTT transport)', () => {
+  const provider = SharedAccessKeyAuthenticationProvider.fromConnectionString(
+    `HostName=hub.example;DeviceId=device;ModuleId=module;SharedAccessKey=${Buffer.from('key').toString('base64')}`,
+  );
+  afterAll(() => provider.stop());
+
+  const call = (methodName: string, requestId?: string): Partial<MethodMessage> => ({ methods: { methodName }, requestId, body: Buffer.from('{}') });
+
+  it('hands over the calls of methods no handler listens for, with a response for their request id, and leaves registered methods to their handler', () => {
+    const transport = new Mqtt(provider);
+    const heard: string[] = [];
+    transport.onDeviceMethod('ping', () => heard.push('ping'));
+    const unregistered: UnregisteredMethodCall[] = [];
+    expect(onUnregisteredMethods(transport, ['ping'], (unheard) => unregistered.push(unheard))).toBe(true);
+
+    expect(transport.emit('method_ping', call('ping', '1'))).toBe(true);
+    expect(transport.emit('method_pnig', call('pnig', '2'))).toBe(false);
+    expect(transport.emit('method_get?status', call('get?status'))).toBe(false);
+    // Not a method call: left alone.
+    transport.emit('inputMessage', 'input1', {});
+
+    expect(heard).toEqual(['ping']);
+    expect(unregistered.map(({ methodName, response }) => [methodName, response?.requestId])).toEqual([
+      ['pnig', '2'],
+      ['get?status', undefined],
+    ]);
+  });
+
+  // The SDK's onDeviceMethod listening under another name than method_<name>: the hook would hear every call,
+  // registered ones too, and answer them 501 before their handler.
+  it('hooks nothing where the registered methods are not heard under method_<name>', () => {
+    const transport = new Mqtt(provider);
+    transport.on('methodCall', () => undefined);
+    const emit = transport.emit;
+    expect(onUnregisteredMethods(transport, ['ping'], () => undefined)).toBe(false);
+    expect(transport.emit).toBe(emit);
+  });
+});
