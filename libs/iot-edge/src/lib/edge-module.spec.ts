@@ -279,11 +279,14 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect(await hub.invokeMethod('methods', 'getStatus/x', {}, 5000)).toMatchObject({ status: 200, payload: { module: 'methods' } });
     });
 
-    it("says why a call whose method name holds a '?' goes unanswered (the SDK reads no request id in its topic), and answers the next call", async () => {
+    it("says why a call whose method name holds a '?' or '#' goes unanswered (the SDK reads no request id in its topic), and answers the next call", async () => {
       const { logger, lines } = recordingLogger();
       await startWithMethods(logger);
       expect((await hub.invokeMethod('methods', 'get?status', {}, 1000)).status).toBe(504);
       expect(lines).toContainEqual(expect.objectContaining({ method: 'get?status', msg: expect.stringMatching(/^a call to the direct method "get\?status" came without a request id .*its caller gets 504/) }));
+      // Read up to the '#'.
+      expect((await hub.invokeMethod('methods', 'get#status', {}, 1000)).status).toBe(504);
+      expect(lines).toContainEqual(expect.objectContaining({ method: 'get', msg: expect.stringMatching(/^a call to the direct method "get" came without a request id/) }));
       expect((await hub.invokeMethod('methods', 'getStatus', {}, 5000)).status).toBe(200);
     });
   });
