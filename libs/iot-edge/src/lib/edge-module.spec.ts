@@ -289,6 +289,19 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect(lines).toContainEqual(expect.objectContaining({ method: 'get', msg: expect.stringMatching(/^a call to the direct method "get" came without a request id/) }));
       expect((await hub.invokeMethod('methods', 'getStatus', {}, 5000)).status).toBe(200);
     });
+
+    // The SDK's own handler of a method the module has throws on a call without a request id, out of its MQTT
+    // message handler: the module process died of it (uncaught ReferenceError 'requestId must be a string').
+    it("survives a call to a method it has that comes without a request id (read up to a '#', or a '/' before a '?'), logging it as unanswerable", async () => {
+      const { logger, lines } = recordingLogger();
+      const edge = await startWithMethods(logger);
+      expect((await hub.invokeMethod('methods', 'getStatus#x', {}, 1000)).status).toBe(504);
+      expect((await hub.invokeMethod('methods', 'ping/x?y', {}, 1000)).status).toBe(504);
+      expect(lines).toContainEqual(expect.objectContaining({ method: 'getStatus', msg: expect.stringMatching(/^a call to the direct method "getStatus" came without a request id/) }));
+      expect(lines).toContainEqual(expect.objectContaining({ method: 'ping', msg: expect.stringMatching(/^a call to the direct method "ping" came without a request id/) }));
+      expect(edge.connected).toBe(true);
+      expect(await hub.invokeMethod('methods', 'ping', { n: 2 }, 5000)).toEqual({ status: 200, payload: { pong: { n: 2 } } });
+    });
   });
 
   it('returns a property removed while it was disconnected to its start-up value when it reconnects, applying only the first whole document as start-up configuration', async () => {

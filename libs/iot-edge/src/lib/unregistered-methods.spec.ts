@@ -24,6 +24,8 @@ describe('onUnregisteredMethods (the SDK MQTT transport)', () => {
     expect(transport.emit('method_ping', call('ping', '1'))).toBe(true);
     expect(transport.emit('method_pnig', call('pnig', '2'))).toBe(false);
     expect(transport.emit('method_get?status', call('get?status'))).toBe(false);
+    // A registered method without a request id ('ping#x' read up to the '#'): the SDK's handler would throw on it.
+    expect(transport.emit('method_ping', call('ping'))).toBe(false);
     // Not a method call: left alone.
     transport.emit('inputMessage', 'input1', {});
 
@@ -31,6 +33,7 @@ describe('onUnregisteredMethods (the SDK MQTT transport)', () => {
     expect(unregistered.map(({ methodName, response }) => [methodName, response?.requestId])).toEqual([
       ['pnig', '2'],
       ['get?status', undefined],
+      ['ping', undefined],
     ]);
   });
 
