@@ -4,7 +4,8 @@ import { LOGS_SHOWN_BY_LAUNCHER } from './run-module';
 
 // A module process as the apps run it (run-module.ts compiled as it loads): its start takes as long as MODULE_START_MS
 // says (forever when unset, like a model that loads for minutes), or fails with MODULE_START_ERROR; once started, its
-// close() takes MODULE_CLOSE_MS.
+// close() takes MODULE_CLOSE_MS. With MODULE_WEDGED_THREAD_S, a worker thread is in a native call that long (a
+// model run that does not return): Node.js's own exit would wait for it.
 const MODULE_SCRIPT = `
 process.env.SWC_NODE_PROJECT = ${JSON.stringify(join(__dirname, '../../../../tsconfig.base.json'))};
 require(${JSON.stringify(require.resolve('@swc-node/register'))});
@@ -16,6 +17,10 @@ runModule('spec', () => readConfig({ threads: env.integer('SPEC_THREADS', { min:
   if (process.env.MODULE_START_ERROR) throw new Error(process.env.MODULE_START_ERROR);
   await wait(process.env.MODULE_START_MS);
   setInterval(() => undefined, 1000); // what a module serves keeps it running
+  if (process.env.MODULE_WEDGED_THREAD_S) {
+    const { Worker } = require('node:worker_threads');
+    new Worker("require('node:child_process').spawnSync('sleep', ['" + process.env.MODULE_WEDGED_THREAD_S + "'])", { eval: true });
+  }
   return { close: () => wait(process.env.MODULE_CLOSE_MS) };
 }, process.env.MODULE_CLOSE_TIMEOUT_MS ? { closeTimeoutMs: Number(process.env.MODULE_CLOSE_TIMEOUT_MS) } : {});
 `;
@@ -87,6 +92,37 @@ describe('runModule (a real module process, real signals)', () => {
     expect(await run.exited).toEqual({ code: 1, signal: null });
     expect(performance.now() - stopping).toBeGreaterThanOrEqual(1400);
     expect(run.output()).toContain('"msg":"spec did not stop within 1.5 s: exiting all the same"');
+  });
+
+  describe('with a worker thread stuck in a native call', () => {
+    /** How long the call lasts: far longer than the module may take to exit. */
+    const WEDGED_S = 40;
+    /** The close timeout, and the most the exit may take after it (a node started to exit with the code). */
+    const [CLOSE_TIMEOUT_MS, EXIT_MS] = [1500, 5000];
+    const exitedWithin = async (run: ModuleRun, ms: number) => Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), ms))]);
+
+    it('exits with 1 after its close times out, though the thread is still stuck: its exit waits for no thread', async () => {
+      const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000', MODULE_CLOSE_TIMEOUT_MS: String(CLOSE_TIMEOUT_MS), MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
+      runs.push(run);
+      await waitForOutput(run, 'spec started');
+      run.child.kill('SIGTERM');
+
+      expect(await exitedWithin(run, CLOSE_TIMEOUT_MS + EXIT_MS)).toEqual({ code: 1, signal: null });
+      expect(run.output()).toContain('"msg":"spec did not stop within 1.5 s: exiting all the same"');
+    });
+
+    it('exits with 1 at a signal repeated later, though the thread is still stuck', async () => {
+      const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000', MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
+      runs.push(run);
+      await waitForOutput(run, 'spec started');
+      run.child.kill('SIGTERM');
+      await waitForOutput(run, 'SIGTERM: stopping spec');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      run.child.kill('SIGTERM');
+
+      expect(await exitedWithin(run, EXIT_MS)).toEqual({ code: 1, signal: null });
+      expect(run.output()).toContain('SIGTERM again: exiting now');
+    });
   });
 
   it('stops with 0 when its close ends in time', async () => {

@@ -38,6 +38,21 @@ export const REPEATED_SIGNAL_MS = 1000;
  */
 export const CLOSE_TIMEOUT_MS = 9_000;
 
+/** process.execve, from Node.js 23.11 on (the modules run on 24), which @types/node 20 does not declare. */
+type ExecveProcess = NodeJS.Process & { execve(file: string, args: readonly string[], env: NodeJS.ProcessEnv): never };
+
+/**
+ * Ends the process with process.exitCode. process.exit() joins the worker threads, so one stuck in a native call (a
+ * model run that never returns) keeps the process, its 'exit' handlers run, alive for good: a module that serves
+ * nothing and looks running. Where something may be wedged (a close that did not finish), the 'exit' handlers run
+ * and then the process's image is replaced by a node that exits at once with the code (process.execve), which ends
+ * every thread. The same pid: a container's pid 1 is ended so too, where a SIGKILL from inside its container is not.
+ */
+function exitProcess(mayBeWedged: boolean): void {
+  if (mayBeWedged) process.once('exit', (code) => (process as ExecveProcess).execve(process.execPath, [process.execPath, '-e', `process.exit(${code})`], {}));
+  process.exit();
+}
+
 export interface RunModuleOptions {
   /** Default CLOSE_TIMEOUT_MS. */
   closeTimeoutMs?: number;
@@ -63,22 +78,25 @@ export async function runModule<Config>(
   let running: RunningModule | undefined;
   let stoppingSince: number | undefined;
   const close = async (module: RunningModule) => {
+    let closed = false;
     try {
       await withTimeout(module.close(), closeTimeoutMs, `closing ${name}`);
       logger.info(`${name} stopped`);
+      closed = true;
     } catch (error) {
       if (error instanceof TimeoutError) logger.error(`${name} did not stop within ${closeTimeoutMs / 1000} s: exiting all the same`);
       else logger.error({ err: error }, `${name} did not stop cleanly`);
       process.exitCode = 1;
     }
     // Sockets and timers are closed; exit even if a library left a handle behind.
-    setImmediate(() => process.exit());
+    setImmediate(() => exitProcess(!closed));
   };
   const stop = (signal: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {
       if (performance.now() - stoppingSince < REPEATED_SIGNAL_MS) return;
       logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
+      process.exitCode = 1;
+      exitProcess(true);
     }
     stoppingSince = performance.now();
     if (!running) {
