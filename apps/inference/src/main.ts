@@ -48,7 +48,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
   });
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
-  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger);
+  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger, { hangExitMs: config.hangExitMs });
   // The cameras decoded here, announced beside the detections: a preview drops one the twin removes at once, rather
   // than after minutes of its silence (as it must for a capture module's, which may come back).
   const cameras = frames.cameras;
@@ -152,7 +152,8 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
   logger.info({ ...(decodesOwnSources ? { captureSources: ownSources.map(({ sourceId }) => sourceId) } : { framesConnect: config.framesConnect }), detectionsBind: config.detectionsBind, metricsPort: service.metricsPort }, 'inference listening');
 
   return {
-    fatal: edge?.fatal,
+    // A hang past HANG_EXIT_MS, or edgeHub refusing the credentials: IoT Edge restarts a module whose process exits.
+    fatal: Promise.race([metrics.hungTooLong, ...(edge ? [edge.fatal] : [])]),
     async close() {
       await service.close();
       await frames.close?.();

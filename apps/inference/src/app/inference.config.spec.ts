@@ -27,8 +27,16 @@ describe('inference configuration', () => {
       recRefreshMaxMs: 60_000,
       recRereadMs: 1000,
       recConfirmFrames: 2,
+      hangExitMs: 300_000,
       metricsPort: 9102,
     });
+  });
+
+  it('exits after a hang of HANG_EXIT_MS, 0 never, refusing a value below the 60 s a hang is told at by name', () => {
+    expect(readInferenceConfig({ HANG_EXIT_MS: '0' }).hangExitMs).toBe(0);
+    expect(readInferenceConfig({ HANG_EXIT_MS: '60000' }).hangExitMs).toBe(60_000);
+    expect(() => readInferenceConfig({ HANG_EXIT_MS: '5000' })).toThrow('HANG_EXIT_MS must be 0 (never) or from 60000 to 86400000: a stage is taken for hung after 60 s at the soonest (got "5000")');
+    expect(() => readInferenceConfig({ HANG_EXIT_MS: '5m' })).toThrow('HANG_EXIT_MS must be an integer from 0 to 86400000 (got "5m")');
   });
 
   it('takes the recognition switch and settings, naming a bad one by its variable', () => {

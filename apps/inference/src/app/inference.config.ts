@@ -2,7 +2,7 @@ import { readSourceList, type SourceConfig } from '@iev/capture-sources';
 import { twinKey } from '@iev/iot-edge';
 import { assertOwnPorts, bindOnListenHost, ConfigError, endpointAddress, env, listenHost, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
-import { backendChoiceSpec } from '@iev/detection-pipeline';
+import { backendChoiceSpec, STUCK_FLOOR_MS } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
@@ -14,6 +14,26 @@ const detectionSettings = (names: { thresh: string; boxThresh: string; unclipRat
   unclipRatio: optional(env.number(names.unclipRatio, { min: 0.1, max: 10 })),
   limitSideLen: optional(env.integer(names.limitSideLen, { min: 32, max: 4096 })),
 });
+
+/**
+ * HANG_EXIT_MS: 5 minutes by default. A piece is told stuck after 60 s, or ten times its stage's median time where
+ * that is longer (a GPU's first run, a board at seconds a frame, a busy CPU are judged so), and a stall that ends
+ * (swapping, a CPU throttled) ends within that; past it, /health has said 503 for four minutes, and a restart costs a
+ * model load, where the hang would cost every frame from then on. 0: never. Below 60 s it could not mean what it says:
+ * nothing is stuck sooner.
+ */
+const HANG_EXIT_DEFAULT_MS = 300_000;
+const hangExitMs = (() => {
+  const integer = env.integer('HANG_EXIT_MS', { min: 0, max: 86_400_000 }, HANG_EXIT_DEFAULT_MS);
+  return {
+    ...integer,
+    parse: (raw: string) => {
+      const ms = integer.parse(raw);
+      if (ms > 0 && ms < STUCK_FLOOR_MS) throw new Error(`must be 0 (never) or from ${STUCK_FLOOR_MS} to 86400000: a stage is taken for hung after ${STUCK_FLOOR_MS / 1000} s at the soonest`);
+      return ms;
+    },
+  };
+})();
 
 const onOff = (name: string) => optional(env.oneOf(name, ['on', 'off'] as const));
 const minTextScore = (name: string) => env.number(name, { min: 0, max: 1 }, 0.5);
@@ -56,6 +76,8 @@ export const inferenceConfigSpec = {
   recRereadMs: env.integer('REC_REREAD_MS', { min: 0, max: 3_600_000 }, TRACKING.rereadMs),
   /** Read a new line once it has been followed in this many frames (LineTrackerOptions.confirmFrames). */
   recConfirmFrames: env.integer('REC_CONFIRM_FRAMES', { min: 1, max: 100 }, TRACKING.confirmFrames),
+  /** A frame stuck in detection, or a batch at the recognition model, this long stops the module to be restarted; 0: never. */
+  hangExitMs,
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };
 

@@ -131,6 +131,74 @@ describe('InferenceMetrics: a recognition batch stuck at the model', () => {
   });
 });
 
+describe('InferenceMetrics: a hang that lasts HANG_EXIT_MS', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
+  const frame = { sourceId: 'camera0', sequence: 7, captureTimeMs: 0, image: { data: new Uint8Array(0), width: 0, height: 0, stride: 0 } };
+  const batch: ReadBatch = { reasons: ['new', 'refresh'], sources: 1 };
+  /** The reason the metrics give to exit, as it stands: 'none' until they give one. */
+  const reasonToExit = (metrics: InferenceMetrics) => {
+    const given = { reason: 'none' };
+    void metrics.hungTooLong.catch((error: Error) => (given.reason = error.message));
+    return given;
+  };
+  const stages = [
+    {
+      stage: 'detection',
+      enter: (metrics: InferenceMetrics) => metrics.chain.entered(frame),
+      reason: 'camera0 #7 has been in detection for 120 s, over HANG_EXIT_MS (120000 ms): a model stream or publishing hung; exiting, to be started again',
+    },
+    {
+      stage: 'reading',
+      enter: (metrics: InferenceMetrics) => metrics.reading.entered(batch),
+      reason: 'reading: a batch (lines: 2, sources: 1) has been at the recognition model for 120 s, over HANG_EXIT_MS (120000 ms): a recognition model run hung; exiting, to be started again',
+    },
+  ];
+
+  it.each(stages)('gives a reason to exit once a piece has been stuck in $stage that long, saying what hung and for how long', async ({ enter, reason }) => {
+    jest.useFakeTimers();
+    const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() }, { hangExitMs: 120_000 });
+    const given = reasonToExit(metrics);
+    enter(metrics);
+    await jest.advanceTimersByTimeAsync(119_000);
+    expect(given.reason).toBe('none'); // told stuck (and 503) since 61 s
+    await jest.advanceTimersByTimeAsync(1000);
+
+    expect(given.reason).toBe(reason);
+    metrics.close();
+  });
+
+  it.each(stages)('gives none with HANG_EXIT_MS 0, however long a piece is stuck in $stage', async ({ enter }) => {
+    jest.useFakeTimers();
+    const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() }, { hangExitMs: 0 });
+    const given = reasonToExit(metrics);
+    enter(metrics);
+    await jest.advanceTimersByTimeAsync(3_600_000);
+
+    expect(metrics.stuckInDetectionMs() ?? metrics.stuckInReadingMs()).toBe(3_600_000);
+    expect(given.reason).toBe('none');
+    metrics.close();
+  });
+
+  it.each(stages)("leaves out the process's own silence (stopped ten minutes) from how long a piece has been in $stage", async ({ enter }) => {
+    jest.useFakeTimers();
+    const metrics = new InferenceMetrics(new Registry(), () => [], { info: jest.fn(), warn: jest.fn() }, { hangExitMs: 120_000 });
+    const given = reasonToExit(metrics);
+    enter(metrics);
+    await jest.advanceTimersByTimeAsync(10_000);
+    // Stopped: both clocks move on, no timer fires until it goes on.
+    const [performanceNow, dateNow] = [performance.now.bind(performance), Date.now];
+    jest.spyOn(performance, 'now').mockImplementation(() => performanceNow() + 600_000);
+    jest.spyOn(Date, 'now').mockImplementation(() => dateNow() + 600_000);
+    await jest.advanceTimersByTimeAsync(5000);
+
+    expect(given.reason).toBe('none');
+    metrics.close();
+  });
+});
+
 describe("InferenceMetrics: the chain's clock, detection's and reading's", () => {
   afterEach(() => {
     jest.restoreAllMocks();

@@ -8,6 +8,11 @@ const SOURCE_LEAVES_AFTER_MS = 5000;
 /** How often sources are checked for staleness: an outage counts (and is logged) whether or not anyone scrapes meanwhile. */
 const STALE_CHECK_MS = 1000;
 
+/** A piece stuck in a stage, in words: what it is and for how long it has been there. */
+const inDetection = ({ key: { sourceId, sequence }, ms }: { key: ChainedFrame; ms: number }) => `${sourceId} #${sequence} has been in detection for ${Math.round(ms / 1000)} s`;
+const atRecognitionModel = ({ key: { reasons, sources }, ms }: { key: ReadBatch; ms: number }) =>
+  `reading: a batch (lines: ${reasons.length}, sources: ${sources}) has been at the recognition model for ${Math.round(ms / 1000)} s`;
+
 /** A gauge of how long the oldest piece of work has been in a stage (0 while none is), read at scrape. */
 function oldestGauge(registry: Registry, name: string, help: string, times: Pick<InFlightTimes<unknown>, 'oldest'>): void {
   new Gauge({
@@ -64,6 +69,12 @@ export class InferenceMetrics {
   /** A frame stuck in detection, and a batch stuck in reading: each episode said once, and its end. */
   private readonly chainWatch: HangWatch<ChainedFrame>;
   private readonly readingWatch: HangWatch<ReadBatch>;
+  /**
+   * Rejects once a frame has been stuck in detection, or a batch at the recognition model, for `hangExitMs`
+   * (HANG_EXIT_MS), saying what hung and for how long: the module's reason to exit. Never with hangExitMs 0.
+   */
+  readonly hungTooLong: Promise<never>;
+  private giveUp!: (reason: Error) => void;
   /** The metrics labelled by source_id, whose series a removed camera leaves behind. */
   private readonly perSource: Array<Counter<string> | Histogram<string>>;
   /** Removed cameras whose series are still to go, once their frames in flight are done. */
@@ -74,6 +85,7 @@ export class InferenceMetrics {
     registry: Registry,
     malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>,
     logger?: Pick<Logger, 'info' | 'warn'>,
+    { hangExitMs = 0 }: { hangExitMs?: number } = {},
   ) {
     const registers = [registry];
     const sources = ['source_id'] as const;
@@ -139,19 +151,33 @@ export class InferenceMetrics {
       'How long the recognition batch at the model has been there (not its wait for a detection stream): about a batch run; growing, a recognition model run hung',
       this.reading,
     );
-    this.chainWatch = new HangWatch(this.chain, {
-      stuck: ({ key: { sourceId, sequence }, ms }) =>
-        logger?.warn({ sourceId, sequence, seconds: Math.round(ms / 1000) }, `${sourceId} #${sequence} has been in detection for ${Math.round(ms / 1000)} s, far longer than frames take: a model stream or publishing may be hung`),
-      moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'detection moves again: no frame in it longer than frames take'),
-    });
-    this.readingWatch = new HangWatch(this.reading, {
-      stuck: ({ key: { reasons, sources }, ms }) =>
-        logger?.warn(
-          { lines: reasons.length, sources, seconds: Math.round(ms / 1000) },
-          `reading: a batch (lines: ${reasons.length}, sources: ${sources}) has been at the recognition model for ${Math.round(ms / 1000)} s, far longer than batches take: a recognition model run may be hung`,
-        ),
-      moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'reading moves again: no batch at the recognition model longer than batches take'),
-    });
+    this.hungTooLong = new Promise<never>((_resolve, reject) => (this.giveUp = reject));
+    // Nobody need listen: metrics without a module around them must not die of an unhandled rejection.
+    this.hungTooLong.catch(() => undefined);
+    const giveUp = (stuck: string, what: string) => this.giveUp(new Error(`${stuck}, over HANG_EXIT_MS (${hangExitMs} ms): ${what} hung; exiting, to be started again`));
+    const tooLongAfterMs = hangExitMs > 0 ? hangExitMs : undefined;
+    this.chainWatch = new HangWatch(
+      this.chain,
+      {
+        stuck: (stuck) => logger?.warn({ sourceId: stuck.key.sourceId, sequence: stuck.key.sequence, seconds: Math.round(stuck.ms / 1000) }, `${inDetection(stuck)}, far longer than frames take: a model stream or publishing may be hung`),
+        moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'detection moves again: no frame in it longer than frames take'),
+        tooLong: (stuck) => giveUp(inDetection(stuck), 'a model stream or publishing'),
+      },
+      tooLongAfterMs,
+    );
+    this.readingWatch = new HangWatch(
+      this.reading,
+      {
+        stuck: (stuck) =>
+          logger?.warn(
+            { lines: stuck.key.reasons.length, sources: stuck.key.sources, seconds: Math.round(stuck.ms / 1000) },
+            `${atRecognitionModel(stuck)}, far longer than batches take: a recognition model run may be hung`,
+          ),
+        moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'reading moves again: no batch at the recognition model longer than batches take'),
+        tooLong: (stuck) => giveUp(atRecognitionModel(stuck), 'a recognition model run'),
+      },
+      tooLongAfterMs,
+    );
     const outages = new Counter({
       name: 'iev_inference_source_outages_total',
       help: 'Times a source went 5 s, or three of its own frame intervals if longer, without delivering a frame asked of it (its capture stalled or went away)',

@@ -1,6 +1,6 @@
 import { OwnSilence } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
-import { InFlightTimes } from './in-flight-times';
+import { HangWatch, InFlightTimes } from './in-flight-times';
 import { InOrderDetections, type ChainedFrame } from './in-order-detections';
 import { SourceFeed } from './source-feed';
 import type { InferredImage } from './text-detector';
@@ -68,6 +68,32 @@ describe('InFlightTimes', () => {
 
     expect(chain.stuck()).toBeUndefined();
     expect(chain.oldest()).toEqual({ key: 'frame', ms: 11_000 });
+  });
+});
+
+describe('HangWatch', () => {
+  it('tells a hang that lasts tooLongAfterMs once, at the first check past it, and again in a later episode', () => {
+    let now = 0;
+    const times = new InFlightTimes<string>(() => now);
+    const told: string[] = [];
+    const watch = new HangWatch(times, { stuck: ({ key }) => told.push(`stuck ${key}`), moving: () => told.push('moving'), tooLong: ({ key, ms }) => told.push(`too long ${key} ${ms}`) }, 120_000);
+    const checkUntil = (ms: number) => {
+      for (; now <= ms; now += 1000) watch.check();
+    };
+    times.entered('a');
+    checkUntil(200_000);
+    times.left('a');
+    // Pieces of a second each after it: a judged by the 60 s floor again, not ten times a's 200 s.
+    for (let piece = 0; piece < 32; piece++) {
+      times.entered(`piece${piece}`);
+      now += 1000;
+      times.left(`piece${piece}`);
+    }
+    checkUntil(now + 10_000);
+    times.entered('b');
+    checkUntil(now + 130_000);
+
+    expect(told).toEqual(['stuck a', 'too long a 120000', 'moving', 'stuck b', 'too long b 120000']);
   });
 });
 

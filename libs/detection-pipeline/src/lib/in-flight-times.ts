@@ -7,7 +7,7 @@ const RECENT_TIMES = 32;
  * first pieces (no times yet, a GPU's first run warming up) and fast models are judged by it. A Raspberry Pi's
  * `default` with reading takes seconds a frame.
  */
-const STUCK_FLOOR_MS = 60_000;
+export const STUCK_FLOOR_MS = 60_000;
 /** Of the median time: a frame behind its stream's previous one, a recognition batch, a CPU shared or hot. */
 const STUCK_FACTOR = 10;
 
@@ -74,21 +74,34 @@ export class InFlightTimes<K> {
 export interface HangTelling<K> {
   stuck(stuck: { key: K; ms: number }): void;
   moving(stuckMs: number): void;
+  /** Once an episode, when its piece has been in the stage `tooLongAfterMs`: what is to be done about a hang that lasts. */
+  tooLong?(stuck: { key: K; ms: number }): void;
 }
 
 /**
  * A stage's hangs as episodes (EpisodeWatch), judged at each check(): one is said when a piece is first found stuck
- * and when no piece is any more, not at every check between; stuckMs is for /health.
+ * and when no piece is any more, not at every check between; stuckMs is for /health. Given `tooLongAfterMs`, an
+ * episode whose piece has been in the stage that long (on the times' clock) is told once more, as `tooLong`.
  */
 export class HangWatch<K> {
   private readonly episodes: EpisodeWatch<{ key: K; ms: number }>;
+  private toldTooLong = false;
 
-  constructor(times: InFlightTimes<K>, telling: HangTelling<K>) {
+  constructor(
+    times: InFlightTimes<K>,
+    private readonly telling: HangTelling<K>,
+    private readonly tooLongAfterMs?: number,
+  ) {
     this.episodes = new EpisodeWatch(() => times.stuck(), { began: (stuck) => telling.stuck(stuck), ended: ({ ms }) => telling.moving(ms) });
   }
 
   check(): void {
-    this.episodes.check();
+    const stuck = this.episodes.check();
+    if (stuck === undefined) this.toldTooLong = false;
+    else if (this.tooLongAfterMs !== undefined && stuck.ms >= this.tooLongAfterMs && !this.toldTooLong) {
+      this.toldTooLong = true;
+      this.telling.tooLong?.(stuck);
+    }
   }
 
   /** How long the stuck piece had been in the stage at the last check, in whole ms; undefined while none is. */
