@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LOGS_SHOWN_BY_LAUNCHER } from './run-module';
 
 // A module process as the apps run it (run-module.ts compiled as it loads): its start takes as long as MODULE_START_MS
@@ -99,7 +100,7 @@ describe('runModule (a real module process, real signals)', () => {
     const WEDGED_S = 40;
     /** The close timeout, and the most the exit may take after it (a node started to exit with the code). */
     const [CLOSE_TIMEOUT_MS, EXIT_MS] = [1500, 5000];
-    const exitedWithin = async (run: ModuleRun, ms: number) => Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), ms))]);
+    const exitedWithin = async (run: ModuleRun, ms: number) => Promise.race([run.exited, sleep(ms, 'still running', { ref: false })]);
 
     it('exits with 1 after its close times out, though the thread is still stuck: its exit waits for no thread', async () => {
       const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000', MODULE_CLOSE_TIMEOUT_MS: String(CLOSE_TIMEOUT_MS), MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
