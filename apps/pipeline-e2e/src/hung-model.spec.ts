@@ -2,15 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CAN_STOP_THREADS, childPids, eventually, isRunning, metricSums, stopThreads, threadsNamed } from '@iev/testing';
+import { childPids, eventually, isRunning, metricSums, stopThreads, threadsNamed, whyThreadsCannotBeStopped } from '@iev/testing';
 import { DEMO_VIDEO, ModuleProcess } from './module-process';
 
 /** A stage is told hung after 60 s (and /health 503): 10 s more, to see that first. */
 const HANG_EXIT_MS = 70_000;
 /** After the hang's limit: the close's 9 s (its model run never ends), and the exit, on a loaded machine. */
 const EXIT_WITHIN_MS = 9_000 + 10_000;
-const withThreadStops = CAN_STOP_THREADS ? it : it.skip;
-const needsThreadStops = CAN_STOP_THREADS ? '' : ' (skipped: no python3 here to stop a thread with ptrace)';
+const cannotStopThreads = whyThreadsCannotBeStopped();
+const withThreadStops = cannotStopThreads === undefined ? it : it.skip;
+const needsThreadStops = cannotStopThreads === undefined ? '' : ` (skipped: no thread can be stopped here: ${cannotStopThreads})`;
 
 /**
  * IoT Edge restarts a module whose process exits, never one whose /health fails: a model run that never returns

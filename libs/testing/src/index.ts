@@ -5,5 +5,5 @@ export { freePort, freeRtpPort } from './lib/ports';
 export { childPids, isRunning } from './lib/processes';
 export { metricSums } from './lib/prometheus';
 export { recordingLog } from './lib/recording-log';
-export { CAN_STOP_THREADS, stopThreads, threadsNamed } from './lib/thread-stops';
+export { stopThreads, threadsNamed, whyThreadsCannotBeStopped } from './lib/thread-stops';
 export { eventually, waitUntil, type WaitOptions } from './lib/wait';

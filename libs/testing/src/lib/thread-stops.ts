@@ -25,8 +25,22 @@ while tids:
         tids.discard(tid)
 `;
 
-/** Whether threads can be stopped one by one here: Linux, with python3 to call ptrace. */
-export const CAN_STOP_THREADS = process.platform === 'linux' && spawnSync('python3', ['-c', 'import ctypes'], { stdio: 'ignore' }).status === 0;
+/**
+ * Why threads of another process cannot be stopped here, undefined where they can: Linux, python3 to call ptrace, and
+ * leave to trace a process that is not the tracer's own descendant (Yama's ptrace_scope 1 and over refuse it without
+ * CAP_SYS_PTRACE), tried on a sleep spawned beside the tracer, as a module is.
+ */
+export function whyThreadsCannotBeStopped(): string | undefined {
+  if (process.platform !== 'linux') return `${process.platform} has no ptrace`;
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const tried = spawnSync('python3', ['-c', STOPPER, String(sleeper.pid)], { input: '', encoding: 'utf8' });
+    if (tried.error) return `no python3 to call ptrace (${tried.error.message})`;
+    return tried.stdout.includes('stopped') ? undefined : tried.stderr.trim();
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
+}
 
 /** A process's threads by name (Node.js names its worker threads `WorkerThread`), oldest first. */
 export function threadsNamed(pid: number, name: string): number[] {
