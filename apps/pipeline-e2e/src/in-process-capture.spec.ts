@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import type { Detections } from '@iev/frame-protocol';
 import { childPids, eventually, isRunning } from '@iev/testing';
-import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from './headless-chromium';
+import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from '@iev/testing/browser';
 import { DEMO_VIDEO, latestPictureSizes, ModuleProcess, startPipelineEdgeHub, startPreview } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectionsCodec, frameCodec, DETECTIONS_TOPIC, FRAMES_TOPIC, PixelFormat, type Detections, type Frame } from '@iev/frame-protocol';
 import { eventually, freePort } from '@iev/testing';
+import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from '@iev/testing/browser';
 import { I420Converter } from '@iev/text-detection';
 import { ServerZmq, ServerZmqOnDemand } from '@iev/zmq-transport';
 import sharp from 'sharp';
-import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from './headless-chromium';
 import { DEMO_VIDEO, ModuleProcess, WORKSPACE_ROOT } from './module-process';
 
 const ARTIFACTS = join(WORKSPACE_ROOT, 'dist/test-artifacts/preview');

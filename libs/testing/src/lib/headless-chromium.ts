@@ -1,7 +1,10 @@
+/// <reference types="jest" /> // withChromium wraps jest's it
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, LineProcess, eventually } from '@iev/testing';
+import { LineProcess } from './line-process';
+import { freePort } from './ports';
+import { eventually } from './wait';
 
 // `ws` comes with the workspace (a dependency of the IoT SDK's transports); Node.js 20 has no WebSocket of its own.
 const WebSocket = require('ws') as new (url: string, options?: { perMessageDeflate: boolean; maxPayload: number }) => CdpSocket;
