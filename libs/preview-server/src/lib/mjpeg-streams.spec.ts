@@ -73,18 +73,53 @@ describe('MjpegStreams', () => {
     }
   });
 
-  it('cuts a viewer whose socket has not drained for the bound (it stopped reading) and goes on streaming to one that reads', async () => {
+  it('sends a viewer who asks for fewer pictures the newest one once it is due, though the source sends no more', async () => {
+    const sources = new PreviewSources();
+    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
+      throw error;
+    }, pictureHeader);
+    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const server = createServer((_request, response) => streams.add('cam', response, 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const arrivals: Array<{ sequence: number; atMs: number }> = [];
+    const request = get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (response) =>
+      response.on('data', (chunk: Buffer) => {
+        for (const match of chunk.toString('latin1').matchAll(/\r\nx-picture: (\S+)\r\n/g)) arrivals.push({ sequence: JSON.parse(decodeURIComponent(match[1])).sequence, atMs: Date.now() });
+      }),
+    );
+    request.on('error', () => undefined);
+    try {
+      await waitUntil(() => streams.viewerCount === 1, 'the viewer');
+      sources.addFrame(frame(1));
+      await waitUntil(() => arrivals.length === 1, 'the first picture');
+      // Within the viewer's second: held back, then sent when due (the camera stopped).
+      sources.addFrame(frame(2));
+      sources.addFrame(frame(3));
+      await waitUntil(() => arrivals.length === 2, () => `the newest picture when due: ${JSON.stringify(arrivals)}`, { timeoutMs: 3000 });
+      expect(arrivals.map(({ sequence }) => sequence)).toEqual([1, 3]);
+      expect(arrivals[1].atMs - arrivals[0].atMs).toBeGreaterThanOrEqual(950);
+    } finally {
+      request.destroy();
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('cuts a viewer whose socket has not drained for the bound (it stopped reading), one that asked for fewer pictures too, and goes on streaming to one that reads', async () => {
     const sources = new PreviewSources();
     const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
       throw error;
     }, undefined, 2000);
     sources.onChange((sourceId) => streams.pictureChanged(sourceId));
-    const server = createServer((_request, response) => streams.add('cam', response));
+    const server = createServer((request, response) => streams.add('cam', response, request.url === '/paced' ? 10 : undefined));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    // Asks, then never reads (no listener: Node stops reading its socket): a tab the browser froze, a stalled link.
-    const stalled = connect(port, '127.0.0.1', () => stalled.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n'));
-    stalled.on('error', () => undefined);
+    // Ask, then never read (no listener: Node stops reading its socket): a tab the browser froze, a stalled link.
+    const stalled = ['/', '/paced'].map((path) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`));
+      return socket.on('error', () => undefined);
+    });
     let bytesRead = 0;
     const reading = get(`http://127.0.0.1:${port}/`, (response) => response.on('data', (chunk: Buffer) => (bytesRead += chunk.length)));
     reading.on('error', () => undefined);
@@ -96,14 +131,14 @@ describe('MjpegStreams', () => {
       sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 40, width: 1280, height: 720, stride: 1280 * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
     }, 40);
     try {
-      await waitUntil(() => streams.viewerCount === 2, 'both viewers');
-      // Seen from the server: the client, not reading, does not see its end either.
-      await waitUntil(() => streams.viewerCount === 1, () => `the stalled viewer cut (viewers: ${streams.viewerCount}, pictures: ${sequence})`, { timeoutMs: 20_000 });
+      await waitUntil(() => streams.viewerCount === 3, 'the viewers');
+      // Seen from the server: the clients, not reading, do not see their end either.
+      await waitUntil(() => streams.viewerCount === 1, () => `the stalled viewers cut (viewers: ${streams.viewerCount}, pictures: ${sequence})`, { timeoutMs: 20_000 });
       const readBefore = bytesRead;
       await waitUntil(() => bytesRead > readBefore + 1_000_000, 'more pictures for the viewer that reads');
     } finally {
       clearInterval(feeding);
-      stalled.destroy();
+      stalled.forEach((socket) => socket.destroy());
       reading.destroy();
       streams.close();
       server.closeAllConnections();

@@ -23,11 +23,27 @@ export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, bo
   'x-picture': encodeURIComponent(JSON.stringify({ sequence, paired, overlay: overlayPlan(width, height, detectionAnnotations(boxes)) })),
 });
 
+/** The most pictures a second a viewer may ask for (`?fps=`), of each source; PREVIEW_FPS's ceiling. */
+export const MAX_VIEWER_FPS = 30;
+/** The fewest: one picture every ten seconds. */
+export const MIN_VIEWER_FPS = 0.1;
+
+/** A viewer: the key of the picture of each source it was sent last (the same picture is not sent twice), and when. */
+interface Viewer {
+  /** At most this often a picture of each source; 0: every picture. */
+  minIntervalMs: number;
+  sent: Map<string, { key: string; atMs: number }>;
+  /** A source's picture held back by minIntervalMs, sent once it is due. */
+  due: Map<string, NodeJS.Timeout>;
+}
+
 /**
  * MJPEG (`multipart/x-mixed-replace`) streams per source: every browser shows one in a plain <img>, with no script
  * and no decoder on the page, and a script may read the parts' headers. A new picture is encoded once for all of a
  * source's viewers, and only while someone watches; a viewer still busy with the previous frame (its socket's buffer
- * not drained) skips this one instead of queueing frames in memory.
+ * not drained) skips this one instead of queueing frames in memory. A viewer may ask for fewer pictures (`fps`): on
+ * a link slower than the stream the kernel's TCP buffers queue megabytes before Node's fills, so only the viewer can
+ * tell, and each part's `x-sent-at` (the preview's clock, ms) lets it see its pictures queue.
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
@@ -36,8 +52,7 @@ export class MjpegStreams {
    * with a stream per source would never see a sixth camera, nor get its figures polled.
    */
   private readonly everySource = new Set<ServerResponse>();
-  /** The key of the picture of each source each viewer was sent last: the same picture is not sent twice. */
-  private readonly sent = new WeakMap<ServerResponse, Map<string, string>>();
+  private readonly viewerStates = new Map<ServerResponse, Viewer>();
   private readonly sending = new Set<string>();
   private readonly pending = new Set<string>();
 
@@ -52,9 +67,12 @@ export class MjpegStreams {
     return [...this.viewers.values()].reduce((count, viewers) => count + viewers.size, this.everySource.size);
   }
 
-  /** Starts the stream on `response` with the newest picture, if any; it ends when the client goes away. */
-  add(sourceId: string, response: ServerResponse): void {
-    startStream(response);
+  /**
+   * Starts the stream on `response` with the newest picture, if any, then at most `fps` pictures a second (every
+   * picture when undefined); it ends when the client goes away.
+   */
+  add(sourceId: string, response: ServerResponse, fps?: number): void {
+    this.start(response, fps);
     let viewers = this.viewers.get(sourceId);
     if (!viewers) this.viewers.set(sourceId, (viewers = new Set()));
     viewers.add(response);
@@ -68,10 +86,11 @@ export class MjpegStreams {
 
   /**
    * Starts one stream on `response` with the pictures of every source (each part's `x-source` header names its source,
-   * URI-encoded), the newest of each of `sourceIds` first; it ends when the client goes away.
+   * URI-encoded), the newest of each of `sourceIds` first, then at most `fps` pictures a second of each source; it ends
+   * when the client goes away.
    */
-  addAll(response: ServerResponse, sourceIds: readonly string[]): void {
-    startStream(response);
+  addAll(response: ServerResponse, sourceIds: readonly string[], fps?: number): void {
+    this.start(response, fps);
     this.everySource.add(response);
     response.on('close', () => this.everySource.delete(response));
     for (const sourceId of sourceIds) this.pictureChanged(sourceId);
@@ -92,12 +111,13 @@ export class MjpegStreams {
         const { key, jpeg } = picture;
         // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture.
         let part: string | undefined;
+        const now = Date.now();
         for (const viewer of [...(this.viewers.get(sourceId) ?? []), ...this.everySource]) {
-          let sent = this.sent.get(viewer);
-          if (!sent) this.sent.set(viewer, (sent = new Map()));
-          if (viewer.writableNeedDrain || sent.get(sourceId) === key) continue;
-          sent.set(sourceId, key);
-          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}\r\n`;
+          const state = this.viewerStates.get(viewer);
+          if (!state || viewer.writableNeedDrain || state.sent.get(sourceId)?.key === key || !this.isDue(state, sourceId, now)) continue;
+          state.sent.set(sourceId, { key, atMs: now });
+          // One send time for all viewers: they are written to in this same turn.
+          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}x-sent-at: ${now}\r\n\r\n`;
           viewer.write(part);
           viewer.write(jpeg);
           if (!viewer.write('\r\n')) this.cutUnlessDrained(viewer);
@@ -108,6 +128,33 @@ export class MjpegStreams {
         this.sending.delete(sourceId);
         if (this.pending.delete(sourceId)) this.pictureChanged(sourceId);
       });
+  }
+
+  private start(response: ServerResponse, fps: number | undefined): void {
+    startStream(response);
+    const state: Viewer = { minIntervalMs: fps === undefined ? 0 : 1000 / fps, sent: new Map(), due: new Map() };
+    this.viewerStates.set(response, state);
+    response.on('close', () => {
+      this.viewerStates.delete(response);
+      for (const timer of state.due.values()) clearTimeout(timer);
+    });
+  }
+
+  /**
+   * Whether the viewer may have a picture of the source now; if not, the newest one is sent when it may: a picture
+   * held back is not lost when the source sends no more (a camera at 1 fps, a viewer at 0.7).
+   */
+  private isDue(state: Viewer, sourceId: string, now: number): boolean {
+    const waitMs = (state.sent.get(sourceId)?.atMs ?? -Infinity) + state.minIntervalMs - now;
+    if (waitMs <= 0) return true;
+    if (!state.due.has(sourceId)) {
+      const timer = setTimeout(() => {
+        state.due.delete(sourceId);
+        this.pictureChanged(sourceId);
+      }, waitMs);
+      state.due.set(sourceId, timer);
+    }
+    return false;
   }
 
   /** Ends the viewer's stream unless its socket drains within stalledViewerMs. */

@@ -1,5 +1,6 @@
 import { Script } from 'node:vm';
 import { PixelFormat, type Detections } from '@iev/frame-protocol';
+import { waitUntil } from '@iev/testing';
 import sharp from 'sharp';
 import { MjpegStreams, pictureHeader } from './mjpeg-streams';
 import { ModuleHealth } from './module-health';
@@ -46,20 +47,23 @@ async function firstPart(url: string): Promise<{ contentType: string; headers: M
   throw new Error('the stream ended before its first part');
 }
 
-/** A preview HTTP server on a free port; `errors`: what it could not answer. */
+/** A preview HTTP server on a free port, its streams sent each new picture; `errors`: what it could not answer. */
 async function serve(sources: PreviewSources, health = new ModuleHealth({})) {
   const renderer = new PreviewRenderer(sources, annotatedJpeg());
   const fail = (error: unknown) => {
     throw error;
   };
   const errors: unknown[] = [];
+  const streams = new MjpegStreams(renderer, fail);
+  const liveStreams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), fail, pictureHeader);
+  sources.onChange((sourceId) => [streams, liveStreams].forEach((each) => each.pictureChanged(sourceId)));
   const http = await startPreviewHttpServer({
     port: 0,
     host: '127.0.0.1',
     sources,
     renderer,
-    streams: new MjpegStreams(renderer, fail),
-    liveStreams: new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), fail, pictureHeader),
+    streams,
+    liveStreams,
     health,
     onError: (error) => errors.push(error),
   });
@@ -127,6 +131,48 @@ describe('the preview HTTP server', () => {
       const i = (120 * width + 20) * 3;
       expect([data[i], data[i + 1], data[i + 2]].map((value) => Math.round(value / 32))).toEqual([0, 7, 2]);
     }
+  });
+
+  it('sends a viewer who asks for ?fps=2 two pictures a second of a source sending ten, on each stream, each part carrying its send time', async () => {
+    const fed = new PreviewSources(['cam']);
+    let sequence = 0;
+    const feeding = setInterval(() => fed.addFrame({ ...frameOf('cam'), sequence: ++sequence }), 100);
+    const fedServed = await serve(fed);
+    /** The x-sent-at of each part the stream sends in `durationMs`. */
+    const sentAts = async (path: string, durationMs: number) => {
+      const response = await fetch(fedServed.url(path));
+      let received = '';
+      const until = Date.now() + durationMs;
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        received += Buffer.from(chunk).toString('latin1');
+        if (Date.now() > until) break;
+      }
+      return [...received.matchAll(/\r\nx-sent-at: (\d+)\r\n/g)].map((match) => Number(match[1]));
+    };
+    try {
+      await waitUntil(() => fed.has('cam') && sequence > 1, 'frames');
+      const [everyPicture, ...paced] = await Promise.all(['/sources/cam/live.mjpeg', '/sources/cam/live.mjpeg?fps=2', '/sources/cam/stream.mjpeg?fps=2', '/live.mjpeg?fps=2'].map((path) => sentAts(path, 3000)));
+      expect(everyPicture.length).toBeGreaterThan(20);
+      for (const stamps of paced) {
+        // The newest picture at once, then one every 500 ms.
+        expect(stamps.length).toBeGreaterThanOrEqual(6);
+        expect(stamps.length).toBeLessThanOrEqual(8);
+        expect(Math.min(...stamps.slice(1).map((stamp, i) => stamp - stamps[i]))).toBeGreaterThanOrEqual(495);
+        expect(Math.abs(stamps[0] - Date.now())).toBeLessThan(5000);
+      }
+    } finally {
+      clearInterval(feeding);
+      await fedServed.http.close();
+    }
+  }, 15_000);
+
+  it('answers 400 naming fps for a rate that is no number from 0.1 to 30', async () => {
+    for (const path of ['/live.mjpeg?fps=abc', '/live.mjpeg?fps=', '/sources/cam/live.mjpeg?fps=0', '/sources/cam/stream.mjpeg?fps=31', '/sources/cam/stream.mjpeg?fps=-1']) {
+      const response = await fetch(url(path));
+      expect([path, response.status]).toEqual([path, 400]);
+      expect(await response.json()).toEqual({ error: expect.stringMatching(/^fps must be pictures a second from 0\.1 to 30: got '/) });
+    }
+    expect((await fetch(url('/sources/cam/latest.jpg'))).status).toBe(200);
   });
 
   it('answers 503 for a source without a frame yet and 404 for a page that does not exist', async () => {

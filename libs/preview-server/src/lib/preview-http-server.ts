@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModuleHealth } from './module-health';
-import type { MjpegStreams } from './mjpeg-streams';
+import { MAX_VIEWER_FPS, MIN_VIEWER_FPS, type MjpegStreams } from './mjpeg-streams';
 import { PREVIEW_PAGE } from './preview-page';
 import type { PreviewRenderer } from './preview-renderer';
 import type { PreviewSources } from './preview-sources';
@@ -31,7 +31,7 @@ const SOURCE_ROUTE = /^\/sources\/([^/]+)\/(latest\.jpg|stream\.mjpeg|live\.mjpe
 
 /**
  * GET / (the page), /api/sources (JSON), /sources/:id/latest.jpg, /sources/:id/stream.mjpeg, /sources/:id/live.mjpeg.
- * A forgotten source's streams end.
+ * A forgotten source's streams end. The streams take `?fps=` (pictures a second of each source, for this viewer).
  */
 export async function startPreviewHttpServer(options: PreviewHttpOptions): Promise<PreviewHttpServer> {
   const server = createServer((request, response) => {
@@ -63,7 +63,9 @@ export async function startPreviewHttpServer(options: PreviewHttpOptions): Promi
 }
 
 function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpOptions, request: IncomingMessage, response: ServerResponse): void {
-  const path = (request.url ?? '/').split('?')[0];
+  const url = request.url ?? '/';
+  const path = url.split('?')[0];
+  const parameters = new URLSearchParams(url.slice(path.length + 1));
   if (request.method !== 'GET') {
     response.writeHead(405, { allow: 'GET' }).end();
     return;
@@ -74,7 +76,8 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
   }
   // Every source's plain frames on one stream, each part naming its source: what the page draws from.
   if (path === '/live.mjpeg') {
-    liveStreams.addAll(response, sources.sourceIds());
+    const fps = viewerFps(parameters, response);
+    if (fps !== null) liveStreams.addAll(response, sources.sourceIds(), fps);
     return;
   }
   if (path === '/api/sources') {
@@ -97,7 +100,8 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
     return;
   }
   if (match[2] !== 'latest.jpg') {
-    (match[2] === 'live.mjpeg' ? liveStreams : streams).add(sourceId, response);
+    const fps = viewerFps(parameters, response);
+    if (fps !== null) (match[2] === 'live.mjpeg' ? liveStreams : streams).add(sourceId, response, fps);
     return;
   }
   const rendered = renderer.latest(sourceId);
@@ -110,6 +114,19 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
       response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'x-frame-sequence': String(sequence), 'x-boxes-paired': String(paired) }).end(jpeg),
     (error: Error) => json(response, 500, { error: `could not encode ${sourceId}'s frame: ${error.message}` }),
   );
+}
+
+/**
+ * The pictures a second the viewer asks for (`?fps=`; undefined: every picture), or null when it is no number in
+ * MIN_VIEWER_FPS..MAX_VIEWER_FPS, answered 400.
+ */
+function viewerFps(parameters: URLSearchParams, response: ServerResponse): number | undefined | null {
+  const asked = parameters.get('fps');
+  if (asked === null) return undefined;
+  const fps = Number(asked);
+  if (asked.trim() !== '' && fps >= MIN_VIEWER_FPS && fps <= MAX_VIEWER_FPS) return fps;
+  json(response, 400, { error: `fps must be pictures a second from ${MIN_VIEWER_FPS} to ${MAX_VIEWER_FPS}: got '${asked}'` });
+  return null;
 }
 
 /** Undefined for a malformed escape (`%E0%A4%A`, `%`), which decodeURIComponent throws on. */
