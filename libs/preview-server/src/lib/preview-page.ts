@@ -1,4 +1,5 @@
 import { LABEL_FONT_FAMILY } from '@iev/frame-annotation';
+import { MAX_VIEWER_FPS, MIN_VIEWER_FPS } from './mjpeg-streams';
 
 /**
  * The preview page: plain HTML with a little script, no framework and no build step. Each source is a <canvas> fed by
@@ -60,7 +61,7 @@ function card(source) {
   }
   return entry;
 }
-/** The parts of a multipart stream, each as its headers (lower-case names) and body. */
+/** The parts of a multipart stream, each as its headers (lower-case names), body, and size with its headers. */
 async function* parts(reader) {
   let buffered = new Uint8Array(0);
   const more = async () => {
@@ -85,7 +86,7 @@ async function* parts(reader) {
     }
     const length = Number(headers['content-length']);
     while (buffered.length < end + 4 + length) await more();
-    yield { headers, body: buffered.slice(end + 4, end + 4 + length) };
+    yield { headers, body: buffered.slice(end + 4, end + 4 + length), size: end + 4 + length };
     buffered = buffered.subarray(end + 4 + length);
   }
 }
@@ -111,35 +112,105 @@ function drawOverlay(context, overlay) {
     context.fillText(label.text, label.x, label.y);
   }
 }
+/**
+ * A link slower than the stream queues its pictures in TCP's buffers, megabytes of them, before the preview could see
+ * it; the page sees it. Each part's x-sent-at is the preview's clock when it was sent, so (arrival - sent) is the
+ * link's delay plus the clocks' offset: its smallest on a connection is the baseline (a round trip, however long, is
+ * in it), and its growth is pictures queued. Past QUEUED_LIMIT_MS the page reopens the stream (the backlog goes with
+ * the connection) at the rate of pictures the bytes it received a second carry; after raiseAfterMs below CALM_MS it
+ * asks for twice its rate, and for every picture above the most a viewer may ask for. A raise the link did not carry
+ * doubles the wait before the next one (up to MAX_RAISE_AFTER_MS), so the page settles on a slow link.
+ */
+const QUEUED_LIMIT_MS = 1500;
+const CALM_MS = 500;
+const [RAISE_AFTER_MS, MAX_RAISE_AFTER_MS] = [10000, 80000];
+const [MIN_VIEWER_FPS, MAX_VIEWER_FPS] = [${MIN_VIEWER_FPS}, ${MAX_VIEWER_FPS}];
+/** Pictures a second of each source the page asks for; undefined: every picture. */
+let viewerFps;
+let raiseAfterMs = RAISE_AFTER_MS;
+/** Whether viewerFps is a raise, which the link may not carry. */
+let raised = false;
+/** Takes the rate a connection's pictures asked for: the next connection asks for it. */
+function changeRate(fps) {
+  const lowered = fps !== undefined && (viewerFps === undefined || fps < viewerFps);
+  if (raised) raiseAfterMs = lowered ? Math.min(2 * raiseAfterMs, MAX_RAISE_AFTER_MS) : RAISE_AFTER_MS;
+  raised = !lowered;
+  viewerFps = fps;
+}
+/**
+ * One connection's pictures, asked for at askedFps: the baseline delay, the last parts' arrivals and sizes, and since
+ * when the delay has been low.
+ */
+function linkPace(askedFps) {
+  let baselineMs = Infinity;
+  let calmSince = performance.now();
+  const recent = [];
+  return {
+    /** The rate the stream should have (askedFps while it should stay): a part of \`bytes\` sent at \`sentAt\` came. */
+    picture(sentAt, bytes, sourceId) {
+      const now = performance.now();
+      recent.push({ now, bytes, sourceId });
+      if (recent.length > 8) recent.shift();
+      baselineMs = Math.min(baselineMs, now - sentAt);
+      const queuedMs = now - sentAt - baselineMs;
+      if (queuedMs > QUEUED_LIMIT_MS && recent.length > 1) {
+        // The link was full: its rate is what came between the first of the recent parts and the last.
+        const bytesPerSecond = recent.slice(1).reduce((sum, part) => sum + part.bytes, 0) / ((now - recent[0].now) / 1000);
+        const averageBytes = recent.reduce((sum, part) => sum + part.bytes, 0) / recent.length;
+        const sources = new Set(recent.map((part) => part.sourceId)).size;
+        // 80% of it, for the queue to drain; and slower than now whatever the figures say.
+        const sustained = (0.8 * bytesPerSecond) / averageBytes / sources;
+        return Math.max(MIN_VIEWER_FPS, Math.min(sustained, askedFps === undefined ? MAX_VIEWER_FPS : askedFps / 2));
+      }
+      if (queuedMs > CALM_MS) calmSince = now;
+      if (askedFps !== undefined && now - calmSince > raiseAfterMs) return askedFps * 2 > MAX_VIEWER_FPS ? undefined : askedFps * 2;
+      return askedFps;
+    },
+  };
+}
+/** Draws a part of the stream on its source's canvas, with the overlay of its x-picture. */
+async function draw(headers, body) {
+  const entry = cards.get(decodeURIComponent(headers['x-source']));
+  if (!entry) return; // not listed yet: its next picture, once it is
+  const canvas = entry.canvas;
+  const context = canvas.getContext('2d');
+  const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
+  const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
+  if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  drawOverlay(context, picture.overlay);
+  canvas.dataset.sequence = picture.sequence;
+  canvas.dataset.paired = picture.paired;
+}
 /** The live stream's request: poll() aborts it when the preview stops answering, so that it reconnects. */
 let streaming = new AbortController();
 /** Whether the live stream is open, and when its last picture came: a slow poll beside a stream still delivering is no outage. */
 let streamOpen = false;
 let lastPictureAt = 0;
 /** Draws each picture of the stream on its source's canvas as it comes; reconnects after a second when the stream breaks. */
-async function watch(url) {
+async function watch(path) {
   for (;;) {
+    const askedFps = viewerFps;
     try {
       streaming = new AbortController();
-      const response = await fetch(url, { cache: 'no-store', signal: streaming.signal });
+      const response = await fetch(askedFps === undefined ? path : path + '?fps=' + askedFps.toFixed(2), { cache: 'no-store', signal: streaming.signal });
       streamOpen = true;
-      for await (const { headers, body } of parts(response.body.getReader())) {
+      const pace = linkPace(askedFps);
+      for await (const { headers, body, size } of parts(response.body.getReader())) {
         lastPictureAt = performance.now();
-        const entry = cards.get(decodeURIComponent(headers['x-source']));
-        if (!entry) continue; // not listed yet: its next picture, once it is
-        const canvas = entry.canvas;
-        const context = canvas.getContext('2d');
-        const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
-        const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
-        if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
-        context.drawImage(bitmap, 0, 0);
-        bitmap.close();
-        drawOverlay(context, picture.overlay);
-        canvas.dataset.sequence = picture.sequence;
-        canvas.dataset.paired = picture.paired;
+        const fps = pace.picture(Number(headers['x-sent-at']), size, headers['x-source']);
+        await draw(headers, body);
+        if (fps !== askedFps) {
+          changeRate(fps);
+          break;
+        }
       }
+      // Only a new rate leaves the loop: reopened at it, as closing this connection throws away its backlog.
+      streaming.abort();
+      continue;
     } catch (error) {
-      console.warn('live stream', url, error);
+      console.warn('live stream', path, error);
     }
     streamOpen = false;
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -172,7 +243,8 @@ function show(state) {
     root.classList.toggle('stalled', source.framesStalled);
     figures.textContent = source.waiting ? '' : source.width + 'x' + source.height + ' #' + source.sequence +
       ' | preview ' + source.previewFps + ' fps | detections ' + source.detectionFps + ' fps | capture-to-detection ' +
-      (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes;
+      (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes +
+      (viewerFps === undefined ? '' : ' | slow link: shown at ' + viewerFps.toFixed(2) + ' fps');
   }
 }
 async function poll() {
