@@ -138,28 +138,29 @@ function changeRate(fps) {
   viewerFps = fps;
 }
 /**
- * One connection's pictures, asked for at askedFps: the baseline delay, the last parts' arrivals and sizes, and since
- * when the delay has been low.
+ * One connection's pictures, asked for at askedFps: the baseline delay, the last parts' arrivals and sizes, the
+ * sources it carries (each sends its newest picture when it opens), and since when the delay has been low.
  */
 function linkPace(askedFps) {
   let baselineMs = Infinity;
   let calmSince = performance.now();
   const recent = [];
+  const sources = new Set();
   return {
     /** The rate the stream should have (askedFps while it should stay): a part of \`bytes\` sent at \`sentAt\` came. */
     picture(sentAt, bytes, sourceId) {
       const now = performance.now();
-      recent.push({ now, bytes, sourceId });
+      recent.push({ now, bytes });
       if (recent.length > 8) recent.shift();
+      sources.add(sourceId);
       baselineMs = Math.min(baselineMs, now - sentAt);
       const queuedMs = now - sentAt - baselineMs;
       if (queuedMs > QUEUED_LIMIT_MS && recent.length > 1) {
         // The link was full: its rate is what came between the first of the recent parts and the last.
         const bytesPerSecond = recent.slice(1).reduce((sum, part) => sum + part.bytes, 0) / ((now - recent[0].now) / 1000);
         const averageBytes = recent.reduce((sum, part) => sum + part.bytes, 0) / recent.length;
-        const sources = new Set(recent.map((part) => part.sourceId)).size;
         // 80% of it, for the queue to drain; and slower than now whatever the figures say.
-        const sustained = (0.8 * bytesPerSecond) / averageBytes / sources;
+        const sustained = (0.8 * bytesPerSecond) / averageBytes / sources.size;
         return Math.max(MIN_VIEWER_FPS, Math.min(sustained, askedFps === undefined ? MAX_VIEWER_FPS : askedFps / 2));
       }
       if (queuedMs > CALM_MS) calmSince = now;
