@@ -290,6 +290,19 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect((await hub.invokeMethod('methods', 'getStatus', {}, 5000)).status).toBe(200);
     });
 
+    // The SDK's topic parser threw on these out of its MQTT message handler ("Device method call's MQTT topic name does
+    // not include the method name."), killing the module. The hook comes after the connection opened.
+    it("answers 501 a method name the SDK reads no name from (empty, or starting with '/' or '#'), named as asked, with a warning", async () => {
+      const { logger, lines } = recordingLogger();
+      const edge = await startWithMethods(logger);
+      const asked = ['/x', '', '//', '#x'];
+      const answers = await Promise.all(asked.map((name) => hub.invokeMethod('methods', name, {}, 5000)));
+      expect(answers.map(({ status, payload }) => [status, (payload as JsonObject)['method']])).toEqual(asked.map((name) => [501, name]));
+      expect(lines).toContainEqual(expect.objectContaining({ level: 40, method: '/x', msg: expect.stringMatching(/^methods has no direct method "\/x" .*: the IoT SDK reads no method name from its topic$/) }));
+      expect(edge.connected).toBe(true);
+      expect((await hub.invokeMethod('methods', 'getStatus', {}, 5000)).status).toBe(200);
+    });
+
     // The SDK's own handler of a method the module has throws on a call without a request id, out of its MQTT
     // message handler: the module process died of it (uncaught ReferenceError 'requestId must be a string').
     it("survives a call to a method it has that comes without a request id (read up to a '#', or a '/' before a '?'), logging it as unanswerable", async () => {

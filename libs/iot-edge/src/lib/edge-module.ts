@@ -369,7 +369,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
    * left to time out (504), a typo or a module of an older version would look to its caller like a hung module.
    */
   private answerUnregisteredMethods(client: ModuleClient, names: string[]): void {
-    const hooked = onUnregisteredMethods(client._transport, names, ({ methodName, response }) => {
+    const hooked = onUnregisteredMethods(client._transport, names, ({ methodName, malformed, response }) => {
       if (!response) {
         this.options.logger.warn(
           { method: methodName },
@@ -378,12 +378,14 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
         return;
       }
       const error = `${this.options.name} has no direct method "${methodName}" (its methods: ${names.join(', ')})`;
-      this.options.logger.info({ method: methodName }, error);
+      // A typo is the caller's business (info); a topic the SDK reads no name from is a malformed message (warn).
+      if (malformed) this.options.logger.warn({ method: methodName }, `${error}: the IoT SDK reads no method name from its topic`);
+      else this.options.logger.info({ method: methodName }, error);
       void this.sendAnswer(methodName, response, { status: 501, payload: { error, method: methodName, methods: names } });
     });
     if (!hooked) {
       this.options.logger.warn(
-        'the IoT SDK no longer dispatches direct methods as events named method_<name> (SDK internals changed?): a call to a method the module does not have will go unanswered, and its caller gets 504, not 501',
+        "the IoT SDK no longer dispatches direct methods as events named method_<name> from its transport's _onDeviceMethod (SDK internals changed?): a call to a method the module does not have will go unanswered, and its caller gets 504, not 501; one to an empty name or a name starting with '/' may end the process",
       );
     }
   }

@@ -37,6 +37,30 @@ describe('onUnregisteredMethods (the SDK MQTT transport)', () => {
     ]);
   });
 
+  // The SDK's topic parser throws on these out of its MQTT message handler, before any event: the process died of it.
+  it("hands over, as the topic carries them, the calls the SDK reads no method name from (empty, or starting with '/', '#' or a backslash), and leaves other errors alone", () => {
+    const transport = new Mqtt(provider);
+    transport.onDeviceMethod('ping', () => {
+      throw new Error('the handler failed');
+    });
+    const unregistered: UnregisteredMethodCall[] = [];
+    expect(onUnregisteredMethods(transport, ['ping'], (unheard) => unregistered.push(unheard))).toBe(true);
+    const deliver = (topic: string) => (transport as unknown as { _onDeviceMethod(topic: string, payload: Buffer): void })._onDeviceMethod(topic, Buffer.from('{}'));
+
+    for (const name of ['/x', '', '//', '#x', '\\x', '/a b']) deliver(`$iothub/methods/POST/${name}/?$rid=7`);
+    deliver('$iothub/methods/POST/');
+    expect(unregistered.map(({ methodName, malformed, response }) => [methodName, malformed, response?.requestId])).toEqual([
+      ['/x', true, '7'],
+      ['', true, '7'],
+      ['//', true, '7'],
+      ['#x', true, '7'],
+      ['\\x', true, '7'],
+      ['/a b', true, '7'],
+      ['', true, undefined],
+    ]);
+    expect(() => deliver('$iothub/methods/POST/ping/?$rid=8')).toThrow('the handler failed');
+  });
+
   // The SDK's onDeviceMethod listening under another name than method_<name>: the hook would hear every call,
   // registered ones too, and answer them 501 before their handler.
   it('hooks nothing where the registered methods are not heard under method_<name>', () => {
