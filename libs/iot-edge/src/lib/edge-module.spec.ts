@@ -275,8 +275,9 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
         [501, '$edgeHub'],
         [501, 'get%20status'],
       ]);
-      // The SDK reads the name up to a '/' (docs/iot-edge.md says so).
+      // The SDK reads the name up to a '/', or a backslash, which its URL parser reads as a '/' (docs/iot-edge.md says so).
       expect(await hub.invokeMethod('methods', 'getStatus/x', {}, 5000)).toMatchObject({ status: 200, payload: { module: 'methods' } });
+      expect(await hub.invokeMethod('methods', 'getStatus\\x', {}, 5000)).toMatchObject({ status: 200, payload: { module: 'methods' } });
     });
 
     it("says why a call whose method name holds a '?' or '#' goes unanswered (the SDK reads no request id in its topic), and answers the next call", async () => {
