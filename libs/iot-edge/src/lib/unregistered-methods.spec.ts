@@ -61,6 +61,30 @@ describe('onUnregisteredMethods (the SDK MQTT transport)', () => {
     expect(() => deliver('$iothub/methods/POST/ping/?$rid=8')).toThrow('the handler failed');
   });
 
+  // The transport binds its method-topic handler at each connect (edgeHub's topics configured anew); the SDK's own
+  // retry reconnects the same transport (_configureEndpoints stands for the connect here). The hook must hold at the
+  // connection it was made on and at the next one.
+  it("hands over a call the SDK reads no method name from through the transport's dispatch, at the connection hooked and after a reconnect", () => {
+    const transport = new Mqtt(provider);
+    const internals = transport as unknown as {
+      _configureEndpoints(credentials: { deviceId: string; moduleId: string }): void;
+      _dispatchMqttMessage(topic: string, payload: Buffer): void;
+    };
+    transport.onDeviceMethod('ping', () => undefined);
+    const connect = () => internals._configureEndpoints({ deviceId: 'device', moduleId: 'module' });
+    connect();
+    const unregistered: UnregisteredMethodCall[] = [];
+    expect(onUnregisteredMethods(transport, ['ping'], (unheard) => unregistered.push(unheard))).toBe(true);
+
+    internals._dispatchMqttMessage('$iothub/methods/POST//x/?$rid=1', Buffer.from('{}'));
+    connect();
+    internals._dispatchMqttMessage('$iothub/methods/POST//x/?$rid=2', Buffer.from('{}'));
+    expect(unregistered.map(({ methodName, response }) => [methodName, response?.requestId])).toEqual([
+      ['/x', '1'],
+      ['/x', '2'],
+    ]);
+  });
+
   // The SDK's onDeviceMethod listening under another name than method_<name>: the hook would hear every call,
   // registered ones too, and answer them 501 before their handler.
   it('hooks nothing where the registered methods are not heard under method_<name>', () => {
