@@ -280,6 +280,14 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect(await hub.invokeMethod('methods', 'getStatus\\x', {}, 5000)).toMatchObject({ status: 200, payload: { module: 'methods' } });
     });
 
+    // Echoed whole, twice, in JSON (a control character as \u0001, six bytes), this name made an answer of 360 kB,
+    // over the 128 KB a direct method may carry: the hub answered its caller 400, not 501.
+    it('answers a method name of any length 501, naming its first 200 characters and its length', async () => {
+      await startWithMethods();
+      const asked = '\u0001'.repeat(30_000);
+      expect(await hub.invokeMethod('methods', asked, {}, 5000)).toMatchObject({ status: 501, payload: { method: `${'\u0001'.repeat(200)}… (30000 characters)` } });
+    });
+
     it("says why a call whose method name holds a '?' or '#' goes unanswered (the SDK reads no request id in its topic), and answers the next call", async () => {
       const { logger, lines } = recordingLogger();
       await startWithMethods(logger);

@@ -369,7 +369,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
    * left to time out (504), a typo or a module of an older version would look to its caller like a hung module.
    */
   private answerUnregisteredMethods(client: ModuleClient, names: string[]): void {
-    const hooked = onUnregisteredMethods(client._transport, names, ({ methodName, malformed, response }) => {
+    const hooked = onUnregisteredMethods(client._transport, names, ({ methodName: asked, malformed, response }) => {
+      const methodName = shownMethodName(asked);
       if (!response) {
         this.options.logger.warn(
           { method: methodName },
@@ -385,7 +386,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     });
     if (!hooked) {
       this.options.logger.warn(
-        "the IoT SDK no longer dispatches direct methods as events named method_<name> from its transport's _onDeviceMethod (SDK internals changed?): a call to a method the module does not have will go unanswered, and its caller gets 504, not 501; one to an empty name or a name starting with '/' may end the process",
+        "the IoT SDK no longer dispatches direct methods as events named method_<name> from its transport's _onDeviceMethod (SDK internals changed?): a call to a method the module does not have will go unanswered, and its caller gets 504, not 501; one to a name the SDK reads no name from (empty, or starting with '/', '#' or a backslash) may end the process",
       );
     }
   }
@@ -571,3 +572,14 @@ const unsetAsNull = (settings: Record<string, unknown>) => mapSettings(settings,
 
 /** The settings as logged, reported and told: a camera URL's password (a capture's `source`, inference's `cameras`) masked. */
 const withCredentialsMasked = (settings: Record<string, unknown>) => mapSettings(settings, (value) => (typeof value === 'string' ? maskCredentials(value) : value));
+
+/** The most of a method name an answer or a log line echoes. */
+const SHOWN_METHOD_NAME_CHARS = 200;
+
+/**
+ * A method name as answers and logs name it: a name of up to 65,535 bytes (MQTT's topic limit), echoed whole in a 501
+ * body that names it twice, made an answer over the 128 KB a direct method may carry, which the hub refused (400).
+ */
+function shownMethodName(name: string): string {
+  return name.length <= SHOWN_METHOD_NAME_CHARS ? name : `${name.slice(0, SHOWN_METHOD_NAME_CHARS)}… (${name.length} characters)`;
+}

@@ -24,8 +24,8 @@ interface MethodTopicHandling {
  */
 export interface UnregisteredMethodCall {
   /**
-   * As the SDK read it from the topic (URL-escaped where it escapes: a space as %20); where the SDK read no name (an
-   * empty one, or one starting with `/`), as the topic carries it.
+   * As the SDK read it from the topic (URL-escaped where it escapes: a space as %20); where the SDK read no name
+   * (malformed), as the topic carries it.
    */
   methodName: string;
   /** The SDK read no method name from its topic (empty, or starting with `/`, `#` or a backslash): no module has it. */
