@@ -106,6 +106,39 @@ describe('MjpegStreams', () => {
     }
   });
 
+  it("keeps a paced viewer's rate when the wall clock steps back (NTP correcting a clock that ran ahead)", async () => {
+    const sources = new PreviewSources();
+    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
+      throw error;
+    }, pictureHeader);
+    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const server = createServer((_request, response) => streams.add('cam', response, 2));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sequences: number[] = [];
+    const request = get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (response) =>
+      response.on('data', (chunk: Buffer) => {
+        for (const match of chunk.toString('latin1').matchAll(/\r\nx-picture: (\S+)\r\n/g)) sequences.push(JSON.parse(decodeURIComponent(match[1])).sequence);
+      }),
+    );
+    request.on('error', () => undefined);
+    const wallClock = Date.now;
+    try {
+      await waitUntil(() => streams.viewerCount === 1, 'the viewer');
+      sources.addFrame(frame(1));
+      await waitUntil(() => sequences.length === 1, 'the first picture');
+      const stepMs = 3_600_000;
+      Date.now = () => wallClock() - stepMs;
+      sources.addFrame(frame(2));
+      await waitUntil(() => sequences.length === 2, () => `the next picture within the viewer's half second, not an hour later: ${JSON.stringify(sequences)}`, { timeoutMs: 3000 });
+    } finally {
+      Date.now = wallClock;
+      request.destroy();
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('cuts a viewer whose socket has not drained for the bound (it stopped reading), one that asked for fewer pictures too, and goes on streaming to one that reads', async () => {
     const sources = new PreviewSources();
     const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {

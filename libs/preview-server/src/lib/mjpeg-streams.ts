@@ -28,7 +28,10 @@ export const MAX_VIEWER_FPS = 30;
 /** The fewest: one picture every ten seconds. */
 export const MIN_VIEWER_FPS = 0.1;
 
-/** A viewer: the key of the picture of each source it was sent last (the same picture is not sent twice), and when. */
+/**
+ * A viewer: the key of the picture of each source it was sent last (the same picture is not sent twice), and when
+ * (performance.now()).
+ */
 interface Viewer {
   /** At most this often a picture of each source; 0: every picture. */
   minIntervalMs: number;
@@ -111,13 +114,14 @@ export class MjpegStreams {
         const { key, jpeg } = picture;
         // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture.
         let part: string | undefined;
-        const now = Date.now();
+        // The pace by the monotonic clock: a wall clock stepped back (NTP) would hold a paced viewer's pictures back as long.
+        const now = performance.now();
         for (const viewer of [...(this.viewers.get(sourceId) ?? []), ...this.everySource]) {
           const state = this.viewerStates.get(viewer);
           if (!state || viewer.writableNeedDrain || state.sent.get(sourceId)?.key === key || !this.isDue(state, sourceId, now)) continue;
           state.sent.set(sourceId, { key, atMs: now });
           // One send time for all viewers: they are written to in this same turn.
-          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}x-sent-at: ${now}\r\n\r\n`;
+          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}x-sent-at: ${Date.now()}\r\n\r\n`;
           viewer.write(part);
           viewer.write(jpeg);
           if (!viewer.write('\r\n')) this.cutUnlessDrained(viewer);
