@@ -26,12 +26,16 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
    * (performance.now(): a clock set back must not make the counter go down, which prom-client throws on).
    */
   let downAddedUntil: number | undefined;
+  /** Failures of sources switched to make-before-break, counted apart: the running source is up meanwhile. */
+  let switchAttempts = 0;
+  const switchRepeats = new RepeatedFailureFilter();
   const addDownTime = (now: number) => {
     if (downAddedUntil !== undefined) metrics.addDownSeconds((now - downAddedUntil) / 1000);
   };
   return {
     streaming: ({ width, height, colorMatrix, fullRange, downSeconds }) => {
       attempts = 0;
+      switchAttempts = 0;
       metrics.setUp(1);
       addDownTime(performance.now());
       downAddedUntil = undefined;
@@ -47,6 +51,13 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
       if (repeats.worthSaying(attempts, error.message)) {
         const attempt = attempts === 1 ? '' : ` (attempt ${attempts}; logged again when the reason changes or every tenth attempt)`;
         logger.error({ err: error, retryInMs, attempt: attempts }, `source failed: ${error.message}; retrying${attempt}`);
+      }
+    },
+    switchFailed: (error, retryInMs) => {
+      switchAttempts++;
+      if (switchRepeats.worthSaying(switchAttempts, error.message)) {
+        const attempt = switchAttempts === 1 ? '' : ` (attempt ${switchAttempts}; logged again when the reason changes or every tenth attempt)`;
+        logger.warn({ err: error, retryInMs, attempt: switchAttempts }, `switch pending, the running source keeps delivering: ${error.message}; retrying${attempt}`);
       }
     },
     ended: () => {

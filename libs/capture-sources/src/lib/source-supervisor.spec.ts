@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
-import { waitUntil } from '@iev/testing';
+import { childPids, freePort, waitUntil } from '@iev/testing';
 import { type Frame, MAX_DIMENSION } from '@iev/frame-protocol';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
@@ -33,7 +33,7 @@ async function take(frames: AsyncGenerator<Frame>, count: number, each?: (frame:
  * A real MJPEG-over-HTTP camera (ffmpeg's mpjpeg) that sends `seconds` of 64x48 pictures per connection, then hangs
  * up (a camera in a reboot loop) or keeps the connection open and says nothing (a camera that froze).
  */
-async function mjpegCamera(seconds: number, then: 'hang up' | 'go silent', answerAfterMs = 0): Promise<{ url: string; close(): void }> {
+async function mjpegCamera(seconds: number, then: 'hang up' | 'go silent', answerAfterMs = 0, port = 0): Promise<{ url: string; close(): void }> {
   const pictures = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-t', String(seconds), '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
   const camera = createServer((_, response) => {
     // A camera slow to open (answerAfterMs), as ffmpeg probing a stream and waiting for a key frame is.
@@ -43,7 +43,7 @@ async function mjpegCamera(seconds: number, then: 'hang up' | 'go silent', answe
       else response.write(pictures);
     }, answerAfterMs);
   });
-  await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => camera.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`,
     close: () => {
@@ -271,5 +271,209 @@ describe('SourceSupervisor (real ffmpeg)', () => {
 
     expect(attempts).toBe(3);
     expect(frame.width).toBe(16);
+  });
+});
+
+/** The ffmpeg processes this test process started. */
+const ffmpegChildren = () => childPids(process.pid, 'ffmpeg');
+
+/** The next frame, or a failure naming what was waited for: a supervisor that stopped delivering fails fast, not at Jest's timeout. */
+async function nextWithin(frames: AsyncGenerator<Frame>, what: string, timeoutMs = 5000): Promise<Frame> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no frame within ${timeoutMs} ms: ${what}`)), timeoutMs)));
+  try {
+    const next = await Promise.race([frames.next(), timedOut]);
+    if (next.done) throw new Error(`frames() ended: ${what}`);
+    return next.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A real MJPEG-over-HTTP camera that streams a live test pattern (ffmpeg -re) to one client, and is gone once that client is. */
+function liveMjpegCamera(url: string, width: number): ChildProcess {
+  return spawn('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x48:rate=20`, '-c:v', 'mjpeg', '-f', 'mpjpeg', '-listen', '1', url], { stdio: 'ignore' });
+}
+
+/**
+ * A real MJPEG-over-HTTP camera that takes one client at a time, as many do: a second one, while the first is
+ * connected, is answered 503. Each client gets its own live test pattern from ffmpeg.
+ */
+async function oneClientCamera(): Promise<{ url: string; refused: () => number; close(): void }> {
+  let connected = 0;
+  let refused = 0;
+  const encoders = new Set<ChildProcess>();
+  const camera = createServer((request, response) => {
+    if (connected > 0) {
+      refused++;
+      response.writeHead(503).end('one client at a time');
+      return;
+    }
+    connected++;
+    const encoder = spawn('ffmpeg', ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=20', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    encoders.add(encoder);
+    response.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=ffmpeg' });
+    encoder.stdout.pipe(response);
+    request.socket.on('close', () => {
+      connected--;
+      encoder.kill('SIGKILL');
+      encoders.delete(encoder);
+    });
+  });
+  await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(camera.address() as AddressInfo).port}/camera.mjpeg`,
+    refused: () => refused,
+    close: () => {
+      for (const encoder of encoders) encoder.kill('SIGKILL');
+      camera.closeAllConnections();
+      camera.close();
+    },
+  };
+}
+
+describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
+  const afterTest: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanUp of afterTest.splice(0).reverse()) await cleanUp();
+  });
+
+  const TEST_PATTERN = resolveSource('testsrc');
+  /** A supervisor of the 32-wide test pattern, told what it is, its sources retried after 50, 100 and then 200 ms. */
+  const patternSupervisor = (listener: SourceSupervisorOptions['listener'] = {}) => {
+    const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true, description: TEST_PATTERN, backoff: new Backoff(50, 200, 0), listener });
+    afterTest.push(() => supervisor.stop());
+    return supervisor;
+  };
+  const stream = (url: string, width?: number) => () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width, streamTimeoutSeconds: 1 });
+
+  it('keeps the running source delivering while a stream switched to cannot be reached, then switches at its first frame, numbering on', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
+    const failures: string[] = [];
+    const supervisor = patternSupervisor({ switchFailed: ({ message }) => failures.push(message) });
+    const frames = supervisor.frames();
+    const taken: Frame[] = [];
+    const takeUntil = async (done: () => boolean, what: string) => {
+      while (!done()) taken.push(await nextWithin(frames, what));
+    };
+    await takeUntil(() => taken.length === 3, 'the test pattern');
+
+    await supervisor.switchSource(stream(url), resolveSource(url));
+    await takeUntil(() => failures.length >= 2, 'the running source while the stream switched to fails');
+    expect(taken.every(({ width }) => width === 32)).toBe(true);
+    expect(supervisor.state).toBe('streaming');
+    expect(supervisor.switchPending).toEqual({ since: expect.any(Number), failures: expect.any(Number), error: expect.stringContaining(`stream ${url}`) });
+    expect(supervisor.switchPending?.failures).toBeGreaterThanOrEqual(2);
+
+    const camera = liveMjpegCamera(url, 64);
+    afterTest.push(() => void camera.kill('SIGKILL'));
+    await takeUntil(() => taken.at(-1)?.width === 64, 'the stream once it is up');
+    const firstFromStream = taken.length - 1;
+    await takeUntil(() => taken.length === firstFromStream + 3, 'the stream after the switch');
+
+    expect(supervisor.switchPending).toBeUndefined();
+    expect(taken.slice(firstFromStream).every(({ width }) => width === 64)).toBe(true);
+    const sequences = taken.map(({ sequence }) => sequence);
+    expect(sequences.slice(1).every((sequence, i) => sequence > sequences[i])).toBe(true);
+  });
+
+  it('shows a file that plays once, switched to make-before-break, from its first frame', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
+    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'three.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=16x24:rate=10:duration=0.3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+    const playedOnce = () => new VideoFileSource({ path: file, sourceId: 'camera0', loop: false, realtime: false });
+    const reference: string[] = [];
+    for await (const { pixels } of playedOnce().frames()) reference.push(Buffer.from(pixels).toString('base64'));
+    expect(reference).toHaveLength(3);
+
+    const supervisor = patternSupervisor();
+    const frames = supervisor.frames();
+    const taken = [await nextWithin(frames, 'the test pattern')];
+    await supervisor.switchSource(playedOnce, resolveSource(file));
+    while (taken.filter(({ width }) => width === 16).length < 3) taken.push(await nextWithin(frames, 'the file'));
+    const fromFile = taken.filter(({ width }) => width === 16);
+
+    expect(fromFile.map(({ pixels }) => Buffer.from(pixels).toString('base64'))).toEqual(reference);
+    // Each of its frames in turn: none left out of the sequence.
+    expect(fromFile.map(({ sequence }) => sequence - fromFile[0].sequence)).toEqual([0, 1, 2]);
+    const afterEnd = frames.next();
+    await waitUntil(() => supervisor.state === 'ended', 'the file to end');
+    await supervisor.stop();
+    expect(await afterEnd).toEqual({ done: true, value: undefined });
+  });
+
+  it('drops a pending switch for a newer one, and stops the attempts of a pending one on stop()', async () => {
+    const failures: string[] = [];
+    const supervisor = patternSupervisor({ switchFailed: ({ message }) => failures.push(message) });
+    const frames = supervisor.frames();
+    const taken = [await nextWithin(frames, 'the test pattern')];
+    const [first, second] = [`http://127.0.0.1:${await freePort()}/first.mjpeg`, `http://127.0.0.1:${await freePort()}/second.mjpeg`];
+    await supervisor.switchSource(stream(first), resolveSource(first));
+    while (failures.length === 0) taken.push(await nextWithin(frames, 'the running source while the first switch fails'));
+
+    await supervisor.switchSource(testPattern(16), TEST_PATTERN);
+    while (taken.at(-1)?.width !== 16) taken.push(await nextWithin(frames, 'the source the newer switch named'));
+    const newest = taken.findIndex(({ width }) => width === 16);
+    taken.push(await nextWithin(frames, 'the source the newer switch named'));
+    expect(taken.slice(0, newest).every(({ width }) => width === 32)).toBe(true);
+    expect(taken.slice(newest).every(({ width }) => width === 16)).toBe(true);
+    expect(failures.every((message) => message.includes('first.mjpeg'))).toBe(true);
+    expect(supervisor.switchPending).toBeUndefined();
+
+    await supervisor.switchSource(stream(second), resolveSource(second));
+    await waitUntil(() => failures.some((message) => message.includes('second.mjpeg')), 'the second stream to fail');
+    expect(supervisor.switchPending?.error).toContain('second.mjpeg');
+    await supervisor.stop();
+    expect(supervisor.switchPending).toBeUndefined();
+    expect(await frames.next()).toEqual({ done: true, value: undefined });
+    // Longer than the longest retry delay: no attempt of the pending stream starts after stop().
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(ffmpegChildren()).toEqual([]);
+  });
+
+  it('makes a pending switch break-before-make once the running source ends: nothing is left to keep delivering', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
+    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'second.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=10:duration=3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+    const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
+    const events: string[] = [];
+    const supervisor = new SourceSupervisor(() => new VideoFileSource({ path: file, sourceId: 'camera0', loop: false }), {
+      failFastBeforeFirstFrame: true,
+      description: resolveSource(file),
+      backoff: new Backoff(50, 200, 0),
+      listener: { ended: () => events.push('ended'), switchFailed: () => events.push('switch failed'), failed: ({ message }) => events.push(`failed: ${message.includes(url)}`) },
+    });
+    afterTest.push(() => supervisor.stop());
+    const frames = supervisor.frames();
+    const taken = [await nextWithin(frames, 'the file')];
+    await supervisor.switchSource(stream(url), resolveSource(url));
+    const untilEnd = (async () => {
+      for (;;) taken.push(await nextWithin(frames, 'the file to its end, then the stream', 20_000));
+    })();
+    void untilEnd.catch(() => undefined);
+    await waitUntil(() => events.includes('switch failed'), 'the stream switched to to fail');
+    const takenWhilePending = taken.length;
+    await waitUntil(() => events.includes('failed: true'), () => `the stream retried as the running source (${events.join(', ')})`);
+
+    // The file played on to its end while the switch was pending, and its end made the switch instead of waiting for one.
+    expect(taken.length).toBeGreaterThan(takenWhilePending);
+    expect(events).not.toContain('ended');
+    expect(supervisor.switchPending).toBeUndefined();
+    expect(supervisor.state).toBe('retrying');
+  });
+
+  it('switches a camera that takes one client to itself (another size) break-before-make', async () => {
+    const camera = await oneClientCamera();
+    afterTest.push(camera.close);
+    const supervisor = new SourceSupervisor(stream(camera.url), { failFastBeforeFirstFrame: false, description: resolveSource(camera.url), backoff: new Backoff(50, 200, 0) });
+    afterTest.push(() => supervisor.stop());
+    const frames = supervisor.frames();
+    const taken = [await nextWithin(frames, 'the camera')];
+    await supervisor.switchSource(stream(camera.url, 32), resolveSource(camera.url));
+    while (taken.at(-1)?.width !== 32) taken.push(await nextWithin(frames, 'the camera at its new size'));
+
+    expect(camera.refused()).toBe(0);
   });
 });

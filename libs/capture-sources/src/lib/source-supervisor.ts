@@ -1,6 +1,8 @@
 import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
-import { assertSendableSize, type FrameSource } from './frame-source';
+import { assertSendableSize, type CapturedFrame, type FrameSource } from './frame-source';
+import type { SourceDescription } from './resolve-source';
+import { canRunSideBySide } from './side-by-side';
 import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -27,6 +29,35 @@ export interface SupervisionListener {
   failed?(error: Error, retryInMs: number): void;
   /** A file played once has ended. */
   ended?(): void;
+  /** A source switched to make-before-break failed before its first frame and is retried in retryInMs; the running one keeps delivering. */
+  switchFailed?(error: Error, retryInMs: number): void;
+}
+
+/** A make-before-break switch whose new source has not delivered its first frame yet (see SourceSupervisor.switchSource). */
+export interface SwitchPending {
+  /** When the switch was asked for (epoch ms). */
+  since: number;
+  /** Attempts of the new source that failed so far. */
+  failures: number;
+  /** Why the last one failed. */
+  error?: string;
+}
+
+/** A source switched to make-before-break, started beside the running one. */
+interface Pending {
+  create: () => FrameSource;
+  description: SourceDescription;
+  status: SwitchPending;
+  /** The attempt running now, stopped when the switch is superseded, the running source fails, or on stop(). */
+  source?: FrameSource;
+  /** Ends the wait before the next attempt. */
+  cancelWait?: () => void;
+}
+
+/** A pending source's first frame: it takes over at once, its frames read on where the first one was taken. */
+interface Takeover {
+  source: FrameSource;
+  frames: AsyncGenerator<CapturedFrame, void, undefined>;
 }
 
 export interface SourceSupervisorOptions {
@@ -53,6 +84,8 @@ export interface SourceSupervisorOptions {
    * off instead of restarting twice a second.
    */
   healthyRunMs?: number;
+  /** What the first source is: given with each switch's too, a switch may be make-before-break (see switchSource). */
+  description?: SourceDescription;
 }
 
 /**
@@ -79,15 +112,28 @@ export class SourceSupervisor {
   private recoveringSince?: number;
   /** Some source has delivered a frame: failing fast is over. */
   private hadFrame = false;
-  /** switchSource calls so far (the same factory may be switched to again, which restarts it). */
+  /** Switches made so far (the same factory may be switched to again, which restarts it). */
   private switches = 0;
+  /** What the running source is, where its owner said (see switchSource). */
+  private description?: SourceDescription;
+  private pending?: Pending;
+  private takeover?: Takeover;
+  /** Delays between a pending source's attempts: the running source's own backoff goes on beside them. */
+  private readonly switchBackoff: Backoff;
 
   constructor(
     private createSource: () => FrameSource,
     private readonly options: SourceSupervisorOptions,
   ) {
     this.backoff = options.backoff ?? new Backoff(500, 30_000);
+    this.switchBackoff = this.backoff.fresh();
     this.healthyRunMs = options.healthyRunMs ?? HEALTHY_RUN_MS;
+    this.description = options.description;
+  }
+
+  /** The make-before-break switch waiting for its new source's first frame, if any: the running source still delivers. */
+  get switchPending(): SwitchPending | undefined {
+    return this.pending && { ...this.pending.status };
   }
 
   /** Frames every source so far has decoded, taken or not (a live source drops those not taken in time). */
@@ -112,7 +158,9 @@ export class SourceSupervisor {
       const switches = this.switches;
       const switched = () => this.switches !== switches;
       this.framesDecodedBefore = this.framesDecoded;
-      const source = this.createSource();
+      const takeover = this.takeover;
+      this.takeover = undefined;
+      const source = takeover?.source ?? this.createSource();
       this.source = source;
       const watch = this.watchForStall(source);
       let failure: Error | undefined;
@@ -120,7 +168,7 @@ export class SourceSupervisor {
         // The source's own number of the frame taken last: a live source drops the frames its consumer was too slow
         // to take, and they leave a gap in the sequence, as they do downstream, so they count as skipped.
         let lastTaken = -1;
-        for await (const { header, pixels } of source.frames()) {
+        for await (const { header, pixels } of takeover?.frames ?? source.frames()) {
           this.nextSequence += Math.max(0, header.sequence - lastTaken - 1);
           lastTaken = header.sequence;
           const now = Date.now();
@@ -138,6 +186,10 @@ export class SourceSupervisor {
         }
         failure = watch.stalled();
         if (this.stopping) return;
+        if (this.pending) {
+          await this.breakPending();
+          continue;
+        }
         if (!failure) {
           this.state = 'ended';
           this.options.listener?.ended?.();
@@ -157,6 +209,10 @@ export class SourceSupervisor {
         }
         failure = watch.stalled() ?? (error as Error);
         if (this.failsFast()) throw failure;
+        if (this.pending) {
+          await this.breakPending();
+          continue;
+        }
       } finally {
         // Not while waiting to retry: the source has stopped already.
         watch.stop();
@@ -166,24 +222,113 @@ export class SourceSupervisor {
   }
 
   /**
-   * Replaces the source without a restart of the consumer: the current one is stopped and the new one started,
-   * sequence numbers counting on, also after a file played once has ended. A new source that fails is retried with
-   * backoff like any other.
+   * Replaces the source without a restart of the consumer, sequence numbers counting on. Make-before-break where the
+   * running source and the new one are described and can run side by side (canRunSideBySide) and the running one is
+   * delivering frames: the new one is started beside it and takes over at its first frame, which is handed on (a file
+   * played once is seen from its start); until then it is retried with backoff (switchFailed) and switchPending says
+   * so, while the running one keeps delivering. Otherwise, or once the running one fails or ends meanwhile, it is
+   * stopped first and the new one started, retried with backoff like any other (also after a file played once has
+   * ended). The newest switch wins: one pending is dropped. Resolves once the switch is made or pending.
    */
-  async switchSource(createSource: () => FrameSource): Promise<void> {
-    this.createSource = createSource;
-    this.switches++;
-    this.backoff.reset();
-    this.wake?.();
-    await this.source?.stop();
+  async switchSource(createSource: () => FrameSource, description?: SourceDescription): Promise<void> {
+    await this.dropPending();
+    if (this.stopping) return;
+    const running = this.description;
+    if (this.state === 'streaming' && running && description && canRunSideBySide(running, description)) {
+      const pending: Pending = { create: createSource, description, status: { since: Date.now(), failures: 0 } };
+      this.pending = pending;
+      this.switchBackoff.reset();
+      void this.startPending(pending);
+      return;
+    }
+    this.switchTo(createSource, description);
+    await Promise.all([this.source?.stop(), this.dropTakeover()]);
   }
 
   /** Stops the source; frames() ends. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.source?.stop();
+    await Promise.all([this.source?.stop(), this.dropPending(), this.dropTakeover()]);
     this.state = 'stopped';
+  }
+
+  /** The source frames() starts next is this one. */
+  private switchTo(createSource: () => FrameSource, description: SourceDescription | undefined): void {
+    this.createSource = createSource;
+    this.description = description;
+    this.switches++;
+    this.backoff.reset();
+    this.wake?.();
+  }
+
+  /**
+   * Tries the pending source until its first frame, with backoff; then it takes over: the running source is stopped,
+   * and frames() reads on from the new one. Ends, its attempt stopped, once the switch is no longer pending.
+   */
+  private async startPending(pending: Pending): Promise<void> {
+    while (this.pending === pending) {
+      const source = pending.create();
+      pending.source = source;
+      const frames = source.frames();
+      const watch = this.watchForStall(source);
+      let failure: Error;
+      try {
+        const first = await frames.next();
+        if (this.pending !== pending) return; // dropped meanwhile, and its attempt stopped
+        if (!first.done) {
+          this.pending = undefined;
+          // Copied: a frame cut into a source's ring of buffers is not kept past the next few frames.
+          const firstFrame = { header: first.value.header, pixels: Buffer.from(first.value.pixels) };
+          this.takeover = { source, frames: readingOn(firstFrame, frames) };
+          this.switchTo(pending.create, pending.description);
+          await this.source?.stop();
+          return;
+        }
+        failure = watch.stalled() ?? new Error(`${source.label} ended before its first frame`);
+      } catch (error) {
+        if (this.pending !== pending) return;
+        failure = watch.stalled() ?? (error as Error);
+      } finally {
+        watch.stop();
+      }
+      const retryInMs = failure instanceof VideoSourceError && failure.awaitsSettings ? this.switchBackoff.longest() : this.switchBackoff.next();
+      pending.status = { ...pending.status, failures: pending.status.failures + 1, error: failure.message };
+      this.options.listener?.switchFailed?.(failure, retryInMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryInMs);
+        pending.cancelWait = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** The pending switch is superseded, or the supervisor stops: its attempt is stopped and forgotten. */
+  private async dropPending(): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    pending.cancelWait?.();
+    await pending.source?.stop();
+  }
+
+  /** A pending source's first frame not yet read on from by frames(): superseded by a switch, or the supervisor stops. */
+  private async dropTakeover(): Promise<void> {
+    const takeover = this.takeover;
+    this.takeover = undefined;
+    await takeover?.source.stop();
+  }
+
+  /**
+   * The running source failed or ended with a switch pending: there is nothing left to keep delivering, so the switch
+   * is made break-before-make, its source started afresh (with the running source's backoff) by frames().
+   */
+  private async breakPending(): Promise<void> {
+    const { create, description } = this.pending as Pending;
+    await this.dropPending();
+    this.switchTo(create, description);
   }
 
   /** Whether the source's failure or end is start-up's to report (see failFastBeforeFirstFrame), not a retry's. */
@@ -245,5 +390,15 @@ export class SourceSupervisor {
         resolve();
       };
     });
+  }
+}
+
+/** The frames of a source whose first was taken already: that one, then the rest; leaving early stops the source. */
+async function* readingOn(first: CapturedFrame, rest: AsyncGenerator<CapturedFrame, void, undefined>): AsyncGenerator<CapturedFrame, void, undefined> {
+  try {
+    yield first;
+    yield* rest;
+  } finally {
+    await rest.return(undefined);
   }
 }

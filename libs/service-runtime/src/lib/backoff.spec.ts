@@ -36,6 +36,15 @@ describe('Backoff', () => {
     }
   });
 
+  it('makes a fresh backoff of the same delays, from the first, apart from its own', () => {
+    const backoff = new Backoff(100, 400, 0);
+    backoff.next();
+    backoff.next();
+    const fresh = backoff.fresh();
+    expect([fresh.next(), fresh.next(), fresh.next(), fresh.next()]).toEqual([100, 200, 400, 400]);
+    expect(backoff.next()).toBe(400);
+  });
+
   it('keeps jittered delays within the jitter band', () => {
     const backoff = new Backoff(1000, 1000, 0.2);
     for (let i = 0; i < 100; i++) {

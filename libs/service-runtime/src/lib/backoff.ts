@@ -35,6 +35,11 @@ export class Backoff {
     return this.jittered(this.maxMs);
   }
 
+  /** A backoff of the same delays from the first: for an attempt retried beside what this one guards (a source switched to). */
+  fresh(): Backoff {
+    return new Backoff(this.initialMs, this.maxMs, this.jitter);
+  }
+
   /** Call after a success: the next failure starts from the initial delay again. */
   reset(): void {
     this.attempt = 0;
