@@ -28,7 +28,7 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
   const failFastBeforeFirstFrame = currentSource.type === 'file';
   let currentFps = startupSettings.fps;
   const stallTimeoutMs = () => stallAfterMs(config.streamTimeout, currentFps);
-  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ createSource: source.create, failFastBeforeFirstFrame, stallTimeoutMs, framesClient, metrics, logger }), {
+  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ source, failFastBeforeFirstFrame, stallTimeoutMs, framesClient, metrics, logger }), {
     logger: new PinoNestLogger(logger),
   });
   const capture = app.get(CaptureService);
@@ -42,6 +42,7 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
       healthy: capture.state === 'streaming' || capture.state === 'ended',
       source: capture.state,
       lastFrameAt: capture.lastFrameAt,
+      switchPending: capture.switchPending,
       ...(edge && { iotEdge: { connected: edge.connected } }),
     }),
   });
@@ -64,12 +65,13 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
         // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
         const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined, logger });
         currentFps = next.fps;
-        await capture.switchSource(prepared.create);
+        await capture.switchSource(prepared);
         currentSource = prepared.description;
       },
     },
-    reported: () => ({ sourceType: currentSource.type, fps: metrics.rate.perSecond() }),
-    status: () => ({ source: capture.state, sourceType: currentSource.type, fps: metrics.rate.perSecond(), lastFrameAt: capture.lastFrameAt }),
+    // null, not left out: a key left out of a report stays in the twin as it was.
+    reported: () => ({ sourceType: currentSource.type, fps: metrics.rate.perSecond(), switchPending: capture.switchPending ?? null }),
+    status: () => ({ source: capture.state, sourceType: currentSource.type, fps: metrics.rate.perSecond(), lastFrameAt: capture.lastFrameAt, switchPending: capture.switchPending }),
   });
 
   return {

@@ -1,16 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ClientZmqOnDemand } from '@iev/zmq-transport';
-import type { FrameSource } from '@iev/capture-sources';
+import type { PreparedSource } from '@iev/capture-sources';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
-import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY, STALL_TIMEOUT } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE, STALL_TIMEOUT } from './tokens';
 
 @Module({})
 export class CaptureModule {
   static forRoot(dependencies: {
-    createSource: () => FrameSource;
+    source: PreparedSource;
     failFastBeforeFirstFrame: boolean;
     stallTimeoutMs?: () => number;
     framesClient: ClientZmqOnDemand;
@@ -21,7 +21,7 @@ export class CaptureModule {
       module: CaptureModule,
       providers: [
         CaptureService,
-        { provide: SOURCE_FACTORY, useValue: dependencies.createSource },
+        { provide: SOURCE, useValue: dependencies.source },
         { provide: FAIL_FAST, useValue: dependencies.failFastBeforeFirstFrame },
         { provide: STALL_TIMEOUT, useValue: dependencies.stallTimeoutMs },
         { provide: FRAMES_CLIENT, useValue: dependencies.framesClient },

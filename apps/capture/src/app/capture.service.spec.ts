@@ -73,10 +73,13 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   const service = (path: string, realtime = true, onSource?: (source: VideoFileSource) => void) => {
     registry = new Registry();
     return new CaptureService(
-      () => {
-        const source = new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime, bufferHeld: (buffer) => client.holds(buffer) });
-        onSource?.(source);
-        return source;
+      {
+        description: resolveSource(path),
+        create: () => {
+          const source = new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime, bufferHeld: (buffer) => client.holds(buffer) });
+          onSource?.(source);
+          return source;
+        },
       },
       true,
       client,
@@ -97,7 +100,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   it('keeps retrying a stream that is not up yet instead of failing start-up', async () => {
     const notServing = resolveSource('http://127.0.0.1:9/camera.mjpeg');
     const capture = new CaptureService(
-      () => createFrameSource(notServing, { sourceId: 'camera0', streamTimeoutSeconds: 1 }),
+      { description: notServing, create: () => createFrameSource(notServing, { sourceId: 'camera0', streamTimeoutSeconds: 1 }) },
       false,
       client,
       new CaptureMetrics(new Registry(), client),
@@ -115,7 +118,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     let server = serveStream(url);
     registry = new Registry();
     const capture = new CaptureService(
-      () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width: 64, height: 48, streamTimeoutSeconds: 2 }),
+      { description: resolveSource(url), create: () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width: 64, height: 48, streamTimeoutSeconds: 2 }) },
       false,
       client,
       new CaptureMetrics(registry, client),
@@ -169,7 +172,8 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     try {
       await capture.start();
       await waitUntil(() => frames.length >= 3, 'frames from the first source');
-      await capture.switchSource(() => createFrameSource(resolveSource('testsrc'), { sourceId: 'camera0', width: 32, height: 24, fps: 20 }));
+      const testPattern = resolveSource('testsrc');
+      await capture.switchSource({ description: testPattern, create: () => createFrameSource(testPattern, { sourceId: 'camera0', width: 32, height: 24, fps: 20 }) });
       await waitUntil(() => frames.some((frame) => frame.width === 32), 'frames from the new source');
       const sequences = frames.map((frame) => frame.sequence);
       expect(new Set(sequences).size).toBe(sequences.length);
@@ -186,7 +190,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   it('after a file played once has ended, switches to a stream that is not up yet by retrying it, with one decoder however many switches', async () => {
     registry = new Registry();
     const capture = new CaptureService(
-      () => new VideoFileSource({ path: video, sourceId: 'camera0', loop: false, realtime: false, bufferHeld: (buffer) => client.holds(buffer) }),
+      { description: resolveSource(video), create: () => new VideoFileSource({ path: video, sourceId: 'camera0', loop: false, realtime: false, bufferHeld: (buffer) => client.holds(buffer) }) },
       true,
       client,
       new CaptureMetrics(registry, client),
@@ -194,7 +198,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     );
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/camera.mjpeg`;
-    const notUpYet = () => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 });
+    const notUpYet = { description: resolveSource(url), create: () => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 }) };
     let server: ChildProcess | undefined;
     try {
       await capture.start();

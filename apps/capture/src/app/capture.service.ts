@@ -1,12 +1,12 @@
 import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
-import { observedSupervision, SourceSupervisor, type FrameSource, type SourceState } from '@iev/capture-sources';
+import { observedSupervision, SourceSupervisor, type PreparedSource, type SourceState, type SwitchPending } from '@iev/capture-sources';
 import { FRAMES_TOPIC } from '@iev/frame-protocol';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { CaptureMetrics } from './capture.metrics';
-import { FAIL_FAST, FRAMES_CLIENT, SOURCE_FACTORY, STALL_TIMEOUT } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE, STALL_TIMEOUT } from './tokens';
 
 /**
  * Hands frames from the supervised source to the frames transport, which gives each consumer the newest when it
@@ -22,7 +22,7 @@ export class CaptureService implements OnApplicationShutdown {
   private signalStop = () => undefined as void;
 
   constructor(
-    @Inject(SOURCE_FACTORY) createSource: () => FrameSource,
+    @Inject(SOURCE) source: PreparedSource,
     @Inject(FAIL_FAST) private readonly failFastBeforeFirstFrame: boolean,
     @Inject(FRAMES_CLIENT) private readonly framesClient: ClientZmqOnDemand,
     private readonly metrics: CaptureMetrics,
@@ -30,7 +30,8 @@ export class CaptureService implements OnApplicationShutdown {
     @Optional() @Inject(STALL_TIMEOUT) stallTimeoutMs?: () => number,
   ) {
     this.stopped = new Promise((resolve) => (this.signalStop = resolve));
-    this.supervisor = new SourceSupervisor(createSource, {
+    this.supervisor = new SourceSupervisor(source.create, {
+      description: source.description,
       failFastBeforeFirstFrame,
       stallTimeoutMs,
       listener: observedSupervision(
@@ -52,6 +53,11 @@ export class CaptureService implements OnApplicationShutdown {
     return this.supervisor.lastFrameAt;
   }
 
+  /** A switch waiting for its new source's first frame while the running one delivers; see SourceSupervisor.switchSource. */
+  get switchPending(): SwitchPending | undefined {
+    return this.supervisor.switchPending;
+  }
+
   /** Resolves once the first frame is handed on (or, for retried sources, once the pump is running). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -60,9 +66,9 @@ export class CaptureService implements OnApplicationShutdown {
     });
   }
 
-  /** Replaces the source live (a twin change), also after a file played once has ended; see SourceSupervisor.switchSource. */
-  switchSource(createSource: () => FrameSource): Promise<void> {
-    return this.supervisor.switchSource(createSource);
+  /** Replaces the source live (a twin change), make-before-break where it can; see SourceSupervisor.switchSource. */
+  switchSource({ create, description }: PreparedSource): Promise<void> {
+    return this.supervisor.switchSource(create, description);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,5 +1,6 @@
 export const FRAMES_CLIENT = Symbol('FRAMES_CLIENT');
-export const SOURCE_FACTORY = Symbol('SOURCE_FACTORY');
+/** The source at start-up: what it is, and how to create one (PreparedSource). */
+export const SOURCE = Symbol('SOURCE');
 /** Whether a source failing before its first frame stops start-up (files) or is retried (cameras, streams). */
 export const FAIL_FAST = Symbol('FAIL_FAST');
 /** How long a live source may deliver no frame before it is restarted (SourceSupervisorOptions.stallTimeoutMs). */
