@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readConfig } from '@iev/service-runtime';
 import { FairFrameOffer, readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
-import { childPids, waitUntil } from '@iev/testing';
+import { childPids, freePort, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { MessageHandler } from '@nestjs/microservices';
 import pino from 'pino';
@@ -79,6 +79,21 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(decodersOf(small)).toEqual(camera0Decoder);
     expect(decodersOf(door)).toEqual([]);
     expect(capture.server.stats().map(({ state }) => state)).toEqual(['streaming', 'streaming']);
+  });
+
+  it('keeps a camera delivering while the stream the twin switched it to cannot be reached, saying so in stats()', async () => {
+    const typo = `rtsp://127.0.0.1:${await freePort()}/door`;
+    await waitUntil(() => sizes.get('door.1') === '64x48', 'frames from door.1');
+    const change = await capture.cameras.prepare({ ...capture.cameras.settings(), door_1: { source: typo, fps: 0, width: 0, height: 0 } });
+    expect(change.refused).toEqual([]);
+    await change.switch();
+
+    const doorStats = () => capture.server.stats()[1];
+    await waitUntil(() => (doorStats().switchPending?.failures ?? 0) >= 1, () => `the switch to fail (${JSON.stringify(doorStats())})`);
+    expect(doorStats()).toMatchObject({ sourceId: 'door.1', state: 'streaming', switchPending: { since: expect.any(Number), error: expect.stringContaining(typo) } });
+    const decoded = doorStats().framesDecoded;
+    await waitUntil(() => doorStats().framesDecoded > decoded, 'door.1 to decode on');
+    expect(decodersOf(door)).toHaveLength(1);
   });
 
   it('adds a camera the twin names with its source, its other settings inherited, and removes it with its decoder', async () => {

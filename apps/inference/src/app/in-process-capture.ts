@@ -7,7 +7,6 @@ import {
   sourceSetup,
   sourceTwinSpec,
   stallAfterMs,
-  type FrameSource,
   type InProcessSource,
   type PreparedSource,
   type SourceConfig,
@@ -72,11 +71,12 @@ export async function inProcessCapture(
   };
   const factory: CameraFactory = {
     camera: (sourceId) => cameraOf(addedConfig(sourceId)),
-    source: (camera, create, failFastBeforeFirstFrame) => {
+    source: (camera, { create, description }, failFastBeforeFirstFrame) => {
       const source = { source_id: camera.sourceId };
       return {
         sourceId: camera.sourceId,
         create,
+        description,
         failFastBeforeFirstFrame,
         stallTimeoutMs: () => camera.stallTimeoutMs(),
         // Not the source's type in the log's context: a twin may switch it to another.
@@ -94,8 +94,8 @@ export async function inProcessCapture(
   const cameras = configs.map(cameraOf);
   const sources = await Promise.all(
     cameras.map(async (camera, index) => {
-      const { description, create } = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH`, logger });
-      return factory.source(camera, create, description.type === 'file');
+      const prepared = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH`, logger });
+      return factory.source(camera, prepared, prepared.description.type === 'file');
     }),
   );
   const server = new ServerInProcessCapture(sources, lent, also && ((frame) => also.offer(frame)));
@@ -118,7 +118,7 @@ interface CameraFactory {
   /** A camera the twin adds, configured as a CAPTURE_SOURCES entry that names only its SOURCE_ID. */
   camera(sourceId: string): InProcessCamera;
   /** What the server runs for the camera, its state going to the log and the metrics. */
-  source(camera: InProcessCamera, create: () => FrameSource, failFastBeforeFirstFrame: boolean): InProcessSource;
+  source(camera: InProcessCamera, source: PreparedSource, failFastBeforeFirstFrame: boolean): InProcessSource;
   /** A camera the twin removed (stopped): its series go, and its frame waiting for a consumer. */
   removed(sourceId: string): void;
 }
@@ -159,8 +159,8 @@ interface PreparedCamera {
 
 /**
  * What inference's twin sets of its cameras: `cameras`, keyed by each camera's SOURCE_ID (as a twin key), with what
- * a capture module's twin sets of its one (source, fps, width, height). A camera that changes is restarted on its new
- * settings, as capture's twin restarts its source. The twin may add a camera of its own, named by a new key (its
+ * a capture module's twin sets of its one (source, fps, width, height). A camera that changes is switched to its new
+ * settings as capture's twin switches its source (make-before-break where the two can run side by side). The twin may add a camera of its own, named by a new key (its
  * SOURCE_ID) with its source, its other settings inherited as a CAPTURE_SOURCES entry's are; null removes it again.
  * The cameras of CAPTURE_SOURCES stay: null returns them to their start-up settings.
  */
@@ -240,8 +240,8 @@ export class InProcessCameras {
   private async run(key: string, camera: InProcessCamera, settings: SourceSettings, source: PreparedSource): Promise<void> {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
-    if (added) this.server.addSource(this.factory.source(camera, source.create, false));
-    else await this.server.switchSource(sourceId, source.create);
+    if (added) this.server.addSource(this.factory.source(camera, source, false));
+    else await this.server.switchSource(sourceId, source.create, source.description);
     camera.settings = settings;
     this.byTwinKey.set(key, camera);
     if (added) for (const listener of this.listeners) listener.added?.(sourceId);

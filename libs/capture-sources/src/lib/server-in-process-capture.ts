@@ -4,13 +4,16 @@ import { assertEachOnce } from '@iev/service-runtime';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { BufferHeld } from './frame-ring';
 import type { FrameSource } from './frame-source';
-import { SourceSupervisor, type SourceState, type SupervisionListener } from './source-supervisor';
+import type { SourceDescription } from './resolve-source';
+import { SourceSupervisor, type SourceState, type SupervisionListener, type SwitchPending } from './source-supervisor';
 
 /** A source decoded in this process, as a capture module would run it (see CaptureService). */
 export interface InProcessSource {
   sourceId: string;
   /** A fresh source each call: a failed source is replaced (PreparedSource.create). */
   create(): FrameSource;
+  /** What the source is (PreparedSource.description): given, a switch may be make-before-break (SourceSupervisor.switchSource). */
+  description?: SourceDescription;
   /** See SourceSupervisorOptions.failFastBeforeFirstFrame: a file that cannot be read stops the module at start. */
   failFastBeforeFirstFrame: boolean;
   /** See SourceSupervisorOptions.stallTimeoutMs. */
@@ -26,6 +29,8 @@ export interface InProcessSourceStats {
   lastFrameAt?: number;
   /** Handler calls that threw or rejected. */
   handlerErrors: number;
+  /** A switch waiting for its new source's first frame while the running one delivers (SourceSupervisor.switchPending). */
+  switchPending?: SwitchPending;
 }
 
 /** The `ServerInProcessCapture` context: which source a frame came from. */
@@ -66,11 +71,11 @@ interface Running {
 }
 
 function runningOf(source: InProcessSource): Running {
-  const { sourceId, failFastBeforeFirstFrame, stallTimeoutMs, listener } = source;
+  const { sourceId, description, failFastBeforeFirstFrame, stallTimeoutMs, listener } = source;
   return {
     source,
     context: new InProcessCaptureContext([sourceId]),
-    supervisor: new SourceSupervisor(() => source.create(), { failFastBeforeFirstFrame, stallTimeoutMs, listener }),
+    supervisor: new SourceSupervisor(() => source.create(), { description, failFastBeforeFirstFrame, stallTimeoutMs, listener }),
     handlerErrors: 0,
   };
 }
@@ -116,11 +121,11 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   /**
-   * Replaces a source live (a twin change), also after a file played once has ended; see SourceSupervisor.switchSource.
-   * Before listen(), the pump it starts reads the new source.
+   * Replaces a source live (a twin change), make-before-break where it can (given what it is, `description`); see
+   * SourceSupervisor.switchSource. Before listen(), the pump it starts reads the new source.
    */
-  async switchSource(sourceId: string, create: () => FrameSource): Promise<void> {
-    await this.runningSource(sourceId).supervisor.switchSource(create);
+  async switchSource(sourceId: string, create: () => FrameSource, description?: SourceDescription): Promise<void> {
+    await this.runningSource(sourceId).supervisor.switchSource(create, description);
   }
 
   /**
@@ -174,13 +179,17 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   stats(): InProcessSourceStats[] {
-    return this.running.map(({ source, supervisor, handlerErrors }) => ({
-      sourceId: source.sourceId,
-      state: supervisor.state,
-      framesDecoded: supervisor.framesDecoded,
-      ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
-      handlerErrors,
-    }));
+    return this.running.map(({ source, supervisor, handlerErrors }) => {
+      const { switchPending } = supervisor;
+      return {
+        sourceId: source.sourceId,
+        state: supervisor.state,
+        framesDecoded: supervisor.framesDecoded,
+        ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
+        handlerErrors,
+        ...(switchPending && { switchPending }),
+      };
+    });
   }
 
   /** Its sources emit no transport events. */
