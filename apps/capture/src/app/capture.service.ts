@@ -31,7 +31,7 @@ export class CaptureService implements OnApplicationShutdown {
   ) {
     this.stopped = new Promise((resolve) => (this.signalStop = resolve));
     this.supervisor = new SourceSupervisor(source.create, {
-      description: source.description,
+      identity: source,
       failFastBeforeFirstFrame,
       stallTimeoutMs,
       listener: observedSupervision(
@@ -67,8 +67,8 @@ export class CaptureService implements OnApplicationShutdown {
   }
 
   /** Replaces the source live (a twin change), make-before-break where it can; see SourceSupervisor.switchSource. */
-  switchSource({ create, description }: PreparedSource): Promise<void> {
-    return this.supervisor.switchSource(create, description);
+  switchSource(source: PreparedSource): Promise<void> {
+    return this.supervisor.switchSource(source.create, source);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -3,6 +3,7 @@ import {
   loggedDecoderMessages,
   observedSupervision,
   prepareSource,
+  sameSettings,
   ServerInProcessCapture,
   sourceSetup,
   sourceTwinSpec,
@@ -71,12 +72,12 @@ export async function inProcessCapture(
   };
   const factory: CameraFactory = {
     camera: (sourceId) => cameraOf(addedConfig(sourceId)),
-    source: (camera, { create, description }, failFastBeforeFirstFrame) => {
+    source: (camera, prepared, failFastBeforeFirstFrame) => {
       const source = { source_id: camera.sourceId };
       return {
         sourceId: camera.sourceId,
-        create,
-        description,
+        create: prepared.create,
+        identity: prepared,
         failFastBeforeFirstFrame,
         stallTimeoutMs: () => camera.stallTimeoutMs(),
         // Not the source's type in the log's context: a twin may switch it to another.
@@ -241,7 +242,7 @@ export class InProcessCameras {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
     if (added) this.server.addSource(this.factory.source(camera, source, false));
-    else await this.server.switchSource(sourceId, source.create, source.description);
+    else await this.server.switchSource(sourceId, source.create, source);
     camera.settings = settings;
     this.byTwinKey.set(key, camera);
     if (added) for (const listener of this.listeners) listener.added?.(sourceId);
@@ -262,8 +263,4 @@ export class InProcessCameras {
 export interface CameraListener {
   added?(sourceId: string): void;
   removed?(sourceId: string): void;
-}
-
-function sameSettings(a: SourceSettings | undefined, b: SourceSettings): boolean {
-  return a !== undefined && a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height;
 }

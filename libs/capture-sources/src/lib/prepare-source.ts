@@ -20,8 +20,15 @@ export interface SourceSettings {
   height: number;
 }
 
+/** Whether two sources' settings are the same: a source made from either is the same source. */
+export function sameSettings(a: SourceSettings | undefined, b: SourceSettings): boolean {
+  return a !== undefined && a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height;
+}
+
 export interface PreparedSource {
   description: SourceDescription;
+  /** What it was prepared from. */
+  settings: SourceSettings;
   /** A fresh source each call: a failed source is replaced, not restarted. */
   create(): FrameSource;
 }
@@ -84,6 +91,7 @@ export async function prepareSource(
   if (logger) await warnIfGstLaunchOutlivesThisProcess(description.type, logger);
   return {
     description,
+    settings,
     create: () => {
       // The first source takes the probe just made; one made later (a restart) probes afresh: the file may have changed.
       const source = createFrameSource(description, { ...sourceOptions, probed });

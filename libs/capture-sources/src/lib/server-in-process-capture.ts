@@ -4,16 +4,15 @@ import { assertEachOnce } from '@iev/service-runtime';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { BufferHeld } from './frame-ring';
 import type { FrameSource } from './frame-source';
-import type { SourceDescription } from './resolve-source';
-import { SourceSupervisor, type SourceState, type SupervisionListener, type SwitchPending } from './source-supervisor';
+import { SourceSupervisor, type SourceIdentity, type SourceState, type SupervisionListener, type SwitchPending } from './source-supervisor';
 
 /** A source decoded in this process, as a capture module would run it (see CaptureService). */
 export interface InProcessSource {
   sourceId: string;
   /** A fresh source each call: a failed source is replaced (PreparedSource.create). */
   create(): FrameSource;
-  /** What the source is (PreparedSource.description): given, a switch may be make-before-break (SourceSupervisor.switchSource). */
-  description?: SourceDescription;
+  /** What the source is (a PreparedSource): given, a switch may be make-before-break (SourceSupervisor.switchSource). */
+  identity?: SourceIdentity;
   /** See SourceSupervisorOptions.failFastBeforeFirstFrame: a file that cannot be read stops the module at start. */
   failFastBeforeFirstFrame: boolean;
   /** See SourceSupervisorOptions.stallTimeoutMs. */
@@ -71,11 +70,11 @@ interface Running {
 }
 
 function runningOf(source: InProcessSource): Running {
-  const { sourceId, description, failFastBeforeFirstFrame, stallTimeoutMs, listener } = source;
+  const { sourceId, identity, failFastBeforeFirstFrame, stallTimeoutMs, listener } = source;
   return {
     source,
     context: new InProcessCaptureContext([sourceId]),
-    supervisor: new SourceSupervisor(() => source.create(), { description, failFastBeforeFirstFrame, stallTimeoutMs, listener }),
+    supervisor: new SourceSupervisor(() => source.create(), { identity, failFastBeforeFirstFrame, stallTimeoutMs, listener }),
     handlerErrors: 0,
   };
 }
@@ -121,11 +120,11 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   /**
-   * Replaces a source live (a twin change), make-before-break where it can (given what it is, `description`); see
+   * Replaces a source live (a twin change), make-before-break where it can (given what it is, `identity`); see
    * SourceSupervisor.switchSource. Before listen(), the pump it starts reads the new source.
    */
-  async switchSource(sourceId: string, create: () => FrameSource, description?: SourceDescription): Promise<void> {
-    await this.runningSource(sourceId).supervisor.switchSource(create, description);
+  async switchSource(sourceId: string, create: () => FrameSource, identity?: SourceIdentity): Promise<void> {
+    await this.runningSource(sourceId).supervisor.switchSource(create, identity);
   }
 
   /**

@@ -338,10 +338,11 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     for (const cleanUp of afterTest.splice(0).reverse()) await cleanUp();
   });
 
-  const TEST_PATTERN = resolveSource('testsrc');
+  /** What a source of the camera path is, at its own size unless `width` is given (SourceIdentity). */
+  const identity = (cameraPath: string, width = 0) => ({ description: resolveSource(cameraPath), settings: { source: cameraPath, fps: 0, width, height: 0 } });
   /** A supervisor of the 32-wide test pattern, told what it is, its sources retried after 50, 100 and then 200 ms. */
   const patternSupervisor = (listener: SourceSupervisorOptions['listener'] = {}) => {
-    const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true, description: TEST_PATTERN, backoff: new Backoff(50, 200, 0), listener });
+    const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true, identity: identity('testsrc', 32), backoff: new Backoff(50, 200, 0), listener });
     afterTest.push(() => supervisor.stop());
     return supervisor;
   };
@@ -358,7 +359,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     };
     await takeUntil(() => taken.length === 3, 'the test pattern');
 
-    await supervisor.switchSource(stream(url), resolveSource(url));
+    await supervisor.switchSource(stream(url), identity(url));
     await takeUntil(() => failures.length >= 2, 'the running source while the stream switched to fails');
     expect(taken.every(({ width }) => width === 32)).toBe(true);
     expect(supervisor.state).toBe('streaming');
@@ -390,7 +391,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const supervisor = patternSupervisor();
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the test pattern')];
-    await supervisor.switchSource(playedOnce, resolveSource(file));
+    await supervisor.switchSource(playedOnce, identity(file));
     while (taken.filter(({ width }) => width === 16).length < 3) taken.push(await nextWithin(frames, 'the file'));
     const fromFile = taken.filter(({ width }) => width === 16);
 
@@ -409,10 +410,10 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the test pattern')];
     const [first, second] = [`http://127.0.0.1:${await freePort()}/first.mjpeg`, `http://127.0.0.1:${await freePort()}/second.mjpeg`];
-    await supervisor.switchSource(stream(first), resolveSource(first));
+    await supervisor.switchSource(stream(first), identity(first));
     while (failures.length === 0) taken.push(await nextWithin(frames, 'the running source while the first switch fails'));
 
-    await supervisor.switchSource(testPattern(16), TEST_PATTERN);
+    await supervisor.switchSource(testPattern(16), identity('testsrc', 16));
     while (taken.at(-1)?.width !== 16) taken.push(await nextWithin(frames, 'the source the newer switch named'));
     const newest = taken.findIndex(({ width }) => width === 16);
     taken.push(await nextWithin(frames, 'the source the newer switch named'));
@@ -421,7 +422,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     expect(failures.every((message) => message.includes('first.mjpeg'))).toBe(true);
     expect(supervisor.switchPending).toBeUndefined();
 
-    await supervisor.switchSource(stream(second), resolveSource(second));
+    await supervisor.switchSource(stream(second), identity(second));
     await waitUntil(() => failures.some((message) => message.includes('second.mjpeg')), 'the second stream to fail');
     expect(supervisor.switchPending?.error).toContain('second.mjpeg');
     await supervisor.stop();
@@ -430,6 +431,24 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     // Longer than the longest retry delay: no attempt of the pending stream starts after stop().
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(ffmpegChildren()).toEqual([]);
+  });
+
+  it('leaves the running source streaming, not restarted, when switched back to it while a switch is pending (a patch back after a mistyped one)', async () => {
+    const failures: string[] = [];
+    const supervisor = patternSupervisor({ switchFailed: ({ message }) => failures.push(message) });
+    const frames = supervisor.frames();
+    const taken = [await nextWithin(frames, 'the test pattern')];
+    const [decoder] = ffmpegChildren();
+    const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
+    await supervisor.switchSource(stream(url), identity(url));
+    while (failures.length === 0) taken.push(await nextWithin(frames, 'the running source while the switch fails'));
+
+    await supervisor.switchSource(testPattern(32), identity('testsrc', 32));
+    expect(supervisor.switchPending).toBeUndefined();
+    for (let i = 0; i < 5; i++) taken.push(await nextWithin(frames, 'the running source after the switch back'));
+    expect(ffmpegChildren()).toEqual([decoder]);
+    const sequences = taken.map(({ sequence }) => sequence);
+    expect(sequences.slice(1).every((sequence, i) => sequence > sequences[i])).toBe(true);
   });
 
   it('makes a pending switch break-before-make once the running source ends: nothing is left to keep delivering', async () => {
@@ -441,14 +460,14 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const events: string[] = [];
     const supervisor = new SourceSupervisor(() => new VideoFileSource({ path: file, sourceId: 'camera0', loop: false }), {
       failFastBeforeFirstFrame: true,
-      description: resolveSource(file),
+      identity: identity(file),
       backoff: new Backoff(50, 200, 0),
       listener: { ended: () => events.push('ended'), switchFailed: () => events.push('switch failed'), failed: ({ message }) => events.push(`failed: ${message.includes(url)}`) },
     });
     afterTest.push(() => supervisor.stop());
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the file')];
-    await supervisor.switchSource(stream(url), resolveSource(url));
+    await supervisor.switchSource(stream(url), identity(url));
     const untilEnd = (async () => {
       for (;;) taken.push(await nextWithin(frames, 'the file to its end, then the stream', 20_000));
     })();
@@ -467,11 +486,11 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
   it('switches a camera that takes one client to itself (another size) break-before-make', async () => {
     const camera = await oneClientCamera();
     afterTest.push(camera.close);
-    const supervisor = new SourceSupervisor(stream(camera.url), { failFastBeforeFirstFrame: false, description: resolveSource(camera.url), backoff: new Backoff(50, 200, 0) });
+    const supervisor = new SourceSupervisor(stream(camera.url), { failFastBeforeFirstFrame: false, identity: identity(camera.url), backoff: new Backoff(50, 200, 0) });
     afterTest.push(() => supervisor.stop());
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the camera')];
-    await supervisor.switchSource(stream(camera.url, 32), resolveSource(camera.url));
+    await supervisor.switchSource(stream(camera.url, 32), identity(camera.url, 32));
     while (taken.at(-1)?.width !== 32) taken.push(await nextWithin(frames, 'the camera at its new size'));
 
     expect(camera.refused()).toBe(0);

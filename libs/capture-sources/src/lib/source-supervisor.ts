@@ -1,6 +1,7 @@
 import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import { assertSendableSize, type CapturedFrame, type FrameSource } from './frame-source';
+import { sameSettings, type SourceSettings } from './prepare-source';
 import type { SourceDescription } from './resolve-source';
 import { canRunSideBySide } from './side-by-side';
 import { VideoFileSource } from './video-file-source';
@@ -33,6 +34,13 @@ export interface SupervisionListener {
   switchFailed?(error: Error, retryInMs: number): void;
 }
 
+/** What a source is, for a switch to it to be made as it can (see SourceSupervisor.switchSource); a PreparedSource is one. */
+export interface SourceIdentity {
+  description: SourceDescription;
+  /** What it was made from: a source of the same settings is the same source. */
+  settings: SourceSettings;
+}
+
 /** A make-before-break switch whose new source has not delivered its first frame yet (see SourceSupervisor.switchSource). */
 export interface SwitchPending {
   /** When the switch was asked for (epoch ms). */
@@ -46,7 +54,7 @@ export interface SwitchPending {
 /** A source switched to make-before-break, started beside the running one. */
 interface Pending {
   create: () => FrameSource;
-  description: SourceDescription;
+  identity: SourceIdentity;
   status: SwitchPending;
   /** The attempt running now, stopped when the switch is superseded, the running source fails, or on stop(). */
   source?: FrameSource;
@@ -85,7 +93,7 @@ export interface SourceSupervisorOptions {
    */
   healthyRunMs?: number;
   /** What the first source is: given with each switch's too, a switch may be make-before-break (see switchSource). */
-  description?: SourceDescription;
+  identity?: SourceIdentity;
 }
 
 /**
@@ -115,7 +123,7 @@ export class SourceSupervisor {
   /** Switches made so far (the same factory may be switched to again, which restarts it). */
   private switches = 0;
   /** What the running source is, where its owner said (see switchSource). */
-  private description?: SourceDescription;
+  private identity?: SourceIdentity;
   private pending?: Pending;
   private takeover?: Takeover;
   /** Delays between a pending source's attempts: the running source's own backoff goes on beside them. */
@@ -128,7 +136,7 @@ export class SourceSupervisor {
     this.backoff = options.backoff ?? new Backoff(500, 30_000);
     this.switchBackoff = this.backoff.fresh();
     this.healthyRunMs = options.healthyRunMs ?? HEALTHY_RUN_MS;
-    this.description = options.description;
+    this.identity = options.identity;
   }
 
   /** The make-before-break switch waiting for its new source's first frame, if any: the running source still delivers. */
@@ -223,25 +231,27 @@ export class SourceSupervisor {
 
   /**
    * Replaces the source without a restart of the consumer, sequence numbers counting on. Make-before-break where the
-   * running source and the new one are described and can run side by side (canRunSideBySide) and the running one is
+   * running source and the new one are identified and can run side by side (canRunSideBySide) and the running one is
    * delivering frames: the new one is started beside it and takes over at its first frame, which is handed on (a file
    * played once is seen from its start); until then it is retried with backoff (switchFailed) and switchPending says
    * so, while the running one keeps delivering. Otherwise, or once the running one fails or ends meanwhile, it is
    * stopped first and the new one started, retried with backoff like any other (also after a file played once has
-   * ended). The newest switch wins: one pending is dropped. Resolves once the switch is made or pending.
+   * ended). The newest switch wins: one pending is dropped, and a switch to the source streaming now (the same
+   * settings: a patch back after a mistyped one) leaves it running. Resolves once the switch is made or pending.
    */
-  async switchSource(createSource: () => FrameSource, description?: SourceDescription): Promise<void> {
+  async switchSource(createSource: () => FrameSource, identity?: SourceIdentity): Promise<void> {
     await this.dropPending();
     if (this.stopping) return;
-    const running = this.description;
-    if (this.state === 'streaming' && running && description && canRunSideBySide(running, description)) {
-      const pending: Pending = { create: createSource, description, status: { since: Date.now(), failures: 0 } };
+    const running = this.identity;
+    if (this.state === 'streaming' && running && identity && sameSettings(running.settings, identity.settings)) return;
+    if (this.state === 'streaming' && running && identity && canRunSideBySide(running.description, identity.description)) {
+      const pending: Pending = { create: createSource, identity, status: { since: Date.now(), failures: 0 } };
       this.pending = pending;
       this.switchBackoff.reset();
       void this.startPending(pending);
       return;
     }
-    this.switchTo(createSource, description);
+    this.switchTo(createSource, identity);
     await Promise.all([this.source?.stop(), this.dropTakeover()]);
   }
 
@@ -254,9 +264,9 @@ export class SourceSupervisor {
   }
 
   /** The source frames() starts next is this one. */
-  private switchTo(createSource: () => FrameSource, description: SourceDescription | undefined): void {
+  private switchTo(createSource: () => FrameSource, identity: SourceIdentity | undefined): void {
     this.createSource = createSource;
-    this.description = description;
+    this.identity = identity;
     this.switches++;
     this.backoff.reset();
     this.wake?.();
@@ -281,7 +291,7 @@ export class SourceSupervisor {
           // Copied: a frame cut into a source's ring of buffers is not kept past the next few frames.
           const firstFrame = { header: first.value.header, pixels: Buffer.from(first.value.pixels) };
           this.takeover = { source, frames: readingOn(firstFrame, frames) };
-          this.switchTo(pending.create, pending.description);
+          this.switchTo(pending.create, pending.identity);
           await this.source?.stop();
           return;
         }
@@ -326,9 +336,9 @@ export class SourceSupervisor {
    * is made break-before-make, its source started afresh (with the running source's backoff) by frames().
    */
   private async breakPending(): Promise<void> {
-    const { create, description } = this.pending as Pending;
+    const { create, identity } = this.pending as Pending;
     await this.dropPending();
-    this.switchTo(create, description);
+    this.switchTo(create, identity);
   }
 
   /** Whether the source's failure or end is start-up's to report (see failFastBeforeFirstFrame), not a retry's. */
