@@ -433,6 +433,18 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     expect(ffmpegChildren()).toEqual([]);
   });
 
+  it('makes the switch asked for last of two asked for at once, leaving no decoder of the other running', async () => {
+    const supervisor = patternSupervisor();
+    const frames = supervisor.frames();
+    const taken = [await nextWithin(frames, 'the test pattern')];
+    await Promise.all([supervisor.switchSource(testPattern(16), identity('testsrc', 16)), supervisor.switchSource(testPattern(8), identity('testsrc', 8))]);
+    while (taken.at(-1)?.width !== 8) taken.push(await nextWithin(frames, 'the source asked for last'));
+    for (let i = 0; i < 3; i++) taken.push(await nextWithin(frames, 'the source asked for last'));
+
+    expect(taken.map(({ width }) => width).filter((width) => width !== 32)).toEqual([8, 8, 8, 8]);
+    await waitUntil(() => ffmpegChildren().length === 1, () => `one decoder (${ffmpegChildren().length})`);
+  });
+
   it('leaves the running source streaming, not restarted, when switched back to it while a switch is pending (a patch back after a mistyped one)', async () => {
     const failures: string[] = [];
     const supervisor = patternSupervisor({ switchFailed: ({ message }) => failures.push(message) });

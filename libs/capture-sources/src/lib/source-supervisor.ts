@@ -125,6 +125,8 @@ export class SourceSupervisor {
   /** What the running source is, where its owner said (see switchSource). */
   private identity?: SourceIdentity;
   private pending?: Pending;
+  /** switchSource calls so far: of two at once, the one called last goes on past its wait, the other gives way. */
+  private switchRequests = 0;
   private takeover?: Takeover;
   /** Delays between a pending source's attempts: the running source's own backoff goes on beside them. */
   private readonly switchBackoff: Backoff;
@@ -240,8 +242,9 @@ export class SourceSupervisor {
    * settings: a patch back after a mistyped one) leaves it running. Resolves once the switch is made or pending.
    */
   async switchSource(createSource: () => FrameSource, identity?: SourceIdentity): Promise<void> {
+    const request = ++this.switchRequests;
     await this.dropPending();
-    if (this.stopping) return;
+    if (this.stopping || request !== this.switchRequests) return;
     const running = this.identity;
     if (this.state === 'streaming' && running && identity && sameSettings(running.settings, identity.settings)) return;
     if (this.state === 'streaming' && running && identity && canRunSideBySide(running.description, identity.description)) {
@@ -285,7 +288,10 @@ export class SourceSupervisor {
       let failure: Error;
       try {
         const first = await frames.next();
-        if (this.pending !== pending) return; // dropped meanwhile, and its attempt stopped
+        if (this.pending !== pending) {
+          await source.stop();
+          return;
+        }
         if (!first.done) {
           this.pending = undefined;
           // Copied: a frame cut into a source's ring of buffers is not kept past the next few frames.
@@ -337,6 +343,8 @@ export class SourceSupervisor {
    */
   private async breakPending(): Promise<void> {
     const { create, identity } = this.pending as Pending;
+    // Not streaming while the pending attempt stops: a switch meanwhile is made at once, not made pending.
+    this.state = 'idle';
     await this.dropPending();
     this.switchTo(create, identity);
   }
