@@ -65,7 +65,8 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
         // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
         const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined, logger });
         currentFps = next.fps;
-        await capture.switchSource(prepared);
+        // The document at start-up is the module's configuration: its camera replaces CAMERA_PATH's, waited for if not up.
+        await capture.switchSource(prepared, { atOnce: startup });
         currentSource = prepared.description;
       },
     },

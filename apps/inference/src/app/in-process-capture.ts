@@ -232,17 +232,18 @@ export class InProcessCameras {
       refused,
       switch: async () => {
         for (const [key, camera] of removed) await this.remove(key, camera);
-        for (const { key, camera, settings, source } of prepared) await this.run(key, camera, settings, source);
+        for (const { key, camera, settings, source } of prepared) await this.run(key, camera, settings, source, startup);
       },
     };
   }
 
   /** Each step changes the server before the cameras here, so that one that throws (the server closing) leaves them alike. */
-  private async run(key: string, camera: InProcessCamera, settings: SourceSettings, source: PreparedSource): Promise<void> {
+  /** `startup`: the twin's document at start-up, whose cameras replace CAPTURE_SOURCES' at once (SourceSupervisor.switchSource's atOnce). */
+  private async run(key: string, camera: InProcessCamera, settings: SourceSettings, source: PreparedSource, startup: boolean): Promise<void> {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
     if (added) this.server.addSource(this.factory.source(camera, source, false));
-    else await this.server.switchSource(sourceId, source.create, source);
+    else await this.server.switchSource(sourceId, source.create, source, { atOnce: startup });
     camera.settings = settings;
     this.byTwinKey.set(key, camera);
     if (added) for (const listener of this.listeners) listener.added?.(sourceId);

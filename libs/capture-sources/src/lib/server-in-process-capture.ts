@@ -123,8 +123,8 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
    * Replaces a source live (a twin change), make-before-break where it can (given what it is, `identity`); see
    * SourceSupervisor.switchSource. Before listen(), the pump it starts reads the new source.
    */
-  async switchSource(sourceId: string, create: () => FrameSource, identity?: SourceIdentity): Promise<void> {
-    await this.runningSource(sourceId).supervisor.switchSource(create, identity);
+  async switchSource(sourceId: string, create: () => FrameSource, identity?: SourceIdentity, options?: { atOnce?: boolean }): Promise<void> {
+    await this.runningSource(sourceId).supervisor.switchSource(create, identity, options);
   }
 
   /**

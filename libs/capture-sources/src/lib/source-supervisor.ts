@@ -239,15 +239,17 @@ export class SourceSupervisor {
    * so, while the running one keeps delivering. Otherwise, or once the running one fails or ends meanwhile, it is
    * stopped first and the new one started, retried with backoff like any other (also after a file played once has
    * ended). The newest switch wins: one pending is dropped, and a switch to the source streaming now (the same
-   * settings: a patch back after a mistyped one) leaves it running. Resolves once the switch is made or pending.
+   * settings: a patch back after a mistyped one) leaves it running. `atOnce` stops the running source first whatever
+   * the two are: a twin's document at start-up configures the module as its environment does, and the start-up
+   * source must not go on in the place of a camera it names that is not up. Resolves once the switch is made or pending.
    */
-  async switchSource(createSource: () => FrameSource, identity?: SourceIdentity): Promise<void> {
+  async switchSource(createSource: () => FrameSource, identity?: SourceIdentity, { atOnce = false } = {}): Promise<void> {
     const request = ++this.switchRequests;
     await this.dropPending();
     if (this.stopping || request !== this.switchRequests) return;
     const running = this.identity;
     if (this.state === 'streaming' && running && identity && sameSettings(running.settings, identity.settings)) return;
-    if (this.state === 'streaming' && running && identity && canRunSideBySide(running.description, identity.description)) {
+    if (!atOnce && this.state === 'streaming' && running && identity && canRunSideBySide(running.description, identity.description)) {
       const pending: Pending = { create: createSource, identity, status: { since: Date.now(), failures: 0 } };
       this.pending = pending;
       this.switchBackoff.reset();
