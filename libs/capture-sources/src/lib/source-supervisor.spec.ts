@@ -72,9 +72,10 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     });
     await supervisor.stop();
 
-    // Rising across the switch; a frame the live source dropped while this loop was slow leaves a gap.
+    // From 0 (a first frame replaced by a newer one before this loop took it, as under CI's load, is skipped), rising
+    // across the switch; a frame the live source dropped while this loop was slow leaves a gap.
     const sequences = frames.map((frame) => frame.sequence);
-    expect(sequences[0]).toBe(0);
+    expect(sequences[0]).toBeLessThan(3);
     expect(sequences.slice(1).every((sequence, i) => sequence > sequences[i])).toBe(true);
     expect(frames.slice(0, 3).every((frame) => frame.width === 32)).toBe(true);
     expect(frames.slice(-2).every((frame) => frame.width === 16)).toBe(true);

@@ -127,7 +127,8 @@ describe('OnnxRuntimeBackend loaded again after dispose()', () => {
     } finally {
       await backend.dispose();
     }
-  });
+    // Two model loads and two worker starts: 5 s was not enough beside CI's other projects (load 12 on two cores).
+  }, 30_000);
 });
 
 describe('OnnxRuntimeBackend on a model whose output is no map (the recognizer)', () => {
