@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childPids, isRunning } from '@iev/testing';
 import { LOGS_SHOWN_BY_LAUNCHER } from './run-module';
 
 // A module process as the apps run it (run-module.ts compiled as it loads): its start takes as long as MODULE_START_MS
 // says (forever when unset, like a model that loads for minutes), or fails with MODULE_START_ERROR; once started, its
-// close() takes MODULE_CLOSE_MS. With MODULE_WEDGED_THREAD_S, a worker thread is in a native call that long (a
-// model run that does not return): Node.js's own exit would wait for it.
+// close() takes MODULE_CLOSE_MS. With MODULE_WEDGED_THREAD_S, a worker thread started with the start is in a native
+// call that long (a model that loads for minutes, a model run that does not return): Node.js's own exit would wait for it.
 const MODULE_SCRIPT = `
 process.env.SWC_NODE_PROJECT = ${JSON.stringify(join(__dirname, '../../../../tsconfig.base.json'))};
 require(${JSON.stringify(require.resolve('@swc-node/register'))});
@@ -14,14 +15,14 @@ const { runModule } = require(${JSON.stringify(join(__dirname, 'run-module.ts'))
 const { env, readConfig } = require(${JSON.stringify(join(__dirname, 'env.ts'))});
 const wait = (ms) => new Promise((resolve) => (ms === undefined ? setInterval(() => undefined, 1000) : setTimeout(resolve, Number(ms))));
 runModule('spec', () => readConfig({ threads: env.integer('SPEC_THREADS', { min: 0, max: 8 }, 0), mode: env.oneOf('SPEC_MODE', ['fast', 'slow'], 'fast') }), async () => {
-  process.stderr.write('starting\\n');
-  if (process.env.MODULE_START_ERROR) throw new Error(process.env.MODULE_START_ERROR);
-  await wait(process.env.MODULE_START_MS);
-  setInterval(() => undefined, 1000); // what a module serves keeps it running
   if (process.env.MODULE_WEDGED_THREAD_S) {
     const { Worker } = require('node:worker_threads');
     new Worker("require('node:child_process').spawnSync('sleep', ['" + process.env.MODULE_WEDGED_THREAD_S + "'])", { eval: true });
   }
+  process.stderr.write('starting\\n');
+  if (process.env.MODULE_START_ERROR) throw new Error(process.env.MODULE_START_ERROR);
+  await wait(process.env.MODULE_START_MS);
+  setInterval(() => undefined, 1000); // what a module serves keeps it running
   return { close: () => wait(process.env.MODULE_CLOSE_MS) };
 }, process.env.MODULE_CLOSE_TIMEOUT_MS ? { closeTimeoutMs: Number(process.env.MODULE_CLOSE_TIMEOUT_MS) } : {});
 `;
@@ -100,22 +101,44 @@ describe('runModule (a real module process, real signals)', () => {
     const WEDGED_S = 40;
     /** The close timeout, and the most the exit may take after it (a node started to exit with the code). */
     const [CLOSE_TIMEOUT_MS, EXIT_MS] = [1500, 5000];
+    /** The `sleep`s the stuck threads wait for: they outlive their module, and are ended after each spec. */
+    const sleeps: number[] = [];
+    afterEach(() => {
+      for (const pid of sleeps.splice(0)) if (isRunning(pid)) process.kill(pid, 'SIGKILL');
+    });
+    /** Once the thread is in its native call (the `sleep` it waits for is running), where no exit can stop it. */
+    const threadWedged = async (run: ModuleRun) => {
+      while (childPids(run.child.pid as number, 'sleep').length === 0) await sleep(50);
+      sleeps.push(...childPids(run.child.pid as number, 'sleep'));
+    };
     const exitedWithin = async (run: ModuleRun, ms: number) => Promise.race([run.exited, sleep(ms, 'still running', { ref: false })]);
 
     it('exits with 1 after its close times out, though the thread is still stuck: its exit waits for no thread', async () => {
       const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000', MODULE_CLOSE_TIMEOUT_MS: String(CLOSE_TIMEOUT_MS), MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
       runs.push(run);
       await waitForOutput(run, 'spec started');
+      await threadWedged(run);
       run.child.kill('SIGTERM');
 
       expect(await exitedWithin(run, CLOSE_TIMEOUT_MS + EXIT_MS)).toEqual({ code: 1, signal: null });
       expect(run.output()).toContain('"msg":"spec did not stop within 1.5 s: exiting all the same"');
     });
 
+    it('ends a start still under way on SIGTERM, though the thread is still stuck (a model loading, an engine building)', async () => {
+      const run = runSpecModule({ MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
+      runs.push(run);
+      await threadWedged(run);
+      run.child.kill('SIGTERM');
+
+      expect(await exitedWithin(run, EXIT_MS)).toEqual({ code: 0, signal: null });
+      expect(run.output()).toContain('SIGTERM during start-up: exiting');
+    });
+
     it('exits with 1 at a signal repeated later, though the thread is still stuck', async () => {
       const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '60000', MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
       runs.push(run);
       await waitForOutput(run, 'spec started');
+      await threadWedged(run);
       run.child.kill('SIGTERM');
       await waitForOutput(run, 'SIGTERM: stopping spec');
       await new Promise((resolve) => setTimeout(resolve, 1500));

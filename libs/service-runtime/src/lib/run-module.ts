@@ -42,11 +42,12 @@ export const CLOSE_TIMEOUT_MS = 9_000;
 type ExecveProcess = NodeJS.Process & { execve(file: string, args: readonly string[], env: NodeJS.ProcessEnv): never };
 
 /**
- * Ends the process with process.exitCode. process.exit() joins the worker threads, so one stuck in a native call (a
- * model run that never returns) keeps the process, its 'exit' handlers run, alive for good: a module that serves
- * nothing and looks running. Where something may be wedged (a close that did not finish), the 'exit' handlers run
- * and then the process's image is replaced by a node that exits at once with the code (process.execve), which ends
- * every thread. The same pid: a container's pid 1 is ended so too, where a SIGKILL from inside its container is not.
+ * Ends the process with process.exitCode. process.exit() joins the worker threads and libuv's thread pool (where the
+ * TensorRT binding runs and builds), so one stuck in a native call (a model run that never returns) keeps the process,
+ * its 'exit' handlers run, alive for good: a module that serves nothing and looks running. Where something may be
+ * wedged (a close that did not finish, a start under way), the 'exit' handlers run and then the process's image is
+ * replaced by a node that exits at once with the code (process.execve), which ends every thread. The same pid: a
+ * container's pid 1 is ended so too, where a SIGKILL from inside its container is not.
  */
 function exitProcess(mayBeWedged: boolean): void {
   if (mayBeWedged) process.once('exit', (code) => (process as ExecveProcess).execve(process.execPath, [process.execPath, '-e', `process.exit(${code})`], {}));
@@ -100,9 +101,10 @@ export async function runModule<Config>(
     }
     stoppingSince = performance.now();
     if (!running) {
-      // Nothing is serving yet; whatever the start has opened goes with the process.
+      // Nothing is serving yet; whatever the start has opened goes with the process. A model loading or an engine
+      // building is a native call on another thread, which process.exit() would wait out (minutes).
       logger.info(`${signal} during start-up: exiting`);
-      setImmediate(() => process.exit());
+      setImmediate(() => exitProcess(true));
       return;
     }
     logger.info(`${signal}: stopping ${name}`);
