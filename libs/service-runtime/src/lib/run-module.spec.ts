@@ -5,8 +5,9 @@ import { childPids, isRunning } from '@iev/testing';
 import { LOGS_SHOWN_BY_LAUNCHER } from './run-module';
 
 // A module process as the apps run it (run-module.ts compiled as it loads): its start takes as long as MODULE_START_MS
-// says (forever when unset, like a model that loads for minutes), or fails with MODULE_START_ERROR; once started, its
-// close() takes MODULE_CLOSE_MS. With MODULE_WEDGED_THREAD_S, a worker thread started with the start is in a native
+// says (forever when unset, like a model that loads for minutes), or fails with MODULE_START_ERROR (after
+// MODULE_START_ERROR_AFTER_MS); once started, its close() takes MODULE_CLOSE_MS, and it gives up MODULE_FATAL_AFTER_MS
+// after its start (a fatal). With MODULE_WEDGED_THREAD_S, a worker thread started with the start is in a native
 // call that long (a model that loads for minutes, a model run that does not return): Node.js's own exit would wait for it.
 const MODULE_SCRIPT = `
 process.env.SWC_NODE_PROJECT = ${JSON.stringify(join(__dirname, '../../../../tsconfig.base.json'))};
@@ -20,10 +21,14 @@ runModule('spec', () => readConfig({ threads: env.integer('SPEC_THREADS', { min:
     new Worker("require('node:child_process').spawnSync('sleep', ['" + process.env.MODULE_WEDGED_THREAD_S + "'])", { eval: true });
   }
   process.stderr.write('starting\\n');
-  if (process.env.MODULE_START_ERROR) throw new Error(process.env.MODULE_START_ERROR);
+  if (process.env.MODULE_START_ERROR) {
+    await wait(process.env.MODULE_START_ERROR_AFTER_MS ?? '0');
+    throw new Error(process.env.MODULE_START_ERROR);
+  }
   await wait(process.env.MODULE_START_MS);
   setInterval(() => undefined, 1000); // what a module serves keeps it running
-  return { close: () => wait(process.env.MODULE_CLOSE_MS) };
+  const fatal = process.env.MODULE_FATAL_AFTER_MS && wait(process.env.MODULE_FATAL_AFTER_MS).then(() => { throw new Error('a model run hung'); });
+  return { close: () => wait(process.env.MODULE_CLOSE_MS), ...(fatal ? { fatal } : {}) };
 }, process.env.MODULE_CLOSE_TIMEOUT_MS ? { closeTimeoutMs: Number(process.env.MODULE_CLOSE_TIMEOUT_MS) } : {});
 `;
 
@@ -132,6 +137,26 @@ describe('runModule (a real module process, real signals)', () => {
 
       expect(await exitedWithin(run, EXIT_MS)).toEqual({ code: 0, signal: null });
       expect(run.output()).toContain('SIGTERM during start-up: exiting');
+    });
+
+    it('exits with 1 after a failed start, though a thread it started is still stuck (a model load it gave up on)', async () => {
+      // The start fails 2 s in, its thread stuck by then.
+      const run = runSpecModule({ MODULE_START_ERROR: 'no model', MODULE_START_ERROR_AFTER_MS: '2000', MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
+      runs.push(run);
+      await threadWedged(run);
+
+      expect(await exitedWithin(run, 2000 + EXIT_MS)).toEqual({ code: 1, signal: null });
+      expect(run.stderr()).toContain('no model');
+    });
+
+    it('exits with 1 after a fatal though its close ended in time: what gave up (a hung model run) may hold a thread', async () => {
+      const run = runSpecModule({ MODULE_START_MS: '0', MODULE_CLOSE_MS: '0', MODULE_FATAL_AFTER_MS: '1000', MODULE_WEDGED_THREAD_S: String(WEDGED_S) });
+      runs.push(run);
+      await waitForOutput(run, 'spec started');
+      await threadWedged(run);
+
+      expect(await exitedWithin(run, 1000 + EXIT_MS)).toEqual({ code: 1, signal: null });
+      expect(run.output()).toContain('"msg":"spec stopped"');
     });
 
     it('exits with 1 at a signal repeated later, though the thread is still stuck', async () => {

@@ -50,8 +50,20 @@ type ExecveProcess = NodeJS.Process & { execve(file: string, args: readonly stri
  * container's pid 1 is ended so too, where a SIGKILL from inside its container is not.
  */
 function exitProcess(mayBeWedged: boolean): void {
-  if (mayBeWedged) process.once('exit', (code) => (process as ExecveProcess).execve(process.execPath, [process.execPath, '-e', `process.exit(${code})`], {}));
+  if (mayBeWedged) process.once('exit', (code) => replaceByExit(code));
   process.exit();
+}
+
+/**
+ * Node.js 24 aborts the process where execve fails; later versions throw and go on: abort then too, for a process
+ * that goes on exiting would join the stuck thread after all.
+ */
+function replaceByExit(code: number): void {
+  try {
+    (process as ExecveProcess).execve(process.execPath, [process.execPath, '-e', `process.exit(${code})`], {});
+  } catch {
+    process.abort();
+  }
 }
 
 export interface RunModuleOptions {
@@ -78,7 +90,8 @@ export async function runModule<Config>(
   const logger = createLogger(name, logConfigOrDefaults());
   let running: RunningModule | undefined;
   let stoppingSince: number | undefined;
-  const close = async (module: RunningModule) => {
+  /** afterFatal: the module gave up (a model run hung, say), so its threads may be stuck however its close went. */
+  const close = async (module: RunningModule, afterFatal = false) => {
     let closed = false;
     try {
       await withTimeout(module.close(), closeTimeoutMs, `closing ${name}`);
@@ -90,7 +103,7 @@ export async function runModule<Config>(
       process.exitCode = 1;
     }
     // Sockets and timers are closed; exit even if a library left a handle behind.
-    setImmediate(() => exitProcess(!closed));
+    setImmediate(() => exitProcess(afterFatal || !closed));
   };
   const stop = (signal: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {
@@ -118,8 +131,9 @@ export async function runModule<Config>(
     running = await start(logger, config);
   } catch (error) {
     reportFailure(logger, name, 'start-up failed', error);
-    // Whatever the failed start had opened (sockets, a model on a worker) must not keep the process alive.
-    setImmediate(() => process.exit());
+    // Whatever the failed start had opened (sockets, a model on a worker, a load still on its thread) must not keep
+    // the process alive.
+    setImmediate(() => exitProcess(true));
     return;
   }
   if (stoppingSince !== undefined) return;
@@ -129,6 +143,6 @@ export async function runModule<Config>(
     if (stoppingSince !== undefined) return;
     stoppingSince = performance.now();
     reportFailure(logger, name, 'stopped', error);
-    await close(module);
+    await close(module, true);
   });
 }
