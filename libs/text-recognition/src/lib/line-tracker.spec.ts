@@ -224,20 +224,6 @@ describe('LineTracker', () => {
     }
   });
 
-  it('takes a box of small text a few pixels taller (resizeMinPx) for the box it was read in, past resizeRatio as that is', () => {
-    const tracker = trackerReadingAtOnce({ rereadMs: 0 });
-    trackAndRead(tracker, frame(WORD), [box(20, 20, 60, 14)], 0, ['max 2h']);
-    // 14 -> 17 and 18 px tall (21 and 29 %): the detector's whole-pixel jitter on a line this small.
-    for (const [t, quad] of [[40, box(20, 19, 60, 17)], [80, box(20, 18, 60, 18)], [120, box(20, 20, 60, 14)]] as const) {
-      const step = tracker.track(frame(WORD), [quad], t);
-      expect(step.texts).toEqual([read('max 2h')]);
-      expect(step.toRead).toEqual([]);
-    }
-    const grown = tracker.track(frame(WORD), [box(20, 18, 60, 19)], 160);
-    expect(grown.texts).toEqual([undefined]);
-    expect(grown.toRead).toEqual([{ index: 0, reason: 'resized' }]);
-  });
-
   it("keeps its clock running when the frames' clock steps back (a restarted source), and re-reads a line that changed", () => {
     const tracker = trackerReadingAtOnce();
     trackAndRead(tracker, frame(WORD), [box(20)], 100_040, ['EXIT']);

@@ -8,12 +8,6 @@ export interface LineTrackerOptions {
   matchIoU: number;
   /** Re-read a line whose box grew or shrank by more than this fraction (width or height) since it was read. */
   resizeRatio: number;
-  /**
-   * A box grown or shrunk by at most this many pixels is not resized, whatever resizeRatio says: the detector's box of
-   * small text jitters by whole pixels (3-4 px on the 14 px lines of the demo scaled to 480x360, 21-29 %), and its
-   * text would go missing in every such frame.
-   */
-  resizeMinPx: number;
   /** Re-read a line whose look changed this much since it was read (signatureDistance). */
   changeDistance: number;
   /** Re-read every line at least this often, so an early misread does not stand for long. */
@@ -64,7 +58,6 @@ export interface LineTrackerOptions {
 export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   matchIoU: 0.5,
   resizeRatio: 0.15,
-  resizeMinPx: 4,
   changeDistance: 0.6,
   refreshMs: 5000,
   refreshMaxMs: 60_000,
@@ -316,13 +309,12 @@ export class LineTracker {
     return readBoxes.some((readBox) => !this.resized(readBox, quad)) && this.looksAsRead(look, quad, lookAt);
   }
 
-  /** Whether a box grew or shrank beyond resizeRatio and resizeMinPx (width or height) from the box it was read in. */
+  /** Whether a box grew or shrank beyond resizeRatio (width or height) from the box it was read in. */
   private resized(readQuad: Corners, quad: Corners): boolean {
-    const { resizeRatio, resizeMinPx } = this.options;
+    const { resizeRatio } = this.options;
     const [width, height] = sideLengths(quad);
     const [readWidth, readHeight] = sideLengths(readQuad);
-    const beyond = (side: number, readSide: number) => Math.abs(side - readSide) > Math.max(resizeRatio * readSide, resizeMinPx);
-    return beyond(width, readWidth) || beyond(height, readHeight);
+    return Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio;
   }
 
   /**
