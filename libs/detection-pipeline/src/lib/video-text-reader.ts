@@ -46,9 +46,7 @@ export interface FrameReading extends Required<LineCounts> {
   /**
    * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read, less those
    * read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
-   * few later: reading never holds a frame back), nor has a box that no longer looks as where its line's text was
-   * read (resized, or its look changed), until it is read again or looks as read again: a text goes only with a box
-   * it was read from. Such a box is counted neither read nor carried.
+   * few later: reading never holds a frame back).
    */
   boxes: DetectedBox[];
   /** Time this frame spent here (tracking, cutting crops); the model runs beside the pipeline. */

@@ -57,19 +57,13 @@ export interface DetectedBox {
   /** Four integer points, clockwise from top-left, in the frame's own pixels. */
   points: [Point, Point, Point, Point];
   score: number;
-  /**
-   * The line's text, when recognition read it (protocol version 2): in video, read from this frame or an earlier one
-   * where the box looked as it does here; absent while a box that changed waits for its re-read.
-   */
+  /** The line's text, when recognition read it (protocol version 2). */
   text?: string;
   /** Mean probability of the text's characters (0-1), with `text`. */
   textScore?: number;
 }
 
-/**
- * What recognition did with a frame's boxes. A box with no text, neither read with this frame nor dropped (a line
- * waiting for its first read, or one that changed since its text was read, waiting for its re-read), is in none.
- */
+/** What recognition did with a frame's boxes. */
 export interface LineCounts {
   /** Boxes whose line went to the recognition model with this frame. */
   read: number;
