@@ -26,8 +26,7 @@ export interface LineTrackerOptions {
   rereadMs: number;
   /**
    * A followed line's look is compared with how it was read (lineSignature: 1,024 samples of the frame) at most this
-   * often, from its read on, a read under way or not (its text is shown only while it looks as read); its size every
-   * frame. Comparing every frame was most of the tracker's time at 25 fps, to notice a change
+   * often; its size every frame. Comparing every frame was most of the tracker's time at 25 fps, to notice a change
    * within 40 ms where the reader takes longer than that to get to it.
    */
   lookEveryMs: number;
@@ -72,38 +71,15 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
 export type ReadReason = 'new' | 'resized' | 'changed' | 'refresh';
 const URGENCY: Record<ReadReason, number> = { new: 0, resized: 1, changed: 2, refresh: 3 };
 
-/** A line's box in one frame and its look there (lineSignature), sampled in the orientation of the line's read. */
-interface Look {
-  quad: Corners;
-  signature: LineSignature;
-  vertical: boolean;
-}
-
-/** Where a read was asked for (the box and look in the frame its crop was cut from), and when. */
-interface ReadPlace extends Look {
-  atMs: number;
-}
-
 interface TrackedLine {
   quad: Corners;
-  /** The last read asked for. */
-  asked?: ReadPlace;
-  read?: ReadText;
-  /**
-   * The boxes `read` was read in: its own, and the one of the read before where that gave the same text (a box that
-   * jittered in the frame read, and is back). While a re-read is under way they are not `asked`'s: a text shown is
-   * judged by where it was read, not by a read not back yet.
-   */
-  readBoxes: Corners[];
-  /**
-   * The look last judged to show `read`: its read's, followed through each comparison since that found no change, so
-   * that a look drifting slowly (a sign turning, the light changing) keeps its text and a change between two looks
-   * does not.
-   */
-  look?: Look;
-  /** When the look was last compared, and whether it had changed then: the verdict stands until the next. */
+  /** The box and look of the last read, once a read was asked for. */
+  readQuad?: Corners;
+  readSignature?: LineSignature;
+  readAtMs?: number;
+  /** When its look was last compared with readSignature. */
   lookedAtMs?: number;
-  lookChanged: boolean;
+  read?: ReadText;
   /** Its refresh interval: refreshMs, doubled by each read that confirmed its text (refreshMaxMs). */
   refreshEveryMs?: number;
   /** A read of this line is under way: it is not asked for again meanwhile. */
@@ -125,11 +101,7 @@ export interface ReadRequest {
 
 /** One frame's decision: what each box's line is known to say, and which boxes should be read. */
 export interface TrackingStep {
-  /**
-   * Each box's line's last read; undefined for a line never read yet, and for a box that no longer looks as its line
-   * did where that read was read (resized, or its look changed: another text in its place), until a read of it as it
-   * looks now comes back or it looks as it was read again.
-   */
+  /** Each box's line's last read, or undefined for a line never read yet. */
   readonly texts: readonly (ReadText | undefined)[];
   /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
   readonly toRead: readonly ReadRequest[];
@@ -145,8 +117,7 @@ export interface TrackingStep {
 /**
  * Video is not a pile of unrelated images: a sign stays in view for hundreds of frames. The tracker matches
  * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
- * looks as it did where that text was read, wherever the box moves: a box that grew, shrank or changed its look goes
- * without text until a read of it as it now looks is back (or it looks as read again), not with what was there before. It asks for a read when a line is new (once followed
+ * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new (once followed
  * for `confirmFrames`), looks different (its characters changed), grew or shrank (text scrolled in or out), or is
  * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per
  * video source.
@@ -184,7 +155,7 @@ export class LineTracker {
     const survivors: TrackedLine[] = [];
     this.lines.forEach((line, index) => {
       if (continued.has(index) || ++line.missedFrames < forgetAfterFrames) survivors.push(line);
-      else if (line.asked) this.lost.push(Object.assign(line, { lostAtMs: nowMs }));
+      else if (line.readSignature) this.lost.push(Object.assign(line, { lostAtMs: nowMs }));
     });
     // Its look is needed only to tell a change, to revive a lost line, or to keep with a read: sampled in its own
     // orientation, or in that of the read it is compared with (keyed by box and orientation).
@@ -203,7 +174,7 @@ export class LineTracker {
     const revived = this.revive(quads, matches, lookAtFor, nowMs);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, readBoxes: [], lookChanged: false, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
+      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
       line.quad = quad;
       line.seenFrames++;
       line.missedFrames = 0;
@@ -213,52 +184,37 @@ export class LineTracker {
     this.lines = survivors;
 
     const toRead: ReadRequest[] = [];
-    const textAfterMs: number[] = [];
-    const texts = lineOfBox.map((line, index) => {
-      // Judged every frame, a read under way or not: a text goes only with a box that looks as where it was read.
-      const change = this.changeSinceReadFrom(line, quads[index], lookAtFor(index), nowMs);
-      const reason = line.pending ? undefined : this.reasonToRead(line, change, nowMs);
-      if (reason) {
-        signatureOf(index); // kept with the read: now, while the frame is there
-        toRead.push({ index, reason });
-      }
-      if (change || !line.read) return undefined;
-      if (line.awaitingTextSinceMs !== undefined) textAfterMs.push(nowMs - line.awaitingTextSinceMs);
-      line.awaitingTextSinceMs = undefined;
-      return line.read;
+    lineOfBox.forEach((line, index) => {
+      if (line.pending) return;
+      const reason = this.reasonToRead(line, quads[index], lookAtFor(index), nowMs);
+      if (!reason) return;
+      signatureOf(index); // kept with the read: now, while the frame is there
+      toRead.push({ index, reason });
     });
     toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
+
+    const textAfterMs: number[] = [];
+    for (const line of lineOfBox) {
+      if (!line.read || line.awaitingTextSinceMs === undefined) continue;
+      textAfterMs.push(nowMs - line.awaitingTextSinceMs);
+      line.awaitingTextSinceMs = undefined;
+    }
     return {
-      texts,
+      texts: lineOfBox.map((line) => line.read),
       toRead,
       textAfterMs,
       begin: (requests) => {
         const reading = requests.map(({ index }) => {
           const line = lineOfBox[index];
-          const vertical = readsVertically(quads[index]);
-          const asked = { quad: quads[index], signature: signatureOf(index, vertical), vertical, atMs: nowMs };
-          Object.assign(line, { pending: true, asked });
-          return { line, asked };
+          Object.assign(line, { pending: true, readQuad: quads[index], readSignature: signatureOf(index), readAtMs: nowMs });
+          return line;
         });
         return (reads) => {
           if (reads.length !== reading.length) throw new RangeError(`expected ${reading.length} reads, got ${reads.length}`);
-          reading.forEach(({ line, asked }, i) => this.finishRead(line, asked, reads[i]));
+          reading.forEach((line, i) => Object.assign(line, { read: reads[i], pending: false, refreshEveryMs: this.refreshAfter(line, reads[i]) }));
         };
       },
     };
-  }
-
-  /**
-   * A read back: the line's text from now on. One giving the text the line had adds its box to the text's, and keeps
-   * the look followed since where that still shows it; otherwise the text is judged by its read's look, next compared
-   * lookEveryMs after the read was asked for.
-   */
-  private finishRead(line: TrackedLine, asked: ReadPlace, read: ReadText): void {
-    const confirmed = line.read !== undefined && read.text === line.read.text;
-    line.refreshEveryMs = this.refreshAfter(line, read);
-    line.readBoxes = confirmed ? [asked.quad, line.readBoxes[0]] : [asked.quad];
-    if (!confirmed || line.lookChanged) Object.assign(line, { look: asked, lookedAtMs: asked.atMs, lookChanged: false });
-    Object.assign(line, { read, pending: false });
   }
 
   /**
@@ -274,7 +230,7 @@ export class LineTracker {
     for (const { a, b } of pairByIoU(unmatched.map((index) => quads[index]), this.lost.map((line) => line.quad), matchIoU)) {
       const index = unmatched[a];
       const line = this.lost[b];
-      if (!this.looksAsItsText(line, quads[index], lookAtFor(index))) continue;
+      if (this.changeSinceRead(line, quads[index], lookAtFor(index))) continue;
       revived.set(index, Object.assign(line, { lostAtMs: undefined }));
     }
     this.lost = this.lost.filter((line) => line.lostAtMs !== undefined);
@@ -282,39 +238,16 @@ export class LineTracker {
   }
 
   /**
-   * How the box no longer looks as where the line's text was read from, if it does not (undefined for a line not
-   * read yet): its size every frame, its look at most every lookEveryMs (the costly part), that verdict kept between.
+   * How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not;
+   * without `lookAt` (the frame sampled through any quad), only its size is compared.
    */
-  private changeSinceReadFrom(line: TrackedLine, quad: Corners, lookAt: LookAt, nowMs: number): ReadReason | undefined {
-    const look = line.look;
-    if (!look) return undefined;
-    if (line.readBoxes.every((readBox) => this.resized(readBox, quad))) return 'resized';
-    if (nowMs - (line.lookedAtMs ?? Number.NEGATIVE_INFINITY) >= this.options.lookEveryMs) {
-      line.lookedAtMs = nowMs;
-      line.lookChanged = !this.looksAsRead(look, quad, lookAt);
-      // Sampled by the comparison already: following it costs nothing.
-      if (!line.lookChanged) line.look = { quad, signature: lookAt(quad, look.vertical), vertical: look.vertical };
-    }
-    return line.lookChanged ? 'changed' : undefined;
-  }
-
-  /**
-   * Whether a box is of a size its line's text was read in and looks as the line last did with it (its first read
-   * not back yet: as where it was asked for), size and look compared now.
-   */
-  private looksAsItsText(line: TrackedLine, quad: Corners, lookAt: LookAt): boolean {
-    const look = line.look ?? line.asked;
-    if (!look) return false;
-    const readBoxes = line.look ? line.readBoxes : [look.quad];
-    return readBoxes.some((readBox) => !this.resized(readBox, quad)) && this.looksAsRead(look, quad, lookAt);
-  }
-
-  /** Whether a box grew or shrank beyond resizeRatio (width or height) from the box it was read in. */
-  private resized(readQuad: Corners, quad: Corners): boolean {
+  private changeSinceRead(line: TrackedLine, quad: Corners, lookAt?: LookAt): ReadReason | undefined {
+    if (!line.readQuad || !line.readSignature) return 'new';
     const { resizeRatio } = this.options;
     const [width, height] = sideLengths(quad);
-    const [readWidth, readHeight] = sideLengths(readQuad);
-    return Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio;
+    const [readWidth, readHeight] = sideLengths(line.readQuad);
+    if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
+    return lookAt && !this.looksAsRead(line.readQuad, line.readSignature, quad, lookAt) ? 'changed' : undefined;
   }
 
   /**
@@ -323,22 +256,24 @@ export class LineTracker {
    * a tenth of its width on one side, which shifts every sample of the box's own grid), and the box it was read in
    * moved by as much as the box's centre. Sampled in the orientation of the read (readsVertically).
    */
-  private looksAsRead({ quad: readQuad, signature: readSignature, vertical }: Look, quad: Corners, lookAt: LookAt): boolean {
+  private looksAsRead(readQuad: Corners, readSignature: LineSignature, quad: Corners, lookAt: LookAt): boolean {
+    const vertical = readsVertically(readQuad);
     const [[x, y], [readX, readY]] = [centre(quad), centre(readQuad)];
     const places = [quad, readQuad, readQuad.map(([px, py]) => [px + x - readX, py + y - readY]) as unknown as Corners];
     return places.some((place) => signatureDistance(lookAt(place, vertical), readSignature) <= this.options.changeDistance);
   }
 
-  /**
-   * Why a line with no read under way is to be read: never asked for, once confirmed; changed since its last read
-   * (which, none being under way, is where its text was read from), no sooner than rereadMs after it; or due a refresh.
-   */
-  private reasonToRead(line: TrackedLine, change: ReadReason | undefined, nowMs: number): ReadReason | undefined {
-    const { refreshMs, rereadMs, confirmFrames } = this.options;
-    if (!line.asked) return line.seenFrames >= confirmFrames ? 'new' : undefined;
-    const sinceRead = nowMs - line.asked.atMs;
-    if (change && sinceRead >= rereadMs) return change;
-    return sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined;
+  private reasonToRead(line: TrackedLine, quad: Corners, lookAt: LookAt, nowMs: number): ReadReason | undefined {
+    const { refreshMs, rereadMs, lookEveryMs, confirmFrames } = this.options;
+    if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return line.seenFrames >= confirmFrames ? 'new' : undefined;
+    const sinceRead = nowMs - line.readAtMs;
+    let change: ReadReason | undefined;
+    if (sinceRead >= rereadMs) {
+      const look = nowMs - (line.lookedAtMs ?? -Infinity) >= lookEveryMs;
+      if (look) line.lookedAtMs = nowMs;
+      change = this.changeSinceRead(line, quad, look ? lookAt : undefined);
+    }
+    return change ?? (sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined);
   }
 
   /** The line's refresh interval after this read: doubled when it confirms the text the line had, else refreshMs. */
