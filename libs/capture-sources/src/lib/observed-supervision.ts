@@ -26,8 +26,7 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
    * (performance.now(): a clock set back must not make the counter go down, which prom-client throws on).
    */
   let downAddedUntil: number | undefined;
-  /** Failures of sources switched to make-before-break, counted apart: the running source is up meanwhile. */
-  let switchAttempts = 0;
+  /** Failures of sources switched to make-before-break, told apart: the running source is up meanwhile. */
   const switchRepeats = new RepeatedFailureFilter();
   const addDownTime = (now: number) => {
     if (downAddedUntil !== undefined) metrics.addDownSeconds((now - downAddedUntil) / 1000);
@@ -35,7 +34,6 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
   return {
     streaming: ({ width, height, colorMatrix, fullRange, downSeconds }) => {
       attempts = 0;
-      switchAttempts = 0;
       metrics.setUp(1);
       addDownTime(performance.now());
       downAddedUntil = undefined;
@@ -53,11 +51,11 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
         logger.error({ err: error, retryInMs, attempt: attempts }, `source failed: ${error.message}; retrying${attempt}`);
       }
     },
-    switchFailed: (error, retryInMs) => {
-      switchAttempts++;
-      if (switchRepeats.worthSaying(switchAttempts, error.message)) {
-        const attempt = switchAttempts === 1 ? '' : ` (attempt ${switchAttempts}; logged again when the reason changes or every tenth attempt)`;
-        logger.warn({ err: error, retryInMs, attempt: switchAttempts }, `switch pending, the running source keeps delivering: ${error.message}; retrying${attempt}`);
+    // Counted by the switch, not here: a newer switch, or one asked for again after a patch back, starts at 1.
+    switchFailed: (error, retryInMs, switchAttempt) => {
+      if (switchRepeats.worthSaying(switchAttempt, error.message)) {
+        const attempt = switchAttempt === 1 ? '' : ` (attempt ${switchAttempt}; logged again when the reason changes or every tenth attempt)`;
+        logger.warn({ err: error, retryInMs, attempt: switchAttempt }, `switch pending, the running source keeps delivering: ${error.message}; retrying${attempt}`);
       }
     },
     ended: () => {

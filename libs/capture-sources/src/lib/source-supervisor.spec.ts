@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
+import pino from 'pino';
 import { childPids, freePort, waitUntil } from '@iev/testing';
 import { type Frame, MAX_DIMENSION } from '@iev/frame-protocol';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
+import { observedSupervision } from './observed-supervision';
 import { SourceSupervisor, type SourceSupervisorOptions } from './source-supervisor';
 import { VideoFileSource } from './video-file-source';
 
@@ -462,6 +464,29 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     expect(ffmpegChildren()).toEqual([decoder]);
     const sequences = taken.map(({ sequence }) => sequence);
     expect(sequences.slice(1).every((sequence, i) => sequence > sequences[i])).toBe(true);
+  });
+
+  it('logs the first failure of each switch made pending, also of one asked for again after a patch back', async () => {
+    const warnings: Array<{ msg: string; attempt: number }> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
+    const supervisor = patternSupervisor(observedSupervision({ setUp: () => undefined, countRestart: () => undefined, addDownSeconds: () => undefined }, logger));
+    const frames = supervisor.frames();
+    await nextWithin(frames, 'the test pattern');
+    const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
+    const pumping = (async () => {
+      for await (const _ of frames);
+    })();
+
+    await supervisor.switchSource(stream(url), identity(url));
+    await waitUntil(() => (supervisor.switchPending?.failures ?? 0) >= 1, 'the switch to fail');
+    await supervisor.switchSource(testPattern(32), identity('testsrc', 32));
+    const loggedBefore = warnings.length;
+    await supervisor.switchSource(stream(url), identity(url));
+    await waitUntil(() => (supervisor.switchPending?.failures ?? 0) >= 1, 'the switch asked for again to fail');
+
+    expect(warnings.slice(loggedBefore)).toEqual([expect.objectContaining({ msg: expect.stringContaining('switch pending'), attempt: 1 })]);
+    await supervisor.stop();
+    await pumping;
   });
 
   it('makes a pending switch break-before-make once the running source ends: nothing is left to keep delivering', async () => {

@@ -30,8 +30,11 @@ export interface SupervisionListener {
   failed?(error: Error, retryInMs: number): void;
   /** A file played once has ended. */
   ended?(): void;
-  /** A source switched to make-before-break failed before its first frame and is retried in retryInMs; the running one keeps delivering. */
-  switchFailed?(error: Error, retryInMs: number): void;
+  /**
+   * A source switched to make-before-break failed before its first frame and is retried in retryInMs; the running one
+   * keeps delivering. attempt: that switch's failures so far (1 for each new switch's first).
+   */
+  switchFailed?(error: Error, retryInMs: number, attempt: number): void;
 }
 
 /** What a source is, for a switch to it to be made as it can (see SourceSupervisor.switchSource); a PreparedSource is one. */
@@ -312,7 +315,7 @@ export class SourceSupervisor {
       }
       const retryInMs = failure instanceof VideoSourceError && failure.awaitsSettings ? this.switchBackoff.longest() : this.switchBackoff.next();
       pending.status = { ...pending.status, failures: pending.status.failures + 1, error: failure.message };
-      this.options.listener?.switchFailed?.(failure, retryInMs);
+      this.options.listener?.switchFailed?.(failure, retryInMs, pending.status.failures);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, retryInMs);
         pending.cancelWait = () => {
