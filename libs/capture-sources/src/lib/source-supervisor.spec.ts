@@ -489,6 +489,22 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     await pumping;
   });
 
+  it('switches break-before-make when told to at once (the twin document at start-up), though the two could run side by side', async () => {
+    const supervisor = patternSupervisor();
+    const frames = supervisor.frames();
+    await nextWithin(frames, 'the test pattern');
+    const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
+    const pumping = (async () => {
+      for await (const _ of frames);
+    })();
+
+    await supervisor.switchSource(stream(url), identity(url), { atOnce: true });
+    expect(supervisor.switchPending).toBeUndefined();
+    await waitUntil(() => supervisor.state === 'retrying', () => `the stream retried in the test pattern's place (${supervisor.state})`);
+    await supervisor.stop();
+    await pumping;
+  });
+
   it('makes a pending switch break-before-make once the running source ends: nothing is left to keep delivering', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
     afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
