@@ -237,8 +237,11 @@ export class InProcessCameras {
     };
   }
 
-  /** Each step changes the server before the cameras here, so that one that throws (the server closing) leaves them alike. */
-  /** `startup`: the twin's document at start-up, whose cameras replace CAPTURE_SOURCES' at once (SourceSupervisor.switchSource's atOnce). */
+  /**
+   * Each step changes the server before the cameras here, so that one that throws (the server closing) leaves them
+   * alike. `startup`: the twin's document at start-up, whose cameras replace CAPTURE_SOURCES' at once
+   * (SourceSupervisor.switchSource's atOnce).
+   */
   private async run(key: string, camera: InProcessCamera, settings: SourceSettings, source: PreparedSource, startup: boolean): Promise<void> {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
