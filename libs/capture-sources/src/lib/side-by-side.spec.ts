@@ -1,5 +1,5 @@
 import { resolveSource } from './resolve-source';
-import { canRunSideBySide } from './side-by-side';
+import { canRunSideBySide, canRunSideBySideResolved } from './side-by-side';
 
 const sideBySide = (running: string, next: string) => canRunSideBySide(resolveSource(running), resolveSource(next));
 
@@ -26,5 +26,20 @@ describe('canRunSideBySide', () => {
   ])('keeps %s from running side by side', (_, running, next) => {
     expect(sideBySide(running, next)).toBe(false);
     expect(sideBySide(next, running)).toBe(false);
+  });
+});
+
+describe('canRunSideBySideResolved (the resolver of this machine)', () => {
+  const resolved = (running: string, next: string) => canRunSideBySideResolved(resolveSource(running), resolveSource(next));
+
+  // A camera that takes one client refused the second for as long as the first ran: the switch stayed pending for good.
+  it('keeps one camera named by its address and by its name from running side by side', async () => {
+    expect(await resolved('http://127.0.0.1:8080/video.mjpeg', 'http://localhost:8080/video.mjpeg?w=640')).toBe(false);
+    expect(await resolved('rtsp://localhost/main', 'rtspsrc location=rtsp://127.0.0.1/sub ! decodebin ! appsink')).toBe(false);
+  });
+
+  it('lets a stream from a host that does not resolve (a mistyped name) run beside the running one', async () => {
+    expect(await resolved('http://127.0.0.1:8080/video.mjpeg', 'http://no-such-camera.invalid:8080/video.mjpeg')).toBe(true);
+    expect(await resolved('rtsp://10.0.0.7/stream', 'rtsp://[::2]/stream')).toBe(true);
   });
 });

@@ -3,7 +3,7 @@ import { Backoff } from '@iev/service-runtime';
 import { assertSendableSize, type CapturedFrame, type FrameSource } from './frame-source';
 import { sameSettings, type SourceSettings } from './prepare-source';
 import type { SourceDescription } from './resolve-source';
-import { canRunSideBySide } from './side-by-side';
+import { canRunSideBySideResolved } from './side-by-side';
 import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -236,7 +236,7 @@ export class SourceSupervisor {
 
   /**
    * Replaces the source without a restart of the consumer, sequence numbers counting on. Make-before-break where the
-   * running source and the new one are identified and can run side by side (canRunSideBySide) and the running one is
+   * running source and the new one are identified and can run side by side (canRunSideBySideResolved) and the running one is
    * delivering frames: the new one is started beside it and takes over at its first frame, which is handed on (a file
    * played once is seen from its start); until then it is retried with backoff (switchFailed) and switchPending says
    * so, while the running one keeps delivering. Otherwise, or once the running one fails or ends meanwhile, it is
@@ -252,7 +252,10 @@ export class SourceSupervisor {
     if (this.stopping || request !== this.switchRequests) return;
     const running = this.identity;
     if (this.state === 'streaming' && running && identity && sameSettings(running.settings, identity.settings)) return;
-    if (!atOnce && this.state === 'streaming' && running && identity && canRunSideBySide(running.description, identity.description)) {
+    const sideBySide = !atOnce && this.state === 'streaming' && running && identity && (await canRunSideBySideResolved(running.description, identity.description));
+    // The lookup of the hosts' names took a while: a newer switch, or stop(), may have come meanwhile.
+    if (this.stopping || request !== this.switchRequests) return;
+    if (sideBySide && identity) {
       const pending: Pending = { create: createSource, identity, status: { since: Date.now(), failures: 0 } };
       this.pending = pending;
       this.switchBackoff.reset();
