@@ -116,55 +116,85 @@ function drawOverlay(context, overlay) {
  * A link slower than the stream queues its pictures in TCP's buffers, megabytes of them, before the preview could see
  * it; the page sees it. Each part's x-sent-at is the preview's clock when it was sent, so (arrival - sent) is the
  * link's delay plus the clocks' offset: its smallest on a connection is the baseline (a round trip, however long, is
- * in it), and its growth is pictures queued. Past QUEUED_LIMIT_MS the page reopens the stream (the backlog goes with
- * the connection) at the rate of pictures the bytes it received a second carry; after raiseAfterMs below CALM_MS it
- * asks for twice its rate, and for every picture above the most a viewer may ask for. A raise the link did not carry
- * doubles the wait before the next one (up to MAX_RAISE_AFTER_MS), so the page settles on a slow link.
+ * in it), and its growth is pictures queued. Only the first part of a send-time group is judged: parts sent together
+ * (every camera's newest when a stream opens, cameras paced in step) wait behind each other for their own transfer,
+ * which is no queue. A queue past QUEUED_LIMIT_MS that stands for STANDING_MS of arrivals, not falling by a quarter of
+ * that meanwhile, makes the page reopen the stream (the backlog goes with the connection) at 80% of the pictures the
+ * bytes of its last parts carried. A page that was not running (a busy machine, a background tab, a GC pause: a timer
+ * gap over PAGE_STALL_MS) restarts both, as the parts then come in a burst whose delay shrinks by itself and whose
+ * arrival times tell nothing of the link (the burst's bytes came during the gap: the rate after it reads high for a
+ * moment, corrected by the next reopen, where counting the gap would read a fast link as slow). After raiseAfterMs
+ * below CALM_MS it asks for twice its rate, and for every picture once that is at least what the preview takes of each
+ * source. A lowering within raiseAfterMs of a raise doubles the wait before the next one (up to MAX_RAISE_AFTER_MS),
+ * so the page settles on a slow link.
  */
 const QUEUED_LIMIT_MS = 1500;
+const STANDING_MS = 1000;
 const CALM_MS = 500;
+const SAME_SEND_MS = 50;
+const PAGE_STALL_MS = 1000;
 const [RAISE_AFTER_MS, MAX_RAISE_AFTER_MS] = [10000, 80000];
 const [MIN_VIEWER_FPS, MAX_VIEWER_FPS] = [${MIN_VIEWER_FPS}, ${MAX_VIEWER_FPS}];
 /** Pictures a second of each source the page asks for; undefined: every picture. */
 let viewerFps;
 let raiseAfterMs = RAISE_AFTER_MS;
-/** Whether viewerFps is a raise, which the link may not carry. */
-let raised = false;
+/** When viewerFps was last raised (performance.now()), or -Infinity. */
+let raisedAt = -Infinity;
+/** The most frames a second the preview takes of a source (from its figures): no use asking for more. */
+let previewFps = MAX_VIEWER_FPS;
 /** Takes the rate a connection's pictures asked for: the next connection asks for it. */
 function changeRate(fps) {
+  const now = performance.now();
   const lowered = fps !== undefined && (viewerFps === undefined || fps < viewerFps);
-  if (raised) raiseAfterMs = lowered ? Math.min(2 * raiseAfterMs, MAX_RAISE_AFTER_MS) : RAISE_AFTER_MS;
-  raised = !lowered;
+  if (lowered) raiseAfterMs = now - raisedAt < raiseAfterMs ? Math.min(2 * raiseAfterMs, MAX_RAISE_AFTER_MS) : RAISE_AFTER_MS;
+  else raisedAt = now;
   viewerFps = fps;
 }
+/** When the page last ran (performance.now()), and when it last came back from not running. */
+let lastRanAt = performance.now();
+let resumedAt = -Infinity;
+function pageRunning() {
+  const now = performance.now();
+  if (now - lastRanAt > PAGE_STALL_MS) resumedAt = now;
+  lastRanAt = now;
+  return now;
+}
+setInterval(pageRunning, 100);
 /**
- * One connection's pictures, asked for at askedFps: the baseline delay, the last parts' arrivals and sizes, the
- * sources it carries (each sends its newest picture when it opens), and since when the delay has been low.
+ * One connection's pictures, asked for at askedFps: the baseline delay, the last parts' arrivals and sizes since the
+ * page last resumed, since when the queue is past the limit, and since when the delay has been low.
  */
 function linkPace(askedFps) {
   let baselineMs = Infinity;
   let calmSince = performance.now();
+  let groupSentAt = -Infinity;
   const recent = [];
-  const sources = new Set();
+  /** The first judged part past the limit: its arrival and queue. */
+  let over;
   return {
     /** The rate the stream should have (askedFps while it should stay): a part of \`bytes\` sent at \`sentAt\` came. */
-    picture(sentAt, bytes, sourceId) {
-      const now = performance.now();
+    picture(sentAt, bytes) {
+      const now = pageRunning();
+      if (recent.length > 0 && recent[recent.length - 1].now < resumedAt) [recent.length, over] = [0, undefined];
       recent.push({ now, bytes });
       if (recent.length > 8) recent.shift();
-      sources.add(sourceId);
       baselineMs = Math.min(baselineMs, now - sentAt);
+      if (sentAt - groupSentAt < SAME_SEND_MS) return askedFps;
+      groupSentAt = sentAt;
       const queuedMs = now - sentAt - baselineMs;
-      if (queuedMs > QUEUED_LIMIT_MS && recent.length > 1) {
+      if (queuedMs <= QUEUED_LIMIT_MS) over = undefined;
+      else if (!over) over = { since: now, queuedMs };
+      else if (now - over.since >= STANDING_MS && queuedMs > over.queuedMs - STANDING_MS / 4) {
         // The link was full: its rate is what came between the first of the recent parts and the last.
         const bytesPerSecond = recent.slice(1).reduce((sum, part) => sum + part.bytes, 0) / ((now - recent[0].now) / 1000);
         const averageBytes = recent.reduce((sum, part) => sum + part.bytes, 0) / recent.length;
-        // 80% of it, for the queue to drain; and slower than now whatever the figures say.
-        const sustained = (0.8 * bytesPerSecond) / averageBytes / sources.size;
-        return Math.max(MIN_VIEWER_FPS, Math.min(sustained, askedFps === undefined ? MAX_VIEWER_FPS : askedFps / 2));
+        // 80% of it, for the queue to drain, shared by the sources the page shows (one rate covers them all); and
+        // fewer than now, which the link did not carry, whatever the figures say.
+        const sustained = (0.8 * bytesPerSecond) / averageBytes / Math.max(1, cards.size);
+        return Math.max(MIN_VIEWER_FPS, Math.min(sustained, askedFps === undefined ? MAX_VIEWER_FPS : 0.8 * askedFps));
       }
       if (queuedMs > CALM_MS) calmSince = now;
-      if (askedFps !== undefined && now - calmSince > raiseAfterMs) return askedFps * 2 > MAX_VIEWER_FPS ? undefined : askedFps * 2;
+      if (askedFps !== undefined && now - calmSince > raiseAfterMs) return askedFps * 2 >= previewFps ? undefined : askedFps * 2;
       return askedFps;
     },
   };
@@ -200,7 +230,7 @@ async function watch(path) {
       const pace = linkPace(askedFps);
       for await (const { headers, body, size } of parts(response.body.getReader())) {
         lastPictureAt = performance.now();
-        const fps = pace.picture(Number(headers['x-sent-at']), size, headers['x-source']);
+        const fps = pace.picture(Number(headers['x-sent-at']), size);
         await draw(headers, body);
         if (fps !== askedFps) {
           changeRate(fps);
@@ -233,6 +263,8 @@ function show(state) {
     root.remove();
     cards.delete(sourceId);
   }
+  const taken = state.sources.filter((source) => !source.waiting).map((source) => source.previewFps);
+  previewFps = Math.min(MAX_VIEWER_FPS, Math.max(MIN_VIEWER_FPS, ...taken));
   for (const source of state.sources) {
     const { root, waiting, canvas, stall, figures } = card(source);
     waiting.hidden = !source.waiting;
