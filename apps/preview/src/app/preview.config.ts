@@ -1,4 +1,5 @@
 import { assertEachOnce, assertOwnPorts, commaSeparated, env, listenHost, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { MAX_VIEWER_FPS } from '@iev/preview-server';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const DEFAULT_HEALTH_URLS = 'capture=http://127.0.0.1:9101/health,inference=http://127.0.0.1:9102/health,telemetry=http://127.0.0.1:9103/health';
@@ -43,7 +44,7 @@ export const previewConfigSpec = {
    * 5: the pictures a person checking a camera and its detections needs (Frigate's detect default too) at half
    * the CPU of 10; it follows inference, so every frame it takes is shown with its own boxes.
    */
-  fps: env.number('PREVIEW_FPS', { min: 0.1, max: 30 }, 5),
+  fps: env.number('PREVIEW_FPS', { min: 0.1, max: MAX_VIEWER_FPS }, 5),
   /** The preview's CPU priority (Linux nice, 0-19): it draws with what the pipeline leaves, never the reverse. */
   nice: env.integer('PREVIEW_NICE', { min: 0, max: 19 }, 10),
   /** Shown as "waiting for ..." until their first frame; other sources appear with theirs. */
