@@ -22,7 +22,8 @@ class ThrottledLink {
   readonly requests: string[] = [];
   private constructor(
     readonly server: Server,
-    private readonly bytesPerSecond: number,
+    /** The line's rate: a spec may change it, as a link's rate changes. */
+    public bytesPerSecond: number,
     private readonly oneWayDelayMs: number,
   ) {
     const tickMs = 10;
@@ -155,7 +156,8 @@ const summary = (samples: Awaited<ReturnType<typeof watchPage>>) => samples.map(
 
 /** Pictures drawn a second between the samples from `fromMs` on and the last. */
 const drawnPerSecond = (samples: Awaited<ReturnType<typeof watchPage>>, fromMs: number) => {
-  const [first, last] = [samples.find(({ atMs }) => atMs >= fromMs)!, samples[samples.length - 1]];
+  const from = samples.filter(({ atMs }) => atMs >= fromMs);
+  const [first, last] = [from[0], from[from.length - 1]];
   return (last.drawn - first.drawn) / ((last.atMs - first.atMs) / 1000);
 };
 
@@ -187,7 +189,7 @@ describe('the preview page', () => {
   const streamRequests = (link: ThrottledLink) => link.requests.filter((path) => path.includes('.mjpeg'));
 
   withChromium(
-    'shows pictures a few seconds old at most on a link at 50 kB/s, a sixth of what the stream needs, and keeps showing new ones',
+    'shows pictures a few seconds old at most on a link at 50 kB/s, a sixth of what the stream needs, and keeps showing new ones; every picture once the link is fast, asking for no more than the preview takes',
     async () => {
       const slow = await openOver(50_000, 20);
       const samples = await watchPage(browser, preview.fedAt, 35_000);
@@ -196,8 +198,16 @@ describe('the preview page', () => {
       const settled = samples.filter(({ atMs }) => atMs > 15_000);
       expect(Math.max(...settled.map(({ ageMs }) => ageMs))).toBeLessThan(5000);
       expect(drawnPerSecond(samples, 15_000)).toBeGreaterThan(0.4);
+
+      slow.bytesPerSecond = Infinity;
+      const rise = Date.now();
+      await waitUntil(() => streamRequests(slow).at(-1) === '/live.mjpeg', 'every picture again', { timeoutMs: 90_000, intervalMs: 500 });
+      console.log(`fast again after ${Date.now() - rise} ms: ${streamRequests(slow).join(' ')}`);
+      // Raised to every picture once twice the rate reaches the preview's FEED_FPS: a rate above it only reopens.
+      const asked = streamRequests(slow).map((path) => Number(/fps=([\d.]+)/.exec(path)?.[1] ?? 0));
+      expect(Math.max(...asked)).toBeLessThanOrEqual(FEED_FPS);
     },
-    90_000,
+    180_000,
   );
 
   withChromium(

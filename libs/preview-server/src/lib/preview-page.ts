@@ -125,7 +125,7 @@ function drawOverlay(context, overlay) {
  * arrival times tell nothing of the link (the burst's bytes came during the gap: the rate after it reads high for a
  * moment, corrected by the next reopen, where counting the gap would read a fast link as slow). After raiseAfterMs
  * below CALM_MS it asks for twice its rate, and for every picture once that is at least what the preview takes of each
- * source. A lowering within raiseAfterMs of a raise doubles the wait before the next one (up to MAX_RAISE_AFTER_MS),
+ * source. A lowering within RAISE_CARRIED_MS of a raise doubles the wait before the next one (up to MAX_RAISE_AFTER_MS),
  * so the page settles on a slow link.
  */
 const QUEUED_LIMIT_MS = 1500;
@@ -133,21 +133,22 @@ const STANDING_MS = 1000;
 const CALM_MS = 500;
 const SAME_SEND_MS = 50;
 const PAGE_STALL_MS = 1000;
-const [RAISE_AFTER_MS, MAX_RAISE_AFTER_MS] = [10000, 80000];
+const [RAISE_AFTER_MS, MAX_RAISE_AFTER_MS, RAISE_CARRIED_MS] = [10000, 80000, 30000];
 const [MIN_VIEWER_FPS, MAX_VIEWER_FPS] = [${MIN_VIEWER_FPS}, ${MAX_VIEWER_FPS}];
 /** Pictures a second of each source the page asks for; undefined: every picture. */
 let viewerFps;
 let raiseAfterMs = RAISE_AFTER_MS;
-/** When viewerFps was last raised (performance.now()), or -Infinity. */
-let raisedAt = -Infinity;
+/** When viewerFps was raised, while it is a raise (the link may not carry it); undefined otherwise. */
+let raisedAt;
 /** The most frames a second the preview takes of a source (from its figures): no use asking for more. */
 let previewFps = MAX_VIEWER_FPS;
 /** Takes the rate a connection's pictures asked for: the next connection asks for it. */
 function changeRate(fps) {
   const now = performance.now();
   const lowered = fps !== undefined && (viewerFps === undefined || fps < viewerFps);
-  if (lowered) raiseAfterMs = now - raisedAt < raiseAfterMs ? Math.min(2 * raiseAfterMs, MAX_RAISE_AFTER_MS) : RAISE_AFTER_MS;
-  else raisedAt = now;
+  // A raise lowered within RAISE_CARRIED_MS was one the link did not carry; one kept longer, or raised on, was.
+  if (raisedAt !== undefined) raiseAfterMs = lowered && now - raisedAt < RAISE_CARRIED_MS ? Math.min(2 * raiseAfterMs, MAX_RAISE_AFTER_MS) : RAISE_AFTER_MS;
+  raisedAt = lowered ? undefined : now;
   viewerFps = fps;
 }
 /** When the page last ran (performance.now()), and when it last came back from not running. */
