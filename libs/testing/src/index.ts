@@ -1,6 +1,7 @@
 // Helpers for specs: real processes, real ports, and waiting on what they do. Used by tests only.
 export { LineProcess } from './lib/line-process';
 export { readBgrImage } from './lib/images';
+export { videoFrames, type VideoFrame } from './lib/video-frames';
 export { freePort, freeRtpPort } from './lib/ports';
 export { childPids, isRunning } from './lib/processes';
 export { metricSums } from './lib/prometheus';

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { videoFrames } from '@iev/testing';
 import type { ImageView } from '@iev/text-detection';
 import { LineTracker, type Corners, type ReadReason } from '@iev/text-recognition';
 import { loadTextDetector } from './load-text-detector';
@@ -12,17 +12,8 @@ const [WIDTH, HEIGHT] = [640, 480];
 const FPS = 10;
 
 /** The demo's frames from `startS` for `seconds`, at FPS, as BGR images with their time in the video. */
-function demoFrames(startS: number, seconds: number): { image: ImageView; timeS: number }[] {
-  const decoded = spawnSync('ffmpeg', ['-v', 'error', '-ss', String(startS), '-t', String(seconds), '-i', DEMO, '-vf', `fps=${FPS}`, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], {
-    maxBuffer: 1 << 30,
-  });
-  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${DEMO}: ${decoded.stderr}`);
-  const frameBytes = WIDTH * HEIGHT * 3;
-  return Array.from({ length: Math.floor(decoded.stdout.length / frameBytes) }, (_, k) => ({
-    image: { data: decoded.stdout.subarray(k * frameBytes, (k + 1) * frameBytes), width: WIDTH, height: HEIGHT, stride: WIDTH * 3 },
-    timeS: startS + k / FPS,
-  }));
-}
+const demoFrames = (startS: number, seconds: number): { image: ImageView; timeS: number }[] =>
+  videoFrames(['-ss', String(startS), '-t', String(seconds), '-i', DEMO], { width: WIDTH, height: HEIGHT, fps: FPS }).map(({ image, timeS }) => ({ image, timeS: startS + timeS }));
 
 interface Asked {
   timeS: number;
