@@ -8,3 +8,4 @@ export * from './lib/video-text-reader';
 export * from './lib/source-scheduler';
 export * from './lib/source-feed';
 export * from './lib/frame-images';
+export * from './lib/ignore-regions';

@@ -1,5 +1,6 @@
 import type { DetectedBox, FrameHeader, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
+import type { IgnoredRegions } from './ignore-regions';
 import type { InFlightTimes } from './in-flight-times';
 import type { DetectionResult, InferredImage, TextDetector } from './text-detector';
 import type { VideoTextReader } from './video-text-reader';
@@ -20,12 +21,16 @@ export interface FrameDetections {
   timings: DetectionResult['timings'] & { recognizeMs?: number };
   /** What recognition did with the boxes, when it ran. */
   lines?: LineCounts;
+  /** Boxes left out, their centre in one of the camera's ignore regions: neither tracked, read nor in `boxes`. */
+  ignored: number;
 }
 
 export interface InOrderDetectionsOptions<F extends ChainedFrame> {
   detector: Pick<TextDetector, 'inferBatch' | 'whenReady' | 'concurrency'>;
   /** The reader while recognition is on (it may be switched live). */
   reader(): VideoTextReader | undefined;
+  /** The regions whose boxes are left out, per camera, before reading (they may change live); none when not given. */
+  ignoredRegions?(): IgnoredRegions;
   /** Gets each frame's detections in the order frames were pushed. A rejection is logged; the chain goes on. */
   publish(frame: F, detections: FrameDetections): Promise<void>;
   /** A frame the model failed on: it leaves no detections (the chain logs it and goes on). */
@@ -140,15 +145,15 @@ export class InOrderDetections<F extends ChainedFrame> {
     }
   }
 
-  private async read(frame: F, result: DetectionResult): Promise<FrameDetections> {
+  private async read(frame: F, detected: DetectionResult): Promise<FrameDetections> {
+    const { kept, ignored } = this.options.ignoredRegions?.().split(frame.sourceId, detected.boxes, detected.width, detected.height) ?? { kept: detected.boxes, ignored: 0 };
+    const result = { ...detected, boxes: kept, ignored };
     const reader = this.options.reader();
     if (!reader) return result;
-    const reading = await reader.read({ sourceId: frame.sourceId, timeMs: frame.captureTimeMs, image: frame.image, boxes: result.boxes });
+    const reading = await reader.read({ sourceId: frame.sourceId, timeMs: frame.captureTimeMs, image: frame.image, boxes: kept });
     return {
-      modelId: result.modelId,
+      ...result,
       boxes: reading.boxes,
-      width: result.width,
-      height: result.height,
       timings: { ...result.timings, recognizeMs: reading.recognizeMs },
       lines: { read: reading.read, carried: reading.carried, dropped: reading.dropped, ...(reading.textAfterMs.length > 0 && { textAfterMs: reading.textAfterMs }) },
     };

@@ -1,0 +1,162 @@
+import type { DetectedBox } from '@iev/frame-protocol';
+import type { EnvVar } from '@iev/service-runtime';
+
+/**
+ * A part of a camera's picture whose text is not wanted: its own clock overlay, a logo, a camera name. A box whose
+ * centre lies inside is dropped before tracking and reading. The centre, not most of the box's area: an overlay's box
+ * lies wholly inside the region drawn round it, and a longer line only touching the region (a sign beside the clock)
+ * keeps being read; and it is one point per box, however the detector's quads tilt.
+ */
+export interface IgnoreRegion {
+  /** `fraction`: of the frame's width and height (0 to 1), whatever size a camera is scaled to; `pixel`: of the frame inference receives. */
+  unit: 'fraction' | 'pixel';
+  /** The outline: a rectangle's four corners, or a polygon's points, in order. */
+  points: readonly (readonly [number, number])[];
+}
+
+/** The key of IGNORE_REGIONS (and of the twin's `ignoreRegions`) whose regions hold for every camera without a key of its own. */
+export const EVERY_CAMERA = '*';
+
+/**
+ * One camera's regions, as IGNORE_REGIONS gives them under its SOURCE_ID: a rectangle `[x, y, width, height]` or a
+ * polygon `[[x, y], [x, y], [x, y], ...]` (at least three points). A region whose numbers are all from 0 to 1 is in
+ * fractions of the frame; one with any number above 1 is in pixels, all of them whole numbers (a region mixing the two,
+ * `[0.1, 0.8, 200, 0.1]`, is refused rather than guessed at). `where` names the list in errors.
+ */
+export function readRegionList(value: unknown, where = ''): IgnoreRegion[] {
+  const prefix = where ? `${where} ` : '';
+  if (!Array.isArray(value)) throw new Error(`${prefix}must be a list of regions ([x, y, width, height] or [[x, y], ...]), got ${describe(value)}`);
+  return value.map((region, index) => readRegion(region, `${prefix}region ${index}`));
+}
+
+function readRegion(value: unknown, where: string): IgnoreRegion {
+  const shape = 'must be a rectangle [x, y, width, height] or a polygon [[x, y], [x, y], [x, y], ...]';
+  if (!Array.isArray(value)) throw new Error(`${where} ${shape}, got ${describe(value)}`);
+  const isRectangle = value.length === 4 && value.every((item) => typeof item === 'number');
+  const isPolygon = value.length >= 3 && value.every((item) => Array.isArray(item) && item.length === 2 && item.every((n) => typeof n === 'number'));
+  if (!isRectangle && !isPolygon) throw new Error(`${where} ${shape}, got ${describe(value)}`);
+  const numbers: number[] = value.flat();
+  if (numbers.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`${where} must hold numbers of 0 or more, got ${describe(value)}`);
+  const unit = numbers.every((n) => n <= 1) ? 'fraction' : 'pixel';
+  if (unit === 'pixel' && !numbers.every(Number.isInteger)) {
+    throw new Error(`${where} mixes fractions of the frame with pixels (a number above 1 is a pixel): give all in whole pixels or all from 0 to 1, got ${describe(value)}`);
+  }
+  if (isPolygon) return { unit, points: (value as [number, number][]).map(([x, y]) => [x, y] as const) };
+  const [x, y, width, height] = value as number[];
+  if (width === 0 || height === 0) throw new Error(`${where} has no area: its width and height must be above 0, got ${describe(value)}`);
+  if (unit === 'fraction' && (x + width > 1 || y + height > 1)) throw new Error(`${where} reaches past the frame: x + width and y + height must be at most 1 in fractions, got ${describe(value)}`);
+  return { unit, points: [[x, y], [x + width, y], [x + width, y + height], [x, y + height]] };
+}
+
+/**
+ * IGNORE_REGIONS: a JSON object of region lists (readRegionList) by SOURCE_ID, `*` for every camera without a key of
+ * its own, e.g. `{"camera0": [[0, 0, 0.35, 0.08]], "*": [[[560, 440], [640, 440], [640, 480]]]}`.
+ */
+export function readRegionsBySource(raw: string): Map<string, IgnoreRegion[]> {
+  const parsed = parseJson(raw);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`must be a JSON object of region lists by SOURCE_ID ("${EVERY_CAMERA}": every camera), got ${describe(parsed)}`);
+  return new Map(Object.entries(parsed).map(([sourceId, list]) => [sourceId, readRegionList(list, `camera ${JSON.stringify(sourceId)}`)]));
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error('must be JSON');
+  }
+}
+
+/** A twin's string holds at most 4 KB, and the settings in force are reported as one (edgeHub refuses a longer one). */
+const MAX_TEXT_BYTES = 4096;
+
+/**
+ * IGNORE_REGIONS, or the twin's `ignoreRegions`: checked, and kept as compact JSON text (a twin holds no arrays, and
+ * text compares as equal however it was spaced). Read into regions by IgnoredRegions.fromText.
+ */
+export function regionsBySourceVariable(name: string): EnvVar<string> {
+  return {
+    names: [name],
+    parse: (raw) => {
+      readRegionsBySource(raw.trim());
+      return compact(raw);
+    },
+    fallback: undefined,
+    required: true,
+    description: `a JSON object of region lists by SOURCE_ID, e.g. {"camera0": [[0, 0, 0.35, 0.08]]}`,
+  };
+}
+
+/** One camera's list (a CAPTURE_SOURCES entry's IGNORE_REGIONS), given as JSON text: checked, and read as JSON. */
+export function regionListVariable(name: string): EnvVar<unknown[]> {
+  return {
+    names: [name],
+    parse: (raw) => {
+      const list = parseJson(raw.trim());
+      readRegionList(list);
+      return list as unknown[];
+    },
+    fallback: undefined,
+    required: true,
+    description: 'a JSON list of regions, e.g. [[0, 0, 0.35, 0.08]]',
+  };
+}
+
+/**
+ * IGNORE_REGIONS with the lists CAPTURE_SOURCES entries give their cameras, which win over its key for the same
+ * SOURCE_ID as every entry's variable wins over the module's environment; undefined where neither sets any.
+ */
+export function withOwnRegionLists(text: string | undefined, own: readonly (readonly [string, unknown[] | undefined])[]): string | undefined {
+  const lists = own.filter((entry): entry is readonly [string, unknown[]] => entry[1] !== undefined);
+  if (lists.length === 0) return text;
+  return compact(JSON.stringify({ ...(text === undefined ? {} : JSON.parse(text)), ...Object.fromEntries(lists) }));
+}
+
+function compact(raw: string): string {
+  const text = JSON.stringify(JSON.parse(raw));
+  if (Buffer.byteLength(text) > MAX_TEXT_BYTES) throw new Error(`must be at most ${MAX_TEXT_BYTES} bytes as compact JSON (a module twin's string, where it is reported), is ${Buffer.byteLength(text)}`);
+  return text;
+}
+
+/** Each camera's regions: its own list, else the `*` list; an empty list ignores nothing, also where `*` has regions. */
+export class IgnoredRegions {
+  static readonly NONE = new IgnoredRegions(new Map());
+
+  constructor(private readonly bySource: ReadonlyMap<string, readonly IgnoreRegion[]>) {}
+
+  /** From IGNORE_REGIONS' text (as regionsBySourceVariable keeps it); none when unset. */
+  static fromText(text: string | undefined): IgnoredRegions {
+    return text === undefined ? IgnoredRegions.NONE : new IgnoredRegions(readRegionsBySource(text));
+  }
+
+  regionsOf(sourceId: string): readonly IgnoreRegion[] {
+    return this.bySource.get(sourceId) ?? this.bySource.get(EVERY_CAMERA) ?? [];
+  }
+
+  /** The frame's boxes outside its camera's regions, and how many were inside (frame size: the boxes' pixels). */
+  split(sourceId: string, boxes: DetectedBox[], width: number, height: number): { kept: DetectedBox[]; ignored: number } {
+    const regions = this.regionsOf(sourceId);
+    if (regions.length === 0) return { kept: boxes, ignored: 0 };
+    const kept = boxes.filter(({ points }) => {
+      const x = points.reduce((sum, [px]) => sum + px, 0) / points.length;
+      const y = points.reduce((sum, [, py]) => sum + py, 0) / points.length;
+      return !regions.some((region) => (region.unit === 'fraction' ? contains(region.points, x / width, y / height) : contains(region.points, x, y)));
+    });
+    return { kept, ignored: boxes.length - kept.length };
+  }
+}
+
+/** Even-odd rule: whether (x, y) is inside the polygon. */
+function contains(points: IgnoreRegion['points'], x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+    const [xi, yi] = points[i];
+    const [xj, yj] = points[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
+}
