@@ -1,5 +1,5 @@
 import { MAX_SOURCE_ID_BYTES } from '@iev/frame-protocol';
-import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvVar } from '@iev/service-runtime';
+import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvSpec, type EnvVar } from '@iev/service-runtime';
 import { STREAM_FORMATS } from './stream-input';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
@@ -108,8 +108,13 @@ export function readAddedSource(sourceId: string, fallback: EnvSource): SourceCo
  * `[{"CAMERA_PATH": "/dev/video0"}, {"CAMERA_PATH": "rtsp://door.local/stream", "SOURCE_ID": "door"}]`. What an entry
  * leaves unset is read from `fallback` (the module's own environment), then the defaults; SOURCE_ID defaults to
  * camera0, camera1, ... by place, and CAMERA_PATH has no default. Every problem is reported at once, naming the entry.
+ * `entrySpec` names variables an entry may set for its source alone that the module, not capture, reads (inference's
+ * IGNORE_REGIONS): not inherited from `fallback`, where the module reads them itself; an entry may give them as any
+ * JSON (a list), read as its text.
  */
-export function readSourceList(name: string, fallback: EnvSource): SourceConfig[] {
+export function readSourceList(name: string, fallback: EnvSource): SourceConfig[];
+export function readSourceList<E extends EnvSpec>(name: string, fallback: EnvSource, entrySpec: E): (SourceConfig & Partial<ConfigOf<E>>)[];
+export function readSourceList(name: string, fallback: EnvSource, entrySpec: EnvSpec = {}): SourceConfig[] {
   const raw = fallback[name];
   if (raw === undefined || raw.trim() === '') return [];
   // Not quoted back: a camera's URL may carry its password.
@@ -125,12 +130,11 @@ export function readSourceList(name: string, fallback: EnvSource): SourceConfig[
   const configs: SourceConfig[] = [];
   for (const [index, entry] of entries.entries()) {
     const where = `${name}[${index}]`;
-    const own = entryVariables(entry, where, problems);
-    try {
-      if (own) configs.push(readConfig(sourceConfigSpec, { ...inherited, SOURCE_ID: `camera${index}`, ...own }));
-    } catch (error) {
-      problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${maskCredentials(problem)}`));
-    }
+    const own = entryVariables(entry, where, entrySpec, problems);
+    if (!own) continue;
+    const source = readEntry(where, () => readConfig(sourceConfigSpec, { ...inherited, SOURCE_ID: `camera${index}`, ...own }), problems);
+    const module = readEntry(where, () => readConfig(optionalSpec(entrySpec), own), problems);
+    if (source && module) configs.push({ ...source, ...module });
   }
   try {
     assertEachOnce(configs.map(({ sourceId }) => sourceId), 'SOURCE_ID');
@@ -140,6 +144,19 @@ export function readSourceList(name: string, fallback: EnvSource): SourceConfig[
   if (problems.length > 0) throw new ConfigError(problems);
   return configs;
 }
+
+/** An entry's variables read by `read`, or undefined with its problems added, each naming the entry. */
+function readEntry<T>(where: string, read: () => T, problems: string[]): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]).map((problem) => `${where}: ${maskCredentials(problem)}`));
+    return undefined;
+  }
+}
+
+/** The spec with every variable optional: an entry leaves its own variables unset as it likes. */
+const optionalSpec = (spec: EnvSpec): EnvSpec => Object.fromEntries(Object.entries(spec).map(([key, variable]) => [key, optional(variable)]));
 
 const SOURCE_VARIABLES = new Set(Object.values(sourceConfigSpec).flatMap(({ names }) => names));
 
@@ -168,14 +185,16 @@ function inheritedVariables(listName: string, fallback: EnvSource, problems: str
  * An entry's variables as text, with its problems added: a name no source reads, a value not text, no CAMERA_PATH; the
  * rest are still read, so their problems are told too. Undefined when the entry is not an object.
  */
-function entryVariables(entry: unknown, where: string, problems: string[]): EnvSource | undefined {
+function entryVariables(entry: unknown, where: string, entrySpec: EnvSpec, problems: string[]): EnvSource | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     problems.push(`${where} must be an object of variables`);
     return undefined;
   }
   const own: EnvSource = {};
+  const entryOnly = new Set(Object.values(entrySpec).flatMap(({ names }) => names));
   for (const [key, value] of Object.entries(entry)) {
-    if (!SOURCE_VARIABLES.has(key)) problems.push(`${where}.${key} is not a source's variable (${[...SOURCE_VARIABLES].join(', ')})`);
+    if (entryOnly.has(key)) own[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    else if (!SOURCE_VARIABLES.has(key)) problems.push(`${where}.${key} is not a source's variable (${[...SOURCE_VARIABLES, ...entryOnly].join(', ')})`);
     else if (['string', 'number', 'boolean'].includes(typeof value)) own[key] = String(value);
     else problems.push(`${where}.${key} must be a string, number or boolean`);
   }
