@@ -34,6 +34,19 @@ describe('FrameSummary', () => {
     expect(lines[0]).toMatchObject({ frames: 4, fps: 0.36, boxes: 80, skipped: 3, meanSeconds: 0.2 });
   });
 
+  it('says how many boxes were left out in ignore regions, where any were', async () => {
+    const { logger, lines } = recordingLogger();
+    const summary = new FrameSummary({ logger, intervalMs: 3_600_000, now });
+    clock += 10_000;
+    summary.frame({ sourceId: 'camera0', sequence: 1, boxes: 4, ignored: 1, seconds: 0.1 });
+    summary.frame({ sourceId: 'camera0', sequence: 2, boxes: 4, ignored: 1, seconds: 0.1 });
+    summary.flush();
+    summary.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines[0].msg).toBe('frames: 2 in 10.0 s (0.2 fps), boxes: 8 (4.0 a frame), ignored: 2 (in ignore regions), skipped: 0, time taken: 0.100 s a frame');
+    expect(lines[0]).toMatchObject({ boxes: 8, ignored: 2 });
+  });
+
   it('says once that no frames came, then nothing until they come back', async () => {
     const { logger, lines } = recordingLogger();
     const summary = new FrameSummary({ logger, intervalMs: 3_600_000, now });

@@ -5,6 +5,8 @@ export interface SummarizedFrame {
   sourceId: string;
   sequence: number;
   boxes: number;
+  /** Boxes left out, in an ignore region of the frame's camera (not in `boxes`). */
+  ignored?: number;
   /** Time spent on the frame (preprocess, model, postprocess). */
   seconds: number;
 }
@@ -18,7 +20,7 @@ export interface FrameSummaryOptions {
 /**
  * One info line every intervalMs about the frames a module handled, instead of one per frame (which, at 15 fps,
  * fills an edge device's disk): frames, fps, boxes, frames skipped (gaps in the sequence numbers of the frames it
- * handled) and the mean time per frame. An interval without frames is logged once, then nothing until frames
+ * handled) and the mean time per frame; boxes left out in ignore regions, where there were any. An interval without frames is logged once, then nothing until frames
  * come back.
  */
 export class FrameSummary {
@@ -28,6 +30,7 @@ export class FrameSummary {
   private startedAt: number;
   private frames = 0;
   private boxes = 0;
+  private ignored = 0;
   private skipped = 0;
   private seconds = 0;
   private idleReported = false;
@@ -42,6 +45,7 @@ export class FrameSummary {
   frame(frame: SummarizedFrame): void {
     this.frames += 1;
     this.boxes += frame.boxes;
+    this.ignored += frame.ignored ?? 0;
     this.seconds += frame.seconds;
     this.skipped += this.gaps.observe(frame.sourceId, frame.sequence);
   }
@@ -50,9 +54,9 @@ export class FrameSummary {
   flush(): void {
     const now = this.now();
     const elapsedSeconds = Math.max(0.001, (now - this.startedAt) / 1000);
-    const { frames, boxes, skipped, seconds } = this;
+    const { frames, boxes, ignored, skipped, seconds } = this;
     this.startedAt = now;
-    this.frames = this.boxes = this.skipped = this.seconds = 0;
+    this.frames = this.boxes = this.ignored = this.skipped = this.seconds = 0;
     if (frames === 0) {
       if (!this.idleReported) this.options.logger.info({ frames: 0, intervalSeconds: elapsedSeconds }, `no frames in the last ${elapsedSeconds.toFixed(1)} s`);
       this.idleReported = true;
@@ -62,8 +66,8 @@ export class FrameSummary {
     const fps = frames / elapsedSeconds;
     const meanSeconds = seconds / frames;
     this.options.logger.info(
-      { frames, fps: round(fps, 2), boxes, skipped, meanSeconds: round(meanSeconds, 4), intervalSeconds: round(elapsedSeconds, 3) },
-      `frames: ${frames} in ${elapsedSeconds.toFixed(1)} s (${fps.toFixed(1)} fps), boxes: ${boxes} (${(boxes / frames).toFixed(1)} a frame), ` +
+      { frames, fps: round(fps, 2), boxes, ...(ignored > 0 && { ignored }), skipped, meanSeconds: round(meanSeconds, 4), intervalSeconds: round(elapsedSeconds, 3) },
+      `frames: ${frames} in ${elapsedSeconds.toFixed(1)} s (${fps.toFixed(1)} fps), boxes: ${boxes} (${(boxes / frames).toFixed(1)} a frame)${ignored > 0 ? `, ignored: ${ignored} (in ignore regions)` : ''}, ` +
         `skipped: ${skipped}, time taken: ${meanSeconds.toFixed(3)} s a frame`,
     );
   }
