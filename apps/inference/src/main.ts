@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
-import { cpuParallelism, loadTextDetector, presetReads } from '@iev/detection-pipeline';
+import { cpuParallelism, IgnoredRegions, loadTextDetector, presetReads, withOwnRegionLists } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, DETECTIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, readTogether, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
@@ -19,7 +19,11 @@ setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 void runModule('inference', () => readTogether(readInferenceConfig, readInferenceSources, readInferenceCurve), async (logger, [config, ownSources, curve]) => {
   const decodesOwnSources = ownSources.length > 0;
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
-  const detectionSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore };
+  // A CAPTURE_SOURCES entry's own list wins over IGNORE_REGIONS' key for its camera; the twin's replaces both.
+  const ignoreRegions = withOwnRegionLists(config.ignoreRegions, ownSources.map(({ sourceId, ignoreRegions }) => [sourceId, ignoreRegions] as const));
+  const detectionSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore, ignoreRegions };
+  const regions = { inForce: IgnoredRegions.fromText(ignoreRegions) };
+  if (ignoreRegions !== undefined) logger.info({ ignoreRegions }, 'text in these regions is neither read nor published');
   const registry = createMetricsRegistry('inference');
   // Frames on demand from each capture (one per camera), on a link each: the frames handler lines the sources up in
   // fair turns and asks a capture for its newest frame once its last one has left the line. With CAPTURE_SOURCES,
@@ -101,7 +105,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
     registry,
     settings: {
       ...twinSettings,
-      apply: (_changes, next, { startup }) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, { startup }),
+      apply: (_changes, next, { startup }) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, { startup, regions }),
     },
     reported: () => ({
       modelId: detector.backend.modelId,
@@ -132,7 +136,7 @@ void runModule('inference', () => readTogether(readInferenceConfig, readInferenc
 
   const summary = new FrameSummary({ logger, intervalMs: readLogConfig().summaryIntervalMs });
   const service = await startMicroservice({
-    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary, releasePixels: frames.release }),
+    module: InferenceModule.forRoot({ detector, reading, detectionsClient, metrics, logger, summary, releasePixels: frames.release, ignoredRegions: () => regions.inForce }),
     strategy: frames.server,
     logger,
     registry,

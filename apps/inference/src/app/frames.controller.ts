@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { InferenceMetrics } from './inference.metrics';
 import { TextReading } from './text-reading';
-import { DETECTIONS_CLIENT, RELEASE_PIXELS, type ReleasePixels } from './tokens';
+import { DETECTIONS_CLIENT, IGNORED_REGIONS, RELEASE_PIXELS, type IgnoredRegionsInForce, type ReleasePixels } from './tokens';
 
 interface ReceivedFrame extends ChainedFrame {
   width: number;
@@ -29,6 +29,7 @@ export class FramesController implements OnApplicationShutdown {
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
     private readonly summary: FrameSummary,
     @Inject(RELEASE_PIXELS) private readonly releaseReceived: ReleasePixels,
+    @Inject(IGNORED_REGIONS) ignoredRegions: IgnoredRegionsInForce,
   ) {
     // A frame's image is released as soon as nothing here reads it (published, dropped, or replaced before its turn):
     // a converted one back to its pool, a frame's own pixels to the transport that delivered them.
@@ -38,6 +39,7 @@ export class FramesController implements OnApplicationShutdown {
     const chain = new InOrderDetections<ReceivedFrame>({
       detector,
       reader: () => reading.active,
+      ignoredRegions,
       publish: (frame, detections) => this.publish(frame, detections),
       dropped: (frame) => metrics.framesRejected.inc({ reason: 'inference_error', source_id: frame.sourceId }),
       done: releasePixels,
@@ -91,7 +93,7 @@ export class FramesController implements OnApplicationShutdown {
     await this.feed.offer({ sourceId, sequence, captureTimeMs, width, height, image, transportMs });
   }
 
-  private async publish(frame: ReceivedFrame, { modelId, boxes, width, height, timings: detectionTimings, lines }: FrameDetections): Promise<void> {
+  private async publish(frame: ReceivedFrame, { modelId, boxes, width, height, timings: detectionTimings, lines, ignored }: FrameDetections): Promise<void> {
     const timings: StageTimings = { transportMs: frame.transportMs, ...detectionTimings };
     const detections: Detections = {
       frame: { sourceId: frame.sourceId, sequence: frame.sequence, captureTimeMs: frame.captureTimeMs },
@@ -113,6 +115,7 @@ export class FramesController implements OnApplicationShutdown {
     this.metrics.sources.done(frame.sourceId, latencyMs);
     this.metrics.rate.mark();
     this.metrics.boxes.inc(boxes.length);
+    this.metrics.boxesIgnored.inc(source, ignored);
     this.metrics.lastFrameAt.set(Date.now() / 1000);
     if (lines) for (const outcome of ['read', 'carried', 'dropped'] as const) this.metrics.lines.inc({ outcome }, lines[outcome]);
     for (const ms of lines?.textAfterMs ?? []) this.metrics.textAfterSeconds.observe(source, ms / 1000);
@@ -121,9 +124,9 @@ export class FramesController implements OnApplicationShutdown {
     }
     const seconds = (preprocessMs + inferenceMs + postprocessMs + (recognizeMs ?? 0)) / 1000;
     // The original sample's per-frame line, word for word, at debug; info gets a summary every LOG_SUMMARY_INTERVAL.
-    this.summary.frame({ sourceId: frame.sourceId, sequence: frame.sequence, boxes: boxes.length, seconds });
+    this.summary.frame({ sourceId: frame.sourceId, sequence: frame.sequence, boxes: boxes.length, ignored, seconds });
     this.logger.debug(
-      { sourceId: frame.sourceId, sequence: frame.sequence, boxes: boxes.length, timings },
+      { sourceId: frame.sourceId, sequence: frame.sequence, boxes: boxes.length, ignored, timings },
       `Bounding boxes detected: ${boxes.length}, time taken: ${seconds.toFixed(3)}`,
     );
   }

@@ -1,4 +1,4 @@
-import { presetReads, reconfigureDetector, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
+import { IgnoredRegions, presetReads, reconfigureDetector, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
 import type { SourceSettings } from '@iev/capture-sources';
 import type { PartlyApplied } from '@iev/iot-edge';
 import type { PresetOverrides } from '@iev/text-detection';
@@ -10,6 +10,8 @@ export interface InferenceSettings extends PresetOverrides {
   preset: string;
   recognition?: 'on' | 'off';
   minTextScore: number;
+  /** IGNORE_REGIONS' text (with CAPTURE_SOURCES entries' own lists), replaced whole by the twin's. */
+  ignoreRegions?: string;
   /** With CAPTURE_SOURCES: each camera's, by twin key (InProcessCameras). */
   cameras?: Record<string, SourceSettings>;
 }
@@ -20,7 +22,8 @@ export interface InferenceSettings extends PresetOverrides {
  * `startup`, see InProcessCameras.prepare; a file that cannot be read), each refused alone, left as it is; the
  * reader's model (missing, or not fitting its dictionary); then the detector's settings, which may load another model
  * and swap it in last; then the cameras restart on their new settings and reading switches, which cannot fail once
- * prepared. Where a camera was refused, returns the settings in force and why.
+ * prepared, nor can the ignore regions, checked with the patch. Where a camera was refused, returns the settings in
+ * force and why.
  */
 export async function applyInferenceSettings(
   detector: TextDetector,
@@ -28,7 +31,7 @@ export async function applyInferenceSettings(
   loading: Omit<DetectorLoading, 'preset' | 'overrides'>,
   next: InferenceSettings,
   cameras?: InProcessCameras,
-  { startup = false } = {},
+  { startup = false, regions }: { startup?: boolean; regions?: { inForce: IgnoredRegions } } = {},
 ): Promise<PartlyApplied<Pick<InferenceSettings, 'cameras'>> | void> {
   const cameraChange = cameras && next.cameras ? await cameras.prepare(next.cameras, { startup }) : undefined;
   const reads = presetReads(next.preset, next.recognition);
@@ -36,5 +39,6 @@ export async function applyInferenceSettings(
   await reconfigureDetector(detector, { ...loading, preset: next.preset, overrides: next });
   await cameraChange?.switch();
   await reading.switch(reads, next.minTextScore);
+  if (regions) regions.inForce = IgnoredRegions.fromText(next.ignoreRegions);
   if (cameras && cameraChange?.refused.length) return { settings: { cameras: cameras.settings() }, refused: cameraChange.refused };
 }

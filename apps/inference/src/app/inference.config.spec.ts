@@ -143,4 +143,23 @@ describe('inference configuration', () => {
       `CAPTURE_SOURCES: SOURCE_IDs "door.1" and "door_1" are both door_1 in the module twin (which turns '.', '$', '#' and spaces into '_'): rename one`,
     );
   });
+
+  it('takes ignore regions by SOURCE_ID from IGNORE_REGIONS and from each CAPTURE_SOURCES entry, naming the camera, the region and why of a bad one', () => {
+    expect(readInferenceConfig({ IGNORE_REGIONS: '{"camera0": [[0, 0, 0.4, 0.06]], "*": [[[600, 440], [640, 440], [640, 480]]]}' }).ignoreRegions).toBe(
+      '{"camera0":[[0,0,0.4,0.06]],"*":[[[600,440],[640,440],[640,480]]]}',
+    );
+    expect(() => readInferenceConfig({ IGNORE_REGIONS: '{"door": [[0, 0, 0.4, 0.06], [0.5, 0.9, 0.5, 0.2]]}' })).toThrow(
+      'IGNORE_REGIONS camera "door" region 1 reaches past the frame: x + width and y + height must be at most 1 in fractions, got [0.5,0.9,0.5,0.2] (got "{\\"door\\": [[0, 0, 0.4, 0.06], [0.5, 0.9, 0.5, 0.2]]}")',
+    );
+    // An entry gives its camera's list as JSON (not keyed: the entry is the camera); capture's variables stay its own.
+    const sources = [{ CAMERA_PATH: 'testsrc', SOURCE_ID: 'door', IGNORE_REGIONS: [[0, 0, 320, 24]] }, { CAMERA_PATH: 'testsrc', SOURCE_ID: 'yard' }];
+    expect(readInferenceSources({ CAPTURE_SOURCES: JSON.stringify(sources) }).map(({ sourceId, ignoreRegions }) => [sourceId, ignoreRegions])).toEqual([
+      ['door', [[0, 0, 320, 24]]],
+      ['yard', undefined],
+    ]);
+    const bad = [{ CAMERA_PATH: 'testsrc' }, { CAMERA_PATH: 'testsrc', IGNORE_REGIONS: [[0, 0, 320, 0]] }];
+    expect(() => readInferenceSources({ CAPTURE_SOURCES: JSON.stringify(bad) })).toThrow(
+      'CAPTURE_SOURCES[1]: IGNORE_REGIONS region 0 has no area: its width and height must be above 0, got [0,0,320,0] (got "[[0,0,320,0]]")',
+    );
+  });
 });

@@ -2,7 +2,7 @@ import { readSourceList, type SourceConfig } from '@iev/capture-sources';
 import { twinKey } from '@iev/iot-edge';
 import { assertOwnPorts, bindOnListenHost, ConfigError, endpointAddress, env, listenHost, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
-import { backendChoiceSpec, STUCK_FLOOR_MS } from '@iev/detection-pipeline';
+import { backendChoiceSpec, regionListVariable, regionsBySourceVariable, STUCK_FLOOR_MS } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
@@ -76,6 +76,8 @@ export const inferenceConfigSpec = {
   recRereadMs: env.integer('REC_REREAD_MS', { min: 0, max: 3_600_000 }, TRACKING.rereadMs),
   /** Read a new line once it has been followed in this many frames (LineTrackerOptions.confirmFrames). */
   recConfirmFrames: env.integer('REC_CONFIRM_FRAMES', { min: 1, max: 100 }, TRACKING.confirmFrames),
+  /** Per camera (by SOURCE_ID, `*` for every camera), the regions whose boxes are neither read nor published (IgnoredRegions). */
+  ignoreRegions: optional(regionsBySourceVariable('IGNORE_REGIONS')),
   /** A frame stuck in detection, or a batch at the recognition model, this long stops the module to be restarted; 0: never. */
   hangExitMs,
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
@@ -94,12 +96,18 @@ export function readInferenceConfig(source: NodeJS.ProcessEnv = process.env): In
 /** Whether CAPTURE_SOURCES is set: inference then decodes its own cameras (readInferenceSources refuses an empty list). */
 const namesOwnSources = (source: NodeJS.ProcessEnv): boolean => source['CAPTURE_SOURCES'] !== undefined;
 
+/** What a CAPTURE_SOURCES entry may set for its camera besides capture's variables: its own ignore regions. */
+const inferenceEntrySpec = { ignoreRegions: regionListVariable('IGNORE_REGIONS') };
+
+/** A camera inference decodes itself, and its own ignore regions where its entry gives them. */
+export type InferenceSource = SourceConfig & { ignoreRegions?: unknown[] };
+
 /**
  * CAPTURE_SOURCES: the sources inference decodes itself, with no capture module (see readSourceList); none when unset,
  * and frames come from the captures at FRAMES_CONNECT. Setting both is an error: one of them would be ignored.
  */
-export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): SourceConfig[] {
-  const sources = readSourceList('CAPTURE_SOURCES', source);
+export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): InferenceSource[] {
+  const sources = readSourceList('CAPTURE_SOURCES', source, inferenceEntrySpec);
   if (sources.length > 0 && source['FRAMES_CONNECT'] !== undefined) {
     throw new ConfigError(['CAPTURE_SOURCES and FRAMES_CONNECT are both set: inference decodes its own sources or takes frames from capture modules, not both']);
   }
@@ -126,5 +134,7 @@ export const inferenceTwinSpec = {
   preset: presetName('preset'),
   recognition: onOff('recognition'),
   minTextScore: minTextScore('minTextScore'),
+  /** IGNORE_REGIONS' JSON as text: a twin holds no arrays. */
+  ignoreRegions: optional(regionsBySourceVariable('ignoreRegions')),
   ...detectionSettings({ thresh: 'thresh', boxThresh: 'boxThresh', unclipRatio: 'unclipRatio', limitSideLen: 'limitSideLen' }),
 };

@@ -32,6 +32,8 @@ export class InferenceMetrics {
   readonly framesRejected: Counter<'reason' | 'source_id'>;
   readonly latencySeconds: Histogram<'source_id'>;
   readonly boxes: Counter;
+  /** Boxes left out, their centre in an ignore region of their camera (IGNORE_REGIONS): a clock overlay's, every frame. */
+  readonly boxesIgnored: Counter<'source_id'>;
   readonly lines: Counter<'outcome'>;
   /** Lines the recognizer read, by why the tracker asked (new, resized, changed, refresh): what REC_* settings trade. */
   readonly linesRead: Counter<'reason'>;
@@ -104,7 +106,13 @@ export class InferenceMetrics {
       buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers,
     });
-    this.boxes = new Counter({ name: 'iev_inference_boxes_total', help: 'Text boxes detected', registers });
+    this.boxes = new Counter({ name: 'iev_inference_boxes_total', help: 'Text boxes published: those detected outside the ignore regions (iev_inference_boxes_ignored_total)', registers });
+    this.boxesIgnored = new Counter({
+      name: 'iev_inference_boxes_ignored_total',
+      help: 'Text boxes detected inside an ignore region of their camera (IGNORE_REGIONS): neither read nor published',
+      labelNames: sources,
+      registers,
+    });
     this.lines = new Counter({
       name: 'iev_inference_lines_total',
       help: 'Boxes by what recognition did with them: read by the model, carried from an earlier frame, dropped below REC_MIN_SCORE',
@@ -202,7 +210,7 @@ export class InferenceMetrics {
       this.readingWatch.check();
     }, STALE_CHECK_MS);
     this.staleCheck.unref();
-    this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, outages];
+    this.perSource = [this.framesProcessed, this.framesSkipped, this.framesRejected, this.latencySeconds, this.textAfterSeconds, this.boxesIgnored, outages];
     this.messagesMalformed = new Counter({
       name: 'iev_inference_messages_malformed_total',
       help: 'Messages on a frames socket that failed to decode and were dropped, per capture endpoint',

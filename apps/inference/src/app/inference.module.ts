@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { FramesController } from './frames.controller';
 import { InferenceMetrics } from './inference.metrics';
 import { TextReading } from './text-reading';
-import { DETECTIONS_CLIENT, RELEASE_PIXELS, type ReleasePixels } from './tokens';
+import { DETECTIONS_CLIENT, IGNORED_REGIONS, RELEASE_PIXELS, type IgnoredRegionsInForce, type ReleasePixels } from './tokens';
 
 export interface InferenceDependencies {
   detector: TextDetector;
@@ -16,6 +16,7 @@ export interface InferenceDependencies {
   logger: Logger;
   summary: FrameSummary;
   releasePixels: ReleasePixels;
+  ignoredRegions: IgnoredRegionsInForce;
 }
 
 /** Wires the frames handler to things built (and loaded) before Nest starts: the model load is async. */
@@ -33,6 +34,7 @@ export class InferenceModule {
         { provide: MODULE_LOGGER, useValue: dependencies.logger },
         { provide: FrameSummary, useValue: dependencies.summary },
         { provide: RELEASE_PIXELS, useValue: dependencies.releasePixels },
+        { provide: IGNORED_REGIONS, useValue: dependencies.ignoredRegions },
       ],
     };
   }

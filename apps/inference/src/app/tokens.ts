@@ -1,3 +1,5 @@
+import type { IgnoredRegions } from '@iev/detection-pipeline';
+
 export const DETECTIONS_CLIENT = Symbol('DETECTIONS_CLIENT');
 
 /**
@@ -6,3 +8,7 @@ export const DETECTIONS_CLIENT = Symbol('DETECTIONS_CLIENT');
  */
 export const RELEASE_PIXELS = Symbol('RELEASE_PIXELS');
 export type ReleasePixels = (pixels: Uint8Array) => void;
+
+/** The ignore regions in force (a twin may change them live): IgnoredRegions. */
+export const IGNORED_REGIONS = Symbol('IGNORED_REGIONS');
+export type IgnoredRegionsInForce = () => IgnoredRegions;
