@@ -10,7 +10,7 @@ import { detect } from './commands/detect';
 import { evaluate, formatEvaluation } from './commands/evaluate';
 import { getPreset, PRESETS, readTextFrameSet } from '@iev/text-detection';
 import { env, type EnvVar } from '@iev/service-runtime';
-import { detectionModelPath, loadTextDetector, loadVideoTextReader, presetReads, type VideoTextReader } from '@iev/detection-pipeline';
+import { detectionModelPath, EVERY_CAMERA, IgnoredRegions, loadTextDetector, loadVideoTextReader, presetReads, regionListVariable, type VideoTextReader } from '@iev/detection-pipeline';
 import { readTensorRtSettings, tensorRtConfigSpec } from '@iev/tensorrt-backend';
 import { rootTensorRtPaths } from './tensorrt-paths';
 import { makeAnnotateFolder } from './annotated-files';
@@ -19,7 +19,9 @@ import { makeAnnotateFolder } from './annotated-files';
 const TENSORRT_VARIABLES = Object.values(tensorRtConfigSpec).flatMap(({ names }) => names);
 
 const USAGE = `usage:
-  detect [--preset seed|default] [--json] [--annotate DIR] <image or video files...>
+  detect [--preset seed|default] [--json] [--annotate DIR] [--ignore-regions JSON] <image or video files...>
+         --ignore-regions '[[0.6, 0, 0.4, 0.05]]': boxes centred in these regions left out before reading, as inference's
+                          IGNORE_REGIONS leaves out a camera's (fractions of the picture, or whole pixels)
   eval   [--preset seed|default] [--json] [--annotate DIR] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
          --annotate DIR: each image or frame written to DIR as JPEG with its boxes and text drawn (eval: ground truth
          and predictions in two colours, misses and false alarms dashed and labelled)
@@ -107,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       'rec-dict': { type: 'string' },
       lookalikes: { type: 'string', default: 'auto' },
       annotate: { type: 'string' },
+      'ignore-regions': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -130,6 +133,9 @@ async function main(argv: string[]): Promise<number> {
   const lookalikes = readFlag('lookalikes', env.oneOf('--lookalikes', ['auto', 'on', 'off'] as const), values.lookalikes);
   const minTextScore = readFlag('min-text-score', env.number('--min-text-score', { min: 0, max: 1 }), values['min-text-score']);
   const backend = values.backend;
+  // One list for every file, as IGNORE_REGIONS' `*` is for every camera.
+  const ignoreRegions = values['ignore-regions'] === undefined ? undefined : readFlag('ignore-regions', regionListVariable('--ignore-regions'), values['ignore-regions']);
+  const ignored = ignoreRegions && IgnoredRegions.fromText(JSON.stringify({ [EVERY_CAMERA]: ignoreRegions }));
   const log = { info: (line: string) => process.stderr.write(`${line}\n`), warn: (line: string) => process.stderr.write(`${line}\n`) };
   const detector = () =>
     loadTextDetector({ ...readTensorRtSettings(), ...backendChoiceFor(backend, process.env), preset, modelPath, modelVariable: '--model', threads, streams: 1, log });
@@ -154,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
     case 'detect':
       if (positionals.length === 0) throw new UsageError('detect needs at least one image or video file');
       if (values.annotate !== undefined) makeAnnotateFolder(values.annotate);
-      await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate, signal: outputGone.signal });
+      await detect(await detector(), await reader(), positionals, { json: values.json, annotateDir: values.annotate, signal: outputGone.signal, ignored });
       return 0;
     case 'eval': {
       if (positionals.length !== 1) throw new UsageError('eval needs one folder holding gt.json');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { IgnoredRegions } from '@iev/detection-pipeline';
 import { detect } from './detect';
 import { seedDetectorFixture, WORKSPACE_ROOT } from '../seed-detector.fixture';
 
@@ -41,5 +42,21 @@ describe('detect', () => {
 
     expect(text).toContain(`${oneWord} #0 480x160: 1 box (`);
     expect(text).toContain(`${blank} #0 480x160: 0 boxes (`);
+  });
+
+  it('leaves out the boxes centred in --ignore-regions, and says how many', async () => {
+    const file = join(workDir, 'two-words.png');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=white:size=480x320,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=20,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=220', '-frames:v', '1', file]);
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+
+    // The top half, in fractions of the picture: the upper word's box.
+    await detect(detector(), undefined, [file], { json: true, ignored: IgnoredRegions.fromText(JSON.stringify({ '*': [[0, 0, 1, 0.5]] })) }, out);
+
+    const { boxes, ignored } = JSON.parse(text) as { boxes: { points: [number, number][] }[]; ignored: number };
+    expect(ignored).toBe(1);
+    expect(boxes).toHaveLength(1);
+    expect(boxes[0].points[0][1]).toBeGreaterThan(160);
   });
 });

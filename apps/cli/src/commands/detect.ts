@@ -1,4 +1,4 @@
-import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
+import type { IgnoredRegions, TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import { detectionAnnotations, encodeAnnotatedJpeg } from '@iev/frame-annotation';
 import { AnnotatedFiles } from '../annotated-files';
 import { decodeFile } from '../media';
@@ -10,6 +10,8 @@ export interface DetectOptions {
   annotateDir?: string;
   /** Aborted when whoever reads the output has gone (`| head`): detect stops at its next frame. */
   signal?: AbortSignal;
+  /** Boxes centred in these regions are left out before reading, as inference leaves out a camera's (--ignore-regions). */
+  ignored?: IgnoredRegions;
 }
 
 /**
@@ -21,7 +23,7 @@ export async function detect(
   detector: TextDetector,
   reader: VideoTextReader | undefined,
   files: string[],
-  { json, annotateDir, signal }: DetectOptions,
+  { json, annotateDir, signal, ignored }: DetectOptions,
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
   const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir, files);
@@ -37,8 +39,10 @@ export async function detect(
     for await (const { index, image } of decodeFile(file)) {
       if (signal?.aborted) return;
       const result = await detector.detect(image);
-      const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: result.boxes }));
-      const boxes = reading?.boxes ?? result.boxes;
+      const split = ignored?.split(file, result.boxes, image.width, image.height);
+      const detected = split?.kept ?? result.boxes;
+      const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: detected }));
+      const boxes = reading?.boxes ?? detected;
       if (annotated) annotated.write(file, index, await encodeAnnotatedJpeg(image, detectionAnnotations(boxes)));
       const timings = {
         preprocessMs: round(result.timings.preprocessMs),
@@ -47,12 +51,13 @@ export async function detect(
         ...(reading && { recognizeMs: round(reading.recognizeMs) }),
       };
       if (json) {
-        out.write(`${JSON.stringify({ source: file, frame: index, width: image.width, height: image.height, boxes, timings })}\n`);
+        out.write(`${JSON.stringify({ source: file, frame: index, width: image.width, height: image.height, boxes, ...(split && { ignored: split.ignored }), timings })}\n`);
       } else {
         const texts = reading ? `: ${boxes.map((box) => JSON.stringify(box.text)).join(', ')}` : '';
         const recognize = reading ? `, recognize ${timings.recognizeMs} ms` : '';
+        const left = split ? `, ${split.ignored} in ignore regions` : '';
         out.write(
-          `${file} #${index} ${image.width}x${image.height}: ${boxes.length} ${reading ? 'line' : 'box'}${boxes.length === 1 ? '' : reading ? 's' : 'es'}${texts}` +
+          `${file} #${index} ${image.width}x${image.height}: ${boxes.length} ${reading ? 'line' : 'box'}${boxes.length === 1 ? '' : reading ? 's' : 'es'}${texts}${left}` +
             ` (preprocess ${timings.preprocessMs} ms, inference ${timings.inferenceMs} ms, postprocess ${timings.postprocessMs} ms${recognize})\n`,
         );
       }
