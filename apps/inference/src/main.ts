@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
-import { cpuParallelism, IgnoredRegions, loadTextDetector, presetReads, withOwnRegionLists } from '@iev/detection-pipeline';
+import { cpuParallelism, IgnoredRegions, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, DETECTIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, readTogether, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq } from '@iev/zmq-transport';
-import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources } from './app/inference.config';
+import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources, readStartupIgnoreRegions } from './app/inference.config';
 import { capturedFrames, ownFrames } from './app/frames-intake';
 import { InferenceMetrics } from './app/inference.metrics';
 import { applyInferenceSettings } from './app/inference-settings';
@@ -16,11 +16,16 @@ import { TextReading } from './app/text-reading';
 // Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
 setHeapGrowingPercent(FRAMES_HEAP_GROWING_PERCENT);
 
-void runModule('inference', () => readTogether(readInferenceConfig, readInferenceSources, readInferenceCurve), async (logger, [config, ownSources, curve]) => {
+/** The variables, and the ignore regions they give together (IGNORE_REGIONS and each CAPTURE_SOURCES entry's own). */
+function readModuleConfig() {
+  const [config, ownSources, curve] = readTogether(readInferenceConfig, readInferenceSources, readInferenceCurve);
+  return [config, ownSources, curve, readStartupIgnoreRegions(config, ownSources)] as const;
+}
+
+void runModule('inference', readModuleConfig, async (logger, [config, ownSources, curve, ignoreRegions]) => {
   const decodesOwnSources = ownSources.length > 0;
   const { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition } = config;
-  // A CAPTURE_SOURCES entry's own list wins over IGNORE_REGIONS' key for its camera; the twin's replaces both.
-  const ignoreRegions = withOwnRegionLists(config.ignoreRegions, ownSources.map(({ sourceId, ignoreRegions }) => [sourceId, ignoreRegions] as const));
+  // The twin's ignoreRegions replaces the start-up ones whole.
   const detectionSettings = { preset, thresh, boxThresh, unclipRatio, limitSideLen, recognition, minTextScore: config.recMinScore, ignoreRegions };
   const regions = { inForce: IgnoredRegions.fromText(ignoreRegions) };
   if (ignoreRegions !== undefined) logger.info({ ignoreRegions }, 'text in these regions is neither read nor published');

@@ -1,5 +1,5 @@
 import { curveKeyPair } from 'zeromq';
-import { readInferenceConfig, readInferenceCurve, readInferenceSources } from './inference.config';
+import { readInferenceConfig, readInferenceCurve, readInferenceSources, readStartupIgnoreRegions } from './inference.config';
 
 describe('inference configuration', () => {
   it('runs the seed preset on ONNX Runtime with no variables set', () => {
@@ -157,6 +157,14 @@ describe('inference configuration', () => {
       ['door', [[0, 0, 320, 24]]],
       ['yard', undefined],
     ]);
+    // Together with the variable's, its key for the same camera given way to the entry's, as every entry variable wins.
+    const env = { IGNORE_REGIONS: '{"door": [[0, 0, 1, 1]], "*": [[0, 0, 0.1, 0.1]]}', CAPTURE_SOURCES: JSON.stringify(sources) };
+    expect(readStartupIgnoreRegions(readInferenceConfig(env), readInferenceSources(env))).toBe('{"door":[[0,0,320,24]],"*":[[0,0,0.1,0.1]]}');
+    // Held to a twin's string together, as they are reported in one.
+    const many = [{ CAMERA_PATH: 'testsrc', IGNORE_REGIONS: Array.from({ length: 400 }, () => [0, 0, 320, 24]) }];
+    expect(() => readStartupIgnoreRegions(readInferenceConfig(env), readInferenceSources({ CAPTURE_SOURCES: JSON.stringify(many) }))).toThrow(
+      /IGNORE_REGIONS with the CAPTURE_SOURCES entries' own lists must be at most 4096 bytes as compact JSON/,
+    );
     const bad = [{ CAMERA_PATH: 'testsrc' }, { CAMERA_PATH: 'testsrc', IGNORE_REGIONS: [[0, 0, 320, 0]] }];
     expect(() => readInferenceSources({ CAPTURE_SOURCES: JSON.stringify(bad) })).toThrow(
       'CAPTURE_SOURCES[1]: IGNORE_REGIONS region 0 has no area: its width and height must be above 0, got [0,0,320,0] (got "[[0,0,320,0]]")',

@@ -2,7 +2,7 @@ import { readSourceList, type SourceConfig } from '@iev/capture-sources';
 import { twinKey } from '@iev/iot-edge';
 import { assertOwnPorts, bindOnListenHost, ConfigError, endpointAddress, env, listenHost, optional, readConfig, type ConfigOf } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
-import { backendChoiceSpec, regionListVariable, regionsBySourceVariable, STUCK_FLOOR_MS } from '@iev/detection-pipeline';
+import { backendChoiceSpec, regionListVariable, regionsBySourceVariable, STUCK_FLOOR_MS, withOwnRegionLists } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
 
@@ -119,6 +119,18 @@ export function readInferenceSources(source: NodeJS.ProcessEnv = process.env): I
     throw new ConfigError(clashes.map(([key, same]) => `CAPTURE_SOURCES: SOURCE_IDs ${same.map((sourceId) => JSON.stringify(sourceId)).join(' and ')} are both ${key} in the module twin (which turns '.', '$', '#' and spaces into '_'): rename one`));
   }
   return sources;
+}
+
+/**
+ * The ignore regions at start-up: IGNORE_REGIONS with the lists CAPTURE_SOURCES entries give their own cameras, which
+ * win over its key for them; together held to the twin's string size, as they are reported in one.
+ */
+export function readStartupIgnoreRegions(config: Pick<InferenceConfig, 'ignoreRegions'>, sources: readonly InferenceSource[]): string | undefined {
+  try {
+    return withOwnRegionLists(config.ignoreRegions, sources.map(({ sourceId, ignoreRegions }) => [sourceId, ignoreRegions] as const));
+  } catch (error) {
+    throw new ConfigError([`IGNORE_REGIONS with the CAPTURE_SOURCES entries' own lists ${(error as Error).message}`]);
+  }
 }
 
 /**
