@@ -221,4 +221,14 @@ describe('start-up errors a person can act on', () => {
     expect(both.code).toBe(1);
     expect(both.stderr).toContain('CAPTURE_SOURCES and FRAMES_CONNECT are both set');
   });
+
+  it('names the camera and the region of IGNORE_REGIONS that is wrong, and why, in the variable and in an entry', async () => {
+    const { code, stderr } = await run('inference', {
+      IGNORE_REGIONS: '{"door": [[0, 0, 0.4, 0.06], [0.1, 0.8, 200, 0.1]]}',
+      CAPTURE_SOURCES: JSON.stringify([{ CAMERA_PATH: 'testsrc', IGNORE_REGIONS: [[0, 0, 320]] }]),
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('IGNORE_REGIONS camera "door" region 1 mixes fractions of the frame with pixels');
+    expect(stderr).toContain('CAPTURE_SOURCES[0]: IGNORE_REGIONS region 0 must be a rectangle [x, y, width, height] or a polygon');
+  });
 });
