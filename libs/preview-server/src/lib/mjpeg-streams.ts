@@ -44,8 +44,9 @@ export const MIN_VIEWER_FPS = 0.1;
  * (performance.now()).
  */
 interface Viewer {
-  /** At most this often a picture of each source; 0: every picture. */
+  /** At most this often a picture of each source (0: every picture), but those of sourceIntervalMs. */
   minIntervalMs: number;
+  sourceIntervalMs: Map<string, number>;
   sent: Map<string, { key: string; atMs: number }>;
   /** A source's picture held back by minIntervalMs, sent once it is due. */
   due: Map<string, NodeJS.Timeout>;
@@ -107,11 +108,12 @@ export class MjpegStreams {
 
   /**
    * Starts one stream on `response` with the pictures of every source (each part's `x-source` header names its source,
-   * URI-encoded), the newest of each of `sourceIds` first, then at most `fps` pictures a second of each source; it ends
-   * when the client goes away.
+   * URI-encoded), the newest of each of `sourceIds` first, then at most `fps` pictures a second of each source, or what
+   * `sourceFps` says for it (a page on a slow link shares it out by the cameras' picture sizes); it ends when the client
+   * goes away.
    */
-  addAll(response: ServerResponse, sourceIds: readonly string[], fps?: number): void {
-    this.start(response, fps);
+  addAll(response: ServerResponse, sourceIds: readonly string[], fps?: number, sourceFps: ReadonlyMap<string, number> = new Map()): void {
+    this.start(response, fps, sourceFps);
     this.everySource.add(response);
     response.on('close', () => this.everySource.delete(response));
     for (const sourceId of sourceIds) this.pictureChanged(sourceId);
@@ -152,9 +154,16 @@ export class MjpegStreams {
       });
   }
 
-  private start(response: ServerResponse, fps: number | undefined): void {
+  private start(response: ServerResponse, fps: number | undefined, sourceFps: ReadonlyMap<string, number> = new Map()): void {
     startStream(response);
-    const state: Viewer = { minIntervalMs: fps === undefined ? 0 : 1000 / fps, sent: new Map(), due: new Map(), taken: 0, progressAt: performance.now() };
+    const state: Viewer = {
+      minIntervalMs: fps === undefined ? 0 : 1000 / fps,
+      sourceIntervalMs: new Map([...sourceFps].map(([sourceId, rate]) => [sourceId, 1000 / rate])),
+      sent: new Map(),
+      due: new Map(),
+      taken: 0,
+      progressAt: performance.now(),
+    };
     this.viewerStates.set(response, state);
     this.stallWatch ??= setInterval(() => this.cutStalledViewers(), 1000).unref();
     response.on('close', () => {
@@ -169,7 +178,7 @@ export class MjpegStreams {
    * held back is not lost when the source sends no more (a camera at 1 fps, a viewer at 0.7).
    */
   private isDue(state: Viewer, sourceId: string, now: number): boolean {
-    const waitMs = (state.sent.get(sourceId)?.atMs ?? -Infinity) + state.minIntervalMs - now;
+    const waitMs = (state.sent.get(sourceId)?.atMs ?? -Infinity) + (state.sourceIntervalMs.get(sourceId) ?? state.minIntervalMs) - now;
     if (waitMs <= 0) return true;
     if (!state.due.has(sourceId)) {
       const timer = setTimeout(() => {

@@ -166,12 +166,52 @@ describe('the preview HTTP server', () => {
     }
   }, 15_000);
 
+  it("paces each source of live.mjpeg at its own fps.<source id>, one not named at fps or every picture", async () => {
+    const fed = new PreviewSources(['small', 'large cam']);
+    let sequence = 0;
+    const feeding = setInterval(() => {
+      sequence++;
+      for (const sourceId of ['small', 'large cam']) fed.addFrame({ ...frameOf(sourceId), sequence });
+    }, 100);
+    const fedServed = await serve(fed);
+    /** The parts each source had in the stream's `durationMs`. */
+    const partsPerSource = async (path: string, durationMs: number) => {
+      const response = await fetch(fedServed.url(path));
+      let received = '';
+      const until = Date.now() + durationMs;
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        received += Buffer.from(chunk).toString('latin1');
+        if (Date.now() > until) break;
+      }
+      const counts: Record<string, number> = {};
+      for (const [, sourceId] of received.matchAll(/\r\nx-source: (\S+)\r\n/g)) counts[decodeURIComponent(sourceId)] = (counts[decodeURIComponent(sourceId)] ?? 0) + 1;
+      return counts;
+    };
+    try {
+      await waitUntil(() => fed.has('large cam') && sequence > 1, 'frames');
+      const [largePaced, bothPaced] = await Promise.all(['/live.mjpeg?fps.large%20cam=2', '/live.mjpeg?fps=1&fps.small=5'].map((path) => partsPerSource(path, 3000)));
+      // The newest picture at once, then one per interval: ~7 at 2 a second, ~4 at 1, ~16 at 5, ~30 unpaced.
+      expect(largePaced['large cam']).toBeGreaterThanOrEqual(6);
+      expect(largePaced['large cam']).toBeLessThanOrEqual(8);
+      expect(largePaced.small).toBeGreaterThan(20);
+      expect(bothPaced['large cam']).toBeGreaterThanOrEqual(3);
+      expect(bothPaced['large cam']).toBeLessThanOrEqual(5);
+      expect(bothPaced.small).toBeGreaterThanOrEqual(13);
+      expect(bothPaced.small).toBeLessThanOrEqual(17);
+    } finally {
+      clearInterval(feeding);
+      await fedServed.http.close();
+    }
+  }, 15_000);
+
   it('answers 400 naming fps for a rate that is no number from 0.1 to 30', async () => {
     for (const path of ['/live.mjpeg?fps=abc', '/live.mjpeg?fps=', '/sources/cam/live.mjpeg?fps=0', '/sources/cam/stream.mjpeg?fps=31', '/sources/cam/stream.mjpeg?fps=-1']) {
       const response = await fetch(url(path));
       expect([path, response.status]).toEqual([path, 400]);
       expect(await response.json()).toEqual({ error: expect.stringMatching(/^fps must be pictures a second from 0\.1 to 30: got '/) });
     }
+    const perSource = await fetch(url('/live.mjpeg?fps=1&fps.cam=0'));
+    expect([perSource.status, await perSource.json()]).toEqual([400, { error: "fps.cam must be pictures a second from 0.1 to 30: got '0'" }]);
     expect((await fetch(url('/sources/cam/latest.jpg'))).status).toBe(200);
   });
 

@@ -76,8 +76,16 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
   }
   // Every source's plain frames on one stream, each part naming its source: what the page draws from.
   if (path === '/live.mjpeg') {
-    const fps = viewerFps(parameters, response);
-    if (fps !== null) liveStreams.addAll(response, sources.sourceIds(), fps);
+    const fps = viewerFps(parameters, 'fps', response);
+    if (fps === null) return;
+    const sourceFps = new Map<string, number>();
+    for (const name of new Set(parameters.keys())) {
+      if (!name.startsWith(SOURCE_FPS_PREFIX)) continue;
+      const rate = viewerFps(parameters, name, response);
+      if (rate === null) return;
+      if (rate !== undefined) sourceFps.set(name.slice(SOURCE_FPS_PREFIX.length), rate);
+    }
+    liveStreams.addAll(response, sources.sourceIds(), fps, sourceFps);
     return;
   }
   if (path === '/api/sources') {
@@ -100,7 +108,7 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
     return;
   }
   if (match[2] !== 'latest.jpg') {
-    const fps = viewerFps(parameters, response);
+    const fps = viewerFps(parameters, 'fps', response);
     if (fps !== null) (match[2] === 'live.mjpeg' ? liveStreams : streams).add(sourceId, response, fps);
     return;
   }
@@ -116,16 +124,19 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
   );
 }
 
+/** live.mjpeg's `fps.<source id>`: that source's pictures a second, where `fps` is every other source's. */
+const SOURCE_FPS_PREFIX = 'fps.';
+
 /**
- * The pictures a second the viewer asks for (`?fps=`; undefined: every picture), or null when it is no number in
- * MIN_VIEWER_FPS..MAX_VIEWER_FPS, answered 400.
+ * The pictures a second the viewer asks for in the parameter `name` (`fps`, or `fps.<source id>`; undefined: every
+ * picture), or null when it is no number in MIN_VIEWER_FPS..MAX_VIEWER_FPS, answered 400.
  */
-function viewerFps(parameters: URLSearchParams, response: ServerResponse): number | undefined | null {
-  const asked = parameters.get('fps');
+function viewerFps(parameters: URLSearchParams, name: string, response: ServerResponse): number | undefined | null {
+  const asked = parameters.get(name);
   if (asked === null) return undefined;
   const fps = Number(asked);
   if (asked.trim() !== '' && fps >= MIN_VIEWER_FPS && fps <= MAX_VIEWER_FPS) return fps;
-  json(response, 400, { error: `fps must be pictures a second from ${MIN_VIEWER_FPS} to ${MAX_VIEWER_FPS}: got '${asked}'` });
+  json(response, 400, { error: `${name} must be pictures a second from ${MIN_VIEWER_FPS} to ${MAX_VIEWER_FPS}: got '${asked}'` });
   return null;
 }
 
