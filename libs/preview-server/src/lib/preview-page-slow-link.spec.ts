@@ -92,10 +92,12 @@ class ThrottledLink {
 }
 
 const FEED_FPS = 5;
-const [width, height] = [320, 240];
 
-/** A preview HTTP server fed a new frame of each of `sourceIds` every 1/FEED_FPS s; `fedAt`: when each sequence came. */
-async function fedPreview(sourceIds: string[]) {
+/**
+ * A preview HTTP server fed a new frame of each of `sourceIds` every 1/FEED_FPS s, 320x240 unless `sizes` says
+ * otherwise for it; `fedAt`: when each sequence came.
+ */
+async function fedPreview(sourceIds: string[], sizes: Record<string, { width: number; height: number }> = {}) {
   const sources = new PreviewSources(sourceIds);
   const fail = (error: unknown) => {
     throw error;
@@ -105,14 +107,19 @@ async function fedPreview(sourceIds: string[]) {
   sources.onChange((sourceId) => liveStreams.pictureChanged(sourceId));
   const http = await startPreviewHttpServer({ port: 0, host: '127.0.0.1', sources, renderer, streams: new MjpegStreams(renderer, fail), liveStreams, health: new ModuleHealth({}), onError: fail });
   const fedAt = new Map<number, number>();
-  // Noise, so that each picture is ~60 kB, as a busy camera's: ~300 kB/s a camera at FEED_FPS.
-  const pixels = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(Math.random() * 256));
+  // Noise, so that each picture is as large as a busy camera's: ~60 kB at 320x240, ~300 kB/s a camera at FEED_FPS.
+  const cameras = sourceIds.map((sourceId) => {
+    const { width, height } = sizes[sourceId] ?? { width: 320, height: 240 };
+    return { sourceId, width, height, pixels: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(Math.random() * 256)) };
+  });
   let sequence = 0;
   const feeding = setInterval(() => {
     sequence++;
     fedAt.set(sequence, Date.now());
-    pixels[sequence % pixels.length] ^= 0xff;
-    for (const sourceId of sourceIds) sources.addFrame({ sourceId, sequence, captureTimeMs: Date.now(), width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+    for (const { sourceId, width, height, pixels } of cameras) {
+      pixels[sequence % pixels.length] ^= 0xff;
+      sources.addFrame({ sourceId, sequence, captureTimeMs: Date.now(), width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+    }
   }, 1000 / FEED_FPS);
   return {
     http,
@@ -126,7 +133,7 @@ async function fedPreview(sourceIds: string[]) {
 
 /**
  * Watches the page's `cameras` canvases for `durationMs`: every 500 ms, the age of the oldest picture they show (now -
- * when its frame was fed) and the fewest pictures one of them has drawn so far.
+ * when its frame was fed), the fewest pictures one of them has drawn so far, and each one's, by its source.
  */
 async function watchPage(browser: HeadlessChromium, fedAt: Map<number, number>, durationMs: number, cameras = 1) {
   await waitUntil(() => fedAt.size > 0, 'frames fed');
@@ -134,19 +141,19 @@ async function watchPage(browser: HeadlessChromium, fedAt: Map<number, number>, 
     const observe = () => {
       const canvases = [...document.querySelectorAll('canvas')];
       if (canvases.length < ${cameras}) return setTimeout(observe, 50);
-      window.drawn = canvases.map(() => 0);
-      canvases.forEach((canvas, i) => new MutationObserver(() => window.drawn[i]++).observe(canvas, { attributes: true, attributeFilter: ['data-sequence'] }));
+      window.drawn = Object.fromEntries(canvases.map((canvas) => [canvas.parentElement.dataset.source, 0]));
+      canvases.forEach((canvas) => new MutationObserver(() => window.drawn[canvas.parentElement.dataset.source]++).observe(canvas, { attributes: true, attributeFilter: ['data-sequence'] }));
       resolve();
     };
     observe();
   })`);
-  const samples: Array<{ atMs: number; ageMs: number; drawn: number }> = [];
+  const samples: Array<{ atMs: number; ageMs: number; drawn: number; drawnBySource: Record<string, number> }> = [];
   const start = Date.now();
   while (Date.now() - start < durationMs) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const [sequences, drawn] = await browser.evaluate<[number[], number[]]>("[[...document.querySelectorAll('canvas')].map((canvas) => Number(canvas.dataset.sequence)), window.drawn]");
+    const [sequences, drawnBySource] = await browser.evaluate<[number[], Record<string, number>]>("[[...document.querySelectorAll('canvas')].map((canvas) => Number(canvas.dataset.sequence)), window.drawn]");
     const fed = sequences.map((sequence) => fedAt.get(sequence));
-    if (fed.every((at) => at !== undefined)) samples.push({ atMs: Date.now() - start, ageMs: Date.now() - Math.min(...(fed as number[])), drawn: Math.min(...drawn) });
+    if (fed.every((at) => at !== undefined)) samples.push({ atMs: Date.now() - start, ageMs: Date.now() - Math.min(...(fed as number[])), drawn: Math.min(...Object.values(drawnBySource)), drawnBySource });
   }
   return samples;
 }
@@ -154,11 +161,12 @@ async function watchPage(browser: HeadlessChromium, fedAt: Map<number, number>, 
 /** The samples as `seconds: age ms (pictures drawn)`, for the log. */
 const summary = (samples: Awaited<ReturnType<typeof watchPage>>) => samples.map(({ atMs, ageMs, drawn }) => `${(atMs / 1000).toFixed(1)}s: ${ageMs}ms (${drawn})`).join(', ');
 
-/** Pictures drawn a second between the samples from `fromMs` on and the last. */
-const drawnPerSecond = (samples: Awaited<ReturnType<typeof watchPage>>, fromMs: number) => {
+/** Pictures drawn a second between the samples from `fromMs` on and the last: by the camera that drew fewest, or by `sourceId`. */
+const drawnPerSecond = (samples: Awaited<ReturnType<typeof watchPage>>, fromMs: number, sourceId?: string) => {
   const from = samples.filter(({ atMs }) => atMs >= fromMs);
   const [first, last] = [from[0], from[from.length - 1]];
-  return (last.drawn - first.drawn) / ((last.atMs - first.atMs) / 1000);
+  const drawn = (sample: (typeof samples)[number]) => (sourceId === undefined ? sample.drawn : sample.drawnBySource[sourceId]);
+  return (drawn(last) - drawn(first)) / ((last.atMs - first.atMs) / 1000);
 };
 
 describe('the preview page', () => {
@@ -204,7 +212,7 @@ describe('the preview page', () => {
       await waitUntil(() => streamRequests(slow).at(-1) === '/live.mjpeg', 'every picture again', { timeoutMs: 90_000, intervalMs: 500 });
       console.log(`fast again after ${Date.now() - rise} ms: ${streamRequests(slow).join(' ')}`);
       // Raised to every picture once twice the rate reaches the preview's FEED_FPS: a rate above it only reopens.
-      const asked = streamRequests(slow).map((path) => Number(/fps=([\d.]+)/.exec(path)?.[1] ?? 0));
+      const asked = streamRequests(slow).flatMap((path) => [...path.matchAll(/fps[^=]*=([\d.]+)/g)].map((match) => Number(match[1])));
       expect(Math.max(...asked)).toBeLessThanOrEqual(FEED_FPS);
     },
     180_000,
@@ -258,6 +266,30 @@ describe('the preview page', () => {
       } finally {
         await browser.send('Page.navigate', { url: 'about:blank' });
         await four.close();
+      }
+    },
+    90_000,
+  );
+
+  withChromium(
+    'shows a small camera beside a large one on a slow link at many more pictures a second than the large one: each its share of the bytes, not one rate for both',
+    async () => {
+      // ~11 kB and ~176 kB pictures, 57 kB/s and 880 kB/s at FEED_FPS; the link carries 200 kB/s. One rate for both
+      // is ~0.85 a second each; the bytes shared, the small one has every picture and the large one the rest (~0.58).
+      const two = await fedPreview(['small', 'large'], { small: { width: 160, height: 120 }, large: { width: 640, height: 480 } });
+      try {
+        const slow = await openOver(200_000, 20, two);
+        const samples = await watchPage(browser, two.fedAt, 35_000, 2);
+        const [small, large] = ['small', 'large'].map((sourceId) => drawnPerSecond(samples, 15_000, sourceId));
+        console.log(`small and large camera at 200 kB/s: small ${small.toFixed(2)}/s, large ${large.toFixed(2)}/s; ${summary(samples)}\nrequests: ${streamRequests(slow).join(' ')}`);
+        expect(small).toBeGreaterThan(3 * large);
+        expect(small).toBeGreaterThan(2);
+        // The large one still shown, its pictures fresh.
+        expect(large).toBeGreaterThan(0.15);
+        expect(Math.max(...samples.filter(({ atMs }) => atMs > 15_000).map(({ ageMs }) => ageMs))).toBeLessThan(8000);
+      } finally {
+        await browser.send('Page.navigate', { url: 'about:blank' });
+        await two.close();
       }
     },
     90_000,

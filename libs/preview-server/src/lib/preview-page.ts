@@ -119,13 +119,16 @@ function drawOverlay(context, overlay) {
  * in it), and its growth is pictures queued. Only the first part of a send-time group is judged: parts sent together
  * (every camera's newest when a stream opens, cameras paced in step) wait behind each other for their own transfer,
  * which is no queue. A queue past QUEUED_LIMIT_MS that stands for STANDING_MS of arrivals, not falling by a quarter of
- * that meanwhile, makes the page reopen the stream (the backlog goes with the connection) at 80% of the pictures the
- * bytes of its last parts carried. A page that was not running (a busy machine, a background tab, a GC pause: a timer
- * gap over PAGE_STALL_MS) restarts both, as the parts then come in a burst whose delay shrinks by itself and whose
- * arrival times tell nothing of the link (the burst's bytes came during the gap: the rate after it reads high for a
- * moment, corrected by the next reopen, where counting the gap would read a fast link as slow). After raiseAfterMs
- * below CALM_MS it asks for twice its rate, and for every picture once that is at least what the preview takes of each
- * source. A lowering within RAISE_CARRIED_MS of a raise doubles the wait before the next one (up to MAX_RAISE_AFTER_MS),
+ * that meanwhile, makes the page reopen the stream (the backlog goes with the connection) asking for 80% of the bytes a
+ * second its last parts carried, at most 80% of what it asked before, shared by its cameras (ratesFor). A page that
+ * was not running (a busy machine, a background tab, a GC pause: a timer gap over PAGE_STALL_MS) restarts both, as the
+ * parts then come in a burst whose delay shrinks by itself and whose arrival times tell nothing of the link (the
+ * burst's bytes came during the gap: the rate after it reads high for a moment, corrected by the next reopen, where
+ * counting the gap would read a fast link as slow). After raiseAfterMs
+ * below CALM_MS it asks for twice the bytes, and for every picture once that is at least what every picture the preview
+ * takes of each source needs. The queue is the connection's, which all cameras share (a browser opens at most six to
+ * a host), so the page paces the bytes and shares them out, rather than each camera judging a queue the others fill
+ * too. A lowering within RAISE_CARRIED_MS of a raise doubles the wait before the next one (up to MAX_RAISE_AFTER_MS),
  * so the page settles on a slow link.
  */
 const QUEUED_LIMIT_MS = 1500;
@@ -135,21 +138,52 @@ const SAME_SEND_MS = 50;
 const PAGE_STALL_MS = 1000;
 const [RAISE_AFTER_MS, MAX_RAISE_AFTER_MS, RAISE_CARRIED_MS] = [10000, 80000, 30000];
 const [MIN_VIEWER_FPS, MAX_VIEWER_FPS] = [${MIN_VIEWER_FPS}, ${MAX_VIEWER_FPS}];
-/** Pictures a second of each source the page asks for; undefined: every picture. */
-let viewerFps;
+/** Bytes a second the page asks the preview for, shared by its cameras (ratesFor); undefined: every picture. */
+let budget;
 let raiseAfterMs = RAISE_AFTER_MS;
-/** When viewerFps was raised, while it is a raise (the link may not carry it); undefined otherwise. */
+/** When budget was raised, while it is a raise (the link may not carry it); undefined otherwise. */
 let raisedAt;
-/** The most frames a second the preview takes of a source (from its figures): no use asking for more. */
-let previewFps = MAX_VIEWER_FPS;
-/** Takes the rate a connection's pictures asked for: the next connection asks for it. */
-function changeRate(fps) {
+/** Each source's recent part size (bytes, headers too): what a picture of it costs the link. */
+const pictureBytes = new Map();
+/** The most frames a second the preview takes of each source (from its figures): no use asking for more. */
+const takenFps = new Map();
+const taken = (sourceId) => takenFps.get(sourceId) ?? MAX_VIEWER_FPS;
+/**
+ * Each source's pictures a second out of \`bytesPerSecond\` (a source missing: every picture): an equal share of the
+ * bytes each, so a small camera shows more pictures of its share than a large one of its own, where one rate for all
+ * would hold the small camera to the large one's pace. A source whose share is more than every picture the preview
+ * takes of it needs gets every picture and leaves the rest to the others; one whose share is less than MIN_VIEWER_FPS
+ * needs gets that, taken from the others.
+ */
+function ratesFor(bytesPerSecond) {
+  const rates = new Map();
+  if (bytesPerSecond === undefined) return rates;
+  let sharing = [...pictureBytes.keys()];
+  let left = bytesPerSecond;
+  while (sharing.length > 0) {
+    const share = left / sharing.length;
+    const bounded = sharing.filter((sourceId) => share / pictureBytes.get(sourceId) >= taken(sourceId) || share / pictureBytes.get(sourceId) <= MIN_VIEWER_FPS);
+    for (const sourceId of bounded.length > 0 ? bounded : sharing) {
+      const fps = Math.max(MIN_VIEWER_FPS, Math.min(taken(sourceId), share / pictureBytes.get(sourceId)));
+      if (fps < taken(sourceId)) rates.set(sourceId, fps);
+      left -= fps * pictureBytes.get(sourceId);
+    }
+    sharing = bounded.length > 0 ? sharing.filter((sourceId) => !bounded.includes(sourceId)) : [];
+  }
+  return rates;
+}
+/** The bytes a second \`rates\` ask for: a source sent every picture at the rate the preview takes it. */
+function askedBytes(rates) {
+  return [...pictureBytes].reduce((sum, [sourceId, bytes]) => sum + (rates.get(sourceId) ?? taken(sourceId)) * bytes, 0);
+}
+/** Takes the bytes a second a connection's pictures asked for: the next connection asks for them. */
+function changeBudget(bytesPerSecond) {
   const now = performance.now();
-  const lowered = fps !== undefined && (viewerFps === undefined || fps < viewerFps);
+  const lowered = bytesPerSecond !== undefined && (budget === undefined || bytesPerSecond < budget);
   // A raise lowered within RAISE_CARRIED_MS was one the link did not carry; one kept longer, or raised on, was.
   if (raisedAt !== undefined) raiseAfterMs = lowered && now - raisedAt < RAISE_CARRIED_MS ? Math.min(2 * raiseAfterMs, MAX_RAISE_AFTER_MS) : RAISE_AFTER_MS;
   raisedAt = lowered ? undefined : now;
-  viewerFps = fps;
+  budget = bytesPerSecond;
 }
 /** When the page last ran (performance.now()), and when it last came back from not running. */
 let lastRanAt = performance.now();
@@ -162,10 +196,10 @@ function pageRunning() {
 }
 setInterval(pageRunning, 100);
 /**
- * One connection's pictures, asked for at askedFps: the baseline delay, the last parts' arrivals and sizes since the
+ * One connection's pictures, asked for at askedRates: the baseline delay, the last parts' arrivals and sizes since the
  * page last resumed, since when the queue is past the limit, and since when the delay has been low.
  */
-function linkPace(askedFps) {
+function linkPace(askedBudget, askedRates) {
   let baselineMs = Infinity;
   let calmSince = performance.now();
   let groupSentAt = -Infinity;
@@ -173,14 +207,14 @@ function linkPace(askedFps) {
   /** The first judged part past the limit: its arrival and queue. */
   let over;
   return {
-    /** The rate the stream should have (askedFps while it should stay): a part of \`bytes\` sent at \`sentAt\` came. */
+    /** The budget the stream should have (askedBudget while it should stay): a part of \`bytes\` sent at \`sentAt\` came. */
     picture(sentAt, bytes) {
       const now = pageRunning();
       if (recent.length > 0 && recent[recent.length - 1].now < resumedAt) [recent.length, over] = [0, undefined];
       recent.push({ now, bytes });
       if (recent.length > 8) recent.shift();
       baselineMs = Math.min(baselineMs, now - sentAt);
-      if (sentAt - groupSentAt < SAME_SEND_MS) return askedFps;
+      if (sentAt - groupSentAt < SAME_SEND_MS) return askedBudget;
       groupSentAt = sentAt;
       const queuedMs = now - sentAt - baselineMs;
       if (queuedMs <= QUEUED_LIMIT_MS) over = undefined;
@@ -188,15 +222,15 @@ function linkPace(askedFps) {
       else if (now - over.since >= STANDING_MS && queuedMs > over.queuedMs - STANDING_MS / 4) {
         // The link was full: its rate is what came between the first of the recent parts and the last.
         const bytesPerSecond = recent.slice(1).reduce((sum, part) => sum + part.bytes, 0) / ((now - recent[0].now) / 1000);
-        const averageBytes = recent.reduce((sum, part) => sum + part.bytes, 0) / recent.length;
-        // 80% of it, for the queue to drain, shared by the sources the page shows (one rate covers them all); and
-        // fewer than now, which the link did not carry, whatever the figures say.
-        const sustained = (0.8 * bytesPerSecond) / averageBytes / Math.max(1, cards.size);
-        return Math.max(MIN_VIEWER_FPS, Math.min(sustained, askedFps === undefined ? MAX_VIEWER_FPS : 0.8 * askedFps));
+        // 80% of it, for the queue to drain; and less than now, which the link did not carry, whatever the figures say.
+        return 0.8 * Math.min(bytesPerSecond, askedBytes(askedRates), askedBudget ?? Infinity);
       }
       if (queuedMs > CALM_MS) calmSince = now;
-      if (askedFps !== undefined && now - calmSince > raiseAfterMs) return askedFps * 2 >= previewFps ? undefined : askedFps * 2;
-      return askedFps;
+      if (askedBudget !== undefined && now - calmSince > raiseAfterMs) {
+        const raised = 2 * askedBytes(askedRates);
+        return raised >= askedBytes(new Map()) ? undefined : raised;
+      }
+      return askedBudget;
     },
   };
 }
@@ -220,21 +254,28 @@ let streaming = new AbortController();
 /** Whether the live stream is open, and when its last picture came: a slow poll beside a stream still delivering is no outage. */
 let streamOpen = false;
 let lastPictureAt = 0;
+/** Each source's pictures a second the open stream asked for (a source missing: every picture), for its figures. */
+let viewerRates = new Map();
 /** Draws each picture of the stream on its source's canvas as it comes; reconnects after a second when the stream breaks. */
 async function watch(path) {
   for (;;) {
-    const askedFps = viewerFps;
+    const [askedBudget, askedRates] = [budget, ratesFor(budget)];
+    viewerRates = askedRates;
     try {
       streaming = new AbortController();
-      const response = await fetch(askedFps === undefined ? path : path + '?fps=' + askedFps.toFixed(2), { cache: 'no-store', signal: streaming.signal });
+      // Each paced source's rate as fps.<source id>; one not named is sent every picture.
+      const query = new URLSearchParams([...askedRates].map(([sourceId, fps]) => ['fps.' + sourceId, fps.toFixed(2)])).toString();
+      const response = await fetch(query === '' ? path : path + '?' + query, { cache: 'no-store', signal: streaming.signal });
       streamOpen = true;
-      const pace = linkPace(askedFps);
+      const pace = linkPace(askedBudget, askedRates);
       for await (const { headers, body, size } of parts(response.body.getReader())) {
         lastPictureAt = performance.now();
-        const fps = pace.picture(Number(headers['x-sent-at']), size);
+        const sourceId = decodeURIComponent(headers['x-source']);
+        if (cards.has(sourceId)) pictureBytes.set(sourceId, 0.75 * (pictureBytes.get(sourceId) ?? size) + 0.25 * size);
+        const next = pace.picture(Number(headers['x-sent-at']), size);
         await draw(headers, body);
-        if (fps !== askedFps) {
-          changeRate(fps);
+        if (next !== askedBudget) {
+          changeBudget(next);
           break;
         }
       }
@@ -263,9 +304,10 @@ function show(state) {
     if (listed.has(sourceId)) continue;
     root.remove();
     cards.delete(sourceId);
+    pictureBytes.delete(sourceId);
+    takenFps.delete(sourceId);
   }
-  const taken = state.sources.filter((source) => !source.waiting).map((source) => source.previewFps);
-  previewFps = Math.min(MAX_VIEWER_FPS, Math.max(MIN_VIEWER_FPS, ...taken));
+  for (const source of state.sources) if (!source.waiting) takenFps.set(source.sourceId, Math.min(MAX_VIEWER_FPS, Math.max(MIN_VIEWER_FPS, source.previewFps)));
   for (const source of state.sources) {
     const { root, waiting, canvas, stall, figures } = card(source);
     waiting.hidden = !source.waiting;
@@ -278,7 +320,7 @@ function show(state) {
     figures.textContent = source.waiting ? '' : source.width + 'x' + source.height + ' #' + source.sequence +
       ' | preview ' + source.previewFps + ' fps | detections ' + source.detectionFps + ' fps | capture-to-detection ' +
       (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes +
-      (viewerFps === undefined ? '' : ' | slow link: shown at ' + viewerFps.toFixed(2) + ' fps');
+      (viewerRates.has(source.sourceId) ? ' | slow link: shown at ' + viewerRates.get(source.sourceId).toFixed(2) + ' fps' : '');
   }
 }
 async function poll() {
