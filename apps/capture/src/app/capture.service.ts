@@ -68,7 +68,7 @@ export class CaptureService implements OnApplicationShutdown {
 
   /** Replaces the source live (a twin change), make-before-break where it can; see SourceSupervisor.switchSource. */
   switchSource(source: PreparedSource, options?: { atOnce?: boolean }): Promise<void> {
-    return this.supervisor.switchSource(source.create, source, options);
+    return this.supervisor.switchSource(source, options);
   }
 
   async onApplicationShutdown(): Promise<void> {

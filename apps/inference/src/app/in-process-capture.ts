@@ -246,7 +246,7 @@ export class InProcessCameras {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
     if (added) this.server.addSource(this.factory.source(camera, source, false));
-    else await this.server.switchSource(sourceId, source.create, source, { atOnce: startup });
+    else await this.server.switchSource(sourceId, source, { atOnce: startup });
     camera.settings = settings;
     this.byTwinKey.set(key, camera);
     if (added) for (const listener of this.listeners) listener.added?.(sourceId);

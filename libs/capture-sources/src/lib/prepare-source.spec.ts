@@ -90,7 +90,7 @@ describe('prepareSource', () => {
     try {
       await next();
       // As the capture module applies a twin change: prepared first, switched to only once that succeeded.
-      const applied = prepareSource(settings('videotestsrc ! fakesink'), {}, { setting: 'source', requireCamera: true }).then((prepared) => supervisor.switchSource(prepared.create));
+      const applied = prepareSource(settings('videotestsrc ! fakesink'), {}, { setting: 'source', requireCamera: true }).then((prepared) => supervisor.switchSource(prepared));
 
       await expect(applied).rejects.toThrow('source is not a pipeline capture can run');
       // Still the working pipeline's frames (a switch to the refused one would deliver none).

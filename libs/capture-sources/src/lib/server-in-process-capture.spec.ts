@@ -164,7 +164,7 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
     await waitUntil(() => ofCamera0().length > 3, 'frames of camera0');
 
     const before = ofCamera0().length;
-    await served.server.switchSource('camera0', () => new VideoFileSource({ path: other, sourceId: 'camera0', loop: false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }));
+    await served.server.switchSource('camera0', { create: () => new VideoFileSource({ path: other, sourceId: 'camera0', loop: false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }) });
     await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the new file played to its end');
 
     const after = ofCamera0().slice(before);
@@ -182,11 +182,11 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
     await served.listening;
     await waitUntil(() => served?.server.stats()[0].state === 'ended', 'the file played to its end');
 
-    await served.server.switchSource('camera0', () => new VideoFileSource({ path: other, sourceId: 'camera0', loop: false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }));
+    await served.server.switchSource('camera0', { create: () => new VideoFileSource({ path: other, sourceId: 'camera0', loop: false, realtime: false, pixelFormat: PixelFormat.I420, bufferHeld: lent.held }) });
     await waitUntil(() => (served?.received.length ?? 0) === 18, 'the second file played');
 
     expect(served.received.slice(12).map(({ luma }) => luma)).toEqual([16, 24, 32, 40, 48, 56]);
-    await expect(served.server.switchSource('garage', () => fileSource(ramp, 'garage').create())).rejects.toThrow('ServerInProcessCapture has no source garage');
+    await expect(served.server.switchSource('garage', fileSource(ramp, 'garage'))).rejects.toThrow('ServerInProcessCapture has no source garage');
   });
 
   it('reads a source switched before listen() once, from listen() on', async () => {
@@ -198,7 +198,7 @@ describe('ServerInProcessCapture (real ffmpeg)', () => {
       server.release(frame.pixels);
     }) as MessageHandler, true);
     served = { server, received: [], listening: Promise.resolve() };
-    await server.switchSource('camera0', () => fileSource(other, 'camera0', { loop: true }).create());
+    await server.switchSource('camera0', fileSource(other, 'camera0', { loop: true }));
     expect(pidsRunning('ffmpeg', other)).toEqual([]);
 
     await new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())));

@@ -4,7 +4,7 @@ import { assertEachOnce } from '@iev/service-runtime';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { BufferHeld } from './frame-ring';
 import type { FrameSource } from './frame-source';
-import { SourceSupervisor, type SourceIdentity, type SourceState, type SupervisionListener, type SwitchPending } from './source-supervisor';
+import { SourceSupervisor, type SourceIdentity, type SourceState, type SupervisionListener, type SwitchPending, type SwitchTarget } from './source-supervisor';
 
 /** A source decoded in this process, as a capture module would run it (see CaptureService). */
 export interface InProcessSource {
@@ -120,11 +120,11 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
   }
 
   /**
-   * Replaces a source live (a twin change), make-before-break where it can (given what it is, `identity`); see
+   * Replaces a source live (a twin change), make-before-break where it can (where the target says what it is); see
    * SourceSupervisor.switchSource. Before listen(), the pump it starts reads the new source.
    */
-  async switchSource(sourceId: string, create: () => FrameSource, identity?: SourceIdentity, options?: { atOnce?: boolean }): Promise<void> {
-    await this.runningSource(sourceId).supervisor.switchSource(create, identity, options);
+  async switchSource(sourceId: string, target: SwitchTarget, options?: { atOnce?: boolean }): Promise<void> {
+    await this.runningSource(sourceId).supervisor.switchSource(target, options);
   }
 
   /**

@@ -70,7 +70,7 @@ describe('SourceSupervisor (real ffmpeg)', () => {
   it('switches sources live, numbering frames on across the switch', async () => {
     const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true });
     const frames = await take(supervisor.frames(), 6, async (_, index) => {
-      if (index === 2) await supervisor.switchSource(testPattern(16));
+      if (index === 2) await supervisor.switchSource({ create: testPattern(16) });
     });
     await supervisor.stop();
 
@@ -123,7 +123,7 @@ describe('SourceSupervisor (real ffmpeg)', () => {
     // The consumer's next() waits past the file's end instead of finding frames() done.
     const fourth = frames.next();
     await waitUntil(() => supervisor.state === 'ended', 'the file to end');
-    await supervisor.switchSource(testPattern(16));
+    await supervisor.switchSource({ create: testPattern(16) });
     taken.push((await fourth).value as Frame, (await frames.next()).value as Frame);
     const last = frames.next();
     await supervisor.stop();
@@ -268,7 +268,7 @@ describe('SourceSupervisor (real ffmpeg)', () => {
   it('retries a source switched to before the first frame, though told to fail fast: only the first one does', async () => {
     let attempts = 0;
     const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true, backoff: new Backoff(50, 200, 0) });
-    await supervisor.switchSource(() => (++attempts < 3 ? failing() : testPattern(16)()));
+    await supervisor.switchSource({ create: () => (++attempts < 3 ? failing() : testPattern(16)()) });
     const [frame] = await take(supervisor.frames(), 1);
     await supervisor.stop();
 
@@ -362,7 +362,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     };
     await takeUntil(() => taken.length === 3, 'the test pattern');
 
-    await supervisor.switchSource(stream(url), identity(url));
+    await supervisor.switchSource({ create: stream(url), ...identity(url) });
     await takeUntil(() => failures.length >= 2, 'the running source while the stream switched to fails');
     expect(taken.every(({ width }) => width === 32)).toBe(true);
     expect(supervisor.state).toBe('streaming');
@@ -394,7 +394,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const supervisor = patternSupervisor();
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the test pattern')];
-    await supervisor.switchSource(playedOnce, identity(file));
+    await supervisor.switchSource({ create: playedOnce, ...identity(file) });
     while (taken.filter(({ width }) => width === 16).length < 3) taken.push(await nextWithin(frames, 'the file'));
     const fromFile = taken.filter(({ width }) => width === 16);
 
@@ -413,10 +413,10 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the test pattern')];
     const [first, second] = [`http://127.0.0.1:${await freePort()}/first.mjpeg`, `http://127.0.0.1:${await freePort()}/second.mjpeg`];
-    await supervisor.switchSource(stream(first), identity(first));
+    await supervisor.switchSource({ create: stream(first), ...identity(first) });
     while (failures.length === 0) taken.push(await nextWithin(frames, 'the running source while the first switch fails'));
 
-    await supervisor.switchSource(testPattern(16), identity('testsrc', 16));
+    await supervisor.switchSource({ create: testPattern(16), ...identity('testsrc', 16) });
     while (taken.at(-1)?.width !== 16) taken.push(await nextWithin(frames, 'the source the newer switch named'));
     const newest = taken.findIndex(({ width }) => width === 16);
     taken.push(await nextWithin(frames, 'the source the newer switch named'));
@@ -425,7 +425,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     expect(failures.every((message) => message.includes('first.mjpeg'))).toBe(true);
     expect(supervisor.switchPending).toBeUndefined();
 
-    await supervisor.switchSource(stream(second), identity(second));
+    await supervisor.switchSource({ create: stream(second), ...identity(second) });
     await waitUntil(() => failures.some((message) => message.includes('second.mjpeg')), 'the second stream to fail');
     expect(supervisor.switchPending?.error).toContain('second.mjpeg');
     await supervisor.stop();
@@ -440,7 +440,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const supervisor = patternSupervisor();
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the test pattern')];
-    await Promise.all([supervisor.switchSource(testPattern(16), identity('testsrc', 16)), supervisor.switchSource(testPattern(8), identity('testsrc', 8))]);
+    await Promise.all([supervisor.switchSource({ create: testPattern(16), ...identity('testsrc', 16) }), supervisor.switchSource({ create: testPattern(8), ...identity('testsrc', 8) })]);
     while (taken.at(-1)?.width !== 8) taken.push(await nextWithin(frames, 'the source asked for last'));
     for (let i = 0; i < 3; i++) taken.push(await nextWithin(frames, 'the source asked for last'));
 
@@ -455,10 +455,10 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     const taken = [await nextWithin(frames, 'the test pattern')];
     const [decoder] = ffmpegChildren();
     const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;
-    await supervisor.switchSource(stream(url), identity(url));
+    await supervisor.switchSource({ create: stream(url), ...identity(url) });
     while (failures.length === 0) taken.push(await nextWithin(frames, 'the running source while the switch fails'));
 
-    await supervisor.switchSource(testPattern(32), identity('testsrc', 32));
+    await supervisor.switchSource({ create: testPattern(32), ...identity('testsrc', 32) });
     expect(supervisor.switchPending).toBeUndefined();
     for (let i = 0; i < 5; i++) taken.push(await nextWithin(frames, 'the running source after the switch back'));
     expect(ffmpegChildren()).toEqual([decoder]);
@@ -477,11 +477,11 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
       for await (const _ of frames);
     })();
 
-    await supervisor.switchSource(stream(url), identity(url));
+    await supervisor.switchSource({ create: stream(url), ...identity(url) });
     await waitUntil(() => (supervisor.switchPending?.failures ?? 0) >= 1, 'the switch to fail');
-    await supervisor.switchSource(testPattern(32), identity('testsrc', 32));
+    await supervisor.switchSource({ create: testPattern(32), ...identity('testsrc', 32) });
     const loggedBefore = warnings.length;
-    await supervisor.switchSource(stream(url), identity(url));
+    await supervisor.switchSource({ create: stream(url), ...identity(url) });
     await waitUntil(() => (supervisor.switchPending?.failures ?? 0) >= 1, 'the switch asked for again to fail');
 
     expect(warnings.slice(loggedBefore)).toEqual([expect.objectContaining({ msg: expect.stringContaining('switch pending'), attempt: 1 })]);
@@ -498,7 +498,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
       for await (const _ of frames);
     })();
 
-    await supervisor.switchSource(stream(url), identity(url), { atOnce: true });
+    await supervisor.switchSource({ create: stream(url), ...identity(url) }, { atOnce: true });
     expect(supervisor.switchPending).toBeUndefined();
     await waitUntil(() => supervisor.state === 'retrying', () => `the stream retried in the test pattern's place (${supervisor.state})`);
     await supervisor.stop();
@@ -521,7 +521,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     afterTest.push(() => supervisor.stop());
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the file')];
-    await supervisor.switchSource(stream(url), identity(url));
+    await supervisor.switchSource({ create: stream(url), ...identity(url) });
     const untilEnd = (async () => {
       for (;;) taken.push(await nextWithin(frames, 'the file to its end, then the stream', 20_000));
     })();
@@ -544,7 +544,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
     afterTest.push(() => supervisor.stop());
     const frames = supervisor.frames();
     const taken = [await nextWithin(frames, 'the camera')];
-    await supervisor.switchSource(stream(camera.url, 32), identity(camera.url, 32));
+    await supervisor.switchSource({ create: stream(camera.url, 32), ...identity(camera.url, 32) });
     while (taken.at(-1)?.width !== 32) taken.push(await nextWithin(frames, 'the camera at its new size'));
 
     expect(camera.refused()).toBe(0);

@@ -44,6 +44,12 @@ export interface SourceIdentity {
   settings: SourceSettings;
 }
 
+/**
+ * A source to switch to (a PreparedSource is one): create() makes a fresh one each call; what it is, where given, lets
+ * the switch be make-before-break (see SourceSupervisor.switchSource).
+ */
+export type SwitchTarget = { create(): FrameSource } & (SourceIdentity | { description?: undefined; settings?: undefined });
+
 /** A make-before-break switch whose new source has not delivered its first frame yet (see SourceSupervisor.switchSource). */
 export interface SwitchPending {
   /** When the switch was asked for (epoch ms). */
@@ -246,7 +252,9 @@ export class SourceSupervisor {
    * the two are: a twin's document at start-up configures the module as its environment does, and the start-up
    * source must not go on in the place of a camera it names that is not up. Resolves once the switch is made or pending.
    */
-  async switchSource(createSource: () => FrameSource, identity?: SourceIdentity, { atOnce = false } = {}): Promise<void> {
+  async switchSource(target: SwitchTarget, { atOnce = false } = {}): Promise<void> {
+    const createSource = () => target.create();
+    const identity = target.settings === undefined ? undefined : { description: target.description, settings: target.settings };
     const request = ++this.switchRequests;
     await this.dropPending();
     if (this.stopping || request !== this.switchRequests) return;
