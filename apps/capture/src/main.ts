@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs, switchPendingSeconds } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
-import { counterReadAtScrape, createMetricsRegistry, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
+import { counterReadAtScrape, createMetricsRegistry, gaugeReadAtScrape, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmqOnDemand } from '@iev/zmq-transport';
 import { captureTwinSpec, readCaptureConfig, readCaptureCurve } from './app/capture.config';
 import { CaptureMetrics } from './app/capture.metrics';
@@ -33,6 +33,12 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
   });
   const capture = app.get(CaptureService);
   counterReadAtScrape(registry, 'iev_capture_frames_decoded_total', 'Frames the decoder delivered, taken by a consumer or not', () => capture.framesDecoded);
+  gaugeReadAtScrape(
+    registry,
+    'iev_capture_source_switch_pending_seconds',
+    "How long a make-before-break switch (a twin change) has waited for its new source's first frame, the running source delivering on; 0 with none pending",
+    () => switchPendingSeconds(capture.switchPending),
+  );
   // Under IoT Edge, connected once the source is up (below); /health answers from the start.
   let edge: EdgeModule<typeof captureTwinSpec> | undefined = undefined;
   const observability = await startObservabilityServer({

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
-import { eventually, freePort } from '@iev/testing';
+import { eventually, freePort, metricSums } from '@iev/testing';
 import { ModuleProcess, startPipelineEdgeHub } from './module-process';
 
 interface Health {
@@ -17,8 +17,8 @@ const switchPendingOf = (reported: Record<string, unknown>) => reported['switchP
 
 /**
  * A fleet-wide twin patch with a typo in a camera's URL: the capture module that streams keeps streaming its camera
- * while the stream it was switched to cannot be reached, and says so in /health, getStatus, its reported properties
- * and its log; a patch back drops the pending switch.
+ * while the stream it was switched to cannot be reached, and says so in /health, getStatus, its reported properties,
+ * its metrics and its log; a patch back drops the pending switch.
  */
 describe('capture under (emulated) IoT Edge, its twin switching a working camera to a stream that cannot be reached', () => {
   let dir: string;
@@ -41,6 +41,7 @@ describe('capture under (emulated) IoT Edge, its twin switching a working camera
   it('keeps streaming the running camera while the new one fails, saying the switch is pending and why; a patch back drops it', async () => {
     const port = await capture.metricsPort();
     const health = async () => (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Health;
+    const metrics = async () => metricSums(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     await eventually(async () => ((await health()).source === 'streaming' ? true : undefined), () => 'capture to stream the test pattern', { timeoutMs: 30_000, intervalMs: 200 });
     await hub.waitForReported('capture', (reported) => reported['settings'] !== undefined, 30_000);
 
@@ -59,6 +60,10 @@ describe('capture under (emulated) IoT Edge, its twin switching a working camera
     const status = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
     expect(status).toMatchObject({ status: 200, payload: { source: 'streaming', sourceType: 'stream', switchPending: { error: expect.stringContaining(typo) } } });
     expect(capture.logs()).toContainEqual(expect.objectContaining({ level: 40, msg: expect.stringContaining(`switch pending, the running source keeps delivering: `) }));
+    // For a fleet's alerts: how long the switch has waited, and its failed attempts.
+    const pendingMetrics = await metrics();
+    expect(pendingMetrics.get('iev_capture_source_switch_pending_seconds')).toBeGreaterThan(0);
+    expect(pendingMetrics.get('iev_capture_source_switch_failures_total')).toBeGreaterThanOrEqual(1);
     // In the periodic report (every 30 s), for a fleet's twins to be queried for switches that did not happen.
     const reported = await hub.waitForReported('capture', (r) => (switchPendingOf(r)?.failures ?? 0) >= 1, 45_000);
     expect(switchPendingOf(reported)?.error).toContain(typo);
@@ -70,6 +75,7 @@ describe('capture under (emulated) IoT Edge, its twin switching a working camera
     await hub.waitForReported('capture', (r) => lastDesiredOf(r)['version'] === back, 20_000);
     expect(await health()).toMatchObject({ healthy: true, source: 'streaming' });
     expect((await health()).switchPending).toBeUndefined();
+    expect((await metrics()).get('iev_capture_source_switch_pending_seconds')).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(sourceStarts()).toBe(startsBefore);
   }, 120_000);

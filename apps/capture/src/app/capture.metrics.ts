@@ -14,6 +14,7 @@ export class CaptureMetrics {
   readonly sourceRestarts: Counter;
   readonly sourceUp: Gauge;
   readonly sourceDownSeconds: Counter;
+  readonly sourceSwitchFailures: Counter;
   readonly decoderMessages: Counter;
   readonly consumers: Gauge;
 
@@ -25,6 +26,11 @@ export class CaptureMetrics {
     this.sourceDownSeconds = new Counter({
       name: 'iev_capture_source_down_seconds_total',
       help: 'Time from a source failing to its next published frame, summed over outages; an outage adds its time at each retry while it lasts',
+      registers,
+    });
+    this.sourceSwitchFailures = new Counter({
+      name: 'iev_capture_source_switch_failures_total',
+      help: 'Attempts of a source switched to make-before-break (a twin change) that failed before its first frame, the running source delivering on',
       registers,
     });
     this.decoderMessages = new Counter({ name: 'iev_capture_decoder_messages_total', help: 'Warnings and errors the decoder wrote while frames flowed: corrupt frames, packets lost on a stream', registers });

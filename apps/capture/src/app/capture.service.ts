@@ -35,7 +35,12 @@ export class CaptureService implements OnApplicationShutdown {
       failFastBeforeFirstFrame,
       stallTimeoutMs,
       listener: observedSupervision(
-        { setUp: (up) => metrics.sourceUp.set(up), countRestart: () => metrics.sourceRestarts.inc(), addDownSeconds: (seconds) => metrics.sourceDownSeconds.inc(seconds) },
+        {
+          setUp: (up) => metrics.sourceUp.set(up),
+          countRestart: () => metrics.sourceRestarts.inc(),
+          addDownSeconds: (seconds) => metrics.sourceDownSeconds.inc(seconds),
+          countSwitchFailure: () => metrics.sourceSwitchFailures.inc(),
+        },
         logger,
       ),
     });

@@ -37,10 +37,12 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
   const door = makeVideo('door.mp4', 64, 48);
   const large = makeVideo('large.mp4', 96, 72);
   let capture: InProcessCapture;
+  let registry: Registry;
   const sizes = new Map<string, string>();
 
   beforeEach(async () => {
-    capture = await inProcessCapture([entry('camera0', small), entry('door.1', door)], addedConfig, pino({ level: 'silent' }), new Registry());
+    registry = new Registry();
+    capture = await inProcessCapture([entry('camera0', small), entry('door.1', door)], addedConfig, pino({ level: 'silent' }), registry);
     const handler = (async (frame: Frame) => {
       sizes.set(frame.sourceId, `${frame.width}x${frame.height}`);
       capture.server.release(frame.pixels);
@@ -81,7 +83,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.server.stats().map(({ state }) => state)).toEqual(['streaming', 'streaming']);
   });
 
-  it('keeps a camera delivering while the stream the twin switched it to cannot be reached, saying so in stats()', async () => {
+  it('keeps a camera delivering while the stream the twin switched it to cannot be reached, saying so in stats() and the metrics', async () => {
     const typo = `rtsp://127.0.0.1:${await freePort()}/door`;
     await waitUntil(() => sizes.get('door.1') === '64x48', 'frames from door.1');
     const change = await capture.cameras.prepare({ ...capture.cameras.settings(), door_1: { source: typo, fps: 0, width: 0, height: 0 } });
@@ -94,6 +96,16 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     const decoded = doorStats().framesDecoded;
     await waitUntil(() => doorStats().framesDecoded > decoded, 'door.1 to decode on');
     expect(decodersOf(door)).toHaveLength(1);
+
+    // Per camera, for a fleet to alert on a twin change that never takes.
+    const series = async (name: string) => Object.fromEntries(((await registry.getSingleMetric(name)?.get())?.values ?? []).map(({ labels, value }) => [labels['source_id'], value]));
+    const failures = await series('iev_inference_source_switch_failures_total');
+    expect(Object.keys(failures)).toEqual(['door.1']);
+    expect(failures['door.1']).toBeGreaterThanOrEqual(1);
+    const pending = await series('iev_inference_source_switch_pending_seconds');
+    expect(pending['camera0']).toBe(0);
+    expect(pending['door.1']).toBeGreaterThan(0);
+    expect(pending['door.1']).toBeLessThanOrEqual((Date.now() - (doorStats().switchPending?.since ?? 0)) / 1000);
   });
 
   it('adds a camera the twin names with its source, its other settings inherited, and removes it with its decoder', async () => {

@@ -8,6 +8,7 @@ import {
   sourceSetup,
   sourceTwinSpec,
   stallAfterMs,
+  switchPendingSeconds,
   type InProcessSource,
   type PreparedSource,
   type SourceConfig,
@@ -57,6 +58,12 @@ export async function inProcessCapture(
     labelNames,
     registers,
   });
+  const switchFailures = new Counter({
+    name: 'iev_inference_source_switch_failures_total',
+    help: 'Attempts of a source switched to make-before-break (a twin change) that failed before its first frame, the running source delivering on',
+    labelNames,
+    registers,
+  });
   const decoderMessages = new Counter({
     name: 'iev_inference_source_decoder_messages_total',
     help: 'Warnings and errors the decoder of a source decoded in this process wrote while frames flowed: corrupt frames, packets lost on a stream',
@@ -82,13 +89,18 @@ export async function inProcessCapture(
         stallTimeoutMs: () => camera.stallTimeoutMs(),
         // Not the source's type in the log's context: a twin may switch it to another.
         listener: observedSupervision(
-          { setUp: (up) => sourceUp.set(source, up), countRestart: () => restarts.inc(source), addDownSeconds: (seconds) => downSeconds.inc(source, seconds) },
+          {
+            setUp: (up) => sourceUp.set(source, up),
+            countRestart: () => restarts.inc(source),
+            addDownSeconds: (seconds) => downSeconds.inc(source, seconds),
+            countSwitchFailure: () => switchFailures.inc(source),
+          },
           logger.child({ sourceId: camera.sourceId }),
         ),
       };
     },
     removed: (sourceId) => {
-      for (const metric of [sourceUp, restarts, downSeconds, decoderMessages]) metric.remove({ source_id: sourceId });
+      for (const metric of [sourceUp, restarts, downSeconds, switchFailures, decoderMessages]) metric.remove({ source_id: sourceId });
       also?.forget(sourceId);
     },
   };
@@ -109,6 +121,16 @@ export async function inProcessCapture(
       // Read at scrape, as capture's own: the series of a camera the twin removed goes with it.
       this.reset();
       for (const { sourceId, framesDecoded } of server.stats()) this.inc({ source_id: sourceId }, framesDecoded);
+    },
+  });
+  new Gauge({
+    name: 'iev_inference_source_switch_pending_seconds',
+    help: "How long a make-before-break switch (a twin change) of a source decoded in this process has waited for its new source's first frame, the running source delivering on; 0 with none pending",
+    labelNames,
+    registers,
+    collect() {
+      this.reset();
+      for (const { sourceId, switchPending } of server.stats()) this.set({ source_id: sourceId }, switchPendingSeconds(switchPending));
     },
   });
   return { server, cameras: new InProcessCameras(server, cameras, factory, logger) };

@@ -1,12 +1,15 @@
 import { ColorMatrix } from '@iev/frame-protocol';
 import pino from 'pino';
-import { observedSupervision } from './observed-supervision';
+import { observedSupervision, switchPendingSeconds } from './observed-supervision';
 
 function observed() {
   const lines: Array<Record<string, unknown>> = [];
   const calls: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  const listener = observedSupervision({ setUp: (up) => calls.push(`up ${up}`), countRestart: () => calls.push('restart'), addDownSeconds: (seconds) => calls.push(`down ${seconds}`) }, logger);
+  const listener = observedSupervision(
+    { setUp: (up) => calls.push(`up ${up}`), countRestart: () => calls.push('restart'), addDownSeconds: (seconds) => calls.push(`down ${seconds}`), countSwitchFailure: () => calls.push('switch failed') },
+    logger,
+  );
   return { listener, lines, calls };
 }
 
@@ -80,5 +83,25 @@ describe('observedSupervision', () => {
       'source streaming',
       'source failed: Connection refused; retrying',
     ]);
+  });
+
+  it('counts every failed attempt of a pending switch, logged or not, and leaves the running source up', () => {
+    const { listener, lines, calls } = observed();
+
+    for (let attempt = 1; attempt <= 12; attempt++) listener.switchFailed?.(new Error('Connection refused'), 30_000, attempt);
+
+    expect(calls).toEqual(Array(12).fill('switch failed'));
+    expect(lines.map(({ level, attempt }) => ({ level, attempt }))).toEqual([
+      { level: 40, attempt: 1 },
+      { level: 40, attempt: 10 },
+    ]);
+  });
+});
+
+describe('switchPendingSeconds', () => {
+  it('is how long the pending switch has waited, 0 with none and with a clock set back behind its start', () => {
+    expect(switchPendingSeconds(undefined, 5000)).toBe(0);
+    expect(switchPendingSeconds({ since: 1000, failures: 3, error: 'Connection refused' }, 91_000)).toBe(90);
+    expect(switchPendingSeconds({ since: 1000, failures: 0 }, 500)).toBe(0);
   });
 });

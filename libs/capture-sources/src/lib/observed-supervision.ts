@@ -1,7 +1,7 @@
 import { ColorMatrix } from '@iev/frame-protocol';
 import { RepeatedFailureFilter } from '@iev/service-runtime';
 import type { Logger } from 'pino';
-import type { SupervisionListener } from './source-supervisor';
+import type { SupervisionListener, SwitchPending } from './source-supervisor';
 
 /** The metrics a supervised source's state moves, however a module names and labels them. */
 export interface SourceStateMetrics {
@@ -11,6 +11,16 @@ export interface SourceStateMetrics {
   countRestart(): void;
   /** Time a source was down: added as an outage goes on (at each retry) and at its end, so a long one shows before it ends. */
   addDownSeconds(seconds: number): void;
+  /** A source switched to make-before-break failed before its first frame; the running one delivers on. */
+  countSwitchFailure(): void;
+}
+
+/**
+ * How long the make-before-break switch pending has waited for its new source's first frame, 0 with none: a gauge a
+ * fleet alerts on, as a twin change that never takes leaves the old camera streaming and healthy.
+ */
+export function switchPendingSeconds(pending: SwitchPending | undefined, now = Date.now()): number {
+  return pending ? Math.max(0, (now - pending.since) / 1000) : 0;
 }
 
 /**
@@ -53,6 +63,7 @@ export function observedSupervision(metrics: SourceStateMetrics, logger: Logger)
     },
     // Counted by the switch, not here: a newer switch, or one asked for again after a patch back, starts at 1.
     switchFailed: (error, retryInMs, switchAttempt) => {
+      metrics.countSwitchFailure();
       if (switchRepeats.worthSaying(switchAttempt, error.message)) {
         const attempt = switchAttempt === 1 ? '' : ` (attempt ${switchAttempt}; logged again when the reason changes or every tenth attempt)`;
         logger.warn({ err: error, retryInMs, attempt: switchAttempt }, `switch pending, the running source keeps delivering: ${error.message}; retrying${attempt}`);

@@ -469,7 +469,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
   it('logs the first failure of each switch made pending, also of one asked for again after a patch back', async () => {
     const warnings: Array<{ msg: string; attempt: number }> = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
-    const supervisor = patternSupervisor(observedSupervision({ setUp: () => undefined, countRestart: () => undefined, addDownSeconds: () => undefined }, logger));
+    const supervisor = patternSupervisor(observedSupervision({ setUp: () => undefined, countRestart: () => undefined, addDownSeconds: () => undefined, countSwitchFailure: () => undefined }, logger));
     const frames = supervisor.frames();
     await nextWithin(frames, 'the test pattern');
     const url = `http://127.0.0.1:${await freePort()}/camera.mjpeg`;

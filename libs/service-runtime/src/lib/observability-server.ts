@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { listenAsConfigured } from './address-in-use';
 import { listenHost, type EnvSource } from './env';
 
@@ -103,6 +103,18 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A Prometheus gauge whose value is read from elsewhere (e.g. a source's state) at scrape time. */
+export function gaugeReadAtScrape(registry: Registry, name: string, help: string, read: () => number): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 /** A Prometheus counter whose value is read from elsewhere (e.g. a transport's own stats) at scrape time. */
