@@ -349,6 +349,18 @@ export class EdgeHubEmulator {
     return version;
   }
 
+  /**
+   * Sends `payload` as it is on the module's desired-properties patch topic, the twin left unchanged: a malformed
+   * patch (not JSON), which edgeHub never sends, for how a module bears one to be tested. Resolves once sent; false
+   * when the module does not listen for patches.
+   */
+  async sendRawDesiredPatch(moduleId: string, payload: string | Buffer): Promise<boolean> {
+    const client = this.clients.get(moduleId);
+    if (!client || !subscribed(client, DESIRED_TOPIC)) return false;
+    await this.sendTo(client, desiredPatchTopic(this.identity(moduleId).twin.desiredVersion), payload);
+    return true;
+  }
+
   /** A direct method call, IoT Hub style: 404 when the module is not listening, 504 when it does not answer in time. */
   async invokeMethod(moduleId: string, methodName: string, payload?: unknown, timeoutMs = this.methodTimeoutMs): Promise<MethodResult> {
     if (!this.modules.has(moduleId)) return { status: 404, payload: { message: `no module "${moduleId}" in the deployment` } };

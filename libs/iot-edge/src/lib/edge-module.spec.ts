@@ -10,6 +10,7 @@ import { Backoff, env, formatIotEdgeLine } from '@iev/service-runtime';
 import { waitUntil } from '@iev/testing';
 import { Message } from 'azure-iot-device';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { EdgeModule, type EdgeModuleOptions } from './edge-module';
 
 /**
@@ -46,7 +47,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }],
     });
   });
 
@@ -324,6 +325,36 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect(edge.connected).toBe(true);
       expect(await hub.invokeMethod('methods', 'ping', { n: 2 }, 5000)).toEqual({ status: 200, payload: { pong: { n: 2 } } });
     });
+  });
+
+  // The SDK parses a patch in its MQTT message listener (mqtt_twin_client.js, JSON.parse): one that is not JSON threw
+  // there, uncaught, which ends a module's process; `null` passed it and failed the apply, every later patch with it.
+  it('survives desired-properties patches that are not a JSON object, counting and logging each, and applies the next', async () => {
+    const { logger, lines } = recordingLogger();
+    const registry = new Registry();
+    const applied: string[] = [];
+    const edge = start('malformed', { logger, registry, settings: { spec: twinSpec, startup: { label: 'none' }, apply: (_changes, next) => void applied.push(next.label) } });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub', { timeoutMs: 10_000 });
+    await hub.waitForSubscription('malformed', 'desired', 10_000);
+
+    const malformed = ['{"label": "cut off', 'null', '[{"label": "x"}]', '42', `{"source": "rtsp://admin:secret@door.local/${'x'.repeat(300)}`];
+    for (const payload of malformed) expect(await hub.sendRawDesiredPatch('malformed', payload)).toBe(true);
+    const warnings = () => lines.filter(({ level }) => level === 40);
+    await waitUntil(() => warnings().length === malformed.length, () => `a warning for each (${JSON.stringify(warnings())})`);
+    const dropped = 'a desired-properties patch that is not a JSON object was dropped';
+    expect(warnings().map(({ msg }) => msg)).toEqual([
+      expect.stringMatching(new RegExp(`^${dropped} \\(not JSON: .+\\): \\{"label": "cut off$`)),
+      `${dropped} (JSON, but null, not an object): null`,
+      `${dropped} (JSON, but an array, not an object): [{"label": "x"}]`,
+      `${dropped} (JSON, but a number, not an object): 42`,
+      expect.stringMatching(new RegExp(`^${dropped} \\(not JSON: .+\\): \\{"source": "rtsp://admin:\\*\\*\\*@door.local/x+… \\(\\d+ characters\\)$`)),
+    ]);
+    expect(warnings()[0]).toMatchObject({ topic: '$iothub/twin/PATCH/properties/desired/?$version=1', bytes: 18 });
+    expect((await registry.getSingleMetric('iev_malformed_iot_edge_desired_malformed_total')?.get())?.values[0]?.value).toBe(malformed.length);
+    expect(edge.connected).toBe(true);
+
+    await hub.patchDesired('malformed', { label: 'after' });
+    await waitUntil(() => applied.includes('after'), 'the next patch applied');
   });
 
   it('returns a property removed while it was disconnected to its start-up value when it reconnects, applying only the first whole document as start-up configuration', async () => {

@@ -11,6 +11,7 @@ import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment'
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { EdgeFailureLog } from './edge-failure-log';
 import { PRODUCT_VERSION } from './product-version';
+import { onMalformedDesiredPatches } from './malformed-desired-patches';
 import { onUnregisteredMethods } from './unregistered-methods';
 
 /**
@@ -126,7 +127,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private reportTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly connectedListeners: Array<() => void> = [];
-  private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter };
+  private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter; desiredMalformed: Counter };
   private applying: Promise<void> = Promise.resolve();
   /** Whether a whole desired document has been read since start-up (see TwinSettings.apply's `startup`). */
   private readStartupDocument = false;
@@ -172,6 +173,11 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       connected: new Gauge({ name: `${prefix}_connected`, help: '1 while the module is connected to edgeHub', registers }),
       reconnects: new Counter({ name: `${prefix}_reconnects_total`, help: 'Attempts to connect to edgeHub again after a failed attempt or a lost connection, before the first connection too', registers }),
       desiredRejected: new Counter({ name: `${prefix}_desired_rejected_total`, help: 'Twin desired values rejected as invalid', registers }),
+      desiredMalformed: new Counter({
+        name: `${prefix}_desired_malformed_total`,
+        help: 'Desired-properties patches dropped as not a JSON object (edgeHub sends one; the IoT SDK threw on the rest)',
+        registers,
+      }),
     };
   }
 
@@ -286,6 +292,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     // The client emits 'error' when subscribing to direct methods fails (onMethod subscribes in the background).
     this.rebuildOnError(client, client, 'the IoT Edge client (subscribing to direct methods)');
     this.watchTokenRenewal(client);
+    this.dropMalformedDesiredPatches(client);
     let twin: Twin;
     try {
       twin = await this.setUp(client);
@@ -370,7 +377,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
    */
   private answerUnregisteredMethods(client: ModuleClient, names: string[]): void {
     const hooked = onUnregisteredMethods(client._transport, names, ({ methodName: asked, malformed, response }) => {
-      const methodName = shownMethodName(asked);
+      const methodName = shown(asked);
       if (!response) {
         this.options.logger.warn(
           { method: methodName },
@@ -387,6 +394,19 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     if (!hooked) {
       this.options.logger.warn(
         "the IoT SDK no longer dispatches direct methods as events named method_<name> from its transport's _onDeviceMethod (SDK internals changed?): a call to a method the module does not have will go unanswered, and its caller gets 504, not 501; one to a name the SDK reads no name from (empty, or starting with '/', '#' or a backslash) may end the process",
+      );
+    }
+  }
+
+  /** A desired-properties patch that is not a JSON object is counted, logged and dropped: the SDK threw on it, uncaught. */
+  private dropMalformedDesiredPatches(client: ModuleClient): void {
+    const hooked = onMalformedDesiredPatches(client._transport, ({ topic, payload, reason }) => {
+      this.metrics.desiredMalformed.inc();
+      this.options.logger.warn({ topic, bytes: Buffer.byteLength(payload) }, `a desired-properties patch that is not a JSON object was dropped (${reason}): ${shown(maskCredentials(payload))}`);
+    });
+    if (!hooked) {
+      this.options.logger.warn(
+        "the IoT SDK's MQTT transport no longer has the MQTT connection its twin client reads patches from (SDK internals changed?): a desired-properties patch that is not JSON may end the process",
       );
     }
   }
@@ -573,13 +593,14 @@ const unsetAsNull = (settings: Record<string, unknown>) => mapSettings(settings,
 /** The settings as logged, reported and told: a camera URL's password (a capture's `source`, inference's `cameras`) masked. */
 const withCredentialsMasked = (settings: Record<string, unknown>) => mapSettings(settings, (value) => (typeof value === 'string' ? maskCredentials(value) : value));
 
-/** The most of a method name an answer or a log line echoes. */
-const SHOWN_METHOD_NAME_CHARS = 200;
+/** The most of a method name, or of a malformed desired-properties patch, an answer or a log line echoes. */
+const SHOWN_CHARS = 200;
 
 /**
- * A method name as answers and logs name it: a name of up to 65,535 bytes (MQTT's topic limit), echoed whole in a 501
- * body that names it twice, made an answer over the 128 KB a direct method may carry, which the hub refused (400).
+ * A method name, or a malformed patch, as answers and logs show it: a name of up to 65,535 bytes (MQTT's topic limit),
+ * echoed whole in a 501 body that names it twice, made an answer over the 128 KB a direct method may carry, which the
+ * hub refused (400).
  */
-function shownMethodName(name: string): string {
-  return name.length <= SHOWN_METHOD_NAME_CHARS ? name : `${name.slice(0, SHOWN_METHOD_NAME_CHARS)}… (${name.length} characters)`;
+function shown(text: string): string {
+  return text.length <= SHOWN_CHARS ? text : `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)`;
 }
