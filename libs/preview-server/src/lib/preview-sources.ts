@@ -1,7 +1,6 @@
-import { PixelBufferPool, type DetectedBox, type Detections, type Frame, type SourcesAnnouncement } from '@iev/frame-protocol';
+import { AnnouncedCameras, PixelBufferPool, type DetectedBox, type Detections, type Frame, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { Arrivals, RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
-import { AnnouncedCameras } from './announced-cameras';
 import { KeptFrame } from './kept-frames';
 
 /** Frames kept per source, waiting for their detections: 1.6 s at 5 fps, more than inference's usual latency. */

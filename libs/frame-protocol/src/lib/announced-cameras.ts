@@ -1,9 +1,9 @@
-import type { SourcesAnnouncement } from '@iev/frame-protocol';
+import type { SourcesAnnouncement } from './types';
 
 /**
  * The announcements hold until this many of their repeats have passed without one: a lost message or two does not end
  * them, and a module that stopped announcing (stopped, or replaced by one whose cameras are capture modules) leaves
- * the preview to its sources' silence again.
+ * its subscribers (the preview, telemetry) to its sources' silence again.
  */
 const LAPSES_AFTER_REPEATS = 3;
 
