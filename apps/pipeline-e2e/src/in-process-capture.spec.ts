@@ -150,6 +150,8 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     expect(settingsOf(added).cameras?.['garage']).toEqual({ source: DEMO_VIDEO, fps: 0, width: 160, height: 120 });
     await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'garage' && d.width === 160) || undefined, "the added camera's detections", 30_000);
     expect((await health()).capture.map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door', 'garage']);
+    const telemetryMetrics = async () => (await fetch(`http://127.0.0.1:${await telemetry.metricsPort()}/metrics`)).text();
+    expect(await telemetryMetrics()).toMatch(/^iev_telemetry_seconds_since_detections\{source_id="garage",/m);
     expect(childPids(inference.child.pid as number)).toHaveLength(3);
     await showing([previewUrl], 'garage', 20_000);
     // Someone watching the camera as it is removed: the stream ends, as a forgotten source's does.
@@ -175,6 +177,9 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
       timeoutMs: 15_000,
       intervalMs: 500,
     });
+    // And telemetry's, as inference announced it gone: its silence would otherwise grow for ever, an alert firing.
+    expect(await telemetryMetrics()).not.toContain('source_id="garage"');
+    expect(await telemetryMetrics()).toMatch(/^iev_telemetry_seconds_since_detections\{source_id="door",/m);
   }, 90_000);
 
   withChromium("takes a removed camera's card off the page in a real browser within a few seconds, the others left as they were", async () => {

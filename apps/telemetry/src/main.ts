@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
@@ -26,7 +26,8 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     bind: false,
     delivery: 'queue',
     queueCapacity: config.queueCapacity,
-    codecs: { [DETECTIONS_TOPIC]: detectionsCodec },
+    // Inference's announced cameras too: the series of one it removed are forgotten.
+    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec },
     // A peer sending more is cut off by libzmq before the part is read.
     maxMessageBytes: MAX_DETECTIONS_PART_BYTES,
     curve: connectingCurve(curve, 'DETECTIONS'),

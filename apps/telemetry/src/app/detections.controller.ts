@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DETECTIONS_TOPIC, epochMs, type Detections } from '@iev/frame-protocol';
+import { DETECTIONS_TOPIC, epochMs, SOURCES_TOPIC, type Detections, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import type { DetectionsSink } from '@iev/telemetry-sinks';
@@ -15,18 +15,21 @@ export class DetectionsController {
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** Inference's cameras (CAPTURE_SOURCES): one it removed leaves the metrics. */
+  @EventPattern(SOURCES_TOPIC)
+  onSources(@Payload() announcement: SourcesAnnouncement): void {
+    this.metrics.announced(announcement);
+  }
+
   @EventPattern(DETECTIONS_TOPIC)
   async onDetections(@Payload() detections: Detections): Promise<void> {
     const receivedAtMs = epochMs();
     this.metrics.received(detections.frame.sourceId);
     try {
       await this.sink.write(detections, receivedAtMs);
-      const source = { source_id: detections.frame.sourceId };
-      this.metrics.messages.inc(source);
-      this.metrics.rate.mark();
-      this.metrics.endToEndSeconds.observe(source, (receivedAtMs - detections.frame.captureTimeMs) / 1000);
+      this.metrics.written(detections.frame.sourceId, (receivedAtMs - detections.frame.captureTimeMs) / 1000);
     } catch (error) {
-      this.metrics.sinkErrors.inc({ source_id: detections.frame.sourceId });
+      this.metrics.sinkFailed(detections.frame.sourceId);
       this.logger.error({ err: error, sequence: detections.frame.sequence }, 'sink failed to write detections');
     }
   }

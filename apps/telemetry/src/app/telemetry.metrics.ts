@@ -1,3 +1,4 @@
+import { AnnouncedCameras, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { counterReadAtScrape, RateMeter, type AllSourcesSilence } from '@iev/service-runtime';
 import type { ServerZmq } from '@iev/zmq-transport';
 import type { OutboundQueueStats } from '@iev/iot-edge';
@@ -5,11 +6,13 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class TelemetryMetrics {
   /** Per source (`source_id`): one telemetry serves every camera's detections. */
-  readonly messages: Counter<'source_id'>;
-  readonly sinkErrors: Counter<'source_id'>;
-  readonly endToEndSeconds: Histogram<'source_id'>;
+  private readonly messages: Counter<'source_id'>;
+  private readonly sinkErrors: Counter<'source_id'>;
+  private readonly endToEndSeconds: Histogram<'source_id'>;
   /** Detections per second reaching the sink: the fps reported in the module twin. */
   readonly rate = new RateMeter();
+  /** The cameras inference decodes itself, as it announces them: one it removed has its series forgotten. */
+  private readonly cameras = new AnnouncedCameras();
 
   constructor(
     registry: Registry,
@@ -41,14 +44,49 @@ export class TelemetryMetrics {
       labelNames,
       registers,
       collect() {
+        // Afresh: a source forgotten since the last scrape has no series.
+        this.reset();
         for (const { sourceId, ms } of detections.ages()) this.set({ source_id: sourceId }, ms / 1000);
       },
     });
   }
 
-  /** A detections message of the source arrived (before the sink takes it: a sink failing is not silence). */
+  /**
+   * A detections message of the source arrived (before the sink takes it: a sink failing is not silence). One of a
+   * camera inference removed, still in flight as it was removed, is left out of the per-source series, which would
+   * otherwise come back for good.
+   */
   received(sourceId: string): void {
-    this.detections.arrived(sourceId);
+    if (!this.removed(sourceId)) this.detections.arrived(sourceId);
+  }
+
+  /** The sink took the detections, `ageSeconds` after their frame left the decoder. */
+  written(sourceId: string, ageSeconds: number): void {
+    this.rate.mark();
+    if (this.removed(sourceId)) return;
+    this.messages.inc({ source_id: sourceId });
+    this.endToEndSeconds.observe({ source_id: sourceId }, ageSeconds);
+  }
+
+  /** The sink failed to write the source's detections. */
+  sinkFailed(sourceId: string): void {
+    if (!this.removed(sourceId)) this.sinkErrors.inc({ source_id: sourceId });
+  }
+
+  /**
+   * Inference's announcement of the cameras it decodes (CAPTURE_SOURCES): each one it removed (its twin) has its
+   * series forgotten at once, so that its silence grows no more and fires no alert. A camera never announced (a capture
+   * module's, which may come back) keeps its series: its silence is what an alert is for.
+   */
+  announced(announcement: SourcesAnnouncement): void {
+    for (const sourceId of this.cameras.take(announcement, performance.now())) {
+      this.detections.forget(sourceId);
+      for (const metric of [this.messages, this.sinkErrors, this.endToEndSeconds]) metric.remove({ source_id: sourceId });
+    }
+  }
+
+  private removed(sourceId: string): boolean {
+    return this.cameras.removes(sourceId, performance.now());
   }
 
   /** Upstream (IoT Edge) message counts, read from the sink's queue at scrape time. */

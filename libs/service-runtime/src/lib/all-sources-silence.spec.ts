@@ -52,4 +52,27 @@ describe('AllSourcesSilence', () => {
   it('with limit 0, is never silent', () => {
     expect(silenceAt(0).at(86_400_000).check()).toBeUndefined();
   });
+
+  it('forgets a source gone for good: no longer among the ages nor keeping the others from silence, a silence counting from the last arrival of any', () => {
+    const { at, said } = silenceAt(1000);
+    for (const now of [0, 5000, 10_000]) at(now).arrived('slow');
+    at(10_000).arrived('removed');
+    at(10_500).arrived('fast');
+    at(11_000).forget('removed');
+    expect(at(11_000).ages()).toEqual([
+      { sourceId: 'slow', ms: 1000 },
+      { sourceId: 'fast', ms: 500 },
+    ]);
+    at(12_000).forget('slow');
+    expect(at(12_000).ages()).toEqual([{ sourceId: 'fast', ms: 1500 }]);
+    // The slow one would have kept this from silence until 25 s.
+    expect(at(12_000).check()).toBe(1500);
+    at(12_000).forget('fast');
+    expect(at(12_000).ages()).toEqual([]);
+    expect(at(13_000).check()).toBe(2500);
+    expect(said).toEqual(['began 1500']);
+    at(13_500).arrived('removed');
+    expect(at(13_500).ages()).toEqual([{ sourceId: 'removed', ms: 0 }]);
+    expect(said).toEqual(['began 1500', 'ended 2500']);
+  });
 });

@@ -21,6 +21,8 @@ export interface AllSourcesSilenceOptions {
 export class AllSourcesSilence {
   private readonly sources = new Map<string, Arrivals>();
   private readonly startedAt: number;
+  /** The last arrival from any source, forgotten ones included: a silence counts from it. */
+  private lastArrivalAt?: number;
   private readonly episodes: EpisodeWatch<number>;
 
   constructor(private readonly options: AllSourcesSilenceOptions) {
@@ -31,7 +33,8 @@ export class AllSourcesSilence {
   arrived(sourceId: string): void {
     let source = this.sources.get(sourceId);
     if (!source) this.sources.set(sourceId, (source = new Arrivals()));
-    source.mark(this.options.clock());
+    this.lastArrivalAt = this.options.clock();
+    source.mark(this.lastArrivalAt);
     // A silence's end said at once, not at the next check.
     if (this.episodes.current !== undefined) this.episodes.check();
   }
@@ -46,7 +49,12 @@ export class AllSourcesSilence {
     return this.episodes.current;
   }
 
-  /** Each source heard from, with the milliseconds since its last arrival. */
+  /** A source that is gone for good (its module removed the camera): no longer among ages() nor judged, until it arrives again. */
+  forget(sourceId: string): void {
+    this.sources.delete(sourceId);
+  }
+
+  /** Each source heard from and not forgotten, with the milliseconds since its last arrival. */
   ages(): Array<{ sourceId: string; ms: number }> {
     const now = this.options.clock();
     return [...this.sources].map(([sourceId, source]) => ({ sourceId, ms: now - (source.last ?? now) }));
@@ -56,7 +64,7 @@ export class AllSourcesSilence {
     if (this.options.limitMs === 0) return undefined;
     const now = this.options.clock();
     const sources = [...this.sources.values()];
-    const lastAt = Math.max(this.startedAt, ...sources.map((source) => source.last ?? this.startedAt));
+    const lastAt = this.lastArrivalAt ?? this.startedAt;
     if (now - lastAt < this.options.limitMs || !sources.every((source) => source.stalled(now, this.options.limitMs))) return undefined;
     return Math.round(now - lastAt);
   }
