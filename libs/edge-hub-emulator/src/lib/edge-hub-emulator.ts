@@ -136,6 +136,7 @@ export class EdgeHubEmulator {
   private listenPort: number;
   private stopped = false;
   private twinRequestsIgnored = false;
+  private twinAnswersGarbled?: string;
 
   private constructor(
     private readonly options: EdgeHubEmulatorOptions,
@@ -391,6 +392,11 @@ export class EdgeHubEmulator {
     ).then(() => undefined);
   }
 
+  /** A broken hub or proxy, for testing: twin GET requests are answered 200 with this body (until undefined again). */
+  garbleTwinAnswers(body: string | undefined): void {
+    this.twinAnswersGarbled = body;
+  }
+
   /** A sick edgeHub, for testing: connections are accepted, twin GET requests are never answered (until false again). */
   ignoreTwinRequests(ignore = true): void {
     this.twinRequestsIgnored = ignore;
@@ -489,7 +495,7 @@ export class EdgeHubEmulator {
           return;
         }
         const reply = twinGetReply(this.identity(moduleId).twin, publication.requestId);
-        void this.sendTo(client, reply.topic, reply.payload);
+        void this.sendTo(client, reply.topic, this.twinAnswersGarbled ?? reply.payload);
         return;
       }
       case 'reported': {

@@ -47,7 +47,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }],
     });
   });
 
@@ -350,11 +350,35 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect.stringMatching(new RegExp(`^${dropped} \\(not JSON: .+\\): \\{"source": "rtsp://admin:\\*\\*\\*@door.local/x+… \\(\\d+ characters\\)$`)),
     ]);
     expect(warnings()[0]).toMatchObject({ topic: '$iothub/twin/PATCH/properties/desired/?$version=1', bytes: 18 });
-    expect((await registry.getSingleMetric('iev_malformed_iot_edge_desired_malformed_total')?.get())?.values[0]?.value).toBe(malformed.length);
+    expect((await registry.getSingleMetric('iev_malformed_iot_edge_twin_malformed_total')?.get())?.values[0]?.value).toBe(malformed.length);
     expect(edge.connected).toBe(true);
 
     await hub.patchDesired('malformed', { label: 'after' });
     await waitUntil(() => applied.includes('after'), 'the next patch applied');
+  });
+
+  // The SDK parses the answer to a twin request out of its MQTT message handler too (_onResponseMessage): it threw there.
+  it('survives an answer to its twin request that is not JSON, left to time out, and connects once the answers are whole again', async () => {
+    const { logger, lines } = recordingLogger();
+    const registry = new Registry();
+    hub.garbleTwinAnswers('<html>502 Bad Gateway</html>');
+    try {
+      const edge = start('garbled', { logger, registry, requestTimeoutMs: 1000 });
+      await waitUntil(() => lines.filter(({ msg }) => String(msg).startsWith('an answer to a twin request')).length >= 2, 'two twin answers dropped', { timeoutMs: 15_000 });
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 40,
+          topic: expect.stringMatching(/^\$iothub\/twin\/res\/200\//),
+          msg: expect.stringMatching(/^an answer to a twin request that is not a JSON object was dropped, the request left to time out \(not JSON: .+\): <html>502 Bad Gateway<\/html>$/),
+        }),
+      );
+      expect((await registry.getSingleMetric('iev_garbled_iot_edge_twin_malformed_total')?.get())?.values[0]?.value).toBeGreaterThanOrEqual(2);
+      expect(edge.connected).toBe(false);
+      hub.garbleTwinAnswers(undefined);
+      await waitUntil(() => edge.connected, 'the connection once the twin answers are whole', { timeoutMs: 15_000 });
+    } finally {
+      hub.garbleTwinAnswers(undefined);
+    }
   });
 
   it('returns a property removed while it was disconnected to its start-up value when it reconnects, applying only the first whole document as start-up configuration', async () => {

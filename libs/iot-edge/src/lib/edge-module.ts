@@ -11,7 +11,7 @@ import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment'
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { EdgeFailureLog } from './edge-failure-log';
 import { PRODUCT_VERSION } from './product-version';
-import { onMalformedDesiredPatches } from './malformed-desired-patches';
+import { onMalformedTwinMessages } from './malformed-twin-messages';
 import { onUnregisteredMethods } from './unregistered-methods';
 
 /**
@@ -127,7 +127,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
   private reportTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly connectedListeners: Array<() => void> = [];
-  private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter; desiredMalformed: Counter };
+  private readonly metrics: { connected: Gauge; reconnects: Counter; desiredRejected: Counter; twinMalformed: Counter };
   private applying: Promise<void> = Promise.resolve();
   /** Whether a whole desired document has been read since start-up (see TwinSettings.apply's `startup`). */
   private readStartupDocument = false;
@@ -173,9 +173,9 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       connected: new Gauge({ name: `${prefix}_connected`, help: '1 while the module is connected to edgeHub', registers }),
       reconnects: new Counter({ name: `${prefix}_reconnects_total`, help: 'Attempts to connect to edgeHub again after a failed attempt or a lost connection, before the first connection too', registers }),
       desiredRejected: new Counter({ name: `${prefix}_desired_rejected_total`, help: 'Twin desired values rejected as invalid', registers }),
-      desiredMalformed: new Counter({
-        name: `${prefix}_desired_malformed_total`,
-        help: 'Desired-properties patches dropped as not a JSON object (edgeHub sends one; the IoT SDK threw on the rest)',
+      twinMalformed: new Counter({
+        name: `${prefix}_twin_malformed_total`,
+        help: "Twin messages dropped as not a JSON object (edgeHub sends only those; the IoT SDK threw on the rest): desired-properties patches, and answers to the module's twin requests, which then time out",
         registers,
       }),
     };
@@ -292,7 +292,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     // The client emits 'error' when subscribing to direct methods fails (onMethod subscribes in the background).
     this.rebuildOnError(client, client, 'the IoT Edge client (subscribing to direct methods)');
     this.watchTokenRenewal(client);
-    this.dropMalformedDesiredPatches(client);
+    this.dropMalformedTwinMessages(client);
     let twin: Twin;
     try {
       twin = await this.setUp(client);
@@ -398,15 +398,20 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     }
   }
 
-  /** A desired-properties patch that is not a JSON object is counted, logged and dropped: the SDK threw on it, uncaught. */
-  private dropMalformedDesiredPatches(client: ModuleClient): void {
-    const hooked = onMalformedDesiredPatches(client._transport, ({ topic, payload, reason }) => {
-      this.metrics.desiredMalformed.inc();
-      this.options.logger.warn({ topic, bytes: Buffer.byteLength(payload) }, `a desired-properties patch that is not a JSON object was dropped (${reason}): ${shown(maskCredentials(payload))}`);
+  /**
+   * A desired-properties patch, or an answer to a twin request, that is not a JSON object is counted, logged and
+   * dropped: the SDK threw on it, uncaught. The request it answered times out, and a twin GET's fails the link, rebuilt.
+   */
+  private dropMalformedTwinMessages(client: ModuleClient): void {
+    const hooked = onMalformedTwinMessages(client._transport, ({ kind, topic, payload, reason }) => {
+      this.metrics.twinMalformed.inc();
+      const dropped =
+        kind === 'desired patch' ? 'a desired-properties patch that is not a JSON object was dropped' : 'an answer to a twin request that is not a JSON object was dropped, the request left to time out';
+      this.options.logger.warn({ topic, bytes: Buffer.byteLength(payload) }, `${dropped} (${reason}): ${shown(maskCredentials(payload))}`);
     });
     if (!hooked) {
       this.options.logger.warn(
-        "the IoT SDK's MQTT transport no longer has the MQTT connection its twin client reads patches from (SDK internals changed?): a desired-properties patch that is not JSON may end the process",
+        "the IoT SDK's MQTT transport no longer has the MQTT connection its twin client reads from (SDK internals changed?): a desired-properties patch or twin answer that is not JSON may end the process",
       );
     }
   }
@@ -593,11 +598,11 @@ const unsetAsNull = (settings: Record<string, unknown>) => mapSettings(settings,
 /** The settings as logged, reported and told: a camera URL's password (a capture's `source`, inference's `cameras`) masked. */
 const withCredentialsMasked = (settings: Record<string, unknown>) => mapSettings(settings, (value) => (typeof value === 'string' ? maskCredentials(value) : value));
 
-/** The most of a method name, or of a malformed desired-properties patch, an answer or a log line echoes. */
+/** The most of a method name, or of a malformed twin message, an answer or a log line echoes. */
 const SHOWN_CHARS = 200;
 
 /**
- * A method name, or a malformed patch, as answers and logs show it: a name of up to 65,535 bytes (MQTT's topic limit),
+ * A method name, or a malformed twin message, as answers and logs show it: a name of up to 65,535 bytes (MQTT's topic limit),
  * echoed whole in a 501 body that names it twice, made an answer over the 128 KB a direct method may carry, which the
  * hub refused (400).
  */
