@@ -1,5 +1,6 @@
 import { curveKeyPair } from 'zeromq';
-import { readInferenceConfig, readInferenceCurve, readInferenceSources, readStartupIgnoreRegions } from './inference.config';
+import { readDesired } from '@iev/iot-edge';
+import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources, readStartupIgnoreRegions } from './inference.config';
 
 describe('inference configuration', () => {
   it('runs the seed preset on ONNX Runtime with no variables set', () => {
@@ -169,5 +170,12 @@ describe('inference configuration', () => {
     expect(() => readInferenceSources({ CAPTURE_SOURCES: JSON.stringify(bad) })).toThrow(
       'CAPTURE_SOURCES[1]: IGNORE_REGIONS region 0 has no area: its width and height must be above 0, got [0,0,320,0] (got "[[0,0,320,0]]")',
     );
+  });
+
+  it("tells a twin that gives ignoreRegions as an object to give it as text, not to give the object it gave", () => {
+    const { errors } = readDesired(inferenceTwinSpec, { ignoreRegions: { camera0: [[0, 0, 0.35, 0.08]] } }, {} as never, {} as never);
+    expect(errors).toEqual([
+      'ignoreRegions must be text: a JSON object of region lists by SOURCE_ID, as a string, e.g. "{\\"camera0\\": [[0, 0, 0.35, 0.08]]}" (got {"camera0":[[0,0,0.35,0.08]]})',
+    ]);
   });
 });

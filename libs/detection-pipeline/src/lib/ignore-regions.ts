@@ -82,7 +82,8 @@ export function regionsBySourceVariable(name: string): EnvVar<string> {
     },
     fallback: undefined,
     required: true,
-    description: `a JSON object of region lists by SOURCE_ID, e.g. {"camera0": [[0, 0, 0.35, 0.08]]}`,
+    // Said when a twin gives an object, which it takes as text only: saying "a JSON object" would ask for what was given.
+    description: `text: a JSON object of region lists by SOURCE_ID, as a string, e.g. "{\\"camera0\\": [[0, 0, 0.35, 0.08]]}"`,
   };
 }
 
