@@ -159,6 +159,34 @@ describe('ignore regions on video (real detection and recognition models)', () =
     expect(lastTexts(without)).toEqual(lastTexts(all));
   }, 180_000);
 
+  it('warns once per camera and frame size of regions in pixels that reach past its frames, as on a camera scaled to another size', async () => {
+    // The pharmacy sign measured in pixels on the demo's 640x480, on a camera scaled to 320x240: below its frames.
+    const frames = videoFrames(['-ss', '2', '-t', '0.6', '-i', DEMO], { width: 320, height: 240, fps: 5 });
+    const inForce = regions({ scaled: [[30, 366, 210, 62]], fits: [[0, 200, 320, 40]] });
+    const warnings: { context: object; message: string }[] = [];
+    const chain = new InOrderDetections({
+      detector,
+      reader: () => undefined,
+      ignoredRegions: () => inForce,
+      publish: async () => undefined,
+      log: { error: () => undefined, warn: (context, message) => void warnings.push({ context, message }) },
+    });
+    for (const [sequence, { image, timeS }] of frames.entries()) {
+      for (const sourceId of ['scaled', 'fits']) await chain.push({ sourceId, sequence, captureTimeMs: timeS * 1000, image });
+    }
+    await chain.drain();
+
+    expect(frames.length).toBeGreaterThan(1);
+    expect(warnings).toEqual([
+      {
+        context: { sourceId: 'scaled', width: 320, height: 240, regions: [[[30, 366], [240, 366], [240, 428], [30, 428]]] },
+        message:
+          '1 ignore region(s) of camera "scaled" in pixels reach past its 320x240 frames: measured on a picture of another size (before CAPTURE_WIDTH/CAPTURE_HEIGHT scaled it, or a twin changed its size), ' +
+          'they cover another part of the picture, or none; give them in pixels of this size, or in fractions of the frame (0 to 1), which follow its size',
+      },
+    ]);
+  }, 60_000);
+
   it("reads a camera's clock overlay once a second without a region, and never with one over it", async () => {
     // An IP camera's date and time burnt into the demo's top-right corner, as its OSD would: it changes every second.
     const clock = `drawtext=fontfile=${FONT}:text='%{pts\\:gmtime\\:1796630400\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}':fontsize=18:fontcolor=white:box=1:boxcolor=black:boxborderw=3:x=w-tw-8:y=4`;

@@ -133,6 +133,14 @@ export class IgnoredRegions {
     return this.bySource.get(sourceId) ?? this.bySource.get(EVERY_CAMERA) ?? [];
   }
 
+  /**
+   * The camera's regions in pixels that reach past a frame of this size: measured on a picture of another size (before
+   * CAPTURE_WIDTH scaled it, or before a twin's new width), they cover another part of the picture, or none.
+   */
+  pixelRegionsPast(sourceId: string, width: number, height: number): readonly IgnoreRegion[] {
+    return this.regionsOf(sourceId).filter(({ unit, points }) => unit === 'pixel' && points.some(([x, y]) => x > width || y > height));
+  }
+
   /** The frame's boxes outside its camera's regions, and how many were inside (frame size: the boxes' pixels). */
   split(sourceId: string, boxes: DetectedBox[], width: number, height: number): { kept: DetectedBox[]; ignored: number } {
     const regions = this.regionsOf(sourceId);

@@ -1,6 +1,6 @@
 import type { DetectedBox, FrameHeader, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
-import type { IgnoredRegions } from './ignore-regions';
+import { IgnoredRegions } from './ignore-regions';
 import type { InFlightTimes } from './in-flight-times';
 import type { DetectionResult, InferredImage, TextDetector } from './text-detector';
 import type { VideoTextReader } from './video-text-reader';
@@ -39,7 +39,8 @@ export interface InOrderDetectionsOptions<F extends ChainedFrame> {
   done?(frame: F): void;
   /** Each frame's time in the chain, from its push to its leaving (published, or not). */
   times?: InFlightTimes<ChainedFrame>;
-  log: { error(context: object, message: string): void };
+  /** `warn`: regions in pixels that do not fit a camera's frames, once per camera, frame size and regions in force. */
+  log: { error(context: object, message: string): void; warn?(context: object, message: string): void };
 }
 
 /**
@@ -58,6 +59,8 @@ export class InOrderDetections<F extends ChainedFrame> {
   private readonly publishedWaiters: Array<() => void> = [];
   private failedFrames = 0;
   private failedPublishes = 0;
+  /** Per regions in force, the cameras and frame sizes their pixel regions were checked against (each told once). */
+  private readonly regionsChecked = new WeakMap<IgnoredRegions, Set<string>>();
 
   constructor(private readonly options: InOrderDetectionsOptions<F>) {}
 
@@ -146,7 +149,9 @@ export class InOrderDetections<F extends ChainedFrame> {
   }
 
   private async read(frame: F, detected: DetectionResult): Promise<FrameDetections> {
-    const { kept, ignored } = this.options.ignoredRegions?.().split(frame.sourceId, detected.boxes, detected.width, detected.height) ?? { kept: detected.boxes, ignored: 0 };
+    const regions = this.options.ignoredRegions?.() ?? IgnoredRegions.NONE;
+    this.tellRegionsPastFrame(regions, frame.sourceId, detected.width, detected.height);
+    const { kept, ignored } = regions.split(frame.sourceId, detected.boxes, detected.width, detected.height);
     const result = { ...detected, boxes: kept, ignored };
     const reader = this.options.reader();
     if (!reader) return result;
@@ -157,5 +162,25 @@ export class InOrderDetections<F extends ChainedFrame> {
       timings: { ...result.timings, recognizeMs: reading.recognizeMs },
       lines: { read: reading.read, carried: reading.carried, dropped: reading.dropped, ...(reading.textAfterMs.length > 0 && { textAfterMs: reading.textAfterMs }) },
     };
+  }
+
+  /**
+   * Warns of the camera's regions in pixels that reach past its frames, once per frame size and regions in force: they
+   * were measured at another size, and the text they were drawn round would be read and published without a word.
+   */
+  private tellRegionsPastFrame(regions: IgnoredRegions, sourceId: string, width: number, height: number): void {
+    const checked = this.regionsChecked.get(regions) ?? new Set<string>();
+    this.regionsChecked.set(regions, checked);
+    const camera = JSON.stringify([sourceId, width, height]);
+    if (checked.has(camera)) return;
+    checked.add(camera);
+    const past = regions.pixelRegionsPast(sourceId, width, height);
+    if (past.length === 0) return;
+    this.options.log.warn?.(
+      { sourceId, width, height, regions: past.map(({ points }) => points) },
+      `${past.length} ignore region(s) of camera ${JSON.stringify(sourceId)} in pixels reach past its ${width}x${height} frames: ` +
+        'measured on a picture of another size (before CAPTURE_WIDTH/CAPTURE_HEIGHT scaled it, or a twin changed its size), they cover another part of the picture, or none; ' +
+        'give them in pixels of this size, or in fractions of the frame (0 to 1), which follow its size',
+    );
   }
 }
