@@ -75,7 +75,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     return new CaptureService(
       {
         description: resolveSource(path),
-        settings: { source: path, fps: 0, width: 0, height: 0 },
+        settings: { source: path, fps: 0, width: 0, height: 0, crop: '' },
         create: () => {
           const source = new VideoFileSource({ path, sourceId: 'camera0', loop: true, realtime, bufferHeld: (buffer) => client.holds(buffer) });
           onSource?.(source);
@@ -102,7 +102,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     const notServingUrl = 'http://127.0.0.1:9/camera.mjpeg';
     const notServing = resolveSource(notServingUrl);
     const capture = new CaptureService(
-      { description: notServing, settings: { source: notServingUrl, fps: 0, width: 0, height: 0 }, create: () => createFrameSource(notServing, { sourceId: 'camera0', streamTimeoutSeconds: 1 }) },
+      { description: notServing, settings: { source: notServingUrl, fps: 0, width: 0, height: 0, crop: '' }, create: () => createFrameSource(notServing, { sourceId: 'camera0', streamTimeoutSeconds: 1 }) },
       false,
       client,
       new CaptureMetrics(new Registry(), client),
@@ -120,7 +120,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     let server = serveStream(url);
     registry = new Registry();
     const capture = new CaptureService(
-      { description: resolveSource(url), settings: { source: url, fps: 0, width: 64, height: 48 }, create: () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width: 64, height: 48, streamTimeoutSeconds: 2 }) },
+      { description: resolveSource(url), settings: { source: url, fps: 0, width: 64, height: 48, crop: '' }, create: () => createFrameSource(resolveSource(url), { sourceId: 'camera0', width: 64, height: 48, streamTimeoutSeconds: 2 }) },
       false,
       client,
       new CaptureMetrics(registry, client),
@@ -175,7 +175,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
       await capture.start();
       await waitUntil(() => frames.length >= 3, 'frames from the first source');
       const testPattern = resolveSource('testsrc');
-      await capture.switchSource({ description: testPattern, settings: { source: 'testsrc', fps: 20, width: 32, height: 24 }, create: () => createFrameSource(testPattern, { sourceId: 'camera0', width: 32, height: 24, fps: 20 }) });
+      await capture.switchSource({ description: testPattern, settings: { source: 'testsrc', fps: 20, width: 32, height: 24, crop: '' }, create: () => createFrameSource(testPattern, { sourceId: 'camera0', width: 32, height: 24, fps: 20 }) });
       await waitUntil(() => frames.some((frame) => frame.width === 32), 'frames from the new source');
       const sequences = frames.map((frame) => frame.sequence);
       expect(new Set(sequences).size).toBe(sequences.length);
@@ -192,7 +192,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   it('after a file played once has ended, switches to a stream that is not up yet by retrying it, with one decoder however many switches', async () => {
     registry = new Registry();
     const capture = new CaptureService(
-      { description: resolveSource(video), settings: { source: video, fps: 0, width: 0, height: 0 }, create: () => new VideoFileSource({ path: video, sourceId: 'camera0', loop: false, realtime: false, bufferHeld: (buffer) => client.holds(buffer) }) },
+      { description: resolveSource(video), settings: { source: video, fps: 0, width: 0, height: 0, crop: '' }, create: () => new VideoFileSource({ path: video, sourceId: 'camera0', loop: false, realtime: false, bufferHeld: (buffer) => client.holds(buffer) }) },
       true,
       client,
       new CaptureMetrics(registry, client),
@@ -200,7 +200,7 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
     );
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/camera.mjpeg`;
-    const notUpYet = { description: resolveSource(url), settings: { source: url, fps: 0, width: 0, height: 0 }, create: () => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 }) };
+    const notUpYet = { description: resolveSource(url), settings: { source: url, fps: 0, width: 0, height: 0, crop: '' }, create: () => createFrameSource(resolveSource(url), { sourceId: 'camera0', streamTimeoutSeconds: 1 }) };
     let server: ChildProcess | undefined;
     try {
       await capture.start();

@@ -62,13 +62,13 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.cameras.twinSpec.added?.refuse?.('gate 2')).toBe("a camera's SOURCE_ID, which it would be, must be its own twin key, and this one's is gate_2");
     expect(capture.cameras.twinSpec.added?.refuse?.('gate_2')).toBeUndefined();
     expect(capture.cameras.settings()).toEqual({
-      camera0: { source: small, fps: 0, width: 0, height: 0 },
-      door_1: { source: door, fps: 0, width: 0, height: 0 },
+      camera0: { source: small, fps: 0, width: 0, height: 0, crop: '' },
+      door_1: { source: door, fps: 0, width: 0, height: 0, crop: '' },
     });
   });
 
   it('restarts only the cameras whose settings change, on their new settings', async () => {
-    const next = { ...capture.cameras.settings(), door_1: { source: large, fps: 0, width: 0, height: 0 } };
+    const next = { ...capture.cameras.settings(), door_1: { source: large, fps: 0, width: 0, height: 0, crop: '' } };
     await waitUntil(() => decodersOf(small).length === 1 && decodersOf(door).length === 1, 'both decoders running');
     const camera0Decoder = decodersOf(small);
     const change = await capture.cameras.prepare(next);
@@ -86,7 +86,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
   it('keeps a camera delivering while the stream the twin switched it to cannot be reached, saying so in stats() and the metrics', async () => {
     const typo = `rtsp://127.0.0.1:${await freePort()}/door`;
     await waitUntil(() => sizes.get('door.1') === '64x48', 'frames from door.1');
-    const change = await capture.cameras.prepare({ ...capture.cameras.settings(), door_1: { source: typo, fps: 0, width: 0, height: 0 } });
+    const change = await capture.cameras.prepare({ ...capture.cameras.settings(), door_1: { source: typo, fps: 0, width: 0, height: 0, crop: '' } });
     expect(change.refused).toEqual([]);
     await change.switch();
 
@@ -112,9 +112,9 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     const garage = makeVideo('garage.mp4', 64, 48);
     const told: string[] = [];
     capture.cameras.watch({ added: (sourceId) => told.push(`+${sourceId}`), removed: (sourceId) => told.push(`-${sourceId}`) });
-    expect(capture.cameras.twinSpec.added?.defaults('garage')).toEqual({ fps: 8, width: 0, height: 0 });
+    expect(capture.cameras.twinSpec.added?.defaults('garage')).toEqual({ fps: 8, width: 0, height: 0, crop: '' });
     const startup = capture.cameras.settings();
-    const withGarage = { ...startup, garage: { source: garage, fps: 8, width: 32, height: 24 } };
+    const withGarage = { ...startup, garage: { source: garage, fps: 8, width: 32, height: 24, crop: '' } };
     await (await capture.cameras.prepare(withGarage)).switch();
 
     expect(capture.cameras.settings()).toEqual(withGarage);
@@ -132,10 +132,10 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
   it('refuses each camera it cannot open, naming it, leaves it as it was, and switches and adds the others', async () => {
     const garage = makeVideo('garage-beside-missing.mp4', 64, 48);
     const next = {
-      camera0: { source: large, fps: 0, width: 0, height: 0 },
-      door_1: { source: join(workDir, 'missing.mp4'), fps: 0, width: 0, height: 0 },
-      garage: { source: garage, fps: 8, width: 0, height: 0 },
-      typo: { source: 'foo://gate.local/x', fps: 8, width: 0, height: 0 },
+      camera0: { source: large, fps: 0, width: 0, height: 0, crop: '' },
+      door_1: { source: join(workDir, 'missing.mp4'), fps: 0, width: 0, height: 0, crop: '' },
+      garage: { source: garage, fps: 8, width: 0, height: 0, crop: '' },
+      typo: { source: 'foo://gate.local/x', fps: 8, width: 0, height: 0, crop: '' },
     };
     const before = capture.cameras.settings();
 
@@ -159,7 +159,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
 
   it('waits for a camera device that is not there when the document at start-up names it, and still refuses a file that cannot be read, alone', async () => {
     const before = capture.cameras.settings();
-    const unplugged = { source: '/dev/video99', fps: 0, width: 0, height: 0 };
+    const unplugged = { source: '/dev/video99', fps: 0, width: 0, height: 0, crop: '' };
     const change = await capture.cameras.prepare({ ...before, garage: unplugged, door_1: { ...unplugged, source: join(workDir, 'missing.mp4') } }, { startup: true });
     expect(change.refused).toEqual([expect.stringMatching(/^cameras\.door_1: source: video file not found/)]);
     expect(capture.cameras.settings()).toEqual(before);
@@ -201,7 +201,7 @@ describe('InProcessCameras offering their frames to the preview (real ffmpeg and
     try {
       await new Promise<void>((resolve, reject) => capture.server.listen((error) => (error ? reject(error) : resolve())));
       const startup = capture.cameras.settings();
-      await (await capture.cameras.prepare({ ...startup, garage: { source: makeVideo('offered-garage.mp4', 64, 48), fps: 8, width: 0, height: 0 } })).switch();
+      await (await capture.cameras.prepare({ ...startup, garage: { source: makeVideo('offered-garage.mp4', 64, 48), fps: 8, width: 0, height: 0, crop: '' } })).switch();
       await waitUntil(() => last.has('garage'), 'frames of the added camera');
       await (await capture.cameras.prepare(startup)).switch();
 

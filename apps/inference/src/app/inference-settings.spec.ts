@@ -57,7 +57,7 @@ describe('applyInferenceSettings', () => {
 
   describe('with cameras decoded in process (CAPTURE_SOURCES)', () => {
     const demo = join(ROOT, 'assets/demo/demo.mp4');
-    const camera = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
+    const camera = (source: string) => ({ source, fps: 0, width: 0, height: 0, crop: '' });
     const cameras = () => inProcessCapture([readConfig(sourceConfigSpec, { CAMERA_PATH: demo })], (sourceId) => readAddedSource(sourceId, {}), pino({ level: 'silent' }), new Registry());
 
     it('applies the rest of a patch where a camera cannot be opened, leaving that camera as it was and saying why', async () => {

@@ -223,7 +223,7 @@ export abstract class DecoderSource implements FrameSource {
         format = readFormat(line);
       } catch (error) {
         if (!(error instanceof VideoSourceError)) throw error;
-        this.failRunning(output, new VideoSourceError(`${this.label}: ${error.message}`));
+        this.failRunning(output, new VideoSourceError(`${this.label}: ${error.message}`, error.awaitsSettings));
         return;
       }
       if (!format) return;

@@ -40,6 +40,6 @@ export class FfmpegSource extends DecoderSource {
     const pixelFormat = this.settings.shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const built = buildInput(ffmpegMajorVersion(version));
     const input = { ...built, pixelFormat, outputOptions: [...(built.outputOptions ?? []), ...framesAsDecoded(version)] };
-    return { tool, frameFormat: ffmpegOutputFormatReader(), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    return { tool, frameFormat: ffmpegOutputFormatReader(undefined, this.settings.shape.crop), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import { ColorMatrix } from '@iev/frame-protocol';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { FrameFormatReader } from './decoder-source';
+import { assertCropInside, type Crop, cropFilter, croppedPictureSize } from './crop';
 import { ensureToolRuns } from './decoder-tools';
 import { ffprobeFor, useFfmpegPath } from './ffmpeg-command';
 import { ROUNDED_TIMES_ALLOWANCE, rateLimitCapacity } from './frame-rate-limit';
@@ -89,7 +90,8 @@ function sizeFilter({ width, height }: OutputShape): string {
 }
 
 /**
- * The rate limit before scale, so dropped frames are never scaled; then sizeFilter. A token
+ * The rate limit first, so dropped frames are never cropped or scaled; then the crop (cropFilter), so the scale and
+ * the conversion after it touch only the region kept; then sizeFilter, which takes the crop's shape. A token
  * bucket, in the select filter's stored values: ld(0) holds the frames it may let through, refilled at fps a second by
  * the frames' own times up to one and the allowances, ld(1) the latest frame time seen; a frame is kept where a whole
  * one is there to spend. So a source no faster than fps keeps every frame though they come unevenly (the slots of
@@ -101,13 +103,13 @@ function sizeFilter({ width, height }: OutputShape): string {
  * Only drops: ffmpeg's fps filter repeats frames up to the rate, so a camera slower than it (25 fps by day, 5 at night
  * under CAPTURE_FPS=10) had each frame decoded, sent and run through the models twice, and counted at the rate asked.
  */
-export function rateAndSizeFilters({ width, height, fps }: OutputShape): string[] {
-  const scale = sizeFilter({ width, height });
-  if (!fps) return [scale];
+export function rateAndSizeFilters({ width, height, fps, crop }: OutputShape): string[] {
+  const cropAndScale = [...(crop ? [cropFilter(crop)] : []), sizeFilter({ width, height })];
+  if (!fps) return cropAndScale;
   const refill = `st(0,min(${rateLimitCapacity(fps)},ld(0)+(t-ld(1))*${fps}));st(1,t)`;
   const restart = `st(0,${1 + ROUNDED_TIMES_ALLOWANCE});st(1,t)`;
   const jitteredBack = `n*lt(ld(1)-t,${STEP_BACK_JITTER_SECONDS})`;
-  return [`select='if(n*gte(t,ld(1)),${refill},if(${jitteredBack},0,${restart}));if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, scale];
+  return [`select='if(n*gte(t,ld(1)),${refill},if(${jitteredBack},0,${restart}));if(gte(ld(0),1),st(0,ld(0)-1);1,0)'`, ...cropAndScale];
 }
 
 /** ffmpeg's names (av_color_space_name) of the matrices frames carry; any other is left unsaid, read as BT.601. */
@@ -137,14 +139,19 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * for the new size, and ffmpeg squashes their output into the first size by a scaler of its own (`scaler_out_...`),
  * saying so only at level verbose: that line gives the size the frames would now have, for DecoderSource to fail the
  * source on, so that a restart reads the new size instead of frames squashed for good.
+ *
+ * With a crop, the picture it is configured for (croppedPictureSize, at each configuration, before the first frame)
+ * must hold its region: otherwise this throws assertCropInside's error, which waits for the setting to change.
  */
-export function ffmpegOutputFormatReader(inputStream?: number): FrameFormatReader {
+export function ffmpegOutputFormatReader(inputStream?: number, crop?: Crop): FrameFormatReader {
   let inOutputSection = false;
   /** The decoded input stream's (`inputStream`, else the first video stream, which ffmpeg maps), once described. */
   let input: { matrix?: ColorMatrix } | undefined;
   const decoded = new RegExp(`Stream #0:${inputStream ?? '\\d+'}\\b.*: Video: `);
   return (verboseLine) => {
     const line = verboseLine.replace(REFERENCE_FRAMES, '');
+    const cropped = crop && croppedPictureSize(line);
+    if (cropped) assertCropInside(crop, cropped);
     const squashed = OUTPUT_SCALER_LINE.exec(line);
     if (squashed) {
       const [, width, height, firstWidth, firstHeight] = squashed.map(Number);

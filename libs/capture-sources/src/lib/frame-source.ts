@@ -1,4 +1,5 @@
 import { type FrameHeader, MAX_DIMENSION, PixelFormat } from '@iev/frame-protocol';
+import type { Crop } from './crop';
 import { VideoSourceError } from './video-source-error';
 
 export interface CapturedFrame {
@@ -49,6 +50,8 @@ export interface OutputShape {
   fps?: number;
   /** ffmpeg's sources (default DEFAULT_DECODED_FORMAT); a GStreamer pipeline's frames are BGR24 whatever is asked. */
   pixelFormat?: DecodedFormat;
+  /** The region of the source's picture kept, before width and height scale it; nothing outside it is converted or sent. */
+  crop?: Crop;
 }
 
 /**

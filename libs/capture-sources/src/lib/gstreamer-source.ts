@@ -6,6 +6,7 @@ import { PixelFormat } from '@iev/frame-protocol';
 import { maskCredentials } from '@iev/service-runtime';
 import { type DecoderCommand, type DecoderLineListeners, DecoderSource, type FailureAdviser, type FrameFormatReader, type LaunchedDecoder } from './decoder-source';
 import { cameraDeviceAdvice } from './camera-device-advice';
+import { assertCropInside, type Crop, cropRegion } from './crop';
 import { ensureToolRuns, gstLaunchTool } from './decoder-tools';
 import { frameSocketPath, PipeFrameOutput, removeFrameSocket, SocketFrameOutput } from './frame-output';
 import type { BufferHeld } from './frame-ring';
@@ -31,7 +32,7 @@ const FRAMES_FD = 3;
 /**
  * Turns an OpenCV-style GStreamer pipeline (ending in `appsink`, with any properties) into a gst-launch-1.0 command
  * that writes raw BGR frames to a file descriptor: converts to BGR unless the pipeline ends in BGR caps already,
- * scales inside GStreamer as requested (the rate is GstreamerPipelineSource's to limit), and fixes the output size
+ * crops (cropElements) and scales inside GStreamer as requested (the rate is GstreamerPipelineSource's to limit), and fixes the output size
  * whenever it is known (from the request or the pipeline's last caps with a width, a height and square pixels, where
  * nothing after them may change it: squareSizeAtTheEnd), so a frame is always exactly that many bytes; pixels that are
  * not square are made square unless CAPTURE_WIDTH and CAPTURE_HEIGHT both ask for a size (sizeElements).
@@ -44,6 +45,7 @@ export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLau
   else if (/^\w*sink\b/.test(last)) throw new VideoSourceError(`GStreamer pipeline must end in appsink (or in the element that makes the frames), not ${maskCredentials(last)}`);
   if (elements.length === 0) throw new VideoSourceError(`GStreamer pipeline has no source element: ${maskCredentials(pipeline)}`);
 
+  if (shape.crop) elements.push(...cropElements(shape.crop, elements));
   if (!isBgrCaps(elements[elements.length - 1])) elements.push('videoconvert', 'video/x-raw,format=BGR');
   // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
   const pipelineSize = squareSizeAtTheEnd(elements);
@@ -67,6 +69,31 @@ export const readNegotiatedSize: FrameFormatReader = (line) => {
   return width && height ? { width: Number(width[1]), height: Number(height[1]) } : undefined;
 };
 
+/**
+ * videocrop for the crop, before the conversion to BGR, so that only its region is converted and scaled: its sides
+ * in the pipeline's stored pixels, from the size its caps fix (sizeAtTheEnd), as displayed by their pixel-aspect-ratio
+ * (square where they give none), then caps that say the region's size with square pixels. Throws a VideoSourceError
+ * naming the crop's setting where the caps fix no size (GStreamer has no crop by position and size alone, and its
+ * auto-crop would renegotiate the camera's own size to fit) or the region is not inside the picture.
+ */
+function cropElements(crop: Crop, elements: string[]): string[] {
+  const stored = sizeAtTheEnd(elements);
+  if (!stored) {
+    throw new VideoSourceError(
+      `${crop.setting} crops a GStreamer pipeline only where its caps fix the picture's size, and these do not: end it in caps with a width and height (... ! video/x-raw,width=1920,height=1080 ! appsink), or crop in the pipeline itself (videocrop)`,
+      true,
+    );
+  }
+  const pixelAspect = stored.pixelAspect ?? 1;
+  const shown = { width: Math.round(stored.width * pixelAspect), height: stored.height };
+  assertCropInside(crop, shown, 'GStreamer pipeline');
+  const region = cropRegion(crop, shown);
+  const left = Math.round(region.x / pixelAspect);
+  const width = Math.round(region.width / pixelAspect);
+  const sides = `left=${left} top=${region.y} right=${stored.width - left - width} bottom=${stored.height - region.y - region.height}`;
+  return [`videocrop ${sides}`, ...(pixelAspect === 1 ? [] : ['videoscale']), `video/x-raw,width=${region.width},height=${region.height},pixel-aspect-ratio=1/1`];
+}
+
 /** Elements that hand frames on at the size they get them: format converters, queues, a rate limit. */
 const SIZE_KEEPING = /^(?:videoconvert|autovideoconvert|queue2?|videorate|identity)(?:\s|$)/;
 
@@ -77,9 +104,15 @@ const SIZE_KEEPING = /^(?:videoconvert|autovideoconvert|queue2?|videorate|identi
  * shape to the source (an analog capture card's 720x480 may come at 10:11): the size is then read as negotiated.
  */
 function squareSizeAtTheEnd(elements: string[]): FrameSize | undefined {
+  const size = sizeAtTheEnd(elements);
+  return size?.pixelAspect === 1 ? { width: size.width, height: size.height } : undefined;
+}
+
+/** The size the pipeline's last caps with a size fix where nothing after them may change it, as squareSizeAtTheEnd, with their pixels' shape. */
+function sizeAtTheEnd(elements: string[]): ReturnType<typeof capsSize> {
   for (const element of [...elements].reverse()) {
     const size = capsSize(element);
-    if (size) return size.squarePixels ? { width: size.width, height: size.height } : undefined;
+    if (size) return size;
     if (!isCaps(element) && !SIZE_KEEPING.test(element)) return undefined;
   }
   return undefined;
@@ -87,14 +120,15 @@ function squareSizeAtTheEnd(elements: string[]): FrameSize | undefined {
 
 /**
  * A caps element ("video/x-raw, width=640, height=480", "video/x-raw(memory:NVMM), width=(int)1920, ...") with a fixed
- * size; with its pixels' shape too, square, for a size known before negotiation (squareSizeAtTheEnd).
+ * size; with its pixel-aspect-ratio as a number where it gives one (1 for square pixels, squareSizeAtTheEnd).
  */
-function capsSize(element: string): (FrameSize & { squarePixels: boolean }) | undefined {
+function capsSize(element: string): (FrameSize & { pixelAspect?: number }) | undefined {
   if (!isCaps(element)) return undefined;
   const width = capsField(element, 'width');
   const height = capsField(element, 'height');
-  const squarePixels = capsField(element, 'pixel-aspect-ratio')?.replace(/\s/g, '') === '1/1';
-  return width && /^\d+$/.test(width) && height && /^\d+$/.test(height) ? { width: Number(width), height: Number(height), squarePixels } : undefined;
+  const aspect = /^(\d+)\/(\d+)$/.exec(capsField(element, 'pixel-aspect-ratio')?.replace(/\s/g, '') ?? '');
+  const pixelAspect = aspect && Number(aspect[1]) > 0 && Number(aspect[2]) > 0 ? Number(aspect[1]) / Number(aspect[2]) : undefined;
+  return width && /^\d+$/.test(width) && height && /^\d+$/.test(height) ? { width: Number(width), height: Number(height), ...(pixelAspect !== undefined && { pixelAspect }) } : undefined;
 }
 
 function isBgrCaps(element: string): boolean {

@@ -31,7 +31,7 @@ describe('prepareSource on a video file', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("hands its probe to the first source, which starts without probing again; a later source (a restart) probes afresh", async () => {
-    const prepared = await prepareSource({ source: DEMO_VIDEO, fps: 0, width: 0, height: 0 }, { ffmpegPath: join(dir, 'ffmpeg'), realtime: false }, { setting: 'CAMERA_PATH' });
+    const prepared = await prepareSource({ source: DEMO_VIDEO, fps: 0, width: 0, height: 0, crop: '' }, { ffmpegPath: join(dir, 'ffmpeg'), realtime: false }, { setting: 'CAMERA_PATH' });
     const probedToPrepare = ffprobeRuns();
 
     const [first] = await take(prepared.create(), 1);

@@ -13,7 +13,7 @@ import { SourceSupervisor } from './source-supervisor';
 
 jest.setTimeout(20_000);
 
-const settings = (source: string) => ({ source, fps: 0, width: 0, height: 0 });
+const settings = (source: string) => ({ source, fps: 0, width: 0, height: 0, crop: '' });
 
 describe('prepareSource', () => {
   it('refuses a GStreamer pipeline capture cannot run, naming the setting and the problem', async () => {

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { cameraDeviceAdvice } from './camera-device-advice';
+import { cropSetting, parseCrop } from './crop';
 import type { FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
 import { defaultFfmpegPath } from './ffmpeg-location';
@@ -18,11 +19,13 @@ export interface SourceSettings {
   fps: number;
   width: number;
   height: number;
+  /** The region kept, as cropVariable reads it (canonical: the same region is the same text); empty for the whole picture. */
+  crop: string;
 }
 
 /** Whether two sources' settings are the same: a source made from either is the same source. */
 export function sameSettings(a: SourceSettings | undefined, b: SourceSettings): boolean {
-  return a !== undefined && a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height;
+  return a !== undefined && a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height && a.crop === b.crop;
 }
 
 export interface PreparedSource {
@@ -62,6 +65,7 @@ export async function prepareSource(
     width: settings.width || undefined,
     height: settings.height || undefined,
     fps: settings.fps || undefined,
+    crop: parseCrop(settings.crop, cropSetting(setting)),
   };
   // Before the decoder: a pipeline capture cannot run is wrong wherever GStreamer is installed.
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
@@ -126,13 +130,16 @@ const SOURCE_KINDS: Record<Exclude<SourceDescription['type'], 'stream'>, string>
 
 /**
  * Throws what the source's own start would (buildGstLaunchArgs: an unclosed quote, a sink other than appsink, ...),
- * naming the capture module's setting: a source that can never start would otherwise be retried for good.
+ * naming the capture module's setting: a source that can never start would otherwise be retried for good; so is a
+ * crop the pipeline cannot take.
  */
 function assertRunnablePipeline(pipeline: string, shape: OutputShape, setting: string): void {
   try {
-    buildGstLaunchArgs(pipeline, shape);
+    buildGstLaunchArgs(pipeline, { ...shape, crop: undefined });
   } catch (error) {
     // Not as the cause: its message, all it says, would then be logged twice.
     throw new VideoSourceError(`${setting} is not a pipeline capture can run: ${(error as Error).message}`);
   }
+  // A crop the pipeline cannot take names its own setting.
+  buildGstLaunchArgs(pipeline, shape);
 }

@@ -121,8 +121,8 @@ export interface FrameSourceOptions extends OutputShape {
 
 /** A source for what resolveSource described; nothing runs until its start() or frames(). */
 export function createFrameSource(description: SourceDescription, options: FrameSourceOptions = {}): FrameSource {
-  const { sourceId, width, height, fps, pixelFormat, bufferHeld, onDecoderMessage, ffmpegPath = defaultFfmpegPath() } = options;
-  const shape: OutputShape = { width, height, fps, pixelFormat };
+  const { sourceId, width, height, fps, pixelFormat, crop, bufferHeld, onDecoderMessage, ffmpegPath = defaultFfmpegPath() } = options;
+  const shape: OutputShape = { width, height, fps, pixelFormat, crop };
   switch (description.type) {
     case 'file':
       return new VideoFileSource({ path: description.path, sourceId, loop: options.loop, realtime: options.realtime, probed: options.probed, framesSent: true, ffmpegPath, bufferHeld, onDecoderMessage, onWarning: options.onWarning, ...shape });

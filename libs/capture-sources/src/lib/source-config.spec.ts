@@ -77,11 +77,11 @@ describe('readSourceList', () => {
 
 describe('sourceSetup', () => {
   it("turns a source's settings into prepareSource's arguments", () => {
-    const [config] = list([{ CAMERA_PATH: '/dev/video0', CAPTURE_V4L2_FORMAT: 'mjpeg', CAPTURE_WIDTH: 640 }]);
+    const [config] = list([{ CAMERA_PATH: '/dev/video0', CAPTURE_V4L2_FORMAT: 'mjpeg', CAPTURE_WIDTH: 640, CAPTURE_CROP: '10%,20%,50%,50%' }]);
     const bufferHeld = () => false;
 
     expect(sourceSetup(config, { bufferHeld })).toEqual({
-      settings: { source: '/dev/video0', fps: 0, width: 640, height: 0 },
+      settings: { source: '/dev/video0', fps: 0, width: 640, height: 0, crop: '10%,20%,50%,50%' },
       options: expect.objectContaining({ sourceId: 'camera0', v4l2InputFormat: 'mjpeg', pixelFormat: PixelFormat.I420, streamTimeoutSeconds: 10, bufferHeld }),
     });
     expect(sourceSetup({ ...config, v4l2Format: 'auto' }).options.v4l2InputFormat).toBeUndefined();

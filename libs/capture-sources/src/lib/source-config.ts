@@ -1,5 +1,6 @@
 import { MAX_SOURCE_ID_BYTES } from '@iev/frame-protocol';
 import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvSpec, type EnvVar } from '@iev/service-runtime';
+import { cropVariable } from './crop';
 import { STREAM_FORMATS } from './stream-input';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
@@ -32,6 +33,8 @@ export const sourceConfigSpec = {
   width: frameSize('CAPTURE_WIDTH'),
   height: frameSize('CAPTURE_HEIGHT'),
   fps: frameRate('CAPTURE_FPS'),
+  /** The region of the picture kept (x,y,width,height in pixels or %), before CAPTURE_WIDTH and CAPTURE_HEIGHT scale it. */
+  crop: cropVariable('CAPTURE_CROP'),
   v4l2Format: env.oneOf('CAPTURE_V4L2_FORMAT', ['auto', 'mjpeg', 'yuyv422'] as const, 'auto'),
   /** The frames' format out of ffmpeg (a GStreamer pipeline's are BGR24). */
   pixelFormat: env.oneOf('CAPTURE_PIXEL_FORMAT', Object.keys(DECODED_FORMAT_NAMES) as Array<keyof typeof DECODED_FORMAT_NAMES>, 'i420'),
@@ -52,6 +55,7 @@ export const sourceTwinSpec = {
   fps: frameRate('fps'),
   width: frameSize('width'),
   height: frameSize('height'),
+  crop: cropVariable('crop'),
 };
 
 /** What a user sets (live through a twin too), and how the source is opened, for prepareSource. */
@@ -74,7 +78,7 @@ export function sourceSetup(
   { bufferHeld, onDecoderMessage, onWarning }: Pick<FrameSourceOptions, 'bufferHeld' | 'onDecoderMessage' | 'onWarning'> = {},
 ): SourceSetup {
   return {
-    settings: { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height },
+    settings: { source: config.cameraPath, fps: config.fps, width: config.width, height: config.height, crop: config.crop },
     options: {
       sourceType: config.sourceType,
       sourceId: config.sourceId,

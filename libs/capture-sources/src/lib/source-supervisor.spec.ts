@@ -342,7 +342,7 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
   });
 
   /** What a source of the camera path is, at its own size unless `width` is given (SourceIdentity). */
-  const identity = (cameraPath: string, width = 0) => ({ description: resolveSource(cameraPath), settings: { source: cameraPath, fps: 0, width, height: 0 } });
+  const identity = (cameraPath: string, width = 0) => ({ description: resolveSource(cameraPath), settings: { source: cameraPath, fps: 0, width, height: 0, crop: '' } });
   /** A supervisor of the 32-wide test pattern, told what it is, its sources retried after 50, 100 and then 200 ms. */
   const patternSupervisor = (listener: SourceSupervisorOptions['listener'] = {}) => {
     const supervisor = new SourceSupervisor(testPattern(32), { failFastBeforeFirstFrame: true, identity: identity('testsrc', 32), backoff: new Backoff(50, 200, 0), listener });

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { assertCropInside, cropRegion } from './crop';
 import { type DecoderCommand, DecoderSource } from './decoder-source';
 import type { BufferHeld } from './frame-ring';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
@@ -80,8 +81,11 @@ export class VideoFileSource extends DecoderSource {
     this.framesPerLoop = Math.round(video.durationSeconds * rate);
     // A still picture is read as the CLI reads it: upright, transparency over white.
     const picture = isPicture(video.formatName) ? await uprightPicture(this.path, ffmpegPath, video) : undefined;
-    // Scaled to the size computed here from the probe: the displayed size where none is asked (a no-op then).
-    const size = scaledSize(picture?.size ?? video, this.options);
+    // Scaled to the size computed here from the probe: the displayed size (of the crop) where none is asked (a no-op then).
+    const shown = picture?.size ?? video;
+    const { crop } = this.options;
+    if (crop) assertCropInside(crop, shown, this.label);
+    const size = scaledSize(crop ? cropRegion(crop, shown) : shown, this.options);
     // Before ffmpeg runs, not only at the first frame: ffmpeg refuses most such sizes itself, in words that name neither.
     if (this.options.framesSent) assertSendableSize(size, this.label);
     // A picture read by name (image2: a JPEG, a BMP) takes its own options: it loops by -loop, not -stream_loop,
@@ -100,12 +104,12 @@ export class VideoFileSource extends DecoderSource {
     const input = {
       inputOptions,
       input: ffmpegFileArgument(this.path),
-      videoFilters: [...(picture?.filters ?? []), ...rateAndSizeFilters({ ...size, fps })],
+      videoFilters: [...(picture?.filters ?? []), ...rateAndSizeFilters({ ...size, fps, crop })],
       pixelFormat,
       outputOptions: ['-map', `0:${video.streamIndex}`, ...framesAsDecoded(version)],
     };
     // The frames' format as ffmpeg says it writes them (their range may not be the file's).
-    const frameFormat = toldOfSizeChange(ffmpegOutputFormatReader(video.streamIndex), (from, to) =>
+    const frameFormat = toldOfSizeChange(ffmpegOutputFormatReader(video.streamIndex, crop), (from, to) =>
       this.options.onWarning?.(
         `${this.label}: frame size changed mid-file from ${from.width}x${from.height} to ${to.width}x${to.height}; its frames stay ${size.width}x${size.height}, ` +
           'those after the change stretched to it (restarting would play the file from its start)',
