@@ -125,14 +125,19 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
   });
 
   it("changes a camera live from inference's twin, as capture's twin changes its one, and reports every camera", async () => {
-    const door = { source: DEMO_VIDEO, fps: 0, width: 320, height: 240 };
+    const door = { source: DEMO_VIDEO, fps: 0, width: 320, height: 240, crop: '' };
     await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['door']?.['width'] === 320, 30_000);
     await hub.patchDesired('inference', { cameras: { door: { width: 160, height: 120 } } });
 
     const reported = await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['door']?.['width'] === 160, 20_000);
     expect(lastDesiredOf(reported).status).toBe('applied');
-    expect(settingsOf(reported).cameras).toEqual({ camera0: { source: DEMO_VIDEO, fps: 0, width: 0, height: 0 }, door: { ...door, width: 160, height: 120 } });
+    expect(settingsOf(reported).cameras).toEqual({ camera0: { source: DEMO_VIDEO, fps: 0, width: 0, height: 0, crop: '' }, door: { ...door, width: 160, height: 120 } });
     await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'door' && d.width === 160 && d.height === 120) || undefined, "door's detections at 160x120", 30_000);
+    // A crop as capture's twin sets one: the top half, 160 wide.
+    await hub.patchDesired('inference', { cameras: { door: { height: 0, crop: '0,0,100%,50%' } } });
+    const cropped = await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['door']?.['crop'] === '0,0,100%,50%', 20_000);
+    expect(settingsOf(cropped).cameras?.['door']).toEqual({ ...door, width: 160, height: 0, crop: '0,0,100%,50%' });
+    await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'door' && d.width === 160 && d.height === 60) || undefined, "door's detections at 160x60", 30_000);
 
     // A camera inference does not have, without a source to add it by: nothing changes.
     await hub.patchDesired('inference', { cameras: { garage: { fps: 5 } } });
@@ -147,7 +152,7 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     const added = await hub.waitForReported('inference', (r) => settingsOf(r).cameras?.['garage'] !== undefined, 20_000);
     expect(lastDesiredOf(added).status).toBe('applied');
     // Its rate and size from the twin, the rest as inference's environment leaves a CAPTURE_SOURCES entry.
-    expect(settingsOf(added).cameras?.['garage']).toEqual({ source: DEMO_VIDEO, fps: 0, width: 160, height: 120 });
+    expect(settingsOf(added).cameras?.['garage']).toEqual({ source: DEMO_VIDEO, fps: 0, width: 160, height: 120, crop: '' });
     await telemetry.waitFor((lines) => detectionLines(lines).some((d) => d.frame.sourceId === 'garage' && d.width === 160) || undefined, "the added camera's detections", 30_000);
     expect((await health()).capture.map(({ sourceId }) => sourceId)).toEqual(['camera0', 'door', 'garage']);
     const telemetryMetrics = async () => (await fetch(`http://127.0.0.1:${await telemetry.metricsPort()}/metrics`)).text();

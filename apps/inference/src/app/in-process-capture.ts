@@ -182,7 +182,7 @@ interface PreparedCamera {
 
 /**
  * What inference's twin sets of its cameras: `cameras`, keyed by each camera's SOURCE_ID (as a twin key), with what
- * a capture module's twin sets of its one (source, fps, width, height). A camera that changes is switched to its new
+ * a capture module's twin sets of its one (source, fps, width, height, crop). A camera that changes is switched to its new
  * settings as capture's twin switches its source (make-before-break where the two can run side by side). The twin may add a camera of its own, named by a new key (its
  * SOURCE_ID) with its source, its other settings inherited as a CAPTURE_SOURCES entry's are; null removes it again.
  * The cameras of CAPTURE_SOURCES stay: null returns them to their start-up settings.
@@ -202,8 +202,8 @@ export class InProcessCameras {
     this.twinSpec = desiredGroups(sourceTwinSpec, [...this.byTwinKey.keys()], 'camera', {
       required: ['source'],
       defaults: (key) => {
-        const { fps, width, height } = factory.camera(key).settings;
-        return { fps, width, height };
+        const { fps, width, height, crop } = factory.camera(key).settings;
+        return { fps, width, height, crop };
       },
       // The key becomes the camera's SOURCE_ID, which must be its own twin key: a camera of CAPTURE_SOURCES whose
       // SOURCE_ID is that key has it as its twin key too, and is that camera.
@@ -272,8 +272,8 @@ export class InProcessCameras {
     camera.settings = settings;
     this.byTwinKey.set(key, camera);
     if (added) for (const listener of this.listeners) listener.added?.(sourceId);
-    const { fps, width, height } = settings;
-    this.logger.info({ sourceId, sourceType: source.description.type, fps, width, height }, added ? 'camera added by the twin' : 'camera switched by the twin');
+    const { fps, width, height, crop } = settings;
+    this.logger.info({ sourceId, sourceType: source.description.type, fps, width, height, crop }, added ? 'camera added by the twin' : 'camera switched by the twin');
   }
 
   private async remove(key: string, camera: InProcessCamera): Promise<void> {

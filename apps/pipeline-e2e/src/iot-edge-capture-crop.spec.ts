@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
+import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { eventually } from '@iev/testing';
+import { ServerZmqOnDemand } from '@iev/zmq-transport';
+import { ModuleProcess, startPipelineEdgeHub } from './module-process';
+
+const lastDesiredOf = (reported: Record<string, unknown>) => (reported['lastDesired'] ?? {}) as Record<string, unknown>;
+const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] ?? {}) as Record<string, unknown>;
+const switchPendingOf = (reported: Record<string, unknown>) => reported['switchPending'] as { failures: number; error?: string } | null | undefined;
+
+/**
+ * The capture module's twin crops its camera live, as it sets its rate and size: the frames that come out are the
+ * region's, the reported settings say it, and a region the picture does not hold is refused while the running
+ * source keeps streaming.
+ */
+describe("capture under (emulated) IoT Edge, its twin's crop", () => {
+  let dir: string;
+  let hub: EdgeHubEmulator;
+  let capture: ModuleProcess;
+  let consumer: ServerZmqOnDemand;
+  let latest: Frame | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-capture-crop-'));
+    hub = await startPipelineEdgeHub(dir);
+    const framesEndpoint = `ipc://${join(dir, 'frames')}`;
+    capture = new ModuleProcess('capture', { ...hub.moduleEnv('capture'), CAMERA_PATH: 'testsrc', CAPTURE_FPS: '10', FRAMES_BIND: framesEndpoint, METRICS_PORT: '0' });
+    consumer = new ServerZmqOnDemand({ endpoint: framesEndpoint, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    consumer.addHandler(FRAMES_TOPIC, async (frame: Frame) => void (latest = frame), true);
+    await new Promise<void>((resolve, reject) => consumer.listen((error) => (error ? reject(error) : resolve())));
+  });
+
+  afterAll(async () => {
+    await consumer?.close();
+    await capture?.stop('SIGKILL');
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const frameOf = (width: number, height: number) =>
+    eventually(async () => (latest?.width === width && latest.height === height ? latest : undefined), () => `a frame of ${width}x${height} (latest ${latest?.width}x${latest?.height})`, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
+
+  it('crops the camera to the region patched, reports it, refuses one outside the picture naming its size, and null returns the whole picture', async () => {
+    await frameOf(640, 480);
+    await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '', 30_000);
+
+    const version = await hub.patchDesired('capture', { crop: '50%,0,50%,50%', width: 160 });
+    const applied = await hub.waitForReported('capture', (reported) => lastDesiredOf(reported)['version'] === version, 20_000);
+    expect(lastDesiredOf(applied)).toEqual({ version, status: 'applied' });
+    expect(settingsOf(applied)).toMatchObject({ crop: '50%,0,50%,50%', width: 160 });
+    // The right half of the top half (320x240), scaled to 160 wide: testsrc's blue, magenta and cyan bars only.
+    await frameOf(160, 120);
+
+    const bad = await hub.patchDesired('capture', { crop: 'half' });
+    const rejected = await hub.waitForReported('capture', (reported) => lastDesiredOf(reported)['version'] === bad, 20_000);
+    expect(lastDesiredOf(rejected)).toMatchObject({ status: 'rejected', error: expect.stringMatching(/^crop must be x,y,width,height .* \(got "half"\)$/) });
+
+    await hub.patchDesired('capture', { crop: '600,0,100,100', width: 0 });
+    const pending = await eventually(async () => {
+      const { payload } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
+      return switchPendingOf(payload as Record<string, unknown>)?.error;
+    }, () => 'the switch to the crop outside the picture to fail', { timeoutMs: 20_000, intervalMs: 200 });
+    expect(pending).toContain('crop=600,0,100,100 asks for 100x100 at 600,0, which is not inside the picture of 640x480');
+    // The running crop keeps streaming meanwhile.
+    const before = (await frameOf(160, 120)).sequence;
+    await eventually(async () => (latest && latest.sequence > before ? true : undefined), () => 'a newer frame of the running crop', { timeoutMs: 5000, intervalMs: 100 });
+
+    await hub.patchDesired('capture', { crop: null, width: null });
+    await frameOf(640, 480);
+    expect(settingsOf(await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '', 20_000))).toMatchObject({ crop: '', width: 0 });
+  }, 150_000);
+});
