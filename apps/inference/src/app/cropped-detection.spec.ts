@@ -38,7 +38,7 @@ describe('text detection on a cropped camera (CAPTURE_CROP; real ffmpeg and mode
     const cropped = await demoFrame(`${REGION.x},${REGION.y},${REGION.width},${REGION.height}`);
     expect(cropped.header).toMatchObject({ width: REGION.width, height: REGION.height });
     // Back in the whole picture's pixels.
-    const found = (await boxes(detector, cropped)).map((quad) => quad.map(([x, y]) => [x + REGION.x, y + REGION.y]) as unknown as Quad);
+    const found = (await boxes(detector, cropped)).map((quad) => quad.map(([x, y]) => [x + REGION.x, y + REGION.y] as const));
 
     const linesInside = whole.filter(inside);
     const linesOutside = whole.filter(outside);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PixelFormat } from '@iev/frame-protocol';
 import { ConfigError, readConfig } from '@iev/service-runtime';
-import { readUntilFailure, take } from '../test-support/decoders';
+import { take } from '../test-support/decoders';
 import { ANAMORPHIC_PICTURES, darkBox, writeAnamorphicSquare } from '../test-support/non-square-pixels';
 import { parseCrop } from './crop';
-import type { CapturedFrame } from './frame-source';
+import type { CapturedFrame, FrameSource } from './frame-source';
 import { prepareSource, type SourceSettings } from './prepare-source';
 import { sourceConfigSpec } from './source-config';
 import type { FrameSourceOptions, SourceTypeOverride } from './resolve-source';
@@ -28,6 +28,13 @@ async function firstFrame(settings: Partial<SourceSettings> & { source: string }
   const prepared = await prepareSource({ fps: 0, width: 0, height: 0, crop: '', ...settings }, { pixelFormat: PixelFormat.BGR24, realtime: false, ...options }, { setting: 'CAMERA_PATH' });
   const [frame] = await take(prepared.create(), 1);
   return frame;
+}
+
+/** What the source fails with before its first frame; a frame instead fails the spec (and stops the source). */
+async function failureBeforeFirstFrame(source: FrameSource): Promise<Error> {
+  const frames = await take(source, 1).catch((error: Error) => error);
+  if (frames instanceof Error) return frames;
+  throw new Error(`a frame of ${frames[0].header.width}x${frames[0].header.height} came instead of a failure`);
 }
 
 describe('CAPTURE_CROP, as read at start-up', () => {
@@ -89,7 +96,7 @@ describe('a crop inside ffmpeg (real ffmpeg on its test pattern and on files)', 
     expect(frame.header).toMatchObject({ width: 320, height: 240 });
 
     const prepared = await prepareSource({ source: DEMO_VIDEO, fps: 0, width: 0, height: 0, crop: '400,0,320,240' }, { realtime: false }, { setting: 'CAPTURE_SOURCES[1] CAMERA_PATH' });
-    const error = await readUntilFailure(prepared.create());
+    const error = await failureBeforeFirstFrame(prepared.create());
     expect(error).toBeInstanceOf(VideoSourceError);
     expect(error.message).toBe(
       `${DEMO_VIDEO}: CAPTURE_SOURCES[1] CAPTURE_CROP=400,0,320,240 asks for 320x240 at 400,0, which is not inside the picture of 640x480: set CAPTURE_SOURCES[1] CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
@@ -99,7 +106,7 @@ describe('a crop inside ffmpeg (real ffmpeg on its test pattern and on files)', 
 
   it("fails a live source whose picture, learnt from ffmpeg before the first frame, the crop leaves: retried only at the longest wait", async () => {
     const prepared = await prepareSource({ source: 'testsrc', fps: 0, width: 0, height: 0, crop: '0,400,100,100' }, {}, { setting: 'source' });
-    const error = await readUntilFailure(prepared.create());
+    const error = await failureBeforeFirstFrame(prepared.create());
 
     expect(error.message).toBe(
       'test pattern: crop=0,400,100,100 asks for 100x100 at 0,400, which is not inside the picture of 640x480: set crop to a region inside it (in percentages it fits any size)',
