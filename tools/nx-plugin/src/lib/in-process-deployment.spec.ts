@@ -50,12 +50,12 @@ describe('withInProcessCapture', () => {
 
   it("takes what capture's twin sets over its env, as the capture module would, and drops routes from capture", () => {
     const template = structuredClone(release);
-    template.modulesContent.capture['properties.desired'] = { source: 'rtsp://door.local/stream', fps: 5 };
+    template.modulesContent.capture['properties.desired'] = { source: 'rtsp://door.local/stream', fps: 5, crop: '50%,50%,50%,50%' };
     template.modulesContent.$edgeHub['properties.desired'].routes.captureState = 'FROM /messages/modules/capture/outputs/* INTO $upstream';
 
     const deployment: Template = withInProcessCapture(template);
 
-    expect(sourcesOf(deployment)).toEqual([{ SOURCE_ID: 'camera0', CAMERA_PATH: 'rtsp://door.local/stream', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '480', CAPTURE_FPS: '5' }]);
+    expect(sourcesOf(deployment)).toEqual([{ SOURCE_ID: 'camera0', CAMERA_PATH: 'rtsp://door.local/stream', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '480', CAPTURE_FPS: '5', CAPTURE_CROP: '50%,50%,50%,50%' }]);
     expect(Object.keys(deployment.modulesContent.$edgeHub['properties.desired'].routes)).toEqual(['telemetryToIoTHub']);
   });
 

@@ -21,6 +21,7 @@ export const SOURCE_VARIABLES: readonly string[] = [
   'CAPTURE_WIDTH',
   'CAPTURE_HEIGHT',
   'CAPTURE_FPS',
+  'CAPTURE_CROP',
   'CAPTURE_V4L2_FORMAT',
   'CAPTURE_PIXEL_FORMAT',
   'CAPTURE_RTSP_TRANSPORT',
@@ -30,7 +31,7 @@ export const SOURCE_VARIABLES: readonly string[] = [
   'GST_LAUNCH_PATH',
 ];
 /** Capture's twin properties (sourceTwinSpec) as the variables they stand for. */
-const TWIN_VARIABLES: Readonly<Record<string, string>> = { source: 'CAMERA_PATH', fps: 'CAPTURE_FPS', width: 'CAPTURE_WIDTH', height: 'CAPTURE_HEIGHT' };
+const TWIN_VARIABLES: Readonly<Record<string, string>> = { source: 'CAMERA_PATH', fps: 'CAPTURE_FPS', width: 'CAPTURE_WIDTH', height: 'CAPTURE_HEIGHT', crop: 'CAPTURE_CROP' };
 /** What capture's container has for its camera, which inference's then needs: devices, and mounted files or sockets. */
 const CARRIED_HOST_CONFIG = ['Devices', 'Binds', 'Mounts'];
 /** Capture's own container settings, which go with it: its logs and its published ports. */
