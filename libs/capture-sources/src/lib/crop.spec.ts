@@ -160,4 +160,20 @@ describe('a crop inside GStreamer (real gst-launch-1.0)', () => {
     );
     await expect(prepare('videotestsrc ! appsink', '0,0,100,100')).rejects.toThrow(/^CAPTURE_CROP crops a GStreamer pipeline only where its caps fix the picture's size, and these do not: /);
   });
+
+  it("crops pixels that are not square where they are shown, by the caps' pixel-aspect-ratio", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'iev-crop-gst-'));
+    try {
+      // HDV's 120x90 at 4:3, shown 160x90, as in ffmpeg's case above.
+      const file = join(workDir, 'hdv.mkv');
+      writeAnamorphicSquare(file, ANAMORPHIC_PICTURES[1], 'matroska');
+      const pipeline = `filesrc location=${file} ! matroskademux ! jpegdec ! videoconvert ! video/x-raw,width=120,height=90,pixel-aspect-ratio=4/3 ! appsink`;
+      const frame = await firstFrame({ source: pipeline, crop: '60,0,100,90' });
+
+      expect(frame.header).toMatchObject({ width: 100, height: 90 });
+      expect(Math.abs(darkBox(frame).width - 42.5)).toBeLessThan(3);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
 });

@@ -66,7 +66,7 @@ export function parseCrop(text: string, setting: string): Crop | undefined {
  */
 export function cropVariable(name: string): EnvVar<string> {
   const text = env.string(name, '');
-  return { ...text, description: `x,y,width,height (pixels or %)`, parse: (raw) => parseCrop(raw, name)?.text ?? '' };
+  return { ...text, description: 'x,y,width,height (pixels or %)', parse: (raw) => parseCrop(raw, name)?.text ?? '' };
 }
 
 /** Where a source's crop is set, for its errors: a twin's `crop` beside its `source`, else the variable beside CAMERA_PATH. */
