@@ -129,6 +129,16 @@ export class IgnoredRegions {
     return text === undefined ? IgnoredRegions.NONE : new IgnoredRegions(readRegionsBySource(text));
   }
 
+  /** Whether the camera has a key of its own (its regions, or `[]` for none), rather than `*`'s. */
+  hasOwnList(sourceId: string): boolean {
+    return this.bySource.has(sourceId);
+  }
+
+  /** The SOURCE_IDs given regions of their own (`*` left out). */
+  keys(): string[] {
+    return [...this.bySource.keys()].filter((key) => key !== EVERY_CAMERA);
+  }
+
   regionsOf(sourceId: string): readonly IgnoreRegion[] {
     return this.bySource.get(sourceId) ?? this.bySource.get(EVERY_CAMERA) ?? [];
   }

@@ -1,5 +1,6 @@
 import type { DetectedBox, FrameHeader, LineCounts } from '@iev/frame-protocol';
 import type { ImageView } from '@iev/text-detection';
+import { IgnoreRegionAdvice } from './ignore-region-advice';
 import { IgnoredRegions } from './ignore-regions';
 import type { InFlightTimes } from './in-flight-times';
 import type { DetectionResult, InferredImage, TextDetector } from './text-detector';
@@ -39,7 +40,9 @@ export interface InOrderDetectionsOptions<F extends ChainedFrame> {
   done?(frame: F): void;
   /** Each frame's time in the chain, from its push to its leaving (published, or not). */
   times?: InFlightTimes<ChainedFrame>;
-  /** `warn`: regions in pixels that do not fit a camera's frames, once per camera, frame size and regions in force. */
+  /** IgnoreRegionAdvice's wait before it compares a camera without regions of its own with the keys (MISTYPED_KEY_AFTER_MS). */
+  mistypedKeyAfterMs?: number;
+  /** `warn`: mistakes in the ignore regions (IgnoreRegionAdvice), each once per regions in force. */
   log: { error(context: object, message: string): void; warn?(context: object, message: string): void };
 }
 
@@ -59,10 +62,12 @@ export class InOrderDetections<F extends ChainedFrame> {
   private readonly publishedWaiters: Array<() => void> = [];
   private failedFrames = 0;
   private failedPublishes = 0;
-  /** Per regions in force, the cameras and frame sizes their pixel regions were checked against (each told once). */
-  private readonly regionsChecked = new WeakMap<IgnoredRegions, Set<string>>();
+  /** Mistakes in the regions in force, each told once (a warning). */
+  private readonly regionAdvice: IgnoreRegionAdvice;
 
-  constructor(private readonly options: InOrderDetectionsOptions<F>) {}
+  constructor(private readonly options: InOrderDetectionsOptions<F>) {
+    this.regionAdvice = new IgnoreRegionAdvice((context, message) => options.log.warn?.(context, message), options.mistypedKeyAfterMs);
+  }
 
   /** Frames pushed and not yet published (or dropped). */
   get inChain(): number {
@@ -150,7 +155,7 @@ export class InOrderDetections<F extends ChainedFrame> {
 
   private async read(frame: F, detected: DetectionResult): Promise<FrameDetections> {
     const regions = this.options.ignoredRegions?.() ?? IgnoredRegions.NONE;
-    this.tellRegionsPastFrame(regions, frame.sourceId, detected.width, detected.height);
+    this.regionAdvice.look(regions, frame.sourceId, detected.width, detected.height);
     const { kept, ignored } = regions.split(frame.sourceId, detected.boxes, detected.width, detected.height);
     const result = { ...detected, boxes: kept, ignored };
     const reader = this.options.reader();
@@ -164,23 +169,4 @@ export class InOrderDetections<F extends ChainedFrame> {
     };
   }
 
-  /**
-   * Warns of the camera's regions in pixels that reach past its frames, once per frame size and regions in force: they
-   * were measured at another size, and the text they were drawn round would be read and published without a word.
-   */
-  private tellRegionsPastFrame(regions: IgnoredRegions, sourceId: string, width: number, height: number): void {
-    const checked = this.regionsChecked.get(regions) ?? new Set<string>();
-    this.regionsChecked.set(regions, checked);
-    const camera = JSON.stringify([sourceId, width, height]);
-    if (checked.has(camera)) return;
-    checked.add(camera);
-    const past = regions.pixelRegionsPast(sourceId, width, height);
-    if (past.length === 0) return;
-    this.options.log.warn?.(
-      { sourceId, width, height, regions: past.map(({ points }) => points) },
-      `${past.length} ignore region(s) of camera ${JSON.stringify(sourceId)} in pixels reach past its ${width}x${height} frames: ` +
-        'measured on a picture of another size (before CAPTURE_WIDTH/CAPTURE_HEIGHT scaled it, or a twin changed its size), they cover another part of the picture, or none; ' +
-        'give them in pixels of this size, or in fractions of the frame (0 to 1), which follow its size',
-    );
-  }
 }
