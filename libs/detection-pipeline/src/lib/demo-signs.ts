@@ -1,18 +1,14 @@
 // Test support (the demo-sign specs and tools/scripts/sign-change-display.ts), not part of the library's API: the
 // demo video's signs, what each says when, and a reader under load to follow them with.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { ImageView } from '@iev/text-detection';
+import { videoFrames, type VideoFrame } from '@iev/testing';
+export type { VideoFrame };
 import type { Corners, LineTracker, ReadText } from '@iev/text-recognition';
 import type { TextDetector } from './text-detector';
 
 /** The demo video (tools/demo-video/make-demo-video.sh draws it): 640x480, 30 frames a second, 24 s. */
 export const DEMO_VIDEO = join(__dirname, '../../../../assets/demo/demo.mp4');
 
-export interface VideoFrame {
-  image: ImageView;
-  timeS: number;
-}
 
 /** A frame with the boxes the detector found in it. */
 export interface DetectedFrame extends VideoFrame {
@@ -22,13 +18,7 @@ export interface DetectedFrame extends VideoFrame {
 /** A video's frames at `fps` as BGR images of its size, `width` x `height`, from `startS` for `seconds` (unset: to its end). */
 export function decodeFrames(path: string, width: number, height: number, fps: number, startS = 0, seconds?: number): VideoFrame[] {
   const span = [...(startS > 0 ? ['-ss', String(startS)] : []), ...(seconds ? ['-t', String(seconds)] : [])];
-  const decoded = spawnSync('ffmpeg', ['-v', 'error', ...span, '-i', path, '-vf', `fps=${fps}`, '-f', 'rawvideo', '-pix_fmt', 'bgr24', '-'], { maxBuffer: 2 ** 31 - 1 });
-  if (decoded.status !== 0) throw new Error(`ffmpeg could not decode ${path}: ${decoded.stderr}`);
-  const frameBytes = width * height * 3;
-  return Array.from({ length: Math.floor(decoded.stdout.length / frameBytes) }, (_, k) => ({
-    image: { data: decoded.stdout.subarray(k * frameBytes, (k + 1) * frameBytes), width, height, stride: width * 3 },
-    timeS: startS + k / fps,
-  }));
+  return videoFrames([...span, '-i', path], { width, height, fps }).map(({ image, timeS }) => ({ image, timeS: startS + timeS }));
 }
 
 /** Each frame's boxes from the detector, one frame at a time. */
