@@ -47,7 +47,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }],
     });
   });
 
@@ -357,22 +357,27 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     await waitUntil(() => applied.includes('after'), 'the next patch applied');
   });
 
-  // The SDK parses the answer to a twin request out of its MQTT message handler too (_onResponseMessage): it threw there.
-  it('survives an answer to its twin request that is not JSON, left to time out, and connects once the answers are whole again', async () => {
+  // The SDK parses the answer to a twin request out of its MQTT message handler too (_onResponseMessage): it threw
+  // there on one that is not JSON; and its twin read took the properties of `null`, or of an empty answer (none), and threw.
+  it.each([
+    ['garbled', '<html>502 Bad Gateway</html>', 'not JSON: .+'],
+    ['nulled', 'null', 'JSON, but null, not an object'],
+    ['empty', '', 'not JSON: .+'],
+  ])('survives an answer to its twin read that is not a JSON object (%s), left to time out, and connects once the answers are whole again', async (moduleId, body, reason) => {
     const { logger, lines } = recordingLogger();
     const registry = new Registry();
-    hub.garbleTwinAnswers('<html>502 Bad Gateway</html>');
+    hub.garbleTwinAnswers(body);
     try {
-      const edge = start('garbled', { logger, registry, requestTimeoutMs: 1000 });
+      const edge = start(moduleId, { logger, registry, requestTimeoutMs: 1000 });
       await waitUntil(() => lines.filter(({ msg }) => String(msg).startsWith('an answer to a twin request')).length >= 2, 'two twin answers dropped', { timeoutMs: 15_000 });
       expect(lines).toContainEqual(
         expect.objectContaining({
           level: 40,
           topic: expect.stringMatching(/^\$iothub\/twin\/res\/200\//),
-          msg: expect.stringMatching(/^an answer to a twin request that is not a JSON object was dropped, the request left to time out \(not JSON: .+\): <html>502 Bad Gateway<\/html>$/),
+          msg: expect.stringMatching(new RegExp(`^an answer to a twin request that is not a JSON object was dropped, the request left to time out \\(${reason}\\): ${body}$`)),
         }),
       );
-      expect((await registry.getSingleMetric('iev_garbled_iot_edge_twin_malformed_total')?.get())?.values[0]?.value).toBeGreaterThanOrEqual(2);
+      expect((await registry.getSingleMetric(`iev_${moduleId}_iot_edge_twin_malformed_total`)?.get())?.values[0]?.value).toBeGreaterThanOrEqual(2);
       expect(edge.connected).toBe(false);
       hub.garbleTwinAnswers(undefined);
       await waitUntil(() => edge.connected, 'the connection once the twin answers are whole', { timeoutMs: 15_000 });

@@ -33,7 +33,7 @@ export interface MalformedTwinMessage {
  * an object (`null`) passed the SDK and failed the module's own apply instead, which left every later patch unapplied.
  * edgeHub always sends JSON objects; this guards the module against one that does not. An answer dropped leaves its
  * request to time out, as one never answered. It wraps that connection's emit, the one place its messages pass before
- * any listener, and lets every other message (direct methods, an answer without a body) through untouched.
+ * any listener, and lets every other message (direct methods, a reported patch's empty 204 answer) through untouched.
  */
 export function onMalformedTwinMessages(transport: DeviceTransport, onMalformed: (message: MalformedTwinMessage) => void): boolean {
   const mqtt = (transport as DeviceTransport & TransportMqtt)._mqtt;
@@ -43,9 +43,10 @@ export function onMalformedTwinMessages(transport: DeviceTransport, onMalformed:
     const [topic, payload] = args;
     const kind = event === 'message' && typeof topic === 'string' ? twinMessageKind(topic) : undefined;
     if (kind === undefined) return emit(event, ...args);
-    // As the SDK reads it: JSON.parse takes a Buffer as its UTF-8 text; it reads no empty answer (a 204's).
+    // As the SDK reads it: JSON.parse takes a Buffer as its UTF-8 text. It parses no empty answer, which is a reported
+    // patch's (204); any other it takes for an answer with no twin, which its twin GET read the properties of, and threw.
     const text = String(payload);
-    if (kind === 'twin response' && text === '') return emit(event, ...args);
+    if (kind === 'twin response' && text === '' && twinResponseStatus(topic as string) === '204') return emit(event, ...args);
     const reason = whyNotAJsonObject(text);
     if (reason === undefined) return emit(event, ...args);
     onMalformed({ kind, topic: topic as string, payload: text, reason });
@@ -58,6 +59,11 @@ function twinMessageKind(topic: string): MalformedTwinMessage['kind'] | undefine
   if (topic.startsWith(DESIRED_PATCH_TOPIC_PREFIX)) return 'desired patch';
   if (topic.startsWith(TWIN_RESPONSE_TOPIC_PREFIX)) return 'twin response';
   return undefined;
+}
+
+/** `204` of `$iothub/twin/res/204/?$rid=3&$version=9`. */
+function twinResponseStatus(topic: string): string {
+  return topic.slice(TWIN_RESPONSE_TOPIC_PREFIX.length).split('/')[0];
 }
 
 function whyNotAJsonObject(text: string): string | undefined {
