@@ -11,8 +11,8 @@ export const SOURCES_REPEAT_MS = 1000;
 
 /**
  * Announces the cameras a module decodes itself (SourcesAnnouncement) on its detections publisher: at once, again at
- * once on each change (`announce`), and every `repeatMs` besides. Telemetry and an older preview do not subscribe to
- * the topic, so it never reaches them.
+ * once on each change (`announce`), and every `repeatMs` besides, to the preview and telemetry (which forget a camera
+ * removed); an older one of either does not subscribe to the topic, so it never reaches it.
  */
 export class SourcesAnnouncer {
   /** This process's run: a preview takes a camera for removed only when the same run stops listing it. */
