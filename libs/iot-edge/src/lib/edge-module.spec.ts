@@ -47,7 +47,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'throws' }, { id: 'unlogged' }],
     });
   });
 
@@ -325,6 +325,48 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
       expect(edge.connected).toBe(true);
       expect(await hub.invokeMethod('methods', 'ping', { n: 2 }, 5000)).toEqual({ status: 200, payload: { pong: { n: 2 } } });
     });
+  });
+
+  it('reports what an apply that throws a value that is no Error threw, and applies the next patch', async () => {
+    const applied: string[] = [];
+    const apply = (_changes: unknown, next: { label: string }) => {
+      if (next.label === 'bad') throw 'the camera said no';
+      applied.push(next.label);
+    };
+    const edge = start('throws', { settings: { spec: twinSpec, startup: { label: 'none' }, apply } });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub', { timeoutMs: 10_000 });
+    await hub.waitForSubscription('throws', 'desired', 10_000);
+    const bad = await hub.patchDesired('throws', { label: 'bad' });
+    const reported = await hub.waitForReported('throws', (r) => (r['lastDesired'] as JsonObject)?.['version'] === bad, 10_000);
+    expect(reported['lastDesired']).toMatchObject({ status: 'rejected', error: 'the camera said no' });
+    await hub.patchDesired('throws', { label: 'after' });
+    await waitUntil(() => applied.includes('after'), 'the next patch applied');
+  });
+
+  it('applies the next patch after one whose handling threw (its log line could not be written), logging that', async () => {
+    const lines: JsonObject[] = [];
+    // A destination that fails one write, as a synchronous one on a full disk would.
+    let failNext = false;
+    const logger = pino({ level: 'info' }, {
+      write: (line: string) => {
+        const parsed = JSON.parse(line) as JsonObject;
+        if (failNext && String(parsed['msg']).startsWith('twin desired values rejected')) {
+          failNext = false;
+          throw new Error('ENOSPC: no space left on device, write');
+        }
+        lines.push(parsed);
+      },
+    });
+    const applied: string[] = [];
+    const edge = start('unlogged', { logger, settings: { spec: twinSpec, startup: { label: 'none' }, apply: (_changes, next) => void applied.push(next.label) } });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub', { timeoutMs: 10_000 });
+    await hub.waitForSubscription('unlogged', 'desired', 10_000);
+    failNext = true;
+    await hub.patchDesired('unlogged', { unknown: 'x' });
+    await waitUntil(() => !failNext, 'the rejection logged (and failing)');
+    await hub.patchDesired('unlogged', { label: 'after' });
+    await waitUntil(() => applied.includes('after'), 'the next patch applied');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: expect.stringMatching(/^handling a twin desired document failed \(ENOSPC: no space left on device, write\); later ones are still applied$/) }));
   });
 
   // The SDK parses a patch in its MQTT message listener (mqtt_twin_client.js, JSON.parse): one that is not JSON threw

@@ -424,8 +424,13 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   /** complete: the whole desired document (at connect), not a patch. */
   private onDesired(desired: Record<string, unknown>, complete: boolean): void {
-    // Patches are applied one at a time, in the order they arrive; none once close() has begun.
-    this.applying = this.applying.then(() => (this.closed ? undefined : this.applyDesired(desired, complete)));
+    // Patches are applied one at a time, in the order they arrive; none once close() has begun. One whose handling
+    // throws must not leave the chain rejected: every later patch would go unapplied, and the rejection end the process.
+    this.applying = this.applying
+      .then(() => (this.closed ? undefined : this.applyDesired(desired, complete)))
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error }, `handling a twin desired document failed (${error instanceof Error ? error.message : String(error)}); later ones are still applied`),
+      );
   }
 
   /**
@@ -465,7 +470,8 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
           if (partly) errors.push(...partly.refused.map(maskCredentials));
           this.options.logger.info({ changes: withCredentialsMasked(update.changes), desiredVersion: version }, 'twin settings applied');
         } catch (error) {
-          errors.push(maskCredentials((error as Error).message));
+          // Whatever apply threw: a library it calls may throw a value that is no Error.
+          errors.push(maskCredentials(error instanceof Error ? error.message : String(error)));
         }
       }
     } else if (Object.keys(desired).some((key) => !key.startsWith('$'))) {
