@@ -11,8 +11,7 @@ const BOUNDARY = 'ievframe';
  * client gone without a word) is cut: skipping pictures keeps its memory to one, but it would hold the megabytes of its
  * socket's buffers and count as watching, which keeps the preview taking PREVIEW_FPS, for as long as TCP lets it. A peer
  * that reads, however slowly, acknowledges some bytes every round trip; 10 s is over twice the longest round trip the
- * page is tested on (4 s), and a page cut while it stood still longer (a busy machine, a background tab) reconnects a
- * second after it runs again.
+ * page is tested on (4 s), and a page that stood still longer reopens its stream anyway.
  */
 export const STALLED_VIEWER_MS = 10_000;
 
