@@ -73,10 +73,7 @@ export class MjpegStreams {
   private readonly viewerStates = new Map<ServerResponse, Viewer>();
   private readonly sending = new Set<string>();
   private readonly pending = new Set<string>();
-  /**
-   * Checks four times per stalledViewerMs, while there are viewers, that each takes what it is sent: not every second,
-   * as each check reads the kernel's connection table (~1.7 ms of CPU).
-   */
+  /** Checks every second, while there are viewers, that each takes what it is sent. */
   private stallWatch?: NodeJS.Timeout;
   /** Viewers cut for taking nothing for stalledViewerMs. */
   viewersCut = 0;
@@ -87,10 +84,6 @@ export class MjpegStreams {
     private readonly partHeaders: PartHeaders = () => ({}),
     private readonly stalled: { viewerMs?: number; onCut?: (viewer: CutViewer) => void } = {},
   ) {}
-
-  private get stalledViewerMs(): number {
-    return this.stalled.viewerMs ?? STALLED_VIEWER_MS;
-  }
 
   get viewerCount(): number {
     return [...this.viewers.values()].reduce((count, viewers) => count + viewers.size, this.everySource.size);
@@ -172,7 +165,7 @@ export class MjpegStreams {
       progressAt: performance.now(),
     };
     this.viewerStates.set(response, state);
-    this.stallWatch ??= setInterval(() => this.cutStalledViewers(), this.stalledViewerMs / 4).unref();
+    this.stallWatch ??= setInterval(() => this.cutStalledViewers(), 1000).unref();
     response.on('close', () => {
       this.viewerStates.delete(response);
       for (const timer of state.due.values()) clearTimeout(timer);
@@ -213,7 +206,7 @@ export class MjpegStreams {
       const taken = socket.bytesWritten - heldBytes;
       // A rise past the most seen: while the kernel takes a picture a bit at a time, `taken` dips until Node.js has handed all of it over.
       if (heldBytes === 0 || taken > state.taken) [state.taken, state.progressAt] = [taken, now];
-      else if (now - state.progressAt >= this.stalledViewerMs) {
+      else if (now - state.progressAt >= (this.stalled.viewerMs ?? STALLED_VIEWER_MS)) {
         this.viewersCut++;
         this.stalled.onCut?.({ address: `${socket.remoteAddress}:${socket.remotePort}`, heldBytes, stalledMs: Math.round(now - state.progressAt) });
         viewer.destroy();

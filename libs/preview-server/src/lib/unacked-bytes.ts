@@ -6,14 +6,11 @@ import { endianness } from 'node:os';
  * Bytes each socket has handed to the kernel that its peer has not acknowledged yet (Linux's `tx_queue` in
  * /proc/net/tcp and tcp6, sent or not), one read of each file for all of them; undefined where the kernel does not say
  * (no /proc: not Linux) or the connection is gone. A peer that stopped reading acknowledges nothing once its own
- * buffer is full, long before ours is: Node.js sees that only when both are. A read costs ~1.7 ms of CPU whatever the
- * sockets (the kernel walks its whole connection table), so only the tables of the sockets' families are read.
+ * buffer is full, long before ours is: Node.js sees that only when both are.
  */
 export function unackedBytes(sockets: readonly Socket[]): Array<number | undefined> {
   const queues = new Map<string, number>();
-  const families = new Set(sockets.map((socket) => socket.remoteFamily));
-  for (const [family, file] of [['IPv4', '/proc/net/tcp'], ['IPv6', '/proc/net/tcp6']]) {
-    if (!families.has(family)) continue;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let table: string;
     try {
       table = readFileSync(file, 'latin1');
