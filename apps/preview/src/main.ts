@@ -1,7 +1,7 @@
 import { limitEncodingThreads } from '@iev/frame-annotation';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC, type Detections, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
-import { annotatedJpeg, MjpegStreams, type CutViewer, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
+import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
@@ -15,13 +15,10 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   const encodingThreads = limitEncodingThreads(cpuBudget());
   const sources = new PreviewSources(config.sources);
   const encodingFailed = (error: unknown) => logger.warn({ err: error }, 'could not encode a preview frame');
-  const stalled = {
-    onCut: ({ address, heldBytes, stalledMs }: CutViewer) => logger.warn({ viewer: address, heldBytes, stalledMs }, `cut a preview viewer that took nothing it was sent for ${Math.round(stalledMs / 1000)} s`),
-  };
   const renderer = new PreviewRenderer(sources, annotatedJpeg());
-  const streams = new MjpegStreams(renderer, encodingFailed, undefined, stalled);
+  const streams = new MjpegStreams(renderer, encodingFailed);
   const plainRenderer = new PreviewRenderer(sources, plainJpeg());
-  const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader, stalled);
+  const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader);
   const silence = new PreviewSilence({ limitMs: config.silenceLimitMs, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, logger });
   sources.onChange((sourceId, arrived) => {
     (arrived === 'frame' ? silence.frames : silence.detections).arrived(sourceId);
@@ -50,7 +47,7 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 
   const registry = createMetricsRegistry('preview');
-  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, viewersCut: () => streams.viewersCut + liveStreams.viewersCut, frames, detectionsReceived: () => detections.patternStats(DETECTIONS_TOPIC).dispatched });
+  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detectionsReceived: () => detections.patternStats(DETECTIONS_TOPIC).dispatched });
   const edge = EdgeModule.start({
     name: 'preview',
     logger,

@@ -1,4 +1,4 @@
-import { STALLED_VIEWER_MS, type PreviewRenderer, type PreviewSources } from '@iev/preview-server';
+import type { PreviewRenderer, PreviewSources } from '@iev/preview-server';
 import { counterReadAtScrape } from '@iev/service-runtime';
 import type { ZmqServerStats } from '@iev/zmq-transport';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -7,15 +7,13 @@ interface Watched {
   sources: PreviewSources;
   renderers: { annotated: PreviewRenderer; plain: PreviewRenderer };
   viewers: () => number;
-  /** Streams cut for taking nothing they were sent (a frozen tab, a stalled link). */
-  viewersCut: () => number;
   frames: { stats(): ZmqServerStats };
   /** Detections messages handled: not the link's every message, which carries inference's announced cameras too. */
   detectionsReceived: () => number;
 }
 
 /** The preview's series, read from its parts at scrape time. */
-export function watchPreview(registry: Registry, { sources, renderers, viewers, viewersCut, frames, detectionsReceived }: Watched): void {
+export function watchPreview(registry: Registry, { sources, renderers, viewers, frames, detectionsReceived }: Watched): void {
   counterReadAtScrape(registry, 'iev_preview_frames_total', 'Frames the preview took from capture', () => frames.stats().dispatched);
   counterReadAtScrape(registry, 'iev_preview_detections_total', 'Detections messages the preview received', detectionsReceived);
   new Counter({
@@ -36,7 +34,6 @@ export function watchPreview(registry: Registry, { sources, renderers, viewers, 
       this.set(viewers());
     },
   });
-  counterReadAtScrape(registry, 'iev_preview_viewers_cut_total', `MJPEG streams cut for taking none of what they were sent for ${STALLED_VIEWER_MS / 1000} s (a frozen tab, a stalled link)`, viewersCut);
   new Gauge({
     name: 'iev_preview_sources',
     help: 'Sources the preview knows, waiting or not',

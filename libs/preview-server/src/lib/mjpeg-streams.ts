@@ -1,26 +1,15 @@
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { detectionAnnotations, overlayPlan } from '@iev/frame-annotation';
 import type { PreviewRenderer, RenderedJpeg } from './preview-renderer';
-import { unackedBytes } from './unacked-bytes';
 
 const BOUNDARY = 'ievframe';
 
 /**
- * A viewer whose peer has taken none of what it was sent for this long (a tab the browser froze, a stalled link, a
- * client gone without a word) is cut: skipping pictures keeps its memory to one, but it would hold the megabytes of its
- * socket's buffers and count as watching, which keeps the preview taking PREVIEW_FPS, for as long as TCP lets it. A peer
- * that reads, however slowly, acknowledges some bytes every round trip; 10 s is over twice the longest round trip the
- * page is tested on (4 s), and a page that stood still longer reopens its stream anyway.
+ * A viewer whose socket has taken none of a picture for this long (a tab the browser froze, a stalled link, a client
+ * gone without a word) is cut: skipping pictures keeps its memory to one, but it would hold the megabytes of its
+ * socket's buffers and count as watching, which keeps the preview taking PREVIEW_FPS, for as long as TCP lets it.
  */
-export const STALLED_VIEWER_MS = 10_000;
-
-/** A viewer cut for taking nothing: its address, the bytes it was left holding, and for how long it took none. */
-export interface CutViewer {
-  address: string;
-  heldBytes: number;
-  stalledMs: number;
-}
+export const STALLED_VIEWER_MS = 30_000;
 
 /** Headers a part carries beside its JPEG (ASCII values): what a viewer that reads the stream itself needs. */
 export type PartHeaders = (rendered: RenderedJpeg) => Record<string, string>;
@@ -50,9 +39,6 @@ interface Viewer {
   sent: Map<string, { key: string; atMs: number }>;
   /** A source's picture held back by minIntervalMs, sent once it is due. */
   due: Map<string, NodeJS.Timeout>;
-  /** The most bytes its peer was seen to have taken, and when it last took some or held none. */
-  taken: number;
-  progressAt: number;
 }
 
 /**
@@ -73,16 +59,12 @@ export class MjpegStreams {
   private readonly viewerStates = new Map<ServerResponse, Viewer>();
   private readonly sending = new Set<string>();
   private readonly pending = new Set<string>();
-  /** Checks every second, while there are viewers, that each takes what it is sent. */
-  private stallWatch?: NodeJS.Timeout;
-  /** Viewers cut for taking nothing for stalledViewerMs. */
-  viewersCut = 0;
 
   constructor(
     private readonly renderer: PreviewRenderer,
     private readonly onError: (error: unknown) => void,
     private readonly partHeaders: PartHeaders = () => ({}),
-    private readonly stalled: { viewerMs?: number; onCut?: (viewer: CutViewer) => void } = {},
+    private readonly stalledViewerMs = STALLED_VIEWER_MS,
   ) {}
 
   get viewerCount(): number {
@@ -144,7 +126,7 @@ export class MjpegStreams {
           part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}x-sent-at: ${Date.now()}\r\n\r\n`;
           viewer.write(part);
           viewer.write(jpeg);
-          viewer.write('\r\n');
+          if (!viewer.write('\r\n')) this.cutUnlessDrained(viewer);
         }
       })
       .catch(this.onError) // the next picture tries again
@@ -161,15 +143,11 @@ export class MjpegStreams {
       sourceIntervalMs: new Map([...sourceFps].map(([sourceId, rate]) => [sourceId, 1000 / rate])),
       sent: new Map(),
       due: new Map(),
-      taken: 0,
-      progressAt: performance.now(),
     };
     this.viewerStates.set(response, state);
-    this.stallWatch ??= setInterval(() => this.cutStalledViewers(), 1000).unref();
     response.on('close', () => {
       this.viewerStates.delete(response);
       for (const timer of state.due.values()) clearTimeout(timer);
-      if (this.viewerStates.size === 0) this.stopStallWatch();
     });
   }
 
@@ -190,33 +168,14 @@ export class MjpegStreams {
     return false;
   }
 
-  /**
-   * Cuts the viewers whose peer has taken none of what they were sent for stalledViewerMs. Taken: acknowledged, where
-   * the kernel says (Linux), as a peer that stopped reading still acknowledges until its own buffer is full and no
-   * longer (cut ~15 s after it stopped, where waiting for Node.js's buffer to back up took 93 s at ?fps=1); elsewhere
-   * taken by the kernel, which Node.js sees only once the kernel's buffers are full on both ends.
-   */
-  private cutStalledViewers(): void {
-    const now = performance.now();
-    const viewers = [...this.viewerStates].filter(([viewer]) => viewer.socket);
-    const unacked = unackedBytes(viewers.map(([viewer]) => viewer.socket as Socket));
-    viewers.forEach(([viewer, state], i) => {
-      const socket = viewer.socket as Socket;
-      const heldBytes = socket.writableLength + (unacked[i] ?? 0);
-      const taken = socket.bytesWritten - heldBytes;
-      // A rise past the most seen: while the kernel takes a picture a bit at a time, `taken` dips until Node.js has handed all of it over.
-      if (heldBytes === 0 || taken > state.taken) [state.taken, state.progressAt] = [taken, now];
-      else if (now - state.progressAt >= (this.stalled.viewerMs ?? STALLED_VIEWER_MS)) {
-        this.viewersCut++;
-        this.stalled.onCut?.({ address: `${socket.remoteAddress}:${socket.remotePort}`, heldBytes, stalledMs: Math.round(now - state.progressAt) });
-        viewer.destroy();
-      }
-    });
-  }
-
-  private stopStallWatch(): void {
-    clearInterval(this.stallWatch);
-    this.stallWatch = undefined;
+  /** Ends the viewer's stream unless its socket drains within stalledViewerMs. */
+  private cutUnlessDrained(viewer: ServerResponse): void {
+    const cut = setTimeout(() => viewer.destroy(), this.stalledViewerMs).unref();
+    const drained = () => {
+      clearTimeout(cut);
+      viewer.off('drain', drained).off('close', drained);
+    };
+    viewer.on('drain', drained).on('close', drained);
   }
 
   private headerLines(picture: RenderedJpeg): string {
@@ -236,7 +195,6 @@ export class MjpegStreams {
     for (const sourceId of [...this.viewers.keys()]) this.end(sourceId);
     for (const viewer of this.everySource) viewer.end();
     this.everySource.clear();
-    this.stopStallWatch();
   }
 }
 
