@@ -48,6 +48,18 @@ async function firstPart(url: string): Promise<{ contentType: string; headers: M
 }
 
 /** A preview HTTP server on a free port, its streams sent each new picture; `errors`: what it could not answer. */
+/** What a stream sends in `durationMs` (as latin1 text: its parts' headers readable, their JPEGs kept byte for byte). */
+async function streamFor(url: string, durationMs: number): Promise<string> {
+  const response = await fetch(url);
+  let received = '';
+  const until = Date.now() + durationMs;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    received += Buffer.from(chunk).toString('latin1');
+    if (Date.now() > until) break;
+  }
+  return received;
+}
+
 async function serve(sources: PreviewSources, health = new ModuleHealth({})) {
   const renderer = new PreviewRenderer(sources, annotatedJpeg());
   const fail = (error: unknown) => {
@@ -140,13 +152,7 @@ describe('the preview HTTP server', () => {
     const fedServed = await serve(fed);
     /** The x-sent-at of each part the stream sends in `durationMs`. */
     const sentAts = async (path: string, durationMs: number) => {
-      const response = await fetch(fedServed.url(path));
-      let received = '';
-      const until = Date.now() + durationMs;
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        received += Buffer.from(chunk).toString('latin1');
-        if (Date.now() > until) break;
-      }
+      const received = await streamFor(fedServed.url(path), durationMs);
       return [...received.matchAll(/\r\nx-sent-at: (\d+)\r\n/g)].map((match) => Number(match[1]));
     };
     try {
@@ -176,13 +182,7 @@ describe('the preview HTTP server', () => {
     const fedServed = await serve(fed);
     /** The parts each source had in the stream's `durationMs`. */
     const partsPerSource = async (path: string, durationMs: number) => {
-      const response = await fetch(fedServed.url(path));
-      let received = '';
-      const until = Date.now() + durationMs;
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        received += Buffer.from(chunk).toString('latin1');
-        if (Date.now() > until) break;
-      }
+      const received = await streamFor(fedServed.url(path), durationMs);
       const counts: Record<string, number> = {};
       for (const [, sourceId] of received.matchAll(/\r\nx-source: (\S+)\r\n/g)) counts[decodeURIComponent(sourceId)] = (counts[decodeURIComponent(sourceId)] ?? 0) + 1;
       return counts;
