@@ -161,6 +161,15 @@ describe('a crop inside GStreamer (real gst-launch-1.0)', () => {
     await expect(prepare('videotestsrc ! appsink', '0,0,100,100')).rejects.toThrow(/^CAPTURE_CROP crops a GStreamer pipeline only where its caps fix the picture's size, and these do not: /);
   });
 
+  it('runs a pipeline whose caps fix a size but not the pixels\' shape, over a source whose pixels are not square', async () => {
+    // An analog capture card's 720x480 at 10:11, its caps asked only for the size (v4l2src ! video/x-raw,width=720,height=480):
+    // the crop's caps say square pixels, which the source's are not, so only a scale between them links.
+    const pipeline = 'videotestsrc ! video/x-raw,width=720,height=480,pixel-aspect-ratio=10/11 ! identity ! video/x-raw,width=720,height=480 ! appsink';
+    const frame = await firstFrame({ source: pipeline, crop: '0,0,50%,50%' });
+
+    expect(frame.header).toMatchObject({ width: 360, height: 240 });
+  });
+
   it("crops pixels that are not square where they are shown, by the caps' pixel-aspect-ratio", async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'iev-crop-gst-'));
     try {

@@ -72,7 +72,7 @@ export const readNegotiatedSize: FrameFormatReader = (line) => {
 /**
  * videocrop for the crop, before the conversion to BGR, so that only its region is converted and scaled: its sides
  * in the pipeline's stored pixels, from the size its caps fix (sizeAtTheEnd), as displayed by their pixel-aspect-ratio
- * (square where they give none), then caps that say the region's size with square pixels. Throws a VideoSourceError
+ * (taken as square where they give none), then caps that say the region's size with square pixels. Throws a VideoSourceError
  * naming the crop's setting where the caps fix no size (GStreamer has no crop by position and size alone, and its
  * auto-crop would renegotiate the camera's own size to fit) or the region is not inside the picture.
  */
@@ -91,7 +91,10 @@ function cropElements(crop: Crop, elements: string[]): string[] {
   const left = Math.round(region.x / pixelAspect);
   const width = Math.round(region.width / pixelAspect);
   const sides = `left=${left} top=${region.y} right=${stored.width - left - width} bottom=${stored.height - region.y - region.height}`;
-  return [`videocrop ${sides}`, ...(pixelAspect === 1 ? [] : ['videoscale']), `video/x-raw,width=${region.width},height=${region.height},pixel-aspect-ratio=1/1`];
+  // Caps that give no pixel-aspect-ratio let the source's own through (an analog card's 10:11), which the square caps
+  // after the crop refuse unless videoscale stands between them; it passes square pixels on untouched.
+  const squared = stored.pixelAspect === 1 ? [] : ['videoscale'];
+  return [`videocrop ${sides}`, ...squared, `video/x-raw,width=${region.width},height=${region.height},pixel-aspect-ratio=1/1`];
 }
 
 /** Elements that hand frames on at the size they get them: format converters, queues, a rate limit. */
