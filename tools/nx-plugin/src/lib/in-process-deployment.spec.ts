@@ -48,6 +48,13 @@ describe('withInProcessCapture', () => {
     expect(modulesOf(deployment)['preview'].env['PREVIEW_SOURCES'].value).toBe('camera0,camera1,camera2');
   });
 
+  it("carries capture's own crop (CAPTURE_CROP in its env) into the camera's entry", () => {
+    const template = structuredClone(release);
+    modulesOf(template)['capture'].env['CAPTURE_CROP'] = { value: '0,50%,100%,50%' };
+
+    expect(sourcesOf(withInProcessCapture(template))).toEqual([expect.objectContaining({ CAMERA_PATH: '/dev/video0', CAPTURE_CROP: '0,50%,100%,50%' })]);
+  });
+
   it("takes what capture's twin sets over its env, as the capture module would, and drops routes from capture", () => {
     const template = structuredClone(release);
     template.modulesContent.capture['properties.desired'] = { source: 'rtsp://door.local/stream', fps: 5, crop: '50%,50%,50%,50%' };
