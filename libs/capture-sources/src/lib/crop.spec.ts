@@ -7,6 +7,7 @@ import { take } from '../test-support/decoders';
 import { ANAMORPHIC_PICTURES, darkBox, writeAnamorphicSquare } from '../test-support/non-square-pixels';
 import { parseCrop } from './crop';
 import type { CapturedFrame, FrameSource } from './frame-source';
+import { buildGstLaunchArgs } from './gstreamer-source';
 import { prepareSource, type SourceSettings } from './prepare-source';
 import { sourceConfigSpec } from './source-config';
 import type { FrameSourceOptions, SourceTypeOverride } from './resolve-source';
@@ -181,6 +182,13 @@ describe('a crop inside GStreamer (real gst-launch-1.0)', () => {
 
       expect(frame.header).toMatchObject({ width: 100, height: 90 });
       expect(Math.abs(darkBox(frame).width - 42.5)).toBeLessThan(3);
+
+      // To the right edge from 2 shown: 1.5 stored pixels, 118.5 wide, each rounded up, would end at 121 of 120, a
+      // right side of -1, which is videocrop's auto-crop (sized by the caps after it) rather than none.
+      expect(buildGstLaunchArgs(pipeline, { crop: parseCrop('2,0,158,90', 'CAPTURE_CROP') }).args).toContain('right=0');
+      const toTheEdge = await firstFrame({ source: pipeline, crop: '2,0,158,90' });
+      expect(toTheEdge.header).toMatchObject({ width: 158, height: 90 });
+      expect(Math.abs(darkBox(toTheEdge).width - 45)).toBeLessThan(3);
     } finally {
       rmSync(workDir, { recursive: true, force: true });
     }

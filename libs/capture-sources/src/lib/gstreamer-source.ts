@@ -88,9 +88,11 @@ function cropElements(crop: Crop, elements: string[]): string[] {
   const shown = { width: Math.round(stored.width * pixelAspect), height: stored.height };
   assertCropInside(crop, shown, 'GStreamer pipeline');
   const region = cropRegion(crop, shown);
+  // Both edges rounded, not the left edge and the width: each rounded up, they could end a pixel past the picture, a
+  // right side of -1, which videocrop reads as its auto-crop.
   const left = Math.round(region.x / pixelAspect);
-  const width = Math.round(region.width / pixelAspect);
-  const sides = `left=${left} top=${region.y} right=${stored.width - left - width} bottom=${stored.height - region.y - region.height}`;
+  const right = stored.width - Math.min(stored.width, Math.round((region.x + region.width) / pixelAspect));
+  const sides = `left=${left} top=${region.y} right=${right} bottom=${stored.height - region.y - region.height}`;
   // Caps that give no pixel-aspect-ratio let the source's own through (an analog card's 10:11), which the square caps
   // after the crop refuse unless videoscale stands between them; it passes square pixels on untouched.
   const squared = stored.pixelAspect === 1 ? [] : ['videoscale'];
