@@ -152,6 +152,17 @@ describe('a crop inside GStreamer (real gst-launch-1.0)', () => {
     expect(colourAt(frame, 135, 50)).toEqual(BARS.green);
   });
 
+  it("crops before the conversion a pipeline ends in itself, as the sample's own does (... ! videoconvert ! video/x-raw,format=BGR ! appsink)", async () => {
+    const converted = 'videotestsrc pattern=smpte100 ! video/x-raw,width=640,height=480 ! videoconvert ! video/x-raw,format=BGR ! appsink';
+    const { args } = buildGstLaunchArgs(converted, { crop: parseCrop('184,0,182,100', 'CAPTURE_CROP') });
+    expect(args.indexOf('videocrop')).toBeLessThan(args.indexOf('videoconvert'));
+
+    const frame = await firstFrame({ source: converted, crop: '184,0,182,100' });
+    expect(frame.header).toMatchObject({ width: 182, height: 100 });
+    expect(colourAt(frame, 45, 50)).toEqual(BARS.cyan);
+    expect(colourAt(frame, 135, 50)).toEqual(BARS.green);
+  });
+
   it("refuses at start-up, naming the setting, a crop outside the caps' size or of a pipeline whose size only negotiation tells", async () => {
     const prepare = (source: string, crop: string) => prepareSource({ source, fps: 0, width: 0, height: 0, crop }, {}, { setting: 'CAMERA_PATH' });
 

@@ -45,7 +45,9 @@ export function buildGstLaunchArgs(pipeline: string, shape: OutputShape): GstLau
   else if (/^\w*sink\b/.test(last)) throw new VideoSourceError(`GStreamer pipeline must end in appsink (or in the element that makes the frames), not ${maskCredentials(last)}`);
   if (elements.length === 0) throw new VideoSourceError(`GStreamer pipeline has no source element: ${maskCredentials(pipeline)}`);
 
-  if (shape.crop) elements.push(...cropElements(shape.crop, elements));
+  // Right after the caps that give the size, before a conversion the pipeline ends in (the sample's own `... !
+  // videoconvert ! video/x-raw,format=BGR`), which would otherwise convert the whole picture.
+  if (shape.crop) elements.splice((sizedCapsAtTheEnd(elements) ?? elements.length - 1) + 1, 0, ...cropElements(shape.crop, elements));
   if (!isBgrCaps(elements[elements.length - 1])) elements.push('videoconvert', 'video/x-raw,format=BGR');
   // As requested, completed from the pipeline's own caps; held by videoscale whenever known.
   const pipelineSize = squareSizeAtTheEnd(elements);
@@ -115,10 +117,15 @@ function squareSizeAtTheEnd(elements: string[]): FrameSize | undefined {
 
 /** The size the pipeline's last caps with a size fix where nothing after them may change it, as squareSizeAtTheEnd, with their pixels' shape. */
 function sizeAtTheEnd(elements: string[]): ReturnType<typeof capsSize> {
-  for (const element of [...elements].reverse()) {
-    const size = capsSize(element);
-    if (size) return size;
-    if (!isCaps(element) && !SIZE_KEEPING.test(element)) return undefined;
+  const index = sizedCapsAtTheEnd(elements);
+  return index === undefined ? undefined : capsSize(elements[index]);
+}
+
+/** Where the caps of sizeAtTheEnd stand in the pipeline. */
+function sizedCapsAtTheEnd(elements: string[]): number | undefined {
+  for (let index = elements.length - 1; index >= 0; index--) {
+    if (capsSize(elements[index])) return index;
+    if (!isCaps(elements[index]) && !SIZE_KEEPING.test(elements[index])) return undefined;
   }
   return undefined;
 }
