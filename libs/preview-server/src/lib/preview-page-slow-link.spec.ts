@@ -287,6 +287,10 @@ describe('the preview page', () => {
         // The large one still shown, its pictures fresh.
         expect(large).toBeGreaterThan(0.15);
         expect(Math.max(...samples.filter(({ atMs }) => atMs > 15_000).map(({ ageMs }) => ageMs))).toBeLessThan(8000);
+        // Paced, each request also gives fps= for a camera that appears meanwhile: unnamed, it would get every picture.
+        const paced = streamRequests(slow).filter((path) => path.includes('fps.'));
+        expect(paced.length).toBeGreaterThan(0);
+        expect(paced.filter((path) => !/[?&]fps=/.test(path))).toEqual([]);
       } finally {
         await browser.send('Page.navigate', { url: 'about:blank' });
         await two.close();

@@ -172,6 +172,17 @@ function ratesFor(bytesPerSecond) {
   }
   return rates;
 }
+/**
+ * The stream's query for \`rates\`: while any source is paced, every source the page knows as fps.<source id> (at its
+ * rate, or every picture), and fps= the lowest rate for a camera that appears meanwhile, whose
+ * picture size the page does not know yet: unnamed, it would be sent every picture until the page next reopens.
+ */
+function streamRates(rates) {
+  if (rates.size === 0) return [];
+  // Every picture as the most a viewer may ask: the preview's own figure of what it takes may lag behind it.
+  const named = [...pictureBytes.keys()].map((sourceId) => ['fps.' + sourceId, (rates.get(sourceId) ?? MAX_VIEWER_FPS).toFixed(2)]);
+  return [...named, ['fps', Math.min(...rates.values()).toFixed(2)]];
+}
 /** The bytes a second \`rates\` ask for: a source sent every picture at the rate the preview takes it. */
 function askedBytes(rates) {
   return [...pictureBytes].reduce((sum, [sourceId, bytes]) => sum + (rates.get(sourceId) ?? taken(sourceId)) * bytes, 0);
@@ -263,8 +274,7 @@ async function watch(path) {
     viewerRates = askedRates;
     try {
       streaming = new AbortController();
-      // Each paced source's rate as fps.<source id>; one not named is sent every picture.
-      const query = new URLSearchParams([...askedRates].map(([sourceId, fps]) => ['fps.' + sourceId, fps.toFixed(2)])).toString();
+      const query = new URLSearchParams(streamRates(askedRates)).toString();
       const response = await fetch(query === '' ? path : path + '?' + query, { cache: 'no-store', signal: streaming.signal });
       streamOpen = true;
       const pace = linkPace(askedBudget, askedRates);
