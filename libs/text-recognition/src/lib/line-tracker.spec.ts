@@ -218,16 +218,6 @@ describe('LineTracker', () => {
     expect(shown.slice(-10)).toEqual(Array(10).fill('BUS 42'));
   });
 
-  it('keeps the text of small print whose box is 3 pixels taller every other frame (a fifth), and not of a box that grew by more', () => {
-    const tracker = trackerReadingAtOnce();
-    trackAndRead(tracker, frame(WORD), [box(20, 20, 80, 14)], 0, ['open 24h']);
-    const refresh = tracker.track(frame(WORD), [box(20, 20, 80, 14)], 5000);
-    refresh.begin(refresh.toRead); // under way for the rest of the test
-    const texts = [1, 2, 3, 4, 5].map((k) => tracker.track(frame(WORD), [box(20, k % 2 ? 19 : 20, 80, k % 2 ? 17 : 14)], 5000 + 33 * k).texts[0]?.text);
-    expect(texts).toEqual(Array(5).fill('open 24h'));
-    expect(tracker.track(frame(WORD), [box(20, 20, 80, 18)], 5180).texts).toEqual([undefined]); // between looks (the last at 5000)
-  });
-
   it('replaces the old text of a sign that crossfades into another within a read of the fade, however long the sign was in view', () => {
     // In view 16 s, read confirmed twice: its next refresh is 20 s away. Then FUEL 1.89 fades into 1.94 over 1.5 s.
     const tracker = trackerReadingAtOnce();

@@ -68,14 +68,6 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
   reviveMs: 2000,
 };
 
-/**
- * A box that grew or shrank by this many pixels or fewer keeps its text between looks, whatever the ratio: the
- * detector's box for small text flips between whole-pixel sizes (the demo at 480x360: "open 24h" 14 and 17 pixels
- * tall from frame to frame, which took its text away on 13 frames of 240); a sign that changed to another text grows
- * or shrinks by a character at least.
- */
-const SHOWN_RESIZE_MIN_PX = 3;
-
 /** Why a box is to be read rather than carry its line's text, most urgent first. */
 export type ReadReason = 'new' | 'resized' | 'changed' | 'refresh';
 const URGENCY: Record<ReadReason, number> = { new: 0, resized: 1, changed: 2, refresh: 3 };
@@ -305,13 +297,12 @@ export class LineTracker {
     return look ? { look } : { change: 'changed' };
   }
 
-  /** Whether a box grew or shrank beyond resizeRatio (width or height) from another, and by more than `minPx`. */
-  private resized(from: Corners, quad: Corners, minPx = 0): boolean {
+  /** Whether a box grew or shrank beyond resizeRatio (width or height) from another. */
+  private resized(from: Corners, quad: Corners): boolean {
     const { resizeRatio } = this.options;
     const [width, height] = sideLengths(quad);
     const [fromWidth, fromHeight] = sideLengths(from);
-    const beyond = (now: number, then: number) => Math.abs(now / then - 1) > resizeRatio && Math.abs(now - then) > minPx;
-    return beyond(width, fromWidth) || beyond(height, fromHeight);
+    return Math.abs(width / fromWidth - 1) > resizeRatio || Math.abs(height / fromHeight - 1) > resizeRatio;
   }
 
   /**
@@ -376,7 +367,7 @@ export class LineTracker {
       if (showing) line.shown = showing;
       return !line.hidden;
     }
-    return !line.hidden && !(this.resized(shown.quad, quad, SHOWN_RESIZE_MIN_PX) && this.resized(textReadIn, quad, SHOWN_RESIZE_MIN_PX));
+    return !line.hidden && !(this.resized(shown.quad, quad) && this.resized(textReadIn, quad));
   }
 
   /** The line's refresh interval after this read: doubled when it confirms the text the line had, else refreshMs. */
