@@ -83,19 +83,17 @@ describe('VideoTextReader (real recognition model)', () => {
     expect(second.boxes.every((box) => box.text === undefined)).toBe(true);
   });
 
-  it('reads a line again when its text changes in place, and only that line, a rereadMs after its last read, without its old text meanwhile', async () => {
+  it('reads a line again when its text changes in place, and only that line, a rereadMs after its last read', async () => {
     const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: { ...AT_ONCE, rereadMs: 1000 } });
     await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
     await reader.idle();
     const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
     // "Receiving" now shows the start of "Warehouse B" (both upright, so a plain copy moves it).
     const changed = pasteLine(image, boxes[2], boxes[0]);
-    // Its look is compared once a re-read may be asked: until then, the text it was read with.
-    expect(await reader.read({ sourceId: 'camera0', timeMs: 66, image: changed, boxes })).toMatchObject({ read: 0, boxes: before.boxes });
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 66, image: changed, boxes })).read).toBe(0);
     const asked = await reader.read({ sourceId: 'camera0', timeMs: 1000, image: changed, boxes });
     expect(asked.read).toBe(1);
-    // Then it is seen changed: the box goes without the old text (neither read nor carried) until its re-read is in.
-    expect(asked).toMatchObject({ boxes: [boxes[0], ...before.boxes.slice(1)], carried: boxes.length - 1 });
+    expect(asked.boxes).toEqual(before.boxes); // the old text stands until the new read is in
     await reader.idle();
     const after = await reader.read({ sourceId: 'camera0', timeMs: 1033, image: changed, boxes });
     expect(after.read).toBe(0);
@@ -264,9 +262,7 @@ describe('VideoTextReader: a recognition model run that never returns', () => {
     const batchTimes = new InFlightTimes<ReadBatch>();
     const reader = new VideoTextReader(new TextRecognizer(recognition.backend, characters), {
       minScore: 0,
-      // Looks once a second, not every 200 ms: lines under way are looked at (whether their text still shows), each
-      // look a few milliseconds of the test's realm over minutes of fake time, and these tests are about the batches.
-      tracking: { confirmFrames: 1, refreshMs: 100, refreshMaxMs: 100, lookEveryMs: 1000 },
+      tracking: { confirmFrames: 1, refreshMs: 100, refreshMaxMs: 100 },
       batchTimes,
       ...(setup.lent && { detectionStreams: detector }),
     });

@@ -57,10 +57,7 @@ export interface DetectedBox {
   /** Four integer points, clockwise from top-left, in the frame's own pixels. */
   points: [Point, Point, Point, Point];
   score: number;
-  /**
-   * The line's text, when recognition read it (protocol version 2): in video, read from this frame or an earlier one;
-   * absent while a box whose size or look changed at once (another text in its place) waits for its re-read.
-   */
+  /** The line's text, when recognition read it (protocol version 2). */
   text?: string;
   /** Mean probability of the text's characters (0-1), with `text`. */
   textScore?: number;
@@ -70,7 +67,7 @@ export interface DetectedBox {
 export interface LineCounts {
   /** Boxes whose line went to the recognition model with this frame. */
   read: number;
-  /** Boxes that carried the text of a line read before (not those without text while their re-read is under way). */
+  /** Boxes that carried the text of a line read before. */
   carried: number;
   /** Boxes left out for reading below the minimum score. */
   dropped: number;

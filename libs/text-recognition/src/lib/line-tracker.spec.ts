@@ -68,13 +68,6 @@ function turnedRight(image: ImageView): ImageView {
   return { data, width: height, height: width, stride: height * 3 };
 }
 
-/** `a` faded into `b` by `amount` (0 to 1), with a camera's noise of its own each frame (`seed`). */
-function blend(a: ImageView, b: ImageView, amount: number, seed: number): ImageView {
-  const noisy = frame([], 12, seed);
-  const data = a.data.map((value, i) => Math.max(0, Math.min(255, Math.round(value * (1 - amount) + b.data[i] * amount + noisy.data[i] - 200))));
-  return { ...a, data };
-}
-
 /** The tests below read a line in the frame it appears (confirmFrames 1); confirmation has a test of its own. */
 const trackerReadingAtOnce = (options: Partial<LineTrackerOptions> = {}) => new LineTracker({ confirmFrames: 1, ...options });
 
@@ -177,74 +170,6 @@ describe('LineTracker', () => {
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 600).toRead).toEqual([]);
     expect(tracker.track(frame(OTHER_WORD), [box(20)], 1000).toRead).toEqual([{ index: 0, reason: 'changed' }]);
     expect(tracker.track(frame(WORD), [box(20, 18, 100)], 1000).toRead).toEqual([{ index: 0, reason: 'resized' }]);
-  });
-
-  it('shows a line without its text while a re-read is under way once its look changed at once, with it again when it looks so again or the read is back', () => {
-    const tracker = trackerReadingAtOnce();
-    trackAndRead(tracker, frame(WORD), [box(20)], 0, ['FUEL 1.89']);
-    // A refresh read (refreshMs 5 s) is under way when the price changes in place; the reader takes seconds.
-    const refresh = tracker.track(frame(WORD), [box(20)], 5000);
-    expect(refresh.toRead).toEqual([{ index: 0, reason: 'refresh' }]);
-    const finish = refresh.begin(refresh.toRead);
-    const texts = (image: ImageView, t: number) => tracker.track(image, [box(20)], t).texts.map((text) => text?.text);
-    expect(texts(frame(WORD, 12, 1), 5200)).toEqual(['FUEL 1.89']);
-    expect(texts(frame(OTHER_WORD, 12, 2), 5400)).toEqual([undefined]); // looked at: another look than 200 ms before
-    expect(texts(frame(OTHER_WORD, 12, 3), 5500)).toEqual([undefined]); // the verdict stands until the next look
-    expect(texts(frame(WORD, 12, 4), 5600)).toEqual(['FUEL 1.89']); // back as it was: not sticky
-    expect(texts(frame(OTHER_WORD, 12, 5), 5800)).toEqual([undefined]);
-    finish([read('FUEL 1.89')]); // cut at 5000, before the change: it does not vouch for the look now
-    expect(texts(frame(OTHER_WORD, 12, 6), 5833)).toEqual([undefined]);
-    const changed = tracker.track(frame(OTHER_WORD, 12, 7), [box(20)], 6000); // rereadMs after the refresh
-    expect(changed.toRead).toEqual([{ index: 0, reason: 'changed' }]);
-    expect(changed.texts).toEqual([undefined]);
-    changed.begin(changed.toRead)([read('FUEL 1.94')]);
-    expect(texts(frame(OTHER_WORD, 12, 8), 6033)).toEqual(['FUEL 1.94']);
-  });
-
-  it('keeps the text of a sign whose box is a sixth wider for a frame while its read is under way, and as it drifts slowly', () => {
-    const tracker = trackerReadingAtOnce();
-    trackAndRead(tracker, frame(WORD), [box(20)], 0, ['BUS 42']);
-    const refresh = tracker.track(frame(WORD), [box(20)], 5000);
-    refresh.begin(refresh.toRead); // never back in this test
-    const shown: (string | undefined)[] = [];
-    for (let t = 5033; t <= 7900; t += 33) {
-      // Every 30th frame the detector takes in the space after the line; the sign drifts a pixel every 10 frames.
-      const drift = Math.floor((t - 5000) / 330);
-      const quad = (t - 5000) % 990 < 33 ? box(20 + drift, 18, 94) : box(20 + drift);
-      shown.push(tracker.track(frame(WORD.map((x) => x + drift), 12, t), [quad], t).texts[0]?.text);
-    }
-    // The wide frames only, each alone: the text is back in the next frame.
-    expect(shown.filter((text) => text === undefined).length).toBeLessThanOrEqual(3);
-    expect(shown.slice(-10)).toEqual(Array(10).fill('BUS 42'));
-  });
-
-  it('replaces the old text of a sign that crossfades into another within a read of the fade, however long the sign was in view', () => {
-    // In view 16 s, read confirmed twice: its next refresh is 20 s away. Then FUEL 1.89 fades into 1.94 over 1.5 s.
-    const tracker = trackerReadingAtOnce();
-    const [fadeAt, fadeMs, readerMs] = [16_000, 1500, 1000];
-    const sayAt = (t: number) => (t < fadeAt + fadeMs / 2 ? 'FUEL 1.89' : 'FUEL 1.94');
-    const [before, after] = [frame(WORD), frame([...WORD.slice(0, 4), 64, 88])];
-    const underWay: { dueMs: number; finish: (reads: ReturnType<typeof read>[]) => void; text: string }[] = [];
-    // 10 frames a second, three noise patterns in turn (drawn once: a frame's pixels are slow to make in a test).
-    const images = new Map<string, ImageView>();
-    const imageAt = (faded: number, noise: number) => {
-      const key = `${faded}:${noise}`;
-      if (!images.has(key)) images.set(key, blend(before, after, faded, noise + 1));
-      return images.get(key) as ImageView;
-    };
-    let oldTextUntil = 0;
-    for (let t = 0; t <= 24_000; t += 100) {
-      for (const { finish, text } of underWay.filter(({ dueMs }) => dueMs <= t)) finish([read(text)]);
-      underWay.splice(0, underWay.filter(({ dueMs }) => dueMs <= t).length);
-      const faded = Math.min(1, Math.max(0, (t - fadeAt) / fadeMs));
-      const step = tracker.track(imageAt(faded, (t / 100) % 3), [box(20 + ((t / 100) % 2))], t);
-      if (step.toRead.length > 0) underWay.push({ dueMs: t + readerMs, finish: step.begin(step.toRead), text: sayAt(t) });
-      if (step.texts[0]?.text === 'FUEL 1.89') oldTextUntil = t;
-    }
-    // Seen once it differs from its read by changeDistance, mid-fade: a re-read, and one more if that one was cut
-    // before halfway (still read as the old price).
-    expect(oldTextUntil).toBeGreaterThan(fadeAt);
-    expect(oldTextUntil - (fadeAt + fadeMs)).toBeLessThanOrEqual(DEFAULT_LINE_TRACKER_OPTIONS.rereadMs + readerMs);
   });
 
   it("keeps its clock running when the frames' clock steps back (a restarted source), and re-reads a line that changed", () => {

@@ -26,9 +26,8 @@ export interface LineTrackerOptions {
   rereadMs: number;
   /**
    * A followed line's look is compared with how it was read (lineSignature: 1,024 samples of the frame) at most this
-   * often, and so is whether its text is shown (see TrackingStep.texts); its size every frame. Comparing every frame
-   * was most of the tracker's time at 25 fps, to notice a change within 40 ms where the reader takes longer than that
-   * to get to it.
+   * often; its size every frame. Comparing every frame was most of the tracker's time at 25 fps, to notice a change
+   * within 40 ms where the reader takes longer than that to get to it.
    */
   lookEveryMs: number;
   /**
@@ -72,35 +71,15 @@ export const DEFAULT_LINE_TRACKER_OPTIONS: LineTrackerOptions = {
 export type ReadReason = 'new' | 'resized' | 'changed' | 'refresh';
 const URGENCY: Record<ReadReason, number> = { new: 0, resized: 1, changed: 2, refresh: 3 };
 
-/** A line's box in one frame and its look there, sampled in the orientation of the line's read. */
-interface Look {
-  quad: Corners;
-  signature: LineSignature;
-  vertical: boolean;
-}
-
 interface TrackedLine {
   quad: Corners;
-  /**
-   * The box and look of the last read asked for: fixed until the next, so a look that drifts from it however slowly
-   * (a crossfade) is a change once it has drifted changeDistance.
-   */
+  /** The box and look of the last read, once a read was asked for. */
   readQuad?: Corners;
   readSignature?: LineSignature;
   readAtMs?: number;
-  /** When its look was last compared (with readSignature, and with `shown`). */
+  /** When its look was last compared with readSignature. */
   lookedAtMs?: number;
   read?: ReadText;
-  /**
-   * What tells whether `read` is shown: the last look found to still show it (first the one it was read from),
-   * followed through each comparison that finds it so; so a look that drifts (a sign turning) keeps its text, and one
-   * that changed from it at once (another text in its place) goes without until it looks so again or a read is back.
-   */
-  shown?: Look;
-  /** The box `read` was read in. */
-  textReadIn?: Corners;
-  /** The last comparison with `shown` found another look: the verdict stands until the next. */
-  hidden: boolean;
   /** Its refresh interval: refreshMs, doubled by each read that confirmed its text (refreshMaxMs). */
   refreshEveryMs?: number;
   /** A read of this line is under way: it is not asked for again meanwhile. */
@@ -122,11 +101,7 @@ export interface ReadRequest {
 
 /** One frame's decision: what each box's line is known to say, and which boxes should be read. */
 export interface TrackingStep {
-  /**
-   * Each box's line's last read; undefined for a line never read yet, and for a box that no longer looks as its line
-   * last did with that text (another size, or another look at once: the sign changed), until it looks so again or a
-   * read of it is back. A look that drifts slowly keeps its text until a read of it as it now looks replaces it.
-   */
+  /** Each box's line's last read, or undefined for a line never read yet. */
   readonly texts: readonly (ReadText | undefined)[];
   /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
   readonly toRead: readonly ReadRequest[];
@@ -141,11 +116,11 @@ export interface TrackingStep {
 
 /**
  * Video is not a pile of unrelated images: a sign stays in view for hundreds of frames. The tracker matches
- * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text, wherever the
- * box moves. It asks for a read when a line is new (once followed for `confirmFrames`), looks different from its
- * read (its characters changed), grew or shrank (text scrolled in or out), or is due for a refresh (`refreshMs`,
- * backing off while reads agree). Reads may finish frames later: meanwhile a box whose size or look changed at once
- * from how it last showed its text goes without it (TrackingStep.texts). One tracker per video source.
+ * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
+ * looks as it did when it was read, wherever the box moves. It asks for a read when a line is new (once followed
+ * for `confirmFrames`), looks different (its characters changed), grew or shrank (text scrolled in or out), or is
+ * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per
+ * video source.
  */
 export class LineTracker {
   private lines: TrackedLine[] = [];
@@ -191,22 +166,15 @@ export class LineTracker {
       if (!known) signatures.set(key, (known = lineSignature(image, quads[index], vertical)));
       return known;
     };
-    // Another place a line may be compared in (a box of an earlier frame; the display and the re-read may both ask).
-    const elsewhere = new Map<Corners, (LineSignature | undefined)[]>();
-    const signatureAt = (place: Corners, vertical: boolean) => {
-      const known = elsewhere.get(place) ?? [];
-      elsewhere.set(place, known);
-      return (known[vertical ? 1 : 0] ??= lineSignature(image, place, vertical));
-    };
-    // The frame through box `index`'s own quad, or through another place its line may be compared in (both cached).
+    // The frame through box `index`'s own quad (cached), or through another place its line may be compared in.
     const lookAtFor =
       (index: number): LookAt =>
       (place, vertical) =>
-        place === quads[index] ? signatureOf(index, vertical) : signatureAt(place, vertical);
+        place === quads[index] ? signatureOf(index, vertical) : lineSignature(image, place, vertical);
     const revived = this.revive(quads, matches, lookAtFor, nowMs);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, hidden: false, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
+      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
       line.quad = quad;
       line.seenFrames++;
       line.missedFrames = 0;
@@ -216,51 +184,37 @@ export class LineTracker {
     this.lines = survivors;
 
     const toRead: ReadRequest[] = [];
-    const textAfterMs: number[] = [];
-    const texts = lineOfBox.map((line, index) => {
-      const lookAt = this.lookAgain(line, nowMs) ? lookAtFor(index) : undefined;
-      const { reason, lookAsRead } = line.pending ? {} : this.reasonToRead(line, quads[index], lookAt, nowMs);
-      if (reason) {
-        signatureOf(index); // kept with the read: now, while the frame is there
-        toRead.push({ index, reason });
-      }
-      if (!line.read || !this.showsItsText(line, quads[index], lookAt, lookAsRead)) return undefined;
-      if (line.awaitingTextSinceMs !== undefined) textAfterMs.push(nowMs - line.awaitingTextSinceMs);
-      line.awaitingTextSinceMs = undefined;
-      return line.read;
+    lineOfBox.forEach((line, index) => {
+      if (line.pending) return;
+      const reason = this.reasonToRead(line, quads[index], lookAtFor(index), nowMs);
+      if (!reason) return;
+      signatureOf(index); // kept with the read: now, while the frame is there
+      toRead.push({ index, reason });
     });
     toRead.sort((a, b) => URGENCY[a.reason] - URGENCY[b.reason] || a.index - b.index);
+
+    const textAfterMs: number[] = [];
+    for (const line of lineOfBox) {
+      if (!line.read || line.awaitingTextSinceMs === undefined) continue;
+      textAfterMs.push(nowMs - line.awaitingTextSinceMs);
+      line.awaitingTextSinceMs = undefined;
+    }
     return {
-      texts,
+      texts: lineOfBox.map((line) => line.read),
       toRead,
       textAfterMs,
       begin: (requests) => {
         const reading = requests.map(({ index }) => {
           const line = lineOfBox[index];
-          const quad = quads[index];
-          const vertical = readsVertically(quad);
-          Object.assign(line, { pending: true, readQuad: quad, readSignature: signatureOf(index, vertical), readAtMs: nowMs });
-          return { line, look: { quad, signature: signatureOf(index, vertical), vertical }, shownWhenCut: texts[index] !== undefined };
+          Object.assign(line, { pending: true, readQuad: quads[index], readSignature: signatureOf(index), readAtMs: nowMs });
+          return line;
         });
         return (reads) => {
           if (reads.length !== reading.length) throw new RangeError(`expected ${reading.length} reads, got ${reads.length}`);
-          reading.forEach(({ line, look, shownWhenCut }, i) => this.finishRead(line, look, shownWhenCut, reads[i]));
+          reading.forEach((line, i) => Object.assign(line, { read: reads[i], pending: false, refreshEveryMs: this.refreshAfter(line, reads[i]) }));
         };
       },
     };
-  }
-
-  /**
-   * A read back: the line's text from now on. A read cut while the line showed its text, of a line that has changed
-   * since, is of the look before the change: the line stays without it until it looks so again. One that gives the
-   * text shown keeps the look followed since (the read's own may be a slow reader's seconds old, a sign that sways
-   * having turned since). Any other shows, judged by the look it was read from at the next look, due at once.
-   */
-  private finishRead(line: TrackedLine, look: Look, shownWhenCut: boolean, read: ReadText): void {
-    const cutBeforeChange = line.hidden && shownWhenCut;
-    const confirmsShown = line.read !== undefined && read.text === line.read.text && !line.hidden;
-    if (!line.shown || (!cutBeforeChange && !confirmsShown)) Object.assign(line, { shown: look, textReadIn: look.quad, hidden: false, lookedAtMs: undefined });
-    Object.assign(line, { read, pending: false, refreshEveryMs: this.refreshAfter(line, read) });
   }
 
   /**
@@ -276,7 +230,7 @@ export class LineTracker {
     for (const { a, b } of pairByIoU(unmatched.map((index) => quads[index]), this.lost.map((line) => line.quad), matchIoU)) {
       const index = unmatched[a];
       const line = this.lost[b];
-      if (this.changeSinceRead(line, quads[index], lookAtFor(index)).change) continue;
+      if (this.changeSinceRead(line, quads[index], lookAtFor(index))) continue;
       revived.set(index, Object.assign(line, { lostAtMs: undefined }));
     }
     this.lost = this.lost.filter((line) => line.lostAtMs !== undefined);
@@ -284,90 +238,42 @@ export class LineTracker {
   }
 
   /**
-   * How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not, else
-   * its look in this frame where that was compared; without `lookAt` (the frame sampled through any quad), only its
-   * size is compared.
+   * How the box no longer looks as it did when the line was read ('new' for a line never read), if it does not;
+   * without `lookAt` (the frame sampled through any quad), only its size is compared.
    */
-  private changeSinceRead(line: TrackedLine, quad: Corners, lookAt?: LookAt): { change?: ReadReason; look?: Look } {
-    const { readQuad, readSignature } = line;
-    if (!readQuad || !readSignature) return { change: 'new' };
-    if (this.resized(readQuad, quad)) return { change: 'resized' };
-    if (!lookAt) return {};
-    const look = this.lookLike({ quad: readQuad, signature: readSignature, vertical: readsVertically(readQuad) }, quad, lookAt);
-    return look ? { look } : { change: 'changed' };
-  }
-
-  /** Whether a box grew or shrank beyond resizeRatio (width or height) from another. */
-  private resized(from: Corners, quad: Corners): boolean {
+  private changeSinceRead(line: TrackedLine, quad: Corners, lookAt?: LookAt): ReadReason | undefined {
+    if (!line.readQuad || !line.readSignature) return 'new';
     const { resizeRatio } = this.options;
     const [width, height] = sideLengths(quad);
-    const [fromWidth, fromHeight] = sideLengths(from);
-    return Math.abs(width / fromWidth - 1) > resizeRatio || Math.abs(height / fromHeight - 1) > resizeRatio;
+    const [readWidth, readHeight] = sideLengths(line.readQuad);
+    if (Math.abs(width / readWidth - 1) > resizeRatio || Math.abs(height / readHeight - 1) > resizeRatio) return 'resized';
+    return lookAt && !this.looksAsRead(line.readQuad, line.readSignature, quad, lookAt) ? 'changed' : undefined;
   }
 
   /**
-   * The line's look in this frame where it looks as it did in `look`, if it does in one of three places: where its box
-   * was then (a sign that stays put while the detector's box jitters by a pixel, or by a tenth of its width on one side,
-   * which shifts every sample of the box's own grid: tried first, as a sign mostly stays put), where its box is now (a
-   * line that moves, or a camera that shakes), and that box moved by as much as the box's centre. Each place is
-   * sampled once (where the box did not move, that is the box), in the look's orientation.
+   * Whether the line still looks as it was read in one of three places: where its box is now (a line that moves, or
+   * a camera that shakes), where it was read (a sign that stays put while the detector's box jitters by a pixel, or by
+   * a tenth of its width on one side, which shifts every sample of the box's own grid), and the box it was read in
+   * moved by as much as the box's centre. Sampled in the orientation of the read (readsVertically).
    */
-  private lookLike(look: Look, quad: Corners, lookAt: LookAt): Look | undefined {
-    const [[x, y], [thenX, thenY]] = [centre(quad), centre(look.quad)];
-    const places = [look.quad];
-    if (!sameQuad(look.quad, quad)) places.push(quad);
-    if (x !== thenX || y !== thenY) places.push(look.quad.map(([px, py]) => [px + x - thenX, py + y - thenY]) as unknown as Corners);
-    for (const place of places) {
-      const signature = lookAt(place, look.vertical);
-      if (signatureDistance(signature, look.signature) <= this.options.changeDistance) return { quad: place, signature, vertical: look.vertical };
-    }
-    return undefined;
+  private looksAsRead(readQuad: Corners, readSignature: LineSignature, quad: Corners, lookAt: LookAt): boolean {
+    const vertical = readsVertically(readQuad);
+    const [[x, y], [readX, readY]] = [centre(quad), centre(readQuad)];
+    const places = [quad, readQuad, readQuad.map(([px, py]) => [px + x - readX, py + y - readY]) as unknown as Corners];
+    return places.some((place) => signatureDistance(lookAt(place, vertical), readSignature) <= this.options.changeDistance);
   }
 
-  /**
-   * Whether the line's look is to be compared in this frame: every lookEveryMs, once it has a text and a re-read could
-   * be asked (rereadMs after its last) or is under way. Sooner, a changed look could only take its text away for a
-   * frame or a few (a re-read comes no sooner), at the cost of a look, a fast reader's lines most of the time.
-   */
-  private lookAgain(line: TrackedLine, nowMs: number): boolean {
-    const { lookEveryMs, rereadMs } = this.options;
-    if (!line.read || (!line.pending && nowMs - (line.readAtMs ?? nowMs) < rereadMs)) return false;
-    if (nowMs - (line.lookedAtMs ?? Number.NEGATIVE_INFINITY) < lookEveryMs) return false;
-    line.lookedAtMs = nowMs;
-    return true;
-  }
-
-  /**
-   * Why a line with no read under way is to be read, if it is: never read, once followed for confirmFrames; changed
-   * (its size every frame, its look where `lookAt` is given) since its last read, no sooner than rereadMs after it;
-   * due a refresh. With its look in this frame where its look was compared and found as read.
-   */
-  private reasonToRead(line: TrackedLine, quad: Corners, lookAt: LookAt | undefined, nowMs: number): { reason?: ReadReason; lookAsRead?: Look } {
-    const { refreshMs, rereadMs, confirmFrames } = this.options;
-    if (!line.readQuad || line.readAtMs === undefined) return { reason: line.seenFrames >= confirmFrames ? 'new' : undefined };
+  private reasonToRead(line: TrackedLine, quad: Corners, lookAt: LookAt, nowMs: number): ReadReason | undefined {
+    const { refreshMs, rereadMs, lookEveryMs, confirmFrames } = this.options;
+    if (!line.readQuad || !line.readSignature || line.readAtMs === undefined) return line.seenFrames >= confirmFrames ? 'new' : undefined;
     const sinceRead = nowMs - line.readAtMs;
-    const { change, look } = sinceRead >= rereadMs ? this.changeSinceRead(line, quad, lookAt) : {};
-    return { reason: change ?? (sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined), lookAsRead: look };
-  }
-
-  /**
-   * Whether the box shows its line's text: looking as it last did with it (compared where `lookAt` is given, the
-   * verdict standing until the next comparison), or as read (`lookAsRead`, where that was compared); between
-   * comparisons, also of the size it last showed it in or was read in (every frame: a sign that changed to a longer
-   * text loses the old one in the frame its box grows, a box a few pixels off for a frame keeps it). A look that still
-   * shows it becomes the one compared with next: one that drifts keeps its text, one that changed at once does not,
-   * one back as it was has it again.
-   */
-  private showsItsText(line: TrackedLine, quad: Corners, lookAt: LookAt | undefined, lookAsRead: Look | undefined): boolean {
-    const { shown, textReadIn } = line;
-    if (!shown || !textReadIn) return true;
-    if (lookAt) {
-      const showing = lookAsRead ?? this.lookLike(shown, quad, lookAt);
-      line.hidden = !showing;
-      if (showing) line.shown = showing;
-      return !line.hidden;
+    let change: ReadReason | undefined;
+    if (sinceRead >= rereadMs) {
+      const look = nowMs - (line.lookedAtMs ?? -Infinity) >= lookEveryMs;
+      if (look) line.lookedAtMs = nowMs;
+      change = this.changeSinceRead(line, quad, look ? lookAt : undefined);
     }
-    return !line.hidden && !(this.resized(shown.quad, quad) && this.resized(textReadIn, quad));
+    return change ?? (sinceRead >= (line.refreshEveryMs ?? refreshMs) ? 'refresh' : undefined);
   }
 
   /** The line's refresh interval after this read: doubled when it confirms the text the line had, else refreshMs. */
@@ -382,9 +288,6 @@ export class LineTracker {
 type LookAt = (quad: Corners, vertical: boolean) => LineSignature;
 
 const centre = (quad: Corners): [number, number] => [quad.reduce((sum, [x]) => sum + x, 0) / 4, quad.reduce((sum, [, y]) => sum + y, 0) / 4];
-
-/** Whether two quads have the same corners. */
-const sameQuad = (a: Corners, b: Corners): boolean => a.every(([x, y], k) => x === b[k][0] && y === b[k][1]);
 
 /** A quad's mean width and height (top and bottom edges, left and right edges). */
 function sideLengths([p0, p1, p2, p3]: Corners): [number, number] {
