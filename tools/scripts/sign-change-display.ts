@@ -21,7 +21,7 @@ import {
   type DetectedFrame,
   type SignLine,
   type VideoFrame,
-} from '../../libs/detection-pipeline/src/lib/demo-signs';
+} from '../../libs/detection-pipeline/src/test-support/demo-signs';
 
 const ROOT = join(__dirname, '../..');
 const CACHE = join(ROOT, 'tmp/sign-change-display');

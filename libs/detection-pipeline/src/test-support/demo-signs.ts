@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { videoFrames, type VideoFrame } from '@iev/testing';
 export type { VideoFrame };
 import type { Corners, LineTracker, ReadText } from '@iev/text-recognition';
-import type { TextDetector } from './text-detector';
+import type { TextDetector } from '../lib/text-detector';
 
 /** The demo video (tools/demo-video/make-demo-video.sh draws it): 640x480, 30 frames a second, 24 s. */
 export const DEMO_VIDEO = join(__dirname, '../../../../assets/demo/demo.mp4');
