@@ -27,9 +27,11 @@ export class IgnoreRegionAdvice {
 
   /** Called with each frame's camera and size; cheap when there is nothing new to tell. */
   look(regions: IgnoredRegions, sourceId: string, width: number, height: number, nowMs = performance.now()): void {
+    this.cameras.add(sourceId);
+    // Most cameras have no regions at all: nothing to tell, and nothing to key by size, each frame.
+    if (regions.isEmpty) return;
     let checked = this.checked.get(regions);
     if (!checked) this.checked.set(regions, (checked = { sinceMs: nowMs, sizes: new Set(), keys: new Set() }));
-    this.cameras.add(sourceId);
     const size = JSON.stringify([sourceId, width, height]);
     if (!checked.sizes.has(size)) {
       checked.sizes.add(size);

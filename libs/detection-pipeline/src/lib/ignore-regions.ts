@@ -129,6 +129,11 @@ export class IgnoredRegions {
     return text === undefined ? IgnoredRegions.NONE : new IgnoredRegions(readRegionsBySource(text));
   }
 
+  /** No camera has regions, nor a key (IGNORE_REGIONS unset, or `{}`). */
+  get isEmpty(): boolean {
+    return this.bySource.size === 0;
+  }
+
   /** Whether the camera has a key of its own (its regions, or `[]` for none), rather than `*`'s. */
   hasOwnList(sourceId: string): boolean {
     return this.bySource.has(sourceId);

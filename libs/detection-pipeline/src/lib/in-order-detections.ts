@@ -168,5 +168,4 @@ export class InOrderDetections<F extends ChainedFrame> {
       lines: { read: reading.read, carried: reading.carried, dropped: reading.dropped, ...(reading.textAfterMs.length > 0 && { textAfterMs: reading.textAfterMs }) },
     };
   }
-
 }
