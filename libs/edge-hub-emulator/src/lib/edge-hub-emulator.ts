@@ -29,6 +29,9 @@ import { applyReportedPatch, twinGetReply } from './twin-requests';
 import { waitForEvent } from './wait-for-event';
 import { startWorkloadApi, type WorkloadApi } from './workload-api';
 
+/** Which twin requests garbleTwinAnswers garbles the answers to. */
+export type GarbledTwinRequest = 'twin GET' | 'reported update';
+
 export interface EmulatedModule {
   id: string;
   /** The module twin's desired properties at start (the deployment's `modulesContent.<id>.properties.desired`). */
@@ -136,7 +139,7 @@ export class EdgeHubEmulator {
   private listenPort: number;
   private stopped = false;
   private twinRequestsIgnored = false;
-  private twinAnswersGarbled?: string;
+  private twinAnswersGarbled?: { body: string; to: GarbledTwinRequest };
 
   private constructor(
     private readonly options: EdgeHubEmulatorOptions,
@@ -353,12 +356,13 @@ export class EdgeHubEmulator {
   /**
    * Sends `payload` as it is on the module's desired-properties patch topic, the twin left unchanged: a malformed
    * patch (not JSON), which edgeHub never sends, for how a module bears one to be tested. Resolves once sent; false
-   * when the module does not listen for patches.
+   * when the module does not listen for patches. `topic` another the module's subscription takes (`desired/#` takes
+   * `desired` itself), for a hub or proxy that writes it otherwise.
    */
-  async sendRawDesiredPatch(moduleId: string, payload: string | Buffer): Promise<boolean> {
+  async sendRawDesiredPatch(moduleId: string, payload: string | Buffer, topic = desiredPatchTopic(this.identity(moduleId).twin.desiredVersion)): Promise<boolean> {
     const client = this.clients.get(moduleId);
     if (!client || !subscribed(client, DESIRED_TOPIC)) return false;
-    await this.sendTo(client, desiredPatchTopic(this.identity(moduleId).twin.desiredVersion), payload);
+    await this.sendTo(client, topic, payload);
     return true;
   }
 
@@ -392,9 +396,12 @@ export class EdgeHubEmulator {
     ).then(() => undefined);
   }
 
-  /** A broken hub or proxy, for testing: twin GET requests are answered 200 with this body (until undefined again). */
-  garbleTwinAnswers(body: string | undefined): void {
-    this.twinAnswersGarbled = body;
+  /**
+   * A broken hub or proxy, for testing: twin GET requests (or reported-properties updates) are answered with this body,
+   * on the status they would have had, until undefined again.
+   */
+  garbleTwinAnswers(body: string | undefined, to: GarbledTwinRequest = 'twin GET'): void {
+    this.twinAnswersGarbled = body === undefined ? undefined : { body, to };
   }
 
   /** A sick edgeHub, for testing: connections are accepted, twin GET requests are never answered (until false again). */
@@ -482,6 +489,11 @@ export class EdgeHubEmulator {
     return new Promise((resolve) => client.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => resolve()));
   }
 
+  /** The body garbleTwinAnswers answers such a request with, if any. */
+  private garbled(request: GarbledTwinRequest): string | undefined {
+    return this.twinAnswersGarbled?.to === request ? this.twinAnswersGarbled.body : undefined;
+  }
+
   /** Everything a module publishes: telemetry, twin requests, method answers. Throws for topics it may not use. */
   private onPublish(moduleId: string, client: Client, topic: string, payload: Buffer): void {
     const publication = publicationOf(this.deviceId, moduleId, topic);
@@ -495,12 +507,12 @@ export class EdgeHubEmulator {
           return;
         }
         const reply = twinGetReply(this.identity(moduleId).twin, publication.requestId);
-        void this.sendTo(client, reply.topic, this.twinAnswersGarbled ?? reply.payload);
+        void this.sendTo(client, reply.topic, this.garbled('twin GET') ?? reply.payload);
         return;
       }
       case 'reported': {
         const { reply, applied } = applyReportedPatch(this.identity(moduleId).twin, publication.requestId, payload);
-        void this.sendTo(client, reply.topic, reply.payload);
+        void this.sendTo(client, reply.topic, this.garbled('reported update') ?? reply.payload);
         if (!applied) return;
         this.log.debug({ moduleId, ...applied }, `${moduleId} reported properties`);
         emitToEach(this.events, this.log, 'reported', moduleId, applied.patch, applied.version);

@@ -26,6 +26,16 @@ function recordingLogger(level: pino.Level = 'info') {
   return { logger, lines };
 }
 
+/**
+ * The twin requests the SDK's MQTT twin client holds a callback for, by request id (mqtt_twin_client.js): one whose
+ * answer never reaches it stays there, with whatever awaits it, for as long as the connection.
+ */
+function pendingTwinRequests(edge: EdgeModule): string[] {
+  const client = (edge as unknown as { client?: { _transport: { _twinClient: { _pendingTwinRequests: Record<string, unknown> } } } }).client;
+  if (!client) throw new Error('the module is not connected');
+  return Object.keys(client._transport._twinClient._pendingTwinRequests);
+}
+
 /** The first 'reported' event of a module whose patch satisfies the predicate. */
 async function reportedWhere(hub: EdgeHubEmulator, moduleId: string, predicate: (patch: JsonObject) => boolean): Promise<JsonObject> {
   for await (const [id, patch] of on(hub.events, 'reported', { signal: AbortSignal.timeout(10_000) })) {
@@ -47,7 +57,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'throws' }, { id: 'unlogged' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'reportsGarbled' }, { id: 'unslashed' }, { id: 'throws' }, { id: 'unlogged' }],
     });
   });
 
@@ -405,18 +415,19 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     ['garbled', '<html>502 Bad Gateway</html>', 'not JSON: .+'],
     ['nulled', 'null', 'JSON, but null, not an object'],
     ['empty', '', 'not JSON: .+'],
-  ])('survives an answer to its twin read that is not a JSON object (%s), left to time out, and connects once the answers are whole again', async (moduleId, body, reason) => {
+  ])('survives an answer to its twin read that is not a JSON object (%s), the read failed at once, and connects once the answers are whole again', async (moduleId, body, reason) => {
     const { logger, lines } = recordingLogger();
     const registry = new Registry();
     hub.garbleTwinAnswers(body);
     try {
-      const edge = start(moduleId, { logger, registry, requestTimeoutMs: 1000 });
-      await waitUntil(() => lines.filter(({ msg }) => String(msg).startsWith('an answer to a twin request')).length >= 2, 'two twin answers dropped', { timeoutMs: 15_000 });
+      // Two reads fail well within one request timeout: neither waited for it.
+      const edge = start(moduleId, { logger, registry, requestTimeoutMs: 15_000 });
+      await waitUntil(() => lines.filter(({ msg }) => String(msg).startsWith('an answer to a twin request')).length >= 2, 'two twin answers dropped', { timeoutMs: 10_000 });
       expect(lines).toContainEqual(
         expect.objectContaining({
           level: 40,
           topic: expect.stringMatching(/^\$iothub\/twin\/res\/200\//),
-          msg: expect.stringMatching(new RegExp(`^an answer to a twin request that is not a JSON object was dropped, the request left to time out \\(${reason}\\): ${body}$`)),
+          msg: expect.stringMatching(new RegExp(`^an answer to a twin request that is not a JSON object was dropped, the request failed \\(${reason}\\): ${body}$`)),
         }),
       );
       expect((await registry.getSingleMetric(`iev_${moduleId}_iot_edge_twin_malformed_total`)?.get())?.values[0]?.value).toBeGreaterThanOrEqual(2);
@@ -426,6 +437,55 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     } finally {
       hub.garbleTwinAnswers(undefined);
     }
+  });
+
+  // Before, a garbled answer was dropped and its request left to time out: the SDK, which has no timeout of its own,
+  // kept the request's callback (and what awaited it) for as long as the connection.
+  it('fails each reported-properties update whose answer is not a JSON object at once, leaving none of them pending, and the next update goes through', async () => {
+    const { logger, lines } = recordingLogger();
+    const registry = new Registry();
+    const edge = start('reportsGarbled', { logger, registry, requestTimeoutMs: 10_000 });
+    await waitUntil(() => edge.connected && hub.twin('reportsGarbled').reported['version'] !== undefined, 'the report at connect', { timeoutMs: 10_000 });
+    const garbled = 20;
+    hub.garbleTwinAnswers('<html>502 Bad Gateway</html>', 'reported update');
+    try {
+      const started = performance.now();
+      const updates = await Promise.allSettled(Array.from({ length: garbled }, (_, attempt) => edge.report({ attempt })));
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(updates).toEqual(
+        Array(garbled).fill({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/^edgeHub answered the twin request with no JSON object \(not JSON: .+\)$/) }) }),
+      );
+    } finally {
+      hub.garbleTwinAnswers(undefined);
+    }
+    expect(pendingTwinRequests(edge)).toEqual([]);
+    expect((await registry.getSingleMetric('iev_reportsGarbled_iot_edge_twin_malformed_total')?.get())?.values[0]?.value).toBe(garbled);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        topic: expect.stringMatching(/^\$iothub\/twin\/res\/204\//),
+        msg: expect.stringMatching(/^an answer to a twin request that is not a JSON object was dropped, the request failed \(not JSON: .+\): <html>502 Bad Gateway<\/html>$/),
+      }),
+    );
+    expect(edge.connected).toBe(true);
+    await edge.report({ attempt: 'after' });
+    expect(hub.twin('reportsGarbled').reported).toMatchObject({ attempt: 'after' });
+    expect(pendingTwinRequests(edge)).toEqual([]);
+  });
+
+  // The SDK reads as a patch every message on a topic that starts with $iothub/twin/PATCH/properties/desired, and the
+  // module's subscription (desired/#) takes that topic itself, without the '/'.
+  it('drops a desired-properties patch that is not JSON on the desired topic without its trailing slash', async () => {
+    const { logger, lines } = recordingLogger();
+    const applied: string[] = [];
+    const edge = start('unslashed', { logger, settings: { spec: twinSpec, startup: { label: 'none' }, apply: (_changes, next) => void applied.push(next.label) } });
+    await waitUntil(() => edge.connected, 'the connection to edgeHub', { timeoutMs: 10_000 });
+    await hub.waitForSubscription('unslashed', 'desired', 10_000);
+    expect(await hub.sendRawDesiredPatch('unslashed', '{"label": "cut off', '$iothub/twin/PATCH/properties/desired')).toBe(true);
+    await waitUntil(() => lines.some(({ level }) => level === 40), 'the warning');
+    expect(lines).toContainEqual(expect.objectContaining({ topic: '$iothub/twin/PATCH/properties/desired', msg: expect.stringMatching(/^a desired-properties patch that is not a JSON object was dropped/) }));
+    await hub.patchDesired('unslashed', { label: 'after' });
+    await waitUntil(() => applied.includes('after'), 'the next patch applied');
   });
 
   it('returns a property removed while it was disconnected to its start-up value when it reconnects, applying only the first whole document as start-up configuration', async () => {

@@ -175,7 +175,7 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
       desiredRejected: new Counter({ name: `${prefix}_desired_rejected_total`, help: 'Twin desired values rejected as invalid', registers }),
       twinMalformed: new Counter({
         name: `${prefix}_twin_malformed_total`,
-        help: "Twin messages dropped as not a JSON object (edgeHub sends only those; the IoT SDK threw on the rest): desired-properties patches, and answers to the module's twin requests, which then time out",
+        help: "Twin messages dropped as not a JSON object (edgeHub sends only those; the IoT SDK threw on the rest): desired-properties patches, and answers to the module's twin requests, which then fail",
         registers,
       }),
     };
@@ -400,13 +400,15 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
 
   /**
    * A desired-properties patch, or an answer to a twin request, that is not a JSON object is counted, logged and
-   * dropped: the SDK threw on it, uncaught. The request it answered times out, and a twin GET's fails the link, rebuilt.
+   * dropped: the SDK threw on it, uncaught. The request it answered fails at once, and a twin GET's fails the link, rebuilt.
    */
   private dropMalformedTwinMessages(client: ModuleClient): void {
-    const hooked = onMalformedTwinMessages(client._transport, ({ kind, topic, payload, reason }) => {
+    const hooked = onMalformedTwinMessages(client._transport, ({ kind, topic, payload, reason, failedRequest }) => {
       this.metrics.twinMalformed.inc();
       const dropped =
-        kind === 'desired patch' ? 'a desired-properties patch that is not a JSON object was dropped' : 'an answer to a twin request that is not a JSON object was dropped, the request left to time out';
+        kind === 'desired patch'
+          ? 'a desired-properties patch that is not a JSON object was dropped'
+          : `an answer to a twin request that is not a JSON object was dropped, ${failedRequest ? 'the request failed' : 'no request waiting for it'}`;
       this.options.logger.warn({ topic, bytes: Buffer.byteLength(payload) }, `${dropped} (${reason}): ${shown(maskCredentials(payload))}`);
     });
     if (!hooked) {

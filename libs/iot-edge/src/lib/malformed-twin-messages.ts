@@ -1,21 +1,35 @@
 import { EventEmitter } from 'node:events';
 import type { DeviceTransport } from 'azure-iot-device';
 
-/** The topic edgeHub and IoT Hub send a desired-properties patch on: `$iothub/twin/PATCH/properties/desired/?$version=<n>`. */
-const DESIRED_PATCH_TOPIC_PREFIX = '$iothub/twin/PATCH/properties/desired/';
+/**
+ * What the topic of a message the SDK reads as a desired-properties patch starts with (`.../desired/?$version=<n>` as
+ * edgeHub sends it): the SDK's own test, without the '/', which the module's subscription (`desired/#`) also takes.
+ */
+const DESIRED_PATCH_TOPIC_PREFIX = '$iothub/twin/PATCH/properties/desired';
 
 /** The topic they answer a module's twin request on: `$iothub/twin/res/<status>/?$rid=<id>`. */
 const TWIN_RESPONSE_TOPIC_PREFIX = '$iothub/twin/res/';
 
-/** The SDK MQTT transport's MQTT connection: an emitter of ('message', topic, payload), which its twin client listens to. */
+/**
+ * The SDK MQTT transport's MQTT connection (an emitter of ('message', topic, payload), which its twin client listens
+ * to), and its twin client's callbacks of the requests it awaits an answer to, by request id.
+ */
 interface TransportMqtt {
   _mqtt?: unknown;
+  _twinClient?: { _pendingTwinRequests?: unknown };
+}
+
+/** The request whose answer was dropped fails with this. */
+export class MalformedTwinAnswerError extends Error {
+  override readonly name = 'MalformedTwinAnswerError';
 }
 
 /** A twin message dropped before the SDK read it. */
 export interface MalformedTwinMessage {
-  /** A desired-properties patch, or the answer to one of the module's twin requests (which then times out). */
+  /** A desired-properties patch, or the answer to one of the module's twin requests. */
   kind: 'desired patch' | 'twin response';
+  /** An answer's request failed with MalformedTwinAnswerError; false where none waited for it (it had timed out). */
+  failedRequest: boolean;
   topic: string;
   payload: string;
   /** Why: not JSON (the parser's error), or JSON that is not an object. */
@@ -31,13 +45,15 @@ export interface MalformedTwinMessage {
  * _onResponseMessage) in its listener of its MQTT connection's messages, which that connection calls from
  * process.nextTick: one that is not JSON threw there, uncaught, and the process died of it. A patch that is JSON but not
  * an object (`null`) passed the SDK and failed the module's own apply instead, which left every later patch unapplied.
- * edgeHub always sends JSON objects; this guards the module against one that does not. An answer dropped leaves its
- * request to time out, as one never answered. It wraps that connection's emit, the one place its messages pass before
+ * edgeHub always sends JSON objects; this guards the module against one that does not. An answer dropped fails its
+ * request at once: the SDK has no timeout of its own, and a request never answered keeps its callback, and whatever
+ * awaits it, for as long as the connection. It wraps that connection's emit, the one place its messages pass before
  * any listener, and lets every other message (direct methods, a reported patch's empty 204 answer) through untouched.
  */
 export function onMalformedTwinMessages(transport: DeviceTransport, onMalformed: (message: MalformedTwinMessage) => void): boolean {
-  const mqtt = (transport as DeviceTransport & TransportMqtt)._mqtt;
-  if (!(mqtt instanceof EventEmitter) || mqtt.listenerCount('message') === 0) return false;
+  const { _mqtt: mqtt, _twinClient: twinClient } = transport as DeviceTransport & TransportMqtt;
+  const pending = twinClient?._pendingTwinRequests;
+  if (!(mqtt instanceof EventEmitter) || mqtt.listenerCount('message') === 0 || !isRequestTable(pending)) return false;
   const emit = mqtt.emit.bind(mqtt);
   mqtt.emit = (event: string | symbol, ...args: unknown[]): boolean => {
     const [topic, payload] = args;
@@ -49,9 +65,26 @@ export function onMalformedTwinMessages(transport: DeviceTransport, onMalformed:
     if (kind === 'twin response' && text === '' && twinResponseStatus(topic as string) === '204') return emit(event, ...args);
     const reason = whyNotAJsonObject(text);
     if (reason === undefined) return emit(event, ...args);
-    onMalformed({ kind, topic: topic as string, payload: text, reason });
+    const failedRequest = kind === 'twin response' && failRequest(pending, topic as string, reason);
+    onMalformed({ kind, topic: topic as string, payload: text, reason, failedRequest });
     return false;
   };
+  return true;
+}
+
+type RequestCallback = (error: Error) => void;
+
+function isRequestTable(table: unknown): table is Record<string, RequestCallback | undefined> {
+  return table !== null && typeof table === 'object';
+}
+
+/** Fails the request the answer on `topic` is to, as the SDK settles one (its callback taken out, then called). */
+function failRequest(pending: Record<string, RequestCallback | undefined>, topic: string, reason: string): boolean {
+  const requestId = new URLSearchParams(topic.slice(topic.indexOf('?') + 1)).get('$rid');
+  const callback = requestId === null ? undefined : pending[requestId];
+  if (typeof callback !== 'function') return false;
+  delete pending[requestId as string];
+  callback(new MalformedTwinAnswerError(`edgeHub answered the twin request with no JSON object (${reason})`));
   return true;
 }
 
