@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs, switchPendingSeconds } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, gaugeReadAtScrape, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -37,7 +37,7 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
     registry,
     'iev_capture_source_switch_pending_seconds',
     "How long a make-before-break switch (a twin change) has waited for its new source's first frame, the running source delivering on; 0 with none pending",
-    () => switchPendingSeconds(capture.switchPending),
+    () => capture.switchPendingSeconds,
   );
   // Under IoT Edge, connected once the source is up (below); /health answers from the start.
   let edge: EdgeModule<typeof captureTwinSpec> | undefined = undefined;

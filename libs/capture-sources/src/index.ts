@@ -5,7 +5,7 @@ export { SOURCES_REPEAT_MS, SourcesAnnouncer } from './lib/sources-announcer';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';
 export { prepareSource, sameSettings, type PreparedSource, type SourceSettings } from './lib/prepare-source';
 export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type StreamingInfo, type SourceIdentity, type SupervisionListener, type SwitchPending, type SwitchTarget } from './lib/source-supervisor';
-export { observedSupervision, switchPendingSeconds, type SourceStateMetrics } from './lib/observed-supervision';
+export { observedSupervision, type SourceStateMetrics } from './lib/observed-supervision';
 export {
   createFrameSource,
   ensureDecoderInstalled,

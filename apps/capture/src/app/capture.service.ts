@@ -63,6 +63,10 @@ export class CaptureService implements OnApplicationShutdown {
     return this.supervisor.switchPending;
   }
 
+  get switchPendingSeconds(): number {
+    return this.supervisor.switchPendingSeconds;
+  }
+
   /** Resolves once the first frame is handed on (or, for retried sources, once the pump is running). */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {

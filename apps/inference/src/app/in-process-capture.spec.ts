@@ -106,6 +106,19 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(pending['camera0']).toBe(0);
     expect(pending['door.1']).toBeGreaterThan(0);
     expect(pending['door.1']).toBeLessThanOrEqual((Date.now() - (doorStats().switchPending?.since ?? 0)) / 1000);
+
+    // The wall clock stepped an hour either way (NTP at the boot of a board without RTC) moves no duration.
+    for (const stepMs of [3_600_000, -3_600_000]) {
+      const wallNow = Date.now.bind(Date);
+      const stepped = jest.spyOn(Date, 'now').mockImplementation(() => wallNow() + stepMs);
+      try {
+        const afterStep = (await series('iev_inference_source_switch_pending_seconds'))['door.1'];
+        expect(afterStep).toBeGreaterThanOrEqual(pending['door.1']);
+        expect(afterStep).toBeLessThan(pending['door.1'] + 60);
+      } finally {
+        stepped.mockRestore();
+      }
+    }
   });
 
   it('adds a camera the twin names with its source, its other settings inherited, and removes it with its decoder', async () => {

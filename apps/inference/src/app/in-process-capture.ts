@@ -8,7 +8,6 @@ import {
   sourceSetup,
   sourceTwinSpec,
   stallAfterMs,
-  switchPendingSeconds,
   type InProcessSource,
   type PreparedSource,
   type SourceConfig,
@@ -130,7 +129,7 @@ export async function inProcessCapture(
     registers,
     collect() {
       this.reset();
-      for (const { sourceId, switchPending } of server.stats()) this.set({ source_id: sourceId }, switchPendingSeconds(switchPending));
+      for (const { sourceId, switchPendingSeconds } of server.stats()) this.set({ source_id: sourceId }, switchPendingSeconds);
     },
   });
   return { server, cameras: new InProcessCameras(server, cameras, factory, logger) };

@@ -1,6 +1,6 @@
 import { ColorMatrix } from '@iev/frame-protocol';
 import pino from 'pino';
-import { observedSupervision, switchPendingSeconds } from './observed-supervision';
+import { observedSupervision } from './observed-supervision';
 
 function observed() {
   const lines: Array<Record<string, unknown>> = [];
@@ -95,13 +95,5 @@ describe('observedSupervision', () => {
       { level: 40, attempt: 1 },
       { level: 40, attempt: 10 },
     ]);
-  });
-});
-
-describe('switchPendingSeconds', () => {
-  it('is how long the pending switch has waited, 0 with none and with a clock set back behind its start', () => {
-    expect(switchPendingSeconds(undefined, 5000)).toBe(0);
-    expect(switchPendingSeconds({ since: 1000, failures: 3, error: 'Connection refused' }, 91_000)).toBe(90);
-    expect(switchPendingSeconds({ since: 1000, failures: 0 }, 500)).toBe(0);
   });
 });

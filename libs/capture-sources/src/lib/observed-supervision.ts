@@ -1,7 +1,7 @@
 import { ColorMatrix } from '@iev/frame-protocol';
 import { RepeatedFailureFilter } from '@iev/service-runtime';
 import type { Logger } from 'pino';
-import type { SupervisionListener, SwitchPending } from './source-supervisor';
+import type { SupervisionListener } from './source-supervisor';
 
 /** The metrics a supervised source's state moves, however a module names and labels them. */
 export interface SourceStateMetrics {
@@ -13,14 +13,6 @@ export interface SourceStateMetrics {
   addDownSeconds(seconds: number): void;
   /** A source switched to make-before-break failed before its first frame; the running one delivers on. */
   countSwitchFailure(): void;
-}
-
-/**
- * How long the make-before-break switch pending has waited for its new source's first frame, 0 with none: a gauge a
- * fleet alerts on, as a twin change that never takes leaves the old camera streaming and healthy.
- */
-export function switchPendingSeconds(pending: SwitchPending | undefined, now = Date.now()): number {
-  return pending ? Math.max(0, (now - pending.since) / 1000) : 0;
 }
 
 /**

@@ -30,6 +30,8 @@ export interface InProcessSourceStats {
   handlerErrors: number;
   /** A switch waiting for its new source's first frame while the running one delivers (SourceSupervisor.switchPending). */
   switchPending?: SwitchPending;
+  /** How long it has waited (SourceSupervisor.switchPendingSeconds), 0 with none. */
+  switchPendingSeconds: number;
 }
 
 /** The `ServerInProcessCapture` context: which source a frame came from. */
@@ -187,6 +189,7 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
         ...(supervisor.lastFrameAt !== undefined && { lastFrameAt: supervisor.lastFrameAt }),
         handlerErrors,
         ...(switchPending && { switchPending }),
+        switchPendingSeconds: supervisor.switchPendingSeconds,
       };
     });
   }

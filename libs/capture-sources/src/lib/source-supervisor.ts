@@ -52,7 +52,7 @@ export type SwitchTarget = { create(): FrameSource } & (SourceIdentity | { descr
 
 /** A make-before-break switch whose new source has not delivered its first frame yet (see SourceSupervisor.switchSource). */
 export interface SwitchPending {
-  /** When the switch was asked for (epoch ms). */
+  /** When the switch was asked for (epoch ms), as status and the twin show it; how long ago is switchPendingSeconds. */
   since: number;
   /** Attempts of the new source that failed so far. */
   failures: number;
@@ -65,6 +65,8 @@ interface Pending {
   create: () => FrameSource;
   identity: SourceIdentity;
   status: SwitchPending;
+  /** When the switch was asked for on the monotonic clock: the wall clock may step (NTP at a board's boot without RTC). */
+  askedAt: number;
   /** The attempt running now, stopped when the switch is superseded, the running source fails, or on stop(). */
   source?: FrameSource;
   /** Ends the wait before the next attempt. */
@@ -113,6 +115,7 @@ export interface SourceSupervisorOptions {
  */
 export class SourceSupervisor {
   state: SourceState = 'idle';
+  /** When the last frame came (epoch ms), as status shows it. Durations here are on the monotonic clock, which no NTP step moves. */
   lastFrameAt?: number;
   private source?: FrameSource;
   private stopping = false;
@@ -155,6 +158,14 @@ export class SourceSupervisor {
     return this.pending && { ...this.pending.status };
   }
 
+  /**
+   * How long the make-before-break switch pending has waited for its new source's first frame, 0 with none: a gauge a
+   * fleet alerts on, as a twin change that never takes leaves the old camera streaming and healthy.
+   */
+  get switchPendingSeconds(): number {
+    return this.pending ? (performance.now() - this.pending.askedAt) / 1000 : 0;
+  }
+
   /** Frames every source so far has decoded, taken or not (a live source drops those not taken in time). */
   get framesDecoded(): number {
     return this.framesDecodedBefore + (this.source?.stats.framesDecoded ?? 0);
@@ -190,8 +201,8 @@ export class SourceSupervisor {
         for await (const { header, pixels } of takeover?.frames ?? source.frames()) {
           this.nextSequence += Math.max(0, header.sequence - lastTaken - 1);
           lastTaken = header.sequence;
-          const now = Date.now();
-          this.lastFrameAt = now;
+          this.lastFrameAt = Date.now();
+          const now = performance.now();
           if (this.state !== 'streaming') {
             assertSendableSize(header, source.label);
             this.nowStreaming(header, now);
@@ -264,7 +275,7 @@ export class SourceSupervisor {
     // The lookup of the hosts' names took a while: a newer switch, or stop(), may have come meanwhile.
     if (this.stopping || request !== this.switchRequests) return;
     if (sideBySide && identity) {
-      const pending: Pending = { create: createSource, identity, status: { since: Date.now(), failures: 0 } };
+      const pending: Pending = { create: createSource, identity, status: { since: Date.now(), failures: 0 }, askedAt: performance.now() };
       this.pending = pending;
       this.switchBackoff.reset();
       void this.startPending(pending);
@@ -380,11 +391,11 @@ export class SourceSupervisor {
     if (stallMs === undefined || !source.live || source instanceof VideoFileSource) return { stalled: () => undefined, stop: () => undefined };
     let stall: Error | undefined;
     const tickMs = Math.min(1000, stallMs / 4);
-    let lastTick = Date.now();
+    let lastTick = performance.now();
     let lastProgress = lastTick;
     let framesSeen = source.stats.framesDecoded;
     const timer = setInterval(() => {
-      const now = Date.now();
+      const now = performance.now();
       if (now - lastTick > 2 * tickMs || source.stats.framesDecoded !== framesSeen) lastProgress = now;
       lastTick = now;
       framesSeen = source.stats.framesDecoded;
@@ -414,7 +425,7 @@ export class SourceSupervisor {
 
   private async waitToRetry(error: Error): Promise<void> {
     this.state = 'retrying';
-    this.failedAt ??= Date.now();
+    this.failedAt ??= performance.now();
     const delayMs = error instanceof VideoSourceError && error.awaitsSettings ? this.backoff.longest() : this.backoff.next();
     this.options.listener?.failed?.(error, delayMs);
     await new Promise<void>((resolve) => {

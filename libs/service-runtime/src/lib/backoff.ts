@@ -1,7 +1,7 @@
 /** Capped exponential backoff with jitter, for reconnecting to cameras, streams and brokers. */
 export class Backoff {
   private attempt = 0;
-  /** When what it guards, up again (up()), will have stayed up long enough to count as recovered. */
+  /** When what it guards, up again (up()), will have stayed up long enough to count as recovered (monotonic: NTP steps the wall clock). */
   private healthyAt?: number;
 
   constructor(
@@ -13,7 +13,7 @@ export class Backoff {
 
   /** The delay before the next attempt; each call doubles it up to the cap (see up() for when it starts over). */
   next(): number {
-    if (this.healthyAt !== undefined && Date.now() >= this.healthyAt) this.attempt = 0;
+    if (this.healthyAt !== undefined && performance.now() >= this.healthyAt) this.attempt = 0;
     this.healthyAt = undefined;
     const base = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
     this.attempt += 1;
@@ -26,7 +26,7 @@ export class Backoff {
    * keeps backing off instead of retrying at the initial delay for good.
    */
   up(healthyMs: number): void {
-    this.healthyAt = Date.now() + healthyMs;
+    this.healthyAt = performance.now() + healthyMs;
   }
 
   /** The longest delay at once, counted as an attempt: for a failure that retrying sooner cannot mend. */
