@@ -4,6 +4,7 @@ import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
 import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
+import type { Logger } from 'pino';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
 import { TelemetryWatch } from './app/telemetry-health';
 import { TelemetryMetrics } from './app/telemetry.metrics';
@@ -14,6 +15,19 @@ setHeapGrowingPercent(MESSAGES_HEAP_GROWING_PERCENT);
 
 /** How long a stopping module keeps trying to hand queued messages to edgeHub. */
 const UPSTREAM_FLUSH_ON_STOP_MS = 5000;
+/** How often sources are looked at for TELEMETRY_FORGET_SOURCE_MS of silence. */
+const FORGET_CHECK_MS = 1000;
+
+/** Each source silent for `silentMs`, unannounced, leaves the series and the sink's summaries, logged once. */
+function forgetSilentSources(metrics: TelemetryMetrics, sink: DetectionsSink, silentMs: number, logger: Logger): void {
+  for (const { sourceId, ms } of metrics.forgetSilent(silentMs)) {
+    sink.forget?.(sourceId);
+    logger.info(
+      { sourceId, silentSeconds: Math.round(ms / 1000) },
+      `${sourceId}: no detections for ${Math.round(ms / 1000)} s and not a camera inference announces: forgotten (its series and summary; TELEMETRY_FORGET_SOURCE_MS), back as new with its next detections`,
+    );
+  }
+}
 
 void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetryCurve), async (logger, [config, curve]) => {
   const edgeKind = edgeConnectionKind();
@@ -46,6 +60,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
           logger,
         });
   const sink: DetectionsSink = upstream ?? new ConsoleSink(config.consoleFormat);
+  const forgetting = config.forgetSourceMs > 0 ? setInterval(() => forgetSilentSources(metrics, sink, config.forgetSourceMs, logger), FORGET_CHECK_MS) : undefined;
 
   const edge = EdgeModule.start<typeof telemetryTwinSpec>({
     name: 'telemetry',
@@ -83,6 +98,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
   return {
     fatal: edge?.fatal,
     async close() {
+      clearInterval(forgetting);
       await service.close();
       watch.close();
       await sink.close?.(UPSTREAM_FLUSH_ON_STOP_MS);

@@ -11,6 +11,12 @@ describe('telemetry configuration', () => {
     expect(readTelemetryConfig({ TELEMETRY_SILENCE_MS: '0', TELEMETRY_UPSTREAM_GRACE_MS: '5000' })).toMatchObject({ silenceLimitMs: 0, upstreamGraceMs: 5000 });
   });
 
+  it('forgets a silent camera no announcement lists after an hour unless told otherwise', () => {
+    expect(readTelemetryConfig({})).toMatchObject({ forgetSourceMs: 3_600_000 });
+    expect(readTelemetryConfig({ TELEMETRY_FORGET_SOURCE_MS: '0' })).toMatchObject({ forgetSourceMs: 0 });
+    expect(() => readTelemetryConfig({ TELEMETRY_FORGET_SOURCE_MS: '1 h' })).toThrow(/TELEMETRY_FORGET_SOURCE_MS must be an integer from 0 to 86400000/);
+  });
+
   it('names every bad variable', () => {
     expect(() => readTelemetryConfig({ TELEMETRY_SINK: 'kafka', TELEMETRY_AGGREGATE_FRAMES: '0', TELEMETRY_UPSTREAM_QUEUE: 'lots' })).toThrow(
       /TELEMETRY_SINK must be one of auto, console, iotedge[\s\S]*TELEMETRY_AGGREGATE_FRAMES must be an integer from 1 to 100000[\s\S]*TELEMETRY_UPSTREAM_QUEUE must be an integer/,

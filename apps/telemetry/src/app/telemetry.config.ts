@@ -16,6 +16,11 @@ export const telemetryConfigSpec = {
   upstreamQueueCapacity: env.integer('TELEMETRY_UPSTREAM_QUEUE', { min: 1, max: 1_000_000 }, 1000),
   /** No detections from any source for this long (or three of a source's own intervals, if slower) is degraded; 0: never. */
   silenceLimitMs: env.integer('TELEMETRY_SILENCE_MS', { min: 0, max: 86_400_000 }, 60_000),
+  /**
+   * A source inference does not announce (a capture module's camera) with no detections for this long leaves the
+   * per-source series and summaries, as a camera removed from the deployment or renamed; 0: never.
+   */
+  forgetSourceMs: env.integer('TELEMETRY_FORGET_SOURCE_MS', { min: 0, max: 86_400_000 }, 3_600_000),
   /** edgeHub away this long is degraded: IoT Edge's boot order (edgeHub after the modules) and an edgeHub restart fit in it. */
   upstreamGraceMs: env.integer('TELEMETRY_UPSTREAM_GRACE_MS', { min: 0, max: 86_400_000 }, 60_000),
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9103),

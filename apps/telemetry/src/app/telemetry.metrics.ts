@@ -76,13 +76,28 @@ export class TelemetryMetrics {
   /**
    * Inference's announcement of the cameras it decodes (CAPTURE_SOURCES): each one it removed (its twin) has its
    * series forgotten at once, so that its silence grows no more and fires no alert. A camera never announced (a capture
-   * module's, which may come back) keeps its series: its silence is what an alert is for.
+   * module's, which may come back) keeps its series while its silence is what an alert is for (forgetSilent).
    */
   announced(announcement: SourcesAnnouncement): void {
-    for (const sourceId of this.cameras.take(announcement, performance.now())) {
-      this.detections.forget(sourceId);
-      for (const metric of [this.messages, this.sinkErrors, this.endToEndSeconds]) metric.remove({ source_id: sourceId });
-    }
+    for (const sourceId of this.cameras.take(announcement, performance.now())) this.forget(sourceId);
+  }
+
+  /**
+   * Forgets each source inference does not announce (a capture module's camera) whose detections have not arrived for
+   * `silentMs`: one removed from the deployment or renamed would otherwise keep its series, and its silence alerting,
+   * until telemetry restarts. Returns them; one that comes back is new. An announced camera's silence is a fault of
+   * its own and stays.
+   */
+  forgetSilent(silentMs: number): Array<{ sourceId: string; ms: number }> {
+    const now = performance.now();
+    const silent = this.detections.ages().filter(({ sourceId, ms }) => ms >= silentMs && !this.cameras.lists(sourceId, now));
+    for (const { sourceId } of silent) this.forget(sourceId);
+    return silent;
+  }
+
+  private forget(sourceId: string): void {
+    this.detections.forget(sourceId);
+    for (const metric of [this.messages, this.sinkErrors, this.endToEndSeconds]) metric.remove({ source_id: sourceId });
   }
 
   private removed(sourceId: string): boolean {

@@ -21,4 +21,9 @@ export class SequenceGaps {
     const skipped = sequence - last - 1;
     return skipped >= 0 && skipped <= MAX_COUNTED_GAP ? skipped : 0;
   }
+
+  /** A source gone for good: one of its id later is new, its first frame no gap. */
+  forget(sourceId: string): void {
+    this.lastSequence.delete(sourceId);
+  }
 }

@@ -6,6 +6,8 @@ export interface DetectionsSink {
   write(detections: Detections, receivedAtMs: number): Promise<void>;
   /** Sends what is still buffered (within timeoutMs) and stops. */
   close?(timeoutMs: number): Promise<void>;
+  /** A source gone for good: what is held of it is sent, and one of its id later starts afresh. */
+  forget?(sourceId: string): void;
 }
 
 /** One line per frame on stdout: readable text, or the detections as one JSON object. */

@@ -52,6 +52,22 @@ describe('DetectionsAggregator', () => {
     aggregator.close();
   });
 
+  it('sends what it holds of a source forgotten at once, where only more frames would (no interval), and takes one of its id later afresh', () => {
+    const sent: UpstreamPayload[] = [];
+    const aggregator = new DetectionsAggregator({ frames: 100, intervalMs: 0 }, (payload) => sent.push(payload));
+    aggregator.add(frame(10, 1, 100, 'gate'));
+    aggregator.add(frame(11, 2, 100, 'gate'));
+    aggregator.add(frame(5, 1, 100, 'door'));
+    aggregator.forgetSource('gate');
+    expect(sent).toEqual([expect.objectContaining({ sourceId: 'gate', frames: 2, firstSequence: 10, lastSequence: 11 })]);
+    // Its next frame is the first of a new camera: no gap before it.
+    aggregator.add(frame(500, 0, 100, 'gate'));
+    aggregator.forgetSource('gate');
+    expect(sent[1]).toMatchObject({ sourceId: 'gate', frames: 1, firstSequence: 500, skippedBefore: 0 });
+    expect(sent).toHaveLength(2);
+    aggregator.close();
+  });
+
   it('keeps sources apart and sends what is pending on an interval', async () => {
     const sent: UpstreamPayload[] = [];
     const aggregator = new DetectionsAggregator({ frames: 0, intervalMs: 40 }, (payload) => sent.push(payload));

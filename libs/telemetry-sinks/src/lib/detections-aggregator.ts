@@ -121,6 +121,15 @@ export class DetectionsAggregator {
     this.startTimer();
   }
 
+  /**
+   * A source gone for good (a camera removed): what was gathered of it is sent now, rather than held for frames that
+   * never come (TELEMETRY_AGGREGATE_FRAMES without an interval), and one of its id later starts afresh.
+   */
+  forgetSource(sourceId: string): void {
+    this.flushSource(sourceId);
+    this.gaps.forget(sourceId);
+  }
+
   flush(): void {
     for (const sourceId of [...this.pending.keys()]) this.flushSource(sourceId);
   }

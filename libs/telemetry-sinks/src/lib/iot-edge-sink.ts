@@ -86,6 +86,10 @@ export class IotEdgeSink implements DetectionsSink {
     this.aggregator.configure(aggregation);
   }
 
+  forget(sourceId: string): void {
+    this.aggregator.forgetSource(sourceId);
+  }
+
   /** Retry now: edgeHub is back. */
   resume(): void {
     this.queue.wake();
