@@ -50,9 +50,9 @@ export class InferenceMetrics {
   /** Each source's rate, skips, latency and last frame; a source that delivers no frame asked of it for 5 s is stale, its outage counted. */
   readonly sources: SourceActivity;
   /**
-   * This process's own silences on the monotonic clock: SourceActivity's are on the wall clock, which NTP
-   * steps (an hour forward at a board's first sync without RTC would take an hour off every frame's time in
-   * detection, and hide a hang that long).
+   * This process's own silences on the monotonic clock, for the chain's times (SourceActivity keeps its own for its
+   * sources): the wall clock, which NTP steps, would take an hour off every frame's time in detection at a board's
+   * first sync without RTC, and hide a hang that long.
    */
   private readonly ownSilence = new OwnSilence(STALE_CHECK_MS);
   /** The clock the chain and reading are timed on: monotonic, less this process's own silence. */

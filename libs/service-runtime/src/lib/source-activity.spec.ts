@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceActivity } from './source-activity';
 
 /** A frame of the source received, done at once and its next asked for: a model that keeps up. */
@@ -16,10 +17,37 @@ describe('SourceActivity', () => {
     delivered(activity, 'camera1', 60, start + 9_500);
     activity.skipped('camera1', 3, start + 9_500);
 
-    expect(activity.report(start + 9_600)).toEqual([
+    expect(activity.report(start + 9_600, start + 9_600)).toEqual([
       { sourceId: 'camera0', fps: 2, frames: 20, skipped: 0, latencyMs: 109.5, lastFrameAt: '2026-12-03T12:00:09.500Z', stale: false, outages: 0 },
       { sourceId: 'camera1', fps: 0.2, frames: 2, skipped: 3, latencyMs: 50, lastFrameAt: '2026-12-03T12:00:09.500Z', stale: false, outages: 0 },
     ]);
+  });
+
+  it('times sources on the monotonic clock: the wall clock set back an hour (NTP) hides no outage, and the last frame is told on the wall clock', async () => {
+    const outages: string[] = [];
+    const activity = new SourceActivity({ staleAfterMs: 100, onOutage: (sourceId) => outages.push(sourceId) });
+    activity.received('camera0');
+    activity.done('camera0', 10);
+    activity.waitingFor('camera0');
+    const wallNow = Date.now.bind(Date);
+    const stepped = jest.spyOn(Date, 'now').mockImplementation(() => wallNow() - 3_600_000);
+    try {
+      await sleep(300);
+      activity.check();
+      expect(outages).toEqual(['camera0']);
+      expect(Date.parse(activity.report()[0].lastFrameAt)).toBeLessThan(Date.now());
+    } finally {
+      stepped.mockRestore();
+    }
+  });
+
+  it('tells the sources silent for a while, not one whose frame is held here', () => {
+    const activity = new SourceActivity();
+    delivered(activity, 'gate', 10, 0);
+    delivered(activity, 'door', 10, 0);
+    activity.received('door', 1000);
+    expect(activity.silentFor(60_000, 59_999)).toEqual([]);
+    expect(activity.silentFor(60_000, 60_000)).toEqual(['gate']);
   });
 
   it('marks a source without a frame for staleAfterMs as stale, counts the outage once, and clears it when frames resume', () => {

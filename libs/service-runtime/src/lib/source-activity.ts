@@ -76,7 +76,8 @@ interface SourceState {
  * Staleness is judged by the frames a source delivers (received()), against the time it was asked for one: frames
  * come on demand, a source's next only once this process lets its last go (waitingFor()). A model that takes a
  * source's frames only every few seconds (several cameras, a slow preset, a loaded CPU) thus leaves each camera
- * silent that long, which is not the camera's doing: only silence while a frame is wanted is counted.
+ * silent that long, which is not the camera's doing: only silence while a frame is wanted is counted. Times are on the
+ * monotonic clock (performance.now()): the wall clock set back by NTP would hide an outage as long as the step.
  */
 export class SourceActivity {
   private readonly sources = new Map<string, SourceState>();
@@ -95,7 +96,7 @@ export class SourceActivity {
    * A frame of the source arrived: it delivered. Until waitingFor(), this process holds it and does not ask the
    * source for another, so no silence counts.
    */
-  received(sourceId: string, now = Date.now()): void {
+  received(sourceId: string, now = performance.now()): void {
     const source = this.source(sourceId, now);
     if (!source) return;
     if (source.stale) this.options.onResumed?.(sourceId, now - source.receivedAt);
@@ -106,7 +107,7 @@ export class SourceActivity {
   }
 
   /** This process let a received frame of the source go and asks it for the next: its silence counts from now. */
-  waitingFor(sourceId: string, now = Date.now()): void {
+  waitingFor(sourceId: string, now = performance.now()): void {
     const source = this.sources.get(sourceId);
     if (!source || source.held === 0) return;
     if (--source.held > 0) return;
@@ -115,7 +116,7 @@ export class SourceActivity {
   }
 
   /** A frame of the source was done, `latencyMs` after it was captured. */
-  done(sourceId: string, latencyMs: number, now = Date.now()): void {
+  done(sourceId: string, latencyMs: number, now = performance.now()): void {
     const source = this.source(sourceId, now);
     if (!source) return;
     source.lastDoneAt = now;
@@ -126,7 +127,7 @@ export class SourceActivity {
   }
 
   /** Frames of the source that will never be done. */
-  skipped(sourceId: string, count: number, now = Date.now()): void {
+  skipped(sourceId: string, count: number, now = performance.now()): void {
     const source = this.source(sourceId, now);
     if (source) source.skipped += count;
   }
@@ -135,9 +136,14 @@ export class SourceActivity {
    * A source that is gone for good (a camera removed): no longer shown, nor counted as stale. Its frames done within
    * staleAfterMs after this were in flight when it went, and are not counted; a source of the same id later is new.
    */
-  forget(sourceId: string, now = Date.now()): void {
+  forget(sourceId: string, now = performance.now()): void {
     this.sources.delete(sourceId);
     this.forgotten.set(sourceId, now);
+  }
+
+  /** The sources that delivered no frame for `ms`, none of theirs held here: a camera removed, or long dead. */
+  silentFor(ms: number, now = performance.now()): string[] {
+    return [...this.sources].filter(([, source]) => source.held === 0 && now - source.receivedAt >= ms).map(([sourceId]) => sourceId);
   }
 
   /** A source of this id is new (a camera added again soon after it was forgotten): its frames count from now. */
@@ -148,12 +154,12 @@ export class SourceActivity {
   /**
    * Marks sources that delivered no frame for staleAfterMs (see the option) of being asked as stale, counting each
    * outage once: call it every checkEveryMs. A check more than two periods after the last one means this process was
-   * silent itself (stopped, a suspended VM, a clock set forward): its sources' frames waited to be taken, so that
+   * silent itself (stopped, a suspended VM): its sources' frames waited to be taken, so that
    * silence beyond the period it was due to take is not theirs, and each has what was left of its stale time again
    * from the waking (for a request, maybe a reconnect and a model run). Only the excess: an event loop late by over a
    * period at every check still has a dead camera told, a little later.
    */
-  check(now = Date.now()): void {
+  check(now = performance.now()): void {
     for (const [sourceId, forgottenAt] of this.forgotten) if (now - forgottenAt >= this.staleAfterMs) this.forgotten.delete(sourceId);
     const ownSilentMs = this.ownSilence.check(now);
     for (const [sourceId, source] of this.sources) {
@@ -167,7 +173,8 @@ export class SourceActivity {
     }
   }
 
-  report(now = Date.now()): SourceReport[] {
+  /** `wallNow`: the wall clock at `now`, which the last frames' times are told on. */
+  report(now = performance.now(), wallNow = Date.now()): SourceReport[] {
     this.check(now);
     return [...this.sources].map(([sourceId, source]) => ({
       sourceId,
@@ -175,7 +182,7 @@ export class SourceActivity {
       frames: source.frames,
       skipped: source.skipped,
       latencyMs: median(source.latencies),
-      lastFrameAt: new Date(source.lastDoneAt).toISOString(),
+      lastFrameAt: new Date(wallNow - (now - source.lastDoneAt)).toISOString(),
       stale: source.stale,
       outages: source.outages,
     }));
