@@ -57,7 +57,10 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
   });
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
-  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger, { hangExitMs: config.hangExitMs });
+  const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger, {
+    hangExitMs: config.hangExitMs,
+    decodedHere: (sourceId) => frames.cameras?.sourceIds().includes(sourceId) ?? false,
+  });
   // The cameras decoded here, announced beside the detections: a preview drops one the twin removes at once, rather
   // than after minutes of its silence (as it must for a capture module's, which may come back).
   const cameras = frames.cameras;

@@ -1,6 +1,6 @@
 import type { ReadBatch } from '@iev/detection-pipeline';
 import { Registry } from 'prom-client';
-import { InferenceMetrics } from './inference.metrics';
+import { FORGET_SILENT_SOURCE_MS, InferenceMetrics } from './inference.metrics';
 
 describe('InferenceMetrics: a removed camera', () => {
   afterEach(() => jest.useRealTimers());
@@ -42,6 +42,32 @@ describe('InferenceMetrics: a removed camera', () => {
 
     expect(await seriesOf(registry, 'garage')).toContain('iev_inference_frames_processed_total{source_id="garage"} 2');
     expect(metrics.sources.report()).toMatchObject([{ sourceId: 'garage', frames: 1 }]);
+  });
+  // A capture module removed from the deployment (or its SOURCE_ID renamed) is never announced gone: before, it stayed
+  // stale on /health, in the reported sources and in its series until inference restarted.
+  it("forgets a capture module's camera silent for an hour, logged once, keeps a camera decoded here however silent, and takes the first back as new", async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const logger = { info: jest.fn(), warn: jest.fn() };
+    const metrics = new InferenceMetrics(registry, () => [], logger, { decodedHere: (sourceId) => sourceId === 'door' });
+    const reported = () => metrics.sources.report().map(({ sourceId }) => sourceId);
+    const forgotten = () => logger.info.mock.calls.filter(([, msg]) => String(msg).includes('forgotten'));
+    countFrames(metrics, 'gate', 'door');
+    await jest.advanceTimersByTimeAsync(FORGET_SILENT_SOURCE_MS - 2000);
+    expect(reported()).toEqual(['gate', 'door']);
+
+    await jest.advanceTimersByTimeAsync(2000 + 5000);
+    expect(reported()).toEqual(['door']);
+    expect(await seriesOf(registry, 'gate')).toEqual([]);
+    expect(await seriesOf(registry, 'door')).not.toEqual([]);
+    expect(forgotten()).toEqual([[{ sourceId: 'gate' }, expect.stringMatching(/^gate: no frame for an hour and not a camera decoded here: forgotten/)]]);
+
+    countFrames(metrics, 'gate');
+    expect(reported()).toEqual(['door', 'gate']);
+    expect(metrics.sources.report()[1]).toMatchObject({ frames: 1, outages: 0 });
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(forgotten()).toHaveLength(1);
+    metrics.close();
   });
 });
 

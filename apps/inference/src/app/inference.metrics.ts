@@ -7,6 +7,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 const SOURCE_LEAVES_AFTER_MS = 5000;
 /** How often sources are checked for staleness: an outage counts (and is logged) whether or not anyone scrapes meanwhile. */
 const STALE_CHECK_MS = 1000;
+/**
+ * A camera not decoded here (a capture module's) that sent no frame for this long is forgotten: one removed from the
+ * deployment or renamed stayed stale on /health, in the reported sources and in its series for good. Telemetry's
+ * default (TELEMETRY_FORGET_SOURCE_MS): an hour of outage is told before its figures go.
+ */
+export const FORGET_SILENT_SOURCE_MS = 60 * 60_000;
 
 /** A piece stuck in a stage, in words: what it is and for how long it has been there. */
 const inDetection = ({ key: { sourceId, sequence }, ms }: { key: ChainedFrame; ms: number }) => `${sourceId} #${sequence} has been in detection for ${Math.round(ms / 1000)} s`;
@@ -86,8 +92,15 @@ export class InferenceMetrics {
   constructor(
     registry: Registry,
     malformedByEndpoint: () => ReadonlyArray<{ endpoint: string; malformed: number }>,
-    logger?: Pick<Logger, 'info' | 'warn'>,
-    { hangExitMs = 0 }: { hangExitMs?: number } = {},
+    private readonly logger?: Pick<Logger, 'info' | 'warn'>,
+    {
+      hangExitMs = 0,
+      decodedHere = () => false,
+    }: {
+      hangExitMs?: number;
+      /** Whether the camera is one this process decodes (CAPTURE_SOURCES, its twin): forgotten only when removed, never for silence. */
+      decodedHere?: (sourceId: string) => boolean;
+    } = {},
   ) {
     const registers = [registry];
     const sources = ['source_id'] as const;
@@ -205,6 +218,7 @@ export class InferenceMetrics {
     // Not only at scrape or /health: an outage shorter than the scrape interval would go uncounted and unsaid.
     this.staleCheck = setInterval(() => {
       this.sources.check();
+      this.forgetSilentSources(decodedHere);
       this.ownSilence.check(performance.now());
       this.chainWatch.check();
       this.readingWatch.check();
@@ -248,6 +262,15 @@ export class InferenceMetrics {
     }, SOURCE_LEAVES_AFTER_MS);
     timer.unref();
     this.leaving.set(sourceId, timer);
+  }
+
+  /** Each capture module's camera silent for FORGET_SILENT_SOURCE_MS, forgotten as a removed one is, logged once; back, it is new. */
+  private forgetSilentSources(decodedHere: (sourceId: string) => boolean): void {
+    for (const sourceId of this.sources.silentFor(FORGET_SILENT_SOURCE_MS)) {
+      if (decodedHere(sourceId)) continue;
+      this.forgetSource(sourceId);
+      this.logger?.info({ sourceId }, `${sourceId}: no frame for an hour and not a camera decoded here: forgotten (its figures on /health and its series), back as new with its next frame`);
+    }
   }
 
   /** A camera added, maybe again soon after it was removed: counted from now, its series kept. */
