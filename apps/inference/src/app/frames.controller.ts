@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Controller, Inject, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPattern, Payload, type ClientProxy } from '@nestjs/microservices';
 import { FrameImages, InOrderDetections, SourceFeed, TextDetector, type ChainedFrame, type FrameDetections } from '@iev/detection-pipeline';
@@ -20,6 +21,8 @@ export class FramesController implements OnApplicationShutdown {
   private readonly gaps = new SequenceGaps();
   private readonly feed: SourceFeed<ReceivedFrame>;
   private readonly images = new FrameImages();
+  /** Line ids count from 1 again in a restarted process: this tells its lines from the last run's downstream. */
+  private readonly runId = randomUUID();
 
   constructor(
     detector: TextDetector,
@@ -104,6 +107,7 @@ export class FramesController implements OnApplicationShutdown {
       timings,
       ...(lines && { lines }),
       publishedAtMs: epochMs(),
+      runId: this.runId,
     };
     await lastValueFrom(this.detectionsClient.emit(DETECTIONS_TOPIC, detections), { defaultValue: undefined });
 

@@ -53,8 +53,14 @@ describe('VideoTextReader (real recognition model)', () => {
       expect(next).toMatchObject({ read: 0, carried: boxes.length });
       expect(next.boxes).toEqual(second.boxes);
     }
-    // Another source's frame is its own video: its lines are read afresh.
-    expect(await reader.read({ sourceId: 'camera1', timeMs: 100, image, boxes })).toMatchObject({ read: boxes.length, carried: 0 });
+    // Each box names its line, the same in every frame it is followed in, and no other line's.
+    const lineIds = first.boxes.map((box) => box.lineId);
+    expect(second.boxes.map((box) => box.lineId)).toEqual(lineIds);
+    expect(new Set(lineIds).size).toBe(boxes.length);
+    // Another source's frame is its own video: its lines are read afresh, under ids of their own.
+    const other = await reader.read({ sourceId: 'camera1', timeMs: 100, image, boxes });
+    expect(other).toMatchObject({ read: boxes.length, carried: 0 });
+    expect(other.boxes.filter((box) => lineIds.includes(box.lineId))).toEqual([]);
     await reader.idle();
   });
 

@@ -44,8 +44,8 @@ export interface FrameToRead {
 /** One frame read: its boxes with text, what happened to its lines (LineCounts), and the time it took. */
 export interface FrameReading extends Required<LineCounts> {
   /**
-   * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read, less those
-   * read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
+   * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read and, in video,
+   * its line's `lineId` (LineTracker), less those read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
    * few later: reading never holds a frame back).
    */
   boxes: DetectedBox[];
@@ -116,11 +116,13 @@ export class VideoTextReader {
     const quads = frame.boxes.map((box) => box.points);
     const tracker = this.trackerOf(frame.sourceId);
     let texts: readonly (ReadText | undefined)[];
+    let lineIds: readonly number[] = [];
     let read = quads.length;
     let textAfterMs: number[] = [];
     if (tracker) {
       const step = tracker.track(frame.image, quads, frame.timeMs);
       texts = step.texts;
+      lineIds = step.lineIds;
       textAfterMs = step.textAfterMs;
       read = this.gather(frame, quads, step, started);
     } else {
@@ -128,7 +130,9 @@ export class VideoTextReader {
     }
     const boxes: DetectedBox[] = [];
     let known = 0;
-    frame.boxes.forEach((box, index) => {
+    frame.boxes.forEach((detected, index) => {
+      const lineId = lineIds[index];
+      const box = lineId === undefined ? detected : { ...detected, lineId };
       const text = texts[index];
       if (!text) return void boxes.push(box);
       known++;

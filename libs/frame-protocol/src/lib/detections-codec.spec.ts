@@ -55,6 +55,24 @@ describe('detectionsCodec', () => {
     expect(detectionsCodec.decode([part])).toEqual(makeDetections());
   });
 
+  it("round-trips each box's line id and the run they belong to, still written as version 2 so that older readers take them", () => {
+    const followed = { ...makeDetections(), runId: '5c3f2a4e-8f1d-4a57-9d0e-2b7c1e6f9a10' };
+    followed.boxes[0] = { ...followed.boxes[0], lineId: 7, text: 'Gate 7', textScore: 0.97 };
+    followed.boxes[1] = { ...followed.boxes[1], lineId: 12 };
+    const [part] = detectionsCodec.encode(followed);
+
+    expect(detectionsCodec.decode([part])).toEqual(followed);
+    // A reader of versions 2 and 3 (telemetry or a preview not yet updated) drops fields it does not know: no refusal.
+    expect(part[4]).toBe(2);
+  });
+
+  it("reads an older inference's detections, without line ids or run, as they were", () => {
+    const decoded = detectionsCodec.decode(detectionsCodec.encode(makeDetections()));
+
+    expect(decoded.runId).toBeUndefined();
+    expect(decoded.boxes.map((box) => box.lineId)).toEqual([undefined, undefined]);
+  });
+
   it('refuses a part over MAX_DETECTIONS_PART_BYTES before parsing it, and will not encode one', () => {
     // Valid JSON of nothing but empty boxes: parsed, it would be millions of objects before any field is checked.
     const flood = withBody(`{"boxes":[${'{},'.repeat(MAX_DETECTIONS_PART_BYTES / 3)}{}]}`);
@@ -120,6 +138,11 @@ describe('detectionsCodec', () => {
     ['missing timings', (json) => delete json.timings],
     ['a string timing', (json) => (json.timings.inferenceMs = '41')],
     ['a missing publishedAtMs', (json) => delete json.publishedAtMs],
+    ['a line id of 0', (json) => (json.boxes[0].lineId = 0)],
+    ['a fractional line id', (json) => (json.boxes[0].lineId = 1.5)],
+    ['a line id that is a string', (json) => (json.boxes[0].lineId = '7')],
+    ['an empty runId', (json) => (json.runId = '')],
+    ['a runId of 65 bytes', (json) => (json.runId = 'r'.repeat(65))],
   ];
 
   it.each(shapeCases)('rejects %s with INVALID_FIELD', (_, mutate) => {

@@ -1,5 +1,5 @@
 import { MessageKind } from './envelope';
-import { invalidField, readArray, readDimension, readEpochMs, readFiniteNumber, readInteger, readNonEmptyString, readObject, readSequence, readSourceId } from './fields';
+import { invalidField, readArray, readDimension, readEpochMs, readFiniteNumber, readInteger, readNonEmptyString, readObject, readRunId, readSequence, readSourceId } from './fields';
 import { jsonPartCodec } from './json-part';
 import type { Codec, DetectedBox, Detections, LineCounts, Point, StageTimings } from './types';
 
@@ -18,7 +18,9 @@ export const MAX_DETECTIONS_PART_BYTES = 4 * 1024 * 1024;
 /**
  * Detections as one ZeroMQ part: the binary preamble, then UTF-8 JSON (jsonPartCodec). Both directions run the same
  * reader, which checks every field and builds a fresh object of exactly the declared shape; unknown fields are
- * dropped rather than rejected, so a newer producer can add fields without breaking older consumers.
+ * dropped rather than rejected, so a newer producer can add fields without breaking older consumers. `runId` and the
+ * boxes' `lineId` came later in version 2, as the sources' `complete` did in 3: an older telemetry or preview drops
+ * them and reads the rest, where a new version would have it refuse every detection while modules update one at a time.
  */
 export const detectionsCodec: Codec<Detections> = jsonPartCodec(MessageKind.Detections, 'detections', MAX_DETECTIONS_PART_BYTES, readDetections);
 
@@ -38,6 +40,7 @@ function readDetections(value: unknown): Detections {
     timings: readTimings(detections.timings, 'timings'),
     ...(detections.lines !== undefined && { lines: readLineCounts(detections.lines, 'lines') }),
     publishedAtMs: readEpochMs(detections.publishedAtMs, 'publishedAtMs'),
+    ...(detections.runId !== undefined && { runId: readRunId(detections.runId, 'runId') }),
   };
 }
 
@@ -55,6 +58,7 @@ function readBox(value: unknown, path: string): DetectedBox {
   const box = readObject(value, path);
   const points = readArray(box.points, `${path}.points`, 4).map((point, index) => readPoint(point, `${path}.points[${index}]`));
   const read: DetectedBox = { points: [points[0], points[1], points[2], points[3]], score: readFiniteNumber(box.score, `${path}.score`) };
+  if (box.lineId !== undefined) read.lineId = readInteger(box.lineId, `${path}.lineId`, 1, Number.MAX_SAFE_INTEGER);
   if (box.text === undefined && box.textScore === undefined) return read;
   read.text = readText(box.text, `${path}.text`);
   read.textScore = readFiniteNumber(box.textScore, `${path}.textScore`, 0);

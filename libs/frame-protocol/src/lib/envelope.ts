@@ -3,8 +3,9 @@ import { ProtocolError } from './protocol-error';
 /** ASCII "IEVP" read as a big-endian uint32: the first four bytes of every message. */
 const MAGIC = 0x49_45_56_50;
 /**
- * The newest version this module reads. 2: detections' boxes may carry `text` and `textScore` (recognition). 3: frame
- * headers carry the colour matrix and range, and the sources kind (a module's announced cameras) is added. Readers also take the older versions (the same layouts without those), so
+ * The newest version this module reads. 2: detections' boxes may carry `text` and `textScore` (recognition), and later
+ * `lineId` with the detections' `runId` (fields older readers of 2 drop: no new version). 3: frame headers carry the
+ * colour matrix and range, and the sources kind (a module's announced cameras) is added. Readers also take the older versions (the same layouts without those), so
  * a newer module reads an older one's messages; an older reader refuses a newer version by name instead of misreading it.
  */
 export const PROTOCOL_VERSION = 3;

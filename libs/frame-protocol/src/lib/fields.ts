@@ -4,6 +4,8 @@ import { ProtocolError } from './protocol-error';
 export const MAX_DIMENSION = 16_384;
 /** Longest source id in UTF-8 bytes. */
 export const MAX_SOURCE_ID_BYTES = 256;
+/** Longest run id in UTF-8 bytes: a UUID is 36. */
+const MAX_RUN_ID_BYTES = 64;
 
 // Field readers shared by the binary frame header and the JSON bodies (detections, sources). Each takes `unknown`,
 // checks it and returns it typed, so one set of rules covers encoding and decoding of both kinds.
@@ -35,6 +37,7 @@ export const readDimension = (value: unknown, path: string): number => readInteg
 export const readSequence = (value: unknown, path: string): number => readInteger(value, path, 0, Number.MAX_SAFE_INTEGER);
 export const readEpochMs = (value: unknown, path: string): number => readFiniteNumber(value, path, 0);
 export const readSourceId = (value: unknown, path: string): string => readNonEmptyString(value, path, MAX_SOURCE_ID_BYTES);
+export const readRunId = (value: unknown, path: string): string => readNonEmptyString(value, path, MAX_RUN_ID_BYTES);
 
 export function readObject(value: unknown, path: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalidField(path, 'must be an object');

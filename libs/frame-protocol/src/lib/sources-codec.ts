@@ -1,13 +1,11 @@
 import { MAX_DETECTIONS_PART_BYTES } from './detections-codec';
 import { MessageKind } from './envelope';
-import { invalidField, readArray, readInteger, readNonEmptyString, readObject, readSourceId } from './fields';
+import { invalidField, readArray, readInteger, readObject, readRunId, readSourceId } from './fields';
 import { jsonPartCodec } from './json-part';
 import type { Codec, SourcesAnnouncement } from './types';
 
 /** Far more cameras than one module decodes. */
 export const MAX_ANNOUNCED_SOURCES = 1000;
-/** A UUID is 36. */
-const MAX_RUN_ID_BYTES = 64;
 /** An hour: longer would leave a preview trusting a list long after its module stopped. */
 const MAX_REPEAT_MS = 3_600_000;
 
@@ -25,7 +23,7 @@ function readSourcesAnnouncement(value: unknown): SourcesAnnouncement {
   const sourceIds = listed.map((sourceId, index) => readSourceId(sourceId, `sourceIds[${index}]`));
   const twice = sourceIds.find((sourceId, index) => sourceIds.indexOf(sourceId) !== index);
   if (twice !== undefined) invalidField('sourceIds', `must name each source once, got ${JSON.stringify(twice)} twice`);
-  const runId = readNonEmptyString(announcement.runId, 'runId', MAX_RUN_ID_BYTES);
+  const runId = readRunId(announcement.runId, 'runId');
   const complete = announcement.complete ?? false;
   if (typeof complete !== 'boolean') invalidField('complete', `must be a boolean, got ${typeof complete}`);
   return { runId, sourceIds, repeatMs: readInteger(announcement.repeatMs, 'repeatMs', 1, MAX_REPEAT_MS), complete };

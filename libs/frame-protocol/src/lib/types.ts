@@ -61,6 +61,12 @@ export interface DetectedBox {
   text?: string;
   /** Mean probability of the text's characters (0-1), with `text`. */
   textScore?: number;
+  /**
+   * The line this box shows, as inference's line tracker follows it across the source's frames: the same id while the
+   * line is followed (and once revived), never another line's within the publishing run (`Detections.runId`). Absent
+   * where nothing follows lines (detection only, REC_REFRESH_MS=0, a module older than the field).
+   */
+  lineId?: number;
 }
 
 /** What recognition did with a frame's boxes. */
@@ -101,6 +107,8 @@ export interface Detections {
   lines?: LineCounts;
   /** Epoch milliseconds when inference handed the message to the socket. */
   publishedAtMs: number;
+  /** The publishing process's run (a new one at each start): line ids are unique within a run, and restart with it. */
+  runId?: string;
 }
 
 /**

@@ -240,6 +240,19 @@ describe('LineTracker', () => {
     expect(late.track(frame(WORD), [box(20)], 600).toRead).toEqual([{ index: 0, reason: 'new' }]);
   });
 
+  it('gives each line an id it keeps while followed and once revived, and never gives an id again, in any tracker', () => {
+    const tracker = trackerReadingAtOnce({ forgetAfterFrames: 2, reviveMs: 500 });
+    const [exit] = trackAndRead(tracker, frame(WORD), [box(20)], 0, ['EXIT']).lineIds;
+    const both = tracker.track(frame(WORD), [box(21), box(110, 60)], 33).lineIds;
+    expect(both[0]).toBe(exit);
+    expect(both[1]).not.toBe(exit);
+    [1, 2].forEach((k) => tracker.track(frame(WORD), [], 33 + k * 33));
+    expect(tracker.track(frame(WORD, 10, 3), [box(21, 19)], 150).lineIds).toEqual([exit]);
+
+    const another = trackerReadingAtOnce().track(frame(WORD), [box(20), box(110, 60)], 0).lineIds;
+    expect(new Set([exit, both[1], ...another]).size).toBe(4);
+  });
+
   it('asks for new lines first, and forgets a line unseen for several frames', () => {
     const tracker = trackerReadingAtOnce({ forgetAfterFrames: 2, refreshMs: 50 });
     trackAndRead(tracker, frame(WORD), [box(20)], 0);

@@ -72,6 +72,8 @@ export type ReadReason = 'new' | 'resized' | 'changed' | 'refresh';
 const URGENCY: Record<ReadReason, number> = { new: 0, resized: 1, changed: 2, refresh: 3 };
 
 interface TrackedLine {
+  /** Its identity while followed and once revived (lineIds). */
+  id: number;
   quad: Corners;
   /** The box and look of the last read, once a read was asked for. */
   readQuad?: Corners;
@@ -103,6 +105,11 @@ export interface ReadRequest {
 export interface TrackingStep {
   /** Each box's line's last read, or undefined for a line never read yet. */
   readonly texts: readonly (ReadText | undefined)[];
+  /**
+   * Each box's line's id: kept while the line is followed and when it is revived, never given to another line in this
+   * process (every tracker's ids come from one count), so downstream can tell the same line from another with its text.
+   */
+  readonly lineIds: readonly number[];
   /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
   readonly toRead: readonly ReadRequest[];
   /** For each line whose first read shows in this frame: time since the line first appeared (the tracker's clock). */
@@ -122,6 +129,9 @@ export interface TrackingStep {
  * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per
  * video source.
  */
+/** The last line id given, by any tracker: a source's tracker replaced (idle, a reader reloaded) gives no id again. */
+let lastLineId = 0;
+
 export class LineTracker {
   private lines: TrackedLine[] = [];
   /** Lines no longer followed, with a read, kept reviveMs for a box that comes back. */
@@ -174,7 +184,7 @@ export class LineTracker {
     const revived = this.revive(quads, matches, lookAtFor, nowMs);
     const lineOfBox = quads.map((quad, index) => {
       const matched = matches.get(index);
-      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { quad, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
+      const line: TrackedLine = matched !== undefined ? this.lines[matched] : (revived.get(index) ?? { id: ++lastLineId, quad, pending: false, seenFrames: 0, missedFrames: 0, awaitingTextSinceMs: nowMs });
       line.quad = quad;
       line.seenFrames++;
       line.missedFrames = 0;
@@ -201,6 +211,7 @@ export class LineTracker {
     }
     return {
       texts: lineOfBox.map((line) => line.read),
+      lineIds: lineOfBox.map((line) => line.id),
       toRead,
       textAfterMs,
       begin: (requests) => {
