@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
-import { ConsoleSink, IotEdgeSink, type DetectionsSink } from '@iev/telemetry-sinks';
+import { ConsoleSink, IotEdgeSink, type DetectionsSink, type SinkContent } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
@@ -50,6 +50,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
   const watch = new TelemetryWatch({ silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
   const metrics = new TelemetryMetrics(registry, server, watch.detections);
 
+  const content: SinkContent = { textMatch: config.textMatch, ...(config.events === 'on' && { events: { goneAfterMs: config.textGoneMs } }) };
   const upstream =
     config.sink === 'console' || edgeKind === 'none'
       ? undefined
@@ -58,19 +59,24 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
           queueCapacity: config.upstreamQueueCapacity,
           aggregation: { frames: config.aggregateFrames, intervalMs: config.aggregateIntervalMs },
           logger,
+          ...content,
         });
-  const sink: DetectionsSink = upstream ?? new ConsoleSink(config.consoleFormat);
+  const sink: DetectionsSink = upstream ?? new ConsoleSink(config.consoleFormat, process.stdout, content);
   const forgetting = config.forgetSourceMs > 0 ? setInterval(() => forgetSilentSources(metrics, sink, config.forgetSourceMs, logger), FORGET_CHECK_MS) : undefined;
 
   const edge = EdgeModule.start<typeof telemetryTwinSpec>({
     name: 'telemetry',
     logger,
     registry,
-    settings: upstream && {
-      spec: telemetryTwinSpec,
-      startup: { aggregateFrames: config.aggregateFrames, aggregateIntervalMs: config.aggregateIntervalMs },
-      apply: (_changes, next) => upstream.configure({ frames: next.aggregateFrames, intervalMs: next.aggregateIntervalMs }),
-    },
+    // Events have no rate to set: the twin's aggregation is refused, as where nothing is sent upstream.
+    settings:
+      upstream && !content.events
+        ? {
+            spec: telemetryTwinSpec,
+            startup: { aggregateFrames: config.aggregateFrames, aggregateIntervalMs: config.aggregateIntervalMs },
+            apply: (_changes, next) => upstream.configure({ frames: next.aggregateFrames, intervalMs: next.aggregateIntervalMs }),
+          }
+        : undefined,
     reported: () => ({ sink: upstream ? 'iotedge' : 'console', fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null }),
     status: () => ({ fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null, transport: server.stats() }),
   });

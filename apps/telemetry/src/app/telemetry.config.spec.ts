@@ -26,6 +26,29 @@ describe('telemetry configuration', () => {
     );
   });
 
+  it('sends events only when told to, says a line has gone after 2 s unseen, and filters no text unless given an expression', () => {
+    expect(readTelemetryConfig({})).toMatchObject({ events: 'off', textGoneMs: 2000, textMatch: undefined });
+    const config = readTelemetryConfig({ TELEMETRY_EVENTS: 'on', TELEMETRY_TEXT_GONE_MS: '5000', TELEMETRY_TEXT_MATCH: '^[A-Z]{3} \\d{3}$' });
+    expect(config).toMatchObject({ events: 'on', textGoneMs: 5000 });
+    expect(config.textMatch?.test('ABC 123')).toBe(true);
+    expect(config.textMatch?.test('open 24h')).toBe(false);
+  });
+
+  it('refuses a text filter that is not a regular expression, naming the variable', () => {
+    expect(() => readTelemetryConfig({ TELEMETRY_TEXT_MATCH: '[A-Z' })).toThrow(/TELEMETRY_TEXT_MATCH must be a regular expression: .*Unterminated character class.* \(got "\[A-Z"\)/);
+    expect(() => readTelemetryConfig({ TELEMETRY_TEXT_MATCH: ' ' })).toThrow(/TELEMETRY_TEXT_MATCH must not be empty/);
+  });
+
+  it('refuses events with aggregation, naming both variables', () => {
+    expect(() => readTelemetryConfig({ TELEMETRY_EVENTS: 'on', TELEMETRY_AGGREGATE_INTERVAL_MS: '10000' })).toThrow(
+      /TELEMETRY_EVENTS=on sends events about the lines instead of frames or their summaries: unset TELEMETRY_AGGREGATE_INTERVAL_MS=10000/,
+    );
+    expect(() => readTelemetryConfig({ TELEMETRY_EVENTS: 'on', TELEMETRY_AGGREGATE_FRAMES: '25', TELEMETRY_AGGREGATE_INTERVAL_MS: '10000' })).toThrow(
+      /unset TELEMETRY_AGGREGATE_FRAMES=25 and TELEMETRY_AGGREGATE_INTERVAL_MS=10000/,
+    );
+    expect(readTelemetryConfig({ TELEMETRY_EVENTS: 'off', TELEMETRY_AGGREGATE_INTERVAL_MS: '10000' })).toMatchObject({ events: 'off', aggregateIntervalMs: 10000 });
+  });
+
   it('needs inference\'s public key in DETECTIONS_CURVE_SERVER_KEY once CURVE is on', () => {
     const own = curveKeyPair();
     const inference = curveKeyPair();

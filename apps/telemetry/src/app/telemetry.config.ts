@@ -1,8 +1,24 @@
-import { env, readConfig, type ConfigOf } from '@iev/service-runtime';
+import { ConfigError, env, optional, readConfig, type ConfigOf, type EnvVar } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 
 const aggregateFrames = (name: string) => env.integer(name, { min: 1, max: 100_000 }, 1);
 const aggregateIntervalMs = (name: string) => env.integer(name, { min: 0, max: 86_400_000 }, 0);
+
+/** A JavaScript regular expression, without flags (`[Aa]` for either case); a text matches where it is found in it (`^...$` for whole texts). */
+const regularExpression = (name: string): EnvVar<RegExp> => ({
+  names: [name],
+  parse: (raw) => {
+    if (raw.trim() === '') throw new Error('must not be empty');
+    try {
+      return new RegExp(raw.trim());
+    } catch (error) {
+      throw new Error(`must be a regular expression: ${(error as Error).message}`);
+    }
+  },
+  fallback: undefined,
+  required: true,
+  description: 'a regular expression',
+});
 
 export const telemetryConfigSpec = {
   detectionsConnect: env.endpoint('DETECTIONS_CONNECT', 'tcp://127.0.0.1:5556'),
@@ -14,6 +30,12 @@ export const telemetryConfigSpec = {
   aggregateFrames: aggregateFrames('TELEMETRY_AGGREGATE_FRAMES'),
   aggregateIntervalMs: aggregateIntervalMs('TELEMETRY_AGGREGATE_INTERVAL_MS'),
   upstreamQueueCapacity: env.integer('TELEMETRY_UPSTREAM_QUEUE', { min: 1, max: 1_000_000 }, 1000),
+  /** on: events about the lines read (text-appeared, -changed, -gone) instead of the frames or their summaries. */
+  events: env.oneOf('TELEMETRY_EVENTS', ['on', 'off'] as const, 'off'),
+  /** A line not seen for this long has gone (TextEvents): long enough that a sign hidden for a moment does not go. */
+  textGoneMs: env.integer('TELEMETRY_TEXT_GONE_MS', { min: 100, max: 86_400_000 }, 2000),
+  /** Only lines whose text matches are sent (per frame, in summaries' texts) or make events. */
+  textMatch: optional(regularExpression('TELEMETRY_TEXT_MATCH')),
   /** No detections from any source for this long (or three of a source's own intervals, if slower) is degraded; 0: never. */
   silenceLimitMs: env.integer('TELEMETRY_SILENCE_MS', { min: 0, max: 86_400_000 }, 60_000),
   /**
@@ -28,7 +50,20 @@ export const telemetryConfigSpec = {
 
 export type TelemetryConfig = ConfigOf<typeof telemetryConfigSpec>;
 
-export const readTelemetryConfig = (source: NodeJS.ProcessEnv = process.env): TelemetryConfig => readConfig(telemetryConfigSpec, source);
+/** The configuration; events replace the frames and their summaries, so aggregation set beside them is refused, naming both. */
+export function readTelemetryConfig(source: NodeJS.ProcessEnv = process.env): TelemetryConfig {
+  const config = readConfig(telemetryConfigSpec, source);
+  if (config.events === 'on') {
+    const aggregation = [
+      ...(config.aggregateFrames !== 1 ? [`TELEMETRY_AGGREGATE_FRAMES=${config.aggregateFrames}`] : []),
+      ...(config.aggregateIntervalMs !== 0 ? [`TELEMETRY_AGGREGATE_INTERVAL_MS=${config.aggregateIntervalMs}`] : []),
+    ];
+    if (aggregation.length > 0) {
+      throw new ConfigError([`TELEMETRY_EVENTS=on sends events about the lines instead of frames or their summaries: unset ${aggregation.join(' and ')} (or set TELEMETRY_EVENTS=off)`]);
+    }
+  }
+  return config;
+}
 
 /** ZMQ_CURVE_SECRET_KEY(_FILE) and DETECTIONS_CURVE_SERVER_KEY (inference's public key): CURVE on the detections it connects to; unset: plain. */
 export const readTelemetryCurve = (source: NodeJS.ProcessEnv = process.env): CurveSettings | undefined => readCurveSettings(source, { binds: false, connectsTo: ['DETECTIONS'] });

@@ -1,5 +1,8 @@
 import type { Detections } from '@iev/frame-protocol';
 import type { Writable } from 'node:stream';
+import { describeDetections, describeTextEvent } from './console-lines';
+import { withMatchingLines } from './text-match';
+import { textEventsFor, type SinkContent, type TextEvents } from './text-events';
 
 /** Where telemetry sends detections: the console for local runs, IoT Edge's edgeHub in a deployment. */
 export interface DetectionsSink {
@@ -10,30 +13,29 @@ export interface DetectionsSink {
   forget?(sourceId: string): void;
 }
 
-/** One line per frame on stdout: readable text, or the detections as one JSON object. */
+/** One line per frame on stdout, or per event: readable text, or the detections (event) as one JSON object. */
 export class ConsoleSink implements DetectionsSink {
+  private readonly events: TextEvents | undefined;
+
   constructor(
     private readonly format: 'text' | 'json',
     private readonly out: Writable = process.stdout,
-  ) {}
+    private readonly content: SinkContent = {},
+  ) {
+    this.events = textEventsFor(content, (event) => this.print(format === 'json' ? JSON.stringify(event) : describeTextEvent(event)));
+  }
 
   async write(detections: Detections, receivedAtMs: number): Promise<void> {
-    const line = this.format === 'json' ? JSON.stringify(detections) : describe(detections, receivedAtMs);
+    if (this.events) return this.events.add(detections, receivedAtMs);
+    const shown = withMatchingLines(detections, this.content.textMatch);
+    this.print(this.format === 'json' ? JSON.stringify(shown) : describeDetections(shown, receivedAtMs));
+  }
+
+  async close(): Promise<void> {
+    this.events?.close();
+  }
+
+  private print(line: string): void {
     this.out.write(`${line}\n`);
   }
-}
-
-/** Texts listed on one console line; the rest are counted. */
-const LISTED_TEXTS = 8;
-
-function describe(detections: Detections, receivedAtMs: number): string {
-  const { frame, boxes, timings, width, height } = detections;
-  const latencyMs = receivedAtMs - frame.captureTimeMs;
-  const texts = boxes.flatMap((box) => (box.text === undefined ? [] : [JSON.stringify(box.text)]));
-  const found =
-    texts.length > 0
-      ? `${boxes.length} line${boxes.length === 1 ? '' : 's'} | ${texts.slice(0, LISTED_TEXTS).join(', ')}${texts.length > LISTED_TEXTS ? `, ... (+${texts.length - LISTED_TEXTS})` : ''}`
-      : `${boxes.length} text box${boxes.length === 1 ? '' : 'es'}`;
-  const reading = timings.recognizeMs === undefined ? '' : `, reading ${timings.recognizeMs.toFixed(1)} ms`;
-  return `${frame.sourceId} #${frame.sequence} ${width}x${height}: ${found} | inference ${timings.inferenceMs.toFixed(1)} ms${reading}, capture-to-telemetry ${latencyMs.toFixed(1)} ms`;
 }

@@ -24,6 +24,27 @@ describe('DetectionsAggregator', () => {
     aggregator.close();
   });
 
+  it('keeps only the lines whose text matches TELEMETRY_TEXT_MATCH, per frame and in a summary', () => {
+    const sent: UpstreamPayload[] = [];
+    const read = (sequence: number, ...texts: (string | undefined)[]): Detections => {
+      const detections = frame(sequence, texts.length);
+      detections.boxes.forEach((box, i) => texts[i] !== undefined && Object.assign(box, { text: texts[i], textScore: 0.9 }));
+      return detections;
+    };
+    const perFrame = new DetectionsAggregator({ frames: 1, intervalMs: 0 }, (payload) => sent.push(payload), /^[A-Z]{3} \d{3}$/);
+    perFrame.add(read(1, 'ABC 123', 'open 24h', undefined));
+    const summaries = new DetectionsAggregator({ frames: 2, intervalMs: 0 }, (payload) => sent.push(payload), /^[A-Z]{3} \d{3}$/);
+    summaries.add(read(2, 'ABC 123', 'open 24h'));
+    summaries.add(read(3, 'XYZ 999', 'MAIN ST'));
+
+    expect(sent[0]).toMatchObject({ type: 'detections', boxes: [{ text: 'ABC 123' }] });
+    expect((sent[0] as Detections).boxes).toHaveLength(1);
+    // Counts stay the detector's; the texts and the newest boxes are the matching ones.
+    expect(sent[1]).toMatchObject({ type: 'detections-summary', boxes: { total: 4 }, texts: [{ text: 'ABC 123', frames: 1 }, { text: 'XYZ 999', frames: 1 }], last: { boxes: [{ text: 'XYZ 999' }] } });
+    perFrame.close();
+    summaries.close();
+  });
+
   it('sends one summary per N frames with exact counts and the newest boxes', () => {
     const sent: UpstreamPayload[] = [];
     const aggregator = new DetectionsAggregator({ frames: 3, intervalMs: 0 }, (payload) => sent.push(payload));

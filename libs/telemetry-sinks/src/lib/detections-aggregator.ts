@@ -1,5 +1,7 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
 import { SequenceGaps } from '@iev/service-runtime';
+import type { TextEvent } from './text-events';
+import { withMatchingLines } from './text-match';
 
 /** One message per `frames` frames and/or per `intervalMs`; frames 1 and intervalMs 0 is one message per frame. */
 export interface AggregationSettings {
@@ -34,7 +36,7 @@ export interface DetectionsSummary {
   last: { sequence: number; width: number; height: number; boxes: DetectedBox[] };
 }
 
-export type UpstreamPayload = ({ type: 'detections' } & Detections) | DetectionsSummary;
+export type UpstreamPayload = ({ type: 'detections' } & Detections) | DetectionsSummary | TextEvent;
 
 interface Pending {
   first: Detections;
@@ -69,6 +71,8 @@ export class DetectionsAggregator {
   constructor(
     private settings: AggregationSettings,
     private readonly emit: (payload: UpstreamPayload) => void,
+    /** TELEMETRY_TEXT_MATCH: a frame keeps only the boxes whose text matches, a summary lists only such texts. */
+    private readonly textMatch?: RegExp,
   ) {
     this.startTimer();
   }
@@ -79,7 +83,7 @@ export class DetectionsAggregator {
 
   add(detections: Detections): void {
     if (this.perFrame) {
-      this.emit({ type: 'detections', ...detections });
+      this.emit({ type: 'detections', ...withMatchingLines(detections, this.textMatch) });
       return;
     }
     const sourceId = detections.frame.sourceId;
@@ -110,7 +114,9 @@ export class DetectionsAggregator {
     pending.boxMax = Math.max(pending.boxMax, count);
     pending.inferenceTotal += detections.timings.inferenceMs;
     pending.inferenceMax = Math.max(pending.inferenceMax, detections.timings.inferenceMs);
-    for (const text of new Set(detections.boxes.map((box) => box.text))) if (text) pending.texts.set(text, (pending.texts.get(text) ?? 0) + 1);
+    for (const text of new Set(detections.boxes.map((box) => box.text))) {
+      if (text && this.textMatch?.test(text) !== false) pending.texts.set(text, (pending.texts.get(text) ?? 0) + 1);
+    }
     if (this.settings.frames > 1 && pending.frames >= this.settings.frames) this.flushSource(sourceId);
   }
 
@@ -174,7 +180,7 @@ export class DetectionsAggregator {
           .map(([text, frames]) => ({ text, frames })),
       }),
       ...(pending.texts.size > MAX_SUMMARY_TEXTS && { truncatedTexts: pending.texts.size - MAX_SUMMARY_TEXTS }),
-      last: { sequence: last.frame.sequence, width: last.width, height: last.height, boxes: last.boxes },
+      last: { sequence: last.frame.sequence, width: last.width, height: last.height, boxes: withMatchingLines(last, this.textMatch).boxes },
     });
   }
 }

@@ -98,6 +98,37 @@ describe('IotEdgeSink', () => {
     expect(body.last.boxes.length + body.truncatedBoxes).toBe(1000);
   });
 
+  it('sends events about the lines where told to, each its own message, its type the messageType that routes filter on', async () => {
+    const logger = pino({ level: 'silent' });
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger, events: { goneAfterMs: 2000 }, textMatch: /^\d/ });
+    const sender = new RecordingSender();
+    sink.attach(sender);
+    const [first] = crowdedFrame(1).boxes;
+    const reading = (sequence: number, text: string): Detections => ({ ...crowdedFrame(sequence), runId: 'run-a', boxes: [{ ...first, lineId: 3, text }, { ...first, lineId: 4, text: 'no digit first' }] });
+    await sink.write(reading(1, '0 ABC'), 1010);
+    await sink.write(reading(2, '0 ABC'), 1020);
+    await sink.write(reading(3, '0 ABD'), 1030);
+    await sink.close(5000);
+
+    expect(sender.messages.map((message) => message.properties.getValue('messageType'))).toEqual(['text-appeared', 'text-changed']);
+    expect(sender.messages[1].properties.getValue('sourceId')).toBe('camera0');
+    expect(sender.messages[1].properties.getValue('modelId')).toBe('ch_PP-OCRv4_det_infer@30a86f57');
+    expect(sender.messages[1].messageId).toEqual(expect.any(String));
+    expect(bodyOf(sender.messages[1])).toEqual({
+      type: 'text-changed',
+      sourceId: 'camera0',
+      runId: 'run-a',
+      lineId: 3,
+      modelId: 'ch_PP-OCRv4_det_infer@30a86f57',
+      text: '0 ABD',
+      textScore: 0.95,
+      previousText: '0 ABC',
+      points: first.points,
+      sequence: 3,
+      captureTimeMs: 1003,
+    });
+  });
+
   it('sends no message it cannot fit, and logs why', async () => {
     const lines: Record<string, unknown>[] = [];
     const { sink, sender } = sinkFor({ frames: 1, intervalMs: 0 }, lines);

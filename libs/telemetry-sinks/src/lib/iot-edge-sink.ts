@@ -5,6 +5,7 @@ import type { Message } from 'azure-iot-device';
 import type { Logger } from 'pino';
 import type { DetectionsSink } from './console-sink';
 import { DetectionsAggregator, type AggregationSettings, type UpstreamPayload } from './detections-aggregator';
+import { textEventsFor, type SinkContent, type TextEvents } from './text-events';
 import { fitToBudget, MESSAGE_BUDGET_BYTES, messageBytes, messagePropertiesOf, type UpstreamBody } from './message-budget';
 
 /** What the sink needs of the module's IoT Edge connection. */
@@ -12,11 +13,12 @@ export interface OutputEventSender {
   sendOutputEvent(outputName: string, message: Message): Promise<void>;
 }
 
-export interface IotEdgeSinkOptions {
+export interface IotEdgeSinkOptions extends SinkContent {
   /** The module output the messages leave on; routes in the deployment manifest take it from there. */
   outputName: string;
   /** Messages held while edgeHub is unreachable; beyond it the oldest are dropped and counted. */
   queueCapacity: number;
+  /** Per frame or summaries; not with events, which replace both. */
   aggregation: AggregationSettings;
   logger: Logger;
 }
@@ -30,13 +32,15 @@ interface QueuedMessage {
 
 /**
  * Sends detections upstream with sendOutputEvent: JSON (application/json, utf-8) with the source id, model
- * and message type as message properties, per frame or aggregated, each within MESSAGE_BUDGET_BYTES. A bounded
+ * and message type as message properties, per frame, aggregated or as events about the lines (`events`), each within
+ * MESSAGE_BUDGET_BYTES. A bounded
  * queue with retry and backoff rides out edgeHub outages; messages dropped at its bound are counted and announced
  * in the next message (`droppedMessagesBefore` in the body, `droppedBefore` as a property).
  */
 export class IotEdgeSink implements DetectionsSink {
   private readonly queue: OutboundQueue<QueuedMessage>;
   private readonly aggregator: DetectionsAggregator;
+  private readonly events: TextEvents | undefined;
   private sender: OutputEventSender | undefined;
 
   /** Messages queue from the start; they leave once attach() hands over the module's IoT Edge connection. */
@@ -70,7 +74,8 @@ export class IotEdgeSink implements DetectionsSink {
         }
       },
     });
-    this.aggregator = new DetectionsAggregator(options.aggregation, (payload) => this.enqueue(payload));
+    this.aggregator = new DetectionsAggregator(options.aggregation, (payload) => this.enqueue(payload), options.textMatch);
+    this.events = textEventsFor(options, (event) => this.enqueue(event));
   }
 
   attach(sender: OutputEventSender): void {
@@ -78,8 +83,9 @@ export class IotEdgeSink implements DetectionsSink {
     this.queue.wake();
   }
 
-  async write(detections: Detections): Promise<void> {
-    this.aggregator.add(detections);
+  async write(detections: Detections, receivedAtMs?: number): Promise<void> {
+    if (this.events) this.events.add(detections, receivedAtMs);
+    else this.aggregator.add(detections);
   }
 
   configure(aggregation: AggregationSettings): void {
@@ -112,6 +118,7 @@ export class IotEdgeSink implements DetectionsSink {
 
   async close(timeoutMs: number): Promise<void> {
     this.aggregator.close();
+    this.events?.close();
     const emptied = await this.queue.flush(timeoutMs);
     this.queue.close();
     if (!emptied) this.options.logger.warn({ unsent: this.queue.stats().queued }, 'stopping with upstream messages unsent');

@@ -25,6 +25,7 @@ export function messageBytes(body: unknown, properties: MessageProperties): numb
 }
 
 export function messagePropertiesOf(payload: UpstreamPayload): MessageProperties {
+  // An event's type is its messageType (text-appeared, text-changed, text-gone): routes pick the kinds they want.
   const sourceId = payload.type === 'detections' ? payload.frame.sourceId : payload.sourceId;
   return { sourceId, modelId: payload.modelId, messageType: payload.type };
 }
@@ -38,6 +39,8 @@ export function fitToBudget(payload: UpstreamPayload): UpstreamBody | undefined 
   const budget = MESSAGE_BUDGET_BYTES - DROPPED_BEFORE_ALLOWANCE_BYTES;
   const properties = messagePropertiesOf(payload);
   if (messageBytes(payload, properties) <= budget) return payload;
+  // An event holds one line (a text of at most 1000 characters): there is nothing to leave out of it.
+  if (payload.type !== 'detections' && payload.type !== 'detections-summary') return undefined;
 
   // Measured with the counts at their largest, so the fitted message is never bigger than measured.
   if (payload.type === 'detections') {

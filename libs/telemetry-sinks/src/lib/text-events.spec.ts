@@ -1,0 +1,150 @@
+import type { DetectedBox, Detections } from '@iev/frame-protocol';
+import { TextEvents, type TextEvent, type TextEventSettings } from './text-events';
+
+const T0 = 1_765_000_000_000;
+
+/** A box of line `lineId` at x, with `text` read (or none yet). */
+function line(lineId: number | undefined, text?: string, textScore = 0.9, x = 10): DetectedBox {
+  return {
+    points: [[x, 20], [x + 100, 20], [x + 100, 50], [x, 50]],
+    score: 0.9,
+    ...(lineId !== undefined && { lineId }),
+    ...(text !== undefined && { text, textScore }),
+  };
+}
+
+/** Frame `sequence` of camera0 at 25 fps from T0, of inference run `runId`. */
+function frame(sequence: number, boxes: DetectedBox[], runId: string | undefined = 'run-a', sourceId = 'camera0'): Detections {
+  const captureTimeMs = T0 + sequence * 40;
+  return {
+    frame: { sourceId, sequence, captureTimeMs },
+    width: 640,
+    height: 480,
+    modelId: 'det@1',
+    boxes,
+    timings: { transportMs: 1, preprocessMs: 1, inferenceMs: 30, postprocessMs: 1 },
+    publishedAtMs: captureTimeMs + 40,
+    ...(runId !== undefined && { runId }),
+  };
+}
+
+describe('TextEvents', () => {
+  let clockMs: number;
+  let events: TextEvent[];
+  let textEvents: TextEvents;
+  const start = (settings: Partial<TextEventSettings> = {}) => {
+    textEvents = new TextEvents({ goneAfterMs: 2000, ...settings }, (event) => events.push(event), () => clockMs);
+  };
+  /** Feeds a frame received 50 ms after its capture, as telemetry's clock then reads. */
+  const add = (detections: Detections) => {
+    clockMs = detections.frame.captureTimeMs + 50;
+    textEvents.add(detections, clockMs);
+  };
+  const summary = () => events.map((event) => `${event.type} ${event.lineId} ${event.text}`);
+
+  beforeEach(() => {
+    jest.useFakeTimers();
+    events = [];
+  });
+  afterEach(() => {
+    textEvents.close();
+    jest.useRealTimers();
+  });
+
+  it('says a line appeared once it has text, changed when its text differs (not its score alone), and carries its box and frame', () => {
+    start();
+    add(frame(0, [line(7)]));
+    add(frame(1, [line(7, 'ABC 123', 0.91, 12)]));
+    add(frame(2, [line(7, 'ABC 123', 0.99)]));
+    add(frame(3, [line(7, 'ABC 124', 0.95)]));
+
+    expect(summary()).toEqual(['text-appeared 7 ABC 123', 'text-changed 7 ABC 124']);
+    expect(events[0]).toEqual({
+      type: 'text-appeared',
+      sourceId: 'camera0',
+      runId: 'run-a',
+      lineId: 7,
+      modelId: 'det@1',
+      text: 'ABC 123',
+      textScore: 0.91,
+      points: line(7, undefined, 0, 12).points,
+      sequence: 1,
+      captureTimeMs: T0 + 40,
+    });
+    expect(events[1]).toMatchObject({ previousText: 'ABC 123', textScore: 0.95, sequence: 3 });
+  });
+
+  it('tells two lines of the same text apart by their ids, and makes no event for boxes without one (detection only)', () => {
+    start();
+    add(frame(0, [line(1, 'EXIT'), line(2, 'EXIT', 0.9, 300), line(undefined, 'EXIT')]));
+
+    expect(summary()).toEqual(['text-appeared 1 EXIT', 'text-appeared 2 EXIT']);
+  });
+
+  it("says a line has gone once its source's frames went on goneAfterMs without it, with when it was first and last seen", () => {
+    start();
+    add(frame(0, [line(3)]));
+    for (let sequence = 1; sequence <= 100; sequence++) add(frame(sequence, [line(3, 'Platform 4'), line(4, 'MAIN ST', 0.9, 300)]));
+    // Line 3 leaves view at frame 101; 2 s of frames later (50 frames at 40 ms) it has gone.
+    for (let sequence = 101; sequence <= 150; sequence++) add(frame(sequence, [line(4, 'MAIN ST', 0.9, 300)]));
+    expect(summary()).toEqual(['text-appeared 3 Platform 4', 'text-appeared 4 MAIN ST']);
+    add(frame(151, [line(4, 'MAIN ST', 0.9, 300)]));
+
+    expect(summary()).toEqual(['text-appeared 3 Platform 4', 'text-appeared 4 MAIN ST', 'text-gone 3 Platform 4']);
+    expect(events[2]).toMatchObject({ sequence: 100, captureTimeMs: T0 + 4000, firstSeenCaptureTimeMs: T0, lastSeenCaptureTimeMs: T0 + 4000, durationMs: 4000, textScore: 0.9 });
+  });
+
+  it('forgets a line that never had text without an event', () => {
+    start();
+    add(frame(0, [line(5)]));
+    for (let sequence = 1; sequence <= 60; sequence++) add(frame(sequence, []));
+    add(frame(61, [line(5, 'late')]));
+
+    expect(summary()).toEqual(['text-appeared 5 late']);
+  });
+
+  it('says every line of a source that sends nothing more (a camera stopped) has gone, goneAfterMs after its last frame', () => {
+    start();
+    add(frame(0, [line(1, 'BUS 42'), line(2, 'open 24h', 0.9, 300)]));
+    add(frame(1, [line(1, 'BUS 42'), line(2, 'open 24h', 0.9, 300)]));
+    add(frame(0, [line(9, 'other camera')], 'run-a', 'camera1'));
+    const lastFrameAt = clockMs;
+
+    clockMs = lastFrameAt + 1900;
+    jest.advanceTimersByTime(1900);
+    expect(events.filter((event) => event.type === 'text-gone')).toEqual([]);
+    add({ ...frame(50, [line(9, 'other camera')], 'run-a', 'camera1') });
+    clockMs = lastFrameAt + 2600;
+    jest.advanceTimersByTime(700);
+
+    expect(events.filter((event) => event.type === 'text-gone').map((event) => `${event.sourceId} ${event.lineId} ${event.durationMs}`)).toEqual(['camera0 1 40', 'camera0 2 40']);
+  });
+
+  it('takes a restarted inference (another runId) numbering its lines afresh as new lines: the old ones go, none changes', () => {
+    start();
+    add(frame(0, [line(1, 'MAIN ST')]));
+    add(frame(1, [line(1, 'MAIN ST')]));
+    // The new run's line 1 is another line: the sign beside it.
+    add(frame(100, [line(1, 'FUEL 1.89', 0.9, 300)], 'run-b'));
+
+    expect(summary()).toEqual(['text-appeared 1 MAIN ST', 'text-gone 1 MAIN ST', 'text-appeared 1 FUEL 1.89']);
+    expect(events[2].runId).toBe('run-b');
+  });
+
+  it('makes events only for texts that match TELEMETRY_TEXT_MATCH: a change to one that does not is not sent', () => {
+    start({ textMatch: /^[A-Z]{3} \d{3}$/ });
+    add(frame(0, [line(1, 'ABC 123'), line(2, 'open 24h', 0.9, 300)]));
+    add(frame(1, [line(1, 'ABC 12'), line(2, 'XYZ 999', 0.9, 300)]));
+    add(frame(2, [line(1, 'ABC 124'), line(2, 'XYZ 999', 0.9, 300)]));
+
+    expect(summary()).toEqual(['text-appeared 1 ABC 123', 'text-appeared 2 XYZ 999', 'text-changed 1 ABC 124']);
+    expect(events[2]).toMatchObject({ previousText: 'ABC 123' });
+  });
+
+  it('makes no event of an empty text (nothing read)', () => {
+    start();
+    add(frame(0, [line(1, '', 0)]));
+
+    expect(events).toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+import type { DetectedBox, Detections } from '@iev/frame-protocol';
+
+export interface TextEventSettings {
+  /**
+   * A line has gone once its source's frames have gone on this long without it (by their capture times), or, with no
+   * frame from the source at all (a camera stopped, inference gone), once telemetry has waited this long for one.
+   */
+  goneAfterMs: number;
+  /** Only lines whose text matches make events (TELEMETRY_TEXT_MATCH); a change to a text that does not is not sent. */
+  textMatch?: RegExp;
+}
+
+/** What every event says of its line: where and when it was seen, and its text. */
+interface LineEvent {
+  sourceId: string;
+  /** Inference's run: line ids are unique within it (Detections.runId). Absent from an inference older than the field. */
+  runId?: string;
+  lineId: number;
+  modelId: string;
+  /** The text sent for the line: its new one, or for text-gone its last. */
+  text: string;
+  textScore: number;
+  points: DetectedBox['points'];
+  /** The frame the event is about (for text-gone, the last the line was seen in). */
+  sequence: number;
+  captureTimeMs: number;
+}
+
+export interface TextAppeared extends LineEvent {
+  type: 'text-appeared';
+}
+
+export interface TextChanged extends LineEvent {
+  type: 'text-changed';
+  previousText: string;
+}
+
+export interface TextGone extends LineEvent {
+  type: 'text-gone';
+  firstSeenCaptureTimeMs: number;
+  lastSeenCaptureTimeMs: number;
+  /** From the first frame the line was seen in (read or not yet) to the last. */
+  durationMs: number;
+}
+
+export type TextEvent = TextAppeared | TextChanged | TextGone;
+
+export const TEXT_EVENT_TYPES: ReadonlySet<string> = new Set<TextEvent['type']>(['text-appeared', 'text-changed', 'text-gone']);
+
+interface FollowedLine {
+  firstSeenMs: number;
+  /** Where and when it was last seen, text or not. */
+  last: Omit<LineEvent, 'text' | 'textScore'>;
+  /** The text and score last sent for it: none before its text-appeared. */
+  sent?: { text: string; textScore: number };
+}
+
+interface SourceLines {
+  runId?: string;
+  /** Telemetry's clock when the source's last detections came: with none for goneAfterMs, its lines have gone. */
+  lastReceivedAtMs: number;
+  lines: Map<number, FollowedLine>;
+}
+
+/**
+ * Turns a source's detections into events about its lines, by the ids inference's line tracker gives them
+ * (`lineId`): `text-appeared` once a line has a text, `text-changed` when its text differs from the one last sent
+ * (a score alone does not), `text-gone` once it has not been seen for goneAfterMs. Boxes without a line id (detection
+ * only, a tracker off, an older inference) make none. A restarted inference numbers its lines afresh: at its first
+ * detections (another runId) the last run's lines go, and its own appear as new, never as a change.
+ */
+export class TextEvents {
+  private readonly sources = new Map<string, SourceLines>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly settings: TextEventSettings,
+    private readonly emit: (event: TextEvent) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    // A quarter of the wait: a silent source's lines go at most a quarter late.
+    this.timer = setInterval(() => this.expireSilentSources(), Math.max(1, settings.goneAfterMs / 4));
+    this.timer.unref();
+  }
+
+  add(detections: Detections, receivedAtMs = this.now()): void {
+    const { sourceId, sequence, captureTimeMs } = detections.frame;
+    let source = this.sources.get(sourceId);
+    if (source && source.runId !== detections.runId) {
+      this.goAll(source);
+      source = undefined;
+    }
+    if (!source) this.sources.set(sourceId, (source = { runId: detections.runId, lastReceivedAtMs: receivedAtMs, lines: new Map() }));
+    source.lastReceivedAtMs = receivedAtMs;
+    const seen = new Set<number>();
+    for (const box of detections.boxes) {
+      if (box.lineId === undefined) continue;
+      seen.add(box.lineId);
+      const last = { sourceId, ...(detections.runId !== undefined && { runId: detections.runId }), lineId: box.lineId, modelId: detections.modelId, points: box.points, sequence, captureTimeMs };
+      let line = source.lines.get(box.lineId);
+      if (line) line.last = last;
+      else source.lines.set(box.lineId, (line = { firstSeenMs: captureTimeMs, last }));
+      if (box.text !== undefined && box.textScore !== undefined) this.read(line, box.text, box.textScore);
+    }
+    for (const [lineId, line] of source.lines) {
+      if (!seen.has(lineId) && captureTimeMs - line.last.captureTimeMs > this.settings.goneAfterMs) this.go(source, lineId, line);
+    }
+  }
+
+  /** Stops the timer; lines still in view are not said to have gone (they have not). */
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private read(line: FollowedLine, text: string, textScore: number): void {
+    if (text === '' || this.settings.textMatch?.test(text) === false) return;
+    const previous = line.sent;
+    line.sent = { text, textScore };
+    if (!previous) this.emit({ type: 'text-appeared', ...line.last, text, textScore });
+    else if (previous.text !== text) this.emit({ type: 'text-changed', ...line.last, text, textScore, previousText: previous.text });
+  }
+
+  private go(source: SourceLines, lineId: number, line: FollowedLine): void {
+    source.lines.delete(lineId);
+    if (!line.sent) return;
+    const lastSeenMs = line.last.captureTimeMs;
+    this.emit({ type: 'text-gone', ...line.last, ...line.sent, firstSeenCaptureTimeMs: line.firstSeenMs, lastSeenCaptureTimeMs: lastSeenMs, durationMs: lastSeenMs - line.firstSeenMs });
+  }
+
+  private goAll(source: SourceLines): void {
+    for (const [lineId, line] of source.lines) this.go(source, lineId, line);
+  }
+
+  private expireSilentSources(): void {
+    const nowMs = this.now();
+    for (const [sourceId, source] of this.sources) {
+      if (nowMs - source.lastReceivedAtMs <= this.settings.goneAfterMs) continue;
+      this.goAll(source);
+      this.sources.delete(sourceId);
+    }
+  }
+}
+
+/** What a sink sends of the detections: with `events`, events about the lines (TextEvents) instead of the frames. */
+export interface SinkContent {
+  /** TELEMETRY_TEXT_MATCH: only lines whose text matches are sent, or make events. */
+  textMatch?: RegExp;
+  /** TELEMETRY_EVENTS=on, with TELEMETRY_TEXT_GONE_MS. */
+  events?: Omit<TextEventSettings, 'textMatch'>;
+}
+
+/** The sink's events, where it sends events: each goes to `send`. */
+export const textEventsFor = ({ textMatch, events }: SinkContent, send: (event: TextEvent) => void): TextEvents | undefined =>
+  events && new TextEvents({ ...events, textMatch }, send);
