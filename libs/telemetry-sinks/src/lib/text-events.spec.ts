@@ -74,6 +74,15 @@ describe('TextEvents', () => {
     expect(events[1]).toMatchObject({ previousText: 'ABC 123', textScore: 0.95, sequence: 3 });
   });
 
+  it('sends no change where a re-read only merged or split words ("BUS 42" read as "BUS42"), and keeps the text sent', () => {
+    start();
+    add(frame(0, [line(1, 'BUS 42')]));
+    add(frame(1, [line(1, 'BUS42')]));
+    add(frame(2, [line(1, 'BUS 43')]));
+
+    expect(events.map((event) => (event.type === 'text-changed' ? `${event.previousText} -> ${event.text}` : event.text))).toEqual(['BUS 42', 'BUS 42 -> BUS 43']);
+  });
+
   it('tells two lines of the same text apart by their ids, and makes no event for boxes without one (detection only)', () => {
     start();
     add(frame(0, [line(1, 'EXIT'), line(2, 'EXIT', 0.9, 300), line(undefined, 'EXIT')]));

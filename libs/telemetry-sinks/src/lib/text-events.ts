@@ -45,7 +45,7 @@ export interface TextGone extends LineEvent {
 
 export type TextEvent = TextAppeared | TextChanged | TextGone;
 
-export const TEXT_EVENT_TYPES: ReadonlySet<string> = new Set<TextEvent['type']>(['text-appeared', 'text-changed', 'text-gone']);
+const withoutSpaces = (text: string) => text.replace(/\s+/g, '');
 
 interface FollowedLine {
   firstSeenMs: number;
@@ -65,8 +65,9 @@ interface SourceLines {
 /**
  * Turns a source's detections into events about its lines, by the ids inference's line tracker gives them
  * (`lineId`): `text-appeared` once a line has a text, `text-changed` when its text differs from the one last sent
- * (a score alone does not), `text-gone` once it has not been seen for goneAfterMs. Boxes without a line id (detection
- * only, a tracker off, an older inference) make none. A restarted inference numbers its lines afresh: at its first
+ * (a score or spaces alone do not: a re-read of a steady "BUS 42" may give "BUS42", the reader merging its words),
+ * `text-gone` once it has not been seen for goneAfterMs. Boxes without a line id (detection only, a tracker off, an
+ * older inference) make none. A restarted inference numbers its lines afresh: at its first
  * detections (another runId) the last run's lines go, and its own appear as new, never as a change.
  */
 export class TextEvents {
@@ -115,9 +116,10 @@ export class TextEvents {
   private read(line: FollowedLine, text: string, textScore: number): void {
     if (text === '' || this.settings.textMatch?.test(text) === false) return;
     const previous = line.sent;
+    if (previous && withoutSpaces(previous.text) === withoutSpaces(text)) return;
     line.sent = { text, textScore };
     if (!previous) this.emit({ type: 'text-appeared', ...line.last, text, textScore });
-    else if (previous.text !== text) this.emit({ type: 'text-changed', ...line.last, text, textScore, previousText: previous.text });
+    else this.emit({ type: 'text-changed', ...line.last, text, textScore, previousText: previous.text });
   }
 
   private go(source: SourceLines, lineId: number, line: FollowedLine): void {
