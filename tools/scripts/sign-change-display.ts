@@ -1,6 +1,6 @@
 // What a sign that changes shows while its re-read waits, what steady signs show, and what the line tracker costs a
-// frame: the demo video and a crossfade through the real `default` detector (boxes detected once per video and rate,
-// kept in tmp/sign-change-display/), then followed by the tracker with a reader whose reads come back 1 s and 2.5 s
+// frame: the demo video as still, shaken, panning and small cameras see it (DEMO_VIEWS) and a crossfade, through the
+// real `default` detector (boxes detected once per video, view and rate, kept in tmp/sign-change-display/), then followed by the tracker with a reader whose reads come back 1 s and 2.5 s
 // after they were asked for (a slow board), each giving the line's true text in the frame it was cut from.
 //   SWC_NODE_PROJECT=tsconfig.base.json TS_NODE_PROJECT=tsconfig.base.json \
 //     node -r @swc-node/register -r tsconfig-paths/register tools/scripts/sign-change-display.ts [fps]
@@ -14,10 +14,12 @@ import {
   DEMO_CHANGING_LINES,
   DEMO_STEADY_LINES,
   DEMO_VIDEO,
+  DEMO_VIEWS,
   decodeFrames,
   detectFrames,
   followWithReader,
   tallyLine,
+  type DemoView,
   type DetectedFrame,
   type SignLine,
   type VideoFrame,
@@ -55,9 +57,9 @@ function renderCrossfade(path: string): void {
   if (made.status !== 0) throw new Error(`ffmpeg could not render the crossfade: ${made.stderr}`);
 }
 
-/** The video's frames at `fps` with the default detector's boxes, detected once and cached. */
-async function detected(path: string, name: string, fps: number): Promise<DetectedFrame[]> {
-  const frames: VideoFrame[] = decodeFrames(path, WIDTH, HEIGHT, fps);
+/** The video's frames at `fps` as `view` sees it, with the default detector's boxes, detected once and cached. */
+async function detected(path: string, name: string, fps: number, view: DemoView = DEMO_VIEWS[0]): Promise<DetectedFrame[]> {
+  const frames: VideoFrame[] = decodeFrames(path, view.width, view.height, fps, 0, undefined, view.filters);
   const cached = join(CACHE, `${name}-${fps}fps.json`);
   if (existsSync(cached)) {
     const quads: Corners[][] = JSON.parse(readFileSync(cached, 'utf8'));
@@ -89,15 +91,23 @@ async function main(fps = 30): Promise<void> {
   mkdirSync(CACHE, { recursive: true });
   const crossfadePath = join(CACHE, 'crossfade.mp4');
   if (!existsSync(crossfadePath)) renderCrossfade(crossfadePath);
-  const demo = await detected(DEMO_VIDEO, 'demo', fps);
   const crossfade = await detected(crossfadePath, 'crossfade', fps);
+  const views = new Map<DemoView, DetectedFrame[]>();
+  for (const view of DEMO_VIEWS) views.set(view, await detected(DEMO_VIDEO, `demo-${view.name}`, fps, view));
+  const demo = views.get(DEMO_VIEWS[0]) as DetectedFrame[];
   for (const readerS of READERS_S) {
-    const { shown } = followWithReader(new LineTracker(), demo, [...DEMO_CHANGING_LINES, ...DEMO_STEADY_LINES], readerS);
-    const tally = (lines: readonly SignLine[], field: 'wrong' | 'withoutText') =>
-      lines.map((line) => `${line.name} ${tallyLine(shown, line)[field]}/${tallyLine(shown, line).frames}`).join(', ');
-    process.stdout.write(`reader ${readerS} s, demo at ${fps} fps:\n  wrong text: ${tally(DEMO_CHANGING_LINES, 'wrong')}\n`);
-    process.stdout.write(`  without text (changing): ${tally(DEMO_CHANGING_LINES, 'withoutText')}\n`);
-    process.stdout.write(`  without text (steady): ${tally(DEMO_STEADY_LINES, 'withoutText')}\n`);
+    process.stdout.write(`reader ${readerS} s, ${fps} fps:\n`);
+    for (const [view, frames] of views) {
+      const { shown } = followWithReader(new LineTracker(), frames, [...DEMO_CHANGING_LINES, ...DEMO_STEADY_LINES], readerS, view);
+      const tally = (lines: readonly SignLine[], field: 'wrong' | 'withoutText') => {
+        const tallies = lines.map((line) => tallyLine(shown, line));
+        const total = tallies.reduce((sum, counts) => sum + counts[field], 0);
+        return `${total} (${lines.map((line, k) => `${line.name} ${tallies[k][field]}/${tallies[k].frames}`).join(', ')})`;
+      };
+      process.stdout.write(`  demo ${view.name}: wrong text ${tally(DEMO_CHANGING_LINES, 'wrong')}\n`);
+      process.stdout.write(`    without text, changing ${tally(DEMO_CHANGING_LINES, 'withoutText')}\n`);
+      process.stdout.write(`    without text, steady ${tally(DEMO_STEADY_LINES, 'withoutText')}\n`);
+    }
     process.stdout.write(`  crossfade over ${FADE_S} s, old text after it ends: ${oldTextAfterFade(crossfade, readerS)}\n`);
   }
   // Instant reads: the tracker's own cost, as on a fast reader. Demo timestamps at 30 fps, whatever rate was decoded.

@@ -15,10 +15,12 @@ export interface DetectedFrame extends VideoFrame {
   quads: Corners[];
 }
 
-/** A video's frames at `fps` as BGR images of its size, `width` x `height`, from `startS` for `seconds` (unset: to its end). */
-export function decodeFrames(path: string, width: number, height: number, fps: number, startS = 0, seconds?: number): VideoFrame[] {
+/** A video's frames at `fps` as BGR images `width` x `height` (after `filters`), from `startS` for `seconds` (unset: to its end). */
+export function decodeFrames(path: string, width: number, height: number, fps: number, startS = 0, seconds?: number, filters: readonly string[] = []): VideoFrame[] {
   const span = [...(startS > 0 ? ['-ss', String(startS)] : []), ...(seconds ? ['-t', String(seconds)] : [])];
-  return videoFrames([...span, '-i', path], { width, height, fps }).map(({ image, timeS }) => ({ image, timeS: startS + timeS }));
+  // Filters see the video's own time (t), not time since startS.
+  const shifted = filters.length > 0 && startS > 0 ? [`setpts=PTS-STARTPTS+${startS}/TB`, ...filters] : filters;
+  return videoFrames([...span, '-i', path], { width, height, fps, filters: shifted }).map(({ image, timeS }) => ({ image, timeS: startS + timeS }));
 }
 
 /** Each frame's boxes from the detector, one frame at a time. */
@@ -59,10 +61,43 @@ export const DEMO_STEADY_LINES: readonly SignLine[] = [
   steady('MAIN ST', [479, 394], [15, 10]),
 ];
 
-/** The line of `lines` whose centre the box's is near, in a frame `scale` times the demo's size. */
-export function lineOfBox(lines: readonly SignLine[], quad: Corners, scale = 1): SignLine | undefined {
-  const x = quad.reduce((sum, [px]) => sum + px, 0) / 4 / scale;
-  const y = quad.reduce((sum, [, py]) => sum + py, 0) / 4 / scale;
+/**
+ * How a camera saw the demo: the picture's size, the ffmpeg filters applied to the demo before it is scaled to that
+ * size, and where a point of that picture at a time was in the demo.
+ */
+export interface DemoView {
+  name: string;
+  width: number;
+  height: number;
+  filters: string[];
+  toDemo: (point: [number, number], timeS: number) => [number, number];
+}
+
+/** The demo cropped to `width` x `height` from a corner that moves with time (`x`, `y`: ffmpeg expressions of t), scaled back to 640x480. */
+function movingCrop(name: string, width: number, height: number, x: (t: string) => string, y: (t: string) => string, at: (timeS: number) => [number, number]): DemoView {
+  return {
+    name,
+    width: 640,
+    height: 480,
+    filters: [`crop=w=${width}:h=${height}:x='${x('t')}':y='${y('t')}':exact=1`],
+    toDemo: ([px, py], timeS) => [(px * width) / 640 + at(timeS)[0], (py * height) / 480 + at(timeS)[1]],
+  };
+}
+
+/**
+ * The demo as cameras that move see it: still, shaken sideways 20 pixels at 0.5 Hz (a mount in the wind), panned 1.7 pixels a
+ * second, and at 480x360 (small print, whose boxes flip between whole-pixel sizes).
+ */
+export const DEMO_VIEWS: readonly DemoView[] = [
+  { name: 'still', width: 640, height: 480, filters: [], toDemo: (point) => point },
+  movingCrop('shaken', 576, 432, (t) => `32+20*sin(PI*${t})`, () => '24', (t) => [32 + 20 * Math.sin(Math.PI * t), 24]),
+  movingCrop('pan', 584, 438, (t) => `8+1.7*${t}`, () => '21', (t) => [8 + 1.7 * t, 21]),
+  { name: '480x360', width: 480, height: 360, filters: [], toDemo: ([x, y]) => [x / 0.75, y / 0.75] },
+];
+
+/** The line of `lines` whose centre the box's is near, the box seen through `view` at `timeS`. */
+export function lineOfBox(lines: readonly SignLine[], quad: Corners, view: DemoView = DEMO_VIEWS[0], timeS = 0): SignLine | undefined {
+  const [x, y] = view.toDemo([quad.reduce((sum, [px]) => sum + px, 0) / 4, quad.reduce((sum, [, py]) => sum + py, 0) / 4], timeS);
   return lines.find(({ centre, reach }) => Math.abs(x - centre[0]) <= reach[0] && Math.abs(y - centre[1]) <= reach[1]);
 }
 
@@ -81,10 +116,10 @@ export interface Following {
 
 /**
  * Follows the frames with `tracker` and a reader under load: every read asked for comes back `readerS` after it was
- * asked (0: at once), saying what the line at that box said in the frame it was cut from (`lines`' text then; 'another
+ * asked (0: at once), saying what the line at that box (seen through `view`) said in the frame it was cut from (`lines`' text then; 'another
  * line' for a box of none of them), as a reader that never misreads would. Timestamps are the frames' own.
  */
-export function followWithReader(tracker: LineTracker, frames: readonly DetectedFrame[], lines: readonly SignLine[], readerS: number, scale = 1): Following {
+export function followWithReader(tracker: LineTracker, frames: readonly DetectedFrame[], lines: readonly SignLine[], readerS: number, view: DemoView = DEMO_VIEWS[0]): Following {
   const underWay: { dueS: number; finish: (reads: readonly ReadText[]) => void; reads: ReadText[] }[] = [];
   const shown: Shown[] = [];
   let trackerCpuUs = 0;
@@ -98,10 +133,10 @@ export function followWithReader(tracker: LineTracker, frames: readonly Detected
     const finish = step.begin(step.toRead);
     const cpu = process.cpuUsage(cpuBefore);
     trackerCpuUs += cpu.user + cpu.system;
-    const reads = step.toRead.map(({ index }) => ({ text: lineOfBox(lines, quads[index], scale)?.textAt(timeS) ?? 'another line', score: 0.9 }));
+    const reads = step.toRead.map(({ index }) => ({ text: lineOfBox(lines, quads[index], view, timeS)?.textAt(timeS) ?? 'another line', score: 0.9 }));
     if (readerS > 0) underWay.push({ dueS: timeS + readerS, finish, reads });
     else finish(reads);
-    quads.forEach((quad, index) => shown.push({ timeS, line: lineOfBox(lines, quad, scale), text: step.texts[index]?.text }));
+    quads.forEach((quad, index) => shown.push({ timeS, line: lineOfBox(lines, quad, view, timeS), text: step.texts[index]?.text }));
   }
   return { shown, trackerCpuMs: trackerCpuUs / 1000 };
 }
