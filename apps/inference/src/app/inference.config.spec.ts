@@ -177,5 +177,10 @@ describe('inference configuration', () => {
     expect(errors).toEqual([
       'ignoreRegions must be text: a JSON object of region lists by SOURCE_ID, as a string, e.g. "{\\"camera0\\": [[0, 0, 0.35, 0.08]]}" (got {"camera0":[[0,0,0.35,0.08]]})',
     ]);
+    // A polygon that holds no point is refused as every bad region is: the patch rejected, the regions in force kept.
+    const flat = readDesired(inferenceTwinSpec, { ignoreRegions: '{"door": [[[10, 10], [20, 20], [30, 30]]]}' }, {} as never, {} as never);
+    expect(flat.errors).toEqual([
+      'ignoreRegions camera "door" region 0 has no area: its points must not all lie on one line, got [[10,10],[20,20],[30,30]] (got "{\\"door\\": [[[10, 10], [20, 20], [30, 30]]]}")',
+    ]);
   });
 });

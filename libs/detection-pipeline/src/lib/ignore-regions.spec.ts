@@ -63,6 +63,13 @@ describe('IgnoredRegions', () => {
     expect(refusal([[0, 0, 1, 1]])).toMatch(/^must be a JSON object of region lists by SOURCE_ID/);
     expect(refusal({ door: [0, 0, 1, 1] })).toBe('camera "door" region 0 must be a rectangle [x, y, width, height] or a polygon [[x, y], [x, y], [x, y], ...], got 0');
     expect(refusal({ door: [[0, 0, 0.5, 0.2]], yard: [[0, 0, 0.5, 0.2], [0.5, 0.5, 0, 0.2]] })).toBe('camera "yard" region 1 has no area: its width and height must be above 0, got [0.5,0.5,0,0.2]');
+    // A polygon whose points lie on one line, or repeat, holds no point: refused as a zero-width rectangle is.
+    expect(refusal({ door: [[[0, 0], [100, 50], [200, 100]]] })).toBe('camera "door" region 0 has no area: its points must not all lie on one line, got [[0,0],[100,50],[200,100]]');
+    expect(refusal({ yard: [[0, 0, 0.5, 0.2], [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.6, 0.6]]] })).toBe(
+      'camera "yard" region 1 has no area: its points must not all lie on one line, got [[0.5,0.5],[0.5,0.5],[0.5,0.5],[0.6,0.6]]',
+    );
+    expect(refusal({ door: [[[0.1, 0.1], [0.2, 0.2], [0.3, 0.3]]] })).toMatch(/^camera "door" region 0 has no area/);
+    expect(refusal({ door: [[[0, 0], [1, 0], [0, 0.001]]] })).toBe('accepted');
     expect(refusal({ door: [[0.6, 0, 0.5, 0.2]] })).toBe('camera "door" region 0 reaches past the frame: x + width and y + height must be at most 1 in fractions, got [0.6,0,0.5,0.2]');
     expect(refusal({ door: [[0.1, 0.8, 200, 0.1]] })).toBe(
       'camera "door" region 0 mixes fractions of the frame with pixels (a number above 1 is a pixel): give all in whole pixels or all from 0 to 1, got [0.1,0.8,200,0.1]',

@@ -41,7 +41,11 @@ function readRegion(value: unknown, where: string): IgnoreRegion {
   if (unit === 'pixel' && !numbers.every(Number.isInteger)) {
     throw new Error(`${where} mixes fractions of the frame with pixels (a number above 1 is a pixel): give all in whole pixels or all from 0 to 1, got ${describe(value)}`);
   }
-  if (isPolygon) return { unit, points: (value as [number, number][]).map(([x, y]) => [x, y] as const) };
+  if (isPolygon) {
+    const points = (value as [number, number][]).map(([x, y]) => [x, y] as const);
+    if (onOneLine(points)) throw new Error(`${where} has no area: its points must not all lie on one line, got ${describe(value)}`);
+    return { unit, points };
+  }
   const [x, y, width, height] = value as number[];
   if (width === 0 || height === 0) throw new Error(`${where} has no area: its width and height must be above 0, got ${describe(value)}`);
   if (unit === 'fraction' && (x + width > 1 || y + height > 1)) throw new Error(`${where} reaches past the frame: x + width and y + height must be at most 1 in fractions, got ${describe(value)}`);
@@ -167,6 +171,19 @@ export class IgnoredRegions {
     });
     return { kept, ignored: boxes.length - kept.length };
   }
+}
+
+/**
+ * Whether every point lies on the line through the first and another (repeated points included): such a polygon holds
+ * no point, so it would ignore nothing without a word. Within a rounding error's area: fractions such as 0.1 and 0.3
+ * are not exact in binary; a billionth of the frame is under a pixel of any camera's, and whole pixels are exact.
+ */
+function onOneLine(points: IgnoreRegion['points']): boolean {
+  const [[x0, y0]] = points;
+  const other = points.find(([x, y]) => x !== x0 || y !== y0);
+  if (!other) return true;
+  const [dx, dy] = [other[0] - x0, other[1] - y0];
+  return points.every(([x, y]) => Math.abs(dx * (y - y0) - dy * (x - x0)) < 1e-9);
 }
 
 /** Even-odd rule: whether (x, y) is inside the polygon. */
