@@ -22,7 +22,9 @@ const USAGE = `usage:
   detect [--preset seed|default] [--json] [--annotate DIR] [--ignore-regions JSON] <image or video files...>
          --ignore-regions '[[0.6, 0, 0.4, 0.05]]': boxes centred in these regions left out before reading, as inference's
                           IGNORE_REGIONS leaves out a camera's (fractions of the picture, or whole pixels)
-  eval   [--preset seed|default] [--json] [--annotate DIR] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
+  eval   [--preset seed|default] [--json] [--annotate DIR] [--ignore-regions JSON] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
+         --ignore-regions (detect, eval): eval leaves those boxes out before scoring, so the lines under them count as
+                          missed: what the regions cost in recall on the set
          --annotate DIR: each image or frame written to DIR as JPEG with its boxes and text drawn (eval: ground truth
          and predictions in two colours, misses and false alarms dashed and labelled)
   bench  [--preset seed|default] [--json] [--seconds 20] [--video assets/demo/demo.mp4]
@@ -166,11 +168,15 @@ async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) throw new UsageError('eval needs one folder holding gt.json');
       const frames = readTextFrameSet(positionals[0]); // before the models load: a bad gt.json is told at once
       if (values.annotate !== undefined) makeAnnotateFolder(values.annotate);
-      const report = await evaluate(await detector(), await reader(), positionals[0], frames, values.annotate);
+      const report = await evaluate(await detector(), await reader(), positionals[0], frames, { annotateDir: values.annotate, ignored });
       process.stdout.write(`${values.json ? JSON.stringify(report) : formatEvaluation(report)}\n`);
       return 0;
     }
     case 'bench': {
+      // Its inference module takes them from the environment as any inference does; a flag would be a second way in.
+      if (ignoreRegions !== undefined) {
+        throw new UsageError('bench takes no --ignore-regions: set IGNORE_REGIONS (by SOURCE_ID: camera0, camera1, ... or "*"), which it hands on to the inference it runs');
+      }
       if (values.upstream) {
         const report = await benchUpstream({ workspaceRoot: root, burst: 3000, rate: 30, outageSeconds: 10 }, (line) => process.stderr.write(`${line}\n`));
         process.stdout.write(`${values.json ? JSON.stringify(report) : formatUpstreamBench(report)}\n`);

@@ -191,6 +191,7 @@ describe('npm run detect -- --help', () => {
     ['detect', [], 'detect needs at least one image or video file'],
     ['eval', ['--preset'], "Option '--preset <value>' argument missing"],
     ['eval', [], 'eval needs one folder holding gt.json'],
+    ['bench', ['--ignore-regions', '[[0, 0, 1, 0.1]]'], 'bench takes no --ignore-regions: set IGNORE_REGIONS'],
   ])('answers a command line it cannot run (npm run %s -- %j) with where its flags are listed', (command, args, refusal) => {
     const { code, stdout, stderr } = cli(command, args);
 

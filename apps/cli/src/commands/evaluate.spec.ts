@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IgnoredRegions } from '@iev/detection-pipeline';
 import { readTextFrameSet } from '@iev/text-detection';
-import { evaluate } from './evaluate';
+import { evaluate, formatEvaluation } from './evaluate';
 import { seedDetectorFixture, WORKSPACE_ROOT } from '../seed-detector.fixture';
 
 jest.setTimeout(120_000);
@@ -34,6 +35,25 @@ describe('evaluate', () => {
     // The line's box is neither a match nor a false alarm: one match fewer, the false alarms as they were.
     const matched = (scores: typeof before.ours) => Math.round(scores.precision * scores.detections);
     expect(matched(after.ours)).toBe(matched(before.ours) - 1);
+  });
+
+  it('leaves out the boxes centred in --ignore-regions before scoring, so their lines count as missed, and says how many', async () => {
+    const plain = frameSet('regions', (frame) => frame);
+    const frames = readTextFrameSet(plain);
+    const before = await evaluate(detector(), undefined, plain, frames);
+    const [frame] = frames;
+    // The left half of the picture, in pixels: the lines there are what such a region costs in recall.
+    const region = [0, 0, frame.width / 2, frame.height];
+    const leftLines = frame.truth.filter((quad) => quad.reduce((sum, [x]) => sum + x, 0) / quad.length < frame.width / 2).length;
+
+    const after = await evaluate(detector(), undefined, plain, frames, { ignored: IgnoredRegions.fromText(JSON.stringify({ '*': [region] })) });
+
+    expect(leftLines).toBeGreaterThan(0);
+    expect(after.ignored).toBeGreaterThan(0);
+    expect(after.ours.detections).toBe(before.ours.detections - (after.ignored ?? 0));
+    expect(after.ours.recall).toBeCloseTo(before.ours.recall - leftLines / before.groundTruth, 4);
+    expect(before.ignored).toBeUndefined();
+    expect(formatEvaluation(after)).toContain(`${after.ignored} boxes in ignore regions left out`);
   });
 
   it('refuses a frame whose picture is not the one gt.json describes: another size, or more than one picture', async () => {

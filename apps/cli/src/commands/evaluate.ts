@@ -1,4 +1,4 @@
-import type { TextDetector, VideoTextReader } from '@iev/detection-pipeline';
+import type { IgnoredRegions, TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import { encodeAnnotatedJpeg, evaluationAnnotations } from '@iev/frame-annotation';
 import { evaluateDetections, inDontCare, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
@@ -14,6 +14,8 @@ export interface EvaluationReport {
   /** Lines transcribed `###`, ICDAR's don't care: not in groundTruth, and a detection mostly inside one is not scored. */
   dontCare: number;
   ours: { precision: number; recall: number; hmean: number; detections: number };
+  /** Boxes centred in the ignore regions (--ignore-regions), left out before scoring and reading; absent without regions. */
+  ignored?: number;
   /** The original sample's own outputs (seed-ref.jsonl) scored the same way, when the set has them. */
   sample?: { precision: number; recall: number; hmean: number; detections: number };
   /** How closely we reproduce the sample, box for box (IoU >= 0.9). */
@@ -29,6 +31,16 @@ const PARITY_IOU = 0.9;
 /** ICDAR 2015's: a detection matches a true line at this IoU (the scores and the annotated frames alike). */
 const MATCH_IOU = 0.5;
 
+export interface EvaluationOptions {
+  /** Each frame written here with its ground truth and predictions drawn, misses and false alarms marked. */
+  annotateDir?: string;
+  /**
+   * Boxes centred in these regions are left out before scoring, as inference leaves out a camera's: the lines under
+   * them then count as missed, which is what a region costs in recall on the set (--ignore-regions).
+   */
+  ignored?: IgnoredRegions;
+}
+
 /**
  * `eval <dir>`: ICDAR-2015-style precision/recall/hmean on a folder with gt.json (`frames`, read by
  * readTextFrameSet before the models load, so a bad gt.json is told at once; detections mostly inside a don't-care
@@ -41,11 +53,12 @@ export async function evaluate(
   reader: VideoTextReader | undefined,
   dir: string,
   frames: readonly TextFrame[],
-  annotateDir?: string,
+  { annotateDir, ignored }: EvaluationOptions = {},
 ): Promise<EvaluationReport> {
   const annotated = annotateDir === undefined ? undefined : new AnnotatedFiles(annotateDir, frames.map((frame) => frame.path));
   const ours: Quad[][] = [];
   const read: SpottedLine[][] = [];
+  let ignoredBoxes = 0;
   for (const frame of frames) {
     for await (const { index, image } of decodeFile(frame.path)) {
       // Scores against another picture, or pixels other than the quads', would be wrong without a sign of it.
@@ -53,7 +66,10 @@ export async function evaluate(
       if (image.width !== frame.width || image.height !== frame.height) {
         throw new Error(`${frame.path} is ${image.width}x${image.height}, but gt.json gives it as ${frame.width}x${frame.height}: its quads would be in other pixels`);
       }
-      const boxes = (await detector.detect(image)).boxes.filter((box) => !inDontCare(box.points, frame.dontCare));
+      const found = (await detector.detect(image)).boxes;
+      const split = ignored?.split(frame.file, found, image.width, image.height);
+      ignoredBoxes += split?.ignored ?? 0;
+      const boxes = (split?.kept ?? found).filter((box) => !inDontCare(box.points, frame.dontCare));
       ours.push(boxes.map((box) => box.points));
       const reading = reader && (await reader.read({ sourceId: frame.file, timeMs: 0, image, boxes }));
       if (reading) read.push(reading.boxes.map((box) => ({ quad: box.points, text: box.text ?? '' })));
@@ -79,6 +95,7 @@ export async function evaluate(
     groundTruth: frames.reduce((sum, frame) => sum + frame.truth.length, 0),
     dontCare: frames.reduce((sum, frame) => sum + frame.dontCare.length, 0),
     ours: score(ours),
+    ...(ignored && { ignored: ignoredBoxes }),
   };
   const reference = frames.every((frame) => frame.reference)
     ? frames.map((frame) => (frame.reference ?? []).filter((quad) => !inDontCare(quad, frame.dontCare)))
@@ -117,6 +134,7 @@ export function formatEvaluation(report: EvaluationReport): string {
     `${''.padEnd(8)} precision  recall  hmean detections`,
     row('ours', report.ours),
   ];
+  if (report.ignored !== undefined) lines.push(`(${report.ignored} boxes in ignore regions left out before scoring: the lines under them count as missed)`);
   if (report.sample) lines.push(row('sample', report.sample));
   if (report.parity) {
     const p = report.parity;
