@@ -108,7 +108,7 @@ describe('eval --annotate', () => {
     for (const frame of frames) copyFileSync(join(devB, frame.file), join(setDir, frame.file));
     writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames }));
 
-    const report = await evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), annotateDir);
+    const report = await evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), { annotateDir });
 
     expect(readdirSync(annotateDir).sort()).toEqual(frames.map((frame) => frame.file.replace('.png', '.jpg')));
     for (const frame of frames) {
@@ -133,7 +133,7 @@ describe('eval --annotate', () => {
     writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames: [{ ...frame, file: 'frame_000.jpg' }] }));
     const original = readFileSync(image);
 
-    await expect(evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), setDir)).rejects.toThrow(
+    await expect(evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), { annotateDir: setDir })).rejects.toThrow(
       `--annotate: ${image} would be written to ${image}, over the input ${image}`,
     );
     expect(readFileSync(image).equals(original)).toBe(true);
