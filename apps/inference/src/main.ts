@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
 import { cpuParallelism, IgnoredRegions, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
-import { detectionsCodec, DETECTIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, regionsCodec, REGIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, readTogether, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmq } from '@iev/zmq-transport';
 import { inferenceTwinSpec, readInferenceConfig, readInferenceCurve, readInferenceSources, readStartupIgnoreRegions } from './app/inference.config';
@@ -11,6 +11,7 @@ import { InferenceMetrics } from './app/inference.metrics';
 import { applyInferenceSettings } from './app/inference-settings';
 import { inferenceHealth } from './app/inference-health';
 import { InferenceModule } from './app/inference.module';
+import { RegionsAnnouncer } from './app/regions-announcer';
 import { TextReading } from './app/text-reading';
 
 // Frames are external memory V8 counts against the heap's growth: see FRAMES_HEAP_GROWING_PERCENT.
@@ -52,11 +53,13 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
   const detectionsClient = new ClientZmq({
     endpoint: config.detectionsBind,
     bind: true,
-    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec },
+    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec, [REGIONS_TOPIC]: regionsCodec },
     curve: boundCurve(curve),
   });
   await listenAsConfigured('DETECTIONS_BIND', detectionsClient.connect());
 
+  // The regions in force, for the preview to shade on each camera's picture: every camera's, a capture module's too.
+  const regionsAnnouncer = new RegionsAnnouncer(detectionsClient, () => regions.inForce, (error) => logger.warn({ err: error }, `could not announce the ignore regions: ${error.message}`));
   const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger, {
     hangExitMs: config.hangExitMs,
     decodedHere: (sourceId) => frames.cameras?.sourceIds().includes(sourceId) ?? false,
@@ -113,7 +116,8 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
     registry,
     settings: {
       ...twinSettings,
-      apply: (_changes, next, { startup }) => applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, { startup, regions }),
+      apply: (_changes, next, { startup }) =>
+        applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, { startup, regions }).finally(() => regionsAnnouncer.announce()),
     },
     reported: () => ({
       modelId: detector.backend.modelId,
@@ -170,6 +174,7 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
       await service.close();
       await frames.close?.();
       announcer?.close();
+      regionsAnnouncer.close();
       summary.close();
       metrics.close();
       await edge?.close();

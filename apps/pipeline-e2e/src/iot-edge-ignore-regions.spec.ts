@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
 import { metricSums } from '@iev/testing';
-import { DEMO_VIDEO, ModuleProcess, startPipelineEdgeHub } from './module-process';
+import { eventually } from '@iev/testing';
+import { DEMO_VIDEO, ModuleProcess, startPipelineEdgeHub, startPreview } from './module-process';
 
 const detectionLines = (lines: string[]) => lines.filter((line) => line.startsWith('{"frame"')).map((line) => JSON.parse(line) as Detections);
 const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] ?? {}) as Record<string, unknown>;
@@ -20,6 +21,8 @@ const centredIn =
     const [cx, cy] = [points.reduce((sum, [px]) => sum + px, 0) / 4, points.reduce((sum, [, py]) => sum + py, 0) / 4];
     return cx >= x && cx <= x + width && cy >= y && cy <= y + height;
   };
+/** A rectangle's corners, as the preview gives a camera's regions. */
+const cornersOf = ([x, y, width, height]: Rectangle) => [[x, y], [x + width, y], [x + width, y + height], [x, y + height]];
 
 /**
  * Inference decoding the demo itself as an IoT Edge module, its camera's entry ignoring the pharmacy sign; the twin
@@ -30,6 +33,7 @@ describe('ignore regions: a CAPTURE_SOURCES entry, and the module twin live', ()
   let hub: EdgeHubEmulator;
   let inference: ModuleProcess;
   let telemetry: ModuleProcess;
+  let preview: { preview: ModuleProcess; url: string } | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'iev-e2e-ignore-'));
@@ -47,7 +51,7 @@ describe('ignore regions: a CAPTURE_SOURCES entry, and the module twin live', ()
   });
 
   afterAll(async () => {
-    await Promise.all([inference, telemetry].map((module) => module.stop('SIGKILL')));
+    await Promise.all([inference, telemetry, preview?.preview].map((module) => module?.stop('SIGKILL')));
     await hub?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -77,6 +81,25 @@ describe('ignore regions: a CAPTURE_SOURCES entry, and the module twin live', ()
     expect(settingsOf(reported)['ignoreRegions']).toBe(JSON.stringify({ camera0: [PHARMACY] }));
   }, 120_000);
 
+  /** camera0 on the preview's /api/sources once it shows these regions and, with `ignoring`, boxes left out in them. */
+  const previewShows = (regions: number[][][], ignoring = false) =>
+    eventually(
+      async () => {
+        type Shown = { sources: { sourceId: string; regions: number[][][]; ignored: number }[] };
+        // Refused until the preview listens.
+        const shown = (await fetch(`${preview?.url}/api/sources`).then((response) => response.json(), () => undefined)) as Shown | undefined;
+        const camera = shown?.sources.find(({ sourceId }) => sourceId === 'camera0');
+        return camera && JSON.stringify(camera.regions) === JSON.stringify(regions) && (!ignoring || camera.ignored > 0) ? camera : undefined;
+      },
+      `the preview showing camera0's regions ${JSON.stringify(regions)}${ignoring ? ' and boxes ignored in them' : ''}`,
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+
+  it("tells a preview started after it the regions it applies, the entry's, and each frame's boxes left out", async () => {
+    preview = await startPreview([`ipc://${join(dir, 'no-frames')}`], `ipc://${join(dir, 'detections')}`, ['camera0']);
+    await previewShows([cornersOf(PHARMACY)], true);
+  }, 90_000);
+
   it('moves the region when the twin sets ignoreRegions, and back to the entry when it is removed', async () => {
     await hub.patchDesired('inference', { ignoreRegions: JSON.stringify({ '*': [BUS_BOARD] }) });
     await hub.waitForReported('inference', (r) => settingsOf(r)['ignoreRegions'] === JSON.stringify({ '*': [BUS_BOARD] }), 20_000);
@@ -84,6 +107,8 @@ describe('ignore regions: a CAPTURE_SOURCES entry, and the module twin live', ()
     const moved = (await nextDetections(8)).slice(3).flatMap((d) => d.boxes);
     expect(moved.filter(centredIn(BUS_BOARD))).toEqual([]);
     expect(moved.filter(centredIn(PHARMACY)).length).toBeGreaterThan(0);
+    // The preview learns the twin's regions as inference applies them.
+    await previewShows([cornersOf(BUS_BOARD)]);
 
     await hub.patchDesired('inference', { ignoreRegions: null });
     await hub.waitForReported('inference', (r) => settingsOf(r)['ignoreRegions'] === JSON.stringify({ camera0: [PHARMACY] }), 20_000);

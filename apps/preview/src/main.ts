@@ -1,5 +1,5 @@
 import { limitEncodingThreads } from '@iev/frame-annotation';
-import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC, type Detections, type SourcesAnnouncement } from '@iev/frame-protocol';
+import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, regionsCodec, REGIONS_TOPIC, sourcesCodec, SOURCES_TOPIC, type Detections, type RegionsAnnouncement, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
 import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -38,12 +38,14 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
     delivery: 'queue',
     queueCapacity: 100,
     maxMessageBytes: MAX_DETECTIONS_PART_BYTES,
-    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec },
+    codecs: { [DETECTIONS_TOPIC]: detectionsCodec, [SOURCES_TOPIC]: sourcesCodec, [REGIONS_TOPIC]: regionsCodec },
     curve: connectingCurve(curve, 'DETECTIONS'),
   });
   detections.addHandler(DETECTIONS_TOPIC, async (message: Detections) => sources.addDetections(message), true);
   // An inference decoding its cameras itself says which they are: one its twin removed leaves the page at once.
   detections.addHandler(SOURCES_TOPIC, async (message: SourcesAnnouncement) => sources.announce(message), true);
+  // The ignore regions inference applies, shaded on each camera's picture.
+  detections.addHandler(REGIONS_TOPIC, async (message: RegionsAnnouncement) => sources.announceRegions(message), true);
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 
   const registry = createMetricsRegistry('preview');

@@ -7,6 +7,7 @@ export { i420Planes, isPixelFormat, minStride, pixelByteLength, type I420Planes 
 export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
 export { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './lib/detections-codec';
 export { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './lib/sources-codec';
+export { regionsCodec } from './lib/regions-codec';
 export { AnnouncedCameras } from './lib/announced-cameras';
 export * from './lib/clock';
 export { freeNow } from './lib/free-now';

@@ -106,6 +106,8 @@ export class FramesController implements OnApplicationShutdown {
       boxes,
       timings,
       ...(lines && { lines }),
+      // Counted for the preview beside the boxes; none ignored, none said (most cameras have no regions).
+      ...(ignored > 0 && { ignored }),
       publishedAtMs: epochMs(),
       runId: this.runId,
     };

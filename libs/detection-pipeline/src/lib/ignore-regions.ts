@@ -1,21 +1,8 @@
-import type { DetectedBox } from '@iev/frame-protocol';
+import { EVERY_CAMERA, type DetectedBox, type IgnoreRegion } from '@iev/frame-protocol';
 import type { EnvVar } from '@iev/service-runtime';
 
-/**
- * A part of a camera's picture whose text is not wanted: its own clock overlay, a logo, a camera name. A box whose
- * centre lies inside is dropped before tracking and reading. The centre, not most of the box's area: an overlay's box
- * lies wholly inside the region drawn round it, and a longer line only touching the region (a sign beside the clock)
- * keeps being read; and it is one point per box, however the detector's quads tilt.
- */
-export interface IgnoreRegion {
-  /** `fraction`: of the frame's width and height (0 to 1), whatever size a camera is scaled to; `pixel`: of the frame inference receives. */
-  unit: 'fraction' | 'pixel';
-  /** The outline: a rectangle's four corners, or a polygon's points, in order. */
-  points: readonly (readonly [number, number])[];
-}
-
-/** The key of IGNORE_REGIONS (and of the twin's `ignoreRegions`) whose regions hold for every camera without a key of its own. */
-export const EVERY_CAMERA = '*';
+// The regions' shape is the protocol's: inference announces them to the preview as it applies them.
+export { EVERY_CAMERA, type IgnoreRegion };
 
 /**
  * One camera's regions, as IGNORE_REGIONS gives them under its SOURCE_ID: a rectangle `[x, y, width, height]` or a
@@ -146,6 +133,11 @@ export class IgnoredRegions {
   /** The SOURCE_IDs given regions of their own (`*` left out). */
   keys(): string[] {
     return [...this.bySource.keys()].filter((key) => key !== EVERY_CAMERA);
+  }
+
+  /** Every key's regions (`*` too), as the preview is told them (RegionsAnnouncement). */
+  byKey(): Record<string, IgnoreRegion[]> {
+    return Object.fromEntries([...this.bySource].map(([key, regions]) => [key, [...regions]]));
   }
 
   regionsOf(sourceId: string): readonly IgnoreRegion[] {

@@ -39,6 +39,7 @@ function readDetections(value: unknown): Detections {
     boxes: readArray(detections.boxes, 'boxes').map((box, index) => readBox(box, `boxes[${index}]`)),
     timings: readTimings(detections.timings, 'timings'),
     ...(detections.lines !== undefined && { lines: readLineCounts(detections.lines, 'lines') }),
+    ...(detections.ignored !== undefined && { ignored: readInteger(detections.ignored, 'ignored', 0, MAX_LINES) }),
     publishedAtMs: readEpochMs(detections.publishedAtMs, 'publishedAtMs'),
     ...(detections.runId !== undefined && { runId: readRunId(detections.runId, 'runId') }),
   };

@@ -5,23 +5,25 @@ const MAGIC = 0x49_45_56_50;
 /**
  * The newest version this module reads. 2: detections' boxes may carry `text` and `textScore` (recognition), and later
  * `lineId` with the detections' `runId` (fields older readers of 2 drop: no new version). 3: frame headers carry the
- * colour matrix and range, and the sources kind (a module's announced cameras) is added. Readers also take the older versions (the same layouts without those), so
+ * colour matrix and range, and the sources kind (a module's announced cameras) is added. 4: the regions kind (the
+ * ignore regions inference applies) is added. Readers also take the older versions (the same layouts without those), so
  * a newer module reads an older one's messages; an older reader refuses a newer version by name instead of misreading it.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 const OLDEST_READABLE_VERSION = 1;
 
 export enum MessageKind {
   Frame = 1,
   Detections = 2,
   Sources = 3,
+  Regions = 4,
 }
 
 /**
  * The version each kind is written in: the last that changed its layout. A reader that knows it reads it, so an older
  * telemetry or preview still reads a newer inference's detections while modules are updated one at a time.
  */
-const WRITTEN_VERSIONS: Readonly<Record<MessageKind, number>> = { [MessageKind.Frame]: 3, [MessageKind.Detections]: 2, [MessageKind.Sources]: 3 };
+const WRITTEN_VERSIONS: Readonly<Record<MessageKind, number>> = { [MessageKind.Frame]: 3, [MessageKind.Detections]: 2, [MessageKind.Sources]: 3, [MessageKind.Regions]: 4 };
 
 /** magic (4) + version (1) + kind (1). */
 export const PREAMBLE_LENGTH = 6;

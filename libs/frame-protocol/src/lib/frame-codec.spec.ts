@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from './envelope';
 import { makeDetections, makeFrame, rejectionOf } from '../test-support/samples';
 import { detectionsCodec } from './detections-codec';
 import { FRAME_HEADER_LAYOUT, frameCodec } from './frame-codec';
@@ -92,7 +93,7 @@ describe('frameCodec', () => {
     ['three parts', 'BAD_PART_COUNT', () => [...frameCodec.encode(makeFrame()), Buffer.alloc(1)]],
     ['a header shorter than the preamble', 'TRUNCATED', () => [Buffer.from('IEV'), Buffer.alloc(0)]],
     ['foreign bytes', 'BAD_MAGIC', () => encodedWith((view) => view.setUint8(0, 0x58))],
-    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => encodedWith((view) => view.setUint8(4, 4))],
+    ['a newer protocol version', 'UNSUPPORTED_VERSION', () => encodedWith((view) => view.setUint8(4, PROTOCOL_VERSION + 1))],
     ['a detections message', 'WRONG_KIND', () => [...detectionsCodec.encode(makeDetections()), Buffer.alloc(0)]],
     ['a header cut inside the fixed fields', 'TRUNCATED', () => frameCodec.encode(makeFrame()).map((part, index) => (index === 0 ? part.subarray(0, 20) : part))],
     ['a header cut inside the sourceId', 'TRUNCATED', () => frameCodec.encode(makeFrame()).map((part, index) => (index === 0 ? part.subarray(0, part.length - 1) : part))],

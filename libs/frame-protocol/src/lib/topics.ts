@@ -7,3 +7,5 @@ export const DETECTIONS_TOPIC = 'detections';
  * alone, and an older preview never receive it.
  */
 export const SOURCES_TOPIC = 'sources';
+/** The ignore regions inference applies (RegionsAnnouncement), beside its detections; as SOURCES_TOPIC, no prefix of another. */
+export const REGIONS_TOPIC = 'regions';

@@ -105,6 +105,11 @@ export interface Detections {
   timings: StageTimings;
   /** What recognition did with this frame's boxes, when it ran (version 2): read by the model, carried from an earlier frame, dropped below the minimum score. */
   lines?: LineCounts;
+  /**
+   * Boxes detected in this frame and left out, their centre in an ignore region of the camera (RegionsAnnouncement).
+   * Came later in version 2: absent from an older inference, and where the camera has no regions.
+   */
+  ignored?: number;
   /** Epoch milliseconds when inference handed the message to the socket. */
   publishedAtMs: number;
   /** The publishing process's run (a new one at each start): line ids are unique within a run, and restart with it. */
@@ -133,6 +138,34 @@ export interface SourcesAnnouncement {
    * announced. False from a module older than the field (it is not sent), as before the twin is applied.
    */
   complete: boolean;
+}
+
+/**
+ * A part of a camera's picture whose text is not wanted (inference's IGNORE_REGIONS): its own clock overlay, a logo, a
+ * camera name. A box whose centre lies inside is dropped before tracking and reading. The centre, not most of the
+ * box's area: an overlay's box lies wholly inside the region drawn round it, and a longer line only touching the region
+ * (a sign beside the clock) keeps being read; and it is one point per box, however the detector's quads tilt.
+ */
+export interface IgnoreRegion {
+  /** `fraction`: of the frame's width and height (0 to 1), whatever size a camera is scaled to; `pixel`: of the frame inference receives. */
+  unit: 'fraction' | 'pixel';
+  /** The outline: a rectangle's four corners, or a polygon's points, in order. */
+  points: readonly (readonly [number, number])[];
+}
+
+/** The key of the ignore regions that hold for every camera without a key of its own. */
+export const EVERY_CAMERA = '*';
+
+/**
+ * The ignore regions inference applies, all cameras' (IGNORE_REGIONS, CAPTURE_SOURCES entries' own lists or the
+ * twin's), announced when they change and every `repeatMs`: a region list is no part of each frame's detections, and
+ * a subscriber that joined late (a preview started after inference) learns them all the same.
+ */
+export interface RegionsAnnouncement {
+  /** Region lists by SOURCE_ID, EVERY_CAMERA for a camera without a key of its own; `{}`: none anywhere. */
+  regions: Record<string, IgnoreRegion[]>;
+  /** The announcement comes again within this long while the module runs (ms). */
+  repeatMs: number;
 }
 
 /** Encodes a value of T into ZeroMQ message parts and back. Decoding throws ProtocolError on bad input. */

@@ -17,10 +17,11 @@ export type PartHeaders = (rendered: RenderedJpeg) => Record<string, string>;
 /**
  * The picture's sequence and its overlay (outlines and labels with the text read, placed and styled as in the
  * annotated JPEGs) as URI-encoded JSON in `x-picture`: the page draws it over the plain frame itself, so the boxes
- * belong to exactly that frame and the preview spends no time drawing.
+ * belong to exactly that frame and the preview spends no time drawing. `regions`: the camera's ignore regions in the
+ * picture's pixels, which the page shades.
  */
-export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, boxes }) => ({
-  'x-picture': encodeURIComponent(JSON.stringify({ sequence, paired, overlay: overlayPlan(width, height, detectionAnnotations(boxes)) })),
+export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, boxes, regions }) => ({
+  'x-picture': encodeURIComponent(JSON.stringify({ sequence, paired, regions, overlay: overlayPlan(width, height, detectionAnnotations(boxes)) })),
 });
 
 /** The most pictures a second a viewer may ask for (`?fps=`), of each source; PREVIEW_FPS's ceiling. */

@@ -1,6 +1,7 @@
 import { Script } from 'node:vm';
 import { PixelFormat, type Detections } from '@iev/frame-protocol';
-import { waitUntil } from '@iev/testing';
+import { eventually, waitUntil } from '@iev/testing';
+import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from '@iev/testing/browser';
 import sharp from 'sharp';
 import { MjpegStreams, pictureHeader } from './mjpeg-streams';
 import { ModuleHealth } from './module-health';
@@ -12,7 +13,15 @@ import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
 const [width, height] = [320, 240];
 // A mid-grey frame: an outline drawn into it would change pixels the plain JPEG must leave alone.
 const pixels = new Uint8Array(width * height * 3).fill(128);
-const frameOf = (sourceId: string) => ({ sourceId, sequence: 3, captureTimeMs: 1000, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+const frameOf = (sourceId: string, size = { width, height }) => ({
+  sourceId,
+  sequence: 3,
+  captureTimeMs: 1000,
+  ...size,
+  stride: size.width * 3,
+  pixelFormat: PixelFormat.BGR24,
+  pixels: size.width === width ? pixels : new Uint8Array(size.width * size.height * 3).fill(128),
+});
 const detections: Detections = {
   frame: { sourceId: 'cam', sequence: 3, captureTimeMs: 1000 },
   width,
@@ -275,4 +284,49 @@ describe('the preview HTTP server', () => {
     expect(script).toContain('live.mjpeg');
     expect(() => new Script(script)).not.toThrow();
   });
+});
+
+describe('the preview page, cameras with ignore regions', () => {
+  let served: Awaited<ReturnType<typeof serve>> | undefined;
+  let browser: HeadlessChromium | undefined;
+  afterAll(async () => {
+    await browser?.close();
+    await served?.http.close();
+  });
+
+  withChromium(
+    "shades each camera's ignore regions on its picture, fractions at the picture's size and pixels as pixels, and shows how many boxes it left out",
+    async () => {
+      const sources = new PreviewSources(['door', 'yard']);
+      // door's own list, the top-left quarter in fractions; yard takes `*`'s, a rectangle in pixels.
+      const quarter = { unit: 'fraction' as const, points: [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]] as const };
+      const rectangle = { unit: 'pixel' as const, points: [[200, 150], [300, 150], [300, 230], [200, 230]] as const };
+      sources.announceRegions({ regions: { door: [quarter], '*': [rectangle] }, repeatMs: 60_000 });
+      sources.addFrame(frameOf('door'));
+      sources.addDetections({ ...detections, frame: { ...detections.frame, sourceId: 'door' }, ignored: 2 });
+      sources.addFrame(frameOf('yard', { width: 640, height: 480 }));
+      served = await serve(sources);
+      browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
+      await browser.send('Page.navigate', { url: served.url('/') });
+      const page = browser;
+      await eventually(
+        async () => ((await page.evaluate<number>("[...document.querySelectorAll('canvas')].filter((canvas) => canvas.dataset.sequence).length")) === 2 ? true : undefined),
+        "both cameras' pictures drawn",
+      );
+
+      /** Whether the picture is shaded at (x, y): the grey frame turned red. */
+      const shaded = async (sourceId: string, x: number, y: number) => {
+        const [r, g] = await page.evaluate<number[]>(`[...document.querySelector('[data-source="${sourceId}"] canvas').getContext('2d').getImageData(${x}, ${y}, 1, 1).data]`);
+        return r - g > 40;
+      };
+      // door at 320x240: its quarter is 160x120 pixels.
+      expect(await Promise.all([shaded('door', 10, 10), shaded('door', 150, 110), shaded('door', 170, 130), shaded('door', 250, 190)])).toEqual([true, true, false, false]);
+      // yard at 640x480: the rectangle where its pixels say, not scaled.
+      expect(await Promise.all([shaded('yard', 250, 190), shaded('yard', 10, 10), shaded('yard', 400, 300)])).toEqual([true, false, false]);
+      const figures = (sourceId: string) => page.evaluate<string>(`document.querySelector('[data-source="${sourceId}"] .figures').textContent`);
+      await eventually(async () => ((await figures('door')).includes('| ignored 2 in 1 region') ? true : undefined), () => 'door\'s figures naming its ignored boxes');
+      expect(await figures('yard')).toContain('| ignored 0 in 1 region');
+    },
+    60_000,
+  );
 });

@@ -90,6 +90,19 @@ async function* parts(reader) {
     buffered = buffered.subarray(end + 4 + length);
   }
 }
+/** The camera's ignore regions, shaded under the boxes: whatever text lies inside is neither read nor published. */
+function shadeRegions(context, regions) {
+  for (const points of regions) {
+    context.beginPath();
+    points.forEach(([x, y], i) => (i === 0 ? context.moveTo(x, y) : context.lineTo(x, y)));
+    context.closePath();
+    context.fillStyle = 'rgba(255, 0, 64, 0.3)';
+    context.fill('evenodd');
+    context.strokeStyle = 'rgba(255, 0, 64, 0.8)';
+    context.lineWidth = 1;
+    context.stroke();
+  }
+}
 function drawOverlay(context, overlay) {
   context.lineJoin = 'round';
   for (const outline of overlay.outlines) {
@@ -256,7 +269,9 @@ async function draw(headers, body) {
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
+  shadeRegions(context, picture.regions ?? []);
   drawOverlay(context, picture.overlay);
+  canvas.dataset.regions = (picture.regions ?? []).length;
   canvas.dataset.sequence = picture.sequence;
   canvas.dataset.paired = picture.paired;
 }
@@ -330,6 +345,7 @@ function show(state) {
     figures.textContent = source.waiting ? '' : source.width + 'x' + source.height + ' #' + source.sequence +
       ' | preview ' + source.previewFps + ' fps | detections ' + source.detectionFps + ' fps | capture-to-detection ' +
       (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes +
+      (source.regions.length > 0 ? ' | ignored ' + source.ignored + ' in ' + source.regions.length + ' region' + (source.regions.length === 1 ? '' : 's') : '') +
       (viewerRates.has(source.sourceId) ? ' | slow link: shown at ' + viewerRates.get(source.sourceId).toFixed(2) + ' fps' : '');
   }
 }

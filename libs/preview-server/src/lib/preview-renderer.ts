@@ -1,4 +1,5 @@
 import type { DetectedBox } from '@iev/frame-protocol';
+import type { RegionOutline } from './announced-regions';
 import { detectionAnnotations, encodeAnnotatedJpeg, encodeFrameJpeg } from '@iev/frame-annotation';
 import type { PreviewSources, SourcePicture } from './preview-sources';
 
@@ -11,6 +12,7 @@ export interface RenderedJpeg {
   width: number;
   height: number;
   boxes: readonly DetectedBox[];
+  regions: RegionOutline[];
 }
 
 /** How a picture becomes a JPEG. */
@@ -58,8 +60,8 @@ export class PreviewRenderer {
     const cached = this.cache.get(sourceId);
     if (cached?.picture.key === picture.key && cached.picture.image === picture.image) return cached.rendered;
     const jpeg = cached && this.encoder.sameJpeg(cached.picture, picture) ? cached.jpeg : this.encode(picture);
-    const { key, sequence, paired, image, boxes } = picture;
-    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes }));
+    const { key, sequence, paired, image, boxes, regions } = picture;
+    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes, regions }));
     this.cache.set(sourceId, { picture, jpeg, rendered });
     // A failed encoding is not kept: the next request tries again.
     rendered.catch(() => this.cache.get(sourceId)?.rendered === rendered && this.cache.delete(sourceId));

@@ -315,6 +315,22 @@ describe('PreviewSources', () => {
     });
   });
 
+  it("holds the ignore regions inference announced, each announcement replacing the last, until three of its repeats pass without one", () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(0));
+    sources.addDetections({ ...detections(0, 1), ignored: 3 });
+    const start = performance.now();
+    sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 }, start);
+    // The 4x2 frame: fractions of its size.
+    expect(sources.summaries(start)[0]).toMatchObject({ regions: [[[0, 0], [2, 0], [2, 2]]], ignored: 3 });
+    expect(sources.picture('cam')?.regions).toEqual([[[0, 0], [2, 0], [2, 2]]]);
+    // The twin's value replaces every camera's: cam's own key, in pixels, as they are.
+    sources.announceRegions({ regions: { cam: [{ unit: 'pixel', points: [[1, 1], [3, 1], [3, 2]] }], '*': [] }, repeatMs: 1000 }, start + 500);
+    expect(sources.summaries(start + 500)[0].regions).toEqual([[[1, 1], [3, 1], [3, 2]]]);
+    // An inference that stopped announcing them: none shown.
+    expect(sources.summaries(start + 3500)[0].regions).toEqual([]);
+  });
+
   it('tells listeners each time a frame or detections arrive', () => {
     const sources = new PreviewSources();
     const changes: string[] = [];

@@ -1,6 +1,7 @@
-import { AnnouncedCameras, PixelBufferPool, type DetectedBox, type Detections, type Frame, type SourcesAnnouncement } from '@iev/frame-protocol';
+import { AnnouncedCameras, PixelBufferPool, type DetectedBox, type Detections, type Frame, type RegionsAnnouncement, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { Arrivals, RateMeter, SequenceGaps } from '@iev/service-runtime';
 import type { ImageView } from '@iev/text-detection';
+import { AnnouncedRegions, type RegionOutline } from './announced-regions';
 import { KeptFrame } from './kept-frames';
 
 /** Frames kept per source, waiting for their detections: 1.6 s at 5 fps, more than inference's usual latency. */
@@ -40,6 +41,12 @@ export interface SourceSummary {
   latencyMs: number | null;
   /** Boxes in the newest detections. */
   boxes: number;
+  /**
+   * The camera's ignore regions inference announced, in pixels of its newest frame (or detections), and the boxes the
+   * newest detections left out in them.
+   */
+  regions: RegionOutline[];
+  ignored: number;
   /** Since the newest frame reached the preview, and since the newest detections did (ms); null before the first. */
   frameAgeMs: number | null;
   detectionsAgeMs: number | null;
@@ -61,6 +68,8 @@ export interface SourcePicture {
   boxes: readonly DetectedBox[];
   /** The boxes are this frame's own detections (true), or the newest ones, of a frame the preview never got (false). */
   paired: boolean;
+  /** The camera's ignore regions, in the picture's pixels: shaded on the page, where a person drawing them sees them. */
+  regions: RegionOutline[];
   /**
    * The image's pixels are reused once the frame is no longer kept: whoever reads them later than the call that
    * returned the picture (an encoding) holds them until it calls the function returned.
@@ -97,6 +106,7 @@ export class PreviewSources {
   private readonly buffers = new PixelBufferPool();
   /** The cameras the module that decodes them announces (inference with CAPTURE_SOURCES). */
   private readonly announced = new AnnouncedCameras();
+  private readonly regions = new AnnouncedRegions();
 
   /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), always listed. */
   constructor(expected: readonly string[] = []) {
@@ -163,6 +173,11 @@ export class PreviewSources {
     for (const sourceId of announcement.sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, new SourceState());
   }
 
+  /** The ignore regions inference applies, every camera's: the page shades each camera's on its picture. */
+  announceRegions(announcement: RegionsAnnouncement, now = performance.now()): void {
+    this.regions.take(announcement, now);
+  }
+
   /** Whether frames and detections of this source are taken: any but those of a camera its module removed. */
   accepts(sourceId: string, now = performance.now()): boolean {
     return !this.announced.removes(sourceId, now);
@@ -195,34 +210,38 @@ export class PreviewSources {
     const state = this.sources.get(sourceId);
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
+    const regions = this.regions.outlinesOf(sourceId, newest.image.width, newest.image.height, performance.now());
     // Its own detections: the same sequence and capture time, as capture numbers from 0 again when it restarts.
     const own = (frame: KeptFrame) => state.detections.get(frame.sequence)?.frame.captureTimeMs === frame.captureTimeMs;
     const paired = [...state.frames].reverse().find(own);
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
-      return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, hold: () => paired.hold() };
+      return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, regions, hold: () => paired.hold() };
     }
     const recent = state.latest && newest.captureTimeMs - state.latest.frame.captureTimeMs <= UNPAIRED_BOXES_MAX_AGE_MS ? state.latest : undefined;
     const boxesOf = recent && frameKey(recent.frame);
     const boxes = recent?.boxes ?? [];
-    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, hold: () => newest.hold() };
+    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, regions, hold: () => newest.hold() };
   }
 
   summaries(now = performance.now()): SourceSummary[] {
     return [...this.sources].map(([sourceId, state]) => {
       const newest = state.frames.at(-1);
       const latest = state.latest;
+      const [width, height] = [newest?.image.width ?? latest?.width ?? 0, newest?.image.height ?? latest?.height ?? 0];
       return {
         sourceId,
         waiting: newest === undefined,
-        width: newest?.image.width ?? latest?.width ?? 0,
-        height: newest?.image.height ?? latest?.height ?? 0,
+        width,
+        height,
         sequence: newest?.sequence ?? -1,
         previewFps: round(state.frameRate.perSecond()),
         detectionFps: round(state.detectionRate.perSecond()),
         framesSkipped: state.framesSkipped,
         latencyMs: latest ? round(latest.publishedAtMs - latest.frame.captureTimeMs) : null,
         boxes: latest?.boxes.length ?? 0,
+        regions: this.regions.outlinesOf(sourceId, width, height, now),
+        ignored: latest?.ignored ?? 0,
         frameAgeMs: state.frameArrivals.ageMs(now),
         detectionsAgeMs: state.detectionsArrivals.ageMs(now),
         framesStalled: state.frameArrivals.stalled(now, STALL_AFTER_MS),
