@@ -302,13 +302,15 @@ describe('the preview page, cameras with ignore regions', () => {
       const quarter = { unit: 'fraction' as const, points: [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]] as const };
       const rectangle = { unit: 'pixel' as const, points: [[200, 150], [300, 150], [300, 230], [200, 230]] as const };
       sources.announceRegions({ regions: { door: [quarter], '*': [rectangle] }, repeatMs: 60_000 });
-      sources.addFrame(frameOf('door'));
-      sources.addDetections({ ...detections, frame: { ...detections.frame, sourceId: 'door' }, ignored: 2 });
-      sources.addFrame(frameOf('yard', { width: 640, height: 480 }));
       served = await serve(sources);
       browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
       await browser.send('Page.navigate', { url: served.url('/') });
       const page = browser;
+      // The frames once the page lists both cameras: it draws no picture of a camera it does not list yet.
+      await eventually(async () => ((await page.evaluate<number>("document.querySelectorAll('[data-source]').length")) === 2 ? true : undefined), 'both cameras listed');
+      sources.addFrame(frameOf('door'));
+      sources.addDetections({ ...detections, frame: { ...detections.frame, sourceId: 'door' }, ignored: 2 });
+      sources.addFrame(frameOf('yard', { width: 640, height: 480 }));
       await eventually(
         async () => ((await page.evaluate<number>("[...document.querySelectorAll('canvas')].filter((canvas) => canvas.dataset.sequence).length")) === 2 ? true : undefined),
         "both cameras' pictures drawn",
