@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readConfig } from '@iev/service-runtime';
 import { FairFrameOffer, readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
+import { readDesired } from '@iev/iot-edge';
 import { childPids, freePort, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { MessageHandler } from '@nestjs/microservices';
@@ -54,6 +55,14 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
   afterEach(async () => {
     await capture.server.close();
     sizes.clear();
+  });
+
+  it("takes a camera's own ignore regions in its twin entry as text, checked as a CAPTURE_SOURCES entry's list", () => {
+    const spec = { cameras: capture.cameras.twinSpec };
+    const read = (ignoreRegions: unknown) => readDesired(spec, { cameras: { garage: { source: small, ignoreRegions } } }, { cameras: capture.cameras.settings() } as never, { cameras: capture.cameras.settings() } as never);
+    expect(read(' [[0.6, 0, 0.4, 0.05]] ').changes.cameras?.['garage']).toMatchObject({ source: small, ignoreRegions: '[[0.6,0,0.4,0.05]]' });
+    expect(read([[0.6, 0, 0.4, 0.05]]).errors).toEqual([expect.stringMatching(/^cameras\.garage\.ignoreRegions must be text: a JSON list of regions, as a string/)]);
+    expect(read('[[[0, 0], [10, 10], [20, 20]]]').errors).toEqual([expect.stringMatching(/region 0 has no area: its points must not all lie on one line/)]);
   });
 
   it('names each camera by twin key, with its start-up settings', () => {

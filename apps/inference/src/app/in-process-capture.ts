@@ -14,9 +14,11 @@ import {
   type SourceSettings,
   type SourceSetup,
 } from '@iev/capture-sources';
+import { regionListTextVariable } from '@iev/detection-pipeline';
 import { desiredGroups, twinKey, type DesiredGroups } from '@iev/iot-edge';
 import type { Frame } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
+import { optional, type ConfigOf } from '@iev/service-runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Another consumer of the frames decoded here (the preview, through capture's frames socket). */
@@ -148,7 +150,7 @@ interface CameraFactory {
 /** One camera: how it is opened, and its settings now (start-up's, then the twin's). */
 class InProcessCamera {
   readonly sourceId: string;
-  settings: SourceSettings;
+  settings: CameraTwinSettings;
 
   constructor(
     private readonly config: SourceConfig,
@@ -180,6 +182,14 @@ interface PreparedCamera {
 }
 
 /**
+ * A camera's entry in inference's twin: what capture's twin sets of its one, and its own ignore regions, as a
+ * CAPTURE_SOURCES entry may give them (as text: a twin holds no arrays). Not the camera's: a change of them alone
+ * restarts nothing (sameSettings), they go to the regions in force (applyInferenceSettings).
+ */
+export const cameraTwinSpec = { ...sourceTwinSpec, ignoreRegions: optional(regionListTextVariable('ignoreRegions')) };
+export type CameraTwinSettings = SourceSettings & Partial<Pick<ConfigOf<typeof cameraTwinSpec>, 'ignoreRegions'>>;
+
+/**
  * What inference's twin sets of its cameras: `cameras`, keyed by each camera's SOURCE_ID (as a twin key), with what
  * a capture module's twin sets of its one (source, fps, width, height, crop). A camera that changes is switched to its new
  * settings as capture's twin switches its source (make-before-break where the two can run side by side). The twin may add a camera of its own, named by a new key (its
@@ -187,7 +197,7 @@ interface PreparedCamera {
  * The cameras of CAPTURE_SOURCES stay: null returns them to their start-up settings.
  */
 export class InProcessCameras {
-  readonly twinSpec: DesiredGroups<typeof sourceTwinSpec>;
+  readonly twinSpec: DesiredGroups<typeof cameraTwinSpec>;
   private readonly byTwinKey: Map<string, InProcessCamera>;
   private readonly listeners: CameraListener[] = [];
 
@@ -198,7 +208,7 @@ export class InProcessCameras {
     private readonly logger: Logger,
   ) {
     this.byTwinKey = new Map(cameras.map((camera) => [twinKey(camera.sourceId), camera]));
-    this.twinSpec = desiredGroups(sourceTwinSpec, [...this.byTwinKey.keys()], 'camera', {
+    this.twinSpec = desiredGroups(cameraTwinSpec, [...this.byTwinKey.keys()], 'camera', {
       required: ['source'],
       defaults: (key) => {
         const { fps, width, height, crop } = factory.camera(key).settings;
@@ -220,8 +230,13 @@ export class InProcessCameras {
     return [...this.byTwinKey.values()].map(({ sourceId }) => sourceId);
   }
 
+  /** The SOURCE_ID of the camera of a twin key: one of CAPTURE_SOURCES', or the key itself, as the twin adds it. */
+  sourceIdOf(key: string): string {
+    return this.byTwinKey.get(key)?.sourceId ?? key;
+  }
+
   /** Each camera's settings now, by twin key. */
-  settings(): Record<string, SourceSettings> {
+  settings(): Record<string, CameraTwinSettings> {
     return Object.fromEntries([...this.byTwinKey].map(([key, camera]) => [key, { ...camera.settings }]));
   }
 
@@ -233,7 +248,7 @@ export class InProcessCameras {
    * not by the document at start-up (`startup`, see TwinSettings.apply), where it is waited for. Returns what
    * switches, adds and removes the others, and why each refused camera was.
    */
-  async prepare(next: Record<string, SourceSettings>, { startup = false } = {}): Promise<PreparedCameras> {
+  async prepare(next: Record<string, CameraTwinSettings>, { startup = false } = {}): Promise<PreparedCameras> {
     const changed = Object.entries(next).filter(([key, settings]) => !sameSettings(this.byTwinKey.get(key)?.settings, settings));
     const removed = [...this.byTwinKey].filter(([key]) => next[key] === undefined);
     const outcomes = await Promise.allSettled(
@@ -254,6 +269,11 @@ export class InProcessCameras {
       switch: async () => {
         for (const [key, camera] of removed) await this.remove(key, camera);
         for (const { key, camera, settings, source } of prepared) await this.run(key, camera, settings, source, startup);
+        // A camera whose source and output stay (its ignore regions changed alone) runs on, with its new settings.
+        for (const [key, settings] of Object.entries(next)) {
+          const camera = this.byTwinKey.get(key);
+          if (camera && sameSettings(camera.settings, settings)) camera.settings = settings;
+        }
       },
     };
   }
@@ -263,7 +283,7 @@ export class InProcessCameras {
    * alike. `startup`: the twin's document at start-up, whose cameras replace CAPTURE_SOURCES' at once
    * (SourceSupervisor.switchSource's atOnce).
    */
-  private async run(key: string, camera: InProcessCamera, settings: SourceSettings, source: PreparedSource, startup: boolean): Promise<void> {
+  private async run(key: string, camera: InProcessCamera, settings: CameraTwinSettings, source: PreparedSource, startup: boolean): Promise<void> {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
     if (added) this.server.addSource(this.factory.source(camera, source, false));

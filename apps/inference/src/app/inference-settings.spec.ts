@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
+import { IgnoredRegions, loadTextDetector, type TextDetector } from '@iev/detection-pipeline';
 import { readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { withFixedInputDims } from '@iev/inference-backends';
 import { readConfig } from '@iev/service-runtime';
@@ -82,6 +82,35 @@ describe('applyInferenceSettings', () => {
         const patch = { preset: 'default', minTextScore: 0.5, cameras: { camera0: { ...camera(demo), fps: 5 } } };
         await expect(applyInferenceSettings(detector, reading, loading, patch, capture.cameras)).rejects.toThrow('missing-rec-model.onnx');
         expect(capture.cameras.settings()).toEqual({ camera0: camera(demo) });
+      } finally {
+        await capture.server.close();
+      }
+    });
+
+    it("gives a camera the twin adds the ignore regions of its own entry, as a CAPTURE_SOURCES entry's, the other cameras keeping theirs", async () => {
+      reading = readingFrom(join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'));
+      const capture = await cameras();
+      try {
+        const regions = { inForce: IgnoredRegions.NONE };
+        // The start-up regions: camera0's entry's list, a rectangle in pixels.
+        const settings = { preset: 'seed', minTextScore: 0.5, ignoreRegions: '{"camera0":[[30,366,210,62]]}' };
+        const garage = { ...camera(demo), ignoreRegions: '[[0.6,0,0.4,0.05]]' };
+        await applyInferenceSettings(detector, reading, loading, { ...settings, cameras: { camera0: camera(demo), garage } }, capture.cameras, { regions });
+
+        expect(capture.cameras.sourceIds()).toEqual(['camera0', 'garage']);
+        expect(regions.inForce.regionsOf('garage')).toEqual([{ unit: 'fraction', points: [[0.6, 0], [1, 0], [1, 0.05], [0.6, 0.05]] }]);
+        expect(regions.inForce.regionsOf('camera0')).toEqual([{ unit: 'pixel', points: [[30, 366], [240, 366], [240, 428], [30, 428]] }]);
+        // A list of a camera of CAPTURE_SOURCES, changed alone: taken, and its camera runs on as it was.
+        const own = { ...camera(demo), ignoreRegions: '[[0,0,0.1,0.1]]' };
+        await applyInferenceSettings(detector, reading, loading, { ...settings, cameras: { camera0: own, garage } }, capture.cameras, { regions });
+        expect(regions.inForce.regionsOf('camera0')).toEqual([{ unit: 'fraction', points: [[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1]] }]);
+        expect(capture.cameras.settings()).toEqual({ camera0: own, garage });
+        // Held to a twin string together with the others, as they are reported: the patch rejected, nothing changed.
+        const many = { ...camera(demo), ignoreRegions: JSON.stringify(Array.from({ length: 300 }, () => [0, 0, 0.5, 0.5])) };
+        await expect(applyInferenceSettings(detector, reading, loading, { ...settings, cameras: { camera0: camera(demo), garage: many } }, capture.cameras, { regions })).rejects.toThrow(
+          /^ignoreRegions with the cameras' own lists must be at most 4096 bytes as compact JSON/,
+        );
+        expect(regions.inForce.regionsOf('garage')).toHaveLength(1);
       } finally {
         await capture.server.close();
       }

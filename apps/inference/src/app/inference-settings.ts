@@ -1,8 +1,7 @@
-import { IgnoredRegions, presetReads, reconfigureDetector, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
-import type { SourceSettings } from '@iev/capture-sources';
+import { IgnoredRegions, presetReads, reconfigureDetector, withOwnRegionLists, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
 import type { PartlyApplied } from '@iev/iot-edge';
 import type { PresetOverrides } from '@iev/text-detection';
-import type { InProcessCameras } from './in-process-capture';
+import type { CameraTwinSettings, InProcessCameras } from './in-process-capture';
 import type { TextReading } from './text-reading';
 
 /** What a module twin sets live (inferenceTwinSpec). */
@@ -12,8 +11,8 @@ export interface InferenceSettings extends PresetOverrides {
   minTextScore: number;
   /** IGNORE_REGIONS' text (with CAPTURE_SOURCES entries' own lists), replaced whole by the twin's. */
   ignoreRegions?: string;
-  /** With CAPTURE_SOURCES: each camera's, by twin key (InProcessCameras). */
-  cameras?: Record<string, SourceSettings>;
+  /** With CAPTURE_SOURCES: each camera's, by twin key (InProcessCameras), with the ignore regions the twin gives it. */
+  cameras?: Record<string, CameraTwinSettings>;
 }
 
 /**
@@ -33,12 +32,30 @@ export async function applyInferenceSettings(
   cameras?: InProcessCameras,
   { startup = false, regions }: { startup?: boolean; regions?: { inForce: IgnoredRegions } } = {},
 ): Promise<PartlyApplied<Pick<InferenceSettings, 'cameras'>> | void> {
+  // Checked before anything changes; taken from the cameras once switched, where one refused keeps its own.
+  regionsInForce(next.ignoreRegions, next.cameras, cameras);
   const cameraChange = cameras && next.cameras ? await cameras.prepare(next.cameras, { startup }) : undefined;
   const reads = presetReads(next.preset, next.recognition);
   await reading.prepare(reads);
   await reconfigureDetector(detector, { ...loading, preset: next.preset, overrides: next });
   await cameraChange?.switch();
   await reading.switch(reads, next.minTextScore);
-  if (regions) regions.inForce = IgnoredRegions.fromText(next.ignoreRegions);
+  if (regions) regions.inForce = IgnoredRegions.fromText(regionsInForce(next.ignoreRegions, cameras?.settings(), cameras));
   if (cameras && cameraChange?.refused.length) return { settings: { cameras: cameras.settings() }, refused: cameraChange.refused };
+}
+
+/**
+ * The regions in force: `ignoreRegions` (the twin's, else the start-up ones), with the lists the twin's camera entries
+ * give, which win for their camera as a CAPTURE_SOURCES entry's win over IGNORE_REGIONS, so that a camera the twin adds
+ * carries its own as one of CAPTURE_SOURCES does. Held to a twin string together (they are reported as one), before
+ * anything changes: over it, the patch is rejected.
+ */
+function regionsInForce(ignoreRegions: string | undefined, cameraSettings: InferenceSettings['cameras'] = {}, cameras?: InProcessCameras): string | undefined {
+  if (!cameras) return ignoreRegions;
+  const own = Object.entries(cameraSettings).map(([key, settings]) => [cameras.sourceIdOf(key), settings.ignoreRegions === undefined ? undefined : (JSON.parse(settings.ignoreRegions) as unknown[])] as const);
+  try {
+    return withOwnRegionLists(ignoreRegions, own);
+  } catch (error) {
+    throw new Error(`ignoreRegions with the cameras' own lists ${(error as Error).message}`);
+  }
 }

@@ -94,6 +94,22 @@ export function regionListVariable(name: string): EnvVar<unknown[]> {
 }
 
 /**
+ * One camera's list in inference's twin, its `cameras` entry's `ignoreRegions`: checked, and kept as compact JSON text,
+ * as a twin holds no arrays (it is reported as given).
+ */
+export function regionListTextVariable(name: string): EnvVar<string> {
+  const list = regionListVariable(name);
+  return {
+    names: list.names,
+    parse: (raw) => compact(JSON.stringify(list.parse(raw))),
+    fallback: undefined,
+    required: true,
+    // Said when a twin gives a list, which it takes as text only.
+    description: 'text: a JSON list of regions, as a string, e.g. "[[0, 0, 0.35, 0.08]]"',
+  };
+}
+
+/**
  * IGNORE_REGIONS with the lists CAPTURE_SOURCES entries give their cameras, which win over its key for the same
  * SOURCE_ID as every entry's variable wins over the module's environment; undefined where neither sets any.
  */
