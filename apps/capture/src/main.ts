@@ -69,7 +69,11 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
       startup: startupSettings,
       apply: async (changes, next, { startup }) => {
         // A patch that leaves the camera as it is (a rate, a size) does not ask for it to be plugged in.
-        const prepared = await prepareSource(next, sourceOptions, { setting: 'source', requireCamera: !startup && changes.source !== undefined, logger });
+        // Its crop's errors name CAPTURE_CROP where the twin leaves the crop as the environment set it.
+        const cropSetting = next.crop === startupSettings.crop ? 'CAPTURE_CROP' : 'crop';
+        const prepared = await prepareSource(next, sourceOptions, { setting: 'source', cropSetting, requireCamera: !startup && changes.source !== undefined, logger });
+        // A crop the running camera's picture cannot hold is refused, the camera left running, not switched to.
+        capture.assertCropFits(prepared);
         currentFps = next.fps;
         // The document at start-up is the module's configuration: its camera replaces CAMERA_PATH's, waited for if not up.
         await capture.switchSource(prepared, { atOnce: startup });

@@ -75,6 +75,11 @@ export class CaptureService implements OnApplicationShutdown {
     });
   }
 
+  /** Throws where the target would crop the running source outside its picture; see SourceSupervisor.assertCropFits. */
+  assertCropFits(source: PreparedSource): void {
+    this.supervisor.assertCropFits(source);
+  }
+
   /** Replaces the source live (a twin change), make-before-break where it can; see SourceSupervisor.switchSource. */
   switchSource(source: PreparedSource, options?: { atOnce?: boolean }): Promise<void> {
     return this.supervisor.switchSource(source, options);

@@ -92,6 +92,24 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
     expect(capture.server.stats().map(({ state }) => state)).toEqual(['streaming', 'streaming']);
   });
 
+  it("refuses a crop the running camera's picture does not hold, naming the camera, its twin key and the size, and leaves it running; a crop in percentages fits", async () => {
+    await waitUntil(() => sizes.get('door.1') === '64x48', 'frames from door.1');
+    const cropped = (crop: string) => ({ ...capture.cameras.settings(), door_1: { source: door, fps: 0, width: 0, height: 0, crop } });
+    const past = await capture.cameras.prepare(cropped('0,0,96,72'));
+    expect(past.refused).toEqual([
+      `cameras.door_1: ${door}: cameras.door_1.crop=0,0,96,72 asks for 96x72 at 0,0, which is not inside the picture of 64x48: set cameras.door_1.crop to a region inside it (in percentages it fits any size); it runs on as it was`,
+    ]);
+    await past.switch();
+    expect(capture.cameras.settings()['door_1'].crop).toBe('');
+    expect(capture.server.stats()[1].state).toBe('streaming');
+    expect(capture.server.stats()[1].switchPending).toBeUndefined();
+
+    const percent = await capture.cameras.prepare(cropped('0,0,50%,50%'));
+    expect(percent.refused).toEqual([]);
+    await percent.switch();
+    await waitUntil(() => sizes.get('door.1') === '32x24', "frames of door.1's top left quarter");
+  });
+
   it('keeps a camera delivering while the stream the twin switched it to cannot be reached, saying so in stats() and the metrics', async () => {
     const typo = `rtsp://127.0.0.1:${await freePort()}/door`;
     await waitUntil(() => sizes.get('door.1') === '64x48', 'frames from door.1');
@@ -244,5 +262,30 @@ describe('inProcessCapture at start-up (real ffmpeg)', () => {
 
     await expect(start(missing)).rejects.toThrow(`CAPTURE_SOURCES[1] CAMERA_PATH: video file not found: ${missing}`);
     await expect(start('foo://gate.local/x')).rejects.toThrow('CAPTURE_SOURCES[1] CAMERA_PATH: foo://gate.local/x is a URL of a protocol capture does not recognise (foo)');
+  });
+});
+
+describe("InProcessCameras: a crop's errors name the setting that gave it (real ffmpeg)", () => {
+  it("names the CAPTURE_SOURCES entry's CAPTURE_CROP, not the twin's key, where the twin switches the source and leaves the crop", async () => {
+    const door = makeVideo('cropped-door.mp4', 64, 48);
+    const smaller = makeVideo('smaller-door.mp4', 32, 24);
+    const configs = [readConfig(sourceConfigSpec, { SOURCE_ID: 'door', CAMERA_PATH: door, CAPTURE_REALTIME: 'false', CAPTURE_CROP: '0,0,64,48' })];
+    const capture = await inProcessCapture(configs, addedConfig, pino({ level: 'silent' }), new Registry());
+    capture.server.addHandler(FRAMES_TOPIC, (async (frame: Frame) => capture.server.release(frame.pixels)) as MessageHandler, true);
+    await new Promise<void>((resolve, reject) => capture.server.listen((error) => (error ? reject(error) : resolve())));
+    try {
+      await waitUntil(() => capture.server.stats()[0].state === 'streaming', 'frames from door');
+      const change = await capture.cameras.prepare({ door: { ...capture.cameras.settings()['door'], source: smaller } });
+      expect(change.refused).toEqual([]);
+      await change.switch();
+
+      const pending = () => capture.server.stats()[0].switchPending;
+      await waitUntil(() => pending()?.error !== undefined, 'the switch to the smaller picture to fail');
+      expect(pending()?.error).toBe(
+        `${smaller}: CAPTURE_SOURCES[0] CAPTURE_CROP=0,0,64,48 asks for 64x48 at 0,0, which is not inside the picture of 32x24: set CAPTURE_SOURCES[0] CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
+      );
+    } finally {
+      await capture.server.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import {
+  cropSetting,
   LentBuffers,
   loggedDecoderMessages,
   observedSupervision,
@@ -73,13 +74,16 @@ export async function inProcessCapture(
   });
   const lent = new LentBuffers();
   const bufferHeld = also ? (buffer: ArrayBufferLike) => lent.held(buffer) || also.holds(buffer) : lent.held;
-  const cameraOf = (config: SourceConfig) => {
+  /** `startupSetting`: where its source was set at start-up, its crop beside it (`CAPTURE_SOURCES[1] CAMERA_PATH`). */
+  const cameraOf = (config: SourceConfig, startupSetting: string) => {
     const cameraLogger = logger.child({ sourceId: config.sourceId });
     const onDecoderMessage = loggedDecoderMessages(cameraLogger, () => decoderMessages.inc({ source_id: config.sourceId }));
-    return new InProcessCamera(config, sourceSetup(config, { bufferHeld, onDecoderMessage, onWarning: (message) => cameraLogger.warn(message) }));
+    const setup = sourceSetup(config, { bufferHeld, onDecoderMessage, onWarning: (message) => cameraLogger.warn(message) });
+    return new InProcessCamera(config, setup, startupSetting);
   };
   const factory: CameraFactory = {
-    camera: (sourceId) => cameraOf(addedConfig(sourceId)),
+    // Its settings but the source are inference's own variables' (CAPTURE_CROP).
+    camera: (sourceId) => cameraOf(addedConfig(sourceId), 'CAMERA_PATH'),
     source: (camera, prepared, failFastBeforeFirstFrame) => {
       const source = { source_id: camera.sourceId };
       return {
@@ -105,10 +109,10 @@ export async function inProcessCapture(
       also?.forget(sourceId);
     },
   };
-  const cameras = configs.map(cameraOf);
+  const cameras = configs.map((config, index) => cameraOf(config, `CAPTURE_SOURCES[${index}] CAMERA_PATH`));
   const sources = await Promise.all(
-    cameras.map(async (camera, index) => {
-      const prepared = await prepareSource(camera.settings, camera.setup.options, { setting: `CAPTURE_SOURCES[${index}] CAMERA_PATH`, logger });
+    cameras.map(async (camera) => {
+      const prepared = await prepareSource(camera.settings, camera.setup.options, { setting: camera.startupSetting, logger });
       return factory.source(camera, prepared, prepared.description.type === 'file');
     }),
   );
@@ -155,6 +159,8 @@ class InProcessCamera {
   constructor(
     private readonly config: SourceConfig,
     readonly setup: SourceSetup,
+    /** Where its source was set at start-up (`CAPTURE_SOURCES[1] CAMERA_PATH`), its other settings beside it. */
+    readonly startupSetting: string,
   ) {
     this.sourceId = config.sourceId;
     this.settings = setup.settings;
@@ -256,10 +262,16 @@ export class InProcessCameras {
         const running = this.byTwinKey.get(key);
         const camera = running ?? this.factory.camera(key);
         const requireCamera = !startup && settings.source !== running?.settings.source;
-        const source = await prepareSource(settings, camera.setup.options, { setting: 'source', requireCamera, logger: this.logger }).catch((error: Error) => {
-          throw new Error(`cameras.${key}: ${error.message}`);
-        });
-        return { key, camera, settings, source };
+        try {
+          // Its crop's errors name the setting that gave it: the twin's, or the start-up one the twin leaves as it was.
+          const cropNamed = settings.crop === camera.setup.settings.crop ? cropSetting(camera.startupSetting) : `cameras.${key}.crop`;
+          const source = await prepareSource(settings, camera.setup.options, { setting: 'source', cropSetting: cropNamed, requireCamera, logger: this.logger });
+          // A crop the running camera's picture cannot hold is refused, the camera left running, not switched to.
+          if (running) this.server.assertCropFits(running.sourceId, source);
+          return { key, camera, settings, source };
+        } catch (error) {
+          throw new Error(`cameras.${key}: ${(error as Error).message}`);
+        }
       }),
     );
     const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [(outcome.reason as Error).message] : []));

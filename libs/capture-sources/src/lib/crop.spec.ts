@@ -8,7 +8,8 @@ import { ANAMORPHIC_PICTURES, darkBox, writeAnamorphicSquare } from '../test-sup
 import { parseCrop } from './crop';
 import type { CapturedFrame, FrameSource } from './frame-source';
 import { buildGstLaunchArgs } from './gstreamer-source';
-import { prepareSource, type SourceSettings } from './prepare-source';
+import { prepareSource, type PreparedSource, type SourceSettings } from './prepare-source';
+import { SourceSupervisor } from './source-supervisor';
 import { sourceConfigSpec } from './source-config';
 import type { FrameSourceOptions, SourceTypeOverride } from './resolve-source';
 import { VideoSourceError } from './video-source-error';
@@ -137,6 +138,56 @@ describe('a crop inside ffmpeg (real ffmpeg on its test pattern and on files)', 
       expect(Math.abs(darkBox(frame).width - 42.5)).toBeLessThan(3);
       expect(Math.abs(darkBox(frame).height - 45)).toBeLessThan(3);
     });
+  });
+});
+
+describe("a new crop of the camera streaming now, checked against its picture before it is switched to (SourceSupervisor.assertCropFits, real ffmpeg)", () => {
+  // The demo read as a stream (its picture known only from ffmpeg, as a camera's), 640x480.
+  const stream = `file://${DEMO_VIDEO}`;
+  const prepare = (crop: string, width = 0) => prepareSource({ source: stream, fps: 0, width, height: 0, crop }, { sourceType: 'stream' }, { setting: 'source' });
+
+  /** A supervisor of the stream with these settings, once it has handed on its first frame; stopped after `check`. */
+  async function streaming(crop: string, width: number, check: (supervisor: SourceSupervisor) => Promise<void>): Promise<void> {
+    const prepared = await prepare(crop, width);
+    const supervisor = new SourceSupervisor(prepared.create, { identity: prepared, failFastBeforeFirstFrame: false });
+    const frames = supervisor.frames();
+    try {
+      await frames.next();
+      await check(supervisor);
+    } finally {
+      await supervisor.stop();
+      await frames.return(undefined);
+    }
+  }
+
+  let prepared600: PreparedSource;
+  let prepared400: PreparedSource;
+  let preparedPercent: PreparedSource;
+  beforeAll(async () => {
+    [prepared600, prepared400, preparedPercent] = await Promise.all([prepare('600,0,100,100'), prepare('400,0,100,100'), prepare('90%,0,10%,10%')]);
+  });
+
+  it.each([
+    ['uncropped, scaled', '', 320],
+    ['cropped', '0,0,320,240', 0],
+  ])('%s: refuses a crop past its picture, naming the source, the setting and the size, and takes one inside it or in percentages', async (_kind, crop, width) => {
+    await streaming(crop, width, async (supervisor) => {
+      expect(() => supervisor.assertCropFits(prepared600)).toThrow(
+        new VideoSourceError(
+          `stream ${stream}: crop=600,0,100,100 asks for 100x100 at 600,0, which is not inside the picture of 640x480: set crop to a region inside it (in percentages it fits any size); it runs on as it was`,
+        ),
+      );
+      expect(() => supervisor.assertCropFits(prepared400)).not.toThrow();
+      expect(() => supervisor.assertCropFits(preparedPercent)).not.toThrow();
+      expect(supervisor.state).toBe('streaming');
+    });
+  });
+
+  it('leaves a crop to the new source before the picture is known (no frame yet), and of another source', async () => {
+    const prepared = await prepare('');
+    expect(() => new SourceSupervisor(prepared.create, { identity: prepared, failFastBeforeFirstFrame: false }).assertCropFits(prepared600)).not.toThrow();
+    const other = await prepareSource({ source: 'testsrc', fps: 0, width: 0, height: 0, crop: '600,0,100,100' }, {}, { setting: 'source' });
+    await streaming('', 320, async (supervisor) => expect(() => supervisor.assertCropFits(other)).not.toThrow());
   });
 });
 

@@ -114,18 +114,23 @@ export function cropFilter(crop: Crop): string {
   return `crop=w=${across(crop.width)}:h=${down(crop.height)}:x=${across(crop.x)}:y=${down(crop.y)}`;
 }
 
-/** "[Parsed_crop_1 @ 0x5602] [verbose] w:1920 h:1080 sar:1/1 -> w:960 h:540 sar:1/1": the picture crop gets, at each (re)configuration. */
-const CROP_INPUT_LINE = /^\[Parsed_crop_\d+ @ 0x[0-9a-f]+\] \[verbose\] w:(\d+) h:(\d+) sar:(\d+)\/(\d+) -> /;
+/**
+ * "[Parsed_crop_1 @ 0x5602] [verbose] w:1920 h:1080 sar:1/1 -> w:960 h:540 sar:1/1", and the scale's alike
+ * ("[Parsed_scale_2 @ 0x5602] [verbose] w:1920 h:1080 fmt:yuv420p sar:1/1 -> ...", ffmpeg 7 adding csp and range
+ * before sar): the picture each is configured for, at each (re)configuration.
+ */
+const FILTER_INPUT_LINE = /^\[Parsed_(crop|scale)_\d+ @ 0x[0-9a-f]+\] \[verbose\] w:(\d+) h:(\d+) [^>]*?\bsar:(\d+)\/(\d+) -> /;
 
 /**
- * The displayed size of the picture ffmpeg's crop filter is configured for, from its line at level verbose (after
- * any turning by the file's rotation), or undefined for any other line: what the crop is checked against, before the
- * first frame of a camera or stream whose size nothing else tells in advance.
+ * The displayed size of the source's picture, from the line at level verbose of the filter that takes it whole in
+ * rateAndSizeFilters' chain (after any turning by the file's rotation): the crop where there is one, else the scale
+ * to the size asked; undefined for any other line. What a crop is checked against, before the first frame of a camera
+ * or stream whose size nothing else tells in advance, and a new crop for the running source before it is switched to.
  */
-export function croppedPictureSize(verboseLine: string): FrameSize | undefined {
-  const configured = CROP_INPUT_LINE.exec(verboseLine);
-  if (!configured) return undefined;
-  const [, width, height, sarNum, sarDen] = configured.map(Number);
+export function pictureSizeAt(verboseLine: string, cropped: boolean): FrameSize | undefined {
+  const configured = FILTER_INPUT_LINE.exec(verboseLine);
+  if (!configured || (configured[1] === 'crop') !== cropped) return undefined;
+  const [width, height, sarNum, sarDen] = configured.slice(2).map(Number);
   // An unknown shape (0/1) is square, as ffmpeg counts it.
   const pixelAspect = sarNum > 0 && sarDen > 0 ? sarNum / sarDen : 1;
   return { width: Math.round(width * pixelAspect), height };

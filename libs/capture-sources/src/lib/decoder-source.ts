@@ -44,6 +44,8 @@ export interface LaunchedDecoder {
 export interface DecoderCommand {
   tool: DecoderTool;
   frameFormat: DecodedFrameFormat | FrameFormatReader;
+  /** The source's picture before crop and scale (FrameSource.pictureSize): known in advance, or found in a message line. */
+  pictureSize?: FrameSize | ((messageLine: string) => FrameSize | undefined);
   /** What the decoder writes. */
   pixelFormat: DecodedFormat;
   launch(listeners: DecoderLineListeners): LaunchedDecoder;
@@ -132,6 +134,7 @@ export abstract class DecoderSource implements FrameSource {
   private framesDecoded = 0;
   private framesDropped = 0;
   private bytesRead = 0;
+  private picture: FrameSize | undefined;
 
   protected constructor(settings: DecoderSourceSettings) {
     assertValidShape(settings.shape);
@@ -147,6 +150,10 @@ export abstract class DecoderSource implements FrameSource {
 
   /** Checks what the source needs (tools, files), probes where needed and says what to run. */
   protected abstract prepare(): Promise<DecoderCommand>;
+
+  get pictureSize(): FrameSize | undefined {
+    return this.picture;
+  }
 
   get stats(): FrameSourceStats {
     return { framesDecoded: this.framesDecoded, framesDropped: this.framesDropped, bytesRead: this.bytesRead };
@@ -178,7 +185,8 @@ export abstract class DecoderSource implements FrameSource {
   private async launch(): Promise<void> {
     const command = await this.prepare();
     if (this.stopRequested) return;
-    const { tool, frameFormat, pixelFormat } = command;
+    const { tool, frameFormat, pixelFormat, pictureSize } = command;
+    if (typeof pictureSize === 'object') this.picture = pictureSize;
     const log = new DecoderLog(tool);
     let readFormat: ((line: string) => void) | undefined;
     const launched = command.launch({
@@ -187,6 +195,7 @@ export abstract class DecoderSource implements FrameSource {
         // Once stopping, what the decoder says is about being stopped (a terminal's Ctrl-C reaches it too), not the source.
         if (notable !== undefined && this.framesDecoded > 0 && !this.stopRequested) this.onDecoderMessage?.(maskCredentials(notable));
         readFormat?.(line);
+        if (typeof pictureSize === 'function') this.picture = pictureSize(line) ?? this.picture;
       },
     });
     if (typeof frameFormat === 'function') readFormat = this.cutFramesAtNegotiatedFormat(tool, pixelFormat, launched.frames, frameFormat);

@@ -1,9 +1,10 @@
 import { type DecoderCommand, DecoderSource, type FailureAdviser } from './decoder-source';
 import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { type FfmpegInput, launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
+import { pictureSizeAt } from './crop';
 import { ffmpegMajorVersion, ffmpegOutputFormatReader, framesAsDecoded } from './ffmpeg-tools';
 import type { BufferHeld } from './frame-ring';
-import { DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type OutputShape } from './frame-source';
+import { DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSize, type OutputShape } from './frame-source';
 
 export interface FfmpegSourceSettings {
   sourceId: string;
@@ -12,6 +13,8 @@ export interface FfmpegSourceSettings {
   ffmpegPath: string;
   /** What ffmpeg reads, given the installed ffmpeg's major version. */
   buildInput(ffmpegMajorVersion: number): FfmpegInput;
+  /** The picture a crop is of, where known in advance (the test pattern's); else ffmpeg's filters tell it (pictureSizeAt). */
+  picture?: FrameSize;
   /** False only for a test pattern generated as fast as it is taken (see FrameSource.live). */
   live: boolean;
   /** See FrameSourceOptions.bufferHeld. */
@@ -33,13 +36,14 @@ export class FfmpegSource extends DecoderSource {
   }
 
   protected override async prepare(): Promise<DecoderCommand> {
-    const { ffmpegPath, buildInput } = this.settings;
+    const { ffmpegPath, buildInput, picture, shape } = this.settings;
     const tool = ffmpegTool(ffmpegPath);
     const version = await ensureToolRuns(tool);
     useFfmpegPath(ffmpegPath);
-    const pixelFormat = this.settings.shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
+    const pixelFormat = shape.pixelFormat ?? DEFAULT_DECODED_FORMAT;
     const built = buildInput(ffmpegMajorVersion(version));
     const input = { ...built, pixelFormat, outputOptions: [...(built.outputOptions ?? []), ...framesAsDecoded(version)] };
-    return { tool, frameFormat: ffmpegOutputFormatReader(undefined, this.settings.shape.crop), pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    const pictureSize = picture ?? ((line: string) => pictureSizeAt(line, shape.crop !== undefined));
+    return { tool, frameFormat: ffmpegOutputFormatReader(undefined, shape.crop), pictureSize, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }

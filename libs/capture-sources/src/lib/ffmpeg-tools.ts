@@ -2,7 +2,7 @@ import { isAbsolute } from 'node:path';
 import { ColorMatrix } from '@iev/frame-protocol';
 import ffmpeg, { type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg';
 import type { FrameFormatReader } from './decoder-source';
-import { assertCropInside, type Crop, cropFilter, croppedPictureSize } from './crop';
+import { assertCropInside, type Crop, cropFilter, pictureSizeAt } from './crop';
 import { ensureToolRuns } from './decoder-tools';
 import { ffprobeFor, useFfmpegPath } from './ffmpeg-command';
 import { ROUNDED_TIMES_ALLOWANCE, rateLimitCapacity } from './frame-rate-limit';
@@ -140,7 +140,7 @@ export function colorMatrixNamed(name: string | undefined): ColorMatrix | undefi
  * saying so only at level verbose: that line gives the size the frames would now have, for DecoderSource to fail the
  * source on, so that a restart reads the new size instead of frames squashed for good.
  *
- * With a crop, the picture it is configured for (croppedPictureSize, at each configuration, before the first frame)
+ * With a crop, the picture it is configured for (pictureSizeAt, at each configuration, before the first frame)
  * must hold its region: otherwise this throws assertCropInside's error, which waits for the setting to change.
  */
 export function ffmpegOutputFormatReader(inputStream?: number, crop?: Crop): FrameFormatReader {
@@ -150,7 +150,7 @@ export function ffmpegOutputFormatReader(inputStream?: number, crop?: Crop): Fra
   const decoded = new RegExp(`Stream #0:${inputStream ?? '\\d+'}\\b.*: Video: `);
   return (verboseLine) => {
     const line = verboseLine.replace(REFERENCE_FRAMES, '');
-    const cropped = crop && croppedPictureSize(line);
+    const cropped = crop && pictureSizeAt(line, true);
     if (cropped) assertCropInside(crop, cropped);
     const squashed = OUTPUT_SCALER_LINE.exec(line);
     if (squashed) {

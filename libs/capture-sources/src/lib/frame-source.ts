@@ -71,6 +71,11 @@ export interface FrameSource {
    */
   readonly live: boolean;
   readonly stats: FrameSourceStats;
+  /**
+   * The displayed size of the picture the source reads, before any crop or scale, once its decoder has told it
+   * (undefined before, or where it cannot): what a crop of it must fit.
+   */
+  readonly pictureSize?: FrameSize;
   /** Checks the tools, probes where needed and launches the decoder. Safe to call more than once. */
   start(): Promise<void>;
   /** Ends the decoder and resolves once it has exited. Safe to call more than once. */

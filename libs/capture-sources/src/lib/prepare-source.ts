@@ -1,6 +1,6 @@
 import { access } from 'node:fs/promises';
 import { cameraDeviceAdvice } from './camera-device-advice';
-import { cropSetting, parseCrop } from './crop';
+import { type Crop, cropSetting, parseCrop } from './crop';
 import type { FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
 import { defaultFfmpegPath } from './ffmpeg-location';
@@ -32,6 +32,8 @@ export interface PreparedSource {
   description: SourceDescription;
   /** What it was prepared from. */
   settings: SourceSettings;
+  /** Its crop, read, naming the setting that gave it. */
+  crop?: Crop;
   /** A fresh source each call: a failed source is replaced, not restarted. */
   create(): FrameSource;
 }
@@ -44,13 +46,20 @@ export interface PreparedSource {
  * included, and the running source stays. The twin's first document after start-up does not require the camera: after
  * a restart it is the module's configuration, and a camera unplugged then is waited for, as at start-up, rather than
  * keeping the rest of the document from applying.
- * `setting` names where the source came from (`CAMERA_PATH`, a twin's `source`) in the errors about it; `logger` is
- * told, once a process, where a GStreamer pipeline would outlive the module killed unseen.
+ * `setting` names where the source came from (`CAMERA_PATH`, a twin's `source`) in the errors about it, and
+ * `cropSetting` where its crop did (default: the crop beside it, cropSetting), which may be another (a twin's `source`
+ * with CAPTURE_CROP's crop); `logger` is told, once a process, where a GStreamer pipeline would outlive the module
+ * killed unseen.
  */
 export async function prepareSource(
   settings: SourceSettings,
   options: FrameSourceOptions & { sourceType?: SourceTypeOverride },
-  { setting, requireCamera = false, logger }: { setting: string; requireCamera?: boolean; logger?: { warn(message: string): void } },
+  {
+    setting,
+    cropSetting: cropNamed = cropSetting(setting),
+    requireCamera = false,
+    logger,
+  }: { setting: string; cropSetting?: string; requireCamera?: boolean; logger?: { warn(message: string): void } },
 ): Promise<PreparedSource> {
   const { sourceType, ...common } = options;
   let description: SourceDescription;
@@ -65,7 +74,7 @@ export async function prepareSource(
     width: settings.width || undefined,
     height: settings.height || undefined,
     fps: settings.fps || undefined,
-    crop: parseCrop(settings.crop, cropSetting(setting)),
+    crop: parseCrop(settings.crop, cropNamed),
   };
   // Before the decoder: a pipeline capture cannot run is wrong wherever GStreamer is installed.
   if (description.type === 'gstreamer') assertRunnablePipeline(description.pipeline, sourceOptions, setting);
@@ -96,6 +105,7 @@ export async function prepareSource(
   return {
     description,
     settings,
+    crop: sourceOptions.crop,
     create: () => {
       // The first source takes the probe just made; one made later (a restart) probes afresh: the file may have changed.
       const source = createFrameSource(description, { ...sourceOptions, probed });

@@ -121,6 +121,11 @@ export class ServerInProcessCapture extends Server implements CustomTransportStr
     this.lent.release(pixels);
   }
 
+  /** Throws where the target would crop the source streaming now outside its picture (SourceSupervisor.assertCropFits). */
+  assertCropFits(sourceId: string, target: SwitchTarget): void {
+    this.runningSource(sourceId).supervisor.assertCropFits(target);
+  }
+
   /**
    * Replaces a source live (a twin change), make-before-break where it can (where the target says what it is); see
    * SourceSupervisor.switchSource. Before listen(), the pump it starts reads the new source.

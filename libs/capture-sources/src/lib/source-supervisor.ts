@@ -1,5 +1,6 @@
 import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
+import { assertCropInside, type Crop } from './crop';
 import { assertSendableSize, type CapturedFrame, type FrameSource } from './frame-source';
 import { sameSettings, type SourceSettings } from './prepare-source';
 import type { SourceDescription } from './resolve-source';
@@ -42,13 +43,15 @@ export interface SourceIdentity {
   description: SourceDescription;
   /** What it was made from: a source of the same settings is the same source. */
   settings: SourceSettings;
+  /** Its crop, read (PreparedSource.crop): one of the running source's picture is checked against it (assertCropFits). */
+  crop?: Crop;
 }
 
 /**
  * A source to switch to (a PreparedSource is one): create() makes a fresh one each call; what it is, where given, lets
  * the switch be make-before-break (see SourceSupervisor.switchSource).
  */
-export type SwitchTarget = { create(): FrameSource } & (SourceIdentity | { description?: undefined; settings?: undefined });
+export type SwitchTarget = { create(): FrameSource } & (SourceIdentity | { description?: undefined; settings?: undefined; crop?: undefined });
 
 /** A make-before-break switch whose new source has not delivered its first frame yet (see SourceSupervisor.switchSource). */
 export interface SwitchPending {
@@ -283,6 +286,22 @@ export class SourceSupervisor {
     }
     this.switchTo(createSource, identity);
     await Promise.all([this.source?.stop(), this.dropTakeover()]);
+  }
+
+  /**
+   * Throws the crop's VideoSourceError, naming the source, where `target` is the source streaming now (the same
+   * camera, stream or file) with a crop its picture does not hold, as the decoder told its size: switched to, a
+   * working camera would be stopped for a source that can only fail until the crop changes again. Nothing before the
+   * picture's size is known (no frame yet): the new source fails then as it would.
+   */
+  assertCropFits(target: SwitchTarget): void {
+    const picture = this.state === 'streaming' ? this.source?.pictureSize : undefined;
+    if (!picture || !this.source || !target.crop || target.settings?.source !== this.identity?.settings.source) return;
+    try {
+      assertCropInside(target.crop, picture, this.source.label);
+    } catch (error) {
+      throw new VideoSourceError(`${(error as Error).message}; it runs on as it was`, true);
+    }
   }
 
   /** Stops the source; frames() ends. */

@@ -7,7 +7,7 @@ export interface TestPatternOptions extends OutputShape {
   realtime?: boolean;
 }
 
-const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
+export const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
 
 /**
  * ffmpeg generating its moving `testsrc2` pattern (colour bars, a counter, a moving gradient); a lone side is completed

@@ -115,7 +115,7 @@ export class VideoFileSource extends DecoderSource {
           'those after the change stretched to it (restarting would play the file from its start)',
       ),
     );
-    return { tool, frameFormat, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
+    return { tool, frameFormat, pictureSize: { width: shown.width, height: shown.height }, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
 
