@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
-import { cpuParallelism, IgnoredRegions, loadTextDetector, presetReads } from '@iev/detection-pipeline';
+import { cpuParallelism, cropChangeAdvice, IgnoredRegions, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, DETECTIONS_TOPIC, regionsCodec, REGIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, readTogether, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
@@ -77,6 +77,10 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
     removed: (sourceId) => {
       metrics.forgetSource(sourceId);
       announcer?.announce();
+    },
+    cropChanged: (sourceId, from, to) => {
+      const advice = cropChangeAdvice(regions.inForce, sourceId, from, to);
+      if (advice) logger.warn(advice.context, advice.message);
     },
   });
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,

@@ -9,3 +9,4 @@ export * from './lib/source-scheduler';
 export * from './lib/source-feed';
 export * from './lib/frame-images';
 export * from './lib/ignore-regions';
+export * from './lib/crop-change-advice';
