@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +80,45 @@ describe("capture under (emulated) IoT Edge, its twin's crop", () => {
     await frameOf(640, 480);
     expect(settingsOf(await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '', 20_000))).toMatchObject({ crop: '', width: 0 });
   }, 150_000);
+});
+
+describe("capture under (emulated) IoT Edge, CAPTURE_CROP under its twin's source", () => {
+  let dir: string;
+  let hub: EdgeHubEmulator;
+  let capture: ModuleProcess;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iev-capture-env-crop-'));
+    hub = await startPipelineEdgeHub(dir);
+    const env = { ...hub.moduleEnv('capture'), CAMERA_PATH: 'testsrc', CAPTURE_FPS: '10', CAPTURE_CROP: '400,0,200,200', FRAMES_BIND: `ipc://${join(dir, 'frames')}`, METRICS_PORT: '0' };
+    capture = new ModuleProcess('capture', env);
+  });
+
+  afterAll(async () => {
+    await capture?.stop('SIGKILL');
+    await hub?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names CAPTURE_CROP, not the twin\'s crop, where a twin source the crop does not fit fails', async () => {
+    const smaller = join(dir, 'smaller.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=4', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', smaller]);
+    await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '400,0,200,200', 30_000);
+    // Streaming, so that the file is switched to beside it and its failure shows as the pending switch's error.
+    await eventually(async () => {
+      const { payload } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
+      return (payload as Record<string, unknown>)['source'] === 'streaming' || undefined;
+    }, () => 'the test pattern streaming', { timeoutMs: 20_000, intervalMs: 200 });
+
+    const version = await hub.patchDesired('capture', { source: smaller });
+    const applied = await hub.waitForReported('capture', (reported) => lastDesiredOf(reported)['version'] === version, 20_000);
+    expect(lastDesiredOf(applied)).toEqual({ version, status: 'applied' });
+    const pending = await eventually(async () => {
+      const { payload } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
+      return switchPendingOf(payload as Record<string, unknown>)?.error;
+    }, () => 'the switch to the smaller file to fail', { timeoutMs: 20_000, intervalMs: 200 });
+    expect(pending).toBe(
+      `${smaller}: CAPTURE_CROP=400,0,200,200 asks for 200x200 at 400,0, which is not inside the picture of 320x240: set CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
+    );
+  }, 90_000);
 });
