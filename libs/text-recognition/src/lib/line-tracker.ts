@@ -121,6 +121,9 @@ export interface TrackingStep {
   begin(requests: readonly ReadRequest[]): (reads: readonly ReadText[]) => void;
 }
 
+/** The last line id given, by any tracker: a source's tracker replaced (idle, a reader reloaded) gives no id again. */
+let lastLineId = 0;
+
 /**
  * Video is not a pile of unrelated images: a sign stays in view for hundreds of frames. The tracker matches
  * each frame's boxes to the lines of the frame before (one-to-one, by IoU) and carries a line's text while it
@@ -129,9 +132,6 @@ export interface TrackingStep {
  * due for a refresh (`refreshMs`, backing off while reads agree). Reads may finish frames later. One tracker per
  * video source.
  */
-/** The last line id given, by any tracker: a source's tracker replaced (idle, a reader reloaded) gives no id again. */
-let lastLineId = 0;
-
 export class LineTracker {
   private lines: TrackedLine[] = [];
   /** Lines no longer followed, with a read, kept reviveMs for a box that comes back. */
