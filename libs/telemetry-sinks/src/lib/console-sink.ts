@@ -26,7 +26,7 @@ export class ConsoleSink implements DetectionsSink {
   }
 
   async write(detections: Detections, receivedAtMs: number): Promise<void> {
-    if (this.events) return this.events.add(detections, receivedAtMs);
+    if (this.events) return this.events.add(detections);
     const shown = withMatchingLines(detections, this.content.textMatch);
     this.print(this.format === 'json' ? JSON.stringify(shown) : describeDetections(shown, receivedAtMs));
   }

@@ -105,9 +105,9 @@ describe('IotEdgeSink', () => {
     sink.attach(sender);
     const [first] = crowdedFrame(1).boxes;
     const reading = (sequence: number, text: string): Detections => ({ ...crowdedFrame(sequence), runId: 'run-a', boxes: [{ ...first, lineId: 3, text }, { ...first, lineId: 4, text: 'no digit first' }] });
-    await sink.write(reading(1, '0 ABC'), 1010);
-    await sink.write(reading(2, '0 ABC'), 1020);
-    await sink.write(reading(3, '0 ABD'), 1030);
+    await sink.write(reading(1, '0 ABC'));
+    await sink.write(reading(2, '0 ABC'));
+    await sink.write(reading(3, '0 ABD'));
     await sink.close(5000);
 
     expect(sender.messages.map((message) => message.properties.getValue('messageType'))).toEqual(['text-appeared', 'text-changed']);

@@ -83,8 +83,8 @@ export class IotEdgeSink implements DetectionsSink {
     this.queue.wake();
   }
 
-  async write(detections: Detections, receivedAtMs?: number): Promise<void> {
-    if (this.events) this.events.add(detections, receivedAtMs);
+  async write(detections: Detections): Promise<void> {
+    if (this.events) this.events.add(detections);
     else this.aggregator.add(detections);
   }
 

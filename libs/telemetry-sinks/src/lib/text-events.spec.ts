@@ -38,7 +38,7 @@ describe('TextEvents', () => {
   /** Feeds a frame received 50 ms after its capture, as telemetry's clock then reads. */
   const add = (detections: Detections) => {
     clockMs = detections.frame.captureTimeMs + 50;
-    textEvents.add(detections, clockMs);
+    textEvents.add(detections);
   };
   const summary = () => events.map((event) => `${event.type} ${event.lineId} ${event.text}`);
 
@@ -127,6 +127,15 @@ describe('TextEvents', () => {
     jest.advanceTimersByTime(700);
 
     expect(events.filter((event) => event.type === 'text-gone').map((event) => `${event.sourceId} ${event.lineId} ${event.durationMs}`)).toEqual(['camera0 1 40', 'camera0 2 40']);
+  });
+
+  it("times a silent source on the monotonic clock: NTP setting the wall clock back an hour does not keep a stopped camera's lines", () => {
+    textEvents = new TextEvents({ goneAfterMs: 2000 }, (event) => events.push(event));
+    textEvents.add(frame(0, [line(1, 'BUS 42')]));
+    jest.setSystemTime(Date.now() - 3_600_000);
+    jest.advanceTimersByTime(3000);
+
+    expect(summary()).toEqual(['text-appeared 1 BUS 42', 'text-gone 1 BUS 42']);
   });
 
   it('takes a restarted inference (another runId) numbering its lines afresh as new lines: the old ones go, none changes', () => {

@@ -57,7 +57,7 @@ interface FollowedLine {
 
 interface SourceLines {
   runId?: string;
-  /** Telemetry's clock when the source's last detections came: with none for goneAfterMs, its lines have gone. */
+  /** When the source's last detections came (the events' monotonic clock): with none for goneAfterMs, its lines have gone. */
   lastReceivedAtMs: number;
   lines: Map<number, FollowedLine>;
 }
@@ -77,14 +77,16 @@ export class TextEvents {
   constructor(
     private readonly settings: TextEventSettings,
     private readonly emit: (event: TextEvent) => void,
-    private readonly now: () => number = Date.now,
+    /** Monotonic: NTP stepping the wall clock back would keep a stopped camera's lines as long as the step. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     // A quarter of the wait: a silent source's lines go at most a quarter late.
     this.timer = setInterval(() => this.expireSilentSources(), Math.max(1, settings.goneAfterMs / 4));
     this.timer.unref();
   }
 
-  add(detections: Detections, receivedAtMs = this.now()): void {
+  add(detections: Detections): void {
+    const receivedAtMs = this.now();
     const { sourceId, sequence, captureTimeMs } = detections.frame;
     let source = this.sources.get(sourceId);
     if (source && source.runId !== detections.runId) {
