@@ -31,6 +31,10 @@ export class ConsoleSink implements DetectionsSink {
     this.print(this.format === 'json' ? JSON.stringify(shown) : describeDetections(shown, receivedAtMs));
   }
 
+  forget(sourceId: string): void {
+    this.events?.forget(sourceId);
+  }
+
   async close(): Promise<void> {
     this.events?.close();
   }

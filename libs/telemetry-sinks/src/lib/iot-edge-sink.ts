@@ -94,6 +94,7 @@ export class IotEdgeSink implements DetectionsSink {
 
   forget(sourceId: string): void {
     this.aggregator.forgetSource(sourceId);
+    this.events?.forget(sourceId);
   }
 
   /** Retry now: edgeHub is back. */

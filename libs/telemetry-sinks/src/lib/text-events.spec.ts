@@ -138,6 +138,32 @@ describe('TextEvents', () => {
     expect(summary()).toEqual(['text-appeared 1 BUS 42', 'text-gone 1 BUS 42']);
   });
 
+  it('keeps the lines of a camera slower than goneAfterMs (CAPTURE_FPS=0.2) in view between its frames once it has a pace, and says they went when it stops', () => {
+    start();
+    /** A frame every 5 s, the sign in each, telemetry's timer running between them. */
+    const slow = (k: number) => {
+      const detections = frame(k * 125, [line(1, 'P2 FULL')]);
+      while (clockMs < detections.frame.captureTimeMs) {
+        clockMs += 100;
+        jest.advanceTimersByTime(100);
+      }
+      add(detections);
+    };
+    add(frame(0, [line(1, 'P2 FULL')]));
+    for (let k = 1; k <= 6; k++) slow(k);
+    const events0 = summary();
+    for (let k = 7; k <= 20; k++) slow(k);
+    expect(summary()).toEqual(events0);
+    // In its first gap it has no pace: its lines went and came back once, at most.
+    expect(events0.length).toBeLessThanOrEqual(3);
+
+    for (let k = 0; k < 160; k++) {
+      clockMs += 100;
+      jest.advanceTimersByTime(100);
+    }
+    expect(summary().slice(events0.length)).toEqual(['text-gone 1 P2 FULL']);
+  });
+
   it('takes a restarted inference (another runId) numbering its lines afresh as new lines: the old ones go, none changes', () => {
     start();
     add(frame(0, [line(1, 'MAIN ST')]));

@@ -1,9 +1,11 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
+import { Arrivals } from '@iev/service-runtime';
 
 export interface TextEventSettings {
   /**
    * A line has gone once its source's frames have gone on this long without it (by their capture times), or, with no
-   * frame from the source at all (a camera stopped, inference gone), once telemetry has waited this long for one.
+   * frame from the source at all (a camera stopped, inference gone), once telemetry has waited this long for one (and
+   * three of the source's own intervals, where it is slower).
    */
   goneAfterMs: number;
   /** Only lines whose text matches make events (TELEMETRY_TEXT_MATCH); a change to a text that does not is not sent. */
@@ -57,8 +59,11 @@ interface FollowedLine {
 
 interface SourceLines {
   runId?: string;
-  /** When the source's last detections came (the events' monotonic clock): with none for goneAfterMs, its lines have gone. */
-  lastReceivedAtMs: number;
+  /**
+   * When its detections come (the events' monotonic clock): with none for goneAfterMs, nor for three of its own
+   * intervals where it is slower (a camera at CAPTURE_FPS=0.2 between two frames), its lines have gone.
+   */
+  arrivals: Arrivals;
   lines: Map<number, FollowedLine>;
 }
 
@@ -86,15 +91,15 @@ export class TextEvents {
   }
 
   add(detections: Detections): void {
-    const receivedAtMs = this.now();
     const { sourceId, sequence, captureTimeMs } = detections.frame;
     let source = this.sources.get(sourceId);
     if (source && source.runId !== detections.runId) {
       this.goAll(source);
-      source = undefined;
+      // The same camera: its pace stays.
+      this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: source.arrivals, lines: new Map() }));
     }
-    if (!source) this.sources.set(sourceId, (source = { runId: detections.runId, lastReceivedAtMs: receivedAtMs, lines: new Map() }));
-    source.lastReceivedAtMs = receivedAtMs;
+    if (!source) this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: new Arrivals(), lines: new Map() }));
+    source.arrivals.mark(this.now());
     const seen = new Set<number>();
     for (const box of detections.boxes) {
       if (box.lineId === undefined) continue;
@@ -108,6 +113,11 @@ export class TextEvents {
     for (const [lineId, line] of source.lines) {
       if (!seen.has(lineId) && captureTimeMs - line.last.captureTimeMs > this.settings.goneAfterMs) this.go(source, lineId, line);
     }
+  }
+
+  /** A source gone for good (TELEMETRY_FORGET_SOURCE_MS): its lines have gone already, its pace goes. */
+  forget(sourceId: string): void {
+    this.sources.delete(sourceId);
   }
 
   /** Stops the timer; lines still in view are not said to have gone (they have not). */
@@ -137,10 +147,9 @@ export class TextEvents {
 
   private expireSilentSources(): void {
     const nowMs = this.now();
-    for (const [sourceId, source] of this.sources) {
-      if (nowMs - source.lastReceivedAtMs <= this.settings.goneAfterMs) continue;
-      this.goAll(source);
-      this.sources.delete(sourceId);
+    for (const source of this.sources.values()) {
+      // The source stays, its pace with it: a slow camera's lines go once, in its first gap, not at each frame.
+      if (source.arrivals.stalled(nowMs, this.settings.goneAfterMs)) this.goAll(source);
     }
   }
 }
