@@ -39,6 +39,15 @@ describe('telemetry configuration', () => {
     expect(() => readTelemetryConfig({ TELEMETRY_TEXT_MATCH: ' ' })).toThrow(/TELEMETRY_TEXT_MATCH must not be empty/);
   });
 
+  it('takes a text filter that backtracks exponentially on a text it fails at the end within milliseconds, not the seconds that hold every camera', () => {
+    // Any text seen (a sign held up to a camera) is tested: 30 characters took ~6 s here, each one more twice that.
+    const { textMatch } = readTelemetryConfig({ TELEMETRY_TEXT_MATCH: '^([A-Z0-9]+ ?)*$' });
+    const started = performance.now();
+    expect(textMatch?.test(`${'KA05MX2931'.repeat(3)}!`)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(textMatch?.test('KA05MX 2931')).toBe(true);
+  });
+
   it('refuses events with aggregation, naming both variables', () => {
     expect(() => readTelemetryConfig({ TELEMETRY_EVENTS: 'on', TELEMETRY_AGGREGATE_INTERVAL_MS: '10000' })).toThrow(
       /TELEMETRY_EVENTS=on sends events about the lines instead of frames or their summaries: unset TELEMETRY_AGGREGATE_INTERVAL_MS=10000/,

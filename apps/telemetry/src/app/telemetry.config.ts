@@ -1,5 +1,6 @@
 import { ConfigError, env, optional, readConfig, type ConfigOf, type EnvVar } from '@iev/service-runtime';
 import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
+import { setFlagsFromString } from 'node:v8';
 
 const aggregateFrames = (name: string) => env.integer(name, { min: 1, max: 100_000 }, 1);
 const aggregateIntervalMs = (name: string) => env.integer(name, { min: 0, max: 86_400_000 }, 0);
@@ -9,6 +10,10 @@ const regularExpression = (name: string): EnvVar<RegExp> => ({
   names: [name],
   parse: (raw) => {
     if (raw.trim() === '') throw new Error('must not be empty');
+    // Every text read is tested, a sign anyone holds up included: an expression such as `^([A-Z0-9]+ ?)*$` backtracks
+    // for minutes on 30 characters it fails at the end, holding every camera. V8 finishes such a run in its linear
+    // engine, which takes every expression but those with backreferences or lookarounds.
+    setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
     try {
       return new RegExp(raw.trim());
     } catch (error) {
