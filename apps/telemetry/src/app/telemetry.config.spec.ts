@@ -37,6 +37,8 @@ describe('telemetry configuration', () => {
   it('refuses a text filter that is not a regular expression, naming the variable', () => {
     expect(() => readTelemetryConfig({ TELEMETRY_TEXT_MATCH: '[A-Z' })).toThrow(/TELEMETRY_TEXT_MATCH must be a regular expression: .*Unterminated character class.* \(got "\[A-Z"\)/);
     expect(() => readTelemetryConfig({ TELEMETRY_TEXT_MATCH: ' ' })).toThrow(/TELEMETRY_TEXT_MATCH must not be empty/);
+    // Written as a JavaScript literal it would look for the slashes and the flag in the text: nothing would match, silently.
+    expect(() => readTelemetryConfig({ TELEMETRY_TEXT_MATCH: '/^exit$/i' })).toThrow(/TELEMETRY_TEXT_MATCH must be the expression alone, without slashes or flags.*\(got "\/\^exit\$\/i"\)/);
   });
 
   it('takes a text filter that backtracks exponentially on a text it fails at the end within milliseconds, not the seconds that hold every camera', () => {

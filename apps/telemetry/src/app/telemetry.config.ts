@@ -10,6 +10,8 @@ const regularExpression = (name: string): EnvVar<RegExp> => ({
   names: [name],
   parse: (raw) => {
     if (raw.trim() === '') throw new Error('must not be empty');
+    // A literal as JavaScript writes it would look for its slashes and flags in the text: silently, nothing would match.
+    if (/^\/.*\/[dgimsuvy]*$/.test(raw.trim())) throw new Error('must be the expression alone, without slashes or flags (`^[Ee][Xx][Ii][Tt]$` for either case)');
     // Every text read is tested, a sign anyone holds up included: an expression such as `^([A-Z0-9]+ ?)*$` backtracks
     // for minutes on 30 characters it fails at the end, holding every camera. V8 finishes such a run in its linear
     // engine, which takes every expression but those with backreferences or lookarounds.
