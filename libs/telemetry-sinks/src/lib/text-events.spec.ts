@@ -103,6 +103,26 @@ describe('TextEvents', () => {
     expect(events[2]).toMatchObject({ sequence: 100, captureTimeMs: T0 + 4000, firstSeenCaptureTimeMs: T0, lastSeenCaptureTimeMs: T0 + 4000, durationMs: 4000, textScore: 0.9 });
   });
 
+  it("says a line has gone after goneAfterMs of its source's frames though capture's clock was set back an hour meanwhile, in view as long as it was", () => {
+    start();
+    const steppedBack = (sequence: number, boxes: DetectedBox[]) => {
+      const detections = frame(sequence, boxes);
+      return { ...detections, frame: { ...detections.frame, captureTimeMs: detections.frame.captureTimeMs - (sequence >= 120 ? 3_600_000 : 0) } };
+    };
+    const [platform, main, exit] = [line(3, 'Platform 4'), line(4, 'MAIN ST', 0.9, 300), line(5, 'EXIT', 0.9, 500)];
+    for (let sequence = 0; sequence < 100; sequence++) add(steppedBack(sequence, [platform, main]));
+    // Platform 4 leaves at frame 100, EXIT shows from 100 to 130; the clock goes back an hour at frame 120.
+    for (let sequence = 100; sequence <= 130; sequence++) add(steppedBack(sequence, [main, exit]));
+    for (let sequence = 131; sequence <= 200; sequence++) add(steppedBack(sequence, [main]));
+
+    expect(summary()).toEqual(['text-appeared 3 Platform 4', 'text-appeared 4 MAIN ST', 'text-appeared 5 EXIT', 'text-gone 3 Platform 4', 'text-gone 5 EXIT']);
+    expect(events.slice(3)).toMatchObject([
+      { sequence: 99, durationMs: 3960 },
+      // 30 frames, less the one interval the step hid.
+      { sequence: 130, durationMs: 1160 },
+    ]);
+  });
+
   it('forgets a line that never had text without an event', () => {
     start();
     add(frame(0, [line(5)]));

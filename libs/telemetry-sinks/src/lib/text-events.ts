@@ -51,6 +51,9 @@ const withoutSpaces = (text: string) => text.replace(/\s+/g, '');
 
 interface FollowedLine {
   firstSeenMs: number;
+  /** On the source's frame clock (SourceLines.framesMs): first and last seen. */
+  firstSeenAtFramesMs: number;
+  lastSeenAtFramesMs: number;
   /** Where and when it was last seen, text or not. */
   last: Omit<LineEvent, 'text' | 'textScore'>;
   /** The text and score last sent for it: none before its text-appeared. */
@@ -64,6 +67,12 @@ interface SourceLines {
    * intervals where it is slower (a camera at CAPTURE_FPS=0.2 between two frames), its lines have gone.
    */
   arrivals: Arrivals;
+  /**
+   * Time its frames have gone on, by their capture times, capture's clock set back counted as no time: NTP stepping
+   * it back an hour kept the lines that had left in view that hour, and a line's time in view went negative.
+   */
+  framesMs: number;
+  lastCaptureTimeMs?: number;
   lines: Map<number, FollowedLine>;
 }
 
@@ -96,22 +105,24 @@ export class TextEvents {
     if (source && source.runId !== detections.runId) {
       this.goAll(source);
       // The same camera: its pace stays.
-      this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: source.arrivals, lines: new Map() }));
+      this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: source.arrivals, framesMs: 0, lines: new Map() }));
     }
-    if (!source) this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: new Arrivals(), lines: new Map() }));
+    if (!source) this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: new Arrivals(), framesMs: 0, lines: new Map() }));
     source.arrivals.mark(this.now());
+    source.framesMs += Math.max(0, captureTimeMs - (source.lastCaptureTimeMs ?? captureTimeMs));
+    source.lastCaptureTimeMs = captureTimeMs;
     const seen = new Set<number>();
     for (const box of detections.boxes) {
       if (box.lineId === undefined) continue;
       seen.add(box.lineId);
       const last = { sourceId, ...(detections.runId !== undefined && { runId: detections.runId }), lineId: box.lineId, modelId: detections.modelId, points: box.points, sequence, captureTimeMs };
       let line = source.lines.get(box.lineId);
-      if (line) line.last = last;
-      else source.lines.set(box.lineId, (line = { firstSeenMs: captureTimeMs, last }));
+      if (line) Object.assign(line, { last, lastSeenAtFramesMs: source.framesMs });
+      else source.lines.set(box.lineId, (line = { firstSeenMs: captureTimeMs, firstSeenAtFramesMs: source.framesMs, lastSeenAtFramesMs: source.framesMs, last }));
       if (box.text !== undefined && box.textScore !== undefined) this.read(line, box.text, box.textScore);
     }
     for (const [lineId, line] of source.lines) {
-      if (!seen.has(lineId) && captureTimeMs - line.last.captureTimeMs > this.settings.goneAfterMs) this.go(source, lineId, line);
+      if (!seen.has(lineId) && source.framesMs - line.lastSeenAtFramesMs > this.settings.goneAfterMs) this.go(source, lineId, line);
     }
   }
 
@@ -137,8 +148,8 @@ export class TextEvents {
   private go(source: SourceLines, lineId: number, line: FollowedLine): void {
     source.lines.delete(lineId);
     if (!line.sent) return;
-    const lastSeenMs = line.last.captureTimeMs;
-    this.emit({ type: 'text-gone', ...line.last, ...line.sent, firstSeenCaptureTimeMs: line.firstSeenMs, lastSeenCaptureTimeMs: lastSeenMs, durationMs: lastSeenMs - line.firstSeenMs });
+    const durationMs = line.lastSeenAtFramesMs - line.firstSeenAtFramesMs;
+    this.emit({ type: 'text-gone', ...line.last, ...line.sent, firstSeenCaptureTimeMs: line.firstSeenMs, lastSeenCaptureTimeMs: line.last.captureTimeMs, durationMs });
   }
 
   private goAll(source: SourceLines): void {
