@@ -107,6 +107,26 @@ describe('VideoTextReader (real recognition model)', () => {
     expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));
   });
 
+  it('keeps a line read well before in its place, with its lineId and without text, while its re-read scores below minScore', async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: { ...AT_ONCE, rereadMs: 1000 } });
+    await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.idle();
+    const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
+    expect(before.boxes).toHaveLength(boxes.length);
+    // "Receiving" painted over flat grey: no character to read, a score of 0.
+    const data = Uint8Array.from(image.data);
+    const [[x0, y0], , [x1, y1]] = boxes[0].points;
+    for (let y = y0; y < y1; y++) data.fill(128, y * image.stride + x0 * 3, y * image.stride + x1 * 3);
+    const blank = { ...image, data };
+    await reader.read({ sourceId: 'camera0', timeMs: 66, image: blank, boxes });
+    expect((await reader.read({ sourceId: 'camera0', timeMs: 1000, image: blank, boxes })).read).toBe(1);
+    await reader.idle();
+    const after = await reader.read({ sourceId: 'camera0', timeMs: 1033, image: blank, boxes });
+    expect(after.dropped).toBe(0);
+    expect(after.boxes[0]).toEqual({ ...boxes[0], lineId: before.boxes[0].lineId });
+    expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));
+  });
+
   it('sends one batch to the model at a time, fills the next meanwhile, and rests as long as each took', async () => {
     const runs: Array<{ lines: number; startMs: number; endMs: number }> = [];
     const readCrops = recognizer.readCrops.bind(recognizer);

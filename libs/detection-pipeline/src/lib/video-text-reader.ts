@@ -45,7 +45,8 @@ export interface FrameToRead {
 export interface FrameReading extends Required<LineCounts> {
   /**
    * The frame's boxes in detection order, each with `text` and `textScore` once its line has been read and, in video,
-   * its line's `lineId` (LineTracker), less those read below minScore. A line seen for the first time has no text until its read is done (in video, a frame or a
+   * its line's `lineId` (LineTracker), less those read below minScore (in video, a line whose last read fell below it after
+   * an earlier one at or above it stays, without text). A line seen for the first time has no text until its read is done (in video, a frame or a
    * few later: reading never holds a frame back).
    */
   boxes: DetectedBox[];
@@ -117,12 +118,14 @@ export class VideoTextReader {
     const tracker = this.trackerOf(frame.sourceId);
     let texts: readonly (ReadText | undefined)[];
     let lineIds: readonly number[] = [];
+    let bestScores: readonly (number | undefined)[] = [];
     let read = quads.length;
     let textAfterMs: number[] = [];
     if (tracker) {
       const step = tracker.track(frame.image, quads, frame.timeMs);
       texts = step.texts;
       lineIds = step.lineIds;
+      bestScores = step.bestScores;
       textAfterMs = step.textAfterMs;
       read = this.gather(frame, quads, step, started);
     } else {
@@ -137,6 +140,9 @@ export class VideoTextReader {
       if (!text) return void boxes.push(box);
       known++;
       if (text.score >= this.options.minScore) boxes.push({ ...box, text: text.text, textScore: text.score });
+      // A line once read well is text: a re-read of it blurred or half hidden keeps its box (and lineId) without text,
+      // where dropping it would tell downstream the line had gone, and its next good read that it came back.
+      else if ((bestScores[index] ?? 0) >= this.options.minScore) boxes.push(box);
     });
     const dropped = quads.length - boxes.length;
     return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started, textAfterMs };

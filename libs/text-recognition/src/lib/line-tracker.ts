@@ -82,6 +82,8 @@ interface TrackedLine {
   /** When its look was last compared with readSignature. */
   lookedAtMs?: number;
   read?: ReadText;
+  /** The best score any of its reads had: a line read well once is text, whatever a blurred re-read scores. */
+  bestScore?: number;
   /** Its refresh interval: refreshMs, doubled by each read that confirmed its text (refreshMaxMs). */
   refreshEveryMs?: number;
   /** A read of this line is under way: it is not asked for again meanwhile. */
@@ -110,6 +112,8 @@ export interface TrackingStep {
    * process (every tracker's ids come from one count), so downstream can tell the same line from another with its text.
    */
   readonly lineIds: readonly number[];
+  /** Each box's line's best read score so far, or undefined for a line never read yet. */
+  readonly bestScores: readonly (number | undefined)[];
   /** Boxes to read, most urgent first (new lines, then resized, changed, due for a refresh). */
   readonly toRead: readonly ReadRequest[];
   /** For each line whose first read shows in this frame: time since the line first appeared (the tracker's clock). */
@@ -212,6 +216,7 @@ export class LineTracker {
     return {
       texts: lineOfBox.map((line) => line.read),
       lineIds: lineOfBox.map((line) => line.id),
+      bestScores: lineOfBox.map((line) => line.bestScore),
       toRead,
       textAfterMs,
       begin: (requests) => {
@@ -222,7 +227,9 @@ export class LineTracker {
         });
         return (reads) => {
           if (reads.length !== reading.length) throw new RangeError(`expected ${reading.length} reads, got ${reads.length}`);
-          reading.forEach((line, i) => Object.assign(line, { read: reads[i], pending: false, refreshEveryMs: this.refreshAfter(line, reads[i]) }));
+          reading.forEach((line, i) =>
+            Object.assign(line, { read: reads[i], bestScore: Math.max(line.bestScore ?? 0, reads[i].score), pending: false, refreshEveryMs: this.refreshAfter(line, reads[i]) }),
+          );
         };
       },
     };
