@@ -13,6 +13,11 @@ export class TelemetryMetrics {
   readonly rate = new RateMeter();
   /** The cameras inference decodes itself, as it announces them: one it removed has its series forgotten. */
   private readonly cameras = new AnnouncedCameras();
+  /**
+   * The sources whose detections last came while inference's announcements listed them: inference stopped (its
+   * announcements lapsing with its detections) leaves them announced cameras, whose silence is a fault, not a removal.
+   */
+  private readonly announcedWhenLastHeard = new Set<string>();
 
   constructor(
     registry: Registry,
@@ -57,7 +62,10 @@ export class TelemetryMetrics {
    * otherwise come back for good.
    */
   received(sourceId: string): void {
-    if (!this.removed(sourceId)) this.detections.arrived(sourceId);
+    if (this.removed(sourceId)) return;
+    this.detections.arrived(sourceId);
+    if (this.cameras.lists(sourceId, performance.now())) this.announcedWhenLastHeard.add(sourceId);
+    else this.announcedWhenLastHeard.delete(sourceId);
   }
 
   /** The sink took the detections, `ageSeconds` after their frame left the decoder. */
@@ -86,17 +94,18 @@ export class TelemetryMetrics {
    * Forgets each source inference does not announce (a capture module's camera) whose detections have not arrived for
    * `silentMs`: one removed from the deployment or renamed would otherwise keep its series, and its silence alerting,
    * until telemetry restarts. Returns them; one that comes back is new. An announced camera's silence is a fault of
-   * its own and stays.
+   * its own and stays, also once inference stops and its announcements lapse.
    */
   forgetSilent(silentMs: number): Array<{ sourceId: string; ms: number }> {
     const now = performance.now();
-    const silent = this.detections.ages().filter(({ sourceId, ms }) => ms >= silentMs && !this.cameras.lists(sourceId, now));
+    const silent = this.detections.ages().filter(({ sourceId, ms }) => ms >= silentMs && !this.cameras.lists(sourceId, now) && !this.announcedWhenLastHeard.has(sourceId));
     for (const { sourceId } of silent) this.forget(sourceId);
     return silent;
   }
 
   private forget(sourceId: string): void {
     this.detections.forget(sourceId);
+    this.announcedWhenLastHeard.delete(sourceId);
     for (const metric of [this.messages, this.sinkErrors, this.endToEndSeconds]) metric.remove({ source_id: sourceId });
   }
 

@@ -1,0 +1,48 @@
+import { AllSourcesSilence } from '@iev/service-runtime';
+import { ServerZmq } from '@iev/zmq-transport';
+import { Registry } from 'prom-client';
+import { TelemetryMetrics } from './telemetry.metrics';
+
+const FORGET_MS = 3_600_000;
+
+describe('TelemetryMetrics: forgetting silent sources', () => {
+  afterEach(() => jest.useRealTimers());
+
+  function metricsOf(registry: Registry): TelemetryMetrics {
+    const server = new ServerZmq({ endpoint: 'ipc:///nonexistent/detections', bind: false, delivery: 'queue' });
+    const detections = new AllSourcesSilence({ limitMs: 0, clock: () => performance.now(), telling: { began: () => undefined, ended: () => undefined } });
+    return new TelemetryMetrics(registry, server, detections);
+  }
+
+  const sourcesWithSeries = async (registry: Registry) =>
+    [...(await registry.metrics()).matchAll(/^iev_telemetry_seconds_since_detections\{source_id="([^"]+)"/gm)].map(([, sourceId]) => sourceId).sort();
+
+  // Inference down (crash-looping on a bad model, its container stopped) stops its announcements as well as its
+  // detections: its cameras are no less announced ones, whose silence is the fault the alert is for.
+  it("keeps a camera inference announced when its detections last came, though inference's announcements stopped with them", async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const metrics = metricsOf(registry);
+    metrics.announced({ runId: 'run1', sourceIds: ['door'], repeatMs: 500, complete: true });
+    metrics.received('door');
+    metrics.received('gate');
+    // Inference stops: no more announcements, no more detections, for longer than TELEMETRY_FORGET_SOURCE_MS.
+    jest.advanceTimersByTime(FORGET_MS);
+
+    expect(metrics.forgetSilent(FORGET_MS).map(({ sourceId }) => sourceId)).toEqual(['gate']);
+    expect(await sourcesWithSeries(registry)).toEqual(['door']);
+  });
+
+  it('forgets a camera whose detections last came while no announcement listed it (inference replaced by one whose cameras are capture modules)', () => {
+    jest.useFakeTimers();
+    const metrics = metricsOf(new Registry());
+    metrics.announced({ runId: 'run1', sourceIds: ['door'], repeatMs: 500, complete: true });
+    metrics.received('door');
+    jest.advanceTimersByTime(10_000);
+    // The announcements lapsed; door's detections now come from a capture module.
+    metrics.received('door');
+    jest.advanceTimersByTime(FORGET_MS);
+
+    expect(metrics.forgetSilent(FORGET_MS).map(({ sourceId }) => sourceId)).toEqual(['door']);
+  });
+});
