@@ -15,10 +15,10 @@ export class DetectionsController {
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** Inference's cameras (CAPTURE_SOURCES): one it removed leaves the metrics. */
+  /** Inference's cameras (CAPTURE_SOURCES): one it removed leaves the metrics, and what the sink holds of it is sent. */
   @EventPattern(SOURCES_TOPIC)
   onSources(@Payload() announcement: SourcesAnnouncement): void {
-    this.metrics.announced(announcement);
+    for (const sourceId of this.metrics.announced(announcement)) this.sink.forget?.(sourceId);
   }
 
   @EventPattern(DETECTIONS_TOPIC)

@@ -84,10 +84,13 @@ export class TelemetryMetrics {
   /**
    * Inference's announcement of the cameras it decodes (CAPTURE_SOURCES): each one it removed (its twin) has its
    * series forgotten at once, so that its silence grows no more and fires no alert. A camera never announced (a capture
-   * module's, which may come back) keeps its series while its silence is what an alert is for (forgetSilent).
+   * module's, which may come back) keeps its series while its silence is what an alert is for (forgetSilent). Returns
+   * the cameras removed, for the sink to forget too.
    */
-  announced(announcement: SourcesAnnouncement): void {
-    for (const sourceId of this.cameras.take(announcement, performance.now())) this.forget(sourceId);
+  announced(announcement: SourcesAnnouncement): string[] {
+    const removed = this.cameras.take(announcement, performance.now());
+    for (const sourceId of removed) this.forget(sourceId);
+    return removed;
   }
 
   /**
