@@ -57,7 +57,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'reportsGarbled' }, { id: 'unslashed' }, { id: 'throws' }, { id: 'unlogged' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'reportsGarbled' }, { id: 'unacknowledged' }, { id: 'unslashed' }, { id: 'throws' }, { id: 'unlogged' }],
     });
   });
 
@@ -471,6 +471,24 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     await edge.report({ attempt: 'after' });
     expect(hub.twin('reportsGarbled').reported).toMatchObject({ attempt: 'after' });
     expect(pendingTwinRequests(edge)).toEqual([]);
+  });
+
+  // The SDK merges a reported update into its copy of the reported document only once edgeHub acknowledges it, and the
+  // next report's nulls come from that copy: a camera reported in an update edgeHub applied but answered garbled was
+  // never nulled by a later report once removed, in the twin for as long as the connection.
+  it('removes from the twin a key reported in an update that failed though edgeHub applied it, with the next report', async () => {
+    const edge = start('unacknowledged');
+    await waitUntil(() => edge.connected && hub.twin('unacknowledged').reported['version'] !== undefined, 'the report at connect', { timeoutMs: 10_000 });
+    await edge.report({ sources: { door: { fps: 1 } } });
+    hub.garbleTwinAnswers('<html>502 Bad Gateway</html>', 'reported update');
+    try {
+      await expect(edge.report({ sources: { door: { fps: 1 }, gate: { fps: 2 } } })).rejects.toThrow(/no JSON object/);
+    } finally {
+      hub.garbleTwinAnswers(undefined);
+    }
+    expect(hub.twin('unacknowledged').reported['sources']).toEqual({ door: { fps: 1 }, gate: { fps: 2 } });
+    await edge.report({ sources: { door: { fps: 1 } } });
+    expect(hub.twin('unacknowledged').reported['sources']).toEqual({ door: { fps: 1 } });
   });
 
   // The SDK reads as a patch every message on a topic that starts with $iothub/twin/PATCH/properties/desired, and the

@@ -6,7 +6,7 @@ import { Mqtt } from 'azure-iot-device-mqtt';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readDesired, withinBytes, type DesiredSpec, type DesiredValues } from './desired-properties';
-import { reportedPatch } from './reported-patch';
+import { keepUnacknowledged, reportedPatch } from './reported-patch';
 import { edgeConnectionKind, type EdgeConnectionKind } from './edge-environment';
 import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type EdgeFailure } from './edge-failure';
 import { EdgeFailureLog } from './edge-failure-log';
@@ -237,7 +237,10 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
     if (!twin) return;
     const patch = reportedPatch(twin.properties.reported, report);
     const update = new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve())));
-    await this.request(update, 'a reported properties update');
+    await this.request(update, 'a reported properties update').catch((error: unknown) => {
+      keepUnacknowledged(twin.properties.reported, patch);
+      throw error;
+    });
   }
 
   status(): Record<string, unknown> {

@@ -18,3 +18,17 @@ function wholeObject(before: Json, now: Json): Json {
   const vanished = Object.keys(before).filter((key) => !key.startsWith('$') && typeof before[key] !== 'function' && !(key in now));
   return { ...reportedPatch(before, now), ...Object.fromEntries(vanished.map((key) => [key, null])) };
 }
+
+/**
+ * A patch whose update failed, kept in `reported` (the SDK's document, which only an acknowledged update changes) as
+ * sent but for its nulls: edgeHub may have applied it with its answer lost or garbled, and a key it added that the
+ * next report leaves out must be sent as null then. A key that is not in the twin gets a null it does not need; a
+ * null that failed is sent again, its key still there.
+ */
+export function keepUnacknowledged(reported: Json, patch: Json): void {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) continue;
+    if (isObject(value) && isObject(reported[key])) keepUnacknowledged(reported[key], value);
+    else reported[key] = value;
+  }
+}
