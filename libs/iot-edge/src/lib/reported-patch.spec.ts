@@ -1,4 +1,4 @@
-import { reportedPatch } from './reported-patch';
+import { keepUnacknowledged, reportedPatch } from './reported-patch';
 
 describe('reportedPatch', () => {
   const reported = {
@@ -24,5 +24,14 @@ describe('reportedPatch', () => {
       settings: { preset: 'seed', cameras: null },
     });
     expect(reportedPatch({ sources: 'none yet' }, { sources: { camera0: { fps: 1 } } })).toEqual({ sources: { camera0: { fps: 1 } } });
+  });
+});
+
+describe('keepUnacknowledged', () => {
+  it('keeps what a failed patch added, so that the next report nulls it, and the keys it nulled, so that it nulls them again', () => {
+    const reported: Record<string, unknown> = { sources: { door: { fps: 1 }, garage: { fps: 5 } } };
+    keepUnacknowledged(reported, { sources: { gate: { fps: 2 }, garage: null } });
+    expect(reported).toEqual({ sources: { door: { fps: 1 }, garage: { fps: 5 }, gate: { fps: 2 } } });
+    expect(reportedPatch(reported, { sources: { door: { fps: 1 } } })).toEqual({ sources: { door: { fps: 1 }, garage: null, gate: null } });
   });
 });
