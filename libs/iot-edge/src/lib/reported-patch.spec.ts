@@ -34,4 +34,12 @@ describe('keepUnacknowledged', () => {
     expect(reported).toEqual({ sources: { door: { fps: 1 }, garage: { fps: 5 }, gate: { fps: 2 } } });
     expect(reportedPatch(reported, { sources: { door: { fps: 1 } } })).toEqual({ sources: { door: { fps: 1 }, garage: null, gate: null } });
   });
+
+  it("keeps a copy, not the module's own object, which the SDK's later merges would change", () => {
+    const lastDesired = { version: 3, status: 'applied', error: null };
+    const reported: Record<string, unknown> = {};
+    keepUnacknowledged(reported, { lastDesired });
+    expect(reported['lastDesired']).toEqual(lastDesired);
+    expect(reported['lastDesired']).not.toBe(lastDesired);
+  });
 });

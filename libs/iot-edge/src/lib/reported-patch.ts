@@ -29,6 +29,7 @@ export function keepUnacknowledged(reported: Json, patch: Json): void {
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) continue;
     if (isObject(value) && isObject(reported[key])) keepUnacknowledged(reported[key], value);
-    else reported[key] = value;
+    // A copy: the SDK merges later patches into its document in place, and the value may be the module's own object.
+    else reported[key] = structuredClone(value);
   }
 }
