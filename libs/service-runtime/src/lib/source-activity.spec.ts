@@ -50,6 +50,16 @@ describe('SourceActivity', () => {
     expect(activity.silentFor(60_000, 60_000)).toEqual(['gate']);
   });
 
+  it("leaves this process's own silence (stopped, a suspended VM) out of a source's: none is silent an hour for an hour of its own", () => {
+    const activity = new SourceActivity();
+    delivered(activity, 'gate', 10, 0);
+    activity.check(1000);
+    // Stopped an hour: the check after it is the first.
+    activity.check(3_601_000);
+    expect(activity.silentFor(3_600_000, 3_601_000)).toEqual([]);
+    expect(activity.silentFor(2000, 3_601_000)).toEqual(['gate']);
+  });
+
   it('marks a source without a frame for staleAfterMs as stale, counts the outage once, and clears it when frames resume', () => {
     const outages: string[] = [];
     const activity = new SourceActivity({ staleAfterMs: 1000, onOutage: (sourceId) => outages.push(sourceId) });

@@ -141,9 +141,15 @@ export class SourceActivity {
     this.forgotten.set(sourceId, now);
   }
 
-  /** The sources that delivered no frame for `ms`, none of theirs held here: a camera removed, or long dead. */
+  /**
+   * The sources that delivered no frame for `ms`, none of theirs held here: a camera removed, or long dead. This
+   * process's own silence since each was asked (as of the last check()) is not theirs: woken after an hour stopped, it
+   * would have taken every source for one gone.
+   */
   silentFor(ms: number, now = performance.now()): string[] {
-    return [...this.sources].filter(([, source]) => source.held === 0 && now - source.receivedAt >= ms).map(([sourceId]) => sourceId);
+    return [...this.sources]
+      .filter(([, source]) => source.held === 0 && now - source.receivedAt - (this.ownSilence.ms - source.ownSilentMsAtAsk) >= ms)
+      .map(([sourceId]) => sourceId);
   }
 
   /** A source of this id is new (a camera added again soon after it was forgotten): its frames count from now. */
