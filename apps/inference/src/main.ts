@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { readAddedSource, SourcesAnnouncer } from '@iev/capture-sources';
-import { cpuParallelism, cropChangeAdvice, IgnoredRegions, loadTextDetector, presetReads } from '@iev/detection-pipeline';
+import { cpuParallelism, IgnoredRegions, loadTextDetector, presetReads } from '@iev/detection-pipeline';
 import { byTwinKey, EdgeModule } from '@iev/iot-edge';
 import { detectionsCodec, DETECTIONS_TOPIC, regionsCodec, REGIONS_TOPIC, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, FRAMES_HEAP_GROWING_PERCENT, FrameSummary, listenAsConfigured, readLogConfig, readTogether, runModule, setHeapGrowingPercent, startMicroservice, startObservabilityServer } from '@iev/service-runtime';
@@ -78,10 +78,6 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
       metrics.forgetSource(sourceId);
       announcer?.announce();
     },
-    cropChanged: (sourceId, from, to) => {
-      const advice = cropChangeAdvice(regions.inForce, sourceId, from, to);
-      if (advice) logger.warn(advice.context, advice.message);
-    },
   });
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
@@ -121,7 +117,11 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
     settings: {
       ...twinSettings,
       apply: (_changes, next, { startup }) =>
-        applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, { startup, regions }).finally(() => regionsAnnouncer.announce()),
+        applyInferenceSettings(detector, reading, { ...config, log: logger, onActivity }, next, frames.cameras, {
+          startup,
+          regions,
+          warn: (context, message) => logger.warn(context, message),
+        }).finally(() => regionsAnnouncer.announce()),
     },
     reported: () => ({
       modelId: detector.backend.modelId,

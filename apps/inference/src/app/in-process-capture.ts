@@ -226,7 +226,7 @@ export class InProcessCameras {
     });
   }
 
-  /** Tells `listener` of each camera the twin adds, of each it removes once its decoder has stopped, and of each it crops anew. */
+  /** Tells `listener` of each camera the twin adds, and of each it removes once its decoder has stopped. */
   watch(listener: CameraListener): void {
     this.listeners.push(listener);
   }
@@ -300,11 +300,9 @@ export class InProcessCameras {
     const added = !this.byTwinKey.has(key);
     if (added) this.server.addSource(this.factory.source(camera, source, false));
     else await this.server.switchSource(sourceId, source, { atOnce: startup });
-    const cropBefore = camera.settings.crop;
     camera.settings = settings;
     this.byTwinKey.set(key, camera);
     if (added) for (const listener of this.listeners) listener.added?.(sourceId);
-    else if (settings.crop !== cropBefore) for (const listener of this.listeners) listener.cropChanged?.(sourceId, cropBefore, settings.crop);
     const { fps, width, height, crop } = settings;
     this.logger.info({ sourceId, sourceType: source.description.type, fps, width, height, crop }, added ? 'camera added by the twin' : 'camera switched by the twin');
   }
@@ -318,10 +316,8 @@ export class InProcessCameras {
   }
 }
 
-/** What InProcessCameras.watch tells of the cameras the twin adds, removes and crops anew. */
+/** What InProcessCameras.watch tells of the cameras the twin adds and removes. */
 export interface CameraListener {
   added?(sourceId: string): void;
   removed?(sourceId: string): void;
-  /** Its crop's canonical text before and after ('' the whole picture), once it is switched to the new one. */
-  cropChanged?(sourceId: string, from: string, to: string): void;
 }

@@ -115,6 +115,31 @@ describe('applyInferenceSettings', () => {
         await capture.server.close();
       }
     });
+
+    it("warns of a camera cropped anew whose regions stay, which then cover another part of the picture, not of one whose regions the patch redraws or clears", async () => {
+      reading = readingFrom(join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'));
+      const capture = await cameras();
+      try {
+        const regions = { inForce: IgnoredRegions.NONE };
+        const warnings: string[] = [];
+        const warn = (_context: object, message: string) => void warnings.push(message);
+        const settings = { preset: 'seed', minTextScore: 0.5, ignoreRegions: '{"camera0":[[0.6,0,0.4,0.05]]}' };
+        const apply = (camera0: object, ignoreRegions = settings.ignoreRegions) =>
+          applyInferenceSettings(detector, reading, loading, { ...settings, ignoreRegions, cameras: { camera0: { ...camera(demo), ...camera0 } } }, capture.cameras, { regions, warn });
+        await apply({});
+        // The top right quarter, the clock's region redrawn on it in the same patch.
+        await apply({ crop: '50%,0,50%,50%', ignoreRegions: '[[0.2,0,0.8,0.1]]' });
+        // The whole picture again, no region left anywhere.
+        await apply({ crop: '', ignoreRegions: '[]' }, '{}');
+        expect(warnings).toEqual([]);
+        // Cropped anew alone: the clock's region of the whole picture now hides the top right of the crop's region.
+        await apply({}, settings.ignoreRegions);
+        await apply({ crop: '0,0,50%,50%' });
+        expect(warnings).toEqual([expect.stringMatching(/^camera "camera0"'s crop changed from the whole picture to 0,0,50%,50% while 1 ignore region\(s\) apply to it/)]);
+      } finally {
+        await capture.server.close();
+      }
+    });
   });
 
   it('switches the detector and reading together', async () => {

@@ -1,4 +1,5 @@
-import { IgnoredRegions, presetReads, reconfigureDetector, withOwnRegionLists, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
+import { isDeepStrictEqual } from 'node:util';
+import { cropChangeAdvice, IgnoredRegions, presetReads, reconfigureDetector, withOwnRegionLists, type DetectorLoading, type TextDetector } from '@iev/detection-pipeline';
 import type { PartlyApplied } from '@iev/iot-edge';
 import type { PresetOverrides } from '@iev/text-detection';
 import type { CameraTwinSettings, InProcessCameras } from './in-process-capture';
@@ -22,7 +23,7 @@ export interface InferenceSettings extends PresetOverrides {
  * reader's model (missing, or not fitting its dictionary); then the detector's settings, which may load another model
  * and swap it in last; then the cameras restart on their new settings and reading switches, which cannot fail once
  * prepared, nor can the ignore regions, checked with the patch. Where a camera was refused, returns the settings in
- * force and why.
+ * force and why. `warn` is told of each camera cropped anew whose regions the patch left (warnOfCropsChanged).
  */
 export async function applyInferenceSettings(
   detector: TextDetector,
@@ -30,10 +31,11 @@ export async function applyInferenceSettings(
   loading: Omit<DetectorLoading, 'preset' | 'overrides'>,
   next: InferenceSettings,
   cameras?: InProcessCameras,
-  { startup = false, regions }: { startup?: boolean; regions?: { inForce: IgnoredRegions } } = {},
+  { startup = false, regions, warn }: { startup?: boolean; regions?: { inForce: IgnoredRegions }; warn?: (context: object, message: string) => void } = {},
 ): Promise<PartlyApplied<Pick<InferenceSettings, 'cameras'>> | void> {
   // Checked before anything changes; taken from the cameras once switched, where one refused keeps its own.
   regionsInForce(next.ignoreRegions, next.cameras, cameras);
+  const before = cameras && regions && { cameras: cameras.settings(), regions: regions.inForce };
   const cameraChange = cameras && next.cameras ? await cameras.prepare(next.cameras, { startup }) : undefined;
   const reads = presetReads(next.preset, next.recognition);
   await reading.prepare(reads);
@@ -41,7 +43,27 @@ export async function applyInferenceSettings(
   await cameraChange?.switch();
   await reading.switch(reads, next.minTextScore);
   if (regions) regions.inForce = IgnoredRegions.fromText(regionsInForce(next.ignoreRegions, cameras?.settings(), cameras));
+  if (before && regions && warn) warnOfCropsChanged(before, cameras, regions.inForce, warn);
   if (cameras && cameraChange?.refused.length) return { settings: { cameras: cameras.settings() }, refused: cameraChange.refused };
+}
+
+/**
+ * Warns of each camera whose crop changed while the regions it had stay in force (cropChangeAdvice): told once the
+ * regions are, as a patch that crops a camera anew and redraws its regions (or clears them) in one says nothing wrong.
+ */
+function warnOfCropsChanged(
+  before: { cameras: Record<string, CameraTwinSettings>; regions: IgnoredRegions },
+  cameras: InProcessCameras,
+  regions: IgnoredRegions,
+  warn: (context: object, message: string) => void,
+): void {
+  for (const [key, { crop }] of Object.entries(cameras.settings())) {
+    const was = before.cameras[key];
+    const sourceId = cameras.sourceIdOf(key);
+    if (!was || was.crop === crop || !isDeepStrictEqual(before.regions.regionsOf(sourceId), regions.regionsOf(sourceId))) continue;
+    const advice = cropChangeAdvice(regions, sourceId, was.crop, crop);
+    if (advice) warn(advice.context, advice.message);
+  }
 }
 
 /**
