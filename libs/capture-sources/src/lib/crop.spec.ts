@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +182,57 @@ describe("a new crop of the camera streaming now, checked against its picture be
       expect(() => supervisor.assertCropFits(preparedPercent)).not.toThrow();
       expect(supervisor.state).toBe('streaming');
     });
+  });
+
+  it("checks a crop of the source switched to make-before-break against its own picture, not the one it took over from while that one stops", async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'iev-crop-takeover-'));
+    const wide = join(workDir, 'wide.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=10:duration=2', '-pix_fmt', 'yuv420p', wide]);
+    // The test pattern (640x480) switched to a wide file beside it, which any number of readers read.
+    const pattern = await prepareSource({ source: 'testsrc', fps: 0, width: 0, height: 0, crop: '' }, {}, { setting: 'source' });
+    const supervisor = new SourceSupervisor(pattern.create, { identity: pattern, failFastBeforeFirstFrame: false });
+    const frames = supervisor.frames();
+    try {
+      await frames.next();
+      // 700,0 lies inside the wide picture only.
+      const wideCropped = await prepareSource({ source: wide, fps: 0, width: 0, height: 0, crop: '700,0,100,100' }, {}, { setting: 'source' });
+      const checks: (string | undefined)[] = [];
+      const check = () => {
+        try {
+          supervisor.assertCropFits(wideCropped);
+          checks.push(undefined);
+        } catch (error) {
+          checks.push((error as Error).message);
+        }
+      };
+      // Checked at the moment the file's first frame takes over, while the test pattern is being stopped.
+      const wideStream = await prepareSource({ source: wide, fps: 0, width: 0, height: 0, crop: '' }, {}, { setting: 'source' });
+      let tookOver!: () => void;
+      const takeover = new Promise<void>((resolve) => (tookOver = resolve));
+      await supervisor.switchSource({
+        ...wideStream,
+        create: () => {
+          const source = wideStream.create();
+          const started = source.frames.bind(source);
+          source.frames = async function* () {
+            for await (const frame of started()) {
+              setImmediate(() => (check(), tookOver()));
+              yield frame;
+            }
+          };
+          return source;
+        },
+      });
+      expect(supervisor.switchPending).toBeDefined();
+      await takeover;
+      await frames.next();
+      check();
+      expect(checks).toEqual([undefined, undefined]);
+    } finally {
+      await supervisor.stop();
+      await frames.return(undefined);
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 
   it('leaves a crop to the new source before the picture is known (no frame yet), and of another source', async () => {

@@ -139,6 +139,8 @@ export class SourceSupervisor {
   private switches = 0;
   /** What the running source is, where its owner said (see switchSource). */
   private identity?: SourceIdentity;
+  /** What `source` is: identity as frames() started it, which a switch sets ahead while the source it replaces stops. */
+  private sourceIdentity?: SourceIdentity;
   private pending?: Pending;
   /** switchSource calls so far: of two at once, the one called last goes on past its wait, the other gives way. */
   private switchRequests = 0;
@@ -195,6 +197,7 @@ export class SourceSupervisor {
       this.takeover = undefined;
       const source = takeover?.source ?? this.createSource();
       this.source = source;
+      this.sourceIdentity = this.identity;
       const watch = this.watchForStall(source);
       let failure: Error | undefined;
       try {
@@ -296,7 +299,7 @@ export class SourceSupervisor {
    */
   assertCropFits(target: SwitchTarget): void {
     const picture = this.state === 'streaming' ? this.source?.pictureSize : undefined;
-    if (!picture || !this.source || !target.crop || target.settings?.source !== this.identity?.settings.source) return;
+    if (!picture || !this.source || !target.crop || target.settings?.source !== this.sourceIdentity?.settings.source) return;
     try {
       assertCropInside(target.crop, picture, this.source.label);
     } catch (error) {
