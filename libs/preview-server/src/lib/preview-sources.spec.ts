@@ -331,6 +331,19 @@ describe('PreviewSources', () => {
     expect(sources.summaries(start + 3500)[0].regions).toEqual([]);
   });
 
+  it("scales fraction regions to the picture drawn, not the newest frame: a camera switched to another size shows its last paired frame of the old one meanwhile", () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(0));
+    sources.addDetections(detections(0, 1));
+    sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 });
+    // Switched to 8x4: its first frame has no detections yet, so the 4x2 frame is still the one drawn.
+    const bigger = { ...frame(1), width: 8, height: 4, stride: 24, pixels: new Uint8Array(96) };
+    sources.addFrame(bigger);
+    const picture = sources.picture('cam');
+    expect([picture?.image.width, picture?.sequence]).toEqual([4, 0]);
+    expect(picture?.regions).toEqual([[[0, 0], [2, 0], [2, 2]]]);
+  });
+
   it('tells listeners each time a frame or detections arrive', () => {
     const sources = new PreviewSources();
     const changes: string[] = [];

@@ -210,18 +210,20 @@ export class PreviewSources {
     const state = this.sources.get(sourceId);
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
-    const regions = this.regions.outlinesOf(sourceId, newest.image.width, newest.image.height, performance.now());
+    // In the pixels of the picture drawn, which is not the newest frame while that waits for its detections (of
+    // another size once the camera is switched to one).
+    const regionsOn = ({ width, height }: ImageView) => this.regions.outlinesOf(sourceId, width, height, performance.now());
     // Its own detections: the same sequence and capture time, as capture numbers from 0 again when it restarts.
     const own = (frame: KeptFrame) => state.detections.get(frame.sequence)?.frame.captureTimeMs === frame.captureTimeMs;
     const paired = [...state.frames].reverse().find(own);
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
-      return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, regions, hold: () => paired.hold() };
+      return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, regions: regionsOn(paired.image), hold: () => paired.hold() };
     }
     const recent = state.latest && newest.captureTimeMs - state.latest.frame.captureTimeMs <= UNPAIRED_BOXES_MAX_AGE_MS ? state.latest : undefined;
     const boxesOf = recent && frameKey(recent.frame);
     const boxes = recent?.boxes ?? [];
-    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, regions, hold: () => newest.hold() };
+    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, regions: regionsOn(newest.image), hold: () => newest.hold() };
   }
 
   summaries(now = performance.now()): SourceSummary[] {
