@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DetectedBox } from '@iev/frame-protocol';
+import { regionsCodec, type DetectedBox } from '@iev/frame-protocol';
 import { videoFrames, type VideoFrame } from '@iev/testing';
 import { normalizeText } from '@iev/text-recognition';
 import { IgnoredRegions, readRegionsBySource, regionsBySourceVariable, withOwnRegionLists } from './ignore-regions';
@@ -56,6 +56,15 @@ describe('IgnoredRegions', () => {
     expect(inForce.split('door', boxes, WIDTH, HEIGHT).kept).toEqual(boxes);
     expect(inForce.split('yard', boxes, WIDTH, HEIGHT).kept).toEqual([boxes[0]]);
     expect(IgnoredRegions.fromText(undefined).split('camera0', boxes, WIDTH, HEIGHT)).toEqual({ kept: boxes, ignored: 0 });
+  });
+
+  it('refuses a key no camera can have (empty, or longer than a SOURCE_ID): the regions announced to the preview could not carry it', () => {
+    const announced = (json: unknown) => regionsCodec.decode(regionsCodec.encode({ regions: regions(json).byKey(), repeatMs: 2000 })).regions;
+    // `{"${CAMERA}": ...}` in a template whose variable was unset.
+    expect(refusal({ '': [[0, 0, 0.5, 0.5]], door: [[0, 0, 0.1, 0.1]] })).toBe('names a camera by an empty key: give its SOURCE_ID, or "*" for every camera');
+    expect(refusal({ ['d'.repeat(257)]: [[0, 0, 0.5, 0.5]] })).toMatch(/^names a camera by a key of 257 bytes: a SOURCE_ID has at most 256 in UTF-8/);
+    // What it takes, the preview is told: every camera's.
+    expect(Object.keys(announced({ ['d'.repeat(256)]: [[0, 0, 0.5, 0.5]], door: [], '*': [[0, 0, 0.1, 0.1]] }))).toEqual(['d'.repeat(256), 'door', '*']);
   });
 
   it('refuses a bad value naming the camera, the region and why', () => {

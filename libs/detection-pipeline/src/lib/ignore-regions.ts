@@ -1,4 +1,4 @@
-import { EVERY_CAMERA, type DetectedBox, type IgnoreRegion } from '@iev/frame-protocol';
+import { EVERY_CAMERA, MAX_SOURCE_ID_BYTES, type DetectedBox, type IgnoreRegion } from '@iev/frame-protocol';
 import type { EnvVar } from '@iev/service-runtime';
 
 // The regions' shape is the protocol's: inference announces them to the preview as it applies them.
@@ -46,7 +46,18 @@ function readRegion(value: unknown, where: string): IgnoreRegion {
 export function readRegionsBySource(raw: string): Map<string, IgnoreRegion[]> {
   const parsed = parseJson(raw);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`must be a JSON object of region lists by SOURCE_ID ("${EVERY_CAMERA}": every camera), got ${describe(parsed)}`);
-  return new Map(Object.entries(parsed).map(([sourceId, list]) => [sourceId, readRegionList(list, `camera ${JSON.stringify(sourceId)}`)]));
+  return new Map(Object.entries(parsed).map(([sourceId, list]) => [readKey(sourceId), readRegionList(list, `camera ${JSON.stringify(sourceId)}`)]));
+}
+
+/**
+ * A key no camera can have names none, and the regions announced to the preview (RegionsAnnouncement, keyed by
+ * SOURCE_ID) could not carry it: every camera's shading would be lost with it.
+ */
+function readKey(sourceId: string): string {
+  if (sourceId === '') throw new Error(`names a camera by an empty key: give its SOURCE_ID, or "${EVERY_CAMERA}" for every camera`);
+  const bytes = Buffer.byteLength(sourceId, 'utf8');
+  if (bytes > MAX_SOURCE_ID_BYTES) throw new Error(`names a camera by a key of ${bytes} bytes: a SOURCE_ID has at most ${MAX_SOURCE_ID_BYTES} in UTF-8, got ${JSON.stringify(sourceId.slice(0, 40))}...`);
+  return sourceId;
 }
 
 function parseJson(raw: string): unknown {
