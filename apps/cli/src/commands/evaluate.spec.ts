@@ -56,6 +56,21 @@ describe('evaluate', () => {
     expect(formatEvaluation(after)).toContain(`${after.ignored} boxes in ignore regions left out`);
   });
 
+  it("leaves the boxes in --ignore-regions out of the sample's too (seed-ref.jsonl): its row and the parity compare like with like", async () => {
+    const withReference = frameSet('regions-reference', (frame) => frame);
+    const [reference] = readFileSync(join(devB, 'seed-ref.jsonl'), 'utf8').split('\n');
+    writeFileSync(join(withReference, 'seed-ref.jsonl'), `${reference}\n`);
+    const frames = readTextFrameSet(withReference);
+    const before = await evaluate(detector(), undefined, withReference, frames);
+    const after = await evaluate(detector(), undefined, withReference, frames, { ignored: IgnoredRegions.fromText(JSON.stringify({ '*': [[0, 0, 0.5, 1]] })) });
+
+    expect(after.ignored).toBeGreaterThan(0);
+    // The seed preset finds the sample's boxes: as many, and with the same regions, as many left.
+    expect(before.sample?.detections).toBe(before.ours.detections);
+    expect(after.sample?.detections).toBe(after.ours.detections);
+    expect(after.parity).toMatchObject({ equalCountRatio: before.parity?.equalCountRatio, matchedRatio: before.parity?.matchedRatio });
+  });
+
   it('refuses a frame whose picture is not the one gt.json describes: another size, or more than one picture', async () => {
     const resized = frameSet('resized', (frame) => ({ ...frame, width: frame.width / 2, height: frame.height / 2 }));
     const animated = frameSet('animated', (frame) => ({ ...frame, file: 'frame_000.gif' }));

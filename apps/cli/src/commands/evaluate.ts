@@ -1,4 +1,5 @@
 import type { IgnoredRegions, TextDetector, VideoTextReader } from '@iev/detection-pipeline';
+import type { DetectedBox } from '@iev/frame-protocol';
 import { encodeAnnotatedJpeg, evaluationAnnotations } from '@iev/frame-annotation';
 import { evaluateDetections, inDontCare, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
@@ -97,8 +98,12 @@ export async function evaluate(
     ours: score(ours),
     ...(ignored && { ignored: ignoredBoxes }),
   };
+  // The sample's boxes under the same regions, as the sample on that camera would have had them left out: its row
+  // and the parity then compare like with like.
+  const outsideRegions = (frame: TextFrame, quads: Quad[]) =>
+    ignored ? ignored.split(frame.file, quads.map((points) => ({ points: points as DetectedBox['points'], score: 1 })), frame.width, frame.height).kept.map((box) => box.points) : quads;
   const reference = frames.every((frame) => frame.reference)
-    ? frames.map((frame) => (frame.reference ?? []).filter((quad) => !inDontCare(quad, frame.dontCare)))
+    ? frames.map((frame) => outsideRegions(frame, frame.reference ?? []).filter((quad) => !inDontCare(quad, frame.dontCare)))
     : undefined;
   if (reference) {
     report.sample = score(reference);
