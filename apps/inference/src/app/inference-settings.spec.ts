@@ -105,6 +105,10 @@ describe('applyInferenceSettings', () => {
         await applyInferenceSettings(detector, reading, loading, { ...settings, cameras: { camera0: own, garage } }, capture.cameras, { regions });
         expect(regions.inForce.regionsOf('camera0')).toEqual([{ unit: 'fraction', points: [[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1]] }]);
         expect(capture.cameras.settings()).toEqual({ camera0: own, garage });
+        // Its list removed while the twin's ignoreRegions is set: the camera takes that one's regions, not start-up's.
+        const bottom = { unit: 'fraction', points: [[0, 0.9], [1, 0.9], [1, 1], [0, 1]] };
+        await applyInferenceSettings(detector, reading, loading, { ...settings, ignoreRegions: '{"*":[[0,0.9,1,0.1]]}', cameras: { camera0: camera(demo), garage } }, capture.cameras, { regions });
+        expect(regions.inForce.regionsOf('camera0')).toEqual([bottom]);
         // Held to a twin string together with the others, as they are reported: the patch rejected, nothing changed.
         const many = { ...camera(demo), ignoreRegions: JSON.stringify(Array.from({ length: 300 }, () => [0, 0, 0.5, 0.5])) };
         await expect(applyInferenceSettings(detector, reading, loading, { ...settings, cameras: { camera0: camera(demo), garage: many } }, capture.cameras, { regions })).rejects.toThrow(
