@@ -16,6 +16,7 @@ export const REGIONS_REPEAT_MS = 2000;
  */
 export class RegionsAnnouncer {
   private readonly repeating: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     private readonly client: Pick<ClientProxy, 'emit'>,
@@ -27,12 +28,15 @@ export class RegionsAnnouncer {
     this.announce();
   }
 
+  /** Nothing once closed: a twin patch that outlives the module's close would open the closed publisher again (connect()). */
   announce(): void {
+    if (this.closed) return;
     const announcement: RegionsAnnouncement = { regions: this.inForce().byKey(), repeatMs: this.repeatMs };
     lastValueFrom(this.client.emit(REGIONS_TOPIC, announcement), { defaultValue: undefined }).catch(this.failed);
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.repeating);
   }
 }
