@@ -1,7 +1,7 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
 import { SequenceGaps } from '@iev/service-runtime';
 import type { TextEvent } from './text-events';
-import { withMatchingLines } from './text-match';
+import { matchesText, withMatchingLines } from './text-match';
 
 /** One message per `frames` frames and/or per `intervalMs`; frames 1 and intervalMs 0 is one message per frame. */
 export interface AggregationSettings {
@@ -115,7 +115,7 @@ export class DetectionsAggregator {
     pending.inferenceTotal += detections.timings.inferenceMs;
     pending.inferenceMax = Math.max(pending.inferenceMax, detections.timings.inferenceMs);
     for (const text of new Set(detections.boxes.map((box) => box.text))) {
-      if (text && this.textMatch?.test(text) !== false) pending.texts.set(text, (pending.texts.get(text) ?? 0) + 1);
+      if (text && matchesText(this.textMatch, text)) pending.texts.set(text, (pending.texts.get(text) ?? 0) + 1);
     }
     if (this.settings.frames > 1 && pending.frames >= this.settings.frames) this.flushSource(sourceId);
   }

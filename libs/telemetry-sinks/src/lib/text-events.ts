@@ -1,5 +1,6 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
 import { Arrivals } from '@iev/service-runtime';
+import { matchesText } from './text-match';
 
 export interface TextEventSettings {
   /**
@@ -137,7 +138,7 @@ export class TextEvents {
   }
 
   private read(line: FollowedLine, text: string, textScore: number): void {
-    if (text === '' || this.settings.textMatch?.test(text) === false) return;
+    if (text === '' || !matchesText(this.settings.textMatch, text)) return;
     const previous = line.sent;
     if (previous && withoutSpaces(previous.text) === withoutSpaces(text)) return;
     line.sent = { text, textScore };
