@@ -135,14 +135,13 @@ export class VideoTextReader {
     let known = 0;
     frame.boxes.forEach((detected, index) => {
       const lineId = lineIds[index];
-      const box = lineId === undefined ? detected : { ...detected, lineId };
       const text = texts[index];
-      if (!text) return void boxes.push(box);
+      if (!text) return void boxes.push(boxOfLine(detected, lineId));
       known++;
-      if (text.score >= this.options.minScore) boxes.push({ ...box, text: text.text, textScore: text.score });
+      if (text.score >= this.options.minScore) boxes.push(boxOfLine(detected, lineId, text));
       // A line once read well is text: a re-read of it blurred or half hidden keeps its box (and lineId) without text,
       // where dropping it would tell downstream the line had gone, and its next good read that it came back.
-      else if ((bestScores[index] ?? 0) >= this.options.minScore) boxes.push(box);
+      else if ((bestScores[index] ?? 0) >= this.options.minScore) boxes.push(boxOfLine(detected, lineId));
     });
     const dropped = quads.length - boxes.length;
     return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started, textAfterMs };
@@ -273,6 +272,12 @@ export class VideoTextReader {
     source.lastSeenMs = nowMs;
     return source.tracker;
   }
+}
+
+/** A detected box with its line's id (in video) and the text read, in one new object per box; the box itself with neither. */
+function boxOfLine(detected: DetectedBox, lineId: number | undefined, read?: ReadText): DetectedBox {
+  if (lineId === undefined) return read ? { ...detected, text: read.text, textScore: read.score } : detected;
+  return read ? { ...detected, lineId, text: read.text, textScore: read.score } : { ...detected, lineId };
 }
 
 /** Whether a preset reads text unless a setting (RECOGNITION, the twin's `recognition`, --recognition) says otherwise: `seed` is the sample's detection only. */
