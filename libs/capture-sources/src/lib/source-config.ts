@@ -1,4 +1,4 @@
-import { MAX_SOURCE_ID_BYTES } from '@iev/frame-protocol';
+import { MAX_SOURCE_ID_BYTES, sourceIdFault } from '@iev/frame-protocol';
 import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvSpec, type EnvVar } from '@iev/service-runtime';
 import { cropVariable } from './crop';
 import { STREAM_FORMATS } from './stream-input';
@@ -16,7 +16,7 @@ function sourceIdVariable(): EnvVar<string> {
     ...text,
     parse: (raw) => {
       const sourceId = text.parse(raw);
-      if (Buffer.byteLength(sourceId, 'utf8') > MAX_SOURCE_ID_BYTES) throw new Error(`must be at most ${MAX_SOURCE_ID_BYTES} bytes in UTF-8`);
+      if (sourceIdFault(sourceId) === 'too long') throw new Error(`must be at most ${MAX_SOURCE_ID_BYTES} bytes in UTF-8`);
       return sourceId;
     },
   };

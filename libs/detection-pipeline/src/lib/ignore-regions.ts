@@ -1,4 +1,4 @@
-import { EVERY_CAMERA, MAX_SOURCE_ID_BYTES, type DetectedBox, type IgnoreRegion } from '@iev/frame-protocol';
+import { EVERY_CAMERA, MAX_SOURCE_ID_BYTES, sourceIdFault, type DetectedBox, type IgnoreRegion } from '@iev/frame-protocol';
 import type { EnvVar } from '@iev/service-runtime';
 
 // The regions' shape is the protocol's: inference announces them to the preview as it applies them.
@@ -54,9 +54,12 @@ export function readRegionsBySource(raw: string): Map<string, IgnoreRegion[]> {
  * SOURCE_ID) could not carry it: every camera's shading would be lost with it.
  */
 function readKey(sourceId: string): string {
-  if (sourceId === '') throw new Error(`names a camera by an empty key: give its SOURCE_ID, or "${EVERY_CAMERA}" for every camera`);
-  const bytes = Buffer.byteLength(sourceId, 'utf8');
-  if (bytes > MAX_SOURCE_ID_BYTES) throw new Error(`names a camera by a key of ${bytes} bytes: a SOURCE_ID has at most ${MAX_SOURCE_ID_BYTES} in UTF-8, got ${JSON.stringify(sourceId.slice(0, 40))}...`);
+  const fault = sourceIdFault(sourceId);
+  if (fault === 'empty') throw new Error(`names a camera by an empty key: give its SOURCE_ID, or "${EVERY_CAMERA}" for every camera`);
+  if (fault === 'too long') {
+    const bytes = Buffer.byteLength(sourceId, 'utf8');
+    throw new Error(`names a camera by a key of ${bytes} bytes: a SOURCE_ID has at most ${MAX_SOURCE_ID_BYTES} in UTF-8, got ${JSON.stringify(sourceId.slice(0, 40))}...`);
+  }
   return sourceId;
 }
 

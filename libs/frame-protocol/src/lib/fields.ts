@@ -29,9 +29,23 @@ export function readFiniteNumber(value: unknown, path: string, min = -Infinity):
 
 export function readNonEmptyString(value: unknown, path: string, maxBytes = Infinity): string {
   if (typeof value !== 'string' || value.length === 0) invalidField(path, `must be a non-empty string, got ${describe(value)}`);
-  if (Buffer.byteLength(value, 'utf8') > maxBytes) invalidField(path, `must be at most ${maxBytes} UTF-8 bytes`);
+  if (lengthFault(value, maxBytes)) invalidField(path, `must be at most ${maxBytes} UTF-8 bytes`);
   return value;
 }
+
+/** How a string breaks the rule of a non-empty one of at most so many bytes in UTF-8: for each reader to word. */
+export type LengthFault = 'empty' | 'too long';
+
+function lengthFault(value: string, maxBytes: number): LengthFault | undefined {
+  if (value.length === 0) return 'empty';
+  return Buffer.byteLength(value, 'utf8') > maxBytes ? 'too long' : undefined;
+}
+
+/**
+ * How a string breaks a source id's rule (readSourceId's: a frame header holds at most MAX_SOURCE_ID_BYTES of it), if
+ * it does: for the variables that name sources (SOURCE_ID, IGNORE_REGIONS' keys) to refuse it in their own words.
+ */
+export const sourceIdFault = (sourceId: string): LengthFault | undefined => lengthFault(sourceId, MAX_SOURCE_ID_BYTES);
 
 export const readDimension = (value: unknown, path: string): number => readInteger(value, path, 1, MAX_DIMENSION);
 export const readSequence = (value: unknown, path: string): number => readInteger(value, path, 0, Number.MAX_SAFE_INTEGER);

@@ -19,6 +19,11 @@ describe('sourcesCodec', () => {
     expect(sourcesCodec.decode(sourcesCodec.encode({ runId: RUN, sourceIds: [], repeatMs: 1000, complete: false }))).toEqual({ runId: RUN, sourceIds: [], repeatMs: 1000, complete: false });
   });
 
+  it('takes a source id of 256 bytes of UTF-8, what a frame header holds, and a run id of 64', () => {
+    const longest = { runId: 'r'.repeat(64), sourceIds: ['é'.repeat(128)], repeatMs: 1000, complete: true };
+    expect(sourcesCodec.decode(sourcesCodec.encode(longest))).toEqual(longest);
+  });
+
   it("reads an older module's announcement, which does not say whether its list is complete, as not complete (in the same version: an older reader drops the field)", () => {
     const { complete: _, ...older } = announcement();
     expect(sourcesCodec.decode(withJson(older))).toEqual({ ...older, complete: false });
@@ -37,6 +42,8 @@ describe('sourcesCodec', () => {
     ['no run', { sourceIds: ['camera0'], repeatMs: 1000 }, 'runId must be a non-empty string'],
     ['no list', { runId: RUN, repeatMs: 1000 }, 'sourceIds must be an array'],
     ['an empty source id', { runId: RUN, sourceIds: ['camera0', ''], repeatMs: 1000 }, 'sourceIds[1] must be a non-empty string'],
+    ['a source id over 256 bytes of UTF-8', { runId: RUN, sourceIds: ['camera0', 'é'.repeat(129)], repeatMs: 1000 }, 'sourceIds[1] must be at most 256 UTF-8 bytes'],
+    ['a run id over 64 bytes', { runId: 'r'.repeat(65), sourceIds: ['camera0'], repeatMs: 1000 }, 'runId must be at most 64 UTF-8 bytes'],
     ['a source twice', { runId: RUN, sourceIds: ['door', 'camera0', 'door'], repeatMs: 1000 }, 'sourceIds must name each source once, got "door" twice'],
     ['too many sources', { runId: RUN, sourceIds: Array.from({ length: MAX_ANNOUNCED_SOURCES + 1 }, (_, i) => `camera${i}`), repeatMs: 1000 }, `sourceIds must have at most ${MAX_ANNOUNCED_SOURCES} items`],
     ['no repeat', { runId: RUN, sourceIds: ['camera0'] }, 'repeatMs must be an integer'],
