@@ -6,6 +6,8 @@ export const MAX_DIMENSION = 16_384;
 export const MAX_SOURCE_ID_BYTES = 256;
 /** Longest run id in UTF-8 bytes: a UUID is 36. */
 const MAX_RUN_ID_BYTES = 64;
+/** An announcement's longest repeat, an hour: longer would leave a preview trusting a list long after its module stopped. */
+const MAX_REPEAT_MS = 3_600_000;
 
 // Field readers shared by the binary frame header and the JSON bodies (detections, sources). Each takes `unknown`,
 // checks it and returns it typed, so one set of rules covers encoding and decoding of both kinds.
@@ -52,6 +54,7 @@ export const readSequence = (value: unknown, path: string): number => readIntege
 export const readEpochMs = (value: unknown, path: string): number => readFiniteNumber(value, path, 0);
 export const readSourceId = (value: unknown, path: string): string => readNonEmptyString(value, path, MAX_SOURCE_ID_BYTES);
 export const readRunId = (value: unknown, path: string): string => readNonEmptyString(value, path, MAX_RUN_ID_BYTES);
+export const readRepeatMs = (value: unknown, path: string): number => readInteger(value, path, 1, MAX_REPEAT_MS);
 
 export function readObject(value: unknown, path: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalidField(path, 'must be an object');

@@ -34,6 +34,12 @@ describe('regionsCodec', () => {
     expect(rejectionOf(regionsCodec, withJson({ regions: [], repeatMs: 1000 })).message).toMatch(/regions must be an object/);
   });
 
+  it('takes a repeat of 1 ms to an hour, as the sources announcement does', () => {
+    expect(regionsCodec.decode(regionsCodec.encode({ regions: {}, repeatMs: 3_600_000 })).repeatMs).toBe(3_600_000);
+    expect(rejectionOf(regionsCodec, withJson({ regions: {}, repeatMs: 0 })).message).toMatch(/repeatMs must be within \[1, 3600000\], got 0/);
+    expect(rejectionOf(regionsCodec, withJson({ regions: {}, repeatMs: 3_600_001 })).message).toMatch(/repeatMs must be within \[1, 3600000\], got 3600001/);
+  });
+
   it("carries a frame's ignored boxes in its detections, a field an older reader drops and an older inference leaves out", () => {
     expect(detectionsCodec.decode(detectionsCodec.encode({ ...makeDetections(), ignored: 2 })).ignored).toBe(2);
     expect(detectionsCodec.decode(detectionsCodec.encode(makeDetections()))).not.toHaveProperty('ignored');

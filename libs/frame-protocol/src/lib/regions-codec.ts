@@ -1,5 +1,5 @@
 import { MessageKind } from './envelope';
-import { invalidField, readArray, readFiniteNumber, readInteger, readObject, readSourceId } from './fields';
+import { invalidField, readArray, readFiniteNumber, readObject, readRepeatMs, readSourceId } from './fields';
 import { jsonPartCodec } from './json-part';
 import type { Codec, IgnoreRegion, RegionsAnnouncement } from './types';
 
@@ -8,8 +8,6 @@ import type { Codec, IgnoreRegion, RegionsAnnouncement } from './types';
  * they take a few times that. A larger part is no announcement of them.
  */
 const MAX_REGIONS_PART_BYTES = 64 * 1024;
-/** An hour, as the sources announcement's. */
-const MAX_REPEAT_MS = 3_600_000;
 
 /**
  * A RegionsAnnouncement as one ZeroMQ part (jsonPartCodec), on the detections socket; unknown fields are dropped, as
@@ -27,7 +25,7 @@ function readRegionsAnnouncement(value: unknown): RegionsAnnouncement {
       return [sourceId, readArray(list, path).map((region, index) => readRegion(region, `${path}[${index}]`))];
     }),
   );
-  return { regions, repeatMs: readInteger(announcement.repeatMs, 'repeatMs', 1, MAX_REPEAT_MS) };
+  return { regions, repeatMs: readRepeatMs(announcement.repeatMs, 'repeatMs') };
 }
 
 function readRegion(value: unknown, path: string): IgnoreRegion {

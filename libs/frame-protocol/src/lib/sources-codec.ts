@@ -1,13 +1,11 @@
 import { MAX_DETECTIONS_PART_BYTES } from './detections-codec';
 import { MessageKind } from './envelope';
-import { invalidField, readArray, readInteger, readObject, readRunId, readSourceId } from './fields';
+import { invalidField, readArray, readObject, readRepeatMs, readRunId, readSourceId } from './fields';
 import { jsonPartCodec } from './json-part';
 import type { Codec, SourcesAnnouncement } from './types';
 
 /** Far more cameras than one module decodes. */
 export const MAX_ANNOUNCED_SOURCES = 1000;
-/** An hour: longer would leave a preview trusting a list long after its module stopped. */
-const MAX_REPEAT_MS = 3_600_000;
 
 /**
  * A SourcesAnnouncement as one ZeroMQ part (jsonPartCodec), on the detections socket, so within the largest part its
@@ -26,5 +24,5 @@ function readSourcesAnnouncement(value: unknown): SourcesAnnouncement {
   const runId = readRunId(announcement.runId, 'runId');
   const complete = announcement.complete ?? false;
   if (typeof complete !== 'boolean') invalidField('complete', `must be a boolean, got ${typeof complete}`);
-  return { runId, sourceIds, repeatMs: readInteger(announcement.repeatMs, 'repeatMs', 1, MAX_REPEAT_MS), complete };
+  return { runId, sourceIds, repeatMs: readRepeatMs(announcement.repeatMs, 'repeatMs'), complete };
 }
