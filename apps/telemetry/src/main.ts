@@ -50,7 +50,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
   const watch = new TelemetryWatch({ silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
   const metrics = new TelemetryMetrics(registry, server, watch.detections);
 
-  const content: SinkContent = { textMatch: config.textMatch, ...(config.events === 'on' && { events: { goneAfterMs: config.textGoneMs } }) };
+  const content: SinkContent = { textMatch: config.textMatch, ...(config.events === 'on' && { events: { goneAfterMs: config.textGoneMs, confirmReads: config.textConfirmReads } }) };
   const upstream =
     config.sink === 'console' || edgeKind === 'none'
       ? undefined

@@ -27,11 +27,17 @@ describe('telemetry configuration', () => {
   });
 
   it('sends events only when told to, says a line has gone after 2 s unseen, and filters no text unless given an expression', () => {
-    expect(readTelemetryConfig({})).toMatchObject({ events: 'off', textGoneMs: 2000, textMatch: undefined });
-    const config = readTelemetryConfig({ TELEMETRY_EVENTS: 'on', TELEMETRY_TEXT_GONE_MS: '5000', TELEMETRY_TEXT_MATCH: '^[A-Z]{3} \\d{3}$' });
-    expect(config).toMatchObject({ events: 'on', textGoneMs: 5000 });
+    expect(readTelemetryConfig({})).toMatchObject({ events: 'off', textGoneMs: 2000, textConfirmReads: 1, textMatch: undefined });
+    const config = readTelemetryConfig({ TELEMETRY_EVENTS: 'on', TELEMETRY_TEXT_GONE_MS: '5000', TELEMETRY_TEXT_CONFIRM_READS: '2', TELEMETRY_TEXT_MATCH: '^[A-Z]{3} \\d{3}$' });
+    expect(config).toMatchObject({ events: 'on', textGoneMs: 5000, textConfirmReads: 2 });
     expect(config.textMatch?.test('ABC 123')).toBe(true);
     expect(config.textMatch?.test('open 24h')).toBe(false);
+  });
+
+  it('refuses a number of reads to confirm a new text that is not an integer from 1 to 100, naming the variable', () => {
+    for (const raw of ['0', '101', '1.5', 'two']) {
+      expect(() => readTelemetryConfig({ TELEMETRY_TEXT_CONFIRM_READS: raw })).toThrow(/TELEMETRY_TEXT_CONFIRM_READS must be an integer from 1 to 100/);
+    }
   });
 
   it('refuses a text filter that is not a regular expression, naming the variable', () => {

@@ -41,6 +41,8 @@ export const telemetryConfigSpec = {
   events: env.oneOf('TELEMETRY_EVENTS', ['on', 'off'] as const, 'off'),
   /** A line not seen for this long has gone (TextEvents): long enough that a sign hidden for a moment does not go. */
   textGoneMs: env.integer('TELEMETRY_TEXT_GONE_MS', { min: 100, max: 86_400_000 }, 2000),
+  /** A line's new text is sent once read that way this many times in a row (1: at once): a misread taken back sends nothing. */
+  textConfirmReads: env.integer('TELEMETRY_TEXT_CONFIRM_READS', { min: 1, max: 100 }, 1),
   /** Only lines whose text matches are sent (per frame, in summaries' texts) or make events. */
   textMatch: optional(regularExpression('TELEMETRY_TEXT_MATCH')),
   /** No detections from any source for this long (or three of a source's own intervals, if slower) is degraded; 0: never. */

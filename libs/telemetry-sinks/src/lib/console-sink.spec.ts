@@ -40,7 +40,7 @@ describe('ConsoleSink', () => {
 
   it('writes events about the lines instead, as readable lines or JSON, where told to', async () => {
     const [text, json] = [collected(), collected()];
-    const sinks = [new ConsoleSink('text', text.out, { events: { goneAfterMs: 150 } }), new ConsoleSink('json', json.out, { events: { goneAfterMs: 150 } })];
+    const sinks = [new ConsoleSink('text', text.out, { events: { goneAfterMs: 150, confirmReads: 1 } }), new ConsoleSink('json', json.out, { events: { goneAfterMs: 150, confirmReads: 1 } })];
     // Frames 100 ms apart: line 7 reads ABC 123, then ABC 124, then leaves view.
     const at = (sequence: number, boxes: Detections['boxes']): Detections => ({ ...detections, frame: { sourceId: 'camera0', sequence, captureTimeMs: 1_000 + (sequence - 42) * 100 }, boxes });
     const line7 = (read: string) => [{ ...detections.boxes[0], lineId: 7, text: read, textScore: 0.97 }];

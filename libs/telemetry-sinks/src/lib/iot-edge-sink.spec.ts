@@ -100,7 +100,7 @@ describe('IotEdgeSink', () => {
 
   it('sends events about the lines where told to, each its own message, its type the messageType that routes filter on', async () => {
     const logger = pino({ level: 'silent' });
-    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger, events: { goneAfterMs: 2000 }, textMatch: /^\d/ });
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger, events: { goneAfterMs: 2000, confirmReads: 1 }, textMatch: /^\d/ });
     const sender = new RecordingSender();
     sink.attach(sender);
     const [first] = crowdedFrame(1).boxes;

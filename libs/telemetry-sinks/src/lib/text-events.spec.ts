@@ -33,7 +33,7 @@ describe('TextEvents', () => {
   let events: TextEvent[];
   let textEvents: TextEvents;
   const start = (settings: Partial<TextEventSettings> = {}) => {
-    textEvents = new TextEvents({ goneAfterMs: 2000, ...settings }, (event) => events.push(event), () => clockMs);
+    textEvents = new TextEvents({ goneAfterMs: 2000, confirmReads: 1, ...settings }, (event) => events.push(event), () => clockMs);
   };
   /** Feeds a frame received 50 ms after its capture, as telemetry's clock then reads. */
   const add = (detections: Detections) => {
@@ -81,6 +81,39 @@ describe('TextEvents', () => {
     add(frame(2, [line(1, 'BUS 43')]));
 
     expect(events.map((event) => (event.type === 'text-changed' ? `${event.previousText} -> ${event.text}` : event.text))).toEqual(['BUS 42', 'BUS 42 -> BUS 43']);
+  });
+
+  it('with confirmReads, sends a new text once that many reads in a row gave it: a misread the next read takes back sends nothing', () => {
+    start({ confirmReads: 2 });
+    add(frame(0, [line(1, 'BUS 42', 0.99)]));
+    // Misread, carried over frames (the same text and score: one read), then read right again.
+    add(frame(1, [line(1, 'BUS 42 (', 0.91)]));
+    add(frame(2, [line(1, 'BUS 42 (', 0.91)]));
+    add(frame(3, [line(1, 'BUS 42 (', 0.91)]));
+    add(frame(4, [line(1, 'BUS 42', 0.98)]));
+    // A real change: its first read waits, its second (spaces aside) is sent, with that read's text and score.
+    add(frame(5, [line(1, 'BUS 43', 0.9)]));
+    expect(summary()).toEqual(['text-appeared 1 BUS 42']);
+    add(frame(6, [line(1, 'BUS43', 0.95)]));
+
+    expect(summary()).toEqual(['text-appeared 1 BUS 42', 'text-changed 1 BUS43']);
+    expect(events[1]).toMatchObject({ previousText: 'BUS 42', textScore: 0.95, sequence: 6 });
+  });
+
+  it('with confirmReads, starts the count again at a read of another text, and says a line gone with the text sent, not one awaiting confirmation', () => {
+    start({ confirmReads: 3 });
+    add(frame(0, [line(1, 'OPEN', 0.99)]));
+    add(frame(1, [line(1, 'CLOSED', 0.9)]));
+    add(frame(2, [line(1, 'CLOSED', 0.91)]));
+    add(frame(3, [line(1, 'CL0SED', 0.7)]));
+    add(frame(4, [line(1, 'CLOSED', 0.92)]));
+    add(frame(5, [line(1, 'CLOSED', 0.93)]));
+    expect(summary()).toEqual(['text-appeared 1 OPEN']);
+    add(frame(6, [line(1, 'CLOSED', 0.94)]));
+    add(frame(7, [line(1, 'OPEN', 0.97)]));
+    add(frame(100, []));
+
+    expect(summary()).toEqual(['text-appeared 1 OPEN', 'text-changed 1 CLOSED', 'text-gone 1 CLOSED']);
   });
 
   it('tells two lines of the same text apart by their ids, and makes no event for boxes without one (detection only)', () => {
@@ -150,7 +183,7 @@ describe('TextEvents', () => {
   });
 
   it("times a silent source on the monotonic clock: NTP setting the wall clock back an hour does not keep a stopped camera's lines", () => {
-    textEvents = new TextEvents({ goneAfterMs: 2000 }, (event) => events.push(event));
+    textEvents = new TextEvents({ goneAfterMs: 2000, confirmReads: 1 }, (event) => events.push(event));
     textEvents.add(frame(0, [line(1, 'BUS 42')]));
     jest.setSystemTime(Date.now() - 3_600_000);
     jest.advanceTimersByTime(3000);

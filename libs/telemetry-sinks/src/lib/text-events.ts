@@ -9,6 +9,12 @@ export interface TextEventSettings {
    * three of the source's own intervals, where it is slower).
    */
   goneAfterMs: number;
+  /**
+   * A line's new text is sent as text-changed once it has been read that way this many times in a row
+   * (TELEMETRY_TEXT_CONFIRM_READS; 1: at its first read): a misread that the next read takes back (`BUS 42 (` for a
+   * steady `BUS 42`) sends nothing. Its first text is sent at once.
+   */
+  confirmReads: number;
   /** Only lines whose text matches make events (TELEMETRY_TEXT_MATCH); a change to a text that does not is not sent. */
   textMatch?: RegExp;
 }
@@ -59,6 +65,13 @@ interface FollowedLine {
   last: Omit<LineEvent, 'text' | 'textScore'>;
   /** The text and score last sent for it: none before its text-appeared. */
   sent?: { text: string; textScore: number };
+  /**
+   * Its last read: inference carries a line's text and score unchanged between reads, so a box with another text or
+   * score is a read.
+   */
+  lastRead?: { text: string; textScore: number };
+  /** A text other than the one sent, and how many reads in a row gave it (confirmReads). */
+  pending?: { text: string; reads: number };
 }
 
 interface SourceLines {
@@ -81,8 +94,8 @@ interface SourceLines {
  * Turns a source's detections into events about its lines, by the ids inference's line tracker gives them
  * (`lineId`): `text-appeared` once a line has a text, `text-changed` when its text differs from the one last sent
  * (a score or spaces alone do not: a re-read of a steady "BUS 42" may give "BUS42", the reader merging its words),
- * `text-gone` once it has not been seen for goneAfterMs. Boxes without a line id (detection only, a tracker off, an
- * older inference) make none. A restarted inference numbers its lines afresh: at its first detections (another
+ * `text-gone` once it has not been seen for goneAfterMs; a new text once confirmReads reads in a row gave it. Boxes
+ * without a line id (detection only, a tracker off, an older inference) make none. A restarted inference numbers its lines afresh: at its first detections (another
  * runId) the last run's lines go, and its own appear as new, never as a change.
  */
 export class TextEvents {
@@ -138,12 +151,26 @@ export class TextEvents {
   }
 
   private read(line: FollowedLine, text: string, textScore: number): void {
+    if (line.lastRead?.text === text && line.lastRead.textScore === textScore) return;
+    line.lastRead = { text, textScore };
+    // Any read but one more of the pending text breaks its run: one not sent, or one giving the text sent.
+    const pending = line.pending;
+    line.pending = undefined;
     if (text === '' || !matchesText(this.settings.textMatch, text)) return;
     const previous = line.sent;
     if (previous && withoutSpaces(previous.text) === withoutSpaces(text)) return;
+    if (previous && !this.confirmed(line, pending, text)) return;
     line.sent = { text, textScore };
     if (!previous) this.emit({ type: 'text-appeared', ...line.last, text, textScore });
     else this.emit({ type: 'text-changed', ...line.last, text, textScore, previousText: previous.text });
+  }
+
+  /** Whether this read of `text`, not the one sent, makes confirmReads in a row (spaces aside, as a change is judged). */
+  private confirmed(line: FollowedLine, pending: FollowedLine['pending'], text: string): boolean {
+    const reads = pending && withoutSpaces(pending.text) === withoutSpaces(text) ? pending.reads + 1 : 1;
+    if (reads >= this.settings.confirmReads) return true;
+    line.pending = { text, reads };
+    return false;
   }
 
   private go(source: SourceLines, lineId: number, line: FollowedLine): void {
@@ -170,7 +197,7 @@ export class TextEvents {
 export interface SinkContent {
   /** TELEMETRY_TEXT_MATCH: only lines whose text matches are sent, or make events. */
   textMatch?: RegExp;
-  /** TELEMETRY_EVENTS=on, with TELEMETRY_TEXT_GONE_MS. */
+  /** TELEMETRY_EVENTS=on, with TELEMETRY_TEXT_GONE_MS and TELEMETRY_TEXT_CONFIRM_READS. */
   events?: Omit<TextEventSettings, 'textMatch'>;
 }
 
