@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, sourcesCodec, SOURCES_TOPIC } from '@iev/frame-protocol';
 import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, runModule, setHeapGrowingPercent, startMicroservice } from '@iev/service-runtime';
-import { ConsoleSink, IotEdgeSink, type DetectionsSink, type SinkContent } from '@iev/telemetry-sinks';
+import { ConsoleSink, IotEdgeSink, type DetectionsSink, type SinkContent, type TextEvent } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
@@ -50,7 +50,8 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
   const watch = new TelemetryWatch({ silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
   const metrics = new TelemetryMetrics(registry, server, watch.detections);
 
-  const content: SinkContent = { textMatch: config.textMatch, ...(config.events === 'on' && { events: { goneAfterMs: config.textGoneMs, confirmReads: config.textConfirmReads } }) };
+  const events = { goneAfterMs: config.textGoneMs, confirmReads: config.textConfirmReads, sent: (event: TextEvent) => metrics.textEventSent(event) };
+  const content: SinkContent = { textMatch: config.textMatch, ...(config.events === 'on' && { events }) };
   const upstream =
     config.sink === 'console' || edgeKind === 'none'
       ? undefined

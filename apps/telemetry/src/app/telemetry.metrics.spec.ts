@@ -1,5 +1,6 @@
 import { AllSourcesSilence } from '@iev/service-runtime';
 import { ServerZmq } from '@iev/zmq-transport';
+import type { TextEvent } from '@iev/telemetry-sinks';
 import { Registry } from 'prom-client';
 import { TelemetryMetrics } from './telemetry.metrics';
 
@@ -44,5 +45,28 @@ describe('TelemetryMetrics: forgetting silent sources', () => {
     jest.advanceTimersByTime(FORGET_MS);
 
     expect(metrics.forgetSilent(FORGET_MS).map(({ sourceId }) => sourceId)).toEqual(['door']);
+  });
+
+  it('counts the text events sent per source and type, and forgets a forgotten source\'s counts', async () => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const metrics = metricsOf(registry);
+    const event = (sourceId: string, type: TextEvent['type']) => ({ type, sourceId, lineId: 1, text: 'BUS 42' }) as TextEvent;
+    metrics.received('gate');
+    for (const type of ['text-appeared', 'text-changed', 'text-changed', 'text-gone'] as const) metrics.textEventSent(event('gate', type));
+    metrics.textEventSent(event('door', 'text-appeared'));
+    const counts = async () => [...(await registry.metrics()).matchAll(/^iev_telemetry_text_events_total\{(.*)\} (\d+)$/gm)].map(([, labels, count]) => `${labels} ${count}`).sort();
+
+    expect(await counts()).toEqual([
+      'source_id="door",type="text-appeared" 1',
+      'source_id="gate",type="text-appeared" 1',
+      'source_id="gate",type="text-changed" 2',
+      'source_id="gate",type="text-gone" 1',
+    ]);
+    metrics.received('door');
+    jest.advanceTimersByTime(FORGET_MS);
+    metrics.received('door');
+    expect(metrics.forgetSilent(FORGET_MS).map(({ sourceId }) => sourceId)).toEqual(['gate']);
+    expect(await counts()).toEqual(['source_id="door",type="text-appeared" 1']);
   });
 });

@@ -2,6 +2,7 @@ import { AnnouncedCameras, type SourcesAnnouncement } from '@iev/frame-protocol'
 import { counterReadAtScrape, RateMeter, type AllSourcesSilence } from '@iev/service-runtime';
 import type { ServerZmq } from '@iev/zmq-transport';
 import type { OutboundQueueStats } from '@iev/iot-edge';
+import { TEXT_EVENT_TYPES, type TextEvent } from '@iev/telemetry-sinks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export class TelemetryMetrics {
@@ -9,6 +10,8 @@ export class TelemetryMetrics {
   private readonly messages: Counter<'source_id'>;
   private readonly sinkErrors: Counter<'source_id'>;
   private readonly endToEndSeconds: Histogram<'source_id'>;
+  /** TELEMETRY_EVENTS=on: the events sent, per source and type. */
+  private readonly textEvents: Counter<'source_id' | 'type'>;
   /** Detections per second reaching the sink: the fps reported in the module twin. */
   readonly rate = new RateMeter();
   /** The cameras inference decodes itself, as it announces them: one it removed has its series forgotten. */
@@ -29,6 +32,12 @@ export class TelemetryMetrics {
     const labelNames = ['source_id'] as const;
     this.messages = new Counter({ name: 'iev_telemetry_detections_total', help: 'Detections messages written to the sink', labelNames, registers });
     this.sinkErrors = new Counter({ name: 'iev_telemetry_sink_errors_total', help: 'Detections the sink failed to write', labelNames, registers });
+    this.textEvents = new Counter({
+      name: 'iev_telemetry_text_events_total',
+      help: 'Text events (TELEMETRY_EVENTS=on) sent, to the console or the upstream queue, by type: text-appeared, text-changed, text-gone',
+      labelNames: ['source_id', 'type'],
+      registers,
+    });
     this.endToEndSeconds = new Histogram({
       name: 'iev_telemetry_capture_to_sink_seconds',
       help: 'From the frame leaving the decoder to its detections reaching telemetry',
@@ -76,6 +85,11 @@ export class TelemetryMetrics {
     this.endToEndSeconds.observe({ source_id: sourceId }, ageSeconds);
   }
 
+  /** The sink sent a text event. */
+  textEventSent({ sourceId, type }: TextEvent): void {
+    if (!this.removed(sourceId)) this.textEvents.inc({ source_id: sourceId, type });
+  }
+
   /** The sink failed to write the source's detections. */
   sinkFailed(sourceId: string): void {
     if (!this.removed(sourceId)) this.sinkErrors.inc({ source_id: sourceId });
@@ -110,6 +124,7 @@ export class TelemetryMetrics {
     this.detections.forget(sourceId);
     this.announcedWhenLastHeard.delete(sourceId);
     for (const metric of [this.messages, this.sinkErrors, this.endToEndSeconds]) metric.remove({ source_id: sourceId });
+    for (const type of TEXT_EVENT_TYPES) this.textEvents.remove({ source_id: sourceId, type });
   }
 
   private removed(sourceId: string): boolean {

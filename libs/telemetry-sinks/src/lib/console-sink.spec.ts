@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Detections } from '@iev/frame-protocol';
 import { ConsoleSink } from './console-sink';
+import type { TextEvent } from './text-events';
 
 const detections: Detections = {
   frame: { sourceId: 'camera0', sequence: 42, captureTimeMs: 1_000 },
@@ -40,7 +41,10 @@ describe('ConsoleSink', () => {
 
   it('writes events about the lines instead, as readable lines or JSON, where told to', async () => {
     const [text, json] = [collected(), collected()];
-    const sinks = [new ConsoleSink('text', text.out, { events: { goneAfterMs: 150, confirmReads: 1 } }), new ConsoleSink('json', json.out, { events: { goneAfterMs: 150, confirmReads: 1 } })];
+    // Each event printed is told to `sent` too (telemetry's metrics count them).
+    const told: string[] = [];
+    const events = { goneAfterMs: 150, confirmReads: 1, sent: (event: TextEvent) => void told.push(event.type) };
+    const sinks = [new ConsoleSink('text', text.out, { events }), new ConsoleSink('json', json.out, { events })];
     // Frames 100 ms apart: line 7 reads ABC 123, then ABC 124, then leaves view.
     const at = (sequence: number, boxes: Detections['boxes']): Detections => ({ ...detections, frame: { sourceId: 'camera0', sequence, captureTimeMs: 1_000 + (sequence - 42) * 100 }, boxes });
     const line7 = (read: string) => [{ ...detections.boxes[0], lineId: 7, text: read, textScore: 0.97 }];
@@ -57,6 +61,7 @@ describe('ConsoleSink', () => {
       { type: 'text-changed', lineId: 7, text: 'ABC 124', previousText: 'ABC 123' },
       { type: 'text-gone', lineId: 7, text: 'ABC 124', firstSeenCaptureTimeMs: 1_000, lastSeenCaptureTimeMs: 1_100, durationMs: 100 },
     ]);
+    expect(told).toEqual(['text-appeared', 'text-changed', 'text-gone', 'text-appeared', 'text-changed', 'text-gone']);
   });
 
   it('leaves out the lines whose text does not match TELEMETRY_TEXT_MATCH', async () => {

@@ -54,6 +54,8 @@ export interface TextGone extends LineEvent {
 
 export type TextEvent = TextAppeared | TextChanged | TextGone;
 
+export const TEXT_EVENT_TYPES = ['text-appeared', 'text-changed', 'text-gone'] as const satisfies ReadonlyArray<TextEvent['type']>;
+
 const withoutSpaces = (text: string) => text.replace(/\s+/g, '');
 
 interface FollowedLine {
@@ -198,9 +200,22 @@ export interface SinkContent {
   /** TELEMETRY_TEXT_MATCH: only lines whose text matches are sent, or make events. */
   textMatch?: RegExp;
   /** TELEMETRY_EVENTS=on, with TELEMETRY_TEXT_GONE_MS and TELEMETRY_TEXT_CONFIRM_READS. */
-  events?: Omit<TextEventSettings, 'textMatch'>;
+  events?: Omit<TextEventSettings, 'textMatch'> & TextEventWatchers;
 }
 
-/** The sink's events, where it sends events: each goes to `send`. */
-export const textEventsFor = ({ textMatch, events }: SinkContent, send: (event: TextEvent) => void): TextEvents | undefined =>
-  events && new TextEvents({ ...events, textMatch }, send);
+/** Who hears of the events besides their sink. */
+export interface TextEventWatchers {
+  /** Each event as the sink sends it (telemetry's metrics count them). */
+  sent?: (event: TextEvent) => void;
+}
+
+/** The sink's events, where it sends events: each goes to `send`, then to the watchers. */
+export function textEventsFor({ textMatch, events }: SinkContent, send: (event: TextEvent) => void): TextEvents | undefined {
+  if (!events) return undefined;
+  const { sent, ...settings } = events;
+  const sendAndTell = (event: TextEvent) => {
+    send(event);
+    sent?.(event);
+  };
+  return new TextEvents({ ...settings, textMatch }, sendAndTell);
+}
