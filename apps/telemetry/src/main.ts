@@ -50,7 +50,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
   const watch = new TelemetryWatch({ silenceLimitMs: config.silenceLimitMs, detectionsConnect: config.detectionsConnect, logger });
   const metrics = new TelemetryMetrics(registry, server, watch.detections);
 
-  const events = { goneAfterMs: config.textGoneMs, confirmReads: config.textConfirmReads, sent: (event: TextEvent) => metrics.textEventSent(event) };
+  const events = { goneAfterMs: config.textGoneMs, confirmReads: config.textConfirmReads, sent: (event: TextEvent) => metrics.textEventSent(event), logger };
   const content: SinkContent = { textMatch: config.textMatch, ...(config.events === 'on' && { events }) };
   const upstream =
     config.sink === 'console' || edgeKind === 'none'

@@ -1,5 +1,7 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
 import { Arrivals } from '@iev/service-runtime';
+import type { Logger } from 'pino';
+import { MissingLineIds } from './missing-line-ids';
 import { matchesText } from './text-match';
 
 export interface TextEventSettings {
@@ -109,6 +111,8 @@ export class TextEvents {
     private readonly emit: (event: TextEvent) => void,
     /** Monotonic: NTP stepping the wall clock back would keep a stopped camera's lines as long as the step. */
     private readonly now: () => number = () => performance.now(),
+    /** Told of each source whose boxes carry no line id, which makes no events. */
+    private readonly missingLineIds?: MissingLineIds,
   ) {
     // A quarter of the wait: a silent source's lines go at most a quarter late.
     this.timer = setInterval(() => this.expireSilentSources(), Math.max(1, settings.goneAfterMs / 4));
@@ -125,6 +129,7 @@ export class TextEvents {
     }
     if (!source) this.sources.set(sourceId, (source = { runId: detections.runId, arrivals: new Arrivals(), framesMs: 0, lines: new Map() }));
     source.arrivals.mark(this.now());
+    this.missingLineIds?.saw(detections);
     source.framesMs += Math.max(0, captureTimeMs - (source.lastCaptureTimeMs ?? captureTimeMs));
     source.lastCaptureTimeMs = captureTimeMs;
     const seen = new Set<number>();
@@ -145,6 +150,7 @@ export class TextEvents {
   /** A source gone for good (TELEMETRY_FORGET_SOURCE_MS): its lines have gone already, its pace goes. */
   forget(sourceId: string): void {
     this.sources.delete(sourceId);
+    this.missingLineIds?.forget(sourceId);
   }
 
   /** Stops the timer; lines still in view are not said to have gone (they have not). */
@@ -207,15 +213,17 @@ export interface SinkContent {
 export interface TextEventWatchers {
   /** Each event as the sink sends it (telemetry's metrics count them). */
   sent?: (event: TextEvent) => void;
+  /** Warned of a source whose boxes carry no line id, and so makes no events (MissingLineIds). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 /** The sink's events, where it sends events: each goes to `send`, then to the watchers. */
 export function textEventsFor({ textMatch, events }: SinkContent, send: (event: TextEvent) => void): TextEvents | undefined {
   if (!events) return undefined;
-  const { sent, ...settings } = events;
+  const { sent, logger, ...settings } = events;
   const sendAndTell = (event: TextEvent) => {
     send(event);
     sent?.(event);
   };
-  return new TextEvents({ ...settings, textMatch }, sendAndTell);
+  return new TextEvents({ ...settings, textMatch }, sendAndTell, undefined, logger && new MissingLineIds(logger));
 }
