@@ -5,8 +5,9 @@ import { createMetricsRegistry, MESSAGES_HEAP_GROWING_PERCENT, readTogether, run
 import { ConsoleSink, IotEdgeSink, type DetectionsSink, type SinkContent, type TextEvent } from '@iev/telemetry-sinks';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
-import { readTelemetryConfig, readTelemetryCurve, telemetryTwinSpec } from './app/telemetry.config';
+import { readTelemetryConfig, readTelemetryCurve, type telemetryTwinSpec } from './app/telemetry.config';
 import { TelemetryWatch } from './app/telemetry-health';
+import { telemetryTwinSettings } from './app/telemetry-twin';
 import { TelemetryMetrics } from './app/telemetry.metrics';
 import { TelemetryModule } from './app/telemetry.module';
 
@@ -69,15 +70,7 @@ void runModule('telemetry', () => readTogether(readTelemetryConfig, readTelemetr
     name: 'telemetry',
     logger,
     registry,
-    // Events have no rate to set: the twin's aggregation is refused, as where nothing is sent upstream.
-    settings:
-      upstream && !content.events
-        ? {
-            spec: telemetryTwinSpec,
-            startup: { aggregateFrames: config.aggregateFrames, aggregateIntervalMs: config.aggregateIntervalMs },
-            apply: (_changes, next) => upstream.configure({ frames: next.aggregateFrames, intervalMs: next.aggregateIntervalMs }),
-          }
-        : undefined,
+    settings: telemetryTwinSettings(config, upstream),
     reported: () => ({ sink: upstream ? 'iotedge' : 'console', fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null }),
     status: () => ({ fps: metrics.rate.perSecond(), upstream: upstream?.stats() ?? null, transport: server.stats() }),
   });

@@ -63,15 +63,27 @@ export type TelemetryConfig = ConfigOf<typeof telemetryConfigSpec>;
 export function readTelemetryConfig(source: NodeJS.ProcessEnv = process.env): TelemetryConfig {
   const config = readConfig(telemetryConfigSpec, source);
   if (config.events === 'on') {
-    const aggregation = [
-      ...(config.aggregateFrames !== 1 ? [`TELEMETRY_AGGREGATE_FRAMES=${config.aggregateFrames}`] : []),
-      ...(config.aggregateIntervalMs !== 0 ? [`TELEMETRY_AGGREGATE_INTERVAL_MS=${config.aggregateIntervalMs}`] : []),
-    ];
-    if (aggregation.length > 0) {
-      throw new ConfigError([`TELEMETRY_EVENTS=on sends events about the lines instead of frames or their summaries: unset ${aggregation.join(' and ')} (or set TELEMETRY_EVENTS=off)`]);
+    try {
+      refuseAggregationBesideEvents(config, { frames: 'TELEMETRY_AGGREGATE_FRAMES', intervalMs: 'TELEMETRY_AGGREGATE_INTERVAL_MS' });
+    } catch (error) {
+      throw new ConfigError([(error as Error).message]);
     }
   }
   return config;
+}
+
+/**
+ * Throws, naming each setting (`names`) that aggregates: events replace the frames and their summaries, so only the
+ * values that mean no aggregation (1 frame, 0 ms) go beside them.
+ */
+export function refuseAggregationBesideEvents(aggregation: { aggregateFrames: number; aggregateIntervalMs: number }, names: { frames: string; intervalMs: string }): void {
+  const aggregating = [
+    ...(aggregation.aggregateFrames !== 1 ? [`${names.frames}=${aggregation.aggregateFrames}`] : []),
+    ...(aggregation.aggregateIntervalMs !== 0 ? [`${names.intervalMs}=${aggregation.aggregateIntervalMs}`] : []),
+  ];
+  if (aggregating.length > 0) {
+    throw new Error(`TELEMETRY_EVENTS=on sends events about the lines instead of frames or their summaries: unset ${aggregating.join(' and ')} (or set TELEMETRY_EVENTS=off)`);
+  }
 }
 
 /** ZMQ_CURVE_SECRET_KEY(_FILE) and DETECTIONS_CURVE_SERVER_KEY (inference's public key): CURVE on the detections it connects to; unset: plain. */
