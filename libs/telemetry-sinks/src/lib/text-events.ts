@@ -99,8 +99,9 @@ interface SourceLines {
  * (`lineId`): `text-appeared` once a line has a text, `text-changed` when its text differs from the one last sent
  * (a score or spaces alone do not: a re-read of a steady "BUS 42" may give "BUS42", the reader merging its words),
  * `text-gone` once it has not been seen for goneAfterMs; a new text once confirmReads reads in a row gave it. Boxes
- * without a line id (detection only, a tracker off, an older inference) make none. A restarted inference numbers its lines afresh: at its first detections (another
- * runId) the last run's lines go, and its own appear as new, never as a change.
+ * without a line id (detection only, a tracker off, an older inference) make none. A restarted inference numbers its
+ * lines afresh: at its first detections (another runId) the last run's lines go, and its own appear as new, never as a
+ * change.
  */
 export class TextEvents {
   private readonly sources = new Map<string, SourceLines>();
