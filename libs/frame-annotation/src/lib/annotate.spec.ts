@@ -89,6 +89,25 @@ describe('encodeAnnotatedJpeg', () => {
   });
 });
 
+describe('encodeAnnotatedJpeg, shaded regions', () => {
+  const grey = rgbFrame({ width: 64, height: 48, stride: 64 * 3, data: new Uint8Array(64 * 48 * 3).fill(128) });
+  const redness = (image: { data: Uint8Array; width: number }, x: number, y: number) => rgbAt(image, x, y)[0] - rgbAt(image, x, y)[1];
+
+  it('shades each region as the page does, alone or under the boxes, one reaching past the frame up to its edge, one wholly off it not at all', async () => {
+    const leftHalf = [[0, 0], [32, 0], [32, 48], [0, 48]] as const;
+    const pastRight = [[56, 8], [90, 8], [90, 16], [56, 16]] as const;
+    const offFrame = [[100, 100], [120, 100], [120, 120]] as const;
+    for (const annotations of [[], detectionAnnotations([{ points: [[40, 30], [60, 30], [60, 44], [40, 44]], score: 1 }])]) {
+      const shaded = await decode(await encodeAnnotatedJpeg(grey, annotations, 90, [leftHalf, pastRight, offFrame]));
+      // 30 % of rgb(255, 0, 64) over the grey: 166 against 90.
+      expect(redness(shaded, 16, 24)).toBeGreaterThan(60);
+      expect(redness(shaded, 62, 12)).toBeGreaterThan(60);
+      expect(Math.abs(redness(shaded, 48, 4))).toBeLessThan(8);
+      expect(Math.abs(redness(shaded, 44, 24))).toBeLessThan(8);
+    }
+  });
+});
+
 describe('encodeFrameJpeg', () => {
   /** Mean absolute error of the decoded JPEG against the raw BGR frame, per channel in RGB order. */
   const errorPerChannel = (decoded: { data: Buffer }) => {

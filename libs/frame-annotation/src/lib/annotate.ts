@@ -3,22 +3,24 @@ import type { ImageView } from '@iev/text-detection';
 import type { Annotation } from './annotation';
 import { overlayPlan } from './overlay-plan';
 import { checkedSize, rgbPixels } from './rgb-frame';
+import { regionsLayer, type ShadedRegions } from './region-shade';
 import { overlaySvg } from './svg-overlay';
 
 /**
- * A sharp pipeline holding the frame (BGR24, or an RgbFrame) as RGB, with the annotations drawn over it; call an
- * output method on it.
+ * A sharp pipeline holding the frame (BGR24, or an RgbFrame) as RGB, with the annotations drawn over it and over the
+ * `shaded` regions, in the one composite; call an output method on it.
  */
-export function annotatedImage(image: ImageView, annotations: readonly Annotation[]): Sharp {
+export function annotatedImage(image: ImageView, annotations: readonly Annotation[], shaded: ShadedRegions = []): Sharp {
   const { width, height } = checkedSize(image);
   const frame = sharp(rgbPixels(image), { raw: { width, height, channels: 3 } });
-  if (annotations.length === 0) return frame;
-  return frame.composite([{ input: Buffer.from(overlaySvg(overlayPlan(width, height, annotations))) }]).removeAlpha();
+  const layers = [regionsLayer(shaded, width, height), annotations.length > 0 ? { input: Buffer.from(overlaySvg(overlayPlan(width, height, annotations))) } : undefined].filter((layer) => layer !== undefined);
+  if (layers.length === 0) return frame;
+  return frame.composite(layers).removeAlpha();
 }
 
 /** The annotated frame as a JPEG, chroma at full resolution so thin coloured outlines keep their colour. */
-export function encodeAnnotatedJpeg(image: ImageView, annotations: readonly Annotation[], quality = 90): Promise<Buffer> {
-  return annotatedImage(image, annotations).jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
+export function encodeAnnotatedJpeg(image: ImageView, annotations: readonly Annotation[], quality = 90, shaded: ShadedRegions = []): Promise<Buffer> {
+  return annotatedImage(image, annotations, shaded).jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
 }
 
 /**

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import type { ImageView } from '@iev/text-detection';
 import type { Annotation } from './annotation';
 import { annotatedImage } from './annotate';
+import type { ShadedRegions } from './region-shade';
 
 /** IoT Hub's largest direct method payload (request or response), 128 KB. */
 export const METHOD_PAYLOAD_LIMIT_BYTES = 128 * 1024;
@@ -24,11 +25,11 @@ const SMALLEST_SIDE = 16;
 
 /**
  * The annotated frame as a JPEG of at most `maxBytes`: the best quality that fits at full size, else at the lowest
- * quality scaled down (outlines and labels drawn at full size first) until it fits.
+ * quality scaled down (outlines, labels and `shaded` regions drawn at full size first) until it fits.
  */
-export async function encodeBoundedJpeg(image: ImageView, annotations: readonly Annotation[], maxBytes: number): Promise<BoundedJpeg> {
+export async function encodeBoundedJpeg(image: ImageView, annotations: readonly Annotation[], maxBytes: number, shaded: ShadedRegions = []): Promise<BoundedJpeg> {
   if (!(maxBytes > 0)) throw new Error(`maxBytes must be a positive number (got ${maxBytes})`);
-  const { data: pixels, info } = await annotatedImage(image, annotations).raw().toBuffer({ resolveWithObject: true });
+  const { data: pixels, info } = await annotatedImage(image, annotations, shaded).raw().toBuffer({ resolveWithObject: true });
   const encode = (width: number, height: number, quality: number) =>
     sharp(pixels, { raw: { width: info.width, height: info.height, channels: 3 } })
       .resize(width, height, { fit: 'fill' })

@@ -1,3 +1,4 @@
+import type { PointLike } from '@iev/text-detection';
 import type { OverlayPlan, PlannedLabel, PlannedOutline } from './overlay-plan';
 import { LABEL_FONT_FAMILY } from './overlay-plan';
 
@@ -11,8 +12,10 @@ export function overlaySvg({ width, height, fontSize, outlines, labels }: Overla
 
 function polygon({ points, colour, lineWidth, dash }: PlannedOutline): string {
   const dashes = dash ? ` stroke-dasharray="${dash.join(',')}"` : '';
-  return `<polygon points="${points.map(([x, y]) => `${x},${y}`).join(' ')}" fill="none" stroke="${colour}" stroke-width="${lineWidth}"${dashes}/>`;
+  return `<polygon points="${svgPoints(points)}" fill="none" stroke="${colour}" stroke-width="${lineWidth}"${dashes}/>`;
 }
+
+export const svgPoints = (points: readonly PointLike[]) => points.map(([x, y]) => `${x},${y}`).join(' ');
 
 function text({ text, x, y, anchor, colour, haloWidth }: PlannedLabel): string {
   return (

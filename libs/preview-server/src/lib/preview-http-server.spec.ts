@@ -286,6 +286,49 @@ describe('the preview HTTP server', () => {
   });
 });
 
+/** door's own region, the top-left quarter in fractions; yard takes `*`'s, a rectangle in pixels. */
+const quarter = { unit: 'fraction' as const, points: [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]] as const };
+const rectangle = { unit: 'pixel' as const, points: [[200, 150], [300, 150], [300, 230], [200, 230]] as const };
+/** The mid-grey frame under the page's shade: 30 % of rgb(255, 0, 64) over 70 % of 128. */
+const SHADED_GREY = [166, 90, 109];
+
+describe('the pictures drawn in (latest.jpg, stream.mjpeg), cameras with ignore regions', () => {
+  const sources = new PreviewSources(['door', 'yard']);
+  let served: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    sources.announceRegions({ regions: { door: [quarter], '*': [rectangle] }, repeatMs: 60_000 });
+    sources.addFrame(frameOf('door'));
+    sources.addDetections({ ...detections, frame: { ...detections.frame, sourceId: 'door' }, ignored: 2 });
+    sources.addFrame(frameOf('yard', { width: 640, height: 480 }));
+    served = await serve(sources);
+  });
+  afterAll(() => served.http.close());
+
+  /** The JPEG's pixels at each point, decoded. */
+  const pixelsAt = async (jpeg: Buffer, points: [number, number][]) => {
+    const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+    return points.map(([x, y]) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)]);
+  };
+  /** As the page judges its canvas: the grey frame turned red. */
+  const shaded = ([r, g]: number[]) => r - g > 40;
+
+  it("shades each camera's regions as the page does, fractions at the picture's size and pixels as pixels, the boxes drawn over them", async () => {
+    for (const stream of ['latest.jpg', 'stream.mjpeg']) {
+      const picture = async (sourceId: string) =>
+        stream === 'latest.jpg' ? Buffer.from(await (await fetch(served.url(`/sources/${sourceId}/latest.jpg`))).arrayBuffer()) : (await firstPart(served.url(`/sources/${sourceId}/stream.mjpeg`))).body;
+      // door at 320x240: its quarter is 160x120 pixels; (20, 110) is the box's left edge, inside the quarter.
+      const door = await pixelsAt(await picture('door'), [[10, 10], [150, 90], [170, 130], [250, 190], [20, 110]]);
+      expect([stream, door.map(shaded)]).toEqual([stream, [true, true, false, false, false]]);
+      for (const inside of door.slice(0, 2)) for (const [c, value] of inside.entries()) expect(Math.abs(value - SHADED_GREY[c])).toBeLessThanOrEqual(6);
+      for (const outside of door.slice(2, 4)) for (const value of outside) expect(Math.abs(value - 128)).toBeLessThanOrEqual(4);
+      expect(door[4].map((value) => Math.round(value / 32))).toEqual([0, 7, 2]); // the outline's green
+      // yard at 640x480: the rectangle where its pixels say, not scaled.
+      const yard = await pixelsAt(await picture('yard'), [[250, 190], [10, 10], [400, 300], [150, 110]]);
+      expect([stream, yard.map(shaded)]).toEqual([stream, [true, false, false, false]]);
+    }
+  });
+});
+
 describe('the preview page, cameras with ignore regions', () => {
   let served: Awaited<ReturnType<typeof serve>> | undefined;
   let browser: HeadlessChromium | undefined;
@@ -298,9 +341,6 @@ describe('the preview page, cameras with ignore regions', () => {
     "shades each camera's ignore regions on its picture, fractions at the picture's size and pixels as pixels, and shows how many boxes it left out",
     async () => {
       const sources = new PreviewSources(['door', 'yard']);
-      // door's own list, the top-left quarter in fractions; yard takes `*`'s, a rectangle in pixels.
-      const quarter = { unit: 'fraction' as const, points: [[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]] as const };
-      const rectangle = { unit: 'pixel' as const, points: [[200, 150], [300, 150], [300, 230], [200, 230]] as const };
       sources.announceRegions({ regions: { door: [quarter], '*': [rectangle] }, repeatMs: 60_000 });
       served = await serve(sources);
       browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
@@ -323,6 +363,9 @@ describe('the preview page, cameras with ignore regions', () => {
       };
       // door at 320x240: its quarter is 160x120 pixels.
       expect(await Promise.all([shaded('door', 10, 10), shaded('door', 150, 110), shaded('door', 170, 130), shaded('door', 250, 190)])).toEqual([true, true, false, false]);
+      // The colour the preview draws into latest.jpg, up to JPEG error.
+      const canvasRgb = (await page.evaluate<number[]>(`[...document.querySelector('[data-source="door"] canvas').getContext('2d').getImageData(10, 10, 1, 1).data]`)).slice(0, 3);
+      for (const [c, value] of canvasRgb.entries()) expect(Math.abs(value - SHADED_GREY[c])).toBeLessThanOrEqual(3);
       // yard at 640x480: the rectangle where its pixels say, not scaled.
       expect(await Promise.all([shaded('yard', 250, 190), shaded('yard', 10, 10), shaded('yard', 400, 300)])).toEqual([true, false, false]);
       const figures = (sourceId: string) => page.evaluate<string>(`document.querySelector('[data-source="${sourceId}"] .figures').textContent`);

@@ -1,4 +1,4 @@
-import { LABEL_FONT_FAMILY } from '@iev/frame-annotation';
+import { LABEL_FONT_FAMILY, REGION_SHADE } from '@iev/frame-annotation';
 import { MAX_VIEWER_FPS, MIN_VIEWER_FPS } from './mjpeg-streams';
 
 /**
@@ -90,16 +90,19 @@ async function* parts(reader) {
     buffered = buffered.subarray(end + 4 + length);
   }
 }
-/** The camera's ignore regions, shaded under the boxes: whatever text lies inside is neither read nor published. */
+/**
+ * The camera's ignore regions, shaded under the boxes: whatever text lies inside is neither read nor published. As
+ * the preview shades them in the JPEGs it draws (REGION_SHADE).
+ */
 function shadeRegions(context, regions) {
   for (const points of regions) {
     context.beginPath();
     points.forEach(([x, y], i) => (i === 0 ? context.moveTo(x, y) : context.lineTo(x, y)));
     context.closePath();
-    context.fillStyle = 'rgba(255, 0, 64, 0.3)';
+    context.fillStyle = '${REGION_SHADE.fill}';
     context.fill('evenodd');
-    context.strokeStyle = 'rgba(255, 0, 64, 0.8)';
-    context.lineWidth = 1;
+    context.strokeStyle = '${REGION_SHADE.stroke}';
+    context.lineWidth = ${REGION_SHADE.lineWidth};
     context.stroke();
   }
 }

@@ -22,9 +22,12 @@ export interface PictureEncoder {
   sameJpeg(earlier: SourcePicture, later: SourcePicture): boolean;
 }
 
-/** Outlines and labels drawn in (~20-25 ms at 640×480): for latest.jpg, stream.mjpeg and snapshots, seen anywhere. */
+/**
+ * Outlines and labels drawn in (~20-25 ms at 640×480), over the camera's ignore regions shaded as the page shades
+ * them: for latest.jpg and stream.mjpeg, seen anywhere.
+ */
 export const annotatedJpeg = (quality = 80): PictureEncoder => ({
-  encode: (picture) => encodeAnnotatedJpeg(picture.image, detectionAnnotations(picture.boxes), quality),
+  encode: (picture) => encodeAnnotatedJpeg(picture.image, detectionAnnotations(picture.boxes), quality, picture.regions),
   sameJpeg: (earlier, later) => earlier.key === later.key && earlier.image === later.image,
 });
 

@@ -18,6 +18,17 @@ describe('takeSnapshot', () => {
     expect([decoded.width, decoded.height]).toEqual([snapshot.width, snapshot.height]);
   });
 
+  it("shades the camera's ignore regions in the picture, as the page does", async () => {
+    const sources = new PreviewSources();
+    sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] }] }, repeatMs: 60_000 });
+    sources.addFrame({ sourceId: 'cam', sequence: 1, captureTimeMs: 0, width: 64, height: 48, stride: 64 * 3, pixelFormat: PixelFormat.BGR24, pixels: new Uint8Array(64 * 48 * 3).fill(128) });
+    const { data } = await sharp(Buffer.from((await takeSnapshot(sources)).jpeg, 'base64')).raw().toBuffer({ resolveWithObject: true });
+    const redness = (x: number, y: number) => data[(y * 64 + x) * 3] - data[(y * 64 + x) * 3 + 1];
+    // The left half red-tinted (30 % of rgb(255, 0, 64) over the grey: 166 against 90), the right half grey.
+    expect(redness(16, 24)).toBeGreaterThan(60);
+    expect(Math.abs(redness(48, 24))).toBeLessThan(8);
+  });
+
   it('says what it waits for before the first frame', async () => {
     await expect(takeSnapshot(new PreviewSources())).rejects.toThrow('no frame yet from any source');
     await expect(takeSnapshot(new PreviewSources(['camera0']), 'camera0')).rejects.toThrow('waiting for camera0: no frame yet');

@@ -11,7 +11,7 @@ export interface Snapshot {
   width: number;
   height: number;
   quality: number;
-  /** The annotated frame, base64. */
+  /** The annotated frame, its camera's ignore regions shaded, base64. */
   jpeg: string;
 }
 
@@ -33,6 +33,6 @@ export async function takeSnapshot(sources: PreviewSources, sourceId?: string | 
   if (!picture) throw new Error(id === undefined ? 'no frame yet from any source' : `waiting for ${id}: no frame yet`);
   const maxBytes = jpegBytesForBase64Payload(METHOD_PAYLOAD_LIMIT_BYTES, SNAPSHOT_JSON_BYTES);
   const release = picture.hold();
-  const { jpeg, width, height, quality } = await encodeBoundedJpeg(picture.image, detectionAnnotations(picture.boxes), maxBytes).finally(release);
+  const { jpeg, width, height, quality } = await encodeBoundedJpeg(picture.image, detectionAnnotations(picture.boxes), maxBytes, picture.regions).finally(release);
   return { sourceId: picture.sourceId, sequence: picture.sequence, paired: picture.paired, boxes: picture.boxes.length, width, height, quality, jpeg: jpeg.toString('base64') };
 }
