@@ -20,8 +20,8 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   const plainRenderer = new PreviewRenderer(sources, plainJpeg());
   const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader);
   const silence = new PreviewSilence({ limitMs: config.silenceLimitMs, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, logger });
-  sources.onChange((sourceId, arrived) => {
-    (arrived === 'frame' ? silence.frames : silence.detections).arrived(sourceId);
+  sources.onChange((sourceId, changed) => {
+    if (changed !== 'regions') (changed === 'frame' ? silence.frames : silence.detections).arrived(sourceId);
     streams.pictureChanged(sourceId);
     liveStreams.pictureChanged(sourceId);
   });

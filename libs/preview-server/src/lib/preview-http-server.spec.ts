@@ -291,6 +291,13 @@ const quarter = { unit: 'fraction' as const, points: [[0, 0], [0.5, 0], [0.5, 0.
 const rectangle = { unit: 'pixel' as const, points: [[200, 150], [300, 150], [300, 230], [200, 230]] as const };
 /** The mid-grey frame under the page's shade: 30 % of rgb(255, 0, 64) over 70 % of 128. */
 const SHADED_GREY = [166, 90, 109];
+/** The JPEG's pixels at each point, decoded. */
+const pixelsAt = async (jpeg: Buffer, points: [number, number][]) => {
+  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  return points.map(([x, y]) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)]);
+};
+/** As the page judges its canvas: the grey frame turned red. */
+const shaded = ([r, g]: number[]) => r - g > 40;
 
 describe('the pictures drawn in (latest.jpg, stream.mjpeg), cameras with ignore regions', () => {
   const sources = new PreviewSources(['door', 'yard']);
@@ -303,14 +310,6 @@ describe('the pictures drawn in (latest.jpg, stream.mjpeg), cameras with ignore 
     served = await serve(sources);
   });
   afterAll(() => served.http.close());
-
-  /** The JPEG's pixels at each point, decoded. */
-  const pixelsAt = async (jpeg: Buffer, points: [number, number][]) => {
-    const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
-    return points.map(([x, y]) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)]);
-  };
-  /** As the page judges its canvas: the grey frame turned red. */
-  const shaded = ([r, g]: number[]) => r - g > 40;
 
   it("shades each camera's regions as the page does, fractions at the picture's size and pixels as pixels, the boxes drawn over them", async () => {
     for (const stream of ['latest.jpg', 'stream.mjpeg']) {
@@ -327,6 +326,41 @@ describe('the pictures drawn in (latest.jpg, stream.mjpeg), cameras with ignore 
       expect([stream, yard.map(shaded)]).toEqual([stream, [true, false, false, false]]);
     }
   });
+});
+
+describe('a camera whose frames stopped, its regions changed or forgotten meanwhile', () => {
+  it("shows the regions in force on its last picture at once, on latest.jpg and to a stream's viewer: changed, and none once three of inference's repeats passed without one", async () => {
+    const sources = new PreviewSources(['door']);
+    sources.announceRegions({ regions: { door: [quarter] }, repeatMs: 60_000 });
+    sources.addFrame(frameOf('door'));
+    const served = await serve(sources);
+    const viewing = new AbortController();
+    try {
+      // A live.mjpeg viewer, and the regions each of its parts carried, where one did.
+      const response = await fetch(served.url('/sources/door/live.mjpeg'), { signal: viewing.signal });
+      let received = '';
+      void (async () => {
+        for await (const chunk of response.body as AsyncIterable<Uint8Array>) received += Buffer.from(chunk).toString('latin1');
+      })().catch(() => undefined);
+      const regionsSent = () =>
+        [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.parse(decodeURIComponent(match[1])).regions as unknown).filter((regions) => regions !== undefined);
+      const latestShadedAt = async (points: [number, number][]) => (await pixelsAt(Buffer.from(await (await fetch(served.url('/sources/door/latest.jpg'))).arrayBuffer()), points)).map(shaded);
+      expect(await latestShadedAt([[10, 10], [290, 220]])).toEqual([true, false]);
+      await eventually(() => (JSON.stringify(regionsSent().at(-1)) === '[[[0,0],[160,0],[160,120],[0,120]]]' ? true : undefined), 'the quarter sent', { timeoutMs: 3000 });
+
+      // The twin moves door's region to the bottom right, in pixels; inference then repeats it every 200 ms.
+      sources.announceRegions({ regions: { door: [{ unit: 'pixel', points: [[250, 180], [310, 180], [310, 230], [250, 230]] }] }, repeatMs: 200 });
+      expect(await latestShadedAt([[10, 10], [290, 220]])).toEqual([false, true]);
+      await eventually(() => (JSON.stringify(regionsSent().at(-1)) === '[[[250,180],[310,180],[310,230],[250,230]]]' ? true : undefined), () => `the new region sent, got ${JSON.stringify(regionsSent())}`, { timeoutMs: 3000 });
+
+      // Inference stopped: three repeats (600 ms) later no region is in force, and none is shown.
+      await eventually(async () => (JSON.stringify(await latestShadedAt([[10, 10], [290, 220]])) === '[false,false]' ? true : undefined), 'latest.jpg unshaded', { timeoutMs: 3000 });
+      await eventually(() => (JSON.stringify(regionsSent().at(-1)) === '[]' ? true : undefined), () => `no region sent, got ${JSON.stringify(regionsSent())}`, { timeoutMs: 3000 });
+    } finally {
+      viewing.abort();
+      await served.http.close();
+    }
+  }, 20_000);
 });
 
 describe('the preview page, cameras with ignore regions', () => {

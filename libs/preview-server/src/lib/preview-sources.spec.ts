@@ -315,20 +315,36 @@ describe('PreviewSources', () => {
     });
   });
 
-  it("holds the ignore regions inference announced, each announcement replacing the last, until three of its repeats pass without one", () => {
-    const sources = new PreviewSources();
-    sources.addFrame(frame(0));
-    sources.addDetections({ ...detections(0, 1), ignored: 3 });
-    const start = performance.now();
-    sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 }, start);
-    // The 4x2 frame: fractions of its size.
-    expect(sources.summaries(start)[0]).toMatchObject({ regions: [[[0, 0], [2, 0], [2, 2]]], ignored: 3 });
-    expect(sources.picture('cam')?.regions).toEqual([[[0, 0], [2, 0], [2, 2]]]);
-    // The twin's value replaces every camera's: cam's own key, in pixels, as they are.
-    sources.announceRegions({ regions: { cam: [{ unit: 'pixel', points: [[1, 1], [3, 1], [3, 2]] }], '*': [] }, repeatMs: 1000 }, start + 500);
-    expect(sources.summaries(start + 500)[0].regions).toEqual([[[1, 1], [3, 1], [3, 2]]]);
-    // An inference that stopped announcing them: none shown.
-    expect(sources.summaries(start + 3500)[0].regions).toEqual([]);
+  it("holds the ignore regions inference announced, each announcement replacing the last, until three of its repeats pass without one, telling each change", () => {
+    jest.useFakeTimers();
+    try {
+      const sources = new PreviewSources(['idle']);
+      sources.addFrame(frame(0));
+      sources.addDetections({ ...detections(0, 1), ignored: 3 });
+      const changes: string[] = [];
+      sources.onChange((sourceId, changed) => changes.push(`${sourceId} ${changed}`));
+      sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 });
+      // The 4x2 frame: fractions of its size.
+      expect(sources.summaries().find((source) => source.sourceId === 'cam')).toMatchObject({ regions: [[[0, 0], [2, 0], [2, 2]]], ignored: 3 });
+      expect(sources.picture('cam')?.regions).toEqual([[[0, 0], [2, 0], [2, 2]]]);
+      expect(changes.splice(0)).toEqual(['idle regions', 'cam regions']);
+      // The same again, repeated as inference does: no change.
+      jest.advanceTimersByTime(2500);
+      sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 });
+      expect(changes).toEqual([]);
+      // The twin's value replaces every camera's: cam's own key, in pixels, as they are; idle keeps `*`'s.
+      sources.announceRegions({ regions: { cam: [{ unit: 'pixel', points: [[1, 1], [3, 1], [3, 2]] }], '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 });
+      expect(sources.picture('cam')?.regions).toEqual([[[1, 1], [3, 1], [3, 2]]]);
+      expect(changes.splice(0)).toEqual(['cam regions']);
+      // An inference that stopped announcing them: none shown, three repeats after the last, and told.
+      jest.advanceTimersByTime(2999);
+      expect(changes).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(sources.summaries().map((source) => source.regions)).toEqual([[], []]);
+      expect(changes).toEqual(['idle regions', 'cam regions']);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it("scales fraction regions to the picture drawn, not the newest frame: a camera switched to another size shows its last paired frame of the old one meanwhile", () => {

@@ -58,18 +58,23 @@ export interface SourceSummary {
   detectionsStalled: boolean;
 }
 
+/** What changed a source's picture: a frame or detections arrived, or its ignore regions changed. */
+export type PictureChange = 'frame' | 'detections' | 'regions';
+
 /** The picture to draw: a frame and the boxes drawn on it. */
 export interface SourcePicture {
   sourceId: string;
-  /** The same for the same picture (frame and boxes), another when either changes: what a viewer has already seen. */
+  /** The same for the same picture (frame, boxes and regions), another when any changes: what a viewer has already seen. */
   key: string;
   image: ImageView;
   sequence: number;
   boxes: readonly DetectedBox[];
   /** The boxes are this frame's own detections (true), or the newest ones, of a frame the preview never got (false). */
   paired: boolean;
-  /** The camera's ignore regions, in the picture's pixels: shaded on the page, where a person drawing them sees them. */
+  /** The camera's ignore regions in force, in the picture's pixels: shaded wherever the picture is shown. */
   regions: RegionOutline[];
+  /** The same for the same regions: what a viewer has already been sent. */
+  regionsKey: string;
   /**
    * The image's pixels are reused once the frame is no longer kept: whoever reads them later than the call that
    * returned the picture (an encoding) holds them until it calls the function returned.
@@ -101,12 +106,14 @@ class SourceState {
 export class PreviewSources {
   private readonly sources = new Map<string, SourceState>();
   private readonly expected: ReadonlySet<string>;
-  private readonly listeners: Array<(sourceId: string, arrived: 'frame' | 'detections') => void> = [];
+  private readonly listeners: Array<(sourceId: string, arrived: PictureChange) => void> = [];
   private readonly forgetListeners: Array<(sourceId: string) => void> = [];
   private readonly buffers = new PixelBufferPool();
   /** The cameras the module that decodes them announces (inference with CAPTURE_SOURCES). */
   private readonly announced = new AnnouncedCameras();
-  private readonly regions = new AnnouncedRegions();
+  private readonly regions = new AnnouncedRegions((changedFor) => {
+    for (const sourceId of this.sources.keys()) if (changedFor(sourceId)) this.changed(sourceId, 'regions');
+  });
 
   /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), always listed. */
   constructor(expected: readonly string[] = []) {
@@ -154,8 +161,11 @@ export class PreviewSources {
     this.changed(sourceId, 'detections');
   }
 
-  /** Called with a source's id, and which arrived, each time a frame or detections of it arrive (the picture may have changed). */
-  onChange(listener: (sourceId: string, arrived: 'frame' | 'detections') => void): void {
+  /**
+   * Called with a source's id, and what changed, each time a frame or detections of it arrive or its ignore regions
+   * change (the picture may have changed).
+   */
+  onChange(listener: (sourceId: string, arrived: PictureChange) => void): void {
     this.listeners.push(listener);
   }
 
@@ -173,9 +183,12 @@ export class PreviewSources {
     for (const sourceId of announcement.sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, new SourceState());
   }
 
-  /** The ignore regions inference applies, every camera's: the page shades each camera's on its picture. */
-  announceRegions(announcement: RegionsAnnouncement, now = performance.now()): void {
-    this.regions.take(announcement, now);
+  /**
+   * The ignore regions inference applies, every camera's: each camera's picture is shaded with them, its last one too
+   * while its frames have stopped. Those they change are told to the listeners (onChange), as are those that lapse.
+   */
+  announceRegions(announcement: RegionsAnnouncement): void {
+    this.regions.take(announcement);
   }
 
   /** Whether frames and detections of this source are taken: any but those of a camera its module removed. */
@@ -211,19 +224,24 @@ export class PreviewSources {
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
     // In the pixels of the picture drawn, which is not the newest frame while that waits for its detections (of
-    // another size once the camera is switched to one).
-    const regionsOn = ({ width, height }: ImageView) => this.regions.outlinesOf(sourceId, width, height, performance.now());
+    // another size once the camera is switched to one). They are part of the picture: changed, it is another.
+    const regionsOn = ({ width, height }: ImageView) => {
+      const regions = this.regions.outlinesOf(sourceId, width, height);
+      return { regions, regionsKey: JSON.stringify(regions) };
+    };
     // Its own detections: the same sequence and capture time, as capture numbers from 0 again when it restarts.
     const own = (frame: KeptFrame) => state.detections.get(frame.sequence)?.frame.captureTimeMs === frame.captureTimeMs;
     const paired = [...state.frames].reverse().find(own);
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
-      return { sourceId, key: frameKey(paired), image: paired.image, sequence: paired.sequence, boxes, paired: true, regions: regionsOn(paired.image), hold: () => paired.hold() };
+      const { regions, regionsKey } = regionsOn(paired.image);
+      return { sourceId, key: `${frameKey(paired)} in ${regionsKey}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, regions, regionsKey, hold: () => paired.hold() };
     }
     const recent = state.latest && newest.captureTimeMs - state.latest.frame.captureTimeMs <= UNPAIRED_BOXES_MAX_AGE_MS ? state.latest : undefined;
     const boxesOf = recent && frameKey(recent.frame);
     const boxes = recent?.boxes ?? [];
-    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, regions: regionsOn(newest.image), hold: () => newest.hold() };
+    const { regions, regionsKey } = regionsOn(newest.image);
+    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'} in ${regionsKey}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, regions, regionsKey, hold: () => newest.hold() };
   }
 
   summaries(now = performance.now()): SourceSummary[] {
@@ -242,7 +260,7 @@ export class PreviewSources {
         framesSkipped: state.framesSkipped,
         latencyMs: latest ? round(latest.publishedAtMs - latest.frame.captureTimeMs) : null,
         boxes: latest?.boxes.length ?? 0,
-        regions: this.regions.outlinesOf(sourceId, width, height, now),
+        regions: this.regions.outlinesOf(sourceId, width, height),
         ignored: latest?.ignored ?? 0,
         frameAgeMs: state.frameArrivals.ageMs(now),
         detectionsAgeMs: state.detectionsArrivals.ageMs(now),
@@ -268,7 +286,7 @@ export class PreviewSources {
     if (this.expected.has(sourceId)) this.sources.set(sourceId, new SourceState());
   }
 
-  private changed(sourceId: string, arrived: 'frame' | 'detections'): void {
+  private changed(sourceId: string, arrived: PictureChange): void {
     for (const listener of this.listeners) listener(sourceId, arrived);
   }
 }
