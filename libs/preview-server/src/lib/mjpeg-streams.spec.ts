@@ -139,6 +139,58 @@ describe('MjpegStreams', () => {
     }
   });
 
+  it("sends a viewer a source's ignore regions on its first part and then only when they change, a viewer who comes later on its own first", async () => {
+    const sources = new PreviewSources();
+    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
+      throw error;
+    }, pictureHeader);
+    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const server = createServer((_request, response) => streams.add('cam', response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    /** A viewer, and the regions of each part it was sent ('-': none carried). */
+    const view = () => {
+      let received = '';
+      const request = get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (response) => response.on('data', (chunk: Buffer) => (received += chunk.toString('latin1'))));
+      request.on('error', () => undefined);
+      const regions = () => [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.stringify(JSON.parse(decodeURIComponent(match[1])).regions ?? '-'));
+      return { request, regions };
+    };
+    const left = { unit: 'fraction' as const, points: [[0, 0], [0.5, 0], [0.5, 1]] as [number, number][] };
+    const viewers = [view()];
+    const parts = (count: number) => waitUntil(() => viewers.every((viewer) => viewer.regions().length >= count), () => `${count} parts each: ${JSON.stringify(viewers.map((viewer) => viewer.regions()))}`, { timeoutMs: 3000 });
+    try {
+      await waitUntil(() => streams.viewerCount === 1, 'the viewer');
+      sources.announceRegions({ regions: { '*': [left] }, repeatMs: 60_000 });
+      sources.addFrame(frame(0));
+      await parts(1);
+      sources.addDetections(detections(0, 1));
+      await parts(2);
+      viewers.push(view());
+      const seen = (count: number, what: string) => waitUntil(() => viewers[1].regions().length === count, () => `${what}: ${JSON.stringify(viewers.map((viewer) => viewer.regions()))}`, { timeoutMs: 3000 });
+      await seen(1, "the later viewer's first part");
+      // Inference repeats them as they are: nothing to send.
+      sources.announceRegions({ regions: { '*': [left] }, repeatMs: 60_000 });
+      // The twin gives cam a list of its own, then removes every region.
+      sources.announceRegions({ regions: { cam: [{ unit: 'pixel', points: [[1, 0], [3, 0], [3, 1]] }] }, repeatMs: 60_000 });
+      await seen(2, 'the new regions');
+      sources.announceRegions({ regions: {}, repeatMs: 60_000 });
+      await seen(3, 'no regions');
+      sources.addFrame(frame(1));
+      sources.addDetections(detections(1, 0));
+      await seen(4, 'the next frame');
+      const [half, own] = ['[[[0,0],[2,0],[2,2]]]', '[[[1,0],[3,0],[3,1]]]'];
+      expect(viewers.map((viewer) => viewer.regions())).toEqual([
+        [half, '"-"', own, '[]', '"-"'],
+        [half, own, '[]', '"-"'],
+      ]);
+    } finally {
+      viewers.forEach(({ request }) => request.destroy());
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    }
+    }, 15_000);
+
   it('cuts a viewer whose socket has not drained for the bound (it stopped reading), one that asked for fewer pictures too, and goes on streaming to one that reads', async () => {
     const sources = new PreviewSources();
     const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {

@@ -11,17 +11,22 @@ const BOUNDARY = 'ievframe';
  */
 export const STALLED_VIEWER_MS = 30_000;
 
-/** Headers a part carries beside its JPEG (ASCII values): what a viewer that reads the stream itself needs. */
-export type PartHeaders = (rendered: RenderedJpeg) => Record<string, string>;
+/**
+ * Headers a part carries beside its JPEG (ASCII values): what a viewer that reads the stream itself needs.
+ * `regionsKnown`: this viewer was sent the source's regions as they are (RenderedJpeg.regionsKey) on this connection.
+ */
+export type PartHeaders = (rendered: RenderedJpeg, regionsKnown: boolean) => Record<string, string>;
 
 /**
  * The picture's sequence and its overlay (outlines and labels with the text read, placed and styled as in the
  * annotated JPEGs) as URI-encoded JSON in `x-picture`: the page draws it over the plain frame itself, so the boxes
  * belong to exactly that frame and the preview spends no time drawing. `regions`: the camera's ignore regions in the
- * picture's pixels, which the page shades.
+ * picture's pixels, which the page shades, only where the viewer does not have them yet: a source's first part on a
+ * connection and the first after they change (`[]`: none now). A camera's regions run to ~22 KB URI-encoded at
+ * IGNORE_REGIONS' 4096 bytes, against ~1 KB of overlay: the viewer keeps them until told otherwise.
  */
-export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, boxes, regions }) => ({
-  'x-picture': encodeURIComponent(JSON.stringify({ sequence, paired, regions, overlay: overlayPlan(width, height, detectionAnnotations(boxes)) })),
+export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, boxes, regions }, regionsKnown) => ({
+  'x-picture': encodeURIComponent(JSON.stringify({ sequence, paired, ...(!regionsKnown && { regions }), overlay: overlayPlan(width, height, detectionAnnotations(boxes)) })),
 });
 
 /** The most pictures a second a viewer may ask for (`?fps=`), of each source; PREVIEW_FPS's ceiling. */
@@ -38,6 +43,8 @@ interface Viewer {
   minIntervalMs: number;
   sourceIntervalMs: Map<string, number>;
   sent: Map<string, { key: string; atMs: number }>;
+  /** The regions of each source this viewer was sent last (RenderedJpeg.regionsKey). */
+  regionsSent: Map<string, string>;
   /** A source's picture held back by minIntervalMs, sent once it is due. */
   due: Map<string, NodeJS.Timeout>;
 }
@@ -114,17 +121,24 @@ export class MjpegStreams {
     this.sending.add(sourceId);
     rendered
       .then((picture) => {
-        const { key, jpeg } = picture;
-        // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture.
-        let part: string | undefined;
+        const { key, jpeg, regionsKey } = picture;
+        // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture,
+        // with the regions and without them (a viewer that has them), each at most once.
+        const parts = new Map<boolean, string>();
         // The pace by the monotonic clock: a wall clock stepped back (NTP) would hold a paced viewer's pictures back as long.
         const now = performance.now();
         for (const viewer of [...(this.viewers.get(sourceId) ?? []), ...this.everySource]) {
           const state = this.viewerStates.get(viewer);
           if (!state || viewer.writableNeedDrain || state.sent.get(sourceId)?.key === key || !this.isDue(state, sourceId, now)) continue;
           state.sent.set(sourceId, { key, atMs: now });
+          const regionsKnown = state.regionsSent.get(sourceId) === regionsKey;
+          state.regionsSent.set(sourceId, regionsKey);
+          let part = parts.get(regionsKnown);
           // One send time for all viewers: they are written to in this same turn.
-          part ??= `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture)}x-sent-at: ${Date.now()}\r\n\r\n`;
+          if (part === undefined) {
+            part = `--${BOUNDARY}\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\nx-source: ${encodeURIComponent(sourceId)}\r\n${this.headerLines(picture, regionsKnown)}x-sent-at: ${Date.now()}\r\n\r\n`;
+            parts.set(regionsKnown, part);
+          }
           viewer.write(part);
           viewer.write(jpeg);
           if (!viewer.write('\r\n')) this.cutUnlessDrained(viewer);
@@ -143,6 +157,7 @@ export class MjpegStreams {
       minIntervalMs: fps === undefined ? 0 : 1000 / fps,
       sourceIntervalMs: new Map([...sourceFps].map(([sourceId, rate]) => [sourceId, 1000 / rate])),
       sent: new Map(),
+      regionsSent: new Map(),
       due: new Map(),
     };
     this.viewerStates.set(response, state);
@@ -179,8 +194,8 @@ export class MjpegStreams {
     viewer.on('drain', drained).on('close', drained);
   }
 
-  private headerLines(picture: RenderedJpeg): string {
-    return Object.entries(this.partHeaders(picture))
+  private headerLines(picture: RenderedJpeg, regionsKnown: boolean): string {
+    return Object.entries(this.partHeaders(picture, regionsKnown))
       .map(([name, value]) => `${name}: ${value}\r\n`)
       .join('');
   }

@@ -405,6 +405,38 @@ describe('the preview page, cameras with ignore regions', () => {
       const figures = (sourceId: string) => page.evaluate<string>(`document.querySelector('[data-source="${sourceId}"] .figures').textContent`);
       await eventually(async () => ((await figures('door')).includes('| ignored 2 in 1 region') ? true : undefined), () => 'door\'s figures naming its ignored boxes');
       expect(await figures('yard')).toContain('| ignored 0 in 1 region');
+
+      // The regions come with a camera's first picture on the stream and again only when they change: the page keeps
+      // them meanwhile. No frame comes after these: the pictures are redrawn with the regions as they change.
+      const shadedAt = async (points: [string, number, number][]) => JSON.stringify(await Promise.all(points.map(([sourceId, x, y]) => shaded(sourceId, x, y))));
+      const shows = (points: [string, number, number][], expected: boolean[], what: string) =>
+        eventually(async () => ((await shadedAt(points)) === JSON.stringify(expected) ? true : undefined), what, { timeoutMs: 5000 });
+      const [doorQuarter, doorBottomRight, yardRectangle] = [['door', 10, 10], ['door', 290, 220], ['yard', 250, 190]] as [string, number, number][];
+      // The twin moves door's region to its bottom right, in pixels.
+      sources.announceRegions({ regions: { door: [{ unit: 'pixel', points: [[250, 180], [310, 180], [310, 230], [250, 230]] }], '*': [rectangle] }, repeatMs: 60_000 });
+      await shows([doorQuarter, doorBottomRight, yardRectangle], [false, true, true], "door's new region");
+      // A page opened now has them with each camera's first picture, drawn once it lists the camera: its first poll
+      // held back a second and a half, the stream's pictures come first, and no other follows.
+      let firstPollHeld = false;
+      page.on('Fetch.requestPaused', ({ requestId }) => {
+        const release = () => void page.send('Fetch.continueRequest', { requestId });
+        if (firstPollHeld) return release();
+        firstPollHeld = true;
+        setTimeout(release, 1500);
+      });
+      await page.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/sources' }] });
+      await page.send('Page.navigate', { url: served.url('/') });
+      await eventually(
+        async () => ((await page.evaluate<number>("[...document.querySelectorAll('canvas')].filter((canvas) => canvas.dataset.sequence).length")) === 2 ? true : undefined),
+        "both cameras' pictures drawn again",
+        { timeoutMs: 5000 },
+      );
+      await page.send('Fetch.disable');
+      expect(firstPollHeld).toBe(true);
+      expect(await shadedAt([doorQuarter, doorBottomRight, yardRectangle])).toBe('[false,true,true]');
+      // door's regions removed, yard's kept.
+      sources.announceRegions({ regions: { door: [], '*': [rectangle] }, repeatMs: 60_000 });
+      await shows([doorQuarter, doorBottomRight, yardRectangle], [false, false, true], "door's region removed");
     },
     60_000,
   );

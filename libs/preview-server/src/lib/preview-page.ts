@@ -261,20 +261,36 @@ function linkPace(askedBudget, askedRates) {
     },
   };
 }
+/**
+ * Each source's ignore regions as the stream last sent them: a part carries them only when this connection has not
+ * had them as they are (its first of the source, and the first after they change), so they are kept for the parts
+ * without. Taken for a source the page does not list yet, and kept for one that leaves it: the connection sends them
+ * again only once they change.
+ */
+const shownRegions = new Map();
+/**
+ * The newest part of each source the page does not list yet, drawn once it does: the stream may send a source's
+ * picture before the first poll lists it, and a camera whose frames have stopped sends no other.
+ */
+const unlisted = new Map();
 /** Draws a part of the stream on its source's canvas, with the overlay of its x-picture. */
-async function draw(headers, body) {
-  const entry = cards.get(decodeURIComponent(headers['x-source']));
-  if (!entry) return; // not listed yet: its next picture, once it is
-  const canvas = entry.canvas;
-  const context = canvas.getContext('2d');
+async function draw(sourceId, headers, body) {
   const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
+  if (picture.regions) shownRegions.set(sourceId, picture.regions);
+  const entry = cards.get(sourceId);
+  if (entry) await paint(entry.canvas, sourceId, picture, body);
+  else unlisted.set(sourceId, { picture, body });
+}
+async function paint(canvas, sourceId, picture, body) {
+  const context = canvas.getContext('2d');
+  const regions = shownRegions.get(sourceId) ?? [];
   const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
-  shadeRegions(context, picture.regions ?? []);
+  shadeRegions(context, regions);
   drawOverlay(context, picture.overlay);
-  canvas.dataset.regions = (picture.regions ?? []).length;
+  canvas.dataset.regions = regions.length;
   canvas.dataset.sequence = picture.sequence;
   canvas.dataset.paired = picture.paired;
 }
@@ -301,7 +317,7 @@ async function watch(path) {
         const sourceId = decodeURIComponent(headers['x-source']);
         if (cards.has(sourceId)) pictureBytes.set(sourceId, 0.75 * (pictureBytes.get(sourceId) ?? size) + 0.25 * size);
         const next = pace.picture(Number(headers['x-sent-at']), size);
-        await draw(headers, body);
+        await draw(sourceId, headers, body);
         if (next !== askedBudget) {
           changeBudget(next);
           break;
@@ -350,6 +366,12 @@ function show(state) {
       (source.latencyMs === null ? '-' : source.latencyMs + ' ms') + ' | skipped ' + source.framesSkipped + ' | boxes ' + source.boxes +
       (source.regions.length > 0 ? ' | ignored ' + source.ignored + ' in ' + source.regions.length + ' region' + (source.regions.length === 1 ? '' : 's') : '') +
       (viewerRates.has(source.sourceId) ? ' | slow link: shown at ' + viewerRates.get(source.sourceId).toFixed(2) + ' fps' : '');
+  }
+  // The cards just made: their picture that came first.
+  for (const [sourceId, { picture, body }] of unlisted) {
+    if (!cards.has(sourceId)) continue;
+    unlisted.delete(sourceId);
+    paint(cards.get(sourceId).canvas, sourceId, picture, body).catch((error) => console.warn('picture of', sourceId, error));
   }
 }
 async function poll() {

@@ -13,6 +13,8 @@ export interface RenderedJpeg {
   height: number;
   boxes: readonly DetectedBox[];
   regions: RegionOutline[];
+  /** The same for the same regions (SourcePicture.regionsKey). */
+  regionsKey: string;
 }
 
 /** How a picture becomes a JPEG. */
@@ -63,8 +65,8 @@ export class PreviewRenderer {
     const cached = this.cache.get(sourceId);
     if (cached?.picture.key === picture.key && cached.picture.image === picture.image) return cached.rendered;
     const jpeg = cached && this.encoder.sameJpeg(cached.picture, picture) ? cached.jpeg : this.encode(picture);
-    const { key, sequence, paired, image, boxes, regions } = picture;
-    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes, regions }));
+    const { key, sequence, paired, image, boxes, regions, regionsKey } = picture;
+    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes, regions, regionsKey }));
     this.cache.set(sourceId, { picture, jpeg, rendered });
     // A failed encoding is not kept: the next request tries again.
     rendered.catch(() => this.cache.get(sourceId)?.rendered === rendered && this.cache.delete(sourceId));
