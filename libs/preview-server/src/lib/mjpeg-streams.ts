@@ -22,7 +22,7 @@ export type PartHeaders = (rendered: RenderedJpeg, regionsKnown: boolean) => Rec
  * annotated JPEGs) as URI-encoded JSON in `x-picture`: the page draws it over the plain frame itself, so the boxes
  * belong to exactly that frame and the preview spends no time drawing. `regions`: the camera's ignore regions in the
  * picture's pixels, which the page shades, only where the viewer does not have them yet: a source's first part on a
- * connection and the first after they change (`[]`: none now). A camera's regions run to ~22 KB URI-encoded at
+ * connection and the first after they change (`[]`: none now). A camera's regions run to ~18.5 KB URI-encoded at
  * IGNORE_REGIONS' 4096 bytes, against ~1 KB of overlay: the viewer keeps them until told otherwise.
  */
 export const pictureHeader: PartHeaders = ({ sequence, paired, width, height, boxes, regions }, regionsKnown) => ({
