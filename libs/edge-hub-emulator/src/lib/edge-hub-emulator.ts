@@ -29,8 +29,8 @@ import { applyReportedPatch, twinGetReply } from './twin-requests';
 import { waitForEvent } from './wait-for-event';
 import { startWorkloadApi, type WorkloadApi } from './workload-api';
 
-/** Which twin requests garbleTwinAnswers garbles the answers to. */
-export type GarbledTwinRequest = 'twin GET' | 'reported update';
+/** A kind of twin request, for garbleTwinAnswers and ignoreTwinRequests. */
+export type TwinRequestKind = 'twin GET' | 'reported update';
 
 export interface EmulatedModule {
   id: string;
@@ -138,8 +138,8 @@ export class EdgeHubEmulator {
   private workload!: WorkloadApi;
   private listenPort: number;
   private stopped = false;
-  private twinRequestsIgnored = false;
-  private twinAnswersGarbled?: { body: string; to: GarbledTwinRequest };
+  private readonly twinRequestsIgnored = new Set<TwinRequestKind>();
+  private twinAnswersGarbled?: { body: string; to: TwinRequestKind };
 
   private constructor(
     private readonly options: EdgeHubEmulatorOptions,
@@ -400,13 +400,17 @@ export class EdgeHubEmulator {
    * A broken hub or proxy, for testing: twin GET requests (or reported-properties updates) are answered with this body,
    * on the status they would have had, until undefined again.
    */
-  garbleTwinAnswers(body: string | undefined, to: GarbledTwinRequest = 'twin GET'): void {
+  garbleTwinAnswers(body: string | undefined, to: TwinRequestKind = 'twin GET'): void {
     this.twinAnswersGarbled = body === undefined ? undefined : { body, to };
   }
 
-  /** A sick edgeHub, for testing: connections are accepted, twin GET requests are never answered (until false again). */
-  ignoreTwinRequests(ignore = true): void {
-    this.twinRequestsIgnored = ignore;
+  /**
+   * A sick edgeHub, for testing: connections are accepted, twin GET requests (or reported-properties updates, left
+   * unapplied) are never answered, until false again.
+   */
+  ignoreTwinRequests(ignore = true, which: TwinRequestKind = 'twin GET'): void {
+    if (ignore) this.twinRequestsIgnored.add(which);
+    else this.twinRequestsIgnored.delete(which);
   }
 
   connectedModules(): string[] {
@@ -489,8 +493,15 @@ export class EdgeHubEmulator {
     return new Promise((resolve) => client.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false }, () => resolve()));
   }
 
+  /** Whether ignoreTwinRequests says to leave such a request unanswered; logged when so. */
+  private ignored(request: TwinRequestKind, moduleId: string): boolean {
+    if (!this.twinRequestsIgnored.has(request)) return false;
+    this.log.info({ moduleId }, `ignoring ${moduleId}'s ${request} request, as asked`);
+    return true;
+  }
+
   /** The body garbleTwinAnswers answers such a request with, if any. */
-  private garbled(request: GarbledTwinRequest): string | undefined {
+  private garbled(request: TwinRequestKind): string | undefined {
     return this.twinAnswersGarbled?.to === request ? this.twinAnswersGarbled.body : undefined;
   }
 
@@ -502,15 +513,13 @@ export class EdgeHubEmulator {
       case 'event':
         return this.route(moduleId, publication.propertySegment, payload);
       case 'twinGet': {
-        if (this.twinRequestsIgnored) {
-          this.log.info({ moduleId }, `ignoring ${moduleId}'s twin request, as asked`);
-          return;
-        }
+        if (this.ignored('twin GET', moduleId)) return;
         const reply = twinGetReply(this.identity(moduleId).twin, publication.requestId);
         void this.sendTo(client, reply.topic, this.garbled('twin GET') ?? reply.payload);
         return;
       }
       case 'reported': {
+        if (this.ignored('reported update', moduleId)) return;
         const { reply, applied } = applyReportedPatch(this.identity(moduleId).twin, publication.requestId, payload);
         void this.sendTo(client, reply.topic, this.garbled('reported update') ?? reply.payload);
         if (!applied) return;

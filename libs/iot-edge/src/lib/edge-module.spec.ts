@@ -57,7 +57,7 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     hub = await EdgeHubEmulator.start({
       stateDir: dir,
       workloadSocket,
-      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'reportsGarbled' }, { id: 'unacknowledged' }, { id: 'unslashed' }, { id: 'throws' }, { id: 'unlogged' }],
+      modules: [{ id: 'renewal' }, { id: 'removed', desired: { label: 'from-manifest' } }, { id: 'twins' }, { id: 'reports' }, { id: 'setup' }, { id: 'unreported' }, { id: 'shutdown' }, { id: 'stuck' }, { id: 'rejects' }, { id: 'masks' }, { id: 'away' }, { id: 'partly' }, { id: 'later', desired: { label: 'from-manifest' } }, { id: 'bare' }, { id: 'stale' }, { id: 'methods' }, { id: 'malformed' }, { id: 'garbled' }, { id: 'nulled' }, { id: 'empty' }, { id: 'reportsGarbled' }, { id: 'unacknowledged' }, { id: 'unanswered' }, { id: 'unslashed' }, { id: 'throws' }, { id: 'unlogged' }],
     });
   });
 
@@ -445,7 +445,8 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     const { logger, lines } = recordingLogger();
     const registry = new Registry();
     const edge = start('reportsGarbled', { logger, registry, requestTimeoutMs: 10_000 });
-    await waitUntil(() => edge.connected && hub.twin('reportsGarbled').reported['version'] !== undefined, 'the report at connect', { timeoutMs: 10_000 });
+    // Both reports at connect, the one of the twin's first document (lastDesired) too: garbled, it made 21 under load.
+    await waitUntil(() => edge.connected && hub.twin('reportsGarbled').reported['lastDesired'] !== undefined, 'the reports at connect', { timeoutMs: 10_000 });
     const garbled = 20;
     hub.garbleTwinAnswers('<html>502 Bad Gateway</html>', 'reported update');
     try {
@@ -470,6 +471,31 @@ describe('EdgeModule (real SDK, emulated edgeHub)', () => {
     expect(edge.connected).toBe(true);
     await edge.report({ attempt: 'after' });
     expect(hub.twin('reportsGarbled').reported).toMatchObject({ attempt: 'after' });
+    expect(pendingTwinRequests(edge)).toEqual([]);
+  });
+
+  // Before, the module's timeout failed an update edgeHub never answered on a link that stayed up, but the SDK, which
+  // has no timeout of its own, kept its callback and patch for as long as the connection: one more every report.
+  it('takes a reported-properties update edgeHub never answers out of the SDK at its timeout, its patch kept for the next report', async () => {
+    const edge = start('unanswered', { requestTimeoutMs: 1000 });
+    // Both reports at connect, the one of the twin's first document (lastDesired) too, or it may be one left unanswered.
+    await waitUntil(() => edge.connected && hub.twin('unanswered').reported['lastDesired'] !== undefined, 'the reports at connect', { timeoutMs: 10_000 });
+    const unanswered = 10;
+    const added = Array.from({ length: unanswered }, (_, camera) => `camera${camera}`);
+    hub.ignoreTwinRequests(true, 'reported update');
+    try {
+      const updates = await Promise.allSettled(added.map((camera) => edge.report({ sources: { door: { fps: 1 }, [camera]: { fps: 2 } } })));
+      expect(updates).toEqual(Array(unanswered).fill({ status: 'rejected', reason: expect.objectContaining({ name: 'TimeoutError', message: 'a reported properties update did not answer within 1000 ms' }) }));
+      expect(pendingTwinRequests(edge)).toEqual([]);
+    } finally {
+      hub.ignoreTwinRequests(false, 'reported update');
+    }
+    expect(edge.connected).toBe(true);
+    // edgeHub may have applied what it did not answer: each camera a timed-out update added is nulled by the next.
+    const next = reportedWhere(hub, 'unanswered', (patch) => 'sources' in patch);
+    await edge.report({ sources: { door: { fps: 1 } } });
+    expect((await next)['sources']).toEqual({ door: { fps: 1 }, ...Object.fromEntries(added.map((camera) => [camera, null])) });
+    expect(hub.twin('unanswered').reported['sources']).toEqual({ door: { fps: 1 } });
     expect(pendingTwinRequests(edge)).toEqual([]);
   });
 

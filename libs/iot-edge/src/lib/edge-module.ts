@@ -12,6 +12,7 @@ import { describeEdgeFailure, EdgeAuthenticationError, edgeHubAddress, type Edge
 import { EdgeFailureLog } from './edge-failure-log';
 import { PRODUCT_VERSION } from './product-version';
 import { onMalformedTwinMessages } from './malformed-twin-messages';
+import { trackTwinRequests } from './pending-twin-requests';
 import { onUnregisteredMethods } from './unregistered-methods';
 
 /**
@@ -233,11 +234,16 @@ export class EdgeModule<S extends DesiredSpec = DesiredSpec> {
    * what it no longer holds leaves the twin (reportedPatch).
    */
   async report(report: Record<string, unknown>): Promise<void> {
-    const twin = this.twin;
-    if (!twin) return;
+    const { client, twin } = this;
+    if (!client || !twin) return;
     const patch = reportedPatch(twin.properties.reported, report);
-    const update = new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve())));
+    const { sent: update, forgetUnanswered } = trackTwinRequests(
+      client._transport,
+      () => new Promise<void>((resolve, reject) => twin.properties.reported.update(patch, (error?: Error) => (error ? reject(error) : resolve()))),
+    );
     await this.request(update, 'a reported properties update').catch((error: unknown) => {
+      // Timed out on a link that stays up: the SDK would hold the update, its patch with it, as long as the link.
+      forgetUnanswered();
       keepUnacknowledged(twin.properties.reported, patch);
       throw error;
     });

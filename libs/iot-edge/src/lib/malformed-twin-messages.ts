@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { DeviceTransport } from 'azure-iot-device';
+import { pendingTwinRequestsOf, type PendingTwinRequests } from './pending-twin-requests';
 
 /**
  * What the topic of a message the SDK reads as a desired-properties patch starts with (`.../desired/?$version=<n>` as
@@ -10,13 +11,9 @@ const DESIRED_PATCH_TOPIC_PREFIX = '$iothub/twin/PATCH/properties/desired';
 /** The topic they answer a module's twin request on: `$iothub/twin/res/<status>/?$rid=<id>`. */
 const TWIN_RESPONSE_TOPIC_PREFIX = '$iothub/twin/res/';
 
-/**
- * The SDK MQTT transport's MQTT connection (an emitter of ('message', topic, payload), which its twin client listens
- * to), and its twin client's callbacks of the requests it awaits an answer to, by request id.
- */
+/** The SDK MQTT transport's MQTT connection: an emitter of ('message', topic, payload), which its twin client listens to. */
 interface TransportMqtt {
   _mqtt?: unknown;
-  _twinClient?: { _pendingTwinRequests?: unknown };
 }
 
 /** The request whose answer was dropped fails with this. */
@@ -51,9 +48,9 @@ export interface MalformedTwinMessage {
  * any listener, and lets every other message (direct methods, a reported patch's empty 204 answer) through untouched.
  */
 export function onMalformedTwinMessages(transport: DeviceTransport, onMalformed: (message: MalformedTwinMessage) => void): boolean {
-  const { _mqtt: mqtt, _twinClient: twinClient } = transport as DeviceTransport & TransportMqtt;
-  const pending = twinClient?._pendingTwinRequests;
-  if (!(mqtt instanceof EventEmitter) || mqtt.listenerCount('message') === 0 || !isRequestTable(pending)) return false;
+  const mqtt = (transport as DeviceTransport & TransportMqtt)._mqtt;
+  const pending = pendingTwinRequestsOf(transport);
+  if (!(mqtt instanceof EventEmitter) || mqtt.listenerCount('message') === 0 || !pending) return false;
   const emit = mqtt.emit.bind(mqtt);
   mqtt.emit = (event: string | symbol, ...args: unknown[]): boolean => {
     const [topic, payload] = args;
@@ -72,14 +69,8 @@ export function onMalformedTwinMessages(transport: DeviceTransport, onMalformed:
   return true;
 }
 
-type RequestCallback = (error: Error) => void;
-
-function isRequestTable(table: unknown): table is Record<string, RequestCallback | undefined> {
-  return table !== null && typeof table === 'object';
-}
-
 /** Fails the request the answer on `topic` is to, as the SDK settles one (its callback taken out, then called). */
-function failRequest(pending: Record<string, RequestCallback | undefined>, topic: string, reason: string): boolean {
+function failRequest(pending: PendingTwinRequests, topic: string, reason: string): boolean {
   const requestId = new URLSearchParams(topic.slice(topic.indexOf('?') + 1)).get('$rid');
   const callback = requestId === null ? undefined : pending[requestId];
   if (typeof callback !== 'function') return false;
