@@ -72,7 +72,8 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
         // Its crop's errors name CAPTURE_CROP where the twin leaves the crop as the environment set it.
         const cropSetting = next.crop === startupSettings.crop ? 'CAPTURE_CROP' : 'crop';
         const prepared = await prepareSource(next, sourceOptions, { setting: 'source', cropSetting, requireCamera: !startup && changes.source !== undefined, logger });
-        // A crop the running camera's picture cannot hold is refused, the camera left running, not switched to.
+        // A crop the running camera's picture (or a new file's, the test pattern's) cannot hold is refused, the camera
+        // left running, not switched to.
         capture.assertCropFits(prepared);
         currentFps = next.fps;
         // The document at start-up is the module's configuration: its camera replaces CAMERA_PATH's, waited for if not up.

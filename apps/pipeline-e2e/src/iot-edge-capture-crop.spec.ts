@@ -6,7 +6,7 @@ import type { EdgeHubEmulator } from '@iev/edge-hub-emulator';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { eventually } from '@iev/testing';
 import { ServerZmqOnDemand } from '@iev/zmq-transport';
-import { ModuleProcess, startPipelineEdgeHub } from './module-process';
+import { DEMO_VIDEO, ModuleProcess, startPipelineEdgeHub } from './module-process';
 
 const lastDesiredOf = (reported: Record<string, unknown>) => (reported['lastDesired'] ?? {}) as Record<string, unknown>;
 const settingsOf = (reported: Record<string, unknown>) => (reported['settings'] ?? {}) as Record<string, unknown>;
@@ -47,7 +47,16 @@ describe("capture under (emulated) IoT Edge, its twin's crop", () => {
       intervalMs: 100,
     });
 
-  it('crops the camera to the region patched, reports it, refuses one outside the picture naming its size, and null returns the whole picture', async () => {
+  /** The test pattern streams on with the crop applied before, no switch pending. */
+  async function expectRunningOn(reported: Record<string, unknown>): Promise<void> {
+    const { payload: status } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
+    expect(switchPendingOf(status as Record<string, unknown>)).toBeUndefined();
+    expect(settingsOf(reported)).toMatchObject({ source: 'testsrc', crop: '50%,0,50%,50%', width: 160 });
+    const before = (await frameOf(160, 120)).sequence;
+    await eventually(async () => (latest && latest.sequence > before ? true : undefined), () => 'a newer frame of the running crop', { timeoutMs: 5000, intervalMs: 100 });
+  }
+
+  it('crops the camera to the region patched, reports it, refuses one outside the picture (or a file\'s) naming its size, and null returns the whole picture', async () => {
     await frameOf(640, 480);
     await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '', 30_000);
 
@@ -69,14 +78,20 @@ describe("capture under (emulated) IoT Edge, its twin's crop", () => {
       status: 'rejected',
       error: 'test pattern: crop=600,0,100,100 asks for 100x100 at 600,0, which is not inside the picture of 640x480: set crop to a region inside it (in percentages it fits any size); it runs on as it was',
     });
-    const { payload: status } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
-    expect(switchPendingOf(status as Record<string, unknown>)).toBeUndefined();
-    expect(settingsOf(refused)).toMatchObject({ crop: '50%,0,50%,50%', width: 160 });
-    // The running crop keeps streaming.
-    const before = (await frameOf(160, 120)).sequence;
-    await eventually(async () => (latest && latest.sequence > before ? true : undefined), () => 'a newer frame of the running crop', { timeoutMs: 5000, intervalMs: 100 });
+    await expectRunningOn(refused);
 
-    await hub.patchDesired('capture', { crop: null, width: null });
+    // A file with a crop past its picture (known from its probe) is refused alike: before, it was applied and the switch
+    // to it retried for good, pending beside the running camera.
+    const fileOutside = await hub.patchDesired('capture', { source: DEMO_VIDEO, crop: '600,0,100,100' });
+    const fileRefused = await hub.waitForReported('capture', (reported) => lastDesiredOf(reported)['version'] === fileOutside, 20_000);
+    expect(lastDesiredOf(fileRefused)).toMatchObject({
+      status: 'rejected',
+      error: `${DEMO_VIDEO}: crop=600,0,100,100 asks for 100x100 at 600,0, which is not inside the picture of 640x480: set crop to a region inside it (in percentages it fits any size)`,
+    });
+    expect(fileRefused).toMatchObject({ sourceType: 'testpattern' });
+    await expectRunningOn(fileRefused);
+
+    await hub.patchDesired('capture', { source: null, crop: null, width: null });
     await frameOf(640, 480);
     expect(settingsOf(await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '', 20_000))).toMatchObject({ crop: '', width: 0 });
   }, 150_000);
@@ -100,25 +115,24 @@ describe("capture under (emulated) IoT Edge, CAPTURE_CROP under its twin's sourc
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('names CAPTURE_CROP, not the twin\'s crop, where a twin source the crop does not fit fails', async () => {
+  it('names CAPTURE_CROP, not the twin\'s crop, where it does not fit a twin source, refused', async () => {
     const smaller = join(dir, 'smaller.mp4');
     execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10:duration=4', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', smaller]);
     await hub.waitForReported('capture', (reported) => settingsOf(reported)['crop'] === '400,0,200,200', 30_000);
-    // Streaming, so that the file is switched to beside it and its failure shows as the pending switch's error.
     await eventually(async () => {
       const { payload } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
       return (payload as Record<string, unknown>)['source'] === 'streaming' || undefined;
     }, () => 'the test pattern streaming', { timeoutMs: 20_000, intervalMs: 200 });
 
     const version = await hub.patchDesired('capture', { source: smaller });
-    const applied = await hub.waitForReported('capture', (reported) => lastDesiredOf(reported)['version'] === version, 20_000);
-    expect(lastDesiredOf(applied)).toEqual({ version, status: 'applied' });
-    const pending = await eventually(async () => {
-      const { payload } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
-      return switchPendingOf(payload as Record<string, unknown>)?.error;
-    }, () => 'the switch to the smaller file to fail', { timeoutMs: 20_000, intervalMs: 200 });
-    expect(pending).toBe(
-      `${smaller}: CAPTURE_CROP=400,0,200,200 asks for 200x200 at 400,0, which is not inside the picture of 320x240: set CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
-    );
+    const refused = await hub.waitForReported('capture', (reported) => lastDesiredOf(reported)['version'] === version, 20_000);
+    expect(lastDesiredOf(refused)).toMatchObject({
+      status: 'rejected',
+      error: `${smaller}: CAPTURE_CROP=400,0,200,200 asks for 200x200 at 400,0, which is not inside the picture of 320x240: set CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
+    });
+    expect(settingsOf(refused)).toMatchObject({ source: 'testsrc' });
+    const { payload: status } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
+    expect(status).toMatchObject({ source: 'streaming', sourceType: 'testpattern' });
+    expect(switchPendingOf(status as Record<string, unknown>)).toBeUndefined();
   }, 90_000);
 });

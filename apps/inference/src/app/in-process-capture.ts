@@ -1,4 +1,5 @@
 import {
+  assertCropFitsKnownPicture,
   cropSetting,
   LentBuffers,
   loggedDecoderMessages,
@@ -266,8 +267,10 @@ export class InProcessCameras {
           // Its crop's errors name the setting that gave it: the twin's, or the start-up one the twin leaves as it was.
           const cropNamed = settings.crop === camera.setup.settings.crop ? cropSetting(camera.startupSetting) : `cameras.${key}.crop`;
           const source = await prepareSource(settings, camera.setup.options, { setting: 'source', cropSetting: cropNamed, requireCamera, logger: this.logger });
-          // A crop the running camera's picture cannot hold is refused, the camera left running, not switched to.
+          // A crop the running camera's picture cannot hold is refused, the camera left running, not switched to; so is
+          // one a new camera's file or test pattern cannot, the camera not added.
           if (running) this.server.assertCropFits(running.sourceId, source);
+          else assertCropFitsKnownPicture(source);
           return { key, camera, settings, source };
         } catch (error) {
           throw new Error(`cameras.${key}: ${(error as Error).message}`);

@@ -184,6 +184,30 @@ describe("a new crop of the camera streaming now, checked against its picture be
     });
   });
 
+  // Before, taken: a twin patch naming a file (or the test pattern) and a crop past its picture was applied, and the
+  // switch to it failed at each start, pending for good, the camera streaming on beside it.
+  it("refuses a switch to a video file or the test pattern with a crop its picture (known before it starts) does not hold, naming it, the setting and the size", async () => {
+    const toSource = (source: string, crop: string, cropSetting?: string) => prepareSource({ source, fps: 0, width: 0, height: 0, crop }, {}, { setting: 'source', cropSetting });
+    const [fileOutside, patternOutside, fileInside, patternInside] = await Promise.all([
+      toSource(DEMO_VIDEO, '600,0,100,100'),
+      toSource('testsrc', '0,400,640,100', 'CAPTURE_CROP'),
+      toSource(DEMO_VIDEO, '50%,0,50%,50%'),
+      toSource('testsrc', '540,380,100,100'),
+    ]);
+    await streaming('', 0, async (supervisor) => {
+      expect(() => supervisor.assertCropFits(fileOutside)).toThrow(
+        new VideoSourceError(`${DEMO_VIDEO}: crop=600,0,100,100 asks for 100x100 at 600,0, which is not inside the picture of 640x480: set crop to a region inside it (in percentages it fits any size)`),
+      );
+      expect(() => supervisor.assertCropFits(patternOutside)).toThrow(
+        new VideoSourceError(
+          'test pattern: CAPTURE_CROP=0,400,640,100 asks for 640x100 at 0,400, which is not inside the picture of 640x480: set CAPTURE_CROP to a region inside it (in percentages it fits any size)',
+        ),
+      );
+      expect(() => supervisor.assertCropFits(fileInside)).not.toThrow();
+      expect(() => supervisor.assertCropFits(patternInside)).not.toThrow();
+    });
+  });
+
   it("checks a crop of the source switched to make-before-break against its own picture, not the one it took over from while that one stops", async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'iev-crop-takeover-'));
     const wide = join(workDir, 'wide.mp4');
@@ -235,10 +259,10 @@ describe("a new crop of the camera streaming now, checked against its picture be
     }
   });
 
-  it('leaves a crop to the new source before the picture is known (no frame yet), and of another source', async () => {
+  it("leaves a crop to the new source before the picture is known (no frame yet), and of another camera or stream (its picture known only from its decoder)", async () => {
     const prepared = await prepare('');
     expect(() => new SourceSupervisor(prepared.create, { identity: prepared, failFastBeforeFirstFrame: false }).assertCropFits(prepared600)).not.toThrow();
-    const other = await prepareSource({ source: 'testsrc', fps: 0, width: 0, height: 0, crop: '600,0,100,100' }, {}, { setting: 'source' });
+    const other = await prepareSource({ source: 'rtsp://127.0.0.1:8554/other', fps: 0, width: 0, height: 0, crop: '600,0,100,100' }, {}, { setting: 'source' });
     await streaming('', 320, async (supervisor) => expect(() => supervisor.assertCropFits(other)).not.toThrow());
   });
 });

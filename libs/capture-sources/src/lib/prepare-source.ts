@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { cameraDeviceAdvice } from './camera-device-advice';
-import { type Crop, cropSetting, parseCrop } from './crop';
-import type { FrameSource, OutputShape } from './frame-source';
+import { assertCropInside, type Crop, cropSetting, parseCrop } from './crop';
+import type { FrameSize, FrameSource, OutputShape } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
@@ -10,7 +10,8 @@ import { warnIfGstLaunchOutlivesThisProcess } from './parent-death';
 import { createFrameSource, ensureDecoderInstalled, resolveSource, type FrameSourceOptions, type SourceDescription, type SourceTypeOverride } from './resolve-source';
 import { settingBeside } from './setting-beside';
 import { isHttpUrl, urlScheme } from './stream-url';
-import { assertIsFile } from './video-file-source';
+import { TEST_PATTERN_DEFAULTS, TEST_PATTERN_LABEL } from './test-pattern-input';
+import { assertIsFile, filePicture } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 
 /** What a user sets per source (CAMERA_PATH and CAPTURE_*, or a module twin's desired properties); 0 leaves a dimension to the source. */
@@ -28,12 +29,20 @@ export function sameSettings(a: SourceSettings | undefined, b: SourceSettings): 
   return a !== undefined && a.source === b.source && a.fps === b.fps && a.width === b.width && a.height === b.height && a.crop === b.crop;
 }
 
+/** The displayed size of a source's picture before crop and scale, and how its errors name the source. */
+export interface KnownPicture {
+  size: FrameSize;
+  label: string;
+}
+
 export interface PreparedSource {
   description: SourceDescription;
   /** What it was prepared from. */
   settings: SourceSettings;
   /** Its crop, read, naming the setting that gave it. */
   crop?: Crop;
+  /** Its picture where known before it starts (a video file's, the test pattern's), for its crop to be checked against. */
+  picture?: KnownPicture;
   /** A fresh source each call: a failed source is replaced, not restarted. */
   create(): FrameSource;
 }
@@ -91,6 +100,7 @@ export async function prepareSource(
         throw namingSetting(setting, error);
       });
   }
+  const picture = await knownPicture(description, probed, sourceOptions.ffmpegPath ?? defaultFfmpegPath());
   if (description.type === 'stream') {
     await assertFfmpegCanOpen(description.url, sourceOptions.ffmpegPath ?? defaultFfmpegPath()).catch((error: unknown) => {
       throw namingSetting(setting, error);
@@ -106,6 +116,7 @@ export async function prepareSource(
     description,
     settings,
     crop: sourceOptions.crop,
+    picture,
     create: () => {
       // The first source takes the probe just made; one made later (a restart) probes afresh: the file may have changed.
       const source = createFrameSource(description, { ...sourceOptions, probed });
@@ -113,6 +124,26 @@ export async function prepareSource(
       return source;
     },
   };
+}
+
+/**
+ * The picture a crop is of where its size is known before the source starts: a video file's (probed; a still
+ * picture's upright) and the test pattern's. A camera's or stream's only its decoder tells; a pipeline's crop is
+ * checked against its caps with the pipeline.
+ */
+async function knownPicture(description: SourceDescription, probed: VideoInfo | undefined, ffmpegPath: string): Promise<KnownPicture | undefined> {
+  if (description.type === 'file' && probed) return { size: (await filePicture(description.path, ffmpegPath, probed)).shown, label: description.path };
+  if (description.type === 'testpattern') return { size: { width: TEST_PATTERN_DEFAULTS.width, height: TEST_PATTERN_DEFAULTS.height }, label: TEST_PATTERN_LABEL };
+  return undefined;
+}
+
+/**
+ * Throws assertCropInside's error, naming the source, the crop's setting and the picture's size, where the source's
+ * picture is known before it starts (PreparedSource.picture) and does not hold its crop: switched to, it would fail
+ * at each start until the crop changed, a twin's switch to it retried for good.
+ */
+export function assertCropFitsKnownPicture({ crop, picture }: { crop?: Crop; picture?: KnownPicture }): void {
+  if (crop && picture) assertCropInside(crop, picture.size, picture.label);
 }
 
 /** The error again with the setting's name in front: "CAMERA_PATH: video file not found: ...". */

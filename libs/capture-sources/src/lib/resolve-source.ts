@@ -11,7 +11,7 @@ import { GstreamerPipelineSource, gstreamerFailureAdvice } from './gstreamer-sou
 import { mjpegSplitAdvice, streamFailureAdvice } from './stream-failure-advice';
 import { type StreamFormat, streamInput } from './stream-input';
 import { urlScheme } from './stream-url';
-import { TEST_PATTERN_DEFAULTS, testPatternInput } from './test-pattern-input';
+import { TEST_PATTERN_DEFAULTS, TEST_PATTERN_LABEL, testPatternInput } from './test-pattern-input';
 import { v4l2FailureAdvice } from './v4l2-failure-advice';
 import { type V4l2InputFormat, v4l2Input } from './v4l2-input';
 import { VideoFileSource } from './video-file-source';
@@ -151,7 +151,7 @@ export function createFrameSource(description: SourceDescription, options: Frame
       const buildInput = () => testPatternInput({ ...shape, realtime: options.realtime });
       // A crop is of the pattern at its own size, whatever size it is drawn at uncropped.
       const picture = { width: TEST_PATTERN_DEFAULTS.width, height: TEST_PATTERN_DEFAULTS.height };
-      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: 'test pattern', shape, ffmpegPath, buildInput, picture, live: options.realtime ?? true, bufferHeld, onDecoderMessage });
+      return new FfmpegSource({ sourceId: sourceId ?? 'testpattern', label: TEST_PATTERN_LABEL, shape, ffmpegPath, buildInput, picture, live: options.realtime ?? true, bufferHeld, onDecoderMessage });
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
 import { assertCropInside, type Crop } from './crop';
 import { assertSendableSize, type CapturedFrame, type FrameSource } from './frame-source';
-import { sameSettings, type SourceSettings } from './prepare-source';
+import { assertCropFitsKnownPicture, type KnownPicture, sameSettings, type SourceSettings } from './prepare-source';
 import type { SourceDescription } from './resolve-source';
 import { canRunSideBySideResolved } from './side-by-side';
 import { VideoFileSource } from './video-file-source';
@@ -45,13 +45,15 @@ export interface SourceIdentity {
   settings: SourceSettings;
   /** Its crop, read (PreparedSource.crop): one of the running source's picture is checked against it (assertCropFits). */
   crop?: Crop;
+  /** Its picture where known before it starts (PreparedSource.picture), which assertCropFits checks the crop against otherwise. */
+  picture?: KnownPicture;
 }
 
 /**
  * A source to switch to (a PreparedSource is one): create() makes a fresh one each call; what it is, where given, lets
  * the switch be make-before-break (see SourceSupervisor.switchSource).
  */
-export type SwitchTarget = { create(): FrameSource } & (SourceIdentity | { description?: undefined; settings?: undefined; crop?: undefined });
+export type SwitchTarget = { create(): FrameSource } & (SourceIdentity | { description?: undefined; settings?: undefined; crop?: undefined; picture?: undefined });
 
 /** A make-before-break switch whose new source has not delivered its first frame yet (see SourceSupervisor.switchSource). */
 export interface SwitchPending {
@@ -292,16 +294,17 @@ export class SourceSupervisor {
   }
 
   /**
-   * Throws the crop's VideoSourceError, naming the source, where `target` is the source streaming now (the same
-   * camera, stream or file) with a crop its picture does not hold, as the decoder told its size: switched to, a
-   * working camera would be stopped for a source that can only fail until the crop changes again. Nothing before the
-   * picture's size is known (no frame yet): the new source fails then as it would.
+   * Throws the crop's VideoSourceError, naming the source, where `target` has a crop its picture does not hold: the
+   * source streaming now (the same camera, stream or file)'s picture as the decoder told its size, else the target's
+   * known before it starts (a video file's, the test pattern's; assertCropFitsKnownPicture). Switched to, such a
+   * source can only fail until the crop changes again, a working camera stopped for it or the switch pending for good.
+   * Nothing for a camera or stream whose picture's size is not known yet (no frame yet): it fails then as it would.
    */
   assertCropFits(target: SwitchTarget): void {
-    const picture = this.state === 'streaming' ? this.source?.pictureSize : undefined;
-    if (!picture || !this.source || !target.crop || target.settings?.source !== this.sourceIdentity?.settings.source) return;
+    const running = this.state === 'streaming' && target.settings?.source === this.sourceIdentity?.settings.source ? this.source : undefined;
+    if (!running?.pictureSize || !target.crop) return assertCropFitsKnownPicture(target);
     try {
-      assertCropInside(target.crop, picture, this.source.label);
+      assertCropInside(target.crop, running.pictureSize, running.label);
     } catch (error) {
       throw new VideoSourceError(`${(error as Error).message}; it runs on as it was`, true);
     }

@@ -9,6 +9,9 @@ export interface TestPatternOptions extends OutputShape {
 
 export const TEST_PATTERN_DEFAULTS = { width: 640, height: 480, fps: 30 } as const;
 
+/** How its errors name it. */
+export const TEST_PATTERN_LABEL = 'test pattern';
+
 /**
  * ffmpeg generating its moving `testsrc2` pattern (colour bars, a counter, a moving gradient); a lone side is completed
  * at 4:3. Drawn at the size asked, but for a crop, which is of the pattern at its own 640x480, then scaled as asked.

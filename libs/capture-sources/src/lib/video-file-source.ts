@@ -7,8 +7,8 @@ import { ensureToolRuns, ffmpegTool } from './decoder-tools';
 import { launchFfmpeg, useFfmpegPath } from './ffmpeg-command';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { ffmpegFileArgument, ffmpegOutputFormatReader, framesAsDecoded, isPicture, probeVideo, rateAndSizeFilters, toldOfSizeChange, type VideoInfo } from './ffmpeg-tools';
-import { uprightPicture } from './picture-input';
-import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
+import { type UprightPicture, uprightPicture } from './picture-input';
+import { assertSendableSize, DEFAULT_DECODED_FORMAT, type DecoderMessageListener, type FrameSize, type FrameSourceStats, type OutputShape, scaledSize } from './frame-source';
 import { VideoSourceError } from './video-source-error';
 
 export interface VideoFileSourceOptions extends OutputShape {
@@ -79,10 +79,8 @@ export class VideoFileSource extends DecoderSource {
     // The rate limit only drops: a file slower than it keeps its own rate.
     const rate = fps !== undefined && !(video.fps < fps) ? fps : video.fps;
     this.framesPerLoop = Math.round(video.durationSeconds * rate);
-    // A still picture is read as the CLI reads it: upright, transparency over white.
-    const picture = isPicture(video.formatName) ? await uprightPicture(this.path, ffmpegPath, video) : undefined;
+    const { shown, upright: picture } = await filePicture(this.path, ffmpegPath, video);
     // Scaled to the size computed here from the probe: the displayed size (of the crop) where none is asked (a no-op then).
-    const shown = picture?.size ?? video;
     const { crop } = this.options;
     if (crop) assertCropInside(crop, shown, this.label);
     const size = scaledSize(crop ? cropRegion(crop, shown) : shown, this.options);
@@ -140,4 +138,13 @@ function numberedSequenceHint(path: string): string {
   // The number's %d (%04d) ends the name's word, as in f%04d.png: 100%done.mp4 is a name with a % in it, not a sequence.
   if (!/%\d*d(?![a-z])/i.test(path)) return '';
   return ` (a numbered image sequence is not read, its % taken as part of a name: make a video of its pictures, ffmpeg -i '${path}' pictures.mp4)`;
+}
+
+/**
+ * The file's picture as its frames show it before crop and scale (displayed size, turned as the file says), and for
+ * a still picture how it is read as the CLI reads it: upright by its EXIF orientation, transparency over white.
+ */
+export async function filePicture(path: string, ffmpegPath: string, video: VideoInfo): Promise<{ shown: FrameSize; upright?: UprightPicture }> {
+  const upright = isPicture(video.formatName) ? await uprightPicture(path, ffmpegPath, video) : undefined;
+  return { shown: upright?.size ?? { width: video.width, height: video.height }, upright };
 }
