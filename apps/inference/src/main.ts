@@ -62,6 +62,7 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
   const regionsAnnouncer = new RegionsAnnouncer(detectionsClient, () => regions.inForce, (error) => logger.warn({ err: error }, `could not announce the ignore regions: ${error.message}`));
   const metrics = new InferenceMetrics(registry, () => frames.malformedByEndpoint(), logger, {
     hangExitMs: config.hangExitMs,
+    forgetSourceMs: config.forgetSourceMs,
     decodedHere: (sourceId) => frames.cameras?.sourceIds().includes(sourceId) ?? false,
   });
   // The cameras decoded here, announced beside the detections: a preview drops one the twin removes at once, rather

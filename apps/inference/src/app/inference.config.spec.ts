@@ -29,8 +29,18 @@ describe('inference configuration', () => {
       recRereadMs: 1000,
       recConfirmFrames: 2,
       hangExitMs: 300_000,
+      forgetSourceMs: 3_600_000,
       metricsPort: 9102,
     });
+  });
+
+  it("forgets a capture module's silent camera after INFERENCE_FORGET_SOURCE_MS, 0 never, refusing a value below a minute by name", () => {
+    expect(readInferenceConfig({ INFERENCE_FORGET_SOURCE_MS: '0' }).forgetSourceMs).toBe(0);
+    expect(readInferenceConfig({ INFERENCE_FORGET_SOURCE_MS: '86400000' }).forgetSourceMs).toBe(86_400_000);
+    expect(() => readInferenceConfig({ INFERENCE_FORGET_SOURCE_MS: '5000' })).toThrow(
+      'INFERENCE_FORGET_SOURCE_MS must be 0 (never) or from 60000 to 86400000: sooner, a camera whose capture restarts (a stream reconnecting, backing off up to 30 s) would be forgotten and its outage with it (got "5000")',
+    );
+    expect(() => readInferenceConfig({ INFERENCE_FORGET_SOURCE_MS: '1h' })).toThrow('INFERENCE_FORGET_SOURCE_MS must be an integer from 0 to 86400000 (got "1h")');
   });
 
   it('exits after a hang of HANG_EXIT_MS, 0 never, refusing a value below the 60 s a hang is told at by name', () => {

@@ -5,6 +5,7 @@ import { readCurveSettings, type CurveSettings } from '@iev/zmq-transport';
 import { backendChoiceSpec, regionListVariable, regionsBySourceVariable, STUCK_FLOOR_MS, withOwnRegionLists } from '@iev/detection-pipeline';
 import { DEFAULT_LINE_TRACKER_OPTIONS as TRACKING } from '@iev/text-recognition';
 import { tensorRtConfigSpec } from '@iev/tensorrt-backend';
+import { FORGET_SILENT_SOURCE_MS } from './inference.metrics';
 
 const presetName = (name: string) => env.oneOf(name, ['seed', 'default'] as const, 'seed');
 /** PaddleOCR's own flags (det_db_thresh, ...); unset keeps the preset's value. */
@@ -23,17 +24,33 @@ const detectionSettings = (names: { thresh: string; boxThresh: string; unclipRat
  * nothing is stuck sooner.
  */
 const HANG_EXIT_DEFAULT_MS = 300_000;
-const hangExitMs = (() => {
-  const integer = env.integer('HANG_EXIT_MS', { min: 0, max: 86_400_000 }, HANG_EXIT_DEFAULT_MS);
+
+/** Milliseconds up to a day: 0 (never), or at least floorMs, below which the setting could not mean what it says (`why`). */
+function neverOrAtLeastMs(name: string, floorMs: number, defaultMs: number, why: string) {
+  const integer = env.integer(name, { min: 0, max: 86_400_000 }, defaultMs);
   return {
     ...integer,
     parse: (raw: string) => {
       const ms = integer.parse(raw);
-      if (ms > 0 && ms < STUCK_FLOOR_MS) throw new Error(`must be 0 (never) or from ${STUCK_FLOOR_MS} to 86400000: a stage is taken for hung after ${STUCK_FLOOR_MS / 1000} s at the soonest`);
+      if (ms > 0 && ms < floorMs) throw new Error(`must be 0 (never) or from ${floorMs} to 86400000: ${why}`);
       return ms;
     },
   };
-})();
+}
+
+const hangExitMs = neverOrAtLeastMs('HANG_EXIT_MS', STUCK_FLOOR_MS, HANG_EXIT_DEFAULT_MS, `a stage is taken for hung after ${STUCK_FLOOR_MS / 1000} s at the soonest`);
+
+/**
+ * INFERENCE_FORGET_SOURCE_MS: an hour by default, as telemetry's TELEMETRY_FORGET_SOURCE_MS. A setting, not the
+ * camera's pace (Arrivals): forgetting takes the pace with it, so a camera slower than the floor would have none at
+ * each frame's first gap and be forgotten at every frame; and only the deployment says a camera is slow, not gone.
+ */
+const forgetSourceMs = neverOrAtLeastMs(
+  'INFERENCE_FORGET_SOURCE_MS',
+  60_000,
+  FORGET_SILENT_SOURCE_MS,
+  'sooner, a camera whose capture restarts (a stream reconnecting, backing off up to 30 s) would be forgotten and its outage with it',
+);
 
 const onOff = (name: string) => optional(env.oneOf(name, ['on', 'off'] as const));
 const minTextScore = (name: string) => env.number(name, { min: 0, max: 1 }, 0.5);
@@ -80,6 +97,8 @@ export const inferenceConfigSpec = {
   ignoreRegions: optional(regionsBySourceVariable('IGNORE_REGIONS')),
   /** A frame stuck in detection, or a batch at the recognition model, this long stops the module to be restarted; 0: never. */
   hangExitMs,
+  /** A capture module's camera (not decoded here) that sent no frame for this long is forgotten; 0: never. */
+  forgetSourceMs,
   metricsPort: env.integer('METRICS_PORT', { min: 0, max: 65535 }, 9102),
 };
 

@@ -60,13 +60,36 @@ describe('InferenceMetrics: a removed camera', () => {
     expect(reported()).toEqual(['door']);
     expect(await seriesOf(registry, 'gate')).toEqual([]);
     expect(await seriesOf(registry, 'door')).not.toEqual([]);
-    expect(forgotten()).toEqual([[{ sourceId: 'gate' }, expect.stringMatching(/^gate: no frame for an hour and not a camera decoded here: forgotten/)]]);
+    expect(forgotten()).toEqual([[{ sourceId: 'gate' }, expect.stringMatching(/^gate: no frame for 3600 s \(INFERENCE_FORGET_SOURCE_MS\) and not a camera decoded here: forgotten/)]]);
 
     countFrames(metrics, 'gate');
     expect(reported()).toEqual(['door', 'gate']);
     expect(metrics.sources.report()[1]).toMatchObject({ frames: 1, outages: 0 });
     await jest.advanceTimersByTimeAsync(10_000);
     expect(forgotten()).toHaveLength(1);
+    metrics.close();
+  });
+
+  // Before, forgotten after a fixed hour: a timelapse at a frame every 2 h came back as new with each frame, its
+  // figures and series reset each time.
+  it.each([
+    ['3 h', 3 * 3_600_000],
+    ['0 (never)', 0],
+  ])('keeps a camera at a frame every 2 h with %s, and its frames counted on', async (_name, forgetSourceMs) => {
+    jest.useFakeTimers();
+    const registry = new Registry();
+    const logger = { info: jest.fn(), warn: jest.fn() };
+    const metrics = new InferenceMetrics(registry, () => [], logger, { forgetSourceMs });
+    for (let frame = 0; frame < 3; frame++) {
+      // Received, let go, done; its capture asked for the next.
+      metrics.sources.received('timelapse');
+      metrics.sources.waitingFor('timelapse');
+      countFrames(metrics, 'timelapse');
+      await jest.advanceTimersByTimeAsync(2 * 3_600_000);
+    }
+    expect(metrics.sources.report()).toMatchObject([{ sourceId: 'timelapse', frames: 3 }]);
+    expect(await seriesOf(registry, 'timelapse')).toContain('iev_inference_frames_processed_total{source_id="timelapse"} 3');
+    expect(logger.info.mock.calls.filter(([, msg]) => String(msg).includes('forgotten'))).toEqual([]);
     metrics.close();
   });
 });

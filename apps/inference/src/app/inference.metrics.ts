@@ -8,9 +8,10 @@ const SOURCE_LEAVES_AFTER_MS = 5000;
 /** How often sources are checked for staleness: an outage counts (and is logged) whether or not anyone scrapes meanwhile. */
 const STALE_CHECK_MS = 1000;
 /**
- * A camera not decoded here (a capture module's) that sent no frame for this long is forgotten: one removed from the
- * deployment or renamed stayed stale on /health, in the reported sources and in its series for good. Telemetry's
- * default (TELEMETRY_FORGET_SOURCE_MS): an hour of outage is told before its figures go.
+ * A camera not decoded here (a capture module's) that sent no frame for this long is forgotten, by default
+ * (INFERENCE_FORGET_SOURCE_MS): one removed from the deployment or renamed stayed stale on /health, in the reported
+ * sources and in its series for good. Telemetry's default (TELEMETRY_FORGET_SOURCE_MS): an hour of outage is told
+ * before its figures go.
  */
 export const FORGET_SILENT_SOURCE_MS = 60 * 60_000;
 
@@ -95,9 +96,12 @@ export class InferenceMetrics {
     private readonly logger?: Pick<Logger, 'info' | 'warn'>,
     {
       hangExitMs = 0,
+      forgetSourceMs = FORGET_SILENT_SOURCE_MS,
       decodedHere = () => false,
     }: {
       hangExitMs?: number;
+      /** How long a camera not decoded here may send no frame before it is forgotten (INFERENCE_FORGET_SOURCE_MS); 0: never. */
+      forgetSourceMs?: number;
       /** Whether the camera is one this process decodes (CAPTURE_SOURCES, its twin): forgotten only when removed, never for silence. */
       decodedHere?: (sourceId: string) => boolean;
     } = {},
@@ -218,7 +222,7 @@ export class InferenceMetrics {
     // Not only at scrape or /health: an outage shorter than the scrape interval would go uncounted and unsaid.
     this.staleCheck = setInterval(() => {
       this.sources.check();
-      this.forgetSilentSources(decodedHere);
+      if (forgetSourceMs > 0) this.forgetSilentSources(forgetSourceMs, decodedHere);
       this.ownSilence.check(performance.now());
       this.chainWatch.check();
       this.readingWatch.check();
@@ -264,12 +268,15 @@ export class InferenceMetrics {
     this.leaving.set(sourceId, timer);
   }
 
-  /** Each capture module's camera silent for FORGET_SILENT_SOURCE_MS, forgotten as a removed one is, logged once; back, it is new. */
-  private forgetSilentSources(decodedHere: (sourceId: string) => boolean): void {
-    for (const sourceId of this.sources.silentFor(FORGET_SILENT_SOURCE_MS)) {
+  /** Each capture module's camera silent for `silentMs`, forgotten as a removed one is, logged once; back, it is new. */
+  private forgetSilentSources(silentMs: number, decodedHere: (sourceId: string) => boolean): void {
+    for (const sourceId of this.sources.silentFor(silentMs)) {
       if (decodedHere(sourceId)) continue;
       this.forgetSource(sourceId);
-      this.logger?.info({ sourceId }, `${sourceId}: no frame for an hour and not a camera decoded here: forgotten (its figures on /health and its series), back as new with its next frame`);
+      this.logger?.info(
+        { sourceId },
+        `${sourceId}: no frame for ${silentMs / 1000} s (INFERENCE_FORGET_SOURCE_MS) and not a camera decoded here: forgotten (its figures on /health and its series), back as new with its next frame`,
+      );
     }
   }
 
