@@ -41,7 +41,7 @@ export interface PreparedSource {
   settings: SourceSettings;
   /** Its crop, read, naming the setting that gave it. */
   crop?: Crop;
-  /** Its picture where known before it starts (a video file's, the test pattern's), for its crop to be checked against. */
+  /** With a crop, its picture where known before it starts (a video file's, the test pattern's), for the crop to be checked against. */
   picture?: KnownPicture;
   /** A fresh source each call: a failed source is replaced, not restarted. */
   create(): FrameSource;
@@ -100,7 +100,8 @@ export async function prepareSource(
         throw namingSetting(setting, error);
       });
   }
-  const picture = await knownPicture(description, probed, sourceOptions.ffmpegPath ?? defaultFfmpegPath());
+  // Only for a crop: a still picture's upright size takes another ffprobe run.
+  const picture = sourceOptions.crop ? await knownPicture(description, probed, sourceOptions.ffmpegPath ?? defaultFfmpegPath()) : undefined;
   if (description.type === 'stream') {
     await assertFfmpegCanOpen(description.url, sourceOptions.ffmpegPath ?? defaultFfmpegPath()).catch((error: unknown) => {
       throw namingSetting(setting, error);
