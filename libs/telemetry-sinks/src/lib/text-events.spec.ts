@@ -1,5 +1,6 @@
 import type { DetectedBox, Detections } from '@iev/frame-protocol';
-import { TextEvents, type TextEvent, type TextEventSettings } from './text-events';
+import { DEFAULT_LINE_TRACKER_OPTIONS } from '@iev/text-recognition';
+import { TextEvents, TRACKER_FORGETS_AFTER_FRAMES, type TextEvent, type TextEventSettings } from './text-events';
 
 const T0 = 1_765_000_000_000;
 
@@ -111,7 +112,7 @@ describe('TextEvents', () => {
     expect(summary()).toEqual(['text-appeared 1 OPEN']);
     add(frame(6, [line(1, 'CLOSED', 0.94)]));
     add(frame(7, [line(1, 'OPEN', 0.97)]));
-    add(frame(100, []));
+    for (const sequence of [100, 101, 102, 160]) add(frame(sequence, []));
 
     expect(summary()).toEqual(['text-appeared 1 OPEN', 'text-changed 1 CLOSED', 'text-gone 1 CLOSED']);
   });
@@ -127,13 +128,40 @@ describe('TextEvents', () => {
     start();
     add(frame(0, [line(3)]));
     for (let sequence = 1; sequence <= 100; sequence++) add(frame(sequence, [line(3, 'Platform 4'), line(4, 'MAIN ST', 0.9, 300)]));
-    // Line 3 leaves view at frame 101; 2 s of frames later (50 frames at 40 ms) it has gone.
-    for (let sequence = 101; sequence <= 150; sequence++) add(frame(sequence, [line(4, 'MAIN ST', 0.9, 300)]));
+    // Line 3 leaves view at frame 101; the tracker stops following it at frame 103, its third frame without it (and
+    // could bring it back under its id for 2 s more): 2 s of frames after that (50 frames at 40 ms) it has gone.
+    for (let sequence = 101; sequence <= 153; sequence++) add(frame(sequence, [line(4, 'MAIN ST', 0.9, 300)]));
     expect(summary()).toEqual(['text-appeared 3 Platform 4', 'text-appeared 4 MAIN ST']);
-    add(frame(151, [line(4, 'MAIN ST', 0.9, 300)]));
+    add(frame(154, [line(4, 'MAIN ST', 0.9, 300)]));
 
     expect(summary()).toEqual(['text-appeared 3 Platform 4', 'text-appeared 4 MAIN ST', 'text-gone 3 Platform 4']);
     expect(events[2]).toMatchObject({ sequence: 100, captureTimeMs: T0 + 4000, firstSeenCaptureTimeMs: T0, lastSeenCaptureTimeMs: T0 + 4000, durationMs: 4000, textScore: 0.9 });
+  });
+
+  it('keeps a line in view while the tracker may bring it back under its id: three frames missed at 4 fps, back 2.5 s after its last frame', () => {
+    start();
+    /** Frame k at 4 fps. */
+    const slowFrame = (k: number, boxes: DetectedBox[]) => {
+      const detections = frame(k, boxes);
+      return { ...detections, frame: { ...detections.frame, captureTimeMs: T0 + k * 250 } };
+    };
+    for (let k = 0; k <= 4; k++) add(slowFrame(k, [line(7, 'BUS 42')]));
+    // Missed in frames 5 to 14 (the tracker lost it at frame 7, 0.75 s after its last), back at 14: 2.5 s after.
+    for (let k = 5; k <= 13; k++) add(slowFrame(k, []));
+    add(slowFrame(14, [line(7, 'BUS 42')]));
+    expect(summary()).toEqual(['text-appeared 7 BUS 42']);
+
+    // Gone for good: frames 15 to 26 without it; 2 s after the tracker let it go (frame 17), at frame 26, it has gone.
+    for (let k = 15; k <= 25; k++) add(slowFrame(k, []));
+    expect(summary()).toEqual(['text-appeared 7 BUS 42']);
+    add(slowFrame(26, []));
+    expect(summary()).toEqual(['text-appeared 7 BUS 42', 'text-gone 7 BUS 42']);
+  });
+
+  it('matches inference\'s tracker: the frames it misses a line in before letting it go', () => {
+    expect(TRACKER_FORGETS_AFTER_FRAMES).toBe(DEFAULT_LINE_TRACKER_OPTIONS.forgetAfterFrames);
+    // TELEMETRY_TEXT_GONE_MS' default (apps/telemetry) is no shorter than the tracker keeps a lost line for its comeback.
+    expect(DEFAULT_LINE_TRACKER_OPTIONS.reviveMs).toBeLessThanOrEqual(2000);
   });
 
   it("says a line has gone after goneAfterMs of its source's frames though capture's clock was set back an hour meanwhile, in view as long as it was", () => {

@@ -6,7 +6,8 @@ import { matchesText } from './text-match';
 
 export interface TextEventSettings {
   /**
-   * A line has gone once its source's frames have gone on this long without it (by their capture times), or, with no
+   * A line has gone once inference's tracker has stopped following it (TRACKER_FORGETS_AFTER_FRAMES of its source's
+   * frames without it) and its source's frames have gone on this long more (by their capture times), or, with no
    * frame from the source at all (a camera stopped, inference gone), once telemetry has waited this long for one (and
    * three of the source's own intervals, where it is slower).
    */
@@ -60,11 +61,22 @@ export const TEXT_EVENT_TYPES = ['text-appeared', 'text-changed', 'text-gone'] a
 
 const withoutSpaces = (text: string) => text.replace(/\s+/g, '');
 
+/**
+ * Inference's line tracker stops following a line after this many frames without it, then keeps it 2 s (reviveMs)
+ * for a box that comes back under its id (libs/text-recognition DEFAULT_LINE_TRACKER_OPTIONS). Timed from there, a
+ * line goneAfterMs (2 s by default) later can no longer come back: timed from its last frame, a line missed three
+ * frames at 4 fps went and then appeared again under the same id.
+ */
+export const TRACKER_FORGETS_AFTER_FRAMES = 3;
+
 interface FollowedLine {
   firstSeenMs: number;
   /** On the source's frame clock (SourceLines.framesMs): first and last seen. */
   firstSeenAtFramesMs: number;
   lastSeenAtFramesMs: number;
+  /** The source's frames since it was last seen, and when the tracker stopped following it (TRACKER_FORGETS_AFTER_FRAMES). */
+  missedFrames: number;
+  lostAtFramesMs?: number;
   /** Where and when it was last seen, text or not. */
   last: Omit<LineEvent, 'text' | 'textScore'>;
   /** The text and score last sent for it: none before its text-appeared. */
@@ -98,10 +110,10 @@ interface SourceLines {
  * Turns a source's detections into events about its lines, by the ids inference's line tracker gives them
  * (`lineId`): `text-appeared` once a line has a text, `text-changed` when its text differs from the one last sent
  * (a score or spaces alone do not: a re-read of a steady "BUS 42" may give "BUS42", the reader merging its words),
- * `text-gone` once it has not been seen for goneAfterMs; a new text once confirmReads reads in a row gave it. Boxes
- * without a line id (detection only, a tracker off, an older inference) make none. A restarted inference numbers its
- * lines afresh: at its first detections (another runId) the last run's lines go, and its own appear as new, never as a
- * change.
+ * `text-gone` once the tracker has stopped following it and goneAfterMs more of its frames have passed; a new text
+ * once confirmReads reads in a row gave it. Boxes without a line id (detection only, a tracker off, an older inference)
+ * make none. A restarted inference numbers its lines afresh: at its first detections (another runId) the last run's
+ * lines go, and its own appear as new, never as a change.
  */
 export class TextEvents {
   private readonly sources = new Map<string, SourceLines>();
@@ -139,12 +151,14 @@ export class TextEvents {
       seen.add(box.lineId);
       const last = { sourceId, ...(detections.runId !== undefined && { runId: detections.runId }), lineId: box.lineId, modelId: detections.modelId, points: box.points, sequence, captureTimeMs };
       let line = source.lines.get(box.lineId);
-      if (line) Object.assign(line, { last, lastSeenAtFramesMs: source.framesMs });
-      else source.lines.set(box.lineId, (line = { firstSeenMs: captureTimeMs, firstSeenAtFramesMs: source.framesMs, lastSeenAtFramesMs: source.framesMs, last }));
+      if (line) Object.assign(line, { last, lastSeenAtFramesMs: source.framesMs, missedFrames: 0, lostAtFramesMs: undefined });
+      else source.lines.set(box.lineId, (line = { firstSeenMs: captureTimeMs, firstSeenAtFramesMs: source.framesMs, lastSeenAtFramesMs: source.framesMs, missedFrames: 0, last }));
       if (box.text !== undefined && box.textScore !== undefined) this.read(line, box.text, box.textScore);
     }
     for (const [lineId, line] of source.lines) {
-      if (!seen.has(lineId) && source.framesMs - line.lastSeenAtFramesMs > this.settings.goneAfterMs) this.go(source, lineId, line);
+      if (seen.has(lineId)) continue;
+      if (++line.missedFrames === TRACKER_FORGETS_AFTER_FRAMES) line.lostAtFramesMs = source.framesMs;
+      if (line.lostAtFramesMs !== undefined && source.framesMs - line.lostAtFramesMs > this.settings.goneAfterMs) this.go(source, lineId, line);
     }
   }
 
