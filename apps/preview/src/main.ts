@@ -1,7 +1,7 @@
 import { limitEncodingThreads } from '@iev/frame-annotation';
 import { detectionsCodec, DETECTIONS_TOPIC, MAX_DETECTIONS_PART_BYTES, regionsCodec, REGIONS_TOPIC, sourcesCodec, SOURCES_TOPIC, type Detections, type RegionsAnnouncement, type SourcesAnnouncement } from '@iev/frame-protocol';
 import { EdgeModule } from '@iev/iot-edge';
-import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
+import { annotatedJpeg, MjpegStreams, ModuleHealth, pictureHeader, plainJpeg, PreviewRenderer, PreviewSources, RecentReads, startPreviewHttpServer, takeSnapshot } from '@iev/preview-server';
 import { cpuBudget, createMetricsRegistry, listenAsConfigured, readTogether, reniceProcess, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { connectingCurve, ServerZmq } from '@iev/zmq-transport';
 import { readPreviewConfig, readPreviewCurve } from './app/preview.config';
@@ -19,6 +19,8 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   const streams = new MjpegStreams(renderer, encodingFailed);
   const plainRenderer = new PreviewRenderer(sources, plainJpeg());
   const liveStreams = new MjpegStreams(plainRenderer, encodingFailed, pictureHeader);
+  // The lines read, each with its picture cut out once per better read: kept whether or not anyone watches.
+  const reads = new RecentReads(sources, (error) => logger.warn({ err: error }, 'could not encode a line read'));
   const silence = new PreviewSilence({ limitMs: config.silenceLimitMs, framesConnect: config.framesConnect, detectionsConnect: config.detectionsConnect, logger });
   sources.onChange((sourceId, changed) => {
     if (changed !== 'regions') (changed === 'frame' ? silence.frames : silence.detections).arrived(sourceId);
@@ -49,7 +51,7 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   await Promise.all([frames, detections].map((server) => new Promise<void>((resolve, reject) => server.listen((error) => (error ? reject(error) : resolve())))));
 
   const registry = createMetricsRegistry('preview');
-  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer }, viewers, frames, detectionsReceived: () => detections.patternStats(DETECTIONS_TOPIC).dispatched });
+  watchPreview(registry, { sources, renderers: { annotated: renderer, plain: plainRenderer, read: reads }, viewers, frames, detectionsReceived: () => detections.patternStats(DETECTIONS_TOPIC).dispatched });
   const edge = EdgeModule.start({
     name: 'preview',
     logger,
@@ -59,7 +61,7 @@ void runModule('preview', () => readTogether(readPreviewConfig, readPreviewCurve
   });
   health.start();
   const onError = (error: unknown) => logger.error({ err: error }, 'could not answer a preview request');
-  const http = await listenAsConfigured('PREVIEW_PORT', startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, onError }), 'PREVIEW_HOST');
+  const http = await listenAsConfigured('PREVIEW_PORT', startPreviewHttpServer({ port: config.port, host: config.host, sources, renderer, streams, liveStreams, health, reads, onError }), 'PREVIEW_HOST');
   // A source not expected that went silent (a camera removed or renamed) leaves the page and memory.
   const forgetting = setInterval(() => sources.forgetSilent(), 30_000);
   const observability = await startObservabilityServer({

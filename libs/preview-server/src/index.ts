@@ -5,3 +5,4 @@ export * from './lib/mjpeg-streams';
 export * from './lib/module-health';
 export * from './lib/preview-http-server';
 export * from './lib/snapshot';
+export * from './lib/recent-reads';

@@ -1,11 +1,12 @@
-import type { PreviewRenderer, PreviewSources } from '@iev/preview-server';
+import type { PreviewRenderer, PreviewSources, RecentReads } from '@iev/preview-server';
 import { counterReadAtScrape } from '@iev/service-runtime';
 import type { ZmqServerStats } from '@iev/zmq-transport';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 interface Watched {
   sources: PreviewSources;
-  renderers: { annotated: PreviewRenderer; plain: PreviewRenderer };
+  /** What each kind of JPEG is counted by: frames while watched, line thumbnails once per better read. */
+  renderers: { annotated: PreviewRenderer; plain: PreviewRenderer; read: Pick<RecentReads, 'encoded'> };
   viewers: () => number;
   frames: { stats(): ZmqServerStats };
   /** Detections messages handled: not the link's every message, which carries inference's announced cameras too. */
@@ -18,7 +19,7 @@ export function watchPreview(registry: Registry, { sources, renderers, viewers, 
   counterReadAtScrape(registry, 'iev_preview_detections_total', 'Detections messages the preview received', detectionsReceived);
   new Counter({
     name: 'iev_preview_jpeg_encoded_total',
-    help: 'Frames encoded as JPEG, only while someone watches: annotated (drawn in) or plain (the page draws the boxes)',
+    help: 'JPEGs encoded: frames, only while someone watches, annotated (drawn in) or plain (the page draws the boxes); read: a line cut out where it was read best',
     labelNames: ['kind'],
     registers: [registry],
     collect() {

@@ -9,6 +9,7 @@ import { startPreviewHttpServer } from './preview-http-server';
 import { PREVIEW_PAGE } from './preview-page';
 import { annotatedJpeg, plainJpeg, PreviewRenderer } from './preview-renderer';
 import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
+import { RecentReads } from './recent-reads';
 
 const [width, height] = [320, 240];
 // A mid-grey frame: an outline drawn into it would change pixels the plain JPEG must leave alone.
@@ -86,6 +87,7 @@ async function serve(sources: PreviewSources, health = new ModuleHealth({})) {
     streams,
     liveStreams,
     health,
+    reads: new RecentReads(sources, fail),
     onError: (error) => errors.push(error),
   });
   return { http, errors, url: (path: string) => `http://127.0.0.1:${http.port}${path}` };

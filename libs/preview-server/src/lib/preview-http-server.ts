@@ -5,6 +5,7 @@ import { MAX_VIEWER_FPS, MIN_VIEWER_FPS, type MjpegStreams } from './mjpeg-strea
 import { PREVIEW_PAGE } from './preview-page';
 import type { PreviewRenderer } from './preview-renderer';
 import type { PreviewSources } from './preview-sources';
+import type { RecentReads } from './recent-reads';
 
 export interface PreviewHttpOptions {
   port: number;
@@ -17,6 +18,8 @@ export interface PreviewHttpOptions {
   /** live.mjpeg: the plain frames, each part's boxes in its `x-picture` header; what the page draws from. */
   liveStreams: MjpegStreams;
   health: ModuleHealth;
+  /** Each source's lines read: /api/sources/:id/reads and their thumbnails. */
+  reads: RecentReads;
   /** A request the preview failed to answer (answered 500 instead): a bug, to log. */
   onError(error: unknown): void;
 }
@@ -27,10 +30,13 @@ export interface PreviewHttpServer {
   close(): Promise<void>;
 }
 
-const SOURCE_ROUTE = /^\/sources\/([^/]+)\/(latest\.jpg|stream\.mjpeg|live\.mjpeg)$/;
+const SOURCE_ROUTE = /^\/sources\/([^/]+)\/(latest\.jpg|stream\.mjpeg|live\.mjpeg|reads\/[^/]+\.jpg)$/;
+const READS_ROUTE = /^\/api\/sources\/([^/]+)\/(reads)$/;
+const THUMBNAIL_PREFIX = 'reads/';
 
 /**
- * GET / (the page), /api/sources (JSON), /sources/:id/latest.jpg, /sources/:id/stream.mjpeg, /sources/:id/live.mjpeg.
+ * GET / (the page), /api/sources (JSON), /api/sources/:id/reads (JSON, its thumbnails under /sources/:id/reads/),
+ * /sources/:id/latest.jpg, /sources/:id/stream.mjpeg, /sources/:id/live.mjpeg.
  * A forgotten source's streams end. The streams take `?fps=` (pictures a second of each source, for this viewer).
  */
 export async function startPreviewHttpServer(options: PreviewHttpOptions): Promise<PreviewHttpServer> {
@@ -62,7 +68,7 @@ export async function startPreviewHttpServer(options: PreviewHttpOptions): Promi
   };
 }
 
-function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpOptions, request: IncomingMessage, response: ServerResponse): void {
+function route({ sources, renderer, streams, liveStreams, health, reads }: PreviewHttpOptions, request: IncomingMessage, response: ServerResponse): void {
   const url = request.url ?? '/';
   const path = url.split('?')[0];
   const parameters = new URLSearchParams(url.slice(path.length + 1));
@@ -92,7 +98,7 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
     json(response, 200, { sources: sources.summaries(), modules: health.modules() });
     return;
   }
-  const match = SOURCE_ROUTE.exec(path);
+  const match = SOURCE_ROUTE.exec(path) ?? READS_ROUTE.exec(path);
   if (!match) {
     json(response, 404, { error: `no such page: ${path}` });
     return;
@@ -105,6 +111,14 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
   // Neither expected nor heard from: nothing will ever come (and a stream of it would count as a viewer).
   if (!sources.has(sourceId)) {
     json(response, 404, { error: `no such source: ${sourceId}` });
+    return;
+  }
+  if (match[2] === 'reads') {
+    json(response, 200, { sourceId, reads: reads.list(sourceId, `/sources/${encodeURIComponent(sourceId)}/reads`) });
+    return;
+  }
+  if (match[2].startsWith(THUMBNAIL_PREFIX)) {
+    thumbnail(reads, sourceId, match[2].slice(THUMBNAIL_PREFIX.length), response);
     return;
   }
   if (match[2] !== 'latest.jpg') {
@@ -121,6 +135,22 @@ function route({ sources, renderer, streams, liveStreams, health }: PreviewHttpO
     ({ jpeg, sequence, paired }) =>
       response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'x-frame-sequence': String(sequence), 'x-boxes-paired': String(paired) }).end(jpeg),
     (error: Error) => json(response, 500, { error: `could not encode ${sourceId}'s frame: ${error.message}` }),
+  );
+}
+
+/**
+ * A line's thumbnail, cached by the browser for good: its URL names that picture alone (a better read's has another).
+ * 404 once the line is gone or read better.
+ */
+function thumbnail(reads: RecentReads, sourceId: string, name: string, response: ServerResponse): void {
+  const jpeg = reads.thumbnail(sourceId, name);
+  if (!jpeg) {
+    json(response, 404, { error: `no such thumbnail of ${sourceId}: ${name} (its line is gone, or was read better since)` });
+    return;
+  }
+  jpeg.then(
+    (body) => response.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=86400, immutable' }).end(body),
+    (error: Error) => json(response, 500, { error: `could not encode ${sourceId}'s thumbnail: ${error.message}` }),
   );
 }
 

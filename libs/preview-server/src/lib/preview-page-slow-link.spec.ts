@@ -7,6 +7,7 @@ import { ModuleHealth } from './module-health';
 import { startPreviewHttpServer } from './preview-http-server';
 import { annotatedJpeg, plainJpeg, PreviewRenderer } from './preview-renderer';
 import { PreviewSources } from './preview-sources';
+import { RecentReads } from './recent-reads';
 
 /**
  * A link between the browser and the preview, as a TCP proxy: what the preview sends reaches the browser at
@@ -105,7 +106,7 @@ async function fedPreview(sourceIds: string[], sizes: Record<string, { width: nu
   const renderer = new PreviewRenderer(sources, annotatedJpeg());
   const liveStreams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), fail, pictureHeader);
   sources.onChange((sourceId) => liveStreams.pictureChanged(sourceId));
-  const http = await startPreviewHttpServer({ port: 0, host: '127.0.0.1', sources, renderer, streams: new MjpegStreams(renderer, fail), liveStreams, health: new ModuleHealth({}), onError: fail });
+  const http = await startPreviewHttpServer({ port: 0, host: '127.0.0.1', sources, renderer, streams: new MjpegStreams(renderer, fail), liveStreams, health: new ModuleHealth({}), reads: new RecentReads(sources, fail), onError: fail });
   const fedAt = new Map<number, number>();
   // Noise, so that each picture is as large as a busy camera's: ~60 kB at 320x240, ~300 kB/s a camera at FEED_FPS.
   const cameras = sourceIds.map((sourceId) => {

@@ -6,7 +6,8 @@ import { MAX_VIEWER_FPS, MIN_VIEWER_FPS } from './mjpeg-streams';
  * the one /live.mjpeg stream of every source (a browser opens at most six connections to a host: a stream per source
  * would leave a sixth camera undrawn and the figures unpolled), read with fetch: every part, named by its `x-source`, is a plain JPEG with the plan of its outlines and labels in an
  * `x-picture` header, which the page draws over it (the browser's fonts and drawing, so the edge device only encodes
- * the frame). The figures and the modules' health are polled from /api/sources every second.
+ * the frame). The figures and the modules' health are polled from /api/sources every second, and beside each picture
+ * the lines read from /api/sources/<id>/reads, newest first (their thumbnails at URLs the browser caches for good).
  */
 export const PREVIEW_PAGE = `<!doctype html>
 <html lang="en">
@@ -26,6 +27,13 @@ export const PREVIEW_PAGE = `<!doctype html>
   .stalled canvas { opacity: 0.4; }
   .stall { color: #ff8a80; }
   .source canvas[hidden] { display: none; }
+  .view { display: flex; gap: 0.5rem; align-items: flex-start; }
+  .reads { list-style: none; margin: 0; padding: 0; width: 14rem; max-height: 480px; overflow-y: auto; font-size: 13px; }
+  .reads:empty { display: none; }
+  .reads li { padding: 0.25rem 0; border-bottom: 1px solid #333; }
+  .reads img { display: block; max-width: 100%; max-height: 48px; margin-bottom: 0.2rem; }
+  .reads img[hidden] { display: none; }
+  .reads .age { color: #999; margin-left: 0.5rem; }
 </style>
 </head>
 <body>
@@ -51,12 +59,18 @@ function card(source) {
     stall.className = 'stall';
     const figures = document.createElement('div');
     figures.className = 'figures';
+    const reads = document.createElement('ol');
+    reads.className = 'reads';
+    const view = document.createElement('div');
+    view.className = 'view';
+    view.append(waiting, canvas, reads);
     const base = '/sources/' + encodeURIComponent(source.sourceId);
     const links = document.createElement('div');
-    links.innerHTML = '<a href="' + base + '/latest.jpg">latest.jpg</a><a href="' + base + '/stream.mjpeg">annotated MJPEG</a>';
-    root.append(title, waiting, canvas, stall, figures, links);
+    links.innerHTML = '<a href="' + base + '/latest.jpg">latest.jpg</a><a href="' + base + '/stream.mjpeg">annotated MJPEG</a>' +
+      '<a href="/api/sources/' + encodeURIComponent(source.sourceId) + '/reads">reads (JSON)</a>';
+    root.append(title, view, stall, figures, links);
     document.getElementById('sources').append(root);
-    entry = { root, waiting, canvas, stall, figures };
+    entry = { root, waiting, canvas, stall, figures, reads };
     cards.set(source.sourceId, entry);
   }
   return entry;
@@ -333,6 +347,41 @@ async function watch(path) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
+const ago = (ms) => (ms < 60000 ? Math.round(ms / 1000) + ' s' : ms < 3600000 ? Math.round(ms / 60000) + ' min' : Math.round(ms / 3600000) + ' h') + ' ago';
+/** The source's lines read, newest first: each line's item kept from poll to poll, so its thumbnail is loaded once. */
+function showReads(list, reads) {
+  const items = new Map([...list.children].map((item) => [item.dataset.line, item]));
+  list.replaceChildren(...reads.map((read) => {
+    const line = read.runId + '/' + read.lineId;
+    let item = items.get(line);
+    if (!item) {
+      item = document.createElement('li');
+      item.dataset.line = line;
+      const text = document.createElement('span');
+      text.className = 'text';
+      const age = document.createElement('span');
+      age.className = 'age';
+      item.append(document.createElement('img'), text, age);
+    }
+    const [thumbnail, text, age] = item.children;
+    thumbnail.hidden = read.thumbnail === null;
+    if (read.thumbnail && thumbnail.getAttribute('src') !== read.thumbnail.url) thumbnail.src = read.thumbnail.url;
+    thumbnail.alt = read.best.text;
+    text.textContent = read.best.text + (read.latest ? ' (latest: ' + read.latest.text + ')' : '');
+    text.title = 'read at ' + read.best.textScore.toFixed(2) + (read.latest ? ', latest at ' + read.latest.textScore.toFixed(2) : '') +
+      '; first seen ' + new Date(read.firstSeenMs).toLocaleTimeString();
+    age.textContent = ago(read.ageMs);
+    return item;
+  }));
+}
+async function pollReads(sourceId, list) {
+  try {
+    const response = await fetch('/api/sources/' + encodeURIComponent(sourceId) + '/reads', { signal: AbortSignal.timeout(5000) });
+    if (response.ok) showReads(list, (await response.json()).reads);
+  } catch {
+    // The figures' poll says when the preview is slow or unreachable: the list stays as it was meanwhile.
+  }
+}
 function show(state) {
   document.getElementById('modules').replaceChildren(...state.modules.map((module) => {
     const badge = document.createElement('span');
@@ -353,7 +402,8 @@ function show(state) {
   }
   for (const source of state.sources) if (!source.waiting) takenFps.set(source.sourceId, Math.min(MAX_VIEWER_FPS, Math.max(MIN_VIEWER_FPS, source.previewFps)));
   for (const source of state.sources) {
-    const { root, waiting, canvas, stall, figures } = card(source);
+    const { root, waiting, canvas, stall, figures, reads } = card(source);
+    pollReads(source.sourceId, reads);
     waiting.hidden = !source.waiting;
     canvas.hidden = source.waiting;
     // What the page shows may be old: a camera that is down, or an inference that is (its boxes are then left off).

@@ -108,6 +108,8 @@ export class PreviewSources {
   private readonly expected: ReadonlySet<string>;
   private readonly listeners: Array<(sourceId: string, arrived: PictureChange) => void> = [];
   private readonly forgetListeners: Array<(sourceId: string) => void> = [];
+  private readonly detectionsListeners: Array<(detections: Detections) => void> = [];
+  private readonly pairedListeners: Array<(detections: Detections, frame: KeptFrame) => void> = [];
   private readonly buffers = new PixelBufferPool();
   /** The cameras the module that decodes them announces (inference with CAPTURE_SOURCES). */
   private readonly announced = new AnnouncedCameras();
@@ -142,6 +144,8 @@ export class PreviewSources {
     if (state.frames.length > KEPT_FRAMES) state.frames.shift()?.drop();
     state.frameRate.mark();
     state.frameArrivals.mark(performance.now());
+    const own = state.detections.get(frame.sequence);
+    if (own?.frame.captureTimeMs === frame.captureTimeMs) this.paired(own, kept);
     this.changed(frame.sourceId, 'frame');
   }
 
@@ -158,7 +162,24 @@ export class PreviewSources {
     if (state.detections.size > KEPT_DETECTIONS) state.detections.delete(state.detections.keys().next().value as number);
     state.detectionRate.mark();
     state.detectionsArrivals.mark(performance.now());
+    for (const listener of this.detectionsListeners) listener(detections);
+    const frame = state.frames.find((kept) => kept.sequence === sequence && kept.captureTimeMs === detections.frame.captureTimeMs);
+    if (frame) this.paired(detections, frame);
     this.changed(sourceId, 'detections');
+  }
+
+  /** Called with each source's detections as they are taken. */
+  onDetections(listener: (detections: Detections) => void): void {
+    this.detectionsListeners.push(listener);
+  }
+
+  /**
+   * Called once the preview holds both a frame and the detections found in it, whichever came last (the frame does
+   * where inference published them before the preview asked for it): its pixels for the duration of the call, held
+   * (KeptFrame.hold) to be read later.
+   */
+  onPaired(listener: (detections: Detections, frame: KeptFrame) => void): void {
+    this.pairedListeners.push(listener);
   }
 
   /**
@@ -284,6 +305,10 @@ export class PreviewSources {
     state.frames.forEach((frame) => frame.drop());
     for (const listener of this.forgetListeners) listener(sourceId);
     if (this.expected.has(sourceId)) this.sources.set(sourceId, new SourceState());
+  }
+
+  private paired(detections: Detections, frame: KeptFrame): void {
+    for (const listener of this.pairedListeners) listener(detections, frame);
   }
 
   private changed(sourceId: string, arrived: PictureChange): void {
