@@ -224,6 +224,28 @@ describe('the live preview on the demo video: capture → inference → preview'
       expectBoxesDrawnOnFrame(data, compared.raw, compared.boxes);
     });
 
+    it("lists the demo video's lines the model read, each pictured at its box's size from a frame it was read in", async () => {
+      type Read = { runId: string | null; lineId: number; best: { text: string }; latest?: { text: string }; ageMs: number; thumbnail: { url: string; width: number; height: number } | null };
+      const reads = await eventually(
+        async () => {
+          const listed = ((await (await fetch(`${previewUrl}api/sources/camera0/reads`)).json()) as { reads: Read[] }).reads;
+          return listed.some((read) => read.thumbnail) ? listed : undefined;
+        },
+        'a line read and pictured',
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      // The lines seen in the last 3 s as inference published them lately (the test keeps its last 120 detections):
+      // their ids in this run, with their newest text.
+      const published = [...tap.detections.values()].flatMap((detections) => detections.boxes.map((box) => `${detections.runId}/${box.lineId}/${box.text}`));
+      const recent = reads.filter((read) => read.ageMs < 3000);
+      expect(recent.length).toBeGreaterThan(0);
+      for (const read of recent) expect(published).toContain(`${read.runId}/${read.lineId}/${(read.latest ?? read.best).text}`);
+      const pictured = reads.find((read) => read.thumbnail)?.thumbnail;
+      const jpeg = Buffer.from(await (await fetch(new URL(pictured?.url ?? '', previewUrl))).arrayBuffer());
+      const { width, height } = await sharp(jpeg).metadata();
+      expect([width, height]).toEqual([pictured?.width, pictured?.height]);
+    });
+
     withChromium(`shows the page in a real browser: boxes drawn where the detections say, the picture changes, figures and health are there, a frozen camera and a preview that does not answer are said to be (screenshot kept)`, async () => {
       const browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
       try {
