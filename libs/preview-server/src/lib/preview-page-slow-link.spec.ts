@@ -142,8 +142,8 @@ async function watchPage(browser: HeadlessChromium, fedAt: Map<number, number>, 
     const observe = () => {
       const canvases = [...document.querySelectorAll('canvas')];
       if (canvases.length < ${cameras}) return setTimeout(observe, 50);
-      window.drawn = Object.fromEntries(canvases.map((canvas) => [canvas.parentElement.dataset.source, 0]));
-      canvases.forEach((canvas) => new MutationObserver(() => window.drawn[canvas.parentElement.dataset.source]++).observe(canvas, { attributes: true, attributeFilter: ['data-sequence'] }));
+      window.drawn = Object.fromEntries(canvases.map((canvas) => [canvas.closest('[data-source]').dataset.source, 0]));
+      canvases.forEach((canvas) => new MutationObserver(() => window.drawn[canvas.closest('[data-source]').dataset.source]++).observe(canvas, { attributes: true, attributeFilter: ['data-sequence'] }));
       resolve();
     };
     observe();

@@ -144,7 +144,10 @@ export class RecentReads {
     const rect = lineRect(points, frame.image.width, frame.image.height);
     if (!rect) return;
     const release = frame.hold();
-    const jpeg = encodeLineThumbnail(frame.image, rect).finally(release);
+    // In a promise: a throw would otherwise reach the detections' handler, and keep the frame held.
+    const jpeg = Promise.resolve(frame.image)
+      .then((image) => encodeLineThumbnail(image, rect))
+      .finally(release);
     const thumbnail = { version: ++this.serials, textScore, width: rect.width, height: rect.height, jpeg };
     line.thumbnail = thumbnail;
     jpeg.then(
