@@ -1,5 +1,5 @@
 import type { Detections } from '@iev/frame-protocol';
-import { IotEdgeSink, type OutputEventSender } from '@iev/telemetry-sinks';
+import { IotEdgeSink, type OutputEventSender, type TextEvent } from '@iev/telemetry-sinks';
 import { waitUntil } from '@iev/testing';
 import { AllSourcesSilence } from '@iev/service-runtime';
 import { ServerZmq } from '@iev/zmq-transport';
@@ -51,6 +51,39 @@ describe('DetectionsController: a camera inference removes', () => {
 
       await waitUntil(() => sender.bodies.length > 0, "door's summary", { timeoutMs: 2000 });
       expect(sender.bodies).toEqual([expect.objectContaining({ type: 'detections-summary', sourceId: 'door', frames: 3, firstSequence: 1, lastSequence: 3 })]);
+    } finally {
+      await sink.close(1000);
+    }
+  });
+
+  // Events mode: the camera's lines in view were dropped with it, so downstream had their text-appeared and never a
+  // text-gone.
+  it("has its lines in view said gone at once, without bringing its text-events series back", async () => {
+    const logger = pino({ level: 'silent' });
+    const registry = new Registry();
+    const metrics = new TelemetryMetrics(registry, new ServerZmq({ endpoint: 'ipc:///nonexistent/detections', bind: false, delivery: 'queue' }), new AllSourcesSilence({ limitMs: 0, clock: () => performance.now(), telling: { began: () => undefined, ended: () => undefined } }));
+    const events = { goneAfterMs: 60_000, confirmReads: 1, sent: (event: TextEvent) => metrics.textEventSent(event) };
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger, events });
+    const sender = new RecordingSender();
+    sink.attach(sender);
+    const controller = new DetectionsController(sink, metrics, logger);
+    const withLine = (sourceId: string, sequence: number): Detections => ({
+      ...detectionsOf(sourceId, sequence),
+      runId: 'run1',
+      boxes: [{ points: [[10, 10], [90, 10], [90, 30], [10, 30]], score: 0.9, lineId: 7, text: 'EXIT', textScore: 0.95 }],
+    });
+    try {
+      controller.onSources({ runId: 'run1', sourceIds: ['door', 'gate'], repeatMs: 500, complete: true });
+      for (const sequence of [1, 2]) {
+        await controller.onDetections(withLine('door', sequence));
+        await controller.onDetections(withLine('gate', sequence));
+      }
+      controller.onSources({ runId: 'run1', sourceIds: ['gate'], repeatMs: 500, complete: true });
+
+      await waitUntil(() => sender.bodies.some(({ type }) => type === 'text-gone'), "door's text-gone", { timeoutMs: 2000 });
+      expect(sender.bodies.map(({ type, sourceId }) => `${type} ${sourceId}`)).toEqual(['text-appeared door', 'text-appeared gate', 'text-gone door']);
+      const series = [...(await registry.metrics()).matchAll(/^iev_telemetry_text_events_total\{(.*)\} \d+$/gm)].map(([, labels]) => labels);
+      expect(series).toEqual(['source_id="gate",type="text-appeared"']);
     } finally {
       await sink.close(1000);
     }

@@ -85,9 +85,13 @@ export class TelemetryMetrics {
     this.endToEndSeconds.observe({ source_id: sourceId }, ageSeconds);
   }
 
-  /** The sink sent a text event. */
+  /**
+   * The sink sent a text event. Not counted for a source forgotten (removed, or silent), nor one whose detections
+   * are left out (received): the sink, told to forget it after the metrics, says its lines still in view gone, which
+   * would bring its series back for good.
+   */
   textEventSent({ sourceId, type }: TextEvent): void {
-    if (!this.removed(sourceId)) this.textEvents.inc({ source_id: sourceId, type });
+    if (this.detections.has(sourceId)) this.textEvents.inc({ source_id: sourceId, type });
   }
 
   /** The sink failed to write the source's detections. */

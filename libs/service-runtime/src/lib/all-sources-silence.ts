@@ -54,6 +54,11 @@ export class AllSourcesSilence {
     this.sources.delete(sourceId);
   }
 
+  /** Whether the source has been heard from and not forgotten since. */
+  has(sourceId: string): boolean {
+    return this.sources.has(sourceId);
+  }
+
   /** Each source heard from and not forgotten, with the milliseconds since its last arrival. */
   ages(): Array<{ sourceId: string; ms: number }> {
     const now = this.options.clock();

@@ -162,8 +162,13 @@ export class TextEvents {
     }
   }
 
-  /** A source gone for good (TELEMETRY_FORGET_SOURCE_MS): its lines have gone already, its pace goes. */
+  /**
+   * A source gone for good (TELEMETRY_FORGET_SOURCE_MS, or a camera inference removed): its lines still in view go
+   * now (a removed camera's last frame may be a moment ago), and its pace with them.
+   */
   forget(sourceId: string): void {
+    const source = this.sources.get(sourceId);
+    if (source) this.goAll(source);
     this.sources.delete(sourceId);
     this.missingLineIds?.forget(sourceId);
   }
