@@ -45,11 +45,13 @@ describe('ConsoleSink', () => {
     const told: string[] = [];
     const events = { goneAfterMs: 150, confirmReads: 1, sent: (event: TextEvent) => void told.push(event.type) };
     const sinks = [new ConsoleSink('text', text.out, { events }), new ConsoleSink('json', json.out, { events })];
-    // Frames 100 ms apart: line 7 reads ABC 123, then ABC 124, then leaves view.
+    // Frames 100 ms apart: line 7 reads ABC 123, then ABC 124, then leaves view; the tracker lets it go at #46, its
+    // third frame without it, and 150 ms of frames later (#48) it has gone.
     const at = (sequence: number, boxes: Detections['boxes']): Detections => ({ ...detections, frame: { sourceId: 'camera0', sequence, captureTimeMs: 1_000 + (sequence - 42) * 100 }, boxes });
     const line7 = (read: string) => [{ ...detections.boxes[0], lineId: 7, text: read, textScore: 0.97 }];
+    const leftView = [44, 45, 46, 47, 48].map((sequence) => at(sequence, []));
     for (const sink of sinks) {
-      for (const frame of [at(42, line7('ABC 123')), at(43, line7('ABC 124')), at(44, []), at(45, [])]) await sink.write(frame, frame.frame.captureTimeMs + 20);
+      for (const frame of [at(42, line7('ABC 123')), at(43, line7('ABC 124')), ...leftView]) await sink.write(frame, frame.frame.captureTimeMs + 20);
       await sink.close();
     }
 
