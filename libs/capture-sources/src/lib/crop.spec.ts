@@ -208,6 +208,17 @@ describe("a new crop of the camera streaming now, checked against its picture be
     });
   });
 
+  // Before, taken: a crop inside the file's picture passed, but a thin strip of it scaled to the lone side asked is
+  // wider than a frame may be, so the file failed at each start, the switch to it pending for good.
+  it('refuses a switch to a video file whose crop fits its picture but, scaled to the lone side asked, makes frames too large to send', async () => {
+    const strip = await prepareSource({ source: DEMO_VIDEO, fps: 0, width: 0, height: 720, crop: '0,200,640,20' }, {}, { setting: 'source' });
+    const tooLarge = `${DEMO_VIDEO}: frames of 23040x720 are larger than 16384 a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`;
+    expect((await failureBeforeFirstFrame(strip.create())).message).toBe(tooLarge);
+    await streaming('', 0, async (supervisor) => {
+      expect(() => supervisor.assertCropFits(strip)).toThrow(new VideoSourceError(tooLarge));
+    });
+  });
+
   it("checks a crop of the source switched to make-before-break against its own picture, not the one it took over from while that one stops", async () => {
     const workDir = mkdtempSync(join(tmpdir(), 'iev-crop-takeover-'));
     const wide = join(workDir, 'wide.mp4');

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import { cameraDeviceAdvice } from './camera-device-advice';
-import { assertCropInside, type Crop, cropSetting, parseCrop } from './crop';
-import type { FrameSize, FrameSource, OutputShape } from './frame-source';
+import { assertCropInside, type Crop, cropRegion, cropSetting, parseCrop } from './crop';
+import { assertSendableSize, type FrameSize, type FrameSource, type OutputShape, scaledSize } from './frame-source';
 import { assertFfmpegCanOpen } from './ffmpeg-host-names';
 import { defaultFfmpegPath } from './ffmpeg-location';
 import { probeVideo, type VideoInfo } from './ffmpeg-tools';
@@ -139,12 +139,22 @@ async function knownPicture(description: SourceDescription, probed: VideoInfo | 
 }
 
 /**
- * Throws assertCropInside's error, naming the source, the crop's setting and the picture's size, where the source's
- * picture is known before it starts (PreparedSource.picture) and does not hold its crop: switched to, it would fail
- * at each start until the crop changed, a twin's switch to it retried for good.
+ * Throws assertCropFitsPicture's error where the source's picture is known before it starts (PreparedSource.picture)
+ * and its crop does not fit it: switched to, it would fail at each start until the settings changed, a twin's switch
+ * to it retried for good.
  */
-export function assertCropFitsKnownPicture({ crop, picture }: { crop?: Crop; picture?: KnownPicture }): void {
-  if (crop && picture) assertCropInside(crop, picture.size, picture.label);
+export function assertCropFitsKnownPicture({ crop, picture, settings }: { crop?: Crop; picture?: KnownPicture; settings?: SourceSettings }): void {
+  if (crop && picture) assertCropFitsPicture(crop, settings, picture.size, picture.label);
+}
+
+/**
+ * Throws, naming `label`, where the crop's region is not inside `picture` (assertCropInside: the setting and the
+ * size), or is, but scaled as `settings` ask (a lone side completed from the region's shape: a thin strip made tall)
+ * makes frames larger than a frame may be (assertSendableSize), which the source fails with at each start.
+ */
+export function assertCropFitsPicture(crop: Crop, settings: Pick<SourceSettings, 'width' | 'height'> | undefined, picture: FrameSize, label: string): void {
+  assertCropInside(crop, picture, label);
+  assertSendableSize(scaledSize(cropRegion(crop, picture), { width: settings?.width, height: settings?.height }), label);
 }
 
 /** The error again with the setting's name in front: "CAMERA_PATH: video file not found: ...". */

@@ -1,8 +1,8 @@
 import type { Frame, FrameHeader } from '@iev/frame-protocol';
 import { Backoff } from '@iev/service-runtime';
-import { assertCropInside, type Crop } from './crop';
+import type { Crop } from './crop';
 import { assertSendableSize, type CapturedFrame, type FrameSource } from './frame-source';
-import { assertCropFitsKnownPicture, type KnownPicture, sameSettings, type SourceSettings } from './prepare-source';
+import { assertCropFitsKnownPicture, assertCropFitsPicture, type KnownPicture, sameSettings, type SourceSettings } from './prepare-source';
 import type { SourceDescription } from './resolve-source';
 import { canRunSideBySideResolved } from './side-by-side';
 import { VideoFileSource } from './video-file-source';
@@ -294,7 +294,8 @@ export class SourceSupervisor {
   }
 
   /**
-   * Throws the crop's VideoSourceError, naming the source, where `target` has a crop its picture does not hold: the
+   * Throws the crop's VideoSourceError, naming the source, where `target` has a crop its picture does not hold (or
+   * that, scaled as asked, makes frames too large to send; assertCropFitsPicture): the
    * source streaming now (the same camera, stream or file)'s picture as the decoder told its size, else the target's
    * known before it starts (a video file's, the test pattern's; assertCropFitsKnownPicture). Switched to, such a
    * source can only fail until the crop changes again, a working camera stopped for it or the switch pending for good.
@@ -304,7 +305,7 @@ export class SourceSupervisor {
     const running = this.state === 'streaming' && target.settings?.source === this.sourceIdentity?.settings.source ? this.source : undefined;
     if (!running?.pictureSize || !target.crop) return assertCropFitsKnownPicture(target);
     try {
-      assertCropInside(target.crop, running.pictureSize, running.label);
+      assertCropFitsPicture(target.crop, target.settings, running.pictureSize, running.label);
     } catch (error) {
       throw new VideoSourceError(`${(error as Error).message}; it runs on as it was`, true);
     }
