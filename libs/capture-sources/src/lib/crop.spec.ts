@@ -214,8 +214,13 @@ describe("a new crop of the camera streaming now, checked against its picture be
     const strip = await prepareSource({ source: DEMO_VIDEO, fps: 0, width: 0, height: 720, crop: '0,200,640,20' }, {}, { setting: 'source' });
     const tooLarge = `${DEMO_VIDEO}: frames of 23040x720 are larger than 16384 a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT)`;
     expect((await failureBeforeFirstFrame(strip.create())).message).toBe(tooLarge);
+    // The running stream alike: a camera or stream is stopped first, and would have been down until the next patch.
+    const runningStrip = await prepare('0,0,2,480', 1000);
     await streaming('', 0, async (supervisor) => {
       expect(() => supervisor.assertCropFits(strip)).toThrow(new VideoSourceError(tooLarge));
+      expect(() => supervisor.assertCropFits(runningStrip)).toThrow(
+        new VideoSourceError(`stream ${stream}: frames of 1000x240000 are larger than 16384 a side, the most a frame may be: ask for a smaller size (CAPTURE_WIDTH, CAPTURE_HEIGHT); it runs on as it was`),
+      );
     });
   });
 
