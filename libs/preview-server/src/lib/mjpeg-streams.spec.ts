@@ -191,6 +191,52 @@ describe('MjpegStreams', () => {
     }
     }, 15_000);
 
+  it("sends a viewer whose socket was full when a stalled camera's regions changed its last picture with them once it drains", async () => {
+    const sources = new PreviewSources();
+    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
+      throw error;
+    }, pictureHeader);
+    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const responses: ServerResponse[] = [];
+    const server = createServer((_request, response) => {
+      responses.push(response);
+      streams.add('cam', response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const region = (from: number) => ({ unit: 'pixel' as const, points: [[from, from], [from + 10, from], [from + 10, from + 10]] as [number, number][] });
+    sources.announceRegions({ regions: { cam: [region(0)] }, repeatMs: 60_000 });
+    // Asks, then reads nothing until told (no listener: Node stops reading its socket): a page on a backlogged link.
+    const { port } = server.address() as AddressInfo;
+    const viewer = connect(port, '127.0.0.1', () => viewer.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n')).on('error', () => undefined);
+    // Noise hardly compresses: ~1 MB pictures fill the viewer's socket buffers in a few.
+    const noise = randomBytes(1280 * 720 * 3);
+    let sequence = 0;
+    const feeding = setInterval(() => {
+      sequence++;
+      sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 40, width: 1280, height: 720, stride: 1280 * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
+    }, 40);
+    let received = '';
+    const regionsSent = () => [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.parse(decodeURIComponent(match[1])).regions as unknown).filter((regions) => regions !== undefined);
+    try {
+      await waitUntil(() => responses[0]?.writableNeedDrain === true, () => `the viewer's socket full (pictures: ${sequence})`, { timeoutMs: 20_000 });
+      // The camera stops; the picture under way is sent or held back.
+      clearInterval(feeding);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(responses[0].writableNeedDrain).toBe(true);
+      // The twin moves cam's region while the viewer's socket is still full.
+      sources.announceRegions({ regions: { cam: [region(20)] }, repeatMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      viewer.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      await waitUntil(() => JSON.stringify(regionsSent().at(-1)) === JSON.stringify([region(20).points]), () => `the new region sent once drained, got ${JSON.stringify(regionsSent())}`, { timeoutMs: 10_000 });
+    } finally {
+      clearInterval(feeding);
+      viewer.destroy();
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 40_000);
+
   it('cuts a viewer whose socket has not drained for the bound (it stopped reading), one that asked for fewer pictures too, and goes on streaming to one that reads', async () => {
     const sources = new PreviewSources();
     const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {

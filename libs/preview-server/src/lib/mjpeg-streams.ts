@@ -47,6 +47,8 @@ interface Viewer {
   regionsSent: Map<string, string>;
   /** A source's picture held back by minIntervalMs, sent once it is due. */
   due: Map<string, NodeJS.Timeout>;
+  /** The sources whose picture was held back while the viewer's socket was full, sent once it drains. */
+  awaitingDrain: Set<string>;
 }
 
 /**
@@ -129,7 +131,12 @@ export class MjpegStreams {
         const now = performance.now();
         for (const viewer of [...(this.viewers.get(sourceId) ?? []), ...this.everySource]) {
           const state = this.viewerStates.get(viewer);
-          if (!state || viewer.writableNeedDrain || state.sent.get(sourceId)?.key === key || !this.isDue(state, sourceId, now)) continue;
+          if (!state) continue;
+          if (viewer.writableNeedDrain) {
+            this.sendOnDrain(viewer, state, sourceId);
+            continue;
+          }
+          if (state.sent.get(sourceId)?.key === key || !this.isDue(state, sourceId, now)) continue;
           state.sent.set(sourceId, { key, atMs: now });
           const regionsKnown = state.regionsSent.get(sourceId) === regionsKey;
           state.regionsSent.set(sourceId, regionsKey);
@@ -159,6 +166,7 @@ export class MjpegStreams {
       sent: new Map(),
       regionsSent: new Map(),
       due: new Map(),
+      awaitingDrain: new Set(),
     };
     this.viewerStates.set(response, state);
     response.on('close', () => {
@@ -182,6 +190,21 @@ export class MjpegStreams {
       state.due.set(sourceId, timer);
     }
     return false;
+  }
+
+  /**
+   * Sends the source's newest picture once the viewer's socket drains: a camera whose frames stopped sends no other,
+   * so a viewer backlogged when its last frame came, or when its regions changed, would keep an older one.
+   */
+  private sendOnDrain(viewer: ServerResponse, state: Viewer, sourceId: string): void {
+    if (state.awaitingDrain.size === 0) {
+      viewer.once('drain', () => {
+        const sourceIds = [...state.awaitingDrain];
+        state.awaitingDrain.clear();
+        for (const each of sourceIds) this.pictureChanged(each);
+      });
+    }
+    state.awaitingDrain.add(sourceId);
   }
 
   /** Ends the viewer's stream unless its socket drains within stalledViewerMs. */
