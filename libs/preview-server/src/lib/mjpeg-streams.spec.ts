@@ -9,6 +9,26 @@ import { MjpegStreams, pictureHeader } from './mjpeg-streams';
 import { plainJpeg, PreviewRenderer } from './preview-renderer';
 import { PreviewSources } from './preview-sources';
 
+/** The sources' plain pictures with their x-picture, sent to the viewers as they change; a failed encoding fails the test. */
+function pictureStreams(sources: PreviewSources): MjpegStreams {
+  const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
+    throw error;
+  }, pictureHeader);
+  sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+  return streams;
+}
+
+/** 1280x720 frames of cam every 40 ms until stopped: noise hardly compresses, ~1 MB pictures fill a viewer's socket buffers in a few. */
+function feedNoise(sources: PreviewSources) {
+  const noise = randomBytes(1280 * 720 * 3);
+  let sequence = 0;
+  const feeding = setInterval(() => {
+    sequence++;
+    sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 40, width: 1280, height: 720, stride: 1280 * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
+  }, 40);
+  return { stop: () => clearInterval(feeding), frames: () => sequence };
+}
+
 describe('MjpegStreams', () => {
   it("keeps the viewers who come right after a source's streams were ended when the ended ones go", async () => {
     // Real requests, whose responses the test hands to the streams itself.
@@ -36,11 +56,7 @@ describe('MjpegStreams', () => {
 
   it("sends a restarted capture's picture to a viewer just sent the old run's picture of the same frame number", async () => {
     const sources = new PreviewSources();
-    const fail = (error: unknown) => {
-      throw error;
-    };
-    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), fail, pictureHeader);
-    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const streams = pictureStreams(sources);
     const server = createServer((_request, response) => streams.add('cam', response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     // What the viewer was shown, from each part's x-picture header.
@@ -75,10 +91,7 @@ describe('MjpegStreams', () => {
 
   it('sends a viewer who asks for fewer pictures the newest one once it is due, though the source sends no more', async () => {
     const sources = new PreviewSources();
-    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
-      throw error;
-    }, pictureHeader);
-    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const streams = pictureStreams(sources);
     const server = createServer((_request, response) => streams.add('cam', response, 1));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const arrivals: Array<{ sequence: number; atMs: number }> = [];
@@ -108,10 +121,7 @@ describe('MjpegStreams', () => {
 
   it("keeps a paced viewer's rate when the wall clock steps back (NTP correcting a clock that ran ahead)", async () => {
     const sources = new PreviewSources();
-    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
-      throw error;
-    }, pictureHeader);
-    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const streams = pictureStreams(sources);
     const server = createServer((_request, response) => streams.add('cam', response, 2));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const sequences: number[] = [];
@@ -141,10 +151,7 @@ describe('MjpegStreams', () => {
 
   it("sends a viewer a source's ignore regions on its first part and then only when they change, a viewer who comes later on its own first", async () => {
     const sources = new PreviewSources();
-    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
-      throw error;
-    }, pictureHeader);
-    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const streams = pictureStreams(sources);
     const server = createServer((_request, response) => streams.add('cam', response));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     /** A viewer, and the regions of each part it was sent ('-': none carried). */
@@ -193,10 +200,7 @@ describe('MjpegStreams', () => {
 
   it("sends a viewer whose socket was full when a stalled camera's regions changed its last picture with them once it drains", async () => {
     const sources = new PreviewSources();
-    const streams = new MjpegStreams(new PreviewRenderer(sources, plainJpeg()), (error) => {
-      throw error;
-    }, pictureHeader);
-    sources.onChange((sourceId) => streams.pictureChanged(sourceId));
+    const streams = pictureStreams(sources);
     const responses: ServerResponse[] = [];
     const server = createServer((_request, response) => {
       responses.push(response);
@@ -208,19 +212,13 @@ describe('MjpegStreams', () => {
     // Asks, then reads nothing until told (no listener: Node stops reading its socket): a page on a backlogged link.
     const { port } = server.address() as AddressInfo;
     const viewer = connect(port, '127.0.0.1', () => viewer.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n')).on('error', () => undefined);
-    // Noise hardly compresses: ~1 MB pictures fill the viewer's socket buffers in a few.
-    const noise = randomBytes(1280 * 720 * 3);
-    let sequence = 0;
-    const feeding = setInterval(() => {
-      sequence++;
-      sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 40, width: 1280, height: 720, stride: 1280 * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
-    }, 40);
+    const feeding = feedNoise(sources);
     let received = '';
     const regionsSent = () => [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.parse(decodeURIComponent(match[1])).regions as unknown).filter((regions) => regions !== undefined);
     try {
-      await waitUntil(() => responses[0]?.writableNeedDrain === true, () => `the viewer's socket full (pictures: ${sequence})`, { timeoutMs: 20_000 });
+      await waitUntil(() => responses[0]?.writableNeedDrain === true, () => `the viewer's socket full (pictures: ${feeding.frames()})`, { timeoutMs: 20_000 });
       // The camera stops; the picture under way is sent or held back.
-      clearInterval(feeding);
+      feeding.stop();
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(responses[0].writableNeedDrain).toBe(true);
       // The twin moves cam's region while the viewer's socket is still full.
@@ -229,7 +227,7 @@ describe('MjpegStreams', () => {
       viewer.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
       await waitUntil(() => JSON.stringify(regionsSent().at(-1)) === JSON.stringify([region(20).points]), () => `the new region sent once drained, got ${JSON.stringify(regionsSent())}`, { timeoutMs: 10_000 });
     } finally {
-      clearInterval(feeding);
+      feeding.stop();
       viewer.destroy();
       streams.close();
       server.closeAllConnections();
@@ -254,21 +252,15 @@ describe('MjpegStreams', () => {
     let bytesRead = 0;
     const reading = get(`http://127.0.0.1:${port}/`, (response) => response.on('data', (chunk: Buffer) => (bytesRead += chunk.length)));
     reading.on('error', () => undefined);
-    // Noise hardly compresses: ~1 MB pictures fill the stalled viewer's socket buffers in a few.
-    const noise = randomBytes(1280 * 720 * 3);
-    let sequence = 0;
-    const feeding = setInterval(() => {
-      sequence++;
-      sources.addFrame({ sourceId: 'cam', sequence, captureTimeMs: 1000 + sequence * 40, width: 1280, height: 720, stride: 1280 * 3, pixelFormat: PixelFormat.BGR24, pixels: noise });
-    }, 40);
+    const feeding = feedNoise(sources);
     try {
       await waitUntil(() => streams.viewerCount === 3, 'the viewers');
       // Seen from the server: the clients, not reading, do not see their end either.
-      await waitUntil(() => streams.viewerCount === 1, () => `the stalled viewers cut (viewers: ${streams.viewerCount}, pictures: ${sequence})`, { timeoutMs: 20_000 });
+      await waitUntil(() => streams.viewerCount === 1, () => `the stalled viewers cut (viewers: ${streams.viewerCount}, pictures: ${feeding.frames()})`, { timeoutMs: 20_000 });
       const readBefore = bytesRead;
       await waitUntil(() => bytesRead > readBefore + 1_000_000, 'more pictures for the viewer that reads');
     } finally {
-      clearInterval(feeding);
+      feeding.stop();
       stalled.forEach((socket) => socket.destroy());
       reading.destroy();
       streams.close();
