@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { ModuleHealth } from './module-health';
 import { MAX_VIEWER_FPS, MIN_VIEWER_FPS, type MjpegStreams } from './mjpeg-streams';
 import { PREVIEW_PAGE } from './preview-page';
@@ -114,7 +115,7 @@ function route({ sources, renderer, streams, liveStreams, health, reads }: Previ
     return;
   }
   if (match[2] === 'reads') {
-    json(response, 200, { sourceId, reads: reads.list(sourceId, `/sources/${encodeURIComponent(sourceId)}/reads`) });
+    json(response, 200, { sourceId, reads: reads.list(sourceId, `/sources/${encodeURIComponent(sourceId)}/reads`) }, request);
     return;
   }
   if (match[2].startsWith(THUMBNAIL_PREFIX)) {
@@ -179,6 +180,16 @@ function decodedSourceId(encoded: string): string | undefined {
   }
 }
 
-function json(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+/**
+ * With the `request`, gzipped where its browser takes that: a list polled every second per camera (~10-20 kB, its
+ * times and ages new in each) would otherwise take a fifth of a 100 kB/s link from the pictures; ~0.4 ms to compress.
+ */
+function json(response: ServerResponse, status: number, body: unknown, request?: IncomingMessage): void {
+  const text = JSON.stringify(body);
+  const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  if (request && /\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) {
+    response.writeHead(status, { ...headers, 'content-encoding': 'gzip', vary: 'accept-encoding' }).end(gzipSync(text));
+    return;
+  }
+  response.writeHead(status, headers).end(text);
 }

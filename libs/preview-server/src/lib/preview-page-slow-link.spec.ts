@@ -1,5 +1,5 @@
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
-import { PixelFormat } from '@iev/frame-protocol';
+import { PixelFormat, type DetectedBox } from '@iev/frame-protocol';
 import { waitUntil } from '@iev/testing';
 import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from '@iev/testing/browser';
 import { MjpegStreams, pictureHeader } from './mjpeg-streams';
@@ -7,7 +7,7 @@ import { ModuleHealth } from './module-health';
 import { startPreviewHttpServer } from './preview-http-server';
 import { annotatedJpeg, plainJpeg, PreviewRenderer } from './preview-renderer';
 import { PreviewSources } from './preview-sources';
-import { RecentReads } from './recent-reads';
+import { RECENT_READS_PER_SOURCE, RecentReads } from './recent-reads';
 
 /**
  * A link between the browser and the preview, as a TCP proxy: what the preview sends reaches the browser at
@@ -96,9 +96,10 @@ const FEED_FPS = 5;
 
 /**
  * A preview HTTP server fed a new frame of each of `sourceIds` every 1/FEED_FPS s, 320x240 unless `sizes` says
- * otherwise for it; `fedAt`: when each sequence came.
+ * otherwise for it, and with it the detections of `linesRead` lines read in it (the same lines each frame, as signs in
+ * view); `fedAt`: when each sequence came.
  */
-async function fedPreview(sourceIds: string[], sizes: Record<string, { width: number; height: number }> = {}) {
+async function fedPreview(sourceIds: string[], sizes: Record<string, { width: number; height: number }> = {}, linesRead = 0) {
   const sources = new PreviewSources(sourceIds);
   const fail = (error: unknown) => {
     throw error;
@@ -119,7 +120,12 @@ async function fedPreview(sourceIds: string[], sizes: Record<string, { width: nu
     fedAt.set(sequence, Date.now());
     for (const { sourceId, width, height, pixels } of cameras) {
       pixels[sequence % pixels.length] ^= 0xff;
-      sources.addFrame({ sourceId, sequence, captureTimeMs: Date.now(), width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+      const captureTimeMs = Date.now();
+      sources.addFrame({ sourceId, sequence, captureTimeMs, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+      if (linesRead > 0) {
+        const timings = { transportMs: 1, preprocessMs: 1, inferenceMs: 1, postprocessMs: 1 };
+        sources.addDetections({ frame: { sourceId, sequence, captureTimeMs }, width, height, modelId: 'm', boxes: linesOf(linesRead, width, height), timings, publishedAtMs: captureTimeMs, runId: 'run' });
+      }
     }
   }, 1000 / FEED_FPS);
   return {
@@ -130,6 +136,17 @@ async function fedPreview(sourceIds: string[], sizes: Record<string, { width: nu
       return http.close();
     },
   };
+}
+
+/** `count` lines in a grid over the frame, each with its own id and text. */
+function linesOf(count: number, width: number, height: number): DetectedBox[] {
+  const columns = 5;
+  const [lineWidth, lineHeight] = [Math.floor(width / columns), Math.floor(height / Math.ceil(count / columns))];
+  return Array.from({ length: count }, (_, index) => {
+    const [x, y] = [(index % columns) * lineWidth, Math.floor(index / columns) * lineHeight];
+    const points: DetectedBox['points'] = [[x, y], [x + lineWidth - 1, y], [x + lineWidth - 1, y + lineHeight - 1], [x, y + lineHeight - 1]];
+    return { points, score: 0.9, lineId: index + 1, text: `PLATFORM ${index + 1} DEPARTS`, textScore: 0.5 + index / (2 * count) };
+  });
 }
 
 /**
@@ -263,6 +280,33 @@ describe('the preview page', () => {
         const settled = samples.filter(({ atMs }) => atMs > 15_000);
         expect(Math.max(...settled.map(({ ageMs }) => ageMs))).toBeLessThan(8000);
         // At least half what the link carries, each camera: sinking to the floor (0.1 a second) would be a fifth.
+        expect(drawnPerSecond(samples, 15_000)).toBeGreaterThan(0.2);
+      } finally {
+        await browser.send('Page.navigate', { url: 'about:blank' });
+        await four.close();
+      }
+    },
+    90_000,
+  );
+
+  withChromium(
+    "takes a small share of a 100 kB/s link for 4 cameras' recent reads (50 lines each, polled every second), leaving the pictures theirs",
+    async () => {
+      const cameras = ['a', 'b', 'c', 'd'];
+      const four = await fedPreview(cameras, {}, RECENT_READS_PER_SOURCE);
+      try {
+        const slow = await openOver(100_000, 20, four);
+        await browser.evaluate('performance.setResourceTimingBufferSize(100000)');
+        const samples = await watchPage(browser, four.fedAt, 30_000, cameras.length);
+        // The lists' answers as the link carried them (headers and body), from the page's first second to its last.
+        const [listBytes, seconds, polls] = await browser.evaluate<[number, number, number]>(`(() => {
+          const lists = performance.getEntriesByType('resource').filter((entry) => /\\/api\\/sources\\/[^/]+\\/reads$/.test(entry.name));
+          return [lists.reduce((sum, entry) => sum + entry.transferSize, 0), performance.now() / 1000, lists.length];
+        })()`);
+        const perSecond = listBytes / seconds;
+        console.log(`4 cameras' reads at 100 kB/s: ${polls} lists, ${Math.round(perSecond)} B/s; ${summary(samples)}\nrequests: ${streamRequests(slow).join(' ')}`);
+        expect(polls).toBeGreaterThan(cameras.length * 5); // polled, the lists full
+        expect(perSecond).toBeLessThan(15_000);
         expect(drawnPerSecond(samples, 15_000)).toBeGreaterThan(0.2);
       } finally {
         await browser.send('Page.navigate', { url: 'about:blank' });
