@@ -25,9 +25,12 @@ export function encodeAnnotatedJpeg(image: ImageView, annotations: readonly Anno
 
 /**
  * The frame as it is, without annotations, for a viewer that draws them itself: a fast JPEG (chroma at half
- * resolution, no Huffman optimisation), ~3 ms for 640×480 against ~20-25 ms for one with outlines and labels drawn in.
+ * resolution, no Huffman optimisation), ~3 ms for 640×480 against ~20-25 ms for one with outlines and labels drawn in;
+ * `scaledTo` another size where given.
  */
-export function encodeFrameJpeg(image: ImageView, quality = 75): Promise<Buffer> {
+export function encodeFrameJpeg(image: ImageView, quality = 75, scaledTo?: { width: number; height: number }): Promise<Buffer> {
   const { width, height } = checkedSize(image);
-  return sharp(rgbPixels(image), { raw: { width, height, channels: 3 } }).jpeg({ quality, optimiseCoding: false }).toBuffer();
+  const frame = sharp(rgbPixels(image), { raw: { width, height, channels: 3 } });
+  const sized = scaledTo && (scaledTo.width !== width || scaledTo.height !== height) ? frame.resize(scaledTo.width, scaledTo.height, { fit: 'fill' }) : frame;
+  return sized.jpeg({ quality, optimiseCoding: false }).toBuffer();
 }

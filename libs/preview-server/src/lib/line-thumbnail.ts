@@ -1,6 +1,13 @@
 import { encodeFrameJpeg, type RgbFrame } from '@iev/frame-annotation';
 import type { Point } from '@iev/frame-protocol';
 
+/**
+ * The largest thumbnail: twice what the page shows of one (14rem by 48 px), for a high-density screen. A longer or
+ * taller line is scaled down to fit, its shape kept: a 4K camera's full-width line at its own size is ~0.5 MB, and a
+ * list keeps 50 of them and sends each over the link.
+ */
+export const LINE_THUMBNAIL_MAX = { width: 448, height: 96 };
+
 /** A rectangle of a frame, in its pixels. */
 export interface PixelRect {
   x: number;
@@ -23,12 +30,19 @@ export function lineRect(points: readonly Point[], frameWidth: number, frameHeig
   return right > x && bottom > y ? { x, y, width: right - x, height: bottom - y } : undefined;
 }
 
+/** The thumbnail's size for a rectangle: its own, or scaled down to fit LINE_THUMBNAIL_MAX. */
+export function thumbnailSize({ width, height }: PixelRect): { width: number; height: number } {
+  const scale = Math.min(1, LINE_THUMBNAIL_MAX.width / width, LINE_THUMBNAIL_MAX.height / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
 /**
- * The rectangle of the frame as a JPEG, at its own size. The pixels are read during the call when the rectangle is
+ * The rectangle of the frame as a JPEG, at thumbnailSize. The pixels are read during the call when the rectangle is
  * narrower than the frame (packed into a copy first); a full-width one is read by the encoder later, so its caller
  * holds the frame until the promise settles.
  */
-export function encodeLineThumbnail(frame: RgbFrame, { x, y, width, height }: PixelRect, quality = 80): Promise<Buffer> {
+export function encodeLineThumbnail(frame: RgbFrame, rect: PixelRect, quality = 80): Promise<Buffer> {
+  const { x, y, width, height } = rect;
   const crop: RgbFrame = { data: frame.data.subarray(y * frame.stride + x * 3), width, height, stride: frame.stride, channelOrder: 'rgb' };
-  return encodeFrameJpeg(crop, quality);
+  return encodeFrameJpeg(crop, quality, thumbnailSize(rect));
 }

@@ -1,6 +1,7 @@
 import { PixelFormat, type DetectedBox, type Detections, type Frame, type Point } from '@iev/frame-protocol';
 import sharp from 'sharp';
 import { FORGET_SILENT_SOURCE_MS, PreviewSources } from './preview-sources';
+import { LINE_THUMBNAIL_MAX } from './line-thumbnail';
 import { RECENT_READS_PER_SOURCE, RecentReads } from './recent-reads';
 
 const [WIDTH, HEIGHT] = [96, 48];
@@ -55,6 +56,20 @@ describe('RecentReads', () => {
     expect([info.format, info.width, info.height]).toEqual(['raw', LINE.width, LINE.height]);
     // White inside, as the line is: a crop one pixel off would bring the black border in.
     expect(Math.min(...data)).toBeGreaterThan(200);
+    expect(failures).toEqual([]);
+  });
+
+  it("scales a 4K camera's full-width line down to what the page shows, its shape kept: 50 such at their own size would weigh megabytes, on a slow link too", async () => {
+    const { sources, reads, list, failures } = setUp();
+    const [width, height] = [3840, 2160];
+    const pixels = Uint8Array.from({ length: width * height * 3 }, (_, index) => (index * 7) % 251);
+    sources.addFrame({ sourceId: 'cam', sequence: 1, captureTimeMs: 1001, width, height, stride: width * 3, pixelFormat: PixelFormat.BGR24, pixels });
+    sources.addDetections({ ...detectionsOf(1, [line(9, 'PLATFORM 9 DEPARTS', 0.9, { x: 0, y: 960, width, height: 240 })]), width, height });
+    const [read] = list();
+    const jpeg = (await reads.thumbnail('cam', (read.thumbnail?.url ?? '').split('/').pop() as string)) as Buffer;
+    const { width: shownWidth, height: shownHeight } = await sharp(jpeg).metadata();
+    expect([shownWidth, shownHeight]).toEqual([LINE_THUMBNAIL_MAX.width, LINE_THUMBNAIL_MAX.width / 16]);
+    expect(read.thumbnail).toMatchObject({ width: shownWidth, height: shownHeight });
     expect(failures).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Detections } from '@iev/frame-protocol';
 import type { KeptFrame } from './kept-frames';
-import { encodeLineThumbnail, lineRect } from './line-thumbnail';
+import { encodeLineThumbnail, lineRect, thumbnailSize } from './line-thumbnail';
 import type { PreviewSources } from './preview-sources';
 
 /** Lines kept per source: the most recently seen. A scrolling ticker makes hundreds; the oldest go. */
@@ -26,7 +26,7 @@ export interface RecentRead {
   firstSeenMs: number;
   lastSeenMs: number;
   ageMs: number;
-  /** The line cut out of the frame it was read best in (of those the preview took), at its size; null before one. */
+  /** The line cut out of the frame it was read best in (of those the preview took), at thumbnailSize; null before one. */
   thumbnail: { url: string; width: number; height: number; textScore: number } | null;
 }
 
@@ -148,7 +148,7 @@ export class RecentReads {
     const jpeg = Promise.resolve(frame.image)
       .then((image) => encodeLineThumbnail(image, rect))
       .finally(release);
-    const thumbnail = { version: ++this.serials, textScore, width: rect.width, height: rect.height, jpeg };
+    const thumbnail = { version: ++this.serials, textScore, ...thumbnailSize(rect), jpeg };
     line.thumbnail = thumbnail;
     jpeg.then(
       () => this.encoded++,
