@@ -1,4 +1,6 @@
+import { get } from 'node:http';
 import { Script } from 'node:vm';
+import { gunzipSync } from 'node:zlib';
 import { PixelFormat, type Detections } from '@iev/frame-protocol';
 import { eventually, waitUntil } from '@iev/testing';
 import { HeadlessChromium, INSTALLED_CHROMIUM, withChromium } from '@iev/testing/browser';
@@ -238,6 +240,25 @@ describe('the preview HTTP server', () => {
       expect(await response.json()).toMatchObject({ error: expect.stringContaining('bad escape') });
     }
     expect((await fetch(url('/sources/cam/latest.jpg'))).status).toBe(200);
+  });
+
+  it("gzips a camera's reads for a client that takes it, plain JSON for one that does not; a thumbnail name it did not give is 404", async () => {
+    const answer = (path: string, acceptEncoding?: string) =>
+      new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+        get(url(path), { headers: acceptEncoding ? { 'accept-encoding': acceptEncoding } : {} }, (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk)).on('end', () => resolve({ encoding: response.headers['content-encoding'], body: Buffer.concat(chunks) }));
+        }).on('error', reject);
+      });
+    const plain = await answer('/api/sources/cam/reads');
+    expect(plain.encoding).toBeUndefined();
+    expect(JSON.parse(plain.body.toString())).toEqual({ sourceId: 'cam', reads: [] });
+    const zipped = await answer('/api/sources/cam/reads', 'br, gzip');
+    expect(zipped.encoding).toBe('gzip');
+    expect(JSON.parse(gunzipSync(zipped.body).toString())).toEqual({ sourceId: 'cam', reads: [] });
+    for (const path of ['/sources/cam/reads/00000000-1.jpg', '/sources/cam/reads/..%2F..%2Flatest.jpg', '/api/sources/nobody/reads']) {
+      expect([path, (await fetch(url(path))).status]).toEqual([path, 404]);
+    }
   });
 
   it('answers 404 for a source neither expected nor heard from: no stream that would never show anything', async () => {
