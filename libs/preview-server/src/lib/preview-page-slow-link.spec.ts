@@ -306,8 +306,12 @@ describe('the preview page', () => {
         const perSecond = listBytes / seconds;
         console.log(`4 cameras' reads at 100 kB/s: ${polls} lists, ${Math.round(perSecond)} B/s; ${summary(samples)}\nrequests: ${streamRequests(slow).join(' ')}`);
         expect(polls).toBeGreaterThan(cameras.length * 5); // polled, the lists full
+        // The lists' share of the link is the measure: ~22 kB/s of the 100 before they were gzipped, 1.5-2.9 after. The
+        // pictures drawn move with the machine's load more than with the lists (0.2 a second with ungzipped lists on a
+        // helper's run, 0.198 with gzipped ones (1.7 kB/s) in a loaded CI run): here they need only stay clear of the floor
+        // (MIN_VIEWER_FPS, 0.1 a second), which lists starving them would hold them at.
         expect(perSecond).toBeLessThan(15_000);
-        expect(drawnPerSecond(samples, 15_000)).toBeGreaterThan(0.2);
+        expect(drawnPerSecond(samples, 15_000)).toBeGreaterThan(0.15);
       } finally {
         await browser.send('Page.navigate', { url: 'about:blank' });
         await four.close();

@@ -374,12 +374,18 @@ function showReads(list, reads) {
     return item;
   }));
 }
+/** Cameras whose list is on its way: on a slow link a poll is not sent again before the last is answered. */
+const readsAsked = new Set();
 async function pollReads(sourceId, list) {
+  if (readsAsked.has(sourceId)) return;
+  readsAsked.add(sourceId);
   try {
     const response = await fetch('/api/sources/' + encodeURIComponent(sourceId) + '/reads', { signal: AbortSignal.timeout(5000) });
     if (response.ok) showReads(list, (await response.json()).reads);
   } catch {
     // The figures' poll says when the preview is slow or unreachable: the list stays as it was meanwhile.
+  } finally {
+    readsAsked.delete(sourceId);
   }
 }
 function show(state) {
