@@ -140,7 +140,7 @@ function route({ sources, renderer, streams, liveStreams, health, reads }: Previ
 }
 
 /**
- * A line's thumbnail, cached by the browser for good: its URL names that picture alone (a better read's has another).
+ * A line's thumbnail, cached by the browser a day (immutable): its URL names that picture alone (a better read's has another).
  * 404 once the line is gone or read better.
  */
 function thumbnail(reads: RecentReads, sourceId: string, name: string, response: ServerResponse): void {

@@ -7,7 +7,7 @@ import { MAX_VIEWER_FPS, MIN_VIEWER_FPS } from './mjpeg-streams';
  * would leave a sixth camera undrawn and the figures unpolled), read with fetch: every part, named by its `x-source`, is a plain JPEG with the plan of its outlines and labels in an
  * `x-picture` header, which the page draws over it (the browser's fonts and drawing, so the edge device only encodes
  * the frame). The figures and the modules' health are polled from /api/sources every second, and beside each picture
- * the lines read from /api/sources/<id>/reads, newest first (their thumbnails at URLs the browser caches for good).
+ * the lines read from /api/sources/<id>/reads, newest first (their thumbnails at URLs the browser keeps a day).
  */
 export const PREVIEW_PAGE = `<!doctype html>
 <html lang="en">

@@ -31,7 +31,7 @@ export interface RecentRead {
 }
 
 interface Thumbnail {
-  /** Names it in its URL: a better read's picture gets another, so a browser may cache each for good. */
+  /** Names it in its URL: a better read's picture gets another, so a browser may keep each as it is (a day). */
   version: number;
   textScore: number;
   width: number;
