@@ -47,9 +47,11 @@ export class TextReading {
     }
   }
 
+  /** Switched off, the reader forgets its lines (VideoTextReader.forgetLines): back on, they are new lines, read afresh. */
   async switch(enabled: boolean, minScore = this.config.recMinScore): Promise<void> {
     await this.prepare(enabled);
     if (this.reader) this.reader.minScore = minScore;
+    if (this.enabled && !enabled) this.reader?.forgetLines();
     this.enabled = enabled;
   }
 

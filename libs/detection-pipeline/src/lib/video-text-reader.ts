@@ -147,6 +147,17 @@ export class VideoTextReader {
     return { boxes, read, carried: tracker ? known : 0, dropped, recognizeMs: performance.now() - started, textAfterMs };
   }
 
+  /**
+   * Forgets every source's lines, and drops those waiting for the model unread: reading switched off (a module twin)
+   * leaves the trackers without frames, while downstream, seeing boxes without line ids, takes the lines as gone;
+   * kept, they would come back under those ids with texts read before the pause. Switched on, lines start afresh:
+   * new ids (never reused in the process), each read again.
+   */
+  forgetLines(): void {
+    this.sources.clear();
+    this.nextBatch = [];
+  }
+
   /** Resolves when every line cut has been read and the next batch may start (tests). */
   async idle(): Promise<void> {
     for (;;) {

@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import type { DetectedBox } from '@iev/frame-protocol';
+import { readTextFrameSet } from '@iev/text-detection';
+import { readBgrImage } from '@iev/testing';
+import { TextReading } from './text-reading';
+
+// Loads the real recognition model: seconds on a busy 2-core machine.
+jest.setTimeout(60_000);
+
+const ROOT = join(__dirname, '../../../..');
+
+describe('TextReading switched live (the twin\'s recognition, real recognition model)', () => {
+  const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
+  const image = readBgrImage(frame.path, frame.width, frame.height);
+  const boxes: DetectedBox[] = frame.truth.map((quad) => ({ points: quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as DetectedBox['points'], score: 0.9 }));
+  const reading = new TextReading({
+    recModelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'),
+    recDictPath: join(ROOT, 'models/ppocr_keys_v1.txt'),
+    recLookalikes: 'auto',
+    recMinScore: 0.5,
+    recRefreshMs: 5000,
+    recRefreshMaxMs: 60_000,
+    recRereadMs: 1000,
+    recConfirmFrames: 1,
+    useTensorRt: false,
+    threads: 1,
+    log: { info: () => undefined, warn: () => undefined },
+  });
+  afterAll(() => reading.dispose());
+
+  /** Reads the frame at `timeMs` with the reader in force, and waits for the lines it sent to the model. */
+  const readAt = async (timeMs: number) => {
+    const reader = reading.active;
+    if (!reader) throw new Error('recognition is off');
+    const read = await reader.read({ sourceId: 'camera0', timeMs, image, boxes });
+    await reader.idle();
+    return read;
+  };
+
+  it('reads the lines afresh, under new ids, once switched off and on again: none is carried from before the pause', async () => {
+    await reading.switch(true);
+    await readAt(0);
+    const before = await readAt(33);
+    expect(before).toMatchObject({ read: 0, carried: boxes.length });
+
+    // Telemetry saw boxes without line ids meanwhile and said these lines gone: the same ids back would appear again
+    // under ids it said gone, with texts nobody read after the pause.
+    await reading.switch(false);
+    await reading.switch(true);
+    const after = await readAt(66);
+    expect(after).toMatchObject({ read: boxes.length, carried: 0 });
+    const idsBefore = before.boxes.map((box) => box.lineId);
+    expect(after.boxes.filter((box) => idsBefore.includes(box.lineId))).toEqual([]);
+  });
+
+  it('keeps its lines through a patch that leaves recognition on (a new minTextScore, another setting)', async () => {
+    await reading.switch(true);
+    const before = await readAt(1000);
+    await reading.switch(true, 0.6);
+    const after = await readAt(1033);
+    expect(after).toMatchObject({ read: 0, carried: boxes.length });
+    expect(after.boxes.map((box) => box.lineId)).toEqual(before.boxes.map((box) => box.lineId));
+  });
+});
