@@ -127,6 +127,20 @@ describe('VideoTextReader (real recognition model)', () => {
     expect(after.boxes.slice(1)).toEqual(before.boxes.slice(1));
   });
 
+  // Telemetry's events say such a line gone, and appeared again when it comes back (libs/telemetry-sinks text-events).
+  it('leaves out a line whose best read is below a minScore raised live, and follows it still: back under its id once the minimum allows its read', async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: AT_ONCE });
+    await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.idle();
+    const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
+    expect(before.boxes).toHaveLength(boxes.length);
+
+    reader.minScore = Math.max(...before.boxes.map((box) => box.textScore ?? 0)) + 1e-6;
+    expect(await reader.read({ sourceId: 'camera0', timeMs: 66, image, boxes })).toMatchObject({ boxes: [], dropped: boxes.length, read: 0 });
+    reader.minScore = 0.5;
+    expect(await reader.read({ sourceId: 'camera0', timeMs: 100, image, boxes })).toMatchObject({ boxes: before.boxes, read: 0 });
+  });
+
   it('sends one batch to the model at a time, fills the next meanwhile, and rests as long as each took', async () => {
     const runs: Array<{ lines: number; startMs: number; endMs: number }> = [];
     const readCrops = recognizer.readCrops.bind(recognizer);

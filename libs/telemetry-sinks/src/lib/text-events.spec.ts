@@ -184,6 +184,22 @@ describe('TextEvents', () => {
     ]);
   });
 
+  // Inference's tracker follows a line whose reads all fall below a minTextScore raised live, but leaves its box out:
+  // it goes, and comes back under its id once read above the minimum (or the minimum lowered again).
+  it('takes a line id it said gone that comes back as a line anew: text-appeared again, its time in view counted from its return', () => {
+    start();
+    for (let sequence = 0; sequence <= 10; sequence++) add(frame(sequence, [line(7, 'BUS 42')]));
+    for (let sequence = 11; sequence <= 70; sequence++) add(frame(sequence, []));
+    expect(summary()).toEqual(['text-appeared 7 BUS 42', 'text-gone 7 BUS 42']);
+
+    for (let sequence = 71; sequence <= 80; sequence++) add(frame(sequence, [line(7, 'BUS 42', 0.97)]));
+    for (let sequence = 81; sequence <= 140; sequence++) add(frame(sequence, []));
+
+    expect(summary()).toEqual(['text-appeared 7 BUS 42', 'text-gone 7 BUS 42', 'text-appeared 7 BUS 42', 'text-gone 7 BUS 42']);
+    expect(events[2]).toMatchObject({ sequence: 71, textScore: 0.97 });
+    expect(events[3]).toMatchObject({ firstSeenCaptureTimeMs: T0 + 71 * 40, lastSeenCaptureTimeMs: T0 + 80 * 40, durationMs: 9 * 40 });
+  });
+
   it('forgets a line that never had text without an event', () => {
     start();
     add(frame(0, [line(5)]));

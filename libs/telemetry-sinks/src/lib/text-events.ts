@@ -113,7 +113,8 @@ interface SourceLines {
  * `text-gone` once the tracker has stopped following it and goneAfterMs more of its frames have passed; a new text
  * once confirmReads reads in a row gave it. Boxes without a line id (detection only, a tracker off, an older inference)
  * make none. A restarted inference numbers its lines afresh: at its first detections (another runId) the last run's
- * lines go, and its own appear as new, never as a change.
+ * lines go, and its own appear as new, never as a change. A line id said gone that comes back (its box left out while
+ * its reads were below a minTextScore raised live, then read above it) is a line anew: it appears again.
  */
 export class TextEvents {
   private readonly sources = new Map<string, SourceLines>();
