@@ -88,4 +88,38 @@ describe('DetectionsController: a camera inference removes', () => {
       await sink.close(1000);
     }
   });
+
+  // Frames of its last moments still in detection are published after the announcement: taken, they made its lines
+  // appear again and go TELEMETRY_TEXT_GONE_MS later.
+  it('drops its detections still in flight until it is announced again, then takes them as a new camera', async () => {
+    const logger = pino({ level: 'silent' });
+    const metrics = new TelemetryMetrics(new Registry(), new ServerZmq({ endpoint: 'ipc:///nonexistent/detections', bind: false, delivery: 'queue' }), new AllSourcesSilence({ limitMs: 0, clock: () => performance.now(), telling: { began: () => undefined, ended: () => undefined } }));
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger, events: { goneAfterMs: 100, confirmReads: 1 } });
+    const sender = new RecordingSender();
+    sink.attach(sender);
+    const controller = new DetectionsController(sink, metrics, logger);
+    const withLine = (sequence: number, lineId: number): Detections => ({
+      ...detectionsOf('door', sequence),
+      runId: 'run1',
+      boxes: [{ points: [[10, 10], [90, 10], [90, 30], [10, 30]], score: 0.9, lineId, text: 'EXIT', textScore: 0.95 }],
+    });
+    const sent = () => sender.bodies.map(({ type, lineId }) => `${type} ${lineId}`);
+    try {
+      controller.onSources({ runId: 'run1', sourceIds: ['door'], repeatMs: 500, complete: true });
+      await controller.onDetections(withLine(1, 7));
+      controller.onSources({ runId: 'run1', sourceIds: [], repeatMs: 500, complete: true });
+      await waitUntil(() => sender.bodies.length === 2, "door's text-gone", { timeoutMs: 2000 });
+      await controller.onDetections(withLine(2, 7));
+      // Long enough for a line taken then to have gone again (goneAfterMs, its silence checked each quarter of it).
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(sent()).toEqual(['text-appeared 7', 'text-gone 7']);
+
+      controller.onSources({ runId: 'run1', sourceIds: ['door'], repeatMs: 500, complete: true });
+      await controller.onDetections(withLine(3, 8));
+      await waitUntil(() => sender.bodies.length === 3, "door's line once added again", { timeoutMs: 2000 });
+      expect(sent()).toEqual(['text-appeared 7', 'text-gone 7', 'text-appeared 8']);
+    } finally {
+      await sink.close(1000);
+    }
+  });
 });

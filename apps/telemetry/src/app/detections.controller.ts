@@ -24,7 +24,7 @@ export class DetectionsController {
   @EventPattern(DETECTIONS_TOPIC)
   async onDetections(@Payload() detections: Detections): Promise<void> {
     const receivedAtMs = epochMs();
-    this.metrics.received(detections.frame.sourceId);
+    if (!this.metrics.received(detections.frame.sourceId)) return;
     try {
       await this.sink.write(detections, receivedAtMs);
       this.metrics.written(detections.frame.sourceId, (receivedAtMs - detections.frame.captureTimeMs) / 1000);

@@ -66,15 +66,17 @@ export class TelemetryMetrics {
   }
 
   /**
-   * A detections message of the source arrived (before the sink takes it: a sink failing is not silence). One of a
-   * camera inference removed, still in flight as it was removed, is left out of the per-source series, which would
-   * otherwise come back for good.
+   * A detections message of the source arrived (before the sink takes it: a sink failing is not silence). Returns
+   * whether it is taken: one of a camera inference removed, still in flight as it was removed, is not, until the camera
+   * is announced again; counted, its per-source series would come back for good, and written, what the sink was told to
+   * forget of it (its lines, a summary) would start again.
    */
-  received(sourceId: string): void {
-    if (this.removed(sourceId)) return;
+  received(sourceId: string): boolean {
+    if (this.removed(sourceId)) return false;
     this.detections.arrived(sourceId);
     if (this.cameras.lists(sourceId, performance.now())) this.announcedWhenLastHeard.add(sourceId);
     else this.announcedWhenLastHeard.delete(sourceId);
+    return true;
   }
 
   /** The sink took the detections, `ageSeconds` after their frame left the decoder. */
