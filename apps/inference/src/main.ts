@@ -70,16 +70,6 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
   const cameras = frames.cameras;
   const announcer =
     cameras && new SourcesAnnouncer(detectionsClient, () => cameras.sourceIds(), (error) => logger.warn({ err: error }, `could not announce the cameras: ${error.message}`));
-  cameras?.watch({
-    added: (sourceId) => {
-      metrics.expectSource(sourceId);
-      announcer?.announce();
-    },
-    removed: (sourceId) => {
-      metrics.forgetSource(sourceId);
-      announcer?.announce();
-    },
-  });
   // Recognition follows the detector's backend; on the CPU, one session with the threads of one detection stream,
   // reading in that stream's turns.
   const reading = new TextReading({
@@ -95,6 +85,18 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
       for (const reason of reasons) metrics.linesRead.inc({ reason });
     },
     batchTimes: metrics.reading,
+  });
+  cameras?.watch({
+    added: (sourceId) => {
+      metrics.expectSource(sourceId);
+      announcer?.announce();
+    },
+    removed: (sourceId) => {
+      metrics.forgetSource(sourceId);
+      // Telemetry says its lines gone: added again, they are new lines.
+      reading.forgetLinesOf(sourceId);
+      announcer?.announce();
+    },
   });
   await reading.switch(presetReads(preset, recognition));
   if (reading.active) {

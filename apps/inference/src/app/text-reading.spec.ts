@@ -29,10 +29,10 @@ describe('TextReading switched live (the twin\'s recognition, real recognition m
   afterAll(() => reading.dispose());
 
   /** Reads the frame at `timeMs` with the reader in force, and waits for the lines it sent to the model. */
-  const readAt = async (timeMs: number) => {
+  const readAt = async (timeMs: number, sourceId = 'camera0') => {
     const reader = reading.active;
     if (!reader) throw new Error('recognition is off');
-    const read = await reader.read({ sourceId: 'camera0', timeMs, image, boxes });
+    const read = await reader.read({ sourceId, timeMs, image, boxes });
     await reader.idle();
     return read;
   };
@@ -51,6 +51,23 @@ describe('TextReading switched live (the twin\'s recognition, real recognition m
     expect(after).toMatchObject({ read: boxes.length, carried: 0 });
     const idsBefore = before.boxes.map((box) => box.lineId);
     expect(after.boxes.filter((box) => idsBefore.includes(box.lineId))).toEqual([]);
+  });
+
+  // Telemetry says a removed camera's lines gone: added back soon (within the reader's minute for an idle source), the
+  // same ids came back with texts read before it went.
+  it("forgets a removed camera's lines, and only its: added again, they are read afresh under new ids", async () => {
+    await reading.switch(true);
+    await readAt(2000, 'door');
+    await readAt(2000, 'gate');
+    const before = await readAt(2033, 'door');
+    expect(before).toMatchObject({ read: 0, carried: boxes.length });
+
+    reading.forgetLinesOf('door');
+    const idsBefore = before.boxes.map((box) => box.lineId);
+    const after = await readAt(2066, 'door');
+    expect(after).toMatchObject({ read: boxes.length, carried: 0 });
+    expect(after.boxes.filter((box) => idsBefore.includes(box.lineId))).toEqual([]);
+    expect(await readAt(2066, 'gate')).toMatchObject({ read: 0, carried: boxes.length });
   });
 
   it('keeps its lines through a patch that leaves recognition on (a new minTextScore, another setting)', async () => {

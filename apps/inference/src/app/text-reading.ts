@@ -55,6 +55,11 @@ export class TextReading {
     this.enabled = enabled;
   }
 
+  /** A camera removed: added again, its lines are new ones, read afresh (VideoTextReader.forgetLines). */
+  forgetLinesOf(sourceId: string): void {
+    this.reader?.forgetLines(sourceId);
+  }
+
   async dispose(): Promise<void> {
     await this.reader?.dispose();
   }

@@ -148,14 +148,15 @@ export class VideoTextReader {
   }
 
   /**
-   * Forgets every source's lines, and drops those waiting for the model unread: reading switched off (a module twin)
-   * leaves the trackers without frames, while downstream, seeing boxes without line ids, takes the lines as gone;
-   * kept, they would come back under those ids with texts read before the pause. Switched on, lines start afresh:
-   * new ids (never reused in the process), each read again.
+   * Forgets the lines of a source (a camera removed), or of every source (reading switched off), and drops those
+   * waiting for the model unread: the trackers see no frames meanwhile, while downstream takes the lines as gone;
+   * kept, they would come back under those ids with texts read before the pause. Its next frames start afresh: new
+   * ids (never reused in the process), each line read again.
    */
-  forgetLines(): void {
-    this.sources.clear();
-    this.nextBatch = [];
+  forgetLines(sourceId?: string): void {
+    if (sourceId === undefined) this.sources.clear();
+    else this.sources.delete(sourceId);
+    this.nextBatch = this.nextBatch.filter((lines) => sourceId !== undefined && lines.sourceId !== sourceId);
   }
 
   /** Resolves when every line cut has been read and the next batch may start (tests). */
