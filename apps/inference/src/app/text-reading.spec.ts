@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { DetectedBox } from '@iev/frame-protocol';
 import { readTextFrameSet } from '@iev/text-detection';
 import { readBgrImage } from '@iev/testing';
+import { readInferenceConfig } from './inference.config';
 import { TextReading } from './text-reading';
 
 // Loads the real recognition model: seconds on a busy 2-core machine.
@@ -13,19 +14,9 @@ describe('TextReading switched live (the twin\'s recognition, real recognition m
   const [frame] = readTextFrameSet(join(ROOT, 'testdata/text-frames/dev-b'));
   const image = readBgrImage(frame.path, frame.width, frame.height);
   const boxes: DetectedBox[] = frame.truth.map((quad) => ({ points: quad.map(([x, y]) => [Math.round(x), Math.round(y)]) as DetectedBox['points'], score: 0.9 }));
-  const reading = new TextReading({
-    recModelPath: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'),
-    recDictPath: join(ROOT, 'models/ppocr_keys_v1.txt'),
-    recLookalikes: 'auto',
-    recMinScore: 0.5,
-    recRefreshMs: 5000,
-    recRefreshMaxMs: 60_000,
-    recRereadMs: 1000,
-    recConfirmFrames: 1,
-    useTensorRt: false,
-    threads: 1,
-    log: { info: () => undefined, warn: () => undefined },
-  });
+  // Inference's start-up settings, as main.ts gives them; a line is read in the first frame it shows in.
+  const config = readInferenceConfig({ REC_MODEL_PATH: join(ROOT, 'models/ch_PP-OCRv4_rec_infer.onnx'), REC_DICT_PATH: join(ROOT, 'models/ppocr_keys_v1.txt'), REC_CONFIRM_FRAMES: '1' });
+  const reading = new TextReading({ ...config, useTensorRt: false, threads: 1, log: { info: () => undefined, warn: () => undefined } });
   afterAll(() => reading.dispose());
 
   /** Reads the frame at `timeMs` with the reader in force, and waits for the lines it sent to the model. */
