@@ -17,8 +17,8 @@ export const FORGET_SILENT_SOURCE_MS = 60 * 60_000;
 
 /** A piece stuck in a stage, in words: what it is and for how long it has been there. */
 const inDetection = ({ key: { sourceId, sequence }, ms }: { key: ChainedFrame; ms: number }) => `${sourceId} #${sequence} has been in detection for ${Math.round(ms / 1000)} s`;
-const atRecognitionModel = ({ key: { reasons, sources }, ms }: { key: ReadBatch; ms: number }) =>
-  `reading: a batch (lines: ${reasons.length}, sources: ${sources}) has been at the recognition model for ${Math.round(ms / 1000)} s`;
+const atRecognitionModel = ({ key: { reasons, sources, inline }, ms }: { key: ReadBatch; ms: number }) =>
+  `reading: ${inline ? `${inline.sourceId}'s frame (lines: ${inline.lines})` : `a batch (lines: ${reasons.length}, sources: ${sources})`} has been at the recognition model for ${Math.round(ms / 1000)} s`;
 
 /** A gauge of how long the oldest piece of work has been in a stage (0 while none is), read at scrape. */
 function oldestGauge(registry: Registry, name: string, help: string, times: Pick<InFlightTimes<unknown>, 'oldest'>): void {
@@ -70,9 +70,10 @@ export class InferenceMetrics {
    */
   readonly chain = new InFlightTimes<ChainedFrame>(this.activeClock);
   /**
-   * Recognition batches' times at the model, on the chain's clock: reading runs beside the chain and holds no frame
-   * in it, so a recognition model run that never returns shows only here (on a GPU, or with two streams on the CPU,
-   * detection goes on and lines are just never read).
+   * Recognition batches' times at the model, on the chain's clock: with tracking, reading runs beside the chain and
+   * holds no frame in it, so a recognition model run that never returns shows only here (on a GPU, or with two
+   * streams on the CPU, detection goes on and lines are just never read). Without (REC_REFRESH_MS=0) a frame's boxes
+   * are read inline: its read holds the frame in the chain, whose hang is then told here, not as detection's.
    */
   readonly reading = new InFlightTimes<ReadBatch>(this.activeClock);
   /** A frame stuck in detection, and a batch stuck in reading: each episode said once, and its end. */
@@ -169,7 +170,7 @@ export class InferenceMetrics {
       registers,
     });
     this.lastFrameAt = new Gauge({ name: 'iev_inference_last_frame_timestamp_seconds', help: 'When the last frame was processed', registers });
-    oldestGauge(registry, 'iev_inference_oldest_frame_in_detection_seconds', 'How long the frame longest in detection (the model, publishing) has been there: about a model run or two; growing, a stage hung', this.chain);
+    oldestGauge(registry, 'iev_inference_oldest_frame_in_detection_seconds', 'How long the frame longest in detection (the model, reading with REC_REFRESH_MS=0, publishing) has been there: about a model run or two; growing, a stage hung', this.chain);
     oldestGauge(
       registry,
       'iev_inference_oldest_batch_in_reading_seconds',
@@ -181,8 +182,10 @@ export class InferenceMetrics {
     this.hungTooLong.catch(() => undefined);
     const giveUp = (stuck: string, what: string) => this.giveUp(new Error(`${stuck}, over HANG_EXIT_MS (${hangExitMs} ms): ${what} hung; exiting, to be started again`));
     const tooLongAfterMs = hangExitMs > 0 ? hangExitMs : undefined;
+    // A frame read inline is the chain's oldest (frames are read in order) and waits on the recognition model.
+    const stuckInDetection = () => (this.reading.oldest()?.key.inline ? undefined : this.chain.stuck());
     this.chainWatch = new HangWatch(
-      this.chain,
+      { stuck: stuckInDetection },
       {
         stuck: (stuck) => logger?.warn({ sourceId: stuck.key.sourceId, sequence: stuck.key.sequence, seconds: Math.round(stuck.ms / 1000) }, `${inDetection(stuck)}, far longer than frames take: a model stream or publishing may be hung`),
         moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'detection moves again: no frame in it longer than frames take'),
@@ -195,7 +198,7 @@ export class InferenceMetrics {
       {
         stuck: (stuck) =>
           logger?.warn(
-            { lines: stuck.key.reasons.length, sources: stuck.key.sources, seconds: Math.round(stuck.ms / 1000) },
+            { lines: stuck.key.inline?.lines ?? stuck.key.reasons.length, sources: stuck.key.sources, seconds: Math.round(stuck.ms / 1000) },
             `${atRecognitionModel(stuck)}, far longer than batches take: a recognition model run may be hung`,
           ),
         moving: (stuckMs) => logger?.info({ seconds: Math.round(stuckMs / 1000) }, 'reading moves again: no batch at the recognition model longer than batches take'),

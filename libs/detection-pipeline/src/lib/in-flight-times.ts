@@ -88,7 +88,7 @@ export class HangWatch<K> {
   private toldTooLong = false;
 
   constructor(
-    times: InFlightTimes<K>,
+    times: Pick<InFlightTimes<K>, 'stuck'>,
     private readonly telling: HangTelling<K>,
     private readonly tooLongAfterMs?: number,
   ) {

@@ -18,8 +18,9 @@ export interface VideoTextReaderOptions {
   /** Detection, where it runs on the same cores: each batch is read in one of its streams' turns (TextDetector.lendStream). */
   detectionStreams?: StreamLender;
   /**
-   * Each background batch's time at the model, from its run's start to its end (not its wait for a stream): a batch
-   * there far longer than batches take is a recognition model run hung, which nothing else tells (InFlightTimes).
+   * Each batch's time at the model, from its run's start to its end (not its wait for a stream): a batch there far
+   * longer than batches take is a recognition model run hung (InFlightTimes). Without tracking a frame's boxes are
+   * read inline, as one batch: it holds the frame in detection's chain, which alone would blame detection.
    */
   batchTimes?: InFlightTimes<ReadBatch>;
 }
@@ -27,10 +28,15 @@ export interface VideoTextReaderOptions {
 /** What the reader needs of detection to take turns with it on the cores. */
 export type StreamLender = Pick<TextDetector, 'lendStream'>;
 
-/** A background batch for the model: why each of its lines is read, and how many sources they came from. */
+/** A batch for the model: why each of its lines is read, and how many sources they came from. */
 export interface ReadBatch {
   reasons: ReadReason[];
   sources: number;
+  /**
+   * Without tracking: the camera whose frame's boxes are read before the frame goes on (it waits in the chain for
+   * this read), and how many; no line is read for a tracked reason, so `reasons` is empty.
+   */
+  inline?: { sourceId: string; lines: number };
 }
 
 /** One frame to read: its boxes from detection, and when it was captured (the tracker's clock). */
@@ -129,7 +135,7 @@ export class VideoTextReader {
       textAfterMs = step.textAfterMs;
       read = this.gather(frame, quads, step, started);
     } else {
-      texts = await this.recognizer.read(frame.image, quads);
+      texts = await this.readInline(frame.sourceId, frame.image, quads);
     }
     const boxes: DetectedBox[] = [];
     let known = 0;
@@ -157,6 +163,17 @@ export class VideoTextReader {
     if (sourceId === undefined) this.sources.clear();
     else this.sources.delete(sourceId);
     this.nextBatch = this.nextBatch.filter((lines) => sourceId !== undefined && lines.sourceId !== sourceId);
+  }
+
+  /** Reads every box of a frame before it goes on, timed as a batch: a run that hangs is told as reading's. */
+  private async readInline(sourceId: string, image: ImageView, quads: readonly Corners[]): Promise<readonly ReadText[]> {
+    const read: ReadBatch = { reasons: [], sources: 1, inline: { sourceId, lines: quads.length } };
+    this.options.batchTimes?.entered(read);
+    try {
+      return await this.recognizer.read(image, quads);
+    } finally {
+      this.options.batchTimes?.left(read);
+    }
   }
 
   /** Resolves when every line cut has been read and the next batch may start (tests). */
