@@ -2,7 +2,7 @@
 // and snapshots. All image work is sharp's (libvips); outlines and labels are an SVG it composites.
 export * from './lib/annotation';
 export { annotatedImage, encodeAnnotatedJpeg, encodeFrameJpeg } from './lib/annotate';
-export { REGION_SHADE, type ShadedRegions } from './lib/region-shade';
+export { REGION_SHADE, regionOutlines, type ShadedRegions } from './lib/region-shade';
 export { isRgbFrame, rgbFrame, type RgbFrame } from './lib/rgb-frame';
 export * from './lib/bounded-jpeg';
 export { limitEncodingThreads } from './lib/encoding-threads';

@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeF
 import { basename, extname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { DETECTION_COLOUR, PREDICTION_COLOUR, TRUTH_COLOUR, type Rgb } from '@iev/frame-annotation';
+import { IgnoredRegions } from '@iev/detection-pipeline';
+import { DETECTION_COLOUR, PREDICTION_COLOUR, REGION_SHADE, TRUTH_COLOUR, type Rgb } from '@iev/frame-annotation';
 import type { DetectedBox } from '@iev/frame-protocol';
 import { readTextFrameSet } from '@iev/text-detection';
 import { detect } from './detect';
@@ -55,6 +56,33 @@ describe('detect --annotate', () => {
       for (const box of boxes) expect(near(topEdgeColour(written, box.points), DETECTION_COLOUR)).toBe(true);
     }
     expect(reported[0].boxes.length).toBeGreaterThan(3);
+  });
+
+  it('shades the --ignore-regions as the preview does: a box missing there was left out on purpose', async () => {
+    const file = join(workDir, 'two-exits.png');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=white:size=480x320,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=20,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=220', '-frames:v', '1', file]);
+    const annotateDir = join(workDir, 'shaded');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk: Buffer) => (text += chunk.toString()));
+
+    // The top half, in fractions of the picture: the upper word's box is left out.
+    await detect(detector(), undefined, [file], { json: true, annotateDir, ignored: IgnoredRegions.fromText(JSON.stringify({ '*': [[0, 0, 1, 0.5]] })) }, out);
+
+    const { boxes, ignored } = JSON.parse(text) as { boxes: DetectedBox[]; ignored: number };
+    const written = await decode(join(annotateDir, 'two-exits.jpg'));
+    const at = (x: number, y: number): Rgb => {
+      const i = (y * written.width + x) * 3;
+      return [written.data[i], written.data[i + 1], written.data[i + 2]];
+    };
+    const [red, green, blue, alpha] = (REGION_SHADE.fill.match(/[\d.]+/g) ?? []).map(Number);
+    const overWhite = (value: number) => Math.round(value * alpha + 255 * (1 - alpha));
+    const shadedWhite: Rgb = [overWhite(red), overWhite(green), overWhite(blue)];
+    expect({ ignored, kept: boxes.length }).toEqual({ ignored: 1, kept: 1 });
+    // Blank white paper inside the region (left and right of the upper word) and outside it (beside the lower word).
+    expect([at(40, 80), at(440, 120), at(20, 10)].map((pixel) => near(pixel, shadedWhite) && !near(pixel, [255, 255, 255]))).toEqual([true, true, true]);
+    expect([at(40, 240), at(440, 200), at(20, 300)].map((pixel) => near(pixel, [255, 255, 255]) && !near(pixel, shadedWhite))).toEqual([true, true, true]);
+    expect(near(topEdgeColour(written, boxes[0].points), DETECTION_COLOUR)).toBe(true);
   });
 
   it("writes each page of a multi-page TIFF apart, the first under the file's own name", async () => {

@@ -1,12 +1,12 @@
 import type { IgnoredRegions, TextDetector, VideoTextReader } from '@iev/detection-pipeline';
-import { detectionAnnotations, encodeAnnotatedJpeg } from '@iev/frame-annotation';
+import { detectionAnnotations, encodeAnnotatedJpeg, regionOutlines } from '@iev/frame-annotation';
 import { AnnotatedFiles } from '../annotated-files';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
 export interface DetectOptions {
   json: boolean;
-  /** A folder to write each image or video frame into, as JPEG with its boxes and text drawn. */
+  /** A folder to write each image or video frame into, as JPEG with its boxes and text drawn, over its ignore regions shaded. */
   annotateDir?: string;
   /** Aborted when whoever reads the output has gone (`| head`): detect stops at its next frame. */
   signal?: AbortSignal;
@@ -43,7 +43,11 @@ export async function detect(
       const detected = split?.kept ?? result.boxes;
       const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: detected }));
       const boxes = reading?.boxes ?? detected;
-      if (annotated) annotated.write(file, index, await encodeAnnotatedJpeg(image, detectionAnnotations(boxes)));
+      if (annotated) {
+        // Shaded as the preview shades a camera's: a box missing there was left out on purpose.
+        const shaded = regionOutlines(ignored?.regionsOf(file) ?? [], image.width, image.height);
+        annotated.write(file, index, await encodeAnnotatedJpeg(image, detectionAnnotations(boxes), undefined, shaded));
+      }
       const timings = {
         preprocessMs: round(result.timings.preprocessMs),
         inferenceMs: round(result.timings.inferenceMs),

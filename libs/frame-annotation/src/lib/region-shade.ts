@@ -1,4 +1,5 @@
 import type { OverlayOptions } from 'sharp';
+import type { IgnoreRegion } from '@iev/frame-protocol';
 import type { PointLike } from '@iev/text-detection';
 import { svgPoints } from './svg-overlay';
 
@@ -10,6 +11,11 @@ export const REGION_SHADE = { fill: 'rgba(255, 0, 64, 0.3)', stroke: 'rgba(255, 
 
 /** Regions of a frame to shade (ignore regions), each an outline in the frame's pixels. */
 export type ShadedRegions = readonly (readonly PointLike[])[];
+
+/** Ignore regions as outlines in a picture of this size, as inference applies them: fractions follow its size, pixels are pixels. */
+export function regionOutlines(regions: readonly IgnoreRegion[], width: number, height: number): [number, number][][] {
+  return regions.map(({ unit, points }) => points.map(([x, y]) => (unit === 'fraction' ? [x * width, y * height] : [x, y])));
+}
 
 /**
  * The regions as a layer for sharp to composite under the outlines and labels, an SVG only as large as the regions'

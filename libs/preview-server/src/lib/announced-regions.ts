@@ -1,3 +1,4 @@
+import { regionOutlines } from '@iev/frame-annotation';
 import { EVERY_CAMERA, type IgnoreRegion, type RegionsAnnouncement } from '@iev/frame-protocol';
 
 /** As the cameras' announcements: a few repeats lost do not end them, an inference stopped leaves none shown. */
@@ -27,7 +28,7 @@ export class AnnouncedRegions {
 
   /** The camera's regions (its own key, else `*`) in pixels of a picture of this size: fractions follow its size, pixels are pixels. */
   outlinesOf(sourceId: string, width: number, height: number): RegionOutline[] {
-    return regionsOf(this.regions, sourceId).map(({ unit, points }) => points.map(([x, y]) => (unit === 'fraction' ? [x * width, y * height] : [x, y])));
+    return regionOutlines(regionsOf(this.regions, sourceId), width, height);
   }
 
   private replace(regions: Record<string, IgnoreRegion[]>): void {
