@@ -119,6 +119,36 @@ describe('PreviewSources', () => {
     expect(sources.picture('cam')?.key).not.toBe(paired);
   });
 
+  it("keys a picture by its camera's regions: another once they change, the same after announcements that leave them as they were", () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(10));
+    sources.addDetections(detections(10, 1));
+    const clock = [{ unit: 'fraction' as const, points: [[0.5, 0], [1, 0], [1, 0.5], [0.5, 0.5]] as [number, number][] }];
+    const unshaded = sources.picture('cam');
+    sources.announceRegions({ regions: { '*': clock }, repeatMs: 1000 });
+    const shaded = sources.picture('cam');
+    expect(shaded?.regions).toEqual([[[2, 0], [4, 0], [4, 1], [2, 1]]]);
+    expect([shaded?.key === unshaded?.key, shaded?.regionsKey === unshaded?.regionsKey]).toEqual([false, false]);
+    // Repeated as inference repeats them, and another camera's changed: cam's are as they were.
+    sources.announceRegions({ regions: { '*': clock }, repeatMs: 1000 });
+    sources.announceRegions({ regions: { door: [], '*': clock }, repeatMs: 1000 });
+    expect([sources.picture('cam')?.key, sources.picture('cam')?.regionsKey]).toEqual([shaded?.key, shaded?.regionsKey]);
+    // Its own list, none: another picture.
+    sources.announceRegions({ regions: { cam: [], '*': clock }, repeatMs: 1000 });
+    expect([sources.picture('cam')?.regions, sources.picture('cam')?.key === shaded?.key, sources.picture('cam')?.regionsKey === shaded?.regionsKey]).toEqual([[], false, false]);
+  });
+
+  it('keys the regions of a camera forgotten and back apart from those it had, when they changed while it was gone', () => {
+    const sources = new PreviewSources();
+    sources.addFrame(frame(1));
+    const before = sources.picture('cam')?.regionsKey; // no regions yet
+    sources.forgetSilent(performance.now() + FORGET_SILENT_SOURCE_MS);
+    sources.announceRegions({ regions: { '*': [{ unit: 'fraction', points: [[0, 0], [0.5, 0], [0.5, 1]] }] }, repeatMs: 1000 });
+    sources.addFrame(frame(2));
+    // A viewer of every camera keeps what it was sent of each through a forget (MjpegStreams' regionsSent).
+    expect([sources.picture('cam')?.regions, sources.picture('cam')?.regionsKey === before]).toEqual([[[[0, 0], [2, 0], [2, 2]]], false]);
+  });
+
   it('pairs late detections of a kept frame and early ones of a frame still to come, among others it passes over', () => {
     const sources = new PreviewSources();
     sources.addFrame(frame(10));

@@ -73,7 +73,7 @@ export interface SourcePicture {
   paired: boolean;
   /** The camera's ignore regions in force, in the picture's pixels: shaded wherever the picture is shown. */
   regions: RegionOutline[];
-  /** The same for the same regions: what a viewer has already been sent. */
+  /** The same for the same regions: what a viewer has already been sent (the camera's regions version, the picture's size). */
   regionsKey: string;
   /**
    * The image's pixels are reused once the frame is no longer kept: whoever reads them later than the call that
@@ -83,6 +83,12 @@ export interface SourcePicture {
 }
 
 class SourceState {
+  /**
+   * Which of the announcements' changes its regions are as of (PreviewSources.regionsChanges): another once they change,
+   * never one of other regions, a camera forgotten and back included. Keys its pictures without their outlines.
+   */
+  constructor(public regionsVersion: number) {}
+
   readonly frames: KeptFrame[] = [];
   readonly detections = new Map<number, Detections>();
   latest?: Detections;
@@ -113,14 +119,21 @@ export class PreviewSources {
   private readonly buffers = new PixelBufferPool();
   /** The cameras the module that decodes them announces (inference with CAPTURE_SOURCES). */
   private readonly announced = new AnnouncedCameras();
+  /** The regions replaced so far (each announcement taken, and their lapse): a camera's regions version is one of these counts. */
+  private regionsChanges = 0;
   private readonly regions = new AnnouncedRegions((changedFor) => {
-    for (const sourceId of this.sources.keys()) if (changedFor(sourceId)) this.changed(sourceId, 'regions');
+    this.regionsChanges++;
+    for (const [sourceId, state] of this.sources)
+      if (changedFor(sourceId)) {
+        state.regionsVersion = this.regionsChanges;
+        this.changed(sourceId, 'regions');
+      }
   });
 
   /** `expected`: the sources shown as waiting until their first frame (others appear with theirs), always listed. */
   constructor(expected: readonly string[] = []) {
     this.expected = new Set(expected);
-    for (const sourceId of expected) this.sources.set(sourceId, new SourceState());
+    for (const sourceId of expected) this.sources.set(sourceId, this.newState());
   }
 
   /**
@@ -201,7 +214,7 @@ export class PreviewSources {
       const state = this.sources.get(sourceId);
       if (state) this.forget(sourceId, state);
     }
-    for (const sourceId of announcement.sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, new SourceState());
+    for (const sourceId of announcement.sourceIds) if (!this.sources.has(sourceId)) this.sources.set(sourceId, this.newState());
   }
 
   /**
@@ -245,11 +258,12 @@ export class PreviewSources {
     const newest = state?.frames.at(-1);
     if (!state || !newest) return undefined;
     // In the pixels of the picture drawn, which is not the newest frame while that waits for its detections (of
-    // another size once the camera is switched to one). They are part of the picture: changed, it is another.
-    const regionsOn = ({ width, height }: ImageView) => {
-      const regions = this.regions.outlinesOf(sourceId, width, height);
-      return { regions, regionsKey: JSON.stringify(regions) };
-    };
+    // another size once the camera is switched to one). They are part of the picture: changed, it is another. Keyed
+    // by version and size, not by the outlines' JSON: kilobytes at every call near IGNORE_REGIONS' limit.
+    const regionsOn = ({ width, height }: ImageView) => ({
+      regions: this.regions.outlinesOf(sourceId, width, height),
+      regionsKey: `regions ${state.regionsVersion} at ${width}x${height}`,
+    });
     // Its own detections: the same sequence and capture time, as capture numbers from 0 again when it restarts.
     const own = (frame: KeptFrame) => state.detections.get(frame.sequence)?.frame.captureTimeMs === frame.captureTimeMs;
     const paired = [...state.frames].reverse().find(own);
@@ -294,7 +308,7 @@ export class PreviewSources {
   /** The source's state, made on its first frame or detections; marked as heard from now. */
   private state(sourceId: string): SourceState {
     let state = this.sources.get(sourceId);
-    if (!state) this.sources.set(sourceId, (state = new SourceState()));
+    if (!state) this.sources.set(sourceId, (state = this.newState()));
     state.heardAt = performance.now();
     return state;
   }
@@ -304,7 +318,12 @@ export class PreviewSources {
     this.sources.delete(sourceId);
     state.frames.forEach((frame) => frame.drop());
     for (const listener of this.forgetListeners) listener(sourceId);
-    if (this.expected.has(sourceId)) this.sources.set(sourceId, new SourceState());
+    if (this.expected.has(sourceId)) this.sources.set(sourceId, this.newState());
+  }
+
+  /** A source's state, its regions as of the last announcement (what a forgotten one was sent may have changed since). */
+  private newState(): SourceState {
+    return new SourceState(this.regionsChanges);
   }
 
   private paired(detections: Detections, frame: KeptFrame): void {
