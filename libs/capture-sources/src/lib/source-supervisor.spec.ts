@@ -8,6 +8,9 @@ import { Backoff } from '@iev/service-runtime';
 import pino from 'pino';
 import { childPids, freePort, waitUntil } from '@iev/testing';
 import { type Frame, MAX_DIMENSION } from '@iev/frame-protocol';
+import { pidsRunning } from '../test-support/decoders';
+import { startRtspResponder } from '../test-support/rtsp-responder';
+import { GstreamerPipelineSource } from './gstreamer-source';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
 import { observedSupervision } from './observed-supervision';
@@ -549,4 +552,43 @@ describe('SourceSupervisor switching make-before-break (real ffmpeg)', () => {
 
     expect(camera.refused()).toBe(0);
   });
+});
+
+describe('SourceSupervisor of a GStreamer pipeline (real gst-launch-1.0)', () => {
+  const afterTest: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanUp of afterTest.splice(0)) await cleanUp();
+  });
+
+  it('restarts a pipeline that prerolls for ever, naming the setting and the pipeline without its password, leaving no gst-launch behind', async () => {
+    // A camera that answers PLAY over TCP and then sends nothing: rtspsrc has no timeout for that, and gst-launch
+    // waits to preroll for good (still waiting after 45 s here); no frame, no error, no exit.
+    const camera = await startRtspResponder({});
+    afterTest.push(() => camera.close());
+    const location = camera.url('viewer:s3cret@');
+    const pipeline = `rtspsrc location=${location} protocols=tcp ! decodebin ! appsink`;
+    const gstLaunches = () => pidsRunning('gst-launch-1.0', `location=${location}`);
+    const failures: Array<{ message: string; retryInMs: number; stillRunning: number[] }> = [];
+    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline, sourceId: 'camera0' }), {
+      failFastBeforeFirstFrame: false,
+      backoff: new Backoff(50, 400, 0),
+      stallTimeoutMs: () => 1000,
+      listener: { failed: (error, retryInMs) => failures.push({ message: error.message, retryInMs, stillRunning: gstLaunches() }) },
+    });
+    afterTest.push(() => supervisor.stop());
+    void supervisor.frames().next().catch(() => undefined);
+
+    // Its first frame gets the stall timeout and 15 s more.
+    await waitUntil(() => failures.length > 0, 'the stuck pipeline to be restarted', { timeoutMs: 25_000 });
+    await waitUntil(() => gstLaunches().length === 1, 'the pipeline to be started again');
+    await supervisor.stop();
+
+    const masked = `rtspsrc location=${camera.url('viewer:***@')} protocols=tcp ! decodebin ! appsink`;
+    expect(failures[0]).toEqual({
+      message: `GStreamer pipeline "${masked}": no frame for 16.0 s (CAPTURE_STREAM_TIMEOUT; a first frame gets 15 s more)`,
+      retryInMs: 50,
+      stillRunning: [],
+    });
+    expect(gstLaunches()).toEqual([]);
+  }, 40_000);
 });

@@ -18,6 +18,8 @@ const HEALTHY_RUN_MS = 10_000;
  * slow to open was otherwise restarted for good, each time before its first frame.
  */
 const FIRST_FRAME_GRACE_MS = 15_000;
+/** What sets stallTimeoutMs in both modules that decode (stallAfterMs), named in a stall's error: the one thing to change. */
+const STALL_SETTING = 'CAPTURE_STREAM_TIMEOUT';
 
 export interface StreamingInfo extends Pick<FrameHeader, 'width' | 'height' | 'colorMatrix' | 'fullRange'> {
   downSeconds?: number;
@@ -425,10 +427,12 @@ export class SourceSupervisor {
       if (now - lastTick > 2 * tickMs || source.stats.framesDecoded !== framesSeen) lastProgress = now;
       lastTick = now;
       framesSeen = source.stats.framesDecoded;
-      const limitMs = framesSeen === 0 ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
+      const first = framesSeen === 0;
+      const limitMs = first ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
       if (now - lastProgress < limitMs) return;
       clearInterval(timer);
-      stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s`);
+      const limit = first ? `${STALL_SETTING}; a first frame gets ${FIRST_FRAME_GRACE_MS / 1000} s more` : STALL_SETTING;
+      stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s (${limit})`);
       void source.stop();
     }, tickMs);
     timer.unref();
