@@ -591,4 +591,64 @@ describe('SourceSupervisor of a GStreamer pipeline (real gst-launch-1.0)', () =>
     });
     expect(gstLaunches()).toEqual([]);
   }, 40_000);
+
+  /** A supervisor of `pipeline` with a stall timeout of 500 ms, its failures' messages in `failures`. */
+  function pipelineSupervisor(pipeline: string, failures: string[]): SourceSupervisor {
+    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline, sourceId: 'camera0' }), {
+      failFastBeforeFirstFrame: false,
+      backoff: new Backoff(50, 400, 0),
+      stallTimeoutMs: () => 500,
+      listener: { failed: (error) => failures.push(error.message) },
+    });
+    afterTest.push(() => supervisor.stop());
+    return supervisor;
+  }
+
+  it('retries a live pipeline that gst-launch ends with exit code 0 (EOS), frames numbered on', async () => {
+    const failures: string[] = [];
+    const supervisor = pipelineSupervisor('videotestsrc is-live=true num-buffers=3 ! video/x-raw,width=32,height=24,framerate=30/1 ! appsink', failures);
+
+    const frames = await take(supervisor.frames(), 5);
+
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]).toMatch(/^GStreamer pipeline "videotestsrc .*" ended after [1-3] frames \(gst-launch-1\.0 exited with code 0\)/);
+    // Rising across the restarts, not starting over.
+    const sequences = frames.map((frame) => frame.sequence);
+    expect(sequences.slice(1).every((sequence, index) => sequence > sequences[index])).toBe(true);
+  });
+
+  it('retries a pipeline whose gst-launch is killed by a signal (SIGTERM from a process manager, SIGKILL from the OOM killer)', async () => {
+    const failures: string[] = [];
+    const mark = `timestamp-offset=${process.pid}`;
+    const supervisor = pipelineSupervisor(`videotestsrc is-live=true ${mark} ! video/x-raw,width=32,height=24,framerate=30/1 ! appsink`, failures);
+    const frames = supervisor.frames();
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      await nextWithin(frames, `the pipeline before ${signal}`);
+      const [pid] = pidsRunning('gst-launch-1.0', mark);
+      process.kill(pid, signal);
+      // The supervisor sees the failure as frames are read (a frame taken before the kill may come first), then
+      // starts the pipeline again: frames come from a new gst-launch.
+      while (failures.length === 0) await nextWithin(frames, `the pipeline killed by ${signal} to fail`);
+      await nextWithin(frames, `the pipeline after ${signal}`);
+      expect(failures.splice(0)).toEqual([expect.stringMatching(new RegExp(`^gst-launch-1\\.0 failed reading GStreamer pipeline "videotestsrc .*" \\(gst-launch-1\\.0 was killed by ${signal}\\)`))]);
+      expect(pidsRunning('gst-launch-1.0', mark)).not.toContain(pid);
+    }
+  });
+
+  it('does not restart pipelines that are not live, whose frames come as fast as GStreamer makes them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supervisor-'));
+    afterTest.push(() => rmSync(dir, { recursive: true, force: true }));
+    // A timelapse of a frame a second, and a test source at a frame a minute: neither is paced (fdsink does not sync).
+    const timelapse = join(dir, 'timelapse.avi');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=32x24:rate=1:duration=30', '-c:v', 'mjpeg', timelapse]);
+    for (const pipeline of [`filesrc location=${timelapse} ! decodebin ! appsink`, 'videotestsrc ! video/x-raw,width=32,height=24,framerate=1/60 ! appsink']) {
+      const failures: string[] = [];
+      const supervisor = pipelineSupervisor(pipeline, failures);
+      const frames = supervisor.frames();
+      for (let taken = 0; taken < 10; taken++) await nextWithin(frames, pipeline);
+      await supervisor.stop();
+      // The file's end is a failure like a camera's; no stall is.
+      expect(failures.filter((failure) => failure.includes('no frame for'))).toEqual([]);
+    }
+  });
 });
