@@ -24,5 +24,5 @@ export { buildGstLaunchArgs } from './lib/gstreamer-source';
 export { FrameAssembler } from './lib/frame-assembler';
 export { VideoSourceError } from './lib/video-source-error';
 export { cropSetting } from './lib/crop';
-export { readAddedSource, readSourceList, sourceConfigSpec, sourceSetup, sourceTwinSpec, stallAfterMs, type SourceConfig, type SourceSetup } from './lib/source-config';
+export { readAddedSource, readSourceList, sourceConfigSpec, sourceSetup, sourceTwinSpec, stallAfterMs, stallSetting, type SourceConfig, type SourceSetup } from './lib/source-config';
 export { InProcessCaptureContext, LentBuffers, ServerInProcessCapture, type InProcessSource, type InProcessSourceStats } from './lib/server-in-process-capture';

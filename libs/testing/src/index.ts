@@ -6,5 +6,6 @@ export { freePort, freeRtpPort } from './lib/ports';
 export { childPids, isRunning } from './lib/processes';
 export { metricSums } from './lib/prometheus';
 export { recordingLog } from './lib/recording-log';
+export { startSilencingCamera, type SilencingCamera } from './lib/silencing-camera';
 export { stopThreads, threadsNamed, whyThreadsCannotBeStopped } from './lib/thread-stops';
 export { eventually, waitUntil, type WaitOptions } from './lib/wait';

@@ -1,11 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createFrameSource, resolveSource, VideoFileSource } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
-import { childPids, freePort, waitUntil } from '@iev/testing';
+import { childPids, freePort, startSilencingCamera, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand, ServerZmqOnDemand } from '@iev/zmq-transport';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -145,16 +144,8 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
   }, 40_000);
 
   it('restarts a GStreamer pipeline that stops giving frames without exiting, saying so in its state, metrics and log as for ffmpeg', async () => {
-    // A camera on a TCP socket that sends a second of JPEGs (multipart, as an MJPEG camera) on each connection, then keeps it open and says nothing:
-    // tcpclientsrc has no timeout of its own, gst-launch waits for good.
-    const jpegs = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=20', '-t', '1', '-c:v', 'mjpeg', '-f', 'mpjpeg', '-']);
-    const connections = new Set<Socket>();
-    const camera = createServer((socket) => {
-      connections.add(socket);
-      socket.on('error', () => undefined).write(jpegs);
-    });
-    await new Promise<void>((resolve) => camera.listen(0, '127.0.0.1', resolve));
-    const pipeline = `tcpclientsrc host=127.0.0.1 port=${(camera.address() as AddressInfo).port} ! multipartdemux ! jpegdec ! appsink`;
+    const camera = await startSilencingCamera();
+    const { pipeline } = camera;
     const description = resolveSource(pipeline);
     const failures: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void failures.push(JSON.parse(line).msg) });
@@ -174,10 +165,9 @@ describe('CaptureService (real ffmpeg, real ZeroMQ)', () => {
       expect(await metric('iev_capture_source_up')).toBe(0);
       expect(await metric('iev_capture_source_restarts_total')).toBe(1);
       expect(failures).toEqual([`source failed: GStreamer pipeline "${pipeline}": no frame for 1.0 s (CAPTURE_STREAM_TIMEOUT); retrying`]);
-      await waitUntil(() => capture.state === 'streaming' && connections.size === 2, 'frames from the pipeline started again');
+      await waitUntil(() => capture.state === 'streaming' && camera.connections() === 2, 'frames from the pipeline started again');
     } finally {
       await capture.onApplicationShutdown();
-      for (const connection of connections) connection.destroy();
       camera.close();
     }
     expect(childPids(process.pid, 'gst-launch')).toEqual([]);

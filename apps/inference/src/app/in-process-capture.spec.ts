@@ -6,7 +6,7 @@ import { readConfig } from '@iev/service-runtime';
 import { FairFrameOffer, readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
 import { readDesired } from '@iev/iot-edge';
-import { childPids, freePort, waitUntil } from '@iev/testing';
+import { childPids, freePort, startSilencingCamera, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { MessageHandler } from '@nestjs/microservices';
 import pino from 'pino';
@@ -290,6 +290,26 @@ describe("InProcessCameras: a crop's errors name the setting that gave it (real 
       expect(capture.server.stats()[0].switchPending).toBeUndefined();
     } finally {
       await capture.server.close();
+    }
+  });
+});
+
+describe('InProcessCameras: a camera that stalls (real gst-launch-1.0)', () => {
+  it("restarts a pipeline that stops giving frames without exiting, naming its CAPTURE_SOURCES entry's CAPTURE_STREAM_TIMEOUT", async () => {
+    const camera = await startSilencingCamera();
+    const failures: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void failures.push(JSON.parse(line).msg) });
+    const configs = [readConfig(sourceConfigSpec, { SOURCE_ID: 'door', CAMERA_PATH: camera.pipeline, CAPTURE_STREAM_TIMEOUT: '1' })];
+    const capture = await inProcessCapture(configs, addedConfig, logger, new Registry());
+    capture.server.addHandler(FRAMES_TOPIC, (async (frame: Frame) => capture.server.release(frame.pixels)) as MessageHandler, true);
+    await new Promise<void>((resolve, reject) => capture.server.listen((error) => (error ? reject(error) : resolve())));
+    try {
+      await waitUntil(() => failures.length > 0, 'the stalled pipeline to be restarted');
+      expect(failures).toEqual([`source failed: GStreamer pipeline "${camera.pipeline}": no frame for 1.0 s (CAPTURE_SOURCES[0] CAPTURE_STREAM_TIMEOUT); retrying`]);
+      await waitUntil(() => capture.server.stats()[0].state === 'streaming' && camera.connections() === 2, 'door started again');
+    } finally {
+      await capture.server.close();
+      camera.close();
     }
   });
 });

@@ -10,6 +10,7 @@ import {
   sourceSetup,
   sourceTwinSpec,
   stallAfterMs,
+  stallSetting,
   type InProcessSource,
   type PreparedSource,
   type SourceConfig,
@@ -93,6 +94,7 @@ export async function inProcessCapture(
         identity: prepared,
         failFastBeforeFirstFrame,
         stallTimeoutMs: () => camera.stallTimeoutMs(),
+        stallSetting: stallSetting(camera.startupSetting),
         // Not the source's type in the log's context: a twin may switch it to another.
         listener: observedSupervision(
           {

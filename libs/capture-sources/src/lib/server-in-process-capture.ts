@@ -17,6 +17,8 @@ export interface InProcessSource {
   failFastBeforeFirstFrame: boolean;
   /** See SourceSupervisorOptions.stallTimeoutMs. */
   stallTimeoutMs?: () => number;
+  /** See SourceSupervisorOptions.stallSetting. */
+  stallSetting?: string;
   listener?: SupervisionListener;
 }
 
@@ -72,11 +74,11 @@ interface Running {
 }
 
 function runningOf(source: InProcessSource): Running {
-  const { sourceId, identity, failFastBeforeFirstFrame, stallTimeoutMs, listener } = source;
+  const { sourceId, identity, failFastBeforeFirstFrame, stallTimeoutMs, stallSetting, listener } = source;
   return {
     source,
     context: new InProcessCaptureContext([sourceId]),
-    supervisor: new SourceSupervisor(() => source.create(), { identity, failFastBeforeFirstFrame, stallTimeoutMs, listener }),
+    supervisor: new SourceSupervisor(() => source.create(), { identity, failFastBeforeFirstFrame, stallTimeoutMs, stallSetting, listener }),
     handlerErrors: 0,
   };
 }

@@ -1,6 +1,7 @@
 import { MAX_SOURCE_ID_BYTES, sourceIdFault } from '@iev/frame-protocol';
 import { assertEachOnce, ConfigError, env, maskCredentials, optional, readConfig, type ConfigOf, type EnvSource, type EnvSpec, type EnvVar } from '@iev/service-runtime';
 import { cropVariable } from './crop';
+import { settingBeside } from './setting-beside';
 import { STREAM_FORMATS } from './stream-input';
 import { DECODED_FORMAT_NAMES } from './frame-source';
 import type { SourceSettings } from './prepare-source';
@@ -67,6 +68,11 @@ export interface SourceSetup {
 /** A live source silent for CAPTURE_STREAM_TIMEOUT, or three frame intervals at a slow CAPTURE_FPS, is restarted. */
 export function stallAfterMs(streamTimeoutSeconds: number, fps: number): number {
   return Math.max(streamTimeoutSeconds * 1000, fps > 0 ? 3000 / fps : 0);
+}
+
+/** Where a source's stall timeout is set, for its errors (SourceSupervisorOptions.stallSetting): beside its CAMERA_PATH. */
+export function stallSetting(sourceSetting: string): string {
+  return settingBeside(sourceSetting, 'CAPTURE_STREAM_TIMEOUT');
 }
 
 /**

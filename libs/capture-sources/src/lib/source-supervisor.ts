@@ -18,8 +18,6 @@ const HEALTHY_RUN_MS = 10_000;
  * slow to open was otherwise restarted for good, each time before its first frame.
  */
 const FIRST_FRAME_GRACE_MS = 15_000;
-/** What sets stallTimeoutMs in both modules that decode (stallAfterMs), named in a stall's error: the one thing to change. */
-const STALL_SETTING = 'CAPTURE_STREAM_TIMEOUT';
 
 export interface StreamingInfo extends Pick<FrameHeader, 'width' | 'height' | 'colorMatrix' | 'fullRange'> {
   downSeconds?: number;
@@ -104,6 +102,11 @@ export interface SourceSupervisorOptions {
    * a motion-triggered recording's gaps), where a restart would only play their start again.
    */
   stallTimeoutMs?: () => number;
+  /**
+   * The setting that gives stallTimeoutMs (stallAfterMs), named in a stall's error as the one to change: default
+   * CAPTURE_STREAM_TIMEOUT; a CAPTURE_SOURCES entry's beside its CAMERA_PATH (settingBeside).
+   */
+  stallSetting?: string;
   /**
    * A source that delivers frames for this long (default 10 s) has recovered: its next failure starts the backoff
    * over. One that fails sooner (a camera that gives a frame and drops, or goes silent, again and again) keeps backing
@@ -431,7 +434,8 @@ export class SourceSupervisor {
       const limitMs = first ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
       if (now - lastProgress < limitMs) return;
       clearInterval(timer);
-      const limit = first ? `${STALL_SETTING}; a first frame gets ${FIRST_FRAME_GRACE_MS / 1000} s more` : STALL_SETTING;
+      const setting = this.options.stallSetting ?? 'CAPTURE_STREAM_TIMEOUT';
+      const limit = first ? `${setting}; a first frame gets ${FIRST_FRAME_GRACE_MS / 1000} s more` : setting;
       stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s (${limit})`);
       void source.stop();
     }, tickMs);
