@@ -89,6 +89,30 @@ describe('DetectionsController: a camera inference removes', () => {
     }
   });
 
+  // Per frame (the default, TELEMETRY_AGGREGATE_FRAMES=1 without an interval), nothing of a camera is held to start
+  // again: its last frames, captured before the removal, are sent as every frame is.
+  it('sends its detections still in flight per frame, as every frame is, though not into its series', async () => {
+    const logger = pino({ level: 'silent' });
+    const registry = new Registry();
+    const metrics = new TelemetryMetrics(registry, new ServerZmq({ endpoint: 'ipc:///nonexistent/detections', bind: false, delivery: 'queue' }), new AllSourcesSilence({ limitMs: 0, clock: () => performance.now(), telling: { began: () => undefined, ended: () => undefined } }));
+    const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger });
+    const sender = new RecordingSender();
+    sink.attach(sender);
+    const controller = new DetectionsController(sink, metrics, logger);
+    try {
+      controller.onSources({ runId: 'run1', sourceIds: ['door'], repeatMs: 500, complete: true });
+      await controller.onDetections(detectionsOf('door', 1));
+      controller.onSources({ runId: 'run1', sourceIds: [], repeatMs: 500, complete: true });
+      await controller.onDetections(detectionsOf('door', 2));
+
+      await waitUntil(() => sender.bodies.length === 2, "door's two frames", { timeoutMs: 2000 });
+      expect(sender.bodies).toEqual([expect.objectContaining({ type: 'detections', frame: expect.objectContaining({ sequence: 1 }) }), expect.objectContaining({ type: 'detections', frame: expect.objectContaining({ sequence: 2 }) })]);
+      expect(await registry.metrics()).not.toMatch(/source_id="door"/);
+    } finally {
+      await sink.close(1000);
+    }
+  });
+
   // Frames of its last moments still in detection are published after the announcement: taken, they made its lines
   // appear again and go TELEMETRY_TEXT_GONE_MS later.
   it('drops its detections still in flight until it is announced again, then takes them as a new camera', async () => {

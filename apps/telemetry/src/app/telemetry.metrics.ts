@@ -68,8 +68,8 @@ export class TelemetryMetrics {
   /**
    * A detections message of the source arrived (before the sink takes it: a sink failing is not silence). Returns
    * whether it is taken: one of a camera inference removed, still in flight as it was removed, is not, until the camera
-   * is announced again; counted, its per-source series would come back for good, and written, what the sink was told to
-   * forget of it (its lines, a summary) would start again.
+   * is announced again; counted, its per-source series would come back for good, and written into what the sink keeps
+   * of a camera (its lines, a summary), what it was told to forget of it would start again (DetectionsController).
    */
   received(sourceId: string): boolean {
     if (this.removed(sourceId)) return false;

@@ -11,6 +11,12 @@ export interface DetectionsSink {
   close?(timeoutMs: number): Promise<void>;
   /** A source gone for good: what is held of it is sent, and one of its id later starts afresh. */
   forget?(sourceId: string): void;
+  /**
+   * Whether it keeps something of each source between its detections (events about its lines, a summary gathering),
+   * which forget() sends: a removed camera's detections still in flight would start it again. Without it, each frame's
+   * detections are sent as they come.
+   */
+  keepsPerSource?(): boolean;
 }
 
 /** One line per frame on stdout, or per event: readable text, or the detections (event) as one JSON object. */
@@ -33,6 +39,10 @@ export class ConsoleSink implements DetectionsSink {
 
   forget(sourceId: string): void {
     this.events?.forget(sourceId);
+  }
+
+  keepsPerSource(): boolean {
+    return this.events !== undefined;
   }
 
   async close(): Promise<void> {

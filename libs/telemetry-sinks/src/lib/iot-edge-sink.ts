@@ -97,6 +97,11 @@ export class IotEdgeSink implements DetectionsSink {
     this.events?.forget(sourceId);
   }
 
+  /** Events, or summaries (the twin may switch aggregation live): not one message per frame. */
+  keepsPerSource(): boolean {
+    return this.events !== undefined || !this.aggregator.perFrame;
+  }
+
   /** Retry now: edgeHub is back. */
   resume(): void {
     this.queue.wake();
