@@ -141,6 +141,20 @@ describe('VideoTextReader (real recognition model)', () => {
     expect(await reader.read({ sourceId: 'camera0', timeMs: 100, image, boxes })).toMatchObject({ boxes: before.boxes, read: 0 });
   });
 
+  // Telemetry says a stalled camera's lines gone TELEMETRY_TEXT_GONE_MS after its last frame: its frames back within
+  // the minute an idle source keeps its tracker, they come back under those ids (text-appeared again, README).
+  it("follows a source's lines through a stall of its frames shorter than a minute: back under their ids, texts carried", async () => {
+    const reader = new VideoTextReader(recognizer, { minScore: 0.5, tracking: AT_ONCE });
+    await reader.read({ sourceId: 'camera0', timeMs: 0, image, boxes });
+    await reader.idle();
+    const before = await reader.read({ sourceId: 'camera0', timeMs: 33, image, boxes });
+
+    const after = await reader.read({ sourceId: 'camera0', timeMs: 10_033, image, boxes });
+    expect(after.boxes.map((box) => box.lineId)).toEqual(before.boxes.map((box) => box.lineId));
+    expect(after).toMatchObject({ carried: boxes.length });
+    await reader.idle();
+  });
+
   it('sends one batch to the model at a time, fills the next meanwhile, and rests as long as each took', async () => {
     const runs: Array<{ lines: number; startMs: number; endMs: number }> = [];
     const readCrops = recognizer.readCrops.bind(recognizer);

@@ -114,7 +114,8 @@ interface SourceLines {
  * once confirmReads reads in a row gave it. Boxes without a line id (detection only, a tracker off, an older inference)
  * make none. A restarted inference numbers its lines afresh: at its first detections (another runId) the last run's
  * lines go, and its own appear as new, never as a change. A line id said gone that comes back (its box left out while
- * its reads were below a minTextScore raised live, then read above it) is a line anew: it appears again.
+ * its reads were below a minTextScore raised live, then read above it; its camera's frames stopped a while, inference
+ * keeping its lines a minute) is a line anew: it appears again.
  */
 export class TextEvents {
   private readonly sources = new Map<string, SourceLines>();
