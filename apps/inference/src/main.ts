@@ -93,11 +93,10 @@ void runModule('inference', readModuleConfig, async (logger, [config, ownSources
     },
     removed: (sourceId) => {
       metrics.forgetSource(sourceId);
-      // Telemetry says its lines gone: added again, they are new lines.
-      reading.forgetLinesOf(sourceId);
       announcer?.announce();
     },
   });
+  cameras?.watch(reading.cameras);
   await reading.switch(presetReads(preset, recognition));
   if (reading.active) {
     const { characters, lookalikes } = reading.active.recognizer;

@@ -53,12 +53,27 @@ describe('TextReading switched live (the twin\'s recognition, real recognition m
     const before = await readAt(2033, 'door');
     expect(before).toMatchObject({ read: 0, carried: boxes.length });
 
-    reading.forgetLinesOf('door');
+    reading.cameras.removed?.('door');
     const idsBefore = before.boxes.map((box) => box.lineId);
     const after = await readAt(2066, 'door');
     expect(after).toMatchObject({ read: boxes.length, carried: 0 });
     expect(after.boxes.filter((box) => idsBefore.includes(box.lineId))).toEqual([]);
     expect(await readAt(2066, 'gate')).toMatchObject({ read: 0, carried: boxes.length });
+  });
+
+  // Its frames in detection as it is removed are read after the removal, and start its lines again: kept, they came
+  // back with the camera added again within the minute, texts read before it went.
+  it('reads a camera added again afresh, though its frames still in flight at its removal were read after it', async () => {
+    await reading.switch(true);
+    await readAt(3000, 'porch');
+    reading.cameras.removed?.('porch');
+    const inFlight = await readAt(3033, 'porch');
+
+    reading.cameras.added?.('porch');
+    const after = await readAt(4000, 'porch');
+    expect(after).toMatchObject({ read: boxes.length, carried: 0 });
+    const idsInFlight = inFlight.boxes.map((box) => box.lineId);
+    expect(after.boxes.filter((box) => idsInFlight.includes(box.lineId))).toEqual([]);
   });
 
   it('keeps its lines through a patch that leaves recognition on (a new minTextScore, another setting)', async () => {

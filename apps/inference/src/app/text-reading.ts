@@ -1,4 +1,5 @@
 import { loadVideoTextReader, type ReaderLoading, type RecognitionBackendSelection, type VideoTextReader } from '@iev/detection-pipeline';
+import type { CameraListener } from './in-process-capture';
 import type { InferenceConfig } from './inference.config';
 
 /**
@@ -55,10 +56,15 @@ export class TextReading {
     this.enabled = enabled;
   }
 
-  /** A camera removed: added again, its lines are new ones, read afresh (VideoTextReader.forgetLines). */
-  forgetLinesOf(sourceId: string): void {
-    this.reader?.forgetLines(sourceId);
-  }
+  /**
+   * The cameras the twin adds and removes (InProcessCameras.watch): telemetry says a removed camera's lines gone, so
+   * added again they are new ones, read afresh (VideoTextReader.forgetLines). Forgotten as it is added too: its frames
+   * still in detection at its removal, read after it, start its lines again, which kept would come back with it.
+   */
+  readonly cameras: CameraListener = {
+    added: (sourceId) => this.reader?.forgetLines(sourceId),
+    removed: (sourceId) => this.reader?.forgetLines(sourceId),
+  };
 
   async dispose(): Promise<void> {
     await this.reader?.dispose();
