@@ -107,6 +107,7 @@ describe('DetectionsController: a camera inference removes', () => {
 
       await waitUntil(() => sender.bodies.length === 2, "door's two frames", { timeoutMs: 2000 });
       expect(sender.bodies).toEqual([expect.objectContaining({ type: 'detections', frame: expect.objectContaining({ sequence: 1 }) }), expect.objectContaining({ type: 'detections', frame: expect.objectContaining({ sequence: 2 }) })]);
+      expect(await registry.metrics()).toMatch(/^iev_telemetry_removed_camera_detections_dropped_total 0$/m);
       expect(await registry.metrics()).not.toMatch(/source_id="door"/);
     } finally {
       await sink.close(1000);
@@ -117,7 +118,8 @@ describe('DetectionsController: a camera inference removes', () => {
   // appear again and go TELEMETRY_TEXT_GONE_MS later.
   it('drops its detections still in flight until it is announced again, then takes them as a new camera', async () => {
     const logger = pino({ level: 'silent' });
-    const metrics = new TelemetryMetrics(new Registry(), new ServerZmq({ endpoint: 'ipc:///nonexistent/detections', bind: false, delivery: 'queue' }), new AllSourcesSilence({ limitMs: 0, clock: () => performance.now(), telling: { began: () => undefined, ended: () => undefined } }));
+    const registry = new Registry();
+    const metrics = new TelemetryMetrics(registry, new ServerZmq({ endpoint: 'ipc:///nonexistent/detections', bind: false, delivery: 'queue' }), new AllSourcesSilence({ limitMs: 0, clock: () => performance.now(), telling: { began: () => undefined, ended: () => undefined } }));
     const sink = new IotEdgeSink({ outputName: 'detections', queueCapacity: 100, aggregation: { frames: 1, intervalMs: 0 }, logger, events: { goneAfterMs: 100, confirmReads: 1 } });
     const sender = new RecordingSender();
     sink.attach(sender);
@@ -137,6 +139,7 @@ describe('DetectionsController: a camera inference removes', () => {
       // Long enough for a line taken then to have gone again (goneAfterMs, its silence checked each quarter of it).
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(sent()).toEqual(['text-appeared 7', 'text-gone 7']);
+      expect(await registry.metrics()).toMatch(/^iev_telemetry_removed_camera_detections_dropped_total 1$/m);
 
       controller.onSources({ runId: 'run1', sourceIds: ['door'], repeatMs: 500, complete: true });
       await controller.onDetections(withLine(3, 8));

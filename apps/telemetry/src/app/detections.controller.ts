@@ -26,7 +26,10 @@ export class DetectionsController {
     const receivedAtMs = epochMs();
     // A camera inference removed, its detections still in flight: sent per frame as every frame is, but not into what
     // the sink keeps of a camera (its lines, a summary), sent as it forgot the camera and started again by them.
-    if (!this.metrics.received(detections.frame.sourceId) && this.sink.keepsPerSource?.()) return;
+    if (!this.metrics.received(detections.frame.sourceId) && this.sink.keepsPerSource?.()) {
+      this.metrics.droppedAfterRemoval();
+      return;
+    }
     try {
       await this.sink.write(detections, receivedAtMs);
       this.metrics.written(detections.frame.sourceId, (receivedAtMs - detections.frame.captureTimeMs) / 1000);

@@ -12,6 +12,8 @@ export class TelemetryMetrics {
   private readonly endToEndSeconds: Histogram<'source_id'>;
   /** TELEMETRY_EVENTS=on: the events sent, per source and type. */
   private readonly textEvents: Counter<'source_id' | 'type'>;
+  /** Detections of a camera inference removed, still in flight at its removal, kept out of what the sink keeps of a camera. */
+  private readonly droppedAfterRemovalTotal: Counter;
   /** Detections per second reaching the sink: the fps reported in the module twin. */
   readonly rate = new RateMeter();
   /** The cameras inference decodes itself, as it announces them: one it removed has its series forgotten. */
@@ -36,6 +38,12 @@ export class TelemetryMetrics {
       name: 'iev_telemetry_text_events_total',
       help: 'Text events (TELEMETRY_EVENTS=on) sent, to the console or the upstream queue, by type: text-appeared, text-changed, text-gone',
       labelNames: ['source_id', 'type'],
+      registers,
+    });
+    // No source label: a removed camera's series are gone, and one of its own here would bring a series of it back.
+    this.droppedAfterRemovalTotal = new Counter({
+      name: 'iev_telemetry_removed_camera_detections_dropped_total',
+      help: 'Detections of a camera inference had removed, still in flight at its removal, dropped where the sink keeps something of a camera (text events, summaries)',
       registers,
     });
     this.endToEndSeconds = new Histogram({
@@ -94,6 +102,11 @@ export class TelemetryMetrics {
    */
   textEventSent({ sourceId, type }: TextEvent): void {
     if (this.detections.has(sourceId)) this.textEvents.inc({ source_id: sourceId, type });
+  }
+
+  /** Detections of a removed camera still in flight, kept from the sink (DetectionsController). */
+  droppedAfterRemoval(): void {
+    this.droppedAfterRemovalTotal.inc();
   }
 
   /** The sink failed to write the source's detections. */
