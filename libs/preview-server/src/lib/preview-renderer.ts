@@ -13,7 +13,7 @@ export interface RenderedJpeg {
   height: number;
   boxes: readonly DetectedBox[];
   regions: RegionOutline[];
-  /** The same for the same regions (SourcePicture.regionsKey). */
+  /** Changes whenever the regions do (SourcePicture.regionsKey). */
   regionsKey: string;
 }
 

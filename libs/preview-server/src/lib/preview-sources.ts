@@ -73,7 +73,7 @@ export interface SourcePicture {
   paired: boolean;
   /** The camera's ignore regions in force, in the picture's pixels: shaded wherever the picture is shown. */
   regions: RegionOutline[];
-  /** The same for the same regions: what a viewer has already been sent (the camera's regions version, the picture's size). */
+  /** Changes whenever the regions do (the camera's regions version, the picture's size; a camera added again gets a new one): what a viewer has already been sent. */
   regionsKey: string;
   /**
    * The image's pixels are reused once the frame is no longer kept: whoever reads them later than the call that
