@@ -22,7 +22,7 @@ const USAGE = `usage:
   detect [--preset seed|default] [--json] [--annotate DIR] [--ignore-regions JSON] <image or video files...>
          --ignore-regions '[[0.6, 0, 0.4, 0.05]]': boxes centred in these regions left out before reading, as inference's
                           IGNORE_REGIONS leaves out a camera's (fractions of the picture, or whole pixels); shaded in
-                          the --annotate pictures, as the preview shades them
+                          the --annotate pictures (detect, eval), as the preview shades them
   eval   [--preset seed|default] [--json] [--annotate DIR] [--ignore-regions JSON] <dir with gt.json>   with texts in gt.json, also end-to-end text spotting
          --ignore-regions (detect, eval): eval leaves those boxes out before scoring, so the lines under them count as
                           missed: what the regions cost in recall on the set

@@ -31,6 +31,31 @@ function topEdgeColour(image: { data: Buffer; width: number }, points: readonly 
 }
 const near = (a: Rgb, b: Rgb) => a.every((value, c) => Math.abs(value - b[c]) < 48);
 
+function pixelAt(image: { data: Buffer; width: number }, x: number, y: number): Rgb {
+  const i = (y * image.width + x) * 3;
+  return [image.data[i], image.data[i + 1], image.data[i + 2]];
+}
+
+/** White paper under REGION_SHADE's fill. */
+const shadedWhite = ((): Rgb => {
+  const [red, green, blue, alpha] = (REGION_SHADE.fill.match(/[\d.]+/g) ?? []).map(Number);
+  const overWhite = (value: number) => Math.round(value * alpha + 255 * (1 - alpha));
+  return [overWhite(red), overWhite(green), overWhite(blue)];
+})();
+
+/** A 480x320 white picture with EXIT written twice, in its top half and in its bottom half. */
+function writeTwoExits(path: string): void {
+  execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=white:size=480x320,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=20,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=220', '-frames:v', '1', path]);
+}
+/** The top half, in fractions of the picture: the upper word's box is left out. */
+const topHalfIgnored = () => IgnoredRegions.fromText(JSON.stringify({ '*': [[0, 0, 1, 0.5]] }));
+
+/** Blank paper of writeTwoExits' picture read shaded inside the top half (left and right of the upper word) and white outside it (beside the lower word). */
+function expectTopHalfShaded(written: { data: Buffer; width: number }): void {
+  expect([[40, 80], [440, 120], [20, 10]].map(([x, y]) => near(pixelAt(written, x, y), shadedWhite) && !near(pixelAt(written, x, y), [255, 255, 255]))).toEqual([true, true, true]);
+  expect([[40, 240], [440, 200], [20, 300]].map(([x, y]) => near(pixelAt(written, x, y), [255, 255, 255]) && !near(pixelAt(written, x, y), shadedWhite))).toEqual([true, true, true]);
+}
+
 type GroundTruthFrame = { file: string; width: number; height: number; items: { quad: number[][] }[] };
 const devBFrames = () => (JSON.parse(readFileSync(join(devB, 'gt.json'), 'utf8')) as { frames: GroundTruthFrame[] }).frames;
 
@@ -60,28 +85,18 @@ describe('detect --annotate', () => {
 
   it('shades the --ignore-regions as the preview does: a box missing there was left out on purpose', async () => {
     const file = join(workDir, 'two-exits.png');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=white:size=480x320,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=20,drawtext=font=DejaVu Sans:text=EXIT:fontsize=72:x=150:y=220', '-frames:v', '1', file]);
+    writeTwoExits(file);
     const annotateDir = join(workDir, 'shaded');
     const out = new PassThrough();
     let text = '';
     out.on('data', (chunk: Buffer) => (text += chunk.toString()));
 
-    // The top half, in fractions of the picture: the upper word's box is left out.
-    await detect(detector(), undefined, [file], { json: true, annotateDir, ignored: IgnoredRegions.fromText(JSON.stringify({ '*': [[0, 0, 1, 0.5]] })) }, out);
+    await detect(detector(), undefined, [file], { json: true, annotateDir, ignored: topHalfIgnored() }, out);
 
     const { boxes, ignored } = JSON.parse(text) as { boxes: DetectedBox[]; ignored: number };
     const written = await decode(join(annotateDir, 'two-exits.jpg'));
-    const at = (x: number, y: number): Rgb => {
-      const i = (y * written.width + x) * 3;
-      return [written.data[i], written.data[i + 1], written.data[i + 2]];
-    };
-    const [red, green, blue, alpha] = (REGION_SHADE.fill.match(/[\d.]+/g) ?? []).map(Number);
-    const overWhite = (value: number) => Math.round(value * alpha + 255 * (1 - alpha));
-    const shadedWhite: Rgb = [overWhite(red), overWhite(green), overWhite(blue)];
     expect({ ignored, kept: boxes.length }).toEqual({ ignored: 1, kept: 1 });
-    // Blank white paper inside the region (left and right of the upper word) and outside it (beside the lower word).
-    expect([at(40, 80), at(440, 120), at(20, 10)].map((pixel) => near(pixel, shadedWhite) && !near(pixel, [255, 255, 255]))).toEqual([true, true, true]);
-    expect([at(40, 240), at(440, 200), at(20, 300)].map((pixel) => near(pixel, [255, 255, 255]) && !near(pixel, shadedWhite))).toEqual([true, true, true]);
+    expectTopHalfShaded(written);
     expect(near(topEdgeColour(written, boxes[0].points), DETECTION_COLOUR)).toBe(true);
   });
 
@@ -149,6 +164,25 @@ describe('eval --annotate', () => {
       }
     }
     expect(report.ours.recall).toBe(1);
+  });
+
+  it('shades the --ignore-regions as detect does: the lines under them are missed on purpose', async () => {
+    const setDir = join(workDir, 'two-exits-set');
+    mkdirSync(setDir);
+    writeTwoExits(join(setDir, 'two-exits.png'));
+    // Each word's quad, drawn at y=20 and y=220 in 72 px DejaVu Sans.
+    const quad = (top: number) => [[150, top + 10], [330, top + 10], [330, top + 65], [150, top + 65]];
+    writeFileSync(join(setDir, 'gt.json'), JSON.stringify({ frames: [{ file: 'two-exits.png', width: 480, height: 320, items: [{ quad: quad(20) }, { quad: quad(220) }] }] }));
+    const annotateDir = join(workDir, 'eval-shaded');
+
+    const report = await evaluate(detector(), undefined, setDir, readTextFrameSet(setDir), { annotateDir, ignored: topHalfIgnored() });
+
+    const written = await decode(join(annotateDir, 'two-exits.jpg'));
+    expect({ ignored: report.ignored, recall: report.ours.recall }).toEqual({ ignored: 1, recall: 0.5 });
+    expectTopHalfShaded(written);
+    // The lower word's line, found: its outline, or the prediction's drawn over it.
+    const colour = topEdgeColour(written, quad(220));
+    expect(near(colour, TRUTH_COLOUR) || near(colour, PREDICTION_COLOUR)).toBe(true);
   });
 
   it("refuses to write over the set's own frames", async () => {

@@ -1,6 +1,7 @@
 import type { IgnoredRegions, TextDetector, VideoTextReader } from '@iev/detection-pipeline';
-import { detectionAnnotations, encodeAnnotatedJpeg, regionOutlines } from '@iev/frame-annotation';
+import { detectionAnnotations } from '@iev/frame-annotation';
 import { AnnotatedFiles } from '../annotated-files';
+import { encodeAnnotatedPicture } from '../annotated-jpeg';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
@@ -43,11 +44,7 @@ export async function detect(
       const detected = split?.kept ?? result.boxes;
       const reading = reader && (await reader.read({ sourceId: file, timeMs: 0, image, boxes: detected }));
       const boxes = reading?.boxes ?? detected;
-      if (annotated) {
-        // Shaded as the preview shades a camera's: a box missing there was left out on purpose.
-        const shaded = regionOutlines(ignored?.regionsOf(file) ?? [], image.width, image.height);
-        annotated.write(file, index, await encodeAnnotatedJpeg(image, detectionAnnotations(boxes), undefined, shaded));
-      }
+      if (annotated) annotated.write(file, index, await encodeAnnotatedPicture(image, detectionAnnotations(boxes), ignored, file));
       const timings = {
         preprocessMs: round(result.timings.preprocessMs),
         inferenceMs: round(result.timings.inferenceMs),

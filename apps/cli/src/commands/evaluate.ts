@@ -1,9 +1,10 @@
 import type { IgnoredRegions, TextDetector, VideoTextReader } from '@iev/detection-pipeline';
 import type { DetectedBox } from '@iev/frame-protocol';
-import { encodeAnnotatedJpeg, evaluationAnnotations } from '@iev/frame-annotation';
+import { evaluationAnnotations } from '@iev/frame-annotation';
 import { evaluateDetections, inDontCare, scoreParity, type Quad, type TextFrame } from '@iev/text-detection';
 import { evaluateTextSpotting, type SpottedLine } from '@iev/text-recognition';
 import { AnnotatedFiles } from '../annotated-files';
+import { encodeAnnotatedPicture } from '../annotated-jpeg';
 import { decodeFile } from '../media';
 import { round } from '../stats';
 
@@ -33,7 +34,7 @@ const PARITY_IOU = 0.9;
 const MATCH_IOU = 0.5;
 
 export interface EvaluationOptions {
-  /** Each frame written here with its ground truth and predictions drawn, misses and false alarms marked. */
+  /** Each frame written here with its ground truth and predictions drawn, misses and false alarms marked, over its ignore regions shaded. */
   annotateDir?: string;
   /**
    * Boxes centred in these regions are left out before scoring, as inference leaves out a camera's: the lines under
@@ -80,7 +81,7 @@ export async function evaluate(
         const readBoxes = new Map(reading?.boxes.map((box) => [box.points, box]));
         const predictions = boxes.map((box) => readBoxes.get(box.points) ?? box);
         const truth = frame.truth.map((quad, i) => ({ quad, text: frame.texts?.[i] }));
-        annotated.write(frame.path, 0, await encodeAnnotatedJpeg(image, evaluationAnnotations(truth, predictions, MATCH_IOU)));
+        annotated.write(frame.path, 0, await encodeAnnotatedPicture(image, evaluationAnnotations(truth, predictions, MATCH_IOU), ignored, frame.file));
       }
     }
   }
