@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loggedDecoderMessages, prepareSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, prepareStartupSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, gaugeReadAtScrape, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -21,7 +21,7 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
     onWarning: (message) => logger.warn(message),
   });
-  const source = await prepareSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH', logger });
+  const source = await prepareStartupSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH', logger });
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.

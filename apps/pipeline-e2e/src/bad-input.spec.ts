@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { frameCodec, FRAMES_TOPIC, PixelFormat, type Frame } from '@iev/frame-protocol';
 import { eventually, metricSums } from '@iev/testing';
 import { Router } from 'zeromq';
-import { ModuleProcess } from './module-process';
+import { DEMO_VIDEO, ModuleProcess } from './module-process';
 
 /**
  * Capture's side of the frames wire without capture's checks: answers each request from inference with the next
@@ -143,7 +143,12 @@ describe('start-up errors a person can act on', () => {
     // Private sockets and a free metrics port: a module running elsewhere on this machine must not decide the outcome.
     const sockets = `ipc://${join(tmpdir(), `iev-bad-input-${process.pid}`)}`;
     const module = new ModuleProcess(name, { METRICS_PORT: '0', FRAMES_BIND: `${sockets}-frames`, DETECTIONS_BIND: `${sockets}-detections`, ...env });
-    const code = await module.exited;
+    // A module that retries instead of stopping is told as such, not left to the test's own timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const stillRunning = new Promise<'still running after 30 s'>((resolve) => (timer = setTimeout(() => resolve('still running after 30 s'), 30_000)));
+    const code = await Promise.race([module.exited, stillRunning]);
+    clearTimeout(timer);
+    if (code === 'still running after 30 s') await module.stop('SIGKILL');
     return { code, stderr: module.stderr.join('\n') };
   };
 
@@ -211,6 +216,19 @@ describe('start-up errors a person can act on', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  // Before, the test pattern's was retried at the longest wait for good, as a camera's, though its picture (640x480)
+  // is known without opening anything; a file's stopped capture only once its decoder had failed.
+  it("stops capture at a crop the test pattern's picture does not hold, as at a file's, naming CAPTURE_CROP and the size", async () => {
+    const pattern = await run('capture', { CAMERA_PATH: 'testsrc', CAPTURE_CROP: '0,400,640,100' });
+    expect(pattern.code).toBe(1);
+    expect(pattern.stderr).toContain(
+      'test pattern: CAPTURE_CROP=0,400,640,100 asks for 640x100 at 0,400, which is not inside the picture of 640x480: set CAPTURE_CROP to a region inside it (in percentages it fits any size)',
+    );
+    const file = await run('capture', { CAMERA_PATH: DEMO_VIDEO, CAPTURE_CROP: '600,0,100,100' });
+    expect(file.code).toBe(1);
+    expect(file.stderr).toContain(`${DEMO_VIDEO}: CAPTURE_CROP=600,0,100,100 asks for 100x100 at 600,0, which is not inside the picture of 640x480`);
   });
 
   it("names the entry of CAPTURE_SOURCES that is wrong, and refuses it beside FRAMES_CONNECT", async () => {

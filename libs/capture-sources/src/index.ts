@@ -3,7 +3,7 @@ export { loggedDecoderMessages } from './lib/decoder-message-log';
 export { FairFrameOffer } from './lib/fair-frame-offer';
 export { SOURCES_REPEAT_MS, SourcesAnnouncer } from './lib/sources-announcer';
 export { FrameRing, type BufferHeld } from './lib/frame-ring';
-export { assertCropFitsKnownPicture, prepareSource, sameSettings, type PreparedSource, type SourceSettings } from './lib/prepare-source';
+export { assertCropFitsKnownPicture, prepareSource, prepareStartupSource, sameSettings, type PreparedSource, type SourceSettings } from './lib/prepare-source';
 export { SourceSupervisor, type SourceState, type SourceSupervisorOptions, type StreamingInfo, type SourceIdentity, type SupervisionListener, type SwitchPending, type SwitchTarget } from './lib/source-supervisor';
 export { observedSupervision, type SourceStateMetrics } from './lib/observed-supervision';
 export {

@@ -178,6 +178,8 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
       typo: { source: 'foo://gate.local/x', fps: 8, width: 0, height: 0, crop: '' },
       // Added before with it, and failed at each start, retried for good.
       porch: { source: garage, fps: 8, width: 0, height: 0, crop: '0,0,96,72' },
+      // The test pattern's picture, 640x480, is known as a file's is.
+      lobby: { source: 'testsrc', fps: 8, width: 0, height: 0, crop: '0,400,640,100' },
     };
     const before = capture.cameras.settings();
 
@@ -186,6 +188,7 @@ describe("InProcessCameras: CAPTURE_SOURCES' cameras as inference's twin changes
       expect.stringMatching(/^cameras\.door_1: source: video file not found: .*missing\.mp4$/),
       expect.stringMatching(/^cameras\.typo: source: foo:\/\/gate\.local\/x is a URL of a protocol capture does not recognise/),
       `cameras.porch: ${garage}: cameras.porch.crop=0,0,96,72 asks for 96x72 at 0,0, which is not inside the picture of 64x48: set cameras.porch.crop to a region inside it (in percentages it fits any size)`,
+      'cameras.lobby: test pattern: cameras.lobby.crop=0,400,640,100 asks for 640x100 at 0,400, which is not inside the picture of 640x480: set cameras.lobby.crop to a region inside it (in percentages it fits any size)',
     ]);
     expect(capture.cameras.settings()).toEqual(before);
     await change.switch();
@@ -265,6 +268,21 @@ describe('inProcessCapture at start-up (real ffmpeg)', () => {
 
     await expect(start(missing)).rejects.toThrow(`CAPTURE_SOURCES[1] CAMERA_PATH: video file not found: ${missing}`);
     await expect(start('foo://gate.local/x')).rejects.toThrow('CAPTURE_SOURCES[1] CAMERA_PATH: foo://gate.local/x is a URL of a protocol capture does not recognise (foo)');
+  });
+
+  // Before, the test pattern's was taken and retried at the longest wait for good (and a file's stopped the module
+  // only once its decoder failed): its picture, 640x480, is known without opening anything.
+  it("stops on a crop the test pattern's picture (or a file's) does not hold, naming the entry's CAPTURE_CROP and the size", async () => {
+    const gate = makeVideo('gate-cropped.mp4', 64, 48);
+    const start = (path: string, crop: string) =>
+      inProcessCapture([entry('camera0', makeVideo('camera0.mp4', 64, 48)), readConfig(sourceConfigSpec, { SOURCE_ID: 'gate', CAMERA_PATH: path, CAPTURE_CROP: crop })], addedConfig, pino({ level: 'silent' }), new Registry());
+
+    await expect(start('testsrc', '50%,0,400,100')).rejects.toThrow(
+      'test pattern: CAPTURE_SOURCES[1] CAPTURE_CROP=50%,0,400,100 asks for 400x100 at 320,0, which is not inside the picture of 640x480: set CAPTURE_SOURCES[1] CAPTURE_CROP to a region inside it (in percentages it fits any size)',
+    );
+    await expect(start(gate, '0,0,96,72')).rejects.toThrow(
+      `${gate}: CAPTURE_SOURCES[1] CAPTURE_CROP=0,0,96,72 asks for 96x72 at 0,0, which is not inside the picture of 64x48: set CAPTURE_SOURCES[1] CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import {
   loggedDecoderMessages,
   observedSupervision,
   prepareSource,
+  prepareStartupSource,
   sameSettings,
   ServerInProcessCapture,
   sourceSetup,
@@ -115,7 +116,7 @@ export async function inProcessCapture(
   const cameras = configs.map((config, index) => cameraOf(config, `CAPTURE_SOURCES[${index}] CAMERA_PATH`));
   const sources = await Promise.all(
     cameras.map(async (camera) => {
-      const prepared = await prepareSource(camera.settings, camera.setup.options, { setting: camera.startupSetting, logger });
+      const prepared = await prepareStartupSource(camera.settings, camera.setup.options, { setting: camera.startupSetting, logger });
       return factory.source(camera, prepared, prepared.description.type === 'file');
     }),
   );

@@ -128,6 +128,22 @@ export async function prepareSource(
 }
 
 /**
+ * prepareSource for a module's own configuration at start-up (CAMERA_PATH, a CAPTURE_SOURCES entry): a crop its
+ * picture known before it starts (a video file's, the test pattern's) does not hold stops start-up too, naming the
+ * setting and the picture's size (assertCropFitsKnownPicture). The test pattern would otherwise be retried at the
+ * longest wait for good, as a camera is, though only a new setting mends it.
+ */
+export async function prepareStartupSource(
+  settings: SourceSettings,
+  options: FrameSourceOptions & { sourceType?: SourceTypeOverride },
+  naming: { setting: string; logger?: { warn(message: string): void } },
+): Promise<PreparedSource> {
+  const prepared = await prepareSource(settings, options, naming);
+  assertCropFitsKnownPicture(prepared);
+  return prepared;
+}
+
+/**
  * The picture a crop is of where its size is known before the source starts: a video file's (probed; a still
  * picture's upright) and the test pattern's. A camera's or stream's only its decoder tells; a pipeline's crop is
  * checked against its caps with the pipeline.
