@@ -199,6 +199,36 @@ describe('npm run detect -- --help', () => {
     expect(stderr).toMatch(new RegExp(`^error: ${refusal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\n\\(npm run ${command} -- --help lists every flag\\)\n$`));
   });
 
+  // The README's row of each command, with the paragraph below the table on the flags all commands take, is what a
+  // person reads first: a flag the usage lists for the command and the README does not (eval's --backend), or the
+  // other way round, is a flag one of them gets wrong.
+  it.each(['detect', 'eval'])("lists the flags of %s that the README's row for it, and the paragraph on the CLI's flags, name", (command) => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').split('\n');
+    const flagsIn = (text: string) => new Set(text.match(/--[a-z][a-z-]*/g));
+    const row = readme.find((line) => line.startsWith(`| \`npm run ${command} -- `)) ?? '';
+    const start = readme.findIndex((line) => line.startsWith("The CLI's `--preset`"));
+    const paragraph = readme.slice(start, readme.indexOf('', start)).join(' ');
+    // A block of the usage is a line and the lines indented under it; the command's are its own, the common flags and
+    // those detect and eval share, not the bench's.
+    const { stdout } = cli(command, ['--help']);
+    const blocks: string[] = [];
+    let indent = -1;
+    for (const line of stdout.split('\n').slice(1)) {
+      const own = line.length - line.trimStart().length;
+      if (own > indent && blocks.length > 0) blocks[blocks.length - 1] += `\n${line}`;
+      else {
+        blocks.push(line);
+        indent = own;
+      }
+    }
+    const ofCommand = blocks.filter((block) => new RegExp(`^\\s*(${command}\\b|common:|detect,? (and )?eval)`).test(block));
+    const usage = flagsIn(ofCommand.join('\n'));
+    const inReadme = new Set([...flagsIn(row), ...flagsIn(paragraph)]);
+
+    expect(row).not.toBe('');
+    expect({ notInReadme: [...usage].filter((flag) => !inReadme.has(flag)), notInUsage: [...flagsIn(row)].filter((flag) => !usage.has(flag)) }).toEqual({ notInReadme: [], notInUsage: [] });
+  });
+
   it('names every TensorRT variable the CLI reads from the environment', () => {
     const { code, stdout } = cli('detect', ['--help']);
 
