@@ -149,6 +149,41 @@ describe('MjpegStreams', () => {
     }
   });
 
+  it("sends a paced viewer of a stopped camera its changed regions at once, as its next picture: the pace goes on from there", async () => {
+    const sources = new PreviewSources();
+    const streams = pictureStreams(sources);
+    // One picture every 10 s: without this, the new regions would wait up to that long.
+    const server = createServer((_request, response) => streams.add('cam', response, 0.1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    let received = '';
+    const request = get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (response) => response.on('data', (chunk: Buffer) => (received += chunk.toString('latin1'))));
+    request.on('error', () => undefined);
+    /** Each part's sequence and regions ('-': none carried). */
+    const parts = () => [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.parse(decodeURIComponent(match[1]))).map(({ sequence, regions }) => [sequence, regions ?? '-']);
+    const region = { unit: 'pixel' as const, points: [[1, 0], [3, 0], [3, 1]] as [number, number][] };
+    try {
+      await waitUntil(() => streams.viewerCount === 1, 'the viewer');
+      sources.addFrame(frame(1));
+      await waitUntil(() => parts().length === 1, 'the first picture');
+      // The camera has stopped; the twin draws a region on it.
+      sources.announceRegions({ regions: { cam: [region] }, repeatMs: 60_000 });
+      await waitUntil(() => parts().length === 2, () => `the new regions at once, not at the viewer's next due picture: ${JSON.stringify(parts())}`, { timeoutMs: 3000 });
+      // Within the viewer's budget: a frame right after it waits its 10 s, and regions announced as they are send nothing.
+      sources.addFrame(frame(2));
+      sources.announceRegions({ regions: { cam: [region] }, repeatMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(parts()).toEqual([
+        [1, []],
+        [1, [region.points]],
+      ]);
+    } finally {
+      request.destroy();
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it("sends a viewer a source's ignore regions on its first part and then only when they change, a viewer who comes later on its own first", async () => {
     const sources = new PreviewSources();
     const streams = pictureStreams(sources);

@@ -57,7 +57,8 @@ interface Viewer {
  * source's viewers, and only while someone watches; a viewer still busy with the previous frame (its socket's buffer
  * not drained) skips this one instead of queueing frames in memory. A viewer may ask for fewer pictures (`fps`): on
  * a link slower than the stream the kernel's TCP buffers queue megabytes before Node's fills, so only the viewer can
- * tell, and each part's `x-sent-at` (the preview's clock, ms) lets it see its pictures queue.
+ * tell, and each part's `x-sent-at` (the preview's clock, ms) lets it see its pictures queue. A source's regions
+ * changed are sent at once whatever the pace, that picture counting as the viewer's next.
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
@@ -136,9 +137,12 @@ export class MjpegStreams {
             this.sendOnDrain(viewer, state, sourceId);
             continue;
           }
-          if (state.sent.get(sourceId)?.key === key || !this.isDue(state, sourceId, now)) continue;
-          state.sent.set(sourceId, { key, atMs: now });
+          if (state.sent.get(sourceId)?.key === key) continue;
           const regionsKnown = state.regionsSent.get(sourceId) === regionsKey;
+          // Changed regions are worth a picture at once, a paced viewer's too: a person drawing them on a stopped
+          // camera would otherwise wait up to its interval (10 s at fps=0.1). It counts as the interval's picture.
+          if (regionsKnown && !this.isDue(state, sourceId, now)) continue;
+          state.sent.set(sourceId, { key, atMs: now });
           state.regionsSent.set(sourceId, regionsKey);
           let part = parts.get(regionsKnown);
           // One send time for all viewers: they are written to in this same turn.
