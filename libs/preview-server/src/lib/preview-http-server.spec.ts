@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { get } from 'node:http';
 import { Script } from 'node:vm';
 import { gunzipSync } from 'node:zlib';
@@ -462,5 +463,54 @@ describe('the preview page, cameras with ignore regions', () => {
       await shows([doorQuarter, doorBottomRight, yardRectangle], [false, false, true], "door's region removed");
     },
     60_000,
+  );
+});
+
+describe('the preview page, pictures whose decoding ends out of order', () => {
+  let served: Awaited<ReturnType<typeof serve>> | undefined;
+  let browser: HeadlessChromium | undefined;
+  afterAll(async () => {
+    await browser?.close();
+    await served?.http.close();
+  });
+
+  withChromium(
+    'never draws an older picture over a newer one: a large picture held until the page lists its camera, decoded after the tiny one that came next',
+    async () => {
+      const sources = new PreviewSources();
+      // The old picture: 640x480 noise, ~300 KB of JPEG; the new one 320x240 grey, ~2 KB.
+      sources.addFrame({ ...frameOf('cam', { width: 640, height: 480 }), sequence: 1, pixels: new Uint8Array(randomBytes(640 * 480 * 3)) });
+      served = await serve(sources);
+      browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
+      const page = browser;
+      // A large picture decodes longer than a small one; 2 s more makes the order certain on a busy machine too.
+      await page.send('Page.enable');
+      await page.send('Page.addScriptToEvaluateOnNewDocument', {
+        source: `const decode = createImageBitmap;
+          createImageBitmap = async (blob) => { const bitmap = await decode(blob); if (blob.size > 100000) await new Promise((resolve) => setTimeout(resolve, 2000)); return bitmap; };`,
+      });
+      // The first poll held: the stream's first picture of cam comes before the page lists cam, and is kept to draw then.
+      let firstPollHeld = false;
+      page.on('Fetch.requestPaused', ({ requestId }) => {
+        const release = () => void page.send('Fetch.continueRequest', { requestId });
+        if (firstPollHeld) return release();
+        firstPollHeld = true;
+        setTimeout(release, 1500);
+      });
+      await page.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/sources' }] });
+      await page.send('Page.navigate', { url: served.url('/') });
+      await eventually(async () => ((await page.evaluate<number>("document.querySelectorAll('[data-source=\"cam\"]').length")) === 1 ? true : undefined), 'cam listed');
+      await page.send('Fetch.disable');
+      // The held picture is being decoded: the next frame comes, small, and is drawn first.
+      sources.addFrame({ ...frameOf('cam'), sequence: 2 });
+      const drawn = () => page.evaluate<string>("(({ dataset, width, height }) => dataset.sequence + ' at ' + width + 'x' + height)(document.querySelector('[data-source=\"cam\"] canvas'))");
+      let shown = '';
+      await eventually(async () => ((shown = await drawn()) === '2 at 320x240' ? true : undefined), () => `the new picture drawn, shown: ${shown}`, { timeoutMs: 1500 });
+      // The held picture's decoding ends: the newer one stays.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(firstPollHeld).toBe(true);
+      expect(await drawn()).toBe('2 at 320x240');
+    },
+    30_000,
   );
 });

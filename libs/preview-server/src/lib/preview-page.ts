@@ -287,18 +287,29 @@ const shownRegions = new Map();
  * picture before the first poll lists it, and a camera whose frames have stopped sends no other.
  */
 const unlisted = new Map();
+/**
+ * Numbers the stream's parts as they come, which is newest last for each source. A picture is decoded before it is
+ * drawn, and decodings may end out of order (a held picture, large, decoded while a newer small one came): the number,
+ * not the frame's sequence, says which is newer, as a restarted capture numbers its frames from 0 again and a stopped
+ * camera's picture comes again, the same frame, when its regions change.
+ */
+let partsCome = 0;
+/** The number of the part each canvas shows. */
+const shownPart = new WeakMap();
 /** Draws a part of the stream on its source's canvas, with the overlay of its x-picture. */
 async function draw(sourceId, headers, body) {
-  const picture = JSON.parse(decodeURIComponent(headers['x-picture']));
+  const picture = { part: ++partsCome, ...JSON.parse(decodeURIComponent(headers['x-picture'])) };
   if (picture.regions) shownRegions.set(sourceId, picture.regions);
   const entry = cards.get(sourceId);
   if (entry) await paint(entry.canvas, sourceId, picture, body);
   else unlisted.set(sourceId, { picture, body });
 }
 async function paint(canvas, sourceId, picture, body) {
+  const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
+  if (picture.part < (shownPart.get(canvas) ?? 0)) return bitmap.close();
+  shownPart.set(canvas, picture.part);
   const context = canvas.getContext('2d');
   const regions = shownRegions.get(sourceId) ?? [];
-  const bitmap = await createImageBitmap(new Blob([body], { type: 'image/jpeg' }));
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) [canvas.width, canvas.height] = [bitmap.width, bitmap.height];
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
