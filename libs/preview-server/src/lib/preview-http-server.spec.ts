@@ -514,3 +514,30 @@ describe('the preview page, pictures whose decoding ends out of order', () => {
     30_000,
   );
 });
+
+describe('the preview page, recent reads after an inference restart', () => {
+  let served: Awaited<ReturnType<typeof serve>> | undefined;
+  let browser: HeadlessChromium | undefined;
+  afterAll(async () => {
+    await browser?.close();
+    await served?.http.close();
+  });
+
+  withChromium("says which lines the run before the restart read: the sign in view listed again under the new run's id", async () => {
+    const sources = new PreviewSources();
+    // Serving first: the reads are taken as the detections come.
+    served = await serve(sources);
+    const sign = { ...detections.boxes[0], text: 'STOP', lineId: 1 };
+    sources.addFrame(frameOf('cam'));
+    sources.addDetections({ ...detections, boxes: [sign], runId: 'run-a' });
+    // Inference restarted: its tracker numbers the same sign afresh.
+    sources.addDetections({ ...detections, frame: { ...detections.frame, sequence: 4, captureTimeMs: 2000 }, boxes: [{ ...sign, lineId: 1 }], runId: 'run-b' });
+    browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
+    await browser.send('Page.navigate', { url: served.url('/') });
+    const page = browser;
+    const items = () => page.evaluate<string[]>("[...document.querySelectorAll('[data-source=\"cam\"] .reads li')].map((item) => item.className + ': ' + item.textContent)");
+    let shown: string[] = [];
+    await eventually(async () => ((shown = await items()).length === 2 ? true : undefined), () => `both lines listed, shown: ${JSON.stringify(shown)}`);
+    expect(shown.map((item) => item.replace(/\d+ (s|min|h) ago/, 'AGE'))).toEqual([': STOPAGE', 'earlier-run: STOPAGE, before inference restarted']);
+  }, 30_000);
+});

@@ -34,6 +34,7 @@ export const PREVIEW_PAGE = `<!doctype html>
   .reads img { display: block; max-width: 100%; max-height: 48px; margin-bottom: 0.2rem; }
   .reads img[hidden] { display: none; }
   .reads .age { color: #999; margin-left: 0.5rem; }
+  .reads .earlier-run { opacity: 0.6; }
 </style>
 </head>
 <body>
@@ -375,13 +376,15 @@ function showReads(list, reads) {
       item.append(document.createElement('img'), text, age);
     }
     const [thumbnail, text, age] = item.children;
+    // History: the same sign still in view is listed again under the new run, whose tracker cannot know it.
+    item.classList.toggle('earlier-run', read.earlierRun === true);
     thumbnail.hidden = read.thumbnail === null;
     if (read.thumbnail && thumbnail.getAttribute('src') !== read.thumbnail.url) thumbnail.src = read.thumbnail.url;
     thumbnail.alt = read.best.text;
     text.textContent = read.best.text + (read.latest ? ' (latest: ' + read.latest.text + ')' : '');
     text.title = 'read at ' + read.best.textScore.toFixed(2) + (read.latest ? ', latest at ' + read.latest.textScore.toFixed(2) : '') +
       '; first seen ' + new Date(read.firstSeenMs).toLocaleTimeString();
-    age.textContent = ago(read.ageMs);
+    age.textContent = ago(read.ageMs) + (read.earlierRun ? ', before inference restarted' : '');
     return item;
   }));
 }

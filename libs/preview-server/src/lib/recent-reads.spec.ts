@@ -138,6 +138,25 @@ describe('RecentReads', () => {
     expect(listed.find((read) => read.best.text === 'STOP')).toMatchObject({ firstSeenMs: 1200, lastSeenMs: 1400 });
   });
 
+  it("marks the lines an inference run before a restart read: a sign still in view is listed again under the new run's id", () => {
+    const { feed, list } = setUp();
+    feed(1, [line(1, 'STOP', 0.9), line(2, 'EXIT', 0.8)]);
+    expect(list().map((read) => [read.best.text, read.earlierRun ?? false])).toEqual([
+      ['EXIT', false],
+      ['STOP', false],
+    ]);
+    // Inference restarted: its first detections, nothing read yet, already make the old run's lines history.
+    feed(2, [], { runId: 'run-b' });
+    expect(list().map((read) => read.earlierRun ?? false)).toEqual([true, true]);
+    // The new run's tracker reads the sign again under an id of its own; EXIT went out of view meanwhile.
+    feed(3, [line(1, 'STOP', 0.9)], { runId: 'run-b' });
+    expect(list().map((read) => [read.runId, read.best.text, read.earlierRun ?? false])).toEqual([
+      ['run-b', 'STOP', false],
+      ['run-a', 'EXIT', true],
+      ['run-a', 'STOP', true],
+    ]);
+  });
+
   it("forgets a forgotten source's lines", () => {
     const { sources, feed, list } = setUp();
     feed(1, [line(7, 'BUS 42', 0.8)]);

@@ -22,6 +22,11 @@ export interface RecentRead {
   best: LineText;
   /** The newest read, where its text is not the best's. */
   latest?: LineText;
+  /**
+   * Read by an inference run before the one publishing now (inference restarted since): its tracker's ids start
+   * afresh, so a line still in view is listed again under the new run, and this entry is its history.
+   */
+  earlierRun?: true;
   /** Capture times of the first and newest frames with the line (epoch ms), and since the newest (ms). */
   firstSeenMs: number;
   lastSeenMs: number;
@@ -60,6 +65,8 @@ interface TrackedLine {
  */
 export class RecentReads {
   private readonly sources = new Map<string, Map<string, TrackedLine>>();
+  /** Each source's inference run, of its newest detections: lines of another run are from before a restart. */
+  private readonly currentRuns = new Map<string, string | undefined>();
   /** Numbers lines and their thumbnails, never one twice in this process. */
   private serials = 0;
   /**
@@ -77,17 +84,22 @@ export class RecentReads {
   ) {
     sources.onDetections((detections) => this.take(detections));
     sources.onPaired((detections, frame) => this.picture(detections, frame));
-    sources.onForget((sourceId) => this.sources.delete(sourceId));
+    sources.onForget((sourceId) => {
+      this.sources.delete(sourceId);
+      this.currentRuns.delete(sourceId);
+    });
   }
 
   /** The source's lines, the one that appeared last first; `thumbnailBase`: the URL its thumbnails are under. */
   list(sourceId: string, thumbnailBase: string, now = Date.now()): RecentRead[] {
     const lines = [...(this.sources.get(sourceId)?.values() ?? [])].sort((a, b) => b.firstSeenMs - a.firstSeenMs || b.serial - a.serial);
+    const currentRun = this.currentRuns.get(sourceId);
     return lines.map(({ runId, lineId, best, latest, firstSeenMs, lastSeenMs, thumbnail }) => ({
       runId: runId ?? null,
       lineId,
       best,
       ...(latest.text !== best.text && { latest }),
+      ...(runId !== currentRun && { earlierRun: true as const }),
       firstSeenMs,
       lastSeenMs,
       ageMs: Math.max(0, Math.round(now - lastSeenMs)),
@@ -110,6 +122,8 @@ export class RecentReads {
   /** The detections' lines read: new ones listed, known ones' texts and times brought up to date. */
   private take(detections: Detections): void {
     const { sourceId, captureTimeMs } = detections.frame;
+    // A restart is seen with the new run's first detections, before it reads anything.
+    this.currentRuns.set(sourceId, detections.runId);
     let lines = this.sources.get(sourceId);
     for (const { text, textScore, lineId } of detections.boxes) {
       if (lineId === undefined || text === undefined || textScore === undefined) continue;
