@@ -387,23 +387,51 @@ describe('a camera whose frames stopped, its regions changed or forgotten meanwh
   }, 20_000);
 });
 
-describe('the preview page, cameras with ignore regions', () => {
-  let served: Awaited<ReturnType<typeof serve>> | undefined;
-  let browser: HeadlessChromium | undefined;
+/**
+ * Opens the preview of `sources` (served on a free port) in a headless Chromium, closed with the server after the
+ * describe's tests.
+ */
+function pagesOfPreviews() {
+  const opened: Array<{ served: Awaited<ReturnType<typeof serve>>; page: HeadlessChromium }> = [];
   afterAll(async () => {
-    await browser?.close();
-    await served?.http.close();
+    for (const { served, page } of opened) {
+      await page.close();
+      await served.http.close();
+    }
   });
+  return async (sources: PreviewSources) => {
+    const served = await serve(sources);
+    opened.push({ served, page: await HeadlessChromium.launch(INSTALLED_CHROMIUM) });
+    return opened[opened.length - 1];
+  };
+}
+
+/**
+ * Holds the page's first poll of /api/sources for `holdMs` (the stream's pictures come first, before the page lists
+ * their camera); the next ones go. Enabled until `release` is called; `held`: whether the first was held.
+ */
+async function holdFirstPoll(page: HeadlessChromium, holdMs: number) {
+  let held = false;
+  page.on('Fetch.requestPaused', ({ requestId }) => {
+    const release = () => void page.send('Fetch.continueRequest', { requestId });
+    if (held) return release();
+    held = true;
+    setTimeout(release, holdMs);
+  });
+  await page.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/sources' }] });
+  return { held: () => held, release: () => page.send('Fetch.disable') };
+}
+
+describe('the preview page, cameras with ignore regions', () => {
+  const openPage = pagesOfPreviews();
 
   withChromium(
     "shades each camera's ignore regions on its picture, fractions at the picture's size and pixels as pixels, and shows how many boxes it left out",
     async () => {
       const sources = new PreviewSources(['door', 'yard']);
       sources.announceRegions({ regions: { door: [quarter], '*': [rectangle] }, repeatMs: 60_000 });
-      served = await serve(sources);
-      browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
-      await browser.send('Page.navigate', { url: served.url('/') });
-      const page = browser;
+      const { served, page } = await openPage(sources);
+      await page.send('Page.navigate', { url: served.url('/') });
       // The frames once the page lists both cameras: it draws no picture of a camera it does not list yet.
       await eventually(async () => ((await page.evaluate<number>("document.querySelectorAll('[data-source]').length")) === 2 ? true : undefined), 'both cameras listed');
       sources.addFrame(frameOf('door'));
@@ -441,22 +469,15 @@ describe('the preview page, cameras with ignore regions', () => {
       await shows([doorQuarter, doorBottomRight, yardRectangle], [false, true, true], "door's new region");
       // A page opened now has them with each camera's first picture, drawn once it lists the camera: its first poll
       // held back a second and a half, the stream's pictures come first, and no other follows.
-      let firstPollHeld = false;
-      page.on('Fetch.requestPaused', ({ requestId }) => {
-        const release = () => void page.send('Fetch.continueRequest', { requestId });
-        if (firstPollHeld) return release();
-        firstPollHeld = true;
-        setTimeout(release, 1500);
-      });
-      await page.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/sources' }] });
+      const firstPoll = await holdFirstPoll(page, 1500);
       await page.send('Page.navigate', { url: served.url('/') });
       await eventually(
         async () => ((await page.evaluate<number>("[...document.querySelectorAll('canvas')].filter((canvas) => canvas.dataset.sequence).length")) === 2 ? true : undefined),
         "both cameras' pictures drawn again",
         { timeoutMs: 5000 },
       );
-      await page.send('Fetch.disable');
-      expect(firstPollHeld).toBe(true);
+      await firstPoll.release();
+      expect(firstPoll.held()).toBe(true);
       expect(await shadedAt([doorQuarter, doorBottomRight, yardRectangle])).toBe('[false,true,true]');
       // door's regions removed, yard's kept.
       sources.announceRegions({ regions: { door: [], '*': [rectangle] }, repeatMs: 60_000 });
@@ -467,12 +488,7 @@ describe('the preview page, cameras with ignore regions', () => {
 });
 
 describe('the preview page, pictures whose decoding ends out of order', () => {
-  let served: Awaited<ReturnType<typeof serve>> | undefined;
-  let browser: HeadlessChromium | undefined;
-  afterAll(async () => {
-    await browser?.close();
-    await served?.http.close();
-  });
+  const openPage = pagesOfPreviews();
 
   withChromium(
     'never draws an older picture over a newer one: a large picture held until the page lists its camera, decoded after the tiny one that came next',
@@ -480,9 +496,7 @@ describe('the preview page, pictures whose decoding ends out of order', () => {
       const sources = new PreviewSources();
       // The old picture: 640x480 noise, ~300 KB of JPEG; the new one 320x240 grey, ~2 KB.
       sources.addFrame({ ...frameOf('cam', { width: 640, height: 480 }), sequence: 1, pixels: new Uint8Array(randomBytes(640 * 480 * 3)) });
-      served = await serve(sources);
-      browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
-      const page = browser;
+      const { served, page } = await openPage(sources);
       // A large picture decodes longer than a small one; 2 s more makes the order certain on a busy machine too.
       await page.send('Page.enable');
       await page.send('Page.addScriptToEvaluateOnNewDocument', {
@@ -490,17 +504,10 @@ describe('the preview page, pictures whose decoding ends out of order', () => {
           createImageBitmap = async (blob) => { const bitmap = await decode(blob); if (blob.size > 100000) await new Promise((resolve) => setTimeout(resolve, 2000)); return bitmap; };`,
       });
       // The first poll held: the stream's first picture of cam comes before the page lists cam, and is kept to draw then.
-      let firstPollHeld = false;
-      page.on('Fetch.requestPaused', ({ requestId }) => {
-        const release = () => void page.send('Fetch.continueRequest', { requestId });
-        if (firstPollHeld) return release();
-        firstPollHeld = true;
-        setTimeout(release, 1500);
-      });
-      await page.send('Fetch.enable', { patterns: [{ urlPattern: '*/api/sources' }] });
+      const firstPoll = await holdFirstPoll(page, 1500);
       await page.send('Page.navigate', { url: served.url('/') });
       await eventually(async () => ((await page.evaluate<number>("document.querySelectorAll('[data-source=\"cam\"]').length")) === 1 ? true : undefined), 'cam listed');
-      await page.send('Fetch.disable');
+      await firstPoll.release();
       // The held picture is being decoded: the next frame comes, small, and is drawn first.
       sources.addFrame({ ...frameOf('cam'), sequence: 2 });
       const drawn = () => page.evaluate<string>("(({ dataset, width, height }) => dataset.sequence + ' at ' + width + 'x' + height)(document.querySelector('[data-source=\"cam\"] canvas'))");
@@ -508,7 +515,7 @@ describe('the preview page, pictures whose decoding ends out of order', () => {
       await eventually(async () => ((shown = await drawn()) === '2 at 320x240' ? true : undefined), () => `the new picture drawn, shown: ${shown}`, { timeoutMs: 1500 });
       // The held picture's decoding ends: the newer one stays.
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      expect(firstPollHeld).toBe(true);
+      expect(firstPoll.held()).toBe(true);
       expect(await drawn()).toBe('2 at 320x240');
     },
     30_000,
@@ -516,25 +523,18 @@ describe('the preview page, pictures whose decoding ends out of order', () => {
 });
 
 describe('the preview page, recent reads after an inference restart', () => {
-  let served: Awaited<ReturnType<typeof serve>> | undefined;
-  let browser: HeadlessChromium | undefined;
-  afterAll(async () => {
-    await browser?.close();
-    await served?.http.close();
-  });
+  const openPage = pagesOfPreviews();
 
   withChromium("says which lines the run before the restart read: the sign in view listed again under the new run's id", async () => {
     const sources = new PreviewSources();
     // Serving first: the reads are taken as the detections come.
-    served = await serve(sources);
+    const { served, page } = await openPage(sources);
     const sign = { ...detections.boxes[0], text: 'STOP', lineId: 1 };
     sources.addFrame(frameOf('cam'));
     sources.addDetections({ ...detections, boxes: [sign], runId: 'run-a' });
     // Inference restarted: its tracker numbers the same sign afresh.
     sources.addDetections({ ...detections, frame: { ...detections.frame, sequence: 4, captureTimeMs: 2000 }, boxes: [{ ...sign, lineId: 1 }], runId: 'run-b' });
-    browser = await HeadlessChromium.launch(INSTALLED_CHROMIUM);
-    await browser.send('Page.navigate', { url: served.url('/') });
-    const page = browser;
+    await page.send('Page.navigate', { url: served.url('/') });
     const items = () => page.evaluate<string[]>("[...document.querySelectorAll('[data-source=\"cam\"] .reads li')].map((item) => item.className + ': ' + item.textContent)");
     let shown: string[] = [];
     await eventually(async () => ((shown = await items()).length === 2 ? true : undefined), () => `both lines listed, shown: ${JSON.stringify(shown)}`);
