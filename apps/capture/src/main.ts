@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loggedDecoderMessages, prepareSource, prepareStartupSource, sourceSetup, stallAfterMs } from '@iev/capture-sources';
+import { loggedDecoderMessages, prepareSource, prepareStartupSource, sourceSetup, stallAfterMs, stallSetting } from '@iev/capture-sources';
 import { EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, gaugeReadAtScrape, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
@@ -28,7 +28,10 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
   const failFastBeforeFirstFrame = currentSource.type === 'file';
   let currentFps = startupSettings.fps;
   const stallTimeoutMs = () => stallAfterMs(config.streamTimeout, currentFps);
-  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ source, failFastBeforeFirstFrame, stallTimeoutMs, framesClient, metrics, logger }), {
+  // The rate's setting is the twin's where the twin changed it, as a crop's (below).
+  const stallSettingNow = () =>
+    stallSetting({ sourceSetting: 'CAMERA_PATH', streamTimeoutSeconds: config.streamTimeout, fps: currentFps, twinFpsSetting: currentFps === startupSettings.fps ? undefined : 'fps' });
+  const app = await NestFactory.createApplicationContext(CaptureModule.forRoot({ source, failFastBeforeFirstFrame, stallTimeoutMs, stallSetting: stallSettingNow, framesClient, metrics, logger }), {
     logger: new PinoNestLogger(logger),
   });
   const capture = app.get(CaptureService);

@@ -5,7 +5,7 @@ import { MODULE_LOGGER } from '@iev/service-runtime';
 import type { Logger } from 'pino';
 import { CaptureMetrics } from './capture.metrics';
 import { CaptureService } from './capture.service';
-import { FAIL_FAST, FRAMES_CLIENT, SOURCE, STALL_TIMEOUT } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE, STALL_SETTING, STALL_TIMEOUT } from './tokens';
 
 @Module({})
 export class CaptureModule {
@@ -13,6 +13,7 @@ export class CaptureModule {
     source: PreparedSource;
     failFastBeforeFirstFrame: boolean;
     stallTimeoutMs?: () => number;
+    stallSetting?: () => string;
     framesClient: ClientZmqOnDemand;
     metrics: CaptureMetrics;
     logger: Logger;
@@ -24,6 +25,7 @@ export class CaptureModule {
         { provide: SOURCE, useValue: dependencies.source },
         { provide: FAIL_FAST, useValue: dependencies.failFastBeforeFirstFrame },
         { provide: STALL_TIMEOUT, useValue: dependencies.stallTimeoutMs },
+        { provide: STALL_SETTING, useValue: dependencies.stallSetting },
         { provide: FRAMES_CLIENT, useValue: dependencies.framesClient },
         { provide: CaptureMetrics, useValue: dependencies.metrics },
         { provide: MODULE_LOGGER, useValue: dependencies.logger },

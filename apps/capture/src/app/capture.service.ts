@@ -6,7 +6,7 @@ import type { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { Logger } from 'pino';
 import { lastValueFrom } from 'rxjs';
 import { CaptureMetrics } from './capture.metrics';
-import { FAIL_FAST, FRAMES_CLIENT, SOURCE, STALL_TIMEOUT } from './tokens';
+import { FAIL_FAST, FRAMES_CLIENT, SOURCE, STALL_SETTING, STALL_TIMEOUT } from './tokens';
 
 /**
  * Hands frames from the supervised source to the frames transport, which gives each consumer the newest when it
@@ -28,12 +28,14 @@ export class CaptureService implements OnApplicationShutdown {
     private readonly metrics: CaptureMetrics,
     @Inject(MODULE_LOGGER) private readonly logger: Logger,
     @Optional() @Inject(STALL_TIMEOUT) stallTimeoutMs?: () => number,
+    @Optional() @Inject(STALL_SETTING) stallSetting?: () => string,
   ) {
     this.stopped = new Promise((resolve) => (this.signalStop = resolve));
     this.supervisor = new SourceSupervisor(source.create, {
       identity: source,
       failFastBeforeFirstFrame,
       stallTimeoutMs,
+      stallSetting,
       listener: observedSupervision(
         {
           setUp: (up) => metrics.sourceUp.set(up),

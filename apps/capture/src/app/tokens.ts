@@ -5,3 +5,5 @@ export const SOURCE = Symbol('SOURCE');
 export const FAIL_FAST = Symbol('FAIL_FAST');
 /** How long a live source may deliver no frame before it is restarted (SourceSupervisorOptions.stallTimeoutMs). */
 export const STALL_TIMEOUT = Symbol('STALL_TIMEOUT');
+/** The setting that gives it, named in a stall's error (SourceSupervisorOptions.stallSetting). */
+export const STALL_SETTING = Symbol('STALL_SETTING');

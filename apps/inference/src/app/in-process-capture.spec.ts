@@ -313,17 +313,21 @@ describe("InProcessCameras: a crop's errors name the setting that gave it (real 
 });
 
 describe('InProcessCameras: a camera that stalls (real gst-launch-1.0)', () => {
-  it("restarts a pipeline that stops giving frames without exiting, naming its CAPTURE_SOURCES entry's CAPTURE_STREAM_TIMEOUT", async () => {
+  // A slow rate makes the limit three of its frame intervals, longer than the stream timeout: the rate is what set it.
+  it.each([
+    [{}, 'no frame for 1.0 s (CAPTURE_SOURCES[0] CAPTURE_STREAM_TIMEOUT)'],
+    [{ CAPTURE_FPS: '1' }, 'no frame for 3.0 s (three frame intervals at CAPTURE_SOURCES[0] CAPTURE_FPS)'],
+  ])("restarts a pipeline that stops giving frames without exiting, naming its CAPTURE_SOURCES entry's setting that gave the limit (%j)", async (entry, stall) => {
     const camera = await startSilencingCamera();
     const failures: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void failures.push(JSON.parse(line).msg) });
-    const configs = [readConfig(sourceConfigSpec, { SOURCE_ID: 'door', CAMERA_PATH: camera.pipeline, CAPTURE_STREAM_TIMEOUT: '1' })];
+    const configs = [readConfig(sourceConfigSpec, { SOURCE_ID: 'door', CAMERA_PATH: camera.pipeline, CAPTURE_STREAM_TIMEOUT: '1', ...entry })];
     const capture = await inProcessCapture(configs, addedConfig, logger, new Registry());
     capture.server.addHandler(FRAMES_TOPIC, (async (frame: Frame) => capture.server.release(frame.pixels)) as MessageHandler, true);
     await new Promise<void>((resolve, reject) => capture.server.listen((error) => (error ? reject(error) : resolve())));
     try {
       await waitUntil(() => failures.length > 0, 'the stalled pipeline to be restarted');
-      expect(failures).toEqual([`source failed: GStreamer pipeline "${camera.pipeline}": no frame for 1.0 s (CAPTURE_SOURCES[0] CAPTURE_STREAM_TIMEOUT); retrying`]);
+      expect(failures).toEqual([`source failed: GStreamer pipeline "${camera.pipeline}": ${stall}; retrying`]);
       await waitUntil(() => capture.server.stats()[0].state === 'streaming' && camera.connections() === 2, 'door started again');
     } finally {
       await capture.server.close();

@@ -95,7 +95,7 @@ export async function inProcessCapture(
         identity: prepared,
         failFastBeforeFirstFrame,
         stallTimeoutMs: () => camera.stallTimeoutMs(),
-        stallSetting: stallSetting(camera.startupSetting),
+        stallSetting: () => camera.stallSetting(),
         // Not the source's type in the log's context: a twin may switch it to another.
         listener: observedSupervision(
           {
@@ -172,6 +172,13 @@ class InProcessCamera {
 
   stallTimeoutMs(): number {
     return stallAfterMs(this.config.streamTimeout, this.settings.fps);
+  }
+
+  /** The setting that gives stallTimeoutMs: its start-up one's, or the twin's rate where the twin changed it. */
+  stallSetting(): string {
+    const { fps } = this.settings;
+    const twinFpsSetting = fps === this.setup.settings.fps ? undefined : `cameras.${twinKey(this.sourceId)}.fps`;
+    return stallSetting({ sourceSetting: this.startupSetting, streamTimeoutSeconds: this.config.streamTimeout, fps, twinFpsSetting });
   }
 }
 

@@ -18,7 +18,7 @@ export interface InProcessSource {
   /** See SourceSupervisorOptions.stallTimeoutMs. */
   stallTimeoutMs?: () => number;
   /** See SourceSupervisorOptions.stallSetting. */
-  stallSetting?: string;
+  stallSetting?: () => string;
   listener?: SupervisionListener;
 }
 

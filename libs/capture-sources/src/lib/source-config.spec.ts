@@ -1,6 +1,6 @@
 import { ConfigError, readConfig } from '@iev/service-runtime';
 import { PixelFormat } from '@iev/frame-protocol';
-import { readSourceList, sourceConfigSpec, sourceSetup, stallAfterMs } from './source-config';
+import { readSourceList, sourceConfigSpec, sourceSetup, stallAfterMs, stallSetting } from './source-config';
 
 const list = (entries: unknown, env: Record<string, string> = {}) => readSourceList('CAPTURE_SOURCES', { ...env, CAPTURE_SOURCES: JSON.stringify(entries) });
 const problemsOf = (read: () => unknown): string[] => {
@@ -93,6 +93,18 @@ describe('stallAfterMs', () => {
     expect(stallAfterMs(10, 0)).toBe(10_000);
     expect(stallAfterMs(10, 25)).toBe(10_000);
     expect(stallAfterMs(2, 0.1)).toBe(30_000);
+  });
+});
+
+describe('stallSetting', () => {
+  it("names the stream timeout beside the source's path, or the rate where three frame intervals are longer", () => {
+    const limit = { sourceSetting: 'CAMERA_PATH', streamTimeoutSeconds: 10 };
+    expect(stallSetting({ ...limit, fps: 0 })).toBe('CAPTURE_STREAM_TIMEOUT');
+    expect(stallSetting({ ...limit, fps: 0.3 })).toBe('CAPTURE_STREAM_TIMEOUT');
+    expect(stallSetting({ ...limit, fps: 0.2 })).toBe('three frame intervals at CAPTURE_FPS');
+    expect(stallSetting({ ...limit, fps: 0.2, twinFpsSetting: 'fps' })).toBe('three frame intervals at fps');
+    expect(stallSetting({ ...limit, sourceSetting: 'CAPTURE_SOURCES[1] CAMERA_PATH', fps: 5 })).toBe('CAPTURE_SOURCES[1] CAPTURE_STREAM_TIMEOUT');
+    expect(stallSetting({ ...limit, sourceSetting: 'CAPTURE_SOURCES[1] CAMERA_PATH', fps: 0.1 })).toBe('three frame intervals at CAPTURE_SOURCES[1] CAPTURE_FPS');
   });
 });
 

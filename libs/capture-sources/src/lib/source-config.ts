@@ -65,14 +65,23 @@ export interface SourceSetup {
   options: FrameSourceOptions & { sourceType: SourceTypeOverride };
 }
 
+/** Three frame intervals at `fps` (0: as the source makes them, no interval): a slow source's frames come that far apart. */
+const threeFrameIntervalsMs = (fps: number) => (fps > 0 ? 3000 / fps : 0);
+
 /** A live source silent for CAPTURE_STREAM_TIMEOUT, or three frame intervals at a slow CAPTURE_FPS, is restarted. */
 export function stallAfterMs(streamTimeoutSeconds: number, fps: number): number {
-  return Math.max(streamTimeoutSeconds * 1000, fps > 0 ? 3000 / fps : 0);
+  return Math.max(streamTimeoutSeconds * 1000, threeFrameIntervalsMs(fps));
 }
 
-/** Where a source's stall timeout is set, for its errors (SourceSupervisorOptions.stallSetting): beside its CAMERA_PATH. */
-export function stallSetting(sourceSetting: string): string {
-  return settingBeside(sourceSetting, 'CAPTURE_STREAM_TIMEOUT');
+/**
+ * The setting that gives stallAfterMs's limit, for a stall's error (SourceSupervisorOptions.stallSetting): the
+ * CAPTURE_STREAM_TIMEOUT beside the source's CAMERA_PATH (`sourceSetting`, settingBeside), or, where three frame
+ * intervals are longer, the rate: its CAPTURE_FPS, or `twinFpsSetting` where a twin set the rate (`fps`).
+ */
+export function stallSetting(limit: { sourceSetting: string; streamTimeoutSeconds: number; fps: number; twinFpsSetting?: string }): string {
+  const { sourceSetting, streamTimeoutSeconds, fps, twinFpsSetting } = limit;
+  if (threeFrameIntervalsMs(fps) <= streamTimeoutSeconds * 1000) return settingBeside(sourceSetting, 'CAPTURE_STREAM_TIMEOUT');
+  return `three frame intervals at ${twinFpsSetting ?? settingBeside(sourceSetting, 'CAPTURE_FPS')}`;
 }
 
 /**

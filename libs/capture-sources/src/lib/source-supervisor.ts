@@ -103,10 +103,10 @@ export interface SourceSupervisorOptions {
    */
   stallTimeoutMs?: () => number;
   /**
-   * The setting that gives stallTimeoutMs (stallAfterMs), named in a stall's error as the one to change: default
-   * CAPTURE_STREAM_TIMEOUT; a CAPTURE_SOURCES entry's beside its CAMERA_PATH (settingBeside).
+   * The setting that gives stallTimeoutMs (stallAfterMs), named in a stall's error as the one to change, read when
+   * the source stalls (a twin may change the rate): default CAPTURE_STREAM_TIMEOUT (see stallSetting).
    */
-  stallSetting?: string;
+  stallSetting?: () => string;
   /**
    * A source that delivers frames for this long (default 10 s) has recovered: its next failure starts the backoff
    * over. One that fails sooner (a camera that gives a frame and drops, or goes silent, again and again) keeps backing
@@ -434,7 +434,7 @@ export class SourceSupervisor {
       const limitMs = first ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
       if (now - lastProgress < limitMs) return;
       clearInterval(timer);
-      const setting = this.options.stallSetting ?? 'CAPTURE_STREAM_TIMEOUT';
+      const setting = this.options.stallSetting?.() ?? 'CAPTURE_STREAM_TIMEOUT';
       const limit = first ? `${setting}; a first frame gets ${FIRST_FRAME_GRACE_MS / 1000} s more` : setting;
       stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s (${limit})`);
       void source.stop();
