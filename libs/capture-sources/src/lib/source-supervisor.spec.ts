@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backoff } from '@iev/service-runtime';
 import pino from 'pino';
-import { childPids, freePort, waitUntil } from '@iev/testing';
+import { childPids, freePort, startSilencingCamera, waitUntil } from '@iev/testing';
 import { type Frame, MAX_DIMENSION } from '@iev/frame-protocol';
 import { pidsRunning } from '../test-support/decoders';
 import { startRtspResponder } from '../test-support/rtsp-responder';
@@ -14,6 +14,7 @@ import { GstreamerPipelineSource } from './gstreamer-source';
 import { createFrameSource, resolveSource } from './resolve-source';
 import type { FrameSource } from './frame-source';
 import { observedSupervision } from './observed-supervision';
+import { stallAfterMs, stallSetting } from './source-config';
 import { SourceSupervisor, type SourceSupervisorOptions } from './source-supervisor';
 import { VideoFileSource } from './video-file-source';
 
@@ -650,5 +651,29 @@ describe('SourceSupervisor of a GStreamer pipeline (real gst-launch-1.0)', () =>
       // The file's end is a failure like a camera's; no stall is.
       expect(failures.filter((failure) => failure.includes('no frame for'))).toEqual([]);
     }
+  });
+
+  it('names the setting of the limit the stalled source ran under, not a rate a twin set meanwhile', async () => {
+    const camera = await startSilencingCamera();
+    afterTest.push(() => camera.close());
+    // As capture's main wires them: a twin's rate changes both, and applies to the source it switches to.
+    let fps = 0;
+    const failures: string[] = [];
+    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline: camera.pipeline, sourceId: 'camera0' }), {
+      failFastBeforeFirstFrame: false,
+      backoff: new Backoff(50, 400, 0),
+      stallTimeoutMs: () => stallAfterMs(1, fps),
+      stallSetting: () => stallSetting({ sourceSetting: 'CAMERA_PATH', streamTimeoutSeconds: 1, fps, twinFpsSetting: fps === 0 ? undefined : 'fps' }),
+      listener: { failed: (error) => failures.push(error.message) },
+    });
+    afterTest.push(() => supervisor.stop());
+    // The twin's rate comes with the first frame; frames are read on, as a consumer does, until stop() ends them.
+    void take(supervisor.frames(), Number.MAX_SAFE_INTEGER, () => {
+      fps = 0.5;
+    });
+
+    await waitUntil(() => failures.length > 0, 'the stalled pipeline to be restarted');
+
+    expect(failures[0]).toBe(`GStreamer pipeline "${camera.pipeline}": no frame for 1.0 s (CAPTURE_STREAM_TIMEOUT)`);
   });
 });

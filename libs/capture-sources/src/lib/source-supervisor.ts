@@ -103,8 +103,8 @@ export interface SourceSupervisorOptions {
    */
   stallTimeoutMs?: () => number;
   /**
-   * The setting that gives stallTimeoutMs (stallAfterMs), named in a stall's error as the one to change, read when
-   * the source stalls (a twin may change the rate): default CAPTURE_STREAM_TIMEOUT (see stallSetting).
+   * The setting that gives stallTimeoutMs (stallAfterMs), named in a stall's error as the one to change, read with it
+   * as each source starts (a twin may change the rate): default CAPTURE_STREAM_TIMEOUT (see stallSetting).
    */
   stallSetting?: () => string;
   /**
@@ -420,6 +420,8 @@ export class SourceSupervisor {
   private watchForStall(source: FrameSource): { stalled(): Error | undefined; stop(): void } {
     const stallMs = this.options.stallTimeoutMs?.();
     if (stallMs === undefined || !source.live || source instanceof VideoFileSource) return { stalled: () => undefined, stop: () => undefined };
+    // Read with the limit: a twin's new rate, made pending meanwhile, is not the running source's.
+    const setting = this.options.stallSetting?.() ?? 'CAPTURE_STREAM_TIMEOUT';
     let stall: Error | undefined;
     const tickMs = Math.min(1000, stallMs / 4);
     let lastTick = performance.now();
@@ -434,7 +436,6 @@ export class SourceSupervisor {
       const limitMs = first ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
       if (now - lastProgress < limitMs) return;
       clearInterval(timer);
-      const setting = this.options.stallSetting?.() ?? 'CAPTURE_STREAM_TIMEOUT';
       const limit = first ? `${setting}; a first frame gets ${FIRST_FRAME_GRACE_MS / 1000} s more` : setting;
       stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s (${limit})`);
       void source.stop();
