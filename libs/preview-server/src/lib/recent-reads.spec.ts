@@ -159,6 +159,24 @@ describe('RecentReads', () => {
     ]);
   });
 
+  it("marks a stopped camera's lines too once the restarted inference publishes another camera's detections", () => {
+    const { sources, reads, feed } = setUp();
+    const door = (sequence: number, runId: string): Detections => {
+      const detections = detectionsOf(sequence, [line(1, 'EXIT', 0.8)], runId);
+      return { ...detections, frame: { ...detections.frame, sourceId: 'door' } };
+    };
+    feed(1, [line(1, 'STOP', 0.9)]);
+    sources.addDetections(door(1, 'run-a'));
+    // cam's frames stop; inference restarts, and reads the door under its new run.
+    sources.addDetections(door(2, 'run-b'));
+    const marks = (sourceId: string) => reads.list(sourceId, `/sources/${sourceId}/reads`, 2000).map((read) => [read.runId, read.best.text, read.earlierRun ?? false]);
+    expect(marks('cam')).toEqual([['run-a', 'STOP', true]]);
+    expect(marks('door')).toEqual([
+      ['run-b', 'EXIT', false],
+      ['run-a', 'EXIT', true],
+    ]);
+  });
+
   it("forgets a forgotten source's lines", () => {
     const { sources, feed, list } = setUp();
     feed(1, [line(7, 'BUS 42', 0.8)]);

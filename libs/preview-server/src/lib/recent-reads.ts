@@ -65,8 +65,12 @@ interface TrackedLine {
  */
 export class RecentReads {
   private readonly sources = new Map<string, Map<string, TrackedLine>>();
-  /** Each source's inference run, of its newest detections: lines of another run are from before a restart. */
-  private readonly currentRuns = new Map<string, string | undefined>();
+  /**
+   * The inference run of the newest detections, any camera's: lines of another run are from before a restart. One for
+   * all, as the preview takes one inference's detections (DETECTIONS_CONNECT): a camera whose detections stopped
+   * before the restart has its lines marked too.
+   */
+  private currentRun?: string;
   /** Numbers lines and their thumbnails, never one twice in this process. */
   private serials = 0;
   /**
@@ -84,22 +88,18 @@ export class RecentReads {
   ) {
     sources.onDetections((detections) => this.take(detections));
     sources.onPaired((detections, frame) => this.picture(detections, frame));
-    sources.onForget((sourceId) => {
-      this.sources.delete(sourceId);
-      this.currentRuns.delete(sourceId);
-    });
+    sources.onForget((sourceId) => this.sources.delete(sourceId));
   }
 
   /** The source's lines, the one that appeared last first; `thumbnailBase`: the URL its thumbnails are under. */
   list(sourceId: string, thumbnailBase: string, now = Date.now()): RecentRead[] {
     const lines = [...(this.sources.get(sourceId)?.values() ?? [])].sort((a, b) => b.firstSeenMs - a.firstSeenMs || b.serial - a.serial);
-    const currentRun = this.currentRuns.get(sourceId);
     return lines.map(({ runId, lineId, best, latest, firstSeenMs, lastSeenMs, thumbnail }) => ({
       runId: runId ?? null,
       lineId,
       best,
       ...(latest.text !== best.text && { latest }),
-      ...(runId !== currentRun && { earlierRun: true as const }),
+      ...(runId !== this.currentRun && { earlierRun: true as const }),
       firstSeenMs,
       lastSeenMs,
       ageMs: Math.max(0, Math.round(now - lastSeenMs)),
@@ -123,7 +123,7 @@ export class RecentReads {
   private take(detections: Detections): void {
     const { sourceId, captureTimeMs } = detections.frame;
     // A restart is seen with the new run's first detections, before it reads anything.
-    this.currentRuns.set(sourceId, detections.runId);
+    this.currentRun = detections.runId;
     let lines = this.sources.get(sourceId);
     for (const { text, textScore, lineId } of detections.boxes) {
       if (lineId === undefined || text === undefined || textScore === undefined) continue;
