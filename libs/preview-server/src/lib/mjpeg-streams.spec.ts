@@ -29,6 +29,28 @@ function feedNoise(sources: PreviewSources) {
   return { stop: () => clearInterval(feeding), frames: () => sequence };
 }
 
+/**
+ * A viewer of cam's stream at `fps` pictures a second, on a real connection: `parts`, each part's sequence and regions
+ * ('-': none carried) as they came.
+ */
+async function pacedViewer(streams: MjpegStreams, fps: number) {
+  const server = createServer((_request, response) => streams.add('cam', response, fps));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let received = '';
+  const request = get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (response) => response.on('data', (chunk: Buffer) => (received += chunk.toString('latin1'))));
+  request.on('error', () => undefined);
+  await waitUntil(() => streams.viewerCount === 1, 'the viewer');
+  return {
+    parts: () => [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.parse(decodeURIComponent(match[1]))).map(({ sequence, regions }) => [sequence, regions ?? '-']),
+    close: () => {
+      request.destroy();
+      streams.close();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 describe('MjpegStreams', () => {
   it("keeps the viewers who come right after a source's streams were ended when the ended ones go", async () => {
     // Real requests, whose responses the test hands to the streams itself.
@@ -153,16 +175,9 @@ describe('MjpegStreams', () => {
     const sources = new PreviewSources();
     const streams = pictureStreams(sources);
     // One picture every 10 s: without this, the new regions would wait up to that long.
-    const server = createServer((_request, response) => streams.add('cam', response, 0.1));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    let received = '';
-    const request = get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (response) => response.on('data', (chunk: Buffer) => (received += chunk.toString('latin1'))));
-    request.on('error', () => undefined);
-    /** Each part's sequence and regions ('-': none carried). */
-    const parts = () => [...received.matchAll(/\r\nx-picture: (\S+)\r\n/g)].map((match) => JSON.parse(decodeURIComponent(match[1]))).map(({ sequence, regions }) => [sequence, regions ?? '-']);
+    const { parts, close } = await pacedViewer(streams, 0.1);
     const region = { unit: 'pixel' as const, points: [[1, 0], [3, 0], [3, 1]] as [number, number][] };
     try {
-      await waitUntil(() => streams.viewerCount === 1, 'the viewer');
       sources.addFrame(frame(1));
       await waitUntil(() => parts().length === 1, 'the first picture');
       // The camera has stopped; the twin draws a region on it.
@@ -177,10 +192,31 @@ describe('MjpegStreams', () => {
         [1, [region.points]],
       ]);
     } finally {
-      request.destroy();
-      streams.close();
-      server.closeAllConnections();
-      server.close();
+      close();
+    }
+  });
+
+  it("holds a paced viewer to its pace when the camera's resolution changes: its regions did not, though the part carries them at the new size", async () => {
+    const sources = new PreviewSources();
+    const streams = pictureStreams(sources);
+    // One picture every 2 s.
+    const { parts, close } = await pacedViewer(streams, 0.5);
+    try {
+      sources.addFrame(frame(1));
+      await waitUntil(() => parts().length === 1, 'the first picture');
+      const firstAt = performance.now();
+      // The camera switched to twice the size; no region anywhere.
+      sources.addFrame({ ...frame(2), width: 8, height: 4, stride: 24, pixels: new Uint8Array(96).fill(2) });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(parts()).toEqual([[1, []]]);
+      await waitUntil(() => parts().length === 2, 'the new-size picture when due', { timeoutMs: 3000 });
+      expect(performance.now() - firstAt).toBeGreaterThanOrEqual(1900);
+      expect(parts()).toEqual([
+        [1, []],
+        [2, []],
+      ]);
+    } finally {
+      close();
     }
   });
 

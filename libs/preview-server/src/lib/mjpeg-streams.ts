@@ -43,8 +43,8 @@ interface Viewer {
   minIntervalMs: number;
   sourceIntervalMs: Map<string, number>;
   sent: Map<string, { key: string; atMs: number }>;
-  /** The regions of each source this viewer was sent last (RenderedJpeg.regionsKey). */
-  regionsSent: Map<string, string>;
+  /** The regions of each source this viewer was sent last: RenderedJpeg.regionsKey, and the version they are of. */
+  regionsSent: Map<string, { key: string; version: number }>;
   /** A source's picture held back by minIntervalMs, sent once it is due. */
   due: Map<string, NodeJS.Timeout>;
   /** The sources whose picture was held back while the viewer's socket was full, sent once it drains. */
@@ -58,7 +58,8 @@ interface Viewer {
  * not drained) skips this one instead of queueing frames in memory. A viewer may ask for fewer pictures (`fps`): on
  * a link slower than the stream the kernel's TCP buffers queue megabytes before Node's fills, so only the viewer can
  * tell, and each part's `x-sent-at` (the preview's clock, ms) lets it see its pictures queue. A source's regions
- * changed are sent at once whatever the pace, that picture counting as the viewer's next.
+ * changed are sent at once whatever the pace, that picture counting as the viewer's next; a new picture size alone
+ * waits its turn.
  */
 export class MjpegStreams {
   private readonly viewers = new Map<string, Set<ServerResponse>>();
@@ -124,7 +125,7 @@ export class MjpegStreams {
     this.sending.add(sourceId);
     rendered
       .then((picture) => {
-        const { key, jpeg, regionsKey } = picture;
+        const { key, jpeg, regionsKey, regionsVersion } = picture;
         // Frames and detections each call here; the part's headers are built only when a viewer lacks this picture,
         // with the regions and without them (a viewer that has them), each at most once.
         const parts = new Map<boolean, string>();
@@ -138,12 +139,14 @@ export class MjpegStreams {
             continue;
           }
           if (state.sent.get(sourceId)?.key === key) continue;
-          const regionsKnown = state.regionsSent.get(sourceId) === regionsKey;
+          const regionsSent = state.regionsSent.get(sourceId);
+          const regionsKnown = regionsSent?.key === regionsKey;
           // Changed regions are worth a picture at once, a paced viewer's too: a person drawing them on a stopped
           // camera would otherwise wait up to its interval (10 s at fps=0.1). It counts as the interval's picture.
-          if (regionsKnown && !this.isDue(state, sourceId, now)) continue;
+          // A new picture size alone keeps the pace: the viewer's picture and regions still agree.
+          if (regionsSent?.version === regionsVersion && !this.isDue(state, sourceId, now)) continue;
           state.sent.set(sourceId, { key, atMs: now });
-          state.regionsSent.set(sourceId, regionsKey);
+          state.regionsSent.set(sourceId, { key: regionsKey, version: regionsVersion });
           let part = parts.get(regionsKnown);
           // One send time for all viewers: they are written to in this same turn.
           if (part === undefined) {

@@ -15,6 +15,8 @@ export interface RenderedJpeg {
   regions: RegionOutline[];
   /** Changes whenever the regions do (SourcePicture.regionsKey). */
   regionsKey: string;
+  /** SourcePicture.regionsVersion. */
+  regionsVersion: number;
 }
 
 /** How a picture becomes a JPEG. */
@@ -65,8 +67,8 @@ export class PreviewRenderer {
     const cached = this.cache.get(sourceId);
     if (cached?.picture.key === picture.key && cached.picture.image === picture.image) return cached.rendered;
     const jpeg = cached && this.encoder.sameJpeg(cached.picture, picture) ? cached.jpeg : this.encode(picture);
-    const { key, sequence, paired, image, boxes, regions, regionsKey } = picture;
-    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes, regions, regionsKey }));
+    const { key, sequence, paired, image, boxes, regions, regionsKey, regionsVersion } = picture;
+    const rendered = jpeg.then((jpeg) => ({ key, jpeg, sequence, paired, width: image.width, height: image.height, boxes, regions, regionsKey, regionsVersion }));
     this.cache.set(sourceId, { picture, jpeg, rendered });
     // A failed encoding is not kept: the next request tries again.
     rendered.catch(() => this.cache.get(sourceId)?.rendered === rendered && this.cache.delete(sourceId));

@@ -75,6 +75,8 @@ export interface SourcePicture {
   regions: RegionOutline[];
   /** Changes whenever the regions do (the camera's regions version, the picture's size; a camera added again gets a new one): what a viewer has already been sent. */
   regionsKey: string;
+  /** The camera's regions version: another once they change, not with the picture's size (regionsKey does). */
+  regionsVersion: number;
   /**
    * The image's pixels are reused once the frame is no longer kept: whoever reads them later than the call that
    * returned the picture (an encoding) holds them until it calls the function returned.
@@ -263,20 +265,21 @@ export class PreviewSources {
     const regionsOn = ({ width, height }: ImageView) => ({
       regions: this.regions.outlinesOf(sourceId, width, height),
       regionsKey: `regions ${state.regionsVersion} at ${width}x${height}`,
+      regionsVersion: state.regionsVersion,
     });
     // Its own detections: the same sequence and capture time, as capture numbers from 0 again when it restarts.
     const own = (frame: KeptFrame) => state.detections.get(frame.sequence)?.frame.captureTimeMs === frame.captureTimeMs;
     const paired = [...state.frames].reverse().find(own);
     if (paired) {
       const boxes = state.detections.get(paired.sequence)?.boxes ?? [];
-      const { regions, regionsKey } = regionsOn(paired.image);
-      return { sourceId, key: `${frameKey(paired)} in ${regionsKey}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, regions, regionsKey, hold: () => paired.hold() };
+      const onPaired = regionsOn(paired.image);
+      return { sourceId, key: `${frameKey(paired)} in ${onPaired.regionsKey}`, image: paired.image, sequence: paired.sequence, boxes, paired: true, ...onPaired, hold: () => paired.hold() };
     }
     const recent = state.latest && newest.captureTimeMs - state.latest.frame.captureTimeMs <= UNPAIRED_BOXES_MAX_AGE_MS ? state.latest : undefined;
     const boxesOf = recent && frameKey(recent.frame);
     const boxes = recent?.boxes ?? [];
-    const { regions, regionsKey } = regionsOn(newest.image);
-    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'} in ${regionsKey}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, regions, regionsKey, hold: () => newest.hold() };
+    const onNewest = regionsOn(newest.image);
+    return { sourceId, key: `${frameKey(newest)} with boxes of ${boxesOf ?? 'none'} in ${onNewest.regionsKey}`, image: newest.image, sequence: newest.sequence, boxes, paired: false, ...onNewest, hold: () => newest.hold() };
   }
 
   summaries(now = performance.now()): SourceSummary[] {
