@@ -20,6 +20,11 @@ export interface VideoInfo extends FrameSize {
   formatName: string;
   /** ffmpeg's name of the stream's pixel format (`yuv420p`, `rgba`, ...). */
   pixelFormat: string;
+  /**
+   * Turned a quarter, its pixels not square: ffmpeg's turn leaves them the other shape, so its picture in square pixels
+   * is not this size but a smaller or larger one of the same shape (48x48 at 4:3, shown 48x64: 36x48).
+   */
+  turnedNotSquare?: boolean;
 }
 
 /** A still picture's demuxer: image2 (read by name) or one of the `<codec>_pipe` ones ffprobe names a JPEG, PNG, WebP... */
@@ -237,14 +242,16 @@ function firstPositive(values: number[]): number {
  * 720x480) widened or narrowed to square ones, as the scale to this size does, so a frame is not squeezed where the
  * preview and the models see it; then turned. Not a picture's: browsers and sharp (the CLI) ignore a JPEG's pixel shape.
  */
-function displayedSize(stream: FfprobeStream, picture: boolean): FrameSize {
+function displayedSize(stream: FfprobeStream, picture: boolean): FrameSize & { turnedNotSquare: boolean } {
   const pixelAspect = picture ? 1 : parseRatio(stream.sample_aspect_ratio, ':');
-  const width = Math.round(Number(stream.width) * (pixelAspect > 0 ? pixelAspect : 1));
+  const square = !(pixelAspect > 0) || pixelAspect === 1;
+  const width = Math.round(Number(stream.width) * (square ? 1 : pixelAspect));
   const height = Number(stream.height);
   // ffmpeg rotates on decoding (autorotate), so a quarter turn swaps the sides. ffmpeg 5 reports the rotation as side
   // data (which fluent-ffmpeg's parsing puts on the stream), ffmpeg 4 as a tag.
   const rotation = Number(stream.rotation ?? stream.tags?.rotate ?? 0);
-  return Math.abs(rotation) % 180 === 90 ? { width: height, height: width } : { width, height };
+  const turned = Math.abs(rotation) % 180 === 90;
+  return turned ? { width: height, height: width, turnedNotSquare: !square } : { width, height, turnedNotSquare: false };
 }
 
 /**
@@ -275,7 +282,7 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
   const stream = probed.streams.find((candidate) => candidate.disposition?.attached_pic !== 1);
   if (!stream) throw new VideoSourceError(`no video stream in ${path}${probed.streams.length > 0 ? ' (only a cover picture)' : ''}`);
   const formatName = String(probed.format.format_name ?? '');
-  const { width, height } = displayedSize(stream, isPicture(formatName));
+  const { width, height, turnedNotSquare } = displayedSize(stream, isPicture(formatName));
   if (!(width > 0 && height > 0)) throw new VideoSourceError(`cannot tell the frame size of ${path}`);
   return {
     width,
@@ -285,5 +292,6 @@ export async function probeVideo(path: string, ffmpegPath: string): Promise<Vide
     streamIndex: stream.index,
     formatName,
     pixelFormat: String(stream.pix_fmt ?? ''),
+    turnedNotSquare,
   };
 }

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { ColorMatrix, epochMs, PixelFormat } from '@iev/frame-protocol';
 import { isRunning, waitUntil } from '@iev/testing';
 import { isUniformBgr, pidsRunning, take } from '../test-support/decoders';
+import { parseCrop } from './crop';
 import { VideoFileSource, type VideoFileSourceOptions } from './video-file-source';
 
 jest.setTimeout(20_000);
@@ -213,6 +214,23 @@ describe('VideoFileSource (real ffmpeg)', () => {
     const [frame] = await take(new VideoFileSource({ path: anamorphic, ...fastOnce }), 1);
 
     expect(frame.header).toMatchObject({ width: 48, height: 64 });
+  });
+
+  // ffmpeg turns such a file before the crop, into 48x48 at 3:4 (36x48 in its square pixels): a crop in pixels of the
+  // 48x64 the file is checked against at start-up was read in those, the whole picture asking for 64 of 48 columns.
+  it('crops a turned anamorphic video in the pixels of the picture it is displayed as, 48x64', async () => {
+    const stored = makeVideo('anamorphic-crop-stored.mp4', 'color=c=red:size=48x48:rate=10:duration=1', ['-vf', 'drawbox=x=0:y=24:w=48:h=24:color=blue:t=fill,setsar=4/3']);
+    const anamorphic = join(workDir, 'anamorphic-crop-turned.mp4');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', stored, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', anamorphic]);
+    const cropped = (text: string) => take(new VideoFileSource({ path: anamorphic, crop: parseCrop(text, 'CAPTURE_CROP'), ...fastOnce }), 1);
+
+    const [whole] = await cropped('0,0,48,64');
+    // Turned a quarter anticlockwise, the stored bottom half (blue) is the displayed right half: 24 of 48 columns.
+    const [right] = await cropped('24,0,24,64');
+
+    expect(whole.header).toMatchObject({ width: 48, height: 64 });
+    expect(right.header).toMatchObject({ width: 24, height: 64 });
+    expect(isUniformBgr(right.pixels, [255, 0, 0])).toBe(true);
   });
 
   it("reads a picture at its stored size whatever pixel shape its JPEG header gives, as browsers and the CLI (sharp) do", async () => {

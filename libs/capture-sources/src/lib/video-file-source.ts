@@ -102,7 +102,7 @@ export class VideoFileSource extends DecoderSource {
     const input = {
       inputOptions,
       input: ffmpegFileArgument(this.path),
-      videoFilters: [...(picture?.filters ?? []), ...rateAndSizeFilters({ ...size, fps, crop })],
+      videoFilters: [...(picture?.filters ?? []), ...(crop && video.turnedNotSquare ? shownInSquarePixels(shown) : []), ...rateAndSizeFilters({ ...size, fps, crop })],
       pixelFormat,
       outputOptions: ['-map', `0:${video.streamIndex}`, ...framesAsDecoded(version)],
     };
@@ -116,6 +116,13 @@ export class VideoFileSource extends DecoderSource {
     return { tool, frameFormat, pictureSize: { width: shown.width, height: shown.height }, pixelFormat, launch: (listeners) => launchFfmpeg(input, listeners) };
   }
 }
+
+/**
+ * A crop's pixels are those of `shown`, which it was checked against; ffmpeg's crop reads them in its own picture's
+ * square pixels, which for a file turned a quarter with pixels not square are another size (VideoInfo.turnedNotSquare):
+ * scaled to `shown` first, the two agree.
+ */
+const shownInSquarePixels = (shown: FrameSize): string[] => [`scale=${shown.width}:${shown.height}`, 'setsar=1'];
 
 /**
  * Throws a VideoSourceError unless path is a regular file with something in it, calling it `kind` (a CLI reading
