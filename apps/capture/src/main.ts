@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loggedDecoderMessages, prepareSource, prepareStartupSource, sourceSetup, stallAfterMs, stallSetting } from '@iev/capture-sources';
-import { EdgeModule } from '@iev/iot-edge';
+import { edgeConnectionKind, EdgeModule } from '@iev/iot-edge';
 import { frameCodec, FRAMES_TOPIC } from '@iev/frame-protocol';
 import { counterReadAtScrape, createMetricsRegistry, gaugeReadAtScrape, listenAsConfigured, PinoNestLogger, readTogether, runModule, startObservabilityServer } from '@iev/service-runtime';
 import { boundCurve, ClientZmqOnDemand } from '@iev/zmq-transport';
@@ -21,7 +21,10 @@ void runModule('capture', () => readTogether(readCaptureConfig, readCaptureCurve
     onDecoderMessage: loggedDecoderMessages(logger, () => metrics.decoderMessages.inc()),
     onWarning: (message) => logger.warn(message),
   });
-  const source = await prepareStartupSource(startupSettings, sourceOptions, { setting: 'CAMERA_PATH', logger });
+  // Under IoT Edge the twin's document at start-up may name another source, which CAPTURE_CROP was meant for: the
+  // test pattern's picture is not checked against it then, only its own start (a file's, which stops start-up, too).
+  const prepareConfigured = edgeConnectionKind() === 'none' ? prepareStartupSource : prepareSource;
+  const source = await prepareConfigured(startupSettings, sourceOptions, { setting: 'CAMERA_PATH', logger });
   await listenAsConfigured('FRAMES_BIND', framesClient.connect());
   let currentSource = source.description;
   // A file that cannot be read is a configuration error; a camera or stream that is not up yet is retried.

@@ -136,3 +136,29 @@ describe("capture under (emulated) IoT Edge, CAPTURE_CROP under its twin's sourc
     expect(switchPendingOf(status as Record<string, unknown>)).toBeUndefined();
   }, 90_000);
 });
+
+describe("capture under (emulated) IoT Edge, CAPTURE_CROP for the camera its twin's start-up document names", () => {
+  // The twin's document at start-up configures the source as CAMERA_PATH does: a CAPTURE_CROP that fits its camera
+  // and not the test pattern CAMERA_PATH holds the place of is no reason to stop before the twin is read.
+  it('starts on the test pattern and streams the twin\'s camera', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iev-capture-twin-camera-crop-'));
+    const camera = join(dir, 'camera-720p.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=10:duration=4', '-pix_fmt', 'yuv420p', camera]);
+    const hub = await startPipelineEdgeHub(dir, { capture: { source: camera, fps: 10 } });
+    const capture = new ModuleProcess('capture', { ...hub.moduleEnv('capture'), CAMERA_PATH: 'testsrc', CAPTURE_CROP: '640,360,640,360', FRAMES_BIND: `ipc://${join(dir, 'frames')}`, METRICS_PORT: '0' });
+    try {
+      const streaming = await Promise.race([
+        capture.exited.then((code) => `exited ${code}: ${capture.stderr.join('\n')}`),
+        eventually(async () => {
+          const { payload } = await hub.invokeMethod('capture', 'getStatus', {}, 10_000);
+          return (payload as Record<string, unknown>)['sourceType'] === 'file' && (payload as Record<string, unknown>)['source'] === 'streaming' ? 'streaming the twin\'s camera' : undefined;
+        }, () => "the twin's camera streaming", { timeoutMs: 30_000, intervalMs: 200 }),
+      ]);
+      expect(streaming).toBe("streaming the twin's camera");
+    } finally {
+      await capture.stop('SIGKILL');
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
