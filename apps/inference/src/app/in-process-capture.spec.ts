@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readConfig } from '@iev/service-runtime';
 import { FairFrameOffer, readAddedSource, sourceConfigSpec } from '@iev/capture-sources';
 import { frameCodec, FRAMES_TOPIC, type Frame } from '@iev/frame-protocol';
-import { readDesired } from '@iev/iot-edge';
+import { IOTEDGE_VARIABLES, readDesired } from '@iev/iot-edge';
 import { childPids, freePort, startSilencingCamera, waitUntil } from '@iev/testing';
 import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import type { MessageHandler } from '@nestjs/microservices';
@@ -283,6 +283,21 @@ describe('inProcessCapture at start-up (real ffmpeg)', () => {
     await expect(start(gate, '0,0,96,72')).rejects.toThrow(
       `${gate}: CAPTURE_SOURCES[1] CAPTURE_CROP=0,0,96,72 asks for 96x72 at 0,0, which is not inside the picture of 64x48: set CAPTURE_SOURCES[1] CAPTURE_CROP to a region inside it (in percentages it fits any size)`,
     );
+  });
+
+  // The twin's document at start-up may give the camera the source the crop is for (review r4: capture's own case).
+  it("takes a test pattern's crop it does not hold under IoT Edge, where the twin may replace the pattern", async () => {
+    const edge = Object.fromEntries(IOTEDGE_VARIABLES.map((name) => [name, name === 'IOTEDGE_AUTHSCHEME' ? 'sasToken' : 'x']));
+    const saved = { ...process.env };
+    Object.assign(process.env, edge);
+    try {
+      const configs = [entry('camera0', makeVideo('camera0-edge.mp4', 64, 48)), readConfig(sourceConfigSpec, { SOURCE_ID: 'gate', CAMERA_PATH: 'testsrc', CAPTURE_CROP: '50%,0,400,100' })];
+      const capture = await inProcessCapture(configs, addedConfig, pino({ level: 'silent' }), new Registry());
+      await capture.server.close();
+    } finally {
+      for (const name of IOTEDGE_VARIABLES) if (saved[name] === undefined) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
   });
 });
 

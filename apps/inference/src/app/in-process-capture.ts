@@ -19,7 +19,7 @@ import {
   type SourceSetup,
 } from '@iev/capture-sources';
 import { regionListTextVariable } from '@iev/detection-pipeline';
-import { desiredGroups, twinKey, type DesiredGroups } from '@iev/iot-edge';
+import { desiredGroups, edgeConnectionKind, twinKey, type DesiredGroups } from '@iev/iot-edge';
 import type { Frame } from '@iev/frame-protocol';
 import type { Logger } from 'pino';
 import { optional, type ConfigOf } from '@iev/service-runtime';
@@ -114,9 +114,12 @@ export async function inProcessCapture(
     },
   };
   const cameras = configs.map((config, index) => cameraOf(config, `CAPTURE_SOURCES[${index}] CAMERA_PATH`));
+  // Under IoT Edge the twin's document at start-up may give a camera another source, which its CAPTURE_CROP was meant
+  // for: a test pattern's picture is not checked against it then, only its own start, as capture does.
+  const prepareConfigured = edgeConnectionKind() === 'none' ? prepareStartupSource : prepareSource;
   const sources = await Promise.all(
     cameras.map(async (camera) => {
-      const prepared = await prepareStartupSource(camera.settings, camera.setup.options, { setting: camera.startupSetting, logger });
+      const prepared = await prepareConfigured(camera.settings, camera.setup.options, { setting: camera.startupSetting, logger });
       return factory.source(camera, prepared, prepared.description.type === 'file');
     }),
   );
