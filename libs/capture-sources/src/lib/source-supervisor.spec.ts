@@ -570,13 +570,10 @@ describe('SourceSupervisor of a GStreamer pipeline (real gst-launch-1.0)', () =>
     const pipeline = `rtspsrc location=${location} protocols=tcp ! decodebin ! appsink`;
     const gstLaunches = () => pidsRunning('gst-launch-1.0', `location=${location}`);
     const failures: Array<{ message: string; retryInMs: number; stillRunning: number[] }> = [];
-    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline, sourceId: 'camera0' }), {
-      failFastBeforeFirstFrame: false,
-      backoff: new Backoff(50, 400, 0),
+    const supervisor = supervisorOf(pipeline, {
       stallTimeoutMs: () => 1000,
       listener: { failed: (error, retryInMs) => failures.push({ message: error.message, retryInMs, stillRunning: gstLaunches() }) },
     });
-    afterTest.push(() => supervisor.stop());
     void supervisor.frames().next().catch(() => undefined);
 
     // Its first frame gets the stall timeout and 15 s more.
@@ -593,17 +590,16 @@ describe('SourceSupervisor of a GStreamer pipeline (real gst-launch-1.0)', () =>
     expect(gstLaunches()).toEqual([]);
   }, 40_000);
 
-  /** A supervisor of `pipeline` with a stall timeout of 500 ms, its failures' messages in `failures`. */
-  function pipelineSupervisor(pipeline: string, failures: string[]): SourceSupervisor {
-    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline, sourceId: 'camera0' }), {
-      failFastBeforeFirstFrame: false,
-      backoff: new Backoff(50, 400, 0),
-      stallTimeoutMs: () => 500,
-      listener: { failed: (error) => failures.push(error.message) },
-    });
+  /** A supervisor of `pipeline` retrying after 50 ms doubling to 400, stopped after the test; `options` as given. */
+  function supervisorOf(pipeline: string, options: Pick<SourceSupervisorOptions, 'stallTimeoutMs' | 'stallSetting' | 'listener'>): SourceSupervisor {
+    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline, sourceId: 'camera0' }), { failFastBeforeFirstFrame: false, backoff: new Backoff(50, 400, 0), ...options });
     afterTest.push(() => supervisor.stop());
     return supervisor;
   }
+
+  /** A supervisor of `pipeline` with a stall timeout of 500 ms, its failures' messages in `failures`. */
+  const pipelineSupervisor = (pipeline: string, failures: string[]): SourceSupervisor =>
+    supervisorOf(pipeline, { stallTimeoutMs: () => 500, listener: { failed: (error) => failures.push(error.message) } });
 
   it('retries a live pipeline that gst-launch ends with exit code 0 (EOS), frames numbered on', async () => {
     const failures: string[] = [];
@@ -659,14 +655,11 @@ describe('SourceSupervisor of a GStreamer pipeline (real gst-launch-1.0)', () =>
     // As capture's main wires them: a twin's rate changes both, and applies to the source it switches to.
     let fps = 0;
     const failures: string[] = [];
-    const supervisor = new SourceSupervisor(() => new GstreamerPipelineSource({ pipeline: camera.pipeline, sourceId: 'camera0' }), {
-      failFastBeforeFirstFrame: false,
-      backoff: new Backoff(50, 400, 0),
+    const supervisor = supervisorOf(camera.pipeline, {
       stallTimeoutMs: () => stallAfterMs(1, fps),
       stallSetting: () => stallSetting({ sourceSetting: 'CAMERA_PATH', streamTimeoutSeconds: 1, fps, twinFpsSetting: fps === 0 ? undefined : 'fps' }),
       listener: { failed: (error) => failures.push(error.message) },
     });
-    afterTest.push(() => supervisor.stop());
     // The twin's rate comes with the first frame; frames are read on, as a consumer does, until stop() ends them.
     void take(supervisor.frames(), Number.MAX_SAFE_INTEGER, () => {
       fps = 0.5;
