@@ -104,4 +104,41 @@ describe('FairFrameOffer (real ZeroMQ)', () => {
       await client.close();
     }
   });
+
+  it("does not hand a consumer that asks later the forgotten source's frame an earlier consumer was sent last", async () => {
+    const endpoint = `ipc://${join(dir, 'sent-then-forgotten')}`;
+    const client = new ClientZmqOnDemand({ endpoint, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    await client.connect();
+    const offer = new FairFrameOffer(client, (error) => {
+      throw error;
+    });
+    const consumerOf = async (handled: string[]) => {
+      const consumer = new ServerZmqOnDemand({ endpoint, codecs: { [FRAMES_TOPIC]: frameCodec }, requestRepeatMs: 100 });
+      consumer.addHandler(FRAMES_TOPIC, async ({ sourceId, sequence }: Frame) => void handled.push(`${sourceId} ${sequence}`), true);
+      await new Promise<void>((resolve, reject) => consumer.listen((error) => (error ? reject(error) : resolve())));
+      return consumer;
+    };
+    try {
+      // A preview sent the camera's frame last, then closed; the camera removed before another camera's next frame.
+      const first: string[] = [];
+      const earlier = await consumerOf(first);
+      offer.offer(frame('garage', 7));
+      await waitUntil(() => first.length === 1, "the camera's frame");
+      await earlier.close();
+      offer.forget('garage');
+      offer.offer(frame('door', 0));
+
+      const later: string[] = [];
+      const consumer = await consumerOf(later);
+      try {
+        await waitUntil(() => later.length === 1, 'the first frame');
+        expect(later).toEqual(['door 0']);
+      } finally {
+        await consumer.close();
+      }
+    } finally {
+      offer.close();
+      await client.close();
+    }
+  });
 });

@@ -36,8 +36,13 @@ export class FairFrameOffer {
     return this.client.holds(buffer);
   }
 
-  /** Offers nothing more of a source (a camera removed): the frame it left waiting is not sent to a consumer asking later. */
+  /**
+   * Offers nothing more of a source (a camera removed): neither the frame it left waiting nor the one the client keeps
+   * for a consumer that asks later, which is the source's where it was sent last (the client keeps encoded frames, so
+   * whose it is is not asked: withdrawn another's, the consumer gets the next frame instead).
+   */
   forget(sourceId: string): void {
+    this.client.withdraw(FRAMES_TOPIC);
     this.waiting.delete(sourceId);
     const turn = this.turns.indexOf(sourceId);
     if (turn >= 0) this.turns.splice(turn, 1);

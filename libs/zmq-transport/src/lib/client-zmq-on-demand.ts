@@ -76,6 +76,11 @@ export class ClientZmqOnDemand extends ZmqClientProxy<Router> {
     return this.ledger.whenWanted(pattern);
   }
 
+  /** The newest message of `pattern` goes to no consumer that asks later (see DemandLedger.withdraw). */
+  withdraw(pattern: string): void {
+    this.ledger.withdraw(pattern);
+  }
+
   /** Whether ZeroMQ may still read this memory, so it must not be overwritten yet (see DemandLedger.holds). */
   holds(buffer: ArrayBufferLike): boolean {
     return this.ledger.holds(buffer);

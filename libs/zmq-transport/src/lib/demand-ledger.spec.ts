@@ -33,6 +33,24 @@ describe('DemandLedger', () => {
     expect(peersOf(ledger.publish(FRAMES, 'frame', [buffer()]))).toEqual(['a', 'b']);
   });
 
+  it('owes a late asker nothing withdrawn, a follower neither, and holds it only where it was sent and not acknowledged', async () => {
+    const { ledger } = ledgerAt();
+    ledger.request('leader', FRAMES, 1, 0);
+    ledger.request('follower', FRAMES, 0, 0, true);
+    const withdrawn = buffer();
+    ledger.publish(FRAMES, 'removed camera', [withdrawn]);
+    ledger.withdraw(FRAMES);
+
+    expect(ledger.request('late', FRAMES, 1, 0)).toEqual([]);
+    expect(ledger.request('follower', FRAMES, 1, 0, true)).toEqual([]);
+    expect(ledger.holds(withdrawn)).toBe(true); // the leader has yet to say it received it
+    ledger.request('leader', FRAMES, 0, 1);
+    expect(ledger.holds(withdrawn)).toBe(false);
+    // The late asker's want is produced for, as any.
+    await expect(ledger.whenWanted(FRAMES)).resolves.toBeUndefined();
+    expect(peersOf(ledger.publish(FRAMES, 'next', [buffer()]))).toEqual(['late', 'follower']);
+  });
+
   it('counts messages on their way against a request: a repeat, or one that crossed a message, gets no more', () => {
     const { ledger } = ledgerAt();
     ledger.request('a', FRAMES, 1, 0);

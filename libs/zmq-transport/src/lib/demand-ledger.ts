@@ -192,6 +192,15 @@ export class DemandLedger<M> {
     for (const follower of this.peers.values()) for (const [pattern, wants] of follower.wants) if (wants > 0) this.wakeWaiters(pattern);
   }
 
+  /**
+   * The newest message of `pattern` is given to no peer that asks later (what it shows is gone: a camera removed); a
+   * peer asking is served the next one produced. Those already sent stay held until acknowledged.
+   */
+  withdraw(pattern: string): void {
+    this.latest.delete(pattern);
+    this.latestLed.delete(pattern);
+  }
+
   /** Wakes every whenWanted waiter so a closing producer is not left waiting. */
   releaseWaiters(): void {
     for (const pattern of [...this.waiters.keys()]) this.wakeWaiters(pattern);
