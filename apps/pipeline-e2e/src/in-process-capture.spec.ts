@@ -249,7 +249,9 @@ describe('inference decoding its own sources (CAPTURE_SOURCES): no capture modul
     const summaries = async () => ((await (await fetch(`${previewUrl}/api/sources`)).json()) as { sources: Array<{ sourceId: string; sequence: number }> }).sources;
     await listening(preview);
     await hub.waitForSubscription('inference', 'desired', 60_000);
-    await hub.patchDesired('inference', { cameras: { garage: { source: DEMO_VIDEO, width: 160, height: 120 } } });
+    const added = await hub.patchDesired('inference', { cameras: { garage: { source: DEMO_VIDEO, width: 160, height: 120 } } });
+    // Applied before inference stops, so that its run listed the camera; a frame at the preview alone may be older.
+    await hub.waitForReported('inference', (r) => lastDesiredOf(r).version === added, 20_000);
     await showing([previewUrl], 'garage', 30_000);
     // Someone watching door across the restart, and what the preview lists all along.
     const watched = (await fetch(`${previewUrl}/sources/door/live.mjpeg`)).body?.getReader();
