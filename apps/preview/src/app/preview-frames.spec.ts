@@ -101,6 +101,41 @@ describe('the preview taking frames', () => {
     expect(of('slow').slice(1).filter(({ delayMs }) => delayMs >= 200).length).toBeLessThanOrEqual(1);
   }, 15_000);
 
+  it("shows a camera added to inference's link in every preview, one started before it among them (real ZeroMQ)", async () => {
+    const offered = `ipc://${join(dir, 'added')}`;
+    const inference = new ClientZmqOnDemand({ endpoint: offered, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+    await inference.connect();
+    const offer = new FairFrameOffer(inference, (error) => {
+      throw error;
+    });
+    const sequences = new Map<string, number>();
+    const offerNext = (sourceId: string) => {
+      const sequence = sequences.get(sourceId) ?? 0;
+      sequences.set(sourceId, sequence + 1);
+      offer.offer({ sourceId, sequence, captureTimeMs: Date.now(), width: 4, height: 2, stride: 12, pixelFormat: PixelFormat.BGR24, pixels: Buffer.alloc(24, sequence) });
+    };
+    const cameras = ['camera0', 'door'];
+    const offering = setInterval(() => cameras.forEach(offerNext), 20);
+    const previews = [new PreviewSources(), new PreviewSources()];
+    const links: PreviewFrames[] = [];
+    try {
+      // One preview takes the two cameras a while, the other from just before the third is added.
+      for (const [index, sources] of previews.entries()) {
+        const frames = new PreviewFrames(sources, () => 300, { endpoints: [offered] });
+        links.push(frames);
+        await new Promise<void>((resolve, reject) => frames.listen((error) => (error ? reject(error) : resolve())));
+        await new Promise((resolve) => setTimeout(resolve, index === 0 ? 1500 : 200));
+      }
+      cameras.push('garage');
+      await waitUntil(() => previews.every((sources) => sources.picture('garage') !== undefined), 'the added camera in both previews', { timeoutMs: 5000 });
+    } finally {
+      clearInterval(offering);
+      await Promise.all(links.map((frames) => frames.close()));
+      offer.close();
+      await inference.close();
+    }
+  }, 15_000);
+
   it("counts the sources a link carried in the last 5 s: inference's one link for all its cameras is asked as often as a link each", () => {
     const links = new LinkSources();
     expect(links.saw('tcp://capture:5555', 'camera0', 0)).toBe(1);

@@ -54,8 +54,19 @@ export class SourcePacing {
 }
 
 /**
- * One more consumer of each capture's frames, at its own pace: the handler resolves no sooner than `intervalMs()`
- * after it started (divided among the sources the link carries), and that capture then sends the newest frame
+ * The pause before asking again: `meanMs` on average, each anywhere from half to one and a half of it. Asked at a
+ * fixed period, a preview beside another on inference's link is answered, each time, with the newest frame the
+ * other was sent (DemandLedger), which the cameras' turns fix at the same phase of their round: one period two
+ * thirds of the round (a preview that has yet to see the third camera paces for two) showed it none for as long as
+ * both ran. Asked at random phases, it is shown every camera in turn.
+ */
+function pauseMs(meanMs: number): number {
+  return meanMs * (0.5 + Math.random());
+}
+
+/**
+ * One more consumer of each capture's frames, at its own pace: the handler resolves `intervalMs()` after it started
+ * on average (divided among the sources the link carries; pauseMs), and that capture then sends the newest frame
  * inference took (frames on demand, following: each frame has detections of its own and none is decoded for the
  * preview alone; with no inference there, the newest). A source's frames beyond one an interval are dropped before
  * they are copied (SourcePacing). So every source is shown at up to PREVIEW_FPS whatever the others do, a
@@ -81,7 +92,7 @@ export class PreviewFrames extends ServerZmqFanIn {
         releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
         // Rejects only when aborted: closing, the frame is kept all the same.
         // Not below 0: a frame that took longer than the interval (a busy machine) is followed by the next at once.
-        await sleep(Math.max(0, intervalMs() / carried - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
+        await sleep(Math.max(0, pauseMs(intervalMs() / carried) - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
       },
       true,
     );
