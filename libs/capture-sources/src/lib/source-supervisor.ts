@@ -5,6 +5,7 @@ import { assertSendableSize, type CapturedFrame, type FrameSource } from './fram
 import { assertCropFitsKnownPicture, assertCropFitsPicture, type KnownPicture, sameSettings, type SourceSettings } from './prepare-source';
 import type { SourceDescription } from './resolve-source';
 import { canRunSideBySideResolved } from './side-by-side';
+import { SilenceClock } from './silence-clock';
 import { VideoFileSource } from './video-file-source';
 import { VideoSourceError } from './video-source-error';
 
@@ -415,7 +416,7 @@ export class SourceSupervisor {
   /**
    * Stops a live source other than a file (see SourceSupervisorOptions.stallTimeoutMs) whose decoder has delivered no
    * frame for stallTimeoutMs; `stalled` then says why, and frames() retries it like a failure. A pause of the whole
-   * process (SIGSTOP) is not a stall: the watch starts over after one.
+   * process (SIGSTOP) is not counted as silence (SilenceClock).
    */
   private watchForStall(source: FrameSource): { stalled(): Error | undefined; stop(): void } {
     const stallMs = this.options.stallTimeoutMs?.();
@@ -424,17 +425,12 @@ export class SourceSupervisor {
     const setting = this.options.stallSetting?.() ?? 'CAPTURE_STREAM_TIMEOUT';
     let stall: Error | undefined;
     const tickMs = Math.min(1000, stallMs / 4);
-    let lastTick = performance.now();
-    let lastProgress = lastTick;
-    let framesSeen = source.stats.framesDecoded;
+    const silence = new SilenceClock(tickMs, performance.now(), source.stats.framesDecoded);
     const timer = setInterval(() => {
-      const now = performance.now();
-      if (now - lastTick > 2 * tickMs || source.stats.framesDecoded !== framesSeen) lastProgress = now;
-      lastTick = now;
-      framesSeen = source.stats.framesDecoded;
-      const first = framesSeen === 0;
+      const { framesDecoded } = source.stats;
+      const first = framesDecoded === 0;
       const limitMs = first ? stallMs + FIRST_FRAME_GRACE_MS : stallMs;
-      if (now - lastProgress < limitMs) return;
+      if (silence.tick(performance.now(), framesDecoded) < limitMs) return;
       clearInterval(timer);
       const limit = first ? `${setting}; a first frame gets ${FIRST_FRAME_GRACE_MS / 1000} s more` : setting;
       stall = new VideoSourceError(`${source.label}: no frame for ${(limitMs / 1000).toFixed(1)} s (${limit})`);
