@@ -350,3 +350,30 @@ describe('InProcessCameras: a camera that stalls (real gst-launch-1.0)', () => {
     }
   });
 });
+
+describe("InProcessCameras: a rate the twin sets is the switched camera's stall limit (real ffmpeg)", () => {
+  it('gives a camera the twin slows down three of its new frame intervals, not the old rate\'s limit', async () => {
+    const failures: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (line: string) => void failures.push(JSON.parse(line).msg) });
+    // At 10 fps the limit is CAPTURE_STREAM_TIMEOUT's 1 s; at 0.5 fps, three intervals: 6 s.
+    const configs = [readConfig(sourceConfigSpec, { SOURCE_ID: 'gate', CAMERA_PATH: 'testsrc', CAPTURE_STREAM_TIMEOUT: '1', CAPTURE_FPS: '10', CAPTURE_WIDTH: '64', CAPTURE_HEIGHT: '48' })];
+    const capture = await inProcessCapture(configs, addedConfig, logger, new Registry());
+    const arrivals: number[] = [];
+    capture.server.addHandler(FRAMES_TOPIC, (async (frame: Frame) => {
+      arrivals.push(performance.now());
+      capture.server.release(frame.pixels);
+    }) as MessageHandler, true);
+    await new Promise<void>((resolve, reject) => capture.server.listen((error) => (error ? reject(error) : resolve())));
+    try {
+      const change = await capture.cameras.prepare({ gate: { ...capture.cameras.settings()['gate'], fps: 0.5 } });
+      await change.switch();
+      const switchedAt = arrivals.length;
+      // Frames of the new rate come 2 s apart, twice the old rate's limit.
+      await waitUntil(() => arrivals.length >= switchedAt + 3, 'three frames at the new rate', { timeoutMs: 20_000 });
+      expect(failures).toEqual([]);
+      expect(capture.server.stats()[0].state).toBe('streaming');
+    } finally {
+      await capture.server.close();
+    }
+  });
+});

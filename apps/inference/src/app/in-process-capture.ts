@@ -162,6 +162,11 @@ interface CameraFactory {
 class InProcessCamera {
   readonly sourceId: string;
   settings: CameraTwinSettings;
+  /**
+   * The rate of the source it is switching to, or runs: what its stall limit follows, read as each source starts,
+   * so set before the switch starts the new one (settings change only once it is done), as capture's twin does.
+   */
+  private sourceFps: number;
 
   constructor(
     private readonly config: SourceConfig,
@@ -171,15 +176,21 @@ class InProcessCamera {
   ) {
     this.sourceId = config.sourceId;
     this.settings = setup.settings;
+    this.sourceFps = setup.settings.fps;
+  }
+
+  /** A source on these settings is about to start (added, or switched to). */
+  starting(settings: CameraTwinSettings): void {
+    this.sourceFps = settings.fps;
   }
 
   stallTimeoutMs(): number {
-    return stallAfterMs(this.config.streamTimeout, this.settings.fps);
+    return stallAfterMs(this.config.streamTimeout, this.sourceFps);
   }
 
   /** The setting that gives stallTimeoutMs: its start-up one's, or the twin's rate where the twin changed it. */
   stallSetting(): string {
-    const { fps } = this.settings;
+    const fps = this.sourceFps;
     const twinFpsSetting = fps === this.setup.settings.fps ? undefined : `cameras.${twinKey(this.sourceId)}.fps`;
     return stallSetting({ sourceSetting: this.startupSetting, streamTimeoutSeconds: this.config.streamTimeout, fps, twinFpsSetting });
   }
@@ -314,6 +325,7 @@ export class InProcessCameras {
   private async run(key: string, camera: InProcessCamera, settings: CameraTwinSettings, source: PreparedSource, startup: boolean): Promise<void> {
     const { sourceId } = camera;
     const added = !this.byTwinKey.has(key);
+    camera.starting(settings);
     if (added) this.server.addSource(this.factory.source(camera, source, false));
     else await this.server.switchSource(sourceId, source, { atOnce: startup });
     camera.settings = settings;
