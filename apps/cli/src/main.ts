@@ -14,6 +14,7 @@ import { detectionModelPath, EVERY_CAMERA, IgnoredRegions, loadTextDetector, loa
 import { readTensorRtSettings, tensorRtConfigSpec } from '@iev/tensorrt-backend';
 import { rootTensorRtPaths } from './tensorrt-paths';
 import { makeAnnotateFolder } from './annotated-files';
+import { unreadFlag } from './command-flags';
 
 /** Named from the settings themselves, so the usage cannot leave one out (it once missed TENSORRT_WORKSPACE). */
 const TENSORRT_VARIABLES = Object.values(tensorRtConfigSpec).flatMap(({ names }) => names);
@@ -89,9 +90,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args: rest,
     allowPositionals: true,
+    tokens: true,
     options: {
       preset: { type: 'string', default: 'seed' },
       json: { type: 'boolean', default: false },
@@ -120,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command ? 0 : 2;
   }
+  const unread = unreadFlag(command, tokens.flatMap((token) => (token.kind === 'option' ? [token.name] : [])));
+  if (unread) throw new UsageError(unread);
   const root = findWorkspaceRoot();
   rootTensorRtPaths(root);
   // The inference module's ranges (INFERENCE_THREADS, INFERENCE_STREAMS, REC_MIN_SCORE).
@@ -174,10 +178,6 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench': {
-      // Its inference module takes them from the environment as any inference does; a flag would be a second way in.
-      if (ignoreRegions !== undefined) {
-        throw new UsageError('bench takes no --ignore-regions: set IGNORE_REGIONS (by SOURCE_ID: camera0, camera1, ... or "*"), which it hands on to the inference it runs');
-      }
       if (values.upstream) {
         const report = await benchUpstream({ workspaceRoot: root, burst: 3000, rate: 30, outageSeconds: 10 }, (line) => process.stderr.write(`${line}\n`));
         process.stdout.write(`${values.json ? JSON.stringify(report) : formatUpstreamBench(report)}\n`);

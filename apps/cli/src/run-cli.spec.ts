@@ -192,6 +192,10 @@ describe('npm run detect -- --help', () => {
     ['eval', ['--preset'], "Option '--preset <value>' argument missing"],
     ['eval', [], 'eval needs one folder holding gt.json'],
     ['bench', ['--ignore-regions', '[[0, 0, 1, 0.1]]'], 'bench takes no --ignore-regions: set IGNORE_REGIONS'],
+    // Another command's flag, which this one would not read: told, not ignored.
+    ['detect', ['--seconds', '5', 'a.png'], 'detect takes no --seconds: bench takes it'],
+    ['eval', ['--streams=2', 'frames'], 'eval takes no --streams: bench takes it'],
+    ['bench', ['--annotate', 'pictures'], 'bench takes no --annotate: detect and eval take it'],
   ])('answers a command line it cannot run (npm run %s -- %j) with where its flags are listed', (command, args, refusal) => {
     const { code, stdout, stderr } = cli(command, args);
 
