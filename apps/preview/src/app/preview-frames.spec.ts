@@ -10,6 +10,16 @@ import { ClientZmqOnDemand } from '@iev/zmq-transport';
 import { lastValueFrom } from 'rxjs';
 import { LinkSources, PreviewFrames, SourcePacing } from './preview-frames';
 
+/** Inference offering the cameras it decodes on its frames link, bound at `endpoint`. */
+async function offeringInference(endpoint: string): Promise<{ inference: ClientZmqOnDemand; offer: FairFrameOffer }> {
+  const inference = new ClientZmqOnDemand({ endpoint, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
+  await inference.connect();
+  const offer = new FairFrameOffer(inference, (error) => {
+    throw error;
+  });
+  return { inference, offer };
+}
+
 describe('the preview taking frames', () => {
   let dir: string;
   let endpoint: string;
@@ -56,11 +66,7 @@ describe('the preview taking frames', () => {
   it("shows each camera of inference's one link at most at PREVIEW_FPS, and a slow one's frames as they come (real ZeroMQ)", async () => {
     // Inference offering the cameras it decodes: one at 50 fps, one at 3.
     const offered = `ipc://${join(dir, 'offered')}`;
-    const inference = new ClientZmqOnDemand({ endpoint: offered, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
-    await inference.connect();
-    const offer = new FairFrameOffer(inference, (error) => {
-      throw error;
-    });
+    const { inference, offer } = await offeringInference(offered);
     const offeredAt = new Map<string, number>();
     const sequences = { fast: 0, slow: 0 };
     const offerNext = (sourceId: 'fast' | 'slow') => {
@@ -103,11 +109,7 @@ describe('the preview taking frames', () => {
 
   it("shows a camera added to inference's link in every preview, one started before it among them (real ZeroMQ)", async () => {
     const offered = `ipc://${join(dir, 'added')}`;
-    const inference = new ClientZmqOnDemand({ endpoint: offered, bind: true, codecs: { [FRAMES_TOPIC]: frameCodec } });
-    await inference.connect();
-    const offer = new FairFrameOffer(inference, (error) => {
-      throw error;
-    });
+    const { inference, offer } = await offeringInference(offered);
     const sequences = new Map<string, number>();
     const offerNext = (sourceId: string) => {
       const sequence = sequences.get(sourceId) ?? 0;
