@@ -24,8 +24,9 @@ function simulating(args: string[], modulesLine: RegExp) {
       [SIMULATE, ...args, '--port', '0', '--workload-port', '0', '--state-dir', join(run.dir, 'state'), '--out', run.outFile],
       { cwd: WORKSPACE_ROOT, env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false' } },
     );
-    await run.simulate.waitForLine(modulesLine, 120_000);
-  }, 150_000);
+    // It builds four modules first, for real under CI (NX_SKIP_NX_CACHE): 120 s ran out once beside other suites.
+    await run.simulate.waitForLine(modulesLine, 240_000);
+  }, 270_000);
 
   afterAll(async () => {
     await run.simulate?.stop('SIGINT');
