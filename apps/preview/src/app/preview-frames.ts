@@ -54,19 +54,29 @@ export class SourcePacing {
 }
 
 /**
- * The pause before asking again: `meanMs` on average, each anywhere from half to one and a half of it. Asked at a
+ * The pauses before one link asks again: `meanMs` on average, each anywhere from half to one and a half of it. Asked at a
  * fixed period, a preview beside another on inference's link is answered, each time, with the newest frame the
  * other was sent (DemandLedger), which the cameras' turns fix at the same phase of their round: one period two
  * thirds of the round (a preview that has yet to see the third camera paces for two) showed it none for as long as
- * both ran. Asked at random phases, it is shown every camera in turn.
+ * both ran. Asked at random phases, it is shown every camera in turn. Each ask is moved off a fixed period by up to a
+ * quarter of it, and each pause makes up for the move before: pauses drawn alone wandered off the period, their
+ * capture times' gaps shorter than SourcePacing's interval for long enough that it dropped one frame in ~20 sent.
  */
-function pauseMs(meanMs: number): number {
-  return meanMs * (0.5 + Math.random());
+export class AskPauses {
+  /** How far the last ask was moved off the period, in periods. */
+  private moved = 0;
+
+  next(meanMs: number): number {
+    const moved = (Math.random() - 0.5) / 2;
+    const pause = meanMs * (1 + moved - this.moved);
+    this.moved = moved;
+    return pause;
+  }
 }
 
 /**
  * One more consumer of each capture's frames, at its own pace: the handler resolves `intervalMs()` after it started
- * on average (divided among the sources the link carries; pauseMs), and that capture then sends the newest frame
+ * on average (divided among the sources the link carries; AskPauses), and that capture then sends the newest frame
  * inference took (frames on demand, following: each frame has detections of its own and none is decoded for the
  * preview alone; with no inference there, the newest). A source's frames beyond one an interval are dropped before
  * they are copied (SourcePacing). So every source is shown at up to PREVIEW_FPS whatever the others do, a
@@ -78,6 +88,7 @@ export class PreviewFrames extends ServerZmqFanIn {
   private readonly closing = new AbortController();
   private readonly linkSources = new LinkSources();
   private readonly pacing = new SourcePacing();
+  private readonly pauses = new Map<string, AskPauses>();
 
   constructor(sources: PreviewSources, intervalMs: () => number, options: Pick<ServerZmqFanInOptions, 'endpoints' | 'curve'>) {
     super({ ...options, codecs: { [FRAMES_TOPIC]: frameCodec }, follow: true });
@@ -86,16 +97,23 @@ export class PreviewFrames extends ServerZmqFanIn {
       FRAMES_TOPIC,
       async (frame: Frame, context: ZmqContext) => {
         const started = performance.now();
-        const carried = this.linkSources.saw(context.getEndpoint(), frame.sourceId, started);
+        const link = context.getEndpoint();
+        const carried = this.linkSources.saw(link, frame.sourceId, started);
         // A camera removed (announced no more) is not paced: its pacing would outlive it.
         if (sources.accepts(frame.sourceId) && this.pacing.keeps(frame, intervalMs())) sources.addFrame(frame);
         releaseReceived(frame.pixels); // kept as a copy, if at all: see releaseReceived
         // Rejects only when aborted: closing, the frame is kept all the same.
         // Not below 0: a frame that took longer than the interval (a busy machine) is followed by the next at once.
-        await sleep(Math.max(0, pauseMs(intervalMs() / carried) - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
+        await sleep(Math.max(0, this.pausesOf(link).next(intervalMs() / carried) - (performance.now() - started)), undefined, { signal: this.closing.signal }).catch(() => undefined);
       },
       true,
     );
+  }
+
+  private pausesOf(link: string): AskPauses {
+    let pauses = this.pauses.get(link);
+    if (!pauses) this.pauses.set(link, (pauses = new AskPauses()));
+    return pauses;
   }
 
   override async close(): Promise<void> {
