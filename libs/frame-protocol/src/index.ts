@@ -6,7 +6,7 @@ export { MAX_DIMENSION, MAX_SOURCE_ID_BYTES, sourceIdFault } from './lib/fields'
 export { i420Planes, isPixelFormat, minStride, pixelByteLength, type I420Planes } from './lib/pixel-format';
 export { frameCodec, MAX_MESSAGE_PART_BYTES } from './lib/frame-codec';
 export { detectionsCodec, MAX_DETECTIONS_PART_BYTES } from './lib/detections-codec';
-export { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './lib/sources-codec';
+export { MAX_ANNOUNCED_REMOVALS, MAX_ANNOUNCED_SOURCES, sourcesCodec } from './lib/sources-codec';
 export { regionsCodec } from './lib/regions-codec';
 export { AnnouncedCameras } from './lib/announced-cameras';
 export * from './lib/clock';

@@ -42,6 +42,15 @@ describe('SourcesAnnouncer (real ZeroMQ PUB/SUB)', () => {
       await waitUntil(() => heard.at(-1)?.sourceIds.length === 1, 'the change announced', { timeoutMs: 5000 });
       expect(heard.at(-1)?.sourceIds).toEqual(['camera0']);
       expect((heard.at(-1)?.at as number) - changedAt).toBeLessThan(150);
+      // Said removed, for a subscriber that never heard it listed, until listed again.
+      expect(heard.at(-1)?.removed).toEqual(['garage']);
+      cameras.push('garage');
+      announcer.announce();
+      await waitUntil(() => heard.at(-1)?.sourceIds.length === 2, 'the camera added again', { timeoutMs: 5000 });
+      expect(heard.at(-1)?.removed).toBeUndefined();
+      cameras.pop();
+      announcer.announce();
+      await waitUntil(() => heard.at(-1)?.sourceIds.length === 1, 'the camera removed again', { timeoutMs: 5000 });
 
       const completedAt = performance.now();
       announcer.markComplete();

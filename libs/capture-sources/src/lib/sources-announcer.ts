@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SOURCES_TOPIC, type SourcesAnnouncement } from '@iev/frame-protocol';
+import { MAX_ANNOUNCED_REMOVALS, SOURCES_TOPIC, type SourcesAnnouncement } from '@iev/frame-protocol';
 import type { ClientProxy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 
@@ -20,6 +20,10 @@ export class SourcesAnnouncer {
   private timer?: NodeJS.Timeout;
   private closed = false;
   private complete = false;
+  /** What the last announcement listed: one it lists no more was removed. */
+  private listed: string[] = [];
+  /** The cameras removed and not listed since, oldest first (SourcesAnnouncement.removed). */
+  private readonly removed: string[] = [];
 
   constructor(
     private readonly client: Pick<ClientProxy, 'emit'>,
@@ -34,7 +38,15 @@ export class SourcesAnnouncer {
   announce(): void {
     if (this.closed) return;
     clearTimeout(this.timer);
-    const announcement: SourcesAnnouncement = { runId: this.runId, sourceIds: this.sourceIds(), repeatMs: this.repeatMs, complete: this.complete };
+    const sourceIds = this.sourceIds();
+    this.noteRemovals(sourceIds);
+    const announcement: SourcesAnnouncement = {
+      runId: this.runId,
+      sourceIds,
+      repeatMs: this.repeatMs,
+      complete: this.complete,
+      ...(this.removed.length > 0 && { removed: [...this.removed] }),
+    };
     lastValueFrom(this.client.emit(SOURCES_TOPIC, announcement), { defaultValue: undefined }).catch(this.failed);
     this.timer = setTimeout(() => this.announce(), this.repeatMs);
   }
@@ -46,6 +58,17 @@ export class SourcesAnnouncer {
   markComplete(): void {
     this.complete = true;
     this.announce();
+  }
+
+  /** Each camera the last list had and this one has not is removed; one listed again is not. */
+  private noteRemovals(sourceIds: string[]): void {
+    for (const sourceId of this.listed) if (!sourceIds.includes(sourceId) && !this.removed.includes(sourceId)) this.removed.push(sourceId);
+    for (const sourceId of sourceIds) {
+      const at = this.removed.indexOf(sourceId);
+      if (at >= 0) this.removed.splice(at, 1);
+    }
+    this.removed.splice(0, this.removed.length - MAX_ANNOUNCED_REMOVALS);
+    this.listed = sourceIds;
   }
 
   /** Announces no more: a preview then falls back on its cameras' silence once repeatMs has passed a few times. */

@@ -12,8 +12,9 @@ type Listing = { listed: ReadonlySet<string>; until: number };
 
 /**
  * What a module's announcements (SourcesAnnouncement) tell of the cameras it decodes: those it lists, and those it
- * removed, which are ones the same run listed and leaves out now, or, once a new run's list is complete, ones the runs
- * before it listed and it does not (removed while the module was down). A source never announced (a capture module's
+ * removed, which are ones the same run listed and leaves out now or says it removed (`removed`: before this subscriber
+ * heard it list them), or, once a new run's list is complete, ones the runs before it listed and it does not (removed
+ * while the module was down). A source never announced (a capture module's
  * camera on another frames link, one PREVIEW_SOURCES names) is not removed by them, nor is a twin's camera a restarted
  * module has yet to add again (a new run whose list is not complete).
  */
@@ -25,7 +26,7 @@ export class AnnouncedCameras {
   private earlier?: Listing;
 
   /** Takes an announcement; returns the cameras it removes. */
-  take({ runId, sourceIds, repeatMs, complete }: SourcesAnnouncement, now: number): string[] {
+  take({ runId, sourceIds, repeatMs, complete, removed: told = [] }: SourcesAnnouncement, now: number): string[] {
     const listed = new Set(sourceIds);
     // The same run's last list, even after a lapse (its announcements lost a while): what it left out since is removed.
     const before = this.current?.runId === runId ? this.current.listed : undefined;
@@ -33,7 +34,8 @@ export class AnnouncedCameras {
       this.removed.clear();
       if (this.current) this.earlier = { listed: new Set([...(this.earlier?.listed ?? []), ...this.current.listed]), until: Math.max(this.earlier?.until ?? 0, this.current.until) };
     }
-    const removedNow = [...(before ?? [])].filter((sourceId) => !listed.has(sourceId));
+    // Those it left out since its last list, and those it says it removed before this one heard it list them.
+    const removedNow = [...new Set([...(before ?? []), ...told])].filter((sourceId) => !listed.has(sourceId) && !this.removed.has(sourceId));
     for (const sourceId of removedNow) this.removed.add(sourceId);
     for (const sourceId of listed) this.removed.delete(sourceId);
     this.current = { runId, listed, until: now + LAPSES_AFTER_REPEATS * repeatMs };

@@ -1,7 +1,7 @@
 import { makeDetections, rejectionOf } from '../test-support/samples';
 import { detectionsCodec } from './detections-codec';
 import { PREAMBLE_LENGTH } from './envelope';
-import { MAX_ANNOUNCED_SOURCES, sourcesCodec } from './sources-codec';
+import { MAX_ANNOUNCED_REMOVALS, MAX_ANNOUNCED_SOURCES, sourcesCodec } from './sources-codec';
 import type { SourcesAnnouncement } from './types';
 
 const RUN = '3f1c7e52-8a0d-4b6e-9c1f-2d7a5b0e9f41';
@@ -17,6 +17,12 @@ describe('sourcesCodec', () => {
   it('round-trips an announcement through one part, no camera included', () => {
     expect(sourcesCodec.decode(sourcesCodec.encode(announcement()))).toEqual(announcement());
     expect(sourcesCodec.decode(sourcesCodec.encode({ runId: RUN, sourceIds: [], repeatMs: 1000, complete: false }))).toEqual({ runId: RUN, sourceIds: [], repeatMs: 1000, complete: false });
+  });
+
+  it('round-trips the cameras the run removed, and reads none where the field is not sent (an older module)', () => {
+    const withRemovals = { ...announcement(), removed: ['garage', 'gate 2'] };
+    expect(sourcesCodec.decode(sourcesCodec.encode(withRemovals))).toEqual(withRemovals);
+    expect(sourcesCodec.decode(withJson({ ...announcement(), removed: [] }))).toEqual(announcement());
   });
 
   it('takes a source id of 256 bytes of UTF-8, what a frame header holds, and a run id of 64', () => {
@@ -49,6 +55,9 @@ describe('sourcesCodec', () => {
     ['no repeat', { runId: RUN, sourceIds: ['camera0'] }, 'repeatMs must be an integer'],
     ['a repeat of 0', { runId: RUN, sourceIds: ['camera0'], repeatMs: 0 }, 'repeatMs must be within [1, 3600000], got 0'],
     ['completeness as a string', { runId: RUN, sourceIds: ['camera0'], repeatMs: 1000, complete: 'yes' }, 'complete must be a boolean, got string'],
+    ['removals as a string', { runId: RUN, sourceIds: ['camera0'], repeatMs: 1000, removed: 'garage' }, 'removed must be an array'],
+    ['a camera listed and removed', { runId: RUN, sourceIds: ['camera0', 'garage'], repeatMs: 1000, removed: ['garage'] }, 'removed must not name a source sourceIds lists, got "garage"'],
+    ['too many removals', { runId: RUN, sourceIds: [], repeatMs: 1000, removed: Array.from({ length: MAX_ANNOUNCED_REMOVALS + 1 }, (_, i) => `camera${i}`) }, `removed must have at most ${MAX_ANNOUNCED_REMOVALS} items`],
   ])('rejects %s, naming the field', (_, json, message) => {
     const rejection = rejectionOf(sourcesCodec, withJson(json));
     expect(rejection.code).toBe('INVALID_FIELD');

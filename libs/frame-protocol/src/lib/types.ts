@@ -138,6 +138,12 @@ export interface SourcesAnnouncement {
    * announced. False from a module older than the field (it is not sent), as before the twin is applied.
    */
   complete: boolean;
+  /**
+   * Cameras this run removed and has not listed since, the newest MAX_ANNOUNCED_REMOVALS: a subscriber that joined
+   * after the removal (or heard the camera's frames before any list) refuses what of them is still on its way, as
+   * one that saw the camera listed and then left out does. Not sent where there are none, nor by an older module.
+   */
+  removed?: string[];
 }
 
 /**

@@ -250,6 +250,25 @@ describe('PreviewSources', () => {
       expect(sources.summaries().find(({ sourceId }) => sourceId === 'garage')).toMatchObject({ waiting: false, sequence: 3 });
     });
 
+    it('forgets and refuses a camera the run says it removed, though this preview never heard it listed (started after the removal, or its frames came first)', () => {
+      const sources = new PreviewSources(['cam']);
+      const forgotten: string[] = [];
+      sources.onForget((sourceId) => forgotten.push(sourceId));
+      const now = performance.now();
+      // A frame of it that was on its way, before any list.
+      sources.addFrame(of('garage', 7));
+      sources.announce({ ...announcement('run-a', 'cam'), removed: ['garage'] }, now);
+      expect(forgotten).toEqual(['garage']);
+      sources.addFrame(of('garage', 8));
+      sources.announce({ ...announcement('run-a', 'cam'), removed: ['garage'] }, now + 1000);
+      expect([listed(sources), forgotten]).toEqual([['cam (waiting)'], ['garage']]);
+
+      // Added again: taken again.
+      sources.announce(announcement('run-a', 'cam', 'garage'), now + 2000);
+      sources.addFrame(of('garage', 9));
+      expect(listed(sources)).toEqual(['cam (waiting)', 'garage']);
+    });
+
     it('leaves alone the sources it never listed (a capture module on another frames link), and lists one PREVIEW_SOURCES names again once removed, waiting', () => {
       const sources = new PreviewSources(['garage']);
       const now = performance.now();
