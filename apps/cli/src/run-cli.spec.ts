@@ -196,6 +196,9 @@ describe('npm run detect -- --help', () => {
     ['detect', ['--seconds', '5', 'a.png'], 'detect takes no --seconds: bench takes it'],
     ['eval', ['--streams=2', 'frames'], 'eval takes no --streams: bench takes it'],
     ['bench', ['--annotate', 'pictures'], 'bench takes no --annotate: detect and eval take it'],
+    // The bench's --batch and --upstream runs read few of its flags: --batch measures both presets' own models.
+    ['bench', ['--batch', '1', '--model', 'mine.onnx'], 'bench --batch takes no --model: detect and eval and bench take it'],
+    ['bench', ['--upstream', '--seconds', '5'], 'bench --upstream takes no --seconds: bench and bench --batch take it'],
   ])('answers a command line it cannot run (npm run %s -- %j) with where its flags are listed', (command, args, refusal) => {
     const { code, stdout, stderr } = cli(command, args);
 
